@@ -1,0 +1,511 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The hub.
+ *
+ * Theory of operation: a hub is a list of ports. unet_hub_input() checks a
+ * frame's length once and offers it to every other port. A port that answers
+ * -EAGAIN gets a copy in its own bounded FIFO; while that FIFO is not empty,
+ * later frames join its tail so that order is kept, and the port drains it
+ * with unet_port_flush() when it can write again. Past the FIFO's bounds
+ * (frames and bytes) frames are dropped and counted: memory never grows
+ * without bound and the loop never blocks.
+ *
+ * Delivery is synchronous and may nest (a port's send can make another frame,
+ * e.g. the stack answering an ARP request from inside its send op). Nesting is
+ * bounded; each nesting level keeps a cursor into the port list, and detaching
+ * a port moves any cursor that points at it, so a port may detach (and free
+ * itself) from inside a delivery.
+ *
+ * The hub is also where the library's clock, random source and log live.
+ */
+#include <assert.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "hub_internal.h"
+
+/* How deeply deliveries may nest before frames are dropped as errors. */
+#define HUB_DEPTH_MAX 8
+
+/**
+ * struct unet_port_frame - a copy of a frame waiting in a port's queue
+ * @next: the next frame in the queue
+ * @len: length of @data
+ * @data: the frame
+ */
+struct unet_port_frame {
+	struct unet_port_frame *next;
+	size_t len;
+	unsigned char data[];
+};
+
+/**
+ * struct unet_hub - an Ethernet hub
+ * @loop: the embedder's loop
+ * @mtu: largest IP packet a frame carries
+ * @ports: attached ports, newest last
+ * @cursor: per nesting level, the next port a delivery will visit
+ * @depth: how many deliveries are under way (nesting)
+ * @log_cb: log callback, may be NULL
+ * @log_opaque: passed to @log_cb
+ * @log_level: most verbose level passed on
+ * @clock_cb: clock callback, NULL for the host's monotonic clock
+ * @clock_opaque: passed to @clock_cb
+ * @realtime_base: wall-clock time (ns since the epoch) at @clock_base
+ * @clock_base: the hub's clock when the hub was made
+ * @rng: state of the random source (splitmix64)
+ */
+struct unet_hub {
+	uv_loop_t *loop;
+	unsigned int mtu;
+	struct unet_port *ports;
+	struct unet_port *cursor[HUB_DEPTH_MAX];
+	unsigned int depth;
+	unet_log_cb log_cb;
+	void *log_opaque;
+	enum unet_log_level log_level;
+	unet_clock_cb clock_cb;
+	void *clock_opaque;
+	uint64_t realtime_base;
+	uint64_t clock_base;
+	uint64_t rng;
+};
+
+/**
+ * unet_hub_config_init() - fill a hub configuration with the defaults
+ * @config: the configuration to fill
+ */
+void unet_hub_config_init(struct unet_hub_config *config)
+{
+	memset(config, 0, sizeof(*config));
+	config->size = sizeof(*config);
+	config->mtu = UNET_MTU_DEFAULT;
+	config->log_level = UNET_LOG_INFO;
+}
+
+/**
+ * unet_hub_new() - make a hub on a loop
+ * @loop: the embedder's loop; the hub starts no handles of its own
+ * @config: the configuration, NULL for the defaults
+ * @hubp: receives the hub
+ *
+ * Return: 0, -EINVAL for a bad configuration, -ENOMEM.
+ */
+int unet_hub_new(uv_loop_t *loop, const struct unet_hub_config *config,
+		 struct unet_hub **hubp)
+{
+	struct unet_hub_config defaults;
+	struct unet_hub *hub;
+	struct timespec ts;
+
+	unet_hub_config_init(&defaults);
+	if (config == NULL)
+		config = &defaults;
+	if (loop == NULL || hubp == NULL || config->size < sizeof(*config))
+		return -EINVAL;
+	if (config->mtu < UNET_MTU_MIN || config->mtu > UNET_MTU_MAX)
+		return -EINVAL;
+	if ((unsigned int)config->log_level >= UNET_LOG_LEVEL_NUM)
+		return -EINVAL;
+
+	hub = calloc(1, sizeof(*hub));
+	if (hub == NULL)
+		return -ENOMEM;
+	hub->loop = loop;
+	hub->mtu = config->mtu;
+	hub->log_cb = config->log_cb;
+	hub->log_opaque = config->log_opaque;
+	hub->log_level = config->log_level;
+	hub->clock_cb = config->clock_cb;
+	hub->clock_opaque = config->clock_opaque;
+	hub->rng = config->seed;
+	if (hub->rng == 0 &&
+	    getrandom(&hub->rng, sizeof(hub->rng), 0) != sizeof(hub->rng))
+		hub->rng = uv_hrtime() ^ (uint64_t)(uintptr_t)hub;
+	hub->clock_base = unet_hub_now_ns(hub);
+	if (hub->clock_cb == NULL && clock_gettime(CLOCK_REALTIME, &ts) == 0)
+		hub->realtime_base = (uint64_t)ts.tv_sec * 1000000000u +
+				     (uint64_t)ts.tv_nsec;
+	*hubp = hub;
+	return 0;
+}
+
+/**
+ * unet_hub_close() - close every port still attached, then free the hub
+ * @hub: the hub
+ *
+ * Ports whose close finishes asynchronously (on the loop) no longer touch the
+ * hub; the embedder runs the loop until they are done.
+ */
+void unet_hub_close(struct unet_hub *hub)
+{
+	if (hub == NULL)
+		return;
+	assert(hub->depth == 0);
+	while (hub->ports != NULL) {
+		struct unet_port *port = hub->ports;
+
+		port->ops->close(port);
+		if (hub->ports == port)
+			unet_hub_detach(port);
+	}
+	free(hub);
+}
+
+/**
+ * unet_hub_loop() - the loop a hub runs on
+ * @hub: the hub
+ *
+ * Return: the loop given to unet_hub_new().
+ */
+uv_loop_t *unet_hub_loop(const struct unet_hub *hub)
+{
+	return hub->loop;
+}
+
+/**
+ * unet_hub_mtu() - the hub's MTU
+ * @hub: the hub
+ *
+ * Return: the largest IP packet a frame on this hub carries.
+ */
+unsigned int unet_hub_mtu(const struct unet_hub *hub)
+{
+	return hub->mtu;
+}
+
+/**
+ * unet_hub_frame_max() - the longest frame the hub passes on
+ * @hub: the hub
+ *
+ * Return: the MTU plus an Ethernet header and one VLAN tag.
+ */
+size_t unet_hub_frame_max(const struct unet_hub *hub)
+{
+	return (size_t)hub->mtu + UNET_ETH_HLEN + UNET_VLAN_HLEN;
+}
+
+/**
+ * unet_hub_now_ns() - the library's clock
+ * @hub: the hub
+ *
+ * Every timer and timestamp of the library reads this clock, so that an
+ * embedder (or a replay) can drive time through &unet_hub_config.clock_cb.
+ *
+ * Return: monotonic time in nanoseconds.
+ */
+uint64_t unet_hub_now_ns(const struct unet_hub *hub)
+{
+	if (hub->clock_cb != NULL)
+		return hub->clock_cb(hub->clock_opaque);
+	return uv_hrtime();
+}
+
+/**
+ * unet_hub_realtime_ns() - wall-clock time on the library's clock
+ * @hub: the hub
+ *
+ * Return: nanoseconds since the Unix epoch: the wall clock when the hub was
+ * made plus the library's clock since then (a virtual clock starts at the
+ * epoch).
+ */
+uint64_t unet_hub_realtime_ns(const struct unet_hub *hub)
+{
+	return hub->realtime_base + (unet_hub_now_ns(hub) - hub->clock_base);
+}
+
+/**
+ * unet_hub_random() - the library's random source
+ * @hub: the hub
+ *
+ * A splitmix64 sequence from &unet_hub_config.seed (or from the kernel), so
+ * that a run with a fixed seed repeats itself. Not for secrets.
+ *
+ * Return: 32 random bits.
+ */
+uint32_t unet_hub_random(struct unet_hub *hub)
+{
+	uint64_t z = (hub->rng += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return (uint32_t)((z ^ (z >> 31)) >> 16);
+}
+
+/**
+ * unet_hub_set_log() - change where a hub's log messages go
+ * @hub: the hub
+ * @cb: the callback, NULL for nowhere
+ * @opaque: passed to @cb
+ * @level: the most verbose level passed on
+ */
+void unet_hub_set_log(struct unet_hub *hub, unet_log_cb cb, void *opaque,
+		      enum unet_log_level level)
+{
+	hub->log_cb = cb;
+	hub->log_opaque = opaque;
+	if ((unsigned int)level < UNET_LOG_LEVEL_NUM)
+		hub->log_level = level;
+}
+
+/**
+ * unet_hub_log() - log a message through the hub's callback
+ * @hub: the hub
+ * @level: the message's level
+ * @fmt: printf format
+ */
+void unet_hub_log(const struct unet_hub *hub, enum unet_log_level level,
+		  const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	size_t n;
+
+	if (hub == NULL || hub->log_cb == NULL || level > hub->log_level)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	n = strlen(msg);
+	while (n > 0 && msg[n - 1] == '\n')
+		msg[--n] = '\0';
+	hub->log_cb(hub->log_opaque, level, msg);
+}
+
+/**
+ * unet_hub_ports() - the first port of a hub, for walking its ports
+ * @hub: the hub
+ *
+ * Return: the first port; each port's @next leads to the following one.
+ */
+struct unet_port *unet_hub_ports(const struct unet_hub *hub)
+{
+	return hub->ports;
+}
+
+/**
+ * unet_port_init() - prepare a port before attaching it
+ * @port: the port, usually embedded in an attachment
+ * @ops: its kind
+ * @id: its name (truncated to fit)
+ */
+void unet_port_init(struct unet_port *port, const struct unet_port_ops *ops,
+		    const char *id)
+{
+	memset(port, 0, sizeof(*port));
+	port->ops = ops;
+	snprintf(port->id, sizeof(port->id), "%s", id != NULL ? id : "");
+	port->queue_max = 256;
+	port->queue_bytes_max = 4u << 20;
+}
+
+/**
+ * unet_hub_attach() - attach a port to a hub
+ * @hub: the hub
+ * @port: a port prepared with unet_port_init(), not attached anywhere
+ *
+ * Return: 0, or -EINVAL (a port without ops, or one already attached).
+ */
+int unet_hub_attach(struct unet_hub *hub, struct unet_port *port)
+{
+	struct unet_port **pp;
+
+	if (hub == NULL || port == NULL || port->ops == NULL ||
+	    port->ops->send == NULL || port->ops->close == NULL ||
+	    port->hub != NULL)
+		return -EINVAL;
+	for (pp = &hub->ports; *pp != NULL; pp = &(*pp)->next)
+		;
+	port->next = NULL;
+	*pp = port;
+	port->hub = hub;
+	return 0;
+}
+
+static void port_queue_clear(struct unet_port *port)
+{
+	struct unet_port_frame *f, *next;
+
+	for (f = port->queue_head; f != NULL; f = next) {
+		next = f->next;
+		free(f);
+	}
+	port->queue_head = port->queue_tail = NULL;
+	port->queue_len = port->queue_bytes = 0;
+}
+
+/**
+ * unet_hub_detach() - take a port off its hub
+ * @port: the port; nothing happens when it is not attached
+ *
+ * Frames still queued for the port are freed (not counted as drops: the port
+ * is going away). Safe to call from inside a delivery.
+ */
+void unet_hub_detach(struct unet_port *port)
+{
+	struct unet_hub *hub = port->hub;
+	struct unet_port **pp;
+	unsigned int i;
+
+	if (hub == NULL)
+		return;
+	for (i = 0; i < hub->depth; i++)
+		if (hub->cursor[i] == port)
+			hub->cursor[i] = port->next;
+	for (pp = &hub->ports; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == port) {
+			*pp = port->next;
+			break;
+		}
+	}
+	port->next = NULL;
+	port->hub = NULL;
+	port_queue_clear(port);
+}
+
+/**
+ * unet_port_close() - close a port, whatever its kind
+ * @port: the port; may be NULL
+ */
+void unet_port_close(struct unet_port *port)
+{
+	if (port != NULL && port->ops != NULL)
+		port->ops->close(port);
+}
+
+static void port_enqueue(struct unet_port *port, const void *frame, size_t len)
+{
+	struct unet_port_frame *f;
+
+	if (port->queue_len >= port->queue_max ||
+	    len > port->queue_bytes_max - port->queue_bytes) {
+		port->stats.drops[UNET_DROP_QUEUE_FULL]++;
+		return;
+	}
+	f = malloc(sizeof(*f) + len);
+	if (f == NULL) {
+		port->stats.drops[UNET_DROP_QUEUE_FULL]++;
+		return;
+	}
+	f->next = NULL;
+	f->len = len;
+	memcpy(f->data, frame, len);
+	if (port->queue_tail != NULL)
+		port->queue_tail->next = f;
+	else
+		port->queue_head = f;
+	port->queue_tail = f;
+	port->queue_len++;
+	port->queue_bytes += len;
+}
+
+static void port_offer(struct unet_port *port, const void *frame, size_t len)
+{
+	int r;
+
+	if (port->queue_head != NULL) {
+		port_enqueue(port, frame, len);
+		return;
+	}
+	r = port->ops->send(port, frame, len);
+	if (r == 0) {
+		port->stats.out_frames++;
+		port->stats.out_bytes += len;
+	} else if (r == -EAGAIN) {
+		port_enqueue(port, frame, len);
+	} else {
+		port->stats.drops[UNET_DROP_ERROR]++;
+	}
+}
+
+/**
+ * unet_hub_input() - a port pushes a frame into its hub
+ * @from: the port the frame comes from
+ * @frame: the frame, borrowed for the call
+ * @len: its length
+ *
+ * Return: 0 when the frame was passed on; -EINVAL for a frame too short or
+ * too long (dropped and counted on @from), -ENOTCONN when @from is not
+ * attached, -ELOOP when deliveries nest too deeply (counted as an error).
+ */
+int unet_hub_input(struct unet_port *from, const void *frame, size_t len)
+{
+	struct unet_hub *hub = from->hub;
+	struct unet_port *port;
+	unsigned int level;
+
+	if (hub == NULL)
+		return -ENOTCONN;
+	if (len < UNET_ETH_HLEN) {
+		from->stats.drops[UNET_DROP_SHORT]++;
+		return -EINVAL;
+	}
+	if (len > unet_hub_frame_max(hub)) {
+		from->stats.drops[UNET_DROP_LONG]++;
+		return -EINVAL;
+	}
+	if (hub->depth >= HUB_DEPTH_MAX) {
+		from->stats.drops[UNET_DROP_ERROR]++;
+		return -ELOOP;
+	}
+	from->stats.in_frames++;
+	from->stats.in_bytes += len;
+
+	level = hub->depth++;
+	hub->cursor[level] = hub->ports;
+	while ((port = hub->cursor[level]) != NULL) {
+		hub->cursor[level] = port->next;
+		if (port != from)
+			port_offer(port, frame, len);
+	}
+	hub->depth--;
+	return 0;
+}
+
+/**
+ * unet_port_flush() - offer a port's queued frames to it again
+ * @port: the port, typically once its fd became writable
+ *
+ * Return: 0 when the queue is empty, -EAGAIN when the port took only part.
+ */
+int unet_port_flush(struct unet_port *port)
+{
+	struct unet_port_frame *f;
+	int r;
+
+	while ((f = port->queue_head) != NULL) {
+		r = port->ops->send(port, f->data, f->len);
+		if (r == -EAGAIN)
+			return -EAGAIN;
+		if (port->queue_head != f)
+			return 0; /* the port detached itself meanwhile */
+		if (r == 0) {
+			port->stats.out_frames++;
+			port->stats.out_bytes += f->len;
+		} else {
+			port->stats.drops[UNET_DROP_ERROR]++;
+		}
+		port->queue_head = f->next;
+		if (port->queue_head == NULL)
+			port->queue_tail = NULL;
+		port->queue_len--;
+		port->queue_bytes -= f->len;
+		free(f);
+	}
+	return 0;
+}
+
+/**
+ * unet_port_queue_empty() - whether a port has frames waiting
+ * @port: the port
+ *
+ * Return: true when nothing is queued for the port.
+ */
+bool unet_port_queue_empty(const struct unet_port *port)
+{
+	return port->queue_head == NULL;
+}

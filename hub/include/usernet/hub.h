@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * usernet hub: an in-process Ethernet hub with ports.
+ *
+ * A frame that one port pushes into the hub is delivered to every other port
+ * of that hub, never back to the sender. Frames are borrowed for the duration
+ * of a delivery call; a port that must keep one copies it. A port that cannot
+ * take a frame now returns -EAGAIN from its send op: the hub then keeps a copy
+ * in that port's bounded queue (dropping and counting past the bound) and
+ * offers the queue again when the port calls unet_port_flush().
+ *
+ * The hub is also the one place the library takes time, randomness and
+ * logging from, so that an embedder (or a replay run) can drive all three.
+ */
+#ifndef USERNET_HUB_H
+#define USERNET_HUB_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(UNET_BUILDING) && defined(__GNUC__)
+#define UNET_EXTERN __attribute__((visibility("default")))
+#else
+#define UNET_EXTERN
+#endif
+
+/** Length of an Ethernet header (destination, source, type). */
+#define UNET_ETH_HLEN 14
+/** Room for one 802.1Q tag on top of the MTU. */
+#define UNET_VLAN_HLEN 4
+/** Largest MTU a hub accepts (QEMU's and passt's 65520). */
+#define UNET_MTU_MAX 65520
+/** Smallest MTU a hub accepts (IPv4's minimum). */
+#define UNET_MTU_MIN 576
+/** Default hub MTU. */
+#define UNET_MTU_DEFAULT 65520
+
+/** Log levels, in increasing verbosity. */
+enum unet_log_level {
+	UNET_LOG_ERROR,
+	UNET_LOG_WARN,
+	UNET_LOG_INFO,
+	UNET_LOG_DEBUG,
+	UNET_LOG_LEVEL_NUM
+};
+
+/**
+ * typedef unet_log_cb - receives every log message of a hub and its ports
+ * @opaque: the pointer given with the callback
+ * @level: the message's level
+ * @msg: the message, one line without a trailing newline
+ */
+typedef void (*unet_log_cb)(void *opaque, enum unet_log_level level,
+			    const char *msg);
+
+/**
+ * typedef unet_clock_cb - a clock that replaces the host's monotonic clock
+ * @opaque: the pointer given with the callback
+ *
+ * Return: the current time in nanoseconds, never going backwards.
+ */
+typedef uint64_t (*unet_clock_cb)(void *opaque);
+
+/** Why the hub dropped a frame; indexes &struct unet_port_stats.drops. */
+enum unet_drop_reason {
+	UNET_DROP_SHORT,	/* shorter than an Ethernet header */
+	UNET_DROP_LONG,		/* longer than the hub's maximum frame */
+	UNET_DROP_QUEUE_FULL,	/* the port's queue was full */
+	UNET_DROP_ERROR,	/* the port failed to take it */
+	UNET_DROP_NUM
+};
+
+/**
+ * struct unet_port_stats - counters of one port
+ * @in_frames: frames the port pushed into the hub
+ * @in_bytes: bytes of those frames
+ * @out_frames: frames the hub delivered to the port
+ * @out_bytes: bytes of those frames
+ * @drops: frames dropped on their way in or out, by reason
+ */
+struct unet_port_stats {
+	uint64_t in_frames;
+	uint64_t in_bytes;
+	uint64_t out_frames;
+	uint64_t out_bytes;
+	uint64_t drops[UNET_DROP_NUM];
+};
+
+struct unet_hub;
+struct unet_port;
+struct unet_port_frame;
+
+/**
+ * struct unet_port_ops - what a kind of port does; one static table per kind
+ * @name: the kind, e.g. "tap", "dump", "user"
+ * @send: take one frame from the hub. Return 0 when taken (or dropped by the
+ *        port for its own reasons, which it counts), -EAGAIN when it cannot
+ *        take the frame now (the hub queues a copy), another negative errno
+ *        when it failed (the hub counts an error drop).
+ * @close: detach from the hub (unet_hub_detach()) and release the port. Called
+ *         by unet_hub_close() for every port still attached. It must not
+ *         touch the hub after detaching; it may finish asynchronously.
+ */
+struct unet_port_ops {
+	const char *name;
+	int (*send)(struct unet_port *port, const void *frame, size_t len);
+	void (*close)(struct unet_port *port);
+};
+
+/**
+ * struct unet_port - a port on a hub; attachments embed it
+ * @ops: the port's kind
+ * @id: the name given by the user (e.g. the -netdev id), NUL-terminated
+ * @stats: the port's counters
+ * @hub: the hub it is attached to, NULL when detached
+ * @queue_max: how many frames the queue may hold (default 256)
+ * @queue_bytes_max: how many bytes the queue may hold (default 4 MiB)
+ *
+ * The remaining fields are the hub's: leave them alone.
+ */
+struct unet_port {
+	const struct unet_port_ops *ops;
+	char id[32];
+	struct unet_port_stats stats;
+	struct unet_hub *hub;
+	size_t queue_max;
+	size_t queue_bytes_max;
+	/* private to the hub */
+	struct unet_port *next;
+	struct unet_port_frame *queue_head;
+	struct unet_port_frame *queue_tail;
+	size_t queue_len;
+	size_t queue_bytes;
+};
+
+/**
+ * struct unet_hub_config - how to build a hub
+ * @size: sizeof(struct unet_hub_config), so fields can be added later
+ * @mtu: the largest IP packet a frame may carry (default UNET_MTU_DEFAULT);
+ *       the largest frame is @mtu + UNET_ETH_HLEN + UNET_VLAN_HLEN
+ * @log_cb: where log messages go (default: nowhere)
+ * @log_opaque: passed to @log_cb
+ * @log_level: the most verbose level passed on (default UNET_LOG_INFO)
+ * @clock_cb: the clock (default: the host's monotonic clock)
+ * @clock_opaque: passed to @clock_cb
+ * @seed: seed of the random source; 0 (the default) seeds from the kernel
+ */
+struct unet_hub_config {
+	size_t size;
+	unsigned int mtu;
+	unet_log_cb log_cb;
+	void *log_opaque;
+	enum unet_log_level log_level;
+	unet_clock_cb clock_cb;
+	void *clock_opaque;
+	uint64_t seed;
+};
+
+UNET_EXTERN void unet_hub_config_init(struct unet_hub_config *config);
+UNET_EXTERN int unet_hub_new(uv_loop_t *loop,
+			     const struct unet_hub_config *config,
+			     struct unet_hub **hubp);
+UNET_EXTERN void unet_hub_close(struct unet_hub *hub);
+UNET_EXTERN uv_loop_t *unet_hub_loop(const struct unet_hub *hub);
+UNET_EXTERN unsigned int unet_hub_mtu(const struct unet_hub *hub);
+UNET_EXTERN size_t unet_hub_frame_max(const struct unet_hub *hub);
+UNET_EXTERN uint64_t unet_hub_now_ns(const struct unet_hub *hub);
+UNET_EXTERN uint64_t unet_hub_realtime_ns(const struct unet_hub *hub);
+UNET_EXTERN uint32_t unet_hub_random(struct unet_hub *hub);
+UNET_EXTERN void unet_hub_log(const struct unet_hub *hub,
+			      enum unet_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+UNET_EXTERN void unet_hub_set_log(struct unet_hub *hub, unet_log_cb cb,
+				  void *opaque, enum unet_log_level level);
+UNET_EXTERN struct unet_port *unet_hub_ports(const struct unet_hub *hub);
+
+UNET_EXTERN void unet_port_init(struct unet_port *port,
+				const struct unet_port_ops *ops,
+				const char *id);
+UNET_EXTERN int unet_hub_attach(struct unet_hub *hub, struct unet_port *port);
+UNET_EXTERN void unet_hub_detach(struct unet_port *port);
+UNET_EXTERN void unet_port_close(struct unet_port *port);
+UNET_EXTERN int unet_hub_input(struct unet_port *from, const void *frame,
+			       size_t len);
+UNET_EXTERN int unet_port_flush(struct unet_port *port);
+UNET_EXTERN bool unet_port_queue_empty(const struct unet_port *port);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* USERNET_HUB_H */

@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * lwIP options for usernet's stack: one single-threaded lwIP (NO_SYS) driven
+ * by a libuv loop, acting as the gateway of a virtual network. Every option
+ * set here differs from lwIP's opt.h default for a reason given beside it.
+ */
+#ifndef USERNET_LWIPOPTS_H
+#define USERNET_LWIPOPTS_H
+
+/* ---- system ------------------------------------------------------------ */
+/* No threads, no OS layer: the loop calls into lwIP. */
+#define NO_SYS 1
+#define SYS_LIGHTWEIGHT_PROT 0
+#define LWIP_NETCONN 0
+#define LWIP_SOCKET 0
+#define LWIP_TIMERS 1
+/* Several netifs: the gateway, and later the proxy's catch-all netif. */
+#define LWIP_SINGLE_NETIF 0
+#define LWIP_NETIF_LOOPBACK 0
+#define LWIP_HAVE_LOOPIF 0
+
+/* ---- memory: from malloc, bounded by usernet's own per-flow caps ----- */
+#define MEM_LIBC_MALLOC 1
+#define MEMP_MEM_MALLOC 1
+#define MEM_ALIGNMENT 8
+#define MEM_SIZE (1024 * 1024)
+#define MEMP_NUM_PBUF 1024
+#define MEMP_NUM_RAW_PCB 16
+#define MEMP_NUM_UDP_PCB 1024
+#define MEMP_NUM_TCP_PCB 1024
+#define MEMP_NUM_TCP_PCB_LISTEN 256
+#define MEMP_NUM_TCP_SEG 8192
+#define MEMP_NUM_REASSDATA 64
+#define MEMP_NUM_FRAG_PBUF 256
+#define MEMP_NUM_ARP_QUEUE 64
+#define MEMP_NUM_SYS_TIMEOUT 32
+#define PBUF_POOL_SIZE 64
+
+/* ---- link ------------------------------------------------------------- */
+#define LWIP_ARP 1
+#define LWIP_ETHERNET 1
+#define ARP_TABLE_SIZE 64
+#define ARP_QUEUEING 1
+#define ARP_QUEUE_LEN 16
+#define ETHARP_SUPPORT_STATIC_ENTRIES 1
+/* The stack checks source and destination MACs itself before lwIP. */
+#define ETHARP_SUPPORT_VLAN 0
+
+/* ---- IPv4 / IPv6 ------------------------------------------------------- */
+#define LWIP_IPV4 1
+#define LWIP_IPV6 1
+#define IP_FORWARD 0
+#define IP_REASSEMBLY 1
+#define IP_FRAG 1
+/* Datagrams up to 65535 bytes, reassembled from many fragments. */
+#define IP_REASS_MAX_PBUFS 256
+#define IP_REASS_MAXAGE 15
+#define IP_DEFAULT_TTL 64
+#define LWIP_IPV6_REASS 1
+#define LWIP_IPV6_FRAG 1
+/* 64-bit pointers do not fit in the fragment header: copy it aside. */
+#define IPV6_FRAG_COPYHEADER 1
+/* The gateway configures itself; it never autoconfigures or solicits. */
+#define LWIP_IPV6_AUTOCONFIG 0
+#define LWIP_IPV6_SEND_ROUTER_SOLICIT 0
+#define LWIP_IPV6_DUP_DETECT_ATTEMPTS 0
+#define LWIP_IPV6_MLD 1
+#define LWIP_IPV6_DHCP6 0
+#define LWIP_IPV6_NUM_ADDRESSES 3
+#define LWIP_ICMP 1
+#define LWIP_ICMP6 1
+#define LWIP_RAW 1
+#define LWIP_IGMP 0
+#define LWIP_DHCP 0
+#define LWIP_AUTOIP 0
+#define LWIP_DNS 0
+/* DHCP clients send from 0.0.0.0 to port 67; lwIP drops those otherwise. */
+#define LWIP_IP_ACCEPT_UDP_PORT(port) ((port) == PP_NTOHS(67))
+
+/* ---- UDP / TCP --------------------------------------------------------- */
+#define LWIP_UDP 1
+#define LWIP_UDPLITE 0
+#define LWIP_TCP 1
+#define LWIP_WND_SCALE 1
+#define TCP_RCV_SCALE 7
+/* MSS up to 65480 for MTU 65520 needs lwIP's sanity checks off. */
+#define LWIP_DISABLE_TCP_SANITY_CHECKS 1
+#define TCP_MSS 65480
+#define TCP_WND (4 * 1024 * 1024)
+#define TCP_SND_BUF (256 * 1024)
+#define TCP_SND_QUEUELEN 1024
+#define TCP_SNDLOWAT (TCP_SND_BUF / 4)
+#define TCP_SNDQUEUELOWAT (TCP_SND_QUEUELEN / 4)
+/* A small oversize so that small writes do not reserve 64 KiB each. */
+#define TCP_OVERSIZE 1460
+#define TCP_LISTEN_BACKLOG 1
+#define LWIP_TCP_KEEPALIVE 1
+#define LWIP_TCP_TIMESTAMPS 0
+#define TCP_QUEUE_OOSEQ 1
+#define LWIP_TCP_SACK_OUT 1
+#define LWIP_CALLBACK_API 1
+#define LWIP_EVENT_API 0
+
+/* ---- checksums --------------------------------------------------------- */
+#define LWIP_CHECKSUM_CTRL_PER_NETIF 1
+#define LWIP_CHECKSUM_ON_COPY 1
+#define LWIP_CHKSUM_ALGORITHM 3
+
+/* ---- netif ------------------------------------------------------------- */
+#define LWIP_NETIF_STATUS_CALLBACK 0
+#define LWIP_NETIF_LINK_CALLBACK 0
+#define LWIP_NUM_NETIF_CLIENT_DATA 1
+
+/* ---- hooks: time, randomness and acceptance come from usernet ---------- */
+#define LWIP_HOOK_FILENAME "unet_lwip_hooks.h"
+#define LWIP_RAND() unet__lwip_rand()
+/* The C library provides htons() and friends (netinet/in.h). */
+#define LWIP_DONT_PROVIDE_BYTEORDER_FUNCTIONS 1
+
+/* ---- statistics and debugging ----------------------------------------- */
+#define LWIP_STATS 0
+#define LWIP_STATS_DISPLAY 0
+#define LWIP_DEBUG 0
+
+#endif /* USERNET_LWIPOPTS_H */

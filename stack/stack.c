@@ -1,0 +1,460 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The gateway of the virtual network.
+ *
+ * Theory of operation: the stack is a port on the hub and one lwIP netif,
+ * the gateway (default 10.0.2.2, MAC 52:55:0a:00:02:02). Frames the hub
+ * delivers are first classified here, on untrusted bytes: unicast frames for
+ * another MAC are dropped (lwIP's ethernet_input does not filter), ARP
+ * requests for the gateway's other addresses (the DNS address) are answered
+ * here because lwIP's etharp answers only its netif's one address, and
+ * everything else is copied into a pbuf and handed to lwIP.
+ *
+ * Packets to a gateway alias (the DNS address) are accepted through a second,
+ * output-less "catcher" netif: lwIP's IPv4 input hook writes the packet's
+ * destination into the catcher's address, so that stock ip4_input validates,
+ * reassembles and dispatches it (ICMP echo is answered, from that address,
+ * on the gateway netif). The NAT proxy will widen the same hook to foreign
+ * destinations.
+ *
+ * What lwIP sends leaves through stack_linkoutput() into the hub. lwIP's
+ * timers run from one uv timer that a uv prepare handle re-arms from lwIP's
+ * next timeout before the loop sleeps.
+ *
+ * State: the configuration, the two netifs, the two uv handles. The struct
+ * is freed from the last uv close callback.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lwip/etharp.h"
+#include "lwip/ethip6.h"
+#include "lwip/ip4.h"
+#include "lwip/netif.h"
+#include "lwip/prot/etharp.h"
+#include "lwip/prot/ethernet.h"
+#include "lwip/prot/ip4.h"
+#include "lwip/prot/ip6.h"
+#include "lwip/timeouts.h"
+#include "netif/ethernet.h"
+
+#include "cursor.h"
+#include "stack_internal.h"
+
+#define ETH_TYPE_ARP 0x0806
+#define ARP_HLEN 28
+
+/**
+ * struct unet_stack - the gateway
+ * @port: the stack's port on the hub
+ * @hub: the hub
+ * @cfg: the configuration it was made with
+ * @gw: the gateway netif
+ * @catcher: output-less netif that accepts packets for gateway aliases
+ * @timer: runs lwIP's timeouts
+ * @prepare: re-arms @timer before the loop sleeps
+ * @handles: uv handles not yet closed
+ * @txbuf: flattens chained pbufs into one frame
+ * @txcap: size of @txbuf
+ * @drop_mac: frames dropped for being unicast to another MAC
+ * @drop_bad: frames dropped as malformed
+ * @arp_replies: ARP replies sent for gateway aliases
+ */
+struct unet_stack {
+	struct unet_port port;
+	struct unet_hub *hub;
+	struct unet_stack_config cfg;
+	struct netif gw;
+	struct netif catcher;
+	uv_timer_t timer;
+	uv_prepare_t prepare;
+	int handles;
+	unsigned char *txbuf;
+	size_t txcap;
+	uint64_t drop_mac;
+	uint64_t drop_bad;
+	uint64_t arp_replies;
+};
+
+/**
+ * unet_stack_config_init() - fill a stack configuration with the defaults
+ * @config: the configuration (QEMU's user-mode network: 10.0.2.0/24, gateway
+ *          10.0.2.2, DNS 10.0.2.3, DHCP from 10.0.2.15, MAC 52:55:0a:00:02:02)
+ */
+void unet_stack_config_init(struct unet_stack_config *config)
+{
+	static const uint8_t mac[6] = { 0x52, 0x55, 0x0a, 0x00, 0x02, 0x02 };
+
+	memset(config, 0, sizeof(*config));
+	config->size = sizeof(*config);
+	config->net.s_addr = htonl(0x0a000200);
+	config->mask.s_addr = htonl(0xffffff00);
+	config->host.s_addr = htonl(0x0a000202);
+	config->dns.s_addr = htonl(0x0a000203);
+	config->dhcp_start.s_addr = htonl(0x0a00020f);
+	memcpy(config->mac, mac, sizeof(mac));
+}
+
+static bool stack_addr_ok(const struct unet_stack_config *cfg,
+			  struct in_addr a)
+{
+	uint32_t net = ntohl(cfg->net.s_addr), mask = ntohl(cfg->mask.s_addr);
+	uint32_t h = ntohl(a.s_addr);
+
+	return (h & mask) == net && h != net && h != (net | ~mask);
+}
+
+static bool stack_config_ok(const struct unet_stack_config *cfg)
+{
+	uint32_t mask = ntohl(cfg->mask.s_addr);
+
+	if (cfg->size < sizeof(*cfg))
+		return false;
+	/* A contiguous mask that leaves at least 4 addresses. */
+	if ((~mask & (~mask + 1)) != 0 || mask > 0xfffffffcu)
+		return false;
+	if ((ntohl(cfg->net.s_addr) & ~mask) != 0)
+		return false;
+	if (!stack_addr_ok(cfg, cfg->host) || !stack_addr_ok(cfg, cfg->dns) ||
+	    !stack_addr_ok(cfg, cfg->dhcp_start))
+		return false;
+	if (cfg->host.s_addr == cfg->dns.s_addr)
+		return false;
+	/* The MAC must be unicast. */
+	return (cfg->mac[0] & 1) == 0;
+}
+
+/**
+ * unet__stack_hub() - the hub of a stack
+ * @stack: the stack
+ *
+ * Return: its hub.
+ */
+struct unet_hub *unet__stack_hub(struct unet_stack *stack)
+{
+	return stack->hub;
+}
+
+static bool stack_is_alias(const struct unet_stack *stack, uint32_t addr)
+{
+	return addr == stack->cfg.dns.s_addr;
+}
+
+/**
+ * unet__stack_ip4_input() - decide where an IPv4 packet is accepted
+ * @stack: the stack
+ * @p: the packet, payload at its (unvalidated) IPv4 header
+ * @inp: the netif it arrived on
+ *
+ * Points the catcher netif at the packet's destination when that is a
+ * gateway alias, so that lwIP accepts it; lwIP validates the rest.
+ *
+ * Return: 0 (the packet always goes on to lwIP).
+ */
+int unet__stack_ip4_input(struct unet_stack *stack, struct pbuf *p,
+			  struct netif *inp)
+{
+	struct unet_cursor c;
+	const uint8_t *ip;
+	uint32_t dst;
+
+	if (inp != &stack->gw)
+		return 0;
+	c = cursor_init(p->payload, p->len);
+	ip = cursor_take(&c, IP_HLEN);
+	if (ip == NULL)
+		return 0;
+	memcpy(&dst, ip + 16, sizeof(dst));
+	/* Written directly: netif_set_ipaddr() would abort bound pcbs. */
+	ip4_addr_set_u32(ip_2_ip4(&stack->catcher.ip_addr),
+			 stack_is_alias(stack, dst) ? dst : 0);
+	return 0;
+}
+
+static err_t stack_linkoutput(struct netif *netif, struct pbuf *p)
+{
+	struct unet_stack *stack = netif->state;
+	const void *frame = p->payload;
+
+	if (p->next != NULL || p->len != p->tot_len) {
+		if (p->tot_len > stack->txcap)
+			return ERR_BUF;
+		pbuf_copy_partial(p, stack->txbuf, p->tot_len, 0);
+		frame = stack->txbuf;
+	}
+	if (unet_hub_input(&stack->port, frame, p->tot_len) < 0)
+		return ERR_IF;
+	return ERR_OK;
+}
+
+static err_t stack_gw_init(struct netif *netif)
+{
+	struct unet_stack *stack = netif->state;
+
+	netif->name[0] = 'g';
+	netif->name[1] = 'w';
+	netif->mtu = (u16_t)unet_hub_mtu(stack->hub);
+	netif->hwaddr_len = ETH_HWADDR_LEN;
+	memcpy(netif->hwaddr, stack->cfg.mac, ETH_HWADDR_LEN);
+	netif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP |
+		       NETIF_FLAG_ETHERNET | NETIF_FLAG_LINK_UP |
+		       NETIF_FLAG_MLD6;
+	netif->output = etharp_output;
+	netif->output_ip6 = ethip6_output;
+	netif->linkoutput = stack_linkoutput;
+	return ERR_OK;
+}
+
+static err_t stack_catcher_output(struct netif *netif, struct pbuf *p,
+				  const ip4_addr_t *dst)
+{
+	return ERR_RTE;
+}
+
+static err_t stack_catcher_init(struct netif *netif)
+{
+	netif->name[0] = 'c';
+	netif->name[1] = 'a';
+	netif->mtu = 0;
+	netif->flags = NETIF_FLAG_LINK_UP;
+	netif->output = stack_catcher_output;
+	return ERR_OK;
+}
+
+/* Answers an ARP request for a gateway alias (lwIP answers only the gateway). */
+static void stack_arp_alias(struct unet_stack *stack, const uint8_t *arp)
+{
+	uint8_t reply[SIZEOF_ETH_HDR + ARP_HLEN];
+	uint8_t *eth = reply, *a = reply + SIZEOF_ETH_HDR;
+	uint32_t tpa;
+
+	/* htype 1 (Ethernet), ptype IPv4, hlen 6, plen 4, op 1 (request) */
+	if (cursor_be16(arp, 0) != 1 || cursor_be16(arp, 2) != ETHTYPE_IP ||
+	    arp[4] != 6 || arp[5] != 4 || cursor_be16(arp, 6) != 1)
+		return;
+	memcpy(&tpa, arp + 24, sizeof(tpa));
+	if (!stack_is_alias(stack, tpa))
+		return;
+	if (arp[8] & 1) /* a multicast sender cannot be answered */
+		return;
+
+	memcpy(eth, arp + 8, 6);
+	memcpy(eth + 6, stack->cfg.mac, 6);
+	eth[12] = ETH_TYPE_ARP >> 8;
+	eth[13] = ETH_TYPE_ARP & 0xff;
+	memcpy(a, arp, 6); /* htype, ptype, hlen, plen */
+	a[6] = 0;
+	a[7] = 2; /* reply */
+	memcpy(a + 8, stack->cfg.mac, 6);
+	memcpy(a + 14, &tpa, 4);
+	memcpy(a + 18, arp + 8, 10); /* the requester's MAC and address */
+	stack->arp_replies++;
+	unet_hub_input(&stack->port, reply, sizeof(reply));
+}
+
+static int stack_send(struct unet_port *port, const void *frame, size_t len)
+{
+	struct unet_stack *stack = container_of(port, struct unet_stack, port);
+	struct unet_cursor c = cursor_init(frame, len);
+	const uint8_t *eth, *arp;
+	struct pbuf *p;
+
+	eth = cursor_take(&c, SIZEOF_ETH_HDR);
+	if (eth == NULL) {
+		stack->drop_bad++;
+		return 0;
+	}
+	if ((eth[0] & 1) == 0 && memcmp(eth, stack->cfg.mac, 6) != 0) {
+		stack->drop_mac++;
+		return 0;
+	}
+	/*
+	 * lwIP reads a few header fields before it checks lengths (ip4_input
+	 * reads the total length of a packet shorter than a header; etharp
+	 * trusts the ARP header to be there): the whole fixed header of each
+	 * protocol handed on must be in the frame.
+	 */
+	switch (cursor_be16(eth, 12)) {
+	case ETH_TYPE_ARP:
+		arp = cursor_take(&c, ARP_HLEN);
+		if (arp == NULL) {
+			stack->drop_bad++;
+			return 0;
+		}
+		stack_arp_alias(stack, arp);
+		break;
+	case ETHTYPE_IP:
+		if (cursor_take(&c, IP_HLEN) == NULL) {
+			stack->drop_bad++;
+			return 0;
+		}
+		break;
+	case ETHTYPE_IPV6:
+		if (cursor_take(&c, IP6_HLEN) == NULL) {
+			stack->drop_bad++;
+			return 0;
+		}
+		break;
+	default:
+		/* lwIP speaks nothing else: not counted as malformed */
+		return 0;
+	}
+	if (len > 0xffff) {
+		stack->drop_bad++;
+		return 0;
+	}
+	p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM);
+	if (p == NULL)
+		return -ENOMEM;
+	pbuf_take(p, frame, (u16_t)len);
+	if (stack->gw.input(p, &stack->gw) != ERR_OK)
+		pbuf_free(p);
+	return 0;
+}
+
+static void stack_timer_cb(uv_timer_t *timer)
+{
+	sys_check_timeouts();
+}
+
+static void stack_prepare_cb(uv_prepare_t *prepare)
+{
+	struct unet_stack *stack = prepare->data;
+	u32_t sleep = sys_timeouts_sleeptime();
+
+	if (sleep == SYS_TIMEOUTS_SLEEPTIME_INFINITE)
+		uv_timer_stop(&stack->timer);
+	else
+		uv_timer_start(&stack->timer, stack_timer_cb, sleep, 0);
+}
+
+static void stack_handle_closed(uv_handle_t *handle)
+{
+	struct unet_stack *stack = handle->data;
+
+	if (--stack->handles == 0) {
+		free(stack->txbuf);
+		free(stack);
+	}
+}
+
+static void stack_port_close(struct unet_port *port)
+{
+	unet_stack_close(container_of(port, struct unet_stack, port));
+}
+
+static const struct unet_port_ops stack_port_ops = {
+	.name = "user",
+	.send = stack_send,
+	.close = stack_port_close,
+};
+
+/**
+ * unet_stack_new() - put a gateway on a hub
+ * @hub: the hub
+ * @id: the port's name
+ * @config: the configuration, NULL for the defaults
+ * @stackp: receives the stack
+ *
+ * Return: 0; -EINVAL for a bad configuration; -EBUSY when this process has a
+ * stack already (lwIP is process-wide); -ENOMEM.
+ */
+int unet_stack_new(struct unet_hub *hub, const char *id,
+		   const struct unet_stack_config *config,
+		   struct unet_stack **stackp)
+{
+	struct unet_stack_config defaults;
+	struct unet_stack *stack;
+	ip4_addr_t addr, mask, gw, any;
+	int r;
+
+	unet_stack_config_init(&defaults);
+	if (config == NULL)
+		config = &defaults;
+	if (hub == NULL || stackp == NULL || !stack_config_ok(config))
+		return -EINVAL;
+	stack = calloc(1, sizeof(*stack));
+	if (stack == NULL)
+		return -ENOMEM;
+	stack->hub = hub;
+	memcpy(&stack->cfg, config, sizeof(stack->cfg));
+	stack->cfg.size = sizeof(stack->cfg);
+	stack->txcap = unet_hub_frame_max(hub);
+	stack->txbuf = malloc(stack->txcap);
+	if (stack->txbuf == NULL) {
+		free(stack);
+		return -ENOMEM;
+	}
+	r = unet__lwip_attach(stack);
+	if (r < 0) {
+		free(stack->txbuf);
+		free(stack);
+		return r;
+	}
+
+	/* netif_add() prepends: add the catcher first so the gateway leads. */
+	ip4_addr_set_zero(&any);
+	ip4_addr_set_u32(&mask, 0xffffffffu);
+	netif_add(&stack->catcher, &any, &mask, &any, stack,
+		  stack_catcher_init, ip4_input);
+	netif_set_up(&stack->catcher);
+
+	ip4_addr_set_u32(&addr, config->host.s_addr);
+	ip4_addr_set_u32(&mask, config->mask.s_addr);
+	ip4_addr_set_u32(&gw, config->host.s_addr);
+	netif_add(&stack->gw, &addr, &mask, &gw, stack, stack_gw_init,
+		  ethernet_input);
+	netif_create_ip6_linklocal_address(&stack->gw, 1);
+	netif_set_default(&stack->gw);
+	netif_set_up(&stack->gw);
+
+	uv_timer_init(unet_hub_loop(hub), &stack->timer);
+	uv_prepare_init(unet_hub_loop(hub), &stack->prepare);
+	stack->timer.data = stack->prepare.data = stack;
+	stack->handles = 2;
+	uv_unref((uv_handle_t *)&stack->timer);
+	uv_unref((uv_handle_t *)&stack->prepare);
+	uv_prepare_start(&stack->prepare, stack_prepare_cb);
+
+	unet_port_init(&stack->port, &stack_port_ops, id);
+	r = unet_hub_attach(hub, &stack->port);
+	if (r < 0) {
+		unet_stack_close(stack);
+		return r;
+	}
+	*stackp = stack;
+	return 0;
+}
+
+/**
+ * unet_stack_close() - take the gateway off its hub and release it
+ * @stack: the stack; may be NULL
+ *
+ * lwIP is released at once (another stack may be made right after); the
+ * memory is freed from the loop once its handles are closed.
+ */
+void unet_stack_close(struct unet_stack *stack)
+{
+	if (stack == NULL || stack->handles <= 0 ||
+	    uv_is_closing((uv_handle_t *)&stack->timer))
+		return;
+	unet_hub_detach(&stack->port);
+	netif_remove(&stack->gw);
+	netif_remove(&stack->catcher);
+	unet__lwip_detach(stack);
+	uv_close((uv_handle_t *)&stack->timer, stack_handle_closed);
+	uv_close((uv_handle_t *)&stack->prepare, stack_handle_closed);
+}
+
+/**
+ * unet_stack_port() - the stack's port on its hub
+ * @stack: the stack
+ *
+ * Return: the port (for its counters and its name).
+ */
+struct unet_port *unet_stack_port(struct unet_stack *stack)
+{
+	return &stack->port;
+}

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Hooks lwIP calls into usernet's stack (LWIP_HOOK_FILENAME). Every hook is
+ * defined in stack/lwip_glue.c and receives only what lwIP passes.
+ */
+#ifndef USERNET_LWIP_HOOKS_H
+#define USERNET_LWIP_HOOKS_H
+
+#include <stdint.h>
+
+struct pbuf;
+struct netif;
+
+uint32_t unet__lwip_rand(void);
+int unet__lwip_ip4_input(struct pbuf *p, struct netif *inp);
+
+#define LWIP_HOOK_IP4_INPUT(p, inp) unet__lwip_ip4_input((p), (inp))
+
+#endif /* USERNET_LWIP_HOOKS_H */

@@ -1,0 +1,418 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests of the gateway: frames in on a hub, replies captured by a test
+ * port on the same hub. ARP for the gateway and DNS addresses, ICMP echo to
+ * both, frames for other MACs, malformed frames, configuration checks.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <usernet/hub.h>
+#include <usernet/stack.h>
+
+static const uint8_t gw_mac[6] = { 0x52, 0x55, 0x0a, 0x00, 0x02, 0x02 };
+static const uint8_t guest_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x0f };
+static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+
+struct capture {
+	struct unet_port port;
+	int frames;
+	size_t len[16];
+	uint8_t data[16][1600];
+};
+
+static int capture_send(struct unet_port *port, const void *frame,
+			size_t len)
+{
+	struct capture *c = (struct capture *)port;
+
+	if (c->frames < 16) {
+		c->len[c->frames] = len;
+		memcpy(c->data[c->frames], frame, len < 1600 ? len : 1600);
+	}
+	c->frames++;
+	return 0;
+}
+
+static void capture_close(struct unet_port *port)
+{
+	unet_hub_detach(port);
+}
+
+static const struct unet_port_ops capture_ops = {
+	.name = "capture",
+	.send = capture_send,
+	.close = capture_close,
+};
+
+struct fixture {
+	uv_loop_t loop;
+	struct unet_hub *hub;
+	struct unet_stack *stack;
+	struct capture cap;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	assert_int_equal(uv_loop_init(&f->loop), 0);
+	assert_int_equal(unet_hub_new(&f->loop, NULL, &f->hub), 0);
+	unet_port_init(&f->cap.port, &capture_ops, "cap");
+	assert_int_equal(unet_hub_attach(f->hub, &f->cap.port), 0);
+	assert_int_equal(unet_stack_new(f->hub, "user", NULL, &f->stack), 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	unet_hub_close(f->hub);
+	uv_run(&f->loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&f->loop), 0);
+	free(f);
+	return 0;
+}
+
+static uint32_t ip(const char *s)
+{
+	struct in_addr a;
+
+	assert_int_equal(inet_pton(AF_INET, s, &a), 1);
+	return a.s_addr;
+}
+
+static size_t arp_request(uint8_t *buf, const uint8_t *dst, uint32_t spa,
+			  uint32_t tpa)
+{
+	memcpy(buf, dst, 6);
+	memcpy(buf + 6, guest_mac, 6);
+	buf[12] = 0x08;
+	buf[13] = 0x06;
+	buf[14] = 0; buf[15] = 1;	/* Ethernet */
+	buf[16] = 0x08; buf[17] = 0;	/* IPv4 */
+	buf[18] = 6; buf[19] = 4;
+	buf[20] = 0; buf[21] = 1;	/* request */
+	memcpy(buf + 22, guest_mac, 6);
+	memcpy(buf + 28, &spa, 4);
+	memset(buf + 32, 0, 6);
+	memcpy(buf + 38, &tpa, 4);
+	memset(buf + 42, 0, 18);
+	return 60;
+}
+
+static uint16_t csum(const uint8_t *p, size_t len)
+{
+	uint32_t sum = 0;
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (len & 1)
+		sum += (uint32_t)p[len - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static size_t icmp_echo(uint8_t *buf, uint32_t src, uint32_t dst,
+			uint16_t seq, size_t payload)
+{
+	uint8_t *iph = buf + 14, *icmp = buf + 34;
+	size_t iplen = 20 + 8 + payload;
+	uint16_t c;
+
+	memcpy(buf, gw_mac, 6);
+	memcpy(buf + 6, guest_mac, 6);
+	buf[12] = 0x08;
+	buf[13] = 0x00;
+	memset(iph, 0, 20);
+	iph[0] = 0x45;
+	iph[2] = (uint8_t)(iplen >> 8);
+	iph[3] = (uint8_t)iplen;
+	iph[4] = 0x12; iph[5] = 0x34;
+	iph[8] = 64;
+	iph[9] = 1;
+	memcpy(iph + 12, &src, 4);
+	memcpy(iph + 16, &dst, 4);
+	c = csum(iph, 20);
+	iph[10] = (uint8_t)(c >> 8);
+	iph[11] = (uint8_t)c;
+	memset(icmp, 0, 8);
+	icmp[0] = 8;
+	icmp[4] = 0xbe; icmp[5] = 0xef;
+	icmp[6] = (uint8_t)(seq >> 8);
+	icmp[7] = (uint8_t)seq;
+	memset(icmp + 8, 0x5a, payload);
+	c = csum(icmp, 8 + payload);
+	icmp[2] = (uint8_t)(c >> 8);
+	icmp[3] = (uint8_t)c;
+	return 14 + iplen;
+}
+
+/* Teaches the gateway the guest's MAC, as the guest's own ARP would. */
+static void learn_guest(struct fixture *f)
+{
+	uint8_t buf[60];
+
+	arp_request(buf, bcast, ip("10.0.2.15"), ip("10.0.2.2"));
+	unet_hub_input(&f->cap.port, buf, 60);
+	f->cap.frames = 0;
+}
+
+static void assert_arp_reply(const struct capture *c, int i, uint32_t spa)
+{
+	const uint8_t *r = c->data[i];
+	uint32_t tpa = htonl(0x0a00020f);
+
+	assert_true(c->len[i] >= 42);
+	assert_memory_equal(r, guest_mac, 6);
+	assert_memory_equal(r + 6, gw_mac, 6);
+	assert_int_equal(r[12], 0x08);
+	assert_int_equal(r[13], 0x06);
+	assert_int_equal(r[21], 2);		/* reply */
+	assert_memory_equal(r + 22, gw_mac, 6);	/* sender MAC */
+	assert_memory_equal(r + 28, &spa, 4);	/* sender address */
+	assert_memory_equal(r + 32, guest_mac, 6);
+	assert_memory_equal(r + 38, &tpa, 4);
+}
+
+static void test_arp_gateway(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t buf[60];
+
+	arp_request(buf, bcast, ip("10.0.2.15"), ip("10.0.2.2"));
+	assert_int_equal(unet_hub_input(&f->cap.port, buf, 60), 0);
+	assert_int_equal(f->cap.frames, 1);
+	assert_arp_reply(&f->cap, 0, ip("10.0.2.2"));
+}
+
+static void test_arp_dns_alias(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t buf[60];
+
+	arp_request(buf, bcast, ip("10.0.2.15"), ip("10.0.2.3"));
+	assert_int_equal(unet_hub_input(&f->cap.port, buf, 60), 0);
+	assert_int_equal(f->cap.frames, 1);
+	assert_arp_reply(&f->cap, 0, ip("10.0.2.3"));
+}
+
+static void test_arp_others_unanswered(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t buf[60];
+
+	arp_request(buf, bcast, ip("10.0.2.15"), ip("10.0.2.4"));
+	unet_hub_input(&f->cap.port, buf, 60);
+	arp_request(buf, bcast, ip("10.0.2.15"), ip("10.0.2.15"));
+	unet_hub_input(&f->cap.port, buf, 60);
+	assert_int_equal(f->cap.frames, 0);
+}
+
+static void test_ping(void **state, const char *dst)
+{
+	struct fixture *f = *state;
+	uint8_t buf[200];
+	const uint8_t *r;
+	size_t len;
+	uint32_t a = ip(dst), g = ip("10.0.2.15");
+
+	learn_guest(f);
+	len = icmp_echo(buf, g, a, 7, 56);
+	assert_int_equal(unet_hub_input(&f->cap.port, buf, len), 0);
+	assert_int_equal(f->cap.frames, 1);
+	r = f->cap.data[0];
+	assert_int_equal(f->cap.len[0], len);
+	assert_memory_equal(r, guest_mac, 6);
+	assert_memory_equal(r + 6, gw_mac, 6);
+	assert_int_equal(r[23], 1);		/* ICMP */
+	assert_memory_equal(r + 26, &a, 4);	/* from the address pinged */
+	assert_memory_equal(r + 30, &g, 4);
+	assert_int_equal(csum(r + 14, 20), 0);
+	assert_int_equal(r[34], 0);		/* echo reply */
+	assert_int_equal(r[41], 7);		/* same sequence */
+	assert_int_equal(csum(r + 34, len - 34), 0);
+	assert_memory_equal(r + 42, buf + 42, 56);
+}
+
+static void test_ping_gateway(void **state)
+{
+	test_ping(state, "10.0.2.2");
+}
+
+static void test_ping_dns(void **state)
+{
+	test_ping(state, "10.0.2.3");
+}
+
+static void test_ping_elsewhere_unanswered(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t buf[200];
+	size_t len;
+
+	learn_guest(f);
+	len = icmp_echo(buf, ip("10.0.2.15"), ip("10.0.2.9"), 1, 56);
+	unet_hub_input(&f->cap.port, buf, len);
+	/* a ping to 10.0.2.3 right after shows the alias does not linger */
+	len = icmp_echo(buf, ip("10.0.2.15"), ip("10.0.2.3"), 2, 56);
+	unet_hub_input(&f->cap.port, buf, len);
+	len = icmp_echo(buf, ip("10.0.2.15"), ip("10.0.2.9"), 3, 56);
+	unet_hub_input(&f->cap.port, buf, len);
+	assert_int_equal(f->cap.frames, 1);
+	assert_int_equal(f->cap.data[0][41], 2);
+}
+
+static void test_bad_checksum_dropped(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t buf[200];
+	size_t len;
+
+	learn_guest(f);
+	len = icmp_echo(buf, ip("10.0.2.15"), ip("10.0.2.2"), 1, 56);
+	buf[40] ^= 0xff; /* ICMP identifier: the checksum no longer holds */
+	unet_hub_input(&f->cap.port, buf, len);
+	assert_int_equal(f->cap.frames, 0);
+}
+
+static void test_other_mac_ignored(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t buf[200];
+	size_t len;
+
+	learn_guest(f);
+	len = icmp_echo(buf, ip("10.0.2.15"), ip("10.0.2.2"), 1, 56);
+	buf[5] = 0x03; /* unicast to another MAC */
+	unet_hub_input(&f->cap.port, buf, len);
+	arp_request(buf, guest_mac, ip("10.0.2.15"), ip("10.0.2.3"));
+	unet_hub_input(&f->cap.port, buf, 60);
+	assert_int_equal(f->cap.frames, 0);
+}
+
+/* Malformed frames: each is dropped without a reply or a crash. */
+static void test_malformed(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t good[200], buf[200];
+	size_t len, cut;
+
+	learn_guest(f);
+	/* truncated ARP at every length */
+	arp_request(good, bcast, ip("10.0.2.15"), ip("10.0.2.3"));
+	for (cut = 14; cut < 42; cut++)
+		unet_hub_input(&f->cap.port, good, cut);
+	/* ARP with wrong hardware/protocol sizes */
+	memcpy(buf, good, 60);
+	buf[18] = 8;
+	unet_hub_input(&f->cap.port, buf, 60);
+	memcpy(buf, good, 60);
+	buf[17] = 0x01;
+	unet_hub_input(&f->cap.port, buf, 60);
+	/* truncated IPv4 at every length */
+	len = icmp_echo(good, ip("10.0.2.15"), ip("10.0.2.3"), 1, 56);
+	for (cut = 14; cut < len; cut++)
+		unet_hub_input(&f->cap.port, good, cut);
+	/* IP total length larger than the frame, header length too large */
+	memcpy(buf, good, len);
+	buf[16] = 0x40;
+	unet_hub_input(&f->cap.port, buf, len);
+	memcpy(buf, good, len);
+	buf[14] = 0x4f;
+	unet_hub_input(&f->cap.port, buf, len);
+	memcpy(buf, good, len);
+	buf[14] = 0x41;
+	unet_hub_input(&f->cap.port, buf, len);
+	assert_int_equal(f->cap.frames, 0);
+	/* and the gateway still answers afterwards */
+	unet_hub_input(&f->cap.port, good, len);
+	assert_int_equal(f->cap.frames, 1);
+}
+
+static void test_one_stack_per_process(void **state)
+{
+	struct fixture *f = *state;
+	struct unet_stack *other;
+
+	assert_int_equal(unet_stack_new(f->hub, "b", NULL, &other), -EBUSY);
+}
+
+static void test_config_checks(void **state)
+{
+	struct unet_stack_config c;
+	struct unet_stack *s;
+	struct unet_hub *hub;
+	uv_loop_t loop;
+
+	(void)state;
+	uv_loop_init(&loop);
+	assert_int_equal(unet_hub_new(&loop, NULL, &hub), 0);
+
+	unet_stack_config_init(&c);
+	c.host.s_addr = ip("10.0.3.2");		/* outside the net */
+	assert_int_equal(unet_stack_new(hub, "u", &c, &s), -EINVAL);
+	unet_stack_config_init(&c);
+	c.dns = c.host;				/* the same address */
+	assert_int_equal(unet_stack_new(hub, "u", &c, &s), -EINVAL);
+	unet_stack_config_init(&c);
+	c.dns.s_addr = ip("10.0.2.255");	/* broadcast */
+	assert_int_equal(unet_stack_new(hub, "u", &c, &s), -EINVAL);
+	unet_stack_config_init(&c);
+	c.mask.s_addr = ip("255.0.255.0");	/* not contiguous */
+	assert_int_equal(unet_stack_new(hub, "u", &c, &s), -EINVAL);
+	unet_stack_config_init(&c);
+	c.net.s_addr = ip("10.0.2.1");		/* host bits set */
+	assert_int_equal(unet_stack_new(hub, "u", &c, &s), -EINVAL);
+	unet_stack_config_init(&c);
+	c.mac[0] = 0x01;			/* multicast MAC */
+	assert_int_equal(unet_stack_new(hub, "u", &c, &s), -EINVAL);
+	unet_stack_config_init(&c);
+	c.size = 4;
+	assert_int_equal(unet_stack_new(hub, "u", &c, &s), -EINVAL);
+
+	/* another network works, and closing frees lwIP for the next stack */
+	unet_stack_config_init(&c);
+	c.net.s_addr = ip("192.168.76.0");
+	c.host.s_addr = ip("192.168.76.2");
+	c.dns.s_addr = ip("192.168.76.3");
+	c.dhcp_start.s_addr = ip("192.168.76.15");
+	assert_int_equal(unet_stack_new(hub, "u", &c, &s), 0);
+	unet_stack_close(s);
+	assert_int_equal(unet_stack_new(hub, "u", NULL, &s), 0);
+	unet_hub_close(hub);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_arp_gateway, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_arp_dns_alias, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_arp_others_unanswered, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ping_gateway, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ping_dns, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ping_elsewhere_unanswered, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_checksum_dropped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_other_mac_ignored, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_one_stack_per_process, setup, teardown),
+		cmocka_unit_test(test_config_checks),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
