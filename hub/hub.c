@@ -382,6 +382,7 @@ static void port_enqueue(struct unet_port *port, const void *frame, size_t len)
 	struct unet_port_frame *f;
 
 	if (port->queue_len >= port->queue_max ||
+	    port->queue_bytes >= port->queue_bytes_max ||
 	    len > port->queue_bytes_max - port->queue_bytes) {
 		port->stats.drops[UNET_DROP_QUEUE_FULL]++;
 		return;
@@ -481,8 +482,8 @@ int unet_port_flush(struct unet_port *port)
 		r = port->ops->send(port, f->data, f->len);
 		if (r == -EAGAIN)
 			return -EAGAIN;
-		if (port->queue_head != f)
-			return 0; /* the port detached itself meanwhile */
+		if (port->hub == NULL)
+			return 0; /* the port detached itself: queue freed */
 		if (r == 0) {
 			port->stats.out_frames++;
 			port->stats.out_bytes += f->len;
