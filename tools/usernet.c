@@ -1,0 +1,517 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * usernet: the command line.
+ *
+ *   usernet [OPTIONS] -netdev TYPE,id=ID[,KEY=VALUE...] ...
+ *   usernet run [OPTIONS] [-netdev ...] -- CMD [ARGS...]
+ *
+ * Theory of operation: every option is parsed and checked before anything is
+ * opened (a bad option is one line on stderr and exit status 2). Then one
+ * hub is made on a libuv loop and each -netdev becomes a port on it. In `run`
+ * mode a child process makes a new network namespace (and a user namespace
+ * when not root) with a tap that is handed back to this process and put on
+ * the hub, and then runs CMD; usernet exits with CMD's status. SIGINT and
+ * SIGTERM close every port (pcap files are flushed) and end the loop; in
+ * `run` mode they are passed on to CMD first.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <uv.h>
+
+#include <usernet/hub.h>
+#include <usernet/ports.h>
+#include <usernet/stack.h>
+
+#include "netdev.h"
+#include "nsrun.h"
+
+#define NETDEV_MAX 64
+#define EXIT_USAGE 2
+
+static const char *const log_level_names[] = {
+	[UNET_LOG_ERROR] = "error",
+	[UNET_LOG_WARN] = "warning",
+	[UNET_LOG_INFO] = "info",
+	[UNET_LOG_DEBUG] = "debug",
+};
+_Static_assert(sizeof(log_level_names) / sizeof(log_level_names[0]) ==
+		       UNET_LOG_LEVEL_NUM,
+	       "one name per log level");
+
+/**
+ * struct options - the parsed command line
+ * @run: `usernet run` mode
+ * @argv: in run mode, CMD and its arguments
+ * @netdevs: the -netdev options, in order
+ * @n_netdevs: how many
+ * @mtu: the hub's MTU (and the namespace tap's)
+ * @level: log level
+ */
+struct options {
+	bool run;
+	char **argv;
+	struct netdev netdevs[NETDEV_MAX];
+	int n_netdevs;
+	unsigned int mtu;
+	enum unet_log_level level;
+};
+
+/**
+ * struct usernet - the running program
+ * @loop: the loop
+ * @hub: the hub
+ * @stack: the gateway, when a user netdev was given
+ * @signals: SIGINT, SIGTERM, SIGCHLD watchers
+ * @ns: the namespace child in run mode
+ * @child_done: the child has been reaped
+ * @status: the exit status to return
+ */
+struct usernet {
+	uv_loop_t loop;
+	struct unet_hub *hub;
+	struct unet_stack *stack;
+	uv_signal_t signals[3];
+	struct nsrun ns;
+	bool child_done;
+	int status;
+};
+
+static void usage_main(FILE *f)
+{
+	fprintf(f,
+"Usage: usernet [OPTIONS] -netdev TYPE,id=ID[,KEY=VALUE...] ...\n"
+"       usernet run [OPTIONS] [-netdev ...] -- CMD [ARGS...]\n"
+"\n"
+"Gives virtual machines, containers and sandboxes a network without\n"
+"privileges. Every -netdev becomes a port on one Ethernet hub; a frame from\n"
+"one port reaches all the others.\n"
+"\n"
+"Commands:\n"
+"  run -- CMD    run CMD in a new network namespace whose only network is\n"
+"                usernet (see 'usernet run --help')\n"
+"\n"
+"Netdevs (QEMU's -netdev syntax; ',,' is a literal comma in a value):\n"
+"  -netdev user,id=ID[,net=ADDR[/MASK]][,host=ADDR][,dns=ADDR][,dhcpstart=ADDR]\n"
+"        the user-mode gateway: answers ARP and ping for host= and dns=.\n"
+"        Defaults: net=10.0.2.0/24, host=net+2, dns=net+3, dhcpstart=net+15.\n"
+"        At most one per process.\n"
+"  -netdev tap,id=ID[,ifname=NAME | ,fd=N]\n"
+"        a tap interface: opened by name (created when missing, which needs\n"
+"        CAP_NET_ADMIN), or an already-open tap fd inherited from the caller.\n"
+"  -netdev dump,id=ID,file=PATH[,len=N]\n"
+"        writes every frame on the hub to a pcap file (first N bytes of each,\n"
+"        default 65536), flushed after every frame.\n"
+"\n"
+"Options:\n"
+"  -netdev SPEC, --netdev SPEC   add a port (see above)\n"
+"  --mtu N        hub MTU, %u..%u (default %u)\n"
+"  -v, --verbose  log more (repeat for debug)\n"
+"  -q, --quiet    log errors only\n"
+"  -h, --help     show this help\n"
+"  --version      show the version\n"
+"\n"
+"SIGINT and SIGTERM shut down cleanly. Exit status: 0, 1 on a runtime\n"
+"failure, 2 on a bad option.\n",
+		UNET_MTU_MIN, UNET_MTU_MAX, UNET_MTU_DEFAULT);
+}
+
+static void usage_run(FILE *f)
+{
+	fprintf(f,
+"Usage: usernet run [OPTIONS] [-netdev ...] -- CMD [ARGS...]\n"
+"\n"
+"Runs CMD in a new network namespace (and a new user namespace when not\n"
+"root, so no privilege is needed) whose only interface besides lo is a tap,\n"
+"tap0, on usernet's hub. The tap has address net+100 (10.0.2.100/24 by\n"
+"default), a default route via the gateway (10.0.2.2) and the MTU of the\n"
+"hub; the namespace sees a resolv.conf naming the DNS address (10.0.2.3).\n"
+"Without a '-netdev user', one with the defaults is added. usernet exits\n"
+"with CMD's exit status (128+N when CMD was killed by signal N), and\n"
+"SIGINT/SIGTERM are passed on to CMD.\n"
+"\n"
+"Options: -netdev SPEC, --mtu N, -v, -q, -h (as for usernet itself).\n"
+"\n"
+"Example: usernet run -- ping -c 3 10.0.2.2\n"
+"Unprivileged use needs /dev/net/tun to be usable by the caller.\n");
+}
+
+static int parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static void print_netdev_help(void)
+{
+	int t;
+
+	printf("Available netdev types:");
+	for (t = 0; t < NETDEV_TYPE_NUM; t++)
+		printf(" %s", netdev_type_name((enum netdev_type)t));
+	printf("\n");
+}
+
+/*
+ * Parses argv into @o. Returns -1 to go on, or an exit status: 0 after
+ * --help, EXIT_USAGE after an error (already printed).
+ */
+static int parse_args(int argc, char **argv, struct options *o)
+{
+	enum { OPT_MTU = 256, OPT_VERSION };
+	static const struct option longopts[] = {
+		{ "netdev", required_argument, NULL, 'n' },
+		{ "mtu", required_argument, NULL, OPT_MTU },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ NULL, 0, NULL, 0 },
+	};
+	unsigned long v;
+	char err[512];
+	int c, i, j;
+
+	memset(o, 0, sizeof(*o));
+	o->mtu = UNET_MTU_DEFAULT;
+	o->level = UNET_LOG_WARN;
+	if (argc > 1 && strcmp(argv[1], "run") == 0) {
+		o->run = true;
+		argv++;
+		argc--;
+	}
+	/*
+	 * QEMU spells it -netdev: rename it for getopt, up to the first word
+	 * that is not an option (CMD's own arguments are left alone).
+	 */
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-netdev") == 0)
+			argv[i] = "--netdev";
+		if (strcmp(argv[i], "--netdev") == 0 ||
+		    strcmp(argv[i], "--mtu") == 0)
+			i++;
+		else if (argv[i][0] != '-' || strcmp(argv[i], "--") == 0)
+			break;
+	}
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+:vqh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			if (strcmp(optarg, "help") == 0) {
+				print_netdev_help();
+				return 0;
+			}
+			if (o->n_netdevs == NETDEV_MAX) {
+				fprintf(stderr, "usernet: at most %d -netdev options\n",
+					NETDEV_MAX);
+				return EXIT_USAGE;
+			}
+			if (netdev_parse(optarg, &o->netdevs[o->n_netdevs], err,
+					 sizeof(err)) < 0) {
+				fprintf(stderr, "usernet: %s\n", err);
+				return EXIT_USAGE;
+			}
+			o->n_netdevs++;
+			break;
+		case OPT_MTU:
+			if (parse_uint(optarg, UNET_MTU_MAX, &v) < 0 ||
+			    v < UNET_MTU_MIN) {
+				fprintf(stderr,
+					"usernet: --mtu %s: not a number from %u to %u\n",
+					optarg, UNET_MTU_MIN, UNET_MTU_MAX);
+				return EXIT_USAGE;
+			}
+			o->mtu = (unsigned int)v;
+			break;
+		case 'v':
+			if (o->level < UNET_LOG_DEBUG)
+				o->level++;
+			break;
+		case 'q':
+			o->level = UNET_LOG_ERROR;
+			break;
+		case 'h':
+			if (o->run)
+				usage_run(stdout);
+			else
+				usage_main(stdout);
+			return 0;
+		case OPT_VERSION:
+			printf("usernet %s\n", USERNET_VERSION);
+			return 0;
+		case ':':
+			fprintf(stderr, "usernet: option %s needs a value\n",
+				strcmp(argv[optind - 1], "--netdev") == 0 ?
+					"-netdev" : argv[optind - 1]);
+			return EXIT_USAGE;
+		default:
+			fprintf(stderr,
+				"usernet: unknown option '%s' (try --help)\n",
+				argv[optind - 1]);
+			return EXIT_USAGE;
+		}
+	}
+	for (i = 0; i < o->n_netdevs; i++) {
+		for (j = 0; j < i; j++) {
+			if (strcmp(o->netdevs[i].id, o->netdevs[j].id) == 0) {
+				fprintf(stderr, "usernet: -netdev id '%s' used twice\n",
+					o->netdevs[i].id);
+				return EXIT_USAGE;
+			}
+			if (o->netdevs[i].type == NETDEV_USER &&
+			    o->netdevs[j].type == NETDEV_USER) {
+				fprintf(stderr,
+					"usernet: -netdev user,id=%s: only one user netdev per process\n",
+					o->netdevs[i].id);
+				return EXIT_USAGE;
+			}
+		}
+	}
+	if (o->run) {
+		if (optind >= argc) {
+			fprintf(stderr,
+				"usernet: run: missing '-- CMD' (try 'usernet run --help')\n");
+			return EXIT_USAGE;
+		}
+		o->argv = &argv[optind];
+		return -1;
+	}
+	if (optind < argc) {
+		fprintf(stderr, "usernet: unexpected argument '%s' (try --help)\n",
+			argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (o->n_netdevs == 0) {
+		fprintf(stderr,
+			"usernet: nothing to do: give at least one -netdev (try --help)\n");
+		return EXIT_USAGE;
+	}
+	return -1;
+}
+
+static void log_stderr(void *opaque, enum unet_log_level level,
+		       const char *msg)
+{
+	fprintf(stderr, "usernet: %s: %s\n", log_level_names[level], msg);
+}
+
+static void shutdown_all(struct usernet *u)
+{
+	size_t i;
+
+	if (u->hub != NULL) {
+		unet_hub_close(u->hub);
+		u->hub = NULL;
+		u->stack = NULL;
+	}
+	for (i = 0; i < sizeof(u->signals) / sizeof(u->signals[0]); i++)
+		if (!uv_is_closing((uv_handle_t *)&u->signals[i]))
+			uv_close((uv_handle_t *)&u->signals[i], NULL);
+}
+
+static void on_signal(uv_signal_t *handle, int signum)
+{
+	struct usernet *u = handle->data;
+	int wstatus;
+	pid_t pid;
+
+	if (signum == SIGCHLD) {
+		if (u->ns.pid <= 0 || u->child_done)
+			return;
+		pid = waitpid(u->ns.pid, &wstatus, WNOHANG);
+		if (pid != u->ns.pid)
+			return;
+		u->child_done = true;
+		u->status = nsrun_status_to_exit(wstatus);
+		shutdown_all(u);
+		return;
+	}
+	if (u->ns.pid > 0 && !u->child_done) {
+		nsrun_kill(&u->ns, signum);
+		return;
+	}
+	unet_hub_log(u->hub, UNET_LOG_INFO, "%s: shutting down",
+		     strsignal(signum));
+	u->status = 0;
+	shutdown_all(u);
+}
+
+static int open_netdev(struct usernet *u, const struct netdev *nd,
+		       const struct options *o)
+{
+	struct unet_port *port;
+	int r = 0;
+
+	switch (nd->type) {
+	case NETDEV_USER:
+		r = unet_stack_new(u->hub, nd->id, &nd->u.user, &u->stack);
+		if (r < 0)
+			fprintf(stderr, "usernet: -netdev user,id=%s: %s\n",
+				nd->id, strerror(-r));
+		break;
+	case NETDEV_TAP:
+		if (nd->u.tap.fd >= 0)
+			r = unet_tap_adopt(u->hub, nd->id, nd->u.tap.fd, &port);
+		else
+			r = unet_tap_open(u->hub, nd->id, nd->u.tap.ifname,
+					  &port);
+		if (r < 0)
+			fprintf(stderr,
+				"usernet: -netdev tap,id=%s: cannot open tap%s%s: %s\n",
+				nd->id, nd->u.tap.fd >= 0 ? " fd" : " ",
+				nd->u.tap.fd >= 0 ? "" : nd->u.tap.ifname,
+				strerror(-r));
+		break;
+	case NETDEV_DUMP:
+		r = unet_dump_open(u->hub, nd->id, nd->u.dump.file,
+				   nd->u.dump.len, &port);
+		if (r < 0)
+			fprintf(stderr,
+				"usernet: -netdev dump,id=%s: cannot write %s: %s\n",
+				nd->id, nd->u.dump.file, strerror(-r));
+		break;
+	case NETDEV_TYPE_NUM:
+		r = -EINVAL;
+		break;
+	}
+	(void)o;
+	return r;
+}
+
+/* The namespace's settings, from the user netdev's addresses. */
+static void run_config(const struct options *o,
+		       const struct unet_stack_config *user,
+		       struct nsrun_config *nc)
+{
+	uint32_t net = ntohl(user->net.s_addr), mask = ntohl(user->mask.s_addr);
+	uint32_t addr = net | (100 & ~mask);
+
+	memset(nc, 0, sizeof(*nc));
+	nc->argv = o->argv;
+	nc->ifname = "tap0";
+	/* net+100 unless the net is too small or that is taken already. */
+	if ((100 & mask) != 0 || addr == ntohl(user->host.s_addr) ||
+	    addr == ntohl(user->dns.s_addr) || addr == (net | ~mask))
+		addr = ntohl(user->dhcp_start.s_addr);
+	nc->addr.s_addr = htonl(addr);
+	nc->prefix = (unsigned int)__builtin_popcount(mask);
+	nc->gateway = user->host;
+	nc->dns = user->dns;
+	nc->mtu = o->mtu;
+}
+
+int main(int argc, char **argv)
+{
+	static struct options o;
+	struct unet_stack_config defaults;
+	const struct unet_stack_config *user = NULL;
+	static const int signums[3] = { SIGINT, SIGTERM, SIGCHLD };
+	struct unet_hub_config hc;
+	struct nsrun_config nc;
+	struct unet_port *port;
+	struct usernet u;
+	char err[512];
+	int r, i;
+
+	r = parse_args(argc, argv, &o);
+	if (r >= 0)
+		return r;
+
+	memset(&u, 0, sizeof(u));
+	u.ns.pid = -1;
+	u.ns.tap_fd = -1;
+	u.ns.ctl_fd = -1;
+	signal(SIGPIPE, SIG_IGN);
+	if (uv_loop_init(&u.loop) != 0) {
+		fprintf(stderr, "usernet: cannot make the event loop\n");
+		return 1;
+	}
+	unet_hub_config_init(&hc);
+	hc.mtu = o.mtu;
+	hc.log_cb = log_stderr;
+	hc.log_level = o.level;
+	r = unet_hub_new(&u.loop, &hc, &u.hub);
+	if (r < 0) {
+		fprintf(stderr, "usernet: cannot make the hub: %s\n",
+			strerror(-r));
+		return 1;
+	}
+	for (i = 0; i < 3; i++) {
+		uv_signal_init(&u.loop, &u.signals[i]);
+		u.signals[i].data = &u;
+		if (signums[i] != SIGCHLD || o.run)
+			uv_signal_start(&u.signals[i], on_signal, signums[i]);
+	}
+
+	for (i = 0; i < o.n_netdevs; i++) {
+		if (o.netdevs[i].type == NETDEV_USER)
+			user = &o.netdevs[i].u.user;
+		if (open_netdev(&u, &o.netdevs[i], &o) < 0)
+			goto fail;
+	}
+	if (o.run) {
+		if (user == NULL) {
+			unet_stack_config_init(&defaults);
+			user = &defaults;
+			r = unet_stack_new(u.hub, "user0", user, &u.stack);
+			if (r < 0) {
+				fprintf(stderr, "usernet: cannot start the gateway: %s\n",
+					strerror(-r));
+				goto fail;
+			}
+		}
+		run_config(&o, user, &nc);
+		r = nsrun_start(&nc, &u.ns, err, sizeof(err));
+		if (r < 0) {
+			fprintf(stderr, "usernet: run: %s\n", err);
+			goto fail;
+		}
+		r = unet_tap_adopt(u.hub, "ns0", u.ns.tap_fd, &port);
+		u.ns.tap_fd = -1;
+		if (r < 0) {
+			fprintf(stderr, "usernet: run: cannot attach the tap: %s\n",
+				strerror(-r));
+			nsrun_abort(&u.ns);
+			goto fail;
+		}
+		r = nsrun_go(&u.ns);
+		if (r < 0) {
+			fprintf(stderr, "usernet: run: cannot start %s: %s\n",
+				o.argv[0], strerror(-r));
+			nsrun_abort(&u.ns);
+			goto fail;
+		}
+	}
+
+	uv_run(&u.loop, UV_RUN_DEFAULT);
+	shutdown_all(&u);
+	uv_run(&u.loop, UV_RUN_DEFAULT);
+	uv_loop_close(&u.loop);
+	return u.status;
+
+fail:
+	if (u.ns.pid > 0 && !u.child_done)
+		waitpid(u.ns.pid, NULL, 0);
+	shutdown_all(&u);
+	uv_run(&u.loop, UV_RUN_DEFAULT);
+	uv_loop_close(&u.loop);
+	return 1;
+}
