@@ -1,0 +1,106 @@
+# SPDX-License-Identifier: MIT
+# Shared helpers of the integration tests: sourced, never run by itself.
+#
+# Every test gets a private scratch folder, names its namespaces and taps
+# with its own PID so that runs never collide, starts background processes
+# directly (so $! is the real PID), and cleans up on any exit through
+# cleanup(): the PIDs it started, the namespaces it made, its scratch folder.
+
+set -u
+
+USERNET=${USERNET:?USERNET must name the usernet binary}
+SRCDIR=${SRCDIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)}
+TMP=$(mktemp -d /tmp/usernet-test.XXXXXX)
+chmod 755 "$TMP"
+TAG=$$
+PIDS=()
+NETNS=()
+CLEANUPS=()
+FAILED=0
+
+cleanup() {
+	local pid ns c
+	for c in "${CLEANUPS[@]}"; do eval "$c" || true; done
+	for pid in "${PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null || true
+	done
+	for pid in "${PIDS[@]}"; do
+		for _ in $(seq 50); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$pid" 2>/dev/null || true
+	done
+	for ns in "${NETNS[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+skip() {
+	echo "SKIP: $*"
+	exit 77
+}
+
+fail() {
+	echo "FAIL: $*"
+	FAILED=1
+}
+
+ok() {
+	echo "ok: $*"
+}
+
+# Ends the test with the verdict.
+finish() {
+	if [ "$FAILED" != 0 ]; then
+		echo "some checks failed"
+		exit 1
+	fi
+	echo "all checks passed"
+	exit 0
+}
+
+need_root() {
+	[ "$(id -u)" = 0 ] || skip "needs root (network namespaces and taps); run the suite as root"
+	[ -c /dev/net/tun ] || skip "/dev/net/tun is missing on this machine"
+}
+
+need_cmd() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || skip "$c is not installed (tools/setup.sh installs it)"
+	done
+}
+
+# new_netns NAME: makes a namespace, deleted again at exit.
+new_netns() {
+	ip netns add "$1" || { echo "cannot make namespace $1"; exit 1; }
+	NETNS+=("$1")
+	ip -n "$1" link set lo up
+}
+
+# wait_for SECONDS COMMAND...: polls COMMAND until it succeeds; bounded.
+wait_for() {
+	local secs=$1 i
+	shift
+	for ((i = 0; i < secs * 10; i++)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# stop_pid PID: SIGTERM, then waits (bounded) and returns its exit status.
+stop_pid() {
+	local pid=$1 sig=${2:-TERM} i
+	kill -"$sig" "$pid" 2>/dev/null || true
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -KILL "$pid" 2>/dev/null
+		echo "process $pid did not stop on SIG$sig"
+	fi
+	wait "$pid"
+}

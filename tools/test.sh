@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Runs the whole test suite on a fresh Debian 12 machine: installs every
+# dependency (tools/setup.sh), then builds and runs all tests twice, once
+# with AddressSanitizer + UndefinedBehaviorSanitizer and once plainly, with
+# warnings as errors. Integration tests need root; as another user they are
+# reported as skipped, with the reason.
+#
+# Usage: tools/test.sh [CTEST-ARGS...]   e.g. tools/test.sh -R unit
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+lwip=$(tools/setup.sh | tail -n 1)
+jobs=$(nproc 2>/dev/null || echo 2)
+
+status=0
+for variant in sanitize plain; do
+	dir=build/test-$variant
+	opts=(-DUSERNET_WERROR=ON -DLWIP_DIR="$lwip")
+	[ $variant = sanitize ] && opts+=(-DUSERNET_SANITIZE=ON)
+	echo "=== $variant build ==="
+	cmake -S . -B "$dir" "${opts[@]}" >/dev/null
+	cmake --build "$dir" -j"$jobs"
+	echo "=== $variant tests ==="
+	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0} \
+	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+		ctest --test-dir "$dir" --output-on-failure "$@" || status=1
+done
+exit $status
