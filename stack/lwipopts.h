@@ -7,6 +7,14 @@
 #ifndef USERNET_LWIPOPTS_H
 #define USERNET_LWIPOPTS_H
 
+/*
+ * <netinet/tcp.h> (which libuv's headers pull in) names a socket option
+ * TCP_MSS; lwIP uses the name for its MSS. Include it first and let lwIP's
+ * meaning win, so the two can meet in one file.
+ */
+#include <netinet/tcp.h>
+#undef TCP_MSS
+
 /* ---- system ------------------------------------------------------------ */
 /* No threads, no OS layer: the loop calls into lwIP. */
 #define NO_SYS 1
@@ -93,7 +101,16 @@
 #define TCP_SNDQUEUELOWAT (TCP_SND_QUEUELEN / 4)
 /* A small oversize so that small writes do not reserve 64 KiB each. */
 #define TCP_OVERSIZE 1460
-#define TCP_LISTEN_BACKLOG 1
+/*
+ * No backlog limit: the proxy's listeners accept only handshakes it let in
+ * (connect-first), and many may be under way at once on one port.
+ */
+#define TCP_LISTEN_BACKLOG 0
+/*
+ * The proxy's listeners on ANY:port share ports with accepted and outgoing
+ * pcbs; SO_REUSEADDR on all of them lets them coexist.
+ */
+#define SO_REUSE 1
 #define LWIP_TCP_KEEPALIVE 1
 #define LWIP_TCP_TIMESTAMPS 0
 #define TCP_QUEUE_OOSEQ 1

@@ -13,7 +13,13 @@ struct netif;
 
 uint32_t unet__lwip_rand(void);
 int unet__lwip_ip4_input(struct pbuf *p, struct netif *inp);
+struct ip_addr;
+uint32_t unet__lwip_tcp_isn(const struct ip_addr *local_ip, uint16_t local_port,
+			    const struct ip_addr *remote_ip,
+			    uint16_t remote_port);
 
 #define LWIP_HOOK_IP4_INPUT(p, inp) unet__lwip_ip4_input((p), (inp))
+#define LWIP_HOOK_TCP_ISN(lip, lport, rip, rport) \
+	unet__lwip_tcp_isn((lip), (lport), (rip), (rport))
 
 #endif /* USERNET_LWIP_HOOKS_H */
