@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * usernet proxy: carries the guest's TCP, UDP and ICMP echo over ordinary
+ * host sockets (NAT without privileges), and host-to-guest forwards.
+ *
+ * TCP is connect-first: the guest's SYN is answered only once the host's
+ * connect succeeded; a refused connect gives the guest a RST, an unreachable
+ * one an ICMP error. Data crosses with back-pressure both ways, so memory per
+ * flow is bounded. The gateway's address maps to the host's 127.0.0.1 unless
+ * loopback is turned off. Everything runs on the hub's loop.
+ *
+ * As with any libuv program that writes to sockets, the embedder must ignore
+ * SIGPIPE (signal(SIGPIPE, SIG_IGN)): a host peer that closes first would
+ * otherwise kill the process instead of giving the flow an EPIPE.
+ */
+#ifndef USERNET_PROXY_H
+#define USERNET_PROXY_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <usernet/hub.h>
+#include <usernet/stack.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * struct unet_proxy_config - how the proxy behaves
+ * @size: sizeof(struct unet_proxy_config), so fields can be added later
+ * @loopback: the gateway's address reaches the host's 127.0.0.1 (default
+ *            true; QEMU's behaviour)
+ * @restrict_guest: the guest reaches only the gateway's own services and the
+ *                  forwards, nothing outside (QEMU's restrict=on; default
+ *                  false)
+ * @max_flows: most flows at once, all protocols (default 16384); past it new
+ *             TCP gets a RST and new UDP or ICMP is dropped, both counted
+ * @udp_timeout_ms: an idle UDP flow expires after this (default 240000)
+ * @icmp_timeout_ms: an idle ICMP echo flow expires after this (default 10000)
+ * @tcp_connect_timeout_ms: a host connect not done by then gives the guest
+ *                          a RST (default 30000)
+ * @tcp_idle_timeout_ms: a TCP flow with no data either way for this long is
+ *                       reset both ways; 0 never (default 0)
+ */
+struct unet_proxy_config {
+	size_t size;
+	bool loopback;
+	bool restrict_guest;
+	unsigned int max_flows;
+	unsigned int udp_timeout_ms;
+	unsigned int icmp_timeout_ms;
+	unsigned int tcp_connect_timeout_ms;
+	unsigned int tcp_idle_timeout_ms;
+};
+
+/**
+ * struct unet_fwd - a host-to-guest forward (QEMU's hostfwd=)
+ * @proto: IPPROTO_TCP or IPPROTO_UDP
+ * @host_addr: the host address to listen on (INADDR_ANY for all)
+ * @host_port: the host port (network order); 0 lets the kernel choose, and
+ *             unet_proxy_fwd_add() writes the chosen port back
+ * @guest_addr: the guest's address (network order)
+ * @guest_port: the guest's port (network order)
+ */
+struct unet_fwd {
+	int proto;
+	struct in_addr host_addr;
+	uint16_t host_port;
+	struct in_addr guest_addr;
+	uint16_t guest_port;
+};
+
+/** States a flow is shown in. */
+enum unet_flow_state {
+	UNET_FLOW_CONNECTING,	/* host connect (or guest connect) under way */
+	UNET_FLOW_ESTABLISHED,
+	UNET_FLOW_CLOSING,	/* a FIN crossed one way */
+	UNET_FLOW_ACTIVE,	/* UDP and ICMP flows */
+	UNET_FLOW_STATE_NUM
+};
+
+/**
+ * struct unet_flow_info - one flow, as the flow table shows it
+ * @proto: IPPROTO_TCP, IPPROTO_UDP or IPPROTO_ICMP
+ * @inbound: opened from the host side (a forward)
+ * @state: where the flow is
+ * @guest_addr: the guest's address (network order)
+ * @guest_port: the guest's port, or ICMP echo id (host order)
+ * @remote_addr: the address the guest sees on the other side
+ * @remote_port: its port (host order)
+ * @bytes_out: bytes from the guest to the host side
+ * @bytes_in: bytes from the host side to the guest
+ * @idle_ms: milliseconds since the flow last carried anything
+ */
+struct unet_flow_info {
+	int proto;
+	bool inbound;
+	enum unet_flow_state state;
+	struct in_addr guest_addr;
+	uint16_t guest_port;
+	struct in_addr remote_addr;
+	uint16_t remote_port;
+	uint64_t bytes_out;
+	uint64_t bytes_in;
+	uint64_t idle_ms;
+};
+
+/**
+ * struct unet_proxy_stats - counters of a proxy
+ * @flows: flows open now
+ * @tcp_opened: TCP flows opened (both ways)
+ * @udp_opened: UDP flows opened (both ways)
+ * @icmp_opened: ICMP echo flows opened
+ * @refused_limit: new flows refused because @max_flows were open
+ * @refused_policy: new flows refused by restrict or loopback=off
+ * @tcp_refused: host connects refused (the guest got a RST)
+ * @tcp_unreachable: host connects unreachable (the guest got ICMP)
+ * @tcp_timeouts: host connects that timed out (the guest got a RST)
+ * @dropped: guest packets dropped as malformed or unexpected
+ * @udp_expired: UDP and ICMP flows that expired idle
+ */
+struct unet_proxy_stats {
+	uint64_t flows;
+	uint64_t tcp_opened;
+	uint64_t udp_opened;
+	uint64_t icmp_opened;
+	uint64_t refused_limit;
+	uint64_t refused_policy;
+	uint64_t tcp_refused;
+	uint64_t tcp_unreachable;
+	uint64_t tcp_timeouts;
+	uint64_t dropped;
+	uint64_t udp_expired;
+};
+
+struct unet_proxy;
+
+/**
+ * typedef unet_flow_cb - receives one flow of a flow table walk
+ * @opaque: the pointer given to unet_proxy_flows()
+ * @flow: the flow, valid for the call
+ */
+typedef void (*unet_flow_cb)(void *opaque, const struct unet_flow_info *flow);
+
+UNET_EXTERN void unet_proxy_config_init(struct unet_proxy_config *config);
+UNET_EXTERN int unet_proxy_new(struct unet_stack *stack,
+			       const struct unet_proxy_config *config,
+			       struct unet_proxy **proxyp);
+UNET_EXTERN void unet_proxy_close(struct unet_proxy *proxy);
+UNET_EXTERN int unet_proxy_fwd_add(struct unet_proxy *proxy,
+				   struct unet_fwd *fwd);
+UNET_EXTERN int unet_proxy_fwd_remove(struct unet_proxy *proxy,
+				      const struct unet_fwd *fwd);
+UNET_EXTERN int unet_proxy_fwd_list(struct unet_proxy *proxy,
+				    struct unet_fwd *fwds, size_t n);
+UNET_EXTERN int unet_proxy_flows(struct unet_proxy *proxy, unet_flow_cb cb,
+				 void *opaque);
+UNET_EXTERN void unet_proxy_stats(const struct unet_proxy *proxy,
+				  struct unet_proxy_stats *stats);
+UNET_EXTERN const char *unet_flow_state_name(enum unet_flow_state state);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* USERNET_PROXY_H */

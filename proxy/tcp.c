@@ -1,0 +1,993 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * TCP flows: a guest connection on an lwIP pcb joined to a host socket.
+ *
+ * Theory of operation.
+ *
+ * Outbound (the guest connects) is connect-first. The stack asks
+ * unet__tcp_ip4() about every TCP segment to the gateway or a foreign
+ * address. A SYN for an unknown 4-tuple makes a flow: the segment is cloned
+ * and held, the host connect starts on the loop, and the original is dropped
+ * (lwIP never sees it). Duplicate SYNs are dropped while the connect is under
+ * way. When the connect succeeds, a listener for the destination port is made
+ * if there is none (bound to ANY:port, it terminates that port for every
+ * address the stack accepts) and the held SYN is re-injected through
+ * ip4_input(): this time the flow says "accept", lwIP answers with its
+ * SYN-ACK, and the listener's accept callback joins the new pcb to the flow.
+ * A refused connect gives the guest a RST (tcp_rst() from the original
+ * destination), an unreachable one an ICMP destination unreachable, a connect
+ * that takes longer than the timeout a RST.
+ *
+ * Inbound (a host-to-guest forward) accepts on the host, then tcp_connect()s
+ * to the guest from the gateway's address; a guest RST or no answer closes
+ * the host connection.
+ *
+ * Data, with back-pressure both ways:
+ *  - guest to host: lwIP's recv callback hands a pbuf chain; it is written
+ *    to the host socket (uv_try_write, then uv_write for what is left, the
+ *    pbuf kept until written) and only then acknowledged to lwIP with
+ *    tcp_recved(), which is what opens the guest's window again. A slow host
+ *    reader closes the guest's window: at most TCP_WND bytes are held.
+ *  - host to guest: the host socket is read into one per-flow buffer only
+ *    while that buffer is empty; its bytes are tcp_write()n as lwIP's send
+ *    buffer allows, the rest waits for the sent callback (the guest's ACKs)
+ *    and reading resumes only when the buffer is empty. A guest that stops
+ *    reading stops the host reads: at most TCP_SND_BUF + the buffer are held.
+ *
+ * Ends: a guest FIN becomes a shutdown() of the host socket once the written
+ * data is out; a host EOF becomes lwIP's FIN once the buffered data is
+ * queued; each direction ends on its own (half-close). A guest RST (lwIP's
+ * error callback) resets the host socket (SO_LINGER 0); a host error or RST
+ * aborts the pcb, which sends the guest a RST. When both directions are done
+ * the pcb is handed back to lwIP with tcp_close() (lwIP finishes the FIN
+ * exchange) and the host socket is closed.
+ *
+ * Lifetime: the flow leaves the flow table when it starts closing; its memory
+ * is freed from the last close callback of its two uv handles (the socket and
+ * a timer for the connect and idle timeouts). lwIP's callbacks are detached
+ * before the pcb is given back, so no lwIP callback ever sees a freed flow.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lwip/icmp.h"
+#include "lwip/ip.h"
+#include "lwip/ip4.h"
+#include "lwip/priv/tcp_priv.h"
+#include "lwip/prot/ip.h"
+#include "lwip/prot/tcp.h"
+#include "lwip/tcp.h"
+
+#include "proxy_internal.h"
+
+/* Bytes read from the host socket at a time, per flow. */
+#define TCP_FLOW_RBUF 65536
+/* uv_bufs a chain is written with at once; longer chains are copied. */
+#define TCP_FLOW_IOV 64
+
+/** Where a TCP flow is. */
+enum tcp_phase {
+	FLOW_HOST_CONNECTING,	/* outbound: host connect under way, SYN held */
+	FLOW_GUEST_ACCEPTING,	/* outbound: SYN re-injected, awaiting accept */
+	FLOW_GUEST_CONNECTING,	/* inbound: tcp_connect() to the guest */
+	FLOW_ESTABLISHED,
+	FLOW_CLOSED,		/* closing: handles on their way out */
+	FLOW_PHASE_NUM
+};
+
+/**
+ * struct tcp_flow - one TCP connection through the proxy
+ * @base: the flow table's part
+ * @proxy: the proxy
+ * @phase: where the flow is
+ * @host: the host socket
+ * @timer: connect timeout, then idle timeout
+ * @connect_req: the host connect (outbound)
+ * @shutdown_req: the host shutdown after the guest's FIN
+ * @pcb: the lwIP pcb, NULL before accept and after it is gone
+ * @syn: the guest's SYN, held while the host connects
+ * @syn_seq: the SYN's sequence number, for a RST that answers it
+ * @connect_err: a host connect that failed at once (answered from @timer)
+ * @handles: uv handles initialised and not yet closed
+ * @write_pending: uv_write requests not yet completed
+ * @guest_fin: the guest sent FIN
+ * @host_shut: the host socket's write side is shut (or being shut)
+ * @host_eof: the host sent EOF
+ * @guest_shut: FIN queued towards the guest
+ * @reading: the host socket is being read
+ * @aborted: the pcb was aborted by the proxy (an lwIP callback that did it
+ *           must return ERR_ABRT)
+ * @rbuf: host bytes not yet queued in lwIP
+ * @rbuf_off: where the unqueued bytes start in @rbuf
+ * @rbuf_len: where they end
+ */
+struct tcp_flow {
+	struct proxy_flow base;
+	struct unet_proxy *proxy;
+	enum tcp_phase phase;
+	uv_tcp_t host;
+	uv_timer_t timer;
+	uv_connect_t connect_req;
+	uv_shutdown_t shutdown_req;
+	struct tcp_pcb *pcb;
+	struct pbuf *syn;
+	uint32_t syn_seq;
+	int connect_err;
+	int handles;
+	unsigned int write_pending;
+	bool guest_fin;
+	bool host_shut;
+	bool host_eof;
+	bool guest_shut;
+	bool reading;
+	bool aborted;
+	char *rbuf;
+	size_t rbuf_off;
+	size_t rbuf_len;
+};
+
+/**
+ * struct tcp_write - a pbuf chain on its way to the host socket
+ * @req: the libuv request
+ * @flow: the flow
+ * @p: the chain, freed when written
+ * @len: bytes to acknowledge to lwIP when written
+ * @copy: the chain flattened, when it had too many pieces (else NULL)
+ * @bufs: what uv_write writes
+ */
+struct tcp_write {
+	uv_write_t req;
+	struct tcp_flow *flow;
+	struct pbuf *p;
+	size_t len;
+	char *copy;
+	uv_buf_t bufs[TCP_FLOW_IOV];
+};
+
+static void tcp_flow_reset(struct tcp_flow *flow);
+static void tcp_flow_check_done(struct tcp_flow *flow);
+static void tcp_flow_push(struct tcp_flow *flow);
+static void tcp_flow_read_start(struct tcp_flow *flow);
+static void tcp_connect_failed(struct tcp_flow *flow, int status);
+
+static struct tcp_flow *tcp_flow_of(struct proxy_flow *f)
+{
+	return container_of(f, struct tcp_flow, base);
+}
+
+/* One's complement sum of a TCP segment with its pseudo header. */
+static uint16_t tcp_checksum(uint32_t src, uint32_t dst, const uint8_t *seg,
+			     size_t len)
+{
+	uint64_t sum = 0;
+	size_t i;
+
+	sum += (ntohl(src) >> 16) + (ntohl(src) & 0xffff);
+	sum += (ntohl(dst) >> 16) + (ntohl(dst) & 0xffff);
+	sum += IP_PROTO_TCP + len;
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)(seg[i] << 8 | seg[i + 1]);
+	if (len & 1)
+		sum += (uint32_t)seg[len - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static void tcp_handle_closed(uv_handle_t *handle)
+{
+	struct tcp_flow *flow = handle->data;
+	struct unet_proxy *proxy = flow->proxy;
+
+	if (--flow->handles == 0) {
+		if (flow->syn != NULL)
+			pbuf_free(flow->syn);
+		free(flow->rbuf);
+		free(flow);
+	}
+	unet__proxy_unref(proxy);
+}
+
+/* Detaches lwIP's callbacks so that lwIP never calls into a closed flow. */
+static void tcp_pcb_detach(struct tcp_pcb *pcb)
+{
+	tcp_arg(pcb, NULL);
+	tcp_recv(pcb, NULL);
+	tcp_sent(pcb, NULL);
+	tcp_err(pcb, NULL);
+	tcp_poll(pcb, NULL, 0);
+}
+
+/* Starts closing the flow's handles; @reset sends the host a RST. */
+static void tcp_flow_close_handles(struct tcp_flow *flow, bool reset)
+{
+	if (flow->phase == FLOW_CLOSED)
+		return;
+	flow->phase = FLOW_CLOSED;
+	unet__flow_remove(flow->proxy, &flow->base);
+	uv_close((uv_handle_t *)&flow->timer, tcp_handle_closed);
+	if (reset && !flow->host_shut &&
+	    uv_tcp_close_reset(&flow->host, tcp_handle_closed) == 0)
+		return;
+	uv_close((uv_handle_t *)&flow->host, tcp_handle_closed);
+}
+
+/* Resets both sides: a RST to the guest and to the host. */
+static void tcp_flow_reset(struct tcp_flow *flow)
+{
+	struct tcp_pcb *pcb = flow->pcb;
+
+	if (pcb != NULL) {
+		flow->pcb = NULL;
+		flow->aborted = true;
+		tcp_pcb_detach(pcb);
+		tcp_abort(pcb);
+	}
+	tcp_flow_close_handles(flow, true);
+}
+
+static void tcp_flow_close_op(struct proxy_flow *f)
+{
+	tcp_flow_reset(tcp_flow_of(f));
+}
+
+static enum unet_flow_state tcp_flow_state_op(const struct proxy_flow *f)
+{
+	const struct tcp_flow *flow = container_of(f, struct tcp_flow, base);
+
+	switch (flow->phase) {
+	case FLOW_HOST_CONNECTING:
+	case FLOW_GUEST_ACCEPTING:
+	case FLOW_GUEST_CONNECTING:
+		return UNET_FLOW_CONNECTING;
+	case FLOW_ESTABLISHED:
+		if (flow->guest_fin || flow->host_eof)
+			return UNET_FLOW_CLOSING;
+		return UNET_FLOW_ESTABLISHED;
+	default:
+		return UNET_FLOW_CLOSING;
+	}
+}
+
+static const struct proxy_flow_ops tcp_flow_ops = {
+	.close = tcp_flow_close_op,
+	.state = tcp_flow_state_op,
+};
+
+/* When both directions have ended, hands the pcb back and closes. */
+static void tcp_flow_check_done(struct tcp_flow *flow)
+{
+	struct tcp_pcb *pcb = flow->pcb;
+
+	if (flow->phase != FLOW_ESTABLISHED)
+		return;
+	if (!(flow->guest_fin && flow->host_shut && flow->write_pending == 0))
+		return;
+	if (!(flow->host_eof && flow->guest_shut))
+		return;
+	if (pcb != NULL) {
+		flow->pcb = NULL;
+		tcp_pcb_detach(pcb);
+		/* lwIP finishes the FIN exchange on its own from here. */
+		if (tcp_close(pcb) != ERR_OK)
+			tcp_abort(pcb);
+	}
+	tcp_flow_close_handles(flow, false);
+}
+
+/* ---- guest to host ------------------------------------------------------ */
+
+static void tcp_host_shutdown_cb(uv_shutdown_t *req, int status)
+{
+	struct tcp_flow *flow = req->data;
+
+	if (status == UV_ECANCELED || flow->phase == FLOW_CLOSED)
+		return;
+	if (status < 0) {
+		tcp_flow_reset(flow);
+		return;
+	}
+	tcp_flow_check_done(flow);
+}
+
+/* The guest's FIN reaches the host once everything before it is written. */
+static void tcp_host_maybe_shutdown(struct tcp_flow *flow)
+{
+	if (!flow->guest_fin || flow->host_shut || flow->write_pending > 0)
+		return;
+	flow->host_shut = true;
+	flow->shutdown_req.data = flow;
+	if (uv_shutdown(&flow->shutdown_req, (uv_stream_t *)&flow->host,
+			tcp_host_shutdown_cb) < 0)
+		tcp_flow_reset(flow);
+}
+
+static void tcp_host_write_cb(uv_write_t *req, int status)
+{
+	struct tcp_write *w = container_of(req, struct tcp_write, req);
+	struct tcp_flow *flow = w->flow;
+
+	flow->write_pending--;
+	pbuf_free(w->p);
+	free(w->copy);
+	if (status == 0 && flow->pcb != NULL) {
+		tcp_recved(flow->pcb, (u16_t)w->len);
+		tcp_output(flow->pcb);
+	}
+	free(w);
+	if (status == UV_ECANCELED || flow->phase == FLOW_CLOSED)
+		return;
+	if (status < 0) {
+		tcp_flow_reset(flow);
+		return;
+	}
+	tcp_host_maybe_shutdown(flow);
+}
+
+/*
+ * Writes what lwIP received to the host socket; returns false when the flow
+ * was reset. A pbuf chain is at most 64 KiB (its tot_len is 16 bits), so one
+ * tcp_recved() acknowledges it.
+ */
+static bool tcp_guest_data(struct tcp_flow *flow, struct pbuf *p)
+{
+	uv_buf_t bufs[TCP_FLOW_IOV];
+	struct tcp_write *w;
+	size_t total = p->tot_len, done, skip;
+	unsigned int n = 0, i;
+	struct pbuf *q;
+	int r;
+
+	for (q = p; q != NULL && n < TCP_FLOW_IOV; q = q->next)
+		bufs[n++] = uv_buf_init(q->payload, q->len);
+	if (q == NULL) {
+		r = uv_try_write((uv_stream_t *)&flow->host, bufs, n);
+		if (r == UV_EAGAIN || r == UV_ENOSYS)
+			r = 0;
+		if (r < 0) {
+			pbuf_free(p);
+			tcp_flow_reset(flow);
+			return false;
+		}
+		done = (size_t)r;
+	} else {
+		done = 0; /* too many pieces: flattened below */
+	}
+	flow->base.bytes_out += total;
+	unet__flow_touch(flow->proxy, &flow->base);
+	if (done == total) {
+		tcp_recved(flow->pcb, (u16_t)total);
+		pbuf_free(p);
+		return true;
+	}
+
+	w = calloc(1, sizeof(*w));
+	if (w == NULL) {
+		pbuf_free(p);
+		tcp_flow_reset(flow);
+		return false;
+	}
+	w->flow = flow;
+	w->p = p;
+	w->len = total;
+	if (q != NULL) {
+		w->copy = malloc(total);
+		if (w->copy == NULL) {
+			free(w);
+			pbuf_free(p);
+			tcp_flow_reset(flow);
+			return false;
+		}
+		pbuf_copy_partial(p, w->copy, (u16_t)total, 0);
+		w->bufs[0] = uv_buf_init(w->copy, (unsigned int)total);
+		n = 1;
+	} else {
+		/* Skip what uv_try_write() already wrote. */
+		unsigned int have = n;
+
+		skip = done;
+		n = 0;
+		for (i = 0; i < have; i++) {
+			if (skip >= bufs[i].len) {
+				skip -= bufs[i].len;
+				continue;
+			}
+			w->bufs[n++] = uv_buf_init(bufs[i].base + skip,
+						   bufs[i].len - (unsigned int)skip);
+			skip = 0;
+		}
+	}
+	r = uv_write(&w->req, (uv_stream_t *)&flow->host, w->bufs, n,
+		     tcp_host_write_cb);
+	if (r < 0) {
+		free(w->copy);
+		free(w);
+		pbuf_free(p);
+		tcp_flow_reset(flow);
+		return false;
+	}
+	flow->write_pending++;
+	return true;
+}
+
+static err_t tcp_pcb_recv_cb(void *arg, struct tcp_pcb *pcb, struct pbuf *p,
+			     err_t err)
+{
+	struct tcp_flow *flow = arg;
+
+	if (flow == NULL) {
+		if (p != NULL) {
+			tcp_recved(pcb, p->tot_len);
+			pbuf_free(p);
+		}
+		return ERR_OK;
+	}
+	if (p == NULL) {
+		flow->guest_fin = true;
+		tcp_host_maybe_shutdown(flow);
+		tcp_flow_check_done(flow);
+		return flow->aborted ? ERR_ABRT : ERR_OK;
+	}
+	if (err != ERR_OK || flow->host_shut) {
+		/* Data after the guest's own FIN, or an error: reset. */
+		pbuf_free(p);
+		tcp_flow_reset(flow);
+		return ERR_ABRT;
+	}
+	if (!tcp_guest_data(flow, p))
+		return ERR_ABRT;
+	return ERR_OK;
+}
+
+/* ---- host to guest ------------------------------------------------------ */
+
+/* Queues buffered host bytes in lwIP as its send buffer allows. */
+static void tcp_flow_push(struct tcp_flow *flow)
+{
+	struct tcp_pcb *pcb = flow->pcb;
+	size_t len, room;
+	err_t e;
+
+	if (pcb == NULL)
+		return;
+	while (flow->rbuf_off < flow->rbuf_len) {
+		room = tcp_sndbuf(pcb);
+		if (room == 0 || tcp_sndqueuelen(pcb) >= TCP_SND_QUEUELEN - 4)
+			break;
+		len = flow->rbuf_len - flow->rbuf_off;
+		if (len > room)
+			len = room;
+		e = tcp_write(pcb, flow->rbuf + flow->rbuf_off, (u16_t)len,
+			      TCP_WRITE_FLAG_COPY);
+		if (e == ERR_MEM)
+			break;
+		if (e != ERR_OK) {
+			tcp_flow_reset(flow);
+			return;
+		}
+		flow->rbuf_off += len;
+		flow->base.bytes_in += len;
+	}
+	if (flow->rbuf_off == flow->rbuf_len) {
+		flow->rbuf_off = flow->rbuf_len = 0;
+		if (flow->host_eof && !flow->guest_shut) {
+			flow->guest_shut = true;
+			if (tcp_shutdown(pcb, 0, 1) != ERR_OK) {
+				tcp_flow_reset(flow);
+				return;
+			}
+		}
+	}
+	tcp_output(pcb);
+	if (flow->rbuf_len == 0) {
+		tcp_flow_read_start(flow);
+	} else if (flow->reading) {
+		/* lwIP is full: read again once the guest acknowledges. */
+		uv_read_stop((uv_stream_t *)&flow->host);
+		flow->reading = false;
+	}
+	tcp_flow_check_done(flow);
+}
+
+static void tcp_host_alloc_cb(uv_handle_t *handle, size_t suggested,
+			      uv_buf_t *buf)
+{
+	struct tcp_flow *flow = handle->data;
+	size_t room = flow->pcb != NULL ? tcp_sndbuf(flow->pcb) : 0;
+
+	if (flow->rbuf_len != 0 || room == 0) {
+		*buf = uv_buf_init(NULL, 0);
+		return;
+	}
+	if (room > TCP_FLOW_RBUF)
+		room = TCP_FLOW_RBUF;
+	*buf = uv_buf_init(flow->rbuf, (unsigned int)room);
+}
+
+static void tcp_host_read_cb(uv_stream_t *stream, ssize_t nread,
+			     const uv_buf_t *buf)
+{
+	struct tcp_flow *flow = stream->data;
+
+	if (nread == 0)
+		return;
+	if (nread == UV_ENOBUFS) {
+		uv_read_stop(stream);
+		flow->reading = false;
+		return;
+	}
+	if (nread == UV_EOF) {
+		uv_read_stop(stream);
+		flow->reading = false;
+		flow->host_eof = true;
+		tcp_flow_push(flow);
+		return;
+	}
+	if (nread < 0) {
+		tcp_flow_reset(flow);
+		return;
+	}
+	flow->rbuf_off = 0;
+	flow->rbuf_len = (size_t)nread;
+	unet__flow_touch(flow->proxy, &flow->base);
+	tcp_flow_push(flow);
+}
+
+static void tcp_flow_read_start(struct tcp_flow *flow)
+{
+	if (flow->reading || flow->host_eof || flow->phase != FLOW_ESTABLISHED)
+		return;
+	if (uv_read_start((uv_stream_t *)&flow->host, tcp_host_alloc_cb,
+			  tcp_host_read_cb) == 0)
+		flow->reading = true;
+}
+
+static err_t tcp_pcb_sent_cb(void *arg, struct tcp_pcb *pcb, u16_t len)
+{
+	struct tcp_flow *flow = arg;
+
+	if (flow == NULL)
+		return ERR_OK;
+	tcp_flow_push(flow);
+	return flow->aborted ? ERR_ABRT : ERR_OK;
+}
+
+static void tcp_pcb_err_cb(void *arg, err_t err)
+{
+	struct tcp_flow *flow = arg;
+
+	if (flow == NULL)
+		return;
+	/* lwIP has freed the pcb already (guest RST, or retransmissions ran out) */
+	flow->pcb = NULL;
+	tcp_flow_close_handles(flow, true);
+}
+
+/* ---- timers ------------------------------------------------------------- */
+
+static void tcp_timer_cb(uv_timer_t *timer)
+{
+	struct tcp_flow *flow = timer->data;
+	uint64_t idle_ms, limit = flow->proxy->cfg.tcp_idle_timeout_ms;
+
+	if (flow->phase == FLOW_HOST_CONNECTING && flow->connect_err < 0) {
+		tcp_connect_failed(flow, flow->connect_err);
+		return;
+	}
+	if (flow->phase == FLOW_HOST_CONNECTING) {
+		/* The connect took too long: the guest gets a RST. */
+		flow->proxy->stats.tcp_timeouts++;
+		if (flow->syn != NULL) {
+			ip_addr_t l, r;
+
+			ip_addr_set_ip4_u32_val(l, flow->base.remote_addr);
+			ip_addr_set_ip4_u32_val(r, flow->base.guest_addr);
+			tcp_rst(NULL, 0, flow->syn_seq + 1, &l, &r,
+				flow->base.remote_port, flow->base.guest_port);
+		}
+		tcp_flow_close_handles(flow, true);
+		return;
+	}
+	if (flow->phase != FLOW_ESTABLISHED) {
+		/* The guest never completed (or answered) the handshake. */
+		tcp_flow_reset(flow);
+		return;
+	}
+	if (limit == 0)
+		return;
+	idle_ms = (unet_hub_now_ns(flow->proxy->hub) - flow->base.last_ns) /
+		  1000000u;
+	if (idle_ms >= limit) {
+		unet__proxy_log_guest(flow->proxy, "tcp flow idle for %llu ms: reset",
+				      (unsigned long long)idle_ms);
+		tcp_flow_reset(flow);
+		return;
+	}
+	uv_timer_start(&flow->timer, tcp_timer_cb, limit - idle_ms, 0);
+}
+
+/* The handshake is done on both sides: start moving data. */
+static void tcp_flow_established(struct tcp_flow *flow)
+{
+	struct tcp_pcb *pcb = flow->pcb;
+	unsigned int idle = flow->proxy->cfg.tcp_idle_timeout_ms;
+
+	flow->phase = FLOW_ESTABLISHED;
+	tcp_arg(pcb, flow);
+	tcp_recv(pcb, tcp_pcb_recv_cb);
+	tcp_sent(pcb, tcp_pcb_sent_cb);
+	tcp_err(pcb, tcp_pcb_err_cb);
+	tcp_nagle_disable(pcb);
+	ip_set_option(pcb, SOF_KEEPALIVE);
+	uv_tcp_nodelay(&flow->host, 1);
+	uv_tcp_keepalive(&flow->host, 1, 60);
+	uv_timer_stop(&flow->timer);
+	if (idle > 0)
+		uv_timer_start(&flow->timer, tcp_timer_cb, idle, 0);
+	tcp_flow_read_start(flow);
+}
+
+/* ---- outbound: connect-first ------------------------------------------ */
+
+static struct tcp_flow *tcp_flow_alloc(struct unet_proxy *proxy)
+{
+	struct tcp_flow *flow = calloc(1, sizeof(*flow));
+
+	if (flow == NULL)
+		return NULL;
+	flow->rbuf = malloc(TCP_FLOW_RBUF);
+	if (flow->rbuf == NULL) {
+		free(flow);
+		return NULL;
+	}
+	flow->proxy = proxy;
+	flow->base.ops = &tcp_flow_ops;
+	flow->base.proto = IPPROTO_TCP;
+	return flow;
+}
+
+/* Initialises the two handles; the flow is freed from their close. */
+static int tcp_flow_handles_init(struct tcp_flow *flow)
+{
+	int r;
+
+	r = uv_tcp_init(flow->proxy->loop, &flow->host);
+	if (r < 0)
+		return r;
+	uv_timer_init(flow->proxy->loop, &flow->timer);
+	flow->host.data = flow->timer.data = flow;
+	flow->handles = 2;
+	unet__proxy_ref(flow->proxy);
+	unet__proxy_ref(flow->proxy);
+	return 0;
+}
+
+static err_t tcp_listener_accept_cb(void *arg, struct tcp_pcb *newpcb,
+				    err_t err)
+{
+	struct unet_proxy *proxy = arg;
+	struct proxy_flow *f;
+	struct tcp_flow *flow;
+
+	if (err != ERR_OK || newpcb == NULL)
+		return ERR_VAL;
+	if (proxy == NULL) {
+		tcp_abort(newpcb);
+		return ERR_ABRT;
+	}
+	f = unet__flow_find(proxy, IPPROTO_TCP,
+			    ip_addr_get_ip4_u32(&newpcb->remote_ip),
+			    newpcb->remote_port,
+			    ip_addr_get_ip4_u32(&newpcb->local_ip),
+			    newpcb->local_port);
+	if (f == NULL || f->ops != &tcp_flow_ops ||
+	    tcp_flow_of(f)->phase != FLOW_GUEST_ACCEPTING) {
+		tcp_abort(newpcb);
+		return ERR_ABRT;
+	}
+	flow = tcp_flow_of(f);
+	flow->pcb = newpcb;
+	tcp_flow_established(flow);
+	return ERR_OK;
+}
+
+/* The listener that terminates port @port for the whole stack. */
+static int tcp_listener_get(struct unet_proxy *proxy, uint16_t port)
+{
+	struct tcp_pcb *pcb, *lpcb;
+	err_t err;
+
+	if (proxy->listeners[port] != NULL)
+		return 0;
+	pcb = tcp_new_ip_type(IPADDR_TYPE_V4);
+	if (pcb == NULL)
+		return -ENOMEM;
+	ip_set_option(pcb, SOF_REUSEADDR);
+	ip_set_option(pcb, SOF_KEEPALIVE);
+	if (tcp_bind(pcb, IP4_ADDR_ANY, port) != ERR_OK) {
+		tcp_abort(pcb);
+		return -EADDRINUSE;
+	}
+	lpcb = tcp_listen_with_backlog_and_err(pcb, TCP_DEFAULT_LISTEN_BACKLOG,
+					       &err);
+	if (lpcb == NULL) {
+		tcp_abort(pcb);
+		return -ENOMEM;
+	}
+	tcp_arg(lpcb, proxy);
+	tcp_accept(lpcb, tcp_listener_accept_cb);
+	proxy->listeners[port] = lpcb;
+	return 0;
+}
+
+/**
+ * unet__tcp_close_listeners() - close every listener of the proxy
+ * @proxy: the proxy, closing
+ */
+void unet__tcp_close_listeners(struct unet_proxy *proxy)
+{
+	size_t port;
+
+	for (port = 0; port < 65536; port++) {
+		if (proxy->listeners[port] != NULL) {
+			tcp_arg(proxy->listeners[port], NULL);
+			tcp_close(proxy->listeners[port]);
+			proxy->listeners[port] = NULL;
+		}
+	}
+}
+
+/* The host connect failed: tell the guest in the way the error calls for. */
+static void tcp_connect_failed(struct tcp_flow *flow, int status)
+{
+	struct unet_proxy *proxy = flow->proxy;
+	ip_addr_t l, r;
+
+	if (status == UV_ENETUNREACH || status == UV_EHOSTUNREACH) {
+		proxy->stats.tcp_unreachable++;
+		icmp_dest_unreach(flow->syn, status == UV_ENETUNREACH ?
+						     ICMP_DUR_NET :
+						     ICMP_DUR_HOST);
+	} else {
+		if (status == UV_ETIMEDOUT)
+			proxy->stats.tcp_timeouts++;
+		else
+			proxy->stats.tcp_refused++;
+		ip_addr_set_ip4_u32_val(l, flow->base.remote_addr);
+		ip_addr_set_ip4_u32_val(r, flow->base.guest_addr);
+		tcp_rst(NULL, 0, flow->syn_seq + 1, &l, &r,
+			flow->base.remote_port, flow->base.guest_port);
+	}
+	tcp_flow_close_handles(flow, false);
+}
+
+static void tcp_host_connect_cb(uv_connect_t *req, int status)
+{
+	struct tcp_flow *flow = req->data;
+	struct netif *gw = unet__stack_netif(flow->proxy->stack);
+	struct pbuf *syn;
+
+	if (status == UV_ECANCELED || flow->phase != FLOW_HOST_CONNECTING)
+		return;
+	if (status < 0) {
+		tcp_connect_failed(flow, status);
+		return;
+	}
+	if (tcp_listener_get(flow->proxy, flow->base.remote_port) < 0) {
+		tcp_connect_failed(flow, UV_ECONNREFUSED);
+		return;
+	}
+	flow->phase = FLOW_GUEST_ACCEPTING;
+	syn = flow->syn;
+	flow->syn = NULL;
+	/*
+	 * From the loop, never from inside lwIP (tcp_input keeps per-segment
+	 * globals): the SYN goes in again at the IP layer, and this time the
+	 * flow accepts it. ip4_input() owns the pbuf whatever it returns.
+	 */
+	ip4_input(syn, gw);
+}
+
+static enum unet_verdict tcp_new_outbound(struct unet_proxy *proxy,
+					  struct pbuf *p,
+					  const struct unet_ip4_pkt *pkt,
+					  uint16_t sport, uint16_t dport,
+					  uint32_t seq)
+{
+	struct sockaddr_in sa;
+	struct tcp_flow *flow;
+	ip_addr_t l, r;
+	int err;
+
+	err = unet__proxy_map_out(proxy, pkt->dst, dport, &sa);
+	if (err == 0) {
+		flow = tcp_flow_alloc(proxy);
+		if (flow == NULL)
+			err = -ENOMEM;
+	}
+	if (err == 0) {
+		flow->base.hashed = true;
+		flow->base.guest_addr = pkt->src;
+		flow->base.guest_port = sport;
+		flow->base.remote_addr = pkt->dst;
+		flow->base.remote_port = dport;
+		flow->syn_seq = seq;
+		err = unet__flow_add(proxy, &flow->base);
+		if (err < 0) {
+			free(flow->rbuf);
+			free(flow);
+		}
+	}
+	if (err < 0) {
+		/* Refused by policy or the flow limit: a RST, at once. */
+		ip_addr_set_ip4_u32_val(l, pkt->dst);
+		ip_addr_set_ip4_u32_val(r, pkt->src);
+		tcp_rst(NULL, 0, seq + 1, &l, &r, dport, sport);
+		return UNET_VERDICT_DROP;
+	}
+	proxy->stats.tcp_opened++;
+	flow->phase = FLOW_HOST_CONNECTING;
+	flow->syn = pbuf_clone(PBUF_RAW, PBUF_RAM, p);
+	err = flow->syn == NULL ? -ENOMEM : tcp_flow_handles_init(flow);
+	if (err < 0) {
+		unet__flow_remove(proxy, &flow->base);
+		if (flow->syn != NULL)
+			pbuf_free(flow->syn);
+		free(flow->rbuf);
+		free(flow);
+		return UNET_VERDICT_DROP;
+	}
+	flow->connect_req.data = flow;
+	err = uv_tcp_connect(&flow->connect_req, &flow->host,
+			     (const struct sockaddr *)&sa, tcp_host_connect_cb);
+	if (err < 0) {
+		/*
+		 * Failed at once (no route, no ports left...): answer from the
+		 * timer, outside lwIP's input path.
+		 */
+		unet__proxy_log_guest(proxy, "tcp connect to %s:%u: %s",
+				      inet_ntoa(sa.sin_addr), dport,
+				      uv_strerror(err));
+		flow->connect_err = err;
+		uv_timer_start(&flow->timer, tcp_timer_cb, 0, 0);
+		return UNET_VERDICT_DROP;
+	}
+	uv_timer_start(&flow->timer, tcp_timer_cb,
+		       proxy->cfg.tcp_connect_timeout_ms, 0);
+	return UNET_VERDICT_DROP;
+}
+
+/**
+ * unet__tcp_ip4() - decide about a guest TCP segment the stack asks about
+ * @proxy: the proxy
+ * @p: the packet (payload at its IPv4 header); not freed here
+ * @pkt: its parsed IPv4 header
+ *
+ * Return: UNET_VERDICT_ACCEPT for segments of flows lwIP terminates (and
+ * for stray segments, which lwIP answers with a RST), UNET_VERDICT_DROP for
+ * held SYNs, duplicates and malformed segments.
+ */
+enum unet_verdict unet__tcp_ip4(struct unet_proxy *proxy, struct pbuf *p,
+				const struct unet_ip4_pkt *pkt)
+{
+	struct proxy_flow *f;
+	uint16_t sport, dport;
+	uint32_t seq;
+	uint8_t flags;
+
+	if (pkt->l4 == NULL)
+		return UNET_VERDICT_ACCEPT; /* a later fragment: lwIP reassembles */
+	if (pkt->l4_len < TCP_HLEN) {
+		proxy->stats.dropped++;
+		return UNET_VERDICT_DROP;
+	}
+	sport = (uint16_t)(pkt->l4[0] << 8 | pkt->l4[1]);
+	dport = (uint16_t)(pkt->l4[2] << 8 | pkt->l4[3]);
+	seq = (uint32_t)pkt->l4[4] << 24 | (uint32_t)pkt->l4[5] << 16 |
+	      (uint32_t)pkt->l4[6] << 8 | pkt->l4[7];
+	flags = pkt->l4[13] & TCP_FLAGS;
+
+	f = unet__flow_find(proxy, IPPROTO_TCP, pkt->src, sport, pkt->dst,
+			    dport);
+	if (f != NULL) {
+		if (tcp_flow_of(f)->phase == FLOW_HOST_CONNECTING)
+			return UNET_VERDICT_DROP; /* a retransmitted SYN */
+		return UNET_VERDICT_ACCEPT;
+	}
+	if ((flags & (TCP_SYN | TCP_ACK | TCP_RST | TCP_FIN)) != TCP_SYN)
+		return UNET_VERDICT_ACCEPT; /* no flow: lwIP answers with RST */
+	if (pkt->fragment || sport == 0 || dport == 0 ||
+	    tcp_checksum(pkt->src, pkt->dst, pkt->l4, pkt->l4_len) != 0) {
+		proxy->stats.dropped++;
+		return UNET_VERDICT_DROP;
+	}
+	return tcp_new_outbound(proxy, p, pkt, sport, dport, seq);
+}
+
+/* ---- inbound: host-to-guest forwards ---------------------------------- */
+
+static err_t tcp_guest_connected_cb(void *arg, struct tcp_pcb *pcb, err_t err)
+{
+	struct tcp_flow *flow = arg;
+
+	if (flow == NULL)
+		return ERR_ABRT;
+	if (err != ERR_OK) {
+		tcp_flow_reset(flow);
+		return ERR_ABRT;
+	}
+	tcp_flow_established(flow);
+	return ERR_OK;
+}
+
+/**
+ * unet__tcp_inbound() - open a flow for a connection a forward accepted
+ * @proxy: the proxy
+ * @server: the forward's listening socket, with a connection pending
+ * @guest_addr: the guest's address (network order)
+ * @guest_port: the guest's port (host order)
+ *
+ * Accepts the connection and connects to the guest from the gateway's
+ * address. On failure the host connection is closed (or left unaccepted).
+ *
+ * Return: 0, or a negative errno.
+ */
+int unet__tcp_inbound(struct unet_proxy *proxy, uv_stream_t *server,
+		      uint32_t guest_addr, uint16_t guest_port)
+{
+	const struct unet_stack_config *sc = unet__stack_config(proxy->stack);
+	struct tcp_flow *flow;
+	ip_addr_t gw, guest;
+	struct tcp_pcb *pcb;
+	int r;
+
+	flow = tcp_flow_alloc(proxy);
+	if (flow == NULL)
+		return -ENOMEM;
+	r = tcp_flow_handles_init(flow);
+	if (r < 0) {
+		free(flow->rbuf);
+		free(flow);
+		return r;
+	}
+	flow->phase = FLOW_GUEST_CONNECTING;
+	flow->base.inbound = true;
+	flow->base.guest_addr = guest_addr;
+	flow->base.guest_port = guest_port;
+	flow->base.remote_addr = sc->host.s_addr;
+	r = uv_accept(server, (uv_stream_t *)&flow->host);
+	if (r == 0)
+		r = unet__flow_add(proxy, &flow->base);
+	if (r < 0) {
+		/* Not in the flow table: close the handles directly. */
+		flow->phase = FLOW_CLOSED;
+		uv_close((uv_handle_t *)&flow->timer, tcp_handle_closed);
+		uv_close((uv_handle_t *)&flow->host, tcp_handle_closed);
+		return r;
+	}
+	proxy->stats.tcp_opened++;
+
+	pcb = tcp_new_ip_type(IPADDR_TYPE_V4);
+	if (pcb == NULL) {
+		tcp_flow_reset(flow);
+		return -ENOMEM;
+	}
+	ip_set_option(pcb, SOF_REUSEADDR);
+	ip_addr_set_ip4_u32_val(gw, sc->host.s_addr);
+	ip_addr_set_ip4_u32_val(guest, guest_addr);
+	flow->pcb = pcb;
+	tcp_arg(pcb, flow);
+	tcp_err(pcb, tcp_pcb_err_cb);
+	if (tcp_bind(pcb, &gw, 0) != ERR_OK ||
+	    tcp_connect(pcb, &guest, guest_port, tcp_guest_connected_cb) !=
+		    ERR_OK) {
+		tcp_flow_reset(flow);
+		return -EADDRNOTAVAIL;
+	}
+	flow->base.remote_port = pcb->local_port;
+	uv_timer_start(&flow->timer, tcp_timer_cb,
+		       proxy->cfg.tcp_connect_timeout_ms, 0);
+	return 0;
+}
