@@ -1,0 +1,683 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests of the proxy's ICMP echo. A test port on the hub plays the
+ * guest (10.0.2.15); the host's kernel answers the pings the proxy sends
+ * through its unprivileged ICMP sockets:
+ *
+ *   capture port (guest) --- hub --- stack + proxy --- ping socket
+ *     10.0.2.15                       198.51.100.7 ==> kernel (lo:1)
+ *
+ * Pings need an address outside the virtual net that the kernel answers and
+ * ping sockets allowed for our group. When it can (as root), the test moves
+ * itself into a network namespace of its own, with lo up, 198.51.100.7 on
+ * it and net.ipv4.ping_group_range opened there: the host's own setting is
+ * never touched. Otherwise it uses the host as it is: a non-loopback
+ * address of this machine, and the host's ping_group_range; tests that need
+ * what is missing are skipped, saying why.
+ *
+ * Covered: echo to the gateway is still lwIP's; malformed and non-echo ICMP
+ * to the outside is dropped and counted; restrict; the round trip with the
+ * guest's id, sequence and payload; one flow per (id, address); the flow
+ * limit; idle expiry; and a host that refuses ping sockets (logged once).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <usernet/hub.h>
+#include <usernet/proxy.h>
+#include <usernet/stack.h>
+
+#define CAP_MAX 32
+#define PING_RANGE "/proc/sys/net/ipv4/ping_group_range"
+#define NETNS_ADDR "198.51.100.7"
+
+static const uint8_t gw_mac[6] = { 0x52, 0x55, 0x0a, 0x00, 0x02, 0x02 };
+static const uint8_t guest_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x0f };
+static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+
+/* What the environment allows; found once in main(). */
+static struct {
+	bool netns;		/* in our own namespace: sysctl is ours */
+	bool ping_ok;		/* ping sockets allowed, @target answers */
+	uint32_t target;	/* an address the kernel answers */
+	char why[160];		/* why @ping_ok is false */
+} env;
+
+struct capture {
+	struct unet_port port;
+	int frames;
+	size_t len[CAP_MAX];
+	uint8_t *data[CAP_MAX];
+};
+
+struct fixture {
+	uv_loop_t loop;
+	struct unet_hub *hub;
+	struct unet_stack *stack;
+	struct unet_proxy *proxy;
+	struct capture cap;
+	int warnings;		/* warnings naming ping_group_range */
+};
+
+static int capture_send(struct unet_port *port, const void *frame,
+			size_t len)
+{
+	struct capture *c = (struct capture *)port;
+	const uint8_t *b = frame;
+
+	/* Only IPv4 is recorded: lwIP's IPv6 (MLD reports) comes and goes. */
+	if (len < 14 || b[12] != 0x08 || b[13] != 0x00)
+		return 0;
+	if (c->frames < CAP_MAX) {
+		c->data[c->frames] = malloc(len);
+		assert_non_null(c->data[c->frames]);
+		memcpy(c->data[c->frames], frame, len);
+		c->len[c->frames] = len;
+	}
+	c->frames++;
+	return 0;
+}
+
+static void capture_reset(struct capture *c)
+{
+	int i;
+
+	for (i = 0; i < c->frames && i < CAP_MAX; i++) {
+		free(c->data[i]);
+		c->data[i] = NULL;
+	}
+	c->frames = 0;
+}
+
+static void capture_close(struct unet_port *port)
+{
+	unet_hub_detach(port);
+}
+
+static const struct unet_port_ops capture_ops = {
+	.name = "capture",
+	.send = capture_send,
+	.close = capture_close,
+};
+
+static uint32_t ip(const char *s)
+{
+	struct in_addr a;
+
+	assert_int_equal(inet_pton(AF_INET, s, &a), 1);
+	return a.s_addr;
+}
+
+static uint16_t csum(const uint8_t *p, size_t len)
+{
+	uint32_t sum = 0;
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (len & 1)
+		sum += (uint32_t)p[len - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* Builds an ICMP frame (type @type, echo id and sequence); returns its size. */
+static size_t icmp_frame(uint8_t *buf, uint32_t dst, uint8_t type,
+			 uint16_t id, uint16_t seq, size_t payload)
+{
+	uint8_t *iph = buf + 14, *icmp = buf + 34;
+	uint32_t src = ip("10.0.2.15");
+	size_t iplen = 20 + 8 + payload, i;
+
+	memcpy(buf, gw_mac, 6);
+	memcpy(buf + 6, guest_mac, 6);
+	buf[12] = 0x08;
+	buf[13] = 0x00;
+	memset(iph, 0, 20);
+	iph[0] = 0x45;
+	put16(iph + 2, (uint16_t)iplen);
+	put16(iph + 4, seq);
+	iph[8] = 64;
+	iph[9] = 1;
+	memcpy(iph + 12, &src, 4);
+	memcpy(iph + 16, &dst, 4);
+	put16(iph + 10, csum(iph, 20));
+	memset(icmp, 0, 8);
+	icmp[0] = type;
+	put16(icmp + 4, id);
+	put16(icmp + 6, seq);
+	for (i = 0; i < payload; i++)
+		icmp[8 + i] = (uint8_t)(i * 13 + seq);
+	put16(icmp + 2, csum(icmp, 8 + payload));
+	return 14 + iplen;
+}
+
+static void ping(struct fixture *f, uint32_t dst, uint16_t id, uint16_t seq,
+		 size_t payload)
+{
+	static uint8_t buf[14 + 20 + 8 + 8192];
+	size_t n;
+
+	assert_true(payload <= 8192);
+	n = icmp_frame(buf, dst, 8, id, seq, payload);
+	assert_int_equal(unet_hub_input(&f->cap.port, buf, n), 0);
+}
+
+static void deadline_cb(uv_timer_t *t)
+{
+	*(bool *)t->data = true;
+}
+
+static void deadline_closed(uv_handle_t *h)
+{
+	*(bool *)h->data = true;
+}
+
+/* Runs the loop until @cond holds or @ms pass; returns @cond. */
+static bool run_until(struct fixture *f, bool (*cond)(struct fixture *),
+		      unsigned int ms)
+{
+	uv_timer_t t;
+	bool fired = false;
+
+	uv_timer_init(&f->loop, &t);
+	t.data = &fired;
+	uv_timer_start(&t, deadline_cb, ms, 0);
+	while (!(cond != NULL && cond(f)) && !fired)
+		uv_run(&f->loop, UV_RUN_ONCE);
+	fired = false;
+	uv_close((uv_handle_t *)&t, deadline_closed);
+	while (!fired)
+		uv_run(&f->loop, UV_RUN_ONCE);
+	return cond != NULL && cond(f);
+}
+
+static void run_for(struct fixture *f, unsigned int ms)
+{
+	run_until(f, NULL, ms);
+}
+
+static void count_flow(void *opaque, const struct unet_flow_info *info)
+{
+	memcpy(opaque, info, sizeof(*info));
+}
+
+static int flows(struct fixture *f, struct unet_flow_info *last)
+{
+	struct unet_flow_info dummy;
+
+	return unet_proxy_flows(f->proxy, count_flow, last ? last : &dummy);
+}
+
+static struct unet_proxy_stats stats(struct fixture *f)
+{
+	struct unet_proxy_stats s;
+
+	unet_proxy_stats(f->proxy, &s);
+	return s;
+}
+
+static void log_cb(void *opaque, enum unet_log_level level, const char *msg)
+{
+	struct fixture *f = opaque;
+
+	if (level == UNET_LOG_WARN && strstr(msg, "ping_group_range") != NULL)
+		f->warnings++;
+}
+
+/* Makes the hub, stack and proxy, and teaches the gateway the guest's MAC. */
+static void start(struct fixture *f, const struct unet_proxy_config *pcfg)
+{
+	struct unet_hub_config hc;
+	uint8_t arp[60];
+	uint32_t spa = ip("10.0.2.15"), tpa = ip("10.0.2.2");
+
+	unet_hub_config_init(&hc);
+	hc.log_cb = log_cb;
+	hc.log_opaque = f;
+	hc.log_level = UNET_LOG_INFO;
+	assert_int_equal(unet_hub_new(&f->loop, &hc, &f->hub), 0);
+	unet_port_init(&f->cap.port, &capture_ops, "cap");
+	assert_int_equal(unet_hub_attach(f->hub, &f->cap.port), 0);
+	assert_int_equal(unet_stack_new(f->hub, "user", NULL, &f->stack), 0);
+	assert_int_equal(unet_proxy_new(f->stack, pcfg, &f->proxy), 0);
+
+	memcpy(arp, bcast, 6);
+	memcpy(arp + 6, guest_mac, 6);
+	arp[12] = 0x08; arp[13] = 0x06;
+	arp[14] = 0; arp[15] = 1;
+	arp[16] = 0x08; arp[17] = 0;
+	arp[18] = 6; arp[19] = 4;
+	arp[20] = 0; arp[21] = 1;
+	memcpy(arp + 22, guest_mac, 6);
+	memcpy(arp + 28, &spa, 4);
+	memset(arp + 32, 0, 6);
+	memcpy(arp + 38, &tpa, 4);
+	memset(arp + 42, 0, 18);
+	unet_hub_input(&f->cap.port, arp, sizeof(arp));
+	capture_reset(&f->cap);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	assert_int_equal(uv_loop_init(&f->loop), 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	unet_proxy_close(f->proxy);
+	unet_hub_close(f->hub);
+	uv_run(&f->loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&f->loop), 0);
+	capture_reset(&f->cap);
+	free(f);
+	return 0;
+}
+
+/* Checks that frame @i is an echo reply from @src with id, seq, payload. */
+static void assert_echo_reply(struct fixture *f, int i, uint32_t src,
+			      uint16_t id, uint16_t seq, size_t payload)
+{
+	const uint8_t *r = f->cap.data[i], *icmp = r + 34;
+	uint32_t g = ip("10.0.2.15");
+	size_t k;
+
+	assert_true(i < f->cap.frames);
+	assert_int_equal(f->cap.len[i], 14 + 20 + 8 + payload);
+	assert_memory_equal(r, guest_mac, 6);
+	assert_int_equal(r[23], 1);
+	assert_memory_equal(r + 26, &src, 4);
+	assert_memory_equal(r + 30, &g, 4);
+	assert_int_equal(csum(r + 14, 20), 0);
+	assert_int_equal(get16(r + 16), 20 + 8 + payload);
+	assert_int_equal(icmp[0], 0);
+	assert_int_equal(icmp[1], 0);
+	assert_int_equal(get16(icmp + 4), id);
+	assert_int_equal(get16(icmp + 6), seq);
+	assert_int_equal(csum(icmp, 8 + payload), 0);
+	for (k = 0; k < payload; k++)
+		assert_int_equal(icmp[8 + k], (uint8_t)(k * 13 + seq));
+}
+
+static bool replies1(struct fixture *f)
+{
+	return f->cap.frames >= 1;
+}
+
+static bool replies2(struct fixture *f)
+{
+	return f->cap.frames >= 2;
+}
+
+static bool replies3(struct fixture *f)
+{
+	return f->cap.frames >= 3;
+}
+
+static void need_ping(void)
+{
+	if (!env.ping_ok) {
+		print_message("skipped: %s\n", env.why);
+		skip();
+	}
+}
+
+/* Echo to the gateway's addresses is answered by lwIP at once, not proxied. */
+static void test_icmp_gateway_is_lwip(void **state)
+{
+	struct fixture *f = *state;
+
+	start(f, NULL);
+	ping(f, ip("10.0.2.2"), 0x1234, 1, 56);
+	ping(f, ip("10.0.2.3"), 0x1234, 2, 56);
+	assert_int_equal(f->cap.frames, 2);
+	assert_echo_reply(f, 0, ip("10.0.2.2"), 0x1234, 1, 56);
+	assert_echo_reply(f, 1, ip("10.0.2.3"), 0x1234, 2, 56);
+	assert_int_equal(flows(f, NULL), 0);
+	assert_int_equal(stats(f).icmp_opened, 0);
+	assert_int_equal(stats(f).dropped, 0);
+}
+
+/* Malformed or non-echo ICMP to the outside: dropped and counted. */
+static void test_icmp_malformed(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t dst = ip(NETNS_ADDR);
+	uint8_t buf[128];
+	size_t n;
+	int dropped = 0;
+
+	start(f, NULL);
+	/* bad checksum */
+	n = icmp_frame(buf, dst, 8, 1, 1, 32);
+	buf[34 + 8] ^= 0xff;
+	unet_hub_input(&f->cap.port, buf, n);
+	assert_int_equal(stats(f).dropped, ++dropped);
+	/* ICMP cut to 4 and to 0 bytes (IP length says so) */
+	n = icmp_frame(buf, dst, 8, 1, 2, 32);
+	put16(buf + 16, 20 + 4);
+	put16(buf + 24, 0);
+	put16(buf + 24, csum(buf + 14, 20));
+	unet_hub_input(&f->cap.port, buf, 14 + 20 + 4);
+	assert_int_equal(stats(f).dropped, ++dropped);
+	put16(buf + 16, 20);
+	put16(buf + 24, 0);
+	put16(buf + 24, csum(buf + 14, 20));
+	unet_hub_input(&f->cap.port, buf, 14 + 20);
+	assert_int_equal(stats(f).dropped, ++dropped);
+	/* not an echo request: timestamp, echo reply, echo with code 1 */
+	n = icmp_frame(buf, dst, 13, 1, 3, 12);
+	unet_hub_input(&f->cap.port, buf, n);
+	assert_int_equal(stats(f).dropped, ++dropped);
+	n = icmp_frame(buf, dst, 0, 1, 4, 12);
+	unet_hub_input(&f->cap.port, buf, n);
+	assert_int_equal(stats(f).dropped, ++dropped);
+	n = icmp_frame(buf, dst, 8, 1, 5, 12);
+	buf[35] = 1;
+	put16(buf + 36, 0);
+	put16(buf + 36, csum(buf + 34, 8 + 12));
+	unet_hub_input(&f->cap.port, buf, n);
+	assert_int_equal(stats(f).dropped, ++dropped);
+
+	run_for(f, 20);
+	assert_int_equal(f->cap.frames, 0);
+	assert_int_equal(flows(f, NULL), 0);
+	assert_int_equal(stats(f).icmp_opened, 0);
+}
+
+static void test_icmp_restrict(void **state)
+{
+	struct fixture *f = *state;
+	struct unet_proxy_config pc;
+
+	unet_proxy_config_init(&pc);
+	pc.restrict_guest = true;
+	start(f, &pc);
+	ping(f, ip(NETNS_ADDR), 1, 1, 8);
+	run_for(f, 20);
+	assert_int_equal(f->cap.frames, 0);
+	assert_int_equal(flows(f, NULL), 0);
+	assert_int_equal(stats(f).refused_policy, 1);
+	assert_int_equal(stats(f).icmp_opened, 0);
+	/* the gateway still answers */
+	ping(f, ip("10.0.2.2"), 1, 2, 8);
+	assert_int_equal(f->cap.frames, 1);
+}
+
+static void test_icmp_echo(void **state)
+{
+	struct fixture *f = *state;
+	struct unet_flow_info info;
+
+	need_ping();
+	start(f, NULL);
+	ping(f, env.target, 0xbeef, 7, 56);
+	assert_int_equal(flows(f, &info), 1);
+	assert_true(run_until(f, replies1, 5000));
+	assert_echo_reply(f, 0, env.target, 0xbeef, 7, 56);
+	assert_int_equal(stats(f).icmp_opened, 1);
+
+	/* the same id and address: the same flow */
+	ping(f, env.target, 0xbeef, 8, 4000);
+	assert_true(run_until(f, replies2, 5000));
+	assert_echo_reply(f, 1, env.target, 0xbeef, 8, 4000);
+	assert_int_equal(stats(f).icmp_opened, 1);
+	assert_int_equal(flows(f, &info), 1);
+	assert_int_equal(info.proto, IPPROTO_ICMP);
+	assert_int_equal(info.state, UNET_FLOW_ACTIVE);
+	assert_int_equal(info.guest_addr.s_addr, ip("10.0.2.15"));
+	assert_int_equal(info.guest_port, 0xbeef);
+	assert_int_equal(info.remote_addr.s_addr, env.target);
+	assert_int_equal(info.bytes_out, 56 + 4000);
+	assert_int_equal(info.bytes_in, 56 + 4000);
+
+	/* another id: another flow */
+	ping(f, env.target, 0x0001, 9, 0);
+	assert_true(run_until(f, replies3, 5000));
+	assert_echo_reply(f, 2, env.target, 0x0001, 9, 0);
+	assert_int_equal(flows(f, NULL), 2);
+	assert_int_equal(stats(f).icmp_opened, 2);
+	assert_int_equal(stats(f).dropped, 0);
+}
+
+static void test_icmp_flow_limit(void **state)
+{
+	struct fixture *f = *state;
+	struct unet_proxy_config pc;
+
+	need_ping();
+	unet_proxy_config_init(&pc);
+	pc.max_flows = 1;
+	start(f, &pc);
+	ping(f, env.target, 1, 1, 8);
+	ping(f, env.target, 2, 1, 8);
+	assert_true(run_until(f, replies1, 5000));
+	run_for(f, 50);
+	assert_int_equal(f->cap.frames, 1);
+	assert_int_equal(flows(f, NULL), 1);
+	assert_int_equal(stats(f).refused_limit, 1);
+	assert_int_equal(stats(f).icmp_opened, 1);
+}
+
+static bool no_flows(struct fixture *f)
+{
+	return flows(f, NULL) == 0;
+}
+
+static void test_icmp_idle_expiry(void **state)
+{
+	struct fixture *f = *state;
+	struct unet_proxy_config pc;
+	uint64_t t0;
+
+	need_ping();
+	unet_proxy_config_init(&pc);
+	pc.icmp_timeout_ms = 200;
+	start(f, &pc);
+	t0 = uv_hrtime();
+	ping(f, env.target, 0x77, 1, 8);
+	assert_true(run_until(f, replies1, 5000));
+	assert_int_equal(flows(f, NULL), 1);
+	assert_true(run_until(f, no_flows, 5000));
+	assert_true((uv_hrtime() - t0) / 1000000u >= 200);
+	assert_int_equal(stats(f).udp_expired, 1);
+	assert_int_equal(stats(f).flows, 0);
+}
+
+static int write_file(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, s, strlen(s));
+	close(fd);
+	return n == (ssize_t)strlen(s) ? 0 : -EIO;
+}
+
+/* A host that refuses ping sockets: dropped, and one warning that says why. */
+static void test_icmp_refused(void **state)
+{
+	struct fixture *f = *state;
+	char range[64] = "";
+	FILE *fp;
+
+	if (env.netns) {
+		assert_int_equal(write_file(PING_RANGE, "1 0"), 0);
+	} else {
+		fp = fopen(PING_RANGE, "r");
+		if (fp != NULL) {
+			if (fgets(range, sizeof(range), fp) == NULL)
+				range[0] = 0;
+			fclose(fp);
+		}
+		range[strcspn(range, "\n")] = 0;
+		if (strncmp(range, "1\t0", 3) != 0 &&
+		    strncmp(range, "1 0", 3) != 0) {
+			print_message("skipped: ping sockets allowed on the "
+				      "host (%s) and no namespace of our own\n",
+				      range);
+			skip();
+		}
+	}
+	start(f, NULL);
+	ping(f, ip(NETNS_ADDR), 5, 1, 8);
+	ping(f, ip(NETNS_ADDR), 5, 2, 8);
+	ping(f, ip(NETNS_ADDR), 6, 1, 8);
+	if (env.netns)
+		assert_int_equal(write_file(PING_RANGE, "0 2147483647"), 0);
+	run_for(f, 20);
+	assert_int_equal(f->cap.frames, 0);
+	assert_int_equal(flows(f, NULL), 0);
+	assert_int_equal(stats(f).dropped, 3);
+	assert_int_equal(stats(f).icmp_opened, 0);
+	assert_int_equal(f->warnings, 1);
+}
+
+/*
+ * A namespace of our own: lo up, NETNS_ADDR on it, ping sockets allowed
+ * there. Needs CAP_SYS_ADMIN; false (and nothing changed) without.
+ */
+static bool env_netns(void)
+{
+	struct sockaddr_in *sin;
+	struct ifreq ifr;
+	int s;
+
+	if (unshare(CLONE_NEWNET) < 0)
+		return false;
+	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return false;
+	memset(&ifr, 0, sizeof(ifr));
+	strcpy(ifr.ifr_name, "lo");
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+		goto fail;
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+		goto fail;
+	memset(&ifr, 0, sizeof(ifr));
+	strcpy(ifr.ifr_name, "lo:1");
+	sin = (struct sockaddr_in *)&ifr.ifr_addr;
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = ip(NETNS_ADDR);
+	if (ioctl(s, SIOCSIFADDR, &ifr) < 0)
+		goto fail;
+	close(s);
+	if (write_file(PING_RANGE, "0 2147483647") < 0)
+		return false;
+	env.netns = true;
+	env.ping_ok = true;
+	env.target = ip(NETNS_ADDR);
+	return true;
+fail:
+	close(s);
+	return false;
+}
+
+/* The host as it is: its ping_group_range and a non-loopback address. */
+static void env_host(void)
+{
+	struct ifaddrs *ifa, *i;
+	unsigned long lo = 1, hi = 0;
+	gid_t gid = getegid();
+	FILE *fp;
+
+	fp = fopen(PING_RANGE, "r");
+	if (fp == NULL || fscanf(fp, "%lu %lu", &lo, &hi) != 2) {
+		snprintf(env.why, sizeof(env.why), "cannot read %s",
+			 PING_RANGE);
+		if (fp != NULL)
+			fclose(fp);
+		return;
+	}
+	fclose(fp);
+	if (gid < lo || gid > hi) {
+		snprintf(env.why, sizeof(env.why),
+			 "%s is \"%lu %lu\", without our group %u, and no "
+			 "namespace of our own (not root?)",
+			 PING_RANGE, lo, hi, (unsigned int)gid);
+		return;
+	}
+	if (getifaddrs(&ifa) < 0) {
+		snprintf(env.why, sizeof(env.why), "getifaddrs failed");
+		return;
+	}
+	for (i = ifa; i != NULL; i = i->ifa_next) {
+		uint32_t a;
+
+		if (i->ifa_addr == NULL || i->ifa_addr->sa_family != AF_INET ||
+		    (i->ifa_flags & IFF_LOOPBACK))
+			continue;
+		a = ((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr;
+		/* not 127/8 and not inside the guest's 10.0.2.0/24 */
+		if ((ntohl(a) >> 24) == 127 ||
+		    (ntohl(a) & 0xffffff00u) == 0x0a000200u)
+			continue;
+		env.target = a;
+		env.ping_ok = true;
+		break;
+	}
+	freeifaddrs(ifa);
+	if (!env.ping_ok)
+		snprintf(env.why, sizeof(env.why),
+			 "no non-loopback IPv4 address on this machine");
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_icmp_gateway_is_lwip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_icmp_malformed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_icmp_restrict, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_icmp_echo, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_icmp_flow_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_icmp_idle_expiry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_icmp_refused, setup, teardown),
+	};
+
+	if (!env_netns())
+		env_host();
+	print_message("ping environment: %s\n",
+		      env.netns ? "own network namespace" :
+		      env.ping_ok ? "the host's" : env.why);
+	if (argc > 1)
+		cmocka_set_test_filter(argv[1]);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,879 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests of the proxy's UDP. A test port on the hub plays the guest
+ * (10.0.2.15, it injects frames and records what the stack sends), and a
+ * real UDP echo server on 127.0.0.1 in the same loop is the host side:
+ *
+ *   capture port (guest) --- hub --- stack + proxy --- host socket
+ *     10.0.2.15:4000x                  10.0.2.2:P  ==> 127.0.0.1:P (echo)
+ *
+ * Covered: the round trip and its checksums, one flow per guest port,
+ * replies from other host ports, loopback=off and restrict, 60000-byte and
+ * 65507-byte (the largest) datagrams both ways as IP fragments at MTU 1500,
+ * an empty datagram, idle expiry with a lazily re-armed timer, the flow
+ * limit, malformed datagrams, a closed host port, and what is left to lwIP
+ * (broadcast, multicast, the DNS alias). Not covered here: a gateway
+ * port where an lwIP UDP pcb is bound (DHCP) is left to lwIP; that needs a
+ * pcb, which public headers cannot make (the DHCP server's tests cover it).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <usernet/hub.h>
+#include <usernet/proxy.h>
+#include <usernet/stack.h>
+
+#define CAP_MAX 128
+#define ECHO_BUF 65536
+
+static const uint8_t gw_mac[6] = { 0x52, 0x55, 0x0a, 0x00, 0x02, 0x02 };
+static const uint8_t guest_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x0f };
+static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+
+struct capture {
+	struct unet_port port;
+	int frames;
+	size_t len[CAP_MAX];
+	uint8_t *data[CAP_MAX];
+};
+
+struct fixture {
+	uv_loop_t loop;
+	struct unet_hub *hub;
+	struct unet_stack *stack;
+	struct unet_proxy *proxy;
+	struct capture cap;
+	uv_udp_t echo;
+	uint16_t echo_port;
+	int echo_count;
+	size_t echo_len;
+	struct sockaddr_in echo_from;
+	uint8_t echo_buf[ECHO_BUF];
+	uint16_t ip_id;
+};
+
+static int capture_send(struct unet_port *port, const void *frame,
+			size_t len)
+{
+	struct capture *c = (struct capture *)port;
+	const uint8_t *b = frame;
+
+	/* Only IPv4 is recorded: lwIP's IPv6 (MLD reports) comes and goes. */
+	if (len < 14 || b[12] != 0x08 || b[13] != 0x00)
+		return 0;
+	if (c->frames < CAP_MAX) {
+		c->data[c->frames] = malloc(len);
+		assert_non_null(c->data[c->frames]);
+		memcpy(c->data[c->frames], frame, len);
+		c->len[c->frames] = len;
+	}
+	c->frames++;
+	return 0;
+}
+
+static void capture_reset(struct capture *c)
+{
+	int i;
+
+	for (i = 0; i < c->frames && i < CAP_MAX; i++) {
+		free(c->data[i]);
+		c->data[i] = NULL;
+	}
+	c->frames = 0;
+}
+
+static void capture_close(struct unet_port *port)
+{
+	unet_hub_detach(port);
+}
+
+static const struct unet_port_ops capture_ops = {
+	.name = "capture",
+	.send = capture_send,
+	.close = capture_close,
+};
+
+static uint32_t ip(const char *s)
+{
+	struct in_addr a;
+
+	assert_int_equal(inet_pton(AF_INET, s, &a), 1);
+	return a.s_addr;
+}
+
+static uint32_t sum_add(uint32_t sum, const uint8_t *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (len & 1)
+		sum += (uint32_t)p[len - 1] << 8;
+	return sum;
+}
+
+static uint16_t sum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static uint16_t csum(const uint8_t *p, size_t len)
+{
+	return sum_fold(sum_add(0, p, len));
+}
+
+/* The UDP checksum of @len bytes at @udp (0 when a stored one verifies). */
+static uint16_t udp_csum(uint32_t src, uint32_t dst, const uint8_t *udp,
+			 size_t len)
+{
+	uint8_t ph[12];
+
+	memcpy(ph, &src, 4);
+	memcpy(ph + 4, &dst, 4);
+	ph[8] = 0;
+	ph[9] = 17;
+	ph[10] = (uint8_t)(len >> 8);
+	ph[11] = (uint8_t)len;
+	return sum_fold(sum_add(sum_add(0, ph, 12), udp, len));
+}
+
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* Writes Ethernet and IPv4 headers; returns the offset of the payload. */
+static size_t ip_header(struct fixture *f, uint8_t *buf, const uint8_t *dmac,
+			uint32_t src, uint32_t dst, size_t iplen,
+			uint16_t frag)
+{
+	uint8_t *iph = buf + 14;
+
+	memcpy(buf, dmac, 6);
+	memcpy(buf + 6, guest_mac, 6);
+	buf[12] = 0x08;
+	buf[13] = 0x00;
+	memset(iph, 0, 20);
+	iph[0] = 0x45;
+	put16(iph + 2, (uint16_t)iplen);
+	put16(iph + 4, f->ip_id);
+	put16(iph + 6, frag);
+	iph[8] = 64;
+	iph[9] = 17;
+	memcpy(iph + 12, &src, 4);
+	memcpy(iph + 16, &dst, 4);
+	put16(iph + 10, csum(iph, 20));
+	return 34;
+}
+
+/* Builds a UDP frame; returns its length. */
+static size_t udp_frame(struct fixture *f, uint8_t *buf, const uint8_t *dmac,
+			uint32_t src, uint16_t sport, uint32_t dst,
+			uint16_t dport, const void *data, size_t len)
+{
+	uint8_t *u = buf + 34;
+
+	f->ip_id++;
+	ip_header(f, buf, dmac, src, dst, 20 + 8 + len, 0);
+	put16(u, sport);
+	put16(u + 2, dport);
+	put16(u + 4, (uint16_t)(8 + len));
+	put16(u + 6, 0);
+	memcpy(u + 8, data, len);
+	put16(u + 6, udp_csum(src, dst, u, 8 + len));
+	return 34 + 8 + len;
+}
+
+static void send_udp(struct fixture *f, uint32_t src, uint16_t sport,
+		     uint32_t dst, uint16_t dport, const void *data,
+		     size_t len)
+{
+	uint8_t buf[2048];
+	size_t n;
+
+	assert_true(len <= sizeof(buf) - 42);
+	n = udp_frame(f, buf, gw_mac, src, sport, dst, dport, data, len);
+	assert_int_equal(unet_hub_input(&f->cap.port, buf, n), 0);
+}
+
+static void echo_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
+{
+	struct fixture *f = handle->data;
+
+	*buf = uv_buf_init((char *)f->echo_buf, sizeof(f->echo_buf));
+}
+
+static void echo_recv(uv_udp_t *sock, ssize_t nread, const uv_buf_t *buf,
+		      const struct sockaddr *addr, unsigned int flags)
+{
+	struct fixture *f = sock->data;
+	uv_buf_t b;
+
+	if (nread < 0 || addr == NULL)
+		return;
+	f->echo_count++;
+	f->echo_len = (size_t)nread;
+	memcpy(&f->echo_from, addr, sizeof(f->echo_from));
+	b = uv_buf_init(buf->base, (unsigned int)nread);
+	assert_int_equal(uv_udp_try_send(sock, &b, 1, addr), (int)nread);
+}
+
+static void deadline_cb(uv_timer_t *t)
+{
+	*(bool *)t->data = true;
+}
+
+static void deadline_closed(uv_handle_t *h)
+{
+	*(bool *)h->data = true;
+}
+
+/* Runs the loop until @cond holds or @ms pass; returns @cond. */
+static bool run_until(struct fixture *f, bool (*cond)(struct fixture *),
+		      unsigned int ms)
+{
+	uv_timer_t t;
+	bool fired = false;
+
+	uv_timer_init(&f->loop, &t);
+	t.data = &fired;
+	uv_timer_start(&t, deadline_cb, ms, 0);
+	while (!(cond != NULL && cond(f)) && !fired)
+		uv_run(&f->loop, UV_RUN_ONCE);
+	fired = false;
+	uv_close((uv_handle_t *)&t, deadline_closed);
+	while (!fired)
+		uv_run(&f->loop, UV_RUN_ONCE);
+	return cond != NULL && cond(f);
+}
+
+static void run_for(struct fixture *f, unsigned int ms)
+{
+	run_until(f, NULL, ms);
+}
+
+static void count_flow(void *opaque, const struct unet_flow_info *info)
+{
+	memcpy(opaque, info, sizeof(*info));
+}
+
+static int flows(struct fixture *f, struct unet_flow_info *last)
+{
+	struct unet_flow_info dummy;
+
+	return unet_proxy_flows(f->proxy, count_flow, last ? last : &dummy);
+}
+
+static struct unet_proxy_stats stats(struct fixture *f)
+{
+	struct unet_proxy_stats s;
+
+	unet_proxy_stats(f->proxy, &s);
+	return s;
+}
+
+/* Makes the hub (MTU @mtu, 0 for the default), stack, proxy, echo server. */
+static void start(struct fixture *f, unsigned int mtu,
+		  const struct unet_proxy_config *pcfg)
+{
+	struct unet_hub_config hc;
+	struct sockaddr_in sa;
+	uint8_t arp[60];
+	int len = sizeof(sa);
+	uint32_t spa = ip("10.0.2.15"), tpa = ip("10.0.2.2");
+
+	unet_hub_config_init(&hc);
+	if (mtu != 0)
+		hc.mtu = mtu;
+	assert_int_equal(unet_hub_new(&f->loop, &hc, &f->hub), 0);
+	unet_port_init(&f->cap.port, &capture_ops, "cap");
+	assert_int_equal(unet_hub_attach(f->hub, &f->cap.port), 0);
+	assert_int_equal(unet_stack_new(f->hub, "user", NULL, &f->stack), 0);
+	assert_int_equal(unet_proxy_new(f->stack, pcfg, &f->proxy), 0);
+
+	uv_udp_init(&f->loop, &f->echo);
+	f->echo.data = f;
+	uv_ip4_addr("127.0.0.1", 0, &sa);
+	assert_int_equal(uv_udp_bind(&f->echo, (struct sockaddr *)&sa, 0), 0);
+	assert_int_equal(uv_udp_getsockname(&f->echo, (struct sockaddr *)&sa,
+					    &len), 0);
+	f->echo_port = ntohs(sa.sin_port);
+	assert_int_equal(uv_udp_recv_start(&f->echo, echo_alloc, echo_recv), 0);
+
+	/* Teach the gateway the guest's MAC, as the guest's own ARP would. */
+	memcpy(arp, bcast, 6);
+	memcpy(arp + 6, guest_mac, 6);
+	arp[12] = 0x08; arp[13] = 0x06;
+	arp[14] = 0; arp[15] = 1;
+	arp[16] = 0x08; arp[17] = 0;
+	arp[18] = 6; arp[19] = 4;
+	arp[20] = 0; arp[21] = 1;
+	memcpy(arp + 22, guest_mac, 6);
+	memcpy(arp + 28, &spa, 4);
+	memset(arp + 32, 0, 6);
+	memcpy(arp + 38, &tpa, 4);
+	memset(arp + 42, 0, 18);
+	unet_hub_input(&f->cap.port, arp, sizeof(arp));
+	capture_reset(&f->cap);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	assert_int_equal(uv_loop_init(&f->loop), 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	/* The proxy goes first, then the stack (a port of the hub). */
+	unet_proxy_close(f->proxy);
+	unet_hub_close(f->hub);
+	uv_close((uv_handle_t *)&f->echo, NULL);
+	uv_run(&f->loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&f->loop), 0);
+	capture_reset(&f->cap);
+	free(f);
+	return 0;
+}
+
+/*
+ * Checks that captured frame @i is UDP from @src:@sport to the guest's
+ * 10.0.2.15:@dport with valid checksums; returns its payload and length.
+ */
+static const uint8_t *assert_udp_to_guest(struct fixture *f, int i,
+					  uint32_t src, uint16_t sport,
+					  uint16_t dport, size_t *len)
+{
+	const uint8_t *r = f->cap.data[i], *u = r + 34;
+	uint32_t g = ip("10.0.2.15");
+	size_t iplen, ulen;
+
+	assert_true(i < f->cap.frames);
+	assert_true(f->cap.len[i] >= 42);
+	assert_memory_equal(r, guest_mac, 6);
+	assert_memory_equal(r + 6, gw_mac, 6);
+	assert_int_equal(r[14], 0x45);
+	assert_int_equal(r[23], 17);
+	assert_memory_equal(r + 26, &src, 4);
+	assert_memory_equal(r + 30, &g, 4);
+	assert_int_equal(csum(r + 14, 20), 0);
+	iplen = get16(r + 16);
+	assert_true(14 + iplen <= f->cap.len[i]);
+	assert_int_equal(get16(r + 20) & 0x3fff, 0); /* not a fragment */
+	ulen = get16(u + 4);
+	assert_int_equal(ulen, iplen - 20);
+	assert_int_equal(get16(u), sport);
+	assert_int_equal(get16(u + 2), dport);
+	assert_int_not_equal(get16(u + 6), 0);
+	assert_int_equal(udp_csum(src, g, u, ulen), 0);
+	*len = ulen - 8;
+	return u + 8;
+}
+
+static bool echo_and_reply(struct fixture *f)
+{
+	return f->echo_count >= 1 && f->cap.frames >= 1;
+}
+
+static bool echo_two_replies(struct fixture *f)
+{
+	return f->echo_count >= 2 && f->cap.frames >= 2;
+}
+
+static void test_udp_echo_loopback(void **state)
+{
+	struct fixture *f = *state;
+	struct unet_flow_info info;
+	struct sockaddr_in other_sa, flow_sa;
+	uint32_t gw = ip("10.0.2.2"), g = ip("10.0.2.15");
+	const uint8_t *data;
+	uv_udp_t other;
+	uv_buf_t b;
+	size_t len;
+	int slen = sizeof(other_sa);
+
+	start(f, 0, NULL);
+	send_udp(f, g, 40000, gw, f->echo_port, "hello", 5);
+	assert_true(run_until(f, echo_and_reply, 5000));
+
+	/* The host saw it from its loopback, the guest the reply from .2 */
+	assert_int_equal(f->echo_count, 1);
+	assert_int_equal(f->echo_len, 5);
+	assert_memory_equal(f->echo_buf, "hello", 5);
+	assert_int_equal(f->echo_from.sin_addr.s_addr, htonl(INADDR_LOOPBACK));
+	assert_int_equal(f->cap.frames, 1);
+	data = assert_udp_to_guest(f, 0, gw, f->echo_port, 40000, &len);
+	assert_int_equal(len, 5);
+	assert_memory_equal(data, "hello", 5);
+
+	assert_int_equal(flows(f, &info), 1);
+	assert_int_equal(info.proto, IPPROTO_UDP);
+	assert_int_equal(info.state, UNET_FLOW_ACTIVE);
+	assert_int_equal(info.guest_addr.s_addr, g);
+	assert_int_equal(info.guest_port, 40000);
+	assert_int_equal(info.bytes_out, 5);
+	assert_int_equal(info.bytes_in, 5);
+	assert_int_equal(stats(f).udp_opened, 1);
+
+	/* The same guest port uses the same flow and host socket. */
+	flow_sa = f->echo_from;
+	send_udp(f, g, 40000, gw, f->echo_port, "again!", 6);
+	assert_true(run_until(f, echo_two_replies, 5000));
+	assert_int_equal(f->echo_from.sin_port, flow_sa.sin_port);
+	assert_int_equal(stats(f).udp_opened, 1);
+	assert_int_equal(flows(f, &info), 1);
+	assert_int_equal(info.bytes_out, 11);
+
+	/* Another host port reaches the guest port through the same socket. */
+	capture_reset(&f->cap);
+	uv_udp_init(&f->loop, &other);
+	uv_ip4_addr("127.0.0.1", 0, &other_sa);
+	assert_int_equal(uv_udp_bind(&other, (struct sockaddr *)&other_sa, 0),
+			 0);
+	assert_int_equal(uv_udp_getsockname(&other,
+					    (struct sockaddr *)&other_sa,
+					    &slen), 0);
+	b = uv_buf_init("unasked", 7);
+	assert_int_equal(uv_udp_try_send(&other, &b, 1,
+					 (struct sockaddr *)&flow_sa), 7);
+	assert_true(run_until(f, echo_and_reply, 5000));
+	data = assert_udp_to_guest(f, 0, gw, ntohs(other_sa.sin_port), 40000,
+				   &len);
+	assert_int_equal(len, 7);
+	assert_memory_equal(data, "unasked", 7);
+	uv_close((uv_handle_t *)&other, NULL);
+
+	/* A second guest port is a second flow. */
+	send_udp(f, g, 40001, gw, f->echo_port, "x", 1);
+	run_until(f, echo_two_replies, 5000);
+	assert_int_equal(flows(f, NULL), 2);
+	assert_int_equal(stats(f).udp_opened, 2);
+	assert_int_equal(stats(f).dropped, 0);
+}
+
+/* No checksum (0) is accepted; a UDP length short of the IP payload wins. */
+static void test_udp_no_checksum_and_padding(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t gw = ip("10.0.2.2"), g = ip("10.0.2.15");
+	uint8_t buf[128];
+	size_t n;
+
+	start(f, 0, NULL);
+	n = udp_frame(f, buf, gw_mac, g, 40000, gw, f->echo_port, "abcdef", 6);
+	put16(buf + 34 + 6, 0);
+	unet_hub_input(&f->cap.port, buf, n);
+	assert_true(run_until(f, echo_and_reply, 5000));
+	assert_int_equal(f->echo_len, 6);
+
+	/* UDP length 8 + 3 inside 8 + 6 bytes of IP payload: 3 bytes go. */
+	n = udp_frame(f, buf, gw_mac, g, 40000, gw, f->echo_port, "abcdef", 6);
+	put16(buf + 34 + 4, 11);
+	put16(buf + 34 + 6, 0);
+	put16(buf + 34 + 6, udp_csum(g, gw, buf + 34, 11));
+	unet_hub_input(&f->cap.port, buf, n);
+	assert_true(run_until(f, echo_two_replies, 5000));
+	assert_int_equal(f->echo_len, 3);
+	assert_memory_equal(f->echo_buf, "abc", 3);
+	assert_int_equal(stats(f).dropped, 0);
+}
+
+static void test_udp_loopback_off(void **state)
+{
+	struct fixture *f = *state;
+	struct unet_proxy_config pc;
+
+	unet_proxy_config_init(&pc);
+	pc.loopback = false;
+	start(f, 0, &pc);
+	send_udp(f, ip("10.0.2.15"), 40000, ip("10.0.2.2"), f->echo_port,
+		 "hello", 5);
+	run_for(f, 100);
+	assert_int_equal(f->echo_count, 0);
+	assert_int_equal(f->cap.frames, 0);
+	assert_int_equal(flows(f, NULL), 0);
+	assert_int_equal(stats(f).refused_policy, 1);
+	assert_int_equal(stats(f).udp_opened, 0);
+}
+
+static void test_udp_restrict(void **state)
+{
+	struct fixture *f = *state;
+	struct unet_proxy_config pc;
+
+	unet_proxy_config_init(&pc);
+	pc.restrict_guest = true;
+	start(f, 0, &pc);
+	send_udp(f, ip("10.0.2.15"), 40000, ip("10.0.2.2"), f->echo_port,
+		 "hello", 5);
+	send_udp(f, ip("10.0.2.15"), 40000, ip("192.0.2.77"), 9, "hello", 5);
+	run_for(f, 100);
+	assert_int_equal(f->echo_count, 0);
+	assert_int_equal(flows(f, NULL), 0);
+	assert_int_equal(stats(f).refused_policy, 2);
+	assert_int_equal(stats(f).udp_opened, 0);
+}
+
+static bool big_done(struct fixture *f)
+{
+	int i;
+
+	if (f->echo_count < 1)
+		return false;
+	/* the last fragment of the reply: no MF */
+	for (i = 0; i < f->cap.frames && i < CAP_MAX; i++)
+		if (f->cap.len[i] >= 34 && f->cap.data[i][23] == 17 &&
+		    (get16(f->cap.data[i] + 20) & 0x2000) == 0)
+			return true;
+	return false;
+}
+
+/* A @big-byte datagram both ways as fragments at MTU 1500. */
+static void big_roundtrip(struct fixture *f, size_t big)
+{
+	uint32_t gw = ip("10.0.2.2"), g = ip("10.0.2.15");
+	uint8_t *dgram, *back, frame[1600];
+	size_t total = 8 + big, off, chunk, end, got = 0, n;
+	uint16_t id = 0;
+	int i, nfrag = 0;
+
+	dgram = malloc(total);
+	back = calloc(1, total);
+	assert_non_null(dgram);
+	assert_non_null(back);
+	for (off = 0; off < big; off++)
+		dgram[8 + off] = (uint8_t)(off * 7 + off / 251);
+	put16(dgram, 40000);
+	put16(dgram + 2, f->echo_port);
+	put16(dgram + 4, (uint16_t)total);
+	put16(dgram + 6, 0);
+	put16(dgram + 6, udp_csum(g, gw, dgram, total));
+
+	/* The guest fragments it at MTU 1500: 1480 bytes of data each. */
+	f->ip_id = 0x4242;
+	for (off = 0; off < total; off += chunk) {
+		chunk = total - off > 1480 ? 1480 : total - off;
+		n = ip_header(f, frame, gw_mac, g, gw, 20 + chunk,
+			      (uint16_t)((off + chunk < total ? 0x2000 : 0) |
+					 off / 8));
+		memcpy(frame + n, dgram + off, chunk);
+		assert_int_equal(unet_hub_input(&f->cap.port, frame, n + chunk),
+				 0);
+	}
+	assert_true(run_until(f, big_done, 5000));
+	assert_int_equal(f->echo_count, 1);
+	assert_int_equal(f->echo_len, big);
+	assert_memory_equal(f->echo_buf, dgram + 8, big);
+
+	/* The reply comes back fragmented to the MTU; put it together. */
+	assert_true(f->cap.frames <= CAP_MAX);
+	for (i = 0; i < f->cap.frames; i++) {
+		const uint8_t *r = f->cap.data[i];
+		uint16_t frag;
+		size_t iplen;
+
+		if (f->cap.len[i] < 34 || r[23] != 17)
+			continue;
+		assert_true(f->cap.len[i] <= 1514);
+		assert_int_equal(csum(r + 14, 20), 0);
+		assert_memory_equal(r + 26, &gw, 4);
+		iplen = get16(r + 16);
+		assert_true(iplen > 20 && 14 + iplen <= f->cap.len[i]);
+		frag = get16(r + 20);
+		if (nfrag == 0)
+			id = get16(r + 18);
+		assert_int_equal(get16(r + 18), id);
+		off = (size_t)(frag & 0x1fff) * 8;
+		end = off + iplen - 20;
+		assert_true(end <= total);
+		/* every fragment but the last carries MF and a multiple of 8 */
+		if (end < total) {
+			assert_true(frag & 0x2000);
+			assert_int_equal((iplen - 20) % 8, 0);
+		} else {
+			assert_false(frag & 0x2000);
+		}
+		assert_int_equal(off, got); /* in order, no gap, no overlap */
+		memcpy(back + off, r + 34, iplen - 20);
+		got = end;
+		nfrag++;
+	}
+	assert_int_equal(got, total);
+	assert_int_equal(nfrag, (int)((total + 1479) / 1480));
+	assert_int_equal(get16(back), f->echo_port);
+	assert_int_equal(get16(back + 2), 40000);
+	assert_int_equal(get16(back + 4), total);
+	assert_int_equal(udp_csum(gw, g, back, total), 0);
+	assert_memory_equal(back + 8, dgram + 8, big);
+	free(dgram);
+	free(back);
+}
+
+static void test_udp_fragments(void **state)
+{
+	struct fixture *f = *state;
+
+	start(f, 1500, NULL);
+	big_roundtrip(f, 60000);
+}
+
+/* The largest UDP payload IPv4 carries: the IP datagram is 65535 bytes. */
+static void test_udp_largest(void **state)
+{
+	struct fixture *f = *state;
+
+	start(f, 1500, NULL);
+	big_roundtrip(f, 65507);
+}
+
+static void test_udp_empty(void **state)
+{
+	struct fixture *f = *state;
+	size_t len;
+
+	start(f, 0, NULL);
+	send_udp(f, ip("10.0.2.15"), 40000, ip("10.0.2.2"), f->echo_port,
+		 "", 0);
+	assert_true(run_until(f, echo_and_reply, 5000));
+	assert_int_equal(f->echo_len, 0);
+	assert_udp_to_guest(f, 0, ip("10.0.2.2"), f->echo_port, 40000, &len);
+	assert_int_equal(len, 0);
+}
+
+static bool no_flows(struct fixture *f)
+{
+	return flows(f, NULL) == 0;
+}
+
+static void test_udp_idle_expiry(void **state)
+{
+	struct fixture *f = *state;
+	struct unet_proxy_config pc;
+	uint32_t gw = ip("10.0.2.2"), g = ip("10.0.2.15");
+	uint64_t t0, t1, now;
+
+	unet_proxy_config_init(&pc);
+	pc.udp_timeout_ms = 200;
+	start(f, 0, &pc);
+	t0 = uv_hrtime();
+	send_udp(f, g, 40000, gw, f->echo_port, "one", 3);
+	assert_true(run_until(f, echo_and_reply, 5000));
+	run_for(f, 120);
+
+	/*
+	 * Traffic at ~120 ms: the timer that fires at ~200 ms finds the flow
+	 * busy and re-arms. Checked only while the flow is provably younger
+	 * than the timeout, so a slow machine cannot make this fail.
+	 */
+	t1 = uv_hrtime();
+	send_udp(f, g, 40000, gw, f->echo_port, "two", 3);
+	assert_true(run_until(f, echo_two_replies, 5000));
+	now = (uv_hrtime() - t0) / 1000000u;
+	if (now < 260)
+		run_for(f, (unsigned int)(260 - now));
+	now = uv_hrtime();
+	if ((now - t0) / 1000000u >= 200 && (now - t1) / 1000000u < 200) {
+		assert_int_equal(flows(f, NULL), 1);
+		assert_int_equal(stats(f).udp_expired, 0);
+	} else {
+		print_message("machine too slow to check the re-arm\n");
+	}
+
+	assert_true(run_until(f, no_flows, 5000));
+	assert_true((uv_hrtime() - t1) / 1000000u >= 200);
+	assert_int_equal(stats(f).udp_expired, 1);
+	assert_int_equal(stats(f).flows, 0);
+
+	/* The guest port gets a new flow afterwards. */
+	send_udp(f, g, 40000, gw, f->echo_port, "three", 5);
+	assert_int_equal(flows(f, NULL), 1);
+	assert_int_equal(stats(f).udp_opened, 2);
+}
+
+static bool two_echoes(struct fixture *f)
+{
+	return f->echo_count >= 2;
+}
+
+static void test_udp_flow_limit(void **state)
+{
+	struct fixture *f = *state;
+	struct unet_proxy_config pc;
+	uint32_t gw = ip("10.0.2.2"), g = ip("10.0.2.15");
+
+	unet_proxy_config_init(&pc);
+	pc.max_flows = 2;
+	start(f, 0, &pc);
+	send_udp(f, g, 40001, gw, f->echo_port, "a", 1);
+	send_udp(f, g, 40002, gw, f->echo_port, "b", 1);
+	send_udp(f, g, 40003, gw, f->echo_port, "c", 1);
+	assert_true(run_until(f, two_echoes, 5000));
+	run_for(f, 50);
+	assert_int_equal(f->echo_count, 2);
+	assert_int_equal(flows(f, NULL), 2);
+	assert_int_equal(stats(f).refused_limit, 1);
+	assert_int_equal(stats(f).udp_opened, 2);
+	/* the flows that exist go on */
+	send_udp(f, g, 40001, gw, f->echo_port, "d", 1);
+	assert_int_equal(stats(f).refused_limit, 1);
+}
+
+static bool one_echo(struct fixture *f)
+{
+	return f->echo_count >= 1;
+}
+
+/* Malformed datagrams: each dropped and counted, no flow made. */
+static void test_udp_malformed(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t gw = ip("10.0.2.2"), g = ip("10.0.2.15");
+	static const struct {
+		const char *what;
+		int field;	/* byte offset in the UDP header, or -1 */
+		int value;
+		size_t iplen;	/* IP total length, 0: as built */
+	} rows[] = {
+		{ "UDP length beyond the packet", 4, 8 + 16 + 1, 0 },
+		{ "UDP length 65535", 4, 65535, 0 },
+		{ "UDP length below the header", 4, 7, 0 },
+		{ "UDP length 0", 4, 0, 0 },
+		{ "bad checksum", 6, 0x1234, 0 },
+		{ "UDP header cut short", -1, 0, 20 + 4 },
+		{ "no UDP header", -1, 0, 20 },
+	};
+	uint8_t buf[128];
+	size_t i, n;
+
+	start(f, 0, NULL);
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		n = udp_frame(f, buf, gw_mac, g, 40000, gw, f->echo_port,
+			      "0123456789abcdef", 16);
+		if (rows[i].field >= 0)
+			put16(buf + 34 + rows[i].field,
+			      (uint16_t)rows[i].value);
+		if (rows[i].iplen != 0) {
+			put16(buf + 16, (uint16_t)rows[i].iplen);
+			put16(buf + 24, 0);
+			put16(buf + 24, csum(buf + 14, 20));
+			n = 14 + rows[i].iplen;
+		}
+		assert_int_equal(unet_hub_input(&f->cap.port, buf, n), 0);
+		print_message("%s\n", rows[i].what);
+		assert_int_equal(stats(f).dropped, i + 1);
+		assert_int_equal(flows(f, NULL), 0);
+	}
+	run_for(f, 50);
+	assert_int_equal(f->echo_count, 0);
+	assert_int_equal(f->cap.frames, 0);
+	assert_int_equal(stats(f).udp_opened, 0);
+
+	/* and a good one still goes through */
+	send_udp(f, g, 40000, gw, f->echo_port, "ok", 2);
+	assert_true(run_until(f, one_echo, 5000));
+	assert_int_equal(flows(f, NULL), 1);
+}
+
+/* Broadcast, multicast and the gateway's DNS alias are lwIP's, not ours. */
+static void test_udp_left_to_lwip(void **state)
+{
+	static const uint8_t mcast_mac[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00,
+					      0xfb };
+	struct fixture *f = *state;
+	uint32_t g = ip("10.0.2.15");
+	uint8_t buf[128];
+	size_t n;
+
+	start(f, 0, NULL);
+	n = udp_frame(f, buf, bcast, g, 40000, ip("255.255.255.255"),
+		      f->echo_port, "b", 1);
+	unet_hub_input(&f->cap.port, buf, n);
+	n = udp_frame(f, buf, bcast, g, 40000, ip("10.0.2.255"), f->echo_port,
+		      "b", 1);
+	unet_hub_input(&f->cap.port, buf, n);
+	n = udp_frame(f, buf, mcast_mac, g, 40000, ip("224.0.0.251"),
+		      f->echo_port, "m", 1);
+	unet_hub_input(&f->cap.port, buf, n);
+	send_udp(f, g, 40000, ip("10.0.2.3"), f->echo_port, "d", 1);
+	send_udp(f, g, 40000, ip("10.0.2.9"), f->echo_port, "o", 1);
+	run_for(f, 50);
+	assert_int_equal(f->echo_count, 0);
+	assert_int_equal(flows(f, NULL), 0);
+	assert_int_equal(stats(f).udp_opened, 0);
+	assert_int_equal(stats(f).dropped, 0);
+}
+
+/* Sending to a closed host port does not hurt the flow. */
+static void test_udp_closed_port(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t gw = ip("10.0.2.2"), g = ip("10.0.2.15");
+	struct sockaddr_in sa;
+	uv_udp_t tmp;
+	uint16_t closed;
+	int len = sizeof(sa);
+	int i;
+
+	start(f, 0, NULL);
+	/* a port that was free a moment ago */
+	uv_udp_init(&f->loop, &tmp);
+	uv_ip4_addr("127.0.0.1", 0, &sa);
+	assert_int_equal(uv_udp_bind(&tmp, (struct sockaddr *)&sa, 0), 0);
+	assert_int_equal(uv_udp_getsockname(&tmp, (struct sockaddr *)&sa,
+					    &len), 0);
+	closed = ntohs(sa.sin_port);
+	uv_close((uv_handle_t *)&tmp, NULL);
+	run_for(f, 1);
+
+	for (i = 0; i < 3; i++)
+		send_udp(f, g, 40000, gw, closed, "nobody", 6);
+	run_for(f, 50);
+	send_udp(f, g, 40000, gw, f->echo_port, "still", 5);
+	assert_true(run_until(f, echo_and_reply, 5000));
+	assert_int_equal(flows(f, NULL), 1);
+	assert_int_equal(stats(f).udp_opened, 1);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_udp_echo_loopback, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_udp_no_checksum_and_padding, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_udp_loopback_off, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_udp_restrict, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_udp_fragments, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_udp_largest, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_udp_empty, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_udp_idle_expiry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_udp_flow_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_udp_malformed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_udp_left_to_lwip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_udp_closed_port, setup, teardown),
+	};
+
+	if (argc > 1)
+		cmocka_set_test_filter(argv[1]);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
