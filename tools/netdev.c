@@ -10,9 +10,10 @@
  * the value at the first single ','; a doubled ",," inside a value is one
  * literal comma (QemuOpts' escape). Each value is unescaped into a bounded
  * scratch buffer, checked and stored as soon as it is read, and a bit per key
- * catches repeats. The checks that involve several keys (a missing id, tap's
- * ifname= against fd=, the user network's derived and explicit addresses)
- * run once the string is consumed.
+ * catches repeats (hostfwd= alone may repeat, up to NETDEV_FWD_MAX times).
+ * The checks that involve several keys (a missing id, tap's ifname= against
+ * fd=, the user network's derived and explicit addresses, the forwards'
+ * guest addresses against the network) run once the string is consumed.
  *
  * Everything is built in a local struct netdev that is copied out only on
  * success, so the caller's struct is untouched by a failed parse. An error
@@ -65,6 +66,9 @@ enum netdev_key {
 	NETDEV_KEY_FD,
 	NETDEV_KEY_FILE,
 	NETDEV_KEY_LEN,
+	NETDEV_KEY_HOSTFWD,
+	NETDEV_KEY_RESTRICT,
+	NETDEV_KEY_LOOPBACK,
 	NETDEV_KEY_NUM
 };
 
@@ -78,6 +82,9 @@ static const char *const netdev_key_names[] = {
 	[NETDEV_KEY_FD] = "fd",
 	[NETDEV_KEY_FILE] = "file",
 	[NETDEV_KEY_LEN] = "len",
+	[NETDEV_KEY_HOSTFWD] = "hostfwd",
+	[NETDEV_KEY_RESTRICT] = "restrict",
+	[NETDEV_KEY_LOOPBACK] = "loopback",
 };
 static_assert(ARRAY_SIZE(netdev_key_names) == NETDEV_KEY_NUM,
 	      "netdev_key_names must name every enum netdev_key");
@@ -89,7 +96,10 @@ static_assert(NETDEV_KEY_NUM <= 32, "netdev_parser.seen is 32 bits");
 static const uint32_t netdev_type_keys[] = {
 	[NETDEV_USER] = KEY_BIT(NETDEV_KEY_ID) | KEY_BIT(NETDEV_KEY_NET) |
 			KEY_BIT(NETDEV_KEY_HOST) | KEY_BIT(NETDEV_KEY_DNS) |
-			KEY_BIT(NETDEV_KEY_DHCPSTART),
+			KEY_BIT(NETDEV_KEY_DHCPSTART) |
+			KEY_BIT(NETDEV_KEY_HOSTFWD) |
+			KEY_BIT(NETDEV_KEY_RESTRICT) |
+			KEY_BIT(NETDEV_KEY_LOOPBACK),
 	[NETDEV_TAP] = KEY_BIT(NETDEV_KEY_ID) | KEY_BIT(NETDEV_KEY_IFNAME) |
 		       KEY_BIT(NETDEV_KEY_FD),
 	[NETDEV_DUMP] = KEY_BIT(NETDEV_KEY_ID) | KEY_BIT(NETDEV_KEY_FILE) |
@@ -97,6 +107,12 @@ static const uint32_t netdev_type_keys[] = {
 };
 static_assert(ARRAY_SIZE(netdev_type_keys) == NETDEV_TYPE_NUM,
 	      "netdev_type_keys must cover every enum netdev_type");
+
+/* Keys that may be given more than once. */
+#define NETDEV_KEYS_REPEAT KEY_BIT(NETDEV_KEY_HOSTFWD)
+
+#define NETDEV_HOSTFWD_SYNTAX \
+	"[tcp|udp]:[hostaddr]:hostport-[guestaddr]:guestport"
 
 /* Values are unescaped into a NETDEV_FILE_MAX scratch buffer: a file= that
  * fits there fits in struct netdev.
@@ -249,7 +265,7 @@ static struct in_addr netdev_prefix_mask(unsigned int prefix)
 /* net=ADDR[/PREFIX|/MASK]; without a mask the network is a /24. */
 static int netdev_parse_net(struct netdev_parser *p, char *val)
 {
-	struct unet_stack_config *cfg = &p->nd.u.user;
+	struct unet_stack_config *cfg = &p->nd.u.user.stack;
 	char *slash = strchr(val, '/');
 	struct in_addr addr, mask;
 	unsigned int prefix = 24;
@@ -333,6 +349,84 @@ static int netdev_parse_ifname(struct netdev_parser *p, const char *val)
 	return 0;
 }
 
+/* on|off, and the other spellings QEMU's booleans take. */
+static bool netdev_parse_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = { "on", "yes", "true", "y" };
+	static const char *const no[] = { "off", "no", "false", "n" };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(yes); i++) {
+		if (!strcmp(s, yes[i])) {
+			*out = true;
+			return true;
+		}
+		if (!strcmp(s, no[i])) {
+			*out = false;
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * hostfwd=[tcp|udp]:[hostaddr]:hostport-[guestaddr]:guestport, split as
+ * QEMU's slirp_hostfwd() splits it: at the first ':', the next ':', the
+ * next '-' and the next ':'. An empty protocol is tcp, an empty host address
+ * is any, an empty guest address is the default one (filled in by
+ * netdev_finish_user(), which also checks it against the network).
+ */
+static int netdev_parse_hostfwd(struct netdev_parser *p, char *val)
+{
+	struct netdev_user *u = &p->nd.u.user;
+	char *proto = val, *haddr, *hport, *gaddr, *gport;
+	struct unet_fwd fwd;
+	long v;
+
+	if (u->n_fwds >= NETDEV_FWD_MAX)
+		return netdev_error(p, "hostfwd: at most %d forwards",
+				    NETDEV_FWD_MAX);
+	haddr = strchr(proto, ':');
+	hport = haddr ? strchr(haddr + 1, ':') : NULL;
+	gaddr = hport ? strchr(hport + 1, '-') : NULL;
+	gport = gaddr ? strchr(gaddr + 1, ':') : NULL;
+	if (!gport)
+		return netdev_error(p, "hostfwd: expected " NETDEV_HOSTFWD_SYNTAX);
+	*haddr++ = '\0';
+	*hport++ = '\0';
+	*gaddr++ = '\0';
+	*gport++ = '\0';
+
+	memset(&fwd, 0, sizeof(fwd));
+	if (!*proto || !strcmp(proto, "tcp"))
+		fwd.proto = IPPROTO_TCP;
+	else if (!strcmp(proto, "udp"))
+		fwd.proto = IPPROTO_UDP;
+	else
+		return netdev_error(p,
+				    "hostfwd: bad protocol '%s' (want tcp or udp)",
+				    proto);
+	fwd.host_addr.s_addr = htonl(INADDR_ANY);
+	if (*haddr && !netdev_parse_addr(haddr, &fwd.host_addr))
+		return netdev_error(p, "hostfwd: bad host address '%s'", haddr);
+	if (!netdev_parse_long(hport, 0, 65535, &v))
+		return netdev_error(p,
+				    "hostfwd: bad host port '%s' (want 0..65535)",
+				    hport);
+	fwd.host_port = htons((uint16_t)v);
+	if (*gaddr && !netdev_parse_addr(gaddr, &fwd.guest_addr))
+		return netdev_error(p, "hostfwd: bad guest address '%s'",
+				    gaddr);
+	if (!netdev_parse_long(gport, 1, 65535, &v))
+		return netdev_error(p,
+				    "hostfwd: bad guest port '%s' (want 1..65535)",
+				    gport);
+	fwd.guest_port = htons((uint16_t)v);
+	u->fwd_guest_default[u->n_fwds] = !*gaddr;
+	u->fwds[u->n_fwds++] = fwd;
+	return 0;
+}
+
 /* Check and store one KEY=VALUE; @val is unescaped and non-empty. */
 static int netdev_set(struct netdev_parser *p, enum netdev_key key, char *val)
 {
@@ -357,9 +451,9 @@ static int netdev_set(struct netdev_parser *p, enum netdev_key key, char *val)
 	case NETDEV_KEY_HOST:
 	case NETDEV_KEY_DNS:
 	case NETDEV_KEY_DHCPSTART:
-		addr = key == NETDEV_KEY_HOST ? &nd->u.user.host :
-		       key == NETDEV_KEY_DNS ? &nd->u.user.dns :
-		       &nd->u.user.dhcp_start;
+		addr = key == NETDEV_KEY_HOST ? &nd->u.user.stack.host :
+		       key == NETDEV_KEY_DNS ? &nd->u.user.stack.dns :
+		       &nd->u.user.stack.dhcp_start;
 		if (!netdev_parse_addr(val, addr))
 			return netdev_error(p, "%s: bad IPv4 address '%s'",
 					    netdev_key_names[key], val);
@@ -384,6 +478,16 @@ static int netdev_set(struct netdev_parser *p, enum netdev_key key, char *val)
 					    val, INT_MAX);
 		nd->u.dump.len = (size_t)v;
 		return 0;
+	case NETDEV_KEY_HOSTFWD:
+		return netdev_parse_hostfwd(p, val);
+	case NETDEV_KEY_RESTRICT:
+	case NETDEV_KEY_LOOPBACK:
+		if (!netdev_parse_bool(val, key == NETDEV_KEY_RESTRICT ?
+					    &nd->u.user.proxy.restrict_guest :
+					    &nd->u.user.proxy.loopback))
+			return netdev_error(p, "%s: '%s' is not on or off",
+					    netdev_key_names[key], val);
+		return 0;
 	case NETDEV_KEY_NUM:
 		break;
 	}
@@ -398,7 +502,7 @@ static int netdev_set(struct netdev_parser *p, enum netdev_key key, char *val)
 static int netdev_check_in_net(struct netdev_parser *p, enum netdev_key key,
 			       struct in_addr addr, bool derived)
 {
-	const struct unet_stack_config *cfg = &p->nd.u.user;
+	const struct unet_stack_config *cfg = &p->nd.u.user.stack;
 	uint32_t a = ntohl(addr.s_addr);
 	uint32_t net = ntohl(cfg->net.s_addr);
 	uint32_t mask = ntohl(cfg->mask.s_addr);
@@ -422,10 +526,66 @@ static int netdev_check_in_net(struct netdev_parser *p, enum netdev_key key,
 			    derived ? "= explicitly)" : "");
 }
 
+/*
+ * Fill in the default guest addresses, then check each forward's guest
+ * address against the network and the forwards against each other: one host
+ * port of a protocol (on one address) goes to one place.
+ */
+static int netdev_finish_fwds(struct netdev_parser *p)
+{
+	struct netdev_user *u = &p->nd.u.user;
+	const struct unet_stack_config *cfg = &u->stack;
+	uint32_t net = ntohl(cfg->net.s_addr), mask = ntohl(cfg->mask.s_addr);
+	char as[INET_ADDRSTRLEN], ns[INET_ADDRSTRLEN];
+	int i, j;
+
+	for (i = 0; i < u->n_fwds; i++) {
+		struct unet_fwd *f = &u->fwds[i];
+		uint32_t a;
+		const char *why = NULL;
+
+		if (u->fwd_guest_default[i])
+			f->guest_addr = cfg->dhcp_start;
+		a = ntohl(f->guest_addr.s_addr);
+		if ((a & mask) != net)
+			why = "is outside";
+		else if (a == net)
+			why = "is the network address of";
+		else if (a == (net | ~mask))
+			why = "is the broadcast address of";
+		else if (f->guest_addr.s_addr == cfg->host.s_addr)
+			why = "is the gateway (host=) of";
+		else if (f->guest_addr.s_addr == cfg->dns.s_addr)
+			why = "is the DNS address (dns=) of";
+		if (why) {
+			inet_ntop(AF_INET, &f->guest_addr, as, sizeof(as));
+			inet_ntop(AF_INET, &cfg->net, ns, sizeof(ns));
+			return netdev_error(p,
+					    "hostfwd: guest address %s %s %s/%u",
+					    as, why, ns,
+					    netdev_prefix_len(cfg->mask));
+		}
+		for (j = 0; j < i; j++) {
+			const struct unet_fwd *g = &u->fwds[j];
+
+			if (f->host_port == 0 || g->proto != f->proto ||
+			    g->host_port != f->host_port ||
+			    g->host_addr.s_addr != f->host_addr.s_addr)
+				continue;
+			inet_ntop(AF_INET, &f->host_addr, as, sizeof(as));
+			return netdev_error(p,
+					    "hostfwd: %s %s:%u is forwarded twice",
+					    f->proto == IPPROTO_UDP ? "udp" :
+					    "tcp", as, ntohs(f->host_port));
+		}
+	}
+	return 0;
+}
+
 /* Derive the addresses net= implies and check the whole network. */
 static int netdev_finish_user(struct netdev_parser *p)
 {
-	struct unet_stack_config *cfg = &p->nd.u.user;
+	struct unet_stack_config *cfg = &p->nd.u.user.stack;
 	bool net_given = p->seen & KEY_BIT(NETDEV_KEY_NET);
 	bool host_derived = net_given && !(p->seen & KEY_BIT(NETDEV_KEY_HOST));
 	bool dns_derived = net_given && !(p->seen & KEY_BIT(NETDEV_KEY_DNS));
@@ -460,7 +620,7 @@ static int netdev_finish_user(struct netdev_parser *p)
 				    dns_given ? "dns" : "host", hs,
 				    dns_given ? "host" : "dns");
 	}
-	return 0;
+	return netdev_finish_fwds(p);
 }
 
 /* The checks that need the whole option: required keys, exclusions. */
@@ -493,7 +653,8 @@ static void netdev_defaults(struct netdev *nd, enum netdev_type type)
 	nd->type = type;
 	switch (type) {
 	case NETDEV_USER:
-		unet_stack_config_init(&nd->u.user);
+		unet_stack_config_init(&nd->u.user.stack);
+		unet_proxy_config_init(&nd->u.user.proxy);
 		break;
 	case NETDEV_TAP:
 		nd->u.tap.fd = -1;
@@ -523,6 +684,13 @@ static void netdev_defaults(struct netdev *nd, enum netdev_type type)
  *   dns=ADDR (default net + 3), dhcpstart=ADDR (default net + 15). The
  *   three must lie inside net, be neither its network nor its broadcast
  *   address, and host must differ from dns.
+ *   hostfwd=[tcp|udp]:[hostaddr]:hostport-[guestaddr]:guestport (QEMU's;
+ *   any number up to NETDEV_FWD_MAX; protocol default tcp, host address
+ *   default any, host port 0..65535 (0: the kernel chooses), guest address
+ *   default dhcpstart, inside net and not host= or dns=, guest port
+ *   1..65535; one host address and port per protocol), restrict=on|off
+ *   (default off), loopback=on|off (default on); booleans also take
+ *   yes/no, true/false, y/n as QEMU's do.
  * - tap: ifname=NAME (1..15 characters, no '/', ':' or whitespace, not "."
  *   or ".."), fd=N (0..INT_MAX); not both. Neither lets the kernel choose.
  * - dump: file=PATH (required), len=N (1..INT_MAX, default 65536).
@@ -594,7 +762,7 @@ int netdev_parse(const char *arg, struct netdev *nd, char *err, size_t errlen)
 					    (int)(len > NETDEV_KEY_ECHO_MAX ?
 						  NETDEV_KEY_ECHO_MAX : len),
 					    key, netdev_type_names[p.nd.type]);
-		if (p.seen & KEY_BIT(k))
+		if (p.seen & KEY_BIT(k) & ~NETDEV_KEYS_REPEAT)
 			return netdev_error(&p, "repeated key '%s'",
 					    netdev_key_names[k]);
 		p.seen |= KEY_BIT(k);

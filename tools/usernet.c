@@ -12,7 +12,14 @@
  * when not root) with a tap that is handed back to this process and put on
  * the hub, and then runs CMD; usernet exits with CMD's status. SIGINT and
  * SIGTERM close every port (pcap files are flushed) and end the loop; in
- * `run` mode they are passed on to CMD first.
+ * `run` mode they are passed on to CMD first. SIGUSR1 prints the flow table
+ * and the counters to stderr.
+ *
+ * The user netdev is a stack with a proxy on it, and the proxy holds the
+ * hostfwd= forwards. A forward's default guest address is the stack's
+ * dhcpstart, or in `run` mode the namespace's address, so forwards open only
+ * once that is known; one that cannot open is a runtime failure (exit 1).
+ * The proxy is closed before the hub (and so before the stack under it).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -29,6 +36,7 @@
 
 #include <usernet/hub.h>
 #include <usernet/ports.h>
+#include <usernet/proxy.h>
 #include <usernet/stack.h>
 
 #include "netdev.h"
@@ -69,8 +77,9 @@ struct options {
  * struct usernet - the running program
  * @loop: the loop
  * @hub: the hub
- * @stack: the gateway, when a user netdev was given
- * @signals: SIGINT, SIGTERM, SIGCHLD watchers
+ * @stack: the gateway, when a user netdev was given (or in run mode)
+ * @proxy: the stack's NAT proxy and forwards
+ * @signals: SIGINT, SIGTERM, SIGCHLD, SIGUSR1 watchers
  * @ns: the namespace child in run mode
  * @child_done: the child has been reaped
  * @status: the exit status to return
@@ -79,7 +88,8 @@ struct usernet {
 	uv_loop_t loop;
 	struct unet_hub *hub;
 	struct unet_stack *stack;
-	uv_signal_t signals[3];
+	struct unet_proxy *proxy;
+	uv_signal_t signals[4];
 	struct nsrun ns;
 	bool child_done;
 	int status;
@@ -101,9 +111,17 @@ static void usage_main(FILE *f)
 "\n"
 "Netdevs (QEMU's -netdev syntax; ',,' is a literal comma in a value):\n"
 "  -netdev user,id=ID[,net=ADDR[/MASK]][,host=ADDR][,dns=ADDR][,dhcpstart=ADDR]\n"
-"        the user-mode gateway: answers ARP and ping for host= and dns=.\n"
+"                [,hostfwd=[tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT...]\n"
+"                [,restrict=on|off][,loopback=on|off]\n"
+"        the user-mode gateway: answers ARP and ping for host= and dns=, and\n"
+"        carries the guest's TCP, UDP and ping over host sockets (NAT).\n"
 "        Defaults: net=10.0.2.0/24, host=net+2, dns=net+3, dhcpstart=net+15.\n"
-"        At most one per process.\n"
+"        hostfwd= (repeatable, at most %d) forwards a host port to the guest:\n"
+"        protocol default tcp, HOSTADDR default any, HOSTPORT 0 lets the\n"
+"        kernel choose, GUESTADDR default dhcpstart.\n"
+"        restrict=on: the guest reaches only the gateway and the forwards\n"
+"        (default off). loopback=off: host= no longer reaches the host's\n"
+"        127.0.0.1 (default on). At most one per process.\n"
 "  -netdev tap,id=ID[,ifname=NAME | ,fd=N]\n"
 "        a tap interface: opened by name (created when missing, which needs\n"
 "        CAP_NET_ADMIN), or an already-open tap fd inherited from the caller.\n"
@@ -119,9 +137,11 @@ static void usage_main(FILE *f)
 "  -h, --help     show this help\n"
 "  --version      show the version\n"
 "\n"
-"SIGINT and SIGTERM shut down cleanly. Exit status: 0, 1 on a runtime\n"
-"failure, 2 on a bad option.\n",
-		UNET_MTU_MIN, UNET_MTU_MAX, UNET_MTU_DEFAULT);
+"SIGINT and SIGTERM shut down cleanly. SIGUSR1 prints the flow table, the\n"
+"proxy's counters and each port's counters to stderr. Exit status: 0, 1 on\n"
+"a runtime failure (e.g. a hostfwd port that cannot be opened), 2 on a bad\n"
+"option.\n",
+		NETDEV_FWD_MAX, UNET_MTU_MIN, UNET_MTU_MAX, UNET_MTU_DEFAULT);
 }
 
 static void usage_run(FILE *f)
@@ -136,7 +156,12 @@ static void usage_run(FILE *f)
 "hub; the namespace sees a resolv.conf naming the DNS address (10.0.2.3).\n"
 "Without a '-netdev user', one with the defaults is added. usernet exits\n"
 "with CMD's exit status (128+N when CMD was killed by signal N), and\n"
-"SIGINT/SIGTERM are passed on to CMD.\n"
+"SIGINT/SIGTERM are passed on to CMD. SIGUSR1 is not: it prints the flow\n"
+"table and counters to stderr.\n"
+"\n"
+"A hostfwd= without GUESTADDR forwards to the namespace's address\n"
+"(10.0.2.100 by default), e.g. -netdev user,id=u,hostfwd=tcp::8080-:80\n"
+"makes the host's port 8080 reach port 80 inside the namespace.\n"
 "\n"
 "Options: -netdev SPEC, --mtu N, -v, -q, -h (as for usernet itself).\n"
 "\n"
@@ -317,6 +342,11 @@ static void shutdown_all(struct usernet *u)
 {
 	size_t i;
 
+	/* The proxy works on the stack's pcbs: it goes first. */
+	if (u->proxy != NULL) {
+		unet_proxy_close(u->proxy);
+		u->proxy = NULL;
+	}
 	if (u->hub != NULL) {
 		unet_hub_close(u->hub);
 		u->hub = NULL;
@@ -327,12 +357,103 @@ static void shutdown_all(struct usernet *u)
 			uv_close((uv_handle_t *)&u->signals[i], NULL);
 }
 
+static const char *proto_name(int proto)
+{
+	switch (proto) {
+	case IPPROTO_TCP:
+		return "tcp";
+	case IPPROTO_UDP:
+		return "udp";
+	case IPPROTO_ICMP:
+		return "icmp";
+	default:
+		return "?";
+	}
+}
+
+/* "ADDR:PORT" of an address in network order and a port in host order. */
+static const char *addr_port(char *buf, size_t len, struct in_addr addr,
+			     unsigned int port)
+{
+	char a[INET_ADDRSTRLEN];
+
+	if (inet_ntop(AF_INET, &addr, a, sizeof(a)) == NULL)
+		strcpy(a, "?");
+	snprintf(buf, len, "%s:%u", a, port);
+	return buf;
+}
+
+static void dump_flow(void *opaque, const struct unet_flow_info *f)
+{
+	char g[32], r[32];
+
+	(void)opaque;
+	fprintf(stderr, "  %-5s %-3s %-21s %-21s %-11s %12llu %12llu %8llu\n",
+		proto_name(f->proto), f->inbound ? "in" : "out",
+		addr_port(g, sizeof(g), f->guest_addr, f->guest_port),
+		addr_port(r, sizeof(r), f->remote_addr, f->remote_port),
+		unet_flow_state_name(f->state),
+		(unsigned long long)f->bytes_out,
+		(unsigned long long)f->bytes_in,
+		(unsigned long long)(f->idle_ms / 1000));
+}
+
+/* SIGUSR1: the flow table, the proxy's counters, each port's counters. */
+static void dump_state(struct usernet *u)
+{
+	struct unet_proxy_stats ps;
+	const struct unet_port *port;
+
+	if (u->hub == NULL)
+		return;
+	if (u->proxy != NULL) {
+		unet_proxy_stats(u->proxy, &ps);
+		fprintf(stderr, "usernet: flow table (%llu flows):\n",
+			(unsigned long long)ps.flows);
+		fprintf(stderr, "  %-5s %-3s %-21s %-21s %-11s %12s %12s %8s\n",
+			"proto", "dir", "guest", "remote", "state",
+			"bytes-out", "bytes-in", "idle-s");
+		unet_proxy_flows(u->proxy, dump_flow, NULL);
+		fprintf(stderr,
+			"usernet: proxy: flows %llu; opened tcp %llu udp %llu icmp %llu; refused limit %llu policy %llu; tcp refused %llu unreachable %llu timeouts %llu; dropped %llu; expired %llu\n",
+			(unsigned long long)ps.flows,
+			(unsigned long long)ps.tcp_opened,
+			(unsigned long long)ps.udp_opened,
+			(unsigned long long)ps.icmp_opened,
+			(unsigned long long)ps.refused_limit,
+			(unsigned long long)ps.refused_policy,
+			(unsigned long long)ps.tcp_refused,
+			(unsigned long long)ps.tcp_unreachable,
+			(unsigned long long)ps.tcp_timeouts,
+			(unsigned long long)ps.dropped,
+			(unsigned long long)ps.udp_expired);
+	} else {
+		fprintf(stderr, "usernet: no user netdev: no flows\n");
+	}
+	for (port = unet_hub_ports(u->hub); port != NULL; port = port->next)
+		fprintf(stderr,
+			"usernet: port %s (%s): in %llu frames %llu bytes; out %llu frames %llu bytes; drops short %llu long %llu queue-full %llu error %llu\n",
+			port->id, port->ops->name,
+			(unsigned long long)port->stats.in_frames,
+			(unsigned long long)port->stats.in_bytes,
+			(unsigned long long)port->stats.out_frames,
+			(unsigned long long)port->stats.out_bytes,
+			(unsigned long long)port->stats.drops[UNET_DROP_SHORT],
+			(unsigned long long)port->stats.drops[UNET_DROP_LONG],
+			(unsigned long long)port->stats.drops[UNET_DROP_QUEUE_FULL],
+			(unsigned long long)port->stats.drops[UNET_DROP_ERROR]);
+}
+
 static void on_signal(uv_signal_t *handle, int signum)
 {
 	struct usernet *u = handle->data;
 	int wstatus;
 	pid_t pid;
 
+	if (signum == SIGUSR1) {
+		dump_state(u);
+		return;
+	}
 	if (signum == SIGCHLD) {
 		if (u->ns.pid <= 0 || u->child_done)
 			return;
@@ -354,6 +475,77 @@ static void on_signal(uv_signal_t *handle, int signum)
 	shutdown_all(u);
 }
 
+/* The gateway and its proxy; the forwards come later (open_forwards()). */
+static int start_user(struct usernet *u, const char *id,
+		      const struct netdev_user *user)
+{
+	int r;
+
+	r = unet_stack_new(u->hub, id, &user->stack, &u->stack);
+	if (r < 0) {
+		fprintf(stderr, "usernet: -netdev user,id=%s: %s\n", id,
+			strerror(-r));
+		return r;
+	}
+	r = unet_proxy_new(u->stack, &user->proxy, &u->proxy);
+	if (r < 0)
+		fprintf(stderr, "usernet: -netdev user,id=%s: cannot start the proxy: %s\n",
+			id, strerror(-r));
+	return r;
+}
+
+/* A forward as hostfwd= spells it: "tcp::8080-:80". */
+static void fwd_spec(char *buf, size_t len, const struct unet_fwd *f,
+		     bool guest_default)
+{
+	char h[INET_ADDRSTRLEN] = "", g[INET_ADDRSTRLEN] = "";
+
+	if (f->host_addr.s_addr != htonl(INADDR_ANY))
+		inet_ntop(AF_INET, &f->host_addr, h, sizeof(h));
+	if (!guest_default)
+		inet_ntop(AF_INET, &f->guest_addr, g, sizeof(g));
+	snprintf(buf, len, "%s:%s:%u-%s:%u", proto_name(f->proto), h,
+		 ntohs(f->host_port), g, ntohs(f->guest_port));
+}
+
+/*
+ * Opens the user netdev's forwards; @guest (network order, 0 for none)
+ * replaces the guest address of those that left it out. On failure, prints
+ * which forward and why; what was opened is closed with the proxy.
+ */
+static int open_forwards(struct usernet *u, const char *id,
+			 const struct netdev_user *user, uint32_t guest)
+{
+	char spec[96], ha[32], ga[32];
+	struct unet_fwd f;
+	int i, r;
+
+	for (i = 0; i < user->n_fwds; i++) {
+		f = user->fwds[i];
+		if (user->fwd_guest_default[i] && guest != 0)
+			f.guest_addr.s_addr = guest;
+		r = unet_proxy_fwd_add(u->proxy, &f);
+		if (r < 0) {
+			fwd_spec(spec, sizeof(spec), &user->fwds[i],
+				 user->fwd_guest_default[i]);
+			fprintf(stderr,
+				"usernet: -netdev user,id=%s: hostfwd=%s: cannot listen on %s: %s\n",
+				id, spec,
+				addr_port(ha, sizeof(ha), f.host_addr,
+					  ntohs(f.host_port)),
+				strerror(-r));
+			return r;
+		}
+		unet_hub_log(u->hub, UNET_LOG_INFO, "forwarding %s %s -> %s",
+			     proto_name(f.proto),
+			     addr_port(ha, sizeof(ha), f.host_addr,
+				       ntohs(f.host_port)),
+			     addr_port(ga, sizeof(ga), f.guest_addr,
+				       ntohs(f.guest_port)));
+	}
+	return 0;
+}
+
 static int open_netdev(struct usernet *u, const struct netdev *nd,
 		       const struct options *o)
 {
@@ -362,10 +554,7 @@ static int open_netdev(struct usernet *u, const struct netdev *nd,
 
 	switch (nd->type) {
 	case NETDEV_USER:
-		r = unet_stack_new(u->hub, nd->id, &nd->u.user, &u->stack);
-		if (r < 0)
-			fprintf(stderr, "usernet: -netdev user,id=%s: %s\n",
-				nd->id, strerror(-r));
+		r = start_user(u, nd->id, &nd->u.user);
 		break;
 	case NETDEV_TAP:
 		if (nd->u.tap.fd >= 0)
@@ -421,9 +610,10 @@ static void run_config(const struct options *o,
 int main(int argc, char **argv)
 {
 	static struct options o;
-	struct unet_stack_config defaults;
-	const struct unet_stack_config *user = NULL;
-	static const int signums[3] = { SIGINT, SIGTERM, SIGCHLD };
+	static struct netdev_user defaults;
+	const struct netdev_user *user = NULL;
+	const char *user_id = "user0";
+	static const int signums[4] = { SIGINT, SIGTERM, SIGCHLD, SIGUSR1 };
 	struct unet_hub_config hc;
 	struct nsrun_config nc;
 	struct unet_port *port;
@@ -454,7 +644,7 @@ int main(int argc, char **argv)
 			strerror(-r));
 		return 1;
 	}
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < 4; i++) {
 		uv_signal_init(&u.loop, &u.signals[i]);
 		u.signals[i].data = &u;
 		if (signums[i] != SIGCHLD || o.run)
@@ -462,23 +652,28 @@ int main(int argc, char **argv)
 	}
 
 	for (i = 0; i < o.n_netdevs; i++) {
-		if (o.netdevs[i].type == NETDEV_USER)
+		if (o.netdevs[i].type == NETDEV_USER) {
 			user = &o.netdevs[i].u.user;
+			user_id = o.netdevs[i].id;
+		}
 		if (open_netdev(&u, &o.netdevs[i], &o) < 0)
 			goto fail;
 	}
+	if (!o.run && user != NULL &&
+	    open_forwards(&u, user_id, user, 0) < 0)
+		goto fail;
 	if (o.run) {
 		if (user == NULL) {
-			unet_stack_config_init(&defaults);
+			unet_stack_config_init(&defaults.stack);
+			unet_proxy_config_init(&defaults.proxy);
 			user = &defaults;
-			r = unet_stack_new(u.hub, "user0", user, &u.stack);
-			if (r < 0) {
-				fprintf(stderr, "usernet: cannot start the gateway: %s\n",
-					strerror(-r));
+			if (start_user(&u, user_id, user) < 0)
 				goto fail;
-			}
 		}
-		run_config(&o, user, &nc);
+		run_config(&o, &user->stack, &nc);
+		/* Forwards without a guest address lead into the namespace. */
+		if (open_forwards(&u, user_id, user, nc.addr.s_addr) < 0)
+			goto fail;
 		r = nsrun_start(&nc, &u.ns, err, sizeof(err));
 		if (r < 0) {
 			fprintf(stderr, "usernet: run: %s\n", err);

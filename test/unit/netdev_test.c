@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
  * Unit tests of the -netdev option parser (tools/netdev.c): a table of good
- * options with the fields they must give, a table of bad ones with the
- * words their error must contain, error truncation, and every prefix of
- * every input run through the parser (under ASan/UBSan in CI).
+ * options with the fields they must give, a table of good user options with
+ * the forwards and proxy switches they must give, a table of bad ones with
+ * the words their error must contain, error truncation, the forward limit,
+ * and every prefix of every input run through the parser (under ASan/UBSan
+ * in CI).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -102,7 +104,8 @@ static const struct bad_case bad_cases[] = {
 	{ "tap,id=t0,foo=1", "unknown key 'foo' for type tap" },
 	{ "tap,id=t0,net=10.0.2.0/24", "unknown key 'net' for type tap" },
 	{ "user,id=n0,file=x", "unknown key 'file' for type user" },
-	{ "user,id=n0,hostfwd=tcp::22-:22", "unknown key 'hostfwd'" },
+	{ "tap,id=t0,hostfwd=tcp::22-:22", "unknown key 'hostfwd' for type tap" },
+	{ "dump,id=d0,file=f,restrict=on", "unknown key 'restrict' for type dump" },
 	{ "user,id=n0,fo\no=1", "unknown key 'fo?o'" },
 	{ "user,id=n0,net", "net: missing '=VALUE'" },
 	{ "user,net,id=n0", "net: missing '=VALUE'" },
@@ -190,6 +193,106 @@ static const struct bad_case bad_cases[] = {
 	{ "dump,id=d0,file=f,len=2147483648", "len: '2147483648'" },
 	{ "dump,id=d0,file=f,len=", "len: empty value" },
 	{ "dump,id=d0,file=f,ifname=x", "unknown key 'ifname' for type dump" },
+	/* hostfwd */
+	{ "user,id=u,hostfwd=", "hostfwd: empty value" },
+	{ "user,id=u,hostfwd=tcp::80", "hostfwd: expected [tcp|udp]:[hostaddr]:hostport-[guestaddr]:guestport" },
+	{ "user,id=u,hostfwd=tcp::80:80", "hostfwd: expected" },	/* no '-' */
+	{ "user,id=u,hostfwd=tcp::80-80", "hostfwd: expected" },	/* no guest ':' */
+	{ "user,id=u,hostfwd=tcp:80-:80", "hostfwd: expected" },	/* no host ':' */
+	{ "user,id=u,hostfwd=80", "hostfwd: expected" },
+	{ "user,id=u,hostfwd=:::", "hostfwd: expected" },
+	{ "user,id=u,hostfwd=sctp::80-:80", "hostfwd: bad protocol 'sctp' (want tcp or udp)" },
+	{ "user,id=u,hostfwd=TCP::80-:80", "hostfwd: bad protocol 'TCP'" },
+	{ "user,id=u,hostfwd=tcp6::80-:80", "hostfwd: bad protocol 'tcp6'" },
+	{ "user,id=u,hostfwd=tcp::-:80", "hostfwd: bad host port '' (want 0..65535)" },
+	{ "user,id=u,hostfwd=tcp::65536-:80", "hostfwd: bad host port '65536' (want 0..65535)" },
+	{ "user,id=u,hostfwd=tcp::99999999999999999999-:80", "hostfwd: bad host port '99999999999999999999'" },
+	{ "user,id=u,hostfwd=tcp::x-:80", "hostfwd: bad host port 'x'" },
+	{ "user,id=u,hostfwd=tcp::+80-:80", "hostfwd: bad host port '+80'" },
+	{ "user,id=u,hostfwd=tcp::0x50-:80", "hostfwd: bad host port '0x50'" },
+	{ "user,id=u,hostfwd=tcp:: 80-:80", "hostfwd: bad host port ' 80'" },
+	{ "user,id=u,hostfwd=tcp::80-:0", "hostfwd: bad guest port '0' (want 1..65535)" },
+	{ "user,id=u,hostfwd=tcp::80-:65536", "hostfwd: bad guest port '65536' (want 1..65535)" },
+	{ "user,id=u,hostfwd=tcp::80-:", "hostfwd: bad guest port ''" },
+	{ "user,id=u,hostfwd=tcp::80-:-1", "hostfwd: bad guest port '-1'" },
+	{ "user,id=u,hostfwd=tcp::80-:80:1", "hostfwd: bad guest port '80:1'" },
+	{ "user,id=u,hostfwd=tcp::80-:80-", "hostfwd: bad guest port '80-'" },
+	{ "user,id=u,hostfwd=tcp:10.0.2:80-:80", "hostfwd: bad host address '10.0.2'" },
+	{ "user,id=u,hostfwd=tcp:localhost:80-:80", "hostfwd: bad host address 'localhost'" },
+	{ "user,id=u,hostfwd=tcp:127.0.0.256:80-:80", "hostfwd: bad host address '127.0.0.256'" },
+	{ "user,id=u,hostfwd=tcp:::1:80-:80", "hostfwd: bad host port ':1:80'" },
+	{ "user,id=u,hostfwd=tcp::80-10.0.2.300:80", "hostfwd: bad guest address '10.0.2.300'" },
+	{ "user,id=u,hostfwd=tcp::80-0x0a00020f:80", "hostfwd: bad guest address '0x0a00020f'" },
+	{ "user,id=u,hostfwd=udp::80-guest:80", "hostfwd: bad guest address 'guest'" },
+	{ "user,id=u,hostfwd=tcp::80-10.0.3.15:80", "hostfwd: guest address 10.0.3.15 is outside 10.0.2.0/24" },
+	{ "user,id=u,hostfwd=tcp::80-10.0.2.2:80", "hostfwd: guest address 10.0.2.2 is the gateway (host=) of 10.0.2.0/24" },
+	{ "user,id=u,hostfwd=tcp::80-10.0.2.3:80", "hostfwd: guest address 10.0.2.3 is the DNS address (dns=)" },
+	{ "user,id=u,hostfwd=tcp::80-10.0.2.255:80", "hostfwd: guest address 10.0.2.255 is the broadcast address" },
+	{ "user,id=u,hostfwd=tcp::80-10.0.2.0:80", "hostfwd: guest address 10.0.2.0 is the network address" },
+	{ "user,id=u,hostfwd=tcp::80-10.0.2.15:80,net=192.168.76.0/24",
+	  "hostfwd: guest address 10.0.2.15 is outside 192.168.76.0/24" },
+	{ "user,id=u,hostfwd=tcp::80-:80,host=10.0.2.15,dhcpstart=10.0.2.15",
+	  "hostfwd: guest address 10.0.2.15 is the gateway" },
+	{ "user,id=u,hostfwd=tcp::80-:80,hostfwd=tcp::80-:81", "hostfwd: tcp 0.0.0.0:80 is forwarded twice" },
+	{ "user,id=u,hostfwd=udp:127.0.0.1:53-:53,hostfwd=udp:127.0.0.1:53-10.0.2.16:53",
+	  "hostfwd: udp 127.0.0.1:53 is forwarded twice" },
+	{ "user,id=u,hostfwd=::80-:80,hostfwd=tcp:0.0.0.0:80-:81", "hostfwd: tcp 0.0.0.0:80 is forwarded twice" },
+	{ "user,id=u,hostfwd=tcp::80-:80,hostfwd=tcp::8o-:80", "hostfwd: bad host port '8o'" },
+	/* restrict, loopback */
+	{ "user,id=u,restrict=maybe", "restrict: 'maybe' is not on or off" },
+	{ "user,id=u,restrict=ON", "restrict: 'ON' is not on or off" },
+	{ "user,id=u,restrict=1", "restrict: '1'" },
+	{ "user,id=u,restrict=", "restrict: empty value" },
+	{ "user,id=u,restrict", "restrict: missing '=VALUE'" },
+	{ "user,id=u,loopback=2", "loopback: '2' is not on or off" },
+	{ "user,id=u,loopback=of", "loopback: 'of' is not on or off" },
+	{ "user,id=u,restrict=on,restrict=off", "repeated key 'restrict'" },
+	{ "user,id=u,loopback=on,loopback=on", "repeated key 'loopback'" },
+};
+
+/* User options with forwards and proxy switches, and what they must give. */
+struct user_case {
+	const char *arg;
+	bool restrict_guest;
+	bool loopback;
+	/* the forwards, "PROTO HOSTADDR:PORT-GUESTADDR:PORT" joined by "; ",
+	 * a '*' after a guest address that was left out
+	 */
+	const char *fwds;
+};
+
+static const struct user_case user_cases[] = {
+	{ "user,id=u", false, true, "" },
+	{ "user,id=u,hostfwd=tcp::8080-:80", false, true,
+	  "tcp 0.0.0.0:8080-10.0.2.15:80*" },
+	{ "user,id=u,hostfwd=::2222-:22", false, true,
+	  "tcp 0.0.0.0:2222-10.0.2.15:22*" },
+	{ "user,id=u,hostfwd=udp:127.0.0.1:5353-10.0.2.20:53", false, true,
+	  "udp 127.0.0.1:5353-10.0.2.20:53" },
+	{ "user,id=u,hostfwd=tcp::0-:80,hostfwd=tcp::0-:81", false, true,
+	  "tcp 0.0.0.0:0-10.0.2.15:80*; tcp 0.0.0.0:0-10.0.2.15:81*" },
+	{ "user,id=u,hostfwd=tcp::1-:1,hostfwd=udp::1-:1,hostfwd=tcp:127.0.0.1:1-10.0.2.15:2",
+	  false, true,
+	  "tcp 0.0.0.0:1-10.0.2.15:1*; udp 0.0.0.0:1-10.0.2.15:1*; tcp 127.0.0.1:1-10.0.2.15:2" },
+	{ "user,id=u,hostfwd=udp::65535-:65535", false, true,
+	  "udp 0.0.0.0:65535-10.0.2.15:65535*" },
+	{ "user,id=u,hostfwd=tcp::80-:80,net=192.168.76.0/24", false, true,
+	  "tcp 0.0.0.0:80-192.168.76.15:80*" },
+	{ "user,id=u,hostfwd=tcp::80-:80,net=192.168.76.0/24,dhcpstart=192.168.76.9",
+	  false, true, "tcp 0.0.0.0:80-192.168.76.9:80*" },
+	{ "user,id=u,hostfwd=tcp::80-10.0.2.15:80", false, true,
+	  "tcp 0.0.0.0:80-10.0.2.15:80" },
+	{ "user,id=u,hostfwd=tcp::80-10.0.2.254:80", false, true,
+	  "tcp 0.0.0.0:80-10.0.2.254:80" },
+	{ "user,id=u,hostfwd=tcp::080-:0080", false, true,
+	  "tcp 0.0.0.0:80-10.0.2.15:80*" },
+	{ "user,id=u,restrict=on", true, true, "" },
+	{ "user,id=u,restrict=off", false, true, "" },
+	{ "user,id=u,restrict=yes,loopback=no", true, false, "" },
+	{ "user,id=u,loopback=off", false, false, "" },
+	{ "user,id=u,loopback=on,restrict=true", true, true, "" },
+	{ "user,loopback=false,hostfwd=udp::53-:53,restrict=y,id=u", true, false,
+	  "udp 0.0.0.0:53-10.0.2.15:53*" },
 };
 
 /* Fill with a pattern that a parse must not touch on failure. */
@@ -244,15 +347,15 @@ static void test_good(void **state)
 		assert_string_equal(nd.id, c->id);
 		switch (c->type) {
 		case NETDEV_USER:
-			assert_int_equal(nd.u.user.size,
+			assert_int_equal(nd.u.user.stack.size,
 					 sizeof(struct unet_stack_config));
-			assert_addr(nd.u.user.net, c->net, c->arg, "net");
-			assert_addr(nd.u.user.mask, c->mask, c->arg, "mask");
-			assert_addr(nd.u.user.host, c->host, c->arg, "host");
-			assert_addr(nd.u.user.dns, c->dns, c->arg, "dns");
-			assert_addr(nd.u.user.dhcp_start, c->dhcp_start,
+			assert_addr(nd.u.user.stack.net, c->net, c->arg, "net");
+			assert_addr(nd.u.user.stack.mask, c->mask, c->arg, "mask");
+			assert_addr(nd.u.user.stack.host, c->host, c->arg, "host");
+			assert_addr(nd.u.user.stack.dns, c->dns, c->arg, "dns");
+			assert_addr(nd.u.user.stack.dhcp_start, c->dhcp_start,
 				    c->arg, "dhcpstart");
-			assert_memory_equal(nd.u.user.mac, qemu_mac, 6);
+			assert_memory_equal(nd.u.user.stack.mac, qemu_mac, 6);
 			break;
 		case NETDEV_TAP:
 			assert_string_equal(nd.u.tap.ifname, c->ifname);
@@ -266,6 +369,97 @@ static void test_good(void **state)
 			fail();
 		}
 	}
+}
+
+/* "tcp 0.0.0.0:8080-10.0.2.15:80*; ..." for the forwards of @u. */
+static void fwds_string(const struct netdev_user *u, char *buf, size_t len)
+{
+	char h[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN];
+	size_t used = 0;
+	int i, n;
+
+	buf[0] = '\0';
+	for (i = 0; i < u->n_fwds; i++) {
+		const struct unet_fwd *f = &u->fwds[i];
+
+		assert_true(f->proto == IPPROTO_TCP || f->proto == IPPROTO_UDP);
+		inet_ntop(AF_INET, &f->host_addr, h, sizeof(h));
+		inet_ntop(AF_INET, &f->guest_addr, g, sizeof(g));
+		n = snprintf(buf + used, len - used, "%s%s %s:%u-%s:%u%s",
+			     i ? "; " : "",
+			     f->proto == IPPROTO_TCP ? "tcp" : "udp", h,
+			     ntohs(f->host_port), g, ntohs(f->guest_port),
+			     u->fwd_guest_default[i] ? "*" : "");
+		assert_true(n > 0 && (size_t)n < len - used);
+		used += (size_t)n;
+	}
+}
+
+static void test_user(void **state)
+{
+	char err[256], got[1024];
+	int failed = 0;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(user_cases); i++) {
+		const struct user_case *c = &user_cases[i];
+		struct netdev nd;
+		int ret;
+
+		poison(&nd);
+		ret = netdev_parse(c->arg, &nd, err, sizeof(err));
+		if (ret) {
+			print_error("'%s' failed: %d, %s\n", c->arg, ret, err);
+			failed++;
+			continue;
+		}
+		assert_int_equal(nd.type, NETDEV_USER);
+		assert_int_equal(nd.u.user.proxy.size,
+				 sizeof(struct unet_proxy_config));
+		assert_int_equal(nd.u.user.proxy.restrict_guest,
+				 c->restrict_guest);
+		assert_int_equal(nd.u.user.proxy.loopback, c->loopback);
+		/* the rest is the library's default */
+		assert_int_equal(nd.u.user.proxy.max_flows, 16384);
+		assert_int_equal(nd.u.user.proxy.udp_timeout_ms, 240000);
+		fwds_string(&nd.u.user, got, sizeof(got));
+		if (strcmp(got, c->fwds)) {
+			print_error("'%s': forwards '%s', want '%s'\n", c->arg,
+				    got, c->fwds);
+			failed++;
+		}
+	}
+	assert_int_equal(failed, 0);
+}
+
+/* NETDEV_FWD_MAX forwards fit; one more is refused. */
+static void test_fwd_limit(void **state)
+{
+	char arg[2048], err[256];
+	struct netdev nd;
+	size_t n;
+	int i;
+
+	(void)state;
+	n = (size_t)sprintf(arg, "user,id=u");
+	for (i = 0; i < NETDEV_FWD_MAX; i++)
+		n += (size_t)sprintf(arg + n, ",hostfwd=%s::%d-:%d",
+				     i % 2 ? "udp" : "tcp", 1000 + i, 1 + i);
+	assert_int_equal(netdev_parse(arg, &nd, err, sizeof(err)), 0);
+	assert_int_equal(nd.u.user.n_fwds, NETDEV_FWD_MAX);
+	for (i = 0; i < NETDEV_FWD_MAX; i++) {
+		assert_int_equal(nd.u.user.fwds[i].proto,
+				 i % 2 ? IPPROTO_UDP : IPPROTO_TCP);
+		assert_int_equal(ntohs(nd.u.user.fwds[i].host_port), 1000 + i);
+		assert_int_equal(ntohs(nd.u.user.fwds[i].guest_port), 1 + i);
+		assert_true(nd.u.user.fwd_guest_default[i]);
+	}
+	sprintf(arg + n, ",hostfwd=tcp::2000-:1");
+	poison(&nd);
+	assert_int_equal(netdev_parse(arg, &nd, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "hostfwd: at most 32 forwards"));
+	assert_true(is_poisoned(&nd));
 }
 
 static void test_bad(void **state)
@@ -313,6 +507,8 @@ static void test_messages(void **state)
 		  "-netdev tap,id=t0,foo=1: unknown key 'foo' for type tap" },
 		{ "bogus,id=x",
 		  "-netdev bogus,id=x: unknown type 'bogus' (known: user, tap, dump)" },
+		{ "user,id=u,hostfwd=tcp::80",
+		  "-netdev user,id=u,hostfwd=tcp::80: hostfwd: expected [tcp|udp]:[hostaddr]:hostport-[guestaddr]:guestport" },
 	};
 	struct netdev nd;
 	char err[256];
@@ -466,12 +662,16 @@ static void test_no_crash(void **state)
 		mangle_one(good_cases[i].arg);
 	for (i = 0; i < ARRAY_SIZE(bad_cases); i++)
 		mangle_one(bad_cases[i].arg);
+	for (i = 0; i < ARRAY_SIZE(user_cases); i++)
+		mangle_one(user_cases[i].arg);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good),
+		cmocka_unit_test(test_user),
+		cmocka_unit_test(test_fwd_limit),
 		cmocka_unit_test(test_bad),
 		cmocka_unit_test(test_messages),
 		cmocka_unit_test(test_long_values),

@@ -1,0 +1,662 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Host-to-guest forwards (QEMU's hostfwd=): a host socket that listens on
+ * the host and opens flows towards the guest from the gateway's side.
+ *
+ * Theory of operation: each forward owns one host handle. A TCP forward is
+ * a listening uv_tcp_t; every connection it gets is handed to tcp.c
+ * (unet__tcp_inbound()), which accepts it into a flow of its own and
+ * connects to the guest from the gateway. From then on the flow lives on
+ * without the forward: removing the forward stops new connections only.
+ *
+ * A UDP forward is a bound uv_udp_t. Each host peer (address, port) that
+ * sends to it gets an inbound UDP flow: an lwIP udp pcb bound to the
+ * gateway's address on an ephemeral port (lwIP picks it) and connected to
+ * the guest's address and port. The guest sees the datagram come from
+ * gateway:ephemeral; what it answers there reaches the pcb, and is sent back
+ * to the host peer through the forward's socket. Such flows belong to their
+ * forward: removing the forward closes them. They expire after udp_timeout_ms
+ * without traffic (a timer per flow, re-armed lazily from the flow's last
+ * activity, so busy flows cost no timer work per datagram).
+ *
+ * Inbound UDP flows are found by their host peer in a hash table of their
+ * forward, not in the proxy's table: two forwards may lead to the same guest
+ * address and port and be used by the same host peer, so (guest, peer) is
+ * not a unique key across forwards. They are still on the proxy's flow list
+ * (for the limit, the flow table and closing).
+ *
+ * What can go wrong: the host port is taken or not ours (the bind or listen
+ * error is returned); a host peer floods new peer addresses (bounded by
+ * max_flows, each refusal counted; a hostile peer cannot pick our hash
+ * buckets, which are seeded per forward); a datagram larger than the guest
+ * path (lwIP fragments to the hub's MTU); the host socket is full (the guest's
+ * reply is dropped, as UDP may). One UDP forward bound to a wildcard address
+ * answers from whatever source address the host's routing picks, as QEMU's.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proxy_internal.h"
+
+/* Listen backlog of a TCP forward. */
+#define FWD_BACKLOG 128
+/* Buckets a UDP forward's peer table starts with; it doubles as it fills. */
+#define FWD_UDP_BUCKETS_MIN 16
+/* Largest UDP payload over IPv4 (and the receive buffer of a UDP forward). */
+#define FWD_UDP_MAX 65535
+
+struct fwd_udp_flow;
+
+/**
+ * struct proxy_fwd - one forward
+ * @next: next forward of the proxy
+ * @proxy: the proxy
+ * @fwd: what it forwards (host_port as bound, never 0)
+ * @tcp: the listening socket (TCP forwards)
+ * @udp: the bound socket (UDP forwards)
+ * @handle: either, as a handle
+ * @buckets: UDP: the inbound flows by host peer; NULL until the first one
+ * @nbuckets: UDP: size of @buckets, a power of two
+ * @nflows: UDP: inbound flows of this forward
+ * @flows: UDP: every inbound flow of this forward
+ * @seed: UDP: hash seed of @buckets
+ * @buf: UDP: receive buffer (datagrams are handled as soon as read)
+ */
+struct proxy_fwd {
+	struct proxy_fwd *next;
+	struct unet_proxy *proxy;
+	struct unet_fwd fwd;
+	union {
+		uv_tcp_t tcp;
+		uv_udp_t udp;
+		uv_handle_t handle;
+	};
+	struct fwd_udp_flow **buckets;
+	size_t nbuckets;
+	size_t nflows;
+	struct fwd_udp_flow *flows;
+	uint32_t seed;
+	char *buf;
+};
+
+/**
+ * struct fwd_udp_flow - an inbound UDP flow (one host peer of a UDP forward)
+ * @flow: the flow as the proxy sees it (remote = gateway:ephemeral, the
+ *        address the guest sees, as for inbound TCP flows)
+ * @proxy: the proxy
+ * @fwd: its forward; cleared when the flow is closed
+ * @hnext: next flow in the same bucket of @fwd
+ * @prev: previous flow of @fwd
+ * @next: next flow of @fwd
+ * @pcb: lwIP's side, bound to gateway:ephemeral, connected to the guest
+ * @timer: idle expiry
+ * @peer: the host peer
+ */
+struct fwd_udp_flow {
+	struct proxy_flow flow;
+	struct unet_proxy *proxy;
+	struct proxy_fwd *fwd;
+	struct fwd_udp_flow *hnext;
+	struct fwd_udp_flow *prev;
+	struct fwd_udp_flow *next;
+	struct udp_pcb *pcb;
+	uv_timer_t timer;
+	struct sockaddr_in peer;
+};
+
+/* ---- inbound UDP flows --------------------------------------------------- */
+
+static size_t fwd_udp_hash(const struct proxy_fwd *fwd, size_t nbuckets,
+			   uint32_t addr, uint16_t port)
+{
+	uint64_t h = ((uint64_t)(addr ^ fwd->seed) << 16 | port) + fwd->seed;
+
+	h *= 0x9e3779b97f4a7c15ull;
+	return (size_t)(h >> 32) & (nbuckets - 1);
+}
+
+static struct fwd_udp_flow *fwd_udp_find(const struct proxy_fwd *fwd,
+					 const struct sockaddr_in *peer)
+{
+	struct fwd_udp_flow *uf;
+
+	if (fwd->buckets == NULL)
+		return NULL;
+	uf = fwd->buckets[fwd_udp_hash(fwd, fwd->nbuckets,
+				       peer->sin_addr.s_addr,
+				       peer->sin_port)];
+	for (; uf != NULL; uf = uf->hnext)
+		if (uf->peer.sin_addr.s_addr == peer->sin_addr.s_addr &&
+		    uf->peer.sin_port == peer->sin_port)
+			return uf;
+	return NULL;
+}
+
+/*
+ * Makes room for one more flow: the peer table is doubled when it would hold
+ * more flows than buckets. A failed allocation keeps the old table (lookups
+ * get slower, nothing breaks); only when there is no table at all does the
+ * new flow fail.
+ */
+static int fwd_udp_grow(struct proxy_fwd *fwd)
+{
+	size_t n = fwd->nbuckets ? fwd->nbuckets * 2 : FWD_UDP_BUCKETS_MIN;
+	struct fwd_udp_flow **b, *uf, *next;
+	size_t i, h;
+
+	if (fwd->buckets != NULL && fwd->nflows < fwd->nbuckets)
+		return 0;
+	b = calloc(n, sizeof(*b));
+	if (b == NULL)
+		return fwd->buckets != NULL ? 0 : -ENOMEM;
+	for (i = 0; i < fwd->nbuckets; i++) {
+		for (uf = fwd->buckets[i]; uf != NULL; uf = next) {
+			next = uf->hnext;
+			h = fwd_udp_hash(fwd, n, uf->peer.sin_addr.s_addr,
+					 uf->peer.sin_port);
+			uf->hnext = b[h];
+			b[h] = uf;
+		}
+	}
+	free(fwd->buckets);
+	fwd->buckets = b;
+	fwd->nbuckets = n;
+	return 0;
+}
+
+static void fwd_udp_unlink(struct proxy_fwd *fwd, struct fwd_udp_flow *uf)
+{
+	struct fwd_udp_flow **pp;
+
+	pp = &fwd->buckets[fwd_udp_hash(fwd, fwd->nbuckets,
+					uf->peer.sin_addr.s_addr,
+					uf->peer.sin_port)];
+	for (; *pp != NULL; pp = &(*pp)->hnext) {
+		if (*pp == uf) {
+			*pp = uf->hnext;
+			break;
+		}
+	}
+	if (uf->prev != NULL)
+		uf->prev->next = uf->next;
+	else
+		fwd->flows = uf->next;
+	if (uf->next != NULL)
+		uf->next->prev = uf->prev;
+	uf->prev = uf->next = uf->hnext = NULL;
+	fwd->nflows--;
+}
+
+static void fwd_udp_flow_closed(uv_handle_t *handle)
+{
+	struct fwd_udp_flow *uf = handle->data;
+	struct unet_proxy *proxy = uf->proxy;
+
+	free(uf);
+	unet__proxy_unref(proxy);
+}
+
+/* Closes a flow now: out of every table, pcb gone, freed from the loop. */
+static void fwd_udp_flow_close(struct proxy_flow *flow)
+{
+	struct fwd_udp_flow *uf = container_of(flow, struct fwd_udp_flow, flow);
+
+	if (uf->fwd == NULL)
+		return;
+	fwd_udp_unlink(uf->fwd, uf);
+	uf->fwd = NULL;
+	unet__flow_remove(uf->proxy, &uf->flow);
+	udp_remove(uf->pcb);
+	uf->pcb = NULL;
+	uv_close((uv_handle_t *)&uf->timer, fwd_udp_flow_closed);
+}
+
+static enum unet_flow_state fwd_udp_flow_state(const struct proxy_flow *flow)
+{
+	return UNET_FLOW_ACTIVE;
+}
+
+static const struct proxy_flow_ops fwd_udp_flow_ops = {
+	.close = fwd_udp_flow_close,
+	.state = fwd_udp_flow_state,
+};
+
+static void fwd_udp_flow_timer(uv_timer_t *timer)
+{
+	struct fwd_udp_flow *uf = timer->data;
+	struct unet_proxy *proxy = uf->proxy;
+	uint64_t timeout = proxy->cfg.udp_timeout_ms;
+	uint64_t idle;
+
+	idle = (unet_hub_now_ns(proxy->hub) - uf->flow.last_ns) / 1000000u;
+	if (idle < timeout) {
+		uv_timer_start(&uf->timer, fwd_udp_flow_timer, timeout - idle,
+			       0);
+		return;
+	}
+	proxy->stats.udp_expired++;
+	fwd_udp_flow_close(&uf->flow);
+}
+
+/* The guest answered: back to the host peer through the forward's socket. */
+static void fwd_udp_flow_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p,
+			      const ip_addr_t *addr, u16_t port)
+{
+	struct fwd_udp_flow *uf = arg;
+	struct proxy_fwd *fwd = uf->fwd;
+	uv_buf_t b;
+	int r;
+
+	if (fwd == NULL) {
+		pbuf_free(p);
+		return;
+	}
+	b = uv_buf_init(fwd->buf, pbuf_copy_partial(p, fwd->buf, FWD_UDP_MAX,
+						    0));
+	pbuf_free(p);
+	uf->flow.bytes_out += b.len;
+	unet__flow_touch(uf->proxy, &uf->flow);
+	r = uv_udp_try_send(&fwd->udp, &b, 1,
+			    (const struct sockaddr *)&uf->peer);
+	if (r < 0 && r != UV_EAGAIN)
+		unet__proxy_log_guest(uf->proxy,
+				      "udp forward: cannot send to the host peer: %s",
+				      uv_strerror(r));
+}
+
+/* A new host peer: its flow, or NULL when it cannot have one (counted). */
+static struct fwd_udp_flow *fwd_udp_flow_new(struct proxy_fwd *fwd,
+					     const struct sockaddr_in *peer)
+{
+	struct unet_proxy *proxy = fwd->proxy;
+	const struct unet_stack_config *sc = unet__stack_config(proxy->stack);
+	struct fwd_udp_flow *uf;
+	ip_addr_t gw, guest;
+	size_t h;
+
+	if (fwd_udp_grow(fwd) < 0)
+		return NULL;
+	uf = calloc(1, sizeof(*uf));
+	if (uf == NULL)
+		return NULL;
+	uf->flow.ops = &fwd_udp_flow_ops;
+	uf->flow.proto = IPPROTO_UDP;
+	uf->flow.inbound = true;
+	uf->flow.hashed = false;
+	uf->flow.guest_addr = fwd->fwd.guest_addr.s_addr;
+	uf->flow.guest_port = ntohs(fwd->fwd.guest_port);
+	/* As the guest sees it (as tcp.c's inbound flows): set below. */
+	uf->flow.remote_addr = sc->host.s_addr;
+	uf->proxy = proxy;
+	uf->peer = *peer;
+	if (unet__flow_add(proxy, &uf->flow) < 0) {
+		free(uf);
+		return NULL;
+	}
+	uf->pcb = udp_new();
+	ip_addr_set_ip4_u32_val(gw, sc->host.s_addr);
+	ip_addr_set_ip4_u32_val(guest, fwd->fwd.guest_addr.s_addr);
+	if (uf->pcb == NULL || udp_bind(uf->pcb, &gw, 0) != ERR_OK ||
+	    udp_connect(uf->pcb, &guest, ntohs(fwd->fwd.guest_port)) !=
+		    ERR_OK) {
+		unet__proxy_log_guest(proxy,
+				      "udp forward %u: no lwIP pcb for a new peer",
+				      ntohs(fwd->fwd.host_port));
+		if (uf->pcb != NULL)
+			udp_remove(uf->pcb);
+		unet__flow_remove(proxy, &uf->flow);
+		free(uf);
+		return NULL;
+	}
+	uf->flow.remote_port = uf->pcb->local_port;
+	udp_recv(uf->pcb, fwd_udp_flow_recv, uf);
+	uv_timer_init(proxy->loop, &uf->timer);
+	unet__proxy_ref(proxy);
+	uf->timer.data = uf;
+	/* Housekeeping only: the forward's socket keeps the loop alive. */
+	uv_unref((uv_handle_t *)&uf->timer);
+	uv_timer_start(&uf->timer, fwd_udp_flow_timer, proxy->cfg.udp_timeout_ms,
+		       0);
+
+	uf->fwd = fwd;
+	h = fwd_udp_hash(fwd, fwd->nbuckets, peer->sin_addr.s_addr,
+			 peer->sin_port);
+	uf->hnext = fwd->buckets[h];
+	fwd->buckets[h] = uf;
+	uf->next = fwd->flows;
+	if (fwd->flows != NULL)
+		fwd->flows->prev = uf;
+	fwd->flows = uf;
+	fwd->nflows++;
+	proxy->stats.udp_opened++;
+	return uf;
+}
+
+static void fwd_udp_alloc(uv_handle_t *handle, size_t suggested,
+			  uv_buf_t *buf)
+{
+	struct proxy_fwd *fwd = handle->data;
+
+	*buf = uv_buf_init(fwd->buf, FWD_UDP_MAX);
+}
+
+/* A datagram from a host peer: to the guest through the peer's flow. */
+static void fwd_udp_read(uv_udp_t *handle, ssize_t nread, const uv_buf_t *buf,
+			 const struct sockaddr *addr, unsigned int flags)
+{
+	struct proxy_fwd *fwd = handle->data;
+	struct unet_proxy *proxy = fwd->proxy;
+	const struct sockaddr_in *peer = (const struct sockaddr_in *)addr;
+	struct fwd_udp_flow *uf;
+	struct pbuf *p;
+	err_t err;
+
+	if (nread < 0) {
+		unet__proxy_log_guest(proxy, "udp forward %u: %s",
+				      ntohs(fwd->fwd.host_port),
+				      uv_strerror((int)nread));
+		return;
+	}
+	if (addr == NULL)
+		return;
+	/*
+	 * A truncated datagram is not passed on in part. Source address or
+	 * port 0 is not a peer one can answer.
+	 */
+	if ((flags & UV_UDP_PARTIAL) || addr->sa_family != AF_INET ||
+	    peer->sin_addr.s_addr == 0 || peer->sin_port == 0 ||
+	    (size_t)nread > FWD_UDP_MAX - 8 - 20) {
+		unet__proxy_log_guest(proxy,
+				      "udp forward %u: datagram dropped",
+				      ntohs(fwd->fwd.host_port));
+		return;
+	}
+	uf = fwd_udp_find(fwd, peer);
+	if (uf == NULL) {
+		uf = fwd_udp_flow_new(fwd, peer);
+		if (uf == NULL)
+			return;
+	}
+	p = pbuf_alloc(PBUF_TRANSPORT, (u16_t)nread, PBUF_RAM);
+	if (p == NULL)
+		return;
+	pbuf_take(p, buf->base, (u16_t)nread);
+	err = udp_send(uf->pcb, p);
+	pbuf_free(p);
+	if (err != ERR_OK) {
+		unet__proxy_log_guest(proxy,
+				      "udp forward %u: cannot send to the guest (lwIP error %d)",
+				      ntohs(fwd->fwd.host_port), (int)err);
+		return;
+	}
+	uf->flow.bytes_in += (uint64_t)nread;
+	unet__flow_touch(proxy, &uf->flow);
+}
+
+/* ---- TCP forwards -------------------------------------------------------- */
+
+static void fwd_tcp_drain_closed(uv_handle_t *handle)
+{
+	struct unet_proxy *proxy = handle->data;
+
+	free(handle);
+	unet__proxy_unref(proxy);
+}
+
+/*
+ * tcp.c could not take a connection. If it left it pending, accept and close
+ * it here: libuv stops watching a listener while a connection waits to be
+ * accepted, and the forward would hang.
+ */
+static void fwd_tcp_drain(struct proxy_fwd *fwd)
+{
+	struct unet_proxy *proxy = fwd->proxy;
+	uv_tcp_t *t = malloc(sizeof(*t));
+
+	if (t == NULL) {
+		unet_hub_log(proxy->hub, UNET_LOG_ERROR,
+			     "tcp forward %u: out of memory",
+			     ntohs(fwd->fwd.host_port));
+		return;
+	}
+	if (uv_tcp_init(proxy->loop, t) < 0) {
+		free(t);
+		return;
+	}
+	unet__proxy_ref(proxy);
+	t->data = proxy;
+	(void)uv_accept((uv_stream_t *)&fwd->tcp, (uv_stream_t *)t);
+	uv_close((uv_handle_t *)t, fwd_tcp_drain_closed);
+}
+
+static void fwd_tcp_connection(uv_stream_t *server, int status)
+{
+	struct proxy_fwd *fwd = server->data;
+	struct unet_proxy *proxy = fwd->proxy;
+	int r;
+
+	if (status < 0) {
+		unet__proxy_log_guest(proxy, "tcp forward %u: %s",
+				      ntohs(fwd->fwd.host_port),
+				      uv_strerror(status));
+		return;
+	}
+	r = unet__tcp_inbound(proxy, server, fwd->fwd.guest_addr.s_addr,
+			      ntohs(fwd->fwd.guest_port));
+	if (r < 0) {
+		unet__proxy_log_guest(proxy,
+				      "tcp forward %u: connection not forwarded: %s",
+				      ntohs(fwd->fwd.host_port),
+				      uv_strerror(r));
+		fwd_tcp_drain(fwd);
+	}
+}
+
+/* ---- forwards ------------------------------------------------------------ */
+
+static void fwd_closed(uv_handle_t *handle)
+{
+	struct proxy_fwd *fwd = handle->data;
+	struct unet_proxy *proxy = fwd->proxy;
+
+	free(fwd->buckets);
+	free(fwd->buf);
+	free(fwd);
+	unet__proxy_unref(proxy);
+}
+
+/* Closes a forward that is off the proxy's list: its UDP flows, its socket. */
+static void fwd_close(struct proxy_fwd *fwd)
+{
+	while (fwd->flows != NULL)
+		fwd_udp_flow_close(&fwd->flows->flow);
+	uv_close(&fwd->handle, fwd_closed);
+}
+
+static bool fwd_guest_ok(const struct unet_proxy *proxy, uint32_t addr)
+{
+	const struct unet_stack_config *sc = unet__stack_config(proxy->stack);
+	uint32_t a = ntohl(addr), net = ntohl(sc->net.s_addr);
+	uint32_t mask = ntohl(sc->mask.s_addr);
+
+	return (a & mask) == net && a != net && a != (net | ~mask) &&
+	       !unet__stack_is_gateway_addr(proxy->stack, addr);
+}
+
+static int fwd_open(struct proxy_fwd *fwd)
+{
+	struct unet_proxy *proxy = fwd->proxy;
+	struct sockaddr_in sa;
+	int len = sizeof(sa);
+	int r;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr = fwd->fwd.host_addr;
+	sa.sin_port = fwd->fwd.host_port;
+	if (fwd->fwd.proto == IPPROTO_TCP) {
+		/* libuv reports some bind errors only at listen. */
+		r = uv_tcp_bind(&fwd->tcp, (const struct sockaddr *)&sa, 0);
+		if (r == 0)
+			r = uv_listen((uv_stream_t *)&fwd->tcp, FWD_BACKLOG,
+				      fwd_tcp_connection);
+		if (r == 0)
+			r = uv_tcp_getsockname(&fwd->tcp,
+					       (struct sockaddr *)&sa, &len);
+	} else {
+		fwd->buf = malloc(FWD_UDP_MAX);
+		if (fwd->buf == NULL)
+			return -ENOMEM;
+		fwd->seed = unet_hub_random(proxy->hub);
+		r = uv_udp_bind(&fwd->udp, (const struct sockaddr *)&sa, 0);
+		if (r == 0)
+			r = uv_udp_getsockname(&fwd->udp,
+					       (struct sockaddr *)&sa, &len);
+		if (r == 0)
+			r = uv_udp_recv_start(&fwd->udp, fwd_udp_alloc,
+					      fwd_udp_read);
+	}
+	if (r < 0)
+		return r;
+	fwd->fwd.host_port = sa.sin_port;
+	return 0;
+}
+
+/**
+ * unet_proxy_fwd_add() - forward a host port to the guest
+ * @proxy: the proxy
+ * @fwd: the forward; when its host_port is 0 the kernel chooses one and it
+ *       is written back here
+ *
+ * TCP: every connection to the host port opens a connection from the
+ * gateway to the guest's address and port. UDP: every host peer that sends
+ * to the host port gets a flow of its own; the guest sees its datagrams
+ * come from the gateway (on an ephemeral port) and its answers go back to
+ * that peer. The forward works whatever restrict_guest says.
+ *
+ * Return: 0; -EINVAL for a protocol other than TCP or UDP, a guest address
+ * outside the stack's network (or its network, broadcast or gateway
+ * address) or guest port 0; -EEXIST when a forward of that protocol holds
+ * that host address and port already; -ENOMEM; the host socket's error,
+ * e.g. -EADDRINUSE or -EACCES.
+ */
+int unet_proxy_fwd_add(struct unet_proxy *proxy, struct unet_fwd *fwd)
+{
+	struct proxy_fwd *f;
+	int r;
+
+	if (proxy == NULL || fwd == NULL || proxy->closing)
+		return -EINVAL;
+	if (fwd->proto != IPPROTO_TCP && fwd->proto != IPPROTO_UDP)
+		return -EINVAL;
+	if (fwd->guest_port == 0 ||
+	    !fwd_guest_ok(proxy, fwd->guest_addr.s_addr))
+		return -EINVAL;
+	if (fwd->host_port != 0) {
+		for (f = proxy->fwds; f != NULL; f = f->next)
+			if (f->fwd.proto == fwd->proto &&
+			    f->fwd.host_addr.s_addr == fwd->host_addr.s_addr &&
+			    f->fwd.host_port == fwd->host_port)
+				return -EEXIST;
+	}
+	f = calloc(1, sizeof(*f));
+	if (f == NULL)
+		return -ENOMEM;
+	f->proxy = proxy;
+	f->fwd = *fwd;
+	if (fwd->proto == IPPROTO_TCP)
+		r = uv_tcp_init(proxy->loop, &f->tcp);
+	else
+		r = uv_udp_init(proxy->loop, &f->udp);
+	if (r < 0) {
+		free(f);
+		return r;
+	}
+	unet__proxy_ref(proxy);
+	f->handle.data = f;
+	r = fwd_open(f);
+	if (r < 0) {
+		fwd_close(f);
+		return r;
+	}
+	fwd->host_port = f->fwd.host_port;
+	f->next = proxy->fwds;
+	proxy->fwds = f;
+	return 0;
+}
+
+/**
+ * unet_proxy_fwd_remove() - stop a forward
+ * @proxy: the proxy
+ * @fwd: which: protocol, host address and host port must match; the guest
+ *       address and port too when they are not 0
+ *
+ * The host socket is closed. TCP connections already forwarded go on; the
+ * forward's UDP flows are closed.
+ *
+ * Return: 0, -ENOENT when no forward matches, -EINVAL for NULL arguments.
+ */
+int unet_proxy_fwd_remove(struct unet_proxy *proxy, const struct unet_fwd *fwd)
+{
+	struct proxy_fwd **pp, *f;
+
+	if (proxy == NULL || fwd == NULL)
+		return -EINVAL;
+	for (pp = &proxy->fwds; (f = *pp) != NULL; pp = &f->next) {
+		if (f->fwd.proto != fwd->proto ||
+		    f->fwd.host_addr.s_addr != fwd->host_addr.s_addr ||
+		    f->fwd.host_port != fwd->host_port)
+			continue;
+		if (fwd->guest_addr.s_addr != 0 &&
+		    f->fwd.guest_addr.s_addr != fwd->guest_addr.s_addr)
+			continue;
+		if (fwd->guest_port != 0 && f->fwd.guest_port != fwd->guest_port)
+			continue;
+		*pp = f->next;
+		fwd_close(f);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+/**
+ * unet_proxy_fwd_list() - the forwards of a proxy
+ * @proxy: the proxy
+ * @fwds: receives up to @n forwards, newest first, with the host ports as
+ *        bound; may be NULL when @n is 0
+ * @n: room in @fwds
+ *
+ * Return: how many forwards there are (more than @n when some did not fit),
+ * or -EINVAL for a NULL @proxy, or a NULL @fwds with @n not 0.
+ */
+int unet_proxy_fwd_list(struct unet_proxy *proxy, struct unet_fwd *fwds,
+			size_t n)
+{
+	const struct proxy_fwd *f;
+	size_t i = 0;
+
+	if (proxy == NULL || (fwds == NULL && n != 0))
+		return -EINVAL;
+	for (f = proxy->fwds; f != NULL; f = f->next) {
+		if (i < n)
+			fwds[i] = f->fwd;
+		i++;
+	}
+	return i > INT32_MAX ? INT32_MAX : (int)i;
+}
+
+/**
+ * unet__fwd_close_all() - close every forward and its UDP flows
+ * @proxy: the proxy, closing
+ */
+void unet__fwd_close_all(struct unet_proxy *proxy)
+{
+	struct proxy_fwd *f;
+
+	while ((f = proxy->fwds) != NULL) {
+		proxy->fwds = f->next;
+		fwd_close(f);
+	}
+}
