@@ -763,6 +763,31 @@ static void tcp_connect_failed(struct tcp_flow *flow, int status)
 	tcp_flow_close_handles(flow, false);
 }
 
+/*
+ * A guest may open a new connection on the 4-tuple of one that lwIP still
+ * holds in TIME_WAIT (lwIP closed first, so the guest's side is free at
+ * once). lwIP would drop that SYN for as long as TIME_WAIT lasts; as RFC 1122
+ * (4.2.2.13) allows, the new SYN ends the old TIME_WAIT instead. The old
+ * pcb belongs to no flow any more. tcp_abort() frees a TIME_WAIT pcb
+ * without sending anything.
+ */
+static void tcp_timewait_kill(const struct tcp_flow *flow)
+{
+	struct tcp_pcb *pcb;
+
+	for (pcb = tcp_tw_pcbs; pcb != NULL; pcb = pcb->next) {
+		if (pcb->remote_port == flow->base.guest_port &&
+		    pcb->local_port == flow->base.remote_port &&
+		    ip_addr_get_ip4_u32(&pcb->remote_ip) ==
+			    flow->base.guest_addr &&
+		    ip_addr_get_ip4_u32(&pcb->local_ip) ==
+			    flow->base.remote_addr) {
+			tcp_abort(pcb);
+			return;
+		}
+	}
+}
+
 static void tcp_host_connect_cb(uv_connect_t *req, int status)
 {
 	struct tcp_flow *flow = req->data;
@@ -779,6 +804,7 @@ static void tcp_host_connect_cb(uv_connect_t *req, int status)
 		tcp_connect_failed(flow, UV_ECONNREFUSED);
 		return;
 	}
+	tcp_timewait_kill(flow);
 	flow->phase = FLOW_GUEST_ACCEPTING;
 	syn = flow->syn;
 	flow->syn = NULL;

@@ -114,7 +114,7 @@ struct unet_flow_info {
  * @udp_opened: UDP flows opened (both ways)
  * @icmp_opened: ICMP echo flows opened
  * @refused_limit: new flows refused because @max_flows were open
- * @refused_policy: new flows refused by restrict or loopback=off
+ * @refused_policy: guest packets refused by restrict or loopback=off
  * @tcp_refused: host connects refused (the guest got a RST)
  * @tcp_unreachable: host connects unreachable (the guest got ICMP)
  * @tcp_timeouts: host connects that timed out (the guest got a RST)
