@@ -26,6 +26,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,6 +47,8 @@
 #include "stack_proxy.h"
 
 #define ETH_TYPE_ARP 0x0806
+/* Bytes before a received frame so that its IP header is 8-byte aligned. */
+#define STACK_ETH_PAD 2
 #define ARP_HLEN 28
 
 /**
@@ -60,9 +63,9 @@
  * @handles: uv handles not yet closed
  * @txbuf: flattens chained pbufs into one frame
  * @txcap: size of @txbuf
- * @drop_mac: frames dropped for being unicast to another MAC
- * @drop_bad: frames dropped as malformed
- * @arp_replies: ARP replies sent for gateway aliases
+ * @stats: counters, the services' too
+ * @services: the gateway's services (DHCP, DNS, TFTP)
+ * @refs: service handles still closing (the stack is freed at 0)
  * @ip4_cb: the proxy's packet callback, or NULL
  * @ip4_opaque: passed to @ip4_cb
  */
@@ -77,9 +80,9 @@ struct unet_stack {
 	int handles;
 	unsigned char *txbuf;
 	size_t txcap;
-	uint64_t drop_mac;
-	uint64_t drop_bad;
-	uint64_t arp_replies;
+	struct unet_stack_stats stats;
+	struct stack_services services;
+	int refs;
 	unet_stack_ip4_cb ip4_cb;
 	void *ip4_opaque;
 };
@@ -101,7 +104,13 @@ void unet_stack_config_init(struct unet_stack_config *config)
 	config->dns.s_addr = htonl(0x0a000203);
 	config->dhcp_start.s_addr = htonl(0x0a00020f);
 	memcpy(config->mac, mac, sizeof(mac));
+	config->dhcp_count = 16;
+	snprintf(config->resolv_conf, sizeof(config->resolv_conf), "%s",
+		 "/etc/resolv.conf");
 }
+
+/* A fixed-size string field must hold its NUL. */
+#define STR_OK(field) (memchr((field), '\0', sizeof(field)) != NULL)
 
 static bool stack_addr_ok(const struct unet_stack_config *cfg,
 			  struct in_addr a)
@@ -127,6 +136,19 @@ static bool stack_config_ok(const struct unet_stack_config *cfg)
 	    !stack_addr_ok(cfg, cfg->dhcp_start))
 		return false;
 	if (cfg->host.s_addr == cfg->dns.s_addr)
+		return false;
+	/* The whole DHCP pool inside the net, below its broadcast address. */
+	if (cfg->dhcp_count == 0 ||
+	    cfg->dhcp_count > (~mask & 0xffffffffu) ||
+	    (uint64_t)ntohl(cfg->dhcp_start.s_addr) + cfg->dhcp_count - 1 >=
+		    (uint64_t)(ntohl(cfg->net.s_addr) | ~mask))
+		return false;
+	if (cfg->n_dns_upstream > UNET_DNS_UPSTREAM_MAX)
+		return false;
+	if (!STR_OK(cfg->hostname) || !STR_OK(cfg->domainname) ||
+	    !STR_OK(cfg->dnssearch) || !STR_OK(cfg->bootfile) ||
+	    !STR_OK(cfg->tftp_server_name) || !STR_OK(cfg->tftp_root) ||
+	    !STR_OK(cfg->resolv_conf))
 		return false;
 	/* The MAC must be unicast. */
 	return (cfg->mac[0] & 1) == 0;
@@ -220,17 +242,18 @@ int unet__stack_ip4_input(struct unet_stack *stack, struct pbuf *p,
 	if (inp != &stack->gw)
 		return 0;
 	if (!stack_ip4_parse(p, &pkt)) {
-		stack->drop_bad++;
+		stack->stats.drop_bad++;
 		pbuf_free(p);
 		return 1;
 	}
 	/*
 	 * Only the virtual net's own addresses (and 0.0.0.0, a DHCP client's)
-	 * may send: nothing could be answered to a spoofed source anyway.
+	 * may send: an answer to any other source could not be delivered, and
+	 * the proxy must not open host connections for spoofed guests.
 	 */
 	if (pkt.src != 0 &&
 	    (pkt.src & stack->cfg.mask.s_addr) != stack->cfg.net.s_addr) {
-		stack->drop_bad++;
+		stack->stats.drop_bad++;
 		pbuf_free(p);
 		return 1;
 	}
@@ -382,7 +405,7 @@ static void stack_arp_alias(struct unet_stack *stack, const uint8_t *arp)
 	memcpy(a + 8, stack->cfg.mac, 6);
 	memcpy(a + 14, &tpa, 4);
 	memcpy(a + 18, arp + 8, 10); /* the requester's MAC and address */
-	stack->arp_replies++;
+	stack->stats.arp_replies++;
 	unet_hub_input(&stack->port, reply, sizeof(reply));
 }
 
@@ -392,14 +415,15 @@ static int stack_send(struct unet_port *port, const void *frame, size_t len)
 	struct unet_cursor c = cursor_init(frame, len);
 	const uint8_t *eth, *arp, *ip6;
 	struct pbuf *p;
+	size_t pad;
 
 	eth = cursor_take(&c, SIZEOF_ETH_HDR);
 	if (eth == NULL) {
-		stack->drop_bad++;
+		stack->stats.drop_bad++;
 		return 0;
 	}
 	if ((eth[0] & 1) == 0 && memcmp(eth, stack->cfg.mac, 6) != 0) {
-		stack->drop_mac++;
+		stack->stats.drop_mac++;
 		return 0;
 	}
 	/*
@@ -412,31 +436,32 @@ static int stack_send(struct unet_port *port, const void *frame, size_t len)
 	case ETH_TYPE_ARP:
 		arp = cursor_take(&c, ARP_HLEN);
 		if (arp == NULL) {
-			stack->drop_bad++;
+			stack->stats.drop_bad++;
 			return 0;
 		}
 		stack_arp_alias(stack, arp);
 		break;
 	case ETHTYPE_IP:
 		if (cursor_take(&c, IP_HLEN) == NULL) {
-			stack->drop_bad++;
+			stack->stats.drop_bad++;
 			return 0;
 		}
 		break;
 	case ETHTYPE_IPV6:
 		ip6 = cursor_take(&c, IP6_HLEN);
 		if (ip6 == NULL) {
-			stack->drop_bad++;
+			stack->stats.drop_bad++;
 			return 0;
 		}
 		/*
-		 * The gateway serves IPv6 on its link-local address only, and
-		 * lwIP 2.1.3 leaks a packet on some hop-by-hop options (found
-		 * by the frames fuzz target): extension headers stop here.
+		 * lwIP 2.1.3's ip6_input() reads an extension header before it
+		 * checks that the header is there (a heap over-read the frames
+		 * fuzz target found). The gateway serves IPv6 on its link-local
+		 * address only, so extension headers stop here.
 		 */
 		if (ip6[6] != IP6_NEXTH_ICMP6 && ip6[6] != IP6_NEXTH_TCP &&
 		    ip6[6] != IP6_NEXTH_UDP) {
-			stack->drop_bad++;
+			stack->stats.drop_bad++;
 			return 0;
 		}
 		break;
@@ -445,12 +470,21 @@ static int stack_send(struct unet_port *port, const void *frame, size_t len)
 		return 0;
 	}
 	if (len > 0xffff) {
-		stack->drop_bad++;
+		stack->stats.drop_bad++;
 		return 0;
 	}
-	p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM);
+	/*
+	 * Two bytes in front of the 14-byte Ethernet header put the IP header
+	 * on an 8-byte boundary (lwIP's reassembly keeps a pointer inside the
+	 * IP header, and headers read faster aligned), when the 16-bit pbuf
+	 * length leaves room for them: a full 65534-byte frame at MTU 65520
+	 * goes in unpadded.
+	 */
+	pad = len + STACK_ETH_PAD <= 0xffff ? STACK_ETH_PAD : 0;
+	p = pbuf_alloc(PBUF_RAW, (u16_t)(len + pad), PBUF_RAM);
 	if (p == NULL)
 		return -ENOMEM;
+	pbuf_remove_header(p, pad);
 	pbuf_take(p, frame, (u16_t)len);
 	if (stack->gw.input(p, &stack->gw) != ERR_OK)
 		pbuf_free(p);
@@ -477,10 +511,75 @@ static void stack_handle_closed(uv_handle_t *handle)
 {
 	struct unet_stack *stack = handle->data;
 
-	if (--stack->handles == 0) {
+	unet__stack_unref(stack);
+}
+
+/**
+ * unet__stack_ref() - a service opened a handle the stack must outlive
+ * @stack: the stack
+ */
+void unet__stack_ref(struct unet_stack *stack)
+{
+	stack->refs++;
+}
+
+/**
+ * unet__stack_unref() - a service's handle finished closing
+ * @stack: the stack; freed here after unet_stack_close() and the last one
+ */
+void unet__stack_unref(struct unet_stack *stack)
+{
+	if (--stack->refs == 0) {
 		free(stack->txbuf);
 		free(stack);
 	}
+}
+
+/**
+ * unet__stack_services() - where the gateway's services keep their state
+ * @stack: the stack
+ *
+ * Return: the services' pointers.
+ */
+struct stack_services *unet__stack_services(struct unet_stack *stack)
+{
+	return &stack->services;
+}
+
+/**
+ * unet__stack_stats() - the counters services add to
+ * @stack: the stack
+ *
+ * Return: the stack's counters.
+ */
+struct unet_stack_stats *unet__stack_stats(struct unet_stack *stack)
+{
+	return &stack->stats;
+}
+
+/**
+ * unet__stack_output_frame() - send a whole Ethernet frame to the guests
+ * @stack: the stack
+ * @frame: the frame, built by a service (e.g. DHCP to a client's MAC)
+ * @len: its length
+ *
+ * Return: 0, or the hub's negative errno.
+ */
+int unet__stack_output_frame(struct unet_stack *stack, const void *frame,
+			     size_t len)
+{
+	return unet_hub_input(&stack->port, frame, len);
+}
+
+/**
+ * unet_stack_stats() - read the gateway's counters
+ * @stack: the stack
+ * @stats: receives them
+ */
+void unet_stack_stats(const struct unet_stack *stack,
+		      struct unet_stack_stats *stats)
+{
+	memcpy(stats, &stack->stats, sizeof(*stats));
 }
 
 static void stack_port_close(struct unet_port *port)
@@ -558,12 +657,19 @@ int unet_stack_new(struct unet_hub *hub, const char *id,
 	uv_prepare_init(unet_hub_loop(hub), &stack->prepare);
 	stack->timer.data = stack->prepare.data = stack;
 	stack->handles = 2;
+	stack->refs = 2;
 	uv_unref((uv_handle_t *)&stack->timer);
 	uv_unref((uv_handle_t *)&stack->prepare);
 	uv_prepare_start(&stack->prepare, stack_prepare_cb);
 
 	unet_port_init(&stack->port, &stack_port_ops, id);
 	r = unet_hub_attach(hub, &stack->port);
+	if (r == 0)
+		r = unet__dhcp_start(stack);
+	if (r == 0)
+		r = unet__dns_start(stack);
+	if (r == 0 && stack->cfg.tftp_root[0] != '\0')
+		r = unet__tftp_start(stack);
 	if (r < 0) {
 		unet_stack_close(stack);
 		return r;
@@ -584,6 +690,9 @@ void unet_stack_close(struct unet_stack *stack)
 	if (stack == NULL || stack->handles <= 0 ||
 	    uv_is_closing((uv_handle_t *)&stack->timer))
 		return;
+	unet__tftp_stop(stack);
+	unet__dns_stop(stack);
+	unet__dhcp_stop(stack);
 	unet_hub_detach(&stack->port);
 	netif_remove(&stack->gw);
 	netif_remove(&stack->catcher);

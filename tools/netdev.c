@@ -25,6 +25,7 @@
 #include <arpa/inet.h>
 #include <assert.h>
 #include <ctype.h>
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -69,6 +70,13 @@ enum netdev_key {
 	NETDEV_KEY_HOSTFWD,
 	NETDEV_KEY_RESTRICT,
 	NETDEV_KEY_LOOPBACK,
+	NETDEV_KEY_HOSTNAME,
+	NETDEV_KEY_DOMAINNAME,
+	NETDEV_KEY_DNSSEARCH,
+	NETDEV_KEY_BOOTFILE,
+	NETDEV_KEY_TFTP,
+	NETDEV_KEY_TFTP_SERVER_NAME,
+	NETDEV_KEY_DNS_UPSTREAM,
 	NETDEV_KEY_NUM
 };
 
@@ -85,6 +93,13 @@ static const char *const netdev_key_names[] = {
 	[NETDEV_KEY_HOSTFWD] = "hostfwd",
 	[NETDEV_KEY_RESTRICT] = "restrict",
 	[NETDEV_KEY_LOOPBACK] = "loopback",
+	[NETDEV_KEY_HOSTNAME] = "hostname",
+	[NETDEV_KEY_DOMAINNAME] = "domainname",
+	[NETDEV_KEY_DNSSEARCH] = "dnssearch",
+	[NETDEV_KEY_BOOTFILE] = "bootfile",
+	[NETDEV_KEY_TFTP] = "tftp",
+	[NETDEV_KEY_TFTP_SERVER_NAME] = "tftp-server-name",
+	[NETDEV_KEY_DNS_UPSTREAM] = "dns-upstream",
 };
 static_assert(ARRAY_SIZE(netdev_key_names) == NETDEV_KEY_NUM,
 	      "netdev_key_names must name every enum netdev_key");
@@ -99,7 +114,14 @@ static const uint32_t netdev_type_keys[] = {
 			KEY_BIT(NETDEV_KEY_DHCPSTART) |
 			KEY_BIT(NETDEV_KEY_HOSTFWD) |
 			KEY_BIT(NETDEV_KEY_RESTRICT) |
-			KEY_BIT(NETDEV_KEY_LOOPBACK),
+			KEY_BIT(NETDEV_KEY_LOOPBACK) |
+			KEY_BIT(NETDEV_KEY_HOSTNAME) |
+			KEY_BIT(NETDEV_KEY_DOMAINNAME) |
+			KEY_BIT(NETDEV_KEY_DNSSEARCH) |
+			KEY_BIT(NETDEV_KEY_BOOTFILE) |
+			KEY_BIT(NETDEV_KEY_TFTP) |
+			KEY_BIT(NETDEV_KEY_TFTP_SERVER_NAME) |
+			KEY_BIT(NETDEV_KEY_DNS_UPSTREAM),
 	[NETDEV_TAP] = KEY_BIT(NETDEV_KEY_ID) | KEY_BIT(NETDEV_KEY_IFNAME) |
 		       KEY_BIT(NETDEV_KEY_FD),
 	[NETDEV_DUMP] = KEY_BIT(NETDEV_KEY_ID) | KEY_BIT(NETDEV_KEY_FILE) |
@@ -109,7 +131,9 @@ static_assert(ARRAY_SIZE(netdev_type_keys) == NETDEV_TYPE_NUM,
 	      "netdev_type_keys must cover every enum netdev_type");
 
 /* Keys that may be given more than once. */
-#define NETDEV_KEYS_REPEAT KEY_BIT(NETDEV_KEY_HOSTFWD)
+#define NETDEV_KEYS_REPEAT                                             \
+	(KEY_BIT(NETDEV_KEY_HOSTFWD) | KEY_BIT(NETDEV_KEY_DNSSEARCH) | \
+	 KEY_BIT(NETDEV_KEY_DNS_UPSTREAM))
 
 #define NETDEV_HOSTFWD_SYNTAX \
 	"[tcp|udp]:[hostaddr]:hostport-[guestaddr]:guestport"
@@ -427,6 +451,91 @@ static int netdev_parse_hostfwd(struct netdev_parser *p, char *val)
 	return 0;
 }
 
+/* Copies a string value into a fixed field, or says it is too long. */
+static int netdev_set_str(struct netdev_parser *p, enum netdev_key key,
+			  char *dst, size_t size, const char *val)
+{
+	if (strlen(val) >= size)
+		return netdev_error(p, "%s: longer than %zu characters",
+				    netdev_key_names[key], size - 1);
+	memcpy(dst, val, strlen(val) + 1);
+	return 0;
+}
+
+/*
+ * A DNS name as DHCP options carry it: labels of 1..63 letters, digits,
+ * '-' or '_', separated by single dots, at most 253 characters.
+ */
+static bool netdev_domain_wellformed(const char *s)
+{
+	size_t label = 0, len = strlen(s);
+
+	if (len == 0 || len > 253)
+		return false;
+	for (; *s; s++) {
+		if (*s == '.') {
+			if (label == 0)
+				return false;
+			label = 0;
+		} else if (isalnum((unsigned char)*s) || *s == '-' ||
+			   *s == '_') {
+			if (++label > 63)
+				return false;
+		} else {
+			return false;
+		}
+	}
+	return label > 0 || len > 1;
+}
+
+/* dnssearch=DOMAIN, repeatable: joined with commas into the stack config. */
+static int netdev_parse_dnssearch(struct netdev_parser *p, const char *val)
+{
+	char *list = p->nd.u.user.stack.dnssearch;
+	size_t used = strlen(list), need = strlen(val) + (used > 0);
+
+	if (!netdev_domain_wellformed(val))
+		return netdev_error(p, "dnssearch: '%s' is not a domain name",
+				    val);
+	if (used + need >= sizeof(p->nd.u.user.stack.dnssearch))
+		return netdev_error(p, "dnssearch: the list is longer than %zu characters",
+				    sizeof(p->nd.u.user.stack.dnssearch) - 1);
+	if (used > 0)
+		list[used++] = ',';
+	memcpy(list + used, val, strlen(val) + 1);
+	return 0;
+}
+
+/* dns-upstream=ADDR[:PORT], repeatable: the forwarder's servers, in order. */
+static int netdev_parse_dns_upstream(struct netdev_parser *p, char *val)
+{
+	struct unet_stack_config *cfg = &p->nd.u.user.stack;
+	struct sockaddr_in *sa;
+	char *colon = strchr(val, ':');
+	long port = 53;
+
+	if (cfg->n_dns_upstream >= UNET_DNS_UPSTREAM_MAX)
+		return netdev_error(p, "dns-upstream: at most %d servers",
+				    UNET_DNS_UPSTREAM_MAX);
+	if (colon != NULL) {
+		*colon = '\0';
+		if (!netdev_parse_long(colon + 1, 1, 65535, &port))
+			return netdev_error(p,
+					    "dns-upstream: bad port '%s' (want 1..65535)",
+					    colon + 1);
+	}
+	sa = &cfg->dns_upstream[cfg->n_dns_upstream];
+	memset(sa, 0, sizeof(*sa));
+	if (!netdev_parse_addr(val, &sa->sin_addr))
+		return netdev_error(p,
+				    "dns-upstream: bad IPv4 address '%s' (want ADDR[:PORT])",
+				    val);
+	sa->sin_family = AF_INET;
+	sa->sin_port = htons((uint16_t)port);
+	cfg->n_dns_upstream++;
+	return 0;
+}
+
 /* Check and store one KEY=VALUE; @val is unescaped and non-empty. */
 static int netdev_set(struct netdev_parser *p, enum netdev_key key, char *val)
 {
@@ -487,7 +596,39 @@ static int netdev_set(struct netdev_parser *p, enum netdev_key key, char *val)
 					    &nd->u.user.proxy.loopback))
 			return netdev_error(p, "%s: '%s' is not on or off",
 					    netdev_key_names[key], val);
+		/* restrict= also keeps the router and DNS out of DHCP. */
+		nd->u.user.stack.restrict_guest =
+			nd->u.user.proxy.restrict_guest;
 		return 0;
+	case NETDEV_KEY_HOSTNAME:
+	case NETDEV_KEY_DOMAINNAME:
+		if (!netdev_domain_wellformed(val))
+			return netdev_error(p, "%s: '%s' is not a %s",
+					    netdev_key_names[key], val,
+					    key == NETDEV_KEY_HOSTNAME ?
+						    "host name" : "domain name");
+		return key == NETDEV_KEY_HOSTNAME ?
+			       netdev_set_str(p, key, nd->u.user.stack.hostname,
+					      sizeof(nd->u.user.stack.hostname),
+					      val) :
+			       netdev_set_str(p, key,
+					      nd->u.user.stack.domainname,
+					      sizeof(nd->u.user.stack.domainname),
+					      val);
+	case NETDEV_KEY_DNSSEARCH:
+		return netdev_parse_dnssearch(p, val);
+	case NETDEV_KEY_BOOTFILE:
+		return netdev_set_str(p, key, nd->u.user.stack.bootfile,
+				      sizeof(nd->u.user.stack.bootfile), val);
+	case NETDEV_KEY_TFTP:
+		return netdev_set_str(p, key, nd->u.user.stack.tftp_root,
+				      sizeof(nd->u.user.stack.tftp_root), val);
+	case NETDEV_KEY_TFTP_SERVER_NAME:
+		return netdev_set_str(p, key, nd->u.user.stack.tftp_server_name,
+				      sizeof(nd->u.user.stack.tftp_server_name),
+				      val);
+	case NETDEV_KEY_DNS_UPSTREAM:
+		return netdev_parse_dns_upstream(p, val);
 	case NETDEV_KEY_NUM:
 		break;
 	}

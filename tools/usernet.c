@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -113,8 +114,18 @@ static void usage_main(FILE *f)
 "  -netdev user,id=ID[,net=ADDR[/MASK]][,host=ADDR][,dns=ADDR][,dhcpstart=ADDR]\n"
 "                [,hostfwd=[tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT...]\n"
 "                [,restrict=on|off][,loopback=on|off]\n"
+"                [,hostname=NAME][,domainname=DOMAIN][,dnssearch=DOMAIN...]\n"
+"                [,tftp=DIR][,bootfile=FILE][,tftp-server-name=NAME]\n"
+"                [,dns-upstream=ADDR[:PORT]...]\n"
 "        the user-mode gateway: answers ARP and ping for host= and dns=, and\n"
 "        carries the guest's TCP, UDP and ping over host sockets (NAT).\n"
+"        It serves DHCP (from dhcpstart, 16 addresses; hostname=,\n"
+"        domainname=, dnssearch= (repeatable), bootfile= and\n"
+"        tftp-server-name= become DHCP options; none by default), DNS on\n"
+"        dns= (forwarded to dns-upstream= servers, repeatable, at most 8,\n"
+"        port 53 by default; without them the host's /etc/resolv.conf), and\n"
+"        TFTP on host= from DIR, read-only (tftp=; off by default).\n"
+"        bootfile= with tftp= makes the gateway a PXE boot server.\n"
 "        Defaults: net=10.0.2.0/24, host=net+2, dns=net+3, dhcpstart=net+15.\n"
 "        hostfwd= (repeatable, at most %d) forwards a host port to the guest:\n"
 "        protocol default tcp, HOSTADDR default any, HOSTPORT 0 lets the\n"
@@ -479,8 +490,20 @@ static void on_signal(uv_signal_t *handle, int signum)
 static int start_user(struct usernet *u, const char *id,
 		      const struct netdev_user *user)
 {
+	struct stat st;
 	int r;
 
+	/* Say which folder is wrong rather than a bare errno from the stack. */
+	if (user->stack.tftp_root[0] != '\0') {
+		r = stat(user->stack.tftp_root, &st) < 0 ? -errno :
+		    !S_ISDIR(st.st_mode)		     ? -ENOTDIR :
+							       0;
+		if (r < 0) {
+			fprintf(stderr, "usernet: -netdev user,id=%s: tftp=%s: %s\n",
+				id, user->stack.tftp_root, strerror(-r));
+			return r;
+		}
+	}
 	r = unet_stack_new(u->hub, id, &user->stack, &u->stack);
 	if (r < 0) {
 		fprintf(stderr, "usernet: -netdev user,id=%s: %s\n", id,

@@ -248,6 +248,32 @@ static const struct bad_case bad_cases[] = {
 	{ "user,id=u,loopback=of", "loopback: 'of' is not on or off" },
 	{ "user,id=u,restrict=on,restrict=off", "repeated key 'restrict'" },
 	{ "user,id=u,loopback=on,loopback=on", "repeated key 'loopback'" },
+	/* the gateway's services */
+	{ "user,id=u,hostname=a_b!", "hostname: 'a_b!' is not a host name" },
+	{ "user,id=u,hostname=a..b", "hostname: 'a..b' is not a host name" },
+	{ "user,id=u,hostname=.", "hostname: '.' is not a host name" },
+	{ "user,id=u,hostname=" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+	  "hostname: 'aaaa" },
+	{ "user,id=u,hostname=a,hostname=b", "repeated key 'hostname'" },
+	{ "user,id=u,domainname=ex ample.com", "domainname: 'ex ample.com' is not a domain name" },
+	{ "user,id=u,dnssearch=x..y", "dnssearch: 'x..y' is not a domain name" },
+	{ "user,id=u,dnssearch=", "dnssearch: empty value" },
+	{ "user,id=u,tftp=", "tftp: empty value" },
+	{ "user,id=u,bootfile=", "bootfile: empty value" },
+	{ "user,id=u,bootfile=" "0123456789012345678901234567890123456789012345678901234567890123"
+	  "0123456789012345678901234567890123456789012345678901234567890123",
+	  "bootfile: longer than 127 characters" },
+	{ "user,id=u,tftp-server-name=" "0123456789012345678901234567890123456789012345678901234567890123",
+	  "tftp-server-name: longer than 63 characters" },
+	{ "user,id=u,dns-upstream=1.2.3", "dns-upstream: bad IPv4 address '1.2.3'" },
+	{ "user,id=u,dns-upstream=1.2.3.4:0", "dns-upstream: bad port '0'" },
+	{ "user,id=u,dns-upstream=1.2.3.4:65536", "dns-upstream: bad port '65536'" },
+	{ "user,id=u,dns-upstream=1.2.3.4:", "dns-upstream: bad port ''" },
+	{ "user,id=u,dns-upstream=1.1.1.1,dns-upstream=1.1.1.2,dns-upstream=1.1.1.3,"
+	  "dns-upstream=1.1.1.4,dns-upstream=1.1.1.5,dns-upstream=1.1.1.6,"
+	  "dns-upstream=1.1.1.7,dns-upstream=1.1.1.8,dns-upstream=1.1.1.9",
+	  "dns-upstream: at most 8 servers" },
+	{ "tap,id=t,hostname=x", "unknown key 'hostname' for type tap" },
 };
 
 /* User options with forwards and proxy switches, and what they must give. */
@@ -322,6 +348,48 @@ static void assert_addr(struct in_addr addr, const char *want,
 		print_error("%s: %s is %s, want %s\n", arg, field, got, want);
 		fail();
 	}
+}
+
+/* The service keys land in the stack's configuration. */
+static void test_service_keys(void **state)
+{
+	struct netdev nd;
+	char err[256];
+	const struct unet_stack_config *c = &nd.u.user.stack;
+
+	(void)state;
+	assert_int_equal(netdev_parse("user,id=u,hostname=guest1,domainname=example.com,"
+				      "dnssearch=example.com,dnssearch=test.local,"
+				      "bootfile=pxelinux.0,tftp=/srv/tftp,,x,"
+				      "tftp-server-name=boot.example.com,"
+				      "dns-upstream=127.0.0.1:5353,dns-upstream=192.0.2.53,"
+				      "restrict=on",
+				      &nd, err, sizeof(err)),
+			 0);
+	assert_string_equal(c->hostname, "guest1");
+	assert_string_equal(c->domainname, "example.com");
+	assert_string_equal(c->dnssearch, "example.com,test.local");
+	assert_string_equal(c->bootfile, "pxelinux.0");
+	assert_string_equal(c->tftp_root, "/srv/tftp,x");
+	assert_string_equal(c->tftp_server_name, "boot.example.com");
+	assert_int_equal(c->n_dns_upstream, 2);
+	assert_addr(c->dns_upstream[0].sin_addr, "127.0.0.1", "dns-upstream", "0");
+	assert_int_equal(ntohs(c->dns_upstream[0].sin_port), 5353);
+	assert_int_equal(c->dns_upstream[0].sin_family, AF_INET);
+	assert_addr(c->dns_upstream[1].sin_addr, "192.0.2.53", "dns-upstream", "1");
+	assert_int_equal(ntohs(c->dns_upstream[1].sin_port), 53);
+	assert_true(c->restrict_guest);
+	assert_true(nd.u.user.proxy.restrict_guest);
+	assert_int_equal(c->dhcp_count, 16);
+	assert_string_equal(c->resolv_conf, "/etc/resolv.conf");
+
+	/* nothing given: every service option at its default */
+	assert_int_equal(netdev_parse("user,id=u", &nd, err, sizeof(err)), 0);
+	assert_string_equal(c->hostname, "");
+	assert_string_equal(c->dnssearch, "");
+	assert_string_equal(c->tftp_root, "");
+	assert_int_equal(c->n_dns_upstream, 0);
+	assert_false(c->restrict_guest);
 }
 
 static void test_good(void **state)
@@ -670,6 +738,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good),
+		cmocka_unit_test(test_service_keys),
 		cmocka_unit_test(test_user),
 		cmocka_unit_test(test_fwd_limit),
 		cmocka_unit_test(test_bad),

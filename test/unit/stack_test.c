@@ -276,6 +276,42 @@ static void test_ping_elsewhere_unanswered(void **state)
 	assert_int_equal(f->cap.data[0][41], 2);
 }
 
+/* A source outside the virtual net is spoofed: nothing answers it. */
+static void test_offnet_source_dropped(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t buf[200];
+	size_t len;
+
+	learn_guest(f);
+	len = icmp_echo(buf, ip("10.0.10.15"), ip("10.0.2.2"), 1, 56);
+	unet_hub_input(&f->cap.port, buf, len);
+	len = icmp_echo(buf, ip("192.0.2.1"), ip("10.0.2.3"), 2, 56);
+	unet_hub_input(&f->cap.port, buf, len);
+	assert_int_equal(f->cap.frames, 0);
+	len = icmp_echo(buf, ip("10.0.2.15"), ip("10.0.2.2"), 3, 56);
+	unet_hub_input(&f->cap.port, buf, len);
+	assert_int_equal(f->cap.frames, 1);
+}
+
+/* A frame of the hub's full size (MTU 65520) is answered whole. */
+static void test_ping_full_size_frame(void **state)
+{
+	struct fixture *f = *state;
+	size_t payload = UNET_MTU_DEFAULT - 20 - 8, len;
+	uint8_t *buf = malloc(14 + UNET_MTU_DEFAULT);
+
+	assert_non_null(buf);
+	learn_guest(f);
+	len = icmp_echo(buf, ip("10.0.2.15"), ip("10.0.2.2"), 9, payload);
+	assert_int_equal(len, 14 + UNET_MTU_DEFAULT);
+	unet_hub_input(&f->cap.port, buf, len);
+	assert_int_equal(f->cap.frames, 1);
+	assert_int_equal(f->cap.len[0], len);
+	assert_int_equal(f->cap.data[0][34], 0); /* echo reply */
+	free(buf);
+}
+
 static void test_bad_checksum_dropped(void **state)
 {
 	struct fixture *f = *state;
@@ -343,6 +379,40 @@ static void test_malformed(void **state)
 	assert_int_equal(f->cap.frames, 1);
 }
 
+/*
+ * IPv6 with an extension header stops at the classifier: lwIP 2.1.3 reads
+ * a hop-by-hop header before checking it is there (found by fuzzing).
+ */
+static void test_ipv6_extension_headers_dropped(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t buf[80];
+	size_t i;
+
+	memcpy(buf, gw_mac, 6);
+	memcpy(buf + 6, guest_mac, 6);
+	buf[12] = 0x86;
+	buf[13] = 0xdd;
+	memset(buf + 14, 0, 40);
+	buf[14] = 0x60;
+	buf[20] = 0;	/* next header: hop-by-hop, and no room for it */
+	buf[21] = 255;
+	buf[22] = 0xfe;
+	buf[23] = 0x80;
+	buf[38] = 0xfe;
+	buf[39] = 0x80;
+	for (i = 0; i < 8; i++)
+		buf[46 + i] = (uint8_t)(0x50 + i);
+	unet_hub_input(&f->cap.port, buf, 54);
+	buf[20] = 44;	/* a fragment header, also cut short */
+	unet_hub_input(&f->cap.port, buf, 56);
+	assert_int_equal(f->cap.frames, 0);
+	/* and the gateway still answers */
+	arp_request(buf, bcast, ip("10.0.2.15"), ip("10.0.2.2"));
+	unet_hub_input(&f->cap.port, buf, 60);
+	assert_int_equal(f->cap.frames, 1);
+}
+
 static void test_one_stack_per_process(void **state)
 {
 	struct fixture *f = *state;
@@ -407,9 +477,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ping_gateway, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ping_dns, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ping_elsewhere_unanswered, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_offnet_source_dropped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ping_full_size_frame, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_checksum_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_other_mac_ignored, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ipv6_extension_headers_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_one_stack_per_process, setup, teardown),
 		cmocka_unit_test(test_config_checks),
 	};

@@ -10,6 +10,7 @@
 #define USERNET_STACK_H
 
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <usernet/hub.h>
@@ -18,8 +19,11 @@
 extern "C" {
 #endif
 
+/** Most upstream DNS servers the forwarder asks. */
+#define UNET_DNS_UPSTREAM_MAX 8
+
 /**
- * struct unet_stack_config - the virtual network's addresses
+ * struct unet_stack_config - the virtual network and the gateway's services
  * @size: sizeof(struct unet_stack_config), so fields can be added later
  * @net: the network address (default 10.0.2.0)
  * @mask: its netmask (default 255.255.255.0)
@@ -27,6 +31,25 @@ extern "C" {
  * @dns: the DNS server's address, answered by the gateway (default 10.0.2.3)
  * @dhcp_start: first address handed out by DHCP (default 10.0.2.15)
  * @mac: the gateway's MAC address (default 52:55:0a:00:02:02)
+ * @dhcp_count: how many addresses DHCP hands out from @dhcp_start
+ *              (default 16)
+ * @restrict_guest: DHCP leaves out the router and DNS options, as QEMU's
+ *                  restrict=on does (default false)
+ * @hostname: DHCP option 12 for the guest ("" for none, the default)
+ * @domainname: DHCP option 15 ("" for none, the default)
+ * @dnssearch: DHCP option 119, domains separated by commas ("" for none,
+ *             the default)
+ * @bootfile: DHCP option 67 and the BOOTP file field ("" for none, the
+ *            default); with @tftp_root the gateway is a PXE server
+ * @tftp_server_name: DHCP option 66 ("" for none, the default)
+ * @tftp_root: folder the TFTP server on @host serves read-only ("" for no
+ *             TFTP server, the default)
+ * @dns_upstream: servers the DNS forwarder asks, in order (address and port,
+ *                network order); with @n_dns_upstream 0 (the default) the
+ *                nameservers of @resolv_conf
+ * @n_dns_upstream: how many of @dns_upstream are used
+ * @resolv_conf: where the host's resolvers are read from (default
+ *               "/etc/resolv.conf")
  *
  * Addresses are in network byte order. @host, @dns and @dhcp_start must lie
  * inside @net/@mask and be neither its network nor its broadcast address.
@@ -39,6 +62,49 @@ struct unet_stack_config {
 	struct in_addr dns;
 	struct in_addr dhcp_start;
 	uint8_t mac[6];
+	unsigned int dhcp_count;
+	bool restrict_guest;
+	char hostname[64];
+	char domainname[256];
+	char dnssearch[1024];
+	char bootfile[128];
+	char tftp_server_name[64];
+	char tftp_root[4096];
+	struct sockaddr_in dns_upstream[UNET_DNS_UPSTREAM_MAX];
+	unsigned int n_dns_upstream;
+	char resolv_conf[4096];
+};
+
+/**
+ * struct unet_stack_stats - counters of the gateway and its services
+ * @drop_mac: frames for another MAC
+ * @drop_bad: malformed frames and packets
+ * @arp_replies: ARP replies for gateway aliases
+ * @dhcp_in: DHCP/BOOTP messages taken
+ * @dhcp_out: DHCP/BOOTP replies sent
+ * @dhcp_drop: DHCP messages dropped as malformed or unanswerable
+ * @dns_queries: DNS queries taken (UDP and TCP)
+ * @dns_replies: DNS replies sent to the guest
+ * @dns_drop: DNS queries dropped as malformed
+ * @dns_servfail: queries answered SERVFAIL (no upstream answered)
+ * @tftp_transfers: TFTP transfers started
+ * @tftp_errors: TFTP error packets sent
+ * @tftp_drop: TFTP packets dropped as malformed
+ */
+struct unet_stack_stats {
+	uint64_t drop_mac;
+	uint64_t drop_bad;
+	uint64_t arp_replies;
+	uint64_t dhcp_in;
+	uint64_t dhcp_out;
+	uint64_t dhcp_drop;
+	uint64_t dns_queries;
+	uint64_t dns_replies;
+	uint64_t dns_drop;
+	uint64_t dns_servfail;
+	uint64_t tftp_transfers;
+	uint64_t tftp_errors;
+	uint64_t tftp_drop;
 };
 
 struct unet_stack;
@@ -49,6 +115,8 @@ UNET_EXTERN int unet_stack_new(struct unet_hub *hub, const char *id,
 			       struct unet_stack **stackp);
 UNET_EXTERN void unet_stack_close(struct unet_stack *stack);
 UNET_EXTERN struct unet_port *unet_stack_port(struct unet_stack *stack);
+UNET_EXTERN void unet_stack_stats(const struct unet_stack *stack,
+				  struct unet_stack_stats *stats);
 
 #ifdef __cplusplus
 }

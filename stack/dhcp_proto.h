@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * DHCP and BOOTP on the wire: RFC 951 (BOOTP), RFC 1542 (the broadcast
+ * flag), RFC 2131 (DHCP), RFC 2132 (options), RFC 3396 (long options split
+ * into several instances), RFC 3397 (the domain search list), RFC 6842
+ * (the client identifier echoed in replies).
+ *
+ * A message is a 236-byte fixed part, the magic cookie 99.130.83.99, then
+ * options (code, length, data; 0 is a one-byte pad, 255 the end):
+ *
+ *   op | htype | hlen | hops | xid (4) | secs (2) | flags (2) |
+ *   ciaddr (4) | yiaddr (4) | siaddr (4) | giaddr (4) | chaddr (16) |
+ *   sname (64) | file (128) | cookie (4) | options ...
+ *
+ * Multi-byte fields are big-endian; addresses are in network order.
+ */
+#ifndef USERNET_DHCP_PROTO_H
+#define USERNET_DHCP_PROTO_H
+
+/* UDP ports. */
+#define DHCP_SERVER_PORT 67
+#define DHCP_CLIENT_PORT 68
+
+/* op */
+#define DHCP_BOOTREQUEST 1
+#define DHCP_BOOTREPLY 2
+
+/* htype and hlen of Ethernet (the only hardware this server answers). */
+#define DHCP_HTYPE_ETHER 1
+#define DHCP_HLEN_ETHER 6
+
+/* Lengths of the fields of the fixed part, in order. */
+#define DHCP_XID_LEN 4
+#define DHCP_CHADDR_LEN 16
+#define DHCP_SNAME_LEN 64
+#define DHCP_FILE_LEN 128
+/** The fixed part, up to and without the magic cookie. */
+#define DHCP_FIXED_LEN 236
+/** The magic cookie that starts the options (RFC 2131 3). */
+#define DHCP_COOKIE_LEN 4
+#define DHCP_COOKIE0 99
+#define DHCP_COOKIE1 130
+#define DHCP_COOKIE2 83
+#define DHCP_COOKIE3 99
+/** A BOOTP message with its 64-byte vendor area: the smallest reply sent. */
+#define DHCP_BOOTP_MIN_LEN 300
+/** Messages a client must accept: 576 bytes of IP (RFC 2131 2). */
+#define DHCP_MIN_IP_LEN 576
+
+/** The broadcast bit of flags (RFC 1542). */
+#define DHCP_FLAG_BROADCAST 0x8000
+
+/* Options (RFC 2132 unless noted). */
+#define DHCP_OPT_PAD 0
+#define DHCP_OPT_SUBNET_MASK 1
+#define DHCP_OPT_ROUTER 3
+#define DHCP_OPT_DNS 6
+#define DHCP_OPT_HOSTNAME 12
+#define DHCP_OPT_DOMAIN_NAME 15
+#define DHCP_OPT_MTU 26
+#define DHCP_OPT_REQUESTED_IP 50
+#define DHCP_OPT_LEASE_TIME 51
+#define DHCP_OPT_OVERLOAD 52
+#define DHCP_OPT_MSG_TYPE 53
+#define DHCP_OPT_SERVER_ID 54
+#define DHCP_OPT_PARAM_LIST 55
+#define DHCP_OPT_MAX_MSG_SIZE 57
+#define DHCP_OPT_T1 58
+#define DHCP_OPT_T2 59
+#define DHCP_OPT_CLIENT_ID 61
+#define DHCP_OPT_TFTP_SERVER 66
+#define DHCP_OPT_BOOTFILE 67
+#define DHCP_OPT_DOMAIN_SEARCH 119	/* RFC 3397 */
+#define DHCP_OPT_END 255
+
+/** Most data bytes in one option instance. */
+#define DHCP_OPT_DATA_MAX 255
+
+/* Values of option 52: which fields carry more options. */
+#define DHCP_OVERLOAD_FILE 1
+#define DHCP_OVERLOAD_SNAME 2
+#define DHCP_OVERLOAD_BOTH 3
+
+/* Values of option 53. */
+#define DHCP_DISCOVER 1
+#define DHCP_OFFER 2
+#define DHCP_REQUEST 3
+#define DHCP_DECLINE 4
+#define DHCP_ACK 5
+#define DHCP_NAK 6
+#define DHCP_RELEASE 7
+#define DHCP_INFORM 8
+
+/* DNS names in option 119 (RFC 1035 4.1.4). */
+#define DHCP_DNS_LABEL_MAX 63
+#define DHCP_DNS_NAME_MAX 255
+/** The top two bits of a compression pointer's first byte. */
+#define DHCP_DNS_PTR 0xc0
+/** Largest offset a compression pointer can hold. */
+#define DHCP_DNS_PTR_MAX 0x3fff
+
+/* The headers around a reply, which the server builds itself. */
+#define DHCP_ETH_HLEN 14
+#define DHCP_ETHTYPE_IP 0x0800
+#define DHCP_IP_HLEN 20
+#define DHCP_IP_VHL 0x45	/* version 4, 5 words of header */
+#define DHCP_IP_TTL 64
+#define DHCP_IP_PROTO_UDP 17
+#define DHCP_UDP_HLEN 8
+
+#endif /* USERNET_DHCP_PROTO_H */

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * DNS on the wire: RFC 1035 (messages, names, UDP and TCP transport),
+ * RFC 6891 (EDNS(0) and its OPT pseudo-record), RFC 7766 (TCP).
+ *
+ * A message is a 12-byte header and four sections:
+ *
+ *   | id | flags | qdcount | ancount | nscount | arcount |   (16 bits each)
+ *   | question: name | qtype | qclass |  (qdcount times)
+ *   | answer, authority, additional: name | type | class | ttl | rdlength |
+ *     rdata |  (ancount, nscount, arcount times)
+ *
+ *   flags: | QR | opcode (4) | AA | TC | RD | RA | Z | AD | CD | rcode (4) |
+ *
+ * A name is a sequence of labels, each a length byte (0..63) and that many
+ * bytes, ended by the empty label; a length byte with its top two bits set
+ * is a compression pointer (14-bit offset into the message) that ends the
+ * name. Over TCP every message is preceded by its 16-bit length.
+ */
+#ifndef USERNET_DNS_PROTO_H
+#define USERNET_DNS_PROTO_H
+
+/** The server's well-known port (UDP and TCP). */
+#define DNS_PORT 53
+
+/** Length of the header. */
+#define DNS_HLEN 12
+/* Offsets of the header's 16-bit fields. */
+#define DNS_OFF_ID 0
+#define DNS_OFF_FLAGS 2
+#define DNS_OFF_QDCOUNT 4
+#define DNS_OFF_ANCOUNT 6
+#define DNS_OFF_NSCOUNT 8
+#define DNS_OFF_ARCOUNT 10
+
+/* Bits of the flags field. */
+#define DNS_FLAG_QR 0x8000	/* a response */
+#define DNS_FLAG_OPCODE 0x7800	/* the kind of query (0: QUERY) */
+#define DNS_FLAG_AA 0x0400	/* authoritative answer */
+#define DNS_FLAG_TC 0x0200	/* truncated: ask again over TCP */
+#define DNS_FLAG_RD 0x0100	/* recursion desired */
+#define DNS_FLAG_RA 0x0080	/* recursion available */
+#define DNS_FLAG_CD 0x0010	/* checking disabled (DNSSEC) */
+#define DNS_FLAG_RCODE 0x000f	/* response code */
+
+/* Response codes. */
+#define DNS_RCODE_NOERROR 0
+#define DNS_RCODE_FORMERR 1
+#define DNS_RCODE_SERVFAIL 2
+
+/** Longest label. */
+#define DNS_LABEL_MAX 63
+/** Longest name on the wire, its length bytes and the final 0 included. */
+#define DNS_NAME_MAX 255
+/** The top bits of a length byte: 00 a label, 11 a compression pointer. */
+#define DNS_LABEL_KIND 0xc0
+#define DNS_LABEL_PTR 0xc0
+/** Length of a compression pointer. */
+#define DNS_PTR_LEN 2
+
+/** Bytes after a question's name: type and class. */
+#define DNS_QFIXED 4
+/** Bytes after a record's name: type, class, TTL and rdlength. */
+#define DNS_RRFIXED 10
+/* Offsets in a record's fixed part. */
+#define DNS_RR_OFF_TYPE 0
+#define DNS_RR_OFF_CLASS 2
+#define DNS_RR_OFF_RDLEN 8
+
+/** The OPT pseudo-record (EDNS(0)); its class is the sender's UDP size. */
+#define DNS_TYPE_OPT 41
+
+/** Largest message over UDP without EDNS(0). */
+#define DNS_UDP_PLAIN_MAX 512
+
+/** Length of the length field in front of a message over TCP. */
+#define DNS_TCP_LEN_LEN 2
+/** Largest message over TCP (what the length field can say). */
+#define DNS_TCP_MSG_MAX 65535
+
+#endif /* USERNET_DNS_PROTO_H */

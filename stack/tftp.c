@@ -1,0 +1,1176 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The gateway's TFTP server: read-only, from one folder (RFC 1350, with the
+ * option extension of RFC 2347 and the blksize, timeout, tsize and
+ * windowsize options of RFC 2348, 2349 and 7440).
+ *
+ * Theory of operation: an lwIP UDP pcb on the gateway's address, port 69,
+ * takes requests. A read request (RRQ) names a file under the TFTP root,
+ * which is opened once at start (O_PATH) and kept; the name is resolved
+ * beneath it only, with openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS),
+ * or, on a kernel without openat2, by walking the components with
+ * O_NOFOLLOW. Names with a ".." component or a leading '/' are refused
+ * before that, so "..", absolute names and symlinks that lead out of the
+ * root all end in ERROR 2 and nothing outside the root is opened. Write
+ * requests and other opcodes get an ERROR; nothing is ever written.
+ *
+ * Each accepted RRQ becomes a transfer with its own transfer ID: a pcb bound
+ * to (gateway, random port) and connected to the client's address and port,
+ * which is also what tells the NAT proxy to leave that port to lwIP. When
+ * the client asked for an option this server takes, an OACK goes first and
+ * DATA starts after the client's ACK 0; otherwise DATA 1 goes at once.
+ *
+ * A transfer keeps no file data: it keeps the file descriptor and, for each
+ * block of the window in flight, where that block starts in the file (and
+ * for netascii the half of a CR LF / CR NUL pair that did not fit into the
+ * block before). Blocks are read with pread() on the loop's thread when
+ * they are sent and read again when they are sent again. An ACK that moves
+ * the window sends the next window; a duplicate or stale ACK is ignored, and
+ * only the retransmission timer resends (no Sorcerer's Apprentice storm).
+ * After TFTP_TRIES_MAX resends without progress the transfer is dropped.
+ * Block numbers wrap from 65535 to 0, as tftp-hpa and most clients expect;
+ * the window is tracked with a 64-bit block counter. A block shorter than
+ * blksize ends the file; a file of an exact multiple of blksize ends with an
+ * empty block.
+ *
+ * Netascii converts on the fly (LF to CR LF, CR to CR NUL), so its length
+ * is not the file's: tsize is not offered for netascii.
+ *
+ * What a guest can make this hold: TFTP_XFERS_MAX transfers (one more gets
+ * ERROR "too many transfers"), each a small struct, a pcb, a uv timer and an
+ * open file, each freed after its retransmissions run out. Messages a guest
+ * can trigger are rate-limited.
+ */
+#include <uv.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/openat2.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "lwip/ip.h"
+#include "lwip/ip_addr.h"
+#include "lwip/pbuf.h"
+#include "lwip/udp.h"
+
+#include "cursor.h"
+#include "stack_internal.h"
+#include "stack_proxy.h"
+#include "tftp_proto.h"
+
+/** Transfers under way at once; one more is refused with an ERROR. */
+#define TFTP_XFERS_MAX 64
+/** Resends of one window (or OACK) without progress before giving up. */
+#define TFTP_TRIES_MAX 5
+/** Retransmission timeout without the timeout option, in seconds. */
+#define TFTP_TIMEOUT_DEFAULT 1
+/** Longest file name taken (bytes before the NUL). */
+#define TFTP_NAME_MAX 255
+/** Largest request packet read; longer ones are dropped as malformed. */
+#define TFTP_REQ_MAX 1024
+/** Largest windowsize granted. */
+#define TFTP_WINDOW_MAX 64
+/** Most bytes one window may put on the hub in one burst. */
+#define TFTP_WINDOW_BYTES_MAX (1024 * 1024)
+/** Bytes of a packet to a transfer port that are looked at. */
+#define TFTP_XFER_PKT_MAX 516
+/** Room for an OACK: every option this server knows, with its value. */
+#define TFTP_OACK_MAX 128
+/** Log messages a guest may cause in a burst, then one a second. */
+#define TFTP_LOG_BURST 10
+
+struct unet_tftp;
+
+/**
+ * struct tftp_pos - where a block starts
+ * @off: offset in the file of the first byte not yet sent
+ * @carry: netascii: the second byte of a CR LF or CR NUL pair that the
+ *         previous block had no room for
+ * @has_carry: @carry is pending
+ */
+struct tftp_pos {
+	uint64_t off;
+	uint8_t carry;
+	bool has_carry;
+};
+
+/**
+ * struct tftp_xfer - one read transfer
+ * @tftp: the server
+ * @next: next transfer of the server
+ * @pcb: bound to (gateway, the transfer ID) and connected to the client
+ * @timer: retransmission timer
+ * @fd: the file
+ * @name: the name the client asked for (for duplicate requests and logs)
+ * @netascii: netascii mode (else octet)
+ * @oack: an OACK was sent and the client's ACK 0 is awaited
+ * @last_sent: the window in flight ends with the file's last block
+ * @progressed: the client acknowledged something
+ * @blksize: negotiated block size
+ * @window: negotiated window size, in blocks
+ * @timeout_ms: retransmission timeout
+ * @tries: resends since the last progress
+ * @base: number of the first unacknowledged block, counted from 1, no wrap
+ * @nsent: blocks of the window sent, from @base
+ * @pos: where blocks @base .. @base + @nsent start (@nsent + 1 entries)
+ * @oack_buf: the OACK, kept to be resent
+ * @oack_len: its length
+ */
+struct tftp_xfer {
+	struct unet_tftp *tftp;
+	struct tftp_xfer *next;
+	struct udp_pcb *pcb;
+	uv_timer_t timer;
+	int fd;
+	char name[TFTP_NAME_MAX + 1];
+	bool netascii;
+	bool oack;
+	bool last_sent;
+	bool progressed;
+	uint16_t blksize;
+	unsigned int window;
+	unsigned int timeout_ms;
+	unsigned int tries;
+	uint64_t base;
+	unsigned int nsent;
+	struct tftp_pos pos[TFTP_WINDOW_MAX + 1];
+	uint8_t oack_buf[TFTP_OACK_MAX];
+	size_t oack_len;
+};
+
+/**
+ * struct unet_tftp - the TFTP server of a stack
+ * @stack: the stack
+ * @hub: its hub (clock, randomness, log)
+ * @stats: the stack's counters
+ * @pcb: the pcb on port 69
+ * @root_fd: the root folder, opened with O_PATH
+ * @no_openat2: the kernel has no openat2: walk names component by component
+ * @blksize_max: largest block that fits the hub's MTU
+ * @xfers: transfers under way
+ * @n_xfers: how many
+ * @n_handles: transfer timers not yet closed
+ * @stopping: unet__tftp_stop() ran; freed with the last handle
+ * @block: a block being built
+ * @raw: netascii: file bytes before conversion
+ * @log_refill_ns: when each level's log bucket last gained a token
+ * @log_tokens: messages of each level that may be logged now
+ */
+struct unet_tftp {
+	struct unet_stack *stack;
+	struct unet_hub *hub;
+	struct unet_stack_stats *stats;
+	struct udp_pcb *pcb;
+	int root_fd;
+	bool no_openat2;
+	unsigned int blksize_max;
+	struct tftp_xfer *xfers;
+	unsigned int n_xfers;
+	unsigned int n_handles;
+	bool stopping;
+	uint8_t *block;
+	uint8_t *raw;
+	uint64_t log_refill_ns[UNET_LOG_LEVEL_NUM];
+	unsigned int log_tokens[UNET_LOG_LEVEL_NUM];
+};
+
+/**
+ * struct tftp_req - a parsed read request
+ * @name: the file name, NUL-terminated in the packet
+ * @name_len: its length
+ * @netascii: netascii mode (else octet)
+ * @any_option: an option was granted: answer with an OACK
+ * @want_tsize: tsize granted (octet only)
+ * @has_blksize: blksize granted, as @blksize
+ * @has_timeout: timeout granted, as @timeout_s
+ * @has_window: windowsize granted, as @window
+ * @blksize: block size (default 512)
+ * @window: window size in blocks (default 1)
+ * @timeout_s: retransmission timeout in seconds (default 1)
+ */
+struct tftp_req {
+	const char *name;
+	size_t name_len;
+	bool netascii;
+	bool any_option;
+	bool want_tsize;
+	bool has_blksize;
+	bool has_timeout;
+	bool has_window;
+	unsigned int blksize;
+	unsigned int window;
+	unsigned int timeout_s;
+};
+
+static void tftp_xfer_send_window(struct tftp_xfer *x);
+
+/*
+ * Logs something a guest caused: a burst, then one message a second, per
+ * level (so that routine debug messages, which the hub may not even pass
+ * on, never silence a refusal).
+ */
+__attribute__((format(printf, 3, 4)))
+static void tftp_log(struct unet_tftp *tftp, enum unet_log_level level,
+		     const char *fmt, ...)
+{
+	uint64_t now = unet_hub_now_ns(tftp->hub);
+	char msg[256];
+	va_list ap;
+
+	if (now - tftp->log_refill_ns[level] >= 1000000000u) {
+		tftp->log_refill_ns[level] = now;
+		if (tftp->log_tokens[level] < TFTP_LOG_BURST)
+			tftp->log_tokens[level]++;
+	}
+	if (tftp->log_tokens[level] == 0)
+		return;
+	tftp->log_tokens[level]--;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	unet_hub_log(tftp->hub, level, "tftp: %s", msg);
+}
+
+/* A guest's file name made fit for a log line. */
+static const char *tftp_printable(const char *name, char *out, size_t size)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < size && name[i] != '\0'; i++)
+		out[i] = (name[i] >= 0x20 && name[i] < 0x7f) ? name[i] : '?';
+	out[i] = '\0';
+	return out;
+}
+
+/*
+ * Takes a NUL-terminated string from @c; NULL when no NUL remains (and then
+ * nothing is taken). @lenp receives its length without the NUL.
+ */
+static const char *tftp_take_str(struct unet_cursor *c, size_t *lenp)
+{
+	struct unet_cursor probe = *c;
+	const uint8_t *b;
+	const char *s;
+	size_t n = 0;
+
+	for (;;) {
+		b = cursor_take(&probe, 1);
+		if (b == NULL)
+			return NULL;
+		if (*b == '\0')
+			break;
+		n++;
+	}
+	s = cursor_take(c, n + 1);
+	*lenp = n;
+	return s;
+}
+
+/* A decimal option value: digits only, at most @max. */
+static bool tftp_parse_num(const char *s, size_t len, uint64_t max,
+			   uint64_t *v)
+{
+	uint64_t r = 0;
+	size_t i;
+
+	if (len == 0 || len > 20)
+		return false;
+	for (i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		if (r > (max - (uint64_t)(s[i] - '0')) / 10)
+			return false;
+		r = r * 10 + (uint64_t)(s[i] - '0');
+	}
+	*v = r;
+	return true;
+}
+
+/* Sends a pbuf on @pcb, to @addr:@port when given (else connected). */
+static void tftp_send(struct udp_pcb *pcb, struct pbuf *p,
+		      const ip_addr_t *addr, u16_t port)
+{
+	if (addr != NULL)
+		udp_sendto(pcb, p, addr, port);
+	else
+		udp_send(pcb, p);
+	pbuf_free(p);
+}
+
+/*
+ * Sends ERROR @code with @msg from @pcb (to @addr:@port, or on a connected
+ * pcb when @addr is NULL).
+ */
+static void tftp_send_error(struct unet_tftp *tftp, struct udp_pcb *pcb,
+			    const ip_addr_t *addr, u16_t port, uint16_t code,
+			    const char *msg)
+{
+	size_t mlen = strlen(msg);
+	uint8_t hdr[4];
+	struct pbuf *p;
+
+	p = pbuf_alloc(PBUF_TRANSPORT, (u16_t)(sizeof(hdr) + mlen + 1),
+		       PBUF_RAM);
+	if (p == NULL)
+		return;
+	hdr[0] = 0;
+	hdr[1] = TFTP_ERROR;
+	hdr[2] = (uint8_t)(code >> 8);
+	hdr[3] = (uint8_t)code;
+	pbuf_take(p, hdr, sizeof(hdr));
+	pbuf_take_at(p, msg, (u16_t)(mlen + 1), sizeof(hdr));
+	tftp->stats->tftp_errors++;
+	tftp_send(pcb, p, addr, port);
+}
+
+/* ---- files ---------------------------------------------------------- */
+
+/*
+ * Whether a name may be looked up at all: not absolute, no ".." component.
+ * Everything else is the kernel's to resolve beneath the root.
+ */
+static bool tftp_name_ok(const char *name)
+{
+	const char *c = name;
+	size_t n;
+
+	if (name[0] == '/')
+		return false;
+	while (*c != '\0') {
+		n = strcspn(c, "/");
+		if (n == 2 && c[0] == '.' && c[1] == '.')
+			return false;
+		c += n;
+		if (*c == '/')
+			c++;
+	}
+	return true;
+}
+
+/*
+ * Opens @name beneath the root without openat2: every folder on the way is
+ * opened with O_NOFOLLOW, and so is the file, so no symlink is followed at
+ * all (stricter than openat2, which follows those that stay beneath).
+ */
+static int tftp_open_walk(struct unet_tftp *tftp, const char *name)
+{
+	char buf[TFTP_NAME_MAX + 1];
+	char *comp, *save = NULL, *nextc;
+	int dirfd = tftp->root_fd, fd, err;
+	struct stat st;
+	size_t n = strlen(name);
+
+	if (n >= sizeof(buf))
+		return -ENAMETOOLONG;
+	memcpy(buf, name, n + 1);
+	comp = strtok_r(buf, "/", &save);
+	if (comp == NULL)
+		return -ENOENT;
+	for (;;) {
+		nextc = strtok_r(NULL, "/", &save);
+		if (nextc == NULL)
+			break;
+		/* O_PATH | O_NOFOLLOW opens a symlink itself: refused below. */
+		fd = openat(dirfd, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0) {
+			fd = -errno;
+		} else if (fstat(fd, &st) < 0) {
+			err = -errno;
+			close(fd);
+			fd = err;
+		} else if (!S_ISDIR(st.st_mode)) {
+			close(fd);
+			fd = S_ISLNK(st.st_mode) ? -ELOOP : -ENOTDIR;
+		}
+		if (dirfd != tftp->root_fd)
+			close(dirfd);
+		if (fd < 0)
+			return fd;
+		dirfd = fd;
+		comp = nextc;
+	}
+	fd = openat(dirfd, comp,
+		    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		fd = -errno;
+	if (dirfd != tftp->root_fd)
+		close(dirfd);
+	return fd;
+}
+
+/*
+ * Opens @name for reading, beneath the root only. O_NONBLOCK: a FIFO in the
+ * root must not stall the loop (it is refused as not a regular file after).
+ */
+static int tftp_open(struct unet_tftp *tftp, const char *name)
+{
+	struct open_how how;
+	long fd;
+
+	if (!tftp->no_openat2) {
+		memset(&how, 0, sizeof(how));
+		how.flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
+		how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+		fd = syscall(SYS_openat2, tftp->root_fd, name, &how,
+			     sizeof(how));
+		if (fd >= 0)
+			return (int)fd;
+		/* EPERM: a seccomp filter that refuses unknown syscalls. */
+		if (errno != ENOSYS && errno != EPERM)
+			return -errno;
+		tftp->no_openat2 = true;
+		unet_hub_log(tftp->hub, UNET_LOG_INFO,
+			     "tftp: no openat2 here, names are walked with O_NOFOLLOW");
+	}
+	return tftp_open_walk(tftp, name);
+}
+
+/* Reads up to @len bytes at @off; the count, or a negative errno. */
+static ssize_t tftp_pread(int fd, uint8_t *buf, size_t len, uint64_t off)
+{
+	size_t got = 0;
+	ssize_t r;
+
+	while (got < len) {
+		r = pread(fd, buf + got, len - got, (off_t)(off + got));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
+}
+
+/*
+ * Builds the block that starts at @at into tftp->block; @next receives
+ * where the following one starts. Return: its length, or a negative errno.
+ */
+static ssize_t tftp_xfer_read(struct tftp_xfer *x, const struct tftp_pos *at,
+			      struct tftp_pos *next)
+{
+	struct unet_tftp *tftp = x->tftp;
+	uint8_t *out = tftp->block, second;
+	size_t o = 0, i;
+	uint64_t off = at->off;
+	ssize_t r;
+
+	next->has_carry = false;
+	next->carry = 0;
+	if (!x->netascii) {
+		r = tftp_pread(x->fd, out, x->blksize, off);
+		if (r >= 0)
+			next->off = off + (uint64_t)r;
+		return r;
+	}
+	if (at->has_carry)
+		out[o++] = at->carry;
+	while (o < x->blksize) {
+		r = tftp_pread(x->fd, tftp->raw, x->blksize - o, off);
+		if (r < 0)
+			return r;
+		if (r == 0)
+			break;
+		for (i = 0; i < (size_t)r && o < x->blksize; i++) {
+			off++;
+			if (tftp->raw[i] == '\n') {
+				second = '\n';
+			} else if (tftp->raw[i] == '\r') {
+				second = '\0';
+			} else {
+				out[o++] = tftp->raw[i];
+				continue;
+			}
+			out[o++] = '\r';
+			if (o < x->blksize) {
+				out[o++] = second;
+			} else {
+				next->carry = second;
+				next->has_carry = true;
+			}
+		}
+	}
+	next->off = off;
+	return (ssize_t)o;
+}
+
+/* ---- transfers -------------------------------------------------------- */
+
+static void tftp_free(struct unet_tftp *tftp)
+{
+	free(tftp->block);
+	free(tftp->raw);
+	free(tftp);
+}
+
+static void tftp_xfer_closed(uv_handle_t *handle)
+{
+	struct tftp_xfer *x = handle->data;
+	struct unet_tftp *tftp = x->tftp;
+	struct unet_stack *stack = tftp->stack;
+
+	free(x);
+	if (--tftp->n_handles == 0 && tftp->stopping)
+		tftp_free(tftp);
+	/* Last: it may free the stack. */
+	unet__stack_unref(stack);
+}
+
+/* Ends a transfer: its pcb and file now, its memory once the timer closed. */
+static void tftp_xfer_close(struct tftp_xfer *x)
+{
+	struct unet_tftp *tftp = x->tftp;
+	struct tftp_xfer **pp;
+
+	for (pp = &tftp->xfers; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == x) {
+			*pp = x->next;
+			tftp->n_xfers--;
+			break;
+		}
+	}
+	if (x->pcb != NULL) {
+		udp_remove(x->pcb);
+		x->pcb = NULL;
+	}
+	if (x->fd >= 0) {
+		close(x->fd);
+		x->fd = -1;
+	}
+	uv_close((uv_handle_t *)&x->timer, tftp_xfer_closed);
+}
+
+/* Sends an ERROR on the transfer's port and ends the transfer. */
+static void tftp_xfer_fail(struct tftp_xfer *x, uint16_t code,
+			   const char *msg)
+{
+	tftp_send_error(x->tftp, x->pcb, NULL, 0, code, msg);
+	tftp_xfer_close(x);
+}
+
+static void tftp_xfer_arm(struct tftp_xfer *x);
+
+/* Sends the OACK (again). */
+static void tftp_xfer_send_oack(struct tftp_xfer *x)
+{
+	struct pbuf *p;
+
+	p = pbuf_alloc(PBUF_TRANSPORT, (u16_t)x->oack_len, PBUF_RAM);
+	if (p != NULL) {
+		pbuf_take(p, x->oack_buf, (u16_t)x->oack_len);
+		tftp_send(x->pcb, p, NULL, 0);
+	}
+	tftp_xfer_arm(x);
+}
+
+/*
+ * Sends block @base + @i, which starts at pos[@i], and records where the
+ * next one starts. Return: the block's length, or a negative errno.
+ */
+static ssize_t tftp_xfer_send_block(struct tftp_xfer *x, unsigned int i)
+{
+	uint64_t blk = x->base + i;
+	uint8_t hdr[TFTP_HLEN];
+	struct pbuf *p;
+	ssize_t n;
+
+	n = tftp_xfer_read(x, &x->pos[i], &x->pos[i + 1]);
+	if (n < 0)
+		return n;
+	p = pbuf_alloc(PBUF_TRANSPORT, (u16_t)(TFTP_HLEN + (size_t)n),
+		       PBUF_RAM);
+	/* Out of memory is a lost packet: the timer sends it again. */
+	if (p == NULL)
+		return n;
+	hdr[0] = 0;
+	hdr[1] = TFTP_DATA;
+	hdr[2] = (uint8_t)(blk >> 8);	/* the block number wraps to 0 */
+	hdr[3] = (uint8_t)blk;
+	pbuf_take(p, hdr, sizeof(hdr));
+	if (n > 0)
+		pbuf_take_at(p, x->tftp->block, (u16_t)n, TFTP_HLEN);
+	tftp_send(x->pcb, p, NULL, 0);
+	return n;
+}
+
+/* Sends the window from @base: up to @window blocks, fewer at the end. */
+static void tftp_xfer_send_window(struct tftp_xfer *x)
+{
+	char pname[64];
+	unsigned int i;
+	ssize_t n;
+
+	x->nsent = 0;
+	x->last_sent = false;
+	for (i = 0; i < x->window; i++) {
+		n = tftp_xfer_send_block(x, i);
+		if (n < 0) {
+			tftp_log(x->tftp, UNET_LOG_WARN, "reading %s: %s",
+				 tftp_printable(x->name, pname, sizeof(pname)),
+				 strerror((int)-n));
+			tftp_xfer_fail(x, TFTP_EUNDEF, "read error");
+			return;
+		}
+		x->nsent = i + 1;
+		if ((size_t)n < x->blksize) {
+			x->last_sent = true;
+			break;
+		}
+	}
+	tftp_xfer_arm(x);
+}
+
+static void tftp_xfer_timeout(uv_timer_t *timer)
+{
+	struct tftp_xfer *x = timer->data;
+	char pname[64];
+
+	if (++x->tries > TFTP_TRIES_MAX) {
+		tftp_log(x->tftp, UNET_LOG_DEBUG,
+			 "%s: no answer after %u tries, dropped",
+			 tftp_printable(x->name, pname, sizeof(pname)),
+			 x->tries);
+		tftp_xfer_close(x);
+		return;
+	}
+	if (x->oack)
+		tftp_xfer_send_oack(x);
+	else
+		tftp_xfer_send_window(x);
+}
+
+static void tftp_xfer_arm(struct tftp_xfer *x)
+{
+	uv_timer_start(&x->timer, tftp_xfer_timeout, x->timeout_ms, 0);
+}
+
+/* An ACK of block number @blk (16 bits, as on the wire). */
+static void tftp_xfer_ack(struct tftp_xfer *x, uint16_t blk)
+{
+	unsigned int delta;
+	char pname[64];
+
+	if (x->oack) {
+		if (blk != 0)
+			return;
+		x->oack = false;
+		x->progressed = true;
+		x->tries = 0;
+		tftp_xfer_send_window(x);
+		return;
+	}
+	/*
+	 * How far the ACK moves the window: 0 is a duplicate of the ACK
+	 * before it, past @nsent a stale one. Both are ignored; only the
+	 * timer resends.
+	 */
+	delta = (uint16_t)(blk - (uint16_t)(x->base - 1));
+	if (delta == 0 || delta > x->nsent)
+		return;
+	x->progressed = true;
+	if (x->last_sent && delta == x->nsent) {
+		tftp_log(x->tftp, UNET_LOG_DEBUG, "%s: sent",
+			 tftp_printable(x->name, pname, sizeof(pname)));
+		tftp_xfer_close(x);
+		return;
+	}
+	memmove(&x->pos[0], &x->pos[delta],
+		(x->nsent - delta + 1) * sizeof(x->pos[0]));
+	x->base += delta;
+	x->tries = 0;
+	tftp_xfer_send_window(x);
+}
+
+/* A packet from the client on the transfer's port. */
+static void tftp_xfer_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p,
+			   const ip_addr_t *addr, u16_t port)
+{
+	struct tftp_xfer *x = arg;
+	uint8_t buf[TFTP_XFER_PKT_MAX];
+	struct unet_cursor c;
+	char pname[64];
+	const uint8_t *h;
+	u16_t len;
+
+	len = pbuf_copy_partial(p, buf, sizeof(buf), 0);
+	pbuf_free(p);
+	c = cursor_init(buf, len);
+	h = cursor_take(&c, TFTP_OPCODE_LEN);
+	if (h == NULL) {
+		x->tftp->stats->tftp_drop++;
+		return;
+	}
+	switch (cursor_be16(h, 0)) {
+	case TFTP_ACK:
+		h = cursor_take(&c, 2);
+		if (h == NULL) {
+			x->tftp->stats->tftp_drop++;
+			return;
+		}
+		tftp_xfer_ack(x, cursor_be16(h, 0));
+		break;
+	case TFTP_ERROR:
+		/* Never answered (RFC 1350): the client gave up. */
+		tftp_log(x->tftp, UNET_LOG_DEBUG, "%s: the client sent an error",
+			 tftp_printable(x->name, pname, sizeof(pname)));
+		tftp_xfer_close(x);
+		break;
+	default:
+		tftp_xfer_fail(x, TFTP_EBADOP, "illegal TFTP operation");
+		break;
+	}
+}
+
+/* Appends "name\0value\0" to the OACK being built. */
+static void tftp_oack_add(struct tftp_xfer *x, const char *name,
+			  uint64_t value)
+{
+	int n;
+
+	n = snprintf((char *)x->oack_buf + x->oack_len,
+		     sizeof(x->oack_buf) - x->oack_len, "%s%c%" PRIu64, name,
+		     '\0', value);
+	/* The buffer holds every option there is: this never truncates. */
+	if (n > 0 && (size_t)n + 1 <= sizeof(x->oack_buf) - x->oack_len)
+		x->oack_len += (size_t)n + 1;
+}
+
+/* Binds a transfer's pcb to the gateway and a random port (the TID). */
+static int tftp_xfer_bind(struct unet_tftp *tftp, struct udp_pcb *pcb)
+{
+	const struct unet_stack_config *cfg = unet__stack_config(tftp->stack);
+	ip_addr_t host;
+	u16_t port;
+	int i;
+
+	ip_addr_set_ip4_u32_val(host, cfg->host.s_addr);
+	for (i = 0; i < 16; i++) {
+		port = (u16_t)(49152 + unet_hub_random(tftp->hub) % 16384);
+		if (udp_bind(pcb, &host, port) == ERR_OK)
+			return 0;
+	}
+	return udp_bind(pcb, &host, 0) == ERR_OK ? 0 : -EADDRINUSE;
+}
+
+/* Starts a transfer of @fd (of @size bytes) for @req, from @addr:@port. */
+static void tftp_xfer_start(struct unet_tftp *tftp, int fd, uint64_t size,
+			    const struct tftp_req *req, const ip_addr_t *addr,
+			    u16_t port)
+{
+	struct tftp_xfer *x;
+	size_t n;
+
+	x = calloc(1, sizeof(*x));
+	if (x == NULL) {
+		close(fd);
+		tftp_send_error(tftp, tftp->pcb, addr, port, TFTP_EUNDEF,
+				"out of memory");
+		return;
+	}
+	x->pcb = udp_new();
+	if (x->pcb == NULL || tftp_xfer_bind(tftp, x->pcb) < 0 ||
+	    udp_connect(x->pcb, addr, port) != ERR_OK) {
+		if (x->pcb != NULL)
+			udp_remove(x->pcb);
+		free(x);
+		close(fd);
+		tftp_send_error(tftp, tftp->pcb, addr, port, TFTP_EUNDEF,
+				"no transfer port");
+		return;
+	}
+	udp_recv(x->pcb, tftp_xfer_recv, x);
+	x->tftp = tftp;
+	x->fd = fd;
+	/* tftp_rrq() refused longer names. */
+	n = req->name_len < sizeof(x->name) ? req->name_len :
+					      sizeof(x->name) - 1;
+	memcpy(x->name, req->name, n);
+	x->name[n] = '\0';
+	x->netascii = req->netascii;
+	x->blksize = (uint16_t)req->blksize;
+	x->window = req->window;
+	x->timeout_ms = req->timeout_s * 1000u;
+	x->base = 1;
+	uv_timer_init(unet_hub_loop(tftp->hub), &x->timer);
+	x->timer.data = x;
+	/* Like the stack's own handles, a transfer does not keep the loop up. */
+	uv_unref((uv_handle_t *)&x->timer);
+	unet__stack_ref(tftp->stack);
+	tftp->n_handles++;
+	x->next = tftp->xfers;
+	tftp->xfers = x;
+	tftp->n_xfers++;
+	tftp->stats->tftp_transfers++;
+
+	if (!req->any_option) {
+		tftp_xfer_send_window(x);
+		return;
+	}
+	x->oack_buf[0] = 0;
+	x->oack_buf[1] = TFTP_OACK;
+	x->oack_len = TFTP_OPCODE_LEN;
+	if (req->has_blksize)
+		tftp_oack_add(x, TFTP_OPT_BLKSIZE, req->blksize);
+	if (req->want_tsize)
+		tftp_oack_add(x, TFTP_OPT_TSIZE, size);
+	if (req->has_timeout)
+		tftp_oack_add(x, TFTP_OPT_TIMEOUT, req->timeout_s);
+	if (req->has_window)
+		tftp_oack_add(x, TFTP_OPT_WINDOWSIZE, req->window);
+	x->oack = true;
+	tftp_xfer_send_oack(x);
+}
+
+/* ---- requests ------------------------------------------------------- */
+
+/*
+ * Takes the options of an RRQ (RFC 2347): known ones within their ranges
+ * are granted (blksize and windowsize capped to what this server sends),
+ * others are ignored, and so is a last option cut short.
+ */
+static void tftp_parse_options(struct unet_tftp *tftp, struct unet_cursor *c,
+			       struct tftp_req *req)
+{
+	bool seen_blksize = false, seen_timeout = false, seen_window = false;
+	bool seen_tsize = false;
+	const char *opt, *val;
+	size_t olen, vlen;
+	uint64_t v;
+	unsigned int wmax;
+
+	for (;;) {
+		opt = tftp_take_str(c, &olen);
+		if (opt == NULL)
+			break;
+		val = tftp_take_str(c, &vlen);
+		if (val == NULL)
+			break;
+		if (!seen_blksize && strcasecmp(opt, TFTP_OPT_BLKSIZE) == 0) {
+			seen_blksize = true;
+			if (!tftp_parse_num(val, vlen, UINT64_MAX, &v) ||
+			    v < TFTP_BLKSIZE_MIN)
+				continue;
+			req->blksize = (unsigned int)(v < tftp->blksize_max ?
+						      v : tftp->blksize_max);
+			req->has_blksize = true;
+		} else if (!seen_tsize &&
+			   strcasecmp(opt, TFTP_OPT_TSIZE) == 0) {
+			seen_tsize = true;
+			if (req->netascii ||
+			    !tftp_parse_num(val, vlen, UINT64_MAX, &v))
+				continue;
+			req->want_tsize = true;
+		} else if (!seen_timeout &&
+			   strcasecmp(opt, TFTP_OPT_TIMEOUT) == 0) {
+			seen_timeout = true;
+			if (!tftp_parse_num(val, vlen, TFTP_TIMEOUT_MAX, &v) ||
+			    v < TFTP_TIMEOUT_MIN)
+				continue;
+			req->timeout_s = (unsigned int)v;
+			req->has_timeout = true;
+		} else if (!seen_window &&
+			   strcasecmp(opt, TFTP_OPT_WINDOWSIZE) == 0) {
+			seen_window = true;
+			if (!tftp_parse_num(val, vlen, TFTP_WINDOWSIZE_MAX,
+					    &v) ||
+			    v < TFTP_WINDOWSIZE_MIN)
+				continue;
+			req->window = (unsigned int)(v < TFTP_WINDOW_MAX ?
+						     v : TFTP_WINDOW_MAX);
+			req->has_window = true;
+		}
+	}
+	req->any_option = req->has_blksize || req->want_tsize ||
+			  req->has_timeout || req->has_window;
+	/* One window may not flood the hub, whatever the block size. */
+	wmax = TFTP_WINDOW_BYTES_MAX / req->blksize;
+	if (wmax < 1)
+		wmax = 1;
+	if (req->window > wmax)
+		req->window = wmax;
+}
+
+/* The transfer already under way from @addr:@port, or NULL. */
+static struct tftp_xfer *tftp_find(struct unet_tftp *tftp,
+				   const ip_addr_t *addr, u16_t port)
+{
+	struct tftp_xfer *x;
+
+	for (x = tftp->xfers; x != NULL; x = x->next)
+		if (x->pcb != NULL && x->pcb->remote_port == port &&
+		    ip_addr_cmp(&x->pcb->remote_ip, addr))
+			return x;
+	return NULL;
+}
+
+/* Answers a failed open of @name. */
+static void tftp_open_failed(struct unet_tftp *tftp, const ip_addr_t *addr,
+			     u16_t port, const char *name, int err)
+{
+	char pname[64];
+
+	tftp_log(tftp, UNET_LOG_INFO, "%s: %s",
+		 tftp_printable(name, pname, sizeof(pname)), strerror(-err));
+	switch (err) {
+	case -ENOENT:
+	case -ENOTDIR:
+	case -ENAMETOOLONG:
+		tftp_send_error(tftp, tftp->pcb, addr, port, TFTP_ENOTFOUND,
+				"file not found");
+		break;
+	case -EXDEV:
+	case -ELOOP:
+	case -EACCES:
+	case -EPERM:
+		tftp_send_error(tftp, tftp->pcb, addr, port, TFTP_EACCESS,
+				"access violation");
+		break;
+	default:
+		tftp_send_error(tftp, tftp->pcb, addr, port, TFTP_EUNDEF,
+				"cannot open the file");
+		break;
+	}
+}
+
+/* A read request from @addr:@port, @c after the opcode. */
+static void tftp_rrq(struct unet_tftp *tftp, struct unet_cursor *c,
+		     const ip_addr_t *addr, u16_t port)
+{
+	struct tftp_req req = {
+		.blksize = TFTP_BLKSIZE_DEFAULT,
+		.window = 1,
+		.timeout_s = TFTP_TIMEOUT_DEFAULT,
+	};
+	struct tftp_xfer *old;
+	const char *mode;
+	size_t mlen;
+	struct stat st;
+	char pname[64];
+	int fd;
+
+	req.name = tftp_take_str(c, &req.name_len);
+	mode = req.name != NULL ? tftp_take_str(c, &mlen) : NULL;
+	if (mode == NULL) {
+		tftp->stats->tftp_drop++;
+		tftp_log(tftp, UNET_LOG_DEBUG, "request without name or mode");
+		return;
+	}
+	if (strcasecmp(mode, TFTP_MODE_NETASCII) == 0) {
+		req.netascii = true;
+	} else if (strcasecmp(mode, TFTP_MODE_OCTET) != 0) {
+		tftp_send_error(tftp, tftp->pcb, addr, port, TFTP_EBADOP,
+				"unsupported mode");
+		return;
+	}
+	if (req.name_len == 0) {
+		tftp_send_error(tftp, tftp->pcb, addr, port, TFTP_ENOTFOUND,
+				"file not found");
+		return;
+	}
+	if (req.name_len > TFTP_NAME_MAX || !tftp_name_ok(req.name)) {
+		tftp_log(tftp, UNET_LOG_INFO, "refused %s",
+			 tftp_printable(req.name, pname, sizeof(pname)));
+		tftp_send_error(tftp, tftp->pcb, addr, port, TFTP_EACCESS,
+				"access violation");
+		return;
+	}
+	tftp_parse_options(tftp, c, &req);
+
+	/*
+	 * The same client port again: a resent request while nothing was
+	 * acknowledged yet is a duplicate (the timer resends); anything else
+	 * means the client gave the old transfer up.
+	 */
+	old = tftp_find(tftp, addr, port);
+	if (old != NULL) {
+		if (!old->progressed && strcmp(old->name, req.name) == 0)
+			return;
+		tftp_xfer_close(old);
+	}
+	if (tftp->n_xfers >= TFTP_XFERS_MAX) {
+		tftp_log(tftp, UNET_LOG_INFO, "too many transfers");
+		tftp_send_error(tftp, tftp->pcb, addr, port, TFTP_EUNDEF,
+				"too many transfers");
+		return;
+	}
+	fd = tftp_open(tftp, req.name);
+	if (fd < 0) {
+		tftp_open_failed(tftp, addr, port, req.name, fd);
+		return;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		tftp_log(tftp, UNET_LOG_INFO, "%s: not a regular file",
+			 tftp_printable(req.name, pname, sizeof(pname)));
+		tftp_send_error(tftp, tftp->pcb, addr, port, TFTP_EACCESS,
+				"not a regular file");
+		return;
+	}
+	tftp_log(tftp, UNET_LOG_DEBUG, "sending %s",
+		 tftp_printable(req.name, pname, sizeof(pname)));
+	tftp_xfer_start(tftp, fd, (uint64_t)st.st_size, &req, addr, port);
+}
+
+/* Whether a request's source can be answered: a host of the virtual net. */
+static bool tftp_src_ok(struct unet_tftp *tftp, const ip_addr_t *addr,
+			u16_t port)
+{
+	const struct unet_stack_config *cfg = unet__stack_config(tftp->stack);
+	uint32_t a, mask = cfg->mask.s_addr;
+
+	if (port == 0 || !IP_IS_V4(addr))
+		return false;
+	a = ip4_addr_get_u32(ip_2_ip4(addr));
+	return (a & mask) == (cfg->net.s_addr & mask) &&
+	       (a & ~mask) != 0 && (a & ~mask) != ~mask &&
+	       a != cfg->host.s_addr;
+}
+
+/* A packet to port 69. */
+static void tftp_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p,
+		      const ip_addr_t *addr, u16_t port)
+{
+	struct unet_tftp *tftp = arg;
+	const struct unet_stack_config *cfg = unet__stack_config(tftp->stack);
+	uint8_t buf[TFTP_REQ_MAX];
+	struct unet_cursor c;
+	const uint8_t *h;
+	u16_t len;
+
+	if (p->tot_len > sizeof(buf) || !tftp_src_ok(tftp, addr, port) ||
+	    ip4_addr_get_u32(ip4_current_dest_addr()) != cfg->host.s_addr) {
+		tftp->stats->tftp_drop++;
+		pbuf_free(p);
+		return;
+	}
+	len = pbuf_copy_partial(p, buf, sizeof(buf), 0);
+	pbuf_free(p);
+	c = cursor_init(buf, len);
+	h = cursor_take(&c, TFTP_OPCODE_LEN);
+	if (h == NULL) {
+		tftp->stats->tftp_drop++;
+		return;
+	}
+	switch (cursor_be16(h, 0)) {
+	case TFTP_RRQ:
+		tftp_rrq(tftp, &c, addr, port);
+		break;
+	case TFTP_WRQ:
+		tftp_send_error(tftp, pcb, addr, port, TFTP_EACCESS,
+				"writes are refused");
+		break;
+	case TFTP_ERROR:
+		/* An error is never answered. */
+		tftp->stats->tftp_drop++;
+		break;
+	default:
+		tftp_send_error(tftp, pcb, addr, port, TFTP_EBADOP,
+				"illegal TFTP operation");
+		break;
+	}
+}
+
+/**
+ * unet__tftp_start() - start the TFTP server on the gateway's port 69
+ * @stack: the stack, whose configuration names a non-empty tftp_root
+ *
+ * Opens the root folder once (it stays open for the server's life) and
+ * binds port 69 on the gateway's address.
+ *
+ * Return: 0; -ENOMEM; the errno of opening the root (-ENOENT, -ENOTDIR,
+ * -EACCES ...), logged with the folder's name; -EADDRINUSE when port 69 is
+ * taken.
+ */
+int unet__tftp_start(struct unet_stack *stack)
+{
+	const struct unet_stack_config *cfg = unet__stack_config(stack);
+	struct unet_hub *hub = unet__stack_hub(stack);
+	struct unet_tftp *tftp;
+	unsigned int mtu = unet_hub_mtu(hub);
+	ip_addr_t host;
+	int r, i;
+
+	tftp = calloc(1, sizeof(*tftp));
+	if (tftp == NULL)
+		return -ENOMEM;
+	tftp->stack = stack;
+	tftp->hub = hub;
+	tftp->stats = unet__stack_stats(stack);
+	for (i = 0; i < UNET_LOG_LEVEL_NUM; i++) {
+		tftp->log_tokens[i] = TFTP_LOG_BURST;
+		tftp->log_refill_ns[i] = unet_hub_now_ns(hub);
+	}
+	tftp->blksize_max = TFTP_BLKSIZE_MAX;
+	if (mtu - TFTP_IP4_OVERHEAD < tftp->blksize_max)
+		tftp->blksize_max = mtu - TFTP_IP4_OVERHEAD;
+	tftp->block = malloc(tftp->blksize_max);
+	tftp->raw = malloc(tftp->blksize_max);
+	if (tftp->block == NULL || tftp->raw == NULL) {
+		tftp_free(tftp);
+		return -ENOMEM;
+	}
+	tftp->root_fd = open(cfg->tftp_root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (tftp->root_fd < 0) {
+		r = -errno;
+		unet_hub_log(hub, UNET_LOG_ERROR, "tftp: cannot open %s: %s",
+			     cfg->tftp_root, strerror(-r));
+		tftp_free(tftp);
+		return r;
+	}
+	tftp->pcb = udp_new();
+	if (tftp->pcb == NULL) {
+		close(tftp->root_fd);
+		tftp_free(tftp);
+		return -ENOMEM;
+	}
+	ip_addr_set_ip4_u32_val(host, cfg->host.s_addr);
+	if (udp_bind(tftp->pcb, &host, TFTP_PORT) != ERR_OK) {
+		unet_hub_log(hub, UNET_LOG_ERROR, "tftp: port %d is taken",
+			     TFTP_PORT);
+		udp_remove(tftp->pcb);
+		close(tftp->root_fd);
+		tftp_free(tftp);
+		return -EADDRINUSE;
+	}
+	udp_recv(tftp->pcb, tftp_recv, tftp);
+	unet__stack_services(stack)->tftp = tftp;
+	return 0;
+}
+
+/**
+ * unet__tftp_stop() - stop the TFTP server
+ * @stack: the stack
+ *
+ * Ends every transfer (no packet is sent) and releases the pcbs and files
+ * at once; the memory goes once the transfers' timers are closed. Does
+ * nothing when the server was not started.
+ */
+void unet__tftp_stop(struct unet_stack *stack)
+{
+	struct stack_services *s = unet__stack_services(stack);
+	struct unet_tftp *tftp = s->tftp;
+
+	if (tftp == NULL)
+		return;
+	s->tftp = NULL;
+	tftp->stopping = true;
+	udp_remove(tftp->pcb);
+	tftp->pcb = NULL;
+	while (tftp->xfers != NULL)
+		tftp_xfer_close(tftp->xfers);
+	close(tftp->root_fd);
+	if (tftp->n_handles == 0)
+		tftp_free(tftp);
+}

@@ -1,0 +1,1547 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests of the gateway's DNS forwarder. A test port on the hub plays
+ * the guest (10.0.2.15): it sends queries to 10.0.2.3:53 as UDP frames (and
+ * TCP segments, handshake by hand) and reads what the stack sends back.
+ * Upstream DNS servers are real sockets on 127.0.0.1 in the same loop,
+ * named to the stack through dns_upstream:
+ *
+ *   capture port (guest) --- hub --- stack (10.0.2.3:53) === 127.0.0.1:P
+ *     10.0.2.15:5xxxx                     forwarder          test upstreams
+ *                                                            (answer, silent,
+ *                                                             spoof, big, TCP)
+ *
+ * Covered: the round trip (a new id upstream, the guest's id back, from
+ * 10.0.2.3:53, good checksums); failover past a silent upstream after the
+ * 1 s timeout and past a closed port at once; SERVFAIL with no upstream
+ * (empty resolv.conf), with all upstreams silent, and past the pending
+ * limit; spoofed replies (another port, another id, another question)
+ * ignored; a reply over 512 bytes truncated with TC without EDNS0 and with
+ * a too small EDNS0 size, and passed whole with EDNS0 4096 on a 1500-byte
+ * MTU (fragments reassembled here); retransmitted queries forwarded once; a
+ * table of malformed queries dropped and counted; resolv.conf read, IPv6
+ * lines skipped, read again when it changes (needs port 53 on 127.53.0.x,
+ * skipped without); TCP (handshake by hand): two pipelined queries in one
+ * segment, a query and its length split across segments, an upstream reply
+ * split across writes, length 0 and a malformed query resetting the
+ * connection, SERVFAIL over TCP after a refused and a silent upstream.
+ * Timers are libuv's: the timeout tests run the loop for real seconds
+ * (about 8 s in all).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <usernet/hub.h>
+#include <usernet/stack.h>
+
+#define CAP_MAX 1024
+#define UP_MAX 3
+#define MSG_MAX 65536
+#define TXT_STRINGS 10
+#define TXT_STRING_LEN 199
+
+static const uint8_t gw_mac[6] = { 0x52, 0x55, 0x0a, 0x00, 0x02, 0x02 };
+static const uint8_t guest_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x0f };
+static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+
+struct capture {
+	struct unet_port port;
+	int frames;
+	size_t len[CAP_MAX];
+	uint8_t *data[CAP_MAX];
+};
+
+enum up_mode {
+	UP_ANSWER,	/* answers A 192.0.2.10 */
+	UP_SILENT,	/* never answers */
+	UP_BIG,		/* answers a TXT record of about 2 KB */
+	UP_SPOOF,	/* sends four bogus replies, then the real one */
+};
+
+struct fixture;
+
+/* An upstream DNS server on 127.0.0.1 (UDP, and TCP on the same port). */
+struct upstream {
+	struct fixture *f;
+	enum up_mode mode;
+	uv_udp_t udp;
+	uv_udp_t other;	/* UP_SPOOF: another port */
+	uv_tcp_t tcp;
+	uint16_t port;
+	int queries;
+	int tcp_queries;
+	int tcp_conns;
+	uint16_t last_id;
+	size_t last_len;
+	uint8_t last[MSG_MAX];
+	uint8_t rx[MSG_MAX];
+};
+
+/* One TCP connection the upstream accepted. */
+struct up_conn {
+	struct upstream *up;
+	uv_tcp_t tcp;
+	size_t len;
+	uint8_t buf[MSG_MAX + 2];
+	uint8_t out[MSG_MAX + 2];
+	uv_write_t w;
+};
+
+struct fixture {
+	uv_loop_t loop;
+	struct unet_hub *hub;
+	struct unet_stack *stack;
+	struct capture cap;
+	struct upstream up[UP_MAX];
+	int n_up;
+	uint16_t ip_id;
+	char dir[64];
+	char resolv[96];
+};
+
+/* ---- the guest's side: frames ------------------------------------------- */
+
+static int capture_send(struct unet_port *port, const void *frame,
+			size_t len)
+{
+	struct capture *c = (struct capture *)port;
+	const uint8_t *b = frame;
+
+	/* Only IPv4 is recorded: lwIP's IPv6 (MLD reports) comes and goes. */
+	if (len < 14 || b[12] != 0x08 || b[13] != 0x00)
+		return 0;
+	if (c->frames < CAP_MAX) {
+		c->data[c->frames] = malloc(len);
+		assert_non_null(c->data[c->frames]);
+		memcpy(c->data[c->frames], frame, len);
+		c->len[c->frames] = len;
+	}
+	c->frames++;
+	return 0;
+}
+
+static void capture_reset(struct capture *c)
+{
+	int i;
+
+	for (i = 0; i < c->frames && i < CAP_MAX; i++) {
+		free(c->data[i]);
+		c->data[i] = NULL;
+	}
+	c->frames = 0;
+}
+
+static void capture_close(struct unet_port *port)
+{
+	unet_hub_detach(port);
+}
+
+static const struct unet_port_ops capture_ops = {
+	.name = "capture",
+	.send = capture_send,
+	.close = capture_close,
+};
+
+static uint32_t ip(const char *s)
+{
+	struct in_addr a;
+
+	assert_int_equal(inet_pton(AF_INET, s, &a), 1);
+	return a.s_addr;
+}
+
+static uint32_t sum_add(uint32_t sum, const uint8_t *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (len & 1)
+		sum += (uint32_t)p[len - 1] << 8;
+	return sum;
+}
+
+static uint16_t sum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static uint16_t csum(const uint8_t *p, size_t len)
+{
+	return sum_fold(sum_add(0, p, len));
+}
+
+/* The transport checksum (0 when a stored one verifies). */
+static uint16_t l4_csum(uint32_t src, uint32_t dst, uint8_t proto,
+			const uint8_t *l4, size_t len)
+{
+	uint8_t ph[12];
+
+	memcpy(ph, &src, 4);
+	memcpy(ph + 4, &dst, 4);
+	ph[8] = 0;
+	ph[9] = proto;
+	ph[10] = (uint8_t)(len >> 8);
+	ph[11] = (uint8_t)len;
+	return sum_fold(sum_add(sum_add(0, ph, 12), l4, len));
+}
+
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	put16(p, (uint16_t)(v >> 16));
+	put16(p + 2, (uint16_t)v);
+}
+
+/* Writes Ethernet and IPv4 headers; returns the offset of the payload. */
+static size_t ip_header(struct fixture *f, uint8_t *buf, uint8_t proto,
+			size_t iplen)
+{
+	uint8_t *iph = buf + 14;
+	uint32_t src = ip("10.0.2.15"), dst = ip("10.0.2.3");
+
+	memcpy(buf, gw_mac, 6);
+	memcpy(buf + 6, guest_mac, 6);
+	buf[12] = 0x08;
+	buf[13] = 0x00;
+	memset(iph, 0, 20);
+	iph[0] = 0x45;
+	put16(iph + 2, (uint16_t)iplen);
+	put16(iph + 4, ++f->ip_id);
+	iph[8] = 64;
+	iph[9] = proto;
+	memcpy(iph + 12, &src, 4);
+	memcpy(iph + 16, &dst, 4);
+	put16(iph + 10, csum(iph, 20));
+	return 34;
+}
+
+/* Sends @len bytes from 10.0.2.15:@sport to 10.0.2.3:53 over UDP. */
+static void send_udp(struct fixture *f, uint16_t sport, const void *data,
+		     size_t len)
+{
+	static uint8_t buf[14 + 20 + 8 + MSG_MAX];
+	uint8_t *u = buf + 34;
+
+	assert_true(len <= MSG_MAX - 28);
+	ip_header(f, buf, 17, 20 + 8 + len);
+	put16(u, sport);
+	put16(u + 2, 53);
+	put16(u + 4, (uint16_t)(8 + len));
+	put16(u + 6, 0);
+	memcpy(u + 8, data, len);
+	put16(u + 6, l4_csum(ip("10.0.2.15"), ip("10.0.2.3"), 17, u, 8 + len));
+	assert_int_equal(unet_hub_input(&f->cap.port, buf, 34 + 8 + len), 0);
+}
+
+/* ---- DNS messages ------------------------------------------------------- */
+
+/* Builds a query for @name (dotted) and @qtype; @edns 0 for no OPT record. */
+static size_t build_query(uint8_t *buf, uint16_t id, const char *name,
+			  uint16_t qtype, uint16_t edns)
+{
+	size_t n = 12, l;
+	const char *p = name, *dot;
+
+	memset(buf, 0, 12);
+	put16(buf, id);
+	put16(buf + 2, 0x0100); /* RD */
+	put16(buf + 4, 1);
+	while (*p != '\0') {
+		dot = strchr(p, '.');
+		l = dot != NULL ? (size_t)(dot - p) : strlen(p);
+		buf[n++] = (uint8_t)l;
+		memcpy(buf + n, p, l);
+		n += l;
+		p += l;
+		if (*p == '.')
+			p++;
+	}
+	buf[n++] = 0;
+	put16(buf + n, qtype);
+	put16(buf + n + 2, 1);
+	n += 4;
+	if (edns != 0) {
+		put16(buf + 10, 1);
+		buf[n++] = 0;		/* root */
+		put16(buf + n, 41);	/* OPT */
+		put16(buf + n + 2, edns);
+		put32(buf + n + 4, 0);
+		put16(buf + n + 8, 0);
+		n += 10;
+	}
+	return n;
+}
+
+/* The end of the question section of a well-formed one-question message. */
+static size_t question_end(const uint8_t *msg, size_t len)
+{
+	size_t n = 12;
+
+	while (n < len && msg[n] != 0)
+		n += 1 + msg[n];
+	return n + 1 + 4;
+}
+
+/* Builds the answer to @query: A 192.0.2.10, or @big TXT strings. */
+static size_t build_answer(uint8_t *out, const uint8_t *query, size_t qlen,
+			   bool big, uint8_t last_octet)
+{
+	size_t n = question_end(query, qlen), i;
+
+	memcpy(out, query, n);
+	put16(out + 2, 0x8180);
+	put16(out + 6, 1);
+	put16(out + 8, 0);
+	put16(out + 10, 0);
+	put16(out + n, 0xc00c);
+	put16(out + n + 2, big ? 16 : 1);
+	put16(out + n + 4, 1);
+	put32(out + n + 6, 60);
+	n += 10;
+	if (!big) {
+		put16(out + n, 4);
+		out[n + 2] = 192;
+		out[n + 3] = 0;
+		out[n + 4] = 2;
+		out[n + 5] = last_octet;
+		return n + 6;
+	}
+	put16(out + n, TXT_STRINGS * (1 + TXT_STRING_LEN));
+	n += 2;
+	for (i = 0; i < TXT_STRINGS; i++) {
+		out[n++] = TXT_STRING_LEN;
+		memset(out + n, 'a' + (int)i, TXT_STRING_LEN);
+		n += TXT_STRING_LEN;
+	}
+	return n;
+}
+
+/* ---- upstream servers --------------------------------------------------- */
+
+static void up_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
+{
+	struct upstream *up = handle->data;
+
+	*buf = uv_buf_init((char *)up->rx, sizeof(up->rx));
+}
+
+static void up_send(uv_udp_t *sock, const uint8_t *msg, size_t len,
+		    const struct sockaddr *to)
+{
+	uv_buf_t b = uv_buf_init((char *)msg, (unsigned int)len);
+
+	assert_int_equal(uv_udp_try_send(sock, &b, 1, to), (int)len);
+}
+
+static void up_recv(uv_udp_t *sock, ssize_t nread, const uv_buf_t *buf,
+		    const struct sockaddr *addr, unsigned int flags)
+{
+	struct upstream *up = sock->data;
+	static uint8_t out[MSG_MAX];
+	size_t n;
+
+	if (nread <= 0 || addr == NULL)
+		return;
+	up->queries++;
+	up->last_len = (size_t)nread;
+	memcpy(up->last, buf->base, (size_t)nread);
+	up->last_id = get16(up->last);
+	switch (up->mode) {
+	case UP_SILENT:
+		return;
+	case UP_ANSWER:
+	case UP_BIG:
+		n = build_answer(out, up->last, up->last_len,
+				 up->mode == UP_BIG, 10);
+		up_send(sock, out, n, addr);
+		return;
+	case UP_SPOOF:
+		/* Right id, from another port. */
+		n = build_answer(out, up->last, up->last_len, false, 66);
+		up_send(&up->other, out, n, addr);
+		/* From the right port, another id. */
+		put16(out, (uint16_t)(up->last_id + 1));
+		up_send(sock, out, n, addr);
+		/* Right port and id, another question. */
+		put16(out, up->last_id);
+		out[13] ^= 0x01;
+		up_send(sock, out, n, addr);
+		/* A reply that is not a reply (QR 0). */
+		out[13] ^= 0x01;
+		put16(out + 2, 0x0180);
+		up_send(sock, out, n, addr);
+		/* The real one. */
+		n = build_answer(out, up->last, up->last_len, false, 10);
+		up_send(sock, out, n, addr);
+		return;
+	}
+}
+
+static void up_conn_closed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+static void up_conn_written(uv_write_t *req, int status)
+{
+}
+
+static void up_conn_alloc(uv_handle_t *handle, size_t suggested,
+			  uv_buf_t *buf)
+{
+	struct up_conn *c = handle->data;
+
+	*buf = uv_buf_init((char *)c->buf + c->len,
+			   (unsigned int)(sizeof(c->buf) - c->len));
+}
+
+static void up_conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+	struct up_conn *c = s->data;
+	size_t mlen, n;
+	uv_buf_t b[2];
+
+	if (nread < 0) {
+		uv_close((uv_handle_t *)s, up_conn_closed);
+		return;
+	}
+	c->len += (size_t)nread;
+	if (c->len < 2)
+		return;
+	mlen = get16(c->buf);
+	if (c->len < 2 + mlen)
+		return;
+	c->up->tcp_queries++;
+	c->up->last_len = mlen;
+	memcpy(c->up->last, c->buf + 2, mlen);
+	c->up->last_id = get16(c->up->last);
+	n = build_answer(c->out + 2, c->buf + 2, mlen, c->up->mode == UP_BIG,
+			 10);
+	put16(c->out, (uint16_t)n);
+	memmove(c->buf, c->buf + 2 + mlen, c->len - 2 - mlen);
+	c->len -= 2 + mlen;
+	if (c->up->mode == UP_SILENT)
+		return;
+	/* The reply in two writes: its length, then the message. */
+	b[0] = uv_buf_init((char *)c->out, 1);
+	assert_int_equal(uv_try_write(s, b, 1), 1);
+	b[1] = uv_buf_init((char *)c->out + 1, (unsigned int)(n + 1));
+	assert_int_equal(uv_write(&c->w, s, &b[1], 1, up_conn_written), 0);
+}
+
+static void up_accept(uv_stream_t *server, int status)
+{
+	struct upstream *up = server->data;
+	struct up_conn *c = calloc(1, sizeof(*c));
+
+	assert_non_null(c);
+	assert_int_equal(status, 0);
+	c->up = up;
+	uv_tcp_init(&up->f->loop, &c->tcp);
+	c->tcp.data = c;
+	assert_int_equal(uv_accept(server, (uv_stream_t *)&c->tcp), 0);
+	up->tcp_conns++;
+	assert_int_equal(uv_read_start((uv_stream_t *)&c->tcp, up_conn_alloc,
+				       up_conn_read), 0);
+}
+
+/* Starts upstream @i in @mode, UDP and TCP on one port of 127.0.0.1. */
+static struct upstream *up_start(struct fixture *f, enum up_mode mode)
+{
+	struct upstream *up = &f->up[f->n_up];
+	struct sockaddr_in sa;
+	int len, tries;
+
+	assert_true(f->n_up < UP_MAX);
+	f->n_up++;
+	up->f = f;
+	up->mode = mode;
+	for (tries = 0; tries < 50; tries++) {
+		uv_udp_init(&f->loop, &up->udp);
+		up->udp.data = up;
+		uv_ip4_addr("127.0.0.1", 0, &sa);
+		assert_int_equal(uv_udp_bind(&up->udp, (struct sockaddr *)&sa,
+					     0), 0);
+		len = sizeof(sa);
+		assert_int_equal(uv_udp_getsockname(&up->udp,
+						    (struct sockaddr *)&sa,
+						    &len), 0);
+		uv_tcp_init(&f->loop, &up->tcp);
+		up->tcp.data = up;
+		if (uv_tcp_bind(&up->tcp, (struct sockaddr *)&sa, 0) == 0 &&
+		    uv_listen((uv_stream_t *)&up->tcp, 8, up_accept) == 0)
+			break;
+		uv_close((uv_handle_t *)&up->udp, NULL);
+		uv_close((uv_handle_t *)&up->tcp, NULL);
+		uv_run(&f->loop, UV_RUN_NOWAIT);
+	}
+	up->port = ntohs(sa.sin_port);
+	assert_int_equal(uv_udp_recv_start(&up->udp, up_alloc, up_recv), 0);
+	uv_udp_init(&f->loop, &up->other);
+	up->other.data = up;
+	uv_ip4_addr("127.0.0.1", 0, &sa);
+	assert_int_equal(uv_udp_bind(&up->other, (struct sockaddr *)&sa, 0),
+			 0);
+	return up;
+}
+
+/* A port of 127.0.0.1 nobody listens on (bound once, then closed). */
+static uint16_t closed_port(struct fixture *f)
+{
+	struct sockaddr_in sa;
+	uv_udp_t s;
+	int len = sizeof(sa);
+
+	uv_udp_init(&f->loop, &s);
+	uv_ip4_addr("127.0.0.1", 0, &sa);
+	assert_int_equal(uv_udp_bind(&s, (struct sockaddr *)&sa, 0), 0);
+	assert_int_equal(uv_udp_getsockname(&s, (struct sockaddr *)&sa, &len),
+			 0);
+	uv_close((uv_handle_t *)&s, NULL);
+	uv_run(&f->loop, UV_RUN_NOWAIT);
+	return ntohs(sa.sin_port);
+}
+
+static void config_add(struct unet_stack_config *c, const char *addr,
+		       uint16_t port)
+{
+	struct sockaddr_in *sa = &c->dns_upstream[c->n_dns_upstream++];
+
+	assert_int_equal(uv_ip4_addr(addr, port, sa), 0);
+}
+
+/* ---- the loop ----------------------------------------------------------- */
+
+static void deadline_cb(uv_timer_t *t)
+{
+	*(bool *)t->data = true;
+}
+
+static void deadline_closed(uv_handle_t *h)
+{
+	*(bool *)h->data = true;
+}
+
+/* Runs the loop until @cond holds or @ms pass; returns @cond. */
+static bool run_until(struct fixture *f, bool (*cond)(struct fixture *),
+		      unsigned int ms)
+{
+	uv_timer_t t;
+	bool fired = false;
+
+	uv_timer_init(&f->loop, &t);
+	t.data = &fired;
+	uv_timer_start(&t, deadline_cb, ms, 0);
+	while (!(cond != NULL && cond(f)) && !fired)
+		uv_run(&f->loop, UV_RUN_ONCE);
+	fired = false;
+	uv_close((uv_handle_t *)&t, deadline_closed);
+	while (!fired)
+		uv_run(&f->loop, UV_RUN_ONCE);
+	return cond != NULL && cond(f);
+}
+
+static void run_for(struct fixture *f, unsigned int ms)
+{
+	run_until(f, NULL, ms);
+}
+
+static uint64_t now_ms(struct fixture *f)
+{
+	uv_update_time(&f->loop);
+	return uv_now(&f->loop);
+}
+
+static struct unet_stack_stats stats(struct fixture *f)
+{
+	struct unet_stack_stats s;
+
+	unet_stack_stats(f->stack, &s);
+	return s;
+}
+
+/* Makes the hub (MTU @mtu, 0 for the default) and the stack with @cfg. */
+static void start(struct fixture *f, unsigned int mtu,
+		  const struct unet_stack_config *cfg)
+{
+	struct unet_hub_config hc;
+	uint8_t arp[60];
+	uint32_t spa = ip("10.0.2.15"), tpa = ip("10.0.2.2");
+
+	unet_hub_config_init(&hc);
+	hc.seed = 7;
+	if (mtu != 0)
+		hc.mtu = mtu;
+	assert_int_equal(unet_hub_new(&f->loop, &hc, &f->hub), 0);
+	unet_port_init(&f->cap.port, &capture_ops, "cap");
+	assert_int_equal(unet_hub_attach(f->hub, &f->cap.port), 0);
+	assert_int_equal(unet_stack_new(f->hub, "user", cfg, &f->stack), 0);
+
+	/* Teach the gateway the guest's MAC, as the guest's own ARP would. */
+	memcpy(arp, bcast, 6);
+	memcpy(arp + 6, guest_mac, 6);
+	arp[12] = 0x08; arp[13] = 0x06;
+	arp[14] = 0; arp[15] = 1;
+	arp[16] = 0x08; arp[17] = 0;
+	arp[18] = 6; arp[19] = 4;
+	arp[20] = 0; arp[21] = 1;
+	memcpy(arp + 22, guest_mac, 6);
+	memcpy(arp + 28, &spa, 4);
+	memset(arp + 32, 0, 6);
+	memcpy(arp + 38, &tpa, 4);
+	memset(arp + 42, 0, 18);
+	unet_hub_input(&f->cap.port, arp, sizeof(arp));
+	capture_reset(&f->cap);
+}
+
+/* A stack whose upstreams are the test's servers @up[0..n) in order. */
+static void start_with(struct fixture *f, unsigned int mtu,
+		       const uint16_t *ports, int n)
+{
+	struct unet_stack_config c;
+	int i;
+
+	unet_stack_config_init(&c);
+	for (i = 0; i < n; i++)
+		config_add(&c, "127.0.0.1", ports[i]);
+	start(f, mtu, &c);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	assert_int_equal(uv_loop_init(&f->loop), 0);
+	snprintf(f->dir, sizeof(f->dir), "/tmp/unet-dns-test.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->resolv, sizeof(f->resolv), "%s/resolv.conf", f->dir);
+	*state = f;
+	return 0;
+}
+
+/* What is left open at the end: connections the upstreams accepted. */
+static void close_walk(uv_handle_t *h, void *arg)
+{
+	if (uv_is_closing(h))
+		return;
+	assert_int_equal(h->type, UV_TCP);
+	uv_close(h, up_conn_closed);
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	int i;
+
+	unet_hub_close(f->hub);
+	for (i = 0; i < f->n_up; i++) {
+		uv_close((uv_handle_t *)&f->up[i].udp, NULL);
+		uv_close((uv_handle_t *)&f->up[i].other, NULL);
+		uv_close((uv_handle_t *)&f->up[i].tcp, NULL);
+	}
+	uv_run(&f->loop, UV_RUN_NOWAIT);
+	uv_walk(&f->loop, close_walk, NULL);
+	uv_run(&f->loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&f->loop), 0);
+	capture_reset(&f->cap);
+	unlink(f->resolv);
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+/* ---- reading the guest's side ------------------------------------------ */
+
+/* Whether captured frame @i is an unfragmented UDP datagram to the guest. */
+static bool is_udp_reply(struct fixture *f, int i)
+{
+	const uint8_t *r = f->cap.data[i];
+
+	return i < CAP_MAX && f->cap.len[i] >= 42 && r[23] == 17 &&
+	       (get16(r + 20) & 0x3fff) == 0;
+}
+
+static int udp_replies(struct fixture *f)
+{
+	int i, n = 0;
+
+	for (i = 0; i < f->cap.frames && i < CAP_MAX; i++)
+		n += is_udp_reply(f, i);
+	return n;
+}
+
+static bool one_reply(struct fixture *f)
+{
+	return udp_replies(f) >= 1;
+}
+
+/*
+ * Checks the @k-th UDP datagram to the guest: from 10.0.2.3:53 to
+ * 10.0.2.15:@dport, valid IP and UDP checksums (the UDP one present).
+ * Returns its payload and length.
+ */
+static const uint8_t *reply_k(struct fixture *f, int k, uint16_t dport,
+			      size_t *len)
+{
+	uint32_t g = ip("10.0.2.15"), d = ip("10.0.2.3");
+	const uint8_t *r = NULL, *u;
+	size_t iplen, ulen;
+	int i;
+
+	for (i = 0; i < f->cap.frames && i < CAP_MAX; i++) {
+		if (is_udp_reply(f, i) && k-- == 0) {
+			r = f->cap.data[i];
+			break;
+		}
+	}
+	assert_non_null(r);
+	u = r + 34;
+	assert_memory_equal(r, guest_mac, 6);
+	assert_memory_equal(r + 6, gw_mac, 6);
+	assert_int_equal(r[14], 0x45);
+	assert_memory_equal(r + 26, &d, 4);
+	assert_memory_equal(r + 30, &g, 4);
+	assert_int_equal(csum(r + 14, 20), 0);
+	iplen = get16(r + 16);
+	assert_true(14 + iplen <= f->cap.len[i]);
+	ulen = get16(u + 4);
+	assert_int_equal(ulen, iplen - 20);
+	assert_int_equal(get16(u), 53);
+	assert_int_equal(get16(u + 2), dport);
+	assert_int_not_equal(get16(u + 6), 0);
+	assert_int_equal(l4_csum(d, g, 17, u, ulen), 0);
+	*len = ulen - 8;
+	return u + 8;
+}
+
+/* Checks a SERVFAIL for the query @q (one question) with id @id. */
+static void assert_servfail(const uint8_t *m, size_t len, const uint8_t *q,
+			    size_t qlen, uint16_t id)
+{
+	size_t qe = question_end(q, qlen);
+
+	assert_int_equal(len, qe);
+	assert_int_equal(get16(m), id);
+	assert_int_equal(get16(m + 2) & 0x8000, 0x8000);	/* QR */
+	assert_int_equal(get16(m + 2) & 0x000f, 2);		/* SERVFAIL */
+	assert_int_equal(get16(m + 2) & 0x0100, 0x0100);	/* RD kept */
+	assert_int_equal(get16(m + 4), 1);
+	assert_int_equal(get16(m + 6), 0);
+	assert_int_equal(get16(m + 8), 0);
+	assert_int_equal(get16(m + 10), 0);
+	assert_memory_equal(m + 12, q + 12, qe - 12);
+}
+
+/* Checks an answer A 192.0.2.10 for the query @q with id @id. */
+static void assert_answer(const uint8_t *m, size_t len, const uint8_t *q,
+			  size_t qlen, uint16_t id)
+{
+	uint8_t want[512];
+	size_t n = build_answer(want, q, qlen, false, 10);
+
+	assert_int_equal(len, n);
+	assert_int_equal(get16(m), id);
+	assert_memory_equal(m + 2, want + 2, n - 2);
+}
+
+/* ---- UDP tests ---------------------------------------------------------- */
+
+static void test_forward(void **state)
+{
+	struct fixture *f = *state;
+	struct upstream *up = up_start(f, UP_ANSWER);
+	struct unet_stack_stats s;
+	const uint8_t *m;
+	uint8_t q[512];
+	size_t qlen, len;
+
+	start_with(f, 0, &up->port, 1);
+	qlen = build_query(q, 0x1234, "a.test.example", 1, 0);
+	send_udp(f, 50000, q, qlen);
+	assert_true(run_until(f, one_reply, 3000));
+	/* The upstream got the query with a new id and nothing else changed. */
+	assert_int_equal(up->queries, 1);
+	assert_int_equal(up->last_len, qlen);
+	assert_int_not_equal(up->last_id, 0x1234);
+	assert_memory_equal(up->last + 2, q + 2, qlen - 2);
+	m = reply_k(f, 0, 50000, &len);
+	assert_answer(m, len, q, qlen, 0x1234);
+	s = stats(f);
+	assert_int_equal(s.dns_queries, 1);
+	assert_int_equal(s.dns_replies, 1);
+	assert_int_equal(s.dns_servfail, 0);
+	assert_int_equal(s.dns_drop, 0);
+
+	/* A second query gets another upstream id. */
+	capture_reset(&f->cap);
+	qlen = build_query(q, 0x1234, "b.test.example", 28, 0);
+	send_udp(f, 50001, q, qlen);
+	assert_true(run_until(f, one_reply, 3000));
+	assert_int_equal(up->queries, 2);
+	assert_int_not_equal(up->last_id, 0x1234);
+	m = reply_k(f, 0, 50001, &len);
+	assert_int_equal(get16(m), 0x1234);
+}
+
+static void test_failover_silent(void **state)
+{
+	struct fixture *f = *state;
+	struct upstream *silent = up_start(f, UP_SILENT);
+	struct upstream *good = up_start(f, UP_ANSWER);
+	uint16_t ports[2] = { silent->port, good->port };
+	const uint8_t *m;
+	uint8_t q[512];
+	size_t qlen, len;
+	uint64_t t0, dt;
+
+	start_with(f, 0, ports, 2);
+	qlen = build_query(q, 0x4242, "a.test.example", 1, 0);
+	t0 = now_ms(f);
+	send_udp(f, 50000, q, qlen);
+	assert_true(run_until(f, one_reply, 5000));
+	dt = now_ms(f) - t0;
+	assert_true(dt >= 900);
+	assert_true(dt < 2500);
+	assert_int_equal(silent->queries, 1);
+	assert_int_equal(good->queries, 1);
+	assert_int_not_equal(silent->last_id, 0x4242);
+	assert_int_not_equal(good->last_id, 0x4242);
+	m = reply_k(f, 0, 50000, &len);
+	assert_answer(m, len, q, qlen, 0x4242);
+	assert_int_equal(stats(f).dns_servfail, 0);
+}
+
+static void test_failover_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct upstream *good = up_start(f, UP_ANSWER);
+	uint16_t ports[2] = { closed_port(f), good->port };
+	const uint8_t *m;
+	uint8_t q[512];
+	size_t qlen, len;
+	uint64_t t0;
+
+	start_with(f, 0, ports, 2);
+	qlen = build_query(q, 0x0001, "a.test.example", 1, 0);
+	t0 = now_ms(f);
+	send_udp(f, 50000, q, qlen);
+	assert_true(run_until(f, one_reply, 3000));
+	/* Port unreachable is an immediate failover, no 1 s timeout. */
+	assert_true(now_ms(f) - t0 < 800);
+	assert_int_equal(good->queries, 1);
+	m = reply_k(f, 0, 50000, &len);
+	assert_answer(m, len, q, qlen, 0x0001);
+}
+
+static void test_no_upstream(void **state)
+{
+	struct fixture *f = *state;
+	struct unet_stack_config c;
+	struct unet_stack_stats s;
+	const uint8_t *m;
+	uint8_t q[512];
+	size_t qlen, len;
+	uint64_t t0;
+	FILE *fp;
+
+	fp = fopen(f->resolv, "w");
+	assert_non_null(fp);
+	fclose(fp);
+	unet_stack_config_init(&c);
+	snprintf(c.resolv_conf, sizeof(c.resolv_conf), "%s", f->resolv);
+	start(f, 0, &c);
+	qlen = build_query(q, 0xbeef, "a.test.example", 1, 0);
+	t0 = now_ms(f);
+	send_udp(f, 50000, q, qlen);
+	assert_true(run_until(f, one_reply, 3000));
+	assert_true(now_ms(f) - t0 < 200);
+	m = reply_k(f, 0, 50000, &len);
+	assert_servfail(m, len, q, qlen, 0xbeef);
+	s = stats(f);
+	assert_int_equal(s.dns_queries, 1);
+	assert_int_equal(s.dns_replies, 1);
+	assert_int_equal(s.dns_servfail, 1);
+
+	/* A missing file is the same: no upstream. */
+	unet_stack_close(f->stack);
+	unet_hub_close(f->hub);
+	run_for(f, 10);
+	capture_reset(&f->cap);
+	snprintf(c.resolv_conf, sizeof(c.resolv_conf), "%s/missing",
+		 f->dir);
+	start(f, 0, &c);
+	send_udp(f, 50001, q, qlen);
+	assert_true(run_until(f, one_reply, 3000));
+	m = reply_k(f, 0, 50001, &len);
+	assert_servfail(m, len, q, qlen, 0xbeef);
+}
+
+static void test_all_silent(void **state)
+{
+	struct fixture *f = *state;
+	struct upstream *a = up_start(f, UP_SILENT);
+	struct upstream *b = up_start(f, UP_SILENT);
+	uint16_t ports[2] = { a->port, b->port };
+	const uint8_t *m;
+	uint8_t q[512];
+	size_t qlen, len;
+	uint64_t t0, dt;
+
+	start_with(f, 0, ports, 2);
+	qlen = build_query(q, 0x7777, "a.test.example", 1, 0);
+	t0 = now_ms(f);
+	send_udp(f, 50000, q, qlen);
+	assert_true(run_until(f, one_reply, 5000));
+	dt = now_ms(f) - t0;
+	assert_true(dt >= 1900);
+	assert_true(dt < 3500);
+	assert_int_equal(a->queries, 1);
+	assert_int_equal(b->queries, 1);
+	m = reply_k(f, 0, 50000, &len);
+	assert_servfail(m, len, q, qlen, 0x7777);
+	assert_int_equal(stats(f).dns_servfail, 1);
+}
+
+static void test_spoofed(void **state)
+{
+	struct fixture *f = *state;
+	struct upstream *up = up_start(f, UP_SPOOF);
+	const uint8_t *m;
+	uint8_t q[512];
+	size_t qlen, len;
+
+	start_with(f, 0, &up->port, 1);
+	qlen = build_query(q, 0x5555, "a.test.example", 1, 0);
+	send_udp(f, 50000, q, qlen);
+	assert_true(run_until(f, one_reply, 3000));
+	run_for(f, 200);
+	/* Exactly one reply, the real one (192.0.2.10, not .66). */
+	assert_int_equal(udp_replies(f), 1);
+	m = reply_k(f, 0, 50000, &len);
+	assert_answer(m, len, q, qlen, 0x5555);
+	assert_int_equal(stats(f).dns_replies, 1);
+}
+
+static void test_truncate(void **state)
+{
+	struct fixture *f = *state;
+	struct upstream *up = up_start(f, UP_BIG);
+	const uint8_t *m;
+	uint8_t q[512];
+	size_t qlen, len, qe;
+
+	start_with(f, 0, &up->port, 1);
+	/* No EDNS0: header and question, TC set. */
+	qlen = build_query(q, 0x0a0a, "big.test.example", 16, 0);
+	qe = question_end(q, qlen);
+	send_udp(f, 50000, q, qlen);
+	assert_true(run_until(f, one_reply, 3000));
+	m = reply_k(f, 0, 50000, &len);
+	assert_int_equal(len, qe);
+	assert_int_equal(get16(m), 0x0a0a);
+	assert_int_equal(get16(m + 2), 0x8180 | 0x0200);
+	assert_int_equal(get16(m + 4), 1);
+	assert_int_equal(get16(m + 6), 0);
+	assert_int_equal(get16(m + 8), 0);
+	assert_int_equal(get16(m + 10), 0);
+	assert_memory_equal(m + 12, q + 12, qe - 12);
+
+	/* EDNS0 with a size smaller than the answer: truncated too. */
+	capture_reset(&f->cap);
+	qlen = build_query(q, 0x0b0b, "big.test.example", 16, 1232);
+	send_udp(f, 50001, q, qlen);
+	assert_true(run_until(f, one_reply, 3000));
+	m = reply_k(f, 0, 50001, &len);
+	assert_int_equal(len, qe);
+	assert_int_equal(get16(m + 2) & 0x0200, 0x0200);
+	/* The upstream saw the OPT record as the guest sent it. */
+	assert_int_equal(up->last_len, qlen);
+	assert_memory_equal(up->last + 2, q + 2, qlen - 2);
+	assert_int_equal(stats(f).dns_replies, 2);
+}
+
+static void test_edns_big(void **state)
+{
+	struct fixture *f = *state;
+	struct upstream *up = up_start(f, UP_BIG);
+	uint32_t g = ip("10.0.2.15"), d = ip("10.0.2.3");
+	static uint8_t dgram[MSG_MAX];
+	uint8_t q[512], want[4096];
+	size_t qlen, total = 0, got = 0, wlen, off, plen;
+	const uint8_t *r;
+	int i, nfrag = 0;
+	uint16_t frag;
+
+	start_with(f, 1500, &up->port, 1);
+	qlen = build_query(q, 0x0c0c, "big.test.example", 16, 4096);
+	send_udp(f, 50000, q, qlen);
+	/* The fragments come in one burst: wait for the last (MF 0). */
+	for (i = 0; i < 100 && total == 0; i++) {
+		run_for(f, 20);
+		for (int k = 0; k < f->cap.frames && k < CAP_MAX; k++) {
+			r = f->cap.data[k];
+			if (r[23] == 17 && (get16(r + 20) & 0x2000) == 0 &&
+			    (get16(r + 20) & 0x1fff) != 0)
+				total = (get16(r + 20) & 0x1fff) * 8u +
+					get16(r + 16) - 20;
+		}
+	}
+	assert_true(total > 0);
+	/* Reassemble: every fragment from 10.0.2.3, at most 1500 bytes. */
+	for (i = 0; i < f->cap.frames && i < CAP_MAX; i++) {
+		r = f->cap.data[i];
+		if (r[23] != 17)
+			continue;
+		assert_memory_equal(r + 26, &d, 4);
+		assert_int_equal(csum(r + 14, 20), 0);
+		assert_true(get16(r + 16) <= 1500);
+		frag = get16(r + 20);
+		off = (frag & 0x1fff) * 8u;
+		plen = get16(r + 16) - 20u;
+		assert_true(off + plen <= sizeof(dgram));
+		memcpy(dgram + off, r + 34, plen);
+		got += plen;
+		nfrag++;
+	}
+	assert_true(nfrag >= 2);
+	assert_int_equal(got, total);
+	/* One whole UDP datagram: the upstream's reply, with the guest's id. */
+	assert_int_equal(get16(dgram), 53);
+	assert_int_equal(get16(dgram + 2), 50000);
+	assert_int_equal(get16(dgram + 4), total);
+	assert_int_equal(l4_csum(d, g, 17, dgram, total), 0);
+	wlen = build_answer(want, up->last, up->last_len, true, 10);
+	assert_true(wlen > 1500);
+	assert_int_equal(total - 8, wlen);
+	assert_int_equal(get16(dgram + 8), 0x0c0c);
+	assert_memory_equal(dgram + 10, want + 2, wlen - 2);
+	assert_int_equal(stats(f).dns_replies, 1);
+}
+
+static void test_retransmission(void **state)
+{
+	struct fixture *f = *state;
+	struct upstream *up = up_start(f, UP_ANSWER);
+	uint8_t q[512];
+	size_t qlen;
+
+	start_with(f, 0, &up->port, 1);
+	qlen = build_query(q, 0x2222, "a.test.example", 1, 0);
+	/* The same query twice before any answer: forwarded once. */
+	send_udp(f, 50000, q, qlen);
+	send_udp(f, 50000, q, qlen);
+	assert_true(run_until(f, one_reply, 3000));
+	run_for(f, 100);
+	assert_int_equal(up->queries, 1);
+	assert_int_equal(udp_replies(f), 1);
+	/* Another port with the same id is another query. */
+	send_udp(f, 50001, q, qlen);
+	run_for(f, 200);
+	assert_int_equal(up->queries, 2);
+	assert_int_equal(udp_replies(f), 2);
+}
+
+static void test_pending_limit(void **state)
+{
+	struct fixture *f = *state;
+	struct upstream *up = up_start(f, UP_SILENT);
+	const uint8_t *m;
+	uint8_t q[512];
+	size_t qlen, len;
+	int i;
+
+	start_with(f, 0, &up->port, 1);
+	for (i = 0; i < 256; i++) {
+		qlen = build_query(q, (uint16_t)i, "a.test.example", 1, 0);
+		send_udp(f, (uint16_t)(40000 + i), q, qlen);
+	}
+	assert_int_equal(udp_replies(f), 0);
+	/* One more is answered SERVFAIL at once. */
+	qlen = build_query(q, 0xffff, "a.test.example", 1, 0);
+	send_udp(f, 39999, q, qlen);
+	assert_int_equal(udp_replies(f), 1);
+	m = reply_k(f, 0, 39999, &len);
+	assert_servfail(m, len, q, qlen, 0xffff);
+	run_for(f, 200);
+	assert_int_equal(up->queries, 256);
+	assert_int_equal(stats(f).dns_queries, 257);
+	assert_int_equal(stats(f).dns_servfail, 1);
+}
+
+/* A name of @labels labels of 63 bytes. */
+static size_t long_name(uint8_t *b, int labels)
+{
+	size_t n = 0;
+	int i;
+
+	for (i = 0; i < labels; i++) {
+		b[n++] = 63;
+		memset(b + n, 'a', 63);
+		n += 63;
+	}
+	b[n++] = 0;
+	return n;
+}
+
+static void test_malformed(void **state)
+{
+	static const uint8_t hdr[12] = { 0x12, 0x34, 0x01, 0x00, 0, 1,
+					 0, 0, 0, 0, 0, 0 };
+	static const struct {
+		const char *name;
+		uint8_t flags_hi;	/* header byte 2, when not 0x01 */
+		uint8_t qd;		/* qdcount, when not 1 */
+		const uint8_t *body;
+		size_t len;
+		int special;		/* 1: 11 bytes; 2: empty; 3: > 255;
+					 * 4: too long a query */
+	} rows[] = {
+		{ "short header", 0, 1, NULL, 0, 1 },
+		{ "empty", 0, 1, NULL, 0, 2 },
+		{ "QR=1", 0x81, 1,
+		  (const uint8_t *)"\x01" "a\x00\x00\x01\x00\x01", 7, 0 },
+		{ "qdcount 0", 0, 0,
+		  (const uint8_t *)"\x01" "a\x00\x00\x01\x00\x01", 7, 0 },
+		{ "label past the end", 0, 1,
+		  (const uint8_t *)"\x3f" "abc", 4, 0 },
+		{ "no terminating label", 0, 1,
+		  (const uint8_t *)"\x01" "a", 2, 0 },
+		{ "no type and class", 0, 1,
+		  (const uint8_t *)"\x01" "a\x00\x00\x01", 5, 0 },
+		{ "compression pointer", 0, 1,
+		  (const uint8_t *)"\xc0\x0c\x00\x01\x00\x01", 6, 0 },
+		{ "pointer after a label", 0, 1,
+		  (const uint8_t *)"\x01" "a\xc0\x0c\x00\x01\x00\x01", 8, 0 },
+		{ "label kind 01", 0, 1,
+		  (const uint8_t *)"\x41" "a\x00\x00\x01\x00\x01", 7, 0 },
+		{ "label kind 10", 0, 1,
+		  (const uint8_t *)"\x81" "a\x00\x00\x01\x00\x01", 7, 0 },
+		{ "second question truncated", 0, 2,
+		  (const uint8_t *)"\x01" "a\x00\x00\x01\x00\x01\x01" "b", 9, 0 },
+		{ "name of 257 bytes", 0, 1, NULL, 0, 3 },
+		{ "query of 4097 bytes", 0, 1, NULL, 0, 4 },
+	};
+	struct fixture *f = *state;
+	struct upstream *up = up_start(f, UP_ANSWER);
+	static uint8_t m[8192];
+	struct unet_stack_stats s;
+	size_t n, i;
+
+	start_with(f, 0, &up->port, 1);
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		memcpy(m, hdr, 12);
+		if (rows[i].flags_hi != 0)
+			m[2] = rows[i].flags_hi;
+		m[5] = rows[i].qd;
+		n = 12;
+		switch (rows[i].special) {
+		case 1:
+			n = 11;
+			break;
+		case 2:
+			n = 0;
+			break;
+		case 3:
+			/* 4 x 64 + 1 = 257 bytes */
+			n += long_name(m + n, 4);
+			put16(m + n, 1);
+			put16(m + n + 2, 1);
+			n += 4;
+			break;
+		case 4:
+			/* A good question, then 4097 bytes in all. */
+			n += build_query(m, 0x1234, "a", 1, 0) - 12;
+			memset(m + n, 0, 4097 - n);
+			n = 4097;
+			break;
+		default:
+			memcpy(m + n, rows[i].body, rows[i].len);
+			n += rows[i].len;
+			break;
+		}
+		send_udp(f, (uint16_t)(51000 + i), m, n);
+		s = stats(f);
+		if (s.dns_drop != i + 1)
+			fail_msg("row '%s' was not dropped", rows[i].name);
+	}
+	run_for(f, 200);
+	assert_int_equal(udp_replies(f), 0);
+	assert_int_equal(up->queries, 0);
+	s = stats(f);
+	assert_int_equal(s.dns_queries, 0);
+	assert_int_equal(s.dns_drop, sizeof(rows) / sizeof(rows[0]));
+
+	/* The longest legal name (255 bytes) is forwarded. */
+	n = 12;
+	memcpy(m, hdr, 12);
+	n += long_name(m + n, 3);
+	m[n - 1] = 61;
+	memset(m + n, 'b', 61);
+	n += 61;
+	m[n++] = 0;
+	assert_int_equal(n - 12, 255);
+	put16(m + n, 1);
+	put16(m + n + 2, 1);
+	n += 4;
+	send_udp(f, 52000, m, n);
+	assert_true(run_until(f, one_reply, 3000));
+	assert_int_equal(up->queries, 1);
+	assert_int_equal(stats(f).dns_queries, 1);
+}
+
+/* Writes @text to the resolv.conf of the test, its mtime @sec from now. */
+static void write_resolv(struct fixture *f, const char *text, int sec)
+{
+	struct timespec ts[2];
+	FILE *fp = fopen(f->resolv, "w");
+
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+	clock_gettime(CLOCK_REALTIME, &ts[0]);
+	ts[0].tv_sec += sec;
+	ts[1] = ts[0];
+	assert_int_equal(utimensat(AT_FDCWD, f->resolv, ts, 0), 0);
+}
+
+/* An upstream of @mode on @addr port 53; false when that port is not ours. */
+static bool up_start_53(struct fixture *f, struct upstream *up,
+			const char *addr, enum up_mode mode)
+{
+	struct sockaddr_in sa;
+
+	up->f = f;
+	up->mode = mode;
+	uv_udp_init(&f->loop, &up->udp);
+	up->udp.data = up;
+	uv_udp_init(&f->loop, &up->other);
+	uv_tcp_init(&f->loop, &up->tcp);
+	f->n_up++;
+	uv_ip4_addr(addr, 53, &sa);
+	if (uv_udp_bind(&up->udp, (struct sockaddr *)&sa, 0) != 0)
+		return false;
+	up->port = 53;
+	assert_int_equal(uv_udp_recv_start(&up->udp, up_alloc, up_recv), 0);
+	return true;
+}
+
+static void test_resolv_conf(void **state)
+{
+	struct fixture *f = *state;
+	struct upstream *a = &f->up[0], *b = &f->up[1];
+	struct unet_stack_config c;
+	uint8_t q[512];
+	size_t qlen;
+
+	if (!up_start_53(f, a, "127.53.0.1", UP_ANSWER) ||
+	    !up_start_53(f, b, "127.53.0.2", UP_ANSWER)) {
+		print_message("cannot bind 127.53.0.x:53 here: skipped\n");
+		skip();
+	}
+	write_resolv(f,
+		     "# comment\n"
+		     "search example\n"
+		     "nameserver ::1\n"
+		     "nameserver fe80::1%eth0\n"
+		     "nameserver 127.53.0.1   # the first\n"
+		     "options ndots:1\n",
+		     -10);
+	unet_stack_config_init(&c);
+	snprintf(c.resolv_conf, sizeof(c.resolv_conf), "%s", f->resolv);
+	start(f, 0, &c);
+	qlen = build_query(q, 0x3333, "a.test.example", 1, 0);
+	send_udp(f, 50000, q, qlen);
+	assert_true(run_until(f, one_reply, 3000));
+	assert_int_equal(a->queries, 1);
+	assert_int_equal(b->queries, 0);
+
+	/* Changed: read again, but not before a second went by. */
+	write_resolv(f, "nameserver 127.53.0.2\n", 0);
+	run_for(f, 1100);
+	capture_reset(&f->cap);
+	send_udp(f, 50001, q, qlen);
+	assert_true(run_until(f, one_reply, 3000));
+	assert_int_equal(a->queries, 1);
+	assert_int_equal(b->queries, 1);
+}
+
+/* ---- TCP ---------------------------------------------------------------- */
+
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
+#define TCP_PSH 0x08
+#define TCP_ACK 0x10
+
+/* Sends a TCP segment from 10.0.2.15:@sport to 10.0.2.3:53. */
+static void send_tcp(struct fixture *f, uint16_t sport, uint32_t seq,
+		     uint32_t ack, uint8_t flags, const void *data,
+		     size_t len)
+{
+	static uint8_t buf[14 + 20 + 20 + MSG_MAX];
+	uint8_t *t = buf + 34;
+
+	assert_true(len <= MSG_MAX - 40);
+	ip_header(f, buf, 6, 20 + 20 + len);
+	memset(t, 0, 20);
+	put16(t, sport);
+	put16(t + 2, 53);
+	put32(t + 4, seq);
+	put32(t + 8, ack);
+	t[12] = 5 << 4;
+	t[13] = flags;
+	put16(t + 14, 65535);
+	if (len > 0)
+		memcpy(t + 20, data, len);
+	put16(t + 16, l4_csum(ip("10.0.2.15"), ip("10.0.2.3"), 6, t, 20 + len));
+	assert_int_equal(unet_hub_input(&f->cap.port, buf, 34 + 20 + len), 0);
+}
+
+/* The first captured TCP segment to @dport with @flags set, or NULL. */
+static const uint8_t *tcp_find(struct fixture *f, uint16_t dport,
+			       uint8_t flags)
+{
+	const uint8_t *r, *t;
+	int i;
+
+	for (i = 0; i < f->cap.frames && i < CAP_MAX; i++) {
+		r = f->cap.data[i];
+		t = r + 34;
+		if (r[23] == 6 && get16(t) == 53 && get16(t + 2) == dport &&
+		    (t[13] & flags) == flags)
+			return t;
+	}
+	return NULL;
+}
+
+/* Opens a connection from @sport by hand; returns the server's ISN + 1. */
+static uint32_t tcp_open(struct fixture *f, uint16_t sport)
+{
+	const uint8_t *t = NULL;
+	int i;
+
+	send_tcp(f, sport, 1000, 0, TCP_SYN, NULL, 0);
+	for (i = 0; i < 50 && t == NULL; i++) {
+		run_for(f, 10);
+		t = tcp_find(f, sport, TCP_SYN | TCP_ACK);
+	}
+	assert_non_null(t);
+	assert_int_equal(get32(t + 8), 1001);
+	send_tcp(f, sport, 1001, get32(t + 4) + 1, TCP_ACK, NULL, 0);
+	return get32(t + 4) + 1;
+}
+
+/*
+ * Collects the server's bytes to @dport (from sequence number @isn1) into
+ * @out; returns how many contiguous bytes there are.
+ */
+static size_t tcp_stream(struct fixture *f, uint16_t dport, uint32_t isn1,
+			 uint8_t *out, size_t cap)
+{
+	uint32_t g = ip("10.0.2.15"), d = ip("10.0.2.3");
+	size_t have = 0, plen, off, hl, tl;
+	const uint8_t *r, *t;
+	bool grew = true;
+	int i;
+
+	while (grew) {
+		grew = false;
+		for (i = 0; i < f->cap.frames && i < CAP_MAX; i++) {
+			r = f->cap.data[i];
+			t = r + 34;
+			if (r[23] != 6 || get16(t) != 53 ||
+			    get16(t + 2) != dport)
+				continue;
+			tl = get16(r + 16) - 20u;
+			assert_int_equal(l4_csum(d, g, 6, t, tl), 0);
+			hl = (size_t)(t[12] >> 4) * 4;
+			plen = tl - hl;
+			off = get32(t + 4) - isn1;
+			if (plen == 0 || off > have || off + plen <= have ||
+			    off + plen > cap)
+				continue;
+			memcpy(out + off, t + hl, plen);
+			have = off + plen;
+			grew = true;
+		}
+	}
+	return have;
+}
+
+static void test_tcp(void **state)
+{
+	struct fixture *f = *state;
+	struct upstream *up = up_start(f, UP_ANSWER);
+	static uint8_t in[4096], out[4096];
+	uint8_t q1[512], q2[512], seg[1024];
+	size_t l1, l2, n = 0, got = 0;
+	uint32_t isn1;
+	int i;
+
+	start_with(f, 0, &up->port, 1);
+	isn1 = tcp_open(f, 40000);
+	/* Two queries in one segment, one after the other. */
+	l1 = build_query(q1, 0x0101, "a.test.example", 1, 0);
+	l2 = build_query(q2, 0x0202, "b.test.example", 1, 0);
+	put16(seg, (uint16_t)l1);
+	memcpy(seg + 2, q1, l1);
+	put16(seg + 2 + l1, (uint16_t)l2);
+	memcpy(seg + 4 + l1, q2, l2);
+	n = 4 + l1 + l2;
+	send_tcp(f, 40000, 1001, isn1, TCP_ACK | TCP_PSH, seg, n);
+	for (i = 0; i < 300; i++) {
+		run_for(f, 10);
+		got = tcp_stream(f, 40000, isn1, in, sizeof(in));
+		if (got >= 2 && got >= 2u + get16(in) + 2 &&
+		    got >= 4u + get16(in) + get16(in + 2 + get16(in)))
+			break;
+	}
+	/* Two replies, in order, with the guest's ids. */
+	assert_true(got >= 2);
+	n = get16(in);
+	assert_answer(in + 2, n, q1, l1, 0x0101);
+	assert_true(got >= 2 + n + 2);
+	memcpy(out, in + 2 + n + 2, get16(in + 2 + n));
+	assert_answer(out, get16(in + 2 + n), q2, l2, 0x0202);
+	assert_int_equal(got, 2 + n + 2 + get16(in + 2 + n));
+	/* Each over its own upstream connection, with a new id. */
+	assert_int_equal(up->tcp_queries, 2);
+	assert_int_equal(up->tcp_conns, 2);
+	assert_int_not_equal(up->last_id, 0x0202);
+	assert_int_equal(up->queries, 0);
+	assert_int_equal(stats(f).dns_queries, 2);
+	assert_int_equal(stats(f).dns_replies, 2);
+
+	/* A length of 0 is broken framing: reset. */
+	isn1 = tcp_open(f, 40001);
+	send_tcp(f, 40001, 1001, isn1, TCP_ACK | TCP_PSH, "\0\0", 2);
+	run_for(f, 50);
+	assert_non_null(tcp_find(f, 40001, TCP_RST));
+	assert_int_equal(stats(f).dns_drop, 1);
+
+	/* A malformed query (QR=1): reset, nothing asked upstream. */
+	isn1 = tcp_open(f, 40002);
+	l1 = build_query(q1, 0x0303, "a.test.example", 1, 0);
+	q1[2] |= 0x80;
+	put16(seg, (uint16_t)l1);
+	memcpy(seg + 2, q1, l1);
+	send_tcp(f, 40002, 1001, isn1, TCP_ACK | TCP_PSH, seg, 2 + l1);
+	run_for(f, 50);
+	assert_non_null(tcp_find(f, 40002, TCP_RST));
+	assert_int_equal(stats(f).dns_drop, 2);
+	assert_int_equal(up->tcp_queries, 2);
+
+	/* A query split across segments, the length itself too. */
+	isn1 = tcp_open(f, 40003);
+	l1 = build_query(q1, 0x0404, "c.test.example", 1, 0);
+	put16(seg, (uint16_t)l1);
+	memcpy(seg + 2, q1, l1);
+	send_tcp(f, 40003, 1001, isn1, TCP_ACK, seg, 1);
+	send_tcp(f, 40003, 1002, isn1, TCP_ACK, seg + 1, 5);
+	run_for(f, 20);
+	send_tcp(f, 40003, 1007, isn1, TCP_ACK | TCP_PSH, seg + 6, l1 - 4);
+	for (i = 0; i < 300; i++) {
+		run_for(f, 10);
+		got = tcp_stream(f, 40003, isn1, in, sizeof(in));
+		if (got >= 2 && got >= 2u + get16(in))
+			break;
+	}
+	assert_true(got >= 2);
+	assert_answer(in + 2, get16(in), q1, l1, 0x0404);
+}
+
+static void test_tcp_servfail(void **state)
+{
+	struct fixture *f = *state;
+	struct upstream *up = up_start(f, UP_SILENT);
+	uint16_t ports[2] = { closed_port(f), up->port };
+	static uint8_t in[4096];
+	uint8_t q[512], seg[1024];
+	size_t l, got = 0;
+	uint32_t isn1;
+	uint64_t t0, dt;
+	int i;
+
+	/* The first refuses the connection, the second never answers. */
+	start_with(f, 0, ports, 2);
+	isn1 = tcp_open(f, 40000);
+	l = build_query(q, 0x0909, "a.test.example", 1, 0);
+	put16(seg, (uint16_t)l);
+	memcpy(seg + 2, q, l);
+	t0 = now_ms(f);
+	send_tcp(f, 40000, 1001, isn1, TCP_ACK | TCP_PSH, seg, 2 + l);
+	for (i = 0; i < 600; i++) {
+		run_for(f, 10);
+		got = tcp_stream(f, 40000, isn1, in, sizeof(in));
+		if (got >= 2 && got >= 2u + get16(in))
+			break;
+	}
+	dt = now_ms(f) - t0;
+	assert_true(got >= 2);
+	assert_servfail(in + 2, get16(in), q, l, 0x0909);
+	assert_true(dt >= 2900);
+	assert_int_equal(up->tcp_queries, 1);
+	assert_int_equal(stats(f).dns_servfail, 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_forward, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failover_silent, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_failover_refused, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_no_upstream, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_all_silent, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_spoofed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_truncate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_edns_big, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retransmission, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_pending_limit, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_malformed, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_resolv_conf, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_tcp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tcp_servfail, setup,
+						teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
