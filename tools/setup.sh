@@ -18,12 +18,13 @@ fi
 
 packages=(
 	# build
-	build-essential cmake pkg-config clang llvm
+	build-essential cmake pkg-config clang llvm libclang-rt-14-dev
 	libuv1-dev libcmocka-dev libpcap-dev libvdeplug-dev
 	xz-utils ca-certificates
 	# test peers
 	iproute2 iputils-ping busybox curl tshark iperf3 dnsutils dnsmasq-base
-	tftp-hpa isc-dhcp-client util-linux procps
+	tftp-hpa isc-dhcp-client util-linux procps python3
+	qemu-system-x86 vde2 socat
 )
 
 missing=()

@@ -3,8 +3,9 @@
 # Runs the whole test suite on a fresh Debian 12 machine: installs every
 # dependency (tools/setup.sh), then builds and runs all tests twice, once
 # with AddressSanitizer + UndefinedBehaviorSanitizer and once plainly, with
-# warnings as errors. Integration tests need root; as another user they are
-# reported as skipped, with the reason.
+# warnings as errors; then builds the libFuzzer targets with clang and runs
+# each for a short smoke pass over its seed corpus. Integration tests need
+# root; as another user they are reported as skipped, with the reason.
 #
 # Usage: tools/test.sh [CTEST-ARGS...]   e.g. tools/test.sh -R unit
 set -euo pipefail
@@ -26,4 +27,10 @@ for variant in sanitize plain; do
 	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
 		ctest --test-dir "$dir" --output-on-failure "$@" || status=1
 done
+# Fuzz targets: a short smoke pass of each over its seed corpus (clang).
+echo "=== fuzz build ==="
+CC=clang cmake -S . -B build/test-fuzz -DUSERNET_FUZZ=ON -DLWIP_DIR="$lwip" >/dev/null
+cmake --build build/test-fuzz -j"$jobs"
+echo "=== fuzz smoke tests ==="
+ctest --test-dir build/test-fuzz --output-on-failure -R '^fuzz\.' || status=1
 exit $status
