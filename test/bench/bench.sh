@@ -1,0 +1,457 @@
+#!/bin/bash
+# bench.sh - usernet against slirp4netns and pasta, side by side (issue #3).
+#
+# Not a test: it asserts nothing about speed and is not registered in CTest.
+# It prints one table of medians. See test/bench/README.md.
+#
+#   test/bench/bench.sh            # as root
+#
+# Environment:
+#   USERNET      the usernet binary (default ./build/usernet, then the
+#                repository's build/usernet)
+#   BENCH_RUNS   runs of every workload, the median is reported (default 3)
+#   BENCH_TIME   seconds per workload run (default 5)
+#   BENCH_TOOLS  which tools to run (default "usernet slirp4netns pasta")
+#   BENCH_NO_INSTALL=1  never call apt-get
+#   BENCH_NO_SOCKPERF=1 measure the round trip with benchnet rr (1-byte
+#                ping-pong) even when sockperf is installed
+#
+# Traffic goes only to the host's loopback (127.0.0.1) and to the namespaces
+# this script creates. Every process it starts is tracked by PID and killed on
+# exit, Ctrl-C included; its scratch folder under /tmp is removed.
+
+set -u
+export LC_ALL=C
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+RUNS=${BENCH_RUNS:-3}
+SECS=${BENCH_TIME:-5}
+TOOLS=${BENCH_TOOLS:-usernet slirp4netns pasta}
+if [ -n "${USERNET:-}" ]; then
+	:
+elif [ -x ./build/usernet ]; then
+	USERNET=./build/usernet
+else
+	USERNET=$repo/build/usernet
+fi
+case $USERNET in /*) ;; *) USERNET=$PWD/$USERNET ;; esac
+
+say() { printf '%s\n' "$*" >&2; }
+die() { say "bench.sh: $*"; exit 1; }
+
+case $RUNS in '' | *[!0-9]* | 0) die "BENCH_RUNS must be a positive integer" ;; esac
+case $SECS in '' | *[!0-9]* | 0) die "BENCH_TIME must be a positive integer" ;; esac
+[ "$(id -u)" = 0 ] || die "run me as root (I install packages and make namespaces)"
+
+# ---------------------------------------------------------------- cleanup --
+
+PIDS=()     # every background process this script started, by PID
+TMP=
+
+# kill_pid PID: TERM, then KILL after 3 s, and reap. Only our own children.
+kill_pid() {
+	local pid=$1 i
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -TERM "$pid" 2>/dev/null
+		for ((i = 0; i < 30; i++)); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+	fi
+	wait "$pid" 2>/dev/null
+	forget_pid "$pid"
+}
+
+forget_pid() {
+	local i
+	for i in "${!PIDS[@]}"; do
+		[ "${PIDS[$i]}" = "$1" ] && unset 'PIDS[i]'
+	done
+}
+
+cleanup() {
+	local pid
+	trap - EXIT INT TERM
+	for pid in "${PIDS[@]}"; do
+		kill_pid "$pid"
+	done
+	[ -n "$TMP" ] && rm -rf -- "$TMP"
+}
+trap cleanup EXIT
+trap 'say "bench.sh: interrupted"; exit 130' INT
+trap 'exit 143' TERM
+
+# wait_deadline PID SECS: 0 when PID ended in time (reaped), 1 otherwise.
+wait_deadline() {
+	local pid=$1 n=$(($2 * 10))
+	while ((n-- > 0)); do
+		if ! kill -0 "$pid" 2>/dev/null; then
+			wait "$pid" 2>/dev/null
+			forget_pid "$pid"
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
+# ---------------------------------------------------------- installation --
+
+install_missing() {
+	local pkgs=() p
+	command -v slirp4netns >/dev/null || pkgs+=(slirp4netns)
+	command -v pasta >/dev/null || pkgs+=(passt)
+	command -v iperf3 >/dev/null || pkgs+=(iperf3)
+	command -v sockperf >/dev/null || pkgs+=(sockperf)
+	command -v cc >/dev/null || pkgs+=(gcc libc6-dev)
+	command -v ss >/dev/null || pkgs+=(iproute2)
+	command -v unshare >/dev/null || pkgs+=(util-linux)
+	[ ${#pkgs[@]} -eq 0 ] && return
+	if [ "${BENCH_NO_INSTALL:-0}" = 1 ]; then
+		say "bench.sh: missing packages, not installed (BENCH_NO_INSTALL=1): ${pkgs[*]}"
+		return
+	fi
+	say "bench.sh: installing ${pkgs[*]}"
+	DEBIAN_FRONTEND=noninteractive timeout 300 apt-get update -qq >&2 ||
+		say "bench.sh: apt-get update failed"
+	# One at a time, so that one missing package (sockperf is optional)
+	# does not stop the others.
+	for p in "${pkgs[@]}"; do
+		DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -qq \
+			--no-install-recommends "$p" >&2 ||
+			say "bench.sh: could not install $p (its rows will be n/a)"
+	done
+}
+install_missing
+
+command -v iperf3 >/dev/null || die "iperf3 is needed and could not be installed"
+command -v cc >/dev/null || die "a C compiler is needed for test/bench/benchnet.c"
+command -v ss >/dev/null || die "ss (iproute2) is needed"
+
+TMP=$(mktemp -d /tmp/usernet-bench.XXXXXX) || die "mktemp failed"
+chmod 755 "$TMP"
+BENCHNET=$TMP/benchnet
+cc -O2 -o "$BENCHNET" "$here/benchnet.c" || die "cannot build benchnet.c"
+cp "$here/guest.sh" "$TMP/guest.sh"
+GUEST=$TMP/guest.sh
+
+# ------------------------------------------------------------- sessions --
+
+USE_SOCKPERF=0
+if command -v sockperf >/dev/null && [ "${BENCH_NO_SOCKPERF:-0}" != 1 ]; then
+	USE_SOCKPERF=1
+fi
+
+NEXT_PORT=$((20000 + RANDOM % 20000))
+free_port() {
+	while ss -Htan "( sport = :$NEXT_PORT )" 2>/dev/null | grep -q .; do
+		NEXT_PORT=$((NEXT_PORT + 1))
+	done
+	PORT=$NEXT_PORT
+	NEXT_PORT=$((NEXT_PORT + 1))
+}
+
+wait_listen() {
+	local i
+	for ((i = 0; i < 50; i++)); do
+		ss -Hltn "( sport = :$1 )" 2>/dev/null | grep -q . && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# wait_netns PID: until PID is in a network namespace other than ours, so
+# that nothing ever attaches to the host's own namespace.
+wait_netns() {
+	local i self
+	self=$(readlink /proc/self/ns/net)
+	for ((i = 0; i < 50; i++)); do
+		local ns
+		ns=$(readlink "/proc/$1/ns/net" 2>/dev/null) || return 1
+		[ -n "$ns" ] && [ "$ns" != "$self" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+SESSION=0
+# run_session TOOL MTU WORKLOAD: sets R_VAL, R_CPU, R_ERR (empty when fine),
+# R_NOTE.
+run_session() {
+	local tool=$1 mtu=$2 wl=$3 srv ns fwd pidfile log fwdlog line
+	R_VAL='' R_CPU='' R_ERR='' R_NOTE=''
+	SESSION=$((SESSION + 1))
+	pidfile=$TMP/fwd.$SESSION.pid
+	log=$TMP/session.$SESSION.log
+	fwdlog=$TMP/fwd.$SESSION.log
+
+	free_port
+	case $wl in
+	tcp_up | tcp_down)
+		iperf3 -s -1 -B 127.0.0.1 -p "$PORT" >"$TMP/srv.log" 2>&1 &
+		;;
+	rr)
+		if [ "$USE_SOCKPERF" = 1 ]; then
+			sockperf server --tcp -i 127.0.0.1 -p "$PORT" >"$TMP/srv.log" 2>&1 &
+		else
+			"$BENCHNET" serve 127.0.0.1 "$PORT" >"$TMP/srv.log" 2>&1 &
+		fi
+		;;
+	*)
+		"$BENCHNET" serve 127.0.0.1 "$PORT" >"$TMP/srv.log" 2>&1 &
+		;;
+	esac
+	srv=$!
+	PIDS+=("$srv")
+	if ! wait_listen "$PORT"; then
+		R_ERR="host server did not listen on 127.0.0.1:$PORT: $(tail -n 1 "$TMP/srv.log")"
+		kill_pid "$srv"
+		return
+	fi
+
+	local deadline=$((SECS + 45))
+	case $tool in
+	usernet)
+		"$USERNET" run --mtu "$mtu" -- sh "$GUEST" "$wl" "$PORT" "$SECS" \
+			"$BENCHNET" "$pidfile" "$USE_SOCKPERF" >"$log" 2>&1 &
+		fwd=$!
+		PIDS+=("$fwd")
+		echo "$fwd" >"$pidfile"
+		wait_deadline "$fwd" "$deadline" || R_ERR="timed out after $deadline s"
+		kill_pid "$fwd"
+		;;
+	slirp4netns | pasta)
+		# A new user, network and PID namespace; killing unshare kills
+		# its child, and with it everything in the PID namespace.
+		unshare --user --map-root-user --net --pid --kill-child -- \
+			sh "$GUEST" "$wl" "$PORT" "$SECS" "$BENCHNET" "$pidfile" \
+			"$USE_SOCKPERF" >"$log" 2>&1 &
+		ns=$!
+		PIDS+=("$ns")
+		if ! wait_netns "$ns"; then
+			R_ERR="unshare did not make a network namespace: $(tail -n 1 "$log")"
+			kill_pid "$ns"
+			kill_pid "$srv"
+			return
+		fi
+		if [ "$tool" = slirp4netns ]; then
+			slirp4netns --configure --mtu="$mtu" "$ns" tap0 >"$fwdlog" 2>&1 &
+		else
+			# As root pasta would switch to nobody and lose access
+			# to the namespace: --runas 0:0. No port forwarding at
+			# all (-t/-u/-T/-U none): traffic must cross the tap,
+			# not pasta's loopback splice shortcut. The gateway
+			# address reaches the host's loopback (pasta's
+			# default, see "--no-map-gw" in pasta(1)).
+			pasta --runas 0:0 -q -f --config-net -m "$mtu" \
+				-t none -u none -T none -U none "$ns" >"$fwdlog" 2>&1 &
+		fi
+		fwd=$!
+		PIDS+=("$fwd")
+		echo "$fwd" >"$pidfile"
+		wait_deadline "$ns" "$deadline" || R_ERR="timed out after $deadline s"
+		kill_pid "$ns"
+		if ! kill -0 "$fwd" 2>/dev/null && [ -z "$R_ERR" ] &&
+			! grep -q '^RESULT' "$log"; then
+			R_ERR="$tool exited: $(grep -v -e syslog -e '^ *$' "$fwdlog" | tail -n 1)"
+		fi
+		kill_pid "$fwd"
+		;;
+	*)
+		R_ERR="unknown tool $tool"
+		;;
+	esac
+	kill_pid "$srv"
+
+	line=$(grep -E '^(RESULT|FAIL) ' "$log" | tail -n 1)
+	R_NOTE=$(sed -n 's/^NOTE //p' "$log" | tail -n 1)
+	case $line in
+	RESULT*)
+		# shellcheck disable=SC2086 # split RESULT VALUE CPU
+		set -- $line
+		R_VAL=$2 R_CPU=$3
+		R_ERR=
+		;;
+	FAIL*)
+		R_ERR=${line#FAIL }
+		;;
+	*)
+		[ -n "$R_ERR" ] ||
+			R_ERR="no result: $(grep -v -e '^ *$' "$log" | tail -n 1)"
+		;;
+	esac
+	rm -f "$pidfile" "$log" "$fwdlog"
+}
+
+# ------------------------------------------------------------ workloads --
+
+# id | guest.sh workload | MTU | label | unit | better (hi/lo) | format
+WORKLOADS=(
+	"up1500|tcp_up|1500|TCP guest->host, MTU 1500|Gbit/s|hi|%.2f"
+	"down1500|tcp_down|1500|TCP host->guest, MTU 1500|Gbit/s|hi|%.2f"
+	"up65520|tcp_up|65520|TCP guest->host, MTU 65520|Gbit/s|hi|%.2f"
+	"down65520|tcp_down|65520|TCP host->guest, MTU 65520|Gbit/s|hi|%.2f"
+	"rr|rr|65520|TCP round trip, MTU 65520|us|lo|%.1f"
+	"crr|crr|65520|TCP connect+1B req/resp|conn/s|hi|%.0f"
+)
+
+declare -A VALS CPUS ERRS NOTES DISABLED
+
+tool_version() {
+	case $1 in
+	usernet) [ -x "$USERNET" ] && "$USERNET" --version 2>&1 | head -n 1 ;;
+	slirp4netns) command -v slirp4netns >/dev/null &&
+		slirp4netns --version 2>&1 | awk '/^slirp4netns version/ { v = $3 }
+			/^libslirp:/ { l = $2 } END { printf "%s (libslirp %s)", v, l }' ;;
+	pasta) command -v pasta >/dev/null &&
+		printf 'passt %s' "$(dpkg-query -W -f '${Version}' passt 2>/dev/null)" ;;
+	esac
+}
+
+# Preflight: one short TCP exchange through each tool. A tool that cannot
+# carry it gets "n/a" everywhere, with the reason, and costs no more time.
+for tool in $TOOLS; do
+	case $tool in
+	usernet) [ -x "$USERNET" ] || { DISABLED[$tool]="no usernet binary at $USERNET"; continue; } ;;
+	slirp4netns | pasta) command -v "$tool" >/dev/null ||
+		{ DISABLED[$tool]="$tool is not installed"; continue; } ;;
+	*) die "unknown tool in BENCH_TOOLS: $tool" ;;
+	esac
+	say "bench.sh: probing $tool"
+	run_session "$tool" 65520 probe
+	[ -n "$R_ERR" ] && DISABLED[$tool]="probe failed: $R_ERR"
+done
+
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+for ((run = 1; run <= RUNS; run++)); do
+	for w in "${WORKLOADS[@]}"; do
+		IFS='|' read -r id wl mtu label unit better fmt <<<"$w"
+		for tool in $TOOLS; do
+			[ -n "${DISABLED[$tool]:-}" ] && continue
+			run_session "$tool" "$mtu" "$wl"
+			key="$id|$tool"
+			if [ -n "$R_ERR" ]; then
+				ERRS[$key]="${ERRS[$key]:-}run $run: $R_ERR; "
+				say "[run $run/$RUNS] $label, $tool: FAILED: $R_ERR"
+			else
+				VALS[$key]="${VALS[$key]:-} $R_VAL"
+				[ "$R_CPU" != - ] && CPUS[$key]="${CPUS[$key]:-} $R_CPU"
+				[ -n "$R_NOTE" ] && NOTES[$key]="${NOTES[$key]:-}run $run: $R_NOTE; "
+				say "[run $run/$RUNS] $label, $tool: $R_VAL $unit (forwarder CPU ${R_CPU}%)"
+			fi
+		done
+	done
+done
+LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ---------------------------------------------------------------- report --
+
+# median WORDS...: the median of numbers (lists are split on purpose).
+median() {
+	printf '%s\n' "$@" | awk 'NF' | sort -g | awk '{ a[NR] = $1 }
+		END { if (NR == 0) exit
+		      if (NR % 2) print a[(NR + 1) / 2]
+		      else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+# count WORDS...: how many words (unquoted on purpose: the lists of figures
+# are space-separated).
+# shellcheck disable=SC2048,SC2086
+count() { set -- $*; echo $#; }
+
+# ratio USERNET PEER BETTER: > 1 always means usernet is better.
+ratio() {
+	if [ -z "$1" ] || [ -z "$2" ]; then echo n/a; return; fi
+	awk -v u="$1" -v p="$2" -v b="$3" 'BEGIN {
+		r = (b == "hi") ? (p > 0 ? u / p : -1) : (u > 0 ? p / u : -1)
+		if (r < 0) print "n/a"; else printf "%.2fx", r }'
+}
+
+declare -A MED
+NOTES_OUT=()
+for w in "${WORKLOADS[@]}"; do
+	IFS='|' read -r id wl mtu label unit better fmt <<<"$w"
+	for tool in $TOOLS; do
+		key="$id|$tool"
+		# shellcheck disable=SC2086
+		MED[$key]=$(median ${VALS[$key]:-})
+		# shellcheck disable=SC2086
+		n=$(count ${VALS[$key]:-})
+		if [ -n "${DISABLED[$tool]:-}" ]; then
+			:
+		elif [ "$n" -eq 0 ]; then
+			NOTES_OUT+=("n/a: $tool, $label: ${ERRS[$key]:-no result}")
+		elif [ "$n" -lt "$RUNS" ]; then
+			NOTES_OUT+=("*: $tool, $label: median of $n of $RUNS runs; ${ERRS[$key]}")
+		fi
+		[ -n "${NOTES[$key]:-}" ] && NOTES_OUT+=("note: $tool, $label: ${NOTES[$key]}")
+	done
+done
+for tool in $TOOLS; do
+	[ -n "${DISABLED[$tool]:-}" ] && NOTES_OUT+=("n/a: $tool: ${DISABLED[$tool]}")
+done
+
+cell() { # cell KEY FMT
+	local v=${MED[$1]:-} n
+	[ -n "$v" ] || { echo n/a; return; }
+	# shellcheck disable=SC2086
+	n=$(count ${VALS[$1]:-})
+	# shellcheck disable=SC2059
+	printf "$2%s" "$v" "$([ "$n" -lt "$RUNS" ] && echo '*')"
+}
+
+has_tool() { case " $TOOLS " in *" $1 "*) return 0 ;; esac; return 1; }
+
+echo
+echo "usernet benchmark, $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+echo "machine: $(nproc) CPUs ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)), kernel $(uname -r), load average $LOAD_START at start, $LOAD_END at end"
+echo "usernet: $(tool_version usernet || echo 'n/a') ($USERNET$(git -C "$repo" rev-parse --short HEAD 2>/dev/null | sed 's/^/, commit /'))"
+echo "slirp4netns: $(tool_version slirp4netns || echo n/a)"
+echo "pasta: $(tool_version pasta || echo n/a)"
+echo "iperf3: $(iperf3 --version 2>&1 | head -n 1)"
+echo "latency: $([ "$USE_SOCKPERF" = 1 ] && echo "sockperf $(sockperf --version 2>&1 | awk '/version/ { print $3; exit }') ping-pong, 14-byte messages (its smallest); round trip = 2 x its half-RTT median" || echo "benchnet rr, 1-byte ping-pong")"
+echo "each figure: median of $RUNS runs of $SECS s, the tools interleaved run by run"
+echo
+
+FMT='%-44s %9s %12s %9s %15s %9s\n'
+# shellcheck disable=SC2059
+printf "$FMT" "workload [unit, better]" usernet slirp4netns pasta "vs slirp4netns" "vs pasta"
+# shellcheck disable=SC2059
+printf "$FMT" "--------------------------------------------" --------- ------------ --------- --------------- ---------
+for w in "${WORKLOADS[@]}"; do
+	IFS='|' read -r id wl mtu label unit better fmt <<<"$w"
+	b=higher; [ "$better" = lo ] && b=lower
+	c=()
+	for tool in usernet slirp4netns pasta; do
+		if has_tool "$tool"; then c+=("$(cell "$id|$tool" "$fmt")"); else c+=(-); fi
+	done
+	# shellcheck disable=SC2059
+	printf "$FMT" "$label [$unit, $b]" "${c[@]}" \
+		"$(ratio "${MED[$id|usernet]:-}" "${MED[$id|slirp4netns]:-}" "$better")" \
+		"$(ratio "${MED[$id|usernet]:-}" "${MED[$id|pasta]:-}" "$better")"
+done
+echo
+echo "vs X: how many times better usernet is than X (throughput and conn/s:"
+echo "usernet / X; round trip: X / usernet). Above 1.00x usernet is better."
+echo
+
+echo "forwarder CPU, % of one core during the workload (median):"
+# shellcheck disable=SC2059
+printf '%-44s %9s %12s %9s\n' "workload" usernet slirp4netns pasta
+for w in "${WORKLOADS[@]}"; do
+	IFS='|' read -r id wl mtu label unit better fmt <<<"$w"
+	c=()
+	for tool in usernet slirp4netns pasta; do
+		# shellcheck disable=SC2086
+		v=$(median ${CPUS[$id|$tool]:-})
+		c+=("${v:+$v%}")
+		[ -n "$v" ] || c[-1]=n/a
+	done
+	printf '%-44s %9s %12s %9s\n' "$label" "${c[@]}"
+done
+
+if [ ${#NOTES_OUT[@]} -gt 0 ]; then
+	echo
+	printf '%s\n' "${NOTES_OUT[@]}"
+fi
