@@ -1,0 +1,415 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests of the proxy's TCP connect-first handshake. A test port on the
+ * hub plays the guest (10.0.2.15): it sends SYNs and records what the stack
+ * answers; a real TCP listener on 127.0.0.1 in the same loop is the host.
+ *
+ *   capture port (guest) --- hub --- stack + proxy --- host socket
+ *     10.0.2.15:4000x                  10.0.2.2:P  ==> 127.0.0.1:P
+ *
+ * Covered: no SYN-ACK before the host connect is done, then a SYN-ACK
+ * from the address the guest used; duplicate SYNs while connecting; a
+ * refused host connect answered with a RST that acknowledges the SYN; the
+ * flow limit and loopback=off answered with a RST at once and counted;
+ * SYNs with a bad checksum or a fragment flag dropped without an answer.
+ * Data, FIN and RST across an established flow are covered by the
+ * integration tests with the kernel as the guest.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <usernet/hub.h>
+#include <usernet/proxy.h>
+#include <usernet/stack.h>
+
+#define CAP_MAX 32
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
+#define TCP_ACK 0x10
+
+static const uint8_t gw_mac[6] = { 0x52, 0x55, 0x0a, 0x00, 0x02, 0x02 };
+static const uint8_t guest_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x0f };
+
+struct capture {
+	struct unet_port port;
+	int frames;
+	size_t len[CAP_MAX];
+	uint8_t data[CAP_MAX][128];
+};
+
+struct fixture {
+	uv_loop_t loop;
+	struct unet_hub *hub;
+	struct unet_stack *stack;
+	struct unet_proxy *proxy;
+	struct capture cap;
+	uv_tcp_t server;
+	uint16_t server_port;
+	int accepted;
+};
+
+static int capture_send(struct unet_port *port, const void *frame,
+			size_t len)
+{
+	struct capture *c = (struct capture *)port;
+	const uint8_t *b = frame;
+
+	/* IPv4 TCP only: lwIP's IPv6 and ARP come and go. */
+	if (len < 54 || b[12] != 0x08 || b[13] != 0x00 || b[23] != 6)
+		return 0;
+	if (c->frames < CAP_MAX) {
+		c->len[c->frames] = len;
+		memcpy(c->data[c->frames], frame, len < 128 ? len : 128);
+	}
+	c->frames++;
+	return 0;
+}
+
+static void capture_close(struct unet_port *port)
+{
+	unet_hub_detach(port);
+}
+
+static const struct unet_port_ops capture_ops = {
+	.name = "capture",
+	.send = capture_send,
+	.close = capture_close,
+};
+
+static uint32_t ip(const char *s)
+{
+	struct in_addr a;
+
+	assert_int_equal(inet_pton(AF_INET, s, &a), 1);
+	return a.s_addr;
+}
+
+static uint16_t csum_add(uint32_t sum, const uint8_t *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (len & 1)
+		sum += (uint32_t)p[len - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+/* A SYN from the guest, with correct IP and TCP checksums. */
+static size_t syn_frame(uint8_t *buf, uint32_t dst, uint16_t sport,
+			uint16_t dport, uint32_t seq)
+{
+	uint8_t *iph = buf + 14, *tcp = buf + 34, pseudo[12];
+	uint32_t src = ip("10.0.2.15");
+	uint16_t c;
+
+	memcpy(buf, gw_mac, 6);
+	memcpy(buf + 6, guest_mac, 6);
+	buf[12] = 0x08;
+	buf[13] = 0x00;
+	memset(iph, 0, 20);
+	iph[0] = 0x45;
+	iph[3] = 40;
+	iph[8] = 64;
+	iph[9] = 6;
+	memcpy(iph + 12, &src, 4);
+	memcpy(iph + 16, &dst, 4);
+	c = (uint16_t)~csum_add(0, iph, 20);
+	iph[10] = (uint8_t)(c >> 8);
+	iph[11] = (uint8_t)c;
+	memset(tcp, 0, 20);
+	tcp[0] = (uint8_t)(sport >> 8);
+	tcp[1] = (uint8_t)sport;
+	tcp[2] = (uint8_t)(dport >> 8);
+	tcp[3] = (uint8_t)dport;
+	tcp[4] = (uint8_t)(seq >> 24);
+	tcp[5] = (uint8_t)(seq >> 16);
+	tcp[6] = (uint8_t)(seq >> 8);
+	tcp[7] = (uint8_t)seq;
+	tcp[12] = 5 << 4;
+	tcp[13] = TCP_SYN;
+	tcp[14] = 0xff;
+	tcp[15] = 0xff;
+	memcpy(pseudo, &src, 4);
+	memcpy(pseudo + 4, &dst, 4);
+	pseudo[8] = 0;
+	pseudo[9] = 6;
+	pseudo[10] = 0;
+	pseudo[11] = 20;
+	c = (uint16_t)~csum_add(csum_add(0, pseudo, 12), tcp, 20);
+	tcp[16] = (uint8_t)(c >> 8);
+	tcp[17] = (uint8_t)c;
+	return 54;
+}
+
+static uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Teaches the gateway the guest's MAC with an ARP request. */
+static void learn_guest(struct fixture *f)
+{
+	uint8_t buf[60] = { 0 };
+	uint32_t spa = ip("10.0.2.15"), tpa = ip("10.0.2.2");
+
+	memset(buf, 0xff, 6);
+	memcpy(buf + 6, guest_mac, 6);
+	buf[12] = 0x08;
+	buf[13] = 0x06;
+	buf[15] = 1;
+	buf[16] = 0x08;
+	buf[18] = 6;
+	buf[19] = 4;
+	buf[21] = 1;
+	memcpy(buf + 22, guest_mac, 6);
+	memcpy(buf + 28, &spa, 4);
+	memcpy(buf + 38, &tpa, 4);
+	unet_hub_input(&f->cap.port, buf, sizeof(buf));
+	f->cap.frames = 0;
+}
+
+static void on_connection(uv_stream_t *server, int status)
+{
+	struct fixture *f = server->data;
+	uv_tcp_t *c = malloc(sizeof(*c));
+
+	assert_non_null(c);
+	uv_tcp_init(server->loop, c);
+	if (status == 0 && uv_accept(server, (uv_stream_t *)c) == 0)
+		f->accepted++;
+	uv_close((uv_handle_t *)c, (uv_close_cb)free);
+}
+
+static void fixture_open(struct fixture *f, const struct unet_proxy_config *pc)
+{
+	struct sockaddr_in sa;
+	int len = sizeof(sa);
+
+	assert_int_equal(uv_loop_init(&f->loop), 0);
+	assert_int_equal(unet_hub_new(&f->loop, NULL, &f->hub), 0);
+	unet_port_init(&f->cap.port, &capture_ops, "cap");
+	assert_int_equal(unet_hub_attach(f->hub, &f->cap.port), 0);
+	assert_int_equal(unet_stack_new(f->hub, "user", NULL, &f->stack), 0);
+	assert_int_equal(unet_proxy_new(f->stack, pc, &f->proxy), 0);
+	uv_tcp_init(&f->loop, &f->server);
+	f->server.data = f;
+	uv_ip4_addr("127.0.0.1", 0, &sa);
+	assert_int_equal(uv_tcp_bind(&f->server, (struct sockaddr *)&sa, 0), 0);
+	assert_int_equal(uv_listen((uv_stream_t *)&f->server, 16, on_connection),
+			 0);
+	uv_tcp_getsockname(&f->server, (struct sockaddr *)&sa, &len);
+	f->server_port = ntohs(sa.sin_port);
+	learn_guest(f);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	fixture_open(f, NULL);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	unet_proxy_close(f->proxy);
+	unet_hub_close(f->hub);
+	uv_close((uv_handle_t *)&f->server, NULL);
+	uv_run(&f->loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&f->loop), 0);
+	free(f);
+	return 0;
+}
+
+/* Runs the loop until @frames frames were captured or 2 s passed. */
+static void run_until(struct fixture *f, int frames)
+{
+	uint64_t deadline = uv_hrtime() + 2000000000ull;
+
+	while (f->cap.frames < frames && uv_hrtime() < deadline)
+		uv_run(&f->loop, UV_RUN_NOWAIT);
+}
+
+static int find_flags(const struct capture *c, uint8_t flags)
+{
+	int i;
+
+	for (i = 0; i < c->frames && i < CAP_MAX; i++)
+		if ((c->data[i][47] & (TCP_SYN | TCP_RST | TCP_ACK)) == flags)
+			return i;
+	return -1;
+}
+
+static void test_syn_ack_only_after_host_connect(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t buf[64];
+	uint32_t gw = ip("10.0.2.2"), guest = ip("10.0.2.15");
+	struct unet_proxy_stats st;
+	int i;
+
+	syn_frame(buf, gw, 40001, f->server_port, 1000);
+	unet_hub_input(&f->cap.port, buf, 54);
+	/* nothing yet: the host connect has not completed */
+	assert_int_equal(f->cap.frames, 0);
+	/* a retransmitted SYN while connecting is dropped */
+	unet_hub_input(&f->cap.port, buf, 54);
+	assert_int_equal(f->cap.frames, 0);
+	run_until(f, 1);
+	i = find_flags(&f->cap, TCP_SYN | TCP_ACK);
+	assert_true(i >= 0);
+	assert_memory_equal(f->cap.data[i] + 26, &gw, 4);
+	assert_memory_equal(f->cap.data[i] + 30, &guest, 4);
+	assert_int_equal(f->cap.data[i][34] << 8 | f->cap.data[i][35],
+			 f->server_port);
+	assert_int_equal(be32(f->cap.data[i] + 42), 1001); /* acks our SYN */
+	assert_int_equal(f->accepted, 1);
+	unet_proxy_stats(f->proxy, &st);
+	assert_int_equal(st.tcp_opened, 1);
+	assert_int_equal(st.flows, 1);
+}
+
+static void test_refused_gets_rst(void **state)
+{
+	struct fixture *f = *state;
+	uv_tcp_t probe;
+	struct sockaddr_in sa;
+	int len = sizeof(sa), i;
+	uint16_t closed;
+	uint8_t buf[64];
+	struct unet_proxy_stats st;
+
+	/* a port that was just free: bind, read it, close */
+	uv_tcp_init(&f->loop, &probe);
+	uv_ip4_addr("127.0.0.1", 0, &sa);
+	assert_int_equal(uv_tcp_bind(&probe, (struct sockaddr *)&sa, 0), 0);
+	uv_tcp_getsockname(&probe, (struct sockaddr *)&sa, &len);
+	closed = ntohs(sa.sin_port);
+	uv_close((uv_handle_t *)&probe, NULL);
+	uv_run(&f->loop, UV_RUN_NOWAIT);
+
+	syn_frame(buf, ip("10.0.2.2"), 40002, closed, 5000);
+	unet_hub_input(&f->cap.port, buf, 54);
+	run_until(f, 1);
+	i = find_flags(&f->cap, TCP_RST | TCP_ACK);
+	assert_true(i >= 0);
+	assert_int_equal(be32(f->cap.data[i] + 42), 5001);
+	assert_int_equal(find_flags(&f->cap, TCP_SYN | TCP_ACK), -1);
+	unet_proxy_stats(f->proxy, &st);
+	assert_int_equal(st.tcp_refused, 1);
+	/* the refused flow is gone once its handles are closed */
+	uv_run(&f->loop, UV_RUN_NOWAIT);
+	unet_proxy_stats(f->proxy, &st);
+	assert_int_equal(st.flows, 0);
+}
+
+static void test_malformed_syn_dropped(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t buf[64];
+	struct unet_proxy_stats st;
+
+	syn_frame(buf, ip("10.0.2.2"), 40003, f->server_port, 1);
+	buf[50] ^= 0x55; /* TCP checksum */
+	unet_hub_input(&f->cap.port, buf, 54);
+	syn_frame(buf, ip("10.0.2.2"), 40004, f->server_port, 1);
+	buf[14 + 6] = 0x20; /* more fragments: a SYN is never fragmented */
+	buf[24] = 0;
+	buf[25] = 0;
+	{
+		uint16_t c = (uint16_t)~csum_add(0, buf + 14, 20);
+
+		buf[24] = (uint8_t)(c >> 8);
+		buf[25] = (uint8_t)c;
+	}
+	unet_hub_input(&f->cap.port, buf, 54);
+	syn_frame(buf, ip("10.0.2.2"), 0, f->server_port, 1); /* port 0 */
+	unet_hub_input(&f->cap.port, buf, 54);
+	run_until(f, 1);
+	assert_int_equal(f->cap.frames, 0);
+	assert_int_equal(f->accepted, 0);
+	unet_proxy_stats(f->proxy, &st);
+	assert_int_equal(st.tcp_opened, 0);
+	assert_true(st.dropped >= 2);
+}
+
+static void test_flow_limit_rst(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	struct unet_proxy_config pc;
+	struct unet_proxy_stats st;
+	uint8_t buf[64];
+	int i;
+
+	assert_non_null(f);
+	unet_proxy_config_init(&pc);
+	pc.max_flows = 1;
+	fixture_open(f, &pc);
+	*state = f;
+	syn_frame(buf, ip("10.0.2.2"), 40010, f->server_port, 100);
+	unet_hub_input(&f->cap.port, buf, 54);
+	syn_frame(buf, ip("10.0.2.2"), 40011, f->server_port, 200);
+	unet_hub_input(&f->cap.port, buf, 54);
+	/* the second is refused at once, with a RST acknowledging its SYN */
+	assert_int_equal(f->cap.frames, 1);
+	i = find_flags(&f->cap, TCP_RST | TCP_ACK);
+	assert_int_equal(i, 0);
+	assert_int_equal(be32(f->cap.data[0] + 42), 201);
+	unet_proxy_stats(f->proxy, &st);
+	assert_int_equal(st.refused_limit, 1);
+	assert_int_equal(st.flows, 1);
+	run_until(f, 2);
+	assert_true(find_flags(&f->cap, TCP_SYN | TCP_ACK) >= 0);
+}
+
+static void test_loopback_off_rst(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	struct unet_proxy_config pc;
+	struct unet_proxy_stats st;
+	uint8_t buf[64];
+
+	assert_non_null(f);
+	unet_proxy_config_init(&pc);
+	pc.loopback = false;
+	fixture_open(f, &pc);
+	*state = f;
+	syn_frame(buf, ip("10.0.2.2"), 40020, f->server_port, 7);
+	unet_hub_input(&f->cap.port, buf, 54);
+	assert_int_equal(f->cap.frames, 1);
+	assert_int_equal(find_flags(&f->cap, TCP_RST | TCP_ACK), 0);
+	run_until(f, 2);
+	assert_int_equal(f->accepted, 0);
+	unet_proxy_stats(f->proxy, &st);
+	assert_int_equal(st.refused_policy, 1);
+	assert_int_equal(st.flows, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_syn_ack_only_after_host_connect, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refused_gets_rst, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_malformed_syn_dropped, setup, teardown),
+		cmocka_unit_test_teardown(test_flow_limit_rst, teardown),
+		cmocka_unit_test_teardown(test_loopback_off_rst, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
