@@ -46,22 +46,14 @@
 #include <usernet/hub.h>
 #include <usernet/stack.h>
 
+#include "testnet.h"
+
 #define CAP_MAX 1024
 #define UP_MAX 3
 #define MSG_MAX 65536
 #define TXT_STRINGS 10
 #define TXT_STRING_LEN 199
 
-static const uint8_t gw_mac[6] = { 0x52, 0x55, 0x0a, 0x00, 0x02, 0x02 };
-static const uint8_t guest_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x0f };
-static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
-
-struct capture {
-	struct unet_port port;
-	int frames;
-	size_t len[CAP_MAX];
-	uint8_t *data[CAP_MAX];
-};
 
 enum up_mode {
 	UP_ANSWER,	/* answers A 192.0.2.10 */
@@ -103,7 +95,7 @@ struct fixture {
 	uv_loop_t loop;
 	struct unet_hub *hub;
 	struct unet_stack *stack;
-	struct capture cap;
+	struct tn_capture cap;
 	struct upstream up[UP_MAX];
 	int n_up;
 	uint16_t ip_id;
@@ -113,137 +105,12 @@ struct fixture {
 
 /* ---- the guest's side: frames ------------------------------------------- */
 
-static int capture_send(struct unet_port *port, const void *frame,
-			size_t len)
-{
-	struct capture *c = (struct capture *)port;
-	const uint8_t *b = frame;
-
-	/* Only IPv4 is recorded: lwIP's IPv6 (MLD reports) comes and goes. */
-	if (len < 14 || b[12] != 0x08 || b[13] != 0x00)
-		return 0;
-	if (c->frames < CAP_MAX) {
-		c->data[c->frames] = malloc(len);
-		assert_non_null(c->data[c->frames]);
-		memcpy(c->data[c->frames], frame, len);
-		c->len[c->frames] = len;
-	}
-	c->frames++;
-	return 0;
-}
-
-static void capture_reset(struct capture *c)
-{
-	int i;
-
-	for (i = 0; i < c->frames && i < CAP_MAX; i++) {
-		free(c->data[i]);
-		c->data[i] = NULL;
-	}
-	c->frames = 0;
-}
-
-static void capture_close(struct unet_port *port)
-{
-	unet_hub_detach(port);
-}
-
-static const struct unet_port_ops capture_ops = {
-	.name = "capture",
-	.send = capture_send,
-	.close = capture_close,
-};
-
-static uint32_t ip(const char *s)
-{
-	struct in_addr a;
-
-	assert_int_equal(inet_pton(AF_INET, s, &a), 1);
-	return a.s_addr;
-}
-
-static uint32_t sum_add(uint32_t sum, const uint8_t *p, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	return sum;
-}
-
-static uint16_t sum_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
-static uint16_t csum(const uint8_t *p, size_t len)
-{
-	return sum_fold(sum_add(0, p, len));
-}
-
-/* The transport checksum (0 when a stored one verifies). */
-static uint16_t l4_csum(uint32_t src, uint32_t dst, uint8_t proto,
-			const uint8_t *l4, size_t len)
-{
-	uint8_t ph[12];
-
-	memcpy(ph, &src, 4);
-	memcpy(ph + 4, &dst, 4);
-	ph[8] = 0;
-	ph[9] = proto;
-	ph[10] = (uint8_t)(len >> 8);
-	ph[11] = (uint8_t)len;
-	return sum_fold(sum_add(sum_add(0, ph, 12), l4, len));
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
-
 /* Writes Ethernet and IPv4 headers; returns the offset of the payload. */
 static size_t ip_header(struct fixture *f, uint8_t *buf, uint8_t proto,
 			size_t iplen)
 {
-	uint8_t *iph = buf + 14;
-	uint32_t src = ip("10.0.2.15"), dst = ip("10.0.2.3");
-
-	memcpy(buf, gw_mac, 6);
-	memcpy(buf + 6, guest_mac, 6);
-	buf[12] = 0x08;
-	buf[13] = 0x00;
-	memset(iph, 0, 20);
-	iph[0] = 0x45;
-	put16(iph + 2, (uint16_t)iplen);
-	put16(iph + 4, ++f->ip_id);
-	iph[8] = 64;
-	iph[9] = proto;
-	memcpy(iph + 12, &src, 4);
-	memcpy(iph + 16, &dst, 4);
-	put16(iph + 10, csum(iph, 20));
-	return 34;
+	return tn_ip_header(buf, tn_gw_mac, tn_ip("10.0.2.15"),
+			    tn_ip("10.0.2.3"), proto, iplen, ++f->ip_id, 0);
 }
 
 /* Sends @len bytes from 10.0.2.15:@sport to 10.0.2.3:53 over UDP. */
@@ -255,12 +122,13 @@ static void send_udp(struct fixture *f, uint16_t sport, const void *data,
 
 	assert_true(len <= MSG_MAX - 28);
 	ip_header(f, buf, 17, 20 + 8 + len);
-	put16(u, sport);
-	put16(u + 2, 53);
-	put16(u + 4, (uint16_t)(8 + len));
-	put16(u + 6, 0);
+	tn_put16(u, sport);
+	tn_put16(u + 2, 53);
+	tn_put16(u + 4, (uint16_t)(8 + len));
+	tn_put16(u + 6, 0);
 	memcpy(u + 8, data, len);
-	put16(u + 6, l4_csum(ip("10.0.2.15"), ip("10.0.2.3"), 17, u, 8 + len));
+	tn_put16(u + 6, tn_l4_csum(tn_ip("10.0.2.15"), tn_ip("10.0.2.3"), 17,
+				   u, 8 + len));
 	assert_int_equal(unet_hub_input(&f->cap.port, buf, 34 + 8 + len), 0);
 }
 
@@ -274,9 +142,9 @@ static size_t build_query(uint8_t *buf, uint16_t id, const char *name,
 	const char *p = name, *dot;
 
 	memset(buf, 0, 12);
-	put16(buf, id);
-	put16(buf + 2, 0x0100); /* RD */
-	put16(buf + 4, 1);
+	tn_put16(buf, id);
+	tn_put16(buf + 2, 0x0100); /* RD */
+	tn_put16(buf + 4, 1);
 	while (*p != '\0') {
 		dot = strchr(p, '.');
 		l = dot != NULL ? (size_t)(dot - p) : strlen(p);
@@ -288,16 +156,16 @@ static size_t build_query(uint8_t *buf, uint16_t id, const char *name,
 			p++;
 	}
 	buf[n++] = 0;
-	put16(buf + n, qtype);
-	put16(buf + n + 2, 1);
+	tn_put16(buf + n, qtype);
+	tn_put16(buf + n + 2, 1);
 	n += 4;
 	if (edns != 0) {
-		put16(buf + 10, 1);
+		tn_put16(buf + 10, 1);
 		buf[n++] = 0;		/* root */
-		put16(buf + n, 41);	/* OPT */
-		put16(buf + n + 2, edns);
-		put32(buf + n + 4, 0);
-		put16(buf + n + 8, 0);
+		tn_put16(buf + n, 41);	/* OPT */
+		tn_put16(buf + n + 2, edns);
+		tn_put32(buf + n + 4, 0);
+		tn_put16(buf + n + 8, 0);
 		n += 10;
 	}
 	return n;
@@ -320,24 +188,24 @@ static size_t build_answer(uint8_t *out, const uint8_t *query, size_t qlen,
 	size_t n = question_end(query, qlen), i;
 
 	memcpy(out, query, n);
-	put16(out + 2, 0x8180);
-	put16(out + 6, 1);
-	put16(out + 8, 0);
-	put16(out + 10, 0);
-	put16(out + n, 0xc00c);
-	put16(out + n + 2, big ? 16 : 1);
-	put16(out + n + 4, 1);
-	put32(out + n + 6, 60);
+	tn_put16(out + 2, 0x8180);
+	tn_put16(out + 6, 1);
+	tn_put16(out + 8, 0);
+	tn_put16(out + 10, 0);
+	tn_put16(out + n, 0xc00c);
+	tn_put16(out + n + 2, big ? 16 : 1);
+	tn_put16(out + n + 4, 1);
+	tn_put32(out + n + 6, 60);
 	n += 10;
 	if (!big) {
-		put16(out + n, 4);
+		tn_put16(out + n, 4);
 		out[n + 2] = 192;
 		out[n + 3] = 0;
 		out[n + 4] = 2;
 		out[n + 5] = last_octet;
 		return n + 6;
 	}
-	put16(out + n, TXT_STRINGS * (1 + TXT_STRING_LEN));
+	tn_put16(out + n, TXT_STRINGS * (1 + TXT_STRING_LEN));
 	n += 2;
 	for (i = 0; i < TXT_STRINGS; i++) {
 		out[n++] = TXT_STRING_LEN;
@@ -376,7 +244,7 @@ static void up_recv(uv_udp_t *sock, ssize_t nread, const uv_buf_t *buf,
 	up->queries++;
 	up->last_len = (size_t)nread;
 	memcpy(up->last, buf->base, (size_t)nread);
-	up->last_id = get16(up->last);
+	up->last_id = tn_get16(up->last);
 	switch (up->mode) {
 	case UP_SILENT:
 		return;
@@ -391,15 +259,15 @@ static void up_recv(uv_udp_t *sock, ssize_t nread, const uv_buf_t *buf,
 		n = build_answer(out, up->last, up->last_len, false, 66);
 		up_send(&up->other, out, n, addr);
 		/* From the right port, another id. */
-		put16(out, (uint16_t)(up->last_id + 1));
+		tn_put16(out, (uint16_t)(up->last_id + 1));
 		up_send(sock, out, n, addr);
 		/* Right port and id, another question. */
-		put16(out, up->last_id);
+		tn_put16(out, up->last_id);
 		out[13] ^= 0x01;
 		up_send(sock, out, n, addr);
 		/* A reply that is not a reply (QR 0). */
 		out[13] ^= 0x01;
-		put16(out + 2, 0x0180);
+		tn_put16(out + 2, 0x0180);
 		up_send(sock, out, n, addr);
 		/* The real one. */
 		n = build_answer(out, up->last, up->last_len, false, 10);
@@ -439,16 +307,16 @@ static void up_conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	c->len += (size_t)nread;
 	if (c->len < 2)
 		return;
-	mlen = get16(c->buf);
+	mlen = tn_get16(c->buf);
 	if (c->len < 2 + mlen)
 		return;
 	c->up->tcp_queries++;
 	c->up->last_len = mlen;
 	memcpy(c->up->last, c->buf + 2, mlen);
-	c->up->last_id = get16(c->up->last);
+	c->up->last_id = tn_get16(c->up->last);
 	n = build_answer(c->out + 2, c->buf + 2, mlen, c->up->mode == UP_BIG,
 			 10);
-	put16(c->out, (uint16_t)n);
+	tn_put16(c->out, (uint16_t)n);
 	memmove(c->buf, c->buf + 2 + mlen, c->len - 2 - mlen);
 	c->len -= 2 + mlen;
 	if (c->up->mode == UP_SILENT)
@@ -543,40 +411,6 @@ static void config_add(struct unet_stack_config *c, const char *addr,
 
 /* ---- the loop ----------------------------------------------------------- */
 
-static void deadline_cb(uv_timer_t *t)
-{
-	*(bool *)t->data = true;
-}
-
-static void deadline_closed(uv_handle_t *h)
-{
-	*(bool *)h->data = true;
-}
-
-/* Runs the loop until @cond holds or @ms pass; returns @cond. */
-static bool run_until(struct fixture *f, bool (*cond)(struct fixture *),
-		      unsigned int ms)
-{
-	uv_timer_t t;
-	bool fired = false;
-
-	uv_timer_init(&f->loop, &t);
-	t.data = &fired;
-	uv_timer_start(&t, deadline_cb, ms, 0);
-	while (!(cond != NULL && cond(f)) && !fired)
-		uv_run(&f->loop, UV_RUN_ONCE);
-	fired = false;
-	uv_close((uv_handle_t *)&t, deadline_closed);
-	while (!fired)
-		uv_run(&f->loop, UV_RUN_ONCE);
-	return cond != NULL && cond(f);
-}
-
-static void run_for(struct fixture *f, unsigned int ms)
-{
-	run_until(f, NULL, ms);
-}
-
 static uint64_t now_ms(struct fixture *f)
 {
 	uv_update_time(&f->loop);
@@ -596,33 +430,18 @@ static void start(struct fixture *f, unsigned int mtu,
 		  const struct unet_stack_config *cfg)
 {
 	struct unet_hub_config hc;
-	uint8_t arp[60];
-	uint32_t spa = ip("10.0.2.15"), tpa = ip("10.0.2.2");
 
 	unet_hub_config_init(&hc);
 	hc.seed = 7;
 	if (mtu != 0)
 		hc.mtu = mtu;
 	assert_int_equal(unet_hub_new(&f->loop, &hc, &f->hub), 0);
-	unet_port_init(&f->cap.port, &capture_ops, "cap");
-	assert_int_equal(unet_hub_attach(f->hub, &f->cap.port), 0);
+	tn_capture_init(&f->cap, tn_keep_ipv4, CAP_MAX);
+	tn_capture_attach(&f->cap, f->hub);
 	assert_int_equal(unet_stack_new(f->hub, "user", cfg, &f->stack), 0);
 
 	/* Teach the gateway the guest's MAC, as the guest's own ARP would. */
-	memcpy(arp, bcast, 6);
-	memcpy(arp + 6, guest_mac, 6);
-	arp[12] = 0x08; arp[13] = 0x06;
-	arp[14] = 0; arp[15] = 1;
-	arp[16] = 0x08; arp[17] = 0;
-	arp[18] = 6; arp[19] = 4;
-	arp[20] = 0; arp[21] = 1;
-	memcpy(arp + 22, guest_mac, 6);
-	memcpy(arp + 28, &spa, 4);
-	memset(arp + 32, 0, 6);
-	memcpy(arp + 38, &tpa, 4);
-	memset(arp + 42, 0, 18);
-	unet_hub_input(&f->cap.port, arp, sizeof(arp));
-	capture_reset(&f->cap);
+	tn_learn_guest(&f->cap);
 }
 
 /* A stack whose upstreams are the test's servers @up[0..n) in order. */
@@ -675,7 +494,7 @@ static int teardown(void **state)
 	uv_walk(&f->loop, close_walk, NULL);
 	uv_run(&f->loop, UV_RUN_DEFAULT);
 	assert_int_equal(uv_loop_close(&f->loop), 0);
-	capture_reset(&f->cap);
+	tn_capture_reset(&f->cap);
 	unlink(f->resolv);
 	rmdir(f->dir);
 	free(f);
@@ -690,7 +509,7 @@ static bool is_udp_reply(struct fixture *f, int i)
 	const uint8_t *r = f->cap.data[i];
 
 	return i < CAP_MAX && f->cap.len[i] >= 42 && r[23] == 17 &&
-	       (get16(r + 20) & 0x3fff) == 0;
+	       (tn_get16(r + 20) & 0x3fff) == 0;
 }
 
 static int udp_replies(struct fixture *f)
@@ -702,8 +521,9 @@ static int udp_replies(struct fixture *f)
 	return n;
 }
 
-static bool one_reply(struct fixture *f)
+static bool one_reply(void *arg)
 {
+	struct fixture *f = arg;
 	return udp_replies(f) >= 1;
 }
 
@@ -715,7 +535,7 @@ static bool one_reply(struct fixture *f)
 static const uint8_t *reply_k(struct fixture *f, int k, uint16_t dport,
 			      size_t *len)
 {
-	uint32_t g = ip("10.0.2.15"), d = ip("10.0.2.3");
+	uint32_t g = tn_ip("10.0.2.15"), d = tn_ip("10.0.2.3");
 	const uint8_t *r = NULL, *u;
 	size_t iplen, ulen;
 	int i;
@@ -728,20 +548,20 @@ static const uint8_t *reply_k(struct fixture *f, int k, uint16_t dport,
 	}
 	assert_non_null(r);
 	u = r + 34;
-	assert_memory_equal(r, guest_mac, 6);
-	assert_memory_equal(r + 6, gw_mac, 6);
+	assert_memory_equal(r, tn_guest_mac, 6);
+	assert_memory_equal(r + 6, tn_gw_mac, 6);
 	assert_int_equal(r[14], 0x45);
 	assert_memory_equal(r + 26, &d, 4);
 	assert_memory_equal(r + 30, &g, 4);
-	assert_int_equal(csum(r + 14, 20), 0);
-	iplen = get16(r + 16);
+	assert_int_equal(tn_csum(r + 14, 20), 0);
+	iplen = tn_get16(r + 16);
 	assert_true(14 + iplen <= f->cap.len[i]);
-	ulen = get16(u + 4);
+	ulen = tn_get16(u + 4);
 	assert_int_equal(ulen, iplen - 20);
-	assert_int_equal(get16(u), 53);
-	assert_int_equal(get16(u + 2), dport);
-	assert_int_not_equal(get16(u + 6), 0);
-	assert_int_equal(l4_csum(d, g, 17, u, ulen), 0);
+	assert_int_equal(tn_get16(u), 53);
+	assert_int_equal(tn_get16(u + 2), dport);
+	assert_int_not_equal(tn_get16(u + 6), 0);
+	assert_int_equal(tn_l4_csum(d, g, 17, u, ulen), 0);
 	*len = ulen - 8;
 	return u + 8;
 }
@@ -753,14 +573,14 @@ static void assert_servfail(const uint8_t *m, size_t len, const uint8_t *q,
 	size_t qe = question_end(q, qlen);
 
 	assert_int_equal(len, qe);
-	assert_int_equal(get16(m), id);
-	assert_int_equal(get16(m + 2) & 0x8000, 0x8000);	/* QR */
-	assert_int_equal(get16(m + 2) & 0x000f, 2);		/* SERVFAIL */
-	assert_int_equal(get16(m + 2) & 0x0100, 0x0100);	/* RD kept */
-	assert_int_equal(get16(m + 4), 1);
-	assert_int_equal(get16(m + 6), 0);
-	assert_int_equal(get16(m + 8), 0);
-	assert_int_equal(get16(m + 10), 0);
+	assert_int_equal(tn_get16(m), id);
+	assert_int_equal(tn_get16(m + 2) & 0x8000, 0x8000);	/* QR */
+	assert_int_equal(tn_get16(m + 2) & 0x000f, 2);		/* SERVFAIL */
+	assert_int_equal(tn_get16(m + 2) & 0x0100, 0x0100);	/* RD kept */
+	assert_int_equal(tn_get16(m + 4), 1);
+	assert_int_equal(tn_get16(m + 6), 0);
+	assert_int_equal(tn_get16(m + 8), 0);
+	assert_int_equal(tn_get16(m + 10), 0);
 	assert_memory_equal(m + 12, q + 12, qe - 12);
 }
 
@@ -772,7 +592,7 @@ static void assert_answer(const uint8_t *m, size_t len, const uint8_t *q,
 	size_t n = build_answer(want, q, qlen, false, 10);
 
 	assert_int_equal(len, n);
-	assert_int_equal(get16(m), id);
+	assert_int_equal(tn_get16(m), id);
 	assert_memory_equal(m + 2, want + 2, n - 2);
 }
 
@@ -790,7 +610,7 @@ static void test_forward(void **state)
 	start_with(f, 0, &up->port, 1);
 	qlen = build_query(q, 0x1234, "a.test.example", 1, 0);
 	send_udp(f, 50000, q, qlen);
-	assert_true(run_until(f, one_reply, 3000));
+	assert_true(tn_run_until(&f->loop, one_reply, f, 3000));
 	/* The upstream got the query with a new id and nothing else changed. */
 	assert_int_equal(up->queries, 1);
 	assert_int_equal(up->last_len, qlen);
@@ -805,14 +625,14 @@ static void test_forward(void **state)
 	assert_int_equal(s.dns_drop, 0);
 
 	/* A second query gets another upstream id. */
-	capture_reset(&f->cap);
+	tn_capture_reset(&f->cap);
 	qlen = build_query(q, 0x1234, "b.test.example", 28, 0);
 	send_udp(f, 50001, q, qlen);
-	assert_true(run_until(f, one_reply, 3000));
+	assert_true(tn_run_until(&f->loop, one_reply, f, 3000));
 	assert_int_equal(up->queries, 2);
 	assert_int_not_equal(up->last_id, 0x1234);
 	m = reply_k(f, 0, 50001, &len);
-	assert_int_equal(get16(m), 0x1234);
+	assert_int_equal(tn_get16(m), 0x1234);
 }
 
 static void test_failover_silent(void **state)
@@ -830,7 +650,7 @@ static void test_failover_silent(void **state)
 	qlen = build_query(q, 0x4242, "a.test.example", 1, 0);
 	t0 = now_ms(f);
 	send_udp(f, 50000, q, qlen);
-	assert_true(run_until(f, one_reply, 5000));
+	assert_true(tn_run_until(&f->loop, one_reply, f, 5000));
 	dt = now_ms(f) - t0;
 	assert_true(dt >= 900);
 	assert_true(dt < 2500);
@@ -857,7 +677,7 @@ static void test_failover_refused(void **state)
 	qlen = build_query(q, 0x0001, "a.test.example", 1, 0);
 	t0 = now_ms(f);
 	send_udp(f, 50000, q, qlen);
-	assert_true(run_until(f, one_reply, 3000));
+	assert_true(tn_run_until(&f->loop, one_reply, f, 3000));
 	/* Port unreachable is an immediate failover, no 1 s timeout. */
 	assert_true(now_ms(f) - t0 < 800);
 	assert_int_equal(good->queries, 1);
@@ -885,7 +705,7 @@ static void test_no_upstream(void **state)
 	qlen = build_query(q, 0xbeef, "a.test.example", 1, 0);
 	t0 = now_ms(f);
 	send_udp(f, 50000, q, qlen);
-	assert_true(run_until(f, one_reply, 3000));
+	assert_true(tn_run_until(&f->loop, one_reply, f, 3000));
 	assert_true(now_ms(f) - t0 < 200);
 	m = reply_k(f, 0, 50000, &len);
 	assert_servfail(m, len, q, qlen, 0xbeef);
@@ -897,13 +717,13 @@ static void test_no_upstream(void **state)
 	/* A missing file is the same: no upstream. */
 	unet_stack_close(f->stack);
 	unet_hub_close(f->hub);
-	run_for(f, 10);
-	capture_reset(&f->cap);
+	tn_run_for(&f->loop, 10);
+	tn_capture_reset(&f->cap);
 	snprintf(c.resolv_conf, sizeof(c.resolv_conf), "%s/missing",
 		 f->dir);
 	start(f, 0, &c);
 	send_udp(f, 50001, q, qlen);
-	assert_true(run_until(f, one_reply, 3000));
+	assert_true(tn_run_until(&f->loop, one_reply, f, 3000));
 	m = reply_k(f, 0, 50001, &len);
 	assert_servfail(m, len, q, qlen, 0xbeef);
 }
@@ -923,7 +743,7 @@ static void test_all_silent(void **state)
 	qlen = build_query(q, 0x7777, "a.test.example", 1, 0);
 	t0 = now_ms(f);
 	send_udp(f, 50000, q, qlen);
-	assert_true(run_until(f, one_reply, 5000));
+	assert_true(tn_run_until(&f->loop, one_reply, f, 5000));
 	dt = now_ms(f) - t0;
 	assert_true(dt >= 1900);
 	assert_true(dt < 3500);
@@ -945,8 +765,8 @@ static void test_spoofed(void **state)
 	start_with(f, 0, &up->port, 1);
 	qlen = build_query(q, 0x5555, "a.test.example", 1, 0);
 	send_udp(f, 50000, q, qlen);
-	assert_true(run_until(f, one_reply, 3000));
-	run_for(f, 200);
+	assert_true(tn_run_until(&f->loop, one_reply, f, 3000));
+	tn_run_for(&f->loop, 200);
 	/* Exactly one reply, the real one (192.0.2.10, not .66). */
 	assert_int_equal(udp_replies(f), 1);
 	m = reply_k(f, 0, 50000, &len);
@@ -967,25 +787,25 @@ static void test_truncate(void **state)
 	qlen = build_query(q, 0x0a0a, "big.test.example", 16, 0);
 	qe = question_end(q, qlen);
 	send_udp(f, 50000, q, qlen);
-	assert_true(run_until(f, one_reply, 3000));
+	assert_true(tn_run_until(&f->loop, one_reply, f, 3000));
 	m = reply_k(f, 0, 50000, &len);
 	assert_int_equal(len, qe);
-	assert_int_equal(get16(m), 0x0a0a);
-	assert_int_equal(get16(m + 2), 0x8180 | 0x0200);
-	assert_int_equal(get16(m + 4), 1);
-	assert_int_equal(get16(m + 6), 0);
-	assert_int_equal(get16(m + 8), 0);
-	assert_int_equal(get16(m + 10), 0);
+	assert_int_equal(tn_get16(m), 0x0a0a);
+	assert_int_equal(tn_get16(m + 2), 0x8180 | 0x0200);
+	assert_int_equal(tn_get16(m + 4), 1);
+	assert_int_equal(tn_get16(m + 6), 0);
+	assert_int_equal(tn_get16(m + 8), 0);
+	assert_int_equal(tn_get16(m + 10), 0);
 	assert_memory_equal(m + 12, q + 12, qe - 12);
 
 	/* EDNS0 with a size smaller than the answer: truncated too. */
-	capture_reset(&f->cap);
+	tn_capture_reset(&f->cap);
 	qlen = build_query(q, 0x0b0b, "big.test.example", 16, 1232);
 	send_udp(f, 50001, q, qlen);
-	assert_true(run_until(f, one_reply, 3000));
+	assert_true(tn_run_until(&f->loop, one_reply, f, 3000));
 	m = reply_k(f, 0, 50001, &len);
 	assert_int_equal(len, qe);
-	assert_int_equal(get16(m + 2) & 0x0200, 0x0200);
+	assert_int_equal(tn_get16(m + 2) & 0x0200, 0x0200);
 	/* The upstream saw the OPT record as the guest sent it. */
 	assert_int_equal(up->last_len, qlen);
 	assert_memory_equal(up->last + 2, q + 2, qlen - 2);
@@ -996,7 +816,7 @@ static void test_edns_big(void **state)
 {
 	struct fixture *f = *state;
 	struct upstream *up = up_start(f, UP_BIG);
-	uint32_t g = ip("10.0.2.15"), d = ip("10.0.2.3");
+	uint32_t g = tn_ip("10.0.2.15"), d = tn_ip("10.0.2.3");
 	static uint8_t dgram[MSG_MAX];
 	uint8_t q[512], want[4096];
 	size_t qlen, total = 0, got = 0, wlen, off, plen;
@@ -1009,13 +829,13 @@ static void test_edns_big(void **state)
 	send_udp(f, 50000, q, qlen);
 	/* The fragments come in one burst: wait for the last (MF 0). */
 	for (i = 0; i < 100 && total == 0; i++) {
-		run_for(f, 20);
+		tn_run_for(&f->loop, 20);
 		for (int k = 0; k < f->cap.frames && k < CAP_MAX; k++) {
 			r = f->cap.data[k];
-			if (r[23] == 17 && (get16(r + 20) & 0x2000) == 0 &&
-			    (get16(r + 20) & 0x1fff) != 0)
-				total = (get16(r + 20) & 0x1fff) * 8u +
-					get16(r + 16) - 20;
+			if (r[23] == 17 && (tn_get16(r + 20) & 0x2000) == 0 &&
+			    (tn_get16(r + 20) & 0x1fff) != 0)
+				total = (tn_get16(r + 20) & 0x1fff) * 8u +
+					tn_get16(r + 16) - 20;
 		}
 	}
 	assert_true(total > 0);
@@ -1025,11 +845,11 @@ static void test_edns_big(void **state)
 		if (r[23] != 17)
 			continue;
 		assert_memory_equal(r + 26, &d, 4);
-		assert_int_equal(csum(r + 14, 20), 0);
-		assert_true(get16(r + 16) <= 1500);
-		frag = get16(r + 20);
+		assert_int_equal(tn_csum(r + 14, 20), 0);
+		assert_true(tn_get16(r + 16) <= 1500);
+		frag = tn_get16(r + 20);
 		off = (frag & 0x1fff) * 8u;
-		plen = get16(r + 16) - 20u;
+		plen = tn_get16(r + 16) - 20u;
 		assert_true(off + plen <= sizeof(dgram));
 		memcpy(dgram + off, r + 34, plen);
 		got += plen;
@@ -1038,14 +858,14 @@ static void test_edns_big(void **state)
 	assert_true(nfrag >= 2);
 	assert_int_equal(got, total);
 	/* One whole UDP datagram: the upstream's reply, with the guest's id. */
-	assert_int_equal(get16(dgram), 53);
-	assert_int_equal(get16(dgram + 2), 50000);
-	assert_int_equal(get16(dgram + 4), total);
-	assert_int_equal(l4_csum(d, g, 17, dgram, total), 0);
+	assert_int_equal(tn_get16(dgram), 53);
+	assert_int_equal(tn_get16(dgram + 2), 50000);
+	assert_int_equal(tn_get16(dgram + 4), total);
+	assert_int_equal(tn_l4_csum(d, g, 17, dgram, total), 0);
 	wlen = build_answer(want, up->last, up->last_len, true, 10);
 	assert_true(wlen > 1500);
 	assert_int_equal(total - 8, wlen);
-	assert_int_equal(get16(dgram + 8), 0x0c0c);
+	assert_int_equal(tn_get16(dgram + 8), 0x0c0c);
 	assert_memory_equal(dgram + 10, want + 2, wlen - 2);
 	assert_int_equal(stats(f).dns_replies, 1);
 }
@@ -1062,13 +882,13 @@ static void test_retransmission(void **state)
 	/* The same query twice before any answer: forwarded once. */
 	send_udp(f, 50000, q, qlen);
 	send_udp(f, 50000, q, qlen);
-	assert_true(run_until(f, one_reply, 3000));
-	run_for(f, 100);
+	assert_true(tn_run_until(&f->loop, one_reply, f, 3000));
+	tn_run_for(&f->loop, 100);
 	assert_int_equal(up->queries, 1);
 	assert_int_equal(udp_replies(f), 1);
 	/* Another port with the same id is another query. */
 	send_udp(f, 50001, q, qlen);
-	run_for(f, 200);
+	tn_run_for(&f->loop, 200);
 	assert_int_equal(up->queries, 2);
 	assert_int_equal(udp_replies(f), 2);
 }
@@ -1094,7 +914,7 @@ static void test_pending_limit(void **state)
 	assert_int_equal(udp_replies(f), 1);
 	m = reply_k(f, 0, 39999, &len);
 	assert_servfail(m, len, q, qlen, 0xffff);
-	run_for(f, 200);
+	tn_run_for(&f->loop, 200);
 	assert_int_equal(up->queries, 256);
 	assert_int_equal(stats(f).dns_queries, 257);
 	assert_int_equal(stats(f).dns_servfail, 1);
@@ -1176,8 +996,8 @@ static void test_malformed(void **state)
 		case 3:
 			/* 4 x 64 + 1 = 257 bytes */
 			n += long_name(m + n, 4);
-			put16(m + n, 1);
-			put16(m + n + 2, 1);
+			tn_put16(m + n, 1);
+			tn_put16(m + n + 2, 1);
 			n += 4;
 			break;
 		case 4:
@@ -1196,7 +1016,7 @@ static void test_malformed(void **state)
 		if (s.dns_drop != i + 1)
 			fail_msg("row '%s' was not dropped", rows[i].name);
 	}
-	run_for(f, 200);
+	tn_run_for(&f->loop, 200);
 	assert_int_equal(udp_replies(f), 0);
 	assert_int_equal(up->queries, 0);
 	s = stats(f);
@@ -1212,11 +1032,11 @@ static void test_malformed(void **state)
 	n += 61;
 	m[n++] = 0;
 	assert_int_equal(n - 12, 255);
-	put16(m + n, 1);
-	put16(m + n + 2, 1);
+	tn_put16(m + n, 1);
+	tn_put16(m + n + 2, 1);
 	n += 4;
 	send_udp(f, 52000, m, n);
-	assert_true(run_until(f, one_reply, 3000));
+	assert_true(tn_run_until(&f->loop, one_reply, f, 3000));
 	assert_int_equal(up->queries, 1);
 	assert_int_equal(stats(f).dns_queries, 1);
 }
@@ -1283,16 +1103,16 @@ static void test_resolv_conf(void **state)
 	start(f, 0, &c);
 	qlen = build_query(q, 0x3333, "a.test.example", 1, 0);
 	send_udp(f, 50000, q, qlen);
-	assert_true(run_until(f, one_reply, 3000));
+	assert_true(tn_run_until(&f->loop, one_reply, f, 3000));
 	assert_int_equal(a->queries, 1);
 	assert_int_equal(b->queries, 0);
 
 	/* Changed: read again, but not before a second went by. */
 	write_resolv(f, "nameserver 127.53.0.2\n", 0);
-	run_for(f, 1100);
-	capture_reset(&f->cap);
+	tn_run_for(&f->loop, 1100);
+	tn_capture_reset(&f->cap);
 	send_udp(f, 50001, q, qlen);
-	assert_true(run_until(f, one_reply, 3000));
+	assert_true(tn_run_until(&f->loop, one_reply, f, 3000));
 	assert_int_equal(a->queries, 1);
 	assert_int_equal(b->queries, 1);
 }
@@ -1315,16 +1135,17 @@ static void send_tcp(struct fixture *f, uint16_t sport, uint32_t seq,
 	assert_true(len <= MSG_MAX - 40);
 	ip_header(f, buf, 6, 20 + 20 + len);
 	memset(t, 0, 20);
-	put16(t, sport);
-	put16(t + 2, 53);
-	put32(t + 4, seq);
-	put32(t + 8, ack);
+	tn_put16(t, sport);
+	tn_put16(t + 2, 53);
+	tn_put32(t + 4, seq);
+	tn_put32(t + 8, ack);
 	t[12] = 5 << 4;
 	t[13] = flags;
-	put16(t + 14, 65535);
+	tn_put16(t + 14, 65535);
 	if (len > 0)
 		memcpy(t + 20, data, len);
-	put16(t + 16, l4_csum(ip("10.0.2.15"), ip("10.0.2.3"), 6, t, 20 + len));
+	tn_put16(t + 16, tn_l4_csum(tn_ip("10.0.2.15"), tn_ip("10.0.2.3"), 6,
+				    t, 20 + len));
 	assert_int_equal(unet_hub_input(&f->cap.port, buf, 34 + 20 + len), 0);
 }
 
@@ -1338,7 +1159,7 @@ static const uint8_t *tcp_find(struct fixture *f, uint16_t dport,
 	for (i = 0; i < f->cap.frames && i < CAP_MAX; i++) {
 		r = f->cap.data[i];
 		t = r + 34;
-		if (r[23] == 6 && get16(t) == 53 && get16(t + 2) == dport &&
+		if (r[23] == 6 && tn_get16(t) == 53 && tn_get16(t + 2) == dport &&
 		    (t[13] & flags) == flags)
 			return t;
 	}
@@ -1353,13 +1174,13 @@ static uint32_t tcp_open(struct fixture *f, uint16_t sport)
 
 	send_tcp(f, sport, 1000, 0, TCP_SYN, NULL, 0);
 	for (i = 0; i < 50 && t == NULL; i++) {
-		run_for(f, 10);
+		tn_run_for(&f->loop, 10);
 		t = tcp_find(f, sport, TCP_SYN | TCP_ACK);
 	}
 	assert_non_null(t);
-	assert_int_equal(get32(t + 8), 1001);
-	send_tcp(f, sport, 1001, get32(t + 4) + 1, TCP_ACK, NULL, 0);
-	return get32(t + 4) + 1;
+	assert_int_equal(tn_get32(t + 8), 1001);
+	send_tcp(f, sport, 1001, tn_get32(t + 4) + 1, TCP_ACK, NULL, 0);
+	return tn_get32(t + 4) + 1;
 }
 
 /*
@@ -1369,7 +1190,7 @@ static uint32_t tcp_open(struct fixture *f, uint16_t sport)
 static size_t tcp_stream(struct fixture *f, uint16_t dport, uint32_t isn1,
 			 uint8_t *out, size_t cap)
 {
-	uint32_t g = ip("10.0.2.15"), d = ip("10.0.2.3");
+	uint32_t g = tn_ip("10.0.2.15"), d = tn_ip("10.0.2.3");
 	size_t have = 0, plen, off, hl, tl;
 	const uint8_t *r, *t;
 	bool grew = true;
@@ -1380,14 +1201,14 @@ static size_t tcp_stream(struct fixture *f, uint16_t dport, uint32_t isn1,
 		for (i = 0; i < f->cap.frames && i < CAP_MAX; i++) {
 			r = f->cap.data[i];
 			t = r + 34;
-			if (r[23] != 6 || get16(t) != 53 ||
-			    get16(t + 2) != dport)
+			if (r[23] != 6 || tn_get16(t) != 53 ||
+			    tn_get16(t + 2) != dport)
 				continue;
-			tl = get16(r + 16) - 20u;
-			assert_int_equal(l4_csum(d, g, 6, t, tl), 0);
+			tl = tn_get16(r + 16) - 20u;
+			assert_int_equal(tn_l4_csum(d, g, 6, t, tl), 0);
 			hl = (size_t)(t[12] >> 4) * 4;
 			plen = tl - hl;
-			off = get32(t + 4) - isn1;
+			off = tn_get32(t + 4) - isn1;
 			if (plen == 0 || off > have || off + plen <= have ||
 			    off + plen > cap)
 				continue;
@@ -1414,27 +1235,27 @@ static void test_tcp(void **state)
 	/* Two queries in one segment, one after the other. */
 	l1 = build_query(q1, 0x0101, "a.test.example", 1, 0);
 	l2 = build_query(q2, 0x0202, "b.test.example", 1, 0);
-	put16(seg, (uint16_t)l1);
+	tn_put16(seg, (uint16_t)l1);
 	memcpy(seg + 2, q1, l1);
-	put16(seg + 2 + l1, (uint16_t)l2);
+	tn_put16(seg + 2 + l1, (uint16_t)l2);
 	memcpy(seg + 4 + l1, q2, l2);
 	n = 4 + l1 + l2;
 	send_tcp(f, 40000, 1001, isn1, TCP_ACK | TCP_PSH, seg, n);
 	for (i = 0; i < 300; i++) {
-		run_for(f, 10);
+		tn_run_for(&f->loop, 10);
 		got = tcp_stream(f, 40000, isn1, in, sizeof(in));
-		if (got >= 2 && got >= 2u + get16(in) + 2 &&
-		    got >= 4u + get16(in) + get16(in + 2 + get16(in)))
+		if (got >= 2 && got >= 2u + tn_get16(in) + 2 &&
+		    got >= 4u + tn_get16(in) + tn_get16(in + 2 + tn_get16(in)))
 			break;
 	}
 	/* Two replies, in order, with the guest's ids. */
 	assert_true(got >= 2);
-	n = get16(in);
+	n = tn_get16(in);
 	assert_answer(in + 2, n, q1, l1, 0x0101);
 	assert_true(got >= 2 + n + 2);
-	memcpy(out, in + 2 + n + 2, get16(in + 2 + n));
-	assert_answer(out, get16(in + 2 + n), q2, l2, 0x0202);
-	assert_int_equal(got, 2 + n + 2 + get16(in + 2 + n));
+	memcpy(out, in + 2 + n + 2, tn_get16(in + 2 + n));
+	assert_answer(out, tn_get16(in + 2 + n), q2, l2, 0x0202);
+	assert_int_equal(got, 2 + n + 2 + tn_get16(in + 2 + n));
 	/* Each over its own upstream connection, with a new id. */
 	assert_int_equal(up->tcp_queries, 2);
 	assert_int_equal(up->tcp_conns, 2);
@@ -1446,7 +1267,7 @@ static void test_tcp(void **state)
 	/* A length of 0 is broken framing: reset. */
 	isn1 = tcp_open(f, 40001);
 	send_tcp(f, 40001, 1001, isn1, TCP_ACK | TCP_PSH, "\0\0", 2);
-	run_for(f, 50);
+	tn_run_for(&f->loop, 50);
 	assert_non_null(tcp_find(f, 40001, TCP_RST));
 	assert_int_equal(stats(f).dns_drop, 1);
 
@@ -1454,10 +1275,10 @@ static void test_tcp(void **state)
 	isn1 = tcp_open(f, 40002);
 	l1 = build_query(q1, 0x0303, "a.test.example", 1, 0);
 	q1[2] |= 0x80;
-	put16(seg, (uint16_t)l1);
+	tn_put16(seg, (uint16_t)l1);
 	memcpy(seg + 2, q1, l1);
 	send_tcp(f, 40002, 1001, isn1, TCP_ACK | TCP_PSH, seg, 2 + l1);
-	run_for(f, 50);
+	tn_run_for(&f->loop, 50);
 	assert_non_null(tcp_find(f, 40002, TCP_RST));
 	assert_int_equal(stats(f).dns_drop, 2);
 	assert_int_equal(up->tcp_queries, 2);
@@ -1465,20 +1286,20 @@ static void test_tcp(void **state)
 	/* A query split across segments, the length itself too. */
 	isn1 = tcp_open(f, 40003);
 	l1 = build_query(q1, 0x0404, "c.test.example", 1, 0);
-	put16(seg, (uint16_t)l1);
+	tn_put16(seg, (uint16_t)l1);
 	memcpy(seg + 2, q1, l1);
 	send_tcp(f, 40003, 1001, isn1, TCP_ACK, seg, 1);
 	send_tcp(f, 40003, 1002, isn1, TCP_ACK, seg + 1, 5);
-	run_for(f, 20);
+	tn_run_for(&f->loop, 20);
 	send_tcp(f, 40003, 1007, isn1, TCP_ACK | TCP_PSH, seg + 6, l1 - 4);
 	for (i = 0; i < 300; i++) {
-		run_for(f, 10);
+		tn_run_for(&f->loop, 10);
 		got = tcp_stream(f, 40003, isn1, in, sizeof(in));
-		if (got >= 2 && got >= 2u + get16(in))
+		if (got >= 2 && got >= 2u + tn_get16(in))
 			break;
 	}
 	assert_true(got >= 2);
-	assert_answer(in + 2, get16(in), q1, l1, 0x0404);
+	assert_answer(in + 2, tn_get16(in), q1, l1, 0x0404);
 }
 
 static void test_tcp_servfail(void **state)
@@ -1497,19 +1318,19 @@ static void test_tcp_servfail(void **state)
 	start_with(f, 0, ports, 2);
 	isn1 = tcp_open(f, 40000);
 	l = build_query(q, 0x0909, "a.test.example", 1, 0);
-	put16(seg, (uint16_t)l);
+	tn_put16(seg, (uint16_t)l);
 	memcpy(seg + 2, q, l);
 	t0 = now_ms(f);
 	send_tcp(f, 40000, 1001, isn1, TCP_ACK | TCP_PSH, seg, 2 + l);
 	for (i = 0; i < 600; i++) {
-		run_for(f, 10);
+		tn_run_for(&f->loop, 10);
 		got = tcp_stream(f, 40000, isn1, in, sizeof(in));
-		if (got >= 2 && got >= 2u + get16(in))
+		if (got >= 2 && got >= 2u + tn_get16(in))
 			break;
 	}
 	dt = now_ms(f) - t0;
 	assert_true(got >= 2);
-	assert_servfail(in + 2, get16(in), q, l, 0x0909);
+	assert_servfail(in + 2, tn_get16(in), q, l, 0x0909);
 	assert_true(dt >= 2900);
 	assert_int_equal(up->tcp_queries, 1);
 	assert_int_equal(stats(f).dns_servfail, 1);

@@ -23,48 +23,16 @@
 #include <usernet/proxy.h>
 #include <usernet/stack.h>
 
+#include "testnet.h"
+
 #include <uv.h>
 
 /* Longest any test waits for something to happen, in milliseconds. */
 #define DEADLINE_MS 3000
 
-static const uint8_t gw_mac[6] = { 0x52, 0x55, 0x0a, 0x00, 0x02, 0x02 };
-static const uint8_t guest_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x0f };
-static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
 #define CAP_FRAMES 32
 #define CAP_LEN 1600
-
-struct capture {
-	struct unet_port port;
-	int frames;
-	size_t len[CAP_FRAMES];
-	uint8_t data[CAP_FRAMES][CAP_LEN];
-};
-
-static int capture_send(struct unet_port *port, const void *frame,
-			size_t len)
-{
-	struct capture *c = (struct capture *)port;
-
-	if (c->frames < CAP_FRAMES) {
-		c->len[c->frames] = len < CAP_LEN ? len : CAP_LEN;
-		memcpy(c->data[c->frames], frame, c->len[c->frames]);
-	}
-	c->frames++;
-	return 0;
-}
-
-static void capture_close(struct unet_port *port)
-{
-	unet_hub_detach(port);
-}
-
-static const struct unet_port_ops capture_ops = {
-	.name = "capture",
-	.send = capture_send,
-	.close = capture_close,
-};
 
 /* A host-side UDP client: what it last received, and from where. */
 struct client {
@@ -79,7 +47,7 @@ struct fixture {
 	struct unet_hub *hub;
 	struct unet_stack *stack;
 	struct unet_proxy *proxy;
-	struct capture cap;
+	struct tn_capture cap;
 };
 
 static struct fixture *fixture_new(const struct unet_proxy_config *pc)
@@ -89,8 +57,9 @@ static struct fixture *fixture_new(const struct unet_proxy_config *pc)
 	assert_non_null(f);
 	assert_int_equal(uv_loop_init(&f->loop), 0);
 	assert_int_equal(unet_hub_new(&f->loop, NULL, &f->hub), 0);
-	unet_port_init(&f->cap.port, &capture_ops, "cap");
-	assert_int_equal(unet_hub_attach(f->hub, &f->cap.port), 0);
+	tn_capture_init(&f->cap, NULL, CAP_FRAMES);
+	f->cap.snaplen = CAP_LEN;
+	tn_capture_attach(&f->cap, f->hub);
 	assert_int_equal(unet_stack_new(f->hub, "user", NULL, &f->stack), 0);
 	assert_int_equal(unet_proxy_new(f->stack, pc, &f->proxy), 0);
 	return f;
@@ -111,16 +80,9 @@ static int teardown(void **state)
 	/* Nothing may be left running: this returns once all is closed. */
 	uv_run(&f->loop, UV_RUN_DEFAULT);
 	assert_int_equal(uv_loop_close(&f->loop), 0);
+	tn_capture_reset(&f->cap);
 	free(f);
 	return 0;
-}
-
-static uint32_t ip(const char *s)
-{
-	struct in_addr a;
-
-	assert_int_equal(inet_pton(AF_INET, s, &a), 1);
-	return a.s_addr;
 }
 
 static struct unet_fwd fwd_make(int proto, const char *host, uint16_t hport,
@@ -130,32 +92,11 @@ static struct unet_fwd fwd_make(int proto, const char *host, uint16_t hport,
 
 	memset(&fwd, 0, sizeof(fwd));
 	fwd.proto = proto;
-	fwd.host_addr.s_addr = ip(host);
+	fwd.host_addr.s_addr = tn_ip(host);
 	fwd.host_port = htons(hport);
-	fwd.guest_addr.s_addr = ip(guest);
+	fwd.guest_addr.s_addr = tn_ip(guest);
 	fwd.guest_port = htons(gport);
 	return fwd;
-}
-
-static void deadline_cb(uv_timer_t *t)
-{
-	*(bool *)t->data = true;
-}
-
-/* Runs the loop until @done(@arg) or the deadline; returns @done's answer. */
-static bool run_until(struct fixture *f, bool (*done)(void *arg), void *arg)
-{
-	uv_timer_t timer;
-	bool expired = false;
-
-	uv_timer_init(&f->loop, &timer);
-	timer.data = &expired;
-	uv_timer_start(&timer, deadline_cb, DEADLINE_MS, 0);
-	while (!done(arg) && !expired)
-		uv_run(&f->loop, UV_RUN_ONCE);
-	uv_close((uv_handle_t *)&timer, NULL);
-	uv_run(&f->loop, UV_RUN_NOWAIT);
-	return done(arg);
 }
 
 /* Closes a handle of the test's stack frame before the frame is gone. */
@@ -165,111 +106,33 @@ static void close_now(struct fixture *f, uv_handle_t *handle)
 	uv_run(&f->loop, UV_RUN_NOWAIT);
 }
 
-static uint16_t csum_add(uint32_t sum, const uint8_t *p, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
-}
-
-static uint16_t csum(const uint8_t *p, size_t len)
-{
-	return (uint16_t)~csum_add(0, p, len);
-}
-
-static size_t arp_request(uint8_t *buf, uint32_t spa, uint32_t tpa)
-{
-	memcpy(buf, bcast, 6);
-	memcpy(buf + 6, guest_mac, 6);
-	buf[12] = 0x08;
-	buf[13] = 0x06;
-	buf[14] = 0; buf[15] = 1;	/* Ethernet */
-	buf[16] = 0x08; buf[17] = 0;	/* IPv4 */
-	buf[18] = 6; buf[19] = 4;
-	buf[20] = 0; buf[21] = 1;	/* request */
-	memcpy(buf + 22, guest_mac, 6);
-	memcpy(buf + 28, &spa, 4);
-	memset(buf + 32, 0, 6);
-	memcpy(buf + 38, &tpa, 4);
-	memset(buf + 42, 0, 18);
-	return 60;
-}
-
 /* A UDP datagram from the guest, checksums and all. */
 static size_t udp_frame(uint8_t *buf, uint32_t src, uint16_t sport,
 			uint32_t dst, uint16_t dport, const void *data,
 			size_t len)
 {
-	uint8_t *iph = buf + 14, *udp = buf + 34, pseudo[12];
-	size_t iplen = 20 + 8 + len;
+	uint8_t *udp = buf + 34;
 	uint16_t c;
 
-	memcpy(buf, gw_mac, 6);
-	memcpy(buf + 6, guest_mac, 6);
-	buf[12] = 0x08;
-	buf[13] = 0x00;
-	memset(iph, 0, 20);
-	iph[0] = 0x45;
-	iph[2] = (uint8_t)(iplen >> 8);
-	iph[3] = (uint8_t)iplen;
-	iph[8] = 64;
-	iph[9] = 17;
-	memcpy(iph + 12, &src, 4);
-	memcpy(iph + 16, &dst, 4);
-	c = csum(iph, 20);
-	iph[10] = (uint8_t)(c >> 8);
-	iph[11] = (uint8_t)c;
-	udp[0] = (uint8_t)(sport >> 8);
-	udp[1] = (uint8_t)sport;
-	udp[2] = (uint8_t)(dport >> 8);
-	udp[3] = (uint8_t)dport;
-	udp[4] = (uint8_t)((8 + len) >> 8);
-	udp[5] = (uint8_t)(8 + len);
-	udp[6] = udp[7] = 0;
+	tn_ip_header(buf, tn_gw_mac, src, dst, 17, 20 + 8 + len, 0, 0);
+	tn_put16(udp, sport);
+	tn_put16(udp + 2, dport);
+	tn_put16(udp + 4, (uint16_t)(8 + len));
+	tn_put16(udp + 6, 0);
 	memcpy(udp + 8, data, len);
-	memcpy(pseudo, &src, 4);
-	memcpy(pseudo + 4, &dst, 4);
-	pseudo[8] = 0;
-	pseudo[9] = 17;
-	pseudo[10] = udp[4];
-	pseudo[11] = udp[5];
-	c = (uint16_t)~csum_add(csum_add(0, pseudo, 12), udp, 8 + len);
-	if (c == 0)
-		c = 0xffff;
-	udp[6] = (uint8_t)(c >> 8);
-	udp[7] = (uint8_t)c;
-	return 14 + iplen;
-}
-
-/* Teaches the gateway the guest's MAC, as the guest's own ARP would. */
-static void learn_guest(struct fixture *f)
-{
-	uint8_t buf[60];
-
-	arp_request(buf, ip("10.0.2.15"), ip("10.0.2.2"));
-	assert_int_equal(unet_hub_input(&f->cap.port, buf, 60), 0);
-	f->cap.frames = 0;
-}
-
-static uint16_t be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
+	c = tn_l4_csum(src, dst, 17, udp, 8 + len);
+	tn_put16(udp + 6, c == 0 ? 0xffff : c);
+	return 14 + 20 + 8 + len;
 }
 
 /*
  * The captured IPv4 frame for the guest with protocol @proto and
  * destination port @dport, or NULL.
  */
-static const uint8_t *find_ip_frame(const struct capture *c, uint8_t proto,
+static const uint8_t *find_ip_frame(const struct tn_capture *c, uint8_t proto,
 				    uint16_t dport, size_t *len)
 {
-	uint32_t g = ip("10.0.2.15");
+	uint32_t g = tn_ip("10.0.2.15");
 	int i;
 
 	for (i = 0; i < c->frames && i < CAP_FRAMES; i++) {
@@ -277,7 +140,7 @@ static const uint8_t *find_ip_frame(const struct capture *c, uint8_t proto,
 
 		if (c->len[i] < 14 + 20 + 8 || r[12] != 0x08 || r[13] != 0 ||
 		    r[23] != proto || memcmp(r + 30, &g, 4) != 0 ||
-		    (r[14] & 0x0f) != 5 || be16(r + 36) != dport)
+		    (r[14] & 0x0f) != 5 || tn_get16(r + 36) != dport)
 			continue;
 		*len = c->len[i];
 		return r;
@@ -374,9 +237,9 @@ static void test_add_list_remove(void **state)
 	assert_true(port != 0);
 	assert_int_equal(unet_proxy_fwd_list(f->proxy, list, 4), 1);
 	assert_int_equal(list[0].proto, IPPROTO_TCP);
-	assert_int_equal(list[0].host_addr.s_addr, ip("127.0.0.1"));
+	assert_int_equal(list[0].host_addr.s_addr, tn_ip("127.0.0.1"));
 	assert_int_equal(ntohs(list[0].host_port), port);
-	assert_int_equal(list[0].guest_addr.s_addr, ip("10.0.2.15"));
+	assert_int_equal(list[0].guest_addr.s_addr, tn_ip("10.0.2.15"));
 	assert_int_equal(ntohs(list[0].guest_port), 80);
 
 	/* The same host port again, even to elsewhere. */
@@ -477,7 +340,7 @@ static uint16_t udp_round_trip(struct fixture *f, struct client *c,
 			       const char *ask, const char *answer)
 {
 	struct want_frame w = { f, 17, guest_port };
-	uint32_t gw = ip("10.0.2.2"), g = ip("10.0.2.15");
+	uint32_t gw = tn_ip("10.0.2.2"), g = tn_ip("10.0.2.15");
 	const uint8_t *r;
 	uint8_t buf[256];
 	uint16_t sport;
@@ -486,26 +349,26 @@ static uint16_t udp_round_trip(struct fixture *f, struct client *c,
 	f->cap.frames = 0;
 	c->got = 0;
 	client_send(c, host_port, ask);
-	assert_true(run_until(f, frame_seen, &w));
+	assert_true(tn_run_until(&f->loop, frame_seen, &w, DEADLINE_MS));
 	r = find_ip_frame(&f->cap, 17, guest_port, &len);
 	assert_non_null(r);
-	assert_memory_equal(r, guest_mac, 6);
-	assert_memory_equal(r + 6, gw_mac, 6);
+	assert_memory_equal(r, tn_guest_mac, 6);
+	assert_memory_equal(r + 6, tn_gw_mac, 6);
 	assert_memory_equal(r + 26, &gw, 4);	/* from the gateway */
 	assert_memory_equal(r + 30, &g, 4);
-	assert_int_equal(csum(r + 14, 20), 0);
-	sport = be16(r + 34);
+	assert_int_equal(tn_csum(r + 14, 20), 0);
+	sport = tn_get16(r + 34);
 	assert_true(sport >= 0xc000);		/* lwIP's ephemeral range */
-	assert_int_equal(be16(r + 38), 8 + n);
+	assert_int_equal(tn_get16(r + 38), 8 + n);
 	assert_true(len >= 42 + n);
 	assert_memory_equal(r + 42, ask, n);
 
 	len = udp_frame(buf, g, guest_port, gw, sport, answer, strlen(answer));
 	assert_int_equal(unet_hub_input(&f->cap.port, buf, len), 0);
-	assert_true(run_until(f, client_got, c));
+	assert_true(tn_run_until(&f->loop, client_got, c, DEADLINE_MS));
 	assert_int_equal(c->got, (ssize_t)strlen(answer));
 	assert_memory_equal(c->buf, answer, strlen(answer));
-	assert_int_equal(c->from.sin_addr.s_addr, ip("127.0.0.1"));
+	assert_int_equal(c->from.sin_addr.s_addr, tn_ip("127.0.0.1"));
 	assert_int_equal(ntohs(c->from.sin_port), host_port);
 	return sport;
 }
@@ -519,7 +382,7 @@ static void test_udp_end_to_end(void **state)
 	struct client c;
 	uint16_t sport, sport2;
 
-	learn_guest(f);
+	assert_int_equal(tn_learn_guest(&f->cap), 0);
 	fwd = fwd_make(IPPROTO_UDP, "127.0.0.1", 0, "10.0.2.15", 5000);
 	assert_int_equal(unet_proxy_fwd_add(f->proxy, &fwd), 0);
 	client_open(f, &c);
@@ -535,9 +398,9 @@ static void test_udp_end_to_end(void **state)
 	assert_int_equal(fc.last.proto, IPPROTO_UDP);
 	assert_true(fc.last.inbound);
 	assert_int_equal(fc.last.state, UNET_FLOW_ACTIVE);
-	assert_int_equal(fc.last.guest_addr.s_addr, ip("10.0.2.15"));
+	assert_int_equal(fc.last.guest_addr.s_addr, tn_ip("10.0.2.15"));
 	assert_int_equal(fc.last.guest_port, 5000);
-	assert_int_equal(fc.last.remote_addr.s_addr, ip("10.0.2.2"));
+	assert_int_equal(fc.last.remote_addr.s_addr, tn_ip("10.0.2.2"));
 	assert_int_equal(fc.last.remote_port, sport);
 	assert_int_equal(fc.last.bytes_in, 10);	/* host to guest */
 	assert_int_equal(fc.last.bytes_out, 9);	/* guest to host */
@@ -564,7 +427,7 @@ static void test_udp_two_forwards(void **state)
 	struct client c;
 	uint16_t pa, pb;
 
-	learn_guest(f);
+	assert_int_equal(tn_learn_guest(&f->cap), 0);
 	a = fwd_make(IPPROTO_UDP, "127.0.0.1", 0, "10.0.2.15", 53);
 	b = fwd_make(IPPROTO_UDP, "127.0.0.1", 0, "10.0.2.15", 53);
 	assert_int_equal(unet_proxy_fwd_add(f->proxy, &a), 0);
@@ -601,14 +464,15 @@ static void test_udp_expiry(void **state)
 	unet_proxy_config_init(&pc);
 	pc.udp_timeout_ms = 100;
 	f = fixture_new(&pc);
-	learn_guest(f);
+	assert_int_equal(tn_learn_guest(&f->cap), 0);
 	fwd = fwd_make(IPPROTO_UDP, "127.0.0.1", 0, "10.0.2.15", 7);
 	assert_int_equal(unet_proxy_fwd_add(f->proxy, &fwd), 0);
 	client_open(f, &c);
 	udp_round_trip(f, &c, ntohs(fwd.host_port), 7, "ping", "pong");
 	unet_proxy_stats(f->proxy, &st);
 	assert_int_equal(st.flows, 1);
-	assert_true(run_until(f, flows_gone, f->proxy));
+	assert_true(tn_run_until(&f->loop, flows_gone, f->proxy,
+				 DEADLINE_MS));
 	unet_proxy_stats(f->proxy, &st);
 	assert_int_equal(st.udp_expired, 1);
 	/* and the forward still works: a new flow */
@@ -621,7 +485,7 @@ static void test_udp_expiry(void **state)
 
 static bool two_frames(void *arg)
 {
-	return ((struct capture *)arg)->frames >= 2;
+	return ((struct tn_capture *)arg)->frames >= 2;
 }
 
 /* Empty and large host datagrams reach the guest; the forward goes on. */
@@ -635,7 +499,7 @@ static void test_udp_odd_datagrams(void **state)
 	struct sockaddr_in sa;
 	uv_buf_t b;
 
-	learn_guest(f);
+	assert_int_equal(tn_learn_guest(&f->cap), 0);
 	fwd = fwd_make(IPPROTO_UDP, "127.0.0.1", 0, "10.0.2.15", 9);
 	assert_int_equal(unet_proxy_fwd_add(f->proxy, &fwd), 0);
 	client_open(f, &c);
@@ -648,10 +512,11 @@ static void test_udp_odd_datagrams(void **state)
 	assert_int_equal(uv_udp_try_send(&c.udp, &b, 1,
 					 (const struct sockaddr *)&sa),
 			 (int)sizeof(big));
-	assert_true(run_until(f, two_frames, &f->cap));
+	assert_true(tn_run_until(&f->loop, two_frames, &f->cap,
+				 DEADLINE_MS));
 	assert_int_equal(f->cap.len[0], 14 + 20 + 8);
-	assert_int_equal(be16(f->cap.data[0] + 38), 8);
-	assert_int_equal(be16(f->cap.data[1] + 16), 20 + 8 + sizeof(big));
+	assert_int_equal(tn_get16(f->cap.data[0] + 38), 8);
+	assert_int_equal(tn_get16(f->cap.data[1] + 16), 20 + 8 + sizeof(big));
 	udp_round_trip(f, &c, ntohs(fwd.host_port), 9, "x", "y");
 	unet_proxy_stats(f->proxy, &st);
 	assert_int_equal(st.udp_opened, 1);
@@ -668,7 +533,7 @@ static void test_tcp_syn(void **state)
 {
 	struct fixture *f = *state;
 	struct want_frame w = { f, 6, 22 };
-	uint32_t gw = ip("10.0.2.2");
+	uint32_t gw = tn_ip("10.0.2.2");
 	struct unet_proxy_stats st;
 	struct unet_fwd fwd;
 	struct sockaddr_in sa;
@@ -678,7 +543,7 @@ static void test_tcp_syn(void **state)
 	uv_tcp_t tcp;
 	size_t len;
 
-	learn_guest(f);
+	assert_int_equal(tn_learn_guest(&f->cap), 0);
 	fwd = fwd_make(IPPROTO_TCP, "127.0.0.1", 0, "10.0.2.15", 22);
 	assert_int_equal(unet_proxy_fwd_add(f->proxy, &fwd), 0);
 	uv_ip4_addr("127.0.0.1", ntohs(fwd.host_port), &sa);
@@ -687,7 +552,7 @@ static void test_tcp_syn(void **state)
 	assert_int_equal(uv_tcp_connect(&req, &tcp,
 					(const struct sockaddr *)&sa,
 					connect_cb), 0);
-	assert_true(run_until(f, frame_seen, &w));
+	assert_true(tn_run_until(&f->loop, frame_seen, &w, DEADLINE_MS));
 	r = find_ip_frame(&f->cap, 6, 22, &len);
 	assert_non_null(r);
 	assert_memory_equal(r + 26, &gw, 4);

@@ -43,13 +43,12 @@
 #include <usernet/proxy.h>
 #include <usernet/stack.h>
 
+#include "testnet.h"
+
 #define CAP_MAX 32
 #define PING_RANGE "/proc/sys/net/ipv4/ping_group_range"
 #define NETNS_ADDR "198.51.100.7"
 
-static const uint8_t gw_mac[6] = { 0x52, 0x55, 0x0a, 0x00, 0x02, 0x02 };
-static const uint8_t guest_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x0f };
-static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
 /* What the environment allows; found once in main(). */
 static struct {
@@ -59,124 +58,43 @@ static struct {
 	char why[160];		/* why @ping_ok is false */
 } env;
 
-struct capture {
-	struct unet_port port;
-	int frames;
-	size_t len[CAP_MAX];
-	uint8_t *data[CAP_MAX];
-};
-
 struct fixture {
 	uv_loop_t loop;
 	struct unet_hub *hub;
 	struct unet_stack *stack;
 	struct unet_proxy *proxy;
-	struct capture cap;
+	struct tn_capture cap;
 	int warnings;		/* warnings naming ping_group_range */
 };
-
-static int capture_send(struct unet_port *port, const void *frame,
-			size_t len)
-{
-	struct capture *c = (struct capture *)port;
-	const uint8_t *b = frame;
-
-	/* Only IPv4 is recorded: lwIP's IPv6 (MLD reports) comes and goes. */
-	if (len < 14 || b[12] != 0x08 || b[13] != 0x00)
-		return 0;
-	if (c->frames < CAP_MAX) {
-		c->data[c->frames] = malloc(len);
-		assert_non_null(c->data[c->frames]);
-		memcpy(c->data[c->frames], frame, len);
-		c->len[c->frames] = len;
-	}
-	c->frames++;
-	return 0;
-}
-
-static void capture_reset(struct capture *c)
-{
-	int i;
-
-	for (i = 0; i < c->frames && i < CAP_MAX; i++) {
-		free(c->data[i]);
-		c->data[i] = NULL;
-	}
-	c->frames = 0;
-}
-
-static void capture_close(struct unet_port *port)
-{
-	unet_hub_detach(port);
-}
-
-static const struct unet_port_ops capture_ops = {
-	.name = "capture",
-	.send = capture_send,
-	.close = capture_close,
-};
-
-static uint32_t ip(const char *s)
-{
-	struct in_addr a;
-
-	assert_int_equal(inet_pton(AF_INET, s, &a), 1);
-	return a.s_addr;
-}
-
-static uint16_t csum(const uint8_t *p, size_t len)
-{
-	uint32_t sum = 0;
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
 
 /* Builds an ICMP frame (type @type, echo id and sequence); returns its size. */
 static size_t icmp_frame(uint8_t *buf, uint32_t dst, uint8_t type,
 			 uint16_t id, uint16_t seq, size_t payload)
 {
 	uint8_t *iph = buf + 14, *icmp = buf + 34;
-	uint32_t src = ip("10.0.2.15");
+	uint32_t src = tn_ip("10.0.2.15");
 	size_t iplen = 20 + 8 + payload, i;
 
-	memcpy(buf, gw_mac, 6);
-	memcpy(buf + 6, guest_mac, 6);
+	memcpy(buf, tn_gw_mac, 6);
+	memcpy(buf + 6, tn_guest_mac, 6);
 	buf[12] = 0x08;
 	buf[13] = 0x00;
 	memset(iph, 0, 20);
 	iph[0] = 0x45;
-	put16(iph + 2, (uint16_t)iplen);
-	put16(iph + 4, seq);
+	tn_put16(iph + 2, (uint16_t)iplen);
+	tn_put16(iph + 4, seq);
 	iph[8] = 64;
 	iph[9] = 1;
 	memcpy(iph + 12, &src, 4);
 	memcpy(iph + 16, &dst, 4);
-	put16(iph + 10, csum(iph, 20));
+	tn_put16(iph + 10, tn_csum(iph, 20));
 	memset(icmp, 0, 8);
 	icmp[0] = type;
-	put16(icmp + 4, id);
-	put16(icmp + 6, seq);
+	tn_put16(icmp + 4, id);
+	tn_put16(icmp + 6, seq);
 	for (i = 0; i < payload; i++)
 		icmp[8 + i] = (uint8_t)(i * 13 + seq);
-	put16(icmp + 2, csum(icmp, 8 + payload));
+	tn_put16(icmp + 2, tn_csum(icmp, 8 + payload));
 	return 14 + iplen;
 }
 
@@ -191,60 +109,6 @@ static void ping(struct fixture *f, uint32_t dst, uint16_t id, uint16_t seq,
 	assert_int_equal(unet_hub_input(&f->cap.port, buf, n), 0);
 }
 
-static void deadline_cb(uv_timer_t *t)
-{
-	*(bool *)t->data = true;
-}
-
-static void deadline_closed(uv_handle_t *h)
-{
-	*(bool *)h->data = true;
-}
-
-/* Runs the loop until @cond holds or @ms pass; returns @cond. */
-static bool run_until(struct fixture *f, bool (*cond)(struct fixture *),
-		      unsigned int ms)
-{
-	uv_timer_t t;
-	bool fired = false;
-
-	uv_timer_init(&f->loop, &t);
-	t.data = &fired;
-	uv_timer_start(&t, deadline_cb, ms, 0);
-	while (!(cond != NULL && cond(f)) && !fired)
-		uv_run(&f->loop, UV_RUN_ONCE);
-	fired = false;
-	uv_close((uv_handle_t *)&t, deadline_closed);
-	while (!fired)
-		uv_run(&f->loop, UV_RUN_ONCE);
-	return cond != NULL && cond(f);
-}
-
-static void run_for(struct fixture *f, unsigned int ms)
-{
-	run_until(f, NULL, ms);
-}
-
-static void count_flow(void *opaque, const struct unet_flow_info *info)
-{
-	memcpy(opaque, info, sizeof(*info));
-}
-
-static int flows(struct fixture *f, struct unet_flow_info *last)
-{
-	struct unet_flow_info dummy;
-
-	return unet_proxy_flows(f->proxy, count_flow, last ? last : &dummy);
-}
-
-static struct unet_proxy_stats stats(struct fixture *f)
-{
-	struct unet_proxy_stats s;
-
-	unet_proxy_stats(f->proxy, &s);
-	return s;
-}
-
 static void log_cb(void *opaque, enum unet_log_level level, const char *msg)
 {
 	struct fixture *f = opaque;
@@ -257,33 +121,18 @@ static void log_cb(void *opaque, enum unet_log_level level, const char *msg)
 static void start(struct fixture *f, const struct unet_proxy_config *pcfg)
 {
 	struct unet_hub_config hc;
-	uint8_t arp[60];
-	uint32_t spa = ip("10.0.2.15"), tpa = ip("10.0.2.2");
 
 	unet_hub_config_init(&hc);
 	hc.log_cb = log_cb;
 	hc.log_opaque = f;
 	hc.log_level = UNET_LOG_INFO;
 	assert_int_equal(unet_hub_new(&f->loop, &hc, &f->hub), 0);
-	unet_port_init(&f->cap.port, &capture_ops, "cap");
-	assert_int_equal(unet_hub_attach(f->hub, &f->cap.port), 0);
+	tn_capture_init(&f->cap, tn_keep_ipv4, CAP_MAX);
+	tn_capture_attach(&f->cap, f->hub);
 	assert_int_equal(unet_stack_new(f->hub, "user", NULL, &f->stack), 0);
 	assert_int_equal(unet_proxy_new(f->stack, pcfg, &f->proxy), 0);
 
-	memcpy(arp, bcast, 6);
-	memcpy(arp + 6, guest_mac, 6);
-	arp[12] = 0x08; arp[13] = 0x06;
-	arp[14] = 0; arp[15] = 1;
-	arp[16] = 0x08; arp[17] = 0;
-	arp[18] = 6; arp[19] = 4;
-	arp[20] = 0; arp[21] = 1;
-	memcpy(arp + 22, guest_mac, 6);
-	memcpy(arp + 28, &spa, 4);
-	memset(arp + 32, 0, 6);
-	memcpy(arp + 38, &tpa, 4);
-	memset(arp + 42, 0, 18);
-	unet_hub_input(&f->cap.port, arp, sizeof(arp));
-	capture_reset(&f->cap);
+	tn_learn_guest(&f->cap);
 }
 
 static int setup(void **state)
@@ -304,7 +153,7 @@ static int teardown(void **state)
 	unet_hub_close(f->hub);
 	uv_run(&f->loop, UV_RUN_DEFAULT);
 	assert_int_equal(uv_loop_close(&f->loop), 0);
-	capture_reset(&f->cap);
+	tn_capture_reset(&f->cap);
 	free(f);
 	return 0;
 }
@@ -314,38 +163,41 @@ static void assert_echo_reply(struct fixture *f, int i, uint32_t src,
 			      uint16_t id, uint16_t seq, size_t payload)
 {
 	const uint8_t *r = f->cap.data[i], *icmp = r + 34;
-	uint32_t g = ip("10.0.2.15");
+	uint32_t g = tn_ip("10.0.2.15");
 	size_t k;
 
 	assert_true(i < f->cap.frames);
 	assert_int_equal(f->cap.len[i], 14 + 20 + 8 + payload);
-	assert_memory_equal(r, guest_mac, 6);
+	assert_memory_equal(r, tn_guest_mac, 6);
 	assert_int_equal(r[23], 1);
 	assert_memory_equal(r + 26, &src, 4);
 	assert_memory_equal(r + 30, &g, 4);
-	assert_int_equal(csum(r + 14, 20), 0);
-	assert_int_equal(get16(r + 16), 20 + 8 + payload);
+	assert_int_equal(tn_csum(r + 14, 20), 0);
+	assert_int_equal(tn_get16(r + 16), 20 + 8 + payload);
 	assert_int_equal(icmp[0], 0);
 	assert_int_equal(icmp[1], 0);
-	assert_int_equal(get16(icmp + 4), id);
-	assert_int_equal(get16(icmp + 6), seq);
-	assert_int_equal(csum(icmp, 8 + payload), 0);
+	assert_int_equal(tn_get16(icmp + 4), id);
+	assert_int_equal(tn_get16(icmp + 6), seq);
+	assert_int_equal(tn_csum(icmp, 8 + payload), 0);
 	for (k = 0; k < payload; k++)
 		assert_int_equal(icmp[8 + k], (uint8_t)(k * 13 + seq));
 }
 
-static bool replies1(struct fixture *f)
+static bool replies1(void *arg)
 {
+	struct fixture *f = arg;
 	return f->cap.frames >= 1;
 }
 
-static bool replies2(struct fixture *f)
+static bool replies2(void *arg)
 {
+	struct fixture *f = arg;
 	return f->cap.frames >= 2;
 }
 
-static bool replies3(struct fixture *f)
+static bool replies3(void *arg)
 {
+	struct fixture *f = arg;
 	return f->cap.frames >= 3;
 }
 
@@ -363,21 +215,21 @@ static void test_icmp_gateway_is_lwip(void **state)
 	struct fixture *f = *state;
 
 	start(f, NULL);
-	ping(f, ip("10.0.2.2"), 0x1234, 1, 56);
-	ping(f, ip("10.0.2.3"), 0x1234, 2, 56);
+	ping(f, tn_ip("10.0.2.2"), 0x1234, 1, 56);
+	ping(f, tn_ip("10.0.2.3"), 0x1234, 2, 56);
 	assert_int_equal(f->cap.frames, 2);
-	assert_echo_reply(f, 0, ip("10.0.2.2"), 0x1234, 1, 56);
-	assert_echo_reply(f, 1, ip("10.0.2.3"), 0x1234, 2, 56);
-	assert_int_equal(flows(f, NULL), 0);
-	assert_int_equal(stats(f).icmp_opened, 0);
-	assert_int_equal(stats(f).dropped, 0);
+	assert_echo_reply(f, 0, tn_ip("10.0.2.2"), 0x1234, 1, 56);
+	assert_echo_reply(f, 1, tn_ip("10.0.2.3"), 0x1234, 2, 56);
+	assert_int_equal(tn_proxy_flows(f->proxy, NULL), 0);
+	assert_int_equal(tn_proxy_stats(f->proxy).icmp_opened, 0);
+	assert_int_equal(tn_proxy_stats(f->proxy).dropped, 0);
 }
 
 /* Malformed or non-echo ICMP to the outside: dropped and counted. */
 static void test_icmp_malformed(void **state)
 {
 	struct fixture *f = *state;
-	uint32_t dst = ip(NETNS_ADDR);
+	uint32_t dst = tn_ip(NETNS_ADDR);
 	uint8_t buf[128];
 	size_t n;
 	int dropped = 0;
@@ -387,37 +239,37 @@ static void test_icmp_malformed(void **state)
 	n = icmp_frame(buf, dst, 8, 1, 1, 32);
 	buf[34 + 8] ^= 0xff;
 	unet_hub_input(&f->cap.port, buf, n);
-	assert_int_equal(stats(f).dropped, ++dropped);
+	assert_int_equal(tn_proxy_stats(f->proxy).dropped, ++dropped);
 	/* ICMP cut to 4 and to 0 bytes (IP length says so) */
 	n = icmp_frame(buf, dst, 8, 1, 2, 32);
-	put16(buf + 16, 20 + 4);
-	put16(buf + 24, 0);
-	put16(buf + 24, csum(buf + 14, 20));
+	tn_put16(buf + 16, 20 + 4);
+	tn_put16(buf + 24, 0);
+	tn_put16(buf + 24, tn_csum(buf + 14, 20));
 	unet_hub_input(&f->cap.port, buf, 14 + 20 + 4);
-	assert_int_equal(stats(f).dropped, ++dropped);
-	put16(buf + 16, 20);
-	put16(buf + 24, 0);
-	put16(buf + 24, csum(buf + 14, 20));
+	assert_int_equal(tn_proxy_stats(f->proxy).dropped, ++dropped);
+	tn_put16(buf + 16, 20);
+	tn_put16(buf + 24, 0);
+	tn_put16(buf + 24, tn_csum(buf + 14, 20));
 	unet_hub_input(&f->cap.port, buf, 14 + 20);
-	assert_int_equal(stats(f).dropped, ++dropped);
+	assert_int_equal(tn_proxy_stats(f->proxy).dropped, ++dropped);
 	/* not an echo request: timestamp, echo reply, echo with code 1 */
 	n = icmp_frame(buf, dst, 13, 1, 3, 12);
 	unet_hub_input(&f->cap.port, buf, n);
-	assert_int_equal(stats(f).dropped, ++dropped);
+	assert_int_equal(tn_proxy_stats(f->proxy).dropped, ++dropped);
 	n = icmp_frame(buf, dst, 0, 1, 4, 12);
 	unet_hub_input(&f->cap.port, buf, n);
-	assert_int_equal(stats(f).dropped, ++dropped);
+	assert_int_equal(tn_proxy_stats(f->proxy).dropped, ++dropped);
 	n = icmp_frame(buf, dst, 8, 1, 5, 12);
 	buf[35] = 1;
-	put16(buf + 36, 0);
-	put16(buf + 36, csum(buf + 34, 8 + 12));
+	tn_put16(buf + 36, 0);
+	tn_put16(buf + 36, tn_csum(buf + 34, 8 + 12));
 	unet_hub_input(&f->cap.port, buf, n);
-	assert_int_equal(stats(f).dropped, ++dropped);
+	assert_int_equal(tn_proxy_stats(f->proxy).dropped, ++dropped);
 
-	run_for(f, 20);
+	tn_run_for(&f->loop, 20);
 	assert_int_equal(f->cap.frames, 0);
-	assert_int_equal(flows(f, NULL), 0);
-	assert_int_equal(stats(f).icmp_opened, 0);
+	assert_int_equal(tn_proxy_flows(f->proxy, NULL), 0);
+	assert_int_equal(tn_proxy_stats(f->proxy).icmp_opened, 0);
 }
 
 static void test_icmp_restrict(void **state)
@@ -428,14 +280,14 @@ static void test_icmp_restrict(void **state)
 	unet_proxy_config_init(&pc);
 	pc.restrict_guest = true;
 	start(f, &pc);
-	ping(f, ip(NETNS_ADDR), 1, 1, 8);
-	run_for(f, 20);
+	ping(f, tn_ip(NETNS_ADDR), 1, 1, 8);
+	tn_run_for(&f->loop, 20);
 	assert_int_equal(f->cap.frames, 0);
-	assert_int_equal(flows(f, NULL), 0);
-	assert_int_equal(stats(f).refused_policy, 1);
-	assert_int_equal(stats(f).icmp_opened, 0);
+	assert_int_equal(tn_proxy_flows(f->proxy, NULL), 0);
+	assert_int_equal(tn_proxy_stats(f->proxy).refused_policy, 1);
+	assert_int_equal(tn_proxy_stats(f->proxy).icmp_opened, 0);
 	/* the gateway still answers */
-	ping(f, ip("10.0.2.2"), 1, 2, 8);
+	ping(f, tn_ip("10.0.2.2"), 1, 2, 8);
 	assert_int_equal(f->cap.frames, 1);
 }
 
@@ -447,20 +299,20 @@ static void test_icmp_echo(void **state)
 	need_ping();
 	start(f, NULL);
 	ping(f, env.target, 0xbeef, 7, 56);
-	assert_int_equal(flows(f, &info), 1);
-	assert_true(run_until(f, replies1, 5000));
+	assert_int_equal(tn_proxy_flows(f->proxy, &info), 1);
+	assert_true(tn_run_until(&f->loop, replies1, f, 5000));
 	assert_echo_reply(f, 0, env.target, 0xbeef, 7, 56);
-	assert_int_equal(stats(f).icmp_opened, 1);
+	assert_int_equal(tn_proxy_stats(f->proxy).icmp_opened, 1);
 
 	/* the same id and address: the same flow */
 	ping(f, env.target, 0xbeef, 8, 4000);
-	assert_true(run_until(f, replies2, 5000));
+	assert_true(tn_run_until(&f->loop, replies2, f, 5000));
 	assert_echo_reply(f, 1, env.target, 0xbeef, 8, 4000);
-	assert_int_equal(stats(f).icmp_opened, 1);
-	assert_int_equal(flows(f, &info), 1);
+	assert_int_equal(tn_proxy_stats(f->proxy).icmp_opened, 1);
+	assert_int_equal(tn_proxy_flows(f->proxy, &info), 1);
 	assert_int_equal(info.proto, IPPROTO_ICMP);
 	assert_int_equal(info.state, UNET_FLOW_ACTIVE);
-	assert_int_equal(info.guest_addr.s_addr, ip("10.0.2.15"));
+	assert_int_equal(info.guest_addr.s_addr, tn_ip("10.0.2.15"));
 	assert_int_equal(info.guest_port, 0xbeef);
 	assert_int_equal(info.remote_addr.s_addr, env.target);
 	assert_int_equal(info.bytes_out, 56 + 4000);
@@ -468,11 +320,11 @@ static void test_icmp_echo(void **state)
 
 	/* another id: another flow */
 	ping(f, env.target, 0x0001, 9, 0);
-	assert_true(run_until(f, replies3, 5000));
+	assert_true(tn_run_until(&f->loop, replies3, f, 5000));
 	assert_echo_reply(f, 2, env.target, 0x0001, 9, 0);
-	assert_int_equal(flows(f, NULL), 2);
-	assert_int_equal(stats(f).icmp_opened, 2);
-	assert_int_equal(stats(f).dropped, 0);
+	assert_int_equal(tn_proxy_flows(f->proxy, NULL), 2);
+	assert_int_equal(tn_proxy_stats(f->proxy).icmp_opened, 2);
+	assert_int_equal(tn_proxy_stats(f->proxy).dropped, 0);
 }
 
 static void test_icmp_flow_limit(void **state)
@@ -486,17 +338,18 @@ static void test_icmp_flow_limit(void **state)
 	start(f, &pc);
 	ping(f, env.target, 1, 1, 8);
 	ping(f, env.target, 2, 1, 8);
-	assert_true(run_until(f, replies1, 5000));
-	run_for(f, 50);
+	assert_true(tn_run_until(&f->loop, replies1, f, 5000));
+	tn_run_for(&f->loop, 50);
 	assert_int_equal(f->cap.frames, 1);
-	assert_int_equal(flows(f, NULL), 1);
-	assert_int_equal(stats(f).refused_limit, 1);
-	assert_int_equal(stats(f).icmp_opened, 1);
+	assert_int_equal(tn_proxy_flows(f->proxy, NULL), 1);
+	assert_int_equal(tn_proxy_stats(f->proxy).refused_limit, 1);
+	assert_int_equal(tn_proxy_stats(f->proxy).icmp_opened, 1);
 }
 
-static bool no_flows(struct fixture *f)
+static bool no_flows(void *arg)
 {
-	return flows(f, NULL) == 0;
+	struct fixture *f = arg;
+	return tn_proxy_flows(f->proxy, NULL) == 0;
 }
 
 static void test_icmp_idle_expiry(void **state)
@@ -511,12 +364,12 @@ static void test_icmp_idle_expiry(void **state)
 	start(f, &pc);
 	t0 = uv_hrtime();
 	ping(f, env.target, 0x77, 1, 8);
-	assert_true(run_until(f, replies1, 5000));
-	assert_int_equal(flows(f, NULL), 1);
-	assert_true(run_until(f, no_flows, 5000));
+	assert_true(tn_run_until(&f->loop, replies1, f, 5000));
+	assert_int_equal(tn_proxy_flows(f->proxy, NULL), 1);
+	assert_true(tn_run_until(&f->loop, no_flows, f, 5000));
 	assert_true((uv_hrtime() - t0) / 1000000u >= 200);
-	assert_int_equal(stats(f).udp_expired, 1);
-	assert_int_equal(stats(f).flows, 0);
+	assert_int_equal(tn_proxy_stats(f->proxy).udp_expired, 1);
+	assert_int_equal(tn_proxy_stats(f->proxy).flows, 0);
 }
 
 static int write_file(const char *path, const char *s)
@@ -557,16 +410,16 @@ static void test_icmp_refused(void **state)
 		}
 	}
 	start(f, NULL);
-	ping(f, ip(NETNS_ADDR), 5, 1, 8);
-	ping(f, ip(NETNS_ADDR), 5, 2, 8);
-	ping(f, ip(NETNS_ADDR), 6, 1, 8);
+	ping(f, tn_ip(NETNS_ADDR), 5, 1, 8);
+	ping(f, tn_ip(NETNS_ADDR), 5, 2, 8);
+	ping(f, tn_ip(NETNS_ADDR), 6, 1, 8);
 	if (env.netns)
 		assert_int_equal(write_file(PING_RANGE, "0 2147483647"), 0);
-	run_for(f, 20);
+	tn_run_for(&f->loop, 20);
 	assert_int_equal(f->cap.frames, 0);
-	assert_int_equal(flows(f, NULL), 0);
-	assert_int_equal(stats(f).dropped, 3);
-	assert_int_equal(stats(f).icmp_opened, 0);
+	assert_int_equal(tn_proxy_flows(f->proxy, NULL), 0);
+	assert_int_equal(tn_proxy_stats(f->proxy).dropped, 3);
+	assert_int_equal(tn_proxy_stats(f->proxy).icmp_opened, 0);
 	assert_int_equal(f->warnings, 1);
 }
 
@@ -596,7 +449,7 @@ static bool env_netns(void)
 	strcpy(ifr.ifr_name, "lo:1");
 	sin = (struct sockaddr_in *)&ifr.ifr_addr;
 	sin->sin_family = AF_INET;
-	sin->sin_addr.s_addr = ip(NETNS_ADDR);
+	sin->sin_addr.s_addr = tn_ip(NETNS_ADDR);
 	if (ioctl(s, SIOCSIFADDR, &ifr) < 0)
 		goto fail;
 	close(s);
@@ -604,7 +457,7 @@ static bool env_netns(void)
 		return false;
 	env.netns = true;
 	env.ping_ok = true;
-	env.target = ip(NETNS_ADDR);
+	env.target = tn_ip(NETNS_ADDR);
 	return true;
 fail:
 	close(s);

@@ -18,46 +18,13 @@
 #include <usernet/hub.h>
 #include <usernet/stack.h>
 
-static const uint8_t gw_mac[6] = { 0x52, 0x55, 0x0a, 0x00, 0x02, 0x02 };
-static const uint8_t guest_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x0f };
-static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
-
-struct capture {
-	struct unet_port port;
-	int frames;
-	size_t len[16];
-	uint8_t data[16][1600];
-};
-
-static int capture_send(struct unet_port *port, const void *frame,
-			size_t len)
-{
-	struct capture *c = (struct capture *)port;
-
-	if (c->frames < 16) {
-		c->len[c->frames] = len;
-		memcpy(c->data[c->frames], frame, len < 1600 ? len : 1600);
-	}
-	c->frames++;
-	return 0;
-}
-
-static void capture_close(struct unet_port *port)
-{
-	unet_hub_detach(port);
-}
-
-static const struct unet_port_ops capture_ops = {
-	.name = "capture",
-	.send = capture_send,
-	.close = capture_close,
-};
+#include "testnet.h"
 
 struct fixture {
 	uv_loop_t loop;
 	struct unet_hub *hub;
 	struct unet_stack *stack;
-	struct capture cap;
+	struct tn_capture cap;
 };
 
 static int setup(void **state)
@@ -67,8 +34,8 @@ static int setup(void **state)
 	assert_non_null(f);
 	assert_int_equal(uv_loop_init(&f->loop), 0);
 	assert_int_equal(unet_hub_new(&f->loop, NULL, &f->hub), 0);
-	unet_port_init(&f->cap.port, &capture_ops, "cap");
-	assert_int_equal(unet_hub_attach(f->hub, &f->cap.port), 0);
+	tn_capture_init(&f->cap, NULL, 16);
+	tn_capture_attach(&f->cap, f->hub);
 	assert_int_equal(unet_stack_new(f->hub, "user", NULL, &f->stack), 0);
 	*state = f;
 	return 0;
@@ -81,49 +48,9 @@ static int teardown(void **state)
 	unet_hub_close(f->hub);
 	uv_run(&f->loop, UV_RUN_DEFAULT);
 	assert_int_equal(uv_loop_close(&f->loop), 0);
+	tn_capture_reset(&f->cap);
 	free(f);
 	return 0;
-}
-
-static uint32_t ip(const char *s)
-{
-	struct in_addr a;
-
-	assert_int_equal(inet_pton(AF_INET, s, &a), 1);
-	return a.s_addr;
-}
-
-static size_t arp_request(uint8_t *buf, const uint8_t *dst, uint32_t spa,
-			  uint32_t tpa)
-{
-	memcpy(buf, dst, 6);
-	memcpy(buf + 6, guest_mac, 6);
-	buf[12] = 0x08;
-	buf[13] = 0x06;
-	buf[14] = 0; buf[15] = 1;	/* Ethernet */
-	buf[16] = 0x08; buf[17] = 0;	/* IPv4 */
-	buf[18] = 6; buf[19] = 4;
-	buf[20] = 0; buf[21] = 1;	/* request */
-	memcpy(buf + 22, guest_mac, 6);
-	memcpy(buf + 28, &spa, 4);
-	memset(buf + 32, 0, 6);
-	memcpy(buf + 38, &tpa, 4);
-	memset(buf + 42, 0, 18);
-	return 60;
-}
-
-static uint16_t csum(const uint8_t *p, size_t len)
-{
-	uint32_t sum = 0;
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
 }
 
 static size_t icmp_echo(uint8_t *buf, uint32_t src, uint32_t dst,
@@ -133,8 +60,8 @@ static size_t icmp_echo(uint8_t *buf, uint32_t src, uint32_t dst,
 	size_t iplen = 20 + 8 + payload;
 	uint16_t c;
 
-	memcpy(buf, gw_mac, 6);
-	memcpy(buf + 6, guest_mac, 6);
+	memcpy(buf, tn_gw_mac, 6);
+	memcpy(buf + 6, tn_guest_mac, 6);
 	buf[12] = 0x08;
 	buf[13] = 0x00;
 	memset(iph, 0, 20);
@@ -146,7 +73,7 @@ static size_t icmp_echo(uint8_t *buf, uint32_t src, uint32_t dst,
 	iph[9] = 1;
 	memcpy(iph + 12, &src, 4);
 	memcpy(iph + 16, &dst, 4);
-	c = csum(iph, 20);
+	c = tn_csum(iph, 20);
 	iph[10] = (uint8_t)(c >> 8);
 	iph[11] = (uint8_t)c;
 	memset(icmp, 0, 8);
@@ -155,36 +82,26 @@ static size_t icmp_echo(uint8_t *buf, uint32_t src, uint32_t dst,
 	icmp[6] = (uint8_t)(seq >> 8);
 	icmp[7] = (uint8_t)seq;
 	memset(icmp + 8, 0x5a, payload);
-	c = csum(icmp, 8 + payload);
+	c = tn_csum(icmp, 8 + payload);
 	icmp[2] = (uint8_t)(c >> 8);
 	icmp[3] = (uint8_t)c;
 	return 14 + iplen;
 }
 
-/* Teaches the gateway the guest's MAC, as the guest's own ARP would. */
-static void learn_guest(struct fixture *f)
-{
-	uint8_t buf[60];
-
-	arp_request(buf, bcast, ip("10.0.2.15"), ip("10.0.2.2"));
-	unet_hub_input(&f->cap.port, buf, 60);
-	f->cap.frames = 0;
-}
-
-static void assert_arp_reply(const struct capture *c, int i, uint32_t spa)
+static void assert_arp_reply(const struct tn_capture *c, int i, uint32_t spa)
 {
 	const uint8_t *r = c->data[i];
 	uint32_t tpa = htonl(0x0a00020f);
 
 	assert_true(c->len[i] >= 42);
-	assert_memory_equal(r, guest_mac, 6);
-	assert_memory_equal(r + 6, gw_mac, 6);
+	assert_memory_equal(r, tn_guest_mac, 6);
+	assert_memory_equal(r + 6, tn_gw_mac, 6);
 	assert_int_equal(r[12], 0x08);
 	assert_int_equal(r[13], 0x06);
 	assert_int_equal(r[21], 2);		/* reply */
-	assert_memory_equal(r + 22, gw_mac, 6);	/* sender MAC */
+	assert_memory_equal(r + 22, tn_gw_mac, 6);	/* sender MAC */
 	assert_memory_equal(r + 28, &spa, 4);	/* sender address */
-	assert_memory_equal(r + 32, guest_mac, 6);
+	assert_memory_equal(r + 32, tn_guest_mac, 6);
 	assert_memory_equal(r + 38, &tpa, 4);
 }
 
@@ -193,10 +110,10 @@ static void test_arp_gateway(void **state)
 	struct fixture *f = *state;
 	uint8_t buf[60];
 
-	arp_request(buf, bcast, ip("10.0.2.15"), ip("10.0.2.2"));
+	tn_arp_request(buf, tn_bcast, tn_ip("10.0.2.15"), tn_ip("10.0.2.2"));
 	assert_int_equal(unet_hub_input(&f->cap.port, buf, 60), 0);
 	assert_int_equal(f->cap.frames, 1);
-	assert_arp_reply(&f->cap, 0, ip("10.0.2.2"));
+	assert_arp_reply(&f->cap, 0, tn_ip("10.0.2.2"));
 }
 
 static void test_arp_dns_alias(void **state)
@@ -204,10 +121,10 @@ static void test_arp_dns_alias(void **state)
 	struct fixture *f = *state;
 	uint8_t buf[60];
 
-	arp_request(buf, bcast, ip("10.0.2.15"), ip("10.0.2.3"));
+	tn_arp_request(buf, tn_bcast, tn_ip("10.0.2.15"), tn_ip("10.0.2.3"));
 	assert_int_equal(unet_hub_input(&f->cap.port, buf, 60), 0);
 	assert_int_equal(f->cap.frames, 1);
-	assert_arp_reply(&f->cap, 0, ip("10.0.2.3"));
+	assert_arp_reply(&f->cap, 0, tn_ip("10.0.2.3"));
 }
 
 static void test_arp_others_unanswered(void **state)
@@ -215,9 +132,9 @@ static void test_arp_others_unanswered(void **state)
 	struct fixture *f = *state;
 	uint8_t buf[60];
 
-	arp_request(buf, bcast, ip("10.0.2.15"), ip("10.0.2.4"));
+	tn_arp_request(buf, tn_bcast, tn_ip("10.0.2.15"), tn_ip("10.0.2.4"));
 	unet_hub_input(&f->cap.port, buf, 60);
-	arp_request(buf, bcast, ip("10.0.2.15"), ip("10.0.2.15"));
+	tn_arp_request(buf, tn_bcast, tn_ip("10.0.2.15"), tn_ip("10.0.2.15"));
 	unet_hub_input(&f->cap.port, buf, 60);
 	assert_int_equal(f->cap.frames, 0);
 }
@@ -228,23 +145,23 @@ static void test_ping(void **state, const char *dst)
 	uint8_t buf[200];
 	const uint8_t *r;
 	size_t len;
-	uint32_t a = ip(dst), g = ip("10.0.2.15");
+	uint32_t a = tn_ip(dst), g = tn_ip("10.0.2.15");
 
-	learn_guest(f);
+	tn_learn_guest(&f->cap);
 	len = icmp_echo(buf, g, a, 7, 56);
 	assert_int_equal(unet_hub_input(&f->cap.port, buf, len), 0);
 	assert_int_equal(f->cap.frames, 1);
 	r = f->cap.data[0];
 	assert_int_equal(f->cap.len[0], len);
-	assert_memory_equal(r, guest_mac, 6);
-	assert_memory_equal(r + 6, gw_mac, 6);
+	assert_memory_equal(r, tn_guest_mac, 6);
+	assert_memory_equal(r + 6, tn_gw_mac, 6);
 	assert_int_equal(r[23], 1);		/* ICMP */
 	assert_memory_equal(r + 26, &a, 4);	/* from the address pinged */
 	assert_memory_equal(r + 30, &g, 4);
-	assert_int_equal(csum(r + 14, 20), 0);
+	assert_int_equal(tn_csum(r + 14, 20), 0);
 	assert_int_equal(r[34], 0);		/* echo reply */
 	assert_int_equal(r[41], 7);		/* same sequence */
-	assert_int_equal(csum(r + 34, len - 34), 0);
+	assert_int_equal(tn_csum(r + 34, len - 34), 0);
 	assert_memory_equal(r + 42, buf + 42, 56);
 }
 
@@ -264,13 +181,13 @@ static void test_ping_elsewhere_unanswered(void **state)
 	uint8_t buf[200];
 	size_t len;
 
-	learn_guest(f);
-	len = icmp_echo(buf, ip("10.0.2.15"), ip("10.0.2.9"), 1, 56);
+	tn_learn_guest(&f->cap);
+	len = icmp_echo(buf, tn_ip("10.0.2.15"), tn_ip("10.0.2.9"), 1, 56);
 	unet_hub_input(&f->cap.port, buf, len);
 	/* a ping to 10.0.2.3 right after shows the alias does not linger */
-	len = icmp_echo(buf, ip("10.0.2.15"), ip("10.0.2.3"), 2, 56);
+	len = icmp_echo(buf, tn_ip("10.0.2.15"), tn_ip("10.0.2.3"), 2, 56);
 	unet_hub_input(&f->cap.port, buf, len);
-	len = icmp_echo(buf, ip("10.0.2.15"), ip("10.0.2.9"), 3, 56);
+	len = icmp_echo(buf, tn_ip("10.0.2.15"), tn_ip("10.0.2.9"), 3, 56);
 	unet_hub_input(&f->cap.port, buf, len);
 	assert_int_equal(f->cap.frames, 1);
 	assert_int_equal(f->cap.data[0][41], 2);
@@ -283,13 +200,13 @@ static void test_offnet_source_dropped(void **state)
 	uint8_t buf[200];
 	size_t len;
 
-	learn_guest(f);
-	len = icmp_echo(buf, ip("10.0.10.15"), ip("10.0.2.2"), 1, 56);
+	tn_learn_guest(&f->cap);
+	len = icmp_echo(buf, tn_ip("10.0.10.15"), tn_ip("10.0.2.2"), 1, 56);
 	unet_hub_input(&f->cap.port, buf, len);
-	len = icmp_echo(buf, ip("192.0.2.1"), ip("10.0.2.3"), 2, 56);
+	len = icmp_echo(buf, tn_ip("192.0.2.1"), tn_ip("10.0.2.3"), 2, 56);
 	unet_hub_input(&f->cap.port, buf, len);
 	assert_int_equal(f->cap.frames, 0);
-	len = icmp_echo(buf, ip("10.0.2.15"), ip("10.0.2.2"), 3, 56);
+	len = icmp_echo(buf, tn_ip("10.0.2.15"), tn_ip("10.0.2.2"), 3, 56);
 	unet_hub_input(&f->cap.port, buf, len);
 	assert_int_equal(f->cap.frames, 1);
 }
@@ -302,8 +219,8 @@ static void test_ping_full_size_frame(void **state)
 	uint8_t *buf = malloc(14 + UNET_MTU_DEFAULT);
 
 	assert_non_null(buf);
-	learn_guest(f);
-	len = icmp_echo(buf, ip("10.0.2.15"), ip("10.0.2.2"), 9, payload);
+	tn_learn_guest(&f->cap);
+	len = icmp_echo(buf, tn_ip("10.0.2.15"), tn_ip("10.0.2.2"), 9, payload);
 	assert_int_equal(len, 14 + UNET_MTU_DEFAULT);
 	unet_hub_input(&f->cap.port, buf, len);
 	assert_int_equal(f->cap.frames, 1);
@@ -318,8 +235,8 @@ static void test_bad_checksum_dropped(void **state)
 	uint8_t buf[200];
 	size_t len;
 
-	learn_guest(f);
-	len = icmp_echo(buf, ip("10.0.2.15"), ip("10.0.2.2"), 1, 56);
+	tn_learn_guest(&f->cap);
+	len = icmp_echo(buf, tn_ip("10.0.2.15"), tn_ip("10.0.2.2"), 1, 56);
 	buf[40] ^= 0xff; /* ICMP identifier: the checksum no longer holds */
 	unet_hub_input(&f->cap.port, buf, len);
 	assert_int_equal(f->cap.frames, 0);
@@ -331,11 +248,11 @@ static void test_other_mac_ignored(void **state)
 	uint8_t buf[200];
 	size_t len;
 
-	learn_guest(f);
-	len = icmp_echo(buf, ip("10.0.2.15"), ip("10.0.2.2"), 1, 56);
+	tn_learn_guest(&f->cap);
+	len = icmp_echo(buf, tn_ip("10.0.2.15"), tn_ip("10.0.2.2"), 1, 56);
 	buf[5] = 0x03; /* unicast to another MAC */
 	unet_hub_input(&f->cap.port, buf, len);
-	arp_request(buf, guest_mac, ip("10.0.2.15"), ip("10.0.2.3"));
+	tn_arp_request(buf, tn_guest_mac, tn_ip("10.0.2.15"), tn_ip("10.0.2.3"));
 	unet_hub_input(&f->cap.port, buf, 60);
 	assert_int_equal(f->cap.frames, 0);
 }
@@ -347,9 +264,9 @@ static void test_malformed(void **state)
 	uint8_t good[200], buf[200];
 	size_t len, cut;
 
-	learn_guest(f);
+	tn_learn_guest(&f->cap);
 	/* truncated ARP at every length */
-	arp_request(good, bcast, ip("10.0.2.15"), ip("10.0.2.3"));
+	tn_arp_request(good, tn_bcast, tn_ip("10.0.2.15"), tn_ip("10.0.2.3"));
 	for (cut = 14; cut < 42; cut++)
 		unet_hub_input(&f->cap.port, good, cut);
 	/* ARP with wrong hardware/protocol sizes */
@@ -360,7 +277,7 @@ static void test_malformed(void **state)
 	buf[17] = 0x01;
 	unet_hub_input(&f->cap.port, buf, 60);
 	/* truncated IPv4 at every length */
-	len = icmp_echo(good, ip("10.0.2.15"), ip("10.0.2.3"), 1, 56);
+	len = icmp_echo(good, tn_ip("10.0.2.15"), tn_ip("10.0.2.3"), 1, 56);
 	for (cut = 14; cut < len; cut++)
 		unet_hub_input(&f->cap.port, good, cut);
 	/* IP total length larger than the frame, header length too large */
@@ -389,8 +306,8 @@ static void test_ipv6_extension_headers_dropped(void **state)
 	uint8_t buf[80];
 	size_t i;
 
-	memcpy(buf, gw_mac, 6);
-	memcpy(buf + 6, guest_mac, 6);
+	memcpy(buf, tn_gw_mac, 6);
+	memcpy(buf + 6, tn_guest_mac, 6);
 	buf[12] = 0x86;
 	buf[13] = 0xdd;
 	memset(buf + 14, 0, 40);
@@ -408,7 +325,7 @@ static void test_ipv6_extension_headers_dropped(void **state)
 	unet_hub_input(&f->cap.port, buf, 56);
 	assert_int_equal(f->cap.frames, 0);
 	/* and the gateway still answers */
-	arp_request(buf, bcast, ip("10.0.2.15"), ip("10.0.2.2"));
+	tn_arp_request(buf, tn_bcast, tn_ip("10.0.2.15"), tn_ip("10.0.2.2"));
 	unet_hub_input(&f->cap.port, buf, 60);
 	assert_int_equal(f->cap.frames, 1);
 }
@@ -433,19 +350,19 @@ static void test_config_checks(void **state)
 	assert_int_equal(unet_hub_new(&loop, NULL, &hub), 0);
 
 	unet_stack_config_init(&c);
-	c.host.s_addr = ip("10.0.3.2");		/* outside the net */
+	c.host.s_addr = tn_ip("10.0.3.2");		/* outside the net */
 	assert_int_equal(unet_stack_new(hub, "u", &c, &s), -EINVAL);
 	unet_stack_config_init(&c);
 	c.dns = c.host;				/* the same address */
 	assert_int_equal(unet_stack_new(hub, "u", &c, &s), -EINVAL);
 	unet_stack_config_init(&c);
-	c.dns.s_addr = ip("10.0.2.255");	/* broadcast */
+	c.dns.s_addr = tn_ip("10.0.2.255");	/* broadcast */
 	assert_int_equal(unet_stack_new(hub, "u", &c, &s), -EINVAL);
 	unet_stack_config_init(&c);
-	c.mask.s_addr = ip("255.0.255.0");	/* not contiguous */
+	c.mask.s_addr = tn_ip("255.0.255.0");	/* not contiguous */
 	assert_int_equal(unet_stack_new(hub, "u", &c, &s), -EINVAL);
 	unet_stack_config_init(&c);
-	c.net.s_addr = ip("10.0.2.1");		/* host bits set */
+	c.net.s_addr = tn_ip("10.0.2.1");		/* host bits set */
 	assert_int_equal(unet_stack_new(hub, "u", &c, &s), -EINVAL);
 	unet_stack_config_init(&c);
 	c.mac[0] = 0x01;			/* multicast MAC */
@@ -456,10 +373,10 @@ static void test_config_checks(void **state)
 
 	/* another network works, and closing frees lwIP for the next stack */
 	unet_stack_config_init(&c);
-	c.net.s_addr = ip("192.168.76.0");
-	c.host.s_addr = ip("192.168.76.2");
-	c.dns.s_addr = ip("192.168.76.3");
-	c.dhcp_start.s_addr = ip("192.168.76.15");
+	c.net.s_addr = tn_ip("192.168.76.0");
+	c.host.s_addr = tn_ip("192.168.76.2");
+	c.dns.s_addr = tn_ip("192.168.76.3");
+	c.dhcp_start.s_addr = tn_ip("192.168.76.15");
 	assert_int_equal(unet_stack_new(hub, "u", &c, &s), 0);
 	unet_stack_close(s);
 	assert_int_equal(unet_stack_new(hub, "u", NULL, &s), 0);

@@ -30,154 +30,49 @@
 #include <usernet/proxy.h>
 #include <usernet/stack.h>
 
+#include "testnet.h"
+
 #define CAP_MAX 32
 #define TCP_SYN 0x02
 #define TCP_RST 0x04
 #define TCP_ACK 0x10
 
-static const uint8_t gw_mac[6] = { 0x52, 0x55, 0x0a, 0x00, 0x02, 0x02 };
-static const uint8_t guest_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x0f };
-
-struct capture {
-	struct unet_port port;
-	int frames;
-	size_t len[CAP_MAX];
-	uint8_t data[CAP_MAX][128];
-};
 
 struct fixture {
 	uv_loop_t loop;
 	struct unet_hub *hub;
 	struct unet_stack *stack;
 	struct unet_proxy *proxy;
-	struct capture cap;
+	struct tn_capture cap;
 	uv_tcp_t server;
 	uint16_t server_port;
 	int accepted;
 };
 
-static int capture_send(struct unet_port *port, const void *frame,
-			size_t len)
+/* IPv4 TCP only: lwIP's IPv6 and ARP come and go. */
+static bool tcp_keep(const uint8_t *b, size_t len)
 {
-	struct capture *c = (struct capture *)port;
-	const uint8_t *b = frame;
-
-	/* IPv4 TCP only: lwIP's IPv6 and ARP come and go. */
-	if (len < 54 || b[12] != 0x08 || b[13] != 0x00 || b[23] != 6)
-		return 0;
-	if (c->frames < CAP_MAX) {
-		c->len[c->frames] = len;
-		memcpy(c->data[c->frames], frame, len < 128 ? len : 128);
-	}
-	c->frames++;
-	return 0;
-}
-
-static void capture_close(struct unet_port *port)
-{
-	unet_hub_detach(port);
-}
-
-static const struct unet_port_ops capture_ops = {
-	.name = "capture",
-	.send = capture_send,
-	.close = capture_close,
-};
-
-static uint32_t ip(const char *s)
-{
-	struct in_addr a;
-
-	assert_int_equal(inet_pton(AF_INET, s, &a), 1);
-	return a.s_addr;
-}
-
-static uint16_t csum_add(uint32_t sum, const uint8_t *p, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
+	return len >= 54 && b[12] == 0x08 && b[13] == 0x00 && b[23] == 6;
 }
 
 /* A SYN from the guest, with correct IP and TCP checksums. */
 static size_t syn_frame(uint8_t *buf, uint32_t dst, uint16_t sport,
 			uint16_t dport, uint32_t seq)
 {
-	uint8_t *iph = buf + 14, *tcp = buf + 34, pseudo[12];
-	uint32_t src = ip("10.0.2.15");
-	uint16_t c;
+	uint8_t *tcp = buf + 34;
+	uint32_t src = tn_ip("10.0.2.15");
 
-	memcpy(buf, gw_mac, 6);
-	memcpy(buf + 6, guest_mac, 6);
-	buf[12] = 0x08;
-	buf[13] = 0x00;
-	memset(iph, 0, 20);
-	iph[0] = 0x45;
-	iph[3] = 40;
-	iph[8] = 64;
-	iph[9] = 6;
-	memcpy(iph + 12, &src, 4);
-	memcpy(iph + 16, &dst, 4);
-	c = (uint16_t)~csum_add(0, iph, 20);
-	iph[10] = (uint8_t)(c >> 8);
-	iph[11] = (uint8_t)c;
+	tn_ip_header(buf, tn_gw_mac, src, dst, 6, 40, 0, 0);
 	memset(tcp, 0, 20);
-	tcp[0] = (uint8_t)(sport >> 8);
-	tcp[1] = (uint8_t)sport;
-	tcp[2] = (uint8_t)(dport >> 8);
-	tcp[3] = (uint8_t)dport;
-	tcp[4] = (uint8_t)(seq >> 24);
-	tcp[5] = (uint8_t)(seq >> 16);
-	tcp[6] = (uint8_t)(seq >> 8);
-	tcp[7] = (uint8_t)seq;
+	tn_put16(tcp, sport);
+	tn_put16(tcp + 2, dport);
+	tn_put32(tcp + 4, seq);
 	tcp[12] = 5 << 4;
 	tcp[13] = TCP_SYN;
 	tcp[14] = 0xff;
 	tcp[15] = 0xff;
-	memcpy(pseudo, &src, 4);
-	memcpy(pseudo + 4, &dst, 4);
-	pseudo[8] = 0;
-	pseudo[9] = 6;
-	pseudo[10] = 0;
-	pseudo[11] = 20;
-	c = (uint16_t)~csum_add(csum_add(0, pseudo, 12), tcp, 20);
-	tcp[16] = (uint8_t)(c >> 8);
-	tcp[17] = (uint8_t)c;
+	tn_put16(tcp + 16, tn_l4_csum(src, dst, 6, tcp, 20));
 	return 54;
-}
-
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
-
-/* Teaches the gateway the guest's MAC with an ARP request. */
-static void learn_guest(struct fixture *f)
-{
-	uint8_t buf[60] = { 0 };
-	uint32_t spa = ip("10.0.2.15"), tpa = ip("10.0.2.2");
-
-	memset(buf, 0xff, 6);
-	memcpy(buf + 6, guest_mac, 6);
-	buf[12] = 0x08;
-	buf[13] = 0x06;
-	buf[15] = 1;
-	buf[16] = 0x08;
-	buf[18] = 6;
-	buf[19] = 4;
-	buf[21] = 1;
-	memcpy(buf + 22, guest_mac, 6);
-	memcpy(buf + 28, &spa, 4);
-	memcpy(buf + 38, &tpa, 4);
-	unet_hub_input(&f->cap.port, buf, sizeof(buf));
-	f->cap.frames = 0;
 }
 
 static void on_connection(uv_stream_t *server, int status)
@@ -199,8 +94,8 @@ static void fixture_open(struct fixture *f, const struct unet_proxy_config *pc)
 
 	assert_int_equal(uv_loop_init(&f->loop), 0);
 	assert_int_equal(unet_hub_new(&f->loop, NULL, &f->hub), 0);
-	unet_port_init(&f->cap.port, &capture_ops, "cap");
-	assert_int_equal(unet_hub_attach(f->hub, &f->cap.port), 0);
+	tn_capture_init(&f->cap, tcp_keep, CAP_MAX);
+	tn_capture_attach(&f->cap, f->hub);
 	assert_int_equal(unet_stack_new(f->hub, "user", NULL, &f->stack), 0);
 	assert_int_equal(unet_proxy_new(f->stack, pc, &f->proxy), 0);
 	uv_tcp_init(&f->loop, &f->server);
@@ -211,7 +106,7 @@ static void fixture_open(struct fixture *f, const struct unet_proxy_config *pc)
 			 0);
 	uv_tcp_getsockname(&f->server, (struct sockaddr *)&sa, &len);
 	f->server_port = ntohs(sa.sin_port);
-	learn_guest(f);
+	tn_learn_guest(&f->cap);
 }
 
 static int setup(void **state)
@@ -233,6 +128,7 @@ static int teardown(void **state)
 	uv_close((uv_handle_t *)&f->server, NULL);
 	uv_run(&f->loop, UV_RUN_DEFAULT);
 	assert_int_equal(uv_loop_close(&f->loop), 0);
+	tn_capture_reset(&f->cap);
 	free(f);
 	return 0;
 }
@@ -246,7 +142,7 @@ static void run_until(struct fixture *f, int frames)
 		uv_run(&f->loop, UV_RUN_NOWAIT);
 }
 
-static int find_flags(const struct capture *c, uint8_t flags)
+static int find_flags(const struct tn_capture *c, uint8_t flags)
 {
 	int i;
 
@@ -260,7 +156,7 @@ static void test_syn_ack_only_after_host_connect(void **state)
 {
 	struct fixture *f = *state;
 	uint8_t buf[64];
-	uint32_t gw = ip("10.0.2.2"), guest = ip("10.0.2.15");
+	uint32_t gw = tn_ip("10.0.2.2"), guest = tn_ip("10.0.2.15");
 	struct unet_proxy_stats st;
 	int i;
 
@@ -278,7 +174,7 @@ static void test_syn_ack_only_after_host_connect(void **state)
 	assert_memory_equal(f->cap.data[i] + 30, &guest, 4);
 	assert_int_equal(f->cap.data[i][34] << 8 | f->cap.data[i][35],
 			 f->server_port);
-	assert_int_equal(be32(f->cap.data[i] + 42), 1001); /* acks our SYN */
+	assert_int_equal(tn_get32(f->cap.data[i] + 42), 1001); /* acks our SYN */
 	assert_int_equal(f->accepted, 1);
 	unet_proxy_stats(f->proxy, &st);
 	assert_int_equal(st.tcp_opened, 1);
@@ -304,12 +200,12 @@ static void test_refused_gets_rst(void **state)
 	uv_close((uv_handle_t *)&probe, NULL);
 	uv_run(&f->loop, UV_RUN_NOWAIT);
 
-	syn_frame(buf, ip("10.0.2.2"), 40002, closed, 5000);
+	syn_frame(buf, tn_ip("10.0.2.2"), 40002, closed, 5000);
 	unet_hub_input(&f->cap.port, buf, 54);
 	run_until(f, 1);
 	i = find_flags(&f->cap, TCP_RST | TCP_ACK);
 	assert_true(i >= 0);
-	assert_int_equal(be32(f->cap.data[i] + 42), 5001);
+	assert_int_equal(tn_get32(f->cap.data[i] + 42), 5001);
 	assert_int_equal(find_flags(&f->cap, TCP_SYN | TCP_ACK), -1);
 	unet_proxy_stats(f->proxy, &st);
 	assert_int_equal(st.tcp_refused, 1);
@@ -325,21 +221,16 @@ static void test_malformed_syn_dropped(void **state)
 	uint8_t buf[64];
 	struct unet_proxy_stats st;
 
-	syn_frame(buf, ip("10.0.2.2"), 40003, f->server_port, 1);
+	syn_frame(buf, tn_ip("10.0.2.2"), 40003, f->server_port, 1);
 	buf[50] ^= 0x55; /* TCP checksum */
 	unet_hub_input(&f->cap.port, buf, 54);
-	syn_frame(buf, ip("10.0.2.2"), 40004, f->server_port, 1);
+	syn_frame(buf, tn_ip("10.0.2.2"), 40004, f->server_port, 1);
 	buf[14 + 6] = 0x20; /* more fragments: a SYN is never fragmented */
 	buf[24] = 0;
 	buf[25] = 0;
-	{
-		uint16_t c = (uint16_t)~csum_add(0, buf + 14, 20);
-
-		buf[24] = (uint8_t)(c >> 8);
-		buf[25] = (uint8_t)c;
-	}
+	tn_put16(buf + 24, tn_csum(buf + 14, 20));
 	unet_hub_input(&f->cap.port, buf, 54);
-	syn_frame(buf, ip("10.0.2.2"), 0, f->server_port, 1); /* port 0 */
+	syn_frame(buf, tn_ip("10.0.2.2"), 0, f->server_port, 1); /* port 0 */
 	unet_hub_input(&f->cap.port, buf, 54);
 	run_until(f, 1);
 	assert_int_equal(f->cap.frames, 0);
@@ -362,15 +253,15 @@ static void test_flow_limit_rst(void **state)
 	pc.max_flows = 1;
 	fixture_open(f, &pc);
 	*state = f;
-	syn_frame(buf, ip("10.0.2.2"), 40010, f->server_port, 100);
+	syn_frame(buf, tn_ip("10.0.2.2"), 40010, f->server_port, 100);
 	unet_hub_input(&f->cap.port, buf, 54);
-	syn_frame(buf, ip("10.0.2.2"), 40011, f->server_port, 200);
+	syn_frame(buf, tn_ip("10.0.2.2"), 40011, f->server_port, 200);
 	unet_hub_input(&f->cap.port, buf, 54);
 	/* the second is refused at once, with a RST acknowledging its SYN */
 	assert_int_equal(f->cap.frames, 1);
 	i = find_flags(&f->cap, TCP_RST | TCP_ACK);
 	assert_int_equal(i, 0);
-	assert_int_equal(be32(f->cap.data[0] + 42), 201);
+	assert_int_equal(tn_get32(f->cap.data[0] + 42), 201);
 	unet_proxy_stats(f->proxy, &st);
 	assert_int_equal(st.refused_limit, 1);
 	assert_int_equal(st.flows, 1);
@@ -390,7 +281,7 @@ static void test_loopback_off_rst(void **state)
 	pc.loopback = false;
 	fixture_open(f, &pc);
 	*state = f;
-	syn_frame(buf, ip("10.0.2.2"), 40020, f->server_port, 7);
+	syn_frame(buf, tn_ip("10.0.2.2"), 40020, f->server_port, 7);
 	unet_hub_input(&f->cap.port, buf, 54);
 	assert_int_equal(f->cap.frames, 1);
 	assert_int_equal(find_flags(&f->cap, TCP_RST | TCP_ACK), 0);

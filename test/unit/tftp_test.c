@@ -53,11 +53,10 @@
 #include <usernet/proxy.h>
 #include <usernet/stack.h>
 
+#include "testnet.h"
+
 #define CAP_MAX 4096
 
-static const uint8_t gw_mac[6] = { 0x52, 0x55, 0x0a, 0x00, 0x02, 0x02 };
-static const uint8_t guest_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x0f };
-static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
 /* Records the UDP frames to the client, in a queue the test reads. */
 struct capture {
@@ -139,90 +138,22 @@ static const struct unet_port_ops capture_ops = {
 	.close = capture_close,
 };
 
-static uint32_t ip(const char *s)
-{
-	struct in_addr a;
-
-	assert_int_equal(inet_pton(AF_INET, s, &a), 1);
-	return a.s_addr;
-}
-
-static uint32_t sum_add(uint32_t sum, const uint8_t *p, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	return sum;
-}
-
-static uint16_t sum_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
-static uint16_t csum(const uint8_t *p, size_t len)
-{
-	return sum_fold(sum_add(0, p, len));
-}
-
-static uint16_t udp_csum(uint32_t src, uint32_t dst, const uint8_t *udp,
-			 size_t len)
-{
-	uint8_t ph[12];
-
-	memcpy(ph, &src, 4);
-	memcpy(ph + 4, &dst, 4);
-	ph[8] = 0;
-	ph[9] = 17;
-	ph[10] = (uint8_t)(len >> 8);
-	ph[11] = (uint8_t)len;
-	return sum_fold(sum_add(sum_add(0, ph, 12), udp, len));
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
 /* Sends @len bytes from 10.0.2.15:@sport to 10.0.2.2:@dport. */
 static void send_udp(struct fixture *f, uint16_t sport, uint16_t dport,
 		     const void *data, size_t len)
 {
 	static uint8_t buf[2048];
-	uint32_t src = ip("10.0.2.15"), dst = ip("10.0.2.2");
-	uint8_t *iph = buf + 14, *u = buf + 34;
+	uint32_t src = tn_ip("10.0.2.15"), dst = tn_ip("10.0.2.2");
+	uint8_t *u = buf + 34;
 
 	assert_true(len <= sizeof(buf) - 42);
-	memcpy(buf, gw_mac, 6);
-	memcpy(buf + 6, guest_mac, 6);
-	buf[12] = 0x08;
-	buf[13] = 0x00;
-	memset(iph, 0, 20);
-	iph[0] = 0x45;
-	put16(iph + 2, (uint16_t)(28 + len));
-	put16(iph + 4, ++f->ip_id);
-	iph[8] = 64;
-	iph[9] = 17;
-	memcpy(iph + 12, &src, 4);
-	memcpy(iph + 16, &dst, 4);
-	put16(iph + 10, csum(iph, 20));
-	put16(u, sport);
-	put16(u + 2, dport);
-	put16(u + 4, (uint16_t)(8 + len));
-	put16(u + 6, 0);
+	tn_ip_header(buf, tn_gw_mac, src, dst, 17, 28 + len, ++f->ip_id, 0);
+	tn_put16(u, sport);
+	tn_put16(u + 2, dport);
+	tn_put16(u + 4, (uint16_t)(8 + len));
+	tn_put16(u + 6, 0);
 	memcpy(u + 8, data, len);
-	put16(u + 6, udp_csum(src, dst, u, 8 + len));
+	tn_put16(u + 6, tn_l4_csum(src, dst, 17, u, 8 + len));
 	assert_int_equal(unet_hub_input(&f->cap.port, buf, 42 + len), 0);
 }
 
@@ -233,7 +164,7 @@ static size_t pkt_strs(uint8_t *buf, size_t size, uint16_t op,
 	size_t len = 2, l;
 	int i;
 
-	put16(buf, op);
+	tn_put16(buf, op);
 	for (i = 0; i < n; i++) {
 		l = strlen(s[i]) + 1;
 		assert_true(len + l <= size);
@@ -264,8 +195,8 @@ static void send_ack(struct fixture *f, uint16_t sport, uint16_t dport,
 {
 	uint8_t b[4];
 
-	put16(b, 4);
-	put16(b + 2, blk);
+	tn_put16(b, 4);
+	tn_put16(b + 2, blk);
 	send_udp(f, sport, dport, b, 4);
 }
 
@@ -281,7 +212,7 @@ static bool next_reply(struct fixture *f, struct reply *r)
 {
 	struct capture *c = &f->cap;
 	const uint8_t *b, *u;
-	uint32_t g = ip("10.0.2.15"), gw = ip("10.0.2.2");
+	uint32_t g = tn_ip("10.0.2.15"), gw = tn_ip("10.0.2.2");
 	size_t ulen;
 	int i;
 
@@ -291,24 +222,24 @@ static bool next_reply(struct fixture *f, struct reply *r)
 	b = c->data[i];
 	u = b + 34;
 	assert_true(c->len[i] >= 42);
-	assert_memory_equal(b, guest_mac, 6);
-	assert_memory_equal(b + 6, gw_mac, 6);
+	assert_memory_equal(b, tn_guest_mac, 6);
+	assert_memory_equal(b + 6, tn_gw_mac, 6);
 	assert_int_equal(b[14], 0x45);
 	assert_memory_equal(b + 26, &gw, 4);
 	assert_memory_equal(b + 30, &g, 4);
-	assert_int_equal(csum(b + 14, 20), 0);
-	assert_int_equal(get16(b + 20) & 0x3fff, 0); /* never fragmented */
-	ulen = get16(u + 4);
+	assert_int_equal(tn_csum(b + 14, 20), 0);
+	assert_int_equal(tn_get16(b + 20) & 0x3fff, 0); /* never fragmented */
+	ulen = tn_get16(u + 4);
 	assert_true(34 + ulen <= c->len[i]);
-	assert_int_equal(udp_csum(gw, g, u, ulen), 0);
+	assert_int_equal(tn_l4_csum(gw, g, 17, u, ulen), 0);
 	if (ulen < 12)
-		fail_msg("short UDP %zu from %u to %u", ulen, get16(u), get16(u + 2));
-	r->sport = get16(u);
-	r->dport = get16(u + 2);
+		fail_msg("short UDP %zu from %u to %u", ulen, tn_get16(u), tn_get16(u + 2));
+	r->sport = tn_get16(u);
+	r->dport = tn_get16(u + 2);
 	r->pkt = u + 8;
 	r->pkt_len = ulen - 8;
-	r->op = get16(u + 8);
-	r->num = r->pkt_len >= 4 ? get16(u + 10) : 0;
+	r->op = tn_get16(u + 8);
+	r->num = r->pkt_len >= 4 ? tn_get16(u + 10) : 0;
 	r->data = u + 12;
 	r->len = r->pkt_len - 4;
 	return true;
@@ -353,33 +284,6 @@ static struct unet_stack_stats stats(struct fixture *f)
 
 	unet_stack_stats(f->stack, &s);
 	return s;
-}
-
-static void deadline_cb(uv_timer_t *t)
-{
-	*(bool *)t->data = true;
-}
-
-static void deadline_closed(uv_handle_t *h)
-{
-	*(bool *)h->data = true;
-}
-
-/* Runs the loop for @ms milliseconds. */
-static void run_for(struct fixture *f, unsigned int ms)
-{
-	uv_timer_t t;
-	bool fired = false;
-
-	uv_timer_init(&f->loop, &t);
-	t.data = &fired;
-	uv_timer_start(&t, deadline_cb, ms, 0);
-	while (!fired)
-		uv_run(&f->loop, UV_RUN_ONCE);
-	fired = false;
-	uv_close((uv_handle_t *)&t, deadline_closed);
-	while (!fired)
-		uv_run(&f->loop, UV_RUN_ONCE);
 }
 
 static void write_file(struct fixture *f, const char *name, const void *data,
@@ -441,21 +345,9 @@ static void fill_root(struct fixture *f)
 /* Teaches the gateway the client's MAC, as the client's ARP would. */
 static void teach_arp(struct fixture *f)
 {
-	uint32_t spa = ip("10.0.2.15"), tpa = ip("10.0.2.2");
 	uint8_t arp[60];
 
-	memcpy(arp, bcast, 6);
-	memcpy(arp + 6, guest_mac, 6);
-	arp[12] = 0x08; arp[13] = 0x06;
-	arp[14] = 0; arp[15] = 1;
-	arp[16] = 0x08; arp[17] = 0;
-	arp[18] = 6; arp[19] = 4;
-	arp[20] = 0; arp[21] = 1;
-	memcpy(arp + 22, guest_mac, 6);
-	memcpy(arp + 28, &spa, 4);
-	memset(arp + 32, 0, 6);
-	memcpy(arp + 38, &tpa, 4);
-	memset(arp + 42, 0, 18);
+	tn_arp_request(arp, tn_bcast, tn_ip("10.0.2.15"), tn_ip("10.0.2.2"));
 	unet_hub_input(&f->cap.port, arp, sizeof(arp));
 	capture_reset(&f->cap);
 }
@@ -883,7 +775,7 @@ static void test_retransmit(void **state)
 	r = expect_data(f, 40000, 1);
 	port = r.sport;
 	/* The client's ACK is lost: DATA 1 comes again after 1 s. */
-	run_for(f, 1300);
+	tn_run_for(&f->loop, 1300);
 	r2 = expect_data(f, 40000, 1);
 	assert_int_equal(r2.sport, port);
 	assert_int_equal(r2.len, 512);
@@ -892,7 +784,7 @@ static void test_retransmit(void **state)
 	send_ack(f, 40000, port, 1);
 	r = expect_data(f, 40000, 2);
 	/* Then the client vanishes: 5 resends, 1 s apart, then nothing. */
-	run_for(f, 7500);
+	tn_run_for(&f->loop, 7500);
 	for (n = 0; next_reply(f, &r2); n++) {
 		assert_int_equal(r2.op, 3);
 		assert_int_equal(r2.num, 2);
@@ -908,14 +800,14 @@ static void test_retransmit(void **state)
 	send_rrq(f, 40001, rq, 6);
 	assert_true(next_reply(f, &r));
 	assert_int_equal(r.op, 6);
-	run_for(f, 1300);
+	tn_run_for(&f->loop, 1300);
 	assert_true(next_reply(f, &r2));
 	assert_int_equal(r2.op, 6);
 	assert_int_equal(r2.pkt_len, r.pkt_len);
 	send_ack(f, 40001, r.sport, 0);
 	r = expect_data(f, 40001, 1);
 	send_error(f, 40001, r.sport);
-	run_for(f, 1300);
+	tn_run_for(&f->loop, 1300);
 	assert_true(no_reply(f));
 }
 
@@ -951,7 +843,7 @@ static void test_window_partial_ack(void **state)
 	assert_int_equal(r.len, 1300 - 1280);
 	assert_true(no_reply(f));
 	/* Resent on timeout, the short window too. */
-	run_for(f, 1300);
+	tn_run_for(&f->loop, 1300);
 	expect_data(f, 40000, 6);
 	send_ack(f, 40000, port, 6);
 	assert_true(no_reply(f));
@@ -1180,14 +1072,14 @@ static void test_requests_table(void **state)
 	start(f, 0, false);
 	run_request_table(f);
 	/* A 300-byte name: refused. */
-	put16(longname, 1);
+	tn_put16(longname, 1);
 	memset(longname + 2, 'n', 300);
 	memcpy(longname + 303, "octet", 6);
 	send_udp(f, 40000, 69, longname, sizeof(longname));
 	expect_error(f, 40000, 2);
 	/* A request longer than 1024 bytes: dropped. */
 	memset(toolong, 'o', sizeof(toolong));
-	put16(toolong, 1);
+	tn_put16(toolong, 1);
 	memcpy(toolong + 2, "small.txt\0octet\0", 16);
 	s0 = stats(f);
 	send_udp(f, 40000, 69, toolong, sizeof(toolong));

@@ -31,26 +31,18 @@
 #include <usernet/proxy.h>
 #include <usernet/stack.h>
 
+#include "testnet.h"
+
 #define CAP_MAX 128
 #define ECHO_BUF 65536
 
-static const uint8_t gw_mac[6] = { 0x52, 0x55, 0x0a, 0x00, 0x02, 0x02 };
-static const uint8_t guest_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x0f };
-static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
-
-struct capture {
-	struct unet_port port;
-	int frames;
-	size_t len[CAP_MAX];
-	uint8_t *data[CAP_MAX];
-};
 
 struct fixture {
 	uv_loop_t loop;
 	struct unet_hub *hub;
 	struct unet_stack *stack;
 	struct unet_proxy *proxy;
-	struct capture cap;
+	struct tn_capture cap;
 	uv_udp_t echo;
 	uint16_t echo_port;
 	int echo_count;
@@ -60,128 +52,6 @@ struct fixture {
 	uint16_t ip_id;
 };
 
-static int capture_send(struct unet_port *port, const void *frame,
-			size_t len)
-{
-	struct capture *c = (struct capture *)port;
-	const uint8_t *b = frame;
-
-	/* Only IPv4 is recorded: lwIP's IPv6 (MLD reports) comes and goes. */
-	if (len < 14 || b[12] != 0x08 || b[13] != 0x00)
-		return 0;
-	if (c->frames < CAP_MAX) {
-		c->data[c->frames] = malloc(len);
-		assert_non_null(c->data[c->frames]);
-		memcpy(c->data[c->frames], frame, len);
-		c->len[c->frames] = len;
-	}
-	c->frames++;
-	return 0;
-}
-
-static void capture_reset(struct capture *c)
-{
-	int i;
-
-	for (i = 0; i < c->frames && i < CAP_MAX; i++) {
-		free(c->data[i]);
-		c->data[i] = NULL;
-	}
-	c->frames = 0;
-}
-
-static void capture_close(struct unet_port *port)
-{
-	unet_hub_detach(port);
-}
-
-static const struct unet_port_ops capture_ops = {
-	.name = "capture",
-	.send = capture_send,
-	.close = capture_close,
-};
-
-static uint32_t ip(const char *s)
-{
-	struct in_addr a;
-
-	assert_int_equal(inet_pton(AF_INET, s, &a), 1);
-	return a.s_addr;
-}
-
-static uint32_t sum_add(uint32_t sum, const uint8_t *p, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	return sum;
-}
-
-static uint16_t sum_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
-static uint16_t csum(const uint8_t *p, size_t len)
-{
-	return sum_fold(sum_add(0, p, len));
-}
-
-/* The UDP checksum of @len bytes at @udp (0 when a stored one verifies). */
-static uint16_t udp_csum(uint32_t src, uint32_t dst, const uint8_t *udp,
-			 size_t len)
-{
-	uint8_t ph[12];
-
-	memcpy(ph, &src, 4);
-	memcpy(ph + 4, &dst, 4);
-	ph[8] = 0;
-	ph[9] = 17;
-	ph[10] = (uint8_t)(len >> 8);
-	ph[11] = (uint8_t)len;
-	return sum_fold(sum_add(sum_add(0, ph, 12), udp, len));
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-/* Writes Ethernet and IPv4 headers; returns the offset of the payload. */
-static size_t ip_header(struct fixture *f, uint8_t *buf, const uint8_t *dmac,
-			uint32_t src, uint32_t dst, size_t iplen,
-			uint16_t frag)
-{
-	uint8_t *iph = buf + 14;
-
-	memcpy(buf, dmac, 6);
-	memcpy(buf + 6, guest_mac, 6);
-	buf[12] = 0x08;
-	buf[13] = 0x00;
-	memset(iph, 0, 20);
-	iph[0] = 0x45;
-	put16(iph + 2, (uint16_t)iplen);
-	put16(iph + 4, f->ip_id);
-	put16(iph + 6, frag);
-	iph[8] = 64;
-	iph[9] = 17;
-	memcpy(iph + 12, &src, 4);
-	memcpy(iph + 16, &dst, 4);
-	put16(iph + 10, csum(iph, 20));
-	return 34;
-}
-
 /* Builds a UDP frame; returns its length. */
 static size_t udp_frame(struct fixture *f, uint8_t *buf, const uint8_t *dmac,
 			uint32_t src, uint16_t sport, uint32_t dst,
@@ -190,13 +60,13 @@ static size_t udp_frame(struct fixture *f, uint8_t *buf, const uint8_t *dmac,
 	uint8_t *u = buf + 34;
 
 	f->ip_id++;
-	ip_header(f, buf, dmac, src, dst, 20 + 8 + len, 0);
-	put16(u, sport);
-	put16(u + 2, dport);
-	put16(u + 4, (uint16_t)(8 + len));
-	put16(u + 6, 0);
+	tn_ip_header(buf, dmac, src, dst, 17, 20 + 8 + len, f->ip_id, 0);
+	tn_put16(u, sport);
+	tn_put16(u + 2, dport);
+	tn_put16(u + 4, (uint16_t)(8 + len));
+	tn_put16(u + 6, 0);
 	memcpy(u + 8, data, len);
-	put16(u + 6, udp_csum(src, dst, u, 8 + len));
+	tn_put16(u + 6, tn_l4_csum(src, dst, 17, u, 8 + len));
 	return 34 + 8 + len;
 }
 
@@ -208,7 +78,7 @@ static void send_udp(struct fixture *f, uint32_t src, uint16_t sport,
 	size_t n;
 
 	assert_true(len <= sizeof(buf) - 42);
-	n = udp_frame(f, buf, gw_mac, src, sport, dst, dport, data, len);
+	n = udp_frame(f, buf, tn_gw_mac, src, sport, dst, dport, data, len);
 	assert_int_equal(unet_hub_input(&f->cap.port, buf, n), 0);
 }
 
@@ -234,76 +104,20 @@ static void echo_recv(uv_udp_t *sock, ssize_t nread, const uv_buf_t *buf,
 	assert_int_equal(uv_udp_try_send(sock, &b, 1, addr), (int)nread);
 }
 
-static void deadline_cb(uv_timer_t *t)
-{
-	*(bool *)t->data = true;
-}
-
-static void deadline_closed(uv_handle_t *h)
-{
-	*(bool *)h->data = true;
-}
-
-/* Runs the loop until @cond holds or @ms pass; returns @cond. */
-static bool run_until(struct fixture *f, bool (*cond)(struct fixture *),
-		      unsigned int ms)
-{
-	uv_timer_t t;
-	bool fired = false;
-
-	uv_timer_init(&f->loop, &t);
-	t.data = &fired;
-	uv_timer_start(&t, deadline_cb, ms, 0);
-	while (!(cond != NULL && cond(f)) && !fired)
-		uv_run(&f->loop, UV_RUN_ONCE);
-	fired = false;
-	uv_close((uv_handle_t *)&t, deadline_closed);
-	while (!fired)
-		uv_run(&f->loop, UV_RUN_ONCE);
-	return cond != NULL && cond(f);
-}
-
-static void run_for(struct fixture *f, unsigned int ms)
-{
-	run_until(f, NULL, ms);
-}
-
-static void count_flow(void *opaque, const struct unet_flow_info *info)
-{
-	memcpy(opaque, info, sizeof(*info));
-}
-
-static int flows(struct fixture *f, struct unet_flow_info *last)
-{
-	struct unet_flow_info dummy;
-
-	return unet_proxy_flows(f->proxy, count_flow, last ? last : &dummy);
-}
-
-static struct unet_proxy_stats stats(struct fixture *f)
-{
-	struct unet_proxy_stats s;
-
-	unet_proxy_stats(f->proxy, &s);
-	return s;
-}
-
 /* Makes the hub (MTU @mtu, 0 for the default), stack, proxy, echo server. */
 static void start(struct fixture *f, unsigned int mtu,
 		  const struct unet_proxy_config *pcfg)
 {
 	struct unet_hub_config hc;
 	struct sockaddr_in sa;
-	uint8_t arp[60];
 	int len = sizeof(sa);
-	uint32_t spa = ip("10.0.2.15"), tpa = ip("10.0.2.2");
 
 	unet_hub_config_init(&hc);
 	if (mtu != 0)
 		hc.mtu = mtu;
 	assert_int_equal(unet_hub_new(&f->loop, &hc, &f->hub), 0);
-	unet_port_init(&f->cap.port, &capture_ops, "cap");
-	assert_int_equal(unet_hub_attach(f->hub, &f->cap.port), 0);
+	tn_capture_init(&f->cap, tn_keep_ipv4, CAP_MAX);
+	tn_capture_attach(&f->cap, f->hub);
 	assert_int_equal(unet_stack_new(f->hub, "user", NULL, &f->stack), 0);
 	assert_int_equal(unet_proxy_new(f->stack, pcfg, &f->proxy), 0);
 
@@ -317,20 +131,7 @@ static void start(struct fixture *f, unsigned int mtu,
 	assert_int_equal(uv_udp_recv_start(&f->echo, echo_alloc, echo_recv), 0);
 
 	/* Teach the gateway the guest's MAC, as the guest's own ARP would. */
-	memcpy(arp, bcast, 6);
-	memcpy(arp + 6, guest_mac, 6);
-	arp[12] = 0x08; arp[13] = 0x06;
-	arp[14] = 0; arp[15] = 1;
-	arp[16] = 0x08; arp[17] = 0;
-	arp[18] = 6; arp[19] = 4;
-	arp[20] = 0; arp[21] = 1;
-	memcpy(arp + 22, guest_mac, 6);
-	memcpy(arp + 28, &spa, 4);
-	memset(arp + 32, 0, 6);
-	memcpy(arp + 38, &tpa, 4);
-	memset(arp + 42, 0, 18);
-	unet_hub_input(&f->cap.port, arp, sizeof(arp));
-	capture_reset(&f->cap);
+	tn_learn_guest(&f->cap);
 }
 
 static int setup(void **state)
@@ -353,7 +154,7 @@ static int teardown(void **state)
 	uv_close((uv_handle_t *)&f->echo, NULL);
 	uv_run(&f->loop, UV_RUN_DEFAULT);
 	assert_int_equal(uv_loop_close(&f->loop), 0);
-	capture_reset(&f->cap);
+	tn_capture_reset(&f->cap);
 	free(f);
 	return 0;
 }
@@ -367,38 +168,40 @@ static const uint8_t *assert_udp_to_guest(struct fixture *f, int i,
 					  uint16_t dport, size_t *len)
 {
 	const uint8_t *r = f->cap.data[i], *u = r + 34;
-	uint32_t g = ip("10.0.2.15");
+	uint32_t g = tn_ip("10.0.2.15");
 	size_t iplen, ulen;
 
 	assert_true(i < f->cap.frames);
 	assert_true(f->cap.len[i] >= 42);
-	assert_memory_equal(r, guest_mac, 6);
-	assert_memory_equal(r + 6, gw_mac, 6);
+	assert_memory_equal(r, tn_guest_mac, 6);
+	assert_memory_equal(r + 6, tn_gw_mac, 6);
 	assert_int_equal(r[14], 0x45);
 	assert_int_equal(r[23], 17);
 	assert_memory_equal(r + 26, &src, 4);
 	assert_memory_equal(r + 30, &g, 4);
-	assert_int_equal(csum(r + 14, 20), 0);
-	iplen = get16(r + 16);
+	assert_int_equal(tn_csum(r + 14, 20), 0);
+	iplen = tn_get16(r + 16);
 	assert_true(14 + iplen <= f->cap.len[i]);
-	assert_int_equal(get16(r + 20) & 0x3fff, 0); /* not a fragment */
-	ulen = get16(u + 4);
+	assert_int_equal(tn_get16(r + 20) & 0x3fff, 0); /* not a fragment */
+	ulen = tn_get16(u + 4);
 	assert_int_equal(ulen, iplen - 20);
-	assert_int_equal(get16(u), sport);
-	assert_int_equal(get16(u + 2), dport);
-	assert_int_not_equal(get16(u + 6), 0);
-	assert_int_equal(udp_csum(src, g, u, ulen), 0);
+	assert_int_equal(tn_get16(u), sport);
+	assert_int_equal(tn_get16(u + 2), dport);
+	assert_int_not_equal(tn_get16(u + 6), 0);
+	assert_int_equal(tn_l4_csum(src, g, 17, u, ulen), 0);
 	*len = ulen - 8;
 	return u + 8;
 }
 
-static bool echo_and_reply(struct fixture *f)
+static bool echo_and_reply(void *arg)
 {
+	struct fixture *f = arg;
 	return f->echo_count >= 1 && f->cap.frames >= 1;
 }
 
-static bool echo_two_replies(struct fixture *f)
+static bool echo_two_replies(void *arg)
 {
+	struct fixture *f = arg;
 	return f->echo_count >= 2 && f->cap.frames >= 2;
 }
 
@@ -407,7 +210,7 @@ static void test_udp_echo_loopback(void **state)
 	struct fixture *f = *state;
 	struct unet_flow_info info;
 	struct sockaddr_in other_sa, flow_sa;
-	uint32_t gw = ip("10.0.2.2"), g = ip("10.0.2.15");
+	uint32_t gw = tn_ip("10.0.2.2"), g = tn_ip("10.0.2.15");
 	const uint8_t *data;
 	uv_udp_t other;
 	uv_buf_t b;
@@ -416,7 +219,7 @@ static void test_udp_echo_loopback(void **state)
 
 	start(f, 0, NULL);
 	send_udp(f, g, 40000, gw, f->echo_port, "hello", 5);
-	assert_true(run_until(f, echo_and_reply, 5000));
+	assert_true(tn_run_until(&f->loop, echo_and_reply, f, 5000));
 
 	/* The host saw it from its loopback, the guest the reply from .2 */
 	assert_int_equal(f->echo_count, 1);
@@ -428,26 +231,26 @@ static void test_udp_echo_loopback(void **state)
 	assert_int_equal(len, 5);
 	assert_memory_equal(data, "hello", 5);
 
-	assert_int_equal(flows(f, &info), 1);
+	assert_int_equal(tn_proxy_flows(f->proxy, &info), 1);
 	assert_int_equal(info.proto, IPPROTO_UDP);
 	assert_int_equal(info.state, UNET_FLOW_ACTIVE);
 	assert_int_equal(info.guest_addr.s_addr, g);
 	assert_int_equal(info.guest_port, 40000);
 	assert_int_equal(info.bytes_out, 5);
 	assert_int_equal(info.bytes_in, 5);
-	assert_int_equal(stats(f).udp_opened, 1);
+	assert_int_equal(tn_proxy_stats(f->proxy).udp_opened, 1);
 
 	/* The same guest port uses the same flow and host socket. */
 	flow_sa = f->echo_from;
 	send_udp(f, g, 40000, gw, f->echo_port, "again!", 6);
-	assert_true(run_until(f, echo_two_replies, 5000));
+	assert_true(tn_run_until(&f->loop, echo_two_replies, f, 5000));
 	assert_int_equal(f->echo_from.sin_port, flow_sa.sin_port);
-	assert_int_equal(stats(f).udp_opened, 1);
-	assert_int_equal(flows(f, &info), 1);
+	assert_int_equal(tn_proxy_stats(f->proxy).udp_opened, 1);
+	assert_int_equal(tn_proxy_flows(f->proxy, &info), 1);
 	assert_int_equal(info.bytes_out, 11);
 
 	/* Another host port reaches the guest port through the same socket. */
-	capture_reset(&f->cap);
+	tn_capture_reset(&f->cap);
 	uv_udp_init(&f->loop, &other);
 	uv_ip4_addr("127.0.0.1", 0, &other_sa);
 	assert_int_equal(uv_udp_bind(&other, (struct sockaddr *)&other_sa, 0),
@@ -458,7 +261,7 @@ static void test_udp_echo_loopback(void **state)
 	b = uv_buf_init("unasked", 7);
 	assert_int_equal(uv_udp_try_send(&other, &b, 1,
 					 (struct sockaddr *)&flow_sa), 7);
-	assert_true(run_until(f, echo_and_reply, 5000));
+	assert_true(tn_run_until(&f->loop, echo_and_reply, f, 5000));
 	data = assert_udp_to_guest(f, 0, gw, ntohs(other_sa.sin_port), 40000,
 				   &len);
 	assert_int_equal(len, 7);
@@ -467,37 +270,37 @@ static void test_udp_echo_loopback(void **state)
 
 	/* A second guest port is a second flow. */
 	send_udp(f, g, 40001, gw, f->echo_port, "x", 1);
-	run_until(f, echo_two_replies, 5000);
-	assert_int_equal(flows(f, NULL), 2);
-	assert_int_equal(stats(f).udp_opened, 2);
-	assert_int_equal(stats(f).dropped, 0);
+	tn_run_until(&f->loop, echo_two_replies, f, 5000);
+	assert_int_equal(tn_proxy_flows(f->proxy, NULL), 2);
+	assert_int_equal(tn_proxy_stats(f->proxy).udp_opened, 2);
+	assert_int_equal(tn_proxy_stats(f->proxy).dropped, 0);
 }
 
 /* No checksum (0) is accepted; a UDP length short of the IP payload wins. */
 static void test_udp_no_checksum_and_padding(void **state)
 {
 	struct fixture *f = *state;
-	uint32_t gw = ip("10.0.2.2"), g = ip("10.0.2.15");
+	uint32_t gw = tn_ip("10.0.2.2"), g = tn_ip("10.0.2.15");
 	uint8_t buf[128];
 	size_t n;
 
 	start(f, 0, NULL);
-	n = udp_frame(f, buf, gw_mac, g, 40000, gw, f->echo_port, "abcdef", 6);
-	put16(buf + 34 + 6, 0);
+	n = udp_frame(f, buf, tn_gw_mac, g, 40000, gw, f->echo_port, "abcdef", 6);
+	tn_put16(buf + 34 + 6, 0);
 	unet_hub_input(&f->cap.port, buf, n);
-	assert_true(run_until(f, echo_and_reply, 5000));
+	assert_true(tn_run_until(&f->loop, echo_and_reply, f, 5000));
 	assert_int_equal(f->echo_len, 6);
 
 	/* UDP length 8 + 3 inside 8 + 6 bytes of IP payload: 3 bytes go. */
-	n = udp_frame(f, buf, gw_mac, g, 40000, gw, f->echo_port, "abcdef", 6);
-	put16(buf + 34 + 4, 11);
-	put16(buf + 34 + 6, 0);
-	put16(buf + 34 + 6, udp_csum(g, gw, buf + 34, 11));
+	n = udp_frame(f, buf, tn_gw_mac, g, 40000, gw, f->echo_port, "abcdef", 6);
+	tn_put16(buf + 34 + 4, 11);
+	tn_put16(buf + 34 + 6, 0);
+	tn_put16(buf + 34 + 6, tn_l4_csum(g, gw, 17, buf + 34, 11));
 	unet_hub_input(&f->cap.port, buf, n);
-	assert_true(run_until(f, echo_two_replies, 5000));
+	assert_true(tn_run_until(&f->loop, echo_two_replies, f, 5000));
 	assert_int_equal(f->echo_len, 3);
 	assert_memory_equal(f->echo_buf, "abc", 3);
-	assert_int_equal(stats(f).dropped, 0);
+	assert_int_equal(tn_proxy_stats(f->proxy).dropped, 0);
 }
 
 static void test_udp_loopback_off(void **state)
@@ -508,14 +311,14 @@ static void test_udp_loopback_off(void **state)
 	unet_proxy_config_init(&pc);
 	pc.loopback = false;
 	start(f, 0, &pc);
-	send_udp(f, ip("10.0.2.15"), 40000, ip("10.0.2.2"), f->echo_port,
+	send_udp(f, tn_ip("10.0.2.15"), 40000, tn_ip("10.0.2.2"), f->echo_port,
 		 "hello", 5);
-	run_for(f, 100);
+	tn_run_for(&f->loop, 100);
 	assert_int_equal(f->echo_count, 0);
 	assert_int_equal(f->cap.frames, 0);
-	assert_int_equal(flows(f, NULL), 0);
-	assert_int_equal(stats(f).refused_policy, 1);
-	assert_int_equal(stats(f).udp_opened, 0);
+	assert_int_equal(tn_proxy_flows(f->proxy, NULL), 0);
+	assert_int_equal(tn_proxy_stats(f->proxy).refused_policy, 1);
+	assert_int_equal(tn_proxy_stats(f->proxy).udp_opened, 0);
 }
 
 static void test_udp_restrict(void **state)
@@ -526,18 +329,19 @@ static void test_udp_restrict(void **state)
 	unet_proxy_config_init(&pc);
 	pc.restrict_guest = true;
 	start(f, 0, &pc);
-	send_udp(f, ip("10.0.2.15"), 40000, ip("10.0.2.2"), f->echo_port,
+	send_udp(f, tn_ip("10.0.2.15"), 40000, tn_ip("10.0.2.2"), f->echo_port,
 		 "hello", 5);
-	send_udp(f, ip("10.0.2.15"), 40000, ip("192.0.2.77"), 9, "hello", 5);
-	run_for(f, 100);
+	send_udp(f, tn_ip("10.0.2.15"), 40000, tn_ip("192.0.2.77"), 9, "hello", 5);
+	tn_run_for(&f->loop, 100);
 	assert_int_equal(f->echo_count, 0);
-	assert_int_equal(flows(f, NULL), 0);
-	assert_int_equal(stats(f).refused_policy, 2);
-	assert_int_equal(stats(f).udp_opened, 0);
+	assert_int_equal(tn_proxy_flows(f->proxy, NULL), 0);
+	assert_int_equal(tn_proxy_stats(f->proxy).refused_policy, 2);
+	assert_int_equal(tn_proxy_stats(f->proxy).udp_opened, 0);
 }
 
-static bool big_done(struct fixture *f)
+static bool big_done(void *arg)
 {
+	struct fixture *f = arg;
 	int i;
 
 	if (f->echo_count < 1)
@@ -545,7 +349,7 @@ static bool big_done(struct fixture *f)
 	/* the last fragment of the reply: no MF */
 	for (i = 0; i < f->cap.frames && i < CAP_MAX; i++)
 		if (f->cap.len[i] >= 34 && f->cap.data[i][23] == 17 &&
-		    (get16(f->cap.data[i] + 20) & 0x2000) == 0)
+		    (tn_get16(f->cap.data[i] + 20) & 0x2000) == 0)
 			return true;
 	return false;
 }
@@ -553,7 +357,7 @@ static bool big_done(struct fixture *f)
 /* A @big-byte datagram both ways as fragments at MTU 1500. */
 static void big_roundtrip(struct fixture *f, size_t big)
 {
-	uint32_t gw = ip("10.0.2.2"), g = ip("10.0.2.15");
+	uint32_t gw = tn_ip("10.0.2.2"), g = tn_ip("10.0.2.15");
 	uint8_t *dgram, *back, frame[1600];
 	size_t total = 8 + big, off, chunk, end, got = 0, n;
 	uint16_t id = 0;
@@ -565,24 +369,25 @@ static void big_roundtrip(struct fixture *f, size_t big)
 	assert_non_null(back);
 	for (off = 0; off < big; off++)
 		dgram[8 + off] = (uint8_t)(off * 7 + off / 251);
-	put16(dgram, 40000);
-	put16(dgram + 2, f->echo_port);
-	put16(dgram + 4, (uint16_t)total);
-	put16(dgram + 6, 0);
-	put16(dgram + 6, udp_csum(g, gw, dgram, total));
+	tn_put16(dgram, 40000);
+	tn_put16(dgram + 2, f->echo_port);
+	tn_put16(dgram + 4, (uint16_t)total);
+	tn_put16(dgram + 6, 0);
+	tn_put16(dgram + 6, tn_l4_csum(g, gw, 17, dgram, total));
 
 	/* The guest fragments it at MTU 1500: 1480 bytes of data each. */
 	f->ip_id = 0x4242;
 	for (off = 0; off < total; off += chunk) {
 		chunk = total - off > 1480 ? 1480 : total - off;
-		n = ip_header(f, frame, gw_mac, g, gw, 20 + chunk,
-			      (uint16_t)((off + chunk < total ? 0x2000 : 0) |
-					 off / 8));
+		n = tn_ip_header(frame, tn_gw_mac, g, gw, 17, 20 + chunk,
+				 f->ip_id,
+				 (uint16_t)((off + chunk < total ? 0x2000 : 0) |
+					    off / 8));
 		memcpy(frame + n, dgram + off, chunk);
 		assert_int_equal(unet_hub_input(&f->cap.port, frame, n + chunk),
 				 0);
 	}
-	assert_true(run_until(f, big_done, 5000));
+	assert_true(tn_run_until(&f->loop, big_done, f, 5000));
 	assert_int_equal(f->echo_count, 1);
 	assert_int_equal(f->echo_len, big);
 	assert_memory_equal(f->echo_buf, dgram + 8, big);
@@ -597,14 +402,14 @@ static void big_roundtrip(struct fixture *f, size_t big)
 		if (f->cap.len[i] < 34 || r[23] != 17)
 			continue;
 		assert_true(f->cap.len[i] <= 1514);
-		assert_int_equal(csum(r + 14, 20), 0);
+		assert_int_equal(tn_csum(r + 14, 20), 0);
 		assert_memory_equal(r + 26, &gw, 4);
-		iplen = get16(r + 16);
+		iplen = tn_get16(r + 16);
 		assert_true(iplen > 20 && 14 + iplen <= f->cap.len[i]);
-		frag = get16(r + 20);
+		frag = tn_get16(r + 20);
 		if (nfrag == 0)
-			id = get16(r + 18);
-		assert_int_equal(get16(r + 18), id);
+			id = tn_get16(r + 18);
+		assert_int_equal(tn_get16(r + 18), id);
 		off = (size_t)(frag & 0x1fff) * 8;
 		end = off + iplen - 20;
 		assert_true(end <= total);
@@ -622,10 +427,10 @@ static void big_roundtrip(struct fixture *f, size_t big)
 	}
 	assert_int_equal(got, total);
 	assert_int_equal(nfrag, (int)((total + 1479) / 1480));
-	assert_int_equal(get16(back), f->echo_port);
-	assert_int_equal(get16(back + 2), 40000);
-	assert_int_equal(get16(back + 4), total);
-	assert_int_equal(udp_csum(gw, g, back, total), 0);
+	assert_int_equal(tn_get16(back), f->echo_port);
+	assert_int_equal(tn_get16(back + 2), 40000);
+	assert_int_equal(tn_get16(back + 4), total);
+	assert_int_equal(tn_l4_csum(gw, g, 17, back, total), 0);
 	assert_memory_equal(back + 8, dgram + 8, big);
 	free(dgram);
 	free(back);
@@ -654,24 +459,25 @@ static void test_udp_empty(void **state)
 	size_t len;
 
 	start(f, 0, NULL);
-	send_udp(f, ip("10.0.2.15"), 40000, ip("10.0.2.2"), f->echo_port,
+	send_udp(f, tn_ip("10.0.2.15"), 40000, tn_ip("10.0.2.2"), f->echo_port,
 		 "", 0);
-	assert_true(run_until(f, echo_and_reply, 5000));
+	assert_true(tn_run_until(&f->loop, echo_and_reply, f, 5000));
 	assert_int_equal(f->echo_len, 0);
-	assert_udp_to_guest(f, 0, ip("10.0.2.2"), f->echo_port, 40000, &len);
+	assert_udp_to_guest(f, 0, tn_ip("10.0.2.2"), f->echo_port, 40000, &len);
 	assert_int_equal(len, 0);
 }
 
-static bool no_flows(struct fixture *f)
+static bool no_flows(void *arg)
 {
-	return flows(f, NULL) == 0;
+	struct fixture *f = arg;
+	return tn_proxy_flows(f->proxy, NULL) == 0;
 }
 
 static void test_udp_idle_expiry(void **state)
 {
 	struct fixture *f = *state;
 	struct unet_proxy_config pc;
-	uint32_t gw = ip("10.0.2.2"), g = ip("10.0.2.15");
+	uint32_t gw = tn_ip("10.0.2.2"), g = tn_ip("10.0.2.15");
 	uint64_t t0, t1, now;
 
 	unet_proxy_config_init(&pc);
@@ -679,8 +485,8 @@ static void test_udp_idle_expiry(void **state)
 	start(f, 0, &pc);
 	t0 = uv_hrtime();
 	send_udp(f, g, 40000, gw, f->echo_port, "one", 3);
-	assert_true(run_until(f, echo_and_reply, 5000));
-	run_for(f, 120);
+	assert_true(tn_run_until(&f->loop, echo_and_reply, f, 5000));
+	tn_run_for(&f->loop, 120);
 
 	/*
 	 * Traffic at ~120 ms: the timer that fires at ~200 ms finds the flow
@@ -689,31 +495,32 @@ static void test_udp_idle_expiry(void **state)
 	 */
 	t1 = uv_hrtime();
 	send_udp(f, g, 40000, gw, f->echo_port, "two", 3);
-	assert_true(run_until(f, echo_two_replies, 5000));
+	assert_true(tn_run_until(&f->loop, echo_two_replies, f, 5000));
 	now = (uv_hrtime() - t0) / 1000000u;
 	if (now < 260)
-		run_for(f, (unsigned int)(260 - now));
+		tn_run_for(&f->loop, (unsigned int)(260 - now));
 	now = uv_hrtime();
 	if ((now - t0) / 1000000u >= 200 && (now - t1) / 1000000u < 200) {
-		assert_int_equal(flows(f, NULL), 1);
-		assert_int_equal(stats(f).udp_expired, 0);
+		assert_int_equal(tn_proxy_flows(f->proxy, NULL), 1);
+		assert_int_equal(tn_proxy_stats(f->proxy).udp_expired, 0);
 	} else {
 		print_message("machine too slow to check the re-arm\n");
 	}
 
-	assert_true(run_until(f, no_flows, 5000));
+	assert_true(tn_run_until(&f->loop, no_flows, f, 5000));
 	assert_true((uv_hrtime() - t1) / 1000000u >= 200);
-	assert_int_equal(stats(f).udp_expired, 1);
-	assert_int_equal(stats(f).flows, 0);
+	assert_int_equal(tn_proxy_stats(f->proxy).udp_expired, 1);
+	assert_int_equal(tn_proxy_stats(f->proxy).flows, 0);
 
 	/* The guest port gets a new flow afterwards. */
 	send_udp(f, g, 40000, gw, f->echo_port, "three", 5);
-	assert_int_equal(flows(f, NULL), 1);
-	assert_int_equal(stats(f).udp_opened, 2);
+	assert_int_equal(tn_proxy_flows(f->proxy, NULL), 1);
+	assert_int_equal(tn_proxy_stats(f->proxy).udp_opened, 2);
 }
 
-static bool two_echoes(struct fixture *f)
+static bool two_echoes(void *arg)
 {
+	struct fixture *f = arg;
 	return f->echo_count >= 2;
 }
 
@@ -721,7 +528,7 @@ static void test_udp_flow_limit(void **state)
 {
 	struct fixture *f = *state;
 	struct unet_proxy_config pc;
-	uint32_t gw = ip("10.0.2.2"), g = ip("10.0.2.15");
+	uint32_t gw = tn_ip("10.0.2.2"), g = tn_ip("10.0.2.15");
 
 	unet_proxy_config_init(&pc);
 	pc.max_flows = 2;
@@ -729,19 +536,20 @@ static void test_udp_flow_limit(void **state)
 	send_udp(f, g, 40001, gw, f->echo_port, "a", 1);
 	send_udp(f, g, 40002, gw, f->echo_port, "b", 1);
 	send_udp(f, g, 40003, gw, f->echo_port, "c", 1);
-	assert_true(run_until(f, two_echoes, 5000));
-	run_for(f, 50);
+	assert_true(tn_run_until(&f->loop, two_echoes, f, 5000));
+	tn_run_for(&f->loop, 50);
 	assert_int_equal(f->echo_count, 2);
-	assert_int_equal(flows(f, NULL), 2);
-	assert_int_equal(stats(f).refused_limit, 1);
-	assert_int_equal(stats(f).udp_opened, 2);
+	assert_int_equal(tn_proxy_flows(f->proxy, NULL), 2);
+	assert_int_equal(tn_proxy_stats(f->proxy).refused_limit, 1);
+	assert_int_equal(tn_proxy_stats(f->proxy).udp_opened, 2);
 	/* the flows that exist go on */
 	send_udp(f, g, 40001, gw, f->echo_port, "d", 1);
-	assert_int_equal(stats(f).refused_limit, 1);
+	assert_int_equal(tn_proxy_stats(f->proxy).refused_limit, 1);
 }
 
-static bool one_echo(struct fixture *f)
+static bool one_echo(void *arg)
 {
+	struct fixture *f = arg;
 	return f->echo_count >= 1;
 }
 
@@ -749,7 +557,7 @@ static bool one_echo(struct fixture *f)
 static void test_udp_malformed(void **state)
 {
 	struct fixture *f = *state;
-	uint32_t gw = ip("10.0.2.2"), g = ip("10.0.2.15");
+	uint32_t gw = tn_ip("10.0.2.2"), g = tn_ip("10.0.2.15");
 	static const struct {
 		const char *what;
 		int field;	/* byte offset in the UDP header, or -1 */
@@ -769,31 +577,31 @@ static void test_udp_malformed(void **state)
 
 	start(f, 0, NULL);
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		n = udp_frame(f, buf, gw_mac, g, 40000, gw, f->echo_port,
+		n = udp_frame(f, buf, tn_gw_mac, g, 40000, gw, f->echo_port,
 			      "0123456789abcdef", 16);
 		if (rows[i].field >= 0)
-			put16(buf + 34 + rows[i].field,
+			tn_put16(buf + 34 + rows[i].field,
 			      (uint16_t)rows[i].value);
 		if (rows[i].iplen != 0) {
-			put16(buf + 16, (uint16_t)rows[i].iplen);
-			put16(buf + 24, 0);
-			put16(buf + 24, csum(buf + 14, 20));
+			tn_put16(buf + 16, (uint16_t)rows[i].iplen);
+			tn_put16(buf + 24, 0);
+			tn_put16(buf + 24, tn_csum(buf + 14, 20));
 			n = 14 + rows[i].iplen;
 		}
 		assert_int_equal(unet_hub_input(&f->cap.port, buf, n), 0);
 		print_message("%s\n", rows[i].what);
-		assert_int_equal(stats(f).dropped, i + 1);
-		assert_int_equal(flows(f, NULL), 0);
+		assert_int_equal(tn_proxy_stats(f->proxy).dropped, i + 1);
+		assert_int_equal(tn_proxy_flows(f->proxy, NULL), 0);
 	}
-	run_for(f, 50);
+	tn_run_for(&f->loop, 50);
 	assert_int_equal(f->echo_count, 0);
 	assert_int_equal(f->cap.frames, 0);
-	assert_int_equal(stats(f).udp_opened, 0);
+	assert_int_equal(tn_proxy_stats(f->proxy).udp_opened, 0);
 
 	/* and a good one still goes through */
 	send_udp(f, g, 40000, gw, f->echo_port, "ok", 2);
-	assert_true(run_until(f, one_echo, 5000));
-	assert_int_equal(flows(f, NULL), 1);
+	assert_true(tn_run_until(&f->loop, one_echo, f, 5000));
+	assert_int_equal(tn_proxy_flows(f->proxy, NULL), 1);
 }
 
 /* Broadcast, multicast and the gateway's DNS alias are lwIP's, not ours. */
@@ -802,34 +610,34 @@ static void test_udp_left_to_lwip(void **state)
 	static const uint8_t mcast_mac[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00,
 					      0xfb };
 	struct fixture *f = *state;
-	uint32_t g = ip("10.0.2.15");
+	uint32_t g = tn_ip("10.0.2.15");
 	uint8_t buf[128];
 	size_t n;
 
 	start(f, 0, NULL);
-	n = udp_frame(f, buf, bcast, g, 40000, ip("255.255.255.255"),
+	n = udp_frame(f, buf, tn_bcast, g, 40000, tn_ip("255.255.255.255"),
 		      f->echo_port, "b", 1);
 	unet_hub_input(&f->cap.port, buf, n);
-	n = udp_frame(f, buf, bcast, g, 40000, ip("10.0.2.255"), f->echo_port,
+	n = udp_frame(f, buf, tn_bcast, g, 40000, tn_ip("10.0.2.255"), f->echo_port,
 		      "b", 1);
 	unet_hub_input(&f->cap.port, buf, n);
-	n = udp_frame(f, buf, mcast_mac, g, 40000, ip("224.0.0.251"),
+	n = udp_frame(f, buf, mcast_mac, g, 40000, tn_ip("224.0.0.251"),
 		      f->echo_port, "m", 1);
 	unet_hub_input(&f->cap.port, buf, n);
-	send_udp(f, g, 40000, ip("10.0.2.3"), f->echo_port, "d", 1);
-	send_udp(f, g, 40000, ip("10.0.2.9"), f->echo_port, "o", 1);
-	run_for(f, 50);
+	send_udp(f, g, 40000, tn_ip("10.0.2.3"), f->echo_port, "d", 1);
+	send_udp(f, g, 40000, tn_ip("10.0.2.9"), f->echo_port, "o", 1);
+	tn_run_for(&f->loop, 50);
 	assert_int_equal(f->echo_count, 0);
-	assert_int_equal(flows(f, NULL), 0);
-	assert_int_equal(stats(f).udp_opened, 0);
-	assert_int_equal(stats(f).dropped, 0);
+	assert_int_equal(tn_proxy_flows(f->proxy, NULL), 0);
+	assert_int_equal(tn_proxy_stats(f->proxy).udp_opened, 0);
+	assert_int_equal(tn_proxy_stats(f->proxy).dropped, 0);
 }
 
 /* Sending to a closed host port does not hurt the flow. */
 static void test_udp_closed_port(void **state)
 {
 	struct fixture *f = *state;
-	uint32_t gw = ip("10.0.2.2"), g = ip("10.0.2.15");
+	uint32_t gw = tn_ip("10.0.2.2"), g = tn_ip("10.0.2.15");
 	struct sockaddr_in sa;
 	uv_udp_t tmp;
 	uint16_t closed;
@@ -845,15 +653,15 @@ static void test_udp_closed_port(void **state)
 					    &len), 0);
 	closed = ntohs(sa.sin_port);
 	uv_close((uv_handle_t *)&tmp, NULL);
-	run_for(f, 1);
+	tn_run_for(&f->loop, 1);
 
 	for (i = 0; i < 3; i++)
 		send_udp(f, g, 40000, gw, closed, "nobody", 6);
-	run_for(f, 50);
+	tn_run_for(&f->loop, 50);
 	send_udp(f, g, 40000, gw, f->echo_port, "still", 5);
-	assert_true(run_until(f, echo_and_reply, 5000));
-	assert_int_equal(flows(f, NULL), 1);
-	assert_int_equal(stats(f).udp_opened, 1);
+	assert_true(tn_run_until(&f->loop, echo_and_reply, f, 5000));
+	assert_int_equal(tn_proxy_flows(f->proxy, NULL), 1);
+	assert_int_equal(tn_proxy_stats(f->proxy).udp_opened, 1);
 }
 
 int main(int argc, char **argv)
