@@ -25,7 +25,6 @@
 #include <arpa/inet.h>
 #include <assert.h>
 #include <ctype.h>
-#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -53,6 +52,11 @@ static const char *const netdev_type_names[] = {
 	[NETDEV_USER] = "user",
 	[NETDEV_TAP] = "tap",
 	[NETDEV_DUMP] = "dump",
+	[NETDEV_SOCKET] = "socket",
+	[NETDEV_STREAM] = "stream",
+	[NETDEV_DGRAM] = "dgram",
+	[NETDEV_VDE] = "vde",
+	[NETDEV_HUBPORT] = "hubport",
 };
 static_assert(ARRAY_SIZE(netdev_type_names) == NETDEV_TYPE_NUM,
 	      "netdev_type_names must name every enum netdev_type");
@@ -77,6 +81,36 @@ enum netdev_key {
 	NETDEV_KEY_TFTP,
 	NETDEV_KEY_TFTP_SERVER_NAME,
 	NETDEV_KEY_DNS_UPSTREAM,
+	NETDEV_KEY_HUB,
+	NETDEV_KEY_HUBID,
+	NETDEV_KEY_NETDEV,
+	NETDEV_KEY_LISTEN,
+	NETDEV_KEY_CONNECT,
+	NETDEV_KEY_MCAST,
+	NETDEV_KEY_UDP,
+	NETDEV_KEY_LOCALADDR,
+	NETDEV_KEY_RECONNECT,
+	NETDEV_KEY_SERVER,
+	/* addr.*, local.*, remote.*: five keys each, in this order */
+	NETDEV_KEY_ADDR_TYPE,
+	NETDEV_KEY_ADDR_HOST,
+	NETDEV_KEY_ADDR_PORT,
+	NETDEV_KEY_ADDR_PATH,
+	NETDEV_KEY_ADDR_STR,
+	NETDEV_KEY_LOCAL_TYPE,
+	NETDEV_KEY_LOCAL_HOST,
+	NETDEV_KEY_LOCAL_PORT,
+	NETDEV_KEY_LOCAL_PATH,
+	NETDEV_KEY_LOCAL_STR,
+	NETDEV_KEY_REMOTE_TYPE,
+	NETDEV_KEY_REMOTE_HOST,
+	NETDEV_KEY_REMOTE_PORT,
+	NETDEV_KEY_REMOTE_PATH,
+	NETDEV_KEY_REMOTE_STR,
+	NETDEV_KEY_SOCK,
+	NETDEV_KEY_PORT,
+	NETDEV_KEY_GROUP,
+	NETDEV_KEY_MODE,
 	NETDEV_KEY_NUM
 };
 
@@ -100,15 +134,49 @@ static const char *const netdev_key_names[] = {
 	[NETDEV_KEY_TFTP] = "tftp",
 	[NETDEV_KEY_TFTP_SERVER_NAME] = "tftp-server-name",
 	[NETDEV_KEY_DNS_UPSTREAM] = "dns-upstream",
+	[NETDEV_KEY_HUB] = "hub",
+	[NETDEV_KEY_HUBID] = "hubid",
+	[NETDEV_KEY_NETDEV] = "netdev",
+	[NETDEV_KEY_LISTEN] = "listen",
+	[NETDEV_KEY_CONNECT] = "connect",
+	[NETDEV_KEY_MCAST] = "mcast",
+	[NETDEV_KEY_UDP] = "udp",
+	[NETDEV_KEY_LOCALADDR] = "localaddr",
+	[NETDEV_KEY_RECONNECT] = "reconnect",
+	[NETDEV_KEY_SERVER] = "server",
+	[NETDEV_KEY_ADDR_TYPE] = "addr.type",
+	[NETDEV_KEY_ADDR_HOST] = "addr.host",
+	[NETDEV_KEY_ADDR_PORT] = "addr.port",
+	[NETDEV_KEY_ADDR_PATH] = "addr.path",
+	[NETDEV_KEY_ADDR_STR] = "addr.str",
+	[NETDEV_KEY_LOCAL_TYPE] = "local.type",
+	[NETDEV_KEY_LOCAL_HOST] = "local.host",
+	[NETDEV_KEY_LOCAL_PORT] = "local.port",
+	[NETDEV_KEY_LOCAL_PATH] = "local.path",
+	[NETDEV_KEY_LOCAL_STR] = "local.str",
+	[NETDEV_KEY_REMOTE_TYPE] = "remote.type",
+	[NETDEV_KEY_REMOTE_HOST] = "remote.host",
+	[NETDEV_KEY_REMOTE_PORT] = "remote.port",
+	[NETDEV_KEY_REMOTE_PATH] = "remote.path",
+	[NETDEV_KEY_REMOTE_STR] = "remote.str",
+	[NETDEV_KEY_SOCK] = "sock",
+	[NETDEV_KEY_PORT] = "port",
+	[NETDEV_KEY_GROUP] = "group",
+	[NETDEV_KEY_MODE] = "mode",
 };
 static_assert(ARRAY_SIZE(netdev_key_names) == NETDEV_KEY_NUM,
 	      "netdev_key_names must name every enum netdev_key");
-static_assert(NETDEV_KEY_NUM <= 32, "netdev_parser.seen is 32 bits");
+static_assert(NETDEV_KEY_NUM <= 64, "netdev_parser.seen is 64 bits");
 
-#define KEY_BIT(k) (UINT32_C(1) << (k))
+#define KEY_BIT(k) (UINT64_C(1) << (k))
+
+/* The five keys of one address: addr.*, local.* or remote.*. */
+#define KEY_ADDR_BITS(first)                                             \
+	(KEY_BIT(first) | KEY_BIT((first) + 1) | KEY_BIT((first) + 2) |   \
+	 KEY_BIT((first) + 3) | KEY_BIT((first) + 4))
 
 /* The keys each type accepts. */
-static const uint32_t netdev_type_keys[] = {
+static const uint64_t netdev_type_keys[] = {
 	[NETDEV_USER] = KEY_BIT(NETDEV_KEY_ID) | KEY_BIT(NETDEV_KEY_NET) |
 			KEY_BIT(NETDEV_KEY_HOST) | KEY_BIT(NETDEV_KEY_DNS) |
 			KEY_BIT(NETDEV_KEY_DHCPSTART) |
@@ -121,11 +189,30 @@ static const uint32_t netdev_type_keys[] = {
 			KEY_BIT(NETDEV_KEY_BOOTFILE) |
 			KEY_BIT(NETDEV_KEY_TFTP) |
 			KEY_BIT(NETDEV_KEY_TFTP_SERVER_NAME) |
-			KEY_BIT(NETDEV_KEY_DNS_UPSTREAM),
+			KEY_BIT(NETDEV_KEY_DNS_UPSTREAM) |
+			KEY_BIT(NETDEV_KEY_HUB),
 	[NETDEV_TAP] = KEY_BIT(NETDEV_KEY_ID) | KEY_BIT(NETDEV_KEY_IFNAME) |
-		       KEY_BIT(NETDEV_KEY_FD),
+		       KEY_BIT(NETDEV_KEY_FD) | KEY_BIT(NETDEV_KEY_HUB),
 	[NETDEV_DUMP] = KEY_BIT(NETDEV_KEY_ID) | KEY_BIT(NETDEV_KEY_FILE) |
-			KEY_BIT(NETDEV_KEY_LEN),
+			KEY_BIT(NETDEV_KEY_LEN) | KEY_BIT(NETDEV_KEY_HUB),
+	[NETDEV_SOCKET] = KEY_BIT(NETDEV_KEY_ID) | KEY_BIT(NETDEV_KEY_HUB) |
+			  KEY_BIT(NETDEV_KEY_LISTEN) |
+			  KEY_BIT(NETDEV_KEY_CONNECT) |
+			  KEY_BIT(NETDEV_KEY_MCAST) | KEY_BIT(NETDEV_KEY_UDP) |
+			  KEY_BIT(NETDEV_KEY_LOCALADDR) |
+			  KEY_BIT(NETDEV_KEY_RECONNECT),
+	[NETDEV_STREAM] = KEY_BIT(NETDEV_KEY_ID) | KEY_BIT(NETDEV_KEY_HUB) |
+			  KEY_BIT(NETDEV_KEY_SERVER) |
+			  KEY_BIT(NETDEV_KEY_RECONNECT) |
+			  KEY_ADDR_BITS(NETDEV_KEY_ADDR_TYPE),
+	[NETDEV_DGRAM] = KEY_BIT(NETDEV_KEY_ID) | KEY_BIT(NETDEV_KEY_HUB) |
+			 KEY_ADDR_BITS(NETDEV_KEY_LOCAL_TYPE) |
+			 KEY_ADDR_BITS(NETDEV_KEY_REMOTE_TYPE),
+	[NETDEV_VDE] = KEY_BIT(NETDEV_KEY_ID) | KEY_BIT(NETDEV_KEY_HUB) |
+		       KEY_BIT(NETDEV_KEY_SOCK) | KEY_BIT(NETDEV_KEY_PORT) |
+		       KEY_BIT(NETDEV_KEY_GROUP) | KEY_BIT(NETDEV_KEY_MODE),
+	[NETDEV_HUBPORT] = KEY_BIT(NETDEV_KEY_ID) | KEY_BIT(NETDEV_KEY_HUBID) |
+			   KEY_BIT(NETDEV_KEY_NETDEV),
 };
 static_assert(ARRAY_SIZE(netdev_type_keys) == NETDEV_TYPE_NUM,
 	      "netdev_type_keys must cover every enum netdev_type");
@@ -149,8 +236,10 @@ struct netdev_parser {
 	const char *arg;
 	char *err;
 	size_t errlen;
-	uint32_t seen;		/* KEY_BIT()s of the keys given so far */
+	uint64_t seen;		/* KEY_BIT()s of the keys given so far */
 	struct netdev nd;	/* built here, copied out on success */
+	/* socket's localaddr=, read once mcast= or udp= is known */
+	char localaddr[NETDEV_HOST_MAX + 8];
 };
 
 /*
@@ -536,6 +625,241 @@ static int netdev_parse_dns_upstream(struct netdev_parser *p, char *val)
 	return 0;
 }
 
+/* The address addr.*, local.* or remote.* key @key belongs to. */
+static struct netdev_addr *netdev_key_addr(struct netdev_parser *p,
+					   enum netdev_key key)
+{
+	struct netdev_link *l = &p->nd.u.link;
+
+	if (key >= NETDEV_KEY_REMOTE_TYPE)
+		return &l->remote;
+	if (key >= NETDEV_KEY_LOCAL_TYPE)
+		return &l->local;
+	return &l->addr;
+}
+
+/*
+ * A host as address keys take it: a name or an IPv4/IPv6 address, from
+ * letters, digits, '.', '-', '_' and (for IPv6) ':'. What it resolves to is
+ * found when the netdev is opened.
+ */
+static bool netdev_host_wellformed(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len >= NETDEV_HOST_MAX)
+		return false;
+	for (i = 0; i < len; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr(".-_:", s[i]))
+			return false;
+	return true;
+}
+
+/* Whether @host is a dotted IPv4 multicast address (224.0.0.0/4). */
+static bool netdev_is_mcast(const char *host)
+{
+	struct in_addr a;
+
+	return netdev_parse_addr(host, &a) && IN_MULTICAST(ntohl(a.s_addr));
+}
+
+/*
+ * "HOST:PORT" or "[IPV6]:PORT" (QEMU's host:port) into @addr; HOST may be
+ * empty when @host_optional (any address), the port is @port_min..65535.
+ */
+static int netdev_parse_hostport(struct netdev_parser *p, enum netdev_key key,
+				 const char *val, struct netdev_addr *addr,
+				 bool host_optional, long port_min)
+{
+	const char *name = netdev_key_names[key];
+	const char *host = val, *port, *end;
+	size_t host_len;
+	long v;
+
+	if (val[0] == '[') {
+		host = val + 1;
+		end = strchr(host, ']');
+		if (end == NULL || end[1] != ':')
+			return netdev_error(p, "%s: expected [ADDRESS]:PORT in '%s'",
+					    name, val);
+		host_len = (size_t)(end - host);
+		port = end + 2;
+	} else {
+		end = strrchr(val, ':');
+		if (end == NULL)
+			return netdev_error(p, "%s: expected HOST:PORT, got '%s'",
+					    name, val);
+		if (strchr(val, ':') != end)
+			return netdev_error(p, "%s: an IPv6 address goes in brackets: '[ADDRESS]:PORT'",
+					    name);
+		host_len = (size_t)(end - val);
+		port = end + 1;
+	}
+	if (host_len == 0 && !host_optional)
+		return netdev_error(p, "%s: missing host in '%s'", name, val);
+	if (host_len > 0 && !netdev_host_wellformed(host, host_len))
+		return netdev_error(p, "%s: bad host '%.*s'", name,
+				    (int)(host_len < NETDEV_KEY_ECHO_MAX ?
+					  host_len : NETDEV_KEY_ECHO_MAX),
+				    host);
+	if (!netdev_parse_long(port, port_min, 65535, &v))
+		return netdev_error(p, "%s: bad port '%s' (want %ld..65535)",
+				    name, port, port_min);
+	addr->type = NETDEV_ADDR_INET;
+	memcpy(addr->host, host, host_len);
+	addr->host[host_len] = '\0';
+	addr->port = (unsigned int)v;
+	return 0;
+}
+
+/* One of the five keys of addr.*, local.* or remote.*. */
+static int netdev_set_addr_key(struct netdev_parser *p, enum netdev_key key,
+			       const char *val)
+{
+	static const char *const types[] = {
+		[NETDEV_ADDR_INET] = "inet",
+		[NETDEV_ADDR_UNIX] = "unix",
+		[NETDEV_ADDR_FD] = "fd",
+	};
+	struct netdev_addr *a = netdev_key_addr(p, key);
+	const char *name = netdev_key_names[key];
+	unsigned int field = (unsigned int)(key - NETDEV_KEY_ADDR_TYPE) % 5;
+	size_t len = strlen(val);
+	long v;
+	int t;
+
+	switch (field) {
+	case 0:	/* .type */
+		for (t = NETDEV_ADDR_INET; t < NETDEV_ADDR_TYPE_NUM; t++) {
+			if (!strcmp(val, types[t])) {
+				a->type = (enum netdev_addr_type)t;
+				return 0;
+			}
+		}
+		return netdev_error(p, "%s: '%s' is not inet, unix or fd", name,
+				    val);
+	case 1:	/* .host */
+		if (!netdev_host_wellformed(val, len))
+			return netdev_error(p, "%s: bad host '%s'", name, val);
+		memcpy(a->host, val, len + 1);
+		return 0;
+	case 2:	/* .port */
+		if (!netdev_parse_long(val, 0, 65535, &v))
+			return netdev_error(p, "%s: bad port '%s' (want 0..65535)",
+					    name, val);
+		a->port = (unsigned int)v;
+		return 0;
+	case 3:	/* .path */
+		if (len >= sizeof(a->path))
+			return netdev_error(p, "%s: longer than %zu characters",
+					    name, sizeof(a->path) - 1);
+		memcpy(a->path, val, len + 1);
+		return 0;
+	default: /* .str: a descriptor */
+		if (!netdev_parse_long(val, 0, INT_MAX, &v))
+			return netdev_error(p, "%s: '%s' is not a file descriptor number",
+					    name, val);
+		a->fd = (int)v;
+		return 0;
+	}
+}
+
+/* mode=OCTAL, as QEMU's vde mode=. */
+static int netdev_parse_mode(struct netdev_parser *p, const char *val)
+{
+	unsigned int mode = 0;
+	size_t i;
+
+	for (i = 0; val[i]; i++) {
+		if (val[i] < '0' || val[i] > '7' || i >= 4)
+			return netdev_error(p, "mode: '%s' is not an octal mode 0..0777",
+					    val);
+		mode = mode * 8 + (unsigned int)(val[i] - '0');
+	}
+	if (mode > 0777)
+		return netdev_error(p, "mode: '%s' is not an octal mode 0..0777",
+				    val);
+	p->nd.u.vde.mode = mode;
+	return 0;
+}
+
+/* The keys the new transports and hubs add; see netdev_set(). */
+static int netdev_set_link(struct netdev_parser *p, enum netdev_key key,
+			   const char *val)
+{
+	struct netdev *nd = &p->nd;
+	struct netdev_link *l = &nd->u.link;
+	long v;
+
+	switch (key) {
+	case NETDEV_KEY_HUB:
+	case NETDEV_KEY_HUBID:
+		if (!netdev_parse_long(val, 0, INT_MAX, &v))
+			return netdev_error(p, "%s: '%s' is not a number in 0..%d",
+					    netdev_key_names[key], val, INT_MAX);
+		nd->hub = (unsigned int)v;
+		nd->hub_given = true;
+		return 0;
+	case NETDEV_KEY_NETDEV:
+		if (strlen(val) >= sizeof(nd->u.hubport.netdev) ||
+		    !netdev_id_wellformed(val))
+			return netdev_error(p, "netdev: '%s' is not a netdev id",
+					    val);
+		strcpy(nd->u.hubport.netdev, val);
+		return 0;
+	case NETDEV_KEY_LISTEN:
+		return netdev_parse_hostport(p, key, val, &l->addr, true, 0);
+	case NETDEV_KEY_CONNECT:
+		return netdev_parse_hostport(p, key, val, &l->addr, false, 1);
+	case NETDEV_KEY_UDP:
+		return netdev_parse_hostport(p, key, val, &l->remote, false, 1);
+	case NETDEV_KEY_MCAST:
+		if (netdev_parse_hostport(p, key, val, &l->remote, false, 1))
+			return -EINVAL;
+		if (!netdev_is_mcast(l->remote.host))
+			return netdev_error(p, "mcast: '%s' is not an IPv4 multicast address (224.0.0.0/4)",
+					    l->remote.host);
+		return 0;
+	case NETDEV_KEY_LOCALADDR:
+		if (strlen(val) >= sizeof(p->localaddr))
+			return netdev_error(p, "localaddr: longer than %zu characters",
+					    sizeof(p->localaddr) - 1);
+		strcpy(p->localaddr, val);
+		return 0;
+	case NETDEV_KEY_RECONNECT:
+		if (!netdev_parse_long(val, 0, NETDEV_RECONNECT_MAX, &v))
+			return netdev_error(p, "reconnect: '%s' is not a number of seconds in 0..%d",
+					    val, NETDEV_RECONNECT_MAX);
+		l->reconnect = (unsigned int)v;
+		return 0;
+	case NETDEV_KEY_SERVER:
+		if (!netdev_parse_bool(val, &l->server))
+			return netdev_error(p, "server: '%s' is not on or off",
+					    val);
+		return 0;
+	case NETDEV_KEY_SOCK:
+		/* Fits: the scratch buffer is as large as sock=. */
+		strcpy(nd->u.vde.sock, val);
+		return 0;
+	case NETDEV_KEY_PORT:
+		if (!netdev_parse_long(val, 0, 65535, &v))
+			return netdev_error(p, "port: '%s' is not a number in 0..65535",
+					    val);
+		nd->u.vde.port = (unsigned int)v;
+		return 0;
+	case NETDEV_KEY_GROUP:
+		return netdev_set_str(p, key, nd->u.vde.group,
+				      sizeof(nd->u.vde.group), val);
+	case NETDEV_KEY_MODE:
+		return netdev_parse_mode(p, val);
+	default:
+		if (key >= NETDEV_KEY_ADDR_TYPE && key <= NETDEV_KEY_REMOTE_STR)
+			return netdev_set_addr_key(p, key, val);
+		break;
+	}
+	return netdev_error(p, "internal error: key %d", (int)key);
+}
+
 /* Check and store one KEY=VALUE; @val is unescaped and non-empty. */
 static int netdev_set(struct netdev_parser *p, enum netdev_key key, char *val)
 {
@@ -631,6 +955,8 @@ static int netdev_set(struct netdev_parser *p, enum netdev_key key, char *val)
 		return netdev_parse_dns_upstream(p, val);
 	case NETDEV_KEY_NUM:
 		break;
+	default:
+		return netdev_set_link(p, key, val);
 	}
 	return netdev_error(p, "internal error: key %d", (int)key);
 }
@@ -764,6 +1090,197 @@ static int netdev_finish_user(struct netdev_parser *p)
 	return netdev_finish_fwds(p);
 }
 
+/* Whether key @k was given. */
+static bool netdev_seen(const struct netdev_parser *p, enum netdev_key k)
+{
+	return (p->seen & KEY_BIT(k)) != 0;
+}
+
+/*
+ * The keys of one address (@first is its .type key) against its type:
+ * what the type needs is there, and nothing that belongs to another type.
+ * Port 0 is allowed only when @listening; the port may be left out when
+ * !@need_port (a multicast interface's address).
+ */
+static int netdev_finish_addr(struct netdev_parser *p, enum netdev_key first,
+			      const struct netdev_addr *a, bool listening,
+			      bool need_port)
+{
+	enum netdev_key host = first + 1, port = first + 2, path = first + 3,
+			str = first + 4;
+	uint64_t allowed = KEY_BIT(first);
+	int k;
+
+	switch (a->type) {
+	case NETDEV_ADDR_INET:
+		allowed |= KEY_BIT(host) | KEY_BIT(port);
+		if (!netdev_seen(p, host))
+			return netdev_error(p, "%s=inet needs %s=",
+					    netdev_key_names[first],
+					    netdev_key_names[host]);
+		if (!netdev_seen(p, port) && need_port)
+			return netdev_error(p, "%s=inet needs %s=",
+					    netdev_key_names[first],
+					    netdev_key_names[port]);
+		if (a->port == 0 && !listening)
+			return netdev_error(p, "%s: port 0 only when listening (want 1..65535)",
+					    netdev_key_names[port]);
+		break;
+	case NETDEV_ADDR_UNIX:
+		allowed |= KEY_BIT(path);
+		if (!netdev_seen(p, path))
+			return netdev_error(p, "%s=unix needs %s=",
+					    netdev_key_names[first],
+					    netdev_key_names[path]);
+		break;
+	case NETDEV_ADDR_FD:
+		allowed |= KEY_BIT(str);
+		if (!netdev_seen(p, str))
+			return netdev_error(p, "%s=fd needs %s=",
+					    netdev_key_names[first],
+					    netdev_key_names[str]);
+		break;
+	default:
+		return netdev_error(p, "missing %s=inet|unix|fd",
+				    netdev_key_names[first]);
+	}
+	for (k = first; k <= (int)str; k++)
+		if (netdev_seen(p, (enum netdev_key)k) && !(allowed & KEY_BIT(k)))
+			return netdev_error(p, "%s= does not go with %s=%s",
+					    netdev_key_names[k],
+					    netdev_key_names[first],
+					    a->type == NETDEV_ADDR_INET ? "inet" :
+					    a->type == NETDEV_ADDR_UNIX ? "unix" :
+					    "fd");
+	return 0;
+}
+
+/* Any key of the address whose .type key is @first. */
+static bool netdev_seen_addr(const struct netdev_parser *p,
+			     enum netdev_key first)
+{
+	return (p->seen & KEY_ADDR_BITS(first)) != 0;
+}
+
+/* socket: exactly one of listen=, connect=, mcast=, udp=. */
+static int netdev_finish_socket(struct netdev_parser *p)
+{
+	struct netdev_link *l = &p->nd.u.link;
+	static const enum netdev_key modes[] = {
+		NETDEV_KEY_LISTEN, NETDEV_KEY_CONNECT, NETDEV_KEY_MCAST,
+		NETDEV_KEY_UDP,
+	};
+	enum netdev_key mode = NETDEV_KEY_NUM;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(modes); i++) {
+		if (!netdev_seen(p, modes[i]))
+			continue;
+		if (mode != NETDEV_KEY_NUM)
+			return netdev_error(p, "%s= and %s= exclude each other",
+					    netdev_key_names[mode],
+					    netdev_key_names[modes[i]]);
+		mode = modes[i];
+	}
+	if (mode == NETDEV_KEY_NUM)
+		return netdev_error(p, "give one of listen=, connect=, mcast=, udp= (socket,fd= is not supported)");
+	if (netdev_seen(p, NETDEV_KEY_RECONNECT) && mode != NETDEV_KEY_CONNECT)
+		return netdev_error(p, "reconnect= goes with connect=");
+	if (netdev_seen(p, NETDEV_KEY_LOCALADDR) &&
+	    (mode == NETDEV_KEY_LISTEN || mode == NETDEV_KEY_CONNECT))
+		return netdev_error(p, "localaddr= goes with mcast= or udp=");
+	switch (mode) {
+	case NETDEV_KEY_LISTEN:
+		l->server = true;
+		/* fall through */
+	case NETDEV_KEY_CONNECT:
+		l->stream = true;
+		return 0;
+	case NETDEV_KEY_MCAST:
+		if (!netdev_seen(p, NETDEV_KEY_LOCALADDR))
+			return 0;
+		if (!netdev_parse_addr(p->localaddr, &(struct in_addr){ 0 }))
+			return netdev_error(p, "localaddr: '%s' is not an IPv4 address (with mcast=, an interface's address, no port)",
+					    p->localaddr);
+		l->local.type = NETDEV_ADDR_INET;
+		strcpy(l->local.host, p->localaddr);
+		return 0;
+	default:	/* udp */
+		if (!netdev_seen(p, NETDEV_KEY_LOCALADDR))
+			return netdev_error(p, "udp= needs localaddr=HOST:PORT");
+		return netdev_parse_hostport(p, NETDEV_KEY_LOCALADDR,
+					     p->localaddr, &l->local, true, 0);
+	}
+}
+
+/* stream: addr.type= and its keys; reconnect= only for a client. */
+static int netdev_finish_stream(struct netdev_parser *p)
+{
+	struct netdev_link *l = &p->nd.u.link;
+	int ret;
+
+	l->stream = true;
+	ret = netdev_finish_addr(p, NETDEV_KEY_ADDR_TYPE, &l->addr, l->server,
+				 true);
+	if (ret)
+		return ret;
+	if (netdev_seen(p, NETDEV_KEY_RECONNECT) &&
+	    (l->server || l->addr.type == NETDEV_ADDR_FD))
+		return netdev_error(p, "reconnect= goes with server=off and addr.type=inet|unix");
+	return 0;
+}
+
+/* dgram: a remote; a local one too unless the remote is a group. */
+static int netdev_finish_dgram(struct netdev_parser *p)
+{
+	struct netdev_link *l = &p->nd.u.link;
+	bool mcast;
+	int ret;
+
+	if (!netdev_seen_addr(p, NETDEV_KEY_REMOTE_TYPE))
+		return netdev_error(p, "missing remote.type=inet|unix (local.type=fd alone is not supported)");
+	ret = netdev_finish_addr(p, NETDEV_KEY_REMOTE_TYPE, &l->remote, false,
+				 true);
+	if (ret)
+		return ret;
+	if (l->remote.type == NETDEV_ADDR_FD)
+		return netdev_error(p, "remote.type=fd is not supported");
+	mcast = l->remote.type == NETDEV_ADDR_INET &&
+		netdev_is_mcast(l->remote.host);
+	if (netdev_seen_addr(p, NETDEV_KEY_LOCAL_TYPE)) {
+		ret = netdev_finish_addr(p, NETDEV_KEY_LOCAL_TYPE, &l->local,
+					 true, !mcast);
+		if (ret)
+			return ret;
+		if (l->local.type == NETDEV_ADDR_FD)
+			return netdev_error(p, "local.type=fd is not supported");
+	}
+	if (mcast) {
+		if (l->local.type == NETDEV_ADDR_NONE)
+			return 0;
+		if (l->local.type != NETDEV_ADDR_INET ||
+		    !netdev_parse_addr(l->local.host, &(struct in_addr){ 0 }))
+			return netdev_error(p, "local.host: with a multicast remote, the interface's IPv4 address");
+		return 0;
+	}
+	if (l->local.type == NETDEV_ADDR_NONE)
+		return netdev_error(p, "a unicast remote needs local.type=");
+	if (l->local.type != l->remote.type)
+		return netdev_error(p, "local.type= and remote.type= differ");
+	return 0;
+}
+
+/* hubport: hubid= is required, netdev= may not name the hubport itself. */
+static int netdev_finish_hubport(struct netdev_parser *p)
+{
+	if (!netdev_seen(p, NETDEV_KEY_HUBID))
+		return netdev_error(p, "missing hubid=N");
+	if (!strcmp(p->nd.u.hubport.netdev, p->nd.id))
+		return netdev_error(p, "netdev: '%s' is the hubport itself",
+				    p->nd.id);
+	return 0;
+}
+
 /* The checks that need the whole option: required keys, exclusions. */
 static int netdev_finish(struct netdev_parser *p)
 {
@@ -782,6 +1299,16 @@ static int netdev_finish(struct netdev_parser *p)
 		if (!(p->seen & KEY_BIT(NETDEV_KEY_FILE)))
 			return netdev_error(p, "missing file=PATH");
 		return 0;
+	case NETDEV_SOCKET:
+		return netdev_finish_socket(p);
+	case NETDEV_STREAM:
+		return netdev_finish_stream(p);
+	case NETDEV_DGRAM:
+		return netdev_finish_dgram(p);
+	case NETDEV_VDE:
+		return 0;
+	case NETDEV_HUBPORT:
+		return netdev_finish_hubport(p);
 	case NETDEV_TYPE_NUM:
 		break;
 	}
@@ -803,6 +1330,17 @@ static void netdev_defaults(struct netdev *nd, enum netdev_type type)
 	case NETDEV_DUMP:
 		nd->u.dump.len = NETDEV_DUMP_LEN_DEFAULT;
 		break;
+	case NETDEV_SOCKET:
+	case NETDEV_STREAM:
+	case NETDEV_DGRAM:
+		nd->u.link.addr.fd = -1;
+		nd->u.link.local.fd = -1;
+		nd->u.link.remote.fd = -1;
+		break;
+	case NETDEV_VDE:
+		nd->u.vde.mode = NETDEV_VDE_MODE_DEFAULT;
+		break;
+	case NETDEV_HUBPORT:
 	case NETDEV_TYPE_NUM:
 		break;
 	}
@@ -835,6 +1373,25 @@ static void netdev_defaults(struct netdev *nd, enum netdev_type type)
  * - tap: ifname=NAME (1..15 characters, no '/', ':' or whitespace, not "."
  *   or ".."), fd=N (0..INT_MAX); not both. Neither lets the kernel choose.
  * - dump: file=PATH (required), len=N (1..INT_MAX, default 65536).
+ * - socket: exactly one of listen=[HOST]:PORT (a stream; empty host: any
+ *   address), connect=HOST:PORT (a stream; reconnect=SECONDS,
+ *   0..NETDEV_RECONNECT_MAX, default 0), mcast=GROUP:PORT (an IPv4
+ *   multicast group; localaddr=ADDR, an IPv4 address, optional) or
+ *   udp=HOST:PORT (localaddr=[HOST]:PORT required). An IPv6 host goes in
+ *   brackets. Ports 1..65535 (0 allowed for listen=).
+ * - stream: server=on|off (default off), addr.type=inet with addr.host= and
+ *   addr.port= (0 only with server=on), addr.type=unix with addr.path=
+ *   (1..107 bytes), or addr.type=fd with addr.str=N; reconnect=SECONDS
+ *   with server=off and inet or unix.
+ * - dgram: remote.type=inet|unix with remote.host=/remote.port= or
+ *   remote.path=; an IPv4 multicast remote.host may have a local.type=inet
+ *   whose local.host= is an interface's IPv4 address, any other remote
+ *   needs a local.* address of the same type.
+ * - vde: sock=PATH|URL (default: libvdeplug's), port=N (0..65535, default
+ *   0), group=NAME, mode=OCTAL (0..0777, default 0700).
+ * - hubport: hubid=N (required, 0..INT_MAX), netdev=ID (optional, not the
+ *   hubport's own id).
+ * - every type but hubport: hub=N (0..INT_MAX, default 0).
  *
  * Return: 0, or -EINVAL on any error, including a NULL @arg or @nd.
  */
@@ -846,7 +1403,7 @@ int netdev_parse(const char *arg, struct netdev *nd, char *err, size_t errlen)
 		.errlen = errlen,
 	};
 	char val[NETDEV_FILE_MAX];
-	char known[64];
+	char known[96];
 	const char *s, *type;
 	size_t len;
 	int t, ret;
@@ -950,11 +1507,100 @@ int netdev_parse(const char *arg, struct netdev *nd, char *err, size_t errlen)
  * netdev_type_name() - the name of a netdev type, as written on the command line
  * @type: the type
  *
- * Return: "user", "tap" or "dump"; NULL for a value outside the enum.
+ * Return: "user", "tap", "dump", "socket", "stream", "dgram", "vde" or
+ * "hubport"; NULL for a value outside the enum.
  */
 const char *netdev_type_name(enum netdev_type type)
 {
 	if ((unsigned int)type >= NETDEV_TYPE_NUM)
 		return NULL;
 	return netdev_type_names[type];
+}
+
+/* The index of the netdev with id @id among @nds, or -1. */
+static int netdev_find(const struct netdev *nds, int n, const char *id)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(nds[i].id, id))
+			return i;
+	return -1;
+}
+
+/**
+ * netdev_assign_hubs() - put each netdev on its hub, as the hubports say
+ * @nds: the parsed netdevs, in command-line order; their @hub fields are
+ *       updated
+ * @n: how many
+ * @err: receives a one-line message on failure, cut to @errlen
+ * @errlen: size of @err
+ *
+ * A `hubport,hubid=N,netdev=ID` puts netdev ID on hub N, as in QEMU; any
+ * other netdev is on its hub= (default 0). A hubport without netdev= only
+ * makes its hub exist. Checks that each netdev= names a netdev that exists
+ * and is not a hubport, that no netdev is named by two hubports or by a
+ * hubport and a different hub=, and that at most NETDEV_HUB_MAX distinct
+ * hubs are used.
+ *
+ * Return: 0, or -EINVAL with @err filled.
+ */
+int netdev_assign_hubs(struct netdev *nds, int n, char *err, size_t errlen)
+{
+	unsigned int hubs[NETDEV_HUB_MAX];
+	int i, j, k, n_hubs = 0;
+
+	if (err && errlen)
+		err[0] = '\0';
+	for (i = 0; i < n; i++) {
+		const struct netdev *hp = &nds[i];
+
+		if (hp->type != NETDEV_HUBPORT || !hp->u.hubport.netdev[0])
+			continue;
+		j = netdev_find(nds, n, hp->u.hubport.netdev);
+		if (j < 0) {
+			snprintf(err, errlen,
+				 "-netdev hubport,id=%s: netdev=%s: no -netdev with that id",
+				 hp->id, hp->u.hubport.netdev);
+			return -EINVAL;
+		}
+		if (nds[j].type == NETDEV_HUBPORT) {
+			snprintf(err, errlen,
+				 "-netdev hubport,id=%s: netdev=%s is a hubport itself",
+				 hp->id, hp->u.hubport.netdev);
+			return -EINVAL;
+		}
+		for (k = 0; k < i; k++) {
+			if (nds[k].type == NETDEV_HUBPORT &&
+			    !strcmp(nds[k].u.hubport.netdev, nds[j].id)) {
+				snprintf(err, errlen,
+					 "-netdev hubport,id=%s: netdev=%s is already on hubport %s",
+					 hp->id, nds[j].id, nds[k].id);
+				return -EINVAL;
+			}
+		}
+		if (nds[j].hub_given && nds[j].hub != hp->hub) {
+			snprintf(err, errlen,
+				 "-netdev hubport,id=%s: netdev=%s has hub=%u, not %u",
+				 hp->id, nds[j].id, nds[j].hub, hp->hub);
+			return -EINVAL;
+		}
+		nds[j].hub = hp->hub;
+		nds[j].hub_given = true;
+	}
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < n_hubs && hubs[k] != nds[i].hub; k++)
+			;
+		if (k < n_hubs)
+			continue;
+		if (n_hubs == NETDEV_HUB_MAX) {
+			snprintf(err, errlen,
+				 "-netdev %s,id=%s: at most %d hubs (hub=/hubid= values) per process",
+				 netdev_type_names[nds[i].type], nds[i].id,
+				 NETDEV_HUB_MAX);
+			return -EINVAL;
+		}
+		hubs[n_hubs++] = nds[i].hub;
+	}
+	return 0;
 }

@@ -25,19 +25,99 @@
 #define NETDEV_DUMP_LEN_DEFAULT 65536
 /** Most hostfwd= keys one user netdev may have. */
 #define NETDEV_FWD_MAX 32
+/** Most hubs one process runs: distinct hub= and hubport,hubid= values. */
+#define NETDEV_HUB_MAX 16
+/** Size of a host name or address in an address key, with its NUL. */
+#define NETDEV_HOST_MAX 256
+/** Size of a unix socket path, with its NUL (sockaddr_un's sun_path). */
+#define NETDEV_PATH_MAX 108
+/** Size of a vde netdev's group= value, with its NUL. */
+#define NETDEV_GROUP_MAX 64
+/** Largest reconnect= value, in seconds (one day). */
+#define NETDEV_RECONNECT_MAX 86400
+/** Default mode= of a vde netdev's data socket (QEMU's). */
+#define NETDEV_VDE_MODE_DEFAULT 0700
 
 /**
  * enum netdev_type - the kinds of -netdev usernet knows
  * @NETDEV_USER: the user-mode stack ("user")
  * @NETDEV_TAP: a tap interface, by name or by an inherited fd ("tap")
  * @NETDEV_DUMP: a pcap file of every frame on the hub ("dump")
+ * @NETDEV_SOCKET: QEMU's socket netdev: listen=, connect= (a stream),
+ *                 mcast=, udp= (datagrams) ("socket")
+ * @NETDEV_STREAM: QEMU 7.2's stream netdev: inet, unix or fd ("stream")
+ * @NETDEV_DGRAM: QEMU 7.2's dgram netdev: inet, multicast or unix ("dgram")
+ * @NETDEV_VDE: a VDE switch through libvdeplug ("vde")
+ * @NETDEV_HUBPORT: puts netdev= on hub hubid= ("hubport")
  * @NETDEV_TYPE_NUM: the number of types
  */
 enum netdev_type {
 	NETDEV_USER,
 	NETDEV_TAP,
 	NETDEV_DUMP,
+	NETDEV_SOCKET,
+	NETDEV_STREAM,
+	NETDEV_DGRAM,
+	NETDEV_VDE,
+	NETDEV_HUBPORT,
 	NETDEV_TYPE_NUM
+};
+
+/**
+ * enum netdev_addr_type - the kinds of address QEMU's addr.type= names
+ * @NETDEV_ADDR_NONE: not given
+ * @NETDEV_ADDR_INET: a host and a port ("inet")
+ * @NETDEV_ADDR_UNIX: a unix socket path ("unix")
+ * @NETDEV_ADDR_FD: an inherited descriptor ("fd")
+ * @NETDEV_ADDR_TYPE_NUM: the number of kinds
+ */
+enum netdev_addr_type {
+	NETDEV_ADDR_NONE,
+	NETDEV_ADDR_INET,
+	NETDEV_ADDR_UNIX,
+	NETDEV_ADDR_FD,
+	NETDEV_ADDR_TYPE_NUM
+};
+
+/**
+ * struct netdev_addr - a socket address as written; resolved when opened
+ * @type: which of the fields below is meant
+ * @host: inet: a host name or an IPv4/IPv6 address (no brackets); empty
+ *        for any address (listening only)
+ * @port: inet: the port, 0..65535 (0 only when listening: the kernel
+ *        chooses)
+ * @path: unix: the socket's path, 1..107 bytes
+ * @fd: fd: the inherited descriptor
+ */
+struct netdev_addr {
+	enum netdev_addr_type type;
+	char host[NETDEV_HOST_MAX];
+	unsigned int port;
+	char path[NETDEV_PATH_MAX];
+	int fd;
+};
+
+/**
+ * struct netdev_link - the settings of a socket, stream or dgram netdev
+ * @stream: a stream transport (socket listen=/connect=, stream); else
+ *          datagrams (socket mcast=/udp=, dgram)
+ * @server: stream: listen for a peer (socket listen=, stream server=on);
+ *          else connect (default)
+ * @reconnect: stream, connecting: reconnect=SECONDS, the longest back-off
+ *             between connect attempts, 0..NETDEV_RECONNECT_MAX (default 0:
+ *             never, as QEMU 7.2)
+ * @addr: stream: the address to listen on or connect to
+ * @local: datagrams: the local address (for multicast: the interface's
+ *         address, localaddr=; NETDEV_ADDR_NONE when not given)
+ * @remote: datagrams: the peer, or the multicast group
+ */
+struct netdev_link {
+	bool stream;
+	bool server;
+	unsigned int reconnect;
+	struct netdev_addr addr;
+	struct netdev_addr local;
+	struct netdev_addr remote;
 };
 
 /**
@@ -81,10 +161,24 @@ struct netdev_user {
  * @u.dump: a pcap dump (type dump)
  * @u.dump.file: file=PATH, required
  * @u.dump.len: len=N, bytes kept of each frame, 1..INT_MAX (default 65536)
+ * @u.link: a socket, stream or dgram netdev
+ * @u.vde: a VDE switch (type vde)
+ * @u.vde.sock: sock=PATH|URL; empty for libvdeplug's default switch
+ * @u.vde.port: port=N, the switch port, 0..65535 (default 0: any)
+ * @u.vde.group: group=NAME owning the data socket; empty for none
+ * @u.vde.mode: mode=OCTAL, the data socket's permissions, 0..0777
+ *              (default 0700)
+ * @u.hubport: a hubport (type hubport); its hubid= is in @hub
+ * @u.hubport.netdev: netdev=ID, the netdev put on that hub; empty for none
+ * @hub: the hub the netdev is on: hub=N (hubid=N for a hubport), 0..INT_MAX
+ *       (default 0); a hubport naming the netdev sets it too
+ * @hub_given: hub= (or hubid=) was given, or a hubport named the netdev
  */
 struct netdev {
 	enum netdev_type type;
 	char id[NETDEV_ID_MAX];
+	unsigned int hub;
+	bool hub_given;
 	union {
 		struct netdev_user user;
 		struct {
@@ -95,10 +189,21 @@ struct netdev {
 			char file[NETDEV_FILE_MAX];
 			size_t len;
 		} dump;
+		struct netdev_link link;
+		struct {
+			char sock[NETDEV_FILE_MAX];
+			unsigned int port;
+			char group[NETDEV_GROUP_MAX];
+			unsigned int mode;
+		} vde;
+		struct {
+			char netdev[NETDEV_ID_MAX];
+		} hubport;
 	} u;
 };
 
 int netdev_parse(const char *arg, struct netdev *nd, char *err, size_t errlen);
 const char *netdev_type_name(enum netdev_type type);
+int netdev_assign_hubs(struct netdev *nds, int n, char *err, size_t errlen);
 
 #endif /* USERNET_TOOLS_NETDEV_H */

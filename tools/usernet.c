@@ -6,11 +6,14 @@
  *   usernet run [OPTIONS] [-netdev ...] -- CMD [ARGS...]
  *
  * Theory of operation: every option is parsed and checked before anything is
- * opened (a bad option is one line on stderr and exit status 2). Then one
- * hub is made on a libuv loop and each -netdev becomes a port on it. In `run`
- * mode a child process makes a new network namespace (and a user namespace
- * when not root) with a tap that is handed back to this process and put on
- * the hub, and then runs CMD; usernet exits with CMD's status. SIGINT and
+ * opened (a bad option is one line on stderr and exit status 2). Then hub 0
+ * is made on a libuv loop and each -netdev becomes a port on its hub (hub=,
+ * or the hubid= of a hubport naming it; default 0), the hub made on first
+ * use, at most NETDEV_HUB_MAX. Host names in socket addresses are looked up
+ * then, once. In `run` mode a child process makes a new network namespace
+ * (and a user namespace when not root) with a tap that is handed back to
+ * this process and put on hub 0, and then runs CMD; usernet exits with
+ * CMD's status. SIGINT and
  * SIGTERM close every port (pcap files are flushed) and end the loop; in
  * `run` mode they are passed on to CMD first. SIGUSR1 prints the flow table
  * and the counters to stderr.
@@ -25,11 +28,13 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -77,7 +82,12 @@ struct options {
 /**
  * struct usernet - the running program
  * @loop: the loop
- * @hub: the hub
+ * @hub: hub 0, made first: the log goes through it, and in run mode the
+ *       namespace's tap is on it
+ * @hubs: every hub, made when the first netdev on it opens; @hubs[0] is @hub
+ * @hub_ids: the hub= / hubid= number of each of @hubs
+ * @n_hubs: how many of @hubs are made
+ * @hub_config: the configuration every hub is made with
  * @stack: the gateway, when a user netdev was given (or in run mode)
  * @proxy: the stack's NAT proxy and forwards
  * @signals: SIGINT, SIGTERM, SIGCHLD, SIGUSR1 watchers
@@ -88,6 +98,10 @@ struct options {
 struct usernet {
 	uv_loop_t loop;
 	struct unet_hub *hub;
+	struct unet_hub *hubs[NETDEV_HUB_MAX];
+	unsigned int hub_ids[NETDEV_HUB_MAX];
+	int n_hubs;
+	struct unet_hub_config hub_config;
 	struct unet_stack *stack;
 	struct unet_proxy *proxy;
 	uv_signal_t signals[4];
@@ -103,8 +117,9 @@ static void usage_main(FILE *f)
 "       usernet run [OPTIONS] [-netdev ...] -- CMD [ARGS...]\n"
 "\n"
 "Gives virtual machines, containers and sandboxes a network without\n"
-"privileges. Every -netdev becomes a port on one Ethernet hub; a frame from\n"
-"one port reaches all the others.\n"
+"privileges. Every -netdev becomes a port on an Ethernet hub (hub 0 unless\n"
+"hub= or a hubport says otherwise); a frame from one port reaches all the\n"
+"other ports of its hub.\n"
 "\n"
 "Commands:\n"
 "  run -- CMD    run CMD in a new network namespace whose only network is\n"
@@ -139,6 +154,33 @@ static void usage_main(FILE *f)
 "  -netdev dump,id=ID,file=PATH[,len=N]\n"
 "        writes every frame on the hub to a pcap file (first N bytes of each,\n"
 "        default 65536), flushed after every frame.\n"
+"  -netdev socket,id=ID,listen=[HOST]:PORT | connect=HOST:PORT[,reconnect=S]\n"
+"        frames over TCP, each after its 4-byte big-endian length (QEMU's and\n"
+"        passt's format). listen serves one peer at a time; connect retries\n"
+"        with a back-off of up to S seconds (reconnect=; default 0: never).\n"
+"  -netdev socket,id=ID,mcast=GROUP:PORT[,localaddr=ADDR]\n"
+"        one frame per UDP datagram to an IPv4 multicast group, shared with\n"
+"        QEMU's socket,mcast= and other usernet processes.\n"
+"  -netdev socket,id=ID,udp=HOST:PORT,localaddr=[HOST]:PORT\n"
+"        one frame per UDP datagram to one peer, received on localaddr.\n"
+"  -netdev stream,id=ID[,server=on|off],addr.type=inet,addr.host=H,addr.port=P\n"
+"  -netdev stream,id=ID[,server=on|off],addr.type=unix,addr.path=PATH\n"
+"  -netdev stream,id=ID,addr.type=fd,addr.str=N\n"
+"        QEMU 7.2's stream netdev (the socket format over TCP, a unix\n"
+"        socket or an inherited connected socket); reconnect=S as above.\n"
+"  -netdev dgram,id=ID,remote.type=inet,remote.host=H,remote.port=P,\n"
+"                local.type=inet,local.host=H,local.port=P\n"
+"  -netdev dgram,id=ID,remote.type=unix,remote.path=P,local.type=unix,\n"
+"                local.path=P\n"
+"        QEMU 7.2's dgram netdev; a multicast remote.host joins that group\n"
+"        (local.host= then names the interface's address, optional).\n"
+"  -netdev vde,id=ID[,sock=PATH|URL][,port=N][,group=NAME][,mode=OCTAL]\n"
+"        a VDE switch through libvdeplug: a vde_switch directory or a\n"
+"        vdeplug4 URL (vxvde://...). Keep --mtu 1500 on a classic switch.\n"
+"  -netdev hubport,id=ID,hubid=N[,netdev=ND]\n"
+"        puts netdev ND on hub N, as QEMU's hubport. Every other netdev also\n"
+"        takes hub=N (default 0); at most %d hubs, each with its own ports,\n"
+"        joined only through netdevs such as socket or vde.\n"
 "\n"
 "Options:\n"
 "  -netdev SPEC, --netdev SPEC   add a port (see above)\n"
@@ -152,7 +194,8 @@ static void usage_main(FILE *f)
 "proxy's counters and each port's counters to stderr. Exit status: 0, 1 on\n"
 "a runtime failure (e.g. a hostfwd port that cannot be opened), 2 on a bad\n"
 "option.\n",
-		NETDEV_FWD_MAX, UNET_MTU_MIN, UNET_MTU_MAX, UNET_MTU_DEFAULT);
+		NETDEV_FWD_MAX, NETDEV_HUB_MAX, UNET_MTU_MIN, UNET_MTU_MAX,
+		UNET_MTU_DEFAULT);
 }
 
 static void usage_run(FILE *f)
@@ -321,6 +364,10 @@ static int parse_args(int argc, char **argv, struct options *o)
 			}
 		}
 	}
+	if (netdev_assign_hubs(o->netdevs, o->n_netdevs, err, sizeof(err)) < 0) {
+		fprintf(stderr, "usernet: %s\n", err);
+		return EXIT_USAGE;
+	}
 	if (o->run) {
 		if (optind >= argc) {
 			fprintf(stderr,
@@ -358,11 +405,14 @@ static void shutdown_all(struct usernet *u)
 		unet_proxy_close(u->proxy);
 		u->proxy = NULL;
 	}
-	if (u->hub != NULL) {
-		unet_hub_close(u->hub);
-		u->hub = NULL;
-		u->stack = NULL;
+	/* Hub 0 last: the others log through their own callbacks. */
+	while (u->n_hubs > 0) {
+		u->n_hubs--;
+		unet_hub_close(u->hubs[u->n_hubs]);
+		u->hubs[u->n_hubs] = NULL;
 	}
+	u->hub = NULL;
+	u->stack = NULL;
 	for (i = 0; i < sizeof(u->signals) / sizeof(u->signals[0]); i++)
 		if (!uv_is_closing((uv_handle_t *)&u->signals[i]))
 			uv_close((uv_handle_t *)&u->signals[i], NULL);
@@ -409,11 +459,28 @@ static void dump_flow(void *opaque, const struct unet_flow_info *f)
 		(unsigned long long)(f->idle_ms / 1000));
 }
 
+/* One port's counters, one line. */
+static void dump_port(const struct unet_port *port)
+{
+	fprintf(stderr,
+		"usernet: port %s (%s): in %llu frames %llu bytes; out %llu frames %llu bytes; drops short %llu long %llu queue-full %llu error %llu\n",
+		port->id, port->ops->name,
+		(unsigned long long)port->stats.in_frames,
+		(unsigned long long)port->stats.in_bytes,
+		(unsigned long long)port->stats.out_frames,
+		(unsigned long long)port->stats.out_bytes,
+		(unsigned long long)port->stats.drops[UNET_DROP_SHORT],
+		(unsigned long long)port->stats.drops[UNET_DROP_LONG],
+		(unsigned long long)port->stats.drops[UNET_DROP_QUEUE_FULL],
+		(unsigned long long)port->stats.drops[UNET_DROP_ERROR]);
+}
+
 /* SIGUSR1: the flow table, the proxy's counters, each port's counters. */
 static void dump_state(struct usernet *u)
 {
 	struct unet_proxy_stats ps;
 	const struct unet_port *port;
+	int i;
 
 	if (u->hub == NULL)
 		return;
@@ -441,18 +508,13 @@ static void dump_state(struct usernet *u)
 	} else {
 		fprintf(stderr, "usernet: no user netdev: no flows\n");
 	}
-	for (port = unet_hub_ports(u->hub); port != NULL; port = port->next)
-		fprintf(stderr,
-			"usernet: port %s (%s): in %llu frames %llu bytes; out %llu frames %llu bytes; drops short %llu long %llu queue-full %llu error %llu\n",
-			port->id, port->ops->name,
-			(unsigned long long)port->stats.in_frames,
-			(unsigned long long)port->stats.in_bytes,
-			(unsigned long long)port->stats.out_frames,
-			(unsigned long long)port->stats.out_bytes,
-			(unsigned long long)port->stats.drops[UNET_DROP_SHORT],
-			(unsigned long long)port->stats.drops[UNET_DROP_LONG],
-			(unsigned long long)port->stats.drops[UNET_DROP_QUEUE_FULL],
-			(unsigned long long)port->stats.drops[UNET_DROP_ERROR]);
+	for (i = 0; i < u->n_hubs; i++) {
+		if (u->n_hubs > 1)
+			fprintf(stderr, "usernet: hub %u:\n", u->hub_ids[i]);
+		for (port = unet_hub_ports(u->hubs[i]); port != NULL;
+		     port = port->next)
+			dump_port(port);
+	}
 }
 
 static void on_signal(uv_signal_t *handle, int signum)
@@ -486,8 +548,8 @@ static void on_signal(uv_signal_t *handle, int signum)
 	shutdown_all(u);
 }
 
-/* The gateway and its proxy; the forwards come later (open_forwards()). */
-static int start_user(struct usernet *u, const char *id,
+/* The gateway (on @hub) and its proxy; the forwards come later. */
+static int start_user(struct usernet *u, struct unet_hub *hub, const char *id,
 		      const struct netdev_user *user)
 {
 	struct stat st;
@@ -504,7 +566,7 @@ static int start_user(struct usernet *u, const char *id,
 			return r;
 		}
 	}
-	r = unet_stack_new(u->hub, id, &user->stack, &u->stack);
+	r = unet_stack_new(hub, id, &user->stack, &u->stack);
 	if (r < 0) {
 		fprintf(stderr, "usernet: -netdev user,id=%s: %s\n", id,
 			strerror(-r));
@@ -569,21 +631,172 @@ static int open_forwards(struct usernet *u, const char *id,
 	return 0;
 }
 
+/*
+ * The hub numbered @id (hub= / hubid=), made on first use with the same
+ * configuration as hub 0. parse_args() has bounded how many there are.
+ */
+static int get_hub(struct usernet *u, unsigned int id, struct unet_hub **hubp)
+{
+	int i, r;
+
+	for (i = 0; i < u->n_hubs; i++) {
+		if (u->hub_ids[i] == id) {
+			*hubp = u->hubs[i];
+			return 0;
+		}
+	}
+	if (u->n_hubs == NETDEV_HUB_MAX)
+		return -ENOSPC;
+	r = unet_hub_new(&u->loop, &u->hub_config, &u->hubs[u->n_hubs]);
+	if (r < 0) {
+		fprintf(stderr, "usernet: cannot make hub %u: %s\n", id,
+			strerror(-r));
+		return r;
+	}
+	u->hub_ids[u->n_hubs] = id;
+	*hubp = u->hubs[u->n_hubs++];
+	return 0;
+}
+
+/*
+ * An inet or unix address of a netdev as a socket address. A host name is
+ * looked up (IPv4, or IPv6 for a host with ':'); an empty host is any IPv4
+ * address. Prints why on failure.
+ */
+static int resolve_addr(const struct netdev *nd, const char *what,
+			const struct netdev_addr *a, int socktype,
+			struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct sockaddr_un *un = (struct sockaddr_un *)ss;
+	struct addrinfo hints, *res = NULL;
+	char port[8];
+	int r;
+
+	memset(ss, 0, sizeof(*ss));
+	if (a->type == NETDEV_ADDR_UNIX) {
+		un->sun_family = AF_UNIX;
+		snprintf(un->sun_path, sizeof(un->sun_path), "%s", a->path);
+		*len = (socklen_t)sizeof(*un);
+		return 0;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = strchr(a->host, ':') != NULL ? AF_INET6 : AF_INET;
+	hints.ai_socktype = socktype;
+	hints.ai_flags = AI_NUMERICSERV | (a->host[0] == '\0' ? AI_PASSIVE : 0);
+	snprintf(port, sizeof(port), "%u", a->port);
+	r = getaddrinfo(a->host[0] != '\0' ? a->host : NULL, port, &hints,
+			&res);
+	if (r != 0 || res == NULL || res->ai_addrlen > sizeof(*ss)) {
+		fprintf(stderr, "usernet: -netdev %s,id=%s: %s: cannot resolve '%s': %s\n",
+			netdev_type_name(nd->type), nd->id, what, a->host,
+			r != 0 ? gai_strerror(r) : "no address");
+		if (res != NULL)
+			freeaddrinfo(res);
+		return -EINVAL;
+	}
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	*len = res->ai_addrlen;
+	freeaddrinfo(res);
+	return 0;
+}
+
+/* A socket, stream or dgram netdev on @hub. */
+static int open_link(struct unet_hub *hub, const struct netdev *nd)
+{
+	const struct netdev_link *l = &nd->u.link;
+	const char *type = netdev_type_name(nd->type);
+	struct unet_stream_config sc;
+	struct unet_dgram_config dc;
+	struct unet_port *port;
+	char where[UNET_IFNAME_MAX + NETDEV_HOST_MAX + NETDEV_PATH_MAX];
+	int r;
+
+	if (l->stream && l->addr.type == NETDEV_ADDR_FD) {
+		r = unet_stream_adopt(hub, nd->id, l->addr.fd, &port);
+		if (r < 0)
+			fprintf(stderr, "usernet: -netdev %s,id=%s: fd %d: %s\n",
+				type, nd->id, l->addr.fd,
+				r == -EINVAL ? "not a connected stream socket" :
+					       strerror(-r));
+		return r;
+	}
+	if (l->stream) {
+		unet_stream_config_init(&sc);
+		sc.listen = l->server;
+		sc.reconnect_ms = l->reconnect * 1000u;
+		r = resolve_addr(nd, "address", &l->addr, SOCK_STREAM, &sc.addr,
+				 &sc.addrlen);
+		if (r < 0)
+			return r;
+		r = unet_stream_open(hub, nd->id, &sc, &port);
+		if (l->addr.type == NETDEV_ADDR_UNIX)
+			snprintf(where, sizeof(where), "%s", l->addr.path);
+		else
+			snprintf(where, sizeof(where), "%s:%u", l->addr.host,
+				 l->addr.port);
+		if (r < 0)
+			fprintf(stderr, "usernet: -netdev %s,id=%s: cannot %s %s: %s\n",
+				type, nd->id,
+				l->server ? "listen on" : "connect to", where,
+				strerror(-r));
+		return r;
+	}
+	unet_dgram_config_init(&dc);
+	r = resolve_addr(nd, "remote address", &l->remote, SOCK_DGRAM,
+			 &dc.remote, &dc.remote_len);
+	if (r == 0 && l->local.type != NETDEV_ADDR_NONE)
+		r = resolve_addr(nd, "local address", &l->local, SOCK_DGRAM,
+				 &dc.local, &dc.local_len);
+	if (r < 0)
+		return r;
+	r = unet_dgram_open(hub, nd->id, &dc, &port);
+	if (r < 0)
+		fprintf(stderr, "usernet: -netdev %s,id=%s: cannot open the socket: %s\n",
+			type, nd->id, strerror(-r));
+	return r;
+}
+
+/* A vde netdev on @hub. */
+static int open_vde(struct unet_hub *hub, const struct netdev *nd)
+{
+	struct unet_vde_config vc;
+	struct unet_port *port;
+	int r;
+
+	unet_vde_config_init(&vc);
+	vc.sock = nd->u.vde.sock;
+	vc.port = nd->u.vde.port;
+	vc.group = nd->u.vde.group[0] != '\0' ? nd->u.vde.group : NULL;
+	vc.mode = nd->u.vde.mode;
+	r = unet_vde_open(hub, nd->id, &vc, &port);
+	if (r < 0)
+		fprintf(stderr, "usernet: -netdev vde,id=%s: cannot plug into %s: %s\n",
+			nd->id,
+			nd->u.vde.sock[0] != '\0' ? nd->u.vde.sock :
+						    "the default VDE switch",
+			strerror(-r));
+	return r;
+}
+
 static int open_netdev(struct usernet *u, const struct netdev *nd,
 		       const struct options *o)
 {
 	struct unet_port *port;
+	struct unet_hub *hub;
 	int r = 0;
 
+	r = get_hub(u, nd->hub, &hub);
+	if (r < 0)
+		return r;
 	switch (nd->type) {
 	case NETDEV_USER:
-		r = start_user(u, nd->id, &nd->u.user);
+		r = start_user(u, hub, nd->id, &nd->u.user);
 		break;
 	case NETDEV_TAP:
 		if (nd->u.tap.fd >= 0)
-			r = unet_tap_adopt(u->hub, nd->id, nd->u.tap.fd, &port);
+			r = unet_tap_adopt(hub, nd->id, nd->u.tap.fd, &port);
 		else
-			r = unet_tap_open(u->hub, nd->id, nd->u.tap.ifname,
+			r = unet_tap_open(hub, nd->id, nd->u.tap.ifname,
 					  &port);
 		if (r < 0)
 			fprintf(stderr,
@@ -593,12 +806,23 @@ static int open_netdev(struct usernet *u, const struct netdev *nd,
 				strerror(-r));
 		break;
 	case NETDEV_DUMP:
-		r = unet_dump_open(u->hub, nd->id, nd->u.dump.file,
+		r = unet_dump_open(hub, nd->id, nd->u.dump.file,
 				   nd->u.dump.len, &port);
 		if (r < 0)
 			fprintf(stderr,
 				"usernet: -netdev dump,id=%s: cannot write %s: %s\n",
 				nd->id, nd->u.dump.file, strerror(-r));
+		break;
+	case NETDEV_SOCKET:
+	case NETDEV_STREAM:
+	case NETDEV_DGRAM:
+		r = open_link(hub, nd);
+		break;
+	case NETDEV_VDE:
+		r = open_vde(hub, nd);
+		break;
+	case NETDEV_HUBPORT:
+		/* Its hub exists now; the netdev it names is put on it. */
 		break;
 	case NETDEV_TYPE_NUM:
 		r = -EINVAL;
@@ -637,7 +861,6 @@ int main(int argc, char **argv)
 	const struct netdev_user *user = NULL;
 	const char *user_id = "user0";
 	static const int signums[4] = { SIGINT, SIGTERM, SIGCHLD, SIGUSR1 };
-	struct unet_hub_config hc;
 	struct nsrun_config nc;
 	struct unet_port *port;
 	struct usernet u;
@@ -657,16 +880,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usernet: cannot make the event loop\n");
 		return 1;
 	}
-	unet_hub_config_init(&hc);
-	hc.mtu = o.mtu;
-	hc.log_cb = log_stderr;
-	hc.log_level = o.level;
-	r = unet_hub_new(&u.loop, &hc, &u.hub);
-	if (r < 0) {
-		fprintf(stderr, "usernet: cannot make the hub: %s\n",
-			strerror(-r));
+	unet_hub_config_init(&u.hub_config);
+	u.hub_config.mtu = o.mtu;
+	u.hub_config.log_cb = log_stderr;
+	u.hub_config.log_level = o.level;
+	r = get_hub(&u, 0, &u.hub);
+	if (r < 0)
 		return 1;
-	}
 	for (i = 0; i < 4; i++) {
 		uv_signal_init(&u.loop, &u.signals[i]);
 		u.signals[i].data = &u;
@@ -690,7 +910,7 @@ int main(int argc, char **argv)
 			unet_stack_config_init(&defaults.stack);
 			unet_proxy_config_init(&defaults.proxy);
 			user = &defaults;
-			if (start_user(&u, user_id, user) < 0)
+			if (start_user(&u, u.hub, user_id, user) < 0)
 				goto fail;
 		}
 		run_config(&o, &user->stack, &nc);

@@ -93,7 +93,7 @@ static const struct bad_case bad_cases[] = {
 	{ "", "missing type" },
 	{ ",", "missing type" },
 	{ ",,,", "missing type" },
-	{ "bogus,id=x", "unknown type 'bogus' (known: user, tap, dump)" },
+	{ "bogus,id=x", "unknown type 'bogus' (known: user, tap, dump, socket, stream, dgram, vde, hubport)" },
 	{ "User,id=x", "unknown type 'User'" },
 	{ "id=n0,user", "must be the type" },
 	{ "user,id=n0,", "trailing ','" },
@@ -274,6 +274,72 @@ static const struct bad_case bad_cases[] = {
 	  "dns-upstream=1.1.1.7,dns-upstream=1.1.1.8,dns-upstream=1.1.1.9",
 	  "dns-upstream: at most 8 servers" },
 	{ "tap,id=t,hostname=x", "unknown key 'hostname' for type tap" },
+	/* socket */
+	{ "socket,id=s", "give one of listen=, connect=, mcast=, udp=" },
+	{ "socket,id=s,listen=:1,connect=a:2", "listen= and connect= exclude each other" },
+	{ "socket,id=s,mcast=239.1.1.1:5,udp=a:2,localaddr=:3", "mcast= and udp= exclude each other" },
+	{ "socket,id=s,listen=1234", "listen: expected HOST:PORT, got '1234'" },
+	{ "socket,id=s,listen=:", "listen: bad port ''" },
+	{ "socket,id=s,listen=:65536", "listen: bad port '65536'" },
+	{ "socket,id=s,connect=:1234", "connect: missing host" },
+	{ "socket,id=s,connect=h:0", "connect: bad port '0' (want 1..65535)" },
+	{ "socket,id=s,connect=::1:80", "connect: an IPv6 address goes in brackets" },
+	{ "socket,id=s,connect=[::1:80", "connect: expected [ADDRESS]:PORT" },
+	{ "socket,id=s,connect=a b:80", "connect: bad host 'a b'" },
+	{ "socket,id=s,connect=h:1,localaddr=1.2.3.4", "localaddr= goes with mcast= or udp=" },
+	{ "socket,id=s,listen=:1,reconnect=5", "reconnect= goes with connect=" },
+	{ "socket,id=s,connect=h:1,reconnect=-1", "reconnect: '-1' is not a number of seconds" },
+	{ "socket,id=s,connect=h:1,reconnect=86401", "reconnect: '86401'" },
+	{ "socket,id=s,mcast=10.0.0.1:1234", "mcast: '10.0.0.1' is not an IPv4 multicast address" },
+	{ "socket,id=s,mcast=239.1.1.1:1234,localaddr=1.2.3.4:5",
+	  "localaddr: '1.2.3.4:5' is not an IPv4 address" },
+	{ "socket,id=s,udp=127.0.0.1:5", "udp= needs localaddr=HOST:PORT" },
+	{ "socket,id=s,udp=127.0.0.1:5,localaddr=127.0.0.1", "localaddr: expected HOST:PORT" },
+	{ "socket,id=s,fd=3", "unknown key 'fd' for type socket" },
+	{ "socket,id=s,listen=:1,hub=x", "hub: 'x' is not a number" },
+	{ "socket,id=s,listen=:1,hub=-1", "hub: '-1'" },
+	/* stream */
+	{ "stream,id=s", "missing addr.type=inet|unix|fd" },
+	{ "stream,id=s,addr.type=vsock", "addr.type: 'vsock' is not inet, unix or fd" },
+	{ "stream,id=s,addr.type=inet,addr.port=1", "addr.type=inet needs addr.host=" },
+	{ "stream,id=s,addr.type=inet,addr.host=h", "addr.type=inet needs addr.port=" },
+	{ "stream,id=s,addr.type=inet,addr.host=h,addr.port=0", "addr.port: port 0 only when listening" },
+	{ "stream,id=s,addr.type=unix", "addr.type=unix needs addr.path=" },
+	{ "stream,id=s,addr.type=unix,addr.path=/p,addr.port=4", "addr.port= does not go with addr.type=unix" },
+	{ "stream,id=s,addr.type=fd", "addr.type=fd needs addr.str=" },
+	{ "stream,id=s,addr.type=fd,addr.str=x", "addr.str: 'x' is not a file descriptor number" },
+	{ "stream,id=s,server=maybe,addr.type=unix,addr.path=/p", "server: 'maybe' is not on or off" },
+	{ "stream,id=s,server=on,addr.type=unix,addr.path=/p,reconnect=1",
+	  "reconnect= goes with server=off" },
+	{ "stream,id=s,addr.type=unix,addr.path="
+	  "0123456789012345678901234567890123456789012345678901234567890123"
+	  "0123456789012345678901234567890123456789012345",
+	  "addr.path: longer than 107 characters" },
+	{ "stream,id=s,addr.type=inet,addr.host=h,addr.port=1,local.type=inet",
+	  "unknown key 'local.type' for type stream" },
+	/* dgram */
+	{ "dgram,id=d", "missing remote.type=inet|unix" },
+	{ "dgram,id=d,local.type=fd,local.str=3", "missing remote.type" },
+	{ "dgram,id=d,remote.type=inet,remote.host=h,remote.port=1", "a unicast remote needs local.type=" },
+	{ "dgram,id=d,remote.type=inet,remote.host=h,remote.port=1,local.type=unix,local.path=/x",
+	  "local.type= and remote.type= differ" },
+	{ "dgram,id=d,remote.type=fd,remote.str=3", "remote.type=fd is not supported" },
+	{ "dgram,id=d,remote.type=inet,remote.host=h,remote.port=0,local.type=inet,local.host=h,local.port=1",
+	  "remote.port: port 0 only when listening" },
+	{ "dgram,id=d,remote.type=inet,remote.host=239.1.2.3,remote.port=1,local.type=inet,local.host=h,local.port=1",
+	  "local.host: with a multicast remote, the interface's IPv4 address" },
+	{ "dgram,id=d,addr.type=inet", "unknown key 'addr.type' for type dgram" },
+	/* vde */
+	{ "vde,id=v,mode=0800", "mode: '0800' is not an octal mode" },
+	{ "vde,id=v,mode=01777", "mode: '01777' is not an octal mode" },
+	{ "vde,id=v,port=65536", "port: '65536' is not a number in 0..65535" },
+	{ "vde,id=v,listen=:1", "unknown key 'listen' for type vde" },
+	/* hubport */
+	{ "hubport,id=h", "missing hubid=N" },
+	{ "hubport,id=h,hubid=1,hub=1", "unknown key 'hub' for type hubport" },
+	{ "hubport,id=h,hubid=1,netdev=h", "netdev: 'h' is the hubport itself" },
+	{ "hubport,id=h,hubid=1,netdev=0x", "netdev: '0x' is not a netdev id" },
+	{ "tap,id=t,hubid=1", "unknown key 'hubid' for type tap" },
 };
 
 /* User options with forwards and proxy switches, and what they must give. */
@@ -574,7 +640,7 @@ static void test_messages(void **state)
 		{ "tap,id=t0,foo=1",
 		  "-netdev tap,id=t0,foo=1: unknown key 'foo' for type tap" },
 		{ "bogus,id=x",
-		  "-netdev bogus,id=x: unknown type 'bogus' (known: user, tap, dump)" },
+		  "-netdev bogus,id=x: unknown type 'bogus' (known: user, tap, dump, socket, stream, dgram, vde, hubport)" },
 		{ "user,id=u,hostfwd=tcp::80",
 		  "-netdev user,id=u,hostfwd=tcp::80: hostfwd: expected [tcp|udp]:[hostaddr]:hostport-[guestaddr]:guestport" },
 	};
@@ -685,8 +751,234 @@ static void test_type_name(void **state)
 	assert_string_equal(netdev_type_name(NETDEV_USER), "user");
 	assert_string_equal(netdev_type_name(NETDEV_TAP), "tap");
 	assert_string_equal(netdev_type_name(NETDEV_DUMP), "dump");
+	assert_string_equal(netdev_type_name(NETDEV_SOCKET), "socket");
+	assert_string_equal(netdev_type_name(NETDEV_STREAM), "stream");
+	assert_string_equal(netdev_type_name(NETDEV_DGRAM), "dgram");
+	assert_string_equal(netdev_type_name(NETDEV_VDE), "vde");
+	assert_string_equal(netdev_type_name(NETDEV_HUBPORT), "hubport");
 	assert_null(netdev_type_name(NETDEV_TYPE_NUM));
 	assert_null(netdev_type_name((enum netdev_type)-1));
+}
+
+/* Socket, stream, dgram, vde and hubport options, and what they must give. */
+struct link_case {
+	const char *arg;
+	enum netdev_type type;
+	unsigned int hub;
+	bool hub_given;
+	/* socket/stream/dgram: "stream"|"dgram", server, reconnect, and the
+	 * addresses as "inet HOST PORT", "unix PATH", "fd N" or "" for none
+	 */
+	const char *kind;
+	bool server;
+	unsigned int reconnect;
+	const char *addr, *local, *remote;
+	/* vde: sock, port, group, mode; hubport: netdev (in sock) */
+	const char *sock;
+	unsigned int port;
+	const char *group;
+	unsigned int mode;
+};
+
+#define LINK(a, t, k, s, rc, ad, lo, re) \
+	{ .arg = (a), .type = (t), .kind = (k), .server = (s), \
+	  .reconnect = (rc), .addr = (ad), .local = (lo), .remote = (re) }
+
+static const struct link_case link_cases[] = {
+	LINK("socket,id=s,listen=:1234", NETDEV_SOCKET, "stream", true, 0,
+	     "inet  1234", "", ""),
+	LINK("socket,id=s,listen=127.0.0.1:0", NETDEV_SOCKET, "stream", true, 0,
+	     "inet 127.0.0.1 0", "", ""),
+	LINK("socket,id=s,connect=localhost:1234", NETDEV_SOCKET, "stream",
+	     false, 0, "inet localhost 1234", "", ""),
+	LINK("socket,id=s,connect=[::1]:80,reconnect=5", NETDEV_SOCKET,
+	     "stream", false, 5, "inet ::1 80", "", ""),
+	LINK("socket,id=s,mcast=230.0.0.1:1234", NETDEV_SOCKET, "dgram", false,
+	     0, "", "", "inet 230.0.0.1 1234"),
+	LINK("socket,id=s,mcast=239.1.2.3:5,localaddr=127.0.0.1",
+	     NETDEV_SOCKET, "dgram", false, 0, "", "inet 127.0.0.1 0",
+	     "inet 239.1.2.3 5"),
+	LINK("socket,id=s,udp=127.0.0.1:5000,localaddr=127.0.0.1:5001",
+	     NETDEV_SOCKET, "dgram", false, 0, "", "inet 127.0.0.1 5001",
+	     "inet 127.0.0.1 5000"),
+	LINK("socket,id=s,udp=h:5000,localaddr=:5001", NETDEV_SOCKET, "dgram",
+	     false, 0, "", "inet  5001", "inet h 5000"),
+	LINK("stream,id=s,server=on,addr.type=inet,addr.host=0.0.0.0,addr.port=0",
+	     NETDEV_STREAM, "stream", true, 0, "inet 0.0.0.0 0", "", ""),
+	LINK("stream,id=s,addr.type=inet,addr.host=::1,addr.port=9",
+	     NETDEV_STREAM, "stream", false, 0, "inet ::1 9", "", ""),
+	LINK("stream,id=s,server=off,addr.type=unix,addr.path=/tmp/a,,b,reconnect=2",
+	     NETDEV_STREAM, "stream", false, 2, "unix /tmp/a,b", "", ""),
+	LINK("stream,id=s,addr.type=fd,addr.str=4", NETDEV_STREAM, "stream",
+	     false, 0, "fd 4", "", ""),
+	LINK("dgram,id=d,remote.type=inet,remote.host=230.0.0.1,remote.port=1234",
+	     NETDEV_DGRAM, "dgram", false, 0, "", "", "inet 230.0.0.1 1234"),
+	LINK("dgram,id=d,remote.type=inet,remote.host=230.0.0.1,remote.port=1234,"
+	     "local.type=inet,local.host=127.0.0.1",
+	     NETDEV_DGRAM, "dgram", false, 0, "", "inet 127.0.0.1 0",
+	     "inet 230.0.0.1 1234"),
+	LINK("dgram,id=d,local.type=inet,local.host=127.0.0.1,local.port=7,"
+	     "remote.type=inet,remote.host=127.0.0.1,remote.port=8",
+	     NETDEV_DGRAM, "dgram", false, 0, "", "inet 127.0.0.1 7",
+	     "inet 127.0.0.1 8"),
+	LINK("dgram,id=d,local.type=unix,local.path=/a,remote.type=unix,remote.path=/b",
+	     NETDEV_DGRAM, "dgram", false, 0, "", "unix /a", "unix /b"),
+	{ .arg = "vde,id=v", .type = NETDEV_VDE, .sock = "", .group = "",
+	  .mode = 0700 },
+	{ .arg = "vde,id=v,sock=/tmp/sw,port=3,group=kvm,mode=0770,hub=2",
+	  .type = NETDEV_VDE, .hub = 2, .hub_given = true, .sock = "/tmp/sw",
+	  .port = 3, .group = "kvm", .mode = 0770 },
+	{ .arg = "vde,id=v,sock=vxvde://239.0.0.1", .type = NETDEV_VDE,
+	  .sock = "vxvde://239.0.0.1", .group = "", .mode = 0700 },
+	{ .arg = "hubport,id=h,hubid=3", .type = NETDEV_HUBPORT, .hub = 3,
+	  .hub_given = true, .sock = "" },
+	{ .arg = "hubport,id=h,hubid=0,netdev=s0", .type = NETDEV_HUBPORT,
+	  .hub = 0, .hub_given = true, .sock = "s0" },
+	{ .arg = "tap,id=t,hub=7", .type = NETDEV_TAP, .hub = 7,
+	  .hub_given = true },
+	{ .arg = "user,id=u,hub=1", .type = NETDEV_USER, .hub = 1,
+	  .hub_given = true },
+};
+
+/* An address as link_cases spell it. */
+static void addr_text(const struct netdev_addr *a, char *buf, size_t len)
+{
+	switch (a->type) {
+	case NETDEV_ADDR_INET:
+		snprintf(buf, len, "inet %s %u", a->host, a->port);
+		break;
+	case NETDEV_ADDR_UNIX:
+		snprintf(buf, len, "unix %s", a->path);
+		break;
+	case NETDEV_ADDR_FD:
+		snprintf(buf, len, "fd %d", a->fd);
+		break;
+	default:
+		snprintf(buf, len, "%s", "");
+		break;
+	}
+}
+
+static void assert_addr_text(const char *arg, const char *what,
+			     const struct netdev_addr *a, const char *want)
+{
+	char got[NETDEV_HOST_MAX + 32];
+
+	addr_text(a, got, sizeof(got));
+	if (strcmp(got, want)) {
+		print_error("%s: %s is '%s', want '%s'\n", arg, what, got, want);
+		fail();
+	}
+}
+
+static void test_link(void **state)
+{
+	struct netdev nd;
+	char err[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(link_cases); i++) {
+		const struct link_case *c = &link_cases[i];
+
+		if (netdev_parse(c->arg, &nd, err, sizeof(err))) {
+			print_error("%s: %s\n", c->arg, err);
+			fail();
+		}
+		assert_int_equal(nd.type, c->type);
+		assert_int_equal(nd.hub, c->hub);
+		assert_int_equal(nd.hub_given, c->hub_given);
+		if (c->kind != NULL) {
+			assert_int_equal(nd.u.link.stream,
+					 !strcmp(c->kind, "stream"));
+			assert_int_equal(nd.u.link.server, c->server);
+			assert_int_equal(nd.u.link.reconnect, c->reconnect);
+			assert_addr_text(c->arg, "addr", &nd.u.link.addr,
+					 c->addr);
+			assert_addr_text(c->arg, "local", &nd.u.link.local,
+					 c->local);
+			assert_addr_text(c->arg, "remote", &nd.u.link.remote,
+					 c->remote);
+		} else if (c->type == NETDEV_VDE) {
+			assert_string_equal(nd.u.vde.sock, c->sock);
+			assert_int_equal(nd.u.vde.port, c->port);
+			assert_string_equal(nd.u.vde.group, c->group);
+			assert_int_equal(nd.u.vde.mode, c->mode);
+		} else if (c->type == NETDEV_HUBPORT) {
+			assert_string_equal(nd.u.hubport.netdev, c->sock);
+		}
+	}
+}
+
+/* Parse @args (NULL-terminated) and assign hubs; 0 or -EINVAL. */
+static int assign(const char *const *args, struct netdev *nds, int *n,
+		  char *err, size_t errlen)
+{
+	*n = 0;
+	for (; *args != NULL; args++) {
+		assert_int_equal(netdev_parse(*args, &nds[*n], err, errlen), 0);
+		(*n)++;
+	}
+	return netdev_assign_hubs(nds, *n, err, errlen);
+}
+
+static void test_hubs(void **state)
+{
+	static const char *const qemu[] = {
+		"socket,id=s0,listen=127.0.0.1:1", "hubport,id=h0,hubid=0,netdev=s0",
+		"user,id=u0", "hubport,id=h1,hubid=0,netdev=u0", NULL };
+	static const char *const two[] = {
+		"hubport,id=h1,hubid=5,netdev=t1", "tap,id=t0", "tap,id=t1",
+		"socket,id=s1,hub=5,connect=h:1", NULL };
+	static const char *const agree[] = {
+		"tap,id=t0,hub=4", "hubport,id=h,hubid=4,netdev=t0", NULL };
+	static const char *const unknown[] = {
+		"hubport,id=h,hubid=1,netdev=nope", NULL };
+	static const char *const hubport_hubport[] = {
+		"hubport,id=a,hubid=1", "hubport,id=b,hubid=1,netdev=a", NULL };
+	static const char *const twice[] = {
+		"tap,id=t0", "hubport,id=a,hubid=1,netdev=t0",
+		"hubport,id=b,hubid=2,netdev=t0", NULL };
+	static const char *const conflict[] = {
+		"tap,id=t0,hub=3", "hubport,id=a,hubid=1,netdev=t0", NULL };
+	struct netdev nds[NETDEV_HUB_MAX + 2];
+	char err[256], arg[64];
+	const char *many[NETDEV_HUB_MAX + 2];
+	int n, i;
+
+	(void)state;
+	assert_int_equal(assign(qemu, nds, &n, err, sizeof(err)), 0);
+	for (i = 0; i < n; i++)
+		assert_int_equal(nds[i].hub, 0);
+	assert_int_equal(assign(two, nds, &n, err, sizeof(err)), 0);
+	assert_int_equal(nds[1].hub, 0);
+	assert_int_equal(nds[2].hub, 5);
+	assert_int_equal(nds[3].hub, 5);
+	assert_int_equal(assign(agree, nds, &n, err, sizeof(err)), 0);
+	assert_int_equal(nds[0].hub, 4);
+	assert_int_equal(assign(unknown, nds, &n, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "netdev=nope: no -netdev with that id"));
+	assert_int_equal(assign(hubport_hubport, nds, &n, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "netdev=a is a hubport itself"));
+	assert_int_equal(assign(twice, nds, &n, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "netdev=t0 is already on hubport a"));
+	assert_int_equal(assign(conflict, nds, &n, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "netdev=t0 has hub=3, not 1"));
+
+	/* NETDEV_HUB_MAX hubs are fine, one more is not. */
+	for (i = 0; i <= NETDEV_HUB_MAX; i++) {
+		snprintf(arg, sizeof(arg), "hubport,id=h%d,hubid=%d", i, i * 7);
+		assert_int_equal(netdev_parse(arg, &nds[i], err, sizeof(err)),
+				 0);
+		many[i] = NULL;
+	}
+	assert_int_equal(netdev_assign_hubs(nds, NETDEV_HUB_MAX, err,
+					    sizeof(err)), 0);
+	assert_int_equal(netdev_assign_hubs(nds, NETDEV_HUB_MAX + 1, err,
+					    sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "at most 16 hubs"));
+	(void)many;
 }
 
 /* Parse @arg cut at every length and with each byte replaced in turn. */
@@ -732,6 +1024,8 @@ static void test_no_crash(void **state)
 		mangle_one(bad_cases[i].arg);
 	for (i = 0; i < ARRAY_SIZE(user_cases); i++)
 		mangle_one(user_cases[i].arg);
+	for (i = 0; i < ARRAY_SIZE(link_cases); i++)
+		mangle_one(link_cases[i].arg);
 }
 
 int main(void)
@@ -748,6 +1042,8 @@ int main(void)
 		cmocka_unit_test(test_null_args),
 		cmocka_unit_test(test_type_name),
 		cmocka_unit_test(test_no_crash),
+		cmocka_unit_test(test_link),
+		cmocka_unit_test(test_hubs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -7,6 +7,10 @@
 #ifndef USERNET_PORTS_H
 #define USERNET_PORTS_H
 
+#include <stdbool.h>
+
+#include <sys/socket.h>
+
 #include <usernet/hub.h>
 
 #ifdef __cplusplus
@@ -75,6 +79,210 @@ UNET_EXTERN int unet_tap_ifname(const struct unet_port *port, char *buf,
 UNET_EXTERN int unet_dump_open(struct unet_hub *hub, const char *id,
 			       const char *path, size_t snaplen,
 			       struct unet_port **portp);
+
+/**
+ * struct unet_stream_config - how a stream port reaches its peer
+ * @size: sizeof(struct unet_stream_config), so fields can be added later
+ * @listen: true: listen on @addr and serve one peer at a time (the next one
+ *          is accepted when the current one leaves), as QEMU's
+ *          `socket,listen=` and `stream,server=on`; false (the default):
+ *          connect to @addr, as `socket,connect=` and `stream,server=off`
+ * @addr: the address: AF_INET or AF_INET6 (port 0 when listening lets the
+ *        kernel choose, see unet_stream_local_addr()), or AF_UNIX with a
+ *        path (a socket left at the path by an earlier run is replaced when
+ *        listening; the path is removed again when the port closes)
+ * @addrlen: the length of @addr
+ * @reconnect_ms: when connecting: after a failed connect or a lost peer, try
+ *                again after a back-off that starts at 250 ms (or this, if
+ *                less) and doubles up to this many milliseconds; 0 (the
+ *                default) never tries again, as QEMU 7.2
+ */
+struct unet_stream_config {
+	size_t size;
+	bool listen;
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+	unsigned int reconnect_ms;
+};
+
+/**
+ * unet_stream_config_init() - fill a stream configuration with the defaults
+ * @config: the configuration: connect, no address yet, no reconnect
+ */
+UNET_EXTERN void unet_stream_config_init(struct unet_stream_config *config);
+
+/**
+ * unet_stream_open() - a port that carries frames over a stream socket
+ * @hub: the hub to attach to
+ * @id: the port's name
+ * @config: where the peer is, and whether to listen or connect
+ * @portp: receives the port
+ *
+ * Frames travel as QEMU's `-netdev socket` / `-netdev stream` and passt send
+ * them: a 4-byte big-endian length, then the frame. A frame length of 0 or
+ * above 69632 (QEMU's limit) resets the connection with one log line; a
+ * frame the hub cannot carry (too short or longer than its MTU allows) is
+ * dropped and counted, and the connection goes on. Frames split across
+ * reads are reassembled; a partial frame at close is dropped. While there
+ * is no peer, frames from the hub are dropped and counted as errors. A peer
+ * that reads too slowly fills a bounded buffer and then the port's queue;
+ * past that, frames are dropped and counted.
+ *
+ * Listening and binding happen now (so an address in use fails here);
+ * connecting happens on the loop, and its failure is logged.
+ *
+ * Return: 0, -EINVAL for a bad configuration, -EAFNOSUPPORT for another
+ * address family, -ENAMETOOLONG for a unix path that does not fit, -EEXIST
+ * when something other than a socket is at a unix path to listen on,
+ * -ENOMEM, or what bind()/listen() answered (-EADDRINUSE, ...).
+ */
+UNET_EXTERN int unet_stream_open(struct unet_hub *hub, const char *id,
+				 const struct unet_stream_config *config,
+				 struct unet_port **portp);
+
+/**
+ * unet_stream_adopt() - a stream port on an already-connected socket
+ * @hub: the hub to attach to
+ * @id: the port's name
+ * @fd: a connected stream socket (TCP or unix), as QEMU's
+ *      `stream,addr.type=fd`; the port owns it from now on, also when this
+ *      call fails. When the peer leaves the port stays down.
+ * @portp: receives the port
+ *
+ * Return: 0, -EBADF for a negative @fd, -EINVAL for a NULL @hub or @portp
+ * or an fd that is not a stream socket, -ENOMEM.
+ */
+UNET_EXTERN int unet_stream_adopt(struct unet_hub *hub, const char *id,
+				  int fd, struct unet_port **portp);
+
+/**
+ * unet_stream_connected() - whether a stream port has a peer now
+ * @port: a port made by unet_stream_open() or unet_stream_adopt()
+ *
+ * Return: true while a connection is up.
+ */
+UNET_EXTERN bool unet_stream_connected(const struct unet_port *port);
+
+/**
+ * unet_stream_local_addr() - the address a stream port listens on
+ * @port: a port made by unet_stream_open() with &unet_stream_config.listen
+ * @addr: receives the address (the port the kernel chose, for port 0)
+ * @addrlen: in: the size of @addr; out: the address's length
+ *
+ * Return: 0, -EINVAL for a port that does not listen, or getsockname()'s
+ * negative errno.
+ */
+UNET_EXTERN int unet_stream_local_addr(const struct unet_port *port,
+				       struct sockaddr *addr,
+				       socklen_t *addrlen);
+
+/**
+ * struct unet_dgram_config - the addresses of a datagram port
+ * @size: sizeof(struct unet_dgram_config), so fields can be added later
+ * @local: the local address. For unicast UDP (QEMU's `socket,udp=` with
+ *         `localaddr=`, `dgram` with inet addresses) the address and port
+ *         to bind; for unix datagrams (`dgram` with unix addresses) the
+ *         path to bind (an old socket there is replaced; removed again on
+ *         close); for multicast, optional: the address of the interface to
+ *         join and send on (QEMU's `localaddr=`; its port is ignored)
+ * @local_len: the length of @local; 0 for none
+ * @remote: where frames go: an IPv4 multicast group and port makes the
+ *          port join that group (QEMU's `socket,mcast=`); any other
+ *          address is the one peer frames are sent to, of @local's family
+ * @remote_len: the length of @remote
+ */
+struct unet_dgram_config {
+	size_t size;
+	struct sockaddr_storage local;
+	socklen_t local_len;
+	struct sockaddr_storage remote;
+	socklen_t remote_len;
+};
+
+/**
+ * unet_dgram_config_init() - fill a datagram configuration with defaults
+ * @config: the configuration: no addresses yet
+ */
+UNET_EXTERN void unet_dgram_config_init(struct unet_dgram_config *config);
+
+/**
+ * unet_dgram_open() - a port that carries one frame per datagram
+ * @hub: the hub to attach to
+ * @id: the port's name
+ * @config: the local and remote addresses
+ * @portp: receives the port
+ *
+ * Each frame is one datagram, as QEMU sends them. Unicast: frames go to
+ * @config's remote address, and datagrams from any source are taken in (as
+ * QEMU does). Multicast: the port joins the group with the socket options
+ * QEMU uses (so QEMU and usernet processes on one group form one segment)
+ * and sends from a socket of its own, so that it recognises its own frames
+ * when the group loops them back and does not take them in again.
+ *
+ * Return: 0, -EINVAL for a bad configuration (no remote address, a unicast
+ * port without a local one, families that differ), -EAFNOSUPPORT,
+ * -ENAMETOOLONG, -EEXIST (something other than a socket at a unix path),
+ * -ENOMEM, or the negative errno of socket(), bind() or setsockopt().
+ */
+UNET_EXTERN int unet_dgram_open(struct unet_hub *hub, const char *id,
+				const struct unet_dgram_config *config,
+				struct unet_port **portp);
+
+/**
+ * unet_dgram_local_addr() - the address a datagram port receives on
+ * @port: a port made by unet_dgram_open()
+ * @addr: receives the address (the port the kernel chose, for port 0)
+ * @addrlen: in: the size of @addr; out: the address's length
+ *
+ * Return: 0, -EINVAL for another kind of port, or getsockname()'s negative
+ * errno.
+ */
+UNET_EXTERN int unet_dgram_local_addr(const struct unet_port *port,
+				      struct sockaddr *addr,
+				      socklen_t *addrlen);
+
+/**
+ * struct unet_vde_config - how to reach a VDE switch
+ * @size: sizeof(struct unet_vde_config), so fields can be added later
+ * @sock: the switch: a classic vde_switch's directory, or a vdeplug4 URL
+ *        (vxvde://GROUP, vde:///DIR, udp://..., ...); NULL or "" for
+ *        libvdeplug's default switch
+ * @port: the switch port to plug into; 0 (the default) for any
+ * @group: the group that owns the data socket; NULL (the default) for none
+ * @mode: the data socket's permissions; 0 (the default) for libvdeplug's
+ */
+struct unet_vde_config {
+	size_t size;
+	const char *sock;
+	unsigned int port;
+	const char *group;
+	unsigned int mode;
+};
+
+/**
+ * unet_vde_config_init() - fill a VDE configuration with the defaults
+ * @config: the configuration
+ */
+UNET_EXTERN void unet_vde_config_init(struct unet_vde_config *config);
+
+/**
+ * unet_vde_open() - plug the hub into a VDE switch through libvdeplug
+ * @hub: the hub to attach to
+ * @id: the port's name (also the port's description on the switch)
+ * @config: the switch
+ * @portp: receives the port
+ *
+ * Connecting to a classic switch happens now (libvdeplug blocks for its
+ * handshake). A classic vde_switch truncates frames above 1518 bytes: keep
+ * the hub's MTU at 1500 on a VDE segment. When the switch goes away the port
+ * logs it and stops.
+ *
+ * Return: 0, -EINVAL, -ENOMEM, or the negative errno libvdeplug left
+ * (-ENOENT or -ECONNREFUSED for no switch at @config's sock).
+ */
+UNET_EXTERN int unet_vde_open(struct unet_hub *hub, const char *id,
+			      const struct unet_vde_config *config,
+			      struct unet_port **portp);
 
 #ifdef __cplusplus
 }

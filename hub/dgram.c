@@ -1,0 +1,557 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The datagram port: one frame per datagram between a hub and a fixed peer
+ * (QEMU's `-netdev socket,udp=`, `-netdev dgram` with inet or unix
+ * addresses) or a multicast group (`-netdev socket,mcast=`, `-netdev dgram`
+ * with a multicast remote).
+ *
+ * Theory of operation
+ *
+ * Unicast: one non-blocking socket, bound to the local address; frames are
+ * sent to the remote address and datagrams from any source are taken in, as
+ * QEMU does.
+ *
+ * Multicast: the receiving socket is set up as QEMU sets up its own
+ * (SO_REUSEADDR, bound to the group and port, IP_ADD_MEMBERSHIP on the
+ * interface of localaddr= or any), so that any number of QEMU and usernet
+ * processes on one host share the group. The group loops every frame back
+ * to every member, the sender included. QEMU's members send from the
+ * group's port, so they cannot tell their own frames from their neighbours';
+ * this port sends from a second socket bound to a port of its own and
+ * connected to the group, whose address (getsockname()) is therefore the
+ * source of exactly the frames it sent. Datagrams from that address are
+ * its own frames coming back and are not taken in again.
+ *
+ * Each wake-up reads up to DGRAM_READ_BUDGET datagrams into one buffer a
+ * byte longer than the hub's longest frame (MSG_TRUNC reports a datagram's
+ * real length, so a longer one reads as too long and the hub drops and
+ * counts it). A send that would block returns -EAGAIN: the hub queues the
+ * frame (bounded) and the port polls for writability, then flushes.
+ *
+ * What can go wrong: ICMP errors from earlier sends surface as receive
+ * errors on unicast UDP and are skipped. A peer that is not there (a unix
+ * path without a socket, a refused UDP port) makes sends fail: logged once
+ * when it starts and once when it stops, counted by the hub each time. Any
+ * other receive error is logged and reading stops, so a broken socket
+ * cannot make the loop spin.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <usernet/ports.h>
+
+#include "dgram_proto.h"
+#include "link_internal.h"
+
+/* Datagrams read per wake-up, so that one busy socket leaves room. */
+#define DGRAM_READ_BUDGET 64
+
+/**
+ * struct dgram_port - a datagram attachment
+ * @port: the hub's port, embedded
+ * @rx_poll: polls @rx_fd (and @tx_fd's writability when it is the same fd)
+ * @tx_poll: polls @tx_fd for writability (multicast only)
+ * @rx_fd: the socket datagrams arrive on
+ * @tx_fd: the socket frames leave from: @rx_fd, or a second one (multicast)
+ * @rx_events: the events @rx_poll is started with
+ * @tx_events: the events @tx_poll is started with
+ * @mcast: the remote address is a multicast group
+ * @reading: reading is on (off for good after a receive error)
+ * @writing: frames are queued and the port waits for @tx_fd to be writable
+ * @failing: sends fail (logged when it starts and when it stops)
+ * @closing: the port is closed and waits for its handles' close callbacks
+ * @unlink_path: remove @local's unix path when the port closes
+ * @handles: poll handles whose close callback is still to come
+ * @remote: where frames go (unicast)
+ * @remote_len: its length
+ * @self: the address of @tx_fd, the source of this port's own frames
+ * @self_len: its length
+ * @local: the local address (for the unix path to remove)
+ * @remote_str: @remote as text, for log messages
+ * @rl: rate limit of the messages a peer can trigger
+ * @buf_len: size of @buf: the hub's longest frame plus one
+ * @buf: the receive buffer
+ */
+struct dgram_port {
+	struct unet_port port;
+	uv_poll_t rx_poll;
+	uv_poll_t tx_poll;
+	int rx_fd;
+	int tx_fd;
+	int rx_events;
+	int tx_events;
+	bool mcast;
+	bool reading;
+	bool writing;
+	bool failing;
+	bool closing;
+	bool unlink_path;
+	unsigned int handles;
+	struct sockaddr_storage remote;
+	socklen_t remote_len;
+	struct sockaddr_storage self;
+	socklen_t self_len;
+	struct sockaddr_storage local;
+	socklen_t local_len;
+	char remote_str[UNET__ADDRSTR_MAX];
+	struct unet__ratelimit rl;
+	size_t buf_len;
+	unsigned char buf[];
+};
+
+static int dgram_send(struct unet_port *port, const void *frame, size_t len);
+static void dgram_close(struct unet_port *port);
+
+static const struct unet_port_ops dgram_ops = {
+	.name = "dgram",
+	.send = dgram_send,
+	.close = dgram_close,
+};
+
+static void dgram_poll_cb(uv_poll_t *handle, int status, int events);
+
+/* Start, change or stop @poll to poll for @events. */
+static void dgram_poll_set(struct dgram_port *dp, uv_poll_t *poll,
+			   int *current, int events)
+{
+	int r;
+
+	if (dp->closing || events == *current)
+		return;
+	if (events == 0)
+		r = uv_poll_stop(poll);
+	else
+		r = uv_poll_start(poll, events, dgram_poll_cb);
+	if (r < 0) {
+		unet_hub_log(dp->port.hub, UNET_LOG_ERROR,
+			     "dgram %s: cannot poll: %s", dp->port.id,
+			     uv_strerror(r));
+		return;
+	}
+	*current = events;
+}
+
+/* Poll for what @reading and @writing ask for. */
+static void dgram_update_poll(struct dgram_port *dp)
+{
+	int rx = dp->reading ? UV_READABLE : 0;
+
+	if (dp->mcast) {
+		dgram_poll_set(dp, &dp->tx_poll, &dp->tx_events,
+			       dp->writing ? UV_WRITABLE : 0);
+	} else if (dp->writing) {
+		rx |= UV_WRITABLE;
+	}
+	dgram_poll_set(dp, &dp->rx_poll, &dp->rx_events, rx);
+}
+
+/* Whether a receive error is an ICMP error of an earlier send. */
+static bool dgram_soft_error(int err)
+{
+	return err == ECONNREFUSED || err == EHOSTUNREACH ||
+	       err == ENETUNREACH || err == EHOSTDOWN || err == ENETDOWN;
+}
+
+/* Read up to DGRAM_READ_BUDGET datagrams into the hub. */
+static void dgram_read(struct dgram_port *dp)
+{
+	struct sockaddr_storage src;
+	socklen_t src_len;
+	unsigned int i;
+	ssize_t n;
+	size_t len;
+
+	for (i = 0; i < DGRAM_READ_BUDGET; i++) {
+		src_len = sizeof(src);
+		n = recvfrom(dp->rx_fd, dp->buf, dp->buf_len,
+			     MSG_TRUNC | MSG_DONTWAIT,
+			     (struct sockaddr *)&src, &src_len);
+		if (n < 0) {
+			if (errno == EINTR || dgram_soft_error(errno))
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+			unet_hub_log(dp->port.hub, UNET_LOG_ERROR,
+				     "dgram %s: %s, no longer reading",
+				     dp->port.id, strerror(errno));
+			dp->reading = false;
+			dgram_update_poll(dp);
+			return;
+		}
+		if (dp->mcast && src_len > 0 &&
+		    unet__addr_equal((const struct sockaddr *)&src, src_len,
+				     (const struct sockaddr *)&dp->self,
+				     dp->self_len))
+			continue;	/* our own frame, looped back */
+		/* Past the buffer means longer than the hub takes. */
+		len = (size_t)n;
+		if (len > dp->buf_len)
+			len = dp->buf_len;
+		unet_hub_input(&dp->port, dp->buf, len);
+		if (dp->closing || dp->port.hub == NULL)
+			return;
+	}
+}
+
+static void dgram_poll_cb(uv_poll_t *handle, int status, int events)
+{
+	struct dgram_port *dp = handle->data;
+
+	if (dp->closing)
+		return;
+	if (status < 0) {
+		unet_hub_log(dp->port.hub, UNET_LOG_ERROR,
+			     "dgram %s: poll failed: %s, port stopped",
+			     dp->port.id, uv_strerror(status));
+		dp->reading = false;
+		dp->writing = false;
+		dgram_update_poll(dp);
+		return;
+	}
+	if ((events & UV_WRITABLE) && dp->writing &&
+	    unet_port_flush(&dp->port) == 0 && !dp->closing) {
+		dp->writing = false;
+		dgram_update_poll(dp);
+	}
+	if ((events & UV_READABLE) && handle == &dp->rx_poll &&
+	    dp->reading && !dp->closing)
+		dgram_read(dp);
+}
+
+static int dgram_send(struct unet_port *port, const void *frame, size_t len)
+{
+	struct dgram_port *dp = container_of(port, struct dgram_port, port);
+	ssize_t n;
+	int err;
+
+	do {
+		if (dp->mcast)
+			n = send(dp->tx_fd, frame, len,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+		else
+			n = sendto(dp->tx_fd, frame, len,
+				   MSG_NOSIGNAL | MSG_DONTWAIT,
+				   (const struct sockaddr *)&dp->remote,
+				   dp->remote_len);
+	} while (n < 0 && errno == EINTR);
+	if (n >= 0 && (size_t)n == len) {
+		if (dp->failing) {
+			dp->failing = false;
+			unet__log_limited(port->hub, &dp->rl, UNET_LOG_INFO,
+					  "dgram %s: sending to %s works again",
+					  port->id, dp->remote_str);
+		}
+		return 0;
+	}
+	err = n < 0 ? errno : EMSGSIZE;
+	if (err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS) {
+		if (!dp->writing) {
+			dp->writing = true;
+			dgram_update_poll(dp);
+		}
+		return -EAGAIN;
+	}
+	if (!dp->failing) {
+		dp->failing = true;
+		unet__log_limited(port->hub, &dp->rl, UNET_LOG_WARN,
+				  "dgram %s: cannot send to %s: %s (frames dropped until it works)",
+				  port->id, dp->remote_str, strerror(err));
+	}
+	return -err;
+}
+
+static void dgram_free(struct dgram_port *dp)
+{
+	if (dp->tx_fd >= 0 && dp->tx_fd != dp->rx_fd)
+		close(dp->tx_fd);
+	if (dp->rx_fd >= 0)
+		close(dp->rx_fd);
+	free(dp);
+}
+
+static void dgram_closed(uv_handle_t *handle)
+{
+	struct dgram_port *dp = handle->data;
+
+	if (--dp->handles == 0)
+		dgram_free(dp);
+}
+
+static void dgram_close(struct unet_port *port)
+{
+	struct dgram_port *dp = container_of(port, struct dgram_port, port);
+	const struct sockaddr_un *un = (const void *)&dp->local;
+
+	if (dp->closing)
+		return;
+	unet_hub_detach(port);
+	dp->closing = true;
+	if (dp->unlink_path)
+		unlink(un->sun_path);
+	if (dp->handles == 0) {
+		dgram_free(dp);
+		return;
+	}
+	uv_poll_stop(&dp->rx_poll);
+	uv_close((uv_handle_t *)&dp->rx_poll, dgram_closed);
+	if (dp->handles > 1) {
+		uv_poll_stop(&dp->tx_poll);
+		uv_close((uv_handle_t *)&dp->tx_poll, dgram_closed);
+	}
+}
+
+static int dgram_setsockopt(int fd, int level, int name, const void *val,
+			    socklen_t len)
+{
+	return setsockopt(fd, level, name, val, len) < 0 ? -errno : 0;
+}
+
+/* Check one address of a configuration. */
+static int dgram_check_addr(const struct sockaddr_storage *ss, socklen_t len)
+{
+	const struct sockaddr_un *un = (const void *)ss;
+	size_t max;
+
+	switch (ss->ss_family) {
+	case AF_INET:
+		return len >= sizeof(struct sockaddr_in) ? 0 : -EINVAL;
+	case AF_INET6:
+		return len >= sizeof(struct sockaddr_in6) ? 0 : -EINVAL;
+	case AF_UNIX:
+		if (len <= offsetof(struct sockaddr_un, sun_path) ||
+		    len > sizeof(*un))
+			return -EINVAL;
+		max = len - offsetof(struct sockaddr_un, sun_path);
+		if (un->sun_path[0] == '\0')
+			return -EINVAL;	/* no abstract names */
+		return strnlen(un->sun_path, max) < max ? 0 : -ENAMETOOLONG;
+	default:
+		return -EAFNOSUPPORT;
+	}
+}
+
+/* The multicast sockets: a receiver on the group, a sender of our own. */
+static int dgram_open_mcast(struct dgram_port *dp,
+			    const struct unet_dgram_config *config)
+{
+	const struct sockaddr_in *group = (const void *)&config->remote;
+	const struct sockaddr_in *local = (const void *)&config->local;
+	struct in_addr ifaddr = { .s_addr = htonl(INADDR_ANY) };
+	struct sockaddr_in any = { .sin_family = AF_INET };
+	struct ip_mreq mreq;
+	int one = 1, ttl = DGRAM_MCAST_TTL;
+	int r;
+
+	if (config->local_len > 0) {
+		if (config->local.ss_family != AF_INET ||
+		    config->local_len < sizeof(*local))
+			return -EINVAL;
+		ifaddr = local->sin_addr;
+	}
+	dp->rx_fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+			   0);
+	if (dp->rx_fd < 0)
+		return -errno;
+	r = dgram_setsockopt(dp->rx_fd, SOL_SOCKET, SO_REUSEADDR, &one,
+			     sizeof(one));
+	if (r == 0 && bind(dp->rx_fd, (const struct sockaddr *)group,
+			   sizeof(*group)) < 0)
+		r = -errno;
+	memset(&mreq, 0, sizeof(mreq));
+	mreq.imr_multiaddr = group->sin_addr;
+	mreq.imr_interface = ifaddr;
+	if (r == 0)
+		r = dgram_setsockopt(dp->rx_fd, IPPROTO_IP, IP_ADD_MEMBERSHIP,
+				     &mreq, sizeof(mreq));
+	if (r < 0)
+		return r;
+
+	dp->tx_fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+			   0);
+	if (dp->tx_fd < 0)
+		return -errno;
+	any.sin_addr = ifaddr;
+	if (bind(dp->tx_fd, (const struct sockaddr *)&any, sizeof(any)) < 0)
+		return -errno;
+	r = dgram_setsockopt(dp->tx_fd, IPPROTO_IP, IP_MULTICAST_LOOP, &one,
+			     sizeof(one));
+	if (r == 0)
+		r = dgram_setsockopt(dp->tx_fd, IPPROTO_IP, IP_MULTICAST_TTL,
+				     &ttl, sizeof(ttl));
+	if (r == 0 && config->local_len > 0)
+		r = dgram_setsockopt(dp->tx_fd, IPPROTO_IP, IP_MULTICAST_IF,
+				     &ifaddr, sizeof(ifaddr));
+	if (r < 0)
+		return r;
+	/* Connected, its address is the source of every frame it sends. */
+	if (connect(dp->tx_fd, (const struct sockaddr *)group,
+		    sizeof(*group)) < 0)
+		return -errno;
+	dp->self_len = sizeof(dp->self);
+	if (getsockname(dp->tx_fd, (struct sockaddr *)&dp->self,
+			&dp->self_len) < 0)
+		return -errno;
+	dp->mcast = true;
+	return 0;
+}
+
+/* The unicast socket: bound to the local address, sending to the remote. */
+static int dgram_open_unicast(struct dgram_port *dp,
+			      const struct unet_dgram_config *config)
+{
+	const struct sockaddr_un *un = (const void *)&config->local;
+	int r;
+
+	if (config->local_len == 0 ||
+	    config->local.ss_family != config->remote.ss_family)
+		return -EINVAL;
+	r = dgram_check_addr(&config->local, config->local_len);
+	if (r < 0)
+		return r;
+	if (config->local.ss_family == AF_UNIX) {
+		r = unet__unlink_stale_socket(un->sun_path);
+		if (r < 0)
+			return r;
+	}
+	dp->rx_fd = socket(config->local.ss_family,
+			   SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (dp->rx_fd < 0)
+		return -errno;
+	dp->tx_fd = dp->rx_fd;
+	if (bind(dp->rx_fd, (const struct sockaddr *)&config->local,
+		 config->local_len) < 0)
+		return -errno;
+	if (config->local.ss_family == AF_UNIX) {
+		memcpy(&dp->local, &config->local, config->local_len);
+		dp->local_len = config->local_len;
+		dp->unlink_path = true;
+	}
+	return 0;
+}
+
+/* Poll the sockets on the hub's loop and attach the port. */
+static int dgram_start(struct dgram_port *dp, struct unet_hub *hub)
+{
+	uv_loop_t *loop = unet_hub_loop(hub);
+	int r;
+
+	r = uv_poll_init_socket(loop, &dp->rx_poll, dp->rx_fd);
+	if (r < 0)
+		return r;
+	dp->rx_poll.data = dp;
+	dp->handles++;
+	if (dp->mcast) {
+		r = uv_poll_init_socket(loop, &dp->tx_poll, dp->tx_fd);
+		if (r < 0)
+			return r;
+		dp->tx_poll.data = dp;
+		dp->handles++;
+	}
+	r = unet_hub_attach(hub, &dp->port);
+	if (r < 0)
+		return r;
+	dp->reading = true;
+	dgram_update_poll(dp);
+	return 0;
+}
+
+/**
+ * unet_dgram_config_init() - fill a datagram configuration with defaults
+ * @config: the configuration: no addresses yet
+ */
+void unet_dgram_config_init(struct unet_dgram_config *config)
+{
+	memset(config, 0, sizeof(*config));
+	config->size = sizeof(*config);
+}
+
+/**
+ * unet_dgram_open() - a port that carries one frame per datagram
+ * @hub: the hub to attach to
+ * @id: the port's name
+ * @config: the local and remote addresses
+ * @portp: receives the port
+ *
+ * See the header for the behaviour.
+ *
+ * Return: 0, -EINVAL for a bad configuration, -EAFNOSUPPORT,
+ * -ENAMETOOLONG, -EEXIST (something other than a socket at a unix path),
+ * -ENOMEM, or the negative errno of socket(), bind() or setsockopt().
+ */
+int unet_dgram_open(struct unet_hub *hub, const char *id,
+		    const struct unet_dgram_config *config,
+		    struct unet_port **portp)
+{
+	const struct sockaddr_in *in = (const void *)&config->remote;
+	struct dgram_port *dp;
+	size_t buf_len;
+	int r;
+
+	if (hub == NULL || config == NULL || portp == NULL ||
+	    config->size < sizeof(*config) || config->remote_len == 0 ||
+	    config->remote_len > sizeof(config->remote) ||
+	    config->local_len > sizeof(config->local))
+		return -EINVAL;
+	r = dgram_check_addr(&config->remote, config->remote_len);
+	if (r < 0)
+		return r;
+	buf_len = unet_hub_frame_max(hub) + 1;
+	dp = calloc(1, sizeof(*dp) + buf_len);
+	if (dp == NULL)
+		return -ENOMEM;
+	unet_port_init(&dp->port, &dgram_ops, id);
+	dp->buf_len = buf_len;
+	dp->rx_fd = dp->tx_fd = -1;
+	memcpy(&dp->remote, &config->remote, config->remote_len);
+	dp->remote_len = config->remote_len;
+	unet__addr_str((const struct sockaddr *)&dp->remote, dp->remote_len,
+		       dp->remote_str, sizeof(dp->remote_str));
+
+	if (config->remote.ss_family == AF_INET &&
+	    IN_MULTICAST(ntohl(in->sin_addr.s_addr)))
+		r = dgram_open_mcast(dp, config);
+	else
+		r = dgram_open_unicast(dp, config);
+	if (r == 0)
+		r = dgram_start(dp, hub);
+	if (r < 0) {
+		dgram_close(&dp->port);
+		return r;
+	}
+	unet_hub_log(hub, UNET_LOG_INFO, "dgram %s: %s %s", dp->port.id,
+		     dp->mcast ? "joined multicast group" : "sending to",
+		     dp->remote_str);
+	*portp = &dp->port;
+	return 0;
+}
+
+/**
+ * unet_dgram_local_addr() - the address a datagram port receives on
+ * @port: a port made by unet_dgram_open()
+ * @addr: receives the address
+ * @addrlen: in: the size of @addr; out: the address's length
+ *
+ * Return: 0, -EINVAL for another kind of port, or getsockname()'s negative
+ * errno.
+ */
+int unet_dgram_local_addr(const struct unet_port *port, struct sockaddr *addr,
+			  socklen_t *addrlen)
+{
+	const struct dgram_port *dp;
+
+	if (port == NULL || addr == NULL || addrlen == NULL ||
+	    port->ops != &dgram_ops)
+		return -EINVAL;
+	dp = container_of(port, const struct dgram_port, port);
+	if (dp->closing)
+		return -EINVAL;
+	if (getsockname(dp->rx_fd, addr, addrlen) < 0)
+		return -errno;
+	return 0;
+}

@@ -1,0 +1,870 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The stream port: frames between a hub and a peer on a stream socket (TCP
+ * or unix), in the format of QEMU's `-netdev socket,listen=|connect=` and
+ * `-netdev stream`, which passt uses too: a 4-byte big-endian length, then
+ * the frame (stream_proto.h).
+ *
+ * Theory of operation
+ *
+ * The port has at most one connection at a time, in one of four states:
+ * IDLE (no peer), CONNECTING, UP and CLOSING (its handle is being closed).
+ * The connection's libuv handle lives inside the port and is set up afresh
+ * for every peer; it is reused only after its close callback ran.
+ *
+ * Listening, the port accepts one peer; while that peer is up, libuv holds
+ * the next pending connection without accepting it (a connection callback
+ * that does not call uv_accept() makes libuv stop watching the listener), so
+ * a second peer waits in the kernel's backlog until the first leaves, as
+ * with QEMU. Connecting, a failed connect or a lost peer is retried after a
+ * back-off (250 ms doubling up to reconnect_ms), or never when reconnect_ms
+ * is 0, as QEMU 7.2.
+ *
+ * Receiving: libuv reads into one buffer of the port; the deframer
+ * (deframer.c) cuts it into frames, in place where it can, and each goes
+ * into the hub. A framing error (a length of 0, or above QEMU's 69632) is
+ * one log line and a reset connection; the hub and its other ports go on.
+ * Frames the hub cannot carry (too short, or longer than its MTU allows)
+ * are dropped and counted by the hub and the stream goes on: the framing
+ * is intact, and QEMU would have sent them too.
+ *
+ * Sending: frames from the hub are appended, prefix and all, to one of two
+ * output buffers of bounded size while the other is being written. A frame
+ * that finds the filling buffer idle starts a write at once; frames that
+ * arrive while a write is under way are batched and written together when
+ * it completes. A frame that does not fit returns -EAGAIN, so the hub keeps
+ * it in the port's bounded queue, which is handed back with
+ * unet_port_flush() after every completed write. A frame is appended whole
+ * or not at all, so frames never interleave. Without a peer, frames are
+ * dropped (-ENOTCONN, counted by the hub), as QEMU drops them.
+ *
+ * Memory: per port, one read buffer, two output buffers, the deframer's
+ * reassembly buffer; all fixed at open. The port is freed only from the
+ * close callback of its last handle (timer, listener, connection).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <usernet/ports.h>
+
+#include "deframer.h"
+#include "link_internal.h"
+#include "stream_proto.h"
+
+/* First retry of a failed connect, before the back-off doubles it. */
+#define STREAM_BACKOFF_MIN_MS 250
+/* The read buffer: libuv reads up to this much per read call. */
+#define STREAM_RBUF_LEN (256u << 10)
+/* Each of the two output buffers; at least one frame of any hub fits. */
+#define STREAM_OBUF_LEN (256u << 10)
+/* Pending connections the kernel keeps while one peer is served. */
+#define STREAM_BACKLOG 1
+
+_Static_assert(STREAM_OBUF_LEN >= STREAM_HDR_LEN + UNET_MTU_MAX +
+		       UNET_ETH_HLEN + UNET_VLAN_HLEN,
+	       "an output buffer holds the longest frame of any hub");
+
+enum stream_state {
+	STREAM_IDLE,
+	STREAM_CONNECTING,
+	STREAM_UP,
+	STREAM_CLOSING,
+	STREAM_STATE_NUM
+};
+
+/* The libuv handle of a listener or a connection, TCP or unix. */
+union stream_handle {
+	uv_handle_t h;
+	uv_stream_t s;
+	uv_tcp_t tcp;
+	uv_pipe_t pipe;
+};
+
+/**
+ * struct stream_obuf - one output buffer
+ * @data: STREAM_OBUF_LEN bytes
+ * @len: bytes of whole prefixed frames in @data
+ */
+struct stream_obuf {
+	unsigned char *data;
+	size_t len;
+};
+
+/**
+ * struct stream_port - a stream attachment
+ * @port: the hub's port, embedded
+ * @loop: the hub's loop
+ * @state: the connection's state
+ * @listen: the port listens (else it connects, or was adopted)
+ * @is_unix: the address is a unix socket path
+ * @adopted: the connection came from unet_stream_adopt(): never renewed
+ * @server_open: @server is initialised (a listening port)
+ * @accept_pending: a peer waits to be accepted once the current one leaves
+ * @write_busy: a uv_write() of the other output buffer is under way
+ * @closing: the port is closed and waits for its handles' close callbacks
+ * @unlink_path: remove @addr's unix path when the port closes
+ * @failing: connect attempts fail (logged once, then at debug level)
+ * @handles: handles whose close callback is still to come
+ * @addr: the address to listen on or connect to
+ * @addrlen: its length
+ * @addr_str: @addr as text, for log messages
+ * @reconnect_ms: the longest back-off between connect attempts, 0 for none
+ * @backoff_ms: the next back-off
+ * @server: the listener
+ * @conn: the connection
+ * @connect_req: the connect request of @conn
+ * @write_req: the write request of the buffer being written
+ * @timer: the reconnect timer
+ * @df: the deframer of the connection's bytes
+ * @out: the output buffers; @fill is the one frames go into
+ * @fill: index into @out
+ * @rbuf: the read buffer, STREAM_RBUF_LEN bytes
+ * @rl: rate limit of the messages a peer can trigger
+ */
+struct stream_port {
+	struct unet_port port;
+	uv_loop_t *loop;
+	enum stream_state state;
+	bool listen;
+	bool is_unix;
+	bool adopted;
+	bool server_open;
+	bool accept_pending;
+	bool write_busy;
+	bool closing;
+	bool unlink_path;
+	bool failing;
+	unsigned int handles;
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+	char addr_str[UNET__ADDRSTR_MAX];
+	unsigned int reconnect_ms;
+	unsigned int backoff_ms;
+	union stream_handle server;
+	union stream_handle conn;
+	uv_connect_t connect_req;
+	uv_write_t write_req;
+	uv_timer_t timer;
+	struct unet__deframer df;
+	struct stream_obuf out[2];
+	unsigned int fill;
+	unsigned char *rbuf;
+	struct unet__ratelimit rl;
+};
+
+static int stream_send(struct unet_port *port, const void *frame, size_t len);
+static void stream_close(struct unet_port *port);
+
+static const struct unet_port_ops stream_ops = {
+	.name = "stream",
+	.send = stream_send,
+	.close = stream_close,
+};
+
+static void stream_connect(struct stream_port *sp);
+
+static struct unet_hub *stream_hub(const struct stream_port *sp)
+{
+	return sp->port.hub;
+}
+
+static void stream_maybe_free(struct stream_port *sp)
+{
+	if (!sp->closing || sp->handles > 0)
+		return;
+	unet__deframer_free(&sp->df);
+	free(sp->out[0].data);
+	free(sp->out[1].data);
+	free(sp->rbuf);
+	free(sp);
+}
+
+/* Close callback of the timer and the listener. */
+static void stream_handle_closed(uv_handle_t *handle)
+{
+	struct stream_port *sp = handle->data;
+
+	sp->handles--;
+	stream_maybe_free(sp);
+}
+
+static void stream_accept(struct stream_port *sp);
+
+static void stream_timer_cb(uv_timer_t *timer)
+{
+	struct stream_port *sp = timer->data;
+
+	if (!sp->closing && sp->state == STREAM_IDLE)
+		stream_connect(sp);
+}
+
+/* The connection's handle is closed: drain, then find the next peer. */
+static void stream_conn_closed(uv_handle_t *handle)
+{
+	struct stream_port *sp = handle->data;
+	unsigned int delay;
+
+	sp->handles--;
+	sp->state = STREAM_IDLE;
+	if (sp->closing) {
+		stream_maybe_free(sp);
+		return;
+	}
+	/* Frames that waited for the peer that left: dropped and counted. */
+	if (!unet_port_queue_empty(&sp->port))
+		unet_port_flush(&sp->port);
+	if (sp->closing || sp->port.hub == NULL)
+		return;
+	if (sp->listen) {
+		if (sp->accept_pending) {
+			sp->accept_pending = false;
+			stream_accept(sp);
+		}
+		return;
+	}
+	if (sp->adopted || sp->reconnect_ms == 0)
+		return;
+	delay = sp->backoff_ms;
+	sp->backoff_ms = delay >= sp->reconnect_ms / 2 ? sp->reconnect_ms :
+							 delay * 2;
+	uv_timer_start(&sp->timer, stream_timer_cb, delay, 0);
+}
+
+/*
+ * End the connection: stop reading, forget partial input and unsent output,
+ * close the handle (with a TCP reset when @reset). The rest happens in
+ * stream_conn_closed(). Never drains the hub's queue itself, because it may
+ * run from inside unet_port_flush().
+ */
+static void stream_conn_drop(struct stream_port *sp, bool reset)
+{
+	if (sp->state == STREAM_IDLE || sp->state == STREAM_CLOSING)
+		return;
+	if (sp->state == STREAM_UP)
+		uv_read_stop(&sp->conn.s);
+	sp->state = STREAM_CLOSING;
+	unet__deframer_reset(&sp->df);
+	sp->out[0].len = 0;
+	sp->out[1].len = 0;
+	sp->fill = 0;
+	if (reset && !sp->is_unix &&
+	    uv_tcp_close_reset(&sp->conn.tcp, stream_conn_closed) == 0)
+		return;
+	uv_close(&sp->conn.h, stream_conn_closed);
+}
+
+/* Prepare the connection handle for a new peer. */
+static int stream_conn_init(struct stream_port *sp)
+{
+	int r;
+
+	if (sp->is_unix)
+		r = uv_pipe_init(sp->loop, &sp->conn.pipe, 0);
+	else
+		r = uv_tcp_init(sp->loop, &sp->conn.tcp);
+	if (r < 0)
+		return r;
+	sp->conn.h.data = sp;
+	sp->handles++;
+	return 0;
+}
+
+static void stream_write_cb(uv_write_t *req, int status);
+
+/* Write the filling buffer; frames go into the other one meanwhile. */
+static void stream_write_start(struct stream_port *sp)
+{
+	struct stream_obuf *b = &sp->out[sp->fill];
+	uv_buf_t buf = uv_buf_init((char *)b->data, (unsigned int)b->len);
+	int r;
+
+	r = uv_write(&sp->write_req, &sp->conn.s, &buf, 1, stream_write_cb);
+	if (r < 0) {
+		unet__log_limited(stream_hub(sp), &sp->rl, UNET_LOG_WARN,
+				  "stream %s: write to %s: %s, connection closed",
+				  sp->port.id, sp->addr_str, uv_strerror(r));
+		stream_conn_drop(sp, false);
+		return;
+	}
+	sp->write_busy = true;
+	sp->fill ^= 1;
+}
+
+static void stream_write_cb(uv_write_t *req, int status)
+{
+	struct stream_port *sp = container_of(req, struct stream_port,
+					      write_req);
+
+	sp->write_busy = false;
+	if (status == UV_ECANCELED || sp->closing ||
+	    sp->state != STREAM_UP)
+		return;
+	if (status < 0) {
+		unet__log_limited(stream_hub(sp), &sp->rl, UNET_LOG_WARN,
+				  "stream %s: write to %s: %s, connection closed",
+				  sp->port.id, sp->addr_str,
+				  uv_strerror(status));
+		stream_conn_drop(sp, false);
+		return;
+	}
+	sp->out[sp->fill ^ 1].len = 0;
+	if (sp->out[sp->fill].len > 0)
+		stream_write_start(sp);
+	/* Room again: take back what the hub queued meanwhile. */
+	if (sp->state == STREAM_UP && !unet_port_queue_empty(&sp->port))
+		unet_port_flush(&sp->port);
+}
+
+static int stream_send(struct unet_port *port, const void *frame, size_t len)
+{
+	struct stream_port *sp = container_of(port, struct stream_port, port);
+	struct stream_obuf *b;
+	unsigned char *p;
+
+	if (sp->state != STREAM_UP)
+		return -ENOTCONN;
+	if (len == 0 || len > STREAM_FRAME_MAX)
+		return -EMSGSIZE;
+	b = &sp->out[sp->fill];
+	if (STREAM_OBUF_LEN - b->len < STREAM_HDR_LEN + len)
+		return -EAGAIN;
+	p = b->data + b->len;
+	p[0] = (unsigned char)(len >> 24);
+	p[1] = (unsigned char)(len >> 16);
+	p[2] = (unsigned char)(len >> 8);
+	p[3] = (unsigned char)len;
+	memcpy(p + STREAM_HDR_LEN, frame, len);
+	b->len += STREAM_HDR_LEN + len;
+	if (!sp->write_busy)
+		stream_write_start(sp);
+	return 0;
+}
+
+static void stream_alloc_cb(uv_handle_t *handle, size_t suggested,
+			    uv_buf_t *buf)
+{
+	struct stream_port *sp = handle->data;
+
+	(void)suggested;
+	*buf = uv_buf_init((char *)sp->rbuf, STREAM_RBUF_LEN);
+}
+
+/* Cut received bytes into frames and push each into the hub. */
+static void stream_input(struct stream_port *sp, const unsigned char *data,
+			 size_t len)
+{
+	const unsigned char *frame;
+	size_t frame_len;
+	int r;
+
+	while ((r = unet__deframer_next(&sp->df, &data, &len, &frame,
+					&frame_len)) == 1) {
+		unet_hub_input(&sp->port, frame, frame_len);
+		/* A port the frame reached may have closed us or the peer. */
+		if (sp->closing || sp->state != STREAM_UP)
+			return;
+	}
+	if (r == 0)
+		return;
+	sp->port.stats.drops[UNET_DROP_ERROR]++;
+	if (r == -EMSGSIZE)
+		unet__log_limited(stream_hub(sp), &sp->rl, UNET_LOG_ERROR,
+				  "stream %s: peer %s sent a frame length of %zu, above %d: connection reset",
+				  sp->port.id, sp->addr_str, sp->df.frame_len,
+				  STREAM_FRAME_MAX);
+	else
+		unet__log_limited(stream_hub(sp), &sp->rl, UNET_LOG_ERROR,
+				  "stream %s: peer %s sent a frame length of 0: connection reset",
+				  sp->port.id, sp->addr_str);
+	stream_conn_drop(sp, true);
+}
+
+static void stream_read_cb(uv_stream_t *stream, ssize_t nread,
+			   const uv_buf_t *buf)
+{
+	struct stream_port *sp = stream->data;
+	size_t pending;
+
+	(void)buf;
+	if (sp->closing || sp->state != STREAM_UP)
+		return;
+	if (nread > 0) {
+		stream_input(sp, sp->rbuf, (size_t)nread);
+		return;
+	}
+	if (nread == 0)
+		return;
+	pending = unet__deframer_pending(&sp->df);
+	if (pending > 0) {
+		sp->port.stats.drops[UNET_DROP_ERROR]++;
+		unet__log_limited(stream_hub(sp), &sp->rl, UNET_LOG_INFO,
+				  "stream %s: peer %s left in the middle of a frame: %zu bytes dropped",
+				  sp->port.id, sp->addr_str, pending);
+	}
+	if (nread == UV_EOF)
+		unet__log_limited(stream_hub(sp), &sp->rl, UNET_LOG_INFO,
+				  "stream %s: peer %s left%s", sp->port.id,
+				  sp->addr_str,
+				  sp->listen ? "" :
+				  sp->adopted || sp->reconnect_ms == 0 ?
+						 ", port down" :
+						 ", reconnecting");
+	else
+		unet__log_limited(stream_hub(sp), &sp->rl, UNET_LOG_WARN,
+				  "stream %s: reading from %s: %s, connection closed",
+				  sp->port.id, sp->addr_str,
+				  uv_strerror((int)nread));
+	stream_conn_drop(sp, false);
+}
+
+/* The connection is established: start reading. */
+static void stream_conn_up(struct stream_port *sp)
+{
+	int r;
+
+	sp->state = STREAM_UP;
+	sp->failing = false;
+	sp->backoff_ms = sp->reconnect_ms < STREAM_BACKOFF_MIN_MS ?
+				 sp->reconnect_ms : STREAM_BACKOFF_MIN_MS;
+	unet__deframer_reset(&sp->df);
+	sp->out[0].len = sp->out[1].len = 0;
+	sp->fill = 0;
+	if (!sp->is_unix)
+		uv_tcp_nodelay(&sp->conn.tcp, 1);
+	r = uv_read_start(&sp->conn.s, stream_alloc_cb, stream_read_cb);
+	if (r < 0) {
+		unet_hub_log(stream_hub(sp), UNET_LOG_ERROR,
+			     "stream %s: cannot read from %s: %s", sp->port.id,
+			     sp->addr_str, uv_strerror(r));
+		sp->state = STREAM_CONNECTING;	/* not reading: just close */
+		stream_conn_drop(sp, false);
+		return;
+	}
+	unet_hub_log(stream_hub(sp), UNET_LOG_INFO, "stream %s: %s %s%s",
+		     sp->port.id, sp->listen ? "peer" :
+				  sp->adopted ? "adopted connection," :
+				  "connected to",
+		     sp->addr_str, sp->listen ? " connected" : "");
+}
+
+/* A connect attempt failed with @err: close the handle, maybe retry. */
+static void stream_connect_failed(struct stream_port *sp, int err)
+{
+	enum unet_log_level level = sp->failing ? UNET_LOG_DEBUG :
+				    sp->reconnect_ms ? UNET_LOG_WARN :
+				    UNET_LOG_ERROR;
+
+	unet_hub_log(stream_hub(sp), level, "stream %s: cannot connect to %s: %s%s",
+		     sp->port.id, sp->addr_str, uv_strerror(err),
+		     sp->reconnect_ms ? ", will retry" :
+					", port down (no reconnect=)");
+	sp->failing = true;
+	stream_conn_drop(sp, false);
+}
+
+static void stream_connect_cb(uv_connect_t *req, int status)
+{
+	struct stream_port *sp = container_of(req, struct stream_port,
+					      connect_req);
+
+	if (status == UV_ECANCELED || sp->closing ||
+	    sp->state != STREAM_CONNECTING)
+		return;
+	if (status < 0) {
+		stream_connect_failed(sp, status);
+		return;
+	}
+	stream_conn_up(sp);
+}
+
+static void stream_connect(struct stream_port *sp)
+{
+	const struct sockaddr_un *un = (const void *)&sp->addr;
+	int r;
+
+	r = stream_conn_init(sp);
+	if (r < 0) {
+		unet_hub_log(stream_hub(sp), UNET_LOG_ERROR,
+			     "stream %s: cannot make a socket: %s",
+			     sp->port.id, uv_strerror(r));
+		return;
+	}
+	sp->state = STREAM_CONNECTING;
+	if (sp->is_unix) {
+		uv_pipe_connect(&sp->connect_req, &sp->conn.pipe, un->sun_path,
+				stream_connect_cb);
+		return;
+	}
+	r = uv_tcp_connect(&sp->connect_req, &sp->conn.tcp,
+			   (const struct sockaddr *)&sp->addr,
+			   stream_connect_cb);
+	if (r < 0)
+		stream_connect_failed(sp, r);
+}
+
+/* Take the peer that waits on the listener. */
+static void stream_accept(struct stream_port *sp)
+{
+	struct sockaddr_storage peer;
+	int len = sizeof(peer);
+	int r;
+
+	r = stream_conn_init(sp);
+	if (r < 0) {
+		unet_hub_log(stream_hub(sp), UNET_LOG_ERROR,
+			     "stream %s: cannot accept: %s", sp->port.id,
+			     uv_strerror(r));
+		return;
+	}
+	sp->state = STREAM_CONNECTING;
+	r = uv_accept(&sp->server.s, &sp->conn.s);
+	if (r < 0) {
+		unet__log_limited(stream_hub(sp), &sp->rl, UNET_LOG_WARN,
+				  "stream %s: accept: %s", sp->port.id,
+				  uv_strerror(r));
+		stream_conn_drop(sp, false);
+		return;
+	}
+	if (!sp->is_unix &&
+	    uv_tcp_getpeername(&sp->conn.tcp, (struct sockaddr *)&peer,
+			       &len) == 0)
+		unet__addr_str((const struct sockaddr *)&peer,
+			       (socklen_t)len, sp->addr_str,
+			       sizeof(sp->addr_str));
+	stream_conn_up(sp);
+}
+
+static void stream_connection_cb(uv_stream_t *server, int status)
+{
+	struct stream_port *sp = server->data;
+
+	if (sp->closing)
+		return;
+	if (status < 0) {
+		unet__log_limited(stream_hub(sp), &sp->rl, UNET_LOG_WARN,
+				  "stream %s: listening: %s", sp->port.id,
+				  uv_strerror(status));
+		return;
+	}
+	if (sp->state != STREAM_IDLE) {
+		/*
+		 * One peer at a time, as QEMU: not accepting makes libuv
+		 * hold this one and stop watching the listener until
+		 * stream_accept() runs.
+		 */
+		sp->accept_pending = true;
+		unet_hub_log(stream_hub(sp), UNET_LOG_DEBUG,
+			     "stream %s: another peer waits", sp->port.id);
+		return;
+	}
+	stream_accept(sp);
+}
+
+static void stream_close(struct unet_port *port)
+{
+	struct stream_port *sp = container_of(port, struct stream_port, port);
+	const struct sockaddr_un *un = (const void *)&sp->addr;
+
+	if (sp->closing)
+		return;
+	unet_hub_detach(port);
+	sp->closing = true;
+	uv_timer_stop(&sp->timer);
+	uv_close((uv_handle_t *)&sp->timer, stream_handle_closed);
+	if (sp->server_open)
+		uv_close(&sp->server.h, stream_handle_closed);
+	if (sp->state == STREAM_UP)
+		uv_read_stop(&sp->conn.s);
+	if (sp->state != STREAM_IDLE && sp->state != STREAM_CLOSING) {
+		sp->state = STREAM_CLOSING;
+		uv_close(&sp->conn.h, stream_conn_closed);
+	}
+	if (sp->unlink_path)
+		unlink(un->sun_path);
+}
+
+/* A port with its buffers and timer, not attached yet. */
+static int stream_new(struct unet_hub *hub, const char *id,
+		      struct stream_port **spp)
+{
+	struct stream_port *sp;
+	int r;
+
+	sp = calloc(1, sizeof(*sp));
+	if (sp == NULL)
+		return -ENOMEM;
+	unet_port_init(&sp->port, &stream_ops, id);
+	sp->loop = unet_hub_loop(hub);
+	sp->out[0].data = malloc(STREAM_OBUF_LEN);
+	sp->out[1].data = malloc(STREAM_OBUF_LEN);
+	sp->rbuf = malloc(STREAM_RBUF_LEN);
+	r = unet__deframer_init(&sp->df, STREAM_FRAME_MAX);
+	if (r == 0 && (sp->out[0].data == NULL || sp->out[1].data == NULL ||
+		       sp->rbuf == NULL))
+		r = -ENOMEM;
+	if (r == 0)
+		r = uv_timer_init(sp->loop, &sp->timer);
+	if (r < 0) {
+		sp->closing = true;
+		stream_maybe_free(sp);
+		return r;
+	}
+	sp->timer.data = sp;
+	sp->handles = 1;
+	*spp = sp;
+	return 0;
+}
+
+/* Check a configuration's address and copy it into the port. */
+static int stream_set_addr(struct stream_port *sp,
+			   const struct unet_stream_config *config)
+{
+	const struct sockaddr *sa = (const void *)&config->addr;
+	const struct sockaddr_un *un = (const void *)&config->addr;
+	size_t max;
+
+	switch (sa->sa_family) {
+	case AF_INET:
+		if (config->addrlen < sizeof(struct sockaddr_in))
+			return -EINVAL;
+		break;
+	case AF_INET6:
+		if (config->addrlen < sizeof(struct sockaddr_in6))
+			return -EINVAL;
+		break;
+	case AF_UNIX:
+		if (config->addrlen <= offsetof(struct sockaddr_un, sun_path))
+			return -EINVAL;
+		max = config->addrlen - offsetof(struct sockaddr_un, sun_path);
+		if (max > sizeof(un->sun_path))
+			max = sizeof(un->sun_path);
+		/* A path, NUL-terminated: no abstract names. */
+		if (un->sun_path[0] == '\0')
+			return -EINVAL;
+		if (strnlen(un->sun_path, max) >= max)
+			return -ENAMETOOLONG;
+		sp->is_unix = true;
+		break;
+	default:
+		return -EAFNOSUPPORT;
+	}
+	if (config->addrlen > sizeof(sp->addr))
+		return -EINVAL;
+	memcpy(&sp->addr, &config->addr, config->addrlen);
+	sp->addrlen = config->addrlen;
+	unet__addr_str(sa, config->addrlen, sp->addr_str,
+		       sizeof(sp->addr_str));
+	return 0;
+}
+
+/* Bind and listen on the port's address. */
+static int stream_listen(struct stream_port *sp)
+{
+	const struct sockaddr_un *un = (const void *)&sp->addr;
+	int r;
+
+	if (sp->is_unix) {
+		r = unet__unlink_stale_socket(un->sun_path);
+		if (r < 0)
+			return r;
+		r = uv_pipe_init(sp->loop, &sp->server.pipe, 0);
+	} else {
+		r = uv_tcp_init(sp->loop, &sp->server.tcp);
+	}
+	if (r < 0)
+		return r;
+	sp->server.h.data = sp;
+	sp->server_open = true;
+	sp->handles++;
+	if (sp->is_unix) {
+		r = uv_pipe_bind(&sp->server.pipe, un->sun_path);
+		if (r == 0)
+			sp->unlink_path = true;
+	} else {
+		r = uv_tcp_bind(&sp->server.tcp,
+				(const struct sockaddr *)&sp->addr, 0);
+	}
+	if (r == 0)
+		r = uv_listen(&sp->server.s, STREAM_BACKLOG,
+			      stream_connection_cb);
+	return r;
+}
+
+/**
+ * unet_stream_config_init() - fill a stream configuration with the defaults
+ * @config: the configuration: connect, no address yet, no reconnect
+ */
+void unet_stream_config_init(struct unet_stream_config *config)
+{
+	memset(config, 0, sizeof(*config));
+	config->size = sizeof(*config);
+}
+
+/**
+ * unet_stream_open() - a port that carries frames over a stream socket
+ * @hub: the hub to attach to
+ * @id: the port's name
+ * @config: where the peer is, and whether to listen or connect
+ * @portp: receives the port
+ *
+ * See the header for the behaviour. Listening and binding happen now;
+ * connecting happens on the loop.
+ *
+ * Return: 0, -EINVAL for a bad configuration, -EAFNOSUPPORT for another
+ * address family, -ENAMETOOLONG for a unix path that does not fit, -EEXIST
+ * when something other than a socket is at a unix path to listen on,
+ * -ENOMEM, or what bind()/listen() answered (-EADDRINUSE, ...).
+ */
+int unet_stream_open(struct unet_hub *hub, const char *id,
+		     const struct unet_stream_config *config,
+		     struct unet_port **portp)
+{
+	struct stream_port *sp;
+	int r;
+
+	if (hub == NULL || config == NULL || portp == NULL ||
+	    config->size < sizeof(*config))
+		return -EINVAL;
+	r = stream_new(hub, id, &sp);
+	if (r < 0)
+		return r;
+	r = stream_set_addr(sp, config);
+	if (r == 0) {
+		sp->listen = config->listen;
+		sp->reconnect_ms = config->listen ? 0 : config->reconnect_ms;
+		sp->backoff_ms = sp->reconnect_ms < STREAM_BACKOFF_MIN_MS ?
+					 sp->reconnect_ms :
+					 STREAM_BACKOFF_MIN_MS;
+		if (sp->listen)
+			r = stream_listen(sp);
+	}
+	if (r == 0)
+		r = unet_hub_attach(hub, &sp->port);
+	if (r < 0) {
+		stream_close(&sp->port);
+		return r;
+	}
+	if (sp->listen)
+		unet_hub_log(hub, UNET_LOG_INFO, "stream %s: listening on %s",
+			     sp->port.id, sp->addr_str);
+	else
+		stream_connect(sp);
+	*portp = &sp->port;
+	return 0;
+}
+
+/**
+ * unet_stream_adopt() - a stream port on an already-connected socket
+ * @hub: the hub to attach to
+ * @id: the port's name
+ * @fd: a connected stream socket (TCP or unix); the port owns it from now
+ *      on, also when this call fails. When the peer leaves the port stays
+ *      down.
+ * @portp: receives the port
+ *
+ * Return: 0, -EBADF for a negative @fd, -EINVAL for a NULL @hub or @portp
+ * or an fd that is not a stream socket, -ENOMEM.
+ */
+int unet_stream_adopt(struct unet_hub *hub, const char *id, int fd,
+		      struct unet_port **portp)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	socklen_t optlen = sizeof(int);
+	struct stream_port *sp;
+	int type = 0;
+	int r;
+
+	if (fd < 0)
+		return -EBADF;
+	if (hub == NULL || portp == NULL ||
+	    getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &optlen) < 0 ||
+	    type != SOCK_STREAM ||
+	    getsockname(fd, (struct sockaddr *)&ss, &len) < 0 ||
+	    (ss.ss_family != AF_UNIX && ss.ss_family != AF_INET &&
+	     ss.ss_family != AF_INET6)) {
+		close(fd);
+		return -EINVAL;
+	}
+	r = stream_new(hub, id, &sp);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	sp->adopted = true;
+	sp->is_unix = ss.ss_family == AF_UNIX;
+	snprintf(sp->addr_str, sizeof(sp->addr_str), "fd %d", fd);
+	r = stream_conn_init(sp);
+	if (r < 0) {
+		close(fd);
+		stream_close(&sp->port);
+		return r;
+	}
+	sp->state = STREAM_CONNECTING;
+	if (sp->is_unix)
+		r = uv_pipe_open(&sp->conn.pipe, fd);
+	else
+		r = uv_tcp_open(&sp->conn.tcp, fd);
+	if (r < 0)
+		close(fd);
+	if (r == 0)
+		r = unet_hub_attach(hub, &sp->port);
+	if (r < 0) {
+		stream_close(&sp->port);
+		return r;
+	}
+	stream_conn_up(sp);
+	*portp = &sp->port;
+	return 0;
+}
+
+/**
+ * unet_stream_connected() - whether a stream port has a peer now
+ * @port: a port made by unet_stream_open() or unet_stream_adopt()
+ *
+ * Return: true while a connection is up; false for another kind of port.
+ */
+bool unet_stream_connected(const struct unet_port *port)
+{
+	const struct stream_port *sp;
+
+	if (port == NULL || port->ops != &stream_ops)
+		return false;
+	sp = container_of(port, const struct stream_port, port);
+	return sp->state == STREAM_UP;
+}
+
+/**
+ * unet_stream_local_addr() - the address a stream port listens on
+ * @port: a port made by unet_stream_open() with &unet_stream_config.listen
+ * @addr: receives the address
+ * @addrlen: in: the size of @addr; out: the address's length
+ *
+ * Return: 0, -EINVAL for a port that does not listen, or getsockname()'s
+ * negative errno.
+ */
+int unet_stream_local_addr(const struct unet_port *port,
+			   struct sockaddr *addr, socklen_t *addrlen)
+{
+	const struct stream_port *sp;
+	uv_os_fd_t fd;
+
+	if (port == NULL || addr == NULL || addrlen == NULL ||
+	    port->ops != &stream_ops)
+		return -EINVAL;
+	sp = container_of(port, const struct stream_port, port);
+	if (!sp->server_open || sp->closing ||
+	    uv_fileno(&sp->server.h, &fd) < 0)
+		return -EINVAL;
+	if (getsockname(fd, addr, addrlen) < 0)
+		return -errno;
+	return 0;
+}

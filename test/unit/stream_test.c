@@ -1,0 +1,980 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests of the stream deframer (hub/deframer.c) and the stream port
+ * (hub/stream.c).
+ *
+ * The deframer is driven directly by a table of inputs, each fed in chunks
+ * of every size from 1 byte up (a frame split across many reads, one byte at
+ * a time), broken ones included: a length of 0, a length over the maximum,
+ * a peer closing mid-header and mid-frame.
+ *
+ * The port is tested on real sockets, without root:
+ *
+ *   +---------+  hub  +-------------+  socketpair   +-------------+
+ *   | capture |<----->| stream port |<------------->| test "peer" | raw bytes
+ *   +---------+       +-------------+  (adopted)    +-------------+
+ *
+ *   hub A: capture + stream port (listen, TCP or unix)
+ *                      ^ one peer at a time
+ *   hub B: capture + stream port (connect)     hub C: the same, waiting
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <uv.h>
+
+#include <usernet/hub.h>
+#include <usernet/ports.h>
+
+#include "../../hub/deframer.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The hub's MTU in the port tests: frames of up to 1518 bytes. */
+#define TEST_MTU 1500
+#define TEST_FRAME_MAX (TEST_MTU + UNET_ETH_HLEN + UNET_VLAN_HLEN)
+/* How many frames a capture port keeps. */
+#define CAP_MAX 1024
+/* Bound on loop iterations while waiting for something. */
+#define SPIN_MAX 20000
+
+/* ---- the deframer, driven directly ------------------------------------ */
+
+/* The deframer's limit in the table tests. */
+#define DF_MAX 100
+/* Frames one table input may hold. */
+#define DF_FRAMES_MAX 8
+
+struct df_case {
+	const char *name;
+	const unsigned char *in;
+	size_t in_len;
+	/* the frame lengths expected, in order; each frame's bytes are i+1 */
+	size_t frames[DF_FRAMES_MAX];
+	size_t n_frames;
+	int result;		/* 0, -EPROTO or -EMSGSIZE at the end */
+	size_t pending;		/* unet__deframer_pending() at the end */
+};
+
+static const unsigned char in_one[] = { 0, 0, 0, 3, 1, 1, 1 };
+static const unsigned char in_two[] = { 0, 0, 0, 2, 1, 1, 0, 0, 0, 1, 2 };
+static const unsigned char in_zero[] = { 0, 0, 0, 0, 1 };
+static const unsigned char in_frame_then_zero[] = { 0, 0, 0, 1, 1, 0, 0, 0,
+						    0 };
+static const unsigned char in_over[] = { 0, 0, 0, DF_MAX + 1, 1, 1 };
+static const unsigned char in_huge[] = { 0xff, 0xff, 0xff, 0xff, 1 };
+static const unsigned char in_big_endian[] = { 0, 0, 1, 0 };	/* 256 */
+static const unsigned char in_mid_header[] = { 0, 0, 0, 2, 1, 1, 0, 0 };
+static const unsigned char in_mid_frame[] = { 0, 0, 0, 5, 1, 1, 1 };
+static const unsigned char in_empty[] = { 0 };
+
+/* A frame of exactly DF_MAX bytes, then one of 1 byte. */
+static unsigned char in_max[4 + DF_MAX + 4 + 1];
+
+static const struct df_case df_cases[] = {
+	{ "one frame", in_one, sizeof(in_one), { 3 }, 1, 0, 0 },
+	{ "two frames", in_two, sizeof(in_two), { 2, 1 }, 2, 0, 0 },
+	{ "max length", in_max, sizeof(in_max), { DF_MAX, 1 }, 2, 0, 0 },
+	{ "length 0", in_zero, sizeof(in_zero), { 0 }, 0, -EPROTO, 0 },
+	{ "frame, then length 0", in_frame_then_zero,
+	  sizeof(in_frame_then_zero), { 1 }, 1, -EPROTO, 0 },
+	{ "length over the max", in_over, sizeof(in_over), { 0 }, 0,
+	  -EMSGSIZE, 0 },
+	{ "length 0xffffffff", in_huge, sizeof(in_huge), { 0 }, 0,
+	  -EMSGSIZE, 0 },
+	{ "length is big-endian (256 > max)", in_big_endian,
+	  sizeof(in_big_endian), { 0 }, 0, -EMSGSIZE, 0 },
+	{ "peer closes mid-header", in_mid_header, sizeof(in_mid_header),
+	  { 2 }, 1, 0, 2 },
+	{ "peer closes mid-frame", in_mid_frame, sizeof(in_mid_frame), { 0 },
+	  0, 0, 7 },
+	{ "nothing", in_empty, 0, { 0 }, 0, 0, 0 },
+};
+
+/* Run one case with the input fed in chunks of @chunk bytes. */
+static void df_run(const struct df_case *c, size_t chunk)
+{
+	struct unet__deframer d;
+	const unsigned char *frame, *in;
+	size_t frame_len, left, off = 0, got = 0, i, n;
+	int r = 0;
+
+	assert_int_equal(unet__deframer_init(&d, DF_MAX), 0);
+	while (off < c->in_len && r >= 0) {
+		n = c->in_len - off < chunk ? c->in_len - off : chunk;
+		in = c->in + off;
+		left = n;
+		while ((r = unet__deframer_next(&d, &in, &left, &frame,
+						&frame_len)) == 1) {
+			if (got >= c->n_frames) {
+				print_error("%s, chunk %zu: extra frame\n",
+					    c->name, chunk);
+				fail();
+			}
+			assert_int_equal(frame_len, c->frames[got]);
+			for (i = 0; i < frame_len; i++)
+				assert_int_equal(frame[i], got + 1);
+			got++;
+		}
+		if (r == 0)
+			assert_int_equal(left, 0);
+		off += n;
+	}
+	if (got != c->n_frames || r != c->result) {
+		print_error("%s, chunk %zu: %zu frames, result %d; want %zu, %d\n",
+			    c->name, chunk, got, r, c->n_frames, c->result);
+		fail();
+	}
+	assert_int_equal(unet__deframer_pending(&d), c->pending);
+	if (r < 0) {
+		/* Sticky: nothing more is taken until a reset. */
+		in = c->in;
+		left = c->in_len;
+		assert_int_equal(unet__deframer_next(&d, &in, &left, &frame,
+						     &frame_len), r);
+		assert_int_equal(left, c->in_len);
+		unet__deframer_reset(&d);
+		in = in_one;
+		left = sizeof(in_one);
+		assert_int_equal(unet__deframer_next(&d, &in, &left, &frame,
+						     &frame_len), 1);
+		assert_int_equal(frame_len, 3);
+	}
+	unet__deframer_free(&d);
+}
+
+static void test_deframer_table(void **state)
+{
+	size_t i, chunk;
+
+	(void)state;
+	in_max[3] = DF_MAX;
+	memset(in_max + 4, 1, DF_MAX);
+	in_max[4 + DF_MAX + 3] = 1;
+	in_max[4 + DF_MAX + 4] = 2;
+	for (i = 0; i < ARRAY_SIZE(df_cases); i++)
+		for (chunk = 1; chunk <= sizeof(in_max) + 1; chunk++)
+			df_run(&df_cases[i], chunk);
+}
+
+static void test_deframer_init(void **state)
+{
+	struct unet__deframer d;
+
+	(void)state;
+	assert_int_equal(unet__deframer_init(&d, 0), -EINVAL);
+	unet__deframer_free(&d);
+	assert_int_equal(unet__deframer_init(&d, STREAM_FRAME_MAX + 1),
+			 -EINVAL);
+	unet__deframer_free(&d);
+	assert_int_equal(unet__deframer_init(&d, STREAM_FRAME_MAX), 0);
+	unet__deframer_free(&d);
+}
+
+/* Random frames, encoded and cut at random places, come back whole. */
+static void test_deframer_random(void **state)
+{
+	enum { N = 300, MAXLEN = 2000 };
+	struct unet__deframer d;
+	unsigned char *wire = malloc((size_t)N * (MAXLEN + 4));
+	size_t lens[N], wire_len = 0, off = 0, got = 0, n, left, flen, i;
+	const unsigned char *in, *frame;
+	uint32_t seed = 12345;
+	int r;
+
+	(void)state;
+	assert_non_null(wire);
+	for (i = 0; i < N; i++) {
+		seed = seed * 1103515245u + 12345u;
+		lens[i] = 1 + (seed >> 8) % MAXLEN;
+		wire[wire_len++] = 0;
+		wire[wire_len++] = 0;
+		wire[wire_len++] = (unsigned char)(lens[i] >> 8);
+		wire[wire_len++] = (unsigned char)lens[i];
+		memset(wire + wire_len, (int)(i & 0xff), lens[i]);
+		wire_len += lens[i];
+	}
+	assert_int_equal(unet__deframer_init(&d, MAXLEN), 0);
+	while (off < wire_len) {
+		seed = seed * 1103515245u + 12345u;
+		n = 1 + (seed >> 8) % 3000;
+		if (n > wire_len - off)
+			n = wire_len - off;
+		in = wire + off;
+		left = n;
+		while ((r = unet__deframer_next(&d, &in, &left, &frame,
+						&flen)) == 1) {
+			assert_true(got < N);
+			assert_int_equal(flen, lens[got]);
+			assert_int_equal(frame[0], got & 0xff);
+			assert_int_equal(frame[flen - 1], got & 0xff);
+			got++;
+		}
+		assert_int_equal(r, 0);
+		off += n;
+	}
+	assert_int_equal(got, N);
+	assert_int_equal(unet__deframer_pending(&d), 0);
+	unet__deframer_free(&d);
+	free(wire);
+}
+
+/* ---- the port, on real sockets ----------------------------------------- */
+
+/* A port that stores what the hub delivers to it. */
+struct capture {
+	struct unet_port port;
+	size_t n;
+	size_t lens[CAP_MAX];
+	unsigned char *frames; /* CAP_MAX * TEST_FRAME_MAX bytes */
+};
+
+struct env {
+	uv_loop_t loop;
+	struct unet_hub *hub[3];
+	struct capture cap[3];
+	unsigned int log_errors;
+	unsigned int log_lines;
+	char last_log[512];
+};
+
+static int capture_send(struct unet_port *port, const void *frame,
+			size_t len)
+{
+	struct capture *cap = (struct capture *)(void *)port;
+
+	assert_true(len <= TEST_FRAME_MAX);
+	if (cap->n < CAP_MAX) {
+		memcpy(cap->frames + cap->n * TEST_FRAME_MAX, frame, len);
+		cap->lens[cap->n] = len;
+	}
+	cap->n++;
+	return 0;
+}
+
+static void capture_close(struct unet_port *port)
+{
+	unet_hub_detach(port);
+}
+
+static const struct unet_port_ops capture_ops = {
+	.name = "capture",
+	.send = capture_send,
+	.close = capture_close,
+};
+
+static void test_log(void *opaque, enum unet_log_level level, const char *msg)
+{
+	struct env *env = opaque;
+
+	if (level == UNET_LOG_ERROR)
+		env->log_errors++;
+	env->log_lines++;
+	snprintf(env->last_log, sizeof(env->last_log), "%s", msg);
+}
+
+static void env_init(struct env *env)
+{
+	struct unet_hub_config cfg;
+	int i;
+
+	memset(env, 0, sizeof(*env));
+	assert_int_equal(uv_loop_init(&env->loop), 0);
+	unet_hub_config_init(&cfg);
+	cfg.mtu = TEST_MTU;
+	cfg.log_cb = test_log;
+	cfg.log_opaque = env;
+	cfg.log_level = UNET_LOG_DEBUG;
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(unet_hub_new(&env->loop, &cfg, &env->hub[i]),
+				 0);
+		env->cap[i].frames = malloc((size_t)CAP_MAX * TEST_FRAME_MAX);
+		assert_non_null(env->cap[i].frames);
+		unet_port_init(&env->cap[i].port, &capture_ops, "capture");
+		assert_int_equal(unet_hub_attach(env->hub[i],
+						 &env->cap[i].port), 0);
+	}
+}
+
+static void env_fini(struct env *env)
+{
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		unet_hub_close(env->hub[i]);
+		free(env->cap[i].frames);
+	}
+	/* Everything the ports started must finish closing. */
+	uv_run(&env->loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&env->loop), 0);
+}
+
+/* Run the loop until @cond(@arg) or SPIN_MAX iterations; returns cond. */
+static bool spin_until(struct env *env, bool (*cond)(void *), void *arg)
+{
+	int i;
+
+	for (i = 0; i < SPIN_MAX; i++) {
+		if (cond(arg))
+			return true;
+		uv_run(&env->loop, UV_RUN_NOWAIT);
+		if (i > 100)
+			usleep(200);
+	}
+	return cond(arg);
+}
+
+static void spin(struct env *env, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		uv_run(&env->loop, UV_RUN_NOWAIT);
+		usleep(100);
+	}
+}
+
+struct count_arg {
+	struct capture *cap;
+	size_t n;
+};
+
+static bool have_frames(void *p)
+{
+	struct count_arg *a = p;
+
+	return a->cap->n >= a->n;
+}
+
+static bool is_connected(void *p)
+{
+	return unet_stream_connected(p);
+}
+
+static bool is_down(void *p)
+{
+	return !unet_stream_connected(p);
+}
+
+/* A frame of @len bytes whose contents depend on @seq. */
+static void make_frame(unsigned char *buf, size_t len, unsigned int seq)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		buf[i] = (unsigned char)(seq * 31u + i);
+	buf[0] = (unsigned char)(seq >> 8);
+	buf[1] = (unsigned char)seq;
+}
+
+static void check_frame(const struct capture *cap, size_t idx, size_t len,
+			unsigned int seq)
+{
+	unsigned char want[TEST_FRAME_MAX];
+
+	assert_true(idx < cap->n);
+	assert_int_equal(cap->lens[idx], len);
+	make_frame(want, len, seq);
+	assert_memory_equal(cap->frames + idx * TEST_FRAME_MAX, want, len);
+}
+
+static void put_be32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)(v >> 24);
+	p[1] = (unsigned char)(v >> 16);
+	p[2] = (unsigned char)(v >> 8);
+	p[3] = (unsigned char)v;
+}
+
+/* Write all of @buf to the blocking @fd. */
+static void write_all(int fd, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(fd, p, len);
+		assert_true(n > 0);
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+/* A stream port adopted on one end of a unix socketpair; the test has the
+ * other (@peer, blocking).
+ */
+static struct unet_port *adopt_pair(struct env *env, int *peer)
+{
+	struct unet_port *port;
+	int sv[2];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
+				    sv), 0);
+	assert_int_equal(unet_stream_adopt(env->hub[0], "s0", sv[0], &port),
+			 0);
+	assert_true(unet_stream_connected(port));
+	*peer = sv[1];
+	return port;
+}
+
+/* Frames from the peer, written one byte at a time, reach the hub whole. */
+static void test_port_in_bytewise(void **state)
+{
+	struct env env;
+	struct unet_port *port;
+	unsigned char buf[4 + TEST_FRAME_MAX];
+	struct count_arg a;
+	unsigned int seq;
+	size_t len, i;
+	int peer;
+
+	(void)state;
+	env_init(&env);
+	port = adopt_pair(&env, &peer);
+	for (seq = 0; seq < 4; seq++) {
+		len = seq == 3 ? TEST_FRAME_MAX : 60 + seq;
+		put_be32(buf, (uint32_t)len);
+		make_frame(buf + 4, len, seq);
+		/* Each byte is its own read for the port. */
+		for (i = 0; i < 4 + len; i++) {
+			write_all(peer, buf + i, 1);
+			uv_run(&env.loop, UV_RUN_NOWAIT);
+		}
+	}
+	a.cap = &env.cap[0];
+	a.n = 4;
+	assert_true(spin_until(&env, have_frames, &a));
+	for (seq = 0; seq < 4; seq++)
+		check_frame(&env.cap[0], seq,
+			    seq == 3 ? TEST_FRAME_MAX : 60 + seq, seq);
+	assert_int_equal(port->stats.in_frames, 4);
+	close(peer);
+	env_fini(&env);
+}
+
+/* Frames from the hub reach the peer with their length before them. */
+static void test_port_out(void **state)
+{
+	struct env env;
+	struct unet_port *port;
+	unsigned char frame[TEST_FRAME_MAX], got[4 + TEST_FRAME_MAX];
+	unsigned int seq;
+	size_t len, have;
+	ssize_t n;
+	int peer;
+
+	(void)state;
+	env_init(&env);
+	port = adopt_pair(&env, &peer);
+	for (seq = 0; seq < 50; seq++) {
+		len = UNET_ETH_HLEN + (seq * 97u) % (TEST_FRAME_MAX - 13);
+		make_frame(frame, len, seq);
+		assert_int_equal(unet_hub_input(&env.cap[0].port, frame, len),
+				 0);
+		spin(&env, 2);
+		for (have = 0; have < 4 + len; have += (size_t)n) {
+			n = read(peer, got + have, 4 + len - have);
+			assert_true(n > 0);
+		}
+		assert_int_equal(got[0] << 24 | got[1] << 16 | got[2] << 8 |
+				 got[3], len);
+		assert_memory_equal(got + 4, frame, len);
+	}
+	assert_int_equal(port->stats.out_frames, 50);
+	close(peer);
+	env_fini(&env);
+}
+
+/*
+ * A broken length resets the connection with one log line; frames before
+ * it got through; the hub and other ports go on.
+ */
+static void run_bad_length(uint32_t bad)
+{
+	struct env env;
+	struct unet_port *port;
+	unsigned char buf[4 + 64 + 4 + 8];
+	unsigned char frame[64];
+	struct count_arg a = { .n = 1 };
+	char c;
+	int peer;
+
+	env_init(&env);
+	a.cap = &env.cap[0];
+	port = adopt_pair(&env, &peer);
+	put_be32(buf, 64);
+	make_frame(buf + 4, 64, 7);
+	put_be32(buf + 68, bad);
+	memset(buf + 72, 0x55, 8);
+	write_all(peer, buf, sizeof(buf));
+	assert_true(spin_until(&env, is_down, port));
+	assert_true(spin_until(&env, have_frames, &a));
+	check_frame(&env.cap[0], 0, 64, 7);
+	assert_int_equal(env.cap[0].n, 1);
+	assert_int_equal(env.log_errors, 1);
+	assert_non_null(strstr(env.last_log, "connection reset"));
+	assert_int_equal(port->stats.drops[UNET_DROP_ERROR], 1);
+	/* The peer sees the connection go. */
+	assert_true(read(peer, &c, 1) <= 0);
+	/* With no peer, frames from the hub are dropped and counted. */
+	make_frame(frame, sizeof(frame), 1);
+	assert_int_equal(unet_hub_input(&env.cap[0].port, frame,
+					sizeof(frame)), 0);
+	assert_int_equal(port->stats.drops[UNET_DROP_ERROR], 2);
+	close(peer);
+	env_fini(&env);
+}
+
+static void test_port_length_zero(void **state)
+{
+	(void)state;
+	run_bad_length(0);
+}
+
+static void test_port_length_over_max(void **state)
+{
+	(void)state;
+	run_bad_length(STREAM_FRAME_MAX + 1);
+	run_bad_length(0xffffffffu);
+}
+
+/*
+ * A frame the hub cannot carry but the wire allows is dropped and counted
+ * (too long, too short), and the stream goes on.
+ */
+static void test_port_hub_limits(void **state)
+{
+	enum { LONG = TEST_FRAME_MAX + 1 };
+	struct env env;
+	struct unet_port *port;
+	static unsigned char buf[4 + LONG + 4 + 5 + 4 + 60];
+	struct count_arg a = { .n = 1 };
+	int peer;
+
+	(void)state;
+	env_init(&env);
+	a.cap = &env.cap[0];
+	port = adopt_pair(&env, &peer);
+	put_be32(buf, LONG);
+	put_be32(buf + 4 + LONG, 5);
+	put_be32(buf + 4 + LONG + 4 + 5, 60);
+	make_frame(buf + 4 + LONG + 4 + 5 + 4, 60, 9);
+	write_all(peer, buf, sizeof(buf));
+	assert_true(spin_until(&env, have_frames, &a));
+	check_frame(&env.cap[0], 0, 60, 9);
+	assert_true(unet_stream_connected(port));
+	assert_int_equal(port->stats.drops[UNET_DROP_LONG], 1);
+	assert_int_equal(port->stats.drops[UNET_DROP_SHORT], 1);
+	assert_int_equal(env.log_errors, 0);
+	close(peer);
+	env_fini(&env);
+}
+
+/* A peer that closes mid-frame: the partial frame is dropped and counted. */
+static void test_port_close_mid_frame(void **state)
+{
+	struct env env;
+	struct unet_port *port;
+	unsigned char buf[4 + 60 + 4 + 30];
+	struct count_arg a = { .n = 1 };
+	int peer;
+
+	(void)state;
+	env_init(&env);
+	a.cap = &env.cap[0];
+	port = adopt_pair(&env, &peer);
+	put_be32(buf, 60);
+	make_frame(buf + 4, 60, 3);
+	put_be32(buf + 64, 100);
+	memset(buf + 68, 0, 30);
+	write_all(peer, buf, sizeof(buf));
+	close(peer);
+	assert_true(spin_until(&env, is_down, port));
+	assert_true(spin_until(&env, have_frames, &a));
+	assert_int_equal(env.cap[0].n, 1);
+	check_frame(&env.cap[0], 0, 60, 3);
+	assert_int_equal(port->stats.drops[UNET_DROP_ERROR], 1);
+	assert_int_equal(env.log_errors, 0);
+	env_fini(&env);
+}
+
+/*
+ * A peer that does not read: the port's buffers and then its queue fill,
+ * frames beyond are dropped and counted, memory stays bounded; once the
+ * peer reads, what was kept arrives whole and in order.
+ */
+static void test_port_slow_peer(void **state)
+{
+	enum { N = 2000, LEN = 1400 };
+	struct env env;
+	struct unet_port *port;
+	static unsigned char acc[64 << 10];
+	unsigned char frame[LEN];
+	unsigned int seq, last = 0, n_got = 0, idle = 0;
+	size_t acc_len = 0;
+	ssize_t n;
+	int peer, sz = 4096;
+
+	(void)state;
+	env_init(&env);
+	port = adopt_pair(&env, &peer);
+	assert_int_equal(setsockopt(peer, SOL_SOCKET, SO_RCVBUF, &sz,
+				    sizeof(sz)), 0);
+	for (seq = 1; seq <= N; seq++) {
+		make_frame(frame, LEN, seq);
+		unet_hub_input(&env.cap[0].port, frame, LEN);
+		if (seq % 16 == 0)
+			spin(&env, 1);
+	}
+	assert_true(port->stats.drops[UNET_DROP_QUEUE_FULL] > 0);
+	assert_true(port->queue_len <= port->queue_max);
+	assert_int_equal(port->stats.out_frames +
+				 port->stats.drops[UNET_DROP_QUEUE_FULL] +
+				 port->queue_len,
+			 N);
+	/* Now read everything: whole frames, in increasing order. */
+	fcntl(peer, F_SETFL, O_NONBLOCK);
+	while (idle < 500) {
+		spin(&env, 1);
+		n = read(peer, acc + acc_len, sizeof(acc) - acc_len);
+		if (n > 0) {
+			acc_len += (size_t)n;
+			idle = 0;
+		} else {
+			idle++;
+		}
+		while (acc_len >= 4 + LEN) {
+			assert_int_equal(acc[0] << 24 | acc[1] << 16 |
+						 acc[2] << 8 | acc[3],
+					 LEN);
+			seq = (unsigned int)acc[4] << 8 | acc[5];
+			make_frame(frame, LEN, seq);
+			assert_memory_equal(acc + 4, frame, LEN);
+			assert_true(seq > last);
+			last = seq;
+			n_got++;
+			memmove(acc, acc + 4 + LEN, acc_len - 4 - LEN);
+			acc_len -= 4 + LEN;
+		}
+	}
+	assert_int_equal(acc_len, 0);
+	assert_true(unet_port_queue_empty(port));
+	assert_int_equal(n_got, port->stats.out_frames);
+	close(peer);
+	env_fini(&env);
+}
+
+static struct sockaddr_in loopback(uint16_t port)
+{
+	struct sockaddr_in sin;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin.sin_port = htons(port);
+	return sin;
+}
+
+static void stream_cfg(struct unet_stream_config *sc, bool listen,
+		       const void *addr, socklen_t len)
+{
+	unet_stream_config_init(sc);
+	sc->listen = listen;
+	memcpy(&sc->addr, addr, len);
+	sc->addrlen = len;
+}
+
+/* Send frame @seq from hub @from's capture port. */
+static void send_frame(struct env *env, int from, unsigned int seq)
+{
+	unsigned char frame[100];
+
+	make_frame(frame, sizeof(frame), seq);
+	assert_int_equal(unet_hub_input(&env->cap[from].port, frame,
+					sizeof(frame)), 0);
+}
+
+/*
+ * Listen and connect, TCP or unix: frames both ways; a second peer waits
+ * until the first leaves, then is served (one at a time, as QEMU).
+ */
+static void run_listen_connect(const struct sockaddr *addr, socklen_t len)
+{
+	struct env env;
+	struct unet_stream_config sc;
+	struct unet_port *srv, *b, *c;
+	struct sockaddr_storage bound;
+	socklen_t blen = sizeof(bound);
+	struct count_arg a;
+
+	env_init(&env);
+	stream_cfg(&sc, true, addr, len);
+	assert_int_equal(unet_stream_open(env.hub[0], "srv", &sc, &srv), 0);
+	assert_int_equal(unet_stream_local_addr(srv, (struct sockaddr *)&bound,
+						&blen), 0);
+	stream_cfg(&sc, false, &bound, blen);
+	assert_int_equal(unet_stream_open(env.hub[1], "b", &sc, &b), 0);
+	assert_true(spin_until(&env, is_connected, b));
+	assert_true(spin_until(&env, is_connected, srv));
+
+	send_frame(&env, 1, 1);
+	a.cap = &env.cap[0];
+	a.n = 1;
+	assert_true(spin_until(&env, have_frames, &a));
+	check_frame(&env.cap[0], 0, 100, 1);
+	send_frame(&env, 0, 2);
+	a.cap = &env.cap[1];
+	assert_true(spin_until(&env, have_frames, &a));
+	check_frame(&env.cap[1], 0, 100, 2);
+
+	/* A second client connects (the kernel accepts it) but waits. */
+	assert_int_equal(unet_stream_open(env.hub[2], "c", &sc, &c), 0);
+	spin(&env, 200);
+	send_frame(&env, 0, 3);
+	spin(&env, 200);
+	assert_int_equal(env.cap[2].n, 0);
+	a.cap = &env.cap[1];
+	a.n = 2;
+	assert_true(spin_until(&env, have_frames, &a));
+
+	/*
+	 * The first leaves: the second is served; what it sent while it
+	 * waited (in the kernel's buffers) arrives then.
+	 */
+	send_frame(&env, 2, 5);
+	unet_port_close(b);
+	a.cap = &env.cap[0];
+	a.n = 2;
+	assert_true(spin_until(&env, have_frames, &a));
+	check_frame(&env.cap[0], 1, 100, 5);
+	assert_true(unet_stream_connected(srv));
+	send_frame(&env, 0, 4);
+	a.cap = &env.cap[2];
+	a.n = 1;
+	assert_true(spin_until(&env, have_frames, &a));
+	check_frame(&env.cap[2], 0, 100, 4);
+	env_fini(&env);
+}
+
+static void test_tcp_listen_connect(void **state)
+{
+	struct sockaddr_in sin = loopback(0);
+
+	(void)state;
+	run_listen_connect((struct sockaddr *)&sin, sizeof(sin));
+}
+
+static void test_unix_listen_connect(void **state)
+{
+	char dir[] = "/tmp/unet-stream-XXXXXX";
+	struct sockaddr_un sun;
+	struct stat st;
+	int fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/s", dir);
+	/* A stale socket at the path is replaced. */
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	close(fd);
+	run_listen_connect((struct sockaddr *)&sun, sizeof(sun));
+	/* The path went with the port. */
+	assert_int_equal(stat(sun.sun_path, &st), -1);
+	rmdir(dir);
+}
+
+/* A listen path holding a regular file is refused, the file kept. */
+static void test_unix_path_is_file(void **state)
+{
+	char dir[] = "/tmp/unet-stream-XXXXXX";
+	struct unet_stream_config sc;
+	struct sockaddr_un sun;
+	struct unet_port *port;
+	struct env env;
+	struct stat st;
+	int fd;
+
+	(void)state;
+	env_init(&env);
+	assert_non_null(mkdtemp(dir));
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/f", dir);
+	fd = open(sun.sun_path, O_CREAT | O_WRONLY, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	stream_cfg(&sc, true, &sun, sizeof(sun));
+	assert_int_equal(unet_stream_open(env.hub[0], "s", &sc, &port),
+			 -EEXIST);
+	assert_int_equal(stat(sun.sun_path, &st), 0);
+	unlink(sun.sun_path);
+	rmdir(dir);
+	env_fini(&env);
+}
+
+/* A connect with reconnect= retries until a listener appears. */
+static void test_reconnect(void **state)
+{
+	struct env env;
+	struct unet_stream_config sc;
+	struct unet_port *srv, *cl;
+	struct sockaddr_in sin = loopback(0);
+	socklen_t len = sizeof(sin);
+	int fd;
+
+	(void)state;
+	env_init(&env);
+	/* Find a free port, then leave it free. */
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	close(fd);
+
+	stream_cfg(&sc, false, &sin, sizeof(sin));
+	sc.reconnect_ms = 300;
+	assert_int_equal(unet_stream_open(env.hub[1], "cl", &sc, &cl), 0);
+	spin(&env, 500);
+	assert_false(unet_stream_connected(cl));
+	stream_cfg(&sc, true, &sin, sizeof(sin));
+	assert_int_equal(unet_stream_open(env.hub[0], "srv", &sc, &srv), 0);
+	assert_true(spin_until(&env, is_connected, cl));
+	/* The listener goes and comes back: the client follows. */
+	unet_port_close(srv);
+	assert_true(spin_until(&env, is_down, cl));
+	assert_int_equal(unet_stream_open(env.hub[0], "srv", &sc, &srv), 0);
+	assert_true(spin_until(&env, is_connected, cl));
+	env_fini(&env);
+}
+
+/* Without reconnect=, a refused connect leaves the port down, logged. */
+static void test_no_reconnect(void **state)
+{
+	struct env env;
+	struct unet_stream_config sc;
+	struct unet_port *cl;
+	struct sockaddr_in sin = loopback(0);
+	socklen_t len = sizeof(sin);
+	int fd;
+
+	(void)state;
+	env_init(&env);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	close(fd);
+	stream_cfg(&sc, false, &sin, sizeof(sin));
+	assert_int_equal(unet_stream_open(env.hub[1], "cl", &sc, &cl), 0);
+	spin(&env, 300);
+	assert_false(unet_stream_connected(cl));
+	assert_int_equal(env.log_errors, 1);
+	assert_non_null(strstr(env.last_log, "port down"));
+	env_fini(&env);
+}
+
+static void test_bad_config(void **state)
+{
+	struct env env;
+	struct unet_stream_config sc;
+	struct sockaddr_in sin = loopback(0);
+	struct sockaddr_un sun;
+	struct unet_port *port, *p2;
+	struct sockaddr_storage bound;
+	socklen_t blen = sizeof(bound);
+	int sv[2];
+
+	(void)state;
+	env_init(&env);
+	stream_cfg(&sc, true, &sin, sizeof(sin));
+	assert_int_equal(unet_stream_open(NULL, "s", &sc, &port), -EINVAL);
+	assert_int_equal(unet_stream_open(env.hub[0], "s", NULL, &port),
+			 -EINVAL);
+	assert_int_equal(unet_stream_open(env.hub[0], "s", &sc, NULL), -EINVAL);
+	sc.size = 4;
+	assert_int_equal(unet_stream_open(env.hub[0], "s", &sc, &port),
+			 -EINVAL);
+	stream_cfg(&sc, true, &sin, sizeof(sin) - 1);
+	assert_int_equal(unet_stream_open(env.hub[0], "s", &sc, &port),
+			 -EINVAL);
+	stream_cfg(&sc, true, &sin, sizeof(sin));
+	sc.addr.ss_family = AF_PACKET;
+	assert_int_equal(unet_stream_open(env.hub[0], "s", &sc, &port),
+			 -EAFNOSUPPORT);
+	/* Abstract names and unterminated paths. */
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, "\0abc", 4);
+	stream_cfg(&sc, true, &sun, sizeof(sun));
+	assert_int_equal(unet_stream_open(env.hub[0], "s", &sc, &port),
+			 -EINVAL);
+	memset(sun.sun_path, 'a', sizeof(sun.sun_path));
+	stream_cfg(&sc, true, &sun, sizeof(sun));
+	assert_int_equal(unet_stream_open(env.hub[0], "s", &sc, &port),
+			 -ENAMETOOLONG);
+	/* An address in use. */
+	stream_cfg(&sc, true, &sin, sizeof(sin));
+	assert_int_equal(unet_stream_open(env.hub[0], "s", &sc, &port), 0);
+	assert_int_equal(unet_stream_local_addr(port,
+						(struct sockaddr *)&bound,
+						&blen), 0);
+	stream_cfg(&sc, true, &bound, blen);
+	assert_int_equal(unet_stream_open(env.hub[1], "s", &sc, &p2),
+			 -EADDRINUSE);
+	/* Adopting what is not a connected stream socket. */
+	assert_int_equal(unet_stream_adopt(env.hub[0], "a", -1, &p2), -EBADF);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv), 0);
+	close(sv[1]);
+	assert_int_equal(unet_stream_adopt(env.hub[0], "a", sv[0], &p2),
+			 -EINVAL);
+	/* Other kinds of port. */
+	assert_false(unet_stream_connected(&env.cap[0].port));
+	assert_int_equal(unet_stream_local_addr(&env.cap[0].port,
+						(struct sockaddr *)&bound,
+						&blen), -EINVAL);
+	env_fini(&env);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_deframer_table),
+		cmocka_unit_test(test_deframer_init),
+		cmocka_unit_test(test_deframer_random),
+		cmocka_unit_test(test_port_in_bytewise),
+		cmocka_unit_test(test_port_out),
+		cmocka_unit_test(test_port_length_zero),
+		cmocka_unit_test(test_port_length_over_max),
+		cmocka_unit_test(test_port_hub_limits),
+		cmocka_unit_test(test_port_close_mid_frame),
+		cmocka_unit_test(test_port_slow_peer),
+		cmocka_unit_test(test_tcp_listen_connect),
+		cmocka_unit_test(test_unix_listen_connect),
+		cmocka_unit_test(test_unix_path_is_file),
+		cmocka_unit_test(test_reconnect),
+		cmocka_unit_test(test_no_reconnect),
+		cmocka_unit_test(test_bad_config),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
