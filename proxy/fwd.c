@@ -227,13 +227,11 @@ static void fwd_udp_flow_timer(uv_timer_t *timer)
 {
 	struct fwd_udp_flow *uf = timer->data;
 	struct unet_proxy *proxy = uf->proxy;
-	uint64_t timeout = proxy->cfg.udp_timeout_ms;
-	uint64_t idle;
+	uint64_t left = unet__flow_idle_left(proxy, &uf->flow,
+					     proxy->cfg.udp_timeout_ms);
 
-	idle = (unet_hub_now_ns(proxy->hub) - uf->flow.last_ns) / 1000000u;
-	if (idle < timeout) {
-		uv_timer_start(&uf->timer, fwd_udp_flow_timer, timeout - idle,
-			       0);
+	if (left > 0) {
+		uv_timer_start(&uf->timer, fwd_udp_flow_timer, left, 0);
 		return;
 	}
 	proxy->stats.udp_expired++;

@@ -183,18 +183,16 @@ static void icmp_flow_timer(uv_timer_t *timer)
 {
 	struct icmp_flow *flow = timer->data;
 	struct unet_proxy *proxy = flow->proxy;
-	uint64_t limit = (uint64_t)proxy->cfg.icmp_timeout_ms * 1000000u;
-	uint64_t now = unet_hub_now_ns(proxy->hub);
-	uint64_t idle = now > flow->base.last_ns ? now - flow->base.last_ns : 0;
+	uint64_t left = unet__flow_idle_left(proxy, &flow->base,
+					     proxy->cfg.icmp_timeout_ms);
 
-	if (idle >= limit) {
+	if (left == 0) {
 		proxy->stats.udp_expired++;
 		icmp_flow_close(&flow->base);
 		return;
 	}
 	/* Traffic since the timer was armed: wait for what remains. */
-	uv_timer_start(timer, icmp_flow_timer,
-		       (limit - idle + 999999u) / 1000000u, 0);
+	uv_timer_start(timer, icmp_flow_timer, left, 0);
 }
 
 /* Gives the guest a reply read into @p (@len bytes from @from). */

@@ -191,6 +191,32 @@ void unet__flow_touch(struct unet_proxy *proxy, struct proxy_flow *flow)
 }
 
 /**
+ * unet__flow_idle_left() - how long an idle flow has left before it expires
+ * @proxy: the proxy
+ * @flow: the flow
+ * @timeout_ms: how long a flow may stay idle
+ *
+ * Flow timers are armed once and re-armed from here when they fire, rather
+ * than restarted on every packet.
+ *
+ * Return: 0 when the flow has carried nothing for @timeout_ms, else the
+ * milliseconds left (rounded up, so a timer armed with it fires late, not
+ * early).
+ */
+uint64_t unet__flow_idle_left(const struct unet_proxy *proxy,
+			      const struct proxy_flow *flow,
+			      unsigned int timeout_ms)
+{
+	uint64_t limit = (uint64_t)timeout_ms * 1000000u;
+	uint64_t now = unet_hub_now_ns(proxy->hub);
+	uint64_t idle = now > flow->last_ns ? now - flow->last_ns : 0;
+
+	if (idle >= limit)
+		return 0;
+	return (limit - idle + 999999u) / 1000000u;
+}
+
+/**
  * unet__proxy_now_ms() - the library's clock in milliseconds
  * @proxy: the proxy
  *

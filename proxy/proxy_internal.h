@@ -130,6 +130,9 @@ struct proxy_flow *unet__flow_find(struct unet_proxy *proxy, int proto,
 int unet__flow_add(struct unet_proxy *proxy, struct proxy_flow *flow);
 void unet__flow_remove(struct unet_proxy *proxy, struct proxy_flow *flow);
 void unet__flow_touch(struct unet_proxy *proxy, struct proxy_flow *flow);
+uint64_t unet__flow_idle_left(const struct unet_proxy *proxy,
+			      const struct proxy_flow *flow,
+			      unsigned int timeout_ms);
 
 /* proxy.c: addresses, policy, output, handles, logging */
 int unet__proxy_map_out(struct unet_proxy *proxy, uint32_t dst,
