@@ -152,6 +152,12 @@ struct unet_port {
  * @clock_cb: the clock (default: the host's monotonic clock)
  * @clock_opaque: passed to @clock_cb
  * @seed: seed of the random source; 0 (the default) seeds from the kernel
+ * @virtual_clock: run the library on a virtual clock (default false): time
+ *                 stands still and moves only with unet_hub_clock_advance(),
+ *                 and every timer of the library (struct unet_timer) fires
+ *                 from there instead of from the loop. @clock_cb is ignored.
+ * @epoch_ns: with @virtual_clock, the wall-clock time (ns since the Unix
+ *            epoch) at virtual time 0, used for timestamps (default 0)
  */
 struct unet_hub_config {
 	size_t size;
@@ -162,6 +168,36 @@ struct unet_hub_config {
 	unet_clock_cb clock_cb;
 	void *clock_opaque;
 	uint64_t seed;
+	bool virtual_clock;
+	uint64_t epoch_ns;
+};
+
+struct unet_timer;
+
+/**
+ * typedef unet_timer_cb - a timer expired
+ * @timer: the timer; it is stopped, and may be started again from here
+ */
+typedef void (*unet_timer_cb)(struct unet_timer *timer);
+
+/**
+ * struct unet_timer - a one-shot timer on the library's clock
+ * @uv: the loop's timer behind it on a real clock. Closing goes through
+ *      unet_timer_close(), whose callback receives &@uv as its handle.
+ *
+ * On a hub with a real clock this is a uv timer; on a hub with
+ * &unet_hub_config.virtual_clock it waits in the hub's virtual timer list
+ * and fires from unet_hub_clock_advance(). The remaining fields are private.
+ */
+struct unet_timer {
+	uv_timer_t uv;
+	/* private */
+	struct unet_hub *hub;
+	unet_timer_cb cb;
+	uint64_t due_ns;
+	struct unet_timer *vnext;
+	struct unet_timer *vprev;
+	bool pending;
 };
 
 UNET_EXTERN void unet_hub_config_init(struct unet_hub_config *config);
@@ -181,6 +217,18 @@ UNET_EXTERN void unet_hub_log(const struct unet_hub *hub,
 UNET_EXTERN void unet_hub_set_log(struct unet_hub *hub, unet_log_cb cb,
 				  void *opaque, enum unet_log_level level);
 UNET_EXTERN struct unet_port *unet_hub_ports(const struct unet_hub *hub);
+
+UNET_EXTERN bool unet_hub_virtual_clock(const struct unet_hub *hub);
+UNET_EXTERN int unet_hub_clock_advance(struct unet_hub *hub, uint64_t ns);
+UNET_EXTERN int unet_hub_next_timer(const struct unet_hub *hub,
+				    uint64_t *in_ns);
+
+UNET_EXTERN int unet_timer_init(struct unet_hub *hub, struct unet_timer *timer);
+UNET_EXTERN void unet_timer_start(struct unet_timer *timer, unet_timer_cb cb,
+				  uint64_t ms);
+UNET_EXTERN void unet_timer_stop(struct unet_timer *timer);
+UNET_EXTERN bool unet_timer_active(const struct unet_timer *timer);
+UNET_EXTERN void unet_timer_close(struct unet_timer *timer, uv_close_cb cb);
 
 UNET_EXTERN void unet_port_init(struct unet_port *port,
 				const struct unet_port_ops *ops,

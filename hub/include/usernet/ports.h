@@ -21,6 +21,23 @@ extern "C" {
 #define UNET_IFNAME_MAX 16
 
 /**
+ * typedef unet_cb_port_rx_cb - a frame for a callback port's embedder
+ * @opaque: the pointer given to unet_cb_port_open()
+ * @frame: the frame, borrowed for the call
+ * @len: its length
+ *
+ * Return: 0 when taken, -EAGAIN to have the hub queue it until the embedder
+ * calls unet_port_flush(), another negative errno to drop it as an error.
+ */
+typedef int (*unet_cb_port_rx_cb)(void *opaque, const void *frame, size_t len);
+
+UNET_EXTERN int unet_cb_port_open(struct unet_hub *hub, const char *id,
+				  unet_cb_port_rx_cb rx, void *opaque,
+				  struct unet_port **portp);
+UNET_EXTERN int unet_cb_port_input(struct unet_port *port, const void *frame,
+				   size_t len);
+
+/**
  * unet_tap_open() - open a tap interface by name, creating it when missing
  * @hub: the hub to attach to
  * @id: the port's name (e.g. the -netdev id)

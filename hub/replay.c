@@ -1,0 +1,446 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The replay port and the pcap reader behind `usernet replay`.
+ *
+ * Theory of operation: the replay port plays the guest. Frames injected with
+ * unet_replay_send() enter the hub from it; every frame the hub delivers to
+ * it is a frame towards the guest, handed to the embedder's callback. Since
+ * the hub delivers every frame to every port but its sender, the port sees
+ * all the hub's traffic, and with a record file it writes each frame, in the
+ * order the hub carried it, as a pcapng Enhanced Packet Block whose epb_flags
+ * give the direction (outbound = from the guest). pcapng is written here
+ * because libpcap 1.10 writes only classic pcap, which has no direction.
+ * Timestamps are the hub's clock in nanoseconds, so a run on a virtual clock
+ * records the same bytes every time.
+ *
+ * The reader wraps libpcap (pcap and pcapng) and turns whatever libpcap
+ * refuses (a truncated record, a captured length past any frame, a file
+ * that is neither) into one message naming the file and the record. It
+ * also refuses link types other than Ethernet and records cut short by the
+ * capture's snaplen, which cannot be replayed faithfully.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <pcap/pcap.h>
+
+#include <usernet/replay.h>
+
+#include "hub_internal.h"
+
+/* pcapng block types and options (the pcapng specification). */
+#define PCAPNG_SHB 0x0a0d0d0au
+#define PCAPNG_IDB 0x00000001u
+#define PCAPNG_EPB 0x00000006u
+#define PCAPNG_BYTE_ORDER 0x1a2b3c4du
+#define PCAPNG_OPT_END 0
+#define PCAPNG_OPT_IF_TSRESOL 9
+#define PCAPNG_OPT_EPB_FLAGS 2
+#define PCAPNG_FLAG_INBOUND 1u
+#define PCAPNG_FLAG_OUTBOUND 2u
+#define PCAPNG_LINKTYPE_ETHERNET 1
+
+/**
+ * struct unet_replay - a replay port
+ * @port: the hub's port, embedded
+ * @rec: the record file, NULL when not recording
+ * @rec_failed: a write failed and was logged; recording stopped
+ * @rx: the embedder's callback for frames towards the guest
+ * @opaque: passed to @rx
+ * @stats: what the port carried
+ */
+struct unet_replay {
+	struct unet_port port;
+	FILE *rec;
+	bool rec_failed;
+	unet_replay_rx_cb rx;
+	void *opaque;
+	struct unet_replay_stats stats;
+};
+
+/**
+ * struct unet_pcap_reader - a pcap or pcapng file being read
+ * @pcap: libpcap's handle
+ * @path: the file's name, for messages
+ * @record: number of the last record read, from 1
+ * @first_ns: timestamp of the first record
+ * @last_ns: offset of the last record, so offsets never go backwards
+ */
+struct unet_pcap_reader {
+	pcap_t *pcap;
+	char *path;
+	uint64_t record;
+	uint64_t first_ns;
+	uint64_t last_ns;
+};
+
+/* pcapng is written in the host's byte order; its byte-order magic says so. */
+static void replay_put16(unsigned char *p, uint16_t v)
+{
+	memcpy(p, &v, sizeof(v));
+}
+
+static void replay_put32(unsigned char *p, uint32_t v)
+{
+	memcpy(p, &v, sizeof(v));
+}
+
+static int replay_write(struct unet_replay *rp, const void *buf, size_t len)
+{
+	if (len > 0 && fwrite(buf, 1, len, rp->rec) != len)
+		return -EIO;
+	return 0;
+}
+
+static int replay_write_header(struct unet_replay *rp)
+{
+	unsigned char shb[28], idb[32];
+
+	memset(shb, 0, sizeof(shb));
+	replay_put32(shb, PCAPNG_SHB);
+	replay_put32(shb + 4, sizeof(shb));
+	replay_put32(shb + 8, PCAPNG_BYTE_ORDER);
+	replay_put16(shb + 12, 1);		/* version 1.0 */
+	memset(shb + 16, 0xff, 8);		/* section length: unknown */
+	replay_put32(shb + 24, sizeof(shb));
+
+	memset(idb, 0, sizeof(idb));
+	replay_put32(idb, PCAPNG_IDB);
+	replay_put32(idb + 4, sizeof(idb));
+	replay_put16(idb + 8, PCAPNG_LINKTYPE_ETHERNET);
+	/* idb + 12: snaplen 0, no limit */
+	replay_put16(idb + 16, PCAPNG_OPT_IF_TSRESOL);
+	replay_put16(idb + 18, 1);
+	idb[20] = 9;				/* 10^-9 s */
+	/* idb + 24: end of options */
+	replay_put32(idb + 28, sizeof(idb));
+	if (replay_write(rp, shb, sizeof(shb)) < 0 ||
+	    replay_write(rp, idb, sizeof(idb)) < 0 || fflush(rp->rec) != 0)
+		return -EIO;
+	return 0;
+}
+
+static void replay_record(struct unet_replay *rp, const void *frame,
+			  size_t len, uint32_t flags)
+{
+	static const unsigned char pad[4];
+	unsigned char head[28], tail[16];
+	size_t padded = (len + 3) & ~(size_t)3;
+	uint64_t ns;
+
+	if (rp->rec == NULL || rp->rec_failed || rp->port.hub == NULL)
+		return;
+	ns = unet_hub_realtime_ns(rp->port.hub);
+	replay_put32(head, PCAPNG_EPB);
+	replay_put32(head + 4, (uint32_t)(sizeof(head) + padded + sizeof(tail)));
+	replay_put32(head + 8, 0);		/* interface 0 */
+	replay_put32(head + 12, (uint32_t)(ns >> 32));
+	replay_put32(head + 16, (uint32_t)ns);
+	replay_put32(head + 20, (uint32_t)len);
+	replay_put32(head + 24, (uint32_t)len);
+	replay_put16(tail, PCAPNG_OPT_EPB_FLAGS);
+	replay_put16(tail + 2, 4);
+	replay_put32(tail + 4, flags);
+	replay_put32(tail + 8, PCAPNG_OPT_END);
+	replay_put32(tail + 12, (uint32_t)(sizeof(head) + padded + sizeof(tail)));
+	if (replay_write(rp, head, sizeof(head)) < 0 ||
+	    replay_write(rp, frame, len) < 0 ||
+	    replay_write(rp, pad, padded - len) < 0 ||
+	    replay_write(rp, tail, sizeof(tail)) < 0 || fflush(rp->rec) != 0) {
+		unet_hub_log(rp->port.hub, UNET_LOG_ERROR,
+			     "replay %s: cannot write the record file, frames "
+			     "are no longer recorded", rp->port.id);
+		rp->rec_failed = true;
+	}
+}
+
+static int replay_port_send(struct unet_port *port, const void *frame,
+			    size_t len)
+{
+	struct unet_replay *rp = container_of(port, struct unet_replay, port);
+
+	rp->stats.rx_frames++;
+	rp->stats.rx_bytes += len;
+	replay_record(rp, frame, len, PCAPNG_FLAG_INBOUND);
+	if (rp->rx != NULL)
+		rp->rx(rp->opaque, frame, len);
+	return 0;
+}
+
+static void replay_port_close(struct unet_port *port)
+{
+	struct unet_replay *rp = container_of(port, struct unet_replay, port);
+
+	unet_hub_detach(port);
+	if (rp->rec != NULL)
+		fclose(rp->rec);
+	free(rp);
+}
+
+static const struct unet_port_ops replay_port_ops = {
+	.name = "replay",
+	.send = replay_port_send,
+	.close = replay_port_close,
+};
+
+/**
+ * unet_replay_config_init() - fill a replay configuration with the defaults
+ * @config: the configuration to fill
+ */
+void unet_replay_config_init(struct unet_replay_config *config)
+{
+	memset(config, 0, sizeof(*config));
+	config->size = sizeof(*config);
+}
+
+/**
+ * unet_replay_open() - attach a port that plays the guest
+ * @hub: the hub, usually made with &unet_hub_config.virtual_clock
+ * @id: the port's name
+ * @config: the configuration, NULL for the defaults
+ * @replayp: receives the port; unet_replay_close() releases it (so does
+ *           unet_hub_close())
+ *
+ * Return: 0, -EINVAL, -ENOMEM, or the negative errno of creating or writing
+ * the record file.
+ */
+int unet_replay_open(struct unet_hub *hub, const char *id,
+		     const struct unet_replay_config *config,
+		     struct unet_replay **replayp)
+{
+	struct unet_replay_config defaults;
+	struct unet_replay *rp;
+	int r;
+
+	unet_replay_config_init(&defaults);
+	if (config == NULL)
+		config = &defaults;
+	if (hub == NULL || replayp == NULL || config->size < sizeof(*config))
+		return -EINVAL;
+	rp = calloc(1, sizeof(*rp));
+	if (rp == NULL)
+		return -ENOMEM;
+	unet_port_init(&rp->port, &replay_port_ops, id);
+	rp->rx = config->rx;
+	rp->opaque = config->opaque;
+	if (config->record_path != NULL) {
+		rp->rec = fopen(config->record_path, "wbe");
+		if (rp->rec == NULL) {
+			r = errno != 0 ? -errno : -EIO;
+			free(rp);
+			return r;
+		}
+		r = replay_write_header(rp);
+		if (r < 0) {
+			fclose(rp->rec);
+			free(rp);
+			return r;
+		}
+	}
+	r = unet_hub_attach(hub, &rp->port);
+	if (r < 0) {
+		if (rp->rec != NULL)
+			fclose(rp->rec);
+		free(rp);
+		return r;
+	}
+	*replayp = rp;
+	return 0;
+}
+
+/**
+ * unet_replay_close() - detach a replay port and close its record file
+ * @replay: the port; may be NULL
+ */
+void unet_replay_close(struct unet_replay *replay)
+{
+	if (replay != NULL)
+		replay_port_close(&replay->port);
+}
+
+/**
+ * unet_replay_port() - the hub port behind a replay port
+ * @replay: the replay port
+ *
+ * Return: its &struct unet_port (counters, id).
+ */
+struct unet_port *unet_replay_port(struct unet_replay *replay)
+{
+	return &replay->port;
+}
+
+/**
+ * unet_replay_send() - inject a frame from the guest
+ * @replay: the replay port
+ * @frame: the frame, borrowed for the call
+ * @len: its length
+ *
+ * The frame is recorded, then delivered to every other port; the answers
+ * it causes at once (an ARP reply, say) reach &unet_replay_config.rx from
+ * inside this call.
+ *
+ * Return: as unet_hub_input().
+ */
+int unet_replay_send(struct unet_replay *replay, const void *frame,
+		     size_t len)
+{
+	if (replay->port.hub == NULL)
+		return -ENOTCONN;
+	if (len >= UNET_ETH_HLEN && len <= unet_hub_frame_max(replay->port.hub)) {
+		replay->stats.sent_frames++;
+		replay->stats.sent_bytes += len;
+		replay_record(replay, frame, len, PCAPNG_FLAG_OUTBOUND);
+	}
+	return unet_hub_input(&replay->port, frame, len);
+}
+
+/**
+ * unet_replay_stats() - what a replay port carried
+ * @replay: the replay port
+ * @stats: receives the counters
+ */
+void unet_replay_stats(const struct unet_replay *replay,
+		       struct unet_replay_stats *stats)
+{
+	*stats = replay->stats;
+}
+
+/**
+ * unet_pcap_reader_open() - open a pcap or pcapng file of Ethernet frames
+ * @path: the file
+ * @readerp: receives the reader; unet_pcap_reader_close() releases it
+ * @err: receives a message naming the file when it fails; may be NULL
+ * @errlen: size of @err
+ *
+ * Return: 0, -ENOENT (and other errnos of opening the file), -EINVAL for a
+ * file libpcap cannot read or whose link type is not Ethernet, -ENOMEM.
+ */
+int unet_pcap_reader_open(const char *path, struct unet_pcap_reader **readerp,
+			  char *err, size_t errlen)
+{
+	char pcap_err[PCAP_ERRBUF_SIZE] = "";
+	struct unet_pcap_reader *rd;
+	FILE *fp;
+	int r, dlt;
+
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if (path == NULL || readerp == NULL)
+		return -EINVAL;
+	fp = fopen(path, "rbe");
+	if (fp == NULL) {
+		r = errno != 0 ? -errno : -EIO;
+		if (err != NULL)
+			snprintf(err, errlen, "%s: %s", path, strerror(-r));
+		return r;
+	}
+	rd = calloc(1, sizeof(*rd));
+	if (rd == NULL || (rd->path = strdup(path)) == NULL) {
+		free(rd);
+		fclose(fp);
+		return -ENOMEM;
+	}
+	rd->pcap = pcap_fopen_offline_with_tstamp_precision(
+		fp, PCAP_TSTAMP_PRECISION_NANO, pcap_err);
+	if (rd->pcap == NULL) {
+		fclose(fp);
+		if (err != NULL)
+			snprintf(err, errlen, "%s: not a pcap or pcapng file "
+				 "(%s)", path, pcap_err);
+		r = -EINVAL;
+		goto fail;
+	}
+	dlt = pcap_datalink(rd->pcap);
+	if (dlt != DLT_EN10MB) {
+		const char *name = pcap_datalink_val_to_name(dlt);
+
+		if (err != NULL)
+			snprintf(err, errlen, "%s: link type %s (%d), not "
+				 "Ethernet (EN10MB)", path,
+				 name != NULL ? name : "unknown", dlt);
+		pcap_close(rd->pcap);
+		r = -EINVAL;
+		goto fail;
+	}
+	*readerp = rd;
+	return 0;
+fail:
+	free(rd->path);
+	free(rd);
+	return r;
+}
+
+/**
+ * unet_pcap_reader_next() - read the next frame
+ * @reader: the reader
+ * @frame: receives the frame, valid until the next call or the close
+ * @len: receives its length
+ * @offset_ns: receives its time after the first record's (never less than
+ *             the previous record's, so a capture whose clock stepped back
+ *             still plays forward)
+ * @err: receives a message naming the file and the record when it fails;
+ *       may be NULL
+ * @errlen: size of @err
+ *
+ * Return: 1 with a frame, 0 at the end of the file, -EINVAL for a record
+ * that is truncated, longer than libpcap allows, or cut short by the
+ * capture's snaplen.
+ */
+int unet_pcap_reader_next(struct unet_pcap_reader *reader, const void **frame,
+			  size_t *len, uint64_t *offset_ns, char *err,
+			  size_t errlen)
+{
+	struct pcap_pkthdr *hdr;
+	const u_char *data;
+	uint64_t ns;
+	int r;
+
+	r = pcap_next_ex(reader->pcap, &hdr, &data);
+	if (r == PCAP_ERROR_BREAK)
+		return 0;
+	if (r != 1) {
+		if (err != NULL)
+			snprintf(err, errlen, "%s: record %llu: %s",
+				 reader->path,
+				 (unsigned long long)reader->record + 1,
+				 pcap_geterr(reader->pcap));
+		return -EINVAL;
+	}
+	reader->record++;
+	if (hdr->caplen < hdr->len) {
+		if (err != NULL)
+			snprintf(err, errlen, "%s: record %llu: only %u of its "
+				 "%u bytes were captured (snaplen)",
+				 reader->path,
+				 (unsigned long long)reader->record,
+				 hdr->caplen, hdr->len);
+		return -EINVAL;
+	}
+	ns = (uint64_t)hdr->ts.tv_sec * 1000000000u +
+	     (uint64_t)hdr->ts.tv_usec;	/* nanoseconds: opened as NANO */
+	if (reader->record == 1)
+		reader->first_ns = ns;
+	ns = ns > reader->first_ns ? ns - reader->first_ns : 0;
+	if (ns < reader->last_ns)
+		ns = reader->last_ns;
+	reader->last_ns = ns;
+	*frame = data;
+	*len = hdr->caplen;
+	*offset_ns = ns;
+	return 1;
+}
+
+/**
+ * unet_pcap_reader_close() - close a pcap file
+ * @reader: the reader; may be NULL
+ */
+void unet_pcap_reader_close(struct unet_pcap_reader *reader)
+{
+	if (reader == NULL)
+		return;
+	pcap_close(reader->pcap);
+	free(reader->path);
+	free(reader);
+}
