@@ -47,6 +47,7 @@
 
 #include "netdev.h"
 #include "nsrun.h"
+#include "replay.h"
 
 #define NETDEV_MAX 64
 #define EXIT_USAGE 2
@@ -115,6 +116,7 @@ static void usage_main(FILE *f)
 	fprintf(f,
 "Usage: usernet [OPTIONS] -netdev TYPE,id=ID[,KEY=VALUE...] ...\n"
 "       usernet run [OPTIONS] [-netdev ...] -- CMD [ARGS...]\n"
+"       usernet replay [--in FILE] [--script FILE] [--out FILE] [--seed N] ...\n"
 "\n"
 "Gives virtual machines, containers and sandboxes a network without\n"
 "privileges. Every -netdev becomes a port on an Ethernet hub (hub 0 unless\n"
@@ -124,6 +126,8 @@ static void usage_main(FILE *f)
 "Commands:\n"
 "  run -- CMD    run CMD in a new network namespace whose only network is\n"
 "                usernet (see 'usernet run --help')\n"
+"  replay        run the stack on a virtual clock, driven by a pcap file or a\n"
+"                test script (see 'usernet replay --help')\n"
 "\n"
 "Netdevs (QEMU's -netdev syntax; ',,' is a literal comma in a value):\n"
 "  -netdev user,id=ID[,net=ADDR[/MASK]][,host=ADDR][,dns=ADDR][,dhcpstart=ADDR]\n"
@@ -867,6 +871,8 @@ int main(int argc, char **argv)
 	char err[512];
 	int r, i;
 
+	if (argc > 1 && strcmp(argv[1], "replay") == 0)
+		return replay_main(argc - 1, argv + 1);
 	r = parse_args(argc, argv, &o);
 	if (r >= 0)
 		return r;

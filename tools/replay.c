@@ -1,0 +1,1782 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * usernet replay: the stack on a virtual clock, driven by a pcap file and/or
+ * a test script, recording what the hub carries.
+ *
+ *   usernet replay [--in FILE [--fast]] [--script FILE] [--out FILE]
+ *                  [--seed N] [--mtu N] [-netdev user,...] [--linger D]
+ *
+ * Theory of operation: one hub on a virtual clock (seeded, default seed 1)
+ * carries a stack with its proxy and a replay port that plays the guest.
+ * Frames from --in enter at their recorded offsets (the clock is advanced to
+ * each one first) or, with --fast, back to back; then the clock runs on for
+ * --linger so that answers and timers happen. A script then runs step by
+ * step (see README "Replay scripts"). Frames towards the guest wait in a
+ * bounded queue until an expect step takes them.
+ *
+ * Waiting: the clock moves only here. Before each move, pending host I/O is
+ * run (uv_run NOWAIT); while host sockets are open (proxy flows, the
+ * responders of `serve`) the runner also gives the kernel a few real
+ * milliseconds to answer and moves the clock in steps of at most 10 ms, so
+ * that loopback peers keep up with virtual time. A run that opens no host
+ * socket never looks at the real clock and so repeats itself exactly.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <pcap/pcap.h>
+#include <uv.h>
+
+#include <usernet/hub.h>
+#include <usernet/ports.h>
+#include <usernet/proxy.h>
+#include <usernet/replay.h>
+#include <usernet/stack.h>
+
+#include "frame.h"
+#include "netdev.h"
+#include "replay.h"
+#include "script.h"
+
+/* Messages are cut to their buffers on purpose: a long path shortens one. */
+#pragma GCC diagnostic ignored "-Wformat-truncation"
+
+#define EXIT_USAGE 2
+#define container_of(ptr, type, member) \
+	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+/* Largest script file read. */
+#define REPLAY_SCRIPT_MAX (16u << 20)
+/* Bounds of the queue of frames towards the guest no expect took yet. */
+#define REPLAY_PENDING_MAX 65536
+#define REPLAY_PENDING_BYTES_MAX (256u << 20)
+/* Variables a script may set, and the size of a name and a value. */
+#define REPLAY_VARS_MAX 256
+#define REPLAY_VAR_NAME 32
+#define REPLAY_VAR_VALUE 64
+/* Real time given to host peers per wait, and the largest clock step
+ * while host sockets are open. */
+#define REPLAY_GRACE_MS 5
+#define REPLAY_HOST_STEP_NS 10000000ull
+/* Frames listed when an expectation fails. */
+#define REPLAY_SHOW_MAX 20
+#define REPLAY_IO_BUF 65536
+
+/**
+ * struct pending - a frame towards the guest that no expect took yet
+ * @next: the next one, in arrival order
+ * @at_ns: the virtual time it arrived
+ * @len: length of @data
+ * @data: the frame
+ */
+struct pending {
+	struct pending *next;
+	uint64_t at_ns;
+	size_t len;
+	uint8_t data[];
+};
+
+/**
+ * struct responder - a host-side peer started by `serve`
+ * @next: the next responder
+ * @run: the run it belongs to
+ * @kind: "tcp-echo", "udp-echo", "http" or "closed"
+ * @size: http: bytes of the body
+ * @tcp: the listening (or, for closed, bound) TCP socket
+ * @udp: the UDP socket of udp-echo
+ */
+struct responder {
+	struct responder *next;
+	struct replay_run *run;
+	const char *kind;
+	size_t size;
+	union {
+		uv_tcp_t tcp;
+		uv_udp_t udp;
+	} h;
+};
+
+/**
+ * struct conn - one accepted connection of a TCP responder
+ * @tcp: the socket
+ * @rs: its responder
+ * @req: http: bytes of the request seen so far, to find its end
+ * @req_len: how many of @req are used
+ * @answered: http: the answer was sent
+ * @next: the next open connection of the run
+ * @prev: the previous one
+ */
+struct conn {
+	uv_tcp_t tcp;
+	struct conn *next;
+	struct conn *prev;
+	struct responder *rs;
+	char req[4];
+	size_t req_len;
+	bool answered;
+};
+
+/**
+ * struct replay_run - one replay
+ * @loop: its loop
+ * @hub: the hub, on a virtual clock
+ * @stack: the gateway
+ * @proxy: its NAT proxy
+ * @rp: the replay port: the guest
+ * @head: frames towards the guest not taken yet, oldest first
+ * @tail: the newest of them
+ * @n_pending: how many
+ * @pending_bytes: their bytes
+ * @overflow: frames lost because the queue was full
+ * @vars: the script's variables
+ * @n_vars: how many
+ * @guest_mac: source MAC of built frames
+ * @gw_mac: destination MAC of built frames (the gateway's)
+ * @guest_ip: source address of built frames
+ * @ip_id: the next IP id of built frames
+ * @arp_due: an ARP request for @guest_ip came; the guest answers it (as a
+ *           real guest would) once the delivery is over
+ * @arp_asker_mac: who asked
+ * @arp_asker_ip: its address
+ * @responders: host-side peers
+ * @conns: open responder connections (the run waits for host I/O)
+ * @conn_list: those connections
+ * @dead: a pcap handle for compiling filters
+ * @script_dir: the script's folder, for relative file names
+ * @script_name: the script's file name, for messages
+ * @buf: room for one built frame
+ */
+struct replay_run {
+	uv_loop_t loop;
+	struct unet_hub *hub;
+	struct unet_stack *stack;
+	struct unet_proxy *proxy;
+	struct unet_replay *rp;
+	struct pending *head;
+	struct pending *tail;
+	size_t n_pending;
+	size_t pending_bytes;
+	uint64_t overflow;
+	struct {
+		char name[REPLAY_VAR_NAME];
+		char value[REPLAY_VAR_VALUE];
+	} vars[REPLAY_VARS_MAX];
+	int n_vars;
+	uint8_t guest_mac[6];
+	uint8_t gw_mac[6];
+	struct in_addr guest_ip;
+	uint16_t ip_id;
+	bool arp_due;
+	uint8_t arp_asker_mac[6];
+	uint8_t arp_asker_ip[4];
+	struct responder *responders;
+	unsigned int conns;
+	struct conn *conn_list;
+	pcap_t *dead;
+	char script_dir[PATH_MAX];
+	const char *script_name;
+	uint8_t buf[FRAME_MAX];
+};
+
+/**
+ * struct replay_options - the command line of `usernet replay`
+ * @in: --in, a pcap of guest frames
+ * @fast: --fast: inject them back to back
+ * @script: --script
+ * @out: --out, the pcapng record
+ * @seed: --seed (0: not given)
+ * @mtu: --mtu (0: not given)
+ * @netdev: -netdev user,... (NULL: not given)
+ * @linger_ns: --linger, virtual time run after --in
+ * @level: log level
+ */
+struct replay_options {
+	const char *in;
+	bool fast;
+	const char *script;
+	const char *out;
+	uint64_t seed;
+	unsigned int mtu;
+	const char *netdev;
+	uint64_t linger_ns;
+	enum unet_log_level level;
+};
+
+static void replay_usage(FILE *f)
+{
+	fprintf(f,
+"Usage: usernet replay [--in FILE [--fast]] [--script FILE] [--out FILE]\n"
+"                      [--seed N] [--mtu N] [-netdev user,...] [--linger D]\n"
+"\n"
+"Runs the user-mode stack on a virtual clock with a fixed seed, plays the\n"
+"guest from recorded frames and/or a test script, and records what comes\n"
+"back. A run that opens no host socket writes the same bytes every time.\n"
+"\n"
+"Options:\n"
+"  --in FILE       inject the Ethernet frames of a pcap or pcapng file as\n"
+"                  the guest's, each at its recorded time offset\n"
+"  --fast          inject them back to back instead\n"
+"  --linger D      after --in, run the clock on for D (default 2s)\n"
+"  --script FILE   run a test script (see README \"Replay scripts\"); runs\n"
+"                  after --in\n"
+"  --out FILE      record every frame the hub carries, in order, to a\n"
+"                  pcapng file: direction outbound = from the guest,\n"
+"                  inbound = towards it; timestamps are the virtual clock\n"
+"  --seed N        the random seed, 1.. (default: the script's, else 1)\n"
+"  --mtu N         the hub's MTU, %u..%u (default: the script's, else %u)\n"
+"  -netdev user,...  the stack's options, as for 'usernet -netdev user'\n"
+"  -v, --verbose   log more (repeat for debug)\n"
+"  -h, --help      show this help\n"
+"\n"
+"Exit status: 0 when every expectation held, 1 when one failed or the run\n"
+"failed (a bad pcap file names the file and record), 2 on a bad option or\n"
+"script syntax.\n",
+		UNET_MTU_MIN, UNET_MTU_MAX, UNET_MTU_DEFAULT);
+}
+
+static void replay_log(void *opaque, enum unet_log_level level,
+		       const char *msg)
+{
+	static const char *const names[] = { "error", "warning", "info",
+					     "debug" };
+
+	fprintf(stderr, "usernet: %s: %s\n",
+		(unsigned int)level < 4 ? names[level] : "?", msg);
+}
+
+/* ---- frames towards the guest ------------------------------------------ */
+
+static void replay_rx(void *opaque, const void *frame, size_t len)
+{
+	struct replay_run *run = opaque;
+	const uint8_t *f = frame;
+	struct pending *p;
+
+	/* An ARP request (Ethernet/IPv4) for the guest's address. */
+	if (len >= 42 && f[12] == 0x08 && f[13] == 0x06 && f[20] == 0 &&
+	    f[21] == 1 && memcmp(f + 38, &run->guest_ip, 4) == 0) {
+		run->arp_due = true;
+		memcpy(run->arp_asker_mac, f + 22, 6);
+		memcpy(run->arp_asker_ip, f + 28, 4);
+	}
+	if (run->n_pending >= REPLAY_PENDING_MAX ||
+	    len > REPLAY_PENDING_BYTES_MAX - run->pending_bytes) {
+		run->overflow++;
+		return;
+	}
+	p = malloc(sizeof(*p) + len);
+	if (p == NULL) {
+		run->overflow++;
+		return;
+	}
+	p->next = NULL;
+	p->at_ns = unet_hub_now_ns(run->hub);
+	p->len = len;
+	memcpy(p->data, frame, len);
+	if (run->tail != NULL)
+		run->tail->next = p;
+	else
+		run->head = p;
+	run->tail = p;
+	run->n_pending++;
+	run->pending_bytes += len;
+}
+
+static void replay_take(struct replay_run *run, struct pending *prev,
+			struct pending *p)
+{
+	if (prev != NULL)
+		prev->next = p->next;
+	else
+		run->head = p->next;
+	if (run->tail == p)
+		run->tail = prev;
+	run->n_pending--;
+	run->pending_bytes -= p->len;
+	free(p);
+}
+
+static void replay_discard(struct replay_run *run)
+{
+	while (run->head != NULL)
+		replay_take(run, NULL, run->head);
+}
+
+/* ---- host-side responders ---------------------------------------------- */
+
+static void replay_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+	buf->base = malloc(REPLAY_IO_BUF);
+	buf->len = buf->base != NULL ? REPLAY_IO_BUF : 0;
+}
+
+static void conn_closed(uv_handle_t *h)
+{
+	struct conn *c = container_of(h, struct conn, tcp);
+	struct replay_run *run = c->rs->run;
+
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		run->conn_list = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	run->conns--;
+	free(c);
+}
+
+static void conn_close(struct conn *c)
+{
+	if (!uv_is_closing((uv_handle_t *)&c->tcp))
+		uv_close((uv_handle_t *)&c->tcp, conn_closed);
+}
+
+static void conn_written(uv_write_t *req, int status)
+{
+	free(req->data);
+	free(req);
+}
+
+/* Writes @len bytes at @data (taken over: freed once written). */
+static int conn_write(struct conn *c, char *data, size_t len)
+{
+	uv_write_t *req = malloc(sizeof(*req));
+	uv_buf_t b = uv_buf_init(data, (unsigned int)len);
+
+	if (req == NULL) {
+		free(data);
+		return -ENOMEM;
+	}
+	req->data = data;
+	if (uv_write(req, (uv_stream_t *)&c->tcp, &b, 1, conn_written) < 0) {
+		free(data);
+		free(req);
+		return -EIO;
+	}
+	return 0;
+}
+
+static void conn_shut(uv_shutdown_t *req, int status)
+{
+	struct conn *c = req->data;
+
+	free(req);
+	conn_close(c);
+}
+
+static void conn_finish(struct conn *c)
+{
+	uv_shutdown_t *req = malloc(sizeof(*req));
+
+	if (req == NULL ||
+	    uv_shutdown(req, (uv_stream_t *)&c->tcp, conn_shut) < 0) {
+		free(req);
+		conn_close(c);
+		return;
+	}
+	req->data = c;
+}
+
+static void http_answer(struct conn *c)
+{
+	size_t size = c->rs->size, n, i;
+	char *out;
+
+	out = malloc(128 + size);
+	if (out == NULL) {
+		conn_close(c);
+		return;
+	}
+	n = (size_t)snprintf(out, 128, "HTTP/1.0 200 OK\r\nContent-Length: "
+			     "%zu\r\nConnection: close\r\n\r\n", size);
+	for (i = 0; i < size; i++)
+		out[n + i] = (char)('a' + i % 26);
+	c->answered = true;
+	if (conn_write(c, out, n + size) == 0)
+		conn_finish(c);
+	else
+		conn_close(c);
+}
+
+static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+	struct conn *c = container_of(s, struct conn, tcp);
+	ssize_t i;
+
+	if (nread < 0) {
+		free(buf->base);
+		if (nread == UV_EOF && strcmp(c->rs->kind, "tcp-echo") == 0)
+			conn_finish(c);
+		else
+			conn_close(c);
+		return;
+	}
+	if (strcmp(c->rs->kind, "tcp-echo") == 0) {
+		if (nread > 0)
+			conn_write(c, buf->base, (size_t)nread);
+		else
+			free(buf->base);
+		return;
+	}
+	/* http: answer once the request's blank line went by. */
+	for (i = 0; i < nread && !c->answered; i++) {
+		memmove(c->req, c->req + 1, 3);
+		c->req[3] = buf->base[i];
+		if (++c->req_len >= 4 && memcmp(c->req, "\r\n\r\n", 4) == 0)
+			http_answer(c);
+	}
+	free(buf->base);
+}
+
+static void responder_accept(uv_stream_t *server, int status)
+{
+	struct responder *rs = container_of(server, struct responder, h.tcp);
+	struct conn *c;
+
+	if (status < 0)
+		return;
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return;
+	c->rs = rs;
+	uv_tcp_init(&rs->run->loop, &c->tcp);
+	rs->run->conns++;
+	c->next = rs->run->conn_list;
+	if (c->next != NULL)
+		c->next->prev = c;
+	rs->run->conn_list = c;
+	if (uv_accept(server, (uv_stream_t *)&c->tcp) < 0 ||
+	    uv_read_start((uv_stream_t *)&c->tcp, replay_alloc, conn_read) < 0)
+		conn_close(c);
+}
+
+static void udp_echo_sent(uv_udp_send_t *req, int status)
+{
+	free(req->data);
+	free(req);
+}
+
+static void udp_echo_read(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
+			  const struct sockaddr *addr, unsigned int flags)
+{
+	uv_udp_send_t *req;
+	uv_buf_t b;
+
+	if (nread <= 0 || addr == NULL ||
+	    (req = malloc(sizeof(*req))) == NULL) {
+		free(buf->base);
+		return;
+	}
+	req->data = buf->base;
+	b = uv_buf_init(buf->base, (unsigned int)nread);
+	if (uv_udp_send(req, h, &b, 1, addr, udp_echo_sent) < 0) {
+		free(buf->base);
+		free(req);
+	}
+}
+
+static int responder_start(struct replay_run *run, const char *kind,
+			   size_t size, uint16_t *port)
+{
+	struct sockaddr_in sin;
+	struct sockaddr_storage ss;
+	int sl = sizeof(ss), r;
+	struct responder *rs = calloc(1, sizeof(*rs));
+
+	if (rs == NULL)
+		return -ENOMEM;
+	rs->run = run;
+	rs->kind = kind;
+	rs->size = size;
+	uv_ip4_addr("127.0.0.1", 0, &sin);
+	if (strcmp(kind, "udp-echo") == 0) {
+		uv_udp_init(&run->loop, &rs->h.udp);
+		r = uv_udp_bind(&rs->h.udp, (struct sockaddr *)&sin, 0);
+		if (r == 0)
+			r = uv_udp_recv_start(&rs->h.udp, replay_alloc,
+					      udp_echo_read);
+		if (r == 0)
+			r = uv_udp_getsockname(&rs->h.udp,
+					       (struct sockaddr *)&ss, &sl);
+	} else {
+		uv_tcp_init(&run->loop, &rs->h.tcp);
+		r = uv_tcp_bind(&rs->h.tcp, (struct sockaddr *)&sin, 0);
+		if (r == 0 && strcmp(kind, "closed") != 0)
+			r = uv_listen((uv_stream_t *)&rs->h.tcp, 128,
+				      responder_accept);
+		if (r == 0)
+			r = uv_tcp_getsockname(&rs->h.tcp,
+					       (struct sockaddr *)&ss, &sl);
+	}
+	rs->next = run->responders;
+	run->responders = rs;	/* closed with the run, even on failure */
+	if (r < 0)
+		return r;
+	*port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	return 0;
+}
+
+static void responder_closed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+static void responders_close(struct replay_run *run)
+{
+	struct responder *rs;
+
+	while ((rs = run->responders) != NULL) {
+		run->responders = rs->next;
+		rs->h.tcp.data = rs;
+		uv_close((uv_handle_t *)&rs->h.tcp, responder_closed);
+	}
+}
+
+static void conns_close(struct replay_run *run)
+{
+	struct conn *c;
+
+	for (c = run->conn_list; c != NULL; c = c->next)
+		conn_close(c);
+}
+
+/* ---- waiting on the virtual clock -------------------------------------- */
+
+static bool replay_host_busy(struct replay_run *run)
+{
+	struct unet_proxy_stats ps;
+
+	if (run->conns > 0)
+		return true;
+	if (run->proxy == NULL)
+		return false;
+	unet_proxy_stats(run->proxy, &ps);
+	return ps.flows > 0;
+}
+
+/* The guest answers an ARP request for its address, outside the delivery
+ * that brought it (lwIP is not to be re-entered). */
+static void replay_arp_answer(struct replay_run *run)
+{
+	uint8_t f[42];
+
+	while (run->arp_due) {
+		run->arp_due = false;
+		memcpy(f, run->arp_asker_mac, 6);
+		memcpy(f + 6, run->guest_mac, 6);
+		f[12] = 0x08;
+		f[13] = 0x06;
+		memcpy(f + 14, "\x00\x01\x08\x00\x06\x04\x00\x02", 8);
+		memcpy(f + 22, run->guest_mac, 6);
+		memcpy(f + 28, &run->guest_ip, 4);
+		memcpy(f + 32, run->arp_asker_mac, 6);
+		memcpy(f + 38, run->arp_asker_ip, 4);
+		unet_replay_send(run->rp, f, sizeof(f));
+	}
+}
+
+/* Runs host I/O that is ready, giving host peers a moment when any exist. */
+static void replay_pump(struct replay_run *run)
+{
+	struct pollfd p;
+	int i;
+
+	for (i = 0; i < 1000; i++) {
+		replay_arp_answer(run);
+		uv_run(&run->loop, UV_RUN_NOWAIT);
+		unet_hub_clock_advance(run->hub, 0);
+		replay_arp_answer(run);
+		if (!replay_host_busy(run))
+			return;
+		p.fd = uv_backend_fd(&run->loop);
+		p.events = POLLIN;
+		p.revents = 0;
+		if (poll(&p, 1, REPLAY_GRACE_MS) <= 0)
+			return;
+	}
+}
+
+/* Moves the clock by at most @ns: to the next timer, in small steps while
+ * host sockets are open. Returns how far it moved. */
+static uint64_t replay_step(struct replay_run *run, uint64_t ns)
+{
+	uint64_t next;
+
+	if (unet_hub_next_timer(run->hub, &next) == 0 && next < ns)
+		ns = next;
+	if (replay_host_busy(run) && ns > REPLAY_HOST_STEP_NS)
+		ns = REPLAY_HOST_STEP_NS;
+	unet_hub_clock_advance(run->hub, ns);
+	replay_pump(run);
+	return ns;
+}
+
+/* Runs the clock until @until (virtual ns). */
+static void replay_run_until(struct replay_run *run, uint64_t until)
+{
+	replay_pump(run);
+	while (unet_hub_now_ns(run->hub) < until)
+		replay_step(run, until - unet_hub_now_ns(run->hub));
+}
+
+/* ---- variables and values ---------------------------------------------- */
+
+static int replay_set_var(struct replay_run *run, const char *name,
+			  const char *value)
+{
+	int i;
+
+	for (i = 0; i < run->n_vars; i++)
+		if (strcmp(run->vars[i].name, name) == 0)
+			break;
+	if (i == run->n_vars) {
+		if (run->n_vars == REPLAY_VARS_MAX ||
+		    strlen(name) >= REPLAY_VAR_NAME)
+			return -ENOSPC;
+		run->n_vars++;
+	}
+	snprintf(run->vars[i].name, REPLAY_VAR_NAME, "%s", name);
+	snprintf(run->vars[i].value, REPLAY_VAR_VALUE, "%s", value);
+	return 0;
+}
+
+/*
+ * Copies @in to @out with each $NAME replaced by its value; $NAME+N and
+ * $NAME-N add to a numeric value (modulo 2^32, as sequence numbers do).
+ * Fails with a message in @err for an unknown name or an overlong result.
+ */
+static int replay_expand(struct replay_run *run, const char *in, char *out,
+			 size_t cap, char *err, size_t errlen)
+{
+	size_t o = 0;
+
+	while (*in != '\0') {
+		char name[REPLAY_VAR_NAME], val[REPLAY_VAR_VALUE];
+		size_t n = 0;
+		int i;
+
+		if (*in != '$') {
+			if (o + 1 >= cap)
+				goto too_long;
+			out[o++] = *in++;
+			continue;
+		}
+		in++;
+		while ((isalnum((unsigned char)*in) || *in == '_') &&
+		       n + 1 < sizeof(name))
+			name[n++] = *in++;
+		name[n] = '\0';
+		for (i = 0; i < run->n_vars; i++)
+			if (strcmp(run->vars[i].name, name) == 0)
+				break;
+		if (i == run->n_vars) {
+			snprintf(err, errlen, "$%s is not set", name);
+			return -EINVAL;
+		}
+		snprintf(val, sizeof(val), "%s", run->vars[i].value);
+		if ((*in == '+' || *in == '-') && isdigit((unsigned char)in[1])) {
+			uint64_t base, delta;
+			char *end;
+
+			if (script_parse_u64(val, UINT32_MAX, &base) < 0) {
+				snprintf(err, errlen, "$%s (%s) is not a "
+					 "number to add to", name, val);
+				return -EINVAL;
+			}
+			delta = strtoull(in + 1, &end, 10);
+			base = *in == '+' ? base + delta : base - delta;
+			snprintf(val, sizeof(val), "%u", (uint32_t)base);
+			in = end;
+		}
+		n = strlen(val);
+		if (o + n >= cap)
+			goto too_long;
+		memcpy(out + o, val, n);
+		o += n;
+	}
+	out[o] = '\0';
+	return 0;
+too_long:
+	snprintf(err, errlen, "a word is too long once expanded");
+	return -EINVAL;
+}
+
+static int replay_u32(const char *s, uint64_t max, uint64_t *v, const char *what,
+		      char *err, size_t errlen)
+{
+	if (script_parse_u64(s, max, v) == 0)
+		return 0;
+	snprintf(err, errlen, "%s: '%s' is not a number up to %llu", what, s,
+		 (unsigned long long)max);
+	return -EINVAL;
+}
+
+static int replay_addr(const char *s, struct in_addr *a, const char *what,
+		       char *err, size_t errlen)
+{
+	if (inet_pton(AF_INET, s, a) == 1)
+		return 0;
+	snprintf(err, errlen, "%s: '%s' is not an IPv4 address", what, s);
+	return -EINVAL;
+}
+
+/* "ADDR:PORT" */
+static int replay_addr_port(const char *s, struct in_addr *a, uint16_t *port,
+			    char *err, size_t errlen)
+{
+	char host[INET_ADDRSTRLEN + 1];
+	const char *colon = strrchr(s, ':');
+	uint64_t v;
+
+	if (colon == NULL || (size_t)(colon - s) >= sizeof(host)) {
+		snprintf(err, errlen, "'%s' is not ADDR:PORT", s);
+		return -EINVAL;
+	}
+	memcpy(host, s, (size_t)(colon - s));
+	host[colon - s] = '\0';
+	if (replay_addr(host, a, "address", err, errlen) < 0 ||
+	    replay_u32(colon + 1, 65535, &v, "port", err, errlen) < 0)
+		return -EINVAL;
+	*port = (uint16_t)v;
+	return 0;
+}
+
+/* Hex digits (':' and '.' ignored) into @out; returns the byte count. */
+static ssize_t replay_hex(const char *s, uint8_t *out, size_t cap)
+{
+	size_t n = 0;
+	int half = -1;
+
+	for (; *s != '\0'; s++) {
+		int d;
+
+		if (*s == ':' || *s == '.')
+			continue;
+		if (!isxdigit((unsigned char)*s))
+			return -1;
+		d = isdigit((unsigned char)*s) ? *s - '0' :
+						 tolower((unsigned char)*s) - 'a' + 10;
+		if (half < 0) {
+			half = d;
+			continue;
+		}
+		if (n == cap)
+			return -1;
+		out[n++] = (uint8_t)(half << 4 | d);
+		half = -1;
+	}
+	return half < 0 ? (ssize_t)n : -1;
+}
+
+/* ---- steps ------------------------------------------------------------- */
+
+/**
+ * struct step_args - a step's words after expansion
+ * @pos: the positional words (after the op and, for send, the kind)
+ * @n_pos: how many
+ * @key: the KEY=VALUE words' keys
+ * @val: their values
+ * @n_kv: how many
+ * @store: where the expanded words live
+ */
+struct step_args {
+	const char *pos[SCRIPT_WORDS_MAX];
+	int n_pos;
+	const char *key[SCRIPT_WORDS_MAX];
+	const char *val[SCRIPT_WORDS_MAX];
+	int n_kv;
+	char store[SCRIPT_WORDS_MAX][512];
+};
+
+static int replay_args(struct replay_run *run, const struct script_step *st,
+		       int first, bool kv, struct step_args *a, char *err,
+		       size_t errlen)
+{
+	int i;
+
+	memset(a, 0, sizeof(*a) - sizeof(a->store));
+	for (i = first; i < st->nwords; i++) {
+		char *w = a->store[i];
+		char *eq;
+
+		if (replay_expand(run, st->words[i], w, sizeof(a->store[i]),
+				  err, errlen) < 0)
+			return -EINVAL;
+		eq = kv ? strchr(w, '=') : NULL;
+		if (eq != NULL && a->n_pos > 0) {
+			*eq = '\0';
+			a->key[a->n_kv] = w;
+			a->val[a->n_kv++] = eq + 1;
+		} else {
+			a->pos[a->n_pos++] = w;
+		}
+	}
+	return 0;
+}
+
+static const char *replay_key(const struct step_args *a, const char *key)
+{
+	int i;
+	const char *v = NULL;
+
+	for (i = 0; i < a->n_kv; i++)
+		if (strcmp(a->key[i], key) == 0)
+			v = a->val[i];
+	return v;
+}
+
+static int replay_key_u(const struct step_args *a, const char *key,
+			uint64_t max, uint64_t def, uint64_t *v, char *err,
+			size_t errlen)
+{
+	const char *s = replay_key(a, key);
+
+	*v = def;
+	return s != NULL ? replay_u32(s, max, v, key, err, errlen) : 0;
+}
+
+/* The frame @len bytes in run->buf goes out, whole or in fragments. */
+static int replay_send_frag_cb(void *opaque, const uint8_t *f, size_t len)
+{
+	struct replay_run *run = opaque;
+
+	return unet_replay_send(run->rp, f, len) < 0 ? -EINVAL : 0;
+}
+
+static int replay_emit(struct replay_run *run, size_t len, uint64_t frag,
+		       char *err, size_t errlen)
+{
+	int r;
+
+	if (frag != 0)
+		r = frame_fragment(run->buf, len, frag, replay_send_frag_cb,
+				   run);
+	else
+		r = unet_replay_send(run->rp, run->buf, len);
+	if (r < 0) {
+		snprintf(err, errlen, "the hub refused the frame (%zu bytes, "
+			 "the largest is %zu)", len,
+			 unet_hub_frame_max(run->hub));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void replay_ends(struct replay_run *run, struct frame_ends *e,
+			struct in_addr dst, uint64_t ttl, uint64_t ipid)
+{
+	memset(e, 0, sizeof(*e));
+	memcpy(e->src_mac, run->guest_mac, 6);
+	memcpy(e->dst_mac, run->gw_mac, 6);
+	e->src = run->guest_ip;
+	e->dst = dst;
+	e->ttl = (unsigned int)ttl;
+	e->ip_id = ipid != 0 ? (uint16_t)ipid : run->ip_id++;
+}
+
+/* The payload= / hex= / size= keys into @out; returns its length. */
+static ssize_t replay_payload(const struct step_args *a, uint8_t *out,
+			      size_t cap, char *err, size_t errlen)
+{
+	const char *s;
+	uint64_t size;
+	size_t i;
+
+	if ((s = replay_key(a, "payload")) != NULL) {
+		if (strlen(s) > cap)
+			goto big;
+		memcpy(out, s, strlen(s));
+		return (ssize_t)strlen(s);
+	}
+	if ((s = replay_key(a, "hex")) != NULL) {
+		ssize_t n = replay_hex(s, out, cap);
+
+		if (n < 0)
+			snprintf(err, errlen, "hex=: not an even number of hex "
+				 "digits, or too long");
+		return n;
+	}
+	if (replay_key_u(a, "size", cap, 0, &size, err, errlen) < 0)
+		return -1;
+	for (i = 0; i < size; i++)
+		out[i] = (uint8_t)('a' + i % 26);
+	return (ssize_t)size;
+big:
+	snprintf(err, errlen, "payload too long");
+	return -1;
+}
+
+static uint8_t replay_tcp_flags(const char *s)
+{
+	uint8_t f = 0;
+
+	for (; *s != '\0'; s++) {
+		switch (toupper((unsigned char)*s)) {
+		case 'F': f |= 0x01; break;
+		case 'S': f |= 0x02; break;
+		case 'R': f |= 0x04; break;
+		case 'P': f |= 0x08; break;
+		case 'A': case '.': f |= 0x10; break;
+		case 'U': f |= 0x20; break;
+		default: return 0xff;
+		}
+	}
+	return f;
+}
+
+static int replay_send_pcap(struct replay_run *run, const char *path,
+			    bool fast, char *err, size_t errlen);
+
+static int replay_send(struct replay_run *run, const struct script_step *st,
+		       char *err, size_t errlen)
+{
+	static uint8_t payload[65535];
+	const char *kind = st->words[1];
+	struct step_args a;
+	struct frame_ends e;
+	struct in_addr dst;
+	uint64_t ttl, ipid, frag, v;
+	uint16_t port;
+	ssize_t plen;
+	size_t len;
+
+	if (replay_args(run, st, 2, true, &a, err, errlen) < 0)
+		return -EINVAL;
+	if (strcmp(kind, "hex") == 0) {
+		size_t total = 0;
+		int i;
+
+		for (i = 0; i < a.n_pos; i++) {
+			ssize_t n = replay_hex(a.pos[i], run->buf + total,
+					       sizeof(run->buf) - total);
+			if (n < 0) {
+				snprintf(err, errlen, "'%s' is not whole hex "
+					 "bytes", a.pos[i]);
+				return -EINVAL;
+			}
+			total += (size_t)n;
+		}
+		return replay_emit(run, total, 0, err, errlen);
+	}
+	if (strcmp(kind, "pcap") == 0)
+		return replay_send_pcap(run, a.pos[0], a.n_pos > 1, err,
+					errlen);
+	if (strcmp(kind, "arp") == 0) {
+		struct in_addr src = run->guest_ip;
+		const char *s = replay_key(&a, "src");
+
+		if (replay_addr(a.pos[0], &dst, "arp", err, errlen) < 0 ||
+		    (s != NULL && replay_addr(s, &src, "src", err, errlen) < 0))
+			return -EINVAL;
+		len = frame_arp_request(run->buf, run->guest_mac, src, dst);
+		return replay_emit(run, len, 0, err, errlen);
+	}
+	if (strcmp(kind, "dhcp") == 0) {
+		static const char *const types[] = { "discover", "request",
+						     "release" };
+		static const int codes[] = { 1, 3, 7 };
+		struct in_addr ci = { 0 }, req = { 0 }, srv = { 0 };
+		uint64_t xid;
+		const char *s;
+		int t;
+
+		for (t = 0; t < 3; t++)
+			if (strcmp(a.pos[0], types[t]) == 0)
+				break;
+		if (t == 3) {
+			snprintf(err, errlen, "dhcp: '%s'?", a.pos[0]);
+			return -EINVAL;
+		}
+		if (replay_key_u(&a, "xid", UINT32_MAX, 0x55aa0001, &xid, err,
+				 errlen) < 0 ||
+		    ((s = replay_key(&a, "ciaddr")) != NULL &&
+		     replay_addr(s, &ci, "ciaddr", err, errlen) < 0) ||
+		    ((s = replay_key(&a, "requested")) != NULL &&
+		     replay_addr(s, &req, "requested", err, errlen) < 0) ||
+		    ((s = replay_key(&a, "server")) != NULL &&
+		     replay_addr(s, &srv, "server", err, errlen) < 0))
+			return -EINVAL;
+		len = frame_dhcp(run->buf, run->guest_mac, codes[t],
+				 (uint32_t)xid, ci, req, srv);
+		return replay_emit(run, len, 0, err, errlen);
+	}
+
+	/* icmp, udp, tcp: IPv4 from the guest. */
+	if (replay_key_u(&a, "ttl", 255, 64, &ttl, err, errlen) < 0 ||
+	    replay_key_u(&a, "ipid", 65535, 0, &ipid, err, errlen) < 0 ||
+	    replay_key_u(&a, "frag", 65535, 0, &frag, err, errlen) < 0)
+		return -EINVAL;
+	if (strcmp(kind, "icmp") == 0) {
+		uint64_t id, seq, size;
+
+		if (replay_addr(a.pos[0], &dst, "icmp", err, errlen) < 0 ||
+		    replay_key_u(&a, "id", 65535, 1, &id, err, errlen) < 0 ||
+		    replay_key_u(&a, "seq", 65535, 1, &seq, err, errlen) < 0 ||
+		    replay_key_u(&a, "size", 65507, 56, &size, err, errlen) < 0)
+			return -EINVAL;
+		replay_ends(run, &e, dst, ttl, ipid);
+		len = frame_icmp_echo(run->buf, &e, (uint16_t)id,
+				      (uint16_t)seq, size);
+		return replay_emit(run, len, frag, err, errlen);
+	}
+	if (replay_u32(a.pos[0], 65535, &v, "source port", err, errlen) < 0 ||
+	    replay_addr_port(a.pos[1], &dst, &port, err, errlen) < 0)
+		return -EINVAL;
+	plen = replay_payload(&a, payload,
+			      strcmp(kind, "udp") == 0 ? 65507 : 65535 - 60,
+			      err, errlen);
+	if (plen < 0)
+		return -EINVAL;
+	replay_ends(run, &e, dst, ttl, ipid);
+	if (strcmp(kind, "udp") == 0) {
+		len = frame_udp(run->buf, &e, (uint16_t)v, port, payload,
+				(size_t)plen);
+	} else {
+		struct frame_tcp t;
+		uint64_t seq, ack, win, mss, ws;
+		const char *fl = replay_key(&a, "flags");
+
+		memset(&t, 0, sizeof(t));
+		t.sport = (uint16_t)v;
+		t.dport = port;
+		t.flags = replay_tcp_flags(fl != NULL ? fl : "A");
+		if (t.flags == 0xff) {
+			snprintf(err, errlen, "flags=%s: letters F S R P A U",
+				 fl);
+			return -EINVAL;
+		}
+		if (replay_key_u(&a, "seq", UINT32_MAX, 1000, &seq, err,
+				 errlen) < 0 ||
+		    replay_key_u(&a, "ack", UINT32_MAX, 0, &ack, err,
+				 errlen) < 0 ||
+		    replay_key_u(&a, "win", 65535, 65535, &win, err,
+				 errlen) < 0 ||
+		    replay_key_u(&a, "mss", 65535, 0, &mss, err, errlen) < 0 ||
+		    replay_key_u(&a, "wscale", 14, 15, &ws, err, errlen) < 0)
+			return -EINVAL;
+		t.seq = (uint32_t)seq;
+		t.ack = (uint32_t)ack;
+		t.win = (uint16_t)win;
+		t.mss = (uint16_t)mss;
+		t.wscale = ws == 15 ? -1 : (int)ws;
+		len = frame_tcp(run->buf, &e, &t, payload, (size_t)plen);
+	}
+	return replay_emit(run, len, frag, err, errlen);
+}
+
+/* A file named by a script: relative to the script's folder. */
+static void replay_path(struct replay_run *run, const char *name, char *out,
+			size_t cap)
+{
+	if (name[0] == '/' || run->script_dir[0] == '\0')
+		snprintf(out, cap, "%s", name);
+	else
+		snprintf(out, cap, "%s/%s", run->script_dir, name);
+}
+
+static int replay_send_pcap(struct replay_run *run, const char *name,
+			    bool fast, char *err, size_t errlen)
+{
+	struct unet_pcap_reader *rd;
+	char path[PATH_MAX + 256];
+	uint64_t start = unet_hub_now_ns(run->hub), off;
+	const void *f;
+	size_t len;
+	int r;
+
+	replay_path(run, name, path, sizeof(path));
+	if (unet_pcap_reader_open(path, &rd, err, errlen) < 0)
+		return -EINVAL;
+	while ((r = unet_pcap_reader_next(rd, &f, &len, &off, err,
+					  errlen)) == 1) {
+		if (!fast && off > SCRIPT_DURATION_MAX) {
+			snprintf(err, errlen, "%s: a record more than a day "
+				 "after the first", path);
+			r = -EINVAL;
+			break;
+		}
+		if (!fast)
+			replay_run_until(run, start + off);
+		/* Too short or too long frames are the hub's to count. */
+		unet_replay_send(run->rp, f, len);
+		replay_pump(run);
+	}
+	unet_pcap_reader_close(rd);
+	return r < 0 ? -EINVAL : 0;
+}
+
+static void replay_show_pending(struct replay_run *run)
+{
+	struct pending *p;
+	size_t skip = run->n_pending > REPLAY_SHOW_MAX ?
+			      run->n_pending - REPLAY_SHOW_MAX : 0;
+	char line[256];
+
+	fprintf(stderr, "  frames towards the guest that no expect took "
+		"(%zu):\n", run->n_pending);
+	if (skip > 0)
+		fprintf(stderr, "    (%zu older ones not shown)\n", skip);
+	for (p = run->head; p != NULL; p = p->next) {
+		if (skip > 0) {
+			skip--;
+			continue;
+		}
+		frame_summary(p->data, p->len, line, sizeof(line));
+		fprintf(stderr, "    %llu.%06llus %s\n",
+			(unsigned long long)(p->at_ns / 1000000000u),
+			(unsigned long long)(p->at_ns % 1000000000u / 1000u),
+			line);
+	}
+}
+
+/* Compares @f with record @index (from 1) of pcap @spec, masking @mask. */
+static int replay_like(struct replay_run *run, const char *spec,
+		       uint64_t index, const char *mask, const uint8_t *f,
+		       size_t len, char *err, size_t errlen)
+{
+	char path[PATH_MAX + 256], file[PATH_MAX];
+	struct unet_pcap_reader *rd;
+	const char *hash = strrchr(spec, '#');
+	const void *ef = NULL;
+	uint8_t *want = NULL;
+	size_t elen = 0, i;
+	uint64_t off, n = 1, rec;
+	int r;
+
+	snprintf(file, sizeof(file), "%.*s",
+		 (int)(hash != NULL ? (size_t)(hash - spec) : strlen(spec)),
+		 spec);
+	if (hash != NULL &&
+	    replay_u32(hash + 1, UINT32_MAX, &n, "like", err, errlen) < 0)
+		return -EINVAL;
+	replay_path(run, file, path, sizeof(path));
+	if (unet_pcap_reader_open(path, &rd, err, errlen) < 0)
+		return -EINVAL;
+	for (rec = 0; rec < n + index - 1; rec++) {
+		r = unet_pcap_reader_next(rd, &ef, &elen, &off, err, errlen);
+		if (r <= 0) {
+			if (r == 0)
+				snprintf(err, errlen, "%s has no record %llu",
+					 path,
+					 (unsigned long long)(n + index - 1));
+			unet_pcap_reader_close(rd);
+			return -EINVAL;
+		}
+	}
+	want = malloc(elen > 0 ? elen : 1);
+	if (want == NULL) {
+		unet_pcap_reader_close(rd);
+		return -ENOMEM;
+	}
+	memcpy(want, ef, elen);
+	unet_pcap_reader_close(rd);
+	r = 0;
+	if (elen != len) {
+		snprintf(err, errlen, "the frame has %zu bytes, %s#%llu has %zu",
+			 len, file, (unsigned long long)(n + index - 1), elen);
+		r = -EINVAL;
+		goto out;
+	}
+	{
+		uint8_t *got = malloc(len > 0 ? len : 1);
+		char m[512], *tok, *save = NULL;
+
+		if (got == NULL) {
+			r = -ENOMEM;
+			goto out;
+		}
+		memcpy(got, f, len);
+		snprintf(m, sizeof(m), "%s", mask != NULL ? mask : "");
+		for (tok = strtok_r(m, ",", &save); tok != NULL;
+		     tok = strtok_r(NULL, ",", &save)) {
+			size_t o, fl;
+
+			if (frame_field_span(want, elen, tok, &o, &fl) == -EINVAL) {
+				snprintf(err, errlen, "mask: unknown field "
+					 "'%s'", tok);
+				r = -EINVAL;
+				break;
+			}
+			if (frame_field_span(want, elen, tok, &o, &fl) == 0) {
+				memset(want + o, 0, fl);
+				memset(got + o, 0, fl);
+			}
+		}
+		for (i = 0; r == 0 && i < len; i++) {
+			if (got[i] == want[i])
+				continue;
+			snprintf(err, errlen, "byte %zu is 0x%02x, %s#%llu "
+				 "has 0x%02x", i, got[i], file,
+				 (unsigned long long)(n + index - 1), want[i]);
+			r = -EINVAL;
+		}
+		free(got);
+	}
+out:
+	free(want);
+	return r;
+}
+
+static int replay_expect(struct replay_run *run, const struct script_step *st,
+			 char *err, size_t errlen)
+{
+	char filter[1024], like[512] = "", mask[512] = "";
+	uint64_t deadline = unet_hub_now_ns(run->hub) + st->within_ns;
+	struct bpf_program prog;
+	struct pending *p, *prev, *next;
+	uint64_t matched, k;
+	int i, r = 0;
+
+	if (replay_expand(run, st->words[st->filter], filter, sizeof(filter),
+			  err, errlen) < 0)
+		return -EINVAL;
+	for (i = st->filter + 1; i + 1 < st->nwords; i++) {
+		if (strcmp(st->words[i], "like") == 0 &&
+		    replay_expand(run, st->words[i + 1], like, sizeof(like),
+				  err, errlen) < 0)
+			return -EINVAL;
+		if (strcmp(st->words[i], "mask") == 0)
+			snprintf(mask, sizeof(mask), "%s", st->words[i + 1]);
+	}
+	if (pcap_compile(run->dead, &prog, filter, 1,
+			 PCAP_NETMASK_UNKNOWN) < 0) {
+		snprintf(err, errlen, "filter \"%s\": %s", filter,
+			 pcap_geterr(run->dead));
+		return -EINVAL;
+	}
+	for (;;) {
+		struct pcap_pkthdr h;
+
+		matched = 0;
+		for (p = run->head; p != NULL; p = p->next) {
+			memset(&h, 0, sizeof(h));
+			h.caplen = h.len = (bpf_u_int32)p->len;
+			if (pcap_offline_filter(&prog, &h, p->data))
+				matched++;
+		}
+		if (st->op == SCRIPT_EXPECT && matched >= st->count)
+			break;
+		if (st->op == SCRIPT_EXPECT_NONE && matched > 0)
+			break;
+		if (unet_hub_now_ns(run->hub) >= deadline)
+			break;
+		replay_step(run, deadline - unet_hub_now_ns(run->hub));
+	}
+	if (st->op == SCRIPT_EXPECT_NONE) {
+		if (matched > 0) {
+			snprintf(err, errlen, "%llu frame%s matching \"%s\" "
+				 "arrived", (unsigned long long)matched,
+				 matched == 1 ? "" : "s", filter);
+			r = -EINVAL;
+		}
+		goto out;
+	}
+	if (matched < st->count) {
+		snprintf(err, errlen, "%llu of %llu frame%s matching \"%s\" "
+			 "within %llu ms", (unsigned long long)matched,
+			 (unsigned long long)st->count,
+			 st->count == 1 ? "" : "s", filter,
+			 (unsigned long long)(st->within_ns / 1000000u));
+		r = -EINVAL;
+		goto out;
+	}
+	/* Take the first count matches, checking and saving each. */
+	k = 0;
+	prev = NULL;
+	for (p = run->head; p != NULL && k < st->count; p = next) {
+		struct pcap_pkthdr h;
+
+		next = p->next;
+		memset(&h, 0, sizeof(h));
+		h.caplen = h.len = (bpf_u_int32)p->len;
+		if (!pcap_offline_filter(&prog, &h, p->data)) {
+			prev = p;
+			continue;
+		}
+		k++;
+		if (like[0] != '\0') {
+			r = replay_like(run, like, k, mask, p->data, p->len,
+					err, errlen);
+			if (r < 0) {
+				char line[256];
+
+				frame_summary(p->data, p->len, line,
+					      sizeof(line));
+				snprintf(err + strlen(err),
+					 errlen - strlen(err),
+					 "\n  the frame: %s", line);
+				goto out;
+			}
+		}
+		for (i = st->filter + 1; i + 1 < st->nwords; i++) {
+			char name[REPLAY_VAR_NAME], val[REPLAY_VAR_VALUE];
+			const char *w = st->words[i + 1], *eq;
+
+			if (strcmp(st->words[i], "save") != 0)
+				continue;
+			eq = strchr(w, '=');
+			snprintf(name, sizeof(name), "%.*s", (int)(eq - w), w);
+			if (frame_field(p->data, p->len, eq + 1, val,
+					sizeof(val)) < 0) {
+				snprintf(err, errlen, "save %s: the frame has "
+					 "no %s", name, eq + 1);
+				r = -EINVAL;
+				goto out;
+			}
+			if (replay_set_var(run, name, val) < 0) {
+				snprintf(err, errlen, "save %s: too many "
+					 "variables", name);
+				r = -EINVAL;
+				goto out;
+			}
+		}
+		replay_take(run, prev, p);
+	}
+out:
+	pcap_freecode(&prog);
+	return r;
+}
+
+static int replay_step_run(struct replay_run *run, const struct script_step *st,
+			   char *err, size_t errlen)
+{
+	struct step_args a;
+	uint16_t port;
+	char num[16];
+	uint64_t size = 0;
+	int i, r;
+
+	switch (st->op) {
+	case SCRIPT_SEED:
+	case SCRIPT_NETDEV:
+	case SCRIPT_MTU:
+		return 0;	/* taken before the run */
+	case SCRIPT_GUEST:
+		if (replay_args(run, st, 1, false, &a, err, errlen) < 0)
+			return -EINVAL;
+		for (i = 0; i < a.n_pos; i++) {
+			const char *v = strchr(a.pos[i], '=') + 1;
+
+			if (strncmp(a.pos[i], "mac=", 4) == 0 &&
+			    frame_parse_mac(v, run->guest_mac) < 0) {
+				snprintf(err, errlen, "guest: '%s' is not a "
+					 "MAC address", v);
+				return -EINVAL;
+			}
+			if (strncmp(a.pos[i], "ip=", 3) == 0 &&
+			    replay_addr(v, &run->guest_ip, "guest", err,
+					errlen) < 0)
+				return -EINVAL;
+		}
+		return 0;
+	case SCRIPT_SEND:
+		r = replay_send(run, st, err, errlen);
+		replay_pump(run);
+		return r;
+	case SCRIPT_ADVANCE:
+		replay_run_until(run, unet_hub_now_ns(run->hub) +
+					      st->duration_ns);
+		return 0;
+	case SCRIPT_EXPECT:
+	case SCRIPT_EXPECT_NONE:
+		return replay_expect(run, st, err, errlen);
+	case SCRIPT_SERVE:
+		if (st->nwords == 4)
+			script_parse_u64(st->words[3] + 5, 1u << 30, &size);
+		else if (strcmp(st->words[1], "http") == 0)
+			size = 1000;
+		r = responder_start(run, st->words[1], (size_t)size, &port);
+		if (r < 0) {
+			snprintf(err, errlen, "serve %s: %s", st->words[1],
+				 uv_strerror(r));
+			return r;
+		}
+		snprintf(num, sizeof(num), "%u", port);
+		if (replay_set_var(run, st->words[2], num) < 0) {
+			snprintf(err, errlen, "serve: too many variables");
+			return -EINVAL;
+		}
+		return 0;
+	case SCRIPT_DISCARD:
+		replay_discard(run);
+		return 0;
+	case SCRIPT_OP_NUM:
+		break;
+	}
+	return -EINVAL;
+}
+
+/* ---- the command ------------------------------------------------------- */
+
+static int replay_read_file(const char *path, char **text, size_t *len)
+{
+	FILE *fp = fopen(path, "rbe");
+	size_t cap = 0, n = 0;
+	char *buf = NULL;
+	int r = 0;
+
+	if (fp == NULL)
+		return -errno;
+	for (;;) {
+		if (n == cap) {
+			char *nb;
+
+			if (cap >= REPLAY_SCRIPT_MAX) {
+				r = -EFBIG;
+				break;
+			}
+			cap = cap != 0 ? 2 * cap : 4096;
+			nb = realloc(buf, cap);
+			if (nb == NULL) {
+				r = -ENOMEM;
+				break;
+			}
+			buf = nb;
+		}
+		size_t got = fread(buf + n, 1, cap - n, fp);
+
+		n += got;
+		if (got == 0) {
+			if (ferror(fp))
+				r = -EIO;
+			break;
+		}
+	}
+	fclose(fp);
+	if (r < 0) {
+		free(buf);
+		return r;
+	}
+	*text = buf;
+	*len = n;
+	return 0;
+}
+
+static int replay_parse_args(int argc, char **argv, struct replay_options *o)
+{
+	enum { OPT_IN = 256, OPT_FAST, OPT_SCRIPT, OPT_OUT, OPT_SEED, OPT_MTU,
+	       OPT_LINGER };
+	static const struct option longopts[] = {
+		{ "in", required_argument, NULL, OPT_IN },
+		{ "fast", no_argument, NULL, OPT_FAST },
+		{ "script", required_argument, NULL, OPT_SCRIPT },
+		{ "out", required_argument, NULL, OPT_OUT },
+		{ "seed", required_argument, NULL, OPT_SEED },
+		{ "mtu", required_argument, NULL, OPT_MTU },
+		{ "linger", required_argument, NULL, OPT_LINGER },
+		{ "netdev", required_argument, NULL, 'n' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	uint64_t v;
+	int c, i;
+
+	memset(o, 0, sizeof(*o));
+	o->linger_ns = 2000000000u;
+	o->level = UNET_LOG_WARN;
+	for (i = 1; i < argc; i++)
+		if (strcmp(argv[i], "-netdev") == 0)
+			argv[i] = "--netdev";
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_IN: o->in = optarg; break;
+		case OPT_FAST: o->fast = true; break;
+		case OPT_SCRIPT: o->script = optarg; break;
+		case OPT_OUT: o->out = optarg; break;
+		case 'n': o->netdev = optarg; break;
+		case 'v':
+			if (o->level < UNET_LOG_DEBUG)
+				o->level++;
+			break;
+		case 'h':
+			replay_usage(stdout);
+			return 0;
+		case OPT_SEED:
+			if (script_parse_u64(optarg, UINT64_MAX, &v) < 0 ||
+			    v == 0) {
+				fprintf(stderr, "usernet replay: --seed %s: "
+					"not a number above 0\n", optarg);
+				return EXIT_USAGE;
+			}
+			o->seed = v;
+			break;
+		case OPT_MTU:
+			if (script_parse_u64(optarg, UNET_MTU_MAX, &v) < 0 ||
+			    v < UNET_MTU_MIN) {
+				fprintf(stderr, "usernet replay: --mtu %s: not "
+					"%u..%u\n", optarg, UNET_MTU_MIN,
+					UNET_MTU_MAX);
+				return EXIT_USAGE;
+			}
+			o->mtu = (unsigned int)v;
+			break;
+		case OPT_LINGER:
+			if (script_parse_duration(optarg, &o->linger_ns) < 0) {
+				fprintf(stderr, "usernet replay: --linger %s: "
+					"not a duration such as 500ms or "
+					"2s\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case ':':
+			fprintf(stderr, "usernet replay: %s needs a value\n",
+				argv[optind - 1]);
+			return EXIT_USAGE;
+		default:
+			fprintf(stderr, "usernet replay: unknown option '%s' "
+				"(see usernet replay --help)\n",
+				argv[optind - 1]);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "usernet replay: unexpected argument '%s'\n",
+			argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (o->in == NULL && o->script == NULL) {
+		fprintf(stderr, "usernet replay: nothing to play: give --in "
+			"FILE and/or --script FILE\n");
+		return EXIT_USAGE;
+	}
+	if (o->fast && o->in == NULL) {
+		fprintf(stderr, "usernet replay: --fast goes with --in\n");
+		return EXIT_USAGE;
+	}
+	return -1;
+}
+
+/* Everything the run opened, closed; the loop runs until it is. */
+static void replay_close(struct replay_run *run)
+{
+	replay_discard(run);
+	conns_close(run);
+	responders_close(run);
+	if (run->proxy != NULL)
+		unet_proxy_close(run->proxy);
+	run->proxy = NULL;
+	if (run->hub != NULL)
+		unet_hub_close(run->hub);	/* the stack and replay ports */
+	run->hub = NULL;
+	uv_run(&run->loop, UV_RUN_DEFAULT);
+	uv_loop_close(&run->loop);
+	if (run->dead != NULL)
+		pcap_close(run->dead);
+}
+
+static int replay_setup(struct replay_run *run, const struct replay_options *o,
+			const struct script *sc)
+{
+	static struct netdev nd;
+	struct unet_hub_config hc;
+	struct unet_replay_config rc;
+	struct unet_stack_config stack_cfg;
+	struct unet_proxy_config proxy_cfg;
+	const char *netdev = o->netdev;
+	uint64_t seed = o->seed, v;
+	unsigned int mtu = o->mtu;
+	char err[512];
+	size_t i;
+	int r;
+
+	for (i = 0; i < sc->n_steps; i++) {
+		const struct script_step *st = &sc->steps[i];
+
+		if (st->op == SCRIPT_SEED && seed == 0)
+			script_parse_u64(st->words[1], UINT64_MAX, &seed);
+		if (st->op == SCRIPT_MTU && mtu == 0 &&
+		    script_parse_u64(st->words[1], UNET_MTU_MAX, &v) == 0)
+			mtu = (unsigned int)v;
+		if (st->op == SCRIPT_NETDEV && netdev == NULL)
+			netdev = st->words[1];
+	}
+	unet_stack_config_init(&stack_cfg);
+	unet_proxy_config_init(&proxy_cfg);
+	if (netdev != NULL) {
+		if (netdev_parse(netdev, &nd, err, sizeof(err)) < 0) {
+			fprintf(stderr, "usernet replay: -netdev %s: %s\n",
+				netdev, err);
+			return EXIT_USAGE;
+		}
+		if (nd.type != NETDEV_USER) {
+			fprintf(stderr, "usernet replay: -netdev %s: only a "
+				"user netdev configures a replay\n", netdev);
+			return EXIT_USAGE;
+		}
+		stack_cfg = nd.u.user.stack;
+		proxy_cfg = nd.u.user.proxy;
+	}
+
+	if (uv_loop_init(&run->loop) != 0) {
+		fprintf(stderr, "usernet replay: cannot make the event loop\n");
+		return 1;
+	}
+	unet_hub_config_init(&hc);
+	hc.virtual_clock = true;
+	hc.seed = seed != 0 ? seed : 1;
+	hc.mtu = mtu != 0 ? mtu : UNET_MTU_DEFAULT;
+	hc.log_cb = replay_log;
+	hc.log_level = o->level;
+	r = unet_hub_new(&run->loop, &hc, &run->hub);
+	if (r == 0) {
+		r = unet_stack_new(run->hub, "user0", &stack_cfg, &run->stack);
+		if (r < 0)
+			fprintf(stderr, "usernet replay: cannot start the "
+				"stack: %s\n", strerror(-r));
+	}
+	if (r == 0) {
+		r = unet_proxy_new(run->stack, &proxy_cfg, &run->proxy);
+		if (r < 0)
+			fprintf(stderr, "usernet replay: cannot start the "
+				"proxy: %s\n", strerror(-r));
+	}
+	for (i = 0; r == 0 && netdev != NULL && (int)i < nd.u.user.n_fwds; i++) {
+		struct unet_fwd f = nd.u.user.fwds[i];
+
+		r = unet_proxy_fwd_add(run->proxy, &f);
+		if (r < 0)
+			fprintf(stderr, "usernet replay: hostfwd: %s\n",
+				strerror(-r));
+	}
+	if (r == 0) {
+		unet_replay_config_init(&rc);
+		rc.record_path = o->out;
+		rc.rx = replay_rx;
+		rc.opaque = run;
+		r = unet_replay_open(run->hub, "guest", &rc, &run->rp);
+		if (r < 0)
+			fprintf(stderr, "usernet replay: --out %s: %s\n",
+				o->out, strerror(-r));
+	}
+	if (r == 0) {
+		run->dead = pcap_open_dead(DLT_EN10MB, 262144);
+		if (run->dead == NULL)
+			r = -ENOMEM;
+	}
+	if (r < 0)
+		return 1;
+	/* Built frames: from QEMU's usual guest MAC and the first lease. */
+	frame_parse_mac("52:54:00:12:34:56", run->guest_mac);
+	memcpy(run->gw_mac, stack_cfg.mac, 6);
+	run->guest_ip = stack_cfg.dhcp_start;
+	run->ip_id = 1;
+	return 0;
+}
+
+/**
+ * replay_main() - `usernet replay`
+ * @argc: arguments after "usernet"
+ * @argv: "replay" and its options
+ *
+ * Return: the exit status: 0 when every expectation held, 1 on a failed one
+ * or a runtime error, 2 on a bad option or script.
+ */
+int replay_main(int argc, char **argv)
+{
+	struct replay_options o;
+	struct script sc = { 0 };
+	struct replay_run *run;
+	char err[1024] = "", *text = NULL;
+	size_t len = 0, i;
+	int r, status = 0;
+
+	r = replay_parse_args(argc, argv, &o);
+	if (r >= 0)
+		return r;
+	if (o.script != NULL) {
+		r = replay_read_file(o.script, &text, &len);
+		if (r < 0) {
+			fprintf(stderr, "usernet replay: %s: %s\n", o.script,
+				r == -EFBIG ? "larger than 16 MiB" :
+					      strerror(-r));
+			return 1;
+		}
+		r = script_parse(text, len, &sc, err, sizeof(err));
+		free(text);
+		if (r < 0) {
+			fprintf(stderr, "usernet replay: %s: %s\n", o.script,
+				r == -ENOMEM ? strerror(ENOMEM) : err);
+			return EXIT_USAGE;
+		}
+	}
+	signal(SIGPIPE, SIG_IGN);
+	run = calloc(1, sizeof(*run));
+	if (run == NULL) {
+		script_free(&sc);
+		return 1;
+	}
+	if (o.script != NULL) {
+		const char *slash = strrchr(o.script, '/');
+
+		run->script_name = o.script;
+		if (slash != NULL)
+			snprintf(run->script_dir, sizeof(run->script_dir),
+				 "%.*s", (int)(slash - o.script), o.script);
+	}
+	r = replay_setup(run, &o, &sc);
+	if (r != 0) {
+		status = r;
+		goto out;
+	}
+	if (o.in != NULL) {
+		char saved_dir[PATH_MAX];
+
+		/* --in is relative to where usernet runs, not the script. */
+		snprintf(saved_dir, sizeof(saved_dir), "%s", run->script_dir);
+		run->script_dir[0] = '\0';
+		r = replay_send_pcap(run, o.in, o.fast, err, sizeof(err));
+		snprintf(run->script_dir, sizeof(run->script_dir), "%s",
+			 saved_dir);
+		if (r < 0) {
+			fprintf(stderr, "usernet replay: %s\n", err);
+			status = 1;
+			goto out;
+		}
+		replay_run_until(run, unet_hub_now_ns(run->hub) + o.linger_ns);
+	}
+	for (i = 0; i < sc.n_steps; i++) {
+		const struct script_step *st = &sc.steps[i];
+
+		err[0] = '\0';
+		if (replay_step_run(run, st, err, sizeof(err)) == 0)
+			continue;
+		fprintf(stderr, "usernet replay: %s:%u: %s\n  failed: %s\n",
+			o.script, st->line, st->text, err);
+		if (st->op == SCRIPT_EXPECT || st->op == SCRIPT_EXPECT_NONE)
+			replay_show_pending(run);
+		status = 1;
+		break;
+	}
+	if (run->overflow > 0)
+		fprintf(stderr, "usernet replay: %llu frames towards the guest "
+			"were lost: more than %u waited for an expect\n",
+			(unsigned long long)run->overflow, REPLAY_PENDING_MAX);
+	if (o.level >= UNET_LOG_INFO) {
+		struct unet_replay_stats rs;
+
+		unet_replay_stats(run->rp, &rs);
+		fprintf(stderr, "usernet replay: %llu frames from the guest, "
+			"%llu towards it, %llu.%03llus of virtual time\n",
+			(unsigned long long)rs.sent_frames,
+			(unsigned long long)rs.rx_frames,
+			(unsigned long long)(unet_hub_now_ns(run->hub) / 1000000000u),
+			(unsigned long long)(unet_hub_now_ns(run->hub) / 1000000u % 1000u));
+	}
+out:
+	replay_close(run);
+	free(run);
+	script_free(&sc);
+	return status;
+}
