@@ -152,7 +152,7 @@ struct stream_port {
 	union stream_handle conn;
 	uv_connect_t connect_req;
 	uv_write_t write_req;
-	uv_timer_t timer;
+	struct unet_timer timer;
 	struct unet__deframer df;
 	struct stream_obuf out[2];
 	unsigned int fill;
@@ -198,9 +198,9 @@ static void stream_handle_closed(uv_handle_t *handle)
 
 static void stream_accept(struct stream_port *sp);
 
-static void stream_timer_cb(uv_timer_t *timer)
+static void stream_timer_cb(struct unet_timer *timer)
 {
-	struct stream_port *sp = timer->data;
+	struct stream_port *sp = container_of(timer, struct stream_port, timer);
 
 	if (!sp->closing && sp->state == STREAM_IDLE)
 		stream_connect(sp);
@@ -235,7 +235,7 @@ static void stream_conn_closed(uv_handle_t *handle)
 	delay = sp->backoff_ms;
 	sp->backoff_ms = delay >= sp->reconnect_ms / 2 ? sp->reconnect_ms :
 							 delay * 2;
-	uv_timer_start(&sp->timer, stream_timer_cb, delay, 0);
+	unet_timer_start(&sp->timer, stream_timer_cb, delay);
 }
 
 /*
@@ -577,8 +577,7 @@ static void stream_close(struct unet_port *port)
 		return;
 	unet_hub_detach(port);
 	sp->closing = true;
-	uv_timer_stop(&sp->timer);
-	uv_close((uv_handle_t *)&sp->timer, stream_handle_closed);
+	unet_timer_close(&sp->timer, stream_handle_closed);
 	if (sp->server_open)
 		uv_close(&sp->server.h, stream_handle_closed);
 	if (sp->state == STREAM_UP)
@@ -611,13 +610,13 @@ static int stream_new(struct unet_hub *hub, const char *id,
 		       sp->rbuf == NULL))
 		r = -ENOMEM;
 	if (r == 0)
-		r = uv_timer_init(sp->loop, &sp->timer);
+		r = unet_timer_init(hub, &sp->timer);
 	if (r < 0) {
 		sp->closing = true;
 		stream_maybe_free(sp);
 		return r;
 	}
-	sp->timer.data = sp;
+	sp->timer.uv.data = sp;
 	sp->handles = 1;
 	*spp = sp;
 	return 0;

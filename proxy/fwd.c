@@ -102,7 +102,7 @@ struct fwd_udp_flow {
 	struct fwd_udp_flow *prev;
 	struct fwd_udp_flow *next;
 	struct udp_pcb *pcb;
-	uv_timer_t timer;
+	struct unet_timer timer;
 	struct sockaddr_in peer;
 };
 
@@ -210,7 +210,7 @@ static void fwd_udp_flow_close(struct proxy_flow *flow)
 	unet__flow_remove(uf->proxy, &uf->flow);
 	udp_remove(uf->pcb);
 	uf->pcb = NULL;
-	uv_close((uv_handle_t *)&uf->timer, fwd_udp_flow_closed);
+	unet_timer_close(&uf->timer, fwd_udp_flow_closed);
 }
 
 static enum unet_flow_state fwd_udp_flow_state(const struct proxy_flow *flow)
@@ -223,15 +223,16 @@ static const struct proxy_flow_ops fwd_udp_flow_ops = {
 	.state = fwd_udp_flow_state,
 };
 
-static void fwd_udp_flow_timer(uv_timer_t *timer)
+static void fwd_udp_flow_timer(struct unet_timer *timer)
 {
-	struct fwd_udp_flow *uf = timer->data;
+	struct fwd_udp_flow *uf = container_of(timer, struct fwd_udp_flow,
+					       timer);
 	struct unet_proxy *proxy = uf->proxy;
 	uint64_t left = unet__flow_idle_left(proxy, &uf->flow,
 					     proxy->cfg.udp_timeout_ms);
 
 	if (left > 0) {
-		uv_timer_start(&uf->timer, fwd_udp_flow_timer, left, 0);
+		unet_timer_start(&uf->timer, fwd_udp_flow_timer, left);
 		return;
 	}
 	proxy->stats.udp_expired++;
@@ -310,13 +311,13 @@ static struct fwd_udp_flow *fwd_udp_flow_new(struct proxy_fwd *fwd,
 	}
 	uf->flow.remote_port = uf->pcb->local_port;
 	udp_recv(uf->pcb, fwd_udp_flow_recv, uf);
-	uv_timer_init(proxy->loop, &uf->timer);
+	unet_timer_init(proxy->hub, &uf->timer);
 	unet__proxy_ref(proxy);
-	uf->timer.data = uf;
+	uf->timer.uv.data = uf;
 	/* Housekeeping only: the forward's socket keeps the loop alive. */
-	uv_unref((uv_handle_t *)&uf->timer);
-	uv_timer_start(&uf->timer, fwd_udp_flow_timer, proxy->cfg.udp_timeout_ms,
-		       0);
+	uv_unref((uv_handle_t *)&uf->timer.uv);
+	unet_timer_start(&uf->timer, fwd_udp_flow_timer,
+			 proxy->cfg.udp_timeout_ms);
 
 	uf->fwd = fwd;
 	h = fwd_udp_hash(fwd, fwd->nbuckets, peer->sin_addr.s_addr,

@@ -90,7 +90,7 @@ struct icmp_flow {
 	struct sockaddr_in host;
 	int fd;
 	uv_poll_t poll;
-	uv_timer_t timer;
+	struct unet_timer timer;
 	int handles;
 	bool closing;
 };
@@ -171,7 +171,7 @@ static void icmp_flow_close(struct proxy_flow *f)
 	flow->closing = true;
 	unet__flow_remove(flow->proxy, f);
 	uv_close((uv_handle_t *)&flow->poll, icmp_flow_closed);
-	uv_close((uv_handle_t *)&flow->timer, icmp_flow_closed);
+	unet_timer_close(&flow->timer, icmp_flow_closed);
 }
 
 static enum unet_flow_state icmp_flow_state(const struct proxy_flow *f)
@@ -179,9 +179,9 @@ static enum unet_flow_state icmp_flow_state(const struct proxy_flow *f)
 	return UNET_FLOW_ACTIVE;
 }
 
-static void icmp_flow_timer(uv_timer_t *timer)
+static void icmp_flow_timer(struct unet_timer *timer)
 {
-	struct icmp_flow *flow = timer->data;
+	struct icmp_flow *flow = container_of(timer, struct icmp_flow, timer);
 	struct unet_proxy *proxy = flow->proxy;
 	uint64_t left = unet__flow_idle_left(proxy, &flow->base,
 					     proxy->cfg.icmp_timeout_ms);
@@ -192,7 +192,7 @@ static void icmp_flow_timer(uv_timer_t *timer)
 		return;
 	}
 	/* Traffic since the timer was armed: wait for what remains. */
-	uv_timer_start(timer, icmp_flow_timer, left, 0);
+	unet_timer_start(timer, icmp_flow_timer, left);
 }
 
 /* Gives the guest a reply read into @p (@len bytes from @from). */
@@ -328,8 +328,8 @@ static struct icmp_flow *icmp_flow_new(struct unet_proxy *proxy,
 	flow->poll.data = flow;
 	flow->handles++;
 	unet__proxy_ref(proxy);
-	uv_timer_init(proxy->loop, &flow->timer);
-	flow->timer.data = flow;
+	unet_timer_init(proxy->hub, &flow->timer);
+	flow->timer.uv.data = flow;
 	flow->handles++;
 	unet__proxy_ref(proxy);
 	r = uv_poll_start(&flow->poll, UV_READABLE, icmp_flow_readable);
@@ -338,8 +338,8 @@ static struct icmp_flow *icmp_flow_new(struct unet_proxy *proxy,
 		icmp_flow_close(&flow->base);
 		return NULL;
 	}
-	uv_timer_start(&flow->timer, icmp_flow_timer,
-		       proxy->cfg.icmp_timeout_ms, 0);
+	unet_timer_start(&flow->timer, icmp_flow_timer,
+			 proxy->cfg.icmp_timeout_ms);
 	proxy->stats.icmp_opened++;
 	return flow;
 

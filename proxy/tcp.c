@@ -108,7 +108,7 @@ struct tcp_flow {
 	struct unet_proxy *proxy;
 	enum tcp_phase phase;
 	uv_tcp_t host;
-	uv_timer_t timer;
+	struct unet_timer timer;
 	uv_connect_t connect_req;
 	uv_shutdown_t shutdown_req;
 	struct tcp_pcb *pcb;
@@ -207,7 +207,7 @@ static void tcp_flow_close_handles(struct tcp_flow *flow, bool reset)
 		return;
 	flow->phase = FLOW_CLOSED;
 	unet__flow_remove(flow->proxy, &flow->base);
-	uv_close((uv_handle_t *)&flow->timer, tcp_handle_closed);
+	unet_timer_close(&flow->timer, tcp_handle_closed);
 	if (reset && !flow->host_shut &&
 	    uv_tcp_close_reset(&flow->host, tcp_handle_closed) == 0)
 		return;
@@ -567,9 +567,9 @@ static void tcp_pcb_err_cb(void *arg, err_t err)
 
 /* ---- timers ------------------------------------------------------------- */
 
-static void tcp_timer_cb(uv_timer_t *timer)
+static void tcp_timer_cb(struct unet_timer *timer)
 {
-	struct tcp_flow *flow = timer->data;
+	struct tcp_flow *flow = container_of(timer, struct tcp_flow, timer);
 	uint64_t idle_ms, limit = flow->proxy->cfg.tcp_idle_timeout_ms;
 
 	if (flow->phase == FLOW_HOST_CONNECTING && flow->connect_err < 0) {
@@ -605,7 +605,7 @@ static void tcp_timer_cb(uv_timer_t *timer)
 		tcp_flow_reset(flow);
 		return;
 	}
-	uv_timer_start(&flow->timer, tcp_timer_cb, limit - idle_ms, 0);
+	unet_timer_start(&flow->timer, tcp_timer_cb, limit - idle_ms);
 }
 
 /* The handshake is done on both sides: start moving data. */
@@ -623,9 +623,9 @@ static void tcp_flow_established(struct tcp_flow *flow)
 	ip_set_option(pcb, SOF_KEEPALIVE);
 	uv_tcp_nodelay(&flow->host, 1);
 	uv_tcp_keepalive(&flow->host, 1, 60);
-	uv_timer_stop(&flow->timer);
+	unet_timer_stop(&flow->timer);
 	if (idle > 0)
-		uv_timer_start(&flow->timer, tcp_timer_cb, idle, 0);
+		unet_timer_start(&flow->timer, tcp_timer_cb, idle);
 	tcp_flow_read_start(flow);
 }
 
@@ -656,8 +656,8 @@ static int tcp_flow_handles_init(struct tcp_flow *flow)
 	r = uv_tcp_init(flow->proxy->loop, &flow->host);
 	if (r < 0)
 		return r;
-	uv_timer_init(flow->proxy->loop, &flow->timer);
-	flow->host.data = flow->timer.data = flow;
+	unet_timer_init(flow->proxy->hub, &flow->timer);
+	flow->host.data = flow->timer.uv.data = flow;
 	flow->handles = 2;
 	unet__proxy_ref(flow->proxy);
 	unet__proxy_ref(flow->proxy);
@@ -877,11 +877,11 @@ static enum unet_verdict tcp_new_outbound(struct unet_proxy *proxy,
 				      inet_ntoa(sa.sin_addr), dport,
 				      uv_strerror(err));
 		flow->connect_err = err;
-		uv_timer_start(&flow->timer, tcp_timer_cb, 0, 0);
+		unet_timer_start(&flow->timer, tcp_timer_cb, 0);
 		return UNET_VERDICT_DROP;
 	}
-	uv_timer_start(&flow->timer, tcp_timer_cb,
-		       proxy->cfg.tcp_connect_timeout_ms, 0);
+	unet_timer_start(&flow->timer, tcp_timer_cb,
+			 proxy->cfg.tcp_connect_timeout_ms);
 	return UNET_VERDICT_DROP;
 }
 
@@ -989,7 +989,7 @@ int unet__tcp_inbound(struct unet_proxy *proxy, uv_stream_t *server,
 	if (r < 0) {
 		/* Not in the flow table: close the handles directly. */
 		flow->phase = FLOW_CLOSED;
-		uv_close((uv_handle_t *)&flow->timer, tcp_handle_closed);
+		unet_timer_close(&flow->timer, tcp_handle_closed);
 		uv_close((uv_handle_t *)&flow->host, tcp_handle_closed);
 		return r;
 	}
@@ -1013,7 +1013,7 @@ int unet__tcp_inbound(struct unet_proxy *proxy, uv_stream_t *server,
 		return -EADDRNOTAVAIL;
 	}
 	flow->base.remote_port = pcb->local_port;
-	uv_timer_start(&flow->timer, tcp_timer_cb,
-		       proxy->cfg.tcp_connect_timeout_ms, 0);
+	unet_timer_start(&flow->timer, tcp_timer_cb,
+			 proxy->cfg.tcp_connect_timeout_ms);
 	return 0;
 }

@@ -92,7 +92,7 @@ struct udp_flow {
 	struct proxy_flow base;
 	struct unet_proxy *proxy;
 	uv_udp_t sock;
-	uv_timer_t timer;
+	struct unet_timer timer;
 	struct pbuf *rx;
 	int handles;
 	bool closing;
@@ -228,7 +228,7 @@ static void udp_flow_close(struct proxy_flow *f)
 		flow->rx = NULL;
 	}
 	uv_close((uv_handle_t *)&flow->sock, udp_flow_closed);
-	uv_close((uv_handle_t *)&flow->timer, udp_flow_closed);
+	unet_timer_close(&flow->timer, udp_flow_closed);
 }
 
 static enum unet_flow_state udp_flow_state(const struct proxy_flow *f)
@@ -236,9 +236,9 @@ static enum unet_flow_state udp_flow_state(const struct proxy_flow *f)
 	return UNET_FLOW_ACTIVE;
 }
 
-static void udp_flow_timer(uv_timer_t *timer)
+static void udp_flow_timer(struct unet_timer *timer)
 {
-	struct udp_flow *flow = timer->data;
+	struct udp_flow *flow = container_of(timer, struct udp_flow, timer);
 	struct unet_proxy *proxy = flow->proxy;
 	uint64_t left = unet__flow_idle_left(proxy, &flow->base,
 					     proxy->cfg.udp_timeout_ms);
@@ -249,7 +249,7 @@ static void udp_flow_timer(uv_timer_t *timer)
 		return;
 	}
 	/* Traffic since the timer was armed: wait for what remains. */
-	uv_timer_start(timer, udp_flow_timer, left, 0);
+	unet_timer_start(timer, udp_flow_timer, left);
 }
 
 static void udp_flow_alloc(uv_handle_t *handle, size_t suggested,
@@ -354,8 +354,8 @@ static struct udp_flow *udp_flow_new(struct unet_proxy *proxy, uint32_t addr,
 	flow->sock.data = flow;
 	flow->handles++;
 	unet__proxy_ref(proxy);
-	uv_timer_init(proxy->loop, &flow->timer);
-	flow->timer.data = flow;
+	unet_timer_init(proxy->hub, &flow->timer);
+	flow->timer.uv.data = flow;
 	flow->handles++;
 	unet__proxy_ref(proxy);
 
@@ -372,8 +372,8 @@ static struct udp_flow *udp_flow_new(struct unet_proxy *proxy, uint32_t addr,
 		udp_flow_close(&flow->base);
 		return NULL;
 	}
-	uv_timer_start(&flow->timer, udp_flow_timer, proxy->cfg.udp_timeout_ms,
-		       0);
+	unet_timer_start(&flow->timer, udp_flow_timer,
+			 proxy->cfg.udp_timeout_ms);
 	proxy->stats.udp_opened++;
 	return flow;
 }

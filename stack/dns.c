@@ -238,7 +238,7 @@ struct dns_udp_query {
 	struct unet_dns *dns;
 	struct dns_udp_query *next;
 	uv_udp_t sock;
-	uv_timer_t timer;
+	struct unet_timer timer;
 	int handles;
 	bool closing;
 	bool connected;
@@ -284,7 +284,7 @@ struct dns_tcp_conn {
 	struct unet_dns *dns;
 	struct dns_tcp_conn *next;
 	struct tcp_pcb *pcb;
-	uv_timer_t timer;
+	struct unet_timer timer;
 	uint8_t *in;
 	size_t in_cap;
 	size_t in_off;
@@ -825,7 +825,7 @@ static void dns_udp_query_close(struct dns_udp_query *q)
 	}
 	q->closing = true;
 	uv_close((uv_handle_t *)&q->sock, dns_udp_query_closed);
-	uv_close((uv_handle_t *)&q->timer, dns_udp_query_closed);
+	unet_timer_close(&q->timer, dns_udp_query_closed);
 }
 
 /* Sends the query to upstream @q->cur with a new id. */
@@ -859,7 +859,7 @@ static int dns_udp_query_send(struct dns_udp_query *q)
 	return 0;
 }
 
-static void dns_udp_query_timeout(uv_timer_t *timer);
+static void dns_udp_query_timeout(struct unet_timer *timer);
 
 /*
  * Asks the upstreams from @q->cur on, in order, until a send succeeds; when
@@ -869,11 +869,11 @@ static void dns_udp_query_try(struct dns_udp_query *q)
 {
 	struct unet_dns *dns = q->dns;
 
-	uv_timer_stop(&q->timer);
+	unet_timer_stop(&q->timer);
 	for (; q->cur < q->n_up; q->cur++) {
 		if (dns_udp_query_send(q) == 0) {
-			uv_timer_start(&q->timer, dns_udp_query_timeout,
-				       DNS_UDP_TIMEOUT_MS, 0);
+			unet_timer_start(&q->timer, dns_udp_query_timeout,
+					 DNS_UDP_TIMEOUT_MS);
 			return;
 		}
 	}
@@ -884,9 +884,10 @@ static void dns_udp_query_try(struct dns_udp_query *q)
 	dns_udp_query_close(q);
 }
 
-static void dns_udp_query_timeout(uv_timer_t *timer)
+static void dns_udp_query_timeout(struct unet_timer *timer)
 {
-	struct dns_udp_query *q = timer->data;
+	struct dns_udp_query *q = container_of(timer, struct dns_udp_query,
+					       timer);
 	char a[32];
 
 	if (q->closing)
@@ -1008,8 +1009,8 @@ static void dns_udp_query_start(struct unet_dns *dns, uint32_t addr,
 		dns_udp_servfail(dns, addr, port, msg, len, info);
 		return;
 	}
-	uv_timer_init(loop, &q->timer);
-	q->sock.data = q->timer.data = q;
+	unet_timer_init(dns->hub, &q->timer);
+	q->sock.data = q->timer.uv.data = q;
 	q->handles = 2;
 	dns_handle_get(dns);
 	dns_handle_get(dns);
@@ -1147,15 +1148,15 @@ static err_t dns_tcp_close(struct dns_tcp_conn *conn, bool abort)
 			conn->aborted = true;
 		}
 	}
-	uv_close((uv_handle_t *)&conn->timer, dns_tcp_conn_closed);
+	unet_timer_close(&conn->timer, dns_tcp_conn_closed);
 	return conn->aborted ? ERR_ABRT : ERR_OK;
 }
 
-static void dns_tcp_timeout(uv_timer_t *timer);
+static void dns_tcp_timeout(struct unet_timer *timer);
 
 static void dns_tcp_arm(struct dns_tcp_conn *conn, uint64_t ms)
 {
-	uv_timer_start(&conn->timer, dns_tcp_timeout, ms, 0);
+	unet_timer_start(&conn->timer, dns_tcp_timeout, ms);
 }
 
 /*
@@ -1416,9 +1417,10 @@ static void dns_tcp_try(struct dns_tcp_conn *conn)
 	dns_tcp_servfail(conn);
 }
 
-static void dns_tcp_timeout(uv_timer_t *timer)
+static void dns_tcp_timeout(struct unet_timer *timer)
 {
-	struct dns_tcp_conn *conn = timer->data;
+	struct dns_tcp_conn *conn = container_of(timer, struct dns_tcp_conn,
+						 timer);
 
 	if (conn->closing)
 		return;
@@ -1602,8 +1604,8 @@ static err_t dns_tcp_accept(void *arg, struct tcp_pcb *newpcb, err_t err)
 	}
 	conn->dns = dns;
 	conn->pcb = newpcb;
-	uv_timer_init(unet_hub_loop(dns->hub), &conn->timer);
-	conn->timer.data = conn;
+	unet_timer_init(dns->hub, &conn->timer);
+	conn->timer.uv.data = conn;
 	dns_handle_get(dns);
 	conn->next = dns->conns;
 	dns->conns = conn;

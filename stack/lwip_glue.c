@@ -9,6 +9,19 @@
  * randomness come from that stack's hub (its clock and seedable random
  * source). Only one stack can own lwIP at a time: attaching a second one
  * fails with -EBUSY.
+ *
+ * lwIP is initialised once per process, but stacks come and go, each on its
+ * own hub and clock. So that a stack does not inherit the previous owner's
+ * state, attaching one makes lwIP's clock- and randomness-dependent state
+ * what lwip_init() would have made it with the new owner in place: the
+ * first ephemeral TCP and UDP ports are drawn again from the new hub, and
+ * the timeouts lwIP keeps (absolute times on the previous owner's clock) are
+ * restarted on the new clock: the cyclic ones as lwip_init() starts them,
+ * any other (the TCP timer of pcbs still lingering) with the time it had
+ * left. The counter ip4.c numbers IPv4 packets from (their identification)
+ * is static and has no setter, but it counts every packet built: it is
+ * moved to a number from the new hub by building empty packets for a netif
+ * of this file's that drops them (at most 65535 cheap calls per stack).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -16,8 +29,15 @@
 #include <stdlib.h>
 
 #include "lwip/init.h"
+#include "lwip/ip4.h"
 #include "lwip/ip_addr.h"
+#include "lwip/memp.h"
+#include "lwip/netif.h"
+#include "lwip/prot/ip4.h"
+#include "lwip/priv/tcp_priv.h"
 #include "lwip/sys.h"
+#include "lwip/timeouts.h"
+#include "lwip/udp.h"
 
 #include "stack_internal.h"
 #include "unet_lwip_hooks.h"
@@ -25,27 +45,113 @@
 /* The stack lwIP belongs to now; lwIP itself is process-wide. */
 static struct unet_stack *lwip_owner;
 static bool lwip_initialised;
+/* sys_now() on the last owner's clock when it let go of lwIP. */
+static u32_t lwip_detach_ms;
 /* Secret of the TCP ISN function, from the owner hub's random source. */
 static uint64_t isn_secret[2];
+/* The identification of the last packet the probe netif dropped. */
+static u16_t probe_ip_id;
+
+static err_t lwip_probe_output(struct netif *netif, struct pbuf *p,
+			       const ip4_addr_t *dst)
+{
+	const struct ip_hdr *iphdr = p->payload;
+
+	probe_ip_id = lwip_ntohs(IPH_ID(iphdr));
+	return ERR_OK;
+}
+
+/*
+ * Sets the identification lwIP gives its next IPv4 packet to @next: empty
+ * packets built for the probe netif (never added to lwIP's list, so nothing
+ * routes to it) move ip4.c's counter on, one each.
+ */
+static int lwip_ip_id_set(u16_t next)
+{
+	static struct netif probe;
+	struct pbuf *p = pbuf_alloc(PBUF_IP, 0, PBUF_RAM);
+	u16_t n;
+
+	if (p == NULL)
+		return -ENOMEM;
+	probe.output = lwip_probe_output;
+	ip4_output_if(p, IP4_ADDR_ANY4, IP4_ADDR_ANY4, 0, 0, 0, &probe);
+	for (n = (u16_t)(next - probe_ip_id - 1); n > 0; n--) {
+		pbuf_remove_header(p, IP_HLEN);
+		ip4_output_if(p, IP4_ADDR_ANY4, IP4_ADDR_ANY4, 0, 0, 0,
+			      &probe);
+	}
+	pbuf_free(p);
+	return 0;
+}
+
+/*
+ * Restarts lwIP's timeouts on the new owner's clock. The cyclic ones start
+ * afresh, in lwip_init()'s order; any other keeps the time it had left when
+ * the last owner detached. lwIP's list is reached through LWIP_TESTMODE
+ * (lwipopts.h), which exposes it and changes nothing else.
+ */
+static void lwip_timeouts_restart(void)
+{
+	struct sys_timeo **head = sys_timeouts_get_next_timeout();
+	struct sys_timeo *t = *head, *next, *keep = NULL, **tail = &keep;
+
+	*head = NULL;
+	for (; t != NULL; t = next) {
+		next = t->next;
+		if (t->h == lwip_cyclic_timer) {
+			memp_free(MEMP_SYS_TIMEOUT, t);
+			continue;
+		}
+		t->next = NULL;
+		*tail = t;
+		tail = &t->next;
+	}
+	sys_timeouts_init();
+	for (t = keep; t != NULL; t = next) {
+		u32_t left = t->time - lwip_detach_ms;
+
+		/* Past due (lwIP's TIME_LESS_THAN): due at once. */
+		if (left > 0x7fffffffu)
+			left = 0;
+		next = t->next;
+		sys_timeout(left, t->h, t->arg);
+		memp_free(MEMP_SYS_TIMEOUT, t);
+	}
+}
 
 /**
  * unet__lwip_attach() - make @stack the owner of the process's lwIP
  * @stack: the stack
  *
- * Return: 0, or -EBUSY when another stack owns lwIP.
+ * Everything lwIP draws from a clock or a random source comes from @stack's
+ * hub from here on, as if lwIP had been initialised for it.
+ *
+ * Return: 0, -EBUSY when another stack owns lwIP, -ENOMEM.
  */
 int unet__lwip_attach(struct unet_stack *stack)
 {
+	struct unet_hub *hub = unet__stack_hub(stack);
+
 	if (lwip_owner != NULL)
 		return -EBUSY;
 	lwip_owner = stack;
-	isn_secret[0] = (uint64_t)unet_hub_random(unet__stack_hub(stack)) << 32 |
-			unet_hub_random(unet__stack_hub(stack));
-	isn_secret[1] = (uint64_t)unet_hub_random(unet__stack_hub(stack)) << 32 |
-			unet_hub_random(unet__stack_hub(stack));
+	isn_secret[0] = (uint64_t)unet_hub_random(hub) << 32 |
+			unet_hub_random(hub);
+	isn_secret[1] = (uint64_t)unet_hub_random(hub) << 32 |
+			unet_hub_random(hub);
 	if (!lwip_initialised) {
 		lwip_init();
 		lwip_initialised = true;
+	} else {
+		/* What lwip_init() draws, drawn again from this stack's hub. */
+		udp_init();
+		tcp_init();
+		lwip_timeouts_restart();
+	}
+	if (lwip_ip_id_set((u16_t)unet_hub_random(hub)) < 0) {
+		lwip_owner = NULL;
+		return -ENOMEM;
 	}
 	return 0;
 }
@@ -56,8 +162,10 @@ int unet__lwip_attach(struct unet_stack *stack)
  */
 void unet__lwip_detach(struct unet_stack *stack)
 {
-	if (lwip_owner == stack)
-		lwip_owner = NULL;
+	if (lwip_owner != stack)
+		return;
+	lwip_detach_ms = sys_now();
+	lwip_owner = NULL;
 }
 
 /**

@@ -18,8 +18,13 @@
  * destinations.
  *
  * What lwIP sends leaves through stack_linkoutput() into the hub. lwIP's
- * timers run from one uv timer that a uv prepare handle re-arms from lwIP's
- * next timeout before the loop sleeps.
+ * timers run from one timer on the hub's clock (struct unet_timer). On a
+ * real clock a uv prepare handle re-arms it from lwIP's next timeout before
+ * the loop sleeps. On a virtual clock the loop may never run, so the timer
+ * is re-armed where lwIP is entered instead: after each frame it took and
+ * after each round of its timeouts. lwIP always has cyclic timeouts of at
+ * most 100 ms (MLD), so a timeout some other path adds (e.g. a pcb the
+ * proxy connects) is looked at within 100 ms, before it is due.
  *
  * State: the configuration, the two netifs, the two uv handles. The struct
  * is freed from the last uv close callback.
@@ -75,7 +80,7 @@ struct unet_stack {
 	struct unet_stack_config cfg;
 	struct netif gw;
 	struct netif catcher;
-	uv_timer_t timer;
+	struct unet_timer timer;
 	uv_prepare_t prepare;
 	int handles;
 	unsigned char *txbuf;
@@ -409,6 +414,8 @@ static void stack_arp_alias(struct unet_stack *stack, const uint8_t *arp)
 	unet_hub_input(&stack->port, reply, sizeof(reply));
 }
 
+static void stack_timer_arm(struct unet_stack *stack);
+
 static int stack_send(struct unet_port *port, const void *frame, size_t len)
 {
 	struct unet_stack *stack = container_of(port, struct unet_stack, port);
@@ -488,23 +495,35 @@ static int stack_send(struct unet_port *port, const void *frame, size_t len)
 	pbuf_take(p, frame, (u16_t)len);
 	if (stack->gw.input(p, &stack->gw) != ERR_OK)
 		pbuf_free(p);
+	if (unet_hub_virtual_clock(stack->hub))
+		stack_timer_arm(stack);
 	return 0;
 }
 
-static void stack_timer_cb(uv_timer_t *timer)
+static void stack_timer_cb(struct unet_timer *timer)
 {
+	struct unet_stack *stack = container_of(timer, struct unet_stack,
+						timer);
+
 	sys_check_timeouts();
+	if (unet_hub_virtual_clock(stack->hub))
+		stack_timer_arm(stack);
+}
+
+/* Arms the timer for lwIP's next timeout. */
+static void stack_timer_arm(struct unet_stack *stack)
+{
+	u32_t sleep = sys_timeouts_sleeptime();
+
+	if (sleep == SYS_TIMEOUTS_SLEEPTIME_INFINITE)
+		unet_timer_stop(&stack->timer);
+	else
+		unet_timer_start(&stack->timer, stack_timer_cb, sleep);
 }
 
 static void stack_prepare_cb(uv_prepare_t *prepare)
 {
-	struct unet_stack *stack = prepare->data;
-	u32_t sleep = sys_timeouts_sleeptime();
-
-	if (sleep == SYS_TIMEOUTS_SLEEPTIME_INFINITE)
-		uv_timer_stop(&stack->timer);
-	else
-		uv_timer_start(&stack->timer, stack_timer_cb, sleep, 0);
+	stack_timer_arm(prepare->data);
 }
 
 static void stack_handle_closed(uv_handle_t *handle)
@@ -653,14 +672,17 @@ int unet_stack_new(struct unet_hub *hub, const char *id,
 	netif_set_default(&stack->gw);
 	netif_set_up(&stack->gw);
 
-	uv_timer_init(unet_hub_loop(hub), &stack->timer);
+	unet_timer_init(hub, &stack->timer);
 	uv_prepare_init(unet_hub_loop(hub), &stack->prepare);
-	stack->timer.data = stack->prepare.data = stack;
+	stack->timer.uv.data = stack->prepare.data = stack;
 	stack->handles = 2;
 	stack->refs = 2;
-	uv_unref((uv_handle_t *)&stack->timer);
+	uv_unref((uv_handle_t *)&stack->timer.uv);
 	uv_unref((uv_handle_t *)&stack->prepare);
-	uv_prepare_start(&stack->prepare, stack_prepare_cb);
+	if (unet_hub_virtual_clock(hub))
+		stack_timer_arm(stack);
+	else
+		uv_prepare_start(&stack->prepare, stack_prepare_cb);
 
 	unet_port_init(&stack->port, &stack_port_ops, id);
 	r = unet_hub_attach(hub, &stack->port);
@@ -688,7 +710,7 @@ int unet_stack_new(struct unet_hub *hub, const char *id,
 void unet_stack_close(struct unet_stack *stack)
 {
 	if (stack == NULL || stack->handles <= 0 ||
-	    uv_is_closing((uv_handle_t *)&stack->timer))
+	    uv_is_closing((uv_handle_t *)&stack->timer.uv))
 		return;
 	unet__tftp_stop(stack);
 	unet__dns_stop(stack);
@@ -697,7 +719,7 @@ void unet_stack_close(struct unet_stack *stack)
 	netif_remove(&stack->gw);
 	netif_remove(&stack->catcher);
 	unet__lwip_detach(stack);
-	uv_close((uv_handle_t *)&stack->timer, stack_handle_closed);
+	unet_timer_close(&stack->timer, stack_handle_closed);
 	uv_close((uv_handle_t *)&stack->prepare, stack_handle_closed);
 }
 

@@ -37,7 +37,7 @@
  * is not the file's: tsize is not offered for netascii.
  *
  * What a guest can make this hold: TFTP_XFERS_MAX transfers (one more gets
- * ERROR "too many transfers"), each a small struct, a pcb, a uv timer and an
+ * ERROR "too many transfers"), each a small struct, a pcb, a timer and an
  * open file, each freed after its retransmissions run out. Messages a guest
  * can trigger are rate-limited.
  */
@@ -130,7 +130,7 @@ struct tftp_xfer {
 	struct unet_tftp *tftp;
 	struct tftp_xfer *next;
 	struct udp_pcb *pcb;
-	uv_timer_t timer;
+	struct unet_timer timer;
 	int fd;
 	char name[TFTP_NAME_MAX + 1];
 	bool netascii;
@@ -549,7 +549,7 @@ static void tftp_xfer_close(struct tftp_xfer *x)
 		close(x->fd);
 		x->fd = -1;
 	}
-	uv_close((uv_handle_t *)&x->timer, tftp_xfer_closed);
+	unet_timer_close(&x->timer, tftp_xfer_closed);
 }
 
 /* Sends an ERROR on the transfer's port and ends the transfer. */
@@ -632,9 +632,9 @@ static void tftp_xfer_send_window(struct tftp_xfer *x)
 	tftp_xfer_arm(x);
 }
 
-static void tftp_xfer_timeout(uv_timer_t *timer)
+static void tftp_xfer_timeout(struct unet_timer *timer)
 {
-	struct tftp_xfer *x = timer->data;
+	struct tftp_xfer *x = container_of(timer, struct tftp_xfer, timer);
 	char pname[64];
 
 	if (++x->tries > TFTP_TRIES_MAX) {
@@ -653,7 +653,7 @@ static void tftp_xfer_timeout(uv_timer_t *timer)
 
 static void tftp_xfer_arm(struct tftp_xfer *x)
 {
-	uv_timer_start(&x->timer, tftp_xfer_timeout, x->timeout_ms, 0);
+	unet_timer_start(&x->timer, tftp_xfer_timeout, x->timeout_ms);
 }
 
 /* An ACK of block number @blk (16 bits, as on the wire). */
@@ -803,10 +803,10 @@ static void tftp_xfer_start(struct unet_tftp *tftp, int fd, uint64_t size,
 	x->window = req->window;
 	x->timeout_ms = req->timeout_s * 1000u;
 	x->base = 1;
-	uv_timer_init(unet_hub_loop(tftp->hub), &x->timer);
-	x->timer.data = x;
+	unet_timer_init(tftp->hub, &x->timer);
+	x->timer.uv.data = x;
 	/* Like the stack's own handles, a transfer does not keep the loop up. */
-	uv_unref((uv_handle_t *)&x->timer);
+	uv_unref((uv_handle_t *)&x->timer.uv);
 	unet__stack_ref(tftp->stack);
 	tftp->n_handles++;
 	x->next = tftp->xfers;
