@@ -112,6 +112,7 @@ struct responder {
  * @req: http: bytes of the request seen so far, to find its end
  * @req_len: how many of @req are used
  * @answered: http: the answer was sent
+ * @run: the run (the responder may be freed first at shutdown)
  * @next: the next open connection of the run
  * @prev: the previous one
  */
@@ -123,6 +124,7 @@ struct conn {
 	char req[4];
 	size_t req_len;
 	bool answered;
+	struct replay_run *run;
 };
 
 /**
@@ -153,6 +155,7 @@ struct conn {
  * @dead: a pcap handle for compiling filters
  * @script_dir: the script's folder, for relative file names
  * @script_name: the script's file name, for messages
+ * @loop_ready: @loop was initialised (and must be closed)
  * @buf: room for one built frame
  */
 struct replay_run {
@@ -184,6 +187,7 @@ struct replay_run {
 	pcap_t *dead;
 	char script_dir[PATH_MAX];
 	const char *script_name;
+	bool loop_ready;
 	uint8_t buf[FRAME_MAX];
 };
 
@@ -322,7 +326,7 @@ static void replay_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 static void conn_closed(uv_handle_t *h)
 {
 	struct conn *c = container_of(h, struct conn, tcp);
-	struct replay_run *run = c->rs->run;
+	struct replay_run *run = c->run;
 
 	if (c->prev != NULL)
 		c->prev->next = c->next;
@@ -448,6 +452,7 @@ static void responder_accept(uv_stream_t *server, int status)
 	if (c == NULL)
 		return;
 	c->rs = rs;
+	c->run = rs->run;
 	uv_tcp_init(&rs->run->loop, &c->tcp);
 	rs->run->conns++;
 	c->next = rs->run->conn_list;
@@ -892,10 +897,30 @@ static ssize_t replay_payload(const struct step_args *a, uint8_t *out,
 	size_t i;
 
 	if ((s = replay_key(a, "payload")) != NULL) {
-		if (strlen(s) > cap)
-			goto big;
-		memcpy(out, s, strlen(s));
-		return (ssize_t)strlen(s);
+		size_t n = 0;
+
+		/* C's escapes: \r \n \t \0 \\ and \xHH. */
+		for (; *s != '\0'; s++) {
+			uint8_t c = (uint8_t)*s;
+
+			if (c == '\\' && s[1] != '\0') {
+				s++;
+				c = *s == 'r' ? '\r' : *s == 'n' ? '\n' :
+				    *s == 't' ? '\t' : *s == '0' ? 0 :
+								(uint8_t)*s;
+				if (*s == 'x' && isxdigit((unsigned char)s[1]) &&
+				    isxdigit((unsigned char)s[2])) {
+					char hx[3] = { s[1], s[2], 0 };
+
+					c = (uint8_t)strtoul(hx, NULL, 16);
+					s += 2;
+				}
+			}
+			if (n == cap)
+				goto big;
+			out[n++] = c;
+		}
+		return (ssize_t)n;
 	}
 	if ((s = replay_key(a, "hex")) != NULL) {
 		ssize_t n = replay_hex(s, out, cap);
@@ -1570,8 +1595,10 @@ static void replay_close(struct replay_run *run)
 	if (run->hub != NULL)
 		unet_hub_close(run->hub);	/* the stack and replay ports */
 	run->hub = NULL;
-	uv_run(&run->loop, UV_RUN_DEFAULT);
-	uv_loop_close(&run->loop);
+	if (run->loop_ready) {
+		uv_run(&run->loop, UV_RUN_DEFAULT);
+		uv_loop_close(&run->loop);
+	}
 	if (run->dead != NULL)
 		pcap_close(run->dead);
 }
@@ -1605,7 +1632,12 @@ static int replay_setup(struct replay_run *run, const struct replay_options *o,
 	unet_stack_config_init(&stack_cfg);
 	unet_proxy_config_init(&proxy_cfg);
 	if (netdev != NULL) {
-		if (netdev_parse(netdev, &nd, err, sizeof(err)) < 0) {
+		char spec[SCRIPT_LINE_MAX + 16];
+
+		/* The id is not needed here: user0 unless given. */
+		snprintf(spec, sizeof(spec), "%s%s", netdev,
+			 strstr(netdev, "id=") == NULL ? ",id=user0" : "");
+		if (netdev_parse(spec, &nd, err, sizeof(err)) < 0) {
 			fprintf(stderr, "usernet replay: -netdev %s: %s\n",
 				netdev, err);
 			return EXIT_USAGE;
@@ -1617,12 +1649,22 @@ static int replay_setup(struct replay_run *run, const struct replay_options *o,
 		}
 		stack_cfg = nd.u.user.stack;
 		proxy_cfg = nd.u.user.proxy;
+		/* A script's tftp= folder is relative to the script. */
+		if (netdev != o->netdev && stack_cfg.tftp_root[0] != '\0' &&
+		    stack_cfg.tftp_root[0] != '/' && run->script_dir[0] != '\0') {
+			char root[sizeof(stack_cfg.tftp_root)];
+
+			snprintf(root, sizeof(root), "%s/%s", run->script_dir,
+				 stack_cfg.tftp_root);
+			memcpy(stack_cfg.tftp_root, root, sizeof(root));
+		}
 	}
 
 	if (uv_loop_init(&run->loop) != 0) {
 		fprintf(stderr, "usernet replay: cannot make the event loop\n");
 		return 1;
 	}
+	run->loop_ready = true;
 	unet_hub_config_init(&hc);
 	hc.virtual_clock = true;
 	hc.seed = seed != 0 ? seed : 1;

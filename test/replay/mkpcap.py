@@ -1,0 +1,158 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Writes the input and expected pcaps of the replay golden tests.
+
+Every frame is built here from the RFCs (ARP, IPv4, ICMP, UDP, DHCP,
+TFTP), independently of usernet's own code, so that a golden test compares
+the stack's answers with frames nobody derived from the stack. Run it with
+the folder to write to; the test `replay.inputs` checks that the committed
+files are what this writes.
+"""
+import os
+import struct
+import sys
+
+GUEST_MAC = bytes.fromhex("525400123456")
+GW_MAC = bytes.fromhex("52550a000202")
+BCAST = b"\xff" * 6
+GUEST = bytes([10, 0, 2, 15])
+GW = bytes([10, 0, 2, 2])
+DNS = bytes([10, 0, 2, 3])
+
+
+def csum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return (~s) & 0xFFFF
+
+
+def eth(dst, src, etype, payload):
+    return dst + src + struct.pack("!H", etype) + payload
+
+
+def ipv4(src, dst, proto, payload, ident=1, ttl=64, frag=0):
+    hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), ident,
+                      frag, ttl, proto, 0, src, dst)
+    hdr = hdr[:10] + struct.pack("!H", csum(hdr)) + hdr[12:]
+    return hdr + payload
+
+
+def udp(src, dst, sport, dport, payload):
+    hdr = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0)
+    pseudo = src + dst + struct.pack("!BBH", 0, 17, 8 + len(payload))
+    c = csum(pseudo + hdr + payload) or 0xFFFF
+    return hdr[:6] + struct.pack("!H", c) + payload
+
+
+def arp(op, sha, spa, tha, tpa):
+    return struct.pack("!HHBBH", 1, 0x0800, 6, 4, op) + sha + spa + tha + tpa
+
+
+def icmp_echo(typ, ident, seq, data):
+    msg = struct.pack("!BBHHH", typ, 0, 0, ident, seq) + data
+    return msg[:2] + struct.pack("!H", csum(msg)) + msg[4:]
+
+
+def fragments(src, dst, proto, payload, size, ident):
+    out = []
+    for off in range(0, len(payload), size):
+        part = payload[off:off + size]
+        more = 0x2000 if off + size < len(payload) else 0
+        out.append(ipv4(src, dst, proto, part, ident, frag=more | off // 8))
+    return out
+
+
+def dhcp(msgtype, xid, requested=None, server=None):
+    msg = struct.pack("!BBBBIHH4s4s4s4s16s64s128s", 1, 1, 6, 0, xid, 0, 0,
+                      b"\0" * 4, b"\0" * 4, b"\0" * 4, b"\0" * 4,
+                      GUEST_MAC + b"\0" * 10, b"", b"")
+    msg += b"\x63\x82\x53\x63" + bytes([53, 1, msgtype])
+    if requested:
+        msg += bytes([50, 4]) + requested
+    if server:
+        msg += bytes([54, 4]) + server
+    msg += b"\xff"
+    return eth(BCAST, GUEST_MAC, 0x0800,
+               ipv4(b"\0" * 4, b"\xff" * 4, 17,
+                    udp(b"\0" * 4, b"\xff" * 4, 68, 67, msg)))
+
+
+def write_pcap(path, frames):
+    """frames: list of (seconds, frame bytes)."""
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+        for t, frame in frames:
+            sec, usec = int(t), int(round((t - int(t)) * 1e6))
+            f.write(struct.pack("<IIII", 1700000000 + sec, usec, len(frame),
+                                len(frame)))
+            f.write(frame)
+
+
+def main(out):
+    os.makedirs(out, exist_ok=True)
+    p = lambda name: os.path.join(out, name)
+
+    # ARP: the guest asks for the gateway and the DNS address.
+    write_pcap(p("arp.pcap"), [
+        (0, eth(BCAST, GUEST_MAC, 0x0806, arp(1, GUEST_MAC, GUEST, b"\0" * 6, GW))),
+        (0.5, eth(BCAST, GUEST_MAC, 0x0806, arp(1, GUEST_MAC, GUEST, b"\0" * 6, DNS))),
+        (1, eth(BCAST, GUEST_MAC, 0x0806,
+                arp(1, GUEST_MAC, GUEST, b"\0" * 6, bytes([10, 0, 2, 99])))),
+    ])
+    write_pcap(p("arp-expect.pcap"), [
+        (0, eth(GUEST_MAC, GW_MAC, 0x0806, arp(2, GW_MAC, GW, GUEST_MAC, GUEST))),
+        (0, eth(GUEST_MAC, GW_MAC, 0x0806, arp(2, GW_MAC, DNS, GUEST_MAC, GUEST))),
+    ])
+
+    # ICMP: three pings to the gateway, one second apart.
+    data = bytes(range(56))
+    write_pcap(p("icmp.pcap"), [
+        (i, eth(GW_MAC, GUEST_MAC, 0x0800,
+                ipv4(GUEST, GW, 1, icmp_echo(8, 0x4242, i + 1, data), 100 + i)))
+        for i in range(3)])
+    write_pcap(p("icmp-expect.pcap"), [
+        (i, eth(GUEST_MAC, GW_MAC, 0x0800,
+                ipv4(GW, GUEST, 1, icmp_echo(0, 0x4242, i + 1, data), 0)))
+        for i in range(3)])
+
+    # IP fragments: a 3000-byte ping to the gateway in three fragments, the
+    # last one first; at MTU 1500 the answer comes back in fragments too.
+    big = bytes(i % 251 for i in range(3000))
+    frags = fragments(GUEST, GW, 1, icmp_echo(8, 0x77, 1, big), 1480, 555)
+    write_pcap(p("fragments.pcap"), [
+        (0, eth(GW_MAC, GUEST_MAC, 0x0800, f))
+        for f in [frags[2], frags[0], frags[1]]])
+    write_pcap(p("fragments-expect.pcap"), [
+        (0, eth(GUEST_MAC, GW_MAC, 0x0800, f))
+        for f in fragments(GW, GUEST, 1, icmp_echo(0, 0x77, 1, big), 1480, 0)])
+
+    # Two of the three fragments of another ping: never answered.
+    write_pcap(p("fragments-partial.pcap"), [
+        (0, eth(GW_MAC, GUEST_MAC, 0x0800, f))
+        for f in fragments(GUEST, GW, 1, icmp_echo(8, 0x78, 1, big), 1480,
+                           556)[:2]])
+
+    # DHCP: DISCOVER, then REQUEST for the first address from the gateway.
+    write_pcap(p("dhcp.pcap"), [
+        (0, dhcp(1, 0x0C0FFEE0)),
+        (0.2, dhcp(3, 0x0C0FFEE0, GUEST, GW)),
+    ])
+
+    # TFTP: a read request for hello.txt, octet mode, from port 1069.
+    rrq = struct.pack("!H", 1) + b"hello.txt\0octet\0"
+    write_pcap(p("tftp.pcap"), [
+        (0, eth(GW_MAC, GUEST_MAC, 0x0800,
+                ipv4(GUEST, GW, 17, udp(GUEST, GW, 1069, 69, rrq), 7))),
+    ])
+    # The file it asks for: 1300 bytes, three blocks of 512 or less.
+    os.makedirs(p("tftp"), exist_ok=True)
+    with open(p("tftp/hello.txt"), "wb") as f:
+        f.write(bytes(ord("a") + i % 26 for i in range(1300)))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(
+        os.path.abspath(__file__)))
