@@ -21,6 +21,8 @@ packages=(
 	build-essential cmake pkg-config clang llvm libclang-rt-14-dev
 	libuv1-dev libcmocka-dev libpcap-dev libvdeplug-dev
 	xz-utils ca-certificates
+	# API reference (doxygen, with gawk's kernel-doc filter); the man page check
+	doxygen gawk man-db
 	# test peers
 	iproute2 iputils-ping busybox curl tshark iperf3 dnsutils dnsmasq-base
 	tftp-hpa isc-dhcp-client util-linux procps python3
