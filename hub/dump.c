@@ -154,6 +154,7 @@ int unet_dump_open(struct unet_hub *hub, const char *id, const char *path,
 		goto fail_dumper;
 	}
 	unet_port_init(&dp->port, &dump_ops, id);
+	dp->port.observer = true;	/* each frame before its answers */
 	r = unet_hub_attach(hub, &dp->port);
 	if (r < 0)
 		goto fail_dumper;

@@ -508,6 +508,9 @@ void unet_port_init(struct unet_port *port, const struct unet_port_ops *ops,
  * @hub: the hub
  * @port: a port prepared with unet_port_init(), not attached anywhere
  *
+ * The port is offered frames after the ports attached before it, except
+ * that observers (&unet_port.observer) come before all the others.
+ *
  * Return: 0, or -EINVAL (a port without ops, or one already attached).
  */
 int unet_hub_attach(struct unet_hub *hub, struct unet_port *port)
@@ -518,9 +521,11 @@ int unet_hub_attach(struct unet_hub *hub, struct unet_port *port)
 	    port->ops->send == NULL || port->ops->close == NULL ||
 	    port->hub != NULL)
 		return -EINVAL;
+	/* Observers first (in attach order), then the others. */
 	for (pp = &hub->ports; *pp != NULL; pp = &(*pp)->next)
-		;
-	port->next = NULL;
+		if (port->observer && !(*pp)->observer)
+			break;
+	port->next = *pp;
 	*pp = port;
 	port->hub = hub;
 	return 0;

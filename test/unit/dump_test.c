@@ -345,6 +345,52 @@ static void test_dump_truncates(void **state)
 	env_fini(&env);
 }
 
+/* An answerer: replies to every frame at once, from inside the delivery. */
+static int answer_send(struct unet_port *port, const void *frame, size_t len)
+{
+	unsigned char reply[60];
+
+	(void)frame;
+	(void)len;
+	make_frame(reply, sizeof(reply), 2);
+	return unet_hub_input(port, reply, sizeof(reply));
+}
+
+static const struct unet_port_ops answer_ops = {
+	.name = "answer",
+	.send = answer_send,
+	.close = source_close,
+};
+
+/*
+ * The dump, though attached last, sees a frame before the answer another
+ * port makes to it inside the same delivery: a capture shows cause before
+ * effect (as a stack's ARP or ping answers to a tap's requests).
+ */
+static void test_dump_keeps_cause_before_effect(void **state)
+{
+	unsigned char buf[60];
+	struct unet_port answer, *dump = NULL;
+	struct env env;
+	pcap_t *p;
+
+	(void)state;
+	env_init(&env, 0);
+	unet_port_init(&answer, &answer_ops, "answer");
+	assert_int_equal(unet_hub_attach(env.hub, &answer), 0);
+	assert_int_equal(unet_dump_open(env.hub, "d", env.path, 0, &dump), 0);
+	assert_ptr_equal(unet_hub_ports(env.hub), dump);	/* observers first */
+	make_frame(buf, sizeof(buf), 1);
+	assert_int_equal(unet_hub_input(&env.src, buf, sizeof(buf)), 0);
+	p = open_reader(&env, 262144);
+	expect_record(p, 60, 60, 1);	/* the question */
+	expect_record(p, 60, 60, 2);	/* then the answer */
+	expect_end(p);
+	pcap_close(p);
+	unet_port_close(dump);
+	env_fini(&env);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -353,6 +399,7 @@ int main(void)
 		cmocka_unit_test(test_dump_timestamps),
 		cmocka_unit_test(test_dump_bad_path),
 		cmocka_unit_test(test_dump_truncates),
+		cmocka_unit_test(test_dump_keeps_cause_before_effect),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -123,6 +123,10 @@ struct unet_port_ops {
  * @hub: the hub it is attached to, NULL when detached
  * @queue_max: how many frames the queue may hold (default 256)
  * @queue_bytes_max: how many bytes the queue may hold (default 4 MiB)
+ * @observer: the port only watches (a pcap dump): the hub offers it every
+ *            frame before the ports that may answer it, so that what it
+ *            records keeps each frame before its answers (default false;
+ *            set before unet_hub_attach())
  *
  * The remaining fields are the hub's: leave them alone.
  */
@@ -133,6 +137,7 @@ struct unet_port {
 	struct unet_hub *hub;
 	size_t queue_max;
 	size_t queue_bytes_max;
+	bool observer;
 	/* private to the hub */
 	struct unet_port *next;
 	struct unet_port_frame *queue_head;
