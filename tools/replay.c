@@ -195,6 +195,8 @@ struct replay_run {
  * struct replay_options - the command line of `usernet replay`
  * @in: --in, a pcap of guest frames
  * @fast: --fast: inject them back to back
+ * @in_filter: --in-filter, which frames of @in to inject (NULL: those not
+ *             from the gateway's MAC)
  * @script: --script
  * @out: --out, the pcapng record
  * @seed: --seed (0: not given)
@@ -206,6 +208,7 @@ struct replay_run {
 struct replay_options {
 	const char *in;
 	bool fast;
+	const char *in_filter;
 	const char *script;
 	const char *out;
 	uint64_t seed;
@@ -218,8 +221,9 @@ struct replay_options {
 static void replay_usage(FILE *f)
 {
 	fprintf(f,
-"Usage: usernet replay [--in FILE [--fast]] [--script FILE] [--out FILE]\n"
-"                      [--seed N] [--mtu N] [-netdev user,...] [--linger D]\n"
+"Usage: usernet replay [--in FILE [--fast] [--in-filter BPF]] [--script FILE]\n"
+"                      [--out FILE] [--seed N] [--mtu N] [-netdev user,...]\n"
+"                      [--linger D]\n"
 "\n"
 "Runs the user-mode stack on a virtual clock with a fixed seed, plays the\n"
 "guest from recorded frames and/or a test script, and records what comes\n"
@@ -229,6 +233,10 @@ static void replay_usage(FILE *f)
 "  --in FILE       inject the Ethernet frames of a pcap or pcapng file as\n"
 "                  the guest's, each at its recorded time offset\n"
 "  --fast          inject them back to back instead\n"
+"  --in-filter BPF inject only the frames of --in that match this filter\n"
+"                  (default: those not from the gateway's MAC, so that a\n"
+"                  capture of both directions replays the guest's side);\n"
+"                  the first frame's source MAC is the guest's\n"
 "  --linger D      after --in, run the clock on for D (default 2s)\n"
 "  --script FILE   run a test script (see README \"Replay scripts\"); runs\n"
 "                  after --in\n"
@@ -958,8 +966,9 @@ static uint8_t replay_tcp_flags(const char *s)
 	return f;
 }
 
-static int replay_send_pcap(struct replay_run *run, const char *path,
-			    bool fast, char *err, size_t errlen);
+static int replay_send_pcap(struct replay_run *run, const char *name,
+			    bool fast, const char *filter, bool learn,
+			    char *err, size_t errlen);
 
 static int replay_send(struct replay_run *run, const struct script_step *st,
 		       char *err, size_t errlen)
@@ -993,7 +1002,8 @@ static int replay_send(struct replay_run *run, const struct script_step *st,
 		return replay_emit(run, total, 0, err, errlen);
 	}
 	if (strcmp(kind, "pcap") == 0)
-		return replay_send_pcap(run, a.pos[0], a.n_pos > 1, err,
+		return replay_send_pcap(run, a.pos[0], a.n_pos > 1,
+					replay_key(&a, "filter"), false, err,
 					errlen);
 	if (strcmp(kind, "arp") == 0) {
 		struct in_addr src = run->guest_ip;
@@ -1108,26 +1118,54 @@ static void replay_path(struct replay_run *run, const char *name, char *out,
 		snprintf(out, cap, "%s/%s", run->script_dir, name);
 }
 
+/*
+ * Injects the frames of pcap @name that match @filter (NULL: all) at their
+ * recorded offsets, or back to back when @fast; with @learn, the source
+ * MAC of the first one becomes the guest's (the address the guest answers
+ * ARP with).
+ */
 static int replay_send_pcap(struct replay_run *run, const char *name,
-			    bool fast, char *err, size_t errlen)
+			    bool fast, const char *filter, bool learn,
+			    char *err, size_t errlen)
 {
 	struct unet_pcap_reader *rd;
+	struct bpf_program prog;
 	char path[PATH_MAX + 256];
 	uint64_t start = unet_hub_now_ns(run->hub), off;
 	const void *f;
 	size_t len;
 	int r;
 
-	replay_path(run, name, path, sizeof(path));
-	if (unet_pcap_reader_open(path, &rd, err, errlen) < 0)
+	if (filter != NULL &&
+	    pcap_compile(run->dead, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+		snprintf(err, errlen, "filter \"%s\": %s", filter,
+			 pcap_geterr(run->dead));
 		return -EINVAL;
+	}
+	replay_path(run, name, path, sizeof(path));
+	if (unet_pcap_reader_open(path, &rd, err, errlen) < 0) {
+		r = -EINVAL;
+		goto out;
+	}
 	while ((r = unet_pcap_reader_next(rd, &f, &len, &off, err,
 					  errlen)) == 1) {
+		if (filter != NULL) {
+			struct pcap_pkthdr h;
+
+			memset(&h, 0, sizeof(h));
+			h.caplen = h.len = (bpf_u_int32)len;
+			if (!pcap_offline_filter(&prog, &h, f))
+				continue;
+		}
 		if (!fast && off > SCRIPT_DURATION_MAX) {
 			snprintf(err, errlen, "%s: a record more than a day "
 				 "after the first", path);
 			r = -EINVAL;
 			break;
+		}
+		if (learn && len >= 12) {
+			memcpy(run->guest_mac, (const uint8_t *)f + 6, 6);
+			learn = false;
 		}
 		if (!fast)
 			replay_run_until(run, start + off);
@@ -1136,6 +1174,9 @@ static int replay_send_pcap(struct replay_run *run, const char *name,
 		replay_pump(run);
 	}
 	unet_pcap_reader_close(rd);
+out:
+	if (filter != NULL)
+		pcap_freecode(&prog);
 	return r < 0 ? -EINVAL : 0;
 }
 
@@ -1488,11 +1529,12 @@ static int replay_read_file(const char *path, char **text, size_t *len)
 
 static int replay_parse_args(int argc, char **argv, struct replay_options *o)
 {
-	enum { OPT_IN = 256, OPT_FAST, OPT_SCRIPT, OPT_OUT, OPT_SEED, OPT_MTU,
+	enum { OPT_IN = 256, OPT_FAST, OPT_IN_FILTER, OPT_SCRIPT, OPT_OUT, OPT_SEED, OPT_MTU,
 	       OPT_LINGER };
 	static const struct option longopts[] = {
 		{ "in", required_argument, NULL, OPT_IN },
 		{ "fast", no_argument, NULL, OPT_FAST },
+		{ "in-filter", required_argument, NULL, OPT_IN_FILTER },
 		{ "script", required_argument, NULL, OPT_SCRIPT },
 		{ "out", required_argument, NULL, OPT_OUT },
 		{ "seed", required_argument, NULL, OPT_SEED },
@@ -1518,6 +1560,7 @@ static int replay_parse_args(int argc, char **argv, struct replay_options *o)
 		switch (c) {
 		case OPT_IN: o->in = optarg; break;
 		case OPT_FAST: o->fast = true; break;
+		case OPT_IN_FILTER: o->in_filter = optarg; break;
 		case OPT_SCRIPT: o->script = optarg; break;
 		case OPT_OUT: o->out = optarg; break;
 		case 'n': o->netdev = optarg; break;
@@ -1576,8 +1619,9 @@ static int replay_parse_args(int argc, char **argv, struct replay_options *o)
 			"FILE and/or --script FILE\n");
 		return EXIT_USAGE;
 	}
-	if (o->fast && o->in == NULL) {
-		fprintf(stderr, "usernet replay: --fast goes with --in\n");
+	if ((o->fast || o->in_filter != NULL) && o->in == NULL) {
+		fprintf(stderr, "usernet replay: --%s goes with --in\n",
+			o->fast ? "fast" : "in-filter");
 		return EXIT_USAGE;
 	}
 	return -1;
@@ -1778,7 +1822,16 @@ int replay_main(int argc, char **argv)
 		/* --in is relative to where usernet runs, not the script. */
 		snprintf(saved_dir, sizeof(saved_dir), "%s", run->script_dir);
 		run->script_dir[0] = '\0';
-		r = replay_send_pcap(run, o.in, o.fast, err, sizeof(err));
+		char filter[64];
+
+		if (o.in_filter == NULL)
+			snprintf(filter, sizeof(filter),
+				 "not ether src %02x:%02x:%02x:%02x:%02x:%02x",
+				 run->gw_mac[0], run->gw_mac[1], run->gw_mac[2],
+				 run->gw_mac[3], run->gw_mac[4], run->gw_mac[5]);
+		r = replay_send_pcap(run, o.in, o.fast,
+				     o.in_filter != NULL ? o.in_filter : filter,
+				     true, err, sizeof(err));
 		snprintf(run->script_dir, sizeof(run->script_dir), "%s",
 			 saved_dir);
 		if (r < 0) {

@@ -55,7 +55,7 @@ struct send_kind {
 
 static const struct send_kind send_kinds[] = {
 	{ "hex", 1, SCRIPT_WORDS_MAX, "||" },
-	{ "pcap", 1, 2, "||" },
+	{ "pcap", 1, 2, "|filter|" },
 	{ "arp", 1, 1, "|src|" },
 	{ "icmp", 1, 1, "|id|seq|size|ttl|frag|ipid|" },
 	{ "udp", 2, 2, "|payload|hex|size|frag|ttl|ipid|" },

@@ -69,6 +69,7 @@ _Static_assert(sizeof(log_level_names) / sizeof(log_level_names[0]) ==
  * @netdevs: the -netdev options, in order
  * @n_netdevs: how many
  * @mtu: the hub's MTU (and the namespace tap's)
+ * @seed: the random seed of every hub (0: from the kernel)
  * @level: log level
  */
 struct options {
@@ -77,6 +78,7 @@ struct options {
 	struct netdev netdevs[NETDEV_MAX];
 	int n_netdevs;
 	unsigned int mtu;
+	unsigned long seed;
 	enum unet_log_level level;
 };
 
@@ -189,6 +191,9 @@ static void usage_main(FILE *f)
 "Options:\n"
 "  -netdev SPEC, --netdev SPEC   add a port (see above)\n"
 "  --mtu N        hub MTU, %u..%u (default %u)\n"
+"  --seed N       seed the random choices (TFTP ports, DNS ids, the secret\n"
+"                 of TCP ISNs) with N, so that a capture of this run replays\n"
+"                 with 'usernet replay --seed N' (default: from the kernel)\n"
 "  -v, --verbose  log more (repeat for debug)\n"
 "  -q, --quiet    log errors only\n"
 "  -h, --help     show this help\n"
@@ -221,7 +226,8 @@ static void usage_run(FILE *f)
 "(10.0.2.100 by default), e.g. -netdev user,id=u,hostfwd=tcp::8080-:80\n"
 "makes the host's port 8080 reach port 80 inside the namespace.\n"
 "\n"
-"Options: -netdev SPEC, --mtu N, -v, -q, -h (as for usernet itself).\n"
+"Options: -netdev SPEC, --mtu N, --seed N, -v, -q, -h (as for usernet\n"
+"itself).\n"
 "\n"
 "Example: usernet run -- ping -c 3 10.0.2.2\n"
 "Unprivileged use needs /dev/net/tun to be usable by the caller.\n");
@@ -258,10 +264,11 @@ static void print_netdev_help(void)
  */
 static int parse_args(int argc, char **argv, struct options *o)
 {
-	enum { OPT_MTU = 256, OPT_VERSION };
+	enum { OPT_MTU = 256, OPT_VERSION, OPT_SEED };
 	static const struct option longopts[] = {
 		{ "netdev", required_argument, NULL, 'n' },
 		{ "mtu", required_argument, NULL, OPT_MTU },
+		{ "seed", required_argument, NULL, OPT_SEED },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -288,7 +295,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 		if (strcmp(argv[i], "-netdev") == 0)
 			argv[i] = "--netdev";
 		if (strcmp(argv[i], "--netdev") == 0 ||
-		    strcmp(argv[i], "--mtu") == 0)
+		    strcmp(argv[i], "--mtu") == 0 ||
+		    strcmp(argv[i], "--seed") == 0)
 			i++;
 		else if (argv[i][0] != '-' || strcmp(argv[i], "--") == 0)
 			break;
@@ -323,6 +331,15 @@ static int parse_args(int argc, char **argv, struct options *o)
 				return EXIT_USAGE;
 			}
 			o->mtu = (unsigned int)v;
+			break;
+		case OPT_SEED:
+			if (parse_uint(optarg, ULONG_MAX, &v) < 0 || v == 0) {
+				fprintf(stderr,
+					"usernet: --seed %s: not a number above 0\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			o->seed = v;
 			break;
 		case 'v':
 			if (o->level < UNET_LOG_DEBUG)
@@ -888,6 +905,7 @@ int main(int argc, char **argv)
 	}
 	unet_hub_config_init(&u.hub_config);
 	u.hub_config.mtu = o.mtu;
+	u.hub_config.seed = o.seed;
 	u.hub_config.log_cb = log_stderr;
 	u.hub_config.log_level = o.level;
 	r = get_hub(&u, 0, &u.hub);

@@ -36,6 +36,7 @@ check "seed 0" 2 "above 0" -- "$usernet" replay --seed 0 --script "$here/arp.rep
 check "bad mtu" 2 "--mtu 100" -- "$usernet" replay --mtu 100 --in "$here/arp.pcap"
 check "bad linger" 2 "--linger 5" -- "$usernet" replay --linger 5 --in "$here/arp.pcap"
 check "fast alone" 2 "--fast goes with --in" -- "$usernet" replay --fast --script "$here/arp.replay"
+check "in-filter alone" 2 "--in-filter goes with --in" -- "$usernet" replay --in-filter arp --script "$here/arp.replay"
 check "unknown option" 2 "unknown option" -- "$usernet" replay --bogus
 check "not a user netdev" 2 "only a user netdev" -- "$usernet" replay -netdev tap,id=t0 --in "$here/arp.pcap"
 check "help" 0 "" -- "$usernet" replay --help
@@ -99,6 +100,21 @@ if command -v tshark >/dev/null; then
 		{ echo "FAIL directions: '$got'" >&2; fails=$((fails + 1)); }
 	echo "ok   timing and directions read back by tshark"
 fi
+
+# ---- --in-filter and send pcap filter=: only the frames that match ----
+check "in-filter" 0 "" -- "$usernet" replay --in "$here/icmp.pcap" --in-filter "icmp[6:2] = 2" --out "$tmp/flt.pcapng"
+check "bad in-filter" 1 "filter \"icmp\[\": " -- "$usernet" replay --in "$here/icmp.pcap" --in-filter "icmp["
+if command -v tshark >/dev/null; then
+	got=$(tshark -r "$tmp/flt.pcapng" -Y icmp -T fields -e icmp.type -e icmp.seq 2>/dev/null | tr '\n\t' ' :')
+	[ "$got" = "8:2 0:2 " ] || { echo "FAIL in-filter injected '$got'" >&2; fails=$((fails + 1)); }
+fi
+cp "$here/arp.pcap" "$tmp/"
+cat >"$tmp/flt.replay" <<'SCRIPT'
+send pcap arp.pcap fast filter="arp[24:4] = 0x0a000203"
+expect "arp[6:2] = 2 and arp[14:4] = 0x0a000203" within 10ms
+expect-none "arp[6:2] = 2" within 2s
+SCRIPT
+check "send pcap filter=" 0 "" -- "$usernet" replay --script "$tmp/flt.replay"
 
 # ---- malformed pcap files: exit 1, the file and the record named ----
 python3 - "$tmp" "$here/icmp.pcap" <<'PY'
