@@ -36,6 +36,9 @@ expect_usage_error "only one user netdev" -netdev user,id=a -netdev user,id=b
 expect_usage_error "--mtu" --mtu 100 -netdev user,id=u
 expect_usage_error "--mtu" --mtu 70000 -netdev user,id=u
 expect_usage_error "--mtu" --mtu abc -netdev user,id=u
+expect_usage_error "--seed" --seed 0 -netdev user,id=u
+expect_usage_error "--seed" --seed -3 -netdev user,id=u
+expect_usage_error "--seed" --seed 1x -netdev user,id=u
 expect_usage_error "needs a value" -netdev
 expect_usage_error "unknown option '--frobnicate'" --frobnicate
 expect_usage_error "unexpected argument 'stray'" -netdev user,id=u stray
