@@ -46,8 +46,13 @@
 
 #include <usernet/ports.h>
 
+#include "config_copy.h"
 #include "dgram_proto.h"
 #include "link_internal.h"
+
+/* The size of struct unet_dgram_config in 0.1.0, its first release. */
+#define DGRAM_CONFIG_SIZE_V1 \
+	UNET__CONFIG_SIZE_TO(struct unet_dgram_config, remote_len)
 
 /* Datagrams read per wake-up, so that one busy socket leaves room. */
 #define DGRAM_READ_BUDGET 64
@@ -475,30 +480,39 @@ void unet_dgram_config_init(struct unet_dgram_config *config)
  * unet_dgram_open() - a port that carries one frame per datagram
  * @hub: the hub to attach to
  * @id: the port's name
- * @config: the local and remote addresses
+ * @config: the local and remote addresses; read during the call only (a
+ *          versioned struct, see hub.h)
  * @portp: receives the port
  *
  * See the header for the behaviour.
  *
- * Return: 0, -EINVAL for a bad configuration, -EAFNOSUPPORT,
- * -ENAMETOOLONG, -EEXIST (something other than a socket at a unix path),
- * -ENOMEM, or the negative errno of socket(), bind() or setsockopt().
+ * Return: 0, -EINVAL for a bad configuration, -E2BIG for a
+ * &unet_dgram_config.size above this library's whose extra bytes are not
+ * zero, -EAFNOSUPPORT, -ENAMETOOLONG, -EEXIST (something other than a
+ * socket at a unix path), -ENOMEM, or the negative errno of socket(),
+ * bind() or setsockopt().
  */
 int unet_dgram_open(struct unet_hub *hub, const char *id,
 		    const struct unet_dgram_config *config,
 		    struct unet_port **portp)
 {
-	const struct sockaddr_in *in = (const void *)&config->remote;
+	struct unet_dgram_config cfg;
+	const struct sockaddr_in *in = (const void *)&cfg.remote;
 	struct dgram_port *dp;
 	size_t buf_len;
 	int r;
 
-	if (hub == NULL || config == NULL || portp == NULL ||
-	    config->size < sizeof(*config) || config->remote_len == 0 ||
-	    config->remote_len > sizeof(config->remote) ||
-	    config->local_len > sizeof(config->local))
+	if (hub == NULL || config == NULL || portp == NULL)
 		return -EINVAL;
-	r = dgram_check_addr(&config->remote, config->remote_len);
+	unet_dgram_config_init(&cfg);
+	r = unet__config_copy(&cfg, sizeof(cfg), config, config->size,
+			      DGRAM_CONFIG_SIZE_V1);
+	if (r < 0)
+		return r;
+	if (cfg.remote_len == 0 || cfg.remote_len > sizeof(cfg.remote) ||
+	    cfg.local_len > sizeof(cfg.local))
+		return -EINVAL;
+	r = dgram_check_addr(&cfg.remote, cfg.remote_len);
 	if (r < 0)
 		return r;
 	buf_len = unet_hub_frame_max(hub) + 1;
@@ -508,16 +522,16 @@ int unet_dgram_open(struct unet_hub *hub, const char *id,
 	unet_port_init(&dp->port, &dgram_ops, id);
 	dp->buf_len = buf_len;
 	dp->rx_fd = dp->tx_fd = -1;
-	memcpy(&dp->remote, &config->remote, config->remote_len);
-	dp->remote_len = config->remote_len;
+	memcpy(&dp->remote, &cfg.remote, cfg.remote_len);
+	dp->remote_len = cfg.remote_len;
 	unet__addr_str((const struct sockaddr *)&dp->remote, dp->remote_len,
 		       dp->remote_str, sizeof(dp->remote_str));
 
-	if (config->remote.ss_family == AF_INET &&
+	if (cfg.remote.ss_family == AF_INET &&
 	    IN_MULTICAST(ntohl(in->sin_addr.s_addr)))
-		r = dgram_open_mcast(dp, config);
+		r = dgram_open_mcast(dp, &cfg);
 	else
-		r = dgram_open_unicast(dp, config);
+		r = dgram_open_unicast(dp, &cfg);
 	if (r == 0)
 		r = dgram_start(dp, hub);
 	if (r < 0) {

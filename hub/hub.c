@@ -31,7 +31,12 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "config_copy.h"
 #include "hub_internal.h"
+
+/* The size of struct unet_hub_config in 0.1.0, its first release. */
+#define HUB_CONFIG_SIZE_V1 \
+	UNET__CONFIG_SIZE_TO(struct unet_hub_config, epoch_ns)
 
 /* How deeply deliveries may nest before frames are dropped as errors. */
 #define HUB_DEPTH_MAX 8
@@ -105,48 +110,56 @@ static void hub_vtimer_unlink(struct unet_hub *hub, struct unet_timer *t);
 /**
  * unet_hub_new() - make a hub on a loop
  * @loop: the embedder's loop; the hub starts no handles of its own
- * @config: the configuration, NULL for the defaults
- * @hubp: receives the hub
+ * @config: the configuration, NULL for the defaults; read during the call
+ *          only (a versioned struct, see hub.h)
+ * @hubp: receives the hub, which the caller owns until unet_hub_close()
  *
- * Return: 0, -EINVAL for a bad configuration, -ENOMEM.
+ * Return: 0, -EINVAL for a bad configuration (or a &unet_hub_config.size
+ * below the first release's), -E2BIG for a larger size whose fields this
+ * library does not know are not zero, -ENOMEM.
  */
 int unet_hub_new(uv_loop_t *loop, const struct unet_hub_config *config,
 		 struct unet_hub **hubp)
 {
-	struct unet_hub_config defaults;
+	struct unet_hub_config cfg;
 	struct unet_hub *hub;
 	struct timespec ts;
+	int r;
 
-	unet_hub_config_init(&defaults);
-	if (config == NULL)
-		config = &defaults;
-	if (loop == NULL || hubp == NULL || config->size < sizeof(*config))
+	unet_hub_config_init(&cfg);
+	if (loop == NULL || hubp == NULL)
 		return -EINVAL;
-	if (config->mtu < UNET_MTU_MIN || config->mtu > UNET_MTU_MAX)
+	if (config != NULL) {
+		r = unet__config_copy(&cfg, sizeof(cfg), config,
+				      config->size, HUB_CONFIG_SIZE_V1);
+		if (r < 0)
+			return r;
+	}
+	if (cfg.mtu < UNET_MTU_MIN || cfg.mtu > UNET_MTU_MAX)
 		return -EINVAL;
-	if ((unsigned int)config->log_level >= UNET_LOG_LEVEL_NUM)
+	if ((unsigned int)cfg.log_level >= UNET_LOG_LEVEL_NUM)
 		return -EINVAL;
 
 	hub = calloc(1, sizeof(*hub));
 	if (hub == NULL)
 		return -ENOMEM;
 	hub->loop = loop;
-	hub->mtu = config->mtu;
-	hub->log_cb = config->log_cb;
-	hub->log_opaque = config->log_opaque;
-	hub->log_level = config->log_level;
-	hub->virtual_clock = config->virtual_clock;
+	hub->mtu = cfg.mtu;
+	hub->log_cb = cfg.log_cb;
+	hub->log_opaque = cfg.log_opaque;
+	hub->log_level = cfg.log_level;
+	hub->virtual_clock = cfg.virtual_clock;
 	if (!hub->virtual_clock) {
-		hub->clock_cb = config->clock_cb;
-		hub->clock_opaque = config->clock_opaque;
+		hub->clock_cb = cfg.clock_cb;
+		hub->clock_opaque = cfg.clock_opaque;
 	}
-	hub->rng = config->seed;
+	hub->rng = cfg.seed;
 	if (hub->rng == 0 &&
 	    getrandom(&hub->rng, sizeof(hub->rng), 0) != sizeof(hub->rng))
 		hub->rng = uv_hrtime() ^ (uint64_t)(uintptr_t)hub;
 	hub->clock_base = unet_hub_now_ns(hub);
 	if (hub->virtual_clock)
-		hub->realtime_base = config->epoch_ns;
+		hub->realtime_base = cfg.epoch_ns;
 	else if (hub->clock_cb == NULL &&
 		 clock_gettime(CLOCK_REALTIME, &ts) == 0)
 		hub->realtime_base = (uint64_t)ts.tv_sec * 1000000000u +
@@ -157,7 +170,7 @@ int unet_hub_new(uv_loop_t *loop, const struct unet_hub_config *config,
 
 /**
  * unet_hub_close() - close every port still attached, then free the hub
- * @hub: the hub
+ * @hub: the hub, freed here; may be NULL
  *
  * Ports whose close finishes asynchronously (on the loop) no longer touch the
  * hub; the embedder runs the loop until they are done.
@@ -439,8 +452,8 @@ void unet_timer_close(struct unet_timer *timer, uv_close_cb cb)
 /**
  * unet_hub_set_log() - change where a hub's log messages go
  * @hub: the hub
- * @cb: the callback, NULL for nowhere
- * @opaque: passed to @cb
+ * @cb: the callback, NULL for nowhere; called on the loop's thread
+ * @opaque: passed to @cb; the caller keeps it alive while @cb is installed
  * @level: the most verbose level passed on
  */
 void unet_hub_set_log(struct unet_hub *hub, unet_log_cb cb, void *opaque,
@@ -455,8 +468,13 @@ void unet_hub_set_log(struct unet_hub *hub, unet_log_cb cb, void *opaque,
 /**
  * unet_hub_log() - log a message through the hub's callback
  * @hub: the hub
- * @level: the message's level
+ * @level: the message's level; above the hub's level the message is dropped
  * @fmt: printf format
+ * @...: its arguments
+ *
+ * The message is formatted into a bounded buffer (a longer one is cut) and
+ * handed to &unet_hub_config.log_cb; without a callback it goes nowhere:
+ * the library never writes to stderr itself.
  */
 void unet_hub_log(const struct unet_hub *hub, enum unet_log_level level,
 		  const char *fmt, ...)
@@ -480,7 +498,9 @@ void unet_hub_log(const struct unet_hub *hub, enum unet_log_level level,
  * unet_hub_ports() - the first port of a hub, for walking its ports
  * @hub: the hub
  *
- * Return: the first port; each port's @next leads to the following one.
+ * Return: the first port, NULL when none; each port's @next leads to the
+ * following one. The ports belong to their owners, not to the caller; the
+ * list holds until a port is attached or detached.
  */
 struct unet_port *unet_hub_ports(const struct unet_hub *hub)
 {
@@ -489,9 +509,9 @@ struct unet_port *unet_hub_ports(const struct unet_hub *hub)
 
 /**
  * unet_port_init() - prepare a port before attaching it
- * @port: the port, usually embedded in an attachment
- * @ops: its kind
- * @id: its name (truncated to fit)
+ * @port: the port, usually embedded in an attachment, owned by the caller
+ * @ops: its kind, a static table that outlives the port
+ * @id: its name, copied (truncated to fit); NULL for ""
  */
 void unet_port_init(struct unet_port *port, const struct unet_port_ops *ops,
 		    const char *id)
@@ -508,10 +528,13 @@ void unet_port_init(struct unet_port *port, const struct unet_port_ops *ops,
  * @hub: the hub
  * @port: a port prepared with unet_port_init(), not attached anywhere
  *
- * The port is offered frames after the ports attached before it, except
- * that observers (&unet_port.observer) come before all the others.
+ * The port stays its owner's: the hub keeps a pointer to it until
+ * unet_hub_detach(), and unet_hub_close() calls its close op. The port is
+ * offered frames after the ports attached before it, except that observers
+ * (&unet_port.observer) come before all the others.
  *
- * Return: 0, or -EINVAL (a port without ops, or one already attached).
+ * Return: 0, or -EINVAL (a NULL @hub or @port, ops without send or close,
+ * or a port already attached).
  */
 int unet_hub_attach(struct unet_hub *hub, struct unet_port *port)
 {

@@ -28,7 +28,12 @@
 
 #include <usernet/replay.h>
 
+#include "config_copy.h"
 #include "hub_internal.h"
+
+/* The size of struct unet_replay_config in 0.1.0, its first release. */
+#define REPLAY_CONFIG_SIZE_V1 \
+	UNET__CONFIG_SIZE_TO(struct unet_replay_config, opaque)
 
 /* pcapng block types and options (the pcapng specification). */
 #define PCAPNG_SHB 0x0a0d0d0au
@@ -148,7 +153,7 @@ static void replay_record(struct unet_replay *rp, const void *frame,
 	if (replay_write(rp, head, sizeof(head)) < 0 ||
 	    replay_write(rp, frame, len) < 0 ||
 	    replay_write(rp, pad, padded - len) < 0 ||
-	    replay_write(rp, tail, sizeof(tail)) < 0 || fflush(rp->rec) != 0) {
+	    replay_write(rp, tail, sizeof(tail)) < 0) {
 		unet_hub_log(rp->port.hub, UNET_LOG_ERROR,
 			     "replay %s: cannot write the record file, frames "
 			     "are no longer recorded", rp->port.id);
@@ -173,9 +178,13 @@ static void replay_port_close(struct unet_port *port)
 {
 	struct unet_replay *rp = container_of(port, struct unet_replay, port);
 
+	/* The record is buffered (a replay runs in a blink); written here. */
+	if (rp->rec != NULL && fclose(rp->rec) != 0 && !rp->rec_failed &&
+	    port->hub != NULL)
+		unet_hub_log(port->hub, UNET_LOG_ERROR,
+			     "replay %s: cannot write the record file",
+			     port->id);
 	unet_hub_detach(port);
-	if (rp->rec != NULL)
-		fclose(rp->rec);
 	free(rp);
 }
 
@@ -199,34 +208,41 @@ void unet_replay_config_init(struct unet_replay_config *config)
  * unet_replay_open() - attach a port that plays the guest
  * @hub: the hub, usually made with &unet_hub_config.virtual_clock
  * @id: the port's name
- * @config: the configuration, NULL for the defaults
+ * @config: the configuration, NULL for the defaults; read during the call
+ *          only (a versioned struct, see hub.h)
  * @replayp: receives the port; unet_replay_close() releases it (so does
  *           unet_hub_close())
  *
- * Return: 0, -EINVAL, -ENOMEM, or the negative errno of creating or writing
- * the record file.
+ * Return: 0, -EINVAL (also for a &unet_replay_config.size below the first
+ * release's), -E2BIG (a larger size with fields this library does not know
+ * set), -ENOMEM, or the negative errno of creating or writing the record
+ * file.
  */
 int unet_replay_open(struct unet_hub *hub, const char *id,
 		     const struct unet_replay_config *config,
 		     struct unet_replay **replayp)
 {
-	struct unet_replay_config defaults;
+	struct unet_replay_config cfg;
 	struct unet_replay *rp;
 	int r;
 
-	unet_replay_config_init(&defaults);
-	if (config == NULL)
-		config = &defaults;
-	if (hub == NULL || replayp == NULL || config->size < sizeof(*config))
+	unet_replay_config_init(&cfg);
+	if (hub == NULL || replayp == NULL)
 		return -EINVAL;
+	if (config != NULL) {
+		r = unet__config_copy(&cfg, sizeof(cfg), config, config->size,
+				      REPLAY_CONFIG_SIZE_V1);
+		if (r < 0)
+			return r;
+	}
 	rp = calloc(1, sizeof(*rp));
 	if (rp == NULL)
 		return -ENOMEM;
 	unet_port_init(&rp->port, &replay_port_ops, id);
-	rp->rx = config->rx;
-	rp->opaque = config->opaque;
-	if (config->record_path != NULL) {
-		rp->rec = fopen(config->record_path, "wbe");
+	rp->rx = cfg.rx;
+	rp->opaque = cfg.opaque;
+	if (cfg.record_path != NULL) {
+		rp->rec = fopen(cfg.record_path, "wbe");
 		if (rp->rec == NULL) {
 			r = errno != 0 ? -errno : -EIO;
 			free(rp);
@@ -264,7 +280,8 @@ void unet_replay_close(struct unet_replay *replay)
  * unet_replay_port() - the hub port behind a replay port
  * @replay: the replay port
  *
- * Return: its &struct unet_port (counters, id).
+ * Return: its &struct unet_port (counters, id), part of the replay port
+ * and valid until it is closed.
  */
 struct unet_port *unet_replay_port(struct unet_replay *replay)
 {

@@ -55,9 +55,14 @@
 
 #include <usernet/ports.h>
 
+#include "config_copy.h"
 #include "deframer.h"
 #include "link_internal.h"
 #include "stream_proto.h"
+
+/* The size of struct unet_stream_config in 0.1.0, its first release. */
+#define STREAM_CONFIG_SIZE_V1 \
+	UNET__CONFIG_SIZE_TO(struct unet_stream_config, reconnect_ms)
 
 /* First retry of a failed connect, before the back-off doubles it. */
 #define STREAM_BACKOFF_MIN_MS 250
@@ -711,34 +716,42 @@ void unet_stream_config_init(struct unet_stream_config *config)
  * unet_stream_open() - a port that carries frames over a stream socket
  * @hub: the hub to attach to
  * @id: the port's name
- * @config: where the peer is, and whether to listen or connect
+ * @config: where the peer is, and whether to listen or connect; read
+ *          during the call only (a versioned struct, see hub.h)
  * @portp: receives the port
  *
  * See the header for the behaviour. Listening and binding happen now;
  * connecting happens on the loop.
  *
- * Return: 0, -EINVAL for a bad configuration, -EAFNOSUPPORT for another
- * address family, -ENAMETOOLONG for a unix path that does not fit, -EEXIST
- * when something other than a socket is at a unix path to listen on,
- * -ENOMEM, or what bind()/listen() answered (-EADDRINUSE, ...).
+ * Return: 0, -EINVAL for a bad configuration, -E2BIG for a
+ * &unet_stream_config.size above this library's whose extra bytes are not
+ * zero, -EAFNOSUPPORT for another address family, -ENAMETOOLONG for a unix
+ * path that does not fit, -EEXIST when something other than a socket is at
+ * a unix path to listen on, -ENOMEM, or what bind()/listen() answered
+ * (-EADDRINUSE, ...).
  */
 int unet_stream_open(struct unet_hub *hub, const char *id,
 		     const struct unet_stream_config *config,
 		     struct unet_port **portp)
 {
+	struct unet_stream_config cfg;
 	struct stream_port *sp;
 	int r;
 
-	if (hub == NULL || config == NULL || portp == NULL ||
-	    config->size < sizeof(*config))
+	if (hub == NULL || config == NULL || portp == NULL)
 		return -EINVAL;
+	unet_stream_config_init(&cfg);
+	r = unet__config_copy(&cfg, sizeof(cfg), config, config->size,
+			      STREAM_CONFIG_SIZE_V1);
+	if (r < 0)
+		return r;
 	r = stream_new(hub, id, &sp);
 	if (r < 0)
 		return r;
-	r = stream_set_addr(sp, config);
+	r = stream_set_addr(sp, &cfg);
 	if (r == 0) {
-		sp->listen = config->listen;
-		sp->reconnect_ms = config->listen ? 0 : config->reconnect_ms;
+		sp->listen = cfg.listen;
+		sp->reconnect_ms = cfg.listen ? 0 : cfg.reconnect_ms;
 		sp->backoff_ms = sp->reconnect_ms < STREAM_BACKOFF_MIN_MS ?
 					 sp->reconnect_ms :
 					 STREAM_BACKOFF_MIN_MS;

@@ -37,7 +37,11 @@
 
 #include <usernet/ports.h>
 
+#include "config_copy.h"
 #include "link_internal.h"
+
+/* The size of struct unet_vde_config in 0.1.0, its first release. */
+#define VDE_CONFIG_SIZE_V1 UNET__CONFIG_SIZE_TO(struct unet_vde_config, mode)
 
 /* Frames read per wake-up, so that a busy switch leaves room. */
 #define VDE_READ_BUDGET 64
@@ -339,30 +343,38 @@ void unet_vde_config_init(struct unet_vde_config *config)
  * unet_vde_open() - plug the hub into a VDE switch through libvdeplug
  * @hub: the hub to attach to
  * @id: the port's name (also the port's description on the switch)
- * @config: the switch
+ * @config: the switch; read during the call only (a versioned struct, see
+ *          hub.h)
  * @portp: receives the port
  *
  * See the header for the behaviour.
  *
- * Return: 0, -EINVAL, -ENOMEM, or the negative errno libvdeplug left
- * (-ENOENT or -ECONNREFUSED for no switch at @config's sock).
+ * Return: 0, -EINVAL, -E2BIG for a &unet_vde_config.size above this
+ * library's whose extra bytes are not zero, -ENOMEM, or the negative errno
+ * libvdeplug left (-ENOENT or -ECONNREFUSED for no switch at @config's
+ * sock).
  */
 int unet_vde_open(struct unet_hub *hub, const char *id,
 		  const struct unet_vde_config *config,
 		  struct unet_port **portp)
 {
 	char sock[VDE_STR_MAX], descr[64], group[256];
+	struct unet_vde_config cfg;
 	struct vde_open_args args;
 	struct vde_port *vp;
 	size_t buf_len;
 	int r;
 
-	if (hub == NULL || config == NULL || portp == NULL ||
-	    config->size < sizeof(*config) || config->port > INT32_MAX ||
-	    (config->sock != NULL &&
-	     strlen(config->sock) >= sizeof(sock)) ||
-	    (config->group != NULL &&
-	     strlen(config->group) >= sizeof(group)))
+	if (hub == NULL || config == NULL || portp == NULL)
+		return -EINVAL;
+	unet_vde_config_init(&cfg);
+	r = unet__config_copy(&cfg, sizeof(cfg), config, config->size,
+			      VDE_CONFIG_SIZE_V1);
+	if (r < 0)
+		return r;
+	if (cfg.port > INT32_MAX ||
+	    (cfg.sock != NULL && strlen(cfg.sock) >= sizeof(sock)) ||
+	    (cfg.group != NULL && strlen(cfg.group) >= sizeof(group)))
 		return -EINVAL;
 	buf_len = unet_hub_frame_max(hub) + 1;
 	vp = calloc(1, sizeof(*vp) + buf_len);
@@ -374,14 +386,14 @@ int unet_vde_open(struct unet_hub *hub, const char *id,
 
 	/* libvdeplug takes non-const strings. */
 	snprintf(sock, sizeof(sock), "%s",
-		 config->sock != NULL ? config->sock : "");
+		 cfg.sock != NULL ? cfg.sock : "");
 	snprintf(descr, sizeof(descr), "usernet %s", vp->port.id);
 	snprintf(group, sizeof(group), "%s",
-		 config->group != NULL ? config->group : "");
+		 cfg.group != NULL ? cfg.group : "");
 	memset(&args, 0, sizeof(args));
-	args.port = (int)config->port;
+	args.port = (int)cfg.port;
 	args.group = group[0] != '\0' ? group : NULL;
-	args.mode = (mode_t)config->mode;
+	args.mode = (mode_t)cfg.mode;
 	errno = 0;
 	vp->conn = vde_open(sock[0] != '\0' ? sock : NULL, descr, &args);
 	if (vp->conn == NULL) {

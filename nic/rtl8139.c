@@ -90,8 +90,13 @@
 
 #include <usernet/rtl8139.h>
 
+#include "hub/config_copy.h"
 #include "rtl8139_internal.h"
 #include "rtl8139_proto.h"
+
+/* The size of struct unet_rtl8139_config in 0.1.0, its first release. */
+#define RTL8139_CONFIG_SIZE_V1 \
+	UNET__CONFIG_SIZE_TO(struct unet_rtl8139_config, opaque)
 
 /* Room before the C+ assembly buffer, for a VLAN tag inserted in place. */
 #define RTL_CP_HEADROOM 8
@@ -1909,7 +1914,7 @@ static bool rtl8139_config_ok(const struct unet_rtl8139_config *c)
 {
 	static const uint8_t zero[6];
 
-	return c->size >= sizeof(*c) && c->dma_read != NULL &&
+	return c->dma_read != NULL &&
 	       c->dma_write != NULL && !(c->mac[0] & RTL_ETH_GROUP_BIT) &&
 	       memcmp(c->mac, zero, sizeof(zero)) != 0 &&
 	       (c->revision == UNET_RTL8139_REV_CPLUS ||
@@ -1920,26 +1925,37 @@ static bool rtl8139_config_ok(const struct unet_rtl8139_config *c)
  * unet_rtl8139_new() - make an RTL8139 and attach it to a hub
  * @hub: the hub
  * @id: the port's name
- * @config: the configuration
- * @nicp: receives the model
+ * @config: the configuration; copied, so the caller keeps it (a versioned
+ *          struct, see hub.h)
+ * @nicp: receives the model, which the caller owns until
+ *        unet_rtl8139_close() (or unet_hub_close())
  *
- * Return: 0, -EINVAL, -ENOMEM.
+ * Return: 0; -EINVAL for a bad configuration (or a
+ * &unet_rtl8139_config.size below the first release's); -E2BIG for a larger
+ * size whose extra bytes are not zero; -ENOMEM.
  */
 int unet_rtl8139_new(struct unet_hub *hub, const char *id,
 		     const struct unet_rtl8139_config *config,
 		     struct unet_rtl8139 **nicp)
 {
+	struct unet_rtl8139_config cfg;
 	struct unet_rtl8139 *nic;
 	int r;
 
-	if (hub == NULL || config == NULL || nicp == NULL ||
-	    !rtl8139_config_ok(config))
+	if (hub == NULL || config == NULL || nicp == NULL)
+		return -EINVAL;
+	unet_rtl8139_config_init(&cfg);
+	r = unet__config_copy(&cfg, sizeof(cfg), config, config->size,
+			      RTL8139_CONFIG_SIZE_V1);
+	if (r < 0)
+		return r;
+	if (!rtl8139_config_ok(&cfg))
 		return -EINVAL;
 	nic = calloc(1, sizeof(*nic));
 	if (nic == NULL)
 		return -ENOMEM;
 	nic->hub = hub;
-	memcpy(&nic->cfg, config, sizeof(nic->cfg));
+	memcpy(&nic->cfg, &cfg, sizeof(nic->cfg));
 	nic->cfg.size = sizeof(nic->cfg);
 	nic->frame_max = unet_hub_frame_max(hub);
 	nic->cp_buf = malloc(RTL_CP_HEADROOM + RTL_CP_BUF_MAX);
@@ -1950,7 +1966,7 @@ int unet_rtl8139_new(struct unet_hub *hub, const char *id,
 		free(nic);
 		return -ENOMEM;
 	}
-	rtl8139_ee_init(&nic->ee, config->mac);
+	rtl8139_ee_init(&nic->ee, nic->cfg.mac);
 	rtl8139_pci_reset(nic);
 	rtl8139_autoload(nic);
 	unet_port_init(&nic->port, &rtl8139_port_ops, id);

@@ -29,7 +29,12 @@
 #include "lwip/ip4.h"
 #include "lwip/prot/ip.h"
 
+#include "hub/config_copy.h"
 #include "proxy_internal.h"
+
+/* The size of struct unet_proxy_config in 0.1.0, its first release. */
+#define PROXY_CONFIG_SIZE_V1 \
+	UNET__CONFIG_SIZE_TO(struct unet_proxy_config, tcp_idle_timeout_ms)
 
 /* Guest-triggered log messages: a burst of this many, then one a second. */
 #define PROXY_LOG_BURST 10
@@ -386,32 +391,42 @@ static u8_t proxy_raw_icmp(void *arg, struct raw_pcb *pcb, struct pbuf *p,
 /**
  * unet_proxy_new() - start proxying a stack's guest traffic
  * @stack: the stack
- * @config: the configuration, NULL for the defaults
- * @proxyp: receives the proxy
+ * @config: the configuration, NULL for the defaults; copied, so the caller
+ *          keeps it (a versioned struct, see hub.h)
+ * @proxyp: receives the proxy, which the caller releases with
+ *          unet_proxy_close() before closing the stack (closing the hub
+ *          does not close it)
  *
- * Return: 0, -EINVAL for a bad configuration, -EBUSY when the stack has a
- * proxy already, -ENOMEM.
+ * Return: 0, -EINVAL for a bad configuration (or a &unet_proxy_config.size
+ * below the first release's), -E2BIG for a larger size whose extra bytes
+ * are not zero, -EBUSY when the stack has a proxy already, -ENOMEM.
  */
 int unet_proxy_new(struct unet_stack *stack,
 		   const struct unet_proxy_config *config,
 		   struct unet_proxy **proxyp)
 {
-	struct unet_proxy_config defaults;
+	struct unet_proxy_config cfg;
 	struct unet_proxy *proxy;
 	size_t n = 1;
+	int r;
 
-	unet_proxy_config_init(&defaults);
-	if (config == NULL)
-		config = &defaults;
-	if (stack == NULL || proxyp == NULL || config->size < sizeof(*config) ||
-	    config->max_flows == 0 || config->max_flows > (1u << 24) ||
-	    config->udp_timeout_ms == 0 || config->icmp_timeout_ms == 0 ||
-	    config->tcp_connect_timeout_ms == 0)
+	if (stack == NULL || proxyp == NULL)
+		return -EINVAL;
+	unet_proxy_config_init(&cfg);
+	if (config != NULL) {
+		r = unet__config_copy(&cfg, sizeof(cfg), config, config->size,
+				      PROXY_CONFIG_SIZE_V1);
+		if (r < 0)
+			return r;
+	}
+	if (cfg.max_flows == 0 || cfg.max_flows > (1u << 24) ||
+	    cfg.udp_timeout_ms == 0 || cfg.icmp_timeout_ms == 0 ||
+	    cfg.tcp_connect_timeout_ms == 0)
 		return -EINVAL;
 	proxy = calloc(1, sizeof(*proxy));
 	if (proxy == NULL)
 		return -ENOMEM;
-	while (n < config->max_flows)
+	while (n < cfg.max_flows)
 		n <<= 1;
 	proxy->nbuckets = n;
 	proxy->buckets = calloc(n, sizeof(*proxy->buckets));
@@ -432,7 +447,7 @@ int unet_proxy_new(struct unet_stack *stack,
 	proxy->stack = stack;
 	proxy->hub = unet__stack_hub(stack);
 	proxy->loop = unet_hub_loop(proxy->hub);
-	memcpy(&proxy->cfg, config, sizeof(proxy->cfg));
+	memcpy(&proxy->cfg, &cfg, sizeof(proxy->cfg));
 	proxy->cfg.size = sizeof(proxy->cfg);
 	proxy->log_tokens = PROXY_LOG_BURST;
 	raw_bind(proxy->raw_udp, IP4_ADDR_ANY);
@@ -471,7 +486,8 @@ void unet_proxy_close(struct unet_proxy *proxy)
 /**
  * unet_proxy_flows() - walk the flow table
  * @proxy: the proxy
- * @cb: called once per flow
+ * @cb: called once per flow, from inside this call, with the flow borrowed
+ *      for the call; it must not close the proxy
  * @opaque: passed to @cb
  *
  * Return: the number of flows walked.

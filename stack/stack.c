@@ -48,8 +48,13 @@
 #include "netif/ethernet.h"
 
 #include "cursor.h"
+#include "hub/config_copy.h"
 #include "stack_internal.h"
 #include "stack_proxy.h"
+
+/* The size of struct unet_stack_config in 0.1.0, its first release. */
+#define STACK_CONFIG_SIZE_V1 \
+	UNET__CONFIG_SIZE_TO(struct unet_stack_config, resolv_conf)
 
 #define ETH_TYPE_ARP 0x0806
 /* Bytes before a received frame so that its IP header is 8-byte aligned. */
@@ -130,8 +135,6 @@ static bool stack_config_ok(const struct unet_stack_config *cfg)
 {
 	uint32_t mask = ntohl(cfg->mask.s_addr);
 
-	if (cfg->size < sizeof(*cfg))
-		return false;
 	/* A contiguous mask that leaves at least 4 addresses. */
 	if ((~mask & (~mask + 1)) != 0 || mask > 0xfffffffcu)
 		return false;
@@ -616,31 +619,41 @@ static const struct unet_port_ops stack_port_ops = {
  * unet_stack_new() - put a gateway on a hub
  * @hub: the hub
  * @id: the port's name
- * @config: the configuration, NULL for the defaults
- * @stackp: receives the stack
+ * @config: the configuration, NULL for the defaults; copied, so the caller
+ *          keeps it (a versioned struct, see hub.h)
+ * @stackp: receives the stack, which the caller releases with
+ *          unet_stack_close() (unet_hub_close() also does)
  *
- * Return: 0; -EINVAL for a bad configuration; -EBUSY when this process has a
- * stack already (lwIP is process-wide); -ENOMEM.
+ * Return: 0; -EINVAL for a bad configuration (or a &unet_stack_config.size
+ * below the first release's); -E2BIG for a larger size whose extra bytes are
+ * not zero; -EBUSY when this process has a stack already (lwIP is
+ * process-wide); -ENOMEM.
  */
 int unet_stack_new(struct unet_hub *hub, const char *id,
 		   const struct unet_stack_config *config,
 		   struct unet_stack **stackp)
 {
-	struct unet_stack_config defaults;
+	struct unet_stack_config cfg;
 	struct unet_stack *stack;
 	ip4_addr_t addr, mask, gw, any;
 	int r;
 
-	unet_stack_config_init(&defaults);
-	if (config == NULL)
-		config = &defaults;
-	if (hub == NULL || stackp == NULL || !stack_config_ok(config))
+	if (hub == NULL || stackp == NULL)
+		return -EINVAL;
+	unet_stack_config_init(&cfg);
+	if (config != NULL) {
+		r = unet__config_copy(&cfg, sizeof(cfg), config, config->size,
+				      STACK_CONFIG_SIZE_V1);
+		if (r < 0)
+			return r;
+	}
+	if (!stack_config_ok(&cfg))
 		return -EINVAL;
 	stack = calloc(1, sizeof(*stack));
 	if (stack == NULL)
 		return -ENOMEM;
 	stack->hub = hub;
-	memcpy(&stack->cfg, config, sizeof(stack->cfg));
+	memcpy(&stack->cfg, &cfg, sizeof(stack->cfg));
 	stack->cfg.size = sizeof(stack->cfg);
 	stack->txcap = unet_hub_frame_max(hub);
 	stack->txbuf = malloc(stack->txcap);
@@ -662,8 +675,8 @@ int unet_stack_new(struct unet_hub *hub, const char *id,
 		  stack_catcher_init, ip4_input);
 	netif_set_up(&stack->catcher);
 
-	ip4_addr_set_u32(&addr, config->host.s_addr);
-	ip4_addr_set_u32(&mask, config->mask.s_addr);
+	ip4_addr_set_u32(&addr, stack->cfg.host.s_addr);
+	ip4_addr_set_u32(&mask, stack->cfg.mask.s_addr);
 	/* No gateway of its own: it only ever talks to the virtual net. */
 	ip4_addr_set_zero(&gw);
 	netif_add(&stack->gw, &addr, &mask, &gw, stack, stack_gw_init,
@@ -727,7 +740,8 @@ void unet_stack_close(struct unet_stack *stack)
  * unet_stack_port() - the stack's port on its hub
  * @stack: the stack
  *
- * Return: the port (for its counters and its name).
+ * Return: the port (for its counters and its name), part of the stack and
+ * valid until it is closed.
  */
 struct unet_port *unet_stack_port(struct unet_stack *stack)
 {

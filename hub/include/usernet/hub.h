@@ -11,6 +11,23 @@
  *
  * The hub is also the one place the library takes time, randomness and
  * logging from, so that an embedder (or a replay run) can drive all three.
+ *
+ * Threads: everything of a hub (its ports, stack, proxy, timers) runs on the
+ * thread of the hub's loop, and the library takes no locks: call it only
+ * from that thread, and expect its callbacks only there.
+ *
+ * Versioned configurations: every struct unet_*_config starts with a size
+ * field that the caller sets to the sizeof it was compiled with (the
+ * _config_init() functions do). The library reads the caller's struct only
+ * during the call that takes it, and copies the fields both sides know over
+ * its own defaults (the rule of Linux's copy_struct_from_user()):
+ *  - a size below the struct's size in its first release (0.1.0): -EINVAL;
+ *  - a smaller size, from a binary built against an older header: the
+ *    fields that binary does not know keep their defaults;
+ *  - a larger size, from a binary built against a newer header: accepted
+ *    when every byte this library does not know is zero (the newer fields
+ *    left at their defaults, which are all zero bytes), else -E2BIG.
+ * Fields are only ever appended to a configuration struct.
  */
 #ifndef USERNET_HUB_H
 #define USERNET_HUB_H
@@ -43,7 +60,19 @@ extern "C" {
 /** Default hub MTU. */
 #define UNET_MTU_DEFAULT 65520
 
-/** Log levels, in increasing verbosity. */
+/**
+ * enum unet_log_level - how verbose a log message is
+ * @UNET_LOG_ERROR: something failed: a port stopped, a file could not be
+ *                  written
+ * @UNET_LOG_WARN: something went wrong and was dealt with
+ * @UNET_LOG_INFO: what the library did: a port opened, a peer connected
+ * @UNET_LOG_DEBUG: details, such as frames dropped as malformed
+ *                  (rate-limited where a guest can cause them)
+ * @UNET_LOG_LEVEL_NUM: the number of levels
+ *
+ * In increasing verbosity: a hub passes on the messages up to its level
+ * (&unet_hub_config.log_level, unet_hub_set_log()).
+ */
 enum unet_log_level {
 	UNET_LOG_ERROR,
 	UNET_LOG_WARN,
@@ -56,7 +85,11 @@ enum unet_log_level {
  * typedef unet_log_cb - receives every log message of a hub and its ports
  * @opaque: the pointer given with the callback
  * @level: the message's level
- * @msg: the message, one line without a trailing newline
+ * @msg: the message, one line without a trailing newline, borrowed for the
+ *       call
+ *
+ * Called on the loop's thread, from inside the library call that logs: it
+ * must not close the hub or any of its ports.
  */
 typedef void (*unet_log_cb)(void *opaque, enum unet_log_level level,
 			    const char *msg);
@@ -69,12 +102,21 @@ typedef void (*unet_log_cb)(void *opaque, enum unet_log_level level,
  */
 typedef uint64_t (*unet_clock_cb)(void *opaque);
 
-/** Why the hub dropped a frame; indexes &struct unet_port_stats.drops. */
+/**
+ * enum unet_drop_reason - why the hub dropped a frame
+ * @UNET_DROP_SHORT: shorter than an Ethernet header
+ * @UNET_DROP_LONG: longer than the hub's largest frame
+ * @UNET_DROP_QUEUE_FULL: the port's queue was full
+ * @UNET_DROP_ERROR: the port failed to take it
+ * @UNET_DROP_NUM: the number of reasons
+ *
+ * Indexes &unet_port_stats.drops.
+ */
 enum unet_drop_reason {
-	UNET_DROP_SHORT,	/* shorter than an Ethernet header */
-	UNET_DROP_LONG,		/* longer than the hub's maximum frame */
-	UNET_DROP_QUEUE_FULL,	/* the port's queue was full */
-	UNET_DROP_ERROR,	/* the port failed to take it */
+	UNET_DROP_SHORT,
+	UNET_DROP_LONG,
+	UNET_DROP_QUEUE_FULL,
+	UNET_DROP_ERROR,
 	UNET_DROP_NUM
 };
 
@@ -148,7 +190,8 @@ struct unet_port {
 
 /**
  * struct unet_hub_config - how to build a hub
- * @size: sizeof(struct unet_hub_config), so fields can be added later
+ * @size: sizeof(struct unet_hub_config), see hub.h on versioned
+ *        configurations
  * @mtu: the largest IP packet a frame may carry (default UNET_MTU_DEFAULT);
  *       the largest frame is @mtu + UNET_ETH_HLEN + UNET_VLAN_HLEN
  * @log_cb: where log messages go (default: nowhere)

@@ -99,7 +99,8 @@ UNET_EXTERN int unet_dump_open(struct unet_hub *hub, const char *id,
 
 /**
  * struct unet_stream_config - how a stream port reaches its peer
- * @size: sizeof(struct unet_stream_config), so fields can be added later
+ * @size: sizeof(struct unet_stream_config), see hub.h on versioned
+ *        configurations
  * @listen: true: listen on @addr and serve one peer at a time (the next one
  *          is accepted when the current one leaves), as QEMU's
  *          `socket,listen=` and `stream,server=on`; false (the default):
@@ -148,10 +149,12 @@ UNET_EXTERN void unet_stream_config_init(struct unet_stream_config *config);
  * Listening and binding happen now (so an address in use fails here);
  * connecting happens on the loop, and its failure is logged.
  *
- * Return: 0, -EINVAL for a bad configuration, -EAFNOSUPPORT for another
- * address family, -ENAMETOOLONG for a unix path that does not fit, -EEXIST
- * when something other than a socket is at a unix path to listen on,
- * -ENOMEM, or what bind()/listen() answered (-EADDRINUSE, ...).
+ * Return: 0, -EINVAL for a bad configuration, -E2BIG for a @config whose
+ * size is above this library's and whose extra bytes are not zero,
+ * -EAFNOSUPPORT for another address family, -ENAMETOOLONG for a unix path
+ * that does not fit, -EEXIST when something other than a socket is at a
+ * unix path to listen on, -ENOMEM, or what bind()/listen() answered
+ * (-EADDRINUSE, ...).
  */
 UNET_EXTERN int unet_stream_open(struct unet_hub *hub, const char *id,
 				 const struct unet_stream_config *config,
@@ -195,7 +198,8 @@ UNET_EXTERN int unet_stream_local_addr(const struct unet_port *port,
 
 /**
  * struct unet_dgram_config - the addresses of a datagram port
- * @size: sizeof(struct unet_dgram_config), so fields can be added later
+ * @size: sizeof(struct unet_dgram_config), see hub.h on versioned
+ *        configurations
  * @local: the local address. For unicast UDP (QEMU's `socket,udp=` with
  *         `localaddr=`, `dgram` with inet addresses) the address and port
  *         to bind; for unix datagrams (`dgram` with unix addresses) the
@@ -237,9 +241,11 @@ UNET_EXTERN void unet_dgram_config_init(struct unet_dgram_config *config);
  * when the group loops them back and does not take them in again.
  *
  * Return: 0, -EINVAL for a bad configuration (no remote address, a unicast
- * port without a local one, families that differ), -EAFNOSUPPORT,
- * -ENAMETOOLONG, -EEXIST (something other than a socket at a unix path),
- * -ENOMEM, or the negative errno of socket(), bind() or setsockopt().
+ * port without a local one, families that differ), -E2BIG for a @config
+ * whose size is above this library's and whose extra bytes are not zero,
+ * -EAFNOSUPPORT, -ENAMETOOLONG, -EEXIST (something other than a socket at
+ * a unix path), -ENOMEM, or the negative errno of socket(), bind() or
+ * setsockopt().
  */
 UNET_EXTERN int unet_dgram_open(struct unet_hub *hub, const char *id,
 				const struct unet_dgram_config *config,
@@ -260,7 +266,8 @@ UNET_EXTERN int unet_dgram_local_addr(const struct unet_port *port,
 
 /**
  * struct unet_vde_config - how to reach a VDE switch
- * @size: sizeof(struct unet_vde_config), so fields can be added later
+ * @size: sizeof(struct unet_vde_config), see hub.h on versioned
+ *        configurations
  * @sock: the switch: a classic vde_switch's directory, or a vdeplug4 URL
  *        (vxvde://GROUP, vde:///DIR, udp://..., ...); NULL or "" for
  *        libvdeplug's default switch
@@ -294,8 +301,10 @@ UNET_EXTERN void unet_vde_config_init(struct unet_vde_config *config);
  * the hub's MTU at 1500 on a VDE segment. When the switch goes away the port
  * logs it and stops.
  *
- * Return: 0, -EINVAL, -ENOMEM, or the negative errno libvdeplug left
- * (-ENOENT or -ECONNREFUSED for no switch at @config's sock).
+ * Return: 0, -EINVAL, -E2BIG for a @config whose size is above this
+ * library's and whose extra bytes are not zero, -ENOMEM, or the negative
+ * errno libvdeplug left (-ENOENT or -ECONNREFUSED for no switch at
+ * @config's sock).
  */
 UNET_EXTERN int unet_vde_open(struct unet_hub *hub, const char *id,
 			      const struct unet_vde_config *config,

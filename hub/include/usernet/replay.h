@@ -34,7 +34,8 @@ typedef void (*unet_replay_rx_cb)(void *opaque, const void *frame,
 
 /**
  * struct unet_replay_config - how to build a replay port
- * @size: sizeof(struct unet_replay_config), so fields can be added later
+ * @size: sizeof(struct unet_replay_config), see hub.h on versioned
+ *        configurations
  * @record_path: a pcapng file to write every frame the port sees to, in
  *               order, with its direction (epb_flags: outbound for frames
  *               from the guest, inbound for frames towards it) and the

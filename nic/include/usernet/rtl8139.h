@@ -74,7 +74,8 @@ typedef void (*unet_rtl8139_set_irq_cb)(void *opaque, bool level);
 
 /**
  * struct unet_rtl8139_config - how to build a model
- * @size: sizeof(struct unet_rtl8139_config), so fields can be added later
+ * @size: sizeof(struct unet_rtl8139_config), see hub.h on versioned
+ *        configurations
  * @mac: the MAC address the EEPROM holds (default 52:54:00:12:34:56,
  *       QEMU's first NIC); neither multicast nor all zeros
  * @revision: PCI revision, UNET_RTL8139_REV_CPLUS (0x20, the default: C+
@@ -154,15 +155,19 @@ UNET_EXTERN void unet_rtl8139_config_init(struct unet_rtl8139_config *config);
  * unet_rtl8139_new() - make an RTL8139 and attach it to a hub
  * @hub: the hub
  * @id: the port's name (e.g. the -device id)
- * @config: the configuration, filled by unet_rtl8139_config_init() first
- * @nicp: receives the model
+ * @config: the configuration, filled by unet_rtl8139_config_init() first;
+ *          copied, so the caller keeps it
+ * @nicp: receives the model, which the caller owns until
+ *        unet_rtl8139_close() (or unet_hub_close())
  *
  * The model starts as after power-on: PCI command register 0 (no I/O, memory
  * or bus mastering until the guest's firmware or OS turns them on), BARs 0,
  * the MAC loaded from the EEPROM, receiver and transmitter off.
  *
  * Return: 0; -EINVAL for a bad configuration (missing DMA callbacks, a
- * multicast or zero MAC, another revision, a @size too small); -ENOMEM.
+ * multicast or zero MAC, another revision, a @size below the first
+ * release's); -E2BIG for a @size above this library's whose extra bytes are
+ * not zero; -ENOMEM.
  */
 UNET_EXTERN int unet_rtl8139_new(struct unet_hub *hub, const char *id,
 				 const struct unet_rtl8139_config *config,
@@ -285,7 +290,8 @@ UNET_EXTERN bool unet_rtl8139_irq_level(const struct unet_rtl8139 *nic);
  * unet_rtl8139_port() - the model's port on its hub
  * @nic: the model
  *
- * Return: the port (for its counters and its name).
+ * Return: the port (for its counters and its name), part of the model and
+ * valid until it is closed.
  */
 UNET_EXTERN struct unet_port *unet_rtl8139_port(struct unet_rtl8139 *nic);
 

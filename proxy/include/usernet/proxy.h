@@ -29,7 +29,8 @@ extern "C" {
 
 /**
  * struct unet_proxy_config - how the proxy behaves
- * @size: sizeof(struct unet_proxy_config), so fields can be added later
+ * @size: sizeof(struct unet_proxy_config), see hub.h on versioned
+ *        configurations
  * @loopback: the gateway's address reaches the host's 127.0.0.1 (default
  *            true; QEMU's behaviour)
  * @restrict_guest: the guest reaches only the gateway's own services and the
@@ -72,12 +73,22 @@ struct unet_fwd {
 	uint16_t guest_port;
 };
 
-/** States a flow is shown in. */
+/**
+ * enum unet_flow_state - where a flow is, as the flow table shows it
+ * @UNET_FLOW_CONNECTING: a TCP flow whose host connect (or, for a forward,
+ *                        guest connect) is under way
+ * @UNET_FLOW_ESTABLISHED: a TCP flow carrying data both ways
+ * @UNET_FLOW_CLOSING: a TCP flow where a FIN crossed one way
+ * @UNET_FLOW_ACTIVE: a UDP or ICMP echo flow
+ * @UNET_FLOW_STATE_NUM: the number of states
+ *
+ * unet_flow_state_name() gives each a short name.
+ */
 enum unet_flow_state {
-	UNET_FLOW_CONNECTING,	/* host connect (or guest connect) under way */
+	UNET_FLOW_CONNECTING,
 	UNET_FLOW_ESTABLISHED,
-	UNET_FLOW_CLOSING,	/* a FIN crossed one way */
-	UNET_FLOW_ACTIVE,	/* UDP and ICMP flows */
+	UNET_FLOW_CLOSING,
+	UNET_FLOW_ACTIVE,
 	UNET_FLOW_STATE_NUM
 };
 

@@ -24,7 +24,8 @@ extern "C" {
 
 /**
  * struct unet_stack_config - the virtual network and the gateway's services
- * @size: sizeof(struct unet_stack_config), so fields can be added later
+ * @size: sizeof(struct unet_stack_config), see hub.h on versioned
+ *        configurations
  * @net: the network address (default 10.0.2.0)
  * @mask: its netmask (default 255.255.255.0)
  * @host: the gateway's address (default 10.0.2.2)
