@@ -426,6 +426,12 @@ int unet_proxy_new(struct unet_stack *stack,
 	proxy = calloc(1, sizeof(*proxy));
 	if (proxy == NULL)
 		return -ENOMEM;
+	/* One proxy per stack: claim the stack's packets first. */
+	r = unet__stack_set_ip4_cb(stack, proxy_ip4, proxy);
+	if (r < 0) {
+		free(proxy);
+		return r;
+	}
 	while (n < cfg.max_flows)
 		n <<= 1;
 	proxy->nbuckets = n;
@@ -439,6 +445,7 @@ int unet_proxy_new(struct unet_stack *stack,
 			raw_remove(proxy->raw_udp);
 		if (proxy->raw_icmp != NULL)
 			raw_remove(proxy->raw_icmp);
+		unet__stack_set_ip4_cb(stack, NULL, NULL);
 		free(proxy->buckets);
 		free(proxy->listeners);
 		free(proxy);
@@ -454,7 +461,6 @@ int unet_proxy_new(struct unet_stack *stack,
 	raw_bind(proxy->raw_icmp, IP4_ADDR_ANY);
 	raw_recv(proxy->raw_udp, proxy_raw_udp, proxy);
 	raw_recv(proxy->raw_icmp, proxy_raw_icmp, proxy);
-	unet__stack_set_ip4_cb(stack, proxy_ip4, proxy);
 	*proxyp = proxy;
 	return 0;
 }

@@ -294,12 +294,18 @@ int unet__stack_ip4_input(struct unet_stack *stack, struct pbuf *p,
  * @stack: the stack
  * @cb: the callback, NULL to remove it
  * @opaque: passed to @cb
+ *
+ * Return: 0, -EBUSY when a callback is installed already (one proxy per
+ * stack).
  */
-void unet__stack_set_ip4_cb(struct unet_stack *stack, unet_stack_ip4_cb cb,
-			    void *opaque)
+int unet__stack_set_ip4_cb(struct unet_stack *stack, unet_stack_ip4_cb cb,
+			   void *opaque)
 {
+	if (cb != NULL && stack->ip4_cb != NULL)
+		return -EBUSY;
 	stack->ip4_cb = cb;
 	stack->ip4_opaque = opaque;
+	return 0;
 }
 
 /**

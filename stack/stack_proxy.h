@@ -61,8 +61,8 @@ struct unet_ip4_pkt {
 typedef enum unet_verdict (*unet_stack_ip4_cb)(void *opaque, struct pbuf *p,
 					       const struct unet_ip4_pkt *pkt);
 
-void unet__stack_set_ip4_cb(struct unet_stack *stack, unet_stack_ip4_cb cb,
-			    void *opaque);
+int unet__stack_set_ip4_cb(struct unet_stack *stack, unet_stack_ip4_cb cb,
+			   void *opaque);
 struct netif *unet__stack_netif(struct unet_stack *stack);
 const struct unet_stack_config *unet__stack_config(const struct unet_stack *stack);
 struct unet_hub *unet__stack_hub(struct unet_stack *stack);

@@ -139,6 +139,7 @@ struct conn {
  * @n_pending: how many
  * @pending_bytes: their bytes
  * @overflow: frames lost because the queue was full
+ * @keep: frames towards the guest are kept for expect steps (a script runs)
  * @vars: the script's variables
  * @n_vars: how many
  * @guest_mac: source MAC of built frames
@@ -169,6 +170,7 @@ struct replay_run {
 	size_t n_pending;
 	size_t pending_bytes;
 	uint64_t overflow;
+	bool keep;
 	struct {
 		char name[REPLAY_VAR_NAME];
 		char value[REPLAY_VAR_VALUE];
@@ -280,6 +282,8 @@ static void replay_rx(void *opaque, const void *frame, size_t len)
 		memcpy(run->arp_asker_mac, f + 22, 6);
 		memcpy(run->arp_asker_ip, f + 28, 4);
 	}
+	if (!run->keep)
+		return;
 	if (run->n_pending >= REPLAY_PENDING_MAX ||
 	    len > REPLAY_PENDING_BYTES_MAX - run->pending_bytes) {
 		run->overflow++;
@@ -1811,6 +1815,7 @@ int replay_main(int argc, char **argv)
 			snprintf(run->script_dir, sizeof(run->script_dir),
 				 "%.*s", (int)(slash - o.script), o.script);
 	}
+	run->keep = o.script != NULL;
 	r = replay_setup(run, &o, &sc);
 	if (r != 0) {
 		status = r;

@@ -214,6 +214,7 @@ static void test_one_stack_at_a_time(void **state)
 {
 	struct unet_hub *hub, *hub2;
 	struct unet_stack *stack, *stack2;
+	struct unet_proxy *proxy, *proxy2 = NULL;
 	uv_loop_t loop;
 
 	(void)state;
@@ -222,6 +223,14 @@ static void test_one_stack_at_a_time(void **state)
 	assert_int_equal(unet_hub_new(&loop, NULL, &hub2), 0);
 	assert_int_equal(unet_stack_new(hub, "user", NULL, &stack), 0);
 	assert_int_equal(unet_stack_new(hub2, "user", NULL, &stack2), -EBUSY);
+	/* One proxy per stack; another after the first closed. */
+	assert_int_equal(unet_proxy_new(stack, NULL, &proxy), 0);
+	assert_int_equal(unet_proxy_new(stack, NULL, &proxy2), -EBUSY);
+	assert_null(proxy2);
+	unet_proxy_close(proxy);
+	assert_int_equal(unet_proxy_new(stack, NULL, &proxy2), 0);
+	unet_proxy_close(proxy2);
+	uv_run(&loop, UV_RUN_DEFAULT);
 	unet_stack_close(stack);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	assert_int_equal(unet_stack_new(hub2, "user", NULL, &stack2), 0);
