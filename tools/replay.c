@@ -1461,7 +1461,7 @@ static int replay_step_run(struct replay_run *run, const struct script_step *st,
 		return replay_expect(run, st, err, errlen);
 	case SCRIPT_SERVE:
 		if (st->nwords == 4)
-			script_parse_u64(st->words[3] + 5, 1u << 30, &size);
+			script_parse_u64(st->words[3] + 5, SCRIPT_HTTP_MAX, &size);
 		else if (strcmp(st->words[1], "http") == 0)
 			size = 1000;
 		r = responder_start(run, st->words[1], (size_t)size, &port);

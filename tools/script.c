@@ -459,10 +459,10 @@ static int script_check(struct script_step *st, bool acted, char *err,
 		if (st->nwords == 4 &&
 		    (strncmp(st->words[3], "size=", 5) != 0 ||
 		     strcmp(st->words[1], "http") != 0 ||
-		     script_parse_u64(st->words[3] + 5, 1u << 30, &v) < 0))
+		     script_parse_u64(st->words[3] + 5, SCRIPT_HTTP_MAX, &v) < 0))
 			return script_error(err, errlen, st->line,
 					    "serve: only http takes size=N "
-					    "(up to 1 GiB)");
+					    "(up to 64 MiB)");
 		return 0;
 	case SCRIPT_DISCARD:
 		if (st->nwords != 1)

@@ -23,6 +23,8 @@
 #define SCRIPT_STEPS_MAX 10000
 /** Most frames one expect step may wait for. */
 #define SCRIPT_COUNT_MAX 100000
+/** Largest body a `serve http` responder sends (each connection holds it). */
+#define SCRIPT_HTTP_MAX (64u << 20)
 /** Longest virtual duration a step may name (one day). */
 #define SCRIPT_DURATION_MAX (86400ull * 1000000000ull)
 

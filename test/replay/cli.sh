@@ -60,6 +60,8 @@ bad "save field" 'expect "arp" save x=ip.colour' "unknown field"
 bad "seed late" "$(printf 'advance 1s\nseed 3')" "seed must come before"
 bad "serve kind" "serve ftp x" "serve: KIND NAME"
 bad "dhcp kind" "send dhcp offer" "not discover, request or release"
+bad "http size" "serve http web size=100000000" "up to 64 MiB"
+bad "size on echo" "serve tcp-echo e size=10" "only http takes size"
 
 # ---- failures at run time: exit 1, the step, filter and frames shown ----
 cat >"$tmp/fail.replay" <<'SCRIPT'
