@@ -25,17 +25,7 @@ rec=$TMP/rec.pcap
 mkdir -p "$TMP/tftp"
 head -c 3000 /dev/urandom >"$TMP/tftp/blob"
 
-cat >"$TMP/udhcpc.sh" <<'SCRIPT'
-#!/bin/sh
-case "$1" in
-deconfig) ip -4 addr flush dev "$interface"; ip link set "$interface" up ;;
-bound|renew) ip -4 addr flush dev "$interface"
-	ip addr add "$ip/$subnet" dev "$interface"
-	ip route replace default via "$router" dev "$interface" ;;
-esac
-exit 0
-SCRIPT
-chmod 755 "$TMP/udhcpc.sh"
+udhcpc_script "$TMP/udhcpc.sh"
 
 # ---- the recording ---------------------------------------------------------
 # --mtu 1500 so that the guest's tap and the replay's hub agree; --seed so

@@ -79,6 +79,29 @@ new_netns() {
 	ip -n "$1" link set lo up
 }
 
+# udhcpc_script FILE: writes a busybox udhcpc script that configures the
+# interface from the lease (address, MTU, default route), as a
+# distribution's default.script does.
+udhcpc_script() {
+	cat >"$1" <<'EOF'
+#!/bin/sh
+case "$1" in
+deconfig)
+	ip -4 addr flush dev "$interface"
+	ip link set "$interface" up
+	;;
+bound|renew)
+	ip -4 addr flush dev "$interface"
+	ip addr add "$ip/$subnet" dev "$interface"
+	[ -n "${mtu-}" ] && ip link set dev "$interface" mtu "$mtu"
+	[ -n "${router-}" ] && ip route replace default via "$router" dev "$interface"
+	;;
+esac
+exit 0
+EOF
+	chmod 755 "$1"
+}
+
 # wait_for SECONDS COMMAND...: polls COMMAND until it succeeds; bounded.
 wait_for() {
 	local secs=$1 i

@@ -34,24 +34,7 @@ example_setup() {
 		finish
 	fi
 	EX_PORT=$(sed -n 's/.* port \([0-9]*\).*/\1/p' "$TMP/http.log" | head -n 1)
-	# udhcpc's script configures the interface as a distribution's would.
-	cat >"$TMP/udhcpc.sh" <<'EOF'
-#!/bin/sh
-case "$1" in
-deconfig)
-	ip -4 addr flush dev "$interface"
-	ip link set "$interface" up
-	;;
-bound|renew)
-	ip -4 addr flush dev "$interface"
-	ip addr add "$ip/$subnet" dev "$interface"
-	[ -n "${mtu-}" ] && ip link set dev "$interface" mtu "$mtu"
-	[ -n "${router-}" ] && ip route replace default via "$router" dev "$interface"
-	;;
-esac
-exit 0
-EOF
-	chmod 755 "$TMP/udhcpc.sh"
+	udhcpc_script "$TMP/udhcpc.sh"
 	EX_N=0
 }
 
