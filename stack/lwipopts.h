@@ -120,6 +120,19 @@
  */
 #define TCP_MSL 5000UL
 #define LWIP_TCP_SACK_OUT 1
+/*
+ * Loss toward the guest is normal (a NIC without receive flow control drops
+ * the tail of any burst longer than its free descriptors), so it must cost
+ * round trips, not seconds. lwIP's TCP timer ticks every 25 ms instead of
+ * 250: delayed ACKs leave within 25 ms, and the retransmission timeout is
+ * measured in 50 ms steps instead of 500. TCP_RTO_MIN (milliseconds, from
+ * stack/lwip-patches/tcp-loss-recovery.patch; default there 0, no floor)
+ * keeps it at 200 ms or more, Linux's floor, however short the round trips
+ * on the local link. The same patch makes fast retransmit go back N with
+ * NewReno's partial ACKs (see the patch's top).
+ */
+#define TCP_TMR_INTERVAL 25
+#define TCP_RTO_MIN 200
 #define LWIP_CALLBACK_API 1
 #define LWIP_EVENT_API 0
 
