@@ -1,0 +1,649 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# vm.sh - benchmark (not a test): real VMs on usernet beside QEMU's own
+# libslirp, for each NIC model QEMU emulates and each way QEMU reaches an
+# external network process.
+#
+#   VM: qemu-system-x86_64, Debian's kernel, a busybox initramfs (vm/init)
+#  +------------------------------+             forwarder                 host
+#  | udhcpc, wget, tftp           |       +---------------------+
+#  | NIC: rtl8139 | e1000 |       | unix  | usernet:            |  sockets  python3 -m
+#  |      virtio-net-pci          |<----->|  stream/socket port |<--------> http.server
+#  | netdev stream (unix) or      |  or   |  + user netdev      |          on 127.0.0.1
+#  |        socket (TCP)          |  TCP  | or QEMU -machine none:           (10.0.2.2 to
+#  +------------------------------+       |  stream/socket --   |           the guest)
+#                                         |  hubport -- user    |
+#                                         |  (libslirp)         |
+#                                         +---------------------+
+#
+# The guest gets a DHCP lease, downloads VM_SIZE MiB over HTTP from the
+# gateway 10.0.2.2 (the host's loopback), samples its rx byte counter every
+# 100 ms meanwhile (the longest stall, and the 1-s windows below 10% of the
+# best one), then fetches a 1 MiB file from the gateway's TFTP server, and
+# prints RESULT lines on its serial console, which goes to a file here. Each
+# figure is the median of VM_RUNS runs, the two forwarders interleaved run by
+# run.
+#
+#   test/bench/vm.sh > vm.txt      (progress on stderr, the report on stdout)
+#
+# Environment:
+#   USERNET         the usernet binary (default ./build/usernet, else the
+#                   repository's build/usernet)
+#   VM_RUNS         runs of every combination (default 3)
+#   VM_NICS         NIC models (default "rtl8139 e1000 virtio-net-pci")
+#   VM_TRANSPORTS   links between the VM and the forwarder (default
+#                   "stream socket": a unix stream socket, a TCP socket)
+#   VM_TOOLS        forwarders (default "usernet libslirp")
+#   VM_SIZE         MiB of the HTTP download (default 64)
+#   VM_TIMEOUT      seconds a VM may take from start to power-off (default 180)
+#   VM_NO_INSTALL=1 never call apt-get (the kernel and busybox-static must
+#                   then be in the cache already)
+#
+# The guest is built from Debian packages fetched with 'apt-get download'
+# (linux-image-*-amd64, busybox-static), unpacked with dpkg-deb into
+# ${XDG_CACHE_HOME:-$HOME/.cache}/usernet/vm; nothing is installed from them.
+# Every process this script starts is tracked by PID and killed on exit,
+# Ctrl-C included; its scratch folder under /tmp is removed.
+
+set -u
+export LC_ALL=C
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+RUNS=${VM_RUNS:-3}
+NICS=${VM_NICS:-rtl8139 e1000 virtio-net-pci}
+TRANSPORTS=${VM_TRANSPORTS:-stream socket}
+TOOLS=${VM_TOOLS:-usernet libslirp}
+SIZE=${VM_SIZE:-64}
+VM_TIMEOUT=${VM_TIMEOUT:-180}
+CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/usernet/vm
+TFTP_KIB=1024
+if [ -n "${USERNET:-}" ]; then
+	:
+elif [ -x ./build/usernet ]; then
+	USERNET=./build/usernet
+else
+	USERNET=$repo/build/usernet
+fi
+case $USERNET in /*) ;; *) USERNET=$PWD/$USERNET ;; esac
+
+say() { printf '%s\n' "$*" >&2; }
+die() { say "vm.sh: $*"; exit 1; }
+
+case $RUNS in '' | *[!0-9]* | 0) die "VM_RUNS must be a positive integer" ;; esac
+case $SIZE in '' | *[!0-9]* | 0) die "VM_SIZE must be a positive integer (MiB)" ;; esac
+case $VM_TIMEOUT in '' | *[!0-9]* | 0) die "VM_TIMEOUT must be a positive integer" ;; esac
+[ "$VM_TIMEOUT" -ge 60 ] || die "VM_TIMEOUT below 60 s leaves no time to boot"
+for n in $NICS; do
+	case $n in rtl8139 | e1000 | virtio-net-pci) ;; *) die "unknown NIC in VM_NICS: $n" ;; esac
+done
+for t in $TRANSPORTS; do
+	case $t in stream | socket) ;; *) die "unknown transport in VM_TRANSPORTS: $t" ;; esac
+done
+for t in $TOOLS; do
+	case $t in usernet | libslirp) ;; *) die "unknown tool in VM_TOOLS: $t" ;; esac
+done
+
+# ---------------------------------------------------------------- cleanup --
+
+PIDS=()     # every background process this script started, by PID
+TMP=
+STAGE=      # the initramfs's staging folder while it is being built
+
+# kill_pid PID: TERM, then KILL after 3 s, and reap. Only our own children.
+kill_pid() {
+	local pid=$1 i
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -TERM "$pid" 2>/dev/null
+		for ((i = 0; i < 30; i++)); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+	fi
+	wait "$pid" 2>/dev/null
+	forget_pid "$pid"
+}
+
+forget_pid() {
+	local i
+	for i in "${!PIDS[@]}"; do
+		[ "${PIDS[$i]}" = "$1" ] && unset 'PIDS[i]'
+	done
+}
+
+cleanup() {
+	local pid
+	trap - EXIT INT TERM
+	for pid in "${PIDS[@]}"; do
+		kill_pid "$pid"
+	done
+	[ -n "$STAGE" ] && rm -rf -- "$STAGE"
+	[ -n "$TMP" ] && rm -rf -- "$TMP"
+}
+trap cleanup EXIT
+trap 'say "vm.sh: interrupted"; exit 130' INT
+trap 'exit 143' TERM
+
+# wait_deadline PID SECS: 0 when PID ended in time (reaped), 1 otherwise.
+wait_deadline() {
+	local pid=$1 n=$(($2 * 10))
+	while ((n-- > 0)); do
+		if ! kill -0 "$pid" 2>/dev/null; then
+			wait "$pid" 2>/dev/null
+			forget_pid "$pid"
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
+# wait_for SECS COMMAND...: until COMMAND succeeds; 1 when it never did.
+wait_for() {
+	local i
+	for ((i = 0; i < $1 * 10; i++)); do
+		"${@:2}" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# ---------------------------------------------------------- installation --
+
+NO_INSTALL=${VM_NO_INSTALL:-0}
+APT_UPDATED=0
+apt_update() {
+	[ "$APT_UPDATED" = 1 ] && return 0
+	APT_UPDATED=1
+	say "vm.sh: apt-get update"
+	DEBIAN_FRONTEND=noninteractive timeout 300 apt-get update -qq >&2 ||
+		say "vm.sh: apt-get update failed"
+}
+
+install_missing() {
+	local pkgs=() p
+	command -v qemu-system-x86_64 >/dev/null || pkgs+=(qemu-system-x86)
+	[ -x /usr/bin/python3 ] || pkgs+=(python3)
+	command -v ss >/dev/null || pkgs+=(iproute2)
+	command -v gzip >/dev/null || pkgs+=(gzip)
+	[ ${#pkgs[@]} -eq 0 ] && return
+	if [ "$NO_INSTALL" = 1 ]; then
+		say "vm.sh: missing packages, not installed (VM_NO_INSTALL=1): ${pkgs[*]}"
+		return
+	fi
+	[ "$(id -u)" = 0 ] || die "missing packages (${pkgs[*]}): install them, or run me as root"
+	apt_update
+	for p in "${pkgs[@]}"; do
+		say "vm.sh: installing $p"
+		DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -qq \
+			--no-install-recommends "$p" >&2 || say "vm.sh: could not install $p"
+	done
+}
+install_missing
+
+command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 is needed (package qemu-system-x86)"
+[ -x /usr/bin/python3 ] || die "/usr/bin/python3 is needed for the HTTP server"
+command -v ss >/dev/null || die "ss (iproute2) is needed"
+command -v dpkg-deb >/dev/null || die "dpkg-deb is needed to unpack the guest's packages"
+
+# ------------------------------------------------------------ the guest --
+
+mkdir -p "$CACHE/debs" || die "cannot make the cache folder $CACHE"
+
+# fetch_deb PACKAGE: the path of PACKAGE's .deb in the cache, downloaded
+# with apt-get download when missing (never installed).
+fetch_deb() {
+	local pkg=$1 deb
+	deb=$(ls -t "$CACHE/debs/${pkg}_"*.deb 2>/dev/null | head -n 1)
+	if [ -z "$deb" ]; then
+		[ "$NO_INSTALL" = 1 ] && return 1
+		say "vm.sh: apt-get download $pkg (into $CACHE/debs)"
+		# As root, apt drops to the _apt user to download, who may not
+		# write to the cache: stay root for this one download.
+		if ! (cd "$CACHE/debs" && timeout 600 apt-get download -q \
+			-o APT::Sandbox::User=root "$pkg" >&2); then
+			apt_update
+			(cd "$CACHE/debs" && timeout 600 apt-get download -q \
+				-o APT::Sandbox::User=root "$pkg" >&2) || return 1
+		fi
+		deb=$(ls -t "$CACHE/debs/${pkg}_"*.deb 2>/dev/null | head -n 1)
+	fi
+	[ -n "$deb" ] && echo "$deb"
+}
+
+# unpack DEB: the folder DEB is unpacked in (in the cache, once).
+unpack() {
+	local dir
+	dir=$CACHE/$(basename "$1" .deb)
+	if [ ! -e "$dir/.done" ]; then
+		rm -rf -- "$dir"
+		dpkg-deb -x "$1" "$dir" || return 1
+		touch "$dir/.done"
+	fi
+	echo "$dir"
+}
+
+# The kernel: linux-image-amd64 is a metapackage; its dependency names the
+# real package (linux-image-6.1.0-NN-amd64). Without apt, the newest one
+# already in the cache.
+KPKG=
+if [ "$NO_INSTALL" != 1 ]; then
+	kdeps() { apt-cache depends linux-image-amd64 2>/dev/null |
+		awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ { print $2; exit }'; }
+	KPKG=$(kdeps)
+	[ -n "$KPKG" ] || { apt_update; KPKG=$(kdeps); }
+fi
+if [ -z "$KPKG" ]; then
+	KPKG=$(ls -t "$CACHE/debs/" 2>/dev/null | sed -n 's/^\(linux-image-[0-9][^_]*-amd64\)_.*/\1/p' | head -n 1)
+fi
+[ -n "$KPKG" ] || die "no kernel package: apt-cache knows no linux-image-amd64 and the cache has none"
+KDEB=$(fetch_deb "$KPKG") || die "cannot fetch $KPKG"
+BDEB=$(fetch_deb busybox-static) || die "cannot fetch busybox-static"
+KDIR=$(unpack "$KDEB") || die "cannot unpack $KDEB"
+BDIR=$(unpack "$BDEB") || die "cannot unpack $BDEB"
+VMLINUZ=$(ls "$KDIR"/boot/vmlinuz-* 2>/dev/null | head -n 1)
+[ -n "$VMLINUZ" ] || die "no vmlinuz in $KDEB"
+KVER=${VMLINUZ##*/vmlinuz-}
+MODDIR=$KDIR/lib/modules/$KVER
+BB=$BDIR/bin/busybox
+[ -x "$BB" ] || die "no busybox in $BDEB"
+
+# The modules each NIC needs, before dependencies.
+declare -A NIC_MODS=(
+	[rtl8139]="8139cp"         # QEMU's rtl8139 is a C+ chip (revision 0x20)
+	[e1000]="e1000"
+	[virtio-net-pci]="virtio_pci virtio_net"
+)
+
+# Module index: name (dashes as underscores) -> file, for every .ko[.xz|.zst]
+# of the kernel; built-ins (modules.builtin) need no file.
+declare -A MODFILE BUILTIN
+while IFS= read -r f; do
+	m=${f##*/}
+	m=${m%.xz}
+	m=${m%.zst}
+	m=${m%.gz}
+	m=${m%.ko}
+	MODFILE[${m//-/_}]=$f
+done < <(find "$MODDIR/kernel" -name '*.ko*')
+if [ -r "$MODDIR/modules.builtin" ]; then
+	while IFS= read -r f; do
+		m=${f##*/}
+		m=${m%.ko}
+		BUILTIN[${m//-/_}]=1
+	done <"$MODDIR/modules.builtin"
+fi
+
+# mod_cat FILE: the module's ELF, decompressed.
+mod_cat() {
+	case $1 in
+	*.xz) "$BB" xz -dc "$1" ;;
+	*.gz) gzip -dc "$1" ;;
+	*.zst) zstd -dcq "$1" ;;
+	*) cat "$1" ;;
+	esac
+}
+
+# mod_order NAME...: NAME and what it depends on (.modinfo "depends="), each
+# once, dependencies first; built-ins left out.
+declare -A SEEN
+ORDER=()
+mod_visit() {
+	local m=${1//-/_} d
+	[ -n "${SEEN[$m]:-}" ] && return 0
+	SEEN[$m]=1
+	[ -n "${BUILTIN[$m]:-}" ] && return 0
+	[ -n "${MODFILE[$m]:-}" ] || { say "vm.sh: module $m is not in $KPKG"; return 1; }
+	for d in $(mod_cat "${MODFILE[$m]}" | tr '\0' '\n' |
+		sed -n 's/^depends=//p' | head -n 1 | tr ',' ' '); do
+		mod_visit "$d" || return 1
+	done
+	ORDER+=("$m")
+}
+
+# The initramfs: busybox and its applets, /init, the udhcpc script, the
+# modules and one list per NIC. Rebuilt when any input changes (its name
+# carries a hash of them).
+STAGE=$CACHE/stage.$$
+rm -rf -- "$STAGE"
+mkdir -p "$STAGE"/{bin,dev,proc,sys,tmp,etc,lib/modules} || die "cannot stage the initramfs"
+cp "$BB" "$STAGE/bin/busybox"
+for a in $("$BB" --list); do
+	[ "$a" = busybox ] || ln -s busybox "$STAGE/bin/$a"
+done
+install -m 755 "$here/vm/init" "$STAGE/init"
+install -m 755 "$here/vm/udhcpc.sh" "$STAGE/etc/udhcpc.sh"
+ALLMODS=()
+for nic in "${!NIC_MODS[@]}"; do
+	SEEN=()
+	ORDER=()
+	for m in ${NIC_MODS[$nic]}; do
+		mod_visit "$m" || die "cannot resolve the modules of $nic"
+	done
+	printf '%s\n' "${ORDER[@]}" >"$STAGE/etc/modules.$nic"
+	for m in "${ORDER[@]}"; do
+		[ -e "$STAGE/lib/modules/$m.ko" ] && continue
+		mod_cat "${MODFILE[$m]}" >"$STAGE/lib/modules/$m.ko" || die "cannot unpack module $m"
+		ALLMODS+=("$m")
+	done
+	say "vm.sh: $nic needs modules: ${ORDER[*]:-(all built in)}"
+done
+# A console node for the kernel to open before /init mounts devtmpfs
+# (only root can make it; without it /init's first lines go nowhere).
+mknod -m 600 "$STAGE/dev/console" c 5 1 2>/dev/null
+hash=$( (cd "$STAGE" && find . -type f | LC_ALL=C sort | xargs cat; echo "$KPKG") |
+	sha256sum | cut -c1-16)
+INITRD=$CACHE/initrd-$KVER-$hash.cpio.gz
+if [ ! -s "$INITRD" ]; then
+	say "vm.sh: building $INITRD"
+	if ! (set -o pipefail && cd "$STAGE" && find . | LC_ALL=C sort |
+		"$BB" cpio -o -H newc -R 0:0 2>/dev/null | gzip -9) >"$INITRD.$$" ||
+		! mv "$INITRD.$$" "$INITRD"; then
+		rm -f "$INITRD.$$"
+		die "cannot build the initramfs"
+	fi
+	# Older initramfs images (from older vm/ files) are of no more use.
+	for f in "$CACHE"/initrd-*.cpio.gz; do
+		[ "$f" = "$INITRD" ] || rm -f -- "$f"
+	done
+fi
+rm -rf -- "$STAGE"
+STAGE=
+
+# KVM only when /dev/kvm works: a guest-less QEMU with it must still be
+# running after 2 s (timeout then ends it, status 124).
+ACCEL=tcg
+if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+	timeout 2 qemu-system-x86_64 -accel kvm -machine none -nodefaults \
+		-no-user-config -display none -monitor none >/dev/null 2>&1
+	[ $? = 124 ] && ACCEL=kvm
+fi
+
+# --------------------------------------------------------------- host side --
+
+TMP=$(mktemp -d /tmp/usernet-vmbench.XXXXXX) || die "mktemp failed"
+mkdir -p "$TMP/www" "$TMP/tftp"
+truncate -s "${SIZE}M" "$TMP/www/blob" || die "cannot make the $SIZE MiB file"
+head -c $((TFTP_KIB * 1024)) /dev/urandom >"$TMP/tftp/tftp.bin" || die "cannot make the TFTP file"
+
+NEXT_PORT=$((20000 + RANDOM % 20000))
+free_port() {
+	while ss -Htan "( sport = :$NEXT_PORT )" 2>/dev/null | grep -q .; do
+		NEXT_PORT=$((NEXT_PORT + 1))
+	done
+	PORT=$NEXT_PORT
+	NEXT_PORT=$((NEXT_PORT + 1))
+}
+listening() { ss -Hltn "( sport = :$1 )" 2>/dev/null | grep -q .; }
+
+free_port
+HTTP_PORT=$PORT
+/usr/bin/python3 -m http.server --bind 127.0.0.1 --directory "$TMP/www" \
+	"$HTTP_PORT" >"$TMP/http.log" 2>&1 &
+HTTP_PID=$!
+PIDS+=("$HTTP_PID")
+wait_for 10 listening "$HTTP_PORT" ||
+	die "the HTTP server did not listen on 127.0.0.1:$HTTP_PORT: $(tail -n 1 "$TMP/http.log")"
+
+# -------------------------------------------------------------- sessions --
+
+# cpu_ticks PID: user + system clock ticks PID has used so far.
+cpu_ticks() {
+	awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+HZ=$(getconf CLK_TCK 2>/dev/null || echo 100)
+
+SESSION=0
+# run_vm TOOL NIC TRANSPORT: one boot. Sets R_ERR (empty when the run
+# worked), R_MBIT, R_STALL, R_FIRST (ms to the first data), R_SLOW
+# (slow/windows), R_TFTP (KiB/s, empty when TFTP failed), R_TFTP_ERR,
+# R_LEASE and R_SETTLE (ms), R_NOTE, R_SECS (wall time of the VM), R_CPU
+# (forwarder CPU seconds).
+run_vm() {
+	local tool=$1 nic=$2 tr=$3 fwd vm log fwdlog sock fnd gnd c0 t0 line
+	local -A kv
+	R_ERR='' R_MBIT='' R_STALL='' R_SLOW='' R_TFTP='' R_TFTP_ERR='' R_LEASE=''
+	R_SECS='' R_CPU='' R_FIRST='' R_SETTLE='' R_NOTE=''
+	SESSION=$((SESSION + 1))
+	log=$TMP/console.$SESSION.log
+	fwdlog=$TMP/fwd.$SESSION.log
+	sock=$TMP/s.$SESSION.sock
+	case $tr in
+	stream)
+		fnd=stream,id=s0,server=on,addr.type=unix,addr.path=$sock
+		gnd=stream,id=n0,server=off,addr.type=unix,addr.path=$sock
+		;;
+	socket)
+		free_port
+		fnd=socket,id=s0,listen=127.0.0.1:$PORT
+		gnd=socket,id=n0,connect=127.0.0.1:$PORT
+		;;
+	esac
+
+	case $tool in
+	usernet)
+		"$USERNET" -netdev "user,id=u0,tftp=$TMP/tftp" -netdev "$fnd" >"$fwdlog" 2>&1 &
+		;;
+	libslirp)
+		# QEMU with no guest: its hub 0 joins its user stack and the
+		# stream/socket netdev through two hubports.
+		qemu-system-x86_64 -machine none -nodefaults -no-user-config \
+			-display none -monitor none \
+			-netdev "user,id=u0,tftp=$TMP/tftp" -netdev "$fnd" \
+			-netdev hubport,id=h0,hubid=0,netdev=u0 \
+			-netdev hubport,id=h1,hubid=0,netdev=s0 >"$fwdlog" 2>&1 &
+		;;
+	esac
+	fwd=$!
+	PIDS+=("$fwd")
+	if [ "$tr" = stream ]; then
+		wait_for 10 test -S "$sock"
+	else
+		wait_for 10 listening "$PORT"
+	fi || {
+		R_ERR="$tool did not listen: $(tail -n 1 "$fwdlog")"
+		kill_pid "$fwd"
+		return
+	}
+
+	c0=$(cpu_ticks "$fwd")
+	t0=$(date +%s%N)
+	qemu-system-x86_64 -accel "$ACCEL" -m 256M -smp 1 -nodefaults -no-user-config \
+		-display none -monitor none -no-reboot -serial "file:$log" \
+		-kernel "$VMLINUZ" -initrd "$INITRD" \
+		-append "console=ttyS0 quiet panic=-1 usernet.nic=$nic usernet.port=$HTTP_PORT usernet.size=$SIZE usernet.tftp=tftp.bin usernet.timeout=$((VM_TIMEOUT - 60)) usernet.debug=${VM_DEBUG:-0}" \
+		-netdev "$gnd" -device "$nic,netdev=n0" >"$TMP/qemu.$SESSION.log" 2>&1 &
+	vm=$!
+	PIDS+=("$vm")
+	if ! wait_deadline "$vm" "$VM_TIMEOUT"; then
+		R_ERR="no power-off within $VM_TIMEOUT s"
+		kill_pid "$vm"
+	fi
+	R_SECS=$((($(date +%s%N) - t0) / 1000000000))
+	R_CPU=$(awk -v t="$(($(cpu_ticks "$fwd") - c0))" -v hz="$HZ" 'BEGIN { printf "%.1f", t / hz }')
+	if ! kill -0 "$fwd" 2>/dev/null; then
+		R_ERR="${R_ERR:+$R_ERR; }$tool exited: $(tail -n 1 "$fwdlog")"
+	fi
+	kill_pid "$fwd"
+
+	# The console has \r\n line ends.
+	tr -d '\r' <"$log" >"$log.txt" 2>/dev/null
+	while read -r line; do
+		kv=()
+		local w
+		for w in ${line#RESULT * }; do
+			kv[${w%%=*}]=${w#*=}
+		done
+		case $line in
+		"RESULT lease "*) R_LEASE=${kv[ms]:-} ;;
+		"RESULT settle "*) R_SETTLE=${kv[ms]:-} ;;
+		"FAIL settle"*) R_NOTE=${line#FAIL } ;;
+		"RESULT http "*)
+			R_MBIT=$(awk -v b="${kv[bytes]}" -v ms="${kv[ms]}" \
+				'BEGIN { if (ms > 0) printf "%.1f", b * 8 / ms / 1000 }')
+			R_STALL=${kv[stall_ms]:-}
+			R_FIRST=${kv[first_ms]:-}
+			R_SLOW=${kv[slow1s]:-}/${kv[windows]:-}
+			;;
+		"RESULT tftp "*)
+			R_TFTP=$(awk -v b="${kv[bytes]}" -v ms="${kv[ms]}" \
+				'BEGIN { if (ms > 0) printf "%.0f", b / 1024 / (ms / 1000) }')
+			[ "${kv[bytes]}" = $((TFTP_KIB * 1024)) ] ||
+				{ R_TFTP='' R_TFTP_ERR="tftp got ${kv[bytes]} bytes"; }
+			;;
+		"FAIL tftp"*) R_TFTP_ERR=${line#FAIL } ;;
+		"FAIL "*) R_ERR="${R_ERR:+$R_ERR; }${line#FAIL }" ;;
+		esac
+	done < <(grep -E '^(RESULT|FAIL) ' "$log.txt")
+	if [ -z "$R_MBIT" ] && [ -z "$R_ERR" ]; then
+		R_ERR="no result on the console: $(grep -v '^ *$' "$log.txt" | tail -n 1)"
+	fi
+	[ -n "$R_ERR" ] && R_MBIT=''
+	[ -z "$R_TFTP" ] && [ -z "$R_TFTP_ERR" ] && R_TFTP_ERR="no TFTP result"
+	if { [ -n "$R_ERR" ] || [ "${VM_DEBUG:-0}" = 1 ]; } && [ -n "${VM_KEEP_LOGS:-}" ]; then
+		cp "$log.txt" "$VM_KEEP_LOGS/console.$SESSION.log" 2>/dev/null
+		cp "$fwdlog" "$VM_KEEP_LOGS/fwd.$SESSION.log" 2>/dev/null
+	fi
+	rm -f "$log" "$log.txt" "$fwdlog" "$TMP/qemu.$SESSION.log" "$sock"
+}
+
+# ------------------------------------------------------------------ runs --
+
+declare -A MBIT STALL SLOW TFTP ERRS TERRS DETAIL
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+T_START=$(date +%s)
+for ((run = 1; run <= RUNS; run++)); do
+	for nic in $NICS; do
+		for tr in $TRANSPORTS; do
+			for tool in $TOOLS; do
+				key="$nic|$tr|$tool"
+				run_vm "$tool" "$nic" "$tr"
+				d="run $run: ${R_MBIT:-failed} Mbit/s, first data ${R_FIRST:-?} ms, stall ${R_STALL:-?} ms, slow 1-s ${R_SLOW:-?}, TFTP ${R_TFTP:-failed} KiB/s, lease ${R_LEASE:-?} ms, settle ${R_SETTLE:-?} ms, VM ${R_SECS} s, forwarder CPU ${R_CPU} s${R_NOTE:+ ($R_NOTE)}"
+				DETAIL[$key]="${DETAIL[$key]:-}$d"$'\n'
+				if [ -n "$R_ERR" ]; then
+					ERRS[$key]="${ERRS[$key]:-}run $run: $R_ERR; "
+					say "[run $run/$RUNS] $nic, $tr, $tool: FAILED: $R_ERR ($R_SECS s)"
+				else
+					MBIT[$key]="${MBIT[$key]:-} $R_MBIT"
+					STALL[$key]="${STALL[$key]:-} $R_STALL"
+					SLOW[$key]="${SLOW[$key]:-} ${R_SLOW%%/*}"
+					say "[run $run/$RUNS] $nic, $tr, $tool: $R_MBIT Mbit/s, stall $R_STALL ms, slow 1-s $R_SLOW, TFTP ${R_TFTP:-failed} KiB/s, VM $R_SECS s"
+				fi
+				if [ -n "$R_TFTP" ]; then
+					TFTP[$key]="${TFTP[$key]:-} $R_TFTP"
+				else
+					TERRS[$key]="${TERRS[$key]:-}run $run: $R_TFTP_ERR; "
+				fi
+			done
+		done
+	done
+done
+LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+T_MIN=$((($(date +%s) - T_START + 59) / 60))
+
+# ---------------------------------------------------------------- report --
+
+# median WORDS...: the median of numbers (lists are split on purpose).
+median() {
+	printf '%s\n' "$@" | awk 'NF' | sort -g | awk '{ a[NR] = $1 }
+		END { if (NR == 0) exit
+		      if (NR % 2) print a[(NR + 1) / 2]
+		      else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+# shellcheck disable=SC2048,SC2086
+count() { set -- $*; echo $#; }
+has_tool() { case " $TOOLS " in *" $1 "*) return 0 ;; esac; return 1; }
+
+# cell ARRAY KEY FMT: the median of ARRAY[KEY] in FMT, '*' when some runs
+# failed, n/a when all did, '-' when the tool was not run.
+cell() {
+	local -n arr=$1
+	local v n
+	has_tool "${2##*|}" || { echo -; return; }
+	# shellcheck disable=SC2086
+	v=$(median ${arr[$2]:-})
+	[ -n "$v" ] || { echo n/a; return; }
+	# shellcheck disable=SC2086
+	n=$(count ${arr[$2]:-})
+	# shellcheck disable=SC2059
+	printf "$3%s" "$v" "$([ "$n" -lt "$RUNS" ] && echo '*')"
+}
+
+ratio() {
+	local u p
+	# shellcheck disable=SC2086
+	u=$(median ${MBIT[$1|usernet]:-})
+	# shellcheck disable=SC2086
+	p=$(median ${MBIT[$1|libslirp]:-})
+	if [ -z "$u" ] || [ -z "$p" ]; then echo n/a; return; fi
+	awk -v u="$u" -v p="$p" 'BEGIN { if (p > 0) printf "%.2fx", u / p; else print "n/a" }'
+}
+
+tr_label() { case $1 in stream) echo "stream unix" ;; socket) echo "socket TCP" ;; esac; }
+
+echo
+echo "usernet VM benchmark, $(date -u '+%Y-%m-%d %H:%M:%S UTC'), $T_MIN min"
+echo "machine: $(nproc) CPUs ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)), kernel $(uname -r), load average $LOAD_START at start, $LOAD_END at end"
+# The tree's commit only when the binary is the tree's build.
+commit=
+case $USERNET in "$repo"/*) commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null) ;; esac
+echo "usernet: $("$USERNET" --version 2>&1 | head -n 1) ($USERNET${commit:+, commit $commit})"
+echo "libslirp: QEMU's user netdev, $(qemu-system-x86_64 --version | head -n 1), libslirp $(dpkg-query -W -f '${Version}' libslirp0 2>/dev/null || echo '?')"
+echo "guest: $ACCEL, 1 vCPU, 256 MiB; $KPKG ($(dpkg-deb -f "$KDEB" Version)), busybox-static $(dpkg-deb -f "$BDEB" Version)"
+echo "each run: boot, DHCP, wget of $SIZE MiB from 10.0.2.2 (python3 http.server on 127.0.0.1), tftp of $TFTP_KIB KiB (512-byte blocks)"
+echo "each figure: median of $RUNS runs, the forwarders interleaved run by run"
+echo
+
+FMT='%-15s %-12s %9s %9s %7s %8s %8s %7s %7s %8s %8s\n'
+printf '%-15s %-12s %-27s %-17s %-15s %s\n' "" "" "  HTTP Mbit/s (median)" \
+	" longest stall ms" "   slow 1-s" "   TFTP KiB/s"
+# shellcheck disable=SC2059
+printf "$FMT" NIC link usernet libslirp ratio usernet libslirp usernet libslirp usernet libslirp
+# shellcheck disable=SC2059
+printf "$FMT" --------------- ------------ --------- --------- ------- -------- -------- ------- ------- -------- --------
+for nic in $NICS; do
+	for tr in $TRANSPORTS; do
+		k="$nic|$tr"
+		# shellcheck disable=SC2059
+		printf "$FMT" "$nic" "$(tr_label "$tr")" \
+			"$(cell MBIT "$k|usernet" %.1f)" "$(cell MBIT "$k|libslirp" %.1f)" \
+			"$(ratio "$k")" \
+			"$(cell STALL "$k|usernet" %.0f)" "$(cell STALL "$k|libslirp" %.0f)" \
+			"$(cell SLOW "$k|usernet" %.0f)" "$(cell SLOW "$k|libslirp" %.0f)" \
+			"$(cell TFTP "$k|usernet" %.0f)" "$(cell TFTP "$k|libslirp" %.0f)"
+	done
+done
+echo
+echo "ratio: usernet / libslirp HTTP throughput; above 1.00x usernet is faster."
+echo "longest stall: the longest time the guest's NIC received nothing during"
+echo "the download (rx bytes sampled every 100 ms); slow 1-s: the 1-s windows"
+echo "that received less than 10% of the best one. *: some runs failed, left"
+echo "out of the median; n/a: every run failed (see below)."
+
+echo
+echo "every run:"
+for nic in $NICS; do
+	for tr in $TRANSPORTS; do
+		for tool in $TOOLS; do
+			k="$nic|$tr|$tool"
+			printf '%s, %s, %s:\n' "$nic" "$(tr_label "$tr")" "$tool"
+			printf '%s' "${DETAIL[$k]:-}" | sed 's/^/  /'
+		done
+	done
+done
+
+notes=()
+for nic in $NICS; do
+	for tr in $TRANSPORTS; do
+		for tool in $TOOLS; do
+			k="$nic|$tr|$tool"
+			[ -n "${ERRS[$k]:-}" ] && notes+=("failed: $nic, $(tr_label "$tr"), $tool: ${ERRS[$k]}")
+			[ -n "${TERRS[$k]:-}" ] && notes+=("TFTP failed: $nic, $(tr_label "$tr"), $tool: ${TERRS[$k]}")
+		done
+	done
+done
+if [ ${#notes[@]} -gt 0 ]; then
+	echo
+	printf '%s\n' "${notes[@]}"
+fi
