@@ -207,6 +207,28 @@ int unet__lwip_ip4_input(struct pbuf *p, struct netif *inp)
 	return unet__stack_ip4_input(lwip_owner, p, inp);
 }
 
+/**
+ * unet__lwip_tcp_recovery() - LWIP_HOOK_TCP_FAST_RECOVERY: a TCP connection
+ * toward the guest began fast recovery (three duplicate ACKs)
+ * @pcb: the connection
+ */
+void unet__lwip_tcp_recovery(struct tcp_pcb *pcb)
+{
+	if (lwip_owner != NULL)
+		unet__stack_stats(lwip_owner)->tcp_fast_recoveries++;
+}
+
+/**
+ * unet__lwip_tcp_rto() - LWIP_HOOK_TCP_RTO: a TCP connection's
+ * retransmission timer fired
+ * @pcb: the connection
+ */
+void unet__lwip_tcp_rto(struct tcp_pcb *pcb)
+{
+	if (lwip_owner != NULL)
+		unet__stack_stats(lwip_owner)->tcp_rto_timeouts++;
+}
+
 static uint64_t isn_mix(uint64_t h, uint64_t v)
 {
 	h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);

@@ -13,12 +13,18 @@ struct netif;
 
 uint32_t unet__lwip_rand(void);
 int unet__lwip_ip4_input(struct pbuf *p, struct netif *inp);
+struct tcp_pcb;
+void unet__lwip_tcp_recovery(struct tcp_pcb *pcb);
+void unet__lwip_tcp_rto(struct tcp_pcb *pcb);
 struct ip_addr;
 uint32_t unet__lwip_tcp_isn(const struct ip_addr *local_ip, uint16_t local_port,
 			    const struct ip_addr *remote_ip,
 			    uint16_t remote_port);
 
 #define LWIP_HOOK_IP4_INPUT(p, inp) unet__lwip_ip4_input((p), (inp))
+/* stack/lwip-patches/tcp-loss-recovery.patch calls these two */
+#define LWIP_HOOK_TCP_FAST_RECOVERY(pcb) unet__lwip_tcp_recovery(pcb)
+#define LWIP_HOOK_TCP_RTO(pcb) unet__lwip_tcp_rto(pcb)
 #define LWIP_HOOK_TCP_ISN(lip, lport, rip, rport) \
 	unet__lwip_tcp_isn((lip), (lport), (rip), (rport))
 

@@ -187,6 +187,10 @@ static void usage_main(FILE *f)
 "        puts netdev ND on hub N, as QEMU's hubport. Every other netdev also\n"
 "        takes hub=N (default 0); at most %d hubs, each with its own ports,\n"
 "        joined only through netdevs such as socket or vde.\n"
+"  Every netdev but hubport also takes, for testing how a peer recovers\n"
+"  from loss: loss=N (lose 1 in N frames toward it at random, from the\n"
+"  seeded random source; 0: none) and loss-burst=LEN/EVERY (lose LEN\n"
+"  frames in a row at the start of every EVERY). Default: nothing lost.\n"
 "\n"
 "Options:\n"
 "  -netdev SPEC, --netdev SPEC   add a port (see above)\n"
@@ -484,7 +488,7 @@ static void dump_flow(void *opaque, const struct unet_flow_info *f)
 static void dump_port(const struct unet_port *port)
 {
 	fprintf(stderr,
-		"usernet: port %s (%s): in %llu frames %llu bytes; out %llu frames %llu bytes; drops short %llu long %llu queue-full %llu error %llu\n",
+		"usernet: port %s (%s): in %llu frames %llu bytes; out %llu frames %llu bytes; drops short %llu long %llu queue-full %llu error %llu loss %llu\n",
 		port->id, port->ops->name,
 		(unsigned long long)port->stats.in_frames,
 		(unsigned long long)port->stats.in_bytes,
@@ -493,10 +497,12 @@ static void dump_port(const struct unet_port *port)
 		(unsigned long long)port->stats.drops[UNET_DROP_SHORT],
 		(unsigned long long)port->stats.drops[UNET_DROP_LONG],
 		(unsigned long long)port->stats.drops[UNET_DROP_QUEUE_FULL],
-		(unsigned long long)port->stats.drops[UNET_DROP_ERROR]);
+		(unsigned long long)port->stats.drops[UNET_DROP_ERROR],
+		(unsigned long long)port->stats.drops[UNET_DROP_LOSS]);
 }
 
-/* SIGUSR1: the flow table, the proxy's counters, each port's counters. */
+/* SIGUSR1: the flow table, the proxy's and the stack's counters, each
+ * port's counters. */
 static void dump_state(struct usernet *u)
 {
 	struct unet_proxy_stats ps;
@@ -535,6 +541,16 @@ static void dump_state(struct usernet *u)
 		for (port = unet_hub_ports(u->hubs[i]); port != NULL;
 		     port = port->next)
 			dump_port(port);
+	}
+	/* Last: a script that sees this line has the whole dump. */
+	if (u->stack != NULL) {
+		struct unet_stack_stats ss;
+
+		unet_stack_stats(u->stack, &ss);
+		fprintf(stderr,
+			"usernet: stack: tcp fast recoveries %llu, retransmission timeouts %llu\n",
+			(unsigned long long)ss.tcp_fast_recoveries,
+			(unsigned long long)ss.tcp_rto_timeouts);
 	}
 }
 
@@ -850,6 +866,11 @@ static int open_netdev(struct usernet *u, const struct netdev *nd,
 		break;
 	}
 	(void)o;
+	if (r == 0 && (nd->loss.one_in != 0 || nd->loss.burst_every != 0)) {
+		for (port = unet_hub_ports(hub); port != NULL; port = port->next)
+			if (strcmp(port->id, nd->id) == 0)
+				port->loss = nd->loss;
+	}
 	return r;
 }
 

@@ -91,6 +91,12 @@ struct unet_stack_config {
  * @tftp_transfers: TFTP transfers started
  * @tftp_errors: TFTP error packets sent
  * @tftp_drop: TFTP packets dropped as malformed
+ * @tcp_fast_recoveries: times a TCP connection toward the guest repaired a
+ *	loss by fast recovery (three duplicate ACKs, then everything from the
+ *	hole resent at once)
+ * @tcp_rto_timeouts: times a TCP connection's retransmission timer fired
+ *	(a loss no duplicate ACK revealed, or a lost retransmission; at least
+ *	200 ms each)
  */
 struct unet_stack_stats {
 	uint64_t drop_mac;
@@ -106,6 +112,8 @@ struct unet_stack_stats {
 	uint64_t tftp_transfers;
 	uint64_t tftp_errors;
 	uint64_t tftp_drop;
+	uint64_t tcp_fast_recoveries;
+	uint64_t tcp_rto_timeouts;
 };
 
 struct unet_stack;
