@@ -632,10 +632,36 @@ static void port_enqueue(struct unet_port *port, const void *frame, size_t len)
 	port->queue_bytes += len;
 }
 
+/* Whether the frame now offered to @port is one &unet_port.loss loses. */
+static bool port_lose(struct unet_port *port)
+{
+	const struct unet_port_loss *l = &port->loss;
+	uint64_t n, now;
+
+	if (l->one_in == 0 && l->burst_every == 0)
+		return false;
+	n = port->loss_seen++;
+	now = unet_hub_now_ns(port->hub);
+	if (l->burst_every != 0 && n % l->burst_every == 0)
+		port->loss_burst_left = l->burst_len;
+	else if (now - port->loss_last_ns >= UNET_LOSS_BURST_GAP_MS * 1000000ull)
+		port->loss_burst_left = 0;
+	port->loss_last_ns = now;
+	if (port->loss_burst_left != 0) {
+		port->loss_burst_left--;
+		return true;
+	}
+	return l->one_in != 0 && unet_hub_random(port->hub) % l->one_in == 0;
+}
+
 static void port_offer(struct unet_port *port, const void *frame, size_t len)
 {
 	int r;
 
+	if (port_lose(port)) {
+		port->stats.drops[UNET_DROP_LOSS]++;
+		return;
+	}
 	if (port->queue_head != NULL) {
 		port_enqueue(port, frame, len);
 		return;

@@ -111,6 +111,8 @@ enum netdev_key {
 	NETDEV_KEY_PORT,
 	NETDEV_KEY_GROUP,
 	NETDEV_KEY_MODE,
+	NETDEV_KEY_LOSS,
+	NETDEV_KEY_LOSS_BURST,
 	NETDEV_KEY_NUM
 };
 
@@ -163,12 +165,18 @@ static const char *const netdev_key_names[] = {
 	[NETDEV_KEY_PORT] = "port",
 	[NETDEV_KEY_GROUP] = "group",
 	[NETDEV_KEY_MODE] = "mode",
+	[NETDEV_KEY_LOSS] = "loss",
+	[NETDEV_KEY_LOSS_BURST] = "loss-burst",
 };
 static_assert(ARRAY_SIZE(netdev_key_names) == NETDEV_KEY_NUM,
 	      "netdev_key_names must name every enum netdev_key");
 static_assert(NETDEV_KEY_NUM <= 64, "netdev_parser.seen is 64 bits");
 
 #define KEY_BIT(k) (UINT64_C(1) << (k))
+/* The keys of every type that makes a port: its hub and its test loss. */
+#define KEY_BITS_PORT                                                    \
+	(KEY_BIT(NETDEV_KEY_HUB) | KEY_BIT(NETDEV_KEY_LOSS) |             \
+	 KEY_BIT(NETDEV_KEY_LOSS_BURST))
 
 /* The five keys of one address: addr.*, local.* or remote.*. */
 #define KEY_ADDR_BITS(first)                                             \
@@ -190,25 +198,25 @@ static const uint64_t netdev_type_keys[] = {
 			KEY_BIT(NETDEV_KEY_TFTP) |
 			KEY_BIT(NETDEV_KEY_TFTP_SERVER_NAME) |
 			KEY_BIT(NETDEV_KEY_DNS_UPSTREAM) |
-			KEY_BIT(NETDEV_KEY_HUB),
+			KEY_BITS_PORT,
 	[NETDEV_TAP] = KEY_BIT(NETDEV_KEY_ID) | KEY_BIT(NETDEV_KEY_IFNAME) |
-		       KEY_BIT(NETDEV_KEY_FD) | KEY_BIT(NETDEV_KEY_HUB),
+		       KEY_BIT(NETDEV_KEY_FD) | KEY_BITS_PORT,
 	[NETDEV_DUMP] = KEY_BIT(NETDEV_KEY_ID) | KEY_BIT(NETDEV_KEY_FILE) |
-			KEY_BIT(NETDEV_KEY_LEN) | KEY_BIT(NETDEV_KEY_HUB),
-	[NETDEV_SOCKET] = KEY_BIT(NETDEV_KEY_ID) | KEY_BIT(NETDEV_KEY_HUB) |
+			KEY_BIT(NETDEV_KEY_LEN) | KEY_BITS_PORT,
+	[NETDEV_SOCKET] = KEY_BIT(NETDEV_KEY_ID) | KEY_BITS_PORT |
 			  KEY_BIT(NETDEV_KEY_LISTEN) |
 			  KEY_BIT(NETDEV_KEY_CONNECT) |
 			  KEY_BIT(NETDEV_KEY_MCAST) | KEY_BIT(NETDEV_KEY_UDP) |
 			  KEY_BIT(NETDEV_KEY_LOCALADDR) |
 			  KEY_BIT(NETDEV_KEY_RECONNECT),
-	[NETDEV_STREAM] = KEY_BIT(NETDEV_KEY_ID) | KEY_BIT(NETDEV_KEY_HUB) |
+	[NETDEV_STREAM] = KEY_BIT(NETDEV_KEY_ID) | KEY_BITS_PORT |
 			  KEY_BIT(NETDEV_KEY_SERVER) |
 			  KEY_BIT(NETDEV_KEY_RECONNECT) |
 			  KEY_ADDR_BITS(NETDEV_KEY_ADDR_TYPE),
-	[NETDEV_DGRAM] = KEY_BIT(NETDEV_KEY_ID) | KEY_BIT(NETDEV_KEY_HUB) |
+	[NETDEV_DGRAM] = KEY_BIT(NETDEV_KEY_ID) | KEY_BITS_PORT |
 			 KEY_ADDR_BITS(NETDEV_KEY_LOCAL_TYPE) |
 			 KEY_ADDR_BITS(NETDEV_KEY_REMOTE_TYPE),
-	[NETDEV_VDE] = KEY_BIT(NETDEV_KEY_ID) | KEY_BIT(NETDEV_KEY_HUB) |
+	[NETDEV_VDE] = KEY_BIT(NETDEV_KEY_ID) | KEY_BITS_PORT |
 		       KEY_BIT(NETDEV_KEY_SOCK) | KEY_BIT(NETDEV_KEY_PORT) |
 		       KEY_BIT(NETDEV_KEY_GROUP) | KEY_BIT(NETDEV_KEY_MODE),
 	[NETDEV_HUBPORT] = KEY_BIT(NETDEV_KEY_ID) | KEY_BIT(NETDEV_KEY_HUBID) |
@@ -784,6 +792,31 @@ static int netdev_parse_mode(struct netdev_parser *p, const char *val)
 }
 
 /* The keys the new transports and hubs add; see netdev_set(). */
+/* loss-burst=LEN/EVERY: LEN frames in a row lost at the start of every
+ * EVERY (1..UINT32_MAX, LEN <= EVERY). */
+static int netdev_parse_loss_burst(struct netdev_parser *p, const char *val,
+				   struct unet_port_loss *loss)
+{
+	char len[16];
+	const char *slash = strchr(val, '/');
+	long n, every;
+
+	if (slash == NULL || (size_t)(slash - val) >= sizeof(len))
+		goto bad;
+	memcpy(len, val, (size_t)(slash - val));
+	len[slash - val] = '\0';
+	if (!netdev_parse_long(len, 0, UINT32_MAX, &n) ||
+	    !netdev_parse_long(slash + 1, 1, UINT32_MAX, &every) || n > every)
+		goto bad;
+	loss->burst_len = (uint32_t)n;
+	loss->burst_every = (uint32_t)every;
+	return 0;
+bad:
+	return netdev_error(p,
+			    "loss-burst: '%s' is not LEN/EVERY with 0 <= LEN <= EVERY, 1 <= EVERY <= %u",
+			    val, UINT32_MAX);
+}
+
 static int netdev_set_link(struct netdev_parser *p, enum netdev_key key,
 			   const char *val)
 {
@@ -800,6 +833,14 @@ static int netdev_set_link(struct netdev_parser *p, enum netdev_key key,
 		nd->hub = (unsigned int)v;
 		nd->hub_given = true;
 		return 0;
+	case NETDEV_KEY_LOSS:
+		if (!netdev_parse_long(val, 0, UINT32_MAX, &v))
+			return netdev_error(p, "loss: '%s' is not a number in 0..%u",
+					    val, UINT32_MAX);
+		nd->loss.one_in = (uint32_t)v;
+		return 0;
+	case NETDEV_KEY_LOSS_BURST:
+		return netdev_parse_loss_burst(p, val, &nd->loss);
 	case NETDEV_KEY_NETDEV:
 		if (strlen(val) >= sizeof(nd->u.hubport.netdev) ||
 		    !netdev_id_wellformed(val))
@@ -1391,7 +1432,8 @@ static void netdev_defaults(struct netdev *nd, enum netdev_type type)
  *   0), group=NAME, mode=OCTAL (0..0777, default 0700).
  * - hubport: hubid=N (required, 0..INT_MAX), netdev=ID (optional, not the
  *   hubport's own id).
- * - every type but hubport: hub=N (0..INT_MAX, default 0).
+ * - every type but hubport: hub=N (0..INT_MAX, default 0), loss=N
+ *   (0..UINT32_MAX, default 0) and loss-burst=LEN/EVERY (default none).
  *
  * Return: 0, or -EINVAL on any error, including a NULL @arg or @nd.
  */

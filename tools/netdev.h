@@ -179,6 +179,7 @@ struct netdev {
 	char id[NETDEV_ID_MAX];
 	unsigned int hub;
 	bool hub_given;
+	struct unet_port_loss loss;
 	union {
 		struct netdev_user user;
 		struct {

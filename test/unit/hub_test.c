@@ -495,6 +495,84 @@ static int vteardown(void **state)
 
 #define MS 1000000ull
 
+/* loss-burst: LEN in a row at the start of every EVERY, in the order the
+ * frames come; a pause of UNET_LOSS_BURST_GAP_MS ends a burst early. */
+static void test_loss_burst(void **state)
+{
+	struct vfixture *f = *state;
+	struct test_port p[2];
+	unsigned char frame[60];
+	int i, got;
+
+	for (i = 0; i < 2; i++) {
+		memset(&p[i], 0, sizeof(p[i]));
+		unet_port_init(&p[i].port, &test_ops, "l");
+		assert_int_equal(unet_hub_attach(f->hub, &p[i].port), 0);
+	}
+	p[1].port.loss.burst_len = 3;
+	p[1].port.loss.burst_every = 10;
+	for (i = 0; i < 30; i++) {
+		frame_fill(frame, sizeof(frame), (unsigned char)i);
+		unet_hub_input(&p[0].port, frame, sizeof(frame));
+	}
+	/* frames 0-2, 10-12, 20-22 lost; the others arrive in order */
+	assert_int_equal(p[1].frames, 21);
+	assert_int_equal(p[1].port.stats.drops[UNET_DROP_LOSS], 9);
+	assert_int_equal(p[1].order[0], 3);
+	assert_int_equal(p[1].order[6], 9);
+	assert_int_equal(p[1].order[7], 13);
+	assert_int_equal(p[0].port.stats.drops[UNET_DROP_LOSS], 0);
+	assert_int_equal(p[0].frames, 0);
+
+	/* frame 30 starts a burst; after a pause the next one gets through */
+	unet_hub_input(&p[0].port, frame, sizeof(frame));
+	assert_int_equal(unet_hub_clock_advance(f->hub,
+						UNET_LOSS_BURST_GAP_MS * MS),
+			 0);
+	got = p[1].frames;
+	unet_hub_input(&p[0].port, frame, sizeof(frame));
+	assert_int_equal(p[1].frames, got + 1);
+	assert_int_equal(p[1].port.stats.drops[UNET_DROP_LOSS], 10);
+	/* that burst is over: frames 32 and 33 arrive too */
+	unet_hub_input(&p[0].port, frame, sizeof(frame));
+	unet_hub_input(&p[0].port, frame, sizeof(frame));
+	assert_int_equal(p[1].frames, got + 3);
+	for (i = 0; i < 2; i++)
+		unet_hub_detach(&p[i].port);
+}
+
+/* loss=N: about 1 in N at random, the same frames for the same seed. */
+static void test_loss_random(void **state)
+{
+	struct vfixture *f = *state;
+	struct test_port p[2];
+	unsigned char frame[60];
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		memset(&p[i], 0, sizeof(p[i]));
+		unet_port_init(&p[i].port, &test_ops, "l");
+		assert_int_equal(unet_hub_attach(f->hub, &p[i].port), 0);
+	}
+	p[1].port.loss.one_in = 10;
+	frame_fill(frame, sizeof(frame), 1);
+	for (i = 0; i < 10000; i++)
+		unet_hub_input(&p[0].port, frame, sizeof(frame));
+	assert_int_equal(p[1].frames +
+				 p[1].port.stats.drops[UNET_DROP_LOSS],
+			 10000);
+	/* 1000 expected; 4 standard deviations (4 x 30) either way */
+	assert_in_range(p[1].port.stats.drops[UNET_DROP_LOSS], 880, 1120);
+	/* loss=1 loses everything */
+	p[1].port.loss.one_in = 1;
+	unet_hub_input(&p[0].port, frame, sizeof(frame));
+	assert_int_equal(p[1].frames + p[1].port.stats.drops[UNET_DROP_LOSS],
+			 10001);
+	assert_int_equal(p[1].port.stats.out_frames, (uint64_t)p[1].frames);
+	for (i = 0; i < 2; i++)
+		unet_hub_detach(&p[i].port);
+}
+
 static void test_vclock_due_order(void **state)
 {
 	struct vfixture *f = *state;
@@ -753,6 +831,8 @@ int main(void)
 		cmocka_unit_test(test_random_seeded),
 		cmocka_unit_test(test_clock_hook),
 		cmocka_unit_test_setup_teardown(test_log_levels, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_loss_burst, vsetup, vteardown),
+		cmocka_unit_test_setup_teardown(test_loss_random, vsetup, vteardown),
 		cmocka_unit_test_setup_teardown(test_vclock_due_order, vsetup, vteardown),
 		cmocka_unit_test_setup_teardown(test_vclock_ties_keep_start_order, vsetup, vteardown),
 		cmocka_unit_test_setup_teardown(test_vclock_start_from_callback, vsetup, vteardown),

@@ -178,6 +178,20 @@ static const struct bad_case bad_cases[] = {
 	{ "tap,id=t0,ifname=..", "ifname: '..' is not a valid" },
 	{ "tap,id=t0,ifname=tap0,fd=3", "ifname= and fd= exclude each other" },
 	{ "tap,id=t0,fd=-1", "fd: '-1' is not a number" },
+	/* loss= and loss-burst=, which every type but hubport takes */
+	{ "tap,id=t0,loss=", "loss: empty value" },
+	{ "tap,id=t0,loss=-1", "loss: '-1' is not a number" },
+	{ "tap,id=t0,loss=x", "loss: 'x' is not a number" },
+	{ "tap,id=t0,loss=4294967296", "loss: '4294967296' is not a number" },
+	{ "tap,id=t0,loss=5,loss=6", "repeated key 'loss'" },
+	{ "tap,id=t0,loss-burst=5", "loss-burst: '5' is not LEN/EVERY" },
+	{ "tap,id=t0,loss-burst=6/5", "loss-burst: '6/5' is not LEN/EVERY" },
+	{ "tap,id=t0,loss-burst=1/0", "loss-burst: '1/0' is not LEN/EVERY" },
+	{ "tap,id=t0,loss-burst=/5", "loss-burst: '/5' is not LEN/EVERY" },
+	{ "tap,id=t0,loss-burst=1/", "loss-burst: '1/' is not LEN/EVERY" },
+	{ "tap,id=t0,loss-burst=1/2/3", "loss-burst: '1/2/3' is not LEN/EVERY" },
+	{ "tap,id=t0,loss-burst=12345678901234567/2", "is not LEN/EVERY" },
+	{ "hubport,id=h,hubid=1,loss=5", "unknown key 'loss' for type hubport" },
 	{ "tap,id=t0,fd=12x", "fd: '12x' is not a number" },
 	{ "tap,id=t0,fd=99999999999", "fd: '99999999999' is not a number" },
 	{ "tap,id=t0,fd=2147483648", "fd: '2147483648'" },
@@ -871,6 +885,39 @@ static void assert_addr_text(const char *arg, const char *what,
 	}
 }
 
+/* loss= and loss-burst= on every type that makes a port. */
+static void test_loss(void **state)
+{
+	static const struct {
+		const char *arg;
+		uint32_t one_in, burst_len, burst_every;
+	} cases[] = {
+		{ "tap,id=t0", 0, 0, 0 },
+		{ "tap,id=t0,loss=50", 50, 0, 0 },
+		{ "tap,id=t0,loss=0,loss-burst=0/1", 0, 0, 1 },
+		{ "tap,id=t0,loss-burst=60/3000,loss=50", 50, 60, 3000 },
+		{ "user,id=u,loss=4294967295", 4294967295u, 0, 0 },
+		{ "dump,id=d,file=x,loss-burst=5/5", 0, 5, 5 },
+		{ "socket,id=s,listen=:1,loss=2", 2, 0, 0 },
+		{ "stream,id=s,addr.type=unix,addr.path=p,loss-burst=1/7", 0, 1, 7 },
+		{ "vde,id=v,loss=3", 3, 0, 0 },
+	};
+	struct netdev nd;
+	char err[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		if (netdev_parse(cases[i].arg, &nd, err, sizeof(err))) {
+			print_error("%s: %s\n", cases[i].arg, err);
+			fail();
+		}
+		assert_int_equal(nd.loss.one_in, cases[i].one_in);
+		assert_int_equal(nd.loss.burst_len, cases[i].burst_len);
+		assert_int_equal(nd.loss.burst_every, cases[i].burst_every);
+	}
+}
+
 static void test_link(void **state)
 {
 	struct netdev nd;
@@ -1043,6 +1090,7 @@ int main(void)
 		cmocka_unit_test(test_type_name),
 		cmocka_unit_test(test_no_crash),
 		cmocka_unit_test(test_link),
+		cmocka_unit_test(test_loss),
 		cmocka_unit_test(test_hubs),
 	};
 

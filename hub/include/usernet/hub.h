@@ -108,6 +108,7 @@ typedef uint64_t (*unet_clock_cb)(void *opaque);
  * @UNET_DROP_LONG: longer than the hub's largest frame
  * @UNET_DROP_QUEUE_FULL: the port's queue was full
  * @UNET_DROP_ERROR: the port failed to take it
+ * @UNET_DROP_LOSS: lost on purpose, as &unet_port.loss asked
  * @UNET_DROP_NUM: the number of reasons
  *
  * Indexes &unet_port_stats.drops.
@@ -117,6 +118,7 @@ enum unet_drop_reason {
 	UNET_DROP_LONG,
 	UNET_DROP_QUEUE_FULL,
 	UNET_DROP_ERROR,
+	UNET_DROP_LOSS,
 	UNET_DROP_NUM
 };
 
@@ -134,6 +136,31 @@ struct unet_port_stats {
 	uint64_t out_frames;
 	uint64_t out_bytes;
 	uint64_t drops[UNET_DROP_NUM];
+};
+
+/**
+ * struct unet_port_loss - frames toward a port that the hub loses on purpose
+ * @one_in: lose each frame with a chance of 1 in @one_in, drawn from the
+ *          hub's (seedable) random source (0: never)
+ * @burst_len: lose this many frames in a row...
+ * @burst_every: ...at the start of every @burst_every frames offered to the
+ *               port (0: never)
+ *
+ * For testing how the port's peer recovers from loss: a guest whose NIC
+ * ring overflows loses the tail of a burst, a lossy link loses frames at
+ * random. Like a ring, which drains when frames stop coming, a burst ends
+ * early at a frame that comes %UNET_LOSS_BURST_GAP_MS or more after the one
+ * before it (so a sender's lone retransmission is not swallowed again and
+ * again). What is lost is counted as %UNET_DROP_LOSS. All 0 (the default):
+ * nothing is lost.
+ */
+/* A pause after which a loss burst is over (see &struct unet_port_loss). */
+#define UNET_LOSS_BURST_GAP_MS 10
+
+struct unet_port_loss {
+	uint32_t one_in;
+	uint32_t burst_len;
+	uint32_t burst_every;
 };
 
 struct unet_hub;
@@ -169,6 +196,7 @@ struct unet_port_ops {
  *            frame before the ports that may answer it, so that what it
  *            records keeps each frame before its answers (default false;
  *            set before unet_hub_attach())
+ * @loss: frames toward the port to lose on purpose (default none)
  *
  * The remaining fields are the hub's: leave them alone.
  */
@@ -180,7 +208,11 @@ struct unet_port {
 	size_t queue_max;
 	size_t queue_bytes_max;
 	bool observer;
+	struct unet_port_loss loss;
 	/* private to the hub */
+	uint64_t loss_seen;
+	uint64_t loss_last_ns;
+	uint32_t loss_burst_left;
 	struct unet_port *next;
 	struct unet_port_frame *queue_head;
 	struct unet_port_frame *queue_tail;

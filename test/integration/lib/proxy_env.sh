@@ -63,14 +63,15 @@ bg() {
 }
 
 # start_usernet LOG [OPTIONS/NETDEVS...]: usernet with the given options plus
-# a tap named $GTAP, stderr to LOG; its PID in UPID. Fails the test and
+# a tap named $GTAP (with the extra keys in $TAP_KEYS, e.g. ",loss=50"),
+# stderr to LOG; its PID in UPID. Fails the test and
 # finishes when the tap does not appear. With KEEP_LOGS=DIR in the
 # environment, LOG is copied into DIR at exit.
 start_usernet() {
 	ULOG=$1
 	shift
 	[ -n "${KEEP_LOGS:-}" ] && CLEANUPS+=("cp '$ULOG' '$KEEP_LOGS/' 2>/dev/null")
-	"$USERNET" "$@" -netdev tap,id=t,ifname="$GTAP" 2>"$ULOG" &
+	"$USERNET" "$@" -netdev tap,id=t,ifname="$GTAP${TAP_KEYS:-}" 2>"$ULOG" &
 	UPID=$!
 	PIDS+=("$UPID")
 	if ! wait_for 10 ip link show "$GTAP"; then
