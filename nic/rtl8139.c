@@ -55,8 +55,10 @@
  * from one: MSS 48 and up). Descriptors FS..LS are gathered into
  * one 64K+ buffer (a frame longer is dropped, never truncated); at LS the
  * frame's offloads (taken from its FS descriptor) are applied by
- * rtl8139_offload.c, which checks every header length against the frame,
- * and a VLAN tag is inserted when asked. Each descriptor is given back
+ * rtl8139_offload.c, which checks every header length against the frame
+ * and fills in each requested checksum that fits the packet (skipping, not
+ * refusing, the others: IPCS, TCPCS and UDPCS are separate commands), and
+ * a VLAN tag is inserted when asked. Each descriptor is given back
  * with OWN clear, the LS one with TES set when the frame failed. The high
  * priority ring is not modelled (Linux never uses it). C+ receive takes the
  * descriptor at the current index: no OWN means RDU and a missed packet;
@@ -1115,7 +1117,7 @@ static int rtl8139_cp_tx_frame(struct unet_rtl8139 *nic)
 		RTL_ETH_P_8021Q >> 8, RTL_ETH_P_8021Q & 0xff,
 		(uint8_t)dw1, (uint8_t)(dw1 >> 8)	/* TCI as on the wire */
 	};
-	unsigned int what = 0;
+	unsigned int what = 0, done;
 	size_t mss;
 
 	if (dw0 & RTL_TXD_LGSEN) {
@@ -1136,10 +1138,12 @@ static int rtl8139_cp_tx_frame(struct unet_rtl8139 *nic)
 		what |= UNET__RTL8139_CSUM_TCP;
 	if (dw0 & RTL_TXD_UDPCS)
 		what |= UNET__RTL8139_CSUM_UDP;
-	if (what != 0 && unet__rtl8139_tx_csum(frame, len, what) < 0) {
+	done = what != 0 ? unet__rtl8139_tx_csum(frame, len, what) : 0;
+	if (done != what) {
 		nic->stats.tx_bad_offload++;
-		rtl8139_guest_log(nic, "checksum offload on a frame that does "
-				  "not check out: sent as it is");
+		rtl8139_guest_log(nic, "checksum offload 0x%x on a frame that "
+				  "fits only 0x%x: the rest skipped", what,
+				  done);
 	}
 	if (tagged && len >= 2 * RTL_ETH_ALEN) {
 		memmove(frame - RTL_VLAN_HLEN, frame, 2 * RTL_ETH_ALEN);

@@ -1145,6 +1145,96 @@ static void test_tx_csum_offload(void **state)
 	teardown_guest(g);
 }
 
+/* Which checksums a transmitted frame should carry (see csum_expect()). */
+#define X_IP	0x1	/* the IP header checksum filled in */
+#define X_L4	0x2	/* the TCP or UDP checksum filled in */
+#define X_DROP	0x4	/* not sent at all (TSO) */
+
+/*
+ * The frame the device should send for @f (an untagged IPv4 frame of @len
+ * bytes): @f with the checksums of @fill computed here (RFC 1071), every
+ * other byte as the guest wrote it.
+ */
+static void csum_expect(uint8_t *exp, const uint8_t *f, size_t len,
+			unsigned int fill)
+{
+	uint8_t *ip = exp + 14, *l4;
+	size_t ihl, n;
+
+	memcpy(exp, f, len);
+	ihl = (size_t)(ip[0] & 15) * 4;
+	if (fill & X_IP) {
+		g_be16(ip + 10, 0);
+		g_be16(ip + 10, g_csum(ip, ihl, 0));
+	}
+	if (!(fill & X_L4))
+		return;
+	l4 = ip + ihl;
+	if (ip[9] == 6) {
+		n = g_get_be16(ip + 2) - ihl;
+		g_be16(l4 + 16, 0);
+		g_be16(l4 + 16, g_csum(l4, n, g_pseudo(ip, 6, n)));
+	} else {
+		n = g_get_be16(l4 + 4);
+		g_be16(l4 + 6, 0);
+		g_be16(l4 + 6, g_csum(l4, n, g_pseudo(ip, 17, n)));
+	}
+}
+
+/*
+ * The RTL8139C+ datasheet gives IPCS, UDPCS and TCPCS (transmit dw0 bits
+ * 18, 17, 16) as three separate commands: "the driver sets this bit to ask
+ * the NIC to offload the IP / UDP / TCP checksum". So the device computes
+ * each checksum that its packet has and leaves the others alone: IPCS with
+ * TCPCS on a UDP datagram still gets the IP header checksum (and the UDP
+ * checksum stays what the guest wrote), all three on UDP get IP and UDP.
+ * 8139cp's cp_start_xmit() sets IPCS | UDPCS or IPCS | TCPCS per packet.
+ */
+static void test_tx_csum_each(void **state)
+{
+	static const struct {
+		const char *what;
+		uint8_t proto;
+		uint32_t opts1;
+		unsigned int fill;
+	} rows[] = {
+		{ "IPCS | TCPCS on UDP", 17, D_IPCS | D_TCPCS, X_IP },
+		{ "IPCS | UDPCS on TCP", 6, D_IPCS | D_UDPCS, X_IP },
+		{ "all three on UDP", 17, D_IPCS | D_UDPCS | D_TCPCS,
+		  X_IP | X_L4 },
+		{ "all three on TCP", 6, D_IPCS | D_UDPCS | D_TCPCS,
+		  X_IP | X_L4 },
+		{ "UDPCS | TCPCS on UDP", 17, D_UDPCS | D_TCPCS, X_L4 },
+		{ "IPCS on TCP", 6, D_IPCS, X_IP },
+	};
+	struct guest *g = guest(0x20, 0);
+	uint8_t f[600], exp[600];
+	unsigned int i;
+	size_t len;
+
+	(void)state;
+	cp_open(g, cp_cmd, 0);
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		print_message("%s\n", rows[i].what);
+		len = l4_frame(f, rows[i].proto, 101 + i, i);
+		g_cap_clear(&g->cap);
+		cp_xmit(g, f, len, rows[i].opts1, 0);
+		assert_int_equal(g->cap.frames, 1);
+		assert_int_equal(g->cap.len[0], len);
+		csum_expect(exp, f, len, rows[i].fill);
+		assert_memory_equal(g->cap.data[0], exp, len);
+		/* the guest left 0 in both: a filled-in one is never 0 */
+		assert_int_equal(g_get_be16(g->cap.data[0] + 24) != 0,
+				 (rows[i].fill & X_IP) != 0);
+		assert_int_equal(g_le32(g, cp_txd(i)) & (D_OWN | D_TES), 0);
+	}
+	/* each frame with a request that did not fit is counted once */
+	assert_int_equal(g_stats(g).tx_bad_offload, 5);
+	cp_tx_reap(g);
+	assert_int_equal(g->cp_tx_errors, 0);
+	teardown_guest(g);
+}
+
 static void test_rx_csum(void **state)
 {
 	struct guest *g = guest(0x20, 0);
@@ -1355,9 +1445,10 @@ static void test_tso_small_hub(void **state)
 
 struct bad_offload {
 	const char *what;
+	uint8_t proto;	/* of the frame before it is spoilt: 6 or 17 */
 	uint32_t opts1;
 	void (*spoil)(uint8_t *f, size_t *len);
-	bool sent;	/* sent unchanged (checksum) or dropped (TSO) */
+	unsigned int expect;	/* X_DROP, or the checksums filled in */
 };
 
 static void spoil_ihl(uint8_t *f, size_t *len)
@@ -1395,6 +1486,24 @@ static void spoil_doff_small(uint8_t *f, size_t *len)
 {
 	(void)len;
 	f[46] = 0x30;
+}
+
+static void spoil_tcp_cut(uint8_t *f, size_t *len)
+{
+	*len = 44;	/* 10 bytes of TCP header, and a total length to match */
+	g_be16(f + 16, 30);
+}
+
+static void spoil_udp_len(uint8_t *f, size_t *len)
+{
+	(void)len;
+	g_be16(f + 38, 60000);
+}
+
+static void spoil_udp_len_small(uint8_t *f, size_t *len)
+{
+	(void)len;
+	g_be16(f + 38, 7);
 }
 
 static void spoil_version(uint8_t *f, size_t *len)
@@ -1441,45 +1550,69 @@ static void spoil_none(uint8_t *f, size_t *len)
 	(void)len;
 }
 
+/*
+ * Offload requests the frame does not allow. TSO is all or nothing: the
+ * frame is dropped. Checksums are separate commands: each that fits the
+ * packet is filled in, each that does not is skipped. Every row counts one
+ * tx_bad_offload.
+ */
 static void test_hostile_offload(void **state)
 {
+	static const uint32_t tso = D_LGSEN | 1448u << 16;
 	static const struct bad_offload rows[] = {
-		{ "TSO, IP header past the frame", D_LGSEN | 1448u << 16,
-		  spoil_ihl, false },
-		{ "TSO, IP header length 16", D_LGSEN | 1448u << 16,
-		  spoil_ihl_small, false },
-		{ "TSO, total length past the frame", D_LGSEN | 1448u << 16,
-		  spoil_totlen, false },
-		{ "TSO, total length below the header", D_LGSEN | 1448u << 16,
-		  spoil_totlen_small, false },
-		{ "TSO, data offset past the segment", D_LGSEN | 1448u << 16,
-		  spoil_doff, false },
-		{ "TSO, data offset 12", D_LGSEN | 1448u << 16,
-		  spoil_doff_small, false },
-		{ "TSO, MSS 0", D_LGSEN, spoil_none, false },
-		{ "TSO, MSS 1", D_LGSEN | 1u << 16, spoil_none, false },
-		{ "TSO, IPv6 version", D_LGSEN | 1448u << 16, spoil_version,
-		  false },
-		{ "TSO, a fragment", D_LGSEN | 1448u << 16, spoil_fragment,
-		  false },
-		{ "TSO, UDP", D_LGSEN | 1448u << 16, spoil_udp, false },
-		{ "TSO, not IP", D_LGSEN | 1448u << 16, spoil_not_ip, false },
-		{ "TSO, 10 bytes", D_LGSEN | 1448u << 16, spoil_runt, false },
-		{ "TSO, tag cut short", D_LGSEN | 1448u << 16, spoil_vlan_cut,
-		  false },
-		{ "IPCS, IP header past the frame", D_IPCS | D_TCPCS,
-		  spoil_ihl, true },
-		{ "TCPCS, total length past the frame", D_TCPCS,
-		  spoil_totlen, true },
-		{ "TCPCS, data offset past the segment", D_IPCS | D_TCPCS,
-		  spoil_doff, true },
-		{ "UDPCS on TCP", D_IPCS | D_UDPCS, spoil_none, true },
-		{ "TCPCS on a fragment", D_IPCS | D_TCPCS, spoil_fragment,
-		  true },
-		{ "IPCS on IPv6", D_IPCS, spoil_not_ip, true },
+		{ "TSO, IP header past the frame", 6, tso, spoil_ihl, X_DROP },
+		{ "TSO, IP header length 16", 6, tso, spoil_ihl_small,
+		  X_DROP },
+		{ "TSO, total length past the frame", 6, tso, spoil_totlen,
+		  X_DROP },
+		{ "TSO, total length below the header", 6, tso,
+		  spoil_totlen_small, X_DROP },
+		{ "TSO, data offset past the segment", 6, tso, spoil_doff,
+		  X_DROP },
+		{ "TSO, data offset 12", 6, tso, spoil_doff_small, X_DROP },
+		{ "TSO, MSS 0", 6, D_LGSEN, spoil_none, X_DROP },
+		{ "TSO, MSS 1", 6, D_LGSEN | 1u << 16, spoil_none, X_DROP },
+		{ "TSO, IPv6 version", 6, tso, spoil_version, X_DROP },
+		{ "TSO, a fragment", 6, tso, spoil_fragment, X_DROP },
+		{ "TSO, UDP", 6, tso, spoil_udp, X_DROP },
+		{ "TSO, not IP", 6, tso, spoil_not_ip, X_DROP },
+		{ "TSO, 10 bytes", 6, tso, spoil_runt, X_DROP },
+		{ "TSO, tag cut short", 6, tso, spoil_vlan_cut, X_DROP },
+		{ "IPCS | TCPCS, IP header past the frame", 6,
+		  D_IPCS | D_TCPCS, spoil_ihl, 0 },
+		{ "IPCS | TCPCS, IP header length 16", 6, D_IPCS | D_TCPCS,
+		  spoil_ihl_small, 0 },
+		{ "IPCS | TCPCS, IPv6 version", 6, D_IPCS | D_TCPCS,
+		  spoil_version, 0 },
+		{ "IPCS on IPv6", 6, D_IPCS, spoil_not_ip, 0 },
+		{ "TCPCS, total length past the frame", 6, D_TCPCS,
+		  spoil_totlen, 0 },
+		{ "IPCS | TCPCS, total length past the frame", 6,
+		  D_IPCS | D_TCPCS, spoil_totlen, X_IP },
+		{ "IPCS | TCPCS, total length below the header", 6,
+		  D_IPCS | D_TCPCS, spoil_totlen_small, X_IP },
+		{ "IPCS | TCPCS, data offset past the segment", 6,
+		  D_IPCS | D_TCPCS, spoil_doff, X_IP },
+		{ "IPCS | TCPCS, data offset 12", 6, D_IPCS | D_TCPCS,
+		  spoil_doff_small, X_IP },
+		{ "IPCS | TCPCS, TCP header cut short", 6, D_IPCS | D_TCPCS,
+		  spoil_tcp_cut, X_IP },
+		{ "IPCS | TCPCS on a fragment", 6, D_IPCS | D_TCPCS,
+		  spoil_fragment, X_IP },
+		{ "IPCS | UDPCS on TCP", 6, D_IPCS | D_UDPCS, spoil_none,
+		  X_IP },
+		{ "IPCS | TCPCS on UDP", 17, D_IPCS | D_TCPCS, spoil_none,
+		  X_IP },
+		{ "all three on UDP", 17, D_IPCS | D_UDPCS | D_TCPCS,
+		  spoil_none, X_IP | X_L4 },
+		{ "IPCS | UDPCS, UDP length past the packet", 17,
+		  D_IPCS | D_UDPCS, spoil_udp_len, X_IP },
+		{ "IPCS | UDPCS, UDP length 7", 17, D_IPCS | D_UDPCS,
+		  spoil_udp_len_small, X_IP },
+		{ "UDPCS on a fragment", 17, D_UDPCS, spoil_fragment, 0 },
 	};
 	struct guest *g = guest(0x20, 0);
-	uint8_t f[2000];
+	uint8_t f[2000], exp[2000];
 	unsigned int i;
 
 	(void)state;
@@ -1487,7 +1620,7 @@ static void test_hostile_offload(void **state)
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		const struct bad_offload *r = &rows[i];
 		struct unet_rtl8139_stats before = g_stats(g);
-		size_t len = l4_frame(f, 6, 1400, i);
+		size_t len = l4_frame(f, r->proto, 1400, i);
 		unsigned int desc = g->cp_tx_head;
 
 		r->spoil(f, &len);
@@ -1498,16 +1631,19 @@ static void test_hostile_offload(void **state)
 		assert_int_equal(g_stats(g).tx_bad_offload,
 				 before.tx_bad_offload + 1);
 		assert_int_equal(g_le32(g, cp_txd(desc)) & D_OWN, 0);
-		if (r->sent) {
-			assert_int_equal(g->cap.frames, 1);
-			assert_int_equal(g->cap.len[0], len);
-			assert_memory_equal(g->cap.data[0], f, len);
-		} else {
+		if (r->expect & X_DROP) {
 			assert_int_equal(g->cap.frames, 0);
 			assert_int_equal(g_le32(g, cp_txd(desc)) & D_TES,
 					 D_TES);
 			assert_int_equal(r16(g, R_ISR) & (I_TER | I_TOK),
 					 I_TER);
+		} else {
+			assert_int_equal(g->cap.frames, 1);
+			assert_int_equal(g->cap.len[0], len);
+			csum_expect(exp, f, len, r->expect);
+			assert_memory_equal(g->cap.data[0], exp, len);
+			assert_int_equal(r16(g, R_ISR) & (I_TER | I_TOK),
+					 I_TOK);
 		}
 		cp_interrupt(g, NULL);
 	}
@@ -1820,6 +1956,7 @@ int main(void)
 		cmocka_unit_test(test_vlan_insert),
 		cmocka_unit_test(test_vlan_strip),
 		cmocka_unit_test(test_tx_csum_offload),
+		cmocka_unit_test(test_tx_csum_each),
 		cmocka_unit_test(test_rx_csum),
 		cmocka_unit_test(test_tso),
 		cmocka_unit_test(test_tso_small_hub),
