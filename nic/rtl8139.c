@@ -143,7 +143,12 @@ enum rtl8139_ee_state {
  * @wral: the write under way writes every word
  * @cs: chip select as last written
  * @sk: clock as last written
- * @dout: the data out pin
+ * @dout: the data out pin: driven in a read's data phase and by the ready
+ *        status, else undriven (reads 0)
+ * @programmed: a programming cycle (WRITE, ERASE, ERAL, WRAL) ran since
+ *              chip select last rose; the next selection shows its status
+ * @status: DO shows the ready status, from chip select rising after a
+ *          programming cycle until the next start bit
  * @write_enabled: EWEN was given (writes and erases are honoured)
  */
 struct rtl8139_eeprom {
@@ -157,6 +162,8 @@ struct rtl8139_eeprom {
 	bool cs;
 	bool sk;
 	bool dout;
+	bool programmed;
+	bool status;
 	bool write_enabled;
 };
 
@@ -552,11 +559,14 @@ static void rtl8139_ee_init(struct rtl8139_eeprom *ee, const uint8_t *mac)
 			(uint16_t)(mac[2 * i] | mac[2 * i + 1] << 8);
 }
 
-/* Ends any command: the serial interface as after power-on. */
+/*
+ * Chip select low: ends any command and releases DO. A programming cycle
+ * that ran stays pending: its status shows when chip select rises again.
+ */
 static void rtl8139_ee_idle(struct rtl8139_eeprom *ee)
 {
 	ee->state = RTL_EE_IDLE;
-	ee->cs = ee->sk = ee->dout = false;
+	ee->cs = ee->sk = ee->dout = ee->status = false;
 	ee->bits = 0;
 	ee->shift = 0;
 }
@@ -583,9 +593,10 @@ static void rtl8139_ee_command(struct rtl8139_eeprom *ee)
 		ee->state = RTL_EE_WRITE;
 		break;
 	case RTL_EE_OP_ERASE:
-		if (ee->write_enabled)
+		if (ee->write_enabled) {
 			ee->words[addr] = 0xffff;
-		ee->dout = true;
+			ee->programmed = true;
+		}
 		break;
 	default:
 		switch (addr >> (RTL_EE_ADDR_BITS - 2)) {
@@ -596,10 +607,11 @@ static void rtl8139_ee_command(struct rtl8139_eeprom *ee)
 			ee->write_enabled = false;
 			break;
 		case RTL_EE_EXT_ERAL:
-			if (ee->write_enabled)
-				for (i = 0; i < RTL_EE_WORDS; i++)
-					ee->words[i] = 0xffff;
-			ee->dout = true;
+			if (!ee->write_enabled)
+				break;
+			for (i = 0; i < RTL_EE_WORDS; i++)
+				ee->words[i] = 0xffff;
+			ee->programmed = true;
 			break;
 		default:
 			ee->wral = true;
@@ -610,19 +622,27 @@ static void rtl8139_ee_command(struct rtl8139_eeprom *ee)
 	}
 }
 
-/* One rising edge of SK, with DI as the driver set it. */
+/*
+ * One rising edge of SK, with DI as the driver set it. DO is driven only
+ * while a read shifts its word out and while the ready status shows;
+ * every other edge leaves it undriven, which 9346CR reads as 0.
+ */
 static void rtl8139_ee_clock(struct rtl8139_eeprom *ee, bool di)
 {
 	unsigned int i;
 
+	if (ee->state != RTL_EE_READ)
+		ee->dout = false;
 	switch (ee->state) {
 	case RTL_EE_START:
-		/* leading zeros are ignored until the start bit */
+		/* leading zeros are ignored; the start bit ends a status */
 		if (di) {
 			ee->state = RTL_EE_CMD;
 			ee->bits = 0;
 			ee->shift = 0;
+			ee->status = false;
 		}
+		ee->dout = ee->status;
 		break;
 	case RTL_EE_CMD:
 		ee->shift = ee->shift << 1 | di;
@@ -651,8 +671,8 @@ static void rtl8139_ee_clock(struct rtl8139_eeprom *ee, bool di)
 		} else if (ee->write_enabled) {
 			ee->words[ee->addr] = (uint16_t)ee->shift;
 		}
+		ee->programmed = ee->write_enabled;
 		ee->state = RTL_EE_DONE;
-		ee->dout = true;	/* ready */
 		ee->bits = 0;
 		break;
 	default:
@@ -671,11 +691,17 @@ static void rtl8139_ee_wires(struct rtl8139_eeprom *ee, bool cs, bool sk,
 		return;
 	}
 	if (!ee->cs) {
+		/*
+		 * Programming is instant here, so a selection after it shows
+		 * "ready" (DO = 1) at once, and only that one selection.
+		 */
 		ee->cs = true;
 		ee->state = RTL_EE_START;
 		ee->bits = 0;
 		ee->shift = 0;
-		ee->dout = true;	/* ready */
+		ee->status = ee->programmed;
+		ee->programmed = false;
+		ee->dout = ee->status;
 	}
 	ee->sk = sk;
 	if (rise)
@@ -1363,6 +1389,8 @@ static void rtl8139_autoload(struct unet_rtl8139 *nic)
 	nic->anar = RTL_ANAR_RESET;
 	nic->cr9346 = 0;
 	rtl8139_ee_idle(&nic->ee);
+	/* the chip's own reads clock in start bits: no status is left */
+	nic->ee.programmed = false;
 	rtl8139_soft_reset(nic);
 }
 

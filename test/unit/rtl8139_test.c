@@ -7,7 +7,8 @@
  *   guest memory <-DMA-> rtl8139 --- hub --- capture port
  *
  * PCI configuration space, configuration checks, the EEPROM (Linux's
- * bit-bang read, FreeBSD's back-to-back reads, writes, auto-load), IDR /
+ * bit-bang read, FreeBSD's back-to-back reads, writes, auto-load, what its
+ * data-out pin shows at every step of odd command sequences), IDR /
  * MAR / PHY / CONFIG registers, register access shapes, interrupts (mask,
  * write-1-to-clear, the line following IMR & ISR, INTx disable), normal
  * mode transmit (round-robin, size limit, hub limit) and receive (ring
@@ -330,6 +331,156 @@ static void test_eeprom(void **state)
 	unet_rtl8139_reset(g->nic);
 	assert_int_equal(r8(g, R_IDR0 + 4), 0x66);
 	teardown_guest(g);
+}
+
+/*
+ * The 93C46's data-out pin, step by step. The EEPROM datasheets (93C46
+ * family: Microchip's AT93C46 / AT93C56B, read with the RTL8139C(+)'s
+ * 9346CR: EEM = 10, CS 0x08, SK 0x04, DI 0x02, DO 0x01) say:
+ *   - READ: after the instruction and address, "a dummy bit (logic 0)
+ *     precedes the 16-bit data output string", each bit changing on a
+ *     rising SK;
+ *   - WRITE, ERASE, ERAL, WRAL: "the DO pin outputs the Ready/Busy status
+ *     if CS is brought high after being kept low", 0 busy, 1 ready; a start
+ *     bit ends it;
+ *   - otherwise DO is not driven, and the RTL8139 reads it as 0.
+ * So a driver shifting an instruction in sees 0 throughout. Programming is
+ * instant in the model: the status poll answers "ready" at once.
+ */
+enum ee_step {
+	EE_END,
+	EE_SELECT,	/* CS up */
+	EE_DESELECT,	/* CS down */
+	EE_SEND,	/* clock in @n bits of @v; DO must read 0 from the
+			 * first rising edge on */
+	EE_CLOCK,	/* @n clocks with DI 0; DO after each must spell @v */
+	EE_DO,		/* DO now is @v */
+};
+
+struct ee_op {
+	enum ee_step step;
+	uint32_t v;
+	int n;
+};
+
+#define EE_CMD(op, addr) { EE_SEND, (4u | (op)) << 6 | (addr), 9 }
+#define EE_EWEN_CYCLE { EE_SELECT, 0, 0 }, EE_CMD(0, 0x30), \
+	{ EE_DESELECT, 0, 0 }
+
+static uint8_t ee_wire(struct guest *g, uint8_t bits)
+{
+	w8(g, R_9346CR, 0x80 | bits);
+	return r8(g, R_9346CR) & 0x01;
+}
+
+static void ee_run(struct guest *g, const struct ee_op *op)
+{
+	uint32_t got;
+	int i;
+
+	w8(g, R_9346CR, 0x80);		/* programming mode, CS low */
+	for (; op->step != EE_END; op++) {
+		switch (op->step) {
+		case EE_SELECT:
+			ee_wire(g, 0x08);
+			break;
+		case EE_DESELECT:
+			assert_int_equal(ee_wire(g, 0x00), 0);
+			break;
+		case EE_SEND:
+			/* a ready status may show until the first edge */
+			for (i = op->n - 1; i >= 0; i--) {
+				uint8_t di = (op->v >> i) & 1 ? 0x02 : 0;
+
+				got = ee_wire(g, 0x08 | di);
+				if (i < op->n - 1)
+					assert_int_equal(got, 0);
+				assert_int_equal(ee_wire(g, 0x0c | di), 0);
+			}
+			assert_int_equal(ee_wire(g, 0x08), 0);
+			break;
+		case EE_CLOCK:
+			for (got = 0, i = 0; i < op->n; i++) {
+				got = got << 1 | ee_wire(g, 0x0c);
+				ee_wire(g, 0x08);
+			}
+			assert_int_equal(got, op->v);
+			break;
+		case EE_DO:
+			assert_int_equal(r8(g, R_9346CR) & 0x01, op->v);
+			break;
+		default:
+			fail();
+		}
+	}
+	w8(g, R_9346CR, 0);
+}
+
+static void test_eeprom_do(void **state)
+{
+	static const struct {
+		const char *what;
+		struct ee_op ops[16];
+	} rows[] = {
+		{ "chip select alone",
+		  { { EE_SELECT, 0, 0 }, { EE_DO, 0, 0 } } },
+		{ "leading zeros before the start bit",
+		  { { EE_SELECT, 0, 0 }, { EE_CLOCK, 0, 7 } } },
+		{ "READ: a dummy 0, the word, then DO released",
+		  { { EE_SELECT, 0, 0 }, EE_CMD(2, 2), { EE_DO, 0, 0 },
+		    { EE_CLOCK, 0x8139, 16 }, { EE_CLOCK, 0, 3 } } },
+		{ "READ cut short by chip select",
+		  { { EE_SELECT, 0, 0 }, EE_CMD(2, 2), { EE_CLOCK, 0x8, 4 },
+		    { EE_DESELECT, 0, 0 }, { EE_DO, 0, 0 },
+		    { EE_SELECT, 0, 0 }, { EE_DO, 0, 0 } } },
+		{ "READ with its command cut short",
+		  { { EE_SELECT, 0, 0 }, { EE_SEND, 0x6 << 3 | 1, 6 },
+		    { EE_DESELECT, 0, 0 }, { EE_SELECT, 0, 0 },
+		    { EE_CLOCK, 0, 16 } } },
+		{ "EWEN, EWDS: no status",
+		  { EE_EWEN_CYCLE, { EE_SELECT, 0, 0 }, { EE_DO, 0, 0 },
+		    EE_CMD(0, 0x00), { EE_DESELECT, 0, 0 },
+		    { EE_SELECT, 0, 0 }, { EE_DO, 0, 0 } } },
+		{ "WRITE without EWEN: no cycle, no status",
+		  { { EE_SELECT, 0, 0 }, EE_CMD(1, 20),
+		    { EE_SEND, 0x1234, 16 }, { EE_DESELECT, 0, 0 },
+		    { EE_SELECT, 0, 0 }, { EE_DO, 0, 0 } } },
+		{ "WRITE: ready once chip select toggles, until a start bit",
+		  { EE_EWEN_CYCLE, { EE_SELECT, 0, 0 }, EE_CMD(1, 20),
+		    { EE_SEND, 0x1234, 16 }, { EE_DO, 0, 0 },
+		    { EE_DESELECT, 0, 0 }, { EE_SELECT, 0, 0 },
+		    { EE_DO, 1, 0 }, { EE_CLOCK, 0x7, 3 }, EE_CMD(2, 20),
+		    { EE_CLOCK, 0x1234, 16 } } },
+		{ "ERASE: ready on the next selection only",
+		  { EE_EWEN_CYCLE, { EE_SELECT, 0, 0 }, EE_CMD(3, 20),
+		    { EE_DO, 0, 0 }, { EE_DESELECT, 0, 0 },
+		    { EE_SELECT, 0, 0 }, { EE_DO, 1, 0 },
+		    { EE_DESELECT, 0, 0 }, { EE_SELECT, 0, 0 },
+		    { EE_DO, 0, 0 } } },
+		{ "WRAL, status dropped with chip select",
+		  { EE_EWEN_CYCLE, { EE_SELECT, 0, 0 }, EE_CMD(0, 0x10),
+		    { EE_SEND, 0xa5a5, 16 }, { EE_DESELECT, 0, 0 },
+		    { EE_SELECT, 0, 0 }, { EE_DO, 1, 0 },
+		    { EE_DESELECT, 0, 0 }, { EE_SELECT, 0, 0 },
+		    EE_CMD(2, 63), { EE_CLOCK, 0xa5a5, 16 } } },
+		{ "ERAL, then clocks past the end of the command",
+		  { EE_EWEN_CYCLE, { EE_SELECT, 0, 0 }, EE_CMD(0, 0x20),
+		    { EE_CLOCK, 0, 20 }, { EE_DESELECT, 0, 0 },
+		    { EE_SELECT, 0, 0 }, { EE_DO, 1, 0 },
+		    EE_CMD(2, 0), { EE_CLOCK, 0xffff, 16 } } },
+	};
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct guest *g = guest(0x20, 0);
+
+		print_message("%s\n", rows[i].what);
+		ee_run(g, rows[i].ops);
+		/* DO reads 0 outside programming mode, whatever came before */
+		assert_int_equal(r8(g, R_9346CR), 0);
+		teardown_guest(g);
+	}
 }
 
 /* ---- IDR, MAR, PHY, CONFIG ------------------------------------------- */
@@ -1935,6 +2086,7 @@ int main(void)
 		cmocka_unit_test(test_pci_config),
 		cmocka_unit_test(test_config_checks),
 		cmocka_unit_test(test_eeprom),
+		cmocka_unit_test(test_eeprom_do),
 		cmocka_unit_test(test_mac_phy_config),
 		cmocka_unit_test(test_access_shapes),
 		cmocka_unit_test(test_interrupts),
