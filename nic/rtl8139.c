@@ -325,6 +325,8 @@ struct unet_rtl8139 {
 	uint64_t log_suppressed;
 };
 
+static_assert((RTL_BMCR_VALUE & (RTL_BMCR_RESET | RTL_BMCR_ANRESTART)) == 0,
+	      "BMCR's reset and restart bits read 0: they clear themselves");
 static_assert(RTL_TX_NORMAL_MAX <= RTL_TSD_SIZE_MASK,
 	      "a normal mode frame's size fits TSD's size field");
 static_assert(RTL_RX_HDR_LEN + RTL_RX_NORMAL_MAX + RTL_ETH_CRC_LEN + 3 <
@@ -1582,6 +1584,21 @@ static void rtl8139_9346cr_write(struct unet_rtl8139 *nic, uint8_t v)
 	}
 }
 
+/*
+ * BMCR, the PHY's control. Speed, duplex and autonegotiation enable stay
+ * what the model's link is (100 Mb/s full duplex, negotiated). The reset
+ * bit returns the PHY registers (0x62..0x74) to their defaults, of which
+ * only ANAR holds anything a guest wrote. A reset or an autonegotiation
+ * restart renegotiates; with the hub as link partner that completes at
+ * once and the link stays up, so BMSR goes on reporting autonegotiation
+ * complete and both bits read 0 again at once (they clear themselves).
+ */
+static void rtl8139_bmcr_write(struct unet_rtl8139 *nic, uint16_t v)
+{
+	if (v & RTL_BMCR_RESET)
+		nic->anar = RTL_ANAR_RESET;
+}
+
 static bool rtl8139_config_unlocked(const struct unet_rtl8139 *nic)
 {
 	return (nic->cr9346 & RTL_EEM_MASK) == RTL_EEM_CONFIG;
@@ -1697,6 +1714,9 @@ static void rtl8139_reg_write(struct unet_rtl8139 *nic, unsigned int base,
 	case RTL_MULINT:
 		nic->mulint = (uint16_t)(merge(nic->mulint, v, mask) &
 					 RTL_MULINT_WRITABLE);
+		break;
+	case RTL_BMCR:
+		rtl8139_bmcr_write(nic, (uint16_t)v);
 		break;
 	case RTL_ANAR:
 		nic->anar = (uint16_t)merge(nic->anar, v, mask);

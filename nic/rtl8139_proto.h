@@ -243,6 +243,8 @@
 /* The PHY: link up, 100 Mb/s full duplex, autonegotiation complete. */
 #define RTL_MSR_LINK_UP	0xd0		/* LINKB (bit 2) clear */
 #define RTL_BMCR_VALUE	0x3100		/* 100 Mb/s, autoneg, full duplex */
+#define RTL_BMCR_RESET	0x8000		/* PHY to defaults; self-clearing */
+#define RTL_BMCR_ANRESTART 0x0200	/* renegotiate; self-clearing */
 #define RTL_BMSR_VALUE	0x782d		/* abilities, autoneg done, link */
 #define RTL_ANAR_RESET	0x05e1
 #define RTL_ANLPAR_VALUE 0x45e1

@@ -544,6 +544,101 @@ static void test_mac_phy_config(void **state)
 	teardown_guest(g);
 }
 
+/*
+ * The PHY's BMCR (0x62), as the RTL8139C(+) datasheet gives it: bit 15
+ * Reset "sets the status and control registers of the PHY (0062h-0074h) in
+ * a default state; this bit is self-clearing"; bit 9 Restart_AN restarts
+ * NWay autonegotiation and clears itself likewise. ANAR's default is
+ * 0x05e1 (all abilities, pause, selector 802.3). The sequences are Linux's
+ * generic MII ones over 8139too / 8139cp's register map: a PHY reset polls
+ * BMCR until bit 15 reads 0 again; mii_nway_restart() reads BMCR and, with
+ * autonegotiation enabled, writes it back with bit 9.
+ */
+static void test_phy_reset(void **state)
+{
+	struct guest *g = guest(0x20, 0);
+	uint16_t bmcr;
+	int polls;
+
+	(void)state;
+	/* a guest restricts what it advertises, then resets the PHY */
+	w16(g, R_ANAR, 0x0061);
+	assert_int_equal(r16(g, R_ANAR), 0x0061);
+	w16(g, R_BMCR, r16(g, R_BMCR) | 0x8000);
+	for (polls = 1; polls < 500 && (r16(g, R_BMCR) & 0x8000); polls++)
+		;
+	assert_int_equal(polls, 1);		/* done before the first poll */
+	assert_int_equal(r16(g, R_BMCR), 0x3100);
+	assert_int_equal(r16(g, R_ANAR), 0x05e1);
+	assert_int_equal(r16(g, R_BMSR) & 0x0024, 0x0024);
+
+	/* mii_nway_restart(): keeps the advertisement, clears itself */
+	w16(g, R_ANAR, 0x01e1);
+	bmcr = r16(g, R_BMCR);
+	assert_int_equal(bmcr & 0x1000, 0x1000);	/* autoneg enabled */
+	w16(g, R_BMCR, bmcr | 0x0200);
+	assert_int_equal(r16(g, R_BMCR), 0x3100);
+	assert_int_equal(r16(g, R_ANAR), 0x01e1);
+	/* negotiation with the hub completes at once: link up, done */
+	assert_int_equal(r16(g, R_BMSR) & 0x0024, 0x0024);
+	assert_int_equal(r8(g, R_MSR) & 0x04, 0);
+	assert_int_equal(r16(g, R_ANLPAR), 0x45e1);
+
+	/* a MAC reset (CR.RST) leaves the PHY alone; a PCI reset does not */
+	assert_true(g_chip_reset(g));
+	assert_int_equal(r16(g, R_ANAR), 0x01e1);
+	unet_rtl8139_reset(g->nic);
+	assert_int_equal(r16(g, R_ANAR), 0x05e1);
+	/* neither the reset nor the restart interrupts the guest */
+	assert_int_equal(r16(g, R_ISR), 0);
+	teardown_guest(g);
+}
+
+/* BMCR writes of every shape: which reset the PHY, what BMCR reads after. */
+static void test_phy_bmcr_writes(void **state)
+{
+	static const struct {
+		const char *what;
+		unsigned int off, size;
+		uint32_t v;
+		bool reset;
+	} rows[] = {
+		{ "reset", 0x62, 2, 0x8000, true },
+		{ "restart", 0x62, 2, 0x0200, false },
+		{ "every bit", 0x62, 2, 0xffff, true },
+		{ "autonegotiation off", 0x62, 2, 0x2100, false },
+		{ "forced 10 Mb/s half duplex", 0x62, 2, 0x0000, false },
+		{ "high byte with reset", 0x63, 1, 0x80, true },
+		{ "high byte with restart", 0x63, 1, 0x02, false },
+		{ "low byte, all ones", 0x62, 1, 0xff, false },
+		{ "dword at 0x60, reset in its upper half", 0x60, 4,
+		  0x80000000u, true },
+		{ "dword at 0x60, reset in TSAD's half", 0x60, 4, 0x8000,
+		  false },
+		{ "dword at 0x62, BMCR and BMSR", 0x62, 4, 0xffff8000u, true },
+		{ "word at 0x61, reset bit in BMCR's low byte", 0x61, 2,
+		  0x8000, false },
+		{ "word at 0x63, reset bit in BMCR's high byte", 0x63, 2,
+		  0x0080, true },
+	};
+	struct guest *g = guest(0x20, 0);
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		print_message("%s\n", rows[i].what);
+		w16(g, R_ANAR, 0x0021);
+		unet_rtl8139_io_write(g->nic, rows[i].off, rows[i].size,
+				      rows[i].v);
+		assert_int_equal(r16(g, R_ANAR),
+				 rows[i].reset ? 0x05e1 : 0x0021);
+		assert_int_equal(r16(g, R_BMCR), 0x3100);
+		assert_int_equal(r16(g, R_BMSR), 0x782d);
+		assert_int_equal(r16(g, R_ISR), 0);
+	}
+	teardown_guest(g);
+}
+
 /* ---- Access shapes ---------------------------------------------------- */
 
 static void test_access_shapes(void **state)
@@ -2088,6 +2183,8 @@ int main(void)
 		cmocka_unit_test(test_eeprom),
 		cmocka_unit_test(test_eeprom_do),
 		cmocka_unit_test(test_mac_phy_config),
+		cmocka_unit_test(test_phy_reset),
+		cmocka_unit_test(test_phy_bmcr_writes),
 		cmocka_unit_test(test_access_shapes),
 		cmocka_unit_test(test_interrupts),
 		cmocka_unit_test(test_tx_normal),
