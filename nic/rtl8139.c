@@ -48,7 +48,10 @@
  *
  * C+ mode (revision 0x20 only) is latched by the first CPCR write after a
  * reset; then 0x10 is DTCCR (tally counter dump) and 0x20 / 0x28 the
- * transmit rings. A TPPoll write with NPQ walks the normal priority ring
+ * transmit rings. Both C+ rings, transmit and receive, end at the
+ * descriptor with EOR or after their 64th descriptor, whichever comes first
+ * (the chip's rings hold at most 64; without EOR the model wraps as QEMU's
+ * does). A TPPoll write with NPQ walks the normal priority ring
  * from where it stopped: at most 64 descriptors per poll (QEMU's lesson: a
  * guest can make a ring that is all OWN, or whose write-back fails), and
  * no descriptor after the poll made 4096 frames (TSO makes at most 1365

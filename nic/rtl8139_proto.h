@@ -289,7 +289,12 @@
 #define RTL_DESC_EOR	0x40000000u	/* last of the ring */
 #define RTL_DESC_FS	0x20000000u
 #define RTL_DESC_LS	0x10000000u
-#define RTL_RING_MAX	1024		/* descriptors in a ring, at most */
+/*
+ * A C+ ring holds at most 64 descriptors (the RTL8139C+'s limit; 1024 is
+ * the RTL8169's). After the 64th the index wraps to the first even without
+ * EOR, as QEMU's model wraps its transmit ring.
+ */
+#define RTL_RING_MAX	64
 #define RTL_RING_WALK_MAX 64		/* descriptors handled per poll */
 
 /* C+ transmit dw0 / dw1 */
