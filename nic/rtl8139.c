@@ -48,15 +48,20 @@
  *
  * C+ mode (revision 0x20 only) is latched by the first CPCR write after a
  * reset; then 0x10 is DTCCR (tally counter dump) and 0x20 / 0x28 the
- * transmit rings. A TPPoll write with NPQ walks the normal priority ring
+ * transmit rings. Both C+ rings, transmit and receive, end at the
+ * descriptor with EOR or after their 64th descriptor, whichever comes first
+ * (the chip's rings hold at most 64; without EOR the model wraps as QEMU's
+ * does). A TPPoll write with NPQ walks the normal priority ring
  * from where it stopped: at most 64 descriptors per poll (QEMU's lesson: a
  * guest can make a ring that is all OWN, or whose write-back fails), and
  * no descriptor after the poll made 4096 frames (TSO makes at most 1365
  * from one: MSS 48 and up). Descriptors FS..LS are gathered into
  * one 64K+ buffer (a frame longer is dropped, never truncated); at LS the
  * frame's offloads (taken from its FS descriptor) are applied by
- * rtl8139_offload.c, which checks every header length against the frame,
- * and a VLAN tag is inserted when asked. Each descriptor is given back
+ * rtl8139_offload.c, which checks every header length against the frame
+ * and fills in each requested checksum that fits the packet (skipping, not
+ * refusing, the others: IPCS, TCPCS and UDPCS are separate commands), and
+ * a VLAN tag is inserted when asked. Each descriptor is given back
  * with OWN clear, the LS one with TES set when the frame failed. The high
  * priority ring is not modelled (Linux never uses it). C+ receive takes the
  * descriptor at the current index: no OWN means RDU and a missed packet;
@@ -141,7 +146,12 @@ enum rtl8139_ee_state {
  * @wral: the write under way writes every word
  * @cs: chip select as last written
  * @sk: clock as last written
- * @dout: the data out pin
+ * @dout: the data out pin: driven in a read's data phase and by the ready
+ *        status, else undriven (reads 0)
+ * @programmed: a programming cycle (WRITE, ERASE, ERAL, WRAL) ran since
+ *              chip select last rose; the next selection shows its status
+ * @status: DO shows the ready status, from chip select rising after a
+ *          programming cycle until the next start bit
  * @write_enabled: EWEN was given (writes and erases are honoured)
  */
 struct rtl8139_eeprom {
@@ -155,6 +165,8 @@ struct rtl8139_eeprom {
 	bool cs;
 	bool sk;
 	bool dout;
+	bool programmed;
+	bool status;
 	bool write_enabled;
 };
 
@@ -316,6 +328,8 @@ struct unet_rtl8139 {
 	uint64_t log_suppressed;
 };
 
+static_assert((RTL_BMCR_VALUE & (RTL_BMCR_RESET | RTL_BMCR_ANRESTART)) == 0,
+	      "BMCR's reset and restart bits read 0: they clear themselves");
 static_assert(RTL_TX_NORMAL_MAX <= RTL_TSD_SIZE_MASK,
 	      "a normal mode frame's size fits TSD's size field");
 static_assert(RTL_RX_HDR_LEN + RTL_RX_NORMAL_MAX + RTL_ETH_CRC_LEN + 3 <
@@ -550,11 +564,14 @@ static void rtl8139_ee_init(struct rtl8139_eeprom *ee, const uint8_t *mac)
 			(uint16_t)(mac[2 * i] | mac[2 * i + 1] << 8);
 }
 
-/* Ends any command: the serial interface as after power-on. */
+/*
+ * Chip select low: ends any command and releases DO. A programming cycle
+ * that ran stays pending: its status shows when chip select rises again.
+ */
 static void rtl8139_ee_idle(struct rtl8139_eeprom *ee)
 {
 	ee->state = RTL_EE_IDLE;
-	ee->cs = ee->sk = ee->dout = false;
+	ee->cs = ee->sk = ee->dout = ee->status = false;
 	ee->bits = 0;
 	ee->shift = 0;
 }
@@ -581,9 +598,10 @@ static void rtl8139_ee_command(struct rtl8139_eeprom *ee)
 		ee->state = RTL_EE_WRITE;
 		break;
 	case RTL_EE_OP_ERASE:
-		if (ee->write_enabled)
+		if (ee->write_enabled) {
 			ee->words[addr] = 0xffff;
-		ee->dout = true;
+			ee->programmed = true;
+		}
 		break;
 	default:
 		switch (addr >> (RTL_EE_ADDR_BITS - 2)) {
@@ -594,10 +612,11 @@ static void rtl8139_ee_command(struct rtl8139_eeprom *ee)
 			ee->write_enabled = false;
 			break;
 		case RTL_EE_EXT_ERAL:
-			if (ee->write_enabled)
-				for (i = 0; i < RTL_EE_WORDS; i++)
-					ee->words[i] = 0xffff;
-			ee->dout = true;
+			if (!ee->write_enabled)
+				break;
+			for (i = 0; i < RTL_EE_WORDS; i++)
+				ee->words[i] = 0xffff;
+			ee->programmed = true;
 			break;
 		default:
 			ee->wral = true;
@@ -608,19 +627,27 @@ static void rtl8139_ee_command(struct rtl8139_eeprom *ee)
 	}
 }
 
-/* One rising edge of SK, with DI as the driver set it. */
+/*
+ * One rising edge of SK, with DI as the driver set it. DO is driven only
+ * while a read shifts its word out and while the ready status shows;
+ * every other edge leaves it undriven, which 9346CR reads as 0.
+ */
 static void rtl8139_ee_clock(struct rtl8139_eeprom *ee, bool di)
 {
 	unsigned int i;
 
+	if (ee->state != RTL_EE_READ)
+		ee->dout = false;
 	switch (ee->state) {
 	case RTL_EE_START:
-		/* leading zeros are ignored until the start bit */
+		/* leading zeros are ignored; the start bit ends a status */
 		if (di) {
 			ee->state = RTL_EE_CMD;
 			ee->bits = 0;
 			ee->shift = 0;
+			ee->status = false;
 		}
+		ee->dout = ee->status;
 		break;
 	case RTL_EE_CMD:
 		ee->shift = ee->shift << 1 | di;
@@ -649,8 +676,8 @@ static void rtl8139_ee_clock(struct rtl8139_eeprom *ee, bool di)
 		} else if (ee->write_enabled) {
 			ee->words[ee->addr] = (uint16_t)ee->shift;
 		}
+		ee->programmed = ee->write_enabled;
 		ee->state = RTL_EE_DONE;
-		ee->dout = true;	/* ready */
 		ee->bits = 0;
 		break;
 	default:
@@ -669,11 +696,17 @@ static void rtl8139_ee_wires(struct rtl8139_eeprom *ee, bool cs, bool sk,
 		return;
 	}
 	if (!ee->cs) {
+		/*
+		 * Programming is instant here, so a selection after it shows
+		 * "ready" (DO = 1) at once, and only that one selection.
+		 */
 		ee->cs = true;
 		ee->state = RTL_EE_START;
 		ee->bits = 0;
 		ee->shift = 0;
-		ee->dout = true;	/* ready */
+		ee->status = ee->programmed;
+		ee->programmed = false;
+		ee->dout = ee->status;
 	}
 	ee->sk = sk;
 	if (rise)
@@ -1115,7 +1148,7 @@ static int rtl8139_cp_tx_frame(struct unet_rtl8139 *nic)
 		RTL_ETH_P_8021Q >> 8, RTL_ETH_P_8021Q & 0xff,
 		(uint8_t)dw1, (uint8_t)(dw1 >> 8)	/* TCI as on the wire */
 	};
-	unsigned int what = 0;
+	unsigned int what = 0, done;
 	size_t mss;
 
 	if (dw0 & RTL_TXD_LGSEN) {
@@ -1136,10 +1169,12 @@ static int rtl8139_cp_tx_frame(struct unet_rtl8139 *nic)
 		what |= UNET__RTL8139_CSUM_TCP;
 	if (dw0 & RTL_TXD_UDPCS)
 		what |= UNET__RTL8139_CSUM_UDP;
-	if (what != 0 && unet__rtl8139_tx_csum(frame, len, what) < 0) {
+	done = what != 0 ? unet__rtl8139_tx_csum(frame, len, what) : 0;
+	if (done != what) {
 		nic->stats.tx_bad_offload++;
-		rtl8139_guest_log(nic, "checksum offload on a frame that does "
-				  "not check out: sent as it is");
+		rtl8139_guest_log(nic, "checksum offload 0x%x on a frame that "
+				  "fits only 0x%x: the rest skipped", what,
+				  done);
 	}
 	if (tagged && len >= 2 * RTL_ETH_ALEN) {
 		memmove(frame - RTL_VLAN_HLEN, frame, 2 * RTL_ETH_ALEN);
@@ -1359,6 +1394,8 @@ static void rtl8139_autoload(struct unet_rtl8139 *nic)
 	nic->anar = RTL_ANAR_RESET;
 	nic->cr9346 = 0;
 	rtl8139_ee_idle(&nic->ee);
+	/* the chip's own reads clock in start bits: no status is left */
+	nic->ee.programmed = false;
 	rtl8139_soft_reset(nic);
 }
 
@@ -1550,6 +1587,21 @@ static void rtl8139_9346cr_write(struct unet_rtl8139 *nic, uint8_t v)
 	}
 }
 
+/*
+ * BMCR, the PHY's control. Speed, duplex and autonegotiation enable stay
+ * what the model's link is (100 Mb/s full duplex, negotiated). The reset
+ * bit returns the PHY registers (0x62..0x74) to their defaults, of which
+ * only ANAR holds anything a guest wrote. A reset or an autonegotiation
+ * restart renegotiates; with the hub as link partner that completes at
+ * once and the link stays up, so BMSR goes on reporting autonegotiation
+ * complete and both bits read 0 again at once (they clear themselves).
+ */
+static void rtl8139_bmcr_write(struct unet_rtl8139 *nic, uint16_t v)
+{
+	if (v & RTL_BMCR_RESET)
+		nic->anar = RTL_ANAR_RESET;
+}
+
 static bool rtl8139_config_unlocked(const struct unet_rtl8139 *nic)
 {
 	return (nic->cr9346 & RTL_EEM_MASK) == RTL_EEM_CONFIG;
@@ -1665,6 +1717,9 @@ static void rtl8139_reg_write(struct unet_rtl8139 *nic, unsigned int base,
 	case RTL_MULINT:
 		nic->mulint = (uint16_t)(merge(nic->mulint, v, mask) &
 					 RTL_MULINT_WRITABLE);
+		break;
+	case RTL_BMCR:
+		rtl8139_bmcr_write(nic, (uint16_t)v);
 		break;
 	case RTL_ANAR:
 		nic->anar = (uint16_t)merge(nic->anar, v, mask);

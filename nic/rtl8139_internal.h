@@ -54,7 +54,8 @@ uint32_t unet__rtl8139_crc32(uint32_t crc, const void *data, size_t len);
 unsigned int unet__rtl8139_mcast_bit(const uint8_t *mac);
 int unet__rtl8139_parse_ipv4(const uint8_t *frame, size_t len,
 			     struct unet__rtl8139_ipv4 *ip);
-int unet__rtl8139_tx_csum(uint8_t *frame, size_t len, unsigned int what);
+unsigned int unet__rtl8139_tx_csum(uint8_t *frame, size_t len,
+				   unsigned int what);
 int unet__rtl8139_tso(const uint8_t *frame, size_t len, size_t mss,
 		      const uint8_t *tag, uint8_t *seg, size_t seg_max,
 		      unet__rtl8139_emit_fn emit, void *ctx);

@@ -11,11 +11,16 @@
  * wire (an IP header length or total length past the frame, a TCP data
  * offset past the packet, an MSS of 0). Here every header is located through
  * unet__rtl8139_parse_ipv4(), which checks the IP version, header length
- * and total length against the bytes actually in the frame, and each
- * transport header is checked against the IP payload before use. A request
- * that does not check out is refused (-EINVAL) and the caller decides what
- * happens to the frame; nothing here reads or writes outside the buffer it
- * was given. Headers are read and written bytewise, never swapped in place.
+ * and total length against the bytes actually in the frame (the IP header
+ * checksum alone needs only the first two of those checks), and each
+ * transport header is checked against the IP payload before use. The
+ * descriptor's checksum bits are independent commands, as on the chip: each
+ * checksum is filled in when the bytes it covers check out and skipped when
+ * they do not (the IP header checksum needs only a whole IPv4 header). A
+ * segmentation request that does not check out is refused (-EINVAL) and the
+ * caller decides what happens to the frame. Nothing here reads or writes
+ * outside the buffer it was given. Headers are read and written bytewise,
+ * never swapped in place.
  */
 #include <errno.h>
 #include <string.h>
@@ -136,6 +141,37 @@ static uint32_t csum_pseudo(const uint8_t *iph, uint8_t proto, size_t len)
 	return sum + proto + (uint32_t)len;
 }
 
+/*
+ * Finds the IPv4 header of a frame: after at most one 802.1Q tag, version 4,
+ * a header length of 20..60 bytes, all of it inside @len. Only the header is
+ * checked, not the total length: it is what the IP header checksum covers.
+ */
+static int ipv4_header(const uint8_t *frame, size_t len, size_t *l3,
+		       size_t *ihl)
+{
+	size_t off = RTL_ETH_HLEN, hl;
+	uint16_t type;
+
+	if (len < RTL_ETH_HLEN)
+		return -EINVAL;
+	type = rd16(frame + RTL_ETH_TYPE_OFF);
+	if (type == RTL_ETH_P_8021Q) {
+		if (len < RTL_ETH_HLEN + RTL_VLAN_HLEN)
+			return -EINVAL;
+		type = rd16(frame + RTL_ETH_TYPE_OFF + RTL_VLAN_HLEN);
+		off += RTL_VLAN_HLEN;
+	}
+	if (type != RTL_ETH_P_IP || len - off < RTL_IP_HLEN_MIN ||
+	    (frame[off + RTL_IP_VER_IHL] >> 4) != 4)
+		return -EINVAL;
+	hl = (size_t)(frame[off + RTL_IP_VER_IHL] & 0x0f) * 4;
+	if (hl < RTL_IP_HLEN_MIN || hl > len - off)
+		return -EINVAL;
+	*l3 = off;
+	*ihl = hl;
+	return 0;
+}
+
 /**
  * unet__rtl8139_parse_ipv4() - find and check the IPv4 packet of a frame
  * @frame: the frame, from its destination MAC
@@ -150,29 +186,14 @@ int unet__rtl8139_parse_ipv4(const uint8_t *frame, size_t len,
 			     struct unet__rtl8139_ipv4 *ip)
 {
 	const uint8_t *iph;
-	size_t l3 = RTL_ETH_HLEN, room, ihl, tot;
-	uint16_t type, frag;
+	size_t l3, ihl, tot;
+	uint16_t frag;
 
-	if (len < RTL_ETH_HLEN)
-		return -EINVAL;
-	type = rd16(frame + RTL_ETH_TYPE_OFF);
-	if (type == RTL_ETH_P_8021Q) {
-		if (len < RTL_ETH_HLEN + RTL_VLAN_HLEN)
-			return -EINVAL;
-		type = rd16(frame + RTL_ETH_TYPE_OFF + RTL_VLAN_HLEN);
-		l3 += RTL_VLAN_HLEN;
-	}
-	if (type != RTL_ETH_P_IP)
-		return -EINVAL;
-	room = len - l3;
-	if (room < RTL_IP_HLEN_MIN)
+	if (ipv4_header(frame, len, &l3, &ihl) < 0)
 		return -EINVAL;
 	iph = frame + l3;
-	if ((iph[RTL_IP_VER_IHL] >> 4) != 4)
-		return -EINVAL;
-	ihl = (size_t)(iph[RTL_IP_VER_IHL] & 0x0f) * 4;
 	tot = rd16(iph + RTL_IP_TOT_LEN);
-	if (ihl < RTL_IP_HLEN_MIN || ihl > room || tot < ihl || tot > room)
+	if (tot < ihl || tot > len - l3)
 		return -EINVAL;
 	frag = rd16(iph + RTL_IP_FRAG);
 	ip->l3 = l3;
@@ -205,58 +226,69 @@ static void ip_csum_set(uint8_t *iph, size_t ihl)
 	wr16(iph + RTL_IP_CSUM, csum_fold(csum_add(0, iph, ihl)));
 }
 
+/* Fills in a TCP or UDP checksum over the @l4len bytes at @l4. */
+static void l4_csum_set(uint8_t *iph, uint8_t *l4, uint8_t proto,
+			size_t l4len)
+{
+	size_t off = proto == RTL_IPPROTO_TCP ? RTL_TCP_CSUM : RTL_UDP_CSUM;
+	uint32_t sum = csum_pseudo(iph, proto, l4len);
+	uint16_t c;
+
+	wr16(l4 + off, 0);
+	c = csum_fold(csum_add(sum, l4, l4len));
+	/* UDP sends a computed 0 as all ones: 0 means "no checksum" */
+	if (proto == RTL_IPPROTO_UDP && c == 0)
+		c = 0xffff;
+	wr16(l4 + off, c);
+}
+
 /**
  * unet__rtl8139_tx_csum() - fill in checksums a C+ descriptor asked for
  * @frame: the assembled frame, changed in place
  * @len: its length
  * @what: UNET__RTL8139_CSUM_IP, _TCP and/or _UDP
  *
- * Everything is checked before anything is written: the IPv4 headers, that
- * the packet is not a fragment when a transport checksum is asked for, that
- * the transport protocol is the one asked for, a TCP data offset within the
- * packet, a UDP length within the packet.
+ * Each request is a command of its own, as IPCS, TCPCS and UDPCS are on
+ * the chip: the IP header checksum is filled in when a whole IPv4 header is
+ * there; the TCP one when the packet is TCP, not a fragment, within the
+ * frame and with a data offset within the packet; the UDP one likewise for
+ * UDP with a UDP length within the packet. A request that does not fit the
+ * packet is skipped and leaves its bytes as they were; the others are still
+ * filled in.
  *
- * Return: 0 when every checksum asked for was filled in; -EINVAL when the
- * frame does not check out (it is left untouched).
+ * Return: the requests of @what that were filled in (0 when none was).
  */
-int unet__rtl8139_tx_csum(uint8_t *frame, size_t len, unsigned int what)
+unsigned int unet__rtl8139_tx_csum(uint8_t *frame, size_t len,
+				   unsigned int what)
 {
 	struct unet__rtl8139_ipv4 ip;
-	size_t l4len = 0;
-	uint8_t *iph, *l4;
-	uint32_t sum;
-	uint16_t c;
+	unsigned int done = 0;
+	size_t l3, ihl, l4len;
+	uint8_t *l4;
 
-	if (unet__rtl8139_parse_ipv4(frame, len, &ip) < 0)
-		return -EINVAL;
-	iph = frame + ip.l3;
+	if (ipv4_header(frame, len, &l3, &ihl) < 0)
+		return 0;
+	if (what & UNET__RTL8139_CSUM_IP) {
+		ip_csum_set(frame + l3, ihl);
+		done |= UNET__RTL8139_CSUM_IP;
+	}
+	if (!(what & (UNET__RTL8139_CSUM_TCP | UNET__RTL8139_CSUM_UDP)) ||
+	    unet__rtl8139_parse_ipv4(frame, len, &ip) < 0 || ip.fragment)
+		return done;
 	l4 = frame + ip.l4;
-	if (what & UNET__RTL8139_CSUM_TCP) {
-		if (ip.fragment || ip.proto != RTL_IPPROTO_TCP ||
-		    tcp_hlen(frame, &ip) == 0)
-			return -EINVAL;
-		l4len = ip.l4len;
-	} else if (what & UNET__RTL8139_CSUM_UDP) {
-		if (ip.fragment || ip.proto != RTL_IPPROTO_UDP ||
-		    ip.l4len < RTL_UDP_HLEN)
-			return -EINVAL;
+	if ((what & UNET__RTL8139_CSUM_TCP) && ip.proto == RTL_IPPROTO_TCP &&
+	    tcp_hlen(frame, &ip) != 0) {
+		l4_csum_set(frame + ip.l3, l4, RTL_IPPROTO_TCP, ip.l4len);
+		done |= UNET__RTL8139_CSUM_TCP;
+	} else if ((what & UNET__RTL8139_CSUM_UDP) &&
+		   ip.proto == RTL_IPPROTO_UDP && ip.l4len >= RTL_UDP_HLEN) {
 		l4len = rd16(l4 + RTL_UDP_LEN);
-		if (l4len < RTL_UDP_HLEN || l4len > ip.l4len)
-			return -EINVAL;
+		if (l4len >= RTL_UDP_HLEN && l4len <= ip.l4len) {
+			l4_csum_set(frame + ip.l3, l4, RTL_IPPROTO_UDP, l4len);
+			done |= UNET__RTL8139_CSUM_UDP;
+		}
 	}
-	if (what & UNET__RTL8139_CSUM_IP)
-		ip_csum_set(iph, ip.ihl);
-	if (what & UNET__RTL8139_CSUM_TCP) {
-		wr16(l4 + RTL_TCP_CSUM, 0);
-		sum = csum_pseudo(iph, RTL_IPPROTO_TCP, l4len);
-		wr16(l4 + RTL_TCP_CSUM, csum_fold(csum_add(sum, l4, l4len)));
-	} else if (what & UNET__RTL8139_CSUM_UDP) {
-		wr16(l4 + RTL_UDP_CSUM, 0);
-		sum = csum_pseudo(iph, RTL_IPPROTO_UDP, l4len);
-		c = csum_fold(csum_add(sum, l4, l4len));
-		wr16(l4 + RTL_UDP_CSUM, c == 0 ? 0xffff : c);
-	}
-	return 0;
+	return done;
 }
 
 /**
@@ -290,7 +322,7 @@ int unet__rtl8139_tso(const uint8_t *frame, size_t len, size_t mss,
 	size_t payload, chunk, off = 0, n;
 	uint8_t *iph, *th, flags;
 	uint16_t id;
-	uint32_t seq, sum;
+	uint32_t seq;
 	int count = 0;
 
 	if (mss < UNET__RTL8139_TSO_MSS_MIN)
@@ -336,9 +368,7 @@ int unet__rtl8139_tso(const uint8_t *frame, size_t len, size_t mss,
 				(uint8_t)~(RTL_TCP_FIN | RTL_TCP_PSH);
 		if (count > 0)
 			th[RTL_TCP_FLAGS] &= (uint8_t)~RTL_TCP_CWR;
-		wr16(th + RTL_TCP_CSUM, 0);
-		sum = csum_pseudo(iph, RTL_IPPROTO_TCP, thl + n);
-		wr16(th + RTL_TCP_CSUM, csum_fold(csum_add(sum, th, thl + n)));
+		l4_csum_set(iph, th, RTL_IPPROTO_TCP, thl + n);
 
 		emit(ctx, seg, hdr + taglen + n);
 		off += n;

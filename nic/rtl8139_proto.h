@@ -243,6 +243,8 @@
 /* The PHY: link up, 100 Mb/s full duplex, autonegotiation complete. */
 #define RTL_MSR_LINK_UP	0xd0		/* LINKB (bit 2) clear */
 #define RTL_BMCR_VALUE	0x3100		/* 100 Mb/s, autoneg, full duplex */
+#define RTL_BMCR_RESET	0x8000		/* PHY to defaults; self-clearing */
+#define RTL_BMCR_ANRESTART 0x0200	/* renegotiate; self-clearing */
 #define RTL_BMSR_VALUE	0x782d		/* abilities, autoneg done, link */
 #define RTL_ANAR_RESET	0x05e1
 #define RTL_ANLPAR_VALUE 0x45e1
@@ -287,7 +289,12 @@
 #define RTL_DESC_EOR	0x40000000u	/* last of the ring */
 #define RTL_DESC_FS	0x20000000u
 #define RTL_DESC_LS	0x10000000u
-#define RTL_RING_MAX	1024		/* descriptors in a ring, at most */
+/*
+ * A C+ ring holds at most 64 descriptors (the RTL8139C+'s limit; 1024 is
+ * the RTL8169's). After the 64th the index wraps to the first even without
+ * EOR, as QEMU's model wraps its transmit ring.
+ */
+#define RTL_RING_MAX	64
 #define RTL_RING_WALK_MAX 64		/* descriptors handled per poll */
 
 /* C+ transmit dw0 / dw1 */

@@ -13,11 +13,12 @@
  * operation is an opcode and its arguments: a register or PCI config
  * access of any size at any offset, a frame from the hub, bytes written
  * to guest memory (descriptors, headers), the clock moving on, a reset,
- * "driver" setups for normal and C+ mode, and a send with offload bits,
- * IP / TCP header fields and an MSS all from the input, split over any
- * number of descriptors. After every input: frames the model gave the hub
- * were never shorter than a header nor longer than the hub allows (the
- * hub would count them), and the interrupt line matches ISR & IMR.
+ * "driver" setups for normal and C+ mode (C+ rings with or without EOR),
+ * and a send with offload bits, IP / TCP header fields and an MSS all from
+ * the input, split over any number of descriptors. After every input:
+ * frames the model gave the hub were never shorter than a header nor
+ * longer than the hub allows (the hub would count them), and the interrupt
+ * line matches ISR & IMR.
  * AddressSanitizer catches any access outside the model's own buffers.
  */
 #include <stdbool.h>
@@ -34,7 +35,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define MEM_SIZE	0x10000u
 #define RO_START	0xf000u		/* writes refused from here on */
 #define RX_RING		0x1000u		/* normal ring */
-#define CP_TX_RING	0x3800u		/* 128 descriptors */
+#define CP_TX_RING	0x3800u		/* a ring of 64, and 64 more after it */
+#define CP_TX_DESCS	64u
 #define TX_BUFS		0x4000u		/* 4 x 2K normal mode */
 #define CP_RX_RING	0x6000u		/* 16 descriptors */
 #define CP_RX_BUFS	0x6400u		/* 16 x 896 */
@@ -192,13 +194,15 @@ static void pci_enable(void)
 static void setup(struct input *in)
 {
 	uint32_t sel = take(in, 1), rcr = take(in, 4), i;
+	bool eor = !(sel & 0x02);	/* else the ring wraps after 64 */
 
 	pci_enable();
 	w(0x37, 1, 0x10);
 	if (sel & 1) {
 		for (i = 0; i < 16; i++) {
-			put32(CP_RX_RING + 16 * i, 0x80000000u | CP_RX_BUF |
-						   (i == 15 ? 0x40000000u : 0));
+			put32(CP_RX_RING + 16 * i,
+			      0x80000000u | CP_RX_BUF |
+				      (eor && i == 15 ? 0x40000000u : 0));
 			put32(CP_RX_RING + 16 * i + 4, 0);
 			put32(CP_RX_RING + 16 * i + 8,
 			      CP_RX_BUFS + i * CP_RX_BUF);
@@ -232,10 +236,12 @@ static void send_frame(struct input *in)
 {
 	uint32_t flags = take(in, 1), ihl = take(in, 1), tot = take(in, 2);
 	uint32_t doff = take(in, 1), mss = take(in, 2), plen = take(in, 2);
-	uint32_t ndesc = take(in, 1) % 8 + 1, opts2 = take(in, 4);
+	uint32_t ndesc = take(in, 1), opts2 = take(in, 4);
+	bool eor = !(ndesc & 0x80);	/* else the ring wraps after 64 */
 	uint8_t *f = mem + TX_DATA;
 	size_t len, hl = flags & 0x04 ? 18 : 14, off = 0, i;
 
+	ndesc = ndesc % 8 + 1;
 	plen %= TX_DATA_MAX - 18 - 60 - 60;
 	memset(f, 0xff, 12);
 	f[6] = 0x02;
@@ -268,12 +274,13 @@ static void send_frame(struct input *in)
 	}
 	for (i = 0; i < ndesc; i++) {
 		size_t n = i == ndesc - 1 ? len - off : (len - off) / 2;
-		uint32_t d = CP_TX_RING + 16 * (cp_head % 128), dw0;
+		uint32_t slot = cp_head % CP_TX_DESCS, dw0;
+		uint32_t d = CP_TX_RING + 16 * slot;
 
 		dw0 = 0x80000000u | (uint32_t)(n & 0xffff) |
 		      (i == 0 ? 0x20000000u : 0) |
 		      (i == ndesc - 1 ? 0x10000000u : 0) |
-		      (cp_head % 128 == 127 ? 0x40000000u : 0);
+		      (eor && slot == CP_TX_DESCS - 1 ? 0x40000000u : 0);
 		if (flags & 0x01)
 			dw0 |= 0x08000000u | (mss & 0x7ff) << 16;
 		else

@@ -34,7 +34,7 @@
 #define G_RXRING	0x10000u	/* normal ring: up to 64K + 16 + 2K */
 #define G_TXBUF		0x22000u	/* 4 x 2K normal mode TX buffers */
 #define G_CP_RXRING	0x24000u	/* C+ RX ring, 64 descriptors */
-#define G_CP_TXRING	0x25000u	/* C+ TX ring, up to 1024 */
+#define G_CP_TXRING	0x25000u	/* C+ TX ring (64), and room after */
 #define G_CP_RXBUF	0x30000u	/* 64 x 2K C+ RX buffers */
 #define G_CP_TXBUF	0x50000u	/* 64 x 2K C+ TX buffers */
 #define G_BIG		0x70000u	/* 128K for large sends */

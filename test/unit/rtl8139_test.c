@@ -7,7 +7,8 @@
  *   guest memory <-DMA-> rtl8139 --- hub --- capture port
  *
  * PCI configuration space, configuration checks, the EEPROM (Linux's
- * bit-bang read, FreeBSD's back-to-back reads, writes, auto-load), IDR /
+ * bit-bang read, FreeBSD's back-to-back reads, writes, auto-load, what its
+ * data-out pin shows at every step of odd command sequences), IDR /
  * MAR / PHY / CONFIG registers, register access shapes, interrupts (mask,
  * write-1-to-clear, the line following IMR & ISR, INTx disable), normal
  * mode transmit (round-robin, size limit, hub limit) and receive (ring
@@ -332,6 +333,156 @@ static void test_eeprom(void **state)
 	teardown_guest(g);
 }
 
+/*
+ * The 93C46's data-out pin, step by step. The EEPROM datasheets (93C46
+ * family: Microchip's AT93C46 / AT93C56B, read with the RTL8139C(+)'s
+ * 9346CR: EEM = 10, CS 0x08, SK 0x04, DI 0x02, DO 0x01) say:
+ *   - READ: after the instruction and address, "a dummy bit (logic 0)
+ *     precedes the 16-bit data output string", each bit changing on a
+ *     rising SK;
+ *   - WRITE, ERASE, ERAL, WRAL: "the DO pin outputs the Ready/Busy status
+ *     if CS is brought high after being kept low", 0 busy, 1 ready; a start
+ *     bit ends it;
+ *   - otherwise DO is not driven, and the RTL8139 reads it as 0.
+ * So a driver shifting an instruction in sees 0 throughout. Programming is
+ * instant in the model: the status poll answers "ready" at once.
+ */
+enum ee_step {
+	EE_END,
+	EE_SELECT,	/* CS up */
+	EE_DESELECT,	/* CS down */
+	EE_SEND,	/* clock in @n bits of @v; DO must read 0 from the
+			 * first rising edge on */
+	EE_CLOCK,	/* @n clocks with DI 0; DO after each must spell @v */
+	EE_DO,		/* DO now is @v */
+};
+
+struct ee_op {
+	enum ee_step step;
+	uint32_t v;
+	int n;
+};
+
+#define EE_CMD(op, addr) { EE_SEND, (4u | (op)) << 6 | (addr), 9 }
+#define EE_EWEN_CYCLE { EE_SELECT, 0, 0 }, EE_CMD(0, 0x30), \
+	{ EE_DESELECT, 0, 0 }
+
+static uint8_t ee_wire(struct guest *g, uint8_t bits)
+{
+	w8(g, R_9346CR, 0x80 | bits);
+	return r8(g, R_9346CR) & 0x01;
+}
+
+static void ee_run(struct guest *g, const struct ee_op *op)
+{
+	uint32_t got;
+	int i;
+
+	w8(g, R_9346CR, 0x80);		/* programming mode, CS low */
+	for (; op->step != EE_END; op++) {
+		switch (op->step) {
+		case EE_SELECT:
+			ee_wire(g, 0x08);
+			break;
+		case EE_DESELECT:
+			assert_int_equal(ee_wire(g, 0x00), 0);
+			break;
+		case EE_SEND:
+			/* a ready status may show until the first edge */
+			for (i = op->n - 1; i >= 0; i--) {
+				uint8_t di = (op->v >> i) & 1 ? 0x02 : 0;
+
+				got = ee_wire(g, 0x08 | di);
+				if (i < op->n - 1)
+					assert_int_equal(got, 0);
+				assert_int_equal(ee_wire(g, 0x0c | di), 0);
+			}
+			assert_int_equal(ee_wire(g, 0x08), 0);
+			break;
+		case EE_CLOCK:
+			for (got = 0, i = 0; i < op->n; i++) {
+				got = got << 1 | ee_wire(g, 0x0c);
+				ee_wire(g, 0x08);
+			}
+			assert_int_equal(got, op->v);
+			break;
+		case EE_DO:
+			assert_int_equal(r8(g, R_9346CR) & 0x01, op->v);
+			break;
+		default:
+			fail();
+		}
+	}
+	w8(g, R_9346CR, 0);
+}
+
+static void test_eeprom_do(void **state)
+{
+	static const struct {
+		const char *what;
+		struct ee_op ops[16];
+	} rows[] = {
+		{ "chip select alone",
+		  { { EE_SELECT, 0, 0 }, { EE_DO, 0, 0 } } },
+		{ "leading zeros before the start bit",
+		  { { EE_SELECT, 0, 0 }, { EE_CLOCK, 0, 7 } } },
+		{ "READ: a dummy 0, the word, then DO released",
+		  { { EE_SELECT, 0, 0 }, EE_CMD(2, 2), { EE_DO, 0, 0 },
+		    { EE_CLOCK, 0x8139, 16 }, { EE_CLOCK, 0, 3 } } },
+		{ "READ cut short by chip select",
+		  { { EE_SELECT, 0, 0 }, EE_CMD(2, 2), { EE_CLOCK, 0x8, 4 },
+		    { EE_DESELECT, 0, 0 }, { EE_DO, 0, 0 },
+		    { EE_SELECT, 0, 0 }, { EE_DO, 0, 0 } } },
+		{ "READ with its command cut short",
+		  { { EE_SELECT, 0, 0 }, { EE_SEND, 0x6 << 3 | 1, 6 },
+		    { EE_DESELECT, 0, 0 }, { EE_SELECT, 0, 0 },
+		    { EE_CLOCK, 0, 16 } } },
+		{ "EWEN, EWDS: no status",
+		  { EE_EWEN_CYCLE, { EE_SELECT, 0, 0 }, { EE_DO, 0, 0 },
+		    EE_CMD(0, 0x00), { EE_DESELECT, 0, 0 },
+		    { EE_SELECT, 0, 0 }, { EE_DO, 0, 0 } } },
+		{ "WRITE without EWEN: no cycle, no status",
+		  { { EE_SELECT, 0, 0 }, EE_CMD(1, 20),
+		    { EE_SEND, 0x1234, 16 }, { EE_DESELECT, 0, 0 },
+		    { EE_SELECT, 0, 0 }, { EE_DO, 0, 0 } } },
+		{ "WRITE: ready once chip select toggles, until a start bit",
+		  { EE_EWEN_CYCLE, { EE_SELECT, 0, 0 }, EE_CMD(1, 20),
+		    { EE_SEND, 0x1234, 16 }, { EE_DO, 0, 0 },
+		    { EE_DESELECT, 0, 0 }, { EE_SELECT, 0, 0 },
+		    { EE_DO, 1, 0 }, { EE_CLOCK, 0x7, 3 }, EE_CMD(2, 20),
+		    { EE_CLOCK, 0x1234, 16 } } },
+		{ "ERASE: ready on the next selection only",
+		  { EE_EWEN_CYCLE, { EE_SELECT, 0, 0 }, EE_CMD(3, 20),
+		    { EE_DO, 0, 0 }, { EE_DESELECT, 0, 0 },
+		    { EE_SELECT, 0, 0 }, { EE_DO, 1, 0 },
+		    { EE_DESELECT, 0, 0 }, { EE_SELECT, 0, 0 },
+		    { EE_DO, 0, 0 } } },
+		{ "WRAL, status dropped with chip select",
+		  { EE_EWEN_CYCLE, { EE_SELECT, 0, 0 }, EE_CMD(0, 0x10),
+		    { EE_SEND, 0xa5a5, 16 }, { EE_DESELECT, 0, 0 },
+		    { EE_SELECT, 0, 0 }, { EE_DO, 1, 0 },
+		    { EE_DESELECT, 0, 0 }, { EE_SELECT, 0, 0 },
+		    EE_CMD(2, 63), { EE_CLOCK, 0xa5a5, 16 } } },
+		{ "ERAL, then clocks past the end of the command",
+		  { EE_EWEN_CYCLE, { EE_SELECT, 0, 0 }, EE_CMD(0, 0x20),
+		    { EE_CLOCK, 0, 20 }, { EE_DESELECT, 0, 0 },
+		    { EE_SELECT, 0, 0 }, { EE_DO, 1, 0 },
+		    EE_CMD(2, 0), { EE_CLOCK, 0xffff, 16 } } },
+	};
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct guest *g = guest(0x20, 0);
+
+		print_message("%s\n", rows[i].what);
+		ee_run(g, rows[i].ops);
+		/* DO reads 0 outside programming mode, whatever came before */
+		assert_int_equal(r8(g, R_9346CR), 0);
+		teardown_guest(g);
+	}
+}
+
 /* ---- IDR, MAR, PHY, CONFIG ------------------------------------------- */
 
 static void test_mac_phy_config(void **state)
@@ -390,6 +541,101 @@ static void test_mac_phy_config(void **state)
 	/* no C+ mode on an RTL8139C */
 	w16(g, R_CPCR, 0x0003);
 	assert_int_equal(r16(g, R_CPCR), 0);
+	teardown_guest(g);
+}
+
+/*
+ * The PHY's BMCR (0x62), as the RTL8139C(+) datasheet gives it: bit 15
+ * Reset "sets the status and control registers of the PHY (0062h-0074h) in
+ * a default state; this bit is self-clearing"; bit 9 Restart_AN restarts
+ * NWay autonegotiation and clears itself likewise. ANAR's default is
+ * 0x05e1 (all abilities, pause, selector 802.3). The sequences are Linux's
+ * generic MII ones over 8139too / 8139cp's register map: a PHY reset polls
+ * BMCR until bit 15 reads 0 again; mii_nway_restart() reads BMCR and, with
+ * autonegotiation enabled, writes it back with bit 9.
+ */
+static void test_phy_reset(void **state)
+{
+	struct guest *g = guest(0x20, 0);
+	uint16_t bmcr;
+	int polls;
+
+	(void)state;
+	/* a guest restricts what it advertises, then resets the PHY */
+	w16(g, R_ANAR, 0x0061);
+	assert_int_equal(r16(g, R_ANAR), 0x0061);
+	w16(g, R_BMCR, r16(g, R_BMCR) | 0x8000);
+	for (polls = 1; polls < 500 && (r16(g, R_BMCR) & 0x8000); polls++)
+		;
+	assert_int_equal(polls, 1);		/* done before the first poll */
+	assert_int_equal(r16(g, R_BMCR), 0x3100);
+	assert_int_equal(r16(g, R_ANAR), 0x05e1);
+	assert_int_equal(r16(g, R_BMSR) & 0x0024, 0x0024);
+
+	/* mii_nway_restart(): keeps the advertisement, clears itself */
+	w16(g, R_ANAR, 0x01e1);
+	bmcr = r16(g, R_BMCR);
+	assert_int_equal(bmcr & 0x1000, 0x1000);	/* autoneg enabled */
+	w16(g, R_BMCR, bmcr | 0x0200);
+	assert_int_equal(r16(g, R_BMCR), 0x3100);
+	assert_int_equal(r16(g, R_ANAR), 0x01e1);
+	/* negotiation with the hub completes at once: link up, done */
+	assert_int_equal(r16(g, R_BMSR) & 0x0024, 0x0024);
+	assert_int_equal(r8(g, R_MSR) & 0x04, 0);
+	assert_int_equal(r16(g, R_ANLPAR), 0x45e1);
+
+	/* a MAC reset (CR.RST) leaves the PHY alone; a PCI reset does not */
+	assert_true(g_chip_reset(g));
+	assert_int_equal(r16(g, R_ANAR), 0x01e1);
+	unet_rtl8139_reset(g->nic);
+	assert_int_equal(r16(g, R_ANAR), 0x05e1);
+	/* neither the reset nor the restart interrupts the guest */
+	assert_int_equal(r16(g, R_ISR), 0);
+	teardown_guest(g);
+}
+
+/* BMCR writes of every shape: which reset the PHY, what BMCR reads after. */
+static void test_phy_bmcr_writes(void **state)
+{
+	static const struct {
+		const char *what;
+		unsigned int off, size;
+		uint32_t v;
+		bool reset;
+	} rows[] = {
+		{ "reset", 0x62, 2, 0x8000, true },
+		{ "restart", 0x62, 2, 0x0200, false },
+		{ "every bit", 0x62, 2, 0xffff, true },
+		{ "autonegotiation off", 0x62, 2, 0x2100, false },
+		{ "forced 10 Mb/s half duplex", 0x62, 2, 0x0000, false },
+		{ "high byte with reset", 0x63, 1, 0x80, true },
+		{ "high byte with restart", 0x63, 1, 0x02, false },
+		{ "low byte, all ones", 0x62, 1, 0xff, false },
+		{ "dword at 0x60, reset in its upper half", 0x60, 4,
+		  0x80000000u, true },
+		{ "dword at 0x60, reset in TSAD's half", 0x60, 4, 0x8000,
+		  false },
+		{ "dword at 0x62, BMCR and BMSR", 0x62, 4, 0xffff8000u, true },
+		{ "word at 0x61, reset bit in BMCR's low byte", 0x61, 2,
+		  0x8000, false },
+		{ "word at 0x63, reset bit in BMCR's high byte", 0x63, 2,
+		  0x0080, true },
+	};
+	struct guest *g = guest(0x20, 0);
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		print_message("%s\n", rows[i].what);
+		w16(g, R_ANAR, 0x0021);
+		unet_rtl8139_io_write(g->nic, rows[i].off, rows[i].size,
+				      rows[i].v);
+		assert_int_equal(r16(g, R_ANAR),
+				 rows[i].reset ? 0x05e1 : 0x0021);
+		assert_int_equal(r16(g, R_BMCR), 0x3100);
+		assert_int_equal(r16(g, R_BMSR), 0x782d);
+		assert_int_equal(r16(g, R_ISR), 0);
+	}
 	teardown_guest(g);
 }
 
@@ -998,6 +1244,80 @@ static void test_cp_rx_small_buffer(void **state)
 	teardown_guest(g);
 }
 
+/*
+ * C+ rings hold at most 64 descriptors: the drivers written from Realtek's
+ * RTL8139C+ documentation say so (FreeBSD's if_rlreg.h: "the rings can
+ * hold a maximum of 64 descriptors"; NetBSD's rtl81x9var.h: "RX rings ...
+ * 64 descriptors ... TX rings upto 64 descriptors on 8139C+, and 1024
+ * descriptors on 8169"), and EOR marks the last descriptor: the NIC's
+ * pointer "will return to the first descriptor of the ring" after it. A
+ * ring of 64 without EOR therefore goes on at descriptor 0 after 63 (where
+ * no source says what the chip does, the model wraps as QEMU's does);
+ * descriptor 64, just past the ring, is never read. The driver below is
+ * 8139cp's sequence with the EOR bit left out.
+ */
+static void test_cp_ring_64(void **state)
+{
+	struct guest *g = guest(0x20, 0);
+	uint8_t f[CP_RING + 8][100], trap[100];
+	unsigned int i, d;
+
+	(void)state;
+	cp_open(g, cp_cmd, 0);
+	g_put_le32(g, cp_txd(CP_RING - 1), 0);		/* no EOR anywhere */
+	make_frame(trap, bcast, 100, 99);
+	memcpy(g->mem + G_BIG, trap, 100);
+	cp_desc(g, cp_txd(CP_RING), D_OWN | D_FS | D_LS | 100, 0, G_BIG);
+	/* 60 frames, then 8 more: descriptors 60..63, then 0..3 */
+	for (i = 0; i < CP_RING + 4; i++) {
+		d = i % CP_RING;
+		make_frame(f[i], bcast, 100, i);
+		memcpy(g->mem + G_CP_TXBUF + d * G_BUF_SIZE, f[i], 100);
+		cp_desc(g, cp_txd(d), D_OWN | D_FS | D_LS | 100, 0,
+			G_CP_TXBUF + d * G_BUF_SIZE);
+		if (i == 59 || i == CP_RING + 3)
+			w8(g, R_TPPOLL, 0x40);
+	}
+	assert_int_equal(g->cap.frames, CP_RING + 4);
+	for (i = 0; i < CP_RING + 4; i++)
+		assert_memory_equal(g->cap.data[i], f[i], 100);
+	assert_int_equal(g_le32(g, cp_txd(CP_RING)) & D_OWN, D_OWN);
+	assert_int_equal(g_stats(g).ring_limit, 0);
+
+	/* receive: 64 descriptors without EOR, and a trap at 64 */
+	for (i = 0; i < CP_RING; i++)
+		cp_desc(g, cp_rxd(i), D_OWN | CP_RX_BUF_SZ, 0,
+			G_CP_RXBUF + i * G_BUF_SIZE);
+	memset(g->mem + G_BIG, 0xee, G_BUF_SIZE);
+	cp_desc(g, cp_rxd(CP_RING), D_OWN | CP_RX_BUF_SZ, 0, G_BIG);
+	for (i = 0; i < CP_RING + 2; i++) {
+		if (i == CP_RING) {
+			/* the driver gives 0 and 1 back, still without EOR */
+			for (d = 0; d < 2; d++)
+				cp_desc(g, cp_rxd(d), D_OWN | CP_RX_BUF_SZ,
+					0, G_CP_RXBUF + d * G_BUF_SIZE);
+		}
+		make_frame(f[i], g->mac, 100, 200 + i);
+		g_deliver(g, f[i], 100);
+	}
+	assert_int_equal(g_stats(g).rx_frames, CP_RING + 2);
+	for (d = 0; d < 2; d++) {
+		assert_int_equal(g_le32(g, cp_rxd(d)) & (D_OWN | 0x1fff), 104);
+		assert_memory_equal(g->mem + G_CP_RXBUF + d * G_BUF_SIZE,
+				    f[CP_RING + d], 100);
+	}
+	assert_memory_equal(g->mem + G_CP_RXBUF + 63 * G_BUF_SIZE,
+			    f[63], 100);
+	assert_int_equal(g_le32(g, cp_rxd(CP_RING)) & D_OWN, D_OWN);
+	assert_true(g->mem[G_BIG] == 0xee && g->mem[G_BIG + 99] == 0xee);
+	/* and with descriptor 2 still the driver's: RDU, not descriptor 64 */
+	g_deliver(g, f[0], 100);
+	assert_int_equal(r16(g, R_ISR) & I_RXOVW, I_RXOVW);
+	assert_int_equal(g_stats(g).rx_missed, 1);
+	assert_int_equal(g_le32(g, cp_rxd(CP_RING)) & D_OWN, D_OWN);
+	teardown_guest(g);
+}
+
 /* ---- VLAN ------------------------------------------------------------- */
 
 static void test_vlan_insert(void **state)
@@ -1142,6 +1462,96 @@ static void test_tx_csum_offload(void **state)
 	assert_csums_ok(g->cap.data[3], g->cap.len[3], 18);
 	assert_csums_ok(g->cap.data[4], g->cap.len[4], 18);
 	assert_int_equal(g_stats(g).tx_bad_offload, 0);
+	teardown_guest(g);
+}
+
+/* Which checksums a transmitted frame should carry (see csum_expect()). */
+#define X_IP	0x1	/* the IP header checksum filled in */
+#define X_L4	0x2	/* the TCP or UDP checksum filled in */
+#define X_DROP	0x4	/* not sent at all (TSO) */
+
+/*
+ * The frame the device should send for @f (an untagged IPv4 frame of @len
+ * bytes): @f with the checksums of @fill computed here (RFC 1071), every
+ * other byte as the guest wrote it.
+ */
+static void csum_expect(uint8_t *exp, const uint8_t *f, size_t len,
+			unsigned int fill)
+{
+	uint8_t *ip = exp + 14, *l4;
+	size_t ihl, n;
+
+	memcpy(exp, f, len);
+	ihl = (size_t)(ip[0] & 15) * 4;
+	if (fill & X_IP) {
+		g_be16(ip + 10, 0);
+		g_be16(ip + 10, g_csum(ip, ihl, 0));
+	}
+	if (!(fill & X_L4))
+		return;
+	l4 = ip + ihl;
+	if (ip[9] == 6) {
+		n = g_get_be16(ip + 2) - ihl;
+		g_be16(l4 + 16, 0);
+		g_be16(l4 + 16, g_csum(l4, n, g_pseudo(ip, 6, n)));
+	} else {
+		n = g_get_be16(l4 + 4);
+		g_be16(l4 + 6, 0);
+		g_be16(l4 + 6, g_csum(l4, n, g_pseudo(ip, 17, n)));
+	}
+}
+
+/*
+ * The RTL8139C+ datasheet gives IPCS, UDPCS and TCPCS (transmit dw0 bits
+ * 18, 17, 16) as three separate commands: "the driver sets this bit to ask
+ * the NIC to offload the IP / UDP / TCP checksum". So the device computes
+ * each checksum that its packet has and leaves the others alone: IPCS with
+ * TCPCS on a UDP datagram still gets the IP header checksum (and the UDP
+ * checksum stays what the guest wrote), all three on UDP get IP and UDP.
+ * 8139cp's cp_start_xmit() sets IPCS | UDPCS or IPCS | TCPCS per packet.
+ */
+static void test_tx_csum_each(void **state)
+{
+	static const struct {
+		const char *what;
+		uint8_t proto;
+		uint32_t opts1;
+		unsigned int fill;
+	} rows[] = {
+		{ "IPCS | TCPCS on UDP", 17, D_IPCS | D_TCPCS, X_IP },
+		{ "IPCS | UDPCS on TCP", 6, D_IPCS | D_UDPCS, X_IP },
+		{ "all three on UDP", 17, D_IPCS | D_UDPCS | D_TCPCS,
+		  X_IP | X_L4 },
+		{ "all three on TCP", 6, D_IPCS | D_UDPCS | D_TCPCS,
+		  X_IP | X_L4 },
+		{ "UDPCS | TCPCS on UDP", 17, D_UDPCS | D_TCPCS, X_L4 },
+		{ "IPCS on TCP", 6, D_IPCS, X_IP },
+	};
+	struct guest *g = guest(0x20, 0);
+	uint8_t f[600], exp[600];
+	unsigned int i;
+	size_t len;
+
+	(void)state;
+	cp_open(g, cp_cmd, 0);
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		print_message("%s\n", rows[i].what);
+		len = l4_frame(f, rows[i].proto, 101 + i, i);
+		g_cap_clear(&g->cap);
+		cp_xmit(g, f, len, rows[i].opts1, 0);
+		assert_int_equal(g->cap.frames, 1);
+		assert_int_equal(g->cap.len[0], len);
+		csum_expect(exp, f, len, rows[i].fill);
+		assert_memory_equal(g->cap.data[0], exp, len);
+		/* the guest left 0 in both: a filled-in one is never 0 */
+		assert_int_equal(g_get_be16(g->cap.data[0] + 24) != 0,
+				 (rows[i].fill & X_IP) != 0);
+		assert_int_equal(g_le32(g, cp_txd(i)) & (D_OWN | D_TES), 0);
+	}
+	/* each frame with a request that did not fit is counted once */
+	assert_int_equal(g_stats(g).tx_bad_offload, 5);
+	cp_tx_reap(g);
+	assert_int_equal(g->cp_tx_errors, 0);
 	teardown_guest(g);
 }
 
@@ -1355,9 +1765,10 @@ static void test_tso_small_hub(void **state)
 
 struct bad_offload {
 	const char *what;
+	uint8_t proto;	/* of the frame before it is spoilt: 6 or 17 */
 	uint32_t opts1;
 	void (*spoil)(uint8_t *f, size_t *len);
-	bool sent;	/* sent unchanged (checksum) or dropped (TSO) */
+	unsigned int expect;	/* X_DROP, or the checksums filled in */
 };
 
 static void spoil_ihl(uint8_t *f, size_t *len)
@@ -1395,6 +1806,24 @@ static void spoil_doff_small(uint8_t *f, size_t *len)
 {
 	(void)len;
 	f[46] = 0x30;
+}
+
+static void spoil_tcp_cut(uint8_t *f, size_t *len)
+{
+	*len = 44;	/* 10 bytes of TCP header, and a total length to match */
+	g_be16(f + 16, 30);
+}
+
+static void spoil_udp_len(uint8_t *f, size_t *len)
+{
+	(void)len;
+	g_be16(f + 38, 60000);
+}
+
+static void spoil_udp_len_small(uint8_t *f, size_t *len)
+{
+	(void)len;
+	g_be16(f + 38, 7);
 }
 
 static void spoil_version(uint8_t *f, size_t *len)
@@ -1441,45 +1870,69 @@ static void spoil_none(uint8_t *f, size_t *len)
 	(void)len;
 }
 
+/*
+ * Offload requests the frame does not allow. TSO is all or nothing: the
+ * frame is dropped. Checksums are separate commands: each that fits the
+ * packet is filled in, each that does not is skipped. Every row counts one
+ * tx_bad_offload.
+ */
 static void test_hostile_offload(void **state)
 {
+	static const uint32_t tso = D_LGSEN | 1448u << 16;
 	static const struct bad_offload rows[] = {
-		{ "TSO, IP header past the frame", D_LGSEN | 1448u << 16,
-		  spoil_ihl, false },
-		{ "TSO, IP header length 16", D_LGSEN | 1448u << 16,
-		  spoil_ihl_small, false },
-		{ "TSO, total length past the frame", D_LGSEN | 1448u << 16,
-		  spoil_totlen, false },
-		{ "TSO, total length below the header", D_LGSEN | 1448u << 16,
-		  spoil_totlen_small, false },
-		{ "TSO, data offset past the segment", D_LGSEN | 1448u << 16,
-		  spoil_doff, false },
-		{ "TSO, data offset 12", D_LGSEN | 1448u << 16,
-		  spoil_doff_small, false },
-		{ "TSO, MSS 0", D_LGSEN, spoil_none, false },
-		{ "TSO, MSS 1", D_LGSEN | 1u << 16, spoil_none, false },
-		{ "TSO, IPv6 version", D_LGSEN | 1448u << 16, spoil_version,
-		  false },
-		{ "TSO, a fragment", D_LGSEN | 1448u << 16, spoil_fragment,
-		  false },
-		{ "TSO, UDP", D_LGSEN | 1448u << 16, spoil_udp, false },
-		{ "TSO, not IP", D_LGSEN | 1448u << 16, spoil_not_ip, false },
-		{ "TSO, 10 bytes", D_LGSEN | 1448u << 16, spoil_runt, false },
-		{ "TSO, tag cut short", D_LGSEN | 1448u << 16, spoil_vlan_cut,
-		  false },
-		{ "IPCS, IP header past the frame", D_IPCS | D_TCPCS,
-		  spoil_ihl, true },
-		{ "TCPCS, total length past the frame", D_TCPCS,
-		  spoil_totlen, true },
-		{ "TCPCS, data offset past the segment", D_IPCS | D_TCPCS,
-		  spoil_doff, true },
-		{ "UDPCS on TCP", D_IPCS | D_UDPCS, spoil_none, true },
-		{ "TCPCS on a fragment", D_IPCS | D_TCPCS, spoil_fragment,
-		  true },
-		{ "IPCS on IPv6", D_IPCS, spoil_not_ip, true },
+		{ "TSO, IP header past the frame", 6, tso, spoil_ihl, X_DROP },
+		{ "TSO, IP header length 16", 6, tso, spoil_ihl_small,
+		  X_DROP },
+		{ "TSO, total length past the frame", 6, tso, spoil_totlen,
+		  X_DROP },
+		{ "TSO, total length below the header", 6, tso,
+		  spoil_totlen_small, X_DROP },
+		{ "TSO, data offset past the segment", 6, tso, spoil_doff,
+		  X_DROP },
+		{ "TSO, data offset 12", 6, tso, spoil_doff_small, X_DROP },
+		{ "TSO, MSS 0", 6, D_LGSEN, spoil_none, X_DROP },
+		{ "TSO, MSS 1", 6, D_LGSEN | 1u << 16, spoil_none, X_DROP },
+		{ "TSO, IPv6 version", 6, tso, spoil_version, X_DROP },
+		{ "TSO, a fragment", 6, tso, spoil_fragment, X_DROP },
+		{ "TSO, UDP", 6, tso, spoil_udp, X_DROP },
+		{ "TSO, not IP", 6, tso, spoil_not_ip, X_DROP },
+		{ "TSO, 10 bytes", 6, tso, spoil_runt, X_DROP },
+		{ "TSO, tag cut short", 6, tso, spoil_vlan_cut, X_DROP },
+		{ "IPCS | TCPCS, IP header past the frame", 6,
+		  D_IPCS | D_TCPCS, spoil_ihl, 0 },
+		{ "IPCS | TCPCS, IP header length 16", 6, D_IPCS | D_TCPCS,
+		  spoil_ihl_small, 0 },
+		{ "IPCS | TCPCS, IPv6 version", 6, D_IPCS | D_TCPCS,
+		  spoil_version, 0 },
+		{ "IPCS on IPv6", 6, D_IPCS, spoil_not_ip, 0 },
+		{ "TCPCS, total length past the frame", 6, D_TCPCS,
+		  spoil_totlen, 0 },
+		{ "IPCS | TCPCS, total length past the frame", 6,
+		  D_IPCS | D_TCPCS, spoil_totlen, X_IP },
+		{ "IPCS | TCPCS, total length below the header", 6,
+		  D_IPCS | D_TCPCS, spoil_totlen_small, X_IP },
+		{ "IPCS | TCPCS, data offset past the segment", 6,
+		  D_IPCS | D_TCPCS, spoil_doff, X_IP },
+		{ "IPCS | TCPCS, data offset 12", 6, D_IPCS | D_TCPCS,
+		  spoil_doff_small, X_IP },
+		{ "IPCS | TCPCS, TCP header cut short", 6, D_IPCS | D_TCPCS,
+		  spoil_tcp_cut, X_IP },
+		{ "IPCS | TCPCS on a fragment", 6, D_IPCS | D_TCPCS,
+		  spoil_fragment, X_IP },
+		{ "IPCS | UDPCS on TCP", 6, D_IPCS | D_UDPCS, spoil_none,
+		  X_IP },
+		{ "IPCS | TCPCS on UDP", 17, D_IPCS | D_TCPCS, spoil_none,
+		  X_IP },
+		{ "all three on UDP", 17, D_IPCS | D_UDPCS | D_TCPCS,
+		  spoil_none, X_IP | X_L4 },
+		{ "IPCS | UDPCS, UDP length past the packet", 17,
+		  D_IPCS | D_UDPCS, spoil_udp_len, X_IP },
+		{ "IPCS | UDPCS, UDP length 7", 17, D_IPCS | D_UDPCS,
+		  spoil_udp_len_small, X_IP },
+		{ "UDPCS on a fragment", 17, D_UDPCS, spoil_fragment, 0 },
 	};
 	struct guest *g = guest(0x20, 0);
-	uint8_t f[2000];
+	uint8_t f[2000], exp[2000];
 	unsigned int i;
 
 	(void)state;
@@ -1487,7 +1940,7 @@ static void test_hostile_offload(void **state)
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		const struct bad_offload *r = &rows[i];
 		struct unet_rtl8139_stats before = g_stats(g);
-		size_t len = l4_frame(f, 6, 1400, i);
+		size_t len = l4_frame(f, r->proto, 1400, i);
 		unsigned int desc = g->cp_tx_head;
 
 		r->spoil(f, &len);
@@ -1498,16 +1951,19 @@ static void test_hostile_offload(void **state)
 		assert_int_equal(g_stats(g).tx_bad_offload,
 				 before.tx_bad_offload + 1);
 		assert_int_equal(g_le32(g, cp_txd(desc)) & D_OWN, 0);
-		if (r->sent) {
-			assert_int_equal(g->cap.frames, 1);
-			assert_int_equal(g->cap.len[0], len);
-			assert_memory_equal(g->cap.data[0], f, len);
-		} else {
+		if (r->expect & X_DROP) {
 			assert_int_equal(g->cap.frames, 0);
 			assert_int_equal(g_le32(g, cp_txd(desc)) & D_TES,
 					 D_TES);
 			assert_int_equal(r16(g, R_ISR) & (I_TER | I_TOK),
 					 I_TER);
+		} else {
+			assert_int_equal(g->cap.frames, 1);
+			assert_int_equal(g->cap.len[0], len);
+			csum_expect(exp, f, len, r->expect);
+			assert_memory_equal(g->cap.data[0], exp, len);
+			assert_int_equal(r16(g, R_ISR) & (I_TER | I_TOK),
+					 I_TOK);
 		}
 		cp_interrupt(g, NULL);
 	}
@@ -1515,29 +1971,78 @@ static void test_hostile_offload(void **state)
 	teardown_guest(g);
 }
 
+/*
+ * Transmit rings of hostile shapes: descriptors all OWN from index 0, EOR
+ * nowhere, past the ring's end, or early. Whatever the shape, the device
+ * walks at most the 64 descriptors of a ring and at most 64 per poll.
+ */
+static void test_hostile_ring_shapes(void **state)
+{
+	static const struct {
+		const char *what;
+		unsigned int count;	/* OWN descriptors from index 0 */
+		int eor;		/* the one with EOR, or -1 */
+		uint32_t seg;		/* FS | LS, or FS alone */
+		unsigned int frames;	/* sent, over 20 polls */
+		unsigned int errors;	/* tx_errors */
+		unsigned int limits;	/* ring_limit */
+		unsigned int owned;	/* first index the device left OWN */
+	} rows[] = {
+		{ "1024, FS without LS, no EOR", 1024, -1, D_FS, 0, 63, 1,
+		  64 },
+		{ "128 frames, no EOR", 128, -1, D_FS | D_LS, 64, 0, 1, 64 },
+		{ "EOR on descriptor 99, past the ring", 128, 99, D_FS | D_LS,
+		  64, 0, 1, 64 },
+		{ "EOR on descriptor 63", 64, 63, D_FS | D_LS, 64, 0, 1, 64 },
+		{ "EOR on descriptor 9", 64, 9, D_FS | D_LS, 10, 0, 0, 10 },
+		{ "EOR on descriptor 0, a ring of one", 64, 0, D_FS | D_LS, 1,
+		  0, 0, 1 },
+		{ "FS without LS up to EOR on 63", 64, 63, D_FS, 0, 63, 1,
+		  64 },
+	};
+	struct guest *g = guest(0x20, 0);
+	unsigned int i, k;
+	uint8_t f[100];
+
+	(void)state;
+	make_frame(f, bcast, 100, 0);
+	memcpy(g->mem + G_CP_TXBUF, f, 100);
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct unet_rtl8139_stats before;
+
+		print_message("%s\n", rows[i].what);
+		cp_open(g, cp_cmd, 0);
+		g_cap_clear(&g->cap);
+		before = g_stats(g);
+		for (k = 0; k < rows[i].count; k++)
+			cp_desc(g, cp_txd(k),
+				D_OWN | rows[i].seg | 100 |
+					((int)k == rows[i].eor ? D_EOR : 0),
+				0, G_CP_TXBUF);
+		for (k = 0; k < 20; k++)
+			w8(g, R_TPPOLL, 0x40);
+		assert_int_equal(g->cap.frames, rows[i].frames);
+		assert_int_equal(g_stats(g).tx_errors - before.tx_errors,
+				 rows[i].errors);
+		assert_int_equal(g_stats(g).ring_limit - before.ring_limit,
+				 rows[i].limits);
+		for (k = 0; k < rows[i].count; k++)
+			if (g_le32(g, cp_txd(k)) & D_OWN)
+				break;
+		assert_int_equal(k, rows[i].owned);
+		for (; k < rows[i].count; k++)
+			assert_int_equal(g_le32(g, cp_txd(k)) & D_OWN, D_OWN);
+	}
+	teardown_guest(g);
+}
+
 static void test_hostile_rings(void **state)
 {
 	struct guest *g = guest(0x20, 0);
 	uint8_t f[100];
-	unsigned int i, frames;
+	unsigned int frames;
 
 	(void)state;
-	cp_open(g, cp_cmd, 0);
-	/* 1024 descriptors, all OWN, FS without LS, no EOR */
-	for (i = 0; i < 1024; i++)
-		cp_desc(g, cp_txd(i), D_OWN | D_FS | 10, 0, G_CP_TXBUF);
-	w8(g, R_TPPOLL, 0x40);
-	assert_int_equal(g_stats(g).ring_limit, 1);
-	for (i = 0; i < 64; i++)
-		assert_int_equal(g_le32(g, cp_txd(i)) & D_OWN, 0);
-	assert_int_equal(g_le32(g, cp_txd(64)) & D_OWN, D_OWN);
-	/* every poll does at most 64 and moves on; the ring wraps at 1024 */
-	for (i = 1; i < 20; i++)
-		w8(g, R_TPPOLL, 0x40);
-	assert_int_equal(g_stats(g).ring_limit, 16);
-	assert_int_equal(g->cap.frames, 0);
-	assert_int_equal(g_stats(g).tx_errors, 1023);	/* frames without LS */
-
 	/* a ring the device cannot write back: OWN never clears */
 	cp_open(g, cp_cmd, 0);
 	g_cap_clear(&g->cap);
@@ -1799,7 +2304,10 @@ int main(void)
 		cmocka_unit_test(test_pci_config),
 		cmocka_unit_test(test_config_checks),
 		cmocka_unit_test(test_eeprom),
+		cmocka_unit_test(test_eeprom_do),
 		cmocka_unit_test(test_mac_phy_config),
+		cmocka_unit_test(test_phy_reset),
+		cmocka_unit_test(test_phy_bmcr_writes),
 		cmocka_unit_test(test_access_shapes),
 		cmocka_unit_test(test_interrupts),
 		cmocka_unit_test(test_tx_normal),
@@ -1817,13 +2325,16 @@ int main(void)
 		cmocka_unit_test(test_cp_rx),
 		cmocka_unit_test(test_cp_rdu),
 		cmocka_unit_test(test_cp_rx_small_buffer),
+		cmocka_unit_test(test_cp_ring_64),
 		cmocka_unit_test(test_vlan_insert),
 		cmocka_unit_test(test_vlan_strip),
 		cmocka_unit_test(test_tx_csum_offload),
+		cmocka_unit_test(test_tx_csum_each),
 		cmocka_unit_test(test_rx_csum),
 		cmocka_unit_test(test_tso),
 		cmocka_unit_test(test_tso_small_hub),
 		cmocka_unit_test(test_hostile_offload),
+		cmocka_unit_test(test_hostile_ring_shapes),
 		cmocka_unit_test(test_hostile_rings),
 		cmocka_unit_test(test_hostile_dma),
 		cmocka_unit_test(test_bus_master_off),

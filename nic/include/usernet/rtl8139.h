@@ -107,8 +107,9 @@ struct unet_rtl8139_config {
  * @tx_dropped: frames not sent: shorter than an Ethernet header, or longer
  *              than the hub's largest frame
  * @tx_bad_offload: checksum or TSO requests whose headers did not check out
- *                  against the frame (the frame went out unchanged, or was
- *                  dropped for TSO)
+ *                  against the frame (the checksums that did not fit were
+ *                  skipped and the others filled in; a TSO frame was
+ *                  dropped)
  * @rx_frames: frames written to the guest
  * @rx_bytes: bytes of those frames (without the CRC)
  * @rx_filtered: frames RCR and the multicast filter did not want
