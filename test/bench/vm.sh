@@ -616,10 +616,11 @@ for nic in $NICS; do
 done
 echo
 echo "ratio: usernet / libslirp HTTP throughput; above 1.00x usernet is faster."
-echo "longest stall: the longest time the guest's NIC received nothing during"
-echo "the download (rx bytes sampled every 100 ms); slow 1-s: the 1-s windows"
-echo "that received less than 10% of the best one. *: some runs failed, left"
-echo "out of the median; n/a: every run failed (see below)."
+echo "longest stall: the longest time the guest's NIC received nothing between"
+echo "the first and the last data of the download (rx bytes sampled every"
+echo "100 ms); slow 1-s: the whole 1-s windows that received less than 10% of"
+echo "the best one. *: some runs failed, left out of the median; n/a: every run"
+echo "failed (see below)."
 
 echo
 echo "every run:"
