@@ -219,6 +219,17 @@ void unet__lwip_tcp_recovery(struct tcp_pcb *pcb)
 }
 
 /**
+ * unet__lwip_tcp_tail_probe() - LWIP_HOOK_TCP_TAIL_PROBE: nothing was
+ * acknowledged for a while, and a tail loss probe began fast recovery
+ * @pcb: the connection
+ */
+void unet__lwip_tcp_tail_probe(struct tcp_pcb *pcb)
+{
+	if (lwip_owner != NULL)
+		unet__stack_stats(lwip_owner)->tcp_tail_probes++;
+}
+
+/**
  * unet__lwip_tcp_rto() - LWIP_HOOK_TCP_RTO: a TCP connection's
  * retransmission timer fired
  * @pcb: the connection

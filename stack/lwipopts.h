@@ -133,6 +133,14 @@
  */
 #define TCP_TMR_INTERVAL 25
 #define TCP_RTO_MIN 200
+/*
+ * The tail of a flight that the guest lost brings no duplicate ACK: after
+ * 100 ms with nothing acknowledged and two segments or more out, recover as
+ * from duplicate ACKs (a tail loss probe, the same patch) instead of
+ * waiting for the 200 ms timeout. A guest that was only slow gets
+ * duplicates it reports as such (D-SACK).
+ */
+#define TCP_TLP_MS 100
 #define LWIP_CALLBACK_API 1
 #define LWIP_EVENT_API 0
 

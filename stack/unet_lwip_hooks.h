@@ -15,6 +15,7 @@ uint32_t unet__lwip_rand(void);
 int unet__lwip_ip4_input(struct pbuf *p, struct netif *inp);
 struct tcp_pcb;
 void unet__lwip_tcp_recovery(struct tcp_pcb *pcb);
+void unet__lwip_tcp_tail_probe(struct tcp_pcb *pcb);
 void unet__lwip_tcp_rto(struct tcp_pcb *pcb);
 struct ip_addr;
 uint32_t unet__lwip_tcp_isn(const struct ip_addr *local_ip, uint16_t local_port,
@@ -22,8 +23,9 @@ uint32_t unet__lwip_tcp_isn(const struct ip_addr *local_ip, uint16_t local_port,
 			    uint16_t remote_port);
 
 #define LWIP_HOOK_IP4_INPUT(p, inp) unet__lwip_ip4_input((p), (inp))
-/* stack/lwip-patches/tcp-loss-recovery.patch calls these two */
+/* stack/lwip-patches/tcp-loss-recovery.patch calls these three */
 #define LWIP_HOOK_TCP_FAST_RECOVERY(pcb) unet__lwip_tcp_recovery(pcb)
+#define LWIP_HOOK_TCP_TAIL_PROBE(pcb) unet__lwip_tcp_tail_probe(pcb)
 #define LWIP_HOOK_TCP_RTO(pcb) unet__lwip_tcp_rto(pcb)
 #define LWIP_HOOK_TCP_ISN(lip, lport, rip, rport) \
 	unet__lwip_tcp_isn((lip), (lport), (rip), (rport))

@@ -548,8 +548,9 @@ static void dump_state(struct usernet *u)
 
 		unet_stack_stats(u->stack, &ss);
 		fprintf(stderr,
-			"usernet: stack: tcp fast recoveries %llu, retransmission timeouts %llu\n",
+			"usernet: stack: tcp fast recoveries %llu (tail probes %llu), retransmission timeouts %llu\n",
 			(unsigned long long)ss.tcp_fast_recoveries,
+			(unsigned long long)ss.tcp_tail_probes,
 			(unsigned long long)ss.tcp_rto_timeouts);
 	}
 }

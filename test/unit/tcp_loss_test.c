@@ -15,8 +15,9 @@
  * and checks that the stream and its FIN arrive whole, what the stack's
  * counters say repaired them, and how much virtual time a repair took: a
  * hole revealed by duplicate ACKs is resent at once (within 10 ms of the
- * third), one that nothing reveals (a lost retransmission, a lost FIN)
- * after the retransmission timer's 200 ms floor and well before a second.
+ * third), a lost tail of the stream by the tail probe after 100-150 ms,
+ * one that nothing reveals (a lost retransmission, a lost FIN) after the
+ * retransmission timer's 200 ms floor and well before a second.
  *
  * Virtual time moves 1 ms per step; host I/O (the server on loopback) runs
  * between steps. ACKs are sent between steps too, never from inside the
@@ -57,6 +58,8 @@ struct loss_case {
 	int lose_rexmit;
 	/* lose the first FIN */
 	bool lose_fin;
+	/* lose the first transmission of the stream's last bytes */
+	uint32_t lose_tail;
 };
 
 struct interval {
@@ -96,6 +99,9 @@ struct guest {
 	uint64_t fin_lost_at;
 	uint64_t rexmit_lost_at;
 	uint64_t rexmit_repair_ms;
+	uint32_t tail_seen;	/* end of the tail sent so far */
+	uint64_t tail_lost_at;
+	uint64_t tail_repair_ms;
 	int dupacks;		/* in a row, at the same ACK */
 	uint64_t third_dupack_at;
 	uint64_t max_dupack_repair_ms;
@@ -306,6 +312,15 @@ static bool guest_lose(struct guest *g, uint32_t seq, size_t len, bool fin)
 	if (len == 0)
 		return false;
 	n = g->data_segs++;
+	if (lc->lose_tail != 0 &&
+	    seq + len - g->irs - 1 > TOTAL - lc->lose_tail &&
+	    seq + len > g->tail_seen) {
+		g->tail_seen = seq + (uint32_t)len;
+		if (g->tail_lost_at == 0)
+			g->tail_lost_at = unet_hub_now_ns(g->hub);
+		g->lost++;
+		return true;
+	}
 	if (n == lc->first)
 		g->hole = seq;
 	if (n >= lc->first && n <= lc->last) {
@@ -376,6 +391,9 @@ static int guest_rx(void *opaque, const void *frame, size_t len)
 				g->max_dupack_repair_ms = ms;
 			g->repairs++;
 		}
+		if (g->tail_lost_at != 0 && g->tail_repair_ms == 0 &&
+		    g->rcv_nxt - g->irs - 1 > TOTAL - g->lc->lose_tail)
+			g->tail_repair_ms = (now - g->tail_lost_at) / MS;
 		if (g->rexmit_lost_at != 0 && g->rexmit_repair_ms == 0)
 			g->rexmit_repair_ms = (now - g->rexmit_lost_at) / MS;
 		g->dupacks = 0;
@@ -527,6 +545,28 @@ static void test_burst_of_40(void **state)
 	free(g);
 }
 
+/* The last segments of the stream are lost: no segment follows them, so
+ * no duplicate ACK tells; the tail probe starts recovery after 100-150 ms,
+ * sooner than the 200 ms timeout. */
+static void test_lost_tail(void **state)
+{
+	static const struct loss_case lc = { .first = -1, .last = -1,
+					     .lose_tail = 5 * 1460 };
+	struct guest *g = calloc(1, sizeof(*g));
+	struct unet_stack_stats st;
+
+	(void)state;
+	assert_non_null(g);
+	guest_run(g, &lc, &st);
+	assert_whole(g);
+	assert_true(g->lost >= 5);
+	assert_int_equal(st.tcp_tail_probes, 1);
+	assert_int_equal(st.tcp_fast_recoveries, 1);
+	assert_int_equal(st.tcp_rto_timeouts, 0);
+	assert_in_range(g->tail_repair_ms, 100, 160);
+	free(g);
+}
+
 /* The retransmission is lost too: nothing reveals it but the timer, which
  * waits its 200 ms floor and not much longer. */
 static void test_lost_retransmission(void **state)
@@ -572,6 +612,7 @@ int main(void)
 		cmocka_unit_test(test_no_loss),
 		cmocka_unit_test(test_one_loss),
 		cmocka_unit_test(test_burst_of_40),
+		cmocka_unit_test(test_lost_tail),
 		cmocka_unit_test(test_lost_retransmission),
 		cmocka_unit_test(test_lost_fin),
 	};

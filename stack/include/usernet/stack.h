@@ -92,8 +92,10 @@ struct unet_stack_config {
  * @tftp_errors: TFTP error packets sent
  * @tftp_drop: TFTP packets dropped as malformed
  * @tcp_fast_recoveries: times a TCP connection toward the guest repaired a
- *	loss by fast recovery (three duplicate ACKs, then everything from the
- *	hole resent at once)
+ *	loss by fast recovery (duplicate ACKs or a tail probe, then everything
+ *	from the hole resent at once)
+ * @tcp_tail_probes: those of @tcp_fast_recoveries that a tail loss probe
+ *	began (nothing acknowledged for 100 ms with two segments or more out)
  * @tcp_rto_timeouts: times a TCP connection's retransmission timer fired
  *	(a loss no duplicate ACK revealed, or a lost retransmission; at least
  *	200 ms each)
@@ -113,6 +115,7 @@ struct unet_stack_stats {
 	uint64_t tftp_errors;
 	uint64_t tftp_drop;
 	uint64_t tcp_fast_recoveries;
+	uint64_t tcp_tail_probes;
 	uint64_t tcp_rto_timeouts;
 };
 
