@@ -34,6 +34,19 @@
  *    and reading resumes only when the buffer is empty. A guest that stops
  *    reading stops the host reads: at most TCP_SND_BUF + the buffer are held.
  *
+ * Loss toward the guest is normal (a NIC without receive flow control,
+ * such as QEMU's rtl8139 in C+ mode, drops the tail of a burst longer than
+ * its ring). The pcb's sender repairs it, not this file: lwIP is built with
+ * stack/lwip-patches/tcp-loss-recovery.patch, whose fast recovery resends
+ * everything from the hole at the third duplicate ACK (or when SACK blocks
+ * show the hole) and stays in recovery over partial ACKs, whose tail probe
+ * starts recovery after 100 ms of silence with segments out, and whose
+ * retransmission timeout has a 200 ms floor in 50 ms steps. Each recovery
+ * halves the congestion window, so the flight settles near what the guest
+ * absorbs. What the host sent waits meanwhile in lwIP's send buffer (at
+ * most TCP_SND_BUF), and the host socket is not read: back-pressure, as
+ * for a slow guest.
+ *
  * Ends: a guest FIN becomes a shutdown() of the host socket once the written
  * data is out; a host EOF becomes lwIP's FIN once the buffered data is
  * queued; each direction ends on its own (half-close). A guest RST (lwIP's

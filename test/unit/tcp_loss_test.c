@@ -49,6 +49,7 @@
 #define OOO_MAX 64
 /* Virtual time a case may take at most. */
 #define CASE_LIMIT_MS 20000
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Which frames toward the guest a case loses. */
 struct loss_case {
@@ -484,138 +485,106 @@ static void guest_run(struct guest *g, const struct loss_case *lc,
 	assert_int_equal(uv_loop_close(&g->loop), 0);
 }
 
-/* The stream and its FIN arrived whole. */
-static void assert_whole(const struct guest *g)
+/* What a case must show: the stack's counters, and how long the repair
+ * its loss needs took, in virtual milliseconds. */
+struct expect {
+	const char *name;
+	struct loss_case lc;
+	uint64_t fast_recoveries, tail_probes, rto_timeouts;
+	enum { REPAIR_NONE, REPAIR_DUPACK, REPAIR_TAIL, REPAIR_REXMIT,
+	       REPAIR_FIN } repair;
+	uint64_t min_ms, max_ms;
+};
+
+static const struct expect cases[] = {
+	{ "no loss", { .first = -1, .last = -1 }, 0, 0, 0, REPAIR_NONE,
+	  0, 0 },
+	/* one segment: resent at the third duplicate ACK */
+	{ "one loss", { .first = 20, .last = 20 }, 1, 0, 0, REPAIR_DUPACK,
+	  0, 10 },
+	/* forty in a row (the tail of a burst past a NIC ring): all resent
+	 * at once from the hole, one recovery, no timer */
+	{ "burst of 40", { .first = 100, .last = 139 }, 1, 0, 0,
+	  REPAIR_DUPACK, 0, 10 },
+	/* the stream's last segments: nothing follows them to bring
+	 * duplicate ACKs; the tail probe begins recovery after 100-150 ms,
+	 * sooner than the 200 ms timeout */
+	{ "lost tail", { .first = -1, .last = -1, .lose_tail = 5 * 1460 },
+	  1, 1, 0, REPAIR_TAIL, 100, 160 },
+	/* the retransmission lost too: only the timer can tell, after its
+	 * 200 ms floor and not much longer */
+	{ "lost retransmission", { .first = 20, .last = 20, .lose_rexmit = 1 },
+	  1, 0, 1, REPAIR_REXMIT, 200, 300 },
+	/* a lone FIN lost: resent by the timer */
+	{ "lost FIN", { .first = -1, .last = -1, .lose_fin = true }, 0, 0, 1,
+	  REPAIR_FIN, 200, 300 },
+};
+
+static void test_case(const struct expect *e)
 {
+	struct guest *g = calloc(1, sizeof(*g));
+	struct unet_stack_stats st;
+	uint64_t ms = 0;
+
+	assert_non_null(g);
+	guest_run(g, &e->lc, &st);
+	print_message("%s: %d frames lost; %llu fast recoveries, %llu tail "
+		      "probes, %llu timeouts\n",
+		      e->name, g->lost,
+		      (unsigned long long)st.tcp_fast_recoveries,
+		      (unsigned long long)st.tcp_tail_probes,
+		      (unsigned long long)st.tcp_rto_timeouts);
+	/* the stream and its FIN arrived whole */
 	assert_true(g->fin);
 	assert_int_equal(g->rcv_nxt - g->irs - 2, TOTAL);
 	assert_int_equal(g->n_ooo, 0);
-}
-
-static void test_no_loss(void **state)
-{
-	static const struct loss_case lc = { .first = -1, .last = -1 };
-	struct guest *g = calloc(1, sizeof(*g));
-	struct unet_stack_stats st;
-
-	(void)state;
-	assert_non_null(g);
-	guest_run(g, &lc, &st);
-	assert_whole(g);
-	assert_int_equal(g->lost, 0);
-	assert_int_equal(st.tcp_fast_recoveries, 0);
-	assert_int_equal(st.tcp_rto_timeouts, 0);
+	assert_int_equal(st.tcp_fast_recoveries, e->fast_recoveries);
+	assert_int_equal(st.tcp_tail_probes, e->tail_probes);
+	assert_int_equal(st.tcp_rto_timeouts, e->rto_timeouts);
+	switch (e->repair) {
+	case REPAIR_NONE:
+		assert_int_equal(g->lost, 0);
+		break;
+	case REPAIR_DUPACK:
+		assert_int_equal(g->repairs, 1);
+		ms = g->max_dupack_repair_ms;
+		break;
+	case REPAIR_TAIL:
+		assert_true(g->lost >= 5);
+		ms = g->tail_repair_ms;
+		break;
+	case REPAIR_REXMIT:
+		assert_int_equal(g->hole_lost, 1);
+		ms = g->rexmit_repair_ms;
+		break;
+	case REPAIR_FIN:
+		assert_true(g->fin_lost);
+		ms = (g->fin_at - g->fin_lost_at) / MS;
+		break;
+	}
+	print_message("%s: repaired %llu ms after the loss was known\n",
+		      e->name, (unsigned long long)ms);
+	assert_in_range(ms, e->min_ms, e->max_ms);
 	free(g);
 }
 
-/* One segment lost: resent at the third duplicate ACK, nothing else. */
-static void test_one_loss(void **state)
+/* cmocka's state is the case. */
+static void test_loss_case(void **state)
 {
-	static const struct loss_case lc = { .first = 20, .last = 20 };
-	struct guest *g = calloc(1, sizeof(*g));
-	struct unet_stack_stats st;
-
-	(void)state;
-	assert_non_null(g);
-	guest_run(g, &lc, &st);
-	assert_whole(g);
-	assert_int_equal(st.tcp_fast_recoveries, 1);
-	assert_int_equal(st.tcp_rto_timeouts, 0);
-	assert_int_equal(g->repairs, 1);
-	assert_true(g->max_dupack_repair_ms <= 10);
-	free(g);
-}
-
-/* Forty in a row (the tail of a burst past a NIC ring): all resent at
- * once from the hole, one recovery, no timer. */
-static void test_burst_of_40(void **state)
-{
-	static const struct loss_case lc = { .first = 100, .last = 139 };
-	struct guest *g = calloc(1, sizeof(*g));
-	struct unet_stack_stats st;
-
-	(void)state;
-	assert_non_null(g);
-	guest_run(g, &lc, &st);
-	assert_whole(g);
-	assert_int_equal(st.tcp_fast_recoveries, 1);
-	assert_int_equal(st.tcp_rto_timeouts, 0);
-	assert_int_equal(g->repairs, 1);
-	assert_true(g->max_dupack_repair_ms <= 10);
-	free(g);
-}
-
-/* The last segments of the stream are lost: no segment follows them, so
- * no duplicate ACK tells; the tail probe starts recovery after 100-150 ms,
- * sooner than the 200 ms timeout. */
-static void test_lost_tail(void **state)
-{
-	static const struct loss_case lc = { .first = -1, .last = -1,
-					     .lose_tail = 5 * 1460 };
-	struct guest *g = calloc(1, sizeof(*g));
-	struct unet_stack_stats st;
-
-	(void)state;
-	assert_non_null(g);
-	guest_run(g, &lc, &st);
-	assert_whole(g);
-	assert_true(g->lost >= 5);
-	assert_int_equal(st.tcp_tail_probes, 1);
-	assert_int_equal(st.tcp_fast_recoveries, 1);
-	assert_int_equal(st.tcp_rto_timeouts, 0);
-	assert_in_range(g->tail_repair_ms, 100, 160);
-	free(g);
-}
-
-/* The retransmission is lost too: nothing reveals it but the timer, which
- * waits its 200 ms floor and not much longer. */
-static void test_lost_retransmission(void **state)
-{
-	static const struct loss_case lc = { .first = 20, .last = 20,
-					     .lose_rexmit = 1 };
-	struct guest *g = calloc(1, sizeof(*g));
-	struct unet_stack_stats st;
-
-	(void)state;
-	assert_non_null(g);
-	guest_run(g, &lc, &st);
-	assert_whole(g);
-	assert_int_equal(g->hole_lost, 1);
-	assert_int_equal(st.tcp_fast_recoveries, 1);
-	assert_int_equal(st.tcp_rto_timeouts, 1);
-	assert_in_range(g->rexmit_repair_ms, 200, 300);
-	free(g);
-}
-
-/* The FIN is lost: resent by the timer after 200–300 ms. */
-static void test_lost_fin(void **state)
-{
-	static const struct loss_case lc = { .first = -1, .last = -1,
-					     .lose_fin = true };
-	struct guest *g = calloc(1, sizeof(*g));
-	struct unet_stack_stats st;
-
-	(void)state;
-	assert_non_null(g);
-	guest_run(g, &lc, &st);
-	assert_whole(g);
-	assert_true(g->fin_lost);
-	assert_int_equal(st.tcp_fast_recoveries, 0);
-	assert_int_equal(st.tcp_rto_timeouts, 1);
-	assert_in_range((g->fin_at - g->fin_lost_at) / MS, 200, 300);
-	free(g);
+	test_case(*state);
 }
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_no_loss),
-		cmocka_unit_test(test_one_loss),
-		cmocka_unit_test(test_burst_of_40),
-		cmocka_unit_test(test_lost_tail),
-		cmocka_unit_test(test_lost_retransmission),
-		cmocka_unit_test(test_lost_fin),
-	};
+	struct CMUnitTest tests[ARRAY_SIZE(cases)];
+	size_t i;
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		memset(&tests[i], 0, sizeof(tests[i]));
+		tests[i].name = cases[i].name;
+		tests[i].test_func = test_loss_case;
+		tests[i].initial_state = (void *)&cases[i];
+	}
+	return _cmocka_run_group_tests("tcp_loss", tests, ARRAY_SIZE(cases),
+				       NULL, NULL);
 }
