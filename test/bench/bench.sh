@@ -46,56 +46,7 @@ case $SECS in '' | *[!0-9]* | 0) die "BENCH_TIME must be a positive integer" ;; 
 
 # ---------------------------------------------------------------- cleanup --
 
-PIDS=()     # every background process this script started, by PID
-TMP=
-
-# kill_pid PID: TERM, then KILL after 3 s, and reap. Only our own children.
-kill_pid() {
-	local pid=$1 i
-	if kill -0 "$pid" 2>/dev/null; then
-		kill -TERM "$pid" 2>/dev/null
-		for ((i = 0; i < 30; i++)); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
-	fi
-	wait "$pid" 2>/dev/null
-	forget_pid "$pid"
-}
-
-forget_pid() {
-	local i
-	for i in "${!PIDS[@]}"; do
-		[ "${PIDS[$i]}" = "$1" ] && unset 'PIDS[i]'
-	done
-}
-
-cleanup() {
-	local pid
-	trap - EXIT INT TERM
-	for pid in "${PIDS[@]}"; do
-		kill_pid "$pid"
-	done
-	[ -n "$TMP" ] && rm -rf -- "$TMP"
-}
-trap cleanup EXIT
-trap 'say "bench.sh: interrupted"; exit 130' INT
-trap 'exit 143' TERM
-
-# wait_deadline PID SECS: 0 when PID ended in time (reaped), 1 otherwise.
-wait_deadline() {
-	local pid=$1 n=$(($2 * 10))
-	while ((n-- > 0)); do
-		if ! kill -0 "$pid" 2>/dev/null; then
-			wait "$pid" 2>/dev/null
-			forget_pid "$pid"
-			return 0
-		fi
-		sleep 0.1
-	done
-	return 1
-}
+. "$(dirname "$0")/lib/procs.sh"
 
 # ---------------------------------------------------------- installation --
 

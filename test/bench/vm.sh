@@ -86,58 +86,7 @@ done
 
 # ---------------------------------------------------------------- cleanup --
 
-PIDS=()     # every background process this script started, by PID
-TMP=
-STAGE=      # the initramfs's staging folder while it is being built
-
-# kill_pid PID: TERM, then KILL after 3 s, and reap. Only our own children.
-kill_pid() {
-	local pid=$1 i
-	if kill -0 "$pid" 2>/dev/null; then
-		kill -TERM "$pid" 2>/dev/null
-		for ((i = 0; i < 30; i++)); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
-	fi
-	wait "$pid" 2>/dev/null
-	forget_pid "$pid"
-}
-
-forget_pid() {
-	local i
-	for i in "${!PIDS[@]}"; do
-		[ "${PIDS[$i]}" = "$1" ] && unset 'PIDS[i]'
-	done
-}
-
-cleanup() {
-	local pid
-	trap - EXIT INT TERM
-	for pid in "${PIDS[@]}"; do
-		kill_pid "$pid"
-	done
-	[ -n "$STAGE" ] && rm -rf -- "$STAGE"
-	[ -n "$TMP" ] && rm -rf -- "$TMP"
-}
-trap cleanup EXIT
-trap 'say "vm.sh: interrupted"; exit 130' INT
-trap 'exit 143' TERM
-
-# wait_deadline PID SECS: 0 when PID ended in time (reaped), 1 otherwise.
-wait_deadline() {
-	local pid=$1 n=$(($2 * 10))
-	while ((n-- > 0)); do
-		if ! kill -0 "$pid" 2>/dev/null; then
-			wait "$pid" 2>/dev/null
-			forget_pid "$pid"
-			return 0
-		fi
-		sleep 0.1
-	done
-	return 1
-}
+. "$(dirname "$0")/lib/procs.sh"
 
 # wait_for SECS COMMAND...: until COMMAND succeeds; 1 when it never did.
 wait_for() {
