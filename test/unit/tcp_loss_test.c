@@ -55,8 +55,11 @@
 struct loss_case {
 	/* data segments numbered from 0 (retransmissions counted) */
 	int first, last;
-	/* also lose this many retransmissions of the first hole */
+	/* another data segment to lose, 0 for none */
+	int also;
+	/* lose this many retransmissions of segment @rexmit_of (0: @first) */
 	int lose_rexmit;
+	int rexmit_of;
 	/* lose the first FIN */
 	bool lose_fin;
 	/* lose the first transmission of the stream's last bytes */
@@ -322,17 +325,20 @@ static bool guest_lose(struct guest *g, uint32_t seq, size_t len, bool fin)
 		g->lost++;
 		return true;
 	}
-	if (n == lc->first)
+	if (n == (lc->rexmit_of != 0 ? lc->rexmit_of : lc->first))
 		g->hole = seq;
-	if (n >= lc->first && n <= lc->last) {
+	if ((n >= lc->first && n <= lc->last) ||
+	    (lc->also != 0 && n == lc->also)) {
 		g->lost++;
 		return true;
 	}
-	if (lc->first >= 0 && n > lc->last && seq == g->hole &&
+	if (lc->lose_rexmit != 0 && g->hole != 0 && n > lc->last &&
+	    n > lc->also && seq == g->hole &&
 	    g->hole_lost < lc->lose_rexmit) {
 		g->hole_lost++;
 		g->lost++;
-		g->rexmit_lost_at = unet_hub_now_ns(g->hub);
+		if (g->rexmit_lost_at == 0)
+			g->rexmit_lost_at = unet_hub_now_ns(g->hub);
 		return true;
 	}
 	return false;
@@ -511,10 +517,20 @@ static const struct expect cases[] = {
 	 * sooner than the 200 ms timeout */
 	{ "lost tail", { .first = -1, .last = -1, .lose_tail = 5 * 1460 },
 	  1, 1, 0, REPAIR_TAIL, 100, 160 },
-	/* the retransmission lost too: only the timer can tell, after its
-	 * 200 ms floor and not much longer */
+	/* the hole's retransmission lost too: nothing but silence tells; a
+	 * probe sends it again after 100-150 ms, before the 200 ms timer */
 	{ "lost retransmission", { .first = 20, .last = 20, .lose_rexmit = 1 },
-	  1, 0, 1, REPAIR_REXMIT, 200, 300 },
+	  1, 1, 0, REPAIR_REXMIT, 100, 160 },
+	/* a second hole's retransmission lost, after a partial ACK: the third
+	 * duplicate ACK at it tells, and it goes out again at once */
+	{ "lost retransmission after a partial ACK",
+	  { .first = 20, .last = 20, .also = 25, .lose_rexmit = 1,
+	    .rexmit_of = 25 },
+	  2, 0, 0, REPAIR_REXMIT, 0, 10 },
+	/* the second retransmission lost as well: probes go on */
+	{ "lost retransmission twice",
+	  { .first = 20, .last = 20, .lose_rexmit = 2 },
+	  1, 2, 0, REPAIR_REXMIT, 200, 320 },
 	/* a lone FIN lost: resent by the timer */
 	{ "lost FIN", { .first = -1, .last = -1, .lose_fin = true }, 0, 0, 1,
 	  REPAIR_FIN, 200, 300 },
@@ -554,7 +570,7 @@ static void test_case(const struct expect *e)
 		ms = g->tail_repair_ms;
 		break;
 	case REPAIR_REXMIT:
-		assert_int_equal(g->hole_lost, 1);
+		assert_int_equal(g->hole_lost, e->lc.lose_rexmit);
 		ms = g->rexmit_repair_ms;
 		break;
 	case REPAIR_FIN:
