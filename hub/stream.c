@@ -29,18 +29,26 @@
  * is intact, and QEMU would have sent them too.
  *
  * Sending: frames from the hub are appended, prefix and all, to one of two
- * output buffers of bounded size while the other is being written. A frame
- * that finds the filling buffer idle starts a write at once; frames that
- * arrive while a write is under way are batched and written together when
- * it completes. A frame that does not fit returns -EAGAIN, so the hub keeps
- * it in the port's bounded queue, which is handed back with
- * unet_port_flush() after every completed write. A frame is appended whole
- * or not at all, so frames never interleave. Without a peer, frames are
- * dropped (-ENOTCONN, counted by the hub), as QEMU drops them.
+ * output buffers of bounded size. A lone frame never waits: when no write
+ * is under way and no batch is open, it is written at once with
+ * uv_try_write(), which needs no request, no callback and no change of the
+ * epoll set when the socket takes it all (the usual case: lock-step
+ * traffic such as TFTP costs one write() per frame). That write opens a
+ * batch: frames that follow before the loop's next idle phase (the rest of
+ * a burst the stack sends from one callback) are appended and written
+ * together from an idle callback, which runs before the loop can block. A
+ * frame that finds the filling buffer full writes the batch at once. What
+ * the socket does not take goes with uv_write(); frames then go into the
+ * other buffer and are written when that write completes. A frame that
+ * fits in neither returns -EAGAIN, so the hub keeps it in the port's
+ * bounded queue, which is handed back with unet_port_flush() after every
+ * completed write. A frame is appended whole or not at all, so frames never
+ * interleave. Without a peer, frames are dropped (-ENOTCONN, counted by the
+ * hub), as QEMU drops them.
  *
  * Memory: per port, one read buffer, two output buffers, the deframer's
  * reassembly buffer; all fixed at open. The port is freed only from the
- * close callback of its last handle (timer, listener, connection).
+ * close callback of its last handle (timer, idle, listener, connection).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -114,6 +122,8 @@ struct stream_obuf {
  * @server_open: @server is initialised (a listening port)
  * @accept_pending: a peer waits to be accepted once the current one leaves
  * @write_busy: a uv_write() of the other output buffer is under way
+ * @batching: a frame was just written at once; frames that follow wait for
+ *            @idle, which is active
  * @closing: the port is closed and waits for its handles' close callbacks
  * @unlink_path: remove @addr's unix path when the port closes
  * @failing: connect attempts fail (logged once, then at debug level)
@@ -128,6 +138,7 @@ struct stream_obuf {
  * @connect_req: the connect request of @conn
  * @write_req: the write request of the buffer being written
  * @timer: the reconnect timer
+ * @idle: writes the batch opened by a frame written at once
  * @df: the deframer of the connection's bytes
  * @out: the output buffers; @fill is the one frames go into
  * @fill: index into @out
@@ -144,6 +155,7 @@ struct stream_port {
 	bool server_open;
 	bool accept_pending;
 	bool write_busy;
+	bool batching;
 	bool closing;
 	bool unlink_path;
 	bool failing;
@@ -158,6 +170,7 @@ struct stream_port {
 	uv_connect_t connect_req;
 	uv_write_t write_req;
 	struct unet_timer timer;
+	uv_idle_t idle;
 	struct unet__deframer df;
 	struct stream_obuf out[2];
 	unsigned int fill;
@@ -192,7 +205,7 @@ static void stream_maybe_free(struct stream_port *sp)
 	free(sp);
 }
 
-/* Close callback of the timer and the listener. */
+/* Close callback of the timer, the idle handle and the listener. */
 static void stream_handle_closed(uv_handle_t *handle)
 {
 	struct stream_port *sp = handle->data;
@@ -260,6 +273,8 @@ static void stream_conn_drop(struct stream_port *sp, bool reset)
 	sp->out[0].len = 0;
 	sp->out[1].len = 0;
 	sp->fill = 0;
+	sp->batching = false;
+	uv_idle_stop(&sp->idle);
 	if (reset && !sp->is_unix &&
 	    uv_tcp_close_reset(&sp->conn.tcp, stream_conn_closed) == 0)
 		return;
@@ -284,19 +299,41 @@ static int stream_conn_init(struct stream_port *sp)
 
 static void stream_write_cb(uv_write_t *req, int status);
 
-/* Write the filling buffer; frames go into the other one meanwhile. */
+static void stream_write_failed(struct stream_port *sp, int err)
+{
+	unet__log_limited(stream_hub(sp), &sp->rl, UNET_LOG_WARN,
+			  "stream %s: write to %s: %s, connection closed",
+			  sp->port.id, sp->addr_str, uv_strerror(err));
+	stream_conn_drop(sp, false);
+}
+
+/*
+ * Write the filling buffer, no write being under way. What the socket takes
+ * now is done with, and the buffer is empty again; the rest goes with
+ * uv_write(), and frames go into the other buffer meanwhile.
+ */
 static void stream_write_start(struct stream_port *sp)
 {
 	struct stream_obuf *b = &sp->out[sp->fill];
 	uv_buf_t buf = uv_buf_init((char *)b->data, (unsigned int)b->len);
 	int r;
 
+	r = uv_try_write(&sp->conn.s, &buf, 1);
+	if (r == (int)b->len) {
+		b->len = 0;
+		return;
+	}
+	if (r < 0 && r != UV_EAGAIN) {
+		stream_write_failed(sp, r);
+		return;
+	}
+	if (r > 0) {
+		buf.base += r;
+		buf.len -= (unsigned int)r;
+	}
 	r = uv_write(&sp->write_req, &sp->conn.s, &buf, 1, stream_write_cb);
 	if (r < 0) {
-		unet__log_limited(stream_hub(sp), &sp->rl, UNET_LOG_WARN,
-				  "stream %s: write to %s: %s, connection closed",
-				  sp->port.id, sp->addr_str, uv_strerror(r));
-		stream_conn_drop(sp, false);
+		stream_write_failed(sp, r);
 		return;
 	}
 	sp->write_busy = true;
@@ -313,11 +350,7 @@ static void stream_write_cb(uv_write_t *req, int status)
 	    sp->state != STREAM_UP)
 		return;
 	if (status < 0) {
-		unet__log_limited(stream_hub(sp), &sp->rl, UNET_LOG_WARN,
-				  "stream %s: write to %s: %s, connection closed",
-				  sp->port.id, sp->addr_str,
-				  uv_strerror(status));
-		stream_conn_drop(sp, false);
+		stream_write_failed(sp, status);
 		return;
 	}
 	sp->out[sp->fill ^ 1].len = 0;
@@ -325,6 +358,25 @@ static void stream_write_cb(uv_write_t *req, int status)
 		stream_write_start(sp);
 	/* Room again: take back what the hub queued meanwhile. */
 	if (sp->state == STREAM_UP && !unet_port_queue_empty(&sp->port))
+		unet_port_flush(&sp->port);
+}
+
+/*
+ * The loop's idle phase after a frame was written at once: the frames that
+ * followed it leave together, before the loop can block.
+ */
+static void stream_idle_cb(uv_idle_t *idle)
+{
+	struct stream_port *sp = idle->data;
+
+	uv_idle_stop(idle);
+	sp->batching = false;
+	if (sp->closing || sp->state != STREAM_UP || sp->write_busy)
+		return;
+	if (sp->out[sp->fill].len > 0)
+		stream_write_start(sp);
+	if (sp->state == STREAM_UP && !sp->write_busy &&
+	    !unet_port_queue_empty(&sp->port))
 		unet_port_flush(&sp->port);
 }
 
@@ -339,8 +391,17 @@ static int stream_send(struct unet_port *port, const void *frame, size_t len)
 	if (len == 0 || len > STREAM_FRAME_MAX)
 		return -EMSGSIZE;
 	b = &sp->out[sp->fill];
-	if (STREAM_OBUF_LEN - b->len < STREAM_HDR_LEN + len)
-		return -EAGAIN;
+	if (STREAM_OBUF_LEN - b->len < STREAM_HDR_LEN + len) {
+		/* A full batch leaves now, to make room. */
+		if (sp->write_busy)
+			return -EAGAIN;
+		stream_write_start(sp);
+		if (sp->state != STREAM_UP)
+			return -ENOTCONN;
+		b = &sp->out[sp->fill];
+		if (STREAM_OBUF_LEN - b->len < STREAM_HDR_LEN + len)
+			return -EAGAIN;
+	}
 	p = b->data + b->len;
 	p[0] = (unsigned char)(len >> 24);
 	p[1] = (unsigned char)(len >> 16);
@@ -348,8 +409,13 @@ static int stream_send(struct unet_port *port, const void *frame, size_t len)
 	p[3] = (unsigned char)len;
 	memcpy(p + STREAM_HDR_LEN, frame, len);
 	b->len += STREAM_HDR_LEN + len;
-	if (!sp->write_busy)
-		stream_write_start(sp);
+	if (sp->write_busy || sp->batching)
+		return 0;
+	stream_write_start(sp);
+	if (sp->state == STREAM_UP && !sp->write_busy) {
+		sp->batching = true;
+		uv_idle_start(&sp->idle, stream_idle_cb);
+	}
 	return 0;
 }
 
@@ -442,6 +508,7 @@ static void stream_conn_up(struct stream_port *sp)
 	unet__deframer_reset(&sp->df);
 	sp->out[0].len = sp->out[1].len = 0;
 	sp->fill = 0;
+	/* Frames are whole messages, written as soon as they are complete. */
 	if (!sp->is_unix)
 		uv_tcp_nodelay(&sp->conn.tcp, 1);
 	r = uv_read_start(&sp->conn.s, stream_alloc_cb, stream_read_cb);
@@ -583,6 +650,7 @@ static void stream_close(struct unet_port *port)
 	unet_hub_detach(port);
 	sp->closing = true;
 	unet_timer_close(&sp->timer, stream_handle_closed);
+	uv_close((uv_handle_t *)&sp->idle, stream_handle_closed);
 	if (sp->server_open)
 		uv_close(&sp->server.h, stream_handle_closed);
 	if (sp->state == STREAM_UP)
@@ -622,7 +690,9 @@ static int stream_new(struct unet_hub *hub, const char *id,
 		return r;
 	}
 	sp->timer.uv.data = sp;
-	sp->handles = 1;
+	uv_idle_init(sp->loop, &sp->idle);
+	sp->idle.data = sp;
+	sp->handles = 2;
 	*spp = sp;
 	return 0;
 }

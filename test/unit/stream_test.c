@@ -32,6 +32,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -501,6 +502,210 @@ static void test_port_out(void **state)
 	env_fini(&env);
 }
 
+static void send_frame(struct env *env, int from, unsigned int seq);
+
+/*
+ * Read one prefixed frame of @len bytes from the non-blocking @peer and
+ * check it is frame @seq. Return: false when nothing is there.
+ */
+static bool peer_take(int peer, size_t len, unsigned int seq)
+{
+	unsigned char got[4 + TEST_FRAME_MAX], want[TEST_FRAME_MAX];
+	ssize_t n;
+
+	n = recv(peer, got, 4 + len, MSG_DONTWAIT);
+	if (n < 0 && errno == EAGAIN)
+		return false;
+	assert_int_equal(n, 4 + len);
+	assert_int_equal(got[0] << 24 | got[1] << 16 | got[2] << 8 | got[3],
+			 len);
+	make_frame(want, len, seq);
+	assert_memory_equal(got + 4, want, len);
+	return true;
+}
+
+/* A port that answers every frame it is given with frame 1000 + its seq. */
+struct answer {
+	struct unet_port port;
+	unsigned int n;
+};
+
+static int answer_send(struct unet_port *port, const void *frame, size_t len)
+{
+	struct answer *an = (struct answer *)(void *)port;
+	const unsigned char *f = frame;
+	unsigned char reply[100];
+
+	assert_true(len >= 2);
+	make_frame(reply, sizeof(reply), 1000u + (f[0] << 8 | f[1]));
+	an->n++;
+	return unet_hub_input(port, reply, sizeof(reply));
+}
+
+static const struct unet_port_ops answer_ops = {
+	.name = "answer",
+	.send = answer_send,
+	.close = capture_close,
+};
+
+static void guard_cb(uv_timer_t *t)
+{
+	*(bool *)t->data = true;
+}
+
+/*
+ * A lone frame leaves at once, without the loop running; frames that
+ * follow it at once are batched and leave in the loop's next pass, before
+ * it waits for anything (a 2-s timer does not fire first); an answer made
+ * while the port reads leaves from inside that read (lock-step traffic,
+ * such as TFTP, waits for nothing but the peer).
+ */
+static void test_port_out_at_once(void **state)
+{
+	struct env env;
+	struct unet_port *port;
+	struct answer an;
+	unsigned char buf[4 + 100];
+	uv_timer_t guard;
+	bool fired = false;
+	unsigned int seq;
+	int peer;
+
+	(void)state;
+	env_init(&env);
+	port = adopt_pair(&env, &peer);
+	assert_int_equal(uv_timer_init(&env.loop, &guard), 0);
+	guard.data = &fired;
+	assert_int_equal(uv_timer_start(&guard, guard_cb, 2000, 0), 0);
+
+	send_frame(&env, 0, 1);
+	assert_true(peer_take(peer, 100, 1));
+	uv_run(&env.loop, UV_RUN_NOWAIT);
+	/* A burst: the first at once, the rest in the next pass. */
+	for (seq = 2; seq <= 4; seq++)
+		send_frame(&env, 0, seq);
+	assert_true(peer_take(peer, 100, 2));
+	assert_false(peer_take(peer, 100, 3));
+	uv_run(&env.loop, UV_RUN_ONCE);
+	assert_false(fired);
+	assert_true(peer_take(peer, 100, 3));
+	assert_true(peer_take(peer, 100, 4));
+	/* The batch is over: the next lone frame leaves at once again. */
+	send_frame(&env, 0, 5);
+	assert_true(peer_take(peer, 100, 5));
+	uv_run(&env.loop, UV_RUN_NOWAIT);
+
+	/* Lock-step: each frame read is answered from inside the read. */
+	unet_port_init(&an.port, &answer_ops, "answer");
+	an.n = 0;
+	assert_int_equal(unet_hub_attach(env.hub[0], &an.port), 0);
+	for (seq = 10; seq < 20; seq++) {
+		put_be32(buf, 100);
+		make_frame(buf + 4, 100, seq);
+		write_all(peer, buf, sizeof(buf));
+		uv_run(&env.loop, UV_RUN_ONCE);
+		assert_int_equal(an.n, seq - 9);
+		assert_true(peer_take(peer, 100, 1000 + seq));
+		assert_false(fired);
+	}
+	assert_int_equal(port->stats.out_frames, 15);
+	assert_int_equal(port->stats.drops[UNET_DROP_ERROR], 0);
+	unet_hub_detach(&an.port);
+	uv_close((uv_handle_t *)&guard, NULL);
+	close(peer);
+	env_fini(&env);
+}
+
+/*
+ * A burst larger than one output buffer, sent without the loop running:
+ * the full batch leaves to make room, so the hub's queue is not needed
+ * while the port's own two buffers have room; all arrives in order.
+ */
+static void test_port_burst_full_batch(void **state)
+{
+	enum { N = 280, LEN = 1400 };
+	struct env env;
+	struct unet_port *port;
+	static unsigned char acc[64 << 10];
+	unsigned char frame[LEN];
+	unsigned int seq, last = 0, n_got = 0, idle = 0;
+	size_t acc_len = 0;
+	ssize_t n;
+	int peer;
+
+	(void)state;
+	env_init(&env);
+	port = adopt_pair(&env, &peer);
+	for (seq = 1; seq <= N; seq++) {
+		make_frame(frame, LEN, seq);
+		assert_int_equal(unet_hub_input(&env.cap[0].port, frame, LEN),
+				 0);
+		assert_int_equal(port->queue_len, 0);
+	}
+	assert_int_equal(port->stats.out_frames, N);
+	fcntl(peer, F_SETFL, O_NONBLOCK);
+	while (n_got < N && idle < 2000) {
+		spin(&env, 1);
+		n = read(peer, acc + acc_len, sizeof(acc) - acc_len);
+		if (n > 0) {
+			acc_len += (size_t)n;
+			idle = 0;
+		} else {
+			idle++;
+		}
+		while (acc_len >= 4 + LEN) {
+			assert_int_equal(acc[0] << 24 | acc[1] << 16 |
+						 acc[2] << 8 | acc[3],
+					 LEN);
+			seq = (unsigned int)acc[4] << 8 | acc[5];
+			make_frame(frame, LEN, seq);
+			assert_memory_equal(acc + 4, frame, LEN);
+			assert_int_equal(seq, last + 1);
+			last = seq;
+			n_got++;
+			memmove(acc, acc + 4 + LEN, acc_len - 4 - LEN);
+			acc_len -= 4 + LEN;
+		}
+	}
+	assert_int_equal(n_got, N);
+	assert_int_equal(acc_len, 0);
+	close(peer);
+	env_fini(&env);
+}
+
+/*
+ * Check that every connected TCP socket of this process has TCP_NODELAY
+ * (a frame is a whole message: Nagle would hold a lone small one back
+ * while an earlier one is unacknowledged). Return: how many there are.
+ */
+static int tcp_nodelay_count(void)
+{
+	struct sockaddr_storage ss;
+	int fd, type, on, count = 0;
+	socklen_t len;
+
+	for (fd = 0; fd < 1024; fd++) {
+		len = sizeof(type);
+		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 ||
+		    type != SOCK_STREAM)
+			continue;
+		len = sizeof(ss);
+		if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0 ||
+		    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6))
+			continue;
+		len = sizeof(ss);
+		if (getpeername(fd, (struct sockaddr *)&ss, &len) < 0)
+			continue;
+		on = 0;
+		len = sizeof(on);
+		assert_int_equal(getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on,
+					    &len), 0);
+		assert_int_equal(on, 1);
+		count++;
+	}
+	return count;
+}
+
 /*
  * A broken length resets the connection with one log line; frames before
  * it got through; the hub and other ports go on.
@@ -732,6 +937,9 @@ static void run_listen_connect(const struct sockaddr *addr, socklen_t len)
 	assert_int_equal(unet_stream_open(env.hub[1], "b", &sc, &b), 0);
 	assert_true(spin_until(&env, is_connected, b));
 	assert_true(spin_until(&env, is_connected, srv));
+	/* TCP: both ends of the link without Nagle. */
+	if (addr->sa_family != AF_UNIX)
+		assert_int_equal(tcp_nodelay_count(), 2);
 
 	send_frame(&env, 1, 1);
 	a.cap = &env.cap[0];
@@ -963,6 +1171,8 @@ int main(void)
 		cmocka_unit_test(test_deframer_random),
 		cmocka_unit_test(test_port_in_bytewise),
 		cmocka_unit_test(test_port_out),
+		cmocka_unit_test(test_port_out_at_once),
+		cmocka_unit_test(test_port_burst_full_batch),
 		cmocka_unit_test(test_port_length_zero),
 		cmocka_unit_test(test_port_length_over_max),
 		cmocka_unit_test(test_port_hub_limits),
