@@ -26,7 +26,11 @@
 #   USERNET      the usernet binary (default ./build/usernet, then the
 #                repository's build/usernet)
 #   BENCH_RUNS   runs of every case, the median is reported (default 3)
-#   BENCH_TOOLS  which gateways (default "usernet libslirp")
+#   BENCH_TOOLS  which gateways (default "usernet libslirp"; "usernet-base"
+#                is a second usernet binary, USERNET_BASE, as the gateway,
+#                e.g. a build before a change; the middle usernet is always
+#                USERNET)
+#   USERNET_BASE the binary of "usernet-base"
 #   TFTP_LINKS   which links (default "stream socket")
 #   TFTP_SIZE_MB size of the file (default 32)
 #   TFTP_BLKSIZE the blksize the client asks for (default 1432)
@@ -53,6 +57,8 @@ else
 	USERNET=$repo/build/usernet
 fi
 case $USERNET in /*) ;; *) USERNET=$PWD/$USERNET ;; esac
+USERNET_BASE=${USERNET_BASE:-}
+case $USERNET_BASE in '' | /*) ;; *) USERNET_BASE=$PWD/$USERNET_BASE ;; esac
 QEMU=(qemu-system-x86_64 -machine none -nodefaults -display none -no-user-config)
 
 say() { printf '%s\n' "$*" >&2; }
@@ -178,6 +184,15 @@ GW_PID=
 MID_PID=
 TAP=
 
+gw_binary() {
+	if [ "$1" = usernet-base ]; then echo "$USERNET_BASE"; else echo "$USERNET"; fi
+}
+
+# cpu_ticks PID: user + system CPU time of PID so far, in clock ticks.
+cpu_ticks() {
+	awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+
 # start_case TOOL LINK: the gateway, the middle usernet and its tap in the
 # namespace, up to a first ping of 10.0.2.2. Returns 1 when that fails.
 start_case() {
@@ -193,9 +208,9 @@ start_case() {
 		midnd="socket,id=s0,connect=127.0.0.1:$PORT,reconnect=1" ;;
 	esac
 	case $tool in
-	usernet)
-		"$USERNET" -netdev "user,id=u0,tftp=$TMP/root" -netdev "$gwnd" \
-			>"$TMP/gw.log" 2>&1 & ;;
+	usernet | usernet-base)
+		"$(gw_binary "$tool")" -netdev "user,id=u0,tftp=$TMP/root" \
+			-netdev "$gwnd" >"$TMP/gw.log" 2>&1 & ;;
 	libslirp)
 		"${QEMU[@]}" -netdev "user,id=u0,tftp=$TMP/root" -netdev "$gwnd" \
 			-netdev hubport,id=h0,hubid=0,netdev=s0 \
@@ -223,7 +238,7 @@ start_case() {
 stop_case() {
 	[ -n "$MID_PID" ] && kill_pid "$MID_PID"
 	[ -n "$GW_PID" ] && kill_pid "$GW_PID"
-	MID_PID= GW_PID=
+	MID_PID='' GW_PID=''
 }
 
 # fetch: one transfer; prints the seconds it took, or fails.
@@ -239,18 +254,23 @@ fetch() {
 }
 
 # one_run TOOL LINK: a transfer for the rate, a captured one for the round
-# trips. Sets rate, gw, gwm and cl (MiB/s; microseconds: the gateway side's
-# median and mean, the client side's median), n/a when they failed.
+# trips. Sets rate, cpu, gw, gwm and cl (MiB/s; microseconds: the gateway
+# process's CPU time per block in the first transfer, the gateway side's
+# median and mean round trip, the client side's median), n/a when they
+# failed.
 # Runs in the script's own shell, so that every PID it starts is tracked.
 one_run() {
-	local tool=$1 link=$2 secs cap=$TMP/cap.pcap dpid
-	rate=n/a gw=n/a gwm=n/a cl=n/a
+	local tool=$1 link=$2 secs cap=$TMP/cap.pcap dpid c0
+	rate=n/a cpu=n/a gw=n/a gwm=n/a cl=n/a
 	if ! start_case "$tool" "$link"; then
 		stop_case
 		return
 	fi
+	c0=$(cpu_ticks "$GW_PID")
 	if secs=$(fetch); then
 		rate=$(awk -v s="$secs" -v m="$SIZE_MB" 'BEGIN { printf "%.2f", m / s }')
+		cpu=$(awk -v t=$(($(cpu_ticks "$GW_PID") - c0)) -v hz="$(getconf CLK_TCK)" \
+			-v n=$(((SIZE_MB << 20) / BLKSIZE)) 'BEGIN { printf "%.1f", t / hz / n * 1e6 }')
 	fi
 	rm -f "$cap"
 	ip netns exec "$NS" dumpcap -q -P -s 64 -B 64 -i "$TAP" -w "$cap" \
@@ -271,13 +291,14 @@ one_run() {
 
 # ----------------------------------------------------------------- main --
 
-declare -A RATE GW GWM CL
+declare -A RATE CPU GW GWM CL
 for tool in $TOOLS; do
 	case $tool in
 	usernet) ;;
+	usernet-base) [ -x "$USERNET_BASE" ] || die "usernet-base needs USERNET_BASE, a usernet binary" ;;
 	libslirp) command -v qemu-system-x86_64 >/dev/null ||
 		die "libslirp needs qemu-system-x86_64 (Debian's qemu-system-x86)" ;;
-	*) die "unknown tool $tool (usernet, libslirp)" ;;
+	*) die "unknown tool $tool (usernet, usernet-base, libslirp)" ;;
 	esac
 done
 for link in $LINKS; do
@@ -289,8 +310,8 @@ for ((r = 1; r <= RUNS; r++)); do
 	for link in $LINKS; do
 		for tool in $TOOLS; do
 			one_run "$tool" "$link"
-			say "run $r/$RUNS $tool over $link: $rate MiB/s; per block: gateway side ${gw} us (mean $gwm), client side $cl us"
-			[ "$rate" != n/a ] && RATE[$tool.$link]+=" $rate"
+			say "run $r/$RUNS $tool over $link: $rate MiB/s, gateway CPU $cpu us/block; per block: gateway side ${gw} us (mean $gwm), client side $cl us"
+			[ "$rate" != n/a ] && RATE[$tool.$link]+=" $rate" && CPU[$tool.$link]+=" $cpu"
 			[ "$gw" != n/a ] && GW[$tool.$link]+=" $gw" && GWM[$tool.$link]+=" $gwm"
 			[ "$cl" != n/a ] && CL[$tool.$link]+=" $cl"
 		done
@@ -310,23 +331,29 @@ printf 'machine: %s CPUs, kernel %s, load %s at the start, %s at the end\n' \
 printf 'busybox tftp -b %s, a %s MiB file; median of %s runs\n' "$BLKSIZE" "$SIZE_MB" "$RUNS"
 printf 'RTT: ACK n to DATA n+1 on the tap (the gateway side: middle usernet, link, gateway),\n'
 printf '     median and mean over the blocks of a captured transfer\n'
-printf 'client: DATA n to ACK n on the tap (the namespace'"'"'s kernel and busybox), median\n\n'
-printf '%-8s %-9s %8s %9s %9s %11s\n' link gateway MiB/s "RTT us" "mean us" "client us"
+printf 'client: DATA n to ACK n on the tap (the namespace'"'"'s kernel and busybox), median\n'
+printf 'CPU: the gateway process'"'"'s CPU time per block (user + system)\n\n'
+printf '%-8s %-13s %8s %9s %9s %11s %8s\n' link gateway MiB/s "RTT us" "mean us" "client us" "CPU us"
 for link in $LINKS; do
 	for tool in $TOOLS; do
 		# shellcheck disable=SC2086
-		printf '%-8s %-9s %8s %9s %9s %11s\n' "$link" "$tool" \
+		printf '%-8s %-13s %8s %9s %9s %11s %8s\n' "$link" "$tool" \
 			"$(median ${RATE[$tool.$link]:-})" "$(median ${GW[$tool.$link]:-})" \
-			"$(median ${GWM[$tool.$link]:-})" "$(median ${CL[$tool.$link]:-})"
+			"$(median ${GWM[$tool.$link]:-})" "$(median ${CL[$tool.$link]:-})" \
+			"$(median ${CPU[$tool.$link]:-})"
 	done
 done
-case " $TOOLS " in *" usernet "*" libslirp "* | *" libslirp "*" usernet "*)
-	printf '\nusernet / libslirp (above 1.00x usernet is better: rate usernet/libslirp, RTT libslirp/usernet)\n'
-	printf '%-8s %10s %10s\n' link rate RTT
+for tool in $TOOLS; do
+	[ "$tool" = libslirp ] && continue
+	case " $TOOLS " in *" libslirp "*) ;; *) break ;; esac
+	printf '\n%s / libslirp (above 1.00x %s is better: rate %s/libslirp, RTT libslirp/%s)\n' \
+		"$tool" "$tool" "$tool" "$tool"
+	printf '%-8s %10s %10s %10s\n' link rate RTT "mean RTT"
 	for link in $LINKS; do
 		# shellcheck disable=SC2086
-		printf '%-8s %10s %10s\n' "$link" \
-			"$(ratio "$(median ${RATE[usernet.$link]:-})" "$(median ${RATE[libslirp.$link]:-})")" \
-			"$(ratio "$(median ${GW[libslirp.$link]:-})" "$(median ${GW[usernet.$link]:-})")"
-	done ;;
-esac
+		printf '%-8s %10s %10s %10s\n' "$link" \
+			"$(ratio "$(median ${RATE[$tool.$link]:-})" "$(median ${RATE[libslirp.$link]:-})")" \
+			"$(ratio "$(median ${GW[libslirp.$link]:-})" "$(median ${GW[$tool.$link]:-})")" \
+			"$(ratio "$(median ${GWM[libslirp.$link]:-})" "$(median ${GWM[$tool.$link]:-})")"
+	done
+done
