@@ -384,6 +384,52 @@ static void make_frame(unsigned char *buf, size_t len, unsigned int seq)
 	buf[1] = (unsigned char)seq;
 }
 
+/*
+ * Read prefixed frames of @len bytes from @peer (made non-blocking) while
+ * the loop runs, until @want arrived (0: until nothing came for 500 passes);
+ * each must be whole, and their numbers must increase (with @want, by one:
+ * no gaps). Return: how many arrived.
+ */
+static unsigned int peer_drain(struct env *env, int peer, size_t len,
+			       unsigned int want)
+{
+	static unsigned char acc[64 << 10];
+	unsigned char frame[TEST_FRAME_MAX];
+	unsigned int seq, last = 0, n_got = 0, idle = 0;
+	size_t acc_len = 0;
+	ssize_t n;
+
+	fcntl(peer, F_SETFL, O_NONBLOCK);
+	while (idle < 500 && (want == 0 || n_got < want)) {
+		spin(env, 1);
+		n = read(peer, acc + acc_len, sizeof(acc) - acc_len);
+		if (n > 0) {
+			acc_len += (size_t)n;
+			idle = 0;
+		} else {
+			idle++;
+		}
+		while (acc_len >= 4 + len) {
+			assert_int_equal(acc[0] << 24 | acc[1] << 16 |
+						 acc[2] << 8 | acc[3],
+					 len);
+			seq = (unsigned int)acc[4] << 8 | acc[5];
+			make_frame(frame, len, seq);
+			assert_memory_equal(acc + 4, frame, len);
+			if (want > 0)
+				assert_int_equal(seq, last + 1);
+			else
+				assert_true(seq > last);
+			last = seq;
+			n_got++;
+			memmove(acc, acc + 4 + len, acc_len - 4 - len);
+			acc_len -= 4 + len;
+		}
+	}
+	assert_int_equal(acc_len, 0);
+	return n_got;
+}
+
 static void check_frame(const struct capture *cap, size_t idx, size_t len,
 			unsigned int seq)
 {
@@ -627,11 +673,8 @@ static void test_port_burst(void **state)
 	enum { N = 280, LEN = 1400 };
 	struct env env;
 	struct unet_port *port;
-	static unsigned char acc[64 << 10];
 	unsigned char frame[LEN];
-	unsigned int seq, last = 0, n_got = 0, idle = 0;
-	size_t acc_len = 0;
-	ssize_t n;
+	unsigned int seq;
 	int peer;
 
 	(void)state;
@@ -643,32 +686,7 @@ static void test_port_burst(void **state)
 				 0);
 	}
 	assert_int_equal(port->stats.out_frames + port->queue_len, N);
-	fcntl(peer, F_SETFL, O_NONBLOCK);
-	while (n_got < N && idle < 2000) {
-		spin(&env, 1);
-		n = read(peer, acc + acc_len, sizeof(acc) - acc_len);
-		if (n > 0) {
-			acc_len += (size_t)n;
-			idle = 0;
-		} else {
-			idle++;
-		}
-		while (acc_len >= 4 + LEN) {
-			assert_int_equal(acc[0] << 24 | acc[1] << 16 |
-						 acc[2] << 8 | acc[3],
-					 LEN);
-			seq = (unsigned int)acc[4] << 8 | acc[5];
-			make_frame(frame, LEN, seq);
-			assert_memory_equal(acc + 4, frame, LEN);
-			assert_int_equal(seq, last + 1);
-			last = seq;
-			n_got++;
-			memmove(acc, acc + 4 + LEN, acc_len - 4 - LEN);
-			acc_len -= 4 + LEN;
-		}
-	}
-	assert_int_equal(n_got, N);
-	assert_int_equal(acc_len, 0);
+	assert_int_equal(peer_drain(&env, peer, LEN, N), N);
 	assert_true(unet_port_queue_empty(port));
 	assert_int_equal(port->stats.out_frames, N);
 	assert_int_equal(port->stats.drops[UNET_DROP_QUEUE_FULL], 0);
@@ -832,11 +850,8 @@ static void test_port_slow_peer(void **state)
 	enum { N = 2000, LEN = 1400 };
 	struct env env;
 	struct unet_port *port;
-	static unsigned char acc[64 << 10];
 	unsigned char frame[LEN];
-	unsigned int seq, last = 0, n_got = 0, idle = 0;
-	size_t acc_len = 0;
-	ssize_t n;
+	unsigned int seq, n_got;
 	int peer, sz = 4096;
 
 	(void)state;
@@ -857,31 +872,7 @@ static void test_port_slow_peer(void **state)
 				 port->queue_len,
 			 N);
 	/* Now read everything: whole frames, in increasing order. */
-	fcntl(peer, F_SETFL, O_NONBLOCK);
-	while (idle < 500) {
-		spin(&env, 1);
-		n = read(peer, acc + acc_len, sizeof(acc) - acc_len);
-		if (n > 0) {
-			acc_len += (size_t)n;
-			idle = 0;
-		} else {
-			idle++;
-		}
-		while (acc_len >= 4 + LEN) {
-			assert_int_equal(acc[0] << 24 | acc[1] << 16 |
-						 acc[2] << 8 | acc[3],
-					 LEN);
-			seq = (unsigned int)acc[4] << 8 | acc[5];
-			make_frame(frame, LEN, seq);
-			assert_memory_equal(acc + 4, frame, LEN);
-			assert_true(seq > last);
-			last = seq;
-			n_got++;
-			memmove(acc, acc + 4 + LEN, acc_len - 4 - LEN);
-			acc_len -= 4 + LEN;
-		}
-	}
-	assert_int_equal(acc_len, 0);
+	n_got = peer_drain(&env, peer, LEN, 0);
 	assert_true(unet_port_queue_empty(port));
 	assert_int_equal(n_got, port->stats.out_frames);
 	close(peer);
