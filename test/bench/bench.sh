@@ -28,25 +28,12 @@ repo=$(cd "$here/../.." && pwd)
 RUNS=${BENCH_RUNS:-3}
 SECS=${BENCH_TIME:-5}
 TOOLS=${BENCH_TOOLS:-usernet slirp4netns pasta}
-if [ -n "${USERNET:-}" ]; then
-	:
-elif [ -x ./build/usernet ]; then
-	USERNET=./build/usernet
-else
-	USERNET=$repo/build/usernet
-fi
-case $USERNET in /*) ;; *) USERNET=$PWD/$USERNET ;; esac
+. "$here/lib/common.sh"
 
-say() { printf '%s\n' "$*" >&2; }
-die() { say "bench.sh: $*"; exit 1; }
 
 case $RUNS in '' | *[!0-9]* | 0) die "BENCH_RUNS must be a positive integer" ;; esac
 case $SECS in '' | *[!0-9]* | 0) die "BENCH_TIME must be a positive integer" ;; esac
 [ "$(id -u)" = 0 ] || die "run me as root (I install packages and make namespaces)"
-
-# ---------------------------------------------------------------- cleanup --
-
-. "$(dirname "$0")/lib/procs.sh"
 
 # ---------------------------------------------------------- installation --
 
@@ -299,13 +286,6 @@ LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---------------------------------------------------------------- report --
 
-# median WORDS...: the median of numbers (lists are split on purpose).
-median() {
-	printf '%s\n' "$@" | awk 'NF' | sort -g | awk '{ a[NR] = $1 }
-		END { if (NR == 0) exit
-		      if (NR % 2) print a[(NR + 1) / 2]
-		      else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
-}
 # count WORDS...: how many words (unquoted on purpose: the lists of figures
 # are space-separated).
 # shellcheck disable=SC2048,SC2086

@@ -49,20 +49,11 @@ TOOLS=${BENCH_TOOLS:-usernet libslirp}
 LINKS=${TFTP_LINKS:-stream socket}
 SIZE_MB=${TFTP_SIZE_MB:-32}
 BLKSIZE=${TFTP_BLKSIZE:-1432}
-if [ -n "${USERNET:-}" ]; then
-	:
-elif [ -x ./build/usernet ]; then
-	USERNET=./build/usernet
-else
-	USERNET=$repo/build/usernet
-fi
-case $USERNET in /*) ;; *) USERNET=$PWD/$USERNET ;; esac
+. "$here/lib/common.sh"
 USERNET_BASE=${USERNET_BASE:-}
 case $USERNET_BASE in '' | /*) ;; *) USERNET_BASE=$PWD/$USERNET_BASE ;; esac
 QEMU=(qemu-system-x86_64 -machine none -nodefaults -display none -no-user-config)
 
-say() { printf '%s\n' "$*" >&2; }
-die() { say "tftp.sh: $*"; exit 1; }
 
 case $RUNS in '' | *[!0-9]* | 0) die "BENCH_RUNS must be a positive integer" ;; esac
 case $SIZE_MB in '' | *[!0-9]* | 0) die "TFTP_SIZE_MB must be a positive integer" ;; esac
@@ -76,55 +67,11 @@ command -v ss >/dev/null || die "ss (iproute2) is needed"
 
 # ---------------------------------------------------------------- cleanup --
 
-PIDS=()     # every background process this script started, by PID
-TMP=
 NS=unet-tftpb-$$
+cleanup_more() { ip netns del "$NS" 2>/dev/null; }
 
-# kill_pid PID: TERM, then KILL after 3 s, and reap. Only our own children.
-kill_pid() {
-	local pid=$1 i
-	if kill -0 "$pid" 2>/dev/null; then
-		kill -TERM "$pid" 2>/dev/null
-		for ((i = 0; i < 30; i++)); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
-	fi
-	wait "$pid" 2>/dev/null
-	forget_pid "$pid"
-}
-
-forget_pid() {
-	local i
-	for i in "${!PIDS[@]}"; do
-		[ "${PIDS[$i]}" = "$1" ] && unset 'PIDS[i]'
-	done
-}
-
-cleanup() {
-	local pid
-	trap - EXIT INT TERM
-	for pid in "${PIDS[@]}"; do
-		kill_pid "$pid"
-	done
-	ip netns del "$NS" 2>/dev/null
-	[ -n "$TMP" ] && rm -rf -- "$TMP"
-}
-trap cleanup EXIT
-trap 'say "tftp.sh: interrupted"; exit 130' INT
-trap 'exit 143' TERM
-
-# wait_for SECS CMD...: polls CMD every 0.1 s until it succeeds or time is up.
-wait_for() {
-	local i
-	for ((i = 0; i < $1 * 10; i++)); do
-		"${@:2}" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
+# median NUMBERS...: this script's own, n/a for none and the lower middle
+# of an even count (common.sh's prints nothing and averages the two).
 median() {
 	[ $# -eq 0 ] && { echo n/a; return; }
 	printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'

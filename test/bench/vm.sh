@@ -58,17 +58,8 @@ SIZE=${VM_SIZE:-64}
 VM_TIMEOUT=${VM_TIMEOUT:-180}
 CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/usernet/vm
 TFTP_KIB=1024
-if [ -n "${USERNET:-}" ]; then
-	:
-elif [ -x ./build/usernet ]; then
-	USERNET=./build/usernet
-else
-	USERNET=$repo/build/usernet
-fi
-case $USERNET in /*) ;; *) USERNET=$PWD/$USERNET ;; esac
+. "$here/lib/common.sh"
 
-say() { printf '%s\n' "$*" >&2; }
-die() { say "vm.sh: $*"; exit 1; }
 
 case $RUNS in '' | *[!0-9]* | 0) die "VM_RUNS must be a positive integer" ;; esac
 case $SIZE in '' | *[!0-9]* | 0) die "VM_SIZE must be a positive integer (MiB)" ;; esac
@@ -83,20 +74,6 @@ done
 for t in $TOOLS; do
 	case $t in usernet | libslirp) ;; *) die "unknown tool in VM_TOOLS: $t" ;; esac
 done
-
-# ---------------------------------------------------------------- cleanup --
-
-. "$(dirname "$0")/lib/procs.sh"
-
-# wait_for SECS COMMAND...: until COMMAND succeeds; 1 when it never did.
-wait_for() {
-	local i
-	for ((i = 0; i < $1 * 10; i++)); do
-		"${@:2}" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 # ---------------------------------------------------------- installation --
 
@@ -493,13 +470,6 @@ T_MIN=$((($(date +%s) - T_START + 59) / 60))
 
 # ---------------------------------------------------------------- report --
 
-# median WORDS...: the median of numbers (lists are split on purpose).
-median() {
-	printf '%s\n' "$@" | awk 'NF' | sort -g | awk '{ a[NR] = $1 }
-		END { if (NR == 0) exit
-		      if (NR % 2) print a[(NR + 1) / 2]
-		      else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
-}
 # shellcheck disable=SC2048,SC2086
 count() { set -- $*; echo $#; }
 has_tool() { case " $TOOLS " in *" $1 "*) return 0 ;; esac; return 1; }
