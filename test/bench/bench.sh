@@ -337,7 +337,10 @@ has_tool() { case " $TOOLS " in *" $1 "*) return 0 ;; esac; return 1; }
 echo
 echo "usernet benchmark, $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
 echo "machine: $(nproc) CPUs ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)), kernel $(uname -r), load average $LOAD_START at start, $LOAD_END at end"
-echo "usernet: $(tool_version usernet || echo 'n/a') ($USERNET$(git -C "$repo" rev-parse --short HEAD 2>/dev/null | sed 's/^/, commit /'))"
+# The commit only when the binary is the repository's own build.
+commit=
+case $USERNET in "$repo"/*) commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null) ;; esac
+echo "usernet: $(tool_version usernet || echo 'n/a') ($USERNET${commit:+, commit $commit})"
 echo "slirp4netns: $(tool_version slirp4netns || echo n/a)"
 echo "pasta: $(tool_version pasta || echo n/a)"
 echo "iperf3: $(iperf3 --version 2>&1 | head -n 1)"
