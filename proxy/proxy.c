@@ -461,6 +461,8 @@ int unet_proxy_new(struct unet_stack *stack,
 	raw_bind(proxy->raw_icmp, IP4_ADDR_ANY);
 	raw_recv(proxy->raw_udp, proxy_raw_udp, proxy);
 	raw_recv(proxy->raw_icmp, proxy_raw_icmp, proxy);
+	/* Restricted means the stack's DNS forwarder too. */
+	unet__stack_set_restrict(stack, cfg.restrict_guest);
 	*proxyp = proxy;
 	return 0;
 }
@@ -478,6 +480,7 @@ void unet_proxy_close(struct unet_proxy *proxy)
 		return;
 	proxy->closing = true;
 	unet__stack_set_ip4_cb(proxy->stack, NULL, NULL);
+	unet__stack_set_restrict(proxy->stack, false);
 	raw_remove(proxy->raw_udp);
 	raw_remove(proxy->raw_icmp);
 	unet__fwd_close_all(proxy);

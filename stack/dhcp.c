@@ -798,11 +798,15 @@ static void dhcp_reply(struct unet_dhcp *dhcp, const struct dhcp_msg *m,
 			     m->client_id_len);
 	if (!nak) {
 		dhcp_put_opt_addr(&w, DHCP_OPT_SUBNET_MASK, cfg->mask.s_addr);
-		if (!cfg->restrict_guest) {
+		/*
+		 * A restricted guest gets no router; nor a DNS server, unless
+		 * the forwarder stays on for it (restrict_dns).
+		 */
+		if (!unet__stack_restricted(dhcp->stack))
 			dhcp_put_opt_addr(&w, DHCP_OPT_ROUTER,
 					  cfg->host.s_addr);
+		if (!unet__stack_restricted(dhcp->stack) || cfg->restrict_dns)
 			dhcp_put_opt_addr(&w, DHCP_OPT_DNS, cfg->dns.s_addr);
-		}
 		if (dhcp->mtu != 1500) {
 			uint8_t mtu[2] = { (uint8_t)(dhcp->mtu >> 8),
 					   (uint8_t)dhcp->mtu };

@@ -67,14 +67,22 @@
  * being written. Two shared 64 KiB buffers: one takes a guest's UDP query
  * and then an upstream's UDP reply (each used up before the next arrives),
  * the other is where short replies are built. UDP queries over
- * DNS_UDP_QUERY_MAX bytes, or from a source a reply could not reach
- * (0.0.0.0, broadcast, multicast, port 0), are dropped and counted. Log
+ * DNS_UDP_QUERY_MAX bytes, or from a source no guest can have (port 0, or
+ * an address outside the network, its network or broadcast address, or the
+ * gateway's own: unet__stack_is_guest_addr()), are dropped and counted. Log
  * messages a guest can cause are rate-limited.
+ *
+ * Restricted guests (restrict=on, unet__stack_restricted()): the forwarder
+ * would be a channel out of a restricted guest (a query for a name under a
+ * domain of the guest's choosing reaches that domain's servers), so every
+ * query is refused unless the configuration keeps it on (restrict_dns): a
+ * UDP query is answered REFUSED (nothing goes upstream), a TCP connection
+ * is reset when it is accepted; both counted in dns_refused.
  *
  * Counters: dns_queries (queries taken, UDP and TCP), dns_replies (every
  * reply sent to the guest, SERVFAIL included), dns_servfail (of those,
  * SERVFAIL from the forwarder itself), dns_drop (malformed queries and TCP
- * connections over the limit).
+ * connections over the limit), dns_refused (queries of a restricted guest).
  *
  * Stopping closes every socket and timer; no reply is sent. The memory goes
  * with the last uv handle's close callback.
@@ -393,6 +401,21 @@ static uint16_t dns_new_id(struct unet_dns *dns, uint16_t guest_id)
 	return id;
 }
 
+/*
+ * Whether a query is refused: the guest is restricted and the forwarder,
+ * a channel to the outside through the upstream, is not kept on for it.
+ * Counted and logged here.
+ */
+static bool dns_refused(struct unet_dns *dns)
+{
+	if (!unet__stack_restricted(dns->stack) ||
+	    unet__stack_config(dns->stack)->restrict_dns)
+		return false;
+	dns->stats->dns_refused++;
+	dns_log(dns, UNET_LOG_DEBUG, "the guest is restricted: query refused");
+	return true;
+}
+
 static void dns_handle_get(struct unet_dns *dns)
 {
 	dns->n_handles++;
@@ -593,11 +616,15 @@ static const uint8_t *dns_question(const uint8_t *msg, size_t len,
 	return cursor_take(&c, qlen);
 }
 
-/* Builds SERVFAIL for a checked query into @out; returns its length. */
-static size_t dns_build_servfail(uint8_t *out, const uint8_t *msg,
-				 size_t len, const struct dns_query_info *info)
+/*
+ * Builds an answer with no records and response code @rcode (SERVFAIL,
+ * REFUSED) for a checked query into @out; returns its length.
+ */
+static size_t dns_build_error(uint8_t *out, const uint8_t *msg, size_t len,
+			      const struct dns_query_info *info,
+			      uint16_t rcode)
 {
-	uint16_t flags = DNS_FLAG_QR | DNS_FLAG_RA | DNS_RCODE_SERVFAIL |
+	uint16_t flags = DNS_FLAG_QR | DNS_FLAG_RA | rcode |
 			 (info->flags &
 			  (DNS_FLAG_OPCODE | DNS_FLAG_RD | DNS_FLAG_CD));
 
@@ -792,7 +819,8 @@ static void dns_udp_servfail(struct unet_dns *dns, uint32_t addr,
 			     uint16_t port, const uint8_t *msg, size_t len,
 			     const struct dns_query_info *info)
 {
-	size_t n = dns_build_servfail(dns->out, msg, len, info);
+	size_t n = dns_build_error(dns->out, msg, len, info,
+				   DNS_RCODE_SERVFAIL);
 
 	dns->stats->dns_servfail++;
 	dns_udp_send(dns, addr, port, dns->out, n, info->id);
@@ -1043,7 +1071,7 @@ static void dns_udp_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p,
 {
 	struct unet_dns *dns = arg;
 	struct dns_query_info info;
-	size_t len = p->tot_len;
+	size_t len = p->tot_len, n;
 	uint32_t src;
 
 	if (!IP_IS_V4(addr)) {
@@ -1051,9 +1079,11 @@ static void dns_udp_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p,
 		return;
 	}
 	src = ip4_addr_get_u32(ip_2_ip4(addr));
-	/* A reply to these could not be delivered. */
-	if (src == 0 || port == 0 || ip4_addr_ismulticast(ip_2_ip4(addr)) ||
-	    ip4_addr_isbroadcast_u32(src, unet__stack_netif(dns->stack))) {
+	/*
+	 * A reply to these could not be delivered, or would go to the
+	 * gateway itself: the upstream is asked for guests only.
+	 */
+	if (port == 0 || !unet__stack_is_guest_addr(dns->stack, src)) {
 		dns->stats->dns_drop++;
 		dns_log(dns, UNET_LOG_DEBUG, "query from a bad source dropped");
 		pbuf_free(p);
@@ -1074,6 +1104,12 @@ static void dns_udp_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p,
 		return;
 	}
 	dns->stats->dns_queries++;
+	if (dns_refused(dns)) {
+		n = dns_build_error(dns->out, dns->buf, len, &info,
+				    DNS_RCODE_REFUSED);
+		dns_udp_send(dns, src, port, dns->out, n, info.id);
+		return;
+	}
 	dns_udp_query_start(dns, src, port, dns->buf, len, &info);
 }
 
@@ -1219,8 +1255,8 @@ static void dns_tcp_servfail(struct dns_tcp_conn *conn)
 		dns_tcp_close(conn, true);
 		return;
 	}
-	n = dns_build_servfail(out + DNS_TCP_LEN_LEN, conn->msg,
-			       conn->msg_len, &conn->info);
+	n = dns_build_error(out + DNS_TCP_LEN_LEN, conn->msg, conn->msg_len,
+			    &conn->info, DNS_RCODE_SERVFAIL);
 	dns_put16(out, (uint16_t)n);
 	dns->stats->dns_servfail++;
 	dns_tcp_reply(conn, out, DNS_TCP_LEN_LEN + n);
@@ -1589,6 +1625,10 @@ static err_t dns_tcp_accept(void *arg, struct tcp_pcb *newpcb, err_t err)
 
 	if (err != ERR_OK || newpcb == NULL)
 		return ERR_VAL;
+	if (dns_refused(dns)) {
+		tcp_abort(newpcb);
+		return ERR_ABRT;
+	}
 	if (dns->n_conns >= DNS_TCP_CONNS_MAX) {
 		dns->stats->dns_drop++;
 		dns_log(dns, UNET_LOG_INFO,

@@ -47,6 +47,7 @@
 #define DNS_RCODE_NOERROR 0
 #define DNS_RCODE_FORMERR 1
 #define DNS_RCODE_SERVFAIL 2
+#define DNS_RCODE_REFUSED 5
 
 /** Longest label. */
 #define DNS_LABEL_MAX 63

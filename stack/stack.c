@@ -78,6 +78,8 @@
  * @refs: service handles still closing (the stack is freed at 0)
  * @ip4_cb: the proxy's packet callback, or NULL
  * @ip4_opaque: passed to @ip4_cb
+ * @proxy_restrict: a restricted proxy is on the stack (see
+ *                  unet__stack_restricted())
  */
 struct unet_stack {
 	struct unet_port port;
@@ -95,6 +97,7 @@ struct unet_stack {
 	int refs;
 	unet_stack_ip4_cb ip4_cb;
 	void *ip4_opaque;
+	bool proxy_restrict;
 };
 
 /**
@@ -306,6 +309,53 @@ int unet__stack_set_ip4_cb(struct unet_stack *stack, unet_stack_ip4_cb cb,
 	stack->ip4_cb = cb;
 	stack->ip4_opaque = opaque;
 	return 0;
+}
+
+/**
+ * unet__stack_set_restrict() - say whether a restricted proxy is on the stack
+ * @stack: the stack
+ * @on: the proxy restricts the guest (its restrict_guest)
+ *
+ * A proxy that keeps the guest from everything outside makes the stack's
+ * services keep it in too (the DNS forwarder), whatever the stack's own
+ * configuration says.
+ */
+void unet__stack_set_restrict(struct unet_stack *stack, bool on)
+{
+	stack->proxy_restrict = on;
+}
+
+/**
+ * unet__stack_restricted() - whether the guest is restricted
+ * @stack: the stack
+ *
+ * Return: true when the stack's configuration or its proxy restricts the
+ * guest; the DNS forwarder then refuses queries unless restrict_dns.
+ */
+bool unet__stack_restricted(const struct unet_stack *stack)
+{
+	return stack->cfg.restrict_guest || stack->proxy_restrict;
+}
+
+/**
+ * unet__stack_is_guest_addr() - whether an address may be a guest's own
+ * @stack: the stack
+ * @addr: a source address (network order)
+ *
+ * A guest's packets that make the gateway act for it (a host socket, a
+ * transfer, an upstream query) must come from an address a guest can
+ * have: inside the virtual network, and not its network or broadcast
+ * address, nor one of the gateway's own (the gateway, the DNS address).
+ * 0.0.0.0 is only a DHCP client's, which the DHCP server takes itself.
+ *
+ * Return: true when @addr is such an address.
+ */
+bool unet__stack_is_guest_addr(const struct unet_stack *stack, uint32_t addr)
+{
+	struct in_addr a = { .s_addr = addr };
+
+	return stack_addr_ok(&stack->cfg, a) &&
+	       !unet__stack_is_gateway_addr(stack, addr);
 }
 
 /**

@@ -67,5 +67,8 @@ struct netif *unet__stack_netif(struct unet_stack *stack);
 const struct unet_stack_config *unet__stack_config(const struct unet_stack *stack);
 struct unet_hub *unet__stack_hub(struct unet_stack *stack);
 bool unet__stack_is_gateway_addr(const struct unet_stack *stack, uint32_t addr);
+bool unet__stack_is_guest_addr(const struct unet_stack *stack, uint32_t addr);
+void unet__stack_set_restrict(struct unet_stack *stack, bool on);
+bool unet__stack_restricted(const struct unet_stack *stack);
 
 #endif /* USERNET_STACK_PROXY_H */

@@ -73,6 +73,7 @@ enum netdev_key {
 	NETDEV_KEY_LEN,
 	NETDEV_KEY_HOSTFWD,
 	NETDEV_KEY_RESTRICT,
+	NETDEV_KEY_RESTRICT_DNS,
 	NETDEV_KEY_LOOPBACK,
 	NETDEV_KEY_HOSTNAME,
 	NETDEV_KEY_DOMAINNAME,
@@ -128,6 +129,7 @@ static const char *const netdev_key_names[] = {
 	[NETDEV_KEY_LEN] = "len",
 	[NETDEV_KEY_HOSTFWD] = "hostfwd",
 	[NETDEV_KEY_RESTRICT] = "restrict",
+	[NETDEV_KEY_RESTRICT_DNS] = "restrict-dns",
 	[NETDEV_KEY_LOOPBACK] = "loopback",
 	[NETDEV_KEY_HOSTNAME] = "hostname",
 	[NETDEV_KEY_DOMAINNAME] = "domainname",
@@ -190,6 +192,7 @@ static const uint64_t netdev_type_keys[] = {
 			KEY_BIT(NETDEV_KEY_DHCPSTART) |
 			KEY_BIT(NETDEV_KEY_HOSTFWD) |
 			KEY_BIT(NETDEV_KEY_RESTRICT) |
+			KEY_BIT(NETDEV_KEY_RESTRICT_DNS) |
 			KEY_BIT(NETDEV_KEY_LOOPBACK) |
 			KEY_BIT(NETDEV_KEY_HOSTNAME) |
 			KEY_BIT(NETDEV_KEY_DOMAINNAME) |
@@ -965,6 +968,11 @@ static int netdev_set(struct netdev_parser *p, enum netdev_key key, char *val)
 		nd->u.user.stack.restrict_guest =
 			nd->u.user.proxy.restrict_guest;
 		return 0;
+	case NETDEV_KEY_RESTRICT_DNS:
+		if (!netdev_parse_bool(val, &nd->u.user.stack.restrict_dns))
+			return netdev_error(p, "%s: '%s' is not on or off",
+					    netdev_key_names[key], val);
+		return 0;
 	case NETDEV_KEY_HOSTNAME:
 	case NETDEV_KEY_DOMAINNAME:
 		if (!netdev_domain_wellformed(val))
@@ -1409,7 +1417,9 @@ static void netdev_defaults(struct netdev *nd, enum netdev_type type)
  *   default any, host port 0..65535 (0: the kernel chooses), guest address
  *   default dhcpstart, inside net and not host= or dns=, guest port
  *   1..65535; one host address and port per protocol), restrict=on|off
- *   (default off), loopback=on|off (default on); booleans also take
+ *   (default off), restrict-dns=on|off (default off: with restrict=on the
+ *   DNS forwarder refuses queries; on keeps it), loopback=on|off (default
+ *   on); booleans also take
  *   yes/no, true/false, y/n as QEMU's do.
  * - tap: ifname=NAME (1..15 characters, no '/', ':' or whitespace, not "."
  *   or ".."), fd=N (0..INT_MAX); not both. Neither lets the kernel choose.

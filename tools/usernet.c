@@ -134,7 +134,7 @@ static void usage_main(FILE *f)
 "Netdevs (QEMU's -netdev syntax; ',,' is a literal comma in a value):\n"
 "  -netdev user,id=ID[,net=ADDR[/MASK]][,host=ADDR][,dns=ADDR][,dhcpstart=ADDR]\n"
 "                [,hostfwd=[tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT...]\n"
-"                [,restrict=on|off][,loopback=on|off]\n"
+"                [,restrict=on|off][,restrict-dns=on|off][,loopback=on|off]\n"
 "                [,hostname=NAME][,domainname=DOMAIN][,dnssearch=DOMAIN...]\n"
 "                [,tftp=DIR][,bootfile=FILE][,tftp-server-name=NAME]\n"
 "                [,dns-upstream=ADDR[:PORT]...]\n"
@@ -151,8 +151,9 @@ static void usage_main(FILE *f)
 "        hostfwd= (repeatable, at most %d) forwards a host port to the guest:\n"
 "        protocol default tcp, HOSTADDR default any, HOSTPORT 0 lets the\n"
 "        kernel choose, GUESTADDR default dhcpstart.\n"
-"        restrict=on: the guest reaches only the gateway and the forwards\n"
-"        (default off). loopback=off: host= no longer reaches the host's\n"
+"        restrict=on: the guest reaches only DHCP, TFTP and the forwards;\n"
+"        the DNS forwarder refuses it too, unless restrict-dns=on (default\n"
+"        off for both). loopback=off: host= no longer reaches the host's\n"
 "        127.0.0.1 (default on). At most one per process.\n"
 "  -netdev tap,id=ID[,ifname=NAME | ,fd=N]\n"
 "        a tap interface: opened by name (created when missing, which needs\n"
@@ -204,7 +205,7 @@ static void usage_main(FILE *f)
 "  --version      show the version\n"
 "\n"
 "SIGINT and SIGTERM shut down cleanly. SIGUSR1 prints the flow table, the\n"
-"proxy's counters and each port's counters to stderr. Exit status: 0, 1 on\n"
+"proxy's, the services' and each port's counters to stderr. Exit status: 0, 1 on\n"
 "a runtime failure (e.g. a hostfwd port that cannot be opened), 2 on a bad\n"
 "option.\n",
 		NETDEV_FWD_MAX, NETDEV_HUB_MAX, UNET_MTU_MIN, UNET_MTU_MAX,
@@ -501,8 +502,31 @@ static void dump_port(const struct unet_port *port)
 		(unsigned long long)port->stats.drops[UNET_DROP_LOSS]);
 }
 
-/* SIGUSR1: the flow table, the proxy's and the stack's counters, each
- * port's counters. */
+/* The gateway's services' counters, one line. */
+static void dump_services(const struct unet_stack *stack)
+{
+	struct unet_stack_stats ss;
+
+	unet_stack_stats(stack, &ss);
+	fprintf(stderr,
+		"usernet: services: dhcp in %llu out %llu drop %llu; dns queries %llu replies %llu servfail %llu refused %llu drop %llu; tftp transfers %llu errors %llu drop %llu\n",
+		(unsigned long long)ss.dhcp_in,
+		(unsigned long long)ss.dhcp_out,
+		(unsigned long long)ss.dhcp_drop,
+		(unsigned long long)ss.dns_queries,
+		(unsigned long long)ss.dns_replies,
+		(unsigned long long)ss.dns_servfail,
+		(unsigned long long)ss.dns_refused,
+		(unsigned long long)ss.dns_drop,
+		(unsigned long long)ss.tftp_transfers,
+		(unsigned long long)ss.tftp_errors,
+		(unsigned long long)ss.tftp_drop);
+}
+
+/*
+ * SIGUSR1: the flow table and the proxy's, services' and ports' counters,
+ * then the stack's.
+ */
 static void dump_state(struct usernet *u)
 {
 	struct unet_proxy_stats ps;
@@ -535,6 +559,8 @@ static void dump_state(struct usernet *u)
 	} else {
 		fprintf(stderr, "usernet: no user netdev: no flows\n");
 	}
+	if (u->stack != NULL)
+		dump_services(u->stack);
 	for (i = 0; i < u->n_hubs; i++) {
 		if (u->n_hubs > 1)
 			fprintf(stderr, "usernet: hub %u:\n", u->hub_ids[i]);

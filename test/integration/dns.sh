@@ -5,8 +5,9 @@
 # over UDP with EDNS0 (fragmented at MTU 1500 by usernet, reassembled by
 # the guest's kernel), truncated (TC) without EDNS0, and whole again through
 # dig's fallback to TCP; SERVFAIL within 3 s when the upstream is down;
-# garbage to port 53 gets no answer and the forwarder keeps serving; and
-# `usernet run` resolves through it.
+# garbage to port 53 gets no answer and the forwarder keeps serving;
+# `usernet run` resolves through it; and with restrict=on nothing does
+# (unless restrict-dns=on).
 #
 #   namespace "guest" ($ns)          host namespace
 #  +-----------------------+  tap  +-------------------------------------+
@@ -255,5 +256,23 @@ timeout 60 "$USERNET" run -netdev user,id=u,dns-upstream=127.0.0.1:"$PORT" -- \
 	dig +short +time=3 +tries=2 a.test.example >"$TMP/run_dig.out" 2>&1
 grep -qx 192.0.2.10 "$TMP/run_dig.out" && ok "usernet run -- dig +short a.test.example: 192.0.2.10" ||
 	{ cat "$TMP/run_dig.out"; fail "usernet run -- dig"; }
+
+# restrict=on: no DNS channel out. dig over UDP gets REFUSED, over TCP no
+# answer; dnsmasq never sees the name. restrict-dns=on keeps the forwarder.
+timeout 60 "$USERNET" run -netdev user,id=u,restrict=on,dns-upstream=127.0.0.1:"$PORT" -- \
+	sh -c 'dig +time=2 +tries=1 @10.0.2.3 x.exfil.test.example; dig +tcp +time=2 +tries=1 @10.0.2.3 y.exfil.test.example' \
+	>"$TMP/restrict_dig.out" 2>&1
+if grep -q 'status: REFUSED' "$TMP/restrict_dig.out" && ! grep -q '192.0.2.10' "$TMP/restrict_dig.out" &&
+	! grep -q 'exfil' "$TMP/dnsmasq.log"; then
+	ok "restrict=on: dig over UDP REFUSED, over TCP no answer, nothing reached dnsmasq"
+else
+	cat "$TMP/restrict_dig.out"
+	grep exfil "$TMP/dnsmasq.log"
+	fail "restrict=on: DNS went through"
+fi
+timeout 60 "$USERNET" run -netdev user,id=u,restrict=on,restrict-dns=on,dns-upstream=127.0.0.1:"$PORT" -- \
+	dig +short +time=3 +tries=2 @10.0.2.3 a.test.example >"$TMP/restrict_dns.out" 2>&1
+grep -qx 192.0.2.10 "$TMP/restrict_dns.out" && ok "restrict=on,restrict-dns=on: dig resolves" ||
+	{ cat "$TMP/restrict_dns.out"; fail "restrict=on,restrict-dns=on: dig"; }
 
 finish

@@ -703,6 +703,21 @@ static void test_restrict(void **state)
 	assert_opt_str(12, "guest1");
 }
 
+/* restrict-dns keeps the DNS forwarder for a restricted guest: DHCP names it. */
+static void test_restrict_dns(void **state)
+{
+	struct fixture *f = *state;
+	struct unet_stack_config c;
+
+	config_full(&c);
+	c.restrict_guest = true;
+	c.restrict_dns = true;
+	start(f, 65520, &c);
+	assert_int_equal(discover(f, 1), ip("10.0.2.15"));
+	assert_false(R.has[3]);
+	assert_int_equal(opt_addr(6), ip("10.0.2.3"));
+}
+
 static void test_same_client(void **state)
 {
 	struct fixture *f = *state;
@@ -1390,6 +1405,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mtu_1500, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restrict, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restrict_dns, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_same_client, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_distinct, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exhausted, setup, teardown),

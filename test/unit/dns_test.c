@@ -24,7 +24,10 @@
  * skipped without); TCP (handshake by hand): two pipelined queries in one
  * segment, a query and its length split across segments, an upstream reply
  * split across writes, length 0 and a malformed query resetting the
- * connection, SERVFAIL over TCP after a refused and a silent upstream.
+ * connection, SERVFAIL over TCP after a refused and a silent upstream;
+ * restricted guests (a table: the stack's restrict, the proxy's, and
+ * restrict_dns) refused over UDP (REFUSED) and TCP (reset), nothing asked
+ * upstream.
  * Timers are libuv's: the timeout tests run the loop for real seconds
  * (about 8 s in all).
  */
@@ -44,6 +47,7 @@
 #include <cmocka.h>
 
 #include <usernet/hub.h>
+#include <usernet/proxy.h>
 #include <usernet/stack.h>
 
 #include "testnet.h"
@@ -95,6 +99,7 @@ struct fixture {
 	uv_loop_t loop;
 	struct unet_hub *hub;
 	struct unet_stack *stack;
+	struct unet_proxy *proxy;
 	struct tn_capture cap;
 	struct upstream up[UP_MAX];
 	int n_up;
@@ -484,6 +489,7 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 	int i;
 
+	unet_proxy_close(f->proxy);
 	unet_hub_close(f->hub);
 	for (i = 0; i < f->n_up; i++) {
 		uv_close((uv_handle_t *)&f->up[i].udp, NULL);
@@ -1336,6 +1342,118 @@ static void test_tcp_servfail(void **state)
 	assert_int_equal(stats(f).dns_servfail, 1);
 }
 
+/* ---- restricted guests -------------------------------------------------- */
+
+/* How the guest is restricted, and whether DNS must still be forwarded. */
+struct restrict_row {
+	const char *name;
+	bool stack_restrict;	/* unet_stack_config.restrict_guest */
+	bool proxy_restrict;	/* a proxy with restrict_guest on the stack */
+	bool restrict_dns;	/* unet_stack_config.restrict_dns */
+	bool forwarded;
+};
+
+static const struct restrict_row restrict_rows[] = {
+	{ "not restricted", false, false, false, true },
+	{ "restrict=on (the stack's)", true, false, false, false },
+	{ "restrict=on (the proxy's only)", false, true, false, false },
+	{ "restrict=on on both", true, true, false, false },
+	{ "restrict=on,restrict-dns=on", true, true, true, true },
+	{ "restrict-dns=on alone", false, false, true, true },
+};
+
+/* A UDP query and a TCP connection to 10.0.2.3:53 under one row. */
+static void restrict_case(struct fixture *f, struct upstream *up,
+			  const struct restrict_row *row)
+{
+	struct unet_stack_config c;
+	struct unet_proxy_config pc;
+	static uint8_t in[4096];
+	uint8_t q[512], seg[1024];
+	const uint8_t *m;
+	size_t qlen, len, got = 0;
+	uint32_t isn1;
+	int i;
+
+	print_message("  %s\n", row->name);
+	unet_stack_config_init(&c);
+	config_add(&c, "127.0.0.1", up->port);
+	c.restrict_guest = row->stack_restrict;
+	c.restrict_dns = row->restrict_dns;
+	start(f, 0, &c);
+	if (row->proxy_restrict) {
+		unet_proxy_config_init(&pc);
+		pc.restrict_guest = true;
+		assert_int_equal(unet_proxy_new(f->stack, &pc, &f->proxy), 0);
+	}
+	up->queries = up->tcp_queries = up->tcp_conns = 0;
+
+	/* UDP: answered by the upstream, or REFUSED with nothing sent up. */
+	qlen = build_query(q, 0x5151, "x.exfil.example", 1, 0);
+	send_udp(f, 50000, q, qlen);
+	assert_true(tn_run_until(&f->loop, one_reply, f, 3000));
+	m = reply_k(f, 0, 50000, &len);
+	if (row->forwarded) {
+		assert_answer(m, len, q, qlen, 0x5151);
+		assert_int_equal(up->queries, 1);
+	} else {
+		assert_int_equal(len, question_end(q, qlen));
+		assert_int_equal(tn_get16(m), 0x5151);
+		assert_int_equal(tn_get16(m + 2) & 0x800f, 0x8005);
+		assert_memory_equal(m + 12, q + 12, len - 12);
+		tn_run_for(&f->loop, 50);
+		assert_int_equal(up->queries, 0);
+		assert_int_equal(stats(f).dns_refused, 1);
+	}
+
+	/* TCP: the query answered, or the connection reset once accepted. */
+	isn1 = tcp_open(f, 40000);
+	tn_put16(seg, (uint16_t)qlen);
+	memcpy(seg + 2, q, qlen);
+	send_tcp(f, 40000, 1001, isn1, TCP_ACK | TCP_PSH, seg, 2 + qlen);
+	for (i = 0; i < 300; i++) {
+		tn_run_for(&f->loop, 10);
+		if (tcp_find(f, 40000, TCP_RST) != NULL)
+			break;
+		got = tcp_stream(f, 40000, isn1, in, sizeof(in));
+		if (got >= 2 && got >= 2u + tn_get16(in))
+			break;
+	}
+	if (row->forwarded) {
+		assert_true(got >= 2);
+		assert_answer(in + 2, tn_get16(in), q, qlen, 0x5151);
+		assert_int_equal(up->tcp_queries, 1);
+		assert_int_equal(stats(f).dns_refused, 0);
+	} else {
+		assert_non_null(tcp_find(f, 40000, TCP_RST));
+		assert_int_equal(got, 0);
+		assert_int_equal(up->tcp_conns, 0);
+		assert_int_equal(stats(f).dns_refused, 2);
+	}
+
+	unet_proxy_close(f->proxy);
+	f->proxy = NULL;
+	unet_hub_close(f->hub);
+	f->hub = NULL;
+	tn_run_for(&f->loop, 10);
+	tn_capture_reset(&f->cap);
+}
+
+/*
+ * restrict=on leaves no DNS channel to the outside: over UDP and TCP, with
+ * the restriction from the stack's configuration or from its proxy's; only
+ * restrict-dns=on keeps the forwarder.
+ */
+static void test_restrict(void **state)
+{
+	struct fixture *f = *state;
+	struct upstream *up = up_start(f, UP_ANSWER);
+	size_t i;
+
+	for (i = 0; i < sizeof(restrict_rows) / sizeof(restrict_rows[0]); i++)
+		restrict_case(f, up, &restrict_rows[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1361,6 +1479,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_tcp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_servfail, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_restrict, setup,
 						teardown),
 	};
 

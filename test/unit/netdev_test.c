@@ -261,6 +261,10 @@ static const struct bad_case bad_cases[] = {
 	{ "user,id=u,loopback=2", "loopback: '2' is not on or off" },
 	{ "user,id=u,loopback=of", "loopback: 'of' is not on or off" },
 	{ "user,id=u,restrict=on,restrict=off", "repeated key 'restrict'" },
+	{ "user,id=u,restrict-dns=maybe", "restrict-dns: 'maybe' is not on or off" },
+	{ "user,id=u,restrict-dns=", "restrict-dns: empty value" },
+	{ "user,id=u,restrict-dns=on,restrict-dns=on", "repeated key 'restrict-dns'" },
+	{ "tap,id=t,restrict-dns=on", "unknown key 'restrict-dns' for type tap" },
 	{ "user,id=u,loopback=on,loopback=on", "repeated key 'loopback'" },
 	/* the gateway's services */
 	{ "user,id=u,hostname=a_b!", "hostname: 'a_b!' is not a host name" },
@@ -443,7 +447,7 @@ static void test_service_keys(void **state)
 				      "bootfile=pxelinux.0,tftp=/srv/tftp,,x,"
 				      "tftp-server-name=boot.example.com,"
 				      "dns-upstream=127.0.0.1:5353,dns-upstream=192.0.2.53,"
-				      "restrict=on",
+				      "restrict=on,restrict-dns=on",
 				      &nd, err, sizeof(err)),
 			 0);
 	assert_string_equal(c->hostname, "guest1");
@@ -460,6 +464,7 @@ static void test_service_keys(void **state)
 	assert_int_equal(ntohs(c->dns_upstream[1].sin_port), 53);
 	assert_true(c->restrict_guest);
 	assert_true(nd.u.user.proxy.restrict_guest);
+	assert_true(c->restrict_dns);
 	assert_int_equal(c->dhcp_count, 16);
 	assert_string_equal(c->resolv_conf, "/etc/resolv.conf");
 
@@ -470,6 +475,7 @@ static void test_service_keys(void **state)
 	assert_string_equal(c->tftp_root, "");
 	assert_int_equal(c->n_dns_upstream, 0);
 	assert_false(c->restrict_guest);
+	assert_false(c->restrict_dns);
 }
 
 static void test_good(void **state)

@@ -35,7 +35,9 @@ extern "C" {
  *            true; QEMU's behaviour)
  * @restrict_guest: the guest reaches only the gateway's own services and the
  *                  forwards, nothing outside (QEMU's restrict=on; default
- *                  false)
+ *                  false): no TCP, UDP or ICMP flow opens, and the stack's
+ *                  DNS forwarder refuses queries (unless the stack's
+ *                  &unet_stack_config.restrict_dns keeps it on)
  * @max_flows: most flows at once, all protocols (default 16384); past it new
  *             TCP gets a RST and new UDP or ICMP is dropped, both counted
  * @udp_timeout_ms: an idle UDP flow expires after this (default 240000)

@@ -34,8 +34,11 @@ extern "C" {
  * @mac: the gateway's MAC address (default 52:55:0a:00:02:02)
  * @dhcp_count: how many addresses DHCP hands out from @dhcp_start
  *              (default 16)
- * @restrict_guest: DHCP leaves out the router and DNS options, as QEMU's
- *                  restrict=on does (default false)
+ * @restrict_guest: the guest is restricted, as with QEMU's restrict=on:
+ *                  DHCP leaves out the router and DNS options and the DNS
+ *                  forwarder refuses queries (unless @restrict_dns); a
+ *                  proxy with &unet_proxy_config.restrict_guest restricts
+ *                  the stack as well (default false)
  * @hostname: DHCP option 12 for the guest ("" for none, the default)
  * @domainname: DHCP option 15 ("" for none, the default)
  * @dnssearch: DHCP option 119, domains separated by commas ("" for none,
@@ -51,6 +54,11 @@ extern "C" {
  * @n_dns_upstream: how many of @dns_upstream are used
  * @resolv_conf: where the host's resolvers are read from (default
  *               "/etc/resolv.conf")
+ * @restrict_dns: while the guest is restricted (@restrict_guest, or a proxy
+ *                with &unet_proxy_config.restrict_guest), the DNS forwarder
+ *                still forwards and DHCP still names it (default false:
+ *                restricted queries are refused, as the forwarder is a
+ *                channel to the outside through the upstream resolvers)
  *
  * Addresses are in network byte order. @host, @dns and @dhcp_start must lie
  * inside @net/@mask and be neither its network nor its broadcast address.
@@ -74,6 +82,7 @@ struct unet_stack_config {
 	struct sockaddr_in dns_upstream[UNET_DNS_UPSTREAM_MAX];
 	unsigned int n_dns_upstream;
 	char resolv_conf[4096];
+	bool restrict_dns;
 };
 
 /**
@@ -99,6 +108,8 @@ struct unet_stack_config {
  * @tcp_rto_timeouts: times a TCP connection's retransmission timer fired
  *	(a loss no duplicate ACK revealed, or a lost retransmission; at least
  *	200 ms each)
+ * @dns_refused: DNS queries refused because the guest is restricted (UDP
+ *               answered REFUSED, TCP connections reset)
  */
 struct unet_stack_stats {
 	uint64_t drop_mac;
@@ -117,6 +128,7 @@ struct unet_stack_stats {
 	uint64_t tcp_fast_recoveries;
 	uint64_t tcp_tail_probes;
 	uint64_t tcp_rto_timeouts;
+	uint64_t dns_refused;
 };
 
 struct unet_stack;
