@@ -8,7 +8,10 @@
  * the SYN is held until the host connect is done). UDP and ICMP are accepted
  * into lwIP, so that lwIP checks and reassembles them, and are taken from
  * two raw pcbs (udp.c, icmp.c) before lwIP's own UDP and ICMP see them; what
- * belongs to the gateway's own services is left to lwIP.
+ * belongs to the gateway's own services is left to lwIP. Every packet the
+ * proxy is asked about must come from an address a guest can have
+ * (proxy_src_ok()): a spoofed source is dropped and counted before any
+ * protocol sees it, so no host socket is ever opened for one.
  *
  * The flow table hashes (protocol, guest address and port, remote address
  * and port) into chains; the bucket count is a power of two at least as large
@@ -330,19 +333,17 @@ void unet__proxy_unref(struct unet_proxy *proxy)
 	}
 }
 
-/**
- * unet__proxy_log_guest() - log something a guest caused, rate-limited
- * @proxy: the proxy
- * @fmt: printf format
- *
- * A burst of PROXY_LOG_BURST messages, then one a second: a guest cannot
+/*
+ * Logs at @level what a guest caused: a burst of PROXY_LOG_BURST messages,
+ * then one a second, for all levels together, so that a guest cannot
  * flood the log.
  */
-void unet__proxy_log_guest(struct unet_proxy *proxy, const char *fmt, ...)
+static void proxy_vlog_guest(struct unet_proxy *proxy,
+			     enum unet_log_level level, const char *fmt,
+			     va_list ap)
 {
 	uint64_t now = unet_hub_now_ns(proxy->hub);
 	char msg[256];
-	va_list ap;
 
 	if (now - proxy->log_refill_ns >= 1000000000u) {
 		proxy->log_refill_ns = now;
@@ -352,10 +353,73 @@ void unet__proxy_log_guest(struct unet_proxy *proxy, const char *fmt, ...)
 	if (proxy->log_tokens == 0)
 		return;
 	proxy->log_tokens--;
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	unet_hub_log(proxy->hub, level, "proxy: %s", msg);
+}
+
+/**
+ * unet__proxy_log_guest() - log something a guest caused, rate-limited
+ * @proxy: the proxy
+ * @fmt: printf format
+ *
+ * At info level; a burst of PROXY_LOG_BURST messages, then one a second:
+ * a guest cannot flood the log.
+ */
+void unet__proxy_log_guest(struct unet_proxy *proxy, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	proxy_vlog_guest(proxy, UNET_LOG_INFO, fmt, ap);
 	va_end(ap);
-	unet_hub_log(proxy->hub, UNET_LOG_INFO, "proxy: %s", msg);
+}
+
+/**
+ * unet__proxy_debug_guest() - log a guest's doing at debug level, rate-limited
+ * @proxy: the proxy
+ * @fmt: printf format
+ *
+ * For what a guest does routinely or on purpose (spoofed sources, floods
+ * against a cap): the same rate limit as unet__proxy_log_guest().
+ */
+void unet__proxy_debug_guest(struct unet_proxy *proxy, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	proxy_vlog_guest(proxy, UNET_LOG_DEBUG, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Whether a packet the stack asks about comes from an address a guest can
+ * have (unet__stack_is_guest_addr()). The proxy opens host sockets, and
+ * answers, only for those: a source that is the gateway's own, the
+ * network's or broadcast address, or 0.0.0.0 is spoofed (or broken), and
+ * a host connection for it would act for no one. The one exception is a
+ * DHCP client without an address yet, which the stack's server takes.
+ * Refusals are counted and logged at debug level, rate-limited.
+ */
+static bool proxy_src_ok(struct unet_proxy *proxy,
+			 const struct unet_ip4_pkt *pkt)
+{
+	const struct unet_stack_config *sc = unet__stack_config(proxy->stack);
+	char a[INET_ADDRSTRLEN];
+	struct in_addr src = { .s_addr = pkt->src };
+
+	if (unet__stack_is_guest_addr(proxy->stack, pkt->src))
+		return true;
+	if (pkt->src == 0 && pkt->proto == IP_PROTO_UDP &&
+	    pkt->dst == sc->host.s_addr && pkt->l4 != NULL &&
+	    pkt->l4_len >= 4 && pkt->l4[2] == 0 && pkt->l4[3] == 67)
+		return true;
+	proxy->stats.refused_spoofed++;
+	if (inet_ntop(AF_INET, &src, a, sizeof(a)) == NULL)
+		snprintf(a, sizeof(a), "?");
+	unet__proxy_debug_guest(proxy, "a packet (protocol %u) from %s, "
+				"which no guest can have: dropped",
+				pkt->proto, a);
+	return false;
 }
 
 static enum unet_verdict proxy_ip4(void *opaque, struct pbuf *p,
@@ -363,6 +427,8 @@ static enum unet_verdict proxy_ip4(void *opaque, struct pbuf *p,
 {
 	struct unet_proxy *proxy = opaque;
 
+	if (!proxy_src_ok(proxy, pkt))
+		return UNET_VERDICT_DROP;
 	switch (pkt->proto) {
 	case IP_PROTO_TCP:
 		return unet__tcp_ip4(proxy, p, pkt);

@@ -145,6 +145,8 @@ void unet__proxy_unref(struct unet_proxy *proxy);
 uint64_t unet__proxy_now_ms(const struct unet_proxy *proxy);
 void unet__proxy_log_guest(struct unet_proxy *proxy, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+void unet__proxy_debug_guest(struct unet_proxy *proxy, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /* tcp.c */
 enum unet_verdict unet__tcp_ip4(struct unet_proxy *proxy, struct pbuf *p,

@@ -260,7 +260,8 @@ int unet__stack_ip4_input(struct unet_stack *stack, struct pbuf *p,
 	/*
 	 * Only the virtual net's own addresses (and 0.0.0.0, a DHCP client's)
 	 * may send: an answer to any other source could not be delivered, and
-	 * the proxy must not open host connections for spoofed guests.
+	 * the proxy must not open host connections for spoofed guests (it
+	 * also refuses the gateway's own and the net's special addresses).
 	 */
 	if (pkt.src != 0 &&
 	    (pkt.src & stack->cfg.mask.s_addr) != stack->cfg.net.s_addr) {

@@ -1023,19 +1023,14 @@ static void tftp_rrq(struct unet_tftp *tftp, struct unet_cursor *c,
 	tftp_xfer_start(tftp, fd, (uint64_t)st.st_size, &req, addr, port);
 }
 
-/* Whether a request's source can be answered: a host of the virtual net. */
+/* Whether a request's source can be answered: a guest of the virtual net. */
 static bool tftp_src_ok(struct unet_tftp *tftp, const ip_addr_t *addr,
 			u16_t port)
 {
-	const struct unet_stack_config *cfg = unet__stack_config(tftp->stack);
-	uint32_t a, mask = cfg->mask.s_addr;
-
 	if (port == 0 || !IP_IS_V4(addr))
 		return false;
-	a = ip4_addr_get_u32(ip_2_ip4(addr));
-	return (a & mask) == (cfg->net.s_addr & mask) &&
-	       (a & ~mask) != 0 && (a & ~mask) != ~mask &&
-	       a != cfg->host.s_addr;
+	return unet__stack_is_guest_addr(tftp->stack,
+					 ip4_addr_get_u32(ip_2_ip4(addr)));
 }
 
 /* A packet to port 69. */

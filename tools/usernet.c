@@ -544,13 +544,14 @@ static void dump_state(struct usernet *u)
 			"bytes-out", "bytes-in", "idle-s");
 		unet_proxy_flows(u->proxy, dump_flow, NULL);
 		fprintf(stderr,
-			"usernet: proxy: flows %llu; opened tcp %llu udp %llu icmp %llu; refused limit %llu policy %llu; tcp refused %llu unreachable %llu timeouts %llu; dropped %llu; expired %llu\n",
+			"usernet: proxy: flows %llu; opened tcp %llu udp %llu icmp %llu; refused limit %llu policy %llu spoofed %llu; tcp refused %llu unreachable %llu timeouts %llu; dropped %llu; expired %llu\n",
 			(unsigned long long)ps.flows,
 			(unsigned long long)ps.tcp_opened,
 			(unsigned long long)ps.udp_opened,
 			(unsigned long long)ps.icmp_opened,
 			(unsigned long long)ps.refused_limit,
 			(unsigned long long)ps.refused_policy,
+			(unsigned long long)ps.refused_spoofed,
 			(unsigned long long)ps.tcp_refused,
 			(unsigned long long)ps.tcp_unreachable,
 			(unsigned long long)ps.tcp_timeouts,

@@ -133,6 +133,11 @@ struct unet_flow_info {
  * @tcp_timeouts: host connects that timed out (the guest got a RST)
  * @dropped: guest packets dropped as malformed or unexpected
  * @udp_expired: UDP and ICMP flows that expired idle
+ * @refused_spoofed: guest packets dropped because their source is no
+ *                   address a guest can have (the gateway's, the DNS
+ *                   address, the network's or broadcast address, 0.0.0.0
+ *                   but for DHCP, or outside the network): no host socket
+ *                   is opened for them
  */
 struct unet_proxy_stats {
 	uint64_t flows;
@@ -146,6 +151,7 @@ struct unet_proxy_stats {
 	uint64_t tcp_timeouts;
 	uint64_t dropped;
 	uint64_t udp_expired;
+	uint64_t refused_spoofed;
 };
 
 struct unet_proxy;

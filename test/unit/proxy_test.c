@@ -1,0 +1,330 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests of the proxy's core (proxy.c): which guest packets may open a
+ * flow at all. A test port on the hub plays the guest and sends TCP SYNs,
+ * UDP datagrams and ICMP echo requests from good and from spoofed sources;
+ * the host side is a TCP listener and a UDP socket on 127.0.0.1 (reached as
+ * the gateway, 10.0.2.2):
+ *
+ *   capture port (guest) --- hub --- stack + proxy --- host sockets
+ *     10.0.2.15, or spoofed:            10.0.2.2:P ==> 127.0.0.1:P (TCP, UDP)
+ *     10.0.2.2 .3 .0 .255, 0.0.0.0,     198.18.0.1      (ICMP echo)
+ *     198.18.0.9
+ *
+ * Covered: spoofed sources (a table: the gateway's address, the DNS
+ * address, the network and broadcast addresses, 0.0.0.0, an address outside
+ * the network) open no host socket for TCP, UDP or ICMP (the process's open
+ * files, the proxy's flows and the host sockets' peers all say so) and are
+ * counted and logged at debug level; a good source does open its flow.
+ */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <usernet/hub.h>
+#include <usernet/proxy.h>
+#include <usernet/stack.h>
+
+#include "testnet.h"
+
+#define CAP_MAX 256
+
+struct fixture {
+	uv_loop_t loop;
+	struct unet_hub *hub;
+	struct unet_stack *stack;
+	struct unet_proxy *proxy;
+	struct tn_capture cap;
+	uv_tcp_t listener;
+	uint16_t tcp_port;
+	int accepted;
+	uv_udp_t udp;
+	uint16_t udp_port;
+	int received;
+	uint16_t ip_id;
+	int debug_spoofed;	/* debug messages about spoofed sources */
+	uint8_t rx[2048];
+};
+
+/* ---- the guest's packets ------------------------------------------------ */
+
+static void send_frame(struct fixture *f, const uint8_t *buf, size_t n)
+{
+	assert_int_equal(unet_hub_input(&f->cap.port, buf, n), 0);
+}
+
+/* A TCP SYN from @src:@sport to @dst:@dport. */
+static void send_syn(struct fixture *f, uint32_t src, uint16_t sport,
+		     uint32_t dst, uint16_t dport)
+{
+	uint8_t buf[14 + 20 + 20];
+	uint8_t *t = buf + 34;
+
+	tn_ip_header(buf, tn_gw_mac, src, dst, 6, 40, ++f->ip_id, 0);
+	memset(t, 0, 20);
+	tn_put16(t, sport);
+	tn_put16(t + 2, dport);
+	tn_put32(t + 4, 1000);
+	t[12] = 5 << 4;
+	t[13] = 0x02; /* SYN */
+	tn_put16(t + 14, 65535);
+	tn_put16(t + 16, tn_l4_csum(src, dst, 6, t, 20));
+	send_frame(f, buf, sizeof(buf));
+}
+
+/* A UDP datagram with 4 bytes of data from @src:@sport to @dst:@dport. */
+static void send_udp(struct fixture *f, uint32_t src, uint16_t sport,
+		     uint32_t dst, uint16_t dport)
+{
+	uint8_t buf[14 + 20 + 8 + 4];
+	uint8_t *u = buf + 34;
+
+	tn_ip_header(buf, tn_gw_mac, src, dst, 17, 32, ++f->ip_id, 0);
+	tn_put16(u, sport);
+	tn_put16(u + 2, dport);
+	tn_put16(u + 4, 12);
+	tn_put16(u + 6, 0);
+	memcpy(u + 8, "ping", 4);
+	tn_put16(u + 6, tn_l4_csum(src, dst, 17, u, 12));
+	send_frame(f, buf, sizeof(buf));
+}
+
+/* An ICMP echo request from @src to @dst, echo id @id. */
+static void send_echo(struct fixture *f, uint32_t src, uint32_t dst,
+		      uint16_t id)
+{
+	uint8_t buf[14 + 20 + 8 + 8];
+	uint8_t *icmp = buf + 34;
+
+	tn_ip_header(buf, tn_gw_mac, src, dst, 1, 36, ++f->ip_id, 0);
+	memset(icmp, 0, 16);
+	icmp[0] = 8;
+	tn_put16(icmp + 4, id);
+	tn_put16(icmp + 6, 1);
+	tn_put16(icmp + 2, tn_csum(icmp, 16));
+	send_frame(f, buf, sizeof(buf));
+}
+
+/* ---- the host's side ---------------------------------------------------- */
+
+static void on_closed_free(uv_handle_t *h)
+{
+	free(h);
+}
+
+static void on_accept(uv_stream_t *server, int status)
+{
+	struct fixture *f = server->data;
+	uv_tcp_t *c = malloc(sizeof(*c));
+
+	assert_non_null(c);
+	assert_int_equal(status, 0);
+	uv_tcp_init(&f->loop, c);
+	assert_int_equal(uv_accept(server, (uv_stream_t *)c), 0);
+	f->accepted++;
+	uv_close((uv_handle_t *)c, on_closed_free);
+}
+
+static void udp_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
+{
+	struct fixture *f = handle->data;
+
+	*buf = uv_buf_init((char *)f->rx, sizeof(f->rx));
+}
+
+static void udp_recv(uv_udp_t *sock, ssize_t nread, const uv_buf_t *buf,
+		     const struct sockaddr *addr, unsigned int flags)
+{
+	struct fixture *f = sock->data;
+
+	if (nread > 0 && addr != NULL)
+		f->received++;
+}
+
+/* File descriptors the process has open now. */
+static int open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n - 1; /* the directory's own */
+}
+
+static void log_cb(void *opaque, enum unet_log_level level, const char *msg)
+{
+	struct fixture *f = opaque;
+
+	if (level == UNET_LOG_DEBUG && strstr(msg, "no guest can have") != NULL)
+		f->debug_spoofed++;
+}
+
+/* Makes the hub, stack, proxy (@pcfg, NULL: defaults) and host sockets. */
+static void start(struct fixture *f, const struct unet_proxy_config *pcfg)
+{
+	struct unet_hub_config hc;
+	struct sockaddr_in sa;
+	int len;
+
+	unet_hub_config_init(&hc);
+	hc.log_cb = log_cb;
+	hc.log_opaque = f;
+	hc.log_level = UNET_LOG_DEBUG;
+	assert_int_equal(unet_hub_new(&f->loop, &hc, &f->hub), 0);
+	tn_capture_init(&f->cap, tn_keep_ipv4, CAP_MAX);
+	tn_capture_attach(&f->cap, f->hub);
+	assert_int_equal(unet_stack_new(f->hub, "user", NULL, &f->stack), 0);
+	assert_int_equal(unet_proxy_new(f->stack, pcfg, &f->proxy), 0);
+
+	uv_tcp_init(&f->loop, &f->listener);
+	f->listener.data = f;
+	uv_ip4_addr("127.0.0.1", 0, &sa);
+	assert_int_equal(uv_tcp_bind(&f->listener, (struct sockaddr *)&sa, 0),
+			 0);
+	assert_int_equal(uv_listen((uv_stream_t *)&f->listener, 64, on_accept),
+			 0);
+	len = sizeof(sa);
+	assert_int_equal(uv_tcp_getsockname(&f->listener,
+					    (struct sockaddr *)&sa, &len), 0);
+	f->tcp_port = ntohs(sa.sin_port);
+
+	uv_udp_init(&f->loop, &f->udp);
+	f->udp.data = f;
+	uv_ip4_addr("127.0.0.1", 0, &sa);
+	assert_int_equal(uv_udp_bind(&f->udp, (struct sockaddr *)&sa, 0), 0);
+	len = sizeof(sa);
+	assert_int_equal(uv_udp_getsockname(&f->udp, (struct sockaddr *)&sa,
+					    &len), 0);
+	f->udp_port = ntohs(sa.sin_port);
+	assert_int_equal(uv_udp_recv_start(&f->udp, udp_alloc, udp_recv), 0);
+
+	tn_learn_guest(&f->cap);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	assert_int_equal(uv_loop_init(&f->loop), 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	unet_proxy_close(f->proxy);
+	unet_hub_close(f->hub);
+	uv_close((uv_handle_t *)&f->listener, NULL);
+	uv_close((uv_handle_t *)&f->udp, NULL);
+	uv_run(&f->loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&f->loop), 0);
+	tn_capture_reset(&f->cap);
+	free(f);
+	return 0;
+}
+
+/* ---- spoofed sources ---------------------------------------------------- */
+
+/* A source address and who refuses it. */
+struct spoof_row {
+	const char *name;
+	const char *src;
+	bool by_stack;	/* dropped by the stack before the proxy sees it */
+};
+
+static const struct spoof_row spoof_rows[] = {
+	{ "the gateway's own address", "10.0.2.2", false },
+	{ "the DNS address", "10.0.2.3", false },
+	{ "the network address", "10.0.2.0", false },
+	{ "the broadcast address", "10.0.2.255", false },
+	{ "0.0.0.0 (not DHCP)", "0.0.0.0", false },
+	{ "outside the network", "198.18.0.9", true },
+};
+
+/* Sends one of each from @src; returns the source port used. */
+static void send_each(struct fixture *f, uint32_t src, uint16_t sport)
+{
+	send_syn(f, src, sport, tn_ip("10.0.2.2"), f->tcp_port);
+	send_udp(f, src, sport, tn_ip("10.0.2.2"), f->udp_port);
+	send_echo(f, src, tn_ip("198.18.0.1"), sport);
+}
+
+static void test_spoofed_sources(void **state)
+{
+	struct fixture *f = *state;
+	struct unet_proxy_stats ps;
+	struct unet_stack_stats ss;
+	uint64_t spoofed = 0, bad = 0;
+	int fds, i, n = sizeof(spoof_rows) / sizeof(spoof_rows[0]);
+
+	start(f, NULL);
+	tn_run_for(&f->loop, 20);
+	fds = open_fds();
+	for (i = 0; i < n; i++) {
+		const struct spoof_row *row = &spoof_rows[i];
+
+		print_message("  %s (%s)\n", row->name, row->src);
+		unet_stack_stats(f->stack, &ss);
+		bad = ss.drop_bad;
+		send_each(f, tn_ip(row->src), (uint16_t)(40000 + i));
+		tn_run_for(&f->loop, 50);
+		/* No host socket: not in the proxy, not in the process. */
+		ps = tn_proxy_stats(f->proxy);
+		assert_int_equal(ps.flows, 0);
+		assert_int_equal(ps.tcp_opened + ps.udp_opened + ps.icmp_opened,
+				 0);
+		assert_int_equal(tn_proxy_flows(f->proxy, NULL), 0);
+		assert_int_equal(open_fds(), fds);
+		assert_int_equal(f->accepted, 0);
+		assert_int_equal(f->received, 0);
+		/* Counted, each packet, where it was refused. */
+		unet_stack_stats(f->stack, &ss);
+		if (row->by_stack) {
+			assert_int_equal(ss.drop_bad, bad + 3);
+			assert_int_equal(ps.refused_spoofed, spoofed);
+		} else {
+			spoofed += 3;
+			assert_int_equal(ps.refused_spoofed, spoofed);
+			assert_int_equal(ss.drop_bad, bad);
+		}
+	}
+	/* Logged at debug level (rate-limited: the first burst, here). */
+	assert_true(f->debug_spoofed >= 10);
+
+	/* The same from the guest's own address opens its flows. */
+	send_syn(f, tn_ip("10.0.2.15"), 41000, tn_ip("10.0.2.2"), f->tcp_port);
+	send_udp(f, tn_ip("10.0.2.15"), 41000, tn_ip("10.0.2.2"), f->udp_port);
+	for (i = 0; i < 100 && (f->accepted == 0 || f->received == 0); i++)
+		tn_run_for(&f->loop, 10);
+	assert_int_equal(f->accepted, 1);
+	assert_int_equal(f->received, 1);
+	ps = tn_proxy_stats(f->proxy);
+	assert_int_equal(ps.tcp_opened, 1);
+	assert_int_equal(ps.udp_opened, 1);
+	assert_int_equal(ps.refused_spoofed, spoofed);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_spoofed_sources, setup,
+						teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
