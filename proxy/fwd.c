@@ -27,7 +27,8 @@
  *
  * What can go wrong: the host port is taken or not ours (the bind or listen
  * error is returned); a host peer floods new peer addresses (bounded by
- * max_flows, each refusal counted; a hostile peer cannot pick our hash
+ * the UDP flow cap, where the flow idle longest makes room, each refusal
+ * counted; a hostile peer cannot pick our hash
  * buckets, which are seeded per forward); a datagram larger than the guest
  * path (lwIP fragments to the hub's MTU); the host socket is full (the guest's
  * reply is dropped, as UDP may). One UDP forward bound to a wildcard address

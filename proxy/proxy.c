@@ -18,6 +18,12 @@
  * as the flow limit, so lookups stay O(1) at the limit. Every flow is also on
  * one list, for the flow table dump and for closing.
  *
+ * Caps: each protocol has its own (limits.c sizes them from the open-files
+ * limit), all together at most max_flows, so a flood of one protocol leaves
+ * the others room. Each protocol's flows are also on a recency list that
+ * unet__flow_touch() keeps in O(1); at the UDP cap the flow idle longest
+ * makes room for a new one.
+ *
  * Memory: at most max_flows flows; each flow's buffers are bounded by lwIP's
  * window and send buffer (TCP) or one datagram (UDP).
  */
@@ -41,6 +47,8 @@
 
 /* Guest-triggered log messages: a burst of this many, then one a second. */
 #define PROXY_LOG_BURST 10
+/* At the UDP cap, a flow idle this long may be closed for a new one. */
+#define PROXY_UDP_EVICT_IDLE_MS 1000
 
 static const char *const flow_state_names[] = {
 	[UNET_FLOW_CONNECTING] = "connecting",
@@ -75,7 +83,7 @@ void unet_proxy_config_init(struct unet_proxy_config *config)
 	config->size = sizeof(*config);
 	config->loopback = true;
 	config->restrict_guest = false;
-	config->max_flows = 16384;
+	config->max_flows = 21504;
 	config->udp_timeout_ms = 240000;
 	config->icmp_timeout_ms = 10000;
 	config->tcp_connect_timeout_ms = 30000;
@@ -121,22 +129,97 @@ struct proxy_flow *unet__flow_find(struct unet_proxy *proxy, int proto,
 	return NULL;
 }
 
+/* Takes a flow out of its protocol's recency list. */
+static void flow_lru_unlink(struct unet_proxy *proxy, struct proxy_flow *flow)
+{
+	enum proxy_proto pp = unet__proxy_proto(flow->proto);
+
+	if (flow->lru_prev != NULL)
+		flow->lru_prev->lru_next = flow->lru_next;
+	else
+		proxy->lru_head[pp] = flow->lru_next;
+	if (flow->lru_next != NULL)
+		flow->lru_next->lru_prev = flow->lru_prev;
+	else
+		proxy->lru_tail[pp] = flow->lru_prev;
+	flow->lru_prev = flow->lru_next = NULL;
+}
+
+/* Puts a flow first in its protocol's recency list. */
+static void flow_lru_push(struct unet_proxy *proxy, struct proxy_flow *flow)
+{
+	enum proxy_proto pp = unet__proxy_proto(flow->proto);
+
+	flow->lru_prev = NULL;
+	flow->lru_next = proxy->lru_head[pp];
+	if (proxy->lru_head[pp] != NULL)
+		proxy->lru_head[pp]->lru_prev = flow;
+	else
+		proxy->lru_tail[pp] = flow;
+	proxy->lru_head[pp] = flow;
+}
+
+/*
+ * At the UDP cap, makes room as conntrack does under pressure: the least
+ * recently used UDP flow goes if it has been idle PROXY_UDP_EVICT_IDLE_MS
+ * or more (counted, debug-logged). Return: whether a flow went.
+ */
+static bool flow_udp_evict(struct unet_proxy *proxy)
+{
+	struct proxy_flow *lru = proxy->lru_tail[PROXY_PROTO_UDP];
+	uint64_t now = unet_hub_now_ns(proxy->hub);
+
+	if (lru == NULL ||
+	    now - lru->last_ns < PROXY_UDP_EVICT_IDLE_MS * 1000000ull)
+		return false;
+	proxy->stats.udp_evicted++;
+	unet__proxy_debug_guest(proxy, "udp flow cap (%u) reached: the flow "
+				"idle longest (%llu ms) closed for a new one",
+				proxy->cap[PROXY_PROTO_UDP],
+				(unsigned long long)((now - lru->last_ns) /
+						     1000000u));
+	lru->ops->close(lru);
+	return true;
+}
+
+/* Counts and logs a new flow refused at its protocol's cap (or max_flows). */
+static int flow_refuse(struct unet_proxy *proxy, enum proxy_proto pp)
+{
+	uint64_t *refused[PROXY_PROTO_NUM] = {
+		[PROXY_PROTO_TCP] = &proxy->stats.tcp_refused_limit,
+		[PROXY_PROTO_UDP] = &proxy->stats.udp_refused_limit,
+		[PROXY_PROTO_ICMP] = &proxy->stats.icmp_refused_limit,
+	};
+
+	(*refused[pp])++;
+	proxy->stats.refused_limit++;
+	unet__proxy_log_guest(proxy, "%s flow cap (%u; %llu flows in all) "
+			      "reached: new flow refused",
+			      unet__proxy_proto_name(pp), proxy->cap[pp],
+			      (unsigned long long)proxy->stats.flows);
+	return -ENOSPC;
+}
+
 /**
  * unet__flow_add() - enter a new flow in the table
  * @proxy: the proxy
- * @flow: the flow, its key and @flow->hashed filled in
+ * @flow: the flow, its key, @flow->proto and @flow->hashed filled in
  *
- * Return: 0, or -ENOSPC when max_flows flows are open (counted).
+ * Each protocol has its own cap (unet__proxy_size_caps()), and all of them
+ * together at most max_flows. A new UDP flow at the cap may close the UDP
+ * flow idle longest to make room.
+ *
+ * Return: 0, or -ENOSPC when the cap is reached (counted, logged).
  */
 int unet__flow_add(struct unet_proxy *proxy, struct proxy_flow *flow)
 {
+	enum proxy_proto pp = unet__proxy_proto(flow->proto);
 	size_t b;
 
-	if (proxy->stats.flows >= proxy->cfg.max_flows) {
-		proxy->stats.refused_limit++;
-		unet__proxy_log_guest(proxy, "flow limit (%u) reached: new flow refused",
-				      proxy->cfg.max_flows);
-		return -ENOSPC;
+	while (proxy->nflows[pp] >= proxy->cap[pp] ||
+	       proxy->stats.flows >= proxy->cfg.max_flows) {
+		if (pp != PROXY_PROTO_UDP || !flow_udp_evict(proxy))
+			return flow_refuse(proxy, pp);
 	}
 	if (flow->hashed) {
 		b = flow_hash(proxy, flow->proto, flow->guest_addr,
@@ -151,7 +234,9 @@ int unet__flow_add(struct unet_proxy *proxy, struct proxy_flow *flow)
 		proxy->flows->prev = flow;
 	proxy->flows = flow;
 	proxy->stats.flows++;
-	unet__flow_touch(proxy, flow);
+	proxy->nflows[pp]++;
+	flow_lru_push(proxy, flow);
+	flow->last_ns = unet_hub_now_ns(proxy->hub);
 	return 0;
 }
 
@@ -185,17 +270,24 @@ void unet__flow_remove(struct unet_proxy *proxy, struct proxy_flow *flow)
 	if (flow->next != NULL)
 		flow->next->prev = flow->prev;
 	flow->prev = flow->next = NULL;
+	flow_lru_unlink(proxy, flow);
 	proxy->stats.flows--;
+	proxy->nflows[unet__proxy_proto(flow->proto)]--;
 }
 
 /**
  * unet__flow_touch() - note that a flow carried something now
  * @proxy: the proxy
- * @flow: the flow
+ * @flow: the flow, in the table; it becomes its protocol's most recently
+ *        used (O(1): the UDP cap closes the least recently used)
  */
 void unet__flow_touch(struct unet_proxy *proxy, struct proxy_flow *flow)
 {
 	flow->last_ns = unet_hub_now_ns(proxy->hub);
+	if (proxy->lru_head[unet__proxy_proto(flow->proto)] != flow) {
+		flow_lru_unlink(proxy, flow);
+		flow_lru_push(proxy, flow);
+	}
 }
 
 /**
@@ -486,6 +578,8 @@ int unet_proxy_new(struct unet_stack *stack,
 			return r;
 	}
 	if (cfg.max_flows == 0 || cfg.max_flows > (1u << 24) ||
+	    cfg.max_tcp_flows > (1u << 24) || cfg.max_udp_flows > (1u << 24) ||
+	    cfg.max_icmp_flows > (1u << 24) ||
 	    cfg.udp_timeout_ms == 0 || cfg.icmp_timeout_ms == 0 ||
 	    cfg.tcp_connect_timeout_ms == 0)
 		return -EINVAL;
@@ -523,6 +617,7 @@ int unet_proxy_new(struct unet_stack *stack,
 	memcpy(&proxy->cfg, &cfg, sizeof(proxy->cfg));
 	proxy->cfg.size = sizeof(proxy->cfg);
 	proxy->log_tokens = PROXY_LOG_BURST;
+	unet__proxy_size_caps(proxy);
 	raw_bind(proxy->raw_udp, IP4_ADDR_ANY);
 	raw_bind(proxy->raw_icmp, IP4_ADDR_ANY);
 	raw_recv(proxy->raw_udp, proxy_raw_udp, proxy);
@@ -601,4 +696,10 @@ void unet_proxy_stats(const struct unet_proxy *proxy,
 		      struct unet_proxy_stats *stats)
 {
 	memcpy(stats, &proxy->stats, sizeof(*stats));
+	stats->tcp_flows = proxy->nflows[PROXY_PROTO_TCP];
+	stats->udp_flows = proxy->nflows[PROXY_PROTO_UDP];
+	stats->icmp_flows = proxy->nflows[PROXY_PROTO_ICMP];
+	stats->tcp_cap = proxy->cap[PROXY_PROTO_TCP];
+	stats->udp_cap = proxy->cap[PROXY_PROTO_UDP];
+	stats->icmp_cap = proxy->cap[PROXY_PROTO_ICMP];
 }

@@ -37,6 +37,20 @@ struct proxy_flow;
 struct proxy_fwd;
 
 /**
+ * enum proxy_proto - the protocols a flow carries, each with its own cap
+ * @PROXY_PROTO_TCP: TCP
+ * @PROXY_PROTO_UDP: UDP
+ * @PROXY_PROTO_ICMP: ICMP echo
+ * @PROXY_PROTO_NUM: the number of them
+ */
+enum proxy_proto {
+	PROXY_PROTO_TCP,
+	PROXY_PROTO_UDP,
+	PROXY_PROTO_ICMP,
+	PROXY_PROTO_NUM
+};
+
+/**
  * struct proxy_flow_ops - what differs between kinds of flow
  * @close: close the flow now (both sides), for unet_proxy_close(); the flow
  *         calls unet__flow_remove() and frees itself when its handles are
@@ -53,6 +67,8 @@ struct proxy_flow_ops {
  * @hnext: next flow in the same hash bucket
  * @prev: previous flow in the proxy's list
  * @next: next flow in the proxy's list
+ * @lru_prev: the flow of its protocol used just more recently
+ * @lru_next: the flow of its protocol used just less recently
  * @ops: the kind of flow
  * @proto: IPPROTO_TCP, IPPROTO_UDP or IPPROTO_ICMP
  * @inbound: opened from the host side (a forward)
@@ -69,6 +85,8 @@ struct proxy_flow {
 	struct proxy_flow *hnext;
 	struct proxy_flow *prev;
 	struct proxy_flow *next;
+	struct proxy_flow *lru_prev;
+	struct proxy_flow *lru_next;
 	const struct proxy_flow_ops *ops;
 	int proto;
 	bool inbound;
@@ -92,6 +110,10 @@ struct proxy_flow {
  * @buckets: the flow hash table
  * @nbuckets: its size, a power of two
  * @flows: every flow, newest first
+ * @lru_head: per protocol, its most recently used flow
+ * @lru_tail: per protocol, its least recently used flow
+ * @nflows: per protocol, the flows open now
+ * @cap: per protocol, the most flows at once (unet__proxy_size_caps())
  * @listeners: per guest-side TCP port, the lwIP listener that accepts
  *             connect-first handshakes (made on demand, kept until close)
  * @raw_udp: sees every UDP datagram lwIP accepted, after reassembly
@@ -112,6 +134,10 @@ struct unet_proxy {
 	struct proxy_flow **buckets;
 	size_t nbuckets;
 	struct proxy_flow *flows;
+	struct proxy_flow *lru_head[PROXY_PROTO_NUM];
+	struct proxy_flow *lru_tail[PROXY_PROTO_NUM];
+	unsigned int nflows[PROXY_PROTO_NUM];
+	unsigned int cap[PROXY_PROTO_NUM];
 	struct tcp_pcb **listeners;
 	struct raw_pcb *raw_udp;
 	struct raw_pcb *raw_icmp;
@@ -147,6 +173,11 @@ void unet__proxy_log_guest(struct unet_proxy *proxy, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void unet__proxy_debug_guest(struct unet_proxy *proxy, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* limits.c: the caps and the file descriptors behind them */
+enum proxy_proto unet__proxy_proto(int ipproto);
+const char *unet__proxy_proto_name(enum proxy_proto proto);
+void unet__proxy_size_caps(struct unet_proxy *proxy);
 
 /* tcp.c */
 enum unet_verdict unet__tcp_ip4(struct unet_proxy *proxy, struct pbuf *p,

@@ -1758,6 +1758,17 @@ int unet__dns_start(struct unet_stack *stack)
 }
 
 /**
+ * unet__dns_fds_max() - the most file descriptors the forwarder holds
+ *
+ * Return: one socket per pending UDP query and one upstream connection per
+ * guest TCP connection, at their limits.
+ */
+unsigned int unet__dns_fds_max(void)
+{
+	return DNS_UDP_PENDING_MAX + DNS_TCP_CONNS_MAX;
+}
+
+/**
  * unet__dns_stop() - stop the DNS forwarder
  * @stack: the stack
  *

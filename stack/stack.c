@@ -360,6 +360,22 @@ bool unet__stack_is_guest_addr(const struct unet_stack *stack, uint32_t addr)
 }
 
 /**
+ * unet__stack_fd_reserve() - file descriptors the gateway's services may need
+ * @stack: the stack
+ *
+ * What the DNS forwarder and (when it is on) the TFTP server hold at their
+ * limits, so that the proxy can leave them that many: a flood of flows must
+ * not take the descriptors a DNS query or a TFTP transfer needs.
+ *
+ * Return: the count.
+ */
+unsigned int unet__stack_fd_reserve(const struct unet_stack *stack)
+{
+	return unet__dns_fds_max() +
+	       (stack->cfg.tftp_root[0] != '\0' ? unet__tftp_fds_max() : 0);
+}
+
+/**
  * unet__stack_netif() - the gateway netif
  * @stack: the stack
  *

@@ -53,6 +53,8 @@ int unet__dns_start(struct unet_stack *stack);
 void unet__dns_stop(struct unet_stack *stack);
 int unet__tftp_start(struct unet_stack *stack);
 void unet__tftp_stop(struct unet_stack *stack);
+unsigned int unet__dns_fds_max(void);
+unsigned int unet__tftp_fds_max(void);
 
 /* lwip_glue.c: lwIP's process-wide platform. */
 int unet__lwip_attach(struct unet_stack *stack);

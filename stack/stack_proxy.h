@@ -70,5 +70,6 @@ bool unet__stack_is_gateway_addr(const struct unet_stack *stack, uint32_t addr);
 bool unet__stack_is_guest_addr(const struct unet_stack *stack, uint32_t addr);
 void unet__stack_set_restrict(struct unet_stack *stack, bool on);
 bool unet__stack_restricted(const struct unet_stack *stack);
+unsigned int unet__stack_fd_reserve(const struct unet_stack *stack);
 
 #endif /* USERNET_STACK_PROXY_H */

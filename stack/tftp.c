@@ -1078,6 +1078,16 @@ static void tftp_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p,
 }
 
 /**
+ * unet__tftp_fds_max() - the most file descriptors the TFTP server holds
+ *
+ * Return: one open file per transfer at the transfer limit, and the root.
+ */
+unsigned int unet__tftp_fds_max(void)
+{
+	return TFTP_XFERS_MAX + 1;
+}
+
+/**
  * unet__tftp_start() - start the TFTP server on the gateway's port 69
  * @stack: the stack, whose configuration names a non-empty tftp_root
  *

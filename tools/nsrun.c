@@ -18,7 +18,8 @@
  *      the file over /etc/resolv.conf (the bind mount keeps the tmpfs alive,
  *      and nothing is ever written to the host's /tmp);
  *   5. the tap's fd sent back with SCM_RIGHTS, then a wait for one "go" byte;
- *   6. on "go", execvp(CMD).
+ *   6. on "go", the open-files limit usernet started with back, and
+ *      execvp(CMD).
  *
  * Every message from the child is one struct nsrun_msg: a warning (printed
  * by the parent, setup goes on), a failure (errno and the step that failed;
@@ -418,6 +419,8 @@ static void __attribute__((noreturn)) nsrun_child(const struct nsrun_child *c)
 		_exit(1);
 	close(c->ctl);
 
+	if (c->cfg->nofile.rlim_cur != 0)
+		setrlimit(RLIMIT_NOFILE, &c->cfg->nofile);
 	execvp(c->cfg->argv[0], c->cfg->argv);
 	n = errno;
 	fprintf(stderr, "usernet: %s: %s\n", c->cfg->argv[0], strerror((int)n));

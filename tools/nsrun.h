@@ -17,6 +17,7 @@
 
 #include <netinet/in.h>
 #include <stddef.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 /**
@@ -32,6 +33,9 @@
  * @dns: the only nameserver of the resolv.conf bind-mounted over
  *	/etc/resolv.conf inside the namespace. Default (0.0.0.0): 10.0.2.3.
  * @mtu: the tap's MTU, 68 to 65535. Default (0): 65520.
+ * @nofile: the open-files limit CMD runs with (usernet raises its own for
+ *	its flows; CMD gets back what usernet started with). Default (both
+ *	0): what usernet has.
  *
  * Addresses are in network byte order, as struct in_addr always is.
  */
@@ -43,6 +47,7 @@ struct nsrun_config {
 	struct in_addr gateway;
 	struct in_addr dns;
 	unsigned int mtu;
+	struct rlimit nofile;
 };
 
 /**

@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -95,6 +96,8 @@ struct options {
  * @proxy: the stack's NAT proxy and forwards
  * @signals: SIGINT, SIGTERM, SIGCHLD, SIGUSR1 watchers
  * @ns: the namespace child in run mode
+ * @nofile: the open-files limit usernet started with (raised for the
+ *          proxy's flows; CMD of run gets it back)
  * @child_done: the child has been reaped
  * @status: the exit status to return
  */
@@ -109,6 +112,7 @@ struct usernet {
 	struct unet_proxy *proxy;
 	uv_signal_t signals[4];
 	struct nsrun ns;
+	struct rlimit nofile;
 	bool child_done;
 	int status;
 };
@@ -544,14 +548,24 @@ static void dump_state(struct usernet *u)
 			"bytes-out", "bytes-in", "idle-s");
 		unet_proxy_flows(u->proxy, dump_flow, NULL);
 		fprintf(stderr,
-			"usernet: proxy: flows %llu; opened tcp %llu udp %llu icmp %llu; refused limit %llu policy %llu spoofed %llu; tcp refused %llu unreachable %llu timeouts %llu; dropped %llu; expired %llu\n",
+			"usernet: proxy: flows %llu (tcp %llu of %llu, udp %llu of %llu, icmp %llu of %llu); opened tcp %llu udp %llu icmp %llu; refused limit %llu (tcp %llu udp %llu icmp %llu) policy %llu spoofed %llu; udp evicted %llu; tcp refused %llu unreachable %llu timeouts %llu; dropped %llu; expired %llu\n",
 			(unsigned long long)ps.flows,
+			(unsigned long long)ps.tcp_flows,
+			(unsigned long long)ps.tcp_cap,
+			(unsigned long long)ps.udp_flows,
+			(unsigned long long)ps.udp_cap,
+			(unsigned long long)ps.icmp_flows,
+			(unsigned long long)ps.icmp_cap,
 			(unsigned long long)ps.tcp_opened,
 			(unsigned long long)ps.udp_opened,
 			(unsigned long long)ps.icmp_opened,
 			(unsigned long long)ps.refused_limit,
+			(unsigned long long)ps.tcp_refused_limit,
+			(unsigned long long)ps.udp_refused_limit,
+			(unsigned long long)ps.icmp_refused_limit,
 			(unsigned long long)ps.refused_policy,
 			(unsigned long long)ps.refused_spoofed,
+			(unsigned long long)ps.udp_evicted,
 			(unsigned long long)ps.tcp_refused,
 			(unsigned long long)ps.tcp_unreachable,
 			(unsigned long long)ps.tcp_timeouts,
@@ -902,6 +916,31 @@ static int open_netdev(struct usernet *u, const struct netdev *nd,
 	return r;
 }
 
+/*
+ * Every flow holds a file descriptor, and the proxy sizes its caps from the
+ * open-files limit: raise the soft limit to the hard one before the user
+ * netdev opens. Keeps the old limit in @u->nofile for run's CMD.
+ */
+static void raise_nofile(struct usernet *u)
+{
+	uint64_t limit;
+	int r;
+
+	if (getrlimit(RLIMIT_NOFILE, &u->nofile) < 0)
+		memset(&u->nofile, 0, sizeof(u->nofile));
+	r = unet_proxy_raise_nofile(&limit);
+	if (r < 0)
+		unet_hub_log(u->hub, UNET_LOG_WARN,
+			     "cannot raise the open-files limit (%llu): %s",
+			     (unsigned long long)u->nofile.rlim_cur,
+			     strerror(-r));
+	else
+		unet_hub_log(u->hub, UNET_LOG_DEBUG,
+			     "open-files limit %llu (was %llu)",
+			     (unsigned long long)limit,
+			     (unsigned long long)u->nofile.rlim_cur);
+}
+
 /* The namespace's settings, from the user netdev's addresses. */
 static void run_config(const struct options *o,
 		       const struct unet_stack_config *user,
@@ -960,6 +999,7 @@ int main(int argc, char **argv)
 	r = get_hub(&u, 0, &u.hub);
 	if (r < 0)
 		return 1;
+	raise_nofile(&u);
 	for (i = 0; i < 4; i++) {
 		uv_signal_init(&u.loop, &u.signals[i]);
 		u.signals[i].data = &u;
@@ -987,6 +1027,7 @@ int main(int argc, char **argv)
 				goto fail;
 		}
 		run_config(&o, &user->stack, &nc);
+		nc.nofile = u.nofile;
 		/* Forwards without a guest address lead into the namespace. */
 		if (open_forwards(&u, user_id, user, nc.addr.s_addr) < 0)
 			goto fail;

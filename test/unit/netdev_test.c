@@ -575,7 +575,7 @@ static void test_user(void **state)
 				 c->restrict_guest);
 		assert_int_equal(nd.u.user.proxy.loopback, c->loopback);
 		/* the rest is the library's default */
-		assert_int_equal(nd.u.user.proxy.max_flows, 16384);
+		assert_int_equal(nd.u.user.proxy.max_flows, 21504);
 		assert_int_equal(nd.u.user.proxy.udp_timeout_ms, 240000);
 		fwds_string(&nd.u.user, got, sizeof(got));
 		if (strcmp(got, c->fwds)) {

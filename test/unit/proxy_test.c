@@ -16,6 +16,10 @@
  * the network) open no host socket for TCP, UDP or ICMP (the process's open
  * files, the proxy's flows and the host sockets' peers all say so) and are
  * counted and logged at debug level; a good source does open its flow.
+ * The caps per protocol: UDP at its cap leaves TCP its own, TCP at its cap
+ * gets a RST, and at the UDP cap the flow idle longest makes room (real
+ * time: about 1 s); the caps lowered to fit a low open-files limit (the
+ * test lowers its own soft limit for a moment); unet_proxy_raise_nofile().
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -26,6 +30,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <cmocka.h>
 
@@ -51,6 +56,7 @@ struct fixture {
 	int received;
 	uint16_t ip_id;
 	int debug_spoofed;	/* debug messages about spoofed sources */
+	int nofile_logged;	/* messages about the open-files limit */
 	uint8_t rx[2048];
 };
 
@@ -169,6 +175,8 @@ static void log_cb(void *opaque, enum unet_log_level level, const char *msg)
 
 	if (level == UNET_LOG_DEBUG && strstr(msg, "no guest can have") != NULL)
 		f->debug_spoofed++;
+	if (strstr(msg, "open-files limit") != NULL)
+		f->nofile_logged++;
 }
 
 /* Makes the hub, stack, proxy (@pcfg, NULL: defaults) and host sockets. */
@@ -319,11 +327,196 @@ static void test_spoofed_sources(void **state)
 	assert_int_equal(ps.refused_spoofed, spoofed);
 }
 
+/* ---- caps per protocol -------------------------------------------------- */
+
+/* Whether the flow table has a flow of @proto from the guest's @port. */
+struct flow_query {
+	int proto;
+	uint16_t port;
+	bool found;
+};
+
+static void flow_match(void *opaque, const struct unet_flow_info *info)
+{
+	struct flow_query *q = opaque;
+
+	if (info->proto == q->proto && info->guest_port == q->port)
+		q->found = true;
+}
+
+static bool has_flow(struct fixture *f, int proto, uint16_t port)
+{
+	struct flow_query q = { .proto = proto, .port = port };
+
+	unet_proxy_flows(f->proxy, flow_match, &q);
+	return q.found;
+}
+
+/* The guest's UDP from @sport to the host's UDP socket, delivered. */
+static void udp_from(struct fixture *f, uint16_t sport)
+{
+	int want = f->received + 1, i;
+
+	send_udp(f, tn_ip("10.0.2.15"), sport, tn_ip("10.0.2.2"), f->udp_port);
+	for (i = 0; i < 100 && f->received < want; i++)
+		tn_run_for(&f->loop, 5);
+}
+
+/* Whether a captured frame is a TCP RST to the guest's port @dport. */
+static bool rst_to(struct fixture *f, uint16_t dport)
+{
+	int i;
+
+	for (i = 0; i < f->cap.frames && i < CAP_MAX; i++) {
+		const uint8_t *r = f->cap.data[i];
+
+		if (f->cap.len[i] >= 54 && r[23] == 6 &&
+		    tn_get16(r + 36) == dport && (r[47] & 0x04) != 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Each protocol has its own cap: UDP at its cap does not stop TCP, TCP at
+ * its cap is refused with a RST; and at the UDP cap the flow idle longest
+ * (a second or more) makes room for a new one, while flows that are all
+ * busy leave the new one refused.
+ */
+static void test_caps_per_protocol(void **state)
+{
+	struct fixture *f = *state;
+	struct unet_proxy_config pc;
+	struct unet_proxy_stats ps;
+	int i;
+
+	unet_proxy_config_init(&pc);
+	pc.max_tcp_flows = 2;
+	pc.max_udp_flows = 2;
+	pc.max_icmp_flows = 2;
+	start(f, &pc);
+	ps = tn_proxy_stats(f->proxy);
+	assert_int_equal(ps.tcp_cap, 2);
+	assert_int_equal(ps.udp_cap, 2);
+	assert_int_equal(ps.icmp_cap, 2);
+
+	/* UDP fills its cap; a third flow, with none idle, is refused. */
+	udp_from(f, 41000);
+	udp_from(f, 41001);
+	udp_from(f, 41002);
+	assert_int_equal(f->received, 2);
+	ps = tn_proxy_stats(f->proxy);
+	assert_int_equal(ps.udp_flows, 2);
+	assert_int_equal(ps.udp_refused_limit, 1);
+	assert_int_equal(ps.udp_evicted, 0);
+	assert_int_equal(ps.refused_limit, 1);
+
+	/* TCP still opens its own flows, up to its own cap. */
+	send_syn(f, tn_ip("10.0.2.15"), 42000, tn_ip("10.0.2.2"), f->tcp_port);
+	send_syn(f, tn_ip("10.0.2.15"), 42001, tn_ip("10.0.2.2"), f->tcp_port);
+	for (i = 0; i < 100 && f->accepted < 2; i++)
+		tn_run_for(&f->loop, 5);
+	assert_int_equal(f->accepted, 2);
+	send_syn(f, tn_ip("10.0.2.15"), 42002, tn_ip("10.0.2.2"), f->tcp_port);
+	tn_run_for(&f->loop, 50);
+	assert_int_equal(f->accepted, 2);
+	assert_true(rst_to(f, 42002));
+	ps = tn_proxy_stats(f->proxy);
+	assert_int_equal(ps.tcp_flows, 2);
+	assert_int_equal(ps.tcp_refused_limit, 1);
+	assert_int_equal(ps.refused_limit, 2);
+
+	/*
+	 * A second on, 41001 carries a datagram again: 41000 is the flow
+	 * idle longest, and goes for a new one.
+	 */
+	tn_run_for(&f->loop, 1100);
+	udp_from(f, 41001);
+	udp_from(f, 41003);
+	assert_int_equal(f->received, 4);
+	ps = tn_proxy_stats(f->proxy);
+	assert_int_equal(ps.udp_evicted, 1);
+	assert_int_equal(ps.udp_flows, 2);
+	assert_false(has_flow(f, IPPROTO_UDP, 41000));
+	assert_true(has_flow(f, IPPROTO_UDP, 41001));
+	assert_true(has_flow(f, IPPROTO_UDP, 41003));
+	/* The TCP flows were never touched by it. */
+	assert_int_equal(ps.tcp_flows, 2);
+}
+
+/*
+ * The caps fit the open-files limit: with room for about 40 descriptors
+ * after the services' reserve, the three caps shrink in proportion, it is
+ * logged, and the UDP cap is what holds.
+ */
+static void test_caps_from_nofile(void **state)
+{
+	struct fixture *f = *state;
+	struct unet_proxy_stats ps;
+	struct rlimit old, low;
+	uint64_t sum;
+	int i;
+
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	low = old;
+	/* DNS 320 + forwards 32 + slack 32 kept, 40 for flows. */
+	low.rlim_cur = (rlim_t)open_fds() + 320 + 64 + 40;
+	if (old.rlim_cur != RLIM_INFINITY && low.rlim_cur > old.rlim_cur)
+		skip();
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	start(f, NULL);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+
+	ps = tn_proxy_stats(f->proxy);
+	sum = ps.tcp_cap + ps.udp_cap + ps.icmp_cap;
+	print_message("  caps: tcp %llu udp %llu icmp %llu\n",
+		      (unsigned long long)ps.tcp_cap,
+		      (unsigned long long)ps.udp_cap,
+		      (unsigned long long)ps.icmp_cap);
+	assert_true(sum >= 33 && sum <= 40);
+	assert_true(ps.tcp_cap > ps.udp_cap && ps.udp_cap > ps.icmp_cap);
+	assert_true(ps.icmp_cap >= 1);
+	assert_true(f->nofile_logged >= 1);
+
+	for (i = 0; i < (int)ps.udp_cap + 1; i++)
+		send_udp(f, tn_ip("10.0.2.15"), (uint16_t)(43000 + i),
+			 tn_ip("10.0.2.2"), f->udp_port);
+	tn_run_for(&f->loop, 100);
+	ps = tn_proxy_stats(f->proxy);
+	assert_int_equal(ps.udp_flows, ps.udp_cap);
+	assert_int_equal(ps.udp_refused_limit, 1);
+}
+
+/* unet_proxy_raise_nofile() leaves the soft limit at the hard one. */
+static void test_raise_nofile(void **state)
+{
+	struct rlimit old, low, now;
+	uint64_t limit = 0;
+
+	(void)state;
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	if (old.rlim_max == RLIM_INFINITY || old.rlim_max < 512)
+		skip();
+	low = old;
+	low.rlim_cur = 256;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	assert_int_equal(unet_proxy_raise_nofile(&limit), 0);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &now), 0);
+	assert_int_equal(now.rlim_cur, old.rlim_max);
+	assert_int_equal(limit, old.rlim_max);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_spoofed_sources, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_caps_per_protocol, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_caps_from_nofile, setup,
+						teardown),
+		cmocka_unit_test(test_raise_nofile),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -38,14 +38,31 @@ extern "C" {
  *                  false): no TCP, UDP or ICMP flow opens, and the stack's
  *                  DNS forwarder refuses queries (unless the stack's
  *                  &unet_stack_config.restrict_dns keeps it on)
- * @max_flows: most flows at once, all protocols (default 16384); past it new
- *             TCP gets a RST and new UDP or ICMP is dropped, both counted
+ * @max_flows: most flows at once, all protocols together (default 21504,
+ *             the sum of the per-protocol defaults); past it, or past a
+ *             protocol's own cap, new TCP gets a RST and new UDP or ICMP
+ *             is dropped, counted (a UDP flow may first make room, see
+ *             @max_udp_flows)
  * @udp_timeout_ms: an idle UDP flow expires after this (default 240000)
  * @icmp_timeout_ms: an idle ICMP echo flow expires after this (default 10000)
  * @tcp_connect_timeout_ms: a host connect not done by then gives the guest
  *                          a RST (default 30000)
  * @tcp_idle_timeout_ms: a TCP flow with no data either way for this long is
  *                       reset both ways; 0 never (default 0)
+ * @max_tcp_flows: most TCP flows at once; 0 for the default, 16384
+ * @max_udp_flows: most UDP flows at once; 0 for the default, 4096. At the
+ *                 cap, the least recently used UDP flow is closed to make
+ *                 room when it has been idle for a second or more (as
+ *                 conntrack does under pressure), else the new one is
+ *                 refused
+ * @max_icmp_flows: most ICMP echo flows at once; 0 for the default, 1024
+ *
+ * The caps are per protocol, so a flood of one protocol leaves the others
+ * room. Every TCP, UDP (outbound) and ICMP flow holds one file descriptor:
+ * unet_proxy_new() lowers the caps, in proportion, to what the process's
+ * open-files limit (RLIMIT_NOFILE, soft) leaves after the descriptors open
+ * then and a reserve for the gateway's services (DNS, TFTP) and forwards,
+ * and logs it. unet_proxy_raise_nofile() raises the limit first.
  */
 struct unet_proxy_config {
 	size_t size;
@@ -56,6 +73,9 @@ struct unet_proxy_config {
 	unsigned int icmp_timeout_ms;
 	unsigned int tcp_connect_timeout_ms;
 	unsigned int tcp_idle_timeout_ms;
+	unsigned int max_tcp_flows;
+	unsigned int max_udp_flows;
+	unsigned int max_icmp_flows;
 };
 
 /**
@@ -126,7 +146,8 @@ struct unet_flow_info {
  * @tcp_opened: TCP flows opened (both ways)
  * @udp_opened: UDP flows opened (both ways)
  * @icmp_opened: ICMP echo flows opened
- * @refused_limit: new flows refused because @max_flows were open
+ * @refused_limit: new flows refused because a cap was reached (the sum of
+ *                 the three below)
  * @refused_policy: guest packets refused by restrict or loopback=off
  * @tcp_refused: host connects refused (the guest got a RST)
  * @tcp_unreachable: host connects unreachable (the guest got ICMP)
@@ -138,6 +159,18 @@ struct unet_flow_info {
  *                   address, the network's or broadcast address, 0.0.0.0
  *                   but for DHCP, or outside the network): no host socket
  *                   is opened for them
+ * @tcp_flows: TCP flows open now
+ * @udp_flows: UDP flows open now (outbound and from forwards)
+ * @icmp_flows: ICMP echo flows open now
+ * @tcp_cap: the TCP cap in force (&unet_proxy_config.max_tcp_flows, lowered
+ *           to fit the open-files limit and max_flows)
+ * @udp_cap: the UDP cap in force
+ * @icmp_cap: the ICMP cap in force
+ * @tcp_refused_limit: new TCP flows refused at the cap (the guest got a RST)
+ * @udp_refused_limit: new UDP flows refused at the cap (no idle flow to
+ *                     make room)
+ * @icmp_refused_limit: new ICMP echo flows refused at the cap
+ * @udp_evicted: idle UDP flows closed to make room for a new one
  */
 struct unet_proxy_stats {
 	uint64_t flows;
@@ -152,6 +185,16 @@ struct unet_proxy_stats {
 	uint64_t dropped;
 	uint64_t udp_expired;
 	uint64_t refused_spoofed;
+	uint64_t tcp_flows;
+	uint64_t udp_flows;
+	uint64_t icmp_flows;
+	uint64_t tcp_cap;
+	uint64_t udp_cap;
+	uint64_t icmp_cap;
+	uint64_t tcp_refused_limit;
+	uint64_t udp_refused_limit;
+	uint64_t icmp_refused_limit;
+	uint64_t udp_evicted;
 };
 
 struct unet_proxy;
@@ -179,6 +222,7 @@ UNET_EXTERN int unet_proxy_flows(struct unet_proxy *proxy, unet_flow_cb cb,
 UNET_EXTERN void unet_proxy_stats(const struct unet_proxy *proxy,
 				  struct unet_proxy_stats *stats);
 UNET_EXTERN const char *unet_flow_state_name(enum unet_flow_state state);
+UNET_EXTERN int unet_proxy_raise_nofile(uint64_t *limit);
 
 #ifdef __cplusplus
 }
