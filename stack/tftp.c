@@ -36,10 +36,22 @@
  * Netascii converts on the fly (LF to CR LF, CR to CR NUL), so its length
  * is not the file's: tsize is not offered for netascii.
  *
- * What a guest can make this hold: TFTP_XFERS_MAX transfers (one more gets
+ * What a guest can make this hold: TFTP_XFERS_MAX transfers, at most
+ * TFTP_XFERS_PER_CLIENT of them for one client address (one more gets
  * ERROR "too many transfers"), each a small struct, a pcb, a timer and an
- * open file, each freed after its retransmissions run out. Messages a guest
+ * open file. A slot is held at most TFTP_XFER_TIME_MAX seconds in all (a
+ * client that acknowledges just often enough is then sent an ERROR), and a
+ * client that vanished frees it after its retransmissions run out: the
+ * timeout option is granted up to TFTP_TIMEOUT_GRANT_MAX seconds, so that
+ * is at most (TFTP_TRIES_MAX + 1) x 5 s, not 6 x 255 s. Messages a guest
  * can trigger are rate-limited.
+ *
+ * The OACK carries the timeout granted, which is lower than the one asked
+ * for when that is above the cap. RFC 2349 has the server echo the
+ * client's value; but the option only sets the server's own retransmission
+ * timer, and clients take the OACK's value or ignore it, so a shorter timer
+ * is announced rather than one that lets a vanished client hold a slot for
+ * minutes.
  */
 #include <uv.h>
 
@@ -70,6 +82,12 @@
 
 /** Transfers under way at once; one more is refused with an ERROR. */
 #define TFTP_XFERS_MAX 64
+/** Transfers one client address may have at once; one more is refused. */
+#define TFTP_XFERS_PER_CLIENT 8
+/** Largest retransmission timeout granted (the timeout option), seconds. */
+#define TFTP_TIMEOUT_GRANT_MAX 5
+/** Longest a transfer may hold its slot, in seconds; then it is ended. */
+#define TFTP_XFER_TIME_MAX 600
 /** Resends of one window (or OACK) without progress before giving up. */
 #define TFTP_TRIES_MAX 5
 /** Retransmission timeout without the timeout option, in seconds. */
@@ -119,6 +137,7 @@ struct tftp_pos {
  * @blksize: negotiated block size
  * @window: negotiated window size, in blocks
  * @timeout_ms: retransmission timeout
+ * @start_ns: when the transfer started (hub clock)
  * @tries: resends since the last progress
  * @base: number of the first unacknowledged block, counted from 1, no wrap
  * @nsent: blocks of the window sent, from @base
@@ -140,6 +159,7 @@ struct tftp_xfer {
 	uint16_t blksize;
 	unsigned int window;
 	unsigned int timeout_ms;
+	uint64_t start_ns;
 	unsigned int tries;
 	uint64_t base;
 	unsigned int nsent;
@@ -632,11 +652,31 @@ static void tftp_xfer_send_window(struct tftp_xfer *x)
 	tftp_xfer_arm(x);
 }
 
+/*
+ * Ends a transfer that has held its slot TFTP_XFER_TIME_MAX seconds, with an
+ * ERROR to the client. Return: whether it did.
+ */
+static bool tftp_xfer_overtime(struct tftp_xfer *x)
+{
+	uint64_t held = unet_hub_now_ns(x->tftp->hub) - x->start_ns;
+	char pname[64];
+
+	if (held < TFTP_XFER_TIME_MAX * 1000000000ull)
+		return false;
+	tftp_log(x->tftp, UNET_LOG_INFO, "%s: not done after %u s, ended",
+		 tftp_printable(x->name, pname, sizeof(pname)),
+		 TFTP_XFER_TIME_MAX);
+	tftp_xfer_fail(x, TFTP_EUNDEF, "transfer takes too long");
+	return true;
+}
+
 static void tftp_xfer_timeout(struct unet_timer *timer)
 {
 	struct tftp_xfer *x = container_of(timer, struct tftp_xfer, timer);
 	char pname[64];
 
+	if (tftp_xfer_overtime(x))
+		return;
 	if (++x->tries > TFTP_TRIES_MAX) {
 		tftp_log(x->tftp, UNET_LOG_DEBUG,
 			 "%s: no answer after %u tries, dropped",
@@ -678,6 +718,8 @@ static void tftp_xfer_ack(struct tftp_xfer *x, uint16_t blk)
 	 */
 	delta = (uint16_t)(blk - (uint16_t)(x->base - 1));
 	if (delta == 0 || delta > x->nsent)
+		return;
+	if (tftp_xfer_overtime(x))
 		return;
 	x->progressed = true;
 	if (x->last_sent && delta == x->nsent) {
@@ -802,6 +844,7 @@ static void tftp_xfer_start(struct unet_tftp *tftp, int fd, uint64_t size,
 	x->blksize = (uint16_t)req->blksize;
 	x->window = req->window;
 	x->timeout_ms = req->timeout_s * 1000u;
+	x->start_ns = unet_hub_now_ns(tftp->hub);
 	x->base = 1;
 	unet_timer_init(tftp->hub, &x->timer);
 	x->timer.uv.data = x;
@@ -878,7 +921,9 @@ static void tftp_parse_options(struct unet_tftp *tftp, struct unet_cursor *c,
 			if (!tftp_parse_num(val, vlen, TFTP_TIMEOUT_MAX, &v) ||
 			    v < TFTP_TIMEOUT_MIN)
 				continue;
-			req->timeout_s = (unsigned int)v;
+			/* Granted up to the cap; the OACK says so. */
+			req->timeout_s = (unsigned int)(v < TFTP_TIMEOUT_GRANT_MAX ?
+							v : TFTP_TIMEOUT_GRANT_MAX);
 			req->has_timeout = true;
 		} else if (!seen_window &&
 			   strcasecmp(opt, TFTP_OPT_WINDOWSIZE) == 0) {
@@ -913,6 +958,18 @@ static struct tftp_xfer *tftp_find(struct unet_tftp *tftp,
 		    ip_addr_cmp(&x->pcb->remote_ip, addr))
 			return x;
 	return NULL;
+}
+
+/* The transfers under way to @addr (any port): at most TFTP_XFERS_MAX. */
+static unsigned int tftp_client_xfers(struct unet_tftp *tftp,
+				      const ip_addr_t *addr)
+{
+	struct tftp_xfer *x;
+	unsigned int n = 0;
+
+	for (x = tftp->xfers; x != NULL; x = x->next)
+		n += x->pcb != NULL && ip_addr_cmp(&x->pcb->remote_ip, addr);
+	return n;
 }
 
 /* Answers a failed open of @name. */
@@ -999,8 +1056,11 @@ static void tftp_rrq(struct unet_tftp *tftp, struct unet_cursor *c,
 			return;
 		tftp_xfer_close(old);
 	}
-	if (tftp->n_xfers >= TFTP_XFERS_MAX) {
-		tftp_log(tftp, UNET_LOG_INFO, "too many transfers");
+	if (tftp->n_xfers >= TFTP_XFERS_MAX ||
+	    tftp_client_xfers(tftp, addr) >= TFTP_XFERS_PER_CLIENT) {
+		tftp_log(tftp, UNET_LOG_INFO, "too many transfers%s",
+			 tftp->n_xfers >= TFTP_XFERS_MAX ? "" :
+							  " for one client");
 		tftp_send_error(tftp, tftp->pcb, addr, port, TFTP_EUNDEF,
 				"too many transfers");
 		return;

@@ -21,7 +21,9 @@
  * numbers wrapping past 65535 (blksize 8, 534 KB, every byte checked),
  * retransmission on timeout and giving up after 5 resends, duplicate ACKs
  * that must not resend, a window with a partial ACK, concurrent transfers,
- * the transfer limit, duplicate requests, client errors, WRQ and other
+ * the transfer limit and the limit per client address, the timeout option
+ * capped to 5 s (a table), how long a slot is held (a vanished client, a
+ * slow one: on a virtual clock), duplicate requests, client errors, WRQ and other
  * opcodes, a table of traversal attempts and malformed requests, a bad
  * root, the proxy leaving the server's ports alone, and, last, the same
  * table on a "kernel without openat2" (a seccomp filter makes it ENOSYS).
@@ -77,6 +79,8 @@ struct fixture {
 	char dir[64];
 	char root[96];
 	uint16_t ip_id;
+	uint32_t client;	/* the client's address (10.0.2.15) */
+	bool virtual_clock;	/* start() makes a hub on a virtual clock */
 };
 
 /* One TFTP packet the server sent. */
@@ -138,12 +142,12 @@ static const struct unet_port_ops capture_ops = {
 	.close = capture_close,
 };
 
-/* Sends @len bytes from 10.0.2.15:@sport to 10.0.2.2:@dport. */
+/* Sends @len bytes from the client's @sport to 10.0.2.2:@dport. */
 static void send_udp(struct fixture *f, uint16_t sport, uint16_t dport,
 		     const void *data, size_t len)
 {
 	static uint8_t buf[2048];
-	uint32_t src = tn_ip("10.0.2.15"), dst = tn_ip("10.0.2.2");
+	uint32_t src = f->client, dst = tn_ip("10.0.2.2");
 	uint8_t *u = buf + 34;
 
 	assert_true(len <= sizeof(buf) - 42);
@@ -212,7 +216,7 @@ static bool next_reply(struct fixture *f, struct reply *r)
 {
 	struct capture *c = &f->cap;
 	const uint8_t *b, *u;
-	uint32_t g = tn_ip("10.0.2.15"), gw = tn_ip("10.0.2.2");
+	uint32_t g = f->client, gw = tn_ip("10.0.2.2");
 	size_t ulen;
 	int i;
 
@@ -347,7 +351,7 @@ static void teach_arp(struct fixture *f)
 {
 	uint8_t arp[60];
 
-	tn_arp_request(arp, tn_bcast, tn_ip("10.0.2.15"), tn_ip("10.0.2.2"));
+	tn_arp_request(arp, tn_bcast, f->client, tn_ip("10.0.2.2"));
 	unet_hub_input(&f->cap.port, arp, sizeof(arp));
 	capture_reset(&f->cap);
 }
@@ -361,6 +365,7 @@ static void start(struct fixture *f, unsigned int mtu, bool proxy)
 	unet_hub_config_init(&hc);
 	if (mtu != 0)
 		hc.mtu = mtu;
+	hc.virtual_clock = f->virtual_clock;
 	assert_int_equal(unet_hub_new(&f->loop, &hc, &f->hub), 0);
 	unet_port_init(&f->cap.port, &capture_ops, "cap");
 	assert_int_equal(unet_hub_attach(f->hub, &f->cap.port), 0);
@@ -379,6 +384,7 @@ static int setup(void **state)
 
 	assert_non_null(f);
 	assert_int_equal(uv_loop_init(&f->loop), 0);
+	f->client = tn_ip("10.0.2.15");
 	snprintf(f->dir, sizeof(f->dir), "/tmp/tftp_test.XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
 	snprintf(f->root, sizeof(f->root), "%s/root", f->dir);
@@ -885,6 +891,13 @@ static void test_concurrent(void **state)
 	assert_int_equal(stats(f).tftp_transfers, 2);
 }
 
+/* The client is now @addr (and the gateway knows its MAC). */
+static void set_client(struct fixture *f, uint32_t addr)
+{
+	f->client = addr;
+	teach_arp(f);
+}
+
 static void test_limits(void **state)
 {
 	struct fixture *f = *state;
@@ -892,32 +905,167 @@ static void test_limits(void **state)
 	uint16_t first_port = 0;
 	int i;
 
+	/* 64 transfers in all: 8 clients with 8 each (their own limit). */
 	start(f, 0, false);
 	for (i = 0; i < 64; i++) {
+		set_client(f, htonl(ntohl(tn_ip("10.0.2.15")) + (uint32_t)i / 8));
 		send_get(f, (uint16_t)(41000 + i), "small.txt");
 		r = expect_data(f, (uint16_t)(41000 + i), 1);
 		if (i == 0)
 			first_port = r.sport;
 	}
+	set_client(f, tn_ip("10.0.2.40"));
 	send_get(f, 42000, "small.txt");
 	expect_error(f, 42000, 0);
 	/* A duplicate request from a client port is no new transfer. */
+	set_client(f, tn_ip("10.0.2.15"));
 	send_get(f, 41005, "small.txt");
 	assert_true(no_reply(f));
 	assert_int_equal(stats(f).tftp_transfers, 64);
 	/* One ends (the client's error), and room is made. */
 	send_error(f, 41000, first_port);
 	assert_true(no_reply(f));
+	set_client(f, tn_ip("10.0.2.40"));
 	send_get(f, 42000, "small.txt");
 	expect_data(f, 42000, 1);
 	assert_int_equal(stats(f).tftp_transfers, 65);
 	/* A new request from a port that has a transfer replaces it. */
+	set_client(f, tn_ip("10.0.2.15"));
 	send_get(f, 41001, "exact1024.bin");
 	r = expect_data(f, 41001, 1);
 	assert_memory_equal(r.data, exact_bin, 512);
 	assert_int_equal(stats(f).tftp_transfers, 66);
 	assert_int_equal(stats(f).tftp_errors, 1);
 	/* The stack closes with 64 transfers under way (teardown). */
+}
+
+/* One client address has at most 8 transfers; another has its own 8. */
+static void test_per_client(void **state)
+{
+	struct fixture *f = *state;
+	int i;
+
+	start(f, 0, false);
+	for (i = 0; i < 8; i++) {
+		send_get(f, (uint16_t)(41000 + i), "small.txt");
+		expect_data(f, (uint16_t)(41000 + i), 1);
+	}
+	send_get(f, 41008, "small.txt");
+	expect_error(f, 41008, 0);
+	assert_int_equal(stats(f).tftp_errors, 1);
+	set_client(f, tn_ip("10.0.2.16"));
+	send_get(f, 41008, "small.txt");
+	expect_data(f, 41008, 1);
+	assert_int_equal(stats(f).tftp_transfers, 9);
+}
+
+/* The timeout option asked for, and what the OACK grants. */
+struct timeout_row {
+	const char *asked;
+	const char *granted;
+};
+
+static const struct timeout_row timeout_rows[] = {
+	{ "1", "1" },
+	{ "4", "4" },
+	{ "5", "5" },
+	{ "6", "5" },
+	{ "60", "5" },
+	{ "255", "5" },
+};
+
+/* The timeout option is granted up to 5 s, and the OACK says so. */
+static void test_timeout_cap(void **state)
+{
+	struct fixture *f = *state;
+	struct reply r;
+	size_t i;
+
+	start(f, 0, false);
+	for (i = 0; i < sizeof(timeout_rows) / sizeof(timeout_rows[0]); i++) {
+		const char *rq[] = { "small.txt", "octet", "timeout",
+				     timeout_rows[i].asked };
+		const char *ok[] = { "timeout", timeout_rows[i].granted };
+		uint16_t port = (uint16_t)(40000 + i);
+
+		send_rrq(f, port, rq, 4);
+		assert_true(next_reply(f, &r));
+		assert_int_equal(r.dport, port);
+		assert_oack(&r, ok, 2);
+		send_error(f, port, r.sport);
+	}
+	assert_true(no_reply(f));
+}
+
+/*
+ * How long a slot is held, on a virtual clock: a client that asked for a
+ * 255 s timeout and vanished frees it after 6 x 5 s; a client that ACKs
+ * just often enough is ended after 600 s with an ERROR from the transfer.
+ */
+static void test_slot_time(void **state)
+{
+	struct fixture *f = *state;
+	const char *rq[] = { "small.txt", "octet", "timeout", "255" };
+	static uint8_t big[512 * 1024];
+	struct reply r;
+	uint16_t port;
+	uint64_t t0;
+	int n, blk;
+
+	f->virtual_clock = true;
+	start(f, 0, false);
+
+	/* The OACK is resent every 5 s, 5 times, then the slot is free. */
+	send_rrq(f, 40000, rq, 4);
+	assert_true(next_reply(f, &r));
+	assert_int_equal(r.op, 6);
+	port = r.sport;
+	for (n = 0; n < 12; n++) {
+		assert_int_equal(unet_hub_clock_advance(f->hub, 5000000000ull),
+				 0);
+		if (!next_reply(f, &r))
+			break;
+		assert_int_equal(r.op, 6);
+		assert_true(no_reply(f));
+	}
+	assert_int_equal(n, 5);
+	send_ack(f, 40000, port, 0);
+	assert_true(no_reply(f));
+	assert_int_equal(f->cap.icmp, 1);
+
+	/* A client that ACKs every 0.9 s: ended after 600 s. */
+	memset(big, 'b', sizeof(big));
+	write_file(f, "big.bin", big, sizeof(big));
+	t0 = unet_hub_now_ns(f->hub);
+	send_get(f, 40001, "big.bin");
+	r = expect_data(f, 40001, 1);
+	port = r.sport;
+	for (blk = 1; blk < 1000; blk++) {
+		assert_int_equal(unet_hub_clock_advance(f->hub, 900000000ull),
+				 0);
+		assert_true(no_reply(f));
+		/* Answer lwIP's ARP refresh, as a live client would. */
+		if (blk % 100 == 0)
+			teach_arp(f);
+		send_ack(f, 40001, port, (uint16_t)blk);
+		if (!next_reply(f, &r))
+			fail_msg("no reply to ACK %d", blk);
+		if (r.op != 3) {
+			capture_reset(&f->cap);
+			break;
+		}
+		assert_int_equal(r.num, blk + 1);
+		if (f->cap.frames > CAP_MAX - 8)
+			capture_reset(&f->cap);
+	}
+	assert_int_equal(r.op, 5);
+	assert_int_equal(r.sport, port);
+	assert_int_equal(r.num, 0);
+	assert_true(unet_hub_now_ns(f->hub) - t0 >= 600000000000ull);
+	assert_true(unet_hub_now_ns(f->hub) - t0 < 601000000000ull);
+	/* The slot is free: the port is closed. */
+	send_ack(f, 40001, port, (uint16_t)blk);
+	assert_true(no_reply(f));
 }
 
 static void test_xfer_port_errors(void **state)
@@ -1223,6 +1371,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_concurrent, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_per_client, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_timeout_cap, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_slot_time, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_xfer_port_errors, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_wrq_and_opcodes, setup,
