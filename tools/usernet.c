@@ -46,6 +46,7 @@
 #include <usernet/proxy.h>
 #include <usernet/stack.h>
 
+#include "memtrim.h"
 #include "netdev.h"
 #include "nsrun.h"
 #include "replay.h"
@@ -98,6 +99,7 @@ struct options {
  * @ns: the namespace child in run mode
  * @nofile: the open-files limit usernet started with (raised for the
  *          proxy's flows; CMD of run gets it back)
+ * @trim: gives the heap back after a flood
  * @child_done: the child has been reaped
  * @status: the exit status to return
  */
@@ -113,6 +115,7 @@ struct usernet {
 	uv_signal_t signals[4];
 	struct nsrun ns;
 	struct rlimit nofile;
+	struct memtrim trim;
 	bool child_done;
 	int status;
 };
@@ -210,9 +213,11 @@ static void usage_main(FILE *f)
 "  --version      show the version\n"
 "\n"
 "SIGINT and SIGTERM shut down cleanly. SIGUSR1 prints the flow table, the\n"
-"proxy's, the services' and each port's counters to stderr. Exit status: 0, 1 on\n"
-"a runtime failure (e.g. a hostfwd port that cannot be opened), 2 on a bad\n"
-"option.\n",
+"proxy's, the services' and each port's counters and the memory in use\n"
+"to stderr. usernet raises its open-files limit to the hard limit (run's\n"
+"CMD keeps the old one), caps flows per protocol to fit it, and gives the\n"
+"heap back after a flood. Exit status: 0, 1 on a runtime failure (e.g. a\n"
+"hostfwd port that cannot be opened), 2 on a bad option.\n",
 		NETDEV_FWD_MAX, NETDEV_HUB_MAX, UNET_MTU_MIN, UNET_MTU_MAX,
 		UNET_MTU_DEFAULT);
 }
@@ -447,6 +452,7 @@ static void shutdown_all(struct usernet *u)
 	for (i = 0; i < sizeof(u->signals) / sizeof(u->signals[0]); i++)
 		if (!uv_is_closing((uv_handle_t *)&u->signals[i]))
 			uv_close((uv_handle_t *)&u->signals[i], NULL);
+	memtrim_stop(&u->trim);
 }
 
 static const char *proto_name(int proto)
@@ -528,9 +534,22 @@ static void dump_services(const struct unet_stack *stack)
 		(unsigned long long)ss.tftp_drop);
 }
 
+/* The process's memory, one line: what the heap holds beside RSS. */
+static void dump_memory(struct usernet *u)
+{
+	struct memtrim_usage mu;
+
+	memtrim_usage(&mu);
+	fprintf(stderr,
+		"usernet: memory: rss %zu KiB; heap in use %zu KiB, free %zu KiB; trimmed %llu times, %llu KiB given back\n",
+		mu.rss / 1024, mu.heap_in_use / 1024, mu.heap_free / 1024,
+		(unsigned long long)u->trim.trims,
+		(unsigned long long)(u->trim.released / 1024));
+}
+
 /*
- * SIGUSR1: the flow table and the proxy's, services' and ports' counters,
- * then the stack's.
+ * SIGUSR1: the flow table, the proxy's and services' counters, the memory,
+ * the ports' counters, then the stack's.
  */
 static void dump_state(struct usernet *u)
 {
@@ -577,6 +596,7 @@ static void dump_state(struct usernet *u)
 	}
 	if (u->stack != NULL)
 		dump_services(u->stack);
+	dump_memory(u);
 	for (i = 0; i < u->n_hubs; i++) {
 		if (u->n_hubs > 1)
 			fprintf(stderr, "usernet: hub %u:\n", u->hub_ids[i]);
@@ -1001,6 +1021,7 @@ int main(int argc, char **argv)
 	if (r < 0)
 		return 1;
 	raise_nofile(&u);
+	memtrim_start(&u.trim, &u.loop);
 	for (i = 0; i < 4; i++) {
 		uv_signal_init(&u.loop, &u.signals[i]);
 		u.signals[i].data = &u;

@@ -84,6 +84,11 @@ else
 	sed -n '/flow table/,/proxy:/p' "$ULOG" | tail -n 20
 	fail "SIGUSR1: no udp line for $GUEST:$P_GUEST in the flow table"
 fi
+# ... with the UDP flows beside their cap, and the heap in use beside RSS.
+line=$(grep -E '^usernet: proxy: flows [0-9]+ \(tcp [0-9]+ of [0-9]+, udp [1-9][0-9]* of [1-9][0-9]*, ' "$ULOG" | tail -n 1)
+mem=$(grep -E '^usernet: memory: rss [1-9][0-9]* KiB; heap in use [1-9][0-9]* KiB' "$ULOG" | tail -n 1)
+[ -n "$line" ] && [ -n "$mem" ] && ok "SIGUSR1: flows per protocol and cap; $mem" ||
+	{ grep -E '^usernet: (proxy|memory):' "$ULOG"; fail "SIGUSR1: no per-protocol flows or memory line"; }
 
 # ICMP echo to the world through the host's ping sockets.
 WARN='refuses ICMP echo sockets'
