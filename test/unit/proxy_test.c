@@ -183,8 +183,6 @@ static void log_cb(void *opaque, enum unet_log_level level, const char *msg)
 static void start(struct fixture *f, const struct unet_proxy_config *pcfg)
 {
 	struct unet_hub_config hc;
-	struct sockaddr_in sa;
-	int len;
 
 	unet_hub_config_init(&hc);
 	hc.log_cb = log_cb;
@@ -196,26 +194,9 @@ static void start(struct fixture *f, const struct unet_proxy_config *pcfg)
 	assert_int_equal(unet_stack_new(f->hub, "user", NULL, &f->stack), 0);
 	assert_int_equal(unet_proxy_new(f->stack, pcfg, &f->proxy), 0);
 
-	uv_tcp_init(&f->loop, &f->listener);
-	f->listener.data = f;
-	uv_ip4_addr("127.0.0.1", 0, &sa);
-	assert_int_equal(uv_tcp_bind(&f->listener, (struct sockaddr *)&sa, 0),
-			 0);
-	assert_int_equal(uv_listen((uv_stream_t *)&f->listener, 64, on_accept),
-			 0);
-	len = sizeof(sa);
-	assert_int_equal(uv_tcp_getsockname(&f->listener,
-					    (struct sockaddr *)&sa, &len), 0);
-	f->tcp_port = ntohs(sa.sin_port);
-
-	uv_udp_init(&f->loop, &f->udp);
-	f->udp.data = f;
-	uv_ip4_addr("127.0.0.1", 0, &sa);
-	assert_int_equal(uv_udp_bind(&f->udp, (struct sockaddr *)&sa, 0), 0);
-	len = sizeof(sa);
-	assert_int_equal(uv_udp_getsockname(&f->udp, (struct sockaddr *)&sa,
-					    &len), 0);
-	f->udp_port = ntohs(sa.sin_port);
+	f->tcp_port = tn_tcp_listen_loopback(&f->loop, &f->listener, f, 64,
+					     on_accept);
+	f->udp_port = tn_udp_loopback(&f->loop, &f->udp, f);
 	assert_int_equal(uv_udp_recv_start(&f->udp, udp_alloc, udp_recv), 0);
 
 	tn_learn_guest(&f->cap);

@@ -372,6 +372,55 @@ struct unet_proxy_stats tn_proxy_stats(struct unet_proxy *proxy)
 	return s;
 }
 
+/**
+ * tn_udp_loopback() - a UDP socket on 127.0.0.1, a port the kernel chose
+ * @loop: the loop
+ * @udp: the handle to initialise and bind
+ * @data: stored in @udp->data
+ *
+ * Return: the port (host order). The caller starts receiving and closes.
+ */
+uint16_t tn_udp_loopback(uv_loop_t *loop, uv_udp_t *udp, void *data)
+{
+	struct sockaddr_in sa;
+	int len = sizeof(sa);
+
+	assert_int_equal(uv_udp_init(loop, udp), 0);
+	udp->data = data;
+	uv_ip4_addr("127.0.0.1", 0, &sa);
+	assert_int_equal(uv_udp_bind(udp, (struct sockaddr *)&sa, 0), 0);
+	assert_int_equal(uv_udp_getsockname(udp, (struct sockaddr *)&sa, &len),
+			 0);
+	return ntohs(sa.sin_port);
+}
+
+/**
+ * tn_tcp_listen_loopback() - a TCP listener on 127.0.0.1, a port the kernel
+ *                            chose
+ * @loop: the loop
+ * @tcp: the handle to initialise, bind and listen on
+ * @data: stored in @tcp->data
+ * @backlog: the listen backlog
+ * @cb: called for each connection
+ *
+ * Return: the port (host order). The caller closes the handle.
+ */
+uint16_t tn_tcp_listen_loopback(uv_loop_t *loop, uv_tcp_t *tcp, void *data,
+				int backlog, uv_connection_cb cb)
+{
+	struct sockaddr_in sa;
+	int len = sizeof(sa);
+
+	assert_int_equal(uv_tcp_init(loop, tcp), 0);
+	tcp->data = data;
+	uv_ip4_addr("127.0.0.1", 0, &sa);
+	assert_int_equal(uv_tcp_bind(tcp, (struct sockaddr *)&sa, 0), 0);
+	assert_int_equal(uv_listen((uv_stream_t *)tcp, backlog, cb), 0);
+	assert_int_equal(uv_tcp_getsockname(tcp, (struct sockaddr *)&sa, &len),
+			 0);
+	return ntohs(sa.sin_port);
+}
+
 static void run_deadline(uv_timer_t *t)
 {
 	*(bool *)t->data = true;

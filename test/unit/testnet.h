@@ -92,6 +92,10 @@ size_t tn_ip_header(uint8_t *buf, const uint8_t *dmac, uint32_t src,
 int tn_proxy_flows(struct unet_proxy *proxy, struct unet_flow_info *last);
 struct unet_proxy_stats tn_proxy_stats(struct unet_proxy *proxy);
 
+uint16_t tn_udp_loopback(uv_loop_t *loop, uv_udp_t *udp, void *data);
+uint16_t tn_tcp_listen_loopback(uv_loop_t *loop, uv_tcp_t *tcp, void *data,
+				int backlog, uv_connection_cb cb);
+
 bool tn_run_until(uv_loop_t *loop, bool (*cond)(void *arg), void *arg,
 		  unsigned int ms);
 void tn_run_for(uv_loop_t *loop, unsigned int ms);

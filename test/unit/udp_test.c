@@ -109,8 +109,6 @@ static void start(struct fixture *f, unsigned int mtu,
 		  const struct unet_proxy_config *pcfg)
 {
 	struct unet_hub_config hc;
-	struct sockaddr_in sa;
-	int len = sizeof(sa);
 
 	unet_hub_config_init(&hc);
 	if (mtu != 0)
@@ -121,13 +119,7 @@ static void start(struct fixture *f, unsigned int mtu,
 	assert_int_equal(unet_stack_new(f->hub, "user", NULL, &f->stack), 0);
 	assert_int_equal(unet_proxy_new(f->stack, pcfg, &f->proxy), 0);
 
-	uv_udp_init(&f->loop, &f->echo);
-	f->echo.data = f;
-	uv_ip4_addr("127.0.0.1", 0, &sa);
-	assert_int_equal(uv_udp_bind(&f->echo, (struct sockaddr *)&sa, 0), 0);
-	assert_int_equal(uv_udp_getsockname(&f->echo, (struct sockaddr *)&sa,
-					    &len), 0);
-	f->echo_port = ntohs(sa.sin_port);
+	f->echo_port = tn_udp_loopback(&f->loop, &f->echo, f);
 	assert_int_equal(uv_udp_recv_start(&f->echo, echo_alloc, echo_recv), 0);
 
 	/* Teach the gateway the guest's MAC, as the guest's own ARP would. */
