@@ -14,6 +14,9 @@
  * there. A process at rest does nothing; a busy one whose heap merely
  * wobbles does not trim.
  *
+ * Under AddressSanitizer malloc is ASan's, which mallinfo2() does not see:
+ * the heap reads as empty and nothing is ever trimmed.
+ *
  * State: the timer, the peak, two counters for the stats. The timer is
  * unreferenced: it never keeps the loop alive, but it must be closed
  * (memtrim_stop()) before the loop is.

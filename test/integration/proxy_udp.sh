@@ -84,9 +84,10 @@ else
 	sed -n '/flow table/,/proxy:/p' "$ULOG" | tail -n 20
 	fail "SIGUSR1: no udp line for $GUEST:$P_GUEST in the flow table"
 fi
-# ... with the UDP flows beside their cap, and the heap in use beside RSS.
+# ... with the UDP flows beside their cap, and the heap in use beside RSS
+# (0 under AddressSanitizer, whose allocator mallinfo2() does not see).
 line=$(grep -E '^usernet: proxy: flows [0-9]+ \(tcp [0-9]+ of [0-9]+, udp [1-9][0-9]* of [1-9][0-9]*, ' "$ULOG" | tail -n 1)
-mem=$(grep -E '^usernet: memory: rss [1-9][0-9]* KiB; heap in use [1-9][0-9]* KiB' "$ULOG" | tail -n 1)
+mem=$(grep -E '^usernet: memory: rss [1-9][0-9]* KiB; heap in use [0-9]+ KiB' "$ULOG" | tail -n 1)
 [ -n "$line" ] && [ -n "$mem" ] && ok "SIGUSR1: flows per protocol and cap; $mem" ||
 	{ grep -E '^usernet: (proxy|memory):' "$ULOG"; fail "SIGUSR1: no per-protocol flows or memory line"; }
 
