@@ -36,7 +36,9 @@
 
 #include "lwip/ip.h"
 #include "lwip/ip4.h"
+#include "lwip/prot/iana.h"
 #include "lwip/prot/ip.h"
+#include "lwip/prot/udp.h"
 
 #include "hub/config_copy.h"
 #include "proxy_internal.h"
@@ -235,6 +237,7 @@ int unet__flow_add(struct unet_proxy *proxy, struct proxy_flow *flow)
 	proxy->flows = flow;
 	proxy->stats.flows++;
 	proxy->nflows[pp]++;
+	flow->listed = true;
 	flow_lru_push(proxy, flow);
 	flow->last_ns = unet_hub_now_ns(proxy->hub);
 	return 0;
@@ -271,6 +274,7 @@ void unet__flow_remove(struct unet_proxy *proxy, struct proxy_flow *flow)
 		flow->next->prev = flow->prev;
 	flow->prev = flow->next = NULL;
 	flow_lru_unlink(proxy, flow);
+	flow->listed = false;
 	proxy->stats.flows--;
 	proxy->nflows[unet__proxy_proto(flow->proto)]--;
 }
@@ -278,13 +282,14 @@ void unet__flow_remove(struct unet_proxy *proxy, struct proxy_flow *flow)
 /**
  * unet__flow_touch() - note that a flow carried something now
  * @proxy: the proxy
- * @flow: the flow, in the table; it becomes its protocol's most recently
- *        used (O(1): the UDP cap closes the least recently used)
+ * @flow: the flow; while in the table, it becomes its protocol's most
+ *        recently used (O(1): the UDP cap closes the least recently used)
  */
 void unet__flow_touch(struct unet_proxy *proxy, struct proxy_flow *flow)
 {
 	flow->last_ns = unet_hub_now_ns(proxy->hub);
-	if (proxy->lru_head[unet__proxy_proto(flow->proto)] != flow) {
+	if (flow->listed &&
+	    proxy->lru_head[unet__proxy_proto(flow->proto)] != flow) {
 		flow_lru_unlink(proxy, flow);
 		flow_lru_push(proxy, flow);
 	}
@@ -498,13 +503,17 @@ static bool proxy_src_ok(struct unet_proxy *proxy,
 	const struct unet_stack_config *sc = unet__stack_config(proxy->stack);
 	char a[INET_ADDRSTRLEN];
 	struct in_addr src = { .s_addr = pkt->src };
+	struct udp_hdr uh;
 
 	if (unet__stack_is_guest_addr(proxy->stack, pkt->src))
 		return true;
 	if (pkt->src == 0 && pkt->proto == IP_PROTO_UDP &&
 	    pkt->dst == sc->host.s_addr && pkt->l4 != NULL &&
-	    pkt->l4_len >= 4 && pkt->l4[2] == 0 && pkt->l4[3] == 67)
-		return true;
+	    pkt->l4_len >= sizeof(uh)) {
+		memcpy(&uh, pkt->l4, sizeof(uh));
+		if (lwip_ntohs(uh.dest) == LWIP_IANA_PORT_DHCP_SERVER)
+			return true;
+	}
 	proxy->stats.refused_spoofed++;
 	if (inet_ntop(AF_INET, &src, a, sizeof(a)) == NULL)
 		snprintf(a, sizeof(a), "?");

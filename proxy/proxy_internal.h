@@ -73,6 +73,8 @@ struct proxy_flow_ops {
  * @proto: IPPROTO_TCP, IPPROTO_UDP or IPPROTO_ICMP
  * @inbound: opened from the host side (a forward)
  * @hashed: in the hash table (has a guest-side key)
+ * @listed: in the flow table (between unet__flow_add() and
+ *          unet__flow_remove()), and so on its protocol's recency list
  * @guest_addr: the guest's address (network order)
  * @guest_port: the guest's port or ICMP id (host order)
  * @remote_addr: the other side's address as the guest sees it (network order)
@@ -91,6 +93,7 @@ struct proxy_flow {
 	int proto;
 	bool inbound;
 	bool hashed;
+	bool listed;
 	uint32_t guest_addr;
 	uint16_t guest_port;
 	uint32_t remote_addr;

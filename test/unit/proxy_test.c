@@ -15,7 +15,8 @@
  * address, the network and broadcast addresses, 0.0.0.0, an address outside
  * the network) open no host socket for TCP, UDP or ICMP (the process's open
  * files, the proxy's flows and the host sockets' peers all say so) and are
- * counted and logged at debug level; a good source does open its flow.
+ * counted and logged at debug level, but for DHCP from 0.0.0.0, which the
+ * stack takes; a good source does open its flow.
  * The caps per protocol: UDP at its cap leaves TCP its own, TCP at its cap
  * gets a RST, and at the UDP cap the flow idle longest makes room (real
  * time: about 1 s); the caps lowered to fit a low open-files limit (the
@@ -294,6 +295,15 @@ static void test_spoofed_sources(void **state)
 	}
 	/* Logged at debug level (rate-limited: the first burst, here). */
 	assert_true(f->debug_spoofed >= 10);
+
+	/* A DHCP client has no address yet: 0.0.0.0 to port 67 is the stack's. */
+	unet_stack_stats(f->stack, &ss);
+	bad = ss.dhcp_in + ss.dhcp_drop;
+	send_udp(f, 0, 68, tn_ip("10.0.2.2"), 67);
+	tn_run_for(&f->loop, 20);
+	unet_stack_stats(f->stack, &ss);
+	assert_true(ss.dhcp_in + ss.dhcp_drop > bad);
+	assert_int_equal(tn_proxy_stats(f->proxy).refused_spoofed, spoofed);
 
 	/* The same from the guest's own address opens its flows. */
 	send_syn(f, tn_ip("10.0.2.15"), 41000, tn_ip("10.0.2.2"), f->tcp_port);
