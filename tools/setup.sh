@@ -18,7 +18,7 @@ fi
 
 packages=(
 	# build
-	build-essential cmake pkg-config clang llvm libclang-rt-14-dev
+	build-essential cmake pkg-config clang llvm libclang-rt-14-dev patch
 	libuv1-dev libcmocka-dev libpcap-dev libvdeplug-dev
 	xz-utils ca-certificates
 	# API reference (doxygen, with gawk's kernel-doc filter); the man page check
