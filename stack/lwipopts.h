@@ -115,6 +115,15 @@
 #define LWIP_TCP_TIMESTAMPS 0
 #define TCP_QUEUE_OOSEQ 1
 /*
+ * Out-of-order data from the guest is kept, but not without bound: at most
+ * 256 segments (pbufs) and 1 MiB per connection; what lies above that is
+ * dropped, and the guest sends it again. Without these, a guest sending
+ * 1-byte segments above a hole it never fills grew memory by ~150 bytes a
+ * segment without limit, and every insertion walked the whole queue.
+ */
+#define TCP_OOSEQ_MAX_PBUFS 256
+#define TCP_OOSEQ_MAX_BYTES (1024 * 1024)
+/*
  * The link to the guest is a hub in this process: nothing lingers on it for
  * a minute. A shorter TIME_WAIT (2 x 5 s) keeps fewer pcbs for lwIP to walk.
  */

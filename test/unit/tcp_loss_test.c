@@ -64,6 +64,9 @@ struct loss_case {
 	bool lose_fin;
 	/* lose the first transmission of the stream's last bytes */
 	uint32_t lose_tail;
+	/* the other way: the host sends nothing; the guest sends this many
+	 * 1-byte segments above a hole, then fills the hole */
+	int ooseq;
 };
 
 struct interval {
@@ -119,6 +122,10 @@ struct guest {
 	int n_ackq;
 	/* the case is over: the proxy's close resets what is left */
 	bool closing;
+	/* the other way (@ooseq): the highest ACK the stack sent, and the
+	 * bytes the host server read */
+	uint32_t acked;
+	size_t server_got;
 };
 
 static uint8_t pattern(size_t i)
@@ -168,6 +175,24 @@ static void server_write(struct guest *g)
 			 0);
 }
 
+static void server_alloc(uv_handle_t *handle, size_t suggested,
+			 uv_buf_t *buf)
+{
+	struct guest *g = handle->data;
+
+	(void)suggested;
+	*buf = uv_buf_init((char *)g->chunk, sizeof(g->chunk));
+}
+
+static void server_read(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf)
+{
+	struct guest *g = stream->data;
+
+	(void)buf;
+	if (n > 0)
+		g->server_got += (size_t)n;
+}
+
 static void server_accept(uv_stream_t *listener, int status)
 {
 	struct guest *g = listener->data;
@@ -177,22 +202,30 @@ static void server_accept(uv_stream_t *listener, int status)
 	assert_int_equal(uv_tcp_init(&g->loop, &g->conn), 0);
 	assert_int_equal(uv_accept(listener, (uv_stream_t *)&g->conn), 0);
 	g->accepted = true;
-	server_write(g);
+	if (g->lc->ooseq == 0) {
+		server_write(g);
+		return;
+	}
+	g->conn.data = g;
+	assert_int_equal(uv_read_start((uv_stream_t *)&g->conn, server_alloc,
+				       server_read),
+			 0);
 }
 
 /* ---- the guest's frames ------------------------------------------------ */
 
 static void guest_send_tcp(struct guest *g, uint8_t flags, uint32_t seq,
-			   uint32_t ack, const uint8_t *opt, size_t optlen)
+			   uint32_t ack, const uint8_t *opt, size_t optlen,
+			   const uint8_t *data, size_t dlen)
 {
 	uint8_t frame[128];
 	uint32_t src = tn_ip("10.0.2.15"), dst = tn_ip("10.0.2.2");
 	size_t thl = 20 + optlen;
-	size_t off = tn_ip_header(frame, tn_gw_mac, src, dst, 6, 20 + thl, 7,
-				  0);
+	size_t off = tn_ip_header(frame, tn_gw_mac, src, dst, 6,
+				  20 + thl + dlen, 7, 0);
 	uint8_t *tcp = frame + off;
 
-	assert_true(optlen % 4 == 0 && off + thl <= sizeof(frame));
+	assert_true(optlen % 4 == 0 && off + thl + dlen <= sizeof(frame));
 	memset(tcp, 0, 20);
 	tn_put16(tcp, GUEST_PORT);
 	tn_put16(tcp + 2, g->server_port);
@@ -203,8 +236,10 @@ static void guest_send_tcp(struct guest *g, uint8_t flags, uint32_t seq,
 	/* 2048 << 7: a 256 KiB window that never changes */
 	tn_put16(tcp + 14, 2048);
 	memcpy(tcp + 20, opt, optlen);
-	tn_put16(tcp + 16, tn_l4_csum(src, dst, 6, tcp, thl));
-	assert_int_equal(unet_cb_port_input(g->port, frame, off + thl), 0);
+	memcpy(tcp + thl, data, dlen);
+	tn_put16(tcp + 16, tn_l4_csum(src, dst, 6, tcp, thl + dlen));
+	assert_int_equal(unet_cb_port_input(g->port, frame, off + thl + dlen),
+			 0);
 }
 
 static void guest_syn(struct guest *g)
@@ -213,7 +248,7 @@ static void guest_syn(struct guest *g)
 	static const uint8_t opt[] = { 2, 4, 0x05, 0xb4, 1, 3, 3, 7,
 				       4, 2, 1, 1 };
 
-	guest_send_tcp(g, 0x02, 1000, 0, opt, sizeof(opt));
+	guest_send_tcp(g, 0x02, 1000, 0, opt, sizeof(opt), NULL, 0);
 }
 
 /* Queues an ACK of everything received, with SACK blocks: @dsack first
@@ -257,7 +292,7 @@ static void guest_flush_acks(struct guest *g)
 				len += 8;
 			}
 		}
-		guest_send_tcp(g, 0x10, 1001, g->ackq[i].ack, opt, len);
+		guest_send_tcp(g, 0x10, 1001, g->ackq[i].ack, opt, len, NULL, 0);
 	}
 	g->n_ackq = 0;
 }
@@ -374,7 +409,10 @@ static int guest_rx(void *opaque, const void *frame, size_t len)
 		guest_queue_ack(g, NULL);
 		return 0;
 	}
-	if (!g->established || guest_lose(g, seq, dlen, flags & 0x01))
+	if (g->established && (flags & 0x10) && tn_get32(tcp + 8) > g->acked)
+		g->acked = tn_get32(tcp + 8);
+	if (!g->established || (dlen == 0 && !(flags & 0x01)) ||
+	    guest_lose(g, seq, dlen, flags & 0x01))
 		return 0;
 	if (dlen > 0 && seq + dlen <= g->rcv_nxt) {
 		/* all of it came before: a D-SACK block */
@@ -415,6 +453,20 @@ static int guest_rx(void *opaque, const void *frame, size_t len)
 	}
 	guest_queue_ack(g, NULL);
 	return 0;
+}
+
+/* The other way: @lc->ooseq 1-byte segments above a hole of one byte,
+ * then the byte that fills it (data_segs counts what was sent). */
+static void guest_send_ooseq(struct guest *g)
+{
+	uint8_t byte = 'x';
+	int i;
+
+	for (i = 1; i <= g->lc->ooseq; i++)
+		guest_send_tcp(g, 0x18, 1001 + (uint32_t)i, g->rcv_nxt, NULL, 0,
+			       &byte, 1);
+	guest_send_tcp(g, 0x18, 1001, g->rcv_nxt, NULL, 0, &byte, 1);
+	g->data_segs = g->lc->ooseq + 1;
 }
 
 /* ---- a case ------------------------------------------------------------ */
@@ -474,6 +526,11 @@ static void guest_run(struct guest *g, const struct loss_case *lc,
 		for (i = 0; i < 4; i++)
 			uv_run(&g->loop, UV_RUN_NOWAIT);
 		guest_flush_acks(g);
+		if (lc->ooseq != 0 && g->established && g->accepted &&
+		    g->data_segs == 0)
+			guest_send_ooseq(g);
+		if (lc->ooseq != 0 && ms > 1000)
+			break;
 		assert_int_equal(unet_hub_clock_advance(g->hub, MS), 0);
 	}
 	guest_flush_acks(g);
@@ -492,13 +549,14 @@ static void guest_run(struct guest *g, const struct loss_case *lc,
 }
 
 /* What a case must show: the stack's counters, and how long the repair
- * its loss needs took, in virtual milliseconds. */
+ * its loss needs took, in virtual milliseconds (for OOSEQ_CAPPED: how many
+ * out-of-order bytes the stack kept). */
 struct expect {
 	const char *name;
 	struct loss_case lc;
 	uint64_t fast_recoveries, tail_probes, rto_timeouts;
 	enum { REPAIR_NONE, REPAIR_DUPACK, REPAIR_TAIL, REPAIR_REXMIT,
-	       REPAIR_FIN } repair;
+	       REPAIR_FIN, OOSEQ_CAPPED } repair;
 	uint64_t min_ms, max_ms;
 };
 
@@ -531,6 +589,14 @@ static const struct expect cases[] = {
 	{ "lost retransmission twice",
 	  { .first = 20, .last = 20, .lose_rexmit = 2 },
 	  1, 2, 0, REPAIR_REXMIT, 200, 320 },
+	/* the guest sends 2000 1-byte segments above a hole: the stack keeps
+	 * at most 256 of them (TCP_OOSEQ_MAX_PBUFS), so that out-of-order
+	 * data costs bounded memory and a bounded walk per segment; once the
+	 * hole is filled, those 256 reach the host, the rest is the guest's to
+	 * send again */
+	{ "out-of-order queue capped", { .first = -1, .last = -1,
+					 .ooseq = 2000 },
+	  0, 0, 0, OOSEQ_CAPPED, 256, 256 },
 	/* a lone FIN lost: resent by the timer */
 	{ "lost FIN", { .first = -1, .last = -1, .lose_fin = true }, 0, 0, 1,
 	  REPAIR_FIN, 200, 300 },
@@ -544,6 +610,15 @@ static void test_case(const struct expect *e)
 
 	assert_non_null(g);
 	guest_run(g, &e->lc, &st);
+	if (e->repair == OOSEQ_CAPPED) {
+		print_message("%s: the stack acknowledged %u bytes past the "
+			      "hole; the host read %zu\n",
+			      e->name, g->acked - 1002, g->server_got);
+		assert_in_range(g->acked - 1002, e->min_ms, e->max_ms);
+		assert_int_equal(g->server_got, 1 + g->acked - 1002);
+		free(g);
+		return;
+	}
 	print_message("%s: %d frames lost; %llu fast recoveries, %llu tail "
 		      "probes, %llu timeouts\n",
 		      e->name, g->lost,
@@ -576,6 +651,8 @@ static void test_case(const struct expect *e)
 	case REPAIR_FIN:
 		assert_true(g->fin_lost);
 		ms = (g->fin_at - g->fin_lost_at) / MS;
+		break;
+	case OOSEQ_CAPPED:
 		break;
 	}
 	print_message("%s: repaired %llu ms after the loss was known\n",
