@@ -235,8 +235,10 @@ static void guest_send_tcp(struct guest *g, uint8_t flags, uint32_t seq,
 	tcp[13] = flags;
 	/* 2048 << 7: a 256 KiB window that never changes */
 	tn_put16(tcp + 14, 2048);
-	memcpy(tcp + 20, opt, optlen);
-	memcpy(tcp + thl, data, dlen);
+	if (optlen > 0)
+		memcpy(tcp + 20, opt, optlen);
+	if (dlen > 0)
+		memcpy(tcp + thl, data, dlen);
 	tn_put16(tcp + 16, tn_l4_csum(src, dst, 6, tcp, thl + dlen));
 	assert_int_equal(unet_cb_port_input(g->port, frame, off + thl + dlen),
 			 0);
