@@ -82,14 +82,6 @@ if command -v sockperf >/dev/null && [ "${BENCH_NO_SOCKPERF:-0}" != 1 ]; then
 	USE_SOCKPERF=1
 fi
 
-NEXT_PORT=$((20000 + RANDOM % 20000))
-free_port() {
-	while ss -Htan "( sport = :$NEXT_PORT )" 2>/dev/null | grep -q .; do
-		NEXT_PORT=$((NEXT_PORT + 1))
-	done
-	PORT=$NEXT_PORT
-	NEXT_PORT=$((NEXT_PORT + 1))
-}
 
 wait_listen() {
 	local i

@@ -293,14 +293,6 @@ mkdir -p "$TMP/www" "$TMP/tftp"
 truncate -s "${SIZE}M" "$TMP/www/blob" || die "cannot make the $SIZE MiB file"
 head -c $((TFTP_KIB * 1024)) /dev/urandom >"$TMP/tftp/tftp.bin" || die "cannot make the TFTP file"
 
-NEXT_PORT=$((20000 + RANDOM % 20000))
-free_port() {
-	while ss -Htan "( sport = :$NEXT_PORT )" 2>/dev/null | grep -q .; do
-		NEXT_PORT=$((NEXT_PORT + 1))
-	done
-	PORT=$NEXT_PORT
-	NEXT_PORT=$((NEXT_PORT + 1))
-}
 listening() { ss -Hltn "( sport = :$1 )" 2>/dev/null | grep -q .; }
 
 free_port

@@ -93,3 +93,14 @@ median() {
 		      if (NR % 2) print a[(NR + 1) / 2]
 		      else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
 }
+
+# free_port: a TCP port nothing uses now, in PORT (a new one each call,
+# from a random start in 20000..39999).
+NEXT_PORT=$((20000 + RANDOM % 20000))
+free_port() {
+	while ss -Htan "( sport = :$NEXT_PORT )" 2>/dev/null | grep -q .; do
+		NEXT_PORT=$((NEXT_PORT + 1))
+	done
+	PORT=$NEXT_PORT
+	NEXT_PORT=$((NEXT_PORT + 1))
+}
