@@ -30,6 +30,20 @@
 /* ---- memory: from malloc, bounded by usernet's own per-flow caps ----- */
 #define MEM_LIBC_MALLOC 1
 #define MEMP_MEM_MALLOC 1
+/*
+ * Every block lwIP takes is counted against the memory budget
+ * (stack/budget.c), which also lowers the out-of-order caps below as it
+ * fills.
+ */
+#include <stddef.h>
+void *unet__lwip_malloc(size_t size);
+void *unet__lwip_calloc(size_t n, size_t size);
+void unet__lwip_free(void *p);
+unsigned int unet__ooseq_pbufs_limit(void);
+unsigned long unet__ooseq_bytes_limit(void);
+#define mem_clib_malloc unet__lwip_malloc
+#define mem_clib_calloc unet__lwip_calloc
+#define mem_clib_free unet__lwip_free
 #define MEM_ALIGNMENT 8
 #define MEM_SIZE (1024 * 1024)
 #define MEMP_NUM_PBUF 1024
@@ -123,6 +137,9 @@
  */
 #define TCP_OOSEQ_MAX_PBUFS 256
 #define TCP_OOSEQ_MAX_BYTES (1024 * 1024)
+/* ...and less, down to nothing, as the memory budget fills (budget.c). */
+#define TCP_OOSEQ_PBUFS_LIMIT(pcb) ((u16_t)unet__ooseq_pbufs_limit())
+#define TCP_OOSEQ_BYTES_LIMIT(pcb) ((u32_t)unet__ooseq_bytes_limit())
 /*
  * The link to the guest is a hub in this process: nothing lingers on it for
  * a minute. A shorter TIME_WAIT (2 x 5 s) keeps fewer pcbs for lwIP to walk.

@@ -47,6 +47,7 @@
 #include "lwip/timeouts.h"
 #include "netif/ethernet.h"
 
+#include "budget.h"
 #include "cursor.h"
 #include "hub/config_copy.h"
 #include "stack_internal.h"
@@ -160,6 +161,8 @@ static bool stack_config_ok(const struct unet_stack_config *cfg)
 	    !STR_OK(cfg->dnssearch) || !STR_OK(cfg->bootfile) ||
 	    !STR_OK(cfg->tftp_server_name) || !STR_OK(cfg->tftp_root) ||
 	    !STR_OK(cfg->resolv_conf))
+		return false;
+	if (cfg->mem_budget != 0 && cfg->mem_budget < UNET_BUDGET_MIN)
 		return false;
 	/* The MAC must be unicast. */
 	return (cfg->mac[0] & 1) == 0;
@@ -496,9 +499,9 @@ static int stack_send(struct unet_port *port, const void *frame, size_t len)
 {
 	struct unet_stack *stack = container_of(port, struct unet_stack, port);
 	struct unet_cursor c = cursor_init(frame, len);
-	const uint8_t *eth, *arp, *ip6;
+	const uint8_t *eth, *arp, *ip, *ip6;
 	struct pbuf *p;
-	size_t pad;
+	size_t pad, iplen;
 
 	eth = cursor_take(&c, SIZEOF_ETH_HDR);
 	if (eth == NULL) {
@@ -525,10 +528,19 @@ static int stack_send(struct unet_port *port, const void *frame, size_t len)
 		stack_arp_alias(stack, arp);
 		break;
 	case ETHTYPE_IP:
-		if (cursor_take(&c, IP_HLEN) == NULL) {
+		ip = cursor_take(&c, IP_HLEN);
+		if (ip == NULL) {
 			stack->stats.drop_bad++;
 			return 0;
 		}
+		/*
+		 * Padding past the IP total length is not kept: a frame's
+		 * pbuf may wait long in a queue (out-of-order data), and a
+		 * guest could otherwise pad 1-byte segments to the MTU.
+		 */
+		iplen = cursor_be16(ip, 2);
+		if (iplen >= IP_HLEN && SIZEOF_ETH_HDR + iplen < len)
+			len = SIZEOF_ETH_HDR + iplen;
 		break;
 	case ETHTYPE_IPV6:
 		ip6 = cursor_take(&c, IP6_HLEN);
@@ -556,6 +568,8 @@ static int stack_send(struct unet_port *port, const void *frame, size_t len)
 		stack->stats.drop_bad++;
 		return 0;
 	}
+	if (!unet__budget_admit_frame(len))
+		return 0;
 	/*
 	 * Two bytes in front of the 14-byte Ethernet header put the IP header
 	 * on an 8-byte boundary (lwIP's reassembly keeps a pointer inside the
@@ -675,6 +689,13 @@ void unet_stack_stats(const struct unet_stack *stack,
 		      struct unet_stack_stats *stats)
 {
 	memcpy(stats, &stack->stats, sizeof(*stats));
+	stats->mem_budget = unet__budget.limit;
+	stats->mem_used = unet__budget_used();
+	stats->mem_lwip = unet__budget.lwip;
+	stats->mem_proxy = unet__budget.proxy;
+	stats->mem_peak = unet__budget.peak;
+	stats->budget_frames_dropped = unet__budget.frames_dropped;
+	stats->budget_ooseq_squeezed = unet__budget.ooseq_squeezed;
 }
 
 static void stack_port_close(struct unet_port *port)
@@ -740,6 +761,8 @@ int unet_stack_new(struct unet_hub *hub, const char *id,
 		free(stack);
 		return r;
 	}
+	unet__budget_reset(cfg.mem_budget != 0 ? cfg.mem_budget :
+						 UNET_BUDGET_DEFAULT);
 
 	/* netif_add() prepends: add the catcher first so the gateway leads. */
 	ip4_addr_set_zero(&any);

@@ -59,6 +59,13 @@ extern "C" {
  *                still forwards and DHCP still names it (default false:
  *                restricted queries are refused, as the forwarder is a
  *                channel to the outside through the upstream resolvers)
+ * @mem_budget: bytes that guests can make the process hold, lwIP's buffers
+ *              and the proxy's together (0 for the default, 256 MiB; at
+ *              least 4 MiB). As it fills, TCP windows toward the guest
+ *              shrink, host sockets are read less, out-of-order queues are
+ *              cut, and at the limit guest frames longer than 128 bytes
+ *              are dropped. lwIP's state is process-wide, so the budget is
+ *              the process's.
  *
  * Addresses are in network byte order. @host, @dns and @dhcp_start must lie
  * inside @net/@mask and be neither its network nor its broadcast address.
@@ -83,6 +90,7 @@ struct unet_stack_config {
 	unsigned int n_dns_upstream;
 	char resolv_conf[4096];
 	bool restrict_dns;
+	size_t mem_budget;
 };
 
 /**
@@ -110,6 +118,14 @@ struct unet_stack_config {
  *	200 ms each)
  * @dns_refused: DNS queries refused because the guest is restricted (UDP
  *               answered REFUSED, TCP connections reset)
+ * @mem_budget: the memory budget, bytes (&unet_stack_config.mem_budget)
+ * @mem_used: bytes held now against it (@mem_lwip + @mem_proxy)
+ * @mem_lwip: of those, lwIP's (frames, queues, connections)
+ * @mem_proxy: of those, the proxy's buffers
+ * @mem_peak: the most @mem_used has been since the stack started
+ * @budget_frames_dropped: guest frames dropped because the budget was spent
+ * @budget_ooseq_squeezed: out-of-order TCP segments that met a queue cap
+ *                         the budget had lowered
  */
 struct unet_stack_stats {
 	uint64_t drop_mac;
@@ -129,6 +145,13 @@ struct unet_stack_stats {
 	uint64_t tcp_tail_probes;
 	uint64_t tcp_rto_timeouts;
 	uint64_t dns_refused;
+	uint64_t mem_budget;
+	uint64_t mem_used;
+	uint64_t mem_lwip;
+	uint64_t mem_proxy;
+	uint64_t mem_peak;
+	uint64_t budget_frames_dropped;
+	uint64_t budget_ooseq_squeezed;
 };
 
 struct unet_stack;

@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The memory budget.
+ *
+ * Theory of operation. Everything a guest can make usernet hold is counted
+ * against one limit (&unet_stack_config.mem_budget, 256 MiB by default):
+ *  - lwIP's heap. lwIP allocates with the C library (MEM_LIBC_MALLOC), and
+ *    lwipopts.h routes its malloc, calloc and free through
+ *    unet__lwip_malloc() and friends here, which count the usable size of
+ *    every block: frames waiting in out-of-order queues and reassembly,
+ *    data queued toward the guest, pcbs, segments.
+ *  - the proxy's own buffers (guest data on its way to a host socket, host
+ *    data waiting for room in lwIP), charged and released by the proxy.
+ *
+ * What happens as it fills, from gentle to hard:
+ *  - the receive window a TCP flow offers the guest shrinks
+ *    (unet__budget_window(): the whole window up to half the budget, then
+ *    less in proportion, none at the limit), so a well-behaved guest slows
+ *    down and loses nothing;
+ *  - the proxy stops reading host sockets while the budget is spent, and
+ *    stops taking guest data for a host socket that is backed up (lwIP
+ *    keeps the segment and offers it again);
+ *  - lwIP's out-of-order queue per connection (256 segments, 1 MiB) is cut
+ *    to 16 segments and 64 KiB past three quarters of the budget, and to
+ *    nothing at the limit;
+ *  - at the limit, guest frames longer than UNET_BUDGET_SMALL_FRAME are
+ *    dropped before lwIP sees them (the guest sends them again). Short ones
+ *    (ACKs, ARP, DHCP) still pass, so that what is queued toward the guest
+ *    can be acknowledged and freed.
+ *
+ * lwIP's state is process-wide, and so is this count; one stack at a time
+ * sets the limit (unet__budget_reset()).
+ */
+#include <malloc.h>
+#include <stdlib.h>
+
+#include "lwip/opt.h"
+
+#include "budget.h"
+
+struct unet_budget unet__budget = { .limit = UNET_BUDGET_DEFAULT };
+
+static void budget_peak(void)
+{
+	size_t used = unet__budget.lwip + unet__budget.proxy;
+
+	if (used > unet__budget.peak)
+		unet__budget.peak = used;
+}
+
+/* lwIP's allocator (lwipopts.h: mem_clib_malloc) */
+void *unet__lwip_malloc(size_t size)
+{
+	void *p = malloc(size);
+
+	if (p != NULL) {
+		unet__budget.lwip += malloc_usable_size(p);
+		budget_peak();
+	}
+	return p;
+}
+
+/* lwIP's allocator (lwipopts.h: mem_clib_calloc) */
+void *unet__lwip_calloc(size_t n, size_t size)
+{
+	void *p = calloc(n, size);
+
+	if (p != NULL) {
+		unet__budget.lwip += malloc_usable_size(p);
+		budget_peak();
+	}
+	return p;
+}
+
+/* lwIP's allocator (lwipopts.h: mem_clib_free) */
+void unet__lwip_free(void *p)
+{
+	if (p == NULL)
+		return;
+	unet__budget.lwip -= malloc_usable_size(p);
+	free(p);
+}
+
+/**
+ * unet__budget_reset() - set the limit, for a new stack
+ * @limit: bytes
+ *
+ * The counters of what is held stay (lwIP's heap outlives a stack); the
+ * event counters and the peak start again.
+ */
+void unet__budget_reset(size_t limit)
+{
+	unet__budget.limit = limit;
+	unet__budget.peak = unet__budget.lwip + unet__budget.proxy;
+	unet__budget.frames_dropped = 0;
+	unet__budget.ooseq_squeezed = 0;
+}
+
+/**
+ * unet__budget_charge() - count bytes the proxy now holds
+ * @bytes: how many
+ */
+void unet__budget_charge(size_t bytes)
+{
+	unet__budget.proxy += bytes;
+	budget_peak();
+}
+
+/**
+ * unet__budget_release() - count bytes the proxy no longer holds
+ * @bytes: how many (charged before)
+ */
+void unet__budget_release(size_t bytes)
+{
+	unet__budget.proxy -= bytes;
+}
+
+/**
+ * unet__budget_used() - bytes held now, lwIP's and the proxy's
+ *
+ * Return: the sum.
+ */
+size_t unet__budget_used(void)
+{
+	return unet__budget.lwip + unet__budget.proxy;
+}
+
+/**
+ * unet__budget_free() - what is left of the budget
+ *
+ * Return: bytes, 0 when spent.
+ */
+size_t unet__budget_free(void)
+{
+	size_t used = unet__budget_used();
+
+	return used < unet__budget.limit ? unet__budget.limit - used : 0;
+}
+
+/**
+ * unet__budget_admit_frame() - may a guest frame go in?
+ * @len: its length
+ *
+ * Return: true unless the budget is spent and the frame is not a short one;
+ * a refusal is counted.
+ */
+bool unet__budget_admit_frame(size_t len)
+{
+	if (len <= UNET_BUDGET_SMALL_FRAME ||
+	    unet__budget_used() < unet__budget.limit)
+		return true;
+	unet__budget.frames_dropped++;
+	return false;
+}
+
+/**
+ * unet__budget_window() - the receive window a flow may offer now
+ * @full: its window with the budget unused
+ *
+ * Return: @full while at most half the budget is used, then less in
+ * proportion to what is left, 0 when it is spent.
+ */
+size_t unet__budget_window(size_t full)
+{
+	size_t left = unet__budget_free(), half = unet__budget.limit / 2;
+
+	if (left >= half)
+		return full;
+	/* full * left / half, without overflow for any budget */
+	return (size_t)((uint64_t)full * (left >> 10) / ((half >> 10) + 1));
+}
+
+/* lwIP's out-of-order queue cap, in segments (lwipopts.h) */
+unsigned int unet__ooseq_pbufs_limit(void)
+{
+	size_t used = unet__budget_used(), limit = unet__budget.limit;
+
+	if (used < limit / 4 * 3)
+		return TCP_OOSEQ_MAX_PBUFS;
+	unet__budget.ooseq_squeezed++;
+	return used < limit ? TCP_OOSEQ_MAX_PBUFS / 16 : 0;
+}
+
+/* lwIP's out-of-order queue cap, in bytes (lwipopts.h) */
+unsigned long unet__ooseq_bytes_limit(void)
+{
+	size_t used = unet__budget_used(), limit = unet__budget.limit;
+
+	if (used < limit / 4 * 3)
+		return TCP_OOSEQ_MAX_BYTES;
+	return used < limit ? TCP_OOSEQ_MAX_BYTES / 16 : 0;
+}
