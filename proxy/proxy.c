@@ -90,6 +90,7 @@ void unet_proxy_config_init(struct unet_proxy_config *config)
 	config->icmp_timeout_ms = 10000;
 	config->tcp_connect_timeout_ms = 30000;
 	config->tcp_idle_timeout_ms = 0;
+	config->tcp_stall_timeout_ms = 120000;
 }
 
 static size_t flow_hash(const struct unet_proxy *proxy, int proto,
@@ -426,6 +427,7 @@ void unet__proxy_unref(struct unet_proxy *proxy)
 	if (--proxy->refs == 0 && proxy->closing) {
 		free(proxy->buckets);
 		free(proxy->listeners);
+		free(proxy->rbuf);
 		free(proxy);
 	}
 }
@@ -606,10 +608,12 @@ int unet_proxy_new(struct unet_stack *stack,
 	proxy->nbuckets = n;
 	proxy->buckets = calloc(n, sizeof(*proxy->buckets));
 	proxy->listeners = calloc(65536, sizeof(*proxy->listeners));
+	proxy->rbuf = malloc(PROXY_RBUF);
 	proxy->raw_udp = raw_new(IP_PROTO_UDP);
 	proxy->raw_icmp = raw_new(IP_PROTO_ICMP);
 	if (proxy->buckets == NULL || proxy->listeners == NULL ||
-	    proxy->raw_udp == NULL || proxy->raw_icmp == NULL) {
+	    proxy->rbuf == NULL || proxy->raw_udp == NULL ||
+	    proxy->raw_icmp == NULL) {
 		if (proxy->raw_udp != NULL)
 			raw_remove(proxy->raw_udp);
 		if (proxy->raw_icmp != NULL)
@@ -617,6 +621,7 @@ int unet_proxy_new(struct unet_stack *stack,
 		unet__stack_set_ip4_cb(stack, NULL, NULL);
 		free(proxy->buckets);
 		free(proxy->listeners);
+		free(proxy->rbuf);
 		free(proxy);
 		return -ENOMEM;
 	}

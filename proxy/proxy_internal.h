@@ -36,6 +36,9 @@
 struct proxy_flow;
 struct proxy_fwd;
 
+/** Bytes a TCP flow reads from its host socket at a time. */
+#define PROXY_RBUF 65536
+
 /**
  * enum proxy_proto - the protocols a flow carries, each with its own cap
  * @PROXY_PROTO_TCP: TCP
@@ -127,6 +130,8 @@ struct proxy_flow {
  * @ping_warned: the host refused ICMP sockets and this was logged once
  * @log_tokens: rate limit of guest-triggered log messages
  * @log_refill_ns: when @log_tokens was last refilled
+ * @rbuf: where every TCP flow reads its host socket into (PROXY_RBUF
+ *        bytes), to be copied into lwIP at once
  */
 struct unet_proxy {
 	struct unet_stack *stack;
@@ -150,6 +155,7 @@ struct unet_proxy {
 	bool ping_warned;
 	unsigned int log_tokens;
 	uint64_t log_refill_ns;
+	char *rbuf;
 };
 
 /* proxy.c: the flow table */

@@ -62,6 +62,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,11 +75,18 @@
 #include "lwip/tcp.h"
 
 #include "proxy_internal.h"
+#include "stack/budget.h"
 
-/* Bytes read from the host socket at a time, per flow. */
-#define TCP_FLOW_RBUF 65536
 /* uv_bufs a chain is written with at once; longer chains are copied. */
 #define TCP_FLOW_IOV 64
+/* The most a flow's queue toward the host grows by at once. */
+#define TCP_FLOW_OBUF_STEP (256 * 1024)
+/* lwIP's poll of a flow, in slow-timer ticks (2 x TCP_TMR_INTERVAL): 200 ms */
+#define TCP_FLOW_POLL_TICKS 4
+/* Keepalives toward the guest: after 5 minutes idle, 4 probes 30 s apart. */
+#define TCP_FLOW_KEEPIDLE_MS 300000
+#define TCP_FLOW_KEEPINTVL_MS 30000
+#define TCP_FLOW_KEEPCNT 4
 
 /** Where a TCP flow is. */
 enum tcp_phase {
@@ -104,7 +112,7 @@ enum tcp_phase {
  * @syn_seq: the SYN's sequence number, for a RST that answers it
  * @connect_err: a host connect that failed at once (answered from @timer)
  * @handles: uv handles initialised and not yet closed
- * @write_pending: uv_write requests not yet completed
+ * @write_req: the write to the host socket, when @writing
  * @guest_fin: the guest sent FIN
  * @host_shut: the host socket's write side is shut (or being shut)
  * @host_eof: the host sent EOF
@@ -112,9 +120,21 @@ enum tcp_phase {
  * @reading: the host socket is being read
  * @aborted: the pcb was aborted by the proxy (an lwIP callback that did it
  *           must return ERR_ABRT)
- * @rbuf: host bytes not yet queued in lwIP
- * @rbuf_off: where the unqueued bytes start in @rbuf
- * @rbuf_len: where they end
+ * @writing: @write_req is under way
+ * @wbuf: the guest's bytes @write_req writes (@wlen of them, @wcap charged)
+ * @wlen: see @wbuf
+ * @wcap: see @wbuf
+ * @obuf: the guest's bytes that wait for @write_req (@olen of @ocap)
+ * @olen: see @obuf
+ * @ocap: see @obuf
+ * @withheld: bytes the host took that lwIP was not told of (tcp_recved()),
+ *            which keeps the guest's window small while the memory budget
+ *            is short
+ * @stall_ns: when the host last took bytes of @wbuf (or the write began)
+ * @stall_queue: what libuv had left to write then
+ * @pend: host bytes lwIP had no room for (@pend_len, from @pend_off)
+ * @pend_off: see @pend
+ * @pend_len: see @pend
  */
 struct tcp_flow {
 	struct proxy_flow base;
@@ -129,34 +149,26 @@ struct tcp_flow {
 	uint32_t syn_seq;
 	int connect_err;
 	int handles;
-	unsigned int write_pending;
+	uv_write_t write_req;
 	bool guest_fin;
 	bool host_shut;
 	bool host_eof;
 	bool guest_shut;
 	bool reading;
 	bool aborted;
-	char *rbuf;
-	size_t rbuf_off;
-	size_t rbuf_len;
-};
-
-/**
- * struct tcp_write - a pbuf chain on its way to the host socket
- * @req: the libuv request
- * @flow: the flow
- * @p: the chain, freed when written
- * @len: bytes to acknowledge to lwIP when written
- * @copy: the chain flattened, when it had too many pieces (else NULL)
- * @bufs: what uv_write writes
- */
-struct tcp_write {
-	uv_write_t req;
-	struct tcp_flow *flow;
-	struct pbuf *p;
-	size_t len;
-	char *copy;
-	uv_buf_t bufs[TCP_FLOW_IOV];
+	bool writing;
+	char *wbuf;
+	size_t wlen;
+	size_t wcap;
+	char *obuf;
+	size_t olen;
+	size_t ocap;
+	size_t withheld;
+	uint64_t stall_ns;
+	size_t stall_queue;
+	char *pend;
+	size_t pend_off;
+	size_t pend_len;
 };
 
 static void tcp_flow_reset(struct tcp_flow *flow);
@@ -197,7 +209,10 @@ static void tcp_handle_closed(uv_handle_t *handle)
 	if (--flow->handles == 0) {
 		if (flow->syn != NULL)
 			pbuf_free(flow->syn);
-		free(flow->rbuf);
+		unet__budget_release(flow->wcap + flow->ocap + flow->pend_len);
+		free(flow->wbuf);
+		free(flow->obuf);
+		free(flow->pend);
 		free(flow);
 	}
 	unet__proxy_unref(proxy);
@@ -211,6 +226,12 @@ static void tcp_pcb_detach(struct tcp_pcb *pcb)
 	tcp_sent(pcb, NULL);
 	tcp_err(pcb, NULL);
 	tcp_poll(pcb, NULL, 0);
+}
+
+/* Guest bytes taken and not yet written to the host. */
+static bool tcp_flow_out_pending(const struct tcp_flow *flow)
+{
+	return flow->writing || flow->olen > 0;
 }
 
 /* Starts closing the flow's handles; @reset sends the host a RST. */
@@ -276,7 +297,7 @@ static void tcp_flow_check_done(struct tcp_flow *flow)
 
 	if (flow->phase != FLOW_ESTABLISHED)
 		return;
-	if (!(flow->guest_fin && flow->host_shut && flow->write_pending == 0))
+	if (!(flow->guest_fin && flow->host_shut && !tcp_flow_out_pending(flow)))
 		return;
 	if (!(flow->host_eof && flow->guest_shut))
 		return;
@@ -308,7 +329,7 @@ static void tcp_host_shutdown_cb(uv_shutdown_t *req, int status)
 /* The guest's FIN reaches the host once everything before it is written. */
 static void tcp_host_maybe_shutdown(struct tcp_flow *flow)
 {
-	if (!flow->guest_fin || flow->host_shut || flow->write_pending > 0)
+	if (!flow->guest_fin || flow->host_shut || tcp_flow_out_pending(flow))
 		return;
 	flow->host_shut = true;
 	flow->shutdown_req.data = flow;
@@ -317,22 +338,119 @@ static void tcp_host_maybe_shutdown(struct tcp_flow *flow)
 		tcp_flow_reset(flow);
 }
 
+/*
+ * Tells lwIP of bytes the host took (tcp_recved(), which opens the guest's
+ * window again), as far as the memory budget allows: the flow's window,
+ * counting what it holds, is kept at unet__budget_window() of the whole. What
+ * is withheld is given later (tcp_pcb_poll_cb()), as the budget frees.
+ */
+static void tcp_flow_credit(struct tcp_flow *flow, size_t taken)
+{
+	struct tcp_pcb *pcb = flow->pcb;
+	size_t full, floor, give, chunk;
+	bool closed;
+
+	flow->withheld += taken;
+	if (pcb == NULL) {
+		flow->withheld = 0;
+		return;
+	}
+	full = TCP_WND_MAX(pcb);
+	floor = full - unet__budget_window(full);
+	if (flow->withheld <= floor) {
+		if (taken > 0)
+			flow->proxy->stats.tcp_windows_shrunk++;
+		return;
+	}
+	give = flow->withheld - floor;
+	if (give < taken)
+		flow->proxy->stats.tcp_windows_shrunk++;
+	closed = pcb->rcv_wnd < pcb->mss;
+	flow->withheld = floor;
+	for (; give > 0; give -= chunk) {
+		chunk = give > 0xffff ? 0xffff : give;
+		tcp_recved(pcb, (u16_t)chunk);
+	}
+	/* lwIP sends an update only for a big change: say a window opened. */
+	if (closed && pcb->rcv_wnd >= pcb->mss)
+		tcp_ack_now(pcb);
+}
+
+/* Appends the bytes of @p past @skip to the flow's queue toward the host. */
+static int tcp_flow_queue(struct tcp_flow *flow, const struct pbuf *p,
+			  size_t skip)
+{
+	size_t len = p->tot_len - skip, cap;
+	char *n;
+
+	if (flow->olen + len > flow->ocap) {
+		/*
+		 * Doubling, but by at most TCP_FLOW_OBUF_STEP at a time: the
+		 * capacity is charged to the budget, which it must not
+		 * overshoot by megabytes (glibc grows large blocks in place).
+		 */
+		cap = flow->ocap != 0 ? flow->ocap : 4096;
+		while (cap < flow->olen + len)
+			cap += cap < TCP_FLOW_OBUF_STEP ? cap : TCP_FLOW_OBUF_STEP;
+		n = realloc(flow->obuf, cap);
+		if (n == NULL)
+			return -ENOMEM;
+		unet__budget_charge(cap - flow->ocap);
+		flow->obuf = n;
+		flow->ocap = cap;
+	}
+	pbuf_copy_partial(p, flow->obuf + flow->olen, (u16_t)len, (u16_t)skip);
+	flow->olen += len;
+	return 0;
+}
+
+static void tcp_host_write_cb(uv_write_t *req, int status);
+
+/* Writes the queued bytes, when no write is under way. */
+static int tcp_flow_write(struct tcp_flow *flow)
+{
+	uv_buf_t buf;
+	int r;
+
+	if (flow->writing || flow->olen == 0)
+		return 0;
+	flow->wbuf = flow->obuf;
+	flow->wlen = flow->olen;
+	flow->wcap = flow->ocap;
+	flow->obuf = NULL;
+	flow->olen = flow->ocap = 0;
+	buf = uv_buf_init(flow->wbuf, (unsigned int)flow->wlen);
+	flow->write_req.data = flow;
+	r = uv_write(&flow->write_req, (uv_stream_t *)&flow->host, &buf, 1,
+		     tcp_host_write_cb);
+	if (r < 0)
+		return r;
+	flow->writing = true;
+	flow->stall_ns = unet_hub_now_ns(flow->proxy->hub);
+	flow->stall_queue = flow->wlen;
+	return 0;
+}
+
 static void tcp_host_write_cb(uv_write_t *req, int status)
 {
-	struct tcp_write *w = container_of(req, struct tcp_write, req);
-	struct tcp_flow *flow = w->flow;
+	struct tcp_flow *flow = req->data;
+	size_t written = flow->wlen;
 
-	flow->write_pending--;
-	pbuf_free(w->p);
-	free(w->copy);
-	if (status == 0 && flow->pcb != NULL) {
-		tcp_recved(flow->pcb, (u16_t)w->len);
-		tcp_output(flow->pcb);
-	}
-	free(w);
+	flow->writing = false;
+	unet__budget_release(flow->wcap);
+	free(flow->wbuf);
+	flow->wbuf = NULL;
+	flow->wlen = flow->wcap = 0;
 	if (status == UV_ECANCELED || flow->phase == FLOW_CLOSED)
 		return;
 	if (status < 0) {
+		tcp_flow_reset(flow);
+		return;
+	}
+	tcp_flow_credit(flow, written);
+	if (flow->pcb != NULL)
+		tcp_output(flow->pcb);
+	if (tcp_flow_write(flow) < 0) {
 		tcp_flow_reset(flow);
 		return;
 	}
@@ -340,89 +458,56 @@ static void tcp_host_write_cb(uv_write_t *req, int status)
 }
 
 /*
- * Writes what lwIP received to the host socket; returns false when the flow
- * was reset. A pbuf chain is at most 64 KiB (its tot_len is 16 bits), so one
- * tcp_recved() acknowledges it.
+ * Takes what lwIP received for the host: written at once as far as the
+ * socket takes it, the rest copied to the flow's queue (so a guest's small
+ * segments cost their bytes, not a buffer each) and written as the socket
+ * drains. Return: ERR_OK (@p taken), ERR_MEM (@p left to lwIP, which offers
+ * it again: the host is backed up and the memory budget spent) or ERR_ABRT
+ * (the flow was reset).
  */
-static bool tcp_guest_data(struct tcp_flow *flow, struct pbuf *p)
+static err_t tcp_guest_data(struct tcp_flow *flow, struct pbuf *p)
 {
 	uv_buf_t bufs[TCP_FLOW_IOV];
-	struct tcp_write *w;
-	size_t total = p->tot_len, done, skip;
-	unsigned int n = 0, i;
+	size_t total = p->tot_len, done = 0;
+	unsigned int n = 0;
 	struct pbuf *q;
 	int r;
 
-	for (q = p; q != NULL && n < TCP_FLOW_IOV; q = q->next)
-		bufs[n++] = uv_buf_init(q->payload, q->len);
-	if (q == NULL) {
-		r = uv_try_write((uv_stream_t *)&flow->host, bufs, n);
+	if (tcp_flow_out_pending(flow)) {
+		if (unet__budget_free() == 0) {
+			flow->proxy->stats.tcp_data_deferred++;
+			return ERR_MEM;
+		}
+	} else {
+		for (q = p; q != NULL && n < TCP_FLOW_IOV; q = q->next)
+			bufs[n++] = uv_buf_init(q->payload, q->len);
+		r = q == NULL ? uv_try_write((uv_stream_t *)&flow->host, bufs,
+					     n) :
+				UV_EAGAIN;
 		if (r == UV_EAGAIN || r == UV_ENOSYS)
 			r = 0;
 		if (r < 0) {
 			pbuf_free(p);
 			tcp_flow_reset(flow);
-			return false;
+			return ERR_ABRT;
 		}
 		done = (size_t)r;
-	} else {
-		done = 0; /* too many pieces: flattened below */
 	}
 	flow->base.bytes_out += total;
 	unet__flow_touch(flow->proxy, &flow->base);
-	if (done == total) {
-		tcp_recved(flow->pcb, (u16_t)total);
-		pbuf_free(p);
-		return true;
-	}
-
-	w = calloc(1, sizeof(*w));
-	if (w == NULL) {
+	if (done < total && tcp_flow_queue(flow, p, done) < 0) {
 		pbuf_free(p);
 		tcp_flow_reset(flow);
-		return false;
+		return ERR_ABRT;
 	}
-	w->flow = flow;
-	w->p = p;
-	w->len = total;
-	if (q != NULL) {
-		w->copy = malloc(total);
-		if (w->copy == NULL) {
-			free(w);
-			pbuf_free(p);
-			tcp_flow_reset(flow);
-			return false;
-		}
-		pbuf_copy_partial(p, w->copy, (u16_t)total, 0);
-		w->bufs[0] = uv_buf_init(w->copy, (unsigned int)total);
-		n = 1;
-	} else {
-		/* Skip what uv_try_write() already wrote. */
-		unsigned int have = n;
-
-		skip = done;
-		n = 0;
-		for (i = 0; i < have; i++) {
-			if (skip >= bufs[i].len) {
-				skip -= bufs[i].len;
-				continue;
-			}
-			w->bufs[n++] = uv_buf_init(bufs[i].base + skip,
-						   bufs[i].len - (unsigned int)skip);
-			skip = 0;
-		}
-	}
-	r = uv_write(&w->req, (uv_stream_t *)&flow->host, w->bufs, n,
-		     tcp_host_write_cb);
-	if (r < 0) {
-		free(w->copy);
-		free(w);
-		pbuf_free(p);
+	pbuf_free(p);
+	if (done > 0)
+		tcp_flow_credit(flow, done);
+	if (tcp_flow_write(flow) < 0) {
 		tcp_flow_reset(flow);
-		return false;
+		return ERR_ABRT;
 	}
-	flow->write_pending++;
-	return true;
+	return ERR_OK;
 }
 
 static err_t tcp_pcb_recv_cb(void *arg, struct tcp_pcb *pcb, struct pbuf *p,
@@ -449,52 +534,76 @@ static err_t tcp_pcb_recv_cb(void *arg, struct tcp_pcb *pcb, struct pbuf *p,
 		tcp_flow_reset(flow);
 		return ERR_ABRT;
 	}
-	if (!tcp_guest_data(flow, p))
-		return ERR_ABRT;
-	return ERR_OK;
+	return tcp_guest_data(flow, p);
 }
 
 /* ---- host to guest ------------------------------------------------------ */
 
-/* Queues buffered host bytes in lwIP as its send buffer allows. */
-static void tcp_flow_push(struct tcp_flow *flow)
+/*
+ * Queues host bytes in lwIP as its send buffer allows; returns how many it
+ * took, or -1 when the flow was reset.
+ */
+static ssize_t tcp_flow_send(struct tcp_flow *flow, const char *data,
+			     size_t len)
 {
 	struct tcp_pcb *pcb = flow->pcb;
-	size_t len, room;
+	size_t done = 0, n, room;
 	err_t e;
 
-	if (pcb == NULL)
-		return;
-	while (flow->rbuf_off < flow->rbuf_len) {
+	while (done < len) {
 		room = tcp_sndbuf(pcb);
 		if (room == 0 || tcp_sndqueuelen(pcb) >= TCP_SND_QUEUELEN - 4)
 			break;
-		len = flow->rbuf_len - flow->rbuf_off;
-		if (len > room)
-			len = room;
-		e = tcp_write(pcb, flow->rbuf + flow->rbuf_off, (u16_t)len,
-			      TCP_WRITE_FLAG_COPY);
+		n = len - done;
+		if (n > room)
+			n = room;
+		e = tcp_write(pcb, data + done, (u16_t)n, TCP_WRITE_FLAG_COPY);
 		if (e == ERR_MEM)
 			break;
 		if (e != ERR_OK) {
 			tcp_flow_reset(flow);
-			return;
+			return -1;
 		}
-		flow->rbuf_off += len;
-		flow->base.bytes_in += len;
+		done += n;
 	}
-	if (flow->rbuf_off == flow->rbuf_len) {
-		flow->rbuf_off = flow->rbuf_len = 0;
-		if (flow->host_eof && !flow->guest_shut) {
-			flow->guest_shut = true;
-			if (tcp_shutdown(pcb, 0, 1) != ERR_OK) {
-				tcp_flow_reset(flow);
-				return;
-			}
+	flow->base.bytes_in += done;
+	return (ssize_t)done;
+}
+
+/*
+ * Moves host bytes that waited for room into lwIP, sends the guest a FIN
+ * once the host's EOF is reached, and reads the host again when nothing
+ * waits.
+ */
+static void tcp_flow_push(struct tcp_flow *flow)
+{
+	struct tcp_pcb *pcb = flow->pcb;
+	ssize_t n;
+
+	if (pcb == NULL)
+		return;
+	if (flow->pend_len > 0) {
+		n = tcp_flow_send(flow, flow->pend + flow->pend_off,
+				  flow->pend_len - flow->pend_off);
+		if (n < 0)
+			return;
+		flow->pend_off += (size_t)n;
+		if (flow->pend_off == flow->pend_len) {
+			unet__budget_release(flow->pend_len);
+			free(flow->pend);
+			flow->pend = NULL;
+			flow->pend_off = flow->pend_len = 0;
+		}
+	}
+	if (flow->pend_len == 0 && flow->host_eof && !flow->guest_shut) {
+		flow->guest_shut = true;
+		if (tcp_shutdown(pcb, 0, 1) != ERR_OK) {
+			tcp_flow_reset(flow);
+			return;
 		}
 	}
 	tcp_output(pcb);
-	if (flow->rbuf_len == 0) {
+	if (flow->pend_len == 0) {
 		tcp_flow_read_start(flow);
 	} else if (flow->reading) {
 		/* lwIP is full: read again once the guest acknowledges. */
@@ -504,25 +613,38 @@ static void tcp_flow_push(struct tcp_flow *flow)
 	tcp_flow_check_done(flow);
 }
 
+/*
+ * Reads go to the proxy's one buffer and from there straight into lwIP, so
+ * an idle flow holds no buffer. A read is as large as lwIP has room for and
+ * the memory budget allows; with neither, reading stops until the guest
+ * acknowledges (tcp_pcb_sent_cb()) or the budget frees (tcp_pcb_poll_cb()).
+ */
 static void tcp_host_alloc_cb(uv_handle_t *handle, size_t suggested,
 			      uv_buf_t *buf)
 {
 	struct tcp_flow *flow = handle->data;
 	size_t room = flow->pcb != NULL ? tcp_sndbuf(flow->pcb) : 0;
+	size_t left = unet__budget_free();
 
-	if (flow->rbuf_len != 0 || room == 0) {
+	if (room > PROXY_RBUF)
+		room = PROXY_RBUF;
+	if (room > left) {
+		room = left;
+		flow->proxy->stats.tcp_reads_deferred++;
+	}
+	if (flow->pend_len != 0 || room == 0) {
 		*buf = uv_buf_init(NULL, 0);
 		return;
 	}
-	if (room > TCP_FLOW_RBUF)
-		room = TCP_FLOW_RBUF;
-	*buf = uv_buf_init(flow->rbuf, (unsigned int)room);
+	*buf = uv_buf_init(flow->proxy->rbuf, (unsigned int)room);
 }
 
 static void tcp_host_read_cb(uv_stream_t *stream, ssize_t nread,
 			     const uv_buf_t *buf)
 {
 	struct tcp_flow *flow = stream->data;
+	size_t len;
+	ssize_t n;
 
 	if (nread == 0)
 		return;
@@ -538,13 +660,26 @@ static void tcp_host_read_cb(uv_stream_t *stream, ssize_t nread,
 		tcp_flow_push(flow);
 		return;
 	}
-	if (nread < 0) {
+	if (nread < 0 || flow->pcb == NULL) {
 		tcp_flow_reset(flow);
 		return;
 	}
-	flow->rbuf_off = 0;
-	flow->rbuf_len = (size_t)nread;
 	unet__flow_touch(flow->proxy, &flow->base);
+	len = (size_t)nread;
+	n = tcp_flow_send(flow, buf->base, len);
+	if (n < 0)
+		return;
+	if ((size_t)n < len) {
+		/* lwIP's queue ran out first: keep the rest aside. */
+		flow->pend = malloc(len - (size_t)n);
+		if (flow->pend == NULL) {
+			tcp_flow_reset(flow);
+			return;
+		}
+		memcpy(flow->pend, buf->base + n, len - (size_t)n);
+		flow->pend_len = len - (size_t)n;
+		unet__budget_charge(flow->pend_len);
+	}
 	tcp_flow_push(flow);
 }
 
@@ -579,6 +714,73 @@ static void tcp_pcb_err_cb(void *arg, err_t err)
 }
 
 /* ---- timers ------------------------------------------------------------- */
+
+/*
+ * Has the host taken nothing of what is being written to it for the stall
+ * timeout? Progress is what libuv has left to write going down.
+ */
+static bool tcp_flow_stalled(struct tcp_flow *flow)
+{
+	unsigned int limit = flow->proxy->cfg.tcp_stall_timeout_ms;
+	size_t queue = uv_stream_get_write_queue_size(
+		(uv_stream_t *)&flow->host);
+	uint64_t now = unet_hub_now_ns(flow->proxy->hub);
+
+	if (queue < flow->stall_queue) {
+		flow->stall_queue = queue;
+		flow->stall_ns = now;
+		return false;
+	}
+	return limit != 0 && now - flow->stall_ns >= (uint64_t)limit * 1000000u;
+}
+
+/*
+ * lwIP's poll, every TCP_FLOW_POLL_TICKS of its slow timer: ends a flow whose
+ * host stopped taking data, gives back window the budget withheld, and
+ * reads the host again if the budget stopped it.
+ */
+static err_t tcp_pcb_poll_cb(void *arg, struct tcp_pcb *pcb)
+{
+	struct tcp_flow *flow = arg;
+
+	if (flow == NULL)
+		return ERR_OK;
+	if (flow->writing && tcp_flow_stalled(flow)) {
+		flow->proxy->stats.tcp_stalled++;
+		unet__proxy_log_guest(flow->proxy,
+				      "tcp flow to port %u: the host took nothing for %u ms: reset",
+				      flow->base.remote_port,
+				      flow->proxy->cfg.tcp_stall_timeout_ms);
+		tcp_flow_reset(flow);
+		return ERR_ABRT;
+	}
+	if (flow->withheld > 0) {
+		tcp_flow_credit(flow, 0);
+		tcp_output(pcb);
+	}
+	if (!flow->reading && flow->pend_len == 0 && tcp_sndbuf(pcb) > 0 &&
+	    unet__budget_free() > 0)
+		tcp_flow_read_start(flow);
+	return flow->aborted ? ERR_ABRT : ERR_OK;
+}
+
+/*
+ * A new flow's window starts as the budget allows (lwIP opens every
+ * connection with the whole window); what it holds back is withheld credit.
+ */
+static void tcp_flow_window_init(struct tcp_flow *flow)
+{
+	struct tcp_pcb *pcb = flow->pcb;
+	size_t full = TCP_WND_MAX(pcb), wnd = unet__budget_window(full);
+
+	if (wnd >= pcb->rcv_wnd)
+		return;
+	flow->proxy->stats.tcp_windows_shrunk++;
+	flow->withheld = pcb->rcv_wnd - wnd;
+	pcb->rcv_wnd = (tcpwnd_size_t)wnd;
+	pcb->rcv_ann_wnd = (tcpwnd_size_t)wnd;
+	pcb->rcv_ann_right_edge = pcb->rcv_nxt + (u32_t)wnd;
+}
 
 static void tcp_timer_cb(struct unet_timer *timer)
 {
@@ -621,6 +823,21 @@ static void tcp_timer_cb(struct unet_timer *timer)
 	unet_timer_start(&flow->timer, tcp_timer_cb, limit - idle_ms);
 }
 
+/*
+ * The kernel gives up on the host connection when what it sent stays
+ * unacknowledged (or the peer's window stays shut) for the stall timeout,
+ * as the stall check does for what libuv still holds.
+ */
+static void tcp_host_user_timeout(struct tcp_flow *flow)
+{
+	unsigned int ms = flow->proxy->cfg.tcp_stall_timeout_ms;
+	uv_os_fd_t fd;
+
+	if (ms == 0 || uv_fileno((uv_handle_t *)&flow->host, &fd) != 0)
+		return;
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof(ms));
+}
+
 /* The handshake is done on both sides: start moving data. */
 static void tcp_flow_established(struct tcp_flow *flow)
 {
@@ -632,10 +849,17 @@ static void tcp_flow_established(struct tcp_flow *flow)
 	tcp_recv(pcb, tcp_pcb_recv_cb);
 	tcp_sent(pcb, tcp_pcb_sent_cb);
 	tcp_err(pcb, tcp_pcb_err_cb);
+	tcp_poll(pcb, tcp_pcb_poll_cb, TCP_FLOW_POLL_TICKS);
 	tcp_nagle_disable(pcb);
+	/* A guest that vanished is found by keepalives in about 7 minutes. */
 	ip_set_option(pcb, SOF_KEEPALIVE);
+	pcb->keep_idle = TCP_FLOW_KEEPIDLE_MS;
+	pcb->keep_intvl = TCP_FLOW_KEEPINTVL_MS;
+	pcb->keep_cnt = TCP_FLOW_KEEPCNT;
+	tcp_flow_window_init(flow);
 	uv_tcp_nodelay(&flow->host, 1);
 	uv_tcp_keepalive(&flow->host, 1, 60);
+	tcp_host_user_timeout(flow);
 	unet_timer_stop(&flow->timer);
 	if (idle > 0)
 		unet_timer_start(&flow->timer, tcp_timer_cb, idle);
@@ -650,11 +874,6 @@ static struct tcp_flow *tcp_flow_alloc(struct unet_proxy *proxy)
 
 	if (flow == NULL)
 		return NULL;
-	flow->rbuf = malloc(TCP_FLOW_RBUF);
-	if (flow->rbuf == NULL) {
-		free(flow);
-		return NULL;
-	}
 	flow->proxy = proxy;
 	flow->base.ops = &tcp_flow_ops;
 	flow->base.proto = IPPROTO_TCP;
@@ -855,7 +1074,6 @@ static enum unet_verdict tcp_new_outbound(struct unet_proxy *proxy,
 		flow->syn_seq = seq;
 		err = unet__flow_add(proxy, &flow->base);
 		if (err < 0) {
-			free(flow->rbuf);
 			free(flow);
 		}
 	}
@@ -874,7 +1092,6 @@ static enum unet_verdict tcp_new_outbound(struct unet_proxy *proxy,
 		unet__flow_remove(proxy, &flow->base);
 		if (flow->syn != NULL)
 			pbuf_free(flow->syn);
-		free(flow->rbuf);
 		free(flow);
 		return UNET_VERDICT_DROP;
 	}
@@ -987,7 +1204,6 @@ int unet__tcp_inbound(struct unet_proxy *proxy, uv_stream_t *server,
 		return -ENOMEM;
 	r = tcp_flow_handles_init(flow);
 	if (r < 0) {
-		free(flow->rbuf);
 		free(flow);
 		return r;
 	}

@@ -56,6 +56,12 @@ extern "C" {
  *                 conntrack does under pressure), else the new one is
  *                 refused
  * @max_icmp_flows: most ICMP echo flows at once; 0 for the default, 1024
+ * @tcp_stall_timeout_ms: a TCP flow whose host socket takes none of the
+ *                        guest's data for this long is reset both ways
+ *                        (a peer that stopped reading, or vanished); also
+ *                        the host socket's TCP_USER_TIMEOUT; 0 never
+ *                        (default 120000). Idle flows with nothing to
+ *                        write are not touched.
  *
  * The caps are per protocol, so a flood of one protocol leaves the others
  * room. Every TCP, UDP (outbound) and ICMP flow holds one file descriptor:
@@ -76,6 +82,7 @@ struct unet_proxy_config {
 	unsigned int max_tcp_flows;
 	unsigned int max_udp_flows;
 	unsigned int max_icmp_flows;
+	unsigned int tcp_stall_timeout_ms;
 };
 
 /**
@@ -171,6 +178,15 @@ struct unet_flow_info {
  *                     make room)
  * @icmp_refused_limit: new ICMP echo flows refused at the cap
  * @udp_evicted: idle UDP flows closed to make room for a new one
+ * @tcp_stalled: TCP flows reset because the host took none of the guest's
+ *               data for &unet_proxy_config.tcp_stall_timeout_ms
+ * @tcp_windows_shrunk: times a TCP flow's window toward the guest was kept
+ *                      smaller than its whole because the memory budget
+ *                      was short
+ * @tcp_reads_deferred: host reads made smaller or put off because the memory
+ *                      budget was short
+ * @tcp_data_deferred: guest segments left to lwIP (offered again later)
+ *                     because the host was backed up and the budget spent
  */
 struct unet_proxy_stats {
 	uint64_t flows;
@@ -195,6 +211,10 @@ struct unet_proxy_stats {
 	uint64_t udp_refused_limit;
 	uint64_t icmp_refused_limit;
 	uint64_t udp_evicted;
+	uint64_t tcp_stalled;
+	uint64_t tcp_windows_shrunk;
+	uint64_t tcp_reads_deferred;
+	uint64_t tcp_data_deferred;
 };
 
 struct unet_proxy;
