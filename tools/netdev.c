@@ -74,6 +74,8 @@ enum netdev_key {
 	NETDEV_KEY_HOSTFWD,
 	NETDEV_KEY_RESTRICT,
 	NETDEV_KEY_RESTRICT_DNS,
+	NETDEV_KEY_MEM_BUDGET,
+	NETDEV_KEY_TCP_STALL_TIMEOUT,
 	NETDEV_KEY_LOOPBACK,
 	NETDEV_KEY_HOSTNAME,
 	NETDEV_KEY_DOMAINNAME,
@@ -130,6 +132,8 @@ static const char *const netdev_key_names[] = {
 	[NETDEV_KEY_HOSTFWD] = "hostfwd",
 	[NETDEV_KEY_RESTRICT] = "restrict",
 	[NETDEV_KEY_RESTRICT_DNS] = "restrict-dns",
+	[NETDEV_KEY_MEM_BUDGET] = "mem-budget",
+	[NETDEV_KEY_TCP_STALL_TIMEOUT] = "tcp-stall-timeout",
 	[NETDEV_KEY_LOOPBACK] = "loopback",
 	[NETDEV_KEY_HOSTNAME] = "hostname",
 	[NETDEV_KEY_DOMAINNAME] = "domainname",
@@ -193,6 +197,8 @@ static const uint64_t netdev_type_keys[] = {
 			KEY_BIT(NETDEV_KEY_HOSTFWD) |
 			KEY_BIT(NETDEV_KEY_RESTRICT) |
 			KEY_BIT(NETDEV_KEY_RESTRICT_DNS) |
+			KEY_BIT(NETDEV_KEY_MEM_BUDGET) |
+			KEY_BIT(NETDEV_KEY_TCP_STALL_TIMEOUT) |
 			KEY_BIT(NETDEV_KEY_LOOPBACK) |
 			KEY_BIT(NETDEV_KEY_HOSTNAME) |
 			KEY_BIT(NETDEV_KEY_DOMAINNAME) |
@@ -357,6 +363,37 @@ static bool netdev_parse_long(const char *s, long min, long max, long *out)
 	if (errno || *end || v < min || v > max)
 		return false;
 	*out = v;
+	return true;
+}
+
+/*
+ * A size in bytes: digits, then optionally K, M, G or T (powers of 1024),
+ * inside [min, max].
+ */
+static bool netdev_parse_size(const char *s, uint64_t min, uint64_t max,
+			      size_t *out)
+{
+	static const char units[] = "KMGT";
+	const char *u;
+	unsigned long long v;
+	char *end;
+	int shift = 0;
+
+	if (!isdigit((unsigned char)s[0]))
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0)
+		return false;
+	if (*end != '\0') {
+		u = strchr(units, toupper((unsigned char)*end));
+		if (u == NULL || end[1] != '\0')
+			return false;
+		shift = 10 * (int)(u - units + 1);
+	}
+	if (v > max >> shift || v << shift < min)
+		return false;
+	*out = (size_t)(v << shift);
 	return true;
 }
 
@@ -973,6 +1010,20 @@ static int netdev_set(struct netdev_parser *p, enum netdev_key key, char *val)
 			return netdev_error(p, "%s: '%s' is not on or off",
 					    netdev_key_names[key], val);
 		return 0;
+	case NETDEV_KEY_MEM_BUDGET:
+		if (!netdev_parse_size(val, NETDEV_MEM_BUDGET_MIN,
+				       NETDEV_MEM_BUDGET_MAX,
+				       &nd->u.user.stack.mem_budget))
+			return netdev_error(p, "mem-budget: '%s' is not a size from 4M to 1T (bytes, or with K, M, G or T)",
+					    val);
+		return 0;
+	case NETDEV_KEY_TCP_STALL_TIMEOUT:
+		if (!netdev_parse_long(val, 0, NETDEV_STALL_MAX, &v))
+			return netdev_error(p, "tcp-stall-timeout: '%s' is not a number of seconds in 0..%d",
+					    val, NETDEV_STALL_MAX);
+		nd->u.user.proxy.tcp_stall_timeout_ms =
+			(unsigned int)v * 1000u;
+		return 0;
 	case NETDEV_KEY_HOSTNAME:
 	case NETDEV_KEY_DOMAINNAME:
 		if (!netdev_domain_wellformed(val))
@@ -1419,7 +1470,9 @@ static void netdev_defaults(struct netdev *nd, enum netdev_type type)
  *   1..65535; one host address and port per protocol), restrict=on|off
  *   (default off), restrict-dns=on|off (default off: with restrict=on the
  *   DNS forwarder refuses queries; on keeps it), loopback=on|off (default
- *   on); booleans also take
+ *   on), mem-budget=SIZE (bytes, or with K, M, G or T; 4M..1T; default
+ *   256M), tcp-stall-timeout=SECONDS (0..NETDEV_STALL_MAX, 0 never;
+ *   default 120); booleans also take
  *   yes/no, true/false, y/n as QEMU's do.
  * - tap: ifname=NAME (1..15 characters, no '/', ':' or whitespace, not "."
  *   or ".."), fd=N (0..INT_MAX); not both. Neither lets the kernel choose.

@@ -35,6 +35,11 @@
 #define NETDEV_GROUP_MAX 64
 /** Largest reconnect= value, in seconds (one day). */
 #define NETDEV_RECONNECT_MAX 86400
+/** The memory budget a user netdev takes (mem-budget=): 4 MiB to 1 TiB. */
+#define NETDEV_MEM_BUDGET_MIN (UINT64_C(4) << 20)
+#define NETDEV_MEM_BUDGET_MAX (UINT64_C(1) << 40)
+/** The longest tcp-stall-timeout= in seconds: a day. */
+#define NETDEV_STALL_MAX 86400
 /** Default mode= of a vde netdev's data socket (QEMU's). */
 #define NETDEV_VDE_MODE_DEFAULT 0700
 

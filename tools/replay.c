@@ -89,7 +89,7 @@ struct pending {
  * struct responder - a host-side peer started by `serve`
  * @next: the next responder
  * @run: the run it belongs to
- * @kind: "tcp-echo", "udp-echo", "http" or "closed"
+ * @kind: "tcp-echo", "udp-echo", "http", "closed" or "tcp-hold"
  * @size: http: bytes of the body
  * @tcp: the listening (or, for closed, bound) TCP socket
  * @udp: the UDP socket of udp-echo
@@ -471,8 +471,14 @@ static void responder_accept(uv_stream_t *server, int status)
 	if (c->next != NULL)
 		c->next->prev = c;
 	rs->run->conn_list = c;
-	if (uv_accept(server, (uv_stream_t *)&c->tcp) < 0 ||
-	    uv_read_start((uv_stream_t *)&c->tcp, replay_alloc, conn_read) < 0)
+	if (uv_accept(server, (uv_stream_t *)&c->tcp) < 0) {
+		conn_close(c);
+		return;
+	}
+	/* tcp-hold: a peer that takes the connection and never reads. */
+	if (strcmp(rs->kind, "tcp-hold") == 0)
+		return;
+	if (uv_read_start((uv_stream_t *)&c->tcp, replay_alloc, conn_read) < 0)
 		conn_close(c);
 }
 
@@ -527,6 +533,14 @@ static int responder_start(struct replay_run *run, const char *kind,
 	} else {
 		uv_tcp_init(&run->loop, &rs->h.tcp);
 		r = uv_tcp_bind(&rs->h.tcp, (struct sockaddr *)&sin, 0);
+		if (r == 0 && strcmp(kind, "tcp-hold") == 0) {
+			/* Small buffers (inherited by accepted sockets): the
+			 * sender backs up after a few KiB. */
+			int small = 4096;
+
+			r = uv_recv_buffer_size((uv_handle_t *)&rs->h.tcp,
+						&small);
+		}
 		if (r == 0 && strcmp(kind, "closed") != 0)
 			r = uv_listen((uv_stream_t *)&rs->h.tcp, 128,
 				      responder_accept);
@@ -1081,7 +1095,7 @@ static int replay_send(struct replay_run *run, const struct script_step *st,
 				(size_t)plen);
 	} else {
 		struct frame_tcp t;
-		uint64_t seq, ack, win, mss, ws;
+		uint64_t seq, ack, win, mss, ws, count;
 		const char *fl = replay_key(&a, "flags");
 
 		memset(&t, 0, sizeof(t));
@@ -1102,11 +1116,22 @@ static int replay_send(struct replay_run *run, const struct script_step *st,
 		    replay_key_u(&a, "mss", 65535, 0, &mss, err, errlen) < 0 ||
 		    replay_key_u(&a, "wscale", 14, 15, &ws, err, errlen) < 0)
 			return -EINVAL;
+		if (replay_key_u(&a, "count", SCRIPT_COUNT_MAX, 1, &count, err,
+				 errlen) < 0)
+			return -EINVAL;
 		t.seq = (uint32_t)seq;
 		t.ack = (uint32_t)ack;
 		t.win = (uint16_t)win;
 		t.mss = (uint16_t)mss;
 		t.wscale = ws == 15 ? -1 : (int)ws;
+		/* count=N: N segments back to back, each after the last. */
+		for (; count > 1; count--) {
+			len = frame_tcp(run->buf, &e, &t, payload,
+					(size_t)plen);
+			if (replay_emit(run, len, frag, err, errlen) < 0)
+				return -EINVAL;
+			t.seq += (uint32_t)plen;
+		}
 		len = frame_tcp(run->buf, &e, &t, payload, (size_t)plen);
 	}
 	return replay_emit(run, len, frag, err, errlen);

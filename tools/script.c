@@ -59,12 +59,13 @@ static const struct send_kind send_kinds[] = {
 	{ "arp", 1, 1, "|src|" },
 	{ "icmp", 1, 1, "|id|seq|size|ttl|frag|ipid|" },
 	{ "udp", 2, 2, "|payload|hex|size|frag|ttl|ipid|" },
-	{ "tcp", 2, 2, "|flags|seq|ack|win|payload|size|mss|wscale|ttl|ipid|" },
+	{ "tcp", 2, 2,
+	  "|flags|seq|ack|win|payload|size|mss|wscale|ttl|ipid|count|" },
 	{ "dhcp", 1, 1, "|xid|requested|server|ciaddr|" },
 };
 
 static const char *const serve_kinds[] = {
-	"tcp-echo", "udp-echo", "http", "closed",
+	"tcp-echo", "udp-echo", "http", "closed", "tcp-hold",
 };
 
 static const char *const expect_fields[] = {
@@ -451,7 +452,7 @@ static int script_check(struct script_step *st, bool acted, char *err,
 					    sizeof(serve_kinds[0])))
 			return script_error(err, errlen, st->line,
 					    "serve: KIND NAME, KIND one of "
-					    "tcp-echo, udp-echo, http, closed");
+					    "tcp-echo, udp-echo, http, closed, tcp-hold");
 		if (!script_is_name(st->words[2]))
 			return script_error(err, errlen, st->line,
 					    "serve: '%s' is not a name",

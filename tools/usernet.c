@@ -144,7 +144,8 @@ static void usage_main(FILE *f)
 "                [,restrict=on|off][,restrict-dns=on|off][,loopback=on|off]\n"
 "                [,hostname=NAME][,domainname=DOMAIN][,dnssearch=DOMAIN...]\n"
 "                [,tftp=DIR][,bootfile=FILE][,tftp-server-name=NAME]\n"
-"                [,dns-upstream=ADDR[:PORT]...]\n"
+"                [,dns-upstream=ADDR[:PORT]...][,mem-budget=SIZE]\n"
+"                [,tcp-stall-timeout=SECONDS]\n"
 "        the user-mode gateway: answers ARP and ping for host= and dns=, and\n"
 "        carries the guest's TCP, UDP and ping over host sockets (NAT).\n"
 "        It serves DHCP (from dhcpstart, 16 addresses; hostname=,\n"
@@ -162,8 +163,13 @@ static void usage_main(FILE *f)
 "        restrict=on: the guest reaches only the gateway itself (ping,\n"
 "        DHCP, TFTP) and the forwards; the DNS forwarder refuses it too,\n"
 "        unless restrict-dns=on (default off for both). loopback=off:\n"
-"        host= no longer reaches the host's 127.0.0.1 (default on). At\n"
-"        most one per process.\n"
+"        host= no longer reaches the host's 127.0.0.1 (default on).\n"
+"        mem-budget=SIZE bounds what guests can make the process hold (bytes,\n"
+"        or with K, M, G, T; 4M to 1T; default 256M): as it fills, TCP\n"
+"        windows shrink and host reads slow; at the limit, guest frames\n"
+"        over 128 bytes are dropped. tcp-stall-timeout=S resets a TCP flow\n"
+"        whose host socket takes none of the guest's data for S seconds\n"
+"        (default 120; 0 never). At most one per process.\n"
 "  -netdev tap,id=ID[,ifname=NAME | ,fd=N]\n"
 "        a tap interface: opened by name (created when missing, which needs\n"
 "        CAP_NET_ADMIN), or an already-open tap fd inherited from the caller.\n"
@@ -548,6 +554,30 @@ static void dump_memory(struct usernet *u)
 		(unsigned long long)(u->trim.released / 1024));
 }
 
+/* The memory budget, one line: what guests made lwIP and the proxy hold. */
+static void dump_budget(struct usernet *u)
+{
+	struct unet_proxy_stats ps = { 0 };
+	struct unet_stack_stats ss;
+
+	unet_stack_stats(u->stack, &ss);
+	if (u->proxy != NULL)
+		unet_proxy_stats(u->proxy, &ps);
+	fprintf(stderr,
+		"usernet: budget: used %llu KiB of %llu KiB (lwip %llu, proxy %llu), peak %llu KiB; frames dropped %llu; ooseq squeezed %llu; tcp windows shrunk %llu, reads deferred %llu, data deferred %llu, stalled %llu\n",
+		(unsigned long long)(ss.mem_used / 1024),
+		(unsigned long long)(ss.mem_budget / 1024),
+		(unsigned long long)(ss.mem_lwip / 1024),
+		(unsigned long long)(ss.mem_proxy / 1024),
+		(unsigned long long)(ss.mem_peak / 1024),
+		(unsigned long long)ss.budget_frames_dropped,
+		(unsigned long long)ss.budget_ooseq_squeezed,
+		(unsigned long long)ps.tcp_windows_shrunk,
+		(unsigned long long)ps.tcp_reads_deferred,
+		(unsigned long long)ps.tcp_data_deferred,
+		(unsigned long long)ps.tcp_stalled);
+}
+
 /*
  * SIGUSR1: the flow table, the proxy's and services' counters, the memory,
  * the ports' counters, then the stack's.
@@ -598,6 +628,8 @@ static void dump_state(struct usernet *u)
 	if (u->stack != NULL)
 		dump_services(u->stack);
 	dump_memory(u);
+	if (u->stack != NULL)
+		dump_budget(u);
 	for (i = 0; i < u->n_hubs; i++) {
 		if (u->n_hubs > 1)
 			fprintf(stderr, "usernet: hub %u:\n", u->hub_ids[i]);
