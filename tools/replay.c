@@ -1659,6 +1659,8 @@ static int replay_parse_args(int argc, char **argv, struct replay_options *o)
 /* Everything the run opened, closed; the loop runs until it is. */
 static void replay_close(struct replay_run *run)
 {
+	/* Flows still open answer their close with RSTs: not kept. */
+	run->keep = false;
 	replay_discard(run);
 	conns_close(run);
 	responders_close(run);

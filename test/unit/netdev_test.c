@@ -265,6 +265,15 @@ static const struct bad_case bad_cases[] = {
 	{ "user,id=u,restrict-dns=", "restrict-dns: empty value" },
 	{ "user,id=u,restrict-dns=on,restrict-dns=on", "repeated key 'restrict-dns'" },
 	{ "tap,id=t,restrict-dns=on", "unknown key 'restrict-dns' for type tap" },
+	{ "user,id=u,mem-budget=3M", "mem-budget: '3M' is not a size from 4M to 1T (bytes, or with K, M, G or T)" },
+	{ "user,id=u,mem-budget=2T", "mem-budget: '2T' is not a size from 4M to 1T (bytes, or with K, M, G or T)" },
+	{ "user,id=u,mem-budget=64X", "mem-budget: '64X' is not a size from 4M to 1T (bytes, or with K, M, G or T)" },
+	{ "user,id=u,mem-budget=64MB", "mem-budget: '64MB' is not a size from 4M to 1T (bytes, or with K, M, G or T)" },
+	{ "user,id=u,mem-budget=-1", "mem-budget: '-1' is not a size from 4M to 1T (bytes, or with K, M, G or T)" },
+	{ "user,id=u,mem-budget=99999999999999999999", "mem-budget: '99999999999999999999' is not a size from 4M to 1T (bytes, or with K, M, G or T)" },
+	{ "tap,id=t,mem-budget=64M", "unknown key 'mem-budget' for type tap" },
+	{ "user,id=u,tcp-stall-timeout=86401", "tcp-stall-timeout: '86401' is not a number of seconds in 0..86400" },
+	{ "user,id=u,tcp-stall-timeout=1.5", "tcp-stall-timeout: '1.5' is not a number of seconds in 0..86400" },
 	{ "user,id=u,loopback=on,loopback=on", "repeated key 'loopback'" },
 	/* the gateway's services */
 	{ "user,id=u,hostname=a_b!", "hostname: 'a_b!' is not a host name" },
@@ -434,6 +443,37 @@ static void assert_addr(struct in_addr addr, const char *want,
 	}
 }
 
+/* mem-budget= takes bytes or K, M, G, T; tcp-stall-timeout= seconds. */
+static void test_budget_keys(void **state)
+{
+	static const struct {
+		const char *arg;
+		size_t budget;
+		unsigned int stall_ms;
+	} rows[] = {
+		{ "user,id=u,mem-budget=64M", (size_t)64 << 20, 120000 },
+		{ "user,id=u,mem-budget=4194304", (size_t)4 << 20, 120000 },
+		{ "user,id=u,mem-budget=1g", (size_t)1 << 30, 120000 },
+		{ "user,id=u,mem-budget=1T", (size_t)1 << 40, 120000 },
+		{ "user,id=u,mem-budget=8192K,tcp-stall-timeout=0", (size_t)8 << 20, 0 },
+		{ "user,id=u,tcp-stall-timeout=30", 0, 30000 },
+	};
+	struct netdev nd;
+	char err[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		if (netdev_parse(rows[i].arg, &nd, err, sizeof(err)) != 0) {
+			print_error("%s: %s\n", rows[i].arg, err);
+			fail();
+		}
+		assert_int_equal(nd.u.user.stack.mem_budget, rows[i].budget);
+		assert_int_equal(nd.u.user.proxy.tcp_stall_timeout_ms,
+				 rows[i].stall_ms);
+	}
+}
+
 /* The service keys land in the stack's configuration. */
 static void test_service_keys(void **state)
 {
@@ -467,6 +507,8 @@ static void test_service_keys(void **state)
 	assert_true(c->restrict_dns);
 	assert_int_equal(c->dhcp_count, 16);
 	assert_string_equal(c->resolv_conf, "/etc/resolv.conf");
+	assert_int_equal(c->mem_budget, 0);
+	assert_int_equal(nd.u.user.proxy.tcp_stall_timeout_ms, 120000);
 
 	/* nothing given: every service option at its default */
 	assert_int_equal(netdev_parse("user,id=u", &nd, err, sizeof(err)), 0);
@@ -1086,6 +1128,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good),
 		cmocka_unit_test(test_service_keys),
+		cmocka_unit_test(test_budget_keys),
 		cmocka_unit_test(test_user),
 		cmocka_unit_test(test_fwd_limit),
 		cmocka_unit_test(test_bad),

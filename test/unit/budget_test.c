@@ -1,0 +1,305 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The memory budget (stack/budget.c) holds against a guest that sends more
+ * than it allows, through the public API only:
+ *
+ *   guest (this file) --> hub --> lwIP --> proxy --> host 127.0.0.1 listener
+ *   4 MB on each of 6 connections                    (accepts, never reads,
+ *                                                     4 KiB receive buffer)
+ *
+ * The host's kernel takes what its socket buffers hold; the proxy holds the
+ * rest until the budget (4 MiB here) is spent; past it, the proxy leaves
+ * data to lwIP and the stack drops long frames, so the memory held stays
+ * at the budget, whatever the guest sends. A short frame (ARP) still gets
+ * its answer. When the host side resets the connections, what they held
+ * is given back. Also: the budget's configuration and counters.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <usernet/hub.h>
+#include <usernet/proxy.h>
+#include <usernet/stack.h>
+
+#include "testnet.h"
+
+#define BUDGET (4u << 20)
+#define CONNS 6
+#define SEG 1400
+/* What each connection sends: just under its 4 MiB window. */
+#define PER_CONN (2900u * SEG)
+/* Slack over the budget: one growth step of a flow's queue, short frames. */
+#define SLACK (512u << 10)
+
+struct fixture {
+	uv_loop_t loop;
+	struct unet_hub *hub;
+	struct unet_stack *stack;
+	struct unet_proxy *proxy;
+	struct tn_capture cap;
+	uv_tcp_t server;
+	uint16_t port;
+	uv_tcp_t *peers[CONNS];
+	int accepted;
+	uint16_t waiting;
+};
+
+/* IPv4 TCP from the gateway, and ARP. */
+static bool keep(const uint8_t *b, size_t len)
+{
+	return tn_keep_ipv4_arp(b, len);
+}
+
+static void on_connection(uv_stream_t *server, int status)
+{
+	struct fixture *f = server->data;
+	uv_tcp_t *c;
+
+	if (status < 0 || f->accepted == CONNS)
+		return;
+	c = malloc(sizeof(*c));
+	assert_non_null(c);
+	uv_tcp_init(server->loop, c);
+	assert_int_equal(uv_accept(server, (uv_stream_t *)c), 0);
+	f->peers[f->accepted++] = c; /* never read */
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	struct unet_stack_config sc;
+	struct sockaddr_in sa;
+	int len = sizeof(sa), small = 4096;
+
+	assert_non_null(f);
+	assert_int_equal(uv_loop_init(&f->loop), 0);
+	assert_int_equal(unet_hub_new(&f->loop, NULL, &f->hub), 0);
+	tn_capture_init(&f->cap, keep, 64);
+	tn_capture_attach(&f->cap, f->hub);
+	unet_stack_config_init(&sc);
+	sc.mem_budget = BUDGET;
+	assert_int_equal(unet_stack_new(f->hub, "user", &sc, &f->stack), 0);
+	assert_int_equal(unet_proxy_new(f->stack, NULL, &f->proxy), 0);
+	uv_tcp_init(&f->loop, &f->server);
+	f->server.data = f;
+	uv_ip4_addr("127.0.0.1", 0, &sa);
+	assert_int_equal(uv_tcp_bind(&f->server, (struct sockaddr *)&sa, 0), 0);
+	assert_int_equal(uv_recv_buffer_size((uv_handle_t *)&f->server, &small),
+			 0);
+	assert_int_equal(uv_listen((uv_stream_t *)&f->server, 16, on_connection),
+			 0);
+	uv_tcp_getsockname(&f->server, (struct sockaddr *)&sa, &len);
+	f->port = ntohs(sa.sin_port);
+	tn_learn_guest(&f->cap);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	int i;
+
+	unet_proxy_close(f->proxy);
+	unet_hub_close(f->hub);
+	for (i = 0; i < f->accepted; i++)
+		if (!uv_is_closing((uv_handle_t *)f->peers[i]))
+			uv_close((uv_handle_t *)f->peers[i],
+				 (uv_close_cb)free);
+	uv_close((uv_handle_t *)&f->server, NULL);
+	uv_run(&f->loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&f->loop), 0);
+	tn_capture_reset(&f->cap);
+	free(f);
+	return 0;
+}
+
+/* A segment from the guest (10.0.2.15) to the gateway's @dport. */
+static size_t segment(uint8_t *buf, uint16_t sport, uint16_t dport,
+		      uint32_t seq, uint32_t ack, uint8_t flags, size_t len)
+{
+	uint32_t src = tn_ip("10.0.2.15"), dst = tn_ip("10.0.2.2");
+	uint8_t *tcp = buf + 34;
+	size_t hl = flags & 0x02 ? 24 : 20;
+
+	tn_ip_header(buf, tn_gw_mac, src, dst, 6, 20 + hl + len, 0, 0);
+	memset(tcp, 0, hl);
+	tn_put16(tcp, sport);
+	tn_put16(tcp + 2, dport);
+	tn_put32(tcp + 4, seq);
+	tn_put32(tcp + 8, ack);
+	tcp[12] = (uint8_t)(hl / 4) << 4;
+	tcp[13] = flags;
+	tn_put16(tcp + 14, 0xffff);
+	if (hl == 24) {
+		/* window scale 7: the gateway may offer its 4 MiB window */
+		tcp[20] = 3;
+		tcp[21] = 3;
+		tcp[22] = 7;
+		tcp[23] = 1;
+	}
+	memset(tcp + hl, 'g', len);
+	tn_put16(tcp + 16, tn_l4_csum(src, dst, 6, tcp, hl + len));
+	return 34 + hl + len;
+}
+
+static struct unet_stack_stats stack_stats(struct fixture *f)
+{
+	struct unet_stack_stats st;
+
+	unet_stack_stats(f->stack, &st);
+	return st;
+}
+
+/* The SYN-ACK to @sport, or -1. */
+static int find_synack(const struct tn_capture *c, uint16_t sport)
+{
+	int i;
+
+	for (i = 0; i < c->frames && i < c->limit; i++)
+		if (c->len[i] >= 54 && c->data[i][23] == 6 &&
+		    tn_get16(c->data[i] + 36) == sport &&
+		    (c->data[i][47] & 0x12) == 0x12)
+			return i;
+	return -1;
+}
+
+static bool synack_came(void *arg)
+{
+	struct fixture *f = arg;
+
+	return find_synack(&f->cap, f->waiting) >= 0;
+}
+
+/* Opens connection @i: SYN, then the gateway's SYN-ACK, then our ACK. */
+static uint32_t open_conn(struct fixture *f, int i)
+{
+	uint16_t sport = (uint16_t)(41000 + i);
+	uint8_t buf[128];
+	uint32_t isn;
+	int k;
+
+	tn_capture_reset(&f->cap);
+	f->waiting = sport;
+	unet_hub_input(&f->cap.port,
+		       buf, segment(buf, sport, f->port, 1000, 0, 0x02, 0));
+	assert_true(tn_run_until(&f->loop, synack_came, f, 2000));
+	k = find_synack(&f->cap, sport);
+	isn = tn_get32(f->cap.data[k] + 38);
+	unet_hub_input(&f->cap.port, buf,
+		       segment(buf, sport, f->port, 1001, isn + 1, 0x10, 0));
+	return isn;
+}
+
+static void test_budget_holds(void **state)
+{
+	struct fixture *f = *state;
+	static uint8_t buf[64 + SEG];
+	struct unet_stack_stats st;
+	struct unet_proxy_stats ps;
+	uint32_t isn, off;
+	uint8_t arp[60];
+	int i, j;
+
+	st = stack_stats(f);
+	assert_int_equal(st.mem_budget, BUDGET);
+	for (i = 0; i < CONNS; i++) {
+		isn = open_conn(f, i);
+		for (off = 0; off < PER_CONN; off += SEG) {
+			unet_hub_input(&f->cap.port, buf,
+				       segment(buf, (uint16_t)(41000 + i),
+					       f->port, 1001 + off, isn + 1,
+					       0x10, SEG));
+			/* let the host's kernel take what it takes */
+			if (off % (256 * SEG) == 0)
+				tn_run_for(&f->loop, 5);
+		}
+		tn_run_for(&f->loop, 50);
+		st = stack_stats(f);
+		assert_true(st.mem_used <= BUDGET + SLACK);
+	}
+	st = stack_stats(f);
+	unet_proxy_stats(f->proxy, &ps);
+	/* 6 x 4 MB: the kernel's buffers cannot have taken it all */
+	assert_true(st.mem_used >= BUDGET / 2);
+	assert_true(st.mem_peak <= BUDGET + SLACK);
+	print_message("used %llu KiB (lwip %llu, proxy %llu), peak %llu KiB of %u; frames dropped %llu, data deferred %llu, windows shrunk %llu\n",
+		      (unsigned long long)st.mem_used / 1024,
+		      (unsigned long long)st.mem_lwip / 1024,
+		      (unsigned long long)st.mem_proxy / 1024,
+		      (unsigned long long)st.mem_peak / 1024, BUDGET / 1024,
+		      (unsigned long long)st.budget_frames_dropped,
+		      (unsigned long long)ps.tcp_data_deferred,
+		      (unsigned long long)ps.tcp_windows_shrunk);
+	assert_true(st.budget_frames_dropped > 0);
+	assert_true(ps.tcp_windows_shrunk > 0);
+	assert_int_equal(st.mem_used, st.mem_lwip + st.mem_proxy);
+
+	/* A short frame still gets through and is answered. */
+	tn_capture_reset(&f->cap);
+	tn_arp_request(arp, tn_bcast, tn_ip("10.0.2.15"), tn_ip("10.0.2.2"));
+	unet_hub_input(&f->cap.port, arp, sizeof(arp));
+	assert_true(f->cap.frames >= 1);
+
+	/* The host resets them all: what they held is given back. */
+	for (j = 0; j < f->accepted; j++)
+		uv_tcp_close_reset(f->peers[j], (uv_close_cb)free);
+	f->accepted = 0;
+	tn_run_for(&f->loop, 300);
+	st = stack_stats(f);
+	assert_int_equal(st.mem_proxy, 0);
+	assert_true(st.mem_used < BUDGET / 4);
+}
+
+/* The budget's configuration: a floor, a default, the value given. */
+static void test_budget_config(void **state)
+{
+	struct unet_stack_config sc;
+	struct unet_stack_stats st;
+	struct unet_stack *stack;
+	struct unet_hub *hub;
+	uv_loop_t loop;
+
+	(void)state;
+	assert_int_equal(uv_loop_init(&loop), 0);
+	assert_int_equal(unet_hub_new(&loop, NULL, &hub), 0);
+	unet_stack_config_init(&sc);
+	assert_int_equal(sc.mem_budget, 0);
+	sc.mem_budget = (4u << 20) - 1;
+	assert_int_equal(unet_stack_new(hub, "user", &sc, &stack), -EINVAL);
+	sc.mem_budget = 0;
+	assert_int_equal(unet_stack_new(hub, "user", &sc, &stack), 0);
+	unet_stack_stats(stack, &st);
+	assert_int_equal(st.mem_budget, (uint64_t)256 << 20);
+	/* lwIP's own state is counted from the start */
+	assert_true(st.mem_lwip > 0);
+	assert_int_equal(st.mem_used, st.mem_lwip + st.mem_proxy);
+	assert_true(st.mem_peak >= st.mem_used);
+	unet_stack_close(stack);
+	sc.mem_budget = (size_t)8 << 20;
+	assert_int_equal(unet_stack_new(hub, "user", &sc, &stack), 0);
+	unet_stack_stats(stack, &st);
+	assert_int_equal(st.mem_budget, (uint64_t)8 << 20);
+	unet_hub_close(hub);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_budget_config),
+		cmocka_unit_test_setup_teardown(test_budget_holds, setup,
+						teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
