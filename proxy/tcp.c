@@ -1006,18 +1006,14 @@ static void tcp_connect_failed(struct tcp_flow *flow, int status)
 static void tcp_timewait_kill(const struct tcp_flow *flow)
 {
 	struct tcp_pcb *pcb;
+	ip_addr_t l, r;
 
-	for (pcb = tcp_tw_pcbs; pcb != NULL; pcb = pcb->next) {
-		if (pcb->remote_port == flow->base.guest_port &&
-		    pcb->local_port == flow->base.remote_port &&
-		    ip_addr_get_ip4_u32(&pcb->remote_ip) ==
-			    flow->base.guest_addr &&
-		    ip_addr_get_ip4_u32(&pcb->local_ip) ==
-			    flow->base.remote_addr) {
-			tcp_abort(pcb);
-			return;
-		}
-	}
+	ip_addr_set_ip4_u32_val(l, flow->base.remote_addr);
+	ip_addr_set_ip4_u32_val(r, flow->base.guest_addr);
+	pcb = tcp_tw_lookup(&l, flow->base.remote_port, &r,
+			    flow->base.guest_port);
+	if (pcb != NULL)
+		tcp_abort(pcb);
 }
 
 static void tcp_host_connect_cb(uv_connect_t *req, int status)

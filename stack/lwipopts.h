@@ -145,6 +145,12 @@ unsigned long unet__ooseq_bytes_limit(void);
  * a minute. A shorter TIME_WAIT (2 x 5 s) keeps fewer pcbs for lwIP to walk.
  */
 #define TCP_MSL 5000UL
+/*
+ * Each segment finds its pcb in one of 16,384 hash buckets
+ * (stack/lwip-patches/tcp-pcb-hash.patch), however many connections and
+ * listeners a guest opened.
+ */
+#define TCP_PCB_HASH_BITS 14
 #define LWIP_TCP_SACK_OUT 1
 /*
  * Loss toward the guest is normal (a NIC without receive flow control drops
