@@ -121,6 +121,7 @@ enum tcp_phase {
  * @aborted: the pcb was aborted by the proxy (an lwIP callback that did it
  *           must return ERR_ABRT)
  * @writing: @write_req is under way
+ * @stalled: the host took nothing for the stall timeout: @timer resets
  * @wbuf: the guest's bytes @write_req writes (@wlen of them, @wcap charged)
  * @wlen: see @wbuf
  * @wcap: see @wbuf
@@ -157,6 +158,7 @@ struct tcp_flow {
 	bool reading;
 	bool aborted;
 	bool writing;
+	bool stalled;
 	char *wbuf;
 	size_t wlen;
 	size_t wcap;
@@ -715,6 +717,8 @@ static void tcp_pcb_err_cb(void *arg, err_t err)
 
 /* ---- timers ------------------------------------------------------------- */
 
+static void tcp_timer_cb(struct unet_timer *timer);
+
 /*
  * Has the host taken nothing of what is being written to it for the stall
  * timeout? Progress is what libuv has left to write going down.
@@ -745,14 +749,15 @@ static err_t tcp_pcb_poll_cb(void *arg, struct tcp_pcb *pcb)
 
 	if (flow == NULL)
 		return ERR_OK;
-	if (flow->writing && tcp_flow_stalled(flow)) {
-		flow->proxy->stats.tcp_stalled++;
-		unet__proxy_log_guest(flow->proxy,
-				      "tcp flow to port %u: the host took nothing for %u ms: reset",
-				      flow->base.remote_port,
-				      flow->proxy->cfg.tcp_stall_timeout_ms);
-		tcp_flow_reset(flow);
-		return ERR_ABRT;
+	if (flow->writing && !flow->stalled && tcp_flow_stalled(flow)) {
+		/*
+		 * Reset from the flow's timer, not here: an abort inside
+		 * lwIP's timer makes it walk its list again from the start,
+		 * which many flows stalling at once would make quadratic.
+		 */
+		flow->stalled = true;
+		unet_timer_start(&flow->timer, tcp_timer_cb, 0);
+		return ERR_OK;
 	}
 	if (flow->withheld > 0) {
 		tcp_flow_credit(flow, 0);
@@ -807,6 +812,15 @@ static void tcp_timer_cb(struct unet_timer *timer)
 	}
 	if (flow->phase != FLOW_ESTABLISHED) {
 		/* The guest never completed (or answered) the handshake. */
+		tcp_flow_reset(flow);
+		return;
+	}
+	if (flow->stalled) {
+		flow->proxy->stats.tcp_stalled++;
+		unet__proxy_log_guest(flow->proxy,
+				      "tcp flow to port %u: the host took nothing for %u ms: reset",
+				      flow->base.remote_port,
+				      flow->proxy->cfg.tcp_stall_timeout_ms);
 		tcp_flow_reset(flow);
 		return;
 	}
