@@ -14,6 +14,11 @@
  * hold at their own limits (unet__stack_fd_reserve()) plus room for
  * forwards and the embedder's own handles.
  *
+ * Several guests may share a hub: one guest address holds at most three
+ * quarters of a protocol's cap (unet__proxy_guest_admit()), so a flood from
+ * one leaves the others a quarter. Guests are counted in a small hash table
+ * of the addresses that hold flows now.
+ *
  * The library does not change process-wide settings by itself:
  * unet_proxy_raise_nofile() raises the soft limit to the hard one, for the
  * command line (and any embedder) to call before unet_proxy_new().
@@ -25,6 +30,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/resource.h>
 
 #include "proxy_internal.h"
@@ -78,6 +84,88 @@ enum proxy_proto unet__proxy_proto(int ipproto)
 const char *unet__proxy_proto_name(enum proxy_proto proto)
 {
 	return proxy_proto_names[proto];
+}
+
+/* The record of guest address @addr; with @make, made when missing. */
+static struct proxy_guest *limits_guest(struct unet_proxy *proxy,
+					uint32_t addr, bool make)
+{
+	struct proxy_guest **b, *g;
+
+	b = &proxy->guests[(addr * 0x9e3779b1u) >> (32 - PROXY_GUEST_BITS)];
+	for (g = *b; g != NULL; g = g->next)
+		if (g->addr == addr)
+			return g;
+	if (!make)
+		return NULL;
+	g = calloc(1, sizeof(*g));
+	if (g == NULL)
+		return NULL;
+	g->addr = addr;
+	g->next = *b;
+	*b = g;
+	return g;
+}
+
+/**
+ * unet__proxy_guest_cap() - the most flows of a protocol one guest may hold
+ * @proxy: the proxy
+ * @proto: the protocol
+ *
+ * Return: three quarters of the protocol's cap (at least 1).
+ */
+unsigned int unet__proxy_guest_cap(const struct unet_proxy *proxy,
+				   enum proxy_proto proto)
+{
+	unsigned int c = proxy->cap[proto] - proxy->cap[proto] / 4;
+
+	return c > 0 ? c : 1;
+}
+
+/**
+ * unet__proxy_guest_admit() - count a new flow against its guest's share
+ * @proxy: the proxy
+ * @addr: the guest's address (network order)
+ * @proto: the flow's protocol
+ *
+ * Return: 0, or -ENOSPC when the guest holds its share of the cap already
+ * (or no memory was left to count it).
+ */
+int unet__proxy_guest_admit(struct unet_proxy *proxy, uint32_t addr,
+			    enum proxy_proto proto)
+{
+	struct proxy_guest *g = limits_guest(proxy, addr, true);
+
+	if (g == NULL || g->flows[proto] >= unet__proxy_guest_cap(proxy, proto))
+		return -ENOSPC;
+	g->flows[proto]++;
+	g->total++;
+	return 0;
+}
+
+/**
+ * unet__proxy_guest_release() - a flow counted by unet__proxy_guest_admit()
+ *                               ended
+ * @proxy: the proxy
+ * @addr: the guest's address (network order)
+ * @proto: the flow's protocol
+ */
+void unet__proxy_guest_release(struct unet_proxy *proxy, uint32_t addr,
+			       enum proxy_proto proto)
+{
+	struct proxy_guest **pp, *g;
+
+	pp = &proxy->guests[(addr * 0x9e3779b1u) >> (32 - PROXY_GUEST_BITS)];
+	for (; (g = *pp) != NULL; pp = &g->next) {
+		if (g->addr != addr)
+			continue;
+		g->flows[proto]--;
+		if (--g->total == 0) {
+			*pp = g->next;
+			free(g);
+		}
+		return;
+	}
 }
 
 /* The process's open file descriptors, or PROXY_FD_GUESS. */

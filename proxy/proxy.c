@@ -224,6 +224,17 @@ int unet__flow_add(struct unet_proxy *proxy, struct proxy_flow *flow)
 		if (pp != PROXY_PROTO_UDP || !flow_udp_evict(proxy))
 			return flow_refuse(proxy, pp);
 	}
+	if (unet__proxy_guest_admit(proxy, flow->guest_addr, pp) < 0) {
+		proxy->stats.refused_guest_share++;
+		proxy->stats.refused_limit++;
+		proxy->stats.tcp_refused_limit += pp == PROXY_PROTO_TCP;
+		proxy->stats.udp_refused_limit += pp == PROXY_PROTO_UDP;
+		proxy->stats.icmp_refused_limit += pp == PROXY_PROTO_ICMP;
+		unet__proxy_log_guest(proxy, "%s flows of one guest (%u, three quarters of the cap) reached: new flow refused",
+				      unet__proxy_proto_name(pp),
+				      unet__proxy_guest_cap(proxy, pp));
+		return -ENOSPC;
+	}
 	if (flow->hashed) {
 		b = flow_hash(proxy, flow->proto, flow->guest_addr,
 			      flow->guest_port, flow->remote_addr,
@@ -278,6 +289,8 @@ void unet__flow_remove(struct unet_proxy *proxy, struct proxy_flow *flow)
 	flow->listed = false;
 	proxy->stats.flows--;
 	proxy->nflows[unet__proxy_proto(flow->proto)]--;
+	unet__proxy_guest_release(proxy, flow->guest_addr,
+				  unet__proxy_proto(flow->proto));
 }
 
 /**

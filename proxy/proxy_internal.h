@@ -36,6 +36,9 @@
 struct proxy_flow;
 struct proxy_fwd;
 
+/** Buckets of the table of guest addresses holding flows: 2^this. */
+#define PROXY_GUEST_BITS 8
+
 /** Bytes a TCP flow reads from its host socket at a time. */
 #define PROXY_RBUF 65536
 
@@ -51,6 +54,20 @@ enum proxy_proto {
 	PROXY_PROTO_UDP,
 	PROXY_PROTO_ICMP,
 	PROXY_PROTO_NUM
+};
+
+/**
+ * struct proxy_guest - the flows one guest address holds
+ * @next: next in its hash bucket
+ * @addr: the guest's address (network order)
+ * @flows: per protocol
+ * @total: all protocols together (the record is freed at 0)
+ */
+struct proxy_guest {
+	struct proxy_guest *next;
+	uint32_t addr;
+	unsigned int flows[PROXY_PROTO_NUM];
+	unsigned int total;
 };
 
 /**
@@ -132,6 +149,7 @@ struct proxy_flow {
  * @log_refill_ns: when @log_tokens was last refilled
  * @rbuf: where every TCP flow reads its host socket into (PROXY_RBUF
  *        bytes), to be copied into lwIP at once
+ * @guests: the guest addresses that hold flows, hashed
  */
 struct unet_proxy {
 	struct unet_stack *stack;
@@ -156,6 +174,7 @@ struct unet_proxy {
 	unsigned int log_tokens;
 	uint64_t log_refill_ns;
 	char *rbuf;
+	struct proxy_guest *guests[1u << PROXY_GUEST_BITS];
 };
 
 /* proxy.c: the flow table */
@@ -187,6 +206,12 @@ void unet__proxy_debug_guest(struct unet_proxy *proxy, const char *fmt, ...)
 enum proxy_proto unet__proxy_proto(int ipproto);
 const char *unet__proxy_proto_name(enum proxy_proto proto);
 void unet__proxy_size_caps(struct unet_proxy *proxy);
+unsigned int unet__proxy_guest_cap(const struct unet_proxy *proxy,
+				   enum proxy_proto proto);
+int unet__proxy_guest_admit(struct unet_proxy *proxy, uint32_t addr,
+			    enum proxy_proto proto);
+void unet__proxy_guest_release(struct unet_proxy *proxy, uint32_t addr,
+			       enum proxy_proto proto);
 
 /* tcp.c */
 enum unet_verdict unet__tcp_ip4(struct unet_proxy *proxy, struct pbuf *p,

@@ -438,14 +438,15 @@ static void test_caps_per_protocol(void **state)
 /*
  * The caps fit the open-files limit: with room for about 40 descriptors
  * after the services' reserve, the three caps shrink in proportion, it is
- * logged, and the UDP cap is what holds.
+ * logged, and the UDP cap is what holds: one guest address gets three
+ * quarters of it, a second guest the rest.
  */
 static void test_caps_from_nofile(void **state)
 {
 	struct fixture *f = *state;
 	struct unet_proxy_stats ps;
 	struct rlimit old, low;
-	uint64_t sum;
+	uint64_t sum, share;
 	int i;
 
 	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
@@ -469,13 +470,25 @@ static void test_caps_from_nofile(void **state)
 	assert_true(ps.icmp_cap >= 1);
 	assert_true(f->nofile_logged >= 1);
 
+	/* One guest holds three quarters of the cap at most... */
+	share = ps.udp_cap - ps.udp_cap / 4;
 	for (i = 0; i < (int)ps.udp_cap + 1; i++)
 		send_udp(f, tn_ip("10.0.2.15"), (uint16_t)(43000 + i),
 			 tn_ip("10.0.2.2"), f->udp_port);
 	tn_run_for(&f->loop, 100);
 	ps = tn_proxy_stats(f->proxy);
+	assert_int_equal(ps.udp_flows, share);
+	assert_int_equal(ps.refused_guest_share, ps.udp_cap + 1 - share);
+	assert_int_equal(ps.udp_refused_limit, ps.udp_cap + 1 - share);
+	/* ...which leaves another guest the rest, up to the cap. */
+	for (i = 0; i < (int)(ps.udp_cap - share) + 1; i++)
+		send_udp(f, tn_ip("10.0.2.16"), (uint16_t)(44000 + i),
+			 tn_ip("10.0.2.2"), f->udp_port);
+	tn_run_for(&f->loop, 100);
+	ps = tn_proxy_stats(f->proxy);
 	assert_int_equal(ps.udp_flows, ps.udp_cap);
-	assert_int_equal(ps.udp_refused_limit, 1);
+	assert_int_equal(ps.udp_refused_limit, ps.udp_cap + 2 - share);
+	assert_int_equal(ps.refused_guest_share, ps.udp_cap + 1 - share);
 }
 
 /* unet_proxy_raise_nofile() leaves the soft limit at the hard one. */

@@ -187,6 +187,9 @@ struct unet_flow_info {
  *                      budget was short
  * @tcp_data_deferred: guest segments left to lwIP (offered again later)
  *                     because the host was backed up and the budget spent
+ * @refused_guest_share: new flows refused because their guest address held
+ *                       three quarters of the protocol's cap already (also
+ *                       counted in @refused_limit and per protocol)
  */
 struct unet_proxy_stats {
 	uint64_t flows;
@@ -215,6 +218,7 @@ struct unet_proxy_stats {
 	uint64_t tcp_windows_shrunk;
 	uint64_t tcp_reads_deferred;
 	uint64_t tcp_data_deferred;
+	uint64_t refused_guest_share;
 };
 
 struct unet_proxy;
