@@ -178,7 +178,7 @@ def flood_ooo(ifname, gwmac, host, port, conns, segs, sizes, hold):
                 flows.append((src, dst, sp, dp, seq, ack))
                 break
     sniff.close()
-    pacer = Pacer(conns * segs, max(conns * segs / 20000.0, 0.1))
+    pacer = Pacer(conns * segs, max(conns * segs / 12500.0, 0.1))
     for i in range(segs):
         for k, (src, dst, sp, dp, seq, ack) in enumerate(flows):
             size = sizes[k % len(sizes)]
