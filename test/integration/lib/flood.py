@@ -11,13 +11,14 @@ that one in).
 Every flood is bounded in count and time and prints one line on stdout,
 "sent N ..." with what it did; errors go to stderr with exit status 1.
 
-  ooo IF GWMAC HOST PORT CONNS SEGS SIZES HOLD
+  ooo IF GWMAC HOST PORT CONNS SEGS SIZES HOLD [RATE]
       CONNS real connections (the guest kernel's) to HOST:PORT; on each,
       SEGS segments above a 1-byte hole that is never filled, each a byte
       past the one before (seq = next + 1 + i (size + 1)), so every one is
       out of order and none touches another. SIZES is a comma list of
       segment sizes taken in turn by the connections (e.g. 1,1000). The
-      connections stay open HOLD seconds after the last segment.
+      connections stay open HOLD seconds after the last segment. RATE:
+      segments a second (default 12500).
   syn IF GWMAC SRC COUNT SECS DST:PORTLO-PORTHI...
       COUNT SYNs from SRC (random source ports), paced over SECS seconds,
       in turn to each DST:PORTLO-PORTHI, whose addresses (DST may be
@@ -148,7 +149,7 @@ def parse_dest(spec):
             list(range(lo, hi + 1)))
 
 
-def flood_ooo(ifname, gwmac, host, port, conns, segs, sizes, hold):
+def flood_ooo(ifname, gwmac, host, port, conns, segs, sizes, hold, rate):
     link = Link(ifname, gwmac)
     # ETH_P_ALL: a socket bound to one protocol never sees outgoing frames.
     sniff = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM,
@@ -178,7 +179,7 @@ def flood_ooo(ifname, gwmac, host, port, conns, segs, sizes, hold):
                 flows.append((src, dst, sp, dp, seq, ack))
                 break
     sniff.close()
-    pacer = Pacer(conns * segs, max(conns * segs / 12500.0, 0.1))
+    pacer = Pacer(conns * segs, max(conns * segs / rate, 0.1))
     for i in range(segs):
         for k, (src, dst, sp, dp, seq, ack) in enumerate(flows):
             size = sizes[k % len(sizes)]
@@ -335,7 +336,8 @@ def main(argv):
     try:
         if cmd == "ooo":
             flood_ooo(a[0], a[1], a[2], int(a[3]), int(a[4]), int(a[5]),
-                      [int(x) for x in a[6].split(",")], float(a[7]))
+                      [int(x) for x in a[6].split(",")], float(a[7]),
+                      float(a[8]) if len(a) > 8 else 12500.0)
         elif cmd == "syn":
             flood_syn(a[0], a[1], a[2], int(a[3]), float(a[4]), a[5:])
         elif cmd == "udp":
