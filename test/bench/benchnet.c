@@ -4,6 +4,15 @@
  *   benchnet serve ADDR PORT              echo server, one connection at a time
  *   benchnet crr   ADDR PORT SECS MAXCONN connect/request/response/close rate
  *   benchnet rr    ADDR PORT SECS         1-byte ping-pong on one connection
+ *   benchnet hold-serve ADDR PORT         echo server for many connections
+ *                                         at once (epoll), for flows.sh
+ *   benchnet flows ADDR PORT N GO DONE    opens N connections (each sends 1
+ *                                         byte and reads it back), holds
+ *                                         them until file DONE exists
+ *
+ * flows waits (at most 60 s) for file GO before it starts, prints
+ * "held=N fail=F secs=S" once the connections are open, and waits at most
+ * 300 s for DONE. It raises its open-files soft limit to the hard one.
  *
  * Protocol: the client sends one byte at a time and the server answers with
  * the same byte. The byte 'c' makes the server close the connection after its
@@ -25,6 +34,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -161,6 +172,122 @@ static int crr(const struct sockaddr_in *sin, double secs, long maxconn)
 	return ok > 0 ? 0 : 1;
 }
 
+/* An echo server for any number of connections at once, until killed. */
+static int hold_serve(const struct sockaddr_in *sin)
+{
+	struct epoll_event ev, evs[256];
+	struct rlimit rl;
+	int one = 1, ep, lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (lfd < 0)
+		return perror("socket"), 1;
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(lfd, (const struct sockaddr *)sin, sizeof(*sin)) < 0)
+		return perror("bind"), 1;
+	if (listen(lfd, 4096) < 0)
+		return perror("listen"), 1;
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (ep < 0)
+		return perror("epoll_create1"), 1;
+	ev.events = EPOLLIN;
+	ev.data.fd = lfd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev);
+	for (;;) {
+		int i, n = epoll_wait(ep, evs, 256, -1);
+
+		if (n < 0 && errno != EINTR)
+			return perror("epoll_wait"), 1;
+		for (i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+			char b[256];
+			ssize_t r;
+
+			if (fd == lfd) {
+				fd = accept4(lfd, NULL, NULL,
+					     SOCK_CLOEXEC | SOCK_NONBLOCK);
+				if (fd < 0)
+					continue;
+				ev.events = EPOLLIN;
+				ev.data.fd = fd;
+				epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+				continue;
+			}
+			r = read(fd, b, sizeof(b));
+			if (r > 0 && write(fd, b, (size_t)r) == r)
+				continue;
+			if (r < 0 && errno == EAGAIN)
+				continue;
+			close(fd);
+		}
+	}
+}
+
+/* Polls (every 0.1 s, at most @secs) for @path to exist. */
+static int wait_file(const char *path, double secs)
+{
+	double t0 = now_s();
+
+	while (access(path, F_OK) != 0) {
+		if (now_s() - t0 > secs)
+			return -1;
+		usleep(100000);
+	}
+	return 0;
+}
+
+/*
+ * N connections, opened one after another; each sends 1 byte and reads it
+ * back, so that the flow carried data both ways. Then they are held, idle,
+ * until @done exists.
+ */
+static int flows(const struct sockaddr_in *sin, long n, const char *go,
+		 const char *done)
+{
+	struct rlimit rl;
+	long i, held = 0, fail = 0;
+	int *fds = calloc((size_t)n, sizeof(*fds));
+	char err[160] = "none";
+	double t0;
+
+	if (!fds)
+		return perror("calloc"), 1;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (wait_file(go, 60) < 0)
+		return fprintf(stderr, "flows: no %s after 60 s\n", go), 1;
+	t0 = now_s();
+	for (i = 0; i < n; i++) {
+		char b = 'f';
+		int fd = connect_to(sin);
+
+		if (fd >= 0 && write(fd, &b, 1) == 1 && read(fd, &b, 1) == 1) {
+			fds[held++] = fd;
+			continue;
+		}
+		snprintf(err, sizeof(err), "after %ld connections: %s", held,
+			 strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		if (++fail >= 20)
+			break;
+	}
+	printf("held=%ld fail=%ld secs=%.1f last_error=%s\n", held, fail,
+	       now_s() - t0, err);
+	fflush(stdout);
+	if (wait_file(done, 300) < 0)
+		fprintf(stderr, "flows: no %s after 300 s\n", done);
+	for (i = 0; i < held; i++)
+		close(fds[i]);
+	free(fds);
+	return held > 0 ? 0 : 1;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -211,8 +338,8 @@ int main(int argc, char **argv)
 
 	signal(SIGPIPE, SIG_IGN);
 	if (argc < 4 || parse_addr(argv[2], argv[3], &sin) < 0) {
-		fprintf(stderr, "usage: benchnet serve|crr|rr ADDR PORT "
-				"[SECS [MAXCONN]]\n");
+		fprintf(stderr, "usage: benchnet serve|crr|rr|hold-serve|flows "
+				"ADDR PORT [SECS [MAXCONN]] [N GO DONE]\n");
 		return 2;
 	}
 	if (!strcmp(argv[1], "serve"))
@@ -221,6 +348,10 @@ int main(int argc, char **argv)
 		return crr(&sin, atof(argv[4]), atol(argv[5]));
 	if (!strcmp(argv[1], "rr") && argc == 5)
 		return rr(&sin, atof(argv[4]));
+	if (!strcmp(argv[1], "hold-serve"))
+		return hold_serve(&sin);
+	if (!strcmp(argv[1], "flows") && argc == 7 && atol(argv[4]) > 0)
+		return flows(&sin, atol(argv[4]), argv[5], argv[6]);
 	fprintf(stderr, "benchnet: bad arguments\n");
 	return 2;
 }
