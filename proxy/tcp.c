@@ -446,6 +446,9 @@ static void tcp_host_write_cb(uv_write_t *req, int status)
 	if (status == UV_ECANCELED || flow->phase == FLOW_CLOSED)
 		return;
 	if (status < 0) {
+		/* the kernel's TCP_USER_TIMEOUT: a stall it saw first */
+		if (status == UV_ETIMEDOUT)
+			flow->proxy->stats.tcp_stalled++;
 		tcp_flow_reset(flow);
 		return;
 	}
@@ -663,6 +666,9 @@ static void tcp_host_read_cb(uv_stream_t *stream, ssize_t nread,
 		return;
 	}
 	if (nread < 0 || flow->pcb == NULL) {
+		/* the kernel's TCP_USER_TIMEOUT: what it sent went nowhere */
+		if (nread == UV_ETIMEDOUT)
+			flow->proxy->stats.tcp_stalled++;
 		tcp_flow_reset(flow);
 		return;
 	}

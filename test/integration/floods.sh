@@ -5,7 +5,7 @@
 # many destinations and ports, UDP from 60,000 source ports, IPv4 fragments
 # of datagrams that never complete, DNS queries while the first upstream is
 # dead, TFTP requests whose clients vanish, and packets from spoofed
-# sources. For each flood:
+# sources, and connections to a host peer that never reads. For each flood:
 #  - usernet's VmRSS, sampled every 0.1 s, stays within a bound of its
 #    level before the flood;
 #  - a well-behaved guest is still served during the flood and after it:
@@ -15,7 +15,11 @@
 #  - after the flood, RSS comes back within a bound (usernet's memory
 #    trimmer looks every 5 s);
 #  - the flood's own bound holds (usernet's counters from SIGUSR1): a flow
-#    cap, the pending DNS queries, TFTP slots, no flow for a spoofed source.
+#    cap, the pending DNS queries, TFTP slots, no flow for a spoofed source,
+#    the stall timeout;
+#  - the memory budget held: usernet runs with mem-budget=MEM_BUDGET, and
+#    the SIGUSR1 "budget:" line's peak stays within it (plus a small slack
+#    for short frames, which still pass at the limit).
 #
 #   namespace "guest" ($GNS)             host namespace                         namespace "world"
 #  +---------------------------+  tap  +------------------------------------+ veth +----------------+
@@ -42,7 +46,7 @@
 # RSS must only not have grown past it. Every other check is the same.
 #
 # Environment: FLOOD_SCALE (1) multiplies every flood's count;
-# FLOOD_ASAN_SCALE (4); FLOOD_ONLY (all: "tftp syn ooo udp frag dns spoof")
+# FLOOD_ASAN_SCALE (4); FLOOD_ONLY (all: "tftp syn ooo hold udp frag dns spoof")
 # the floods to run, in order.
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/proxy_env.sh"
@@ -67,6 +71,11 @@ P_OOO=$((PBASE + 3))
 P_SPOOF=$((PBASE + 4))
 P_SINK=$((PBASE + 5))
 P_UECHO=$((PBASE + 6))
+P_HOLD=$((PBASE + 7))
+# The budget (MiB) and stall timeout (s) usernet runs with: small enough
+# that the floods below reach into them.
+MEM_BUDGET=64
+STALL=10
 P_CLOSED_LO=$((PBASE + 10))
 P_CLOSED_HI=$((PBASE + 19))
 DNSIP=10.0.2.3
@@ -129,17 +138,44 @@ while time.monotonic() < end:
         save()
 EOF
 bg python3 "$TMP/counter.py" "$P_SPOOF" "$TMP/counts"
+# hold PORT OUT: accepts every connection and never reads (4 KiB receive
+# buffers), as a peer that stopped reading; writes "accepts N" to OUT.
+cat >"$TMP/hold.py" <<'EOF'
+import os, select, socket, sys, time
+port, out = int(sys.argv[1]), sys.argv[2]
+l = socket.socket()
+l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+l.bind(("127.0.0.1", port))
+l.listen(128)
+conns, acc = [], 0
+def save():
+    with open(out + ".new", "w") as f:
+        f.write("accepts %d\n" % acc)
+    os.replace(out + ".new", out)
+save()
+end = time.monotonic() + 400
+while time.monotonic() < end:
+    r, _, _ = select.select([l], [], [], 1)
+    if r:
+        c, _ = l.accept()
+        conns.append(c)
+        acc += 1
+        save()
+EOF
+bg python3 "$TMP/hold.py" "$P_HOLD" "$TMP/hold"
 peer_serve ooo -- echo 127.0.0.1 "$P_OOO"
 peer_serve uecho -- udp-echo 127.0.0.1 "$P_UECHO"
 wait_for 10 dig @127.0.0.1 -p "$P_DNS" +time=1 +tries=1 a.test.example ||
 	{ fail "dnsmasq did not start"; finish; }
 wait_for 10 test -e "$TMP/never_reads.py.ready" || { fail "the UDP sockets did not start"; finish; }
 wait_for 10 test -s "$TMP/counts" || { fail "the counting listener did not start"; finish; }
+wait_for 10 test -s "$TMP/hold" || { fail "the listener that never reads did not start"; finish; }
 wait_for 10 curl -sf -o /dev/null "http://127.0.0.1:$P_HTTP/index.html" ||
 	{ fail "busybox httpd did not start"; finish; }
 
 make_world
-start_usernet "$TMP/usernet.log" -netdev "user,id=u,tftp=$TMP/tftp,dns-upstream=127.0.0.1:$P_DEAD,dns-upstream=127.0.0.1:$P_DNS"
+start_usernet "$TMP/usernet.log" -netdev "user,id=u,tftp=$TMP/tftp,dns-upstream=127.0.0.1:$P_DEAD,dns-upstream=127.0.0.1:$P_DNS,mem-budget=${MEM_BUDGET}M,tcp-stall-timeout=$STALL"
 attach_guest
 ip -n "$GNS" addr add "$GUEST2/24" dev "$GTAP"
 GWMAC=$(ip -n "$GNS" neigh show "$GW" dev "$GTAP" | awk '{ print $3; exit }')
@@ -222,20 +258,24 @@ check_normal() {
 	fi
 }
 
-# budget_check NAME: the memory budget's assertions for one flood go here.
-# ---------------------------------------------------------------- BUDGET --
-# A process-wide memory budget (key mem-budget=, SIGUSR1 line "usernet:
-# budget: ...") and a stall timeout for host peers that never read are
-# being added (issue 13, "What to build"). Once they exist, start usernet
-# above with a small mem-budget= and assert here, from the "budget:" line,
-# that its use stayed at or under the budget through the flood and that
-# what the caps refused was counted. Until then this only shows the line
-# when there is one; nothing depends on it.
+# budget_check NAME: from the last dump's "budget:" line, the memory held
+# against the budget never went past it (the peak since start, so every
+# flood so far), but for short frames, which still pass at the limit
+# (512 KiB of slack).
 budget_check() {
-	local line
+	local line used limit peak
 	line=$(grep -E '^usernet: budget:' "$TMP/dump" | tail -n 1)
-	[ -n "$line" ] && echo "$1: $line"
-	return 0
+	echo "$1: $line"
+	used=$(sed -nE 's/^usernet: budget: used ([0-9]+) KiB of ([0-9]+) KiB.*/\1/p' <<<"$line")
+	limit=$(sed -nE 's/^usernet: budget: used ([0-9]+) KiB of ([0-9]+) KiB.*/\2/p' <<<"$line")
+	peak=$(sed -nE 's/.*, peak ([0-9]+) KiB;.*/\1/p' <<<"$line")
+	if [ -z "$peak" ] || [ "$limit" != $((MEM_BUDGET * 1024)) ]; then
+		fail "$1: no budget line with a $MEM_BUDGET MiB budget: $line"
+	elif [ "$peak" -le $((limit + 512)) ] && [ "$used" -le "$peak" ]; then
+		ok "$1: the budget held: peak $peak KiB of $limit KiB, $used KiB now"
+	else
+		fail "$1: the budget did not hold: peak $peak KiB, used $used KiB, budget $limit KiB"
+	fi
 }
 
 # back NAME BASE_KB AFTER_MB SECS: VmRSS must be at most BASE_KB + AFTER_MB
@@ -491,8 +531,48 @@ flood_spoof() {
 		fail "spoof: the control from $GUEST did not reach the host ($(cat "$TMP/counts"))"
 }
 
+# A host peer that never reads: 24 connections from the guest, each sent
+# as much as it takes for 4 s, then closed by the guest. The host's kernel
+# takes a few MB of each; usernet holds the rest, within the budget (past
+# half of it, new windows shrink; at it, frames are dropped). The guest's
+# close cannot reach the host while data waits, so the stall timeout
+# (STALL s: usernet's own while it holds data, the host socket's
+# TCP_USER_TIMEOUT when the host's kernel does) resets every one of them,
+# and what they held comes back.
+flood_hold() {
+	local st0 st1 a0 a1 t0 t1
+	dump
+	st0=$(counter budget stalled)
+	t0=$(sed -nE 's/.*\(tcp ([0-9]+) of [0-9]+,.*/\1/p' "$TMP/dump")
+	a0=$(sed -nE 's/^accepts ([0-9]+)/\1/p' "$TMP/hold")
+	flood hold 96 late 24 -- hold "$GW" "$P_HOLD" 24 4
+	a1=$(sed -nE 's/^accepts ([0-9]+)/\1/p' "$TMP/hold")
+	[ $((a1 - a0)) -ge 24 ] && ok "hold: the peer accepted the 24 connections" ||
+		fail "hold: the peer accepted $((a1 - a0)) connections, want 24"
+	stalls_at_least $((st0 + 24)) $((STALL + 15))
+	st1=$(counter budget stalled)
+	echo "hold: $(grep '^usernet: budget:' "$TMP/dump")"
+	t1=$(sed -nE 's/.*\(tcp ([0-9]+) of [0-9]+,.*/\1/p' "$TMP/dump")
+	[ $((st1 - st0)) -ge 24 ] && [ "$t1" -le "$t0" ] &&
+		ok "hold: the stall timeout reset $((st1 - st0)) flows; TCP flows $t0 before, $t1 now" ||
+		fail "hold: the stall timeout reset $((st1 - st0)) flows, want 24; TCP flows $t0 before, $t1 now"
+	[ "$(counter budget proxy)" -le 1024 ] &&
+		ok "hold: the proxy holds $(counter budget proxy) KiB after the resets" ||
+		fail "hold: the proxy still holds $(counter budget proxy) KiB after the resets"
+	budget_check hold
+}
+# stalls_at_least N SECS: waits (at most SECS) for SIGUSR1's "stalled"
+# counter to reach N; the last dump stays in $TMP/dump.
+stalls_at_least() {
+	local end=$(($(now_ms) + $2 * 1000))
+	while dump && [ "$(counter budget stalled)" -lt "$1" ]; do
+		[ "$(now_ms)" -ge "$end" ] && return 1
+		sleep 1
+	done
+}
+
 TFTP_POLLER=
-for f in ${FLOOD_ONLY:-tftp syn ooo udp frag dns spoof}; do
+for f in ${FLOOD_ONLY:-tftp syn ooo hold udp frag dns spoof}; do
 	"flood_$f"
 done
 [ -n "$TFTP_POLLER" ] && tftp_freed

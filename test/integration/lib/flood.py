@@ -36,6 +36,11 @@ Every flood is bounded in count and time and prints one line on stdout,
   dns SERVER COUNT SECS
       COUNT well-formed A queries (new id each) from one UDP socket,
       paced over SECS; counts the answers and their rcodes.
+  hold HOST PORT CONNS SECS
+      CONNS real connections to HOST:PORT (a peer that accepts and never
+      reads); on each, as much data as the connection takes in SECS
+      seconds (non-blocking writes until nothing more goes), then the
+      connections are closed from the guest. Prints the bytes sent.
   tftp SRC SERVER COUNT TIMEOUT [HOLD]
       COUNT read requests for "small.txt" with option timeout=TIMEOUT,
       each from a new socket bound to SRC; reads the first answer (OACK or
@@ -329,6 +334,33 @@ def flood_tftp(src, server, count, timeout, hold):
     time.sleep(hold)
 
 
+def flood_hold(host, port, conns, secs):
+    socks = []
+    for i in range(conns):
+        s = socket.create_connection((host, port), timeout=10)
+        s.setblocking(False)
+        socks.append(s)
+    chunk = b"h" * 65536
+    total = 0
+    end = time.monotonic() + secs
+    while time.monotonic() < end:
+        moved = 0
+        for s in socks:
+            try:
+                n = s.send(chunk)
+            except BlockingIOError:
+                continue
+            total += n
+            moved += n
+        if moved == 0:
+            time.sleep(0.05)
+    print("sent 0 frames counted; %d bytes on %d connections" %
+          (total, conns))
+    sys.stdout.flush()
+    for s in socks:
+        s.close()
+
+
 def main(argv):
     if len(argv) < 2:
         die("usage: see the top of flood.py")
@@ -350,6 +382,8 @@ def main(argv):
                         float(a[6]), a[7:])
         elif cmd == "dns":
             flood_dns(a[0], int(a[1]), float(a[2]))
+        elif cmd == "hold":
+            flood_hold(a[0], int(a[1]), int(a[2]), float(a[3]))
         elif cmd == "tftp":
             flood_tftp(a[0], a[1], int(a[2]), int(a[3]),
                        float(a[4]) if len(a) > 4 else 0)
