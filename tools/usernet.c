@@ -193,7 +193,8 @@ static void usage_main(FILE *f)
 "  -netdev vde,id=ID[,sock=PATH|URL][,port=N][,group=NAME][,mode=OCTAL]\n"
 "        a VDE switch through libvdeplug: a vde_switch directory or a\n"
 "        vdeplug4 URL (udp://, hub://, ...). Keep --mtu 1500 on a classic\n"
-"        switch. libvdeplug's vxlan:// and vxvde:// are refused: use vxlan.\n"
+"        switch. libvdeplug's vxlan:// is refused (use vxlan below);\n"
+"        vxvde:// is VDE's own switch, not the kernel's VXLAN.\n"
 "  -netdev vxlan,id=ID,vni=N[,remote=HOST[:PORT]...][,group=ADDR[:PORT]]\n"
 "                [,local=ADDR][,port=N][,dev=IFNAME][,learning=on|off]\n"
 "                [,ageing=S]\n"
@@ -958,11 +959,14 @@ static int open_vde(struct unet_hub *hub, const struct netdev *nd)
 	vc.mode = nd->u.vde.mode;
 	r = unet_vde_open(hub, nd->id, &vc, &port);
 	if (r < 0)
-		fprintf(stderr, "usernet: -netdev vde,id=%s: cannot plug into %s: %s\n",
+		fprintf(stderr, "usernet: -netdev vde,id=%s: cannot plug into %s: %s%s\n",
 			nd->id,
 			nd->u.vde.sock[0] != '\0' ? nd->u.vde.sock :
 						    "the default VDE switch",
-			strerror(-r));
+			strerror(-r),
+			r == -EPROTONOSUPPORT ?
+				" (libvdeplug's vxlan:// does not work through usernet: use -netdev vxlan,id=ID,vni=N,group=ADDR|remote=HOST)" :
+				"");
 	return r;
 }
 

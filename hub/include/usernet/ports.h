@@ -270,7 +270,8 @@ UNET_EXTERN int unet_dgram_local_addr(const struct unet_port *port,
  *        configurations
  * @sock: the switch: a classic vde_switch's directory, or a vdeplug4 URL
  *        (vxvde://GROUP, vde:///DIR, udp://..., ...); NULL or "" for
- *        libvdeplug's default switch
+ *        libvdeplug's default switch. vxlan:// is refused (see
+ *        unet_vde_open())
  * @port: the switch port to plug into; 0 (the default) for any
  * @group: the group that owns the data socket; NULL (the default) for none
  * @mode: the data socket's permissions; 0 (the default) for libvdeplug's
@@ -301,10 +302,15 @@ UNET_EXTERN void unet_vde_config_init(struct unet_vde_config *config);
  * the hub's MTU at 1500 on a VDE segment. When the switch goes away the port
  * logs it and stops.
  *
+ * libvdeplug's vxlan:// plugin is refused (-EPROTONOSUPPORT, with the
+ * reason logged): its replies to a learned peer fail, it is multicast-only
+ * and allows one process per host; unet_vxlan_open() speaks the kernel's
+ * VXLAN instead. vxvde:// (VDE's own distributed switch) works.
+ *
  * Return: 0, -EINVAL, -E2BIG for a @config whose size is above this
- * library's and whose extra bytes are not zero, -ENOMEM, or the negative
- * errno libvdeplug left (-ENOENT or -ECONNREFUSED for no switch at
- * @config's sock).
+ * library's and whose extra bytes are not zero, -EPROTONOSUPPORT for
+ * vxlan://, -ENOMEM, or the negative errno libvdeplug left (-ENOENT or
+ * -ECONNREFUSED for no switch at @config's sock).
  */
 UNET_EXTERN int unet_vde_open(struct unet_hub *hub, const char *id,
 			      const struct unet_vde_config *config,
