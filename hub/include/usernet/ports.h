@@ -330,7 +330,9 @@ UNET_EXTERN int unet_vde_open(struct unet_hub *hub, const char *id,
  *        configurations
  * @vni: the VXLAN network identifier, 0..0xffffff (default 0)
  * @port: the UDP port bound locally and sent to where a remote or the
- *        group names none (default UNET_VXLAN_PORT)
+ *        group names none (default UNET_VXLAN_PORT); 0 lets the kernel
+ *        choose the local one (see unet_vxlan_local_addr()), and every
+ *        remote then needs its own port
  * @local: optional: the local address to bind (its port is ignored: @port
  *         is used); @local_len 0 binds any address of the family of the
  *         group or the first remote
@@ -380,7 +382,9 @@ struct unet_vxlan_config {
  *              multicast, unknown unicast)
  * @tx_datagrams: datagrams sent in all (a flood is one per remote)
  * @tx_too_long: frames above the inner MTU, dropped
- * @tx_errors: datagrams the socket refused (beyond a full buffer)
+ * @tx_errors: datagrams not sent: refused by the socket, or copies of a
+ *             flood lost to a full socket buffer (the hub can queue a
+ *             whole frame, not the rest of its copies)
  * @learned: addresses learned or moved to another remote
  * @fdb_full: addresses not learned because the table was full
  * @fdb_entries: addresses in the table now
