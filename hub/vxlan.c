@@ -599,11 +599,13 @@ static void vxlan_set_mtu(struct vxlan_port *vp, struct unet_hub *hub,
 		return;
 	vp->inner_mtu = cap;
 	unet_hub_log(hub, UNET_LOG_WARN,
-		     "vxlan %s: the hub's MTU %u does not fit the underlay (MTU %u %s %s): the inner MTU is %u (underlay - %u); larger frames are dropped. Set the hub's MTU to %u (--mtu %u)",
+		     "vxlan %s: the hub's MTU %u does not fit the underlay (MTU %u %s %s): the inner MTU is %u (%s - %u); larger frames are dropped. Set the hub's MTU to %u (--mtu %u)",
 		     vp->port.id, hub_mtu, under,
 		     dev[0] != '\0' ? "on" : "toward",
 		     dev[0] != '\0' ? dev : vxlan_addr_str(to, a, sizeof(a)),
-		     cap, overhead, cap, cap);
+		     cap, cap + overhead < under ? "the largest IP packet" :
+						    "underlay",
+		     overhead, cap, cap);
 }
 
 /* Open, bind and set up the socket; join the group. */
