@@ -178,7 +178,8 @@ static void vxlan_update_poll(struct vxlan_port *vp)
 }
 
 /* The endpoint to learn for a datagram from @src: a configured remote at
- * that address if there is one, else the address at the VXLAN port. */
+ * that address if there is one, else the address at the VXLAN port (at
+ * the source's own port when the VXLAN port is 0, kernel-chosen). */
 static void vxlan_learn_addr(const struct vxlan_port *vp,
 			     const union unet__vxlan_addr *src,
 			     union unet__vxlan_addr *out)
@@ -206,6 +207,8 @@ static void vxlan_learn_addr(const struct vxlan_port *vp,
 		}
 	}
 	*out = *src;
+	if (vp->port_nbo == 0)
+		return;	/* no VXLAN port configured: answer the source's */
 	if (out->sa.sa_family == AF_INET6)
 		out->in6.sin6_port = vp->port_nbo;
 	else
