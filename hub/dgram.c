@@ -156,13 +156,6 @@ static void dgram_update_poll(struct dgram_port *dp)
 	dgram_poll_set(dp, &dp->rx_poll, &dp->rx_events, rx);
 }
 
-/* Whether a receive error is an ICMP error of an earlier send. */
-static bool dgram_soft_error(int err)
-{
-	return err == ECONNREFUSED || err == EHOSTUNREACH ||
-	       err == ENETUNREACH || err == EHOSTDOWN || err == ENETDOWN;
-}
-
 /* Read up to DGRAM_READ_BUDGET datagrams into the hub. */
 static void dgram_read(struct dgram_port *dp)
 {
@@ -178,7 +171,7 @@ static void dgram_read(struct dgram_port *dp)
 			     MSG_TRUNC | MSG_DONTWAIT,
 			     (struct sockaddr *)&src, &src_len);
 		if (n < 0) {
-			if (errno == EINTR || dgram_soft_error(errno))
+			if (errno == EINTR || unet__udp_soft_error(errno))
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return;
@@ -311,12 +304,6 @@ static void dgram_close(struct unet_port *port)
 	}
 }
 
-static int dgram_setsockopt(int fd, int level, int name, const void *val,
-			    socklen_t len)
-{
-	return setsockopt(fd, level, name, val, len) < 0 ? -errno : 0;
-}
-
 /* Check one address of a configuration. */
 static int dgram_check_addr(const struct sockaddr_storage *ss, socklen_t len)
 {
@@ -349,8 +336,7 @@ static int dgram_open_mcast(struct dgram_port *dp,
 	const struct sockaddr_in *local = (const void *)&config->local;
 	struct in_addr ifaddr = { .s_addr = htonl(INADDR_ANY) };
 	struct sockaddr_in any = { .sin_family = AF_INET };
-	struct ip_mreq mreq;
-	int one = 1, ttl = DGRAM_MCAST_TTL;
+	int one = 1;
 	int r;
 
 	if (config->local_len > 0) {
@@ -363,17 +349,14 @@ static int dgram_open_mcast(struct dgram_port *dp,
 			   0);
 	if (dp->rx_fd < 0)
 		return -errno;
-	r = dgram_setsockopt(dp->rx_fd, SOL_SOCKET, SO_REUSEADDR, &one,
+	r = unet__setsockopt(dp->rx_fd, SOL_SOCKET, SO_REUSEADDR, &one,
 			     sizeof(one));
 	if (r == 0 && bind(dp->rx_fd, (const struct sockaddr *)group,
 			   sizeof(*group)) < 0)
 		r = -errno;
-	memset(&mreq, 0, sizeof(mreq));
-	mreq.imr_multiaddr = group->sin_addr;
-	mreq.imr_interface = ifaddr;
 	if (r == 0)
-		r = dgram_setsockopt(dp->rx_fd, IPPROTO_IP, IP_ADD_MEMBERSHIP,
-				     &mreq, sizeof(mreq));
+		r = unet__mcast_join(dp->rx_fd, (const struct sockaddr *)group,
+				     0, &ifaddr);
 	if (r < 0)
 		return r;
 
@@ -384,14 +367,10 @@ static int dgram_open_mcast(struct dgram_port *dp,
 	any.sin_addr = ifaddr;
 	if (bind(dp->tx_fd, (const struct sockaddr *)&any, sizeof(any)) < 0)
 		return -errno;
-	r = dgram_setsockopt(dp->tx_fd, IPPROTO_IP, IP_MULTICAST_LOOP, &one,
-			     sizeof(one));
-	if (r == 0)
-		r = dgram_setsockopt(dp->tx_fd, IPPROTO_IP, IP_MULTICAST_TTL,
-				     &ttl, sizeof(ttl));
-	if (r == 0 && config->local_len > 0)
-		r = dgram_setsockopt(dp->tx_fd, IPPROTO_IP, IP_MULTICAST_IF,
-				     &ifaddr, sizeof(ifaddr));
+	/* QEMU's members take the group's loopback copies: keep it on. */
+	r = unet__mcast_sender(dp->tx_fd, AF_INET, 0,
+			       config->local_len > 0 ? &ifaddr : NULL,
+			       DGRAM_MCAST_TTL, true);
 	if (r < 0)
 		return r;
 	/* Connected, its address is the source of every frame it sends. */

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Helpers shared by the attachments that link a hub to another process
- * (stream.c, dgram.c, vde.c): rate-limited logging for messages a peer can
- * trigger, socket addresses as text, and unix socket paths.
+ * (stream.c, dgram.c, vde.c, vxlan.c): rate-limited logging for messages a
+ * peer can trigger, socket addresses as text, unix socket paths, and the
+ * UDP and multicast socket options the datagram attachments share.
  */
 #ifndef USERNET_HUB_LINK_INTERNAL_H
 #define USERNET_HUB_LINK_INTERNAL_H
@@ -10,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <usernet/hub.h>
@@ -43,5 +45,14 @@ const char *unet__addr_str(const struct sockaddr *sa, socklen_t len,
 bool unet__addr_equal(const struct sockaddr *a, socklen_t alen,
 		      const struct sockaddr *b, socklen_t blen);
 int unet__unlink_stale_socket(const char *path);
+
+bool unet__udp_soft_error(int err);
+int unet__setsockopt(int fd, int level, int name, const void *val,
+		     socklen_t len);
+bool unet__addr_is_mcast(const struct sockaddr *sa);
+int unet__mcast_join(int fd, const struct sockaddr *group,
+		     unsigned int ifindex, const struct in_addr *ifaddr);
+int unet__mcast_sender(int fd, int family, unsigned int ifindex,
+		       const struct in_addr *ifaddr, int ttl, bool loop);
 
 #endif /* USERNET_HUB_LINK_INTERNAL_H */

@@ -1,8 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The VDE port: the hub plugged into a VDE switch through libvdeplug, so a
- * classic vde_switch (a directory) and every vdeplug4 URL (vxvde://, udp://,
+ * classic vde_switch (a directory) and the vdeplug4 URLs (vxvde://, udp://,
  * hub://, ...) work, as QEMU's `-netdev vde`.
+ *
+ * One URL is refused: libvdeplug 4.0.1's vxlan:// plugin. It binds the
+ * VXLAN port itself (one process per host, never beside a kernel vxlan
+ * device), is multicast-only, and its unicast replies to a learned peer
+ * fail with EDESTADDRREQ ("Destination address required"), so a DHCP
+ * exchange across it never completes. The vxlan port (vxlan.c) speaks the
+ * kernel's VXLAN instead; the refusal says so. vxvde:// works, but is VDE's
+ * own distributed switch (UDP port 14789), not the kernel's VXLAN: the
+ * port says that once when it plugs in.
  *
  * Theory of operation: libvdeplug gives a data fd to poll for frames and,
  * for a classic switch, a control fd whose end of file means the switch went
@@ -30,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -281,6 +291,12 @@ static void vde_port_close(struct unet_port *port)
 	}
 }
 
+/* Whether @sock starts with @scheme, case-insensitively (as libvdeplug). */
+static bool vde_scheme(const char *sock, const char *scheme)
+{
+	return strncasecmp(sock, scheme, strlen(scheme)) == 0;
+}
+
 /* Make the data fd non-blocking when it is a socket; see the top. */
 static void vde_setup_fds(struct vde_port *vp)
 {
@@ -376,6 +392,12 @@ int unet_vde_open(struct unet_hub *hub, const char *id,
 	    (cfg.sock != NULL && strlen(cfg.sock) >= sizeof(sock)) ||
 	    (cfg.group != NULL && strlen(cfg.group) >= sizeof(group)))
 		return -EINVAL;
+	if (cfg.sock != NULL && vde_scheme(cfg.sock, "vxlan://")) {
+		unet_hub_log(hub, UNET_LOG_ERROR,
+			     "vde %s: libvdeplug's vxlan:// is not supported: its replies to a learned peer fail (Destination address required), it is multicast-only and binds the VXLAN port for one process per host. Use the vxlan port instead (usernet -netdev vxlan,vni=N,remote=HOST or group=ADDR), which speaks VXLAN as the kernel's vxlan device does",
+			     id != NULL ? id : "");
+		return -EPROTONOSUPPORT;
+	}
 	buf_len = unet_hub_frame_max(hub) + 1;
 	vp = calloc(1, sizeof(*vp) + buf_len);
 	if (vp == NULL)
@@ -409,6 +431,10 @@ int unet_vde_open(struct unet_hub *hub, const char *id,
 	}
 	unet_hub_log(hub, UNET_LOG_INFO, "vde %s: plugged into %s", vp->port.id,
 		     sock[0] != '\0' ? sock : "the default switch");
+	if (vde_scheme(sock, "vxvde://"))
+		unet_hub_log(hub, UNET_LOG_INFO,
+			     "vde %s: vxvde:// is VDE's own distributed switch (UDP port 14789) for VDE peers; it does not reach the kernel's vxlan devices (the vxlan port does)",
+			     vp->port.id);
 	*portp = &vp->port;
 	return 0;
 }

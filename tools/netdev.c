@@ -56,6 +56,7 @@ static const char *const netdev_type_names[] = {
 	[NETDEV_STREAM] = "stream",
 	[NETDEV_DGRAM] = "dgram",
 	[NETDEV_VDE] = "vde",
+	[NETDEV_VXLAN] = "vxlan",
 	[NETDEV_HUBPORT] = "hubport",
 };
 static_assert(ARRAY_SIZE(netdev_type_names) == NETDEV_TYPE_NUM,
@@ -116,6 +117,12 @@ enum netdev_key {
 	NETDEV_KEY_MODE,
 	NETDEV_KEY_LOSS,
 	NETDEV_KEY_LOSS_BURST,
+	NETDEV_KEY_VNI,
+	NETDEV_KEY_LOCAL,
+	NETDEV_KEY_REMOTE,
+	NETDEV_KEY_DEV,
+	NETDEV_KEY_LEARNING,
+	NETDEV_KEY_AGEING,
 	NETDEV_KEY_NUM
 };
 
@@ -173,6 +180,12 @@ static const char *const netdev_key_names[] = {
 	[NETDEV_KEY_MODE] = "mode",
 	[NETDEV_KEY_LOSS] = "loss",
 	[NETDEV_KEY_LOSS_BURST] = "loss-burst",
+	[NETDEV_KEY_VNI] = "vni",
+	[NETDEV_KEY_LOCAL] = "local",
+	[NETDEV_KEY_REMOTE] = "remote",
+	[NETDEV_KEY_DEV] = "dev",
+	[NETDEV_KEY_LEARNING] = "learning",
+	[NETDEV_KEY_AGEING] = "ageing",
 };
 static_assert(ARRAY_SIZE(netdev_key_names) == NETDEV_KEY_NUM,
 	      "netdev_key_names must name every enum netdev_key");
@@ -228,6 +241,12 @@ static const uint64_t netdev_type_keys[] = {
 	[NETDEV_VDE] = KEY_BIT(NETDEV_KEY_ID) | KEY_BITS_PORT |
 		       KEY_BIT(NETDEV_KEY_SOCK) | KEY_BIT(NETDEV_KEY_PORT) |
 		       KEY_BIT(NETDEV_KEY_GROUP) | KEY_BIT(NETDEV_KEY_MODE),
+	[NETDEV_VXLAN] = KEY_BIT(NETDEV_KEY_ID) | KEY_BITS_PORT |
+			 KEY_BIT(NETDEV_KEY_VNI) | KEY_BIT(NETDEV_KEY_LOCAL) |
+			 KEY_BIT(NETDEV_KEY_PORT) | KEY_BIT(NETDEV_KEY_REMOTE) |
+			 KEY_BIT(NETDEV_KEY_GROUP) | KEY_BIT(NETDEV_KEY_DEV) |
+			 KEY_BIT(NETDEV_KEY_LEARNING) |
+			 KEY_BIT(NETDEV_KEY_AGEING),
 	[NETDEV_HUBPORT] = KEY_BIT(NETDEV_KEY_ID) | KEY_BIT(NETDEV_KEY_HUBID) |
 			   KEY_BIT(NETDEV_KEY_NETDEV),
 };
@@ -237,7 +256,7 @@ static_assert(ARRAY_SIZE(netdev_type_keys) == NETDEV_TYPE_NUM,
 /* Keys that may be given more than once. */
 #define NETDEV_KEYS_REPEAT                                             \
 	(KEY_BIT(NETDEV_KEY_HOSTFWD) | KEY_BIT(NETDEV_KEY_DNSSEARCH) | \
-	 KEY_BIT(NETDEV_KEY_DNS_UPSTREAM))
+	 KEY_BIT(NETDEV_KEY_DNS_UPSTREAM) | KEY_BIT(NETDEV_KEY_REMOTE))
 
 #define NETDEV_HOSTFWD_SYNTAX \
 	"[tcp|udp]:[hostaddr]:hostport-[guestaddr]:guestport"
@@ -857,12 +876,142 @@ bad:
 			    val, UINT32_MAX);
 }
 
+/*
+ * An IPv4 or IPv6 literal: its family (AF_INET, AF_INET6), or 0 for a
+ * name or nonsense.
+ */
+static int netdev_addr_family(const char *host)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+
+	if (inet_pton(AF_INET, host, buf) == 1)
+		return AF_INET;
+	if (inet_pton(AF_INET6, host, buf) == 1)
+		return AF_INET6;
+	return 0;
+}
+
+/* Whether @host is an IPv4 or IPv6 multicast literal. */
+static bool netdev_is_mcast_any(const char *host)
+{
+	struct in6_addr a6;
+
+	if (netdev_is_mcast(host))
+		return true;
+	return inet_pton(AF_INET6, host, &a6) == 1 && IN6_IS_ADDR_MULTICAST(&a6);
+}
+
+/*
+ * vxlan's "HOST[:PORT]": "[IPV6]", "[IPV6]:PORT", an IPv6 literal alone
+ * (two colons or more), "HOST" or "HOST:PORT". The port is 1..65535, 0
+ * when left out.
+ */
+static int netdev_parse_vxlan_endpoint(struct netdev_parser *p,
+				       enum netdev_key key, const char *val,
+				       struct netdev_addr *a)
+{
+	const char *name = netdev_key_names[key];
+	const char *colon = strchr(val, ':');
+	size_t len = strlen(val);
+
+	if (val[0] == '[' && val[len - 1] == ']') {
+		if (!netdev_host_wellformed(val + 1, len - 2))
+			return netdev_error(p, "%s: bad host '%s'", name, val);
+		a->type = NETDEV_ADDR_INET;
+		memcpy(a->host, val + 1, len - 2);
+		a->host[len - 2] = '\0';
+		a->port = 0;
+		return 0;
+	}
+	if (val[0] == '[' || (colon != NULL && strchr(colon + 1, ':') == NULL))
+		return netdev_parse_hostport(p, key, val, a, false, 1);
+	if (!netdev_host_wellformed(val, len))
+		return netdev_error(p, "%s: bad host '%s'", name, val);
+	a->type = NETDEV_ADDR_INET;
+	memcpy(a->host, val, len + 1);
+	a->port = 0;
+	return 0;
+}
+
+/* The keys of a vxlan netdev. */
+static int netdev_set_vxlan(struct netdev_parser *p, enum netdev_key key,
+			    const char *val)
+{
+	struct netdev_vxlan *vx = &p->nd.u.vxlan;
+	long v;
+
+	switch (key) {
+	case NETDEV_KEY_VNI:
+		if (!netdev_parse_long(val, 0, 0xffffff, &v))
+			return netdev_error(p, "vni: '%s' is not a number in 0..16777215",
+					    val);
+		vx->vni = (unsigned int)v;
+		return 0;
+	case NETDEV_KEY_PORT:
+		if (!netdev_parse_long(val, 1, 65535, &v))
+			return netdev_error(p, "port: '%s' is not a number in 1..65535",
+					    val);
+		vx->port = (unsigned int)v;
+		return 0;
+	case NETDEV_KEY_LOCAL:
+		if (netdev_addr_family(val) == 0)
+			return netdev_error(p, "local: '%s' is not an IPv4 or IPv6 address",
+					    val);
+		return netdev_set_str(p, key, vx->local, sizeof(vx->local),
+				      val);
+	case NETDEV_KEY_REMOTE:
+		if (vx->n_remotes >= UNET_VXLAN_REMOTES_MAX)
+			return netdev_error(p, "remote: more than %d remotes",
+					    UNET_VXLAN_REMOTES_MAX);
+		if (netdev_parse_vxlan_endpoint(p, key, val,
+						&vx->remotes[vx->n_remotes]))
+			return -EINVAL;
+		if (netdev_is_mcast_any(vx->remotes[vx->n_remotes].host))
+			return netdev_error(p, "remote: '%s' is a multicast address (use group=)",
+					    vx->remotes[vx->n_remotes].host);
+		vx->n_remotes++;
+		return 0;
+	case NETDEV_KEY_GROUP:
+		if (netdev_parse_vxlan_endpoint(p, key, val, &vx->group))
+			return -EINVAL;
+		if (!netdev_is_mcast_any(vx->group.host))
+			return netdev_error(p, "group: '%s' is not a multicast address (224.0.0.0/4 or ff00::/8)",
+					    vx->group.host);
+		return 0;
+	case NETDEV_KEY_DEV:
+		if (strlen(val) >= sizeof(vx->dev) || strchr(val, '/') ||
+		    strchr(val, ':'))
+			return netdev_error(p, "dev: '%s' is not an interface name",
+					    val);
+		strcpy(vx->dev, val);
+		return 0;
+	case NETDEV_KEY_LEARNING:
+		if (!netdev_parse_bool(val, &vx->learning))
+			return netdev_error(p, "learning: '%s' is not on or off",
+					    val);
+		return 0;
+	case NETDEV_KEY_AGEING:
+		if (!netdev_parse_long(val, 0, NETDEV_VXLAN_AGEING_MAX, &v))
+			return netdev_error(p, "ageing: '%s' is not a number of seconds in 0..%d",
+					    val, NETDEV_VXLAN_AGEING_MAX);
+		vx->ageing = (unsigned int)v;
+		return 0;
+	default:
+		break;
+	}
+	return netdev_error(p, "internal error: key %d", (int)key);
+}
+
 static int netdev_set_link(struct netdev_parser *p, enum netdev_key key,
 			   const char *val)
 {
 	struct netdev *nd = &p->nd;
 	struct netdev_link *l = &nd->u.link;
 	long v;
+
+	if (nd->type == NETDEV_VXLAN && key != NETDEV_KEY_HUB &&
+	    key != NETDEV_KEY_LOSS && key != NETDEV_KEY_LOSS_BURST)
+		return netdev_set_vxlan(p, key, val);
 
 	switch (key) {
 	case NETDEV_KEY_HUB:
@@ -1370,6 +1519,39 @@ static int netdev_finish_dgram(struct netdev_parser *p)
 	return 0;
 }
 
+/* vxlan: vni=, a remote or a group, and addresses of one family. */
+static int netdev_finish_vxlan(struct netdev_parser *p)
+{
+	const struct netdev_vxlan *vx = &p->nd.u.vxlan;
+	int family = 0, f, i;
+
+	if (!netdev_seen(p, NETDEV_KEY_VNI))
+		return netdev_error(p, "missing vni=N");
+	if (vx->n_remotes == 0 && vx->group.type == NETDEV_ADDR_NONE)
+		return netdev_error(p, "give remote=HOST[:PORT] (repeatable), group=ADDR, or both");
+	if (vx->local[0] != '\0')
+		family = netdev_addr_family(vx->local);
+	if (vx->group.type != NETDEV_ADDR_NONE) {
+		f = netdev_addr_family(vx->group.host);
+		if (family != 0 && f != family)
+			return netdev_error(p, "group: '%s' is not of local='s family",
+					    vx->group.host);
+		family = f;
+	}
+	for (i = 0; i < vx->n_remotes; i++) {
+		f = netdev_addr_family(vx->remotes[i].host);
+		if (f == 0)
+			continue;	/* a name: resolved in the family */
+		if (family != 0 && f != family)
+			return netdev_error(p, "remote: '%s' is not of the same family as the other addresses (one underlay: IPv4 or IPv6)",
+					    vx->remotes[i].host);
+		family = f;
+	}
+	if (netdev_seen(p, NETDEV_KEY_AGEING) && !vx->learning)
+		return netdev_error(p, "ageing= goes with learning=on");
+	return 0;
+}
+
 /* hubport: hubid= is required, netdev= may not name the hubport itself. */
 static int netdev_finish_hubport(struct netdev_parser *p)
 {
@@ -1407,6 +1589,8 @@ static int netdev_finish(struct netdev_parser *p)
 		return netdev_finish_dgram(p);
 	case NETDEV_VDE:
 		return 0;
+	case NETDEV_VXLAN:
+		return netdev_finish_vxlan(p);
 	case NETDEV_HUBPORT:
 		return netdev_finish_hubport(p);
 	case NETDEV_TYPE_NUM:
@@ -1439,6 +1623,14 @@ static void netdev_defaults(struct netdev *nd, enum netdev_type type)
 		break;
 	case NETDEV_VDE:
 		nd->u.vde.mode = NETDEV_VDE_MODE_DEFAULT;
+		break;
+	case NETDEV_VXLAN:
+		nd->u.vxlan.port = UNET_VXLAN_PORT;
+		nd->u.vxlan.learning = true;
+		nd->u.vxlan.ageing = UNET_VXLAN_AGEING_DEFAULT;
+		for (int i = 0; i < UNET_VXLAN_REMOTES_MAX; i++)
+			nd->u.vxlan.remotes[i].fd = -1;
+		nd->u.vxlan.group.fd = -1;
 		break;
 	case NETDEV_HUBPORT:
 	case NETDEV_TYPE_NUM:
@@ -1493,6 +1685,13 @@ static void netdev_defaults(struct netdev *nd, enum netdev_type type)
  *   needs a local.* address of the same type.
  * - vde: sock=PATH|URL (default: libvdeplug's), port=N (0..65535, default
  *   0), group=NAME, mode=OCTAL (0..0777, default 0700).
+ * - vxlan: vni=N (required, 0..16777215), remote=HOST[:PORT] (repeatable,
+ *   at most UNET_VXLAN_REMOTES_MAX; an IPv6 address with a port in
+ *   brackets; not multicast) and/or group=ADDR[:PORT] (an IPv4 or IPv6
+ *   multicast address), at least one of the two; local=ADDR (an IPv4 or
+ *   IPv6 address), port=N (1..65535, default 4789), dev=IFNAME,
+ *   learning=on|off (default on), ageing=SECONDS (0..1000000, default 300,
+ *   only with learning on). The literal addresses must be of one family.
  * - hubport: hubid=N (required, 0..INT_MAX), netdev=ID (optional, not the
  *   hubport's own id).
  * - every type but hubport: hub=N (0..INT_MAX, default 0), loss=N
@@ -1612,8 +1811,8 @@ int netdev_parse(const char *arg, struct netdev *nd, char *err, size_t errlen)
  * netdev_type_name() - the name of a netdev type, as written on the command line
  * @type: the type
  *
- * Return: "user", "tap", "dump", "socket", "stream", "dgram", "vde" or
- * "hubport"; NULL for a value outside the enum.
+ * Return: "user", "tap", "dump", "socket", "stream", "dgram", "vde",
+ * "vxlan" or "hubport"; NULL for a value outside the enum.
  */
 const char *netdev_type_name(enum netdev_type type)
 {

@@ -53,6 +53,7 @@
  * @NETDEV_STREAM: QEMU 7.2's stream netdev: inet, unix or fd ("stream")
  * @NETDEV_DGRAM: QEMU 7.2's dgram netdev: inet, multicast or unix ("dgram")
  * @NETDEV_VDE: a VDE switch through libvdeplug ("vde")
+ * @NETDEV_VXLAN: one segment across hosts over VXLAN ("vxlan")
  * @NETDEV_HUBPORT: puts netdev= on hub hubid= ("hubport")
  * @NETDEV_TYPE_NUM: the number of types
  */
@@ -64,6 +65,7 @@ enum netdev_type {
 	NETDEV_STREAM,
 	NETDEV_DGRAM,
 	NETDEV_VDE,
+	NETDEV_VXLAN,
 	NETDEV_HUBPORT,
 	NETDEV_TYPE_NUM
 };
@@ -125,6 +127,37 @@ struct netdev_link {
 	struct netdev_addr remote;
 };
 
+/** Largest ageing= value of a vxlan netdev, in seconds (a million). */
+#define NETDEV_VXLAN_AGEING_MAX 1000000
+
+/**
+ * struct netdev_vxlan - the settings of a vxlan netdev
+ * @vni: vni=N, 0..16777215 (required)
+ * @port: port=N, the UDP port bound and sent to, 1..65535 (default 4789)
+ * @local: local=ADDR, an IPv4 or IPv6 address to bind; empty for any
+ * @remotes: remote=HOST[:PORT] (repeatable, at most
+ *           UNET_VXLAN_REMOTES_MAX; an IPv6 address with a port goes in
+ *           brackets); port 0 when not given (then @port)
+ * @n_remotes: how many of @remotes are used
+ * @group: group=ADDR[:PORT], an IPv4 or IPv6 multicast address; type
+ *         NETDEV_ADDR_NONE when not given
+ * @dev: dev=IFNAME, the underlay interface; empty for none
+ * @learning: learning=on|off (default on)
+ * @ageing: ageing=SECONDS, 0..NETDEV_VXLAN_AGEING_MAX (default 300; 0:
+ *          for ever)
+ */
+struct netdev_vxlan {
+	unsigned int vni;
+	unsigned int port;
+	char local[NETDEV_HOST_MAX];
+	struct netdev_addr remotes[UNET_VXLAN_REMOTES_MAX];
+	int n_remotes;
+	struct netdev_addr group;
+	char dev[UNET_IFNAME_MAX];
+	bool learning;
+	unsigned int ageing;
+};
+
 /**
  * struct netdev_user - the settings of a user netdev
  * @stack: the stack's addresses: keys net=ADDR[/MASK] (default
@@ -173,6 +206,7 @@ struct netdev_user {
  * @u.vde.group: group=NAME owning the data socket; empty for none
  * @u.vde.mode: mode=OCTAL, the data socket's permissions, 0..0777
  *              (default 0700)
+ * @u.vxlan: a VXLAN tunnel endpoint (type vxlan)
  * @u.hubport: a hubport (type hubport); its hubid= is in @hub
  * @u.hubport.netdev: netdev=ID, the netdev put on that hub; empty for none
  * @hub: the hub the netdev is on: hub=N (hubid=N for a hubport), 0..INT_MAX
@@ -202,6 +236,7 @@ struct netdev {
 			char group[NETDEV_GROUP_MAX];
 			unsigned int mode;
 		} vde;
+		struct netdev_vxlan vxlan;
 		struct {
 			char netdev[NETDEV_ID_MAX];
 		} hubport;

@@ -26,7 +26,7 @@ packages=(
 	# test peers
 	iproute2 iputils-ping busybox curl tshark iperf3 dnsutils dnsmasq-base
 	tftp-hpa isc-dhcp-client util-linux procps python3
-	qemu-system-x86 vde2 socat
+	qemu-system-x86 vde2 socat ethtool
 )
 
 missing=()

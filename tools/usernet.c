@@ -198,7 +198,21 @@ static void usage_main(FILE *f)
 "        (local.host= then names the interface's address, optional).\n"
 "  -netdev vde,id=ID[,sock=PATH|URL][,port=N][,group=NAME][,mode=OCTAL]\n"
 "        a VDE switch through libvdeplug: a vde_switch directory or a\n"
-"        vdeplug4 URL (vxvde://...). Keep --mtu 1500 on a classic switch.\n"
+"        vdeplug4 URL (udp://, hub://, ...). Keep --mtu 1500 on a classic\n"
+"        switch. libvdeplug's vxlan:// is refused (use vxlan below);\n"
+"        vxvde:// is VDE's own switch, not the kernel's VXLAN.\n"
+"  -netdev vxlan,id=ID,vni=N[,remote=HOST[:PORT]...][,group=ADDR[:PORT]]\n"
+"                [,local=ADDR][,port=N][,dev=IFNAME][,learning=on|off]\n"
+"                [,ageing=S]\n"
+"        one Ethernet segment across hosts over VXLAN (RFC 7348), with the\n"
+"        Linux kernel's vxlan device or other usernets as peers. Broadcast\n"
+"        and unknown unicast go to every remote= (repeatable, at most %d)\n"
+"        and to the multicast group=; learned MACs go to their remote only\n"
+"        (learning=on, forgotten after ageing=S seconds, default 300).\n"
+"        port= (default 4789) is bound and sent to; local= binds an address;\n"
+"        dev= names the underlay interface (group and MTU). Inner MTU: the\n"
+"        underlay's MTU - 50 (IPv4) or - 70 (IPv6); set --mtu to it (1450\n"
+"        on a 1500 underlay): larger frames are dropped, with a warning.\n"
 "  -netdev hubport,id=ID,hubid=N[,netdev=ND]\n"
 "        puts netdev ND on hub N, as QEMU's hubport. Every other netdev also\n"
 "        takes hub=N (default 0); at most %d hubs, each with its own ports,\n"
@@ -225,8 +239,8 @@ static void usage_main(FILE *f)
 "CMD keeps the old one), caps flows per protocol to fit it, and gives the\n"
 "heap back after a flood. Exit status: 0, 1 on a runtime failure (e.g. a\n"
 "hostfwd port that cannot be opened), 2 on a bad option.\n",
-		NETDEV_FWD_MAX, NETDEV_HUB_MAX, UNET_MTU_MIN, UNET_MTU_MAX,
-		UNET_MTU_DEFAULT);
+		NETDEV_FWD_MAX, UNET_VXLAN_REMOTES_MAX, NETDEV_HUB_MAX,
+		UNET_MTU_MIN, UNET_MTU_MAX, UNET_MTU_DEFAULT);
 }
 
 static void usage_run(FILE *f)
@@ -503,6 +517,30 @@ static void dump_flow(void *opaque, const struct unet_flow_info *f)
 		(unsigned long long)(f->idle_ms / 1000));
 }
 
+/* A vxlan port's own counters, one more line. */
+static void dump_vxlan(const struct unet_port *port)
+{
+	struct unet_vxlan_stats vs;
+
+	if (unet_vxlan_stats(port, &vs) < 0)
+		return;
+	fprintf(stderr,
+		"usernet: port %s (vxlan): tx unicast %llu flooded %llu datagrams %llu too-long %llu errors %llu; rx drops short %llu flags %llu other-vni %llu runt %llu too-long %llu; fdb %u entries, learned %llu, full %llu; inner MTU %u, underlay MTU %u\n",
+		port->id, (unsigned long long)vs.tx_unicast,
+		(unsigned long long)vs.tx_flooded,
+		(unsigned long long)vs.tx_datagrams,
+		(unsigned long long)vs.tx_too_long,
+		(unsigned long long)vs.tx_errors,
+		(unsigned long long)vs.rx_short,
+		(unsigned long long)vs.rx_flags,
+		(unsigned long long)vs.rx_other_vni,
+		(unsigned long long)vs.rx_runt,
+		(unsigned long long)vs.rx_too_long, vs.fdb_entries,
+		(unsigned long long)vs.learned,
+		(unsigned long long)vs.fdb_full, vs.inner_mtu,
+		vs.underlay_mtu);
+}
+
 /* One port's counters, one line. */
 static void dump_port(const struct unet_port *port)
 {
@@ -518,6 +556,7 @@ static void dump_port(const struct unet_port *port)
 		(unsigned long long)port->stats.drops[UNET_DROP_QUEUE_FULL],
 		(unsigned long long)port->stats.drops[UNET_DROP_ERROR],
 		(unsigned long long)port->stats.drops[UNET_DROP_LOSS]);
+	dump_vxlan(port);
 }
 
 /* The gateway's services' counters, one line. */
@@ -889,6 +928,55 @@ static int open_link(struct unet_hub *hub, const struct netdev *nd)
 	return r;
 }
 
+/* A vxlan netdev on @hub: its names resolved in the underlay's family. */
+static int open_vxlan(struct unet_hub *hub, const struct netdev *nd)
+{
+	const struct netdev_vxlan *vx = &nd->u.vxlan;
+	struct unet_vxlan_config *vc;
+	struct netdev_addr local = { .type = NETDEV_ADDR_INET };
+	struct unet_port *port;
+	int i, r;
+
+	vc = malloc(sizeof(*vc));	/* large: the remotes */
+	if (vc == NULL)
+		return -ENOMEM;
+	unet_vxlan_config_init(vc);
+	vc->vni = vx->vni;
+	vc->port = (uint16_t)vx->port;
+	vc->learning = vx->learning;
+	vc->ageing_s = vx->ageing;
+	snprintf(vc->dev, sizeof(vc->dev), "%s", vx->dev);
+	r = 0;
+	if (vx->local[0] != '\0') {
+		snprintf(local.host, sizeof(local.host), "%s", vx->local);
+		r = resolve_addr(nd, "local address", &local, SOCK_DGRAM,
+				 &vc->local, &vc->local_len);
+	}
+	if (r == 0 && vx->group.type != NETDEV_ADDR_NONE)
+		r = resolve_addr(nd, "group", &vx->group, SOCK_DGRAM,
+				 &vc->group, &vc->group_len);
+	for (i = 0; r == 0 && i < vx->n_remotes; i++) {
+		socklen_t len;
+
+		r = resolve_addr(nd, "remote", &vx->remotes[i], SOCK_DGRAM,
+				 &vc->remotes[i], &len);
+	}
+	vc->n_remotes = (unsigned int)vx->n_remotes;
+	if (r == 0) {
+		r = unet_vxlan_open(hub, nd->id, vc, &port);
+		if (r < 0)
+			fprintf(stderr, "usernet: -netdev vxlan,id=%s: cannot open the tunnel endpoint (UDP port %u): %s%s\n",
+				nd->id, vx->port, strerror(-r),
+				r == -EADDRINUSE ?
+					" (a kernel vxlan device or another usernet in this network namespace has it)" :
+				r == -ENODEV ? " (no such dev=)" :
+				r == -EINVAL ? " (the addresses must be of one family)" :
+					       "");
+	}
+	free(vc);
+	return r;
+}
+
 /* A vde netdev on @hub. */
 static int open_vde(struct unet_hub *hub, const struct netdev *nd)
 {
@@ -903,11 +991,14 @@ static int open_vde(struct unet_hub *hub, const struct netdev *nd)
 	vc.mode = nd->u.vde.mode;
 	r = unet_vde_open(hub, nd->id, &vc, &port);
 	if (r < 0)
-		fprintf(stderr, "usernet: -netdev vde,id=%s: cannot plug into %s: %s\n",
+		fprintf(stderr, "usernet: -netdev vde,id=%s: cannot plug into %s: %s%s\n",
 			nd->id,
 			nd->u.vde.sock[0] != '\0' ? nd->u.vde.sock :
 						    "the default VDE switch",
-			strerror(-r));
+			strerror(-r),
+			r == -EPROTONOSUPPORT ?
+				" (libvdeplug's vxlan:// does not work through usernet: use -netdev vxlan,id=ID,vni=N,group=ADDR|remote=HOST)" :
+				"");
 	return r;
 }
 
@@ -953,6 +1044,9 @@ static int open_netdev(struct usernet *u, const struct netdev *nd,
 		break;
 	case NETDEV_VDE:
 		r = open_vde(hub, nd);
+		break;
+	case NETDEV_VXLAN:
+		r = open_vxlan(hub, nd);
 		break;
 	case NETDEV_HUBPORT:
 		/* Its hub exists now; the netdev it names is put on it. */

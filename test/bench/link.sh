@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Benchmark (not a test): throughput of a link between two usernet
-# processes, for each stream and datagram attachment, at MTU 1500 and 65520.
+# processes, for each stream and datagram attachment, at MTU 1500 and 65520;
+# then VXLAN beside them at inner MTU 1450 and 8950 (a 1500 and a 9000
+# underlay), with the ratios.
 #
 #   namespace A            usernet A                usernet B          namespace B
 #  +------------+  tap  +--------------+  link  +--------------+  tap  +------------+
@@ -90,23 +92,33 @@ one_case() {
 }
 
 port=$((20000 + TAG % 20000))
+
+# link_netdevs KIND: sets $a and $b, the two usernets' netdevs for KIND.
+link_netdevs() {
+	case $1 in
+	socket-tcp)
+		a="socket,id=la,listen=127.0.0.1:$port"
+		b="socket,id=lb,connect=127.0.0.1:$port" ;;
+	stream-unix)
+		a="stream,id=la,server=on,addr.type=unix,addr.path=$TMP/s.sock"
+		b="stream,id=lb,server=off,addr.type=unix,addr.path=$TMP/s.sock" ;;
+	dgram-udp)
+		a="socket,id=la,udp=127.0.0.1:$((port + 1)),localaddr=127.0.0.1:$port"
+		b="socket,id=lb,udp=127.0.0.1:$port,localaddr=127.0.0.1:$((port + 1))" ;;
+	vxlan)
+		# Two VXLAN endpoints on one host: each its own UDP port.
+		a="vxlan,id=la,vni=42,local=127.0.0.1,port=$port,remote=127.0.0.1:$((port + 1))"
+		b="vxlan,id=lb,vni=42,local=127.0.0.1,port=$((port + 1)),remote=127.0.0.1:$port" ;;
+	esac
+}
+
 printf '\nusernet link benchmark, %s\n' "$(date -u '+%Y-%m-%d %H:%M:%S UTC')"
 printf 'machine: %s CPUs, kernel %s; median of %s runs of %s s (iperf3, one TCP stream)\n\n' \
 	"$(nproc)" "$(uname -r)" "$RUNS" "$SECS"
 printf '%-34s %10s %14s\n' "link [MTU]" "Gbit/s" "frames/s"
 for mtu in 1500 65520; do
 	for kind in socket-tcp stream-unix dgram-udp; do
-		case $kind in
-		socket-tcp)
-			a="socket,id=la,listen=127.0.0.1:$port"
-			b="socket,id=lb,connect=127.0.0.1:$port" ;;
-		stream-unix)
-			a="stream,id=la,server=on,addr.type=unix,addr.path=$TMP/s.sock"
-			b="stream,id=lb,server=off,addr.type=unix,addr.path=$TMP/s.sock" ;;
-		dgram-udp)
-			a="socket,id=la,udp=127.0.0.1:$((port + 1)),localaddr=127.0.0.1:$port"
-			b="socket,id=lb,udp=127.0.0.1:$port,localaddr=127.0.0.1:$((port + 1))" ;;
-		esac
+		link_netdevs "$kind"
 		rm -f "$TMP/s.sock"
 		if [ "$kind" = dgram-udp ] && [ "$mtu" -gt 65493 ]; then
 			# a UDP datagram holds at most 65507 bytes: a full frame
@@ -117,5 +129,30 @@ for mtu in 1500 65520; do
 		read -r g f < <(one_case "$kind" "$mtu" "$a" "$b")
 		printf '%-34s %10s %14s\n' "$kind [$mtu]" "$g" "$f"
 		port=$((port + 2))
+	done
+done
+
+# VXLAN at the inner MTUs of a 1500 and a 9000 underlay, beside the other
+# links at the same MTU; the ratios are vxlan's figure over each other's.
+ratio() { python3 -c "import sys; a, b = sys.argv[1:]; print('%.2f' % (float(a) / float(b)))" "$1" "$2" 2>/dev/null || echo n/a; }
+printf '\nVXLAN beside the other links (loopback underlay; inner MTU 1450 = 1500 - 50, 8950 = 9000 - 50)\n'
+printf '%-34s %10s %14s %14s %14s\n' "link [MTU]" "Gbit/s" "frames/s" "vxlan/x Gb/s" "vxlan/x fr/s"
+for mtu in 1450 8950; do
+	declare -A G=() F=()
+	for kind in socket-tcp stream-unix dgram-udp vxlan; do
+		link_netdevs "$kind"
+		rm -f "$TMP/s.sock"
+		read -r g f < <(one_case "$kind" "$mtu" "$a" "$b")
+		G[$kind]=$g
+		F[$kind]=$f
+		port=$((port + 2))
+	done
+	for kind in socket-tcp stream-unix dgram-udp vxlan; do
+		if [ "$kind" = vxlan ]; then
+			printf '%-34s %10s %14s\n' "$kind [$mtu]" "${G[$kind]}" "${F[$kind]}"
+		else
+			printf '%-34s %10s %14s %14s %14s\n' "$kind [$mtu]" "${G[$kind]}" "${F[$kind]}" \
+				"$(ratio "${G[vxlan]}" "${G[$kind]}")" "$(ratio "${F[vxlan]}" "${F[$kind]}")"
+		fi
 	done
 done

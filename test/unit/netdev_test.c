@@ -93,7 +93,7 @@ static const struct bad_case bad_cases[] = {
 	{ "", "missing type" },
 	{ ",", "missing type" },
 	{ ",,,", "missing type" },
-	{ "bogus,id=x", "unknown type 'bogus' (known: user, tap, dump, socket, stream, dgram, vde, hubport)" },
+	{ "bogus,id=x", "unknown type 'bogus' (known: user, tap, dump, socket, stream, dgram, vde, vxlan, hubport)" },
 	{ "User,id=x", "unknown type 'User'" },
 	{ "id=n0,user", "must be the type" },
 	{ "user,id=n0,", "trailing ','" },
@@ -361,6 +361,34 @@ static const struct bad_case bad_cases[] = {
 	{ "vde,id=v,mode=01777", "mode: '01777' is not an octal mode" },
 	{ "vde,id=v,port=65536", "port: '65536' is not a number in 0..65535" },
 	{ "vde,id=v,listen=:1", "unknown key 'listen' for type vde" },
+	/* vxlan */
+	{ "vxlan,id=v,remote=198.18.0.2", "missing vni=N" },
+	{ "vxlan,id=v,vni=1", "give remote=HOST[:PORT] (repeatable), group=ADDR, or both" },
+	{ "vxlan,id=v,vni=16777216,remote=h", "vni: '16777216' is not a number in 0..16777215" },
+	{ "vxlan,id=v,vni=-1,remote=h", "vni: '-1' is not a number" },
+	{ "vxlan,id=v,vni=1,remote=h,port=0", "port: '0' is not a number in 1..65535" },
+	{ "vxlan,id=v,vni=1,remote=h:0", "remote: bad port '0'" },
+	{ "vxlan,id=v,vni=1,remote=[2001:db8::1", "remote: expected [ADDRESS]:PORT" },
+	{ "vxlan,id=v,vni=1,remote=[]", "remote: bad host '[]'" },
+	{ "vxlan,id=v,vni=1,remote=a/b", "remote: bad host 'a/b'" },
+	{ "vxlan,id=v,vni=1,remote=239.1.1.1", "remote: '239.1.1.1' is a multicast address (use group=)" },
+	{ "vxlan,id=v,vni=1,group=198.18.0.1", "group: '198.18.0.1' is not a multicast address" },
+	{ "vxlan,id=v,vni=1,group=name.example", "group: 'name.example' is not a multicast address" },
+	{ "vxlan,id=v,vni=1,group=239.1.1.1,remote=2001:db8::1",
+	  "remote: '2001:db8::1' is not of the same family" },
+	{ "vxlan,id=v,vni=1,local=2001:db8::1,group=239.1.1.1", "group: '239.1.1.1' is not of local='s family" },
+	{ "vxlan,id=v,vni=1,local=host.example,remote=h", "local: 'host.example' is not an IPv4 or IPv6 address" },
+	{ "vxlan,id=v,vni=1,remote=h,dev=a/b", "dev: 'a/b' is not an interface name" },
+	{ "vxlan,id=v,vni=1,remote=h,dev=sixteen-chars-xx", "dev: 'sixteen-chars-xx' is not an interface name" },
+	{ "vxlan,id=v,vni=1,remote=h,learning=maybe", "learning: 'maybe' is not on or off" },
+	{ "vxlan,id=v,vni=1,remote=h,ageing=1000001", "ageing: '1000001' is not a number of seconds" },
+	{ "vxlan,id=v,vni=1,remote=h,learning=off,ageing=5", "ageing= goes with learning=on" },
+	{ "vxlan,id=v,vni=1,vni=2,remote=h", "repeated key 'vni'" },
+	{ "vxlan,id=v,vni=1,remote=h,mode=0700", "unknown key 'mode' for type vxlan" },
+	{ "vxlan,id=v,vni=1,remote=h,sock=/x", "unknown key 'sock' for type vxlan" },
+	{ "vxlan,id=v,vni=1,remote=h,remote=h,remote=h,remote=h,remote=h,remote=h,remote=h,remote=h,"
+	  "remote=h,remote=h,remote=h,remote=h,remote=h,remote=h,remote=h,remote=h,remote=h",
+	  "remote: more than 16 remotes" },
 	/* hubport */
 	{ "hubport,id=h", "missing hubid=N" },
 	{ "hubport,id=h,hubid=1,hub=1", "unknown key 'hub' for type hubport" },
@@ -702,7 +730,7 @@ static void test_messages(void **state)
 		{ "tap,id=t0,foo=1",
 		  "-netdev tap,id=t0,foo=1: unknown key 'foo' for type tap" },
 		{ "bogus,id=x",
-		  "-netdev bogus,id=x: unknown type 'bogus' (known: user, tap, dump, socket, stream, dgram, vde, hubport)" },
+		  "-netdev bogus,id=x: unknown type 'bogus' (known: user, tap, dump, socket, stream, dgram, vde, vxlan, hubport)" },
 		{ "user,id=u,hostfwd=tcp::80",
 		  "-netdev user,id=u,hostfwd=tcp::80: hostfwd: expected [tcp|udp]:[hostaddr]:hostport-[guestaddr]:guestport" },
 	};
@@ -817,6 +845,7 @@ static void test_type_name(void **state)
 	assert_string_equal(netdev_type_name(NETDEV_STREAM), "stream");
 	assert_string_equal(netdev_type_name(NETDEV_DGRAM), "dgram");
 	assert_string_equal(netdev_type_name(NETDEV_VDE), "vde");
+	assert_string_equal(netdev_type_name(NETDEV_VXLAN), "vxlan");
 	assert_string_equal(netdev_type_name(NETDEV_HUBPORT), "hubport");
 	assert_null(netdev_type_name(NETDEV_TYPE_NUM));
 	assert_null(netdev_type_name((enum netdev_type)-1));
@@ -1017,6 +1046,62 @@ static int assign(const char *const *args, struct netdev *nds, int *n,
 	return netdev_assign_hubs(nds, *n, err, errlen);
 }
 
+/* vxlan: every key, the defaults, and the endpoint forms. */
+static void test_vxlan(void **state)
+{
+	struct netdev nd;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(netdev_parse("vxlan,id=v,vni=42,remote=198.18.0.2",
+				      &nd, err, sizeof(err)), 0);
+	assert_int_equal(nd.type, NETDEV_VXLAN);
+	assert_int_equal(nd.u.vxlan.vni, 42);
+	assert_int_equal(nd.u.vxlan.port, 4789);
+	assert_true(nd.u.vxlan.learning);
+	assert_int_equal(nd.u.vxlan.ageing, 300);
+	assert_string_equal(nd.u.vxlan.local, "");
+	assert_string_equal(nd.u.vxlan.dev, "");
+	assert_int_equal(nd.u.vxlan.group.type, NETDEV_ADDR_NONE);
+	assert_int_equal(nd.u.vxlan.n_remotes, 1);
+	assert_string_equal(nd.u.vxlan.remotes[0].host, "198.18.0.2");
+	assert_int_equal(nd.u.vxlan.remotes[0].port, 0);
+	assert_int_equal(nd.hub, 0);
+
+	assert_int_equal(netdev_parse("vxlan,id=v,vni=16777215,local=2001:db8::1,"
+				      "remote=2001:db8::2,remote=[2001:db8::3],"
+				      "remote=[2001:db8::4]:8472,remote=host-b.example:4790,"
+				      "remote=host-c.example,group=[ff05::4:5]:4789,dev=eth0,"
+				      "port=4790,learning=on,ageing=0,hub=3",
+				      &nd, err, sizeof(err)), 0);
+	assert_int_equal(nd.u.vxlan.vni, 16777215);
+	assert_string_equal(nd.u.vxlan.local, "2001:db8::1");
+	assert_int_equal(nd.u.vxlan.n_remotes, 5);
+	assert_string_equal(nd.u.vxlan.remotes[0].host, "2001:db8::2");
+	assert_int_equal(nd.u.vxlan.remotes[0].port, 0);
+	assert_string_equal(nd.u.vxlan.remotes[1].host, "2001:db8::3");
+	assert_int_equal(nd.u.vxlan.remotes[1].port, 0);
+	assert_string_equal(nd.u.vxlan.remotes[2].host, "2001:db8::4");
+	assert_int_equal(nd.u.vxlan.remotes[2].port, 8472);
+	assert_string_equal(nd.u.vxlan.remotes[3].host, "host-b.example");
+	assert_int_equal(nd.u.vxlan.remotes[3].port, 4790);
+	assert_string_equal(nd.u.vxlan.remotes[4].host, "host-c.example");
+	assert_int_equal(nd.u.vxlan.group.type, NETDEV_ADDR_INET);
+	assert_string_equal(nd.u.vxlan.group.host, "ff05::4:5");
+	assert_int_equal(nd.u.vxlan.group.port, 4789);
+	assert_string_equal(nd.u.vxlan.dev, "eth0");
+	assert_int_equal(nd.u.vxlan.port, 4790);
+	assert_int_equal(nd.u.vxlan.ageing, 0);
+	assert_int_equal(nd.hub, 3);
+
+	/* Multicast alone, learning off (the kernel's nolearning). */
+	assert_int_equal(netdev_parse("vxlan,id=v,vni=0,group=239.1.1.1,dev=vA,learning=off",
+				      &nd, err, sizeof(err)), 0);
+	assert_int_equal(nd.u.vxlan.n_remotes, 0);
+	assert_string_equal(nd.u.vxlan.group.host, "239.1.1.1");
+	assert_false(nd.u.vxlan.learning);
+}
+
 static void test_hubs(void **state)
 {
 	static const char *const qemu[] = {
@@ -1141,6 +1226,7 @@ int main(void)
 		cmocka_unit_test(test_link),
 		cmocka_unit_test(test_loss),
 		cmocka_unit_test(test_hubs),
+		cmocka_unit_test(test_vxlan),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -270,7 +270,8 @@ UNET_EXTERN int unet_dgram_local_addr(const struct unet_port *port,
  *        configurations
  * @sock: the switch: a classic vde_switch's directory, or a vdeplug4 URL
  *        (vxvde://GROUP, vde:///DIR, udp://..., ...); NULL or "" for
- *        libvdeplug's default switch
+ *        libvdeplug's default switch. vxlan:// is refused (see
+ *        unet_vde_open())
  * @port: the switch port to plug into; 0 (the default) for any
  * @group: the group that owns the data socket; NULL (the default) for none
  * @mode: the data socket's permissions; 0 (the default) for libvdeplug's
@@ -301,14 +302,181 @@ UNET_EXTERN void unet_vde_config_init(struct unet_vde_config *config);
  * the hub's MTU at 1500 on a VDE segment. When the switch goes away the port
  * logs it and stops.
  *
+ * libvdeplug's vxlan:// plugin is refused (-EPROTONOSUPPORT, with the
+ * reason logged): its replies to a learned peer fail, it is multicast-only
+ * and allows one process per host; unet_vxlan_open() speaks the kernel's
+ * VXLAN instead. vxvde:// (VDE's own distributed switch) works.
+ *
  * Return: 0, -EINVAL, -E2BIG for a @config whose size is above this
- * library's and whose extra bytes are not zero, -ENOMEM, or the negative
- * errno libvdeplug left (-ENOENT or -ECONNREFUSED for no switch at
- * @config's sock).
+ * library's and whose extra bytes are not zero, -EPROTONOSUPPORT for
+ * vxlan://, -ENOMEM, or the negative errno libvdeplug left (-ENOENT or
+ * -ECONNREFUSED for no switch at @config's sock).
  */
 UNET_EXTERN int unet_vde_open(struct unet_hub *hub, const char *id,
 			      const struct unet_vde_config *config,
 			      struct unet_port **portp);
+
+/** The UDP port of VXLAN (IANA's; the kernel's vxlan device takes it with
+ * `dstport 4789`). */
+#define UNET_VXLAN_PORT 4789
+/** Most unicast remotes one vxlan port replicates to. */
+#define UNET_VXLAN_REMOTES_MAX 16
+/** Default seconds a learned MAC address lives unrefreshed (the kernel's). */
+#define UNET_VXLAN_AGEING_DEFAULT 300
+
+/**
+ * struct unet_vxlan_config - how a vxlan port reaches its tunnel endpoints
+ * @size: sizeof(struct unet_vxlan_config), see hub.h on versioned
+ *        configurations
+ * @vni: the VXLAN network identifier, 0..0xffffff (default 0)
+ * @port: the UDP port bound locally and sent to where a remote or the
+ *        group names none (default UNET_VXLAN_PORT); 0 lets the kernel
+ *        choose the local one (see unet_vxlan_local_addr()), and every
+ *        remote then needs its own port
+ * @local: optional: the local address to bind (its port is ignored: @port
+ *         is used); @local_len 0 binds any address of the family of the
+ *         group or the first remote
+ * @local_len: the length of @local; 0 for none
+ * @remotes: unicast endpoints (IPv4 or IPv6, all of one family): every
+ *           broadcast, multicast and unknown-unicast frame is sent to each
+ *           (head-end replication, as the kernel's all-zeros FDB entries);
+ *           a port of 0 means @port
+ * @n_remotes: how many of @remotes are used, 0..UNET_VXLAN_REMOTES_MAX
+ * @group: optional: a multicast group (224.0.0.0/4 or ff00::/8) to join and
+ *         flood to, as the kernel's `group`; a port of 0 means @port
+ * @group_len: the length of @group; 0 for none
+ * @dev: the interface the group is joined and sent on ("" for the routing
+ *       table's choice); also where the underlay MTU is read
+ * @learning: learn which remote owns which source MAC, and send unicast
+ *            frames to that remote only (default true)
+ * @ageing_s: seconds a learned address lives without a frame refreshing
+ *            it (default UNET_VXLAN_AGEING_DEFAULT; 0: for ever)
+ *
+ * At least one remote or a group is needed; all addresses are of one
+ * family (the underlay's).
+ */
+struct unet_vxlan_config {
+	size_t size;
+	uint32_t vni;
+	uint16_t port;
+	struct sockaddr_storage local;
+	socklen_t local_len;
+	struct sockaddr_storage remotes[UNET_VXLAN_REMOTES_MAX];
+	unsigned int n_remotes;
+	struct sockaddr_storage group;
+	socklen_t group_len;
+	char dev[UNET_IFNAME_MAX];
+	bool learning;
+	unsigned int ageing_s;
+};
+
+/**
+ * struct unet_vxlan_stats - counters of a vxlan port, beyond the hub's
+ * @rx_short: datagrams shorter than the VXLAN header, dropped
+ * @rx_flags: datagrams without the I flag (no valid VNI), dropped
+ * @rx_other_vni: datagrams of another VNI, dropped
+ * @rx_runt: inner frames shorter than an Ethernet header, dropped
+ * @rx_too_long: inner frames longer than the hub takes, dropped
+ * @tx_unicast: frames sent to the one remote that owns the destination
+ * @tx_flooded: frames sent to every remote and the group (broadcast,
+ *              multicast, unknown unicast)
+ * @tx_datagrams: datagrams sent in all (a flood is one per remote)
+ * @tx_too_long: frames above the inner MTU, dropped
+ * @tx_errors: datagrams not sent: refused by the socket, or copies of a
+ *             flood lost to a full socket buffer (the hub can queue a
+ *             whole frame, not the rest of its copies)
+ * @learned: addresses learned or moved to another remote
+ * @fdb_full: addresses not learned because the table was full
+ * @fdb_entries: addresses in the table now
+ * @inner_mtu: the largest IP packet a frame may carry across: the hub's
+ *             MTU, or the underlay's MTU minus 50 (IPv4) or 70 (IPv6)
+ *             when that is less
+ * @underlay_mtu: the underlay's MTU as read when the port opened (0:
+ *                unknown)
+ */
+struct unet_vxlan_stats {
+	uint64_t rx_short;
+	uint64_t rx_flags;
+	uint64_t rx_other_vni;
+	uint64_t rx_runt;
+	uint64_t rx_too_long;
+	uint64_t tx_unicast;
+	uint64_t tx_flooded;
+	uint64_t tx_datagrams;
+	uint64_t tx_too_long;
+	uint64_t tx_errors;
+	uint64_t learned;
+	uint64_t fdb_full;
+	uint32_t fdb_entries;
+	unsigned int inner_mtu;
+	unsigned int underlay_mtu;
+};
+
+/**
+ * unet_vxlan_config_init() - fill a vxlan configuration with the defaults
+ * @config: the configuration: VNI 0, port 4789, learning on, ageing 300 s,
+ *          no endpoints yet
+ */
+UNET_EXTERN void unet_vxlan_config_init(struct unet_vxlan_config *config);
+
+/**
+ * unet_vxlan_open() - a port that carries the hub's frames over VXLAN
+ * @hub: the hub to attach to
+ * @id: the port's name
+ * @config: the VNI and the tunnel endpoints
+ * @portp: receives the port
+ *
+ * Speaks RFC 7348 as the Linux kernel's vxlan device does, in both of its
+ * modes: unicast remotes with head-end replication of broadcast, multicast
+ * and unknown-unicast frames, and a multicast group. With
+ * &unet_vxlan_config.learning, the source MAC of every frame received is
+ * remembered with the remote it came from (its address, and the port of
+ * the configured remote at that address, else &unet_vxlan_config.port),
+ * for &unet_vxlan_config.ageing_s, and frames to it go to that remote only.
+ * The port's own multicast frames do not come back to it.
+ *
+ * Inner MTU: a frame crosses whole in one datagram that fits the
+ * underlay's MTU when the hub's MTU is at most the underlay's minus 50
+ * (IPv4) or 70 (IPv6). The underlay's MTU is read when the port opens
+ * (from &unet_vxlan_config.dev, else from the route to the first remote or
+ * the group); a hub whose MTU is larger gets a warning, and frames above
+ * the inner MTU are dropped and counted (&unet_vxlan_stats.tx_too_long).
+ * Datagrams that are too short, carry another VNI, lack the I flag or
+ * hold a frame the hub cannot take are dropped and counted.
+ *
+ * Return: 0, -EINVAL for a bad configuration (no remote and no group, a
+ * VNI above 0xffffff, mixed families, a group that is not multicast),
+ * -E2BIG for a @config whose size is above this library's and whose extra
+ * bytes are not zero, -ENODEV for an unknown @dev, -ENOMEM, or the
+ * negative errno of socket(), bind() or setsockopt() (-EADDRINUSE when
+ * the port is taken, e.g. by a kernel vxlan device in the same namespace).
+ */
+UNET_EXTERN int unet_vxlan_open(struct unet_hub *hub, const char *id,
+				const struct unet_vxlan_config *config,
+				struct unet_port **portp);
+
+/**
+ * unet_vxlan_stats() - the counters of a vxlan port
+ * @port: a port made by unet_vxlan_open()
+ * @stats: receives the counters
+ *
+ * Return: 0, or -EINVAL for another kind of port.
+ */
+UNET_EXTERN int unet_vxlan_stats(const struct unet_port *port,
+				 struct unet_vxlan_stats *stats);
+
+/**
+ * unet_vxlan_local_addr() - the address a vxlan port receives on
+ * @port: a port made by unet_vxlan_open()
+ * @addr: receives the address
+ * @addrlen: in: the size of @addr; out: the address's length
+ *
+ * Return: 0, -EINVAL for another kind of port, or getsockname()'s negative
+ * errno.
+ */
+UNET_EXTERN int unet_vxlan_local_addr(const struct unet_port *port,
+				      struct sockaddr *addr,
+				      socklen_t *addrlen);
 
 #ifdef __cplusplus
 }
