@@ -51,6 +51,8 @@
 #define PROXY_LOG_BURST 10
 /* At the UDP cap, a flow idle this long may be closed for a new one. */
 #define PROXY_UDP_EVICT_IDLE_MS 1000
+/* UDP flows looked through for a guest's own least recently used one. */
+#define PROXY_UDP_EVICT_SCAN 64
 
 static const char *const flow_state_names[] = {
 	[UNET_FLOW_CONNECTING] = "connecting",
@@ -165,14 +167,20 @@ static void flow_lru_push(struct unet_proxy *proxy, struct proxy_flow *flow)
 /*
  * At the UDP cap, makes room as conntrack does under pressure: the least
  * recently used UDP flow goes if it has been idle PROXY_UDP_EVICT_IDLE_MS
- * or more (counted, debug-logged). Return: whether a flow went.
+ * or more (counted, debug-logged). With @guest, at that guest's share of
+ * the cap: its own least recently used UDP flow, looked for among the
+ * PROXY_UDP_EVICT_SCAN used least recently. Return: whether a flow went.
  */
-static bool flow_udp_evict(struct unet_proxy *proxy)
+static bool flow_udp_evict(struct unet_proxy *proxy, const uint32_t *guest)
 {
 	struct proxy_flow *lru = proxy->lru_tail[PROXY_PROTO_UDP];
 	uint64_t now = unet_hub_now_ns(proxy->hub);
+	int scan = PROXY_UDP_EVICT_SCAN;
 
-	if (lru == NULL ||
+	while (guest != NULL && lru != NULL && lru->guest_addr != *guest &&
+	       --scan > 0)
+		lru = lru->lru_prev;
+	if (lru == NULL || (guest != NULL && lru->guest_addr != *guest) ||
 	    now - lru->last_ns < PROXY_UDP_EVICT_IDLE_MS * 1000000ull)
 		return false;
 	proxy->stats.udp_evicted++;
@@ -221,10 +229,13 @@ int unet__flow_add(struct unet_proxy *proxy, struct proxy_flow *flow)
 
 	while (proxy->nflows[pp] >= proxy->cap[pp] ||
 	       proxy->stats.flows >= proxy->cfg.max_flows) {
-		if (pp != PROXY_PROTO_UDP || !flow_udp_evict(proxy))
+		if (pp != PROXY_PROTO_UDP || !flow_udp_evict(proxy, NULL))
 			return flow_refuse(proxy, pp);
 	}
-	if (unet__proxy_guest_admit(proxy, flow->guest_addr, pp) < 0) {
+	while (unet__proxy_guest_admit(proxy, flow->guest_addr, pp) < 0) {
+		if (pp == PROXY_PROTO_UDP &&
+		    flow_udp_evict(proxy, &flow->guest_addr))
+			continue;
 		proxy->stats.refused_guest_share++;
 		proxy->stats.refused_limit++;
 		proxy->stats.tcp_refused_limit += pp == PROXY_PROTO_TCP;

@@ -480,14 +480,32 @@ static void test_caps_from_nofile(void **state)
 	assert_int_equal(ps.udp_flows, share);
 	assert_int_equal(ps.refused_guest_share, ps.udp_cap + 1 - share);
 	assert_int_equal(ps.udp_refused_limit, ps.udp_cap + 1 - share);
-	/* ...which leaves another guest the rest, up to the cap. */
+	/*
+	 * ...and, a second on, a new flow of its own closes the one it left
+	 * idle longest (as at the cap), though the cap has room.
+	 */
+	tn_run_for(&f->loop, 1100);
+	send_udp(f, tn_ip("10.0.2.15"), 45000, tn_ip("10.0.2.2"), f->udp_port);
+	tn_run_for(&f->loop, 100);
+	ps = tn_proxy_stats(f->proxy);
+	assert_int_equal(ps.udp_evicted, 1);
+	assert_int_equal(ps.udp_flows, share);
+	assert_true(has_flow(f, IPPROTO_UDP, 45000));
+	assert_false(has_flow(f, IPPROTO_UDP, 43000));
+	assert_true(has_flow(f, IPPROTO_UDP, 43001));
+	/*
+	 * Another guest gets the rest, up to the cap; one more of its own at
+	 * the cap closes the flow idle longest, the first guest's 43001.
+	 */
 	for (i = 0; i < (int)(ps.udp_cap - share) + 1; i++)
 		send_udp(f, tn_ip("10.0.2.16"), (uint16_t)(44000 + i),
 			 tn_ip("10.0.2.2"), f->udp_port);
 	tn_run_for(&f->loop, 100);
 	ps = tn_proxy_stats(f->proxy);
 	assert_int_equal(ps.udp_flows, ps.udp_cap);
-	assert_int_equal(ps.udp_refused_limit, ps.udp_cap + 2 - share);
+	assert_int_equal(ps.udp_evicted, 2);
+	assert_false(has_flow(f, IPPROTO_UDP, 43001));
+	assert_int_equal(ps.udp_refused_limit, ps.udp_cap + 1 - share);
 	assert_int_equal(ps.refused_guest_share, ps.udp_cap + 1 - share);
 }
 
