@@ -36,11 +36,12 @@ Every flood is bounded in count and time and prints one line on stdout,
   dns SERVER COUNT SECS
       COUNT well-formed A queries (new id each) from one UDP socket,
       paced over SECS; counts the answers and their rcodes.
-  hold HOST PORT CONNS SECS
+  hold HOST PORT CONNS SECS [MBPS]
       CONNS real connections to HOST:PORT (a peer that accepts and never
       reads); on each, as much data as the connection takes in SECS
-      seconds (non-blocking writes until nothing more goes), then the
-      connections are closed from the guest. Prints the bytes sent.
+      seconds (non-blocking writes until nothing more goes; at most MBPS
+      megabytes a second in all, when given), then the connections are
+      closed from the guest. Prints the bytes sent.
   tftp SRC SERVER COUNT TIMEOUT [HOLD]
       COUNT read requests for "small.txt" with option timeout=TIMEOUT,
       each from a new socket bound to SRC; reads the first answer (OACK or
@@ -334,7 +335,7 @@ def flood_tftp(src, server, count, timeout, hold):
     time.sleep(hold)
 
 
-def flood_hold(host, port, conns, secs):
+def flood_hold(host, port, conns, secs, mbps):
     socks = []
     for i in range(conns):
         s = socket.create_connection((host, port), timeout=10)
@@ -342,8 +343,12 @@ def flood_hold(host, port, conns, secs):
         socks.append(s)
     chunk = b"h" * 65536
     total = 0
-    end = time.monotonic() + secs
+    start = time.monotonic()
+    end = start + secs
     while time.monotonic() < end:
+        if mbps > 0 and total > mbps * 1e6 * (time.monotonic() - start):
+            time.sleep(0.01)
+            continue
         moved = 0
         for s in socks:
             try:
@@ -383,7 +388,8 @@ def main(argv):
         elif cmd == "dns":
             flood_dns(a[0], int(a[1]), float(a[2]))
         elif cmd == "hold":
-            flood_hold(a[0], int(a[1]), int(a[2]), float(a[3]))
+            flood_hold(a[0], int(a[1]), int(a[2]), float(a[3]),
+                       float(a[4]) if len(a) > 4 else 0)
         elif cmd == "tftp":
             flood_tftp(a[0], a[1], int(a[2]), int(a[3]),
                        float(a[4]) if len(a) > 4 else 0)
