@@ -37,32 +37,8 @@ case $SECS in '' | *[!0-9]* | 0) die "BENCH_TIME must be a positive integer" ;; 
 
 # ---------------------------------------------------------- installation --
 
-install_missing() {
-	local pkgs=() p
-	command -v slirp4netns >/dev/null || pkgs+=(slirp4netns)
-	command -v pasta >/dev/null || pkgs+=(passt)
-	command -v iperf3 >/dev/null || pkgs+=(iperf3)
-	command -v sockperf >/dev/null || pkgs+=(sockperf)
-	command -v cc >/dev/null || pkgs+=(gcc libc6-dev)
-	command -v ss >/dev/null || pkgs+=(iproute2)
-	command -v unshare >/dev/null || pkgs+=(util-linux)
-	[ ${#pkgs[@]} -eq 0 ] && return
-	if [ "${BENCH_NO_INSTALL:-0}" = 1 ]; then
-		say "bench.sh: missing packages, not installed (BENCH_NO_INSTALL=1): ${pkgs[*]}"
-		return
-	fi
-	say "bench.sh: installing ${pkgs[*]}"
-	DEBIAN_FRONTEND=noninteractive timeout 300 apt-get update -qq >&2 ||
-		say "bench.sh: apt-get update failed"
-	# One at a time, so that one missing package (sockperf is optional)
-	# does not stop the others.
-	for p in "${pkgs[@]}"; do
-		DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -qq \
-			--no-install-recommends "$p" >&2 ||
-			say "bench.sh: could not install $p (its rows will be n/a)"
-	done
-}
-install_missing
+install_missing slirp4netns=slirp4netns pasta=passt iperf3=iperf3 \
+	sockperf=sockperf cc=gcc+libc6-dev ss=iproute2 unshare=util-linux
 
 command -v iperf3 >/dev/null || die "iperf3 is needed and could not be installed"
 command -v cc >/dev/null || die "a C compiler is needed for test/bench/benchnet.c"
@@ -81,30 +57,6 @@ USE_SOCKPERF=0
 if command -v sockperf >/dev/null && [ "${BENCH_NO_SOCKPERF:-0}" != 1 ]; then
 	USE_SOCKPERF=1
 fi
-
-
-wait_listen() {
-	local i
-	for ((i = 0; i < 50; i++)); do
-		ss -Hltn "( sport = :$1 )" 2>/dev/null | grep -q . && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-# wait_netns PID: until PID is in a network namespace other than ours, so
-# that nothing ever attaches to the host's own namespace.
-wait_netns() {
-	local i self
-	self=$(readlink /proc/self/ns/net)
-	for ((i = 0; i < 50; i++)); do
-		local ns
-		ns=$(readlink "/proc/$1/ns/net" 2>/dev/null) || return 1
-		[ -n "$ns" ] && [ "$ns" != "$self" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 SESSION=0
 # run_session TOOL MTU WORKLOAD: sets R_VAL, R_CPU, R_ERR (empty when fine),
@@ -148,6 +100,26 @@ run_session() {
 			"$BENCHNET" "$pidfile" "$USE_SOCKPERF" >"$log" 2>&1 &
 		fwd=$!
 		PIDS+=("$fwd")
+		echo "$fwd" >"$pidfile"
+		wait_deadline "$fwd" "$deadline" || R_ERR="timed out after $deadline s"
+		kill_pid "$fwd"
+		;;
+	slirp4netns | pasta)
+		# A new user, network and PID namespace; killing unshare kills
+		# its child, and with it everything in the PID namespace.
+		unshare --user --map-root-user --net --pid --kill-child -- \
+			sh "$GUEST" "$wl" "$PORT" "$SECS" "$BENCHNET" "$pidfile" \
+			"$USE_SOCKPERF" >"$log" 2>&1 &
+		ns=$!
+		PIDS+=("$ns")
+		if ! wait_netns "$ns"; then
+			R_ERR="unshare did not make a network namespace: $(tail -n 1 "$log")"
+			kill_pid "$ns"
+			kill_pid "$srv"
+			return
+		fi
+		start_peer "$tool" "$mtu" "$ns" "$fwdlog"
+		fwd=$FWD
 		echo "$fwd" >"$pidfile"
 		wait_deadline "$fwd" "$deadline" || R_ERR="timed out after $deadline s"
 		kill_pid "$fwd"

@@ -59,28 +59,8 @@ if [ "$(ulimit -Hn)" != unlimited ] && [ "$(ulimit -Hn)" -lt "$need_fds" ]; then
 fi
 ulimit -Sn "$(ulimit -Hn)" || die "cannot raise the open-files soft limit"
 
-install_missing() {
-	local pkgs=() p
-	command -v slirp4netns >/dev/null || pkgs+=(slirp4netns)
-	command -v pasta >/dev/null || pkgs+=(passt)
-	command -v cc >/dev/null || pkgs+=(gcc libc6-dev)
-	command -v ss >/dev/null || pkgs+=(iproute2)
-	command -v unshare >/dev/null || pkgs+=(util-linux)
-	[ ${#pkgs[@]} -eq 0 ] && return
-	if [ "${BENCH_NO_INSTALL:-0}" = 1 ]; then
-		say "flows.sh: missing packages, not installed (BENCH_NO_INSTALL=1): ${pkgs[*]}"
-		return
-	fi
-	say "flows.sh: installing ${pkgs[*]}"
-	DEBIAN_FRONTEND=noninteractive timeout 300 apt-get update -qq >&2 ||
-		say "flows.sh: apt-get update failed"
-	for p in "${pkgs[@]}"; do
-		DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -qq \
-			--no-install-recommends "$p" >&2 ||
-			say "flows.sh: could not install $p (its row will be n/a)"
-	done
-}
-install_missing
+install_missing slirp4netns=slirp4netns pasta=passt cc=gcc+libc6-dev \
+	ss=iproute2 unshare=util-linux
 command -v cc >/dev/null || die "a C compiler is needed for test/bench/benchnet.c"
 command -v ss >/dev/null || die "ss (iproute2) is needed"
 
@@ -104,27 +84,6 @@ done
 echo "gw=$gw"
 exec "$benchnet" flows "$gw" "$port" "$n" "$go" "$done"
 EOF
-
-wait_listen() {
-	local i
-	for ((i = 0; i < 50; i++)); do
-		ss -Hltn "( sport = :$1 )" 2>/dev/null | grep -q . && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-# wait_netns PID: until PID is in a network namespace other than ours.
-wait_netns() {
-	local i self ns
-	self=$(readlink /proc/self/ns/net)
-	for ((i = 0; i < 50; i++)); do
-		ns=$(readlink "/proc/$1/ns/net" 2>/dev/null) || return 1
-		[ -n "$ns" ] && [ "$ns" != "$self" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
 nfds() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
@@ -171,15 +130,8 @@ run_tool() {
 			kill_pid "$srv"
 			return
 		fi
-		if [ "$tool" = slirp4netns ]; then
-			slirp4netns --configure --mtu=65520 "$ns" tap0 >"$fwdlog" 2>&1 &
-		else
-			# As in bench.sh: --runas 0:0 as root, no port forwarding.
-			pasta --runas 0:0 -q -f --config-net -t none -u none -T none -U none \
-				"$ns" >"$fwdlog" 2>&1 &
-		fi
-		fwd=$!
-		PIDS+=("$fwd")
+		start_peer "$tool" 65520 "$ns" "$fwdlog"
+		fwd=$FWD
 		;;
 	esac
 	# The namespace is up once the guest has seen its gateway.

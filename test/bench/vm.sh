@@ -78,35 +78,8 @@ done
 # ---------------------------------------------------------- installation --
 
 NO_INSTALL=${VM_NO_INSTALL:-0}
-APT_UPDATED=0
-apt_update() {
-	[ "$APT_UPDATED" = 1 ] && return 0
-	APT_UPDATED=1
-	say "vm.sh: apt-get update"
-	DEBIAN_FRONTEND=noninteractive timeout 300 apt-get update -qq >&2 ||
-		say "vm.sh: apt-get update failed"
-}
-
-install_missing() {
-	local pkgs=() p
-	command -v qemu-system-x86_64 >/dev/null || pkgs+=(qemu-system-x86)
-	[ -x /usr/bin/python3 ] || pkgs+=(python3)
-	command -v ss >/dev/null || pkgs+=(iproute2)
-	command -v gzip >/dev/null || pkgs+=(gzip)
-	[ ${#pkgs[@]} -eq 0 ] && return
-	if [ "$NO_INSTALL" = 1 ]; then
-		say "vm.sh: missing packages, not installed (VM_NO_INSTALL=1): ${pkgs[*]}"
-		return
-	fi
-	[ "$(id -u)" = 0 ] || die "missing packages (${pkgs[*]}): install them, or run me as root"
-	apt_update
-	for p in "${pkgs[@]}"; do
-		say "vm.sh: installing $p"
-		DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -qq \
-			--no-install-recommends "$p" >&2 || say "vm.sh: could not install $p"
-	done
-}
-install_missing
+install_missing VM_NO_INSTALL qemu-system-x86_64=qemu-system-x86 \
+	/usr/bin/python3=python3 ss=iproute2 gzip=gzip
 
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 is needed (package qemu-system-x86)"
 [ -x /usr/bin/python3 ] || die "/usr/bin/python3 is needed for the HTTP server"

@@ -40,11 +40,7 @@
 #define SLACK (512u << 10)
 
 struct fixture {
-	uv_loop_t loop;
-	struct unet_hub *hub;
-	struct unet_stack *stack;
-	struct unet_proxy *proxy;
-	struct tn_capture cap;
+	struct tn_gw gw;
 	uv_tcp_t server;
 	uint16_t port;
 	uv_tcp_t *peers[CONNS];
@@ -76,29 +72,17 @@ static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	struct unet_stack_config sc;
-	struct sockaddr_in sa;
-	int len = sizeof(sa), small = 4096;
+	int small = 4096;
 
 	assert_non_null(f);
-	assert_int_equal(uv_loop_init(&f->loop), 0);
-	assert_int_equal(unet_hub_new(&f->loop, NULL, &f->hub), 0);
-	tn_capture_init(&f->cap, keep, 64);
-	tn_capture_attach(&f->cap, f->hub);
 	unet_stack_config_init(&sc);
 	sc.mem_budget = BUDGET;
-	assert_int_equal(unet_stack_new(f->hub, "user", &sc, &f->stack), 0);
-	assert_int_equal(unet_proxy_new(f->stack, NULL, &f->proxy), 0);
-	uv_tcp_init(&f->loop, &f->server);
-	f->server.data = f;
-	uv_ip4_addr("127.0.0.1", 0, &sa);
-	assert_int_equal(uv_tcp_bind(&f->server, (struct sockaddr *)&sa, 0), 0);
+	tn_gw_open(&f->gw, &sc, NULL, keep, 64);
+	f->port = tn_tcp_listen_loopback(&f->gw.loop, &f->server, f, 16,
+					 on_connection);
+	/* accepted connections take the listener's (small) buffer */
 	assert_int_equal(uv_recv_buffer_size((uv_handle_t *)&f->server, &small),
 			 0);
-	assert_int_equal(uv_listen((uv_stream_t *)&f->server, 16, on_connection),
-			 0);
-	uv_tcp_getsockname(&f->server, (struct sockaddr *)&sa, &len);
-	f->port = ntohs(sa.sin_port);
-	tn_learn_guest(&f->cap);
 	*state = f;
 	return 0;
 }
@@ -108,16 +92,10 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 	int i;
 
-	unet_proxy_close(f->proxy);
-	unet_hub_close(f->hub);
 	for (i = 0; i < f->accepted; i++)
-		if (!uv_is_closing((uv_handle_t *)f->peers[i]))
-			uv_close((uv_handle_t *)f->peers[i],
-				 (uv_close_cb)free);
+		uv_close((uv_handle_t *)f->peers[i], (uv_close_cb)free);
 	uv_close((uv_handle_t *)&f->server, NULL);
-	uv_run(&f->loop, UV_RUN_DEFAULT);
-	assert_int_equal(uv_loop_close(&f->loop), 0);
-	tn_capture_reset(&f->cap);
+	tn_gw_close(&f->gw);
 	free(f);
 	return 0;
 }
@@ -155,7 +133,7 @@ static struct unet_stack_stats stack_stats(struct fixture *f)
 {
 	struct unet_stack_stats st;
 
-	unet_stack_stats(f->stack, &st);
+	unet_stack_stats(f->gw.stack, &st);
 	return st;
 }
 
@@ -176,7 +154,7 @@ static bool synack_came(void *arg)
 {
 	struct fixture *f = arg;
 
-	return find_synack(&f->cap, f->waiting) >= 0;
+	return find_synack(&f->gw.cap, f->waiting) >= 0;
 }
 
 /* Opens connection @i: SYN, then the gateway's SYN-ACK, then our ACK. */
@@ -187,14 +165,14 @@ static uint32_t open_conn(struct fixture *f, int i)
 	uint32_t isn;
 	int k;
 
-	tn_capture_reset(&f->cap);
+	tn_capture_reset(&f->gw.cap);
 	f->waiting = sport;
-	unet_hub_input(&f->cap.port,
+	unet_hub_input(&f->gw.cap.port,
 		       buf, segment(buf, sport, f->port, 1000, 0, 0x02, 0));
-	assert_true(tn_run_until(&f->loop, synack_came, f, 2000));
-	k = find_synack(&f->cap, sport);
-	isn = tn_get32(f->cap.data[k] + 38);
-	unet_hub_input(&f->cap.port, buf,
+	assert_true(tn_run_until(&f->gw.loop, synack_came, f, 2000));
+	k = find_synack(&f->gw.cap, sport);
+	isn = tn_get32(f->gw.cap.data[k] + 38);
+	unet_hub_input(&f->gw.cap.port, buf,
 		       segment(buf, sport, f->port, 1001, isn + 1, 0x10, 0));
 	return isn;
 }
@@ -214,20 +192,20 @@ static void test_budget_holds(void **state)
 	for (i = 0; i < CONNS; i++) {
 		isn = open_conn(f, i);
 		for (off = 0; off < PER_CONN; off += SEG) {
-			unet_hub_input(&f->cap.port, buf,
+			unet_hub_input(&f->gw.cap.port, buf,
 				       segment(buf, (uint16_t)(41000 + i),
 					       f->port, 1001 + off, isn + 1,
 					       0x10, SEG));
 			/* let the host's kernel take what it takes */
 			if (off % (256 * SEG) == 0)
-				tn_run_for(&f->loop, 5);
+				tn_run_for(&f->gw.loop, 5);
 		}
-		tn_run_for(&f->loop, 50);
+		tn_run_for(&f->gw.loop, 50);
 		st = stack_stats(f);
 		assert_true(st.mem_used <= BUDGET + SLACK);
 	}
 	st = stack_stats(f);
-	unet_proxy_stats(f->proxy, &ps);
+	unet_proxy_stats(f->gw.proxy, &ps);
 	/* 6 x 4 MB: the kernel's buffers cannot have taken it all */
 	assert_true(st.mem_used >= BUDGET / 2);
 	assert_true(st.mem_peak <= BUDGET + SLACK);
@@ -244,16 +222,16 @@ static void test_budget_holds(void **state)
 	assert_int_equal(st.mem_used, st.mem_lwip + st.mem_proxy);
 
 	/* A short frame still gets through and is answered. */
-	tn_capture_reset(&f->cap);
+	tn_capture_reset(&f->gw.cap);
 	tn_arp_request(arp, tn_bcast, tn_ip("10.0.2.15"), tn_ip("10.0.2.2"));
-	unet_hub_input(&f->cap.port, arp, sizeof(arp));
-	assert_true(f->cap.frames >= 1);
+	unet_hub_input(&f->gw.cap.port, arp, sizeof(arp));
+	assert_true(f->gw.cap.frames >= 1);
 
 	/* The host resets them all: what they held is given back. */
 	for (j = 0; j < f->accepted; j++)
 		uv_tcp_close_reset(f->peers[j], (uv_close_cb)free);
 	f->accepted = 0;
-	tn_run_for(&f->loop, 300);
+	tn_run_for(&f->gw.loop, 300);
 	st = stack_stats(f);
 	assert_int_equal(st.mem_proxy, 0);
 	assert_true(st.mem_used < BUDGET / 4);

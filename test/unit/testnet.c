@@ -395,6 +395,40 @@ uint16_t tn_udp_loopback(uv_loop_t *loop, uv_udp_t *udp, void *data)
 }
 
 /**
+ * tn_gw_open() - a gateway under test, its guest's MAC learned
+ * @g: what to fill in
+ * @sc: the stack's configuration (NULL: the defaults)
+ * @pc: the proxy's (NULL: the defaults)
+ * @keep: which frames the capture records (see tn_capture_init())
+ * @limit: how many it keeps
+ */
+void tn_gw_open(struct tn_gw *g, const struct unet_stack_config *sc,
+		const struct unet_proxy_config *pc, tn_keep_fn keep, int limit)
+{
+	assert_int_equal(uv_loop_init(&g->loop), 0);
+	assert_int_equal(unet_hub_new(&g->loop, NULL, &g->hub), 0);
+	tn_capture_init(&g->cap, keep, limit);
+	tn_capture_attach(&g->cap, g->hub);
+	assert_int_equal(unet_stack_new(g->hub, "user", sc, &g->stack), 0);
+	assert_int_equal(unet_proxy_new(g->stack, pc, &g->proxy), 0);
+	tn_learn_guest(&g->cap);
+}
+
+/**
+ * tn_gw_close() - close what tn_gw_open() opened, and run the loop until
+ *                 every handle (the test's own, closed before, too) is
+ * @g: the gateway
+ */
+void tn_gw_close(struct tn_gw *g)
+{
+	unet_proxy_close(g->proxy);
+	unet_hub_close(g->hub);
+	uv_run(&g->loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&g->loop), 0);
+	tn_capture_reset(&g->cap);
+}
+
+/**
  * tn_tcp_listen_loopback() - a TCP listener on 127.0.0.1, a port the kernel
  *                            chose
  * @loop: the loop

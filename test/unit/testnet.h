@@ -19,6 +19,7 @@
 
 #include <usernet/hub.h>
 #include <usernet/proxy.h>
+#include <usernet/stack.h>
 
 /* The most frames a capture keeps; later ones are only counted. */
 #define TN_CAP_MAX 4096
@@ -88,6 +89,27 @@ int tn_learn_guest(struct tn_capture *c);
 size_t tn_ip_header(uint8_t *buf, const uint8_t *dmac, uint32_t src,
 		    uint32_t dst, uint8_t proto, size_t iplen, uint16_t id,
 		    uint16_t frag);
+
+/**
+ * struct tn_gw - a gateway under test: a loop, a hub, the stack and its
+ *                proxy, and the capture port the guest's frames go through
+ * @loop: the loop
+ * @hub: the hub
+ * @stack: the stack
+ * @proxy: its proxy
+ * @cap: the guest's port
+ */
+struct tn_gw {
+	uv_loop_t loop;
+	struct unet_hub *hub;
+	struct unet_stack *stack;
+	struct unet_proxy *proxy;
+	struct tn_capture cap;
+};
+
+void tn_gw_open(struct tn_gw *g, const struct unet_stack_config *sc,
+		const struct unet_proxy_config *pc, tn_keep_fn keep, int limit);
+void tn_gw_close(struct tn_gw *g);
 
 int tn_proxy_flows(struct unet_proxy *proxy, struct unet_flow_info *last);
 struct unet_proxy_stats tn_proxy_stats(struct unet_proxy *proxy);

@@ -37,6 +37,7 @@
 #include <usernet/hub.h>
 #include <usernet/ports.h>
 
+#include "testnet.h"
 #include "../../hub/vxlan_codec.h"
 #include "../../hub/vxlan_fdb.h"
 
@@ -280,44 +281,15 @@ static void test_fdb_full_and_removal(void **state)
 
 /* ---- the port ---------------------------------------------------------- */
 
-struct capture {
-	struct unet_port port;
-	size_t n;
-	size_t len;
-	unsigned char last[TEST_FRAME_MAX];
-};
-
 struct env {
 	uv_loop_t loop;
 	struct unet_hub *hub;
-	struct capture cap;
+	struct tn_capture cap;
 	struct unet_port *vx;
 	int peer[2];			/* remote A, remote B */
 	struct sockaddr_in peer_addr[2];
 	struct sockaddr_in vx_addr;
 	unsigned int warnings;
-};
-
-static int capture_send(struct unet_port *port, const void *frame, size_t len)
-{
-	struct capture *cap = (struct capture *)(void *)port;
-
-	assert_true(len <= TEST_FRAME_MAX);
-	memcpy(cap->last, frame, len);
-	cap->len = len;
-	cap->n++;
-	return 0;
-}
-
-static void capture_close(struct unet_port *port)
-{
-	unet_hub_detach(port);
-}
-
-static const struct unet_port_ops capture_ops = {
-	.name = "capture",
-	.send = capture_send,
-	.close = capture_close,
 };
 
 static void test_log(void *opaque, enum unet_log_level level, const char *msg)
@@ -362,8 +334,8 @@ static struct env *env_new(bool learning)
 	cfg.virtual_clock = true;
 	cfg.seed = 1;
 	assert_int_equal(unet_hub_new(&env->loop, &cfg, &env->hub), 0);
-	unet_port_init(&env->cap.port, &capture_ops, "capture");
-	assert_int_equal(unet_hub_attach(env->hub, &env->cap.port), 0);
+	tn_capture_init(&env->cap, NULL, 8);
+	tn_capture_attach(&env->cap, env->hub);
 	env->peer[0] = peer_socket("127.0.0.2", &env->peer_addr[0]);
 	env->peer[1] = peer_socket("127.0.0.3", &env->peer_addr[1]);
 
@@ -393,6 +365,7 @@ static void env_free(struct env *env)
 	unet_hub_close(env->hub);
 	uv_run(&env->loop, UV_RUN_DEFAULT);
 	assert_int_equal(uv_loop_close(&env->loop), 0);
+	tn_capture_reset(&env->cap);
 	close(env->peer[0]);
 	close(env->peer[1]);
 	free(env);
@@ -522,12 +495,12 @@ static void test_port_flood_learn_age(void **state)
 	/* A speaks from mac_a, B from mac_b: the hub gets both, inner
 	 * frames intact, and learns them. */
 	peer_send_frame(env, 0, mac_a, 98, 3);
-	assert_int_equal(env->cap.n, 1);
-	assert_int_equal(env->cap.len, 98);
-	assert_memory_equal(env->cap.last + 6, mac_a, 6);
+	assert_int_equal(env->cap.frames, 1);
+	assert_int_equal(env->cap.len[0], 98);
+	assert_memory_equal(env->cap.data[0] + 6, mac_a, 6);
 	peer_send_frame(env, 1, mac_b, 1514, 4);
-	assert_int_equal(env->cap.n, 2);
-	assert_int_equal(env->cap.len, 1514);
+	assert_int_equal(env->cap.frames, 2);
+	assert_int_equal(env->cap.len[1], 1514);
 	vs = stats(env);
 	assert_int_equal(vs.learned, 2);
 	assert_int_equal(vs.fdb_entries, 2);
@@ -570,7 +543,7 @@ static void test_port_no_learning(void **state)
 
 	(void)state;
 	peer_send_frame(env, 0, mac_a, 60, 1);
-	assert_int_equal(env->cap.n, 1);
+	assert_int_equal(env->cap.frames, 1);
 	assert_int_equal(stats(env).fdb_entries, 0);
 	make_frame(f, 60, mac_a, mac_local, 2);
 	assert_int_equal(hub_send(env, f, 60), 3);
@@ -604,11 +577,11 @@ static void test_port_bad_input(void **state)
 	assert_int_equal(vs.rx_other_vni, 1);
 	assert_int_equal(vs.rx_runt, 1);
 	assert_int_equal(vs.rx_too_long, 1);
-	assert_int_equal(env->cap.n, 0);
+	assert_int_equal(env->cap.frames, 0);
 	assert_int_equal(vs.fdb_entries, 0);
 	assert_int_equal(env->vx->stats.in_frames, 0);
 	peer_send_frame(env, 0, mac_a, 60, 3);
-	assert_int_equal(env->cap.n, 1);
+	assert_int_equal(env->cap.frames, 1);
 	env_free(env);
 }
 

@@ -104,3 +104,88 @@ free_port() {
 	PORT=$NEXT_PORT
 	NEXT_PORT=$((NEXT_PORT + 1))
 }
+
+# install_missing [NO_INSTALL_VAR] CMD=PACKAGE...: installs, with apt-get,
+# the package of every command not found (a CMD starting with '/' is a
+# file that must be executable; PACKAGE may name several, separated by
+# '+'), one at a time so that one that fails does not stop the others.
+# With the variable NO_INSTALL_VAR (default BENCH_NO_INSTALL) set to 1 it
+# only says what is missing. apt-get update runs once, and only when
+# something is missing (apt_update).
+APT_UPDATED=0
+# apt_update: apt-get update, once per run.
+apt_update() {
+	[ "$APT_UPDATED" = 1 ] && return 0
+	APT_UPDATED=1
+	say "$BENCH_NAME: apt-get update"
+	DEBIAN_FRONTEND=noninteractive timeout 300 apt-get update -qq >&2 ||
+		say "$BENCH_NAME: apt-get update failed"
+}
+install_missing() {
+	local var=BENCH_NO_INSTALL pkgs=() pair cmd p
+	case ${1:-} in *=*) ;; *) var=$1; shift ;; esac
+	for pair in "$@"; do
+		cmd=${pair%%=*}
+		case $cmd in
+		/*) [ -x "$cmd" ] && continue ;;
+		*) command -v "$cmd" >/dev/null && continue ;;
+		esac
+		pkgs+=("${pair#*=}")
+	done
+	[ ${#pkgs[@]} -eq 0 ] && return
+	if [ "${!var:-0}" = 1 ]; then
+		say "$BENCH_NAME: missing packages, not installed ($var=1): ${pkgs[*]//+/ }"
+		return
+	fi
+	[ "$(id -u)" = 0 ] || die "missing packages (${pkgs[*]//+/ }): install them, or run me as root"
+	apt_update
+	for p in "${pkgs[@]}"; do
+		say "$BENCH_NAME: installing ${p//+/ }"
+		# shellcheck disable=SC2086 # '+' separates several packages
+		DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -qq \
+			--no-install-recommends ${p//+/ } >&2 ||
+			say "$BENCH_NAME: could not install ${p//+/ } (what needs it will be n/a)"
+	done
+}
+
+# wait_listen PORT: until something listens on TCP PORT (at most 5 s).
+wait_listen() {
+	local i
+	for ((i = 0; i < 50; i++)); do
+		ss -Hltn "( sport = :$1 )" 2>/dev/null | grep -q . && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# wait_netns PID: until PID is in a network namespace other than ours (at
+# most 5 s), so that nothing ever attaches to the host's own namespace.
+wait_netns() {
+	local i self ns
+	self=$(readlink /proc/self/ns/net)
+	for ((i = 0; i < 50; i++)); do
+		ns=$(readlink "/proc/$1/ns/net" 2>/dev/null) || return 1
+		[ -n "$ns" ] && [ "$ns" != "$self" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# start_peer TOOL MTU NSPID LOG: starts slirp4netns or pasta for the
+# network namespace of NSPID, MTU MTU, its output to LOG; sets FWD (its
+# PID, also in PIDS). pasta runs as root with --runas 0:0 (else it would
+# switch to nobody and lose access to the namespace) and with no port
+# forwarding at all (-t/-u/-T/-U none): traffic must cross the tap, not
+# pasta's loopback splice shortcut. Its gateway address reaches the host's
+# loopback (pasta's default, see "--no-map-gw" in pasta(1)).
+start_peer() {
+	local tool=$1 mtu=$2 ns=$3 log=$4
+	if [ "$tool" = slirp4netns ]; then
+		slirp4netns --configure --mtu="$mtu" "$ns" tap0 >"$log" 2>&1 &
+	else
+		pasta --runas 0:0 -q -f --config-net -m "$mtu" \
+			-t none -u none -T none -U none "$ns" >"$log" 2>&1 &
+	fi
+	FWD=$!
+	PIDS+=("$FWD")
+}
