@@ -235,8 +235,8 @@ echo
 if [ -n "${PER[usernet]:-}" ]; then
 	awk -v p="${PER[usernet]}" 'BEGIN { printf "usernet: %.2f KiB of RSS per idle flow, goal <= 64 KiB: %s\n", p, (p <= 64 ? "met" : "NOT met") }'
 	read -r h0 h1 <<<"${USERNET_HEAP:-}"
-	[ -n "${h1:-}" ] && awk -v a="$h0" -v b="$h1" -v n="${HELD[usernet]}" \
-		'BEGIN { printf "usernet: heap in use (malloc, SIGUSR1) %.1f -> %.1f MiB: %.2f KiB per flow, most of it never touched, so not resident\n", a / 1024, b / 1024, (b - a) / n }'
+	[ -n "${h1:-}" ] && awk -v a="$h0" -v b="$h1" -v n="${HELD[usernet]}" -v p="${PER[usernet]}" \
+		'BEGIN { h = (b - a) / n; printf "usernet: heap in use (malloc, SIGUSR1) %.1f -> %.1f MiB: %.2f KiB per flow%s\n", a / 1024, b / 1024, h, (h > 2 * p ? ", most of it never touched, so not resident" : "") }'
 fi
 for tool in $TOOLS; do
 	[ -n "${ERR[$tool]:-}" ] && echo "$tool: n/a: ${ERR[$tool]}"
