@@ -22,17 +22,28 @@
  * to the guest from the gateway's address; a guest RST or no answer closes
  * the host connection.
  *
- * Data, with back-pressure both ways:
+ * Data, with back-pressure both ways, within the memory budget
+ * (stack/budget.c):
  *  - guest to host: lwIP's recv callback hands a pbuf chain; it is written
- *    to the host socket (uv_try_write, then uv_write for what is left, the
- *    pbuf kept until written) and only then acknowledged to lwIP with
- *    tcp_recved(), which is what opens the guest's window again. A slow host
- *    reader closes the guest's window: at most TCP_WND bytes are held.
- *  - host to guest: the host socket is read into one per-flow buffer only
- *    while that buffer is empty; its bytes are tcp_write()n as lwIP's send
- *    buffer allows, the rest waits for the sent callback (the guest's ACKs)
- *    and reading resumes only when the buffer is empty. A guest that stops
- *    reading stops the host reads: at most TCP_SND_BUF + the buffer are held.
+ *    to the host socket at once (uv_try_write) as far as the socket takes
+ *    it, and the rest is copied into the flow's queue (so a 1-byte segment
+ *    costs a byte) and written with one uv_write at a time. Bytes are
+ *    acknowledged to lwIP with tcp_recved(), which opens the guest's window
+ *    again, only once the host took them, and only as far as the budget
+ *    allows (unet__budget_window(); the rest is given back from lwIP's poll
+ *    as the budget frees). A slow host reader closes the guest's window: at
+ *    most TCP_WND bytes are held. While the host is backed up and the budget
+ *    spent, new data is left to lwIP (ERR_MEM), which offers it again.
+ *  - host to guest: the host socket is read into the proxy's one buffer, at
+ *    most what lwIP's send buffer and the budget have room for, and its
+ *    bytes are tcp_write()n at once; what lwIP's queue had no room for is
+ *    kept aside and reading stops until it is queued (the sent callback, on
+ *    the guest's ACKs). A guest that stops reading stops the host reads: at
+ *    most TCP_SND_BUF + one read are held. An idle flow holds no buffer.
+ *  - no progress: a flow whose host socket takes none of the guest's data
+ *    for tcp_stall_timeout_ms is reset both ways (checked from lwIP's poll,
+ *    reset from the flow's timer); the host socket's TCP_USER_TIMEOUT is
+ *    the same.
  *
  * Loss toward the guest is normal (a NIC without receive flow control,
  * such as QEMU's rtl8139 in C+ mode, drops the tail of a burst longer than
