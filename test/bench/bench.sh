@@ -105,53 +105,15 @@ run_session() {
 		kill_pid "$fwd"
 		;;
 	slirp4netns | pasta)
-		# A new user, network and PID namespace; killing unshare kills
-		# its child, and with it everything in the PID namespace.
-		unshare --user --map-root-user --net --pid --kill-child -- \
-			sh "$GUEST" "$wl" "$PORT" "$SECS" "$BENCHNET" "$pidfile" \
-			"$USE_SOCKPERF" >"$log" 2>&1 &
-		ns=$!
-		PIDS+=("$ns")
-		if ! wait_netns "$ns"; then
+		if ! start_ns "$log" sh "$GUEST" "$wl" "$PORT" "$SECS" \
+			"$BENCHNET" "$pidfile" "$USE_SOCKPERF"; then
 			R_ERR="unshare did not make a network namespace: $(tail -n 1 "$log")"
-			kill_pid "$ns"
 			kill_pid "$srv"
 			return
 		fi
+		ns=$NS
 		start_peer "$tool" "$mtu" "$ns" "$fwdlog"
 		fwd=$FWD
-		echo "$fwd" >"$pidfile"
-		wait_deadline "$fwd" "$deadline" || R_ERR="timed out after $deadline s"
-		kill_pid "$fwd"
-		;;
-	slirp4netns | pasta)
-		# A new user, network and PID namespace; killing unshare kills
-		# its child, and with it everything in the PID namespace.
-		unshare --user --map-root-user --net --pid --kill-child -- \
-			sh "$GUEST" "$wl" "$PORT" "$SECS" "$BENCHNET" "$pidfile" \
-			"$USE_SOCKPERF" >"$log" 2>&1 &
-		ns=$!
-		PIDS+=("$ns")
-		if ! wait_netns "$ns"; then
-			R_ERR="unshare did not make a network namespace: $(tail -n 1 "$log")"
-			kill_pid "$ns"
-			kill_pid "$srv"
-			return
-		fi
-		if [ "$tool" = slirp4netns ]; then
-			slirp4netns --configure --mtu="$mtu" "$ns" tap0 >"$fwdlog" 2>&1 &
-		else
-			# As root pasta would switch to nobody and lose access
-			# to the namespace: --runas 0:0. No port forwarding at
-			# all (-t/-u/-T/-U none): traffic must cross the tap,
-			# not pasta's loopback splice shortcut. The gateway
-			# address reaches the host's loopback (pasta's
-			# default, see "--no-map-gw" in pasta(1)).
-			pasta --runas 0:0 -q -f --config-net -m "$mtu" \
-				-t none -u none -T none -U none "$ns" >"$fwdlog" 2>&1 &
-		fi
-		fwd=$!
-		PIDS+=("$fwd")
 		echo "$fwd" >"$pidfile"
 		wait_deadline "$ns" "$deadline" || R_ERR="timed out after $deadline s"
 		kill_pid "$ns"

@@ -119,17 +119,13 @@ run_tool() {
 		PIDS+=("$fwd")
 		;;
 	slirp4netns | pasta)
-		unshare --user --map-root-user --net --pid --kill-child -- \
-			sh "$TMP/guest.sh" "$PORT" "$FLOWS" "$go" "$done" "$BENCHNET" \
-			>"$log" 2>&1 &
-		ns=$!
-		PIDS+=("$ns")
-		if ! wait_netns "$ns"; then
+		if ! start_ns "$log" sh "$TMP/guest.sh" "$PORT" "$FLOWS" "$go" \
+			"$done" "$BENCHNET"; then
 			R_ERR="unshare did not make a network namespace: $(tail -n 1 "$log")"
-			kill_pid "$ns"
 			kill_pid "$srv"
 			return
 		fi
+		ns=$NS
 		start_peer "$tool" 65520 "$ns" "$fwdlog"
 		fwd=$FWD
 		;;

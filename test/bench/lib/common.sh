@@ -189,3 +189,19 @@ start_peer() {
 	FWD=$!
 	PIDS+=("$FWD")
 }
+
+# start_ns LOG CMD...: runs CMD in a new user, network and PID namespace
+# (killing unshare kills its child, and with it everything in the PID
+# namespace), its output to LOG; sets NS (unshare's PID, also in PIDS).
+# Return: 1, with NS killed, when no namespace appeared within 5 s.
+start_ns() {
+	local log=$1
+	shift
+	unshare --user --map-root-user --net --pid --kill-child -- "$@" \
+		>"$log" 2>&1 &
+	NS=$!
+	PIDS+=("$NS")
+	wait_netns "$NS" && return 0
+	kill_pid "$NS"
+	return 1
+}
