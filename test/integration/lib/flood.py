@@ -345,12 +345,14 @@ def flood_hold(host, port, conns, secs, mbps):
     total = 0
     start = time.monotonic()
     end = start + secs
+    if mbps > 0:
+        chunk = b"h" * 8192  # paced: small writes, no bursts
     while time.monotonic() < end:
-        if mbps > 0 and total > mbps * 1e6 * (time.monotonic() - start):
-            time.sleep(0.01)
-            continue
         moved = 0
         for s in socks:
+            if mbps > 0 and total > mbps * 1e6 * (time.monotonic() - start):
+                time.sleep(0.002)
+                continue
             try:
                 n = s.send(chunk)
             except BlockingIOError:
