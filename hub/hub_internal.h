@@ -6,9 +6,6 @@
 
 #include <usernet/hub.h>
 
-#ifndef container_of
-#define container_of(ptr, type, member) \
-	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
-#endif
+#include "wire/util.h"
 
 #endif /* USERNET_HUB_INTERNAL_H */

@@ -62,8 +62,8 @@
 
 #include <usernet/ports.h>
 
-#include "config_copy.h"
-#include "deframer.h"
+#include "wire/config_copy.h"
+#include "wire/deframer.h"
 #include "link_internal.h"
 #include "stream_proto.h"
 
@@ -673,7 +673,7 @@ static int stream_new(struct unet_hub *hub, const char *id,
 	sp->out[0].data = malloc(STREAM_OBUF_LEN);
 	sp->out[1].data = malloc(STREAM_OBUF_LEN);
 	sp->rbuf = malloc(STREAM_RBUF_LEN);
-	r = unet__deframer_init(&sp->df, STREAM_FRAME_MAX);
+	r = unet__deframer_init(&sp->df, STREAM_HDR_LEN, STREAM_FRAME_MAX);
 	if (r == 0 && (sp->out[0].data == NULL || sp->out[1].data == NULL ||
 		       sp->rbuf == NULL))
 		r = -ENOMEM;

@@ -28,10 +28,7 @@
 
 #include "stack/stack_proxy.h"
 
-#ifndef container_of
-#define container_of(ptr, type, member) \
-	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
-#endif
+#include "wire/util.h"
 
 struct proxy_flow;
 struct proxy_fwd;

@@ -63,8 +63,8 @@
 #include "lwip/pbuf.h"
 #include "lwip/udp.h"
 
-#include "cursor.h"
-#include "dhcp_proto.h"
+#include "wire/cursor.h"
+#include "wire/dhcp_proto.h"
 #include "stack_internal.h"
 #include "stack_proxy.h"
 

@@ -105,8 +105,8 @@
 #include "lwip/tcp.h"
 #include "lwip/udp.h"
 
-#include "cursor.h"
-#include "dns_proto.h"
+#include "wire/cursor.h"
+#include "wire/dns_proto.h"
 #include "stack_internal.h"
 #include "stack_proxy.h"
 

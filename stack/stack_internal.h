@@ -12,10 +12,7 @@
 
 #include "stack_proxy.h"
 
-#ifndef container_of
-#define container_of(ptr, type, member) \
-	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
-#endif
+#include "wire/util.h"
 
 struct unet_dhcp;
 struct unet_dns;

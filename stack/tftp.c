@@ -75,10 +75,10 @@
 #include "lwip/pbuf.h"
 #include "lwip/udp.h"
 
-#include "cursor.h"
+#include "wire/cursor.h"
 #include "stack_internal.h"
 #include "stack_proxy.h"
-#include "tftp_proto.h"
+#include "wire/tftp_proto.h"
 
 /** Transfers under way at once; one more is refused with an ERROR. */
 #define TFTP_XFERS_MAX 64

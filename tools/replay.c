@@ -47,13 +47,12 @@
 #include "netdev.h"
 #include "replay.h"
 #include "script.h"
+#include "wire/util.h"
 
 /* Messages are cut to their buffers on purpose: a long path shortens one. */
 #pragma GCC diagnostic ignored "-Wformat-truncation"
 
 #define EXIT_USAGE 2
-#define container_of(ptr, type, member) \
-	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
 /* Largest script file read. */
 #define REPLAY_SCRIPT_MAX (16u << 20)
 /* Bounds of the queue of frames towards the guest no expect took yet. */

@@ -16,10 +16,7 @@
 
 #include <usernet/hub.h>
 
-#ifndef container_of
-#define container_of(ptr, type, member) \
-	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
-#endif
+#include "wire/util.h"
 
 /* A port that records what it is sent and can refuse (-EAGAIN) on demand. */
 struct test_port {

@@ -43,7 +43,8 @@
 #include <usernet/hub.h>
 #include <usernet/ports.h>
 
-#include "../../hub/deframer.h"
+#include "../../hub/stream_proto.h"
+#include "wire/deframer.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -116,7 +117,7 @@ static void df_run(const struct df_case *c, size_t chunk)
 	size_t frame_len, left, off = 0, got = 0, i, n;
 	int r = 0;
 
-	assert_int_equal(unet__deframer_init(&d, DF_MAX), 0);
+	assert_int_equal(unet__deframer_init(&d, STREAM_HDR_LEN, DF_MAX), 0);
 	while (off < c->in_len && r >= 0) {
 		n = c->in_len - off < chunk ? c->in_len - off : chunk;
 		in = c->in + off;
@@ -179,12 +180,20 @@ static void test_deframer_init(void **state)
 	struct unet__deframer d;
 
 	(void)state;
-	assert_int_equal(unet__deframer_init(&d, 0), -EINVAL);
+	assert_int_equal(unet__deframer_init(&d, STREAM_HDR_LEN, 0), -EINVAL);
 	unet__deframer_free(&d);
-	assert_int_equal(unet__deframer_init(&d, STREAM_FRAME_MAX + 1),
-			 -EINVAL);
+	assert_int_equal(unet__deframer_init(&d, STREAM_HDR_LEN,
+					     UNET__DEFRAMER_MAX + 1), -EINVAL);
 	unet__deframer_free(&d);
-	assert_int_equal(unet__deframer_init(&d, STREAM_FRAME_MAX), 0);
+	/* Only 2- and 4-byte prefixes; a 2-byte one says at most 65535. */
+	assert_int_equal(unet__deframer_init(&d, 3, 100), -EINVAL);
+	unet__deframer_free(&d);
+	assert_int_equal(unet__deframer_init(&d, 2, 65536), -EINVAL);
+	unet__deframer_free(&d);
+	assert_int_equal(unet__deframer_init(&d, 2, 65535), 0);
+	unet__deframer_free(&d);
+	assert_int_equal(unet__deframer_init(&d, STREAM_HDR_LEN,
+					     STREAM_FRAME_MAX), 0);
 	unet__deframer_free(&d);
 }
 
@@ -211,7 +220,7 @@ static void test_deframer_random(void **state)
 		memset(wire + wire_len, (int)(i & 0xff), lens[i]);
 		wire_len += lens[i];
 	}
-	assert_int_equal(unet__deframer_init(&d, MAXLEN), 0);
+	assert_int_equal(unet__deframer_init(&d, STREAM_HDR_LEN, MAXLEN), 0);
 	while (off < wire_len) {
 		seed = seed * 1103515245u + 12345u;
 		n = 1 + (seed >> 8) % 3000;

@@ -17,10 +17,13 @@
  * is a compression pointer (14-bit offset into the message) that ends the
  * name. Over TCP every message is preceded by its 16-bit length.
  */
-#ifndef USERNET_DNS_PROTO_H
-#define USERNET_DNS_PROTO_H
+#ifndef USERNET_WIRE_DNS_PROTO_H
+#define USERNET_WIRE_DNS_PROTO_H
 
 /** The server's well-known port (UDP and TCP). */
+#include <arpa/inet.h>
+#include <stdint.h>
+
 #define DNS_PORT 53
 
 /** Length of the header. */
@@ -79,4 +82,44 @@
 /** Largest message over TCP (what the length field can say). */
 #define DNS_TCP_MSG_MAX 65535
 
-#endif /* USERNET_DNS_PROTO_H */
+/**
+ * struct wire_dns - a DNS message header (RFC 1035 4.1.1)
+ * @id: query identifier
+ * @flags: DNS_FLAG_* bits and the response code (network order)
+ * @qdcount: questions (network order)
+ * @ancount: answer records (network order)
+ * @nscount: authority records (network order)
+ * @arcount: additional records (network order)
+ */
+struct wire_dns {
+	uint16_t id;
+	uint16_t flags;
+	uint16_t qdcount;
+	uint16_t ancount;
+	uint16_t nscount;
+	uint16_t arcount;
+} __attribute__((packed));
+
+/**
+ * struct wire_dns_rr - the fixed part of a resource record, after its name
+ * @type: record type (network order)
+ * @class: class (network order)
+ * @ttl: time to live in seconds (network order)
+ * @rdlen: length of the data that follows (network order)
+ */
+struct wire_dns_rr {
+	uint16_t type;
+	uint16_t class;
+	uint32_t ttl;
+	uint16_t rdlen;
+} __attribute__((packed));
+
+_Static_assert(sizeof(struct wire_dns) == DNS_HLEN, "DNS header");
+_Static_assert(sizeof(struct wire_dns_rr) == DNS_RRFIXED, "DNS record");
+
+static inline uint16_t wire_dns_flags(const struct wire_dns *h)
+{
+	return ntohs(h->flags);
+}
+
+#endif /* USERNET_WIRE_DNS_PROTO_H */

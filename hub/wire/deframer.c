@@ -22,24 +22,33 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "deframer.h"
+#include "wire/util.h"
+
+#include "wire/deframer.h"
 
 /**
  * unet__deframer_init() - prepare a deframer
  * @d: the deframer
- * @max: the largest frame length to accept, 1..STREAM_FRAME_MAX
+ * @prefix: bytes of the big-endian length prefix, 2 (DNS over TCP) or 4
+ *          (QEMU's stream transport)
+ * @max: the largest frame length to accept, 1..UNET__DEFRAMER_MAX and no
+ *       more than @prefix bytes can say
  *
- * Return: 0, -EINVAL for a bad @max, -ENOMEM.
+ * Return: 0, -EINVAL for a bad @prefix or @max, -ENOMEM.
  */
-int unet__deframer_init(struct unet__deframer *d, size_t max)
+int unet__deframer_init(struct unet__deframer *d, size_t prefix, size_t max)
 {
 	memset(d, 0, sizeof(*d));
-	if (max == 0 || max > STREAM_FRAME_MAX)
+	if (prefix != 2 && prefix != 4)
+		return -EINVAL;
+	if (max == 0 || max > UNET__DEFRAMER_MAX ||
+	    (prefix == 2 && max > UINT16_MAX))
 		return -EINVAL;
 	d->buf = malloc(max);
 	if (d->buf == NULL)
 		return -ENOMEM;
 	d->max = max;
+	d->prefix = prefix;
 	return 0;
 }
 
@@ -105,22 +114,21 @@ int unet__deframer_next(struct unet__deframer *d, const unsigned char **in,
 
 	if (d->error != 0)
 		return d->error;
-	if (d->hdr_len < STREAM_HDR_LEN) {
-		if (d->hdr_len == 0 && *in_len >= STREAM_HDR_LEN) {
+	if (d->hdr_len < d->prefix) {
+		if (d->hdr_len == 0 && *in_len >= d->prefix) {
 			h = *in;
-			deframer_take(in, in_len, STREAM_HDR_LEN);
+			deframer_take(in, in_len, d->prefix);
 		} else {
-			n = deframer_min(STREAM_HDR_LEN - d->hdr_len, *in_len);
+			n = deframer_min(d->prefix - d->hdr_len, *in_len);
 			memcpy(d->hdr + d->hdr_len, *in, n);
 			deframer_take(in, in_len, n);
 			d->hdr_len += n;
-			if (d->hdr_len < STREAM_HDR_LEN)
+			if (d->hdr_len < d->prefix)
 				return 0;
 			h = d->hdr;
 		}
-		d->hdr_len = STREAM_HDR_LEN;
-		len = (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 |
-		      (uint32_t)h[2] << 8 | (uint32_t)h[3];
+		d->hdr_len = d->prefix;
+		len = d->prefix == 2 ? unet__get_be16(h) : unet__get_be32(h);
 		if (len == 0) {
 			d->error = -EPROTO;
 			return d->error;

@@ -14,8 +14,10 @@
  *
  * Multi-byte fields are big-endian; addresses are in network order.
  */
-#ifndef USERNET_DHCP_PROTO_H
-#define USERNET_DHCP_PROTO_H
+#ifndef USERNET_WIRE_DHCP_PROTO_H
+#define USERNET_WIRE_DHCP_PROTO_H
+
+#include <stdint.h>
 
 /* UDP ports. */
 #define DHCP_SERVER_PORT 67
@@ -108,4 +110,41 @@
 #define DHCP_IP_PROTO_UDP 17
 #define DHCP_UDP_HLEN 8
 
-#endif /* USERNET_DHCP_PROTO_H */
+/**
+ * struct wire_dhcp - the fixed part of a BOOTP/DHCP message (RFC 2131)
+ * @op: DHCP_BOOTREQUEST or DHCP_BOOTREPLY
+ * @htype: hardware type (1, Ethernet)
+ * @hlen: hardware address length (6)
+ * @hops: relay hops
+ * @xid: transaction id, echoed as it came
+ * @secs: seconds since the client began (network order)
+ * @flags: DHCP_FLAG_BROADCAST (network order)
+ * @ciaddr: the client's address, when it has one (network order)
+ * @yiaddr: "your" address, offered or acknowledged (network order)
+ * @siaddr: the next server (TFTP) (network order)
+ * @giaddr: the relay agent (network order)
+ * @chaddr: the client's hardware address, padded
+ * @sname: server name, or options when overloaded
+ * @file: boot file name, or options when overloaded
+ */
+struct wire_dhcp {
+	uint8_t op;
+	uint8_t htype;
+	uint8_t hlen;
+	uint8_t hops;
+	uint8_t xid[DHCP_XID_LEN];
+	uint16_t secs;
+	uint16_t flags;
+	uint32_t ciaddr;
+	uint32_t yiaddr;
+	uint32_t siaddr;
+	uint32_t giaddr;
+	uint8_t chaddr[DHCP_CHADDR_LEN];
+	uint8_t sname[DHCP_SNAME_LEN];
+	uint8_t file[DHCP_FILE_LEN];
+} __attribute__((packed));
+
+_Static_assert(sizeof(struct wire_dhcp) == DHCP_FIXED_LEN,
+	       "DHCP fixed part");
+
+#endif /* USERNET_WIRE_DHCP_PROTO_H */

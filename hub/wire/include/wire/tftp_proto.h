@@ -11,8 +11,8 @@
  *   ERROR    | opcode | error code | message | 0
  *   OACK     | opcode | opt | 0 | value | 0 | ...
  */
-#ifndef USERNET_TFTP_PROTO_H
-#define USERNET_TFTP_PROTO_H
+#ifndef USERNET_WIRE_TFTP_PROTO_H
+#define USERNET_WIRE_TFTP_PROTO_H
 
 /** The server's well-known port. */
 #define TFTP_PORT 69
@@ -67,4 +67,4 @@
 /** IPv4 header, UDP header and TFTP header under a DATA block. */
 #define TFTP_IP4_OVERHEAD (20 + 8 + TFTP_HLEN)
 
-#endif /* USERNET_TFTP_PROTO_H */
+#endif /* USERNET_WIRE_TFTP_PROTO_H */
