@@ -46,7 +46,7 @@
 
 #include <usernet/ports.h>
 
-#include "config_copy.h"
+#include "wire/config_copy.h"
 #include "dgram_proto.h"
 #include "link_internal.h"
 

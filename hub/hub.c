@@ -31,7 +31,7 @@
 #include <sys/random.h>
 #include <time.h>
 
-#include "config_copy.h"
+#include "wire/config_copy.h"
 #include "hub_internal.h"
 
 /* The size of struct unet_hub_config in 0.1.0, its first release. */

@@ -28,7 +28,7 @@
 
 #include <usernet/replay.h>
 
-#include "config_copy.h"
+#include "wire/config_copy.h"
 #include "hub_internal.h"
 
 /* The size of struct unet_replay_config in 0.1.0, its first release. */

@@ -62,7 +62,7 @@
 
 #include <usernet/ports.h>
 
-#include "config_copy.h"
+#include "wire/config_copy.h"
 #include "deframer.h"
 #include "link_internal.h"
 #include "stream_proto.h"

@@ -47,7 +47,7 @@
 
 #include <usernet/ports.h>
 
-#include "config_copy.h"
+#include "wire/config_copy.h"
 #include "link_internal.h"
 
 /* The size of struct unet_vde_config in 0.1.0, its first release. */

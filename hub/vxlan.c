@@ -59,9 +59,9 @@
 
 #include <usernet/ports.h>
 
-#include "hub/wire/cursor.h"
+#include "wire/cursor.h"
 
-#include "config_copy.h"
+#include "wire/config_copy.h"
 #include "link_internal.h"
 #include "vxlan_codec.h"
 #include "vxlan_fdb.h"

@@ -7,7 +7,7 @@
  * remains is the inner frame, checked against the Ethernet header's length
  * and the hub's longest frame. No field of the inner frame is read here.
  */
-#include "hub/wire/cursor.h"
+#include "wire/cursor.h"
 
 #include "vxlan_codec.h"
 

@@ -95,7 +95,7 @@
 
 #include <usernet/rtl8139.h>
 
-#include "hub/config_copy.h"
+#include "wire/config_copy.h"
 #include "rtl8139_internal.h"
 #include "rtl8139_proto.h"
 

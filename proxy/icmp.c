@@ -43,7 +43,7 @@
 #include "lwip/prot/icmp.h"
 #include "lwip/prot/ip4.h"
 
-#include "stack/cursor.h"
+#include "wire/cursor.h"
 
 /* The ICMP header of an echo: type, code, checksum, id, sequence. */
 #define ICMP_ECHO_HLEN 8

@@ -40,7 +40,7 @@
 #include "lwip/prot/ip.h"
 #include "lwip/prot/udp.h"
 
-#include "hub/config_copy.h"
+#include "wire/config_copy.h"
 #include "proxy_internal.h"
 
 /* The size of struct unet_proxy_config in 0.1.0, its first release. */

@@ -45,7 +45,7 @@
 #include "lwip/prot/ip4.h"
 #include "lwip/prot/udp.h"
 
-#include "stack/cursor.h"
+#include "wire/cursor.h"
 
 /* Largest UDP payload in IPv4: 65535 - 20 (IP) - 8 (UDP). */
 #define UDP_PAYLOAD_MAX 65507

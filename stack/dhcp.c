@@ -63,7 +63,7 @@
 #include "lwip/pbuf.h"
 #include "lwip/udp.h"
 
-#include "cursor.h"
+#include "wire/cursor.h"
 #include "dhcp_proto.h"
 #include "stack_internal.h"
 #include "stack_proxy.h"

@@ -105,7 +105,7 @@
 #include "lwip/tcp.h"
 #include "lwip/udp.h"
 
-#include "cursor.h"
+#include "wire/cursor.h"
 #include "dns_proto.h"
 #include "stack_internal.h"
 #include "stack_proxy.h"

@@ -48,8 +48,8 @@
 #include "netif/ethernet.h"
 
 #include "budget.h"
-#include "cursor.h"
-#include "hub/config_copy.h"
+#include "wire/cursor.h"
+#include "wire/config_copy.h"
 #include "stack_internal.h"
 #include "stack_proxy.h"
 

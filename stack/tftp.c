@@ -75,7 +75,7 @@
 #include "lwip/pbuf.h"
 #include "lwip/udp.h"
 
-#include "cursor.h"
+#include "wire/cursor.h"
 #include "stack_internal.h"
 #include "stack_proxy.h"
 #include "tftp_proto.h"

@@ -40,7 +40,7 @@
 #include <usernet/rtl8139.h>
 #include <usernet/stack.h>
 
-#include "../../hub/config_copy.h"
+#include "wire/config_copy.h"
 #include "testnet.h"
 
 /* Bytes past the struct, as a binary built against a newer header has. */

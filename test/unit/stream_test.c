@@ -43,7 +43,7 @@
 #include <usernet/hub.h>
 #include <usernet/ports.h>
 
-#include "../../hub/deframer.h"
+#include "deframer.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
