@@ -21,6 +21,8 @@ packages=(
 	build-essential cmake pkg-config clang llvm libclang-rt-14-dev patch
 	libuv1-dev libcmocka-dev libpcap-dev libvdeplug-dev
 	xz-utils ca-certificates
+	# the format check of changed lines (tools/check-format.sh)
+	clang-format git
 	# API reference (doxygen, with gawk's kernel-doc filter); the man page check
 	doxygen gawk man-db
 	# test peers
