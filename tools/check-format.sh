@@ -11,7 +11,9 @@
 #
 # The change is everything between a base commit and the working tree
 # (uncommitted edits included). The base is, in this order:
-#   1. $BASE, when set (a commit, branch or tag: BASE=origin/main);
+#   1. $BASE, when set (a commit, branch or tag: BASE=origin/main), or
+#      rather where HEAD left it (git merge-base), so that what BASE gained
+#      since does not count as this change;
 #   2. git merge-base HEAD origin/main, when origin/main exists and HEAD is
 #      not already part of it (a branch under review);
 #   3. HEAD~1, the last commit (main itself, or a clone without
@@ -58,6 +60,12 @@ fi
 if ! git rev-parse --verify -q "$base^{commit}" >/dev/null; then
 	echo "check-format: BASE '$base' is not a commit" >&2
 	exit 1
+fi
+if [ "$how" = "\$BASE" ]; then
+	base=$(git merge-base HEAD "$base") || {
+		echo "check-format: HEAD and BASE '$BASE' have no common commit" >&2
+		exit 1
+	}
 fi
 
 # The change: its added and modified lines, no context, renames followed.
