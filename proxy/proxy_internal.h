@@ -26,7 +26,7 @@
 #include "lwip/tcp.h"
 #include "lwip/udp.h"
 
-#include "stack/stack_proxy.h"
+#include "stack_proxy.h"
 
 #include "wire/util.h"
 

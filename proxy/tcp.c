@@ -86,7 +86,7 @@
 #include "lwip/tcp.h"
 
 #include "proxy_internal.h"
-#include "stack/budget.h"
+#include "budget.h"
 
 /* uv_bufs a chain is written with at once; longer chains are copied. */
 #define TCP_FLOW_IOV 64

@@ -88,8 +88,9 @@ static int lwip_ip_id_set(u16_t next)
 /*
  * Restarts lwIP's timeouts on the new owner's clock. The cyclic ones start
  * afresh, in lwip_init()'s order; any other keeps the time it had left when
- * the last owner detached. lwIP's list is reached through LWIP_TESTMODE
- * (lwipopts.h), which exposes it and changes nothing else.
+ * the last owner detached. lwIP's list is reached through LWIP_TESTMODE,
+ * which exposes it and changes nothing else; the build sets it for this
+ * file and lwIP's timeouts.c only (lwipopts.h).
  */
 static void lwip_timeouts_restart(void)
 {

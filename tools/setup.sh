@@ -21,6 +21,8 @@ packages=(
 	build-essential cmake pkg-config clang llvm libclang-rt-14-dev patch
 	libuv1-dev libcmocka-dev libpcap-dev libvdeplug-dev
 	xz-utils ca-certificates
+	# the format check of changed lines (tools/check-format.sh)
+	clang-format git
 	# API reference (doxygen, with gawk's kernel-doc filter); the man page check
 	doxygen gawk man-db
 	# test peers
@@ -68,7 +70,15 @@ if ! have_src; then
 	rm -f "$tmp" "$tmp.list"
 fi
 
-lwip_dir=$(ls -d "$cache"/lwip-2.1.3* 2>/dev/null | head -n 1 || true)
+# The newest lwIP 2.1.x source tree in the cache, by version (sort -V puts
+# 2.1.10 above 2.1.3), the one CMakeLists.txt takes from the same folder.
+newest_lwip() {
+	local d
+	for d in "$cache"/lwip-2.1.*; do
+		if [ -f "$d/src/core/tcp.c" ]; then echo "$d"; fi
+	done | sort -V | tail -n 1
+}
+lwip_dir=$(newest_lwip)
 
 if [ ${#missing[@]} -gt 0 ] || [ $added_src = 1 ] || [ -z "$lwip_dir" ]; then
 	$sudo apt-get update -q
@@ -84,11 +94,11 @@ fi
 if [ -z "$lwip_dir" ]; then
 	mkdir -p "$cache/src"
 	(cd "$cache/src" && apt-get source --download-only lwip >/dev/null)
-	tarball=$(ls "$cache"/src/lwip_2.1.3*.orig.tar.* | head -n 1)
+	tarball=$(ls "$cache"/src/lwip_2.1.*.orig.tar.* | sort -V | tail -n 1)
 	tar -xf "$tarball" -C "$cache"
-	lwip_dir=$(ls -d "$cache"/lwip-2.1.3* | head -n 1)
+	lwip_dir=$(newest_lwip)
 fi
-if [ ! -f "$lwip_dir/src/Filelists.cmake" ]; then
+if [ -z "$lwip_dir" ] || [ ! -f "$lwip_dir/src/Filelists.cmake" ]; then
 	echo "setup: $lwip_dir does not look like an lwIP source tree" >&2
 	exit 1
 fi

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Runs the whole test suite on a fresh Debian 12 machine: installs every
-# dependency (tools/setup.sh), then builds and runs all tests twice, once
+# dependency (tools/setup.sh), checks the format of the lines the change
+# touches (tools/check-format.sh; set BASE to name the commit the change
+# starts from), then builds and runs all tests twice, once
 # with AddressSanitizer + UndefinedBehaviorSanitizer and once plainly, with
 # warnings as errors; then builds the libFuzzer targets with clang and runs
 # each for a short smoke pass over its seed corpus. Integration tests need
@@ -15,6 +17,8 @@ lwip=$(tools/setup.sh | tail -n 1)
 jobs=$(nproc 2>/dev/null || echo 2)
 
 status=0
+echo "=== format of the changed lines ==="
+tools/check-format.sh || status=1
 for variant in sanitize plain; do
 	dir=build/test-$variant
 	opts=(-DUSERNET_WERROR=ON -DLWIP_DIR="$lwip")

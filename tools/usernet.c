@@ -45,6 +45,7 @@
 #include <usernet/ports.h>
 #include <usernet/proxy.h>
 #include <usernet/stack.h>
+#include <usernet/version.h>
 
 #include "memtrim.h"
 #include "netdev.h"
@@ -391,7 +392,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 				usage_main(stdout);
 			return 0;
 		case OPT_VERSION:
-			printf("usernet %s\n", USERNET_VERSION);
+			printf("usernet %s\n", UNET_VERSION_STRING);
 			return 0;
 		case ':':
 			fprintf(stderr, "usernet: option %s needs a value\n",

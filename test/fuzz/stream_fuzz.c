@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../hub/stream_proto.h"
+#include "stream_proto.h"
 #include "wire/deframer.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -18,8 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../hub/vxlan_codec.h"
-#include "../../hub/vxlan_fdb.h"
+#include "vxlan_codec.h"
+#include "vxlan_fdb.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

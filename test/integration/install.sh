@@ -180,6 +180,42 @@ cc -Wall -Werror -o "$TMP/pc/version" "$TMP/version.c" $cflags $libs 2>"$TMP/pc-
 [ $built = 1 ] && ok "pkg-config: tap_nat, poll_loop and a version check built" ||
 	fail "pkg-config: building against the prefix failed"
 
+# libusernet.a keeps only the unet_ API global (lwIP's symbols and the
+# library's internals are local): a program with its own lwIP, here three
+# of lwIP's names defined again, links the archive (its dependencies
+# shared) and runs.
+cat >"$TMP/own_lwip.c" <<'EOF'
+#include <stdint.h>
+#include <usernet/proxy.h>
+#include <usernet/stack.h>
+uint32_t sys_now(void);
+void lwip_init(void);
+int tcp_input(void *p, void *inp);
+void own_lwip_beside_usernet(void);
+uint32_t sys_now(void) { return 1; }
+void lwip_init(void) { }
+int tcp_input(void *p, void *inp) { return p == inp; }
+/* Pulls the stack and the proxy, and with them lwIP, out of the archive. */
+void own_lwip_beside_usernet(void)
+{
+	struct unet_stack_config s;
+	struct unet_proxy_config p;
+
+	unet_stack_config_init(&s);
+	unet_proxy_config_init(&p);
+}
+EOF
+mkdir -p "$TMP/static"
+if cc -Wall -Werror -o "$TMP/static/version" "$TMP/version.c" "$TMP/own_lwip.c" \
+	$cflags "$libdir/libusernet.a" ${libs//-lusernet/} -lpcap -lvdeplug 2>"$TMP/static.err" &&
+	! readelf -d "$TMP/static/version" | grep -q 'libusernet\.so' &&
+	"$TMP/static/version" >/dev/null; then
+	ok "libusernet.a links beside a program's own lwIP symbols (sys_now, lwip_init, tcp_input)"
+else
+	cat "$TMP/static.err"
+	fail "static link of libusernet.a beside the program's own lwIP symbols"
+fi
+
 mkdir -p "$TMP/cmake-src"
 cat >"$TMP/cmake-src/CMakeLists.txt" <<EOF
 cmake_minimum_required(VERSION 3.18)

@@ -43,7 +43,7 @@
 #include <usernet/hub.h>
 #include <usernet/ports.h>
 
-#include "../../hub/stream_proto.h"
+#include "stream_proto.h"
 #include "wire/deframer.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

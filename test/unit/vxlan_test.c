@@ -38,8 +38,8 @@
 #include <usernet/ports.h>
 
 #include "testnet.h"
-#include "../../hub/vxlan_codec.h"
-#include "../../hub/vxlan_fdb.h"
+#include "vxlan_codec.h"
+#include "vxlan_fdb.h"
 
 #define TEST_MTU 1500
 #define TEST_FRAME_MAX (TEST_MTU + UNET_ETH_HLEN + UNET_VLAN_HLEN)

@@ -105,8 +105,12 @@ unsigned long unet__ooseq_bytes_limit(void);
 #define LWIP_TCP 1
 #define LWIP_WND_SCALE 1
 #define TCP_RCV_SCALE 7
-/* MSS up to 65480 for MTU 65520 needs lwIP's sanity checks off. */
-#define LWIP_DISABLE_TCP_SANITY_CHECKS 1
+/*
+ * MSS up to 65480 for MTU 65520. lwIP's TCP sanity checks (init.c) stay on;
+ * the one such an MSS cannot pass, "TCP_SNDLOWAT must at least be 4*MSS below
+ * u16_t overflow" (netconn's, not built here), is patched out by name in
+ * stack/lwip-patches/tcp-sanity-sndlowat.patch.
+ */
 #define TCP_MSS 65480
 #define TCP_WND (4 * 1024 * 1024)
 #define TCP_SND_BUF (256 * 1024)
@@ -193,11 +197,16 @@ unsigned long unet__ooseq_bytes_limit(void);
 #define LWIP_DONT_PROVIDE_BYTEORDER_FUNCTIONS 1
 
 /*
- * lwIP's hook for its own unit tests exposes its timeout list (and in 2.1
- * changes nothing else): a new stack restarts lwIP's timeouts on its own
- * hub's clock (lwip_glue.c).
+ * LWIP_TESTMODE, lwIP's hook for its own unit tests, exposes its timeout list
+ * (sys_timeouts_get_next_timeout(), lwip_cyclic_timer) and in 2.1 changes
+ * nothing else: a new stack restarts lwIP's timeouts on its own hub's clock
+ * through it (lwip_glue.c). Default 0: CMakeLists.txt sets it to 1 for the
+ * two files that define and use the list, lwIP's core/timeouts.c and
+ * stack/lwip_glue.c, and nowhere else.
  */
-#define LWIP_TESTMODE 1
+#ifndef LWIP_TESTMODE
+#define LWIP_TESTMODE 0
+#endif
 
 /* ---- statistics and debugging ----------------------------------------- */
 #define LWIP_STATS 0
