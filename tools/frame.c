@@ -85,6 +85,26 @@ static uint16_t frame_l4_sum(const struct frame_ends *e, uint8_t proto,
 	return unet__csum_finish(unet__csum_add(sum, l4, len));
 }
 
+/* An ARP message for IPv4 over Ethernet from @mac, @sender to @dst_mac. */
+static size_t frame_arp(uint8_t *buf, const uint8_t dst_mac[6], uint16_t op,
+			const uint8_t mac[6], struct in_addr sender,
+			const uint8_t target_mac[6], struct in_addr target)
+{
+	struct wire_arp *a = FRAME_HDR_AT(buf, WIRE_ETH_HLEN, struct wire_arp);
+
+	frame_eth(buf, dst_mac, mac, WIRE_ETHTYPE_ARP);
+	a->htype = htons(WIRE_ARP_HTYPE_ETHER);
+	a->ptype = htons(WIRE_ETHTYPE_IP4);
+	a->hlen = WIRE_ETH_ALEN;
+	a->plen = sizeof(a->spa);
+	a->op = htons(op);
+	memcpy(a->sha, mac, WIRE_ETH_ALEN);
+	a->spa = sender.s_addr;
+	memcpy(a->tha, target_mac, WIRE_ETH_ALEN);
+	a->tpa = target.s_addr;
+	return WIRE_ETH_HLEN + WIRE_ARP_LEN;
+}
+
 /**
  * frame_arp_request() - an ARP request, broadcast
  * @buf: at least 42 bytes
@@ -97,19 +117,26 @@ static uint16_t frame_l4_sum(const struct frame_ends *e, uint8_t proto,
 size_t frame_arp_request(uint8_t *buf, const uint8_t mac[6],
 			 struct in_addr sender, struct in_addr target)
 {
-	struct wire_arp *a = FRAME_HDR_AT(buf, WIRE_ETH_HLEN, struct wire_arp);
+	static const uint8_t unknown[WIRE_ETH_ALEN];
 
-	frame_eth(buf, frame_bcast, mac, WIRE_ETHTYPE_ARP);
-	a->htype = htons(WIRE_ARP_HTYPE_ETHER);
-	a->ptype = htons(WIRE_ETHTYPE_IP4);
-	a->hlen = WIRE_ETH_ALEN;
-	a->plen = sizeof(a->spa);
-	a->op = htons(WIRE_ARP_REQUEST);
-	memcpy(a->sha, mac, WIRE_ETH_ALEN);
-	a->spa = sender.s_addr;
-	memset(a->tha, 0, WIRE_ETH_ALEN);
-	a->tpa = target.s_addr;
-	return WIRE_ETH_HLEN + WIRE_ARP_LEN;
+	return frame_arp(buf, frame_bcast, WIRE_ARP_REQUEST, mac, sender,
+			 unknown, target);
+}
+
+/**
+ * frame_arp_reply() - an ARP reply to the one who asked
+ * @buf: at least 42 bytes
+ * @mac: the MAC answered with
+ * @ip: the address asked for (network order)
+ * @to_mac: the asker's MAC
+ * @to_ip: the asker's address
+ *
+ * Return: the frame's length.
+ */
+size_t frame_arp_reply(uint8_t *buf, const uint8_t mac[6], struct in_addr ip,
+		       const uint8_t to_mac[6], struct in_addr to_ip)
+{
+	return frame_arp(buf, to_mac, WIRE_ARP_REPLY, mac, ip, to_mac, to_ip);
 }
 
 /**
