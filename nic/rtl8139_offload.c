@@ -19,9 +19,9 @@
  * they do not (the IP header checksum needs only a whole IPv4 header). A
  * segmentation request that does not check out is refused (-EINVAL) and the
  * caller decides what happens to the frame. Nothing here reads or writes
- * outside the buffer it was given. Headers are read and written by their
- * named fields, never swapped in place: through the cursor and the typed headers of
- * wire/, with the one Internet checksum of wire/checksum.h.
+ * outside the buffer it was given. Headers are taken through the cursor as
+ * wire/'s typed headers and read and written by their named fields, never
+ * swapped in place; checksums are wire/checksum.h's.
  */
 #include <arpa/inet.h>
 #include <errno.h>
