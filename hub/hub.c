@@ -16,20 +16,14 @@
  * a port moves any cursor that points at it, so a port may detach (and free
  * itself) from inside a delivery.
  *
- * The hub is also where the library's clock, random source, timers and log
- * live. On a virtual clock (replay, tests) the time stands still until the
- * embedder advances it; the library's timers then wait in one list sorted by
- * due time (ties in start order), and unet_hub_clock_advance() fires them in
- * that order, setting the clock to each one's due time first, so that a run
- * with the same inputs and seed repeats itself exactly.
+ * The hub is also where the library's log lives, and (in clock.c) its
+ * clock, timers and random source.
  */
 #include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
 
 #include "wire/config_copy.h"
 #include "hub_internal.h"
@@ -37,9 +31,6 @@
 /* The size of struct unet_hub_config in 0.1.0, its first release. */
 #define HUB_CONFIG_SIZE_V1 \
 	UNET__CONFIG_SIZE_TO(struct unet_hub_config, epoch_ns)
-
-/* How deeply deliveries may nest before frames are dropped as errors. */
-#define HUB_DEPTH_MAX 8
 
 /**
  * struct unet_port_frame - a copy of a frame waiting in a port's queue
@@ -54,46 +45,6 @@ struct unet_port_frame {
 };
 
 /**
- * struct unet_hub - an Ethernet hub
- * @loop: the embedder's loop
- * @mtu: largest IP packet a frame carries
- * @ports: attached ports, newest last
- * @cursor: per nesting level, the next port a delivery will visit
- * @depth: how many deliveries are under way (nesting)
- * @log_cb: log callback, may be NULL
- * @log_opaque: passed to @log_cb
- * @log_level: most verbose level passed on
- * @clock_cb: clock callback, NULL for the host's monotonic clock
- * @clock_opaque: passed to @clock_cb
- * @realtime_base: wall-clock time (ns since the epoch) at @clock_base
- * @clock_base: the hub's clock when the hub was made
- * @rng: state of the random source (splitmix64)
- * @virtual_clock: time moves only with unet_hub_clock_advance()
- * @vnow: the virtual clock, in ns
- * @vtimers: pending timers on the virtual clock, soonest first
- * @vtimers_tail: the last of them
- */
-struct unet_hub {
-	uv_loop_t *loop;
-	unsigned int mtu;
-	struct unet_port *ports;
-	struct unet_port *cursor[HUB_DEPTH_MAX];
-	unsigned int depth;
-	unet_log_cb log_cb;
-	void *log_opaque;
-	enum unet_log_level log_level;
-	unet_clock_cb clock_cb;
-	void *clock_opaque;
-	uint64_t realtime_base;
-	uint64_t clock_base;
-	uint64_t rng;
-	bool virtual_clock;
-	uint64_t vnow;
-	struct unet_timer *vtimers;
-	struct unet_timer *vtimers_tail;
-};
-
-/**
  * unet_hub_config_init() - fill a hub configuration with the defaults
  * @config: the configuration to fill
  */
@@ -104,8 +55,6 @@ void unet_hub_config_init(struct unet_hub_config *config)
 	config->mtu = UNET_MTU_DEFAULT;
 	config->log_level = UNET_LOG_INFO;
 }
-
-static void hub_vtimer_unlink(struct unet_hub *hub, struct unet_timer *t);
 
 /**
  * unet_hub_new() - make a hub on a loop
@@ -123,7 +72,6 @@ int unet_hub_new(uv_loop_t *loop, const struct unet_hub_config *config,
 {
 	struct unet_hub_config cfg;
 	struct unet_hub *hub;
-	struct timespec ts;
 	int r;
 
 	unet_hub_config_init(&cfg);
@@ -148,22 +96,7 @@ int unet_hub_new(uv_loop_t *loop, const struct unet_hub_config *config,
 	hub->log_cb = cfg.log_cb;
 	hub->log_opaque = cfg.log_opaque;
 	hub->log_level = cfg.log_level;
-	hub->virtual_clock = cfg.virtual_clock;
-	if (!hub->virtual_clock) {
-		hub->clock_cb = cfg.clock_cb;
-		hub->clock_opaque = cfg.clock_opaque;
-	}
-	hub->rng = cfg.seed;
-	if (hub->rng == 0 &&
-	    getrandom(&hub->rng, sizeof(hub->rng), 0) != sizeof(hub->rng))
-		hub->rng = uv_hrtime() ^ (uint64_t)(uintptr_t)hub;
-	hub->clock_base = unet_hub_now_ns(hub);
-	if (hub->virtual_clock)
-		hub->realtime_base = cfg.epoch_ns;
-	else if (hub->clock_cb == NULL &&
-		 clock_gettime(CLOCK_REALTIME, &ts) == 0)
-		hub->realtime_base = (uint64_t)ts.tv_sec * 1000000000u +
-				     (uint64_t)ts.tv_nsec;
+	unet__clock_init(hub, &cfg);
 	*hubp = hub;
 	return 0;
 }
@@ -187,9 +120,7 @@ void unet_hub_close(struct unet_hub *hub)
 		if (hub->ports == port)
 			unet_hub_detach(port);
 	}
-	/* Timers their owners left running will never fire. */
-	while (hub->vtimers != NULL)
-		hub_vtimer_unlink(hub, hub->vtimers);
+	unet__clock_close(hub);
 	free(hub);
 }
 
@@ -224,229 +155,6 @@ unsigned int unet_hub_mtu(const struct unet_hub *hub)
 size_t unet_hub_frame_max(const struct unet_hub *hub)
 {
 	return (size_t)hub->mtu + UNET_ETH_HLEN + UNET_VLAN_HLEN;
-}
-
-/**
- * unet_hub_now_ns() - the library's clock
- * @hub: the hub
- *
- * Every timer and timestamp of the library reads this clock, so that an
- * embedder (or a replay) can drive time through &unet_hub_config.clock_cb.
- *
- * Return: monotonic time in nanoseconds.
- */
-uint64_t unet_hub_now_ns(const struct unet_hub *hub)
-{
-	if (hub->virtual_clock)
-		return hub->vnow;
-	if (hub->clock_cb != NULL)
-		return hub->clock_cb(hub->clock_opaque);
-	return uv_hrtime();
-}
-
-/**
- * unet_hub_realtime_ns() - wall-clock time on the library's clock
- * @hub: the hub
- *
- * Return: nanoseconds since the Unix epoch: the wall clock when the hub was
- * made plus the library's clock since then (a virtual clock starts at the
- * epoch).
- */
-uint64_t unet_hub_realtime_ns(const struct unet_hub *hub)
-{
-	return hub->realtime_base + (unet_hub_now_ns(hub) - hub->clock_base);
-}
-
-/**
- * unet_hub_random() - the library's random source
- * @hub: the hub
- *
- * A splitmix64 sequence from &unet_hub_config.seed (or from the kernel), so
- * that a run with a fixed seed repeats itself. Not for secrets.
- *
- * Return: 32 random bits.
- */
-uint32_t unet_hub_random(struct unet_hub *hub)
-{
-	uint64_t z = (hub->rng += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return (uint32_t)((z ^ (z >> 31)) >> 16);
-}
-
-/**
- * unet_hub_virtual_clock() - whether a hub runs on a virtual clock
- * @hub: the hub
- *
- * Return: true when made with &unet_hub_config.virtual_clock.
- */
-bool unet_hub_virtual_clock(const struct unet_hub *hub)
-{
-	return hub->virtual_clock;
-}
-
-static void hub_vtimer_unlink(struct unet_hub *hub, struct unet_timer *t)
-{
-	if (t->vprev != NULL)
-		t->vprev->vnext = t->vnext;
-	else
-		hub->vtimers = t->vnext;
-	if (t->vnext != NULL)
-		t->vnext->vprev = t->vprev;
-	else
-		hub->vtimers_tail = t->vprev;
-	t->vnext = t->vprev = NULL;
-	t->pending = false;
-}
-
-/* Timers are mostly started later than the ones pending, so the insertion
- * walks from the tail; equal due times keep their start order. */
-static void hub_vtimer_insert(struct unet_hub *hub, struct unet_timer *t)
-{
-	struct unet_timer *after = hub->vtimers_tail;
-
-	while (after != NULL && after->due_ns > t->due_ns)
-		after = after->vprev;
-	t->vprev = after;
-	t->vnext = after != NULL ? after->vnext : hub->vtimers;
-	if (t->vnext != NULL)
-		t->vnext->vprev = t;
-	else
-		hub->vtimers_tail = t;
-	if (after != NULL)
-		after->vnext = t;
-	else
-		hub->vtimers = t;
-	t->pending = true;
-}
-
-/**
- * unet_hub_clock_advance() - move a virtual clock forward, firing timers
- * @hub: a hub made with &unet_hub_config.virtual_clock
- * @ns: how far; 0 fires the timers already due
- *
- * Timers fire in due order, each with the clock at its due time; a timer
- * started from a callback with a due time inside the step fires in the same
- * call. Runs on the loop's thread, from outside any callback of the library.
- *
- * Return: 0, -EINVAL when the hub has a real clock, -ERANGE when the clock
- * would wrap.
- */
-int unet_hub_clock_advance(struct unet_hub *hub, uint64_t ns)
-{
-	uint64_t target;
-	struct unet_timer *t;
-
-	if (!hub->virtual_clock)
-		return -EINVAL;
-	if (ns > UINT64_MAX - hub->vnow)
-		return -ERANGE;
-	target = hub->vnow + ns;
-	while ((t = hub->vtimers) != NULL && t->due_ns <= target) {
-		hub_vtimer_unlink(hub, t);
-		if (t->due_ns > hub->vnow)
-			hub->vnow = t->due_ns;
-		t->cb(t);
-	}
-	hub->vnow = target;
-	return 0;
-}
-
-/**
- * unet_hub_next_timer() - how long until the next timer of a virtual clock
- * @hub: a hub made with &unet_hub_config.virtual_clock
- * @in_ns: receives the time from now to the soonest pending timer (0 when
- *         one is already due)
- *
- * Return: 0, -ENOENT when no timer is pending, -EINVAL on a real clock.
- */
-int unet_hub_next_timer(const struct unet_hub *hub, uint64_t *in_ns)
-{
-	if (!hub->virtual_clock)
-		return -EINVAL;
-	if (hub->vtimers == NULL)
-		return -ENOENT;
-	*in_ns = hub->vtimers->due_ns > hub->vnow ?
-			 hub->vtimers->due_ns - hub->vnow : 0;
-	return 0;
-}
-
-static void timer_uv_cb(uv_timer_t *handle)
-{
-	struct unet_timer *t = container_of(handle, struct unet_timer, uv);
-
-	t->cb(t);
-}
-
-/**
- * unet_timer_init() - prepare a timer on a hub's clock
- * @hub: the hub whose clock it follows
- * @timer: the timer, owned by the caller until its close callback ran
- *
- * Return: 0 or a negative errno from uv_timer_init().
- */
-int unet_timer_init(struct unet_hub *hub, struct unet_timer *timer)
-{
-	memset(timer, 0, sizeof(*timer));
-	timer->hub = hub;
-	return uv_timer_init(hub->loop, &timer->uv);
-}
-
-/**
- * unet_timer_start() - (re)start a one-shot timer
- * @timer: a timer prepared with unet_timer_init()
- * @cb: called once, @ms milliseconds from now on the hub's clock
- * @ms: the delay
- */
-void unet_timer_start(struct unet_timer *timer, unet_timer_cb cb, uint64_t ms)
-{
-	struct unet_hub *hub = timer->hub;
-
-	timer->cb = cb;
-	if (!hub->virtual_clock) {
-		uv_timer_start(&timer->uv, timer_uv_cb, ms, 0);
-		return;
-	}
-	if (timer->pending)
-		hub_vtimer_unlink(hub, timer);
-	timer->due_ns = ms > (UINT64_MAX - hub->vnow) / 1000000u ?
-				UINT64_MAX : hub->vnow + ms * 1000000u;
-	hub_vtimer_insert(hub, timer);
-}
-
-/**
- * unet_timer_stop() - stop a timer; nothing happens when it is not running
- * @timer: the timer
- */
-void unet_timer_stop(struct unet_timer *timer)
-{
-	if (timer->pending)
-		hub_vtimer_unlink(timer->hub, timer);
-	uv_timer_stop(&timer->uv);
-}
-
-/**
- * unet_timer_active() - whether a timer is running
- * @timer: the timer
- *
- * Return: true between unet_timer_start() and its expiry or stop.
- */
-bool unet_timer_active(const struct unet_timer *timer)
-{
-	return timer->pending || uv_is_active((const uv_handle_t *)&timer->uv);
-}
-
-/**
- * unet_timer_close() - stop a timer and close its handle
- * @timer: the timer
- * @cb: uv_close()'s callback, given &timer->uv; may be NULL. The timer's
- *      memory may be freed from there.
- */
-void unet_timer_close(struct unet_timer *timer, uv_close_cb cb)
-{
-	unet_timer_stop(timer);
-	uv_close((uv_handle_t *)&timer->uv, cb);
 }
 
 /**

@@ -7,9 +7,10 @@
  * it is a frame towards the guest, handed to the embedder's callback. Since
  * the hub delivers every frame to every port but its sender, the port sees
  * all the hub's traffic, and with a record file it writes each frame, in the
- * order the hub carried it, as a pcapng Enhanced Packet Block whose epb_flags
- * give the direction (outbound = from the guest). pcapng is written here
- * because libpcap 1.10 writes only classic pcap, which has no direction.
+ * order the hub carried it, as a pcapng Enhanced Packet Block
+ * (pcapng_proto.h) whose epb_flags give the direction (outbound = from the
+ * guest). pcapng is written here because libpcap 1.10 writes only classic
+ * pcap, which has no direction.
  * Timestamps are the hub's clock in nanoseconds, so a run on a virtual clock
  * records the same bytes every time.
  *
@@ -30,22 +31,11 @@
 
 #include "wire/config_copy.h"
 #include "hub_internal.h"
+#include "pcapng_proto.h"
 
 /* The size of struct unet_replay_config in 0.1.0, its first release. */
 #define REPLAY_CONFIG_SIZE_V1 \
 	UNET__CONFIG_SIZE_TO(struct unet_replay_config, opaque)
-
-/* pcapng block types and options (the pcapng specification). */
-#define PCAPNG_SHB 0x0a0d0d0au
-#define PCAPNG_IDB 0x00000001u
-#define PCAPNG_EPB 0x00000006u
-#define PCAPNG_BYTE_ORDER 0x1a2b3c4du
-#define PCAPNG_OPT_END 0
-#define PCAPNG_OPT_IF_TSRESOL 9
-#define PCAPNG_OPT_EPB_FLAGS 2
-#define PCAPNG_FLAG_INBOUND 1u
-#define PCAPNG_FLAG_OUTBOUND 2u
-#define PCAPNG_LINKTYPE_ETHERNET 1
 
 /**
  * struct unet_replay - a replay port
@@ -81,17 +71,6 @@ struct unet_pcap_reader {
 	uint64_t last_ns;
 };
 
-/* pcapng is written in the host's byte order; its byte-order magic says so. */
-static void replay_put16(unsigned char *p, uint16_t v)
-{
-	memcpy(p, &v, sizeof(v));
-}
-
-static void replay_put32(unsigned char *p, uint32_t v)
-{
-	memcpy(p, &v, sizeof(v));
-}
-
 static int replay_write(struct unet_replay *rp, const void *buf, size_t len)
 {
 	if (len > 0 && fwrite(buf, 1, len, rp->rec) != len)
@@ -101,28 +80,29 @@ static int replay_write(struct unet_replay *rp, const void *buf, size_t len)
 
 static int replay_write_header(struct unet_replay *rp)
 {
-	unsigned char shb[28], idb[32];
+	struct pcapng_shb shb = {
+		.type = PCAPNG_SHB,
+		.len = sizeof(shb),
+		.magic = PCAPNG_BYTE_ORDER,
+		.major = 1,
+		.minor = 0,
+		.section_len = UINT64_MAX,	/* unknown */
+		.len2 = sizeof(shb),
+	};
+	struct pcapng_idb idb = {
+		.type = PCAPNG_IDB,
+		.len = sizeof(idb),
+		.linktype = PCAPNG_LINKTYPE_ETHERNET,
+		.snaplen = 0,			/* no limit */
+		.tsresol_code = PCAPNG_OPT_IF_TSRESOL,
+		.tsresol_len = 1,
+		.tsresol = PCAPNG_TSRESOL_NS,
+		.opt_end = PCAPNG_OPT_END,
+		.len2 = sizeof(idb),
+	};
 
-	memset(shb, 0, sizeof(shb));
-	replay_put32(shb, PCAPNG_SHB);
-	replay_put32(shb + 4, sizeof(shb));
-	replay_put32(shb + 8, PCAPNG_BYTE_ORDER);
-	replay_put16(shb + 12, 1);		/* version 1.0 */
-	memset(shb + 16, 0xff, 8);		/* section length: unknown */
-	replay_put32(shb + 24, sizeof(shb));
-
-	memset(idb, 0, sizeof(idb));
-	replay_put32(idb, PCAPNG_IDB);
-	replay_put32(idb + 4, sizeof(idb));
-	replay_put16(idb + 8, PCAPNG_LINKTYPE_ETHERNET);
-	/* idb + 12: snaplen 0, no limit */
-	replay_put16(idb + 16, PCAPNG_OPT_IF_TSRESOL);
-	replay_put16(idb + 18, 1);
-	idb[20] = 9;				/* 10^-9 s */
-	/* idb + 24: end of options */
-	replay_put32(idb + 28, sizeof(idb));
-	if (replay_write(rp, shb, sizeof(shb)) < 0 ||
-	    replay_write(rp, idb, sizeof(idb)) < 0 || fflush(rp->rec) != 0)
+	if (replay_write(rp, &shb, sizeof(shb)) < 0 ||
+	    replay_write(rp, &idb, sizeof(idb)) < 0 || fflush(rp->rec) != 0)
 		return -EIO;
 	return 0;
 }
@@ -131,29 +111,31 @@ static void replay_record(struct unet_replay *rp, const void *frame,
 			  size_t len, uint32_t flags)
 {
 	static const unsigned char pad[4];
-	unsigned char head[28], tail[16];
+	struct pcapng_epb_head head;
+	struct pcapng_epb_tail tail;
 	size_t padded = (len + 3) & ~(size_t)3;
+	uint32_t blen = (uint32_t)(sizeof(head) + padded + sizeof(tail));
 	uint64_t ns;
 
 	if (rp->rec == NULL || rp->rec_failed || rp->port.hub == NULL)
 		return;
 	ns = unet_hub_realtime_ns(rp->port.hub);
-	replay_put32(head, PCAPNG_EPB);
-	replay_put32(head + 4, (uint32_t)(sizeof(head) + padded + sizeof(tail)));
-	replay_put32(head + 8, 0);		/* interface 0 */
-	replay_put32(head + 12, (uint32_t)(ns >> 32));
-	replay_put32(head + 16, (uint32_t)ns);
-	replay_put32(head + 20, (uint32_t)len);
-	replay_put32(head + 24, (uint32_t)len);
-	replay_put16(tail, PCAPNG_OPT_EPB_FLAGS);
-	replay_put16(tail + 2, 4);
-	replay_put32(tail + 4, flags);
-	replay_put32(tail + 8, PCAPNG_OPT_END);
-	replay_put32(tail + 12, (uint32_t)(sizeof(head) + padded + sizeof(tail)));
-	if (replay_write(rp, head, sizeof(head)) < 0 ||
+	head.type = PCAPNG_EPB;
+	head.len = blen;
+	head.iface = 0;
+	head.ts_high = (uint32_t)(ns >> 32);
+	head.ts_low = (uint32_t)ns;
+	head.caplen = (uint32_t)len;
+	head.origlen = (uint32_t)len;
+	tail.flags_code = PCAPNG_OPT_EPB_FLAGS;
+	tail.flags_len = sizeof(tail.flags);
+	tail.flags = flags;
+	tail.opt_end = PCAPNG_OPT_END;
+	tail.len2 = blen;
+	if (replay_write(rp, &head, sizeof(head)) < 0 ||
 	    replay_write(rp, frame, len) < 0 ||
 	    replay_write(rp, pad, padded - len) < 0 ||
-	    replay_write(rp, tail, sizeof(tail)) < 0) {
+	    replay_write(rp, &tail, sizeof(tail)) < 0) {
 		unet_hub_log(rp->port.hub, UNET_LOG_ERROR,
 			     "replay %s: cannot write the record file, frames "
 			     "are no longer recorded", rp->port.id);

@@ -64,6 +64,7 @@
 
 #include "wire/config_copy.h"
 #include "wire/deframer.h"
+#include "wire/util.h"
 #include "link_internal.h"
 #include "stream_proto.h"
 
@@ -398,10 +399,7 @@ static int stream_send(struct unet_port *port, const void *frame, size_t len)
 	if (STREAM_OBUF_LEN - b->len < STREAM_HDR_LEN + len)
 		return -EAGAIN;
 	p = b->data + b->len;
-	p[0] = (unsigned char)(len >> 24);
-	p[1] = (unsigned char)(len >> 16);
-	p[2] = (unsigned char)(len >> 8);
-	p[3] = (unsigned char)len;
+	unet__put_be32(p, (uint32_t)len);
 	memcpy(p + STREAM_HDR_LEN, frame, len);
 	b->len += STREAM_HDR_LEN + len;
 	if (sp->write_busy || sp->batching)

@@ -222,7 +222,7 @@ static void vxlan_input(struct vxlan_port *vp, size_t n,
 	const size_t frame_max = unet_hub_frame_max(vp->port.hub);
 	enum unet__vxlan_decap verdict;
 	union unet__vxlan_addr from;
-	const struct vxlan_eth *eth;
+	const struct wire_eth *eth;
 	char a[UNET__ADDRSTR_MAX];
 	struct unet_cursor c;
 	const uint8_t *frame;
@@ -255,7 +255,7 @@ static void vxlan_input(struct vxlan_port *vp, size_t n,
 		goto drop;
 	}
 	c = cursor_init(frame, frame_len);
-	eth = cursor_take(&c, sizeof(*eth));
+	eth = cursor_take_hdr(&c, struct wire_eth);
 	if (eth == NULL) {	/* the codec checked; kept for the reader */
 		vp->stats.rx_runt++;
 		return;
@@ -407,12 +407,12 @@ static int vxlan_wait_writable(struct vxlan_port *vp)
 
 /* The longest frame that fits the inner MTU: tagged frames get their tag. */
 static size_t vxlan_frame_fits(const struct vxlan_port *vp,
-			       const struct vxlan_eth *eth)
+			       const struct wire_eth *eth)
 {
 	size_t max = (size_t)vp->inner_mtu + sizeof(*eth);
 
-	if (cursor_be16(eth->type, 0) == VXLAN_ETH_TYPE_VLAN)
-		max += VXLAN_VLAN_HLEN;
+	if (wire_eth_type(eth) == WIRE_ETHTYPE_VLAN)
+		max += WIRE_VLAN_HLEN;
 	return max;
 }
 
@@ -421,12 +421,12 @@ static int vxlan_send(struct unet_port *port, const void *frame, size_t len)
 	struct vxlan_port *vp = container_of(port, struct vxlan_port, port);
 	struct unet_cursor c = cursor_init(frame, len);
 	const union unet__vxlan_addr *to = NULL;
-	const struct vxlan_eth *eth;
+	const struct wire_eth *eth;
 	struct vxlan_hdr hdr;
 	unsigned int i, sent = 0;
 	int r, err = 0;
 
-	eth = cursor_take(&c, sizeof(*eth));
+	eth = cursor_take_hdr(&c, struct wire_eth);
 	if (eth == NULL)
 		return -EINVAL;	/* the hub passes no such frame */
 	if (len > vxlan_frame_fits(vp, eth)) {
@@ -434,7 +434,7 @@ static int vxlan_send(struct unet_port *port, const void *frame, size_t len)
 		return 0;	/* dropped, counted here */
 	}
 	unet__vxlan_encap_hdr(&hdr, vp->vni);
-	if (vp->learning && !(eth->dst[0] & 1))
+	if (vp->learning && !wire_eth_is_group(eth->dst))
 		to = unet__vxlan_fdb_lookup(&vp->fdb, eth->dst,
 					    unet_hub_now_ns(port->hub));
 	if (to != NULL) {

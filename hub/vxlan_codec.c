@@ -31,7 +31,7 @@ enum unet__vxlan_decap unet__vxlan_decap(const void *dgram, size_t len,
 					 size_t *frame_len)
 {
 	struct unet_cursor c = cursor_init(dgram, len);
-	const struct vxlan_hdr *h = cursor_take(&c, sizeof(*h));
+	const struct vxlan_hdr *h = cursor_take_hdr(&c, struct vxlan_hdr);
 
 	if (h == NULL)
 		return UNET__VXLAN_DECAP_SHORT;
@@ -39,7 +39,7 @@ enum unet__vxlan_decap unet__vxlan_decap(const void *dgram, size_t len,
 		return UNET__VXLAN_DECAP_FLAGS;
 	if (vxlan_hdr_vni(h) != vni)
 		return UNET__VXLAN_DECAP_VNI;
-	if (c.len < sizeof(struct vxlan_eth))
+	if (c.len < sizeof(struct wire_eth))
 		return UNET__VXLAN_DECAP_RUNT;
 	if (c.len > frame_max)
 		return UNET__VXLAN_DECAP_LONG;

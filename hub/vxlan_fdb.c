@@ -19,6 +19,8 @@
  */
 #include <string.h>
 
+#include "wire/eth_proto.h"
+
 #include "vxlan_fdb.h"
 
 /**
@@ -127,7 +129,7 @@ enum unet__vxlan_learn unet__vxlan_fdb_learn(struct unet__vxlan_fdb *fdb,
 	struct unet__vxlan_fdb_entry *e;
 	size_t i;
 
-	if ((mac[0] & 1) || !memcmp(mac, zero, 6))
+	if (wire_eth_is_group(mac) || !memcmp(mac, zero, sizeof(zero)))
 		return UNET__VXLAN_LEARN_INVALID;
 	i = fdb_find(fdb, mac);
 	e = &fdb->slot[i];

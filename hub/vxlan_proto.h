@@ -14,12 +14,18 @@
  *  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
  *
  * The I flag must be set (a valid VNI); the reserved bits are sent as zero
- * and ignored on receipt, as the RFC asks. The inner frame carries no FCS.
+ * and ignored on receipt, as the RFC asks. The inner frame carries no FCS;
+ * its Ethernet header (and 802.1Q tag) are wire/eth_proto.h's.
  */
 #ifndef USERNET_HUB_VXLAN_PROTO_H
 #define USERNET_HUB_VXLAN_PROTO_H
 
 #include <stdint.h>
+
+#include "wire/eth_proto.h"
+#include "wire/ip4_proto.h"
+#include "wire/ip6_proto.h"
+#include "wire/udp_proto.h"
 
 /* IANA's VXLAN port. */
 #define VXLAN_PORT 4789
@@ -32,12 +38,15 @@
  * MTU of the underlay's MTU minus this fits without fragments (the
  * kernel's vxlan device takes the same 50 and 70 off its lower device's).
  */
-#define VXLAN_OVERHEAD_IP4 (14 + 8 + 8 + 20)
-#define VXLAN_OVERHEAD_IP6 (14 + 8 + 8 + 40)
+#define VXLAN_HLEN 8
+#define VXLAN_OVERHEAD_IP4 \
+	(WIRE_ETH_HLEN + VXLAN_HLEN + WIRE_UDP_HLEN + WIRE_IP4_HLEN)
+#define VXLAN_OVERHEAD_IP6 \
+	(WIRE_ETH_HLEN + VXLAN_HLEN + WIRE_UDP_HLEN + WIRE_IP6_HLEN)
 /* The longest IP packet either family carries (IPv6: the payload length
  * field's 65535 plus the fixed header). */
 #define VXLAN_IP4_TOTAL_MAX 65535u
-#define VXLAN_IP6_TOTAL_MAX (65535u + 40u)
+#define VXLAN_IP6_TOTAL_MAX (65535u + WIRE_IP6_HLEN)
 
 /**
  * struct vxlan_hdr - the VXLAN header
@@ -51,9 +60,10 @@ struct vxlan_hdr {
 	uint8_t reserved1[3];
 	uint8_t vni[3];
 	uint8_t reserved2;
-};
+} __attribute__((packed));
 
-_Static_assert(sizeof(struct vxlan_hdr) == 8, "the VXLAN header is 8 bytes");
+_Static_assert(sizeof(struct vxlan_hdr) == VXLAN_HLEN,
+	       "the VXLAN header is 8 bytes");
 
 /* The VNI of a header taken from the wire. */
 static inline uint32_t vxlan_hdr_vni(const struct vxlan_hdr *h)
@@ -72,23 +82,5 @@ static inline void vxlan_hdr_set(struct vxlan_hdr *h, uint32_t vni)
 	h->vni[2] = (uint8_t)vni;
 	h->reserved2 = 0;
 }
-
-/**
- * struct vxlan_eth - the inner frame's Ethernet header
- * @dst: destination address
- * @src: source address (what a receiver learns)
- * @type: EtherType, big-endian (VXLAN_ETH_TYPE_VLAN for a tagged frame)
- */
-struct vxlan_eth {
-	uint8_t dst[6];
-	uint8_t src[6];
-	uint8_t type[2];
-};
-
-_Static_assert(sizeof(struct vxlan_eth) == 14, "an Ethernet header is 14 bytes");
-
-/* An 802.1Q tag follows the inner header: 4 more bytes of frame. */
-#define VXLAN_ETH_TYPE_VLAN 0x8100
-#define VXLAN_VLAN_HLEN 4
 
 #endif /* USERNET_HUB_VXLAN_PROTO_H */

@@ -89,6 +89,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,6 +97,9 @@
 #include <usernet/rtl8139.h>
 
 #include "wire/config_copy.h"
+#include "wire/cursor.h"
+#include "wire/eth_proto.h"
+#include "wire/log.h"
 #include "rtl8139_internal.h"
 #include "rtl8139_proto.h"
 
@@ -106,14 +110,11 @@
 /* Room before the C+ assembly buffer, for a VLAN tag inserted in place. */
 #define RTL_CP_HEADROOM 8
 /* The longest frame C+ transmit assembles: a 64K IP packet and headers. */
-#define RTL_CP_BUF_MAX (65536 + RTL_ETH_HLEN + RTL_VLAN_HLEN)
+#define RTL_CP_BUF_MAX (65536 + WIRE_ETH_HLEN + WIRE_VLAN_HLEN)
 /* Frames one C+ poll may make (TSO included), beyond the 64 descriptors. */
 #define RTL_TX_FRAMES_PER_POLL 4096
 /* How often deferred transmit kicks are served in one call. */
 #define RTL_TX_ROUNDS_MAX 4
-/* Guest-triggered log lines: at most this many per window. */
-#define RTL_LOG_PER_WINDOW 5
-#define RTL_LOG_WINDOW_NS 1000000000ull
 #define RTL_NS_PER_S 1000000000ull
 
 #define RTL_KICK_NORMAL 0x1
@@ -254,9 +255,7 @@ struct rtl8139_tally {
  * @depth: calls into the model under way (nesting through the hub)
  * @in_dma: DMA callbacks under way
  * @irq_level: the level last given to set_irq
- * @log_window: start of the current log rate-limit window
- * @log_count: guest-triggered lines logged in it
- * @log_suppressed: lines suppressed in it
+ * @log_rl: the rate limit of guest-triggered log lines
  */
 struct unet_rtl8139 {
 	struct unet_port port;
@@ -269,7 +268,7 @@ struct unet_rtl8139 {
 	uint8_t pci_wmask[RTL_PCI_CONFIG_SIZE];
 	uint8_t pci_w1c[RTL_PCI_CONFIG_SIZE];
 
-	uint8_t idr[RTL_ETH_ALEN];
+	uint8_t idr[WIRE_ETH_ALEN];
 	uint8_t mar[8];
 	uint32_t tsd[RTL_TX_DESCS];
 	uint32_t tsad[RTL_TX_DESCS];
@@ -323,9 +322,7 @@ struct unet_rtl8139 {
 	unsigned int depth;
 	unsigned int in_dma;
 	bool irq_level;
-	uint64_t log_window;
-	unsigned int log_count;
-	uint64_t log_suppressed;
+	struct unet__ratelimit log_rl;
 };
 
 static_assert((RTL_BMCR_VALUE & (RTL_BMCR_RESET | RTL_BMCR_ANRESTART)) == 0,
@@ -377,36 +374,20 @@ static void put_le64(uint8_t *p, uint64_t v)
 	put_le32(p + 4, (uint32_t)(v >> 32));
 }
 
-/* Logs something a guest caused: debug level, a few lines a second. */
+/* Logs something a guest caused: debug level, rate-limited (wire/log.h). */
 static void rtl8139_guest_log(struct unet_rtl8139 *nic, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 static void rtl8139_guest_log(struct unet_rtl8139 *nic, const char *fmt, ...)
 {
-	uint64_t now = unet_hub_now_ns(nic->hub);
 	char msg[256];
 	va_list ap;
 
-	if (now - nic->log_window >= RTL_LOG_WINDOW_NS) {
-		if (nic->log_suppressed > 0)
-			unet_hub_log(nic->hub, UNET_LOG_DEBUG,
-				     "rtl8139 %s: %llu messages suppressed",
-				     nic->port.id,
-				     (unsigned long long)nic->log_suppressed);
-		nic->log_window = now;
-		nic->log_count = 0;
-		nic->log_suppressed = 0;
-	}
-	if (nic->log_count >= RTL_LOG_PER_WINDOW) {
-		nic->log_suppressed++;
-		return;
-	}
-	nic->log_count++;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	unet_hub_log(nic->hub, UNET_LOG_DEBUG, "rtl8139 %s: %s", nic->port.id,
-		     msg);
+	unet__log_limited(nic->hub, &nic->log_rl, UNET_LOG_DEBUG,
+			  "rtl8139 %s: %s", nic->port.id, msg);
 }
 
 /* ---- PCI configuration space, interrupt line -------------------------- */
@@ -774,20 +755,27 @@ struct rtl8139_rx {
 static void rtl8139_rx_prepare(struct rtl8139_rx *rx, const uint8_t *frame,
 			       size_t len, bool strip)
 {
+	struct unet_cursor c = cursor_init(frame, len);
+	const struct wire_eth *eth = cursor_take_hdr(&c, struct wire_eth);
+	const uint8_t *tci;
 	size_t n;
 
 	memset(rx, 0, sizeof(*rx));
 	rx->frame = frame;
 	rx->head_len = len;
-	if (strip && len >= RTL_ETH_HLEN + RTL_VLAN_HLEN &&
-	    frame[RTL_ETH_TYPE_OFF] == (RTL_ETH_P_8021Q >> 8) &&
-	    frame[RTL_ETH_TYPE_OFF + 1] == (RTL_ETH_P_8021Q & 0xff)) {
+	/*
+	 * A whole 802.1Q tag is the header's type (the TPID) and the TCI; the
+	 * TCI goes to the descriptor, and the guest sees the MACs, then the
+	 * inner type and the rest.
+	 */
+	if (strip && eth != NULL && wire_eth_type(eth) == WIRE_ETHTYPE_VLAN &&
+	    c.len >= WIRE_VLAN_HLEN &&
+	    (tci = cursor_take(&c, sizeof(rx->tci))) != NULL) {
 		rx->tagged = true;
-		rx->tci[0] = frame[RTL_ETH_TYPE_OFF + 2];
-		rx->tci[1] = frame[RTL_ETH_TYPE_OFF + 3];
-		rx->head_len = 2 * RTL_ETH_ALEN;
-		rx->tail = frame + RTL_ETH_TYPE_OFF + RTL_VLAN_HLEN;
-		rx->tail_len = len - RTL_ETH_TYPE_OFF - RTL_VLAN_HLEN;
+		memcpy(rx->tci, tci, sizeof(rx->tci));
+		rx->head_len = offsetof(struct wire_eth, type);
+		rx->tail = c.p;
+		rx->tail_len = c.len;
 	}
 	n = rx->head_len + rx->tail_len;
 	rx->pad = n < RTL_ETH_ZLEN ? RTL_ETH_ZLEN - n : 0;
@@ -826,21 +814,18 @@ static unsigned int rtl8139_rx_pieces(const struct rtl8139_rx *rx,
 static bool rtl8139_rx_filter(const struct unet_rtl8139 *nic,
 			      const uint8_t *frame, uint16_t *cls)
 {
-	static const uint8_t bcast[RTL_ETH_ALEN] = {
-		0xff, 0xff, 0xff, 0xff, 0xff, 0xff
-	};
 	unsigned int bit;
 	bool ok;
 
-	if (memcmp(frame, bcast, RTL_ETH_ALEN) == 0) {
+	if (wire_eth_is_broadcast(frame)) {
 		*cls = RTL_RXS_BAR;
 		ok = (nic->rcr & RTL_RCR_AB) != 0;
-	} else if (frame[0] & RTL_ETH_GROUP_BIT) {
+	} else if (wire_eth_is_group(frame)) {
 		*cls = RTL_RXS_MAR;
 		bit = unet__rtl8139_mcast_bit(frame);
 		ok = (nic->rcr & RTL_RCR_AM) &&
 		     (nic->mar[bit >> 3] >> (bit & 7) & 1);
-	} else if (memcmp(frame, nic->idr, RTL_ETH_ALEN) == 0) {
+	} else if (memcmp(frame, nic->idr, WIRE_ETH_ALEN) == 0) {
 		*cls = RTL_RXS_PAM;
 		ok = (nic->rcr & RTL_RCR_APM) != 0;
 	} else {
@@ -1043,7 +1028,7 @@ static void rtl8139_receive(struct unet_rtl8139 *nic, const uint8_t *frame,
 		nic->stats.rx_disabled++;
 		return;
 	}
-	if (len < RTL_ETH_HLEN || !rtl8139_rx_filter(nic, frame, &cls)) {
+	if (len < WIRE_ETH_HLEN || !rtl8139_rx_filter(nic, frame, &cls)) {
 		nic->stats.rx_filtered++;
 		return;
 	}
@@ -1063,7 +1048,7 @@ static void rtl8139_xmit(struct unet_rtl8139 *nic, const uint8_t *frame,
 {
 	if (nic->tx_budget > 0)
 		nic->tx_budget--;
-	if (len < RTL_ETH_HLEN) {
+	if (len < WIRE_ETH_HLEN) {
 		nic->stats.tx_dropped++;
 		rtl8139_guest_log(nic, "dropped a %zu-byte frame", len);
 		return;
@@ -1144,10 +1129,11 @@ static int rtl8139_cp_tx_frame(struct unet_rtl8139 *nic)
 	size_t len = nic->cp_len;
 	uint32_t dw0 = nic->cp_dw0, dw1 = nic->cp_dw1;
 	bool tagged = (dw1 & RTL_TXD1_TAGC) != 0;
-	uint8_t tag[RTL_VLAN_HLEN] = {
-		RTL_ETH_P_8021Q >> 8, RTL_ETH_P_8021Q & 0xff,
+	uint8_t tag[WIRE_VLAN_HLEN] = {	/* TPID, then TCI, after the MACs */
+		WIRE_ETHTYPE_VLAN >> 8, WIRE_ETHTYPE_VLAN & 0xff,
 		(uint8_t)dw1, (uint8_t)(dw1 >> 8)	/* TCI as on the wire */
 	};
+	const size_t macs = offsetof(struct wire_eth, type);
 	unsigned int what = 0, done;
 	size_t mss;
 
@@ -1176,11 +1162,11 @@ static int rtl8139_cp_tx_frame(struct unet_rtl8139 *nic)
 				  "fits only 0x%x: the rest skipped", what,
 				  done);
 	}
-	if (tagged && len >= 2 * RTL_ETH_ALEN) {
-		memmove(frame - RTL_VLAN_HLEN, frame, 2 * RTL_ETH_ALEN);
-		frame -= RTL_VLAN_HLEN;
-		memcpy(frame + 2 * RTL_ETH_ALEN, tag, RTL_VLAN_HLEN);
-		len += RTL_VLAN_HLEN;
+	if (tagged && len >= macs) {
+		memmove(frame - WIRE_VLAN_HLEN, frame, macs);
+		frame -= WIRE_VLAN_HLEN;
+		memcpy(frame + macs, tag, WIRE_VLAN_HLEN);
+		len += WIRE_VLAN_HLEN;
 	}
 	rtl8139_xmit(nic, frame, len);
 	return 0;
@@ -1452,7 +1438,7 @@ static uint32_t rtl8139_reg_read(struct unet_rtl8139 *nic, unsigned int base)
 {
 	unsigned int n = (base & 0x0f) / 4;
 
-	if (base < RTL_IDR0 + RTL_ETH_ALEN)
+	if (base < RTL_IDR0 + WIRE_ETH_ALEN)
 		return nic->idr[base];
 	if (base >= RTL_MAR0 && base < RTL_MAR0 + 8)
 		return nic->mar[base - RTL_MAR0];
@@ -1628,7 +1614,7 @@ static void rtl8139_reg_write(struct unet_rtl8139 *nic, unsigned int base,
 	unsigned int n = (base & 0x0f) / 4;
 	uint32_t now;
 
-	if (base < RTL_IDR0 + RTL_ETH_ALEN) {
+	if (base < RTL_IDR0 + WIRE_ETH_ALEN) {
 		nic->idr[base] = (uint8_t)v;
 		return;
 	}
@@ -1970,7 +1956,7 @@ static bool rtl8139_config_ok(const struct unet_rtl8139_config *c)
 	static const uint8_t zero[6];
 
 	return c->dma_read != NULL &&
-	       c->dma_write != NULL && !(c->mac[0] & RTL_ETH_GROUP_BIT) &&
+	       c->dma_write != NULL && !wire_eth_is_group(c->mac) &&
 	       memcmp(c->mac, zero, sizeof(zero)) != 0 &&
 	       (c->revision == UNET_RTL8139_REV_CPLUS ||
 		c->revision == UNET_RTL8139_REV_C);

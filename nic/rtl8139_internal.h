@@ -13,6 +13,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "wire/cursor.h"
+#include "wire/ip4_proto.h"
+
 /** Offload requests for unet__rtl8139_tx_csum(). */
 #define UNET__RTL8139_CSUM_IP	0x1
 #define UNET__RTL8139_CSUM_TCP	0x2
@@ -30,8 +33,12 @@
  * @l4len: transport bytes (@tot - @ihl)
  * @proto: the IP protocol
  * @fragment: the packet is a fragment (MF set or an offset)
+ * @hdr: the IP header, inside the frame
+ * @payload: the transport bytes (@l4len of them at @l4)
  */
 struct unet__rtl8139_ipv4 {
+	const struct wire_ip4 *hdr;
+	struct unet_cursor payload;
 	size_t l3;
 	size_t ihl;
 	size_t tot;

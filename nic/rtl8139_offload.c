@@ -19,39 +19,30 @@
  * they do not (the IP header checksum needs only a whole IPv4 header). A
  * segmentation request that does not check out is refused (-EINVAL) and the
  * caller decides what happens to the frame. Nothing here reads or writes
- * outside the buffer it was given. Headers are read and written bytewise,
- * never swapped in place.
+ * outside the buffer it was given. Headers are taken through the cursor as
+ * wire/'s typed headers and read and written by their named fields, never
+ * swapped in place; checksums are wire/checksum.h's.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
+
+#include "wire/checksum.h"
+#include "wire/cursor.h"
+#include "wire/eth_proto.h"
+#include "wire/ip4_proto.h"
+#include "wire/tcp_proto.h"
+#include "wire/udp_proto.h"
 
 #include "rtl8139_internal.h"
 #include "rtl8139_proto.h"
 
-static uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
-
-static void wr16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void wr32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
+/*
+ * A header of @type at offset @off of a frame the caller may change: @off
+ * comes from unet__rtl8139_parse_ipv4(), which checked that the header lies
+ * inside the frame.
+ */
+#define RTL_HDR_AT(frame, off, type) ((type *)(void *)((frame) + (off)))
 
 /*
  * The reflected CRC-32 (IEEE 802.3) four bits at a time: a 16-entry table
@@ -100,7 +91,7 @@ unsigned int unet__rtl8139_mcast_bit(const uint8_t *mac)
 	uint32_t crc = 0xffffffffu;
 	unsigned int i, bit;
 
-	for (i = 0; i < RTL_ETH_ALEN; i++) {
+	for (i = 0; i < WIRE_ETH_ALEN; i++) {
 		uint8_t octet = mac[i];
 
 		for (bit = 0; bit < 8; bit++, octet >>= 1) {
@@ -114,62 +105,56 @@ unsigned int unet__rtl8139_mcast_bit(const uint8_t *mac)
 	return crc >> 26;
 }
 
-/* Adds bytes to a ones' complement sum; @len odd only for the last piece. */
-static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += rd16(p + i);
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	return sum;
-}
-
-static uint16_t csum_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
 /* The pseudo-header sum of a transport segment of @len bytes. */
-static uint32_t csum_pseudo(const uint8_t *iph, uint8_t proto, size_t len)
+static uint32_t csum_pseudo(const struct wire_ip4 *iph, uint8_t proto,
+			    size_t len)
 {
-	uint32_t sum = csum_add(0, iph + RTL_IP_SADDR, 8);
+	return unet__csum_ip4_pseudo(iph->saddr, iph->daddr, proto, len);
+}
 
-	return sum + proto + (uint32_t)len;
+/*
+ * Takes the Ethernet header and at most one 802.1Q tag off @c; *@type gets
+ * the EtherType of what follows. False when the frame ends first.
+ */
+static bool eth_take(struct unet_cursor *c, uint16_t *type)
+{
+	const struct wire_eth *eth = cursor_take_hdr(c, struct wire_eth);
+	const struct wire_vlan *vlan;
+
+	if (eth == NULL)
+		return false;
+	*type = wire_eth_type(eth);
+	if (*type != WIRE_ETHTYPE_VLAN)
+		return true;
+	vlan = cursor_take_hdr(c, struct wire_vlan);
+	if (vlan == NULL)
+		return false;
+	*type = wire_vlan_type(vlan);
+	return true;
 }
 
 /*
  * Finds the IPv4 header of a frame: after at most one 802.1Q tag, version 4,
- * a header length of 20..60 bytes, all of it inside @len. Only the header is
- * checked, not the total length: it is what the IP header checksum covers.
+ * a header length of 20..60 bytes, all of it inside the frame. Only the
+ * header is checked, not the total length: it is what the IP header
+ * checksum covers. @c (the whole frame) is left at the transport header;
+ * @l3 gets the IP header's offset.
  */
-static int ipv4_header(const uint8_t *frame, size_t len, size_t *l3,
-		       size_t *ihl)
+static const struct wire_ip4 *ipv4_header(struct unet_cursor *c, size_t *l3)
 {
-	size_t off = RTL_ETH_HLEN, hl;
+	const struct wire_ip4 *iph;
+	size_t len = c->len;
 	uint16_t type;
 
-	if (len < RTL_ETH_HLEN)
-		return -EINVAL;
-	type = rd16(frame + RTL_ETH_TYPE_OFF);
-	if (type == RTL_ETH_P_8021Q) {
-		if (len < RTL_ETH_HLEN + RTL_VLAN_HLEN)
-			return -EINVAL;
-		type = rd16(frame + RTL_ETH_TYPE_OFF + RTL_VLAN_HLEN);
-		off += RTL_VLAN_HLEN;
-	}
-	if (type != RTL_ETH_P_IP || len - off < RTL_IP_HLEN_MIN ||
-	    (frame[off + RTL_IP_VER_IHL] >> 4) != 4)
-		return -EINVAL;
-	hl = (size_t)(frame[off + RTL_IP_VER_IHL] & 0x0f) * 4;
-	if (hl < RTL_IP_HLEN_MIN || hl > len - off)
-		return -EINVAL;
-	*l3 = off;
-	*ihl = hl;
-	return 0;
+	if (!eth_take(c, &type) || type != WIRE_ETHTYPE_IP4)
+		return NULL;
+	*l3 = len - c->len;
+	iph = cursor_take_hdr(c, struct wire_ip4);
+	if (iph == NULL || wire_ip4_version(iph) != 4 ||
+	    wire_ip4_hlen(iph) < WIRE_IP4_HLEN ||
+	    !cursor_skip(c, wire_ip4_hlen(iph) - WIRE_IP4_HLEN))
+		return NULL;
+	return iph;
 }
 
 /**
@@ -185,61 +170,74 @@ static int ipv4_header(const uint8_t *frame, size_t len, size_t *l3,
 int unet__rtl8139_parse_ipv4(const uint8_t *frame, size_t len,
 			     struct unet__rtl8139_ipv4 *ip)
 {
-	const uint8_t *iph;
+	struct unet_cursor c = cursor_init(frame, len);
+	const struct wire_ip4 *iph;
 	size_t l3, ihl, tot;
-	uint16_t frag;
+	bool ok;
 
-	if (ipv4_header(frame, len, &l3, &ihl) < 0)
+	iph = ipv4_header(&c, &l3);
+	if (iph == NULL)
 		return -EINVAL;
-	iph = frame + l3;
-	tot = rd16(iph + RTL_IP_TOT_LEN);
-	if (tot < ihl || tot > len - l3)
+	ihl = wire_ip4_hlen(iph);
+	tot = wire_ip4_tot_len(iph);
+	if (tot < ihl)
 		return -EINVAL;
-	frag = rd16(iph + RTL_IP_FRAG);
+	ip->payload = cursor_sub(&c, tot - ihl, &ok);
+	if (!ok)
+		return -EINVAL;
+	ip->hdr = iph;
 	ip->l3 = l3;
 	ip->ihl = ihl;
 	ip->tot = tot;
 	ip->l4 = l3 + ihl;
 	ip->l4len = tot - ihl;
-	ip->proto = iph[RTL_IP_PROTO];
-	ip->fragment = (frag & (RTL_IP_MF | RTL_IP_OFFMASK)) != 0;
+	ip->proto = iph->proto;
+	ip->fragment = wire_ip4_is_fragment(iph);
 	return 0;
 }
 
-/* The TCP header length of a checked packet, or 0 when it does not fit. */
-static size_t tcp_hlen(const uint8_t *frame,
-		       const struct unet__rtl8139_ipv4 *ip)
+/* The TCP header of a checked packet, or NULL when it does not fit; *@thl
+ * gets its length, options included. */
+static const struct wire_tcp *tcp_header(const struct unet__rtl8139_ipv4 *ip,
+					 size_t *thl)
 {
-	size_t thl;
+	struct unet_cursor c = ip->payload;
+	const struct wire_tcp *th = cursor_take_hdr(&c, struct wire_tcp);
 
-	if (ip->l4len < RTL_TCP_HLEN_MIN)
-		return 0;
-	thl = (size_t)(frame[ip->l4 + RTL_TCP_DOFF] >> 4) * 4;
-	if (thl < RTL_TCP_HLEN_MIN || thl > ip->l4len)
-		return 0;
-	return thl;
+	if (th == NULL || wire_tcp_hlen(th) < WIRE_TCP_HLEN ||
+	    wire_tcp_hlen(th) > ip->l4len)
+		return NULL;
+	*thl = wire_tcp_hlen(th);
+	return th;
 }
 
-static void ip_csum_set(uint8_t *iph, size_t ihl)
+static void ip_csum_set(struct wire_ip4 *iph, size_t ihl)
 {
-	wr16(iph + RTL_IP_CSUM, 0);
-	wr16(iph + RTL_IP_CSUM, csum_fold(csum_add(0, iph, ihl)));
+	iph->csum = 0;
+	iph->csum = htons(unet__csum(iph, ihl));
 }
 
-/* Fills in a TCP or UDP checksum over the @l4len bytes at @l4. */
-static void l4_csum_set(uint8_t *iph, uint8_t *l4, uint8_t proto,
-			size_t l4len)
+/* Fills in the checksum of the TCP segment of @len bytes at @th. */
+static void tcp_csum_set(const struct wire_ip4 *iph, struct wire_tcp *th,
+			 size_t len)
 {
-	size_t off = proto == RTL_IPPROTO_TCP ? RTL_TCP_CSUM : RTL_UDP_CSUM;
-	uint32_t sum = csum_pseudo(iph, proto, l4len);
+	uint32_t sum = csum_pseudo(iph, WIRE_IPPROTO_TCP, len);
+
+	th->csum = 0;
+	th->csum = htons(unet__csum_finish(unet__csum_add(sum, th, len)));
+}
+
+/* Fills in the checksum of the UDP datagram of @len bytes at @uh. */
+static void udp_csum_set(const struct wire_ip4 *iph, struct wire_udp *uh,
+			 size_t len)
+{
+	uint32_t sum = csum_pseudo(iph, WIRE_IPPROTO_UDP, len);
 	uint16_t c;
 
-	wr16(l4 + off, 0);
-	c = csum_fold(csum_add(sum, l4, l4len));
+	uh->csum = 0;
+	c = unet__csum_finish(unet__csum_add(sum, uh, len));
 	/* UDP sends a computed 0 as all ones: 0 means "no checksum" */
-	if (proto == RTL_IPPROTO_UDP && c == 0)
-		c = 0xffff;
-	wr16(l4 + off, c);
+	uh->csum = htons(c != 0 ? c : 0xffff);
 }
 
 /**
@@ -261,30 +259,37 @@ static void l4_csum_set(uint8_t *iph, uint8_t *l4, uint8_t proto,
 unsigned int unet__rtl8139_tx_csum(uint8_t *frame, size_t len,
 				   unsigned int what)
 {
+	struct unet_cursor c = cursor_init(frame, len);
 	struct unet__rtl8139_ipv4 ip;
+	const struct wire_udp *uh;
+	struct wire_ip4 *iph;
 	unsigned int done = 0;
-	size_t l3, ihl, l4len;
-	uint8_t *l4;
+	size_t l3, l4len;
 
-	if (ipv4_header(frame, len, &l3, &ihl) < 0)
+	if (ipv4_header(&c, &l3) == NULL)
 		return 0;
+	iph = RTL_HDR_AT(frame, l3, struct wire_ip4);
 	if (what & UNET__RTL8139_CSUM_IP) {
-		ip_csum_set(frame + l3, ihl);
+		ip_csum_set(iph, wire_ip4_hlen(iph));
 		done |= UNET__RTL8139_CSUM_IP;
 	}
 	if (!(what & (UNET__RTL8139_CSUM_TCP | UNET__RTL8139_CSUM_UDP)) ||
 	    unet__rtl8139_parse_ipv4(frame, len, &ip) < 0 || ip.fragment)
 		return done;
-	l4 = frame + ip.l4;
-	if ((what & UNET__RTL8139_CSUM_TCP) && ip.proto == RTL_IPPROTO_TCP &&
-	    tcp_hlen(frame, &ip) != 0) {
-		l4_csum_set(frame + ip.l3, l4, RTL_IPPROTO_TCP, ip.l4len);
+	c = ip.payload;
+	if ((what & UNET__RTL8139_CSUM_TCP) && ip.proto == WIRE_IPPROTO_TCP &&
+	    tcp_header(&ip, &l4len) != NULL) {
+		tcp_csum_set(iph, RTL_HDR_AT(frame, ip.l4, struct wire_tcp),
+			     ip.l4len);
 		done |= UNET__RTL8139_CSUM_TCP;
 	} else if ((what & UNET__RTL8139_CSUM_UDP) &&
-		   ip.proto == RTL_IPPROTO_UDP && ip.l4len >= RTL_UDP_HLEN) {
-		l4len = rd16(l4 + RTL_UDP_LEN);
-		if (l4len >= RTL_UDP_HLEN && l4len <= ip.l4len) {
-			l4_csum_set(frame + ip.l3, l4, RTL_IPPROTO_UDP, l4len);
+		   ip.proto == WIRE_IPPROTO_UDP &&
+		   (uh = cursor_take_hdr(&c, struct wire_udp)) != NULL) {
+		l4len = wire_udp_len(uh);
+		if (l4len >= WIRE_UDP_HLEN && l4len <= ip.l4len) {
+			udp_csum_set(iph,
+				     RTL_HDR_AT(frame, ip.l4, struct wire_udp),
+				     l4len);
 			done |= UNET__RTL8139_CSUM_UDP;
 		}
 	}
@@ -318,9 +323,13 @@ int unet__rtl8139_tso(const uint8_t *frame, size_t len, size_t mss,
 		      unet__rtl8139_emit_fn emit, void *ctx)
 {
 	struct unet__rtl8139_ipv4 ip;
-	size_t thl, hdr, taglen = tag != NULL ? RTL_VLAN_HLEN : 0;
+	size_t thl, hdr, taglen = tag != NULL ? WIRE_VLAN_HLEN : 0;
 	size_t payload, chunk, off = 0, n;
-	uint8_t *iph, *th, flags;
+	const size_t macs = 2 * WIRE_ETH_ALEN;
+	const struct wire_tcp *oth;
+	struct wire_ip4 *iph;
+	struct wire_tcp *th;
+	uint8_t flags;
 	uint16_t id;
 	uint32_t seq;
 	int count = 0;
@@ -328,10 +337,10 @@ int unet__rtl8139_tso(const uint8_t *frame, size_t len, size_t mss,
 	if (mss < UNET__RTL8139_TSO_MSS_MIN)
 		return -EINVAL;
 	if (unet__rtl8139_parse_ipv4(frame, len, &ip) < 0 || ip.fragment ||
-	    ip.proto != RTL_IPPROTO_TCP)
+	    ip.proto != WIRE_IPPROTO_TCP)
 		return -EINVAL;
-	thl = tcp_hlen(frame, &ip);
-	if (thl == 0)
+	oth = tcp_header(&ip, &thl);
+	if (oth == NULL)
 		return -EINVAL;
 	hdr = ip.l4 + thl;
 	payload = ip.l4len - thl;
@@ -343,38 +352,49 @@ int unet__rtl8139_tso(const uint8_t *frame, size_t len, size_t mss,
 	if (chunk == 0)		/* never: both are positive; but a loop on it */
 		return -EINVAL;
 
-	id = rd16(frame + ip.l3 + RTL_IP_ID);
-	seq = rd32(frame + ip.l4 + RTL_TCP_SEQ);
-	flags = frame[ip.l4 + RTL_TCP_FLAGS];
-	iph = seg + ip.l3 + taglen;
-	th = seg + ip.l4 + taglen;
+	id = ntohs(ip.hdr->id);
+	seq = wire_tcp_seq(oth);
+	flags = oth->flags;
+	iph = RTL_HDR_AT(seg, ip.l3 + taglen, struct wire_ip4);
+	th = RTL_HDR_AT(seg, ip.l4 + taglen, struct wire_tcp);
 	do {
 		n = payload - off < chunk ? payload - off : chunk;
-		memcpy(seg, frame, 2 * RTL_ETH_ALEN);
+		memcpy(seg, frame, macs);
 		if (tag != NULL)
-			memcpy(seg + 2 * RTL_ETH_ALEN, tag, RTL_VLAN_HLEN);
-		memcpy(seg + 2 * RTL_ETH_ALEN + taglen,
-		       frame + 2 * RTL_ETH_ALEN, hdr - 2 * RTL_ETH_ALEN);
+			memcpy(seg + macs, tag, WIRE_VLAN_HLEN);
+		memcpy(seg + macs + taglen, frame + macs, hdr - macs);
 		memcpy(seg + hdr + taglen, frame + hdr + off, n);
 
-		wr16(iph + RTL_IP_TOT_LEN, (uint16_t)(ip.ihl + thl + n));
-		wr16(iph + RTL_IP_ID, (uint16_t)(id + count));
+		iph->tot_len = htons((uint16_t)(ip.ihl + thl + n));
+		iph->id = htons((uint16_t)(id + count));
 		ip_csum_set(iph, ip.ihl);
 
-		wr32(th + RTL_TCP_SEQ, seq + (uint32_t)off);
-		th[RTL_TCP_FLAGS] = flags;
+		th->seq = htonl(seq + (uint32_t)off);
+		th->flags = flags;
 		if (off + n < payload)
-			th[RTL_TCP_FLAGS] &=
-				(uint8_t)~(RTL_TCP_FIN | RTL_TCP_PSH);
+			th->flags &= (uint8_t)~(WIRE_TCP_FIN | WIRE_TCP_PSH);
 		if (count > 0)
-			th[RTL_TCP_FLAGS] &= (uint8_t)~RTL_TCP_CWR;
-		l4_csum_set(iph, th, RTL_IPPROTO_TCP, thl + n);
+			th->flags &= (uint8_t)~WIRE_TCP_CWR;
+		tcp_csum_set(iph, th, thl + n);
 
 		emit(ctx, seg, hdr + taglen + n);
 		off += n;
 		count++;
 	} while (off < payload);
 	return count;
+}
+
+/* The protocol id of a frame that is not IPv4 this model can check: IP
+ * (with a failed header checksum, so that the guest checks it itself) when
+ * its EtherType after at most one tag says IPv4, else none. */
+static uint32_t rx_csum_not_ipv4(const uint8_t *frame, size_t len)
+{
+	struct unet_cursor c = cursor_init(frame, len);
+	uint16_t type;
+
+	if (!eth_take(&c, &type) || type != WIRE_ETHTYPE_IP4)
+		return 0;
+	return (uint32_t)RTL_RXD_PID_IP << RTL_RXD_PID_SHIFT | RTL_RXD_IPF;
 }
 
 /**
@@ -393,38 +413,31 @@ int unet__rtl8139_tso(const uint8_t *frame, size_t len, size_t mss,
 uint32_t unet__rtl8139_rx_csum(const uint8_t *frame, size_t len)
 {
 	struct unet__rtl8139_ipv4 ip;
-	const uint8_t *iph, *l4;
+	struct unet_cursor c;
+	const struct wire_udp *uh;
 	uint32_t bits = 0, sum;
 	size_t thl;
 
-	if (unet__rtl8139_parse_ipv4(frame, len, &ip) < 0) {
-		size_t l3 = RTL_ETH_HLEN;
-
-		if (len >= RTL_ETH_HLEN + RTL_VLAN_HLEN &&
-		    rd16(frame + RTL_ETH_TYPE_OFF) == RTL_ETH_P_8021Q)
-			l3 += RTL_VLAN_HLEN;
-		if (len >= l3 && rd16(frame + l3 - 2) == RTL_ETH_P_IP)
-			return (uint32_t)RTL_RXD_PID_IP << RTL_RXD_PID_SHIFT |
-			       RTL_RXD_IPF;
-		return 0;
-	}
-	iph = frame + ip.l3;
-	l4 = frame + ip.l4;
-	if (csum_fold(csum_add(0, iph, ip.ihl)) != 0)
+	if (unet__rtl8139_parse_ipv4(frame, len, &ip) < 0)
+		return rx_csum_not_ipv4(frame, len);
+	if (unet__csum(ip.hdr, ip.ihl) != 0)
 		bits |= RTL_RXD_IPF;
-	if (!ip.fragment && ip.proto == RTL_IPPROTO_TCP) {
+	c = ip.payload;
+	if (!ip.fragment && ip.proto == WIRE_IPPROTO_TCP) {
 		bits |= (uint32_t)RTL_RXD_PID_TCP << RTL_RXD_PID_SHIFT;
-		thl = tcp_hlen(frame, &ip);
-		sum = csum_pseudo(iph, RTL_IPPROTO_TCP, ip.l4len);
-		if (thl == 0 || csum_fold(csum_add(sum, l4, ip.l4len)) != 0)
+		sum = csum_pseudo(ip.hdr, WIRE_IPPROTO_TCP, ip.l4len);
+		if (tcp_header(&ip, &thl) == NULL ||
+		    unet__csum_finish(unet__csum_add(sum, c.p, c.len)) != 0)
 			bits |= RTL_RXD_TCPF;
-	} else if (!ip.fragment && ip.proto == RTL_IPPROTO_UDP) {
+	} else if (!ip.fragment && ip.proto == WIRE_IPPROTO_UDP) {
 		bits |= (uint32_t)RTL_RXD_PID_UDP << RTL_RXD_PID_SHIFT;
-		if (ip.l4len < RTL_UDP_HLEN) {
+		uh = cursor_take_hdr(&c, struct wire_udp);
+		if (uh == NULL) {
 			bits |= RTL_RXD_UDPF;
-		} else if (rd16(l4 + RTL_UDP_CSUM) != 0) {
-			sum = csum_pseudo(iph, RTL_IPPROTO_UDP, ip.l4len);
-			if (csum_fold(csum_add(sum, l4, ip.l4len)) != 0)
+		} else if (uh->csum != 0) {
+			sum = csum_pseudo(ip.hdr, WIRE_IPPROTO_UDP, ip.l4len);
+			if (unet__csum_finish(unet__csum_add(sum, ip.payload.p,
+							     ip.l4len)) != 0)
 				bits |= RTL_RXD_UDPF;
 		}
 	} else {

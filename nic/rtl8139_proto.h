@@ -3,9 +3,9 @@
  * The RTL8139C(+) on the wire and on the bus: PCI identity and configuration
  * space, the 256-byte register window, the 93C46 EEPROM protocol, the normal
  * mode receive header, the C+ mode descriptors, the tally counter dump, and
- * the few Ethernet / IPv4 / TCP / UDP fields the checksum and segmentation
- * offloads touch. Every constant the model uses for guest-visible state
- * lives here and nowhere else.
+ * the padding and CRC of received frames. Every constant the model uses for
+ * guest-visible state lives here and nowhere else; the Ethernet, IPv4, TCP
+ * and UDP headers the offloads read are wire/'s (hub/wire/include/wire/).
  *
  * Sources: Realtek's RTL8139C and RTL8139C+ datasheets, and what Linux
  * 8139too / 8139cp, FreeBSD rl / re and QEMU's hw/net/rtl8139.c rely on.
@@ -340,42 +340,9 @@
 /* Timer: TCTR counts the 33 MHz PCI clock. */
 #define RTL_PCI_CLOCK_HZ 33000000u
 
-/* ---- Ethernet, IPv4, TCP, UDP (for the offloads) ---------------------- */
+/* ---- The frames the chip receives --------------------------------- */
 
-#define RTL_ETH_ALEN	6
-#define RTL_ETH_GROUP_BIT 0x01		/* in the first byte: multicast */
-#define RTL_ETH_HLEN	14
-#define RTL_ETH_ZLEN	60		/* shortest frame, without CRC */
-#define RTL_ETH_CRC_LEN	4
-#define RTL_ETH_TYPE_OFF 12
-#define RTL_ETH_P_IP	0x0800
-#define RTL_ETH_P_8021Q	0x8100
-#define RTL_VLAN_HLEN	4
-
-#define RTL_IP_HLEN_MIN	20
-#define RTL_IP_VER_IHL	0	/* offsets in the IPv4 header */
-#define RTL_IP_TOT_LEN	2
-#define RTL_IP_ID	4
-#define RTL_IP_FRAG	6
-#define RTL_IP_PROTO	9
-#define RTL_IP_CSUM	10
-#define RTL_IP_SADDR	12	/* then daddr, 8 bytes in all */
-#define RTL_IP_MF	0x2000
-#define RTL_IP_OFFMASK	0x1fff
-#define RTL_IPPROTO_TCP	6
-#define RTL_IPPROTO_UDP	17
-
-#define RTL_TCP_HLEN_MIN 20
-#define RTL_TCP_SEQ	4	/* offsets in the TCP header */
-#define RTL_TCP_DOFF	12
-#define RTL_TCP_FLAGS	13
-#define RTL_TCP_CSUM	16
-#define RTL_TCP_FIN	0x01
-#define RTL_TCP_PSH	0x08
-#define RTL_TCP_CWR	0x80
-
-#define RTL_UDP_HLEN	8
-#define RTL_UDP_LEN	4
-#define RTL_UDP_CSUM	6
+#define RTL_ETH_ZLEN	60		/* shorter frames are padded to this */
+#define RTL_ETH_CRC_LEN	4		/* the FCS the chip appends */
 
 #endif /* USERNET_RTL8139_PROTO_H */

@@ -3,106 +3,106 @@
  * frame: building and reading the frames of replay scripts (see frame.h).
  *
  * Builders trust their caller (the runner bounds payload sizes so that a
- * frame fits FRAME_MAX); readers trust nothing: every offset is checked
- * against the frame's length before a byte is read.
+ * frame fits FRAME_MAX) and fill in the typed headers of wire/ by their
+ * named fields, with wire/checksum.h's checksums. Readers trust nothing:
+ * frames come from the stack and from pcap files. frame_layers() walks a
+ * frame once with the cursor (Ethernet, IPv4 with its length fields checked
+ * against the frame, the transport bytes up to the IP packet's end), and
+ * everything else reads the headers it found. A named field is a member of
+ * one of those headers (frame_fields[]): its place in the frame is the
+ * header's offset plus offsetof() the member, so that a script can mask it.
  */
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/types.h>
+
+#include "wire/arp_proto.h"
+#include "wire/checksum.h"
+#include "wire/cursor.h"
+#include "wire/dhcp_proto.h"
+#include "wire/eth_proto.h"
+#include "wire/icmp_proto.h"
+#include "wire/ip4_proto.h"
+#include "wire/ip6_proto.h"
+#include "wire/tcp_proto.h"
+#include "wire/udp_proto.h"
+#include "wire/util.h"
 
 #include "frame.h"
 
-#define ETH_HLEN 14
-#define IP_HLEN 20
-#define UDP_HLEN 8
-#define TCP_HLEN 20
-#define ETHERTYPE_IP 0x0800
-#define ETHERTYPE_ARP 0x0806
-#define ETHERTYPE_IPV6 0x86dd
-#define DHCP_FIXED 240	/* BOOTP fields and the magic cookie */
+/* BOOTP's fixed part and the magic cookie: where DHCP options start. */
+#define FRAME_DHCP_FIXED (DHCP_FIXED_LEN + DHCP_COOKIE_LEN)
+/* The options frame_dhcp() writes: type, requested address, server, end. */
+#define FRAME_DHCP_OPTS 32
 
-static const uint8_t frame_bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+/* A header of @type at byte @off of a frame being built. */
+#define FRAME_HDR_AT(buf, off, type) ((type *)(void *)((buf) + (off)))
 
-static void frame_put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void frame_put32(uint8_t *p, uint32_t v)
-{
-	frame_put16(p, (uint16_t)(v >> 16));
-	frame_put16(p + 2, (uint16_t)v);
-}
-
-static uint16_t frame_get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t frame_get32(const uint8_t *p)
-{
-	return (uint32_t)frame_get16(p) << 16 | frame_get16(p + 2);
-}
-
-static uint32_t frame_sum(uint32_t sum, const uint8_t *p, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += frame_get16(p + i);
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	return sum;
-}
-
-static uint16_t frame_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
+static const uint8_t frame_bcast[WIRE_ETH_ALEN] = {
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff
+};
 
 static void frame_eth(uint8_t *buf, const uint8_t dst[6], const uint8_t src[6],
 		      uint16_t type)
 {
-	memcpy(buf, dst, 6);
-	memcpy(buf + 6, src, 6);
-	frame_put16(buf + 12, type);
+	struct wire_eth *eth = FRAME_HDR_AT(buf, 0, struct wire_eth);
+
+	memcpy(eth->dst, dst, WIRE_ETH_ALEN);
+	memcpy(eth->src, src, WIRE_ETH_ALEN);
+	eth->type = htons(type);
 }
 
-/* Ethernet and IPv4 headers for @l4len bytes of protocol @proto. */
+/* Ethernet and IPv4 headers for @l4len bytes of protocol @proto; returns
+ * where the transport header goes. */
 static uint8_t *frame_ip(uint8_t *buf, const struct frame_ends *e,
 			 uint8_t proto, size_t l4len)
 {
-	uint8_t *ip = buf + ETH_HLEN;
+	struct wire_ip4 *ip = FRAME_HDR_AT(buf, WIRE_ETH_HLEN, struct wire_ip4);
 
-	frame_eth(buf, e->dst_mac, e->src_mac, ETHERTYPE_IP);
-	memset(ip, 0, IP_HLEN);
-	ip[0] = 0x45;
-	frame_put16(ip + 2, (uint16_t)(IP_HLEN + l4len));
-	frame_put16(ip + 4, e->ip_id);
-	ip[8] = (uint8_t)(e->ttl != 0 ? e->ttl : 64);
-	ip[9] = proto;
-	memcpy(ip + 12, &e->src, 4);
-	memcpy(ip + 16, &e->dst, 4);
-	frame_put16(ip + 10, frame_fold(frame_sum(0, ip, IP_HLEN)));
-	return ip + IP_HLEN;
+	frame_eth(buf, e->dst_mac, e->src_mac, WIRE_ETHTYPE_IP4);
+	memset(ip, 0, sizeof(*ip));
+	ip->vhl = WIRE_IP4_VHL;
+	ip->tot_len = htons((uint16_t)(WIRE_IP4_HLEN + l4len));
+	ip->id = htons(e->ip_id);
+	ip->ttl = (uint8_t)(e->ttl != 0 ? e->ttl : 64);
+	ip->proto = proto;
+	ip->saddr = e->src.s_addr;
+	ip->daddr = e->dst.s_addr;
+	ip->csum = htons(unet__csum(ip, WIRE_IP4_HLEN));
+	return buf + WIRE_ETH_HLEN + WIRE_IP4_HLEN;
 }
 
 /* The TCP/UDP checksum over the pseudo-header and @len bytes at @l4. */
 static uint16_t frame_l4_sum(const struct frame_ends *e, uint8_t proto,
 			     const uint8_t *l4, size_t len)
 {
-	uint8_t pseudo[12];
+	uint32_t sum = unet__csum_ip4_pseudo(e->src.s_addr, e->dst.s_addr,
+					     proto, len);
 
-	memcpy(pseudo, &e->src, 4);
-	memcpy(pseudo + 4, &e->dst, 4);
-	pseudo[8] = 0;
-	pseudo[9] = proto;
-	frame_put16(pseudo + 10, (uint16_t)len);
-	return frame_fold(frame_sum(frame_sum(0, pseudo, 12), l4, len));
+	return unet__csum_finish(unet__csum_add(sum, l4, len));
+}
+
+/* An ARP message for IPv4 over Ethernet from @mac, @sender to @dst_mac. */
+static size_t frame_arp(uint8_t *buf, const uint8_t dst_mac[6], uint16_t op,
+			const uint8_t mac[6], struct in_addr sender,
+			const uint8_t target_mac[6], struct in_addr target)
+{
+	struct wire_arp *a = FRAME_HDR_AT(buf, WIRE_ETH_HLEN, struct wire_arp);
+
+	frame_eth(buf, dst_mac, mac, WIRE_ETHTYPE_ARP);
+	a->htype = htons(WIRE_ARP_HTYPE_ETHER);
+	a->ptype = htons(WIRE_ETHTYPE_IP4);
+	a->hlen = WIRE_ETH_ALEN;
+	a->plen = sizeof(a->spa);
+	a->op = htons(op);
+	memcpy(a->sha, mac, WIRE_ETH_ALEN);
+	a->spa = sender.s_addr;
+	memcpy(a->tha, target_mac, WIRE_ETH_ALEN);
+	a->tpa = target.s_addr;
+	return WIRE_ETH_HLEN + WIRE_ARP_LEN;
 }
 
 /**
@@ -117,19 +117,26 @@ static uint16_t frame_l4_sum(const struct frame_ends *e, uint8_t proto,
 size_t frame_arp_request(uint8_t *buf, const uint8_t mac[6],
 			 struct in_addr sender, struct in_addr target)
 {
-	uint8_t *a = buf + ETH_HLEN;
+	static const uint8_t unknown[WIRE_ETH_ALEN];
 
-	frame_eth(buf, frame_bcast, mac, ETHERTYPE_ARP);
-	frame_put16(a, 1);		/* Ethernet */
-	frame_put16(a + 2, ETHERTYPE_IP);
-	a[4] = 6;
-	a[5] = 4;
-	frame_put16(a + 6, 1);		/* request */
-	memcpy(a + 8, mac, 6);
-	memcpy(a + 14, &sender, 4);
-	memset(a + 18, 0, 6);
-	memcpy(a + 24, &target, 4);
-	return ETH_HLEN + 28;
+	return frame_arp(buf, frame_bcast, WIRE_ARP_REQUEST, mac, sender,
+			 unknown, target);
+}
+
+/**
+ * frame_arp_reply() - an ARP reply to the one who asked
+ * @buf: at least 42 bytes
+ * @mac: the MAC answered with
+ * @ip: the address asked for (network order)
+ * @to_mac: the asker's MAC
+ * @to_ip: the asker's address
+ *
+ * Return: the frame's length.
+ */
+size_t frame_arp_reply(uint8_t *buf, const uint8_t mac[6], struct in_addr ip,
+		       const uint8_t to_mac[6], struct in_addr to_ip)
+{
+	return frame_arp(buf, to_mac, WIRE_ARP_REPLY, mac, ip, to_mac, to_ip);
 }
 
 /**
@@ -146,17 +153,18 @@ size_t frame_arp_request(uint8_t *buf, const uint8_t mac[6],
 size_t frame_udp(uint8_t *buf, const struct frame_ends *e, uint16_t sport,
 		 uint16_t dport, const void *payload, size_t plen)
 {
-	uint8_t *u = frame_ip(buf, e, IPPROTO_UDP, UDP_HLEN + plen);
+	uint8_t *l4 = frame_ip(buf, e, WIRE_IPPROTO_UDP, WIRE_UDP_HLEN + plen);
+	struct wire_udp *u = FRAME_HDR_AT(l4, 0, struct wire_udp);
 	uint16_t sum;
 
-	frame_put16(u, sport);
-	frame_put16(u + 2, dport);
-	frame_put16(u + 4, (uint16_t)(UDP_HLEN + plen));
-	frame_put16(u + 6, 0);
-	memcpy(u + UDP_HLEN, payload, plen);
-	sum = frame_l4_sum(e, IPPROTO_UDP, u, UDP_HLEN + plen);
-	frame_put16(u + 6, sum != 0 ? sum : 0xffff);
-	return ETH_HLEN + IP_HLEN + UDP_HLEN + plen;
+	u->sport = htons(sport);
+	u->dport = htons(dport);
+	u->len = htons((uint16_t)(WIRE_UDP_HLEN + plen));
+	u->csum = 0;
+	memcpy(l4 + WIRE_UDP_HLEN, payload, plen);
+	sum = frame_l4_sum(e, WIRE_IPPROTO_UDP, l4, WIRE_UDP_HLEN + plen);
+	u->csum = htons(sum != 0 ? sum : 0xffff);
+	return WIRE_ETH_HLEN + WIRE_IP4_HLEN + WIRE_UDP_HLEN + plen;
 }
 
 /**
@@ -174,34 +182,36 @@ size_t frame_tcp(uint8_t *buf, const struct frame_ends *e,
 {
 	uint8_t opts[12];
 	size_t olen = 0, hlen;
-	uint8_t *s;
+	struct wire_tcp *th;
+	uint8_t *l4;
 
 	if (t->mss != 0) {
-		opts[olen++] = 2;
+		opts[olen++] = WIRE_TCPOPT_MSS;
 		opts[olen++] = 4;
-		frame_put16(opts + olen, t->mss);
+		unet__put_be16(opts + olen, t->mss);
 		olen += 2;
 	}
 	if (t->wscale >= 0) {
-		opts[olen++] = 1;	/* NOP, to keep 4-byte alignment */
-		opts[olen++] = 3;
+		opts[olen++] = WIRE_TCPOPT_NOP;	/* keeps 4-byte alignment */
+		opts[olen++] = WIRE_TCPOPT_WSCALE;
 		opts[olen++] = 3;
 		opts[olen++] = (uint8_t)t->wscale;
 	}
-	hlen = TCP_HLEN + olen;
-	s = frame_ip(buf, e, IPPROTO_TCP, hlen + plen);
-	memset(s, 0, TCP_HLEN);
-	frame_put16(s, t->sport);
-	frame_put16(s + 2, t->dport);
-	frame_put32(s + 4, t->seq);
-	frame_put32(s + 8, t->ack);
-	s[12] = (uint8_t)(hlen / 4) << 4;
-	s[13] = t->flags;
-	frame_put16(s + 14, t->win);
-	memcpy(s + TCP_HLEN, opts, olen);
-	memcpy(s + hlen, payload, plen);
-	frame_put16(s + 16, frame_l4_sum(e, IPPROTO_TCP, s, hlen + plen));
-	return ETH_HLEN + IP_HLEN + hlen + plen;
+	hlen = WIRE_TCP_HLEN + olen;
+	l4 = frame_ip(buf, e, WIRE_IPPROTO_TCP, hlen + plen);
+	th = FRAME_HDR_AT(l4, 0, struct wire_tcp);
+	memset(th, 0, sizeof(*th));
+	th->sport = htons(t->sport);
+	th->dport = htons(t->dport);
+	th->seq = htonl(t->seq);
+	th->ack = htonl(t->ack);
+	th->off = (uint8_t)((hlen / 4) << 4);
+	th->flags = t->flags;
+	th->win = htons(t->win);
+	memcpy(l4 + WIRE_TCP_HLEN, opts, olen);
+	memcpy(l4 + hlen, payload, plen);
+	th->csum = htons(frame_l4_sum(e, WIRE_IPPROTO_TCP, l4, hlen + plen));
+	return WIRE_ETH_HLEN + WIRE_IP4_HLEN + hlen + plen;
 }
 
 /**
@@ -218,18 +228,29 @@ size_t frame_tcp(uint8_t *buf, const struct frame_ends *e,
 size_t frame_icmp_echo(uint8_t *buf, const struct frame_ends *e, uint16_t id,
 		       uint16_t seq, size_t size)
 {
-	uint8_t *c = frame_ip(buf, e, IPPROTO_ICMP, 8 + size);
+	uint8_t *l4 = frame_ip(buf, e, WIRE_IPPROTO_ICMP, WIRE_ICMP_HLEN + size);
+	struct wire_icmp *c = FRAME_HDR_AT(l4, 0, struct wire_icmp);
 	size_t i;
 
-	c[0] = 8;
-	c[1] = 0;
-	frame_put16(c + 2, 0);
-	frame_put16(c + 4, id);
-	frame_put16(c + 6, seq);
+	c->type = WIRE_ICMP_ECHO;
+	c->code = 0;
+	c->csum = 0;
+	c->id = htons(id);
+	c->seq = htons(seq);
 	for (i = 0; i < size; i++)
-		c[8 + i] = (uint8_t)i;
-	frame_put16(c + 2, frame_fold(frame_sum(0, c, 8 + size)));
-	return ETH_HLEN + IP_HLEN + 8 + size;
+		l4[WIRE_ICMP_HLEN + i] = (uint8_t)i;
+	c->csum = htons(unet__csum(l4, WIRE_ICMP_HLEN + size));
+	return WIRE_ETH_HLEN + WIRE_IP4_HLEN + WIRE_ICMP_HLEN + size;
+}
+
+/* Appends option @code with @len bytes of @val at @opt; returns the end. */
+static uint8_t *frame_dhcp_put_opt(uint8_t *opt, uint8_t code, const void *val,
+				   uint8_t len)
+{
+	*opt++ = code;
+	*opt++ = len;
+	memcpy(opt, val, len);
+	return opt + len;
 }
 
 /**
@@ -248,42 +269,38 @@ size_t frame_dhcp(uint8_t *buf, const uint8_t mac[6], int type, uint32_t xid,
 		  struct in_addr ciaddr, struct in_addr requested,
 		  struct in_addr server)
 {
-	uint8_t msg[DHCP_FIXED + 32];
+	static const uint8_t cookie[DHCP_COOKIE_LEN] = {
+		DHCP_COOKIE0, DHCP_COOKIE1, DHCP_COOKIE2, DHCP_COOKIE3
+	};
+	uint8_t msg[FRAME_DHCP_FIXED + FRAME_DHCP_OPTS];
+	struct wire_dhcp *d = FRAME_HDR_AT(msg, 0, struct wire_dhcp);
+	uint8_t *opt = msg + FRAME_DHCP_FIXED, t = (uint8_t)type;
 	struct frame_ends e;
-	size_t n = DHCP_FIXED;
 
 	memset(msg, 0, sizeof(msg));
-	msg[0] = 1;			/* BOOTREQUEST */
-	msg[1] = 1;
-	msg[2] = 6;
-	frame_put32(msg + 4, xid);
-	memcpy(msg + 12, &ciaddr, 4);
-	memcpy(msg + 28, mac, 6);
-	frame_put32(msg + 236, 0x63825363);
-	msg[n++] = 53;
-	msg[n++] = 1;
-	msg[n++] = (uint8_t)type;
-	if (requested.s_addr != 0) {
-		msg[n++] = 50;
-		msg[n++] = 4;
-		memcpy(msg + n, &requested, 4);
-		n += 4;
-	}
-	if (server.s_addr != 0) {
-		msg[n++] = 54;
-		msg[n++] = 4;
-		memcpy(msg + n, &server, 4);
-		n += 4;
-	}
-	msg[n++] = 255;
+	d->op = DHCP_BOOTREQUEST;
+	d->htype = DHCP_HTYPE_ETHER;
+	d->hlen = DHCP_HLEN_ETHER;
+	unet__put_be32(d->xid, xid);
+	d->ciaddr = ciaddr.s_addr;
+	memcpy(d->chaddr, mac, WIRE_ETH_ALEN);
+	memcpy(msg + DHCP_FIXED_LEN, cookie, sizeof(cookie));
+	opt = frame_dhcp_put_opt(opt, DHCP_OPT_MSG_TYPE, &t, 1);
+	if (requested.s_addr != 0)
+		opt = frame_dhcp_put_opt(opt, DHCP_OPT_REQUESTED_IP,
+					 &requested, 4);
+	if (server.s_addr != 0)
+		opt = frame_dhcp_put_opt(opt, DHCP_OPT_SERVER_ID, &server, 4);
+	*opt++ = DHCP_OPT_END;
 	memset(&e, 0, sizeof(e));
-	memcpy(e.src_mac, mac, 6);
-	memcpy(e.dst_mac, frame_bcast, 6);
+	memcpy(e.src_mac, mac, WIRE_ETH_ALEN);
+	memcpy(e.dst_mac, frame_bcast, WIRE_ETH_ALEN);
 	e.src = ciaddr;
 	e.dst.s_addr = htonl(INADDR_BROADCAST);
-	if (type == 7 && server.s_addr != 0)
+	if (type == DHCP_RELEASE && server.s_addr != 0)
 		e.dst = server;	/* a RELEASE goes to the server */
-	return frame_udp(buf, &e, 68, 67, msg, n);
+	return frame_udp(buf, &e, DHCP_CLIENT_PORT, DHCP_SERVER_PORT, msg,
+			 (size_t)(opt - msg));
 }
 
 /**
@@ -303,29 +320,32 @@ int frame_fragment(const uint8_t *frame, size_t len, size_t frag,
 		   void *opaque)
 {
 	static uint8_t out[FRAME_MAX];
-	const uint8_t *ip = frame + ETH_HLEN;
+	const size_t hdrs = WIRE_ETH_HLEN + WIRE_IP4_HLEN;
+	struct wire_ip4 *oip = FRAME_HDR_AT(out, WIRE_ETH_HLEN, struct wire_ip4);
+	struct unet_cursor c = cursor_init(frame, len);
+	const struct wire_eth *eth = cursor_take_hdr(&c, struct wire_eth);
+	const struct wire_ip4 *ip = cursor_take_hdr(&c, struct wire_ip4);
 	size_t plen, off;
 	int r;
 
-	if (len < ETH_HLEN + IP_HLEN || frame_get16(frame + 12) != ETHERTYPE_IP ||
-	    ip[0] != 0x45 || frame_get16(ip + 2) != len - ETH_HLEN)
+	if (eth == NULL || ip == NULL || wire_eth_type(eth) != WIRE_ETHTYPE_IP4 ||
+	    ip->vhl != WIRE_IP4_VHL || wire_ip4_tot_len(ip) != len - WIRE_ETH_HLEN)
 		return -EINVAL;
 	frag &= ~(size_t)7;
 	if (frag == 0)
 		frag = 8;
-	plen = len - ETH_HLEN - IP_HLEN;
+	plen = c.len;
 	for (off = 0; off < plen; off += frag) {
 		size_t n = plen - off < frag ? plen - off : frag;
-		uint8_t *oip = out + ETH_HLEN;
 
-		memcpy(out, frame, ETH_HLEN + IP_HLEN);
-		memcpy(oip + IP_HLEN, ip + IP_HLEN + off, n);
-		frame_put16(oip + 2, (uint16_t)(IP_HLEN + n));
-		frame_put16(oip + 6, (uint16_t)((off / 8) |
-						(off + n < plen ? 0x2000 : 0)));
-		frame_put16(oip + 10, 0);
-		frame_put16(oip + 10, frame_fold(frame_sum(0, oip, IP_HLEN)));
-		r = cb(opaque, out, ETH_HLEN + IP_HLEN + n);
+		memcpy(out, frame, hdrs);
+		memcpy(out + hdrs, c.p + off, n);
+		oip->tot_len = htons((uint16_t)(WIRE_IP4_HLEN + n));
+		oip->frag = htons((uint16_t)((off / 8) |
+					     (off + n < plen ? WIRE_IP4_MF : 0)));
+		oip->csum = 0;
+		oip->csum = htons(unet__csum(oip, WIRE_IP4_HLEN));
+		r = cb(opaque, out, hdrs + n);
 		if (r != 0)
 			return r;
 	}
@@ -354,78 +374,220 @@ int frame_parse_mac(const char *s, uint8_t mac[6])
 }
 
 /**
- * struct frame_layers - where the headers of a received frame are
- * @type: the ethertype
- * @ip: offset of the IPv4 header, 0 when there is none
- * @ihl: its length
- * @ip_end: end of the IP packet within the frame
- * @proto: the IP protocol
+ * struct frame_layers - the headers of a received frame, found once
+ * @eth: the Ethernet header, NULL for a frame shorter than one
+ * @type: its EtherType
+ * @ip: the IPv4 header, NULL when there is none (or its lengths do not
+ *      fit the frame)
+ * @ip_off: its offset in the frame
+ * @ip_len: the IP packet's length (its total length)
+ * @proto: the IP protocol (0 without @ip)
  * @first: the packet is unfragmented or the first fragment
- * @l4: offset of the transport header, 0 when there is none (or not whole)
+ * @l4: the transport bytes up to the end of the IP packet; empty when
+ *      there is no IP packet or it is not a first fragment
+ * @l4_off: where @l4 starts in the frame, 0 when there are no such bytes
  */
 struct frame_layers {
+	const struct wire_eth *eth;
 	uint16_t type;
-	size_t ip;
-	size_t ihl;
-	size_t ip_end;
+	const struct wire_ip4 *ip;
+	size_t ip_off;
+	size_t ip_len;
 	uint8_t proto;
 	bool first;
-	size_t l4;
+	struct unet_cursor l4;
+	size_t l4_off;
 };
 
 static void frame_layers(const uint8_t *f, size_t len, struct frame_layers *l)
 {
-	size_t tot;
+	struct unet_cursor c = cursor_init(f, len), pkt;
+	const struct wire_ip4 *ip;
+	size_t ihl, tot;
+	bool ok;
 
 	memset(l, 0, sizeof(*l));
-	if (len < ETH_HLEN)
+	l->eth = cursor_take_hdr(&c, struct wire_eth);
+	if (l->eth == NULL)
 		return;
-	l->type = frame_get16(f + 12);
-	if (l->type != ETHERTYPE_IP || len < ETH_HLEN + IP_HLEN ||
-	    (f[ETH_HLEN] >> 4) != 4)
+	l->type = wire_eth_type(l->eth);
+	if (l->type != WIRE_ETHTYPE_IP4)
 		return;
-	l->ihl = (size_t)(f[ETH_HLEN] & 0xf) * 4;
-	tot = frame_get16(f + ETH_HLEN + 2);
-	if (l->ihl < IP_HLEN || tot < l->ihl || ETH_HLEN + tot > len)
+	pkt = c;
+	ip = cursor_take_hdr(&c, struct wire_ip4);
+	if (ip == NULL || wire_ip4_version(ip) != 4)
 		return;
-	l->ip = ETH_HLEN;
-	l->ip_end = ETH_HLEN + tot;
-	l->proto = f[ETH_HLEN + 9];
-	l->first = (frame_get16(f + ETH_HLEN + 6) & 0x1fff) == 0;
-	if (l->first)
-		l->l4 = ETH_HLEN + l->ihl;
+	ihl = wire_ip4_hlen(ip);
+	tot = wire_ip4_tot_len(ip);
+	if (ihl < WIRE_IP4_HLEN || tot < ihl)
+		return;
+	pkt = cursor_sub(&pkt, tot, &ok);
+	if (!ok)
+		return;
+	l->ip = ip;
+	l->ip_off = WIRE_ETH_HLEN;
+	l->ip_len = tot;
+	l->proto = ip->proto;
+	l->first = wire_ip4_frag_off(ip) == 0;
+	if (l->first && cursor_skip(&pkt, ihl)) {
+		l->l4 = pkt;
+		l->l4_off = WIRE_ETH_HLEN + ihl;
+	}
 }
 
-static bool frame_has(const struct frame_layers *l, size_t off, size_t n)
+/* The transport header of @l when its protocol is @proto and @hlen bytes
+ * of it are in the packet; @c (if not NULL) gets the bytes after it. */
+static const void *frame_l4(const struct frame_layers *l, uint8_t proto,
+			    size_t hlen, struct unet_cursor *c)
 {
-	return l->l4 != 0 && off + n <= l->ip_end;
+	struct unet_cursor t = l->l4;
+	const void *h;
+
+	if (l->l4_off == 0 || l->proto != proto)
+		return NULL;
+	h = cursor_take(&t, hlen);
+	if (h != NULL && c != NULL)
+		*c = t;
+	return h;
 }
 
-/*
- * A fixed-size field: where it is and how it prints. @span_only fields
- * (checksums) can be masked but not saved.
+/**
+ * enum frame_layer - the header a named field belongs to
+ * @FRAME_LAYER_ETH: Ethernet
+ * @FRAME_LAYER_IP: IPv4
+ * @FRAME_LAYER_TCP: TCP
+ * @FRAME_LAYER_UDP: UDP
+ * @FRAME_LAYER_ICMP: ICMP
+ * @FRAME_LAYER_DHCP: BOOTP/DHCP's fixed part, after a UDP header
+ * @FRAME_LAYER_NUM: the number of layers
+ */
+enum frame_layer {
+	FRAME_LAYER_ETH,
+	FRAME_LAYER_IP,
+	FRAME_LAYER_TCP,
+	FRAME_LAYER_UDP,
+	FRAME_LAYER_ICMP,
+	FRAME_LAYER_DHCP,
+	FRAME_LAYER_NUM
+};
+
+/* The IP protocol each transport layer is carried in (0: not transport). */
+static const uint8_t frame_layer_proto[] = {
+	[FRAME_LAYER_ETH] = 0,
+	[FRAME_LAYER_IP] = 0,
+	[FRAME_LAYER_TCP] = WIRE_IPPROTO_TCP,
+	[FRAME_LAYER_UDP] = WIRE_IPPROTO_UDP,
+	[FRAME_LAYER_ICMP] = WIRE_IPPROTO_ICMP,
+	[FRAME_LAYER_DHCP] = WIRE_IPPROTO_UDP,
+};
+static_assert(UNET__ARRAY_SIZE(frame_layer_proto) == FRAME_LAYER_NUM,
+	      "a protocol per layer");
+
+/**
+ * enum frame_fmt - how a field's value prints
+ * @FRAME_FMT_MAC: a MAC address with colons
+ * @FRAME_FMT_ADDR: a dotted IPv4 address
+ * @FRAME_FMT_DEC: a big-endian number (1, 2 or 4 bytes) in decimal
+ * @FRAME_FMT_NUM: the number of formats
+ */
+enum frame_fmt {
+	FRAME_FMT_MAC,
+	FRAME_FMT_ADDR,
+	FRAME_FMT_DEC,
+	FRAME_FMT_NUM
+};
+
+/**
+ * struct frame_fieldspec - a named field: a member of one layer's header
+ * @name: its name in scripts ("ip.id")
+ * @layer: the header
+ * @off: the member's offset in the header
+ * @len: its length
+ * @fmt: how it prints
  */
 struct frame_fieldspec {
 	const char *name;
-	int layer;	/* 0 eth, 1 ip, 2 tcp, 3 udp, 4 icmp, 5 dhcp */
+	enum frame_layer layer;
 	size_t off;
 	size_t len;
-	char fmt;	/* 'm' MAC, 'a' address, 'n' number */
+	enum frame_fmt fmt;
 };
 
+#define FRAME_FIELD(name, layer, type, member, fmt)                        \
+	{ name, FRAME_LAYER_##layer, offsetof(type, member),               \
+	  sizeof(((type *)NULL)->member), FRAME_FMT_##fmt }
+
 static const struct frame_fieldspec frame_fields[] = {
-	{ "eth.dst", 0, 0, 6, 'm' },	{ "eth.src", 0, 6, 6, 'm' },
-	{ "ip.id", 1, 4, 2, 'n' },	{ "ip.ttl", 1, 8, 1, 'n' },
-	{ "ip.cksum", 1, 10, 2, 'n' },	{ "ip.src", 1, 12, 4, 'a' },
-	{ "ip.dst", 1, 16, 4, 'a' },	{ "tcp.sport", 2, 0, 2, 'n' },
-	{ "tcp.dport", 2, 2, 2, 'n' },	{ "tcp.seq", 2, 4, 4, 'n' },
-	{ "tcp.ack", 2, 8, 4, 'n' },	{ "tcp.win", 2, 14, 2, 'n' },
-	{ "tcp.cksum", 2, 16, 2, 'n' }, { "udp.sport", 3, 0, 2, 'n' },
-	{ "udp.dport", 3, 2, 2, 'n' },	{ "udp.len", 3, 4, 2, 'n' },
-	{ "udp.cksum", 3, 6, 2, 'n' },	{ "icmp.cksum", 4, 2, 2, 'n' },
-	{ "icmp.id", 4, 4, 2, 'n' },	{ "icmp.seq", 4, 6, 2, 'n' },
-	{ "dhcp.xid", 5, 4, 4, 'n' },	{ "dhcp.yiaddr", 5, 16, 4, 'a' },
+	FRAME_FIELD("eth.dst", ETH, struct wire_eth, dst, MAC),
+	FRAME_FIELD("eth.src", ETH, struct wire_eth, src, MAC),
+	FRAME_FIELD("ip.id", IP, struct wire_ip4, id, DEC),
+	FRAME_FIELD("ip.ttl", IP, struct wire_ip4, ttl, DEC),
+	FRAME_FIELD("ip.cksum", IP, struct wire_ip4, csum, DEC),
+	FRAME_FIELD("ip.src", IP, struct wire_ip4, saddr, ADDR),
+	FRAME_FIELD("ip.dst", IP, struct wire_ip4, daddr, ADDR),
+	FRAME_FIELD("tcp.sport", TCP, struct wire_tcp, sport, DEC),
+	FRAME_FIELD("tcp.dport", TCP, struct wire_tcp, dport, DEC),
+	FRAME_FIELD("tcp.seq", TCP, struct wire_tcp, seq, DEC),
+	FRAME_FIELD("tcp.ack", TCP, struct wire_tcp, ack, DEC),
+	FRAME_FIELD("tcp.win", TCP, struct wire_tcp, win, DEC),
+	FRAME_FIELD("tcp.cksum", TCP, struct wire_tcp, csum, DEC),
+	FRAME_FIELD("udp.sport", UDP, struct wire_udp, sport, DEC),
+	FRAME_FIELD("udp.dport", UDP, struct wire_udp, dport, DEC),
+	FRAME_FIELD("udp.len", UDP, struct wire_udp, len, DEC),
+	FRAME_FIELD("udp.cksum", UDP, struct wire_udp, csum, DEC),
+	FRAME_FIELD("icmp.cksum", ICMP, struct wire_icmp, csum, DEC),
+	FRAME_FIELD("icmp.id", ICMP, struct wire_icmp, id, DEC),
+	FRAME_FIELD("icmp.seq", ICMP, struct wire_icmp, seq, DEC),
+	FRAME_FIELD("dhcp.xid", DHCP, struct wire_dhcp, xid, DEC),
+	FRAME_FIELD("dhcp.yiaddr", DHCP, struct wire_dhcp, yiaddr, ADDR),
 };
+
+static const struct frame_fieldspec *frame_fieldspec(const char *name)
+{
+	const struct frame_fieldspec *fs = NULL;
+	size_t i;
+
+	for (i = 0; i < UNET__ARRAY_SIZE(frame_fields); i++)
+		if (strcmp(name, frame_fields[i].name) == 0)
+			fs = &frame_fields[i];
+	return fs;
+}
+
+/* Where the header of @layer starts in the frame, or -ENOENT when the
+ * frame has none with @need bytes. */
+static int frame_layer_base(const struct frame_layers *l, size_t len,
+			    enum frame_layer layer, size_t need, size_t *base)
+{
+	struct unet_cursor c = l->l4;
+
+	switch (layer) {
+	case FRAME_LAYER_ETH:
+		if (len < WIRE_ETH_HLEN)
+			return -ENOENT;
+		*base = 0;
+		return 0;
+	case FRAME_LAYER_IP:
+		if (l->ip == NULL)
+			return -ENOENT;
+		*base = l->ip_off;
+		return 0;
+	case FRAME_LAYER_DHCP:	/* BOOTP after the UDP header */
+	case FRAME_LAYER_TCP:
+	case FRAME_LAYER_UDP:
+	case FRAME_LAYER_ICMP:
+		if (l->l4_off == 0 || l->proto != frame_layer_proto[layer])
+			return -ENOENT;
+		*base = l->l4_off;
+		if (layer == FRAME_LAYER_DHCP) {
+			*base += WIRE_UDP_HLEN;
+			need += WIRE_UDP_HLEN;
+		}
+		return c.len >= need ? 0 : -ENOENT;
+	case FRAME_LAYER_NUM:
+		break;
+	}
+	return -ENOENT;
+}
 
 /**
  * frame_field_span() - where a named field lies in a frame
@@ -441,63 +603,80 @@ static const struct frame_fieldspec frame_fields[] = {
 int frame_field_span(const uint8_t *f, size_t len, const char *field,
 		     size_t *off, size_t *flen)
 {
-	static const uint8_t protos[] = { 0, 0, IPPROTO_TCP, IPPROTO_UDP,
-					  IPPROTO_ICMP, IPPROTO_UDP };
-	const struct frame_fieldspec *fs = NULL;
+	const struct frame_fieldspec *fs = frame_fieldspec(field);
 	struct frame_layers l;
-	size_t i, base;
+	size_t base;
 
-	for (i = 0; i < sizeof(frame_fields) / sizeof(frame_fields[0]); i++)
-		if (strcmp(field, frame_fields[i].name) == 0)
-			fs = &frame_fields[i];
 	if (fs == NULL)
 		return -EINVAL;
 	frame_layers(f, len, &l);
-	if (fs->layer == 0) {
-		if (len < ETH_HLEN)
-			return -ENOENT;
-		base = 0;
-	} else if (fs->layer == 1) {
-		if (l.ip == 0)
-			return -ENOENT;
-		base = l.ip;
-	} else {
-		if (l.proto != protos[fs->layer])
-			return -ENOENT;
-		base = l.l4;
-		if (fs->layer == 5)
-			base += UDP_HLEN;	/* BOOTP after the UDP header */
-		if (!frame_has(&l, base, fs->len + fs->off))
-			return -ENOENT;
-	}
+	if (frame_layer_base(&l, len, fs->layer, fs->off + fs->len, &base) < 0)
+		return -ENOENT;
 	*off = base + fs->off;
 	*flen = fs->len;
 	return 0;
 }
 
+/* The BOOTP/DHCP fixed part of a UDP packet, or NULL; @opts gets the
+ * options after the magic cookie. */
+static const struct wire_dhcp *frame_dhcp_msg(const struct frame_layers *l,
+					      struct unet_cursor *opts)
+{
+	const struct wire_dhcp *d;
+
+	if (frame_l4(l, WIRE_IPPROTO_UDP, WIRE_UDP_HLEN, opts) == NULL)
+		return NULL;
+	d = cursor_take_hdr(opts, struct wire_dhcp);
+	if (d == NULL || !cursor_skip(opts, DHCP_COOKIE_LEN))
+		return NULL;
+	return d;
+}
+
 /* The value of DHCP option @code, or NULL; *@olen gets its length. */
-static const uint8_t *frame_dhcp_option(const uint8_t *f,
-					const struct frame_layers *l,
+static const uint8_t *frame_dhcp_option(const struct frame_layers *l,
 					uint8_t code, size_t *olen)
 {
-	size_t p = l->l4 + UDP_HLEN + DHCP_FIXED;
+	struct unet_cursor c;
+	const uint8_t *v;
+	uint8_t oc, n;
 
-	if (l->proto != IPPROTO_UDP || !frame_has(l, l->l4, UDP_HLEN + DHCP_FIXED))
+	if (frame_dhcp_msg(l, &c) == NULL)
 		return NULL;
-	while (p < l->ip_end && f[p] != 255) {
-		if (f[p] == 0) {
-			p++;
-			continue;
-		}
-		if (p + 2 > l->ip_end || p + 2 + f[p + 1] > l->ip_end)
+	for (;;) {
+		if (!cursor_take_u8(&c, &oc) || oc == DHCP_OPT_END)
 			return NULL;
-		if (f[p] == code) {
-			*olen = f[p + 1];
-			return f + p + 2;
+		if (oc == DHCP_OPT_PAD)
+			continue;
+		if (!cursor_take_u8(&c, &n) || (v = cursor_take(&c, n)) == NULL)
+			return NULL;
+		if (oc == code) {
+			*olen = n;
+			return v;
 		}
-		p += 2 + (size_t)f[p + 1];
 	}
-	return NULL;
+}
+
+/* A dotted address from its host-order value. */
+static void frame_addr(char *buf, size_t cap, uint32_t a)
+{
+	snprintf(buf, cap, "%u.%u.%u.%u", a >> 24, a >> 16 & 0xff,
+		 a >> 8 & 0xff, a & 0xff);
+}
+
+static void frame_mac(char *buf, size_t cap, const uint8_t *m)
+{
+	snprintf(buf, cap, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2],
+		 m[3], m[4], m[5]);
+}
+
+/* The data after a TCP header: its length, or -1 when the data offset
+ * points past the packet. */
+static ssize_t frame_tcp_data_len(const struct frame_layers *l,
+				  const struct wire_tcp *th)
+{
+	size_t hl = wire_tcp_hlen(th);
+
+	return hl <= l->l4.len ? (ssize_t)(l->l4.len - hl) : -1;
 }
 
 /**
@@ -515,8 +694,9 @@ static const uint8_t *frame_dhcp_option(const uint8_t *f,
 int frame_field(const uint8_t *f, size_t len, const char *field, char *out,
 		size_t cap)
 {
+	const struct frame_fieldspec *fs;
 	struct frame_layers l;
-	size_t off, flen, i;
+	size_t off, flen;
 	int r;
 
 	frame_layers(f, len, &l);
@@ -525,91 +705,113 @@ int frame_field(const uint8_t *f, size_t len, const char *field, char *out,
 		return 0;
 	}
 	if (strcmp(field, "tcp.len") == 0) {
-		if (l.proto != IPPROTO_TCP || !frame_has(&l, l.l4, TCP_HLEN) ||
-		    l.l4 + (size_t)(f[l.l4 + 12] >> 4) * 4 > l.ip_end)
+		const struct wire_tcp *th = frame_l4(&l, WIRE_IPPROTO_TCP,
+						     WIRE_TCP_HLEN, NULL);
+		ssize_t n = th != NULL ? frame_tcp_data_len(&l, th) : -1;
+
+		if (n < 0)
 			return -ENOENT;
-		snprintf(out, cap, "%zu",
-			 l.ip_end - l.l4 - (size_t)(f[l.l4 + 12] >> 4) * 4);
+		snprintf(out, cap, "%zd", n);
 		return 0;
 	}
 	if (strcmp(field, "dhcp.server") == 0) {
-		const uint8_t *v = frame_dhcp_option(f, &l, 54, &flen);
+		const uint8_t *v = frame_dhcp_option(&l, DHCP_OPT_SERVER_ID,
+						     &flen);
 
 		if (v == NULL || flen != 4)
 			return -ENOENT;
-		snprintf(out, cap, "%u.%u.%u.%u", v[0], v[1], v[2], v[3]);
+		frame_addr(out, cap, unet__get_be32(v));
 		return 0;
 	}
 	r = frame_field_span(f, len, field, &off, &flen);
 	if (r < 0)
 		return r;
-	for (i = 0; i < sizeof(frame_fields) / sizeof(frame_fields[0]); i++) {
-		if (strcmp(field, frame_fields[i].name) != 0)
-			continue;
-		if (frame_fields[i].fmt == 'm')
-			snprintf(out, cap, "%02x:%02x:%02x:%02x:%02x:%02x",
-				 f[off], f[off + 1], f[off + 2], f[off + 3],
-				 f[off + 4], f[off + 5]);
-		else if (frame_fields[i].fmt == 'a')
-			snprintf(out, cap, "%u.%u.%u.%u", f[off], f[off + 1],
-				 f[off + 2], f[off + 3]);
-		else
-			snprintf(out, cap, "%u",
-				 flen == 1 ? f[off] :
-				 flen == 2 ? frame_get16(f + off) :
-					     frame_get32(f + off));
+	fs = frame_fieldspec(field);
+	switch (fs->fmt) {
+	case FRAME_FMT_MAC:
+		frame_mac(out, cap, f + off);
+		break;
+	case FRAME_FMT_ADDR:
+		frame_addr(out, cap, unet__get_be32(f + off));
+		break;
+	case FRAME_FMT_DEC:
+	case FRAME_FMT_NUM:
+		snprintf(out, cap, "%u",
+			 flen == 1 ? f[off] :
+			 flen == 2 ? unet__get_be16(f + off) :
+				     unet__get_be32(f + off));
+		break;
 	}
 	return 0;
 }
 
-static void frame_addr(char *buf, size_t cap, const uint8_t *p)
+static void frame_summary_tcp(const struct frame_layers *l,
+			      const struct wire_tcp *th, char *buf, size_t cap)
 {
-	snprintf(buf, cap, "%u.%u.%u.%u", p[0], p[1], p[2], p[3]);
+	static const char flag_chars[] = "FSRPAU";
+	ssize_t data = frame_tcp_data_len(l, th);
+	char fl[8];
+	size_t n = 0;
+	int i;
+
+	for (i = 0; i < 6; i++)
+		if (th->flags & (1 << i))
+			fl[n++] = flag_chars[i];
+	fl[n] = '\0';
+	snprintf(buf, cap, "TCP %u > %u [%s] seq=%u ack=%u win=%u len=%zd",
+		 wire_tcp_sport(th), wire_tcp_dport(th), fl, wire_tcp_seq(th),
+		 wire_tcp_ack(th), ntohs(th->win), data >= 0 ? data : 0);
 }
 
-static void frame_summary_l4(const uint8_t *f, const struct frame_layers *l,
-			     char *buf, size_t cap)
+static void frame_summary_udp(const struct frame_layers *l,
+			      const struct wire_udp *uh, char *buf, size_t cap)
 {
 	static const char *const dhcp_types[] = {
 		"?", "DISCOVER", "OFFER", "REQUEST", "DECLINE", "ACK", "NAK",
 		"RELEASE", "INFORM",
 	};
-	const uint8_t *p = f + l->l4;
-	char fl[8];
-	size_t n = 0, olen;
+	const struct wire_dhcp *d;
+	struct unet_cursor opts;
+	char yiaddr[16];
 	const uint8_t *t;
+	size_t n, olen;
 
-	if (l->proto == IPPROTO_TCP && frame_has(l, l->l4, TCP_HLEN)) {
-		static const char flag_chars[] = "FSRPAU";
-		size_t hl = (size_t)(p[12] >> 4) * 4;
-		int i;
+	n = (size_t)snprintf(buf, cap, "UDP %u > %u len=%zu",
+			     wire_udp_sport(uh), wire_udp_dport(uh),
+			     wire_udp_len(uh));
+	t = frame_dhcp_option(l, DHCP_OPT_MSG_TYPE, &olen);
+	d = frame_dhcp_msg(l, &opts);
+	if (t == NULL || d == NULL || olen != 1 || n >= cap)
+		return;
+	frame_addr(yiaddr, sizeof(yiaddr), ntohl(d->yiaddr));
+	snprintf(buf + n, cap - n, " DHCP %s yiaddr=%s",
+		 t[0] < UNET__ARRAY_SIZE(dhcp_types) ? dhcp_types[t[0]] : "?",
+		 yiaddr);
+}
 
-		for (i = 0; i < 6; i++)
-			if (p[13] & (1 << i))
-				fl[n++] = flag_chars[i];
-		fl[n] = '\0';
-		snprintf(buf, cap, "TCP %u > %u [%s] seq=%u ack=%u win=%u len=%zu",
-			 frame_get16(p), frame_get16(p + 2), fl,
-			 frame_get32(p + 4), frame_get32(p + 8),
-			 frame_get16(p + 14),
-			 l->l4 + hl <= l->ip_end ? l->ip_end - l->l4 - hl : 0);
-	} else if (l->proto == IPPROTO_UDP && frame_has(l, l->l4, UDP_HLEN)) {
-		n = (size_t)snprintf(buf, cap, "UDP %u > %u len=%u",
-				     frame_get16(p), frame_get16(p + 2),
-				     frame_get16(p + 4));
-		t = frame_dhcp_option(f, l, 53, &olen);
-		if (t != NULL && olen == 1 && n < cap)
-			snprintf(buf + n, cap - n, " DHCP %s yiaddr=%u.%u.%u.%u",
-				 t[0] < 9 ? dhcp_types[t[0]] : "?", p[24],
-				 p[25], p[26], p[27]);
-	} else if (l->proto == IPPROTO_ICMP && frame_has(l, l->l4, 8)) {
-		if (p[0] == 0 || p[0] == 8)
+static void frame_summary_l4(const struct frame_layers *l, char *buf,
+			     size_t cap)
+{
+	const struct wire_icmp *ic;
+	const struct wire_tcp *th;
+	const struct wire_udp *uh;
+
+	if ((th = frame_l4(l, WIRE_IPPROTO_TCP, WIRE_TCP_HLEN, NULL)) != NULL) {
+		frame_summary_tcp(l, th, buf, cap);
+	} else if ((uh = frame_l4(l, WIRE_IPPROTO_UDP, WIRE_UDP_HLEN,
+				  NULL)) != NULL) {
+		frame_summary_udp(l, uh, buf, cap);
+	} else if ((ic = frame_l4(l, WIRE_IPPROTO_ICMP, WIRE_ICMP_HLEN,
+				  NULL)) != NULL) {
+		if (ic->type == WIRE_ICMP_ECHOREPLY || ic->type == WIRE_ICMP_ECHO)
 			snprintf(buf, cap, "ICMP echo %s id=%u seq=%u len=%zu",
-				 p[0] == 0 ? "reply" : "request",
-				 frame_get16(p + 4), frame_get16(p + 6),
-				 l->ip_end - l->l4 - 8);
+				 ic->type == WIRE_ICMP_ECHOREPLY ? "reply" :
+								   "request",
+				 wire_icmp_id(ic), wire_icmp_seq(ic),
+				 l->l4.len - WIRE_ICMP_HLEN);
 		else
-			snprintf(buf, cap, "ICMP type %u code %u", p[0], p[1]);
+			snprintf(buf, cap, "ICMP type %u code %u", ic->type,
+				 ic->code);
 	} else {
 		snprintf(buf, cap, "protocol %u", l->proto);
 	}
@@ -626,43 +828,45 @@ void frame_summary(const uint8_t *f, size_t len, char *buf, size_t cap)
 {
 	struct frame_layers l;
 	char src[16], dst[16], rest[160];
-	uint16_t frag;
+	const struct wire_arp *a;
+	struct unet_cursor c;
 
 	frame_layers(f, len, &l);
-	if (len < ETH_HLEN) {
+	if (l.eth == NULL) {
 		snprintf(buf, cap, "%zu bytes, too short for Ethernet", len);
 		return;
 	}
-	if (l.type == ETHERTYPE_ARP && len >= ETH_HLEN + 28) {
-		const uint8_t *a = f + ETH_HLEN;
+	c = cursor_init(f, len);
+	cursor_skip(&c, WIRE_ETH_HLEN);
+	if (l.type == WIRE_ETHTYPE_ARP &&
+	    (a = cursor_take_hdr(&c, struct wire_arp)) != NULL) {
+		char mac[18];
 
-		frame_addr(src, sizeof(src), a + 14);
-		frame_addr(dst, sizeof(dst), a + 24);
-		if (frame_get16(a + 6) == 2)
-			snprintf(buf, cap, "ARP reply %s is-at "
-				 "%02x:%02x:%02x:%02x:%02x:%02x", src, a[8],
-				 a[9], a[10], a[11], a[12], a[13]);
+		frame_addr(src, sizeof(src), ntohl(a->spa));
+		frame_addr(dst, sizeof(dst), ntohl(a->tpa));
+		frame_mac(mac, sizeof(mac), a->sha);
+		if (wire_arp_op(a) == WIRE_ARP_REPLY)
+			snprintf(buf, cap, "ARP reply %s is-at %s", src, mac);
 		else
 			snprintf(buf, cap, "ARP request who-has %s tell %s",
 				 dst, src);
 		return;
 	}
-	if (l.ip == 0) {
+	if (l.ip == NULL) {
 		snprintf(buf, cap, "%zu bytes, ethertype 0x%04x%s", len, l.type,
-			 l.type == ETHERTYPE_IPV6 ? " (IPv6)" : "");
+			 l.type == WIRE_ETHTYPE_IP6 ? " (IPv6)" : "");
 		return;
 	}
-	frame_addr(src, sizeof(src), f + l.ip + 12);
-	frame_addr(dst, sizeof(dst), f + l.ip + 16);
-	frag = frame_get16(f + l.ip + 6);
-	if ((frag & 0x3fff) != 0 && !l.first)
-		snprintf(rest, sizeof(rest), "fragment proto=%u off=%u%s "
-			 "len=%zu", l.proto, (frag & 0x1fff) * 8u,
-			 (frag & 0x2000) ? " MF" : "",
-			 l.ip_end - l.ip - l.ihl);
+	frame_addr(src, sizeof(src), ntohl(l.ip->saddr));
+	frame_addr(dst, sizeof(dst), ntohl(l.ip->daddr));
+	if (!l.first)
+		snprintf(rest, sizeof(rest), "fragment proto=%u off=%zu%s "
+			 "len=%zu", l.proto, wire_ip4_frag_off(l.ip),
+			 wire_ip4_more_frags(l.ip) ? " MF" : "",
+			 l.ip_len - wire_ip4_hlen(l.ip));
 	else
-		frame_summary_l4(f, &l, rest, sizeof(rest));
+		frame_summary_l4(&l, rest, sizeof(rest));
 	snprintf(buf, cap, "IPv4 %s > %s id=%u%s %s", src, dst,
-		 frame_get16(f + l.ip + 4), (frag & 0x2000) ? " MF" : "",
+		 ntohs(l.ip->id), wire_ip4_more_frags(l.ip) ? " MF" : "",
 		 rest);
 }

@@ -61,6 +61,8 @@ struct frame_tcp {
 
 size_t frame_arp_request(uint8_t *buf, const uint8_t mac[6],
 			 struct in_addr sender, struct in_addr target);
+size_t frame_arp_reply(uint8_t *buf, const uint8_t mac[6], struct in_addr ip,
+		       const uint8_t to_mac[6], struct in_addr to_ip);
 size_t frame_udp(uint8_t *buf, const struct frame_ends *e, uint16_t sport,
 		 uint16_t dport, const void *payload, size_t plen);
 size_t frame_tcp(uint8_t *buf, const struct frame_ends *e,

@@ -20,6 +20,10 @@
  * milliseconds to answer and moves the clock in steps of at most 10 ms, so
  * that loopback peers keep up with virtual time. A run that opens no host
  * socket never looks at the real clock and so repeats itself exactly.
+ *
+ * This file holds the run, the clock pump and the steps; the host peers of
+ * `serve` are replay_serve.c's, the script's variables replay_vars.c's,
+ * and the frames it builds and reads frame.c's.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -46,7 +50,14 @@
 #include "frame.h"
 #include "netdev.h"
 #include "replay.h"
+#include "replay_serve.h"
+#include "replay_vars.h"
 #include "script.h"
+#include "wire/arp_proto.h"
+#include "wire/cursor.h"
+#include "wire/dhcp_proto.h"
+#include "wire/eth_proto.h"
+#include "wire/tcp_proto.h"
 #include "wire/util.h"
 
 /* Messages are cut to their buffers on purpose: a long path shortens one. */
@@ -58,17 +69,12 @@
 /* Bounds of the queue of frames towards the guest no expect took yet. */
 #define REPLAY_PENDING_MAX 65536
 #define REPLAY_PENDING_BYTES_MAX (256u << 20)
-/* Variables a script may set, and the size of a name and a value. */
-#define REPLAY_VARS_MAX 256
-#define REPLAY_VAR_NAME 32
-#define REPLAY_VAR_VALUE 64
 /* Real time given to host peers per wait, and the largest clock step
  * while host sockets are open. */
 #define REPLAY_GRACE_MS 5
 #define REPLAY_HOST_STEP_NS 10000000ull
 /* Frames listed when an expectation fails. */
 #define REPLAY_SHOW_MAX 20
-#define REPLAY_IO_BUF 65536
 
 /**
  * struct pending - a frame towards the guest that no expect took yet
@@ -85,48 +91,6 @@ struct pending {
 };
 
 /**
- * struct responder - a host-side peer started by `serve`
- * @next: the next responder
- * @run: the run it belongs to
- * @kind: "tcp-echo", "udp-echo", "http", "closed" or "tcp-hold"
- * @size: http: bytes of the body
- * @tcp: the listening (or, for closed, bound) TCP socket
- * @udp: the UDP socket of udp-echo
- */
-struct responder {
-	struct responder *next;
-	struct replay_run *run;
-	const char *kind;
-	size_t size;
-	union {
-		uv_tcp_t tcp;
-		uv_udp_t udp;
-	} h;
-};
-
-/**
- * struct conn - one accepted connection of a TCP responder
- * @tcp: the socket
- * @rs: its responder
- * @req: http: bytes of the request seen so far, to find its end
- * @req_len: how many of @req are used
- * @answered: http: the answer was sent
- * @run: the run (the responder may be freed first at shutdown)
- * @next: the next open connection of the run
- * @prev: the previous one
- */
-struct conn {
-	uv_tcp_t tcp;
-	struct conn *next;
-	struct conn *prev;
-	struct responder *rs;
-	char req[4];
-	size_t req_len;
-	bool answered;
-	struct replay_run *run;
-};
-
-/**
  * struct replay_run - one replay
  * @loop: its loop
  * @hub: the hub, on a virtual clock
@@ -140,7 +104,6 @@ struct conn {
  * @overflow: frames lost because the queue was full
  * @keep: frames towards the guest are kept for expect steps (a script runs)
  * @vars: the script's variables
- * @n_vars: how many
  * @guest_mac: source MAC of built frames
  * @gw_mac: destination MAC of built frames (the gateway's)
  * @guest_ip: source address of built frames
@@ -149,9 +112,7 @@ struct conn {
  *           real guest would) once the delivery is over
  * @arp_asker_mac: who asked
  * @arp_asker_ip: its address
- * @responders: host-side peers
- * @conns: open responder connections (the run waits for host I/O)
- * @conn_list: those connections
+ * @serve: host-side peers (`serve`)
  * @dead: a pcap handle for compiling filters
  * @script_dir: the script's folder, for relative file names
  * @script_name: the script's file name, for messages
@@ -170,21 +131,15 @@ struct replay_run {
 	size_t pending_bytes;
 	uint64_t overflow;
 	bool keep;
-	struct {
-		char name[REPLAY_VAR_NAME];
-		char value[REPLAY_VAR_VALUE];
-	} vars[REPLAY_VARS_MAX];
-	int n_vars;
+	struct replay_vars vars;
 	uint8_t guest_mac[6];
 	uint8_t gw_mac[6];
 	struct in_addr guest_ip;
 	uint16_t ip_id;
 	bool arp_due;
 	uint8_t arp_asker_mac[6];
-	uint8_t arp_asker_ip[4];
-	struct responder *responders;
-	unsigned int conns;
-	struct conn *conn_list;
+	struct in_addr arp_asker_ip;
+	struct replay_serve serve;
 	pcap_t *dead;
 	char script_dir[PATH_MAX];
 	const char *script_name;
@@ -271,15 +226,19 @@ static void replay_log(void *opaque, enum unet_log_level level,
 static void replay_rx(void *opaque, const void *frame, size_t len)
 {
 	struct replay_run *run = opaque;
-	const uint8_t *f = frame;
+	struct unet_cursor c = cursor_init(frame, len);
+	const struct wire_eth *eth = cursor_take_hdr(&c, struct wire_eth);
+	const struct wire_arp *arp;
 	struct pending *p;
 
 	/* An ARP request (Ethernet/IPv4) for the guest's address. */
-	if (len >= 42 && f[12] == 0x08 && f[13] == 0x06 && f[20] == 0 &&
-	    f[21] == 1 && memcmp(f + 38, &run->guest_ip, 4) == 0) {
+	if (eth != NULL && wire_eth_type(eth) == WIRE_ETHTYPE_ARP &&
+	    (arp = cursor_take_hdr(&c, struct wire_arp)) != NULL &&
+	    wire_arp_op(arp) == WIRE_ARP_REQUEST &&
+	    arp->tpa == run->guest_ip.s_addr) {
 		run->arp_due = true;
-		memcpy(run->arp_asker_mac, f + 22, 6);
-		memcpy(run->arp_asker_ip, f + 28, 4);
+		memcpy(run->arp_asker_mac, arp->sha, sizeof(run->arp_asker_mac));
+		run->arp_asker_ip.s_addr = arp->spa;
 	}
 	if (!run->keep)
 		return;
@@ -326,266 +285,13 @@ static void replay_discard(struct replay_run *run)
 		replay_take(run, NULL, run->head);
 }
 
-/* ---- host-side responders ---------------------------------------------- */
-
-static void replay_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
-{
-	buf->base = malloc(REPLAY_IO_BUF);
-	buf->len = buf->base != NULL ? REPLAY_IO_BUF : 0;
-}
-
-static void conn_closed(uv_handle_t *h)
-{
-	struct conn *c = container_of(h, struct conn, tcp);
-	struct replay_run *run = c->run;
-
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		run->conn_list = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
-	run->conns--;
-	free(c);
-}
-
-static void conn_close(struct conn *c)
-{
-	if (!uv_is_closing((uv_handle_t *)&c->tcp))
-		uv_close((uv_handle_t *)&c->tcp, conn_closed);
-}
-
-static void conn_written(uv_write_t *req, int status)
-{
-	free(req->data);
-	free(req);
-}
-
-/* Writes @len bytes at @data (taken over: freed once written). */
-static int conn_write(struct conn *c, char *data, size_t len)
-{
-	uv_write_t *req = malloc(sizeof(*req));
-	uv_buf_t b = uv_buf_init(data, (unsigned int)len);
-
-	if (req == NULL) {
-		free(data);
-		return -ENOMEM;
-	}
-	req->data = data;
-	if (uv_write(req, (uv_stream_t *)&c->tcp, &b, 1, conn_written) < 0) {
-		free(data);
-		free(req);
-		return -EIO;
-	}
-	return 0;
-}
-
-static void conn_shut(uv_shutdown_t *req, int status)
-{
-	struct conn *c = req->data;
-
-	free(req);
-	conn_close(c);
-}
-
-static void conn_finish(struct conn *c)
-{
-	uv_shutdown_t *req = malloc(sizeof(*req));
-
-	if (req == NULL ||
-	    uv_shutdown(req, (uv_stream_t *)&c->tcp, conn_shut) < 0) {
-		free(req);
-		conn_close(c);
-		return;
-	}
-	req->data = c;
-}
-
-static void http_answer(struct conn *c)
-{
-	size_t size = c->rs->size, n, i;
-	char *out;
-
-	out = malloc(128 + size);
-	if (out == NULL) {
-		conn_close(c);
-		return;
-	}
-	n = (size_t)snprintf(out, 128, "HTTP/1.0 200 OK\r\nContent-Length: "
-			     "%zu\r\nConnection: close\r\n\r\n", size);
-	for (i = 0; i < size; i++)
-		out[n + i] = (char)('a' + i % 26);
-	c->answered = true;
-	if (conn_write(c, out, n + size) == 0)
-		conn_finish(c);
-	else
-		conn_close(c);
-}
-
-static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
-{
-	struct conn *c = container_of(s, struct conn, tcp);
-	ssize_t i;
-
-	if (nread < 0) {
-		free(buf->base);
-		if (nread == UV_EOF && strcmp(c->rs->kind, "tcp-echo") == 0)
-			conn_finish(c);
-		else
-			conn_close(c);
-		return;
-	}
-	if (strcmp(c->rs->kind, "tcp-echo") == 0) {
-		if (nread > 0)
-			conn_write(c, buf->base, (size_t)nread);
-		else
-			free(buf->base);
-		return;
-	}
-	/* http: answer once the request's blank line went by. */
-	for (i = 0; i < nread && !c->answered; i++) {
-		memmove(c->req, c->req + 1, 3);
-		c->req[3] = buf->base[i];
-		if (++c->req_len >= 4 && memcmp(c->req, "\r\n\r\n", 4) == 0)
-			http_answer(c);
-	}
-	free(buf->base);
-}
-
-static void responder_accept(uv_stream_t *server, int status)
-{
-	struct responder *rs = container_of(server, struct responder, h.tcp);
-	struct conn *c;
-
-	if (status < 0)
-		return;
-	c = calloc(1, sizeof(*c));
-	if (c == NULL)
-		return;
-	c->rs = rs;
-	c->run = rs->run;
-	uv_tcp_init(&rs->run->loop, &c->tcp);
-	rs->run->conns++;
-	c->next = rs->run->conn_list;
-	if (c->next != NULL)
-		c->next->prev = c;
-	rs->run->conn_list = c;
-	if (uv_accept(server, (uv_stream_t *)&c->tcp) < 0) {
-		conn_close(c);
-		return;
-	}
-	/* tcp-hold: a peer that takes the connection and never reads. */
-	if (strcmp(rs->kind, "tcp-hold") == 0)
-		return;
-	if (uv_read_start((uv_stream_t *)&c->tcp, replay_alloc, conn_read) < 0)
-		conn_close(c);
-}
-
-static void udp_echo_sent(uv_udp_send_t *req, int status)
-{
-	free(req->data);
-	free(req);
-}
-
-static void udp_echo_read(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
-			  const struct sockaddr *addr, unsigned int flags)
-{
-	uv_udp_send_t *req;
-	uv_buf_t b;
-
-	if (nread <= 0 || addr == NULL ||
-	    (req = malloc(sizeof(*req))) == NULL) {
-		free(buf->base);
-		return;
-	}
-	req->data = buf->base;
-	b = uv_buf_init(buf->base, (unsigned int)nread);
-	if (uv_udp_send(req, h, &b, 1, addr, udp_echo_sent) < 0) {
-		free(buf->base);
-		free(req);
-	}
-}
-
-static int responder_start(struct replay_run *run, const char *kind,
-			   size_t size, uint16_t *port)
-{
-	struct sockaddr_in sin;
-	struct sockaddr_storage ss;
-	int sl = sizeof(ss), r;
-	struct responder *rs = calloc(1, sizeof(*rs));
-
-	if (rs == NULL)
-		return -ENOMEM;
-	rs->run = run;
-	rs->kind = kind;
-	rs->size = size;
-	uv_ip4_addr("127.0.0.1", 0, &sin);
-	if (strcmp(kind, "udp-echo") == 0) {
-		uv_udp_init(&run->loop, &rs->h.udp);
-		r = uv_udp_bind(&rs->h.udp, (struct sockaddr *)&sin, 0);
-		if (r == 0)
-			r = uv_udp_recv_start(&rs->h.udp, replay_alloc,
-					      udp_echo_read);
-		if (r == 0)
-			r = uv_udp_getsockname(&rs->h.udp,
-					       (struct sockaddr *)&ss, &sl);
-	} else {
-		uv_tcp_init(&run->loop, &rs->h.tcp);
-		r = uv_tcp_bind(&rs->h.tcp, (struct sockaddr *)&sin, 0);
-		if (r == 0 && strcmp(kind, "tcp-hold") == 0) {
-			/* Small buffers (inherited by accepted sockets): the
-			 * sender backs up after a few KiB. */
-			int small = 4096;
-
-			r = uv_recv_buffer_size((uv_handle_t *)&rs->h.tcp,
-						&small);
-		}
-		if (r == 0 && strcmp(kind, "closed") != 0)
-			r = uv_listen((uv_stream_t *)&rs->h.tcp, 128,
-				      responder_accept);
-		if (r == 0)
-			r = uv_tcp_getsockname(&rs->h.tcp,
-					       (struct sockaddr *)&ss, &sl);
-	}
-	rs->next = run->responders;
-	run->responders = rs;	/* closed with the run, even on failure */
-	if (r < 0)
-		return r;
-	*port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
-	return 0;
-}
-
-static void responder_closed(uv_handle_t *h)
-{
-	free(h->data);
-}
-
-static void responders_close(struct replay_run *run)
-{
-	struct responder *rs;
-
-	while ((rs = run->responders) != NULL) {
-		run->responders = rs->next;
-		rs->h.tcp.data = rs;
-		uv_close((uv_handle_t *)&rs->h.tcp, responder_closed);
-	}
-}
-
-static void conns_close(struct replay_run *run)
-{
-	struct conn *c;
-
-	for (c = run->conn_list; c != NULL; c = c->next)
-		conn_close(c);
-}
-
 /* ---- waiting on the virtual clock -------------------------------------- */
 
 static bool replay_host_busy(struct replay_run *run)
 {
 	struct unet_proxy_stats ps;
 
-	if (run->conns > 0)
+	if (replay_serve_busy(&run->serve))
 		return true;
 	if (run->proxy == NULL)
 		return false;
@@ -597,20 +303,14 @@ static bool replay_host_busy(struct replay_run *run)
  * that brought it (lwIP is not to be re-entered). */
 static void replay_arp_answer(struct replay_run *run)
 {
-	uint8_t f[42];
+	uint8_t f[WIRE_ETH_HLEN + WIRE_ARP_LEN];
+	size_t len;
 
 	while (run->arp_due) {
 		run->arp_due = false;
-		memcpy(f, run->arp_asker_mac, 6);
-		memcpy(f + 6, run->guest_mac, 6);
-		f[12] = 0x08;
-		f[13] = 0x06;
-		memcpy(f + 14, "\x00\x01\x08\x00\x06\x04\x00\x02", 8);
-		memcpy(f + 22, run->guest_mac, 6);
-		memcpy(f + 28, &run->guest_ip, 4);
-		memcpy(f + 32, run->arp_asker_mac, 6);
-		memcpy(f + 38, run->arp_asker_ip, 4);
-		unet_replay_send(run->rp, f, sizeof(f));
+		len = frame_arp_reply(f, run->guest_mac, run->guest_ip,
+				      run->arp_asker_mac, run->arp_asker_ip);
+		unet_replay_send(run->rp, f, len);
 	}
 }
 
@@ -658,87 +358,7 @@ static void replay_run_until(struct replay_run *run, uint64_t until)
 		replay_step(run, until - unet_hub_now_ns(run->hub));
 }
 
-/* ---- variables and values ---------------------------------------------- */
-
-static int replay_set_var(struct replay_run *run, const char *name,
-			  const char *value)
-{
-	int i;
-
-	for (i = 0; i < run->n_vars; i++)
-		if (strcmp(run->vars[i].name, name) == 0)
-			break;
-	if (i == run->n_vars) {
-		if (run->n_vars == REPLAY_VARS_MAX ||
-		    strlen(name) >= REPLAY_VAR_NAME)
-			return -ENOSPC;
-		run->n_vars++;
-	}
-	snprintf(run->vars[i].name, REPLAY_VAR_NAME, "%s", name);
-	snprintf(run->vars[i].value, REPLAY_VAR_VALUE, "%s", value);
-	return 0;
-}
-
-/*
- * Copies @in to @out with each $NAME replaced by its value; $NAME+N and
- * $NAME-N add to a numeric value (modulo 2^32, as sequence numbers do).
- * Fails with a message in @err for an unknown name or an overlong result.
- */
-static int replay_expand(struct replay_run *run, const char *in, char *out,
-			 size_t cap, char *err, size_t errlen)
-{
-	size_t o = 0;
-
-	while (*in != '\0') {
-		char name[REPLAY_VAR_NAME], val[REPLAY_VAR_VALUE];
-		size_t n = 0;
-		int i;
-
-		if (*in != '$') {
-			if (o + 1 >= cap)
-				goto too_long;
-			out[o++] = *in++;
-			continue;
-		}
-		in++;
-		while ((isalnum((unsigned char)*in) || *in == '_') &&
-		       n + 1 < sizeof(name))
-			name[n++] = *in++;
-		name[n] = '\0';
-		for (i = 0; i < run->n_vars; i++)
-			if (strcmp(run->vars[i].name, name) == 0)
-				break;
-		if (i == run->n_vars) {
-			snprintf(err, errlen, "$%s is not set", name);
-			return -EINVAL;
-		}
-		snprintf(val, sizeof(val), "%s", run->vars[i].value);
-		if ((*in == '+' || *in == '-') && isdigit((unsigned char)in[1])) {
-			uint64_t base, delta;
-			char *end;
-
-			if (script_parse_u64(val, UINT32_MAX, &base) < 0) {
-				snprintf(err, errlen, "$%s (%s) is not a "
-					 "number to add to", name, val);
-				return -EINVAL;
-			}
-			delta = strtoull(in + 1, &end, 10);
-			base = *in == '+' ? base + delta : base - delta;
-			snprintf(val, sizeof(val), "%u", (uint32_t)base);
-			in = end;
-		}
-		n = strlen(val);
-		if (o + n >= cap)
-			goto too_long;
-		memcpy(out + o, val, n);
-		o += n;
-	}
-	out[o] = '\0';
-	return 0;
-too_long:
-	snprintf(err, errlen, "a word is too long once expanded");
-	return -EINVAL;
-}
+/* ---- values ------------------------------------------------------------ */
 
 static int replay_u32(const char *s, uint64_t max, uint64_t *v, const char *what,
 		      char *err, size_t errlen)
@@ -838,8 +458,8 @@ static int replay_args(struct replay_run *run, const struct script_step *st,
 		char *w = a->store[i];
 		char *eq;
 
-		if (replay_expand(run, st->words[i], w, sizeof(a->store[i]),
-				  err, errlen) < 0)
+		if (replay_vars_expand(&run->vars, st->words[i], w,
+				       sizeof(a->store[i]), err, errlen) < 0)
 			return -EINVAL;
 		eq = kv ? strchr(w, '=') : NULL;
 		if (eq != NULL && a->n_pos > 0) {
@@ -971,12 +591,12 @@ static uint8_t replay_tcp_flags(const char *s)
 
 	for (; *s != '\0'; s++) {
 		switch (toupper((unsigned char)*s)) {
-		case 'F': f |= 0x01; break;
-		case 'S': f |= 0x02; break;
-		case 'R': f |= 0x04; break;
-		case 'P': f |= 0x08; break;
-		case 'A': case '.': f |= 0x10; break;
-		case 'U': f |= 0x20; break;
+		case 'F': f |= WIRE_TCP_FIN; break;
+		case 'S': f |= WIRE_TCP_SYN; break;
+		case 'R': f |= WIRE_TCP_RST; break;
+		case 'P': f |= WIRE_TCP_PSH; break;
+		case 'A': case '.': f |= WIRE_TCP_ACK; break;
+		case 'U': f |= WIRE_TCP_URG; break;
 		default: return 0xff;
 		}
 	}
@@ -1035,7 +655,8 @@ static int replay_send(struct replay_run *run, const struct script_step *st,
 	if (strcmp(kind, "dhcp") == 0) {
 		static const char *const types[] = { "discover", "request",
 						     "release" };
-		static const int codes[] = { 1, 3, 7 };
+		static const int codes[] = { DHCP_DISCOVER, DHCP_REQUEST,
+					     DHCP_RELEASE };
 		struct in_addr ci = { 0 }, req = { 0 }, srv = { 0 };
 		uint64_t xid;
 		const char *s;
@@ -1191,8 +812,9 @@ static int replay_send_pcap(struct replay_run *run, const char *name,
 			r = -EINVAL;
 			break;
 		}
-		if (learn && len >= 12) {
-			memcpy(run->guest_mac, (const uint8_t *)f + 6, 6);
+		if (learn && len >= offsetof(struct wire_eth, type)) {
+			memcpy(run->guest_mac, (const uint8_t *)f +
+			       offsetof(struct wire_eth, src), WIRE_ETH_ALEN);
 			learn = false;
 		}
 		if (!fast)
@@ -1330,13 +952,13 @@ static int replay_expect(struct replay_run *run, const struct script_step *st,
 	uint64_t matched, k;
 	int i, r = 0;
 
-	if (replay_expand(run, st->words[st->filter], filter, sizeof(filter),
-			  err, errlen) < 0)
+	if (replay_vars_expand(&run->vars, st->words[st->filter], filter,
+			       sizeof(filter), err, errlen) < 0)
 		return -EINVAL;
 	for (i = st->filter + 1; i + 1 < st->nwords; i++) {
 		if (strcmp(st->words[i], "like") == 0 &&
-		    replay_expand(run, st->words[i + 1], like, sizeof(like),
-				  err, errlen) < 0)
+		    replay_vars_expand(&run->vars, st->words[i + 1], like,
+				       sizeof(like), err, errlen) < 0)
 			return -EINVAL;
 		if (strcmp(st->words[i], "mask") == 0)
 			snprintf(mask, sizeof(mask), "%s", st->words[i + 1]);
@@ -1426,7 +1048,7 @@ static int replay_expect(struct replay_run *run, const struct script_step *st,
 				r = -EINVAL;
 				goto out;
 			}
-			if (replay_set_var(run, name, val) < 0) {
+			if (replay_vars_set(&run->vars, name, val) < 0) {
 				snprintf(err, errlen, "save %s: too many "
 					 "variables", name);
 				r = -EINVAL;
@@ -1488,14 +1110,15 @@ static int replay_step_run(struct replay_run *run, const struct script_step *st,
 			script_parse_u64(st->words[3] + 5, SCRIPT_HTTP_MAX, &size);
 		else if (strcmp(st->words[1], "http") == 0)
 			size = 1000;
-		r = responder_start(run, st->words[1], (size_t)size, &port);
+		r = replay_serve_start(&run->serve, st->words[1], (size_t)size,
+				       &port);
 		if (r < 0) {
 			snprintf(err, errlen, "serve %s: %s", st->words[1],
 				 uv_strerror(r));
 			return r;
 		}
 		snprintf(num, sizeof(num), "%u", port);
-		if (replay_set_var(run, st->words[2], num) < 0) {
+		if (replay_vars_set(&run->vars, st->words[2], num) < 0) {
 			snprintf(err, errlen, "serve: too many variables");
 			return -EINVAL;
 		}
@@ -1661,8 +1284,7 @@ static void replay_close(struct replay_run *run)
 	/* Flows still open answer their close with RSTs: not kept. */
 	run->keep = false;
 	replay_discard(run);
-	conns_close(run);
-	responders_close(run);
+	replay_serve_close(&run->serve);
 	if (run->proxy != NULL)
 		unet_proxy_close(run->proxy);
 	run->proxy = NULL;
@@ -1739,6 +1361,7 @@ static int replay_setup(struct replay_run *run, const struct replay_options *o,
 		return 1;
 	}
 	run->loop_ready = true;
+	replay_serve_init(&run->serve, &run->loop);
 	unet_hub_config_init(&hc);
 	hc.virtual_clock = true;
 	hc.seed = seed != 0 ? seed : 1;

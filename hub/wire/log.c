@@ -26,7 +26,7 @@ void unet__log_limited(const struct unet_hub *hub, struct unet__ratelimit *rl,
 	now = unet_hub_now_ns(hub);
 	if (now - rl->start >= UNET__RATELIMIT_WINDOW_NS) {
 		if (rl->suppressed > 0)
-			unet_hub_log(hub, UNET_LOG_WARN,
+			unet_hub_log(hub, rl->level,
 				     "%u similar messages suppressed",
 				     rl->suppressed);
 		rl->start = now;
@@ -34,6 +34,8 @@ void unet__log_limited(const struct unet_hub *hub, struct unet__ratelimit *rl,
 		rl->suppressed = 0;
 	}
 	if (rl->count >= UNET__RATELIMIT_BURST) {
+		if (rl->suppressed == 0 || level < rl->level)
+			rl->level = level;
 		rl->suppressed++;
 		return;
 	}

@@ -33,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	union unet__vxlan_addr remotes[FUZZ_REMOTES];
 	const union unet__vxlan_addr *to;
-	const struct vxlan_eth *eth;
+	const struct wire_eth *eth;
 	const uint8_t *frame;
 	size_t off = 0, n, frame_len, i;
 	uint64_t now = 0;
@@ -67,7 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			assert(frame + frame_len == dgram + n);
 			assert(frame_len >= sizeof(*eth));
 			assert(frame_len <= FUZZ_FRAME_MAX);
-			eth = (const struct vxlan_eth *)frame;
+			eth = (const struct wire_eth *)frame;
 			unet__vxlan_fdb_learn(&fdb, eth->src, &remotes[r], now);
 			to = unet__vxlan_fdb_lookup(&fdb, eth->dst, now);
 			if (to != NULL) {

@@ -3,7 +3,9 @@
  * Rate-limited logging for messages a guest or a peer can trigger: at most
  * UNET__RATELIMIT_BURST lines per UNET__RATELIMIT_WINDOW_NS of the hub's
  * clock for each limiter; the rest are counted and reported in one line when
- * the next window opens. Every folder logs outside input through this.
+ * the next window opens, at the most severe level among them (so that
+ * held-back debug lines never surface as a warning). Every folder logs
+ * outside input through this.
  */
 #ifndef USERNET_WIRE_LOG_H
 #define USERNET_WIRE_LOG_H
@@ -24,11 +26,13 @@
  * @start: the hub's clock when the current window began
  * @count: messages passed on in the current window
  * @suppressed: messages held back in the current window
+ * @level: the most severe level among them (set with the first)
  */
 struct unet__ratelimit {
 	uint64_t start;
 	unsigned int count;
 	unsigned int suppressed;
+	enum unet_log_level level;
 };
 
 void unet__log_limited(const struct unet_hub *hub, struct unet__ratelimit *rl,
