@@ -41,6 +41,9 @@
 
 #include "proxy_internal.h"
 
+#include "wire/ip4_proto.h"
+#include "wire/udp_proto.h"
+
 /* Listen backlog of a TCP forward. */
 #define FWD_BACKLOG 128
 /* Buckets a UDP forward's peer table starts with; it doubles as it fills. */
@@ -84,26 +87,22 @@ struct proxy_fwd {
 
 /**
  * struct fwd_udp_flow - an inbound UDP flow (one host peer of a UDP forward)
- * @flow: the flow as the proxy sees it (remote = gateway:ephemeral, the
- *        address the guest sees, as for inbound TCP flows)
- * @proxy: the proxy
+ * @flow: the flow base (remote = gateway:ephemeral, the address the guest
+ *        sees, as for inbound TCP flows; its timer expires it)
  * @fwd: its forward; cleared when the flow is closed
  * @hnext: next flow in the same bucket of @fwd
  * @prev: previous flow of @fwd
  * @next: next flow of @fwd
  * @pcb: lwIP's side, bound to gateway:ephemeral, connected to the guest
- * @timer: idle expiry
  * @peer: the host peer
  */
 struct fwd_udp_flow {
 	struct proxy_flow flow;
-	struct unet_proxy *proxy;
 	struct proxy_fwd *fwd;
 	struct fwd_udp_flow *hnext;
 	struct fwd_udp_flow *prev;
 	struct fwd_udp_flow *next;
 	struct udp_pcb *pcb;
-	struct unet_timer timer;
 	struct sockaddr_in peer;
 };
 
@@ -190,28 +189,27 @@ static void fwd_udp_unlink(struct proxy_fwd *fwd, struct fwd_udp_flow *uf)
 	fwd->nflows--;
 }
 
-static void fwd_udp_flow_closed(uv_handle_t *handle)
+static struct fwd_udp_flow *fwd_udp_flow_of(struct proxy_flow *flow)
 {
-	struct fwd_udp_flow *uf = handle->data;
-	struct unet_proxy *proxy = uf->proxy;
+	return container_of(flow, struct fwd_udp_flow, flow);
+}
 
-	free(uf);
-	unet__proxy_unref(proxy);
+static void fwd_udp_flow_free(struct proxy_flow *flow)
+{
+	free(fwd_udp_flow_of(flow));
 }
 
 /* Closes a flow now: out of every table, pcb gone, freed from the loop. */
 static void fwd_udp_flow_close(struct proxy_flow *flow)
 {
-	struct fwd_udp_flow *uf = container_of(flow, struct fwd_udp_flow, flow);
+	struct fwd_udp_flow *uf = fwd_udp_flow_of(flow);
 
-	if (uf->fwd == NULL)
+	if (!unet__flow_close_begin(flow))
 		return;
 	fwd_udp_unlink(uf->fwd, uf);
 	uf->fwd = NULL;
-	unet__flow_remove(uf->proxy, &uf->flow);
 	udp_remove(uf->pcb);
 	uf->pcb = NULL;
-	unet_timer_close(&uf->timer, fwd_udp_flow_closed);
 }
 
 static enum unet_flow_state fwd_udp_flow_state(const struct proxy_flow *flow)
@@ -222,23 +220,8 @@ static enum unet_flow_state fwd_udp_flow_state(const struct proxy_flow *flow)
 static const struct proxy_flow_ops fwd_udp_flow_ops = {
 	.close = fwd_udp_flow_close,
 	.state = fwd_udp_flow_state,
+	.free = fwd_udp_flow_free,
 };
-
-static void fwd_udp_flow_timer(struct unet_timer *timer)
-{
-	struct fwd_udp_flow *uf = container_of(timer, struct fwd_udp_flow,
-					       timer);
-	struct unet_proxy *proxy = uf->proxy;
-	uint64_t left = unet__flow_idle_left(proxy, &uf->flow,
-					     proxy->cfg.udp_timeout_ms);
-
-	if (left > 0) {
-		unet_timer_start(&uf->timer, fwd_udp_flow_timer, left);
-		return;
-	}
-	proxy->stats.udp_expired++;
-	fwd_udp_flow_close(&uf->flow);
-}
 
 /* The guest answered: back to the host peer through the forward's socket. */
 static void fwd_udp_flow_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p,
@@ -257,13 +240,13 @@ static void fwd_udp_flow_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p,
 						    0));
 	pbuf_free(p);
 	uf->flow.bytes_out += b.len;
-	unet__flow_touch(uf->proxy, &uf->flow);
+	unet__flow_touch(&uf->flow);
 	r = uv_udp_try_send(&fwd->udp, &b, 1,
 			    (const struct sockaddr *)&uf->peer);
 	if (r < 0 && r != UV_EAGAIN)
-		unet__proxy_log_guest(uf->proxy,
-				      "udp forward: cannot send to the host peer: %s",
-				      uv_strerror(r));
+		PROXY_LOG_GUEST(uf->flow.proxy,
+				"udp forward: cannot send to the host peer: %s",
+				uv_strerror(r));
 }
 
 /* A new host peer: its flow, or NULL when it cannot have one (counted). */
@@ -281,17 +264,15 @@ static struct fwd_udp_flow *fwd_udp_flow_new(struct proxy_fwd *fwd,
 	uf = calloc(1, sizeof(*uf));
 	if (uf == NULL)
 		return NULL;
-	uf->flow.ops = &fwd_udp_flow_ops;
-	uf->flow.proto = IPPROTO_UDP;
+	unet__flow_init(&uf->flow, proxy, &fwd_udp_flow_ops, IPPROTO_UDP);
 	uf->flow.inbound = true;
 	uf->flow.hashed = false;
 	uf->flow.guest_addr = fwd->fwd.guest_addr.s_addr;
 	uf->flow.guest_port = ntohs(fwd->fwd.guest_port);
 	/* As the guest sees it (as tcp.c's inbound flows): set below. */
 	uf->flow.remote_addr = sc->host.s_addr;
-	uf->proxy = proxy;
 	uf->peer = *peer;
-	if (unet__flow_add(proxy, &uf->flow) < 0) {
+	if (unet__flow_add(&uf->flow) < 0) {
 		free(uf);
 		return NULL;
 	}
@@ -301,24 +282,20 @@ static struct fwd_udp_flow *fwd_udp_flow_new(struct proxy_fwd *fwd,
 	if (uf->pcb == NULL || udp_bind(uf->pcb, &gw, 0) != ERR_OK ||
 	    udp_connect(uf->pcb, &guest, ntohs(fwd->fwd.guest_port)) !=
 		    ERR_OK) {
-		unet__proxy_log_guest(proxy,
-				      "udp forward %u: no lwIP pcb for a new peer",
-				      ntohs(fwd->fwd.host_port));
+		PROXY_LOG_GUEST(proxy, "udp forward %u: no lwIP pcb for a new peer",
+				ntohs(fwd->fwd.host_port));
 		if (uf->pcb != NULL)
 			udp_remove(uf->pcb);
-		unet__flow_remove(proxy, &uf->flow);
+		unet__flow_remove(&uf->flow);
 		free(uf);
 		return NULL;
 	}
 	uf->flow.remote_port = uf->pcb->local_port;
 	udp_recv(uf->pcb, fwd_udp_flow_recv, uf);
-	unet_timer_init(proxy->hub, &uf->timer);
-	unet__proxy_ref(proxy);
-	uf->timer.uv.data = uf;
+	unet__flow_timer_init(&uf->flow);
 	/* Housekeeping only: the forward's socket keeps the loop alive. */
-	uv_unref((uv_handle_t *)&uf->timer.uv);
-	unet_timer_start(&uf->timer, fwd_udp_flow_timer,
-			 proxy->cfg.udp_timeout_ms);
+	uv_unref((uv_handle_t *)&uf->flow.timer.uv);
+	unet__flow_idle_start(&uf->flow);
 
 	uf->fwd = fwd;
 	h = fwd_udp_hash(fwd, fwd->nbuckets, peer->sin_addr.s_addr,
@@ -354,9 +331,9 @@ static void fwd_udp_read(uv_udp_t *handle, ssize_t nread, const uv_buf_t *buf,
 	err_t err;
 
 	if (nread < 0) {
-		unet__proxy_log_guest(proxy, "udp forward %u: %s",
-				      ntohs(fwd->fwd.host_port),
-				      uv_strerror((int)nread));
+		PROXY_LOG_GUEST(proxy, "udp forward %u: %s",
+				ntohs(fwd->fwd.host_port),
+				uv_strerror((int)nread));
 		return;
 	}
 	if (addr == NULL)
@@ -367,10 +344,10 @@ static void fwd_udp_read(uv_udp_t *handle, ssize_t nread, const uv_buf_t *buf,
 	 */
 	if ((flags & UV_UDP_PARTIAL) || addr->sa_family != AF_INET ||
 	    peer->sin_addr.s_addr == 0 || peer->sin_port == 0 ||
-	    (size_t)nread > FWD_UDP_MAX - 8 - 20) {
-		unet__proxy_log_guest(proxy,
-				      "udp forward %u: datagram dropped",
-				      ntohs(fwd->fwd.host_port));
+	    (size_t)nread > FWD_UDP_MAX - WIRE_UDP_HLEN - WIRE_IP4_HLEN) {
+		PROXY_LOG_GUEST(proxy,
+				"udp forward %u: datagram dropped",
+				ntohs(fwd->fwd.host_port));
 		return;
 	}
 	uf = fwd_udp_find(fwd, peer);
@@ -386,13 +363,13 @@ static void fwd_udp_read(uv_udp_t *handle, ssize_t nread, const uv_buf_t *buf,
 	err = udp_send(uf->pcb, p);
 	pbuf_free(p);
 	if (err != ERR_OK) {
-		unet__proxy_log_guest(proxy,
-				      "udp forward %u: cannot send to the guest (lwIP error %d)",
-				      ntohs(fwd->fwd.host_port), (int)err);
+		PROXY_LOG_GUEST(proxy,
+				"udp forward %u: cannot send to the guest (lwIP error %d)",
+				ntohs(fwd->fwd.host_port), (int)err);
 		return;
 	}
 	uf->flow.bytes_in += (uint64_t)nread;
-	unet__flow_touch(proxy, &uf->flow);
+	unet__flow_touch(&uf->flow);
 }
 
 /* ---- TCP forwards -------------------------------------------------------- */
@@ -402,7 +379,7 @@ static void fwd_tcp_drain_closed(uv_handle_t *handle)
 	struct unet_proxy *proxy = handle->data;
 
 	free(handle);
-	unet__proxy_unref(proxy);
+	unet__flow_proxy_unref(proxy);
 }
 
 /*
@@ -425,7 +402,7 @@ static void fwd_tcp_drain(struct proxy_fwd *fwd)
 		free(t);
 		return;
 	}
-	unet__proxy_ref(proxy);
+	unet__flow_proxy_ref(proxy);
 	t->data = proxy;
 	(void)uv_accept((uv_stream_t *)&fwd->tcp, (uv_stream_t *)t);
 	uv_close((uv_handle_t *)t, fwd_tcp_drain_closed);
@@ -438,18 +415,18 @@ static void fwd_tcp_connection(uv_stream_t *server, int status)
 	int r;
 
 	if (status < 0) {
-		unet__proxy_log_guest(proxy, "tcp forward %u: %s",
-				      ntohs(fwd->fwd.host_port),
-				      uv_strerror(status));
+		PROXY_LOG_GUEST(proxy, "tcp forward %u: %s",
+				ntohs(fwd->fwd.host_port),
+				uv_strerror(status));
 		return;
 	}
 	r = unet__tcp_inbound(proxy, server, fwd->fwd.guest_addr.s_addr,
 			      ntohs(fwd->fwd.guest_port));
 	if (r < 0) {
-		unet__proxy_log_guest(proxy,
-				      "tcp forward %u: connection not forwarded: %s",
-				      ntohs(fwd->fwd.host_port),
-				      uv_strerror(r));
+		PROXY_LOG_GUEST(proxy,
+				"tcp forward %u: connection not forwarded: %s",
+				ntohs(fwd->fwd.host_port),
+				uv_strerror(r));
 		fwd_tcp_drain(fwd);
 	}
 }
@@ -464,7 +441,7 @@ static void fwd_closed(uv_handle_t *handle)
 	free(fwd->buckets);
 	free(fwd->buf);
 	free(fwd);
-	unet__proxy_unref(proxy);
+	unet__flow_proxy_unref(proxy);
 }
 
 /* Closes a forward that is off the proxy's list: its UDP flows, its socket. */
@@ -473,16 +450,6 @@ static void fwd_close(struct proxy_fwd *fwd)
 	while (fwd->flows != NULL)
 		fwd_udp_flow_close(&fwd->flows->flow);
 	uv_close(&fwd->handle, fwd_closed);
-}
-
-static bool fwd_guest_ok(const struct unet_proxy *proxy, uint32_t addr)
-{
-	const struct unet_stack_config *sc = unet__stack_config(proxy->stack);
-	uint32_t a = ntohl(addr), net = ntohl(sc->net.s_addr);
-	uint32_t mask = ntohl(sc->mask.s_addr);
-
-	return (a & mask) == net && a != net && a != (net | ~mask) &&
-	       !unet__stack_is_gateway_addr(proxy->stack, addr);
 }
 
 static int fwd_open(struct proxy_fwd *fwd)
@@ -552,7 +519,7 @@ int unet_proxy_fwd_add(struct unet_proxy *proxy, struct unet_fwd *fwd)
 	if (fwd->proto != IPPROTO_TCP && fwd->proto != IPPROTO_UDP)
 		return -EINVAL;
 	if (fwd->guest_port == 0 ||
-	    !fwd_guest_ok(proxy, fwd->guest_addr.s_addr))
+	    !unet__stack_is_guest_addr(proxy->stack, fwd->guest_addr.s_addr))
 		return -EINVAL;
 	if (fwd->host_port != 0) {
 		for (f = proxy->fwds; f != NULL; f = f->next)
@@ -574,7 +541,7 @@ int unet_proxy_fwd_add(struct unet_proxy *proxy, struct unet_fwd *fwd)
 		free(f);
 		return r;
 	}
-	unet__proxy_ref(proxy);
+	unet__flow_proxy_ref(proxy);
 	f->handle.data = f;
 	r = fwd_open(f);
 	if (r < 0) {

@@ -1,13 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Internals shared by the proxy's files: the proxy, the flow table, and the
- * per-protocol entry points.
+ * Internals shared by the proxy's files: the proxy, the flow base and table
+ * (flow.c), and the per-protocol entry points.
+ *
+ * Layers, each calling only those below it: proxy.c (the proxy object, its
+ * configuration and counters, the dispatch of the stack's packets) above
+ * tcp.c, udp.c, icmp.c and fwd.c (fwd.c hands TCP connections to tcp.c),
+ * above flow.c (the table, the flow base, the proxy's handle count, address
+ * mapping and output), above limits.c (the caps).
  *
  * Ownership: every flow is in the proxy's list (and, when it has a guest-side
  * key, in the hash table) from unet__flow_add() until unet__flow_remove().
- * A flow owns its host handles; it frees itself once they are closed. The
- * proxy counts handles still open (unet__proxy_ref()/unet__proxy_unref()) and
- * is freed only when the last one is closed after unet_proxy_close().
+ * A flow owns its host handles (unet__flow_hold()); flow.c frees it through
+ * its ops once they are closed. The proxy counts handles still open
+ * (unet__flow_proxy_ref()/unet__flow_proxy_unref()); its memory is freed
+ * when the last one is closed after unet_proxy_close().
  */
 #ifndef USERNET_PROXY_INTERNAL_H
 #define USERNET_PROXY_INTERNAL_H
@@ -22,12 +29,12 @@
 
 #include "lwip/ip_addr.h"
 #include "lwip/pbuf.h"
-#include "lwip/raw.h"
 #include "lwip/tcp.h"
 #include "lwip/udp.h"
 
 #include "stack_proxy.h"
 
+#include "wire/log.h"
 #include "wire/util.h"
 
 struct proxy_flow;
@@ -69,24 +76,34 @@ struct proxy_guest {
 
 /**
  * struct proxy_flow_ops - what differs between kinds of flow
- * @close: close the flow now (both sides), for unet_proxy_close(); the flow
- *         calls unet__flow_remove() and frees itself when its handles are
- *         closed
+ * @close: close the flow now (both sides), for unet_proxy_close(), the UDP
+ *         cap's eviction and the idle timeout; it begins with
+ *         unet__flow_close_begin()
  * @state: the state shown in the flow table
+ * @free: free the flow (and what it still holds); called by flow.c once
+ *        the last of its handles is closed
  */
 struct proxy_flow_ops {
 	void (*close)(struct proxy_flow *flow);
 	enum unet_flow_state (*state)(const struct proxy_flow *flow);
+	void (*free)(struct proxy_flow *flow);
 };
 
 /**
- * struct proxy_flow - what every flow has; TCP, UDP and ICMP flows embed it
+ * struct proxy_flow - the flow base: what every flow has. TCP, UDP, ICMP
+ * and forwarded UDP flows embed it; flow.c keeps the table of them and the
+ * life cycle they share
  * @hnext: next flow in the same hash bucket
  * @prev: previous flow in the proxy's list
  * @next: next flow in the proxy's list
  * @lru_prev: the flow of its protocol used just more recently
  * @lru_next: the flow of its protocol used just less recently
  * @ops: the kind of flow
+ * @proxy: the proxy
+ * @timer: the flow's one timer (idle expiry; TCP: connect, idle, stall)
+ * @handles: uv handles opened (unet__flow_hold()) and not yet closed; the
+ *           flow is freed when the last one is
+ * @closing: unet__flow_close_begin() was called
  * @proto: IPPROTO_TCP, IPPROTO_UDP or IPPROTO_ICMP
  * @inbound: opened from the host side (a forward)
  * @hashed: in the hash table (has a guest-side key)
@@ -107,6 +124,10 @@ struct proxy_flow {
 	struct proxy_flow *lru_prev;
 	struct proxy_flow *lru_next;
 	const struct proxy_flow_ops *ops;
+	struct unet_proxy *proxy;
+	struct unet_timer timer;
+	int handles;
+	bool closing;
 	int proto;
 	bool inbound;
 	bool hashed;
@@ -136,14 +157,11 @@ struct proxy_flow {
  * @cap: per protocol, the most flows at once (unet__proxy_size_caps())
  * @listeners: per guest-side TCP port, the lwIP listener that accepts
  *             connect-first handshakes (made on demand, kept until close)
- * @raw_udp: sees every UDP datagram lwIP accepted, after reassembly
- * @raw_icmp: sees every ICMP message lwIP accepted
  * @fwds: host-to-guest forwards
  * @refs: host handles still open (the proxy is freed when 0 after close)
  * @closing: unet_proxy_close() was called
  * @ping_warned: the host refused ICMP sockets and this was logged once
- * @log_tokens: rate limit of guest-triggered log messages
- * @log_refill_ns: when @log_tokens was last refilled
+ * @log_rl: the rate limit of guest-triggered log messages
  * @rbuf: where every TCP flow reads its host socket into (PROXY_RBUF
  *        bytes), to be copied into lwIP at once
  * @guests: the guest addresses that hold flows, hashed
@@ -162,42 +180,58 @@ struct unet_proxy {
 	unsigned int nflows[PROXY_PROTO_NUM];
 	unsigned int cap[PROXY_PROTO_NUM];
 	struct tcp_pcb **listeners;
-	struct raw_pcb *raw_udp;
-	struct raw_pcb *raw_icmp;
 	struct proxy_fwd *fwds;
 	unsigned int refs;
 	bool closing;
 	bool ping_warned;
-	unsigned int log_tokens;
-	uint64_t log_refill_ns;
+	struct unet__ratelimit log_rl;
 	char *rbuf;
 	struct proxy_guest *guests[1u << PROXY_GUEST_BITS];
 };
 
-/* proxy.c: the flow table */
+/*
+ * Logs what a guest caused (or a peer: a forward's), rate-limited for the
+ * whole proxy (wire/log.h); at info level, or at debug level for what a
+ * guest does routinely or on purpose (spoofed sources, floods against a
+ * cap). @... is a format string literal and its arguments.
+ */
+#define PROXY_LOG_GUEST(proxy, ...)                                        \
+	unet__log_limited((proxy)->hub, &(proxy)->log_rl, UNET_LOG_INFO,   \
+			  "proxy: " __VA_ARGS__)
+#define PROXY_DEBUG_GUEST(proxy, ...)                                      \
+	unet__log_limited((proxy)->hub, &(proxy)->log_rl, UNET_LOG_DEBUG,  \
+			  "proxy: " __VA_ARGS__)
+
+/* flow.c: the flow table */
+int unet__flow_table_init(struct unet_proxy *proxy);
+void unet__flow_table_free(struct unet_proxy *proxy);
 struct proxy_flow *unet__flow_find(struct unet_proxy *proxy, int proto,
 				   uint32_t guest_addr, uint16_t guest_port,
 				   uint32_t remote_addr, uint16_t remote_port);
-int unet__flow_add(struct unet_proxy *proxy, struct proxy_flow *flow);
-void unet__flow_remove(struct unet_proxy *proxy, struct proxy_flow *flow);
-void unet__flow_touch(struct unet_proxy *proxy, struct proxy_flow *flow);
-uint64_t unet__flow_idle_left(const struct unet_proxy *proxy,
-			      const struct proxy_flow *flow,
+int unet__flow_add(struct proxy_flow *flow);
+void unet__flow_remove(struct proxy_flow *flow);
+void unet__flow_touch(struct proxy_flow *flow);
+void unet__flow_close_all(struct unet_proxy *proxy);
+
+/* flow.c: the flow base's life cycle */
+void unet__flow_init(struct proxy_flow *flow, struct unet_proxy *proxy,
+		     const struct proxy_flow_ops *ops, int proto);
+void unet__flow_hold(struct proxy_flow *flow, uv_handle_t *handle);
+void unet__flow_timer_init(struct proxy_flow *flow);
+void unet__flow_handle_closed(uv_handle_t *handle);
+bool unet__flow_close_begin(struct proxy_flow *flow);
+void unet__flow_idle_start(struct proxy_flow *flow);
+uint64_t unet__flow_idle_left(const struct proxy_flow *flow,
 			      unsigned int timeout_ms);
 
-/* proxy.c: addresses, policy, output, handles, logging */
-int unet__proxy_map_out(struct unet_proxy *proxy, uint32_t dst,
-			uint16_t port, struct sockaddr_in *sa);
-uint32_t unet__proxy_map_in(const struct unet_proxy *proxy, uint32_t src);
-err_t unet__proxy_output(struct unet_proxy *proxy, struct pbuf *p,
-			 uint32_t src, uint32_t dst, uint8_t proto);
-void unet__proxy_ref(struct unet_proxy *proxy);
-void unet__proxy_unref(struct unet_proxy *proxy);
-uint64_t unet__proxy_now_ms(const struct unet_proxy *proxy);
-void unet__proxy_log_guest(struct unet_proxy *proxy, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-void unet__proxy_debug_guest(struct unet_proxy *proxy, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+/* flow.c: the proxy's open handles, its addresses on both sides, output */
+void unet__flow_proxy_ref(struct unet_proxy *proxy);
+void unet__flow_proxy_unref(struct unet_proxy *proxy);
+int unet__flow_map_out(struct unet_proxy *proxy, uint32_t dst,
+		       uint16_t port, struct sockaddr_in *sa);
+uint32_t unet__flow_map_in(const struct unet_proxy *proxy, uint32_t src);
+err_t unet__flow_output(struct unet_proxy *proxy, struct pbuf *p,
+			uint32_t src, uint32_t dst, uint8_t proto);
 
 /* limits.c: the caps and the file descriptors behind them */
 enum proxy_proto unet__proxy_proto(int ipproto);
@@ -211,17 +245,20 @@ void unet__proxy_guest_release(struct unet_proxy *proxy, uint32_t addr,
 			       enum proxy_proto proto);
 
 /* tcp.c */
-enum unet_verdict unet__tcp_ip4(struct unet_proxy *proxy, struct pbuf *p,
-				const struct unet_ip4_pkt *pkt);
+enum unet_verdict unet__tcp_packet(struct unet_proxy *proxy, struct pbuf *p,
+				   const struct unet_ip_pkt *pkt);
 int unet__tcp_inbound(struct unet_proxy *proxy, uv_stream_t *server,
 		      uint32_t guest_addr, uint16_t guest_port);
 void unet__tcp_close_listeners(struct unet_proxy *proxy);
 
-/* udp.c: called from the raw UDP pcb; returns 1 when it took (freed) p */
-u8_t unet__udp_raw_input(struct unet_proxy *proxy, struct pbuf *p);
+/* udp.c: a datagram lwIP accepted; DROP when the proxy took it */
+enum unet_verdict unet__udp_datagram(struct unet_proxy *proxy, struct pbuf *p,
+				     const struct unet_ip_pkt *pkt);
 
-/* icmp.c: called from the raw ICMP pcb; returns 1 when it took (freed) p */
-u8_t unet__icmp_raw_input(struct unet_proxy *proxy, struct pbuf *p);
+/* icmp.c: a message lwIP accepted; DROP when the proxy took it */
+enum unet_verdict unet__icmp_datagram(struct unet_proxy *proxy,
+				      struct pbuf *p,
+				      const struct unet_ip_pkt *pkt);
 
 /* fwd.c */
 void unet__fwd_close_all(struct unet_proxy *proxy);

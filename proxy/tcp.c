@@ -5,18 +5,22 @@
  * Theory of operation.
  *
  * Outbound (the guest connects) is connect-first. The stack asks
- * unet__tcp_ip4() about every TCP segment to the gateway or a foreign
- * address. A SYN for an unknown 4-tuple makes a flow: the segment is cloned
- * and held, the host connect starts on the loop, and the original is dropped
- * (lwIP never sees it). Duplicate SYNs are dropped while the connect is under
- * way. When the connect succeeds, a listener for the destination port is made
- * if there is none (bound to ANY:port, it terminates that port for every
- * address the stack accepts) and the held SYN is re-injected through
- * ip4_input(): this time the flow says "accept", lwIP answers with its
- * SYN-ACK, and the listener's accept callback joins the new pcb to the flow.
- * A refused connect gives the guest a RST (tcp_rst() from the original
- * destination), an unreachable one an ICMP destination unreachable, a connect
- * that takes longer than the timeout a RST.
+ * unet__tcp_packet() about every TCP segment to the gateway or a foreign
+ * address, parsed once (struct unet_ip_pkt: the checked TCP header, the
+ * ports); a segment whose header is cut short or whose data offset lies is
+ * dropped and counted. A SYN for an unknown 4-tuple makes a flow: the
+ * segment is cloned and held, the host connect starts on the loop, and the
+ * original is dropped (lwIP never sees it). Duplicate SYNs are dropped while
+ * the connect is under way. When the connect succeeds, a listener for the
+ * destination port is made if there is none (bound to ANY:port, it
+ * terminates that port for every address the stack accepts), a TIME_WAIT
+ * lwIP still holds on the 4-tuple is ended (unet__lwip_tcp_timewait_end()),
+ * and the held SYN is re-injected through ip4_input(): this time the flow
+ * says "accept", lwIP answers with its SYN-ACK, and the listener's accept
+ * callback joins the new pcb to the flow. A refused connect gives the guest
+ * a RST (unet__lwip_tcp_rst(), from the original destination), an
+ * unreachable one an ICMP destination unreachable, a connect that takes
+ * longer than the timeout a RST.
  *
  * Inbound (a host-to-guest forward) accepts on the host, then tcp_connect()s
  * to the guest from the gateway's address; a guest RST or no answer closes
@@ -68,7 +72,8 @@
  *
  * Lifetime: the flow leaves the flow table when it starts closing; its memory
  * is freed from the last close callback of its two uv handles (the socket and
- * a timer for the connect and idle timeouts). lwIP's callbacks are detached
+ * the flow base's timer, for the connect and idle timeouts), as for every
+ * flow (flow.c). lwIP's callbacks are detached
  * before the pcb is given back, so no lwIP callback ever sees a freed flow.
  */
 #include <arpa/inet.h>
@@ -80,9 +85,6 @@
 #include "lwip/icmp.h"
 #include "lwip/ip.h"
 #include "lwip/ip4.h"
-#include "lwip/priv/tcp_priv.h"
-#include "lwip/prot/ip.h"
-#include "lwip/prot/tcp.h"
 #include "lwip/tcp.h"
 
 #include "proxy_internal.h"
@@ -101,28 +103,27 @@
 
 /** Where a TCP flow is. */
 enum tcp_phase {
-	FLOW_HOST_CONNECTING,	/* outbound: host connect under way, SYN held */
-	FLOW_GUEST_ACCEPTING,	/* outbound: SYN re-injected, awaiting accept */
-	FLOW_GUEST_CONNECTING,	/* inbound: tcp_connect() to the guest */
-	FLOW_ESTABLISHED,
-	FLOW_CLOSED,		/* closing: handles on their way out */
-	FLOW_PHASE_NUM
+	TCP_PHASE_HOST_CONNECTING,	/* outbound: host connect under way, SYN held */
+	TCP_PHASE_GUEST_ACCEPTING,	/* outbound: SYN re-injected, awaiting accept */
+	TCP_PHASE_GUEST_CONNECTING,	/* inbound: tcp_connect() to the guest */
+	TCP_PHASE_ESTABLISHED,
+	TCP_PHASE_CLOSED,		/* closing: handles on their way out */
+	TCP_PHASE_NUM
 };
 
 /**
  * struct tcp_flow - one TCP connection through the proxy
- * @base: the flow table's part
- * @proxy: the proxy
+ * @base: the flow base (its timer: connect timeout, then idle timeout and
+ *        the stall reset)
  * @phase: where the flow is
  * @host: the host socket
- * @timer: connect timeout, then idle timeout
  * @connect_req: the host connect (outbound)
  * @shutdown_req: the host shutdown after the guest's FIN
  * @pcb: the lwIP pcb, NULL before accept and after it is gone
  * @syn: the guest's SYN, held while the host connects
  * @syn_seq: the SYN's sequence number, for a RST that answers it
- * @connect_err: a host connect that failed at once (answered from @timer)
- * @handles: uv handles initialised and not yet closed
+ * @connect_err: a host connect that failed at once (answered from the
+ *               timer)
  * @write_req: the write to the host socket, when @writing
  * @guest_fin: the guest sent FIN
  * @host_shut: the host socket's write side is shut (or being shut)
@@ -150,17 +151,14 @@ enum tcp_phase {
  */
 struct tcp_flow {
 	struct proxy_flow base;
-	struct unet_proxy *proxy;
 	enum tcp_phase phase;
 	uv_tcp_t host;
-	struct unet_timer timer;
 	uv_connect_t connect_req;
 	uv_shutdown_t shutdown_req;
 	struct tcp_pcb *pcb;
 	struct pbuf *syn;
 	uint32_t syn_seq;
 	int connect_err;
-	int handles;
 	uv_write_t write_req;
 	bool guest_fin;
 	bool host_shut;
@@ -185,6 +183,7 @@ struct tcp_flow {
 };
 
 static void tcp_flow_reset(struct tcp_flow *flow);
+static void tcp_flow_free(struct proxy_flow *f);
 static void tcp_flow_check_done(struct tcp_flow *flow);
 static void tcp_flow_push(struct tcp_flow *flow);
 static void tcp_flow_read_start(struct tcp_flow *flow);
@@ -195,44 +194,22 @@ static struct tcp_flow *tcp_flow_of(struct proxy_flow *f)
 	return container_of(f, struct tcp_flow, base);
 }
 
-/* One's complement sum of a TCP segment with its pseudo header. */
-static uint16_t tcp_checksum(uint32_t src, uint32_t dst, const uint8_t *seg,
-			     size_t len)
+/* Every handle is closed: what the flow still holds goes with it. */
+static void tcp_flow_free(struct proxy_flow *f)
 {
-	uint64_t sum = 0;
-	size_t i;
+	struct tcp_flow *flow = tcp_flow_of(f);
 
-	sum += (ntohl(src) >> 16) + (ntohl(src) & 0xffff);
-	sum += (ntohl(dst) >> 16) + (ntohl(dst) & 0xffff);
-	sum += IP_PROTO_TCP + len;
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)(seg[i] << 8 | seg[i + 1]);
-	if (len & 1)
-		sum += (uint32_t)seg[len - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
-static void tcp_handle_closed(uv_handle_t *handle)
-{
-	struct tcp_flow *flow = handle->data;
-	struct unet_proxy *proxy = flow->proxy;
-
-	if (--flow->handles == 0) {
-		if (flow->syn != NULL)
-			pbuf_free(flow->syn);
-		unet__budget_release(flow->wcap + flow->ocap + flow->pend_len);
-		free(flow->wbuf);
-		free(flow->obuf);
-		free(flow->pend);
-		free(flow);
-	}
-	unet__proxy_unref(proxy);
+	if (flow->syn != NULL)
+		pbuf_free(flow->syn);
+	unet__budget_release(flow->wcap + flow->ocap + flow->pend_len);
+	free(flow->wbuf);
+	free(flow->obuf);
+	free(flow->pend);
+	free(flow);
 }
 
 /* Detaches lwIP's callbacks so that lwIP never calls into a closed flow. */
-static void tcp_pcb_detach(struct tcp_pcb *pcb)
+static void tcp_flow_detach(struct tcp_pcb *pcb)
 {
 	tcp_arg(pcb, NULL);
 	tcp_recv(pcb, NULL);
@@ -250,15 +227,13 @@ static bool tcp_flow_out_pending(const struct tcp_flow *flow)
 /* Starts closing the flow's handles; @reset sends the host a RST. */
 static void tcp_flow_close_handles(struct tcp_flow *flow, bool reset)
 {
-	if (flow->phase == FLOW_CLOSED)
+	if (!unet__flow_close_begin(&flow->base))
 		return;
-	flow->phase = FLOW_CLOSED;
-	unet__flow_remove(flow->proxy, &flow->base);
-	unet_timer_close(&flow->timer, tcp_handle_closed);
+	flow->phase = TCP_PHASE_CLOSED;
 	if (reset && !flow->host_shut &&
-	    uv_tcp_close_reset(&flow->host, tcp_handle_closed) == 0)
+	    uv_tcp_close_reset(&flow->host, unet__flow_handle_closed) == 0)
 		return;
-	uv_close((uv_handle_t *)&flow->host, tcp_handle_closed);
+	uv_close((uv_handle_t *)&flow->host, unet__flow_handle_closed);
 }
 
 /* Resets both sides: a RST to the guest and to the host. */
@@ -269,7 +244,7 @@ static void tcp_flow_reset(struct tcp_flow *flow)
 	if (pcb != NULL) {
 		flow->pcb = NULL;
 		flow->aborted = true;
-		tcp_pcb_detach(pcb);
+		tcp_flow_detach(pcb);
 		tcp_abort(pcb);
 	}
 	tcp_flow_close_handles(flow, true);
@@ -285,11 +260,11 @@ static enum unet_flow_state tcp_flow_state_op(const struct proxy_flow *f)
 	const struct tcp_flow *flow = container_of(f, struct tcp_flow, base);
 
 	switch (flow->phase) {
-	case FLOW_HOST_CONNECTING:
-	case FLOW_GUEST_ACCEPTING:
-	case FLOW_GUEST_CONNECTING:
+	case TCP_PHASE_HOST_CONNECTING:
+	case TCP_PHASE_GUEST_ACCEPTING:
+	case TCP_PHASE_GUEST_CONNECTING:
 		return UNET_FLOW_CONNECTING;
-	case FLOW_ESTABLISHED:
+	case TCP_PHASE_ESTABLISHED:
 		if (flow->guest_fin || flow->host_eof)
 			return UNET_FLOW_CLOSING;
 		return UNET_FLOW_ESTABLISHED;
@@ -301,14 +276,23 @@ static enum unet_flow_state tcp_flow_state_op(const struct proxy_flow *f)
 static const struct proxy_flow_ops tcp_flow_ops = {
 	.close = tcp_flow_close_op,
 	.state = tcp_flow_state_op,
+	.free = tcp_flow_free,
 };
+
+/* Answers the held SYN with a RST from the address the guest connected to. */
+static void tcp_flow_rst_syn(const struct tcp_flow *flow)
+{
+	unet__lwip_tcp_rst(flow->base.remote_addr, flow->base.remote_port,
+			   flow->base.guest_addr, flow->base.guest_port,
+			   flow->syn_seq + 1);
+}
 
 /* When both directions have ended, hands the pcb back and closes. */
 static void tcp_flow_check_done(struct tcp_flow *flow)
 {
 	struct tcp_pcb *pcb = flow->pcb;
 
-	if (flow->phase != FLOW_ESTABLISHED)
+	if (flow->phase != TCP_PHASE_ESTABLISHED)
 		return;
 	if (!(flow->guest_fin && flow->host_shut && !tcp_flow_out_pending(flow)))
 		return;
@@ -316,7 +300,7 @@ static void tcp_flow_check_done(struct tcp_flow *flow)
 		return;
 	if (pcb != NULL) {
 		flow->pcb = NULL;
-		tcp_pcb_detach(pcb);
+		tcp_flow_detach(pcb);
 		/* lwIP finishes the FIN exchange on its own from here. */
 		if (tcp_close(pcb) != ERR_OK)
 			tcp_abort(pcb);
@@ -330,7 +314,7 @@ static void tcp_host_shutdown_cb(uv_shutdown_t *req, int status)
 {
 	struct tcp_flow *flow = req->data;
 
-	if (status == UV_ECANCELED || flow->phase == FLOW_CLOSED)
+	if (status == UV_ECANCELED || flow->phase == TCP_PHASE_CLOSED)
 		return;
 	if (status < 0) {
 		tcp_flow_reset(flow);
@@ -372,12 +356,12 @@ static void tcp_flow_credit(struct tcp_flow *flow, size_t taken)
 	floor = full - unet__budget_window(full);
 	if (flow->withheld <= floor) {
 		if (taken > 0)
-			flow->proxy->stats.tcp_windows_shrunk++;
+			flow->base.proxy->stats.tcp_windows_shrunk++;
 		return;
 	}
 	give = flow->withheld - floor;
 	if (give < taken)
-		flow->proxy->stats.tcp_windows_shrunk++;
+		flow->base.proxy->stats.tcp_windows_shrunk++;
 	closed = pcb->rcv_wnd < pcb->mss;
 	flow->withheld = floor;
 	for (; give > 0; give -= chunk) {
@@ -386,7 +370,7 @@ static void tcp_flow_credit(struct tcp_flow *flow, size_t taken)
 	}
 	/* lwIP sends an update only for a big change: say a window opened. */
 	if (closed && pcb->rcv_wnd >= pcb->mss)
-		tcp_ack_now(pcb);
+		unet__lwip_tcp_ack_now(pcb);
 }
 
 /* Appends the bytes of @p past @skip to the flow's queue toward the host. */
@@ -439,7 +423,7 @@ static int tcp_flow_write(struct tcp_flow *flow)
 	if (r < 0)
 		return r;
 	flow->writing = true;
-	flow->stall_ns = unet_hub_now_ns(flow->proxy->hub);
+	flow->stall_ns = unet_hub_now_ns(flow->base.proxy->hub);
 	flow->stall_queue = flow->wlen;
 	return 0;
 }
@@ -454,12 +438,12 @@ static void tcp_host_write_cb(uv_write_t *req, int status)
 	free(flow->wbuf);
 	flow->wbuf = NULL;
 	flow->wlen = flow->wcap = 0;
-	if (status == UV_ECANCELED || flow->phase == FLOW_CLOSED)
+	if (status == UV_ECANCELED || flow->phase == TCP_PHASE_CLOSED)
 		return;
 	if (status < 0) {
 		/* the kernel's TCP_USER_TIMEOUT: a stall it saw first */
 		if (status == UV_ETIMEDOUT)
-			flow->proxy->stats.tcp_stalled++;
+			flow->base.proxy->stats.tcp_stalled++;
 		tcp_flow_reset(flow);
 		return;
 	}
@@ -491,7 +475,7 @@ static err_t tcp_guest_data(struct tcp_flow *flow, struct pbuf *p)
 
 	if (tcp_flow_out_pending(flow)) {
 		if (unet__budget_free() == 0) {
-			flow->proxy->stats.tcp_data_deferred++;
+			flow->base.proxy->stats.tcp_data_deferred++;
 			return ERR_MEM;
 		}
 	} else {
@@ -510,7 +494,7 @@ static err_t tcp_guest_data(struct tcp_flow *flow, struct pbuf *p)
 		done = (size_t)r;
 	}
 	flow->base.bytes_out += total;
-	unet__flow_touch(flow->proxy, &flow->base);
+	unet__flow_touch(&flow->base);
 	if (done < total && tcp_flow_queue(flow, p, done) < 0) {
 		pbuf_free(p);
 		tcp_flow_reset(flow);
@@ -638,7 +622,7 @@ static void tcp_flow_push(struct tcp_flow *flow)
 static void tcp_host_alloc_cb(uv_handle_t *handle, size_t suggested,
 			      uv_buf_t *buf)
 {
-	struct tcp_flow *flow = handle->data;
+	struct tcp_flow *flow = tcp_flow_of(handle->data);
 	size_t room = flow->pcb != NULL ? tcp_sndbuf(flow->pcb) : 0;
 	size_t left = unet__budget_free();
 
@@ -646,19 +630,19 @@ static void tcp_host_alloc_cb(uv_handle_t *handle, size_t suggested,
 		room = PROXY_RBUF;
 	if (room > left) {
 		room = left;
-		flow->proxy->stats.tcp_reads_deferred++;
+		flow->base.proxy->stats.tcp_reads_deferred++;
 	}
 	if (flow->pend_len != 0 || room == 0) {
 		*buf = uv_buf_init(NULL, 0);
 		return;
 	}
-	*buf = uv_buf_init(flow->proxy->rbuf, (unsigned int)room);
+	*buf = uv_buf_init(flow->base.proxy->rbuf, (unsigned int)room);
 }
 
 static void tcp_host_read_cb(uv_stream_t *stream, ssize_t nread,
 			     const uv_buf_t *buf)
 {
-	struct tcp_flow *flow = stream->data;
+	struct tcp_flow *flow = tcp_flow_of(stream->data);
 	size_t len;
 	ssize_t n;
 
@@ -679,11 +663,11 @@ static void tcp_host_read_cb(uv_stream_t *stream, ssize_t nread,
 	if (nread < 0 || flow->pcb == NULL) {
 		/* the kernel's TCP_USER_TIMEOUT: what it sent went nowhere */
 		if (nread == UV_ETIMEDOUT)
-			flow->proxy->stats.tcp_stalled++;
+			flow->base.proxy->stats.tcp_stalled++;
 		tcp_flow_reset(flow);
 		return;
 	}
-	unet__flow_touch(flow->proxy, &flow->base);
+	unet__flow_touch(&flow->base);
 	len = (size_t)nread;
 	n = tcp_flow_send(flow, buf->base, len);
 	if (n < 0)
@@ -704,7 +688,7 @@ static void tcp_host_read_cb(uv_stream_t *stream, ssize_t nread,
 
 static void tcp_flow_read_start(struct tcp_flow *flow)
 {
-	if (flow->reading || flow->host_eof || flow->phase != FLOW_ESTABLISHED)
+	if (flow->reading || flow->host_eof || flow->phase != TCP_PHASE_ESTABLISHED)
 		return;
 	if (uv_read_start((uv_stream_t *)&flow->host, tcp_host_alloc_cb,
 			  tcp_host_read_cb) == 0)
@@ -742,10 +726,10 @@ static void tcp_timer_cb(struct unet_timer *timer);
  */
 static bool tcp_flow_stalled(struct tcp_flow *flow)
 {
-	unsigned int limit = flow->proxy->cfg.tcp_stall_timeout_ms;
+	unsigned int limit = flow->base.proxy->cfg.tcp_stall_timeout_ms;
 	size_t queue = uv_stream_get_write_queue_size(
 		(uv_stream_t *)&flow->host);
-	uint64_t now = unet_hub_now_ns(flow->proxy->hub);
+	uint64_t now = unet_hub_now_ns(flow->base.proxy->hub);
 
 	if (queue < flow->stall_queue) {
 		flow->stall_queue = queue;
@@ -773,7 +757,7 @@ static err_t tcp_pcb_poll_cb(void *arg, struct tcp_pcb *pcb)
 		 * which many flows stalling at once would make quadratic.
 		 */
 		flow->stalled = true;
-		unet_timer_start(&flow->timer, tcp_timer_cb, 0);
+		unet_timer_start(&flow->base.timer, tcp_timer_cb, 0);
 		return ERR_OK;
 	}
 	if (flow->withheld > 0) {
@@ -797,61 +781,55 @@ static void tcp_flow_window_init(struct tcp_flow *flow)
 
 	if (wnd >= pcb->rcv_wnd)
 		return;
-	flow->proxy->stats.tcp_windows_shrunk++;
+	flow->base.proxy->stats.tcp_windows_shrunk++;
 	flow->withheld = pcb->rcv_wnd - wnd;
-	pcb->rcv_wnd = (tcpwnd_size_t)wnd;
-	pcb->rcv_ann_wnd = (tcpwnd_size_t)wnd;
-	pcb->rcv_ann_right_edge = pcb->rcv_nxt + (u32_t)wnd;
+	unet__lwip_tcp_window_set(pcb, wnd);
 }
 
 static void tcp_timer_cb(struct unet_timer *timer)
 {
-	struct tcp_flow *flow = container_of(timer, struct tcp_flow, timer);
-	uint64_t idle_ms, limit = flow->proxy->cfg.tcp_idle_timeout_ms;
+	struct tcp_flow *flow = container_of(timer, struct tcp_flow,
+					     base.timer);
+	uint64_t idle_ms, limit = flow->base.proxy->cfg.tcp_idle_timeout_ms;
 
-	if (flow->phase == FLOW_HOST_CONNECTING && flow->connect_err < 0) {
+	if (flow->phase == TCP_PHASE_HOST_CONNECTING && flow->connect_err < 0) {
 		tcp_connect_failed(flow, flow->connect_err);
 		return;
 	}
-	if (flow->phase == FLOW_HOST_CONNECTING) {
+	if (flow->phase == TCP_PHASE_HOST_CONNECTING) {
 		/* The connect took too long: the guest gets a RST. */
-		flow->proxy->stats.tcp_timeouts++;
-		if (flow->syn != NULL) {
-			ip_addr_t l, r;
-
-			ip_addr_set_ip4_u32_val(l, flow->base.remote_addr);
-			ip_addr_set_ip4_u32_val(r, flow->base.guest_addr);
-			tcp_rst(NULL, 0, flow->syn_seq + 1, &l, &r,
-				flow->base.remote_port, flow->base.guest_port);
-		}
+		flow->base.proxy->stats.tcp_timeouts++;
+		if (flow->syn != NULL)
+			tcp_flow_rst_syn(flow);
 		tcp_flow_close_handles(flow, true);
 		return;
 	}
-	if (flow->phase != FLOW_ESTABLISHED) {
+	if (flow->phase != TCP_PHASE_ESTABLISHED) {
 		/* The guest never completed (or answered) the handshake. */
 		tcp_flow_reset(flow);
 		return;
 	}
 	if (flow->stalled) {
-		flow->proxy->stats.tcp_stalled++;
-		unet__proxy_log_guest(flow->proxy,
-				      "tcp flow to port %u: the host took nothing for %u ms: reset",
-				      flow->base.remote_port,
-				      flow->proxy->cfg.tcp_stall_timeout_ms);
+		flow->base.proxy->stats.tcp_stalled++;
+		PROXY_LOG_GUEST(flow->base.proxy,
+				"tcp flow to port %u: the host took nothing for %u ms: reset",
+				flow->base.remote_port,
+				flow->base.proxy->cfg.tcp_stall_timeout_ms);
 		tcp_flow_reset(flow);
 		return;
 	}
 	if (limit == 0)
 		return;
-	idle_ms = (unet_hub_now_ns(flow->proxy->hub) - flow->base.last_ns) /
+	idle_ms = (unet_hub_now_ns(flow->base.proxy->hub) - flow->base.last_ns) /
 		  1000000u;
 	if (idle_ms >= limit) {
-		unet__proxy_log_guest(flow->proxy, "tcp flow idle for %llu ms: reset",
-				      (unsigned long long)idle_ms);
+		PROXY_LOG_GUEST(flow->base.proxy,
+				"tcp flow idle for %llu ms: reset",
+				(unsigned long long)idle_ms);
 		tcp_flow_reset(flow);
 		return;
 	}
-	unet_timer_start(&flow->timer, tcp_timer_cb, limit - idle_ms);
+	unet_timer_start(&flow->base.timer, tcp_timer_cb, limit - idle_ms);
 }
 
 /*
@@ -861,7 +839,7 @@ static void tcp_timer_cb(struct unet_timer *timer)
  */
 static void tcp_host_user_timeout(struct tcp_flow *flow)
 {
-	unsigned int ms = flow->proxy->cfg.tcp_stall_timeout_ms;
+	unsigned int ms = flow->base.proxy->cfg.tcp_stall_timeout_ms;
 	uv_os_fd_t fd;
 
 	if (ms == 0 || uv_fileno((uv_handle_t *)&flow->host, &fd) != 0)
@@ -873,9 +851,9 @@ static void tcp_host_user_timeout(struct tcp_flow *flow)
 static void tcp_flow_established(struct tcp_flow *flow)
 {
 	struct tcp_pcb *pcb = flow->pcb;
-	unsigned int idle = flow->proxy->cfg.tcp_idle_timeout_ms;
+	unsigned int idle = flow->base.proxy->cfg.tcp_idle_timeout_ms;
 
-	flow->phase = FLOW_ESTABLISHED;
+	flow->phase = TCP_PHASE_ESTABLISHED;
 	tcp_arg(pcb, flow);
 	tcp_recv(pcb, tcp_pcb_recv_cb);
 	tcp_sent(pcb, tcp_pcb_sent_cb);
@@ -891,9 +869,9 @@ static void tcp_flow_established(struct tcp_flow *flow)
 	uv_tcp_nodelay(&flow->host, 1);
 	uv_tcp_keepalive(&flow->host, 1, 60);
 	tcp_host_user_timeout(flow);
-	unet_timer_stop(&flow->timer);
+	unet_timer_stop(&flow->base.timer);
 	if (idle > 0)
-		unet_timer_start(&flow->timer, tcp_timer_cb, idle);
+		unet_timer_start(&flow->base.timer, tcp_timer_cb, idle);
 	tcp_flow_read_start(flow);
 }
 
@@ -905,9 +883,7 @@ static struct tcp_flow *tcp_flow_alloc(struct unet_proxy *proxy)
 
 	if (flow == NULL)
 		return NULL;
-	flow->proxy = proxy;
-	flow->base.ops = &tcp_flow_ops;
-	flow->base.proto = IPPROTO_TCP;
+	unet__flow_init(&flow->base, proxy, &tcp_flow_ops, IPPROTO_TCP);
 	return flow;
 }
 
@@ -916,14 +892,11 @@ static int tcp_flow_handles_init(struct tcp_flow *flow)
 {
 	int r;
 
-	r = uv_tcp_init(flow->proxy->loop, &flow->host);
+	r = uv_tcp_init(flow->base.proxy->loop, &flow->host);
 	if (r < 0)
 		return r;
-	unet_timer_init(flow->proxy->hub, &flow->timer);
-	flow->host.data = flow->timer.uv.data = flow;
-	flow->handles = 2;
-	unet__proxy_ref(flow->proxy);
-	unet__proxy_ref(flow->proxy);
+	unet__flow_hold(&flow->base, (uv_handle_t *)&flow->host);
+	unet__flow_timer_init(&flow->base);
 	return 0;
 }
 
@@ -946,7 +919,7 @@ static err_t tcp_listener_accept_cb(void *arg, struct tcp_pcb *newpcb,
 			    ip_addr_get_ip4_u32(&newpcb->local_ip),
 			    newpcb->local_port);
 	if (f == NULL || f->ops != &tcp_flow_ops ||
-	    tcp_flow_of(f)->phase != FLOW_GUEST_ACCEPTING) {
+	    tcp_flow_of(f)->phase != TCP_PHASE_GUEST_ACCEPTING) {
 		tcp_abort(newpcb);
 		return ERR_ABRT;
 	}
@@ -1005,8 +978,7 @@ void unet__tcp_close_listeners(struct unet_proxy *proxy)
 /* The host connect failed: tell the guest in the way the error calls for. */
 static void tcp_connect_failed(struct tcp_flow *flow, int status)
 {
-	struct unet_proxy *proxy = flow->proxy;
-	ip_addr_t l, r;
+	struct unet_proxy *proxy = flow->base.proxy;
 
 	if (status == UV_ENETUNREACH || status == UV_EHOSTUNREACH) {
 		proxy->stats.tcp_unreachable++;
@@ -1018,53 +990,33 @@ static void tcp_connect_failed(struct tcp_flow *flow, int status)
 			proxy->stats.tcp_timeouts++;
 		else
 			proxy->stats.tcp_refused++;
-		ip_addr_set_ip4_u32_val(l, flow->base.remote_addr);
-		ip_addr_set_ip4_u32_val(r, flow->base.guest_addr);
-		tcp_rst(NULL, 0, flow->syn_seq + 1, &l, &r,
-			flow->base.remote_port, flow->base.guest_port);
+		tcp_flow_rst_syn(flow);
 	}
 	tcp_flow_close_handles(flow, false);
-}
-
-/*
- * A guest may open a new connection on the 4-tuple of one that lwIP still
- * holds in TIME_WAIT (lwIP closed first, so the guest's side is free at
- * once). lwIP would drop that SYN for as long as TIME_WAIT lasts; as RFC 1122
- * (4.2.2.13) allows, the new SYN ends the old TIME_WAIT instead. The old
- * pcb belongs to no flow any more. tcp_abort() frees a TIME_WAIT pcb
- * without sending anything.
- */
-static void tcp_timewait_kill(const struct tcp_flow *flow)
-{
-	struct tcp_pcb *pcb;
-	ip_addr_t l, r;
-
-	ip_addr_set_ip4_u32_val(l, flow->base.remote_addr);
-	ip_addr_set_ip4_u32_val(r, flow->base.guest_addr);
-	pcb = tcp_tw_lookup(&l, flow->base.remote_port, &r,
-			    flow->base.guest_port);
-	if (pcb != NULL)
-		tcp_abort(pcb);
 }
 
 static void tcp_host_connect_cb(uv_connect_t *req, int status)
 {
 	struct tcp_flow *flow = req->data;
-	struct netif *gw = unet__stack_netif(flow->proxy->stack);
+	struct netif *gw = unet__stack_netif(flow->base.proxy->stack);
 	struct pbuf *syn;
 
-	if (status == UV_ECANCELED || flow->phase != FLOW_HOST_CONNECTING)
+	if (status == UV_ECANCELED || flow->phase != TCP_PHASE_HOST_CONNECTING)
 		return;
 	if (status < 0) {
 		tcp_connect_failed(flow, status);
 		return;
 	}
-	if (tcp_listener_get(flow->proxy, flow->base.remote_port) < 0) {
+	if (tcp_listener_get(flow->base.proxy, flow->base.remote_port) < 0) {
 		tcp_connect_failed(flow, UV_ECONNREFUSED);
 		return;
 	}
-	tcp_timewait_kill(flow);
-	flow->phase = FLOW_GUEST_ACCEPTING;
+	/* A TIME_WAIT lwIP still holds on the 4-tuple ends for the new SYN. */
+	unet__lwip_tcp_timewait_end(flow->base.remote_addr,
+				    flow->base.remote_port,
+				    flow->base.guest_addr,
+				    flow->base.guest_port);
+	flow->phase = TCP_PHASE_GUEST_ACCEPTING;
 	syn = flow->syn;
 	flow->syn = NULL;
 	/*
@@ -1077,16 +1029,14 @@ static void tcp_host_connect_cb(uv_connect_t *req, int status)
 
 static enum unet_verdict tcp_new_outbound(struct unet_proxy *proxy,
 					  struct pbuf *p,
-					  const struct unet_ip4_pkt *pkt,
-					  uint16_t sport, uint16_t dport,
-					  uint32_t seq)
+					  const struct unet_ip_pkt *pkt)
 {
+	uint32_t seq = wire_tcp_seq(pkt->l4.tcp);
 	struct sockaddr_in sa;
 	struct tcp_flow *flow;
-	ip_addr_t l, r;
 	int err;
 
-	err = unet__proxy_map_out(proxy, pkt->dst, dport, &sa);
+	err = unet__flow_map_out(proxy, pkt->dst.v4, pkt->dport, &sa);
 	if (err == 0) {
 		flow = tcp_flow_alloc(proxy);
 		if (flow == NULL)
@@ -1094,29 +1044,27 @@ static enum unet_verdict tcp_new_outbound(struct unet_proxy *proxy,
 	}
 	if (err == 0) {
 		flow->base.hashed = true;
-		flow->base.guest_addr = pkt->src;
-		flow->base.guest_port = sport;
-		flow->base.remote_addr = pkt->dst;
-		flow->base.remote_port = dport;
+		flow->base.guest_addr = pkt->src.v4;
+		flow->base.guest_port = pkt->sport;
+		flow->base.remote_addr = pkt->dst.v4;
+		flow->base.remote_port = pkt->dport;
 		flow->syn_seq = seq;
-		err = unet__flow_add(proxy, &flow->base);
-		if (err < 0) {
+		err = unet__flow_add(&flow->base);
+		if (err < 0)
 			free(flow);
-		}
 	}
 	if (err < 0) {
 		/* Refused by policy or the flow limit: a RST, at once. */
-		ip_addr_set_ip4_u32_val(l, pkt->dst);
-		ip_addr_set_ip4_u32_val(r, pkt->src);
-		tcp_rst(NULL, 0, seq + 1, &l, &r, dport, sport);
+		unet__lwip_tcp_rst(pkt->dst.v4, pkt->dport, pkt->src.v4,
+				   pkt->sport, seq + 1);
 		return UNET_VERDICT_DROP;
 	}
 	proxy->stats.tcp_opened++;
-	flow->phase = FLOW_HOST_CONNECTING;
+	flow->phase = TCP_PHASE_HOST_CONNECTING;
 	flow->syn = pbuf_clone(PBUF_RAW, PBUF_RAM, p);
 	err = flow->syn == NULL ? -ENOMEM : tcp_flow_handles_init(flow);
 	if (err < 0) {
-		unet__flow_remove(proxy, &flow->base);
+		unet__flow_remove(&flow->base);
 		if (flow->syn != NULL)
 			pbuf_free(flow->syn);
 		free(flow);
@@ -1130,63 +1078,56 @@ static enum unet_verdict tcp_new_outbound(struct unet_proxy *proxy,
 		 * Failed at once (no route, no ports left...): answer from the
 		 * timer, outside lwIP's input path.
 		 */
-		unet__proxy_log_guest(proxy, "tcp connect to %s:%u: %s",
-				      inet_ntoa(sa.sin_addr), dport,
-				      uv_strerror(err));
+		PROXY_LOG_GUEST(proxy, "tcp connect to %s:%u: %s",
+				inet_ntoa(sa.sin_addr), pkt->dport,
+				uv_strerror(err));
 		flow->connect_err = err;
-		unet_timer_start(&flow->timer, tcp_timer_cb, 0);
+		unet_timer_start(&flow->base.timer, tcp_timer_cb, 0);
 		return UNET_VERDICT_DROP;
 	}
-	unet_timer_start(&flow->timer, tcp_timer_cb,
+	unet_timer_start(&flow->base.timer, tcp_timer_cb,
 			 proxy->cfg.tcp_connect_timeout_ms);
 	return UNET_VERDICT_DROP;
 }
 
 /**
- * unet__tcp_ip4() - decide about a guest TCP segment the stack asks about
+ * unet__tcp_packet() - decide about a guest TCP segment the stack asks about
  * @proxy: the proxy
  * @p: the packet (payload at its IPv4 header); not freed here
- * @pkt: its parsed IPv4 header
+ * @pkt: the packet parsed by the stack
  *
  * Return: UNET_VERDICT_ACCEPT for segments of flows lwIP terminates (and
  * for stray segments, which lwIP answers with a RST), UNET_VERDICT_DROP for
- * held SYNs, duplicates and malformed segments.
+ * held SYNs, duplicates and malformed segments (counted).
  */
-enum unet_verdict unet__tcp_ip4(struct unet_proxy *proxy, struct pbuf *p,
-				const struct unet_ip4_pkt *pkt)
+enum unet_verdict unet__tcp_packet(struct unet_proxy *proxy, struct pbuf *p,
+				   const struct unet_ip_pkt *pkt)
 {
+	const struct wire_tcp *th = pkt->l4.tcp;
 	struct proxy_flow *f;
-	uint16_t sport, dport;
-	uint32_t seq;
-	uint8_t flags;
 
-	if (pkt->l4 == NULL)
-		return UNET_VERDICT_ACCEPT; /* a later fragment: lwIP reassembles */
-	if (pkt->l4_len < TCP_HLEN) {
+	if (pkt->l4_bad) {
 		proxy->stats.dropped++;
 		return UNET_VERDICT_DROP;
 	}
-	sport = (uint16_t)(pkt->l4[0] << 8 | pkt->l4[1]);
-	dport = (uint16_t)(pkt->l4[2] << 8 | pkt->l4[3]);
-	seq = (uint32_t)pkt->l4[4] << 24 | (uint32_t)pkt->l4[5] << 16 |
-	      (uint32_t)pkt->l4[6] << 8 | pkt->l4[7];
-	flags = pkt->l4[13] & TCP_FLAGS;
-
-	f = unet__flow_find(proxy, IPPROTO_TCP, pkt->src, sport, pkt->dst,
-			    dport);
+	if (th == NULL)
+		return UNET_VERDICT_ACCEPT; /* a later fragment: lwIP reassembles */
+	f = unet__flow_find(proxy, IPPROTO_TCP, pkt->src.v4, pkt->sport,
+			    pkt->dst.v4, pkt->dport);
 	if (f != NULL) {
-		if (tcp_flow_of(f)->phase == FLOW_HOST_CONNECTING)
+		if (tcp_flow_of(f)->phase == TCP_PHASE_HOST_CONNECTING)
 			return UNET_VERDICT_DROP; /* a retransmitted SYN */
 		return UNET_VERDICT_ACCEPT;
 	}
-	if ((flags & (TCP_SYN | TCP_ACK | TCP_RST | TCP_FIN)) != TCP_SYN)
+	if ((th->flags & (WIRE_TCP_SYN | WIRE_TCP_ACK | WIRE_TCP_RST |
+			  WIRE_TCP_FIN)) != WIRE_TCP_SYN)
 		return UNET_VERDICT_ACCEPT; /* no flow: lwIP answers with RST */
-	if (pkt->fragment || sport == 0 || dport == 0 ||
-	    tcp_checksum(pkt->src, pkt->dst, pkt->l4, pkt->l4_len) != 0) {
+	if (pkt->fragment || pkt->sport == 0 || pkt->dport == 0 ||
+	    !unet__stack_l4_csum_ok(p, pkt)) {
 		proxy->stats.dropped++;
 		return UNET_VERDICT_DROP;
 	}
-	return tcp_new_outbound(proxy, p, pkt, sport, dport, seq);
+	return tcp_new_outbound(proxy, p, pkt);
 }
 
 /* ---- inbound: host-to-guest forwards ---------------------------------- */
@@ -1234,19 +1175,17 @@ int unet__tcp_inbound(struct unet_proxy *proxy, uv_stream_t *server,
 		free(flow);
 		return r;
 	}
-	flow->phase = FLOW_GUEST_CONNECTING;
+	flow->phase = TCP_PHASE_GUEST_CONNECTING;
 	flow->base.inbound = true;
 	flow->base.guest_addr = guest_addr;
 	flow->base.guest_port = guest_port;
 	flow->base.remote_addr = sc->host.s_addr;
 	r = uv_accept(server, (uv_stream_t *)&flow->host);
 	if (r == 0)
-		r = unet__flow_add(proxy, &flow->base);
+		r = unet__flow_add(&flow->base);
 	if (r < 0) {
-		/* Not in the flow table: close the handles directly. */
-		flow->phase = FLOW_CLOSED;
-		unet_timer_close(&flow->timer, tcp_handle_closed);
-		uv_close((uv_handle_t *)&flow->host, tcp_handle_closed);
+		/* Not in the flow table: its handles just close. */
+		tcp_flow_close_handles(flow, false);
 		return r;
 	}
 	proxy->stats.tcp_opened++;
@@ -1269,7 +1208,7 @@ int unet__tcp_inbound(struct unet_proxy *proxy, uv_stream_t *server,
 		return -EADDRNOTAVAIL;
 	}
 	flow->base.remote_port = pcb->local_port;
-	unet_timer_start(&flow->timer, tcp_timer_cb,
+	unet_timer_start(&flow->base.timer, tcp_timer_cb,
 			 proxy->cfg.tcp_connect_timeout_ms);
 	return 0;
 }

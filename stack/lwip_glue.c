@@ -22,6 +22,14 @@
  * is static and has no setter, but it counts every packet built: it is
  * moved to a number from the new hub by building empty packets for a netif
  * of this file's that drops them (at most 65535 cheap calls per stack).
+ *
+ * This file is also the only one that reaches into lwIP's internals on the
+ * proxy's behalf (stack_proxy.h declares what it offers): whether an lwIP
+ * UDP pcb takes a datagram (a walk of udp_pcbs), a RST that answers a SYN
+ * (tcp_rst()), ending a TIME_WAIT for a new connection on its 4-tuple
+ * (tcp_tw_lookup(), from stack/lwip-patches/tcp-pcb-hash.patch), an ACK
+ * sent at once and a receive window set directly. No other file includes
+ * lwIP's private headers or walks its lists.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -40,6 +48,7 @@
 #include "lwip/udp.h"
 
 #include "stack_internal.h"
+#include "stack_proxy.h"
 #include "unet_lwip_hooks.h"
 
 /* The stack lwIP belongs to now; lwIP itself is process-wide. */
@@ -311,4 +320,119 @@ void unet__lwip_assert(const char *msg, const char *file, int line)
 			     "lwip assertion failed at %s:%d: %s", file, line,
 			     msg);
 	abort();
+}
+
+/* ---- what the proxy asks of lwIP's pcbs ---------------------------------- */
+
+/**
+ * unet__lwip_udp_taken() - whether an lwIP UDP pcb takes a datagram
+ * @pkt: the datagram, parsed (its UDP header there)
+ *
+ * Matches as udp_input() would: a pcb bound to the destination port and to
+ * the destination address or any, and either unconnected (a gateway
+ * service: DHCP, TFTP) or connected to the datagram's source (the pcb of
+ * an inbound UDP forward).
+ *
+ * Return: true when lwIP's UDP would deliver @pkt to one of its pcbs.
+ */
+bool unet__lwip_udp_taken(const struct unet_ip_pkt *pkt)
+{
+	const ip4_addr_t *a;
+	struct udp_pcb *pcb;
+
+	for (pcb = udp_pcbs; pcb != NULL; pcb = pcb->next) {
+		if (pcb->local_port != pkt->dport)
+			continue;
+		if (!IP_IS_ANY_TYPE_VAL(pcb->local_ip)) {
+			if (!IP_IS_V4_VAL(pcb->local_ip))
+				continue;
+			a = ip_2_ip4(&pcb->local_ip);
+			if (!ip4_addr_isany(a) &&
+			    ip4_addr_get_u32(a) != pkt->dst.v4)
+				continue;
+		}
+		if ((pcb->flags & UDP_FLAGS_CONNECTED) == 0)
+			return true;
+		if (pcb->remote_port == pkt->sport &&
+		    IP_IS_V4_VAL(pcb->remote_ip) &&
+		    ip4_addr_get_u32(ip_2_ip4(&pcb->remote_ip)) == pkt->src.v4)
+			return true;
+	}
+	return false;
+}
+
+/**
+ * unet__lwip_tcp_rst() - answer a SYN with a RST, no pcb needed
+ * @src: the RST's source address, the one the SYN went to (network order)
+ * @sport: its source port (host order)
+ * @dst: the SYN's sender (network order)
+ * @dport: its port (host order)
+ * @ackno: what the RST acknowledges: the SYN's sequence number plus one
+ */
+void unet__lwip_tcp_rst(uint32_t src, uint16_t sport, uint32_t dst,
+			uint16_t dport, uint32_t ackno)
+{
+	ip_addr_t l, r;
+
+	ip_addr_set_ip4_u32_val(l, src);
+	ip_addr_set_ip4_u32_val(r, dst);
+	tcp_rst(NULL, 0, ackno, &l, &r, sport, dport);
+}
+
+/**
+ * unet__lwip_tcp_timewait_end() - let a new connection take a 4-tuple that
+ * lwIP holds in TIME_WAIT
+ * @local: lwIP's address of the 4-tuple (network order)
+ * @local_port: its port (host order)
+ * @remote: the guest's address (network order)
+ * @remote_port: the guest's port (host order)
+ *
+ * A guest may open a new connection on the 4-tuple of one that lwIP still
+ * holds in TIME_WAIT (lwIP closed first, so the guest's side is free at
+ * once). lwIP would drop that SYN for as long as TIME_WAIT lasts; as RFC
+ * 1122 (4.2.2.13) allows, the new SYN ends the old TIME_WAIT instead. The
+ * old pcb belongs to no flow any more; tcp_abort() frees a TIME_WAIT pcb
+ * without sending anything.
+ */
+void unet__lwip_tcp_timewait_end(uint32_t local, uint16_t local_port,
+				 uint32_t remote, uint16_t remote_port)
+{
+	struct tcp_pcb *pcb;
+	ip_addr_t l, r;
+
+	ip_addr_set_ip4_u32_val(l, local);
+	ip_addr_set_ip4_u32_val(r, remote);
+	pcb = tcp_tw_lookup(&l, local_port, &r, remote_port);
+	if (pcb != NULL)
+		tcp_abort(pcb);
+}
+
+/**
+ * unet__lwip_tcp_ack_now() - send an ACK (a window update) at once
+ * @pcb: the connection
+ *
+ * lwIP sends a window update of its own only when the window grew a lot;
+ * the proxy says when one that was shut opened again.
+ */
+void unet__lwip_tcp_ack_now(struct tcp_pcb *pcb)
+{
+	tcp_ack_now(pcb);
+}
+
+/**
+ * unet__lwip_tcp_window_set() - make a new connection's receive window
+ * smaller than lwIP opened it with
+ * @pcb: the connection, just established, nothing received yet
+ * @wnd: the window to announce, at most the current one
+ *
+ * lwIP has no call for it: the window, the one announced and its right
+ * edge are set together, as tcp_recved() keeps them.
+ */
+void unet__lwip_tcp_window_set(struct tcp_pcb *pcb, size_t wnd)
+{
+	if (wnd >= pcb->rcv_wnd)
+		return;
+	pcb->rcv_wnd = (tcpwnd_size_t)wnd;
+	pcb->rcv_ann_wnd = (tcpwnd_size_t)wnd;
+	pcb->rcv_ann_right_edge = pcb->rcv_nxt + (u32_t)wnd;
 }

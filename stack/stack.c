@@ -14,8 +14,17 @@
  * output-less "catcher" netif: lwIP's IPv4 input hook writes the packet's
  * destination into the catcher's address, so that stock ip4_input validates,
  * reassembles and dispatches it (ICMP echo is answered, from that address,
- * on the gateway netif). The NAT proxy will widen the same hook to foreign
- * destinations.
+ * on the gateway netif).
+ *
+ * The NAT proxy (stack_proxy.h) is asked about the rest, and the packet is
+ * parsed once for it, here, into a struct unet_ip_pkt: the IPv4 header,
+ * the typed transport header (checked), the ports or echo id, and a cursor
+ * at the payload. TCP and UDP to the gateway's own address and everything
+ * to a foreign address go to the proxy as they arrive (TCP is connect-first
+ * there); foreign destinations are then accepted through the catcher too.
+ * UDP and ICMP are checked and reassembled by lwIP, and two raw pcbs put
+ * each datagram lwIP accepted to the proxy, parsed again (it may be a new,
+ * reassembled one), before lwIP's own UDP and ICMP see it.
  *
  * What lwIP sends leaves through stack_linkoutput() into the hub. lwIP's
  * timers run from one timer on the hub's clock (struct unet_timer). On a
@@ -40,27 +49,26 @@
 #include "lwip/ip.h"
 #include "lwip/ip4.h"
 #include "lwip/netif.h"
-#include "lwip/prot/etharp.h"
-#include "lwip/prot/ethernet.h"
-#include "lwip/prot/ip4.h"
-#include "lwip/prot/ip6.h"
+#include "lwip/raw.h"
 #include "lwip/timeouts.h"
 #include "netif/ethernet.h"
 
 #include "budget.h"
-#include "wire/cursor.h"
-#include "wire/config_copy.h"
 #include "stack_internal.h"
 #include "stack_proxy.h"
+#include "wire/arp_proto.h"
+#include "wire/checksum.h"
+#include "wire/config_copy.h"
+#include "wire/cursor.h"
+#include "wire/eth_proto.h"
+#include "wire/ip6_proto.h"
 
 /* The size of struct unet_stack_config in 0.1.0, its first release. */
 #define STACK_CONFIG_SIZE_V1 \
 	UNET__CONFIG_SIZE_TO(struct unet_stack_config, resolv_conf)
 
-#define ETH_TYPE_ARP 0x0806
 /* Bytes before a received frame so that its IP header is 8-byte aligned. */
 #define STACK_ETH_PAD 2
-#define ARP_HLEN 28
 
 /**
  * struct unet_stack - the gateway
@@ -77,8 +85,9 @@
  * @stats: counters, the services' too
  * @services: the gateway's services (DHCP, DNS, TFTP)
  * @refs: service handles still closing (the stack is freed at 0)
- * @ip4_cb: the proxy's packet callback, or NULL
- * @ip4_opaque: passed to @ip4_cb
+ * @proxy: the proxy's packet callbacks, or NULL
+ * @proxy_opaque: passed to them
+ * @raw: with a proxy, the raw pcbs that see lwIP's UDP and ICMP datagrams
  * @proxy_restrict: a restricted proxy is on the stack (see
  *                  unet__stack_restricted())
  */
@@ -96,8 +105,9 @@ struct unet_stack {
 	struct unet_stack_stats stats;
 	struct stack_services services;
 	int refs;
-	unet_stack_ip4_cb ip4_cb;
-	void *ip4_opaque;
+	const struct unet_stack_proxy_ops *proxy;
+	void *proxy_opaque;
+	struct raw_pcb *raw[2];
 	bool proxy_restrict;
 };
 
@@ -184,54 +194,279 @@ static bool stack_is_alias(const struct unet_stack *stack, uint32_t addr)
 	return addr == stack->cfg.dns.s_addr;
 }
 
-/* Parses the IPv4 header lwIP has not yet validated; false if malformed. */
-static bool stack_ip4_parse(const struct pbuf *p, struct unet_ip4_pkt *pkt)
+/*
+ * Takes the transport header of @size bytes at @pkt->hlen off @seg (the
+ * packet's first piece from there): in place, or, when it straddles the
+ * pieces of a reassembled datagram, copied into @pkt->l4_copy (which then
+ * leaves nothing of the payload in the first piece). NULL when the packet
+ * holds fewer bytes.
+ */
+static const void *stack_l4_take(const struct pbuf *p,
+				 struct unet_ip_pkt *pkt,
+				 struct unet_cursor *seg, size_t size)
 {
-	struct unet_cursor c = cursor_init(p->payload, p->len);
-	const uint8_t *ip;
-	size_t total;
-	uint16_t frag;
+	const void *h;
 
-	ip = cursor_take(&c, IP_HLEN);
-	if (ip == NULL || (ip[0] >> 4) != 4)
-		return false;
-	pkt->hlen = (size_t)(ip[0] & 0x0f) * 4;
-	total = cursor_be16(ip, 2);
-	if (pkt->hlen < IP_HLEN || total < pkt->hlen || total > p->len)
-		return false;
-	c = cursor_init(ip, total);
-	if (cursor_take(&c, pkt->hlen) == NULL)
-		return false;
-	memcpy(&pkt->src, ip + 12, 4);
-	memcpy(&pkt->dst, ip + 16, 4);
-	pkt->proto = ip[9];
-	frag = cursor_be16(ip, 6);
-	pkt->fragment = (frag & 0x3fff) != 0; /* MF set or an offset */
-	if ((frag & 0x1fff) == 0) {
-		pkt->l4 = c.p;
-		pkt->l4_len = c.len;
-	} else {
-		pkt->l4 = NULL;
-		pkt->l4_len = 0;
-	}
-	return true;
+	if (pkt->l4_len < size)
+		return NULL;
+	h = cursor_take(seg, size);
+	if (h != NULL)
+		return h;
+	if (size > sizeof(pkt->l4_copy) ||
+	    pbuf_copy_partial(p, &pkt->l4_copy, (u16_t)size,
+			      (u16_t)pkt->hlen) != size)
+		return NULL;
+	*seg = cursor_init(NULL, 0);
+	return &pkt->l4_copy;
 }
 
 /*
- * Broadcast, multicast, "this network", loopback and the virtual net's own
- * addresses are never proxied.
+ * Parses the transport header of a packet that holds its start (not a later
+ * fragment); @seg is the rest of the first piece, up to the IP length.
+ * A header that is not whole, or whose lengths lie, sets @pkt->l4_bad.
  */
-static bool stack_is_foreign_unicast(const struct unet_stack *stack,
-				     uint32_t addr)
+static void stack_l4_parse(const struct pbuf *p, struct unet_ip_pkt *pkt,
+			   struct unet_cursor seg)
+{
+	const struct wire_tcp *th;
+	const struct wire_udp *uh;
+	const struct wire_icmp *ih;
+	size_t thl, opt, ulen;
+	bool ok;
+
+	pkt->payload_off = pkt->hlen;
+	pkt->payload_len = pkt->l4_len;
+	switch (pkt->proto) {
+	case WIRE_IPPROTO_TCP:
+		th = stack_l4_take(p, pkt, &seg, sizeof(*th));
+		if (th == NULL)
+			goto bad;
+		thl = wire_tcp_hlen(th);
+		if (thl < WIRE_TCP_HLEN)
+			goto bad;
+		/* A first fragment may end inside the options. */
+		opt = thl - WIRE_TCP_HLEN;
+		if (pkt->fragment && opt > seg.len)
+			opt = seg.len;
+		if (thl > pkt->l4_len && !pkt->fragment)
+			goto bad;
+		if (!cursor_skip(&seg, opt))
+			goto bad;
+		pkt->sport = wire_tcp_sport(th);
+		pkt->dport = wire_tcp_dport(th);
+		pkt->payload_off = pkt->hlen + thl;
+		pkt->payload_len = pkt->l4_len > thl ? pkt->l4_len - thl : 0;
+		pkt->l4.tcp = th;
+		break;
+	case WIRE_IPPROTO_UDP:
+		uh = stack_l4_take(p, pkt, &seg, sizeof(*uh));
+		if (uh == NULL)
+			goto bad;
+		ulen = wire_udp_len(uh);
+		/* A fragment's UDP length is the whole datagram's. */
+		if (!pkt->fragment &&
+		    (ulen < WIRE_UDP_HLEN || ulen > pkt->l4_len))
+			goto bad;
+		pkt->sport = wire_udp_sport(uh);
+		pkt->dport = wire_udp_dport(uh);
+		pkt->payload_off = pkt->hlen + WIRE_UDP_HLEN;
+		pkt->payload_len = (pkt->fragment ? pkt->l4_len : ulen) -
+				   WIRE_UDP_HLEN;
+		pkt->l4.udp = uh;
+		break;
+	case WIRE_IPPROTO_ICMP:
+		ih = stack_l4_take(p, pkt, &seg, sizeof(*ih));
+		if (ih == NULL)
+			goto bad;
+		if (ih->type == WIRE_ICMP_ECHO || ih->type == WIRE_ICMP_ECHOREPLY)
+			pkt->sport = wire_icmp_id(ih);
+		pkt->payload_off = pkt->hlen + WIRE_ICMP_HLEN;
+		pkt->payload_len = pkt->l4_len - WIRE_ICMP_HLEN;
+		pkt->l4.icmp = ih;
+		break;
+	default:
+		break;
+	}
+	/* Padding past a UDP length is not payload. */
+	pkt->payload = cursor_sub(&seg, seg.len < pkt->payload_len ?
+					       seg.len : pkt->payload_len, &ok);
+	return;
+bad:
+	pkt->l4_bad = true;
+	pkt->payload_off = pkt->hlen;
+	pkt->payload_len = 0;
+}
+
+/*
+ * Parses a guest IPv4 packet once: the IP header (whole in the first piece,
+ * its lengths checked against the bytes present), then the transport
+ * header when the packet holds it. For a packet as it arrives (one piece,
+ * not yet validated by lwIP) and for a datagram lwIP reassembled (a chain).
+ * False when the IP header is malformed; a bad transport header only sets
+ * @pkt->l4_bad, for the proxy to count.
+ */
+static bool stack_pkt_parse(const struct pbuf *p, struct unet_ip_pkt *pkt)
+{
+	struct unet_cursor c = cursor_init(p->payload, p->len), seg;
+	const struct wire_ip4 *ip;
+	size_t total, hlen, n;
+	bool ok;
+
+	*pkt = (struct unet_ip_pkt){ .family = AF_INET };
+	ip = cursor_take_hdr(&c, struct wire_ip4);
+	if (ip == NULL || wire_ip4_version(ip) != 4)
+		return false;
+	hlen = wire_ip4_hlen(ip);
+	total = wire_ip4_tot_len(ip);
+	if (hlen < WIRE_IP4_HLEN || total < hlen || total > p->tot_len ||
+	    !cursor_skip(&c, hlen - WIRE_IP4_HLEN))
+		return false;
+	pkt->ip4 = ip;
+	pkt->hlen = hlen;
+	pkt->proto = ip->proto;
+	pkt->src.v4 = ip->saddr;
+	pkt->dst.v4 = ip->daddr;
+	pkt->fragment = wire_ip4_is_fragment(ip);
+	pkt->payload_off = hlen;
+	if (wire_ip4_frag_off(ip) != 0)
+		return true; /* a later fragment: no transport header */
+	pkt->l4_len = total - hlen;
+	n = c.len < pkt->l4_len ? c.len : pkt->l4_len;
+	seg = cursor_sub(&c, n, &ok);
+	stack_l4_parse(p, pkt, seg);
+	return true;
+}
+
+/**
+ * unet__stack_l4_csum_ok() - whether a packet's transport checksum is good
+ * @p: the packet (payload at its IP header; one piece or a chain)
+ * @pkt: the packet parsed, whole (not a fragment), its transport header
+ *       there
+ *
+ * TCP and UDP are summed with their pseudo-header (a UDP checksum of 0 is
+ * none, and good), ICMP without.
+ *
+ * Return: true when the checksum is good; false when it is not, or the
+ * packet is a fragment or has no (good) transport header.
+ */
+bool unet__stack_l4_csum_ok(const struct pbuf *p,
+			    const struct unet_ip_pkt *pkt)
+{
+	size_t off = pkt->hlen, len = pkt->l4_len, pos = 0, n;
+	struct unet_cursor c;
+	uint32_t sum = 0;
+
+	if (pkt->l4.hdr == NULL || pkt->fragment)
+		return false;
+	switch (pkt->proto) {
+	case WIRE_IPPROTO_TCP:
+		sum = unet__csum_ip4_pseudo(pkt->src.v4, pkt->dst.v4,
+					    WIRE_IPPROTO_TCP, len);
+		break;
+	case WIRE_IPPROTO_UDP:
+		if (pkt->l4.udp->csum == 0)
+			return true;
+		len = wire_udp_len(pkt->l4.udp);
+		sum = unet__csum_ip4_pseudo(pkt->src.v4, pkt->dst.v4,
+					    WIRE_IPPROTO_UDP, len);
+		break;
+	case WIRE_IPPROTO_ICMP:
+		break;
+	default:
+		return false;
+	}
+	for (; p != NULL && pos < len; p = p->next) {
+		c = cursor_init(p->payload, p->len);
+		if (!cursor_skip(&c, off)) {
+			off -= c.len;
+			continue;
+		}
+		off = 0;
+		n = c.len < len - pos ? c.len : len - pos;
+		sum = unet__csum_add_at(sum, pos, cursor_take(&c, n), n);
+		pos += n;
+	}
+	return pos == len && unet__csum_finish(sum) == 0;
+}
+
+/**
+ * unet__stack_payload_bufs() - where a packet's transport payload lies
+ * @p: the packet (payload at its IP header; one piece or a chain)
+ * @pkt: the packet parsed
+ * @bufs: receives one buffer per piece the payload lies in (pointing into
+ *        @p; a uv_buf_t may be cast to a struct iovec)
+ * @max: room in @bufs
+ *
+ * For writing a datagram's payload to a host socket without copying it.
+ *
+ * Return: the number of pieces (0 for an empty payload), -EMSGSIZE when
+ * they are more than @max, -EINVAL when the packet is shorter than @pkt
+ * says.
+ */
+int unet__stack_payload_bufs(const struct pbuf *p,
+			     const struct unet_ip_pkt *pkt, uv_buf_t *bufs,
+			     int max)
+{
+	size_t off = pkt->payload_off, len = pkt->payload_len, n;
+	struct unet_cursor c;
+	int i = 0;
+
+	for (; p != NULL && len > 0; p = p->next) {
+		c = cursor_init(p->payload, p->len);
+		if (!cursor_skip(&c, off)) {
+			off -= c.len;
+			continue;
+		}
+		off = 0;
+		if (c.len == 0)
+			continue;
+		if (i == max)
+			return -EMSGSIZE;
+		n = c.len < len ? c.len : len;
+		bufs[i++] = uv_buf_init((char *)cursor_take(&c, n),
+					(unsigned int)n);
+		len -= n;
+	}
+	return len == 0 ? i : -EINVAL;
+}
+
+/**
+ * unet__stack_addr_special() - whether an address is never a peer
+ * @stack: the stack
+ * @addr: the address (network order)
+ *
+ * The one test of it, for the stack and the proxy: the limited broadcast
+ * and the virtual net's own broadcast address, multicast and the reserved
+ * 240/4, "this network" 0/8 and loopback 127/8. No packet to or from such
+ * an address is ever proxied.
+ *
+ * Return: true for such an address.
+ */
+bool unet__stack_addr_special(const struct unet_stack *stack, uint32_t addr)
 {
 	uint32_t h = ntohl(addr), mask = ntohl(stack->cfg.mask.s_addr);
 	uint32_t net = ntohl(stack->cfg.net.s_addr);
 
-	if (h == 0xffffffffu || (h >> 28) == 0xe || (h >> 24) == 0 ||
-	    (h >> 24) == 127 || (h >> 28) == 0xf)
-		return false;
-	/* Other hosts of the virtual net are reached on the hub, not here. */
-	return (h & mask) != net;
+	return h == 0xffffffffu || (h >> 28) >= 0xe || (h >> 24) == 0 ||
+	       (h >> 24) == 127 || h == (net | ~mask);
+}
+
+/**
+ * unet__stack_is_foreign() - whether an address lies outside the virtual net
+ * @stack: the stack
+ * @addr: the address (network order)
+ *
+ * Other hosts of the virtual net are reached on the hub, and the gateway's
+ * addresses are lwIP's: only an ordinary unicast address outside the net
+ * is the proxy's to reach.
+ *
+ * Return: true when @addr is foreign and not special
+ * (unet__stack_addr_special()).
+ */
+bool unet__stack_is_foreign(const struct unet_stack *stack, uint32_t addr)
+{
+	return !unet__stack_addr_special(stack, addr) &&
+	       (addr & stack->cfg.mask.s_addr) != stack->cfg.net.s_addr;
 }
 
 /**
@@ -250,12 +485,14 @@ static bool stack_is_foreign_unicast(const struct unet_stack *stack,
 int unet__stack_ip4_input(struct unet_stack *stack, struct pbuf *p,
 			  struct netif *inp)
 {
-	struct unet_ip4_pkt pkt;
-	uint32_t accept = 0;
+	unet_stack_pkt_cb cb = stack->proxy != NULL ? stack->proxy->packet :
+						       NULL;
+	struct unet_ip_pkt pkt;
+	uint32_t dst, accept = 0;
 
 	if (inp != &stack->gw)
 		return 0;
-	if (!stack_ip4_parse(p, &pkt)) {
+	if (!stack_pkt_parse(p, &pkt)) {
 		stack->stats.drop_bad++;
 		pbuf_free(p);
 		return 1;
@@ -266,52 +503,112 @@ int unet__stack_ip4_input(struct unet_stack *stack, struct pbuf *p,
 	 * the proxy must not open host connections for spoofed guests (it
 	 * also refuses the gateway's own and the net's special addresses).
 	 */
-	if (pkt.src != 0 &&
-	    (pkt.src & stack->cfg.mask.s_addr) != stack->cfg.net.s_addr) {
+	if (pkt.src.v4 != 0 &&
+	    (pkt.src.v4 & stack->cfg.mask.s_addr) != stack->cfg.net.s_addr) {
 		stack->stats.drop_bad++;
 		pbuf_free(p);
 		return 1;
 	}
-	if (stack_is_alias(stack, pkt.dst)) {
-		accept = pkt.dst;
-	} else if (pkt.dst == stack->cfg.host.s_addr) {
-		if (stack->ip4_cb != NULL &&
-		    (pkt.proto == IP_PROTO_TCP || pkt.proto == IP_PROTO_UDP) &&
-		    stack->ip4_cb(stack->ip4_opaque, p, &pkt) ==
-			    UNET_VERDICT_DROP) {
+	dst = pkt.dst.v4;
+	if (stack_is_alias(stack, dst)) {
+		accept = dst;
+	} else if (dst == stack->cfg.host.s_addr) {
+		if (cb != NULL &&
+		    (pkt.proto == WIRE_IPPROTO_TCP ||
+		     pkt.proto == WIRE_IPPROTO_UDP) &&
+		    cb(stack->proxy_opaque, p, &pkt) == UNET_VERDICT_DROP) {
 			pbuf_free(p);
 			return 1;
 		}
-	} else if (stack->ip4_cb != NULL &&
-		   stack_is_foreign_unicast(stack, pkt.dst)) {
-		if (stack->ip4_cb(stack->ip4_opaque, p, &pkt) ==
-		    UNET_VERDICT_DROP) {
+	} else if (cb != NULL && unet__stack_is_foreign(stack, dst)) {
+		if (cb(stack->proxy_opaque, p, &pkt) == UNET_VERDICT_DROP) {
 			pbuf_free(p);
 			return 1;
 		}
-		accept = pkt.dst;
+		accept = dst;
 	}
 	/* Written directly: netif_set_ipaddr() would abort bound pcbs. */
 	ip4_addr_set_u32(ip_2_ip4(&stack->catcher.ip_addr), accept);
 	return 0;
 }
 
-/**
- * unet__stack_set_ip4_cb() - install the proxy's packet callback
- * @stack: the stack
- * @cb: the callback, NULL to remove it
- * @opaque: passed to @cb
- *
- * Return: 0, -EBUSY when a callback is installed already (one proxy per
- * stack).
+/*
+ * A raw pcb's view of every UDP or ICMP datagram lwIP accepted, before its
+ * own UDP and ICMP: parsed (again: lwIP may have reassembled it from
+ * fragments the stack saw one by one) and put to the proxy.
  */
-int unet__stack_set_ip4_cb(struct unet_stack *stack, unet_stack_ip4_cb cb,
-			   void *opaque)
+static u8_t stack_raw_recv(void *arg, struct raw_pcb *pcb, struct pbuf *p,
+			   const ip_addr_t *addr)
 {
-	if (cb != NULL && stack->ip4_cb != NULL)
+	struct unet_stack *stack = arg;
+	struct unet_ip_pkt pkt;
+
+	if (stack->proxy == NULL)
+		return 0;
+	if (!stack_pkt_parse(p, &pkt)) {
+		stack->stats.drop_bad++;
+		pbuf_free(p);
+		return 1;
+	}
+	if (stack->proxy->datagram(stack->proxy_opaque, p, &pkt) ==
+	    UNET_VERDICT_ACCEPT)
+		return 0;
+	pbuf_free(p);
+	return 1;
+}
+
+static void stack_raw_remove(struct unet_stack *stack)
+{
+	size_t i;
+
+	for (i = 0; i < UNET__ARRAY_SIZE(stack->raw); i++) {
+		if (stack->raw[i] != NULL)
+			raw_remove(stack->raw[i]);
+		stack->raw[i] = NULL;
+	}
+}
+
+/**
+ * unet__stack_set_proxy() - install the proxy's packet callbacks
+ * @stack: the stack
+ * @ops: the callbacks (see &struct unet_stack_proxy_ops), NULL to remove
+ *       them; borrowed until removed
+ * @opaque: passed to them
+ *
+ * Installing them also puts a raw pcb on lwIP's UDP and one on its ICMP,
+ * which hand the proxy what lwIP accepted (&unet_stack_proxy_ops.datagram).
+ *
+ * Return: 0, -EBUSY when callbacks are installed already (one proxy per
+ * stack), -ENOMEM.
+ */
+int unet__stack_set_proxy(struct unet_stack *stack,
+			  const struct unet_stack_proxy_ops *ops, void *opaque)
+{
+	static const u8_t protos[] = { WIRE_IPPROTO_UDP, WIRE_IPPROTO_ICMP };
+	size_t i;
+
+	_Static_assert(UNET__ARRAY_SIZE(protos) ==
+			       UNET__ARRAY_SIZE(((struct unet_stack *)0)->raw),
+		       "one raw pcb per protocol");
+	if (ops == NULL) {
+		stack_raw_remove(stack);
+		stack->proxy = NULL;
+		stack->proxy_opaque = NULL;
+		return 0;
+	}
+	if (stack->proxy != NULL)
 		return -EBUSY;
-	stack->ip4_cb = cb;
-	stack->ip4_opaque = opaque;
+	for (i = 0; i < UNET__ARRAY_SIZE(protos); i++) {
+		stack->raw[i] = raw_new(protos[i]);
+		if (stack->raw[i] == NULL) {
+			stack_raw_remove(stack);
+			return -ENOMEM;
+		}
+		raw_bind(stack->raw[i], IP4_ADDR_ANY);
+		raw_recv(stack->raw[i], stack_raw_recv, stack);
+	}
+	stack->proxy = ops;
+	stack->proxy_opaque = opaque;
 	return 0;
 }
 
@@ -462,35 +759,46 @@ static err_t stack_catcher_init(struct netif *netif)
 	return ERR_OK;
 }
 
+/**
+ * struct stack_arp_frame - an ARP message in its Ethernet frame
+ * @eth: the Ethernet header
+ * @arp: the ARP message
+ */
+struct stack_arp_frame {
+	struct wire_eth eth;
+	struct wire_arp arp;
+} __attribute__((packed));
+
 /* Answers an ARP request for a gateway alias (lwIP answers only the gateway). */
-static void stack_arp_alias(struct unet_stack *stack, const uint8_t *arp)
+static void stack_arp_alias(struct unet_stack *stack,
+			    const struct wire_arp *arp)
 {
-	uint8_t reply[SIZEOF_ETH_HDR + ARP_HLEN];
-	uint8_t *eth = reply, *a = reply + SIZEOF_ETH_HDR;
-	uint32_t tpa;
+	struct stack_arp_frame reply;
 
-	/* htype 1 (Ethernet), ptype IPv4, hlen 6, plen 4, op 1 (request) */
-	if (cursor_be16(arp, 0) != 1 || cursor_be16(arp, 2) != ETHTYPE_IP ||
-	    arp[4] != 6 || arp[5] != 4 || cursor_be16(arp, 6) != 1)
+	if (arp->htype != htons(WIRE_ARP_HTYPE_ETHER) ||
+	    arp->ptype != htons(WIRE_ETHTYPE_IP4) ||
+	    arp->hlen != WIRE_ETH_ALEN || arp->plen != sizeof(arp->tpa) ||
+	    wire_arp_op(arp) != WIRE_ARP_REQUEST)
 		return;
-	memcpy(&tpa, arp + 24, sizeof(tpa));
-	if (!stack_is_alias(stack, tpa))
+	if (!stack_is_alias(stack, arp->tpa))
 		return;
-	if (arp[8] & 1) /* a multicast sender cannot be answered */
+	if (wire_eth_is_group(arp->sha)) /* a multicast sender: no answer */
 		return;
 
-	memcpy(eth, arp + 8, 6);
-	memcpy(eth + 6, stack->cfg.mac, 6);
-	eth[12] = ETH_TYPE_ARP >> 8;
-	eth[13] = ETH_TYPE_ARP & 0xff;
-	memcpy(a, arp, 6); /* htype, ptype, hlen, plen */
-	a[6] = 0;
-	a[7] = 2; /* reply */
-	memcpy(a + 8, stack->cfg.mac, 6);
-	memcpy(a + 14, &tpa, 4);
-	memcpy(a + 18, arp + 8, 10); /* the requester's MAC and address */
+	memcpy(reply.eth.dst, arp->sha, WIRE_ETH_ALEN);
+	memcpy(reply.eth.src, stack->cfg.mac, WIRE_ETH_ALEN);
+	reply.eth.type = htons(WIRE_ETHTYPE_ARP);
+	reply.arp.htype = arp->htype;
+	reply.arp.ptype = arp->ptype;
+	reply.arp.hlen = arp->hlen;
+	reply.arp.plen = arp->plen;
+	reply.arp.op = htons(WIRE_ARP_REPLY);
+	memcpy(reply.arp.sha, stack->cfg.mac, WIRE_ETH_ALEN);
+	reply.arp.spa = arp->tpa;
+	memcpy(reply.arp.tha, arp->sha, WIRE_ETH_ALEN);
+	reply.arp.tpa = arp->spa;
 	stack->stats.arp_replies++;
-	unet_hub_input(&stack->port, reply, sizeof(reply));
+	unet_hub_input(&stack->port, &reply, sizeof(reply));
 }
 
 static void stack_timer_arm(struct unet_stack *stack);
@@ -499,16 +807,20 @@ static int stack_send(struct unet_port *port, const void *frame, size_t len)
 {
 	struct unet_stack *stack = container_of(port, struct unet_stack, port);
 	struct unet_cursor c = cursor_init(frame, len);
-	const uint8_t *eth, *arp, *ip, *ip6;
+	const struct wire_eth *eth;
+	const struct wire_arp *arp;
+	const struct wire_ip4 *ip;
+	const struct wire_ip6 *ip6;
 	struct pbuf *p;
 	size_t pad, iplen;
 
-	eth = cursor_take(&c, SIZEOF_ETH_HDR);
+	eth = cursor_take_hdr(&c, struct wire_eth);
 	if (eth == NULL) {
 		stack->stats.drop_bad++;
 		return 0;
 	}
-	if ((eth[0] & 1) == 0 && memcmp(eth, stack->cfg.mac, 6) != 0) {
+	if (!wire_eth_is_group(eth->dst) &&
+	    memcmp(eth->dst, stack->cfg.mac, WIRE_ETH_ALEN) != 0) {
 		stack->stats.drop_mac++;
 		return 0;
 	}
@@ -518,17 +830,17 @@ static int stack_send(struct unet_port *port, const void *frame, size_t len)
 	 * trusts the ARP header to be there): the whole fixed header of each
 	 * protocol handed on must be in the frame.
 	 */
-	switch (cursor_be16(eth, 12)) {
-	case ETH_TYPE_ARP:
-		arp = cursor_take(&c, ARP_HLEN);
+	switch (wire_eth_type(eth)) {
+	case WIRE_ETHTYPE_ARP:
+		arp = cursor_take_hdr(&c, struct wire_arp);
 		if (arp == NULL) {
 			stack->stats.drop_bad++;
 			return 0;
 		}
 		stack_arp_alias(stack, arp);
 		break;
-	case ETHTYPE_IP:
-		ip = cursor_take(&c, IP_HLEN);
+	case WIRE_ETHTYPE_IP4:
+		ip = cursor_take_hdr(&c, struct wire_ip4);
 		if (ip == NULL) {
 			stack->stats.drop_bad++;
 			return 0;
@@ -538,12 +850,12 @@ static int stack_send(struct unet_port *port, const void *frame, size_t len)
 		 * pbuf may wait long in a queue (out-of-order data), and a
 		 * guest could otherwise pad 1-byte segments to the MTU.
 		 */
-		iplen = cursor_be16(ip, 2);
-		if (iplen >= IP_HLEN && SIZEOF_ETH_HDR + iplen < len)
-			len = SIZEOF_ETH_HDR + iplen;
+		iplen = wire_ip4_tot_len(ip);
+		if (iplen >= WIRE_IP4_HLEN && WIRE_ETH_HLEN + iplen < len)
+			len = WIRE_ETH_HLEN + iplen;
 		break;
-	case ETHTYPE_IPV6:
-		ip6 = cursor_take(&c, IP6_HLEN);
+	case WIRE_ETHTYPE_IP6:
+		ip6 = cursor_take_hdr(&c, struct wire_ip6);
 		if (ip6 == NULL) {
 			stack->stats.drop_bad++;
 			return 0;
@@ -554,8 +866,9 @@ static int stack_send(struct unet_port *port, const void *frame, size_t len)
 		 * fuzz target found). The gateway serves IPv6 on its link-local
 		 * address only, so extension headers stop here.
 		 */
-		if (ip6[6] != IP6_NEXTH_ICMP6 && ip6[6] != IP6_NEXTH_TCP &&
-		    ip6[6] != IP6_NEXTH_UDP) {
+		if (ip6->nexthdr != WIRE_IPPROTO_ICMPV6 &&
+		    ip6->nexthdr != WIRE_IPPROTO_TCP &&
+		    ip6->nexthdr != WIRE_IPPROTO_UDP) {
 			stack->stats.drop_bad++;
 			return 0;
 		}

@@ -67,6 +67,32 @@ uint32_t unet__csum_add(uint32_t sum, const void *data, size_t len)
 }
 
 /**
+ * unet__csum_add_at() - add a piece that may start at an odd position
+ * @sum: the partial sum so far (0 to begin)
+ * @pos: where the piece starts in the bytes the checksum covers
+ * @data: the piece
+ * @len: its length (any)
+ *
+ * For data in pieces of any length (a pbuf chain): a piece that starts at
+ * an odd position contributes its own sum with the bytes swapped (RFC 1071,
+ * 2.(B)).
+ *
+ * Return: the new partial sum.
+ */
+uint32_t unet__csum_add_at(uint32_t sum, size_t pos, const void *data,
+			   size_t len)
+{
+	uint32_t part = unet__csum_add(0, data, len);
+
+	if (pos & 1) {
+		part = (part & 0xffff) + (part >> 16);
+		part = (part & 0xffff) + (part >> 16);
+		part = (part & 0xff) << 8 | part >> 8;
+	}
+	return csum_fold64((uint64_t)sum + part);
+}
+
+/**
  * unet__csum_finish() - the checksum field's value for a partial sum
  * @sum: the partial sum of everything the checksum covers
  *

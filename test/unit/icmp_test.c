@@ -368,7 +368,9 @@ static void test_icmp_idle_expiry(void **state)
 	assert_int_equal(tn_proxy_flows(f->proxy, NULL), 1);
 	assert_true(tn_run_until(&f->loop, no_flows, f, 5000));
 	assert_true((uv_hrtime() - t0) / 1000000u >= 200);
-	assert_int_equal(tn_proxy_stats(f->proxy).udp_expired, 1);
+	/* Counted as an ICMP expiry, not a UDP one. */
+	assert_int_equal(tn_proxy_stats(f->proxy).icmp_expired, 1);
+	assert_int_equal(tn_proxy_stats(f->proxy).udp_expired, 0);
 	assert_int_equal(tn_proxy_stats(f->proxy).flows, 0);
 }
 

@@ -160,7 +160,7 @@ struct unet_flow_info {
  * @tcp_unreachable: host connects unreachable (the guest got ICMP)
  * @tcp_timeouts: host connects that timed out (the guest got a RST)
  * @dropped: guest packets dropped as malformed or unexpected
- * @udp_expired: UDP and ICMP flows that expired idle
+ * @udp_expired: UDP flows (outbound and from forwards) that expired idle
  * @refused_spoofed: guest packets dropped because their source is no
  *                   address a guest can have (the gateway's, the DNS
  *                   address, the network's or broadcast address, 0.0.0.0
@@ -190,6 +190,8 @@ struct unet_flow_info {
  * @refused_guest_share: new flows refused because their guest address held
  *                       three quarters of the protocol's cap already (also
  *                       counted in @refused_limit and per protocol)
+ * @icmp_expired: ICMP echo flows that expired idle (counted in @udp_expired
+ *                until this counter was added)
  */
 struct unet_proxy_stats {
 	uint64_t flows;
@@ -219,6 +221,7 @@ struct unet_proxy_stats {
 	uint64_t tcp_reads_deferred;
 	uint64_t tcp_data_deferred;
 	uint64_t refused_guest_share;
+	uint64_t icmp_expired;
 };
 
 struct unet_proxy;

@@ -21,6 +21,8 @@
 #include <stdint.h>
 
 uint32_t unet__csum_add(uint32_t sum, const void *data, size_t len);
+uint32_t unet__csum_add_at(uint32_t sum, size_t pos, const void *data,
+			   size_t len);
 uint16_t unet__csum_finish(uint32_t sum);
 uint32_t unet__csum_ip4_pseudo(uint32_t saddr, uint32_t daddr, uint8_t proto,
 			       size_t len);
