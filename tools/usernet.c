@@ -639,7 +639,7 @@ static void dump_state(struct usernet *u)
 			"bytes-out", "bytes-in", "idle-s");
 		unet_proxy_flows(u->proxy, dump_flow, NULL);
 		fprintf(stderr,
-			"usernet: proxy: flows %llu (tcp %llu of %llu, udp %llu of %llu, icmp %llu of %llu); opened tcp %llu udp %llu icmp %llu; refused limit %llu (tcp %llu udp %llu icmp %llu) policy %llu spoofed %llu; udp evicted %llu; tcp refused %llu unreachable %llu timeouts %llu; dropped %llu; expired %llu\n",
+			"usernet: proxy: flows %llu (tcp %llu of %llu, udp %llu of %llu, icmp %llu of %llu); opened tcp %llu udp %llu icmp %llu; refused limit %llu (tcp %llu udp %llu icmp %llu) policy %llu spoofed %llu; udp evicted %llu; tcp refused %llu unreachable %llu timeouts %llu; dropped %llu; expired udp %llu icmp %llu\n",
 			(unsigned long long)ps.flows,
 			(unsigned long long)ps.tcp_flows,
 			(unsigned long long)ps.tcp_cap,
@@ -661,7 +661,8 @@ static void dump_state(struct usernet *u)
 			(unsigned long long)ps.tcp_unreachable,
 			(unsigned long long)ps.tcp_timeouts,
 			(unsigned long long)ps.dropped,
-			(unsigned long long)ps.udp_expired);
+			(unsigned long long)ps.udp_expired,
+			(unsigned long long)ps.icmp_expired);
 	} else {
 		fprintf(stderr, "usernet: no user netdev: no flows\n");
 	}
