@@ -99,6 +99,20 @@ static void test_csum_reference(void **state)
 					 ref_csum(0, buf + off, len));
 		}
 	}
+	/* Pieces of any length at any position (a pbuf chain). */
+	for (len = 0; len <= 300; len += 7) {
+		for (cut = 0; cut <= len; cut += 3) {
+			size_t cut2 = cut + (len - cut) / 2;
+
+			sum = unet__csum_add_at(0, 0, buf, cut);
+			sum = unet__csum_add_at(sum, cut, buf + cut,
+						cut2 - cut);
+			sum = unet__csum_add_at(sum, cut2, buf + cut2,
+						len - cut2);
+			assert_int_equal(unet__csum_finish(sum),
+					 ref_csum(0, buf, len));
+		}
+	}
 	/* All ones: the carries of a long run fold in. */
 	memset(buf, 0xff, sizeof(buf));
 	assert_int_equal(unet__csum(buf, sizeof(buf)), ref_csum(0, buf, 320));
