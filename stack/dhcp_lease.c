@@ -308,6 +308,18 @@ void unet__dhcp_pool_unoffer(struct unet__dhcp_pool *pool,
 	}
 }
 
+/* The entry of @addr when it is the client's, or NULL. */
+static struct unet__dhcp_lease *dhcp_pool_owned(struct unet__dhcp_pool *pool,
+						const struct unet__dhcp_key *k,
+						uint32_t addr)
+{
+	int i = unet__dhcp_pool_index(pool, addr);
+
+	if (i < 0 || !dhcp_key_eq(&pool->leases[i].owner, k))
+		return NULL;
+	return &pool->leases[i];
+}
+
 /**
  * unet__dhcp_pool_decline() - a client says its address is in use
  * @pool: the pool
@@ -323,13 +335,10 @@ int unet__dhcp_pool_decline(struct unet__dhcp_pool *pool,
 			    const struct unet__dhcp_key *k, uint32_t addr,
 			    uint64_t now)
 {
-	struct unet__dhcp_lease *l;
-	int i;
+	struct unet__dhcp_lease *l = dhcp_pool_owned(pool, k, addr);
 
-	i = unet__dhcp_pool_index(pool, addr);
-	if (i < 0 || !dhcp_key_eq(&pool->leases[i].owner, k))
+	if (l == NULL)
 		return -EPERM;
-	l = &pool->leases[i];
 	memset(&l->owner, 0, sizeof(l->owner));
 	l->state = UNET__DHCP_LEASE_DECLINED;
 	l->expires_ns = now + UNET__DHCP_DECLINE_HOLD_S * NS_PER_S;
@@ -351,13 +360,10 @@ int unet__dhcp_pool_release(struct unet__dhcp_pool *pool,
 			    const struct unet__dhcp_key *k, uint32_t addr,
 			    uint64_t now)
 {
-	struct unet__dhcp_lease *l;
-	int i;
+	struct unet__dhcp_lease *l = dhcp_pool_owned(pool, k, addr);
 
-	i = unet__dhcp_pool_index(pool, addr);
-	if (i < 0 || !dhcp_key_eq(&pool->leases[i].owner, k))
+	if (l == NULL)
 		return -EPERM;
-	l = &pool->leases[i];
 	l->state = UNET__DHCP_LEASE_FREE;
 	l->expires_ns = now;
 	return 0;
