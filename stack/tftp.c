@@ -6,12 +6,10 @@
  *
  * Theory of operation: an lwIP UDP pcb on the gateway's address, port 69,
  * takes requests. A read request (RRQ) names a file under the TFTP root,
- * which is opened once at start (O_PATH) and kept; the name is resolved
- * beneath it only, with openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS),
- * or, on a kernel without openat2, by walking the components with
- * O_NOFOLLOW. Names with a ".." component or a leading '/' are refused
- * before that, so "..", absolute names and symlinks that lead out of the
- * root all end in ERROR 2 and nothing outside the root is opened. Write
+ * which tftp_file.c opens once at start and resolves names beneath
+ * (openat2(RESOLVE_BENEATH), or a walk with O_NOFOLLOW): "..", absolute
+ * names, symlinks that lead out of the root and what is not a regular
+ * file all end in ERROR 2, and nothing outside the root is opened. Write
  * requests and other opcodes get an ERROR; nothing is ever written.
  *
  * Each accepted RRQ becomes a transfer with its own transfer ID: a pcb bound
@@ -23,8 +21,9 @@
  * A transfer keeps no file data: it keeps the file descriptor and, for each
  * block of the window in flight, where that block starts in the file (and
  * for netascii the half of a CR LF / CR NUL pair that did not fit into the
- * block before). Blocks are read with pread() on the loop's thread when
- * they are sent and read again when they are sent again. An ACK that moves
+ * block before). Blocks are read (unet__tftp_file_read(), pread() on the
+ * loop's thread) when they are sent and read again when they are sent
+ * again. An ACK that moves
  * the window sends the next window; a duplicate or stale ACK is ignored, and
  * only the retransmission timer resends (no Sorcerer's Apprentice storm).
  * After TFTP_TRIES_MAX resends without progress the transfer is dropped.
@@ -44,7 +43,7 @@
  * client that vanished frees it after its retransmissions run out: the
  * timeout option is granted up to TFTP_TIMEOUT_GRANT_MAX seconds, so that
  * is at most (TFTP_TRIES_MAX + 1) x 5 s, not 6 x 255 s. Messages a guest
- * can trigger are rate-limited.
+ * can trigger are rate-limited (wire/log.h), per level.
  *
  * The OACK carries the timeout granted, which is lower than the one asked
  * for when that is above the cap. RFC 2349 has the server echo the
@@ -56,18 +55,13 @@
 #include <uv.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <linux/openat2.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "lwip/ip.h"
@@ -76,9 +70,13 @@
 #include "lwip/udp.h"
 
 #include "wire/cursor.h"
+#include "wire/log.h"
+#include "wire/tftp_proto.h"
+#include "wire/util.h"
+
 #include "stack_internal.h"
 #include "stack_proxy.h"
-#include "wire/tftp_proto.h"
+#include "tftp_file.h"
 
 /** Transfers under way at once; one more is refused with an ERROR. */
 #define TFTP_XFERS_MAX 64
@@ -92,8 +90,6 @@
 #define TFTP_TRIES_MAX 5
 /** Retransmission timeout without the timeout option, in seconds. */
 #define TFTP_TIMEOUT_DEFAULT 1
-/** Longest file name taken (bytes before the NUL). */
-#define TFTP_NAME_MAX 255
 /** Largest request packet read; longer ones are dropped as malformed. */
 #define TFTP_REQ_MAX 1024
 /** Largest windowsize granted. */
@@ -104,23 +100,8 @@
 #define TFTP_XFER_PKT_MAX 516
 /** Room for an OACK: every option this server knows, with its value. */
 #define TFTP_OACK_MAX 128
-/** Log messages a guest may cause in a burst, then one a second. */
-#define TFTP_LOG_BURST 10
 
 struct unet_tftp;
-
-/**
- * struct tftp_pos - where a block starts
- * @off: offset in the file of the first byte not yet sent
- * @carry: netascii: the second byte of a CR LF or CR NUL pair that the
- *         previous block had no room for
- * @has_carry: @carry is pending
- */
-struct tftp_pos {
-	uint64_t off;
-	uint8_t carry;
-	bool has_carry;
-};
 
 /**
  * struct tftp_xfer - one read transfer
@@ -151,7 +132,7 @@ struct tftp_xfer {
 	struct udp_pcb *pcb;
 	struct unet_timer timer;
 	int fd;
-	char name[TFTP_NAME_MAX + 1];
+	char name[UNET__TFTP_NAME_MAX + 1];
 	bool netascii;
 	bool oack;
 	bool last_sent;
@@ -163,7 +144,7 @@ struct tftp_xfer {
 	unsigned int tries;
 	uint64_t base;
 	unsigned int nsent;
-	struct tftp_pos pos[TFTP_WINDOW_MAX + 1];
+	struct unet__tftp_pos pos[TFTP_WINDOW_MAX + 1];
 	uint8_t oack_buf[TFTP_OACK_MAX];
 	size_t oack_len;
 };
@@ -174,8 +155,7 @@ struct tftp_xfer {
  * @hub: its hub (clock, randomness, log)
  * @stats: the stack's counters
  * @pcb: the pcb on port 69
- * @root_fd: the root folder, opened with O_PATH
- * @no_openat2: the kernel has no openat2: walk names component by component
+ * @root: the root folder
  * @blksize_max: largest block that fits the hub's MTU
  * @xfers: transfers under way
  * @n_xfers: how many
@@ -183,16 +163,15 @@ struct tftp_xfer {
  * @stopping: unet__tftp_stop() ran; freed with the last handle
  * @block: a block being built
  * @raw: netascii: file bytes before conversion
- * @log_refill_ns: when each level's log bucket last gained a token
- * @log_tokens: messages of each level that may be logged now
+ * @rl: log rate limiters, one per level (so that routine debug messages,
+ *      which the hub may not even pass on, never silence a refusal)
  */
 struct unet_tftp {
 	struct unet_stack *stack;
 	struct unet_hub *hub;
 	struct unet_stack_stats *stats;
 	struct udp_pcb *pcb;
-	int root_fd;
-	bool no_openat2;
+	struct unet__tftp_root root;
 	unsigned int blksize_max;
 	struct tftp_xfer *xfers;
 	unsigned int n_xfers;
@@ -200,8 +179,7 @@ struct unet_tftp {
 	bool stopping;
 	uint8_t *block;
 	uint8_t *raw;
-	uint64_t log_refill_ns[UNET_LOG_LEVEL_NUM];
-	unsigned int log_tokens[UNET_LOG_LEVEL_NUM];
+	struct unet__ratelimit rl[UNET_LOG_LEVEL_NUM];
 };
 
 /**
@@ -234,32 +212,10 @@ struct tftp_req {
 
 static void tftp_xfer_send_window(struct tftp_xfer *x);
 
-/*
- * Logs something a guest caused: a burst, then one message a second, per
- * level (so that routine debug messages, which the hub may not even pass
- * on, never silence a refusal).
- */
-__attribute__((format(printf, 3, 4)))
-static void tftp_log(struct unet_tftp *tftp, enum unet_log_level level,
-		     const char *fmt, ...)
-{
-	uint64_t now = unet_hub_now_ns(tftp->hub);
-	char msg[256];
-	va_list ap;
-
-	if (now - tftp->log_refill_ns[level] >= 1000000000u) {
-		tftp->log_refill_ns[level] = now;
-		if (tftp->log_tokens[level] < TFTP_LOG_BURST)
-			tftp->log_tokens[level]++;
-	}
-	if (tftp->log_tokens[level] == 0)
-		return;
-	tftp->log_tokens[level]--;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	unet_hub_log(tftp->hub, level, "tftp: %s", msg);
-}
+/* Logs something a guest caused, rate-limited per level. */
+#define tftp_log(tftp, level, fmt, ...)                                    \
+	unet__log_limited((tftp)->hub, &(tftp)->rl[(level)], (level),       \
+			  "tftp: " fmt, ##__VA_ARGS__)
 
 /* A guest's file name made fit for a log line. */
 static const char *tftp_printable(const char *name, char *out, size_t size)
@@ -343,187 +299,24 @@ static void tftp_send_error(struct unet_tftp *tftp, struct udp_pcb *pcb,
 		       PBUF_RAM);
 	if (p == NULL)
 		return;
-	hdr[0] = 0;
-	hdr[1] = TFTP_ERROR;
-	hdr[2] = (uint8_t)(code >> 8);
-	hdr[3] = (uint8_t)code;
+	unet__put_be16(hdr, TFTP_ERROR);
+	unet__put_be16(hdr + TFTP_OPCODE_LEN, code);
 	pbuf_take(p, hdr, sizeof(hdr));
 	pbuf_take_at(p, msg, (u16_t)(mlen + 1), sizeof(hdr));
 	tftp->stats->tftp_errors++;
 	tftp_send(pcb, p, addr, port);
 }
 
-/* ---- files ---------------------------------------------------------- */
-
-/*
- * Whether a name may be looked up at all: not absolute, no ".." component.
- * Everything else is the kernel's to resolve beneath the root.
- */
-static bool tftp_name_ok(const char *name)
-{
-	const char *c = name;
-	size_t n;
-
-	if (name[0] == '/')
-		return false;
-	while (*c != '\0') {
-		n = strcspn(c, "/");
-		if (n == 2 && c[0] == '.' && c[1] == '.')
-			return false;
-		c += n;
-		if (*c == '/')
-			c++;
-	}
-	return true;
-}
-
-/*
- * Opens @name beneath the root without openat2: every folder on the way is
- * opened with O_NOFOLLOW, and so is the file, so no symlink is followed at
- * all (stricter than openat2, which follows those that stay beneath).
- */
-static int tftp_open_walk(struct unet_tftp *tftp, const char *name)
-{
-	char buf[TFTP_NAME_MAX + 1];
-	char *comp, *save = NULL, *nextc;
-	int dirfd = tftp->root_fd, fd, err;
-	struct stat st;
-	size_t n = strlen(name);
-
-	if (n >= sizeof(buf))
-		return -ENAMETOOLONG;
-	memcpy(buf, name, n + 1);
-	comp = strtok_r(buf, "/", &save);
-	if (comp == NULL)
-		return -ENOENT;
-	for (;;) {
-		nextc = strtok_r(NULL, "/", &save);
-		if (nextc == NULL)
-			break;
-		/* O_PATH | O_NOFOLLOW opens a symlink itself: refused below. */
-		fd = openat(dirfd, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0) {
-			fd = -errno;
-		} else if (fstat(fd, &st) < 0) {
-			err = -errno;
-			close(fd);
-			fd = err;
-		} else if (!S_ISDIR(st.st_mode)) {
-			close(fd);
-			fd = S_ISLNK(st.st_mode) ? -ELOOP : -ENOTDIR;
-		}
-		if (dirfd != tftp->root_fd)
-			close(dirfd);
-		if (fd < 0)
-			return fd;
-		dirfd = fd;
-		comp = nextc;
-	}
-	fd = openat(dirfd, comp,
-		    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-	if (fd < 0)
-		fd = -errno;
-	if (dirfd != tftp->root_fd)
-		close(dirfd);
-	return fd;
-}
-
-/*
- * Opens @name for reading, beneath the root only. O_NONBLOCK: a FIFO in the
- * root must not stall the loop (it is refused as not a regular file after).
- */
-static int tftp_open(struct unet_tftp *tftp, const char *name)
-{
-	struct open_how how;
-	long fd;
-
-	if (!tftp->no_openat2) {
-		memset(&how, 0, sizeof(how));
-		how.flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
-		how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-		fd = syscall(SYS_openat2, tftp->root_fd, name, &how,
-			     sizeof(how));
-		if (fd >= 0)
-			return (int)fd;
-		/* EPERM: a seccomp filter that refuses unknown syscalls. */
-		if (errno != ENOSYS && errno != EPERM)
-			return -errno;
-		tftp->no_openat2 = true;
-		unet_hub_log(tftp->hub, UNET_LOG_INFO,
-			     "tftp: no openat2 here, names are walked with O_NOFOLLOW");
-	}
-	return tftp_open_walk(tftp, name);
-}
-
-/* Reads up to @len bytes at @off; the count, or a negative errno. */
-static ssize_t tftp_pread(int fd, uint8_t *buf, size_t len, uint64_t off)
-{
-	size_t got = 0;
-	ssize_t r;
-
-	while (got < len) {
-		r = pread(fd, buf + got, len - got, (off_t)(off + got));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -errno;
-		if (r == 0)
-			break;
-		got += (size_t)r;
-	}
-	return (ssize_t)got;
-}
-
 /*
  * Builds the block that starts at @at into tftp->block; @next receives
  * where the following one starts. Return: its length, or a negative errno.
  */
-static ssize_t tftp_xfer_read(struct tftp_xfer *x, const struct tftp_pos *at,
-			      struct tftp_pos *next)
+static ssize_t tftp_xfer_read(struct tftp_xfer *x,
+			      const struct unet__tftp_pos *at,
+			      struct unet__tftp_pos *next)
 {
-	struct unet_tftp *tftp = x->tftp;
-	uint8_t *out = tftp->block, second;
-	size_t o = 0, i;
-	uint64_t off = at->off;
-	ssize_t r;
-
-	next->has_carry = false;
-	next->carry = 0;
-	if (!x->netascii) {
-		r = tftp_pread(x->fd, out, x->blksize, off);
-		if (r >= 0)
-			next->off = off + (uint64_t)r;
-		return r;
-	}
-	if (at->has_carry)
-		out[o++] = at->carry;
-	while (o < x->blksize) {
-		r = tftp_pread(x->fd, tftp->raw, x->blksize - o, off);
-		if (r < 0)
-			return r;
-		if (r == 0)
-			break;
-		for (i = 0; i < (size_t)r && o < x->blksize; i++) {
-			off++;
-			if (tftp->raw[i] == '\n') {
-				second = '\n';
-			} else if (tftp->raw[i] == '\r') {
-				second = '\0';
-			} else {
-				out[o++] = tftp->raw[i];
-				continue;
-			}
-			out[o++] = '\r';
-			if (o < x->blksize) {
-				out[o++] = second;
-			} else {
-				next->carry = second;
-				next->has_carry = true;
-			}
-		}
-	}
-	next->off = off;
-	return (ssize_t)o;
+	return unet__tftp_file_read(x->fd, x->netascii, at, next,
+				    x->tftp->block, x->blksize, x->tftp->raw);
 }
 
 /* ---- transfers -------------------------------------------------------- */
@@ -614,10 +407,9 @@ static ssize_t tftp_xfer_send_block(struct tftp_xfer *x, unsigned int i)
 	/* Out of memory is a lost packet: the timer sends it again. */
 	if (p == NULL)
 		return n;
-	hdr[0] = 0;
-	hdr[1] = TFTP_DATA;
-	hdr[2] = (uint8_t)(blk >> 8);	/* the block number wraps to 0 */
-	hdr[3] = (uint8_t)blk;
+	unet__put_be16(hdr, TFTP_DATA);
+	/* The block number wraps to 0. */
+	unet__put_be16(hdr + TFTP_OPCODE_LEN, (uint16_t)blk);
 	pbuf_take(p, hdr, sizeof(hdr));
 	if (n > 0)
 		pbuf_take_at(p, x->tftp->block, (u16_t)n, TFTP_HLEN);
@@ -741,27 +533,25 @@ static void tftp_xfer_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p,
 {
 	struct tftp_xfer *x = arg;
 	uint8_t buf[TFTP_XFER_PKT_MAX];
+	uint16_t opcode, blk;
 	struct unet_cursor c;
 	char pname[64];
-	const uint8_t *h;
 	u16_t len;
 
 	len = pbuf_copy_partial(p, buf, sizeof(buf), 0);
 	pbuf_free(p);
 	c = cursor_init(buf, len);
-	h = cursor_take(&c, TFTP_OPCODE_LEN);
-	if (h == NULL) {
+	if (!cursor_take_be16(&c, &opcode)) {
 		x->tftp->stats->tftp_drop++;
 		return;
 	}
-	switch (cursor_be16(h, 0)) {
+	switch (opcode) {
 	case TFTP_ACK:
-		h = cursor_take(&c, 2);
-		if (h == NULL) {
+		if (!cursor_take_be16(&c, &blk)) {
 			x->tftp->stats->tftp_drop++;
 			return;
 		}
-		tftp_xfer_ack(x, cursor_be16(h, 0));
+		tftp_xfer_ack(x, blk);
 		break;
 	case TFTP_ERROR:
 		/* Never answered (RFC 1350): the client gave up. */
@@ -978,6 +768,13 @@ static void tftp_open_failed(struct unet_tftp *tftp, const ip_addr_t *addr,
 {
 	char pname[64];
 
+	if (err == -ENODEV) {
+		tftp_log(tftp, UNET_LOG_INFO, "%s: not a regular file",
+			 tftp_printable(name, pname, sizeof(pname)));
+		tftp_send_error(tftp, tftp->pcb, addr, port, TFTP_EACCESS,
+				"not a regular file");
+		return;
+	}
 	tftp_log(tftp, UNET_LOG_INFO, "%s: %s",
 		 tftp_printable(name, pname, sizeof(pname)), strerror(-err));
 	switch (err) {
@@ -1013,7 +810,7 @@ static void tftp_rrq(struct unet_tftp *tftp, struct unet_cursor *c,
 	struct tftp_xfer *old;
 	const char *mode;
 	size_t mlen;
-	struct stat st;
+	uint64_t size;
 	char pname[64];
 	int fd;
 
@@ -1036,7 +833,7 @@ static void tftp_rrq(struct unet_tftp *tftp, struct unet_cursor *c,
 				"file not found");
 		return;
 	}
-	if (req.name_len > TFTP_NAME_MAX || !tftp_name_ok(req.name)) {
+	if (req.name_len > UNET__TFTP_NAME_MAX || !unet__tftp_name_ok(req.name)) {
 		tftp_log(tftp, UNET_LOG_INFO, "refused %s",
 			 tftp_printable(req.name, pname, sizeof(pname)));
 		tftp_send_error(tftp, tftp->pcb, addr, port, TFTP_EACCESS,
@@ -1065,22 +862,14 @@ static void tftp_rrq(struct unet_tftp *tftp, struct unet_cursor *c,
 				"too many transfers");
 		return;
 	}
-	fd = tftp_open(tftp, req.name);
+	fd = unet__tftp_file_open(&tftp->root, req.name, &size);
 	if (fd < 0) {
 		tftp_open_failed(tftp, addr, port, req.name, fd);
 		return;
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		tftp_log(tftp, UNET_LOG_INFO, "%s: not a regular file",
-			 tftp_printable(req.name, pname, sizeof(pname)));
-		tftp_send_error(tftp, tftp->pcb, addr, port, TFTP_EACCESS,
-				"not a regular file");
-		return;
-	}
 	tftp_log(tftp, UNET_LOG_DEBUG, "sending %s",
 		 tftp_printable(req.name, pname, sizeof(pname)));
-	tftp_xfer_start(tftp, fd, (uint64_t)st.st_size, &req, addr, port);
+	tftp_xfer_start(tftp, fd, size, &req, addr, port);
 }
 
 /* Whether a request's source can be answered: a guest of the virtual net. */
@@ -1101,7 +890,7 @@ static void tftp_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p,
 	const struct unet_stack_config *cfg = unet__stack_config(tftp->stack);
 	uint8_t buf[TFTP_REQ_MAX];
 	struct unet_cursor c;
-	const uint8_t *h;
+	uint16_t opcode;
 	u16_t len;
 
 	if (p->tot_len > sizeof(buf) || !tftp_src_ok(tftp, addr, port) ||
@@ -1113,12 +902,11 @@ static void tftp_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p,
 	len = pbuf_copy_partial(p, buf, sizeof(buf), 0);
 	pbuf_free(p);
 	c = cursor_init(buf, len);
-	h = cursor_take(&c, TFTP_OPCODE_LEN);
-	if (h == NULL) {
+	if (!cursor_take_be16(&c, &opcode)) {
 		tftp->stats->tftp_drop++;
 		return;
 	}
-	switch (cursor_be16(h, 0)) {
+	switch (opcode) {
 	case TFTP_RRQ:
 		tftp_rrq(tftp, &c, addr, port);
 		break;
@@ -1165,7 +953,7 @@ int unet__tftp_start(struct unet_stack *stack)
 	struct unet_tftp *tftp;
 	unsigned int mtu = unet_hub_mtu(hub);
 	ip_addr_t host;
-	int r, i;
+	int r;
 
 	tftp = calloc(1, sizeof(*tftp));
 	if (tftp == NULL)
@@ -1173,10 +961,6 @@ int unet__tftp_start(struct unet_stack *stack)
 	tftp->stack = stack;
 	tftp->hub = hub;
 	tftp->stats = unet__stack_stats(stack);
-	for (i = 0; i < UNET_LOG_LEVEL_NUM; i++) {
-		tftp->log_tokens[i] = TFTP_LOG_BURST;
-		tftp->log_refill_ns[i] = unet_hub_now_ns(hub);
-	}
 	tftp->blksize_max = TFTP_BLKSIZE_MAX;
 	if (mtu - TFTP_IP4_OVERHEAD < tftp->blksize_max)
 		tftp->blksize_max = mtu - TFTP_IP4_OVERHEAD;
@@ -1186,9 +970,8 @@ int unet__tftp_start(struct unet_stack *stack)
 		tftp_free(tftp);
 		return -ENOMEM;
 	}
-	tftp->root_fd = open(cfg->tftp_root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (tftp->root_fd < 0) {
-		r = -errno;
+	r = unet__tftp_root_open(&tftp->root, cfg->tftp_root, hub);
+	if (r < 0) {
 		unet_hub_log(hub, UNET_LOG_ERROR, "tftp: cannot open %s: %s",
 			     cfg->tftp_root, strerror(-r));
 		tftp_free(tftp);
@@ -1196,7 +979,7 @@ int unet__tftp_start(struct unet_stack *stack)
 	}
 	tftp->pcb = udp_new();
 	if (tftp->pcb == NULL) {
-		close(tftp->root_fd);
+		unet__tftp_root_close(&tftp->root);
 		tftp_free(tftp);
 		return -ENOMEM;
 	}
@@ -1205,7 +988,7 @@ int unet__tftp_start(struct unet_stack *stack)
 		unet_hub_log(hub, UNET_LOG_ERROR, "tftp: port %d is taken",
 			     TFTP_PORT);
 		udp_remove(tftp->pcb);
-		close(tftp->root_fd);
+		unet__tftp_root_close(&tftp->root);
 		tftp_free(tftp);
 		return -EADDRINUSE;
 	}
@@ -1235,7 +1018,7 @@ void unet__tftp_stop(struct unet_stack *stack)
 	tftp->pcb = NULL;
 	while (tftp->xfers != NULL)
 		tftp_xfer_close(tftp->xfers);
-	close(tftp->root_fd);
+	unet__tftp_root_close(&tftp->root);
 	if (tftp->n_handles == 0)
 		tftp_free(tftp);
 }

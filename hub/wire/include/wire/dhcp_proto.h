@@ -17,6 +17,7 @@
 #ifndef USERNET_WIRE_DHCP_PROTO_H
 #define USERNET_WIRE_DHCP_PROTO_H
 
+#include <arpa/inet.h>
 #include <stdint.h>
 
 /* UDP ports. */
@@ -93,23 +94,6 @@
 #define DHCP_RELEASE 7
 #define DHCP_INFORM 8
 
-/* DNS names in option 119 (RFC 1035 4.1.4). */
-#define DHCP_DNS_LABEL_MAX 63
-#define DHCP_DNS_NAME_MAX 255
-/** The top two bits of a compression pointer's first byte. */
-#define DHCP_DNS_PTR 0xc0
-/** Largest offset a compression pointer can hold. */
-#define DHCP_DNS_PTR_MAX 0x3fff
-
-/* The headers around a reply, which the server builds itself. */
-#define DHCP_ETH_HLEN 14
-#define DHCP_ETHTYPE_IP 0x0800
-#define DHCP_IP_HLEN 20
-#define DHCP_IP_VHL 0x45	/* version 4, 5 words of header */
-#define DHCP_IP_TTL 64
-#define DHCP_IP_PROTO_UDP 17
-#define DHCP_UDP_HLEN 8
-
 /**
  * struct wire_dhcp - the fixed part of a BOOTP/DHCP message (RFC 2131)
  * @op: DHCP_BOOTREQUEST or DHCP_BOOTREPLY
@@ -146,5 +130,10 @@ struct wire_dhcp {
 
 _Static_assert(sizeof(struct wire_dhcp) == DHCP_FIXED_LEN,
 	       "DHCP fixed part");
+
+static inline uint16_t wire_dhcp_flags(const struct wire_dhcp *h)
+{
+	return ntohs(h->flags);
+}
 
 #endif /* USERNET_WIRE_DHCP_PROTO_H */

@@ -20,21 +20,14 @@
 #ifndef USERNET_WIRE_DNS_PROTO_H
 #define USERNET_WIRE_DNS_PROTO_H
 
-/** The server's well-known port (UDP and TCP). */
 #include <arpa/inet.h>
 #include <stdint.h>
 
+/** The server's well-known port (UDP and TCP). */
 #define DNS_PORT 53
 
 /** Length of the header. */
 #define DNS_HLEN 12
-/* Offsets of the header's 16-bit fields. */
-#define DNS_OFF_ID 0
-#define DNS_OFF_FLAGS 2
-#define DNS_OFF_QDCOUNT 4
-#define DNS_OFF_ANCOUNT 6
-#define DNS_OFF_NSCOUNT 8
-#define DNS_OFF_ARCOUNT 10
 
 /* Bits of the flags field. */
 #define DNS_FLAG_QR 0x8000	/* a response */
@@ -61,15 +54,13 @@
 #define DNS_LABEL_PTR 0xc0
 /** Length of a compression pointer. */
 #define DNS_PTR_LEN 2
+/** Largest offset a compression pointer can hold (14 bits). */
+#define DNS_PTR_MAX 0x3fff
 
 /** Bytes after a question's name: type and class. */
 #define DNS_QFIXED 4
 /** Bytes after a record's name: type, class, TTL and rdlength. */
 #define DNS_RRFIXED 10
-/* Offsets in a record's fixed part. */
-#define DNS_RR_OFF_TYPE 0
-#define DNS_RR_OFF_CLASS 2
-#define DNS_RR_OFF_RDLEN 8
 
 /** The OPT pseudo-record (EDNS(0)); its class is the sender's UDP size. */
 #define DNS_TYPE_OPT 41
@@ -117,9 +108,49 @@ struct wire_dns_rr {
 _Static_assert(sizeof(struct wire_dns) == DNS_HLEN, "DNS header");
 _Static_assert(sizeof(struct wire_dns_rr) == DNS_RRFIXED, "DNS record");
 
+static inline uint16_t wire_dns_id(const struct wire_dns *h)
+{
+	return ntohs(h->id);
+}
+
 static inline uint16_t wire_dns_flags(const struct wire_dns *h)
 {
 	return ntohs(h->flags);
+}
+
+static inline uint16_t wire_dns_qdcount(const struct wire_dns *h)
+{
+	return ntohs(h->qdcount);
+}
+
+static inline uint16_t wire_dns_ancount(const struct wire_dns *h)
+{
+	return ntohs(h->ancount);
+}
+
+static inline uint16_t wire_dns_nscount(const struct wire_dns *h)
+{
+	return ntohs(h->nscount);
+}
+
+static inline uint16_t wire_dns_arcount(const struct wire_dns *h)
+{
+	return ntohs(h->arcount);
+}
+
+static inline uint16_t wire_dns_rr_type(const struct wire_dns_rr *r)
+{
+	return ntohs(r->type);
+}
+
+static inline uint16_t wire_dns_rr_class(const struct wire_dns_rr *r)
+{
+	return ntohs(r->class);
+}
+
+static inline uint16_t wire_dns_rr_rdlen(const struct wire_dns_rr *r)
+{
+	return ntohs(r->rdlen);
 }
 
 #endif /* USERNET_WIRE_DNS_PROTO_H */
