@@ -133,6 +133,69 @@ void unet_stack_config_init(struct unet_stack_config *config)
 		 "/etc/resolv.conf");
 }
 
+/* fec0::, QEMU's default IPv6 prefix. */
+static const struct in6_addr stack_ip6_default_prefix = {
+	.s6_addr = { 0xfe, 0xc0 }
+};
+
+static bool stack_ip6_is_zero(const struct in6_addr *a)
+{
+	static const struct in6_addr zero;
+
+	return memcmp(a, &zero, sizeof(zero)) == 0;
+}
+
+/* Fills in the IPv6 defaults the caller left at zero (::, length 0). */
+static void stack_config_resolve_ip6(struct unet_stack_config *cfg)
+{
+	if (stack_ip6_is_zero(&cfg->ip6_prefix))
+		cfg->ip6_prefix = stack_ip6_default_prefix;
+	if (cfg->ip6_prefix_len == 0)
+		cfg->ip6_prefix_len = 64;
+	if (stack_ip6_is_zero(&cfg->ip6_host)) {
+		cfg->ip6_host = cfg->ip6_prefix;
+		cfg->ip6_host.s6_addr[15] = 2;
+	}
+	if (stack_ip6_is_zero(&cfg->ip6_dns)) {
+		cfg->ip6_dns = cfg->ip6_prefix;
+		cfg->ip6_dns.s6_addr[15] = 3;
+	}
+}
+
+/* @a is inside the /64 @prefix, and not its all-zero (anycast) address. */
+static bool stack_ip6_in_prefix(const struct in6_addr *prefix,
+				const struct in6_addr *a)
+{
+	static const uint8_t zero[8];
+
+	return memcmp(a->s6_addr, prefix->s6_addr, 8) == 0 &&
+	       memcmp(a->s6_addr + 8, zero, 8) != 0;
+}
+
+/*
+ * The IPv6 settings, once resolved: a /64 (SLAAC's length) that is neither
+ * multicast, link-local nor loopback, with no bits past its length; the
+ * gateway and DNS addresses inside it and apart.
+ */
+static bool stack_config_ip6_ok(const struct unet_stack_config *cfg)
+{
+	static const uint8_t zero[8];
+	const uint8_t *p = cfg->ip6_prefix.s6_addr;
+
+	if (cfg->ip6_prefix_len != 64)
+		return false;
+	if (memcmp(p + 8, zero, 8) != 0)
+		return false;
+	if (p[0] == 0xff || (p[0] == 0xfe && (p[1] & 0xc0) == 0x80) ||
+	    memcmp(p, zero, 8) == 0)
+		return false;
+	if (!stack_ip6_in_prefix(&cfg->ip6_prefix, &cfg->ip6_host) ||
+	    !stack_ip6_in_prefix(&cfg->ip6_prefix, &cfg->ip6_dns))
+		return false;
+	return memcmp(&cfg->ip6_host, &cfg->ip6_dns,
+		      sizeof(cfg->ip6_host)) != 0;
+}
+
 /* A fixed-size string field must hold its NUL. */
 #define STR_OK(field) (memchr((field), '\0', sizeof(field)) != NULL)
 
@@ -173,6 +236,10 @@ static bool stack_config_ok(const struct unet_stack_config *cfg)
 	    !STR_OK(cfg->resolv_conf))
 		return false;
 	if (cfg->mem_budget != 0 && cfg->mem_budget < UNET_BUDGET_MIN)
+		return false;
+	if (cfg->no_ipv4 && cfg->no_ipv6)
+		return false;
+	if (!stack_config_ip6_ok(cfg))
 		return false;
 	/* The MAC must be unicast. */
 	return (cfg->mac[0] & 1) == 0;
@@ -1054,6 +1121,7 @@ int unet_stack_new(struct unet_hub *hub, const char *id,
 		if (r < 0)
 			return r;
 	}
+	stack_config_resolve_ip6(&cfg);
 	if (!stack_config_ok(&cfg))
 		return -EINVAL;
 	stack = calloc(1, sizeof(*stack));

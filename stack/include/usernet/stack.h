@@ -66,6 +66,16 @@ extern "C" {
  *              cut, and at the limit guest frames longer than 128 bytes
  *              are dropped. lwIP's state is process-wide, so the budget is
  *              the process's.
+ * @no_ipv4: no IPv4 on the virtual network (QEMU's ipv4=off; default
+ *           false). The gateway then answers neither ARP nor DHCP, and the
+ *           proxy takes no IPv4 packets.
+ * @no_ipv6: no IPv6 on the virtual network (QEMU's ipv6=off; default false)
+ * @ip6_prefix: the guests' IPv6 prefix, advertised for SLAAC (:: for the
+ *              default, QEMU's fec0::)
+ * @ip6_prefix_len: its length (0 for the default, 64; SLAAC needs 64)
+ * @ip6_host: the gateway's IPv6 address (:: for the default, @ip6_prefix::2)
+ * @ip6_dns: the DNS server's IPv6 address, answered by the gateway (:: for
+ *           the default, @ip6_prefix::3)
  *
  * Addresses are in network byte order. @host, @dns and @dhcp_start must lie
  * inside @net/@mask and be neither its network nor its broadcast address.
@@ -91,6 +101,12 @@ struct unet_stack_config {
 	char resolv_conf[4096];
 	bool restrict_dns;
 	size_t mem_budget;
+	bool no_ipv4;
+	bool no_ipv6;
+	struct in6_addr ip6_prefix;
+	unsigned int ip6_prefix_len;
+	struct in6_addr ip6_host;
+	struct in6_addr ip6_dns;
 };
 
 /**
