@@ -810,6 +810,35 @@ static err_t stack_gw_init(struct netif *netif)
 	return ERR_OK;
 }
 
+/* fe80::2, the gateway's link-local address (as libslirp's). */
+static const uint8_t stack_ip6_linklocal[16] = { 0xfe, 0x80, [15] = 2 };
+
+/* Sets one of the gateway netif's IPv6 address slots, valid at once. */
+static void stack_gw_ip6_set(struct unet_stack *stack, s8_t slot,
+			     const uint8_t *a)
+{
+	ip6_addr_t addr;
+
+	memcpy(&addr.addr, a, 16);
+	ip6_addr_clear_zone(&addr);
+	if (ip6_addr_islinklocal(&addr))
+		ip6_addr_assign_zone(&addr, IP6_UNICAST, &stack->gw);
+	netif_ip6_addr_set(&stack->gw, slot, &addr);
+	netif_ip6_addr_set_state(&stack->gw, slot, IP6_ADDR_PREFERRED);
+}
+
+/*
+ * The gateway's IPv6 addresses: fe80::2, the gateway's and the DNS
+ * server's (lwIP's three slots, LWIP_IPV6_NUM_ADDRESSES). Duplicate address
+ * detection is off in lwipopts.h: they are valid at once.
+ */
+static void stack_gw_ip6_addrs(struct unet_stack *stack)
+{
+	stack_gw_ip6_set(stack, 0, stack_ip6_linklocal);
+	stack_gw_ip6_set(stack, 1, stack->cfg.ip6_host.s6_addr);
+	stack_gw_ip6_set(stack, 2, stack->cfg.ip6_dns.s6_addr);
+}
+
 static err_t stack_catcher_output(struct netif *netif, struct pbuf *p,
 				  const ip4_addr_t *dst)
 {
@@ -1158,7 +1187,8 @@ int unet_stack_new(struct unet_hub *hub, const char *id,
 	ip4_addr_set_zero(&gw);
 	netif_add(&stack->gw, &addr, &mask, &gw, stack, stack_gw_init,
 		  ethernet_input);
-	netif_create_ip6_linklocal_address(&stack->gw, 1);
+	if (!stack->cfg.no_ipv6)
+		stack_gw_ip6_addrs(stack);
 	netif_set_default(&stack->gw);
 	netif_set_up(&stack->gw);
 
