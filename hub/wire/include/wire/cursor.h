@@ -89,17 +89,6 @@ static inline bool cursor_take_be32(struct unet_cursor *c, uint32_t *v)
 }
 
 /*
- * Reads a big-endian 16-bit field at @off of a header taken before.
- * Being replaced by the typed headers' accessors: no new users.
- */
-static inline uint16_t cursor_be16(const void *hdr, size_t off)
-{
-	const uint8_t *b = (const uint8_t *)hdr + off;
-
-	return (uint16_t)(b[0] << 8 | b[1]);
-}
-
-/*
  * The first @n bytes as a cursor of their own, taken off @c (a length field
  * checked against what remains); an empty cursor with ok false otherwise.
  */
