@@ -33,6 +33,10 @@
 #include "hub_internal.h"
 #include "pcapng_proto.h"
 
+/* The size of struct unet_replay_stats when it got its size field. */
+#define REPLAY_STATS_SIZE_V1 \
+	UNET__CONFIG_SIZE_TO(struct unet_replay_stats, rx_bytes)
+
 /* The size of struct unet_replay_config in 0.1.0, its first release. */
 #define REPLAY_CONFIG_SIZE_V1 \
 	UNET__CONFIG_SIZE_TO(struct unet_replay_config, opaque)
@@ -298,12 +302,16 @@ int unet_replay_send(struct unet_replay *replay, const void *frame,
 /**
  * unet_replay_stats() - what a replay port carried
  * @replay: the replay port
- * @stats: receives the counters
+ * @stats: receives the counters; its @size set by the caller
+ *
+ * Return: 0; -EINVAL when @stats->size is below the struct's first size
+ * (the caller did not set it).
  */
-void unet_replay_stats(const struct unet_replay *replay,
-		       struct unet_replay_stats *stats)
+int unet_replay_stats(const struct unet_replay *replay,
+		      struct unet_replay_stats *stats)
 {
-	*stats = replay->stats;
+	return unet__stats_copy(stats, &replay->stats, sizeof(replay->stats),
+				REPLAY_STATS_SIZE_V1);
 }
 
 /**

@@ -66,6 +66,10 @@
 #include "vxlan_codec.h"
 #include "vxlan_fdb.h"
 
+/* The size of struct unet_vxlan_stats when it got its size field. */
+#define VXLAN_STATS_SIZE_V1 \
+	UNET__CONFIG_SIZE_TO(struct unet_vxlan_stats, underlay_mtu)
+
 /* The size of struct unet_vxlan_config in 0.1.0, its first release. */
 #define VXLAN_CONFIG_SIZE_V1 \
 	UNET__CONFIG_SIZE_TO(struct unet_vxlan_config, ageing_s)
@@ -839,20 +843,22 @@ int unet_vxlan_open(struct unet_hub *hub, const char *id,
  * @port: a port made by unet_vxlan_open()
  * @stats: receives the counters
  *
- * Return: 0, or -EINVAL for another kind of port.
+ * Return: 0; -EINVAL for another kind of port, or when @stats->size is
+ * below the struct's first size (the caller did not set it).
  */
 int unet_vxlan_stats(const struct unet_port *port,
 		     struct unet_vxlan_stats *stats)
 {
 	const struct vxlan_port *vp;
+	struct unet_vxlan_stats st;
 
 	if (port == NULL || stats == NULL || port->ops != &vxlan_ops)
 		return -EINVAL;
 	vp = container_of(port, const struct vxlan_port, port);
-	*stats = vp->stats;
-	stats->fdb_entries = (uint32_t)vp->fdb.count;
-	stats->inner_mtu = vp->inner_mtu;
-	return 0;
+	st = vp->stats;
+	st.fdb_entries = (uint32_t)vp->fdb.count;
+	st.inner_mtu = vp->inner_mtu;
+	return unet__stats_copy(stats, &st, sizeof(st), VXLAN_STATS_SIZE_V1);
 }
 
 /**

@@ -103,6 +103,10 @@
 #include "rtl8139_internal.h"
 #include "rtl8139_proto.h"
 
+/* The size of struct unet_rtl8139_stats when it got its size field. */
+#define RTL_STATS_SIZE_V1 \
+	UNET__CONFIG_SIZE_TO(struct unet_rtl8139_stats, reentered)
+
 /* The size of struct unet_rtl8139_config in 0.1.0, its first release. */
 #define RTL8139_CONFIG_SIZE_V1 \
 	UNET__CONFIG_SIZE_TO(struct unet_rtl8139_config, opaque)
@@ -2065,10 +2069,14 @@ struct unet_port *unet_rtl8139_port(struct unet_rtl8139 *nic)
 /**
  * unet_rtl8139_stats() - read the model's counters
  * @nic: the model
- * @stats: receives them
+ * @stats: receives the counters; its @size set by the caller
+ *
+ * Return: 0; -EINVAL when @stats->size is below the struct's first size
+ * (the caller did not set it).
  */
-void unet_rtl8139_stats(const struct unet_rtl8139 *nic,
-			struct unet_rtl8139_stats *stats)
+int unet_rtl8139_stats(const struct unet_rtl8139 *nic,
+		       struct unet_rtl8139_stats *stats)
 {
-	memcpy(stats, &nic->stats, sizeof(*stats));
+	return unet__stats_copy(stats, &nic->stats, sizeof(nic->stats),
+				RTL_STATS_SIZE_V1);
 }

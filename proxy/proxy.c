@@ -33,6 +33,10 @@
 #include "wire/config_copy.h"
 #include "wire/dhcp_proto.h"
 
+/* The size of struct unet_proxy_stats when it got its size field. */
+#define PROXY_STATS_SIZE_V1 \
+	UNET__CONFIG_SIZE_TO(struct unet_proxy_stats, icmp_expired)
+
 /* The size of struct unet_proxy_config in 0.1.0, its first release. */
 #define PROXY_CONFIG_SIZE_V1 \
 	UNET__CONFIG_SIZE_TO(struct unet_proxy_config, tcp_idle_timeout_ms)
@@ -283,16 +287,21 @@ int unet_proxy_flows(struct unet_proxy *proxy, unet_flow_cb cb, void *opaque)
 /**
  * unet_proxy_stats() - read a proxy's counters
  * @proxy: the proxy
- * @stats: receives the counters
+ * @stats: receives the counters; its @size set by the caller
+ *
+ * Return: 0; -EINVAL when @stats->size is below the struct's first size
+ * (the caller did not set it).
  */
-void unet_proxy_stats(const struct unet_proxy *proxy,
-		      struct unet_proxy_stats *stats)
+int unet_proxy_stats(const struct unet_proxy *proxy,
+		     struct unet_proxy_stats *stats)
 {
-	memcpy(stats, &proxy->stats, sizeof(*stats));
-	stats->tcp_flows = proxy->nflows[PROXY_PROTO_TCP];
-	stats->udp_flows = proxy->nflows[PROXY_PROTO_UDP];
-	stats->icmp_flows = proxy->nflows[PROXY_PROTO_ICMP];
-	stats->tcp_cap = proxy->cap[PROXY_PROTO_TCP];
-	stats->udp_cap = proxy->cap[PROXY_PROTO_UDP];
-	stats->icmp_cap = proxy->cap[PROXY_PROTO_ICMP];
+	struct unet_proxy_stats st = proxy->stats;
+
+	st.tcp_flows = proxy->nflows[PROXY_PROTO_TCP];
+	st.udp_flows = proxy->nflows[PROXY_PROTO_UDP];
+	st.icmp_flows = proxy->nflows[PROXY_PROTO_ICMP];
+	st.tcp_cap = proxy->cap[PROXY_PROTO_TCP];
+	st.udp_cap = proxy->cap[PROXY_PROTO_UDP];
+	st.icmp_cap = proxy->cap[PROXY_PROTO_ICMP];
+	return unet__stats_copy(stats, &st, sizeof(st), PROXY_STATS_SIZE_V1);
 }

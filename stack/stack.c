@@ -67,6 +67,10 @@
 #define STACK_CONFIG_SIZE_V1 \
 	UNET__CONFIG_SIZE_TO(struct unet_stack_config, resolv_conf)
 
+/* The size of struct unet_stack_stats when it got its size field. */
+#define STACK_STATS_SIZE_V1 \
+	UNET__CONFIG_SIZE_TO(struct unet_stack_stats, budget_ooseq_squeezed)
+
 /* Bytes before a received frame so that its IP header is 8-byte aligned. */
 #define STACK_ETH_PAD 2
 
@@ -1092,19 +1096,24 @@ int unet__stack_output_frame(struct unet_stack *stack, const void *frame,
 /**
  * unet_stack_stats() - read the gateway's counters
  * @stack: the stack
- * @stats: receives them
+ * @stats: receives the counters; its @size set by the caller
+ *
+ * Return: 0; -EINVAL when @stats->size is below the struct's first size
+ * (the caller did not set it).
  */
-void unet_stack_stats(const struct unet_stack *stack,
-		      struct unet_stack_stats *stats)
+int unet_stack_stats(const struct unet_stack *stack,
+		     struct unet_stack_stats *stats)
 {
-	memcpy(stats, &stack->stats, sizeof(*stats));
-	stats->mem_budget = unet__budget.limit;
-	stats->mem_used = unet__budget_used();
-	stats->mem_lwip = unet__budget.lwip;
-	stats->mem_proxy = unet__budget.proxy;
-	stats->mem_peak = unet__budget.peak;
-	stats->budget_frames_dropped = unet__budget.frames_dropped;
-	stats->budget_ooseq_squeezed = unet__budget.ooseq_squeezed;
+	struct unet_stack_stats st = stack->stats;
+
+	st.mem_budget = unet__budget.limit;
+	st.mem_used = unet__budget_used();
+	st.mem_lwip = unet__budget.lwip;
+	st.mem_proxy = unet__budget.proxy;
+	st.mem_peak = unet__budget.peak;
+	st.budget_frames_dropped = unet__budget.frames_dropped;
+	st.budget_ooseq_squeezed = unet__budget.ooseq_squeezed;
+	return unet__stats_copy(stats, &st, sizeof(st), STACK_STATS_SIZE_V1);
 }
 
 static void stack_port_close(struct unet_port *port)

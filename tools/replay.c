@@ -289,14 +289,13 @@ static void replay_discard(struct replay_run *run)
 
 static bool replay_host_busy(struct replay_run *run)
 {
-	struct unet_proxy_stats ps;
+	struct unet_proxy_stats ps = { .size = sizeof(ps) };
 
 	if (replay_serve_busy(&run->serve))
 		return true;
 	if (run->proxy == NULL)
 		return false;
-	unet_proxy_stats(run->proxy, &ps);
-	return ps.flows > 0;
+	return unet_proxy_stats(run->proxy, &ps) == 0 && ps.flows > 0;
 }
 
 /* The guest answers an ARP request for its address, outside the delivery
@@ -1513,15 +1512,18 @@ int replay_main(int argc, char **argv)
 			"were lost: more than %u waited for an expect\n",
 			(unsigned long long)run->overflow, REPLAY_PENDING_MAX);
 	if (o.level >= UNET_LOG_INFO) {
-		struct unet_replay_stats rs;
+		struct unet_replay_stats rs = { .size = sizeof(rs) };
 
-		unet_replay_stats(run->rp, &rs);
-		fprintf(stderr, "usernet replay: %llu frames from the guest, "
-			"%llu towards it, %llu.%03llus of virtual time\n",
-			(unsigned long long)rs.sent_frames,
-			(unsigned long long)rs.rx_frames,
-			(unsigned long long)(unet_hub_now_ns(run->hub) / 1000000000u),
-			(unsigned long long)(unet_hub_now_ns(run->hub) / 1000000u % 1000u));
+		uint64_t now = unet_hub_now_ns(run->hub);
+
+		if (unet_replay_stats(run->rp, &rs) == 0)
+			fprintf(stderr,
+				"usernet replay: %llu frames from the guest, "
+				"%llu towards it, %llu.%03llus of virtual time\n",
+				(unsigned long long)rs.sent_frames,
+				(unsigned long long)rs.rx_frames,
+				(unsigned long long)(now / 1000000000u),
+				(unsigned long long)(now / 1000000u % 1000u));
 	}
 out:
 	replay_close(run);

@@ -521,7 +521,7 @@ static void dump_flow(void *opaque, const struct unet_flow_info *f)
 /* A vxlan port's own counters, one more line. */
 static void dump_vxlan(const struct unet_port *port)
 {
-	struct unet_vxlan_stats vs;
+	struct unet_vxlan_stats vs = { .size = sizeof(vs) };
 
 	if (unet_vxlan_stats(port, &vs) < 0)
 		return;
@@ -563,9 +563,10 @@ static void dump_port(const struct unet_port *port)
 /* The gateway's services' counters, one line. */
 static void dump_services(const struct unet_stack *stack)
 {
-	struct unet_stack_stats ss;
+	struct unet_stack_stats ss = { .size = sizeof(ss) };
 
-	unet_stack_stats(stack, &ss);
+	if (unet_stack_stats(stack, &ss) < 0)
+		return;
 	fprintf(stderr,
 		"usernet: services: dhcp in %llu out %llu drop %llu; dns queries %llu replies %llu servfail %llu refused %llu drop %llu; tftp transfers %llu errors %llu drop %llu\n",
 		(unsigned long long)ss.dhcp_in,
@@ -597,12 +598,12 @@ static void dump_memory(struct usernet *u)
 /* The memory budget, one line: what guests made lwIP and the proxy hold. */
 static void dump_budget(struct usernet *u)
 {
-	struct unet_proxy_stats ps = { 0 };
-	struct unet_stack_stats ss;
+	struct unet_proxy_stats ps = { .size = sizeof(ps) };
+	struct unet_stack_stats ss = { .size = sizeof(ss) };
 
-	unet_stack_stats(u->stack, &ss);
-	if (u->proxy != NULL)
-		unet_proxy_stats(u->proxy, &ps);
+	if (unet_stack_stats(u->stack, &ss) < 0 ||
+	    (u->proxy != NULL && unet_proxy_stats(u->proxy, &ps) < 0))
+		return;
 	fprintf(stderr,
 		"usernet: budget: used %llu KiB of %llu KiB (lwip %llu, proxy %llu), peak %llu KiB; frames dropped %llu; ooseq squeezed %llu; tcp windows shrunk %llu, reads deferred %llu, data deferred %llu, stalled %llu\n",
 		(unsigned long long)(ss.mem_used / 1024),
@@ -624,14 +625,13 @@ static void dump_budget(struct usernet *u)
  */
 static void dump_state(struct usernet *u)
 {
-	struct unet_proxy_stats ps;
+	struct unet_proxy_stats ps = { .size = sizeof(ps) };
 	const struct unet_port *port;
 	int i;
 
 	if (u->hub == NULL)
 		return;
-	if (u->proxy != NULL) {
-		unet_proxy_stats(u->proxy, &ps);
+	if (u->proxy != NULL && unet_proxy_stats(u->proxy, &ps) == 0) {
 		fprintf(stderr, "usernet: flow table (%llu flows):\n",
 			(unsigned long long)ps.flows);
 		fprintf(stderr, "  %-5s %-3s %-21s %-21s %-11s %12s %12s %8s\n",
@@ -680,9 +680,10 @@ static void dump_state(struct usernet *u)
 	}
 	/* Last: a script that sees this line has the whole dump. */
 	if (u->stack != NULL) {
-		struct unet_stack_stats ss;
+		struct unet_stack_stats ss = { .size = sizeof(ss) };
 
-		unet_stack_stats(u->stack, &ss);
+		if (unet_stack_stats(u->stack, &ss) < 0)
+			return;
 		fprintf(stderr,
 			"usernet: stack: tcp fast recoveries %llu (tail probes %llu), retransmission timeouts %llu\n",
 			(unsigned long long)ss.tcp_fast_recoveries,

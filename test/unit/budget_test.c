@@ -131,9 +131,9 @@ static size_t segment(uint8_t *buf, uint16_t sport, uint16_t dport,
 
 static struct unet_stack_stats stack_stats(struct fixture *f)
 {
-	struct unet_stack_stats st;
+	struct unet_stack_stats st = { .size = sizeof(st) };
 
-	unet_stack_stats(f->gw.stack, &st);
+	assert_int_equal(unet_stack_stats(f->gw.stack, &st), 0);
 	return st;
 }
 
@@ -181,8 +181,8 @@ static void test_budget_holds(void **state)
 {
 	struct fixture *f = *state;
 	static uint8_t buf[64 + SEG];
-	struct unet_stack_stats st;
-	struct unet_proxy_stats ps;
+	struct unet_stack_stats st = { .size = sizeof(st) };
+	struct unet_proxy_stats ps = { .size = sizeof(ps) };
 	uint32_t isn, off;
 	uint8_t arp[60];
 	int i, j;
@@ -205,7 +205,7 @@ static void test_budget_holds(void **state)
 		assert_true(st.mem_used <= BUDGET + SLACK);
 	}
 	st = stack_stats(f);
-	unet_proxy_stats(f->gw.proxy, &ps);
+	assert_int_equal(unet_proxy_stats(f->gw.proxy, &ps), 0);
 	/* 6 x 4 MB: the kernel's buffers cannot have taken it all */
 	assert_true(st.mem_used >= BUDGET / 2);
 	assert_true(st.mem_peak <= BUDGET + SLACK);
@@ -241,7 +241,7 @@ static void test_budget_holds(void **state)
 static void test_budget_config(void **state)
 {
 	struct unet_stack_config sc;
-	struct unet_stack_stats st;
+	struct unet_stack_stats st = { .size = sizeof(st) };
 	struct unet_stack *stack;
 	struct unet_hub *hub;
 	uv_loop_t loop;
@@ -255,7 +255,7 @@ static void test_budget_config(void **state)
 	assert_int_equal(unet_stack_new(hub, "user", &sc, &stack), -EINVAL);
 	sc.mem_budget = 0;
 	assert_int_equal(unet_stack_new(hub, "user", &sc, &stack), 0);
-	unet_stack_stats(stack, &st);
+	assert_int_equal(unet_stack_stats(stack, &st), 0);
 	assert_int_equal(st.mem_budget, (uint64_t)256 << 20);
 	/* lwIP's own state is counted from the start */
 	assert_true(st.mem_lwip > 0);
@@ -264,7 +264,7 @@ static void test_budget_config(void **state)
 	unet_stack_close(stack);
 	sc.mem_budget = (size_t)8 << 20;
 	assert_int_equal(unet_stack_new(hub, "user", &sc, &stack), 0);
-	unet_stack_stats(stack, &st);
+	assert_int_equal(unet_stack_stats(stack, &st), 0);
 	assert_int_equal(st.mem_budget, (uint64_t)8 << 20);
 	unet_hub_close(hub);
 	uv_run(&loop, UV_RUN_DEFAULT);

@@ -368,7 +368,7 @@ static void replay_init(void *config)
 
 static int replay_try(struct env *e, const void *config)
 {
-	struct unet_replay_stats st;
+	struct unet_replay_stats st = { .size = sizeof(st) };
 	struct unet_replay *rp;
 	uint8_t frame[60];
 	int r;
@@ -380,7 +380,7 @@ static int replay_try(struct env *e, const void *config)
 	e->cap.frames = 0;
 	assert_int_equal(unet_replay_send(rp, frame, sizeof(frame)), 0);
 	assert_int_equal(e->cap.frames, 1);
-	unet_replay_stats(rp, &st);
+	assert_int_equal(unet_replay_stats(rp, &st), 0);
 	assert_int_equal(st.sent_frames, 1);
 	assert_int_equal(st.rx_frames, 0);
 	unet_replay_close(rp);
@@ -567,9 +567,83 @@ static void test_copy_helper(void **state)
 			 -E2BIG);
 }
 
+/*
+ * Versioned counters: the library fills what both sides know and zeroes
+ * the rest of a newer binary's larger struct; a size not set is refused.
+ */
+static void test_stats_copy(void **state)
+{
+	struct demo_v2 lib = { .size = sizeof(lib), .a = 1, .b = 2, .c = 3,
+			       .d = 4 };
+	struct demo_v1 old = { .size = sizeof(old) };
+	struct {
+		struct demo_v2 v2;
+		int e;
+	} newest;
+
+	(void)state;
+	/* The same version. */
+	memset(&newest, 0xee, sizeof(newest));
+	newest.v2.size = sizeof(newest.v2);
+	assert_int_equal(unet__stats_copy(&newest.v2, &lib, sizeof(lib),
+					  sizeof(old)), 0);
+	assert_int_equal(newest.v2.d, 4);
+	assert_int_equal(newest.e, (int)0xeeeeeeee);	/* past its size */
+
+	/* An older binary: its fields, its size kept. */
+	assert_int_equal(unet__stats_copy(&old, &lib, sizeof(lib),
+					  sizeof(old)), 0);
+	assert_int_equal(old.a, 1);
+	assert_int_equal(old.b, 2);
+	assert_int_equal(old.size, sizeof(old));
+
+	/* A newer binary: what the library does not know is zeroed. */
+	memset(&newest, 0xee, sizeof(newest));
+	newest.v2.size = sizeof(newest);
+	assert_int_equal(unet__stats_copy(&newest, &lib, sizeof(lib),
+					  sizeof(old)), 0);
+	assert_int_equal(newest.v2.d, 4);
+	assert_int_equal(newest.e, 0);
+	assert_int_equal(newest.v2.size, sizeof(newest));
+
+	/* Not set (too small): nothing written. */
+	old.size = sizeof(old) - 1;
+	old.a = 99;
+	assert_int_equal(unet__stats_copy(&old, &lib, sizeof(lib),
+					  sizeof(old)), -EINVAL);
+	assert_int_equal(old.a, 99);
+}
+
+/* Every public counters call refuses a struct whose size was not set. */
+static void test_stats_size_refused(void **state)
+{
+	struct unet_stack_stats ss = { .size = 0 };
+	struct unet_proxy_stats ps = { .size = sizeof(ps) - 1 };
+	struct unet_replay_stats rs = { .size = 4 };
+	struct unet_stack *stack;
+	struct unet_proxy *proxy;
+	struct unet_replay *rp;
+	struct env *e = env_new();
+
+	(void)state;
+	assert_int_equal(unet_stack_new(e->hub, "u", NULL, &stack), 0);
+	assert_int_equal(unet_proxy_new(stack, NULL, &proxy), 0);
+	assert_int_equal(unet_replay_open(e->hub, "r", NULL, &rp), 0);
+	assert_int_equal(unet_stack_stats(stack, &ss), -EINVAL);
+	assert_int_equal(unet_proxy_stats(proxy, &ps), -EINVAL);
+	assert_int_equal(unet_replay_stats(rp, &rs), -EINVAL);
+	ss.size = sizeof(ss);
+	assert_int_equal(unet_stack_stats(stack, &ss), 0);
+	assert_int_equal(ss.mem_budget, 256u << 20);
+	unet_replay_close(rp);
+	unet_proxy_close(proxy);
+	unet_stack_close(stack);
+	env_free(e);
+}
+
 int main(void)
 {
-	struct CMUnitTest tests[sizeof(cases) / sizeof(cases[0]) + 1];
+	struct CMUnitTest tests[sizeof(cases) / sizeof(cases[0]) + 3];
 	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -579,6 +653,8 @@ int main(void)
 		t.name = cases[i].name;
 		tests[i] = t;
 	}
-	tests[i] = (struct CMUnitTest)cmocka_unit_test(test_copy_helper);
+	tests[i++] = (struct CMUnitTest)cmocka_unit_test(test_copy_helper);
+	tests[i++] = (struct CMUnitTest)cmocka_unit_test(test_stats_copy);
+	tests[i] = (struct CMUnitTest)cmocka_unit_test(test_stats_size_refused);
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }

@@ -201,9 +201,9 @@ static int teardown(void **state)
 
 static struct unet_stack_stats stats(struct fixture *f)
 {
-	struct unet_stack_stats s;
+	struct unet_stack_stats s = { .size = sizeof(s) };
 
-	unet_stack_stats(f->stack, &s);
+	assert_int_equal(unet_stack_stats(f->stack, &s), 0);
 	return s;
 }
 
@@ -606,7 +606,7 @@ static void test_exchange(void **state)
 {
 	struct fixture *f = *state;
 	struct unet_stack_config c;
-	struct unet_stack_stats s;
+	struct unet_stack_stats s = { .size = sizeof(s) };
 	uint8_t mac[6];
 	struct msg m;
 	uint8_t prl[] = { 1, 3, 6, 12, 15, 26, 119, 66, 67 };
@@ -753,7 +753,7 @@ static void test_exhausted(void **state)
 {
 	struct fixture *f = *state;
 	struct unet_stack_config c;
-	struct unet_stack_stats s;
+	struct unet_stack_stats s = { .size = sizeof(s) };
 	int i;
 
 	unet_stack_config_init(&c);
@@ -820,7 +820,7 @@ static void test_other_server(void **state)
 {
 	struct fixture *f = *state;
 	struct unet_stack_config c;
-	struct unet_stack_stats s;
+	struct unet_stack_stats s = { .size = sizeof(s) };
 	struct msg m;
 
 	unet_stack_config_init(&c);
@@ -1382,7 +1382,7 @@ static void test_malformed(void **state)
 static void test_not_for_us(void **state)
 {
 	struct fixture *f = *state;
-	struct unet_stack_stats s;
+	struct unet_stack_stats s = { .size = sizeof(s) };
 	struct msg m;
 
 	start(f, 65520, NULL);

@@ -424,9 +424,9 @@ static uint64_t now_ms(struct fixture *f)
 
 static struct unet_stack_stats stats(struct fixture *f)
 {
-	struct unet_stack_stats s;
+	struct unet_stack_stats s = { .size = sizeof(s) };
 
-	unet_stack_stats(f->stack, &s);
+	assert_int_equal(unet_stack_stats(f->stack, &s), 0);
 	return s;
 }
 
@@ -608,7 +608,7 @@ static void test_forward(void **state)
 {
 	struct fixture *f = *state;
 	struct upstream *up = up_start(f, UP_ANSWER);
-	struct unet_stack_stats s;
+	struct unet_stack_stats s = { .size = sizeof(s) };
 	const uint8_t *m;
 	uint8_t q[512];
 	size_t qlen, len;
@@ -695,7 +695,7 @@ static void test_no_upstream(void **state)
 {
 	struct fixture *f = *state;
 	struct unet_stack_config c;
-	struct unet_stack_stats s;
+	struct unet_stack_stats s = { .size = sizeof(s) };
 	const uint8_t *m;
 	uint8_t q[512];
 	size_t qlen, len;
@@ -982,7 +982,7 @@ static void test_malformed(void **state)
 	struct fixture *f = *state;
 	struct upstream *up = up_start(f, UP_ANSWER);
 	static uint8_t m[8192];
-	struct unet_stack_stats s;
+	struct unet_stack_stats s = { .size = sizeof(s) };
 	size_t n, i;
 
 	start_with(f, 0, &up->port, 1);

@@ -376,7 +376,7 @@ static uint16_t udp_round_trip(struct fixture *f, struct client *c,
 static void test_udp_end_to_end(void **state)
 {
 	struct fixture *f = *state;
-	struct unet_proxy_stats st;
+	struct unet_proxy_stats st = { .size = sizeof(st) };
 	struct flow_count fc = { 0 };
 	struct unet_fwd fwd;
 	struct client c;
@@ -404,13 +404,13 @@ static void test_udp_end_to_end(void **state)
 	assert_int_equal(fc.last.remote_port, sport);
 	assert_int_equal(fc.last.bytes_in, 10);	/* host to guest */
 	assert_int_equal(fc.last.bytes_out, 9);	/* guest to host */
-	unet_proxy_stats(f->proxy, &st);
+	assert_int_equal(unet_proxy_stats(f->proxy, &st), 0);
 	assert_int_equal(st.flows, 1);
 	assert_int_equal(st.udp_opened, 1);
 
 	/* Removing the forward closes its flows. */
 	assert_int_equal(unet_proxy_fwd_remove(f->proxy, &fwd), 0);
-	unet_proxy_stats(f->proxy, &st);
+	assert_int_equal(unet_proxy_stats(f->proxy, &st), 0);
 	assert_int_equal(st.flows, 0);
 	close_now(f, (uv_handle_t *)&c.udp);
 }
@@ -422,7 +422,7 @@ static void test_udp_end_to_end(void **state)
 static void test_udp_two_forwards(void **state)
 {
 	struct fixture *f = *state;
-	struct unet_proxy_stats st;
+	struct unet_proxy_stats st = { .size = sizeof(st) };
 	struct unet_fwd a, b;
 	struct client c;
 	uint16_t pa, pb;
@@ -437,7 +437,7 @@ static void test_udp_two_forwards(void **state)
 	pa = udp_round_trip(f, &c, ntohs(a.host_port), 53, "a", "A");
 	pb = udp_round_trip(f, &c, ntohs(b.host_port), 53, "b", "B");
 	assert_int_not_equal(pa, pb);
-	unet_proxy_stats(f->proxy, &st);
+	assert_int_equal(unet_proxy_stats(f->proxy, &st), 0);
 	assert_int_equal(st.flows, 2);
 	assert_int_equal(st.udp_opened, 2);
 	close_now(f, (uv_handle_t *)&c.udp);
@@ -445,9 +445,9 @@ static void test_udp_two_forwards(void **state)
 
 static bool flows_gone(void *arg)
 {
-	struct unet_proxy_stats st;
+	struct unet_proxy_stats st = { .size = sizeof(st) };
 
-	unet_proxy_stats(arg, &st);
+	assert_int_equal(unet_proxy_stats(arg, &st), 0);
 	return st.flows == 0;
 }
 
@@ -455,7 +455,7 @@ static bool flows_gone(void *arg)
 static void test_udp_expiry(void **state)
 {
 	struct unet_proxy_config pc;
-	struct unet_proxy_stats st;
+	struct unet_proxy_stats st = { .size = sizeof(st) };
 	struct unet_fwd fwd;
 	struct fixture *f;
 	struct client c;
@@ -469,15 +469,15 @@ static void test_udp_expiry(void **state)
 	assert_int_equal(unet_proxy_fwd_add(f->proxy, &fwd), 0);
 	client_open(f, &c);
 	udp_round_trip(f, &c, ntohs(fwd.host_port), 7, "ping", "pong");
-	unet_proxy_stats(f->proxy, &st);
+	assert_int_equal(unet_proxy_stats(f->proxy, &st), 0);
 	assert_int_equal(st.flows, 1);
 	assert_true(tn_run_until(&f->loop, flows_gone, f->proxy,
 				 DEADLINE_MS));
-	unet_proxy_stats(f->proxy, &st);
+	assert_int_equal(unet_proxy_stats(f->proxy, &st), 0);
 	assert_int_equal(st.udp_expired, 1);
 	/* and the forward still works: a new flow */
 	udp_round_trip(f, &c, ntohs(fwd.host_port), 7, "ping", "pong");
-	unet_proxy_stats(f->proxy, &st);
+	assert_int_equal(unet_proxy_stats(f->proxy, &st), 0);
 	assert_int_equal(st.udp_opened, 2);
 	close_now(f, (uv_handle_t *)&c.udp);
 	teardown((void **)&f);
@@ -492,7 +492,7 @@ static bool two_frames(void *arg)
 static void test_udp_odd_datagrams(void **state)
 {
 	struct fixture *f = *state;
-	struct unet_proxy_stats st;
+	struct unet_proxy_stats st = { .size = sizeof(st) };
 	struct unet_fwd fwd;
 	struct client c;
 	static char big[65000];
@@ -518,7 +518,7 @@ static void test_udp_odd_datagrams(void **state)
 	assert_int_equal(tn_get16(f->cap.data[0] + 38), 8);
 	assert_int_equal(tn_get16(f->cap.data[1] + 16), 20 + 8 + sizeof(big));
 	udp_round_trip(f, &c, ntohs(fwd.host_port), 9, "x", "y");
-	unet_proxy_stats(f->proxy, &st);
+	assert_int_equal(unet_proxy_stats(f->proxy, &st), 0);
 	assert_int_equal(st.udp_opened, 1);
 	close_now(f, (uv_handle_t *)&c.udp);
 }
@@ -534,7 +534,7 @@ static void test_tcp_syn(void **state)
 	struct fixture *f = *state;
 	struct want_frame w = { f, 6, 22 };
 	uint32_t gw = tn_ip("10.0.2.2");
-	struct unet_proxy_stats st;
+	struct unet_proxy_stats st = { .size = sizeof(st) };
 	struct unet_fwd fwd;
 	struct sockaddr_in sa;
 	uv_connect_t req;
@@ -557,13 +557,13 @@ static void test_tcp_syn(void **state)
 	assert_non_null(r);
 	assert_memory_equal(r + 26, &gw, 4);
 	assert_int_equal(r[47] & 0x12, 0x02);	/* SYN, no ACK */
-	unet_proxy_stats(f->proxy, &st);
+	assert_int_equal(unet_proxy_stats(f->proxy, &st), 0);
 	assert_int_equal(st.tcp_opened, 1);
 	assert_int_equal(st.flows, 1);
 
 	/* Removing the forward leaves the connection's flow alone. */
 	assert_int_equal(unet_proxy_fwd_remove(f->proxy, &fwd), 0);
-	unet_proxy_stats(f->proxy, &st);
+	assert_int_equal(unet_proxy_stats(f->proxy, &st), 0);
 	assert_int_equal(st.flows, 1);
 	close_now(f, (uv_handle_t *)&tcp);
 }

@@ -378,9 +378,9 @@ static inline void g_pci_enable(struct guest *g)
 
 static inline struct unet_rtl8139_stats g_stats(struct guest *g)
 {
-	struct unet_rtl8139_stats s;
+	struct unet_rtl8139_stats s = { .size = sizeof(s) };
 
-	unet_rtl8139_stats(g->nic, &s);
+	assert_int_equal(unet_rtl8139_stats(g->nic, &s), 0);
 	return s;
 }
 

@@ -2008,7 +2008,7 @@ static void test_hostile_ring_shapes(void **state)
 	make_frame(f, bcast, 100, 0);
 	memcpy(g->mem + G_CP_TXBUF, f, 100);
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		struct unet_rtl8139_stats before;
+		struct unet_rtl8139_stats before = { .size = sizeof(before) };
 
 		print_message("%s\n", rows[i].what);
 		cp_open(g, cp_cmd, 0);
@@ -2084,7 +2084,7 @@ static void test_hostile_rings(void **state)
 static void test_hostile_dma(void **state)
 {
 	struct guest *g = guest(0x10, 0);
-	struct unet_rtl8139_stats s;
+	struct unet_rtl8139_stats s = { .size = sizeof(s) };
 	uint8_t f[200];
 	unsigned int reads;
 

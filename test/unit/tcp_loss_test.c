@@ -536,7 +536,7 @@ static void guest_run(struct guest *g, const struct loss_case *lc,
 		assert_int_equal(unet_hub_clock_advance(g->hub, MS), 0);
 	}
 	guest_flush_acks(g);
-	unet_stack_stats(g->stack, st);
+	assert_int_equal(unet_stack_stats(g->stack, st), 0);
 	g->closing = true;
 
 	unet_proxy_close(g->proxy);
@@ -607,7 +607,7 @@ static const struct expect cases[] = {
 static void test_case(const struct expect *e)
 {
 	struct guest *g = calloc(1, sizeof(*g));
-	struct unet_stack_stats st;
+	struct unet_stack_stats st = { .size = sizeof(st) };
 	uint64_t ms = 0;
 
 	assert_non_null(g);

@@ -159,7 +159,7 @@ static void test_syn_ack_only_after_host_connect(void **state)
 	struct fixture *f = *state;
 	uint8_t buf[64];
 	uint32_t gw = tn_ip("10.0.2.2"), guest = tn_ip("10.0.2.15");
-	struct unet_proxy_stats st;
+	struct unet_proxy_stats st = { .size = sizeof(st) };
 	int i;
 
 	syn_frame(buf, gw, 40001, f->server_port, 1000);
@@ -178,7 +178,7 @@ static void test_syn_ack_only_after_host_connect(void **state)
 			 f->server_port);
 	assert_int_equal(tn_get32(f->cap.data[i] + 42), 1001); /* acks our SYN */
 	assert_int_equal(f->accepted, 1);
-	unet_proxy_stats(f->proxy, &st);
+	assert_int_equal(unet_proxy_stats(f->proxy, &st), 0);
 	assert_int_equal(st.tcp_opened, 1);
 	assert_int_equal(st.flows, 1);
 }
@@ -191,7 +191,7 @@ static void test_refused_gets_rst(void **state)
 	int len = sizeof(sa), i;
 	uint16_t closed;
 	uint8_t buf[64];
-	struct unet_proxy_stats st;
+	struct unet_proxy_stats st = { .size = sizeof(st) };
 
 	/* a port that was just free: bind, read it, close */
 	uv_tcp_init(&f->loop, &probe);
@@ -209,11 +209,11 @@ static void test_refused_gets_rst(void **state)
 	assert_true(i >= 0);
 	assert_int_equal(tn_get32(f->cap.data[i] + 42), 5001);
 	assert_int_equal(find_flags(&f->cap, TCP_SYN | TCP_ACK), -1);
-	unet_proxy_stats(f->proxy, &st);
+	assert_int_equal(unet_proxy_stats(f->proxy, &st), 0);
 	assert_int_equal(st.tcp_refused, 1);
 	/* the refused flow is gone once its handles are closed */
 	uv_run(&f->loop, UV_RUN_NOWAIT);
-	unet_proxy_stats(f->proxy, &st);
+	assert_int_equal(unet_proxy_stats(f->proxy, &st), 0);
 	assert_int_equal(st.flows, 0);
 }
 
@@ -221,7 +221,7 @@ static void test_malformed_syn_dropped(void **state)
 {
 	struct fixture *f = *state;
 	uint8_t buf[64];
-	struct unet_proxy_stats st;
+	struct unet_proxy_stats st = { .size = sizeof(st) };
 
 	syn_frame(buf, tn_ip("10.0.2.2"), 40003, f->server_port, 1);
 	buf[50] ^= 0x55; /* TCP checksum */
@@ -237,7 +237,7 @@ static void test_malformed_syn_dropped(void **state)
 	run_until(f, 1);
 	assert_int_equal(f->cap.frames, 0);
 	assert_int_equal(f->accepted, 0);
-	unet_proxy_stats(f->proxy, &st);
+	assert_int_equal(unet_proxy_stats(f->proxy, &st), 0);
 	assert_int_equal(st.tcp_opened, 0);
 	assert_int_equal(st.dropped, 3);
 }
@@ -276,8 +276,8 @@ static void test_malformed_segments(void **state)
 		  true },
 	};
 	struct fixture *f = *state;
-	struct unet_stack_stats ss;
-	struct unet_proxy_stats ps;
+	struct unet_stack_stats ss = { .size = sizeof(ss) };
+	struct unet_proxy_stats ps = { .size = sizeof(ps) };
 	uint32_t gw = tn_ip("10.0.2.2"), guest = tn_ip("10.0.2.15");
 	uint64_t bad = 0, dropped = 0;
 	uint8_t buf[64];
@@ -307,8 +307,8 @@ static void test_malformed_segments(void **state)
 			bad++;
 		else
 			dropped++;
-		unet_stack_stats(f->stack, &ss);
-		unet_proxy_stats(f->proxy, &ps);
+		assert_int_equal(unet_stack_stats(f->stack, &ss), 0);
+		assert_int_equal(unet_proxy_stats(f->proxy, &ps), 0);
 		assert_int_equal(ss.drop_bad, bad);
 		assert_int_equal(ps.dropped, dropped);
 		assert_int_equal(ps.flows, 0);
@@ -316,7 +316,7 @@ static void test_malformed_segments(void **state)
 	run_until(f, 1);
 	assert_int_equal(f->cap.frames, 0);
 	assert_int_equal(f->accepted, 0);
-	unet_proxy_stats(f->proxy, &ps);
+	assert_int_equal(unet_proxy_stats(f->proxy, &ps), 0);
 	assert_int_equal(ps.tcp_opened, 0);
 
 	/* and a good SYN still opens a flow */
@@ -324,7 +324,7 @@ static void test_malformed_segments(void **state)
 	unet_hub_input(&f->cap.port, buf, 54);
 	run_until(f, 1);
 	assert_true(find_flags(&f->cap, TCP_SYN | TCP_ACK) >= 0);
-	unet_proxy_stats(f->proxy, &ps);
+	assert_int_equal(unet_proxy_stats(f->proxy, &ps), 0);
 	assert_int_equal(ps.tcp_opened, 1);
 }
 
@@ -332,7 +332,7 @@ static void test_flow_limit_rst(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	struct unet_proxy_config pc;
-	struct unet_proxy_stats st;
+	struct unet_proxy_stats st = { .size = sizeof(st) };
 	uint8_t buf[64];
 	int i;
 
@@ -350,7 +350,7 @@ static void test_flow_limit_rst(void **state)
 	i = find_flags(&f->cap, TCP_RST | TCP_ACK);
 	assert_int_equal(i, 0);
 	assert_int_equal(tn_get32(f->cap.data[0] + 42), 201);
-	unet_proxy_stats(f->proxy, &st);
+	assert_int_equal(unet_proxy_stats(f->proxy, &st), 0);
 	assert_int_equal(st.refused_limit, 1);
 	assert_int_equal(st.flows, 1);
 	run_until(f, 2);
@@ -361,7 +361,7 @@ static void test_loopback_off_rst(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	struct unet_proxy_config pc;
-	struct unet_proxy_stats st;
+	struct unet_proxy_stats st = { .size = sizeof(st) };
 	uint8_t buf[64];
 
 	assert_non_null(f);
@@ -375,7 +375,7 @@ static void test_loopback_off_rst(void **state)
 	assert_int_equal(find_flags(&f->cap, TCP_RST | TCP_ACK), 0);
 	run_until(f, 2);
 	assert_int_equal(f->accepted, 0);
-	unet_proxy_stats(f->proxy, &st);
+	assert_int_equal(unet_proxy_stats(f->proxy, &st), 0);
 	assert_int_equal(st.refused_policy, 1);
 	assert_int_equal(st.flows, 0);
 }

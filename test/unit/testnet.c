@@ -366,9 +366,9 @@ int tn_proxy_flows(struct unet_proxy *proxy, struct unet_flow_info *last)
  */
 struct unet_proxy_stats tn_proxy_stats(struct unet_proxy *proxy)
 {
-	struct unet_proxy_stats s;
+	struct unet_proxy_stats s = { .size = sizeof(s) };
 
-	unet_proxy_stats(proxy, &s);
+	assert_int_equal(unet_proxy_stats(proxy, &s), 0);
 	return s;
 }
 

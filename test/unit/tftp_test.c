@@ -284,9 +284,9 @@ static bool no_reply(struct fixture *f)
 
 static struct unet_stack_stats stats(struct fixture *f)
 {
-	struct unet_stack_stats s;
+	struct unet_stack_stats s = { .size = sizeof(s) };
 
-	unet_stack_stats(f->stack, &s);
+	assert_int_equal(unet_stack_stats(f->stack, &s), 0);
 	return s;
 }
 
@@ -1215,7 +1215,7 @@ static void test_requests_table(void **state)
 	struct fixture *f = *state;
 	static uint8_t longname[2 + 300 + 1 + 6];
 	static uint8_t toolong[1100];
-	struct unet_stack_stats s0;
+	struct unet_stack_stats s0 = { .size = sizeof(s0) };
 
 	start(f, 0, false);
 	run_request_table(f);

@@ -373,7 +373,7 @@ static void env_free(struct env *env)
 
 static struct unet_vxlan_stats stats(struct env *env)
 {
-	struct unet_vxlan_stats vs;
+	struct unet_vxlan_stats vs = { .size = sizeof(vs) };
 
 	assert_int_equal(unet_vxlan_stats(env->vx, &vs), 0);
 	return vs;
@@ -475,7 +475,7 @@ static void test_port_flood_learn_age(void **state)
 {
 	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 	struct env *env = env_new(true);
-	struct unet_vxlan_stats vs;
+	struct unet_vxlan_stats vs = { .size = sizeof(vs) };
 	uint8_t f[TEST_FRAME_MAX];
 
 	(void)state;
@@ -557,7 +557,7 @@ static void test_port_bad_input(void **state)
 {
 	struct env *env = env_new(true);
 	uint8_t d[8 + TEST_FRAME_MAX + 16];
-	struct unet_vxlan_stats vs;
+	struct unet_vxlan_stats vs = { .size = sizeof(vs) };
 
 	(void)state;
 	memset(d, 0, sizeof(d));

@@ -28,6 +28,13 @@
  *    when every byte this library does not know is zero (the newer fields
  *    left at their defaults, which are all zero bytes), else -E2BIG.
  * Fields are only ever appended to a configuration struct.
+ *
+ * Versioned counters: every struct unet_*_stats starts with a size field
+ * too, which the caller sets to the sizeof it was compiled with before
+ * asking for the counters (`struct unet_proxy_stats st = { .size =
+ * sizeof(st) };`). The library fills as many bytes as both sides know and
+ * zeroes the rest of a larger struct; a size below the struct's size in
+ * its first release is -EINVAL. Counters are only ever appended.
  */
 #ifndef USERNET_HUB_H
 #define USERNET_HUB_H
@@ -47,6 +54,13 @@ extern "C" {
 #define UNET_EXTERN __attribute__((visibility("default")))
 #else
 #define UNET_EXTERN
+#endif
+
+/* A result the caller must look at (the counters' calls: a size not set). */
+#if defined(__GNUC__)
+#define UNET_MUST_CHECK __attribute__((warn_unused_result))
+#else
+#define UNET_MUST_CHECK
 #endif
 
 /** Length of an Ethernet header (destination, source, type). */

@@ -372,6 +372,8 @@ struct unet_vxlan_config {
 
 /**
  * struct unet_vxlan_stats - counters of a vxlan port, beyond the hub's
+ * @size: sizeof(struct unet_vxlan_stats), set by the caller (see hub.h on
+ *        versioned counters)
  * @rx_short: datagrams shorter than the VXLAN header, dropped
  * @rx_flags: datagrams without the I flag (no valid VNI), dropped
  * @rx_other_vni: datagrams of another VNI, dropped
@@ -395,6 +397,7 @@ struct unet_vxlan_config {
  *                unknown)
  */
 struct unet_vxlan_stats {
+	size_t size;
 	uint64_t rx_short;
 	uint64_t rx_flags;
 	uint64_t rx_other_vni;
@@ -462,7 +465,7 @@ UNET_EXTERN int unet_vxlan_open(struct unet_hub *hub, const char *id,
  *
  * Return: 0, or -EINVAL for another kind of port.
  */
-UNET_EXTERN int unet_vxlan_stats(const struct unet_port *port,
+UNET_EXTERN UNET_MUST_CHECK int unet_vxlan_stats(const struct unet_port *port,
 				 struct unet_vxlan_stats *stats);
 
 /**

@@ -53,12 +53,15 @@ struct unet_replay_config {
 
 /**
  * struct unet_replay_stats - what a replay port carried
+ * @size: sizeof(struct unet_replay_stats), set by the caller (see hub.h on
+ *        versioned counters)
  * @sent_frames: frames injected from the guest (unet_replay_send())
  * @sent_bytes: their bytes
  * @rx_frames: frames delivered towards the guest
  * @rx_bytes: their bytes
  */
 struct unet_replay_stats {
+	size_t size;
 	uint64_t sent_frames;
 	uint64_t sent_bytes;
 	uint64_t rx_frames;
@@ -76,7 +79,7 @@ UNET_EXTERN void unet_replay_close(struct unet_replay *replay);
 UNET_EXTERN struct unet_port *unet_replay_port(struct unet_replay *replay);
 UNET_EXTERN int unet_replay_send(struct unet_replay *replay, const void *frame,
 				 size_t len);
-UNET_EXTERN void unet_replay_stats(const struct unet_replay *replay,
+UNET_EXTERN UNET_MUST_CHECK int unet_replay_stats(const struct unet_replay *replay,
 				   struct unet_replay_stats *stats);
 
 UNET_EXTERN int unet_pcap_reader_open(const char *path,

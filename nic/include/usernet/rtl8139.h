@@ -98,6 +98,8 @@ struct unet_rtl8139_config {
 
 /**
  * struct unet_rtl8139_stats - counters of one model
+ * @size: sizeof(struct unet_rtl8139_stats), set by the caller (see hub.h on
+ *        versioned counters)
  * @tx_frames: frames the guest sent (to the hub, or looped back)
  * @tx_bytes: bytes of those frames
  * @tx_segments: frames made by TCP segmentation offload (within @tx_frames)
@@ -126,6 +128,7 @@ struct unet_rtl8139_config {
  *             callbacks
  */
 struct unet_rtl8139_stats {
+	size_t size;
 	uint64_t tx_frames;
 	uint64_t tx_bytes;
 	uint64_t tx_segments;
@@ -299,9 +302,12 @@ UNET_EXTERN struct unet_port *unet_rtl8139_port(struct unet_rtl8139 *nic);
 /**
  * unet_rtl8139_stats() - read the model's counters
  * @nic: the model
- * @stats: receives them
+ * @stats: receives the counters; its @size set by the caller
+ *
+ * Return: 0; -EINVAL when @stats->size is below the struct's first size
+ * (the caller did not set it).
  */
-UNET_EXTERN void unet_rtl8139_stats(const struct unet_rtl8139 *nic,
+UNET_EXTERN UNET_MUST_CHECK int unet_rtl8139_stats(const struct unet_rtl8139 *nic,
 				    struct unet_rtl8139_stats *stats);
 
 #ifdef __cplusplus

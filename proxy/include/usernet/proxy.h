@@ -149,6 +149,8 @@ struct unet_flow_info {
 
 /**
  * struct unet_proxy_stats - counters of a proxy
+ * @size: sizeof(struct unet_proxy_stats), set by the caller (see hub.h on
+ *        versioned counters)
  * @flows: flows open now
  * @tcp_opened: TCP flows opened (both ways)
  * @udp_opened: UDP flows opened (both ways)
@@ -194,6 +196,7 @@ struct unet_flow_info {
  *                until this counter was added)
  */
 struct unet_proxy_stats {
+	size_t size;
 	uint64_t flows;
 	uint64_t tcp_opened;
 	uint64_t udp_opened;
@@ -246,7 +249,7 @@ UNET_EXTERN int unet_proxy_fwd_list(struct unet_proxy *proxy,
 				    struct unet_fwd *fwds, size_t n);
 UNET_EXTERN int unet_proxy_flows(struct unet_proxy *proxy, unet_flow_cb cb,
 				 void *opaque);
-UNET_EXTERN void unet_proxy_stats(const struct unet_proxy *proxy,
+UNET_EXTERN UNET_MUST_CHECK int unet_proxy_stats(const struct unet_proxy *proxy,
 				  struct unet_proxy_stats *stats);
 UNET_EXTERN const char *unet_flow_state_name(enum unet_flow_state state);
 UNET_EXTERN int unet_proxy_raise_nofile(uint64_t *limit);

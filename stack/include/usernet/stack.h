@@ -111,6 +111,8 @@ struct unet_stack_config {
 
 /**
  * struct unet_stack_stats - counters of the gateway and its services
+ * @size: sizeof(struct unet_stack_stats), set by the caller (see hub.h on
+ *        versioned counters)
  * @drop_mac: frames for another MAC
  * @drop_bad: malformed frames and packets
  * @arp_replies: ARP replies for gateway aliases
@@ -144,6 +146,7 @@ struct unet_stack_config {
  *                         the budget had lowered
  */
 struct unet_stack_stats {
+	size_t size;
 	uint64_t drop_mac;
 	uint64_t drop_bad;
 	uint64_t arp_replies;
@@ -178,7 +181,7 @@ UNET_EXTERN int unet_stack_new(struct unet_hub *hub, const char *id,
 			       struct unet_stack **stackp);
 UNET_EXTERN void unet_stack_close(struct unet_stack *stack);
 UNET_EXTERN struct unet_port *unet_stack_port(struct unet_stack *stack);
-UNET_EXTERN void unet_stack_stats(const struct unet_stack *stack,
+UNET_EXTERN UNET_MUST_CHECK int unet_stack_stats(const struct unet_stack *stack,
 				  struct unet_stack_stats *stats);
 
 #ifdef __cplusplus

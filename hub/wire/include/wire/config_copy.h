@@ -74,4 +74,7 @@ static inline int unet__config_copy(void *dst, size_t dst_size,
 	return 0;
 }
 
+int unet__stats_copy(void *dst, const void *src, size_t src_size,
+		     size_t min_size);
+
 #endif /* USERNET_CONFIG_COPY_H */
