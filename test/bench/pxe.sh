@@ -146,7 +146,7 @@ SESSION=0
 # libslirp inside the VM's own QEMU).
 declare -A R
 run_boot() {
-	local tool=$1 nic=$2 fwd='' vm stamp log ev fwdlog qlog pcapf sock net c0=0 t0 p a b
+	local tool=$1 nic=$2 fwd='' n rom='' vm stamp log ev fwdlog qlog pcapf sock net c0=0 t0 p a b
 	local -A E P
 	R=() R_ERR='' R_PCAP='' R_SECS='' R_CPU=''
 	SESSION=$((SESSION + 1))
@@ -188,6 +188,10 @@ run_boot() {
 		net=user,id=n0,tftp=$TMP/tftp,bootfile=boot.ipxe
 	fi
 
+	# QEMU's default ROM is efi-NIC.rom; it is left to QEMU to find, as a
+	# user's QEMU does (QEMU 7.2's virtio-net-pci given any romfile= boots
+	# no ROM at all).
+	[ "$ROM" = efi ] || rom=,romfile=$ROMDIR/$ROM-${ROMNAME[$nic]}.rom
 	mkfifo "$TMP/con.$SESSION" || { R_ERR="mkfifo failed"; [ -n "$fwd" ] && kill_pid "$fwd"; return; }
 	/usr/bin/python3 "$here/lib/pxe.py" console "$ev" "$log" <"$TMP/con.$SESSION" &
 	stamp=$!
@@ -196,13 +200,26 @@ run_boot() {
 	qemu-system-x86_64 -machine pc -accel tcg -m 256 -nographic -no-reboot \
 		-no-user-config -netdev "$net" \
 		-object "filter-dump,id=d0,netdev=n0,file=$pcapf" \
-		-device "$nic,netdev=n0,romfile=$ROMDIR/$ROM-${ROMNAME[$nic]}.rom" \
+		-device "$nic,netdev=n0$rom" \
 		-boot n </dev/null >"$TMP/con.$SESSION" 2>"$qlog" &
 	vm=$!
 	PIDS+=("$vm")
-	if ! wait_deadline "$vm" "$VM_TIMEOUT"; then
+	# Until the VM powers off, at most VM_TIMEOUT s; at once when the
+	# console says the boot failed.
+	n=$((VM_TIMEOUT * 10))
+	while kill -0 "$vm" 2>/dev/null && ((n-- > 0)); do
+		grep -q '^fail ' "$ev" && break
+		sleep 0.1
+	done
+	if grep -q '^fail ' "$ev"; then
+		R_ERR="the boot failed"
+		kill_pid "$vm"
+	elif kill -0 "$vm" 2>/dev/null; then
 		R_ERR="no power-off within $VM_TIMEOUT s"
 		kill_pid "$vm"
+	else
+		wait "$vm" 2>/dev/null
+		forget_pid "$vm"
 	fi
 	R_SECS=$(awk -v ns="$(($(date +%s%N) - t0))" 'BEGIN { printf "%.1f", ns / 1e9 }')
 	wait_deadline "$stamp" 5 || kill_pid "$stamp"
@@ -237,6 +254,10 @@ run_boot() {
 		[ -n "$a" ] && [ -n "$b" ] &&
 			R[$ph]=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", b - a }')
 	done
+	if [ "$R_ERR" = "the boot failed" ]; then
+		R_ERR="the boot failed: $(tr -d '\r' <"$log" |
+			sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g' | grep -a -v '^[[:space:]]*$' | tail -n 1 | cut -c1-100)"
+	fi
 	if [ -z "$R_ERR" ]; then
 		for p in dhcp config script kernel initrd boot linux off; do
 			[ -n "${E[$p]:-}" ] && continue
@@ -332,8 +353,8 @@ echo "VM: qemu-system-x86_64 -machine pc -accel tcg -m 256, -boot n; iPXE $(dpkg
 echo "each figure: seconds, median of $RUNS runs, the forwarders interleaved run by run"
 echo
 
-hdr=$(printf '%-8s %-30s %9s' NIC phase usernet)
-sep=$(printf '%-8s %-30s %9s' -------- ------------------------------ ---------)
+hdr=$(printf '%-14s %-30s %9s' NIC phase usernet)
+sep=$(printf '%-14s %-30s %9s' -------------- ------------------------------ ---------)
 for t in "${PEERS[@]}"; do
 	hdr+=$(printf ' %12s %7s' "$t" ratio)
 	sep+=$(printf ' %12s %7s' ------------ -------)
@@ -343,7 +364,7 @@ echo "$sep"
 for nic in $NICS; do
 	first=$nic
 	for ph in "${PHASES[@]}"; do
-		line=$(printf '%-8s %-30s %9s' "$first" "${PH_LABEL[$ph]}" "$(cell "$nic|usernet|$ph")")
+		line=$(printf '%-14s %-30s %9s' "$first" "${PH_LABEL[$ph]}" "$(cell "$nic|usernet|$ph")")
 		for t in "${PEERS[@]}"; do
 			line+=$(printf ' %12s %7s' "$(cell "$nic|$t|$ph")" "$(ratio "$nic" "$ph" "$t")")
 		done

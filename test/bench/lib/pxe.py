@@ -34,6 +34,8 @@ MILESTONES = [
     ("boot", rb"P+r+o+b+i+n+g+ +E+D+D+"),               # iPXE starts the bzImage
     ("linux", rb"Linux version"),                       # the kernel's first line
     ("off", rb"reboot: Power down"),                    # /bin/poweroff -f ran
+    # The boot failed: SeaBIOS found no ROM to boot, or iPXE gave up.
+    ("fail", rb"No bootable device|No more network devices"),
 ]
 TAIL = 512  # bytes kept between reads; longer than any match
 
