@@ -228,7 +228,8 @@ static bool stack_config_ok(const struct unet_stack_config *cfg)
 	    (uint64_t)ntohl(cfg->dhcp_start.s_addr) + cfg->dhcp_count - 1 >=
 		    (uint64_t)(ntohl(cfg->net.s_addr) | ~mask))
 		return false;
-	if (cfg->n_dns_upstream > UNET_DNS_UPSTREAM_MAX)
+	if (cfg->n_dns_upstream > UNET_DNS_UPSTREAM_MAX ||
+	    cfg->n_dns_upstream6 > UNET_DNS_UPSTREAM_MAX)
 		return false;
 	if (!STR_OK(cfg->hostname) || !STR_OK(cfg->domainname) ||
 	    !STR_OK(cfg->dnssearch) || !STR_OK(cfg->bootfile) ||

@@ -123,6 +123,14 @@ enum netdev_key {
 	NETDEV_KEY_DEV,
 	NETDEV_KEY_LEARNING,
 	NETDEV_KEY_AGEING,
+	NETDEV_KEY_IPV4,
+	NETDEV_KEY_IPV6,
+	NETDEV_KEY_IPV6_NET,
+	NETDEV_KEY_IPV6_PREFIX,
+	NETDEV_KEY_IPV6_PREFIXLEN,
+	NETDEV_KEY_IPV6_HOST,
+	NETDEV_KEY_IPV6_DNS,
+	NETDEV_KEY_IPV6_DHCP,
 	NETDEV_KEY_NUM
 };
 
@@ -186,6 +194,14 @@ static const char *const netdev_key_names[] = {
 	[NETDEV_KEY_DEV] = "dev",
 	[NETDEV_KEY_LEARNING] = "learning",
 	[NETDEV_KEY_AGEING] = "ageing",
+	[NETDEV_KEY_IPV4] = "ipv4",
+	[NETDEV_KEY_IPV6] = "ipv6",
+	[NETDEV_KEY_IPV6_NET] = "ipv6-net",
+	[NETDEV_KEY_IPV6_PREFIX] = "ipv6-prefix",
+	[NETDEV_KEY_IPV6_PREFIXLEN] = "ipv6-prefixlen",
+	[NETDEV_KEY_IPV6_HOST] = "ipv6-host",
+	[NETDEV_KEY_IPV6_DNS] = "ipv6-dns",
+	[NETDEV_KEY_IPV6_DHCP] = "ipv6-dhcp",
 };
 static_assert(ARRAY_SIZE(netdev_key_names) == NETDEV_KEY_NUM,
 	      "netdev_key_names must name every enum netdev_key");
@@ -266,6 +282,14 @@ static const uint16_t netdev_key_types[] = {
 	[NETDEV_KEY_DEV] = TYPE_BIT(NETDEV_VXLAN),
 	[NETDEV_KEY_LEARNING] = TYPE_BIT(NETDEV_VXLAN),
 	[NETDEV_KEY_AGEING] = TYPE_BIT(NETDEV_VXLAN),
+	[NETDEV_KEY_IPV4] = TYPES_USER,
+	[NETDEV_KEY_IPV6] = TYPES_USER,
+	[NETDEV_KEY_IPV6_NET] = TYPES_USER,
+	[NETDEV_KEY_IPV6_PREFIX] = TYPES_USER,
+	[NETDEV_KEY_IPV6_PREFIXLEN] = TYPES_USER,
+	[NETDEV_KEY_IPV6_HOST] = TYPES_USER,
+	[NETDEV_KEY_IPV6_DNS] = TYPES_USER,
+	[NETDEV_KEY_IPV6_DHCP] = TYPES_USER,
 };
 static_assert(ARRAY_SIZE(netdev_key_types) == NETDEV_KEY_NUM,
 	      "netdev_key_types must cover every enum netdev_key");
@@ -709,7 +733,60 @@ static int netdev_parse_dnssearch(struct netdev_parser *p, const char *val)
 	return 0;
 }
 
-/* dns-upstream=ADDR[:PORT], repeatable: the forwarder's servers, in order. */
+/*
+ * dns-upstream=[ADDR]:PORT or [ADDR] or ADDR (an IPv6 address, which holds
+ * colons of its own, is bracketed when a port follows), into the
+ * forwarder's IPv6 servers.
+ */
+static int netdev_parse_dns_upstream6(struct netdev_parser *p, char *val)
+{
+	struct unet_stack_config *cfg = &p->nd.u.user.stack;
+	struct sockaddr_in6 *sa;
+	char *addr = val, *end;
+	long port = 53;
+
+	if (cfg->n_dns_upstream6 >= UNET_DNS_UPSTREAM_MAX)
+		return netdev_error(p, "dns-upstream: at most %d IPv6 servers",
+				    UNET_DNS_UPSTREAM_MAX);
+	if (val[0] == '[') {
+		addr = val + 1;
+		end = strchr(addr, ']');
+		if (end == NULL)
+			return netdev_error(
+				p,
+				"dns-upstream: missing ']' in '%s' (want [ADDR]:PORT)",
+				val);
+		*end++ = '\0';
+		if (*end == ':') {
+			if (!netdev_parse_long(end + 1, 1, 65535, &port))
+				return netdev_error(
+					p,
+					"dns-upstream: bad port '%s' (want 1..65535)",
+					end + 1);
+		} else if (*end != '\0') {
+			return netdev_error(
+				p,
+				"dns-upstream: '%s' after ']' (want [ADDR]:PORT)",
+				end);
+		}
+	}
+	sa = &cfg->dns_upstream6[cfg->n_dns_upstream6];
+	memset(sa, 0, sizeof(*sa));
+	if (inet_pton(AF_INET6, addr, &sa->sin6_addr) != 1)
+		return netdev_error(
+			p,
+			"dns-upstream: bad IPv6 address '%s' (want [ADDR]:PORT)",
+			addr);
+	sa->sin6_family = AF_INET6;
+	sa->sin6_port = htons((uint16_t)port);
+	cfg->n_dns_upstream6++;
+	return 0;
+}
+
+/*
+ * dns-upstream=ADDR[:PORT] or [ADDR6]:PORT, repeatable: the forwarder's
+ * servers, in order within each family.
+ */
 static int netdev_parse_dns_upstream(struct netdev_parser *p, char *val)
 {
 	struct unet_stack_config *cfg = &p->nd.u.user.stack;
@@ -717,6 +794,8 @@ static int netdev_parse_dns_upstream(struct netdev_parser *p, char *val)
 	char *colon = strchr(val, ':');
 	long port = 53;
 
+	if (val[0] == '[' || (colon != NULL && strchr(colon + 1, ':')))
+		return netdev_parse_dns_upstream6(p, val);
 	if (cfg->n_dns_upstream >= UNET_DNS_UPSTREAM_MAX)
 		return netdev_error(p, "dns-upstream: at most %d servers",
 				    UNET_DNS_UPSTREAM_MAX);
@@ -730,13 +809,102 @@ static int netdev_parse_dns_upstream(struct netdev_parser *p, char *val)
 	sa = &cfg->dns_upstream[cfg->n_dns_upstream];
 	memset(sa, 0, sizeof(*sa));
 	if (!netdev_parse_addr(val, &sa->sin_addr))
-		return netdev_error(p,
-				    "dns-upstream: bad IPv4 address '%s' (want ADDR[:PORT])",
-				    val);
+		return netdev_error(
+			p,
+			"dns-upstream: bad IPv4 address '%s' (want ADDR[:PORT] or [ADDR6]:PORT)",
+			val);
 	sa->sin_family = AF_INET;
 	sa->sin_port = htons((uint16_t)port);
 	cfg->n_dns_upstream++;
 	return 0;
+}
+
+/* An IPv6 address, no prefix length, no scope. */
+static bool netdev_parse_addr6(const char *s, struct in6_addr *addr)
+{
+	return inet_pton(AF_INET6, s, addr) == 1;
+}
+
+/*
+ * ipv6-net=PREFIX[/LEN] (QEMU 7.2's; LEN 64 when left out); LEN is checked
+ * in netdev_finish_ip6().
+ */
+static int netdev_parse_ipv6_net(struct netdev_parser *p, char *val)
+{
+	struct unet_stack_config *cfg = &p->nd.u.user.stack;
+	char *slash = strchr(val, '/');
+	long v;
+
+	if (slash != NULL)
+		*slash = '\0';
+	if (!netdev_parse_addr6(val, &cfg->ip6_prefix))
+		return netdev_error(p, "ipv6-net: bad IPv6 prefix '%s'", val);
+	cfg->ip6_prefix_len = 64;
+	if (slash != NULL && !netdev_parse_long(slash + 1, 0, 128, &v))
+		return netdev_error(
+			p, "ipv6-net: bad prefix length '/%s' (want /64)",
+			slash + 1);
+	if (slash != NULL)
+		cfg->ip6_prefix_len = (unsigned int)v;
+	return 0;
+}
+
+/* The IPv6 keys, each one value; see netdev_finish_ip6() for the rest. */
+static int netdev_set_ip6(struct netdev_parser *p, enum netdev_key key,
+			  char *val)
+{
+	struct unet_stack_config *cfg = &p->nd.u.user.stack;
+	const char *name = netdev_key_names[key];
+	bool on;
+	long v;
+
+	switch (key) {
+	case NETDEV_KEY_IPV4:
+	case NETDEV_KEY_IPV6:
+		if (!netdev_parse_bool(val, &on))
+			return netdev_error(p, "%s: '%s' is not on or off",
+					    name, val);
+		if (key == NETDEV_KEY_IPV4)
+			cfg->no_ipv4 = !on;
+		else
+			cfg->no_ipv6 = !on;
+		return 0;
+	case NETDEV_KEY_IPV6_NET:
+		return netdev_parse_ipv6_net(p, val);
+	case NETDEV_KEY_IPV6_PREFIX:
+		if (!netdev_parse_addr6(val, &cfg->ip6_prefix))
+			return netdev_error(p, "%s: bad IPv6 prefix '%s'", name,
+					    val);
+		return 0;
+	case NETDEV_KEY_IPV6_PREFIXLEN:
+		if (!netdev_parse_long(val, 0, 128, &v))
+			return netdev_error(
+				p, "%s: bad prefix length '%s' (want 64)", name,
+				val);
+		cfg->ip6_prefix_len = (unsigned int)v;
+		return 0;
+	case NETDEV_KEY_IPV6_HOST:
+	case NETDEV_KEY_IPV6_DNS:
+		if (!netdev_parse_addr6(val, key == NETDEV_KEY_IPV6_HOST ?
+						     &cfg->ip6_host :
+						     &cfg->ip6_dns))
+			return netdev_error(p, "%s: bad IPv6 address '%s'",
+					    name, val);
+		return 0;
+	case NETDEV_KEY_IPV6_DHCP:
+		if (strcmp(val, "stateless") == 0)
+			cfg->ip6_dhcp_stateful = false;
+		else if (strcmp(val, "stateful") == 0)
+			cfg->ip6_dhcp_stateful = true;
+		else
+			return netdev_error(
+				p, "%s: '%s' is not stateless or stateful",
+				name, val);
+		return 0;
+	default:
+		break;
+	}
+	return netdev_error(p, "internal error: key %d", (int)key);
 }
 
 /* The address addr.*, local.* or remote.* key @key belongs to. */
@@ -1249,6 +1417,15 @@ static int netdev_set(struct netdev_parser *p, enum netdev_key key, char *val)
 				      val);
 	case NETDEV_KEY_DNS_UPSTREAM:
 		return netdev_parse_dns_upstream(p, val);
+	case NETDEV_KEY_IPV4:
+	case NETDEV_KEY_IPV6:
+	case NETDEV_KEY_IPV6_NET:
+	case NETDEV_KEY_IPV6_PREFIX:
+	case NETDEV_KEY_IPV6_PREFIXLEN:
+	case NETDEV_KEY_IPV6_HOST:
+	case NETDEV_KEY_IPV6_DNS:
+	case NETDEV_KEY_IPV6_DHCP:
+		return netdev_set_ip6(p, key, val);
 	case NETDEV_KEY_NUM:
 		break;
 	default:
@@ -1345,6 +1522,99 @@ static int netdev_finish_fwds(struct netdev_parser *p)
 	return 0;
 }
 
+/* @a lies in the /64 @prefix and is not its all-zero (anycast) address. */
+static bool netdev_in_prefix6(const struct in6_addr *prefix,
+			      const struct in6_addr *a)
+{
+	static const uint8_t zero[8];
+
+	return memcmp(a->s6_addr, prefix->s6_addr, 8) == 0 &&
+	       memcmp(a->s6_addr + 8, zero, 8) != 0;
+}
+
+/*
+ * The IPv6 network: ipv6-net= or QEMU's older ipv6-prefix=/ipv6-prefixlen=
+ * (not both), a /64 (SLAAC's only length) that is an ordinary unicast
+ * prefix with no bits past /64, and ipv6-host=/ipv6-dns= inside it and
+ * apart. The defaults (fec0::/64, ::2, ::3) are filled in here, as the
+ * stack would, so that a derived address can be checked and named.
+ */
+static int netdev_finish_ip6(struct netdev_parser *p)
+{
+	static const struct in6_addr fec0 = { .s6_addr = { 0xfe, 0xc0 } };
+	static const uint8_t zero[16];
+	struct unet_stack_config *cfg = &p->nd.u.user.stack;
+	bool host_given = netdev_seen(p, NETDEV_KEY_IPV6_HOST);
+	bool dns_given = netdev_seen(p, NETDEV_KEY_IPV6_DNS);
+	const uint8_t *b = cfg->ip6_prefix.s6_addr;
+	char as[INET6_ADDRSTRLEN];
+
+	if (netdev_seen(p, NETDEV_KEY_IPV6_NET) &&
+	    (netdev_seen(p, NETDEV_KEY_IPV6_PREFIX) ||
+	     netdev_seen(p, NETDEV_KEY_IPV6_PREFIXLEN)))
+		return netdev_error(
+			p,
+			"ipv6-net: not with ipv6-prefix= or ipv6-prefixlen= (the same setting)");
+	if (cfg->no_ipv4 && cfg->no_ipv6)
+		return netdev_error(p,
+				    "ipv4=off and ipv6=off: no network left");
+	if (!netdev_seen(p, NETDEV_KEY_IPV6_NET) &&
+	    !netdev_seen(p, NETDEV_KEY_IPV6_PREFIX))
+		cfg->ip6_prefix = fec0;
+	if (cfg->ip6_prefix_len == 0 && !netdev_seen(p, NETDEV_KEY_IPV6_NET) &&
+	    !netdev_seen(p, NETDEV_KEY_IPV6_PREFIXLEN))
+		cfg->ip6_prefix_len = 64;
+	if (cfg->ip6_prefix_len != 64)
+		return netdev_error(
+			p,
+			"%s: prefix length %u is not supported (want 64: SLAAC needs a /64)",
+			netdev_seen(p, NETDEV_KEY_IPV6_NET) ? "ipv6-net" :
+							      "ipv6-prefixlen",
+			cfg->ip6_prefix_len);
+	inet_ntop(AF_INET6, &cfg->ip6_prefix, as, sizeof(as));
+	if (memcmp(b + 8, zero, 8) != 0)
+		return netdev_error(p, "%s: bits set past /64 in %s",
+				    netdev_seen(p, NETDEV_KEY_IPV6_NET) ?
+					    "ipv6-net" :
+					    "ipv6-prefix",
+				    as);
+	if (b[0] == 0xff || (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) ||
+	    memcmp(b, zero, 8) == 0)
+		return netdev_error(
+			p,
+			"%s: %s/64 is not a unicast prefix (multicast, link-local or ::)",
+			netdev_seen(p, NETDEV_KEY_IPV6_NET) ? "ipv6-net" :
+							      "ipv6-prefix",
+			as);
+	if (!host_given) {
+		cfg->ip6_host = cfg->ip6_prefix;
+		cfg->ip6_host.s6_addr[15] = 2;
+	}
+	if (!dns_given) {
+		cfg->ip6_dns = cfg->ip6_prefix;
+		cfg->ip6_dns.s6_addr[15] = 3;
+	}
+	if (!netdev_in_prefix6(&cfg->ip6_prefix, &cfg->ip6_host)) {
+		inet_ntop(AF_INET6, &cfg->ip6_host, as, sizeof(as));
+		return netdev_error(
+			p, "ipv6-host: %s is not inside the /64 prefix%s", as,
+			host_given ? "" : " (derived)");
+	}
+	if (!netdev_in_prefix6(&cfg->ip6_prefix, &cfg->ip6_dns)) {
+		inet_ntop(AF_INET6, &cfg->ip6_dns, as, sizeof(as));
+		return netdev_error(
+			p, "ipv6-dns: %s is not inside the /64 prefix%s", as,
+			dns_given ? "" : " (derived)");
+	}
+	if (memcmp(&cfg->ip6_host, &cfg->ip6_dns, sizeof(cfg->ip6_dns)) == 0) {
+		inet_ntop(AF_INET6, &cfg->ip6_dns, as, sizeof(as));
+		return netdev_error(p, "%s: %s is the same address as %s",
+				    dns_given ? "ipv6-dns" : "ipv6-host", as,
+				    dns_given ? "ipv6-host" : "ipv6-dns");
+	}
+	return 0;
+}
+
 /* Derive the addresses net= implies and check the whole network. */
 static int netdev_finish_user(struct netdev_parser *p)
 {
@@ -1382,6 +1652,9 @@ static int netdev_finish_user(struct netdev_parser *p)
 				    dns_given ? "dns" : "host", hs,
 				    dns_given ? "host" : "dns");
 	}
+	ret = netdev_finish_ip6(p);
+	if (ret)
+		return ret;
 	return netdev_finish_fwds(p);
 }
 

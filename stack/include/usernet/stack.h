@@ -49,8 +49,9 @@ extern "C" {
  * @tftp_root: folder the TFTP server on @host serves read-only ("" for no
  *             TFTP server, the default)
  * @dns_upstream: servers the DNS forwarder asks, in order (address and port,
- *                network order); with @n_dns_upstream 0 (the default) the
- *                nameservers of @resolv_conf
+ *                network order); with @n_dns_upstream and
+ *                @n_dns_upstream6 0 (the default) the nameservers of
+ *                @resolv_conf
  * @n_dns_upstream: how many of @dns_upstream are used
  * @resolv_conf: where the host's resolvers are read from (default
  *               "/etc/resolv.conf")
@@ -76,6 +77,15 @@ extern "C" {
  * @ip6_host: the gateway's IPv6 address (:: for the default, @ip6_prefix::2)
  * @ip6_dns: the DNS server's IPv6 address, answered by the gateway (:: for
  *           the default, @ip6_prefix::3)
+ * @ip6_dhcp_stateful: DHCPv6 also hands out addresses (IA_NA, from
+ *                     @ip6_prefix::100 on) and router advertisements set
+ *                     the M flag (default false: stateless DHCPv6 only,
+ *                     the O flag, addresses by SLAAC)
+ * @dns_upstream6: IPv6 servers the DNS forwarder asks (address and port,
+ *                 network order), after those of @dns_upstream; with
+ *                 @n_dns_upstream and @n_dns_upstream6 both 0 (the
+ *                 default) the nameservers of @resolv_conf
+ * @n_dns_upstream6: how many of @dns_upstream6 are used
  *
  * Addresses are in network byte order. @host, @dns and @dhcp_start must lie
  * inside @net/@mask and be neither its network nor its broadcast address.
@@ -107,6 +117,9 @@ struct unet_stack_config {
 	unsigned int ip6_prefix_len;
 	struct in6_addr ip6_host;
 	struct in6_addr ip6_dns;
+	bool ip6_dhcp_stateful;
+	struct sockaddr_in6 dns_upstream6[UNET_DNS_UPSTREAM_MAX];
+	unsigned int n_dns_upstream6;
 };
 
 /**
