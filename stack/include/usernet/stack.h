@@ -155,6 +155,18 @@ struct unet_stack_config {
  * @budget_frames_dropped: guest frames dropped because the budget was spent
  * @budget_ooseq_squeezed: out-of-order TCP segments that met a queue cap
  *                         the budget had lowered
+ * @family_off_drop: frames of a family the configuration turned off
+ *                   (no_ipv4: ARP and IPv4; no_ipv6: IPv6), dropped
+ * @nd_rs_in: router solicitations taken
+ * @nd_ra_sent: router advertisements sent (solicited and periodic)
+ * @nd_na_sent: neighbour advertisements sent for the gateway's IPv6
+ *              addresses
+ * @nd_drop: neighbour discovery messages dropped: invalid (RFC 4861's
+ *           checks), router advertisements and redirects from guests,
+ *           advertisements claiming a gateway address
+ * @dhcp6_in: DHCPv6 messages taken
+ * @dhcp6_out: DHCPv6 replies sent
+ * @dhcp6_drop: DHCPv6 messages dropped as malformed or unanswerable
  */
 struct unet_stack_stats {
 	uint64_t drop_mac;
@@ -181,6 +193,14 @@ struct unet_stack_stats {
 	uint64_t mem_peak;
 	uint64_t budget_frames_dropped;
 	uint64_t budget_ooseq_squeezed;
+	uint64_t family_off_drop;
+	uint64_t nd_rs_in;
+	uint64_t nd_ra_sent;
+	uint64_t nd_na_sent;
+	uint64_t nd_drop;
+	uint64_t dhcp6_in;
+	uint64_t dhcp6_out;
+	uint64_t dhcp6_drop;
 };
 
 struct unet_stack;
