@@ -1111,6 +1111,15 @@ static void run_config(const struct options *o,
 	nc->gateway = user->host;
 	nc->dns = user->dns;
 	nc->mtu = o->mtu;
+	nc->no_ipv4 = user->no_ipv4;
+	nc->ipv6 = !user->no_ipv6;
+	nc->dns6 = user->ip6_dns;
+	/* Left at :: for the stack to fill in: its default, fec0::3. */
+	if (IN6_IS_ADDR_UNSPECIFIED(&nc->dns6)) {
+		nc->dns6.s6_addr[0] = 0xfe;
+		nc->dns6.s6_addr[1] = 0xc0;
+		nc->dns6.s6_addr[15] = 3;
+	}
 }
 
 int main(int argc, char **argv)
