@@ -104,7 +104,8 @@ static const uint8_t ndp_unspecified[WIRE_IP6_ALEN];
  * @solicited: a solicited advertisement held back by the gap
  * @handles: timers not yet closed
  * @stopping: unet__ndp_stop() ran; freed with the last timer
- * @last_ra_ns: when the last advertisement went out (0: none yet)
+ * @ra_sent: an advertisement went out already
+ * @last_ra_ns: when the last one did
  * @dnssl: the DNSSL option's names
  * @dnssl_len: their length
  * @rl: log rate limiters, one per level
@@ -119,6 +120,7 @@ struct unet_ndp {
 	struct unet_timer solicited;
 	int handles;
 	bool stopping;
+	bool ra_sent;
 	uint64_t last_ra_ns;
 	uint8_t dnssl[NDP_DNSSL_MAX];
 	size_t dnssl_len;
@@ -260,6 +262,7 @@ static void ndp_send_ra(struct unet_ndp *ndp)
 			       WIRE_IPPROTO_ICMPV6, WIRE_ND_HOP_LIMIT, msg,
 			       len) == 0)
 		ndp->stats->nd_ra_sent++;
+	ndp->ra_sent = true;
 	ndp->last_ra_ns = unet_hub_now_ns(ndp->hub);
 }
 
@@ -300,7 +303,7 @@ static void ndp_rs(struct unet_ndp *ndp)
 		 gap = NDP_RA_GAP_MS * 1000000ull;
 
 	ndp->stats->nd_rs_in++;
-	if (ndp->last_ra_ns == 0 || now - ndp->last_ra_ns >= gap) {
+	if (!ndp->ra_sent || now - ndp->last_ra_ns >= gap) {
 		ndp_send_ra(ndp);
 		return;
 	}
