@@ -581,6 +581,23 @@ static void dump_services(const struct unet_stack *stack)
 		(unsigned long long)ss.tftp_drop);
 }
 
+/* The gateway's IPv6 services' counters (ND, DHCPv6), one line. */
+static void dump_services6(const struct unet_stack *stack)
+{
+	struct unet_stack_stats ss;
+
+	unet_stack_stats(stack, &ss);
+	fprintf(stderr,
+		"usernet: services6: ndp rs_in %llu ra_sent %llu na_sent %llu drop %llu; dhcp6: in %llu out %llu drop %llu; family off drop %llu\n",
+		(unsigned long long)ss.nd_rs_in,
+		(unsigned long long)ss.nd_ra_sent,
+		(unsigned long long)ss.nd_na_sent,
+		(unsigned long long)ss.nd_drop, (unsigned long long)ss.dhcp6_in,
+		(unsigned long long)ss.dhcp6_out,
+		(unsigned long long)ss.dhcp6_drop,
+		(unsigned long long)ss.family_off_drop);
+}
+
 /* The process's memory, one line: what the heap holds beside RSS. */
 static void dump_memory(struct usernet *u)
 {
@@ -666,8 +683,10 @@ static void dump_state(struct usernet *u)
 	} else {
 		fprintf(stderr, "usernet: no user netdev: no flows\n");
 	}
-	if (u->stack != NULL)
+	if (u->stack != NULL) {
 		dump_services(u->stack);
+		dump_services6(u->stack);
+	}
 	dump_memory(u);
 	if (u->stack != NULL)
 		dump_budget(u);
