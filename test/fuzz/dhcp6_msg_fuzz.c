@@ -75,6 +75,7 @@ static void drive_pool(const struct unet__dhcp6_msg *m)
 static void check_build(const struct unet__dhcp6_msg *m)
 {
 	static const uint8_t sid[10] = { 0, 3, 0, 1, 0x52, 0x55, 10, 0, 2, 2 };
+	static const uint8_t dns[16] = { 0xfe, 0xc0, [15] = 3 };
 	struct unet__dhcp6_reply r = {
 		.type = 7,
 		.xid = m->xid,
@@ -88,7 +89,7 @@ static void check_build(const struct unet__dhcp6_msg *m)
 		.ia_addr = m->ia_addr,
 		.ia_status = m->ia_addr == NULL ? 2 : -1,
 		.rapid_commit = m->rapid_commit,
-		.dns = sid,
+		.dns = dns,
 	};
 	struct unet__dhcp6_msg back;
 	static uint8_t out[2048];
