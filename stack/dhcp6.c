@@ -185,6 +185,16 @@ static void dhcp6_reply_init(struct unet_dhcp6 *d, const struct dhcp6_req *q,
 	}
 }
 
+/* A Reply that only says Success (Release, Decline, Confirm): no options. */
+static void dhcp6_reply_status(struct unet_dhcp6 *d, const struct dhcp6_req *q,
+			       struct unet__dhcp6_reply *r)
+{
+	dhcp6_reply_init(d, q, DHCP6_REPLY, r);
+	r->dns = NULL;
+	r->domains_len = 0;
+	r->status = DHCP6_STATUS_SUCCESS;
+}
+
 /* Puts the lease of pool entry @i into @r's IA_NA. */
 static void dhcp6_reply_lease(struct unet_dhcp6 *d, int i,
 			      struct unet__dhcp6_reply *r, uint8_t *addr)
@@ -326,10 +336,7 @@ static void dhcp6_giveback(struct unet_dhcp6 *d, const struct dhcp6_req *q,
 		else if (q->m.type == DHCP6_RELEASE)
 			unet__dhcp_pool_release(&d->pool, &k, key, now);
 	}
-	dhcp6_reply_init(d, q, DHCP6_REPLY, &r);
-	r.dns = NULL;
-	r.domains_len = 0;
-	r.status = DHCP6_STATUS_SUCCESS;
+	dhcp6_reply_status(d, q, &r);
 	dhcp6_send(d, q, &r);
 }
 
@@ -343,10 +350,7 @@ static void dhcp6_confirm(struct unet_dhcp6 *d, const struct dhcp6_req *q)
 		dhcp6_drop(d, "Confirm without addresses");
 		return;
 	}
-	dhcp6_reply_init(d, q, DHCP6_REPLY, &r);
-	r.dns = NULL;
-	r.domains_len = 0;
-	r.status = DHCP6_STATUS_SUCCESS;
+	dhcp6_reply_status(d, q, &r);
 	for (i = 0; i < q->m.n_addrs; i++)
 		if (!dhcp6_in_prefix(d, q->m.addrs[i]))
 			r.status = DHCP6_STATUS_NOT_ON_LINK;

@@ -583,7 +583,7 @@ static void dump_port(const struct unet_port *port)
 	dump_vxlan(port);
 }
 
-/* The gateway's services' counters, one line. */
+/* The gateway's services' counters: IPv4's on one line, IPv6's on one. */
 static void dump_services(const struct unet_stack *stack)
 {
 	struct unet_stack_stats ss;
@@ -602,14 +602,6 @@ static void dump_services(const struct unet_stack *stack)
 		(unsigned long long)ss.tftp_transfers,
 		(unsigned long long)ss.tftp_errors,
 		(unsigned long long)ss.tftp_drop);
-}
-
-/* The gateway's IPv6 services' counters (ND, DHCPv6), one line. */
-static void dump_services6(const struct unet_stack *stack)
-{
-	struct unet_stack_stats ss;
-
-	unet_stack_stats(stack, &ss);
 	fprintf(stderr,
 		"usernet: services6: ndp rs_in %llu ra_sent %llu na_sent %llu drop %llu; dhcp6: in %llu out %llu drop %llu; family off drop %llu\n",
 		(unsigned long long)ss.nd_rs_in,
@@ -706,10 +698,8 @@ static void dump_state(struct usernet *u)
 	} else {
 		fprintf(stderr, "usernet: no user netdev: no flows\n");
 	}
-	if (u->stack != NULL) {
+	if (u->stack != NULL)
 		dump_services(u->stack);
-		dump_services6(u->stack);
-	}
 	dump_memory(u);
 	if (u->stack != NULL)
 		dump_budget(u);

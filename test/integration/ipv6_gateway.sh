@@ -40,22 +40,7 @@ tap3=unetx$TAG
 
 [ -e /proc/sys/net/ipv6 ] || skip "this kernel has no IPv6"
 
-# A port free on ::1 for UDP and TCP.
-PORT=$(python3 - <<'EOF'
-import random, socket
-for _ in range(200):
-    p = random.randint(20000, 31999)
-    try:
-        u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-        u.bind(("::1", p))
-        t = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
-        t.bind(("::1", p))
-    except OSError:
-        continue
-    print(p)
-    break
-EOF
-)
+PORT=$(free_port ::1)
 [ -n "$PORT" ] || { echo "no free port on ::1"; exit 1; }
 
 dnsmasq --no-daemon --conf-file=/dev/null --port="$PORT" \
@@ -73,14 +58,8 @@ ok "dnsmasq answers on [::1]:$PORT"
 # duplicate address detection on); its PID in UPID.
 start_guest() {
 	local gns=$1 gtap=$2 log=$3 keys=$4
-	"$USERNET" -v --mtu 1500 -netdev "user,id=u$keys" \
-		-netdev tap,id=t,ifname="$gtap" 2>"$log" &
-	UPID=$!
-	PIDS+=("$UPID")
-	wait_for 10 ip link show "$gtap" ||
-		{ cat "$log"; fail "usernet did not create $gtap"; finish; }
-	new_netns "$gns"
-	ip link set "$gtap" netns "$gns"
+	usernet_on_tap "$gns" "$gtap" "$log" -v --mtu 1500 \
+		-netdev "user,id=u$keys"
 	ip netns exec "$gns" sysctl -qw net.ipv6.conf."$gtap".disable_ipv6=0 \
 		net.ipv6.conf."$gtap".accept_ra=1 net.ipv6.conf."$gtap".autoconf=1
 	ip -n "$gns" link set "$gtap" mtu 1500 up
