@@ -28,7 +28,9 @@
  * within the client's maximum message size (option 57) and the hub's MTU;
  * options that do not fit are left out, the domain search list (119,
  * encoded once at start by dns_msg.c), the domain name (15) and the host
- * name (12) first.
+ * name (12) first. With a boot file, the reply also carries iPXE's
+ * option 175 with no-pxedhcp (sub-option 176) set, so that iPXE does not
+ * wait about 3 s for ProxyDHCP offers that never come.
  *
  * What a guest can make this hold: nothing beyond the lease table, which is
  * allocated at start. Log lines a guest can cause are rate-limited
@@ -308,6 +310,21 @@ static void dhcp_output(struct unet_dhcp *dhcp, size_t plen,
 }
 
 /*
+ * With a boot file, iPXE's no-pxedhcp: there is no ProxyDHCP server on a
+ * usernet, so iPXE need not wait for one (option 175, sub-option 176 = 1).
+ * Other clients ignore an option they do not know.
+ */
+static void dhcp_put_ipxe(struct dhcp_writer *w,
+			  const struct unet_stack_config *cfg)
+{
+	static const uint8_t no_pxedhcp[] = { DHCP_IPXE_NO_PXEDHCP, 1, 1 };
+
+	if (cfg->bootfile[0] != '\0')
+		dhcp_put_opt(w, DHCP_OPT_IPXE_ENCAP, no_pxedhcp,
+			     sizeof(no_pxedhcp));
+}
+
+/*
  * Builds and sends a reply to @m: @type is an option 53 value, or 0 for a
  * BOOTP reply; @yiaddr the address given (0 for none).
  */
@@ -404,6 +421,7 @@ static void dhcp_reply(struct unet_dhcp *dhcp, const struct unet__dhcp_msg *m,
 			dhcp_put_opt_str(&w, DHCP_OPT_TFTP_SERVER,
 					 cfg->tftp_server_name);
 			dhcp_put_opt_str(&w, DHCP_OPT_BOOTFILE, cfg->bootfile);
+			dhcp_put_ipxe(&w, cfg);
 		}
 		dhcp_put_opt_str(&w, DHCP_OPT_HOSTNAME, cfg->hostname);
 		dhcp_put_opt_str(&w, DHCP_OPT_DOMAIN_NAME, cfg->domainname);

@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The gateway's DNS forwarder, on the DNS address (default 10.0.2.3) port
- * 53, UDP and TCP: the service, and its UDP side. The TCP side is
+ * The gateway's DNS forwarder, on the DNS address (default 10.0.2.3) and
+ * the IPv6 one (default fec0::3) port 53, UDP and TCP: the service, and its
+ * UDP side. The TCP side is
  * dns_tcp.c, the message codec dns_msg.c, resolv.conf reading dns_conf.c.
  *
  * Theory of operation: the forwarder keeps no cache and answers nothing
  * itself; it hands each of the guest's queries to the host's resolvers over
  * host sockets and passes their answer back. The resolvers are the
- * configuration's dns_upstream list or, when that is empty, the IPv4
- * "nameserver" lines of resolv_conf (default /etc/resolv.conf; dns_conf.c
+ * configuration's dns_upstream list then its dns_upstream6 list or, when
+ * both are empty, the "nameserver" lines of resolv_conf, IPv4 and IPv6
+ * (default /etc/resolv.conf; dns_conf.c
  * reads it again when it changes, looked at no more than once a second and
  * only when a query needs it). Each query takes a copy of the list, so a
  * re-read never affects one under way.
@@ -18,8 +20,11 @@
  * the check is dropped and counted (dns_drop); over TCP the connection is
  * also reset.
  *
- * UDP: an lwIP UDP pcb bound to (dns, 53). Each query becomes a pending
- * query with its own host UDP socket, connected to the upstream it asks.
+ * UDP: lwIP UDP pcbs bound to (dns, 53) and (ip6_dns, 53). Each query
+ * becomes a pending query with its own host UDP socket, connected to the
+ * upstream it asks: an IPv6 socket that also reaches IPv4 upstreams (as
+ * ::ffff:a.b.c.d), or an IPv4 one where the host has no IPv6 (IPv6
+ * upstreams then fail over at once).
  * A socket per query (rather than one shared socket) gives every query a
  * fresh random source port on top of its random id (RFC 5452), lets the
  * kernel filter replies from anyone but the upstream, turns an ICMP port
@@ -50,8 +55,9 @@
  * before the next arrives), the other is where short replies are built.
  * UDP queries over DNS_UDP_QUERY_MAX bytes, or from a source no guest can
  * have (port 0, or an address outside the network, its network or
- * broadcast address, or the gateway's own: unet__stack_is_guest_addr()),
- * are dropped and counted. Log messages a guest can cause are rate-limited
+ * broadcast address, or the gateway's own: unet__stack_is_guest_addr();
+ * for IPv6, neither link-local nor inside the prefix, or a gateway
+ * address), are dropped and counted. Log messages a guest can cause are rate-limited
  * (wire/log.h), per level.
  *
  * Restricted guests (restrict=on, unet__stack_restricted()): the forwarder
@@ -111,13 +117,15 @@ _Static_assert(DNS_UDP_QUERY_MAX <= DNS_BUF_LEN, "a query fits");
  * @handles: of @sock and @timer, not yet closed
  * @closing: answered or given up; the handles are closing
  * @connected: @sock is connected
- * @guest_addr: the guest's address (network order)
+ * @guest_addr: the guest's address (either family)
  * @guest_port: the guest's port
  * @info: what the checks found, @info.id the guest's id
  * @up_id: the id the current upstream was sent
  * @up: the upstreams, in order
  * @n_up: how many
  * @cur: the one being asked
+ * @peer: it, as @sock is connected to it
+ * @dual: @sock is IPv6 and reaches IPv4 upstreams as mapped addresses
  * @len: length of @msg
  * @msg: the query, with @up_id once sent
  */
@@ -129,13 +137,15 @@ struct dns_udp_query {
 	int handles;
 	bool closing;
 	bool connected;
-	uint32_t guest_addr;
+	ip_addr_t guest_addr;
 	uint16_t guest_port;
 	struct unet__dns_query_info info;
 	uint16_t up_id;
-	struct sockaddr_in up[UNET_DNS_UPSTREAM_MAX];
+	union unet__dns_sa up[UNET__DNS_UP_MAX];
 	unsigned int n_up;
 	unsigned int cur;
+	union unet__dns_sa peer;
+	bool dual;
 	size_t len;
 	uint8_t msg[];
 };
@@ -217,20 +227,24 @@ void unet__dns_handle_put(struct unet_dns *dns)
 /**
  * unet__dns_upstreams() - the upstreams a new query asks
  * @dns: the forwarder
- * @up: receives them, in order (room for UNET_DNS_UPSTREAM_MAX)
+ * @up: receives them, in order (room for UNET__DNS_UP_MAX)
  *
- * The configuration's list, else resolv.conf's (read again if it changed).
+ * The configuration's lists (IPv4, then IPv6), else resolv.conf's (read
+ * again if it changed).
  *
  * Return: how many.
  */
-unsigned int unet__dns_upstreams(struct unet_dns *dns, struct sockaddr_in *up)
+unsigned int unet__dns_upstreams(struct unet_dns *dns, union unet__dns_sa *up)
 {
 	const struct unet_stack_config *cfg = unet__stack_config(dns->stack);
+	unsigned int i, n = 0;
 
-	if (cfg->n_dns_upstream > 0) {
-		memcpy(up, cfg->dns_upstream,
-		       cfg->n_dns_upstream * sizeof(*up));
-		return cfg->n_dns_upstream;
+	if (cfg->n_dns_upstream > 0 || cfg->n_dns_upstream6 > 0) {
+		for (i = 0; i < cfg->n_dns_upstream; i++)
+			up[n++].in = cfg->dns_upstream[i];
+		for (i = 0; i < cfg->n_dns_upstream6; i++)
+			up[n++].in6 = cfg->dns_upstream6[i];
+		return n;
 	}
 	unet__dns_resolv_refresh(&dns->resolv, cfg->resolv_conf,
 				 unet_hub_now_ns(dns->hub), dns->hub);
@@ -238,18 +252,52 @@ unsigned int unet__dns_upstreams(struct unet_dns *dns, struct sockaddr_in *up)
 	return dns->resolv.n;
 }
 
-/* ---- UDP ---------------------------------------------------------------- */
+/* An lwIP address of @a, an IPv6 address of the configuration. */
+static void dns_ip6_addr(ip_addr_t *ip, const struct in6_addr *a)
+{
+	memset(ip, 0, sizeof(*ip));
+	IP_SET_TYPE_VAL(*ip, IPADDR_TYPE_V6);
+	memcpy(ip_2_ip6(ip)->addr, a->s6_addr, sizeof(a->s6_addr));
+	ip6_addr_clear_zone(ip_2_ip6(ip));
+}
 
-/* Sends @len bytes of @msg with id @id from (dns, 53) to a guest. */
-static void dns_udp_send(struct unet_dns *dns, uint32_t addr, uint16_t port,
-			 const uint8_t *msg, size_t len, uint16_t id)
+/*
+ * Whether a guest may ask from @a (unet__stack_is_guest_addr() for IPv4):
+ * for IPv6 a link-local address or one inside the prefix, neither a group
+ * nor a gateway address.
+ */
+static bool dns_guest_addr_ok(struct unet_dns *dns, const ip_addr_t *a)
 {
 	const struct unet_stack_config *cfg = unet__stack_config(dns->stack);
-	ip_addr_t dst, src;
+	const uint8_t *b;
+
+	if (IP_IS_V4(a))
+		return unet__stack_is_guest_addr(dns->stack,
+						 ip4_addr_get_u32(ip_2_ip4(a)));
+	b = (const uint8_t *)ip_2_ip6(a)->addr;
+	if (!(b[0] == 0xfe && (b[1] & 0xc0) == 0x80) &&
+	    memcmp(b, cfg->ip6_prefix.s6_addr, 8) != 0)
+		return false;
+	return !unet__ndp_is_gateway_addr(dns->stack, b);
+}
+
+/* ---- UDP ---------------------------------------------------------------- */
+
+/*
+ * Sends @len bytes of @msg with id @id from (dns, 53), or (ip6_dns, 53),
+ * to a guest at @addr.
+ */
+static void dns_udp_send(struct unet_dns *dns, const ip_addr_t *addr,
+			 uint16_t port, const uint8_t *msg, size_t len,
+			 uint16_t id)
+{
+	const struct unet_stack_config *cfg = unet__stack_config(dns->stack);
+	struct udp_pcb *pcb = dns->udp[IP_IS_V6(addr) ? 1 : 0];
+	ip_addr_t src;
 	struct pbuf *p;
 	err_t e;
 
-	if (dns->udp == NULL || len < DNS_HLEN || len > DNS_UDP_PAYLOAD_MAX)
+	if (pcb == NULL || len < DNS_HLEN || len > DNS_UDP_PAYLOAD_MAX)
 		return;
 	p = pbuf_alloc(PBUF_TRANSPORT, (u16_t)len, PBUF_RAM);
 	if (p == NULL) {
@@ -259,10 +307,12 @@ static void dns_udp_send(struct unet_dns *dns, uint32_t addr, uint16_t port,
 	pbuf_take(p, msg, (u16_t)len);
 	/* The guest's id, in lwIP's copy (PBUF_RAM: one piece). */
 	unet__dns_set_id(p->payload, id);
-	ip_addr_set_ip4_u32_val(dst, addr);
-	ip_addr_set_ip4_u32_val(src, cfg->dns.s_addr);
-	e = udp_sendto_if_src(dns->udp, p, &dst, port,
-			      unet__stack_netif(dns->stack), &src);
+	if (IP_IS_V6(addr))
+		dns_ip6_addr(&src, &cfg->ip6_dns);
+	else
+		ip_addr_set_ip4_u32_val(src, cfg->dns.s_addr);
+	e = udp_sendto_if_src(pcb, p, addr, port, unet__stack_netif(dns->stack),
+			      &src);
 	pbuf_free(p);
 	if (e != ERR_OK) {
 		dns_log(dns, UNET_LOG_DEBUG, "reply not sent (lwIP error %d)",
@@ -272,7 +322,7 @@ static void dns_udp_send(struct unet_dns *dns, uint32_t addr, uint16_t port,
 	dns->stats->dns_replies++;
 }
 
-static void dns_udp_servfail(struct unet_dns *dns, uint32_t addr,
+static void dns_udp_servfail(struct unet_dns *dns, const ip_addr_t *addr,
 			     uint16_t port, const uint8_t *msg, size_t len,
 			     const struct unet__dns_query_info *info)
 {
@@ -317,15 +367,19 @@ static void dns_udp_query_close(struct dns_udp_query *q)
 static int dns_udp_query_send(struct dns_udp_query *q)
 {
 	struct unet_dns *dns = q->dns;
+	char a[UNET__DNS_ADDR_STRLEN];
 	uv_buf_t b;
-	char a[32];
 	int r;
 
 	if (q->connected) {
 		uv_udp_connect(&q->sock, NULL);
 		q->connected = false;
 	}
-	r = uv_udp_connect(&q->sock, (const struct sockaddr *)&q->up[q->cur]);
+	if (q->dual)
+		unet__dns_sa_mapped(&q->up[q->cur], &q->peer);
+	else
+		q->peer = q->up[q->cur];
+	r = uv_udp_connect(&q->sock, &q->peer.sa);
 	if (r == 0) {
 		q->connected = true;
 		q->up_id = unet__dns_new_id(dns, q->info.id);
@@ -364,7 +418,7 @@ static void dns_udp_query_try(struct dns_udp_query *q)
 	}
 	dns_log(dns, UNET_LOG_DEBUG, "no upstream answered id %u: SERVFAIL",
 		q->info.id);
-	dns_udp_servfail(dns, q->guest_addr, q->guest_port, q->msg, q->len,
+	dns_udp_servfail(dns, &q->guest_addr, q->guest_port, q->msg, q->len,
 			 &q->info);
 	dns_udp_query_close(q);
 }
@@ -373,7 +427,7 @@ static void dns_udp_query_timeout(struct unet_timer *timer)
 {
 	struct dns_udp_query *q = container_of(timer, struct dns_udp_query,
 					       timer);
-	char a[32];
+	char a[UNET__DNS_ADDR_STRLEN];
 
 	if (q->closing)
 		return;
@@ -393,13 +447,13 @@ static void dns_udp_answer(struct dns_udp_query *q, const uint8_t *reply,
 	if (q->info.edns && q->info.edns_size > limit)
 		limit = q->info.edns_size;
 	if (len <= limit) {
-		dns_udp_send(dns, q->guest_addr, q->guest_port, reply, len,
+		dns_udp_send(dns, &q->guest_addr, q->guest_port, reply, len,
 			     q->info.id);
 		return;
 	}
 	/* The reply matched: it has the query's header and question. */
 	n = unet__dns_build_truncated(dns->out, reply, len, &q->info);
-	dns_udp_send(dns, q->guest_addr, q->guest_port, dns->out, n,
+	dns_udp_send(dns, &q->guest_addr, q->guest_port, dns->out, n,
 		     q->info.id);
 }
 
@@ -417,9 +471,8 @@ static void dns_udp_up_recv(uv_udp_t *sock, ssize_t nread,
 			    unsigned int flags)
 {
 	struct dns_udp_query *q = sock->data;
-	const struct sockaddr_in *from = (const struct sockaddr_in *)addr;
-	const struct sockaddr_in *up;
-	char a[32];
+	const union unet__dns_sa *up;
+	char a[UNET__DNS_ADDR_STRLEN];
 
 	if (q->closing)
 		return;
@@ -435,39 +488,71 @@ static void dns_udp_up_recv(uv_udp_t *sock, ssize_t nread,
 	}
 	if (addr == NULL || (flags & UV_UDP_PARTIAL) != 0)
 		return;
-	if (addr->sa_family != AF_INET ||
-	    from->sin_addr.s_addr != up->sin_addr.s_addr ||
-	    from->sin_port != up->sin_port) {
+	if (!unet__dns_sa_same(addr, &q->peer)) {
 		dns_log(q->dns, UNET_LOG_DEBUG,
 			"reply from %s ignored: not the upstream asked",
-			addr->sa_family == AF_INET ?
-				unet__dns_addr_str(from, a, sizeof(a)) : "?");
+			addr->sa_family == AF_INET ||
+					addr->sa_family == AF_INET6 ?
+				unet__dns_addr_str(
+					(const union unet__dns_sa *)addr, a,
+					sizeof(a)) :
+				"?");
 		return;
 	}
 	if (!unet__dns_reply_matches((const uint8_t *)buf->base, (size_t)nread,
 			       q->up_id, q->msg, q->len)) {
 		dns_log(q->dns, UNET_LOG_DEBUG,
 			"reply from %s ignored: id or question differ",
-			unet__dns_addr_str(from, a, sizeof(a)));
+			unet__dns_addr_str(up, a, sizeof(a)));
 		return;
 	}
 	dns_udp_answer(q, (const uint8_t *)buf->base, (size_t)nread);
 	dns_udp_query_close(q);
 }
 
+/*
+ * Opens @q's socket: IPv6 reaching IPv4 upstreams too, else (a host without
+ * IPv6) IPv4. Bound to port 0 without a port lock: each connect to the next
+ * upstream gets a new ephemeral port. Return: 1 bound; 0 when the handle is
+ * made but not bound (the query can only fail); a negative errno when no
+ * handle was made.
+ */
+static int dns_udp_query_open(struct dns_udp_query *q, uv_loop_t *loop)
+{
+	struct sockaddr_in6 any6 = { .sin6_family = AF_INET6 };
+	struct sockaddr_in any = { .sin_family = AF_INET };
+	int off = 0, r;
+	uv_os_fd_t fd;
+
+	if (uv_udp_init_ex(loop, &q->sock, AF_INET6) == 0) {
+		q->dual = true;
+		if (uv_fileno((uv_handle_t *)&q->sock, &fd) < 0 ||
+		    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off,
+			       sizeof(off)) < 0)
+			return 0;
+		return uv_udp_bind(&q->sock, (const struct sockaddr *)&any6,
+				   0) == 0;
+	}
+	r = uv_udp_init(loop, &q->sock);
+	if (r < 0)
+		return r;
+	return uv_udp_bind(&q->sock, (const struct sockaddr *)&any, 0) == 0;
+}
+
 /* Starts forwarding a checked query from a guest. */
-static void dns_udp_query_start(struct unet_dns *dns, uint32_t addr,
+static void dns_udp_query_start(struct unet_dns *dns, const ip_addr_t *addr,
 				uint16_t port, const uint8_t *msg, size_t len,
 				const struct unet__dns_query_info *info)
 {
 	uv_loop_t *loop = unet_hub_loop(dns->hub);
-	struct sockaddr_in up[UNET_DNS_UPSTREAM_MAX], any;
+	union unet__dns_sa up[UNET__DNS_UP_MAX];
 	struct dns_udp_query *q;
 	unsigned int n_up;
+	int r;
 
 	for (q = dns->queries; q != NULL; q = q->next) {
-		if (q->guest_addr == addr && q->guest_port == port &&
-		    q->info.id == info->id)
+		if (ip_addr_cmp(&q->guest_addr, addr) &&
+		    q->guest_port == port && q->info.id == info->id)
 			return; /* a retransmission: the first one answers */
 	}
 	n_up = unet__dns_upstreams(dns, up);
@@ -484,7 +569,8 @@ static void dns_udp_query_start(struct unet_dns *dns, uint32_t addr,
 		dns_udp_servfail(dns, addr, port, msg, len, info);
 		return;
 	}
-	if (uv_udp_init(loop, &q->sock) < 0) {
+	r = dns_udp_query_open(q, loop);
+	if (r < 0) {
 		free(q);
 		dns_udp_servfail(dns, addr, port, msg, len, info);
 		return;
@@ -495,7 +581,7 @@ static void dns_udp_query_start(struct unet_dns *dns, uint32_t addr,
 	unet__dns_handle_get(dns);
 	unet__dns_handle_get(dns);
 	q->dns = dns;
-	q->guest_addr = addr;
+	ip_addr_copy(q->guest_addr, *addr);
 	q->guest_port = port;
 	q->info = *info;
 	memcpy(q->up, up, n_up * sizeof(*up));
@@ -506,14 +592,8 @@ static void dns_udp_query_start(struct unet_dns *dns, uint32_t addr,
 	dns->queries = q;
 	dns->n_queries++;
 
-	/*
-	 * Bound to port 0 without a port lock: each connect to the next
-	 * upstream gets a new ephemeral port.
-	 */
-	uv_ip4_addr("0.0.0.0", 0, &any);
-	if (uv_udp_bind(&q->sock, (const struct sockaddr *)&any, 0) < 0 ||
-	    uv_udp_recv_start(&q->sock, dns_udp_up_alloc,
-			      dns_udp_up_recv) < 0)
+	if (r == 0 ||
+	    uv_udp_recv_start(&q->sock, dns_udp_up_alloc, dns_udp_up_recv) < 0)
 		q->cur = q->n_up;
 	dns_udp_query_try(q);
 }
@@ -524,18 +604,12 @@ static void dns_udp_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p,
 	struct unet_dns *dns = arg;
 	struct unet__dns_query_info info;
 	size_t len = p->tot_len, n;
-	uint32_t src;
 
-	if (!IP_IS_V4(addr)) {
-		pbuf_free(p);
-		return;
-	}
-	src = ip4_addr_get_u32(ip_2_ip4(addr));
 	/*
 	 * A reply to these could not be delivered, or would go to the
 	 * gateway itself: the upstream is asked for guests only.
 	 */
-	if (port == 0 || !unet__stack_is_guest_addr(dns->stack, src)) {
+	if (port == 0 || !dns_guest_addr_ok(dns, addr)) {
 		dns->stats->dns_drop++;
 		dns_log(dns, UNET_LOG_DEBUG, "query from a bad source dropped");
 		pbuf_free(p);
@@ -559,19 +633,56 @@ static void dns_udp_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p,
 	if (unet__dns_refused(dns)) {
 		n = unet__dns_build_error(dns->out, dns->buf, len, &info,
 					  DNS_RCODE_REFUSED);
-		dns_udp_send(dns, src, port, dns->out, n, info.id);
+		dns_udp_send(dns, addr, port, dns->out, n, info.id);
 		return;
 	}
-	dns_udp_query_start(dns, src, port, dns->buf, len, &info);
+	dns_udp_query_start(dns, addr, port, dns->buf, len, &info);
 }
 
 /* ---- start and stop ----------------------------------------------------- */
+
+/* Binds UDP and TCP port 53 of @addr, into slot @i of the pcbs. */
+static int dns_bind(struct unet_dns *dns, const ip_addr_t *addr, unsigned int i)
+{
+	struct unet_hub *hub = dns->hub;
+	int r;
+
+	dns->udp[i] = udp_new_ip_type(IP_GET_TYPE(addr));
+	if (dns->udp[i] == NULL)
+		return -ENOMEM;
+	if (udp_bind(dns->udp[i], addr, DNS_PORT) != ERR_OK) {
+		unet_hub_log(hub, UNET_LOG_ERROR, "dns: UDP port %d is taken",
+			     DNS_PORT);
+		return -EADDRINUSE;
+	}
+	udp_recv(dns->udp[i], dns_udp_recv, dns);
+	r = unet__dns_tcp_listen(dns, addr);
+	if (r < 0)
+		unet_hub_log(hub, UNET_LOG_ERROR,
+			     "dns: cannot listen on TCP port %d: %s", DNS_PORT,
+			     strerror(-r));
+	return r;
+}
+
+/* Releases the UDP pcbs and the TCP side's listeners and connections. */
+static void dns_unbind(struct unet_dns *dns)
+{
+	size_t i;
+
+	for (i = 0; i < UNET__ARRAY_SIZE(dns->udp); i++) {
+		if (dns->udp[i] != NULL)
+			udp_remove(dns->udp[i]);
+		dns->udp[i] = NULL;
+	}
+	unet__dns_tcp_stop(dns);
+}
 
 /**
  * unet__dns_start() - start the DNS forwarder on the DNS address, port 53
  * @stack: the stack
  *
- * Binds UDP and TCP port 53 of the configuration's DNS address and, when
+ * Binds UDP and TCP port 53 of the configuration's DNS address, and of its
+ * IPv6 DNS address unless IPv6 is off, and, when
  * the configuration names no upstream servers, reads resolv_conf (a missing
  * or empty file is no error: queries are then answered SERVFAIL).
  *
@@ -581,10 +692,11 @@ int unet__dns_start(struct unet_stack *stack)
 {
 	const struct unet_stack_config *cfg = unet__stack_config(stack);
 	struct unet_hub *hub = unet__stack_hub(stack);
+	union unet__dns_sa up[UNET__DNS_UP_MAX];
+	char a[UNET__DNS_ADDR_STRLEN];
 	struct unet_dns *dns;
-	ip_addr_t addr;
-	char a[32];
-	unsigned int i;
+	ip_addr_t addr[2];
+	unsigned int i, n;
 	int r;
 
 	dns = calloc(1, sizeof(*dns));
@@ -595,40 +707,30 @@ int unet__dns_start(struct unet_stack *stack)
 	dns->stats = unet__stack_stats(stack);
 	dns->buf = malloc(DNS_BUF_LEN);
 	dns->out = malloc(DNS_BUF_LEN);
-	dns->udp = udp_new();
-	if (dns->buf == NULL || dns->out == NULL || dns->udp == NULL) {
-		if (dns->udp != NULL)
-			udp_remove(dns->udp);
+	if (dns->buf == NULL || dns->out == NULL) {
 		dns_free(dns);
 		return -ENOMEM;
 	}
-	ip_addr_set_ip4_u32_val(addr, cfg->dns.s_addr);
-	if (udp_bind(dns->udp, &addr, DNS_PORT) != ERR_OK) {
-		unet_hub_log(hub, UNET_LOG_ERROR, "dns: UDP port %d is taken",
-			     DNS_PORT);
-		udp_remove(dns->udp);
-		dns_free(dns);
-		return -EADDRINUSE;
+	ip_addr_set_ip4_u32_val(addr[0], cfg->dns.s_addr);
+	dns_ip6_addr(&addr[1], &cfg->ip6_dns);
+	n = cfg->no_ipv6 ? 1 : 2;
+	for (i = 0; i < n; i++) {
+		r = dns_bind(dns, &addr[i], i);
+		if (r < 0) {
+			dns_unbind(dns);
+			dns_free(dns);
+			return r;
+		}
 	}
-	udp_recv(dns->udp, dns_udp_recv, dns);
-	r = unet__dns_tcp_listen(dns, &addr);
-	if (r < 0) {
-		unet_hub_log(hub, UNET_LOG_ERROR,
-			     "dns: cannot listen on TCP port %d: %s", DNS_PORT,
-			     strerror(-r));
-		udp_remove(dns->udp);
-		dns_free(dns);
-		return r;
-	}
-	if (cfg->n_dns_upstream == 0) {
+	if (cfg->n_dns_upstream == 0 && cfg->n_dns_upstream6 == 0) {
 		unet__dns_resolv_refresh(&dns->resolv, cfg->resolv_conf,
 					 unet_hub_now_ns(hub), hub);
 	} else {
-		for (i = 0; i < cfg->n_dns_upstream; i++)
+		n = unet__dns_upstreams(dns, up);
+		for (i = 0; i < n; i++)
 			unet_hub_log(hub, UNET_LOG_DEBUG,
 				     "dns: upstream server %s",
-				     unet__dns_addr_str(&cfg->dns_upstream[i], a,
-						  sizeof(a)));
+				     unet__dns_addr_str(&up[i], a, sizeof(a)));
 	}
 	unet__stack_services(stack)->dns = dns;
 	return 0;
@@ -663,9 +765,7 @@ void unet__dns_stop(struct unet_stack *stack)
 		return;
 	s->dns = NULL;
 	dns->stopping = true;
-	udp_remove(dns->udp);
-	dns->udp = NULL;
-	unet__dns_tcp_stop(dns);
+	dns_unbind(dns);
 	while (dns->queries != NULL)
 		dns_udp_query_close(dns->queries);
 	if (dns->n_handles == 0)

@@ -2,9 +2,11 @@
 /*
  * The DNS forwarder's upstream servers from resolv.conf (dns_conf.h).
  *
- * Theory of operation: the IPv4 "nameserver" lines of the file are the
- * upstreams, in order, at most UNET_DNS_UPSTREAM_MAX of them; IPv6
- * nameservers and those past the limit are skipped and said so in the log.
+ * Theory of operation: the "nameserver" lines of the file, IPv4 and IPv6,
+ * are the upstreams, in order, at most UNET_DNS_UPSTREAM_MAX of them; those
+ * past the limit, and link-local IPv6 ones (which need a scope, fe80::1%eth0,
+ * an interface of the host's the forwarder does not pick), are skipped and
+ * said so in the log.
  * At most UNET__DNS_RESOLV_BYTES_MAX bytes are read, and the rest of a
  * line longer than the line buffer is skipped, not read as a line of its
  * own. A missing file gives no upstream (and a warning). The file is read
@@ -24,34 +26,83 @@
 /**
  * unet__dns_addr_str() - an upstream's address for a log line
  * @sa: the address
- * @buf: where it is written, "a.b.c.d:port"
- * @len: its size (24 bytes hold every address)
+ * @buf: where it is written, "a.b.c.d:port" or "[v6]:port"
+ * @len: its size (UNET__DNS_ADDR_STRLEN holds every address)
  *
  * Return: @buf.
  */
-const char *unet__dns_addr_str(const struct sockaddr_in *sa, char *buf,
+const char *unet__dns_addr_str(const union unet__dns_sa *sa, char *buf,
 			       size_t len)
 {
-	char a[INET_ADDRSTRLEN];
+	char a[INET6_ADDRSTRLEN];
+	bool v6 = sa->sa.sa_family == AF_INET6;
 
-	if (inet_ntop(AF_INET, &sa->sin_addr, a, sizeof(a)) == NULL)
+	if (inet_ntop(sa->sa.sa_family,
+		      v6 ? (const void *)&sa->in6.sin6_addr :
+			   (const void *)&sa->in.sin_addr,
+		      a, sizeof(a)) == NULL)
 		snprintf(a, sizeof(a), "?");
-	snprintf(buf, len, "%s:%u", a, ntohs(sa->sin_port));
+	snprintf(buf, len, v6 ? "[%s]:%u" : "%s:%u", a,
+		 ntohs(v6 ? sa->in6.sin6_port : sa->in.sin_port));
 	return buf;
+}
+
+/**
+ * unet__dns_sa_same() - whether a datagram's source is an upstream
+ * @a: the source, as the socket reports it
+ * @b: the upstream, as connected to
+ *
+ * Return: true when family, address and port are the same.
+ */
+bool unet__dns_sa_same(const struct sockaddr *a, const union unet__dns_sa *b)
+{
+	const struct sockaddr_in *a4 = (const struct sockaddr_in *)a;
+	const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)a;
+
+	if (a->sa_family != b->sa.sa_family)
+		return false;
+	if (a->sa_family == AF_INET)
+		return a4->sin_addr.s_addr == b->in.sin_addr.s_addr &&
+		       a4->sin_port == b->in.sin_port;
+	return a->sa_family == AF_INET6 &&
+	       memcmp(&a6->sin6_addr, &b->in6.sin6_addr,
+		      sizeof(a6->sin6_addr)) == 0 &&
+	       a6->sin6_port == b->in6.sin6_port;
+}
+
+/**
+ * unet__dns_sa_mapped() - an upstream as a dual-stack socket reaches it
+ * @in: the upstream
+ * @out: receives it as IPv6: an IPv4 one as ::ffff:a.b.c.d, an IPv6 one
+ *       unchanged
+ */
+void unet__dns_sa_mapped(const union unet__dns_sa *in, union unet__dns_sa *out)
+{
+	if (in->sa.sa_family != AF_INET) {
+		*out = *in;
+		return;
+	}
+	memset(out, 0, sizeof(*out));
+	out->in6.sin6_family = AF_INET6;
+	out->in6.sin6_port = in->in.sin_port;
+	out->in6.sin6_addr.s6_addr[10] = 0xff;
+	out->in6.sin6_addr.s6_addr[11] = 0xff;
+	memcpy(&out->in6.sin6_addr.s6_addr[12], &in->in.sin_addr, 4);
 }
 
 /**
  * unet__dns_resolv_line() - read one line of resolv.conf
  * @line: the line, NUL-terminated (taken apart in place)
- * @sa: receives an IPv4 nameserver's address, port 53
+ * @sa: receives a nameserver's address, port 53
  *
- * Return: 1 for an IPv4 nameserver (in @sa), 2 for an IPv6 one, 0 for any
- * other line.
+ * Return: 1 for a nameserver (in @sa, IPv4 or IPv6), 2 for a link-local
+ * IPv6 one (with or without its %scope: skipped), 0 for any other line.
  */
-int unet__dns_resolv_line(char *line, struct sockaddr_in *sa)
+int unet__dns_resolv_line(char *line, union unet__dns_sa *sa)
 {
+	struct in6_addr a6;
 	struct in_addr a;
-	char *save, *kw, *val;
+	char *save, *kw, *val, *pct;
 
 	kw = strtok_r(line, " \t\r\n", &save);
 	if (kw == NULL || strcmp(kw, "nameserver") != 0)
@@ -59,22 +110,34 @@ int unet__dns_resolv_line(char *line, struct sockaddr_in *sa)
 	val = strtok_r(NULL, " \t\r\n", &save);
 	if (val == NULL)
 		return 0;
+	memset(sa, 0, sizeof(*sa));
 	if (inet_pton(AF_INET, val, &a) == 1) {
-		memset(sa, 0, sizeof(*sa));
-		sa->sin_family = AF_INET;
-		sa->sin_addr = a;
-		sa->sin_port = htons(DNS_PORT);
+		sa->in.sin_family = AF_INET;
+		sa->in.sin_addr = a;
+		sa->in.sin_port = htons(DNS_PORT);
 		return 1;
 	}
-	return strchr(val, ':') != NULL ? 2 : 0;
+	pct = strchr(val, '%');
+	if (pct != NULL)
+		*pct = '\0';
+	if (inet_pton(AF_INET6, val, &a6) != 1)
+		return 0;
+	if (pct != NULL ||
+	    (a6.s6_addr[0] == 0xfe && (a6.s6_addr[1] & 0xc0) == 0x80))
+		return 2;
+	sa->in6.sin6_family = AF_INET6;
+	sa->in6.sin6_addr = a6;
+	sa->in6.sin6_port = htons(DNS_PORT);
+	return 1;
 }
 
 /* Logs the servers read from @path, and what was skipped. */
 static void dns_resolv_report(const struct unet__dns_resolv *rc,
-			      const char *path, unsigned int v6,
+			      const char *path, unsigned int scoped,
 			      unsigned int more, const struct unet_hub *hub)
 {
-	char list[UNET_DNS_UPSTREAM_MAX * 24], one[24];
+	char list[UNET_DNS_UPSTREAM_MAX * UNET__DNS_ADDR_STRLEN];
+	char one[UNET__DNS_ADDR_STRLEN];
 	size_t used = 0;
 	unsigned int i;
 
@@ -88,10 +151,11 @@ static void dns_resolv_report(const struct unet__dns_resolv *rc,
 	unet_hub_log(hub, rc->n > 0 ? UNET_LOG_INFO : UNET_LOG_WARN,
 		     "dns: upstream servers from %s: %s", path,
 		     rc->n > 0 ? list : "none");
-	if (v6 > 0)
-		unet_hub_log(hub, UNET_LOG_INFO,
-			     "dns: %u IPv6 nameserver(s) in %s skipped (IPv4 only for now)",
-			     v6, path);
+	if (scoped > 0)
+		unet_hub_log(
+			hub, UNET_LOG_DEBUG,
+			"dns: %u link-local nameserver(s) in %s skipped (no scope the forwarder can pick)",
+			scoped, path);
 	if (more > 0)
 		unet_hub_log(hub, UNET_LOG_INFO,
 			     "dns: %u nameserver(s) past the first %d in %s skipped",
@@ -107,8 +171,8 @@ static void dns_resolv_report(const struct unet__dns_resolv *rc,
 void unet__dns_resolv_read(struct unet__dns_resolv *rc, const char *path,
 			   const struct unet_hub *hub)
 {
-	unsigned int v6 = 0, more = 0;
-	struct sockaddr_in sa;
+	unsigned int scoped = 0, more = 0;
+	union unet__dns_sa sa;
 	size_t total = 0;
 	char line[512];
 	int kind, ch;
@@ -133,7 +197,7 @@ void unet__dns_resolv_read(struct unet__dns_resolv *rc, const char *path,
 		/* Into a local: the table may be full. */
 		kind = unet__dns_resolv_line(line, &sa);
 		if (kind == 2) {
-			v6++;
+			scoped++;
 		} else if (kind == 1) {
 			if (rc->n < UNET_DNS_UPSTREAM_MAX)
 				rc->servers[rc->n++] = sa;
@@ -142,7 +206,7 @@ void unet__dns_resolv_read(struct unet__dns_resolv *rc, const char *path,
 		}
 	}
 	fclose(f);
-	dns_resolv_report(rc, path, v6, more, hub);
+	dns_resolv_report(rc, path, scoped, more, hub);
 }
 
 /**

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The DNS forwarder's upstream servers from resolv.conf: its IPv4
- * "nameserver" lines, read again when the file changes.
+ * The DNS forwarder's upstream servers from resolv.conf: its "nameserver"
+ * lines, IPv4 and IPv6, read again when the file changes; and the address
+ * type both families share.
  */
 #ifndef USERNET_STACK_DNS_CONF_H
 #define USERNET_STACK_DNS_CONF_H
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -15,6 +17,23 @@
 
 #include <usernet/hub.h>
 #include <usernet/stack.h>
+
+/**
+ * union unet__dns_sa - an upstream server's address, of either family
+ * @sa: the family
+ * @in: an IPv4 server (@sa.sa_family AF_INET)
+ * @in6: an IPv6 server (AF_INET6)
+ */
+union unet__dns_sa {
+	struct sockaddr sa;
+	struct sockaddr_in in;
+	struct sockaddr_in6 in6;
+};
+
+/** Room for unet__dns_addr_str(): "[" IPv6 "]:" port. */
+#define UNET__DNS_ADDR_STRLEN (INET6_ADDRSTRLEN + 8)
+/** Most upstreams a query asks: the configuration's of both families. */
+#define UNET__DNS_UP_MAX (2 * UNET_DNS_UPSTREAM_MAX)
 
 /**
  * struct unet__dns_resolv_key - what tells that resolv.conf changed
@@ -33,14 +52,14 @@ struct unet__dns_resolv_key {
 /**
  * struct unet__dns_resolv - the nameservers of resolv.conf; all zero is a
  * file not read yet
- * @servers: the IPv4 nameservers, port 53, in the file's order
+ * @servers: the nameservers, port 53, in the file's order
  * @n: how many
  * @key: the file as it was when read
  * @read: it was read (or found missing) at least once
  * @checked_ns: when it was last looked at
  */
 struct unet__dns_resolv {
-	struct sockaddr_in servers[UNET_DNS_UPSTREAM_MAX];
+	union unet__dns_sa servers[UNET_DNS_UPSTREAM_MAX];
 	unsigned int n;
 	struct unet__dns_resolv_key key;
 	bool read;
@@ -52,12 +71,14 @@ struct unet__dns_resolv {
 /** Most bytes of resolv.conf read. */
 #define UNET__DNS_RESOLV_BYTES_MAX (64 * 1024)
 
-int unet__dns_resolv_line(char *line, struct sockaddr_in *sa);
+int unet__dns_resolv_line(char *line, union unet__dns_sa *sa);
 void unet__dns_resolv_read(struct unet__dns_resolv *rc, const char *path,
 			   const struct unet_hub *hub);
 void unet__dns_resolv_refresh(struct unet__dns_resolv *rc, const char *path,
 			      uint64_t now_ns, const struct unet_hub *hub);
-const char *unet__dns_addr_str(const struct sockaddr_in *sa, char *buf,
+const char *unet__dns_addr_str(const union unet__dns_sa *sa, char *buf,
 			       size_t len);
+bool unet__dns_sa_same(const struct sockaddr *a, const union unet__dns_sa *b);
+void unet__dns_sa_mapped(const union unet__dns_sa *in, union unet__dns_sa *out);
 
 #endif /* USERNET_STACK_DNS_CONF_H */

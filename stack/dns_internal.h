@@ -28,8 +28,8 @@
  * @stack: the stack
  * @hub: its hub (clock, randomness, log)
  * @stats: the stack's counters
- * @udp: the pcb on (dns, 53)
- * @listen: the TCP listener on (dns, 53)
+ * @udp: the pcbs on (dns, 53) and (ip6_dns, 53) (NULL when IPv6 is off)
+ * @listen: the TCP listeners on the same
  * @queries: pending UDP queries
  * @n_queries: how many
  * @conns: guest TCP connections
@@ -47,8 +47,8 @@ struct unet_dns {
 	struct unet_stack *stack;
 	struct unet_hub *hub;
 	struct unet_stack_stats *stats;
-	struct udp_pcb *udp;
-	struct tcp_pcb *listen;
+	struct udp_pcb *udp[2];
+	struct tcp_pcb *listen[2];
 	struct dns_udp_query *queries;
 	unsigned int n_queries;
 	struct dns_tcp_conn *conns;
@@ -70,8 +70,7 @@ struct unet_dns {
 void unet__dns_handle_get(struct unet_dns *dns);
 void unet__dns_handle_put(struct unet_dns *dns);
 bool unet__dns_refused(struct unet_dns *dns);
-unsigned int unet__dns_upstreams(struct unet_dns *dns,
-				 struct sockaddr_in *up);
+unsigned int unet__dns_upstreams(struct unet_dns *dns, union unet__dns_sa *up);
 uint16_t unet__dns_new_id(struct unet_dns *dns, uint16_t guest_id);
 
 /* dns_tcp.c */

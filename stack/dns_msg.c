@@ -306,6 +306,7 @@ struct dns_suffix {
  * @len: bytes written
  * @sfx: suffixes written, that later names can point to
  * @n_sfx: how many
+ * @plain: no compression pointers (@sfx is never filled)
  */
 struct dns_search {
 	uint8_t *out;
@@ -313,6 +314,7 @@ struct dns_search {
 	size_t len;
 	struct dns_suffix *sfx;
 	size_t n_sfx;
+	bool plain;
 };
 
 /* The length of the label at @name (up to the next dot or @len). */
@@ -373,7 +375,8 @@ static bool dns_search_add(struct dns_search *s, const char *name, size_t len)
 			return true;
 		}
 		label = dns_label_len(name + pos, len - pos);
-		if (s->len <= DNS_PTR_MAX && s->n_sfx < DNS_SEARCH_SUFFIX_MAX) {
+		if (!s->plain && s->len <= DNS_PTR_MAX &&
+		    s->n_sfx < DNS_SEARCH_SUFFIX_MAX) {
 			s->sfx[s->n_sfx].name = name + pos;
 			s->sfx[s->n_sfx].len = len - pos;
 			s->sfx[s->n_sfx].off = s->len;
@@ -399,6 +402,28 @@ full:
 	return false;
 }
 
+/* Encodes @list into @s (see unet__dns_search_encode()). */
+static void dns_search_encode(struct dns_search *s, const char *list,
+			      unet__dns_search_reject_fn *reject, void *opaque)
+{
+	const char *comma;
+	size_t n, name_len;
+
+	while (*list != '\0') {
+		comma = strchr(list, ',');
+		n = comma != NULL ? (size_t)(comma - list) : strlen(list);
+		name_len = n;
+		if (name_len > 0 && list[name_len - 1] == '.')
+			name_len--; /* "example.com." is "example.com" */
+		if (name_len > 0 && !dns_search_add(s, list, name_len) &&
+		    reject != NULL)
+			reject(opaque, list, n);
+		list += n;
+		if (*list == ',')
+			list++;
+	}
+}
+
 /**
  * unet__dns_search_encode() - encode a domain search list (RFC 3397)
  * @list: comma-separated domain names ("a.example,b.example"); a name's
@@ -419,27 +444,38 @@ int unet__dns_search_encode(const char *list, uint8_t *out, size_t cap,
 			    void *opaque)
 {
 	struct dns_search s = { .out = out, .cap = cap };
-	const char *comma;
-	size_t n, name_len;
 
 	*len = 0;
 	s.sfx = calloc(DNS_SEARCH_SUFFIX_MAX, sizeof(*s.sfx));
 	if (s.sfx == NULL)
 		return -ENOMEM;
-	while (*list != '\0') {
-		comma = strchr(list, ',');
-		n = comma != NULL ? (size_t)(comma - list) : strlen(list);
-		name_len = n;
-		if (name_len > 0 && list[name_len - 1] == '.')
-			name_len--;	/* "example.com." is "example.com" */
-		if (name_len > 0 && !dns_search_add(&s, list, name_len) &&
-		    reject != NULL)
-			reject(opaque, list, n);
-		list += n;
-		if (*list == ',')
-			list++;
-	}
+	dns_search_encode(&s, list, reject, opaque);
 	free(s.sfx);
 	*len = s.len;
 	return 0;
+}
+
+/**
+ * unet__dns_search_encode_plain() - encode a domain list without
+ * compression
+ * @list: comma-separated domain names, as unet__dns_search_encode() takes
+ * @out: where the data goes
+ * @cap: its size
+ * @reject: called with each name left out; may be NULL
+ * @opaque: passed to @reject
+ *
+ * The names one after another as whole DNS labels, each ending in its zero
+ * byte: the form of the DNSSL option of router advertisements (RFC 8106)
+ * and of DHCPv6's domain list (RFC 3646), which allow no pointers.
+ *
+ * Return: how many bytes were written (0: no name fitted).
+ */
+size_t unet__dns_search_encode_plain(const char *list, uint8_t *out, size_t cap,
+				     unet__dns_search_reject_fn *reject,
+				     void *opaque)
+{
+	struct dns_search s = { .out = out, .cap = cap, .plain = true };
+
+	dns_search_encode(&s, list, reject, opaque);
+	return s.len;
 }

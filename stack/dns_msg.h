@@ -3,7 +3,8 @@
  * The DNS message codec: checks a guest's query, tells whether an
  * upstream's reply answers it, builds the short replies the forwarder sends
  * itself (SERVFAIL, REFUSED, truncated), and encodes a domain search list
- * (RFC 3397, DHCP option 119). Pure functions over caller-given bytes: the
+ * (RFC 3397, DHCP option 119; uncompressed for RFC 8106's DNSSL and
+ * DHCPv6). Pure functions over caller-given bytes: the
  * forwarder, the DHCP server, their unit tests and fuzz targets share them.
  */
 #ifndef USERNET_STACK_DNS_MSG_H
@@ -54,5 +55,8 @@ void unet__dns_set_id(uint8_t *msg, uint16_t id);
 int unet__dns_search_encode(const char *list, uint8_t *out, size_t cap,
 			    size_t *len, unet__dns_search_reject_fn *reject,
 			    void *opaque);
+size_t unet__dns_search_encode_plain(const char *list, uint8_t *out, size_t cap,
+				     unet__dns_search_reject_fn *reject,
+				     void *opaque);
 
 #endif /* USERNET_STACK_DNS_MSG_H */

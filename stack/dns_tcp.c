@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The DNS forwarder's TCP side: an lwIP listener on (dns, 53).
+ * The DNS forwarder's TCP side: lwIP listeners on (dns, 53) and, with
+ * IPv6, (ip6_dns, 53); upstreams of either family.
  *
  * Theory of operation: a connection's bytes are buffered (at most
  * DNS_TCP_RX_MAX; beyond that lwIP is told to hold them) and split into
@@ -96,7 +97,7 @@ struct dns_tcp_conn {
 	uint8_t *msg;
 	size_t msg_len;
 	struct unet__dns_query_info info;
-	struct sockaddr_in up[UNET_DNS_UPSTREAM_MAX];
+	union unet__dns_sa up[UNET__DNS_UP_MAX];
 	unsigned int n_up;
 	unsigned int cur;
 	struct dns_tcp_upstream *upstream;
@@ -295,7 +296,7 @@ static void dns_tcp_upstream_fail(struct dns_tcp_upstream *u,
 				  const char *what, int err)
 {
 	struct dns_tcp_conn *conn = u->conn;
-	char a[32];
+	char a[UNET__DNS_ADDR_STRLEN];
 
 	dns_log(u->dns, UNET_LOG_DEBUG, "upstream %s over TCP: %s%s%s",
 		unet__dns_addr_str(&conn->up[conn->cur], a, sizeof(a)), what,
@@ -414,7 +415,7 @@ static int dns_tcp_upstream_start(struct dns_tcp_conn *conn)
 {
 	struct unet_dns *dns = conn->dns;
 	struct dns_tcp_upstream *u;
-	char a[32];
+	char a[UNET__DNS_ADDR_STRLEN];
 	int r;
 
 	u = calloc(1, sizeof(*u));
@@ -697,12 +698,13 @@ static err_t dns_tcp_accept(void *arg, struct tcp_pcb *newpcb, err_t err)
 /**
  * unet__dns_tcp_listen() - listen for the guests' TCP queries
  * @dns: the forwarder
- * @addr: the DNS address; port 53 is taken
+ * @addr: a DNS address (IPv4 or IPv6); port 53 is taken
  *
  * Return: 0; -ENOMEM; -EADDRINUSE when the port is taken.
  */
 int unet__dns_tcp_listen(struct unet_dns *dns, const ip_addr_t *addr)
 {
+	struct tcp_pcb **slot = &dns->listen[IP_IS_V6(addr) ? 1 : 0];
 	struct tcp_pcb *pcb, *lpcb;
 	err_t e;
 
@@ -723,7 +725,7 @@ int unet__dns_tcp_listen(struct unet_dns *dns, const ip_addr_t *addr)
 	}
 	tcp_arg(lpcb, dns);
 	tcp_accept(lpcb, dns_tcp_accept);
-	dns->listen = lpcb;
+	*slot = lpcb;
 	return 0;
 }
 
@@ -737,11 +739,15 @@ int unet__dns_tcp_listen(struct unet_dns *dns, const ip_addr_t *addr)
  */
 void unet__dns_tcp_stop(struct unet_dns *dns)
 {
-	if (dns->listen != NULL) {
-		tcp_arg(dns->listen, NULL);
-		tcp_accept(dns->listen, NULL);
-		tcp_close(dns->listen);
-		dns->listen = NULL;
+	size_t i;
+
+	for (i = 0; i < UNET__ARRAY_SIZE(dns->listen); i++) {
+		if (dns->listen[i] == NULL)
+			continue;
+		tcp_arg(dns->listen[i], NULL);
+		tcp_accept(dns->listen[i], NULL);
+		tcp_close(dns->listen[i]);
+		dns->listen[i] = NULL;
 	}
 	while (dns->conns != NULL)
 		dns_tcp_close(dns->conns, true);

@@ -232,7 +232,8 @@ static bool stack_config_ok(const struct unet_stack_config *cfg)
 	    (uint64_t)ntohl(cfg->dhcp_start.s_addr) + cfg->dhcp_count - 1 >=
 		    (uint64_t)(ntohl(cfg->net.s_addr) | ~mask))
 		return false;
-	if (cfg->n_dns_upstream > UNET_DNS_UPSTREAM_MAX)
+	if (cfg->n_dns_upstream > UNET_DNS_UPSTREAM_MAX ||
+	    cfg->n_dns_upstream6 > UNET_DNS_UPSTREAM_MAX)
 		return false;
 	if (!STR_OK(cfg->hostname) || !STR_OK(cfg->domainname) ||
 	    !STR_OK(cfg->dnssearch) || !STR_OK(cfg->bootfile) ||
@@ -901,6 +902,38 @@ static void stack_arp_alias(struct unet_stack *stack,
 	unet_hub_input(&stack->port, &reply, sizeof(reply));
 }
 
+/*
+ * The gateway's own IPv6 services see a packet before lwIP: ND messages
+ * (ndp.c) and DHCPv6 (dhcp6.c), each only when the IPv6 header is directly
+ * followed by its protocol. @c is the rest of the frame after the IPv6
+ * header. True when a service took the packet.
+ */
+static bool stack_ip6_services(struct unet_stack *stack,
+			       const struct wire_eth *eth,
+			       const struct wire_ip6 *ip, struct unet_cursor c)
+{
+	size_t plen = wire_ip6_payload_len(ip);
+
+	if (plen > c.len)
+		return false; /* lwIP drops it */
+	if (ip->nexthdr == WIRE_IPPROTO_ICMPV6)
+		return unet__ndp_input(stack, eth, ip, c.p, plen);
+	if (ip->nexthdr == WIRE_IPPROTO_UDP)
+		return unet__dhcp6_input(stack, eth, ip, c.p, plen);
+	return false;
+}
+
+/* A frame of a family the configuration turned off (ipv4=off, ipv6=off). */
+static bool stack_family_off(struct unet_stack *stack, uint16_t ethtype)
+{
+	bool off = ethtype == WIRE_ETHTYPE_IP6 ? stack->cfg.no_ipv6 :
+						 stack->cfg.no_ipv4;
+
+	if (off)
+		stack->stats.family_off_drop++;
+	return off;
+}
+
 static void stack_timer_arm(struct unet_stack *stack);
 
 static int stack_send(struct unet_port *port, const void *frame, size_t len)
@@ -932,6 +965,8 @@ static int stack_send(struct unet_port *port, const void *frame, size_t len)
 	 */
 	switch (wire_eth_type(eth)) {
 	case WIRE_ETHTYPE_ARP:
+		if (stack_family_off(stack, WIRE_ETHTYPE_ARP))
+			return 0;
 		arp = cursor_take_hdr(&c, struct wire_arp);
 		if (arp == NULL) {
 			stack->stats.drop_bad++;
@@ -940,6 +975,8 @@ static int stack_send(struct unet_port *port, const void *frame, size_t len)
 		stack_arp_alias(stack, arp);
 		break;
 	case WIRE_ETHTYPE_IP4:
+		if (stack_family_off(stack, WIRE_ETHTYPE_IP4))
+			return 0;
 		ip = cursor_take_hdr(&c, struct wire_ip4);
 		if (ip == NULL) {
 			stack->stats.drop_bad++;
@@ -955,11 +992,15 @@ static int stack_send(struct unet_port *port, const void *frame, size_t len)
 			len = WIRE_ETH_HLEN + iplen;
 		break;
 	case WIRE_ETHTYPE_IP6:
+		if (stack_family_off(stack, WIRE_ETHTYPE_IP6))
+			return 0;
 		ip6 = cursor_take_hdr(&c, struct wire_ip6);
 		if (ip6 == NULL) {
 			stack->stats.drop_bad++;
 			return 0;
 		}
+		if (stack_ip6_services(stack, eth, ip6, c))
+			return 0;
 		/*
 		 * lwIP 2.1.3's ip6_input() reads an extension header before it
 		 * checks that the header is there (a heap over-read the frames
@@ -1215,8 +1256,12 @@ int unet_stack_new(struct unet_hub *hub, const char *id,
 
 	unet_port_init(&stack->port, &stack_port_ops, id);
 	r = unet_hub_attach(hub, &stack->port);
-	if (r == 0)
+	if (r == 0 && !stack->cfg.no_ipv4)
 		r = unet__dhcp_start(stack);
+	if (r == 0 && !stack->cfg.no_ipv6)
+		r = unet__ndp_start(stack);
+	if (r == 0 && !stack->cfg.no_ipv6)
+		r = unet__dhcp6_start(stack);
 	if (r == 0)
 		r = unet__dns_start(stack);
 	if (r == 0 && stack->cfg.tftp_root[0] != '\0')
@@ -1243,6 +1288,8 @@ void unet_stack_close(struct unet_stack *stack)
 		return;
 	unet__tftp_stop(stack);
 	unet__dns_stop(stack);
+	unet__dhcp6_stop(stack);
+	unet__ndp_stop(stack);
 	unet__dhcp_stop(stack);
 	unet_hub_detach(&stack->port);
 	netif_remove(&stack->gw);

@@ -17,17 +17,25 @@
 struct unet_dhcp;
 struct unet_dns;
 struct unet_tftp;
+struct unet_ndp;
+struct unet_dhcp6;
+struct wire_eth;
+struct wire_ip6;
 
 /**
  * struct stack_services - the gateway's services' state, NULL when off
  * @dhcp: the DHCP server (dhcp.c)
  * @dns: the DNS forwarder (dns.c)
  * @tftp: the TFTP server (tftp.c)
+ * @ndp: IPv6 neighbour discovery and router advertisements (ndp.c)
+ * @dhcp6: the DHCPv6 server (dhcp6.c)
  */
 struct stack_services {
 	struct unet_dhcp *dhcp;
 	struct unet_dns *dns;
 	struct unet_tftp *tftp;
+	struct unet_ndp *ndp;
+	struct unet_dhcp6 *dhcp6;
 };
 
 /* stack.c: what services use */
@@ -52,6 +60,29 @@ int unet__tftp_start(struct unet_stack *stack);
 void unet__tftp_stop(struct unet_stack *stack);
 unsigned int unet__dns_fds_max(void);
 unsigned int unet__tftp_fds_max(void);
+int unet__ndp_start(struct unet_stack *stack);
+void unet__ndp_stop(struct unet_stack *stack);
+int unet__dhcp6_start(struct unet_stack *stack);
+void unet__dhcp6_stop(struct unet_stack *stack);
+
+/*
+ * The IPv6 services' input, from the frame classifier before lwIP: @ip is
+ * the frame's IPv6 header (its next header the service's protocol, no
+ * extension headers), @payload its payload cut to the IPv6 payload length.
+ * True when the service took the packet (answered, or dropped and counted
+ * it); false leaves it to lwIP.
+ */
+bool unet__ndp_input(struct unet_stack *stack, const struct wire_eth *eth,
+		     const struct wire_ip6 *ip, const uint8_t *payload,
+		     size_t len);
+bool unet__dhcp6_input(struct unet_stack *stack, const struct wire_eth *eth,
+		       const struct wire_ip6 *ip, const uint8_t *payload,
+		       size_t len);
+int unet__ndp_send_ip6(struct unet_stack *stack, const uint8_t *dst_mac,
+		       const uint8_t *src, const uint8_t *dst, uint8_t proto,
+		       uint8_t hop_limit, const void *l4, size_t len);
+bool unet__ndp_is_gateway_addr(const struct unet_stack *stack,
+			       const uint8_t *addr);
 
 /* lwip_glue.c: lwIP's process-wide platform. */
 int unet__lwip_attach(struct unet_stack *stack);

@@ -123,6 +123,14 @@ enum netdev_key {
 	NETDEV_KEY_DEV,
 	NETDEV_KEY_LEARNING,
 	NETDEV_KEY_AGEING,
+	NETDEV_KEY_IPV4,
+	NETDEV_KEY_IPV6,
+	NETDEV_KEY_IPV6_NET,
+	NETDEV_KEY_IPV6_PREFIX,
+	NETDEV_KEY_IPV6_PREFIXLEN,
+	NETDEV_KEY_IPV6_HOST,
+	NETDEV_KEY_IPV6_DNS,
+	NETDEV_KEY_IPV6_DHCP,
 	NETDEV_KEY_NUM
 };
 
@@ -186,77 +194,134 @@ static const char *const netdev_key_names[] = {
 	[NETDEV_KEY_DEV] = "dev",
 	[NETDEV_KEY_LEARNING] = "learning",
 	[NETDEV_KEY_AGEING] = "ageing",
+	[NETDEV_KEY_IPV4] = "ipv4",
+	[NETDEV_KEY_IPV6] = "ipv6",
+	[NETDEV_KEY_IPV6_NET] = "ipv6-net",
+	[NETDEV_KEY_IPV6_PREFIX] = "ipv6-prefix",
+	[NETDEV_KEY_IPV6_PREFIXLEN] = "ipv6-prefixlen",
+	[NETDEV_KEY_IPV6_HOST] = "ipv6-host",
+	[NETDEV_KEY_IPV6_DNS] = "ipv6-dns",
+	[NETDEV_KEY_IPV6_DHCP] = "ipv6-dhcp",
 };
 static_assert(ARRAY_SIZE(netdev_key_names) == NETDEV_KEY_NUM,
 	      "netdev_key_names must name every enum netdev_key");
-static_assert(NETDEV_KEY_NUM <= 64, "netdev_parser.seen is 64 bits");
 
-#define KEY_BIT(k) (UINT64_C(1) << (k))
-/* The keys of every type that makes a port: its hub and its test loss. */
-#define KEY_BITS_PORT                                                    \
-	(KEY_BIT(NETDEV_KEY_HUB) | KEY_BIT(NETDEV_KEY_LOSS) |             \
-	 KEY_BIT(NETDEV_KEY_LOSS_BURST))
+#define TYPE_BIT(t) (1u << (t))
+static_assert(NETDEV_TYPE_NUM <= 16, "netdev_key_types holds 16 types");
+/* Every type that makes a port: its hub and its test loss. */
+#define TYPES_PORT                                          \
+	(TYPE_BIT(NETDEV_USER) | TYPE_BIT(NETDEV_TAP) |     \
+	 TYPE_BIT(NETDEV_DUMP) | TYPE_BIT(NETDEV_SOCKET) |  \
+	 TYPE_BIT(NETDEV_STREAM) | TYPE_BIT(NETDEV_DGRAM) | \
+	 TYPE_BIT(NETDEV_VDE) | TYPE_BIT(NETDEV_VXLAN))
+#define TYPES_USER TYPE_BIT(NETDEV_USER)
+#define TYPES_STREAM TYPE_BIT(NETDEV_STREAM)
+#define TYPES_DGRAM TYPE_BIT(NETDEV_DGRAM)
 
-/* The five keys of one address: addr.*, local.* or remote.*. */
-#define KEY_ADDR_BITS(first)                                             \
-	(KEY_BIT(first) | KEY_BIT((first) + 1) | KEY_BIT((first) + 2) |   \
-	 KEY_BIT((first) + 3) | KEY_BIT((first) + 4))
-
-/* The keys each type accepts. */
-static const uint64_t netdev_type_keys[] = {
-	[NETDEV_USER] = KEY_BIT(NETDEV_KEY_ID) | KEY_BIT(NETDEV_KEY_NET) |
-			KEY_BIT(NETDEV_KEY_HOST) | KEY_BIT(NETDEV_KEY_DNS) |
-			KEY_BIT(NETDEV_KEY_DHCPSTART) |
-			KEY_BIT(NETDEV_KEY_HOSTFWD) |
-			KEY_BIT(NETDEV_KEY_RESTRICT) |
-			KEY_BIT(NETDEV_KEY_RESTRICT_DNS) |
-			KEY_BIT(NETDEV_KEY_MEM_BUDGET) |
-			KEY_BIT(NETDEV_KEY_TCP_STALL_TIMEOUT) |
-			KEY_BIT(NETDEV_KEY_LOOPBACK) |
-			KEY_BIT(NETDEV_KEY_HOSTNAME) |
-			KEY_BIT(NETDEV_KEY_DOMAINNAME) |
-			KEY_BIT(NETDEV_KEY_DNSSEARCH) |
-			KEY_BIT(NETDEV_KEY_BOOTFILE) |
-			KEY_BIT(NETDEV_KEY_TFTP) |
-			KEY_BIT(NETDEV_KEY_TFTP_SERVER_NAME) |
-			KEY_BIT(NETDEV_KEY_DNS_UPSTREAM) |
-			KEY_BITS_PORT,
-	[NETDEV_TAP] = KEY_BIT(NETDEV_KEY_ID) | KEY_BIT(NETDEV_KEY_IFNAME) |
-		       KEY_BIT(NETDEV_KEY_FD) | KEY_BITS_PORT,
-	[NETDEV_DUMP] = KEY_BIT(NETDEV_KEY_ID) | KEY_BIT(NETDEV_KEY_FILE) |
-			KEY_BIT(NETDEV_KEY_LEN) | KEY_BITS_PORT,
-	[NETDEV_SOCKET] = KEY_BIT(NETDEV_KEY_ID) | KEY_BITS_PORT |
-			  KEY_BIT(NETDEV_KEY_LISTEN) |
-			  KEY_BIT(NETDEV_KEY_CONNECT) |
-			  KEY_BIT(NETDEV_KEY_MCAST) | KEY_BIT(NETDEV_KEY_UDP) |
-			  KEY_BIT(NETDEV_KEY_LOCALADDR) |
-			  KEY_BIT(NETDEV_KEY_RECONNECT),
-	[NETDEV_STREAM] = KEY_BIT(NETDEV_KEY_ID) | KEY_BITS_PORT |
-			  KEY_BIT(NETDEV_KEY_SERVER) |
-			  KEY_BIT(NETDEV_KEY_RECONNECT) |
-			  KEY_ADDR_BITS(NETDEV_KEY_ADDR_TYPE),
-	[NETDEV_DGRAM] = KEY_BIT(NETDEV_KEY_ID) | KEY_BITS_PORT |
-			 KEY_ADDR_BITS(NETDEV_KEY_LOCAL_TYPE) |
-			 KEY_ADDR_BITS(NETDEV_KEY_REMOTE_TYPE),
-	[NETDEV_VDE] = KEY_BIT(NETDEV_KEY_ID) | KEY_BITS_PORT |
-		       KEY_BIT(NETDEV_KEY_SOCK) | KEY_BIT(NETDEV_KEY_PORT) |
-		       KEY_BIT(NETDEV_KEY_GROUP) | KEY_BIT(NETDEV_KEY_MODE),
-	[NETDEV_VXLAN] = KEY_BIT(NETDEV_KEY_ID) | KEY_BITS_PORT |
-			 KEY_BIT(NETDEV_KEY_VNI) | KEY_BIT(NETDEV_KEY_LOCAL) |
-			 KEY_BIT(NETDEV_KEY_PORT) | KEY_BIT(NETDEV_KEY_REMOTE) |
-			 KEY_BIT(NETDEV_KEY_GROUP) | KEY_BIT(NETDEV_KEY_DEV) |
-			 KEY_BIT(NETDEV_KEY_LEARNING) |
-			 KEY_BIT(NETDEV_KEY_AGEING),
-	[NETDEV_HUBPORT] = KEY_BIT(NETDEV_KEY_ID) | KEY_BIT(NETDEV_KEY_HUBID) |
-			   KEY_BIT(NETDEV_KEY_NETDEV),
+/*
+ * The types that accept each key: a row per key, so that a new key is one
+ * line here and one in netdev_key_names[], whatever the number of keys.
+ */
+static const uint16_t netdev_key_types[] = {
+	[NETDEV_KEY_ID] = TYPES_PORT | TYPE_BIT(NETDEV_HUBPORT),
+	[NETDEV_KEY_NET] = TYPES_USER,
+	[NETDEV_KEY_HOST] = TYPES_USER,
+	[NETDEV_KEY_DNS] = TYPES_USER,
+	[NETDEV_KEY_DHCPSTART] = TYPES_USER,
+	[NETDEV_KEY_IFNAME] = TYPE_BIT(NETDEV_TAP),
+	[NETDEV_KEY_FD] = TYPE_BIT(NETDEV_TAP),
+	[NETDEV_KEY_FILE] = TYPE_BIT(NETDEV_DUMP),
+	[NETDEV_KEY_LEN] = TYPE_BIT(NETDEV_DUMP),
+	[NETDEV_KEY_HOSTFWD] = TYPES_USER,
+	[NETDEV_KEY_RESTRICT] = TYPES_USER,
+	[NETDEV_KEY_RESTRICT_DNS] = TYPES_USER,
+	[NETDEV_KEY_MEM_BUDGET] = TYPES_USER,
+	[NETDEV_KEY_TCP_STALL_TIMEOUT] = TYPES_USER,
+	[NETDEV_KEY_LOOPBACK] = TYPES_USER,
+	[NETDEV_KEY_HOSTNAME] = TYPES_USER,
+	[NETDEV_KEY_DOMAINNAME] = TYPES_USER,
+	[NETDEV_KEY_DNSSEARCH] = TYPES_USER,
+	[NETDEV_KEY_BOOTFILE] = TYPES_USER,
+	[NETDEV_KEY_TFTP] = TYPES_USER,
+	[NETDEV_KEY_TFTP_SERVER_NAME] = TYPES_USER,
+	[NETDEV_KEY_DNS_UPSTREAM] = TYPES_USER,
+	[NETDEV_KEY_HUB] = TYPES_PORT,
+	[NETDEV_KEY_HUBID] = TYPE_BIT(NETDEV_HUBPORT),
+	[NETDEV_KEY_NETDEV] = TYPE_BIT(NETDEV_HUBPORT),
+	[NETDEV_KEY_LISTEN] = TYPE_BIT(NETDEV_SOCKET),
+	[NETDEV_KEY_CONNECT] = TYPE_BIT(NETDEV_SOCKET),
+	[NETDEV_KEY_MCAST] = TYPE_BIT(NETDEV_SOCKET),
+	[NETDEV_KEY_UDP] = TYPE_BIT(NETDEV_SOCKET),
+	[NETDEV_KEY_LOCALADDR] = TYPE_BIT(NETDEV_SOCKET),
+	[NETDEV_KEY_RECONNECT] = TYPE_BIT(NETDEV_SOCKET) | TYPES_STREAM,
+	[NETDEV_KEY_SERVER] = TYPES_STREAM,
+	[NETDEV_KEY_ADDR_TYPE] = TYPES_STREAM,
+	[NETDEV_KEY_ADDR_HOST] = TYPES_STREAM,
+	[NETDEV_KEY_ADDR_PORT] = TYPES_STREAM,
+	[NETDEV_KEY_ADDR_PATH] = TYPES_STREAM,
+	[NETDEV_KEY_ADDR_STR] = TYPES_STREAM,
+	[NETDEV_KEY_LOCAL_TYPE] = TYPES_DGRAM,
+	[NETDEV_KEY_LOCAL_HOST] = TYPES_DGRAM,
+	[NETDEV_KEY_LOCAL_PORT] = TYPES_DGRAM,
+	[NETDEV_KEY_LOCAL_PATH] = TYPES_DGRAM,
+	[NETDEV_KEY_LOCAL_STR] = TYPES_DGRAM,
+	[NETDEV_KEY_REMOTE_TYPE] = TYPES_DGRAM,
+	[NETDEV_KEY_REMOTE_HOST] = TYPES_DGRAM,
+	[NETDEV_KEY_REMOTE_PORT] = TYPES_DGRAM,
+	[NETDEV_KEY_REMOTE_PATH] = TYPES_DGRAM,
+	[NETDEV_KEY_REMOTE_STR] = TYPES_DGRAM,
+	[NETDEV_KEY_SOCK] = TYPE_BIT(NETDEV_VDE),
+	[NETDEV_KEY_PORT] = TYPE_BIT(NETDEV_VDE) | TYPE_BIT(NETDEV_VXLAN),
+	[NETDEV_KEY_GROUP] = TYPE_BIT(NETDEV_VDE) | TYPE_BIT(NETDEV_VXLAN),
+	[NETDEV_KEY_MODE] = TYPE_BIT(NETDEV_VDE),
+	[NETDEV_KEY_LOSS] = TYPES_PORT,
+	[NETDEV_KEY_LOSS_BURST] = TYPES_PORT,
+	[NETDEV_KEY_VNI] = TYPE_BIT(NETDEV_VXLAN),
+	[NETDEV_KEY_LOCAL] = TYPE_BIT(NETDEV_VXLAN),
+	[NETDEV_KEY_REMOTE] = TYPE_BIT(NETDEV_VXLAN),
+	[NETDEV_KEY_DEV] = TYPE_BIT(NETDEV_VXLAN),
+	[NETDEV_KEY_LEARNING] = TYPE_BIT(NETDEV_VXLAN),
+	[NETDEV_KEY_AGEING] = TYPE_BIT(NETDEV_VXLAN),
+	[NETDEV_KEY_IPV4] = TYPES_USER,
+	[NETDEV_KEY_IPV6] = TYPES_USER,
+	[NETDEV_KEY_IPV6_NET] = TYPES_USER,
+	[NETDEV_KEY_IPV6_PREFIX] = TYPES_USER,
+	[NETDEV_KEY_IPV6_PREFIXLEN] = TYPES_USER,
+	[NETDEV_KEY_IPV6_HOST] = TYPES_USER,
+	[NETDEV_KEY_IPV6_DNS] = TYPES_USER,
+	[NETDEV_KEY_IPV6_DHCP] = TYPES_USER,
 };
-static_assert(ARRAY_SIZE(netdev_type_keys) == NETDEV_TYPE_NUM,
-	      "netdev_type_keys must cover every enum netdev_type");
+static_assert(ARRAY_SIZE(netdev_key_types) == NETDEV_KEY_NUM,
+	      "netdev_key_types must cover every enum netdev_key");
 
 /* Keys that may be given more than once. */
-#define NETDEV_KEYS_REPEAT                                             \
-	(KEY_BIT(NETDEV_KEY_HOSTFWD) | KEY_BIT(NETDEV_KEY_DNSSEARCH) | \
-	 KEY_BIT(NETDEV_KEY_DNS_UPSTREAM) | KEY_BIT(NETDEV_KEY_REMOTE))
+static const bool netdev_key_repeats[NETDEV_KEY_NUM] = {
+	[NETDEV_KEY_HOSTFWD] = true,
+	[NETDEV_KEY_DNSSEARCH] = true,
+	[NETDEV_KEY_DNS_UPSTREAM] = true,
+	[NETDEV_KEY_REMOTE] = true,
+};
+
+/* A bit per key, as many 64-bit words as the keys need. */
+#define NETDEV_KEY_WORDS ((NETDEV_KEY_NUM + 63) / 64)
+
+/**
+ * struct netdev_keyset - a set of keys
+ * @w: bit k % 64 of word k / 64 is key k
+ */
+struct netdev_keyset {
+	uint64_t w[NETDEV_KEY_WORDS];
+};
+
+static bool netdev_keyset_has(const struct netdev_keyset *s, int k)
+{
+	return (s->w[k / 64] >> (k % 64) & 1) != 0;
+}
+
+static void netdev_keyset_add(struct netdev_keyset *s, int k)
+{
+	s->w[k / 64] |= UINT64_C(1) << (k % 64);
+}
 
 #define NETDEV_HOSTFWD_SYNTAX \
 	"[tcp|udp]:[hostaddr]:hostport-[guestaddr]:guestport"
@@ -272,11 +337,17 @@ struct netdev_parser {
 	const char *arg;
 	char *err;
 	size_t errlen;
-	uint64_t seen;		/* KEY_BIT()s of the keys given so far */
+	struct netdev_keyset seen; /* the keys given so far */
 	struct netdev nd;	/* built here, copied out on success */
 	/* socket's localaddr=, read once mcast= or udp= is known */
 	char localaddr[NETDEV_HOST_MAX + 8];
 };
+
+/* Whether key @k was given. */
+static bool netdev_seen(const struct netdev_parser *p, enum netdev_key k)
+{
+	return netdev_keyset_has(&p->seen, k);
+}
 
 /*
  * Write "-netdev ARG: MESSAGE" into the caller's buffer, cut to its size,
@@ -349,7 +420,7 @@ static int netdev_lookup_key(enum netdev_type type, const char *name,
 	int i;
 
 	for (i = 0; i < NETDEV_KEY_NUM; i++)
-		if ((netdev_type_keys[type] & KEY_BIT(i)) &&
+		if ((netdev_key_types[i] & TYPE_BIT(type)) &&
 		    strlen(netdev_key_names[i]) == len &&
 		    !memcmp(netdev_key_names[i], name, len))
 			return i;
@@ -662,7 +733,60 @@ static int netdev_parse_dnssearch(struct netdev_parser *p, const char *val)
 	return 0;
 }
 
-/* dns-upstream=ADDR[:PORT], repeatable: the forwarder's servers, in order. */
+/*
+ * dns-upstream=[ADDR]:PORT or [ADDR] or ADDR (an IPv6 address, which holds
+ * colons of its own, is bracketed when a port follows), into the
+ * forwarder's IPv6 servers.
+ */
+static int netdev_parse_dns_upstream6(struct netdev_parser *p, char *val)
+{
+	struct unet_stack_config *cfg = &p->nd.u.user.stack;
+	struct sockaddr_in6 *sa;
+	char *addr = val, *end;
+	long port = 53;
+
+	if (cfg->n_dns_upstream6 >= UNET_DNS_UPSTREAM_MAX)
+		return netdev_error(p, "dns-upstream: at most %d IPv6 servers",
+				    UNET_DNS_UPSTREAM_MAX);
+	if (val[0] == '[') {
+		addr = val + 1;
+		end = strchr(addr, ']');
+		if (end == NULL)
+			return netdev_error(
+				p,
+				"dns-upstream: missing ']' in '%s' (want [ADDR]:PORT)",
+				val);
+		*end++ = '\0';
+		if (*end == ':') {
+			if (!netdev_parse_long(end + 1, 1, 65535, &port))
+				return netdev_error(
+					p,
+					"dns-upstream: bad port '%s' (want 1..65535)",
+					end + 1);
+		} else if (*end != '\0') {
+			return netdev_error(
+				p,
+				"dns-upstream: '%s' after ']' (want [ADDR]:PORT)",
+				end);
+		}
+	}
+	sa = &cfg->dns_upstream6[cfg->n_dns_upstream6];
+	memset(sa, 0, sizeof(*sa));
+	if (inet_pton(AF_INET6, addr, &sa->sin6_addr) != 1)
+		return netdev_error(
+			p,
+			"dns-upstream: bad IPv6 address '%s' (want [ADDR]:PORT)",
+			addr);
+	sa->sin6_family = AF_INET6;
+	sa->sin6_port = htons((uint16_t)port);
+	cfg->n_dns_upstream6++;
+	return 0;
+}
+
+/*
+ * dns-upstream=ADDR[:PORT] or [ADDR6]:PORT, repeatable: the forwarder's
+ * servers, in order within each family.
+ */
 static int netdev_parse_dns_upstream(struct netdev_parser *p, char *val)
 {
 	struct unet_stack_config *cfg = &p->nd.u.user.stack;
@@ -670,6 +794,8 @@ static int netdev_parse_dns_upstream(struct netdev_parser *p, char *val)
 	char *colon = strchr(val, ':');
 	long port = 53;
 
+	if (val[0] == '[' || (colon != NULL && strchr(colon + 1, ':')))
+		return netdev_parse_dns_upstream6(p, val);
 	if (cfg->n_dns_upstream >= UNET_DNS_UPSTREAM_MAX)
 		return netdev_error(p, "dns-upstream: at most %d servers",
 				    UNET_DNS_UPSTREAM_MAX);
@@ -683,13 +809,102 @@ static int netdev_parse_dns_upstream(struct netdev_parser *p, char *val)
 	sa = &cfg->dns_upstream[cfg->n_dns_upstream];
 	memset(sa, 0, sizeof(*sa));
 	if (!netdev_parse_addr(val, &sa->sin_addr))
-		return netdev_error(p,
-				    "dns-upstream: bad IPv4 address '%s' (want ADDR[:PORT])",
-				    val);
+		return netdev_error(
+			p,
+			"dns-upstream: bad IPv4 address '%s' (want ADDR[:PORT] or [ADDR6]:PORT)",
+			val);
 	sa->sin_family = AF_INET;
 	sa->sin_port = htons((uint16_t)port);
 	cfg->n_dns_upstream++;
 	return 0;
+}
+
+/* An IPv6 address, no prefix length, no scope. */
+static bool netdev_parse_addr6(const char *s, struct in6_addr *addr)
+{
+	return inet_pton(AF_INET6, s, addr) == 1;
+}
+
+/*
+ * ipv6-net=PREFIX[/LEN] (QEMU 7.2's; LEN 64 when left out); LEN is checked
+ * in netdev_finish_ip6().
+ */
+static int netdev_parse_ipv6_net(struct netdev_parser *p, char *val)
+{
+	struct unet_stack_config *cfg = &p->nd.u.user.stack;
+	char *slash = strchr(val, '/');
+	long v;
+
+	if (slash != NULL)
+		*slash = '\0';
+	if (!netdev_parse_addr6(val, &cfg->ip6_prefix))
+		return netdev_error(p, "ipv6-net: bad IPv6 prefix '%s'", val);
+	cfg->ip6_prefix_len = 64;
+	if (slash != NULL && !netdev_parse_long(slash + 1, 0, 128, &v))
+		return netdev_error(
+			p, "ipv6-net: bad prefix length '/%s' (want /64)",
+			slash + 1);
+	if (slash != NULL)
+		cfg->ip6_prefix_len = (unsigned int)v;
+	return 0;
+}
+
+/* The IPv6 keys, each one value; see netdev_finish_ip6() for the rest. */
+static int netdev_set_ip6(struct netdev_parser *p, enum netdev_key key,
+			  char *val)
+{
+	struct unet_stack_config *cfg = &p->nd.u.user.stack;
+	const char *name = netdev_key_names[key];
+	bool on;
+	long v;
+
+	switch (key) {
+	case NETDEV_KEY_IPV4:
+	case NETDEV_KEY_IPV6:
+		if (!netdev_parse_bool(val, &on))
+			return netdev_error(p, "%s: '%s' is not on or off",
+					    name, val);
+		if (key == NETDEV_KEY_IPV4)
+			cfg->no_ipv4 = !on;
+		else
+			cfg->no_ipv6 = !on;
+		return 0;
+	case NETDEV_KEY_IPV6_NET:
+		return netdev_parse_ipv6_net(p, val);
+	case NETDEV_KEY_IPV6_PREFIX:
+		if (!netdev_parse_addr6(val, &cfg->ip6_prefix))
+			return netdev_error(p, "%s: bad IPv6 prefix '%s'", name,
+					    val);
+		return 0;
+	case NETDEV_KEY_IPV6_PREFIXLEN:
+		if (!netdev_parse_long(val, 0, 128, &v))
+			return netdev_error(
+				p, "%s: bad prefix length '%s' (want 64)", name,
+				val);
+		cfg->ip6_prefix_len = (unsigned int)v;
+		return 0;
+	case NETDEV_KEY_IPV6_HOST:
+	case NETDEV_KEY_IPV6_DNS:
+		if (!netdev_parse_addr6(val, key == NETDEV_KEY_IPV6_HOST ?
+						     &cfg->ip6_host :
+						     &cfg->ip6_dns))
+			return netdev_error(p, "%s: bad IPv6 address '%s'",
+					    name, val);
+		return 0;
+	case NETDEV_KEY_IPV6_DHCP:
+		if (strcmp(val, "stateless") == 0)
+			cfg->ip6_dhcp_stateful = false;
+		else if (strcmp(val, "stateful") == 0)
+			cfg->ip6_dhcp_stateful = true;
+		else
+			return netdev_error(
+				p, "%s: '%s' is not stateless or stateful",
+				name, val);
+		return 0;
+	default:
+		break;
+	}
+	return netdev_error(p, "internal error: key %d", (int)key);
 }
 
 /* The address addr.*, local.* or remote.* key @key belongs to. */
@@ -1202,6 +1417,15 @@ static int netdev_set(struct netdev_parser *p, enum netdev_key key, char *val)
 				      val);
 	case NETDEV_KEY_DNS_UPSTREAM:
 		return netdev_parse_dns_upstream(p, val);
+	case NETDEV_KEY_IPV4:
+	case NETDEV_KEY_IPV6:
+	case NETDEV_KEY_IPV6_NET:
+	case NETDEV_KEY_IPV6_PREFIX:
+	case NETDEV_KEY_IPV6_PREFIXLEN:
+	case NETDEV_KEY_IPV6_HOST:
+	case NETDEV_KEY_IPV6_DNS:
+	case NETDEV_KEY_IPV6_DHCP:
+		return netdev_set_ip6(p, key, val);
 	case NETDEV_KEY_NUM:
 		break;
 	default:
@@ -1298,15 +1522,107 @@ static int netdev_finish_fwds(struct netdev_parser *p)
 	return 0;
 }
 
+/* @a lies in the /64 @prefix and is not its all-zero (anycast) address. */
+static bool netdev_in_prefix6(const struct in6_addr *prefix,
+			      const struct in6_addr *a)
+{
+	static const uint8_t zero[8];
+
+	return memcmp(a->s6_addr, prefix->s6_addr, 8) == 0 &&
+	       memcmp(a->s6_addr + 8, zero, 8) != 0;
+}
+
+/*
+ * The IPv6 network: ipv6-net= or QEMU's older ipv6-prefix=/ipv6-prefixlen=
+ * (not both), a /64 (SLAAC's only length) that is an ordinary unicast
+ * prefix with no bits past /64, and ipv6-host=/ipv6-dns= inside it and
+ * apart. The defaults (fec0::/64, ::2, ::3) are filled in here, as the
+ * stack would, so that a derived address can be checked and named.
+ */
+static int netdev_finish_ip6(struct netdev_parser *p)
+{
+	static const struct in6_addr fec0 = { .s6_addr = { 0xfe, 0xc0 } };
+	static const uint8_t zero[16];
+	struct unet_stack_config *cfg = &p->nd.u.user.stack;
+	bool host_given = netdev_seen(p, NETDEV_KEY_IPV6_HOST);
+	bool dns_given = netdev_seen(p, NETDEV_KEY_IPV6_DNS);
+	const uint8_t *b = cfg->ip6_prefix.s6_addr;
+	char as[INET6_ADDRSTRLEN];
+
+	if (netdev_seen(p, NETDEV_KEY_IPV6_NET) &&
+	    (netdev_seen(p, NETDEV_KEY_IPV6_PREFIX) ||
+	     netdev_seen(p, NETDEV_KEY_IPV6_PREFIXLEN)))
+		return netdev_error(
+			p,
+			"ipv6-net: not with ipv6-prefix= or ipv6-prefixlen= (the same setting)");
+	if (cfg->no_ipv4 && cfg->no_ipv6)
+		return netdev_error(p,
+				    "ipv4=off and ipv6=off: no network left");
+	if (!netdev_seen(p, NETDEV_KEY_IPV6_NET) &&
+	    !netdev_seen(p, NETDEV_KEY_IPV6_PREFIX))
+		cfg->ip6_prefix = fec0;
+	if (cfg->ip6_prefix_len == 0 && !netdev_seen(p, NETDEV_KEY_IPV6_NET) &&
+	    !netdev_seen(p, NETDEV_KEY_IPV6_PREFIXLEN))
+		cfg->ip6_prefix_len = 64;
+	if (cfg->ip6_prefix_len != 64)
+		return netdev_error(
+			p,
+			"%s: prefix length %u is not supported (want 64: SLAAC needs a /64)",
+			netdev_seen(p, NETDEV_KEY_IPV6_NET) ? "ipv6-net" :
+							      "ipv6-prefixlen",
+			cfg->ip6_prefix_len);
+	inet_ntop(AF_INET6, &cfg->ip6_prefix, as, sizeof(as));
+	if (memcmp(b + 8, zero, 8) != 0)
+		return netdev_error(p, "%s: bits set past /64 in %s",
+				    netdev_seen(p, NETDEV_KEY_IPV6_NET) ?
+					    "ipv6-net" :
+					    "ipv6-prefix",
+				    as);
+	if (b[0] == 0xff || (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) ||
+	    memcmp(b, zero, 8) == 0)
+		return netdev_error(
+			p,
+			"%s: %s/64 is not a unicast prefix (multicast, link-local or ::)",
+			netdev_seen(p, NETDEV_KEY_IPV6_NET) ? "ipv6-net" :
+							      "ipv6-prefix",
+			as);
+	if (!host_given) {
+		cfg->ip6_host = cfg->ip6_prefix;
+		cfg->ip6_host.s6_addr[15] = 2;
+	}
+	if (!dns_given) {
+		cfg->ip6_dns = cfg->ip6_prefix;
+		cfg->ip6_dns.s6_addr[15] = 3;
+	}
+	if (!netdev_in_prefix6(&cfg->ip6_prefix, &cfg->ip6_host)) {
+		inet_ntop(AF_INET6, &cfg->ip6_host, as, sizeof(as));
+		return netdev_error(
+			p, "ipv6-host: %s is not inside the /64 prefix%s", as,
+			host_given ? "" : " (derived)");
+	}
+	if (!netdev_in_prefix6(&cfg->ip6_prefix, &cfg->ip6_dns)) {
+		inet_ntop(AF_INET6, &cfg->ip6_dns, as, sizeof(as));
+		return netdev_error(
+			p, "ipv6-dns: %s is not inside the /64 prefix%s", as,
+			dns_given ? "" : " (derived)");
+	}
+	if (memcmp(&cfg->ip6_host, &cfg->ip6_dns, sizeof(cfg->ip6_dns)) == 0) {
+		inet_ntop(AF_INET6, &cfg->ip6_dns, as, sizeof(as));
+		return netdev_error(p, "%s: %s is the same address as %s",
+				    dns_given ? "ipv6-dns" : "ipv6-host", as,
+				    dns_given ? "ipv6-host" : "ipv6-dns");
+	}
+	return 0;
+}
+
 /* Derive the addresses net= implies and check the whole network. */
 static int netdev_finish_user(struct netdev_parser *p)
 {
 	struct unet_stack_config *cfg = &p->nd.u.user.stack;
-	bool net_given = p->seen & KEY_BIT(NETDEV_KEY_NET);
-	bool host_derived = net_given && !(p->seen & KEY_BIT(NETDEV_KEY_HOST));
-	bool dns_derived = net_given && !(p->seen & KEY_BIT(NETDEV_KEY_DNS));
-	bool dhcp_derived = net_given &&
-			    !(p->seen & KEY_BIT(NETDEV_KEY_DHCPSTART));
+	bool net_given = netdev_seen(p, NETDEV_KEY_NET);
+	bool host_derived = net_given && !netdev_seen(p, NETDEV_KEY_HOST);
+	bool dns_derived = net_given && !netdev_seen(p, NETDEV_KEY_DNS);
+	bool dhcp_derived = net_given && !netdev_seen(p, NETDEV_KEY_DHCPSTART);
 	uint32_t net = ntohl(cfg->net.s_addr);
 	char hs[INET_ADDRSTRLEN];
 	int ret;
@@ -1329,20 +1645,17 @@ static int netdev_finish_user(struct netdev_parser *p)
 		return ret;
 	if (cfg->host.s_addr == cfg->dns.s_addr) {
 		/* Blame the one the user wrote; dns when both were. */
-		bool dns_given = p->seen & KEY_BIT(NETDEV_KEY_DNS);
+		bool dns_given = netdev_seen(p, NETDEV_KEY_DNS);
 
 		inet_ntop(AF_INET, &cfg->host, hs, sizeof(hs));
 		return netdev_error(p, "%s: %s is the same address as %s",
 				    dns_given ? "dns" : "host", hs,
 				    dns_given ? "host" : "dns");
 	}
+	ret = netdev_finish_ip6(p);
+	if (ret)
+		return ret;
 	return netdev_finish_fwds(p);
-}
-
-/* Whether key @k was given. */
-static bool netdev_seen(const struct netdev_parser *p, enum netdev_key k)
-{
-	return (p->seen & KEY_BIT(k)) != 0;
 }
 
 /*
@@ -1357,12 +1670,12 @@ static int netdev_finish_addr(struct netdev_parser *p, enum netdev_key first,
 {
 	enum netdev_key host = first + 1, port = first + 2, path = first + 3,
 			str = first + 4;
-	uint64_t allowed = KEY_BIT(first);
+	bool allowed[5] = { true };
 	int k;
 
 	switch (a->type) {
 	case NETDEV_ADDR_INET:
-		allowed |= KEY_BIT(host) | KEY_BIT(port);
+		allowed[host - first] = allowed[port - first] = true;
 		if (!netdev_seen(p, host))
 			return netdev_error(p, "%s=inet needs %s=",
 					    netdev_key_names[first],
@@ -1376,14 +1689,14 @@ static int netdev_finish_addr(struct netdev_parser *p, enum netdev_key first,
 					    netdev_key_names[port]);
 		break;
 	case NETDEV_ADDR_UNIX:
-		allowed |= KEY_BIT(path);
+		allowed[path - first] = true;
 		if (!netdev_seen(p, path))
 			return netdev_error(p, "%s=unix needs %s=",
 					    netdev_key_names[first],
 					    netdev_key_names[path]);
 		break;
 	case NETDEV_ADDR_FD:
-		allowed |= KEY_BIT(str);
+		allowed[str - first] = true;
 		if (!netdev_seen(p, str))
 			return netdev_error(p, "%s=fd needs %s=",
 					    netdev_key_names[first],
@@ -1394,7 +1707,7 @@ static int netdev_finish_addr(struct netdev_parser *p, enum netdev_key first,
 				    netdev_key_names[first]);
 	}
 	for (k = first; k <= (int)str; k++)
-		if (netdev_seen(p, (enum netdev_key)k) && !(allowed & KEY_BIT(k)))
+		if (netdev_seen(p, (enum netdev_key)k) && !allowed[k - first])
 			return netdev_error(p, "%s= does not go with %s=%s",
 					    netdev_key_names[k],
 					    netdev_key_names[first],
@@ -1408,7 +1721,12 @@ static int netdev_finish_addr(struct netdev_parser *p, enum netdev_key first,
 static bool netdev_seen_addr(const struct netdev_parser *p,
 			     enum netdev_key first)
 {
-	return (p->seen & KEY_ADDR_BITS(first)) != 0;
+	int k;
+
+	for (k = first; k < (int)first + 5; k++)
+		if (netdev_seen(p, (enum netdev_key)k))
+			return true;
+	return false;
 }
 
 /* socket: exactly one of listen=, connect=, mcast=, udp=. */
@@ -1566,19 +1884,19 @@ static int netdev_finish_hubport(struct netdev_parser *p)
 /* The checks that need the whole option: required keys, exclusions. */
 static int netdev_finish(struct netdev_parser *p)
 {
-	if (!(p->seen & KEY_BIT(NETDEV_KEY_ID)))
+	if (!netdev_seen(p, NETDEV_KEY_ID))
 		return netdev_error(p, "missing id=ID");
 	switch (p->nd.type) {
 	case NETDEV_USER:
 		return netdev_finish_user(p);
 	case NETDEV_TAP:
-		if ((p->seen & KEY_BIT(NETDEV_KEY_IFNAME)) &&
-		    (p->seen & KEY_BIT(NETDEV_KEY_FD)))
+		if (netdev_seen(p, NETDEV_KEY_IFNAME) &&
+		    netdev_seen(p, NETDEV_KEY_FD))
 			return netdev_error(p,
 					    "ifname= and fd= exclude each other");
 		return 0;
 	case NETDEV_DUMP:
-		if (!(p->seen & KEY_BIT(NETDEV_KEY_FILE)))
+		if (!netdev_seen(p, NETDEV_KEY_FILE))
 			return netdev_error(p, "missing file=PATH");
 		return 0;
 	case NETDEV_SOCKET:
@@ -1764,10 +2082,11 @@ int netdev_parse(const char *arg, struct netdev *nd, char *err, size_t errlen)
 					    (int)(len > NETDEV_KEY_ECHO_MAX ?
 						  NETDEV_KEY_ECHO_MAX : len),
 					    key, netdev_type_names[p.nd.type]);
-		if (p.seen & KEY_BIT(k) & ~NETDEV_KEYS_REPEAT)
+		if (netdev_seen(&p, (enum netdev_key)k) &&
+		    !netdev_key_repeats[k])
 			return netdev_error(&p, "repeated key '%s'",
 					    netdev_key_names[k]);
-		p.seen |= KEY_BIT(k);
+		netdev_keyset_add(&p.seen, k);
 		if (*s != '=')
 			return netdev_error(&p, "%s: missing '=VALUE'",
 					    netdev_key_names[k]);

@@ -12,13 +12,20 @@
  *   2. new network and mount namespaces, all mounts made private so nothing
  *      it mounts shows in the host;
  *   3. lo up; the tap created and configured with plain ioctls (MTU, address,
- *      netmask, up, default route), no dependency on ip(8);
- *   4. a resolv.conf naming the gateway's DNS, written on a scratch tmpfs
+ *      netmask, up, default route), no dependency on ip(8); with IPv6, the
+ *      tap's sysctls set for the kernel's own SLAAC (IPv6 on, router
+ *      advertisements accepted, no solicitation delay, no duplicate
+ *      address detection: the gateway is the only other node);
+ *   4. a resolv.conf naming the gateway's DNS (and its IPv6 DNS after it),
+ *      written on a scratch tmpfs
  *      that is mounted over /tmp only for the moment it takes to bind-mount
  *      the file over /etc/resolv.conf (the bind mount keeps the tmpfs alive,
  *      and nothing is ever written to the host's /tmp);
  *   5. the tap's fd sent back with SCM_RIGHTS, then a wait for one "go" byte;
- *   6. on "go", the open-files limit usernet started with back, and
+ *   6. on "go" (the hub now carries the tap, so the kernel's router
+ *      solicitation is answered), with IPv6 a bounded wait for the SLAAC
+ *      address (NSRUN_SLAAC_WAIT_MS; a warning, not a failure, when none
+ *      comes), the open-files limit usernet started with back, and
  *      execvp(CMD).
  *
  * Every message from the child is one struct nsrun_msg: a warning (printed
@@ -55,6 +62,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <ifaddrs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -273,6 +281,79 @@ static int nsrun_if_up(int sock, const char *name)
 	return 0;
 }
 
+/*
+ * The tap's IPv6 sysctls, before it is up: IPv6 on, SLAAC from router
+ * advertisements, the first solicitation at once, no duplicate address
+ * detection (nobody but the gateway is on the link, and it defends its
+ * own addresses only). A failure is a warning: CMD runs without IPv6.
+ */
+static void nsrun_child_ip6(const struct nsrun_child *c, const char *name)
+{
+	static const struct {
+		const char *key;
+		const char *val;
+	} set[] = {
+		{ "disable_ipv6", "0\n" },
+		{ "accept_ra", "1\n" },
+		{ "autoconf", "1\n" },
+		{ "router_solicitation_delay", "0\n" },
+		{ "dad_transmits", "0\n" },
+	};
+	char path[128];
+	size_t i;
+	int ret;
+
+	for (i = 0; i < sizeof(set) / sizeof(set[0]); i++) {
+		snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/%s",
+			 name, set[i].key);
+		ret = nsrun_write_file(path, set[i].val);
+		if (ret < 0) {
+			nsrun_child_warn(c, -ret, "cannot set %s: no IPv6",
+					 path);
+			return;
+		}
+	}
+}
+
+/* Whether @name has a global IPv6 address (one SLAAC made). */
+static bool nsrun_has_ip6(const char *name)
+{
+	struct ifaddrs *ifa, *i;
+	const struct sockaddr_in6 *a;
+	bool found = false;
+
+	if (getifaddrs(&ifa) < 0)
+		return false;
+	for (i = ifa; i != NULL && !found; i = i->ifa_next) {
+		if (i->ifa_addr == NULL || i->ifa_addr->sa_family != AF_INET6 ||
+		    strcmp(i->ifa_name, name) != 0)
+			continue;
+		a = (const struct sockaddr_in6 *)i->ifa_addr;
+		found = !IN6_IS_ADDR_LINKLOCAL(&a->sin6_addr);
+	}
+	freeifaddrs(ifa);
+	return found;
+}
+
+/*
+ * After "go": waits, at most NSRUN_SLAAC_WAIT_MS, for the address the
+ * gateway's router advertisement makes; says so on stderr if none came.
+ */
+static void nsrun_child_wait_ip6(const char *name)
+{
+	struct timespec ten_ms = { .tv_nsec = 10000000 };
+	int i;
+
+	for (i = 0; i < NSRUN_SLAAC_WAIT_MS / 10; i++) {
+		if (nsrun_has_ip6(name))
+			return;
+		nanosleep(&ten_ms, NULL);
+	}
+	fprintf(stderr,
+		"usernet: warning: no IPv6 address on %s from the gateway's router advertisement within %d ms\n",
+		name, NSRUN_SLAAC_WAIT_MS);
+}
+
 /* Returns the tap's fd, non-blocking; the name the kernel gave it in @name. */
 static int nsrun_child_tap(const struct nsrun_child *c, char name[IFNAMSIZ])
 {
@@ -314,6 +395,15 @@ static int nsrun_child_tap(const struct nsrun_child *c, char name[IFNAMSIZ])
 		nsrun_child_fail(c, errno, "cannot set MTU %u on %s", cfg->mtu,
 				 name);
 
+	if (cfg->ipv6)
+		nsrun_child_ip6(c, name);
+	if (cfg->no_ipv4) {
+		ret = nsrun_if_up(sock, name);
+		if (ret < 0)
+			nsrun_child_fail(c, -ret, "cannot bring %s up", name);
+		close(sock);
+		return tap;
+	}
 	nsrun_sockaddr(&ifr.ifr_addr, cfg->addr);
 	if (ioctl(sock, SIOCSIFADDR, &ifr) < 0)
 		nsrun_child_fail(c, errno, "cannot set address %s on %s", addr,
@@ -347,8 +437,9 @@ static int nsrun_child_tap(const struct nsrun_child *c, char name[IFNAMSIZ])
 /* Failures here are warnings: CMD still runs, with the host's resolv.conf. */
 static void nsrun_child_resolv(const struct nsrun_child *c)
 {
-	char dns[INET_ADDRSTRLEN], text[64];
+	char dns[INET6_ADDRSTRLEN], text[128];
 	const char *file = NSRUN_SCRATCH "/resolv.conf";
+	size_t used = 0;
 	struct stat st;
 	int ret;
 
@@ -369,8 +460,17 @@ static void nsrun_child_resolv(const struct nsrun_child *c)
 		return;
 	}
 
-	inet_ntop(AF_INET, &c->cfg->dns, dns, sizeof(dns));
-	snprintf(text, sizeof(text), "nameserver %s\n", dns);
+	text[0] = '\0';
+	if (!c->cfg->no_ipv4) {
+		inet_ntop(AF_INET, &c->cfg->dns, dns, sizeof(dns));
+		used = (size_t)snprintf(text, sizeof(text), "nameserver %s\n",
+					dns);
+	}
+	if (c->cfg->ipv6) {
+		inet_ntop(AF_INET6, &c->cfg->dns6, dns, sizeof(dns));
+		snprintf(text + used, sizeof(text) - used, "nameserver %s\n",
+			 dns);
+	}
 	ret = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (ret >= 0) {
 		close(ret);
@@ -418,6 +518,8 @@ static void __attribute__((noreturn)) nsrun_child(const struct nsrun_child *c)
 	if (n != 1 || go != NSRUN_GO)
 		_exit(1);
 	close(c->ctl);
+	if (c->cfg->ipv6)
+		nsrun_child_wait_ip6(name);
 
 	if (c->cfg->nofile.rlim_cur != 0)
 		setrlimit(RLIMIT_NOFILE, &c->cfg->nofile);

@@ -16,6 +16,7 @@
 #define USERNET_TOOLS_NSRUN_H
 
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/resource.h>
 #include <sys/types.h>
@@ -36,6 +37,13 @@
  * @nofile: the open-files limit CMD runs with (usernet raises its own for
  *	its flows; CMD gets back what usernet started with). Default (both
  *	0): what usernet has.
+ * @no_ipv4: the tap gets no IPv4 address, route or nameserver (the
+ *	network has no IPv4). Default: false.
+ * @ipv6: the tap takes its IPv6 address and default route from the
+ *	gateway's router advertisements (SLAAC, the kernel's own), and CMD
+ *	starts once the address is there (at most NSRUN_SLAAC_WAIT_MS).
+ *	Default: false.
+ * @dns6: with @ipv6, a second nameserver for the resolv.conf, after @dns.
  *
  * Addresses are in network byte order, as struct in_addr always is.
  */
@@ -48,7 +56,13 @@ struct nsrun_config {
 	struct in_addr dns;
 	unsigned int mtu;
 	struct rlimit nofile;
+	bool no_ipv4;
+	bool ipv6;
+	struct in6_addr dns6;
 };
+
+/** How long CMD waits for its SLAAC address, in milliseconds. */
+#define NSRUN_SLAAC_WAIT_MS 3000
 
 /**
  * struct nsrun - a command in its own network namespace

@@ -48,6 +48,7 @@
 #include <usernet/stack.h>
 
 #include "frame.h"
+#include "frame_nd.h"
 #include "netdev.h"
 #include "replay.h"
 #include "replay_serve.h"
@@ -57,6 +58,7 @@
 #include "wire/cursor.h"
 #include "wire/dhcp_proto.h"
 #include "wire/eth_proto.h"
+#include "wire/nd_proto.h"
 #include "wire/tcp_proto.h"
 #include "wire/util.h"
 
@@ -112,6 +114,10 @@ struct pending {
  *           real guest would) once the delivery is over
  * @arp_asker_mac: who asked
  * @arp_asker_ip: its address
+ * @na_due: a neighbour solicitation for the guest's link-local address
+ *          came; the guest answers it as it does ARP
+ * @na_asker_mac: who asked
+ * @na_asker_ip: its address (:: for a duplicate address probe)
  * @serve: host-side peers (`serve`)
  * @dead: a pcap handle for compiling filters
  * @script_dir: the script's folder, for relative file names
@@ -139,6 +145,9 @@ struct replay_run {
 	bool arp_due;
 	uint8_t arp_asker_mac[6];
 	struct in_addr arp_asker_ip;
+	bool na_due;
+	uint8_t na_asker_mac[6];
+	uint8_t na_asker_ip[16];
 	struct replay_serve serve;
 	pcap_t *dead;
 	char script_dir[PATH_MAX];
@@ -223,6 +232,50 @@ static void replay_log(void *opaque, enum unet_log_level level,
 
 /* ---- frames towards the guest ------------------------------------------ */
 
+/*
+ * A neighbour solicitation for the guest's link-local address: the guest
+ * answers it once the delivery is over, as it answers ARP (lwIP asks
+ * before it replies to the guest over IPv6).
+ */
+static void replay_nd_note(struct replay_run *run, const uint8_t *f, size_t len)
+{
+	uint8_t ll[16];
+
+	frame_ip6_linklocal(run->guest_mac, ll);
+	if (!frame_is_ns_for(f, len, ll))
+		return;
+	run->na_due = true;
+	/* frame_is_ns_for() checked the Ethernet and IPv6 headers are there */
+	memcpy(run->na_asker_mac, f + 6, 6);
+	memcpy(run->na_asker_ip, f + WIRE_ETH_HLEN + 8, 16);
+}
+
+/* The guest's answer to replay_nd_note()'s solicitation. */
+static void replay_na_answer(struct replay_run *run)
+{
+	static const uint8_t all_nodes[16] = { 0xff, 0x02, [15] = 1 };
+	static const uint8_t any[16];
+	struct frame_ends6 e = { .hlim = 255 };
+	uint8_t f[128];
+	bool dad;
+	size_t len;
+
+	if (!run->na_due)
+		return;
+	run->na_due = false;
+	dad = memcmp(run->na_asker_ip, any, 16) == 0;
+	memcpy(e.src_mac, run->guest_mac, 6);
+	frame_ip6_linklocal(run->guest_mac, e.src);
+	memcpy(e.dst, dad ? all_nodes : run->na_asker_ip, 16);
+	if (dad)
+		frame_ip6_group_mac(all_nodes, e.dst_mac);
+	else
+		memcpy(e.dst_mac, run->na_asker_mac, 6);
+	len = frame_na(f, &e, e.src,
+		       (dad ? 0 : WIRE_ND_NA_SOLICITED) | WIRE_ND_NA_OVERRIDE);
+	unet_replay_send(run->rp, f, len);
+}
+
 static void replay_rx(void *opaque, const void *frame, size_t len)
 {
 	struct replay_run *run = opaque;
@@ -240,6 +293,7 @@ static void replay_rx(void *opaque, const void *frame, size_t len)
 		memcpy(run->arp_asker_mac, arp->sha, sizeof(run->arp_asker_mac));
 		run->arp_asker_ip.s_addr = arp->spa;
 	}
+	replay_nd_note(run, frame, len);
 	if (!run->keep)
 		return;
 	if (run->n_pending >= REPLAY_PENDING_MAX ||
@@ -321,9 +375,11 @@ static void replay_pump(struct replay_run *run)
 
 	for (i = 0; i < 1000; i++) {
 		replay_arp_answer(run);
+		replay_na_answer(run);
 		uv_run(&run->loop, UV_RUN_NOWAIT);
 		unet_hub_clock_advance(run->hub, 0);
 		replay_arp_answer(run);
+		replay_na_answer(run);
 		if (!replay_host_busy(run))
 			return;
 		p.fd = uv_backend_fd(&run->loop);
@@ -606,6 +662,9 @@ static int replay_send_pcap(struct replay_run *run, const char *name,
 			    bool fast, const char *filter, bool learn,
 			    char *err, size_t errlen);
 
+static int replay_send_nd(struct replay_run *run, const struct script_step *st,
+			  char *err, size_t errlen);
+
 static int replay_send(struct replay_run *run, const struct script_step *st,
 		       char *err, size_t errlen)
 {
@@ -618,7 +677,11 @@ static int replay_send(struct replay_run *run, const struct script_step *st,
 	uint16_t port;
 	ssize_t plen;
 	size_t len;
+	int r;
 
+	r = replay_send_nd(run, st, err, errlen);
+	if (r <= 0)
+		return r;
 	if (replay_args(run, st, 2, true, &a, err, errlen) < 0)
 		return -EINVAL;
 	if (strcmp(kind, "hex") == 0) {
@@ -754,6 +817,163 @@ static int replay_send(struct replay_run *run, const struct script_step *st,
 		len = frame_tcp(run->buf, &e, &t, payload, (size_t)plen);
 	}
 	return replay_emit(run, len, frag, err, errlen);
+}
+
+/* An IPv6 address key of a send step, or @def when not given. */
+static int replay_key6(const struct step_args *a, const char *key,
+		       const uint8_t def[16], uint8_t out[16], char *err,
+		       size_t errlen)
+{
+	const char *s = replay_key(a, key);
+
+	if (s == NULL) {
+		memcpy(out, def, 16);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, out) == 1)
+		return 0;
+	snprintf(err, errlen, "%s=: '%s' is not an IPv6 address", key, s);
+	return -EINVAL;
+}
+
+/* A DUID key (hex), or @def (@def_len bytes). */
+static int replay_key_duid(const struct step_args *a, const char *key,
+			   const uint8_t *def, size_t def_len, uint8_t *out,
+			   size_t *len, char *err, size_t errlen)
+{
+	const char *s = replay_key(a, key);
+	ssize_t n;
+
+	if (s == NULL) {
+		memcpy(out, def, def_len);
+		*len = def_len;
+		return 0;
+	}
+	n = replay_hex(s, out, 128);
+	if (n < 2) {
+		snprintf(err, errlen, "%s=: not 2 to 128 hex bytes", key);
+		return -EINVAL;
+	}
+	*len = (size_t)n;
+	return 0;
+}
+
+/* send dhcp6 TYPE ...: a DHCPv6 client message from the guest. */
+static int replay_send_dhcp6(struct replay_run *run, const struct step_args *a,
+			     struct frame_ends6 *e, char *err, size_t errlen)
+{
+	static const char *const types[] = { "solicit", "request", "confirm",
+					     "renew",	"rebind",  "release",
+					     "decline", "info" };
+	static const uint8_t codes[] = { 1, 3, 4, 5, 6, 8, 9, 11 };
+	static const uint8_t servers[16] = { 0xff, 0x02, [13] = 1, [15] = 2 };
+	uint8_t duid[128], server[128], def[10] = { 0, 3, 0, 1 }, addr[16];
+	struct frame_dhcp6 m = { 0 };
+	uint64_t xid, iaid, rapid;
+	size_t t;
+
+	_Static_assert(sizeof(types) / sizeof(types[0]) == sizeof(codes),
+		       "one code per DHCPv6 type");
+	for (t = 0; t < sizeof(codes); t++)
+		if (strcmp(a->pos[1], types[t]) == 0)
+			break;
+	if (t == sizeof(codes)) {
+		snprintf(err, errlen, "dhcp6: '%s'?", a->pos[1]);
+		return -EINVAL;
+	}
+	memcpy(def + 4, run->guest_mac, 6);
+	m.type = codes[t];
+	if (replay_key_u(a, "xid", 0xffffff, 0x00abcd, &xid, err, errlen) < 0 ||
+	    replay_key_u(a, "iaid", UINT32_MAX, 1, &iaid, err, errlen) < 0 ||
+	    replay_key_u(a, "rapid", 1, 0, &rapid, err, errlen) < 0 ||
+	    replay_key_duid(a, "duid", def, sizeof(def), duid, &m.duid_len, err,
+			    errlen) < 0 ||
+	    replay_key6(a, "dst", servers, e->dst, err, errlen) < 0)
+		return -EINVAL;
+	m.xid = (uint32_t)xid;
+	m.iaid = (uint32_t)iaid;
+	m.rapid = rapid != 0;
+	m.duid = duid;
+	m.ia = m.type != 11;
+	if (replay_key(a, "server") != NULL) {
+		if (replay_key_duid(a, "server", NULL, 0, server, &m.server_len,
+				    err, errlen) < 0)
+			return -EINVAL;
+		m.server = server;
+	}
+	if (replay_key(a, "addr") != NULL) {
+		if (replay_key6(a, "addr", NULL, addr, err, errlen) < 0)
+			return -EINVAL;
+		m.addr = addr;
+	}
+	if (e->dst[0] == 0xff)
+		frame_ip6_group_mac(e->dst, e->dst_mac);
+	return replay_emit(run, frame_dhcp6(run->buf, e, &m), 0, err, errlen);
+}
+
+/*
+ * send icmp6, rs, ns, dhcp6: IPv6 frames from the guest, by default from
+ * its link-local address (its MAC's EUI-64). Return: 1 when the step is of
+ * another kind, else 0 or -EINVAL.
+ */
+static int replay_send_nd(struct replay_run *run, const struct script_step *st,
+			  char *err, size_t errlen)
+{
+	static const uint8_t all_routers[16] = { 0xff, 0x02, [15] = 2 };
+	const char *kind = st->words[1];
+	struct frame_ends6 e = { 0 };
+	uint8_t ll[16], target[16], group[16];
+	uint64_t id, seq, size, hlim, sll;
+	struct step_args a;
+	size_t len;
+
+	if (strcmp(kind, "icmp6") != 0 && strcmp(kind, "rs") != 0 &&
+	    strcmp(kind, "ns") != 0 && strcmp(kind, "dhcp6") != 0)
+		return 1;
+	/* From the kind on, so that `send rs src=::` has its keys. */
+	if (replay_args(run, st, 1, true, &a, err, errlen) < 0)
+		return -EINVAL;
+	frame_ip6_linklocal(run->guest_mac, ll);
+	memcpy(e.src_mac, run->guest_mac, 6);
+	memcpy(e.dst_mac, run->gw_mac, 6);
+	if (replay_key6(&a, "src", ll, e.src, err, errlen) < 0 ||
+	    replay_key_u(&a, "hlim", 255, 64, &hlim, err, errlen) < 0 ||
+	    replay_key_u(&a, "sll", 1, 1, &sll, err, errlen) < 0)
+		return -EINVAL;
+	e.hlim = (unsigned int)hlim;
+	/* Nothing from :: carries a source link-layer address. */
+	if (IN6_IS_ADDR_UNSPECIFIED((const struct in6_addr *)e.src))
+		sll = 0;
+	if (strcmp(kind, "dhcp6") == 0)
+		return replay_send_dhcp6(run, &a, &e, err, errlen);
+	if (strcmp(kind, "rs") == 0) {
+		if (replay_key6(&a, "dst", all_routers, e.dst, err, errlen) < 0)
+			return -EINVAL;
+		frame_ip6_group_mac(e.dst, e.dst_mac);
+		len = frame_rs(run->buf, &e, sll != 0);
+		return replay_emit(run, len, 0, err, errlen);
+	}
+	if (a.n_pos < 2 || inet_pton(AF_INET6, a.pos[1], target) != 1) {
+		snprintf(err, errlen, "%s: '%s' is not an IPv6 address", kind,
+			 a.n_pos < 2 ? "" : a.pos[1]);
+		return -EINVAL;
+	}
+	if (strcmp(kind, "ns") == 0) {
+		frame_ip6_solicited(target, group);
+		if (replay_key6(&a, "dst", group, e.dst, err, errlen) < 0)
+			return -EINVAL;
+		if (e.dst[0] == 0xff)
+			frame_ip6_group_mac(e.dst, e.dst_mac);
+		len = frame_ns(run->buf, &e, target, sll != 0);
+		return replay_emit(run, len, 0, err, errlen);
+	}
+	memcpy(e.dst, target, 16);
+	if (replay_key_u(&a, "id", 65535, 1, &id, err, errlen) < 0 ||
+	    replay_key_u(&a, "seq", 65535, 1, &seq, err, errlen) < 0 ||
+	    replay_key_u(&a, "size", 65000, 56, &size, err, errlen) < 0)
+		return -EINVAL;
+	len = frame_icmp6_echo(run->buf, &e, (uint16_t)id, (uint16_t)seq, size);
+	return replay_emit(run, len, 0, err, errlen);
 }
 
 /* A file named by a script: relative to the script's folder. */

@@ -62,6 +62,10 @@ static const struct send_kind send_kinds[] = {
 	{ "tcp", 2, 2,
 	  "|flags|seq|ack|win|payload|size|mss|wscale|ttl|ipid|count|" },
 	{ "dhcp", 1, 1, "|xid|requested|server|ciaddr|" },
+	{ "icmp6", 1, 1, "|id|seq|size|hlim|src|" },
+	{ "rs", 0, 0, "|src|dst|sll|hlim|" },
+	{ "ns", 1, 1, "|src|dst|sll|hlim|" },
+	{ "dhcp6", 1, 1, "|xid|duid|iaid|addr|server|rapid|src|dst|hlim|" },
 };
 
 static const char *const serve_kinds[] = {
@@ -261,7 +265,7 @@ static int script_check_send(struct script_step *st, char *err, size_t errlen)
 	if (st->nwords < 2)
 		return script_error(err, errlen, st->line,
 				    "send: what? (hex, pcap, arp, icmp, udp, "
-				    "tcp or dhcp)");
+				    "tcp, dhcp, icmp6, rs, ns or dhcp6)");
 	for (j = 0; j < sizeof(send_kinds) / sizeof(send_kinds[0]); j++)
 		if (strcmp(st->words[1], send_kinds[j].name) == 0)
 			k = &send_kinds[j];

@@ -27,7 +27,7 @@ packages=(
 	doxygen gawk man-db
 	# test peers
 	iproute2 iputils-ping busybox curl tshark iperf3 dnsutils dnsmasq-base
-	tftp-hpa isc-dhcp-client util-linux procps python3
+	tftp-hpa isc-dhcp-client util-linux procps python3 ndisc6
 	qemu-system-x86 vde2 socat ethtool
 )
 

@@ -121,6 +121,8 @@ struct usernet {
 	int status;
 };
 
+/* The help text is laid out as it prints. */
+/* clang-format off */
 static void usage_main(FILE *f)
 {
 	fprintf(f,
@@ -145,8 +147,10 @@ static void usage_main(FILE *f)
 "                [,restrict=on|off][,restrict-dns=on|off][,loopback=on|off]\n"
 "                [,hostname=NAME][,domainname=DOMAIN][,dnssearch=DOMAIN...]\n"
 "                [,tftp=DIR][,bootfile=FILE][,tftp-server-name=NAME]\n"
-"                [,dns-upstream=ADDR[:PORT]...][,mem-budget=SIZE]\n"
-"                [,tcp-stall-timeout=SECONDS]\n"
+"                [,dns-upstream=ADDR[:PORT]|[ADDR6]:PORT...][,mem-budget=SIZE]\n"
+"                [,tcp-stall-timeout=SECONDS][,ipv4=on|off][,ipv6=on|off]\n"
+"                [,ipv6-net=PREFIX/64][,ipv6-host=ADDR6][,ipv6-dns=ADDR6]\n"
+"                [,ipv6-dhcp=stateless|stateful]\n"
 "        the user-mode gateway: answers ARP and ping for host= and dns=, and\n"
 "        carries the guest's TCP, UDP and ping over host sockets (NAT).\n"
 "        It serves DHCP (from dhcpstart, 16 addresses; hostname=,\n"
@@ -171,6 +175,16 @@ static void usage_main(FILE *f)
 "        over 128 bytes are dropped. tcp-stall-timeout=S resets a TCP flow\n"
 "        whose host socket takes none of the guest's data for S seconds\n"
 "        (default 120; 0 never). At most one per process.\n"
+"        IPv6 (ipv6=on by default): ipv6-net=fec0::/64 (only /64; QEMU's\n"
+"        older ipv6-prefix= and ipv6-prefixlen= too), ipv6-host=prefix::2,\n"
+"        ipv6-dns=prefix::3. The gateway answers neighbour solicitations for\n"
+"        fe80::2, ipv6-host and ipv6-dns as a router, router solicitations\n"
+"        at once (and advertises every 200-600 s): the prefix for SLAAC, the\n"
+"        MTU, RDNSS ipv6-dns, DNSSL dnssearch=, the O flag. DHCPv6 answers\n"
+"        Information-requests (DNS, domains); ipv6-dhcp=stateful also hands\n"
+"        out addresses from prefix::100 and sets the M flag. DNS answers on\n"
+"        ipv6-dns too; dns-upstream=[ADDR6]:PORT names IPv6 upstreams.\n"
+"        ipv4=off: no ARP, DHCP or IPv4; ipv6=off: no IPv6 at all.\n"
 "  -netdev tap,id=ID[,ifname=NAME | ,fd=N]\n"
 "        a tap interface: opened by name (created when missing, which needs\n"
 "        CAP_NET_ADMIN), or an already-open tap fd inherited from the caller.\n"
@@ -243,7 +257,10 @@ static void usage_main(FILE *f)
 		NETDEV_FWD_MAX, UNET_VXLAN_REMOTES_MAX, NETDEV_HUB_MAX,
 		UNET_MTU_MIN, UNET_MTU_MAX, UNET_MTU_DEFAULT);
 }
+/* clang-format on */
 
+/* The help text is laid out as it prints. */
+/* clang-format off */
 static void usage_run(FILE *f)
 {
 	fprintf(f,
@@ -254,6 +271,11 @@ static void usage_run(FILE *f)
 "tap0, on usernet's hub. The tap has address net+100 (10.0.2.100/24 by\n"
 "default), a default route via the gateway (10.0.2.2) and the MTU of the\n"
 "hub; the namespace sees a resolv.conf naming the DNS address (10.0.2.3).\n"
+"With IPv6 (ipv6=on, the default) the kernel in the namespace takes its\n"
+"address and a default route via fe80::2 from the gateway's router\n"
+"advertisement (SLAAC, fec0::/64 by default); CMD starts once the address\n"
+"is there (at most 3 s), and resolv.conf names the IPv6 DNS address\n"
+"(fec0::3) after the IPv4 one. With ipv4=off the tap has no IPv4.\n"
 "Without a '-netdev user', one with the defaults is added. usernet exits\n"
 "with CMD's exit status (128+N when CMD was killed by signal N), and\n"
 "SIGINT/SIGTERM are passed on to CMD. SIGUSR1 is not: it prints the flow\n"
@@ -269,6 +291,7 @@ static void usage_run(FILE *f)
 "Example: usernet run -- ping -c 3 10.0.2.2\n"
 "Unprivileged use needs /dev/net/tun to be usable by the caller.\n");
 }
+/* clang-format on */
 
 static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 {
@@ -560,7 +583,7 @@ static void dump_port(const struct unet_port *port)
 	dump_vxlan(port);
 }
 
-/* The gateway's services' counters, one line. */
+/* The gateway's services' counters: IPv4's on one line, IPv6's on one. */
 static void dump_services(const struct unet_stack *stack)
 {
 	struct unet_stack_stats ss = { .size = sizeof(ss) };
@@ -580,6 +603,15 @@ static void dump_services(const struct unet_stack *stack)
 		(unsigned long long)ss.tftp_transfers,
 		(unsigned long long)ss.tftp_errors,
 		(unsigned long long)ss.tftp_drop);
+	fprintf(stderr,
+		"usernet: services6: ndp rs_in %llu ra_sent %llu na_sent %llu drop %llu; dhcp6: in %llu out %llu drop %llu; family off drop %llu\n",
+		(unsigned long long)ss.nd_rs_in,
+		(unsigned long long)ss.nd_ra_sent,
+		(unsigned long long)ss.nd_na_sent,
+		(unsigned long long)ss.nd_drop, (unsigned long long)ss.dhcp6_in,
+		(unsigned long long)ss.dhcp6_out,
+		(unsigned long long)ss.dhcp6_drop,
+		(unsigned long long)ss.family_off_drop);
 }
 
 /* The process's memory, one line: what the heap holds beside RSS. */
@@ -1112,6 +1144,15 @@ static void run_config(const struct options *o,
 	nc->gateway = user->host;
 	nc->dns = user->dns;
 	nc->mtu = o->mtu;
+	nc->no_ipv4 = user->no_ipv4;
+	nc->ipv6 = !user->no_ipv6;
+	nc->dns6 = user->ip6_dns;
+	/* Left at :: for the stack to fill in: its default, fec0::3. */
+	if (IN6_IS_ADDR_UNSPECIFIED(&nc->dns6)) {
+		nc->dns6.s6_addr[0] = 0xfe;
+		nc->dns6.s6_addr[1] = 0xc0;
+		nc->dns6.s6_addr[15] = 3;
+	}
 }
 
 int main(int argc, char **argv)

@@ -30,27 +30,6 @@ ns2=unet-dns2-$TAG
 tap=unetd$TAG
 tap2=unete$TAG
 
-# free_port: a port free on 127.0.0.1 for both UDP and TCP, below the
-# ephemeral range.
-free_port() {
-	python3 - <<'EOF'
-import random, socket
-for _ in range(200):
-    p = random.randint(20000, 31999)
-    try:
-        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        u.bind(("127.0.0.1", p))
-        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        t.bind(("127.0.0.1", p))
-    except OSError:
-        continue
-    u.close()
-    t.close()
-    print(p)
-    break
-EOF
-}
-
 PORT=$(free_port)
 DEADPORT=$(free_port)
 [ -n "$PORT" ] && [ -n "$DEADPORT" ] && [ "$PORT" != "$DEADPORT" ] ||
@@ -77,14 +56,8 @@ ok "dnsmasq answers on 127.0.0.1:$PORT"
 start_guest() {
 	local gns=$1 gtap=$2 log=$3 up=$4
 	shift 4
-	"$USERNET" -v --mtu 1500 -netdev user,id=u,dns-upstream="$up" \
-		-netdev tap,id=t,ifname="$gtap" "$@" 2>"$log" &
-	UPID=$!
-	PIDS+=("$UPID")
-	wait_for 10 ip link show "$gtap" ||
-		{ cat "$log"; fail "usernet did not create $gtap"; finish; }
-	new_netns "$gns"
-	ip link set "$gtap" netns "$gns"
+	usernet_on_tap "$gns" "$gtap" "$log" -v --mtu 1500 \
+		-netdev user,id=u,dns-upstream="$up" "$@"
 	ip -n "$gns" link set "$gtap" mtu 1500
 	ip -n "$gns" addr add 10.0.2.15/24 dev "$gtap"
 	ip -n "$gns" link set "$gtap" up

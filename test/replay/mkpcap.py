@@ -3,7 +3,8 @@
 """Writes the input and expected pcaps of the replay golden tests.
 
 Every frame is built here from the RFCs (ARP, IPv4, ICMP, UDP, DHCP,
-TFTP), independently of usernet's own code, so that a golden test compares
+TFTP; IPv6 RFC 8200, ICMPv6 RFC 4443, neighbour discovery RFC 4861 and
+RFC 8106, DHCPv6 RFC 8415 and RFC 3646), independently of usernet's own code, so that a golden test compares
 the stack's answers with frames nobody derived from the stack. Run it with
 the folder to write to; the test `replay.inputs` checks that the committed
 files are what this writes.
@@ -80,6 +81,121 @@ def dhcp(msgtype, xid, requested=None, server=None):
                     udp(b"\0" * 4, b"\xff" * 4, 68, 67, msg)))
 
 
+# IPv6: the guest's link-local address (its MAC's modified EUI-64), the
+# gateway's fe80::2 and QEMU's default prefix fec0::/64 (::2, ::3).
+GUEST6 = bytes.fromhex("fe80000000000000505400fffe123456")
+GW_LL = bytes.fromhex("fe800000000000000000000000000002")
+GW6 = bytes.fromhex("fec00000000000000000000000000002")
+DNS6 = bytes.fromhex("fec00000000000000000000000000003")
+ALL_NODES = bytes.fromhex("ff020000000000000000000000000001")
+ALL_ROUTERS = bytes.fromhex("ff020000000000000000000000000002")
+DHCP6_SERVERS = bytes.fromhex("ff020000000000000000000000010002")
+UNSPEC = bytes(16)
+
+
+def group_mac(group):
+    return b"\x33\x33" + group[12:]
+
+
+def solicited(addr):
+    return bytes.fromhex("ff0200000000000000000001ff") + addr[13:]
+
+
+def ipv6(src, dst, nh, payload, hlim=64):
+    return struct.pack("!IHBB16s16s", 6 << 28, len(payload), nh, hlim, src,
+                       dst) + payload
+
+
+def icmp6(src, dst, typ, code, body, hlim=255):
+    """An ICMPv6 message (checksum over the pseudo header) in IPv6."""
+    msg = struct.pack("!BBH", typ, code, 0) + body
+    pseudo = src + dst + struct.pack("!IxxxB", len(msg), 58)
+    msg = msg[:2] + struct.pack("!H", csum(pseudo + msg)) + msg[4:]
+    return ipv6(src, dst, 58, msg, hlim)
+
+
+def udp6(src, dst, sport, dport, payload, hlim=64):
+    hdr = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0)
+    pseudo = src + dst + struct.pack("!IxxxB", 8 + len(payload), 17)
+    c = csum(pseudo + hdr + payload) or 0xFFFF
+    return ipv6(src, dst, 17, hdr[:6] + struct.pack("!H", c) + payload,
+                hlim)
+
+
+def nd_opt(typ, data):
+    """An ND option: type, length in 8-byte units, data padded with 0."""
+    data += bytes(-(len(data) + 2) % 8)
+    return bytes([typ, (len(data) + 2) // 8]) + data
+
+
+def dns_names(names):
+    """Uncompressed DNS names, as DNSSL and DHCPv6 option 24 carry them."""
+    out = b""
+    for name in names:
+        for label in name.split("."):
+            out += bytes([len(label)]) + label.encode()
+        out += b"\0"
+    return out
+
+
+def ns(src, dst, target, sll=True):
+    body = struct.pack("!I16s", 0, target)
+    if sll:
+        body += nd_opt(1, GUEST_MAC)
+    return icmp6(src, dst, 135, 0, body)
+
+
+def na(dst, target, flags):
+    """The gateway's answer: Router, Solicited, Override flags; its MAC."""
+    body = struct.pack("!B3x16s", flags, target) + nd_opt(2, GW_MAC)
+    return icmp6(target, dst, 136, 0, body)
+
+
+def ra(mtu, names, flags=0x40):
+    """The gateway's advertisement (RFC 4861 4.2, RFC 8106 5)."""
+    body = struct.pack("!BBHII", 64, flags, 1800, 0, 0)
+    body += nd_opt(1, GW_MAC)
+    body += nd_opt(5, struct.pack("!HI", 0, mtu))
+    body += nd_opt(3, struct.pack("!BBIII16s", 64, 0xC0, 86400, 14400, 0,
+                                  bytes.fromhex("fec0") + bytes(14)))
+    body += nd_opt(25, struct.pack("!HI", 0, 1800) + DNS6)
+    if names:
+        body += nd_opt(31, struct.pack("!HI", 0, 1800) + dns_names(names))
+    return icmp6(GW_LL, ALL_NODES, 134, 0, body)
+
+
+def d6opt(code, data):
+    return struct.pack("!HH", code, len(data)) + data
+
+
+DUID_GUEST = bytes.fromhex("00030001") + GUEST_MAC
+DUID_GW = bytes.fromhex("00030001") + GW_MAC
+
+
+def dhcp6_client(msgtype, xid, server=False, ia=None, addr=None):
+    msg = bytes([msgtype]) + xid.to_bytes(3, "big") + d6opt(1, DUID_GUEST)
+    if server:
+        msg += d6opt(2, DUID_GW)
+    if ia is not None:
+        sub = d6opt(5, addr + bytes(8)) if addr else b""
+        msg += d6opt(3, struct.pack("!III", ia, 0, 0) + sub)
+    msg += d6opt(6, struct.pack("!HH", 23, 24)) + d6opt(8, b"\0\0")
+    return eth(group_mac(DHCP6_SERVERS), GUEST_MAC, 0x86DD,
+               udp6(GUEST6, DHCP6_SERVERS, 546, 547, msg))
+
+
+def dhcp6_server(msgtype, xid, names, ia=None, addr=None):
+    """The server's answer: its DUID-LL, the client's, the lease, DNS."""
+    msg = bytes([msgtype]) + xid.to_bytes(3, "big")
+    msg += d6opt(2, DUID_GW) + d6opt(1, DUID_GUEST)
+    if ia is not None:
+        sub = d6opt(5, addr + struct.pack("!II", 86400, 86400))
+        msg += d6opt(3, struct.pack("!III", ia, 43200, 69120) + sub)
+    msg += d6opt(23, DNS6) + d6opt(24, dns_names(names))
+    return eth(GUEST_MAC, GW_MAC, 0x86DD,
+               udp6(GW_LL, GUEST6, 547, 546, msg))
+
+
 def write_pcap(path, frames):
     """frames: list of (seconds, frame bytes)."""
     with open(path, "wb") as f:
@@ -147,6 +263,68 @@ def main(out):
         (0, eth(GW_MAC, GUEST_MAC, 0x0800,
                 ipv4(GUEST, GW, 17, udp(GUEST, GW, 1069, 69, rrq), 7))),
     ])
+    # IPv6 neighbour discovery: the guest asks for the gateway's three
+    # addresses; each answer has the Router flag. A duplicate address probe
+    # (from ::) for fec0::2 is defended to all nodes; one for the guest's
+    # own tentative address is never answered.
+    tentative = bytes.fromhex("fec00000000000005054") + bytes.fromhex("00fffe123456")
+    write_pcap(p("nd.pcap"), [
+        (0, eth(group_mac(solicited(GW6)), GUEST_MAC, 0x86DD,
+                ns(GUEST6, solicited(GW6), GW6))),
+        (0, eth(group_mac(solicited(DNS6)), GUEST_MAC, 0x86DD,
+                ns(GUEST6, solicited(DNS6), DNS6))),
+        (0, eth(GW_MAC, GUEST_MAC, 0x86DD, ns(GUEST6, GW_LL, GW_LL))),
+        (0, eth(group_mac(solicited(GW6)), GUEST_MAC, 0x86DD,
+                ns(UNSPEC, solicited(GW6), GW6, sll=False))),
+        (0, eth(group_mac(solicited(tentative)), GUEST_MAC, 0x86DD,
+                ns(UNSPEC, solicited(tentative), tentative, sll=False))),
+    ])
+    write_pcap(p("nd-expect.pcap"), [
+        (0, eth(GUEST_MAC, GW_MAC, 0x86DD, na(GUEST6, GW6, 0xE0))),
+        (0, eth(GUEST_MAC, GW_MAC, 0x86DD, na(GUEST6, DNS6, 0xE0))),
+        (0, eth(GUEST_MAC, GW_MAC, 0x86DD, na(GUEST6, GW_LL, 0xE0))),
+        (0, eth(group_mac(ALL_NODES), GW_MAC, 0x86DD,
+                na(ALL_NODES, GW6, 0xA0))),
+    ])
+
+    # A router solicitation and the advertisement it gets, all options.
+    rs = icmp6(GUEST6, ALL_ROUTERS, 133, 0, bytes(4) + nd_opt(1, GUEST_MAC))
+    write_pcap(p("ra.pcap"), [
+        (0, eth(group_mac(ALL_ROUTERS), GUEST_MAC, 0x86DD, rs))])
+    write_pcap(p("ra-expect.pcap"), [
+        (0, eth(group_mac(ALL_NODES), GW_MAC, 0x86DD,
+                ra(1500, ["example.com", "test.local"]))),
+        (0, eth(group_mac(ALL_NODES), GW_MAC, 0x86DD,
+                ra(1500, ["example.com", "test.local"], 0xC0))),
+    ])
+
+    # ICMPv6 echo to the gateway's address, answered by it.
+    data6 = bytes(range(56))
+    write_pcap(p("icmp6.pcap"), [
+        (0, eth(GW_MAC, GUEST_MAC, 0x86DD,
+                icmp6(GUEST6, GW6, 128, 0,
+                      struct.pack("!HH", 0x4243, 1) + data6, 64)))])
+    write_pcap(p("icmp6-expect.pcap"), [
+        (0, eth(GUEST_MAC, GW_MAC, 0x86DD,
+                icmp6(GW6, GUEST6, 129, 0,
+                      struct.pack("!HH", 0x4243, 1) + data6, 255)))])
+
+    # DHCPv6, stateless: an Information-request gets DNS and the domains.
+    names = ["example.com", "test.local"]
+    write_pcap(p("dhcp6.pcap"), [(0, dhcp6_client(11, 0x123456))])
+    write_pcap(p("dhcp6-expect.pcap"), [
+        (0, dhcp6_server(7, 0x123456, names))])
+    # Stateful: Solicit, Advertise of fec0::100, Request, Reply.
+    lease6 = bytes.fromhex("fec0") + bytes(12) + bytes.fromhex("0100")
+    write_pcap(p("dhcp6-stateful.pcap"), [
+        (0, dhcp6_client(1, 0x000001, ia=7)),
+        (0.1, dhcp6_client(3, 0x000002, server=True, ia=7, addr=lease6)),
+    ])
+    write_pcap(p("dhcp6-stateful-expect.pcap"), [
+        (0, dhcp6_server(2, 0x000001, names, ia=7, addr=lease6)),
+        (0, dhcp6_server(7, 0x000002, names, ia=7, addr=lease6)),
+    ])
+
     # The file it asks for: 1300 bytes, three blocks of 512 or less.
     os.makedirs(p("tftp"), exist_ok=True)
     with open(p("tftp/hello.txt"), "wb") as f:

@@ -597,6 +597,10 @@ static void assert_full_options(unsigned int mtu)
 	assert_string_equal(R.sname, "boot.example.com");
 	assert_string_equal(R.file, "pxelinux.0");
 	assert_int_equal(R.siaddr, ip("10.0.2.2"));
+	/* iPXE's option 175 with no-pxedhcp (176) = 1, with a boot file */
+	assert_true(R.has[175]);
+	assert_int_equal(R.olen[175], 3);
+	assert_memory_equal(R.odata[175], "\260\001\001", 3);
 	assert_true(R.iplen <= 576);
 }
 
@@ -678,6 +682,7 @@ static void test_defaults(void **state)
 	assert_false(R.has[67]);
 	assert_false(R.has[119]);
 	assert_false(R.has[61]);
+	assert_false(R.has[175]); /* no boot file: no iPXE option */
 	assert_string_equal(R.sname, "");
 	assert_string_equal(R.file, "");
 	assert_int_equal(opt_addr(3), ip("10.0.2.2"));

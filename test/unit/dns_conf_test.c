@@ -25,8 +25,8 @@
 /**
  * struct line_row - one line for unet__dns_resolv_line()
  * @line: the line
- * @kind: 1 an IPv4 nameserver, 2 an IPv6 one, 0 anything else
- * @addr: the IPv4 address, for kind 1
+ * @kind: 1 a nameserver, 2 a link-local IPv6 one (skipped), 0 anything else
+ * @addr: the address, for kind 1
  */
 struct line_row {
 	const char *line;
@@ -39,8 +39,13 @@ static const struct line_row line_rows[] = {
 	{ "nameserver\t192.0.2.53   # a comment\n", 1, "192.0.2.53" },
 	{ "  nameserver 127.0.0.53", 1, "127.0.0.53" },
 	{ "nameserver 10.0.0.1\r\n", 1, "10.0.0.1" },
-	{ "nameserver ::1\n", 2, NULL },
+	{ "nameserver ::1\n", 1, "::1" },
+	{ "nameserver 2001:db8::53 # v6\n", 1, "2001:db8::53" },
 	{ "nameserver fe80::1%eth0\n", 2, NULL },
+	{ "nameserver fe80::1\n", 2, NULL },
+	{ "nameserver 2001:db8::53%eth0\n", 2, NULL },
+	{ "nameserver 2001:db8:::53\n", 0, NULL },
+	{ "nameserver ::ffff:300.1.1.1\n", 0, NULL },
 	{ "nameserver\n", 0, NULL },
 	{ "nameserver 300.1.1.1\n", 0, NULL },
 	{ "nameserver example.com\n", 0, NULL },
@@ -53,8 +58,8 @@ static const struct line_row line_rows[] = {
 
 static void test_line_table(void **state)
 {
-	struct sockaddr_in sa;
-	char buf[128], a[32];
+	union unet__dns_sa sa;
+	char buf[128], a[UNET__DNS_ADDR_STRLEN];
 	size_t i;
 	int kind;
 
@@ -66,11 +71,50 @@ static void test_line_table(void **state)
 			fail_msg("'%s': kind %d", line_rows[i].line, kind);
 		if (kind != 1)
 			continue;
-		assert_int_equal(sa.sin_family, AF_INET);
-		assert_int_equal(ntohs(sa.sin_port), 53);
-		inet_ntop(AF_INET, &sa.sin_addr, a, sizeof(a));
+		if (sa.sa.sa_family == AF_INET6) {
+			assert_int_equal(ntohs(sa.in6.sin6_port), 53);
+			inet_ntop(AF_INET6, &sa.in6.sin6_addr, a, sizeof(a));
+		} else {
+			assert_int_equal(sa.sa.sa_family, AF_INET);
+			assert_int_equal(ntohs(sa.in.sin_port), 53);
+			inet_ntop(AF_INET, &sa.in.sin_addr, a, sizeof(a));
+		}
 		assert_string_equal(a, line_rows[i].addr);
 	}
+}
+
+/* Addresses of both families: printed, mapped, compared. */
+static void test_addrs(void **state)
+{
+	union unet__dns_sa v4, v6, m;
+	struct sockaddr_in6 from;
+	char a[UNET__DNS_ADDR_STRLEN], line[64];
+
+	(void)state;
+	snprintf(line, sizeof(line), "nameserver 192.0.2.1");
+	assert_int_equal(unet__dns_resolv_line(line, &v4), 1);
+	snprintf(line, sizeof(line),
+		 "nameserver 2001:db8:ffff:ffff:ffff:ffff:ffff:ffff");
+	assert_int_equal(unet__dns_resolv_line(line, &v6), 1);
+	assert_string_equal(unet__dns_addr_str(&v4, a, sizeof(a)),
+			    "192.0.2.1:53");
+	assert_string_equal(unet__dns_addr_str(&v6, a, sizeof(a)),
+			    "[2001:db8:ffff:ffff:ffff:ffff:ffff:ffff]:53");
+	unet__dns_sa_mapped(&v4, &m);
+	assert_int_equal(m.sa.sa_family, AF_INET6);
+	assert_string_equal(unet__dns_addr_str(&m, a, sizeof(a)),
+			    "[::ffff:192.0.2.1]:53");
+	unet__dns_sa_mapped(&v6, &m);
+	assert_memory_equal(&m, &v6, sizeof(m));
+	assert_true(unet__dns_sa_same(&v4.sa, &v4));
+	assert_false(unet__dns_sa_same(&v4.sa, &v6));
+	from = v6.in6;
+	assert_true(unet__dns_sa_same((struct sockaddr *)&from, &v6));
+	from.sin6_port = htons(54);
+	assert_false(unet__dns_sa_same((struct sockaddr *)&from, &v6));
+	from = v6.in6;
+	from.sin6_addr.s6_addr[15] ^= 1;
+	assert_false(unet__dns_sa_same((struct sockaddr *)&from, &v6));
 }
 
 static char dir[] = "/tmp/dns_conf_test.XXXXXX";
@@ -93,18 +137,24 @@ static void test_read(void **state)
 	int i;
 
 	(void)state;
-	/* Ten IPv4 nameservers and an IPv6 one: the first eight are kept. */
+	/*
+	 * A link-local IPv6 nameserver (skipped), ::1, then ten IPv4 ones:
+	 * the first eight usable ones are kept, in order.
+	 */
+	used += (size_t)snprintf(text + used, sizeof(text) - used,
+				 "nameserver fe80::1%%eth0\nnameserver ::1\n");
 	for (i = 1; i <= 10; i++)
 		used += (size_t)snprintf(text + used, sizeof(text) - used,
 					 "nameserver 10.0.0.%d\n", i);
-	snprintf(text + used, sizeof(text) - used, "nameserver ::1\n");
 	write_file(text);
 	memset(&rc, 0, sizeof(rc));
 	unet__dns_resolv_read(&rc, path, NULL);
 	assert_int_equal(rc.n, UNET_DNS_UPSTREAM_MAX);
-	for (i = 0; i < UNET_DNS_UPSTREAM_MAX; i++)
-		assert_int_equal(ntohl(rc.servers[i].sin_addr.s_addr),
-				 0x0a000000u + (uint32_t)i + 1);
+	assert_int_equal(rc.servers[0].sa.sa_family, AF_INET6);
+	assert_true(IN6_IS_ADDR_LOOPBACK(&rc.servers[0].in6.sin6_addr));
+	for (i = 1; i < UNET_DNS_UPSTREAM_MAX; i++)
+		assert_int_equal(ntohl(rc.servers[i].in.sin_addr.s_addr),
+				 0x0a000000u + (uint32_t)i);
 
 	/* The rest of a line longer than the buffer is not a line. */
 	long_line = malloc(4096);
@@ -116,7 +166,7 @@ static void test_read(void **state)
 	free(long_line);
 	unet__dns_resolv_read(&rc, path, NULL);
 	assert_int_equal(rc.n, 1);
-	assert_int_equal(ntohl(rc.servers[0].sin_addr.s_addr), 0x0a010101u);
+	assert_int_equal(ntohl(rc.servers[0].in.sin_addr.s_addr), 0x0a010101u);
 
 	/* A missing file: no upstream. */
 	unlink(path);
@@ -173,6 +223,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_line_table),
+		cmocka_unit_test(test_addrs),
 		cmocka_unit_test(test_read),
 		cmocka_unit_test(test_refresh),
 	};

@@ -502,6 +502,70 @@ static void test_budget_keys(void **state)
 	}
 }
 
+/* The IPv6 keys land in the stack's configuration, defaults derived. */
+static void test_ip6_keys(void **state)
+{
+	const struct unet_stack_config *c;
+	char err[256], a[INET6_ADDRSTRLEN];
+	struct netdev nd;
+
+	(void)state;
+	c = &nd.u.user.stack;
+	assert_int_equal(netdev_parse("user,id=u", &nd, err, sizeof(err)), 0);
+	assert_false(c->no_ipv4);
+	assert_false(c->no_ipv6);
+	assert_false(c->ip6_dhcp_stateful);
+	assert_int_equal(c->ip6_prefix_len, 64);
+	assert_string_equal(inet_ntop(AF_INET6, &c->ip6_prefix, a, sizeof(a)),
+			    "fec0::");
+	assert_string_equal(inet_ntop(AF_INET6, &c->ip6_host, a, sizeof(a)),
+			    "fec0::2");
+	assert_string_equal(inet_ntop(AF_INET6, &c->ip6_dns, a, sizeof(a)),
+			    "fec0::3");
+
+	assert_int_equal(
+		netdev_parse(
+			"user,id=u,ipv4=off,ipv6-net=2001:db8:1::/64,"
+			"ipv6-dns=2001:db8:1::53,ipv6-dhcp=stateful,"
+			"dns-upstream=[::1]:5353,dns-upstream=2001:db8::35,"
+			"dns-upstream=[2001:db8::36],dns-upstream=192.0.2.1",
+			&nd, err, sizeof(err)),
+		0);
+	assert_true(c->no_ipv4);
+	assert_true(c->ip6_dhcp_stateful);
+	assert_string_equal(inet_ntop(AF_INET6, &c->ip6_host, a, sizeof(a)),
+			    "2001:db8:1::2");
+	assert_string_equal(inet_ntop(AF_INET6, &c->ip6_dns, a, sizeof(a)),
+			    "2001:db8:1::53");
+	assert_int_equal(c->n_dns_upstream, 1);
+	assert_int_equal(c->n_dns_upstream6, 3);
+	assert_int_equal(c->dns_upstream6[0].sin6_family, AF_INET6);
+	assert_int_equal(ntohs(c->dns_upstream6[0].sin6_port), 5353);
+	assert_string_equal(inet_ntop(AF_INET6, &c->dns_upstream6[0].sin6_addr,
+				      a, sizeof(a)),
+			    "::1");
+	assert_int_equal(ntohs(c->dns_upstream6[1].sin6_port), 53);
+	assert_int_equal(ntohs(c->dns_upstream6[2].sin6_port), 53);
+	assert_string_equal(inet_ntop(AF_INET6, &c->dns_upstream6[2].sin6_addr,
+				      a, sizeof(a)),
+			    "2001:db8::36");
+
+	/* QEMU's older spelling; a prefix without /LEN is a /64 */
+	assert_int_equal(netdev_parse("user,id=u,ipv6=off,ipv6-prefix=fd00::,"
+				      "ipv6-prefixlen=64,ipv6-host=fd00::1",
+				      &nd, err, sizeof(err)),
+			 0);
+	assert_true(c->no_ipv6);
+	assert_string_equal(inet_ntop(AF_INET6, &c->ip6_host, a, sizeof(a)),
+			    "fd00::1");
+	assert_string_equal(inet_ntop(AF_INET6, &c->ip6_dns, a, sizeof(a)),
+			    "fd00::3");
+	assert_int_equal(netdev_parse("user,id=u,ipv6-net=fd00:1::", &nd, err,
+				      sizeof(err)),
+			 0);
+	assert_int_equal(c->ip6_prefix_len, 64);
+}
+
 /* The service keys land in the stack's configuration. */
 static void test_service_keys(void **state)
 {
@@ -686,15 +750,64 @@ static void test_fwd_limit(void **state)
 	assert_true(is_poisoned(&nd));
 }
 
-static void test_bad(void **state)
+/* The IPv6 keys' errors. */
+static const struct bad_case bad_ip6_cases[] = {
+	{ "user,id=u,ipv6=maybe", "ipv6: 'maybe' is not on or off" },
+	{ "user,id=u,ipv4=off,ipv6=off",
+	  "ipv4=off and ipv6=off: no network left" },
+	{ "user,id=u,ipv6-net=fec0::/48",
+	  "ipv6-net: prefix length 48 is not supported (want 64" },
+	{ "user,id=u,ipv6-net=fec0::/129",
+	  "ipv6-net: bad prefix length '/129'" },
+	{ "user,id=u,ipv6-net=fec0::1/64",
+	  "ipv6-net: bits set past /64 in fec0::1" },
+	{ "user,id=u,ipv6-net=fe80::/64",
+	  "ipv6-net: fe80::/64 is not a unicast prefix" },
+	{ "user,id=u,ipv6-net=ff02::/64",
+	  "ipv6-net: ff02::/64 is not a unicast prefix" },
+	{ "user,id=u,ipv6-net=::/64",
+	  "ipv6-net: ::/64 is not a unicast prefix" },
+	{ "user,id=u,ipv6-net=10.0.2.0/24",
+	  "ipv6-net: bad IPv6 prefix '10.0.2.0'" },
+	{ "user,id=u,ipv6-net=2001:db8::/64,ipv6-prefix=2001:db8::",
+	  "ipv6-net: not with ipv6-prefix= or ipv6-prefixlen=" },
+	{ "user,id=u,ipv6-prefix=2001:db8::,ipv6-prefixlen=56",
+	  "ipv6-prefixlen: prefix length 56 is not supported" },
+	{ "user,id=u,ipv6-prefixlen=x",
+	  "ipv6-prefixlen: bad prefix length 'x'" },
+	{ "user,id=u,ipv6-host=2001:db8::2",
+	  "ipv6-host: 2001:db8::2 is not inside the /64 prefix" },
+	{ "user,id=u,ipv6-net=2001:db8::/64,ipv6-dns=fec0::3",
+	  "ipv6-dns: fec0::3 is not inside the /64 prefix" },
+	{ "user,id=u,ipv6-dns=fec0::",
+	  "ipv6-dns: fec0:: is not inside the /64 prefix" },
+	{ "user,id=u,ipv6-dns=fec0::2",
+	  "ipv6-dns: fec0::2 is the same address as ipv6-host" },
+	{ "user,id=u,ipv6-host=fec0::3",
+	  "ipv6-host: fec0::3 is the same address as ipv6-dns" },
+	{ "user,id=u,ipv6-host=fec0::1/64",
+	  "ipv6-host: bad IPv6 address 'fec0::1/64'" },
+	{ "user,id=u,ipv6-dhcp=yes",
+	  "ipv6-dhcp: 'yes' is not stateless or stateful" },
+	{ "user,id=u,dns-upstream=[::1", "dns-upstream: missing ']'" },
+	{ "user,id=u,dns-upstream=[::1]x", "dns-upstream: 'x' after ']'" },
+	{ "user,id=u,dns-upstream=[::1]:0", "dns-upstream: bad port '0'" },
+	{ "user,id=u,dns-upstream=[1.2.3.4]:53",
+	  "dns-upstream: bad IPv6 address '1.2.3.4'" },
+	{ "user,id=u,dns-upstream=fe80::1::2",
+	  "dns-upstream: bad IPv6 address 'fe80::1::2'" },
+	{ "tap,id=t,ipv6=on", "unknown key 'ipv6' for type tap" },
+};
+
+/* Each of @cases fails with -EINVAL, its message, the result untouched. */
+static void check_bad(const struct bad_case *cases, size_t n)
 {
 	char err[512];
 	int failed = 0;
 	size_t i;
 
-	(void)state;
-	for (i = 0; i < ARRAY_SIZE(bad_cases); i++) {
-		const struct bad_case *c = &bad_cases[i];
+	for (i = 0; i < n; i++) {
+		const struct bad_case *c = &cases[i];
 		struct netdev nd;
 		int ret;
 
@@ -717,6 +830,13 @@ static void test_bad(void **state)
 		assert_true(is_poisoned(&nd));
 	}
 	assert_int_equal(failed, 0);
+}
+
+static void test_bad(void **state)
+{
+	(void)state;
+	check_bad(bad_cases, ARRAY_SIZE(bad_cases));
+	check_bad(bad_ip6_cases, ARRAY_SIZE(bad_ip6_cases));
 }
 
 /* The example messages of the design, word for word. */
@@ -1213,6 +1333,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good),
 		cmocka_unit_test(test_service_keys),
+		cmocka_unit_test(test_ip6_keys),
 		cmocka_unit_test(test_budget_keys),
 		cmocka_unit_test(test_user),
 		cmocka_unit_test(test_fwd_limit),

@@ -49,8 +49,9 @@ extern "C" {
  * @tftp_root: folder the TFTP server on @host serves read-only ("" for no
  *             TFTP server, the default)
  * @dns_upstream: servers the DNS forwarder asks, in order (address and port,
- *                network order); with @n_dns_upstream 0 (the default) the
- *                nameservers of @resolv_conf
+ *                network order); with @n_dns_upstream and
+ *                @n_dns_upstream6 0 (the default) the nameservers of
+ *                @resolv_conf
  * @n_dns_upstream: how many of @dns_upstream are used
  * @resolv_conf: where the host's resolvers are read from (default
  *               "/etc/resolv.conf")
@@ -76,6 +77,15 @@ extern "C" {
  * @ip6_host: the gateway's IPv6 address (:: for the default, @ip6_prefix::2)
  * @ip6_dns: the DNS server's IPv6 address, answered by the gateway (:: for
  *           the default, @ip6_prefix::3)
+ * @ip6_dhcp_stateful: DHCPv6 also hands out addresses (IA_NA, from
+ *                     @ip6_prefix::100 on) and router advertisements set
+ *                     the M flag (default false: stateless DHCPv6 only,
+ *                     the O flag, addresses by SLAAC)
+ * @dns_upstream6: IPv6 servers the DNS forwarder asks (address and port,
+ *                 network order), after those of @dns_upstream; with
+ *                 @n_dns_upstream and @n_dns_upstream6 both 0 (the
+ *                 default) the nameservers of @resolv_conf
+ * @n_dns_upstream6: how many of @dns_upstream6 are used
  *
  * Addresses are in network byte order. @host, @dns and @dhcp_start must lie
  * inside @net/@mask and be neither its network nor its broadcast address.
@@ -107,6 +117,9 @@ struct unet_stack_config {
 	unsigned int ip6_prefix_len;
 	struct in6_addr ip6_host;
 	struct in6_addr ip6_dns;
+	bool ip6_dhcp_stateful;
+	struct sockaddr_in6 dns_upstream6[UNET_DNS_UPSTREAM_MAX];
+	unsigned int n_dns_upstream6;
 };
 
 /**
@@ -144,6 +157,18 @@ struct unet_stack_config {
  * @budget_frames_dropped: guest frames dropped because the budget was spent
  * @budget_ooseq_squeezed: out-of-order TCP segments that met a queue cap
  *                         the budget had lowered
+ * @family_off_drop: frames of a family the configuration turned off
+ *                   (no_ipv4: ARP and IPv4; no_ipv6: IPv6), dropped
+ * @nd_rs_in: router solicitations taken
+ * @nd_ra_sent: router advertisements sent (solicited and periodic)
+ * @nd_na_sent: neighbour advertisements sent for the gateway's IPv6
+ *              addresses
+ * @nd_drop: neighbour discovery messages dropped: invalid (RFC 4861's
+ *           checks), router advertisements and redirects from guests,
+ *           advertisements claiming a gateway address
+ * @dhcp6_in: DHCPv6 messages taken
+ * @dhcp6_out: DHCPv6 replies sent
+ * @dhcp6_drop: DHCPv6 messages dropped as malformed or unanswerable
  */
 struct unet_stack_stats {
 	size_t size;
@@ -171,6 +196,14 @@ struct unet_stack_stats {
 	uint64_t mem_peak;
 	uint64_t budget_frames_dropped;
 	uint64_t budget_ooseq_squeezed;
+	uint64_t family_off_drop;
+	uint64_t nd_rs_in;
+	uint64_t nd_ra_sent;
+	uint64_t nd_na_sent;
+	uint64_t nd_drop;
+	uint64_t dhcp6_in;
+	uint64_t dhcp6_out;
+	uint64_t dhcp6_drop;
 };
 
 struct unet_stack;

@@ -102,6 +102,44 @@ EOF
 	chmod 755 "$1"
 }
 
+# free_port [ADDR]: a port free on ADDR (127.0.0.1; ::1 for IPv6) for both
+# UDP and TCP, below the ephemeral range; nothing printed when none is.
+free_port() {
+	python3 - "${1:-127.0.0.1}" <<'EOF'
+import random, socket, sys
+addr = sys.argv[1]
+fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+for _ in range(200):
+    p = random.randint(20000, 31999)
+    try:
+        u = socket.socket(fam, socket.SOCK_DGRAM)
+        u.bind((addr, p))
+        t = socket.socket(fam, socket.SOCK_STREAM)
+        t.bind((addr, p))
+    except OSError:
+        continue
+    u.close()
+    t.close()
+    print(p)
+    break
+EOF
+}
+
+# usernet_on_tap NS TAP LOG ARGS...: starts usernet with ARGS and a tap
+# port TAP (logging to LOG), then moves the tap into a new namespace NS;
+# usernet's PID in UPID. Ends the test when the tap does not appear.
+usernet_on_tap() {
+	local gns=$1 gtap=$2 log=$3
+	shift 3
+	"$USERNET" "$@" -netdev tap,id=t,ifname="$gtap" 2>"$log" &
+	UPID=$!
+	PIDS+=("$UPID")
+	wait_for 10 ip link show "$gtap" ||
+		{ cat "$log"; fail "usernet did not create $gtap"; finish; }
+	new_netns "$gns"
+	ip link set "$gtap" netns "$gns"
+}
+
 # wait_for SECONDS COMMAND...: polls COMMAND until it succeeds; bounded.
 wait_for() {
 	local secs=$1 i

@@ -74,6 +74,14 @@
 #define DHCP_OPT_TFTP_SERVER 66
 #define DHCP_OPT_BOOTFILE 67
 #define DHCP_OPT_DOMAIN_SEARCH 119	/* RFC 3397 */
+/*
+ * iPXE's encapsulated options (iPXE include/ipxe/dhcp.h, DHCP_EB_ENCAP):
+ * option 175 holds sub-options in the same code, length, data form.
+ * Sub-option 176 (DHCP_EB_NO_PXEDHCP), non-zero, makes iPXE skip the
+ * ProxyDHCP wait (about 3 s) and PXE's own options.
+ */
+#define DHCP_OPT_IPXE_ENCAP 175
+#define DHCP_IPXE_NO_PXEDHCP 176
 #define DHCP_OPT_END 255
 
 /** Most data bytes in one option instance. */
