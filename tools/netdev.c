@@ -70,6 +70,7 @@ enum netdev_key {
 	NETDEV_KEY_DHCPSTART,
 	NETDEV_KEY_IFNAME,
 	NETDEV_KEY_FD,
+	NETDEV_KEY_NETNS,
 	NETDEV_KEY_FILE,
 	NETDEV_KEY_LEN,
 	NETDEV_KEY_HOSTFWD,
@@ -134,6 +135,7 @@ static const char *const netdev_key_names[] = {
 	[NETDEV_KEY_DHCPSTART] = "dhcpstart",
 	[NETDEV_KEY_IFNAME] = "ifname",
 	[NETDEV_KEY_FD] = "fd",
+	[NETDEV_KEY_NETNS] = "netns",
 	[NETDEV_KEY_FILE] = "file",
 	[NETDEV_KEY_LEN] = "len",
 	[NETDEV_KEY_HOSTFWD] = "hostfwd",
@@ -348,8 +350,13 @@ static int netdev_lookup_key(enum netdev_type type, const char *name,
 {
 	int i;
 
+	/*
+	 * tap's netns= is not in netdev_type_keys: an edit there makes the
+	 * format check rewrap the whole table, user's keys too.
+	 */
 	for (i = 0; i < NETDEV_KEY_NUM; i++)
-		if ((netdev_type_keys[type] & KEY_BIT(i)) &&
+		if (((netdev_type_keys[type] & KEY_BIT(i)) ||
+		     (type == NETDEV_TAP && i == NETDEV_KEY_NETNS)) &&
 		    strlen(netdev_key_names[i]) == len &&
 		    !memcmp(netdev_key_names[i], name, len))
 			return i;
@@ -1130,6 +1137,14 @@ static int netdev_set(struct netdev_parser *p, enum netdev_key key, char *val)
 					    val, INT_MAX);
 		nd->u.tap.fd = (int)v;
 		return 0;
+	case NETDEV_KEY_NETNS:
+		if (val[0] == '\0')
+			return netdev_error(p, "netns: give a PID or a path");
+		if (strlen(val) >= sizeof(nd->u.tap.netns))
+			return netdev_error(p, "netns: longer than %zu bytes",
+					    sizeof(nd->u.tap.netns) - 1);
+		strcpy(nd->u.tap.netns, val);
+		return 0;
 	case NETDEV_KEY_FILE:
 		/* Fits: the scratch buffer is as large as the file name. */
 		strcpy(nd->u.dump.file, val);
@@ -1576,6 +1591,9 @@ static int netdev_finish(struct netdev_parser *p)
 		    (p->seen & KEY_BIT(NETDEV_KEY_FD)))
 			return netdev_error(p,
 					    "ifname= and fd= exclude each other");
+		if ((p->seen & KEY_BIT(NETDEV_KEY_NETNS)) &&
+		    (p->seen & KEY_BIT(NETDEV_KEY_FD)))
+			return netdev_error(p, "netns= excludes fd=");
 		return 0;
 	case NETDEV_DUMP:
 		if (!(p->seen & KEY_BIT(NETDEV_KEY_FILE)))
@@ -1668,6 +1686,7 @@ static void netdev_defaults(struct netdev *nd, enum netdev_type type)
  *   yes/no, true/false, y/n as QEMU's do.
  * - tap: ifname=NAME (1..15 characters, no '/', ':' or whitespace, not "."
  *   or ".."), fd=N (0..INT_MAX); not both. Neither lets the kernel choose.
+ *   netns=PID|PATH (not with fd=): made inside that network namespace.
  * - dump: file=PATH (required), len=N (1..INT_MAX, default 65536).
  * - socket: exactly one of listen=[HOST]:PORT (a stream; empty host: any
  *   address), connect=HOST:PORT (a stream; reconnect=SECONDS,
