@@ -34,8 +34,14 @@
 
 #include "apisock.h"
 
-/* jansson: one value (any type), trailing bytes ignored as parson does. */
-#define APISOCK_JSON_FLAGS (JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK)
+/*
+ * jansson, read as slirp4netns's parson reads: one value of any type,
+ * trailing bytes ignored, every number a double (so 1e23 is a number out of
+ * range, not a syntax error).
+ */
+#define APISOCK_JSON_FLAGS                                   \
+	(JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK | \
+	 JSON_DECODE_INT_AS_REAL)
 
 /**
  * struct apisock_conn - one client
