@@ -39,9 +39,8 @@
  * trailing bytes ignored, every number a double (so 1e23 is a number out of
  * range, not a syntax error).
  */
-#define APISOCK_JSON_FLAGS                                   \
-	(JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK | \
-	 JSON_DECODE_INT_AS_REAL)
+#define APISOCK_JSON_FLAGS \
+	(JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK | JSON_DECODE_INT_AS_REAL)
 
 /**
  * struct apisock_conn - one client

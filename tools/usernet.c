@@ -249,6 +249,21 @@ static void usage_main(FILE *f)
 "hostfwd port that cannot be opened), 2 on a bad option.\n",
 		NETDEV_FWD_MAX, UNET_VXLAN_REMOTES_MAX, NETDEV_HUB_MAX,
 		UNET_MTU_MIN, UNET_MTU_MAX, UNET_MTU_DEFAULT);
+	/* Kept apart so that the text above is not rewrapped by the format
+	 * check each time a line is added to it. */
+	fprintf(f,
+		"\n"
+		"For a supervisor (podman, rootlesskit, a sandbox manager):\n"
+		"  -netdev tap,...,netns=PID|PATH   make the tap inside PID's network\n"
+		"                 namespace (joining its user namespace first) or the\n"
+		"                 namespace file PATH; usernet stays where it is\n"
+		"  --ready-fd FD  write \"1\" to FD and close it once everything runs\n"
+		"  --exit-fd FD   shut down when FD becomes readable or is closed\n"
+		"  --pidfile FILE write the PID to FILE (removed at exit)\n"
+		"  --api-socket PATH  slirp4netns's JSON API on a unix socket: add,\n"
+		"                 list and remove forwards of the -netdev user\n"
+		"Invoked as slirp4netns, or as 'usernet slirp4netns', usernet takes\n"
+		"slirp4netns 1.2's command line (see 'usernet slirp4netns --help').\n");
 }
 
 static void usage_run(FILE *f)

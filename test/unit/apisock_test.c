@@ -111,14 +111,12 @@ static void test_good(void **state)
 	assert_int_equal(f.last.guest_addr.s_addr, a.info.guest.s_addr);
 	expect(&a, "{\"execute\":\"list_hostfwd\"}\n",
 	       "{\"entries\":[{\"id\":1,\"proto\":\"tcp\",\"host_addr\":\"0.0.0.0\",\"host_port\":8080,\"guest_addr\":\"10.0.2.100\",\"guest_port\":80},{\"id\":2,\"proto\":\"udp\",\"host_addr\":\"0.0.0.0\",\"host_port\":5353,\"guest_addr\":\"10.0.2.100\",\"guest_port\":53}]}");
-	expect(&a,
-	       "{\"execute\":\"remove_hostfwd\",\"arguments\":{\"id\":1}}",
+	expect(&a, "{\"execute\":\"remove_hostfwd\",\"arguments\":{\"id\":1}}",
 	       "{\"return\":{}}");
 	assert_int_equal(f.removes, 1);
 	assert_int_equal(ntohs(f.last.host_port), 8080);
 	/* Removed once; ids are never reused. */
-	expect(&a,
-	       "{\"execute\":\"remove_hostfwd\",\"arguments\":{\"id\":1}}",
+	expect(&a, "{\"execute\":\"remove_hostfwd\",\"arguments\":{\"id\":1}}",
 	       "{\"error\":{\"desc\":\"bad request: remove_hostfwd: bad arguments.id\"}}");
 	expect(&a,
 	       "{\"execute\":\"add_hostfwd\",\"arguments\":{\"proto\":\"tcp\",\"host_addr\":\"127.0.0.1\",\"host_port\":8081,\"guest_port\":81}}",
@@ -250,6 +248,8 @@ static void test_too_large(void **state)
 	apisock_close(&a);
 }
 
+#define ADD_PORT ADD("{\"proto\":\"tcp\",\"host_port\":%d,\"guest_port\":80}")
+
 static void test_limit(void **state)
 {
 	struct apisock a;
@@ -259,9 +259,7 @@ static void test_limit(void **state)
 
 	setup_api(&a, &f);
 	for (i = 0; i < APISOCK_FWD_MAX; i++) {
-		snprintf(req, sizeof(req),
-			 ADD("{\"proto\":\"tcp\",\"host_port\":%d,\"guest_port\":80}"),
-			 10000 + i);
+		snprintf(req, sizeof(req), ADD_PORT, 10000 + i);
 		snprintf(want, sizeof(want), "{\"return\":{\"id\":%d}}", i + 1);
 		expect(&a, req, want);
 	}
@@ -325,9 +323,8 @@ static void test_socket(void **state)
 		 (int)getpid());
 	assert_int_equal(uv_loop_init(&s.loop), 0);
 	setup_api(&s.a, &s.f);
-	assert_int_equal(apisock_listen(&s.a, &s.loop, s.path, err,
-					sizeof(err)),
-			 0);
+	assert_int_equal(
+		apisock_listen(&s.a, &s.loop, s.path, err, sizeof(err)), 0);
 
 	/* One request in two writes, then a shutdown: slirp4netns's clients. */
 	fd = connect_to(s.path);

@@ -73,9 +73,10 @@ static void test_podman(void **state)
 {
 	struct s4n_options o;
 
-	assert_int_equal(parse("slirp4netns --disable-host-loopback --mtu=65520 --enable-ipv6 -c -e 3 -r 4 --api-socket /run/x.sock --netns-type=path /proc/self/ns/net tap0",
-			       &o),
-			 -1);
+	assert_int_equal(
+		parse("slirp4netns --disable-host-loopback --mtu=65520 --enable-ipv6 -c -e 3 -r 4 --api-socket /run/x.sock --netns-type=path /proc/self/ns/net tap0",
+		      &o),
+		-1);
 	assert_true(o.disable_host_loopback);
 	assert_int_equal(o.mtu, 65520);
 	assert_true(o.ipv6);
@@ -94,9 +95,10 @@ static void test_others(void **state)
 {
 	struct s4n_options o;
 
-	assert_int_equal(parse("slirp4netns 7 eth9 -c -m 9000 -6 -a /tmp/a --cidr=192.168.100.0/25 --macaddress=02:0A:b:c:d:ef --userns-path=/proc/self/ns/user --target-type=netns --no-host-loopback",
-			       &o),
-			 -1);
+	assert_int_equal(
+		parse("slirp4netns 7 eth9 -c -m 9000 -6 -a /tmp/a --cidr=192.168.100.0/25 --macaddress=02:0A:b:c:d:ef --userns-path=/proc/self/ns/user --target-type=netns --no-host-loopback",
+		      &o),
+		-1);
 	assert_int_equal(o.pid, 7);
 	assert_string_equal(o.tapname, "eth9");
 	assert_int_equal(o.mtu, 9000);
@@ -104,8 +106,8 @@ static void test_others(void **state)
 	assert_int_equal(o.net.s_addr, ip("192.168.100.0"));
 	assert_int_equal(o.mask.s_addr, ip("255.255.255.128"));
 	assert_true(o.set_mac);
-	assert_memory_equal(o.mac, ((uint8_t[]){ 2, 0x0a, 0xb, 0xc, 0xd, 0xef }),
-			    6);
+	assert_memory_equal(o.mac,
+			    ((uint8_t[]){ 2, 0x0a, 0xb, 0xc, 0xd, 0xef }), 6);
 	assert_string_equal(o.userns_path, "/proc/self/ns/user");
 	assert_true(o.disable_host_loopback);
 	/* --netns-type=pid is the default, spelled out */
