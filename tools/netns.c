@@ -46,6 +46,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fdpass.h"
 #include "netns.h"
 
 /* How long the parent waits for the child's answer. */
@@ -111,31 +112,13 @@ netns_child_send(int ctl, int err, int fd, const char *fmt, ...)
 static void __attribute__((noreturn))
 netns_child_send(int ctl, int err, int fd, const char *fmt, ...)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} control;
 	struct netns_msg msg = { .err = err };
-	struct iovec iov = { .iov_base = &msg, .iov_len = sizeof(msg) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	struct cmsghdr *cmsg;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg.text, sizeof(msg.text), fmt, ap);
 	va_end(ap);
-	if (fd >= 0) {
-		memset(&control, 0, sizeof(control));
-		mh.msg_control = control.buf;
-		mh.msg_controllen = sizeof(control.buf);
-		cmsg = CMSG_FIRSTHDR(&mh);
-		cmsg->cmsg_level = SOL_SOCKET;
-		cmsg->cmsg_type = SCM_RIGHTS;
-		cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
-	}
-	while (sendmsg(ctl, &mh, MSG_NOSIGNAL) < 0 && errno == EINTR)
-		;
+	fdpass_send(ctl, &msg, sizeof(msg), fd);
 	_exit(err == 0 ? 0 : 1);
 }
 
@@ -289,56 +272,6 @@ netns_child(int ctl, const struct netns_target *t, const char *ifname,
 
 /* Parent side. */
 
-/* Reads the child's message; *fd gets the fd it carried, or -1. */
-static int netns_recv(int ctl, struct netns_msg *msg, int *fd)
-{
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * 4)];
-		struct cmsghdr align;
-	} control;
-	struct iovec iov = { .iov_base = msg, .iov_len = sizeof(*msg) };
-	struct msghdr mh = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = control.buf,
-		.msg_controllen = sizeof(control.buf),
-	};
-	struct cmsghdr *cmsg;
-	size_t i, n;
-	ssize_t len;
-	int one;
-
-	*fd = -1;
-	do
-		len = recvmsg(ctl, &mh, MSG_CMSG_CLOEXEC);
-	while (len < 0 && errno == EINTR);
-	if (len < 0)
-		return -errno;
-	for (cmsg = CMSG_FIRSTHDR(&mh); cmsg; cmsg = CMSG_NXTHDR(&mh, cmsg)) {
-		if (cmsg->cmsg_level != SOL_SOCKET ||
-		    cmsg->cmsg_type != SCM_RIGHTS)
-			continue;
-		n = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (i = 0; i < n; i++) {
-			memcpy(&one, CMSG_DATA(cmsg) + i * sizeof(int),
-			       sizeof(int));
-			if (*fd < 0)
-				*fd = one;
-			else
-				close(one);
-		}
-	}
-	if ((size_t)len != sizeof(*msg) ||
-	    (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
-		if (*fd >= 0)
-			close(*fd);
-		*fd = -1;
-		return len == 0 ? -EPIPE : -EPROTO;
-	}
-	msg->text[sizeof(msg->text) - 1] = '\0';
-	return 0;
-}
-
 /**
  * netns_open_tap() - create a tap inside an existing network namespace
  * @t: the namespace (see struct netns_target)
@@ -403,11 +336,12 @@ int netns_open_tap(const struct netns_target *t, const char *ifname,
 		kill(pid, SIGKILL);
 		r = -ETIMEDOUT;
 	} else {
-		r = netns_recv(sv[0], &msg, &fd);
+		r = fdpass_recv(sv[0], &msg, sizeof(msg), &fd);
 		if (r < 0)
 			netns_errf(err, errlen, "the namespace helper died: %s",
 				   strerror(-r));
 		else if (msg.err != 0 || fd < 0) {
+			msg.text[sizeof(msg.text) - 1] = '\0';
 			r = msg.err > 0 ? -msg.err : -EPROTO;
 			netns_errf(err, errlen, "%s: %s", msg.text,
 				   strerror(-r));
