@@ -130,7 +130,9 @@ stop() {
 		fail "$name: still running 5 s after its exit fd closed"
 	else
 		wait "$SPID"
-		ok "$name: exits when its exit fd closes (status $?)"
+		rc=$?
+		[ "$rc" = 0 ] && ok "$name: exits with status 0 when its exit fd closes" ||
+			{ cat "$TMP/err.$name"; fail "$name: exit status $rc after the exit fd closed"; }
 	fi
 	kill "$TPID" 2>/dev/null
 }
