@@ -65,6 +65,9 @@ start() {
 	unshare --net sleep 300 &
 	TPID=$!
 	PIDS+=("$TPID")
+	# Not before unshare(1) made the namespace, or the tap lands in ours.
+	wait_for 5 sh -c "[ \"\$(readlink /proc/$TPID/ns/net)\" != \"\$(readlink /proc/self/ns/net)\" ]" ||
+		fail "$name: no new namespace"
 	rm -f "$TMP/exit.$name"
 	mkfifo "$TMP/exit.$name"
 	exec 8<>"$TMP/exit.$name"
@@ -211,6 +214,8 @@ for impl in slirp4netns "$TMP/slirp4netns"; do
 	# runuser forks: the namespace's process is its child.
 	wait_for 5 pgrep -P "$TPID" sleep
 	inner=$(pgrep -P "$TPID" sleep || echo "$TPID")
+	wait_for 5 sh -c "[ \"\$(readlink /proc/$inner/ns/net)\" != \"\$(readlink /proc/self/ns/net)\" ]" ||
+		fail "$name: no new namespace"
 	runuser -u nobody -- "$impl" -c --ready-fd=4 "$inner" tap0 \
 		4>"$TMP/ready.$name" >"$TMP/out.$name" 2>"$TMP/err.$name" &
 	SPID=$!
@@ -266,5 +271,7 @@ if command -v rootlesskit >/dev/null && command -v newuidmap >/dev/null; then
 else
 	echo "note: rootlesskit or uidmap not installed: its checks skipped"
 fi
+
+ip link show tap0 >/dev/null 2>&1 && fail "a tap0 appeared in the test's own namespace"
 
 finish
