@@ -70,6 +70,7 @@ enum netdev_key {
 	NETDEV_KEY_DHCPSTART,
 	NETDEV_KEY_IFNAME,
 	NETDEV_KEY_FD,
+	NETDEV_KEY_NETNS,
 	NETDEV_KEY_FILE,
 	NETDEV_KEY_LEN,
 	NETDEV_KEY_HOSTFWD,
@@ -142,6 +143,7 @@ static const char *const netdev_key_names[] = {
 	[NETDEV_KEY_DHCPSTART] = "dhcpstart",
 	[NETDEV_KEY_IFNAME] = "ifname",
 	[NETDEV_KEY_FD] = "fd",
+	[NETDEV_KEY_NETNS] = "netns",
 	[NETDEV_KEY_FILE] = "file",
 	[NETDEV_KEY_LEN] = "len",
 	[NETDEV_KEY_HOSTFWD] = "hostfwd",
@@ -230,6 +232,7 @@ static const uint16_t netdev_key_types[] = {
 	[NETDEV_KEY_DHCPSTART] = TYPES_USER,
 	[NETDEV_KEY_IFNAME] = TYPE_BIT(NETDEV_TAP),
 	[NETDEV_KEY_FD] = TYPE_BIT(NETDEV_TAP),
+	[NETDEV_KEY_NETNS] = TYPE_BIT(NETDEV_TAP),
 	[NETDEV_KEY_FILE] = TYPE_BIT(NETDEV_DUMP),
 	[NETDEV_KEY_LEN] = TYPE_BIT(NETDEV_DUMP),
 	[NETDEV_KEY_HOSTFWD] = TYPES_USER,
@@ -1345,6 +1348,14 @@ static int netdev_set(struct netdev_parser *p, enum netdev_key key, char *val)
 					    val, INT_MAX);
 		nd->u.tap.fd = (int)v;
 		return 0;
+	case NETDEV_KEY_NETNS:
+		if (val[0] == '\0')
+			return netdev_error(p, "netns: give a PID or a path");
+		if (strlen(val) >= sizeof(nd->u.tap.netns))
+			return netdev_error(p, "netns: longer than %zu bytes",
+					    sizeof(nd->u.tap.netns) - 1);
+		strcpy(nd->u.tap.netns, val);
+		return 0;
 	case NETDEV_KEY_FILE:
 		/* Fits: the scratch buffer is as large as the file name. */
 		strcpy(nd->u.dump.file, val);
@@ -1894,6 +1905,9 @@ static int netdev_finish(struct netdev_parser *p)
 		    netdev_seen(p, NETDEV_KEY_FD))
 			return netdev_error(p,
 					    "ifname= and fd= exclude each other");
+		if (netdev_seen(p, NETDEV_KEY_NETNS) &&
+		    netdev_seen(p, NETDEV_KEY_FD))
+			return netdev_error(p, "netns= excludes fd=");
 		return 0;
 	case NETDEV_DUMP:
 		if (!netdev_seen(p, NETDEV_KEY_FILE))
@@ -1986,6 +2000,7 @@ static void netdev_defaults(struct netdev *nd, enum netdev_type type)
  *   yes/no, true/false, y/n as QEMU's do.
  * - tap: ifname=NAME (1..15 characters, no '/', ':' or whitespace, not "."
  *   or ".."), fd=N (0..INT_MAX); not both. Neither lets the kernel choose.
+ *   netns=PID|PATH (not with fd=): made inside that network namespace.
  * - dump: file=PATH (required), len=N (1..INT_MAX, default 65536).
  * - socket: exactly one of listen=[HOST]:PORT (a stream; empty host: any
  *   address), connect=HOST:PORT (a stream; reconnect=SECONDS,

@@ -196,6 +196,9 @@ struct netdev_user {
  *                when @u.tap.fd is -1 too)
  * @u.tap.fd: fd=N, an inherited descriptor; -1 when not given. ifname= and
  *            fd= exclude each other
+ * @u.tap.netns: netns=PID|PATH, the network namespace to make the tap in
+ *               (a PID's, joining its user namespace too, or a namespace
+ *               file); empty when not given. Excludes fd=
  * @u.dump: a pcap dump (type dump)
  * @u.dump.file: file=PATH, required
  * @u.dump.len: len=N, bytes kept of each frame, 1..INT_MAX (default 65536)
@@ -224,6 +227,7 @@ struct netdev {
 		struct {
 			char ifname[UNET_IFNAME_MAX];
 			int fd;
+			char netns[NETDEV_FILE_MAX];
 		} tap;
 		struct {
 			char file[NETDEV_FILE_MAX];

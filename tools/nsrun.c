@@ -66,6 +66,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fdpass.h"
 #include "nsrun.h"
 
 #define NSRUN_IFNAME "tap0"
@@ -147,35 +148,15 @@ static void nsrun_child_send(const struct nsrun_child *c, int kind, int err,
 static void nsrun_child_send(const struct nsrun_child *c, int kind, int err,
 			     int fd, const char *fmt, ...)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} control;
 	struct nsrun_msg msg = { .kind = kind, .err = err };
-	struct iovec iov = { .iov_base = &msg, .iov_len = sizeof(msg) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	struct cmsghdr *cmsg;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg.text, sizeof(msg.text), fmt, ap);
 	va_end(ap);
-
-	if (fd >= 0) {
-		memset(&control, 0, sizeof(control));
-		mh.msg_control = control.buf;
-		mh.msg_controllen = sizeof(control.buf);
-		cmsg = CMSG_FIRSTHDR(&mh);
-		cmsg->cmsg_level = SOL_SOCKET;
-		cmsg->cmsg_type = SCM_RIGHTS;
-		cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
-	}
-
 	/* Nobody to tell if the parent is gone: the child just goes on to
 	 * its next read of ctl, which sees the end of the socket. */
-	while (sendmsg(c->ctl, &mh, MSG_NOSIGNAL) < 0 && errno == EINTR)
-		;
+	fdpass_send(c->ctl, &msg, sizeof(msg), fd);
 }
 
 #define nsrun_child_fail(c, err, ...)                                        \
@@ -570,54 +551,14 @@ static int64_t nsrun_now_ms(void)
 /* Reads one message; *fd gets the fd it carried, or -1. */
 static ssize_t nsrun_recv(int ctl, struct nsrun_msg *msg, int *fd)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * 4)];
-		struct cmsghdr align;
-	} control;
-	struct iovec iov = { .iov_base = msg, .iov_len = sizeof(*msg) };
-	struct msghdr mh = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = control.buf,
-		.msg_controllen = sizeof(control.buf),
-	};
-	struct cmsghdr *cmsg;
-	size_t i, nfds;
-	ssize_t n;
-	int one;
+	int ret = fdpass_recv(ctl, msg, sizeof(*msg), fd);
 
-	*fd = -1;
-	do
-		n = recvmsg(ctl, &mh, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-
-	for (cmsg = CMSG_FIRSTHDR(&mh); cmsg; cmsg = CMSG_NXTHDR(&mh, cmsg)) {
-		if (cmsg->cmsg_level != SOL_SOCKET ||
-		    cmsg->cmsg_type != SCM_RIGHTS ||
-		    cmsg->cmsg_len < CMSG_LEN(0))
-			continue;
-		nfds = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (i = 0; i < nfds; i++) {
-			memcpy(&one, CMSG_DATA(cmsg) + i * sizeof(int),
-			       sizeof(int));
-			if (*fd < 0)
-				*fd = one;
-			else
-				close(one);
-		}
-	}
-
-	if (n > 0 && ((size_t)n != sizeof(*msg) ||
-		      (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))) {
-		if (*fd >= 0)
-			close(*fd);
-		*fd = -1;
-		return -EPROTO;
-	}
+	if (ret == -EPIPE)
+		return 0;
+	if (ret < 0)
+		return ret;
 	msg->text[sizeof(msg->text) - 1] = '\0';
-	return n;
+	return (ssize_t)sizeof(*msg);
 }
 
 static int nsrun_wait_tap(struct nsrun *ns, char *err, size_t errlen)

@@ -19,7 +19,7 @@ fi
 packages=(
 	# build
 	build-essential cmake pkg-config clang llvm libclang-rt-14-dev patch
-	libuv1-dev libcmocka-dev libpcap-dev libvdeplug-dev
+	libuv1-dev libcmocka-dev libpcap-dev libvdeplug-dev libjansson-dev
 	xz-utils ca-certificates
 	# the format check of changed lines (tools/check-format.sh)
 	clang-format git
@@ -29,6 +29,9 @@ packages=(
 	iproute2 iputils-ping busybox curl tshark iperf3 dnsutils dnsmasq-base
 	tftp-hpa isc-dhcp-client util-linux procps python3 ndisc6
 	qemu-system-x86 vde2 socat ethtool
+	# slirp4netns side by side with usernet's personality, and a client
+	# (rootlesskit, which needs newuidmap from uidmap)
+	slirp4netns rootlesskit uidmap
 )
 
 missing=()

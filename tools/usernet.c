@@ -49,8 +49,11 @@
 
 #include "memtrim.h"
 #include "netdev.h"
+#include "netns.h"
 #include "nsrun.h"
+#include "ready.h"
 #include "replay.h"
+#include "slirp4netns.h"
 
 #define NETDEV_MAX 64
 #define EXIT_USAGE 2
@@ -74,6 +77,7 @@ _Static_assert(sizeof(log_level_names) / sizeof(log_level_names[0]) ==
  * @mtu: the hub's MTU (and the namespace tap's)
  * @seed: the random seed of every hub (0: from the kernel)
  * @level: log level
+ * @ready: --ready-fd, --exit-fd, --pidfile, --api-socket
  */
 struct options {
 	bool run;
@@ -83,6 +87,7 @@ struct options {
 	unsigned int mtu;
 	unsigned long seed;
 	enum unet_log_level level;
+	struct ready_options ready;
 };
 
 /**
@@ -103,6 +108,7 @@ struct options {
  * @trim: gives the heap back after a flood
  * @child_done: the child has been reaped
  * @status: the exit status to return
+ * @ready: the ready and exit fds, pidfile and API socket
  */
 struct usernet {
 	uv_loop_t loop;
@@ -119,6 +125,7 @@ struct usernet {
 	struct memtrim trim;
 	bool child_done;
 	int status;
+	struct ready ready;
 };
 
 /* The help text is laid out as it prints. */
@@ -256,6 +263,21 @@ static void usage_main(FILE *f)
 "hostfwd port that cannot be opened), 2 on a bad option.\n",
 		NETDEV_FWD_MAX, UNET_VXLAN_REMOTES_MAX, NETDEV_HUB_MAX,
 		UNET_MTU_MIN, UNET_MTU_MAX, UNET_MTU_DEFAULT);
+	/* Kept apart so that the text above is not rewrapped by the format
+	 * check each time a line is added to it. */
+	fprintf(f,
+		"\n"
+		"For a supervisor (podman, rootlesskit, a sandbox manager):\n"
+		"  -netdev tap,...,netns=PID|PATH   make the tap inside PID's network\n"
+		"                 namespace (joining its user namespace first) or the\n"
+		"                 namespace file PATH; usernet stays where it is\n"
+		"  --ready-fd FD  write \"1\" to FD and close it once everything runs\n"
+		"  --exit-fd FD   shut down when FD becomes readable or is closed\n"
+		"  --pidfile FILE write the PID to FILE (removed at exit)\n"
+		"  --api-socket PATH  slirp4netns's JSON API on a unix socket: add,\n"
+		"                 list and remove forwards of the -netdev user\n"
+		"Invoked as slirp4netns, or as 'usernet slirp4netns', usernet takes\n"
+		"slirp4netns 1.2's command line (see 'usernet slirp4netns --help').\n");
 }
 /* clang-format on */
 
@@ -324,7 +346,15 @@ static void print_netdev_help(void)
  */
 static int parse_args(int argc, char **argv, struct options *o)
 {
-	enum { OPT_MTU = 256, OPT_VERSION, OPT_SEED };
+	enum {
+		OPT_MTU = 256,
+		OPT_VERSION,
+		OPT_SEED,
+		OPT_READY_FD,
+		OPT_EXIT_FD,
+		OPT_PIDFILE,
+		OPT_API_SOCKET,
+	};
 	static const struct option longopts[] = {
 		{ "netdev", required_argument, NULL, 'n' },
 		{ "mtu", required_argument, NULL, OPT_MTU },
@@ -333,15 +363,20 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
+		{ "ready-fd", required_argument, NULL, OPT_READY_FD },
+		{ "exit-fd", required_argument, NULL, OPT_EXIT_FD },
+		{ "pidfile", required_argument, NULL, OPT_PIDFILE },
+		{ "api-socket", required_argument, NULL, OPT_API_SOCKET },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned long v;
 	char err[512];
-	int c, i, j;
+	int c, i, j, *fdp;
 
 	memset(o, 0, sizeof(*o));
 	o->mtu = UNET_MTU_DEFAULT;
 	o->level = UNET_LOG_WARN;
+	ready_options_init(&o->ready);
 	if (argc > 1 && strcmp(argv[1], "run") == 0) {
 		o->run = true;
 		argv++;
@@ -356,7 +391,11 @@ static int parse_args(int argc, char **argv, struct options *o)
 			argv[i] = "--netdev";
 		if (strcmp(argv[i], "--netdev") == 0 ||
 		    strcmp(argv[i], "--mtu") == 0 ||
-		    strcmp(argv[i], "--seed") == 0)
+		    strcmp(argv[i], "--seed") == 0 ||
+		    strcmp(argv[i], "--ready-fd") == 0 ||
+		    strcmp(argv[i], "--exit-fd") == 0 ||
+		    strcmp(argv[i], "--pidfile") == 0 ||
+		    strcmp(argv[i], "--api-socket") == 0)
 			i++;
 		else if (argv[i][0] != '-' || strcmp(argv[i], "--") == 0)
 			break;
@@ -400,6 +439,25 @@ static int parse_args(int argc, char **argv, struct options *o)
 				return EXIT_USAGE;
 			}
 			o->seed = v;
+			break;
+		case OPT_READY_FD:
+		case OPT_EXIT_FD:
+			fdp = c == OPT_READY_FD ? &o->ready.ready_fd :
+						  &o->ready.exit_fd;
+			if (ready_parse_fd(optarg, fdp) < 0) {
+				fprintf(stderr,
+					"usernet: %s %s: not a file descriptor number\n",
+					c == OPT_READY_FD ? "--ready-fd" :
+							    "--exit-fd",
+					optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case OPT_PIDFILE:
+			o->ready.pidfile = optarg;
+			break;
+		case OPT_API_SOCKET:
+			o->ready.api_socket = optarg;
 			break;
 		case 'v':
 			if (o->level < UNET_LOG_DEBUG)
@@ -468,6 +526,13 @@ static int parse_args(int argc, char **argv, struct options *o)
 			"usernet: nothing to do: give at least one -netdev (try --help)\n");
 		return EXIT_USAGE;
 	}
+	for (i = 0; i < o->n_netdevs && o->netdevs[i].type != NETDEV_USER; i++)
+		;
+	if (o->ready.api_socket != NULL && i == o->n_netdevs) {
+		fprintf(stderr,
+			"usernet: --api-socket needs a -netdev user (its forwards)\n");
+		return EXIT_USAGE;
+	}
 	return -1;
 }
 
@@ -481,6 +546,7 @@ static void shutdown_all(struct usernet *u)
 {
 	size_t i;
 
+	ready_close(&u->ready);
 	/* The proxy works on the stack's pcbs: it goes first. */
 	if (u->proxy != NULL) {
 		unet_proxy_close(u->proxy);
@@ -1037,6 +1103,34 @@ static int open_vde(struct unet_hub *hub, const struct netdev *nd)
 	return r;
 }
 
+/* A tap made inside another network namespace (netns=). */
+static int open_tap_netns(struct unet_hub *hub, const struct netdev *nd)
+{
+	const char *name = nd->u.tap.ifname[0] != '\0' ? nd->u.tap.ifname :
+							 "tap%d";
+	struct netns_target t;
+	struct unet_port *port;
+	char err[512];
+	int r, fd;
+
+	r = netns_parse_target(nd->u.tap.netns, &t);
+	if (r == 0)
+		r = netns_open_tap(&t, name, NULL, &fd, err, sizeof(err));
+	else
+		snprintf(err, sizeof(err), "not a PID or a path");
+	if (r == 0) {
+		r = unet_tap_adopt(hub, nd->id, fd, &port);
+		if (r < 0) {
+			snprintf(err, sizeof(err), "%s", strerror(-r));
+			close(fd);
+		}
+	}
+	if (r < 0)
+		fprintf(stderr, "usernet: -netdev tap,id=%s,netns=%s: %s\n",
+			nd->id, nd->u.tap.netns, err);
+	return r;
+}
+
 static int open_netdev(struct usernet *u, const struct netdev *nd,
 		       const struct options *o)
 {
@@ -1052,6 +1146,10 @@ static int open_netdev(struct usernet *u, const struct netdev *nd,
 		r = start_user(u, hub, nd->id, &nd->u.user);
 		break;
 	case NETDEV_TAP:
+		if (nd->u.tap.netns[0] != '\0') {
+			r = open_tap_netns(hub, nd);
+			break;
+		}
 		if (nd->u.tap.fd >= 0)
 			r = unet_tap_adopt(hub, nd->id, nd->u.tap.fd, &port);
 		else
@@ -1124,6 +1222,49 @@ static void raise_nofile(struct usernet *u)
 			     (unsigned long long)u->nofile.rlim_cur);
 }
 
+/* The exit fd fired: as SIGTERM, CMD first in run mode. */
+static void on_exit_fd(void *data)
+{
+	struct usernet *u = data;
+
+	if (u->ns.pid > 0 && !u->child_done) {
+		nsrun_kill(&u->ns, SIGTERM);
+		return;
+	}
+	u->status = 0;
+	shutdown_all(u);
+}
+
+/*
+ * --pidfile, --api-socket (forwards to @guest by default), --exit-fd, and
+ * last --ready-fd, once everything runs. Prints why on failure.
+ */
+static int start_ready(struct usernet *u, const struct options *o,
+		       const struct netdev_user *user, struct in_addr guest)
+{
+	struct apisock_info info;
+	char err[512];
+	int r;
+
+	memset(&info, 0, sizeof(info));
+	info.mtu = o->mtu;
+	if (user != NULL) {
+		info.net = user->stack.net;
+		info.mask = user->stack.mask;
+		info.host = user->stack.host;
+		info.dns = user->stack.dns;
+		info.dhcp_start = user->stack.dhcp_start;
+		info.ipv6 = !user->stack.no_ipv6;
+		info.host_loopback = user->proxy.loopback;
+	}
+	info.guest = guest;
+	r = ready_start(&u->ready, &u->loop, &o->ready, u->proxy, &info,
+			on_exit_fd, u, err, sizeof(err));
+	if (r < 0)
+		fprintf(stderr, "usernet: %s\n", err);
+	return r;
+}
+
 /* The namespace's settings, from the user netdev's addresses. */
 static void run_config(const struct options *o,
 		       const struct unet_stack_config *user,
@@ -1164,12 +1305,17 @@ int main(int argc, char **argv)
 	static const int signums[4] = { SIGINT, SIGTERM, SIGCHLD, SIGUSR1 };
 	struct nsrun_config nc;
 	struct unet_port *port;
+	struct in_addr guest;
 	struct usernet u;
 	char err[512];
 	int r, i;
 
 	if (argc > 1 && strcmp(argv[1], "replay") == 0)
 		return replay_main(argc - 1, argv + 1);
+	if (strcmp(basename(argv[0]), "slirp4netns") == 0)
+		return s4n_main(argc, argv);
+	if (argc > 1 && strcmp(argv[1], "slirp4netns") == 0)
+		return s4n_main(argc - 1, argv + 1);
 	r = parse_args(argc, argv, &o);
 	if (r >= 0)
 		return r;
@@ -1246,6 +1392,17 @@ int main(int argc, char **argv)
 		}
 	}
 
+	/* The API socket's forwards go where hostfwd='s do by default. */
+	memset(&guest, 0, sizeof(guest));
+	if (o.run)
+		guest = nc.addr;
+	else if (user != NULL)
+		guest = user->stack.dhcp_start;
+	if (start_ready(&u, &o, user, guest) < 0) {
+		if (u.ns.pid > 0 && !u.child_done)
+			nsrun_kill(&u.ns, SIGKILL);
+		goto fail;
+	}
 	uv_run(&u.loop, UV_RUN_DEFAULT);
 	shutdown_all(&u);
 	uv_run(&u.loop, UV_RUN_DEFAULT);
