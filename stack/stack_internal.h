@@ -61,5 +61,7 @@ void unet__lwip_detach(struct unet_stack *stack);
 struct unet_hub *unet__stack_hub(struct unet_stack *stack);
 int unet__stack_ip4_input(struct unet_stack *stack, struct pbuf *p,
 			  struct netif *inp);
+int unet__stack_ip6_input(struct unet_stack *stack, struct pbuf *p,
+			  struct netif *inp);
 
 #endif /* USERNET_STACK_INTERNAL_H */
