@@ -1382,9 +1382,9 @@ static int replay_setup(struct replay_run *run, const struct replay_options *o,
 				"proxy: %s\n", strerror(-r));
 	}
 	for (i = 0; r == 0 && netdev != NULL && (int)i < nd.u.user.n_fwds; i++) {
-		struct unet_fwd f = nd.u.user.fwds[i];
+		struct unet_fwd_ex f = nd.u.user.fwds[i];
 
-		r = unet_proxy_fwd_add(run->proxy, &f);
+		r = unet_proxy_fwd_add_ex(run->proxy, &f);
 		if (r < 0)
 			fprintf(stderr, "usernet replay: hostfwd: %s\n",
 				strerror(-r));
