@@ -7,7 +7,8 @@
  * named fields, with wire/checksum.h's checksums. Readers trust nothing:
  * frames come from the stack and from pcap files. frame_layers() walks a
  * frame once with the cursor (Ethernet, IPv4 with its length fields checked
- * against the frame, the transport bytes up to the IP packet's end), and
+ * against the frame, or IPv6 with its extension headers walked, bounded;
+ * the transport bytes up to the IP packet's end), and
  * everything else reads the headers it found. A named field is a member of
  * one of those headers (frame_fields[]): its place in the frame is the
  * header's offset plus offsetof() the member, so that a script can mask it.
@@ -167,6 +168,47 @@ size_t frame_udp(uint8_t *buf, const struct frame_ends *e, uint16_t sport,
 	return WIRE_ETH_HLEN + WIRE_IP4_HLEN + WIRE_UDP_HLEN + plen;
 }
 
+/* The options of @t's segment into @opts (room for 12); their length. */
+static size_t frame_tcp_opts(const struct frame_tcp *t, uint8_t *opts)
+{
+	size_t olen = 0;
+
+	if (t->mss != 0) {
+		opts[olen++] = WIRE_TCPOPT_MSS;
+		opts[olen++] = 4;
+		unet__put_be16(opts + olen, t->mss);
+		olen += 2;
+	}
+	if (t->wscale >= 0) {
+		opts[olen++] = WIRE_TCPOPT_NOP;	/* keeps 4-byte alignment */
+		opts[olen++] = WIRE_TCPOPT_WSCALE;
+		opts[olen++] = 3;
+		opts[olen++] = (uint8_t)t->wscale;
+	}
+	return olen;
+}
+
+/* The TCP header (checksum 0), options and data at @l4. */
+static struct wire_tcp *frame_tcp_write(uint8_t *l4, const struct frame_tcp *t,
+					const uint8_t *opts, size_t olen,
+					const void *payload, size_t plen)
+{
+	struct wire_tcp *th = FRAME_HDR_AT(l4, 0, struct wire_tcp);
+	size_t hlen = WIRE_TCP_HLEN + olen;
+
+	memset(th, 0, sizeof(*th));
+	th->sport = htons(t->sport);
+	th->dport = htons(t->dport);
+	th->seq = htonl(t->seq);
+	th->ack = htonl(t->ack);
+	th->off = (uint8_t)((hlen / 4) << 4);
+	th->flags = t->flags;
+	th->win = htons(t->win);
+	memcpy(l4 + WIRE_TCP_HLEN, opts, olen);
+	memcpy(l4 + hlen, payload, plen);
+	return th;
+}
+
 /**
  * frame_tcp() - a TCP segment
  * @buf: room for FRAME_MAX bytes
@@ -181,37 +223,164 @@ size_t frame_tcp(uint8_t *buf, const struct frame_ends *e,
 		 const struct frame_tcp *t, const void *payload, size_t plen)
 {
 	uint8_t opts[12];
-	size_t olen = 0, hlen;
-	struct wire_tcp *th;
-	uint8_t *l4;
+	size_t olen = frame_tcp_opts(t, opts), hlen = WIRE_TCP_HLEN + olen;
+	uint8_t *l4 = frame_ip(buf, e, WIRE_IPPROTO_TCP, hlen + plen);
+	struct wire_tcp *th = frame_tcp_write(l4, t, opts, olen, payload,
+					      plen);
 
-	if (t->mss != 0) {
-		opts[olen++] = WIRE_TCPOPT_MSS;
-		opts[olen++] = 4;
-		unet__put_be16(opts + olen, t->mss);
-		olen += 2;
-	}
-	if (t->wscale >= 0) {
-		opts[olen++] = WIRE_TCPOPT_NOP;	/* keeps 4-byte alignment */
-		opts[olen++] = WIRE_TCPOPT_WSCALE;
-		opts[olen++] = 3;
-		opts[olen++] = (uint8_t)t->wscale;
-	}
-	hlen = WIRE_TCP_HLEN + olen;
-	l4 = frame_ip(buf, e, WIRE_IPPROTO_TCP, hlen + plen);
-	th = FRAME_HDR_AT(l4, 0, struct wire_tcp);
-	memset(th, 0, sizeof(*th));
-	th->sport = htons(t->sport);
-	th->dport = htons(t->dport);
-	th->seq = htonl(t->seq);
-	th->ack = htonl(t->ack);
-	th->off = (uint8_t)((hlen / 4) << 4);
-	th->flags = t->flags;
-	th->win = htons(t->win);
-	memcpy(l4 + WIRE_TCP_HLEN, opts, olen);
-	memcpy(l4 + hlen, payload, plen);
 	th->csum = htons(frame_l4_sum(e, WIRE_IPPROTO_TCP, l4, hlen + plen));
 	return WIRE_ETH_HLEN + WIRE_IP4_HLEN + hlen + plen;
+}
+
+/* Ethernet and IPv6 headers for @l4len bytes of @nexthdr; returns where
+ * the transport header goes. */
+static uint8_t *frame_ip6(uint8_t *buf, const struct frame_ends6 *e,
+			  uint8_t nexthdr, size_t l4len)
+{
+	struct wire_ip6 *ip = FRAME_HDR_AT(buf, WIRE_ETH_HLEN, struct wire_ip6);
+
+	frame_eth(buf, e->dst_mac, e->src_mac, WIRE_ETHTYPE_IP6);
+	memset(ip, 0, sizeof(*ip));
+	ip->vtcfl = htonl(6u << 28);
+	ip->payload_len = htons((uint16_t)l4len);
+	ip->nexthdr = nexthdr;
+	ip->hop_limit = (uint8_t)(e->hop_limit != 0 ? e->hop_limit : 64);
+	memcpy(ip->saddr, &e->src, WIRE_IP6_ALEN);
+	memcpy(ip->daddr, &e->dst, WIRE_IP6_ALEN);
+	return buf + WIRE_ETH_HLEN + WIRE_IP6_HLEN;
+}
+
+/* A checksum over the IPv6 pseudo-header and @len bytes at @l4. */
+static uint16_t frame_l4_sum6(const struct frame_ends6 *e, uint8_t proto,
+			      const uint8_t *l4, size_t len)
+{
+	uint32_t sum = unet__csum_ip6_pseudo(e->src.s6_addr, e->dst.s6_addr,
+					     proto, len);
+
+	return unet__csum_finish(unet__csum_add(sum, l4, len));
+}
+
+/**
+ * frame_udp6() - a UDP datagram over IPv6
+ * @buf: room for FRAME_MAX bytes
+ * @e: the ends
+ * @sport: source port
+ * @dport: destination port
+ * @payload: the data
+ * @plen: its length, at most 65527
+ *
+ * Return: the frame's length.
+ */
+size_t frame_udp6(uint8_t *buf, const struct frame_ends6 *e, uint16_t sport,
+		  uint16_t dport, const void *payload, size_t plen)
+{
+	uint8_t *l4 = frame_ip6(buf, e, WIRE_IPPROTO_UDP, WIRE_UDP_HLEN + plen);
+	struct wire_udp *u = FRAME_HDR_AT(l4, 0, struct wire_udp);
+	uint16_t sum;
+
+	u->sport = htons(sport);
+	u->dport = htons(dport);
+	u->len = htons((uint16_t)(WIRE_UDP_HLEN + plen));
+	u->csum = 0;
+	memcpy(l4 + WIRE_UDP_HLEN, payload, plen);
+	sum = frame_l4_sum6(e, WIRE_IPPROTO_UDP, l4, WIRE_UDP_HLEN + plen);
+	/* IPv6 has no "no checksum": a sum of 0 goes as its other form. */
+	u->csum = htons(sum != 0 ? sum : 0xffff);
+	return WIRE_ETH_HLEN + WIRE_IP6_HLEN + WIRE_UDP_HLEN + plen;
+}
+
+/**
+ * frame_tcp6() - a TCP segment over IPv6
+ * @buf: room for FRAME_MAX bytes
+ * @e: the ends
+ * @t: the TCP fields
+ * @payload: the data
+ * @plen: its length, at most 65535 - 60
+ *
+ * Return: the frame's length.
+ */
+size_t frame_tcp6(uint8_t *buf, const struct frame_ends6 *e,
+		  const struct frame_tcp *t, const void *payload, size_t plen)
+{
+	uint8_t opts[12];
+	size_t olen = frame_tcp_opts(t, opts), hlen = WIRE_TCP_HLEN + olen;
+	uint8_t *l4 = frame_ip6(buf, e, WIRE_IPPROTO_TCP, hlen + plen);
+	struct wire_tcp *th = frame_tcp_write(l4, t, opts, olen, payload,
+					      plen);
+
+	th->csum = htons(frame_l4_sum6(e, WIRE_IPPROTO_TCP, l4, hlen + plen));
+	return WIRE_ETH_HLEN + WIRE_IP6_HLEN + hlen + plen;
+}
+
+/**
+ * frame_na6() - a neighbour advertisement answering a solicitation
+ * @buf: room for FRAME_MAX bytes
+ * @mac: the advertiser's MAC (the guest's)
+ * @target: the address advertised, also the source
+ * @to_mac: the soliciting node's MAC
+ * @to: its address
+ *
+ * Solicited, override, with the target link-layer address (RFC 4861 7.2.4).
+ *
+ * Return: the frame's length.
+ */
+size_t frame_na6(uint8_t *buf, const uint8_t mac[6],
+		 const struct in6_addr *target, const uint8_t to_mac[6],
+		 const struct in6_addr *to)
+{
+	struct frame_ends6 e = { .src = *target, .dst = *to, .hop_limit = 255 };
+	size_t l4len = sizeof(struct wire_nd_target) +
+		       sizeof(struct wire_nd_opt_lla);
+	struct wire_nd_opt_lla *o;
+	struct wire_nd_target *na;
+	uint8_t *l4;
+
+	memcpy(e.src_mac, mac, 6);
+	memcpy(e.dst_mac, to_mac, 6);
+	l4 = frame_ip6(buf, &e, WIRE_IPPROTO_ICMPV6, l4len);
+	na = FRAME_HDR_AT(l4, 0, struct wire_nd_target);
+	memset(na, 0, sizeof(*na));
+	na->type = WIRE_ICMP6_NA;
+	na->flags = htonl(WIRE_ND_NA_SOLICITED | WIRE_ND_NA_OVERRIDE);
+	memcpy(na->target, target, sizeof(na->target));
+	o = FRAME_HDR_AT(l4, sizeof(*na), struct wire_nd_opt_lla);
+	o->type = WIRE_ND_OPT_TLLA;
+	o->len = 1;
+	memcpy(o->addr, mac, 6);
+	na->csum = htons(frame_l4_sum6(&e, WIRE_IPPROTO_ICMPV6, l4, l4len));
+	return WIRE_ETH_HLEN + WIRE_IP6_HLEN + l4len;
+}
+
+/**
+ * frame_ns6_target() - the target of a neighbour solicitation
+ * @f: a received frame
+ * @len: its length
+ * @from_mac: receives the soliciting node's MAC
+ * @from: receives its address
+ * @target: receives the address solicited
+ *
+ * Return: true when @f is an ICMPv6 neighbour solicitation (no extension
+ * headers, hop limit 255, as RFC 4861 7.1.1 requires).
+ */
+bool frame_ns6_target(const uint8_t *f, size_t len, uint8_t from_mac[6],
+		      struct in6_addr *from, struct in6_addr *target)
+{
+	struct unet_cursor c = cursor_init(f, len);
+	const struct wire_eth *eth = cursor_take_hdr(&c, struct wire_eth);
+	const struct wire_ip6 *ip = cursor_take_hdr(&c, struct wire_ip6);
+	const struct wire_nd_target *ns;
+
+	if (eth == NULL || ip == NULL || wire_eth_type(eth) != WIRE_ETHTYPE_IP6 ||
+	    wire_ip6_version(ip) != 6 || ip->nexthdr != WIRE_IPPROTO_ICMPV6 ||
+	    ip->hop_limit != 255)
+		return false;
+	ns = cursor_take_hdr(&c, struct wire_nd_target);
+	if (ns == NULL || ns->type != WIRE_ICMP6_NS || ns->code != 0)
+		return false;
+	memcpy(from_mac, eth->src, 6);
+	memcpy(from, ip->saddr, sizeof(*from));
+	memcpy(target, ns->target, sizeof(*target));
+	return true;
 }
 
 /**
@@ -353,6 +522,63 @@ int frame_fragment(const uint8_t *frame, size_t len, size_t frag,
 }
 
 /**
+ * frame_fragment6() - cut an IPv6 frame into fragments (RFC 8200 4.5)
+ * @frame: a frame frame_udp6() or frame_tcp6() built (no extension header)
+ * @len: its length
+ * @frag: the most bytes of the fragmentable part in each fragment (rounded
+ *        down to a multiple of 8, at least 8)
+ * @id: the fragments' identification
+ * @cb: called with each fragment in turn (a fragment header after the
+ *      IPv6 header), first to last; a non-zero return stops the cutting
+ * @opaque: passed to @cb
+ *
+ * Return: 0, -EINVAL when @frame is not such a frame, or what @cb
+ * returned.
+ */
+int frame_fragment6(const uint8_t *frame, size_t len, size_t frag,
+		    uint32_t id,
+		    int (*cb)(void *opaque, const uint8_t *f, size_t flen),
+		    void *opaque)
+{
+	static uint8_t out[FRAME_MAX];
+	const size_t hdrs = WIRE_ETH_HLEN + WIRE_IP6_HLEN;
+	struct wire_ip6 *oip = FRAME_HDR_AT(out, WIRE_ETH_HLEN, struct wire_ip6);
+	struct wire_ip6_frag *fh =
+		FRAME_HDR_AT(out, hdrs, struct wire_ip6_frag);
+	struct unet_cursor c = cursor_init(frame, len);
+	const struct wire_eth *eth = cursor_take_hdr(&c, struct wire_eth);
+	const struct wire_ip6 *ip = cursor_take_hdr(&c, struct wire_ip6);
+	size_t plen, off;
+	int r;
+
+	if (eth == NULL || ip == NULL || wire_eth_type(eth) != WIRE_ETHTYPE_IP6 ||
+	    wire_ip6_is_ext(ip->nexthdr) ||
+	    ip->nexthdr == WIRE_IPPROTO_FRAGMENT ||
+	    wire_ip6_payload_len(ip) != c.len)
+		return -EINVAL;
+	frag &= ~(size_t)7;
+	if (frag == 0)
+		frag = 8;
+	plen = c.len;
+	for (off = 0; off < plen; off += frag) {
+		size_t n = plen - off < frag ? plen - off : frag;
+
+		memcpy(out, frame, hdrs);
+		oip->nexthdr = WIRE_IPPROTO_FRAGMENT;
+		oip->payload_len = htons((uint16_t)(sizeof(*fh) + n));
+		fh->nexthdr = ip->nexthdr;
+		fh->reserved = 0;
+		fh->frag = htons((uint16_t)(off | (off + n < plen ? 1 : 0)));
+		fh->id = htonl(id);
+		memcpy(out + hdrs + sizeof(*fh), c.p + off, n);
+		r = cb(opaque, out, hdrs + sizeof(*fh) + n);
+		if (r != 0)
+			return r;
+	}
+	return 0;
+}
+
+/**
  * frame_parse_mac() - read "aa:bb:cc:dd:ee:ff"
  * @s: the text
  * @mac: receives the address
@@ -379,6 +605,9 @@ int frame_parse_mac(const char *s, uint8_t mac[6])
  * @type: its EtherType
  * @ip: the IPv4 header, NULL when there is none (or its lengths do not
  *      fit the frame)
+ * @ip6: the IPv6 header, NULL when there is none (or its payload length
+ *       does not fit the frame); @proto is then the header after the
+ *       extension headers and the fragment header
  * @ip_off: its offset in the frame
  * @ip_len: the IP packet's length (its total length)
  * @proto: the IP protocol (0 without @ip)
@@ -391,6 +620,7 @@ struct frame_layers {
 	const struct wire_eth *eth;
 	uint16_t type;
 	const struct wire_ip4 *ip;
+	const struct wire_ip6 *ip6;
 	size_t ip_off;
 	size_t ip_len;
 	uint8_t proto;
@@ -398,6 +628,58 @@ struct frame_layers {
 	struct unet_cursor l4;
 	size_t l4_off;
 };
+
+/* Most extension headers frame_layers6() walks. */
+#define FRAME_IP6_EXT_MAX 8
+
+/* frame_layers() for an IPv6 packet at @c (past the Ethernet header). */
+static void frame_layers6(struct unet_cursor c, struct frame_layers *l)
+{
+	const struct wire_ip6_frag *fh;
+	const struct wire_ip6_ext *eh;
+	const struct wire_ip6 *ip;
+	size_t hlen = WIRE_IP6_HLEN;
+	uint8_t next;
+	int i;
+	bool ok;
+
+	ip = cursor_take_hdr(&c, struct wire_ip6);
+	if (ip == NULL || wire_ip6_version(ip) != 6)
+		return;
+	c = cursor_sub(&c, wire_ip6_payload_len(ip), &ok);
+	if (!ok)
+		return;
+	l->ip6 = ip;
+	l->ip_off = WIRE_ETH_HLEN;
+	l->ip_len = WIRE_IP6_HLEN + wire_ip6_payload_len(ip);
+	l->first = true;
+	next = ip->nexthdr;
+	for (i = 0; i < FRAME_IP6_EXT_MAX; i++) {
+		if (next == WIRE_IPPROTO_FRAGMENT) {
+			fh = cursor_take_hdr(&c, struct wire_ip6_frag);
+			if (fh == NULL)
+				break;
+			hlen += sizeof(*fh);
+			next = fh->nexthdr;
+			l->first = l->first && wire_ip6_frag_off(fh) == 0;
+		} else if (wire_ip6_is_ext(next)) {
+			eh = cursor_take_hdr(&c, struct wire_ip6_ext);
+			if (eh == NULL ||
+			    !cursor_skip(&c, wire_ip6_ext_len(eh) - sizeof(*eh)))
+				break;
+			hlen += wire_ip6_ext_len(eh);
+			next = eh->nexthdr;
+		} else {
+			break;
+		}
+	}
+	l->proto = next;
+	if (l->first && !wire_ip6_is_ext(next) &&
+	    next != WIRE_IPPROTO_FRAGMENT) {
+		l->l4 = c;
+		l->l4_off = WIRE_ETH_HLEN + hlen;
+	}
+}
 
 static void frame_layers(const uint8_t *f, size_t len, struct frame_layers *l)
 {
@@ -411,6 +693,10 @@ static void frame_layers(const uint8_t *f, size_t len, struct frame_layers *l)
 	if (l->eth == NULL)
 		return;
 	l->type = wire_eth_type(l->eth);
+	if (l->type == WIRE_ETHTYPE_IP6) {
+		frame_layers6(c, l);
+		return;
+	}
 	if (l->type != WIRE_ETHTYPE_IP4)
 		return;
 	pkt = c;
@@ -817,6 +1103,26 @@ static void frame_summary_l4(const struct frame_layers *l, char *buf,
 	}
 }
 
+/* frame_summary() of an IPv6 packet. */
+static void frame_summary6(const struct frame_layers *l, char *buf, size_t cap)
+{
+	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], rest[160];
+	const struct wire_icmp *ic;
+
+	inet_ntop(AF_INET6, l->ip6->saddr, src, sizeof(src));
+	inet_ntop(AF_INET6, l->ip6->daddr, dst, sizeof(dst));
+	if (!l->first)
+		snprintf(rest, sizeof(rest), "fragment proto=%u len=%zu",
+			 l->proto, l->ip_len - WIRE_IP6_HLEN);
+	else if ((ic = frame_l4(l, WIRE_IPPROTO_ICMPV6, WIRE_ICMP_HLEN,
+				NULL)) != NULL)
+		snprintf(rest, sizeof(rest), "ICMPv6 type %u code %u",
+			 ic->type, ic->code);
+	else
+		frame_summary_l4(l, rest, sizeof(rest));
+	snprintf(buf, cap, "IPv6 %s > %s %s", src, dst, rest);
+}
+
 /**
  * frame_summary() - one line describing a frame, for failure messages
  * @f: the frame
@@ -850,6 +1156,10 @@ void frame_summary(const uint8_t *f, size_t len, char *buf, size_t cap)
 		else
 			snprintf(buf, cap, "ARP request who-has %s tell %s",
 				 dst, src);
+		return;
+	}
+	if (l.ip6 != NULL) {
+		frame_summary6(&l, buf, cap);
 		return;
 	}
 	if (l.ip == NULL) {

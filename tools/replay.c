@@ -112,6 +112,13 @@ struct pending {
  *           real guest would) once the delivery is over
  * @arp_asker_mac: who asked
  * @arp_asker_ip: its address
+ * @guest_ip6: source address of built IPv6 frames (prefix::15: QEMU's
+ *             fec0::15 unless the netdev's ipv6-net= says otherwise)
+ * @frag6_id: the next IPv6 fragment identification of built frames
+ * @ns_due: a neighbour solicitation for @guest_ip6 came; the guest answers
+ *          it once the delivery is over, as for ARP
+ * @ns_asker_mac: who asked
+ * @ns_asker_ip: its address
  * @serve: host-side peers (`serve`)
  * @dead: a pcap handle for compiling filters
  * @script_dir: the script's folder, for relative file names
@@ -139,6 +146,11 @@ struct replay_run {
 	bool arp_due;
 	uint8_t arp_asker_mac[6];
 	struct in_addr arp_asker_ip;
+	struct in6_addr guest_ip6;
+	uint32_t frag6_id;
+	bool ns_due;
+	uint8_t ns_asker_mac[6];
+	struct in6_addr ns_asker_ip;
 	struct replay_serve serve;
 	pcap_t *dead;
 	char script_dir[PATH_MAX];
@@ -223,6 +235,21 @@ static void replay_log(void *opaque, enum unet_log_level level,
 
 /* ---- frames towards the guest ------------------------------------------ */
 
+/* A neighbour solicitation for the guest's IPv6 address: answered later. */
+static void replay_ns_check(struct replay_run *run, const void *frame,
+			    size_t len)
+{
+	struct in6_addr from, target;
+	uint8_t mac[6];
+
+	if (!frame_ns6_target(frame, len, mac, &from, &target) ||
+	    memcmp(&target, &run->guest_ip6, sizeof(target)) != 0)
+		return;
+	run->ns_due = true;
+	memcpy(run->ns_asker_mac, mac, sizeof(mac));
+	run->ns_asker_ip = from;
+}
+
 static void replay_rx(void *opaque, const void *frame, size_t len)
 {
 	struct replay_run *run = opaque;
@@ -240,6 +267,7 @@ static void replay_rx(void *opaque, const void *frame, size_t len)
 		memcpy(run->arp_asker_mac, arp->sha, sizeof(run->arp_asker_mac));
 		run->arp_asker_ip.s_addr = arp->spa;
 	}
+	replay_ns_check(run, frame, len);
 	if (!run->keep)
 		return;
 	if (run->n_pending >= REPLAY_PENDING_MAX ||
@@ -299,6 +327,24 @@ static bool replay_host_busy(struct replay_run *run)
 	return ps.flows > 0;
 }
 
+/* The guest answers a neighbour solicitation for its IPv6 address, as it
+ * does ARP (a solicitation from :: is duplicate address detection: none). */
+static void replay_ns_answer(struct replay_run *run)
+{
+	static const struct in6_addr any;
+	uint8_t f[128];
+	size_t len;
+
+	while (run->ns_due) {
+		run->ns_due = false;
+		if (memcmp(&run->ns_asker_ip, &any, sizeof(any)) == 0)
+			continue;
+		len = frame_na6(f, run->guest_mac, &run->guest_ip6,
+				run->ns_asker_mac, &run->ns_asker_ip);
+		unet_replay_send(run->rp, f, len);
+	}
+}
+
 /* The guest answers an ARP request for its address, outside the delivery
  * that brought it (lwIP is not to be re-entered). */
 static void replay_arp_answer(struct replay_run *run)
@@ -312,6 +358,7 @@ static void replay_arp_answer(struct replay_run *run)
 				      run->arp_asker_mac, run->arp_asker_ip);
 		unet_replay_send(run->rp, f, len);
 	}
+	replay_ns_answer(run);
 }
 
 /* Runs host I/O that is ready, giving host peers a moment when any exist. */
@@ -533,6 +580,31 @@ static void replay_ends(struct replay_run *run, struct frame_ends *e,
 	e->ip_id = ipid != 0 ? (uint16_t)ipid : run->ip_id++;
 }
 
+/* "[ADDR6]:PORT" */
+static int replay_addr6_port(const char *s, struct in6_addr *a, uint16_t *port,
+			     char *err, size_t errlen)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *end = strchr(s, ']');
+	uint64_t v;
+
+	if (s[0] != '[' || end == NULL || end[1] != ':' ||
+	    (size_t)(end - s - 1) >= sizeof(host)) {
+		snprintf(err, errlen, "'%s' is not [IPV6]:PORT", s);
+		return -EINVAL;
+	}
+	memcpy(host, s + 1, (size_t)(end - s - 1));
+	host[end - s - 1] = '\0';
+	if (inet_pton(AF_INET6, host, a) != 1) {
+		snprintf(err, errlen, "'%s' is not an IPv6 address", host);
+		return -EINVAL;
+	}
+	if (replay_u32(end + 2, 65535, &v, "port", err, errlen) < 0)
+		return -EINVAL;
+	*port = (uint16_t)v;
+	return 0;
+}
+
 /* The payload= / hex= / size= keys into @out; returns its length. */
 static ssize_t replay_payload(const struct step_args *a, uint8_t *out,
 			      size_t cap, char *err, size_t errlen)
@@ -601,6 +673,109 @@ static uint8_t replay_tcp_flags(const char *s)
 		}
 	}
 	return f;
+}
+
+/* The TCP keys of a `send tcp` or `send tcp6` step into @t and @count. */
+static int replay_tcp_fields(const struct step_args *a, uint16_t sport,
+			     uint16_t dport, struct frame_tcp *t,
+			     uint64_t *count, char *err, size_t errlen)
+{
+	uint64_t seq, ack, win, mss, ws;
+	const char *fl = replay_key(a, "flags");
+
+	memset(t, 0, sizeof(*t));
+	t->sport = sport;
+	t->dport = dport;
+	t->flags = replay_tcp_flags(fl != NULL ? fl : "A");
+	if (t->flags == 0xff) {
+		snprintf(err, errlen, "flags=%s: letters F S R P A U", fl);
+		return -EINVAL;
+	}
+	if (replay_key_u(a, "seq", UINT32_MAX, 1000, &seq, err, errlen) < 0 ||
+	    replay_key_u(a, "ack", UINT32_MAX, 0, &ack, err, errlen) < 0 ||
+	    replay_key_u(a, "win", 65535, 65535, &win, err, errlen) < 0 ||
+	    replay_key_u(a, "mss", 65535, 0, &mss, err, errlen) < 0 ||
+	    replay_key_u(a, "wscale", 14, 15, &ws, err, errlen) < 0 ||
+	    replay_key_u(a, "count", SCRIPT_COUNT_MAX, 1, count, err,
+			 errlen) < 0)
+		return -EINVAL;
+	t->seq = (uint32_t)seq;
+	t->ack = (uint32_t)ack;
+	t->win = (uint16_t)win;
+	t->mss = (uint16_t)mss;
+	t->wscale = ws == 15 ? -1 : (int)ws;
+	return 0;
+}
+
+/* The frame @len bytes in run->buf goes out as IPv6 fragments of @frag. */
+static int replay_emit6(struct replay_run *run, size_t len, uint64_t frag,
+			char *err, size_t errlen)
+{
+	int r;
+
+	if (frag == 0)
+		return replay_emit(run, len, 0, err, errlen);
+	r = frame_fragment6(run->buf, len, frag, run->frag6_id++,
+			    replay_send_frag_cb, run);
+	if (r < 0) {
+		snprintf(err, errlen, "the hub refused a fragment");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * `send udp6 SPORT [ADDR6]:PORT` and `send tcp6 ...`: the guest's UDP and
+ * TCP over IPv6, from its IPv6 address (or src=), keys as for udp and tcp
+ * (hlim= for the hop limit; frag=N cuts the packet into IPv6 fragments).
+ */
+static int replay_send6(struct replay_run *run, const char *kind,
+			const struct step_args *a, char *err, size_t errlen)
+{
+	static uint8_t payload[65535];
+	bool udp = strcmp(kind, "udp6") == 0;
+	struct frame_ends6 e;
+	const char *s;
+	uint64_t hlim, frag, v, count = 1;
+	struct frame_tcp t;
+	uint16_t port;
+	ssize_t plen;
+	size_t len;
+
+	memset(&e, 0, sizeof(e));
+	memcpy(e.src_mac, run->guest_mac, 6);
+	memcpy(e.dst_mac, run->gw_mac, 6);
+	e.src = run->guest_ip6;
+	if (((s = replay_key(a, "src")) != NULL &&
+	     inet_pton(AF_INET6, s, &e.src) != 1) ||
+	    replay_key_u(a, "hlim", 255, 64, &hlim, err, errlen) < 0 ||
+	    replay_key_u(a, "frag", 65535, 0, &frag, err, errlen) < 0 ||
+	    replay_u32(a->pos[0], 65535, &v, "source port", err, errlen) < 0 ||
+	    replay_addr6_port(a->pos[1], &e.dst, &port, err, errlen) < 0) {
+		if (s != NULL && err[0] == '\0')
+			snprintf(err, errlen, "src=%s: not an IPv6 address", s);
+		return -EINVAL;
+	}
+	e.hop_limit = (unsigned int)hlim;
+	plen = replay_payload(a, payload, udp ? 65527 : 65535 - 60, err,
+			      errlen);
+	if (plen < 0)
+		return -EINVAL;
+	if (udp) {
+		len = frame_udp6(run->buf, &e, (uint16_t)v, port, payload,
+				 (size_t)plen);
+		return replay_emit6(run, len, frag, err, errlen);
+	}
+	if (replay_tcp_fields(a, (uint16_t)v, port, &t, &count, err,
+			      errlen) < 0)
+		return -EINVAL;
+	for (; count > 0; count--) {
+		len = frame_tcp6(run->buf, &e, &t, payload, (size_t)plen);
+		if (replay_emit6(run, len, frag, err, errlen) < 0)
+			return -EINVAL;
+		t.seq += (uint32_t)plen;
+	}
+	return 0;
 }
 
 static int replay_send_pcap(struct replay_run *run, const char *name,
@@ -683,6 +858,9 @@ static int replay_send(struct replay_run *run, const struct script_step *st,
 		return replay_emit(run, len, 0, err, errlen);
 	}
 
+	if (strcmp(kind, "udp6") == 0 || strcmp(kind, "tcp6") == 0)
+		return replay_send6(run, kind, &a, err, errlen);
+
 	/* icmp, udp, tcp: IPv4 from the guest. */
 	if (replay_key_u(&a, "ttl", 255, 64, &ttl, err, errlen) < 0 ||
 	    replay_key_u(&a, "ipid", 65535, 0, &ipid, err, errlen) < 0 ||
@@ -715,35 +893,11 @@ static int replay_send(struct replay_run *run, const struct script_step *st,
 				(size_t)plen);
 	} else {
 		struct frame_tcp t;
-		uint64_t seq, ack, win, mss, ws, count;
-		const char *fl = replay_key(&a, "flags");
+		uint64_t count;
 
-		memset(&t, 0, sizeof(t));
-		t.sport = (uint16_t)v;
-		t.dport = port;
-		t.flags = replay_tcp_flags(fl != NULL ? fl : "A");
-		if (t.flags == 0xff) {
-			snprintf(err, errlen, "flags=%s: letters F S R P A U",
-				 fl);
+		if (replay_tcp_fields(&a, (uint16_t)v, port, &t, &count, err,
+				      errlen) < 0)
 			return -EINVAL;
-		}
-		if (replay_key_u(&a, "seq", UINT32_MAX, 1000, &seq, err,
-				 errlen) < 0 ||
-		    replay_key_u(&a, "ack", UINT32_MAX, 0, &ack, err,
-				 errlen) < 0 ||
-		    replay_key_u(&a, "win", 65535, 65535, &win, err,
-				 errlen) < 0 ||
-		    replay_key_u(&a, "mss", 65535, 0, &mss, err, errlen) < 0 ||
-		    replay_key_u(&a, "wscale", 14, 15, &ws, err, errlen) < 0)
-			return -EINVAL;
-		if (replay_key_u(&a, "count", SCRIPT_COUNT_MAX, 1, &count, err,
-				 errlen) < 0)
-			return -EINVAL;
-		t.seq = (uint32_t)seq;
-		t.ack = (uint32_t)ack;
-		t.win = (uint16_t)win;
-		t.mss = (uint16_t)mss;
-		t.wscale = ws == 15 ? -1 : (int)ws;
 		/* count=N: N segments back to back, each after the last. */
 		for (; count > 1; count--) {
 			len = frame_tcp(run->buf, &e, &t, payload,
@@ -1108,7 +1262,7 @@ static int replay_step_run(struct replay_run *run, const struct script_step *st,
 	case SCRIPT_SERVE:
 		if (st->nwords == 4)
 			script_parse_u64(st->words[3] + 5, SCRIPT_HTTP_MAX, &size);
-		else if (strcmp(st->words[1], "http") == 0)
+		else if (strncmp(st->words[1], "http", 4) == 0)
 			size = 1000;
 		r = replay_serve_start(&run->serve, st->words[1], (size_t)size,
 				       &port);
@@ -1278,6 +1432,19 @@ static int replay_parse_args(int argc, char **argv, struct replay_options *o)
 	return -1;
 }
 
+/* The guest's IPv6 address: ::15 in the stack's prefix (QEMU's fec0::). */
+static void replay_guest_ip6(const struct unet_stack_config *cfg,
+			     struct in6_addr *a)
+{
+	static const struct in6_addr zero;
+
+	*a = cfg->ip6_prefix;
+	if (memcmp(a, &zero, sizeof(zero)) == 0)
+		a->s6_addr[0] = 0xfe, a->s6_addr[1] = 0xc0;
+	memset(a->s6_addr + 8, 0, 8);
+	a->s6_addr[15] = 0x15;
+}
+
 /* Everything the run opened, closed; the loop runs until it is. */
 static void replay_close(struct replay_run *run)
 {
@@ -1411,6 +1578,8 @@ static int replay_setup(struct replay_run *run, const struct replay_options *o,
 	memcpy(run->gw_mac, stack_cfg.mac, 6);
 	run->guest_ip = stack_cfg.dhcp_start;
 	run->ip_id = 1;
+	replay_guest_ip6(&stack_cfg, &run->guest_ip6);
+	run->frag6_id = 1;
 	return 0;
 }
 

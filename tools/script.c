@@ -62,10 +62,14 @@ static const struct send_kind send_kinds[] = {
 	{ "tcp", 2, 2,
 	  "|flags|seq|ack|win|payload|size|mss|wscale|ttl|ipid|count|" },
 	{ "dhcp", 1, 1, "|xid|requested|server|ciaddr|" },
+	{ "udp6", 2, 2, "|payload|hex|size|frag|hlim|src|" },
+	{ "tcp6", 2, 2,
+	  "|flags|seq|ack|win|payload|size|mss|wscale|hlim|src|count|frag|" },
 };
 
 static const char *const serve_kinds[] = {
 	"tcp-echo", "udp-echo", "http", "closed", "tcp-hold",
+	"tcp-echo6", "udp-echo6", "http6", "closed6",
 };
 
 static const char *const expect_fields[] = {
@@ -452,14 +456,15 @@ static int script_check(struct script_step *st, bool acted, char *err,
 					    sizeof(serve_kinds[0])))
 			return script_error(err, errlen, st->line,
 					    "serve: KIND NAME, KIND one of "
-					    "tcp-echo, udp-echo, http, closed, tcp-hold");
+					    "tcp-echo, udp-echo, http, closed, tcp-hold (or with 6: on ::1)");
 		if (!script_is_name(st->words[2]))
 			return script_error(err, errlen, st->line,
 					    "serve: '%s' is not a name",
 					    st->words[2]);
 		if (st->nwords == 4 &&
 		    (strncmp(st->words[3], "size=", 5) != 0 ||
-		     strcmp(st->words[1], "http") != 0 ||
+		     (strcmp(st->words[1], "http") != 0 &&
+		      strcmp(st->words[1], "http6") != 0) ||
 		     script_parse_u64(st->words[3] + 5, SCRIPT_HTTP_MAX, &v) < 0))
 			return script_error(err, errlen, st->line,
 					    "serve: only http takes size=N "

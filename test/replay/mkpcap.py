@@ -3,7 +3,7 @@
 """Writes the input and expected pcaps of the replay golden tests.
 
 Every frame is built here from the RFCs (ARP, IPv4, ICMP, UDP, DHCP,
-TFTP), independently of usernet's own code, so that a golden test compares
+TFTP, IPv6 fragments and ICMPv6 echo), independently of usernet's own code, so that a golden test compares
 the stack's answers with frames nobody derived from the stack. Run it with
 the folder to write to; the test `replay.inputs` checks that the committed
 files are what this writes.
@@ -63,6 +63,38 @@ def fragments(src, dst, proto, payload, size, ident):
         more = 0x2000 if off + size < len(payload) else 0
         out.append(ipv4(src, dst, proto, part, ident, frag=more | off // 8))
     return out
+
+
+# IPv6 (RFC 8200) for the fragment tests: the guest fec0::15, the gateway
+# fec0::2 (QEMU's default prefix).
+GUEST6 = bytes.fromhex("fec00000000000000000000000000015")
+GW6 = bytes.fromhex("fec00000000000000000000000000002")
+
+
+def ipv6(src, dst, nexthdr, payload, hlim=64):
+    return struct.pack("!IHBB16s16s", 6 << 28, len(payload), nexthdr, hlim,
+                       src, dst) + payload
+
+
+def icmp6_echo(src, dst, typ, ident, seq, data):
+    """RFC 4443 4.1: the checksum covers the IPv6 pseudo-header."""
+    msg = struct.pack("!BBHHH", typ, 0, 0, ident, seq) + data
+    pseudo = src + dst + struct.pack("!I3xB", len(msg), 58)
+    return msg[:2] + struct.pack("!H", csum(pseudo + msg)) + msg[4:]
+
+
+def frag6(src, dst, nexthdr, part, off, more, ident):
+    """One fragment (RFC 8200 4.5): the IPv6 header is the unfragmentable
+    part, then a fragment header: next header, reserved, offset in 8-byte
+    units in bits 15..3 with M in bit 0, identification."""
+    fh = struct.pack("!BBHI", nexthdr, 0, off | (1 if more else 0), ident)
+    return ipv6(src, dst, 44, fh + part)
+
+
+def fragments6(src, dst, nexthdr, payload, size, ident):
+    return [frag6(src, dst, nexthdr, payload[off:off + size], off,
+                  off + size < len(payload), ident)
+            for off in range(0, len(payload), size)]
 
 
 def dhcp(msgtype, xid, requested=None, server=None):
@@ -134,6 +166,25 @@ def main(out):
         (0, eth(GW_MAC, GUEST_MAC, 0x0800, f))
         for f in fragments(GUEST, GW, 1, icmp_echo(8, 0x78, 1, big), 1480,
                            556)[:2]])
+
+    # IPv6 fragments: a ping with 3000 bytes of data to the gateway in
+    # fragments of 1232 bytes (the minimum MTU's share), the last first.
+    e6 = lambda f: (0, eth(GW_MAC, GUEST_MAC, 0x86DD, f))
+    echo = icmp6_echo(GUEST6, GW6, 128, 0x66, 1, big)
+    f6 = fragments6(GUEST6, GW6, 58, echo, 1232, 0x6001)
+    write_pcap(p("fragments6.pcap"), [e6(f) for f in [f6[2], f6[0], f6[1]]])
+    # An overlapping fragment (bytes 1224..1287 of the message, other
+    # bytes) between the first and the rest of another ping: it is
+    # dropped, and the reassembled message holds the original bytes.
+    echo = icmp6_echo(GUEST6, GW6, 128, 0x67, 1, big[:2000])
+    f6 = fragments6(GUEST6, GW6, 58, echo, 1232, 0x6002)
+    bad = frag6(GUEST6, GW6, 58, b"\xee" * 64, 1224, True, 0x6002)
+    write_pcap(p("fragments6-overlap.pcap"), [e6(f) for f in [f6[0], bad, f6[1]]])
+    # Too many fragments: a 2408-byte message in 301 fragments of 8 bytes,
+    # more than lwIP queues for reassembly (256): never reassembled.
+    echo = icmp6_echo(GUEST6, GW6, 128, 0x68, 1, big[:2400])
+    write_pcap(p("fragments6-many.pcap"),
+               [e6(f) for f in fragments6(GUEST6, GW6, 58, echo, 8, 0x6003)])
 
     # DHCP: DISCOVER, then REQUEST for the first address from the gateway.
     write_pcap(p("dhcp.pcap"), [

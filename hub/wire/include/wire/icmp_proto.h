@@ -66,4 +66,43 @@ static inline uint16_t wire_icmp_seq(const struct wire_icmp *h)
 	return ntohs(h->seq);
 }
 
+/* Neighbour discovery (RFC 4861): what a guest needs to answer a
+ * solicitation for its own address. */
+#define WIRE_ND_OPT_SLLA 1	/* source link-layer address */
+#define WIRE_ND_OPT_TLLA 2	/* target link-layer address */
+#define WIRE_ND_NA_ROUTER 0x80000000u
+#define WIRE_ND_NA_SOLICITED 0x40000000u
+#define WIRE_ND_NA_OVERRIDE 0x20000000u
+
+/**
+ * struct wire_nd_target - a neighbour solicitation or advertisement
+ * @type: WIRE_ICMP6_NS or WIRE_ICMP6_NA
+ * @code: 0
+ * @csum: checksum (with the IPv6 pseudo-header)
+ * @flags: NA: R, S and O flags (network order); NS: reserved
+ * @target: the address solicited or advertised
+ */
+struct wire_nd_target {
+	uint8_t type;
+	uint8_t code;
+	uint16_t csum;
+	uint32_t flags;
+	uint8_t target[16];
+} __attribute__((packed));
+
+/**
+ * struct wire_nd_opt_lla - a link-layer address option on Ethernet
+ * @type: WIRE_ND_OPT_SLLA or WIRE_ND_OPT_TLLA
+ * @len: the option's length in 8-byte units (1)
+ * @addr: the MAC address
+ */
+struct wire_nd_opt_lla {
+	uint8_t type;
+	uint8_t len;
+	uint8_t addr[6];
+} __attribute__((packed));
+
+_Static_assert(sizeof(struct wire_nd_target) == 24, "NS/NA header");
+_Static_assert(sizeof(struct wire_nd_opt_lla) == 8, "link-layer option");
+
 #endif /* USERNET_WIRE_ICMP_PROTO_H */
