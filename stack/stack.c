@@ -451,9 +451,10 @@ static bool stack_ip6_opts_ok(struct unet_cursor opts)
  * it; hop-by-hop first only; one fragment header), then the transport
  * header as stack_l4_parse() does for IPv4. A fragment with an offset has
  * no transport header; the first fragment must hold the whole chain (RFC
- * 8200 4.5, RFC 7112). For a packet as it arrives and for a datagram lwIP
+ * 8200 4.5, RFC 7112), transport header included, and a fragment must
+ * carry data. For a packet as it arrives and for a datagram lwIP
  * reassembled (whose headers lwIP keeps in the first piece). False when the
- * header or the chain is malformed.
+ * header, the chain or a fragment is malformed.
  */
 static bool stack_pkt_parse6(const struct pbuf *p, struct unet_ip_pkt *pkt)
 {
@@ -501,7 +502,7 @@ static bool stack_pkt_parse6(const struct pbuf *p, struct unet_ip_pkt *pkt)
 			/* A later fragment: no transport header. */
 			pkt->proto = next;
 			pkt->hlen = pkt->payload_off = hlen;
-			return true;
+			return total > hlen; /* empty fragments carry nothing */
 		}
 		seg = c;
 		eh = cursor_take_hdr(&c, struct wire_ip6_ext);
@@ -523,7 +524,8 @@ static bool stack_pkt_parse6(const struct pbuf *p, struct unet_ip_pkt *pkt)
 	n = c.len < pkt->l4_len ? c.len : pkt->l4_len;
 	seg = cursor_sub(&c, n, &ok);
 	stack_l4_parse(p, pkt, seg);
-	return true;
+	/* A first fragment must hold the whole transport header (RFC 7112). */
+	return !(pkt->fragment && (pkt->l4_bad || pkt->l4_len == 0));
 }
 
 /**
