@@ -123,12 +123,10 @@ static size_t flow_hash_of(const struct proxy_flow *flow)
  *
  * Return: the flow, or NULL.
  */
-struct proxy_flow *unet__flow_find(struct unet_proxy *proxy, int proto,
-				   sa_family_t family,
-				   const union unet_ip_addr *guest_addr,
-				   uint16_t guest_port,
-				   const union unet_ip_addr *remote_addr,
-				   uint16_t remote_port)
+struct proxy_flow *
+unet__flow_find(struct unet_proxy *proxy, int proto, sa_family_t family,
+		const union unet_ip_addr *guest_addr, uint16_t guest_port,
+		const union unet_ip_addr *remote_addr, uint16_t remote_port)
 {
 	struct proxy_flow *f;
 
@@ -687,8 +685,8 @@ void unet__flow_icmp6_error(struct unet_proxy *proxy, const struct pbuf *orig,
 			  (u16_t)quote, 0);
 	sum = unet__csum_ip6_pseudo(ip.daddr, ip.saddr, WIRE_IPPROTO_ICMPV6,
 				    p->len);
-	ih->csum = htons(unet__csum_finish(unet__csum_add(sum, p->payload,
-							  p->len)));
+	ih->csum = htons(
+		unet__csum_finish(unet__csum_add(sum, p->payload, p->len)));
 	proxy->stats.icmp6_errors++;
 	unet__flow_output6(proxy, p, ip.daddr, ip.saddr, WIRE_IPPROTO_ICMPV6);
 	pbuf_free(p);

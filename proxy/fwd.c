@@ -342,7 +342,8 @@ static struct fwd_udp_flow *fwd_udp_flow_new(struct proxy_fwd *fwd,
 	uf->pcb = udp_new_ip_type(v6 ? IPADDR_TYPE_V6 : IPADDR_TYPE_V4);
 	if (uf->pcb == NULL || udp_bind(uf->pcb, &gw, 0) != ERR_OK ||
 	    udp_connect(uf->pcb, &guest, uf->flow.guest_port) != ERR_OK) {
-		PROXY_LOG_GUEST(proxy, "udp forward %u: no lwIP pcb for a new peer",
+		PROXY_LOG_GUEST(proxy,
+				"udp forward %u: no lwIP pcb for a new peer",
 				fwd_host_port(fwd));
 		if (uf->pcb != NULL)
 			udp_remove(uf->pcb);
@@ -395,17 +396,17 @@ static void fwd_udp_read(uv_udp_t *handle, ssize_t nread, const uv_buf_t *buf,
 	err_t err;
 
 	if (nread < 0) {
-		PROXY_LOG_GUEST(proxy, "udp forward %u: %s",
-				fwd_host_port(fwd), uv_strerror((int)nread));
+		PROXY_LOG_GUEST(proxy, "udp forward %u: %s", fwd_host_port(fwd),
+				uv_strerror((int)nread));
 		return;
 	}
 	if (addr == NULL)
 		return;
 	memset(&peer, 0, sizeof(peer));
 	if (addr->sa_family == fwd->fwd.host.sa.sa_family)
-		memcpy(&peer, addr, addr->sa_family == AF_INET6 ?
-					    sizeof(peer.in6) :
-					    sizeof(peer.in));
+		memcpy(&peer, addr,
+		       addr->sa_family == AF_INET6 ? sizeof(peer.in6) :
+						     sizeof(peer.in));
 	/*
 	 * A truncated datagram is not passed on in part. Source address or
 	 * port 0 is not a peer one can answer.
@@ -431,9 +432,10 @@ static void fwd_udp_read(uv_udp_t *handle, ssize_t nread, const uv_buf_t *buf,
 	err = udp_send(uf->pcb, p);
 	pbuf_free(p);
 	if (err != ERR_OK) {
-		PROXY_LOG_GUEST(proxy,
-				"udp forward %u: cannot send to the guest (lwIP error %d)",
-				fwd_host_port(fwd), (int)err);
+		PROXY_LOG_GUEST(
+			proxy,
+			"udp forward %u: cannot send to the guest (lwIP error %d)",
+			fwd_host_port(fwd), (int)err);
 		return;
 	}
 	uf->flow.bytes_in += (uint64_t)nread;
@@ -483,8 +485,8 @@ static void fwd_tcp_connection(uv_stream_t *server, int status)
 	int r;
 
 	if (status < 0) {
-		PROXY_LOG_GUEST(proxy, "tcp forward %u: %s",
-				fwd_host_port(fwd), uv_strerror(status));
+		PROXY_LOG_GUEST(proxy, "tcp forward %u: %s", fwd_host_port(fwd),
+				uv_strerror(status));
 		return;
 	}
 	r = unet__tcp_inbound(proxy, server, &fwd->fwd.guest);
@@ -582,8 +584,8 @@ static bool fwd_guest_ok(const struct unet_proxy *proxy,
 	union unet_ip_addr ip;
 	sa_family_t f = fwd_sa_ip(guest, &ip);
 
-	if (fwd_sa_port(guest) == 0 || (f == AF_INET ? sc->no_ipv4 :
-							 sc->no_ipv6))
+	if (fwd_sa_port(guest) == 0 ||
+	    (f == AF_INET ? sc->no_ipv4 : sc->no_ipv6))
 		return false;
 	return unet__stack_is_guest_ip(proxy->stack, f, &ip);
 }
@@ -719,8 +721,7 @@ int unet_proxy_fwd_remove_ex(struct unet_proxy *proxy,
 	union unet_ip_addr a, b;
 	bool any_guest;
 
-	if (proxy == NULL || fwd == NULL ||
-	    fwd_sa_clean(&fwd->host, &host) < 0)
+	if (proxy == NULL || fwd == NULL || fwd_sa_clean(&fwd->host, &host) < 0)
 		return -EINVAL;
 	any_guest = fwd_sa_clean(&fwd->guest, &guest) < 0 ||
 		    fwd_sa_is_any(&guest);

@@ -115,7 +115,8 @@ static bool icmp_flow_from_host(const struct icmp_flow *flow,
 				const union unet_sockaddr *from)
 {
 	if (flow->base.family == AF_INET)
-		return from->in.sin_addr.s_addr == flow->host.in.sin_addr.s_addr;
+		return from->in.sin_addr.s_addr ==
+		       flow->host.in.sin_addr.s_addr;
 	return memcmp(&from->in6.sin6_addr, &flow->host.in6.sin6_addr,
 		      sizeof(struct in6_addr)) == 0;
 }
@@ -144,8 +145,8 @@ static void icmp_flow_to_guest(struct icmp_flow *flow, struct pbuf *p,
 	if (v6)
 		sum = unet__csum_ip6_pseudo(remote->v6, guest->v6,
 					    WIRE_IPPROTO_ICMPV6, len);
-	ih->csum = htons(unet__csum_finish(unet__csum_add(sum, p->payload,
-							  len)));
+	ih->csum =
+		htons(unet__csum_finish(unet__csum_add(sum, p->payload, len)));
 	if (v6)
 		unet__flow_output6(proxy, p, remote->v6, guest->v6,
 				   WIRE_IPPROTO_ICMPV6);
@@ -306,9 +307,8 @@ static void icmp_flow_send(struct icmp_flow *flow, const struct pbuf *p,
 	}
 	memset(&msg, 0, sizeof(msg));
 	msg.msg_name = &flow->host;
-	msg.msg_namelen = flow->base.family == AF_INET ?
-				  sizeof(flow->host.in) :
-				  sizeof(flow->host.in6);
+	msg.msg_namelen = flow->base.family == AF_INET ? sizeof(flow->host.in) :
+							 sizeof(flow->host.in6);
 	/* libuv's uv_buf_t is laid out as a struct iovec on Unix. */
 	msg.msg_iov = (struct iovec *)iov;
 	msg.msg_iovlen = (size_t)n + 1;

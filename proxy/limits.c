@@ -106,7 +106,8 @@ static struct proxy_guest *limits_guest(struct unet_proxy *proxy,
 
 	b = limits_bucket(proxy, family, addr);
 	for (g = *b; g != NULL; g = g->next)
-		if (g->family == family && proxy_addr_eq(family, &g->addr, addr))
+		if (g->family == family &&
+		    proxy_addr_eq(family, &g->addr, addr))
 			return g;
 	if (!make)
 		return NULL;
@@ -178,7 +179,8 @@ void unet__proxy_guest_release(struct unet_proxy *proxy, sa_family_t family,
 
 	pp = limits_bucket(proxy, family, addr);
 	for (; (g = *pp) != NULL; pp = &g->next) {
-		if (g->family != family || !proxy_addr_eq(family, &g->addr, addr))
+		if (g->family != family ||
+		    !proxy_addr_eq(family, &g->addr, addr))
 			continue;
 		g->flows[proto]--;
 		if (--g->total == 0) {

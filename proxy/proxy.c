@@ -102,11 +102,12 @@ static bool proxy_src_ok(struct unet_proxy *proxy,
 	    pkt->dst.v4 == sc->host.s_addr && pkt->dport == DHCP_SERVER_PORT)
 		return true;
 	proxy->stats.refused_spoofed++;
-	PROXY_DEBUG_GUEST(proxy, "a packet (protocol %u) from %s, "
-				"which no guest can have: dropped",
-				pkt->proto,
-				unet__flow_addr_str(pkt->family, &pkt->src, a,
-						    sizeof(a)));
+	PROXY_DEBUG_GUEST(proxy,
+			  "a packet (protocol %u) from %s, "
+			  "which no guest can have: dropped",
+			  pkt->proto,
+			  unet__flow_addr_str(pkt->family, &pkt->src, a,
+					      sizeof(a)));
 	return false;
 }
 

@@ -236,12 +236,10 @@ struct unet_proxy {
 /* flow.c: the flow table */
 int unet__flow_table_init(struct unet_proxy *proxy);
 void unet__flow_table_free(struct unet_proxy *proxy);
-struct proxy_flow *unet__flow_find(struct unet_proxy *proxy, int proto,
-				   sa_family_t family,
-				   const union unet_ip_addr *guest_addr,
-				   uint16_t guest_port,
-				   const union unet_ip_addr *remote_addr,
-				   uint16_t remote_port);
+struct proxy_flow *
+unet__flow_find(struct unet_proxy *proxy, int proto, sa_family_t family,
+		const union unet_ip_addr *guest_addr, uint16_t guest_port,
+		const union unet_ip_addr *remote_addr, uint16_t remote_port);
 int unet__flow_add(struct proxy_flow *flow);
 void unet__flow_remove(struct proxy_flow *flow);
 void unet__flow_touch(struct proxy_flow *flow);

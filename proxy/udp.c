@@ -97,9 +97,9 @@ static bool udp_for_gateway(struct unet_proxy *proxy,
 	const struct unet_stack_config *sc = unet__stack_config(proxy->stack);
 
 	/* The gateway's own address: where an lwIP pcb takes it. */
-	if (pkt->family == AF_INET ? pkt->dst.v4 == sc->host.s_addr :
-				     unet__stack_is_host6(proxy->stack,
-							  pkt->dst.v6))
+	if (pkt->family == AF_INET ?
+		    pkt->dst.v4 == sc->host.s_addr :
+		    unet__stack_is_host6(proxy->stack, pkt->dst.v6))
 		return unet__lwip_udp_taken(pkt);
 	/* Special addresses, the aliases, other hosts of the virtual net. */
 	return !unet__stack_is_foreign_ip(proxy->stack, pkt->family, &pkt->dst);
@@ -152,8 +152,8 @@ static void udp_flow_alloc(uv_handle_t *handle, size_t suggested,
  * Sends @len bytes received into @p to the guest, from @from (the host
  * side's address and port, of the flow's family).
  */
-static void udp_flow_to_guest(struct udp_flow *flow, struct pbuf *p,
-			      size_t len, const union unet_sockaddr *from)
+static void udp_flow_to_guest(struct udp_flow *flow, struct pbuf *p, size_t len,
+			      const union unet_sockaddr *from)
 {
 	struct unet_proxy *proxy = flow->base.proxy;
 	const union unet_ip_addr *guest = &flow->base.guest_addr;
@@ -173,13 +173,13 @@ static void udp_flow_to_guest(struct udp_flow *flow, struct pbuf *p,
 	if (flow->base.family == AF_INET) {
 		uh->sport = from->in.sin_port;
 		src.v4 = unet__flow_map_in(proxy, from->in.sin_addr.s_addr);
-		sum = unet__csum_ip4_pseudo(src.v4, guest->v4,
-					    WIRE_IPPROTO_UDP, p->len);
+		sum = unet__csum_ip4_pseudo(src.v4, guest->v4, WIRE_IPPROTO_UDP,
+					    p->len);
 	} else {
 		uh->sport = from->in6.sin6_port;
 		unet__flow_map_in6(proxy, from->in6.sin6_addr.s6_addr, src.v6);
-		sum = unet__csum_ip6_pseudo(src.v6, guest->v6,
-					    WIRE_IPPROTO_UDP, p->len);
+		sum = unet__csum_ip6_pseudo(src.v6, guest->v6, WIRE_IPPROTO_UDP,
+					    p->len);
 	}
 	csum = unet__csum_finish(unet__csum_add(sum, p->payload, p->len));
 	/* 0 means "no checksum": a sum of 0 goes as its other form. */
@@ -209,14 +209,13 @@ static void udp_flow_recv(uv_udp_t *sock, ssize_t nread, const uv_buf_t *buf,
 	 * nread == 0 with no address is "nothing more to read". Either way
 	 * the buffer goes, so an idle flow holds none.
 	 */
-	if (nread < 0 || addr == NULL ||
-	    addr->sa_family != flow->base.family ||
+	if (nread < 0 || addr == NULL || addr->sa_family != flow->base.family ||
 	    (flags & UV_UDP_PARTIAL) || nread > UDP_PAYLOAD_MAX) {
 		pbuf_free(p);
 		return;
 	}
-	memcpy(&from, addr, addr->sa_family == AF_INET ? sizeof(from.in) :
-							 sizeof(from.in6));
+	memcpy(&from, addr,
+	       addr->sa_family == AF_INET ? sizeof(from.in) : sizeof(from.in6));
 	udp_flow_to_guest(flow, p, (size_t)nread, &from);
 	pbuf_free(p);
 }
@@ -343,8 +342,8 @@ enum unet_verdict unet__udp_datagram(struct unet_proxy *proxy, struct pbuf *p,
 				"dropped");
 		goto drop;
 	}
-	if (unet__flow_map_out(proxy, pkt->family, &pkt->dst, pkt->dport,
-			       &sa) < 0)
+	if (unet__flow_map_out(proxy, pkt->family, &pkt->dst, pkt->dport, &sa) <
+	    0)
 		return UNET_VERDICT_DROP; /* refused by policy, counted */
 	f = unet__flow_find(proxy, IPPROTO_UDP, pkt->family, &pkt->src,
 			    pkt->sport, &none, 0);

@@ -455,8 +455,8 @@ static void lwip_ip6_addr_set(ip_addr_t *a, const uint8_t *b)
  * @dport: its port (host order)
  * @ackno: what the RST acknowledges: the SYN's sequence number plus one
  */
-void unet__lwip_tcp_rst6(const uint8_t *src, uint16_t sport,
-			 const uint8_t *dst, uint16_t dport, uint32_t ackno)
+void unet__lwip_tcp_rst6(const uint8_t *src, uint16_t sport, const uint8_t *dst,
+			 uint16_t dport, uint32_t ackno)
 {
 	ip_addr_t l, r;
 

@@ -494,7 +494,8 @@ static bool stack_pkt_parse6(const struct pbuf *p, struct unet_ip_pkt *pkt)
 			hlen += sizeof(*fh);
 			next = fh->nexthdr;
 			/* Offset 0 without M is an atomic fragment: whole. */
-			if (wire_ip6_frag_off(fh) == 0 && !wire_ip6_more_frags(fh))
+			if (wire_ip6_frag_off(fh) == 0 &&
+			    !wire_ip6_more_frags(fh))
 				continue;
 			pkt->fragment = true;
 			if (wire_ip6_frag_off(fh) == 0)

@@ -225,8 +225,7 @@ size_t frame_tcp(uint8_t *buf, const struct frame_ends *e,
 	uint8_t opts[12];
 	size_t olen = frame_tcp_opts(t, opts), hlen = WIRE_TCP_HLEN + olen;
 	uint8_t *l4 = frame_ip(buf, e, WIRE_IPPROTO_TCP, hlen + plen);
-	struct wire_tcp *th = frame_tcp_write(l4, t, opts, olen, payload,
-					      plen);
+	struct wire_tcp *th = frame_tcp_write(l4, t, opts, olen, payload, plen);
 
 	th->csum = htons(frame_l4_sum(e, WIRE_IPPROTO_TCP, l4, hlen + plen));
 	return WIRE_ETH_HLEN + WIRE_IP4_HLEN + hlen + plen;
@@ -305,8 +304,7 @@ size_t frame_tcp6(uint8_t *buf, const struct frame_ends6 *e,
 	uint8_t opts[12];
 	size_t olen = frame_tcp_opts(t, opts), hlen = WIRE_TCP_HLEN + olen;
 	uint8_t *l4 = frame_ip6(buf, e, WIRE_IPPROTO_TCP, hlen + plen);
-	struct wire_tcp *th = frame_tcp_write(l4, t, opts, olen, payload,
-					      plen);
+	struct wire_tcp *th = frame_tcp_write(l4, t, opts, olen, payload, plen);
 
 	th->csum = htons(frame_l4_sum6(e, WIRE_IPPROTO_TCP, l4, hlen + plen));
 	return WIRE_ETH_HLEN + WIRE_IP6_HLEN + hlen + plen;
@@ -329,8 +327,8 @@ size_t frame_na6(uint8_t *buf, const uint8_t mac[6],
 		 const struct in6_addr *to)
 {
 	struct frame_ends6 e = { .src = *target, .dst = *to, .hop_limit = 255 };
-	size_t l4len = sizeof(struct wire_nd_target) +
-		       sizeof(struct wire_nd_opt_lla);
+	size_t l4len =
+		sizeof(struct wire_nd_target) + sizeof(struct wire_nd_opt_lla);
 	struct wire_nd_opt_lla *o;
 	struct wire_nd_target *na;
 	uint8_t *l4;
@@ -370,7 +368,8 @@ bool frame_ns6_target(const uint8_t *f, size_t len, uint8_t from_mac[6],
 	const struct wire_ip6 *ip = cursor_take_hdr(&c, struct wire_ip6);
 	const struct wire_nd_target *ns;
 
-	if (eth == NULL || ip == NULL || wire_eth_type(eth) != WIRE_ETHTYPE_IP6 ||
+	if (eth == NULL || ip == NULL ||
+	    wire_eth_type(eth) != WIRE_ETHTYPE_IP6 ||
 	    wire_ip6_version(ip) != 6 || ip->nexthdr != WIRE_IPPROTO_ICMPV6 ||
 	    ip->hop_limit != 255)
 		return false;
@@ -535,14 +534,14 @@ int frame_fragment(const uint8_t *frame, size_t len, size_t frag,
  * Return: 0, -EINVAL when @frame is not such a frame, or what @cb
  * returned.
  */
-int frame_fragment6(const uint8_t *frame, size_t len, size_t frag,
-		    uint32_t id,
+int frame_fragment6(const uint8_t *frame, size_t len, size_t frag, uint32_t id,
 		    int (*cb)(void *opaque, const uint8_t *f, size_t flen),
 		    void *opaque)
 {
 	static uint8_t out[FRAME_MAX];
 	const size_t hdrs = WIRE_ETH_HLEN + WIRE_IP6_HLEN;
-	struct wire_ip6 *oip = FRAME_HDR_AT(out, WIRE_ETH_HLEN, struct wire_ip6);
+	struct wire_ip6 *oip =
+		FRAME_HDR_AT(out, WIRE_ETH_HLEN, struct wire_ip6);
 	struct wire_ip6_frag *fh =
 		FRAME_HDR_AT(out, hdrs, struct wire_ip6_frag);
 	struct unet_cursor c = cursor_init(frame, len);
@@ -551,7 +550,8 @@ int frame_fragment6(const uint8_t *frame, size_t len, size_t frag,
 	size_t plen, off;
 	int r;
 
-	if (eth == NULL || ip == NULL || wire_eth_type(eth) != WIRE_ETHTYPE_IP6 ||
+	if (eth == NULL || ip == NULL ||
+	    wire_eth_type(eth) != WIRE_ETHTYPE_IP6 ||
 	    wire_ip6_is_ext(ip->nexthdr) ||
 	    ip->nexthdr == WIRE_IPPROTO_FRAGMENT ||
 	    wire_ip6_payload_len(ip) != c.len)
@@ -665,7 +665,8 @@ static void frame_layers6(struct unet_cursor c, struct frame_layers *l)
 		} else if (wire_ip6_is_ext(next)) {
 			eh = cursor_take_hdr(&c, struct wire_ip6_ext);
 			if (eh == NULL ||
-			    !cursor_skip(&c, wire_ip6_ext_len(eh) - sizeof(*eh)))
+			    !cursor_skip(&c,
+					 wire_ip6_ext_len(eh) - sizeof(*eh)))
 				break;
 			hlen += wire_ip6_ext_len(eh);
 			next = eh->nexthdr;
@@ -1116,8 +1117,8 @@ static void frame_summary6(const struct frame_layers *l, char *buf, size_t cap)
 			 l->proto, l->ip_len - WIRE_IP6_HLEN);
 	else if ((ic = frame_l4(l, WIRE_IPPROTO_ICMPV6, WIRE_ICMP_HLEN,
 				NULL)) != NULL)
-		snprintf(rest, sizeof(rest), "ICMPv6 type %u code %u",
-			 ic->type, ic->code);
+		snprintf(rest, sizeof(rest), "ICMPv6 type %u code %u", ic->type,
+			 ic->code);
 	else
 		frame_summary_l4(l, rest, sizeof(rest));
 	snprintf(buf, cap, "IPv6 %s > %s %s", src, dst, rest);

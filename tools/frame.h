@@ -100,8 +100,7 @@ size_t frame_na6(uint8_t *buf, const uint8_t mac[6],
 		 const struct in6_addr *to);
 bool frame_ns6_target(const uint8_t *f, size_t len, uint8_t from_mac[6],
 		      struct in6_addr *from, struct in6_addr *target);
-int frame_fragment6(const uint8_t *frame, size_t len, size_t frag,
-		    uint32_t id,
+int frame_fragment6(const uint8_t *frame, size_t len, size_t frag, uint32_t id,
 		    int (*cb)(void *opaque, const uint8_t *f, size_t flen),
 		    void *opaque);
 

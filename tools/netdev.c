@@ -625,7 +625,8 @@ static int netdev_parse_hostfwd(struct netdev_parser *p, char *val)
 				    NETDEV_FWD_MAX);
 	rest = strchr(proto, ':');
 	if (rest == NULL)
-		return netdev_error(p, "hostfwd: expected " NETDEV_HOSTFWD_SYNTAX);
+		return netdev_error(p,
+				    "hostfwd: expected " NETDEV_HOSTFWD_SYNTAX);
 	*rest++ = '\0';
 	haddr = netdev_hostfwd_addr(&rest, ':', &hbr);
 	hport = rest;
@@ -635,7 +636,8 @@ static int netdev_parse_hostfwd(struct netdev_parser *p, char *val)
 	gaddr = rest ? netdev_hostfwd_addr(&rest, ':', &gbr) : NULL;
 	gport = rest;
 	if (!gaddr)
-		return netdev_error(p, "hostfwd: expected " NETDEV_HOSTFWD_SYNTAX);
+		return netdev_error(p,
+				    "hostfwd: expected " NETDEV_HOSTFWD_SYNTAX);
 
 	memset(&fwd, 0, sizeof(fwd));
 	if (!*proto || !strcmp(proto, "tcp"))
@@ -1404,22 +1406,24 @@ static int netdev_finish_fwds(struct netdev_parser *p)
 		if (u->fwd_guest_default[i])
 			f->guest.in.sin_addr = cfg->dhcp_start;
 		if (f->guest.sa.sa_family == AF_INET6) {
-			why = netdev_fwd_guest6_why(cfg, &f->guest.in6.sin6_addr);
+			why = netdev_fwd_guest6_why(cfg,
+						    &f->guest.in6.sin6_addr);
 			inet_ntop(AF_INET6, &f->guest.in6.sin6_addr, as,
 				  sizeof(as));
 			if (why)
-				return netdev_error(p, "hostfwd: guest address %s %s",
-						    as, why);
+				return netdev_error(
+					p, "hostfwd: guest address %s %s", as,
+					why);
 		} else {
 			why = netdev_fwd_guest4_why(cfg, f->guest.in.sin_addr);
 			inet_ntop(AF_INET, &f->guest.in.sin_addr, as,
 				  sizeof(as));
 			inet_ntop(AF_INET, &cfg->net, ns, sizeof(ns));
 			if (why)
-				return netdev_error(p,
-						    "hostfwd: guest address %s %s %s/%u",
-						    as, why, ns,
-						    netdev_prefix_len(cfg->mask));
+				return netdev_error(
+					p, "hostfwd: guest address %s %s %s/%u",
+					as, why, ns,
+					netdev_prefix_len(cfg->mask));
 		}
 		for (j = 0; j < i; j++) {
 			const struct unet_fwd_ex *g = &u->fwds[j];
@@ -1427,11 +1431,10 @@ static int netdev_finish_fwds(struct netdev_parser *p)
 			if (g->proto != f->proto ||
 			    !netdev_fwd_same_host(&g->host, &f->host))
 				continue;
-			return netdev_error(p,
-					    "hostfwd: %s %s is forwarded twice",
-					    f->proto == IPPROTO_UDP ? "udp" :
-					    "tcp", netdev_sa_str(&f->host, as,
-								 sizeof(as)));
+			return netdev_error(
+				p, "hostfwd: %s %s is forwarded twice",
+				f->proto == IPPROTO_UDP ? "udp" : "tcp",
+				netdev_sa_str(&f->host, as, sizeof(as)));
 		}
 	}
 	return 0;

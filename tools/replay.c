@@ -696,8 +696,8 @@ static int replay_tcp_fields(const struct step_args *a, uint16_t sport,
 	    replay_key_u(a, "win", 65535, 65535, &win, err, errlen) < 0 ||
 	    replay_key_u(a, "mss", 65535, 0, &mss, err, errlen) < 0 ||
 	    replay_key_u(a, "wscale", 14, 15, &ws, err, errlen) < 0 ||
-	    replay_key_u(a, "count", SCRIPT_COUNT_MAX, 1, count, err,
-			 errlen) < 0)
+	    replay_key_u(a, "count", SCRIPT_COUNT_MAX, 1, count, err, errlen) <
+		    0)
 		return -EINVAL;
 	t->seq = (uint32_t)seq;
 	t->ack = (uint32_t)ack;
@@ -766,8 +766,8 @@ static int replay_send6(struct replay_run *run, const char *kind,
 				 (size_t)plen);
 		return replay_emit6(run, len, frag, err, errlen);
 	}
-	if (replay_tcp_fields(a, (uint16_t)v, port, &t, &count, err,
-			      errlen) < 0)
+	if (replay_tcp_fields(a, (uint16_t)v, port, &t, &count, err, errlen) <
+	    0)
 		return -EINVAL;
 	for (; count > 0; count--) {
 		len = frame_tcp6(run->buf, &e, &t, payload, (size_t)plen);

@@ -68,7 +68,7 @@ static const struct send_kind send_kinds[] = {
 };
 
 static const char *const serve_kinds[] = {
-	"tcp-echo", "udp-echo", "http", "closed", "tcp-hold",
+	"tcp-echo",  "udp-echo",  "http",  "closed",  "tcp-hold",
 	"tcp-echo6", "udp-echo6", "http6", "closed6",
 };
 
@@ -454,9 +454,10 @@ static int script_check(struct script_step *st, bool acted, char *err,
 		    !script_in_list(st->words[1], serve_kinds,
 				    sizeof(serve_kinds) /
 					    sizeof(serve_kinds[0])))
-			return script_error(err, errlen, st->line,
-					    "serve: KIND NAME, KIND one of "
-					    "tcp-echo, udp-echo, http, closed, tcp-hold (or with 6: on ::1)");
+			return script_error(
+				err, errlen, st->line,
+				"serve: KIND NAME, KIND one of "
+				"tcp-echo, udp-echo, http, closed, tcp-hold (or with 6: on ::1)");
 		if (!script_is_name(st->words[2]))
 			return script_error(err, errlen, st->line,
 					    "serve: '%s' is not a name",
@@ -465,7 +466,8 @@ static int script_check(struct script_step *st, bool acted, char *err,
 		    (strncmp(st->words[3], "size=", 5) != 0 ||
 		     (strcmp(st->words[1], "http") != 0 &&
 		      strcmp(st->words[1], "http6") != 0) ||
-		     script_parse_u64(st->words[3] + 5, SCRIPT_HTTP_MAX, &v) < 0))
+		     script_parse_u64(st->words[3] + 5, SCRIPT_HTTP_MAX, &v) <
+			     0))
 			return script_error(err, errlen, st->line,
 					    "serve: only http takes size=N "
 					    "(up to 64 MiB)");

@@ -121,6 +121,8 @@ struct usernet {
 	int status;
 };
 
+/* The help text is laid out as it prints: */
+/* clang-format off */
 static void usage_main(FILE *f)
 {
 	fprintf(f,
@@ -245,6 +247,7 @@ static void usage_main(FILE *f)
 		NETDEV_FWD_MAX, UNET_VXLAN_REMOTES_MAX, NETDEV_HUB_MAX,
 		UNET_MTU_MIN, UNET_MTU_MAX, UNET_MTU_DEFAULT);
 }
+/* clang-format on */
 
 static void usage_run(FILE *f)
 {
@@ -511,11 +514,9 @@ static const char *sa_port(char *buf, size_t len, const union unet_sockaddr *sa)
 }
 
 /* A flow's side as a socket address: its family's address, @port. */
-static const union unet_sockaddr *flow_side(union unet_sockaddr *sa,
-					    const struct unet_flow_info *f,
-					    struct in_addr a4,
-					    const struct in6_addr *a6,
-					    unsigned int port)
+static const union unet_sockaddr *
+flow_side(union unet_sockaddr *sa, const struct unet_flow_info *f,
+	  struct in_addr a4, const struct in6_addr *a6, unsigned int port)
 {
 	memset(sa, 0, sizeof(*sa));
 	if (f->family == AF_INET6) {

@@ -217,8 +217,8 @@ static inline bool unet__stack_is_guest_ip(const struct unet_stack *stack,
 bool unet__lwip_udp_taken(const struct unet_ip_pkt *pkt);
 void unet__lwip_tcp_rst(uint32_t src, uint16_t sport, uint32_t dst,
 			uint16_t dport, uint32_t ackno);
-void unet__lwip_tcp_rst6(const uint8_t *src, uint16_t sport,
-			 const uint8_t *dst, uint16_t dport, uint32_t ackno);
+void unet__lwip_tcp_rst6(const uint8_t *src, uint16_t sport, const uint8_t *dst,
+			 uint16_t dport, uint32_t ackno);
 void unet__lwip_tcp_timewait_end(uint32_t local, uint16_t local_port,
 				 uint32_t remote, uint16_t remote_port);
 void unet__lwip_tcp_timewait_end6(const uint8_t *local, uint16_t local_port,

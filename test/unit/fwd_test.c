@@ -578,7 +578,8 @@ static union unet_sockaddr sa_make(const char *addr, uint16_t port)
 	memset(&sa, 0, sizeof(sa));
 	if (strchr(addr, ':') != NULL) {
 		sa.in6.sin6_family = AF_INET6;
-		assert_int_equal(inet_pton(AF_INET6, addr, &sa.in6.sin6_addr), 1);
+		assert_int_equal(inet_pton(AF_INET6, addr, &sa.in6.sin6_addr),
+				 1);
 		sa.in6.sin6_port = htons(port);
 	} else {
 		sa.in.sin_family = AF_INET;
@@ -725,8 +726,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_udp_odd_datagrams, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_syn, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_fwd_ex_add_list, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_fwd_udp6_end_to_end, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fwd_ex_add_list, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_fwd_udp6_end_to_end, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

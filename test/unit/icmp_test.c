@@ -50,13 +50,12 @@
 #define NETNS_ADDR "198.51.100.7"
 #define NETNS_ADDR6 "2001:db8::77"
 
-
 /* What the environment allows; found once in main(). */
 static struct {
 	bool netns;		/* in our own namespace: sysctl is ours */
 	bool ping_ok;		/* ping sockets allowed, @target answers */
 	uint32_t target;	/* an address the kernel answers */
-	bool ping6_ok;		/* NETNS_ADDR6 answers ICMPv6 echo too */
+	bool ping6_ok; /* NETNS_ADDR6 answers ICMPv6 echo too */
 	char why[160];		/* why @ping_ok is false */
 } env;
 
@@ -630,15 +629,24 @@ static void test_icmp6_restrict(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_icmp_gateway_is_lwip, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_icmp_malformed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_icmp_restrict, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_icmp_echo, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_icmp_flow_limit, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_icmp_idle_expiry, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_icmp_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_icmp6_echo, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_icmp6_restrict, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_icmp_gateway_is_lwip,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_icmp_malformed, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_icmp_restrict, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_icmp_echo, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_icmp_flow_limit, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_icmp_idle_expiry, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_icmp_refused, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_icmp6_echo, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_icmp6_restrict, setup,
+						teardown),
 	};
 
 	if (!env_netns())

@@ -422,10 +422,10 @@ static void test_config_checks(void **state)
 /* One row of test_ipv6_malformed(): builds its packet after the header. */
 struct ip6_row {
 	const char *name;
-	uint8_t nexthdr;	/* the IPv6 header's */
-	uint8_t body[96];	/* what follows the IPv6 header */
-	size_t body_len;	/* bytes of it in the frame */
-	int plen_extra;		/* payload length minus @body_len */
+	uint8_t nexthdr; /* the IPv6 header's */
+	uint8_t body[96]; /* what follows the IPv6 header */
+	size_t body_len; /* bytes of it in the frame */
+	int plen_extra; /* payload length minus @body_len */
 };
 
 /* An ICMPv6 echo request (8 bytes, checksum unchecked here). */
@@ -440,25 +440,47 @@ static void test_ipv6_malformed(void **state)
 		{ "payload length past the frame", 58, { ECHO6 }, 8, 1 },
 		{ "hop-by-hop header past the packet", 0, { 58, 1 }, 8, 0 },
 		{ "extension header cut at 1 byte", 60, { 58 }, 1, 0 },
-		{ "option length past its header", 0,
-		  { 58, 0, 1, 9, 0, 0, 0, 0, ECHO6 }, 16, 0 },
-		{ "option type with no length byte", 60,
-		  { 58, 0, 0, 0, 0, 0, 0, 7, ECHO6 }, 16, 0 },
-		{ "hop-by-hop after another header", 60,
+		{ "option length past its header",
+		  0,
+		  { 58, 0, 1, 9, 0, 0, 0, 0, ECHO6 },
+		  16,
+		  0 },
+		{ "option type with no length byte",
+		  60,
+		  { 58, 0, 0, 0, 0, 0, 0, 7, ECHO6 },
+		  16,
+		  0 },
+		{ "hop-by-hop after another header",
+		  60,
 		  { 0, 0, 1, 4, 0, 0, 0, 0, 58, 0, 1, 4, 0, 0, 0, 0, ECHO6 },
-		  24, 0 },
-		{ "nine extension headers", 60,
-		  { DOPT(60), DOPT(60), DOPT(60), DOPT(60), DOPT(60),
-		    DOPT(60), DOPT(60), DOPT(60), DOPT(58), ECHO6 }, 80, 0 },
-		{ "fragment header alone", 44, { 17, 0, 0, 1, 0, 0, 0, 9 },
-		  8, 0 },
-		{ "a later fragment with no data", 44,
-		  { 17, 0, 0, 9, 0, 0, 0, 9 }, 8, 0 },
-		{ "two fragment headers", 44,
-		  { 44, 0, 0, 1, 0, 0, 0, 9, 17, 0, 0, 1, 0, 0, 0, 9, 0, 1,
-		    0, 2, 0, 8, 0, 0 }, 24, 0 },
-		{ "first fragment cut inside the UDP header", 44,
-		  { 17, 0, 0, 1, 0, 0, 0, 9, 0, 1, 0, 2, 0, 0, 0, 0 }, 12,
+		  24,
+		  0 },
+		{ "nine extension headers",
+		  60,
+		  { DOPT(60), DOPT(60), DOPT(60), DOPT(60), DOPT(60), DOPT(60),
+		    DOPT(60), DOPT(60), DOPT(58), ECHO6 },
+		  80,
+		  0 },
+		{ "fragment header alone",
+		  44,
+		  { 17, 0, 0, 1, 0, 0, 0, 9 },
+		  8,
+		  0 },
+		{ "a later fragment with no data",
+		  44,
+		  { 17, 0, 0, 9, 0, 0, 0, 9 },
+		  8,
+		  0 },
+		{ "two fragment headers",
+		  44,
+		  { 44, 0, 0, 1, 0, 0, 0, 9, 17, 0, 0, 1,
+		    0,	0, 0, 9, 0, 1, 0, 2, 0,	 8, 0, 0 },
+		  24,
+		  0 },
+		{ "first fragment cut inside the UDP header",
+		  44,
+		  { 17, 0, 0, 1, 0, 0, 0, 9, 0, 1, 0, 2, 0, 0, 0, 0 },
+		  12,
 		  0 },
 	};
 	struct fixture *f = *state;
@@ -512,29 +534,43 @@ static void test_ipv6_extension_header_answered(void **state)
 	tn_put16(e + 2, tn_l4_csum6(g, gw, 58, e, 16));
 	unet_hub_input(&f->cap.port, buf, off + 8 + 16);
 	assert_int_equal(f->cap.frames, 1);
-	assert_int_equal(f->cap.data[0][54], 129);	/* echo reply */
+	assert_int_equal(f->cap.data[0][54], 129); /* echo reply */
 	assert_memory_equal(f->cap.data[0] + 54 + 8, "abcdefgh", 8);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_arp_gateway, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_arp_dns_alias, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_arp_others_unanswered, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ping_gateway, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_arp_gateway, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_arp_dns_alias, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_arp_others_unanswered,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ping_gateway, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_ping_dns, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ping_elsewhere_unanswered, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_offnet_source_dropped, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ping_full_size_frame, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_checksum_dropped, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_other_mac_ignored, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ipv6_extension_headers_dropped, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_one_stack_per_process, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ping_elsewhere_unanswered,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_offnet_source_dropped,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ping_full_size_frame,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_checksum_dropped,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_other_mac_ignored, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_malformed, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_ipv6_extension_headers_dropped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_one_stack_per_process,
+						setup, teardown),
 		cmocka_unit_test(test_config_checks),
-		cmocka_unit_test_setup_teardown(test_ipv6_malformed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ipv6_extension_header_answered, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ipv6_malformed, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_ipv6_extension_header_answered, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

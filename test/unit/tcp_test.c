@@ -436,7 +436,7 @@ static void test_tcp6_syn_ack_after_connect(void **state)
 	tn_tcp6_frame(buf, g, 40101, gw, port, 1000, 0, TCP_SYN);
 	unet_hub_input(&f->cap.port, buf, 74);
 	assert_int_equal(f->cap.frames, 0);
-	unet_hub_input(&f->cap.port, buf, 74);	/* retransmitted: dropped */
+	unet_hub_input(&f->cap.port, buf, 74); /* retransmitted: dropped */
 	run_until(f, 1);
 	assert_int_equal(f->cap.frames, 1);
 	assert_int_equal(tcp6_flags(&f->cap, 0), TCP_SYN | TCP_ACK);
@@ -445,7 +445,8 @@ static void test_tcp6_syn_ack_after_connect(void **state)
 	assert_int_equal(tn_get16(f->cap.data[0] + 54), port);
 	assert_int_equal(tn_get32(f->cap.data[0] + 62), 1001);
 	assert_int_equal(tn_l4_csum6(gw, g, 6, f->cap.data[0] + 54,
-				     f->cap.len[0] - 54), 0);
+				     f->cap.len[0] - 54),
+			 0);
 	assert_int_equal(f->accepted, 1);
 	assert_int_equal(tn_proxy_flows(f->proxy, &info), 1);
 	assert_int_equal(info.family, AF_INET6);
@@ -521,10 +522,10 @@ static void test_tcp6_spoofed_dropped(void **state)
 
 	fixture_v6(f, &port);
 	tn_ip6("fec0::2", gw);
-	tn_ip6("fec0::3", g);	/* the DNS address: no guest's */
+	tn_ip6("fec0::3", g); /* the DNS address: no guest's */
 	tn_tcp6_frame(buf, g, 40104, gw, port, 1, 0, TCP_SYN);
 	unet_hub_input(&f->cap.port, buf, 74);
-	tn_ip6("2001:db8::15", g);	/* outside the prefix */
+	tn_ip6("2001:db8::15", g); /* outside the prefix */
 	tn_tcp6_frame(buf, g, 40105, gw, port, 1, 0, TCP_SYN);
 	unet_hub_input(&f->cap.port, buf, 74);
 	run_until(f, 1);
@@ -537,16 +538,23 @@ static void test_tcp6_spoofed_dropped(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_syn_ack_only_after_host_connect, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_refused_gets_rst, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_malformed_syn_dropped, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_malformed_segments, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_syn_ack_only_after_host_connect, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refused_gets_rst, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_malformed_syn_dropped,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_malformed_segments, setup,
+						teardown),
 		cmocka_unit_test_teardown(test_flow_limit_rst, teardown),
 		cmocka_unit_test_teardown(test_loopback_off_rst, teardown),
-		cmocka_unit_test_setup_teardown(test_tcp6_syn_ack_after_connect, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_tcp6_refused_gets_rst, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tcp6_syn_ack_after_connect,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tcp6_refused_gets_rst,
+						setup, teardown),
 		cmocka_unit_test_teardown(test_tcp6_loopback_off_rst, teardown),
-		cmocka_unit_test_setup_teardown(test_tcp6_spoofed_dropped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tcp6_spoofed_dropped,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -676,11 +676,11 @@ int tn_learn_guest6(struct tn_capture *c)
 	tn_ip6("ff02::1:ff00:2", dst);
 	tn_ip6("fec0::2", target);
 	ns = buf + tn_ip6_header(buf, mcast, src, dst, 58, 32);
-	buf[21] = 255;	/* RFC 4861 7.1.1: hop limit 255 */
+	buf[21] = 255; /* RFC 4861 7.1.1: hop limit 255 */
 	memset(ns, 0, 32);
 	ns[0] = 135;
 	memcpy(ns + 8, target, 16);
-	ns[24] = 1;	/* source link-layer address */
+	ns[24] = 1; /* source link-layer address */
 	ns[25] = 1;
 	memcpy(ns + 26, tn_guest_mac, 6);
 	tn_put16(ns + 2, tn_l4_csum6(src, dst, 58, ns, 32));

@@ -68,8 +68,8 @@ static inline uint16_t wire_icmp_seq(const struct wire_icmp *h)
 
 /* Neighbour discovery (RFC 4861): what a guest needs to answer a
  * solicitation for its own address. */
-#define WIRE_ND_OPT_SLLA 1	/* source link-layer address */
-#define WIRE_ND_OPT_TLLA 2	/* target link-layer address */
+#define WIRE_ND_OPT_SLLA 1 /* source link-layer address */
+#define WIRE_ND_OPT_TLLA 2 /* target link-layer address */
 #define WIRE_ND_NA_ROUTER 0x80000000u
 #define WIRE_ND_NA_SOLICITED 0x40000000u
 #define WIRE_ND_NA_OVERRIDE 0x20000000u

@@ -17,7 +17,7 @@
 #define WIRE_IP6_EXT_MIN 8	/* an extension header's smallest length */
 #define WIRE_IP6_FRAG_LEN 8
 #define WIRE_IP6_MTU_MIN 1280
-#define WIRE_IP6_OPT_PAD1 0	/* the one option without a length byte */
+#define WIRE_IP6_OPT_PAD1 0 /* the one option without a length byte */
 
 /**
  * struct wire_ip6 - an IPv6 header
