@@ -905,47 +905,26 @@ int unet__stack_ip6_input(struct unet_stack *stack, struct pbuf *p,
 /*
  * A raw pcb's view of every UDP or ICMP datagram lwIP accepted, before its
  * own UDP and ICMP: parsed (again: lwIP may have reassembled it from
- * fragments the stack saw one by one) and put to the proxy.
+ * fragments the stack saw one by one) and put to the proxy. The IPv6 raw
+ * pcbs see UDP and ICMPv6 too, behind extension headers as well (walked
+ * again); anything else there (TCP behind an extension header) goes on.
  */
 static u8_t stack_raw_recv(void *arg, struct raw_pcb *pcb, struct pbuf *p,
 			   const ip_addr_t *addr)
 {
 	struct unet_stack *stack = arg;
+	bool v6 = IP_IS_V6(addr);
 	struct unet_ip_pkt pkt;
 
-	if (stack_proxy_packet_cb(stack, AF_INET) == NULL)
+	if (stack_proxy_packet_cb(stack, v6 ? AF_INET6 : AF_INET) == NULL)
 		return 0;
-	if (!stack_pkt_parse(p, &pkt)) {
+	if (!(v6 ? stack_pkt_parse6(p, &pkt) : stack_pkt_parse(p, &pkt))) {
 		stack->stats.drop_bad++;
 		pbuf_free(p);
 		return 1;
 	}
-	if (stack->proxy->datagram(stack->proxy_opaque, p, &pkt) ==
-	    UNET_VERDICT_ACCEPT)
-		return 0;
-	pbuf_free(p);
-	return 1;
-}
-
-/*
- * The IPv6 raw pcbs' view of every datagram lwIP accepted: the UDP and
- * ICMPv6 ones (reassembled, extension headers walked again) go to the
- * proxy as IPv4's do; others (TCP behind an extension header) go on.
- */
-static u8_t stack_raw_recv6(void *arg, struct raw_pcb *pcb, struct pbuf *p,
-			    const ip_addr_t *addr)
-{
-	struct unet_stack *stack = arg;
-	struct unet_ip_pkt pkt;
-
-	if (stack_proxy_packet_cb(stack, AF_INET6) == NULL)
-		return 0;
-	if (!stack_pkt_parse6(p, &pkt)) {
-		stack->stats.drop_bad++;
-		pbuf_free(p);
-		return 1;
-	}
-	if (pkt.proto != WIRE_IPPROTO_UDP && pkt.proto != WIRE_IPPROTO_ICMPV6)
+	if (v6 && pkt.proto != WIRE_IPPROTO_UDP &&
+	    pkt.proto != WIRE_IPPROTO_ICMPV6)
 		return 0;
 	if (stack->proxy->datagram(stack->proxy_opaque, p, &pkt) ==
 	    UNET_VERDICT_ACCEPT)
@@ -1024,7 +1003,7 @@ int unet__stack_set_proxy(struct unet_stack *stack,
 			return -ENOMEM;
 		}
 		raw_bind(stack->raw6[i], IP6_ADDR_ANY);
-		raw_recv(stack->raw6[i], stack_raw_recv6, stack);
+		raw_recv(stack->raw6[i], stack_raw_recv, stack);
 	}
 	stack->proxy = ops;
 	stack->proxy_opaque = opaque;

@@ -140,6 +140,21 @@ size_t frame_arp_reply(uint8_t *buf, const uint8_t mac[6], struct in_addr ip,
 	return frame_arp(buf, to_mac, WIRE_ARP_REPLY, mac, ip, to_mac, to_ip);
 }
 
+/* The UDP header (checksum 0) and data at @l4. */
+static struct wire_udp *frame_udp_write(uint8_t *l4, uint16_t sport,
+					uint16_t dport, const void *payload,
+					size_t plen)
+{
+	struct wire_udp *u = FRAME_HDR_AT(l4, 0, struct wire_udp);
+
+	u->sport = htons(sport);
+	u->dport = htons(dport);
+	u->len = htons((uint16_t)(WIRE_UDP_HLEN + plen));
+	u->csum = 0;
+	memcpy(l4 + WIRE_UDP_HLEN, payload, plen);
+	return u;
+}
+
 /**
  * frame_udp() - a UDP datagram in one frame
  * @buf: room for FRAME_MAX bytes
@@ -155,14 +170,9 @@ size_t frame_udp(uint8_t *buf, const struct frame_ends *e, uint16_t sport,
 		 uint16_t dport, const void *payload, size_t plen)
 {
 	uint8_t *l4 = frame_ip(buf, e, WIRE_IPPROTO_UDP, WIRE_UDP_HLEN + plen);
-	struct wire_udp *u = FRAME_HDR_AT(l4, 0, struct wire_udp);
+	struct wire_udp *u = frame_udp_write(l4, sport, dport, payload, plen);
 	uint16_t sum;
 
-	u->sport = htons(sport);
-	u->dport = htons(dport);
-	u->len = htons((uint16_t)(WIRE_UDP_HLEN + plen));
-	u->csum = 0;
-	memcpy(l4 + WIRE_UDP_HLEN, payload, plen);
 	sum = frame_l4_sum(e, WIRE_IPPROTO_UDP, l4, WIRE_UDP_HLEN + plen);
 	u->csum = htons(sum != 0 ? sum : 0xffff);
 	return WIRE_ETH_HLEN + WIRE_IP4_HLEN + WIRE_UDP_HLEN + plen;
@@ -274,14 +284,9 @@ size_t frame_udp6(uint8_t *buf, const struct frame_ends6 *e, uint16_t sport,
 		  uint16_t dport, const void *payload, size_t plen)
 {
 	uint8_t *l4 = frame_ip6(buf, e, WIRE_IPPROTO_UDP, WIRE_UDP_HLEN + plen);
-	struct wire_udp *u = FRAME_HDR_AT(l4, 0, struct wire_udp);
+	struct wire_udp *u = frame_udp_write(l4, sport, dport, payload, plen);
 	uint16_t sum;
 
-	u->sport = htons(sport);
-	u->dport = htons(dport);
-	u->len = htons((uint16_t)(WIRE_UDP_HLEN + plen));
-	u->csum = 0;
-	memcpy(l4 + WIRE_UDP_HLEN, payload, plen);
 	sum = frame_l4_sum6(e, WIRE_IPPROTO_UDP, l4, WIRE_UDP_HLEN + plen);
 	/* IPv6 has no "no checksum": a sum of 0 goes as its other form. */
 	u->csum = htons(sum != 0 ? sum : 0xffff);

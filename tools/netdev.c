@@ -1350,9 +1350,15 @@ static bool netdev_fwd_same_host(const union unet_sockaddr *a,
 	       a->in.sin_addr.s_addr == b->in.sin_addr.s_addr;
 }
 
-/* "1.2.3.4:80" or "[::1]:80", for messages. */
-static const char *netdev_sa_str(const union unet_sockaddr *sa, char *buf,
-				 size_t len)
+/**
+ * netdev_sa_str() - a socket address as a message shows it
+ * @sa: an AF_INET or AF_INET6 address and port
+ * @buf: where the text goes
+ * @len: its size (INET6_ADDRSTRLEN + 8 holds either)
+ *
+ * Return: @buf, "1.2.3.4:80" or "[::1]:80".
+ */
+const char *netdev_sa_str(const union unet_sockaddr *sa, char *buf, size_t len)
 {
 	char a[INET6_ADDRSTRLEN] = "?";
 

@@ -247,5 +247,6 @@ struct netdev {
 int netdev_parse(const char *arg, struct netdev *nd, char *err, size_t errlen);
 const char *netdev_type_name(enum netdev_type type);
 int netdev_assign_hubs(struct netdev *nds, int n, char *err, size_t errlen);
+const char *netdev_sa_str(const union unet_sockaddr *sa, char *buf, size_t len);
 
 #endif /* USERNET_TOOLS_NETDEV_H */

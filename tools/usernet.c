@@ -498,21 +498,6 @@ static const char *proto_name(int proto)
 	}
 }
 
-/* "ADDR:PORT" or "[ADDR6]:PORT" of a socket address (port in it). */
-static const char *sa_port(char *buf, size_t len, const union unet_sockaddr *sa)
-{
-	char a[INET6_ADDRSTRLEN] = "?";
-
-	if (sa->sa.sa_family == AF_INET6) {
-		inet_ntop(AF_INET6, &sa->in6.sin6_addr, a, sizeof(a));
-		snprintf(buf, len, "[%s]:%u", a, ntohs(sa->in6.sin6_port));
-	} else {
-		inet_ntop(AF_INET, &sa->in.sin_addr, a, sizeof(a));
-		snprintf(buf, len, "%s:%u", a, ntohs(sa->in.sin_port));
-	}
-	return buf;
-}
-
 /* A flow's side as a socket address: its family's address, @port. */
 static const union unet_sockaddr *
 flow_side(union unet_sockaddr *sa, const struct unet_flow_info *f,
@@ -539,12 +524,12 @@ static void dump_flow(void *opaque, const struct unet_flow_info *f)
 	(void)opaque;
 	fprintf(stderr, "  %-5s %-3s %-21s %-21s %-11s %12llu %12llu %8llu\n",
 		proto_name(f->proto), f->inbound ? "in" : "out",
-		sa_port(g, sizeof(g),
-			flow_side(&sg, f, f->guest_addr, &f->guest_addr6,
-				  f->guest_port)),
-		sa_port(r, sizeof(r),
-			flow_side(&sr, f, f->remote_addr, &f->remote_addr6,
-				  f->remote_port)),
+		netdev_sa_str(flow_side(&sg, f, f->guest_addr, &f->guest_addr6,
+					f->guest_port),
+			      g, sizeof(g)),
+		netdev_sa_str(flow_side(&sr, f, f->remote_addr,
+					&f->remote_addr6, f->remote_port),
+			      r, sizeof(r)),
 		unet_flow_state_name(f->state),
 		(unsigned long long)f->bytes_out,
 		(unsigned long long)f->bytes_in,
@@ -845,14 +830,15 @@ static int open_forwards(struct usernet *u, const char *id,
 				 user->fwd_guest_default[i]);
 			fprintf(stderr,
 				"usernet: -netdev user,id=%s: hostfwd=%s: cannot listen on %s: %s\n",
-				id, spec, sa_port(ha, sizeof(ha), &f.host),
+				id, spec,
+				netdev_sa_str(&f.host, ha, sizeof(ha)),
 				strerror(-r));
 			return r;
 		}
 		unet_hub_log(u->hub, UNET_LOG_INFO, "forwarding %s %s -> %s",
 			     proto_name(f.proto),
-			     sa_port(ha, sizeof(ha), &f.host),
-			     sa_port(ga, sizeof(ga), &f.guest));
+			     netdev_sa_str(&f.host, ha, sizeof(ha)),
+			     netdev_sa_str(&f.guest, ga, sizeof(ga)));
 	}
 	return 0;
 }
