@@ -795,6 +795,43 @@ static void test_udp6_left_to_lwip(void **state)
 	assert_int_equal(tn_proxy_flows(f->proxy, NULL), 0);
 }
 
+/*
+ * no_ipv4 and no_ipv6 keep their family from the proxy: a datagram to the
+ * gateway's address of that family (the host's loopback otherwise) opens
+ * no flow.
+ */
+static void test_udp_family_off(void **state)
+{
+	struct unet_stack_config sc;
+	uint8_t buf[128], s6[16], d6[16];
+	struct tn_gw g;
+	size_t n;
+	int off;
+
+	(void)state;
+	for (off = 0; off < 2; off++) {
+		unet_stack_config_init(&sc);
+		sc.no_ipv4 = off == 0;
+		sc.no_ipv6 = off == 1;
+		tn_gw_open(&g, &sc, NULL, NULL, 16);
+		tn_learn_guest6(&g.cap);
+		if (off == 0) {
+			n = udp_frame(&(struct fixture){ 0 }, buf, tn_gw_mac,
+				      tn_ip("10.0.2.15"), 40000,
+				      tn_ip("10.0.2.2"), 9, "x", 1);
+		} else {
+			tn_ip6("fec0::15", s6);
+			tn_ip6("fec0::2", d6);
+			n = tn_udp6_frame(buf, s6, 40000, d6, 9, "x", 1);
+		}
+		unet_hub_input(&g.cap.port, buf, n);
+		tn_run_for(&g.loop, 20);
+		assert_int_equal(tn_proxy_stats(g.proxy).udp_opened, 0);
+		assert_int_equal(tn_proxy_flows(g.proxy, NULL), 0);
+		tn_gw_close(&g);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -830,6 +867,7 @@ int main(int argc, char **argv)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_udp6_left_to_lwip, setup,
 						teardown),
+		cmocka_unit_test(test_udp_family_off),
 	};
 
 	if (argc > 1)
