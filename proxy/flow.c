@@ -33,17 +33,23 @@
  *
  * Also here, as every flow needs them: where a guest's destination is on the
  * host side (policy: restrict, loopback), which address the guest sees for
- * a host-side source, and the way a segment goes out to the guest.
+ * a host-side source, and the way a segment goes out to the guest, over
+ * IPv4 or IPv6 (and an ICMPv6 error built for lwIP, which builds one only
+ * from inside its input). A flow's key is of one family, the guest side's;
+ * IPv4 keys compare and hash their one 32-bit word as they always did.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lwip/ip.h"
 #include "lwip/ip4.h"
+#include "lwip/ip6.h"
 
 #include "proxy_internal.h"
+#include "wire/checksum.h"
 
 /* At the UDP cap, a flow idle this long may be closed for a new one. */
 #define FLOW_UDP_EVICT_IDLE_MS 1000
@@ -78,41 +84,60 @@ void unet__flow_table_free(struct unet_proxy *proxy)
 	proxy->nbuckets = 0;
 }
 
+/*
+ * The bucket of a key. An IPv6 address is folded to 32 bits first, and the
+ * family goes in with the protocol: the IPv4 hash is what it was.
+ */
 static size_t flow_hash(const struct unet_proxy *proxy, int proto,
-			uint32_t ga, uint16_t gp, uint32_t ra, uint16_t rp)
+			sa_family_t family, const union unet_ip_addr *ga,
+			uint16_t gp, const union unet_ip_addr *ra, uint16_t rp)
 {
-	uint64_t h = ((uint64_t)ga << 32 | ra) * 0x9e3779b97f4a7c15ull;
+	uint64_t h = ((uint64_t)proxy_addr_fold(family, ga) << 32 |
+		      proxy_addr_fold(family, ra)) *
+		     0x9e3779b97f4a7c15ull;
+	uint8_t kind = (uint8_t)proto ^ (family == AF_INET6 ? 0x80 : 0);
 
-	h ^= ((uint64_t)gp << 24 | (uint64_t)rp << 8 | (uint8_t)proto) *
+	h ^= ((uint64_t)gp << 24 | (uint64_t)rp << 8 | kind) *
 	     0xc2b2ae3d27d4eb4full;
 	h ^= h >> 29;
 	return (size_t)(h & (proxy->nbuckets - 1));
 }
 
+/* The bucket of a flow's own key. */
+static size_t flow_hash_of(const struct proxy_flow *flow)
+{
+	return flow_hash(flow->proxy, flow->proto, flow->family,
+			 &flow->guest_addr, flow->guest_port,
+			 &flow->remote_addr, flow->remote_port);
+}
+
 /**
  * unet__flow_find() - look a flow up by its guest-side key
  * @proxy: the proxy
- * @proto: IPPROTO_TCP, IPPROTO_UDP or IPPROTO_ICMP
- * @guest_addr: the guest's address (network order)
+ * @proto: IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP or IPPROTO_ICMPV6
+ * @family: AF_INET or AF_INET6, the family of both addresses
+ * @guest_addr: the guest's address
  * @guest_port: the guest's port or ICMP id (host order)
- * @remote_addr: the remote address the guest uses (network order)
+ * @remote_addr: the remote address the guest uses
  * @remote_port: the remote port (host order)
  *
  * Return: the flow, or NULL.
  */
-struct proxy_flow *unet__flow_find(struct unet_proxy *proxy, int proto,
-				   uint32_t guest_addr, uint16_t guest_port,
-				   uint32_t remote_addr, uint16_t remote_port)
+struct proxy_flow *
+unet__flow_find(struct unet_proxy *proxy, int proto, sa_family_t family,
+		const union unet_ip_addr *guest_addr, uint16_t guest_port,
+		const union unet_ip_addr *remote_addr, uint16_t remote_port)
 {
 	struct proxy_flow *f;
 
-	f = proxy->buckets[flow_hash(proxy, proto, guest_addr, guest_port,
-				     remote_addr, remote_port)];
+	f = proxy->buckets[flow_hash(proxy, proto, family, guest_addr,
+				     guest_port, remote_addr, remote_port)];
 	for (; f != NULL; f = f->hnext)
-		if (f->proto == proto && f->guest_addr == guest_addr &&
+		if (f->proto == proto && f->family == family &&
 		    f->guest_port == guest_port &&
-		    f->remote_addr == remote_addr &&
-		    f->remote_port == remote_port)
+		    f->remote_port == remote_port &&
+		    proxy_addr_eq(family, &f->guest_addr, guest_addr) &&
+		    proxy_addr_eq(family, &f->remote_addr, remote_addr))
 			return f;
 	return NULL;
 }
@@ -150,20 +175,29 @@ static void flow_lru_push(struct unet_proxy *proxy, struct proxy_flow *flow)
 /*
  * At the UDP cap, makes room as conntrack does under pressure: the least
  * recently used UDP flow goes if it has been idle FLOW_UDP_EVICT_IDLE_MS
- * or more (counted, debug-logged). With @guest, at that guest's share of
- * the cap: its own least recently used UDP flow, looked for among the
+ * or more (counted, debug-logged). With @guest (a flow of the guest), at
+ * that guest's share of the cap: its own least recently used UDP flow,
+ * looked for among the
  * FLOW_UDP_EVICT_SCAN used least recently. Return: whether a flow went.
  */
-static bool flow_udp_evict(struct unet_proxy *proxy, const uint32_t *guest)
+static bool flow_same_guest(const struct proxy_flow *a,
+			    const struct proxy_flow *b)
+{
+	return a->family == b->family &&
+	       proxy_addr_eq(a->family, &a->guest_addr, &b->guest_addr);
+}
+
+static bool flow_udp_evict(struct unet_proxy *proxy,
+			   const struct proxy_flow *guest)
 {
 	struct proxy_flow *lru = proxy->lru_tail[PROXY_PROTO_UDP];
 	uint64_t now = unet_hub_now_ns(proxy->hub);
 	int scan = FLOW_UDP_EVICT_SCAN;
 
-	while (guest != NULL && lru != NULL && lru->guest_addr != *guest &&
+	while (guest != NULL && lru != NULL && !flow_same_guest(lru, guest) &&
 	       --scan > 0)
 		lru = lru->lru_prev;
-	if (lru == NULL || (guest != NULL && lru->guest_addr != *guest) ||
+	if (lru == NULL || (guest != NULL && !flow_same_guest(lru, guest)) ||
 	    now - lru->last_ns < FLOW_UDP_EVICT_IDLE_MS * 1000000ull)
 		return false;
 	proxy->stats.udp_evicted++;
@@ -196,7 +230,8 @@ static int flow_refuse(struct unet_proxy *proxy, enum proxy_proto pp)
 
 /**
  * unet__flow_add() - enter a new flow in the table
- * @flow: the flow, its proxy, key, @flow->proto and @flow->hashed filled in
+ * @flow: the flow, its proxy, key (family, addresses, ports),
+ *        @flow->proto and @flow->hashed filled in
  *
  * Each protocol has its own cap (unet__proxy_size_caps()), and all of them
  * together at most max_flows. A new UDP flow at the cap may close the UDP
@@ -215,9 +250,9 @@ int unet__flow_add(struct proxy_flow *flow)
 		if (pp != PROXY_PROTO_UDP || !flow_udp_evict(proxy, NULL))
 			return flow_refuse(proxy, pp);
 	}
-	while (unet__proxy_guest_admit(proxy, flow->guest_addr, pp) < 0) {
-		if (pp == PROXY_PROTO_UDP &&
-		    flow_udp_evict(proxy, &flow->guest_addr))
+	while (unet__proxy_guest_admit(proxy, flow->family, &flow->guest_addr,
+				       pp) < 0) {
+		if (pp == PROXY_PROTO_UDP && flow_udp_evict(proxy, flow))
 			continue;
 		proxy->stats.refused_guest_share++;
 		proxy->stats.refused_limit++;
@@ -230,9 +265,7 @@ int unet__flow_add(struct proxy_flow *flow)
 		return -ENOSPC;
 	}
 	if (flow->hashed) {
-		b = flow_hash(proxy, flow->proto, flow->guest_addr,
-			      flow->guest_port, flow->remote_addr,
-			      flow->remote_port);
+		b = flow_hash_of(flow);
 		flow->hnext = proxy->buckets[b];
 		proxy->buckets[b] = flow;
 	}
@@ -259,11 +292,7 @@ void unet__flow_remove(struct proxy_flow *flow)
 	struct proxy_flow **pp;
 
 	if (flow->hashed) {
-		pp = &proxy->buckets[flow_hash(proxy, flow->proto,
-					       flow->guest_addr,
-					       flow->guest_port,
-					       flow->remote_addr,
-					       flow->remote_port)];
+		pp = &proxy->buckets[flow_hash_of(flow)];
 		for (; *pp != NULL; pp = &(*pp)->hnext) {
 			if (*pp == flow) {
 				*pp = flow->hnext;
@@ -283,7 +312,7 @@ void unet__flow_remove(struct proxy_flow *flow)
 	flow->listed = false;
 	proxy->stats.flows--;
 	proxy->nflows[unet__proxy_proto(flow->proto)]--;
-	unet__proxy_guest_release(proxy, flow->guest_addr,
+	unet__proxy_guest_release(proxy, flow->family, &flow->guest_addr,
 				  unet__proxy_proto(flow->proto));
 }
 
@@ -324,7 +353,9 @@ void unet__flow_close_all(struct unet_proxy *proxy)
  * @flow: the flow, zeroed
  * @proxy: the proxy
  * @ops: the kind of flow
- * @proto: IPPROTO_TCP, IPPROTO_UDP or IPPROTO_ICMP
+ * @proto: IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP or IPPROTO_ICMPV6
+ *
+ * The flow's family is AF_INET until its key says otherwise.
  */
 void unet__flow_init(struct proxy_flow *flow, struct unet_proxy *proxy,
 		     const struct proxy_flow_ops *ops, int proto)
@@ -332,6 +363,7 @@ void unet__flow_init(struct proxy_flow *flow, struct unet_proxy *proxy,
 	flow->proxy = proxy;
 	flow->ops = ops;
 	flow->proto = proto;
+	flow->family = AF_INET;
 }
 
 /**
@@ -424,8 +456,9 @@ static unsigned int flow_idle_timeout(const struct proxy_flow *flow)
 {
 	const struct unet_proxy_config *cfg = &flow->proxy->cfg;
 
-	return flow->proto == IPPROTO_ICMP ? cfg->icmp_timeout_ms :
-					     cfg->udp_timeout_ms;
+	return flow->proto == IPPROTO_ICMP || flow->proto == IPPROTO_ICMPV6 ?
+		       cfg->icmp_timeout_ms :
+		       cfg->udp_timeout_ms;
 }
 
 static void flow_idle_cb(struct unet_timer *timer)
@@ -440,7 +473,7 @@ static void flow_idle_cb(struct unet_timer *timer)
 		unet_timer_start(timer, flow_idle_cb, left);
 		return;
 	}
-	if (flow->proto == IPPROTO_ICMP)
+	if (flow->proto == IPPROTO_ICMP || flow->proto == IPPROTO_ICMPV6)
 		proxy->stats.icmp_expired++;
 	else
 		proxy->stats.udp_expired++;
@@ -484,36 +517,44 @@ void unet__flow_proxy_unref(struct unet_proxy *proxy)
 /**
  * unet__flow_map_out() - where a guest's destination is on the host side
  * @proxy: the proxy
- * @dst: the destination the guest used (network order)
+ * @family: AF_INET or AF_INET6
+ * @dst: the destination the guest used
  * @port: its port (host order)
- * @sa: receives the host-side address
+ * @sa: receives the host-side address, of @family
  *
- * The gateway's address maps to 127.0.0.1 unless loopback is off; restrict
- * refuses everything; every other address is itself.
+ * The gateway's address maps to 127.0.0.1, and its IPv6 address (ip6_host)
+ * to ::1, unless loopback is off; restrict refuses everything; every other
+ * address is itself.
  *
  * Return: 0, or -EPERM when policy refuses it (counted).
  */
-int unet__flow_map_out(struct unet_proxy *proxy, uint32_t dst, uint16_t port,
-		       struct sockaddr_in *sa)
+int unet__flow_map_out(struct unet_proxy *proxy, sa_family_t family,
+		       const union unet_ip_addr *dst, uint16_t port,
+		       union unet_sockaddr *sa)
 {
 	const struct unet_stack_config *sc = unet__stack_config(proxy->stack);
+	bool host;
 
 	memset(sa, 0, sizeof(*sa));
-	sa->sin_family = AF_INET;
-	sa->sin_port = htons(port);
-	if (proxy->cfg.restrict_guest) {
+	if (family == AF_INET) {
+		sa->in.sin_family = AF_INET;
+		sa->in.sin_port = htons(port);
+		sa->in.sin_addr.s_addr = dst->v4;
+		host = dst->v4 == sc->host.s_addr;
+	} else {
+		sa->in6.sin6_family = AF_INET6;
+		sa->in6.sin6_port = htons(port);
+		memcpy(&sa->in6.sin6_addr, dst->v6, sizeof(dst->v6));
+		host = unet__stack_is_host6(proxy->stack, dst->v6);
+	}
+	if (proxy->cfg.restrict_guest || (host && !proxy->cfg.loopback)) {
 		proxy->stats.refused_policy++;
 		return -EPERM;
 	}
-	if (dst == sc->host.s_addr) {
-		if (!proxy->cfg.loopback) {
-			proxy->stats.refused_policy++;
-			return -EPERM;
-		}
-		sa->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		return 0;
-	}
-	sa->sin_addr.s_addr = dst;
+	if (host && family == AF_INET)
+		sa->in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	else if (host)
+		sa->in6.sin6_addr = in6addr_loopback;
 	return 0;
 }
 
@@ -530,6 +571,24 @@ uint32_t unet__flow_map_in(const struct unet_proxy *proxy, uint32_t src)
 	if (proxy->cfg.loopback && (ntohl(src) >> 24) == 127)
 		return unet__stack_config(proxy->stack)->host.s_addr;
 	return src;
+}
+
+/**
+ * unet__flow_map_in6() - unet__flow_map_in() for an IPv6 host-side source
+ * @proxy: the proxy
+ * @src: the host-side source address (16 bytes)
+ * @out: receives the address the guest sees (16 bytes): the gateway's
+ *       ip6_host for the host's ::1 (when loopback is on), else @src
+ */
+void unet__flow_map_in6(const struct unet_proxy *proxy, const uint8_t *src,
+			uint8_t *out)
+{
+	const struct unet_stack_config *sc = unet__stack_config(proxy->stack);
+
+	if (proxy->cfg.loopback &&
+	    memcmp(src, &in6addr_loopback, sizeof(in6addr_loopback)) == 0)
+		src = sc->ip6_host.s6_addr;
+	memmove(out, src, sizeof(in6addr_loopback));
 }
 
 /**
@@ -555,4 +614,122 @@ err_t unet__flow_output(struct unet_proxy *proxy, struct pbuf *p,
 	ip4_addr_set_u32(&d, dst);
 	return ip4_output_if_src(p, &s, &d, IP_DEFAULT_TTL, 0, proto,
 				 unet__stack_netif(proxy->stack));
+}
+
+/**
+ * unet__flow_output6() - unet__flow_output() over IPv6
+ * @proxy: the proxy
+ * @p: the transport header and data, with room in front (PBUF_IP); not
+ *     freed here
+ * @src: the source address the guest sees (16 bytes)
+ * @dst: the guest's address (16 bytes)
+ * @proto: the next header
+ *
+ * lwIP adds the IPv6 header, fragments to the hub's MTU and resolves the
+ * guest's MAC by neighbour discovery.
+ *
+ * Return: lwIP's error code.
+ */
+err_t unet__flow_output6(struct unet_proxy *proxy, struct pbuf *p,
+			 const uint8_t *src, const uint8_t *dst, uint8_t proto)
+{
+	ip6_addr_t s, d;
+
+	ip6_addr_set_zero(&s);
+	ip6_addr_set_zero(&d);
+	memcpy(s.addr, src, sizeof(s.addr));
+	memcpy(d.addr, dst, sizeof(d.addr));
+	return ip6_output_if_src(p, &s, &d, IP_DEFAULT_TTL, 0, proto,
+				 unet__stack_netif(proxy->stack));
+}
+
+/**
+ * unet__flow_icmp6_error() - answer a guest's IPv6 packet with an ICMPv6
+ * error
+ * @proxy: the proxy
+ * @orig: the guest's packet, payload at its IPv6 header (one piece or a
+ *        chain); not freed here
+ * @type: WIRE_ICMP6_UNREACH, WIRE_ICMP6_PACKET_TOO_BIG, ...
+ * @code: the type's code
+ * @data: the 32 bits after the checksum (the MTU of a packet too big)
+ *
+ * Built here rather than by lwIP's icmp6_dest_unreach(), which needs the
+ * packet's input netif (it answers only from inside ip6_input). The error
+ * goes from the address the guest sent to and quotes as much of its packet
+ * as fits in the minimum MTU (RFC 4443 2.4).
+ */
+void unet__flow_icmp6_error(struct unet_proxy *proxy, const struct pbuf *orig,
+			    uint8_t type, uint8_t code, uint32_t data)
+{
+	struct wire_ip6 ip;
+	struct wire_icmp *ih;
+	size_t quote = orig->tot_len;
+	struct pbuf *p;
+	uint32_t sum;
+
+	if (pbuf_copy_partial(orig, &ip, sizeof(ip), 0) != sizeof(ip))
+		return;
+	if (quote > WIRE_IP6_MTU_MIN - WIRE_IP6_HLEN - WIRE_ICMP_HLEN)
+		quote = WIRE_IP6_MTU_MIN - WIRE_IP6_HLEN - WIRE_ICMP_HLEN;
+	p = pbuf_alloc(PBUF_IP, (u16_t)(WIRE_ICMP_HLEN + quote), PBUF_RAM);
+	if (p == NULL)
+		return;
+	/* One piece (PBUF_RAM): the header is built in place. */
+	ih = p->payload;
+	ih->type = type;
+	ih->code = code;
+	ih->csum = 0;
+	ih->id = htons((uint16_t)(data >> 16));
+	ih->seq = htons((uint16_t)data);
+	pbuf_copy_partial(orig, (uint8_t *)p->payload + WIRE_ICMP_HLEN,
+			  (u16_t)quote, 0);
+	sum = unet__csum_ip6_pseudo(ip.daddr, ip.saddr, WIRE_IPPROTO_ICMPV6,
+				    p->len);
+	ih->csum = htons(
+		unet__csum_finish(unet__csum_add(sum, p->payload, p->len)));
+	proxy->stats.icmp6_errors++;
+	unet__flow_output6(proxy, p, ip.daddr, ip.saddr, WIRE_IPPROTO_ICMPV6);
+	pbuf_free(p);
+}
+
+/**
+ * unet__flow_addr_str() - an address of either family as text, for logs
+ * @family: AF_INET or AF_INET6
+ * @addr: the address
+ * @buf: where the text goes
+ * @len: its size (INET6_ADDRSTRLEN holds either)
+ *
+ * Return: @buf.
+ */
+const char *unet__flow_addr_str(sa_family_t family,
+				const union unet_ip_addr *addr, char *buf,
+				size_t len)
+{
+	if (inet_ntop(family, addr, buf, (socklen_t)len) == NULL)
+		snprintf(buf, len, "?");
+	return buf;
+}
+
+/**
+ * unet__sockaddr_str() - a socket address as text: "a.b.c.d" or "[v6]",
+ * with its port
+ * @sa: the address (AF_INET or AF_INET6)
+ * @buf: where the text goes
+ * @len: its size (INET6_ADDRSTRLEN + 8 holds either)
+ *
+ * Return: @buf.
+ */
+const char *unet__sockaddr_str(const union unet_sockaddr *sa, char *buf,
+			       size_t len)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+
+	if (sa->sa.sa_family == AF_INET6) {
+		inet_ntop(AF_INET6, &sa->in6.sin6_addr, a, sizeof(a));
+		snprintf(buf, len, "[%s]:%u", a, ntohs(sa->in6.sin6_port));
+	} else {
+		inet_ntop(AF_INET, &sa->in.sin_addr, a, sizeof(a));
+		snprintf(buf, len, "%s:%u", a, ntohs(sa->in.sin_port));
+	}
+	return buf;
 }

@@ -33,6 +33,13 @@
  * path (lwIP fragments to the hub's MTU); the host socket is full (the guest's
  * reply is dropped, as UDP may). One UDP forward bound to a wildcard address
  * answers from whatever source address the host's routing picks, as QEMU's.
+ *
+ * IPv6: a forward's host side and guest side each have their own family
+ * (struct unet_fwd_ex): an IPv6 host address listens on IPv6 only, and an
+ * IPv6 guest address is reached from the gateway's ip6_host. Since the
+ * proxy terminates each side, any mix works (an IPv4 host port to a guest's
+ * IPv6 address and the other way round); struct unet_fwd and its calls
+ * are the IPv4-on-both-sides case.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -42,6 +49,7 @@
 #include "proxy_internal.h"
 
 #include "wire/ip4_proto.h"
+#include "wire/ip6_proto.h"
 #include "wire/udp_proto.h"
 
 /* Listen backlog of a TCP forward. */
@@ -57,7 +65,7 @@ struct fwd_udp_flow;
  * struct proxy_fwd - one forward
  * @next: next forward of the proxy
  * @proxy: the proxy
- * @fwd: what it forwards (host_port as bound, never 0)
+ * @fwd: what it forwards (the host port as bound, never 0)
  * @tcp: the listening socket (TCP forwards)
  * @udp: the bound socket (UDP forwards)
  * @handle: either, as a handle
@@ -71,7 +79,7 @@ struct fwd_udp_flow;
 struct proxy_fwd {
 	struct proxy_fwd *next;
 	struct unet_proxy *proxy;
-	struct unet_fwd fwd;
+	struct unet_fwd_ex fwd;
 	union {
 		uv_tcp_t tcp;
 		uv_udp_t udp;
@@ -94,7 +102,7 @@ struct proxy_fwd {
  * @prev: previous flow of @fwd
  * @next: next flow of @fwd
  * @pcb: lwIP's side, bound to gateway:ephemeral, connected to the guest
- * @peer: the host peer
+ * @peer: the host peer (of the forward's host family)
  */
 struct fwd_udp_flow {
 	struct proxy_flow flow;
@@ -103,33 +111,80 @@ struct fwd_udp_flow {
 	struct fwd_udp_flow *prev;
 	struct fwd_udp_flow *next;
 	struct udp_pcb *pcb;
-	struct sockaddr_in peer;
+	union unet_sockaddr peer;
 };
+
+/* A socket address's port (network order). */
+static uint16_t fwd_sa_port(const union unet_sockaddr *sa)
+{
+	return sa->sa.sa_family == AF_INET6 ? sa->in6.sin6_port :
+					      sa->in.sin_port;
+}
+
+/* A socket address's address (and family) as a flow keeps it. */
+static sa_family_t fwd_sa_ip(const union unet_sockaddr *sa,
+			     union unet_ip_addr *ip)
+{
+	memset(ip, 0, sizeof(*ip));
+	if (sa->sa.sa_family == AF_INET6) {
+		memcpy(ip->v6, &sa->in6.sin6_addr, sizeof(ip->v6));
+		return AF_INET6;
+	}
+	ip->v4 = sa->in.sin_addr.s_addr;
+	return AF_INET;
+}
+
+/* Whether two socket addresses are the same address and port. */
+static bool fwd_sa_eq(const union unet_sockaddr *a,
+		      const union unet_sockaddr *b)
+{
+	union unet_ip_addr x, y;
+	sa_family_t f = fwd_sa_ip(a, &x);
+
+	return f == fwd_sa_ip(b, &y) && fwd_sa_port(a) == fwd_sa_port(b) &&
+	       proxy_addr_eq(f, &x, &y);
+}
+
+/* Whether a socket address's address is its family's any address. */
+static bool fwd_sa_is_any(const union unet_sockaddr *sa)
+{
+	union unet_ip_addr ip, zero = { 0 };
+	sa_family_t f = fwd_sa_ip(sa, &ip);
+
+	return proxy_addr_eq(f, &ip, &zero);
+}
+
+/* The forward's host port (host order), for messages. */
+static unsigned int fwd_host_port(const struct proxy_fwd *fwd)
+{
+	return ntohs(fwd_sa_port(&fwd->fwd.host));
+}
 
 /* ---- inbound UDP flows --------------------------------------------------- */
 
 static size_t fwd_udp_hash(const struct proxy_fwd *fwd, size_t nbuckets,
-			   uint32_t addr, uint16_t port)
+			   const union unet_sockaddr *peer)
 {
-	uint64_t h = ((uint64_t)(addr ^ fwd->seed) << 16 | port) + fwd->seed;
+	union unet_ip_addr ip;
+	sa_family_t f = fwd_sa_ip(peer, &ip);
+	uint32_t addr = proxy_addr_fold(f, &ip);
+	uint64_t h = ((uint64_t)(addr ^ fwd->seed) << 16 | fwd_sa_port(peer)) +
+		     fwd->seed;
 
 	h *= 0x9e3779b97f4a7c15ull;
 	return (size_t)(h >> 32) & (nbuckets - 1);
 }
 
 static struct fwd_udp_flow *fwd_udp_find(const struct proxy_fwd *fwd,
-					 const struct sockaddr_in *peer)
+					 const union unet_sockaddr *peer)
 {
 	struct fwd_udp_flow *uf;
 
 	if (fwd->buckets == NULL)
 		return NULL;
-	uf = fwd->buckets[fwd_udp_hash(fwd, fwd->nbuckets,
-				       peer->sin_addr.s_addr,
-				       peer->sin_port)];
+	uf = fwd->buckets[fwd_udp_hash(fwd, fwd->nbuckets, peer)];
 	for (; uf != NULL; uf = uf->hnext)
-		if (uf->peer.sin_addr.s_addr == peer->sin_addr.s_addr &&
-		    uf->peer.sin_port == peer->sin_port)
+		if (fwd_sa_eq(&uf->peer, peer))
 			return uf;
 	return NULL;
 }
@@ -154,8 +209,7 @@ static int fwd_udp_grow(struct proxy_fwd *fwd)
 	for (i = 0; i < fwd->nbuckets; i++) {
 		for (uf = fwd->buckets[i]; uf != NULL; uf = next) {
 			next = uf->hnext;
-			h = fwd_udp_hash(fwd, n, uf->peer.sin_addr.s_addr,
-					 uf->peer.sin_port);
+			h = fwd_udp_hash(fwd, n, &uf->peer);
 			uf->hnext = b[h];
 			b[h] = uf;
 		}
@@ -170,9 +224,7 @@ static void fwd_udp_unlink(struct proxy_fwd *fwd, struct fwd_udp_flow *uf)
 {
 	struct fwd_udp_flow **pp;
 
-	pp = &fwd->buckets[fwd_udp_hash(fwd, fwd->nbuckets,
-					uf->peer.sin_addr.s_addr,
-					uf->peer.sin_port)];
+	pp = &fwd->buckets[fwd_udp_hash(fwd, fwd->nbuckets, &uf->peer)];
 	for (; *pp != NULL; pp = &(*pp)->hnext) {
 		if (*pp == uf) {
 			*pp = uf->hnext;
@@ -241,8 +293,7 @@ static void fwd_udp_flow_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p,
 	pbuf_free(p);
 	uf->flow.bytes_out += b.len;
 	unet__flow_touch(&uf->flow);
-	r = uv_udp_try_send(&fwd->udp, &b, 1,
-			    (const struct sockaddr *)&uf->peer);
+	r = uv_udp_try_send(&fwd->udp, &b, 1, &uf->peer.sa);
 	if (r < 0 && r != UV_EAGAIN)
 		PROXY_LOG_GUEST(uf->flow.proxy,
 				"udp forward: cannot send to the host peer: %s",
@@ -251,10 +302,12 @@ static void fwd_udp_flow_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p,
 
 /* A new host peer: its flow, or NULL when it cannot have one (counted). */
 static struct fwd_udp_flow *fwd_udp_flow_new(struct proxy_fwd *fwd,
-					     const struct sockaddr_in *peer)
+					     const union unet_sockaddr *peer)
 {
 	struct unet_proxy *proxy = fwd->proxy;
 	const struct unet_stack_config *sc = unet__stack_config(proxy->stack);
+	const union unet_sockaddr *to = &fwd->fwd.guest;
+	bool v6 = to->sa.sa_family == AF_INET6;
 	struct fwd_udp_flow *uf;
 	ip_addr_t gw, guest;
 	size_t h;
@@ -267,23 +320,31 @@ static struct fwd_udp_flow *fwd_udp_flow_new(struct proxy_fwd *fwd,
 	unet__flow_init(&uf->flow, proxy, &fwd_udp_flow_ops, IPPROTO_UDP);
 	uf->flow.inbound = true;
 	uf->flow.hashed = false;
-	uf->flow.guest_addr = fwd->fwd.guest_addr.s_addr;
-	uf->flow.guest_port = ntohs(fwd->fwd.guest_port);
-	/* As the guest sees it (as tcp.c's inbound flows): set below. */
-	uf->flow.remote_addr = sc->host.s_addr;
+	uf->flow.family = fwd_sa_ip(to, &uf->flow.guest_addr);
+	uf->flow.guest_port = ntohs(fwd_sa_port(to));
+	/* As the guest sees it (as tcp.c's inbound flows); port set below. */
+	if (v6) {
+		memcpy(uf->flow.remote_addr.v6, &sc->ip6_host, 16);
+		ip_addr_set_zero_ip6(&gw);
+		ip_addr_set_zero_ip6(&guest);
+		memcpy(ip_2_ip6(&gw)->addr, &sc->ip6_host, 16);
+		memcpy(ip_2_ip6(&guest)->addr, &to->in6.sin6_addr, 16);
+	} else {
+		uf->flow.remote_addr.v4 = sc->host.s_addr;
+		ip_addr_set_ip4_u32_val(gw, sc->host.s_addr);
+		ip_addr_set_ip4_u32_val(guest, to->in.sin_addr.s_addr);
+	}
 	uf->peer = *peer;
 	if (unet__flow_add(&uf->flow) < 0) {
 		free(uf);
 		return NULL;
 	}
-	uf->pcb = udp_new();
-	ip_addr_set_ip4_u32_val(gw, sc->host.s_addr);
-	ip_addr_set_ip4_u32_val(guest, fwd->fwd.guest_addr.s_addr);
+	uf->pcb = udp_new_ip_type(v6 ? IPADDR_TYPE_V6 : IPADDR_TYPE_V4);
 	if (uf->pcb == NULL || udp_bind(uf->pcb, &gw, 0) != ERR_OK ||
-	    udp_connect(uf->pcb, &guest, ntohs(fwd->fwd.guest_port)) !=
-		    ERR_OK) {
-		PROXY_LOG_GUEST(proxy, "udp forward %u: no lwIP pcb for a new peer",
-				ntohs(fwd->fwd.host_port));
+	    udp_connect(uf->pcb, &guest, uf->flow.guest_port) != ERR_OK) {
+		PROXY_LOG_GUEST(proxy,
+				"udp forward %u: no lwIP pcb for a new peer",
+				fwd_host_port(fwd));
 		if (uf->pcb != NULL)
 			udp_remove(uf->pcb);
 		unet__flow_remove(&uf->flow);
@@ -298,8 +359,7 @@ static struct fwd_udp_flow *fwd_udp_flow_new(struct proxy_fwd *fwd,
 	unet__flow_idle_start(&uf->flow);
 
 	uf->fwd = fwd;
-	h = fwd_udp_hash(fwd, fwd->nbuckets, peer->sin_addr.s_addr,
-			 peer->sin_port);
+	h = fwd_udp_hash(fwd, fwd->nbuckets, peer);
 	uf->hnext = fwd->buckets[h];
 	fwd->buckets[h] = uf;
 	uf->next = fwd->flows;
@@ -308,6 +368,8 @@ static struct fwd_udp_flow *fwd_udp_flow_new(struct proxy_fwd *fwd,
 	fwd->flows = uf;
 	fwd->nflows++;
 	proxy->stats.udp_opened++;
+	if (v6)
+		proxy->stats.udp6_opened++;
 	return uf;
 }
 
@@ -325,34 +387,41 @@ static void fwd_udp_read(uv_udp_t *handle, ssize_t nread, const uv_buf_t *buf,
 {
 	struct proxy_fwd *fwd = handle->data;
 	struct unet_proxy *proxy = fwd->proxy;
-	const struct sockaddr_in *peer = (const struct sockaddr_in *)addr;
+	size_t iphlen = fwd->fwd.guest.sa.sa_family == AF_INET6 ?
+				WIRE_IP6_HLEN :
+				WIRE_IP4_HLEN;
+	union unet_sockaddr peer;
 	struct fwd_udp_flow *uf;
 	struct pbuf *p;
 	err_t err;
 
 	if (nread < 0) {
-		PROXY_LOG_GUEST(proxy, "udp forward %u: %s",
-				ntohs(fwd->fwd.host_port),
+		PROXY_LOG_GUEST(proxy, "udp forward %u: %s", fwd_host_port(fwd),
 				uv_strerror((int)nread));
 		return;
 	}
 	if (addr == NULL)
 		return;
+	memset(&peer, 0, sizeof(peer));
+	if (addr->sa_family == fwd->fwd.host.sa.sa_family)
+		memcpy(&peer, addr,
+		       addr->sa_family == AF_INET6 ? sizeof(peer.in6) :
+						     sizeof(peer.in));
 	/*
 	 * A truncated datagram is not passed on in part. Source address or
 	 * port 0 is not a peer one can answer.
 	 */
-	if ((flags & UV_UDP_PARTIAL) || addr->sa_family != AF_INET ||
-	    peer->sin_addr.s_addr == 0 || peer->sin_port == 0 ||
-	    (size_t)nread > FWD_UDP_MAX - WIRE_UDP_HLEN - WIRE_IP4_HLEN) {
-		PROXY_LOG_GUEST(proxy,
-				"udp forward %u: datagram dropped",
-				ntohs(fwd->fwd.host_port));
+	if ((flags & UV_UDP_PARTIAL) ||
+	    addr->sa_family != fwd->fwd.host.sa.sa_family ||
+	    fwd_sa_is_any(&peer) || fwd_sa_port(&peer) == 0 ||
+	    (size_t)nread > FWD_UDP_MAX - WIRE_UDP_HLEN - iphlen) {
+		PROXY_LOG_GUEST(proxy, "udp forward %u: datagram dropped",
+				fwd_host_port(fwd));
 		return;
 	}
-	uf = fwd_udp_find(fwd, peer);
+	uf = fwd_udp_find(fwd, &peer);
 	if (uf == NULL) {
-		uf = fwd_udp_flow_new(fwd, peer);
+		uf = fwd_udp_flow_new(fwd, &peer);
 		if (uf == NULL)
 			return;
 	}
@@ -363,9 +432,10 @@ static void fwd_udp_read(uv_udp_t *handle, ssize_t nread, const uv_buf_t *buf,
 	err = udp_send(uf->pcb, p);
 	pbuf_free(p);
 	if (err != ERR_OK) {
-		PROXY_LOG_GUEST(proxy,
-				"udp forward %u: cannot send to the guest (lwIP error %d)",
-				ntohs(fwd->fwd.host_port), (int)err);
+		PROXY_LOG_GUEST(
+			proxy,
+			"udp forward %u: cannot send to the guest (lwIP error %d)",
+			fwd_host_port(fwd), (int)err);
 		return;
 	}
 	uf->flow.bytes_in += (uint64_t)nread;
@@ -395,7 +465,7 @@ static void fwd_tcp_drain(struct proxy_fwd *fwd)
 	if (t == NULL) {
 		unet_hub_log(proxy->hub, UNET_LOG_ERROR,
 			     "tcp forward %u: out of memory",
-			     ntohs(fwd->fwd.host_port));
+			     fwd_host_port(fwd));
 		return;
 	}
 	if (uv_tcp_init(proxy->loop, t) < 0) {
@@ -415,18 +485,15 @@ static void fwd_tcp_connection(uv_stream_t *server, int status)
 	int r;
 
 	if (status < 0) {
-		PROXY_LOG_GUEST(proxy, "tcp forward %u: %s",
-				ntohs(fwd->fwd.host_port),
+		PROXY_LOG_GUEST(proxy, "tcp forward %u: %s", fwd_host_port(fwd),
 				uv_strerror(status));
 		return;
 	}
-	r = unet__tcp_inbound(proxy, server, fwd->fwd.guest_addr.s_addr,
-			      ntohs(fwd->fwd.guest_port));
+	r = unet__tcp_inbound(proxy, server, &fwd->fwd.guest);
 	if (r < 0) {
 		PROXY_LOG_GUEST(proxy,
 				"tcp forward %u: connection not forwarded: %s",
-				ntohs(fwd->fwd.host_port),
-				uv_strerror(r));
+				fwd_host_port(fwd), uv_strerror(r));
 		fwd_tcp_drain(fwd);
 	}
 }
@@ -455,62 +522,96 @@ static void fwd_close(struct proxy_fwd *fwd)
 static int fwd_open(struct proxy_fwd *fwd)
 {
 	struct unet_proxy *proxy = fwd->proxy;
-	struct sockaddr_in sa;
+	bool v6 = fwd->fwd.host.sa.sa_family == AF_INET6;
+	union unet_sockaddr sa = fwd->fwd.host;
 	int len = sizeof(sa);
 	int r;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr = fwd->fwd.host_addr;
-	sa.sin_port = fwd->fwd.host_port;
 	if (fwd->fwd.proto == IPPROTO_TCP) {
 		/* libuv reports some bind errors only at listen. */
-		r = uv_tcp_bind(&fwd->tcp, (const struct sockaddr *)&sa, 0);
+		r = uv_tcp_bind(&fwd->tcp, &sa.sa, v6 ? UV_TCP_IPV6ONLY : 0);
 		if (r == 0)
 			r = uv_listen((uv_stream_t *)&fwd->tcp, FWD_BACKLOG,
 				      fwd_tcp_connection);
 		if (r == 0)
-			r = uv_tcp_getsockname(&fwd->tcp,
-					       (struct sockaddr *)&sa, &len);
+			r = uv_tcp_getsockname(&fwd->tcp, &sa.sa, &len);
 	} else {
 		fwd->buf = malloc(FWD_UDP_MAX);
 		if (fwd->buf == NULL)
 			return -ENOMEM;
 		fwd->seed = unet_hub_random(proxy->hub);
-		r = uv_udp_bind(&fwd->udp, (const struct sockaddr *)&sa, 0);
+		r = uv_udp_bind(&fwd->udp, &sa.sa, v6 ? UV_UDP_IPV6ONLY : 0);
 		if (r == 0)
-			r = uv_udp_getsockname(&fwd->udp,
-					       (struct sockaddr *)&sa, &len);
+			r = uv_udp_getsockname(&fwd->udp, &sa.sa, &len);
 		if (r == 0)
 			r = uv_udp_recv_start(&fwd->udp, fwd_udp_alloc,
 					      fwd_udp_read);
 	}
 	if (r < 0)
 		return r;
-	fwd->fwd.host_port = sa.sin_port;
+	if (v6)
+		fwd->fwd.host.in6.sin6_port = sa.in6.sin6_port;
+	else
+		fwd->fwd.host.in.sin_port = sa.in.sin_port;
 	return 0;
 }
 
+/* Keeps only what a forward says: a family's address and port. */
+static int fwd_sa_clean(const union unet_sockaddr *in, union unet_sockaddr *out)
+{
+	memset(out, 0, sizeof(*out));
+	switch (in->sa.sa_family) {
+	case AF_INET:
+		out->in.sin_family = AF_INET;
+		out->in.sin_addr = in->in.sin_addr;
+		out->in.sin_port = in->in.sin_port;
+		return 0;
+	case AF_INET6:
+		out->in6.sin6_family = AF_INET6;
+		out->in6.sin6_addr = in->in6.sin6_addr;
+		out->in6.sin6_port = in->in6.sin6_port;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+/* Whether the guest side of a forward is a guest's address of a family on. */
+static bool fwd_guest_ok(const struct unet_proxy *proxy,
+			 const union unet_sockaddr *guest)
+{
+	const struct unet_stack_config *sc = unet__stack_config(proxy->stack);
+	union unet_ip_addr ip;
+	sa_family_t f = fwd_sa_ip(guest, &ip);
+
+	if (fwd_sa_port(guest) == 0 ||
+	    (f == AF_INET ? sc->no_ipv4 : sc->no_ipv6))
+		return false;
+	return unet__stack_is_guest_ip(proxy->stack, f, &ip);
+}
+
 /**
- * unet_proxy_fwd_add() - forward a host port to the guest
+ * unet_proxy_fwd_add_ex() - forward a host port to the guest, either family
  * @proxy: the proxy
- * @fwd: the forward; when its host_port is 0 the kernel chooses one and it
+ * @fwd: the forward; when its host port is 0 the kernel chooses one and it
  *       is written back here
  *
- * TCP: every connection to the host port opens a connection from the
- * gateway to the guest's address and port. UDP: every host peer that sends
- * to the host port gets a flow of its own; the guest sees its datagrams
- * come from the gateway (on an ephemeral port) and its answers go back to
- * that peer. The forward works whatever restrict_guest says.
+ * As unet_proxy_fwd_add(), with the host and guest addresses of either
+ * family, each side its own (&struct unet_fwd_ex). The guest sees
+ * connections and datagrams come from the gateway's address of the guest
+ * side's family.
  *
- * Return: 0; -EINVAL for a protocol other than TCP or UDP, a guest address
- * outside the stack's network (or its network, broadcast or gateway
- * address) or guest port 0; -EEXIST when a forward of that protocol holds
- * that host address and port already; -ENOMEM; the host socket's error,
- * e.g. -EADDRINUSE or -EACCES.
+ * Return: 0; -EINVAL for a protocol other than TCP or UDP, an address of
+ * another family, a guest address no guest can have (outside the stack's
+ * network or IPv6 prefix, or one of the gateway's), a family the stack
+ * turns off (no_ipv4, no_ipv6) or guest port 0; -EEXIST when a forward of
+ * that protocol holds that host address and port already; -ENOMEM; the
+ * host socket's error, e.g. -EADDRINUSE, -EACCES, or -EADDRNOTAVAIL for
+ * an IPv6 address the host does not have.
  */
-int unet_proxy_fwd_add(struct unet_proxy *proxy, struct unet_fwd *fwd)
+int unet_proxy_fwd_add_ex(struct unet_proxy *proxy, struct unet_fwd_ex *fwd)
 {
+	struct unet_fwd_ex want;
 	struct proxy_fwd *f;
 	int r;
 
@@ -518,22 +619,23 @@ int unet_proxy_fwd_add(struct unet_proxy *proxy, struct unet_fwd *fwd)
 		return -EINVAL;
 	if (fwd->proto != IPPROTO_TCP && fwd->proto != IPPROTO_UDP)
 		return -EINVAL;
-	if (fwd->guest_port == 0 ||
-	    !unet__stack_is_guest_addr(proxy->stack, fwd->guest_addr.s_addr))
+	want.proto = fwd->proto;
+	if (fwd_sa_clean(&fwd->host, &want.host) < 0 ||
+	    fwd_sa_clean(&fwd->guest, &want.guest) < 0 ||
+	    !fwd_guest_ok(proxy, &want.guest))
 		return -EINVAL;
-	if (fwd->host_port != 0) {
+	if (fwd_sa_port(&want.host) != 0) {
 		for (f = proxy->fwds; f != NULL; f = f->next)
-			if (f->fwd.proto == fwd->proto &&
-			    f->fwd.host_addr.s_addr == fwd->host_addr.s_addr &&
-			    f->fwd.host_port == fwd->host_port)
+			if (f->fwd.proto == want.proto &&
+			    fwd_sa_eq(&f->fwd.host, &want.host))
 				return -EEXIST;
 	}
 	f = calloc(1, sizeof(*f));
 	if (f == NULL)
 		return -ENOMEM;
 	f->proxy = proxy;
-	f->fwd = *fwd;
-	if (fwd->proto == IPPROTO_TCP)
+	f->fwd = want;
+	if (want.proto == IPPROTO_TCP)
 		r = uv_tcp_init(proxy->loop, &f->tcp);
 	else
 		r = uv_udp_init(proxy->loop, &f->udp);
@@ -548,38 +650,91 @@ int unet_proxy_fwd_add(struct unet_proxy *proxy, struct unet_fwd *fwd)
 		fwd_close(f);
 		return r;
 	}
-	fwd->host_port = f->fwd.host_port;
+	*fwd = f->fwd;
 	f->next = proxy->fwds;
 	proxy->fwds = f;
 	return 0;
 }
 
+/* A struct unet_fwd as the AF_INET forward it is. */
+static void fwd_from_v4(const struct unet_fwd *in, struct unet_fwd_ex *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->proto = in->proto;
+	out->host.in.sin_family = AF_INET;
+	out->host.in.sin_addr = in->host_addr;
+	out->host.in.sin_port = in->host_port;
+	out->guest.in.sin_family = AF_INET;
+	out->guest.in.sin_addr = in->guest_addr;
+	out->guest.in.sin_port = in->guest_port;
+}
+
 /**
- * unet_proxy_fwd_remove() - stop a forward
+ * unet_proxy_fwd_add() - forward a host port to the guest
+ * @proxy: the proxy
+ * @fwd: the forward; when its host_port is 0 the kernel chooses one and it
+ *       is written back here
+ *
+ * TCP: every connection to the host port opens a connection from the
+ * gateway to the guest's address and port. UDP: every host peer that sends
+ * to the host port gets a flow of its own; the guest sees its datagrams
+ * come from the gateway (on an ephemeral port) and its answers go back to
+ * that peer. The forward works whatever restrict_guest says. IPv4 on both
+ * sides; unet_proxy_fwd_add_ex() takes IPv6 too.
+ *
+ * Return: 0; -EINVAL for a protocol other than TCP or UDP, a guest address
+ * outside the stack's network (or its network, broadcast or gateway
+ * address), guest port 0, or IPv4 turned off (no_ipv4); -EEXIST when a
+ * forward of that protocol holds that host address and port already;
+ * -ENOMEM; the host socket's error, e.g. -EADDRINUSE or -EACCES.
+ */
+int unet_proxy_fwd_add(struct unet_proxy *proxy, struct unet_fwd *fwd)
+{
+	struct unet_fwd_ex ex;
+	int r;
+
+	if (fwd == NULL)
+		return -EINVAL;
+	fwd_from_v4(fwd, &ex);
+	r = unet_proxy_fwd_add_ex(proxy, &ex);
+	if (r == 0)
+		fwd->host_port = ex.host.in.sin_port;
+	return r;
+}
+
+/**
+ * unet_proxy_fwd_remove_ex() - stop a forward of either family
  * @proxy: the proxy
  * @fwd: which: protocol, host address and host port must match; the guest
- *       address and port too when they are not 0
+ *       address and port too when they are not the any address and 0 (the
+ *       guest's family is then ignored)
  *
- * The host socket is closed. TCP connections already forwarded go on; the
- * forward's UDP flows are closed.
+ * As unet_proxy_fwd_remove().
  *
  * Return: 0, -ENOENT when no forward matches, -EINVAL for NULL arguments.
  */
-int unet_proxy_fwd_remove(struct unet_proxy *proxy, const struct unet_fwd *fwd)
+int unet_proxy_fwd_remove_ex(struct unet_proxy *proxy,
+			     const struct unet_fwd_ex *fwd)
 {
 	struct proxy_fwd **pp, *f;
+	union unet_sockaddr host, guest;
+	union unet_ip_addr a, b;
+	bool any_guest;
 
-	if (proxy == NULL || fwd == NULL)
+	if (proxy == NULL || fwd == NULL || fwd_sa_clean(&fwd->host, &host) < 0)
 		return -EINVAL;
+	any_guest = fwd_sa_clean(&fwd->guest, &guest) < 0 ||
+		    fwd_sa_is_any(&guest);
 	for (pp = &proxy->fwds; (f = *pp) != NULL; pp = &f->next) {
 		if (f->fwd.proto != fwd->proto ||
-		    f->fwd.host_addr.s_addr != fwd->host_addr.s_addr ||
-		    f->fwd.host_port != fwd->host_port)
+		    !fwd_sa_eq(&f->fwd.host, &host))
 			continue;
-		if (fwd->guest_addr.s_addr != 0 &&
-		    f->fwd.guest_addr.s_addr != fwd->guest_addr.s_addr)
+		if (!any_guest &&
+		    (fwd_sa_ip(&f->fwd.guest, &a) != fwd_sa_ip(&guest, &b) ||
+		     !proxy_addr_eq(guest.sa.sa_family, &a, &b)))
 			continue;
-		if (fwd->guest_port != 0 && f->fwd.guest_port != fwd->guest_port)
+		if (fwd_sa_port(&guest) != 0 &&
+		    fwd_sa_port(&f->fwd.guest) != fwd_sa_port(&guest))
 			continue;
 		*pp = f->next;
 		fwd_close(f);
@@ -589,7 +744,29 @@ int unet_proxy_fwd_remove(struct unet_proxy *proxy, const struct unet_fwd *fwd)
 }
 
 /**
- * unet_proxy_fwd_list() - the forwards of a proxy
+ * unet_proxy_fwd_remove() - stop a forward
+ * @proxy: the proxy
+ * @fwd: which: protocol, host address and host port must match; the guest
+ *       address and port too when they are not 0
+ *
+ * The host socket is closed. TCP connections already forwarded go on; the
+ * forward's UDP flows are closed. IPv4 forwards only; see
+ * unet_proxy_fwd_remove_ex().
+ *
+ * Return: 0, -ENOENT when no forward matches, -EINVAL for NULL arguments.
+ */
+int unet_proxy_fwd_remove(struct unet_proxy *proxy, const struct unet_fwd *fwd)
+{
+	struct unet_fwd_ex ex;
+
+	if (fwd == NULL)
+		return -EINVAL;
+	fwd_from_v4(fwd, &ex);
+	return unet_proxy_fwd_remove_ex(proxy, &ex);
+}
+
+/**
+ * unet_proxy_fwd_list_ex() - the forwards of a proxy, either family
  * @proxy: the proxy
  * @fwds: receives up to @n forwards, newest first, with the host ports as
  *        bound; may be NULL when @n is 0
@@ -598,8 +775,8 @@ int unet_proxy_fwd_remove(struct unet_proxy *proxy, const struct unet_fwd *fwd)
  * Return: how many forwards there are (more than @n when some did not fit),
  * or -EINVAL for a NULL @proxy, or a NULL @fwds with @n not 0.
  */
-int unet_proxy_fwd_list(struct unet_proxy *proxy, struct unet_fwd *fwds,
-			size_t n)
+int unet_proxy_fwd_list_ex(struct unet_proxy *proxy, struct unet_fwd_ex *fwds,
+			   size_t n)
 {
 	const struct proxy_fwd *f;
 	size_t i = 0;
@@ -609,6 +786,47 @@ int unet_proxy_fwd_list(struct unet_proxy *proxy, struct unet_fwd *fwds,
 	for (f = proxy->fwds; f != NULL; f = f->next) {
 		if (i < n)
 			fwds[i] = f->fwd;
+		i++;
+	}
+	return i > INT32_MAX ? INT32_MAX : (int)i;
+}
+
+/**
+ * unet_proxy_fwd_list() - the IPv4 forwards of a proxy
+ * @proxy: the proxy
+ * @fwds: receives up to @n forwards, newest first, with the host ports as
+ *        bound; may be NULL when @n is 0
+ * @n: room in @fwds
+ *
+ * Forwards with an IPv6 address on either side are not shown here (a
+ * struct unet_fwd cannot hold them), nor counted: unet_proxy_fwd_list_ex()
+ * shows every forward.
+ *
+ * Return: how many IPv4 forwards there are (more than @n when some did not
+ * fit), or -EINVAL for a NULL @proxy, or a NULL @fwds with @n not 0.
+ */
+int unet_proxy_fwd_list(struct unet_proxy *proxy, struct unet_fwd *fwds,
+			size_t n)
+{
+	const struct proxy_fwd *f;
+	struct unet_fwd *o;
+	size_t i = 0;
+
+	if (proxy == NULL || (fwds == NULL && n != 0))
+		return -EINVAL;
+	for (f = proxy->fwds; f != NULL; f = f->next) {
+		if (f->fwd.host.sa.sa_family != AF_INET ||
+		    f->fwd.guest.sa.sa_family != AF_INET)
+			continue;
+		if (i < n) {
+			o = &fwds[i];
+			memset(o, 0, sizeof(*o));
+			o->proto = f->fwd.proto;
+			o->host_addr = f->fwd.host.in.sin_addr;
+			o->host_port = f->fwd.host.in.sin_port;
+			o->guest_addr = f->fwd.guest.in.sin_addr;
+			o->guest_port = f->fwd.guest.in.sin_port;
+		}
 		i++;
 	}
 	return i > INT32_MAX ? INT32_MAX : (int)i;

@@ -1,19 +1,23 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The proxy's ICMP echo: the guest's pings to the outside, carried over the
- * host's unprivileged ICMP ("ping") sockets.
+ * The proxy's ICMP echo: the guest's pings to the outside, IPv4 and IPv6,
+ * carried over the host's unprivileged ICMP ("ping") sockets.
  *
  * Theory of operation: the stack hands every ICMP message lwIP accepted,
  * parsed (struct unet_ip_pkt), to unet__icmp_datagram() before lwIP's own
  * ICMP sees it. Messages to the
- * gateway's addresses, broadcast and multicast are left to lwIP, which
- * answers echo to the gateway itself. To a foreign address only an echo
+ * gateway's addresses, broadcast and multicast (and for IPv6, neighbour
+ * discovery and MLD) are left to lwIP, which answers echo to the gateway
+ * itself. To a foreign address only an echo
  * request is carried; anything else is dropped and counted.
  *
  * One flow per (guest address, echo id, remote address), with one
- * SOCK_DGRAM/IPPROTO_ICMP socket. Linux lets a process open one only when
- * one of its groups is inside net.ipv4.ping_group_range (by default none
- * is): on EACCES the proxy logs once what to set and drops the pings. The
+ * SOCK_DGRAM/IPPROTO_ICMP socket (for ICMPv6 echo, AF_INET6 and
+ * IPPROTO_ICMPV6; its checksum covers a pseudo-header, which the kernel
+ * fills in one way and the proxy the other). Linux lets a process open one
+ * only when one of its groups is inside net.ipv4.ping_group_range (which
+ * rules both families; by default no group is): on EACCES the proxy logs
+ * once what to set and drops the pings. The
  * kernel replaces the echo id with the socket's own and sets the checksum;
  * replies come back on the socket as ICMP header and payload only, and get
  * the guest's id and a new checksum before they go to the guest, from the
@@ -57,13 +61,13 @@ _Static_assert(ICMP_IOV_MAX > IP_REASS_MAX_PBUFS + 1,
 /**
  * struct icmp_flow - a guest's echo id towards one remote address
  * @base: the flow base (echo id as the guest port; its timer expires it)
- * @host: where the echo requests go on the host side
+ * @host: where the echo requests go on the host side (of the flow's family)
  * @fd: the ping socket
  * @poll: watches @fd
  */
 struct icmp_flow {
 	struct proxy_flow base;
-	struct sockaddr_in host;
+	union unet_sockaddr host;
 	int fd;
 	uv_poll_t poll;
 };
@@ -106,26 +110,49 @@ static enum unet_flow_state icmp_flow_state(const struct proxy_flow *f)
 	return UNET_FLOW_ACTIVE;
 }
 
+/* Whether @from is the address the flow pings (its family's address). */
+static bool icmp_flow_from_host(const struct icmp_flow *flow,
+				const union unet_sockaddr *from)
+{
+	if (flow->base.family == AF_INET)
+		return from->in.sin_addr.s_addr ==
+		       flow->host.in.sin_addr.s_addr;
+	return memcmp(&from->in6.sin6_addr, &flow->host.in6.sin6_addr,
+		      sizeof(struct in6_addr)) == 0;
+}
+
 /* Gives the guest a reply read into @p (@len bytes from @from). */
 static void icmp_flow_to_guest(struct icmp_flow *flow, struct pbuf *p,
-			       size_t len, const struct sockaddr_in *from)
+			       size_t len, const union unet_sockaddr *from)
 {
 	struct unet_proxy *proxy = flow->base.proxy;
+	const union unet_ip_addr *guest = &flow->base.guest_addr;
+	const union unet_ip_addr *remote = &flow->base.remote_addr;
+	bool v6 = flow->base.family == AF_INET6;
 	struct wire_icmp *ih;
+	uint32_t sum = 0;
 
 	/* One piece (PBUF_RAM): the header is rewritten in place. */
-	if (len < sizeof(*ih) ||
-	    from->sin_addr.s_addr != flow->host.sin_addr.s_addr)
+	if (len < sizeof(*ih) || !icmp_flow_from_host(flow, from))
 		return;
 	ih = p->payload;
-	if (ih->type != WIRE_ICMP_ECHOREPLY || ih->code != 0)
+	if (ih->type != (v6 ? WIRE_ICMP6_ECHOREPLY : WIRE_ICMP_ECHOREPLY) ||
+	    ih->code != 0)
 		return;
 	pbuf_realloc(p, (u16_t)len);
 	ih->id = htons(flow->base.guest_port);
 	ih->csum = 0;
-	ih->csum = htons(unet__csum(p->payload, len));
-	unet__flow_output(proxy, p, flow->base.remote_addr,
-			  flow->base.guest_addr, WIRE_IPPROTO_ICMP);
+	if (v6)
+		sum = unet__csum_ip6_pseudo(remote->v6, guest->v6,
+					    WIRE_IPPROTO_ICMPV6, len);
+	ih->csum =
+		htons(unet__csum_finish(unet__csum_add(sum, p->payload, len)));
+	if (v6)
+		unet__flow_output6(proxy, p, remote->v6, guest->v6,
+				   WIRE_IPPROTO_ICMPV6);
+	else
+		unet__flow_output(proxy, p, remote->v4, guest->v4,
+				  WIRE_IPPROTO_ICMP);
 	flow->base.bytes_in += len - sizeof(*ih);
 	unet__flow_touch(&flow->base);
 }
@@ -134,7 +161,7 @@ static void icmp_flow_readable(uv_poll_t *poll, int status, int events)
 {
 	struct icmp_flow *flow = icmp_flow_of(poll->data);
 	socklen_t fromlen, errlen = sizeof(int);
-	struct sockaddr_in from;
+	union unet_sockaddr from;
 	struct pbuf *p;
 	ssize_t n;
 	int i, err;
@@ -168,7 +195,10 @@ static void icmp_flow_readable(uv_poll_t *poll, int status, int events)
 			pbuf_free(p);
 			return;
 		}
-		if (fromlen >= sizeof(from) && from.sin_family == AF_INET)
+		if (fromlen >= sizeof(struct sockaddr_in) &&
+		    from.sa.sa_family == flow->base.family &&
+		    (from.sa.sa_family == AF_INET ||
+		     fromlen >= sizeof(struct sockaddr_in6)))
 			icmp_flow_to_guest(flow, p, (size_t)n, &from);
 		pbuf_free(p);
 	}
@@ -188,11 +218,15 @@ static void icmp_refused(struct unet_proxy *proxy, int err)
 		     strerror(err), (unsigned int)getegid());
 }
 
-/* Makes the flow of a guest's echo id to @dst; NULL when refused (counted). */
+/*
+ * Makes the flow of @pkt's echo id to its destination (@host on the host
+ * side); NULL when refused (counted).
+ */
 static struct icmp_flow *icmp_flow_new(struct unet_proxy *proxy,
-				       uint32_t src, uint16_t id, uint32_t dst,
-				       const struct sockaddr_in *host)
+				       const struct unet_ip_pkt *pkt,
+				       const union unet_sockaddr *host)
 {
+	bool v6 = pkt->family == AF_INET6;
 	struct icmp_flow *flow;
 	int r;
 
@@ -201,18 +235,21 @@ static struct icmp_flow *icmp_flow_new(struct unet_proxy *proxy,
 		proxy->stats.dropped++;
 		return NULL;
 	}
-	unet__flow_init(&flow->base, proxy, &icmp_flow_ops, IPPROTO_ICMP);
+	unet__flow_init(&flow->base, proxy, &icmp_flow_ops,
+			v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP);
 	flow->base.hashed = true;
-	flow->base.guest_addr = src;
-	flow->base.guest_port = id;
-	flow->base.remote_addr = dst;
+	flow->base.family = pkt->family;
+	flow->base.guest_addr = pkt->src;
+	flow->base.guest_port = pkt->sport;
+	flow->base.remote_addr = pkt->dst;
 	flow->host = *host;
 	if (unet__flow_add(&flow->base) < 0) {
 		free(flow);
 		return NULL;
 	}
-	flow->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-			  IPPROTO_ICMP);
+	flow->fd = socket(pkt->family,
+			  SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+			  v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP);
 	if (flow->fd < 0) {
 		r = errno;
 		if (r == EACCES || r == EPERM || r == EPROTONOSUPPORT ||
@@ -239,6 +276,8 @@ static struct icmp_flow *icmp_flow_new(struct unet_proxy *proxy,
 	}
 	unet__flow_idle_start(&flow->base);
 	proxy->stats.icmp_opened++;
+	if (v6)
+		proxy->stats.icmp6_opened++;
 	return flow;
 
 fail:
@@ -255,6 +294,7 @@ static void icmp_flow_send(struct icmp_flow *flow, const struct pbuf *p,
 {
 	struct unet_proxy *proxy = flow->base.proxy;
 	uv_buf_t iov[ICMP_IOV_MAX];
+	char a[INET6_ADDRSTRLEN + 8];
 	struct msghdr msg;
 	int n;
 
@@ -267,7 +307,8 @@ static void icmp_flow_send(struct icmp_flow *flow, const struct pbuf *p,
 	}
 	memset(&msg, 0, sizeof(msg));
 	msg.msg_name = &flow->host;
-	msg.msg_namelen = sizeof(flow->host);
+	msg.msg_namelen = flow->base.family == AF_INET ? sizeof(flow->host.in) :
+							 sizeof(flow->host.in6);
 	/* libuv's uv_buf_t is laid out as a struct iovec on Unix. */
 	msg.msg_iov = (struct iovec *)iov;
 	msg.msg_iovlen = (size_t)n + 1;
@@ -275,7 +316,8 @@ static void icmp_flow_send(struct icmp_flow *flow, const struct pbuf *p,
 		proxy->stats.dropped++;
 		if (errno != EAGAIN && errno != ENOBUFS)
 			PROXY_LOG_GUEST(proxy, "ICMP echo to %s: %s",
-					inet_ntoa(flow->host.sin_addr),
+					unet__sockaddr_str(&flow->host, a,
+							   sizeof(a)),
 					strerror(errno));
 		return;
 	}
@@ -303,18 +345,20 @@ enum unet_verdict unet__icmp_datagram(struct unet_proxy *proxy,
 				      struct pbuf *p,
 				      const struct unet_ip_pkt *pkt)
 {
+	bool v6 = pkt->family == AF_INET6;
 	struct proxy_flow *f;
 	struct icmp_flow *flow;
-	struct sockaddr_in sa;
+	union unet_sockaddr sa;
 
 	if (pkt->fragment) {
 		PROXY_LOG_GUEST(proxy, "malformed ICMP message dropped");
 		goto drop;
 	}
-	if (!unet__stack_is_foreign(proxy->stack, pkt->dst.v4))
+	if (!unet__stack_is_foreign_ip(proxy->stack, pkt->family, &pkt->dst))
 		return UNET_VERDICT_ACCEPT;
 	/* From here the message is the proxy's: lwIP is done with it. */
-	if (unet__stack_addr_special(proxy->stack, pkt->src.v4) ||
+	if ((v6 ? !unet__stack_is_guest_addr6(proxy->stack, pkt->src.v6) :
+		  unet__stack_addr_special(proxy->stack, pkt->src.v4)) ||
 	    pkt->l4.icmp == NULL)
 		goto drop;
 	if (!unet__stack_l4_csum_ok(p, pkt)) {
@@ -322,19 +366,19 @@ enum unet_verdict unet__icmp_datagram(struct unet_proxy *proxy,
 				"dropped");
 		goto drop;
 	}
-	if (pkt->l4.icmp->type != WIRE_ICMP_ECHO || pkt->l4.icmp->code != 0)
+	if (pkt->l4.icmp->type != (v6 ? WIRE_ICMP6_ECHO : WIRE_ICMP_ECHO) ||
+	    pkt->l4.icmp->code != 0)
 		goto drop; /* only echo is carried */
-	if (unet__flow_map_out(proxy, pkt->dst.v4, 0, &sa) < 0)
+	if (unet__flow_map_out(proxy, pkt->family, &pkt->dst, 0, &sa) < 0)
 		return UNET_VERDICT_DROP; /* refused by policy, counted */
-	f = unet__flow_find(proxy, IPPROTO_ICMP, pkt->src.v4, pkt->sport,
-			    pkt->dst.v4, 0);
+	f = unet__flow_find(proxy, v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP,
+			    pkt->family, &pkt->src, pkt->sport, &pkt->dst, 0);
 	if (f != NULL && f->ops != &icmp_flow_ops)
 		goto drop;
 	if (f != NULL)
 		flow = icmp_flow_of(f);
 	else
-		flow = icmp_flow_new(proxy, pkt->src.v4, pkt->sport,
-				     pkt->dst.v4, &sa);
+		flow = icmp_flow_new(proxy, pkt, &sa);
 	if (flow != NULL)
 		icmp_flow_send(flow, p, pkt);
 	return UNET_VERDICT_DROP;

@@ -59,9 +59,9 @@ _Static_assert(UNET__ARRAY_SIZE(proxy_proto_names) ==
 
 /**
  * unet__proxy_proto() - the cap a flow of an IP protocol counts against
- * @ipproto: IPPROTO_TCP, IPPROTO_UDP or IPPROTO_ICMP
+ * @ipproto: IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP or IPPROTO_ICMPV6
  *
- * Return: its &enum proxy_proto.
+ * Return: its &enum proxy_proto (ICMP and ICMPv6 echo share one).
  */
 enum proxy_proto unet__proxy_proto(int ipproto)
 {
@@ -86,22 +86,36 @@ const char *unet__proxy_proto_name(enum proxy_proto proto)
 	return proxy_proto_names[proto];
 }
 
+/* The bucket of guest address @addr of @family. */
+static struct proxy_guest **limits_bucket(struct unet_proxy *proxy,
+					  sa_family_t family,
+					  const union unet_ip_addr *addr)
+{
+	uint32_t h = proxy_addr_fold(family, addr) * 0x9e3779b1u;
+
+	return &proxy->guests[h >> (32 - PROXY_GUEST_BITS)];
+}
+
 /* The record of guest address @addr; with @make, made when missing. */
 static struct proxy_guest *limits_guest(struct unet_proxy *proxy,
-					uint32_t addr, bool make)
+					sa_family_t family,
+					const union unet_ip_addr *addr,
+					bool make)
 {
 	struct proxy_guest **b, *g;
 
-	b = &proxy->guests[(addr * 0x9e3779b1u) >> (32 - PROXY_GUEST_BITS)];
+	b = limits_bucket(proxy, family, addr);
 	for (g = *b; g != NULL; g = g->next)
-		if (g->addr == addr)
+		if (g->family == family &&
+		    proxy_addr_eq(family, &g->addr, addr))
 			return g;
 	if (!make)
 		return NULL;
 	g = calloc(1, sizeof(*g));
 	if (g == NULL)
 		return NULL;
-	g->addr = addr;
+	g->family = family;
+	g->addr = *addr;
 	g->next = *b;
 	*b = g;
 	return g;
@@ -125,16 +139,22 @@ unsigned int unet__proxy_guest_cap(const struct unet_proxy *proxy,
 /**
  * unet__proxy_guest_admit() - count a new flow against its guest's share
  * @proxy: the proxy
- * @addr: the guest's address (network order)
+ * @family: AF_INET or AF_INET6
+ * @addr: the guest's address
  * @proto: the flow's protocol
+ *
+ * A guest is an address: an IPv6 guest that spreads its flows over many
+ * addresses of the prefix (it may pick any) has a share for each; the
+ * protocol's cap and max_flows still bound them all.
  *
  * Return: 0, or -ENOSPC when the guest holds its share of the cap already
  * (or no memory was left to count it).
  */
-int unet__proxy_guest_admit(struct unet_proxy *proxy, uint32_t addr,
+int unet__proxy_guest_admit(struct unet_proxy *proxy, sa_family_t family,
+			    const union unet_ip_addr *addr,
 			    enum proxy_proto proto)
 {
-	struct proxy_guest *g = limits_guest(proxy, addr, true);
+	struct proxy_guest *g = limits_guest(proxy, family, addr, true);
 
 	if (g == NULL || g->flows[proto] >= unet__proxy_guest_cap(proxy, proto))
 		return -ENOSPC;
@@ -147,17 +167,20 @@ int unet__proxy_guest_admit(struct unet_proxy *proxy, uint32_t addr,
  * unet__proxy_guest_release() - a flow counted by unet__proxy_guest_admit()
  *                               ended
  * @proxy: the proxy
- * @addr: the guest's address (network order)
+ * @family: AF_INET or AF_INET6
+ * @addr: the guest's address
  * @proto: the flow's protocol
  */
-void unet__proxy_guest_release(struct unet_proxy *proxy, uint32_t addr,
+void unet__proxy_guest_release(struct unet_proxy *proxy, sa_family_t family,
+			       const union unet_ip_addr *addr,
 			       enum proxy_proto proto)
 {
 	struct proxy_guest **pp, *g;
 
-	pp = &proxy->guests[(addr * 0x9e3779b1u) >> (32 - PROXY_GUEST_BITS)];
+	pp = limits_bucket(proxy, family, addr);
 	for (; (g = *pp) != NULL; pp = &g->next) {
-		if (g->addr != addr)
+		if (g->family != family ||
+		    !proxy_addr_eq(family, &g->addr, addr))
 			continue;
 		g->flows[proto]--;
 		if (--g->total == 0) {

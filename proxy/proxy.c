@@ -5,8 +5,9 @@
  *
  * Theory of operation: the proxy installs its callbacks in the stack
  * (stack_proxy.h), which parses each packet once and asks the proxy about
- * every TCP or UDP packet to the gateway's own address and every packet to
- * a foreign address as it arrives. TCP goes to tcp.c (connect-first: the
+ * every TCP or UDP packet to the gateway's own address (IPv4's, and IPv6's
+ * ip6_host) and every packet to a foreign address as it arrives, of either
+ * family (struct unet_ip_pkt says which; each protocol file handles both). TCP goes to tcp.c (connect-first: the
  * SYN is held until the host connect is done). UDP and ICMP are accepted
  * into lwIP, so that lwIP checks and reassembles them; the stack then
  * hands each datagram lwIP accepted back (udp.c, icmp.c) before lwIP's own
@@ -96,21 +97,21 @@ static bool proxy_src_ok(struct unet_proxy *proxy,
 			 const struct unet_ip_pkt *pkt)
 {
 	const struct unet_stack_config *sc = unet__stack_config(proxy->stack);
-	char a[INET_ADDRSTRLEN];
-	struct in_addr src = { .s_addr = pkt->src.v4 };
+	char a[INET6_ADDRSTRLEN];
 
-	if (unet__stack_is_guest_addr(proxy->stack, pkt->src.v4))
+	if (unet__stack_is_guest_ip(proxy->stack, pkt->family, &pkt->src))
 		return true;
-	if (pkt->src.v4 == 0 && pkt->proto == WIRE_IPPROTO_UDP &&
-	    pkt->l4.udp != NULL && pkt->dst.v4 == sc->host.s_addr &&
-	    pkt->dport == DHCP_SERVER_PORT)
+	if (pkt->family == AF_INET && pkt->src.v4 == 0 &&
+	    pkt->proto == WIRE_IPPROTO_UDP && pkt->l4.udp != NULL &&
+	    pkt->dst.v4 == sc->host.s_addr && pkt->dport == DHCP_SERVER_PORT)
 		return true;
 	proxy->stats.refused_spoofed++;
-	if (inet_ntop(AF_INET, &src, a, sizeof(a)) == NULL)
-		snprintf(a, sizeof(a), "?");
-	PROXY_DEBUG_GUEST(proxy, "a packet (protocol %u) from %s, "
-				"which no guest can have: dropped",
-				pkt->proto, a);
+	PROXY_DEBUG_GUEST(proxy,
+			  "a packet (protocol %u) from %s, "
+			  "which no guest can have: dropped",
+			  pkt->proto,
+			  unet__flow_addr_str(pkt->family, &pkt->src, a,
+					      sizeof(a)));
 	return false;
 }
 
@@ -126,6 +127,7 @@ static enum unet_verdict proxy_packet(void *opaque, struct pbuf *p,
 		return unet__tcp_packet(proxy, p, pkt);
 	case WIRE_IPPROTO_UDP:
 	case WIRE_IPPROTO_ICMP:
+	case WIRE_IPPROTO_ICMPV6:
 		/* lwIP checks and reassembles; then proxy_datagram(). */
 		return UNET_VERDICT_ACCEPT;
 	default:
@@ -271,9 +273,17 @@ int unet_proxy_flows(struct unet_proxy *proxy, unet_flow_cb cb, void *opaque)
 		info.proto = f->proto;
 		info.inbound = f->inbound;
 		info.state = f->ops->state(f);
-		info.guest_addr.s_addr = f->guest_addr;
+		info.family = f->family;
+		if (f->family == AF_INET6) {
+			memcpy(&info.guest_addr6, f->guest_addr.v6,
+			       sizeof(info.guest_addr6));
+			memcpy(&info.remote_addr6, f->remote_addr.v6,
+			       sizeof(info.remote_addr6));
+		} else {
+			info.guest_addr.s_addr = f->guest_addr.v4;
+			info.remote_addr.s_addr = f->remote_addr.v4;
+		}
 		info.guest_port = f->guest_port;
-		info.remote_addr.s_addr = f->remote_addr;
 		info.remote_port = f->remote_port;
 		info.bytes_out = f->bytes_out;
 		info.bytes_in = f->bytes_in;

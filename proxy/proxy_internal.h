@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <uv.h>
 
@@ -50,7 +51,7 @@ struct proxy_fwd;
  * enum proxy_proto - the protocols a flow carries, each with its own cap
  * @PROXY_PROTO_TCP: TCP
  * @PROXY_PROTO_UDP: UDP
- * @PROXY_PROTO_ICMP: ICMP echo
+ * @PROXY_PROTO_ICMP: ICMP and ICMPv6 echo
  * @PROXY_PROTO_NUM: the number of them
  */
 enum proxy_proto {
@@ -63,16 +64,43 @@ enum proxy_proto {
 /**
  * struct proxy_guest - the flows one guest address holds
  * @next: next in its hash bucket
- * @addr: the guest's address (network order)
+ * @family: AF_INET or AF_INET6
+ * @addr: the guest's address
  * @flows: per protocol
  * @total: all protocols together (the record is freed at 0)
  */
 struct proxy_guest {
 	struct proxy_guest *next;
-	uint32_t addr;
+	sa_family_t family;
+	union unet_ip_addr addr;
 	unsigned int flows[PROXY_PROTO_NUM];
 	unsigned int total;
 };
+
+/*
+ * Whether two addresses of @family are the same: IPv4 compares its one
+ * 32-bit word, as before IPv6 (the hot path stays as it was).
+ */
+static inline bool proxy_addr_eq(sa_family_t family,
+				 const union unet_ip_addr *a,
+				 const union unet_ip_addr *b)
+{
+	if (family == AF_INET)
+		return a->v4 == b->v4;
+	return memcmp(a->v6, b->v6, sizeof(a->v6)) == 0;
+}
+
+/* An address of @family folded to 32 bits, for hashing. */
+static inline uint32_t proxy_addr_fold(sa_family_t family,
+				       const union unet_ip_addr *a)
+{
+	uint32_t w[4];
+
+	if (family == AF_INET)
+		return a->v4;
+	memcpy(w, a->v6, sizeof(w));
+	return w[0] ^ w[1] ^ (w[2] * 0x9e3779b1u) ^ (w[3] * 0x85ebca6bu);
+}
 
 /**
  * struct proxy_flow_ops - what differs between kinds of flow
@@ -104,14 +132,16 @@ struct proxy_flow_ops {
  * @handles: uv handles opened (unet__flow_hold()) and not yet closed; the
  *           flow is freed when the last one is
  * @closing: unet__flow_close_begin() was called
- * @proto: IPPROTO_TCP, IPPROTO_UDP or IPPROTO_ICMP
+ * @proto: IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP or IPPROTO_ICMPV6
  * @inbound: opened from the host side (a forward)
  * @hashed: in the hash table (has a guest-side key)
  * @listed: in the flow table (between unet__flow_add() and
  *          unet__flow_remove()), and so on its protocol's recency list
- * @guest_addr: the guest's address (network order)
+ * @family: the guest side's family, AF_INET or AF_INET6: which member of
+ *          @guest_addr and @remote_addr holds the address
+ * @guest_addr: the guest's address
  * @guest_port: the guest's port or ICMP id (host order)
- * @remote_addr: the other side's address as the guest sees it (network order)
+ * @remote_addr: the other side's address as the guest sees it
  * @remote_port: its port (host order); 0 for UDP flows (one per guest port)
  * @bytes_out: guest to host bytes
  * @bytes_in: host to guest bytes
@@ -132,9 +162,10 @@ struct proxy_flow {
 	bool inbound;
 	bool hashed;
 	bool listed;
-	uint32_t guest_addr;
+	sa_family_t family;
+	union unet_ip_addr guest_addr;
 	uint16_t guest_port;
-	uint32_t remote_addr;
+	union unet_ip_addr remote_addr;
 	uint16_t remote_port;
 	uint64_t bytes_out;
 	uint64_t bytes_in;
@@ -205,9 +236,10 @@ struct unet_proxy {
 /* flow.c: the flow table */
 int unet__flow_table_init(struct unet_proxy *proxy);
 void unet__flow_table_free(struct unet_proxy *proxy);
-struct proxy_flow *unet__flow_find(struct unet_proxy *proxy, int proto,
-				   uint32_t guest_addr, uint16_t guest_port,
-				   uint32_t remote_addr, uint16_t remote_port);
+struct proxy_flow *
+unet__flow_find(struct unet_proxy *proxy, int proto, sa_family_t family,
+		const union unet_ip_addr *guest_addr, uint16_t guest_port,
+		const union unet_ip_addr *remote_addr, uint16_t remote_port);
 int unet__flow_add(struct proxy_flow *flow);
 void unet__flow_remove(struct proxy_flow *flow);
 void unet__flow_touch(struct proxy_flow *flow);
@@ -227,11 +259,23 @@ uint64_t unet__flow_idle_left(const struct proxy_flow *flow,
 /* flow.c: the proxy's open handles, its addresses on both sides, output */
 void unet__flow_proxy_ref(struct unet_proxy *proxy);
 void unet__flow_proxy_unref(struct unet_proxy *proxy);
-int unet__flow_map_out(struct unet_proxy *proxy, uint32_t dst,
-		       uint16_t port, struct sockaddr_in *sa);
+int unet__flow_map_out(struct unet_proxy *proxy, sa_family_t family,
+		       const union unet_ip_addr *dst, uint16_t port,
+		       union unet_sockaddr *sa);
 uint32_t unet__flow_map_in(const struct unet_proxy *proxy, uint32_t src);
+void unet__flow_map_in6(const struct unet_proxy *proxy, const uint8_t *src,
+			uint8_t *out);
 err_t unet__flow_output(struct unet_proxy *proxy, struct pbuf *p,
 			uint32_t src, uint32_t dst, uint8_t proto);
+err_t unet__flow_output6(struct unet_proxy *proxy, struct pbuf *p,
+			 const uint8_t *src, const uint8_t *dst, uint8_t proto);
+void unet__flow_icmp6_error(struct unet_proxy *proxy, const struct pbuf *orig,
+			    uint8_t type, uint8_t code, uint32_t data);
+const char *unet__flow_addr_str(sa_family_t family,
+				const union unet_ip_addr *addr, char *buf,
+				size_t len);
+const char *unet__sockaddr_str(const union unet_sockaddr *sa, char *buf,
+			       size_t len);
 
 /* limits.c: the caps and the file descriptors behind them */
 enum proxy_proto unet__proxy_proto(int ipproto);
@@ -239,16 +283,18 @@ const char *unet__proxy_proto_name(enum proxy_proto proto);
 void unet__proxy_size_caps(struct unet_proxy *proxy);
 unsigned int unet__proxy_guest_cap(const struct unet_proxy *proxy,
 				   enum proxy_proto proto);
-int unet__proxy_guest_admit(struct unet_proxy *proxy, uint32_t addr,
+int unet__proxy_guest_admit(struct unet_proxy *proxy, sa_family_t family,
+			    const union unet_ip_addr *addr,
 			    enum proxy_proto proto);
-void unet__proxy_guest_release(struct unet_proxy *proxy, uint32_t addr,
+void unet__proxy_guest_release(struct unet_proxy *proxy, sa_family_t family,
+			       const union unet_ip_addr *addr,
 			       enum proxy_proto proto);
 
 /* tcp.c */
 enum unet_verdict unet__tcp_packet(struct unet_proxy *proxy, struct pbuf *p,
 				   const struct unet_ip_pkt *pkt);
 int unet__tcp_inbound(struct unet_proxy *proxy, uv_stream_t *server,
-		      uint32_t guest_addr, uint16_t guest_port);
+		      const union unet_sockaddr *guest);
 void unet__tcp_close_listeners(struct unet_proxy *proxy);
 
 /* udp.c: a datagram lwIP accepted; DROP when the proxy took it */

@@ -15,12 +15,15 @@
  * destination port is made if there is none (bound to ANY:port, it
  * terminates that port for every address the stack accepts), a TIME_WAIT
  * lwIP still holds on the 4-tuple is ended (unet__lwip_tcp_timewait_end()),
- * and the held SYN is re-injected through ip4_input(): this time the flow
+ * and the held SYN is re-injected through ip4_input() (ip6_input() for the
+ * guest's IPv6): this time the flow
  * says "accept", lwIP answers with its SYN-ACK, and the listener's accept
  * callback joins the new pcb to the flow. A refused connect gives the guest
  * a RST (unet__lwip_tcp_rst(), from the original destination), an
- * unreachable one an ICMP destination unreachable, a connect that takes
- * longer than the timeout a RST.
+ * unreachable one an ICMP destination unreachable (ICMPv6's, built by
+ * flow.c, for IPv6), a connect that takes longer than the timeout a RST.
+ * IPv6 flows are the same flows with keys of the other family: every step
+ * above is the same, over an AF_INET6 host socket.
  *
  * Inbound (a host-to-guest forward) accepts on the host, then tcp_connect()s
  * to the guest from the gateway's address; a guest RST or no answer closes
@@ -85,6 +88,7 @@
 #include "lwip/icmp.h"
 #include "lwip/ip.h"
 #include "lwip/ip4.h"
+#include "lwip/ip6.h"
 #include "lwip/tcp.h"
 
 #include "proxy_internal.h"
@@ -279,12 +283,26 @@ static const struct proxy_flow_ops tcp_flow_ops = {
 	.free = tcp_flow_free,
 };
 
+/*
+ * A RST from @src:@sport (the address the guest connected to) to the guest
+ * at @dst:@dport, which answers a SYN of sequence number @ackno - 1.
+ */
+static void tcp_rst_to_guest(sa_family_t family, const union unet_ip_addr *src,
+			     uint16_t sport, const union unet_ip_addr *dst,
+			     uint16_t dport, uint32_t ackno)
+{
+	if (family == AF_INET)
+		unet__lwip_tcp_rst(src->v4, sport, dst->v4, dport, ackno);
+	else
+		unet__lwip_tcp_rst6(src->v6, sport, dst->v6, dport, ackno);
+}
+
 /* Answers the held SYN with a RST from the address the guest connected to. */
 static void tcp_flow_rst_syn(const struct tcp_flow *flow)
 {
-	unet__lwip_tcp_rst(flow->base.remote_addr, flow->base.remote_port,
-			   flow->base.guest_addr, flow->base.guest_port,
-			   flow->syn_seq + 1);
+	tcp_rst_to_guest(flow->base.family, &flow->base.remote_addr,
+			 flow->base.remote_port, &flow->base.guest_addr,
+			 flow->base.guest_port, flow->syn_seq + 1);
 }
 
 /* When both directions have ended, hands the pcb back and closes. */
@@ -904,6 +922,8 @@ static err_t tcp_listener_accept_cb(void *arg, struct tcp_pcb *newpcb,
 				    err_t err)
 {
 	struct unet_proxy *proxy = arg;
+	union unet_ip_addr guest, remote;
+	sa_family_t family = AF_INET;
 	struct proxy_flow *f;
 	struct tcp_flow *flow;
 
@@ -913,11 +933,18 @@ static err_t tcp_listener_accept_cb(void *arg, struct tcp_pcb *newpcb,
 		tcp_abort(newpcb);
 		return ERR_ABRT;
 	}
-	f = unet__flow_find(proxy, IPPROTO_TCP,
-			    ip_addr_get_ip4_u32(&newpcb->remote_ip),
-			    newpcb->remote_port,
-			    ip_addr_get_ip4_u32(&newpcb->local_ip),
-			    newpcb->local_port);
+	if (IP_IS_V6_VAL(newpcb->remote_ip)) {
+		family = AF_INET6;
+		memcpy(guest.v6, ip_2_ip6(&newpcb->remote_ip)->addr,
+		       sizeof(guest.v6));
+		memcpy(remote.v6, ip_2_ip6(&newpcb->local_ip)->addr,
+		       sizeof(remote.v6));
+	} else {
+		guest.v4 = ip_addr_get_ip4_u32(&newpcb->remote_ip);
+		remote.v4 = ip_addr_get_ip4_u32(&newpcb->local_ip);
+	}
+	f = unet__flow_find(proxy, IPPROTO_TCP, family, &guest,
+			    newpcb->remote_port, &remote, newpcb->local_port);
 	if (f == NULL || f->ops != &tcp_flow_ops ||
 	    tcp_flow_of(f)->phase != TCP_PHASE_GUEST_ACCEPTING) {
 		tcp_abort(newpcb);
@@ -929,7 +956,10 @@ static err_t tcp_listener_accept_cb(void *arg, struct tcp_pcb *newpcb,
 	return ERR_OK;
 }
 
-/* The listener that terminates port @port for the whole stack. */
+/*
+ * The listener that terminates port @port for the whole stack, both
+ * families (bound to lwIP's any address of any type).
+ */
 static int tcp_listener_get(struct unet_proxy *proxy, uint16_t port)
 {
 	struct tcp_pcb *pcb, *lpcb;
@@ -937,12 +967,12 @@ static int tcp_listener_get(struct unet_proxy *proxy, uint16_t port)
 
 	if (proxy->listeners[port] != NULL)
 		return 0;
-	pcb = tcp_new_ip_type(IPADDR_TYPE_V4);
+	pcb = tcp_new_ip_type(IPADDR_TYPE_ANY);
 	if (pcb == NULL)
 		return -ENOMEM;
 	ip_set_option(pcb, SOF_REUSEADDR);
 	ip_set_option(pcb, SOF_KEEPALIVE);
-	if (tcp_bind(pcb, IP4_ADDR_ANY, port) != ERR_OK) {
+	if (tcp_bind(pcb, IP_ANY_TYPE, port) != ERR_OK) {
 		tcp_abort(pcb);
 		return -EADDRINUSE;
 	}
@@ -980,7 +1010,13 @@ static void tcp_connect_failed(struct tcp_flow *flow, int status)
 {
 	struct unet_proxy *proxy = flow->base.proxy;
 
-	if (status == UV_ENETUNREACH || status == UV_EHOSTUNREACH) {
+	if ((status == UV_ENETUNREACH || status == UV_EHOSTUNREACH) &&
+	    flow->base.family == AF_INET6) {
+		/* RFC 4443 3.1: no route (0), address unreachable (3). */
+		proxy->stats.tcp_unreachable++;
+		unet__flow_icmp6_error(proxy, flow->syn, WIRE_ICMP6_UNREACH,
+				       status == UV_ENETUNREACH ? 0 : 3, 0);
+	} else if (status == UV_ENETUNREACH || status == UV_EHOSTUNREACH) {
 		proxy->stats.tcp_unreachable++;
 		icmp_dest_unreach(flow->syn, status == UV_ENETUNREACH ?
 						     ICMP_DUR_NET :
@@ -1012,19 +1048,29 @@ static void tcp_host_connect_cb(uv_connect_t *req, int status)
 		return;
 	}
 	/* A TIME_WAIT lwIP still holds on the 4-tuple ends for the new SYN. */
-	unet__lwip_tcp_timewait_end(flow->base.remote_addr,
-				    flow->base.remote_port,
-				    flow->base.guest_addr,
-				    flow->base.guest_port);
+	if (flow->base.family == AF_INET)
+		unet__lwip_tcp_timewait_end(flow->base.remote_addr.v4,
+					    flow->base.remote_port,
+					    flow->base.guest_addr.v4,
+					    flow->base.guest_port);
+	else
+		unet__lwip_tcp_timewait_end6(flow->base.remote_addr.v6,
+					     flow->base.remote_port,
+					     flow->base.guest_addr.v6,
+					     flow->base.guest_port);
 	flow->phase = TCP_PHASE_GUEST_ACCEPTING;
 	syn = flow->syn;
 	flow->syn = NULL;
 	/*
 	 * From the loop, never from inside lwIP (tcp_input keeps per-segment
 	 * globals): the SYN goes in again at the IP layer, and this time the
-	 * flow accepts it. ip4_input() owns the pbuf whatever it returns.
+	 * flow accepts it. ip4_input() and ip6_input() own the pbuf whatever
+	 * they return.
 	 */
-	ip4_input(syn, gw);
+	if (flow->base.family == AF_INET)
+		ip4_input(syn, gw);
+	else
+		ip6_input(syn, gw);
 }
 
 static enum unet_verdict tcp_new_outbound(struct unet_proxy *proxy,
@@ -1032,11 +1078,13 @@ static enum unet_verdict tcp_new_outbound(struct unet_proxy *proxy,
 					  const struct unet_ip_pkt *pkt)
 {
 	uint32_t seq = wire_tcp_seq(pkt->l4.tcp);
-	struct sockaddr_in sa;
+	char a[INET6_ADDRSTRLEN + 8];
+	union unet_sockaddr sa;
 	struct tcp_flow *flow;
 	int err;
 
-	err = unet__flow_map_out(proxy, pkt->dst.v4, pkt->dport, &sa);
+	err = unet__flow_map_out(proxy, pkt->family, &pkt->dst, pkt->dport,
+				 &sa);
 	if (err == 0) {
 		flow = tcp_flow_alloc(proxy);
 		if (flow == NULL)
@@ -1044,9 +1092,10 @@ static enum unet_verdict tcp_new_outbound(struct unet_proxy *proxy,
 	}
 	if (err == 0) {
 		flow->base.hashed = true;
-		flow->base.guest_addr = pkt->src.v4;
+		flow->base.family = pkt->family;
+		flow->base.guest_addr = pkt->src;
 		flow->base.guest_port = pkt->sport;
-		flow->base.remote_addr = pkt->dst.v4;
+		flow->base.remote_addr = pkt->dst;
 		flow->base.remote_port = pkt->dport;
 		flow->syn_seq = seq;
 		err = unet__flow_add(&flow->base);
@@ -1055,11 +1104,13 @@ static enum unet_verdict tcp_new_outbound(struct unet_proxy *proxy,
 	}
 	if (err < 0) {
 		/* Refused by policy or the flow limit: a RST, at once. */
-		unet__lwip_tcp_rst(pkt->dst.v4, pkt->dport, pkt->src.v4,
-				   pkt->sport, seq + 1);
+		tcp_rst_to_guest(pkt->family, &pkt->dst, pkt->dport, &pkt->src,
+				 pkt->sport, seq + 1);
 		return UNET_VERDICT_DROP;
 	}
 	proxy->stats.tcp_opened++;
+	if (pkt->family == AF_INET6)
+		proxy->stats.tcp6_opened++;
 	flow->phase = TCP_PHASE_HOST_CONNECTING;
 	flow->syn = pbuf_clone(PBUF_RAW, PBUF_RAM, p);
 	err = flow->syn == NULL ? -ENOMEM : tcp_flow_handles_init(flow);
@@ -1071,15 +1122,15 @@ static enum unet_verdict tcp_new_outbound(struct unet_proxy *proxy,
 		return UNET_VERDICT_DROP;
 	}
 	flow->connect_req.data = flow;
-	err = uv_tcp_connect(&flow->connect_req, &flow->host,
-			     (const struct sockaddr *)&sa, tcp_host_connect_cb);
+	err = uv_tcp_connect(&flow->connect_req, &flow->host, &sa.sa,
+			     tcp_host_connect_cb);
 	if (err < 0) {
 		/*
 		 * Failed at once (no route, no ports left...): answer from the
 		 * timer, outside lwIP's input path.
 		 */
-		PROXY_LOG_GUEST(proxy, "tcp connect to %s:%u: %s",
-				inet_ntoa(sa.sin_addr), pkt->dport,
+		PROXY_LOG_GUEST(proxy, "tcp connect to %s: %s",
+				unet__sockaddr_str(&sa, a, sizeof(a)),
 				uv_strerror(err));
 		flow->connect_err = err;
 		unet_timer_start(&flow->base.timer, tcp_timer_cb, 0);
@@ -1112,8 +1163,8 @@ enum unet_verdict unet__tcp_packet(struct unet_proxy *proxy, struct pbuf *p,
 	}
 	if (th == NULL)
 		return UNET_VERDICT_ACCEPT; /* a later fragment: lwIP reassembles */
-	f = unet__flow_find(proxy, IPPROTO_TCP, pkt->src.v4, pkt->sport,
-			    pkt->dst.v4, pkt->dport);
+	f = unet__flow_find(proxy, IPPROTO_TCP, pkt->family, &pkt->src,
+			    pkt->sport, &pkt->dst, pkt->dport);
 	if (f != NULL) {
 		if (tcp_flow_of(f)->phase == TCP_PHASE_HOST_CONNECTING)
 			return UNET_VERDICT_DROP; /* a retransmitted SYN */
@@ -1150,21 +1201,23 @@ static err_t tcp_guest_connected_cb(void *arg, struct tcp_pcb *pcb, err_t err)
  * unet__tcp_inbound() - open a flow for a connection a forward accepted
  * @proxy: the proxy
  * @server: the forward's listening socket, with a connection pending
- * @guest_addr: the guest's address (network order)
- * @guest_port: the guest's port (host order)
+ * @guest: the guest's address and port, AF_INET or AF_INET6
  *
  * Accepts the connection and connects to the guest from the gateway's
- * address. On failure the host connection is closed (or left unaccepted).
+ * address of the guest's family (its host address, or ip6_host). On
+ * failure the host connection is closed (or left unaccepted).
  *
  * Return: 0, or a negative errno.
  */
 int unet__tcp_inbound(struct unet_proxy *proxy, uv_stream_t *server,
-		      uint32_t guest_addr, uint16_t guest_port)
+		      const union unet_sockaddr *guest)
 {
 	const struct unet_stack_config *sc = unet__stack_config(proxy->stack);
+	bool v6 = guest->sa.sa_family == AF_INET6;
 	struct tcp_flow *flow;
-	ip_addr_t gw, guest;
+	ip_addr_t gw, to;
 	struct tcp_pcb *pcb;
+	uint16_t port;
 	int r;
 
 	flow = tcp_flow_alloc(proxy);
@@ -1177,9 +1230,23 @@ int unet__tcp_inbound(struct unet_proxy *proxy, uv_stream_t *server,
 	}
 	flow->phase = TCP_PHASE_GUEST_CONNECTING;
 	flow->base.inbound = true;
-	flow->base.guest_addr = guest_addr;
-	flow->base.guest_port = guest_port;
-	flow->base.remote_addr = sc->host.s_addr;
+	if (v6) {
+		flow->base.family = AF_INET6;
+		memcpy(flow->base.guest_addr.v6, &guest->in6.sin6_addr, 16);
+		memcpy(flow->base.remote_addr.v6, &sc->ip6_host, 16);
+		port = ntohs(guest->in6.sin6_port);
+		ip_addr_set_zero_ip6(&gw);
+		ip_addr_set_zero_ip6(&to);
+		memcpy(ip_2_ip6(&gw)->addr, &sc->ip6_host, 16);
+		memcpy(ip_2_ip6(&to)->addr, &guest->in6.sin6_addr, 16);
+	} else {
+		flow->base.guest_addr.v4 = guest->in.sin_addr.s_addr;
+		flow->base.remote_addr.v4 = sc->host.s_addr;
+		port = ntohs(guest->in.sin_port);
+		ip_addr_set_ip4_u32_val(gw, sc->host.s_addr);
+		ip_addr_set_ip4_u32_val(to, guest->in.sin_addr.s_addr);
+	}
+	flow->base.guest_port = port;
 	r = uv_accept(server, (uv_stream_t *)&flow->host);
 	if (r == 0)
 		r = unet__flow_add(&flow->base);
@@ -1189,21 +1256,20 @@ int unet__tcp_inbound(struct unet_proxy *proxy, uv_stream_t *server,
 		return r;
 	}
 	proxy->stats.tcp_opened++;
+	if (v6)
+		proxy->stats.tcp6_opened++;
 
-	pcb = tcp_new_ip_type(IPADDR_TYPE_V4);
+	pcb = tcp_new_ip_type(v6 ? IPADDR_TYPE_V6 : IPADDR_TYPE_V4);
 	if (pcb == NULL) {
 		tcp_flow_reset(flow);
 		return -ENOMEM;
 	}
 	ip_set_option(pcb, SOF_REUSEADDR);
-	ip_addr_set_ip4_u32_val(gw, sc->host.s_addr);
-	ip_addr_set_ip4_u32_val(guest, guest_addr);
 	flow->pcb = pcb;
 	tcp_arg(pcb, flow);
 	tcp_err(pcb, tcp_pcb_err_cb);
 	if (tcp_bind(pcb, &gw, 0) != ERR_OK ||
-	    tcp_connect(pcb, &guest, guest_port, tcp_guest_connected_cb) !=
-		    ERR_OK) {
+	    tcp_connect(pcb, &to, port, tcp_guest_connected_cb) != ERR_OK) {
 		tcp_flow_reset(flow);
 		return -EADDRNOTAVAIL;
 	}

@@ -14,10 +14,12 @@
  * (unet__lwip_udp_taken()). Everything else is ours.
  *
  * As libslirp does, there is one flow per guest (address, port): one host
- * socket bound to 0.0.0.0:0 carries the datagrams from that guest port to
- * every destination, and whatever comes back to that socket goes to the
- * guest port, from the address and port it came from (the host's loopback
- * shown as the gateway). The flow's key has remote address and port 0.
+ * socket bound to 0.0.0.0:0 (for the guest's IPv6, [::]:0, IPv6 only)
+ * carries the datagrams from that guest port to every destination, and
+ * whatever comes back to that socket goes to the guest port, from the
+ * address and port it came from (the host's loopback, 127.0.0.1 or ::1,
+ * shown as the gateway's address of that family). The flow's key has
+ * remote address and port 0.
  *
  * State per flow: the socket, the flow base's idle timer (flow.c), and at
  * most one receive buffer,
@@ -46,7 +48,11 @@
 
 #include "wire/checksum.h"
 
-/* Largest UDP payload in IPv4: 65535 - 20 (IP) - 8 (UDP). */
+/*
+ * Largest UDP payload in IPv4: 65535 - 20 (IP) - 8 (UDP). IPv6 allows 20
+ * bytes more; a larger host datagram is dropped, for the guest's path is
+ * one pbuf of at most 65535 bytes with the headers.
+ */
 #define UDP_PAYLOAD_MAX 65507
 
 /*
@@ -91,10 +97,12 @@ static bool udp_for_gateway(struct unet_proxy *proxy,
 	const struct unet_stack_config *sc = unet__stack_config(proxy->stack);
 
 	/* The gateway's own address: where an lwIP pcb takes it. */
-	if (pkt->dst.v4 == sc->host.s_addr)
+	if (pkt->family == AF_INET ?
+		    pkt->dst.v4 == sc->host.s_addr :
+		    unet__stack_is_host6(proxy->stack, pkt->dst.v6))
 		return unet__lwip_udp_taken(pkt);
 	/* Special addresses, the aliases, other hosts of the virtual net. */
-	return !unet__stack_is_foreign(proxy->stack, pkt->dst.v4);
+	return !unet__stack_is_foreign_ip(proxy->stack, pkt->family, &pkt->dst);
 }
 
 /* Closes the flow: out of the table now, freed once its handles are closed. */
@@ -140,12 +148,16 @@ static void udp_flow_alloc(uv_handle_t *handle, size_t suggested,
 	*buf = uv_buf_init(flow->rx->payload, flow->rx->len);
 }
 
-/* Sends @len bytes received into @p to the guest, from @raddr:@rport. */
-static void udp_flow_to_guest(struct udp_flow *flow, struct pbuf *p,
-			      size_t len, uint32_t raddr, uint16_t rport)
+/*
+ * Sends @len bytes received into @p to the guest, from @from (the host
+ * side's address and port, of the flow's family).
+ */
+static void udp_flow_to_guest(struct udp_flow *flow, struct pbuf *p, size_t len,
+			      const union unet_sockaddr *from)
 {
 	struct unet_proxy *proxy = flow->base.proxy;
-	uint32_t src = unet__flow_map_in(proxy, raddr);
+	const union unet_ip_addr *guest = &flow->base.guest_addr;
+	union unet_ip_addr src;
 	struct wire_udp *uh;
 	uint32_t sum;
 	uint16_t csum;
@@ -155,17 +167,29 @@ static void udp_flow_to_guest(struct udp_flow *flow, struct pbuf *p,
 		return;
 	/* One piece (PBUF_RAM): the header is built in place. */
 	uh = p->payload;
-	uh->sport = htons(rport);
 	uh->dport = htons(flow->base.guest_port);
 	uh->len = htons((uint16_t)(len + sizeof(*uh)));
 	uh->csum = 0;
-	sum = unet__csum_ip4_pseudo(src, flow->base.guest_addr,
-				    WIRE_IPPROTO_UDP, p->len);
+	if (flow->base.family == AF_INET) {
+		uh->sport = from->in.sin_port;
+		src.v4 = unet__flow_map_in(proxy, from->in.sin_addr.s_addr);
+		sum = unet__csum_ip4_pseudo(src.v4, guest->v4, WIRE_IPPROTO_UDP,
+					    p->len);
+	} else {
+		uh->sport = from->in6.sin6_port;
+		unet__flow_map_in6(proxy, from->in6.sin6_addr.s6_addr, src.v6);
+		sum = unet__csum_ip6_pseudo(src.v6, guest->v6, WIRE_IPPROTO_UDP,
+					    p->len);
+	}
 	csum = unet__csum_finish(unet__csum_add(sum, p->payload, p->len));
 	/* 0 means "no checksum": a sum of 0 goes as its other form. */
 	uh->csum = htons(csum != 0 ? csum : 0xffff);
-	unet__flow_output(proxy, p, src, flow->base.guest_addr,
-			  WIRE_IPPROTO_UDP);
+	if (flow->base.family == AF_INET)
+		unet__flow_output(proxy, p, src.v4, guest->v4,
+				  WIRE_IPPROTO_UDP);
+	else
+		unet__flow_output6(proxy, p, src.v6, guest->v6,
+				   WIRE_IPPROTO_UDP);
 	flow->base.bytes_in += len;
 	unet__flow_touch(&flow->base);
 }
@@ -175,7 +199,7 @@ static void udp_flow_recv(uv_udp_t *sock, ssize_t nread, const uv_buf_t *buf,
 {
 	struct udp_flow *flow = udp_flow_of(sock->data);
 	struct pbuf *p = flow->rx;
-	struct sockaddr_in sin;
+	union unet_sockaddr from;
 
 	flow->rx = NULL;
 	if (p == NULL)
@@ -185,22 +209,25 @@ static void udp_flow_recv(uv_udp_t *sock, ssize_t nread, const uv_buf_t *buf,
 	 * nread == 0 with no address is "nothing more to read". Either way
 	 * the buffer goes, so an idle flow holds none.
 	 */
-	if (nread < 0 || addr == NULL || addr->sa_family != AF_INET ||
+	if (nread < 0 || addr == NULL || addr->sa_family != flow->base.family ||
 	    (flags & UV_UDP_PARTIAL) || nread > UDP_PAYLOAD_MAX) {
 		pbuf_free(p);
 		return;
 	}
-	memcpy(&sin, addr, sizeof(sin));
-	udp_flow_to_guest(flow, p, (size_t)nread, sin.sin_addr.s_addr,
-			  ntohs(sin.sin_port));
+	memcpy(&from, addr,
+	       addr->sa_family == AF_INET ? sizeof(from.in) : sizeof(from.in6));
+	udp_flow_to_guest(flow, p, (size_t)nread, &from);
 	pbuf_free(p);
 }
 
-/* Makes the flow of a guest (address, port); NULL when refused (counted). */
-static struct udp_flow *udp_flow_new(struct unet_proxy *proxy, uint32_t addr,
-				     uint16_t port)
+/*
+ * Makes the flow of a guest (address, port) of @pkt's family; NULL when
+ * refused (counted). Its socket is of that family too (IPv6 only).
+ */
+static struct udp_flow *udp_flow_new(struct unet_proxy *proxy,
+				     const struct unet_ip_pkt *pkt)
 {
-	struct sockaddr_in any;
+	union unet_sockaddr any;
 	struct udp_flow *flow;
 	int r;
 
@@ -211,8 +238,9 @@ static struct udp_flow *udp_flow_new(struct unet_proxy *proxy, uint32_t addr,
 	}
 	unet__flow_init(&flow->base, proxy, &udp_flow_ops, IPPROTO_UDP);
 	flow->base.hashed = true;
-	flow->base.guest_addr = addr;
-	flow->base.guest_port = port;
+	flow->base.family = pkt->family;
+	flow->base.guest_addr = pkt->src;
+	flow->base.guest_port = pkt->sport;
 	if (unet__flow_add(&flow->base) < 0) {
 		free(flow);
 		return NULL;
@@ -222,8 +250,9 @@ static struct udp_flow *udp_flow_new(struct unet_proxy *proxy, uint32_t addr,
 	unet__flow_timer_init(&flow->base);
 
 	memset(&any, 0, sizeof(any));
-	any.sin_family = AF_INET;
-	r = uv_udp_bind(&flow->sock, (const struct sockaddr *)&any, 0);
+	any.sa.sa_family = pkt->family;
+	r = uv_udp_bind(&flow->sock, &any.sa,
+			pkt->family == AF_INET6 ? UV_UDP_IPV6ONLY : 0);
 	if (r == 0)
 		r = uv_udp_recv_start(&flow->sock, udp_flow_alloc,
 				      udp_flow_recv);
@@ -236,17 +265,20 @@ static struct udp_flow *udp_flow_new(struct unet_proxy *proxy, uint32_t addr,
 	}
 	unet__flow_idle_start(&flow->base);
 	proxy->stats.udp_opened++;
+	if (pkt->family == AF_INET6)
+		proxy->stats.udp6_opened++;
 	return flow;
 }
 
 /* Sends the datagram's payload to the host side, from the guest's pbufs. */
 static void udp_flow_send(struct udp_flow *flow, const struct pbuf *p,
 			  const struct unet_ip_pkt *pkt,
-			  const struct sockaddr_in *sa)
+			  const union unet_sockaddr *sa)
 {
 	static char empty[1];
 	struct unet_proxy *proxy = flow->base.proxy;
 	uv_buf_t iov[UDP_IOV_MAX];
+	char a[INET6_ADDRSTRLEN + 8];
 	int n, r;
 
 	n = unet__stack_payload_bufs(p, pkt, iov, UDP_IOV_MAX);
@@ -256,15 +288,14 @@ static void udp_flow_send(struct udp_flow *flow, const struct pbuf *p,
 	}
 	if (n == 0) /* an empty datagram is still one */
 		iov[n++] = uv_buf_init(empty, 0);
-	r = uv_udp_try_send(&flow->sock, iov, (unsigned int)n,
-			    (const struct sockaddr *)sa);
+	r = uv_udp_try_send(&flow->sock, iov, (unsigned int)n, &sa->sa);
 	if (r < 0) {
 		/* UV_EAGAIN covers a full socket buffer and ENOBUFS. */
 		proxy->stats.dropped++;
 		if (r != UV_EAGAIN)
-			PROXY_LOG_GUEST(proxy, "UDP to %s:%u: %s",
-					inet_ntoa(sa->sin_addr),
-					ntohs(sa->sin_port), uv_strerror(r));
+			PROXY_LOG_GUEST(proxy, "UDP to %s: %s",
+					unet__sockaddr_str(sa, a, sizeof(a)),
+					uv_strerror(r));
 		return;
 	}
 	flow->base.bytes_out += pkt->payload_len;
@@ -290,9 +321,10 @@ static void udp_flow_send(struct udp_flow *flow, const struct pbuf *p,
 enum unet_verdict unet__udp_datagram(struct unet_proxy *proxy, struct pbuf *p,
 				     const struct unet_ip_pkt *pkt)
 {
+	static const union unet_ip_addr none;
 	struct proxy_flow *f;
 	struct udp_flow *flow;
-	struct sockaddr_in sa;
+	union unet_sockaddr sa;
 
 	if (pkt->l4.udp == NULL || pkt->fragment) {
 		PROXY_LOG_GUEST(proxy, "malformed UDP datagram dropped");
@@ -301,22 +333,26 @@ enum unet_verdict unet__udp_datagram(struct unet_proxy *proxy, struct pbuf *p,
 	if (udp_for_gateway(proxy, pkt))
 		return UNET_VERDICT_ACCEPT;
 	/* From here the datagram is the proxy's: lwIP is done with it. */
-	if (unet__stack_addr_special(proxy->stack, pkt->src.v4))
+	if (pkt->family == AF_INET ?
+		    unet__stack_addr_special(proxy->stack, pkt->src.v4) :
+		    !unet__stack_is_guest_addr6(proxy->stack, pkt->src.v6))
 		goto drop;
 	if (!unet__stack_l4_csum_ok(p, pkt)) {
 		PROXY_LOG_GUEST(proxy, "UDP datagram with a bad checksum "
 				"dropped");
 		goto drop;
 	}
-	if (unet__flow_map_out(proxy, pkt->dst.v4, pkt->dport, &sa) < 0)
+	if (unet__flow_map_out(proxy, pkt->family, &pkt->dst, pkt->dport, &sa) <
+	    0)
 		return UNET_VERDICT_DROP; /* refused by policy, counted */
-	f = unet__flow_find(proxy, IPPROTO_UDP, pkt->src.v4, pkt->sport, 0, 0);
+	f = unet__flow_find(proxy, IPPROTO_UDP, pkt->family, &pkt->src,
+			    pkt->sport, &none, 0);
 	if (f != NULL && f->ops != &udp_flow_ops)
 		goto drop; /* the key belongs to another kind of flow */
 	if (f != NULL)
 		flow = udp_flow_of(f);
 	else
-		flow = udp_flow_new(proxy, pkt->src.v4, pkt->sport);
+		flow = udp_flow_new(proxy, pkt);
 	if (flow != NULL)
 		udp_flow_send(flow, p, pkt, &sa);
 	return UNET_VERDICT_DROP;

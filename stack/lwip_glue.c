@@ -35,6 +35,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "lwip/init.h"
 #include "lwip/ip4.h"
@@ -42,6 +43,7 @@
 #include "lwip/memp.h"
 #include "lwip/netif.h"
 #include "lwip/prot/ip4.h"
+#include "lwip/priv/nd6_priv.h"
 #include "lwip/priv/tcp_priv.h"
 #include "lwip/sys.h"
 #include "lwip/timeouts.h"
@@ -218,6 +220,20 @@ int unet__lwip_ip4_input(struct pbuf *p, struct netif *inp)
 }
 
 /**
+ * unet__lwip_ip6_input() - LWIP_HOOK_IP6_INPUT, passed to the owner stack
+ * @p: the packet, payload at its IPv6 header (only its version checked)
+ * @inp: the netif it arrived on
+ *
+ * Return: non-zero when the hook ate the packet (and freed it).
+ */
+int unet__lwip_ip6_input(struct pbuf *p, struct netif *inp)
+{
+	if (lwip_owner == NULL)
+		return 0;
+	return unet__stack_ip6_input(lwip_owner, p, inp);
+}
+
+/**
  * unet__lwip_tcp_recovery() - LWIP_HOOK_TCP_FAST_RECOVERY: a TCP connection
  * toward the guest began fast recovery (three duplicate ACKs)
  * @pcb: the connection
@@ -258,6 +274,18 @@ static uint64_t isn_mix(uint64_t h, uint64_t v)
 	return h ^ (h >> 29);
 }
 
+/* Mixes an address of either family: all four words of an IPv6 one. */
+static uint64_t isn_addr_mix(uint64_t h, const ip_addr_t *a)
+{
+	size_t i;
+
+	if (!IP_IS_V6(a))
+		return isn_mix(h, ip_addr_get_ip4_u32(a));
+	for (i = 0; i < 4; i++)
+		h = isn_mix(h, ip_2_ip6(a)->addr[i]);
+	return h;
+}
+
 /**
  * unet__lwip_tcp_isn() - LWIP_HOOK_TCP_ISN: initial sequence numbers
  * @local_ip: the connection's local address
@@ -282,8 +310,8 @@ uint32_t unet__lwip_tcp_isn(const struct ip_addr *local_ip, uint16_t local_port,
 			       unet_hub_now_ns(unet__stack_hub(lwip_owner)) :
 			       uv_hrtime();
 
-	h = isn_mix(h, ip_addr_get_ip4_u32(local_ip));
-	h = isn_mix(h, ip_addr_get_ip4_u32(remote_ip));
+	h = isn_addr_mix(h, local_ip);
+	h = isn_addr_mix(h, remote_ip);
 	h = isn_mix(h, (uint64_t)local_port << 16 | remote_port);
 	h = isn_mix(h, isn_secret[1]);
 	return (uint32_t)h + (uint32_t)(now / 4000u);
@@ -324,6 +352,38 @@ void unet__lwip_assert(const char *msg, const char *file, int line)
 
 /* ---- what the proxy asks of lwIP's pcbs ---------------------------------- */
 
+/* Whether lwIP's IPv6 address @a is the 16 bytes at @b (zone aside). */
+static bool lwip_ip6_is(const ip6_addr_t *a, const uint8_t *b)
+{
+	return memcmp(a->addr, b, 16) == 0;
+}
+
+/* unet__lwip_udp_taken() for an IPv6 datagram. */
+static bool lwip_udp_taken6(const struct unet_ip_pkt *pkt)
+{
+	const ip6_addr_t *a;
+	struct udp_pcb *pcb;
+
+	for (pcb = udp_pcbs; pcb != NULL; pcb = pcb->next) {
+		if (pcb->local_port != pkt->dport)
+			continue;
+		if (!IP_IS_ANY_TYPE_VAL(pcb->local_ip)) {
+			if (!IP_IS_V6_VAL(pcb->local_ip))
+				continue;
+			a = ip_2_ip6(&pcb->local_ip);
+			if (!ip6_addr_isany(a) && !lwip_ip6_is(a, pkt->dst.v6))
+				continue;
+		}
+		if ((pcb->flags & UDP_FLAGS_CONNECTED) == 0)
+			return true;
+		if (pcb->remote_port == pkt->sport &&
+		    IP_IS_V6_VAL(pcb->remote_ip) &&
+		    lwip_ip6_is(ip_2_ip6(&pcb->remote_ip), pkt->src.v6))
+			return true;
+	}
+	return false;
+}
+
 /**
  * unet__lwip_udp_taken() - whether an lwIP UDP pcb takes a datagram
  * @pkt: the datagram, parsed (its UDP header there)
@@ -340,6 +400,8 @@ bool unet__lwip_udp_taken(const struct unet_ip_pkt *pkt)
 	const ip4_addr_t *a;
 	struct udp_pcb *pcb;
 
+	if (pkt->family == AF_INET6)
+		return lwip_udp_taken6(pkt);
 	for (pcb = udp_pcbs; pcb != NULL; pcb = pcb->next) {
 		if (pcb->local_port != pkt->dport)
 			continue;
@@ -377,6 +439,51 @@ void unet__lwip_tcp_rst(uint32_t src, uint16_t sport, uint32_t dst,
 	ip_addr_set_ip4_u32_val(l, src);
 	ip_addr_set_ip4_u32_val(r, dst);
 	tcp_rst(NULL, 0, ackno, &l, &r, sport, dport);
+}
+
+/* A global address of lwIP's (no zone: the proxy sees no link-local). */
+static void lwip_ip6_addr_set(ip_addr_t *a, const uint8_t *b)
+{
+	ip_addr_set_zero_ip6(a);
+	memcpy(ip_2_ip6(a)->addr, b, 16);
+}
+
+/**
+ * unet__lwip_tcp_rst6() - unet__lwip_tcp_rst() over IPv6
+ * @src: the RST's source address, the one the SYN went to (16 bytes)
+ * @sport: its source port (host order)
+ * @dst: the SYN's sender (16 bytes)
+ * @dport: its port (host order)
+ * @ackno: what the RST acknowledges: the SYN's sequence number plus one
+ */
+void unet__lwip_tcp_rst6(const uint8_t *src, uint16_t sport, const uint8_t *dst,
+			 uint16_t dport, uint32_t ackno)
+{
+	ip_addr_t l, r;
+
+	lwip_ip6_addr_set(&l, src);
+	lwip_ip6_addr_set(&r, dst);
+	tcp_rst(NULL, 0, ackno, &l, &r, sport, dport);
+}
+
+/**
+ * unet__lwip_tcp_timewait_end6() - unet__lwip_tcp_timewait_end() over IPv6
+ * @local: lwIP's address of the 4-tuple (16 bytes)
+ * @local_port: its port (host order)
+ * @remote: the guest's address (16 bytes)
+ * @remote_port: the guest's port (host order)
+ */
+void unet__lwip_tcp_timewait_end6(const uint8_t *local, uint16_t local_port,
+				  const uint8_t *remote, uint16_t remote_port)
+{
+	struct tcp_pcb *pcb;
+	ip_addr_t l, r;
+
+	lwip_ip6_addr_set(&l, local);
+	lwip_ip6_addr_set(&r, remote);
+	pcb = tcp_tw_lookup(&l, local_port, &r, remote_port);
+	if (pcb != NULL)
+		tcp_abort(pcb);
 }
 
 /**
@@ -436,3 +543,51 @@ void unet__lwip_tcp_window_set(struct tcp_pcb *pcb, size_t wnd)
 	pcb->rcv_ann_wnd = (tcpwnd_size_t)wnd;
 	pcb->rcv_ann_right_edge = pcb->rcv_nxt + (u32_t)wnd;
 }
+
+/**
+ * unet__lwip_nd6_learn() - tell lwIP a guest's link-layer address
+ * @netif: the gateway netif
+ * @addr: the guest's IPv6 address (16 bytes, not ::)
+ * @mac: its MAC, from the source link-layer option of a neighbour
+ *       solicitation the gateway answered itself (ndp.c)
+ *
+ * lwIP learns a neighbour from the solicitations it answers; ndp.c answers
+ * those for the gateway's addresses before lwIP sees them (with the Router
+ * flag lwIP leaves out), so it hands the fact on here: a STALE entry, as
+ * RFC 4861 7.2.3 has it, which lwIP confirms by its own probe later. An
+ * entry that exists keeps its state and takes the new address; with no
+ * free entry nothing is learnt and lwIP asks the guest itself.
+ */
+void unet__lwip_nd6_learn(struct netif *netif, const uint8_t *addr,
+			  const uint8_t *mac)
+{
+	struct nd6_neighbor_cache_entry *e, *free_e = NULL;
+	ip6_addr_t a;
+	int i;
+
+	memcpy(&a.addr, addr, 16);
+	ip6_addr_clear_zone(&a);
+	if (ip6_addr_islinklocal(&a))
+		ip6_addr_assign_zone(&a, IP6_UNICAST, netif);
+	for (i = 0; i < LWIP_ND6_NUM_NEIGHBORS; i++) {
+		e = &neighbor_cache[i];
+		if (e->state == ND6_NO_ENTRY) {
+			if (free_e == NULL)
+				free_e = e;
+			continue;
+		}
+		if (ip6_addr_cmp(&e->next_hop_address, &a)) {
+			memcpy(e->lladdr, mac, sizeof(e->lladdr));
+			return;
+		}
+	}
+	if (free_e == NULL)
+		return;
+	memset(free_e, 0, sizeof(*free_e));
+	ip6_addr_copy(free_e->next_hop_address, a);
+	free_e->netif = netif;
+	memcpy(free_e->lladdr, mac, sizeof(free_e->lladdr));
+	free_e->state = ND6_STALE;
+	free_e->counter.stale_time = 0;
+}
+

@@ -337,6 +337,10 @@ static void ndp_ns(struct unet_ndp *ndp, const struct wire_eth *eth,
 			memcpy(mac, eth->src, WIRE_ETH_ALEN);
 		if (wire_eth_is_group(mac))
 			return;
+		/* lwIP would have learnt the asker from its option. */
+		if (m->lla != NULL && !wire_eth_is_group(m->lla))
+			unet__lwip_nd6_learn(unet__stack_netif(ndp->stack),
+					     ip->saddr, m->lla);
 	}
 	if (unet__ndp_send_ip6(ndp->stack, mac, m->target, dst,
 			       WIRE_IPPROTO_ICMPV6, WIRE_ND_HOP_LIMIT, msg,

@@ -71,6 +71,14 @@
 #define STACK_STATS_SIZE_V1 \
 	UNET__CONFIG_SIZE_TO(struct unet_stack_stats, budget_ooseq_squeezed)
 
+/*
+ * Most IPv6 extension headers walked before the transport header: more is
+ * no packet a guest needs to send (RFC 8200 recommends no more than one of
+ * each, and there are four kinds the gateway reads), and the walk stays
+ * bounded.
+ */
+#define STACK_IP6_EXT_MAX 8
+
 /* Bytes before a received frame so that its IP header is 8-byte aligned. */
 #define STACK_ETH_PAD 2
 
@@ -92,6 +100,9 @@
  * @proxy: the proxy's packet callbacks, or NULL
  * @proxy_opaque: passed to them
  * @raw: with a proxy, the raw pcbs that see lwIP's UDP and ICMP datagrams
+ * @raw6: with a proxy, the raw pcbs that see lwIP's IPv6 UDP and ICMPv6
+ *        datagrams (lwIP matches a raw pcb on the IPv6 header's next
+ *        header: one for each extension header a datagram may start with)
  * @proxy_restrict: a restricted proxy is on the stack (see
  *                  unet__stack_restricted())
  */
@@ -112,6 +123,7 @@ struct unet_stack {
 	const struct unet_stack_proxy_ops *proxy;
 	void *proxy_opaque;
 	struct raw_pcb *raw[2];
+	struct raw_pcb *raw6[5];
 	bool proxy_restrict;
 };
 
@@ -347,10 +359,15 @@ static void stack_l4_parse(const struct pbuf *p, struct unet_ip_pkt *pkt,
 		pkt->l4.udp = uh;
 		break;
 	case WIRE_IPPROTO_ICMP:
+	case WIRE_IPPROTO_ICMPV6:
 		ih = stack_l4_take(p, pkt, &seg, sizeof(*ih));
 		if (ih == NULL)
 			goto bad;
-		if (ih->type == WIRE_ICMP_ECHO || ih->type == WIRE_ICMP_ECHOREPLY)
+		if (pkt->proto == WIRE_IPPROTO_ICMP ?
+			    ih->type == WIRE_ICMP_ECHO ||
+				    ih->type == WIRE_ICMP_ECHOREPLY :
+			    ih->type == WIRE_ICMP6_ECHO ||
+				    ih->type == WIRE_ICMP6_ECHOREPLY)
 			pkt->sport = wire_icmp_id(ih);
 		pkt->payload_off = pkt->hlen + WIRE_ICMP_HLEN;
 		pkt->payload_len = pkt->l4_len - WIRE_ICMP_HLEN;
@@ -409,14 +426,122 @@ static bool stack_pkt_parse(const struct pbuf *p, struct unet_ip_pkt *pkt)
 	return true;
 }
 
+/*
+ * Whether the options of a hop-by-hop or destination options header (@opts,
+ * the header past its first two bytes) each lie whole inside it: lwIP
+ * walks them reading each option's length byte before it checks where the
+ * header ends.
+ */
+static bool stack_ip6_opts_ok(struct unet_cursor opts)
+{
+	const struct wire_ip6_opt *o;
+	uint8_t type;
+
+	while (opts.len > 0) {
+		if (opts.p[0] == WIRE_IP6_OPT_PAD1) {
+			cursor_take_u8(&opts, &type);
+			continue;
+		}
+		o = cursor_take_hdr(&opts, struct wire_ip6_opt);
+		if (o == NULL || !cursor_skip(&opts, o->len))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Parses a guest IPv6 packet once: the header, its payload length checked
+ * against the bytes present, then the chain of extension headers (at most
+ * STACK_IP6_EXT_MAX, each whole in the first piece and its options inside
+ * it; hop-by-hop first only; one fragment header), then the transport
+ * header as stack_l4_parse() does for IPv4. A fragment with an offset has
+ * no transport header; the first fragment must hold the whole chain (RFC
+ * 8200 4.5, RFC 7112), transport header included, and a fragment must
+ * carry data. For a packet as it arrives and for a datagram lwIP
+ * reassembled (whose headers lwIP keeps in the first piece). False when the
+ * header, the chain or a fragment is malformed.
+ */
+static bool stack_pkt_parse6(const struct pbuf *p, struct unet_ip_pkt *pkt)
+{
+	struct unet_cursor c = cursor_init(p->payload, p->len), seg;
+	const struct wire_ip6_frag *fh;
+	const struct wire_ip6_ext *eh;
+	const struct wire_ip6 *ip;
+	size_t total, hlen = WIRE_IP6_HLEN, elen, n;
+	unsigned int walked = 0;
+	uint8_t next;
+	bool ok, frag_seen = false;
+
+	*pkt = (struct unet_ip_pkt){ .family = AF_INET6 };
+	ip = cursor_take_hdr(&c, struct wire_ip6);
+	if (ip == NULL || wire_ip6_version(ip) != 6)
+		return false;
+	total = WIRE_IP6_HLEN + wire_ip6_payload_len(ip);
+	if (total > p->tot_len)
+		return false;
+	/* Bytes past the payload length are padding, not headers. */
+	if (c.len > total - WIRE_IP6_HLEN)
+		c.len = total - WIRE_IP6_HLEN;
+	pkt->ip6 = ip;
+	memcpy(pkt->src.v6, ip->saddr, WIRE_IP6_ALEN);
+	memcpy(pkt->dst.v6, ip->daddr, WIRE_IP6_ALEN);
+	for (next = ip->nexthdr;; walked++) {
+		if (!wire_ip6_is_ext(next) && next != WIRE_IPPROTO_FRAGMENT)
+			break;
+		if (walked == STACK_IP6_EXT_MAX ||
+		    (next == WIRE_IPPROTO_HOPOPTS && walked != 0))
+			return false;
+		if (next == WIRE_IPPROTO_FRAGMENT) {
+			fh = cursor_take_hdr(&c, struct wire_ip6_frag);
+			if (fh == NULL || frag_seen)
+				return false;
+			frag_seen = true;
+			hlen += sizeof(*fh);
+			next = fh->nexthdr;
+			/* Offset 0 without M is an atomic fragment: whole. */
+			if (wire_ip6_frag_off(fh) == 0 &&
+			    !wire_ip6_more_frags(fh))
+				continue;
+			pkt->fragment = true;
+			if (wire_ip6_frag_off(fh) == 0)
+				continue;
+			/* A later fragment: no transport header. */
+			pkt->proto = next;
+			pkt->hlen = pkt->payload_off = hlen;
+			return total > hlen; /* empty fragments carry nothing */
+		}
+		seg = c;
+		eh = cursor_take_hdr(&c, struct wire_ip6_ext);
+		if (eh == NULL)
+			return false;
+		elen = wire_ip6_ext_len(eh);
+		seg = cursor_sub(&seg, elen, &ok);
+		if (!ok || !cursor_skip(&c, elen - sizeof(*eh)))
+			return false;
+		cursor_skip(&seg, sizeof(*eh));
+		if (next != WIRE_IPPROTO_ROUTING && !stack_ip6_opts_ok(seg))
+			return false;
+		hlen += elen;
+		next = eh->nexthdr;
+	}
+	pkt->proto = next;
+	pkt->hlen = pkt->payload_off = hlen;
+	pkt->l4_len = total - hlen;
+	n = c.len < pkt->l4_len ? c.len : pkt->l4_len;
+	seg = cursor_sub(&c, n, &ok);
+	stack_l4_parse(p, pkt, seg);
+	/* A first fragment must hold the whole transport header (RFC 7112). */
+	return !(pkt->fragment && (pkt->l4_bad || pkt->l4_len == 0));
+}
+
 /**
  * unet__stack_l4_csum_ok() - whether a packet's transport checksum is good
  * @p: the packet (payload at its IP header; one piece or a chain)
  * @pkt: the packet parsed, whole (not a fragment), its transport header
  *       there
  *
- * TCP and UDP are summed with their pseudo-header (a UDP checksum of 0 is
- * none, and good), ICMP without.
+ * TCP, UDP and ICMPv6 are summed with their pseudo-header (a UDP checksum
+ * of 0 is none, and good in IPv4; IPv6 does not allow it), ICMP without.
  *
  * Return: true when the checksum is good; false when it is not, or the
  * packet is a fragment or has no (good) transport header.
@@ -432,21 +557,30 @@ bool unet__stack_l4_csum_ok(const struct pbuf *p,
 		return false;
 	switch (pkt->proto) {
 	case WIRE_IPPROTO_TCP:
-		sum = unet__csum_ip4_pseudo(pkt->src.v4, pkt->dst.v4,
-					    WIRE_IPPROTO_TCP, len);
 		break;
 	case WIRE_IPPROTO_UDP:
+		/* No checksum: allowed in IPv4 only (RFC 8200 8.1). */
 		if (pkt->l4.udp->csum == 0)
-			return true;
+			return pkt->family == AF_INET;
 		len = wire_udp_len(pkt->l4.udp);
-		sum = unet__csum_ip4_pseudo(pkt->src.v4, pkt->dst.v4,
-					    WIRE_IPPROTO_UDP, len);
 		break;
 	case WIRE_IPPROTO_ICMP:
+		if (pkt->family != AF_INET)
+			return false;
+		break;
+	case WIRE_IPPROTO_ICMPV6:
+		if (pkt->family != AF_INET6)
+			return false;
 		break;
 	default:
 		return false;
 	}
+	if (pkt->family == AF_INET6)
+		sum = unet__csum_ip6_pseudo(pkt->src.v6, pkt->dst.v6,
+					    pkt->proto, len);
+	else if (pkt->proto != WIRE_IPPROTO_ICMP)
+		sum = unet__csum_ip4_pseudo(pkt->src.v4, pkt->dst.v4,
+					    pkt->proto, len);
 	for (; p != NULL && pos < len; p = p->next) {
 		c = cursor_init(p->payload, p->len);
 		if (!cursor_skip(&c, off)) {
@@ -541,6 +675,20 @@ bool unet__stack_is_foreign(const struct unet_stack *stack, uint32_t addr)
 	       (addr & stack->cfg.mask.s_addr) != stack->cfg.net.s_addr;
 }
 
+/*
+ * The proxy's packet callback for a family, or NULL when there is no proxy
+ * or the configuration turns the family off (no_ipv4, no_ipv6): then no
+ * packet of it reaches the proxy.
+ */
+static unet_stack_pkt_cb stack_proxy_packet_cb(const struct unet_stack *stack,
+					       sa_family_t family)
+{
+	if (stack->proxy == NULL ||
+	    (family == AF_INET ? stack->cfg.no_ipv4 : stack->cfg.no_ipv6))
+		return NULL;
+	return stack->proxy->packet;
+}
+
 /**
  * unet__stack_ip4_input() - decide where an IPv4 packet is accepted
  * @stack: the stack
@@ -557,8 +705,7 @@ bool unet__stack_is_foreign(const struct unet_stack *stack, uint32_t addr)
 int unet__stack_ip4_input(struct unet_stack *stack, struct pbuf *p,
 			  struct netif *inp)
 {
-	unet_stack_pkt_cb cb = stack->proxy != NULL ? stack->proxy->packet :
-						       NULL;
+	unet_stack_pkt_cb cb = stack_proxy_packet_cb(stack, AF_INET);
 	struct unet_ip_pkt pkt;
 	uint32_t dst, accept = 0;
 
@@ -604,24 +751,186 @@ int unet__stack_ip4_input(struct unet_stack *stack, struct pbuf *p,
 	return 0;
 }
 
+/* @a is one of the gateway's IPv6 addresses on the prefix (host, DNS). */
+static bool stack_ip6_is_gateway(const struct unet_stack *stack,
+				 const uint8_t *a)
+{
+	return memcmp(a, stack->cfg.ip6_host.s6_addr, WIRE_IP6_ALEN) == 0 ||
+	       memcmp(a, stack->cfg.ip6_dns.s6_addr, WIRE_IP6_ALEN) == 0;
+}
+
+/**
+ * unet__stack_is_host6() - whether an address is the gateway's IPv6 address
+ * @stack: the stack
+ * @addr: the address (16 bytes)
+ *
+ * Return: true for ip6_host, the address that reaches the host's ::1.
+ */
+bool unet__stack_is_host6(const struct unet_stack *stack, const uint8_t *addr)
+{
+	return memcmp(addr, stack->cfg.ip6_host.s6_addr, WIRE_IP6_ALEN) == 0;
+}
+
+/**
+ * unet__stack_is_guest_addr6() - whether an IPv6 address may be a guest's
+ * @stack: the stack
+ * @addr: a source address (16 bytes)
+ *
+ * Inside the prefix, and not its subnet-router anycast address (all-zero
+ * interface identifier) nor one of the gateway's (ip6_host, ip6_dns). A
+ * guest's link-local address is not one the proxy acts for: a router does
+ * not forward link-local sources (RFC 4291 2.5.6); the gateway answers
+ * them itself.
+ *
+ * Return: true when @addr is such an address.
+ */
+bool unet__stack_is_guest_addr6(const struct unet_stack *stack,
+				const uint8_t *addr)
+{
+	struct in6_addr a;
+
+	memcpy(&a, addr, sizeof(a));
+	return stack_ip6_in_prefix(&stack->cfg.ip6_prefix, &a) &&
+	       !stack_ip6_is_gateway(stack, addr);
+}
+
+/**
+ * unet__stack_is_foreign6() - whether an IPv6 address lies outside the
+ * virtual net
+ * @stack: the stack
+ * @addr: the address (16 bytes)
+ *
+ * Only an ordinary unicast address outside the prefix is the proxy's to
+ * reach: not multicast, link-local, unspecified or loopback, nor an
+ * IPv4-mapped or -compatible one (::/96, ::ffff:0:0/96: a host socket
+ * would turn those into IPv4).
+ *
+ * Return: true when @addr is foreign.
+ */
+bool unet__stack_is_foreign6(const struct unet_stack *stack,
+			     const uint8_t *addr)
+{
+	static const uint8_t v4mapped[12] = { [10] = 0xff, [11] = 0xff };
+	static const uint8_t zero[12];
+
+	if (addr[0] == 0xff || (addr[0] == 0xfe && (addr[1] & 0xc0) == 0x80))
+		return false;
+	if (memcmp(addr, zero, sizeof(zero)) == 0 ||
+	    memcmp(addr, v4mapped, sizeof(v4mapped)) == 0)
+		return false;
+	return memcmp(addr, stack->cfg.ip6_prefix.s6_addr, 8) != 0;
+}
+
+/*
+ * Points the catcher's IPv6 address at @dst (a foreign destination the
+ * proxy accepts), or makes it invalid (NULL). Written directly, as for
+ * IPv4: netif_ip6_addr_set() would abort the pcbs bound to the old one.
+ */
+static void stack_catcher_ip6_set(struct unet_stack *stack, const uint8_t *dst)
+{
+	ip_addr_t *a = &stack->catcher.ip6_addr[0];
+
+	if (dst == NULL) {
+		stack->catcher.ip6_addr_state[0] = IP6_ADDR_INVALID;
+		return;
+	}
+	IP_SET_TYPE_VAL(*a, IPADDR_TYPE_V6);
+	memcpy(ip_2_ip6(a)->addr, dst, WIRE_IP6_ALEN);
+	ip6_addr_clear_zone(ip_2_ip6(a));
+	stack->catcher.ip6_addr_state[0] = IP6_ADDR_PREFERRED;
+}
+
+/*
+ * Whether the proxy is asked about an IPv6 packet: anything to a foreign
+ * address, and TCP and UDP to the gateway's own (ip6_host, the host's ::1).
+ * A later fragment's protocol is the one its fragment header names.
+ */
+static bool stack_ip6_for_proxy(const struct unet_stack *stack,
+				const struct unet_ip_pkt *pkt)
+{
+	if (unet__stack_is_foreign6(stack, pkt->dst.v6))
+		return true;
+	return (pkt->proto == WIRE_IPPROTO_TCP ||
+		pkt->proto == WIRE_IPPROTO_UDP) &&
+	       unet__stack_is_host6(stack, pkt->dst.v6);
+}
+
+/**
+ * unet__stack_ip6_input() - decide where an IPv6 packet is accepted
+ * @stack: the stack
+ * @p: the packet, payload at its (unvalidated) IPv6 header
+ * @inp: the netif it arrived on
+ *
+ * Parses the packet once (stack_pkt_parse6(): a malformed header or
+ * extension header chain is dropped here, before lwIP reads it). Packets
+ * to a foreign address and TCP and UDP to the gateway's ip6_host are put
+ * to the proxy, when there is one and IPv6 is on; those it accepts to a
+ * foreign address are taken through the catcher netif, whose IPv6 address
+ * is pointed at the destination. Everything else (the gateway's addresses,
+ * multicast, neighbour discovery, MLD) is lwIP's.
+ *
+ * Return: 0 to go on in lwIP, 1 when the packet was dropped (and freed).
+ */
+int unet__stack_ip6_input(struct unet_stack *stack, struct pbuf *p,
+			  struct netif *inp)
+{
+	unet_stack_pkt_cb cb = stack_proxy_packet_cb(stack, AF_INET6);
+	struct unet_ip_pkt pkt;
+	bool foreign;
+
+	if (inp != &stack->gw)
+		return 0;
+	if (!stack_pkt_parse6(p, &pkt)) {
+		stack->stats.drop_bad++;
+		pbuf_free(p);
+		return 1;
+	}
+	stack_catcher_ip6_set(stack, NULL);
+	if (cb == NULL || !stack_ip6_for_proxy(stack, &pkt))
+		return 0;
+	/*
+	 * As for IPv4, only the prefix may send what the proxy carries: an
+	 * answer to another source could not be delivered.
+	 */
+	if (memcmp(pkt.src.v6, stack->cfg.ip6_prefix.s6_addr, 8) != 0) {
+		stack->stats.drop_bad++;
+		pbuf_free(p);
+		return 1;
+	}
+	foreign = unet__stack_is_foreign6(stack, pkt.dst.v6);
+	if (cb(stack->proxy_opaque, p, &pkt) == UNET_VERDICT_DROP) {
+		pbuf_free(p);
+		return 1;
+	}
+	if (foreign)
+		stack_catcher_ip6_set(stack, pkt.dst.v6);
+	return 0;
+}
+
 /*
  * A raw pcb's view of every UDP or ICMP datagram lwIP accepted, before its
  * own UDP and ICMP: parsed (again: lwIP may have reassembled it from
- * fragments the stack saw one by one) and put to the proxy.
+ * fragments the stack saw one by one) and put to the proxy. The IPv6 raw
+ * pcbs see UDP and ICMPv6 too, behind extension headers as well (walked
+ * again); anything else there (TCP behind an extension header) goes on.
  */
 static u8_t stack_raw_recv(void *arg, struct raw_pcb *pcb, struct pbuf *p,
 			   const ip_addr_t *addr)
 {
 	struct unet_stack *stack = arg;
+	bool v6 = IP_IS_V6(addr);
 	struct unet_ip_pkt pkt;
 
-	if (stack->proxy == NULL)
+	if (stack_proxy_packet_cb(stack, v6 ? AF_INET6 : AF_INET) == NULL)
 		return 0;
-	if (!stack_pkt_parse(p, &pkt)) {
+	if (!(v6 ? stack_pkt_parse6(p, &pkt) : stack_pkt_parse(p, &pkt))) {
 		stack->stats.drop_bad++;
 		pbuf_free(p);
 		return 1;
 	}
+	if (v6 && pkt.proto != WIRE_IPPROTO_UDP &&
+	    pkt.proto != WIRE_IPPROTO_ICMPV6)
+		return 0;
 	if (stack->proxy->datagram(stack->proxy_opaque, p, &pkt) ==
 	    UNET_VERDICT_ACCEPT)
 		return 0;
@@ -638,6 +947,11 @@ static void stack_raw_remove(struct unet_stack *stack)
 			raw_remove(stack->raw[i]);
 		stack->raw[i] = NULL;
 	}
+	for (i = 0; i < UNET__ARRAY_SIZE(stack->raw6); i++) {
+		if (stack->raw6[i] != NULL)
+			raw_remove(stack->raw6[i]);
+		stack->raw6[i] = NULL;
+	}
 }
 
 /**
@@ -647,8 +961,9 @@ static void stack_raw_remove(struct unet_stack *stack)
  *       them; borrowed until removed
  * @opaque: passed to them
  *
- * Installing them also puts a raw pcb on lwIP's UDP and one on its ICMP,
- * which hand the proxy what lwIP accepted (&unet_stack_proxy_ops.datagram).
+ * Installing them also puts raw pcbs on lwIP's UDP and ICMP, and on IPv6's
+ * UDP, ICMPv6 and extension headers, which hand the proxy what lwIP
+ * accepted (&unet_stack_proxy_ops.datagram).
  *
  * Return: 0, -EBUSY when callbacks are installed already (one proxy per
  * stack), -ENOMEM.
@@ -657,11 +972,18 @@ int unet__stack_set_proxy(struct unet_stack *stack,
 			  const struct unet_stack_proxy_ops *ops, void *opaque)
 {
 	static const u8_t protos[] = { WIRE_IPPROTO_UDP, WIRE_IPPROTO_ICMP };
+	static const u8_t protos6[] = { WIRE_IPPROTO_UDP, WIRE_IPPROTO_ICMPV6,
+					WIRE_IPPROTO_HOPOPTS,
+					WIRE_IPPROTO_ROUTING,
+					WIRE_IPPROTO_DSTOPTS };
 	size_t i;
 
 	_Static_assert(UNET__ARRAY_SIZE(protos) ==
 			       UNET__ARRAY_SIZE(((struct unet_stack *)0)->raw),
 		       "one raw pcb per protocol");
+	_Static_assert(UNET__ARRAY_SIZE(protos6) ==
+			       UNET__ARRAY_SIZE(((struct unet_stack *)0)->raw6),
+		       "one raw pcb per IPv6 next header");
 	if (ops == NULL) {
 		stack_raw_remove(stack);
 		stack->proxy = NULL;
@@ -678,6 +1000,15 @@ int unet__stack_set_proxy(struct unet_stack *stack,
 		}
 		raw_bind(stack->raw[i], IP4_ADDR_ANY);
 		raw_recv(stack->raw[i], stack_raw_recv, stack);
+	}
+	for (i = 0; i < UNET__ARRAY_SIZE(protos6); i++) {
+		stack->raw6[i] = raw_new_ip_type(IPADDR_TYPE_V6, protos6[i]);
+		if (stack->raw6[i] == NULL) {
+			stack_raw_remove(stack);
+			return -ENOMEM;
+		}
+		raw_bind(stack->raw6[i], IP6_ADDR_ANY);
+		raw_recv(stack->raw6[i], stack_raw_recv, stack);
 	}
 	stack->proxy = ops;
 	stack->proxy_opaque = opaque;
@@ -850,6 +1181,13 @@ static err_t stack_catcher_output(struct netif *netif, struct pbuf *p,
 	return ERR_RTE;
 }
 
+/* Nothing routes to the catcher; should lwIP try, nothing leaves it. */
+static err_t stack_catcher_output_ip6(struct netif *netif, struct pbuf *p,
+				      const ip6_addr_t *dst)
+{
+	return ERR_RTE;
+}
+
 static err_t stack_catcher_init(struct netif *netif)
 {
 	netif->name[0] = 'c';
@@ -857,6 +1195,7 @@ static err_t stack_catcher_init(struct netif *netif)
 	netif->mtu = 0;
 	netif->flags = NETIF_FLAG_LINK_UP;
 	netif->output = stack_catcher_output;
+	netif->output_ip6 = stack_catcher_output_ip6;
 	return ERR_OK;
 }
 
@@ -1002,17 +1341,16 @@ static int stack_send(struct unet_port *port, const void *frame, size_t len)
 		if (stack_ip6_services(stack, eth, ip6, c))
 			return 0;
 		/*
-		 * lwIP 2.1.3's ip6_input() reads an extension header before it
-		 * checks that the header is there (a heap over-read the frames
-		 * fuzz target found). The gateway serves IPv6 on its link-local
-		 * address only, so extension headers stop here.
+		 * lwIP 2.1.3's ip6_input() reads an extension header (and an
+		 * option's length) before it checks that it is there (a heap
+		 * over-read the frames fuzz target found): its input hook,
+		 * which runs first, walks and bounds the chain
+		 * (stack_pkt_parse6()). Padding past the payload length is
+		 * not kept, as for IPv4.
 		 */
-		if (ip6->nexthdr != WIRE_IPPROTO_ICMPV6 &&
-		    ip6->nexthdr != WIRE_IPPROTO_TCP &&
-		    ip6->nexthdr != WIRE_IPPROTO_UDP) {
-			stack->stats.drop_bad++;
-			return 0;
-		}
+		iplen = WIRE_IP6_HLEN + wire_ip6_payload_len(ip6);
+		if (WIRE_ETH_HLEN + iplen < len)
+			len = WIRE_ETH_HLEN + iplen;
 		break;
 	default:
 		/* lwIP speaks nothing else: not counted as malformed */

@@ -87,10 +87,14 @@ bool unet__ndp_is_gateway_addr(const struct unet_stack *stack,
 /* lwip_glue.c: lwIP's process-wide platform. */
 int unet__lwip_attach(struct unet_stack *stack);
 void unet__lwip_detach(struct unet_stack *stack);
+void unet__lwip_nd6_learn(struct netif *netif, const uint8_t *addr,
+			  const uint8_t *mac);
 
 /* stack.c: called by the glue for the stack lwIP belongs to. */
 struct unet_hub *unet__stack_hub(struct unet_stack *stack);
 int unet__stack_ip4_input(struct unet_stack *stack, struct pbuf *p,
+			  struct netif *inp);
+int unet__stack_ip6_input(struct unet_stack *stack, struct pbuf *p,
 			  struct netif *inp);
 
 #endif /* USERNET_STACK_INTERNAL_H */

@@ -7,7 +7,8 @@
  * named fields, with wire/checksum.h's checksums. Readers trust nothing:
  * frames come from the stack and from pcap files. frame_layers() walks a
  * frame once with the cursor (Ethernet, IPv4 with its length fields checked
- * against the frame, the transport bytes up to the IP packet's end), and
+ * against the frame, or IPv6 with its extension headers walked, bounded;
+ * the transport bytes up to the IP packet's end), and
  * everything else reads the headers it found. A named field is a member of
  * one of those headers (frame_fields[]): its place in the frame is the
  * header's offset plus offsetof() the member, so that a script can mask it.
@@ -25,6 +26,7 @@
 #include "wire/dhcp_proto.h"
 #include "wire/eth_proto.h"
 #include "wire/icmp_proto.h"
+#include "wire/nd_proto.h"
 #include "wire/ip4_proto.h"
 #include "wire/ip6_proto.h"
 #include "wire/tcp_proto.h"
@@ -139,6 +141,21 @@ size_t frame_arp_reply(uint8_t *buf, const uint8_t mac[6], struct in_addr ip,
 	return frame_arp(buf, to_mac, WIRE_ARP_REPLY, mac, ip, to_mac, to_ip);
 }
 
+/* The UDP header (checksum 0) and data at @l4. */
+static struct wire_udp *frame_udp_write(uint8_t *l4, uint16_t sport,
+					uint16_t dport, const void *payload,
+					size_t plen)
+{
+	struct wire_udp *u = FRAME_HDR_AT(l4, 0, struct wire_udp);
+
+	u->sport = htons(sport);
+	u->dport = htons(dport);
+	u->len = htons((uint16_t)(WIRE_UDP_HLEN + plen));
+	u->csum = 0;
+	memcpy(l4 + WIRE_UDP_HLEN, payload, plen);
+	return u;
+}
+
 /**
  * frame_udp() - a UDP datagram in one frame
  * @buf: room for FRAME_MAX bytes
@@ -154,17 +171,53 @@ size_t frame_udp(uint8_t *buf, const struct frame_ends *e, uint16_t sport,
 		 uint16_t dport, const void *payload, size_t plen)
 {
 	uint8_t *l4 = frame_ip(buf, e, WIRE_IPPROTO_UDP, WIRE_UDP_HLEN + plen);
-	struct wire_udp *u = FRAME_HDR_AT(l4, 0, struct wire_udp);
+	struct wire_udp *u = frame_udp_write(l4, sport, dport, payload, plen);
 	uint16_t sum;
 
-	u->sport = htons(sport);
-	u->dport = htons(dport);
-	u->len = htons((uint16_t)(WIRE_UDP_HLEN + plen));
-	u->csum = 0;
-	memcpy(l4 + WIRE_UDP_HLEN, payload, plen);
 	sum = frame_l4_sum(e, WIRE_IPPROTO_UDP, l4, WIRE_UDP_HLEN + plen);
 	u->csum = htons(sum != 0 ? sum : 0xffff);
 	return WIRE_ETH_HLEN + WIRE_IP4_HLEN + WIRE_UDP_HLEN + plen;
+}
+
+/* The options of @t's segment into @opts (room for 12); their length. */
+static size_t frame_tcp_opts(const struct frame_tcp *t, uint8_t *opts)
+{
+	size_t olen = 0;
+
+	if (t->mss != 0) {
+		opts[olen++] = WIRE_TCPOPT_MSS;
+		opts[olen++] = 4;
+		unet__put_be16(opts + olen, t->mss);
+		olen += 2;
+	}
+	if (t->wscale >= 0) {
+		opts[olen++] = WIRE_TCPOPT_NOP;	/* keeps 4-byte alignment */
+		opts[olen++] = WIRE_TCPOPT_WSCALE;
+		opts[olen++] = 3;
+		opts[olen++] = (uint8_t)t->wscale;
+	}
+	return olen;
+}
+
+/* The TCP header (checksum 0), options and data at @l4. */
+static struct wire_tcp *frame_tcp_write(uint8_t *l4, const struct frame_tcp *t,
+					const uint8_t *opts, size_t olen,
+					const void *payload, size_t plen)
+{
+	struct wire_tcp *th = FRAME_HDR_AT(l4, 0, struct wire_tcp);
+	size_t hlen = WIRE_TCP_HLEN + olen;
+
+	memset(th, 0, sizeof(*th));
+	th->sport = htons(t->sport);
+	th->dport = htons(t->dport);
+	th->seq = htonl(t->seq);
+	th->ack = htonl(t->ack);
+	th->off = (uint8_t)((hlen / 4) << 4);
+	th->flags = t->flags;
+	th->win = htons(t->win);
+	memcpy(l4 + WIRE_TCP_HLEN, opts, olen);
+	memcpy(l4 + hlen, payload, plen);
+	return th;
 }
 
 /**
@@ -181,37 +234,134 @@ size_t frame_tcp(uint8_t *buf, const struct frame_ends *e,
 		 const struct frame_tcp *t, const void *payload, size_t plen)
 {
 	uint8_t opts[12];
-	size_t olen = 0, hlen;
-	struct wire_tcp *th;
-	uint8_t *l4;
+	size_t olen = frame_tcp_opts(t, opts), hlen = WIRE_TCP_HLEN + olen;
+	uint8_t *l4 = frame_ip(buf, e, WIRE_IPPROTO_TCP, hlen + plen);
+	struct wire_tcp *th = frame_tcp_write(l4, t, opts, olen, payload, plen);
 
-	if (t->mss != 0) {
-		opts[olen++] = WIRE_TCPOPT_MSS;
-		opts[olen++] = 4;
-		unet__put_be16(opts + olen, t->mss);
-		olen += 2;
-	}
-	if (t->wscale >= 0) {
-		opts[olen++] = WIRE_TCPOPT_NOP;	/* keeps 4-byte alignment */
-		opts[olen++] = WIRE_TCPOPT_WSCALE;
-		opts[olen++] = 3;
-		opts[olen++] = (uint8_t)t->wscale;
-	}
-	hlen = WIRE_TCP_HLEN + olen;
-	l4 = frame_ip(buf, e, WIRE_IPPROTO_TCP, hlen + plen);
-	th = FRAME_HDR_AT(l4, 0, struct wire_tcp);
-	memset(th, 0, sizeof(*th));
-	th->sport = htons(t->sport);
-	th->dport = htons(t->dport);
-	th->seq = htonl(t->seq);
-	th->ack = htonl(t->ack);
-	th->off = (uint8_t)((hlen / 4) << 4);
-	th->flags = t->flags;
-	th->win = htons(t->win);
-	memcpy(l4 + WIRE_TCP_HLEN, opts, olen);
-	memcpy(l4 + hlen, payload, plen);
 	th->csum = htons(frame_l4_sum(e, WIRE_IPPROTO_TCP, l4, hlen + plen));
 	return WIRE_ETH_HLEN + WIRE_IP4_HLEN + hlen + plen;
+}
+
+/**
+ * frame_ip6() - Ethernet and IPv6 headers for a transport payload
+ * @buf: room for the frame
+ * @e: the packet's ends (hop limit 0: 64)
+ * @nexthdr: the transport protocol
+ * @l4len: the transport header and data's length
+ *
+ * Return: where the transport header goes in @buf.
+ */
+uint8_t *frame_ip6(uint8_t *buf, const struct frame_ends6 *e,
+		   uint8_t nexthdr, size_t l4len)
+{
+	struct wire_ip6 *ip = FRAME_HDR_AT(buf, WIRE_ETH_HLEN, struct wire_ip6);
+
+	frame_eth(buf, e->dst_mac, e->src_mac, WIRE_ETHTYPE_IP6);
+	memset(ip, 0, sizeof(*ip));
+	ip->vtcfl = htonl(6u << 28);
+	ip->payload_len = htons((uint16_t)l4len);
+	ip->nexthdr = nexthdr;
+	ip->hop_limit = (uint8_t)(e->hop_limit != 0 ? e->hop_limit : 64);
+	memcpy(ip->saddr, &e->src, WIRE_IP6_ALEN);
+	memcpy(ip->daddr, &e->dst, WIRE_IP6_ALEN);
+	return buf + WIRE_ETH_HLEN + WIRE_IP6_HLEN;
+}
+
+/**
+ * frame_l4_sum6() - a transport checksum over IPv6
+ * @e: the packet's ends
+ * @proto: the transport protocol
+ * @l4: the transport header and data, its checksum field zero
+ * @len: their length
+ *
+ * Return: the checksum field's value (host order).
+ */
+uint16_t frame_l4_sum6(const struct frame_ends6 *e, uint8_t proto,
+		       const uint8_t *l4, size_t len)
+{
+	uint32_t sum = unet__csum_ip6_pseudo(e->src.s6_addr, e->dst.s6_addr,
+					     proto, len);
+
+	return unet__csum_finish(unet__csum_add(sum, l4, len));
+}
+
+/**
+ * frame_udp6() - a UDP datagram over IPv6
+ * @buf: room for FRAME_MAX bytes
+ * @e: the ends
+ * @sport: source port
+ * @dport: destination port
+ * @payload: the data
+ * @plen: its length, at most 65527
+ *
+ * Return: the frame's length.
+ */
+size_t frame_udp6(uint8_t *buf, const struct frame_ends6 *e, uint16_t sport,
+		  uint16_t dport, const void *payload, size_t plen)
+{
+	uint8_t *l4 = frame_ip6(buf, e, WIRE_IPPROTO_UDP, WIRE_UDP_HLEN + plen);
+	struct wire_udp *u = frame_udp_write(l4, sport, dport, payload, plen);
+	uint16_t sum;
+
+	sum = frame_l4_sum6(e, WIRE_IPPROTO_UDP, l4, WIRE_UDP_HLEN + plen);
+	/* IPv6 has no "no checksum": a sum of 0 goes as its other form. */
+	u->csum = htons(sum != 0 ? sum : 0xffff);
+	return WIRE_ETH_HLEN + WIRE_IP6_HLEN + WIRE_UDP_HLEN + plen;
+}
+
+/**
+ * frame_tcp6() - a TCP segment over IPv6
+ * @buf: room for FRAME_MAX bytes
+ * @e: the ends
+ * @t: the TCP fields
+ * @payload: the data
+ * @plen: its length, at most 65535 - 60
+ *
+ * Return: the frame's length.
+ */
+size_t frame_tcp6(uint8_t *buf, const struct frame_ends6 *e,
+		  const struct frame_tcp *t, const void *payload, size_t plen)
+{
+	uint8_t opts[12];
+	size_t olen = frame_tcp_opts(t, opts), hlen = WIRE_TCP_HLEN + olen;
+	uint8_t *l4 = frame_ip6(buf, e, WIRE_IPPROTO_TCP, hlen + plen);
+	struct wire_tcp *th = frame_tcp_write(l4, t, opts, olen, payload, plen);
+
+	th->csum = htons(frame_l4_sum6(e, WIRE_IPPROTO_TCP, l4, hlen + plen));
+	return WIRE_ETH_HLEN + WIRE_IP6_HLEN + hlen + plen;
+}
+
+/**
+ * frame_ns6_target() - the target of a neighbour solicitation
+ * @f: a received frame
+ * @len: its length
+ * @from_mac: receives the soliciting node's MAC
+ * @from: receives its address
+ * @target: receives the address solicited
+ *
+ * Return: true when @f is an ICMPv6 neighbour solicitation (no extension
+ * headers, hop limit 255, as RFC 4861 7.1.1 requires).
+ */
+bool frame_ns6_target(const uint8_t *f, size_t len, uint8_t from_mac[6],
+		      struct in6_addr *from, struct in6_addr *target)
+{
+	struct unet_cursor c = cursor_init(f, len);
+	const struct wire_eth *eth = cursor_take_hdr(&c, struct wire_eth);
+	const struct wire_ip6 *ip = cursor_take_hdr(&c, struct wire_ip6);
+	const struct wire_nd_ns *ns;
+
+	if (eth == NULL || ip == NULL ||
+	    wire_eth_type(eth) != WIRE_ETHTYPE_IP6 ||
+	    wire_ip6_version(ip) != 6 || ip->nexthdr != WIRE_IPPROTO_ICMPV6 ||
+	    ip->hop_limit != 255)
+		return false;
+	ns = cursor_take_hdr(&c, struct wire_nd_ns);
+	if (ns == NULL || ns->type != WIRE_ICMP6_NS || ns->code != 0)
+		return false;
+	memcpy(from_mac, eth->src, 6);
+	memcpy(from, ip->saddr, sizeof(*from));
+	memcpy(target, ns->target, sizeof(*target));
+	return true;
 }
 
 /**
@@ -353,6 +503,64 @@ int frame_fragment(const uint8_t *frame, size_t len, size_t frag,
 }
 
 /**
+ * frame_fragment6() - cut an IPv6 frame into fragments (RFC 8200 4.5)
+ * @frame: a frame frame_udp6() or frame_tcp6() built (no extension header)
+ * @len: its length
+ * @frag: the most bytes of the fragmentable part in each fragment (rounded
+ *        down to a multiple of 8, at least 8)
+ * @id: the fragments' identification
+ * @cb: called with each fragment in turn (a fragment header after the
+ *      IPv6 header), first to last; a non-zero return stops the cutting
+ * @opaque: passed to @cb
+ *
+ * Return: 0, -EINVAL when @frame is not such a frame, or what @cb
+ * returned.
+ */
+int frame_fragment6(const uint8_t *frame, size_t len, size_t frag, uint32_t id,
+		    int (*cb)(void *opaque, const uint8_t *f, size_t flen),
+		    void *opaque)
+{
+	static uint8_t out[FRAME_MAX];
+	const size_t hdrs = WIRE_ETH_HLEN + WIRE_IP6_HLEN;
+	struct wire_ip6 *oip =
+		FRAME_HDR_AT(out, WIRE_ETH_HLEN, struct wire_ip6);
+	struct wire_ip6_frag *fh =
+		FRAME_HDR_AT(out, hdrs, struct wire_ip6_frag);
+	struct unet_cursor c = cursor_init(frame, len);
+	const struct wire_eth *eth = cursor_take_hdr(&c, struct wire_eth);
+	const struct wire_ip6 *ip = cursor_take_hdr(&c, struct wire_ip6);
+	size_t plen, off;
+	int r;
+
+	if (eth == NULL || ip == NULL ||
+	    wire_eth_type(eth) != WIRE_ETHTYPE_IP6 ||
+	    wire_ip6_is_ext(ip->nexthdr) ||
+	    ip->nexthdr == WIRE_IPPROTO_FRAGMENT ||
+	    wire_ip6_payload_len(ip) != c.len)
+		return -EINVAL;
+	frag &= ~(size_t)7;
+	if (frag == 0)
+		frag = 8;
+	plen = c.len;
+	for (off = 0; off < plen; off += frag) {
+		size_t n = plen - off < frag ? plen - off : frag;
+
+		memcpy(out, frame, hdrs);
+		oip->nexthdr = WIRE_IPPROTO_FRAGMENT;
+		oip->payload_len = htons((uint16_t)(sizeof(*fh) + n));
+		fh->nexthdr = ip->nexthdr;
+		fh->reserved = 0;
+		fh->frag = htons((uint16_t)(off | (off + n < plen ? 1 : 0)));
+		fh->id = htonl(id);
+		memcpy(out + hdrs + sizeof(*fh), c.p + off, n);
+		r = cb(opaque, out, hdrs + sizeof(*fh) + n);
+		if (r != 0)
+			return r;
+	}
+	return 0;
+}
+
+/**
  * frame_parse_mac() - read "aa:bb:cc:dd:ee:ff"
  * @s: the text
  * @mac: receives the address
@@ -379,6 +587,9 @@ int frame_parse_mac(const char *s, uint8_t mac[6])
  * @type: its EtherType
  * @ip: the IPv4 header, NULL when there is none (or its lengths do not
  *      fit the frame)
+ * @ip6: the IPv6 header, NULL when there is none (or its payload length
+ *       does not fit the frame); @proto is then the header after the
+ *       extension headers and the fragment header
  * @ip_off: its offset in the frame
  * @ip_len: the IP packet's length (its total length)
  * @proto: the IP protocol (0 without @ip)
@@ -391,6 +602,7 @@ struct frame_layers {
 	const struct wire_eth *eth;
 	uint16_t type;
 	const struct wire_ip4 *ip;
+	const struct wire_ip6 *ip6;
 	size_t ip_off;
 	size_t ip_len;
 	uint8_t proto;
@@ -398,6 +610,59 @@ struct frame_layers {
 	struct unet_cursor l4;
 	size_t l4_off;
 };
+
+/* Most extension headers frame_layers6() walks. */
+#define FRAME_IP6_EXT_MAX 8
+
+/* frame_layers() for an IPv6 packet at @c (past the Ethernet header). */
+static void frame_layers6(struct unet_cursor c, struct frame_layers *l)
+{
+	const struct wire_ip6_frag *fh;
+	const struct wire_ip6_ext *eh;
+	const struct wire_ip6 *ip;
+	size_t hlen = WIRE_IP6_HLEN;
+	uint8_t next;
+	int i;
+	bool ok;
+
+	ip = cursor_take_hdr(&c, struct wire_ip6);
+	if (ip == NULL || wire_ip6_version(ip) != 6)
+		return;
+	c = cursor_sub(&c, wire_ip6_payload_len(ip), &ok);
+	if (!ok)
+		return;
+	l->ip6 = ip;
+	l->ip_off = WIRE_ETH_HLEN;
+	l->ip_len = WIRE_IP6_HLEN + wire_ip6_payload_len(ip);
+	l->first = true;
+	next = ip->nexthdr;
+	for (i = 0; i < FRAME_IP6_EXT_MAX; i++) {
+		if (next == WIRE_IPPROTO_FRAGMENT) {
+			fh = cursor_take_hdr(&c, struct wire_ip6_frag);
+			if (fh == NULL)
+				break;
+			hlen += sizeof(*fh);
+			next = fh->nexthdr;
+			l->first = l->first && wire_ip6_frag_off(fh) == 0;
+		} else if (wire_ip6_is_ext(next)) {
+			eh = cursor_take_hdr(&c, struct wire_ip6_ext);
+			if (eh == NULL ||
+			    !cursor_skip(&c,
+					 wire_ip6_ext_len(eh) - sizeof(*eh)))
+				break;
+			hlen += wire_ip6_ext_len(eh);
+			next = eh->nexthdr;
+		} else {
+			break;
+		}
+	}
+	l->proto = next;
+	if (l->first && !wire_ip6_is_ext(next) &&
+	    next != WIRE_IPPROTO_FRAGMENT) {
+		l->l4 = c;
+		l->l4_off = WIRE_ETH_HLEN + hlen;
+	}
+}
 
 static void frame_layers(const uint8_t *f, size_t len, struct frame_layers *l)
 {
@@ -411,6 +676,10 @@ static void frame_layers(const uint8_t *f, size_t len, struct frame_layers *l)
 	if (l->eth == NULL)
 		return;
 	l->type = wire_eth_type(l->eth);
+	if (l->type == WIRE_ETHTYPE_IP6) {
+		frame_layers6(c, l);
+		return;
+	}
 	if (l->type != WIRE_ETHTYPE_IP4)
 		return;
 	pkt = c;
@@ -817,6 +1086,26 @@ static void frame_summary_l4(const struct frame_layers *l, char *buf,
 	}
 }
 
+/* frame_summary() of an IPv6 packet. */
+static void frame_summary6(const struct frame_layers *l, char *buf, size_t cap)
+{
+	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], rest[160];
+	const struct wire_icmp *ic;
+
+	inet_ntop(AF_INET6, l->ip6->saddr, src, sizeof(src));
+	inet_ntop(AF_INET6, l->ip6->daddr, dst, sizeof(dst));
+	if (!l->first)
+		snprintf(rest, sizeof(rest), "fragment proto=%u len=%zu",
+			 l->proto, l->ip_len - WIRE_IP6_HLEN);
+	else if ((ic = frame_l4(l, WIRE_IPPROTO_ICMPV6, WIRE_ICMP_HLEN,
+				NULL)) != NULL)
+		snprintf(rest, sizeof(rest), "ICMPv6 type %u code %u", ic->type,
+			 ic->code);
+	else
+		frame_summary_l4(l, rest, sizeof(rest));
+	snprintf(buf, cap, "IPv6 %s > %s %s", src, dst, rest);
+}
+
 /**
  * frame_summary() - one line describing a frame, for failure messages
  * @f: the frame
@@ -850,6 +1139,10 @@ void frame_summary(const uint8_t *f, size_t len, char *buf, size_t cap)
 		else
 			snprintf(buf, cap, "ARP request who-has %s tell %s",
 				 dst, src);
+		return;
+	}
+	if (l.ip6 != NULL) {
+		frame_summary6(&l, buf, cap);
 		return;
 	}
 	if (l.ip == NULL) {

@@ -2,7 +2,7 @@
 /*
  * frame: the frames a replay script builds and the fields it reads.
  *
- * Builders write one Ethernet frame (IPv4 over Ethernet, ARP) with correct
+ * Builders write one Ethernet frame (IPv4 or IPv6 over Ethernet, ARP) with correct
  * lengths and checksums into a caller's buffer and return its length. The
  * readers take a received frame, which they bounds-check like any input:
  * frame_summary() prints one decoded line, frame_field() reads a named
@@ -35,6 +35,22 @@ struct frame_ends {
 	struct in_addr dst;
 	unsigned int ttl;
 	uint16_t ip_id;
+};
+
+/**
+ * struct frame_ends6 - the two ends of a built IPv6 packet
+ * @src_mac: the guest's MAC
+ * @dst_mac: the gateway's MAC
+ * @src: source address
+ * @dst: destination address
+ * @hop_limit: hop limit (default 64)
+ */
+struct frame_ends6 {
+	uint8_t src_mac[6];
+	uint8_t dst_mac[6];
+	struct in6_addr src;
+	struct in6_addr dst;
+	unsigned int hop_limit;
 };
 
 /**
@@ -75,6 +91,19 @@ size_t frame_dhcp(uint8_t *buf, const uint8_t mac[6], int type, uint32_t xid,
 int frame_fragment(const uint8_t *frame, size_t len, size_t frag,
 		   int (*cb)(void *opaque, const uint8_t *f, size_t flen),
 		   void *opaque);
+uint8_t *frame_ip6(uint8_t *buf, const struct frame_ends6 *e,
+		   uint8_t nexthdr, size_t l4len);
+uint16_t frame_l4_sum6(const struct frame_ends6 *e, uint8_t proto,
+		       const uint8_t *l4, size_t len);
+size_t frame_udp6(uint8_t *buf, const struct frame_ends6 *e, uint16_t sport,
+		  uint16_t dport, const void *payload, size_t plen);
+size_t frame_tcp6(uint8_t *buf, const struct frame_ends6 *e,
+		  const struct frame_tcp *t, const void *payload, size_t plen);
+bool frame_ns6_target(const uint8_t *f, size_t len, uint8_t from_mac[6],
+		      struct in6_addr *from, struct in6_addr *target);
+int frame_fragment6(const uint8_t *frame, size_t len, size_t frag, uint32_t id,
+		    int (*cb)(void *opaque, const uint8_t *f, size_t flen),
+		    void *opaque);
 
 void frame_summary(const uint8_t *f, size_t len, char *buf, size_t cap);
 int frame_field(const uint8_t *f, size_t len, const char *field, char *out,

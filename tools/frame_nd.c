@@ -4,16 +4,16 @@
  * gateway's IPv6 services (see frame_nd.h).
  *
  * Builders trust their caller (sizes are bounded by the runner) and fill
- * wire/'s typed headers by name: Ethernet, IPv6 (no extension headers),
- * then ICMPv6 or UDP with the checksum over RFC 8200's pseudo header.
- * frame_is_ns_for() reads a frame from the stack and trusts nothing: every
- * header is taken with the cursor.
+ * wire/'s typed headers by name: ICMPv6 or UDP with the checksum over RFC
+ * 8200's pseudo header, inside the Ethernet and IPv6 headers of frame.c's
+ * frame_ip6() (no extension headers). Reading the stack's frames (a
+ * solicitation for the guest) is frame.c's frame_ns6_target(), which trusts
+ * nothing.
  */
 #include <arpa/inet.h>
 #include <string.h>
 
 #include "wire/checksum.h"
-#include "wire/cursor.h"
 #include "wire/dhcp6_proto.h"
 #include "wire/eth_proto.h"
 #include "wire/icmp_proto.h"
@@ -81,24 +81,12 @@ void frame_ip6_solicited(const uint8_t addr[16], uint8_t group[16])
 static size_t frame_nd_finish(uint8_t *buf, const struct frame_ends6 *e,
 			      uint8_t proto, size_t len, size_t csum_off)
 {
-	struct wire_eth *eth = (struct wire_eth *)(void *)buf;
-	struct wire_ip6 *ip = (struct wire_ip6 *)(void *)(buf + WIRE_ETH_HLEN);
-	uint8_t *l4 = buf + FRAME_ND_L4;
+	/* The transport part was built in place, after where the headers go. */
+	uint8_t *l4 = frame_ip6(buf, e, proto, len);
 	uint16_t c;
 
-	memcpy(eth->dst, e->dst_mac, WIRE_ETH_ALEN);
-	memcpy(eth->src, e->src_mac, WIRE_ETH_ALEN);
-	eth->type = htons(WIRE_ETHTYPE_IP6);
-	memset(ip, 0, sizeof(*ip));
-	ip->vtcfl = htonl(6u << 28);
-	ip->payload_len = htons((uint16_t)len);
-	ip->nexthdr = proto;
-	ip->hop_limit = (uint8_t)(e->hlim != 0 ? e->hlim : 64);
-	memcpy(ip->saddr, e->src, 16);
-	memcpy(ip->daddr, e->dst, 16);
 	memset(l4 + csum_off, 0, 2);
-	c = unet__csum_finish(unet__csum_add(
-		unet__csum_ip6_pseudo(e->src, e->dst, proto, len), l4, len));
+	c = frame_l4_sum6(e, proto, l4, len);
 	if (proto == WIRE_IPPROTO_UDP && c == 0)
 		c = 0xffff;
 	c = htons(c);
@@ -163,7 +151,7 @@ size_t frame_rs(uint8_t *buf, const struct frame_ends6 *e, bool sll)
 	if (sll)
 		len += frame_nd_lla(buf + FRAME_ND_L4 + len, WIRE_ND_OPT_SLLA,
 				    e->src_mac);
-	e2.hlim = WIRE_ND_HOP_LIMIT;
+	e2.hop_limit = WIRE_ND_HOP_LIMIT;
 	return frame_nd_finish(buf, &e2, WIRE_IPPROTO_ICMPV6, len,
 			       offsetof(struct wire_nd_rs, csum));
 }
@@ -190,7 +178,7 @@ size_t frame_ns(uint8_t *buf, const struct frame_ends6 *e,
 	if (sll)
 		len += frame_nd_lla(buf + FRAME_ND_L4 + len, WIRE_ND_OPT_SLLA,
 				    e->src_mac);
-	e2.hlim = WIRE_ND_HOP_LIMIT;
+	e2.hop_limit = WIRE_ND_HOP_LIMIT;
 	return frame_nd_finish(buf, &e2, WIRE_IPPROTO_ICMPV6, len,
 			       offsetof(struct wire_nd_ns, csum));
 }
@@ -217,7 +205,7 @@ size_t frame_na(uint8_t *buf, const struct frame_ends6 *e,
 	memcpy(h->target, target, 16);
 	len += frame_nd_lla(buf + FRAME_ND_L4 + len, WIRE_ND_OPT_TLLA,
 			    e->src_mac);
-	e2.hlim = WIRE_ND_HOP_LIMIT;
+	e2.hop_limit = WIRE_ND_HOP_LIMIT;
 	return frame_nd_finish(buf, &e2, WIRE_IPPROTO_ICMPV6, len,
 			       offsetof(struct wire_nd_na, csum));
 }
@@ -293,31 +281,4 @@ size_t frame_dhcp6(uint8_t *buf, const struct frame_ends6 *e,
 	uh->len = htons((uint16_t)(WIRE_UDP_HLEN + n));
 	return frame_nd_finish(buf, e, WIRE_IPPROTO_UDP, WIRE_UDP_HLEN + n,
 			       offsetof(struct wire_udp, csum));
-}
-
-/**
- * frame_is_ns_for() - whether a frame is a neighbour solicitation for an
- * address
- * @f: the frame (untrusted)
- * @len: its length
- * @addr: the address
- *
- * Return: true for an IPv6 NS, directly after the IPv6 header, whose
- * target is @addr.
- */
-bool frame_is_ns_for(const uint8_t *f, size_t len, const uint8_t addr[16])
-{
-	struct unet_cursor c = cursor_init(f, len);
-	const struct wire_eth *eth = cursor_take_hdr(&c, struct wire_eth);
-	const struct wire_ip6 *ip;
-	const struct wire_nd_ns *ns;
-
-	if (eth == NULL || wire_eth_type(eth) != WIRE_ETHTYPE_IP6)
-		return false;
-	ip = cursor_take_hdr(&c, struct wire_ip6);
-	if (ip == NULL || ip->nexthdr != WIRE_IPPROTO_ICMPV6)
-		return false;
-	ns = cursor_take_hdr(&c, struct wire_nd_ns);
-	return ns != NULL && ns->type == WIRE_ICMP6_NS &&
-	       memcmp(ns->target, addr, 16) == 0;
 }

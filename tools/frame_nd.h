@@ -14,21 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/**
- * struct frame_ends6 - the two ends of a built IPv6 packet
- * @src_mac: the sender's MAC
- * @dst_mac: the frame's destination MAC
- * @src: source address
- * @dst: destination address
- * @hlim: hop limit
- */
-struct frame_ends6 {
-	uint8_t src_mac[6];
-	uint8_t dst_mac[6];
-	uint8_t src[16];
-	uint8_t dst[16];
-	unsigned int hlim;
-};
+#include "frame.h"
+
 
 /**
  * struct frame_dhcp6 - a DHCPv6 client message to build
@@ -68,6 +55,5 @@ size_t frame_na(uint8_t *buf, const struct frame_ends6 *e,
 		const uint8_t target[16], uint8_t flags);
 size_t frame_dhcp6(uint8_t *buf, const struct frame_ends6 *e,
 		   const struct frame_dhcp6 *m);
-bool frame_is_ns_for(const uint8_t *f, size_t len, const uint8_t addr[16]);
 
 #endif /* USERNET_TOOLS_FRAME_ND_H */

@@ -624,32 +624,94 @@ static bool netdev_parse_bool(const char *s, bool *out)
 }
 
 /*
+ * Takes one address of a hostfwd= off *@sp, up to the separator @sep:
+ * "[v6addr]" in brackets (QEMU's spelling) or a bare IPv4 address or
+ * nothing. *@sp moves past the separator. NULL when the separator or the
+ * closing bracket is missing; @bracketed says whether brackets were used.
+ */
+static char *netdev_hostfwd_addr(char **sp, char sep, bool *bracketed)
+{
+	char *a = *sp, *end;
+
+	*bracketed = *a == '[';
+	if (*bracketed) {
+		end = strchr(a, ']');
+		if (end == NULL || end[1] != sep)
+			return NULL;
+		*end = '\0';
+		*sp = end + 2;
+		return a + 1;
+	}
+	end = strchr(a, sep);
+	if (end == NULL)
+		return NULL;
+	*end = '\0';
+	*sp = end + 1;
+	return a;
+}
+
+/*
+ * Parses a hostfwd= address into @sa: IPv6 when bracketed, IPv4 otherwise;
+ * empty is the family's any address (IPv4 when bare). False when it does
+ * not parse.
+ */
+static bool netdev_hostfwd_sa(const char *a, bool bracketed,
+			      union unet_sockaddr *sa)
+{
+	memset(sa, 0, sizeof(*sa));
+	if (bracketed) {
+		sa->in6.sin6_family = AF_INET6;
+		return !*a || inet_pton(AF_INET6, a, &sa->in6.sin6_addr) == 1;
+	}
+	sa->in.sin_family = AF_INET;
+	sa->in.sin_addr.s_addr = htonl(INADDR_ANY);
+	return !*a || netdev_parse_addr(a, &sa->in.sin_addr);
+}
+
+/* Sets the port (network order) of a socket address of either family. */
+static void netdev_sa_set_port(union unet_sockaddr *sa, uint16_t port)
+{
+	if (sa->sa.sa_family == AF_INET6)
+		sa->in6.sin6_port = port;
+	else
+		sa->in.sin_port = port;
+}
+
+/*
  * hostfwd=[tcp|udp]:[hostaddr]:hostport-[guestaddr]:guestport, split as
  * QEMU's slirp_hostfwd() splits it: at the first ':', the next ':', the
- * next '-' and the next ':'. An empty protocol is tcp, an empty host address
- * is any, an empty guest address is the default one (filled in by
+ * next '-' and the next ':'; an address in brackets is IPv6 ("[::1]",
+ * "[fec0::15]"; "[]" the IPv6 any address), and each side has its own
+ * family. An empty protocol is tcp, an empty host address is IPv4's any,
+ * an empty guest address is the default IPv4 one (filled in by
  * netdev_finish_user(), which also checks it against the network).
  */
 static int netdev_parse_hostfwd(struct netdev_parser *p, char *val)
 {
 	struct netdev_user *u = &p->nd.u.user;
-	char *proto = val, *haddr, *hport, *gaddr, *gport;
-	struct unet_fwd fwd;
-	long v;
+	char *rest, *proto = val, *haddr, *hport, *gaddr, *gport;
+	bool hbr, gbr;
+	struct unet_fwd_ex fwd;
+	long hp, gp;
 
 	if (u->n_fwds >= NETDEV_FWD_MAX)
 		return netdev_error(p, "hostfwd: at most %d forwards",
 				    NETDEV_FWD_MAX);
-	haddr = strchr(proto, ':');
-	hport = haddr ? strchr(haddr + 1, ':') : NULL;
-	gaddr = hport ? strchr(hport + 1, '-') : NULL;
-	gport = gaddr ? strchr(gaddr + 1, ':') : NULL;
-	if (!gport)
-		return netdev_error(p, "hostfwd: expected " NETDEV_HOSTFWD_SYNTAX);
-	*haddr++ = '\0';
-	*hport++ = '\0';
-	*gaddr++ = '\0';
-	*gport++ = '\0';
+	rest = strchr(proto, ':');
+	if (rest == NULL)
+		return netdev_error(p,
+				    "hostfwd: expected " NETDEV_HOSTFWD_SYNTAX);
+	*rest++ = '\0';
+	haddr = netdev_hostfwd_addr(&rest, ':', &hbr);
+	hport = rest;
+	rest = haddr ? strchr(hport, '-') : NULL;
+	if (rest != NULL)
+		*rest++ = '\0';
+	gaddr = rest ? netdev_hostfwd_addr(&rest, ':', &gbr) : NULL;
+	gport = rest;
+	if (!gaddr)
+		return netdev_error(p,
+				    "hostfwd: expected " NETDEV_HOSTFWD_SYNTAX);
 
 	memset(&fwd, 0, sizeof(fwd));
 	if (!*proto || !strcmp(proto, "tcp"))
@@ -660,22 +722,21 @@ static int netdev_parse_hostfwd(struct netdev_parser *p, char *val)
 		return netdev_error(p,
 				    "hostfwd: bad protocol '%s' (want tcp or udp)",
 				    proto);
-	fwd.host_addr.s_addr = htonl(INADDR_ANY);
-	if (*haddr && !netdev_parse_addr(haddr, &fwd.host_addr))
+	if (!netdev_hostfwd_sa(haddr, hbr, &fwd.host))
 		return netdev_error(p, "hostfwd: bad host address '%s'", haddr);
-	if (!netdev_parse_long(hport, 0, 65535, &v))
+	if (!netdev_parse_long(hport, 0, 65535, &hp))
 		return netdev_error(p,
 				    "hostfwd: bad host port '%s' (want 0..65535)",
 				    hport);
-	fwd.host_port = htons((uint16_t)v);
-	if (*gaddr && !netdev_parse_addr(gaddr, &fwd.guest_addr))
+	if (!netdev_hostfwd_sa(gaddr, gbr, &fwd.guest) || (gbr && !*gaddr))
 		return netdev_error(p, "hostfwd: bad guest address '%s'",
 				    gaddr);
-	if (!netdev_parse_long(gport, 1, 65535, &v))
+	if (!netdev_parse_long(gport, 1, 65535, &gp))
 		return netdev_error(p,
 				    "hostfwd: bad guest port '%s' (want 1..65535)",
 				    gport);
-	fwd.guest_port = htons((uint16_t)v);
+	netdev_sa_set_port(&fwd.host, htons((uint16_t)hp));
+	netdev_sa_set_port(&fwd.guest, htons((uint16_t)gp));
 	u->fwd_guest_default[u->n_fwds] = !*gaddr;
 	u->fwds[u->n_fwds++] = fwd;
 	return 0;
@@ -1478,56 +1539,143 @@ static int netdev_check_in_net(struct netdev_parser *p, enum netdev_key key,
 }
 
 /*
+ * Why an IPv6 guest address of a forward is no guest's: outside the IPv6
+ * prefix (ipv6-net=, QEMU's fec0::/64 when not given: the stack resolves
+ * it so), its subnet-router anycast address, or the gateway's ipv6-host or
+ * ipv6-dns (prefix ::2 and ::3 when not given). NULL when it may be one.
+ */
+static const char *netdev_fwd_guest6_why(const struct unet_stack_config *cfg,
+					 const struct in6_addr *a)
+{
+	static const uint8_t zero[16];
+	struct in6_addr prefix = cfg->ip6_prefix, host = cfg->ip6_host;
+	struct in6_addr dns = cfg->ip6_dns;
+
+	if (memcmp(&prefix, zero, 16) == 0)
+		prefix.s6_addr[0] = 0xfe, prefix.s6_addr[1] = 0xc0;
+	if (memcmp(&host, zero, 16) == 0)
+		host = prefix, host.s6_addr[15] = 2;
+	if (memcmp(&dns, zero, 16) == 0)
+		dns = prefix, dns.s6_addr[15] = 3;
+	if (memcmp(a->s6_addr, prefix.s6_addr, 8) != 0)
+		return "is outside the IPv6 prefix (ipv6-net=)";
+	if (memcmp(a->s6_addr + 8, zero, 8) == 0)
+		return "is the subnet-router anycast address of the IPv6 prefix";
+	if (memcmp(a, &host, 16) == 0)
+		return "is the gateway's IPv6 address (ipv6-host=)";
+	if (memcmp(a, &dns, 16) == 0)
+		return "is the IPv6 DNS address (ipv6-dns=)";
+	return NULL;
+}
+
+/*
+ * Whether two forwards' host sides are the same address and a port that is
+ * not 0 (the kernel picks a new one for each 0).
+ */
+static bool netdev_fwd_same_host(const union unet_sockaddr *a,
+				 const union unet_sockaddr *b)
+{
+	if (a->sa.sa_family != b->sa.sa_family)
+		return false;
+	if (a->sa.sa_family == AF_INET6)
+		return a->in6.sin6_port != 0 &&
+		       a->in6.sin6_port == b->in6.sin6_port &&
+		       memcmp(&a->in6.sin6_addr, &b->in6.sin6_addr, 16) == 0;
+	return a->in.sin_port != 0 && a->in.sin_port == b->in.sin_port &&
+	       a->in.sin_addr.s_addr == b->in.sin_addr.s_addr;
+}
+
+/**
+ * netdev_sa_str() - a socket address as a message shows it
+ * @sa: an AF_INET or AF_INET6 address and port
+ * @buf: where the text goes
+ * @len: its size (INET6_ADDRSTRLEN + 8 holds either)
+ *
+ * Return: @buf, "1.2.3.4:80" or "[::1]:80".
+ */
+const char *netdev_sa_str(const union unet_sockaddr *sa, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+
+	if (sa->sa.sa_family == AF_INET6) {
+		inet_ntop(AF_INET6, &sa->in6.sin6_addr, a, sizeof(a));
+		snprintf(buf, len, "[%s]:%u", a, ntohs(sa->in6.sin6_port));
+	} else {
+		inet_ntop(AF_INET, &sa->in.sin_addr, a, sizeof(a));
+		snprintf(buf, len, "%s:%u", a, ntohs(sa->in.sin_port));
+	}
+	return buf;
+}
+
+/* Why an IPv4 guest address of a forward is no guest's, or NULL. */
+static const char *netdev_fwd_guest4_why(const struct unet_stack_config *cfg,
+					 struct in_addr ga)
+{
+	uint32_t net = ntohl(cfg->net.s_addr), mask = ntohl(cfg->mask.s_addr);
+	uint32_t a = ntohl(ga.s_addr);
+
+	if ((a & mask) != net)
+		return "is outside";
+	if (a == net)
+		return "is the network address of";
+	if (a == (net | ~mask))
+		return "is the broadcast address of";
+	if (ga.s_addr == cfg->host.s_addr)
+		return "is the gateway (host=) of";
+	if (ga.s_addr == cfg->dns.s_addr)
+		return "is the DNS address (dns=) of";
+	return NULL;
+}
+
+/*
  * Fill in the default guest addresses, then check each forward's guest
- * address against the network and the forwards against each other: one host
- * port of a protocol (on one address) goes to one place.
+ * address against the network (or the IPv6 prefix) and the forwards
+ * against each other: one host port of a protocol (on one address) goes to
+ * one place.
  */
 static int netdev_finish_fwds(struct netdev_parser *p)
 {
 	struct netdev_user *u = &p->nd.u.user;
 	const struct unet_stack_config *cfg = &u->stack;
-	uint32_t net = ntohl(cfg->net.s_addr), mask = ntohl(cfg->mask.s_addr);
-	char as[INET_ADDRSTRLEN], ns[INET_ADDRSTRLEN];
+	char as[INET6_ADDRSTRLEN + 8], ns[INET_ADDRSTRLEN];
 	int i, j;
 
 	for (i = 0; i < u->n_fwds; i++) {
-		struct unet_fwd *f = &u->fwds[i];
-		uint32_t a;
-		const char *why = NULL;
+		struct unet_fwd_ex *f = &u->fwds[i];
+		const char *why;
 
 		if (u->fwd_guest_default[i])
-			f->guest_addr = cfg->dhcp_start;
-		a = ntohl(f->guest_addr.s_addr);
-		if ((a & mask) != net)
-			why = "is outside";
-		else if (a == net)
-			why = "is the network address of";
-		else if (a == (net | ~mask))
-			why = "is the broadcast address of";
-		else if (f->guest_addr.s_addr == cfg->host.s_addr)
-			why = "is the gateway (host=) of";
-		else if (f->guest_addr.s_addr == cfg->dns.s_addr)
-			why = "is the DNS address (dns=) of";
-		if (why) {
-			inet_ntop(AF_INET, &f->guest_addr, as, sizeof(as));
+			f->guest.in.sin_addr = cfg->dhcp_start;
+		if (f->guest.sa.sa_family == AF_INET6) {
+			why = netdev_fwd_guest6_why(cfg,
+						    &f->guest.in6.sin6_addr);
+			inet_ntop(AF_INET6, &f->guest.in6.sin6_addr, as,
+				  sizeof(as));
+			if (why)
+				return netdev_error(
+					p, "hostfwd: guest address %s %s", as,
+					why);
+		} else {
+			why = netdev_fwd_guest4_why(cfg, f->guest.in.sin_addr);
+			inet_ntop(AF_INET, &f->guest.in.sin_addr, as,
+				  sizeof(as));
 			inet_ntop(AF_INET, &cfg->net, ns, sizeof(ns));
-			return netdev_error(p,
-					    "hostfwd: guest address %s %s %s/%u",
-					    as, why, ns,
-					    netdev_prefix_len(cfg->mask));
+			if (why)
+				return netdev_error(
+					p, "hostfwd: guest address %s %s %s/%u",
+					as, why, ns,
+					netdev_prefix_len(cfg->mask));
 		}
 		for (j = 0; j < i; j++) {
-			const struct unet_fwd *g = &u->fwds[j];
+			const struct unet_fwd_ex *g = &u->fwds[j];
 
-			if (f->host_port == 0 || g->proto != f->proto ||
-			    g->host_port != f->host_port ||
-			    g->host_addr.s_addr != f->host_addr.s_addr)
+			if (g->proto != f->proto ||
+			    !netdev_fwd_same_host(&g->host, &f->host))
 				continue;
-			inet_ntop(AF_INET, &f->host_addr, as, sizeof(as));
-			return netdev_error(p,
-					    "hostfwd: %s %s:%u is forwarded twice",
-					    f->proto == IPPROTO_UDP ? "udp" :
-					    "tcp", as, ntohs(f->host_port));
+			return netdev_error(
+				p, "hostfwd: %s %s is forwarded twice",
+				f->proto == IPPROTO_UDP ? "udp" : "tcp",
+				netdev_sa_str(&f->host, as, sizeof(as)));
 		}
 	}
 	return 0;

@@ -169,8 +169,9 @@ struct netdev_vxlan {
  *         @proxy.loopback (default on); the rest is
  *         unet_proxy_config_init()'s defaults
  * @fwds: the hostfwd= keys, in the order given; ports and addresses in
- *        network order, a missing host address INADDR_ANY, a missing guest
- *        address @stack.dhcp_start
+ *        network order, each side AF_INET or, bracketed, AF_INET6; a
+ *        missing host address INADDR_ANY, a missing guest address
+ *        @stack.dhcp_start
  * @n_fwds: how many of @fwds are used, 0..NETDEV_FWD_MAX
  * @fwd_guest_default: per forward, true when its guest address was left
  *                     out (the caller may put another default there, e.g.
@@ -179,7 +180,7 @@ struct netdev_vxlan {
 struct netdev_user {
 	struct unet_stack_config stack;
 	struct unet_proxy_config proxy;
-	struct unet_fwd fwds[NETDEV_FWD_MAX];
+	struct unet_fwd_ex fwds[NETDEV_FWD_MAX];
 	int n_fwds;
 	bool fwd_guest_default[NETDEV_FWD_MAX];
 };
@@ -250,5 +251,6 @@ struct netdev {
 int netdev_parse(const char *arg, struct netdev *nd, char *err, size_t errlen);
 const char *netdev_type_name(enum netdev_type type);
 int netdev_assign_hubs(struct netdev *nds, int n, char *err, size_t errlen);
+const char *netdev_sa_str(const union unet_sockaddr *sa, char *buf, size_t len);
 
 #endif /* USERNET_TOOLS_NETDEV_H */

@@ -114,8 +114,13 @@ struct pending {
  *           real guest would) once the delivery is over
  * @arp_asker_mac: who asked
  * @arp_asker_ip: its address
- * @na_due: a neighbour solicitation for the guest's link-local address
- *          came; the guest answers it as it does ARP
+ * @guest_ip6: source address of built IPv6 frames (prefix::15: QEMU's
+ *             fec0::15 unless the netdev's ipv6-net= says otherwise)
+ * @frag6_id: the next IPv6 fragment identification of built frames
+ * @na_due: a neighbour solicitation for the guest's link-local address or
+ *          @guest_ip6 came; the guest answers it once the delivery is
+ *          over, as it does ARP
+ * @na_target: the address solicited
  * @na_asker_mac: who asked
  * @na_asker_ip: its address (:: for a duplicate address probe)
  * @serve: host-side peers (`serve`)
@@ -145,9 +150,12 @@ struct replay_run {
 	bool arp_due;
 	uint8_t arp_asker_mac[6];
 	struct in_addr arp_asker_ip;
+	struct in6_addr guest_ip6;
+	uint32_t frag6_id;
 	bool na_due;
+	struct in6_addr na_target;
 	uint8_t na_asker_mac[6];
-	uint8_t na_asker_ip[16];
+	struct in6_addr na_asker_ip;
 	struct replay_serve serve;
 	pcap_t *dead;
 	char script_dir[PATH_MAX];
@@ -233,29 +241,38 @@ static void replay_log(void *opaque, enum unet_log_level level,
 /* ---- frames towards the guest ------------------------------------------ */
 
 /*
- * A neighbour solicitation for the guest's link-local address: the guest
- * answers it once the delivery is over, as it answers ARP (lwIP asks
- * before it replies to the guest over IPv6).
+ * A neighbour solicitation for one of the guest's IPv6 addresses (its
+ * link-local one, @guest_ip6): the guest answers it once the delivery is
+ * over, as it answers ARP (lwIP asks before it replies to the guest).
  */
-static void replay_nd_note(struct replay_run *run, const uint8_t *f, size_t len)
+static void replay_nd_note(struct replay_run *run, const void *frame,
+			   size_t len)
 {
-	uint8_t ll[16];
+	struct in6_addr from, target, ll;
+	uint8_t mac[6];
 
-	frame_ip6_linklocal(run->guest_mac, ll);
-	if (!frame_is_ns_for(f, len, ll))
+	if (!frame_ns6_target(frame, len, mac, &from, &target))
+		return;
+	frame_ip6_linklocal(run->guest_mac, ll.s6_addr);
+	if (memcmp(&target, &ll, sizeof(ll)) != 0 &&
+	    memcmp(&target, &run->guest_ip6, sizeof(target)) != 0)
 		return;
 	run->na_due = true;
-	/* frame_is_ns_for() checked the Ethernet and IPv6 headers are there */
-	memcpy(run->na_asker_mac, f + 6, 6);
-	memcpy(run->na_asker_ip, f + WIRE_ETH_HLEN + 8, 16);
+	run->na_target = target;
+	memcpy(run->na_asker_mac, mac, sizeof(mac));
+	run->na_asker_ip = from;
 }
 
-/* The guest's answer to replay_nd_note()'s solicitation. */
+/*
+ * The guest's answer to replay_nd_note()'s solicitation: to the asker,
+ * solicited; to all nodes, defending the address, when the asker was
+ * probing for a duplicate (from ::).
+ */
 static void replay_na_answer(struct replay_run *run)
 {
 	static const uint8_t all_nodes[16] = { 0xff, 0x02, [15] = 1 };
-	static const uint8_t any[16];
-	struct frame_ends6 e = { .hlim = 255 };
+	static const struct in6_addr any;
+	struct frame_ends6 e = { .hop_limit = 255 };
 	uint8_t f[128];
 	bool dad;
 	size_t len;
@@ -263,15 +280,15 @@ static void replay_na_answer(struct replay_run *run)
 	if (!run->na_due)
 		return;
 	run->na_due = false;
-	dad = memcmp(run->na_asker_ip, any, 16) == 0;
+	dad = memcmp(&run->na_asker_ip, &any, sizeof(any)) == 0;
 	memcpy(e.src_mac, run->guest_mac, 6);
-	frame_ip6_linklocal(run->guest_mac, e.src);
-	memcpy(e.dst, dad ? all_nodes : run->na_asker_ip, 16);
+	memcpy(e.src.s6_addr, &run->na_target, 16);
+	memcpy(e.dst.s6_addr, dad ? all_nodes : run->na_asker_ip.s6_addr, 16);
 	if (dad)
 		frame_ip6_group_mac(all_nodes, e.dst_mac);
 	else
 		memcpy(e.dst_mac, run->na_asker_mac, 6);
-	len = frame_na(f, &e, e.src,
+	len = frame_na(f, &e, e.src.s6_addr,
 		       (dad ? 0 : WIRE_ND_NA_SOLICITED) | WIRE_ND_NA_OVERRIDE);
 	unet_replay_send(run->rp, f, len);
 }
@@ -588,6 +605,31 @@ static void replay_ends(struct replay_run *run, struct frame_ends *e,
 	e->ip_id = ipid != 0 ? (uint16_t)ipid : run->ip_id++;
 }
 
+/* "[ADDR6]:PORT" */
+static int replay_addr6_port(const char *s, struct in6_addr *a, uint16_t *port,
+			     char *err, size_t errlen)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *end = strchr(s, ']');
+	uint64_t v;
+
+	if (s[0] != '[' || end == NULL || end[1] != ':' ||
+	    (size_t)(end - s - 1) >= sizeof(host)) {
+		snprintf(err, errlen, "'%s' is not [IPV6]:PORT", s);
+		return -EINVAL;
+	}
+	memcpy(host, s + 1, (size_t)(end - s - 1));
+	host[end - s - 1] = '\0';
+	if (inet_pton(AF_INET6, host, a) != 1) {
+		snprintf(err, errlen, "'%s' is not an IPv6 address", host);
+		return -EINVAL;
+	}
+	if (replay_u32(end + 2, 65535, &v, "port", err, errlen) < 0)
+		return -EINVAL;
+	*port = (uint16_t)v;
+	return 0;
+}
+
 /* The payload= / hex= / size= keys into @out; returns its length. */
 static ssize_t replay_payload(const struct step_args *a, uint8_t *out,
 			      size_t cap, char *err, size_t errlen)
@@ -656,6 +698,109 @@ static uint8_t replay_tcp_flags(const char *s)
 		}
 	}
 	return f;
+}
+
+/* The TCP keys of a `send tcp` or `send tcp6` step into @t and @count. */
+static int replay_tcp_fields(const struct step_args *a, uint16_t sport,
+			     uint16_t dport, struct frame_tcp *t,
+			     uint64_t *count, char *err, size_t errlen)
+{
+	uint64_t seq, ack, win, mss, ws;
+	const char *fl = replay_key(a, "flags");
+
+	memset(t, 0, sizeof(*t));
+	t->sport = sport;
+	t->dport = dport;
+	t->flags = replay_tcp_flags(fl != NULL ? fl : "A");
+	if (t->flags == 0xff) {
+		snprintf(err, errlen, "flags=%s: letters F S R P A U", fl);
+		return -EINVAL;
+	}
+	if (replay_key_u(a, "seq", UINT32_MAX, 1000, &seq, err, errlen) < 0 ||
+	    replay_key_u(a, "ack", UINT32_MAX, 0, &ack, err, errlen) < 0 ||
+	    replay_key_u(a, "win", 65535, 65535, &win, err, errlen) < 0 ||
+	    replay_key_u(a, "mss", 65535, 0, &mss, err, errlen) < 0 ||
+	    replay_key_u(a, "wscale", 14, 15, &ws, err, errlen) < 0 ||
+	    replay_key_u(a, "count", SCRIPT_COUNT_MAX, 1, count, err, errlen) <
+		    0)
+		return -EINVAL;
+	t->seq = (uint32_t)seq;
+	t->ack = (uint32_t)ack;
+	t->win = (uint16_t)win;
+	t->mss = (uint16_t)mss;
+	t->wscale = ws == 15 ? -1 : (int)ws;
+	return 0;
+}
+
+/* The frame @len bytes in run->buf goes out as IPv6 fragments of @frag. */
+static int replay_emit6(struct replay_run *run, size_t len, uint64_t frag,
+			char *err, size_t errlen)
+{
+	int r;
+
+	if (frag == 0)
+		return replay_emit(run, len, 0, err, errlen);
+	r = frame_fragment6(run->buf, len, frag, run->frag6_id++,
+			    replay_send_frag_cb, run);
+	if (r < 0) {
+		snprintf(err, errlen, "the hub refused a fragment");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * `send udp6 SPORT [ADDR6]:PORT` and `send tcp6 ...`: the guest's UDP and
+ * TCP over IPv6, from its IPv6 address (or src=), keys as for udp and tcp
+ * (hlim= for the hop limit; frag=N cuts the packet into IPv6 fragments).
+ */
+static int replay_send6(struct replay_run *run, const char *kind,
+			const struct step_args *a, char *err, size_t errlen)
+{
+	static uint8_t payload[65535];
+	bool udp = strcmp(kind, "udp6") == 0;
+	struct frame_ends6 e;
+	const char *s;
+	uint64_t hlim, frag, v, count = 1;
+	struct frame_tcp t;
+	uint16_t port;
+	ssize_t plen;
+	size_t len;
+
+	memset(&e, 0, sizeof(e));
+	memcpy(e.src_mac, run->guest_mac, 6);
+	memcpy(e.dst_mac, run->gw_mac, 6);
+	e.src = run->guest_ip6;
+	if (((s = replay_key(a, "src")) != NULL &&
+	     inet_pton(AF_INET6, s, &e.src) != 1) ||
+	    replay_key_u(a, "hlim", 255, 64, &hlim, err, errlen) < 0 ||
+	    replay_key_u(a, "frag", 65535, 0, &frag, err, errlen) < 0 ||
+	    replay_u32(a->pos[0], 65535, &v, "source port", err, errlen) < 0 ||
+	    replay_addr6_port(a->pos[1], &e.dst, &port, err, errlen) < 0) {
+		if (s != NULL && err[0] == '\0')
+			snprintf(err, errlen, "src=%s: not an IPv6 address", s);
+		return -EINVAL;
+	}
+	e.hop_limit = (unsigned int)hlim;
+	plen = replay_payload(a, payload, udp ? 65527 : 65535 - 60, err,
+			      errlen);
+	if (plen < 0)
+		return -EINVAL;
+	if (udp) {
+		len = frame_udp6(run->buf, &e, (uint16_t)v, port, payload,
+				 (size_t)plen);
+		return replay_emit6(run, len, frag, err, errlen);
+	}
+	if (replay_tcp_fields(a, (uint16_t)v, port, &t, &count, err, errlen) <
+	    0)
+		return -EINVAL;
+	for (; count > 0; count--) {
+		len = frame_tcp6(run->buf, &e, &t, payload, (size_t)plen);
+		if (replay_emit6(run, len, frag, err, errlen) < 0)
+			return -EINVAL;
+		t.seq += (uint32_t)plen;
+	}
+	return 0;
 }
 
 static int replay_send_pcap(struct replay_run *run, const char *name,
@@ -745,6 +890,9 @@ static int replay_send(struct replay_run *run, const struct script_step *st,
 		return replay_emit(run, len, 0, err, errlen);
 	}
 
+	if (strcmp(kind, "udp6") == 0 || strcmp(kind, "tcp6") == 0)
+		return replay_send6(run, kind, &a, err, errlen);
+
 	/* icmp, udp, tcp: IPv4 from the guest. */
 	if (replay_key_u(&a, "ttl", 255, 64, &ttl, err, errlen) < 0 ||
 	    replay_key_u(&a, "ipid", 65535, 0, &ipid, err, errlen) < 0 ||
@@ -777,35 +925,11 @@ static int replay_send(struct replay_run *run, const struct script_step *st,
 				(size_t)plen);
 	} else {
 		struct frame_tcp t;
-		uint64_t seq, ack, win, mss, ws, count;
-		const char *fl = replay_key(&a, "flags");
+		uint64_t count;
 
-		memset(&t, 0, sizeof(t));
-		t.sport = (uint16_t)v;
-		t.dport = port;
-		t.flags = replay_tcp_flags(fl != NULL ? fl : "A");
-		if (t.flags == 0xff) {
-			snprintf(err, errlen, "flags=%s: letters F S R P A U",
-				 fl);
+		if (replay_tcp_fields(&a, (uint16_t)v, port, &t, &count, err,
+				      errlen) < 0)
 			return -EINVAL;
-		}
-		if (replay_key_u(&a, "seq", UINT32_MAX, 1000, &seq, err,
-				 errlen) < 0 ||
-		    replay_key_u(&a, "ack", UINT32_MAX, 0, &ack, err,
-				 errlen) < 0 ||
-		    replay_key_u(&a, "win", 65535, 65535, &win, err,
-				 errlen) < 0 ||
-		    replay_key_u(&a, "mss", 65535, 0, &mss, err, errlen) < 0 ||
-		    replay_key_u(&a, "wscale", 14, 15, &ws, err, errlen) < 0)
-			return -EINVAL;
-		if (replay_key_u(&a, "count", SCRIPT_COUNT_MAX, 1, &count, err,
-				 errlen) < 0)
-			return -EINVAL;
-		t.seq = (uint32_t)seq;
-		t.ack = (uint32_t)ack;
-		t.win = (uint16_t)win;
-		t.mss = (uint16_t)mss;
-		t.wscale = ws == 15 ? -1 : (int)ws;
 		/* count=N: N segments back to back, each after the last. */
 		for (; count > 1; count--) {
 			len = frame_tcp(run->buf, &e, &t, payload,
@@ -888,7 +1012,7 @@ static int replay_send_dhcp6(struct replay_run *run, const struct step_args *a,
 	    replay_key_u(a, "rapid", 1, 0, &rapid, err, errlen) < 0 ||
 	    replay_key_duid(a, "duid", def, sizeof(def), duid, &m.duid_len, err,
 			    errlen) < 0 ||
-	    replay_key6(a, "dst", servers, e->dst, err, errlen) < 0)
+	    replay_key6(a, "dst", servers, e->dst.s6_addr, err, errlen) < 0)
 		return -EINVAL;
 	m.xid = (uint32_t)xid;
 	m.iaid = (uint32_t)iaid;
@@ -906,8 +1030,8 @@ static int replay_send_dhcp6(struct replay_run *run, const struct step_args *a,
 			return -EINVAL;
 		m.addr = addr;
 	}
-	if (e->dst[0] == 0xff)
-		frame_ip6_group_mac(e->dst, e->dst_mac);
+	if (e->dst.s6_addr[0] == 0xff)
+		frame_ip6_group_mac(e->dst.s6_addr, e->dst_mac);
 	return replay_emit(run, frame_dhcp6(run->buf, e, &m), 0, err, errlen);
 }
 
@@ -936,20 +1060,20 @@ static int replay_send_nd(struct replay_run *run, const struct script_step *st,
 	frame_ip6_linklocal(run->guest_mac, ll);
 	memcpy(e.src_mac, run->guest_mac, 6);
 	memcpy(e.dst_mac, run->gw_mac, 6);
-	if (replay_key6(&a, "src", ll, e.src, err, errlen) < 0 ||
+	if (replay_key6(&a, "src", ll, e.src.s6_addr, err, errlen) < 0 ||
 	    replay_key_u(&a, "hlim", 255, 64, &hlim, err, errlen) < 0 ||
 	    replay_key_u(&a, "sll", 1, 1, &sll, err, errlen) < 0)
 		return -EINVAL;
-	e.hlim = (unsigned int)hlim;
+	e.hop_limit = (unsigned int)hlim;
 	/* Nothing from :: carries a source link-layer address. */
-	if (IN6_IS_ADDR_UNSPECIFIED((const struct in6_addr *)e.src))
+	if (IN6_IS_ADDR_UNSPECIFIED(&e.src))
 		sll = 0;
 	if (strcmp(kind, "dhcp6") == 0)
 		return replay_send_dhcp6(run, &a, &e, err, errlen);
 	if (strcmp(kind, "rs") == 0) {
-		if (replay_key6(&a, "dst", all_routers, e.dst, err, errlen) < 0)
+		if (replay_key6(&a, "dst", all_routers, e.dst.s6_addr, err, errlen) < 0)
 			return -EINVAL;
-		frame_ip6_group_mac(e.dst, e.dst_mac);
+		frame_ip6_group_mac(e.dst.s6_addr, e.dst_mac);
 		len = frame_rs(run->buf, &e, sll != 0);
 		return replay_emit(run, len, 0, err, errlen);
 	}
@@ -960,14 +1084,14 @@ static int replay_send_nd(struct replay_run *run, const struct script_step *st,
 	}
 	if (strcmp(kind, "ns") == 0) {
 		frame_ip6_solicited(target, group);
-		if (replay_key6(&a, "dst", group, e.dst, err, errlen) < 0)
+		if (replay_key6(&a, "dst", group, e.dst.s6_addr, err, errlen) < 0)
 			return -EINVAL;
-		if (e.dst[0] == 0xff)
-			frame_ip6_group_mac(e.dst, e.dst_mac);
+		if (e.dst.s6_addr[0] == 0xff)
+			frame_ip6_group_mac(e.dst.s6_addr, e.dst_mac);
 		len = frame_ns(run->buf, &e, target, sll != 0);
 		return replay_emit(run, len, 0, err, errlen);
 	}
-	memcpy(e.dst, target, 16);
+	memcpy(e.dst.s6_addr, target, 16);
 	if (replay_key_u(&a, "id", 65535, 1, &id, err, errlen) < 0 ||
 	    replay_key_u(&a, "seq", 65535, 1, &seq, err, errlen) < 0 ||
 	    replay_key_u(&a, "size", 65000, 56, &size, err, errlen) < 0)
@@ -1327,7 +1451,7 @@ static int replay_step_run(struct replay_run *run, const struct script_step *st,
 	case SCRIPT_SERVE:
 		if (st->nwords == 4)
 			script_parse_u64(st->words[3] + 5, SCRIPT_HTTP_MAX, &size);
-		else if (strcmp(st->words[1], "http") == 0)
+		else if (strncmp(st->words[1], "http", 4) == 0)
 			size = 1000;
 		r = replay_serve_start(&run->serve, st->words[1], (size_t)size,
 				       &port);
@@ -1497,6 +1621,19 @@ static int replay_parse_args(int argc, char **argv, struct replay_options *o)
 	return -1;
 }
 
+/* The guest's IPv6 address: ::15 in the stack's prefix (QEMU's fec0::). */
+static void replay_guest_ip6(const struct unet_stack_config *cfg,
+			     struct in6_addr *a)
+{
+	static const struct in6_addr zero;
+
+	*a = cfg->ip6_prefix;
+	if (memcmp(a, &zero, sizeof(zero)) == 0)
+		a->s6_addr[0] = 0xfe, a->s6_addr[1] = 0xc0;
+	memset(a->s6_addr + 8, 0, 8);
+	a->s6_addr[15] = 0x15;
+}
+
 /* Everything the run opened, closed; the loop runs until it is. */
 static void replay_close(struct replay_run *run)
 {
@@ -1601,9 +1738,9 @@ static int replay_setup(struct replay_run *run, const struct replay_options *o,
 				"proxy: %s\n", strerror(-r));
 	}
 	for (i = 0; r == 0 && netdev != NULL && (int)i < nd.u.user.n_fwds; i++) {
-		struct unet_fwd f = nd.u.user.fwds[i];
+		struct unet_fwd_ex f = nd.u.user.fwds[i];
 
-		r = unet_proxy_fwd_add(run->proxy, &f);
+		r = unet_proxy_fwd_add_ex(run->proxy, &f);
 		if (r < 0)
 			fprintf(stderr, "usernet replay: hostfwd: %s\n",
 				strerror(-r));
@@ -1630,6 +1767,8 @@ static int replay_setup(struct replay_run *run, const struct replay_options *o,
 	memcpy(run->gw_mac, stack_cfg.mac, 6);
 	run->guest_ip = stack_cfg.dhcp_start;
 	run->ip_id = 1;
+	replay_guest_ip6(&stack_cfg, &run->guest_ip6);
+	run->frag6_id = 1;
 	return 0;
 }
 

@@ -3,7 +3,7 @@
  * replay_serve: the host-side peers of `serve` steps (see replay_serve.h).
  *
  * Theory of operation: each responder is one libuv socket bound to
- * 127.0.0.1 on a port the kernel picks, on the run's loop. tcp-echo writes
+ * 127.0.0.1 (::1 for a kind spelt with a 6) on a port the kernel picks, on the run's loop. tcp-echo writes
  * back what it reads and shuts down after the peer's FIN; http reads until
  * the blank line that ends a request, answers with @size bytes of a-z and
  * shuts down; tcp-hold accepts and never reads, with small socket buffers
@@ -266,7 +266,8 @@ static void serve_udp_echo_read(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
  * @kind: "tcp-echo", "udp-echo", "http" (answers one request with @size
  *        bytes and closes), "closed" (a bound port that refuses
  *        connections) or "tcp-hold" (accepts and never reads); a string
- *        that outlives the run
+ *        that outlives the run. With a "6" after it ("tcp-echo6"), the
+ *        same on ::1 rather than 127.0.0.1
  * @size: http: the body's size
  * @port: receives the port (host order)
  *
@@ -277,20 +278,36 @@ static void serve_udp_echo_read(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
 int replay_serve_start(struct replay_serve *srv, const char *kind,
 		       size_t size, uint16_t *port)
 {
-	struct sockaddr_in sin;
+	static const char *const kinds[] = { "tcp-echo", "udp-echo", "http",
+					     "closed", "tcp-hold" };
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in in;
+		struct sockaddr_in6 in6;
+	} sin;
 	struct sockaddr_storage ss;
 	int sl = sizeof(ss), r;
 	struct replay_responder *rs = calloc(1, sizeof(*rs));
+	size_t i, klen = strlen(kind);
+	bool v6 = klen > 0 && kind[klen - 1] == '6';
 
 	if (rs == NULL)
 		return -ENOMEM;
+	/* "KIND6" is KIND on ::1: the kind kept is the plain one. */
+	for (i = 0; i < UNET__ARRAY_SIZE(kinds); i++)
+		if (strncmp(kind, kinds[i], klen - v6) == 0 &&
+		    kinds[i][klen - v6] == '\0')
+			kind = kinds[i];
 	rs->srv = srv;
 	rs->kind = kind;
 	rs->size = size;
-	uv_ip4_addr("127.0.0.1", 0, &sin);
+	if (v6)
+		uv_ip6_addr("::1", 0, &sin.in6);
+	else
+		uv_ip4_addr("127.0.0.1", 0, &sin.in);
 	if (strcmp(kind, "udp-echo") == 0) {
 		uv_udp_init(srv->loop, &rs->h.udp);
-		r = uv_udp_bind(&rs->h.udp, (struct sockaddr *)&sin, 0);
+		r = uv_udp_bind(&rs->h.udp, &sin.sa, 0);
 		if (r == 0)
 			r = uv_udp_recv_start(&rs->h.udp, serve_alloc,
 					      serve_udp_echo_read);
@@ -299,7 +316,7 @@ int replay_serve_start(struct replay_serve *srv, const char *kind,
 					       (struct sockaddr *)&ss, &sl);
 	} else {
 		uv_tcp_init(srv->loop, &rs->h.tcp);
-		r = uv_tcp_bind(&rs->h.tcp, (struct sockaddr *)&sin, 0);
+		r = uv_tcp_bind(&rs->h.tcp, &sin.sa, 0);
 		if (r == 0 && strcmp(kind, "tcp-hold") == 0) {
 			/* Small buffers (inherited by accepted sockets): the
 			 * sender backs up after a few KiB. */
@@ -319,7 +336,8 @@ int replay_serve_start(struct replay_serve *srv, const char *kind,
 	srv->responders = rs;	/* closed with the run, even on failure */
 	if (r < 0)
 		return r;
-	*port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	*port = ntohs(v6 ? ((struct sockaddr_in6 *)&ss)->sin6_port :
+			   ((struct sockaddr_in *)&ss)->sin_port);
 	return 0;
 }
 

@@ -66,10 +66,14 @@ static const struct send_kind send_kinds[] = {
 	{ "rs", 0, 0, "|src|dst|sll|hlim|" },
 	{ "ns", 1, 1, "|src|dst|sll|hlim|" },
 	{ "dhcp6", 1, 1, "|xid|duid|iaid|addr|server|rapid|src|dst|hlim|" },
+	{ "udp6", 2, 2, "|payload|hex|size|frag|hlim|src|" },
+	{ "tcp6", 2, 2,
+	  "|flags|seq|ack|win|payload|size|mss|wscale|hlim|src|count|frag|" },
 };
 
 static const char *const serve_kinds[] = {
-	"tcp-echo", "udp-echo", "http", "closed", "tcp-hold",
+	"tcp-echo",  "udp-echo",  "http",  "closed",  "tcp-hold",
+	"tcp-echo6", "udp-echo6", "http6", "closed6",
 };
 
 static const char *const expect_fields[] = {
@@ -454,17 +458,20 @@ static int script_check(struct script_step *st, bool acted, char *err,
 		    !script_in_list(st->words[1], serve_kinds,
 				    sizeof(serve_kinds) /
 					    sizeof(serve_kinds[0])))
-			return script_error(err, errlen, st->line,
-					    "serve: KIND NAME, KIND one of "
-					    "tcp-echo, udp-echo, http, closed, tcp-hold");
+			return script_error(
+				err, errlen, st->line,
+				"serve: KIND NAME, KIND one of "
+				"tcp-echo, udp-echo, http, closed, tcp-hold (or with 6: on ::1)");
 		if (!script_is_name(st->words[2]))
 			return script_error(err, errlen, st->line,
 					    "serve: '%s' is not a name",
 					    st->words[2]);
 		if (st->nwords == 4 &&
 		    (strncmp(st->words[3], "size=", 5) != 0 ||
-		     strcmp(st->words[1], "http") != 0 ||
-		     script_parse_u64(st->words[3] + 5, SCRIPT_HTTP_MAX, &v) < 0))
+		     (strcmp(st->words[1], "http") != 0 &&
+		      strcmp(st->words[1], "http6") != 0) ||
+		     script_parse_u64(st->words[3] + 5, SCRIPT_HTTP_MAX, &v) <
+			     0))
 			return script_error(err, errlen, st->line,
 					    "serve: only http takes size=N "
 					    "(up to 64 MiB)");

@@ -28,6 +28,7 @@
 #include "wire/cursor.h"
 #include "wire/icmp_proto.h"
 #include "wire/ip4_proto.h"
+#include "wire/ip6_proto.h"
 #include "wire/tcp_proto.h"
 #include "wire/udp_proto.h"
 
@@ -56,8 +57,8 @@ union unet_ip_addr {
 
 /**
  * struct unet_ip_pkt - a guest IP packet, parsed once by the stack
- * @family: AF_INET (AF_INET6 will sit beside it: the addresses are a union
- *          and @hlen counts extension headers there)
+ * @family: AF_INET or AF_INET6 (the addresses are a union and, for
+ *          IPv6, @hlen counts the extension headers)
  * @proto: the transport protocol (WIRE_IPPROTO_*)
  * @fragment: part of a fragmented datagram
  * @l4_bad: the transport header should be in the packet and is not whole
@@ -66,9 +67,11 @@ union unet_ip_addr {
  *          @l4 is NULL then
  * @src: source address
  * @dst: destination address
- * @ip4: the IPv4 header (@family AF_INET)
- * @hlen: the IP header's length, options included: where the transport
- *        header starts in the packet
+ * @ip4: the IPv4 header (@family AF_INET), else NULL
+ * @ip6: the IPv6 header (@family AF_INET6), else NULL
+ * @hlen: the IP header's length, options included (IPv6: with the
+ *        extension headers walked, the fragment header among them): where
+ *        the transport header starts in the packet
  * @l4_len: the transport header and data, as far as the IP length says
  *          (the first fragment's share of it for a fragment; 0 for a later
  *          fragment)
@@ -78,7 +81,8 @@ union unet_ip_addr {
  *      It points into the packet, or at @l4_copy when the header straddles
  *      the pieces of a reassembled datagram
  * @l4_copy: room for a UDP or ICMP header that is not in one piece
- * @sport: TCP or UDP source port, ICMP echo id (host order; 0 otherwise)
+ * @sport: TCP or UDP source port, ICMP or ICMPv6 echo id (host order; 0
+ *         otherwise)
  * @dport: TCP or UDP destination port (host order; 0 otherwise)
  * @payload_off: where the transport payload starts in the packet (after
  *               TCP options)
@@ -98,6 +102,7 @@ struct unet_ip_pkt {
 	union unet_ip_addr src;
 	union unet_ip_addr dst;
 	const struct wire_ip4 *ip4;
+	const struct wire_ip6 *ip6;
 	size_t hlen;
 	size_t l4_len;
 	union {
@@ -133,15 +138,17 @@ typedef enum unet_verdict (*unet_stack_pkt_cb)(void *opaque, struct pbuf *p,
  * struct unet_stack_proxy_ops - how the stack hands guest packets to the
  * proxy
  * @packet: a packet as it arrives, before lwIP has seen it: TCP and UDP to
- *          the gateway's own address and every unicast packet to an
- *          address outside the virtual net (packets to the gateway's
- *          aliases, the DNS address, are not asked about). DROP: the stack
- *          frees it; ACCEPT: lwIP takes it
- * @datagram: a UDP or ICMP datagram lwIP accepted (checked, reassembled,
- *            trimmed to its IP length; possibly a pbuf chain), before lwIP's
- *            own UDP and ICMP see it. DROP: the proxy took it (sent,
- *            refused or dropped it) and the stack frees it; ACCEPT: lwIP
- *            goes on with it, unchanged
+ *          the gateway's own address (IPv4's, or IPv6's ip6_host) and every
+ *          unicast packet to an address outside the virtual net (packets
+ *          to the gateway's aliases, the DNS addresses, its link-local
+ *          address, multicast, ND and MLD are not asked about). Not for a
+ *          family the configuration turns off (no_ipv4, no_ipv6). DROP: the
+ *          stack frees it; ACCEPT: lwIP takes it
+ * @datagram: a UDP, ICMP or ICMPv6 datagram lwIP accepted (checked,
+ *            reassembled, trimmed to its IP length; possibly a pbuf chain),
+ *            before lwIP's own UDP and ICMP see it. DROP: the proxy took it
+ *            (sent, refused or dropped it) and the stack frees it; ACCEPT:
+ *            lwIP goes on with it, unchanged
  */
 struct unet_stack_proxy_ops {
 	unet_stack_pkt_cb packet;
@@ -162,16 +169,60 @@ bool unet__stack_addr_special(const struct unet_stack *stack, uint32_t addr);
 bool unet__stack_is_foreign(const struct unet_stack *stack, uint32_t addr);
 bool unet__stack_is_gateway_addr(const struct unet_stack *stack, uint32_t addr);
 bool unet__stack_is_guest_addr(const struct unet_stack *stack, uint32_t addr);
+bool unet__stack_is_foreign6(const struct unet_stack *stack,
+			     const uint8_t *addr);
+bool unet__stack_is_guest_addr6(const struct unet_stack *stack,
+				const uint8_t *addr);
+bool unet__stack_is_host6(const struct unet_stack *stack, const uint8_t *addr);
 void unet__stack_set_restrict(struct unet_stack *stack, bool on);
 bool unet__stack_restricted(const struct unet_stack *stack);
 unsigned int unet__stack_fd_reserve(const struct unet_stack *stack);
+
+/**
+ * unet__stack_is_foreign_ip() - unet__stack_is_foreign() of either family
+ * @stack: the stack
+ * @family: AF_INET or AF_INET6
+ * @addr: the address
+ *
+ * Return: true when @addr lies outside the virtual net and is no special
+ * address (IPv6: multicast, link-local, loopback, unspecified, v4-mapped).
+ */
+static inline bool unet__stack_is_foreign_ip(const struct unet_stack *stack,
+					     sa_family_t family,
+					     const union unet_ip_addr *addr)
+{
+	if (family == AF_INET)
+		return unet__stack_is_foreign(stack, addr->v4);
+	return unet__stack_is_foreign6(stack, addr->v6);
+}
+
+/**
+ * unet__stack_is_guest_ip() - unet__stack_is_guest_addr() of either family
+ * @stack: the stack
+ * @family: AF_INET or AF_INET6
+ * @addr: the address
+ *
+ * Return: true when a guest may have @addr.
+ */
+static inline bool unet__stack_is_guest_ip(const struct unet_stack *stack,
+					   sa_family_t family,
+					   const union unet_ip_addr *addr)
+{
+	if (family == AF_INET)
+		return unet__stack_is_guest_addr(stack, addr->v4);
+	return unet__stack_is_guest_addr6(stack, addr->v6);
+}
 
 /* lwip_glue.c: what the proxy needs of lwIP's internals. */
 bool unet__lwip_udp_taken(const struct unet_ip_pkt *pkt);
 void unet__lwip_tcp_rst(uint32_t src, uint16_t sport, uint32_t dst,
 			uint16_t dport, uint32_t ackno);
+void unet__lwip_tcp_rst6(const uint8_t *src, uint16_t sport, const uint8_t *dst,
+			 uint16_t dport, uint32_t ackno);
 void unet__lwip_tcp_timewait_end(uint32_t local, uint16_t local_port,
 				 uint32_t remote, uint16_t remote_port);
+void unet__lwip_tcp_timewait_end6(const uint8_t *local, uint16_t local_port,
+				  const uint8_t *remote, uint16_t remote_port);
 void unet__lwip_tcp_ack_now(struct tcp_pcb *pcb);
 void unet__lwip_tcp_window_set(struct tcp_pcb *pcb, size_t wnd);
 

@@ -13,6 +13,7 @@ struct netif;
 
 uint32_t unet__lwip_rand(void);
 int unet__lwip_ip4_input(struct pbuf *p, struct netif *inp);
+int unet__lwip_ip6_input(struct pbuf *p, struct netif *inp);
 struct tcp_pcb;
 void unet__lwip_tcp_recovery(struct tcp_pcb *pcb);
 void unet__lwip_tcp_tail_probe(struct tcp_pcb *pcb);
@@ -23,6 +24,7 @@ uint32_t unet__lwip_tcp_isn(const struct ip_addr *local_ip, uint16_t local_port,
 			    uint16_t remote_port);
 
 #define LWIP_HOOK_IP4_INPUT(p, inp) unet__lwip_ip4_input((p), (inp))
+#define LWIP_HOOK_IP6_INPUT(p, inp) unet__lwip_ip6_input((p), (inp))
 /* stack/lwip-patches/tcp-loss-recovery.patch calls these three */
 #define LWIP_HOOK_TCP_FAST_RECOVERY(pcb) unet__lwip_tcp_recovery(pcb)
 #define LWIP_HOOK_TCP_TAIL_PROBE(pcb) unet__lwip_tcp_tail_probe(pcb)

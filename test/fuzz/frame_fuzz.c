@@ -2,7 +2,8 @@
 /*
  * Fuzz target: the replay runner's frame readers (tools/frame.c), which
  * decode frames from the stack and from the pcaps a script compares with
- * (`like`): the one-line summary, every named field and its span.
+ * (`like`): the one-line summary, every named field and its span, the
+ * neighbour solicitation the replayed guest answers.
  */
 #include <assert.h>
 #include <stddef.h>
@@ -23,6 +24,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		"icmp.cksum", "dhcp.xid", "dhcp.yiaddr", "dhcp.server",
 	};
 	char line[256], val[64];
+	struct in6_addr from, target;
+	uint8_t mac[6];
 	size_t i, off, len;
 
 	frame_summary(data, size, line, sizeof(line));
@@ -32,5 +35,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (frame_field_span(data, size, fields[i], &off, &len) == 0)
 			assert(off + len <= size);
 	}
+	(void)frame_ns6_target(data, size, mac, &from, &target);
 	return 0;
 }

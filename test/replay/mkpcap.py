@@ -3,7 +3,7 @@
 """Writes the input and expected pcaps of the replay golden tests.
 
 Every frame is built here from the RFCs (ARP, IPv4, ICMP, UDP, DHCP,
-TFTP; IPv6 RFC 8200, ICMPv6 RFC 4443, neighbour discovery RFC 4861 and
+TFTP; IPv6 RFC 8200 with its fragments, ICMPv6 RFC 4443, neighbour discovery RFC 4861 and
 RFC 8106, DHCPv6 RFC 8415 and RFC 3646), independently of usernet's own code, so that a golden test compares
 the stack's answers with frames nobody derived from the stack. Run it with
 the folder to write to; the test `replay.inputs` checks that the committed
@@ -66,6 +66,38 @@ def fragments(src, dst, proto, payload, size, ident):
     return out
 
 
+# IPv6 (RFC 8200) for the fragment tests: the guest fec0::15, the gateway
+# fec0::2 (QEMU's default prefix).
+GUEST6 = bytes.fromhex("fec00000000000000000000000000015")
+GW6 = bytes.fromhex("fec00000000000000000000000000002")
+
+
+def ipv6(src, dst, nexthdr, payload, hlim=64):
+    return struct.pack("!IHBB16s16s", 6 << 28, len(payload), nexthdr, hlim,
+                       src, dst) + payload
+
+
+def icmp6_echo(src, dst, typ, ident, seq, data):
+    """RFC 4443 4.1: the checksum covers the IPv6 pseudo-header."""
+    msg = struct.pack("!BBHHH", typ, 0, 0, ident, seq) + data
+    pseudo = src + dst + struct.pack("!I3xB", len(msg), 58)
+    return msg[:2] + struct.pack("!H", csum(pseudo + msg)) + msg[4:]
+
+
+def frag6(src, dst, nexthdr, part, off, more, ident):
+    """One fragment (RFC 8200 4.5): the IPv6 header is the unfragmentable
+    part, then a fragment header: next header, reserved, offset in 8-byte
+    units in bits 15..3 with M in bit 0, identification."""
+    fh = struct.pack("!BBHI", nexthdr, 0, off | (1 if more else 0), ident)
+    return ipv6(src, dst, 44, fh + part)
+
+
+def fragments6(src, dst, nexthdr, payload, size, ident):
+    return [frag6(src, dst, nexthdr, payload[off:off + size], off,
+                  off + size < len(payload), ident)
+            for off in range(0, len(payload), size)]
+
+
 def dhcp(msgtype, xid, requested=None, server=None):
     msg = struct.pack("!BBBBIHH4s4s4s4s16s64s128s", 1, 1, 6, 0, xid, 0, 0,
                       b"\0" * 4, b"\0" * 4, b"\0" * 4, b"\0" * 4,
@@ -83,7 +115,7 @@ def dhcp(msgtype, xid, requested=None, server=None):
 
 # IPv6: the guest's link-local address (its MAC's modified EUI-64), the
 # gateway's fe80::2 and QEMU's default prefix fec0::/64 (::2, ::3).
-GUEST6 = bytes.fromhex("fe80000000000000505400fffe123456")
+GUEST_LL = bytes.fromhex("fe80000000000000505400fffe123456")
 GW_LL = bytes.fromhex("fe800000000000000000000000000002")
 GW6 = bytes.fromhex("fec00000000000000000000000000002")
 DNS6 = bytes.fromhex("fec00000000000000000000000000003")
@@ -99,11 +131,6 @@ def group_mac(group):
 
 def solicited(addr):
     return bytes.fromhex("ff0200000000000000000001ff") + addr[13:]
-
-
-def ipv6(src, dst, nh, payload, hlim=64):
-    return struct.pack("!IHBB16s16s", 6 << 28, len(payload), nh, hlim, src,
-                       dst) + payload
 
 
 def icmp6(src, dst, typ, code, body, hlim=255):
@@ -181,7 +208,7 @@ def dhcp6_client(msgtype, xid, server=False, ia=None, addr=None):
         msg += d6opt(3, struct.pack("!III", ia, 0, 0) + sub)
     msg += d6opt(6, struct.pack("!HH", 23, 24)) + d6opt(8, b"\0\0")
     return eth(group_mac(DHCP6_SERVERS), GUEST_MAC, 0x86DD,
-               udp6(GUEST6, DHCP6_SERVERS, 546, 547, msg))
+               udp6(GUEST_LL, DHCP6_SERVERS, 546, 547, msg))
 
 
 def dhcp6_server(msgtype, xid, names, ia=None, addr=None):
@@ -193,7 +220,7 @@ def dhcp6_server(msgtype, xid, names, ia=None, addr=None):
         msg += d6opt(3, struct.pack("!III", ia, 43200, 69120) + sub)
     msg += d6opt(23, DNS6) + d6opt(24, dns_names(names))
     return eth(GUEST_MAC, GW_MAC, 0x86DD,
-               udp6(GW_LL, GUEST6, 547, 546, msg))
+               udp6(GW_LL, GUEST_LL, 547, 546, msg))
 
 
 def write_pcap(path, frames):
@@ -251,6 +278,25 @@ def main(out):
         for f in fragments(GUEST, GW, 1, icmp_echo(8, 0x78, 1, big), 1480,
                            556)[:2]])
 
+    # IPv6 fragments: a ping with 3000 bytes of data to the gateway in
+    # fragments of 1232 bytes (the minimum MTU's share), the last first.
+    e6 = lambda f: (0, eth(GW_MAC, GUEST_MAC, 0x86DD, f))
+    echo = icmp6_echo(GUEST6, GW6, 128, 0x66, 1, big)
+    f6 = fragments6(GUEST6, GW6, 58, echo, 1232, 0x6001)
+    write_pcap(p("fragments6.pcap"), [e6(f) for f in [f6[2], f6[0], f6[1]]])
+    # An overlapping fragment (bytes 1224..1287 of the message, other
+    # bytes) between the first and the rest of another ping: it is
+    # dropped, and the reassembled message holds the original bytes.
+    echo = icmp6_echo(GUEST6, GW6, 128, 0x67, 1, big[:2000])
+    f6 = fragments6(GUEST6, GW6, 58, echo, 1232, 0x6002)
+    bad = frag6(GUEST6, GW6, 58, b"\xee" * 64, 1224, True, 0x6002)
+    write_pcap(p("fragments6-overlap.pcap"), [e6(f) for f in [f6[0], bad, f6[1]]])
+    # Too many fragments: a 2408-byte message in 301 fragments of 8 bytes,
+    # more than lwIP queues for reassembly (256): never reassembled.
+    echo = icmp6_echo(GUEST6, GW6, 128, 0x68, 1, big[:2400])
+    write_pcap(p("fragments6-many.pcap"),
+               [e6(f) for f in fragments6(GUEST6, GW6, 58, echo, 8, 0x6003)])
+
     # DHCP: DISCOVER, then REQUEST for the first address from the gateway.
     write_pcap(p("dhcp.pcap"), [
         (0, dhcp(1, 0x0C0FFEE0)),
@@ -270,25 +316,25 @@ def main(out):
     tentative = bytes.fromhex("fec00000000000005054") + bytes.fromhex("00fffe123456")
     write_pcap(p("nd.pcap"), [
         (0, eth(group_mac(solicited(GW6)), GUEST_MAC, 0x86DD,
-                ns(GUEST6, solicited(GW6), GW6))),
+                ns(GUEST_LL, solicited(GW6), GW6))),
         (0, eth(group_mac(solicited(DNS6)), GUEST_MAC, 0x86DD,
-                ns(GUEST6, solicited(DNS6), DNS6))),
-        (0, eth(GW_MAC, GUEST_MAC, 0x86DD, ns(GUEST6, GW_LL, GW_LL))),
+                ns(GUEST_LL, solicited(DNS6), DNS6))),
+        (0, eth(GW_MAC, GUEST_MAC, 0x86DD, ns(GUEST_LL, GW_LL, GW_LL))),
         (0, eth(group_mac(solicited(GW6)), GUEST_MAC, 0x86DD,
                 ns(UNSPEC, solicited(GW6), GW6, sll=False))),
         (0, eth(group_mac(solicited(tentative)), GUEST_MAC, 0x86DD,
                 ns(UNSPEC, solicited(tentative), tentative, sll=False))),
     ])
     write_pcap(p("nd-expect.pcap"), [
-        (0, eth(GUEST_MAC, GW_MAC, 0x86DD, na(GUEST6, GW6, 0xE0))),
-        (0, eth(GUEST_MAC, GW_MAC, 0x86DD, na(GUEST6, DNS6, 0xE0))),
-        (0, eth(GUEST_MAC, GW_MAC, 0x86DD, na(GUEST6, GW_LL, 0xE0))),
+        (0, eth(GUEST_MAC, GW_MAC, 0x86DD, na(GUEST_LL, GW6, 0xE0))),
+        (0, eth(GUEST_MAC, GW_MAC, 0x86DD, na(GUEST_LL, DNS6, 0xE0))),
+        (0, eth(GUEST_MAC, GW_MAC, 0x86DD, na(GUEST_LL, GW_LL, 0xE0))),
         (0, eth(group_mac(ALL_NODES), GW_MAC, 0x86DD,
                 na(ALL_NODES, GW6, 0xA0))),
     ])
 
     # A router solicitation and the advertisement it gets, all options.
-    rs = icmp6(GUEST6, ALL_ROUTERS, 133, 0, bytes(4) + nd_opt(1, GUEST_MAC))
+    rs = icmp6(GUEST_LL, ALL_ROUTERS, 133, 0, bytes(4) + nd_opt(1, GUEST_MAC))
     write_pcap(p("ra.pcap"), [
         (0, eth(group_mac(ALL_ROUTERS), GUEST_MAC, 0x86DD, rs))])
     write_pcap(p("ra-expect.pcap"), [
@@ -302,11 +348,11 @@ def main(out):
     data6 = bytes(range(56))
     write_pcap(p("icmp6.pcap"), [
         (0, eth(GW_MAC, GUEST_MAC, 0x86DD,
-                icmp6(GUEST6, GW6, 128, 0,
+                icmp6(GUEST_LL, GW6, 128, 0,
                       struct.pack("!HH", 0x4243, 1) + data6, 64)))])
     write_pcap(p("icmp6-expect.pcap"), [
         (0, eth(GUEST_MAC, GW_MAC, 0x86DD,
-                icmp6(GW6, GUEST6, 129, 0,
+                icmp6(GW6, GUEST_LL, 129, 0,
                       struct.pack("!HH", 0x4243, 1) + data6, 255)))])
 
     # DHCPv6, stateless: an Information-request gets DNS and the domains.

@@ -618,7 +618,7 @@ static void test_stats_copy(void **state)
 static void test_stats_size_refused(void **state)
 {
 	struct unet_stack_stats ss = { .size = 0 };
-	struct unet_proxy_stats ps = { .size = sizeof(ps) - 1 };
+	struct unet_proxy_stats ps = { .size = sizeof(size_t) };
 	struct unet_replay_stats rs = { .size = 4 };
 	struct unet_stack *stack;
 	struct unet_proxy *proxy;

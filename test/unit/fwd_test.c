@@ -568,6 +568,149 @@ static void test_tcp_syn(void **state)
 	close_now(f, (uv_handle_t *)&tcp);
 }
 
+/* ---- IPv6 ---------------------------------------------------------------- */
+
+/* A socket address from text: "[v6]:port" is not parsed, just ADDR. */
+static union unet_sockaddr sa_make(const char *addr, uint16_t port)
+{
+	union unet_sockaddr sa;
+
+	memset(&sa, 0, sizeof(sa));
+	if (strchr(addr, ':') != NULL) {
+		sa.in6.sin6_family = AF_INET6;
+		assert_int_equal(inet_pton(AF_INET6, addr, &sa.in6.sin6_addr),
+				 1);
+		sa.in6.sin6_port = htons(port);
+	} else {
+		sa.in.sin_family = AF_INET;
+		sa.in.sin_addr.s_addr = tn_ip(addr);
+		sa.in.sin_port = htons(port);
+	}
+	return sa;
+}
+
+/* unet_proxy_fwd_add_ex(): what it refuses, and the old calls' view. */
+static void test_fwd_ex_add_list(void **state)
+{
+	struct fixture *f = *state;
+	struct unet_fwd_ex ex, list[4];
+	struct unet_fwd old[4];
+	static const struct {
+		const char *why;
+		const char *host;
+		const char *guest;
+	} bad[] = {
+		{ "guest outside the prefix", "::1", "fec1::15" },
+		{ "the gateway's ipv6-host", "::1", "fec0::2" },
+		{ "the IPv6 DNS address", "::1", "fec0::3" },
+		{ "the prefix's anycast address", "::1", "fec0::" },
+		{ "a link-local guest", "::1", "fe80::15" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(&ex, 0, sizeof(ex));
+		ex.proto = IPPROTO_TCP;
+		ex.host = sa_make(bad[i].host, 0);
+		ex.guest = sa_make(bad[i].guest, 80);
+		print_message("  %s\n", bad[i].why);
+		assert_int_equal(unet_proxy_fwd_add_ex(f->proxy, &ex), -EINVAL);
+	}
+	ex.guest.sa.sa_family = AF_UNIX;
+	assert_int_equal(unet_proxy_fwd_add_ex(f->proxy, &ex), -EINVAL);
+
+	/* IPv6 to IPv6, IPv4 to IPv6; the kernel picks the host ports. */
+	ex.proto = IPPROTO_TCP;
+	ex.host = sa_make("::1", 0);
+	ex.guest = sa_make("fec0::15", 80);
+	assert_int_equal(unet_proxy_fwd_add_ex(f->proxy, &ex), 0);
+	assert_int_not_equal(ex.host.in6.sin6_port, 0);
+	ex.proto = IPPROTO_UDP;
+	ex.host = sa_make("127.0.0.1", 0);
+	assert_int_equal(unet_proxy_fwd_add_ex(f->proxy, &ex), 0);
+	assert_int_equal(unet_proxy_fwd_add_ex(f->proxy, &ex), -EEXIST);
+	assert_int_equal(unet_proxy_fwd_list_ex(f->proxy, list, 4), 2);
+	assert_int_equal(list[0].guest.sa.sa_family, AF_INET6);
+	assert_int_equal(list[1].host.sa.sa_family, AF_INET6);
+	/* The IPv4-only view shows neither. */
+	assert_int_equal(unet_proxy_fwd_list(f->proxy, old, 4), 0);
+	assert_int_equal(unet_proxy_fwd_remove_ex(f->proxy, &list[1]), 0);
+	assert_int_equal(unet_proxy_fwd_remove_ex(f->proxy, &list[1]), -ENOENT);
+	assert_int_equal(unet_proxy_fwd_list_ex(f->proxy, NULL, 0), 1);
+}
+
+/*
+ * A UDP forward from the host's [::1] to the guest's fec0::15: the guest
+ * sees the datagram come from fec0::2, and its answer reaches the peer.
+ */
+static void test_fwd_udp6_end_to_end(void **state)
+{
+	struct fixture *f = *state;
+	struct unet_fwd_ex ex;
+	struct sockaddr_in6 sa;
+	struct flow_count fc = { 0 };
+	uint8_t buf[128], g[16], gw[16], *u;
+	uv_udp_t peer;
+	uv_buf_t b = uv_buf_init("to guest", 8);
+	uint16_t gport;
+	int i, found = -1;
+
+	tn_learn_guest6(&f->cap);
+	memset(&ex, 0, sizeof(ex));
+	ex.proto = IPPROTO_UDP;
+	ex.host = sa_make("::1", 0);
+	ex.guest = sa_make("fec0::15", 5353);
+	assert_int_equal(unet_proxy_fwd_add_ex(f->proxy, &ex), 0);
+	uv_udp_init(&f->loop, &peer);
+	uv_ip6_addr("::1", 0, &sa);
+	assert_int_equal(uv_udp_bind(&peer, (struct sockaddr *)&sa, 0), 0);
+	sa = ex.host.in6;
+	assert_int_equal(uv_udp_try_send(&peer, &b, 1, (struct sockaddr *)&sa),
+			 8);
+	tn_ip6("fec0::15", g);
+	tn_ip6("fec0::2", gw);
+	for (i = 0; i < 50 && found < 0; i++) {
+		int k;
+
+		tn_run_for(&f->loop, 10);
+		for (k = 0; k < f->cap.frames && k < CAP_FRAMES; k++)
+			if (f->cap.len[k] >= 62 && f->cap.data[k][12] == 0x86 &&
+			    f->cap.data[k][20] == 17 &&
+			    tn_get16(f->cap.data[k] + 56) == 5353)
+				found = k;
+	}
+	assert_true(found >= 0);
+	u = f->cap.data[found];
+	assert_memory_equal(u + 22, gw, 16);
+	assert_memory_equal(u + 38, g, 16);
+	assert_memory_equal(u + 62, "to guest", 8);
+	gport = tn_get16(u + 54);
+	unet_proxy_flows(f->proxy, count_flow, &fc);
+	assert_int_equal(fc.n, 1);
+	assert_int_equal(fc.last.family, AF_INET6);
+	assert_true(fc.last.inbound);
+	assert_int_equal(fc.last.remote_port, gport);
+	/* The guest answers to fec0::2:gport; the peer gets it. */
+	unet_hub_input(&f->cap.port, buf,
+		       tn_udp6_frame(buf, g, 5353, gw, gport, "back", 4));
+	memset(&sa, 0, sizeof(sa));
+	{
+		char got[16];
+		ssize_t n = -1;
+		uv_os_fd_t fd;
+
+		assert_int_equal(uv_fileno((uv_handle_t *)&peer, &fd), 0);
+		for (i = 0; i < 100 && n < 0; i++) {
+			tn_run_for(&f->loop, 10);
+			n = recv(fd, got, sizeof(got), MSG_DONTWAIT);
+		}
+		assert_int_equal(n, 4);
+		assert_memory_equal(got, "back", 4);
+	}
+	assert_int_equal(tn_proxy_stats(f->proxy).udp6_opened, 1);
+	close_now(f, (uv_handle_t *)&peer);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -583,6 +726,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_udp_odd_datagrams, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_syn, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fwd_ex_add_list, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_fwd_udp6_end_to_end, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -48,13 +48,14 @@
 #define CAP_MAX 32
 #define PING_RANGE "/proc/sys/net/ipv4/ping_group_range"
 #define NETNS_ADDR "198.51.100.7"
-
+#define NETNS_ADDR6 "2001:db8::77"
 
 /* What the environment allows; found once in main(). */
 static struct {
 	bool netns;		/* in our own namespace: sysctl is ours */
 	bool ping_ok;		/* ping sockets allowed, @target answers */
 	uint32_t target;	/* an address the kernel answers */
+	bool ping6_ok; /* NETNS_ADDR6 answers ICMPv6 echo too */
 	char why[160];		/* why @ping_ok is false */
 } env;
 
@@ -515,20 +516,142 @@ static void env_host(void)
 			 "no non-loopback IPv4 address on this machine");
 }
 
+/* ---- ICMPv6 echo ---------------------------------------------------------- */
+
+/*
+ * In our own namespace, 2001:db8::77 on lo as well (ioctl's in6_ifreq, as
+ * ifconfig does; loopback does no duplicate address detection). False
+ * when it cannot be added.
+ */
+static bool env_netns6(void)
+{
+	struct {
+		struct in6_addr addr;
+		uint32_t prefixlen;
+		int ifindex;
+	} req;
+	int s;
+
+	if (!env.netns)
+		return false;
+	s = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return false;
+	memset(&req, 0, sizeof(req));
+	inet_pton(AF_INET6, NETNS_ADDR6, &req.addr);
+	req.prefixlen = 128;
+	req.ifindex = (int)if_nametoindex("lo");
+	if (req.ifindex == 0 || ioctl(s, SIOCSIFADDR, &req) < 0) {
+		close(s);
+		return false;
+	}
+	close(s);
+	return true;
+}
+
+/* An ICMPv6 echo request from fec0::15 to @dst; returns the frame's size. */
+static size_t icmp6_frame(uint8_t *buf, const uint8_t *dst, uint16_t id,
+			  uint16_t seq, size_t payload)
+{
+	uint8_t src[16], *e;
+	size_t i;
+
+	tn_ip6("fec0::15", src);
+	e = buf + tn_ip6_header(buf, tn_gw_mac, src, dst, 58, 8 + payload);
+	memset(e, 0, 8);
+	e[0] = 128;
+	tn_put16(e + 4, id);
+	tn_put16(e + 6, seq);
+	for (i = 0; i < payload; i++)
+		e[8 + i] = (uint8_t)(i * 7 + seq);
+	tn_put16(e + 2, tn_l4_csum6(src, dst, 58, e, 8 + payload));
+	return 54 + 8 + payload;
+}
+
+/*
+ * ping -6 through an AF_INET6 ping socket: the reply comes from the address
+ * pinged, with the guest's id and a checksum over the IPv6 pseudo-header.
+ */
+static void test_icmp6_echo(void **state)
+{
+	struct fixture *f = *state;
+	struct unet_flow_info info;
+	uint8_t buf[256], dst[16], g[16];
+	const uint8_t *r;
+
+	if (!env.ping6_ok) {
+		print_message("skipped: needs our own network namespace\n");
+		skip();
+	}
+	start(f, NULL);
+	f->cap.keep = tn_keep_ipv6;
+	tn_learn_guest6(&f->cap);
+	tn_ip6(NETNS_ADDR6, dst);
+	tn_ip6("fec0::15", g);
+	unet_hub_input(&f->cap.port, buf, icmp6_frame(buf, dst, 0x6666, 3, 40));
+	assert_true(tn_run_until(&f->loop, replies1, f, 5000));
+	r = f->cap.data[0];
+	assert_int_equal(f->cap.len[0], 54 + 8 + 40);
+	assert_int_equal(r[20], 58);
+	assert_memory_equal(r + 22, dst, 16);
+	assert_memory_equal(r + 38, g, 16);
+	assert_int_equal(r[54], 129);
+	assert_int_equal(tn_get16(r + 58), 0x6666);
+	assert_int_equal(tn_get16(r + 60), 3);
+	assert_int_equal(tn_l4_csum6(dst, g, 58, r + 54, 48), 0);
+	assert_int_equal(r[62 + 5], (uint8_t)(5 * 7 + 3));
+	assert_int_equal(tn_proxy_flows(f->proxy, &info), 1);
+	assert_int_equal(info.proto, IPPROTO_ICMPV6);
+	assert_int_equal(info.family, AF_INET6);
+	assert_int_equal(tn_proxy_stats(f->proxy).icmp6_opened, 1);
+}
+
+/* restrict=on: no ICMPv6 echo leaves either. */
+static void test_icmp6_restrict(void **state)
+{
+	struct fixture *f = *state;
+	struct unet_proxy_config pc;
+	uint8_t buf[128], dst[16];
+
+	unet_proxy_config_init(&pc);
+	pc.restrict_guest = true;
+	start(f, &pc);
+	f->cap.keep = tn_keep_ipv6;
+	tn_learn_guest6(&f->cap);
+	tn_ip6("2001:db8::99", dst);
+	unet_hub_input(&f->cap.port, buf, icmp6_frame(buf, dst, 1, 1, 8));
+	tn_run_for(&f->loop, 50);
+	assert_int_equal(f->cap.frames, 0);
+	assert_int_equal(tn_proxy_flows(f->proxy, NULL), 0);
+	assert_int_equal(tn_proxy_stats(f->proxy).refused_policy, 1);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_icmp_gateway_is_lwip, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_icmp_malformed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_icmp_restrict, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_icmp_echo, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_icmp_flow_limit, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_icmp_idle_expiry, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_icmp_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_icmp_gateway_is_lwip,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_icmp_malformed, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_icmp_restrict, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_icmp_echo, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_icmp_flow_limit, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_icmp_idle_expiry, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_icmp_refused, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_icmp6_echo, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_icmp6_restrict, setup,
+						teardown),
 	};
 
 	if (!env_netns())
 		env_host();
+	env.ping6_ok = env_netns6();
 	print_message("ping environment: %s\n",
 		      env.netns ? "own network namespace" :
 		      env.ping_ok ? "the host's" : env.why);

@@ -659,24 +659,40 @@ static void test_good(void **state)
 	}
 }
 
+/* "1.2.3.4:80" or "[::1]:80". */
+static const char *sa_string(const union unet_sockaddr *sa, char *buf,
+			     size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (sa->sa.sa_family == AF_INET6) {
+		inet_ntop(AF_INET6, &sa->in6.sin6_addr, a, sizeof(a));
+		snprintf(buf, len, "[%s]:%u", a, ntohs(sa->in6.sin6_port));
+	} else {
+		assert_int_equal(sa->sa.sa_family, AF_INET);
+		inet_ntop(AF_INET, &sa->in.sin_addr, a, sizeof(a));
+		snprintf(buf, len, "%s:%u", a, ntohs(sa->in.sin_port));
+	}
+	return buf;
+}
+
 /* "tcp 0.0.0.0:8080-10.0.2.15:80*; ..." for the forwards of @u. */
 static void fwds_string(const struct netdev_user *u, char *buf, size_t len)
 {
-	char h[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN];
+	char h[INET6_ADDRSTRLEN + 8], g[INET6_ADDRSTRLEN + 8];
 	size_t used = 0;
 	int i, n;
 
 	buf[0] = '\0';
 	for (i = 0; i < u->n_fwds; i++) {
-		const struct unet_fwd *f = &u->fwds[i];
+		const struct unet_fwd_ex *f = &u->fwds[i];
 
 		assert_true(f->proto == IPPROTO_TCP || f->proto == IPPROTO_UDP);
-		inet_ntop(AF_INET, &f->host_addr, h, sizeof(h));
-		inet_ntop(AF_INET, &f->guest_addr, g, sizeof(g));
-		n = snprintf(buf + used, len - used, "%s%s %s:%u-%s:%u%s",
+		n = snprintf(buf + used, len - used, "%s%s %s-%s%s",
 			     i ? "; " : "",
-			     f->proto == IPPROTO_TCP ? "tcp" : "udp", h,
-			     ntohs(f->host_port), g, ntohs(f->guest_port),
+			     f->proto == IPPROTO_TCP ? "tcp" : "udp",
+			     sa_string(&f->host, h, sizeof(h)),
+			     sa_string(&f->guest, g, sizeof(g)),
 			     u->fwd_guest_default[i] ? "*" : "");
 		assert_true(n > 0 && (size_t)n < len - used);
 		used += (size_t)n;
@@ -739,8 +755,10 @@ static void test_fwd_limit(void **state)
 	for (i = 0; i < NETDEV_FWD_MAX; i++) {
 		assert_int_equal(nd.u.user.fwds[i].proto,
 				 i % 2 ? IPPROTO_UDP : IPPROTO_TCP);
-		assert_int_equal(ntohs(nd.u.user.fwds[i].host_port), 1000 + i);
-		assert_int_equal(ntohs(nd.u.user.fwds[i].guest_port), 1 + i);
+		assert_int_equal(ntohs(nd.u.user.fwds[i].host.in.sin_port),
+				 1000 + i);
+		assert_int_equal(ntohs(nd.u.user.fwds[i].guest.in.sin_port),
+				 1 + i);
 		assert_true(nd.u.user.fwd_guest_default[i]);
 	}
 	sprintf(arg + n, ",hostfwd=tcp::2000-:1");

@@ -297,8 +297,9 @@ static void test_malformed(void **state)
 }
 
 /*
- * IPv6 with an extension header stops at the classifier: lwIP 2.1.3 reads
- * a hop-by-hop header before checking it is there (found by fuzzing).
+ * IPv6 with an extension header cut short stops before lwIP: lwIP 2.1.3
+ * reads a hop-by-hop header before checking it is there (found by
+ * fuzzing); the stack's parse of the chain drops it first.
  */
 static void test_ipv6_extension_headers_dropped(void **state)
 {
@@ -416,23 +417,160 @@ static void test_config_checks(void **state)
 	assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+/* ---- IPv6: the parse of the extension header chain ----------------------- */
+
+/* One row of test_ipv6_malformed(): builds its packet after the header. */
+struct ip6_row {
+	const char *name;
+	uint8_t nexthdr; /* the IPv6 header's */
+	uint8_t body[96]; /* what follows the IPv6 header */
+	size_t body_len; /* bytes of it in the frame */
+	int plen_extra; /* payload length minus @body_len */
+};
+
+/* An ICMPv6 echo request (8 bytes, checksum unchecked here). */
+#define ECHO6 128, 0, 0, 0, 0, 1, 0, 1
+/* A destination options header of 8 bytes with a PadN, then @next. */
+#define DOPT(next) (next), 0, 1, 4, 0, 0, 0, 0
+
+/* Each row is dropped where the stack parses it, counted, unanswered. */
+static void test_ipv6_malformed(void **state)
+{
+	static const struct ip6_row rows[] = {
+		{ "payload length past the frame", 58, { ECHO6 }, 8, 1 },
+		{ "hop-by-hop header past the packet", 0, { 58, 1 }, 8, 0 },
+		{ "extension header cut at 1 byte", 60, { 58 }, 1, 0 },
+		{ "option length past its header",
+		  0,
+		  { 58, 0, 1, 9, 0, 0, 0, 0, ECHO6 },
+		  16,
+		  0 },
+		{ "option type with no length byte",
+		  60,
+		  { 58, 0, 0, 0, 0, 0, 0, 7, ECHO6 },
+		  16,
+		  0 },
+		{ "hop-by-hop after another header",
+		  60,
+		  { 0, 0, 1, 4, 0, 0, 0, 0, 58, 0, 1, 4, 0, 0, 0, 0, ECHO6 },
+		  24,
+		  0 },
+		{ "nine extension headers",
+		  60,
+		  { DOPT(60), DOPT(60), DOPT(60), DOPT(60), DOPT(60), DOPT(60),
+		    DOPT(60), DOPT(60), DOPT(58), ECHO6 },
+		  80,
+		  0 },
+		{ "fragment header alone",
+		  44,
+		  { 17, 0, 0, 1, 0, 0, 0, 9 },
+		  8,
+		  0 },
+		{ "a later fragment with no data",
+		  44,
+		  { 17, 0, 0, 9, 0, 0, 0, 9 },
+		  8,
+		  0 },
+		{ "two fragment headers",
+		  44,
+		  { 44, 0, 0, 1, 0, 0, 0, 9, 17, 0, 0, 1,
+		    0,	0, 0, 9, 0, 1, 0, 2, 0,	 8, 0, 0 },
+		  24,
+		  0 },
+		{ "first fragment cut inside the UDP header",
+		  44,
+		  { 17, 0, 0, 1, 0, 0, 0, 9, 0, 1, 0, 2, 0, 0, 0, 0 },
+		  12,
+		  0 },
+	};
+	struct fixture *f = *state;
+	struct unet_stack_stats st = { .size = sizeof(st) };
+	uint8_t buf[200], g[16], gw[16];
+	uint64_t before;
+	size_t i, len;
+
+	tn_ip6("fec0::15", g);
+	tn_ip6("fec0::2", gw);
+	tn_learn_guest6(&f->cap);
+	f->cap.keep = tn_keep_ipv6;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const struct ip6_row *r = &rows[i];
+
+		print_message("  %s\n", r->name);
+		len = tn_ip6_header(buf, tn_gw_mac, g, gw, r->nexthdr,
+				    r->body_len + (size_t)r->plen_extra);
+		memcpy(buf + len, r->body, r->body_len);
+		assert_int_equal(unet_stack_stats(f->stack, &st), 0);
+		before = st.drop_bad;
+		unet_hub_input(&f->cap.port, buf, len + r->body_len);
+		assert_int_equal(unet_stack_stats(f->stack, &st), 0);
+		assert_int_equal(st.drop_bad, before + 1);
+	}
+	/* The truncated header itself, at every length. */
+	for (len = 14; len < 54; len++)
+		unet_hub_input(&f->cap.port, buf, len);
+	assert_int_equal(f->cap.frames, 0);
+}
+
+/* A destination options header before an echo no longer stops it. */
+static void test_ipv6_extension_header_answered(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t buf[128], g[16], gw[16], *e;
+	size_t off;
+
+	tn_ip6("fec0::15", g);
+	tn_ip6("fec0::2", gw);
+	tn_learn_guest6(&f->cap);
+	f->cap.keep = tn_keep_ipv6;
+	off = tn_ip6_header(buf, tn_gw_mac, g, gw, 60, 8 + 16);
+	memcpy(buf + off, (const uint8_t[]){ DOPT(58) }, 8);
+	e = buf + off + 8;
+	memset(e, 0, 16);
+	e[0] = 128;
+	tn_put16(e + 4, 0x77);
+	tn_put16(e + 6, 1);
+	memcpy(e + 8, "abcdefgh", 8);
+	tn_put16(e + 2, tn_l4_csum6(g, gw, 58, e, 16));
+	unet_hub_input(&f->cap.port, buf, off + 8 + 16);
+	assert_int_equal(f->cap.frames, 1);
+	assert_int_equal(f->cap.data[0][54], 129); /* echo reply */
+	assert_memory_equal(f->cap.data[0] + 54 + 8, "abcdefgh", 8);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_arp_gateway, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_arp_dns_alias, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_arp_others_unanswered, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ping_gateway, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_arp_gateway, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_arp_dns_alias, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_arp_others_unanswered,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ping_gateway, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_ping_dns, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ping_elsewhere_unanswered, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_offnet_source_dropped, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ping_full_size_frame, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_checksum_dropped, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_other_mac_ignored, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ipv6_extension_headers_dropped, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_one_stack_per_process, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ping_elsewhere_unanswered,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_offnet_source_dropped,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ping_full_size_frame,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_checksum_dropped,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_other_mac_ignored, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_malformed, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_ipv6_extension_headers_dropped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_one_stack_per_process,
+						setup, teardown),
 		cmocka_unit_test(test_config_checks),
+		cmocka_unit_test_setup_teardown(test_ipv6_malformed, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_ipv6_extension_header_answered, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

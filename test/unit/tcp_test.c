@@ -49,6 +49,8 @@ struct fixture {
 	uv_tcp_t server;
 	uint16_t server_port;
 	int accepted;
+	uv_tcp_t server6;
+	bool has_server6;
 };
 
 /* IPv4 TCP only: lwIP's IPv6 and ARP come and go. */
@@ -128,6 +130,8 @@ static int teardown(void **state)
 	unet_proxy_close(f->proxy);
 	unet_hub_close(f->hub);
 	uv_close((uv_handle_t *)&f->server, NULL);
+	if (f->has_server6 && !uv_is_closing((uv_handle_t *)&f->server6))
+		uv_close((uv_handle_t *)&f->server6, NULL);
 	uv_run(&f->loop, UV_RUN_DEFAULT);
 	assert_int_equal(uv_loop_close(&f->loop), 0);
 	tn_capture_reset(&f->cap);
@@ -380,15 +384,177 @@ static void test_loopback_off_rst(void **state)
 	assert_int_equal(st.flows, 0);
 }
 
+/* ---- IPv6 ---------------------------------------------------------------- */
+
+/* IPv6 TCP only (no extension headers), as tcp_keep() for IPv4. */
+static bool tcp6_keep(const uint8_t *b, size_t len)
+{
+	return len >= 74 && b[12] == 0x86 && b[13] == 0xdd && b[20] == 6;
+}
+
+/* The TCP flags of captured IPv6 frame @i. */
+static uint8_t tcp6_flags(const struct tn_capture *c, int i)
+{
+	return c->data[i][54 + 13] & (TCP_SYN | TCP_RST | TCP_ACK);
+}
+
+/*
+ * Makes the fixture capture IPv6 TCP, with a host listener on ::1 (its
+ * port in @port), the gateway knowing the guest's fec0::15.
+ */
+static uv_tcp_t *fixture_v6(struct fixture *f, uint16_t *port)
+{
+	uv_tcp_t *l6 = &f->server6;
+	struct sockaddr_in6 sa;
+	int len = sizeof(sa);
+
+	f->cap.keep = tcp6_keep;
+	tn_learn_guest6(&f->cap);
+	uv_tcp_init(&f->loop, l6);
+	l6->data = f;
+	uv_ip6_addr("::1", 0, &sa);
+	assert_int_equal(uv_tcp_bind(l6, (struct sockaddr *)&sa, 0), 0);
+	assert_int_equal(uv_listen((uv_stream_t *)l6, 16, on_connection), 0);
+	uv_tcp_getsockname(l6, (struct sockaddr *)&sa, &len);
+	*port = ntohs(sa.sin6_port);
+	f->has_server6 = true;
+	return l6;
+}
+
+/* Over IPv6 too: the SYN is answered only once [::1] accepted. */
+static void test_tcp6_syn_ack_after_connect(void **state)
+{
+	struct fixture *f = *state;
+	struct unet_flow_info info;
+	struct unet_proxy_stats st = { .size = sizeof(st) };
+	uint8_t buf[80], g[16], gw[16];
+	uint16_t port;
+
+	fixture_v6(f, &port);
+	tn_ip6("fec0::15", g);
+	tn_ip6("fec0::2", gw);
+	tn_tcp6_frame(buf, g, 40101, gw, port, 1000, 0, TCP_SYN);
+	unet_hub_input(&f->cap.port, buf, 74);
+	assert_int_equal(f->cap.frames, 0);
+	unet_hub_input(&f->cap.port, buf, 74); /* retransmitted: dropped */
+	run_until(f, 1);
+	assert_int_equal(f->cap.frames, 1);
+	assert_int_equal(tcp6_flags(&f->cap, 0), TCP_SYN | TCP_ACK);
+	assert_memory_equal(f->cap.data[0] + 22, gw, 16);
+	assert_memory_equal(f->cap.data[0] + 38, g, 16);
+	assert_int_equal(tn_get16(f->cap.data[0] + 54), port);
+	assert_int_equal(tn_get32(f->cap.data[0] + 62), 1001);
+	assert_int_equal(tn_l4_csum6(gw, g, 6, f->cap.data[0] + 54,
+				     f->cap.len[0] - 54),
+			 0);
+	assert_int_equal(f->accepted, 1);
+	assert_int_equal(tn_proxy_flows(f->proxy, &info), 1);
+	assert_int_equal(info.family, AF_INET6);
+	assert_memory_equal(&info.guest_addr6, g, 16);
+	assert_memory_equal(&info.remote_addr6, gw, 16);
+	assert_int_equal(info.guest_addr.s_addr, 0);
+	assert_int_equal(unet_proxy_stats(f->proxy, &st), 0);
+	assert_int_equal(st.tcp_opened, 1);
+	assert_int_equal(st.tcp6_opened, 1);
+}
+
+/* A refused IPv6 connect: a RST from fec0::2 acknowledging the SYN. */
+static void test_tcp6_refused_gets_rst(void **state)
+{
+	struct fixture *f = *state;
+	struct unet_proxy_stats st = { .size = sizeof(st) };
+	uint8_t buf[80], g[16], gw[16];
+	uv_tcp_t *l6;
+	uint16_t port;
+
+	l6 = fixture_v6(f, &port);
+	/* Nothing listens on [::1]:port once the listener is closed. */
+	uv_close((uv_handle_t *)l6, NULL);
+	uv_run(&f->loop, UV_RUN_NOWAIT);
+	tn_ip6("fec0::15", g);
+	tn_ip6("fec0::2", gw);
+	tn_tcp6_frame(buf, g, 40102, gw, port, 5000, 0, TCP_SYN);
+	unet_hub_input(&f->cap.port, buf, 74);
+	run_until(f, 1);
+	assert_int_equal(f->cap.frames, 1);
+	assert_int_equal(tcp6_flags(&f->cap, 0), TCP_RST | TCP_ACK);
+	assert_int_equal(tn_get32(f->cap.data[0] + 62), 5001);
+	assert_memory_equal(f->cap.data[0] + 22, gw, 16);
+	assert_int_equal(unet_proxy_stats(f->proxy, &st), 0);
+	assert_int_equal(st.tcp_refused, 1);
+}
+
+/* loopback=off refuses fec0::2 (the host's ::1) at once, as for IPv4. */
+static void test_tcp6_loopback_off_rst(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	struct unet_proxy_config pc;
+	struct unet_proxy_stats st = { .size = sizeof(st) };
+	uint8_t buf[80], g[16], gw[16];
+	uint16_t port;
+
+	assert_non_null(f);
+	unet_proxy_config_init(&pc);
+	pc.loopback = false;
+	fixture_open(f, &pc);
+	*state = f;
+	fixture_v6(f, &port);
+	tn_ip6("fec0::15", g);
+	tn_ip6("fec0::2", gw);
+	tn_tcp6_frame(buf, g, 40103, gw, port, 7, 0, TCP_SYN);
+	unet_hub_input(&f->cap.port, buf, 74);
+	assert_int_equal(f->cap.frames, 1);
+	assert_int_equal(tcp6_flags(&f->cap, 0), TCP_RST | TCP_ACK);
+	run_until(f, 2);
+	assert_int_equal(f->accepted, 0);
+	assert_int_equal(unet_proxy_stats(f->proxy, &st), 0);
+	assert_int_equal(st.refused_policy, 1);
+	assert_int_equal(st.flows, 0);
+}
+
+/* A SYN from an address outside the prefix never opens a host socket. */
+static void test_tcp6_spoofed_dropped(void **state)
+{
+	struct fixture *f = *state;
+	struct unet_proxy_stats st = { .size = sizeof(st) };
+	uint8_t buf[80], g[16], gw[16];
+	uint16_t port;
+
+	fixture_v6(f, &port);
+	tn_ip6("fec0::2", gw);
+	tn_ip6("fec0::3", g); /* the DNS address: no guest's */
+	tn_tcp6_frame(buf, g, 40104, gw, port, 1, 0, TCP_SYN);
+	unet_hub_input(&f->cap.port, buf, 74);
+	tn_ip6("2001:db8::15", g); /* outside the prefix */
+	tn_tcp6_frame(buf, g, 40105, gw, port, 1, 0, TCP_SYN);
+	unet_hub_input(&f->cap.port, buf, 74);
+	run_until(f, 1);
+	assert_int_equal(f->accepted, 0);
+	assert_int_equal(unet_proxy_stats(f->proxy, &st), 0);
+	assert_int_equal(st.refused_spoofed, 1);
+	assert_int_equal(st.flows, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_syn_ack_only_after_host_connect, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_refused_gets_rst, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_malformed_syn_dropped, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_malformed_segments, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_syn_ack_only_after_host_connect, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refused_gets_rst, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_malformed_syn_dropped,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_malformed_segments, setup,
+						teardown),
 		cmocka_unit_test_teardown(test_flow_limit_rst, teardown),
 		cmocka_unit_test_teardown(test_loopback_off_rst, teardown),
+		cmocka_unit_test_setup_teardown(test_tcp6_syn_ack_after_connect,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tcp6_refused_gets_rst,
+						setup, teardown),
+		cmocka_unit_test_teardown(test_tcp6_loopback_off_rst, teardown),
+		cmocka_unit_test_setup_teardown(test_tcp6_spoofed_dropped,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -504,3 +504,187 @@ void tn_run_for(uv_loop_t *loop, unsigned int ms)
 {
 	tn_run_until(loop, NULL, NULL, ms);
 }
+
+/* ---- IPv6 ---------------------------------------------------------------- */
+
+/**
+ * tn_ip6() - parse an IPv6 address, failing the test if it is not one
+ * @s: the address
+ * @out: receives its 16 bytes
+ */
+void tn_ip6(const char *s, uint8_t out[16])
+{
+	assert_int_equal(inet_pton(AF_INET6, s, out), 1);
+}
+
+/**
+ * tn_ip6_header() - write Ethernet and IPv6 headers from the guest's MAC
+ * @buf: the frame, with room for 54 bytes
+ * @dmac: the destination MAC
+ * @src: the source address (16 bytes)
+ * @dst: the destination address (16 bytes)
+ * @nexthdr: the next header
+ * @plen: the payload length (extension headers included)
+ *
+ * Hop limit 64, no flow label.
+ *
+ * Return: the offset of the IPv6 payload, 54.
+ */
+size_t tn_ip6_header(uint8_t *buf, const uint8_t *dmac, const uint8_t *src,
+		     const uint8_t *dst, uint8_t nexthdr, size_t plen)
+{
+	uint8_t *ip = buf + 14;
+
+	memcpy(buf, dmac, 6);
+	memcpy(buf + 6, tn_guest_mac, 6);
+	buf[12] = 0x86;
+	buf[13] = 0xdd;
+	memset(ip, 0, 40);
+	ip[0] = 0x60;
+	tn_put16(ip + 4, (uint16_t)plen);
+	ip[6] = nexthdr;
+	ip[7] = 64;
+	memcpy(ip + 8, src, 16);
+	memcpy(ip + 24, dst, 16);
+	return 54;
+}
+
+/**
+ * tn_l4_csum6() - the TCP, UDP or ICMPv6 checksum over the IPv6
+ * pseudo-header (RFC 8200 8.1) and the transport bytes
+ * @src: the source address (16 bytes)
+ * @dst: the destination address (16 bytes)
+ * @proto: the upper-layer protocol
+ * @l4: the transport header and payload
+ * @len: their length
+ *
+ * Return: the checksum (not mapped from 0 to 0xffff); 0 when @l4 holds a
+ * correct one.
+ */
+uint16_t tn_l4_csum6(const uint8_t *src, const uint8_t *dst, uint8_t proto,
+		     const uint8_t *l4, size_t len)
+{
+	uint8_t ph[40];
+
+	memcpy(ph, src, 16);
+	memcpy(ph + 16, dst, 16);
+	tn_put32(ph + 32, (uint32_t)len);
+	memset(ph + 36, 0, 3);
+	ph[39] = proto;
+	return tn_sum_fold(tn_sum_add(tn_sum_add(0, ph, 40), l4, len));
+}
+
+/**
+ * tn_keep_ipv6() - a capture filter that records IPv6 frames but neighbour
+ * discovery and MLD
+ * @frame: the frame
+ * @len: its length
+ *
+ * lwIP's own ND and MLD come and go with timers and the guest's address
+ * resolution; tests that count replies leave them out.
+ *
+ * Return: whether @frame is IPv6 and neither ICMPv6 type 130..143 nor
+ * behind a hop-by-hop header (MLD's router alert).
+ */
+bool tn_keep_ipv6(const uint8_t *frame, size_t len)
+{
+	if (len < 54 || frame[12] != 0x86 || frame[13] != 0xdd ||
+	    frame[20] == 0)
+		return false;
+	return !(frame[20] == 58 && len > 54 && frame[54] >= 130 &&
+		 frame[54] <= 143);
+}
+
+/**
+ * tn_udp6_frame() - a UDP datagram over IPv6 from the guest to the gateway
+ * @buf: room for 62 + @len bytes
+ * @src: the source address (16 bytes)
+ * @sport: source port
+ * @dst: the destination address (16 bytes)
+ * @dport: destination port
+ * @data: the payload
+ * @len: its length
+ *
+ * Return: the frame's length.
+ */
+size_t tn_udp6_frame(uint8_t *buf, const uint8_t *src, uint16_t sport,
+		     const uint8_t *dst, uint16_t dport, const void *data,
+		     size_t len)
+{
+	uint8_t *u = buf + tn_ip6_header(buf, tn_gw_mac, src, dst, 17, 8 + len);
+	uint16_t sum;
+
+	tn_put16(u, sport);
+	tn_put16(u + 2, dport);
+	tn_put16(u + 4, (uint16_t)(8 + len));
+	tn_put16(u + 6, 0);
+	memcpy(u + 8, data, len);
+	sum = tn_l4_csum6(src, dst, 17, u, 8 + len);
+	tn_put16(u + 6, sum != 0 ? sum : 0xffff);
+	return 54 + 8 + len;
+}
+
+/**
+ * tn_tcp6_frame() - a TCP segment over IPv6 from the guest, no options
+ * @buf: room for 74 bytes
+ * @src: the source address (16 bytes)
+ * @sport: source port
+ * @dst: the destination address (16 bytes)
+ * @dport: destination port
+ * @seq: sequence number
+ * @ack: acknowledgement number
+ * @flags: TCP flags
+ *
+ * Return: the frame's length, 74.
+ */
+size_t tn_tcp6_frame(uint8_t *buf, const uint8_t *src, uint16_t sport,
+		     const uint8_t *dst, uint16_t dport, uint32_t seq,
+		     uint32_t ack, uint8_t flags)
+{
+	uint8_t *t = buf + tn_ip6_header(buf, tn_gw_mac, src, dst, 6, 20);
+
+	memset(t, 0, 20);
+	tn_put16(t, sport);
+	tn_put16(t + 2, dport);
+	tn_put32(t + 4, seq);
+	tn_put32(t + 8, ack);
+	t[12] = 5 << 4;
+	t[13] = flags;
+	tn_put16(t + 14, 0xffff);
+	tn_put16(t + 16, tn_l4_csum6(src, dst, 6, t, 20));
+	return 74;
+}
+
+/**
+ * tn_learn_guest6() - teach the gateway the guest's MAC for fec0::15
+ * @c: the capture port the guest's frames come in through
+ *
+ * Sends the neighbour solicitation for fec0::2, with the guest's link-layer
+ * address, that the guest's own stack would send, then forgets what came
+ * back (the advertisement).
+ *
+ * Return: what unet_hub_input() returned for the solicitation.
+ */
+int tn_learn_guest6(struct tn_capture *c)
+{
+	static const uint8_t mcast[6] = { 0x33, 0x33, 0xff, 0x00, 0x00, 0x02 };
+	uint8_t buf[86], src[16], dst[16], target[16];
+	uint8_t *ns;
+	int err;
+
+	tn_ip6("fec0::15", src);
+	tn_ip6("ff02::1:ff00:2", dst);
+	tn_ip6("fec0::2", target);
+	ns = buf + tn_ip6_header(buf, mcast, src, dst, 58, 32);
+	buf[21] = 255; /* RFC 4861 7.1.1: hop limit 255 */
+	memset(ns, 0, 32);
+	ns[0] = 135;
+	memcpy(ns + 8, target, 16);
+	ns[24] = 1; /* source link-layer address */
+	ns[25] = 1;
+	memcpy(ns + 26, tn_guest_mac, 6);
+	tn_put16(ns + 2, tn_l4_csum6(src, dst, 58, ns, 32));
+	err = unet_hub_input(&c->port, buf, sizeof(buf));
+	tn_capture_reset(c);
+	return err;
+}

@@ -118,6 +118,20 @@ uint16_t tn_udp_loopback(uv_loop_t *loop, uv_udp_t *udp, void *data);
 uint16_t tn_tcp_listen_loopback(uv_loop_t *loop, uv_tcp_t *tcp, void *data,
 				int backlog, uv_connection_cb cb);
 
+void tn_ip6(const char *s, uint8_t out[16]);
+size_t tn_ip6_header(uint8_t *buf, const uint8_t *dmac, const uint8_t *src,
+		     const uint8_t *dst, uint8_t nexthdr, size_t plen);
+uint16_t tn_l4_csum6(const uint8_t *src, const uint8_t *dst, uint8_t proto,
+		     const uint8_t *l4, size_t len);
+bool tn_keep_ipv6(const uint8_t *frame, size_t len);
+size_t tn_udp6_frame(uint8_t *buf, const uint8_t *src, uint16_t sport,
+		     const uint8_t *dst, uint16_t dport, const void *data,
+		     size_t len);
+size_t tn_tcp6_frame(uint8_t *buf, const uint8_t *src, uint16_t sport,
+		     const uint8_t *dst, uint16_t dport, uint32_t seq,
+		     uint32_t ack, uint8_t flags);
+int tn_learn_guest6(struct tn_capture *c);
+
 bool tn_run_until(uv_loop_t *loop, bool (*cond)(void *arg), void *arg,
 		  unsigned int ms);
 void tn_run_for(uv_loop_t *loop, unsigned int ms);

@@ -50,6 +50,9 @@ struct fixture {
 	struct sockaddr_in echo_from;
 	uint8_t echo_buf[ECHO_BUF];
 	uint16_t ip_id;
+	uv_udp_t echo6;
+	uint16_t echo6_port;
+	bool has_echo6;
 };
 
 /* Builds a UDP frame; returns its length. */
@@ -144,6 +147,8 @@ static int teardown(void **state)
 	unet_proxy_close(f->proxy);
 	unet_hub_close(f->hub);
 	uv_close((uv_handle_t *)&f->echo, NULL);
+	if (f->has_echo6)
+		uv_close((uv_handle_t *)&f->echo6, NULL);
 	uv_run(&f->loop, UV_RUN_DEFAULT);
 	assert_int_equal(uv_loop_close(&f->loop), 0);
 	tn_capture_reset(&f->cap);
@@ -656,21 +661,213 @@ static void test_udp_closed_port(void **state)
 	assert_int_equal(tn_proxy_stats(f->proxy).udp_opened, 1);
 }
 
+/* ---- IPv6 ---------------------------------------------------------------- */
+
+/*
+ * start() for the guest's IPv6: an echo server on [::1] too, the capture
+ * keeping IPv6 (no ND or MLD), the gateway knowing fec0::15's MAC.
+ */
+static void start6(struct fixture *f, const struct unet_proxy_config *pcfg)
+{
+	struct sockaddr_in6 sa;
+	int len = sizeof(sa);
+
+	start(f, 0, pcfg);
+	f->cap.keep = tn_keep_ipv6;
+	tn_learn_guest6(&f->cap);
+	uv_udp_init(&f->loop, &f->echo6);
+	f->echo6.data = f;
+	f->has_echo6 = true;
+	uv_ip6_addr("::1", 0, &sa);
+	assert_int_equal(uv_udp_bind(&f->echo6, (struct sockaddr *)&sa, 0), 0);
+	uv_udp_getsockname(&f->echo6, (struct sockaddr *)&sa, &len);
+	f->echo6_port = ntohs(sa.sin6_port);
+	assert_int_equal(uv_udp_recv_start(&f->echo6, echo_alloc, echo_recv),
+			 0);
+}
+
+static void send_udp6(struct fixture *f, const char *src, uint16_t sport,
+		      const char *dst, uint16_t dport, const void *data,
+		      size_t len)
+{
+	uint8_t buf[2048], s6[16], d6[16];
+	size_t n;
+
+	tn_ip6(src, s6);
+	tn_ip6(dst, d6);
+	n = tn_udp6_frame(buf, s6, sport, d6, dport, data, len);
+	assert_int_equal(unet_hub_input(&f->cap.port, buf, n), 0);
+}
+
+/* fec0::2 reaches the host's ::1; the reply comes from fec0::2, summed. */
+static void test_udp6_echo_loopback(void **state)
+{
+	struct fixture *f = *state;
+	struct unet_flow_info info;
+	uint8_t g[16], gw[16];
+	const uint8_t *r;
+
+	start6(f, NULL);
+	tn_ip6("fec0::15", g);
+	tn_ip6("fec0::2", gw);
+	send_udp6(f, "fec0::15", 40000, "fec0::2", f->echo6_port, "hello6", 6);
+	assert_true(tn_run_until(&f->loop, echo_and_reply, f, 5000));
+	assert_int_equal(f->echo_count, 1);
+	assert_int_equal(f->echo_len, 6);
+	assert_int_equal(f->echo_from.sin_family, AF_INET6);
+	assert_int_equal(f->cap.frames, 1);
+	r = f->cap.data[0];
+	assert_int_equal(f->cap.len[0], 54 + 8 + 6);
+	assert_int_equal(r[20], 17);
+	assert_memory_equal(r + 22, gw, 16);
+	assert_memory_equal(r + 38, g, 16);
+	assert_int_equal(tn_get16(r + 54), f->echo6_port);
+	assert_int_equal(tn_get16(r + 56), 40000);
+	assert_int_equal(tn_get16(r + 58), 14);
+	assert_int_not_equal(tn_get16(r + 60), 0);
+	assert_int_equal(tn_l4_csum6(gw, g, 17, r + 54, 14), 0);
+	assert_memory_equal(r + 62, "hello6", 6);
+	assert_int_equal(tn_proxy_flows(f->proxy, &info), 1);
+	assert_int_equal(info.family, AF_INET6);
+	assert_int_equal(info.proto, IPPROTO_UDP);
+	assert_memory_equal(&info.guest_addr6, g, 16);
+	assert_int_equal(info.guest_port, 40000);
+	assert_int_equal(tn_proxy_stats(f->proxy).udp_opened, 1);
+	assert_int_equal(tn_proxy_stats(f->proxy).udp6_opened, 1);
+}
+
+/*
+ * loopback=off refuses fec0::2 as for IPv4; a zero checksum is no UDP
+ * datagram over IPv6 (RFC 8200 8.1).
+ */
+static void test_udp6_policy_and_checksum(void **state)
+{
+	struct fixture *f = *state;
+	struct unet_proxy_config pc;
+	uint8_t buf[128], s6[16], d6[16];
+	size_t n;
+
+	unet_proxy_config_init(&pc);
+	pc.loopback = false;
+	start6(f, &pc);
+	send_udp6(f, "fec0::15", 40000, "fec0::2", f->echo6_port, "x", 1);
+	tn_run_for(&f->loop, 100);
+	assert_int_equal(f->echo_count, 0);
+	assert_int_equal(tn_proxy_stats(f->proxy).refused_policy, 1);
+	tn_ip6("fec0::15", s6);
+	tn_ip6("2001:db8::77", d6);
+	n = tn_udp6_frame(buf, s6, 40001, d6, 9, "x", 1);
+	buf[60] = buf[61] = 0;
+	unet_hub_input(&f->cap.port, buf, n);
+	tn_run_for(&f->loop, 50);
+	assert_int_equal(tn_proxy_stats(f->proxy).dropped, 1);
+	assert_int_equal(tn_proxy_stats(f->proxy).udp_opened, 0);
+}
+
+static void test_udp6_restrict(void **state)
+{
+	struct fixture *f = *state;
+	struct unet_proxy_config pc;
+
+	unet_proxy_config_init(&pc);
+	pc.restrict_guest = true;
+	start6(f, &pc);
+	send_udp6(f, "fec0::15", 40000, "fec0::2", f->echo6_port, "x", 1);
+	send_udp6(f, "fec0::15", 40000, "2001:db8::77", 9, "x", 1);
+	tn_run_for(&f->loop, 100);
+	assert_int_equal(f->echo_count, 0);
+	assert_int_equal(tn_proxy_flows(f->proxy, NULL), 0);
+	assert_int_equal(tn_proxy_stats(f->proxy).refused_policy, 2);
+}
+
+/* Multicast, link-local, the prefix's own hosts, v4-mapped: not proxied. */
+static void test_udp6_left_to_lwip(void **state)
+{
+	struct fixture *f = *state;
+
+	start6(f, NULL);
+	send_udp6(f, "fec0::15", 40000, "ff02::1", 9, "x", 1);
+	send_udp6(f, "fec0::15", 40000, "fe80::2", 9, "x", 1);
+	send_udp6(f, "fec0::15", 40000, "fec0::99", 9, "x", 1);
+	send_udp6(f, "fec0::15", 40000, "::ffff:127.0.0.1", 9, "x", 1);
+	tn_run_for(&f->loop, 50);
+	assert_int_equal(tn_proxy_stats(f->proxy).udp_opened, 0);
+	assert_int_equal(tn_proxy_flows(f->proxy, NULL), 0);
+}
+
+/*
+ * no_ipv4 and no_ipv6 keep their family from the proxy: a datagram to the
+ * gateway's address of that family (the host's loopback otherwise) opens
+ * no flow.
+ */
+static void test_udp_family_off(void **state)
+{
+	struct unet_stack_config sc;
+	uint8_t buf[128], s6[16], d6[16];
+	struct tn_gw g;
+	size_t n;
+	int off;
+
+	(void)state;
+	for (off = 0; off < 2; off++) {
+		unet_stack_config_init(&sc);
+		sc.no_ipv4 = off == 0;
+		sc.no_ipv6 = off == 1;
+		tn_gw_open(&g, &sc, NULL, NULL, 16);
+		tn_learn_guest6(&g.cap);
+		if (off == 0) {
+			n = udp_frame(&(struct fixture){ 0 }, buf, tn_gw_mac,
+				      tn_ip("10.0.2.15"), 40000,
+				      tn_ip("10.0.2.2"), 9, "x", 1);
+		} else {
+			tn_ip6("fec0::15", s6);
+			tn_ip6("fec0::2", d6);
+			n = tn_udp6_frame(buf, s6, 40000, d6, 9, "x", 1);
+		}
+		unet_hub_input(&g.cap.port, buf, n);
+		tn_run_for(&g.loop, 20);
+		assert_int_equal(tn_proxy_stats(g.proxy).udp_opened, 0);
+		assert_int_equal(tn_proxy_flows(g.proxy, NULL), 0);
+		tn_gw_close(&g);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_udp_echo_loopback, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_udp_no_checksum_and_padding, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_udp_loopback_off, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_udp_restrict, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_udp_fragments, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_udp_largest, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_udp_empty, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_udp_idle_expiry, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_udp_flow_limit, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_udp_malformed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_udp_left_to_lwip, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_udp_closed_port, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_udp_echo_loopback, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_udp_no_checksum_and_padding, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_udp_loopback_off, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_udp_restrict, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_udp_fragments, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_udp_largest, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_udp_empty, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_udp_idle_expiry, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_udp_flow_limit, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_udp_malformed, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_udp_left_to_lwip, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_udp_closed_port, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_udp6_echo_loopback, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_udp6_policy_and_checksum,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_udp6_restrict, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_udp6_left_to_lwip, setup,
+						teardown),
+		cmocka_unit_test(test_udp_family_off),
 	};
 
 	if (argc > 1)

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * usernet proxy: carries the guest's TCP, UDP and ICMP echo over ordinary
- * host sockets (NAT without privileges), and host-to-guest forwards.
+ * usernet proxy: carries the guest's TCP, UDP and ICMP echo, over IPv4 and
+ * IPv6, over ordinary host sockets (NAT without privileges), and
+ * host-to-guest forwards.
  *
  * TCP is connect-first: the guest's SYN is answered only once the host's
  * connect succeeded; a refused connect gives the guest a RST, an unreachable
- * one an ICMP error. Data crosses with back-pressure both ways, so memory per
- * flow is bounded. The gateway's address maps to the host's 127.0.0.1 unless
+ * one an ICMP (ICMPv6) error. Data crosses with back-pressure both ways, so
+ * memory per flow is bounded. The gateway's address maps to the host's
+ * 127.0.0.1, and its IPv6 address (the stack's ip6_host) to ::1, unless
  * loopback is turned off. Everything runs on the hub's loop.
  *
  * As with any libuv program that writes to sockets, the embedder must ignore
@@ -31,8 +33,8 @@ extern "C" {
  * struct unet_proxy_config - how the proxy behaves
  * @size: sizeof(struct unet_proxy_config), see hub.h on versioned
  *        configurations
- * @loopback: the gateway's address reaches the host's 127.0.0.1 (default
- *            true; QEMU's behaviour)
+ * @loopback: the gateway's address reaches the host's 127.0.0.1, and its
+ *            IPv6 address the host's ::1 (default true; QEMU's behaviour)
  * @restrict_guest: the guest reaches only the gateway's own services and the
  *                  forwards, nothing outside (QEMU's restrict=on; default
  *                  false): no TCP, UDP or ICMP flow opens, and the stack's
@@ -86,6 +88,43 @@ struct unet_proxy_config {
 };
 
 /**
+ * union unet_sockaddr - a socket address of either family
+ * @sa: the family, as a generic socket address
+ * @in: an IPv4 address and port (AF_INET)
+ * @in6: an IPv6 address and port (AF_INET6)
+ */
+union unet_sockaddr {
+	struct sockaddr sa;
+	struct sockaddr_in in;
+	struct sockaddr_in6 in6;
+};
+
+/**
+ * struct unet_fwd_ex - a host-to-guest forward of either family (QEMU's
+ * hostfwd= with bracketed IPv6 addresses)
+ * @proto: IPPROTO_TCP or IPPROTO_UDP
+ * @host: where to listen on the host: an AF_INET or AF_INET6 address
+ *        (the family's any address for all) and port (network order); port
+ *        0 lets the kernel choose, and unet_proxy_fwd_add_ex() writes the
+ *        chosen port back. An AF_INET6 forward listens on IPv6 only
+ *        (IPV6_V6ONLY)
+ * @guest: the guest's address and port: AF_INET (inside the stack's
+ *         network) or AF_INET6 (inside its IPv6 prefix)
+ *
+ * The two sides' families are independent: an IPv4 host address may lead
+ * to a guest's IPv6 address and the other way round, since the proxy
+ * terminates the connection on each side. The guest sees the connection
+ * (or datagrams) come from the gateway's address of the guest side's
+ * family (the stack's host, or its ip6_host). What &struct unet_fwd says,
+ * this says too; sin_zero and the IPv6 flow label and scope are ignored.
+ */
+struct unet_fwd_ex {
+	int proto;
+	union unet_sockaddr host;
+	union unet_sockaddr guest;
+};
+
+/**
  * struct unet_fwd - a host-to-guest forward (QEMU's hostfwd=)
  * @proto: IPPROTO_TCP or IPPROTO_UDP
  * @host_addr: the host address to listen on (INADDR_ANY for all)
@@ -123,7 +162,7 @@ enum unet_flow_state {
 
 /**
  * struct unet_flow_info - one flow, as the flow table shows it
- * @proto: IPPROTO_TCP, IPPROTO_UDP or IPPROTO_ICMP
+ * @proto: IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP or IPPROTO_ICMPV6
  * @inbound: opened from the host side (a forward)
  * @state: where the flow is
  * @guest_addr: the guest's address (network order)
@@ -133,6 +172,12 @@ enum unet_flow_state {
  * @bytes_out: bytes from the guest to the host side
  * @bytes_in: bytes from the host side to the guest
  * @idle_ms: milliseconds since the flow last carried anything
+ * @family: AF_INET, or AF_INET6 for a flow of the guest's IPv6 (its
+ *          addresses are then in @guest_addr6 and @remote_addr6, and
+ *          @guest_addr and @remote_addr are 0; @proto is IPPROTO_ICMPV6
+ *          for an echo flow)
+ * @guest_addr6: the guest's IPv6 address (@family AF_INET6)
+ * @remote_addr6: the IPv6 address the guest sees on the other side
  */
 struct unet_flow_info {
 	int proto;
@@ -145,6 +190,9 @@ struct unet_flow_info {
 	uint64_t bytes_out;
 	uint64_t bytes_in;
 	uint64_t idle_ms;
+	int family;
+	struct in6_addr guest_addr6;
+	struct in6_addr remote_addr6;
 };
 
 /**
@@ -194,6 +242,13 @@ struct unet_flow_info {
  *                       counted in @refused_limit and per protocol)
  * @icmp_expired: ICMP echo flows that expired idle (counted in @udp_expired
  *                until this counter was added)
+ * @tcp6_opened: TCP flows opened over the guest's IPv6 (also counted in
+ *               @tcp_opened)
+ * @udp6_opened: UDP flows opened over the guest's IPv6 (also in
+ *               @udp_opened)
+ * @icmp6_opened: ICMPv6 echo flows opened (also in @icmp_opened)
+ * @icmp6_errors: ICMPv6 errors sent to the guest for what the host side
+ *                reported (a destination unreachable for a TCP connect)
  */
 struct unet_proxy_stats {
 	size_t size;
@@ -225,6 +280,10 @@ struct unet_proxy_stats {
 	uint64_t tcp_data_deferred;
 	uint64_t refused_guest_share;
 	uint64_t icmp_expired;
+	uint64_t tcp6_opened;
+	uint64_t udp6_opened;
+	uint64_t icmp6_opened;
+	uint64_t icmp6_errors;
 };
 
 struct unet_proxy;
@@ -247,6 +306,12 @@ UNET_EXTERN int unet_proxy_fwd_remove(struct unet_proxy *proxy,
 				      const struct unet_fwd *fwd);
 UNET_EXTERN int unet_proxy_fwd_list(struct unet_proxy *proxy,
 				    struct unet_fwd *fwds, size_t n);
+UNET_EXTERN int unet_proxy_fwd_add_ex(struct unet_proxy *proxy,
+				      struct unet_fwd_ex *fwd);
+UNET_EXTERN int unet_proxy_fwd_remove_ex(struct unet_proxy *proxy,
+					 const struct unet_fwd_ex *fwd);
+UNET_EXTERN int unet_proxy_fwd_list_ex(struct unet_proxy *proxy,
+				       struct unet_fwd_ex *fwds, size_t n);
 UNET_EXTERN int unet_proxy_flows(struct unet_proxy *proxy, unet_flow_cb cb,
 				 void *opaque);
 UNET_EXTERN UNET_MUST_CHECK int unet_proxy_stats(const struct unet_proxy *proxy,

@@ -17,6 +17,7 @@
 #define WIRE_IP6_EXT_MIN 8	/* an extension header's smallest length */
 #define WIRE_IP6_FRAG_LEN 8
 #define WIRE_IP6_MTU_MIN 1280
+#define WIRE_IP6_OPT_PAD1 0 /* the one option without a length byte */
 
 /**
  * struct wire_ip6 - an IPv6 header
@@ -44,6 +45,17 @@ struct wire_ip6 {
  */
 struct wire_ip6_ext {
 	uint8_t nexthdr;
+	uint8_t len;
+} __attribute__((packed));
+
+/**
+ * struct wire_ip6_opt - an option of a hop-by-hop or destination options
+ * header (all but Pad1, a lone type byte)
+ * @type: the option type (its two high bits: what to do if unknown)
+ * @len: the length of the data that follows, in bytes
+ */
+struct wire_ip6_opt {
+	uint8_t type;
 	uint8_t len;
 } __attribute__((packed));
 
