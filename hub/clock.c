@@ -76,7 +76,8 @@ uint64_t unet_hub_now_ns(const struct unet_hub *hub)
  */
 uint64_t unet_hub_realtime_ns(const struct unet_hub *hub)
 {
-	return hub->clock.realtime_base + (unet_hub_now_ns(hub) - hub->clock.base);
+	return hub->clock.realtime_base +
+	       (unet_hub_now_ns(hub) - hub->clock.base);
 }
 
 /**
@@ -203,7 +204,8 @@ int unet_hub_next_timer(const struct unet_hub *hub, uint64_t *in_ns)
 	if (hub->clock.vtimers == NULL)
 		return -ENOENT;
 	*in_ns = hub->clock.vtimers->due_ns > hub->clock.vnow ?
-			 hub->clock.vtimers->due_ns - hub->clock.vnow : 0;
+			 hub->clock.vtimers->due_ns - hub->clock.vnow :
+			 0;
 	return 0;
 }
 
@@ -246,7 +248,8 @@ void unet_timer_start(struct unet_timer *timer, unet_timer_cb cb, uint64_t ms)
 	if (timer->pending)
 		clock_vtimer_unlink(hub, timer);
 	timer->due_ns = ms > (UINT64_MAX - hub->clock.vnow) / 1000000u ?
-				UINT64_MAX : hub->clock.vnow + ms * 1000000u;
+				UINT64_MAX :
+				hub->clock.vnow + ms * 1000000u;
 	clock_vtimer_insert(hub, timer);
 }
 

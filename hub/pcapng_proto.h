@@ -24,7 +24,7 @@
 #define PCAPNG_OPT_END 0
 #define PCAPNG_OPT_IF_TSRESOL 9
 #define PCAPNG_OPT_EPB_FLAGS 2
-#define PCAPNG_TSRESOL_NS 9		/* 10^-9 s */
+#define PCAPNG_TSRESOL_NS 9 /* 10^-9 s */
 /* epb_flags: the direction. */
 #define PCAPNG_FLAG_INBOUND 1u
 #define PCAPNG_FLAG_OUTBOUND 2u

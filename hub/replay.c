@@ -90,14 +90,14 @@ static int replay_write_header(struct unet_replay *rp)
 		.magic = PCAPNG_BYTE_ORDER,
 		.major = 1,
 		.minor = 0,
-		.section_len = UINT64_MAX,	/* unknown */
+		.section_len = UINT64_MAX, /* unknown */
 		.len2 = sizeof(shb),
 	};
 	struct pcapng_idb idb = {
 		.type = PCAPNG_IDB,
 		.len = sizeof(idb),
 		.linktype = PCAPNG_LINKTYPE_ETHERNET,
-		.snaplen = 0,			/* no limit */
+		.snaplen = 0, /* no limit */
 		.tsresol_code = PCAPNG_OPT_IF_TSRESOL,
 		.tsresol_len = 1,
 		.tsresol = PCAPNG_TSRESOL_NS,

@@ -1133,9 +1133,10 @@ static int rtl8139_cp_tx_frame(struct unet_rtl8139 *nic)
 	size_t len = nic->cp_len;
 	uint32_t dw0 = nic->cp_dw0, dw1 = nic->cp_dw1;
 	bool tagged = (dw1 & RTL_TXD1_TAGC) != 0;
-	uint8_t tag[WIRE_VLAN_HLEN] = {	/* TPID, then TCI, after the MACs */
-		WIRE_ETHTYPE_VLAN >> 8, WIRE_ETHTYPE_VLAN & 0xff,
-		(uint8_t)dw1, (uint8_t)(dw1 >> 8)	/* TCI as on the wire */
+	uint8_t tag[WIRE_VLAN_HLEN] = {
+		/* TPID, then TCI, after the MACs */
+		WIRE_ETHTYPE_VLAN >> 8, WIRE_ETHTYPE_VLAN & 0xff, (uint8_t)dw1,
+		(uint8_t)(dw1 >> 8) /* TCI as on the wire */
 	};
 	const size_t macs = offsetof(struct wire_eth, type);
 	unsigned int what = 0, done;
@@ -1959,8 +1960,8 @@ static bool rtl8139_config_ok(const struct unet_rtl8139_config *c)
 {
 	static const uint8_t zero[6];
 
-	return c->dma_read != NULL &&
-	       c->dma_write != NULL && !wire_eth_is_group(c->mac) &&
+	return c->dma_read != NULL && c->dma_write != NULL &&
+	       !wire_eth_is_group(c->mac) &&
 	       memcmp(c->mac, zero, sizeof(zero)) != 0 &&
 	       (c->revision == UNET_RTL8139_REV_CPLUS ||
 		c->revision == UNET_RTL8139_REV_C);

@@ -372,7 +372,7 @@ int unet__rtl8139_tso(const uint8_t *frame, size_t len, size_t mss,
 		th->seq = htonl(seq + (uint32_t)off);
 		th->flags = flags;
 		if (off + n < payload)
-			th->flags &= (uint8_t)~(WIRE_TCP_FIN | WIRE_TCP_PSH);
+			th->flags &= (uint8_t) ~(WIRE_TCP_FIN | WIRE_TCP_PSH);
 		if (count > 0)
 			th->flags &= (uint8_t)~WIRE_TCP_CWR;
 		tcp_csum_set(iph, th, thl + n);

@@ -342,7 +342,7 @@
 
 /* ---- The frames the chip receives --------------------------------- */
 
-#define RTL_ETH_ZLEN	60		/* shorter frames are padded to this */
-#define RTL_ETH_CRC_LEN	4		/* the FCS the chip appends */
+#define RTL_ETH_ZLEN 60 /* shorter frames are padded to this */
+#define RTL_ETH_CRC_LEN 4 /* the FCS the chip appends */
 
 #endif /* USERNET_RTL8139_PROTO_H */

@@ -201,11 +201,12 @@ static bool flow_udp_evict(struct unet_proxy *proxy,
 	    now - lru->last_ns < FLOW_UDP_EVICT_IDLE_MS * 1000000ull)
 		return false;
 	proxy->stats.udp_evicted++;
-	PROXY_DEBUG_GUEST(proxy, "udp flow cap (%u) reached: the flow idle "
-			  "longest (%llu ms) closed for a new one",
-			  proxy->cap[PROXY_PROTO_UDP],
-			  (unsigned long long)((now - lru->last_ns) /
-					       1000000u));
+	PROXY_DEBUG_GUEST(
+		proxy,
+		"udp flow cap (%u) reached: the flow idle "
+		"longest (%llu ms) closed for a new one",
+		proxy->cap[PROXY_PROTO_UDP],
+		(unsigned long long)((now - lru->last_ns) / 1000000u));
 	lru->ops->close(lru);
 	return true;
 }
@@ -221,7 +222,8 @@ static int flow_refuse(struct unet_proxy *proxy, enum proxy_proto pp)
 
 	(*refused[pp])++;
 	proxy->stats.refused_limit++;
-	PROXY_LOG_GUEST(proxy, "%s flow cap (%u; %llu flows in all) reached: "
+	PROXY_LOG_GUEST(proxy,
+			"%s flow cap (%u; %llu flows in all) reached: "
 			"new flow refused",
 			unet__proxy_proto_name(pp), proxy->cap[pp],
 			(unsigned long long)proxy->stats.flows);
@@ -259,9 +261,11 @@ int unet__flow_add(struct proxy_flow *flow)
 		proxy->stats.tcp_refused_limit += pp == PROXY_PROTO_TCP;
 		proxy->stats.udp_refused_limit += pp == PROXY_PROTO_UDP;
 		proxy->stats.icmp_refused_limit += pp == PROXY_PROTO_ICMP;
-		PROXY_LOG_GUEST(proxy, "%s flows of one guest (%u, three quarters of the cap) reached: new flow refused",
-				unet__proxy_proto_name(pp),
-				unet__proxy_guest_cap(proxy, pp));
+		PROXY_LOG_GUEST(
+			proxy,
+			"%s flows of one guest (%u, three quarters of the cap) reached: new flow refused",
+			unet__proxy_proto_name(pp),
+			unet__proxy_guest_cap(proxy, pp));
 		return -ENOSPC;
 	}
 	if (flow->hashed) {
@@ -463,8 +467,7 @@ static unsigned int flow_idle_timeout(const struct proxy_flow *flow)
 
 static void flow_idle_cb(struct unet_timer *timer)
 {
-	struct proxy_flow *flow = container_of(timer, struct proxy_flow,
-					       timer);
+	struct proxy_flow *flow = container_of(timer, struct proxy_flow, timer);
 	struct unet_proxy *proxy = flow->proxy;
 	uint64_t left = unet__flow_idle_left(flow, flow_idle_timeout(flow));
 
@@ -605,8 +608,8 @@ void unet__flow_map_in6(const struct unet_proxy *proxy, const uint8_t *src,
  *
  * Return: lwIP's error code.
  */
-err_t unet__flow_output(struct unet_proxy *proxy, struct pbuf *p,
-			uint32_t src, uint32_t dst, uint8_t proto)
+err_t unet__flow_output(struct unet_proxy *proxy, struct pbuf *p, uint32_t src,
+			uint32_t dst, uint8_t proto)
 {
 	ip4_addr_t s, d;
 

@@ -341,8 +341,7 @@ static void icmp_flow_send(struct icmp_flow *flow, const struct pbuf *p,
  * dropped, each counted; the stack frees it), UNET_VERDICT_ACCEPT to let
  * lwIP go on with it, unchanged.
  */
-enum unet_verdict unet__icmp_datagram(struct unet_proxy *proxy,
-				      struct pbuf *p,
+enum unet_verdict unet__icmp_datagram(struct unet_proxy *proxy, struct pbuf *p,
 				      const struct unet_ip_pkt *pkt)
 {
 	bool v6 = pkt->family == AF_INET6;
@@ -363,7 +362,7 @@ enum unet_verdict unet__icmp_datagram(struct unet_proxy *proxy,
 		goto drop;
 	if (!unet__stack_l4_csum_ok(p, pkt)) {
 		PROXY_LOG_GUEST(proxy, "ICMP message with a bad checksum "
-				"dropped");
+				       "dropped");
 		goto drop;
 	}
 	if (pkt->l4.icmp->type != (v6 ? WIRE_ICMP6_ECHO : WIRE_ICMP_ECHO) ||

@@ -53,8 +53,7 @@ static const char *const proxy_proto_names[] = {
 	[PROXY_PROTO_UDP] = "udp",
 	[PROXY_PROTO_ICMP] = "icmp",
 };
-_Static_assert(UNET__ARRAY_SIZE(proxy_proto_names) ==
-		       PROXY_PROTO_NUM,
+_Static_assert(UNET__ARRAY_SIZE(proxy_proto_names) == PROXY_PROTO_NUM,
 	       "one name per protocol");
 
 /**

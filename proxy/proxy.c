@@ -42,15 +42,13 @@
 #define PROXY_CONFIG_SIZE_V1 \
 	UNET__CONFIG_SIZE_TO(struct unet_proxy_config, tcp_idle_timeout_ms)
 
-
 static const char *const flow_state_names[] = {
 	[UNET_FLOW_CONNECTING] = "connecting",
 	[UNET_FLOW_ESTABLISHED] = "established",
 	[UNET_FLOW_CLOSING] = "closing",
 	[UNET_FLOW_ACTIVE] = "active",
 };
-_Static_assert(UNET__ARRAY_SIZE(flow_state_names) ==
-		       UNET_FLOW_STATE_NUM,
+_Static_assert(UNET__ARRAY_SIZE(flow_state_names) == UNET_FLOW_STATE_NUM,
 	       "one name per flow state");
 
 /**

@@ -226,11 +226,11 @@ struct unet_proxy {
  * guest does routinely or on purpose (spoofed sources, floods against a
  * cap). @... is a format string literal and its arguments.
  */
-#define PROXY_LOG_GUEST(proxy, ...)                                        \
-	unet__log_limited((proxy)->hub, &(proxy)->log_rl, UNET_LOG_INFO,   \
+#define PROXY_LOG_GUEST(proxy, ...)                                      \
+	unet__log_limited((proxy)->hub, &(proxy)->log_rl, UNET_LOG_INFO, \
 			  "proxy: " __VA_ARGS__)
-#define PROXY_DEBUG_GUEST(proxy, ...)                                      \
-	unet__log_limited((proxy)->hub, &(proxy)->log_rl, UNET_LOG_DEBUG,  \
+#define PROXY_DEBUG_GUEST(proxy, ...)                                     \
+	unet__log_limited((proxy)->hub, &(proxy)->log_rl, UNET_LOG_DEBUG, \
 			  "proxy: " __VA_ARGS__)
 
 /* flow.c: the flow table */
@@ -265,8 +265,8 @@ int unet__flow_map_out(struct unet_proxy *proxy, sa_family_t family,
 uint32_t unet__flow_map_in(const struct unet_proxy *proxy, uint32_t src);
 void unet__flow_map_in6(const struct unet_proxy *proxy, const uint8_t *src,
 			uint8_t *out);
-err_t unet__flow_output(struct unet_proxy *proxy, struct pbuf *p,
-			uint32_t src, uint32_t dst, uint8_t proto);
+err_t unet__flow_output(struct unet_proxy *proxy, struct pbuf *p, uint32_t src,
+			uint32_t dst, uint8_t proto);
 err_t unet__flow_output6(struct unet_proxy *proxy, struct pbuf *p,
 			 const uint8_t *src, const uint8_t *dst, uint8_t proto);
 void unet__flow_icmp6_error(struct unet_proxy *proxy, const struct pbuf *orig,
@@ -302,8 +302,7 @@ enum unet_verdict unet__udp_datagram(struct unet_proxy *proxy, struct pbuf *p,
 				     const struct unet_ip_pkt *pkt);
 
 /* icmp.c: a message lwIP accepted; DROP when the proxy took it */
-enum unet_verdict unet__icmp_datagram(struct unet_proxy *proxy,
-				      struct pbuf *p,
+enum unet_verdict unet__icmp_datagram(struct unet_proxy *proxy, struct pbuf *p,
 				      const struct unet_ip_pkt *pkt);
 
 /* fwd.c */

@@ -107,11 +107,11 @@
 
 /** Where a TCP flow is. */
 enum tcp_phase {
-	TCP_PHASE_HOST_CONNECTING,	/* outbound: host connect under way, SYN held */
-	TCP_PHASE_GUEST_ACCEPTING,	/* outbound: SYN re-injected, awaiting accept */
-	TCP_PHASE_GUEST_CONNECTING,	/* inbound: tcp_connect() to the guest */
+	TCP_PHASE_HOST_CONNECTING, /* outbound: host connect under way, SYN held */
+	TCP_PHASE_GUEST_ACCEPTING, /* outbound: SYN re-injected, awaiting accept */
+	TCP_PHASE_GUEST_CONNECTING, /* inbound: tcp_connect() to the guest */
 	TCP_PHASE_ESTABLISHED,
-	TCP_PHASE_CLOSED,		/* closing: handles on their way out */
+	TCP_PHASE_CLOSED, /* closing: handles on their way out */
 	TCP_PHASE_NUM
 };
 
@@ -706,7 +706,8 @@ static void tcp_host_read_cb(uv_stream_t *stream, ssize_t nread,
 
 static void tcp_flow_read_start(struct tcp_flow *flow)
 {
-	if (flow->reading || flow->host_eof || flow->phase != TCP_PHASE_ESTABLISHED)
+	if (flow->reading || flow->host_eof ||
+	    flow->phase != TCP_PHASE_ESTABLISHED)
 		return;
 	if (uv_read_start((uv_stream_t *)&flow->host, tcp_host_alloc_cb,
 			  tcp_host_read_cb) == 0)
@@ -806,8 +807,8 @@ static void tcp_flow_window_init(struct tcp_flow *flow)
 
 static void tcp_timer_cb(struct unet_timer *timer)
 {
-	struct tcp_flow *flow = container_of(timer, struct tcp_flow,
-					     base.timer);
+	struct tcp_flow *flow =
+		container_of(timer, struct tcp_flow, base.timer);
 	uint64_t idle_ms, limit = flow->base.proxy->cfg.tcp_idle_timeout_ms;
 
 	if (flow->phase == TCP_PHASE_HOST_CONNECTING && flow->connect_err < 0) {
@@ -829,17 +830,19 @@ static void tcp_timer_cb(struct unet_timer *timer)
 	}
 	if (flow->stalled) {
 		flow->base.proxy->stats.tcp_stalled++;
-		PROXY_LOG_GUEST(flow->base.proxy,
-				"tcp flow to port %u: the host took nothing for %u ms: reset",
-				flow->base.remote_port,
-				flow->base.proxy->cfg.tcp_stall_timeout_ms);
+		PROXY_LOG_GUEST(
+			flow->base.proxy,
+			"tcp flow to port %u: the host took nothing for %u ms: reset",
+			flow->base.remote_port,
+			flow->base.proxy->cfg.tcp_stall_timeout_ms);
 		tcp_flow_reset(flow);
 		return;
 	}
 	if (limit == 0)
 		return;
-	idle_ms = (unet_hub_now_ns(flow->base.proxy->hub) - flow->base.last_ns) /
-		  1000000u;
+	idle_ms =
+		(unet_hub_now_ns(flow->base.proxy->hub) - flow->base.last_ns) /
+		1000000u;
 	if (idle_ms >= limit) {
 		PROXY_LOG_GUEST(flow->base.proxy,
 				"tcp flow idle for %llu ms: reset",

@@ -339,7 +339,7 @@ enum unet_verdict unet__udp_datagram(struct unet_proxy *proxy, struct pbuf *p,
 		goto drop;
 	if (!unet__stack_l4_csum_ok(p, pkt)) {
 		PROXY_LOG_GUEST(proxy, "UDP datagram with a bad checksum "
-				"dropped");
+				       "dropped");
 		goto drop;
 	}
 	if (unet__flow_map_out(proxy, pkt->family, &pkt->dst, pkt->dport, &sa) <

@@ -145,8 +145,8 @@ static_assert(sizeof(struct dhcp_reply_hdrs) ==
 	      "the reply's headers");
 
 /* Logs something a guest caused, rate-limited per level. */
-#define dhcp_log(dhcp, level, fmt, ...)                                    \
-	unet__log_limited((dhcp)->hub, &(dhcp)->rl[(level)], (level),       \
+#define dhcp_log(dhcp, level, fmt, ...)                               \
+	unet__log_limited((dhcp)->hub, &(dhcp)->rl[(level)], (level), \
 			  "dhcp: " fmt, ##__VA_ARGS__)
 
 static const char *dhcp_mac_str(const uint8_t *mac, char out[18])
@@ -185,9 +185,10 @@ static void dhcp_pool_exhausted(struct unet_dhcp *dhcp,
 		return;
 	/* Once per exhaustion. */
 	dhcp->pool_full_logged = true;
-	unet__log_limited(dhcp->hub, &dhcp->rl_pool, UNET_LOG_WARN,
-			  "dhcp: address pool exhausted (%u addresses): no address for %s",
-			  dhcp->pool.n, dhcp_mac_str(m->fixed->chaddr, mac));
+	unet__log_limited(
+		dhcp->hub, &dhcp->rl_pool, UNET_LOG_WARN,
+		"dhcp: address pool exhausted (%u addresses): no address for %s",
+		dhcp->pool.n, dhcp_mac_str(m->fixed->chaddr, mac));
 }
 
 /* ---- replies ----------------------------------------------------------- */
@@ -297,8 +298,8 @@ static void dhcp_output(struct unet_dhcp *dhcp, size_t plen,
 	h->udp.dport = htons(DHCP_CLIENT_PORT);
 	h->udp.len = htons((uint16_t)ulen);
 	h->udp.csum = 0;
-	sum = unet__csum_ip4_pseudo(h->ip.saddr, h->ip.daddr,
-				    WIRE_IPPROTO_UDP, ulen);
+	sum = unet__csum_ip4_pseudo(h->ip.saddr, h->ip.daddr, WIRE_IPPROTO_UDP,
+				    ulen);
 	c = unet__csum_finish(unet__csum_add(sum, &h->udp, ulen));
 	if (c == 0)
 		c = 0xffff;		/* 0 would mean "no checksum" */
@@ -331,16 +332,14 @@ static void dhcp_put_ipxe(struct dhcp_writer *w,
 static void dhcp_reply(struct unet_dhcp *dhcp, const struct unet__dhcp_msg *m,
 		       uint8_t type, uint32_t yiaddr)
 {
-	static const uint8_t bcast[WIRE_ETH_ALEN] = {
-		0xff, 0xff, 0xff, 0xff, 0xff, 0xff
-	};
+	static const uint8_t bcast[WIRE_ETH_ALEN] = { 0xff, 0xff, 0xff,
+						      0xff, 0xff, 0xff };
 	static const uint8_t cookie[DHCP_COOKIE_LEN] = {
 		DHCP_COOKIE0, DHCP_COOKIE1, DHCP_COOKIE2, DHCP_COOKIE3
 	};
 	const struct unet_stack_config *cfg = dhcp->cfg;
-	struct dhcp_writer w = {
-		.buf = dhcp->frame + sizeof(struct dhcp_reply_hdrs)
-	};
+	struct dhcp_writer w = { .buf = dhcp->frame +
+					sizeof(struct dhcp_reply_hdrs) };
 	bool nak = type == DHCP_NAK, lease = type == DHCP_OFFER ||
 					     (type == DHCP_ACK && yiaddr != 0);
 	uint32_t ciaddr = 0, siaddr = nak ? 0 : cfg->host.s_addr, dst;
@@ -376,8 +375,7 @@ static void dhcp_reply(struct unet_dhcp *dhcp, const struct unet__dhcp_msg *m,
 	d.giaddr = m->giaddr;
 	memcpy(d.chaddr, m->fixed->chaddr, sizeof(d.chaddr));
 	if (!nak) {
-		dhcp_field_set(d.sname, sizeof(d.sname),
-			       cfg->tftp_server_name);
+		dhcp_field_set(d.sname, sizeof(d.sname), cfg->tftp_server_name);
 		dhcp_field_set(d.file, sizeof(d.file), cfg->bootfile);
 	}
 	/* The fixed part always fits: a reply holds 300 bytes at least. */
@@ -490,8 +488,7 @@ static void dhcp_request_addr(struct unet_dhcp *dhcp,
 	dhcp_reply(dhcp, m, DHCP_ACK, addr);
 }
 
-static void dhcp_request(struct unet_dhcp *dhcp,
-			 const struct unet__dhcp_msg *m,
+static void dhcp_request(struct unet_dhcp *dhcp, const struct unet__dhcp_msg *m,
 			 const struct unet__dhcp_key *k, uint64_t now)
 {
 	if (m->has_server_id && m->server_id != dhcp->cfg->host.s_addr) {
@@ -511,8 +508,7 @@ static void dhcp_request(struct unet_dhcp *dhcp,
 		dhcp_drop(dhcp, "REQUEST without an address");
 }
 
-static void dhcp_decline(struct unet_dhcp *dhcp,
-			 const struct unet__dhcp_msg *m,
+static void dhcp_decline(struct unet_dhcp *dhcp, const struct unet__dhcp_msg *m,
 			 const struct unet__dhcp_key *k, uint64_t now)
 {
 	char a[INET_ADDRSTRLEN], mac[18];
@@ -533,8 +529,7 @@ static void dhcp_decline(struct unet_dhcp *dhcp,
 		 UNET__DHCP_DECLINE_HOLD_S);
 }
 
-static void dhcp_release(struct unet_dhcp *dhcp,
-			 const struct unet__dhcp_msg *m,
+static void dhcp_release(struct unet_dhcp *dhcp, const struct unet__dhcp_msg *m,
 			 const struct unet__dhcp_key *k, uint64_t now)
 {
 	if (m->has_server_id && m->server_id != dhcp->cfg->host.s_addr) {
@@ -600,8 +595,7 @@ static void dhcp_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p,
 		dhcp_drop(dhcp, "relayed (giaddr set)");
 		return;
 	}
-	unet__dhcp_key_make(&k, m.fixed->chaddr, m.client_id,
-			    m.client_id_len);
+	unet__dhcp_key_make(&k, m.fixed->chaddr, m.client_id, m.client_id_len);
 	now = unet_hub_now_ns(dhcp->hub);
 	switch (m.type) {
 	case 0:
@@ -636,9 +630,10 @@ static void dhcp_search_rejected(void *opaque, const char *name, size_t len)
 {
 	struct unet_dhcp *dhcp = opaque;
 
-	unet_hub_log(dhcp->hub, UNET_LOG_WARN,
-		     "dhcp: dnssearch: '%.*s' is not a domain name that fits; left out",
-		     (int)len, name);
+	unet_hub_log(
+		dhcp->hub, UNET_LOG_WARN,
+		"dhcp: dnssearch: '%.*s' is not a domain name that fits; left out",
+		(int)len, name);
 }
 
 /**

@@ -33,9 +33,9 @@
 
 /* How a client is known (first byte of a key). */
 enum dhcp_key_kind {
-	DHCP_KEY_CHADDR,	/* chaddr: 6 bytes */
-	DHCP_KEY_CLIENT_ID,	/* option 61, whole */
-	DHCP_KEY_CLIENT_ID_HASH,/* option 61, its start and a hash of all */
+	DHCP_KEY_CHADDR, /* chaddr: 6 bytes */
+	DHCP_KEY_CLIENT_ID, /* option 61, whole */
+	DHCP_KEY_CLIENT_ID_HASH, /* option 61, its start and a hash of all */
 	DHCP_KEY_KIND_NUM
 };
 
@@ -276,8 +276,7 @@ int unet__dhcp_pool_request(struct unet__dhcp_pool *pool,
 	if ((own >= 0 && own != i) ||
 	    (own < 0 && dhcp_lease_live(&pool->leases[i], now)))
 		return -EADDRINUSE;
-	*renewal = own == i &&
-		   pool->leases[i].state == UNET__DHCP_LEASE_BOUND;
+	*renewal = own == i && pool->leases[i].state == UNET__DHCP_LEASE_BOUND;
 	l = dhcp_pool_own(pool, (unsigned int)i, k);
 	l->state = UNET__DHCP_LEASE_BOUND;
 	l->expires_ns = now + UNET__DHCP_LEASE_S * NS_PER_S;
@@ -389,6 +388,6 @@ int unet__dhcp_pool_bootp(struct unet__dhcp_pool *pool,
 		return -ENOSPC;
 	l = dhcp_pool_own(pool, (unsigned int)i, k);
 	l->state = UNET__DHCP_LEASE_BOUND;
-	l->expires_ns = UINT64_MAX;	/* BOOTP addresses are permanent */
+	l->expires_ns = UINT64_MAX; /* BOOTP addresses are permanent */
 	return i;
 }

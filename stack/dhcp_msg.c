@@ -153,8 +153,8 @@ int unet__dhcp_msg_parse(const uint8_t *buf, size_t len,
 	}
 	/* RFC 2131 4.1: the file field first, then sname. */
 	if ((m->overload & DHCP_OVERLOAD_FILE) &&
-	    dhcp_msg_options(cursor_init(d->file, sizeof(d->file)), m,
-			     false) < 0) {
+	    dhcp_msg_options(cursor_init(d->file, sizeof(d->file)), m, false) <
+		    0) {
 		*why = "malformed options in the file field";
 		return -EINVAL;
 	}

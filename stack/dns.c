@@ -500,7 +500,7 @@ static void dns_udp_up_recv(uv_udp_t *sock, ssize_t nread,
 		return;
 	}
 	if (!unet__dns_reply_matches((const uint8_t *)buf->base, (size_t)nread,
-			       q->up_id, q->msg, q->len)) {
+				     q->up_id, q->msg, q->len)) {
 		dns_log(q->dns, UNET_LOG_DEBUG,
 			"reply from %s ignored: id or question differ",
 			unet__dns_addr_str(up, a, sizeof(a)));

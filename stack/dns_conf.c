@@ -157,9 +157,10 @@ static void dns_resolv_report(const struct unet__dns_resolv *rc,
 			"dns: %u link-local nameserver(s) in %s skipped (no scope the forwarder can pick)",
 			scoped, path);
 	if (more > 0)
-		unet_hub_log(hub, UNET_LOG_INFO,
-			     "dns: %u nameserver(s) past the first %d in %s skipped",
-			     more, UNET_DNS_UPSTREAM_MAX, path);
+		unet_hub_log(
+			hub, UNET_LOG_INFO,
+			"dns: %u nameserver(s) past the first %d in %s skipped",
+			more, UNET_DNS_UPSTREAM_MAX, path);
 }
 
 /**

@@ -62,8 +62,8 @@ struct unet_dns {
 };
 
 /* Logs something a guest or an upstream caused, rate-limited per level. */
-#define dns_log(dns, level, fmt, ...)                                      \
-	unet__log_limited((dns)->hub, &(dns)->rl[(level)], (level),         \
+#define dns_log(dns, level, fmt, ...)                               \
+	unet__log_limited((dns)->hub, &(dns)->rl[(level)], (level), \
 			  "dns: " fmt, ##__VA_ARGS__)
 
 /* dns.c */

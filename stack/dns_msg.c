@@ -207,8 +207,8 @@ bool unet__dns_reply_matches(const uint8_t *reply, size_t rlen, uint16_t id,
  * @msg has no such question section.
  */
 static size_t dns_build_short(uint8_t *out, uint16_t id, uint16_t flags,
-			      uint16_t qdcount, const uint8_t *msg,
-			      size_t len, size_t qlen)
+			      uint16_t qdcount, const uint8_t *msg, size_t len,
+			      size_t qlen)
 {
 	struct unet_cursor c = cursor_init(msg, len);
 	const uint8_t *question;
@@ -243,9 +243,9 @@ size_t unet__dns_build_error(uint8_t *out, const uint8_t *query, size_t len,
 			     const struct unet__dns_query_info *info,
 			     uint16_t rcode)
 {
-	uint16_t flags = DNS_FLAG_QR | DNS_FLAG_RA | rcode |
-			 (info->flags &
-			  (DNS_FLAG_OPCODE | DNS_FLAG_RD | DNS_FLAG_CD));
+	uint16_t flags =
+		DNS_FLAG_QR | DNS_FLAG_RA | rcode |
+		(info->flags & (DNS_FLAG_OPCODE | DNS_FLAG_RD | DNS_FLAG_CD));
 
 	return dns_build_short(out, info->id, flags, info->qdcount, query, len,
 			       info->qlen);
@@ -263,8 +263,7 @@ size_t unet__dns_build_error(uint8_t *out, const uint8_t *query, size_t len,
  *
  * Return: its length; 0 when @reply is shorter than a header and question.
  */
-size_t unet__dns_build_truncated(uint8_t *out, const uint8_t *reply,
-				 size_t len,
+size_t unet__dns_build_truncated(uint8_t *out, const uint8_t *reply, size_t len,
 				 const struct unet__dns_query_info *info)
 {
 	struct unet_cursor c = cursor_init(reply, len);
@@ -370,7 +369,8 @@ static bool dns_search_add(struct dns_search *s, const char *name, size_t len)
 		if (to != NULL) {
 			if (s->cap - s->len < DNS_PTR_LEN)
 				goto full;
-			s->out[s->len++] = (uint8_t)(DNS_LABEL_PTR | to->off >> 8);
+			s->out[s->len++] =
+				(uint8_t)(DNS_LABEL_PTR | to->off >> 8);
 			s->out[s->len++] = (uint8_t)to->off;
 			return true;
 		}

@@ -48,8 +48,7 @@ bool unet__dns_reply_matches(const uint8_t *reply, size_t rlen, uint16_t id,
 size_t unet__dns_build_error(uint8_t *out, const uint8_t *query, size_t len,
 			     const struct unet__dns_query_info *info,
 			     uint16_t rcode);
-size_t unet__dns_build_truncated(uint8_t *out, const uint8_t *reply,
-				 size_t len,
+size_t unet__dns_build_truncated(uint8_t *out, const uint8_t *reply, size_t len,
 				 const struct unet__dns_query_info *info);
 void unet__dns_set_id(uint8_t *msg, uint16_t id);
 int unet__dns_search_encode(const char *list, uint8_t *out, size_t cap,

@@ -252,8 +252,7 @@ static err_t dns_tcp_flush(struct dns_tcp_conn *conn)
 }
 
 /* Ends the query under way with @out (length-prefixed), written to the guest. */
-static void dns_tcp_reply(struct dns_tcp_conn *conn, uint8_t *out,
-			  size_t len)
+static void dns_tcp_reply(struct dns_tcp_conn *conn, uint8_t *out, size_t len)
 {
 	free(conn->msg);
 	conn->msg = NULL;
@@ -292,8 +291,8 @@ static void dns_tcp_kick(struct dns_tcp_conn *conn)
 }
 
 /* The upstream connection failed: the next upstream, or SERVFAIL. */
-static void dns_tcp_upstream_fail(struct dns_tcp_upstream *u,
-				  const char *what, int err)
+static void dns_tcp_upstream_fail(struct dns_tcp_upstream *u, const char *what,
+				  int err)
 {
 	struct dns_tcp_conn *conn = u->conn;
 	char a[UNET__DNS_ADDR_STRLEN];
@@ -398,7 +397,8 @@ static void dns_tcp_upstream_connected(uv_connect_t *req, int status)
 		     dns_tcp_upstream_written);
 	if (r == 0)
 		r = uv_read_start((uv_stream_t *)&u->tcp,
-				  dns_tcp_upstream_alloc, dns_tcp_upstream_read);
+				  dns_tcp_upstream_alloc,
+				  dns_tcp_upstream_read);
 	if (r < 0)
 		dns_tcp_upstream_fail(u, "write", r);
 }
@@ -468,15 +468,14 @@ static void dns_tcp_try(struct dns_tcp_conn *conn)
 		}
 	}
 	dns_log(conn->dns, UNET_LOG_DEBUG,
-		"no upstream answered id %u over TCP: SERVFAIL",
-		conn->info.id);
+		"no upstream answered id %u over TCP: SERVFAIL", conn->info.id);
 	dns_tcp_servfail(conn);
 }
 
 static void dns_tcp_timeout(struct unet_timer *timer)
 {
-	struct dns_tcp_conn *conn = container_of(timer, struct dns_tcp_conn,
-						 timer);
+	struct dns_tcp_conn *conn =
+		container_of(timer, struct dns_tcp_conn, timer);
 
 	if (conn->closing)
 		return;
@@ -613,8 +612,8 @@ static err_t dns_tcp_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p,
 		pbuf_free(p);
 		return dns_tcp_close(conn, true);
 	}
-	pbuf_copy_partial(p, conn->in + conn->in_off + conn->in_len,
-			  p->tot_len, 0);
+	pbuf_copy_partial(p, conn->in + conn->in_off + conn->in_len, p->tot_len,
+			  0);
 	conn->in_len += p->tot_len;
 	tcp_recved(pcb, p->tot_len);
 	pbuf_free(p);
@@ -671,9 +670,8 @@ static err_t dns_tcp_accept(void *arg, struct tcp_pcb *newpcb, err_t err)
 		return ERR_ABRT;
 	}
 	conn = calloc(1, sizeof(*conn));
-	if (conn == NULL ||
-	    unet__deframer_init(&conn->frames, DNS_TCP_LEN_LEN,
-				DNS_TCP_MSG_MAX) < 0) {
+	if (conn == NULL || unet__deframer_init(&conn->frames, DNS_TCP_LEN_LEN,
+						DNS_TCP_MSG_MAX) < 0) {
 		free(conn);
 		tcp_abort(newpcb);
 		return ERR_ABRT;

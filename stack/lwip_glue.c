@@ -590,4 +590,3 @@ void unet__lwip_nd6_learn(struct netif *netif, const uint8_t *addr,
 	free_e->state = ND6_STALE;
 	free_e->counter.stale_time = 0;
 }
-

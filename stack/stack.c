@@ -150,9 +150,8 @@ void unet_stack_config_init(struct unet_stack_config *config)
 }
 
 /* fec0::, QEMU's default IPv6 prefix. */
-static const struct in6_addr stack_ip6_default_prefix = {
-	.s6_addr = { 0xfe, 0xc0 }
-};
+static const struct in6_addr stack_ip6_default_prefix = { .s6_addr = { 0xfe,
+								       0xc0 } };
 
 static bool stack_ip6_is_zero(const struct in6_addr *a)
 {
@@ -208,8 +207,8 @@ static bool stack_config_ip6_ok(const struct unet_stack_config *cfg)
 	if (!stack_ip6_in_prefix(&cfg->ip6_prefix, &cfg->ip6_host) ||
 	    !stack_ip6_in_prefix(&cfg->ip6_prefix, &cfg->ip6_dns))
 		return false;
-	return memcmp(&cfg->ip6_host, &cfg->ip6_dns,
-		      sizeof(cfg->ip6_host)) != 0;
+	return memcmp(&cfg->ip6_host, &cfg->ip6_dns, sizeof(cfg->ip6_host)) !=
+	       0;
 }
 
 /* A fixed-size string field must hold its NUL. */
@@ -285,8 +284,7 @@ static bool stack_is_alias(const struct unet_stack *stack, uint32_t addr)
  * leaves nothing of the payload in the first piece). NULL when the packet
  * holds fewer bytes.
  */
-static const void *stack_l4_take(const struct pbuf *p,
-				 struct unet_ip_pkt *pkt,
+static const void *stack_l4_take(const struct pbuf *p, struct unet_ip_pkt *pkt,
 				 struct unet_cursor *seg, size_t size)
 {
 	const void *h;
@@ -354,8 +352,8 @@ static void stack_l4_parse(const struct pbuf *p, struct unet_ip_pkt *pkt,
 		pkt->sport = wire_udp_sport(uh);
 		pkt->dport = wire_udp_dport(uh);
 		pkt->payload_off = pkt->hlen + WIRE_UDP_HLEN;
-		pkt->payload_len = (pkt->fragment ? pkt->l4_len : ulen) -
-				   WIRE_UDP_HLEN;
+		pkt->payload_len =
+			(pkt->fragment ? pkt->l4_len : ulen) - WIRE_UDP_HLEN;
 		pkt->l4.udp = uh;
 		break;
 	case WIRE_IPPROTO_ICMP:
@@ -377,8 +375,9 @@ static void stack_l4_parse(const struct pbuf *p, struct unet_ip_pkt *pkt,
 		break;
 	}
 	/* Padding past a UDP length is not payload. */
-	pkt->payload = cursor_sub(&seg, seg.len < pkt->payload_len ?
-					       seg.len : pkt->payload_len, &ok);
+	pkt->payload = cursor_sub(
+		&seg, seg.len < pkt->payload_len ? seg.len : pkt->payload_len,
+		&ok);
 	return;
 bad:
 	pkt->l4_bad = true;
@@ -546,8 +545,7 @@ static bool stack_pkt_parse6(const struct pbuf *p, struct unet_ip_pkt *pkt)
  * Return: true when the checksum is good; false when it is not, or the
  * packet is a fragment or has no (good) transport header.
  */
-bool unet__stack_l4_csum_ok(const struct pbuf *p,
-			    const struct unet_ip_pkt *pkt)
+bool unet__stack_l4_csum_ok(const struct pbuf *p, const struct unet_ip_pkt *pkt)
 {
 	size_t off = pkt->hlen, len = pkt->l4_len, pos = 0, n;
 	struct unet_cursor c;

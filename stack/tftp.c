@@ -213,8 +213,8 @@ struct tftp_req {
 static void tftp_xfer_send_window(struct tftp_xfer *x);
 
 /* Logs something a guest caused, rate-limited per level. */
-#define tftp_log(tftp, level, fmt, ...)                                    \
-	unet__log_limited((tftp)->hub, &(tftp)->rl[(level)], (level),       \
+#define tftp_log(tftp, level, fmt, ...)                               \
+	unet__log_limited((tftp)->hub, &(tftp)->rl[(level)], (level), \
 			  "tftp: " fmt, ##__VA_ARGS__)
 
 /* A guest's file name made fit for a log line. */
@@ -833,7 +833,8 @@ static void tftp_rrq(struct unet_tftp *tftp, struct unet_cursor *c,
 				"file not found");
 		return;
 	}
-	if (req.name_len > UNET__TFTP_NAME_MAX || !unet__tftp_name_ok(req.name)) {
+	if (req.name_len > UNET__TFTP_NAME_MAX ||
+	    !unet__tftp_name_ok(req.name)) {
 		tftp_log(tftp, UNET_LOG_INFO, "refused %s",
 			 tftp_printable(req.name, pname, sizeof(pname)));
 		tftp_send_error(tftp, tftp->pcb, addr, port, TFTP_EACCESS,

@@ -152,8 +152,9 @@ static int tftp_file_open_beneath(struct unet__tftp_root *root,
 		if (errno != ENOSYS && errno != EPERM)
 			return -errno;
 		root->no_openat2 = true;
-		unet_hub_log(root->hub, UNET_LOG_INFO,
-			     "tftp: no openat2 here, names are walked with O_NOFOLLOW");
+		unet_hub_log(
+			root->hub, UNET_LOG_INFO,
+			"tftp: no openat2 here, names are walked with O_NOFOLLOW");
 	}
 	return tftp_file_open_walk(root, name);
 }

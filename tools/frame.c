@@ -43,9 +43,8 @@
 /* A header of @type at byte @off of a frame being built. */
 #define FRAME_HDR_AT(buf, off, type) ((type *)(void *)((buf) + (off)))
 
-static const uint8_t frame_bcast[WIRE_ETH_ALEN] = {
-	0xff, 0xff, 0xff, 0xff, 0xff, 0xff
-};
+static const uint8_t frame_bcast[WIRE_ETH_ALEN] = { 0xff, 0xff, 0xff,
+						    0xff, 0xff, 0xff };
 
 static void frame_eth(uint8_t *buf, const uint8_t dst[6], const uint8_t src[6],
 		      uint16_t type)
@@ -81,8 +80,8 @@ static uint8_t *frame_ip(uint8_t *buf, const struct frame_ends *e,
 static uint16_t frame_l4_sum(const struct frame_ends *e, uint8_t proto,
 			     const uint8_t *l4, size_t len)
 {
-	uint32_t sum = unet__csum_ip4_pseudo(e->src.s_addr, e->dst.s_addr,
-					     proto, len);
+	uint32_t sum =
+		unet__csum_ip4_pseudo(e->src.s_addr, e->dst.s_addr, proto, len);
 
 	return unet__csum_finish(unet__csum_add(sum, l4, len));
 }
@@ -191,7 +190,7 @@ static size_t frame_tcp_opts(const struct frame_tcp *t, uint8_t *opts)
 		olen += 2;
 	}
 	if (t->wscale >= 0) {
-		opts[olen++] = WIRE_TCPOPT_NOP;	/* keeps 4-byte alignment */
+		opts[olen++] = WIRE_TCPOPT_NOP; /* keeps 4-byte alignment */
 		opts[olen++] = WIRE_TCPOPT_WSCALE;
 		opts[olen++] = 3;
 		opts[olen++] = (uint8_t)t->wscale;
@@ -251,8 +250,8 @@ size_t frame_tcp(uint8_t *buf, const struct frame_ends *e,
  *
  * Return: where the transport header goes in @buf.
  */
-uint8_t *frame_ip6(uint8_t *buf, const struct frame_ends6 *e,
-		   uint8_t nexthdr, size_t l4len)
+uint8_t *frame_ip6(uint8_t *buf, const struct frame_ends6 *e, uint8_t nexthdr,
+		   size_t l4len)
 {
 	struct wire_ip6 *ip = FRAME_HDR_AT(buf, WIRE_ETH_HLEN, struct wire_ip6);
 
@@ -378,7 +377,8 @@ bool frame_ns6_target(const uint8_t *f, size_t len, uint8_t from_mac[6],
 size_t frame_icmp_echo(uint8_t *buf, const struct frame_ends *e, uint16_t id,
 		       uint16_t seq, size_t size)
 {
-	uint8_t *l4 = frame_ip(buf, e, WIRE_IPPROTO_ICMP, WIRE_ICMP_HLEN + size);
+	uint8_t *l4 =
+		frame_ip(buf, e, WIRE_IPPROTO_ICMP, WIRE_ICMP_HLEN + size);
 	struct wire_icmp *c = FRAME_HDR_AT(l4, 0, struct wire_icmp);
 	size_t i;
 
@@ -437,8 +437,8 @@ size_t frame_dhcp(uint8_t *buf, const uint8_t mac[6], int type, uint32_t xid,
 	memcpy(msg + DHCP_FIXED_LEN, cookie, sizeof(cookie));
 	opt = frame_dhcp_put_opt(opt, DHCP_OPT_MSG_TYPE, &t, 1);
 	if (requested.s_addr != 0)
-		opt = frame_dhcp_put_opt(opt, DHCP_OPT_REQUESTED_IP,
-					 &requested, 4);
+		opt = frame_dhcp_put_opt(opt, DHCP_OPT_REQUESTED_IP, &requested,
+					 4);
 	if (server.s_addr != 0)
 		opt = frame_dhcp_put_opt(opt, DHCP_OPT_SERVER_ID, &server, 4);
 	*opt++ = DHCP_OPT_END;
@@ -471,15 +471,17 @@ int frame_fragment(const uint8_t *frame, size_t len, size_t frag,
 {
 	static uint8_t out[FRAME_MAX];
 	const size_t hdrs = WIRE_ETH_HLEN + WIRE_IP4_HLEN;
-	struct wire_ip4 *oip = FRAME_HDR_AT(out, WIRE_ETH_HLEN, struct wire_ip4);
+	struct wire_ip4 *oip =
+		FRAME_HDR_AT(out, WIRE_ETH_HLEN, struct wire_ip4);
 	struct unet_cursor c = cursor_init(frame, len);
 	const struct wire_eth *eth = cursor_take_hdr(&c, struct wire_eth);
 	const struct wire_ip4 *ip = cursor_take_hdr(&c, struct wire_ip4);
 	size_t plen, off;
 	int r;
 
-	if (eth == NULL || ip == NULL || wire_eth_type(eth) != WIRE_ETHTYPE_IP4 ||
-	    ip->vhl != WIRE_IP4_VHL || wire_ip4_tot_len(ip) != len - WIRE_ETH_HLEN)
+	if (eth == NULL || ip == NULL ||
+	    wire_eth_type(eth) != WIRE_ETHTYPE_IP4 || ip->vhl != WIRE_IP4_VHL ||
+	    wire_ip4_tot_len(ip) != len - WIRE_ETH_HLEN)
 		return -EINVAL;
 	frag &= ~(size_t)7;
 	if (frag == 0)
@@ -491,8 +493,9 @@ int frame_fragment(const uint8_t *frame, size_t len, size_t frag,
 		memcpy(out, frame, hdrs);
 		memcpy(out + hdrs, c.p + off, n);
 		oip->tot_len = htons((uint16_t)(WIRE_IP4_HLEN + n));
-		oip->frag = htons((uint16_t)((off / 8) |
-					     (off + n < plen ? WIRE_IP4_MF : 0)));
+		oip->frag =
+			htons((uint16_t)((off / 8) |
+					 (off + n < plen ? WIRE_IP4_MF : 0)));
 		oip->csum = 0;
 		oip->csum = htons(unet__csum(oip, WIRE_IP4_HLEN));
 		r = cb(opaque, out, hdrs + n);
@@ -782,9 +785,11 @@ struct frame_fieldspec {
 	enum frame_fmt fmt;
 };
 
-#define FRAME_FIELD(name, layer, type, member, fmt)                        \
-	{ name, FRAME_LAYER_##layer, offsetof(type, member),               \
-	  sizeof(((type *)NULL)->member), FRAME_FMT_##fmt }
+#define FRAME_FIELD(name, layer, type, member, fmt)                     \
+	{                                                               \
+		name, FRAME_LAYER_##layer, offsetof(type, member),      \
+			sizeof(((type *)NULL)->member), FRAME_FMT_##fmt \
+	}
 
 static const struct frame_fieldspec frame_fields[] = {
 	FRAME_FIELD("eth.dst", ETH, struct wire_eth, dst, MAC),
@@ -840,7 +845,7 @@ static int frame_layer_base(const struct frame_layers *l, size_t len,
 			return -ENOENT;
 		*base = l->ip_off;
 		return 0;
-	case FRAME_LAYER_DHCP:	/* BOOTP after the UDP header */
+	case FRAME_LAYER_DHCP: /* BOOTP after the UDP header */
 	case FRAME_LAYER_TCP:
 	case FRAME_LAYER_UDP:
 	case FRAME_LAYER_ICMP:
@@ -974,8 +979,8 @@ int frame_field(const uint8_t *f, size_t len, const char *field, char *out,
 		return 0;
 	}
 	if (strcmp(field, "tcp.len") == 0) {
-		const struct wire_tcp *th = frame_l4(&l, WIRE_IPPROTO_TCP,
-						     WIRE_TCP_HLEN, NULL);
+		const struct wire_tcp *th =
+			frame_l4(&l, WIRE_IPPROTO_TCP, WIRE_TCP_HLEN, NULL);
 		ssize_t n = th != NULL ? frame_tcp_data_len(&l, th) : -1;
 
 		if (n < 0)
@@ -984,8 +989,8 @@ int frame_field(const uint8_t *f, size_t len, const char *field, char *out,
 		return 0;
 	}
 	if (strcmp(field, "dhcp.server") == 0) {
-		const uint8_t *v = frame_dhcp_option(&l, DHCP_OPT_SERVER_ID,
-						     &flen);
+		const uint8_t *v =
+			frame_dhcp_option(&l, DHCP_OPT_SERVER_ID, &flen);
 
 		if (v == NULL || flen != 4)
 			return -ENOENT;
@@ -1067,12 +1072,13 @@ static void frame_summary_l4(const struct frame_layers *l, char *buf,
 
 	if ((th = frame_l4(l, WIRE_IPPROTO_TCP, WIRE_TCP_HLEN, NULL)) != NULL) {
 		frame_summary_tcp(l, th, buf, cap);
-	} else if ((uh = frame_l4(l, WIRE_IPPROTO_UDP, WIRE_UDP_HLEN,
-				  NULL)) != NULL) {
+	} else if ((uh = frame_l4(l, WIRE_IPPROTO_UDP, WIRE_UDP_HLEN, NULL)) !=
+		   NULL) {
 		frame_summary_udp(l, uh, buf, cap);
 	} else if ((ic = frame_l4(l, WIRE_IPPROTO_ICMP, WIRE_ICMP_HLEN,
 				  NULL)) != NULL) {
-		if (ic->type == WIRE_ICMP_ECHOREPLY || ic->type == WIRE_ICMP_ECHO)
+		if (ic->type == WIRE_ICMP_ECHOREPLY ||
+		    ic->type == WIRE_ICMP_ECHO)
 			snprintf(buf, cap, "ICMP echo %s id=%u seq=%u len=%zu",
 				 ic->type == WIRE_ICMP_ECHOREPLY ? "reply" :
 								   "request",
@@ -1153,13 +1159,14 @@ void frame_summary(const uint8_t *f, size_t len, char *buf, size_t cap)
 	frame_addr(src, sizeof(src), ntohl(l.ip->saddr));
 	frame_addr(dst, sizeof(dst), ntohl(l.ip->daddr));
 	if (!l.first)
-		snprintf(rest, sizeof(rest), "fragment proto=%u off=%zu%s "
-			 "len=%zu", l.proto, wire_ip4_frag_off(l.ip),
+		snprintf(rest, sizeof(rest),
+			 "fragment proto=%u off=%zu%s "
+			 "len=%zu",
+			 l.proto, wire_ip4_frag_off(l.ip),
 			 wire_ip4_more_frags(l.ip) ? " MF" : "",
 			 l.ip_len - wire_ip4_hlen(l.ip));
 	else
 		frame_summary_l4(&l, rest, sizeof(rest));
-	snprintf(buf, cap, "IPv4 %s > %s id=%u%s %s", src, dst,
-		 ntohs(l.ip->id), wire_ip4_more_frags(l.ip) ? " MF" : "",
-		 rest);
+	snprintf(buf, cap, "IPv4 %s > %s id=%u%s %s", src, dst, ntohs(l.ip->id),
+		 wire_ip4_more_frags(l.ip) ? " MF" : "", rest);
 }

@@ -91,8 +91,8 @@ size_t frame_dhcp(uint8_t *buf, const uint8_t mac[6], int type, uint32_t xid,
 int frame_fragment(const uint8_t *frame, size_t len, size_t frag,
 		   int (*cb)(void *opaque, const uint8_t *f, size_t flen),
 		   void *opaque);
-uint8_t *frame_ip6(uint8_t *buf, const struct frame_ends6 *e,
-		   uint8_t nexthdr, size_t l4len);
+uint8_t *frame_ip6(uint8_t *buf, const struct frame_ends6 *e, uint8_t nexthdr,
+		   size_t l4len);
 uint16_t frame_l4_sum6(const struct frame_ends6 *e, uint8_t proto,
 		       const uint8_t *l4, size_t len);
 size_t frame_udp6(uint8_t *buf, const struct frame_ends6 *e, uint16_t sport,

@@ -16,7 +16,6 @@
 
 #include "frame.h"
 
-
 /**
  * struct frame_dhcp6 - a DHCPv6 client message to build
  * @type: its message type (1 Solicit ... 11 Information-request)

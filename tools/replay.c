@@ -307,7 +307,8 @@ static void replay_rx(void *opaque, const void *frame, size_t len)
 	    wire_arp_op(arp) == WIRE_ARP_REQUEST &&
 	    arp->tpa == run->guest_ip.s_addr) {
 		run->arp_due = true;
-		memcpy(run->arp_asker_mac, arp->sha, sizeof(run->arp_asker_mac));
+		memcpy(run->arp_asker_mac, arp->sha,
+		       sizeof(run->arp_asker_mac));
 		run->arp_asker_ip.s_addr = arp->spa;
 	}
 	replay_nd_note(run, frame, len);
@@ -688,12 +689,25 @@ static uint8_t replay_tcp_flags(const char *s)
 
 	for (; *s != '\0'; s++) {
 		switch (toupper((unsigned char)*s)) {
-		case 'F': f |= WIRE_TCP_FIN; break;
-		case 'S': f |= WIRE_TCP_SYN; break;
-		case 'R': f |= WIRE_TCP_RST; break;
-		case 'P': f |= WIRE_TCP_PSH; break;
-		case 'A': case '.': f |= WIRE_TCP_ACK; break;
-		case 'U': f |= WIRE_TCP_URG; break;
+		case 'F':
+			f |= WIRE_TCP_FIN;
+			break;
+		case 'S':
+			f |= WIRE_TCP_SYN;
+			break;
+		case 'R':
+			f |= WIRE_TCP_RST;
+			break;
+		case 'P':
+			f |= WIRE_TCP_PSH;
+			break;
+		case 'A':
+		case '.':
+			f |= WIRE_TCP_ACK;
+			break;
+		case 'U':
+			f |= WIRE_TCP_URG;
+			break;
 		default: return 0xff;
 		}
 	}
@@ -1071,7 +1085,8 @@ static int replay_send_nd(struct replay_run *run, const struct script_step *st,
 	if (strcmp(kind, "dhcp6") == 0)
 		return replay_send_dhcp6(run, &a, &e, err, errlen);
 	if (strcmp(kind, "rs") == 0) {
-		if (replay_key6(&a, "dst", all_routers, e.dst.s6_addr, err, errlen) < 0)
+		if (replay_key6(&a, "dst", all_routers, e.dst.s6_addr, err,
+				errlen) < 0)
 			return -EINVAL;
 		frame_ip6_group_mac(e.dst.s6_addr, e.dst_mac);
 		len = frame_rs(run->buf, &e, sll != 0);
@@ -1084,7 +1099,8 @@ static int replay_send_nd(struct replay_run *run, const struct script_step *st,
 	}
 	if (strcmp(kind, "ns") == 0) {
 		frame_ip6_solicited(target, group);
-		if (replay_key6(&a, "dst", group, e.dst.s6_addr, err, errlen) < 0)
+		if (replay_key6(&a, "dst", group, e.dst.s6_addr, err, errlen) <
+		    0)
 			return -EINVAL;
 		if (e.dst.s6_addr[0] == 0xff)
 			frame_ip6_group_mac(e.dst.s6_addr, e.dst_mac);
@@ -1156,8 +1172,10 @@ static int replay_send_pcap(struct replay_run *run, const char *name,
 			break;
 		}
 		if (learn && len >= offsetof(struct wire_eth, type)) {
-			memcpy(run->guest_mac, (const uint8_t *)f +
-			       offsetof(struct wire_eth, src), WIRE_ETH_ALEN);
+			memcpy(run->guest_mac,
+			       (const uint8_t *)f +
+				       offsetof(struct wire_eth, src),
+			       WIRE_ETH_ALEN);
 			learn = false;
 		}
 		if (!fast)

@@ -125,7 +125,8 @@ static int serve_conn_write(struct replay_conn *c, char *data, size_t len)
 		return -ENOMEM;
 	}
 	req->data = data;
-	if (uv_write(req, (uv_stream_t *)&c->tcp, &b, 1, serve_conn_written) < 0) {
+	if (uv_write(req, (uv_stream_t *)&c->tcp, &b, 1, serve_conn_written) <
+	    0) {
 		free(data);
 		free(req);
 		return -EIO;
@@ -164,8 +165,10 @@ static void serve_http_answer(struct replay_conn *c)
 		serve_conn_close(c);
 		return;
 	}
-	n = (size_t)snprintf(out, 128, "HTTP/1.0 200 OK\r\nContent-Length: "
-			     "%zu\r\nConnection: close\r\n\r\n", size);
+	n = (size_t)snprintf(out, 128,
+			     "HTTP/1.0 200 OK\r\nContent-Length: "
+			     "%zu\r\nConnection: close\r\n\r\n",
+			     size);
 	for (i = 0; i < size; i++)
 		out[n + i] = (char)('a' + i % 26);
 	c->answered = true;
@@ -231,7 +234,8 @@ static void serve_accept(uv_stream_t *server, int status)
 	/* tcp-hold: a peer that takes the connection and never reads. */
 	if (strcmp(rs->kind, "tcp-hold") == 0)
 		return;
-	if (uv_read_start((uv_stream_t *)&c->tcp, serve_alloc, serve_conn_read) < 0)
+	if (uv_read_start((uv_stream_t *)&c->tcp, serve_alloc,
+			  serve_conn_read) < 0)
 		serve_conn_close(c);
 }
 
@@ -242,7 +246,7 @@ static void serve_udp_echo_sent(uv_udp_send_t *req, int status)
 }
 
 static void serve_udp_echo_read(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
-			  const struct sockaddr *addr, unsigned int flags)
+				const struct sockaddr *addr, unsigned int flags)
 {
 	uv_udp_send_t *req;
 	uv_buf_t b;
@@ -275,8 +279,8 @@ static void serve_udp_echo_read(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
  *
  * Return: 0 or a negative errno (libuv's).
  */
-int replay_serve_start(struct replay_serve *srv, const char *kind,
-		       size_t size, uint16_t *port)
+int replay_serve_start(struct replay_serve *srv, const char *kind, size_t size,
+		       uint16_t *port)
 {
 	static const char *const kinds[] = { "tcp-echo", "udp-echo", "http",
 					     "closed", "tcp-hold" };
@@ -333,7 +337,7 @@ int replay_serve_start(struct replay_serve *srv, const char *kind,
 					       (struct sockaddr *)&ss, &sl);
 	}
 	rs->next = srv->responders;
-	srv->responders = rs;	/* closed with the run, even on failure */
+	srv->responders = rs; /* closed with the run, even on failure */
 	if (r < 0)
 		return r;
 	*port = ntohs(v6 ? ((struct sockaddr_in6 *)&ss)->sin6_port :

@@ -31,8 +31,8 @@ struct replay_serve {
 };
 
 void replay_serve_init(struct replay_serve *srv, uv_loop_t *loop);
-int replay_serve_start(struct replay_serve *srv, const char *kind,
-		       size_t size, uint16_t *port);
+int replay_serve_start(struct replay_serve *srv, const char *kind, size_t size,
+		       uint16_t *port);
 bool replay_serve_busy(const struct replay_serve *srv);
 void replay_serve_close(struct replay_serve *srv);
 

@@ -116,13 +116,16 @@ int replay_vars_expand(const struct replay_vars *vars, const char *in,
 			return -EINVAL;
 		}
 		snprintf(val, sizeof(val), "%s", v);
-		if ((*in == '+' || *in == '-') && isdigit((unsigned char)in[1])) {
+		if ((*in == '+' || *in == '-') &&
+		    isdigit((unsigned char)in[1])) {
 			uint64_t base, delta;
 			char *end;
 
 			if (script_parse_u64(val, UINT32_MAX, &base) < 0) {
-				snprintf(err, errlen, "$%s (%s) is not a "
-					 "number to add to", name, val);
+				snprintf(err, errlen,
+					 "$%s (%s) is not a "
+					 "number to add to",
+					 name, val);
 				return -EINVAL;
 			}
 			delta = strtoull(in + 1, &end, 10);

@@ -34,8 +34,8 @@
 
 /** What the proxy says of a packet it was asked about. */
 enum unet_verdict {
-	UNET_VERDICT_ACCEPT,	/* lwIP takes it (as addressed to the gateway) */
-	UNET_VERDICT_DROP,	/* the stack drops it (the proxy kept a copy,
+	UNET_VERDICT_ACCEPT, /* lwIP takes it (as addressed to the gateway) */
+	UNET_VERDICT_DROP, /* the stack drops it (the proxy kept a copy,
 				 * or answered it, or refused it) */
 	UNET_VERDICT_NUM
 };
@@ -163,7 +163,8 @@ int unet__stack_payload_bufs(const struct pbuf *p,
 			     const struct unet_ip_pkt *pkt, uv_buf_t *bufs,
 			     int max);
 struct netif *unet__stack_netif(struct unet_stack *stack);
-const struct unet_stack_config *unet__stack_config(const struct unet_stack *stack);
+const struct unet_stack_config *
+unet__stack_config(const struct unet_stack *stack);
 struct unet_hub *unet__stack_hub(struct unet_stack *stack);
 bool unet__stack_addr_special(const struct unet_stack *stack, uint32_t addr);
 bool unet__stack_is_foreign(const struct unet_stack *stack, uint32_t addr);

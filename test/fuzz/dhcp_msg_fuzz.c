@@ -61,8 +61,7 @@ static void drive_pool(const struct unet__dhcp_msg *m)
 					    &renewal) == 0) {
 			i = unet__dhcp_pool_index(&pool, addr);
 			assert(i >= 0 && i < FUZZ_POOL);
-			assert(pool.leases[i].state ==
-			       UNET__DHCP_LEASE_BOUND);
+			assert(pool.leases[i].state == UNET__DHCP_LEASE_BOUND);
 			assert(pool.leases[i].owner.len == k.len &&
 			       memcmp(pool.leases[i].owner.data, k.data,
 				      k.len) == 0);

@@ -85,8 +85,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t n;
 
 	check_search(data, size);
-	if (size > FUZZ_MSG_MAX ||
-	    unet__dns_query_parse(data, size, &info) < 0)
+	if (size > FUZZ_MSG_MAX || unet__dns_query_parse(data, size, &info) < 0)
 		return 0;
 	assert(DNS_HLEN + info.qlen <= size);
 	n = unet__dns_build_error(out, data, size, &info, DNS_RCODE_SERVFAIL);

@@ -70,7 +70,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	max = data[0] < 128 ? 1u + data[0] : STREAM_FRAME_MAX;
 	stream = malloc(size);
-	if (stream == NULL || unet__deframer_init(&d, STREAM_HDR_LEN, max) < 0) {
+	if (stream == NULL ||
+	    unet__deframer_init(&d, STREAM_HDR_LEN, max) < 0) {
 		free(stream);
 		return 0;
 	}

@@ -573,7 +573,10 @@ static void test_copy_helper(void **state)
  */
 static void test_stats_copy(void **state)
 {
-	struct demo_v2 lib = { .size = sizeof(lib), .a = 1, .b = 2, .c = 3,
+	struct demo_v2 lib = { .size = sizeof(lib),
+			       .a = 1,
+			       .b = 2,
+			       .c = 3,
 			       .d = 4 };
 	struct demo_v1 old = { .size = sizeof(old) };
 	struct {
@@ -586,13 +589,14 @@ static void test_stats_copy(void **state)
 	memset(&newest, 0xee, sizeof(newest));
 	newest.v2.size = sizeof(newest.v2);
 	assert_int_equal(unet__stats_copy(&newest.v2, &lib, sizeof(lib),
-					  sizeof(old)), 0);
+					  sizeof(old)),
+			 0);
 	assert_int_equal(newest.v2.d, 4);
-	assert_int_equal(newest.e, (int)0xeeeeeeee);	/* past its size */
+	assert_int_equal(newest.e, (int)0xeeeeeeee); /* past its size */
 
 	/* An older binary: its fields, its size kept. */
-	assert_int_equal(unet__stats_copy(&old, &lib, sizeof(lib),
-					  sizeof(old)), 0);
+	assert_int_equal(unet__stats_copy(&old, &lib, sizeof(lib), sizeof(old)),
+			 0);
 	assert_int_equal(old.a, 1);
 	assert_int_equal(old.b, 2);
 	assert_int_equal(old.size, sizeof(old));
@@ -600,8 +604,8 @@ static void test_stats_copy(void **state)
 	/* A newer binary: what the library does not know is zeroed. */
 	memset(&newest, 0xee, sizeof(newest));
 	newest.v2.size = sizeof(newest);
-	assert_int_equal(unet__stats_copy(&newest, &lib, sizeof(lib),
-					  sizeof(old)), 0);
+	assert_int_equal(
+		unet__stats_copy(&newest, &lib, sizeof(lib), sizeof(old)), 0);
 	assert_int_equal(newest.v2.d, 4);
 	assert_int_equal(newest.e, 0);
 	assert_int_equal(newest.v2.size, sizeof(newest));
@@ -609,8 +613,8 @@ static void test_stats_copy(void **state)
 	/* Not set (too small): nothing written. */
 	old.size = sizeof(old) - 1;
 	old.a = 99;
-	assert_int_equal(unet__stats_copy(&old, &lib, sizeof(lib),
-					  sizeof(old)), -EINVAL);
+	assert_int_equal(unet__stats_copy(&old, &lib, sizeof(lib), sizeof(old)),
+			 -EINVAL);
 	assert_int_equal(old.a, 99);
 }
 

@@ -82,14 +82,12 @@ static void test_index(void **state)
 	assert_int_equal(unet__dhcp_pool_index(&p, ip("10.0.2.17")), 2);
 	assert_int_equal(unet__dhcp_pool_index(&p, ip("10.0.2.18")), -1);
 	assert_int_equal(unet__dhcp_pool_index(&p, 0), -1);
-	assert_int_equal(unet__dhcp_pool_index(&p, ip("255.255.255.255")),
-			 -1);
+	assert_int_equal(unet__dhcp_pool_index(&p, ip("255.255.255.255")), -1);
 	assert_int_equal(unet__dhcp_pool_addr(&p, 2), ip("10.0.2.17"));
 	unet__dhcp_pool_free(&p);
 	assert_null(p.leases);
 	/* A pool that ends at the top of the address space. */
-	assert_int_equal(unet__dhcp_pool_init(&p, ip("255.255.255.254"), 2),
-			 0);
+	assert_int_equal(unet__dhcp_pool_init(&p, ip("255.255.255.254"), 2), 0);
 	assert_int_equal(unet__dhcp_pool_index(&p, ip("255.255.255.255")), 1);
 	assert_int_equal(unet__dhcp_pool_index(&p, ip("0.0.0.0")), -1);
 	unet__dhcp_pool_free(&p);
@@ -107,14 +105,13 @@ static void test_offer(void **state)
 	/* Offered again: the same entry. */
 	assert_int_equal(unet__dhcp_pool_offer(&p, &k1, 0, now), 0);
 	/* Asking for a held address gets another one. */
-	assert_int_equal(unet__dhcp_pool_offer(&p, &k2, ip("10.0.2.15"),
-					       now), 1);
-	assert_int_equal(unet__dhcp_pool_offer(&p, &k3, 0, now),
-			 -ENOSPC);
+	assert_int_equal(unet__dhcp_pool_offer(&p, &k2, ip("10.0.2.15"), now),
+			 1);
+	assert_int_equal(unet__dhcp_pool_offer(&p, &k3, 0, now), -ENOSPC);
 	/* The offers hold for a while only. */
 	now += UNET__DHCP_OFFER_HOLD_S * S;
-	assert_int_equal(unet__dhcp_pool_offer(&p, &k3, ip("10.0.2.16"),
-					       now), 1);
+	assert_int_equal(unet__dhcp_pool_offer(&p, &k3, ip("10.0.2.16"), now),
+			 1);
 	/* Client 2 lost its entry; it gets the one free longest. */
 	assert_int_equal(unet__dhcp_pool_offer(&p, &k2, 0, now), 0);
 	unet__dhcp_pool_free(&p);
@@ -130,38 +127,46 @@ static void test_request(void **state)
 	(void)state;
 	assert_int_equal(unet__dhcp_pool_init(&p, ip("10.0.2.15"), 4), 0);
 	/* INIT-REBOOT straight away: a free address is leased. */
-	assert_int_equal(unet__dhcp_pool_request(&p, &k1, ip("10.0.2.17"),
-						 now, &renewal), 0);
+	assert_int_equal(unet__dhcp_pool_request(&p, &k1, ip("10.0.2.17"), now,
+						 &renewal),
+			 0);
 	assert_false(renewal);
 	assert_int_equal(p.leases[2].state, UNET__DHCP_LEASE_BOUND);
 	assert_true(p.leases[2].expires_ns == now + UNET__DHCP_LEASE_S * S);
 	/* Again: a renewal. */
 	assert_int_equal(unet__dhcp_pool_request(&p, &k1, ip("10.0.2.17"),
-						 now + S, &renewal), 0);
+						 now + S, &renewal),
+			 0);
 	assert_true(renewal);
 	/* Another address than its own, outside the pool, someone else's. */
-	assert_int_equal(unet__dhcp_pool_request(&p, &k1, ip("10.0.2.15"),
-						 now, &renewal), -EADDRINUSE);
-	assert_int_equal(unet__dhcp_pool_request(&p, &k1, ip("10.0.2.99"),
-						 now, &renewal), -ERANGE);
-	assert_int_equal(unet__dhcp_pool_request(&p, &k2, ip("10.0.2.17"),
-						 now, &renewal), -EADDRINUSE);
+	assert_int_equal(unet__dhcp_pool_request(&p, &k1, ip("10.0.2.15"), now,
+						 &renewal),
+			 -EADDRINUSE);
+	assert_int_equal(unet__dhcp_pool_request(&p, &k1, ip("10.0.2.99"), now,
+						 &renewal),
+			 -ERANGE);
+	assert_int_equal(unet__dhcp_pool_request(&p, &k2, ip("10.0.2.17"), now,
+						 &renewal),
+			 -EADDRINUSE);
 	/* An offer is turned into a lease. */
 	assert_int_equal(unet__dhcp_pool_offer(&p, &k2, 0, now), 0);
-	assert_int_equal(unet__dhcp_pool_request(&p, &k2, ip("10.0.2.15"),
-						 now, &renewal), 0);
+	assert_int_equal(unet__dhcp_pool_request(&p, &k2, ip("10.0.2.15"), now,
+						 &renewal),
+			 0);
 	assert_false(renewal);
 	/* A live lease is offered as it is, not turned back into an offer. */
 	assert_int_equal(unet__dhcp_pool_offer(&p, &k2, 0, now), 0);
 	assert_int_equal(p.leases[0].state, UNET__DHCP_LEASE_BOUND);
 	/* Once the lease ran out, someone else may have the address. */
 	now += UNET__DHCP_LEASE_S * S + S;
-	assert_int_equal(unet__dhcp_pool_request(&p, &k2, ip("10.0.2.17"),
-						 now, &renewal), -EADDRINUSE);
-	assert_int_equal(unet__dhcp_pool_release(&p, &k2, ip("10.0.2.15"),
-						 now), 0);
-	assert_int_equal(unet__dhcp_pool_request(&p, &k2, ip("10.0.2.17"),
-						 now, &renewal), -EADDRINUSE);
+	assert_int_equal(unet__dhcp_pool_request(&p, &k2, ip("10.0.2.17"), now,
+						 &renewal),
+			 -EADDRINUSE);
+	assert_int_equal(unet__dhcp_pool_release(&p, &k2, ip("10.0.2.15"), now),
+			 0);
+	assert_int_equal(unet__dhcp_pool_request(&p, &k2, ip("10.0.2.17"), now,
+						 &renewal),
+			 -EADDRINUSE);
 	unet__dhcp_pool_free(&p);
 }
 
@@ -179,8 +184,9 @@ static void test_unoffer(void **state)
 	unet__dhcp_pool_unoffer(&p, &k1, S);
 	assert_int_equal(unet__dhcp_pool_offer(&p, &k2, 0, S), 0);
 	/* A lease is not given up that way. */
-	assert_int_equal(unet__dhcp_pool_request(&p, &k2, ip("10.0.2.15"),
-						 S, &renewal), 0);
+	assert_int_equal(unet__dhcp_pool_request(&p, &k2, ip("10.0.2.15"), S,
+						 &renewal),
+			 0);
 	unet__dhcp_pool_unoffer(&p, &k2, S);
 	assert_int_equal(p.leases[0].state, UNET__DHCP_LEASE_BOUND);
 	/* A client with nothing: nothing happens. */
@@ -199,27 +205,28 @@ static void test_decline_release(void **state)
 	assert_int_equal(unet__dhcp_pool_init(&p, ip("10.0.2.15"), 2), 0);
 	assert_int_equal(unet__dhcp_pool_offer(&p, &k1, 0, now), 0);
 	/* Only the owner may decline or release. */
-	assert_int_equal(unet__dhcp_pool_decline(&p, &k2, ip("10.0.2.15"),
-						 now), -EPERM);
-	assert_int_equal(unet__dhcp_pool_release(&p, &k2, ip("10.0.2.15"),
-						 now), -EPERM);
-	assert_int_equal(unet__dhcp_pool_decline(&p, &k1, ip("10.0.2.99"),
-						 now), -EPERM);
-	assert_int_equal(unet__dhcp_pool_decline(&p, &k1, ip("10.0.2.15"),
-						 now), 0);
+	assert_int_equal(unet__dhcp_pool_decline(&p, &k2, ip("10.0.2.15"), now),
+			 -EPERM);
+	assert_int_equal(unet__dhcp_pool_release(&p, &k2, ip("10.0.2.15"), now),
+			 -EPERM);
+	assert_int_equal(unet__dhcp_pool_decline(&p, &k1, ip("10.0.2.99"), now),
+			 -EPERM);
+	assert_int_equal(unet__dhcp_pool_decline(&p, &k1, ip("10.0.2.15"), now),
+			 0);
 	assert_int_equal(p.leases[0].owner.len, 0);
 	/* Declined: out of the pool for a while, for everybody. */
-	assert_int_equal(unet__dhcp_pool_offer(&p, &k1, ip("10.0.2.15"),
-					       now), 1);
+	assert_int_equal(unet__dhcp_pool_offer(&p, &k1, ip("10.0.2.15"), now),
+			 1);
 	assert_int_equal(unet__dhcp_pool_offer(&p, &k2, 0, now), -ENOSPC);
 	now += UNET__DHCP_DECLINE_HOLD_S * S;
 	assert_int_equal(unet__dhcp_pool_offer(&p, &k2, 0, now), 0);
 
 	/* Released: free, and the owner gets it back while it is. */
-	assert_int_equal(unet__dhcp_pool_request(&p, &k1, ip("10.0.2.16"),
-						 now, &renewal), 0);
-	assert_int_equal(unet__dhcp_pool_release(&p, &k1, ip("10.0.2.16"),
-						 now), 0);
+	assert_int_equal(unet__dhcp_pool_request(&p, &k1, ip("10.0.2.16"), now,
+						 &renewal),
+			 0);
+	assert_int_equal(unet__dhcp_pool_release(&p, &k1, ip("10.0.2.16"), now),
+			 0);
 	assert_int_equal(p.leases[1].state, UNET__DHCP_LEASE_FREE);
 	assert_int_equal(unet__dhcp_pool_offer(&p, &k1, 0, now), 1);
 	unet__dhcp_pool_free(&p);
@@ -235,8 +242,7 @@ static void test_bootp(void **state)
 	assert_int_equal(unet__dhcp_pool_bootp(&p, &k1, S), 0);
 	assert_true(p.leases[0].expires_ns == UINT64_MAX);
 	assert_int_equal(unet__dhcp_pool_bootp(&p, &k1, 1000000 * S), 0);
-	assert_int_equal(unet__dhcp_pool_bootp(&p, &k2, 1000000 * S),
-			 -ENOSPC);
+	assert_int_equal(unet__dhcp_pool_bootp(&p, &k2, 1000000 * S), -ENOSPC);
 	assert_int_equal(unet__dhcp_pool_offer(&p, &k2, 0, UINT64_MAX - 1),
 			 -ENOSPC);
 	unet__dhcp_pool_free(&p);

@@ -56,40 +56,44 @@ static const struct msg_row rows[] = {
 	{ "DISCOVER", O("\x35\x01\x01\xff"), NONE, NONE, NULL, 1 },
 	{ "BOOTP: only the end", O("\xff"), NONE, NONE, NULL, 0 },
 	{ "pads", O("\x00\x00\x35\x01\x03\x00\xff"), NONE, NONE, NULL, 3 },
-	{ "first option 53 wins", O("\x35\x01\x01\x35\x01\x03\xff"), NONE,
-	  NONE, NULL, 1 },
-	{ "unknown options skipped", O("\x0c\x03" "abc" "\x35\x01\x08\xff"),
+	{ "first option 53 wins", O("\x35\x01\x01\x35\x01\x03\xff"), NONE, NONE,
+	  NULL, 1 },
+	{ "unknown options skipped",
+	  O("\x0c\x03"
+	    "abc"
+	    "\x35\x01\x08\xff"),
 	  NONE, NONE, NULL, 8 },
 	{ "bytes after the end are ignored", O("\x35\x01\x01\xff\x35\xff"),
 	  NONE, NONE, NULL, 1 },
 	{ "no options at all", O(""), NONE, NONE, "malformed options", 0 },
-	{ "no end option", O("\x35\x01\x01"), NONE, NONE,
-	  "malformed options", 0 },
+	{ "no end option", O("\x35\x01\x01"), NONE, NONE, "malformed options",
+	  0 },
 	{ "length byte missing", O("\x35"), NONE, NONE, "malformed options",
 	  0 },
-	{ "option past the end", O("\x0c\x05" "ab"), NONE, NONE,
-	  "malformed options", 0 },
-	{ "option 53 empty", O("\x35\x00\xff"), NONE, NONE,
-	  "malformed options", 0 },
+	{ "option past the end",
+	  O("\x0c\x05"
+	    "ab"),
+	  NONE, NONE, "malformed options", 0 },
+	{ "option 53 empty", O("\x35\x00\xff"), NONE, NONE, "malformed options",
+	  0 },
 	{ "option 53 too long", O("\x35\x02\x01\x01\xff"), NONE, NONE,
 	  "malformed options", 0 },
-	{ "overload file", O("\x34\x01\x01\xff"), O("\x35\x01\x01\xff"),
-	  NONE, NULL, 1 },
-	{ "overload sname", O("\x34\x01\x02\xff"), NONE,
-	  O("\x35\x01\x03\xff"), NULL, 3 },
+	{ "overload file", O("\x34\x01\x01\xff"), O("\x35\x01\x01\xff"), NONE,
+	  NULL, 1 },
+	{ "overload sname", O("\x34\x01\x02\xff"), NONE, O("\x35\x01\x03\xff"),
+	  NULL, 3 },
 	{ "overload both: file first", O("\x34\x01\x03\xff"),
 	  O("\x35\x01\x05\xff"), O("\x35\x01\x06\xff"), NULL, 5 },
 	{ "the options field first", O("\x35\x01\x07\x34\x01\x01\xff"),
 	  O("\x35\x01\x01\xff"), NONE, NULL, 7 },
-	{ "overload 4 is no overload", O("\x34\x01\x04\xff"),
-	  O("\x35\x01\x01"), NONE, NULL, 0 },
+	{ "overload 4 is no overload", O("\x34\x01\x04\xff"), O("\x35\x01\x01"),
+	  NONE, NULL, 0 },
 	{ "overloaded file without an end", O("\x34\x01\x01\xff"),
 	  O("\x35\x01\x01"), NONE, "malformed options in the file field", 0 },
 	{ "overloaded sname without an end", O("\x34\x01\x02\xff"), NONE,
 	  O("\x35\x01\x01"), "malformed options in the sname field", 0 },
-	{ "overload inside the file field is ignored",
-	  O("\x34\x01\x01\xff"), O("\x34\x01\x02\xff"), O("\x35\x01\x01"),
-	  NULL, 0 },
+	{ "overload inside the file field is ignored", O("\x34\x01\x01\xff"),
+	  O("\x34\x01\x02\xff"), O("\x35\x01\x01"), NULL, 0 },
 };
 
 /* Builds a request with @row's options into @buf; returns its length. */
@@ -132,8 +136,7 @@ static void test_table(void **state)
 		r = unet__dhcp_msg_parse(buf, len, &m, &why);
 		if (rows[i].why == NULL) {
 			if (r != 0)
-				fail_msg("%s: refused (%s)", rows[i].what,
-					 why);
+				fail_msg("%s: refused (%s)", rows[i].what, why);
 			if (m.type != rows[i].type)
 				fail_msg("%s: type %u", rows[i].what, m.type);
 			assert_int_equal(m.len, len);
@@ -163,8 +166,9 @@ static void test_short(void **state)
 		why = NULL;
 		assert_int_equal(unet__dhcp_msg_parse(buf, n, &m, &why),
 				 -EINVAL);
-		assert_string_equal(why,
-				    "shorter than a BOOTP message with a magic cookie");
+		assert_string_equal(
+			why,
+			"shorter than a BOOTP message with a magic cookie");
 	}
 }
 
@@ -181,7 +185,7 @@ static void test_header_fields(void **state)
 	assert_int_equal(unet__dhcp_msg_parse(buf, len, &m, &why), -EINVAL);
 	assert_string_equal(why, "not a BOOTREQUEST");
 	len = build(buf, &rows[0]);
-	buf[1] = 6;				/* IEEE 802 */
+	buf[1] = 6; /* IEEE 802 */
 	assert_int_equal(unet__dhcp_msg_parse(buf, len, &m, &why), -EINVAL);
 	assert_string_equal(why, "not Ethernet (htype 1, hlen 6)");
 	len = build(buf, &rows[0]);
@@ -199,17 +203,20 @@ static void test_options(void **state)
 	static const struct msg_row opts = {
 		"options",
 		O("\x35\x01\x03"
-		  "\x32\x03\x0a\x00\x02"		/* 50: wrong length */
-		  "\x32\x04\x0a\x00\x02\x10"		/* 50 */
-		  "\x32\x04\x0a\x00\x02\x11"		/* 50 again */
-		  "\x36\x04\x0a\x00\x02\x02"		/* 54 */
-		  "\x3d\x00"				/* 61: empty */
-		  "\x3d\x07\x01\x02\x00\x00\x00\x00\x01"	/* 61 */
-		  "\x39\x01\x05"			/* 57: wrong length */
-		  "\x39\x02\x05\xdc"			/* 57: 1500 */
-		  "\x39\x02\x02\x40"			/* 57 again */
+		  "\x32\x03\x0a\x00\x02" /* 50: wrong length */
+		  "\x32\x04\x0a\x00\x02\x10" /* 50 */
+		  "\x32\x04\x0a\x00\x02\x11" /* 50 again */
+		  "\x36\x04\x0a\x00\x02\x02" /* 54 */
+		  "\x3d\x00" /* 61: empty */
+		  "\x3d\x07\x01\x02\x00\x00\x00\x00\x01" /* 61 */
+		  "\x39\x01\x05" /* 57: wrong length */
+		  "\x39\x02\x05\xdc" /* 57: 1500 */
+		  "\x39\x02\x02\x40" /* 57 again */
 		  "\xff"),
-		NONE, NONE, NULL, 3
+		NONE,
+		NONE,
+		NULL,
+		3
 	};
 	struct unet__dhcp_msg m;
 	uint8_t buf[MSG_MAX];

@@ -29,9 +29,13 @@
 #define B(s) (const uint8_t *)(s), sizeof(s) - 1
 
 /* A query for a.example A IN, id 0x1234, RD. */
-static const char q_plain[] =
-	"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00"
-	"\x01" "a" "\x07" "example" "\x00" "\x00\x01\x00\x01";
+static const char q_plain[] = "\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00"
+			      "\x01"
+			      "a"
+			      "\x07"
+			      "example"
+			      "\x00"
+			      "\x00\x01\x00\x01";
 
 /**
  * struct query_row - one query for unet__dns_query_parse()
@@ -51,62 +55,86 @@ struct query_row {
 	uint16_t edns_size;
 };
 
-#define ROW(w, bytes, ok, qlen, edns) \
-	{ w, (const uint8_t *)(bytes), sizeof(bytes) - 1, ok, qlen, edns }
+#define ROW(w, bytes, ok, qlen, edns)                                          \
+	{                                                                      \
+		w, (const uint8_t *)(bytes), sizeof(bytes) - 1, ok, qlen, edns \
+	}
 
 #define HDR(qd, an, ns, ar) \
 	"\xab\xcd\x01\x00\x00" qd "\x00" an "\x00" ns "\x00" ar
-#define Q_A "\x01" "a" "\x00" "\x00\x01\x00\x01"
+#define Q_A    \
+	"\x01" \
+	"a"    \
+	"\x00" \
+	"\x00\x01\x00\x01"
 
 static const struct query_row query_rows[] = {
 	ROW("plain", q_plain, true, 15, 0),
 	ROW("nothing", "", false, 0, 0),
-	ROW("header cut short", "\x12\x34\x01\x00\x00\x01\x00\x00\x00",
-	    false, 0, 0),
+	ROW("header cut short", "\x12\x34\x01\x00\x00\x01\x00\x00\x00", false,
+	    0, 0),
 	ROW("header only, qdcount 1", HDR("\x01", "\x00", "\x00", "\x00"),
 	    false, 0, 0),
-	ROW("qdcount 0", HDR("\x00", "\x00", "\x00", "\x00") Q_A, false, 0,
+	ROW("qdcount 0", HDR("\x00", "\x00", "\x00", "\x00") Q_A, false, 0, 0),
+	ROW("QR set", "\xab\xcd\x81\x00\x00\x01\x00\x00\x00\x00\x00\x00" Q_A,
+	    false, 0, 0),
+	ROW("two questions", HDR("\x02", "\x00", "\x00", "\x00") Q_A Q_A, true,
+	    14, 0),
+	ROW("qdcount 2, one question", HDR("\x02", "\x00", "\x00", "\x00") Q_A,
+	    false, 0, 0),
+	ROW("root name",
+	    HDR("\x01", "\x00", "\x00", "\x00") "\x00\x00\x01\x00\x01", true, 5,
 	    0),
-	ROW("QR set",
-	    "\xab\xcd\x81\x00\x00\x01\x00\x00\x00\x00\x00\x00" Q_A, false, 0,
-	    0),
-	ROW("two questions", HDR("\x02", "\x00", "\x00", "\x00") Q_A Q_A,
-	    true, 14, 0),
-	ROW("qdcount 2, one question", HDR("\x02", "\x00", "\x00", "\x00")
-	    Q_A, false, 0, 0),
-	ROW("root name", HDR("\x01", "\x00", "\x00", "\x00")
-	    "\x00\x00\x01\x00\x01", true, 5, 0),
-	ROW("pointer in the question", HDR("\x01", "\x00", "\x00", "\x00")
-	    "\xc0\x0c\x00\x01\x00\x01", false, 0, 0),
-	ROW("label kind 01", HDR("\x01", "\x00", "\x00", "\x00")
-	    "\x41" "a\x00\x00\x01\x00\x01", false, 0, 0),
-	ROW("label kind 10", HDR("\x01", "\x00", "\x00", "\x00")
-	    "\x81" "a\x00\x00\x01\x00\x01", false, 0, 0),
-	ROW("label past the end", HDR("\x01", "\x00", "\x00", "\x00")
-	    "\x05" "ab", false, 0, 0),
-	ROW("no end of name", HDR("\x01", "\x00", "\x00", "\x00")
-	    "\x01" "a", false, 0, 0),
-	ROW("no type and class", HDR("\x01", "\x00", "\x00", "\x00")
-	    "\x01" "a\x00", false, 0, 0),
-	ROW("class cut short", HDR("\x01", "\x00", "\x00", "\x00")
-	    "\x01" "a\x00\x00\x01\x00", false, 0, 0),
-	ROW("EDNS(0)", HDR("\x01", "\x00", "\x00", "\x01") Q_A
-	    "\x00\x00\x29\x10\x00\x00\x00\x00\x00\x00\x00", true, 7, 4096),
+	ROW("pointer in the question",
+	    HDR("\x01", "\x00", "\x00", "\x00") "\xc0\x0c\x00\x01\x00\x01",
+	    false, 0, 0),
+	ROW("label kind 01",
+	    HDR("\x01", "\x00", "\x00", "\x00") "\x41"
+						"a\x00\x00\x01\x00\x01",
+	    false, 0, 0),
+	ROW("label kind 10",
+	    HDR("\x01", "\x00", "\x00", "\x00") "\x81"
+						"a\x00\x00\x01\x00\x01",
+	    false, 0, 0),
+	ROW("label past the end",
+	    HDR("\x01", "\x00", "\x00", "\x00") "\x05"
+						"ab",
+	    false, 0, 0),
+	ROW("no end of name",
+	    HDR("\x01", "\x00", "\x00", "\x00") "\x01"
+						"a",
+	    false, 0, 0),
+	ROW("no type and class",
+	    HDR("\x01", "\x00", "\x00", "\x00") "\x01"
+						"a\x00",
+	    false, 0, 0),
+	ROW("class cut short",
+	    HDR("\x01", "\x00", "\x00", "\x00") "\x01"
+						"a\x00\x00\x01\x00",
+	    false, 0, 0),
+	ROW("EDNS(0)",
+	    HDR("\x01", "\x00", "\x00", "\x01") Q_A
+	    "\x00\x00\x29\x10\x00\x00\x00\x00\x00\x00\x00",
+	    true, 7, 4096),
 	ROW("OPT in the answers is not EDNS",
 	    HDR("\x01", "\x01", "\x00", "\x00") Q_A
-	    "\x00\x00\x29\x10\x00\x00\x00\x00\x00\x00\x00", true, 7, 0),
+	    "\x00\x00\x29\x10\x00\x00\x00\x00\x00\x00\x00",
+	    true, 7, 0),
 	ROW("OPT after a compressed record",
 	    HDR("\x01", "\x00", "\x00", "\x02") Q_A
 	    "\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x00\x00\x04\x01\x02\x03\x04"
-	    "\x00\x00\x29\x04\xd0\x00\x00\x00\x00\x00\x00", true, 7, 1232),
+	    "\x00\x00\x29\x04\xd0\x00\x00\x00\x00\x00\x00",
+	    true, 7, 1232),
 	ROW("arcount past the end: taken, no EDNS",
 	    HDR("\x01", "\x00", "\x00", "\x05") Q_A, true, 7, 0),
 	ROW("rdlength past the end: taken, no EDNS",
 	    HDR("\x01", "\x00", "\x00", "\x01") Q_A
-	    "\x00\x00\x29\x10\x00\x00\x00\x00\x00\x00\x08\x00", true, 7, 0),
+	    "\x00\x00\x29\x10\x00\x00\x00\x00\x00\x00\x08\x00",
+	    true, 7, 0),
 	ROW("record with a bad label: taken, no EDNS",
 	    HDR("\x01", "\x00", "\x00", "\x01") Q_A
-	    "\x40\x00\x29\x10\x00\x00\x00\x00\x00\x00\x00", true, 7, 0),
+	    "\x40\x00\x29\x10\x00\x00\x00\x00\x00\x00\x00",
+	    true, 7, 0),
 };
 
 static void test_query_table(void **state)
@@ -173,7 +201,12 @@ static void test_query_name_lengths(void **state)
 /* A reply to q_plain sent with id 0x5678. */
 static const char r_plain[] =
 	"\x56\x78\x81\x80\x00\x01\x00\x01\x00\x00\x00\x00"
-	"\x01" "A" "\x07" "ExAmPlE" "\x00" "\x00\x01\x00\x01"
+	"\x01"
+	"A"
+	"\x07"
+	"ExAmPlE"
+	"\x00"
+	"\x00\x01\x00\x01"
 	"\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\x0a\x00\x02\x0f";
 
 static void test_reply_matches(void **state)
@@ -190,26 +223,25 @@ static void test_reply_matches(void **state)
 						     n, 0x5678, B(q_plain)));
 	/* Cut in the answer: the question is all that is compared. */
 	assert_true(unet__dns_reply_matches((const uint8_t *)r_plain,
-					    DNS_HLEN + 15, 0x5678,
-					    B(q_plain)));
+					    DNS_HLEN + 15, 0x5678, B(q_plain)));
 
 	memcpy(r, r_plain, sizeof(r));
-	r[2] &= 0x7f;				/* QR clear */
+	r[2] &= 0x7f; /* QR clear */
 	assert_false(unet__dns_reply_matches(r, len, 0x5678, B(q_plain)));
 	memcpy(r, r_plain, sizeof(r));
-	r[5] = 2;				/* qdcount 2 */
+	r[5] = 2; /* qdcount 2 */
 	assert_false(unet__dns_reply_matches(r, len, 0x5678, B(q_plain)));
 	memcpy(r, r_plain, sizeof(r));
-	r[13] = 'b';				/* another name */
+	r[13] = 'b'; /* another name */
 	assert_false(unet__dns_reply_matches(r, len, 0x5678, B(q_plain)));
 	memcpy(r, r_plain, sizeof(r));
-	r[12] = 2;				/* another label length */
+	r[12] = 2; /* another label length */
 	assert_false(unet__dns_reply_matches(r, len, 0x5678, B(q_plain)));
 	memcpy(r, r_plain, sizeof(r));
-	r[24] = 0x1c;				/* AAAA, not A */
+	r[24] = 0x1c; /* AAAA, not A */
 	assert_false(unet__dns_reply_matches(r, len, 0x5678, B(q_plain)));
 	memcpy(r, r_plain, sizeof(r));
-	r[26] = 3;				/* class CH */
+	r[26] = 3; /* class CH */
 	assert_false(unet__dns_reply_matches(r, len, 0x5678, B(q_plain)));
 }
 
@@ -224,8 +256,10 @@ static void test_build_error(void **state)
 	n = unet__dns_build_error(out, B(q_plain), &info, DNS_RCODE_SERVFAIL);
 	assert_int_equal(n, DNS_HLEN + info.qlen);
 	/* id, QR RD RA SERVFAIL, one question, no records, the question. */
-	assert_memory_equal(out, "\x12\x34\x81\x82\x00\x01\x00\x00\x00\x00"
-				 "\x00\x00", DNS_HLEN);
+	assert_memory_equal(out,
+			    "\x12\x34\x81\x82\x00\x01\x00\x00\x00\x00"
+			    "\x00\x00",
+			    DNS_HLEN);
 	assert_memory_equal(out + DNS_HLEN, q_plain + DNS_HLEN, info.qlen);
 	assert_true(unet__dns_reply_matches(out, n, 0x1234, B(q_plain)));
 
@@ -245,16 +279,19 @@ static void test_build_truncated(void **state)
 	n = unet__dns_build_truncated(out, B(r_plain), &info);
 	assert_int_equal(n, DNS_HLEN + info.qlen);
 	/* The guest's id, the reply's flags with TC, its question. */
-	assert_memory_equal(out, "\x12\x34\x83\x80\x00\x01\x00\x00\x00\x00"
-				 "\x00\x00", DNS_HLEN);
+	assert_memory_equal(out,
+			    "\x12\x34\x83\x80\x00\x01\x00\x00\x00\x00"
+			    "\x00\x00",
+			    DNS_HLEN);
 	assert_memory_equal(out + DNS_HLEN, r_plain + DNS_HLEN, info.qlen);
 	/* A reply shorter than its question gives nothing to send. */
 	assert_int_equal(unet__dns_build_truncated(out,
 						   (const uint8_t *)r_plain,
-						   DNS_HLEN + 3, &info), 0);
-	assert_int_equal(unet__dns_build_truncated(out,
-						   (const uint8_t *)r_plain,
-						   5, &info), 0);
+						   DNS_HLEN + 3, &info),
+			 0);
+	assert_int_equal(unet__dns_build_truncated(
+				 out, (const uint8_t *)r_plain, 5, &info),
+			 0);
 }
 
 static void test_set_id(void **state)
@@ -299,7 +336,8 @@ static void search_check(const char *list, size_t cap, const uint8_t *want,
 
 	assert_true(cap <= sizeof(out));
 	assert_int_equal(unet__dns_search_encode(list, out, cap, &len,
-						 on_reject, &r), 0);
+						 on_reject, &r),
+			 0);
 	if (len != want_len || (len > 0 && memcmp(out, want, len) != 0))
 		fail_msg("'%s': %zu bytes, not %zu as expected", list, len,
 			 want_len);
@@ -314,20 +352,37 @@ static void test_search(void **state)
 	(void)state;
 	search_check("", 64, NULL, 0, "");
 	search_check(",,", 64, NULL, 0, "");
-	search_check("example.com", 64, B("\x07" "example\x03" "com\x00"),
+	search_check("example.com", 64,
+		     B("\x07"
+		       "example\x03"
+		       "com\x00"),
 		     "");
 	/* A trailing dot is dropped. */
-	search_check("example.com.", 64, B("\x07" "example\x03" "com\x00"),
+	search_check("example.com.", 64,
+		     B("\x07"
+		       "example\x03"
+		       "com\x00"),
 		     "");
 	/* RFC 3397's own example: the second name points to "example.com". */
 	search_check("eng.apple.com,marketing.apple.com", 64,
-		     B("\x03" "eng\x05" "apple\x03" "com\x00"
-		       "\x09" "marketing\xc0\x04"), "");
+		     B("\x03"
+		       "eng\x05"
+		       "apple\x03"
+		       "com\x00"
+		       "\x09"
+		       "marketing\xc0\x04"),
+		     "");
 	/* A whole name again, in another case: one pointer. */
 	search_check("a.example,A.EXAMPLE", 64,
-		     B("\x01" "a\x07" "example\x00\xc0\x00"), "");
+		     B("\x01"
+		       "a\x07"
+		       "example\x00\xc0\x00"),
+		     "");
 	/* Malformed names are left out, the others kept. */
-	search_check("a..b,.x,ok,y.", 64, B("\x02" "ok\x00\x01" "y\x00"),
+	search_check("a..b,.x,ok,y.", 64,
+		     B("\x02"
+		       "ok\x00\x01"
+		       "y\x00"),
 		     "a..b,.x");
 	memset(long_label, 'l', 64);
 	long_label[64] = '\0';
@@ -339,12 +394,20 @@ static void test_search(void **state)
 	}
 	search_check(long_name, 512, NULL, 0, long_name);
 	/* No room: the name is left out whole, and the next still fits. */
-	search_check("abcdefgh.example,x", 12, B("\x01" "x\x00"),
+	search_check("abcdefgh.example,x", 12,
+		     B("\x01"
+		       "x\x00"),
 		     "abcdefgh.example");
 	/* Suffixes of a name left out are not pointed to. */
-	search_check("abcdefgh.ex,ex", 5, B("\x02" "ex\x00"), "abcdefgh.ex");
+	search_check("abcdefgh.ex,ex", 5,
+		     B("\x02"
+		       "ex\x00"),
+		     "abcdefgh.ex");
 	/* A pointer needs 2 bytes. */
-	search_check("ex,ex", 5, B("\x02" "ex\x00"), "ex");
+	search_check("ex,ex", 5,
+		     B("\x02"
+		       "ex\x00"),
+		     "ex");
 }
 
 int main(void)

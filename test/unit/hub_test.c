@@ -464,19 +464,30 @@ static void test_loss_random(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_delivers_to_others_not_sender, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_delivers_to_others_not_sender, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_counters, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_length_checks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_length_checks, setup,
+						teardown),
 		cmocka_unit_test(test_mtu_config),
-		cmocka_unit_test_setup_teardown(test_queue_keeps_order_and_flushes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_queue_bounded, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_send_error_counted, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_detached_port, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_nesting_bounded, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_detach_during_delivery, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_log_levels, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_loss_burst, vsetup, vteardown),
-		cmocka_unit_test_setup_teardown(test_loss_random, vsetup, vteardown),
+		cmocka_unit_test_setup_teardown(
+			test_queue_keeps_order_and_flushes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_queue_bounded, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_send_error_counted, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_detached_port, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_nesting_bounded, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_detach_during_delivery,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_log_levels, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_loss_burst, vsetup,
+						vteardown),
+		cmocka_unit_test_setup_teardown(test_loss_random, vsetup,
+						vteardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

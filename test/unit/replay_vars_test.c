@@ -35,8 +35,8 @@ static void expand_ok(const char *in, const char *want)
 {
 	char out[128], err[128] = "";
 
-	if (replay_vars_expand(&vars, in, out, sizeof(out), err,
-			       sizeof(err)) != 0)
+	if (replay_vars_expand(&vars, in, out, sizeof(out), err, sizeof(err)) !=
+	    0)
 		fail_msg("'%s': %s", in, err);
 	assert_string_equal(out, want);
 }
@@ -88,12 +88,12 @@ static void test_expand(void **state)
 	expand_ok("$port", "40000");
 	expand_ok("10.0.2.2:$port", "10.0.2.2:40000");
 	expand_ok("$ip:$port", "10.0.2.2:40000");
-	expand_ok("seq=$seq+1", "seq=0");		/* wraps at 2^32 */
+	expand_ok("seq=$seq+1", "seq=0"); /* wraps at 2^32 */
 	expand_ok("$port-40001", "4294967295");
 	expand_ok("$port+10,", "40010,");
-	expand_ok("$port+", "40000+");		/* no digit: no sum */
+	expand_ok("$port+", "40000+"); /* no digit: no sum */
 	expand_ok("$a_1.y", "x.y");
-	expand_ok("$ip-x", "10.0.2.2-x");		/* no digit: no sum */
+	expand_ok("$ip-x", "10.0.2.2-x"); /* no digit: no sum */
 }
 
 /* Words that must fail, and what the message says. */
@@ -123,7 +123,8 @@ static void test_malformed(void **state)
 		memset(out, 0x5a, sizeof(out));
 		assert_int_equal(replay_vars_expand(&vars, rows[i].in, out,
 						    rows[i].cap, err,
-						    sizeof(err)), -EINVAL);
+						    sizeof(err)),
+				 -EINVAL);
 		assert_string_equal(err, rows[i].msg);
 		/* nothing written past the buffer */
 		assert_int_equal(out[rows[i].cap], 0x5a);

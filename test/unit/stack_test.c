@@ -374,28 +374,28 @@ static void test_config_checks(void **state)
 
 	/* IPv6: a /64, not link-local or multicast, addresses inside it */
 	unet_stack_config_init(&c);
-	c.no_ipv4 = c.no_ipv6 = true;		/* no network at all */
+	c.no_ipv4 = c.no_ipv6 = true; /* no network at all */
 	assert_int_equal(unet_stack_new(hub, "u", &c, &s), -EINVAL);
 	unet_stack_config_init(&c);
-	c.ip6_prefix_len = 48;			/* SLAAC needs 64 */
+	c.ip6_prefix_len = 48; /* SLAAC needs 64 */
 	assert_int_equal(unet_stack_new(hub, "u", &c, &s), -EINVAL);
 	unet_stack_config_init(&c);
-	inet_pton(AF_INET6, "fd00::1", &c.ip6_prefix);	/* host bits set */
+	inet_pton(AF_INET6, "fd00::1", &c.ip6_prefix); /* host bits set */
 	assert_int_equal(unet_stack_new(hub, "u", &c, &s), -EINVAL);
 	unet_stack_config_init(&c);
-	inet_pton(AF_INET6, "fe80::", &c.ip6_prefix);	/* link-local */
+	inet_pton(AF_INET6, "fe80::", &c.ip6_prefix); /* link-local */
 	assert_int_equal(unet_stack_new(hub, "u", &c, &s), -EINVAL);
 	unet_stack_config_init(&c);
-	inet_pton(AF_INET6, "ff02::", &c.ip6_prefix);	/* multicast */
+	inet_pton(AF_INET6, "ff02::", &c.ip6_prefix); /* multicast */
 	assert_int_equal(unet_stack_new(hub, "u", &c, &s), -EINVAL);
 	unet_stack_config_init(&c);
-	inet_pton(AF_INET6, "fd00::2", &c.ip6_host);	/* outside fec0::/64 */
+	inet_pton(AF_INET6, "fd00::2", &c.ip6_host); /* outside fec0::/64 */
 	assert_int_equal(unet_stack_new(hub, "u", &c, &s), -EINVAL);
 	unet_stack_config_init(&c);
-	inet_pton(AF_INET6, "fec0::2", &c.ip6_dns);	/* the host's address */
+	inet_pton(AF_INET6, "fec0::2", &c.ip6_dns); /* the host's address */
 	assert_int_equal(unet_stack_new(hub, "u", &c, &s), -EINVAL);
 	unet_stack_config_init(&c);
-	inet_pton(AF_INET6, "fec0::", &c.ip6_dns);	/* the prefix itself */
+	inet_pton(AF_INET6, "fec0::", &c.ip6_dns); /* the prefix itself */
 	assert_int_equal(unet_stack_new(hub, "u", &c, &s), -EINVAL);
 	/* slirp4netns's fd00::/64, its defaults derived from the prefix */
 	unet_stack_config_init(&c);

@@ -183,7 +183,8 @@ static void test_deframer_init(void **state)
 	assert_int_equal(unet__deframer_init(&d, STREAM_HDR_LEN, 0), -EINVAL);
 	unet__deframer_free(&d);
 	assert_int_equal(unet__deframer_init(&d, STREAM_HDR_LEN,
-					     UNET__DEFRAMER_MAX + 1), -EINVAL);
+					     UNET__DEFRAMER_MAX + 1),
+			 -EINVAL);
 	unet__deframer_free(&d);
 	/* Only 2- and 4-byte prefixes; a 2-byte one says at most 65535. */
 	assert_int_equal(unet__deframer_init(&d, 3, 100), -EINVAL);
@@ -192,8 +193,8 @@ static void test_deframer_init(void **state)
 	unet__deframer_free(&d);
 	assert_int_equal(unet__deframer_init(&d, 2, 65535), 0);
 	unet__deframer_free(&d);
-	assert_int_equal(unet__deframer_init(&d, STREAM_HDR_LEN,
-					     STREAM_FRAME_MAX), 0);
+	assert_int_equal(
+		unet__deframer_init(&d, STREAM_HDR_LEN, STREAM_FRAME_MAX), 0);
 	unet__deframer_free(&d);
 }
 

@@ -257,11 +257,11 @@ static void test_malformed_segments(void **state)
 {
 	static const struct {
 		const char *what;
-		int doff;	/* TCP data offset in words, -1: as built */
-		int iplen;	/* IP total length, -1: as built */
-		int ihl;	/* IP header length in words, -1: as built */
-		size_t frame;	/* bytes sent, 0: 14 + the IP total length */
-		bool by_stack;	/* refused by the stack's parse */
+		int doff; /* TCP data offset in words, -1: as built */
+		int iplen; /* IP total length, -1: as built */
+		int ihl; /* IP header length in words, -1: as built */
+		size_t frame; /* bytes sent, 0: 14 + the IP total length */
+		bool by_stack; /* refused by the stack's parse */
 	} rows[] = {
 		{ "no TCP header", -1, 20, -1, 0, false },
 		{ "TCP header cut to 10 bytes", -1, 30, -1, 0, false },
@@ -270,8 +270,8 @@ static void test_malformed_segments(void **state)
 		{ "data offset 4 (below the header)", 4, -1, -1, 0, false },
 		{ "data offset 6 (options past the segment)", 6, -1, -1, 0,
 		  false },
-		{ "data offset 15 (60 bytes in a 20-byte segment)", 15, -1,
-		  -1, 0, false },
+		{ "data offset 15 (60 bytes in a 20-byte segment)", 15, -1, -1,
+		  0, false },
 		{ "IP total length past the frame", -1, 60, -1, 54, true },
 		{ "IP total length 65535", -1, 65535, -1, 54, true },
 		{ "IP total length below the IP header", -1, 19, -1, 54, true },

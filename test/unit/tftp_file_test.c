@@ -119,7 +119,7 @@ static void test_name_ok(void **state)
 		{ "..x", true },
 		{ "x..", true },
 		{ "sub//inner.txt", true },
-		{ "", true },	/* the kernel's to refuse */
+		{ "", true }, /* the kernel's to refuse */
 		{ "/etc/passwd", false },
 		{ "/", false },
 		{ "..", false },
@@ -247,23 +247,23 @@ static void test_read_octet(void **state)
 	(void)state;
 	fd = open_in_root(&root, "small.txt");
 	/* Blocks of 4: "hell", then "o\n" (short: the last). */
-	assert_int_equal(unet__tftp_file_read(fd, false, &at, &next, out, 4,
-					      raw), 4);
+	assert_int_equal(
+		unet__tftp_file_read(fd, false, &at, &next, out, 4, raw), 4);
 	assert_memory_equal(out, "hell", 4);
 	assert_int_equal(next.off, 4);
 	at = next;
-	assert_int_equal(unet__tftp_file_read(fd, false, &at, &next, out, 4,
-					      raw), 2);
+	assert_int_equal(
+		unet__tftp_file_read(fd, false, &at, &next, out, 4, raw), 2);
 	assert_memory_equal(out, "o\n", 2);
 	assert_int_equal(next.off, 6);
 	/* At the end: an empty block. */
 	at = next;
-	assert_int_equal(unet__tftp_file_read(fd, false, &at, &next, out, 4,
-					      raw), 0);
+	assert_int_equal(
+		unet__tftp_file_read(fd, false, &at, &next, out, 4, raw), 0);
 	/* Read again from the start: the same block (a resend). */
 	at.off = 0;
-	assert_int_equal(unet__tftp_file_read(fd, false, &at, &next, out, 6,
-					      raw), 6);
+	assert_int_equal(
+		unet__tftp_file_read(fd, false, &at, &next, out, 6, raw), 6);
 	assert_memory_equal(out, "hello\n", 6);
 	close(fd);
 	unet__tftp_root_close(&root);
@@ -280,37 +280,37 @@ static void test_read_netascii(void **state)
 	/* "ab\ncd\re\n" is "ab\r\ncd\r\0e\r\n" in netascii: 11 bytes. */
 	fd = open_in_root(&root, "crlf.txt");
 	/* Blocks of 3: "ab\r", the \n carried. */
-	assert_int_equal(unet__tftp_file_read(fd, true, &at, &next, out, 3,
-					      raw), 3);
+	assert_int_equal(
+		unet__tftp_file_read(fd, true, &at, &next, out, 3, raw), 3);
 	assert_memory_equal(out, "ab\r", 3);
 	assert_true(next.has_carry);
 	assert_int_equal(next.carry, '\n');
 	assert_int_equal(next.off, 3);
 	at = next;
-	assert_int_equal(unet__tftp_file_read(fd, true, &at, &next, out, 3,
-					      raw), 3);
+	assert_int_equal(
+		unet__tftp_file_read(fd, true, &at, &next, out, 3, raw), 3);
 	assert_memory_equal(out, "\ncd", 3);
 	assert_false(next.has_carry);
 	at = next;
-	assert_int_equal(unet__tftp_file_read(fd, true, &at, &next, out, 3,
-					      raw), 3);
+	assert_int_equal(
+		unet__tftp_file_read(fd, true, &at, &next, out, 3, raw), 3);
 	assert_memory_equal(out, "\r\0e", 3);
 	at = next;
-	assert_int_equal(unet__tftp_file_read(fd, true, &at, &next, out, 3,
-					      raw), 2);
+	assert_int_equal(
+		unet__tftp_file_read(fd, true, &at, &next, out, 3, raw), 2);
 	assert_memory_equal(out, "\r\n", 2);
 	assert_int_equal(next.off, 8);
 	/* The whole file in one block. */
 	memset(&at, 0, sizeof(at));
-	assert_int_equal(unet__tftp_file_read(fd, true, &at, &next, out, 16,
-					      raw), 11);
+	assert_int_equal(
+		unet__tftp_file_read(fd, true, &at, &next, out, 16, raw), 11);
 	assert_memory_equal(out, "ab\r\ncd\r\0e\r\n", 11);
 	/* A block that is only the carried byte, at the end of the file. */
 	at.off = 8;
 	at.has_carry = true;
 	at.carry = '\n';
-	assert_int_equal(unet__tftp_file_read(fd, true, &at, &next, out, 3,
-					      raw), 1);
+	assert_int_equal(
+		unet__tftp_file_read(fd, true, &at, &next, out, 3, raw), 1);
 	assert_int_equal(out[0], '\n');
 	close(fd);
 	unet__tftp_root_close(&root);

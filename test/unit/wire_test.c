@@ -68,9 +68,9 @@ static void test_csum_rfc1071(void **state)
 /* A captured IPv4 header: its checksum is b861, and it checks to 0. */
 static void test_csum_ip4_header(void **state)
 {
-	uint8_t h[] = { 0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00,
-			0x40, 0x11, 0xb8, 0x61, 0xc0, 0xa8, 0x00, 0x01,
-			0xc0, 0xa8, 0x00, 0xc7 };
+	uint8_t h[] = { 0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40,
+			0x00, 0x40, 0x11, 0xb8, 0x61, 0xc0, 0xa8,
+			0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7 };
 
 	(void)state;
 	assert_int_equal(unet__csum(h, sizeof(h)), 0);
@@ -92,7 +92,7 @@ static void test_csum_reference(void **state)
 		for (len = 0; len <= 300; len++) {
 			assert_int_equal(unet__csum(buf + off, len),
 					 ref_csum(0, buf + off, len));
-			cut = (len / 2) & ~(size_t)1;	/* even first piece */
+			cut = (len / 2) & ~(size_t)1; /* even first piece */
 			sum = unet__csum_add(0, buf + off, cut);
 			sum = unet__csum_add(sum, buf + off + cut, len - cut);
 			assert_int_equal(unet__csum_finish(sum),
@@ -171,7 +171,8 @@ static void test_csum_update(void **state)
 		unet__put_be16(buf + 10, new16);
 		check = unet__csum_update16(check, old16, new16);
 		assert_int_equal(unet__csum(buf, sizeof(buf)) == 0xffff ?
-					 0 : unet__csum(buf, sizeof(buf)),
+					 0 :
+					 unet__csum(buf, sizeof(buf)),
 				 check == 0xffff ? 0 : check);
 
 		old32 = unet__get_be32(buf + 20);
@@ -180,17 +181,18 @@ static void test_csum_update(void **state)
 		check = unet__csum_update32(check, old32, new32);
 		/* 0 and ffff are the same one's complement number. */
 		assert_int_equal(unet__csum(buf, sizeof(buf)) == 0xffff ?
-					 0 : unet__csum(buf, sizeof(buf)),
+					 0 :
+					 unet__csum(buf, sizeof(buf)),
 				 check == 0xffff ? 0 : check);
 	}
 }
 
 static void test_cursor(void **state)
 {
-	static const uint8_t b[] = { 0x45, 0x00, 0x00, 0x1c, 0xab, 0xcd,
-				     0x20, 0x01, 0x40, 0x11, 0, 0,
-				     10, 0, 2, 15, 10, 0, 2, 2,
-				     0x12, 0x34, 0x00, 0x35, 0x00, 0x08 };
+	static const uint8_t b[] = { 0x45, 0x00, 0x00, 0x1c, 0xab, 0xcd, 0x20,
+				     0x01, 0x40, 0x11, 0,    0,	   10,	 0,
+				     2,	   15,	 10,   0,    2,	   2,	 0x12,
+				     0x34, 0x00, 0x35, 0x00, 0x08 };
 	struct unet_cursor c = cursor_init(b, sizeof(b)), sub;
 	const struct wire_ip4 *ip;
 	const struct wire_udp *uh;
@@ -237,8 +239,9 @@ static void test_cursor(void **state)
 
 static void test_headers(void **state)
 {
-	uint8_t th[WIRE_TCP_HLEN] = { 0x30, 0x39, 0x00, 0x50, 0, 0, 0, 1,
-				      0, 0, 0, 2, 0x80, 0x12, 0xff, 0xff };
+	uint8_t th[WIRE_TCP_HLEN] = { 0x30, 0x39, 0x00, 0x50, 0, 0,
+				      0,    1,	  0,	0,    0, 2,
+				      0x80, 0x12, 0xff, 0xff };
 	uint8_t ip6[WIRE_IP6_HLEN] = { 0x60, 0, 0, 0, 0x01, 0x00, 44, 64 };
 	uint8_t fh[WIRE_IP6_FRAG_LEN] = { 17, 0, 0x05, 0x39, 0, 0, 0, 9 };
 	uint8_t ext[2] = { 6, 2 };
@@ -267,8 +270,9 @@ static void test_headers(void **state)
 /* DNS over TCP: 2-byte prefixes, split at every byte. */
 static void test_deframer_prefix2(void **state)
 {
-	static const uint8_t in[] = { 0, 3, 'a', 'b', 'c', 0, 1, 'z',
-				      0xff, 0xff };
+	static const uint8_t in[] = {
+		0, 3, 'a', 'b', 'c', 0, 1, 'z', 0xff, 0xff
+	};
 	struct unet__deframer d;
 	const unsigned char *p, *frame;
 	size_t n, i, flen;
@@ -279,8 +283,8 @@ static void test_deframer_prefix2(void **state)
 	for (i = 0; i < sizeof(in); i++) {
 		p = in + i;
 		n = 1;
-		while ((r = unet__deframer_next(&d, &p, &n, &frame,
-						&flen)) == 1) {
+		while ((r = unet__deframer_next(&d, &p, &n, &frame, &flen)) ==
+		       1) {
 			if (got == 0)
 				assert_memory_equal(frame, "abc", 3);
 			else
@@ -290,7 +294,7 @@ static void test_deframer_prefix2(void **state)
 		if (i < sizeof(in) - 1)
 			assert_int_equal(r, 0);
 		else
-			assert_int_equal(r, -EMSGSIZE);	/* 65535 > 512 */
+			assert_int_equal(r, -EMSGSIZE); /* 65535 > 512 */
 	}
 	assert_int_equal(got, 2);
 	unet__deframer_free(&d);
@@ -302,8 +306,7 @@ struct log_env {
 	int suppressed_lines;
 };
 
-static void log_count(void *opaque, enum unet_log_level level,
-		      const char *msg)
+static void log_count(void *opaque, enum unet_log_level level, const char *msg)
 {
 	struct log_env *e = opaque;
 
@@ -335,8 +338,8 @@ static void test_log_limited(void **state)
 		unet__log_limited(hub, &rl, UNET_LOG_WARN, "guest said %d", i);
 	assert_int_equal(e.lines, UNET__RATELIMIT_BURST);
 	assert_int_equal(e.suppressed_lines, 0);
-	assert_int_equal(unet_hub_clock_advance(hub,
-						UNET__RATELIMIT_WINDOW_NS), 0);
+	assert_int_equal(unet_hub_clock_advance(hub, UNET__RATELIMIT_WINDOW_NS),
+			 0);
 	unet__log_limited(hub, &rl, UNET_LOG_WARN, "again");
 	assert_int_equal(e.lines, UNET__RATELIMIT_BURST + 1);
 	assert_int_equal(e.suppressed_lines, 1);

@@ -465,8 +465,8 @@ UNET_EXTERN int unet_vxlan_open(struct unet_hub *hub, const char *id,
  *
  * Return: 0, or -EINVAL for another kind of port.
  */
-UNET_EXTERN UNET_MUST_CHECK int unet_vxlan_stats(const struct unet_port *port,
-				 struct unet_vxlan_stats *stats);
+UNET_EXTERN UNET_MUST_CHECK int
+unet_vxlan_stats(const struct unet_port *port, struct unet_vxlan_stats *stats);
 
 /**
  * unet_vxlan_local_addr() - the address a vxlan port receives on

@@ -79,8 +79,9 @@ UNET_EXTERN void unet_replay_close(struct unet_replay *replay);
 UNET_EXTERN struct unet_port *unet_replay_port(struct unet_replay *replay);
 UNET_EXTERN int unet_replay_send(struct unet_replay *replay, const void *frame,
 				 size_t len);
-UNET_EXTERN UNET_MUST_CHECK int unet_replay_stats(const struct unet_replay *replay,
-				   struct unet_replay_stats *stats);
+UNET_EXTERN UNET_MUST_CHECK int
+unet_replay_stats(const struct unet_replay *replay,
+		  struct unet_replay_stats *stats);
 
 UNET_EXTERN int unet_pcap_reader_open(const char *path,
 				      struct unet_pcap_reader **readerp,

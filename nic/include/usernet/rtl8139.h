@@ -307,8 +307,9 @@ UNET_EXTERN struct unet_port *unet_rtl8139_port(struct unet_rtl8139 *nic);
  * Return: 0; -EINVAL when @stats->size is below the struct's first size
  * (the caller did not set it).
  */
-UNET_EXTERN UNET_MUST_CHECK int unet_rtl8139_stats(const struct unet_rtl8139 *nic,
-				    struct unet_rtl8139_stats *stats);
+UNET_EXTERN UNET_MUST_CHECK int
+unet_rtl8139_stats(const struct unet_rtl8139 *nic,
+		   struct unet_rtl8139_stats *stats);
 
 #ifdef __cplusplus
 }

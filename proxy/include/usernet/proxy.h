@@ -314,8 +314,9 @@ UNET_EXTERN int unet_proxy_fwd_list_ex(struct unet_proxy *proxy,
 				       struct unet_fwd_ex *fwds, size_t n);
 UNET_EXTERN int unet_proxy_flows(struct unet_proxy *proxy, unet_flow_cb cb,
 				 void *opaque);
-UNET_EXTERN UNET_MUST_CHECK int unet_proxy_stats(const struct unet_proxy *proxy,
-				  struct unet_proxy_stats *stats);
+UNET_EXTERN UNET_MUST_CHECK int
+unet_proxy_stats(const struct unet_proxy *proxy,
+		 struct unet_proxy_stats *stats);
 UNET_EXTERN const char *unet_flow_state_name(enum unet_flow_state state);
 UNET_EXTERN int unet_proxy_raise_nofile(uint64_t *limit);
 

@@ -214,8 +214,9 @@ UNET_EXTERN int unet_stack_new(struct unet_hub *hub, const char *id,
 			       struct unet_stack **stackp);
 UNET_EXTERN void unet_stack_close(struct unet_stack *stack);
 UNET_EXTERN struct unet_port *unet_stack_port(struct unet_stack *stack);
-UNET_EXTERN UNET_MUST_CHECK int unet_stack_stats(const struct unet_stack *stack,
-				  struct unet_stack_stats *stats);
+UNET_EXTERN UNET_MUST_CHECK int
+unet_stack_stats(const struct unet_stack *stack,
+		 struct unet_stack_stats *stats);
 
 #ifdef __cplusplus
 }

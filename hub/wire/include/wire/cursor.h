@@ -45,8 +45,7 @@ static inline const void *cursor_take(struct unet_cursor *c, size_t n)
 }
 
 /* Takes a header of struct @type: a const pointer to it, or NULL. */
-#define cursor_take_hdr(c, type) \
-	((const type *)cursor_take((c), sizeof(type)))
+#define cursor_take_hdr(c, type) ((const type *)cursor_take((c), sizeof(type)))
 
 /* Skips @n bytes; false (and nothing skipped) when fewer remain. */
 static inline bool cursor_skip(struct unet_cursor *c, size_t n)
@@ -83,8 +82,8 @@ static inline bool cursor_take_be32(struct unet_cursor *c, uint32_t *v)
 
 	if (b == NULL)
 		return false;
-	*v = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
-	     (uint32_t)b[2] << 8 | (uint32_t)b[3];
+	*v = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 |
+	     (uint32_t)b[3];
 	return true;
 }
 

@@ -136,8 +136,7 @@ struct wire_dhcp {
 	uint8_t file[DHCP_FILE_LEN];
 } __attribute__((packed));
 
-_Static_assert(sizeof(struct wire_dhcp) == DHCP_FIXED_LEN,
-	       "DHCP fixed part");
+_Static_assert(sizeof(struct wire_dhcp) == DHCP_FIXED_LEN, "DHCP fixed part");
 
 static inline uint16_t wire_dhcp_flags(const struct wire_dhcp *h)
 {

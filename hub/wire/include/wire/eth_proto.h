@@ -62,9 +62,8 @@ static inline bool wire_eth_is_group(const uint8_t *mac)
 
 static inline bool wire_eth_is_broadcast(const uint8_t *mac)
 {
-	static const uint8_t bcast[WIRE_ETH_ALEN] = {
-		0xff, 0xff, 0xff, 0xff, 0xff, 0xff
-	};
+	static const uint8_t bcast[WIRE_ETH_ALEN] = { 0xff, 0xff, 0xff,
+						      0xff, 0xff, 0xff };
 
 	return memcmp(mac, bcast, WIRE_ETH_ALEN) == 0;
 }

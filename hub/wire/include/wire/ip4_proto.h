@@ -10,9 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define WIRE_IP4_HLEN 20	/* without options */
+#define WIRE_IP4_HLEN 20 /* without options */
 #define WIRE_IP4_HLEN_MAX 60
-#define WIRE_IP4_VHL 0x45	/* version 4, 5 words of header */
+#define WIRE_IP4_VHL 0x45 /* version 4, 5 words of header */
 
 /* Fragment field: flags and the offset in units of 8 bytes. */
 #define WIRE_IP4_RF 0x8000

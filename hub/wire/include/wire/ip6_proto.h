@@ -10,11 +10,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "wire/ip4_proto.h"	/* the protocol numbers */
+#include "wire/ip4_proto.h" /* the protocol numbers */
 
 #define WIRE_IP6_HLEN 40
 #define WIRE_IP6_ALEN 16
-#define WIRE_IP6_EXT_MIN 8	/* an extension header's smallest length */
+#define WIRE_IP6_EXT_MIN 8 /* an extension header's smallest length */
 #define WIRE_IP6_FRAG_LEN 8
 #define WIRE_IP6_MTU_MIN 1280
 #define WIRE_IP6_OPT_PAD1 0 /* the one option without a length byte */

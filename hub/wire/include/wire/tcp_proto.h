@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define WIRE_TCP_HLEN 20	/* without options */
+#define WIRE_TCP_HLEN 20 /* without options */
 #define WIRE_TCP_HLEN_MAX 60
 
 #define WIRE_TCP_FIN 0x01

@@ -13,8 +13,10 @@
 
 #ifndef container_of
 /* The struct of @type whose @member is at @ptr. */
+/* clang-format off: it takes the cast for a binary minus */
 #define container_of(ptr, type, member) \
 	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+/* clang-format on */
 #endif
 
 /* The number of elements of array @a. */
