@@ -12,8 +12,9 @@
 #include <stdint.h>
 
 #ifndef container_of
-/* The struct of @type whose @member is at @ptr. */
-/* clang-format off: it takes the cast for a binary minus */
+/* The struct of @type whose @member is at @ptr (clang-format takes the
+ * cast for a binary minus: the macro is kept out of its reach). */
+/* clang-format off */
 #define container_of(ptr, type, member) \
 	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
 /* clang-format on */
