@@ -17,13 +17,9 @@
 #include <usernet/hub.h>
 
 #include "hub_internal.h"
+#include "wire/addr.h"
 #include "wire/log.h"
 
-/* Room for "[ADDR]:PORT" or a unix path, with its NUL. */
-#define UNET__ADDRSTR_MAX 128
-
-const char *unet__addr_str(const struct sockaddr *sa, socklen_t len,
-			   char *buf, size_t size);
 bool unet__addr_equal(const struct sockaddr *a, socklen_t alen,
 		      const struct sockaddr *b, socklen_t blen);
 int unet__unlink_stale_socket(const char *path);

@@ -49,6 +49,7 @@
 #include "lwip/ip6.h"
 
 #include "proxy_internal.h"
+#include "wire/addr.h"
 #include "wire/checksum.h"
 
 /* At the UDP cap, a flow idle this long may be closed for a new one. */
@@ -725,14 +726,5 @@ const char *unet__flow_addr_str(sa_family_t family,
 const char *unet__sockaddr_str(const union unet_sockaddr *sa, char *buf,
 			       size_t len)
 {
-	char a[INET6_ADDRSTRLEN] = "?";
-
-	if (sa->sa.sa_family == AF_INET6) {
-		inet_ntop(AF_INET6, &sa->in6.sin6_addr, a, sizeof(a));
-		snprintf(buf, len, "[%s]:%u", a, ntohs(sa->in6.sin6_port));
-	} else {
-		inet_ntop(AF_INET, &sa->in.sin_addr, a, sizeof(a));
-		snprintf(buf, len, "%s:%u", a, ntohs(sa->in.sin_port));
-	}
-	return buf;
+	return unet__addr_str(&sa->sa, sizeof(*sa), buf, len);
 }

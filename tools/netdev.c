@@ -35,6 +35,7 @@
 #include <string.h>
 
 #include "netdev.h"
+#include "wire/addr.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -1595,16 +1596,7 @@ static bool netdev_fwd_same_host(const union unet_sockaddr *a,
  */
 const char *netdev_sa_str(const union unet_sockaddr *sa, char *buf, size_t len)
 {
-	char a[INET6_ADDRSTRLEN] = "?";
-
-	if (sa->sa.sa_family == AF_INET6) {
-		inet_ntop(AF_INET6, &sa->in6.sin6_addr, a, sizeof(a));
-		snprintf(buf, len, "[%s]:%u", a, ntohs(sa->in6.sin6_port));
-	} else {
-		inet_ntop(AF_INET, &sa->in.sin_addr, a, sizeof(a));
-		snprintf(buf, len, "%s:%u", a, ntohs(sa->in.sin_port));
-	}
-	return buf;
+	return unet__addr_str(&sa->sa, sizeof(*sa), buf, len);
 }
 
 /* Why an IPv4 guest address of a forward is no guest's, or NULL. */
