@@ -456,7 +456,7 @@ bool unet__dhcp6_input(struct unet_stack *stack, const struct wire_eth *eth,
 	if (d == NULL || uh == NULL || wire_udp_dport(uh) != DHCP6_SERVER_PORT)
 		return false;
 	if (memcmp(ip->daddr, dhcp6_servers, sizeof(dhcp6_servers)) != 0 &&
-	    !unet__ndp_is_gateway_addr(stack, ip->daddr))
+	    !unet__stack_is_gateway_addr6(stack, ip->daddr))
 		return false;
 	d->stats->dhcp6_in++;
 	ulen = wire_udp_len(uh);

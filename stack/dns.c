@@ -278,7 +278,7 @@ static bool dns_guest_addr_ok(struct unet_dns *dns, const ip_addr_t *a)
 	if (!(b[0] == 0xfe && (b[1] & 0xc0) == 0x80) &&
 	    memcmp(b, cfg->ip6_prefix.s6_addr, 8) != 0)
 		return false;
-	return !unet__ndp_is_gateway_addr(dns->stack, b);
+	return !unet__stack_is_gateway_addr6(dns->stack, b);
 }
 
 /* ---- UDP ---------------------------------------------------------------- */

@@ -151,25 +151,6 @@ static void ndp_linklocal(struct unet_stack *stack, uint8_t *out)
 }
 
 /**
- * unet__ndp_is_gateway_addr() - whether an IPv6 address is the gateway's
- * @stack: the stack
- * @addr: the address
- *
- * Return: true for fe80::2, the gateway's and the DNS server's address.
- */
-bool unet__ndp_is_gateway_addr(const struct unet_stack *stack,
-			       const uint8_t *addr)
-{
-	const struct unet_stack_config *cfg = unet__stack_config(stack);
-	uint8_t ll[WIRE_IP6_ALEN];
-
-	ndp_linklocal((struct unet_stack *)stack, ll);
-	return memcmp(addr, ll, WIRE_IP6_ALEN) == 0 ||
-	       memcmp(addr, cfg->ip6_host.s6_addr, WIRE_IP6_ALEN) == 0 ||
-	       memcmp(addr, cfg->ip6_dns.s6_addr, WIRE_IP6_ALEN) == 0;
-}
-
-/**
  * unet__ndp_send_ip6() - send an IPv6 packet the gateway built
  * @stack: the stack
  * @dst_mac: the frame's destination
@@ -387,11 +368,11 @@ bool unet__ndp_input(struct unet_stack *stack, const struct wire_eth *eth,
 		ndp_rs(ndp);
 		return true;
 	case WIRE_ICMP6_NS:
-		if (unet__ndp_is_gateway_addr(stack, m.target))
+		if (unet__stack_is_gateway_addr6(stack, m.target))
 			ndp_ns(ndp, eth, ip, &m);
 		return true;
 	case WIRE_ICMP6_NA:
-		if (!unet__ndp_is_gateway_addr(stack, m.target))
+		if (!unet__stack_is_gateway_addr6(stack, m.target))
 			return false;
 		ndp_log(ndp, UNET_LOG_INFO,
 			"a guest (%02x:%02x:%02x:%02x:%02x:%02x) claims a gateway address; ignored",

@@ -153,6 +153,9 @@ void unet_stack_config_init(struct unet_stack_config *config)
 static const struct in6_addr stack_ip6_default_prefix = { .s6_addr = { 0xfe,
 								       0xc0 } };
 
+/* fe80::2, the gateway's link-local address (as libslirp's). */
+static const uint8_t stack_ip6_linklocal[16] = { 0xfe, 0x80, [15] = 2 };
+
 static bool stack_ip6_is_zero(const struct in6_addr *a)
 {
 	static const struct in6_addr zero;
@@ -749,12 +752,20 @@ int unet__stack_ip4_input(struct unet_stack *stack, struct pbuf *p,
 	return 0;
 }
 
-/* @a is one of the gateway's IPv6 addresses on the prefix (host, DNS). */
-static bool stack_ip6_is_gateway(const struct unet_stack *stack,
-				 const uint8_t *a)
+/**
+ * unet__stack_is_gateway_addr6() - whether an IPv6 address is the gateway's
+ * @stack: the stack
+ * @addr: the address (16 bytes)
+ *
+ * Return: true for fe80::2, ip6_host and ip6_dns, the three addresses of
+ * the gateway netif (stack_gw_ip6_addrs()).
+ */
+bool unet__stack_is_gateway_addr6(const struct unet_stack *stack,
+				  const uint8_t *addr)
 {
-	return memcmp(a, stack->cfg.ip6_host.s6_addr, WIRE_IP6_ALEN) == 0 ||
-	       memcmp(a, stack->cfg.ip6_dns.s6_addr, WIRE_IP6_ALEN) == 0;
+	return memcmp(addr, stack_ip6_linklocal, WIRE_IP6_ALEN) == 0 ||
+	       memcmp(addr, stack->cfg.ip6_host.s6_addr, WIRE_IP6_ALEN) == 0 ||
+	       memcmp(addr, stack->cfg.ip6_dns.s6_addr, WIRE_IP6_ALEN) == 0;
 }
 
 /**
@@ -789,7 +800,7 @@ bool unet__stack_is_guest_addr6(const struct unet_stack *stack,
 
 	memcpy(&a, addr, sizeof(a));
 	return stack_ip6_in_prefix(&stack->cfg.ip6_prefix, &a) &&
-	       !stack_ip6_is_gateway(stack, addr);
+	       !unet__stack_is_gateway_addr6(stack, addr);
 }
 
 /**
@@ -1143,9 +1154,6 @@ static err_t stack_gw_init(struct netif *netif)
 	netif->linkoutput = stack_linkoutput;
 	return ERR_OK;
 }
-
-/* fe80::2, the gateway's link-local address (as libslirp's). */
-static const uint8_t stack_ip6_linklocal[16] = { 0xfe, 0x80, [15] = 2 };
 
 /* Sets one of the gateway netif's IPv6 address slots, valid at once. */
 static void stack_gw_ip6_set(struct unet_stack *stack, s8_t slot,

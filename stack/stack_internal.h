@@ -81,8 +81,8 @@ bool unet__dhcp6_input(struct unet_stack *stack, const struct wire_eth *eth,
 int unet__ndp_send_ip6(struct unet_stack *stack, const uint8_t *dst_mac,
 		       const uint8_t *src, const uint8_t *dst, uint8_t proto,
 		       uint8_t hop_limit, const void *l4, size_t len);
-bool unet__ndp_is_gateway_addr(const struct unet_stack *stack,
-			       const uint8_t *addr);
+bool unet__stack_is_gateway_addr6(const struct unet_stack *stack,
+				  const uint8_t *addr);
 
 /* lwip_glue.c: lwIP's process-wide platform. */
 int unet__lwip_attach(struct unet_stack *stack);
