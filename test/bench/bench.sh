@@ -12,12 +12,14 @@
 #   BENCH_RUNS   runs of every workload, the median is reported (default 3)
 #   BENCH_TIME   seconds per workload run (default 5)
 #   BENCH_TOOLS  which tools to run (default "usernet slirp4netns pasta")
+#   BENCH_FAMILIES  IP versions to measure, "4", "6" or "4 6" (default "4 6");
+#                every workload has a row per version
 #   BENCH_NO_INSTALL=1  never call apt-get
 #   BENCH_NO_SOCKPERF=1 measure the round trip with benchnet rr (1-byte
 #                ping-pong) even when sockperf is installed
 #
-# Traffic goes only to the host's loopback (127.0.0.1) and to the namespaces
-# this script creates. Every process it starts is tracked by PID and killed on
+# Traffic goes only to the host's loopback (127.0.0.1 and ::1) and to the
+# namespaces this script creates. Every process it starts is tracked by PID and killed on
 # exit, Ctrl-C included; its scratch folder under /tmp is removed.
 
 set -u
@@ -28,11 +30,17 @@ repo=$(cd "$here/../.." && pwd)
 RUNS=${BENCH_RUNS:-3}
 SECS=${BENCH_TIME:-5}
 TOOLS=${BENCH_TOOLS:-usernet slirp4netns pasta}
+FAMILIES=${BENCH_FAMILIES:-4 6}
 . "$here/lib/common.sh"
 
 
 case $RUNS in '' | *[!0-9]* | 0) die "BENCH_RUNS must be a positive integer" ;; esac
 case $SECS in '' | *[!0-9]* | 0) die "BENCH_TIME must be a positive integer" ;; esac
+for fam in $FAMILIES; do
+	case $fam in 4 | 6) ;; *) die "BENCH_FAMILIES: $fam is not 4 or 6" ;; esac
+done
+[ -n "${FAMILIES// /}" ] || die "BENCH_FAMILIES names no IP version"
+has_family() { case " $FAMILIES " in *" $1 "*) return 0 ;; esac; return 1; }
 [ "$(id -u)" = 0 ] || die "run me as root (I install packages and make namespaces)"
 
 # ---------------------------------------------------------- installation --
@@ -53,16 +61,40 @@ GUEST=$TMP/guest.sh
 
 # ------------------------------------------------------------- sessions --
 
-USE_SOCKPERF=0
+# The host's loopback address, and sockperf or not, per IP version.
+declare -A LOOPBACK=([4]=127.0.0.1 [6]=::1) USE_SOCKPERF=([4]=0 [6]=0)
 if command -v sockperf >/dev/null && [ "${BENCH_NO_SOCKPERF:-0}" != 1 ]; then
-	USE_SOCKPERF=1
+	USE_SOCKPERF[4]=1
+	# Debian 12's sockperf 3.7 takes no IPv6 address ("Invalid address");
+	# a later one that listens on ::1 measures the IPv6 round trip too.
+	if has_family 6; then
+		free_port
+		sockperf server --tcp -i ::1 -p "$PORT" >/dev/null 2>&1 &
+		pid=$!
+		PIDS+=("$pid")
+		wait_listen "$PORT" && USE_SOCKPERF[6]=1
+		kill_pid "$pid"
+	fi
 fi
 
+# host_addr TOOL FAMILY: the address in the namespace that reaches the
+# host's loopback, as guest.sh takes it ("gw": the default gateway). With
+# IPv6, usernet's gateway is ::2 in its prefix (QEMU's fec0::/64) and
+# slirp4netns's fd00::2; pasta's is the host's own IPv6 gateway.
+host_addr() {
+	case $2:$1 in
+	6:usernet) echo fec0::2 ;;
+	6:slirp4netns) echo fd00::2 ;;
+	*) echo gw ;;
+	esac
+}
+
 SESSION=0
-# run_session TOOL MTU WORKLOAD: sets R_VAL, R_CPU, R_ERR (empty when fine),
-# R_NOTE.
+# run_session TOOL MTU WORKLOAD FAMILY: sets R_VAL, R_CPU, R_ERR (empty when
+# fine), R_NOTE.
 run_session() {
-	local tool=$1 mtu=$2 wl=$3 srv ns fwd pidfile log fwdlog line
+	local tool=$1 mtu=$2 wl=$3 fam=$4 srv ns fwd pidfile log fwdlog line
+	local lo=${LOOPBACK[$4]} sp=${USE_SOCKPERF[$4]} host
 	R_VAL='' R_CPU='' R_ERR='' R_NOTE=''
 	SESSION=$((SESSION + 1))
 	pidfile=$TMP/fwd.$SESSION.pid
@@ -72,32 +104,33 @@ run_session() {
 	free_port
 	case $wl in
 	tcp_up | tcp_down)
-		iperf3 -s -1 -B 127.0.0.1 -p "$PORT" >"$TMP/srv.log" 2>&1 &
+		iperf3 -s -1 -B "$lo" -p "$PORT" >"$TMP/srv.log" 2>&1 &
 		;;
 	rr)
-		if [ "$USE_SOCKPERF" = 1 ]; then
-			sockperf server --tcp -i 127.0.0.1 -p "$PORT" >"$TMP/srv.log" 2>&1 &
+		if [ "$sp" = 1 ]; then
+			sockperf server --tcp -i "$lo" -p "$PORT" >"$TMP/srv.log" 2>&1 &
 		else
-			"$BENCHNET" serve 127.0.0.1 "$PORT" >"$TMP/srv.log" 2>&1 &
+			"$BENCHNET" serve "$lo" "$PORT" >"$TMP/srv.log" 2>&1 &
 		fi
 		;;
 	*)
-		"$BENCHNET" serve 127.0.0.1 "$PORT" >"$TMP/srv.log" 2>&1 &
+		"$BENCHNET" serve "$lo" "$PORT" >"$TMP/srv.log" 2>&1 &
 		;;
 	esac
 	srv=$!
 	PIDS+=("$srv")
 	if ! wait_listen "$PORT"; then
-		R_ERR="host server did not listen on 127.0.0.1:$PORT: $(tail -n 1 "$TMP/srv.log")"
+		R_ERR="host server did not listen on $lo port $PORT: $(tail -n 1 "$TMP/srv.log")"
 		kill_pid "$srv"
 		return
 	fi
 
 	local deadline=$((SECS + 45))
+	host=$(host_addr "$tool" "$fam")
 	case $tool in
 	usernet)
 		"$USERNET" run --mtu "$mtu" -- sh "$GUEST" "$wl" "$PORT" "$SECS" \
-			"$BENCHNET" "$pidfile" "$USE_SOCKPERF" >"$log" 2>&1 &
+			"$BENCHNET" "$pidfile" "$sp" "$fam" "$host" >"$log" 2>&1 &
 		fwd=$!
 		PIDS+=("$fwd")
 		echo "$fwd" >"$pidfile"
@@ -106,13 +139,13 @@ run_session() {
 		;;
 	slirp4netns | pasta)
 		if ! start_ns "$log" sh "$GUEST" "$wl" "$PORT" "$SECS" \
-			"$BENCHNET" "$pidfile" "$USE_SOCKPERF"; then
+			"$BENCHNET" "$pidfile" "$sp" "$fam" "$host"; then
 			R_ERR="unshare did not make a network namespace: $(tail -n 1 "$log")"
 			kill_pid "$srv"
 			return
 		fi
 		ns=$NS
-		start_peer "$tool" "$mtu" "$ns" "$fwdlog"
+		start_peer "$tool" "$mtu" "$ns" "$fwdlog" "$fam"
 		fwd=$FWD
 		echo "$fwd" >"$pidfile"
 		wait_deadline "$ns" "$deadline" || R_ERR="timed out after $deadline s"
@@ -174,8 +207,10 @@ tool_version() {
 	esac
 }
 
-# Preflight: one short TCP exchange through each tool. A tool that cannot
-# carry it gets "n/a" everywhere, with the reason, and costs no more time.
+# Preflight: one short TCP exchange through each tool, over each IP
+# version. A tool that cannot carry it gets "n/a" in every row of that
+# version (every row, when the tool is missing), with the reason, and costs
+# no more time. DISABLED is keyed "TOOL" (missing) or "TOOL|FAMILY".
 for tool in $TOOLS; do
 	case $tool in
 	usernet) [ -x "$USERNET" ] || { DISABLED[$tool]="no usernet binary at $USERNET"; continue; } ;;
@@ -183,28 +218,35 @@ for tool in $TOOLS; do
 		{ DISABLED[$tool]="$tool is not installed"; continue; } ;;
 	*) die "unknown tool in BENCH_TOOLS: $tool" ;;
 	esac
-	say "bench.sh: probing $tool"
-	run_session "$tool" 65520 probe
-	[ -n "$R_ERR" ] && DISABLED[$tool]="probe failed: $R_ERR"
+	for fam in $FAMILIES; do
+		say "bench.sh: probing $tool, IPv$fam"
+		run_session "$tool" 65520 probe "$fam"
+		[ -n "$R_ERR" ] && DISABLED[$tool|$fam]="probe failed: $R_ERR"
+	done
 done
+
+# off TOOL FAMILY: whether TOOL sits out the rows of FAMILY.
+off() { [ -n "${DISABLED[$1]:-}${DISABLED[$1|$2]:-}" ]; }
 
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 for ((run = 1; run <= RUNS; run++)); do
 	for w in "${WORKLOADS[@]}"; do
 		IFS='|' read -r id wl mtu label unit better fmt <<<"$w"
-		for tool in $TOOLS; do
-			[ -n "${DISABLED[$tool]:-}" ] && continue
-			run_session "$tool" "$mtu" "$wl"
-			key="$id|$tool"
-			if [ -n "$R_ERR" ]; then
-				ERRS[$key]="${ERRS[$key]:-}run $run: $R_ERR; "
-				say "[run $run/$RUNS] $label, $tool: FAILED: $R_ERR"
-			else
-				VALS[$key]="${VALS[$key]:-} $R_VAL"
-				[ "$R_CPU" != - ] && CPUS[$key]="${CPUS[$key]:-} $R_CPU"
-				[ -n "$R_NOTE" ] && NOTES[$key]="${NOTES[$key]:-}run $run: $R_NOTE; "
-				say "[run $run/$RUNS] $label, $tool: $R_VAL $unit (forwarder CPU ${R_CPU}%)"
-			fi
+		for fam in $FAMILIES; do
+			for tool in $TOOLS; do
+				off "$tool" "$fam" && continue
+				run_session "$tool" "$mtu" "$wl" "$fam"
+				key="$id|$fam|$tool"
+				if [ -n "$R_ERR" ]; then
+					ERRS[$key]="${ERRS[$key]:-}run $run: $R_ERR; "
+					say "[run $run/$RUNS] $label, IPv$fam, $tool: FAILED: $R_ERR"
+				else
+					VALS[$key]="${VALS[$key]:-} $R_VAL"
+					[ "$R_CPU" != - ] && CPUS[$key]="${CPUS[$key]:-} $R_CPU"
+					[ -n "$R_NOTE" ] && NOTES[$key]="${NOTES[$key]:-}run $run: $R_NOTE; "
+					say "[run $run/$RUNS] $label, IPv$fam, $tool: $R_VAL $unit (forwarder CPU ${R_CPU}%)"
+				fi
+			done
 		done
 	done
 done
@@ -229,24 +271,30 @@ declare -A MED
 NOTES_OUT=()
 for w in "${WORKLOADS[@]}"; do
 	IFS='|' read -r id wl mtu label unit better fmt <<<"$w"
-	for tool in $TOOLS; do
-		key="$id|$tool"
-		# shellcheck disable=SC2086
-		MED[$key]=$(median ${VALS[$key]:-})
-		# shellcheck disable=SC2086
-		n=$(count ${VALS[$key]:-})
-		if [ -n "${DISABLED[$tool]:-}" ]; then
-			:
-		elif [ "$n" -eq 0 ]; then
-			NOTES_OUT+=("n/a: $tool, $label: ${ERRS[$key]:-no result}")
-		elif [ "$n" -lt "$RUNS" ]; then
-			NOTES_OUT+=("*: $tool, $label: median of $n of $RUNS runs; ${ERRS[$key]}")
-		fi
-		[ -n "${NOTES[$key]:-}" ] && NOTES_OUT+=("note: $tool, $label: ${NOTES[$key]}")
+	for fam in $FAMILIES; do
+		for tool in $TOOLS; do
+			key="$id|$fam|$tool"
+			# shellcheck disable=SC2086
+			MED[$key]=$(median ${VALS[$key]:-})
+			# shellcheck disable=SC2086
+			n=$(count ${VALS[$key]:-})
+			if off "$tool" "$fam"; then
+				:
+			elif [ "$n" -eq 0 ]; then
+				NOTES_OUT+=("n/a: $tool, $label, IPv$fam: ${ERRS[$key]:-no result}")
+			elif [ "$n" -lt "$RUNS" ]; then
+				NOTES_OUT+=("*: $tool, $label, IPv$fam: median of $n of $RUNS runs; ${ERRS[$key]}")
+			fi
+			[ -n "${NOTES[$key]:-}" ] && NOTES_OUT+=("note: $tool, $label, IPv$fam: ${NOTES[$key]}")
+		done
 	done
 done
 for tool in $TOOLS; do
 	[ -n "${DISABLED[$tool]:-}" ] && NOTES_OUT+=("n/a: $tool: ${DISABLED[$tool]}")
+	for fam in $FAMILIES; do
+		[ -n "${DISABLED[$tool|$fam]:-}" ] &&
+			NOTES_OUT+=("n/a: $tool, IPv$fam: ${DISABLED[$tool|$fam]}")
+	done
 done
 
 cell() { # cell KEY FMT
@@ -260,6 +308,17 @@ cell() { # cell KEY FMT
 
 has_tool() { case " $TOOLS " in *" $1 "*) return 0 ;; esac; return 1; }
 
+# latency_tool FAMILY: what measured the round trip.
+latency_tool() {
+	if [ "${USE_SOCKPERF[$1]}" = 1 ]; then
+		echo "sockperf $(sockperf --version 2>&1 | awk '/version/ { print $3; exit }') ping-pong, 14-byte messages (its smallest); round trip = 2 x its half-RTT median"
+	elif [ "$1" = 6 ] && [ "${USE_SOCKPERF[4]}" = 1 ]; then
+		echo "benchnet rr, 1-byte ping-pong (this sockperf takes no IPv6 address; BENCH_NO_SOCKPERF=1 measures IPv4 the same way)"
+	else
+		echo "benchnet rr, 1-byte ping-pong"
+	fi
+}
+
 echo
 echo "usernet benchmark, $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
 echo "machine: $(nproc) CPUs ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)), kernel $(uname -r), load average $LOAD_START at start, $LOAD_END at end"
@@ -270,26 +329,32 @@ echo "usernet: $(tool_version usernet || echo 'n/a') ($USERNET${commit:+, commit
 echo "slirp4netns: $(tool_version slirp4netns || echo n/a)"
 echo "pasta: $(tool_version pasta || echo n/a)"
 echo "iperf3: $(iperf3 --version 2>&1 | head -n 1)"
-echo "latency: $([ "$USE_SOCKPERF" = 1 ] && echo "sockperf $(sockperf --version 2>&1 | awk '/version/ { print $3; exit }') ping-pong, 14-byte messages (its smallest); round trip = 2 x its half-RTT median" || echo "benchnet rr, 1-byte ping-pong")"
+for fam in $FAMILIES; do
+	echo "latency, IPv$fam: $(latency_tool "$fam")"
+done
 echo "each figure: median of $RUNS runs of $SECS s, the tools interleaved run by run"
+has_family 6 && echo "IP 6: to the host's ::1 (usernet at fec0::2, slirp4netns --enable-ipv6 at fd00::2, pasta at its gateway); IP 4: to 127.0.0.1"
 echo
 
-FMT='%-44s %9s %12s %9s %15s %9s\n'
+FMT='%-44s %2s %9s %12s %9s %15s %9s\n'
 # shellcheck disable=SC2059
-printf "$FMT" "workload [unit, better]" usernet slirp4netns pasta "vs slirp4netns" "vs pasta"
+printf "$FMT" "workload [unit, better]" IP usernet slirp4netns pasta "vs slirp4netns" "vs pasta"
 # shellcheck disable=SC2059
-printf "$FMT" "--------------------------------------------" --------- ------------ --------- --------------- ---------
+printf "$FMT" "--------------------------------------------" -- --------- ------------ --------- --------------- ---------
 for w in "${WORKLOADS[@]}"; do
 	IFS='|' read -r id wl mtu label unit better fmt <<<"$w"
 	b=higher; [ "$better" = lo ] && b=lower
-	c=()
-	for tool in usernet slirp4netns pasta; do
-		if has_tool "$tool"; then c+=("$(cell "$id|$tool" "$fmt")"); else c+=(-); fi
+	for fam in $FAMILIES; do
+		k="$id|$fam"
+		c=()
+		for tool in usernet slirp4netns pasta; do
+			if has_tool "$tool"; then c+=("$(cell "$k|$tool" "$fmt")"); else c+=(-); fi
+		done
+		# shellcheck disable=SC2059
+		printf "$FMT" "$label [$unit, $b]" "$fam" "${c[@]}" \
+			"$(ratio "${MED[$k|usernet]:-}" "${MED[$k|slirp4netns]:-}" "$better")" \
+			"$(ratio "${MED[$k|usernet]:-}" "${MED[$k|pasta]:-}" "$better")"
 	done
-	# shellcheck disable=SC2059
-	printf "$FMT" "$label [$unit, $b]" "${c[@]}" \
-		"$(ratio "${MED[$id|usernet]:-}" "${MED[$id|slirp4netns]:-}" "$better")" \
-		"$(ratio "${MED[$id|usernet]:-}" "${MED[$id|pasta]:-}" "$better")"
 done
 echo
 echo "vs X: how many times better usernet is than X (throughput and conn/s:"
@@ -298,17 +363,19 @@ echo
 
 echo "forwarder CPU, % of one core during the workload (median):"
 # shellcheck disable=SC2059
-printf '%-44s %9s %12s %9s\n' "workload" usernet slirp4netns pasta
+printf '%-44s %2s %9s %12s %9s\n' "workload" IP usernet slirp4netns pasta
 for w in "${WORKLOADS[@]}"; do
 	IFS='|' read -r id wl mtu label unit better fmt <<<"$w"
-	c=()
-	for tool in usernet slirp4netns pasta; do
-		# shellcheck disable=SC2086
-		v=$(median ${CPUS[$id|$tool]:-})
-		c+=("${v:+$v%}")
-		[ -n "$v" ] || c[-1]=n/a
+	for fam in $FAMILIES; do
+		c=()
+		for tool in usernet slirp4netns pasta; do
+			# shellcheck disable=SC2086
+			v=$(median ${CPUS[$id|$fam|$tool]:-})
+			c+=("${v:+$v%}")
+			[ -n "$v" ] || c[-1]=n/a
+		done
+		printf '%-44s %2s %9s %12s %9s\n' "$label" "$fam" "${c[@]}"
 	done
-	printf '%-44s %9s %12s %9s\n' "$label" "${c[@]}"
 done
 
 if [ ${#NOTES_OUT[@]} -gt 0 ]; then

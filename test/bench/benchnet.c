@@ -21,6 +21,9 @@
  * wrap the guest's ephemeral ports into connections the forwarder may still
  * remember.
  *
+ * ADDR is a numeric IPv4 or IPv6 address (an IPv6 link-local one with its
+ * "%IFNAME" scope).
+ *
  * Every blocking call has a timeout (SO_RCVTIMEO / SO_SNDTIMEO), so a dead
  * peer never hangs the benchmark. Output is one line of key=value pairs on
  * stdout; errors go to stderr and give exit status 1.
@@ -28,6 +31,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -51,18 +55,35 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int parse_addr(const char *addr, const char *port,
-		      struct sockaddr_in *sin)
+/* A socket address of either family, with its length. */
+struct addr {
+	struct sockaddr_storage ss;
+	socklen_t len;
+};
+
+static int parse_addr(const char *addr, const char *port, struct addr *a)
 {
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+				  .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV };
+	struct addrinfo *ai;
 	char *end;
 	long p = strtol(port, &end, 10);
 
 	if (*end || p <= 0 || p > 65535)
 		return -1;
-	memset(sin, 0, sizeof(*sin));
-	sin->sin_family = AF_INET;
-	sin->sin_port = htons((unsigned short)p);
-	return inet_pton(AF_INET, addr, &sin->sin_addr) == 1 ? 0 : -1;
+	if (getaddrinfo(addr, port, &hints, &ai) != 0)
+		return -1;
+	memset(a, 0, sizeof(*a));
+	memcpy(&a->ss, ai->ai_addr, ai->ai_addrlen);
+	a->len = ai->ai_addrlen;
+	freeaddrinfo(ai);
+	return 0;
+}
+
+/* A TCP socket of @a's family. */
+static int tcp_socket(const struct addr *a)
+{
+	return socket(a->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 }
 
 static void set_timeouts(int fd, int secs)
@@ -75,14 +96,14 @@ static void set_timeouts(int fd, int secs)
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
-static int connect_to(const struct sockaddr_in *sin)
+static int connect_to(const struct addr *sin)
 {
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd = tcp_socket(sin);
 
 	if (fd < 0)
 		return -1;
 	set_timeouts(fd, IO_TIMEOUT_S);
-	if (connect(fd, (const struct sockaddr *)sin, sizeof(*sin)) < 0) {
+	if (connect(fd, (const struct sockaddr *)&sin->ss, sin->len) < 0) {
 		int e = errno;
 
 		close(fd);
@@ -92,14 +113,14 @@ static int connect_to(const struct sockaddr_in *sin)
 	return fd;
 }
 
-static int serve(const struct sockaddr_in *sin)
+static int serve(const struct addr *sin)
 {
-	int one = 1, lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int one = 1, lfd = tcp_socket(sin);
 
 	if (lfd < 0)
 		return perror("socket"), 1;
 	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(lfd, (const struct sockaddr *)sin, sizeof(*sin)) < 0)
+	if (bind(lfd, (const struct sockaddr *)&sin->ss, sin->len) < 0)
 		return perror("bind"), 1;
 	if (listen(lfd, 128) < 0)
 		return perror("listen"), 1;
@@ -123,7 +144,7 @@ static int serve(const struct sockaddr_in *sin)
 	}
 }
 
-static int crr(const struct sockaddr_in *sin, double secs, long maxconn)
+static int crr(const struct addr *sin, double secs, long maxconn)
 {
 	long ok = 0, fail = 0, streak = 0;
 	const char *last_error = "none";
@@ -173,11 +194,11 @@ static int crr(const struct sockaddr_in *sin, double secs, long maxconn)
 }
 
 /* An echo server for any number of connections at once, until killed. */
-static int hold_serve(const struct sockaddr_in *sin)
+static int hold_serve(const struct addr *sin)
 {
 	struct epoll_event ev, evs[256];
 	struct rlimit rl;
-	int one = 1, ep, lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int one = 1, ep, lfd = tcp_socket(sin);
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
 		rl.rlim_cur = rl.rlim_max;
@@ -186,7 +207,7 @@ static int hold_serve(const struct sockaddr_in *sin)
 	if (lfd < 0)
 		return perror("socket"), 1;
 	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(lfd, (const struct sockaddr *)sin, sizeof(*sin)) < 0)
+	if (bind(lfd, (const struct sockaddr *)&sin->ss, sin->len) < 0)
 		return perror("bind"), 1;
 	if (listen(lfd, 4096) < 0)
 		return perror("listen"), 1;
@@ -244,7 +265,7 @@ static int wait_file(const char *path, double secs)
  * back, so that the flow carried data both ways. Then they are held, idle,
  * until @done exists.
  */
-static int flows(const struct sockaddr_in *sin, long n, const char *go,
+static int flows(const struct addr *sin, long n, const char *go,
 		 const char *done)
 {
 	struct rlimit rl;
@@ -295,7 +316,7 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static int rr(const struct sockaddr_in *sin, double secs)
+static int rr(const struct addr *sin, double secs)
 {
 	double *s = malloc(RR_MAX_SAMPLES * sizeof(*s)), t0, t;
 	size_t n = 0;
@@ -317,9 +338,16 @@ static int rr(const struct sockaddr_in *sin, double secs)
 	t0 = now_s();
 	while (n < RR_MAX_SAMPLES && (t = now_s()) - t0 < secs) {
 		char b = 'p';
+		ssize_t r = -1;
 
-		if (write(fd, &b, 1) != 1 || read(fd, &b, 1) != 1)
-			return perror("rr"), 1;
+		errno = 0;
+		if (write(fd, &b, 1) != 1 || (r = read(fd, &b, 1)) != 1) {
+			fprintf(stderr, "rr: after %zu round trips: %s\n", n,
+				r == 0		? "the server closed" :
+				errno == EAGAIN ? "no answer within 3 s" :
+						  strerror(errno));
+			return 1;
+		}
 		s[n++] = now_s() - t;
 	}
 	close(fd);
@@ -334,7 +362,7 @@ static int rr(const struct sockaddr_in *sin, double secs)
 
 int main(int argc, char **argv)
 {
-	struct sockaddr_in sin;
+	struct addr sin;
 
 	signal(SIGPIPE, SIG_IGN);
 	if (argc < 4 || parse_addr(argv[2], argv[3], &sin) < 0) {

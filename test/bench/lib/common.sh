@@ -171,17 +171,19 @@ wait_netns() {
 	return 1
 }
 
-# start_peer TOOL MTU NSPID LOG: starts slirp4netns or pasta for the
-# network namespace of NSPID, MTU MTU, its output to LOG; sets FWD (its
-# PID, also in PIDS). pasta runs as root with --runas 0:0 (else it would
+# start_peer TOOL MTU NSPID LOG [FAMILY]: starts slirp4netns or pasta for
+# the network namespace of NSPID, MTU MTU, its output to LOG; sets FWD (its
+# PID, also in PIDS). FAMILY 6 starts slirp4netns with --enable-ipv6 (pasta
+# does IPv6 by default, when the host has an IPv6 route). pasta runs as root with --runas 0:0 (else it would
 # switch to nobody and lose access to the namespace) and with no port
 # forwarding at all (-t/-u/-T/-U none): traffic must cross the tap, not
 # pasta's loopback splice shortcut. Its gateway address reaches the host's
 # loopback (pasta's default, see "--no-map-gw" in pasta(1)).
 start_peer() {
-	local tool=$1 mtu=$2 ns=$3 log=$4
+	local tool=$1 mtu=$2 ns=$3 log=$4 v6=()
+	[ "${5:-4}" = 6 ] && v6=(--enable-ipv6)
 	if [ "$tool" = slirp4netns ]; then
-		slirp4netns --configure --mtu="$mtu" "$ns" tap0 >"$log" 2>&1 &
+		slirp4netns --configure --mtu="$mtu" "${v6[@]}" "$ns" tap0 >"$log" 2>&1 &
 	else
 		pasta --runas 0:0 -q -f --config-net -m "$mtu" \
 			-t none -u none -T none -U none "$ns" >"$log" 2>&1 &
