@@ -19,8 +19,9 @@
 #                ping-pong) even when sockperf is installed
 #
 # Traffic goes only to the host's loopback (127.0.0.1 and ::1) and to the
-# namespaces this script creates. Every process it starts is tracked by PID and killed on
-# exit, Ctrl-C included; its scratch folder under /tmp is removed.
+# namespaces this script creates. Every process it starts is tracked by PID
+# and killed on exit, Ctrl-C included; its scratch folder under /tmp is
+# removed.
 
 set -u
 export LC_ALL=C
@@ -72,7 +73,13 @@ if command -v sockperf >/dev/null && [ "${BENCH_NO_SOCKPERF:-0}" != 1 ]; then
 		sockperf server --tcp -i ::1 -p "$PORT" >/dev/null 2>&1 &
 		pid=$!
 		PIDS+=("$pid")
-		wait_listen "$PORT" && USE_SOCKPERF[6]=1
+		# Until it listens or exits (at once, on "Invalid address"), 5 s.
+		for ((i = 0; i < 50; i++)); do
+			ss -Hltn "( sport = :$PORT )" | grep -q . &&
+				{ USE_SOCKPERF[6]=1; break; }
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
 		kill_pid "$pid"
 	fi
 fi
