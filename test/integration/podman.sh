@@ -169,9 +169,20 @@ chmod 755 "$TMP/rootfs/probe.sh"
 pod_image "$TMP/rootfs" || { fail "podman import"; finish; }
 ok "busybox image imported ($(du -sh "$TMP/rootfs" | cut -f1))"
 
+# net_left: how many network command processes still run, after waiting
+# up to 5 s for none.
+net_left() {
+	local i
+	for ((i = 0; i < 50; i++)); do
+		[ -z "$(pod_net_pids)" ] && break
+		sleep 0.1
+	done
+	pod_net_pids | wc -l
+}
+
 # observe NAME CMD: every check of one network command, into $TMP/obs.NAME.
 observe() {
-	local name=$1 cmd=$2 o=$TMP/obs.$1 id pids pid exe sock i
+	local name=$1 cmd=$2 o=$TMP/obs.$1 id pids pid exe sock
 	pod_net_cmd "$cmd"
 	: >"$o"
 	# 1. host loopback allowed, IPv6 on.
@@ -188,12 +199,16 @@ observe() {
 	pod run --rm --network slirp4netns:enable_ipv6=true \
 		"$POD_IMAGE" /bin/sh /probe.sh noloop "$HP" "$DNS6" 2>>"$TMP/noloop.$name.err" |
 		sed 's/^/[default] /' >>"$o"
-	echo "[after the two runs] network command running: $(pod_net_pids | wc -l)" >>"$o"
+	echo "[after the two runs] network command running: $(net_left)" >>"$o"
 	# 3. detached, forwards through the API socket, IPv6 off.
 	id=$(pod run -d --name "web-$name" -p "$FWD1:80" -p "127.0.0.1:$FWD2:80" \
 		--network slirp4netns:port_handler=slirp4netns,enable_ipv6=false \
 		"$POD_IMAGE" /bin/httpd -f -p 80 -h /www 2>"$TMP/fwd.$name.err")
-	[ -n "$id" ] || { cat "$TMP/fwd.$name.err"; fail "$name: podman run -d"; }
+	if [ -z "$id" ]; then
+		cat "$TMP/fwd.$name.err"
+		fail "$name: podman run -d"
+		return
+	fi
 	pids=$(pod_net_pids)
 	for pid in $pids; do
 		exe=$(readlink "/proc/$pid/exe")
@@ -212,11 +227,7 @@ observe() {
 		sed "s/$FWD1/FWD1/g; s/$FWD2/FWD2/g")" >>"$o"
 	pod exec "web-$name" /bin/sh /probe.sh nov6 | sed 's/^/[detached, enable_ipv6=false] /' >>"$o"
 	pod stop -t 0 "web-$name" >/dev/null 2>>"$TMP/fwd.$name.err"
-	for ((i = 0; i < 50; i++)); do
-		[ -z "$(pod_net_pids)" ] && break
-		sleep 0.1
-	done
-	echo "[detached] network command after podman stop: $([ -z "$(pod_net_pids)" ] && echo gone || echo "still running ($(pod_net_pids))")" >>"$o"
+	echo "[detached] network command after podman stop: $([ "$(net_left)" = 0 ] && echo gone || echo "still running ($(pod_net_pids))")" >>"$o"
 	pod rm -f -t 0 "web-$name" >/dev/null 2>&1
 }
 
