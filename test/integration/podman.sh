@@ -11,7 +11,7 @@
 #  +-----------------------------+       +-------------------------------------+
 #  | http 127.0.0.1:HP ("v4")    |       | network command (podman starts it): |
 #  | http [::1]:HP     ("v6")    |<------|   slirp4netns | usernet's link      |
-#  | dnsmasq 127.0.0.77:53, ::1  |  host |   --mtu=65520 [--enable-ipv6] -c    |
+#  | dnsmasq 127.0.0.79:53, ::1  |  host |   --mtu=65520 [--enable-ipv6] -c    |
 #  |  (the resolv.conf podman's  | socks |   -e 3 -r 4 [--api-socket]          |
 #  |   namespace sees names it)  |       |   --netns-type=path NETNS tap0      |
 #  | curl 127.0.0.1:FWD1, FWD2 --|------>|          | tap0                     |
@@ -84,20 +84,22 @@ PIDS+=("$!")
 wait_for 10 curl -sf "http://127.0.0.1:$HP/index.txt" && wait_for 10 curl -sf "http://[::1]:$HP/index.txt" ||
 	{ fail "host http servers on port $HP"; finish; }
 
-# The upstream DNS: dnsmasq on 127.0.0.77 (and ::1 when its port 53 is
+# The upstream DNS: dnsmasq on 127.0.0.79 (and ::1 when its port 53 is
 # free: slirp4netns answers on fd00::3 only with a v6 server in
 # resolv.conf), named by the resolv.conf podman's namespaces see.
 DNS6=::1
+DNSNAME=pod$TAG.test.example
 ss -Hlun 'sport = :53' | grep -q '\[::1\]:53\|\[::\]:53\|\*:53' && DNS6=
-dnsmasq --no-daemon --conf-file=/dev/null --port=53 --listen-address=127.0.0.77 \
+dnsmasq --no-daemon --conf-file=/dev/null --port=53 --listen-address=127.0.0.79 \
 	${DNS6:+--listen-address=::1} --bind-interfaces --no-resolv --no-hosts \
-	--user=root --group=root --address=/test.example/192.0.2.10 \
-	--address=/test.example/2001:db8::10 2>"$TMP/dnsmasq.err" &
-PIDS+=("$!")
-wait_for 10 sh -c 'busybox nslookup a.test.example 127.0.0.77 | grep -q 192.0.2.10' ||
+	--user=root --group=root --address="/$DNSNAME/192.0.2.10" \
+	--address="/$DNSNAME/2001:db8::10" 2>"$TMP/dnsmasq.err" &
+DNSPID=$!
+PIDS+=("$DNSPID")
+wait_for 10 sh -c "busybox nslookup $DNSNAME 127.0.0.79 | grep -q 2001:db8::10" && kill -0 "$DNSPID" ||
 	{ cat "$TMP/dnsmasq.err"; fail "dnsmasq did not start"; finish; }
 {
-	echo "nameserver 127.0.0.77"
+	echo "nameserver 127.0.0.79"
 	[ -n "$DNS6" ] && echo "nameserver ::1"
 } >"$TMP/resolv.conf"
 chmod 644 "$TMP/resolv.conf"
@@ -109,8 +111,9 @@ mkdir -p "$TMP/rootfs/www"
 echo "inside the container" >"$TMP/rootfs/www/index.txt"
 cat >"$TMP/rootfs/probe.sh" <<'EOF'
 #!/bin/sh
-# probe.sh RUN HOSTPORT DNS6: what the container sees, "check: value" lines.
-run=$1 hp=$2 dns6=$3
+# probe.sh RUN HOSTPORT DNS6 NAME: what the container sees, "check: value"
+# lines.
+run=$1 hp=$2 dns6=$3 name=$4
 fetch() {
 	if out=$(timeout 5 wget -q -O - "$2" 2>&1); then
 		echo "$1: $out"
@@ -125,7 +128,7 @@ v6addr() {
 		sed 's|^fd00::[0-9a-f:]*/64 |fd00::IID/64 |'
 }
 lookup() {
-	nslookup a.test.example "$1" 2>&1 |
+	nslookup "$name" "$1" 2>&1 |
 		awk '/^Name:/ { n = 1; next } n && /^Address/ { print $2 }' | sort | tr '\n' ' ' | sed 's/ $//'
 }
 wait_v6() {
@@ -146,6 +149,7 @@ loop)
 	echo "IPv6 default route: $(ip -6 route show default | awk '{ print $1, $2, $3, $4, $5 }')"
 	fetch "host's 127.0.0.1 via 10.0.2.2" "http://10.0.2.2:$hp/index.txt"
 	fetch "host's ::1 via fd00::2" "http://[fd00::2]:$hp/index.txt"
+	echo "resolv.conf's first nameserver: $(awk '/^nameserver/ { print $2; exit }' /etc/resolv.conf)"
 	echo "DNS via 10.0.2.3: $(lookup 10.0.2.3)"
 	if [ -n "$dns6" ]; then
 		echo "DNS via fd00::3: $(lookup fd00::3)"
@@ -167,7 +171,7 @@ esac
 EOF
 chmod 755 "$TMP/rootfs/probe.sh"
 pod_image "$TMP/rootfs" || { fail "podman import"; finish; }
-ok "busybox image imported ($(du -sh "$TMP/rootfs" | cut -f1))"
+ok "$(podman --version), $(runc --version | head -n 1), $(slirp4netns --version | head -n 1); busybox image imported ($(du -sh "$TMP/rootfs" | cut -f1))"
 
 # net_left: how many network command processes still run, after waiting
 # up to 5 s for none.
@@ -187,7 +191,7 @@ observe() {
 	: >"$o"
 	# 1. host loopback allowed, IPv6 on.
 	if ! pod run --rm --network slirp4netns:allow_host_loopback=true,enable_ipv6=true \
-		"$POD_IMAGE" /bin/sh /probe.sh loop "$HP" "$DNS6" \
+		"$POD_IMAGE" /bin/sh /probe.sh loop "$HP" "$DNS6" "$DNSNAME" \
 		>"$TMP/loop.$name" 2>"$TMP/loop.$name.err"; then
 		cat "$TMP/loop.$name.err"
 		grep -q 'enable-sandbox\|enable-seccomp' "$TMP/loop.$name.err" &&
@@ -246,6 +250,7 @@ for name in slirp4netns usernet; do
 	expect "[loopback+v6] tap0 IPv6 global address: fd00::IID/64 (SLAAC, dynamic)"
 	expect "[loopback+v6] host's 127.0.0.1 via 10.0.2.2: host loopback v4"
 	expect "[loopback+v6] host's ::1 via fd00::2: host loopback v6"
+	expect "[loopback+v6] resolv.conf's first nameserver: 10.0.2.3"
 	expect "[loopback+v6] DNS via 10.0.2.3: 192.0.2.10 2001:db8::10"
 	[ -n "$DNS6" ] && expect "[loopback+v6] DNS via fd00::3: 192.0.2.10 2001:db8::10"
 	expect "[after the two runs] network command running: 0"
