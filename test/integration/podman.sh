@@ -28,7 +28,10 @@
 # enable_ipv6=true (tap0 address and MTU, routes, SLAAC address in
 # fd00::/64 within 10 s, the host's 127.0.0.1 and ::1 through 10.0.2.2 and
 # fd00::2, DNS A+AAAA through 10.0.2.3 and fd00::3), one without
-# allow_host_loopback (neither reaches), one detached with
+# allow_host_loopback (neither reaches), one with cidr=10.5.0.0/24 and
+# mtu=1500 (tap0, route, resolv.conf and gateway follow), one with
+# outbound_addr=127.0.0.2 (the host's server sees that client address;
+# podman passes --outbound-addr=127.0.0.2), one detached with
 # port_handler=slirp4netns and -p FWD1:80 -p 127.0.0.1:FWD2:80 (both reach
 # busybox httpd in the container; list_hostfwd on podman's API socket;
 # enable_ipv6=false leaves no global v6 address), and after each container
@@ -57,6 +60,14 @@ need_cmd podman runc newuidmap slirp4netns busybox dnsmasq python3 curl socat us
 S4N_USERNET=${USERNET_PODMAN_S4N:-$(dirname "$USERNET")/slirp4netns}
 [ -x "$S4N_USERNET" ] || { fail "no slirp4netns link beside $USERNET"; finish; }
 
+# A usernet whose --help still says it refuses --outbound-addr: that
+# check is left out for both (and said so), the rest runs.
+OUTBOUND=1
+if "$S4N_USERNET" --help | grep -q -- '--outbound-addr=IPv4 *not yet'; then
+	OUTBOUND=0
+	echo "note: $S4N_USERNET refuses --outbound-addr: podman's outbound_addr not checked"
+fi
+
 CLEANUPS+=("pod_teardown")
 pod_setup "unetpod$TAG" || { fail "cannot make the test user"; finish; }
 if ! pod_runnable "$S4N_USERNET"; then
@@ -77,7 +88,8 @@ FWD2=$(free_port)
 mkdir -p "$TMP/www4" "$TMP/www6"
 echo "host loopback v4" >"$TMP/www4/index.txt"
 echo "host loopback v6" >"$TMP/www6/index.txt"
-python3 -m http.server --bind 127.0.0.1 --directory "$TMP/www4" "$HP" >/dev/null 2>&1 &
+# (its log names each request's client address: outbound_addr's check)
+python3 -m http.server --bind 127.0.0.1 --directory "$TMP/www4" "$HP" >/dev/null 2>"$TMP/http4.log" &
 PIDS+=("$!")
 python3 -m http.server --bind ::1 --directory "$TMP/www6" "$HP" >/dev/null 2>&1 &
 PIDS+=("$!")
@@ -162,6 +174,16 @@ noloop)
 	fetch "host's 127.0.0.1 via 10.0.2.2" "http://10.0.2.2:$hp/index.txt"
 	fetch "host's ::1 via fd00::2" "http://[fd00::2]:$hp/index.txt"
 	;;
+cidr)
+	echo "tap0 IPv4 address: $(ip -o -4 addr show tap0 | awk '{ print $4 }')"
+	echo "tap0 MTU: $(ip -o link show tap0 | grep -o 'mtu [0-9]*')"
+	echo "IPv4 default route: $(ip -4 route show default | sed 's/ *$//')"
+	echo "resolv.conf's first nameserver: $(awk '/^nameserver/ { print $2; exit }' /etc/resolv.conf)"
+	fetch "host's 127.0.0.1 via 10.5.0.2" "http://10.5.0.2:$hp/index.txt"
+	;;
+outbound)
+	fetch "host's 127.0.0.1 via 10.0.2.2" "http://10.0.2.2:$hp/index.txt?outbound-$name"
+	;;
 nov6)
 	sleep 3
 	a=$(v6addr)
@@ -203,7 +225,17 @@ observe() {
 	pod run --rm --network slirp4netns:enable_ipv6=true \
 		"$POD_IMAGE" /bin/sh /probe.sh noloop "$HP" "$DNS6" 2>>"$TMP/noloop.$name.err" |
 		sed 's/^/[default] /' >>"$o"
-	echo "[after the two runs] network command running: $(net_left)" >>"$o"
+	# 3. another network and MTU.
+	pod run --rm --network slirp4netns:cidr=10.5.0.0/24,mtu=1500,allow_host_loopback=true \
+		"$POD_IMAGE" /bin/sh /probe.sh cidr "$HP" 2>>"$TMP/cidr.$name.err" |
+		sed 's/^/[cidr=10.5.0.0\/24,mtu=1500] /' >>"$o"
+	# 4. the host sockets bound to 127.0.0.2: the host's server sees it.
+	[ "$OUTBOUND" = 1 ] && pod run --rm --network slirp4netns:allow_host_loopback=true,outbound_addr=127.0.0.2 \
+		"$POD_IMAGE" /bin/sh /probe.sh outbound "$HP" "" "$name" 2>>"$TMP/outbound.$name.err" |
+		sed 's/^/[outbound_addr=127.0.0.2] /' >>"$o"
+	[ "$OUTBOUND" = 1 ] && echo "[outbound_addr=127.0.0.2] the host's server saw the client: $(awk -v p="outbound-$name" 'index($0, p) { print $1 }' "$TMP/http4.log")" >>"$o"
+	grep -qs 'outbound-addr' "$TMP/outbound.$name.err" && cat "$TMP/outbound.$name.err"
+	echo "[after the --rm runs] network command running: $(net_left)" >>"$o"
 	# 3. detached, forwards through the API socket, IPv6 off.
 	id=$(pod run -d --name "web-$name" -p "$FWD1:80" -p "127.0.0.1:$FWD2:80" \
 		--network slirp4netns:port_handler=slirp4netns,enable_ipv6=false \
@@ -253,7 +285,16 @@ for name in slirp4netns usernet; do
 	expect "[loopback+v6] resolv.conf's first nameserver: 10.0.2.3"
 	expect "[loopback+v6] DNS via 10.0.2.3: 192.0.2.10 2001:db8::10"
 	[ -n "$DNS6" ] && expect "[loopback+v6] DNS via fd00::3: 192.0.2.10 2001:db8::10"
-	expect "[after the two runs] network command running: 0"
+	expect "[after the --rm runs] network command running: 0"
+	expect "[cidr=10.5.0.0/24,mtu=1500] tap0 IPv4 address: 10.5.0.100/24"
+	expect "[cidr=10.5.0.0/24,mtu=1500] tap0 MTU: mtu 1500"
+	expect "[cidr=10.5.0.0/24,mtu=1500] IPv4 default route: default via 10.5.0.2 dev tap0"
+	expect "[cidr=10.5.0.0/24,mtu=1500] resolv.conf's first nameserver: 10.5.0.3"
+	expect "[cidr=10.5.0.0/24,mtu=1500] host's 127.0.0.1 via 10.5.0.2: host loopback v4"
+	if [ "$OUTBOUND" = 1 ]; then
+		expect "[outbound_addr=127.0.0.2] host's 127.0.0.1 via 10.0.2.2: host loopback v4"
+		expect "[outbound_addr=127.0.0.2] the host's server saw the client: 127.0.0.2"
+	fi
 	expect "[default] host's 127.0.0.1 via 10.0.2.2: not reached"
 	expect "[default] host's ::1 via fd00::2: not reached"
 	expect "[detached] network command processes: 1"
