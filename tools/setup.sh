@@ -32,6 +32,9 @@ packages=(
 	# slirp4netns side by side with usernet's personality, and a client
 	# (rootlesskit, which needs newuidmap from uidmap)
 	slirp4netns rootlesskit uidmap
+	# rootless podman with usernet as its network command (runc: crun
+	# refuses hosts with hybrid cgroups)
+	podman runc
 )
 
 missing=()
