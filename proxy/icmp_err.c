@@ -147,7 +147,8 @@ static void icmp_err_quote_readdress(uint8_t *out, size_t hlen,
 		memcpy(&ip6, out, sizeof(ip6));
 		memcpy(ip6.daddr, dst->v6, sizeof(ip6.daddr));
 		if (len != 0)
-			ip6.payload_len = htons((uint16_t)(len - WIRE_IP6_HLEN));
+			ip6.payload_len =
+				htons((uint16_t)(len - WIRE_IP6_HLEN));
 		memcpy(out, &ip6, sizeof(ip6));
 		return;
 	}
@@ -349,7 +350,8 @@ static void icmp_err_send(struct unet_proxy *proxy, sa_family_t family,
 	proxy->stats.pmtu_errors += icmp_err_is_pmtu(family, m);
 	if (family == AF_INET) {
 		proxy->stats.icmp4_errors++;
-		unet__flow_output(proxy, p, src->v4, dst->v4, WIRE_IPPROTO_ICMP);
+		unet__flow_output(proxy, p, src->v4, dst->v4,
+				  WIRE_IPPROTO_ICMP);
 	} else {
 		proxy->stats.icmp6_errors++;
 		unet__flow_output6(proxy, p, src->v6, dst->v6,
@@ -514,8 +516,8 @@ static bool icmp_err_parse(const struct proxy_flow *flow,
 		e->dst.v4 = unet__flow_map_in(proxy, name->in.sin_addr.s_addr);
 		e->dport = ntohs(name->in.sin_port);
 		if (e->has_offender)
-			e->offender.v4 =
-				unet__flow_map_in(proxy, off.in.sin_addr.s_addr);
+			e->offender.v4 = unet__flow_map_in(
+				proxy, off.in.sin_addr.s_addr);
 	}
 	return true;
 }

@@ -361,8 +361,7 @@ void unet__icmp_err_keep(struct proxy_quote *q, const struct pbuf *p,
 unsigned int unet__icmp_err_drain(struct proxy_flow *flow, int fd,
 				  const struct proxy_quote *q);
 void unet__icmp_err_reply(struct unet_proxy *proxy, const struct pbuf *orig,
-			  sa_family_t family,
-			  const struct proxy_icmp_error *m);
+			  sa_family_t family, const struct proxy_icmp_error *m);
 void unet__icmp_err_pmtudisc(int fd, sa_family_t family, int *cur,
 			     const struct pbuf *p,
 			     const struct unet_ip_pkt *pkt);

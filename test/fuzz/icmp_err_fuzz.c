@@ -37,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	e.family = (data[0] & 1) ? AF_INET6 : AF_INET;
 	proto = (data[0] & 2) ? (e.family == AF_INET6 ? WIRE_IPPROTO_ICMPV6 :
-							 WIRE_IPPROTO_ICMP) :
+							WIRE_IPPROTO_ICMP) :
 				WIRE_IPPROTO_UDP;
 	e.origin = data[1];
 	e.type = data[2];
