@@ -238,6 +238,17 @@ else
 	fail "usernet's counters: '$line', expected at least 4 ICMP, 4 ICMPv6 and 2 path MTU errors"
 fi
 
+# An error queue left unread would keep the sockets readable: usernet spins.
+cpu() { awk '{ print $14 + $15 }' "/proc/$UPID/stat"; }
+c0=$(cpu)
+sleep 2
+c1=$(cpu)
+if [ $((c1 - c0)) -le 20 ]; then
+	ok "usernet idles after the errors: $((c1 - c0)) CPU ticks in 2 s"
+else
+	fail "usernet spins after the errors: $((c1 - c0)) CPU ticks in 2 s"
+fi
+
 stop_pid "$UPID" TERM || fail "usernet did not exit 0 on SIGTERM"
 if grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' "$ULOG"; then
 	grep -E -A20 'AddressSanitizer|LeakSanitizer|runtime error:' "$ULOG" | head -40
