@@ -35,7 +35,8 @@
  * packet too big) goes to the guest quoting the headers of its last echo
  * request (the flow keeps them) with the echo's sequence number, which the
  * guest's ping matches. The guest's DF bit (IPv6: whether it fragmented)
- * sets the socket's path MTU discovery as for UDP.
+ * sets the socket's path MTU discovery, and its TTL the socket's, as for
+ * UDP.
  *
  * A reply is read into a 64 KiB pbuf allocated for the read and freed right
  * after, so an idle flow holds no buffer. A flow idle for icmp_timeout_ms
@@ -74,7 +75,8 @@ _Static_assert(ICMP_IOV_MAX > IP_REASS_MAX_PBUFS + 1,
  * @poll: watches @fd
  * @quote: the headers of the guest's last echo request, for an error
  *         about it
- * @pmtudisc: the socket's path MTU discovery mode (-1: not set yet)
+ * @opts: the socket's path MTU discovery and TTL, as the guest's last
+ *        datagram asked
  */
 struct icmp_flow {
 	struct proxy_flow base;
@@ -82,7 +84,7 @@ struct icmp_flow {
 	int fd;
 	uv_poll_t poll;
 	struct proxy_quote quote;
-	int pmtudisc;
+	struct proxy_sockopts opts;
 };
 
 static void icmp_flow_close(struct proxy_flow *f);
@@ -260,7 +262,7 @@ static struct icmp_flow *icmp_flow_new(struct unet_proxy *proxy,
 	}
 	unet__flow_init(&flow->base, proxy, &icmp_flow_ops,
 			v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP);
-	flow->pmtudisc = -1;
+	flow->opts = (struct proxy_sockopts){ -1, -1 };
 	flow->base.hashed = true;
 	flow->base.family = pkt->family;
 	flow->base.guest_addr = pkt->src;
@@ -331,7 +333,7 @@ static void icmp_flow_send(struct icmp_flow *flow, const struct pbuf *p,
 		return;
 	}
 	unet__icmp_err_keep(&flow->quote, p, pkt);
-	unet__icmp_err_pmtudisc(flow->fd, flow->base.family, &flow->pmtudisc, p,
+	unet__icmp_err_sockopts(flow->fd, flow->base.family, &flow->opts, p,
 				pkt);
 	memset(&msg, 0, sizeof(msg));
 	msg.msg_name = &flow->host;

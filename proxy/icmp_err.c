@@ -602,44 +602,59 @@ unsigned int unet__icmp_err_drain(struct proxy_flow *flow, int fd,
 }
 
 /**
- * unet__icmp_err_pmtudisc() - set a flow socket's path MTU discovery for
- * the guest datagram it is about to send
+ * unet__icmp_err_sockopts() - set a flow socket's path MTU discovery and
+ * TTL for the guest datagram it is about to send
  * @fd: the socket
  * @family: its family
- * @cur: the mode set last (-1 before the first), updated
+ * @cur: what is set now (-1 before the first), updated
  * @p: the guest's datagram, payload at the IP header
  * @pkt: it parsed
  *
- * IPv4: a datagram the guest sent with DF goes with DF, and one larger than
- * the path MTU the host knows fails with EMSGSIZE (IP_PMTUDISC_DO): the
- * guest hears "fragmentation needed" with the MTU, as behind a router. One
- * without DF may be fragmented, by the host and on the path, as the guest
- * allowed (IP_PMTUDISC_DONT). IPv6 has no DF: a datagram the guest sent in
- * one piece goes in one piece or fails (IPV6_PMTUDISC_DO, the guest hears
- * "packet too big"), and one the guest fragmented itself (lwIP reassembled
- * it: a chain of pieces) is fragmented by the host to the path MTU
+ * Path MTU: an IPv4 datagram the guest sent with DF goes with DF, and one
+ * larger than the path MTU the host knows fails with EMSGSIZE
+ * (IP_PMTUDISC_DO): the guest hears "fragmentation needed" with the MTU,
+ * as behind a router. One without DF may be fragmented, by the host and on
+ * the path, as the guest allowed (IP_PMTUDISC_DONT). IPv6 has no DF: a
+ * datagram the guest sent in one piece goes in one piece or fails
+ * (IPV6_PMTUDISC_DO, the guest hears "packet too big"), and one the guest
+ * fragmented itself (lwIP reassembled it: a chain of pieces, where a frame
+ * from the hub is one) is fragmented by the host to the path MTU
  * (IPV6_PMTUDISC_WANT), else the guest, having learnt the path MTU, could
- * never get a datagram larger than it through. The socket option is set
- * only when the mode changes.
+ * never get a datagram larger than it through.
+ *
+ * TTL: the datagram leaves with the guest's TTL (hop limit), so that one
+ * that runs out on the path comes back as "time exceeded" to the guest's
+ * traceroute or ping -t; the gateway and the host count as no hop. A TTL
+ * of 0 cannot be set and leaves the last one.
+ *
+ * Each socket option is set only when it changes.
  */
-void unet__icmp_err_pmtudisc(int fd, sa_family_t family, int *cur,
-			     const struct pbuf *p,
+void unet__icmp_err_sockopts(int fd, sa_family_t family,
+			     struct proxy_sockopts *cur, const struct pbuf *p,
 			     const struct unet_ip_pkt *pkt)
 {
-	int mode;
+	int level = family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6;
+	int mode, ttl;
 
-	if (family == AF_INET)
+	if (family == AF_INET) {
 		mode = pkt->ip4 != NULL && wire_ip4_dont_frag(pkt->ip4) ?
 			       IP_PMTUDISC_DO :
 			       IP_PMTUDISC_DONT;
-	else
+		ttl = pkt->ip4 != NULL ? pkt->ip4->ttl : -1;
+	} else {
 		mode = p->next == NULL ? IPV6_PMTUDISC_DO : IPV6_PMTUDISC_WANT;
-	if (mode == *cur)
-		return;
-	if (setsockopt(fd, family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6,
+		ttl = pkt->ip6 != NULL ? pkt->ip6->hop_limit : -1;
+	}
+	if (mode != cur->pmtudisc &&
+	    setsockopt(fd, level,
 		       family == AF_INET ? IP_MTU_DISCOVER : IPV6_MTU_DISCOVER,
 		       &mode, sizeof(mode)) == 0)
-		*cur = mode;
+		cur->pmtudisc = mode;
+	if (ttl > 0 && ttl != cur->ttl &&
+	    setsockopt(fd, level,
+		       family == AF_INET ? IP_TTL : IPV6_UNICAST_HOPS, &ttl,
+		       sizeof(ttl)) == 0)
+		cur->ttl = ttl;
 }
 
 /**

@@ -120,6 +120,17 @@ struct proxy_quote {
 };
 
 /**
+ * struct proxy_sockopts - the per-datagram options a flow's socket has now
+ * (icmp_err.c sets them as each guest datagram asks)
+ * @pmtudisc: IP_MTU_DISCOVER / IPV6_MTU_DISCOVER (-1: not set yet)
+ * @ttl: IP_TTL / IPV6_UNICAST_HOPS (-1: not set yet)
+ */
+struct proxy_sockopts {
+	int pmtudisc;
+	int ttl;
+};
+
+/**
  * struct proxy_sock_err - an error a host socket reported, read from its
  * error queue (IP_RECVERR), with the addresses as the guest sees them
  * @family: the socket's family, AF_INET or AF_INET6
@@ -362,8 +373,8 @@ unsigned int unet__icmp_err_drain(struct proxy_flow *flow, int fd,
 				  const struct proxy_quote *q);
 void unet__icmp_err_reply(struct unet_proxy *proxy, const struct pbuf *orig,
 			  sa_family_t family, const struct proxy_icmp_error *m);
-void unet__icmp_err_pmtudisc(int fd, sa_family_t family, int *cur,
-			     const struct pbuf *p,
+void unet__icmp_err_sockopts(int fd, sa_family_t family,
+			     struct proxy_sockopts *cur, const struct pbuf *p,
 			     const struct unet_ip_pkt *pkt);
 void unet__icmp_err_send_failed(struct proxy_flow *flow, int fd,
 				const struct proxy_quote *q,

@@ -44,8 +44,10 @@
  * host refuses at once (no route, larger than the path MTU) is answered
  * the same way. The guest's DF bit (for IPv6: whether the guest fragmented
  * the datagram itself) sets the socket's path MTU discovery
- * (unet__icmp_err_pmtudisc()), so that a path MTU the host learns reaches
- * the guest as "fragmentation needed" or "packet too big". A flow idle for
+ * (unet__icmp_err_sockopts()), so that a path MTU the host learns reaches
+ * the guest as "fragmentation needed" or "packet too big"; the guest's TTL
+ * (hop limit) becomes the socket's, so that its traceroute sees the hops
+ * past the host. A flow idle for
  * udp_timeout_ms in both directions expires (flow.c).
  */
 #include <arpa/inet.h>
@@ -80,7 +82,8 @@ _Static_assert(UDP_IOV_MAX > IP_REASS_MAX_PBUFS,
  * @sock: the host socket, bound to 0.0.0.0:0
  * @rx: the buffer a datagram is being received into, or NULL
  * @quote: the headers of the guest's last datagram, for an error about it
- * @pmtudisc: the socket's path MTU discovery mode (-1: not set yet)
+ * @opts: the socket's path MTU discovery and TTL, as the guest's last
+ *        datagram asked
  * @idle_read: the last receive found nothing to read
  */
 struct udp_flow {
@@ -88,7 +91,7 @@ struct udp_flow {
 	uv_udp_t sock;
 	struct pbuf *rx;
 	struct proxy_quote quote;
-	int pmtudisc;
+	struct proxy_sockopts opts;
 	bool idle_read;
 };
 
@@ -276,7 +279,7 @@ static struct udp_flow *udp_flow_new(struct unet_proxy *proxy,
 		return NULL;
 	}
 	unet__flow_init(&flow->base, proxy, &udp_flow_ops, IPPROTO_UDP);
-	flow->pmtudisc = -1;
+	flow->opts = (struct proxy_sockopts){ -1, -1 };
 	flow->base.hashed = true;
 	flow->base.family = pkt->family;
 	flow->base.guest_addr = pkt->src;
@@ -333,8 +336,8 @@ static void udp_flow_send(struct udp_flow *flow, const struct pbuf *p,
 		iov[n++] = uv_buf_init(empty, 0);
 	unet__icmp_err_keep(&flow->quote, p, pkt);
 	if (uv_fileno((uv_handle_t *)&flow->sock, &fd) == 0)
-		unet__icmp_err_pmtudisc(fd, flow->base.family, &flow->pmtudisc,
-					p, pkt);
+		unet__icmp_err_sockopts(fd, flow->base.family, &flow->opts, p,
+					pkt);
 	r = uv_udp_try_send(&flow->sock, iov, (unsigned int)n, &sa->sa);
 	if (r < 0) {
 		/* UV_EAGAIN covers a full socket buffer and ENOBUFS. */

@@ -7,7 +7,9 @@
 # MTU (its socket's IP_MTU / IPV6_MTU) when it set DF (IPv6: always), while
 # one without DF is fragmented on the way and arrives; the guest's ping to a
 # route the router calls unreachable or prohibited prints the error, and a
-# routing loop gives it "Time to live exceeded"; usernet counts what it sent.
+# routing loop gives it "Time to live exceeded", and so does a TTL of 1
+# (the guest's TTL leaves with its datagram; the gateway is no hop); usernet
+# counts what it sent and idles afterwards.
 #
 #   ns "guest"               ns "host"                  ns "router"                 ns "world"
 #  +-----------------+ tap  +---------------------+ veth +------------------+ veth  +------------------+
@@ -224,6 +226,13 @@ ping_err 198.18.5.1 'Packet filtered|prohibited' "prohibit route"
 ping_err 2001:db8:5::1 'Administratively prohibited' "prohibit route" -6
 ping_err 198.18.4.1 'Time to live exceeded' "routing loop"
 ping_err 2001:db8:4::1 'Time exceeded: Hop limit' "routing loop" -6
+# The guest's TTL leaves with its datagram: 1 runs out at the router.
+ping_err "$WORLD4" 'Time to live exceeded' "TTL 1, the router one hop away" -t 1
+ping_err "$WORLD6" 'Time exceeded: Hop limit' "hop limit 1, the router one hop away" -6 -t 1
+out=$(gx timeout 10 ping -c 1 -W 3 -t 2 "$WORLD4" 2>&1)
+echo "$out" | grep -q ' 0% packet loss' &&
+	ok "ping -t 2 $WORLD4: the world, two hops away, answers" ||
+	fail "ping -t 2 $WORLD4: no answer from the world two hops away: $out"
 
 # --- the counters -------------------------------------------------------------------
 kill -USR1 "$UPID"
@@ -232,10 +241,10 @@ line=$(grep -o 'icmp errors.*' "$ULOG" | tail -1)
 v4=$(echo "$line" | sed -n 's/.*sent v4 \([0-9]*\).*/\1/p')
 v6=$(echo "$line" | sed -n 's/.*v6 \([0-9]*\).*/\1/p')
 pmtu=$(echo "$line" | sed -n 's/.*pmtu \([0-9]*\).*/\1/p')
-if [ "${v4:-0}" -ge 4 ] && [ "${v6:-0}" -ge 4 ] && [ "${pmtu:-0}" -ge 2 ]; then
+if [ "${v4:-0}" -ge 5 ] && [ "${v6:-0}" -ge 5 ] && [ "${pmtu:-0}" -ge 2 ]; then
 	ok "usernet counts the errors it sent: $line"
 else
-	fail "usernet's counters: '$line', expected at least 4 ICMP, 4 ICMPv6 and 2 path MTU errors"
+	fail "usernet's counters: '$line', expected at least 5 ICMP, 5 ICMPv6 and 2 path MTU errors"
 fi
 
 # An error queue left unread would keep the sockets readable: usernet spins.
