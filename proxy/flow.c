@@ -648,55 +648,6 @@ err_t unet__flow_output6(struct unet_proxy *proxy, struct pbuf *p,
 }
 
 /**
- * unet__flow_icmp6_error() - answer a guest's IPv6 packet with an ICMPv6
- * error
- * @proxy: the proxy
- * @orig: the guest's packet, payload at its IPv6 header (one piece or a
- *        chain); not freed here
- * @type: WIRE_ICMP6_UNREACH, WIRE_ICMP6_PACKET_TOO_BIG, ...
- * @code: the type's code
- * @data: the 32 bits after the checksum (the MTU of a packet too big)
- *
- * Built here rather than by lwIP's icmp6_dest_unreach(), which needs the
- * packet's input netif (it answers only from inside ip6_input). The error
- * goes from the address the guest sent to and quotes as much of its packet
- * as fits in the minimum MTU (RFC 4443 2.4).
- */
-void unet__flow_icmp6_error(struct unet_proxy *proxy, const struct pbuf *orig,
-			    uint8_t type, uint8_t code, uint32_t data)
-{
-	struct wire_ip6 ip;
-	struct wire_icmp *ih;
-	size_t quote = orig->tot_len;
-	struct pbuf *p;
-	uint32_t sum;
-
-	if (pbuf_copy_partial(orig, &ip, sizeof(ip), 0) != sizeof(ip))
-		return;
-	if (quote > WIRE_IP6_MTU_MIN - WIRE_IP6_HLEN - WIRE_ICMP_HLEN)
-		quote = WIRE_IP6_MTU_MIN - WIRE_IP6_HLEN - WIRE_ICMP_HLEN;
-	p = pbuf_alloc(PBUF_IP, (u16_t)(WIRE_ICMP_HLEN + quote), PBUF_RAM);
-	if (p == NULL)
-		return;
-	/* One piece (PBUF_RAM): the header is built in place. */
-	ih = p->payload;
-	ih->type = type;
-	ih->code = code;
-	ih->csum = 0;
-	ih->id = htons((uint16_t)(data >> 16));
-	ih->seq = htons((uint16_t)data);
-	pbuf_copy_partial(orig, (uint8_t *)p->payload + WIRE_ICMP_HLEN,
-			  (u16_t)quote, 0);
-	sum = unet__csum_ip6_pseudo(ip.daddr, ip.saddr, WIRE_IPPROTO_ICMPV6,
-				    p->len);
-	ih->csum = htons(
-		unet__csum_finish(unet__csum_add(sum, p->payload, p->len)));
-	proxy->stats.icmp6_errors++;
-	unet__flow_output6(proxy, p, ip.daddr, ip.saddr, WIRE_IPPROTO_ICMPV6);
-	pbuf_free(p);
-}
-
-/**
  * unet__flow_addr_str() - an address of either family as text, for logs
  * @family: AF_INET or AF_INET6
  * @addr: the address

@@ -29,6 +29,15 @@
  * but readiness. libuv stops a poll handle that sees POLLERR; the socket's
  * error is then read (which clears it) and polling restarted.
  *
+ * ICMP errors (icmp_err.c): the socket has IP_RECVERR on; its error queue
+ * is read on POLLERR and when a read fails, and each error about an echo
+ * request (unreachable, prohibited, time exceeded, fragmentation needed,
+ * packet too big) goes to the guest quoting the headers of its last echo
+ * request (the flow keeps them) with the echo's sequence number, which the
+ * guest's ping matches. The guest's DF bit (IPv6: whether it fragmented)
+ * sets the socket's path MTU discovery, and its TTL the socket's, as for
+ * UDP.
+ *
  * A reply is read into a 64 KiB pbuf allocated for the read and freed right
  * after, so an idle flow holds no buffer. A flow idle for icmp_timeout_ms
  * expires (flow.c; counted in icmp_expired).
@@ -64,12 +73,18 @@ _Static_assert(ICMP_IOV_MAX > IP_REASS_MAX_PBUFS + 1,
  * @host: where the echo requests go on the host side (of the flow's family)
  * @fd: the ping socket
  * @poll: watches @fd
+ * @quote: the headers of the guest's last echo request, for an error
+ *         about it
+ * @opts: the socket's path MTU discovery and TTL, as the guest's last
+ *        datagram asked
  */
 struct icmp_flow {
 	struct proxy_flow base;
 	union unet_sockaddr host;
 	int fd;
 	uv_poll_t poll;
+	struct proxy_quote quote;
+	struct proxy_sockopts opts;
 };
 
 static void icmp_flow_close(struct proxy_flow *f);
@@ -167,7 +182,13 @@ static void icmp_flow_readable(uv_poll_t *poll, int status, int events)
 	int i, err;
 
 	if (status < 0) {
-		/* libuv stopped the handle on POLLERR: clear the error. */
+		/*
+		 * libuv stopped the handle on POLLERR: read the error queue
+		 * (ICMP errors for the guest), clear the error.
+		 */
+		unet__icmp_err_drain(&flow->base, flow->fd, &flow->quote);
+		if (flow->base.closing)
+			return;
 		if (getsockopt(flow->fd, SOL_SOCKET, SO_ERROR, &err,
 			       &errlen) < 0 ||
 		    uv_poll_start(poll, UV_READABLE, icmp_flow_readable) < 0) {
@@ -189,10 +210,14 @@ static void icmp_flow_readable(uv_poll_t *poll, int status, int events)
 		}
 		/*
 		 * EAGAIN: all read. Any other error is one the kernel
-		 * reported once (reading it cleared it): stop for now.
+		 * reported once (reading it cleared it; its report waits in
+		 * the error queue): stop for now.
 		 */
 		if (n < 0) {
 			pbuf_free(p);
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				unet__icmp_err_drain(&flow->base, flow->fd,
+						     &flow->quote);
 			return;
 		}
 		if (fromlen >= sizeof(struct sockaddr_in) &&
@@ -237,6 +262,7 @@ static struct icmp_flow *icmp_flow_new(struct unet_proxy *proxy,
 	}
 	unet__flow_init(&flow->base, proxy, &icmp_flow_ops,
 			v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP);
+	flow->opts = (struct proxy_sockopts){ -1, -1 };
 	flow->base.hashed = true;
 	flow->base.family = pkt->family;
 	flow->base.guest_addr = pkt->src;
@@ -268,6 +294,7 @@ static struct icmp_flow *icmp_flow_new(struct unet_proxy *proxy,
 	}
 	unet__flow_hold(&flow->base, (uv_handle_t *)&flow->poll);
 	unet__flow_timer_init(&flow->base);
+	unet__icmp_err_sock_init(proxy, flow->fd, pkt->family);
 	r = uv_poll_start(&flow->poll, UV_READABLE, icmp_flow_readable);
 	if (r < 0) {
 		proxy->stats.dropped++;
@@ -296,7 +323,7 @@ static void icmp_flow_send(struct icmp_flow *flow, const struct pbuf *p,
 	uv_buf_t iov[ICMP_IOV_MAX];
 	char a[INET6_ADDRSTRLEN + 8];
 	struct msghdr msg;
-	int n;
+	int n, err;
 
 	/* The header as the guest sent it; the kernel sets id and checksum. */
 	iov[0] = uv_buf_init((char *)pkt->l4.icmp, sizeof(*pkt->l4.icmp));
@@ -305,6 +332,9 @@ static void icmp_flow_send(struct icmp_flow *flow, const struct pbuf *p,
 		proxy->stats.dropped++;
 		return;
 	}
+	unet__icmp_err_keep(&flow->quote, p, pkt);
+	unet__icmp_err_sockopts(flow->fd, flow->base.family, &flow->opts, p,
+				pkt);
 	memset(&msg, 0, sizeof(msg));
 	msg.msg_name = &flow->host;
 	msg.msg_namelen = flow->base.family == AF_INET ? sizeof(flow->host.in) :
@@ -313,12 +343,15 @@ static void icmp_flow_send(struct icmp_flow *flow, const struct pbuf *p,
 	msg.msg_iov = (struct iovec *)iov;
 	msg.msg_iovlen = (size_t)n + 1;
 	if (sendmsg(flow->fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+		err = errno;
 		proxy->stats.dropped++;
-		if (errno != EAGAIN && errno != ENOBUFS)
+		if (err != EAGAIN && err != ENOBUFS)
 			PROXY_LOG_GUEST(proxy, "ICMP echo to %s: %s",
 					unet__sockaddr_str(&flow->host, a,
 							   sizeof(a)),
-					strerror(errno));
+					strerror(err));
+		unet__icmp_err_send_failed(&flow->base, flow->fd, &flow->quote,
+					   p, -err);
 		return;
 	}
 	flow->base.bytes_out += pkt->payload_len;

@@ -102,6 +102,80 @@ static inline uint32_t proxy_addr_fold(sa_family_t family,
 	return w[0] ^ w[1] ^ (w[2] * 0x9e3779b1u) ^ (w[3] * 0x85ebca6bu);
 }
 
+/** Bytes of a guest datagram's headers a flow keeps, to quote it. */
+#define PROXY_QUOTE_HEAD_MAX 96
+
+/**
+ * struct proxy_quote - the headers of the last datagram a guest sent through
+ * a UDP or ping flow, as the guest sent them: what an ICMP error about it
+ * quotes (icmp_err.c)
+ * @len: bytes in @head; 0 until the flow has sent a datagram
+ * @hlen: of which the IP header (IPv4 options, IPv6 extension headers)
+ * @head: the IP header, then the 8 bytes of the UDP or ICMP header
+ */
+struct proxy_quote {
+	uint8_t len;
+	uint8_t hlen;
+	uint8_t head[PROXY_QUOTE_HEAD_MAX];
+};
+
+/**
+ * struct proxy_sockopts - the per-datagram options a flow's socket has now
+ * (icmp_err.c sets them as each guest datagram asks)
+ * @pmtudisc: IP_MTU_DISCOVER / IPV6_MTU_DISCOVER (-1: not set yet)
+ * @ttl: IP_TTL / IPV6_UNICAST_HOPS (-1: not set yet)
+ */
+struct proxy_sockopts {
+	int pmtudisc;
+	int ttl;
+};
+
+/**
+ * struct proxy_sock_err - an error a host socket reported, read from its
+ * error queue (IP_RECVERR), with the addresses as the guest sees them
+ * @family: the socket's family, AF_INET or AF_INET6
+ * @origin: SO_EE_ORIGIN_LOCAL, SO_EE_ORIGIN_ICMP or SO_EE_ORIGIN_ICMP6
+ * @type: the ICMP or ICMPv6 type the host received (origin ICMP, ICMP6)
+ * @code: its code
+ * @err: the errno it stands for
+ * @info: the MTU of a fragmentation needed, packet too big or local
+ *        EMSGSIZE
+ * @has_offender: @offender holds the address that sent the ICMP error
+ * @offender: that address, of @family
+ * @dst: the destination of the datagram in error, of @family
+ * @dport: its port (host order), 0 when the report does not say
+ * @payload: what the report quotes of the datagram: for UDP the payload
+ *           after the UDP header, for a ping socket the ICMP header and on
+ * @payload_len: its length
+ */
+struct proxy_sock_err {
+	sa_family_t family;
+	uint8_t origin;
+	uint8_t type;
+	uint8_t code;
+	int err;
+	uint32_t info;
+	bool has_offender;
+	union unet_ip_addr offender;
+	union unet_ip_addr dst;
+	uint16_t dport;
+	const uint8_t *payload;
+	size_t payload_len;
+};
+
+/**
+ * struct proxy_icmp_error - an ICMP or ICMPv6 error for the guest
+ * @type: WIRE_ICMP_UNREACH, WIRE_ICMP6_PACKET_TOO_BIG, ...
+ * @code: the type's code
+ * @data: the 32 bits after the checksum (the MTU of a fragmentation needed
+ *        or packet too big, else 0)
+ */
+struct proxy_icmp_error {
+	uint8_t type;
+	uint8_t code;
+	uint32_t data;
+};
+
 /**
  * struct proxy_flow_ops - what differs between kinds of flow
  * @close: close the flow now (both sides), for unet_proxy_close(), the UDP
@@ -193,6 +267,9 @@ struct proxy_flow {
  * @closing: unet_proxy_close() was called
  * @ping_warned: the host refused ICMP sockets and this was logged once
  * @log_rl: the rate limit of guest-triggered log messages
+ * @icmp_err_tat: the rate limit of the ICMP errors sent to the guest, a
+ *                token bucket kept as its theoretical arrival time (hub
+ *                clock, ns; icmp_err.c)
  * @rbuf: where every TCP flow reads its host socket into (PROXY_RBUF
  *        bytes), to be copied into lwIP at once
  * @guests: the guest addresses that hold flows, hashed
@@ -216,6 +293,7 @@ struct unet_proxy {
 	bool closing;
 	bool ping_warned;
 	struct unet__ratelimit log_rl;
+	uint64_t icmp_err_tat;
 	char *rbuf;
 	struct proxy_guest *guests[1u << PROXY_GUEST_BITS];
 };
@@ -269,13 +347,38 @@ err_t unet__flow_output(struct unet_proxy *proxy, struct pbuf *p, uint32_t src,
 			uint32_t dst, uint8_t proto);
 err_t unet__flow_output6(struct unet_proxy *proxy, struct pbuf *p,
 			 const uint8_t *src, const uint8_t *dst, uint8_t proto);
-void unet__flow_icmp6_error(struct unet_proxy *proxy, const struct pbuf *orig,
-			    uint8_t type, uint8_t code, uint32_t data);
 const char *unet__flow_addr_str(sa_family_t family,
 				const union unet_ip_addr *addr, char *buf,
 				size_t len);
 const char *unet__sockaddr_str(const union unet_sockaddr *sa, char *buf,
 			       size_t len);
+
+/* icmp_err.c: ICMP errors for the guest, from what host sockets report */
+bool unet__icmp_err_map(const struct proxy_sock_err *e,
+			struct proxy_icmp_error *m);
+size_t unet__icmp_err_quote(uint8_t *out, size_t cap,
+			    const struct proxy_quote *q, uint8_t proto,
+			    const struct proxy_sock_err *e, uint16_t guest_id);
+size_t unet__icmp_err_build(uint8_t *out, size_t cap, sa_family_t family,
+			    const struct proxy_icmp_error *m,
+			    const union unet_ip_addr *src,
+			    const union unet_ip_addr *dst, const uint8_t *quote,
+			    size_t quote_len);
+bool unet__icmp_err_admit(uint64_t *tat, uint64_t now_ns);
+void unet__icmp_err_sock_init(struct unet_proxy *proxy, int fd,
+			      sa_family_t family);
+void unet__icmp_err_keep(struct proxy_quote *q, const struct pbuf *p,
+			 const struct unet_ip_pkt *pkt);
+unsigned int unet__icmp_err_drain(struct proxy_flow *flow, int fd,
+				  const struct proxy_quote *q);
+void unet__icmp_err_reply(struct unet_proxy *proxy, const struct pbuf *orig,
+			  sa_family_t family, const struct proxy_icmp_error *m);
+void unet__icmp_err_sockopts(int fd, sa_family_t family,
+			     struct proxy_sockopts *cur, const struct pbuf *p,
+			     const struct unet_ip_pkt *pkt);
+void unet__icmp_err_send_failed(struct proxy_flow *flow, int fd,
+				const struct proxy_quote *q,
+				const struct pbuf *p, int err);
 
 /* limits.c: the caps and the file descriptors behind them */
 enum proxy_proto unet__proxy_proto(int ipproto);

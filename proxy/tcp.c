@@ -20,8 +20,8 @@
  * says "accept", lwIP answers with its SYN-ACK, and the listener's accept
  * callback joins the new pcb to the flow. A refused connect gives the guest
  * a RST (unet__lwip_tcp_rst(), from the original destination), an
- * unreachable one an ICMP destination unreachable (ICMPv6's, built by
- * flow.c, for IPv6), a connect that takes longer than the timeout a RST.
+ * unreachable one an ICMP or ICMPv6 destination unreachable (built by
+ * icmp_err.c, rate-limited), a connect that takes longer than the timeout a RST.
  * IPv6 flows are the same flows with keys of the other family: every step
  * above is the same, over an AF_INET6 host socket.
  *
@@ -85,7 +85,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lwip/icmp.h"
 #include "lwip/ip.h"
 #include "lwip/ip4.h"
 #include "lwip/ip6.h"
@@ -1012,18 +1011,16 @@ void unet__tcp_close_listeners(struct unet_proxy *proxy)
 static void tcp_connect_failed(struct tcp_flow *flow, int status)
 {
 	struct unet_proxy *proxy = flow->base.proxy;
+	bool v6 = flow->base.family == AF_INET6, net = status == UV_ENETUNREACH;
+	struct proxy_icmp_error m = { 0 };
 
-	if ((status == UV_ENETUNREACH || status == UV_EHOSTUNREACH) &&
-	    flow->base.family == AF_INET6) {
-		/* RFC 4443 3.1: no route (0), address unreachable (3). */
+	if (net || status == UV_EHOSTUNREACH) {
+		/* ICMP: net (0) or host (1); RFC 4443 3.1: no route (0),
+		 * address unreachable (3). */
 		proxy->stats.tcp_unreachable++;
-		unet__flow_icmp6_error(proxy, flow->syn, WIRE_ICMP6_UNREACH,
-				       status == UV_ENETUNREACH ? 0 : 3, 0);
-	} else if (status == UV_ENETUNREACH || status == UV_EHOSTUNREACH) {
-		proxy->stats.tcp_unreachable++;
-		icmp_dest_unreach(flow->syn, status == UV_ENETUNREACH ?
-						     ICMP_DUR_NET :
-						     ICMP_DUR_HOST);
+		m.type = v6 ? WIRE_ICMP6_UNREACH : WIRE_ICMP_UNREACH;
+		m.code = net ? 0 : v6 ? 3 : WIRE_ICMP_UNREACH_HOST;
+		unet__icmp_err_reply(proxy, flow->syn, flow->base.family, &m);
 	} else {
 		if (status == UV_ETIMEDOUT)
 			proxy->stats.tcp_timeouts++;

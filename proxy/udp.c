@@ -34,7 +34,20 @@
  * (restrict, loopback off) and the flow limit refuse, counted by flow.c. A
  * host socket that cannot take a datagram now drops it (UDP may drop); an
  * error the host socket reports (an ICMP error surfaced on receive) is read
- * once, which clears it, and the flow goes on. A flow idle for
+ * once, which clears it, and the flow goes on.
+ *
+ * ICMP errors (icmp_err.c): the socket has IP_RECVERR on, and its error
+ * queue is read when a receive fails (a pending error makes it fail once)
+ * or a wakeup finds nothing to read (libuv reports a socket with queued
+ * errors as readable); each error goes to the guest quoting the headers of
+ * the guest's last datagram, which the flow keeps (96 bytes). A send the
+ * host refuses at once (no route, larger than the path MTU) is answered
+ * the same way. The guest's DF bit (for IPv6: whether the guest fragmented
+ * the datagram itself) sets the socket's path MTU discovery
+ * (unet__icmp_err_sockopts()), so that a path MTU the host learns reaches
+ * the guest as "fragmentation needed" or "packet too big"; the guest's TTL
+ * (hop limit) becomes the socket's, so that its traceroute sees the hops
+ * past the host. A flow idle for
  * udp_timeout_ms in both directions expires (flow.c).
  */
 #include <arpa/inet.h>
@@ -68,11 +81,18 @@ _Static_assert(UDP_IOV_MAX > IP_REASS_MAX_PBUFS,
  * @base: the flow base (remote address and port 0; its timer expires it)
  * @sock: the host socket, bound to 0.0.0.0:0
  * @rx: the buffer a datagram is being received into, or NULL
+ * @quote: the headers of the guest's last datagram, for an error about it
+ * @opts: the socket's path MTU discovery and TTL, as the guest's last
+ *        datagram asked
+ * @idle_read: the last receive found nothing to read
  */
 struct udp_flow {
 	struct proxy_flow base;
 	uv_udp_t sock;
 	struct pbuf *rx;
+	struct proxy_quote quote;
+	struct proxy_sockopts opts;
+	bool idle_read;
 };
 
 static void udp_flow_close(struct proxy_flow *f);
@@ -194,18 +214,39 @@ static void udp_flow_to_guest(struct udp_flow *flow, struct pbuf *p, size_t len,
 	unet__flow_touch(&flow->base);
 }
 
+/* Reads the socket's error queue: ICMP errors for the guest. */
+static void udp_flow_errors(struct udp_flow *flow)
+{
+	uv_os_fd_t fd;
+
+	if (uv_fileno((uv_handle_t *)&flow->sock, &fd) == 0)
+		unet__icmp_err_drain(&flow->base, fd, &flow->quote);
+}
+
 static void udp_flow_recv(uv_udp_t *sock, ssize_t nread, const uv_buf_t *buf,
 			  const struct sockaddr *addr, unsigned int flags)
 {
 	struct udp_flow *flow = udp_flow_of(sock->data);
 	struct pbuf *p = flow->rx;
 	union unet_sockaddr from;
+	bool idle = nread == 0 && addr == NULL;
 
-	flow->rx = NULL;
-	if (p == NULL)
-		return;
 	/*
 	 * nread < 0 is an error the socket reported (reading it cleared it);
+	 * its report waits in the error queue. A wakeup with nothing to read
+	 * (nothing read since the last "nothing more") may be an error queue
+	 * not empty, which libuv sees as readable until it is read.
+	 */
+	if (nread < 0 || (idle && flow->idle_read))
+		udp_flow_errors(flow);
+	flow->idle_read = idle;
+	flow->rx = NULL;
+	if (p == NULL || flow->base.closing) {
+		if (p != NULL)
+			pbuf_free(p);
+		return;
+	}
+	/*
 	 * nread == 0 with no address is "nothing more to read". Either way
 	 * the buffer goes, so an idle flow holds none.
 	 */
@@ -229,6 +270,7 @@ static struct udp_flow *udp_flow_new(struct unet_proxy *proxy,
 {
 	union unet_sockaddr any;
 	struct udp_flow *flow;
+	uv_os_fd_t fd;
 	int r;
 
 	flow = calloc(1, sizeof(*flow));
@@ -237,6 +279,7 @@ static struct udp_flow *udp_flow_new(struct unet_proxy *proxy,
 		return NULL;
 	}
 	unet__flow_init(&flow->base, proxy, &udp_flow_ops, IPPROTO_UDP);
+	flow->opts = (struct proxy_sockopts){ -1, -1 };
 	flow->base.hashed = true;
 	flow->base.family = pkt->family;
 	flow->base.guest_addr = pkt->src;
@@ -264,6 +307,8 @@ static struct udp_flow *udp_flow_new(struct unet_proxy *proxy,
 		return NULL;
 	}
 	unet__flow_idle_start(&flow->base);
+	if (uv_fileno((uv_handle_t *)&flow->sock, &fd) == 0)
+		unet__icmp_err_sock_init(proxy, fd, pkt->family);
 	proxy->stats.udp_opened++;
 	if (pkt->family == AF_INET6)
 		proxy->stats.udp6_opened++;
@@ -279,6 +324,7 @@ static void udp_flow_send(struct udp_flow *flow, const struct pbuf *p,
 	struct unet_proxy *proxy = flow->base.proxy;
 	uv_buf_t iov[UDP_IOV_MAX];
 	char a[INET6_ADDRSTRLEN + 8];
+	uv_os_fd_t fd = -1;
 	int n, r;
 
 	n = unet__stack_payload_bufs(p, pkt, iov, UDP_IOV_MAX);
@@ -288,10 +334,17 @@ static void udp_flow_send(struct udp_flow *flow, const struct pbuf *p,
 	}
 	if (n == 0) /* an empty datagram is still one */
 		iov[n++] = uv_buf_init(empty, 0);
+	unet__icmp_err_keep(&flow->quote, p, pkt);
+	if (uv_fileno((uv_handle_t *)&flow->sock, &fd) == 0)
+		unet__icmp_err_sockopts(fd, flow->base.family, &flow->opts, p,
+					pkt);
 	r = uv_udp_try_send(&flow->sock, iov, (unsigned int)n, &sa->sa);
 	if (r < 0) {
 		/* UV_EAGAIN covers a full socket buffer and ENOBUFS. */
 		proxy->stats.dropped++;
+		if (fd >= 0)
+			unet__icmp_err_send_failed(&flow->base, fd,
+						   &flow->quote, p, r);
 		if (r != UV_EAGAIN)
 			PROXY_LOG_GUEST(proxy, "UDP to %s: %s",
 					unet__sockaddr_str(sa, a, sizeof(a)),

@@ -780,6 +780,13 @@ static void dump_state(struct usernet *u)
 			(unsigned long long)ps.dropped,
 			(unsigned long long)ps.udp_expired,
 			(unsigned long long)ps.icmp_expired);
+		fprintf(stderr,
+			"usernet: proxy: icmp errors sent v4 %llu v6 %llu (pmtu %llu), rate-limited %llu; socket errors read %llu\n",
+			(unsigned long long)ps.icmp4_errors,
+			(unsigned long long)ps.icmp6_errors,
+			(unsigned long long)ps.pmtu_errors,
+			(unsigned long long)ps.icmp_errors_limited,
+			(unsigned long long)ps.sock_errors);
 	} else {
 		fprintf(stderr, "usernet: no user netdev: no flows\n");
 	}

@@ -248,7 +248,19 @@ struct unet_flow_info {
  *               @udp_opened)
  * @icmp6_opened: ICMPv6 echo flows opened (also in @icmp_opened)
  * @icmp6_errors: ICMPv6 errors sent to the guest for what the host side
- *                reported (a destination unreachable for a TCP connect)
+ *                reported (a destination unreachable for a TCP connect;
+ *                since @icmp4_errors was added, also what UDP and ping
+ *                sockets report)
+ * @icmp4_errors: ICMP (IPv4) errors sent to the guest for what the host
+ *                side reported: a TCP connect unreachable, and the errors
+ *                UDP and ping sockets read from their error queues
+ * @icmp_errors_limited: ICMP and ICMPv6 errors not sent because the
+ *                       gateway's error rate limit was reached
+ * @sock_errors: errors read from the error queues of UDP and ping sockets
+ *               (relayed or not)
+ * @pmtu_errors: fragmentation needed (ICMP) and packet too big (ICMPv6)
+ *               among @icmp4_errors and @icmp6_errors: a path MTU the host
+ *               learnt, passed on to the guest
  */
 struct unet_proxy_stats {
 	size_t size;
@@ -284,6 +296,10 @@ struct unet_proxy_stats {
 	uint64_t udp6_opened;
 	uint64_t icmp6_opened;
 	uint64_t icmp6_errors;
+	uint64_t icmp4_errors;
+	uint64_t icmp_errors_limited;
+	uint64_t sock_errors;
+	uint64_t pmtu_errors;
 };
 
 struct unet_proxy;
