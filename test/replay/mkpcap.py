@@ -285,12 +285,27 @@ def main(out):
     f6 = fragments6(GUEST6, GW6, 58, echo, 1232, 0x6001)
     write_pcap(p("fragments6.pcap"), [e6(f) for f in [f6[2], f6[0], f6[1]]])
     # An overlapping fragment (bytes 1224..1287 of the message, other
-    # bytes) between the first and the rest of another ping: it is
-    # dropped, and the reassembled message holds the original bytes.
+    # bytes) between the first and the rest of another ping: RFC 5722
+    # section 4, the whole datagram is discarded, the fragments that come
+    # after it too.
     echo = icmp6_echo(GUEST6, GW6, 128, 0x67, 1, big[:2000])
     f6 = fragments6(GUEST6, GW6, 58, echo, 1232, 0x6002)
     bad = frag6(GUEST6, GW6, 58, b"\xee" * 64, 1224, True, 0x6002)
     write_pcap(p("fragments6-overlap.pcap"), [e6(f) for f in [f6[0], bad, f6[1]]])
+    # The same datagram's two clean fragments again: still discarded while
+    # its reassembly lasts (60 s, RFC 8200 4.5), reassembled after that.
+    write_pcap(p("fragments6-retry.pcap"), [e6(f) for f in f6])
+    # An exact duplicate of a fragment is dropped alone (RFC 5722 section
+    # 4 allows it): the datagram is still reassembled.
+    echo = icmp6_echo(GUEST6, GW6, 128, 0x69, 1, big[:2000])
+    f6 = fragments6(GUEST6, GW6, 58, echo, 1232, 0x6004)
+    write_pcap(p("fragments6-dup.pcap"), [e6(f) for f in [f6[0], f6[0], f6[1]]])
+    # A fragment past the end the last fragment set (offset 2008, the
+    # message being 2008 bytes): the datagram is discarded too.
+    echo = icmp6_echo(GUEST6, GW6, 128, 0x6A, 1, big[:2000])
+    f6 = fragments6(GUEST6, GW6, 58, echo, 1232, 0x6005)
+    past = frag6(GUEST6, GW6, 58, b"\xee" * 8, 2008, True, 0x6005)
+    write_pcap(p("fragments6-end.pcap"), [e6(f) for f in [f6[1], past, f6[0]]])
     # Too many fragments: a 2408-byte message in 301 fragments of 8 bytes,
     # more than lwIP queues for reassembly (256): never reassembled.
     echo = icmp6_echo(GUEST6, GW6, 128, 0x68, 1, big[:2400])
