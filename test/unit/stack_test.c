@@ -666,8 +666,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(
 			test_ipv6_extension_header_answered, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-			test_ipv6_overlapping_fragments, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ipv6_overlapping_fragments,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
