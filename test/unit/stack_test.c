@@ -539,7 +539,8 @@ static void test_ipv6_extension_header_answered(void **state)
 }
 
 /*
- * One fragment of the 16-byte ICMPv6 echo @e to the gateway:
+ * One fragment of the ICMPv6 echo @e to the gateway (16 bytes, and 8 of
+ * padding for a fragment past its end):
  * @len bytes from @off, fragment identification @id, M set when @more.
  */
 static void frag6_send(struct fixture *f, const uint8_t *e, uint32_t id,
@@ -593,7 +594,7 @@ static uint64_t frag6_discarded(struct fixture *f)
 static void test_ipv6_overlapping_fragments(void **state)
 {
 	struct fixture *f = *state;
-	uint8_t e[16];
+	uint8_t e[24] = { 0 }; /* the echo, and 8 bytes past it */
 	uint32_t id;
 
 	tn_learn_guest6(&f->cap);
