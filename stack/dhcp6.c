@@ -20,14 +20,23 @@
  * Stateful (ipv6-dhcp=stateful, the M flag): besides, addresses for IA_NA
  * from a pool of DHCP6_POOL_N at prefix::100 on, kept by dhcp_lease.c's
  * pool (the DHCPv4 server's: the pool holds the last 32 bits of each
- * address). A client is its DUID: one address per DUID whatever its IAIDs,
- * so a guest's addresses are bounded by the DUIDs it makes up, and all of
- * them by the pool. Solicit gets Advertise (held DHCP6_OFFER_HOLD_S), or
- * Reply at once when the client asks for Rapid Commit; Request, Renew and
- * Rebind get the lease for a day; Release and Decline give it back (a
- * declined address stays out of the pool for a while); Confirm says
- * whether the addresses are on the link. Only the first IA_NA of a message
- * is served.
+ * address). Each IA_NA is its own lease, keyed by the client's DUID and
+ * the IA's IAID (the key starts with a hash of the DUID, so the leases of
+ * one DUID can be counted): the first UNET__DHCP6_IA_MAX IAs of a message
+ * are served, and one DUID holds at most DHCP6_IA_PER_CLIENT addresses
+ * (an IA past that gets NoAddrsAvail), so a guest's addresses are bounded
+ * by the DUIDs it makes up, and all of them by the pool. IA_TA and IA_PD
+ * are not served: they are answered with NoAddrsAvail and NoPrefixAvail
+ * inside them (RFC 8415 18.3.9, 18.3.2); IAs past UNET__DHCP6_IA_MAX are
+ * not answered at all. Solicit gets Advertise (held DHCP6_OFFER_HOLD_S),
+ * or Reply at once when the client asks for Rapid Commit; an Advertise
+ * with no address for any IA says only NoAddrsAvail. Request, Renew and
+ * Rebind get each IA's lease for a day (an IA with none: NoAddrsAvail for
+ * Request; Renew and Rebind only extend a binding the IA has, else
+ * NoBinding, and a Rebind none of whose IAs is bound is not answered,
+ * 18.3.5); Release and Decline give each IA's
+ * address back (a declined address stays out of the pool for a while);
+ * Confirm says whether the addresses are on the link.
  *
  * Replies are built whole (Ethernet, IPv6, UDP: unet__ndp_send_ip6()) to
  * the client's link-local address at the frame's source MAC, from fe80::2
@@ -61,6 +70,8 @@
 /** Addresses the stateful server hands out, from prefix::100. */
 #define DHCP6_POOL_N 256
 #define DHCP6_POOL_FIRST 0x100
+/** Most addresses one DUID holds (its IA_NAs). */
+#define DHCP6_IA_PER_CLIENT 4
 /** Lifetimes handed out, seconds: the pool's lease time (a day). */
 #define DHCP6_VALID_S UNET__DHCP_LEASE_S
 #define DHCP6_PREFERRED_S UNET__DHCP_LEASE_S
@@ -176,8 +187,6 @@ static void dhcp6_reply_init(struct unet_dhcp6 *d, const struct dhcp6_req *q,
 	r->client_id = q->m.client_id;
 	r->client_id_len = q->m.client_id_len;
 	r->status = -1;
-	r->ia_status = -1;
-	r->iaid = q->m.iaid;
 	if (dns) {
 		r->dns = d->cfg->ip6_dns.s6_addr;
 		r->domains = d->domains;
@@ -195,17 +204,30 @@ static void dhcp6_reply_status(struct unet_dhcp6 *d, const struct dhcp6_req *q,
 	r->status = DHCP6_STATUS_SUCCESS;
 }
 
-/* Puts the lease of pool entry @i into @r's IA_NA. */
+/* Adds the reply's IA for @ia: empty, with status @status (-1: none). */
+static struct unet__dhcp6_reply_ia *
+dhcp6_reply_ia(struct unet__dhcp6_reply *r, const struct unet__dhcp6_ia *ia,
+	       int status)
+{
+	struct unet__dhcp6_reply_ia *ria = &r->ias[r->n_ias++];
+
+	memset(ria, 0, sizeof(*ria));
+	ria->code = ia->code;
+	ria->iaid = ia->iaid;
+	ria->status = status;
+	return ria;
+}
+
+/* Puts the lease of pool entry @i into the reply's IA @ria. */
 static void dhcp6_reply_lease(struct unet_dhcp6 *d, int i,
-			      struct unet__dhcp6_reply *r, uint8_t *addr)
+			      struct unet__dhcp6_reply_ia *ria, uint8_t *addr)
 {
 	dhcp6_pool_addr(d, i, addr);
-	r->ia = true;
-	r->t1 = DHCP6_T1_S;
-	r->t2 = DHCP6_T2_S;
-	r->ia_addr = addr;
-	r->preferred = DHCP6_PREFERRED_S;
-	r->valid = DHCP6_VALID_S;
+	ria->t1 = DHCP6_T1_S;
+	ria->t2 = DHCP6_T2_S;
+	ria->addr = addr;
+	ria->preferred = DHCP6_PREFERRED_S;
+	ria->valid = DHCP6_VALID_S;
 }
 
 /* Sends @r to the client of @q. */
@@ -239,32 +261,73 @@ static void dhcp6_send(struct unet_dhcp6 *d, const struct dhcp6_req *q,
 		d->stats->dhcp6_out++;
 }
 
-/* The client's pool key: its DUID (one address per client). */
-static void dhcp6_client_key(const struct dhcp6_req *q,
-			     struct unet__dhcp_key *k)
+/*
+ * The pool key of the client's IA @iaid: a hash of its DUID, the IAID,
+ * then the DUID (unet__dhcp_key_make() keeps the start of a long one and a
+ * hash of it all, so the DUID's hash always opens the key).
+ */
+static void dhcp6_ia_key(const struct dhcp6_req *q, uint32_t iaid,
+			 struct unet__dhcp_key *k)
 {
-	unet__dhcp_key_make(k, NULL, q->m.client_id, q->m.client_id_len);
+	uint8_t buf[8 + 4 + DHCP6_DUID_MAX];
+	uint64_t h = unet__dhcp_hash(q->m.client_id, q->m.client_id_len);
+	uint32_t be = htonl(iaid);
+
+	memcpy(buf, &h, 8);
+	memcpy(buf + 8, &be, 4);
+	memcpy(buf + 12, q->m.client_id, q->m.client_id_len);
+	unet__dhcp_key_make(k, NULL, buf, 12 + q->m.client_id_len);
 }
 
-/* Solicit and Request: an address for the client, offered or leased. */
-static void dhcp6_assign(struct unet_dhcp6 *d, const struct dhcp6_req *q,
-			 uint64_t now)
+/* Whether pool entry @l is offered or leased at @now. */
+static bool dhcp6_lease_held(const struct unet__dhcp_lease *l, uint64_t now)
 {
-	bool commit = q->m.type == DHCP6_REQUEST || q->m.rapid_commit;
-	struct unet__dhcp6_reply r;
+	return (l->state == UNET__DHCP_LEASE_OFFERED ||
+		l->state == UNET__DHCP_LEASE_BOUND) &&
+	       now < l->expires_ns;
+}
+
+/*
+ * How many addresses the client of @q holds (offered or leased) for IAs
+ * other than the one keyed @k; keys are dhcp6_ia_key()'s, whose bytes
+ * 1..8 are the DUID's hash.
+ */
+static unsigned int dhcp6_client_leases(const struct unet_dhcp6 *d,
+					const struct unet__dhcp_key *k,
+					uint64_t now)
+{
+	const struct unet__dhcp_lease *l;
+	unsigned int i, n = 0;
+
+	for (i = 0; i < d->pool.n; i++) {
+		l = &d->pool.leases[i];
+		if (dhcp6_lease_held(l, now) && l->owner.len > 9 &&
+		    memcmp(l->owner.data + 1, k->data + 1, 8) == 0 &&
+		    !(l->owner.len == k->len &&
+		      memcmp(l->owner.data, k->data, k->len) == 0))
+			n++;
+	}
+	return n;
+}
+
+/*
+ * Solicit and Request, one IA_NA: its address offered or leased into
+ * @ria. Return: true when it got one.
+ */
+static bool dhcp6_assign_ia(struct unet_dhcp6 *d, const struct dhcp6_req *q,
+			    const struct unet__dhcp6_ia *ia, bool commit,
+			    uint64_t now, struct unet__dhcp6_reply_ia *ria,
+			    uint8_t *addr)
+{
 	struct unet__dhcp_key k;
-	uint8_t addr[16];
 	bool renewal;
 	int i;
 
-	dhcp6_reply_init(d, q, commit ? DHCP6_REPLY : DHCP6_ADVERTISE, &r);
-	r.rapid_commit = q->m.type == DHCP6_SOLICIT && commit;
-	dhcp6_client_key(q, &k);
-	i = q->m.n_ia_na > 0 ?
-		    unet__dhcp_pool_offer(&d->pool, &k,
-					  dhcp6_pool_key(d, q->m.ia_addr),
-					  now) :
-		    -ENOENT;
+	dhcp6_ia_key(q, ia->iaid, &k);
+	if (dhcp6_client_leases(d, &k, now) >= DHCP6_IA_PER_CLIENT)
+		return false;
+	i = unet__dhcp_pool_offer(&d->pool, &k, dhcp6_pool_key(d, ia->addr),
+				  now);
 	if (i == -ENOSPC)
 		unet__log_limited(
 			d->hub, &d->rl[UNET_LOG_WARN], UNET_LOG_WARN,
@@ -276,58 +339,125 @@ static void dhcp6_assign(struct unet_dhcp6 *d, const struct dhcp6_req *q,
 							 (unsigned int)i),
 				    now, &renewal) < 0)
 		i = -EADDRINUSE;
-	if (i >= 0) {
-		dhcp6_reply_lease(d, i, &r, addr);
-	} else if (q->m.type == DHCP6_REQUEST) {
-		r.ia = q->m.n_ia_na > 0;
-		r.ia_status = DHCP6_STATUS_NO_ADDRS_AVAIL;
-	} else {
+	if (i < 0)
+		return false;
+	dhcp6_reply_lease(d, i, ria, addr);
+	return true;
+}
+
+/*
+ * Whether pool entry @key (an address's last 32 bits, 0 for none) is bound
+ * to the IA keyed @k now: Renew and Rebind extend bindings, never make one.
+ */
+static bool dhcp6_bound(const struct unet_dhcp6 *d, uint32_t key,
+			const struct unet__dhcp_key *k, uint64_t now)
+{
+	const struct unet__dhcp_lease *l;
+	int i = key != 0 ? unet__dhcp_pool_index(&d->pool, key) : -1;
+
+	if (i < 0)
+		return false;
+	l = &d->pool.leases[i];
+	return l->state == UNET__DHCP_LEASE_BOUND && now < l->expires_ns &&
+	       l->owner.len == k->len &&
+	       memcmp(l->owner.data, k->data, k->len) == 0;
+}
+
+/* The status an IA of @code gets when it gets nothing. */
+static int dhcp6_ia_none(uint16_t code)
+{
+	return code == DHCP6_OPT_IA_PD ? DHCP6_STATUS_NO_PREFIX_AVAIL :
+					 DHCP6_STATUS_NO_ADDRS_AVAIL;
+}
+
+/* Solicit and Request: an address for each IA_NA, offered or leased. */
+static void dhcp6_assign(struct unet_dhcp6 *d, const struct dhcp6_req *q,
+			 uint64_t now)
+{
+	bool commit = q->m.type == DHCP6_REQUEST || q->m.rapid_commit;
+	uint8_t addrs[UNET__DHCP6_IA_MAX][16];
+	const struct unet__dhcp6_ia *ia;
+	struct unet__dhcp6_reply_ia *ria;
+	struct unet__dhcp6_reply r;
+	unsigned int i, served = 0;
+
+	dhcp6_reply_init(d, q, commit ? DHCP6_REPLY : DHCP6_ADVERTISE, &r);
+	r.rapid_commit = q->m.type == DHCP6_SOLICIT && commit;
+	for (i = 0; i < q->m.n_ias; i++) {
+		ia = &q->m.ias[i];
+		ria = dhcp6_reply_ia(&r, ia, -1);
+		if (ia->code == DHCP6_OPT_IA_NA &&
+		    dhcp6_assign_ia(d, q, ia, commit, now, ria, addrs[i]))
+			served++;
+		else
+			ria->status = dhcp6_ia_none(ia->code);
+	}
+	/* RFC 8415 18.3.9: no address for any IA, only the status. */
+	if (served == 0 && q->m.type == DHCP6_SOLICIT) {
+		r.n_ias = 0;
 		r.status = DHCP6_STATUS_NO_ADDRS_AVAIL;
 	}
 	dhcp6_send(d, q, &r);
 }
 
-/* Renew and Rebind: the client's lease, extended, or NoBinding. */
+/* Renew and Rebind: each IA_NA's lease, extended, or NoBinding. */
 static void dhcp6_extend(struct unet_dhcp6 *d, const struct dhcp6_req *q,
 			 uint64_t now)
 {
-	uint32_t key = dhcp6_pool_key(d, q->m.ia_addr);
+	uint8_t addrs[UNET__DHCP6_IA_MAX][16];
+	const struct unet__dhcp6_ia *ia;
+	struct unet__dhcp6_reply_ia *ria;
 	struct unet__dhcp6_reply r;
 	struct unet__dhcp_key k;
-	uint8_t addr[16];
+	unsigned int i, known = 0;
+	uint32_t key;
 	bool renewal;
 
 	dhcp6_reply_init(d, q, DHCP6_REPLY, &r);
-	dhcp6_client_key(q, &k);
-	if (q->m.n_ia_na == 0) {
-		dhcp6_drop(d, "Renew or Rebind without IA_NA");
+	if (q->m.n_ias == 0) {
+		dhcp6_drop(d, "Renew or Rebind without an IA");
 		return;
 	}
-	if (key != 0 &&
-	    unet__dhcp_pool_request(&d->pool, &k, key, now, &renewal) == 0) {
-		dhcp6_reply_lease(d, unet__dhcp_pool_index(&d->pool, key), &r,
-				  addr);
-	} else if (q->m.type == DHCP6_RENEW) {
-		r.ia = true;
-		r.ia_status = DHCP6_STATUS_NO_BINDING;
-	} else {
-		/* RFC 8415 18.3.5: a Rebind of an unknown lease is ignored. */
+	for (i = 0; i < q->m.n_ias; i++) {
+		ia = &q->m.ias[i];
+		ria = dhcp6_reply_ia(&r, ia, DHCP6_STATUS_NO_BINDING);
+		key = dhcp6_pool_key(d, ia->addr);
+		if (ia->code != DHCP6_OPT_IA_NA || key == 0)
+			continue;
+		dhcp6_ia_key(q, ia->iaid, &k);
+		if (!dhcp6_bound(d, key, &k, now) ||
+		    unet__dhcp_pool_request(&d->pool, &k, key, now, &renewal) !=
+			    0)
+			continue;
+		ria->status = -1;
+		dhcp6_reply_lease(d, unet__dhcp_pool_index(&d->pool, key), ria,
+				  addrs[i]);
+		known++;
+	}
+	/* RFC 8415 18.3.5: a Rebind of no lease of ours is ignored. */
+	if (known == 0 && q->m.type == DHCP6_REBIND) {
 		dhcp6_drop(d, "Rebind of no lease of ours");
 		return;
 	}
 	dhcp6_send(d, q, &r);
 }
 
-/* Release and Decline: the address goes back; the reply says Success. */
+/* Release and Decline: each IA_NA's address goes back; Success. */
 static void dhcp6_giveback(struct unet_dhcp6 *d, const struct dhcp6_req *q,
 			   uint64_t now)
 {
-	uint32_t key = dhcp6_pool_key(d, q->m.ia_addr);
+	const struct unet__dhcp6_ia *ia;
 	struct unet__dhcp6_reply r;
 	struct unet__dhcp_key k;
+	unsigned int i;
+	uint32_t key;
 
-	dhcp6_client_key(q, &k);
-	if (key != 0) {
+	for (i = 0; i < q->m.n_ias; i++) {
+		ia = &q->m.ias[i];
+		key = dhcp6_pool_key(d, ia->addr);
+		if (ia->code != DHCP6_OPT_IA_NA || key == 0)
+			continue;
+		dhcp6_ia_key(q, ia->iaid, &k);
 		if (q->m.type == DHCP6_DECLINE &&
 		    unet__dhcp_pool_decline(&d->pool, &k, key, now) == 0)
 			dhcp6_log(
@@ -373,8 +503,8 @@ static const char *dhcp6_check(const struct unet_dhcp6 *d,
 	case DHCP6_INFORMATION_REQUEST:
 		if (m->server_id != NULL && !ours)
 			return "for another server";
-		if (m->n_ia_na > 0)
-			return "Information-request with IA_NA";
+		if (m->n_ias_all > 0)
+			return "Information-request with an IA";
 		return NULL;
 	case DHCP6_SOLICIT:
 	case DHCP6_CONFIRM:

@@ -4,17 +4,18 @@
  *
  * Theory of operation: a client's message is a 4-byte header and a run of
  * options, each checked to lie whole inside what holds it before its data
- * is looked at; an IA_NA's options are walked the same way inside its data
- * (after its 12-byte fixed part), and an IAADDR's fixed 24 bytes must be
- * there. A walk takes at least 4 bytes per option, so it ends. What is
+ * is looked at; an IA's options (IA_NA, IA_PD, IA_TA) are walked the
+ * same way inside its data (after its fixed part, 12 bytes, 12 and 4), and
+ * an IA_NA's IAADDR's fixed 24 bytes must be there; the first
+ * UNET__DHCP6_IA_MAX IAs are kept. A walk takes at least 4 bytes per option, so it ends. What is
  * malformed (a header cut short, an option past its container, a DUID
- * empty or over 130 bytes, an IA_NA or IAADDR shorter than its fixed
+ * empty or over 130 bytes, an IA or IAADDR shorter than its fixed
  * part) makes the whole message -EINVAL with a reason; relay messages and
  * the server's own types are refused too (no relays on a hub). Options the
  * server has no use for are skipped.
  *
  * The builder writes Server Identifier, Client Identifier, a Status Code,
- * the IA_NA (IAADDR and Status Code inside), Rapid Commit, DNS servers and
+ * the IAs (each with its IAADDR and Status Code), Rapid Commit, DNS servers and
  * the domain list, in that order, each only when asked for; it returns 0
  * when they do not fit.
  */
@@ -62,25 +63,48 @@ static bool dhcp6_duid(struct unet_cursor d, const uint8_t **p, size_t *len)
 	return true;
 }
 
-/* Parses an IA_NA option's data. */
-static int dhcp6_ia_na(struct unet_cursor d, struct unet__dhcp6_msg *m,
-		       const char **why)
+/*
+ * Parses an IA option's data: IA_NA (IAID, T1, T2, then IAADDR options),
+ * IA_TA (IAID, then options) or IA_PD (IAID, T1, T2, then IAPREFIX
+ * options, not looked into). Only IA_NA's addresses are collected.
+ */
+static int dhcp6_ia(struct unet_cursor d, uint16_t ia_code,
+		    struct unet__dhcp6_msg *m, const char **why)
 {
-	const struct wire_dhcp6_ia_na *ia;
+	const struct wire_dhcp6_ia_na *fixed;
 	const struct wire_dhcp6_iaaddr *a;
+	struct unet__dhcp6_ia *ia = NULL;
 	struct unet_cursor sub;
+	uint32_t iaid;
 	uint16_t code;
 	int r;
 
-	ia = cursor_take_hdr(&d, struct wire_dhcp6_ia_na);
-	if (ia == NULL) {
-		*why = "IA_NA shorter than 12 bytes";
-		return -EINVAL;
+	if (ia_code == DHCP6_OPT_IA_TA) {
+		if (!cursor_take_be32(&d, &iaid)) {
+			*why = "IA_TA shorter than 4 bytes";
+			return -EINVAL;
+		}
+	} else {
+		/* IA_PD's fixed part is IA_NA's: IAID, T1, T2. */
+		fixed = cursor_take_hdr(&d, struct wire_dhcp6_ia_na);
+		if (fixed == NULL) {
+			*why = ia_code == DHCP6_OPT_IA_NA ?
+				       "IA_NA shorter than 12 bytes" :
+				       "IA_PD shorter than 12 bytes";
+			return -EINVAL;
+		}
+		iaid = ntohl(fixed->iaid);
 	}
-	if (m->n_ia_na++ == 0)
-		m->iaid = ntohl(ia->iaid);
+	m->n_ias_all++;
+	if (m->n_ias < UNET__DHCP6_IA_MAX) {
+		ia = &m->ias[m->n_ias++];
+		ia->code = ia_code;
+		ia->iaid = iaid;
+	}
+	if (ia_code == DHCP6_OPT_IA_NA && m->n_ia_na++ == 0)
+		m->iaid = iaid;
 	while ((r = dhcp6_next_opt(&d, &code, &sub)) > 0) {
-		if (code != DHCP6_OPT_IAADDR)
+		if (code != DHCP6_OPT_IAADDR || ia_code != DHCP6_OPT_IA_NA)
 			continue;
 		a = cursor_take_hdr(&sub, struct wire_dhcp6_iaaddr);
 		if (a == NULL) {
@@ -89,11 +113,13 @@ static int dhcp6_ia_na(struct unet_cursor d, struct unet__dhcp6_msg *m,
 		}
 		if (m->n_ia_na == 1 && m->ia_addr == NULL)
 			m->ia_addr = a->addr;
+		if (ia != NULL && ia->addr == NULL)
+			ia->addr = a->addr;
 		if (m->n_addrs < UNET__DHCP6_ADDRS_MAX)
 			m->addrs[m->n_addrs++] = a->addr;
 	}
 	if (r < 0) {
-		*why = "an option inside IA_NA runs past it";
+		*why = "an option inside an IA runs past it";
 		return -EINVAL;
 	}
 	return 0;
@@ -168,7 +194,9 @@ int unet__dhcp6_parse(const uint8_t *buf, size_t len, struct unet__dhcp6_msg *m,
 			}
 			break;
 		case DHCP6_OPT_IA_NA:
-			if (dhcp6_ia_na(d, m, why) < 0)
+		case DHCP6_OPT_IA_TA:
+		case DHCP6_OPT_IA_PD:
+			if (dhcp6_ia(d, code, m, why) < 0)
 				return -EINVAL;
 			break;
 		case DHCP6_OPT_ORO:
@@ -280,7 +308,9 @@ size_t unet__dhcp6_build(uint8_t *out, size_t cap,
 		.xid = { (uint8_t)(r->xid >> 16), (uint8_t)(r->xid >> 8),
 			 (uint8_t)r->xid },
 	};
-	size_t ia, addr;
+	const struct unet__dhcp6_reply_ia *ia;
+	size_t at, addr;
+	unsigned int i;
 
 	dhcp6_put(&w, &h, sizeof(h));
 	dhcp6_put_opt(&w, DHCP6_OPT_SERVERID, r->server_id, r->server_id_len);
@@ -289,21 +319,24 @@ size_t unet__dhcp6_build(uint8_t *out, size_t cap,
 			      r->client_id_len);
 	if (r->status >= 0)
 		dhcp6_put_status(&w, r->status);
-	if (r->ia) {
-		ia = dhcp6_begin(&w, DHCP6_OPT_IA_NA);
-		dhcp6_put32(&w, r->iaid);
-		dhcp6_put32(&w, r->t1);
-		dhcp6_put32(&w, r->t2);
-		if (r->ia_addr != NULL) {
+	for (i = 0; i < r->n_ias && i < UNET__DHCP6_IA_MAX; i++) {
+		ia = &r->ias[i];
+		at = dhcp6_begin(&w, ia->code);
+		dhcp6_put32(&w, ia->iaid);
+		if (ia->code != DHCP6_OPT_IA_TA) {
+			dhcp6_put32(&w, ia->t1);
+			dhcp6_put32(&w, ia->t2);
+		}
+		if (ia->addr != NULL) {
 			addr = dhcp6_begin(&w, DHCP6_OPT_IAADDR);
-			dhcp6_put(&w, r->ia_addr, 16);
-			dhcp6_put32(&w, r->preferred);
-			dhcp6_put32(&w, r->valid);
+			dhcp6_put(&w, ia->addr, 16);
+			dhcp6_put32(&w, ia->preferred);
+			dhcp6_put32(&w, ia->valid);
 			dhcp6_end(&w, addr);
 		}
-		if (r->ia_status >= 0)
-			dhcp6_put_status(&w, r->ia_status);
-		dhcp6_end(&w, ia);
+		if (ia->status >= 0)
+			dhcp6_put_status(&w, ia->status);
+		dhcp6_end(&w, at);
 	}
 	if (r->rapid_commit)
 		dhcp6_put_opt(&w, DHCP6_OPT_RAPID_COMMIT, NULL, 0);

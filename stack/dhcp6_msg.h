@@ -16,6 +16,20 @@
 
 /** Most IAADDR addresses a parse collects (for Confirm). */
 #define UNET__DHCP6_ADDRS_MAX 8
+/** Most IAs (IA_NA, IA_TA, IA_PD) a parse collects, and a reply holds. */
+#define UNET__DHCP6_IA_MAX 4
+
+/**
+ * struct unet__dhcp6_ia - an IA of a client's message
+ * @code: DHCP6_OPT_IA_NA, DHCP6_OPT_IA_TA or DHCP6_OPT_IA_PD
+ * @iaid: its IAID
+ * @addr: its first IAADDR address (IA_NA only), NULL when none
+ */
+struct unet__dhcp6_ia {
+	uint16_t code;
+	uint32_t iaid;
+	const uint8_t *addr;
+};
 
 /**
  * struct unet__dhcp6_msg - a client's message, parsed
@@ -30,6 +44,9 @@
  * @ia_addr: the first IA_NA's first IAADDR address, NULL when none
  * @addrs: the IAADDR addresses of every IA_NA, in order
  * @n_addrs: how many are in @addrs (at most UNET__DHCP6_ADDRS_MAX)
+ * @ias: the IAs of every kind, in order, the first UNET__DHCP6_IA_MAX
+ * @n_ias: how many are in @ias
+ * @n_ias_all: how many IA options of any kind the message has
  * @rapid_commit: the Rapid Commit option is there
  * @oro_dns: the Option Request option asks for DNS servers
  * @oro_domains: it asks for the domain list
@@ -49,9 +66,34 @@ struct unet__dhcp6_msg {
 	const uint8_t *ia_addr;
 	const uint8_t *addrs[UNET__DHCP6_ADDRS_MAX];
 	unsigned int n_addrs;
+	struct unet__dhcp6_ia ias[UNET__DHCP6_IA_MAX];
+	unsigned int n_ias;
+	unsigned int n_ias_all;
 	bool rapid_commit;
 	bool oro_dns;
 	bool oro_domains;
+};
+
+/**
+ * struct unet__dhcp6_reply_ia - an IA of a server's Advertise or Reply
+ * @code: DHCP6_OPT_IA_NA, DHCP6_OPT_IA_TA or DHCP6_OPT_IA_PD
+ * @iaid: its IAID
+ * @t1: its T1, seconds (not in an IA_TA)
+ * @t2: its T2, seconds (not in an IA_TA)
+ * @addr: its IAADDR's address (NULL: none)
+ * @preferred: the IAADDR's preferred lifetime
+ * @valid: its valid lifetime
+ * @status: a Status Code inside the IA (-1: none)
+ */
+struct unet__dhcp6_reply_ia {
+	uint16_t code;
+	uint32_t iaid;
+	uint32_t t1;
+	uint32_t t2;
+	const uint8_t *addr;
+	uint32_t preferred;
+	uint32_t valid;
+	int status;
 };
 
 /**
@@ -63,14 +105,8 @@ struct unet__dhcp6_msg {
  * @client_id: the client's DUID (NULL: none echoed)
  * @client_id_len: its length
  * @status: a top-level Status Code option (-1: none)
- * @ia: an IA_NA goes in (with @iaid, @t1, @t2)
- * @iaid: its IAID
- * @t1: its T1, seconds
- * @t2: its T2, seconds
- * @ia_addr: its IAADDR's address (NULL: none)
- * @preferred: the IAADDR's preferred lifetime
- * @valid: its valid lifetime
- * @ia_status: a Status Code inside the IA_NA (-1: none)
+ * @ias: the IAs that go in, in order
+ * @n_ias: how many (at most UNET__DHCP6_IA_MAX)
  * @rapid_commit: the Rapid Commit option goes in
  * @dns: the DNS Recursive Name Server option's address (NULL: none)
  * @domains: the Domain Search List option's names (uncompressed labels)
@@ -84,14 +120,8 @@ struct unet__dhcp6_reply {
 	const uint8_t *client_id;
 	size_t client_id_len;
 	int status;
-	bool ia;
-	uint32_t iaid;
-	uint32_t t1;
-	uint32_t t2;
-	const uint8_t *ia_addr;
-	uint32_t preferred;
-	uint32_t valid;
-	int ia_status;
+	struct unet__dhcp6_reply_ia ias[UNET__DHCP6_IA_MAX];
+	unsigned int n_ias;
 	bool rapid_commit;
 	const uint8_t *dns;
 	const uint8_t *domains;

@@ -43,7 +43,14 @@ _Static_assert(UNET__DHCP_LEASE_STATE_NUM <= UINT8_MAX,
 	       "unet__dhcp_lease.state is a byte");
 _Static_assert(UNET__DHCP_KEY_MAX <= UINT8_MAX, "unet__dhcp_key.len is a byte");
 
-static uint64_t dhcp_fnv1a(const uint8_t *p, size_t len)
+/**
+ * unet__dhcp_hash() - FNV-1a of some bytes, for keys too long to keep whole
+ * @p: the bytes
+ * @len: how many
+ *
+ * Return: the 64-bit hash.
+ */
+uint64_t unet__dhcp_hash(const uint8_t *p, size_t len)
 {
 	uint64_t h = 0xcbf29ce484222325ull;
 	size_t i;
@@ -82,7 +89,7 @@ void unet__dhcp_key_make(struct unet__dhcp_key *k, const uint8_t *chaddr,
 		k->len = (uint8_t)(1 + client_id_len);
 	} else {
 		keep = UNET__DHCP_KEY_MAX - 1 - sizeof(h);
-		h = dhcp_fnv1a(client_id, client_id_len);
+		h = unet__dhcp_hash(client_id, client_id_len);
 		k->data[0] = DHCP_KEY_CLIENT_ID_HASH;
 		memcpy(k->data + 1, client_id, keep);
 		memcpy(k->data + 1 + keep, &h, sizeof(h));

@@ -72,6 +72,7 @@ struct unet__dhcp_pool {
 	uint32_t first;
 };
 
+uint64_t unet__dhcp_hash(const uint8_t *p, size_t len);
 void unet__dhcp_key_make(struct unet__dhcp_key *k, const uint8_t *chaddr,
 			 const uint8_t *client_id, size_t client_id_len);
 int unet__dhcp_pool_init(struct unet__dhcp_pool *pool, uint32_t first,

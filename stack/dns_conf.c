@@ -3,10 +3,13 @@
  * The DNS forwarder's upstream servers from resolv.conf (dns_conf.h).
  *
  * Theory of operation: the "nameserver" lines of the file, IPv4 and IPv6,
- * are the upstreams, in order, at most UNET_DNS_UPSTREAM_MAX of them; those
- * past the limit, and link-local IPv6 ones (which need a scope, fe80::1%eth0,
- * an interface of the host's the forwarder does not pick), are skipped and
- * said so in the log.
+ * are the upstreams, in order, at most UNET_DNS_UPSTREAM_MAX of them. A
+ * link-local IPv6 one is used with the scope its line names (fe80::1%eth0,
+ * an interface name looked up when the file is read, or fe80::1%2, an
+ * interface index), which the sockets that reach it keep (sin6_scope_id).
+ * Those past the limit, link-local ones without a scope or with a scope
+ * that names no interface, and other addresses with a scope (meaningless
+ * there) are skipped and said so in the log.
  * At most UNET__DNS_RESOLV_BYTES_MAX bytes are read, and the rest of a
  * line longer than the line buffer is skipped, not read as a line of its
  * own. A missing file gives no upstream (and a warning). The file is read
@@ -15,7 +18,9 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <net/if.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -34,7 +39,7 @@
 const char *unet__dns_addr_str(const union unet__dns_sa *sa, char *buf,
 			       size_t len)
 {
-	char a[INET6_ADDRSTRLEN];
+	char a[INET6_ADDRSTRLEN], zone[IF_NAMESIZE + 1] = "";
 	bool v6 = sa->sa.sa_family == AF_INET6;
 
 	if (inet_ntop(sa->sa.sa_family,
@@ -42,7 +47,13 @@ const char *unet__dns_addr_str(const union unet__dns_sa *sa, char *buf,
 			   (const void *)&sa->in.sin_addr,
 		      a, sizeof(a)) == NULL)
 		snprintf(a, sizeof(a), "?");
-	snprintf(buf, len, v6 ? "[%s]:%u" : "%s:%u", a,
+	if (v6 && sa->in6.sin6_scope_id != 0) {
+		zone[0] = '%';
+		if (if_indextoname(sa->in6.sin6_scope_id, zone + 1) == NULL)
+			snprintf(zone, sizeof(zone), "%%%u",
+				 (unsigned int)sa->in6.sin6_scope_id);
+	}
+	snprintf(buf, len, v6 ? "[%s%s]:%u" : "%s%s:%u", a, zone,
 		 ntohs(v6 ? sa->in6.sin6_port : sa->in.sin_port));
 	return buf;
 }
@@ -52,7 +63,8 @@ const char *unet__dns_addr_str(const union unet__dns_sa *sa, char *buf,
  * @a: the source, as the socket reports it
  * @b: the upstream, as connected to
  *
- * Return: true when family, address and port are the same.
+ * Return: true when family, address and port are the same (and for an
+ * upstream with a scope, the scope).
  */
 bool unet__dns_sa_same(const struct sockaddr *a, const union unet__dns_sa *b)
 {
@@ -67,7 +79,9 @@ bool unet__dns_sa_same(const struct sockaddr *a, const union unet__dns_sa *b)
 	return a->sa_family == AF_INET6 &&
 	       memcmp(&a6->sin6_addr, &b->in6.sin6_addr,
 		      sizeof(a6->sin6_addr)) == 0 &&
-	       a6->sin6_port == b->in6.sin6_port;
+	       a6->sin6_port == b->in6.sin6_port &&
+	       (b->in6.sin6_scope_id == 0 ||
+		a6->sin6_scope_id == b->in6.sin6_scope_id);
 }
 
 /**
@@ -90,19 +104,44 @@ void unet__dns_sa_mapped(const union unet__dns_sa *in, union unet__dns_sa *out)
 	memcpy(&out->in6.sin6_addr.s6_addr[12], &in->in.sin_addr, 4);
 }
 
+/*
+ * The interface a scope names: a decimal index (1..UINT32_MAX, not checked
+ * against the host's interfaces, as glibc does not) or an interface's name
+ * (if_nametoindex(), at most IF_NAMESIZE - 1 bytes). 0 when it names none.
+ */
+static uint32_t dns_conf_scope(const char *zone)
+{
+	unsigned long long v;
+	char *end;
+
+	if (zone[0] == '\0' || strlen(zone) >= IF_NAMESIZE)
+		return 0;
+	if (zone[0] >= '0' && zone[0] <= '9') {
+		errno = 0;
+		v = strtoull(zone, &end, 10);
+		if (errno == 0 && *end == '\0' && v <= UINT32_MAX)
+			return (uint32_t)v;
+	}
+	return if_nametoindex(zone);
+}
+
 /**
  * unet__dns_resolv_line() - read one line of resolv.conf
  * @line: the line, NUL-terminated (taken apart in place)
- * @sa: receives a nameserver's address, port 53
+ * @sa: receives a nameserver's address, port 53; for a link-local IPv6 one
+ *      its scope (sin6_scope_id) too
  *
- * Return: 1 for a nameserver (in @sa, IPv4 or IPv6), 2 for a link-local
- * IPv6 one (with or without its %scope: skipped), 0 for any other line.
+ * Return: 1 for a nameserver (in @sa, IPv4 or IPv6), 2 for an IPv6 one
+ * skipped for its scope (link-local without one, or with one that names no
+ * interface; any other address with one), 0 for any other line.
  */
 int unet__dns_resolv_line(char *line, union unet__dns_sa *sa)
 {
 	struct in6_addr a6;
 	struct in_addr a;
 	char *save, *kw, *val, *pct;
+	uint32_t scope = 0;
+	bool ll;
 
 	kw = strtok_r(line, " \t\r\n", &save);
 	if (kw == NULL || strcmp(kw, "nameserver") != 0)
@@ -122,12 +161,15 @@ int unet__dns_resolv_line(char *line, union unet__dns_sa *sa)
 		*pct = '\0';
 	if (inet_pton(AF_INET6, val, &a6) != 1)
 		return 0;
-	if (pct != NULL ||
-	    (a6.s6_addr[0] == 0xfe && (a6.s6_addr[1] & 0xc0) == 0x80))
+	ll = a6.s6_addr[0] == 0xfe && (a6.s6_addr[1] & 0xc0) == 0x80;
+	if (pct != NULL)
+		scope = dns_conf_scope(pct + 1);
+	if (ll != (pct != NULL) || (ll && scope == 0))
 		return 2;
 	sa->in6.sin6_family = AF_INET6;
 	sa->in6.sin6_addr = a6;
 	sa->in6.sin6_port = htons(DNS_PORT);
+	sa->in6.sin6_scope_id = scope;
 	return 1;
 }
 
@@ -153,8 +195,8 @@ static void dns_resolv_report(const struct unet__dns_resolv *rc,
 		     rc->n > 0 ? list : "none");
 	if (scoped > 0)
 		unet_hub_log(
-			hub, UNET_LOG_DEBUG,
-			"dns: %u link-local nameserver(s) in %s skipped (no scope the forwarder can pick)",
+			hub, UNET_LOG_INFO,
+			"dns: %u IPv6 nameserver(s) in %s skipped for their scope (link-local without an interface that exists, or another address with one)",
 			scoped, path);
 	if (more > 0)
 		unet_hub_log(

@@ -30,8 +30,8 @@ union unet__dns_sa {
 	struct sockaddr_in6 in6;
 };
 
-/** Room for unet__dns_addr_str(): "[" IPv6 "]:" port. */
-#define UNET__DNS_ADDR_STRLEN (INET6_ADDRSTRLEN + 8)
+/** Room for unet__dns_addr_str(): "[" IPv6 "%" scope "]:" port. */
+#define UNET__DNS_ADDR_STRLEN (INET6_ADDRSTRLEN + 8 + 16)
 /** Most upstreams a query asks: the configuration's of both families. */
 #define UNET__DNS_UP_MAX (2 * UNET_DNS_UPSTREAM_MAX)
 

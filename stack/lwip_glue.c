@@ -266,6 +266,17 @@ void unet__lwip_tcp_rto(struct tcp_pcb *pcb)
 		unet__stack_stats(lwip_owner)->tcp_rto_timeouts++;
 }
 
+/**
+ * unet__lwip_ip6_reass_discard() - LWIP_HOOK_IP6_REASS_DISCARD: an IPv6
+ * datagram was discarded whole, its fragments overlapping or disagreeing
+ * on its end (RFC 5722; stack/lwip-patches/ip6-reass-overlap.patch)
+ */
+void unet__lwip_ip6_reass_discard(void)
+{
+	if (lwip_owner != NULL)
+		unet__stack_stats(lwip_owner)->frag6_discarded++;
+}
+
 static uint64_t isn_mix(uint64_t h, uint64_t v)
 {
 	h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);

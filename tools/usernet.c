@@ -685,14 +685,15 @@ static void dump_services(const struct unet_stack *stack)
 		(unsigned long long)ss.tftp_errors,
 		(unsigned long long)ss.tftp_drop);
 	fprintf(stderr,
-		"usernet: services6: ndp rs_in %llu ra_sent %llu na_sent %llu drop %llu; dhcp6: in %llu out %llu drop %llu; family off drop %llu\n",
+		"usernet: services6: ndp rs_in %llu ra_sent %llu na_sent %llu drop %llu; dhcp6: in %llu out %llu drop %llu; family off drop %llu; frag6 discarded %llu\n",
 		(unsigned long long)ss.nd_rs_in,
 		(unsigned long long)ss.nd_ra_sent,
 		(unsigned long long)ss.nd_na_sent,
 		(unsigned long long)ss.nd_drop, (unsigned long long)ss.dhcp6_in,
 		(unsigned long long)ss.dhcp6_out,
 		(unsigned long long)ss.dhcp6_drop,
-		(unsigned long long)ss.family_off_drop);
+		(unsigned long long)ss.family_off_drop,
+		(unsigned long long)ss.frag6_discarded);
 }
 
 /* The process's memory, one line: what the heap holds beside RSS. */

@@ -18,6 +18,7 @@ struct tcp_pcb;
 void unet__lwip_tcp_recovery(struct tcp_pcb *pcb);
 void unet__lwip_tcp_tail_probe(struct tcp_pcb *pcb);
 void unet__lwip_tcp_rto(struct tcp_pcb *pcb);
+void unet__lwip_ip6_reass_discard(void);
 struct ip_addr;
 uint32_t unet__lwip_tcp_isn(const struct ip_addr *local_ip, uint16_t local_port,
 			    const struct ip_addr *remote_ip,
@@ -29,6 +30,8 @@ uint32_t unet__lwip_tcp_isn(const struct ip_addr *local_ip, uint16_t local_port,
 #define LWIP_HOOK_TCP_FAST_RECOVERY(pcb) unet__lwip_tcp_recovery(pcb)
 #define LWIP_HOOK_TCP_TAIL_PROBE(pcb) unet__lwip_tcp_tail_probe(pcb)
 #define LWIP_HOOK_TCP_RTO(pcb) unet__lwip_tcp_rto(pcb)
+/* stack/lwip-patches/ip6-reass-overlap.patch calls this one */
+#define LWIP_HOOK_IP6_REASS_DISCARD() unet__lwip_ip6_reass_discard()
 #define LWIP_HOOK_TCP_ISN(lip, lport, rip, rport) \
 	unet__lwip_tcp_isn((lip), (lport), (rip), (rport))
 

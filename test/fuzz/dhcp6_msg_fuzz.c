@@ -84,25 +84,33 @@ static void check_build(const struct unet__dhcp6_msg *m)
 		.client_id = m->client_id,
 		.client_id_len = m->client_id_len,
 		.status = -1,
-		.ia = m->n_ia_na > 0,
-		.iaid = m->iaid,
-		.ia_addr = m->ia_addr,
-		.ia_status = m->ia_addr == NULL ? 2 : -1,
+		.n_ias = m->n_ias,
 		.rapid_commit = m->rapid_commit,
 		.dns = dns,
 	};
 	struct unet__dhcp6_msg back;
 	static uint8_t out[2048];
 	const char *why;
+	unsigned int i;
 	size_t len;
 
+	for (i = 0; i < m->n_ias; i++) {
+		r.ias[i].code = m->ias[i].code;
+		r.ias[i].iaid = m->ias[i].iaid;
+		r.ias[i].addr = m->ias[i].addr;
+		r.ias[i].status = m->ias[i].addr == NULL ? 2 : -1;
+	}
 	len = unet__dhcp6_build(out, sizeof(out), &r);
 	assert(len > 0);
 	out[0] = 1;
 	assert(unet__dhcp6_parse(out, len, &back, &why) == 0);
-	assert(back.xid == m->xid && back.n_ia_na == (m->n_ia_na > 0));
+	assert(back.xid == m->xid && back.n_ias == m->n_ias &&
+	       back.n_ias_all == m->n_ias);
 	assert(back.client_id_len == m->client_id_len);
-	assert((back.ia_addr == NULL) == (m->ia_addr == NULL || !r.ia));
+	for (i = 0; i < m->n_ias; i++)
+		assert(back.ias[i].code == m->ias[i].code &&
+		       back.ias[i].iaid == m->ias[i].iaid &&
+		       (back.ias[i].addr == NULL) == (m->ias[i].addr == NULL));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -129,6 +137,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	assert(m.n_addrs <= UNET__DHCP6_ADDRS_MAX);
 	for (i = 0; i < m.n_addrs; i++)
 		assert(inside(m.addrs[i], 16, data, size));
+	assert(m.n_ias <= UNET__DHCP6_IA_MAX && m.n_ias <= m.n_ias_all);
+	for (i = 0; i < m.n_ias; i++)
+		assert(m.ias[i].addr == NULL ||
+		       (m.ias[i].code == DHCP6_OPT_IA_NA &&
+			inside(m.ias[i].addr, 16, data, size)));
 	drive_pool(&m);
 	check_build(&m);
 	return 0;

@@ -223,6 +223,44 @@ def dhcp6_server(msgtype, xid, names, ia=None, addr=None):
                udp6(GW_LL, GUEST_LL, 547, 546, msg))
 
 
+def ia_opt(code, iaid, addr=None, status=None, lifetimes=(0, 0)):
+    """An IA option (RFC 8415 21.4, 21.5, 21.21): IA_NA and IA_PD carry
+    IAID, T1, T2; IA_TA only its IAID. Inside, an IAADDR (address,
+    preferred and valid lifetimes) and a Status Code (code, no message)."""
+    data = struct.pack("!I", iaid)
+    if code != 4:
+        data += struct.pack("!II", *lifetimes)
+    if addr is not None:
+        data += d6opt(5, addr + struct.pack("!II", 86400, 86400))
+    if status is not None:
+        data += d6opt(13, struct.pack("!H", status))
+    return d6opt(code, data)
+
+
+def dhcp6_ias_client(msgtype, xid, ias, server=True):
+    """A client's message with several IAs (already encoded)."""
+    msg = bytes([msgtype]) + xid.to_bytes(3, "big") + d6opt(1, DUID_GUEST)
+    if server:
+        msg += d6opt(2, DUID_GW)
+    msg += b"".join(ias) + d6opt(8, b"\0\0")
+    return eth(group_mac(DHCP6_SERVERS), GUEST_MAC, 0x86DD,
+               udp6(GUEST_LL, DHCP6_SERVERS, 546, 547, msg))
+
+
+def dhcp6_ias_server(msgtype, xid, names, ias, status=None):
+    """The server's answer with several IAs; with a status and no IAs,
+    only the identifiers and the status (no DNS options)."""
+    msg = bytes([msgtype]) + xid.to_bytes(3, "big")
+    msg += d6opt(2, DUID_GW) + d6opt(1, DUID_GUEST)
+    if status is not None:
+        msg += d6opt(13, struct.pack("!H", status))
+    msg += b"".join(ias)
+    if status is None:
+        msg += d6opt(23, DNS6) + d6opt(24, dns_names(names))
+    return eth(GUEST_MAC, GW_MAC, 0x86DD,
+               udp6(GW_LL, GUEST_LL, 547, 546, msg))
+
+
 def write_pcap(path, frames):
     """frames: list of (seconds, frame bytes)."""
     with open(path, "wb") as f:
@@ -285,12 +323,27 @@ def main(out):
     f6 = fragments6(GUEST6, GW6, 58, echo, 1232, 0x6001)
     write_pcap(p("fragments6.pcap"), [e6(f) for f in [f6[2], f6[0], f6[1]]])
     # An overlapping fragment (bytes 1224..1287 of the message, other
-    # bytes) between the first and the rest of another ping: it is
-    # dropped, and the reassembled message holds the original bytes.
+    # bytes) between the first and the rest of another ping: RFC 5722
+    # section 4, the whole datagram is discarded, the fragments that come
+    # after it too.
     echo = icmp6_echo(GUEST6, GW6, 128, 0x67, 1, big[:2000])
     f6 = fragments6(GUEST6, GW6, 58, echo, 1232, 0x6002)
     bad = frag6(GUEST6, GW6, 58, b"\xee" * 64, 1224, True, 0x6002)
     write_pcap(p("fragments6-overlap.pcap"), [e6(f) for f in [f6[0], bad, f6[1]]])
+    # The same datagram's two clean fragments again: still discarded while
+    # its reassembly lasts (60 s, RFC 8200 4.5), reassembled after that.
+    write_pcap(p("fragments6-retry.pcap"), [e6(f) for f in f6])
+    # An exact duplicate of a fragment is dropped alone (RFC 5722 section
+    # 4 allows it): the datagram is still reassembled.
+    echo = icmp6_echo(GUEST6, GW6, 128, 0x69, 1, big[:2000])
+    f6 = fragments6(GUEST6, GW6, 58, echo, 1232, 0x6004)
+    write_pcap(p("fragments6-dup.pcap"), [e6(f) for f in [f6[0], f6[0], f6[1]]])
+    # A fragment past the end the last fragment set (offset 2008, the
+    # message being 2008 bytes): the datagram is discarded too.
+    echo = icmp6_echo(GUEST6, GW6, 128, 0x6A, 1, big[:2000])
+    f6 = fragments6(GUEST6, GW6, 58, echo, 1232, 0x6005)
+    past = frag6(GUEST6, GW6, 58, b"\xee" * 8, 2008, True, 0x6005)
+    write_pcap(p("fragments6-end.pcap"), [e6(f) for f in [f6[1], past, f6[0]]])
     # Too many fragments: a 2408-byte message in 301 fragments of 8 bytes,
     # more than lwIP queues for reassembly (256): never reassembled.
     echo = icmp6_echo(GUEST6, GW6, 128, 0x68, 1, big[:2400])
@@ -369,6 +422,41 @@ def main(out):
     write_pcap(p("dhcp6-stateful-expect.pcap"), [
         (0, dhcp6_server(2, 0x000001, names, ia=7, addr=lease6)),
         (0, dhcp6_server(7, 0x000002, names, ia=7, addr=lease6)),
+    ])
+
+    # Stateful with several IAs (RFC 8415 18.3): each IA_NA its own
+    # address, IA_PD NoPrefixAvail (6), IA_TA NoAddrsAvail (2); at most 4
+    # addresses per client, so the third new IA_NA of a later Solicit gets
+    # NoAddrsAvail; Release of one; Renew of a released IA: NoBinding (3).
+    lease = lambda n: bytes.fromhex("fec0") + bytes(12) + bytes([1, n])
+    life = (43200, 69120)
+    ia_na = lambda iaid, n=None: ia_opt(3, iaid, lease(n) if n is not None else None)
+    na_lease = lambda iaid, n: ia_opt(3, iaid, lease(n), lifetimes=life)
+    write_pcap(p("dhcp6-ias.pcap"), [
+        (0, dhcp6_ias_client(1, 0x10, [ia_na(7), ia_na(8), ia_opt(25, 9),
+                                       ia_opt(4, 10)], server=False)),
+        (0.1, dhcp6_ias_client(3, 0x11, [ia_na(7, 0), ia_na(8, 1),
+                                         ia_opt(25, 9)])),
+        (0.2, dhcp6_ias_client(5, 0x12, [ia_na(7, 0), ia_na(8, 1)])),
+        (0.3, dhcp6_ias_client(1, 0x13, [ia_na(11), ia_na(12), ia_na(13)],
+                               server=False)),
+        (0.4, dhcp6_ias_client(8, 0x14, [ia_na(8, 1)])),
+        (0.5, dhcp6_ias_client(5, 0x15, [ia_na(7, 0), ia_na(8, 1)])),
+        (0.6, dhcp6_ias_client(6, 0x16, [ia_na(8, 1)], server=False)),
+    ])
+    write_pcap(p("dhcp6-ias-expect.pcap"), [
+        (0, dhcp6_ias_server(2, 0x10, names, [
+            na_lease(7, 0), na_lease(8, 1), ia_opt(25, 9, status=6),
+            ia_opt(4, 10, status=2)])),
+        (0, dhcp6_ias_server(7, 0x11, names, [
+            na_lease(7, 0), na_lease(8, 1), ia_opt(25, 9, status=6)])),
+        (0, dhcp6_ias_server(7, 0x12, names, [na_lease(7, 0),
+                                              na_lease(8, 1)])),
+        (0, dhcp6_ias_server(2, 0x13, names, [
+            na_lease(11, 2), na_lease(12, 3), ia_opt(3, 13, status=2)])),
+        (0, dhcp6_ias_server(7, 0x14, names, [], status=0)),
+        (0, dhcp6_ias_server(7, 0x15, names, [na_lease(7, 0),
+                                              ia_opt(3, 8, status=3)])),
     ])
 
     # The file it asks for: 1300 bytes, three blocks of 512 or less.

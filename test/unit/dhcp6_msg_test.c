@@ -100,7 +100,14 @@ static const struct d6_row rows[] = {
 	{ "option past its IA_NA",
 	  "01000001" CID "00030010000000070000000000000000"
 	  "00050018",
-	  "inside IA_NA", 0, false },
+	  "inside an IA", 0, false },
+	{ "IA_TA of 3 bytes", "01000001" CID "00040003000000", "IA_TA shorter",
+	  0, false },
+	{ "IA_PD of 11 bytes", "01000001" CID "0019000b0000000700000000000000",
+	  "IA_PD shorter", 0, false },
+	{ "option past its IA_PD",
+	  "01000001" CID "0019001000000007000000000000000000050018",
+	  "inside an IA", 0, false },
 };
 
 static size_t hex(const char *s, uint8_t *out)
@@ -206,14 +213,15 @@ static void test_build(void **state)
 		.client_id = cid,
 		.client_id_len = sizeof(cid),
 		.status = -1,
-		.ia = true,
-		.iaid = 7,
-		.t1 = 43200,
-		.t2 = 69120,
-		.ia_addr = addr,
-		.preferred = 86400,
-		.valid = 86400,
-		.ia_status = -1,
+		.ias = { { .code = 3,
+			   .iaid = 7,
+			   .t1 = 43200,
+			   .t2 = 69120,
+			   .addr = addr,
+			   .preferred = 86400,
+			   .valid = 86400,
+			   .status = -1 } },
+		.n_ias = 1,
 		.rapid_commit = true,
 		.dns = dns,
 		.domains = names,
@@ -244,8 +252,8 @@ static void test_build(void **state)
 
 	/* A status at the top, one in the IA, no address, no DNS. */
 	r.status = 0;
-	r.ia_addr = NULL;
-	r.ia_status = 3;
+	r.ias[0].addr = NULL;
+	r.ias[0].status = 3;
 	r.rapid_commit = false;
 	r.dns = NULL;
 	r.domains_len = 0;
@@ -259,6 +267,70 @@ static void test_build(void **state)
 		want);
 	assert_int_equal(len, n);
 	assert_memory_equal(out, want, n);
+
+	/* Three IAs: an IA_NA, an IA_TA (no T1, T2), an IA_PD. */
+	r.status = -1;
+	r.ias[0].addr = addr;
+	r.ias[0].status = -1;
+	r.ias[1] = (struct unet__dhcp6_reply_ia){ .code = 4,
+						  .iaid = 8,
+						  .status = 2 };
+	r.ias[2] = (struct unet__dhcp6_reply_ia){ .code = 25,
+						  .iaid = 9,
+						  .status = 6 };
+	r.n_ias = 3;
+	len = unet__dhcp6_build(out, sizeof(out), &r);
+	n = hex("07010203" SID CID "00030028"
+		"00000007"
+		"0000a8c0"
+		"00010e00"
+		"00050018" ADDR "00015180"
+		"00015180"
+		"0004000a"
+		"00000008"
+		"000d00020002"
+		"00190012"
+		"00000009"
+		"00000000"
+		"00000000"
+		"000d00020006",
+		want);
+	assert_int_equal(len, n);
+	assert_memory_equal(out, want, n);
+}
+
+/* Every IA of a message, of each kind, in order; the first four kept. */
+static void test_ias(void **state)
+{
+	struct unet__dhcp6_msg m;
+	uint8_t buf[512], addr[16];
+	const char *why;
+	size_t len;
+
+	(void)state;
+	len = hex("03abcdef" CID SID "0019000c000000090000000000000000"
+		  "00030028000000070000000100000002" IAADDR "0004000400000005"
+		  "000300280000000a0000000100000002" IAADDR
+		  "0003000c0000000b0000000000000000",
+		  buf);
+	assert_int_equal(unet__dhcp6_parse(buf, len, &m, &why), 0);
+	hex(ADDR, addr);
+	assert_int_equal(m.n_ias, 4);
+	assert_int_equal(m.n_ias_all, 5);
+	assert_int_equal(m.n_ia_na, 3);
+	assert_int_equal(m.iaid, 7);
+	assert_int_equal(m.ias[0].code, 25);
+	assert_int_equal(m.ias[0].iaid, 9);
+	assert_null(m.ias[0].addr);
+	assert_int_equal(m.ias[1].code, 3);
+	assert_int_equal(m.ias[1].iaid, 7);
+	assert_memory_equal(m.ias[1].addr, addr, 16);
+	assert_int_equal(m.ias[2].code, 4);
+	assert_int_equal(m.ias[2].iaid, 5);
+	assert_int_equal(m.ias[3].code, 3);
+	assert_int_equal(m.ias[3].iaid, 10);
+	assert_memory_equal(m.ias[3].addr, addr, 16);
+	assert_int_equal(m.n_addrs, 2);
 }
 
 int main(void)
@@ -267,6 +339,7 @@ int main(void)
 		cmocka_unit_test(test_rows),
 		cmocka_unit_test(test_fields),
 		cmocka_unit_test(test_build),
+		cmocka_unit_test(test_ias),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

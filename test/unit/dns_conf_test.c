@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Unit tests of resolv.conf reading (stack/dns_conf.c), on files in a
- * temporary folder: a table of lines (nameservers, IPv6 ones, comments,
- * junk), more nameservers than the table holds (the ninth used to be
+ * temporary folder: a table of lines (nameservers, IPv6 ones, link-local
+ * ones with good and bad scopes, comments, junk), more nameservers than the table holds (the ninth used to be
  * written past it), a line longer than the line buffer, a missing file,
  * and reading again only when the file changed and a second has passed.
  */
@@ -19,41 +19,62 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <net/if.h>
 
 #include "dns_conf.h"
+
+/* A row's scope that is the loopback interface's index, whatever it is. */
+#define SCOPE_LO UINT32_MAX
 
 /**
  * struct line_row - one line for unet__dns_resolv_line()
  * @line: the line
- * @kind: 1 a nameserver, 2 a link-local IPv6 one (skipped), 0 anything else
+ * @kind: 1 a nameserver, 2 an IPv6 one skipped for its scope, 0 anything
+ *        else
  * @addr: the address, for kind 1
+ * @scope: its sin6_scope_id, for kind 1 (SCOPE_LO: lo's index)
  */
 struct line_row {
 	const char *line;
 	int kind;
 	const char *addr;
+	uint32_t scope;
 };
 
 static const struct line_row line_rows[] = {
-	{ "nameserver 10.0.0.1\n", 1, "10.0.0.1" },
-	{ "nameserver\t192.0.2.53   # a comment\n", 1, "192.0.2.53" },
-	{ "  nameserver 127.0.0.53", 1, "127.0.0.53" },
-	{ "nameserver 10.0.0.1\r\n", 1, "10.0.0.1" },
-	{ "nameserver ::1\n", 1, "::1" },
-	{ "nameserver 2001:db8::53 # v6\n", 1, "2001:db8::53" },
-	{ "nameserver fe80::1%eth0\n", 2, NULL },
-	{ "nameserver fe80::1\n", 2, NULL },
-	{ "nameserver 2001:db8::53%eth0\n", 2, NULL },
-	{ "nameserver 2001:db8:::53\n", 0, NULL },
-	{ "nameserver ::ffff:300.1.1.1\n", 0, NULL },
-	{ "nameserver\n", 0, NULL },
-	{ "nameserver 300.1.1.1\n", 0, NULL },
-	{ "nameserver example.com\n", 0, NULL },
-	{ "# nameserver 10.0.0.1\n", 0, NULL },
-	{ "search example.com\n", 0, NULL },
-	{ "nameservers 10.0.0.1\n", 0, NULL },
-	{ "", 0, NULL },
-	{ "\n", 0, NULL },
+	{ "nameserver 10.0.0.1\n", 1, "10.0.0.1", 0 },
+	{ "nameserver\t192.0.2.53   # a comment\n", 1, "192.0.2.53", 0 },
+	{ "  nameserver 127.0.0.53", 1, "127.0.0.53", 0 },
+	{ "nameserver 10.0.0.1\r\n", 1, "10.0.0.1", 0 },
+	{ "nameserver ::1\n", 1, "::1", 0 },
+	{ "nameserver 2001:db8::53 # v6\n", 1, "2001:db8::53", 0 },
+	{ "nameserver fe80::1%lo\n", 1, "fe80::1", SCOPE_LO },
+	{ "nameserver fe80::53%2 # by index\n", 1, "fe80::53", 2 },
+	{ "nameserver fe80::1%4294967294", 1, "fe80::1", 4294967294u },
+	{ "nameserver febf::1%lo", 1, "febf::1", SCOPE_LO },
+	{ "nameserver fe80::1\n", 2, NULL, 0 },
+	{ "nameserver fe80::1%\n", 2, NULL, 0 },
+	{ "nameserver fe80::1%0\n", 2, NULL, 0 },
+	{ "nameserver fe80::1%4294967296\n", 2, NULL, 0 },
+	{ "nameserver fe80::1%nosuchif9\n", 2, NULL, 0 },
+	{ "nameserver fe80::1%12a\n", 2, NULL, 0 },
+	{ "nameserver fe80::1%-1\n", 2, NULL, 0 },
+	{ "nameserver fe80::1%lo%lo\n", 2, NULL, 0 },
+	{ "nameserver fe80::1%aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n", 2, NULL, 0 },
+	{ "nameserver 2001:db8::53%lo\n", 2, NULL, 0 },
+	{ "nameserver fec0::1%1\n", 2, NULL, 0 },
+	{ "nameserver %lo\n", 0, NULL, 0 },
+	{ "nameserver 10.0.0.1%lo\n", 0, NULL, 0 },
+	{ "nameserver 2001:db8:::53\n", 0, NULL, 0 },
+	{ "nameserver ::ffff:300.1.1.1\n", 0, NULL, 0 },
+	{ "nameserver\n", 0, NULL, 0 },
+	{ "nameserver 300.1.1.1\n", 0, NULL, 0 },
+	{ "nameserver example.com\n", 0, NULL, 0 },
+	{ "# nameserver 10.0.0.1\n", 0, NULL, 0 },
+	{ "search example.com\n", 0, NULL, 0 },
+	{ "nameservers 10.0.0.1\n", 0, NULL, 0 },
+	{ "", 0, NULL, 0 },
+	{ "\n", 0, NULL, 0 },
 };
 
 static void test_line_table(void **state)
@@ -73,6 +94,10 @@ static void test_line_table(void **state)
 			continue;
 		if (sa.sa.sa_family == AF_INET6) {
 			assert_int_equal(ntohs(sa.in6.sin6_port), 53);
+			assert_int_equal(sa.in6.sin6_scope_id,
+					 line_rows[i].scope == SCOPE_LO ?
+						 if_nametoindex("lo") :
+						 line_rows[i].scope);
 			inet_ntop(AF_INET6, &sa.in6.sin6_addr, a, sizeof(a));
 		} else {
 			assert_int_equal(sa.sa.sa_family, AF_INET);
@@ -115,6 +140,22 @@ static void test_addrs(void **state)
 	from = v6.in6;
 	from.sin6_addr.s6_addr[15] ^= 1;
 	assert_false(unet__dns_sa_same((struct sockaddr *)&from, &v6));
+
+	/* A link-local one: its scope is printed, kept and compared. */
+	snprintf(line, sizeof(line), "nameserver fe80::1%%lo");
+	assert_int_equal(unet__dns_resolv_line(line, &v6), 1);
+	assert_string_equal(unet__dns_addr_str(&v6, a, sizeof(a)),
+			    "[fe80::1%lo]:53");
+	unet__dns_sa_mapped(&v6, &m);
+	assert_memory_equal(&m, &v6, sizeof(m));
+	from = v6.in6;
+	assert_true(unet__dns_sa_same((struct sockaddr *)&from, &v6));
+	from.sin6_scope_id++;
+	assert_false(unet__dns_sa_same((struct sockaddr *)&from, &v6));
+	snprintf(line, sizeof(line), "nameserver fe80::1%%4294967295");
+	assert_int_equal(unet__dns_resolv_line(line, &v6), 1);
+	assert_string_equal(unet__dns_addr_str(&v6, a, sizeof(a)),
+			    "[fe80::1%4294967295]:53");
 }
 
 static char dir[] = "/tmp/dns_conf_test.XXXXXX";
@@ -138,11 +179,12 @@ static void test_read(void **state)
 
 	(void)state;
 	/*
-	 * A link-local IPv6 nameserver (skipped), ::1, then ten IPv4 ones:
-	 * the first eight usable ones are kept, in order.
+	 * A link-local IPv6 nameserver on no interface (skipped), ::1, then
+	 * ten IPv4 ones: the first eight usable ones are kept, in order.
 	 */
-	used += (size_t)snprintf(text + used, sizeof(text) - used,
-				 "nameserver fe80::1%%eth0\nnameserver ::1\n");
+	used += (size_t)snprintf(
+		text + used, sizeof(text) - used,
+		"nameserver fe80::1%%nosuchif9\nnameserver ::1\n");
 	for (i = 1; i <= 10; i++)
 		used += (size_t)snprintf(text + used, sizeof(text) - used,
 					 "nameserver 10.0.0.%d\n", i);

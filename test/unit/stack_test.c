@@ -538,6 +538,102 @@ static void test_ipv6_extension_header_answered(void **state)
 	assert_memory_equal(f->cap.data[0] + 54 + 8, "abcdefgh", 8);
 }
 
+/*
+ * One fragment of the ICMPv6 echo @e to the gateway (16 bytes, and 8 of
+ * padding for a fragment past its end):
+ * @len bytes from @off, fragment identification @id, M set when @more.
+ */
+static void frag6_send(struct fixture *f, const uint8_t *e, uint32_t id,
+		       size_t off, size_t len, bool more)
+{
+	uint8_t buf[128], g[16], gw[16], *fh;
+	size_t hl;
+
+	tn_ip6("fec0::15", g);
+	tn_ip6("fec0::2", gw);
+	hl = tn_ip6_header(buf, tn_gw_mac, g, gw, 44, 8 + len);
+	fh = buf + hl;
+	fh[0] = 58;
+	fh[1] = 0;
+	tn_put16(fh + 2, (uint16_t)(off | (more ? 1 : 0)));
+	tn_put32(fh + 4, id);
+	memcpy(fh + 8, e + off, len);
+	unet_hub_input(&f->cap.port, buf, hl + 8 + len);
+}
+
+/* A 16-byte echo request of id @echo_id, checksummed. */
+static void frag6_echo(uint8_t *e, uint16_t echo_id)
+{
+	uint8_t g[16], gw[16];
+
+	tn_ip6("fec0::15", g);
+	tn_ip6("fec0::2", gw);
+	memset(e, 0, 16);
+	e[0] = 128;
+	tn_put16(e + 4, echo_id);
+	tn_put16(e + 6, 1);
+	memcpy(e + 8, "abcdefgh", 8);
+	tn_put16(e + 2, tn_l4_csum6(g, gw, 58, e, 16));
+}
+
+static uint64_t frag6_discarded(struct fixture *f)
+{
+	struct unet_stack_stats st = { .size = sizeof(st) };
+
+	assert_int_equal(unet_stack_stats(f->stack, &st), 0);
+	return st.frag6_discarded;
+}
+
+/*
+ * RFC 5722: overlapping fragments discard the datagram whole, counted
+ * once; its clean fragments after that are dropped too. At most 64
+ * discarded datagrams are remembered (stack/lwip-patches/
+ * ip6-reass-overlap.patch): the 65th and later are discarded the same but
+ * not remembered, so their clean fragments make a datagram again.
+ */
+static void test_ipv6_overlapping_fragments(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t e[24] = { 0 }; /* the echo, and 8 bytes past it */
+	uint32_t id;
+
+	tn_learn_guest6(&f->cap);
+	f->cap.keep = tn_keep_ipv6;
+	frag6_echo(e, 0x55);
+	/* Clean: two halves, the second first. */
+	frag6_send(f, e, 1, 8, 8, false);
+	frag6_send(f, e, 1, 0, 8, true);
+	assert_int_equal(f->cap.frames, 1);
+	assert_int_equal(f->cap.data[0][54], 129);
+	tn_capture_reset(&f->cap);
+	/* The same start, another end: an overlap. */
+	for (id = 100; id < 200; id++) {
+		frag6_send(f, e, id, 0, 8, true);
+		frag6_send(f, e, id, 0, 16, true);
+	}
+	assert_int_equal(frag6_discarded(f), 100);
+	/* Remembered: the first 64 stay discarded, silently. */
+	frag6_send(f, e, 100, 0, 8, true);
+	frag6_send(f, e, 100, 8, 8, false);
+	assert_int_equal(f->cap.frames, 0);
+	/* Not remembered: a new datagram. */
+	frag6_send(f, e, 199, 0, 8, true);
+	frag6_send(f, e, 199, 8, 8, false);
+	assert_int_equal(f->cap.frames, 1);
+	assert_int_equal(frag6_discarded(f), 100);
+	/* An exact duplicate goes alone. */
+	frag6_send(f, e, 300, 0, 8, true);
+	frag6_send(f, e, 300, 0, 8, true);
+	frag6_send(f, e, 300, 8, 8, false);
+	assert_int_equal(f->cap.frames, 2);
+	/* A second last fragment with another end. */
+	frag6_send(f, e, 301, 8, 8, false);
+	frag6_send(f, e, 301, 16, 8, false);
+	frag6_send(f, e, 301, 0, 8, true);
+	assert_int_equal(f->cap.frames, 2);
+	assert_int_equal(frag6_discarded(f), 101);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -571,6 +667,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(
 			test_ipv6_extension_header_answered, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ipv6_overlapping_fragments,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

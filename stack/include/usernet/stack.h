@@ -169,6 +169,11 @@ struct unet_stack_config {
  * @dhcp6_in: DHCPv6 messages taken
  * @dhcp6_out: DHCPv6 replies sent
  * @dhcp6_drop: DHCPv6 messages dropped as malformed or unanswerable
+ * @frag6_discarded: IPv6 datagrams discarded whole during reassembly
+ *                   because a fragment overlapped another or disagreed
+ *                   on the datagram's end (RFC 5722); their later
+ *                   fragments are dropped too, until the reassembly timer
+ *                   (60 s) ends
  */
 struct unet_stack_stats {
 	size_t size;
@@ -204,6 +209,7 @@ struct unet_stack_stats {
 	uint64_t dhcp6_in;
 	uint64_t dhcp6_out;
 	uint64_t dhcp6_drop;
+	uint64_t frag6_discarded;
 };
 
 struct unet_stack;

@@ -64,6 +64,7 @@
 #define DHCP6_STATUS_NO_BINDING 3
 #define DHCP6_STATUS_NOT_ON_LINK 4
 #define DHCP6_STATUS_USE_MULTICAST 5
+#define DHCP6_STATUS_NO_PREFIX_AVAIL 6
 
 /* DUID types, and the hardware type of Ethernet. */
 #define DHCP6_DUID_LLT 1
