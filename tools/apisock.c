@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -485,28 +486,31 @@ static void apisock_on_connection(uv_stream_t *server, int status)
 }
 
 /**
- * apisock_listen() - listen on a unix socket path
- * @a: the API socket, apisock_init()'ed
- * @loop: the loop
- * @path: the socket's path, shorter than 108 bytes; an old socket there is
- *	replaced (never another kind of file), and the path is removed again
- *	by apisock_close()
+ * apisock_bind_path() - bind a unix socket to a path and listen
+ * @server: the socket, uv_pipe_init()'ed (the caller closes it)
+ * @path: the path, shorter than 108 bytes; an old socket there is replaced
+ *	(never another kind of file); on success the caller removes it when
+ *	done, on failure nothing is left there
+ * @backlog: listen()'s backlog
+ * @cb: called for each connection
  * @err: receives a one-line message on failure
  * @errlen: size of @err
  *
+ * The API socket and the control socket (ctlsock.c) both listen so.
+ *
  * Return: 0, or a negative errno (-ENAMETOOLONG, -EEXIST for a file that is
- * not a socket, bind's and listen's errors). apisock_close() must be called
- * either way.
+ * not a socket, bind's and listen's errors).
  */
-int apisock_listen(struct apisock *a, uv_loop_t *loop, const char *path,
-		   char *err, size_t errlen)
+int apisock_bind_path(uv_pipe_t *server, const char *path, int backlog,
+		      uv_connection_cb cb, char *err, size_t errlen)
 {
+	struct sockaddr_un un;
 	struct stat st;
 	int r;
 
-	if (strlen(path) >= sizeof(a->path)) {
+	if (strlen(path) >= sizeof(un.sun_path)) {
 		snprintf(err, errlen, "%s: longer than %zu bytes", path,
-			 sizeof(a->path) - 1);
+			 sizeof(un.sun_path) - 1);
 		return -ENAMETOOLONG;
 	}
 	if (lstat(path, &st) == 0) {
@@ -517,6 +521,35 @@ int apisock_listen(struct apisock *a, uv_loop_t *loop, const char *path,
 		}
 		unlink(path);
 	}
+	r = uv_pipe_bind(server, path);
+	if (r == 0) {
+		r = uv_listen((uv_stream_t *)server, backlog, cb);
+		if (r < 0)
+			unlink(path);
+	}
+	if (r < 0)
+		snprintf(err, errlen, "cannot listen on %s: %s", path,
+			 uv_strerror(r));
+	return r;
+}
+
+/**
+ * apisock_listen() - listen on a unix socket path
+ * @a: the API socket, apisock_init()'ed
+ * @loop: the loop
+ * @path: the socket's path (apisock_bind_path()); removed again by
+ *	apisock_close()
+ * @err: receives a one-line message on failure
+ * @errlen: size of @err
+ *
+ * Return: 0, or a negative errno (as apisock_bind_path()). apisock_close()
+ * must be called either way.
+ */
+int apisock_listen(struct apisock *a, uv_loop_t *loop, const char *path,
+		   char *err, size_t errlen)
+{
+	int r;
+
 	r = uv_pipe_init(loop, &a->server, 0);
 	if (r < 0) {
 		snprintf(err, errlen, "%s: %s", path, uv_strerror(r));
@@ -524,15 +557,10 @@ int apisock_listen(struct apisock *a, uv_loop_t *loop, const char *path,
 	}
 	a->loop = loop;
 	a->server.data = a;
-	r = uv_pipe_bind(&a->server, path);
-	if (r == 0) {
+	r = apisock_bind_path(&a->server, path, APISOCK_CONN_MAX,
+			      apisock_on_connection, err, errlen);
+	if (r == 0)
 		snprintf(a->path, sizeof(a->path), "%s", path);
-		r = uv_listen((uv_stream_t *)&a->server, APISOCK_CONN_MAX,
-			      apisock_on_connection);
-	}
-	if (r < 0)
-		snprintf(err, errlen, "cannot listen on %s: %s", path,
-			 uv_strerror(r));
 	return r;
 }
 

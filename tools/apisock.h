@@ -119,6 +119,8 @@ struct apisock {
 void apisock_init(struct apisock *a, const struct apisock_ops *ops,
 		  void *opaque, const struct apisock_info *info);
 char *apisock_handle(struct apisock *a, const char *req, size_t len);
+int apisock_bind_path(uv_pipe_t *server, const char *path, int backlog,
+		      uv_connection_cb cb, char *err, size_t errlen);
 int apisock_listen(struct apisock *a, uv_loop_t *loop, const char *path,
 		   char *err, size_t errlen);
 void apisock_close(struct apisock *a);

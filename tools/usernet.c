@@ -109,6 +109,7 @@ struct options {
  * @child_done: the child has been reaped
  * @status: the exit status to return
  * @ready: the ready and exit fds, pidfile and API socket
+ * @control: what the control socket (--api-socket) acts on
  */
 struct usernet {
 	uv_loop_t loop;
@@ -126,6 +127,7 @@ struct usernet {
 	bool child_done;
 	int status;
 	struct ready ready;
+	struct control_target control;
 };
 
 /* The help text is laid out as it prints. */
@@ -1277,10 +1279,20 @@ static void on_exit_fd(void *data)
 static int start_ready(struct usernet *u, const struct options *o,
 		       const struct netdev_user *user, struct in_addr guest)
 {
+	struct ready_options ro = o->ready;
 	struct apisock_info info;
 	char err[512];
 	int r;
 
+	/* --api-socket speaks usernet's control protocol (ctlsock.h). */
+	u->control.proxy = u->proxy;
+	u->control.stack = u->stack;
+	u->control.hubs = u->hubs;
+	u->control.hub_ids = u->hub_ids;
+	u->control.n_hubs = u->n_hubs;
+	u->control.log_cb = log_stderr;
+	u->control.log_level = o->level;
+	ro.control = &u->control;
 	memset(&info, 0, sizeof(info));
 	info.mtu = o->mtu;
 	if (user != NULL) {
@@ -1293,7 +1305,7 @@ static int start_ready(struct usernet *u, const struct options *o,
 		info.host_loopback = user->proxy.loopback;
 	}
 	info.guest = guest;
-	r = ready_start(&u->ready, &u->loop, &o->ready, u->proxy, &info,
+	r = ready_start(&u->ready, &u->loop, &ro, u->proxy, &info,
 			on_exit_fd, u, err, sizeof(err));
 	if (r < 0)
 		fprintf(stderr, "usernet: %s\n", err);
