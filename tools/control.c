@@ -937,7 +937,11 @@ char *control_handle(struct control *c, const char *req, size_t len)
 				      CONTROL_LINE_MAX);
 	root = json_loadb(req, len, CONTROL_JSON_FLAGS, &jerr);
 	if (root == NULL)
-		return control_errorf("not JSON (at byte %d)", jerr.position);
+		return control_errorf(
+			json_error_code(&jerr) == json_error_numeric_overflow ?
+				"a number too large (at byte %d)" :
+				"not JSON (at byte %d)",
+			jerr.position);
 	if (!json_is_object(root)) {
 		json_decref(root);
 		return control_error("not a JSON object");
