@@ -278,8 +278,14 @@ static void usage_main(FILE *f)
 		"  --ready-fd FD  write \"1\" to FD and close it once everything runs\n"
 		"  --exit-fd FD   shut down when FD becomes readable or is closed\n"
 		"  --pidfile FILE write the PID to FILE (removed at exit)\n"
-		"  --api-socket PATH  slirp4netns's JSON API on a unix socket: add,\n"
-		"                 list and remove forwards of the -netdev user\n"
+		"  --api-socket PATH  the control socket: JSON requests, one per line,\n"
+		"                 one reply line each (socat - UNIX-CONNECT:PATH):\n"
+		"                 {\"op\":\"fwd_add\",\"host_port\":8080,\"guest_port\":80}\n"
+		"                 (also proto, host_addr, guest_addr; IPv4 or IPv6),\n"
+		"                 fwd_list, fwd_remove (id), stats, flows, log_level\n"
+		"                 (level), version, help. A connection whose first\n"
+		"                 request has \"execute\" gets slirp4netns's API.\n"
+		"                 Needs a -netdev user (or run)\n"
 		"Invoked as slirp4netns, or as 'usernet slirp4netns', usernet takes\n"
 		"slirp4netns 1.2's command line (see 'usernet slirp4netns --help').\n");
 }
@@ -311,8 +317,9 @@ static void usage_run(FILE *f)
 "(10.0.2.100 by default), e.g. -netdev user,id=u,hostfwd=tcp::8080-:80\n"
 "makes the host's port 8080 reach port 80 inside the namespace.\n"
 "\n"
-"Options: -netdev SPEC, --mtu N, --seed N, -v, -q, -h (as for usernet\n"
-"itself).\n"
+"Options: -netdev SPEC, --mtu N, --seed N, -v, -q, -h, --ready-fd FD,\n"
+"--exit-fd FD, --pidfile FILE, --api-socket PATH (as for usernet itself;\n"
+"the control socket's forwards lead into the namespace by default).\n"
 "\n"
 "Example: usernet run -- ping -c 3 10.0.2.2\n"
 "Unprivileged use needs /dev/net/tun to be usable by the caller.\n");
