@@ -108,8 +108,7 @@ static void control_live_ports(void *opaque, control_port_cb cb,
 			cb(cb_opaque, t->hub_ids[i], port);
 }
 
-static void control_live_set_log_level(void *opaque,
-				       enum unet_log_level level)
+static void control_live_set_log_level(void *opaque, enum unet_log_level level)
 {
 	const struct control_target *t = opaque;
 	int i;
@@ -297,8 +296,8 @@ static const char *control_sa_addr(const union unet_sockaddr *sa, char *buf,
 				(const void *)&sa->in6.sin6_addr :
 				(const void *)&sa->in.sin_addr;
 
-	if (inet_ntop(sa->sa.sa_family == AF_INET6 ? AF_INET6 : AF_INET, a,
-		      buf, (socklen_t)len) == NULL)
+	if (inet_ntop(sa->sa.sa_family == AF_INET6 ? AF_INET6 : AF_INET, a, buf,
+		      (socklen_t)len) == NULL)
 		snprintf(buf, len, "?");
 	return buf;
 }
@@ -443,7 +442,8 @@ static char *control_fwd_add(struct control *c, const json_t *req)
 	else if (proto != NULL && strcmp(proto, "udp") == 0)
 		f.proto = IPPROTO_UDP;
 	else
-		return control_error("fwd_add: proto must be \"tcp\" or \"udp\"");
+		return control_error(
+			"fwd_add: proto must be \"tcp\" or \"udp\"");
 	if (!control_int(req, "host_port", 0, 65535, -1, &hport))
 		return control_error(
 			"fwd_add: host_port must be a number from 0 to 65535");
@@ -532,8 +532,9 @@ struct control_counter {
 	size_t off;
 };
 
-#define CONTROL_COUNTER(type, member) \
-	{ #member, offsetof(struct type, member) }
+/* clang-format off */
+#define CONTROL_COUNTER(type, member) { #member, offsetof(struct type, member) }
+/* clang-format on */
 
 static const struct control_counter control_proxy_counters[] = {
 	CONTROL_COUNTER(unet_proxy_stats, flows),
@@ -569,9 +570,8 @@ static const struct control_counter control_proxy_counters[] = {
 	CONTROL_COUNTER(unet_proxy_stats, icmp6_opened),
 	CONTROL_COUNTER(unet_proxy_stats, icmp6_errors),
 };
-static_assert(sizeof(size_t) +
-			      ARRAY_SIZE(control_proxy_counters) *
-				      sizeof(uint64_t) ==
+static_assert(sizeof(size_t) + ARRAY_SIZE(control_proxy_counters) *
+				       sizeof(uint64_t) ==
 		      sizeof(struct unet_proxy_stats),
 	      "a counter of struct unet_proxy_stats is missing from "
 	      "control_proxy_counters");
@@ -610,9 +610,8 @@ static const struct control_counter control_stack_counters[] = {
 	CONTROL_COUNTER(unet_stack_stats, dhcp6_out),
 	CONTROL_COUNTER(unet_stack_stats, dhcp6_drop),
 };
-static_assert(sizeof(size_t) +
-			      ARRAY_SIZE(control_stack_counters) *
-				      sizeof(uint64_t) ==
+static_assert(sizeof(size_t) + ARRAY_SIZE(control_stack_counters) *
+				       sizeof(uint64_t) ==
 		      sizeof(struct unet_stack_stats),
 	      "a counter of struct unet_stack_stats is missing from "
 	      "control_stack_counters");
@@ -668,14 +667,14 @@ static void control_port_one(void *opaque, unsigned int hub,
 			json_decref(drops);
 			drops = NULL;
 		}
-	e = drops == NULL ? NULL :
-			    json_pack("{s:i,s:s,s:s,s:I,s:I,s:I,s:I,s:o}", "hub",
-				      (int)hub, "id", port->id, "type",
-				      port->ops->name, "in_frames",
-				      (json_int_t)s->in_frames, "in_bytes",
-				      (json_int_t)s->in_bytes, "out_frames",
-				      (json_int_t)s->out_frames, "out_bytes",
-				      (json_int_t)s->out_bytes, "drops", drops);
+	e = drops == NULL ?
+		    NULL :
+		    json_pack("{s:i,s:s,s:s,s:I,s:I,s:I,s:I,s:o}", "hub",
+			      (int)hub, "id", port->id, "type", port->ops->name,
+			      "in_frames", (json_int_t)s->in_frames, "in_bytes",
+			      (json_int_t)s->in_bytes, "out_frames",
+			      (json_int_t)s->out_frames, "out_bytes",
+			      (json_int_t)s->out_bytes, "drops", drops);
 	if (e == NULL || json_array_append_new(w->arr, e) < 0)
 		w->failed = true;
 }
@@ -747,9 +746,8 @@ static void control_flow_put(struct control_flow_walk *w, const char *s)
 	w->len += n;
 }
 
-static void control_flow_side(const struct unet_flow_info *f,
-			      struct in_addr a4, const struct in6_addr *a6,
-			      char *buf, size_t len)
+static void control_flow_side(const struct unet_flow_info *f, struct in_addr a4,
+			      const struct in6_addr *a6, char *buf, size_t len)
 {
 	if (f->family == AF_INET6)
 		inet_ntop(AF_INET6, a6, buf, (socklen_t)len);
@@ -796,8 +794,7 @@ static char *control_flows(struct control *c, const json_t *req)
 	control_flow_put(&w, "]}");
 	if (r < 0 || w.failed) {
 		free(w.buf);
-		return r < 0 ? control_errorf("flows: %s", strerror(-r)) :
-			       NULL;
+		return r < 0 ? control_errorf("flows: %s", strerror(-r)) : NULL;
 	}
 	return w.buf;
 }
@@ -829,9 +826,8 @@ static char *control_log_level(struct control *c, const json_t *req)
 /* {"op": "version"} */
 static char *control_version(struct control *c, const json_t *req)
 {
-	return control_ok(json_pack("{s:s,s:i}", "version",
-				    UNET_VERSION_STRING, "protocol",
-				    CONTROL_PROTOCOL));
+	return control_ok(json_pack("{s:s,s:i}", "version", UNET_VERSION_STRING,
+				    "protocol", CONTROL_PROTOCOL));
 }
 
 static char *control_help(struct control *c, const json_t *req);
@@ -900,7 +896,8 @@ static bool control_members_ok(const json_t *req, const struct control_op *op)
 	json_t *v;
 	size_t i;
 
-	json_object_foreach((json_t *)req, key, v) {
+	json_object_foreach((json_t *)req, key, v)
+	{
 		if (strcmp(key, "op") == 0)
 			continue;
 		for (i = 0; op->members[i] != NULL; i++)

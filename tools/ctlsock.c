@@ -184,7 +184,8 @@ static void ctlsock_on_written(uv_write_t *req, int status)
 static void ctlsock_send(struct ctlsock_conn *c, char *reply, bool newline,
 			 bool last)
 {
-	static const char nomem[] = "{\"ok\":false,\"error\":\"out of memory\"}";
+	static const char nomem[] =
+		"{\"ok\":false,\"error\":\"out of memory\"}";
 	const char *text = reply != NULL ? reply : nomem;
 	size_t n = strlen(text);
 	struct ctlsock_write *w;
@@ -275,11 +276,10 @@ static void ctlsock_process(struct ctlsock_conn *c)
 		if (c->len == sizeof(c->buf)) {
 			if (!c->skipping) {
 				c->mode = CTLSOCK_LINES;
-				ctlsock_send(
-					c,
-					control_handle(&c->s->ctl, c->buf,
-						       c->len),
-					true, false);
+				ctlsock_send(c,
+					     control_handle(&c->s->ctl, c->buf,
+							    c->len),
+					     true, false);
 			}
 			c->skipping = true;
 			c->len = 0;

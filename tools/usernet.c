@@ -1312,8 +1312,8 @@ static int start_ready(struct usernet *u, const struct options *o,
 		info.host_loopback = user->proxy.loopback;
 	}
 	info.guest = guest;
-	r = ready_start(&u->ready, &u->loop, &ro, u->proxy, &info,
-			on_exit_fd, u, err, sizeof(err));
+	r = ready_start(&u->ready, &u->loop, &ro, u->proxy, &info, on_exit_fd,
+			u, err, sizeof(err));
 	if (r < 0)
 		fprintf(stderr, "usernet: %s\n", err);
 	return r;

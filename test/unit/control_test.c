@@ -71,8 +71,8 @@ static int fake_fwd_remove(void *opaque, const struct unet_fwd_ex *fwd)
 	int i;
 
 	for (i = 0; i < f->n; i++) {
-		if (memcmp(&f->fwds[i].host, &fwd->host,
-			   sizeof(fwd->host)) == 0) {
+		if (memcmp(&f->fwds[i].host, &fwd->host, sizeof(fwd->host)) ==
+		    0) {
 			memmove(&f->fwds[i], &f->fwds[i + 1],
 				(size_t)(f->n - i - 1) * sizeof(f->fwds[0]));
 			f->n--;
@@ -201,9 +201,10 @@ static void expect_part(struct control *c, const char *req, const char *part)
 	free(reply);
 }
 
-#define FWD_BODY(id, proto, h, hp, g, gp)                                  \
-	"\"id\":" #id ",\"proto\":\"" proto "\",\"host_addr\":\"" h            \
-	"\",\"host_port\":" #hp ",\"guest_addr\":\"" g "\",\"guest_port\":" #gp
+#define FWD_BODY(id, proto, h, hp, g, gp)                           \
+	"\"id\":" #id ",\"proto\":\"" proto "\",\"host_addr\":\"" h \
+	"\",\"host_port\":" #hp ",\"guest_addr\":\"" g              \
+	"\",\"guest_port\":" #gp
 #define FWD(...) "{" FWD_BODY(__VA_ARGS__) "}"
 #define FWD_OK(...) "{\"ok\":true," FWD_BODY(__VA_ARGS__) "}"
 
@@ -224,8 +225,10 @@ static void test_forwards(void **state)
 	       "\"host_port\":0,\"guest_addr\":\"fec0::15\",\"guest_port\":53}",
 	       FWD_OK(2, "udp", "::1", 40000, "fec0::15", 53));
 	expect(&c, "{\"op\":\"fwd_list\"}",
-	       "{\"ok\":true,\"forwards\":[" FWD(1, "tcp", "0.0.0.0", 8080,
-						   "10.0.2.15", 80) "," FWD(2, "udp", "::1", 40000, "fec0::15", 53) "]}");
+	       "{\"ok\":true,\"forwards\":[" FWD(
+		       1, "tcp", "0.0.0.0", 8080, "10.0.2.15",
+		       80) "," FWD(2, "udp", "::1", 40000, "fec0::15",
+				   53) "]}");
 	/* A forward opened elsewhere (hostfwd=, a slirp4netns request). */
 	memset(&ex, 0, sizeof(ex));
 	ex.proto = IPPROTO_TCP;
@@ -238,15 +241,18 @@ static void test_forwards(void **state)
 	assert_int_equal(fake_fwd_add(&f, &ex), 0);
 	expect(&c, "{\"op\":\"fwd_remove\",\"id\":1}", "{\"ok\":true}");
 	expect(&c, "{\"op\":\"fwd_list\"}",
-	       "{\"ok\":true,\"forwards\":[" FWD(2, "udp", "::1", 40000,
-						   "fec0::15", 53) "," FWD(3, "tcp", "127.0.0.1", 22, "10.0.2.16", 22) "]}");
+	       "{\"ok\":true,\"forwards\":[" FWD(
+		       2, "udp", "::1", 40000, "fec0::15",
+		       53) "," FWD(3, "tcp", "127.0.0.1", 22, "10.0.2.16",
+				   22) "]}");
 	/* Removed elsewhere: gone from the list; its id is not reused. */
 	assert_int_equal(fake_fwd_remove(&f, &ex), 0);
 	expect(&c, "{\"op\":\"fwd_remove\",\"id\":3}",
 	       "{\"ok\":false,\"error\":\"fwd_remove: no forward has that id\"}");
 	expect(&c, "{\"op\":\"fwd_remove\",\"id\":1}",
 	       "{\"ok\":false,\"error\":\"fwd_remove: no forward has that id\"}");
-	expect_part(&c, "{\"op\":\"fwd_add\",\"host_port\":8080,\"guest_port\":80}",
+	expect_part(&c,
+		    "{\"op\":\"fwd_add\",\"host_port\":8080,\"guest_port\":80}",
 		    "\"id\":4,");
 	/* The proxy's refusal, in words. */
 	expect(&c, "{\"op\":\"fwd_add\",\"host_port\":9999,\"guest_port\":80}",
@@ -283,7 +289,8 @@ static void test_reads(void **state)
 	       "\"guest_port\":53,\"remote_addr\":\"fec0::2\","
 	       "\"remote_port\":5353,\"bytes_out\":0,\"bytes_in\":0,"
 	       "\"idle_ms\":0,\"age_ms\":0}]}");
-	expect(&c, "{\"op\":\"log_level\"}", "{\"ok\":true,\"level\":\"warning\"}");
+	expect(&c, "{\"op\":\"log_level\"}",
+	       "{\"ok\":true,\"level\":\"warning\"}");
 	assert_int_equal(f.level_sets, 0);
 	expect(&c, "{\"op\":\"log_level\",\"level\":\"debug\"}",
 	       "{\"ok\":true,\"level\":\"debug\"}");
@@ -322,7 +329,8 @@ static const struct {
 	{ "{\"op\":\"version\",\"op\":\"help\"}", E("not JSON (at byte 20)") },
 	{ "{\"op\":null}", E("unknown op (try {\\\"op\\\":\\\"help\\\"})") },
 	{ "{\"op\":5}", E("unknown op (try {\\\"op\\\":\\\"help\\\"})") },
-	{ "{\"op\":\"Version\"}", E("unknown op (try {\\\"op\\\":\\\"help\\\"})") },
+	{ "{\"op\":\"Version\"}",
+	  E("unknown op (try {\\\"op\\\":\\\"help\\\"})") },
 	{ "{\"op\":\"version\\u0000x\"}", E("not JSON (at byte 22)") },
 	{ "{\"op\":\"fwd_list\",\"id\":1}",
 	  E("fwd_list: unknown member (try {\\\"op\\\":\\\"help\\\"})") },
@@ -369,7 +377,8 @@ static const struct {
 	{ "{\"op\":\"fwd_add\",\"host_port\":80,\"guest_port\":80,"
 	  "\"guest_addr\":\"10.0.2.300\"}",
 	  E("fwd_add: guest_addr must be an IPv4 or IPv6 address") },
-	{ "{\"op\":\"fwd_remove\"}", E("fwd_remove: id must be a forward's id") },
+	{ "{\"op\":\"fwd_remove\"}",
+	  E("fwd_remove: id must be a forward's id") },
 	{ "{\"op\":\"fwd_remove\",\"id\":0}",
 	  E("fwd_remove: id must be a forward's id") },
 	{ "{\"op\":\"fwd_remove\",\"id\":\"1\"}",
@@ -566,9 +575,8 @@ static void sock_start(struct sock_case *s)
 	setup_ctl(&s->s.ctl, &s->f);
 	ctlsock_init(&s->s, &fake_ops, &s->f, &fake_api_ops, NULL, &info,
 		     UNET_LOG_WARN);
-	assert_int_equal(ctlsock_listen(&s->s, &s->loop, s->path, err,
-					sizeof(err)),
-			 0);
+	assert_int_equal(
+		ctlsock_listen(&s->s, &s->loop, s->path, err, sizeof(err)), 0);
 }
 
 static void sock_stop(struct sock_case *s)
@@ -629,7 +637,8 @@ static char *read_lines(struct sock_case *s, int fd, char *buf, size_t len,
 	return buf;
 }
 
-#define VERSION_OK "{\"ok\":true,\"version\":\"" UNET_VERSION_STRING "\",\"protocol\":1}\n"
+#define VERSION_OK \
+	"{\"ok\":true,\"version\":\"" UNET_VERSION_STRING "\",\"protocol\":1}\n"
 #define LEVEL_OK "{\"ok\":true,\"level\":\"warning\"}\n"
 
 static void test_socket_lines(void **state)
@@ -641,7 +650,9 @@ static void test_socket_lines(void **state)
 	sock_start(&s);
 	fd = connect_to(s.path);
 	/* Two requests in one write, a third split across writes, blanks. */
-	send_all(fd, "{\"op\":\"version\"}\n\n  \r\n{\"op\":\"log_level\"}\r\n{\"op\":");
+	send_all(
+		fd,
+		"{\"op\":\"version\"}\n\n  \r\n{\"op\":\"log_level\"}\r\n{\"op\":");
 	assert_string_equal(read_lines(&s, fd, buf, sizeof(buf), 2),
 			    VERSION_OK LEVEL_OK);
 	send_all(fd, "\"version\"}\n");
@@ -697,12 +708,14 @@ static void test_socket_slirp(void **state)
 	/* Its errors are slirp4netns's. */
 	fd = connect_to(s.path);
 	send_all(fd, "{\"execute\": \"nope\"}");
-	assert_string_equal(read_lines(&s, fd, buf, sizeof(buf), 0),
-			    "{\"error\":{\"desc\":\"bad request: unknown execute\"}}");
+	assert_string_equal(
+		read_lines(&s, fd, buf, sizeof(buf), 0),
+		"{\"error\":{\"desc\":\"bad request: unknown execute\"}}");
 	close(fd);
 	/* After a control request, "execute" is just a member. */
 	fd = connect_to(s.path);
-	send_all(fd, "{\"op\":\"log_level\"}\n{\"execute\":\"list_hostfwd\"}\n");
+	send_all(fd,
+		 "{\"op\":\"log_level\"}\n{\"execute\":\"list_hostfwd\"}\n");
 	assert_string_equal(read_lines(&s, fd, buf, sizeof(buf), 2),
 			    LEVEL_OK E("no \\\"op\\\" member") "\n");
 	close(fd);
@@ -751,8 +764,7 @@ static void test_socket_backpressure(void **state)
 
 	fd2 = connect_to(s.path);
 	send_all(fd2, "{\"op\":\"log_level\"}\n");
-	assert_string_equal(read_lines(&s, fd2, buf, sizeof(buf), 1),
-			    LEVEL_OK);
+	assert_string_equal(read_lines(&s, fd2, buf, sizeof(buf), 1), LEVEL_OK);
 	close(fd2);
 
 	for (i = 0; i < 20000 && got_lines < sent; i++) {
@@ -782,9 +794,8 @@ static void test_socket_conn_max(void **state)
 		fds[i] = connect_to(s.path);
 		uv_run(&s.loop, UV_RUN_NOWAIT);
 	}
-	assert_string_equal(read_lines(&s, fds[CTLSOCK_CONN_MAX], buf,
-				       sizeof(buf), 0),
-			    "");
+	assert_string_equal(
+		read_lines(&s, fds[CTLSOCK_CONN_MAX], buf, sizeof(buf), 0), "");
 	send_all(fds[0], "{\"op\":\"log_level\"}\n");
 	assert_string_equal(read_lines(&s, fds[0], buf, sizeof(buf), 1),
 			    LEVEL_OK);
