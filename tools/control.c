@@ -378,7 +378,14 @@ out:
 	return r;
 }
 
-static const char *control_proto_name(int proto)
+/**
+ * control_proto_name() - a flow's or forward's protocol, as the protocol
+ *	(and the SIGUSR1 dump) spells it
+ * @proto: IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP or IPPROTO_ICMPV6
+ *
+ * Return: "tcp", "udp", "icmp", "icmp6", or "?" for anything else.
+ */
+const char *control_proto_name(int proto)
 {
 	switch (proto) {
 	case IPPROTO_TCP:

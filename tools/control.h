@@ -130,5 +130,6 @@ void control_init(struct control *c, const struct control_ops *ops,
 char *control_handle(struct control *c, const char *req, size_t len);
 void control_close(struct control *c);
 const char *control_log_level_name(enum unet_log_level level);
+const char *control_proto_name(int proto);
 
 #endif /* USERNET_TOOLS_CONTROL_H */

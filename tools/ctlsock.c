@@ -33,7 +33,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
@@ -365,8 +364,8 @@ static void ctlsock_on_connection(uv_stream_t *server, int status)
 	c->s = s;
 	c->slot = -1;
 	c->handles = 2;
-	uv_pipe_init(s->loop, &c->pipe, 0);
-	uv_timer_init(s->loop, &c->timer);
+	uv_pipe_init(s->srv.loop, &c->pipe, 0);
+	uv_timer_init(s->srv.loop, &c->timer);
 	c->pipe.data = c;
 	c->timer.data = c;
 	if (uv_accept(server, (uv_stream_t *)&c->pipe) < 0) {
@@ -392,31 +391,19 @@ static void ctlsock_on_connection(uv_stream_t *server, int status)
  * ctlsock_listen() - listen on a unix socket path
  * @s: the control socket, ctlsock_init()'ed
  * @loop: the loop
- * @path: the socket's path (apisock_bind_path()); removed again by
+ * @path: the socket's path (unixsrv_listen()); removed again by
  *	ctlsock_close()
  * @err: receives a one-line message on failure
  * @errlen: size of @err
  *
- * Return: 0, or a negative errno (as apisock_bind_path()).
+ * Return: 0, or a negative errno (as unixsrv_listen()).
  * ctlsock_close() must be called either way.
  */
 int ctlsock_listen(struct ctlsock *s, uv_loop_t *loop, const char *path,
 		   char *err, size_t errlen)
 {
-	int r;
-
-	r = uv_pipe_init(loop, &s->server, 0);
-	if (r < 0) {
-		snprintf(err, errlen, "%s: %s", path, uv_strerror(r));
-		return r;
-	}
-	s->loop = loop;
-	s->server.data = s;
-	r = apisock_bind_path(&s->server, path, CTLSOCK_CONN_MAX,
-			      ctlsock_on_connection, err, errlen);
-	if (r == 0)
-		snprintf(s->path, sizeof(s->path), "%s", path);
-	return r;
+	return unixsrv_listen(&s->srv, loop, path, CTLSOCK_CONN_MAX,
+			      ctlsock_on_connection, s, err, errlen);
 }
 
 /**
@@ -430,12 +417,7 @@ void ctlsock_close(struct ctlsock *s)
 	int i;
 
 	s->closing = true;
-	if (s->loop != NULL && !uv_is_closing((uv_handle_t *)&s->server)) {
-		uv_close((uv_handle_t *)&s->server, NULL);
-		if (s->path[0] != '\0')
-			unlink(s->path);
-		s->path[0] = '\0';
-	}
+	unixsrv_close(&s->srv);
 	for (i = 0; i < CTLSOCK_CONN_MAX; i++)
 		if (s->conns[i] != NULL)
 			ctlsock_conn_close(s->conns[i]);

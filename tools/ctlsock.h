@@ -33,18 +33,14 @@ struct ctlsock_conn;
  * struct ctlsock - the control socket
  * @ctl: the control protocol's state
  * @api: slirp4netns's protocol's state (its forwards), not listening
- * @loop: the loop, once listening
- * @server: the listening socket
- * @path: its path, removed on close ("" when not listening)
+ * @srv: the listening socket
  * @conns: connections open now (NULL in free slots)
  * @closing: ctlsock_close() was called: no more connections
  */
 struct ctlsock {
 	struct control ctl;
 	struct apisock api;
-	uv_loop_t *loop;
-	uv_pipe_t server;
-	char path[108];
+	struct unixsrv srv;
 	struct ctlsock_conn *conns[CTLSOCK_CONN_MAX];
 	bool closing;
 };

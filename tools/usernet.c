@@ -47,6 +47,7 @@
 #include <usernet/stack.h>
 #include <usernet/version.h>
 
+#include "control.h"
 #include "memtrim.h"
 #include "netdev.h"
 #include "netns.h"
@@ -57,16 +58,6 @@
 
 #define NETDEV_MAX 64
 #define EXIT_USAGE 2
-
-static const char *const log_level_names[] = {
-	[UNET_LOG_ERROR] = "error",
-	[UNET_LOG_WARN] = "warning",
-	[UNET_LOG_INFO] = "info",
-	[UNET_LOG_DEBUG] = "debug",
-};
-_Static_assert(sizeof(log_level_names) / sizeof(log_level_names[0]) ==
-		       UNET_LOG_LEVEL_NUM,
-	       "one name per log level");
 
 /**
  * struct options - the parsed command line
@@ -550,7 +541,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 static void log_stderr(void *opaque, enum unet_log_level level,
 		       const char *msg)
 {
-	fprintf(stderr, "usernet: %s: %s\n", log_level_names[level], msg);
+	fprintf(stderr, "usernet: %s: %s\n", control_log_level_name(level),
+		msg);
 }
 
 static void shutdown_all(struct usernet *u)
@@ -577,20 +569,10 @@ static void shutdown_all(struct usernet *u)
 	memtrim_stop(&u->trim);
 }
 
+/* The names the control socket uses (control.c), in the dump too. */
 static const char *proto_name(int proto)
 {
-	switch (proto) {
-	case IPPROTO_TCP:
-		return "tcp";
-	case IPPROTO_UDP:
-		return "udp";
-	case IPPROTO_ICMP:
-		return "icmp";
-	case IPPROTO_ICMPV6:
-		return "icmp6";
-	default:
-		return "?";
-	}
+	return control_proto_name(proto);
 }
 
 /* A flow's side as a socket address: its family's address, @port. */
