@@ -284,6 +284,7 @@ int unet__flow_add(struct proxy_flow *flow)
 	flow->listed = true;
 	flow_lru_push(proxy, flow);
 	flow->last_ns = unet_hub_now_ns(proxy->hub);
+	flow->created_ns = flow->last_ns;
 	return 0;
 }
 

@@ -286,6 +286,7 @@ int unet_proxy_flows(struct unet_proxy *proxy, unet_flow_cb cb, void *opaque)
 		info.bytes_out = f->bytes_out;
 		info.bytes_in = f->bytes_in;
 		info.idle_ms = (now - f->last_ns) / 1000000u;
+		info.age_ms = (now - f->created_ns) / 1000000u;
 		cb(opaque, &info);
 		n++;
 	}

@@ -220,6 +220,7 @@ struct proxy_flow_ops {
  * @bytes_out: guest to host bytes
  * @bytes_in: host to guest bytes
  * @last_ns: when the flow last carried something (hub clock)
+ * @created_ns: when the flow entered the table (hub clock)
  */
 struct proxy_flow {
 	struct proxy_flow *hnext;
@@ -244,6 +245,7 @@ struct proxy_flow {
 	uint64_t bytes_out;
 	uint64_t bytes_in;
 	uint64_t last_ns;
+	uint64_t created_ns;
 };
 
 /**

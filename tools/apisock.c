@@ -27,7 +27,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -462,8 +461,8 @@ static void apisock_on_connection(uv_stream_t *server, int status)
 	c->a = a;
 	c->slot = -1;
 	c->handles = 2;
-	uv_pipe_init(a->loop, &c->pipe, 0);
-	uv_timer_init(a->loop, &c->timer);
+	uv_pipe_init(a->srv.loop, &c->pipe, 0);
+	uv_timer_init(a->srv.loop, &c->timer);
 	c->pipe.data = c;
 	c->timer.data = c;
 	if (uv_accept(server, (uv_stream_t *)&c->pipe) < 0) {
@@ -488,52 +487,19 @@ static void apisock_on_connection(uv_stream_t *server, int status)
  * apisock_listen() - listen on a unix socket path
  * @a: the API socket, apisock_init()'ed
  * @loop: the loop
- * @path: the socket's path, shorter than 108 bytes; an old socket there is
- *	replaced (never another kind of file), and the path is removed again
- *	by apisock_close()
+ * @path: the socket's path (unixsrv_listen()); removed again by
+ *	apisock_close()
  * @err: receives a one-line message on failure
  * @errlen: size of @err
  *
- * Return: 0, or a negative errno (-ENAMETOOLONG, -EEXIST for a file that is
- * not a socket, bind's and listen's errors). apisock_close() must be called
- * either way.
+ * Return: 0, or a negative errno (as unixsrv_listen()). apisock_close()
+ * must be called either way.
  */
 int apisock_listen(struct apisock *a, uv_loop_t *loop, const char *path,
 		   char *err, size_t errlen)
 {
-	struct stat st;
-	int r;
-
-	if (strlen(path) >= sizeof(a->path)) {
-		snprintf(err, errlen, "%s: longer than %zu bytes", path,
-			 sizeof(a->path) - 1);
-		return -ENAMETOOLONG;
-	}
-	if (lstat(path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode)) {
-			snprintf(err, errlen, "%s: exists and is not a socket",
-				 path);
-			return -EEXIST;
-		}
-		unlink(path);
-	}
-	r = uv_pipe_init(loop, &a->server, 0);
-	if (r < 0) {
-		snprintf(err, errlen, "%s: %s", path, uv_strerror(r));
-		return r;
-	}
-	a->loop = loop;
-	a->server.data = a;
-	r = uv_pipe_bind(&a->server, path);
-	if (r == 0) {
-		snprintf(a->path, sizeof(a->path), "%s", path);
-		r = uv_listen((uv_stream_t *)&a->server, APISOCK_CONN_MAX,
-			      apisock_on_connection);
-	}
-	if (r < 0)
-		snprintf(err, errlen, "cannot listen on %s: %s", path,
-			 uv_strerror(r));
-	return r;
+	return unixsrv_listen(&a->srv, loop, path, APISOCK_CONN_MAX,
+			      apisock_on_connection, a, err, errlen);
 }
 
 /**
@@ -547,12 +513,7 @@ void apisock_close(struct apisock *a)
 	int i;
 
 	a->closing = true;
-	if (a->loop != NULL && !uv_is_closing((uv_handle_t *)&a->server)) {
-		uv_close((uv_handle_t *)&a->server, NULL);
-		if (a->path[0] != '\0')
-			unlink(a->path);
-		a->path[0] = '\0';
-	}
+	unixsrv_close(&a->srv);
 	for (i = 0; i < APISOCK_CONN_MAX; i++)
 		if (a->conns[i] != NULL)
 			apisock_conn_close(a->conns[i]);

@@ -28,6 +28,8 @@
 
 #include <usernet/proxy.h>
 
+#include "unixsrv.h"
+
 /** The largest request, in bytes (slirp4netns's: a request of 4096 bytes
  * or more is refused). */
 #define APISOCK_REQ_MAX 4096
@@ -96,9 +98,7 @@ struct apisock_fwd {
  * @fwds: the forwards, oldest first (as slirp4netns lists them)
  * @n_fwds: how many
  * @next_id: the id of the next forward
- * @loop: the loop, once listening
- * @server: the listening socket
- * @path: its path, removed on close ("" when not listening)
+ * @srv: the listening socket
  * @conns: connections open now (NULL in free slots)
  * @closing: apisock_close() was called: no more connections
  */
@@ -109,9 +109,7 @@ struct apisock {
 	struct apisock_fwd *fwds;
 	int n_fwds;
 	int next_id;
-	uv_loop_t *loop;
-	uv_pipe_t server;
-	char path[108];
+	struct unixsrv srv;
 	struct apisock_conn *conns[APISOCK_CONN_MAX];
 	bool closing;
 };

@@ -86,7 +86,8 @@ static int ready_pidfile(const char *path, char *err, size_t errlen)
  * @r: the running state, filled in
  * @loop: the loop
  * @o: the options
- * @proxy: the proxy the API socket adds forwards to (NULL: no API socket)
+ * @proxy: the proxy the API socket adds forwards to (NULL: no API socket);
+ *	with &ready_options.control the control socket acts on that target
  * @info: the network, for the API socket
  * @on_exit: called when the exit fd fires
  * @data: passed to @on_exit
@@ -113,7 +114,15 @@ int ready_start(struct ready *r, uv_loop_t *loop, const struct ready_options *o,
 			return ret;
 		r->pidfile = o->pidfile;
 	}
-	if (o->api_socket != NULL && proxy != NULL) {
+	if (o->api_socket != NULL && proxy != NULL && o->control != NULL) {
+		ctlsock_init(&r->ctl, &control_live_ops, o->control,
+			     &apisock_proxy_ops, proxy, info,
+			     o->control->log_level);
+		r->ctl_open = true;
+		ret = ctlsock_listen(&r->ctl, loop, o->api_socket, err, errlen);
+		if (ret < 0)
+			return ret;
+	} else if (o->api_socket != NULL && proxy != NULL) {
 		apisock_init(&r->api, &apisock_proxy_ops, proxy, info);
 		r->api_open = true;
 		ret = apisock_listen(&r->api, loop, o->api_socket, err, errlen);
@@ -160,6 +169,10 @@ void ready_close(struct ready *r)
 	if (r->api_open) {
 		apisock_close(&r->api);
 		r->api_open = false;
+	}
+	if (r->ctl_open) {
+		ctlsock_close(&r->ctl);
+		r->ctl_open = false;
 	}
 	if (r->pidfile != NULL) {
 		unlink(r->pidfile);

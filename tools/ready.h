@@ -16,6 +16,7 @@
 #include <usernet/proxy.h>
 
 #include "apisock.h"
+#include "ctlsock.h"
 
 /**
  * struct ready_options - what the supervisor asked for
@@ -23,12 +24,17 @@
  * @exit_fd: --exit-fd FD, or -1
  * @pidfile: --pidfile FILE, or NULL
  * @api_socket: --api-socket PATH, or NULL
+ * @control: with @api_socket, what usernet's own control protocol acts on
+ *	(ctlsock.h, which answers slirp4netns's requests too); NULL for
+ *	slirp4netns's API socket alone (apisock.h, the slirp4netns
+ *	personality)
  */
 struct ready_options {
 	int ready_fd;
 	int exit_fd;
 	const char *pidfile;
 	const char *api_socket;
+	struct control_target *control;
 };
 
 /**
@@ -39,6 +45,8 @@ struct ready_options {
  * @data: passed to @on_exit
  * @api: the API socket
  * @api_open: @api is listening (or was tried: it must be closed)
+ * @ctl: the control socket (&ready_options.control set)
+ * @ctl_open: @ctl is listening (or was tried: it must be closed)
  * @pidfile: the pidfile written, removed by ready_close(); NULL for none
  */
 struct ready {
@@ -48,6 +56,8 @@ struct ready {
 	void *data;
 	struct apisock api;
 	bool api_open;
+	struct ctlsock ctl;
+	bool ctl_open;
 	const char *pidfile;
 };
 

@@ -47,6 +47,7 @@
 #include <usernet/stack.h>
 #include <usernet/version.h>
 
+#include "control.h"
 #include "memtrim.h"
 #include "netdev.h"
 #include "netns.h"
@@ -57,16 +58,6 @@
 
 #define NETDEV_MAX 64
 #define EXIT_USAGE 2
-
-static const char *const log_level_names[] = {
-	[UNET_LOG_ERROR] = "error",
-	[UNET_LOG_WARN] = "warning",
-	[UNET_LOG_INFO] = "info",
-	[UNET_LOG_DEBUG] = "debug",
-};
-_Static_assert(sizeof(log_level_names) / sizeof(log_level_names[0]) ==
-		       UNET_LOG_LEVEL_NUM,
-	       "one name per log level");
 
 /**
  * struct options - the parsed command line
@@ -109,6 +100,7 @@ struct options {
  * @child_done: the child has been reaped
  * @status: the exit status to return
  * @ready: the ready and exit fds, pidfile and API socket
+ * @control: what the control socket (--api-socket) acts on
  */
 struct usernet {
 	uv_loop_t loop;
@@ -126,6 +118,7 @@ struct usernet {
 	bool child_done;
 	int status;
 	struct ready ready;
+	struct control_target control;
 };
 
 /* The help text is laid out as it prints. */
@@ -276,8 +269,14 @@ static void usage_main(FILE *f)
 		"  --ready-fd FD  write \"1\" to FD and close it once everything runs\n"
 		"  --exit-fd FD   shut down when FD becomes readable or is closed\n"
 		"  --pidfile FILE write the PID to FILE (removed at exit)\n"
-		"  --api-socket PATH  slirp4netns's JSON API on a unix socket: add,\n"
-		"                 list and remove forwards of the -netdev user\n"
+		"  --api-socket PATH  the control socket: JSON requests, one per line,\n"
+		"                 one reply line each (socat - UNIX-CONNECT:PATH):\n"
+		"                 {\"op\":\"fwd_add\",\"host_port\":8080,\"guest_port\":80}\n"
+		"                 (also proto, host_addr, guest_addr; IPv4 or IPv6),\n"
+		"                 fwd_list, fwd_remove (id), stats, flows, log_level\n"
+		"                 (level), version, help. A connection whose first\n"
+		"                 request has \"execute\" gets slirp4netns's API.\n"
+		"                 Needs a -netdev user (or run)\n"
 		"Invoked as slirp4netns, or as 'usernet slirp4netns', usernet takes\n"
 		"slirp4netns 1.2's command line (see 'usernet slirp4netns --help').\n");
 }
@@ -309,8 +308,9 @@ static void usage_run(FILE *f)
 "(10.0.2.100 by default), e.g. -netdev user,id=u,hostfwd=tcp::8080-:80\n"
 "makes the host's port 8080 reach port 80 inside the namespace.\n"
 "\n"
-"Options: -netdev SPEC, --mtu N, --seed N, -v, -q, -h (as for usernet\n"
-"itself).\n"
+"Options: -netdev SPEC, --mtu N, --seed N, -v, -q, -h, --ready-fd FD,\n"
+"--exit-fd FD, --pidfile FILE, --api-socket PATH (as for usernet itself;\n"
+"the control socket's forwards lead into the namespace by default).\n"
 "\n"
 "Example: usernet run -- ping -c 3 10.0.2.2\n"
 "Unprivileged use needs /dev/net/tun to be usable by the caller.\n");
@@ -541,7 +541,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 static void log_stderr(void *opaque, enum unet_log_level level,
 		       const char *msg)
 {
-	fprintf(stderr, "usernet: %s: %s\n", log_level_names[level], msg);
+	fprintf(stderr, "usernet: %s: %s\n", control_log_level_name(level),
+		msg);
 }
 
 static void shutdown_all(struct usernet *u)
@@ -568,20 +569,10 @@ static void shutdown_all(struct usernet *u)
 	memtrim_stop(&u->trim);
 }
 
+/* The names the control socket uses (control.c), in the dump too. */
 static const char *proto_name(int proto)
 {
-	switch (proto) {
-	case IPPROTO_TCP:
-		return "tcp";
-	case IPPROTO_UDP:
-		return "udp";
-	case IPPROTO_ICMP:
-		return "icmp";
-	case IPPROTO_ICMPV6:
-		return "icmp6";
-	default:
-		return "?";
-	}
+	return control_proto_name(proto);
 }
 
 /* A flow's side as a socket address: its family's address, @port. */
@@ -1285,10 +1276,20 @@ static void on_exit_fd(void *data)
 static int start_ready(struct usernet *u, const struct options *o,
 		       const struct netdev_user *user, struct in_addr guest)
 {
+	struct ready_options ro = o->ready;
 	struct apisock_info info;
 	char err[512];
 	int r;
 
+	/* --api-socket speaks usernet's control protocol (ctlsock.h). */
+	u->control.proxy = u->proxy;
+	u->control.stack = u->stack;
+	u->control.hubs = u->hubs;
+	u->control.hub_ids = u->hub_ids;
+	u->control.n_hubs = u->n_hubs;
+	u->control.log_cb = log_stderr;
+	u->control.log_level = o->level;
+	ro.control = &u->control;
 	memset(&info, 0, sizeof(info));
 	info.mtu = o->mtu;
 	if (user != NULL) {
@@ -1301,8 +1302,8 @@ static int start_ready(struct usernet *u, const struct options *o,
 		info.host_loopback = user->proxy.loopback;
 	}
 	info.guest = guest;
-	r = ready_start(&u->ready, &u->loop, &o->ready, u->proxy, &info,
-			on_exit_fd, u, err, sizeof(err));
+	r = ready_start(&u->ready, &u->loop, &ro, u->proxy, &info, on_exit_fd,
+			u, err, sizeof(err));
 	if (r < 0)
 		fprintf(stderr, "usernet: %s\n", err);
 	return r;

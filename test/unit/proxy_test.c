@@ -511,6 +511,69 @@ static void test_caps_from_nofile(void **state)
 	assert_int_equal(ps.refused_guest_share, ps.udp_cap + 1 - share);
 }
 
+/* ---- the flow table's times --------------------------------------------- */
+
+/* The UDP flow of the guest's @port as the flow table shows it. */
+struct flow_find {
+	uint16_t port;
+	struct unet_flow_info info;
+	int found;
+};
+
+static void flow_find_cb(void *opaque, const struct unet_flow_info *info)
+{
+	struct flow_find *q = opaque;
+
+	if (info->proto == IPPROTO_UDP && info->guest_port == q->port) {
+		q->info = *info;
+		q->found++;
+	}
+}
+
+static struct unet_flow_info find_udp_flow(struct fixture *f, uint16_t port)
+{
+	struct flow_find q = { .port = port };
+
+	unet_proxy_flows(f->proxy, flow_find_cb, &q);
+	assert_int_equal(q.found, 1);
+	return q.info;
+}
+
+/*
+ * A flow's age counts from when it opened and goes on when it carries
+ * something; its idle time starts again then. The walk also gives the
+ * bytes each way and the addresses.
+ */
+static void test_flow_age(void **state)
+{
+	struct fixture *f = *state;
+	struct unet_flow_info a, b;
+
+	start(f, NULL);
+	udp_from(f, 44000);
+	assert_int_equal(f->received, 1);
+	a = find_udp_flow(f, 44000);
+	assert_true(a.age_ms >= a.idle_ms);
+	assert_true(a.age_ms < 1000);
+	assert_int_equal(a.family, AF_INET);
+	assert_int_equal(a.guest_addr.s_addr, tn_ip("10.0.2.15"));
+	assert_true(a.bytes_out > 0);
+
+	tn_run_for(&f->loop, 120);
+	b = find_udp_flow(f, 44000);
+	assert_true(b.idle_ms >= 100);
+	assert_true(b.age_ms >= a.age_ms + 100);
+
+	/* Traffic makes it busy again; it does not make it young. */
+	udp_from(f, 44000);
+	assert_int_equal(f->received, 2);
+	b = find_udp_flow(f, 44000);
+	assert_true(b.idle_ms < 100);
+	assert_true(b.age_ms >= 100);
+	assert_true(b.age_ms >= b.idle_ms);
+	assert_true(b.bytes_out > a.bytes_out);
+}
+
 /* unet_proxy_raise_nofile() leaves the soft limit at the hard one. */
 static void test_raise_nofile(void **state)
 {
@@ -540,6 +603,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_caps_from_nofile, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_flow_age, setup, teardown),
 		cmocka_unit_test(test_raise_nofile),
 	};
 

@@ -178,6 +178,8 @@ enum unet_flow_state {
  *          for an echo flow)
  * @guest_addr6: the guest's IPv6 address (@family AF_INET6)
  * @remote_addr6: the IPv6 address the guest sees on the other side
+ * @age_ms: milliseconds since the flow opened (entered the table); never
+ *          less than @idle_ms
  */
 struct unet_flow_info {
 	int proto;
@@ -193,6 +195,7 @@ struct unet_flow_info {
 	int family;
 	struct in6_addr guest_addr6;
 	struct in6_addr remote_addr6;
+	uint64_t age_ms;
 };
 
 /**
