@@ -576,6 +576,10 @@ static const struct control_counter control_proxy_counters[] = {
 	CONTROL_COUNTER(unet_proxy_stats, udp6_opened),
 	CONTROL_COUNTER(unet_proxy_stats, icmp6_opened),
 	CONTROL_COUNTER(unet_proxy_stats, icmp6_errors),
+	CONTROL_COUNTER(unet_proxy_stats, icmp4_errors),
+	CONTROL_COUNTER(unet_proxy_stats, icmp_errors_limited),
+	CONTROL_COUNTER(unet_proxy_stats, sock_errors),
+	CONTROL_COUNTER(unet_proxy_stats, pmtu_errors),
 };
 static_assert(sizeof(size_t) + ARRAY_SIZE(control_proxy_counters) *
 				       sizeof(uint64_t) ==
@@ -616,6 +620,7 @@ static const struct control_counter control_stack_counters[] = {
 	CONTROL_COUNTER(unet_stack_stats, dhcp6_in),
 	CONTROL_COUNTER(unet_stack_stats, dhcp6_out),
 	CONTROL_COUNTER(unet_stack_stats, dhcp6_drop),
+	CONTROL_COUNTER(unet_stack_stats, frag6_discarded),
 };
 static_assert(sizeof(size_t) + ARRAY_SIZE(control_stack_counters) *
 				       sizeof(uint64_t) ==

@@ -128,7 +128,7 @@ static int fake_proxy_stats(void *opaque, struct unet_proxy_stats *st)
 	memset(&st->flows, 0, sizeof(*st) - sizeof(st->size));
 	st->flows = 2;
 	st->tcp_opened = 7;
-	st->icmp6_errors = 9;
+	st->pmtu_errors = 9;
 	return 0;
 }
 
@@ -136,7 +136,7 @@ static int fake_stack_stats(void *opaque, struct unet_stack_stats *st)
 {
 	memset(&st->drop_mac, 0, sizeof(*st) - sizeof(st->size));
 	st->dns_queries = 4;
-	st->dhcp6_drop = 5;
+	st->frag6_discarded = 5;
 	return 0;
 }
 
@@ -269,9 +269,9 @@ static void test_reads(void **state)
 	setup_ctl(&c, &f);
 	expect_part(&c, "{\"op\":\"stats\"}",
 		    "\"proxy\":{\"flows\":2,\"tcp_opened\":7,");
-	expect_part(&c, "{\"op\":\"stats\"}", "\"icmp6_errors\":9}");
+	expect_part(&c, "{\"op\":\"stats\"}", "\"pmtu_errors\":9}");
 	expect_part(&c, "{\"op\":\"stats\"}", "\"dns_queries\":4,");
-	expect_part(&c, "{\"op\":\"stats\"}", "\"dhcp6_drop\":5}");
+	expect_part(&c, "{\"op\":\"stats\"}", "\"frag6_discarded\":5}");
 	expect_part(&c, "{\"op\":\"stats\"}",
 		    "\"ports\":[{\"hub\":3,\"id\":\"p0\",\"type\":\"fake\","
 		    "\"in_frames\":11,\"in_bytes\":0,\"out_frames\":0,"
