@@ -132,6 +132,11 @@ int ready_start(struct ready *r, uv_loop_t *loop, const struct ready_options *o,
 		uv_poll_start(&r->exit_poll, UV_READABLE | UV_DISCONNECT,
 			      ready_on_exit_fd);
 	}
+	if (o->confine != NULL) {
+		ret = o->confine(o->confine_data, err, errlen);
+		if (ret < 0)
+			return ret;
+	}
 	if (o->ready_fd >= 0) {
 		do
 			n = write(o->ready_fd, "1", 1);

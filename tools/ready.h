@@ -23,12 +23,18 @@
  * @exit_fd: --exit-fd FD, or -1
  * @pidfile: --pidfile FILE, or NULL
  * @api_socket: --api-socket PATH, or NULL
+ * @confine: called once everything above is open and before the ready fd
+ *	is written (--sandbox, --seccomp); a failure is ready_start()'s, with
+ *	the reason in its @err; NULL for nothing
+ * @confine_data: passed to @confine
  */
 struct ready_options {
 	int ready_fd;
 	int exit_fd;
 	const char *pidfile;
 	const char *api_socket;
+	int (*confine)(void *data, char *err, size_t errlen);
+	void *confine_data;
 };
 
 /**

@@ -53,6 +53,7 @@
 #include "nsrun.h"
 #include "ready.h"
 #include "replay.h"
+#include "sandbox.h"
 #include "slirp4netns.h"
 
 #define NETDEV_MAX 64
@@ -78,6 +79,8 @@ _Static_assert(sizeof(log_level_names) / sizeof(log_level_names[0]) ==
  * @seed: the random seed of every hub (0: from the kernel)
  * @level: log level
  * @ready: --ready-fd, --exit-fd, --pidfile, --api-socket
+ * @sandbox: --sandbox
+ * @seccomp: --seccomp
  */
 struct options {
 	bool run;
@@ -88,6 +91,8 @@ struct options {
 	unsigned long seed;
 	enum unet_log_level level;
 	struct ready_options ready;
+	bool sandbox;
+	bool seccomp;
 };
 
 /**
@@ -356,6 +361,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 		OPT_EXIT_FD,
 		OPT_PIDFILE,
 		OPT_API_SOCKET,
+		OPT_SANDBOX,
+		OPT_SECCOMP,
 	};
 	static const struct option longopts[] = {
 		{ "netdev", required_argument, NULL, 'n' },
@@ -369,6 +376,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "exit-fd", required_argument, NULL, OPT_EXIT_FD },
 		{ "pidfile", required_argument, NULL, OPT_PIDFILE },
 		{ "api-socket", required_argument, NULL, OPT_API_SOCKET },
+		{ "sandbox", no_argument, NULL, OPT_SANDBOX },
+		{ "seccomp", no_argument, NULL, OPT_SECCOMP },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned long v;
@@ -460,6 +469,17 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case OPT_API_SOCKET:
 			o->ready.api_socket = optarg;
+			break;
+		case OPT_SANDBOX:
+			o->sandbox = true;
+			break;
+		case OPT_SECCOMP:
+			if (!sandbox_seccomp_available()) {
+				fprintf(stderr,
+					"usernet: --seccomp: this usernet was built without libseccomp\n");
+				return EXIT_USAGE;
+			}
+			o->seccomp = true;
 			break;
 		case 'v':
 			if (o->level < UNET_LOG_DEBUG)
@@ -1300,6 +1320,29 @@ static int start_ready(struct usernet *u, const struct options *o,
 	return r;
 }
 
+/* --sandbox, --seccomp: the last step before the ready fd. */
+static int confine(void *data, char *err, size_t errlen)
+{
+	return sandbox_enter(data, err, errlen);
+}
+
+/*
+ * What the sandbox must leave usable: resolv.conf when the DNS forwarder
+ * reads it (no dns-upstream=), run's CMD.
+ */
+static void sandbox_config(const struct options *o,
+			   const struct netdev_user *user, pid_t child,
+			   struct sandbox_options *so)
+{
+	memset(so, 0, sizeof(*so));
+	so->mounts = o->sandbox;
+	so->seccomp = o->seccomp;
+	so->child = child;
+	if (user != NULL && user->stack.n_dns_upstream == 0 &&
+	    user->stack.n_dns_upstream6 == 0)
+		so->keep_file = user->stack.resolv_conf;
+}
+
 /* The namespace's settings, from the user netdev's addresses. */
 static void run_config(const struct options *o,
 		       const struct unet_stack_config *user,
@@ -1356,6 +1399,7 @@ int main(int argc, char **argv)
 	const struct netdev_user *user = NULL;
 	const char *user_id = "user0";
 	static const int signums[4] = { SIGINT, SIGTERM, SIGCHLD, SIGUSR1 };
+	struct sandbox_options so;
 	struct nsrun_config nc;
 	struct unet_port *port;
 	struct in_addr guest;
@@ -1451,6 +1495,11 @@ int main(int argc, char **argv)
 		guest = nc.addr;
 	else if (user != NULL)
 		guest = user->stack.dhcp_start;
+	sandbox_config(&o, user, u.ns.pid > 0 ? u.ns.pid : 0, &so);
+	if (o.sandbox || o.seccomp) {
+		o.ready.confine = confine;
+		o.ready.confine_data = &so;
+	}
 	if (start_ready(&u, &o, user, guest) < 0) {
 		if (u.ns.pid > 0 && !u.child_done)
 			nsrun_kill(&u.ns, SIGKILL);
