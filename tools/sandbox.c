@@ -38,7 +38,7 @@
  *    creating, mmap and mprotect never executable, ioctl only the few
  *    requests libuv and the proxy use, socket only AF_INET and AF_INET6
  *    (AF_UNIX too, for a unix stream netdev that reconnects), kill only to
- *    run's CMD. openat2 is refused (its flags are behind a pointer the
+ *    run's CMD, tgkill only to the process itself (abort()). openat2 is refused (its flags are behind a pointer the
  *    filter cannot read); the TFTP server then walks names with openat.
  *
  * What is lost: usernet can no longer remove its pidfile and API socket at
@@ -321,35 +321,35 @@ bool sandbox_seccomp_available(void)
 
 #ifdef USERNET_HAVE_SECCOMP
 /*
- * The calls allowed with any argument. What needs them, after set-up:
- *   the loop (libuv): epoll_*, read/write and their vector forms, close,
- *     fcntl, accept4, pipe2 and eventfd2 (a handle made at run time),
- *     rt_sig* (its signal pipe), clock_* and gettimeofday (vDSO fallback);
- *   the proxy, the forwards, DNS, the API socket: the socket calls;
- *   TFTP: pread64, lseek, fstat and newfstatat, getdents64 (none: O_PATH),
- *     close; the DNS forwarder: newfstatat on resolv.conf and its reading;
- *   malloc (glibc): brk, munmap, mremap, madvise, futex;
+ * The calls allowed with any argument, each for something usernet does
+ * after set-up (strace -f of test/integration/sandbox.sh shows them):
+ *   the loop (libuv): epoll_wait, epoll_pwait, epoll_ctl; read, write and
+ *     their vector forms; close, fcntl, accept4; rt_sigaction,
+ *     rt_sigprocmask, rt_sigreturn (its signal pipe, a handle closed);
+ *     clock_gettime, gettimeofday (when the vDSO cannot answer);
+ *     restart_syscall (a call interrupted by a signal);
+ *   the proxy, the forwards, DNS, the API socket: connect, bind, listen,
+ *     setsockopt, getsockopt, getsockname, getpeername, shutdown, and
+ *     recvfrom, recvmsg, recvmmsg, sendto, sendmsg, sendmmsg;
+ *   TFTP: pread64 (blocks), fstat, newfstatat, lseek; the DNS forwarder:
+ *     newfstatat on resolv.conf and reading it again when it changed;
+ *   malloc (glibc): brk, munmap, mremap, madvise (malloc_trim), futex;
  *   the random source: getrandom; run mode: wait4 on CMD;
- *   the end: exit, exit_group; a fatal error: getpid, gettid, tgkill.
+ *   the end: exit, exit_group; getpid, gettid (abort()).
  */
 static const char *const sandbox_allowed[] = {
-	"epoll_wait",	 "epoll_pwait",	 "epoll_pwait2", "epoll_ctl",
-	"epoll_create1", "read",	 "readv",	 "pread64",
-	"write",	 "writev",	 "pwrite64",	 "recvfrom",
-	"recvmsg",	 "recvmmsg",	 "sendto",	 "sendmsg",
-	"sendmmsg",	 "connect",	 "bind",	 "listen",
-	"accept",	 "accept4",	 "setsockopt",	 "getsockopt",
-	"getsockname",	 "getpeername",	 "shutdown",	 "close",
-	"fcntl",	 "dup",		 "dup3",	 "pipe2",
-	"eventfd2",	 "lseek",	 "fstat",	 "newfstatat",
-	"statx",	 "getdents64",	 "brk",		 "munmap",
-	"mremap",	 "madvise",	 "futex",	 "getrandom",
-	"clock_gettime", "clock_getres", "gettimeofday", "nanosleep",
-	"clock_nanosleep", "rt_sigreturn", "rt_sigprocmask", "rt_sigaction",
-	"sigaltstack",	 "getpid",	 "gettid",	 "getuid",
-	"geteuid",	 "getgid",	 "getegid",	 "sched_yield",
-	"restart_syscall", "wait4",	 "exit",	 "exit_group",
-	"prlimit64",	 "getrlimit",	 "sched_getaffinity", "sysinfo",
+	"epoll_wait",	   "epoll_pwait",  "epoll_ctl",	  "read",
+	"readv",	   "pread64",	   "write",	  "writev",
+	"close",	   "fcntl",	   "accept4",	  "rt_sigaction",
+	"rt_sigprocmask",  "rt_sigreturn", "clock_gettime", "gettimeofday",
+	"restart_syscall", "connect",	   "bind",	  "listen",
+	"setsockopt",	   "getsockopt",   "getsockname", "getpeername",
+	"shutdown",	   "recvfrom",	   "recvmsg",	  "recvmmsg",
+	"sendto",	   "sendmsg",	   "sendmmsg",	  "fstat",
+	"newfstatat",	   "lseek",	   "brk",	  "munmap",
+	"mremap",	   "madvise",	   "futex",	  "getrandom",
+	"wait4",	   "exit",	   "exit_group",  "getpid",
+	"gettid",
 };
 
 /* ioctl requests: non-blocking and close-on-exec (libuv), queued bytes. */
@@ -405,6 +405,10 @@ static int sandbox_rules_args(scmp_filter_ctx ctx, pid_t child, char *err,
 		a = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)sandbox_families[i]);
 		r = sandbox_rule(ctx, "socket", 1, &a, err, errlen);
 	}
+	/* abort() signals itself: the process, never another. */
+	a = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid());
+	if (r == 0)
+		r = sandbox_rule(ctx, "tgkill", 1, &a, err, errlen);
 	if (r == 0 && child > 0) {
 		a = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)child);
 		r = sandbox_rule(ctx, "kill", 1, &a, err, errlen);

@@ -283,6 +283,14 @@ static void usage_main(FILE *f)
 		"  --pidfile FILE write the PID to FILE (removed at exit)\n"
 		"  --api-socket PATH  slirp4netns's JSON API on a unix socket: add,\n"
 		"                 list and remove forwards of the -netdev user\n"
+		"  --sandbox      once set up (before the ready fd): a new mount\n"
+		"                 namespace with an empty read-only root (resolv.conf\n"
+		"                 kept when DNS reads it), every capability dropped,\n"
+		"                 no new privileges; needs CAP_SYS_ADMIN or a user\n"
+		"                 namespace of its own (made when unprivileged)\n"
+		"  --seccomp      then a system-call allow-list (libseccomp): any other\n"
+		"                 call fails with EPERM, usernet goes on; neither option\n"
+		"                 lets usernet remove its pidfile and API socket at exit\n"
 		"Invoked as slirp4netns, or as 'usernet slirp4netns', usernet takes\n"
 		"slirp4netns 1.2's command line (see 'usernet slirp4netns --help').\n");
 }
@@ -314,8 +322,9 @@ static void usage_run(FILE *f)
 "(10.0.2.100 by default), e.g. -netdev user,id=u,hostfwd=tcp::8080-:80\n"
 "makes the host's port 8080 reach port 80 inside the namespace.\n"
 "\n"
-"Options: -netdev SPEC, --mtu N, --seed N, -v, -q, -h (as for usernet\n"
-"itself).\n"
+"Options: -netdev SPEC, --mtu N, --seed N, -v, -q, -h, --ready-fd,\n"
+"--exit-fd, --pidfile, --api-socket, --sandbox, --seccomp (as for usernet\n"
+"itself; under --seccomp usernet may signal and reap CMD only).\n"
 "\n"
 "Example: usernet run -- ping -c 3 10.0.2.2\n"
 "Unprivileged use needs /dev/net/tun to be usable by the caller.\n");

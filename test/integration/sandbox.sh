@@ -24,8 +24,8 @@
 # 2. usernet run --sandbox --seccomp -- CMD: CMD's network, its exit status,
 #    SIGTERM passed on to CMD (kill is allowed to CMD alone).
 # 3. the slirp4netns personality with --enable-sandbox --enable-seccomp, as
-#    podman runs it: resolv.conf stays readable (the root shows etc/ only)
-#    and DNS goes through it.
+#    podman runs it, in a host-side namespace of its own: resolv.conf stays
+#    readable (the root shows etc/ only) and DNS goes through it.
 # 4. unprivileged: nobody's usernet run --sandbox --seccomp makes its own
 #    user namespace for the mount namespace; and without CAP_SYS_ADMIN and
 #    with user namespaces refused, a clear error and exit status 1.
@@ -209,23 +209,30 @@ rc=$?
 [ "$rc" = 143 ] && ok "run: SIGTERM reaches CMD through the filter (143)" || fail "run: SIGTERM: status $rc"
 
 # --- 3. the slirp4netns personality, as podman runs it ------------------------
+# In a host-side namespace of its own (HNS), where port 53 on the loopback
+# is this test's: slirp4netns asks /etc/resolv.conf's nameservers on port
+# 53, so a dnsmasq there, named by a resolv.conf bind-mounted over
+# /etc/resolv.conf in a private mount namespace (as slirp4netns.sh does).
 S4N="$(dirname "$USERNET")/slirp4netns"
+HNS=unet-sbh-$TAG
+new_netns "$HNS"
+h() { ip netns exec "$HNS" "$@"; }
 unshare --net sleep 300 &
 TPID=$!
 PIDS+=("$TPID")
 wait_for 5 sh -c "[ \"\$(readlink /proc/$TPID/ns/net)\" != \"\$(readlink /proc/self/ns/net)\" ]" ||
 	fail "slirp4netns: no target namespace"
-# slirp4netns asks the nameservers of /etc/resolv.conf on port 53: a second
-# dnsmasq on 127.0.0.79:53, named by a resolv.conf bind-mounted over
-# /etc/resolv.conf in a private mount namespace (as slirp4netns.sh does).
-dnsmasq --no-daemon --conf-file=/dev/null --port=53 --listen-address=127.0.0.79 \
+h dnsmasq --no-daemon --conf-file=/dev/null --port=53 --listen-address=127.0.0.1 \
 	--bind-interfaces --no-resolv --no-hosts --user=root --group=root \
 	--address=/test.example/192.0.2.11 2>"$TMP/dnsmasq2.err" &
 PIDS+=("$!")
-echo "nameserver 127.0.0.79" >"$TMP/resolv.conf"
-wait_for 10 dig @127.0.0.79 +time=1 +tries=1 a.test.example ||
-	{ cat "$TMP/dnsmasq2.err"; fail "dnsmasq on 127.0.0.79:53 did not start"; }
-USERNET_SANDBOX_SELFTEST=1 unshare --mount sh -c 'mount --bind "$0" /etc/resolv.conf && exec "$@"' \
+h python3 -m http.server --bind 127.0.0.1 --directory "$TMP/www" "$HP" >/dev/null 2>&1 &
+PIDS+=("$!")
+echo "nameserver 127.0.0.1" >"$TMP/resolv.conf"
+wait_for 10 sh -c "[ \"\$(ip netns exec $HNS dig @127.0.0.1 +time=1 +tries=1 +short a.test.example)\" = 192.0.2.11 ]" ||
+	{ cat "$TMP/dnsmasq2.err"; fail "dnsmasq in $HNS did not start"; }
+wait_for 10 h curl -sf "http://127.0.0.1:$HP/index.txt" || fail "http server in $HNS"
+USERNET_SANDBOX_SELFTEST=1 h unshare --mount sh -c 'mount --bind "$0" /etc/resolv.conf && exec "$@"' \
 	"$TMP/resolv.conf" "$S4N" --configure --mtu=65520 --enable-sandbox --enable-seccomp \
 	--enable-ipv6 --netns-type=pid --ready-fd=4 --api-socket "$TMP/s4n.sock" "$TPID" tap0 \
 	4>"$TMP/s4n.ready" >"$TMP/s4n.out" 2>"$TMP/s4n.err" &
@@ -237,16 +244,16 @@ if wait_for 10 grep -qx 1 "$TMP/s4n.ready"; then
 	selftest "$TMP/s4n.err" "slirp4netns"
 	ns="nsenter -t $TPID -n"
 	[ "$($ns dig @10.0.2.3 +time=2 +tries=2 +short a.test.example)" = 192.0.2.11 ] &&
-		ok "slirp4netns: DNS through the kept resolv.conf" || fail "slirp4netns: DNS: $(tail -3 "$TMP/s4n.err")"
+		ok "slirp4netns: DNS through the kept resolv.conf" ||
+		fail "slirp4netns: DNS: $($ns dig @10.0.2.3 +time=2 +tries=1 a.test.example 2>&1 | grep -E "status|timed out")"
 	[ "$($ns timeout 10 curl -s -m 5 "http://10.0.2.2:$HP/index.txt")" = "host loopback" ] &&
 		ok "slirp4netns: TCP to the host's loopback" || fail "slirp4netns: TCP"
 	$ns python3 -m http.server --bind 10.0.2.100 --directory "$TMP/wwwns" 8000 >/dev/null 2>&1 &
 	PIDS+=("$!")
 	wait_for 10 $ns curl -sf http://10.0.2.100:8000/index.txt
-	F3=$(free_port)
-	reply=$(printf '%s' "{\"execute\": \"add_hostfwd\", \"arguments\": {\"proto\": \"tcp\", \"host_addr\": \"127.0.0.1\", \"host_port\": $F3, \"guest_addr\": \"10.0.2.100\", \"guest_port\": 8000}}" |
+	reply=$(printf '%s' "{\"execute\": \"add_hostfwd\", \"arguments\": {\"proto\": \"tcp\", \"host_addr\": \"127.0.0.1\", \"host_port\": $F2, \"guest_addr\": \"10.0.2.100\", \"guest_port\": 8000}}" |
 		timeout 10 socat -t 5 - "UNIX-CONNECT:$TMP/s4n.sock")
-	[ "$(timeout 10 curl -s -m 5 "http://127.0.0.1:$F3/index.txt")" = "inside the namespace" ] &&
+	[ "$(h timeout 10 curl -s -m 5 "http://127.0.0.1:$F2/index.txt")" = "inside the namespace" ] &&
 		ok "slirp4netns: add_hostfwd over the API socket" || fail "slirp4netns: add_hostfwd: $reply"
 else
 	cat "$TMP/s4n.err"
