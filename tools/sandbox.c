@@ -121,8 +121,9 @@ static int sandbox_unshare(char *err, size_t errlen)
 			err, errlen,
 			"a mount namespace needs CAP_SYS_ADMIN (run as root or inside a user namespace), and a user namespace of its own cannot be made: %s%s",
 			strerror(-r),
-			r == -EINVAL ? " (more than one thread)" :
-				       " (user namespaces may be off: sysctl kernel.unprivileged_userns_clone, user.max_user_namespaces)");
+			r == -EINVAL ?
+				" (more than one thread)" :
+				" (user namespaces may be off: sysctl kernel.unprivileged_userns_clone, user.max_user_namespaces)");
 		return r;
 	}
 	r = sandbox_write_file("/proc/self/setgroups", "deny");
@@ -173,9 +174,8 @@ static int sandbox_keep_file(const char *base, const char *file, char *err,
 
 	if (realpath(file, real) == NULL)
 		return 0;
-	if (file[0] != '/' ||
-	    (size_t)snprintf(dest, sizeof(dest), "%s%s", base, file) >=
-		    sizeof(dest)) {
+	if (file[0] != '/' || (size_t)snprintf(dest, sizeof(dest), "%s%s", base,
+					       file) >= sizeof(dest)) {
 		sandbox_errf(err, errlen, "%s: not an absolute path", file);
 		return -EINVAL;
 	}
@@ -188,11 +188,10 @@ static int sandbox_keep_file(const char *base, const char *file, char *err,
 	}
 	if (r == 0 && mount(real, dest, NULL, MS_BIND, NULL) < 0)
 		r = -errno;
-	if (r == 0 &&
-	    mount(NULL, dest, NULL,
-		  MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV |
-			  MS_NOEXEC,
-		  NULL) < 0)
+	if (r == 0 && mount(NULL, dest, NULL,
+			    MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID |
+				    MS_NODEV | MS_NOEXEC,
+			    NULL) < 0)
 		r = -errno;
 	if (r < 0)
 		sandbox_errf(err, errlen,
@@ -238,8 +237,8 @@ static int sandbox_mounts(const char *keep_file, char *err, size_t errlen)
 	if (mount("tmpfs", base, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
 		  "size=16k,nr_inodes=16,mode=0555") < 0) {
 		r = -errno;
-		sandbox_errf(err, errlen, "cannot mount a tmpfs on %s: %s", base,
-			     strerror(-r));
+		sandbox_errf(err, errlen, "cannot mount a tmpfs on %s: %s",
+			     base, strerror(-r));
 		return r;
 	}
 	if (keep_file != NULL) {
@@ -289,9 +288,10 @@ static int sandbox_drop_caps(char *err, size_t errlen)
 	for (cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; cap++) {
 		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
 			r = -errno;
-			sandbox_errf(err, errlen,
-				     "cannot drop capability %lu from the bounding set: %s",
-				     cap, strerror(-r));
+			sandbox_errf(
+				err, errlen,
+				"cannot drop capability %lu from the bounding set: %s",
+				cap, strerror(-r));
 			return r;
 		}
 	}
@@ -338,17 +338,17 @@ bool sandbox_seccomp_available(void)
  *   the end: exit, exit_group; getpid, gettid (abort()).
  */
 static const char *const sandbox_allowed[] = {
-	"epoll_wait",	   "epoll_pwait",  "epoll_ctl",	  "read",
-	"readv",	   "pread64",	   "write",	  "writev",
-	"close",	   "fcntl",	   "accept4",	  "rt_sigaction",
+	"epoll_wait",	   "epoll_pwait",  "epoll_ctl",	    "read",
+	"readv",	   "pread64",	   "write",	    "writev",
+	"close",	   "fcntl",	   "accept4",	    "rt_sigaction",
 	"rt_sigprocmask",  "rt_sigreturn", "clock_gettime", "gettimeofday",
-	"restart_syscall", "connect",	   "bind",	  "listen",
-	"setsockopt",	   "getsockopt",   "getsockname", "getpeername",
-	"shutdown",	   "recvfrom",	   "recvmsg",	  "recvmmsg",
-	"sendto",	   "sendmsg",	   "sendmmsg",	  "fstat",
-	"newfstatat",	   "lseek",	   "brk",	  "munmap",
-	"mremap",	   "madvise",	   "futex",	  "getrandom",
-	"wait4",	   "exit",	   "exit_group",  "getpid",
+	"restart_syscall", "connect",	   "bind",	    "listen",
+	"setsockopt",	   "getsockopt",   "getsockname",   "getpeername",
+	"shutdown",	   "recvfrom",	   "recvmsg",	    "recvmmsg",
+	"sendto",	   "sendmsg",	   "sendmmsg",	    "fstat",
+	"newfstatat",	   "lseek",	   "brk",	    "munmap",
+	"mremap",	   "madvise",	   "futex",	    "getrandom",
+	"wait4",	   "exit",	   "exit_group",    "getpid",
 	"gettid",
 };
 
@@ -380,8 +380,8 @@ static int sandbox_rule(scmp_filter_ctx ctx, const char *name,
 static int sandbox_rules_args(scmp_filter_ctx ctx, pid_t child, char *err,
 			      size_t errlen)
 {
-	const scmp_datum_t write_flags = O_WRONLY | O_RDWR | O_CREAT |
-					 O_TRUNC | O_APPEND | O_TMPFILE;
+	const scmp_datum_t write_flags = O_WRONLY | O_RDWR | O_CREAT | O_TRUNC |
+					 O_APPEND | O_TMPFILE;
 	struct scmp_arg_cmp a;
 	size_t i;
 	int r;
@@ -393,14 +393,14 @@ static int sandbox_rules_args(scmp_filter_ctx ctx, pid_t child, char *err,
 		r = sandbox_rule(ctx, "mmap", 1, &a, err, errlen);
 	if (r == 0)
 		r = sandbox_rule(ctx, "mprotect", 1, &a, err, errlen);
-	for (i = 0; r == 0 && i < sizeof(sandbox_ioctls) /
-					  sizeof(sandbox_ioctls[0]);
+	for (i = 0;
+	     r == 0 && i < sizeof(sandbox_ioctls) / sizeof(sandbox_ioctls[0]);
 	     i++) {
 		a = SCMP_A1(SCMP_CMP_EQ, sandbox_ioctls[i]);
 		r = sandbox_rule(ctx, "ioctl", 1, &a, err, errlen);
 	}
-	for (i = 0; r == 0 && i < sizeof(sandbox_families) /
-					  sizeof(sandbox_families[0]);
+	for (i = 0; r == 0 &&
+		    i < sizeof(sandbox_families) / sizeof(sandbox_families[0]);
 	     i++) {
 		a = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)sandbox_families[i]);
 		r = sandbox_rule(ctx, "socket", 1, &a, err, errlen);
@@ -432,8 +432,8 @@ static int sandbox_seccomp(pid_t child, char *err, size_t errlen)
 	if (r < 0)
 		sandbox_errf(err, errlen, "seccomp: no thread sync: %s",
 			     strerror(-r));
-	for (i = 0; r == 0 && i < sizeof(sandbox_allowed) /
-					  sizeof(sandbox_allowed[0]);
+	for (i = 0;
+	     r == 0 && i < sizeof(sandbox_allowed) / sizeof(sandbox_allowed[0]);
 	     i++)
 		r = sandbox_rule(ctx, sandbox_allowed[i], 0, NULL, err, errlen);
 	if (r == 0)

@@ -170,7 +170,7 @@ g ping -6 -c 2 -i 0.3 -W 2 2001:db8:77::1 >"$TMP/ping6" 2>&1 && grep -q '2 recei
 (cd "$TMP" && g timeout 20 busybox tftp -g -r boot.bin -l "$TMP/got.bin" 10.0.2.2) >"$TMP/tftp.log" 2>&1
 cmp -s "$TMP/got.bin" "$TMP/tftp/boot.bin" && ok "TFTP: 300000 bytes, byte-exact" ||
 	fail "TFTP: $(cat "$TMP/tftp.log")"
-g python3 -m http.server --bind 0.0.0.0 --directory "$TMP/wwwns" 8000 >/dev/null 2>&1 &
+ip netns exec "$GNS" python3 -m http.server --bind 0.0.0.0 --directory "$TMP/wwwns" 8000 >/dev/null 2>&1 &
 PIDS+=("$!")
 wait_for 10 g curl -sf http://127.0.0.1:8000/index.txt
 [ "$(timeout 10 curl -s -m 5 "http://127.0.0.1:$F1/index.txt")" = "inside the namespace" ] &&
@@ -216,23 +216,24 @@ rc=$?
 S4N="$(dirname "$USERNET")/slirp4netns"
 HNS=unet-sbh-$TAG
 new_netns "$HNS"
+# (not through a function for what runs in the background: $! must be it)
 h() { ip netns exec "$HNS" "$@"; }
 unshare --net sleep 300 &
 TPID=$!
 PIDS+=("$TPID")
 wait_for 5 sh -c "[ \"\$(readlink /proc/$TPID/ns/net)\" != \"\$(readlink /proc/self/ns/net)\" ]" ||
 	fail "slirp4netns: no target namespace"
-h dnsmasq --no-daemon --conf-file=/dev/null --port=53 --listen-address=127.0.0.1 \
+ip netns exec "$HNS" dnsmasq --no-daemon --conf-file=/dev/null --port=53 --listen-address=127.0.0.1 \
 	--bind-interfaces --no-resolv --no-hosts --user=root --group=root \
 	--address=/test.example/192.0.2.11 2>"$TMP/dnsmasq2.err" &
 PIDS+=("$!")
-h python3 -m http.server --bind 127.0.0.1 --directory "$TMP/www" "$HP" >/dev/null 2>&1 &
+ip netns exec "$HNS" python3 -m http.server --bind 127.0.0.1 --directory "$TMP/www" "$HP" >/dev/null 2>&1 &
 PIDS+=("$!")
 echo "nameserver 127.0.0.1" >"$TMP/resolv.conf"
 wait_for 10 sh -c "[ \"\$(ip netns exec $HNS dig @127.0.0.1 +time=1 +tries=1 +short a.test.example)\" = 192.0.2.11 ]" ||
 	{ cat "$TMP/dnsmasq2.err"; fail "dnsmasq in $HNS did not start"; }
 wait_for 10 h curl -sf "http://127.0.0.1:$HP/index.txt" || fail "http server in $HNS"
-USERNET_SANDBOX_SELFTEST=1 h unshare --mount sh -c 'mount --bind "$0" /etc/resolv.conf && exec "$@"' \
+USERNET_SANDBOX_SELFTEST=1 ip netns exec "$HNS" unshare --mount sh -c 'mount --bind "$0" /etc/resolv.conf && exec "$@"' \
 	"$TMP/resolv.conf" "$S4N" --configure --mtu=65520 --enable-sandbox --enable-seccomp \
 	--enable-ipv6 --netns-type=pid --ready-fd=4 --api-socket "$TMP/s4n.sock" "$TPID" tap0 \
 	4>"$TMP/s4n.ready" >"$TMP/s4n.out" 2>"$TMP/s4n.err" &

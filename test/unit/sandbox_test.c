@@ -80,8 +80,7 @@ static int child_checks(pid_t sleeper)
 	if (fd < 0 || read(fd, buf, sizeof(buf)) <= 0)
 		return CHILD_READ;
 	close(fd);
-	if (write(fds[1], "x", 1) != 1 ||
-	    read(fds[0], buf, 1) != 1)
+	if (write(fds[1], "x", 1) != 1 || read(fds[0], buf, 1) != 1)
 		return CHILD_PIPE;
 	p = malloc(1 << 20);
 	if (p == NULL)
@@ -96,8 +95,8 @@ static int child_checks(pid_t sleeper)
 		return CHILD_NETLINK;
 	if (!denied(open("/dev/null", O_WRONLY)))
 		return CHILD_WRITE_OPEN;
-	p = mmap(NULL, 4096, PROT_READ | PROT_EXEC,
-		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	p = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS,
+		 -1, 0);
 	if (p != MAP_FAILED || errno != EPERM)
 		return CHILD_EXEC_MEM;
 	if (!denied(kill(getppid(), 0)))
