@@ -73,28 +73,10 @@
 #include <seccomp.h>
 #endif
 
+#include "netns.h"
 #include "sandbox.h"
 
 #define sandbox_errf(err, errlen, ...) snprintf(err, errlen, __VA_ARGS__)
-
-/* Writes @text to the /proc file @path. */
-static int sandbox_write_file(const char *path, const char *text)
-{
-	size_t len = strlen(text);
-	ssize_t n;
-	int fd, r = 0;
-
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, text, len);
-	if (n < 0)
-		r = -errno;
-	else if ((size_t)n != len)
-		r = -EIO;
-	close(fd);
-	return r;
-}
 
 /*
  * A new mount namespace; when this user namespace gives no CAP_SYS_ADMIN,
@@ -104,7 +86,7 @@ static int sandbox_unshare(char *err, size_t errlen)
 {
 	uid_t uid = geteuid();
 	gid_t gid = getegid();
-	char map[64];
+	const char *what;
 	int r;
 
 	if (unshare(CLONE_NEWNS) == 0)
@@ -126,21 +108,12 @@ static int sandbox_unshare(char *err, size_t errlen)
 				" (user namespaces may be off: sysctl kernel.unprivileged_userns_clone, user.max_user_namespaces)");
 		return r;
 	}
-	r = sandbox_write_file("/proc/self/setgroups", "deny");
-	if (r == 0) {
-		snprintf(map, sizeof(map), "%u %u 1", (unsigned int)uid,
-			 (unsigned int)uid);
-		r = sandbox_write_file("/proc/self/uid_map", map);
-	}
-	if (r == 0) {
-		snprintf(map, sizeof(map), "%u %u 1", (unsigned int)gid,
-			 (unsigned int)gid);
-		r = sandbox_write_file("/proc/self/gid_map", map);
-	}
+	r = netns_map_ids(uid, uid, gid, gid, &what);
 	if (r < 0)
-		sandbox_errf(err, errlen,
-			     "cannot map uid %u in the new user namespace: %s",
-			     (unsigned int)uid, strerror(-r));
+		sandbox_errf(
+			err, errlen,
+			"cannot map uid %u in the new user namespace: %s: %s",
+			(unsigned int)uid, what, strerror(-r));
 	return r;
 }
 
