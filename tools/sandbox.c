@@ -41,6 +41,12 @@
  *    run's CMD, tgkill only to the process itself (abort()). openat2 is refused (its flags are behind a pointer the
  *    filter cannot read); the TFTP server then walks names with openat.
  *
+ * What it does not close: descriptors opened before still lead where
+ * they led. The TFTP folder's O_PATH fd is one: openat() through it with
+ * ".." would reach the old root's files (the TFTP server itself refuses
+ * such names; only code already taken over could try), as far as the uid
+ * and the now empty capability sets allow.
+ *
  * What is lost: usernet can no longer remove its pidfile and API socket at
  * exit (the supervisor does), SIGUSR1's RSS figure reads 0 (no /proc), and
  * a netdev that needs a path again at run time (a reconnecting unix stream
