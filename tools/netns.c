@@ -77,6 +77,65 @@ static void netns_errf(char *err, size_t errlen, const char *fmt, ...)
 }
 
 /**
+ * netns_write_file() - write a short text to an existing file in one write
+ * @path: the file (a /proc or /sys file, most often)
+ * @text: what to write
+ *
+ * Return: 0, or a negative errno (-EIO when the write was short).
+ */
+int netns_write_file(const char *path, const char *text)
+{
+	size_t len = strlen(text);
+	ssize_t n;
+	int fd, ret = 0;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, text, len);
+	if (n < 0)
+		ret = -errno;
+	else if ((size_t)n != len)
+		ret = -EIO;
+	close(fd);
+	return ret;
+}
+
+/**
+ * netns_map_ids() - map the caller's ids in the user namespace it just made
+ * @uid_in: the uid @uid is inside (0: root inside, as `run` wants)
+ * @uid: the caller's uid outside
+ * @gid_in: the gid @gid is inside
+ * @gid: the caller's gid outside
+ * @what: receives the /proc file that could not be written
+ *
+ * Writes "deny" to /proc/self/setgroups (older kernels have no such file
+ * and need none), then one line to uid_map and one to gid_map: all an
+ * unprivileged process may map.
+ *
+ * Return: 0, or a negative errno.
+ */
+int netns_map_ids(unsigned int uid_in, uid_t uid, unsigned int gid_in,
+		  gid_t gid, const char **what)
+{
+	char map[64];
+	int ret;
+
+	*what = "/proc/self/setgroups";
+	ret = netns_write_file(*what, "deny");
+	if (ret < 0 && ret != -ENOENT)
+		return ret;
+	*what = "/proc/self/uid_map";
+	snprintf(map, sizeof(map), "%u %u 1\n", uid_in, (unsigned int)uid);
+	ret = netns_write_file(*what, map);
+	if (ret < 0)
+		return ret;
+	*what = "/proc/self/gid_map";
+	snprintf(map, sizeof(map), "%u %u 1\n", gid_in, (unsigned int)gid);
+	return netns_write_file(*what, map);
+}
+
+/**
  * netns_parse_target() - a namespace as -netdev tap,netns= gives it
  * @s: a PID (digits only, above 0) or a path
  * @t: receives the target; @t->netns_path points into @s

@@ -51,6 +51,9 @@ struct netns_ifconfig {
 	uint8_t mac[6];
 };
 
+int netns_write_file(const char *path, const char *text);
+int netns_map_ids(unsigned int uid_in, uid_t uid, unsigned int gid_in,
+		  gid_t gid, const char **what);
 int netns_parse_target(const char *s, struct netns_target *t);
 int netns_open_tap(const struct netns_target *t, const char *ifname,
 		   const struct netns_ifconfig *cfg, int *tap_fd, char *err,

@@ -67,6 +67,7 @@
 #include <unistd.h>
 
 #include "fdpass.h"
+#include "netns.h"
 #include "nsrun.h"
 
 #define NSRUN_IFNAME "tap0"
@@ -168,24 +169,6 @@ static void nsrun_child_send(const struct nsrun_child *c, int kind, int err,
 #define nsrun_child_warn(c, err, ...)                                        \
 	nsrun_child_send(c, NSRUN_MSG_WARN, err, -1, __VA_ARGS__)
 
-static int nsrun_write_file(const char *path, const char *text)
-{
-	size_t len = strlen(text);
-	ssize_t n;
-	int fd, ret = 0;
-
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, text, len);
-	if (n < 0)
-		ret = -errno;
-	else if ((size_t)n != len)
-		ret = -EIO;
-	close(fd);
-	return ret;
-}
-
 static void nsrun_child_signals(void)
 {
 	struct sigaction sa = { .sa_handler = SIG_DFL };
@@ -210,26 +193,14 @@ static void nsrun_child_pdeathsig(const struct nsrun_child *c)
 
 static void nsrun_child_userns(const struct nsrun_child *c)
 {
-	char map[64];
+	const char *what;
 	int ret;
 
 	if (unshare(CLONE_NEWUSER) < 0)
 		nsrun_child_fail(c, errno, "cannot create user namespace");
-
-	/* Older kernels have no setgroups file and need no "deny". */
-	ret = nsrun_write_file("/proc/self/setgroups", "deny");
-	if (ret < 0 && ret != -ENOENT)
-		nsrun_child_fail(c, -ret, "cannot write /proc/self/setgroups");
-
-	snprintf(map, sizeof(map), "0 %u 1\n", (unsigned int)c->uid);
-	ret = nsrun_write_file("/proc/self/uid_map", map);
+	ret = netns_map_ids(0, c->uid, 0, c->gid, &what);
 	if (ret < 0)
-		nsrun_child_fail(c, -ret, "cannot write /proc/self/uid_map");
-
-	snprintf(map, sizeof(map), "0 %u 1\n", (unsigned int)c->gid);
-	ret = nsrun_write_file("/proc/self/gid_map", map);
-	if (ret < 0)
-		nsrun_child_fail(c, -ret, "cannot write /proc/self/gid_map");
+		nsrun_child_fail(c, -ret, "cannot write %s", what);
 }
 
 static void nsrun_child_netns(const struct nsrun_child *c)
@@ -287,7 +258,7 @@ static void nsrun_child_ip6(const struct nsrun_child *c, const char *name)
 	for (i = 0; i < sizeof(set) / sizeof(set[0]); i++) {
 		snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/%s",
 			 name, set[i].key);
-		ret = nsrun_write_file(path, set[i].val);
+		ret = netns_write_file(path, set[i].val);
 		if (ret < 0) {
 			nsrun_child_warn(c, -ret, "cannot set %s: no IPv6",
 					 path);
@@ -455,7 +426,7 @@ static void nsrun_child_resolv(const struct nsrun_child *c)
 	ret = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (ret >= 0) {
 		close(ret);
-		ret = nsrun_write_file(file, text);
+		ret = netns_write_file(file, text);
 		if (ret < 0)
 			nsrun_child_warn(c, -ret, "cannot write %s", file);
 	} else {

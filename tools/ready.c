@@ -17,6 +17,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "ready.h"
 
 /**
@@ -140,6 +142,14 @@ int ready_start(struct ready *r, uv_loop_t *loop, const struct ready_options *o,
 		r->exit_poll.data = r;
 		uv_poll_start(&r->exit_poll, UV_READABLE | UV_DISCONNECT,
 			      ready_on_exit_fd);
+	}
+	if (o->confine != NULL) {
+		/* jansson seeds its hash on first use from /dev/urandom: now,
+		 * while there is one. */
+		json_object_seed(0);
+		ret = o->confine(o->confine_data, err, errlen);
+		if (ret < 0)
+			return ret;
 	}
 	if (o->ready_fd >= 0) {
 		do

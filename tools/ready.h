@@ -28,6 +28,10 @@
  *	(ctlsock.h, which answers slirp4netns's requests too); NULL for
  *	slirp4netns's API socket alone (apisock.h, the slirp4netns
  *	personality)
+ * @confine: called once everything above is open and before the ready fd
+ *	is written (--sandbox, --seccomp); a failure is ready_start()'s, with
+ *	the reason in its @err; NULL for nothing
+ * @confine_data: passed to @confine
  */
 struct ready_options {
 	int ready_fd;
@@ -35,6 +39,8 @@ struct ready_options {
 	const char *pidfile;
 	const char *api_socket;
 	struct control_target *control;
+	int (*confine)(void *data, char *err, size_t errlen);
+	void *confine_data;
 };
 
 /**

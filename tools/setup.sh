@@ -20,6 +20,7 @@ packages=(
 	# build
 	build-essential cmake pkg-config clang llvm libclang-rt-14-dev patch
 	libuv1-dev libcmocka-dev libpcap-dev libvdeplug-dev libjansson-dev
+	libseccomp-dev
 	xz-utils ca-certificates
 	# the format check of changed lines (tools/check-format.sh)
 	clang-format git

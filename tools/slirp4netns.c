@@ -13,10 +13,13 @@
  * the tap is on the hub it prints a summary on stdout, opens the API
  * socket, watches the exit fd and writes "1" to the ready fd (ready.c).
  * SIGINT, SIGTERM and the exit fd end it with status 0.
+ * --enable-sandbox and --enable-seccomp are usernet's --sandbox and
+ * --seccomp (sandbox.c), entered after the API socket opens and before
+ * the ready fd is written; resolv.conf stays readable.
  *
- * Options whose work usernet does not do yet (--enable-sandbox,
- * --enable-seccomp, --outbound-addr, --outbound-addr6, --disable-dns) are
- * refused with a message and exit status 1, never ignored.
+ * Options whose work usernet does not do yet (--outbound-addr,
+ * --outbound-addr6, --disable-dns) are refused with a message and exit
+ * status 1, never ignored.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -39,6 +42,7 @@
 
 #include "netns.h"
 #include "ready.h"
+#include "sandbox.h"
 #include "slirp4netns.h"
 
 /* The slirp4netns release whose command line and API this follows. */
@@ -64,8 +68,10 @@ static void s4n_usage(FILE *f)
 		"--disable-host-loopback  the gateway does not reach the host's 127.0.0.1\n"
 		"--netns-type=TYPE        what PID|PATH is ([path|pid], default=pid)\n"
 		"--userns-path=PATH       the user namespace to join first\n"
-		"--enable-sandbox         not yet in usernet: refused (exit status 1)\n"
-		"--enable-seccomp         not yet in usernet: refused (exit status 1)\n"
+		"--enable-sandbox         create a new mount namespace with an empty root and\n"
+		"                         drop all capabilities (usernet --sandbox)\n"
+		"--enable-seccomp         enable seccomp to limit syscalls: an allow-list,\n"
+		"                         other calls fail with EPERM (usernet --seccomp)\n"
 		"--outbound-addr=IPv4     not yet in usernet: refused (exit status 1)\n"
 		"--outbound-addr6=IPv6    not yet in usernet: refused (exit status 1)\n"
 		"--disable-dns            not yet in usernet: refused (exit status 1)\n"
@@ -154,9 +160,7 @@ static int s4n_parse_int(const char *s, long min, long max, long *out)
 /* The options usernet cannot honour yet: refused, never ignored. */
 static int s4n_refuse(const struct s4n_options *o)
 {
-	const char *what = o->sandbox	     ? "--enable-sandbox" :
-			   o->seccomp	     ? "--enable-seccomp" :
-			   o->outbound_addr  ? "--outbound-addr" :
+	const char *what = o->outbound_addr  ? "--outbound-addr" :
 			   o->outbound_addr6 ? "--outbound-addr6" :
 			   o->disable_dns    ? "--disable-dns" :
 					       NULL;
@@ -229,7 +233,8 @@ int s4n_parse(int argc, char **argv, struct s4n_options *o)
 	o->mtu = S4N_MTU_DEFAULT;
 	o->tapname = "tap0";
 	opterr = 0;
-	optind = 1;
+	/* 0, not 1: GNU getopt's full reset, for a second parse in a test. */
+	optind = 0;
 	while ((c = getopt_long(argc, argv, ":ce:r:m:a:6hv", longopts, NULL)) !=
 	       -1) {
 		switch (c) {
@@ -280,6 +285,8 @@ int s4n_parse(int argc, char **argv, struct s4n_options *o)
 			o->sandbox = true;
 			break;
 		case OPT_SECCOMP:
+			if (!sandbox_seccomp_available())
+				s4n_bad("--enable-seccomp: this usernet was built without libseccomp");
 			o->seccomp = true;
 			break;
 		case OPT_OUTBOUND:
@@ -410,6 +417,12 @@ static void s4n_on_signal(uv_signal_t *h, int signum)
 static void s4n_on_exit_fd(void *data)
 {
 	s4n_shutdown(data);
+}
+
+/* --enable-sandbox, --enable-seccomp: the last step before the ready fd. */
+static int s4n_confine(void *data, char *err, size_t errlen)
+{
+	return sandbox_enter(data, err, errlen);
 }
 
 static struct in_addr s4n_offset(struct in_addr net, uint32_t n)
@@ -559,6 +572,7 @@ int s4n_main(int argc, char **argv)
 {
 	static const int signums[2] = { SIGINT, SIGTERM };
 	struct ready_options ro;
+	struct sandbox_options so;
 	struct unet_stack_config sc;
 	struct apisock_info info;
 	struct s4n_options o;
@@ -589,6 +603,14 @@ int s4n_main(int argc, char **argv)
 		ro.ready_fd = o.ready_fd;
 		ro.exit_fd = o.exit_fd;
 		ro.api_socket = o.api_socket;
+		memset(&so, 0, sizeof(so));
+		so.mounts = o.sandbox;
+		so.seccomp = o.seccomp;
+		so.keep_file = sc.resolv_conf;
+		if (o.sandbox || o.seccomp) {
+			ro.confine = s4n_confine;
+			ro.confine_data = &so;
+		}
 		r = ready_start(&s.ready, &s.loop, &ro, s.proxy, &info,
 				s4n_on_exit_fd, &s, err, sizeof(err));
 		if (r < 0)

@@ -31,8 +31,8 @@
  * @ipv6: -6/--enable-ipv6: fd00::/64 (gateway fd00::2, DNS fd00::3)
  * @disable_host_loopback: --disable-host-loopback
  * @disable_dns: --disable-dns (refused: not yet in usernet)
- * @sandbox: --enable-sandbox (refused: not yet in usernet)
- * @seccomp: --enable-seccomp (refused: not yet in usernet)
+ * @sandbox: --enable-sandbox (usernet's --sandbox)
+ * @seccomp: --enable-seccomp (usernet's --seccomp)
  * @outbound_addr: --outbound-addr (refused: not yet in usernet), or NULL
  * @outbound_addr6: --outbound-addr6 (refused), or NULL
  * @exit_fd: -e/--exit-fd, or -1

@@ -54,6 +54,7 @@
 #include "nsrun.h"
 #include "ready.h"
 #include "replay.h"
+#include "sandbox.h"
 #include "slirp4netns.h"
 
 #define NETDEV_MAX 64
@@ -69,6 +70,8 @@
  * @seed: the random seed of every hub (0: from the kernel)
  * @level: log level
  * @ready: --ready-fd, --exit-fd, --pidfile, --api-socket
+ * @sandbox: --sandbox
+ * @seccomp: --seccomp
  */
 struct options {
 	bool run;
@@ -79,6 +82,8 @@ struct options {
 	unsigned long seed;
 	enum unet_log_level level;
 	struct ready_options ready;
+	bool sandbox;
+	bool seccomp;
 };
 
 /**
@@ -277,6 +282,14 @@ static void usage_main(FILE *f)
 		"                 (level), version, help. A connection whose first\n"
 		"                 request has \"execute\" gets slirp4netns's API.\n"
 		"                 Needs a -netdev user (or run)\n"
+		"  --sandbox      once set up (before the ready fd): a new mount\n"
+		"                 namespace with an empty read-only root (resolv.conf\n"
+		"                 kept when DNS reads it), every capability dropped,\n"
+		"                 no new privileges; needs CAP_SYS_ADMIN or a user\n"
+		"                 namespace of its own (made when unprivileged)\n"
+		"  --seccomp      then a system-call allow-list (libseccomp): any other\n"
+		"                 call fails with EPERM, usernet goes on; neither option\n"
+		"                 lets usernet remove its pidfile and API socket at exit\n"
 		"Invoked as slirp4netns, or as 'usernet slirp4netns', usernet takes\n"
 		"slirp4netns 1.2's command line (see 'usernet slirp4netns --help').\n");
 }
@@ -309,8 +322,10 @@ static void usage_run(FILE *f)
 "makes the host's port 8080 reach port 80 inside the namespace.\n"
 "\n"
 "Options: -netdev SPEC, --mtu N, --seed N, -v, -q, -h, --ready-fd FD,\n"
-"--exit-fd FD, --pidfile FILE, --api-socket PATH (as for usernet itself;\n"
-"the control socket's forwards lead into the namespace by default).\n"
+"--exit-fd FD, --pidfile FILE, --api-socket PATH, --sandbox, --seccomp\n"
+"(as for usernet itself; the control socket's forwards lead into the\n"
+"namespace by default; under --seccomp usernet may signal and reap CMD\n"
+"only).\n"
 "\n"
 "Example: usernet run -- ping -c 3 10.0.2.2\n"
 "Unprivileged use needs /dev/net/tun to be usable by the caller.\n");
@@ -356,6 +371,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 		OPT_EXIT_FD,
 		OPT_PIDFILE,
 		OPT_API_SOCKET,
+		OPT_SANDBOX,
+		OPT_SECCOMP,
 	};
 	static const struct option longopts[] = {
 		{ "netdev", required_argument, NULL, 'n' },
@@ -369,6 +386,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "exit-fd", required_argument, NULL, OPT_EXIT_FD },
 		{ "pidfile", required_argument, NULL, OPT_PIDFILE },
 		{ "api-socket", required_argument, NULL, OPT_API_SOCKET },
+		{ "sandbox", no_argument, NULL, OPT_SANDBOX },
+		{ "seccomp", no_argument, NULL, OPT_SECCOMP },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned long v;
@@ -460,6 +479,17 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case OPT_API_SOCKET:
 			o->ready.api_socket = optarg;
+			break;
+		case OPT_SANDBOX:
+			o->sandbox = true;
+			break;
+		case OPT_SECCOMP:
+			if (!sandbox_seccomp_available()) {
+				fprintf(stderr,
+					"usernet: --seccomp: this usernet was built without libseccomp\n");
+				return EXIT_USAGE;
+			}
+			o->seccomp = true;
 			break;
 		case 'v':
 			if (o->level < UNET_LOG_DEBUG)
@@ -1309,6 +1339,29 @@ static int start_ready(struct usernet *u, const struct options *o,
 	return r;
 }
 
+/* --sandbox, --seccomp: the last step before the ready fd. */
+static int confine(void *data, char *err, size_t errlen)
+{
+	return sandbox_enter(data, err, errlen);
+}
+
+/*
+ * What the sandbox must leave usable: resolv.conf when the DNS forwarder
+ * reads it (no dns-upstream=), run's CMD.
+ */
+static void sandbox_config(const struct options *o,
+			   const struct netdev_user *user, pid_t child,
+			   struct sandbox_options *so)
+{
+	memset(so, 0, sizeof(*so));
+	so->mounts = o->sandbox;
+	so->seccomp = o->seccomp;
+	so->child = child;
+	if (user != NULL && user->stack.n_dns_upstream == 0 &&
+	    user->stack.n_dns_upstream6 == 0)
+		so->keep_file = user->stack.resolv_conf;
+}
+
 /* The namespace's settings, from the user netdev's addresses. */
 static void run_config(const struct options *o,
 		       const struct unet_stack_config *user,
@@ -1365,6 +1418,7 @@ int main(int argc, char **argv)
 	const struct netdev_user *user = NULL;
 	const char *user_id = "user0";
 	static const int signums[4] = { SIGINT, SIGTERM, SIGCHLD, SIGUSR1 };
+	struct sandbox_options so;
 	struct nsrun_config nc;
 	struct unet_port *port;
 	struct in_addr guest;
@@ -1460,6 +1514,11 @@ int main(int argc, char **argv)
 		guest = nc.addr;
 	else if (user != NULL)
 		guest = user->stack.dhcp_start;
+	sandbox_config(&o, user, u.ns.pid > 0 ? u.ns.pid : 0, &so);
+	if (o.sandbox || o.seccomp) {
+		o.ready.confine = confine;
+		o.ready.confine_data = &so;
+	}
 	if (start_ready(&u, &o, user, guest) < 0) {
 		if (u.ns.pid > 0 && !u.child_done)
 			nsrun_kill(&u.ns, SIGKILL);

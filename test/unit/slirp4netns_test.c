@@ -4,7 +4,8 @@
  * (tools/slirp4netns.c): podman's and rootlesskit's command lines give the
  * options they mean, slirp4netns's defaults hold, a table of bad command
  * lines exits 1, --help and --version exit 0, and the options usernet
- * cannot honour yet are refused with status 1, never ignored.
+ * cannot honour yet are refused with status 1, never ignored;
+ * --enable-sandbox and --enable-seccomp (podman passes both) are taken.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -68,13 +69,13 @@ static void test_defaults(void **state)
 	assert_null(o.userns_path);
 }
 
-/* Rootless podman 4.3's command line, but sandbox and seccomp. */
+/* Rootless podman 4.3's command line. */
 static void test_podman(void **state)
 {
 	struct s4n_options o;
 
 	assert_int_equal(
-		parse("slirp4netns --disable-host-loopback --mtu=65520 --enable-ipv6 -c -e 3 -r 4 --api-socket /run/x.sock --netns-type=path /proc/self/ns/net tap0",
+		parse("slirp4netns --disable-host-loopback --mtu=65520 --enable-sandbox --enable-seccomp --enable-ipv6 -c -e 3 -r 4 --api-socket /run/x.sock --netns-type=path /proc/self/ns/net tap0",
 		      &o),
 		-1);
 	assert_true(o.disable_host_loopback);
@@ -87,6 +88,11 @@ static void test_podman(void **state)
 	assert_string_equal(o.netns_path, "/proc/self/ns/net");
 	assert_int_equal(o.pid, 0);
 	assert_string_equal(o.tapname, "tap0");
+	assert_true(o.sandbox);
+	assert_true(o.seccomp);
+	/* slirp4netns's old spelling */
+	assert_int_equal(parse("slirp4netns --create-sandbox 3", &o), -1);
+	assert_true(o.sandbox);
 }
 
 /* Short options, options after the operands (GNU permutation), --cidr,
@@ -151,9 +157,6 @@ static const char *const bad_lines[] = {
 	"slirp4netns --frobnicate 3",
 	"slirp4netns -x 3",
 	/* not yet in usernet: refused, never ignored */
-	"slirp4netns --enable-sandbox 3",
-	"slirp4netns --create-sandbox 3",
-	"slirp4netns --enable-seccomp 3",
 	"slirp4netns --outbound-addr=10.1.1.1 3",
 	"slirp4netns --outbound-addr6=::1 3",
 	"slirp4netns --disable-dns 3",
