@@ -84,6 +84,8 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "lwip/icmp.h"
 #include "lwip/ip.h"
@@ -921,6 +923,24 @@ static int tcp_flow_handles_init(struct tcp_flow *flow)
 	return 0;
 }
 
+/*
+ * Gives an outbound flow's host handle its socket, bound to the outbound
+ * address (unet__flow_bind_out()) before the connect.
+ */
+static int tcp_host_socket(struct tcp_flow *flow, const union unet_sockaddr *to)
+{
+	int fd = unet__flow_socket(flow->base.proxy, to->sa.sa_family,
+				   SOCK_STREAM, 0);
+	int r;
+
+	if (fd < 0)
+		return fd;
+	r = uv_tcp_open(&flow->host, fd);
+	if (r < 0)
+		close(fd);
+	return r;
+}
+
 static err_t tcp_listener_accept_cb(void *arg, struct tcp_pcb *newpcb,
 				    err_t err)
 {
@@ -1125,8 +1145,10 @@ static enum unet_verdict tcp_new_outbound(struct unet_proxy *proxy,
 		return UNET_VERDICT_DROP;
 	}
 	flow->connect_req.data = flow;
-	err = uv_tcp_connect(&flow->connect_req, &flow->host, &sa.sa,
-			     tcp_host_connect_cb);
+	err = tcp_host_socket(flow, &sa);
+	if (err == 0)
+		err = uv_tcp_connect(&flow->connect_req, &flow->host, &sa.sa,
+				     tcp_host_connect_cb);
 	if (err < 0) {
 		/*
 		 * Failed at once (no route, no ports left...): answer from the

@@ -227,7 +227,7 @@ static void udp_flow_recv(uv_udp_t *sock, ssize_t nread, const uv_buf_t *buf,
 static struct udp_flow *udp_flow_new(struct unet_proxy *proxy,
 				     const struct unet_ip_pkt *pkt)
 {
-	union unet_sockaddr any;
+	union unet_sockaddr local;
 	struct udp_flow *flow;
 	int r;
 
@@ -249,9 +249,8 @@ static struct udp_flow *udp_flow_new(struct unet_proxy *proxy,
 	unet__flow_hold(&flow->base, (uv_handle_t *)&flow->sock);
 	unet__flow_timer_init(&flow->base);
 
-	memset(&any, 0, sizeof(any));
-	any.sa.sa_family = pkt->family;
-	r = uv_udp_bind(&flow->sock, &any.sa,
+	unet__flow_out_addr(proxy, pkt->family, &local);
+	r = uv_udp_bind(&flow->sock, &local.sa,
 			pkt->family == AF_INET6 ? UV_UDP_IPV6ONLY : 0);
 	if (r == 0)
 		r = uv_udp_recv_start(&flow->sock, udp_flow_alloc,

@@ -1323,6 +1323,7 @@ static void run_config(const struct options *o,
 	nc->no_ipv4 = user->no_ipv4;
 	nc->ipv6 = !user->no_ipv6;
 	nc->dns6 = user->ip6_dns;
+	nc->no_dns = user->no_dns;
 	/* Left at :: for the stack to fill in: its default, fec0::3. */
 	if (IN6_IS_ADDR_UNSPECIFIED(&nc->dns6)) {
 		nc->dns6.s6_addr[0] = 0xfe;
