@@ -688,6 +688,58 @@ int unet__flow_check_out(struct unet_proxy *proxy)
 }
 
 /**
+ * unet__flow_fwd_src() - where a forwarded flow comes from, as the guest
+ * sees it
+ * @proxy: the proxy
+ * @peer: the forward's client (AF_INET or AF_INET6), or NULL for none
+ * @family: the family of the forward's guest side
+ * @src: receives the address lwIP's side binds to
+ * @remote: receives the same address as the flow keeps it
+ * @port: receives the port to bind (host order): the client's, or 0 for
+ *        one lwIP picks
+ *
+ * With keepsrc, the client's own address and port, when the guest can
+ * answer it through the gateway: of @family and foreign to the virtual
+ * network (unet__stack_is_foreign_ip(): not loopback, link-local,
+ * multicast or inside the network). Otherwise, and without keepsrc, the
+ * gateway's address of @family (host, or ip6_host) and port 0.
+ *
+ * Return: true when the client's source is kept.
+ */
+bool unet__flow_fwd_src(const struct unet_proxy *proxy,
+			const union unet_sockaddr *peer, sa_family_t family,
+			ip_addr_t *src, union unet_ip_addr *remote,
+			uint16_t *port)
+{
+	const struct unet_stack_config *sc = unet__stack_config(proxy->stack);
+	bool keep = false;
+
+	memset(remote, 0, sizeof(*remote));
+	*port = 0;
+	if (proxy->cfg.keepsrc && peer != NULL && peer->sa.sa_family == family) {
+		if (family == AF_INET6)
+			memcpy(remote->v6, &peer->in6.sin6_addr, 16);
+		else
+			remote->v4 = peer->in.sin_addr.s_addr;
+		keep = unet__stack_is_foreign_ip(proxy->stack, family, remote);
+	}
+	if (keep)
+		*port = ntohs(family == AF_INET6 ? peer->in6.sin6_port :
+						   peer->in.sin_port);
+	else if (family == AF_INET6)
+		memcpy(remote->v6, &sc->ip6_host, 16);
+	else
+		remote->v4 = sc->host.s_addr;
+	if (family == AF_INET6) {
+		ip_addr_set_zero_ip6(src);
+		memcpy(ip_2_ip6(src)->addr, remote->v6, 16);
+	} else {
+		ip_addr_set_ip4_u32_val(*src, remote->v4);
+	}
+	return keep;
+}
+
+/**
  * unet__flow_map_in() - the address the guest sees for a host-side source
  * @proxy: the proxy
  * @src: the host-side source address (network order)

@@ -198,9 +198,6 @@ int unet_proxy_new(struct unet_stack *stack,
 	    cfg.udp_timeout_ms == 0 || cfg.icmp_timeout_ms == 0 ||
 	    cfg.tcp_connect_timeout_ms == 0)
 		return -EINVAL;
-	/* Not carried out yet: refused rather than ignored. */
-	if (cfg.keepsrc)
-		return -EOPNOTSUPP;
 	proxy = calloc(1, sizeof(*proxy));
 	if (proxy == NULL)
 		return -ENOMEM;

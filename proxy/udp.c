@@ -95,6 +95,7 @@ static bool udp_for_gateway(struct unet_proxy *proxy,
 			    const struct unet_ip_pkt *pkt)
 {
 	const struct unet_stack_config *sc = unet__stack_config(proxy->stack);
+	struct proxy_flow *f;
 
 	/* The gateway's own address: where an lwIP pcb takes it. */
 	if (pkt->family == AF_INET ?
@@ -102,7 +103,16 @@ static bool udp_for_gateway(struct unet_proxy *proxy,
 		    unet__stack_is_host6(proxy->stack, pkt->dst.v6))
 		return unet__lwip_udp_taken(pkt);
 	/* Special addresses, the aliases, other hosts of the virtual net. */
-	return !unet__stack_is_foreign_ip(proxy->stack, pkt->family, &pkt->dst);
+	if (!unet__stack_is_foreign_ip(proxy->stack, pkt->family, &pkt->dst))
+		return true;
+	/*
+	 * An answer to a forward that keeps its client's source (keepsrc):
+	 * the forward's lwIP pcb, bound to the client's address and port,
+	 * takes it (fwd.c keys such flows by guest and client).
+	 */
+	f = unet__flow_find(proxy, IPPROTO_UDP, pkt->family, &pkt->src,
+			    pkt->sport, &pkt->dst, pkt->dport);
+	return f != NULL && f->inbound;
 }
 
 /* Closes the flow: out of the table now, freed once its handles are closed. */
