@@ -673,14 +673,15 @@ int unet__flow_check_out(struct unet_proxy *proxy)
 		if (fd >= 0)
 			close(fd);
 		if (r < 0) {
-			unet_hub_log(proxy->hub, UNET_LOG_ERROR,
-				     "proxy: outbound address %s: cannot bind: %s",
-				     inet_ntop(families[i],
-					       families[i] == AF_INET6 ?
-						       (void *)&sa.in6.sin6_addr :
-						       (void *)&sa.in.sin_addr,
-					       a, sizeof(a)),
-				     strerror(-r));
+			unet_hub_log(
+				proxy->hub, UNET_LOG_ERROR,
+				"proxy: outbound address %s: cannot bind: %s",
+				inet_ntop(families[i],
+					  families[i] == AF_INET6 ?
+						  (void *)&sa.in6.sin6_addr :
+						  (void *)&sa.in.sin_addr,
+					  a, sizeof(a)),
+				strerror(-r));
 			return r;
 		}
 	}
@@ -716,7 +717,8 @@ bool unet__flow_fwd_src(const struct unet_proxy *proxy,
 
 	memset(remote, 0, sizeof(*remote));
 	*port = 0;
-	if (proxy->cfg.keepsrc && peer != NULL && peer->sa.sa_family == family) {
+	if (proxy->cfg.keepsrc && peer != NULL &&
+	    peer->sa.sa_family == family) {
 		if (family == AF_INET6)
 			memcpy(remote->v6, &peer->in6.sin6_addr, 16);
 		else

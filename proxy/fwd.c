@@ -34,6 +34,14 @@
  * reply is dropped, as UDP may). One UDP forward bound to a wildcard address
  * answers from whatever source address the host's routing picks, as QEMU's.
  *
+ * Kept sources (&unet_proxy_config.keepsrc): lwIP's side of a forwarded
+ * flow binds to the client's own address and port instead of the
+ * gateway's (unet__flow_fwd_src(); a client the guest could not answer
+ * stays behind the gateway). lwIP takes any destination, so the guest's
+ * answers, sent to its default route, reach that pcb: a TCP pcb as any
+ * segment that is not a new SYN; a UDP flow is keyed in the proxy's table
+ * by (guest, client), so that udp.c leaves those datagrams to lwIP.
+ *
  * IPv6: a forward's host side and guest side each have their own family
  * (struct unet_fwd_ex): an IPv6 host address listens on IPv6 only, and an
  * IPv6 guest address is reached from the gateway's ip6_host. Since the

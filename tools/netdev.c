@@ -1470,15 +1470,15 @@ static int netdev_set(struct netdev_parser *p, enum netdev_key key, char *val)
 	case NETDEV_KEY_OUTBOUND:
 		if (!netdev_parse_addr(val, &nd->u.user.proxy.outbound) ||
 		    nd->u.user.proxy.outbound.s_addr == INADDR_ANY)
-			return netdev_error(p, "outbound: bad IPv4 address '%s'",
-					    val);
+			return netdev_error(
+				p, "outbound: bad IPv4 address '%s'", val);
 		return 0;
 	case NETDEV_KEY_OUTBOUND6:
 		if (!netdev_parse_addr6(val, &nd->u.user.proxy.outbound6) ||
 		    IN6_IS_ADDR_UNSPECIFIED(&nd->u.user.proxy.outbound6) ||
 		    IN6_IS_ADDR_MULTICAST(&nd->u.user.proxy.outbound6))
-			return netdev_error(p, "outbound6: bad IPv6 address '%s'",
-					    val);
+			return netdev_error(
+				p, "outbound6: bad IPv6 address '%s'", val);
 		return 0;
 	case NETDEV_KEY_KEEPSRC:
 		if (!netdev_parse_bool(val, &nd->u.user.proxy.keepsrc))

@@ -170,7 +170,8 @@ static int s4n_ifaddr(const char *name, int family, void *addr)
 	if (getifaddrs(&list) < 0)
 		return -errno;
 	for (ifa = list; ifa != NULL; ifa = ifa->ifa_next) {
-		if (ifa->ifa_addr == NULL || ifa->ifa_addr->sa_family != family ||
+		if (ifa->ifa_addr == NULL ||
+		    ifa->ifa_addr->sa_family != family ||
 		    strcmp(ifa->ifa_name, name) != 0)
 			continue;
 		if (family == AF_INET) {

@@ -8,7 +8,9 @@
 # outbound address, not from the address the host's routing would pick (the
 # run without outbound= shows that one). The gateway's 10.0.2.2 still
 # reaches the host's loopback. An address the host does not have is an
-# error at start (exit status 1, the address named).
+# error at start (exit status 1, the address named). dns-server=off: DHCP
+# names no DNS server (busybox udhcpc), 10.0.2.3 answers no query, and
+# usernet run leaves the host's resolv.conf to the command.
 #
 #   namespace "guest"            host namespace                               namespace "world"
 #  +----------------------+ tap +--------------------------------------+ veth +-----------------------+
@@ -21,7 +23,7 @@
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/proxy_env.sh"
 need_root
-need_cmd ip ping socat python3 sysctl
+need_cmd ip ping socat python3 sysctl busybox dig
 
 N=$((100 + TAG % 100))
 W4=198.18.$N.1
@@ -93,7 +95,8 @@ probe() {
 		fail "$label: UDP: the world saw '${got:-nothing}' (want $want)"
 	fi
 	t=$(grep -c "^ping $want\$" "$TMP/world.log")
-	gx ping -"$fam" -c 1 -W 3 "$dst" >/dev/null || fail "$label: the guest's ping to $dst got no reply"
+	gx ping -"$fam" -c 1 -W 3 "$dst" >/dev/null ||
+		fail "$label: the guest's ping to $dst got no reply $(grep -m1 'ICMP' "$ULOG"; sysctl net.ipv4.ping_group_range)"
 	if wait_for 5 sh -c "[ \$(grep -c '^ping $want\$' '$TMP/world.log') -gt $t ]"; then
 		ok "$label: the guest's ping reaches the world from $want"
 	else
@@ -101,9 +104,33 @@ probe() {
 	fi
 }
 
-# --- outbound= and outbound6= ------------------------------------------------
-start_usernet "$TMP/usernet.log" -netdev "user,id=u,outbound=$O4,outbound6=$O6"
+# lease_dns LABEL WANT: a DHCP lease for the guest; its DNS option must be
+# WANT ("" for none).
+cat >"$TMP/dhcp.sh" <<EOF
+#!/bin/sh
+[ "\$1" = bound ] && echo "dns=\${dns-}" >"$TMP/lease"
+exit 0
+EOF
+chmod 755 "$TMP/dhcp.sh"
+lease_dns() {
+	rm -f "$TMP/lease"
+	gx timeout 20 busybox udhcpc -i "$GTAP" -n -q -t 5 -T 1 -s "$TMP/dhcp.sh" >/dev/null 2>&1
+	if [ "$(cat "$TMP/lease" 2>/dev/null)" = "dns=$2" ]; then
+		ok "$1: the DHCP lease names DNS '${2:-none}'"
+	else
+		fail "$1: the DHCP lease: '$(cat "$TMP/lease" 2>/dev/null)', want dns=$2"
+	fi
+}
+
+# --- outbound= and outbound6= (and dns-server=off) ----------------------------
+start_usernet "$TMP/usernet.log" -netdev "user,id=u,outbound=$O4,outbound6=$O6,dns-server=off"
 guest_up
+lease_dns "dns-server=off" ""
+if gx dig @10.0.2.3 +time=1 +tries=2 +short example.test >/dev/null 2>&1; then
+	fail "dns-server=off: 10.0.2.3 still answers DNS"
+else
+	ok "dns-server=off: 10.0.2.3 answers no DNS query"
+fi
 probe "outbound=$O4" 4 "$W4" "$O4"
 probe "outbound6=$O6" 6 "[$W6]" "$O6"
 got=$(gx timeout 10 socat -T 5 - "TCP:$GW:$PH" </dev/null)
@@ -125,7 +152,17 @@ got=$(gx timeout 10 socat -T 5 - "TCP:$W4:$P" </dev/null)
 got=$(gx timeout 10 socat -T 5 - "TCP6:[$W6]:$P" </dev/null)
 [ "${got% *}" = "hello $H6" ] && ok "without outbound6=, TCP comes from $H6" ||
 	fail "without outbound6=: the world saw '${got:-nothing}' (want $H6)"
+lease_dns "dns-server=on (default)" 10.0.2.3
 stop_usernet
+
+# --- usernet run with dns-server=off: the host's resolv.conf, unchanged -------
+timeout 20 "$USERNET" run -netdev user,id=u,dns-server=off -- cat /etc/resolv.conf >"$TMP/run.resolv" 2>"$TMP/run.err"
+if cmp -s "$TMP/run.resolv" /etc/resolv.conf; then
+	ok "run with dns-server=off: the command sees the host's resolv.conf"
+else
+	cat "$TMP/run.err"
+	fail "run with dns-server=off: resolv.conf is '$(cat "$TMP/run.resolv")'"
+fi
 
 # --- an address the host does not have: an error at start --------------------
 for kv in "outbound=198.18.$N.77" "outbound6=2001:db8:$N::77"; do

@@ -204,8 +204,7 @@ static void test_outbound(void **state)
 		if (parse(bad_outbound[i], &o) != 1)
 			fail_msg("'%s' was taken", bad_outbound[i]);
 	assert_int_equal(s4n_outbound_addr("198.18.0.1", AF_INET, &a6), 0);
-	assert_int_equal(s4n_outbound_addr("nosuchif0", AF_INET, &a6),
-			 -EINVAL);
+	assert_int_equal(s4n_outbound_addr("nosuchif0", AF_INET, &a6), -EINVAL);
 }
 
 static void test_bad(void **state)

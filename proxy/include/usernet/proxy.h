@@ -133,7 +133,8 @@ union unet_sockaddr {
  * to a guest's IPv6 address and the other way round, since the proxy
  * terminates the connection on each side. The guest sees the connection
  * (or datagrams) come from the gateway's address of the guest side's
- * family (the stack's host, or its ip6_host). What &struct unet_fwd says,
+ * family (the stack's host, or its ip6_host), or with
+ * &unet_proxy_config.keepsrc from the client's own. What &struct unet_fwd says,
  * this says too; sin_zero and the IPv6 flow label and scope are ignored.
  */
 struct unet_fwd_ex {

@@ -88,8 +88,8 @@ extern "C" {
  * @n_dns_upstream6: how many of @dns_upstream6 are used
  * @no_dns: the gateway runs no DNS forwarder (slirp4netns's --disable-dns;
  *          default false): its DNS addresses (@dns, @ip6_dns) still
- *          answer ARP, neighbour solicitations and ping, but a query to
- *          them gets an ICMP port unreachable (UDP) or a RST (TCP), and
+ *          answer ARP, neighbour solicitations and ping, but a UDP query
+ *          to them gets no answer and a TCP one a RST, and
  *          DHCP, DHCPv6 and router advertisements name no DNS server
  *
  * Addresses are in network byte order. @host, @dns and @dhcp_start must lie
