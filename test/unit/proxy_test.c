@@ -539,8 +539,7 @@ static void test_outbound_check(void **state)
 	unet_proxy_close(proxy);
 	proxy = NULL;
 	pc.outbound.s_addr = INADDR_ANY;
-	assert_int_equal(inet_pton(AF_INET6, "2001:db8::77", &pc.outbound6),
-			 1);
+	assert_int_equal(inet_pton(AF_INET6, "2001:db8::77", &pc.outbound6), 1);
 	assert_int_equal(unet_proxy_new(stack, &pc, &proxy), -EADDRNOTAVAIL);
 	assert_null(proxy);
 	unet_stack_close(stack);
