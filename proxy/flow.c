@@ -32,7 +32,10 @@
  * on every packet.
  *
  * Also here, as every flow needs them: where a guest's destination is on the
- * host side (policy: restrict, loopback), which address the guest sees for
+ * host side (policy: restrict, loopback), the local address every host
+ * socket binds to (the outbound address, checked once at start by a test
+ * bind so that a bad one is an error there, not a failure per flow),
+ * which address the guest sees for
  * a host-side source, and the way a segment goes out to the guest, over
  * IPv4 or IPv6 (and an ICMPv6 error built for lwIP, which builds one only
  * from inside its input). A flow's key is of one family, the guest side's;
@@ -43,6 +46,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "lwip/ip.h"
 #include "lwip/ip4.h"
@@ -561,6 +566,180 @@ int unet__flow_map_out(struct unet_proxy *proxy, sa_family_t family,
 	else if (host)
 		sa->in6.sin6_addr = in6addr_loopback;
 	return 0;
+}
+
+/**
+ * unet__flow_out_addr() - the local address a proxied host socket binds to
+ * @proxy: the proxy
+ * @family: the socket's family, AF_INET or AF_INET6
+ * @sa: receives the address, port 0: the configured outbound address of
+ *      @family, or the family's any address when there is none
+ *
+ * Return: true when an outbound address is configured for @family.
+ */
+bool unet__flow_out_addr(const struct unet_proxy *proxy, sa_family_t family,
+			 union unet_sockaddr *sa)
+{
+	memset(sa, 0, sizeof(*sa));
+	if (family == AF_INET6) {
+		sa->in6.sin6_family = AF_INET6;
+		sa->in6.sin6_addr = proxy->cfg.outbound6;
+		return !IN6_IS_ADDR_UNSPECIFIED(&sa->in6.sin6_addr);
+	}
+	sa->in.sin_family = AF_INET;
+	sa->in.sin_addr = proxy->cfg.outbound;
+	return sa->in.sin_addr.s_addr != INADDR_ANY;
+}
+
+/**
+ * unet__flow_bind_out() - bind a new host socket to the outbound address
+ * @proxy: the proxy
+ * @fd: the socket, not bound yet (TCP, UDP or ICMP echo)
+ * @family: its family
+ *
+ * Nothing is done when no outbound address is configured for @family. A
+ * TCP socket keeps its port open until connect (IP_BIND_ADDRESS_NO_PORT),
+ * so the ephemeral ports are shared by destination as without a bind.
+ *
+ * Return: 0, or the bind's negative errno.
+ */
+int unet__flow_bind_out(const struct unet_proxy *proxy, int fd,
+			sa_family_t family)
+{
+	union unet_sockaddr sa;
+	int one = 1;
+
+	if (!unet__flow_out_addr(proxy, family, &sa))
+		return 0;
+	/* Best effort: kernels before 4.2 bind the port now, which works. */
+	(void)setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
+			 sizeof(one));
+	if (bind(fd, &sa.sa,
+		 family == AF_INET6 ? sizeof(sa.in6) : sizeof(sa.in)) < 0)
+		return -errno;
+	return 0;
+}
+
+/**
+ * unet__flow_socket() - a new host socket for a flow, bound to the outbound
+ * address
+ * @proxy: the proxy
+ * @family: AF_INET or AF_INET6
+ * @type: SOCK_STREAM or SOCK_DGRAM (non-blocking and close-on-exec are
+ *        added)
+ * @protocol: 0, or IPPROTO_ICMP / IPPROTO_ICMPV6 for a ping socket
+ *
+ * Return: the socket, or a negative errno: socket()'s, or the bind's
+ * (unet__flow_bind_out()).
+ */
+int unet__flow_socket(const struct unet_proxy *proxy, sa_family_t family,
+		      int type, int protocol)
+{
+	int fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+	int r;
+
+	if (fd < 0)
+		return -errno;
+	r = unet__flow_bind_out(proxy, fd, family);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+/**
+ * unet__flow_check_out() - check at start that the outbound addresses bind
+ * @proxy: the proxy, its configuration in place
+ *
+ * Binds a throw-away UDP socket to each configured outbound address, so
+ * that an address the host does not have is one clear error at start
+ * (logged with the address) rather than a failure of every flow.
+ *
+ * Return: 0, or the first failure's negative errno (e.g. -EADDRNOTAVAIL).
+ */
+int unet__flow_check_out(struct unet_proxy *proxy)
+{
+	static const sa_family_t families[] = { AF_INET, AF_INET6 };
+	char a[INET6_ADDRSTRLEN];
+	union unet_sockaddr sa;
+	size_t i;
+	int fd, r;
+
+	for (i = 0; i < UNET__ARRAY_SIZE(families); i++) {
+		if (!unet__flow_out_addr(proxy, families[i], &sa))
+			continue;
+		fd = unet__flow_socket(proxy, families[i], SOCK_DGRAM, 0);
+		r = fd < 0 ? fd : 0;
+		if (fd >= 0)
+			close(fd);
+		if (r < 0) {
+			unet_hub_log(
+				proxy->hub, UNET_LOG_ERROR,
+				"proxy: outbound address %s: cannot bind: %s",
+				inet_ntop(families[i],
+					  families[i] == AF_INET6 ?
+						  (void *)&sa.in6.sin6_addr :
+						  (void *)&sa.in.sin_addr,
+					  a, sizeof(a)),
+				strerror(-r));
+			return r;
+		}
+	}
+	return 0;
+}
+
+/**
+ * unet__flow_fwd_src() - where a forwarded flow comes from, as the guest
+ * sees it
+ * @proxy: the proxy
+ * @peer: the forward's client (AF_INET or AF_INET6), or NULL for none
+ * @family: the family of the forward's guest side
+ * @src: receives the address lwIP's side binds to
+ * @remote: receives the same address as the flow keeps it
+ * @port: receives the port to bind (host order): the client's, or 0 for
+ *        one lwIP picks
+ *
+ * With keepsrc, the client's own address and port, when the guest can
+ * answer it through the gateway: of @family and foreign to the virtual
+ * network (unet__stack_is_foreign_ip(): not loopback, link-local,
+ * multicast or inside the network). Otherwise, and without keepsrc, the
+ * gateway's address of @family (host, or ip6_host) and port 0.
+ *
+ * Return: true when the client's source is kept.
+ */
+bool unet__flow_fwd_src(const struct unet_proxy *proxy,
+			const union unet_sockaddr *peer, sa_family_t family,
+			ip_addr_t *src, union unet_ip_addr *remote,
+			uint16_t *port)
+{
+	const struct unet_stack_config *sc = unet__stack_config(proxy->stack);
+	bool keep = false;
+
+	memset(remote, 0, sizeof(*remote));
+	*port = 0;
+	if (proxy->cfg.keepsrc && peer != NULL &&
+	    peer->sa.sa_family == family) {
+		if (family == AF_INET6)
+			memcpy(remote->v6, &peer->in6.sin6_addr, 16);
+		else
+			remote->v4 = peer->in.sin_addr.s_addr;
+		keep = unet__stack_is_foreign_ip(proxy->stack, family, remote);
+	}
+	if (keep)
+		*port = ntohs(family == AF_INET6 ? peer->in6.sin6_port :
+						   peer->in.sin_port);
+	else if (family == AF_INET6)
+		memcpy(remote->v6, &sc->ip6_host, 16);
+	else
+		remote->v4 = sc->host.s_addr;
+	if (family == AF_INET6) {
+		ip_addr_set_zero_ip6(src);
+		memcpy(ip_2_ip6(src)->addr, remote->v6, 16);
+	} else {
+		ip_addr_set_ip4_u32_val(*src, remote->v4);
+	}
+	return keep;
 }
 
 /**

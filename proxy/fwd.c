@@ -34,6 +34,14 @@
  * reply is dropped, as UDP may). One UDP forward bound to a wildcard address
  * answers from whatever source address the host's routing picks, as QEMU's.
  *
+ * Kept sources (&unet_proxy_config.keepsrc): lwIP's side of a forwarded
+ * flow binds to the client's own address and port instead of the
+ * gateway's (unet__flow_fwd_src(); a client the guest could not answer
+ * stays behind the gateway). lwIP takes any destination, so the guest's
+ * answers, sent to its default route, reach that pcb: a TCP pcb as any
+ * segment that is not a new SYN; a UDP flow is keyed in the proxy's table
+ * by (guest, client), so that udp.c leaves those datagrams to lwIP.
+ *
  * IPv6: a forward's host side and guest side each have their own family
  * (struct unet_fwd_ex): an IPv6 host address listens on IPv6 only, and an
  * IPv6 guest address is reached from the gateway's ip6_host. Since the
@@ -305,11 +313,11 @@ static struct fwd_udp_flow *fwd_udp_flow_new(struct proxy_fwd *fwd,
 					     const union unet_sockaddr *peer)
 {
 	struct unet_proxy *proxy = fwd->proxy;
-	const struct unet_stack_config *sc = unet__stack_config(proxy->stack);
 	const union unet_sockaddr *to = &fwd->fwd.guest;
 	bool v6 = to->sa.sa_family == AF_INET6;
 	struct fwd_udp_flow *uf;
-	ip_addr_t gw, guest;
+	ip_addr_t src, guest;
+	uint16_t sport;
 	size_t h;
 
 	if (fwd_udp_grow(fwd) < 0)
@@ -319,28 +327,41 @@ static struct fwd_udp_flow *fwd_udp_flow_new(struct proxy_fwd *fwd,
 		return NULL;
 	unet__flow_init(&uf->flow, proxy, &fwd_udp_flow_ops, IPPROTO_UDP);
 	uf->flow.inbound = true;
-	uf->flow.hashed = false;
 	uf->flow.family = fwd_sa_ip(to, &uf->flow.guest_addr);
 	uf->flow.guest_port = ntohs(fwd_sa_port(to));
-	/* As the guest sees it (as tcp.c's inbound flows); port set below. */
 	if (v6) {
-		memcpy(uf->flow.remote_addr.v6, &sc->ip6_host, 16);
-		ip_addr_set_zero_ip6(&gw);
 		ip_addr_set_zero_ip6(&guest);
-		memcpy(ip_2_ip6(&gw)->addr, &sc->ip6_host, 16);
 		memcpy(ip_2_ip6(&guest)->addr, &to->in6.sin6_addr, 16);
 	} else {
-		uf->flow.remote_addr.v4 = sc->host.s_addr;
-		ip_addr_set_ip4_u32_val(gw, sc->host.s_addr);
 		ip_addr_set_ip4_u32_val(guest, to->in.sin_addr.s_addr);
 	}
+	uf->pcb = udp_new_ip_type(v6 ? IPADDR_TYPE_V6 : IPADDR_TYPE_V4);
+	/*
+	 * As the guest sees it (as tcp.c's inbound flows): the gateway, or
+	 * with keepsrc the peer itself. A kept source is keyed in the proxy's
+	 * table (guest, peer), so that udp.c leaves the guest's answers to
+	 * this pcb; when that key or the lwIP port is taken (another forward
+	 * to the same guest port, a gateway service's port), the gateway.
+	 */
+	if (unet__flow_fwd_src(proxy, peer, uf->flow.family, &src,
+			       &uf->flow.remote_addr, &sport) &&
+	    (unet__flow_find(proxy, IPPROTO_UDP, uf->flow.family,
+			     &uf->flow.guest_addr, uf->flow.guest_port,
+			     &uf->flow.remote_addr, sport) != NULL ||
+	     uf->pcb == NULL || udp_bind(uf->pcb, &src, sport) != ERR_OK))
+		unet__flow_fwd_src(proxy, NULL, uf->flow.family, &src,
+				   &uf->flow.remote_addr, &sport);
+	uf->flow.hashed = sport != 0;
+	uf->flow.remote_port = sport;
 	uf->peer = *peer;
 	if (unet__flow_add(&uf->flow) < 0) {
+		if (uf->pcb != NULL)
+			udp_remove(uf->pcb);
 		free(uf);
 		return NULL;
 	}
-	uf->pcb = udp_new_ip_type(v6 ? IPADDR_TYPE_V6 : IPADDR_TYPE_V4);
-	if (uf->pcb == NULL || udp_bind(uf->pcb, &gw, 0) != ERR_OK ||
+	if (uf->pcb == NULL ||
+	    (sport == 0 && udp_bind(uf->pcb, &src, 0) != ERR_OK) ||
 	    udp_connect(uf->pcb, &guest, uf->flow.guest_port) != ERR_OK) {
 		PROXY_LOG_GUEST(proxy,
 				"udp forward %u: no lwIP pcb for a new peer",
@@ -429,7 +450,14 @@ static void fwd_udp_read(uv_udp_t *handle, ssize_t nread, const uv_buf_t *buf,
 	if (p == NULL)
 		return;
 	pbuf_take(p, buf->base, (u16_t)nread);
-	err = udp_send(uf->pcb, p);
+	/*
+	 * From the pcb's own address, which with keepsrc is the peer's:
+	 * udp_send() would refuse a source that is not the netif's.
+	 */
+	err = udp_sendto_if_src(uf->pcb, p, &uf->pcb->remote_ip,
+				uf->pcb->remote_port,
+				unet__stack_netif(proxy->stack),
+				&uf->pcb->local_ip);
 	pbuf_free(p);
 	if (err != ERR_OK) {
 		PROXY_LOG_GUEST(

@@ -273,11 +273,10 @@ static struct icmp_flow *icmp_flow_new(struct unet_proxy *proxy,
 		free(flow);
 		return NULL;
 	}
-	flow->fd = socket(pkt->family,
-			  SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-			  v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP);
+	flow->fd = unet__flow_socket(proxy, pkt->family, SOCK_DGRAM,
+				     v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP);
 	if (flow->fd < 0) {
-		r = errno;
+		r = -flow->fd;
 		if (r == EACCES || r == EPERM || r == EPROTONOSUPPORT ||
 		    r == EAFNOSUPPORT || r == ESOCKTNOSUPPORT)
 			icmp_refused(proxy, r);

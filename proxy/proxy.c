@@ -170,7 +170,10 @@ static void proxy_free_tables(struct unet_proxy *proxy)
  *
  * Return: 0, -EINVAL for a bad configuration (or a &unet_proxy_config.size
  * below the first release's), -E2BIG for a larger size whose extra bytes
- * are not zero, -EBUSY when the stack has a proxy already, -ENOMEM.
+ * are not zero, -EBUSY when the stack has a proxy already, -ENOMEM, or the
+ * error of binding an outbound address (&unet_proxy_config.outbound,
+ * .outbound6), e.g. -EADDRNOTAVAIL for one the host does not have (logged
+ * with the address).
  */
 int unet_proxy_new(struct unet_stack *stack,
 		   const struct unet_proxy_config *config,
@@ -209,6 +212,8 @@ int unet_proxy_new(struct unet_stack *stack,
 	if (r < 0 || proxy->listeners == NULL || proxy->rbuf == NULL)
 		r = -ENOMEM;
 	/* One proxy per stack: the stack's packets are claimed last. */
+	if (r == 0)
+		r = unet__flow_check_out(proxy);
 	if (r == 0)
 		r = unet__stack_set_proxy(stack, &proxy_stack_ops, proxy);
 	if (r < 0) {

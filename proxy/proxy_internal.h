@@ -342,6 +342,17 @@ void unet__flow_proxy_unref(struct unet_proxy *proxy);
 int unet__flow_map_out(struct unet_proxy *proxy, sa_family_t family,
 		       const union unet_ip_addr *dst, uint16_t port,
 		       union unet_sockaddr *sa);
+bool unet__flow_out_addr(const struct unet_proxy *proxy, sa_family_t family,
+			 union unet_sockaddr *sa);
+int unet__flow_bind_out(const struct unet_proxy *proxy, int fd,
+			sa_family_t family);
+int unet__flow_socket(const struct unet_proxy *proxy, sa_family_t family,
+		      int type, int protocol);
+int unet__flow_check_out(struct unet_proxy *proxy);
+bool unet__flow_fwd_src(const struct unet_proxy *proxy,
+			const union unet_sockaddr *peer, sa_family_t family,
+			ip_addr_t *src, union unet_ip_addr *remote,
+			uint16_t *port);
 uint32_t unet__flow_map_in(const struct unet_proxy *proxy, uint32_t src);
 void unet__flow_map_in6(const struct unet_proxy *proxy, const uint8_t *src,
 			uint8_t *out);

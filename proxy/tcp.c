@@ -84,6 +84,8 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "lwip/ip.h"
 #include "lwip/ip4.h"
@@ -920,6 +922,24 @@ static int tcp_flow_handles_init(struct tcp_flow *flow)
 	return 0;
 }
 
+/*
+ * Gives an outbound flow's host handle its socket, bound to the outbound
+ * address (unet__flow_bind_out()) before the connect.
+ */
+static int tcp_host_socket(struct tcp_flow *flow, const union unet_sockaddr *to)
+{
+	int fd = unet__flow_socket(flow->base.proxy, to->sa.sa_family,
+				   SOCK_STREAM, 0);
+	int r;
+
+	if (fd < 0)
+		return fd;
+	r = uv_tcp_open(&flow->host, fd);
+	if (r < 0)
+		close(fd);
+	return r;
+}
+
 static err_t tcp_listener_accept_cb(void *arg, struct tcp_pcb *newpcb,
 				    err_t err)
 {
@@ -1122,8 +1142,10 @@ static enum unet_verdict tcp_new_outbound(struct unet_proxy *proxy,
 		return UNET_VERDICT_DROP;
 	}
 	flow->connect_req.data = flow;
-	err = uv_tcp_connect(&flow->connect_req, &flow->host, &sa.sa,
-			     tcp_host_connect_cb);
+	err = tcp_host_socket(flow, &sa);
+	if (err == 0)
+		err = uv_tcp_connect(&flow->connect_req, &flow->host, &sa.sa,
+				     tcp_host_connect_cb);
 	if (err < 0) {
 		/*
 		 * Failed at once (no route, no ports left...): answer from the
@@ -1204,21 +1226,25 @@ static err_t tcp_guest_connected_cb(void *arg, struct tcp_pcb *pcb, err_t err)
  * @guest: the guest's address and port, AF_INET or AF_INET6
  *
  * Accepts the connection and connects to the guest from the gateway's
- * address of the guest's family (its host address, or ip6_host). On
- * failure the host connection is closed (or left unaccepted).
+ * address of the guest's family (its host address, or ip6_host), or with
+ * keepsrc from the client's own address and port (unet__flow_fwd_src()):
+ * lwIP's pcb is bound to that foreign address, and the guest's answers,
+ * sent to it through the gateway, reach the pcb as any segment to a
+ * foreign address reaches lwIP. On failure the host connection is closed
+ * (or left unaccepted).
  *
  * Return: 0, or a negative errno.
  */
 int unet__tcp_inbound(struct unet_proxy *proxy, uv_stream_t *server,
 		      const union unet_sockaddr *guest)
 {
-	const struct unet_stack_config *sc = unet__stack_config(proxy->stack);
 	bool v6 = guest->sa.sa_family == AF_INET6;
+	union unet_sockaddr peer;
+	int r, len = sizeof(peer);
 	struct tcp_flow *flow;
-	ip_addr_t gw, to;
+	uint16_t port, sport;
+	ip_addr_t src, to;
 	struct tcp_pcb *pcb;
-	uint16_t port;
-	int r;
 
 	flow = tcp_flow_alloc(proxy);
 	if (flow == NULL)
@@ -1233,21 +1259,21 @@ int unet__tcp_inbound(struct unet_proxy *proxy, uv_stream_t *server,
 	if (v6) {
 		flow->base.family = AF_INET6;
 		memcpy(flow->base.guest_addr.v6, &guest->in6.sin6_addr, 16);
-		memcpy(flow->base.remote_addr.v6, &sc->ip6_host, 16);
 		port = ntohs(guest->in6.sin6_port);
-		ip_addr_set_zero_ip6(&gw);
 		ip_addr_set_zero_ip6(&to);
-		memcpy(ip_2_ip6(&gw)->addr, &sc->ip6_host, 16);
 		memcpy(ip_2_ip6(&to)->addr, &guest->in6.sin6_addr, 16);
 	} else {
 		flow->base.guest_addr.v4 = guest->in.sin_addr.s_addr;
-		flow->base.remote_addr.v4 = sc->host.s_addr;
 		port = ntohs(guest->in.sin_port);
-		ip_addr_set_ip4_u32_val(gw, sc->host.s_addr);
 		ip_addr_set_ip4_u32_val(to, guest->in.sin_addr.s_addr);
 	}
 	flow->base.guest_port = port;
 	r = uv_accept(server, (uv_stream_t *)&flow->host);
+	memset(&peer, 0, sizeof(peer));
+	if (r == 0 && uv_tcp_getpeername(&flow->host, &peer.sa, &len) < 0)
+		peer.sa.sa_family = AF_UNSPEC; /* shown as the gateway */
+	unet__flow_fwd_src(proxy, &peer, flow->base.family, &src,
+			   &flow->base.remote_addr, &sport);
 	if (r == 0)
 		r = unet__flow_add(&flow->base);
 	if (r < 0) {
@@ -1268,7 +1294,7 @@ int unet__tcp_inbound(struct unet_proxy *proxy, uv_stream_t *server,
 	flow->pcb = pcb;
 	tcp_arg(pcb, flow);
 	tcp_err(pcb, tcp_pcb_err_cb);
-	if (tcp_bind(pcb, &gw, 0) != ERR_OK ||
+	if (tcp_bind(pcb, &src, sport) != ERR_OK ||
 	    tcp_connect(pcb, &to, port, tcp_guest_connected_cb) != ERR_OK) {
 		tcp_flow_reset(flow);
 		return -EADDRNOTAVAIL;

@@ -115,6 +115,7 @@ static bool udp_for_gateway(struct unet_proxy *proxy,
 			    const struct unet_ip_pkt *pkt)
 {
 	const struct unet_stack_config *sc = unet__stack_config(proxy->stack);
+	struct proxy_flow *f;
 
 	/* The gateway's own address: where an lwIP pcb takes it. */
 	if (pkt->family == AF_INET ?
@@ -122,7 +123,16 @@ static bool udp_for_gateway(struct unet_proxy *proxy,
 		    unet__stack_is_host6(proxy->stack, pkt->dst.v6))
 		return unet__lwip_udp_taken(pkt);
 	/* Special addresses, the aliases, other hosts of the virtual net. */
-	return !unet__stack_is_foreign_ip(proxy->stack, pkt->family, &pkt->dst);
+	if (!unet__stack_is_foreign_ip(proxy->stack, pkt->family, &pkt->dst))
+		return true;
+	/*
+	 * An answer to a forward that keeps its client's source (keepsrc):
+	 * the forward's lwIP pcb, bound to the client's address and port,
+	 * takes it (fwd.c keys such flows by guest and client).
+	 */
+	f = unet__flow_find(proxy, IPPROTO_UDP, pkt->family, &pkt->src,
+			    pkt->sport, &pkt->dst, pkt->dport);
+	return f != NULL && f->inbound;
 }
 
 /* Closes the flow: out of the table now, freed once its handles are closed. */
@@ -268,7 +278,7 @@ static void udp_flow_recv(uv_udp_t *sock, ssize_t nread, const uv_buf_t *buf,
 static struct udp_flow *udp_flow_new(struct unet_proxy *proxy,
 				     const struct unet_ip_pkt *pkt)
 {
-	union unet_sockaddr any;
+	union unet_sockaddr local;
 	struct udp_flow *flow;
 	uv_os_fd_t fd;
 	int r;
@@ -292,9 +302,8 @@ static struct udp_flow *udp_flow_new(struct unet_proxy *proxy,
 	unet__flow_hold(&flow->base, (uv_handle_t *)&flow->sock);
 	unet__flow_timer_init(&flow->base);
 
-	memset(&any, 0, sizeof(any));
-	any.sa.sa_family = pkt->family;
-	r = uv_udp_bind(&flow->sock, &any.sa,
+	unet__flow_out_addr(proxy, pkt->family, &local);
+	r = uv_udp_bind(&flow->sock, &local.sa,
 			pkt->family == AF_INET6 ? UV_UDP_IPV6ONLY : 0);
 	if (r == 0)
 		r = uv_udp_recv_start(&flow->sock, udp_flow_alloc,

@@ -405,7 +405,7 @@ static void dhcp_reply(struct unet_dhcp *dhcp, const struct unet__dhcp_msg *m,
 		if (!unet__stack_restricted(dhcp->stack))
 			dhcp_put_opt_addr(&w, DHCP_OPT_ROUTER,
 					  cfg->host.s_addr);
-		if (!unet__stack_restricted(dhcp->stack) || cfg->restrict_dns)
+		if (unet__stack_dns_offered(dhcp->stack))
 			dhcp_put_opt_addr(&w, DHCP_OPT_DNS, cfg->dns.s_addr);
 		if (dhcp->mtu != 1500) {
 			uint8_t mtu[2];

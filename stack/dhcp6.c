@@ -177,7 +177,7 @@ static void dhcp6_pool_addr(const struct unet_dhcp6 *d, int i, uint8_t *a)
 static void dhcp6_reply_init(struct unet_dhcp6 *d, const struct dhcp6_req *q,
 			     uint8_t type, struct unet__dhcp6_reply *r)
 {
-	bool dns = !unet__stack_restricted(d->stack) || d->cfg->restrict_dns;
+	bool dns = unet__stack_dns_offered(d->stack);
 
 	memset(r, 0, sizeof(*r));
 	r->type = type;

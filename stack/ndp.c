@@ -213,7 +213,7 @@ static void ndp_send_ra(struct unet_ndp *ndp)
 {
 	const struct unet_stack_config *cfg = ndp->cfg;
 	bool restricted = unet__stack_restricted(ndp->stack);
-	bool dns = !restricted || cfg->restrict_dns;
+	bool dns = unet__stack_dns_offered(ndp->stack);
 	struct unet__nd_ra_info ra = {
 		.flags = WIRE_ND_RA_OTHER,
 		.router_lifetime = restricted ? 0 : NDP_ROUTER_LIFETIME_S,

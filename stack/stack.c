@@ -1051,6 +1051,20 @@ bool unet__stack_restricted(const struct unet_stack *stack)
 }
 
 /**
+ * unet__stack_dns_offered() - whether DHCP, DHCPv6 and router
+ * advertisements name the gateway's DNS server
+ * @stack: the stack
+ *
+ * Return: false when the forwarder is off (no_dns), or the guest is
+ * restricted and restrict_dns does not keep the forwarder on for it.
+ */
+bool unet__stack_dns_offered(const struct unet_stack *stack)
+{
+	return !stack->cfg.no_dns &&
+	       (!unet__stack_restricted(stack) || stack->cfg.restrict_dns);
+}
+
+/**
  * unet__stack_is_guest_addr() - whether an address may be a guest's own
  * @stack: the stack
  * @addr: a source address (network order)
@@ -1606,7 +1620,7 @@ int unet_stack_new(struct unet_hub *hub, const char *id,
 		r = unet__ndp_start(stack);
 	if (r == 0 && !stack->cfg.no_ipv6)
 		r = unet__dhcp6_start(stack);
-	if (r == 0)
+	if (r == 0 && !stack->cfg.no_dns)
 		r = unet__dns_start(stack);
 	if (r == 0 && stack->cfg.tftp_root[0] != '\0')
 		r = unet__tftp_start(stack);

@@ -133,6 +133,10 @@ enum netdev_key {
 	NETDEV_KEY_IPV6_HOST,
 	NETDEV_KEY_IPV6_DNS,
 	NETDEV_KEY_IPV6_DHCP,
+	NETDEV_KEY_OUTBOUND,
+	NETDEV_KEY_OUTBOUND6,
+	NETDEV_KEY_KEEPSRC,
+	NETDEV_KEY_DNS_SERVER,
 	NETDEV_KEY_NUM
 };
 
@@ -205,6 +209,10 @@ static const char *const netdev_key_names[] = {
 	[NETDEV_KEY_IPV6_HOST] = "ipv6-host",
 	[NETDEV_KEY_IPV6_DNS] = "ipv6-dns",
 	[NETDEV_KEY_IPV6_DHCP] = "ipv6-dhcp",
+	[NETDEV_KEY_OUTBOUND] = "outbound",
+	[NETDEV_KEY_OUTBOUND6] = "outbound6",
+	[NETDEV_KEY_KEEPSRC] = "keepsrc",
+	[NETDEV_KEY_DNS_SERVER] = "dns-server",
 };
 static_assert(ARRAY_SIZE(netdev_key_names) == NETDEV_KEY_NUM,
 	      "netdev_key_names must name every enum netdev_key");
@@ -294,6 +302,10 @@ static const uint16_t netdev_key_types[] = {
 	[NETDEV_KEY_IPV6_HOST] = TYPES_USER,
 	[NETDEV_KEY_IPV6_DNS] = TYPES_USER,
 	[NETDEV_KEY_IPV6_DHCP] = TYPES_USER,
+	[NETDEV_KEY_OUTBOUND] = TYPES_USER,
+	[NETDEV_KEY_OUTBOUND6] = TYPES_USER,
+	[NETDEV_KEY_KEEPSRC] = TYPES_USER,
+	[NETDEV_KEY_DNS_SERVER] = TYPES_USER,
 };
 static_assert(ARRAY_SIZE(netdev_key_types) == NETDEV_KEY_NUM,
 	      "netdev_key_types must cover every enum netdev_key");
@@ -1375,6 +1387,7 @@ static int netdev_set(struct netdev_parser *p, enum netdev_key key, char *val)
 {
 	struct netdev *nd = &p->nd;
 	struct in_addr *addr;
+	bool on;
 	long v;
 
 	switch (key) {
@@ -1453,6 +1466,30 @@ static int netdev_set(struct netdev_parser *p, enum netdev_key key, char *val)
 				       &nd->u.user.stack.mem_budget))
 			return netdev_error(p, "mem-budget: '%s' is not a size from 4M to 1T (bytes, or with K, M, G or T)",
 					    val);
+		return 0;
+	case NETDEV_KEY_OUTBOUND:
+		if (!netdev_parse_addr(val, &nd->u.user.proxy.outbound) ||
+		    nd->u.user.proxy.outbound.s_addr == INADDR_ANY)
+			return netdev_error(
+				p, "outbound: bad IPv4 address '%s'", val);
+		return 0;
+	case NETDEV_KEY_OUTBOUND6:
+		if (!netdev_parse_addr6(val, &nd->u.user.proxy.outbound6) ||
+		    IN6_IS_ADDR_UNSPECIFIED(&nd->u.user.proxy.outbound6) ||
+		    IN6_IS_ADDR_MULTICAST(&nd->u.user.proxy.outbound6))
+			return netdev_error(
+				p, "outbound6: bad IPv6 address '%s'", val);
+		return 0;
+	case NETDEV_KEY_KEEPSRC:
+		if (!netdev_parse_bool(val, &nd->u.user.proxy.keepsrc))
+			return netdev_error(p, "%s: '%s' is not on or off",
+					    netdev_key_names[key], val);
+		return 0;
+	case NETDEV_KEY_DNS_SERVER:
+		if (!netdev_parse_bool(val, &on))
+			return netdev_error(p, "%s: '%s' is not on or off",
+					    netdev_key_names[key], val);
+		nd->u.user.stack.no_dns = !on;
 		return 0;
 	case NETDEV_KEY_TCP_STALL_TIMEOUT:
 		if (!netdev_parse_long(val, 0, NETDEV_STALL_MAX, &v))
@@ -2136,7 +2173,9 @@ static void netdev_defaults(struct netdev *nd, enum netdev_type type)
  *   DNS forwarder refuses queries; on keeps it), loopback=on|off (default
  *   on), mem-budget=SIZE (bytes, or with K, M, G or T; 4M..1T; default
  *   256M), tcp-stall-timeout=SECONDS (0..NETDEV_STALL_MAX, 0 never;
- *   default 120); booleans also take
+ *   default 120), outbound=ADDR (an IPv4 address, not 0.0.0.0),
+ *   outbound6=ADDR6 (an IPv6 unicast address, not ::), keepsrc=on|off
+ *   (default off), dns-server=on|off (default on); booleans also take
  *   yes/no, true/false, y/n as QEMU's do.
  * - tap: ifname=NAME (1..15 characters, no '/', ':' or whitespace, not "."
  *   or ".."), fd=N (0..INT_MAX); not both. Neither lets the kernel choose.

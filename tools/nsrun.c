@@ -16,7 +16,8 @@
  *      tap's sysctls set for the kernel's own SLAAC (IPv6 on, router
  *      advertisements accepted, no solicitation delay, no duplicate
  *      address detection: the gateway is the only other node);
- *   4. a resolv.conf naming the gateway's DNS (and its IPv6 DNS after it),
+ *   4. a resolv.conf naming the gateway's DNS (and its IPv6 DNS after it;
+ *      none when the gateway has no DNS server, dns-server=off),
  *      written on a scratch tmpfs
  *      that is mounted over /tmp only for the moment it takes to bind-mount
  *      the file over /etc/resolv.conf (the bind mount keeps the tmpfs alive,
@@ -459,7 +460,8 @@ static void __attribute__((noreturn)) nsrun_child(const struct nsrun_child *c)
 	}
 	nsrun_child_netns(c);
 	tap = nsrun_child_tap(c, name);
-	nsrun_child_resolv(c);
+	if (!c->cfg->no_dns)
+		nsrun_child_resolv(c);
 
 	nsrun_child_send(c, NSRUN_MSG_TAP, 0, tap, "%s", name);
 	close(tap);

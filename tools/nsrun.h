@@ -44,6 +44,9 @@
  *	starts once the address is there (at most NSRUN_SLAAC_WAIT_MS).
  *	Default: false.
  * @dns6: with @ipv6, a second nameserver for the resolv.conf, after @dns.
+ * @no_dns: the gateway runs no DNS server (dns-server=off): no resolv.conf
+ *	is written, CMD sees the host's /etc/resolv.conf (as under
+ *	slirp4netns, which never writes one). Default: false.
  *
  * Addresses are in network byte order, as struct in_addr always is.
  */
@@ -59,6 +62,7 @@ struct nsrun_config {
 	bool no_ipv4;
 	bool ipv6;
 	struct in6_addr dns6;
+	bool no_dns;
 };
 
 /** How long CMD waits for its SLAAC address, in milliseconds. */

@@ -17,13 +17,15 @@
  * --seccomp (sandbox.c), entered after the API socket opens and before
  * the ready fd is written; resolv.conf stays readable.
  *
- * Options whose work usernet does not do yet (--outbound-addr,
- * --outbound-addr6, --disable-dns) are refused with a message and exit
- * status 1, never ignored.
+ * --outbound-addr and --outbound-addr6 take an address or, as slirp4netns
+ * 1.2, an interface name whose address is taken at start
+ * (s4n_outbound_addr()); the proxy binds every host socket to it and
+ * checks at start that it can. --disable-dns starts no DNS forwarder.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <ifaddrs.h>
 #include <limits.h>
 #include <net/if.h>
 #include <signal.h>
@@ -72,9 +74,9 @@ static void s4n_usage(FILE *f)
 		"                         drop all capabilities (usernet --sandbox)\n"
 		"--enable-seccomp         enable seccomp to limit syscalls: an allow-list,\n"
 		"                         other calls fail with EPERM (usernet --seccomp)\n"
-		"--outbound-addr=IPv4     not yet in usernet: refused (exit status 1)\n"
-		"--outbound-addr6=IPv6    not yet in usernet: refused (exit status 1)\n"
-		"--disable-dns            not yet in usernet: refused (exit status 1)\n"
+		"--outbound-addr=IPv4     bind host sockets to this address (or IFNAME's)\n"
+		"--outbound-addr6=IPv6    bind IPv6 host sockets to this address (or IFNAME's)\n"
+		"--disable-dns            no DNS forwarder on 10.0.2.3 (or --cidr's .3)\n"
 		"--macaddress=MAC         the tap's MAC address (only with -c)\n"
 		"--target-type=TYPE       what to connect ([netns], default=netns)\n"
 		"-h, --help               show this help and exit\n"
@@ -157,20 +159,77 @@ static int s4n_parse_int(const char *s, long min, long max, long *out)
 		return EXIT_FAILURE;                          \
 	} while (0)
 
-/* The options usernet cannot honour yet: refused, never ignored. */
-static int s4n_refuse(const struct s4n_options *o)
+/*
+ * The first address of @family on interface @name (for IPv6, the first
+ * that is not link-local: binding one of those needs its scope), as
+ * slirp4netns takes an interface's.
+ */
+static int s4n_ifaddr(const char *name, int family, void *addr)
 {
-	const char *what = o->outbound_addr  ? "--outbound-addr" :
-			   o->outbound_addr6 ? "--outbound-addr6" :
-			   o->disable_dns    ? "--disable-dns" :
-					       NULL;
+	struct ifaddrs *list, *ifa;
+	int r = -ENOENT;
 
-	if (what == NULL)
-		return -1;
-	fprintf(stderr,
-		"slirp4netns: %s is not supported by usernet yet; refusing to run without it\n",
-		what);
-	return EXIT_FAILURE;
+	if (getifaddrs(&list) < 0)
+		return -errno;
+	for (ifa = list; ifa != NULL; ifa = ifa->ifa_next) {
+		if (ifa->ifa_addr == NULL ||
+		    ifa->ifa_addr->sa_family != family ||
+		    strcmp(ifa->ifa_name, name) != 0)
+			continue;
+		if (family == AF_INET) {
+			memcpy(addr,
+			       &((struct sockaddr_in *)ifa->ifa_addr)->sin_addr,
+			       sizeof(struct in_addr));
+		} else {
+			const struct in6_addr *a6 =
+				&((struct sockaddr_in6 *)ifa->ifa_addr)
+					 ->sin6_addr;
+
+			if (IN6_IS_ADDR_LINKLOCAL(a6))
+				continue;
+			memcpy(addr, a6, sizeof(*a6));
+		}
+		r = 0;
+		break;
+	}
+	freeifaddrs(list);
+	return r;
+}
+
+/**
+ * s4n_outbound_addr() - the address of --outbound-addr or --outbound-addr6
+ * @arg: an address of @family, or an interface's name
+ * @family: AF_INET or AF_INET6
+ * @addr: receives the address (struct in_addr or struct in6_addr)
+ *
+ * An interface gives its first address of @family (IPv6: its first that is
+ * not link-local), read now: a later change of the interface's addresses
+ * is not followed, as with slirp4netns.
+ *
+ * Return: 0; -EINVAL for the any or a multicast address, or a name that is
+ * no interface's; -ENOENT for an interface without such an address.
+ */
+int s4n_outbound_addr(const char *arg, int family, void *addr)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	if (family == AF_INET && inet_pton(AF_INET, arg, &a4) == 1) {
+		if (a4.s_addr == INADDR_ANY || IN_MULTICAST(ntohl(a4.s_addr)))
+			return -EINVAL;
+		memcpy(addr, &a4, sizeof(a4));
+		return 0;
+	}
+	if (family == AF_INET6 && inet_pton(AF_INET6, arg, &a6) == 1) {
+		if (IN6_IS_ADDR_UNSPECIFIED(&a6) || IN6_IS_ADDR_MULTICAST(&a6))
+			return -EINVAL;
+		memcpy(addr, &a6, sizeof(a6));
+		return 0;
+	}
+	if (arg[0] == '\0' || strlen(arg) >= IFNAMSIZ ||
+	    if_nametoindex(arg) == 0)
+		return -EINVAL;
+	return s4n_ifaddr(arg, family, addr);
 }
 
 /**
@@ -333,6 +392,14 @@ int s4n_parse(int argc, char **argv, struct s4n_options *o)
 		s4n_bad("--macaddress %s: not a MAC address (xx:xx:xx:xx:xx:xx)",
 			mac);
 	o->set_mac = mac != NULL;
+	if (o->outbound_addr != NULL &&
+	    s4n_outbound_addr(o->outbound_addr, AF_INET, &o->outbound) < 0)
+		s4n_bad("--outbound-addr %s: not an IPv4 address nor an interface with one",
+			o->outbound_addr);
+	if (o->outbound_addr6 != NULL &&
+	    s4n_outbound_addr(o->outbound_addr6, AF_INET6, &o->outbound6) < 0)
+		s4n_bad("--outbound-addr6 %s: not an IPv6 address nor an interface with a global one",
+			o->outbound_addr6);
 	if (optind >= argc)
 		s4n_bad("missing PID|PATH");
 	if (path) {
@@ -357,7 +424,7 @@ int s4n_parse(int argc, char **argv, struct s4n_options *o)
 		fprintf(stderr,
 			"slirp4netns: warning: extra arguments from '%s' on are ignored\n",
 			argv[optind + 2]);
-	return s4n_refuse(o);
+	return -1;
 }
 
 /**
@@ -441,6 +508,7 @@ static void s4n_stack_config(const struct s4n_options *o,
 	sc->dns = s4n_offset(o->net, 3);
 	sc->dhcp_start = s4n_offset(o->net, 15);
 	sc->no_ipv6 = !o->ipv6;
+	sc->no_dns = o->disable_dns;
 	if (o->ipv6) {
 		inet_pton(AF_INET6, "fd00::", &sc->ip6_prefix);
 		sc->ip6_prefix_len = 64;
@@ -470,7 +538,7 @@ static void s4n_info(const struct s4n_options *o,
 static void s4n_banner(const struct s4n_options *o,
 		       const struct apisock_info *in)
 {
-	char a[INET_ADDRSTRLEN];
+	char a[INET_ADDRSTRLEN], a6[INET6_ADDRSTRLEN];
 
 	printf("usernet %s as slirp4netns %s\n", UNET_VERSION_STRING,
 	       S4N_COMPAT_VERSION);
@@ -489,6 +557,14 @@ static void s4n_banner(const struct s4n_options *o,
 		printf("* IPv6:            fd00::/64, gateway fd00::2, DNS fd00::3\n");
 	if (o->api_socket != NULL)
 		printf("* API Socket:      %s\n", o->api_socket);
+	if (o->outbound_addr != NULL)
+		printf("* Outbound IPv4:   %s\n",
+		       inet_ntop(AF_INET, &o->outbound, a6, sizeof(a6)));
+	if (o->outbound_addr6 != NULL)
+		printf("* Outbound IPv6:   %s\n",
+		       inet_ntop(AF_INET6, &o->outbound6, a6, sizeof(a6)));
+	if (o->disable_dns)
+		printf("* DNS:             disabled (--disable-dns)\n");
 	if (in->host_loopback)
 		printf("WARNING: the gateway %s reaches the host's 127.0.0.1 (--disable-host-loopback stops it)\n",
 		       inet_ntop(AF_INET, &in->host, a, sizeof(a)));
@@ -531,6 +607,8 @@ static int s4n_start(struct s4n *s, const struct s4n_options *o,
 	}
 	unet_proxy_config_init(&pc);
 	pc.loopback = !o->disable_host_loopback;
+	pc.outbound = o->outbound;
+	pc.outbound6 = o->outbound6;
 	r = unet_proxy_new(s->stack, &pc, &s->proxy);
 	if (r < 0) {
 		fprintf(stderr, "slirp4netns: cannot start the proxy: %s\n",

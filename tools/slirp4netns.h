@@ -30,11 +30,12 @@
  * @configure: -c/--configure: address, MTU, route inside the namespace
  * @ipv6: -6/--enable-ipv6: fd00::/64 (gateway fd00::2, DNS fd00::3)
  * @disable_host_loopback: --disable-host-loopback
- * @disable_dns: --disable-dns (refused: not yet in usernet)
+ * @disable_dns: --disable-dns: no DNS forwarder on the DNS address
  * @sandbox: --enable-sandbox (usernet's --sandbox)
  * @seccomp: --enable-seccomp (usernet's --seccomp)
- * @outbound_addr: --outbound-addr (refused: not yet in usernet), or NULL
- * @outbound_addr6: --outbound-addr6 (refused), or NULL
+ * @outbound_addr: --outbound-addr as given (an address or an interface
+ *                 name), or NULL
+ * @outbound_addr6: --outbound-addr6 as given, or NULL
  * @exit_fd: -e/--exit-fd, or -1
  * @ready_fd: -r/--ready-fd, or -1
  * @mtu: -m/--mtu (default 1500)
@@ -42,6 +43,9 @@
  * @mask: --cidr's netmask (default 255.255.255.0)
  * @set_mac: --macaddress was given (needs -c)
  * @mac: the tap's MAC address
+ * @outbound: the IPv4 address host sockets bind to (from @outbound_addr;
+ *            INADDR_ANY without it)
+ * @outbound6: the IPv6 address (from @outbound_addr6; :: without it)
  */
 struct s4n_options {
 	pid_t pid;
@@ -64,7 +68,11 @@ struct s4n_options {
 	struct in_addr mask;
 	bool set_mac;
 	uint8_t mac[6];
+	struct in_addr outbound;
+	struct in6_addr outbound6;
 };
+
+int s4n_outbound_addr(const char *arg, int family, void *addr);
 
 int s4n_parse(int argc, char **argv, struct s4n_options *o);
 int s4n_main(int argc, char **argv);

@@ -155,7 +155,8 @@ static void usage_main(FILE *f)
 "                [,dns-upstream=ADDR[:PORT]|[ADDR6]:PORT...][,mem-budget=SIZE]\n"
 "                [,tcp-stall-timeout=SECONDS][,ipv4=on|off][,ipv6=on|off]\n"
 "                [,ipv6-net=PREFIX/64][,ipv6-host=ADDR6][,ipv6-dns=ADDR6]\n"
-"                [,ipv6-dhcp=stateless|stateful]\n"
+"                [,ipv6-dhcp=stateless|stateful][,outbound=ADDR]\n"
+"                [,outbound6=ADDR6][,keepsrc=on|off][,dns-server=on|off]\n"
 "        the user-mode gateway: answers ARP and ping for host= and dns=, and\n"
 "        carries the guest's TCP, UDP and ping over host sockets (NAT).\n"
 "        It serves DHCP (from dhcpstart, 16 addresses; hostname=,\n"
@@ -176,6 +177,14 @@ static void usage_main(FILE *f)
 "        unless restrict-dns=on (default off for both). loopback=off:\n"
 "        host= no longer reaches the host's 127.0.0.1, nor the gateway's\n"
 "        IPv6 address the host's ::1 (default on).\n"
+"        outbound=ADDR, outbound6=ADDR6: every host socket of the NAT (TCP,\n"
+"        UDP, ping) binds to that address of the host (an address it lacks\n"
+"        is an error at start). keepsrc=on: forwards keep the client's\n"
+"        address and port (a client on the host's loopback, or one the guest\n"
+"        could not answer, shows as the gateway; default off).\n"
+"        dns-server=off: no DNS forwarder on dns= and ipv6-dns (UDP gets\n"
+"        nothing, TCP a reset), none named by DHCP or RAs, run writes no\n"
+"        resolv.conf (default on).\n"
 "        mem-budget=SIZE bounds what guests can make the process hold (bytes,\n"
 "        or with K, M, G, T; 4M to 1T; default 256M): as it fills, TCP\n"
 "        windows shrink and host reads slow; at the limit, guest frames\n"
@@ -1385,6 +1394,7 @@ static void run_config(const struct options *o,
 	nc->no_ipv4 = user->no_ipv4;
 	nc->ipv6 = !user->no_ipv6;
 	nc->dns6 = user->ip6_dns;
+	nc->no_dns = user->no_dns;
 	/* Left at :: for the stack to fill in: its default, fec0::3. */
 	if (IN6_IS_ADDR_UNSPECIFIED(&nc->dns6)) {
 		nc->dns6.s6_addr[0] = 0xfe;

@@ -177,6 +177,7 @@ bool unet__stack_is_guest_addr6(const struct unet_stack *stack,
 bool unet__stack_is_host6(const struct unet_stack *stack, const uint8_t *addr);
 void unet__stack_set_restrict(struct unet_stack *stack, bool on);
 bool unet__stack_restricted(const struct unet_stack *stack);
+bool unet__stack_dns_offered(const struct unet_stack *stack);
 unsigned int unet__stack_fd_reserve(const struct unet_stack *stack);
 
 /**

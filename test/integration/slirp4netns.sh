@@ -5,7 +5,7 @@
 # --ready-fd --exit-fd --api-socket): what the namespace sees, the gateway
 # to the host's loopback (and not with --disable-host-loopback), DNS through
 # 10.0.2.3 to dnsmasq, forwards over the API socket, the API's replies byte
-# for byte, the ready fd and the exit fd. Every observation of each is
+# for byte, the ready fd and the exit fd; --outbound-addr and --disable-dns. Every observation of each is
 # written to a file and the two files are compared: a difference is a diff.
 # Then the rootless case (an unprivileged user's own user+net namespace),
 # and rootlesskit with usernet as its slirp4netns binary.
@@ -195,6 +195,42 @@ for impl in slirp4netns "$S4N_USERNET"; do
 	fi
 	stop "$name"
 done
+
+# --outbound-addr and --disable-dns: host sockets bind to 127.0.0.9 (the
+# host's loopback is a /8), which a socat server on 127.0.0.1 reports; the
+# gateway's 10.0.2.3 no longer answers DNS (a UDP query times out with
+# both; usernet resets a TCP one at once).
+OUTP=$(free_port)
+socat "TCP-LISTEN:$OUTP,bind=127.0.0.1,reuseaddr,fork" SYSTEM:'echo peer $SOCAT_PEERADDR' 2>/dev/null &
+PIDS+=("$!")
+wait_for 10 sh -c "socat -T 2 - TCP:127.0.0.1:$OUTP </dev/null | grep -q peer" || fail "socat peer server"
+for impl in slirp4netns "$S4N_USERNET"; do
+	name=outbound-$(basename "$(readlink -f "$impl")")
+	start "$impl" "$name" --outbound-addr=127.0.0.9 --disable-dns
+	got=$(nsenter -t "$TPID" -n timeout 10 socat -T 5 - "TCP:10.0.2.2:$OUTP" </dev/null)
+	[ "$got" = "peer 127.0.0.9" ] && ok "$name: --outbound-addr=127.0.0.9: the host sees the guest's TCP from 127.0.0.9" ||
+		{ cat "$TMP/err.$name"; fail "$name: --outbound-addr: the host saw '$got'"; }
+	if nsenter -t "$TPID" -n dig @10.0.2.3 +time=2 +tries=1 +short a.test.example >"$TMP/dig.$name" 2>&1; then
+		fail "$name: --disable-dns still answers: $(cat "$TMP/dig.$name")"
+	else
+		ok "$name: --disable-dns: no DNS answer on 10.0.2.3 ($(grep -o -m1 'refused\|timed out\|no servers' "$TMP/dig.$name"))"
+	fi
+	if [ "$name" = outbound-usernet ]; then
+		nsenter -t "$TPID" -n dig +tcp @10.0.2.3 +time=2 +tries=1 a.test.example >"$TMP/dig.tcp" 2>&1
+		grep -q refused "$TMP/dig.tcp" && ok "$name: --disable-dns: a TCP query to 10.0.2.3 is reset at once" ||
+			fail "$name: --disable-dns over TCP: $(cat "$TMP/dig.tcp")"
+	fi
+	stop "$name"
+done
+"$S4N_USERNET" --outbound-addr=198.51.100.77 --netns-type=path /proc/self/ns/net tap0 >/dev/null 2>"$TMP/err.badout"
+rc=$?
+[ "$rc" = 1 ] && grep -q 'outbound address 198.51.100.77: cannot bind' "$TMP/err.badout" &&
+	ok "usernet --outbound-addr with an address the host lacks: exit status 1, '$(grep -m1 'outbound' "$TMP/err.badout")'" ||
+	{ cat "$TMP/err.badout"; fail "usernet --outbound-addr=198.51.100.77: exit status $rc"; }
+"$S4N_USERNET" --outbound-addr=nosuchif0 --netns-type=path /proc/self/ns/net tap0 >/dev/null 2>"$TMP/err.badif"
+rc=$?
+[ "$rc" = 1 ] && grep -q 'nosuchif0' "$TMP/err.badif" && ok "usernet --outbound-addr=nosuchif0: exit status 1" ||
+	{ cat "$TMP/err.badif"; fail "usernet --outbound-addr=nosuchif0: exit status $rc"; }
 
 # Rootless: an unprivileged user's own user+net namespace, joined by the
 # personality running as that user (needs /dev/net/tun usable by it).

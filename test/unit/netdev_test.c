@@ -502,6 +502,69 @@ static void test_budget_keys(void **state)
 	}
 }
 
+/* outbound=, outbound6=, keepsrc=, dns-server= and their defaults. */
+static void test_outbound_keys(void **state)
+{
+	static const struct bad_case bad[] = {
+		{ "user,id=u,outbound=0.0.0.0",
+		  "outbound: bad IPv4 address '0.0.0.0'" },
+		{ "user,id=u,outbound=198.18.0",
+		  "outbound: bad IPv4 address '198.18.0'" },
+		{ "user,id=u,outbound=::1",
+		  "outbound: bad IPv4 address '::1'" },
+		{ "user,id=u,outbound=lo", "outbound: bad IPv4 address 'lo'" },
+		{ "user,id=u,outbound6=::",
+		  "outbound6: bad IPv6 address '::'" },
+		{ "user,id=u,outbound6=ff02::1",
+		  "outbound6: bad IPv6 address 'ff02::1'" },
+		{ "user,id=u,outbound6=198.18.0.1",
+		  "outbound6: bad IPv6 address '198.18.0.1'" },
+		{ "user,id=u,outbound6=[2001:db8::1]",
+		  "outbound6: bad IPv6 address '[2001:db8::1]'" },
+		{ "user,id=u,keepsrc=2", "keepsrc: '2' is not on or off" },
+		{ "user,id=u,dns-server=of",
+		  "dns-server: 'of' is not on or off" },
+		{ "tap,id=t,ifname=x,outbound=198.18.0.1",
+		  "unknown key 'outbound' for type tap" },
+	};
+	char err[256], a[INET6_ADDRSTRLEN];
+	struct netdev nd;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(netdev_parse("user,id=u", &nd, err, sizeof(err)), 0);
+	assert_int_equal(nd.u.user.proxy.outbound.s_addr, 0);
+	assert_true(IN6_IS_ADDR_UNSPECIFIED(&nd.u.user.proxy.outbound6));
+	assert_false(nd.u.user.proxy.keepsrc);
+	assert_false(nd.u.user.stack.no_dns);
+	assert_int_equal(
+		netdev_parse(
+			"user,id=u,outbound=198.18.0.9,outbound6=2001:db8::9,keepsrc=on,dns-server=off",
+			&nd, err, sizeof(err)),
+		0);
+	assert_string_equal(inet_ntop(AF_INET, &nd.u.user.proxy.outbound, a,
+				      sizeof(a)),
+			    "198.18.0.9");
+	assert_string_equal(inet_ntop(AF_INET6, &nd.u.user.proxy.outbound6, a,
+				      sizeof(a)),
+			    "2001:db8::9");
+	assert_true(nd.u.user.proxy.keepsrc);
+	assert_true(nd.u.user.stack.no_dns);
+	assert_int_equal(netdev_parse("user,id=u,keepsrc=off,dns-server=yes",
+				      &nd, err, sizeof(err)),
+			 0);
+	assert_false(nd.u.user.proxy.keepsrc);
+	assert_false(nd.u.user.stack.no_dns);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (netdev_parse(bad[i].arg, &nd, err, sizeof(err)) == 0 ||
+		    strstr(err, bad[i].want) == NULL) {
+			print_error("'%s': error '%s' lacks '%s'\n", bad[i].arg,
+				    err, bad[i].want);
+			fail();
+		}
+	}
+}
+
 /* The IPv6 keys land in the stack's configuration, defaults derived. */
 static void test_ip6_keys(void **state)
 {
@@ -1353,6 +1416,7 @@ int main(void)
 		cmocka_unit_test(test_service_keys),
 		cmocka_unit_test(test_ip6_keys),
 		cmocka_unit_test(test_budget_keys),
+		cmocka_unit_test(test_outbound_keys),
 		cmocka_unit_test(test_user),
 		cmocka_unit_test(test_fwd_limit),
 		cmocka_unit_test(test_bad),

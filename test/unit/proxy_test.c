@@ -575,6 +575,42 @@ static void test_flow_age(void **state)
 }
 
 /* unet_proxy_raise_nofile() leaves the soft limit at the hard one. */
+/*
+ * outbound= is checked at start: an address the host lacks fails
+ * unet_proxy_new() with the bind's error and leaves the stack free for
+ * another proxy; one it has (any of 127/8) is taken.
+ */
+static void test_outbound_check(void **state)
+{
+	struct unet_proxy *proxy = NULL;
+	struct unet_proxy_config pc;
+	struct unet_stack *stack;
+	struct unet_hub *hub;
+	uv_loop_t loop;
+
+	(void)state;
+	assert_int_equal(uv_loop_init(&loop), 0);
+	assert_int_equal(unet_hub_new(&loop, NULL, &hub), 0);
+	assert_int_equal(unet_stack_new(hub, "user", NULL, &stack), 0);
+	unet_proxy_config_init(&pc);
+	pc.outbound.s_addr = tn_ip("198.51.100.77");
+	assert_int_equal(unet_proxy_new(stack, &pc, &proxy), -EADDRNOTAVAIL);
+	assert_null(proxy);
+	pc.outbound.s_addr = tn_ip("127.0.0.9");
+	pc.outbound6 = in6addr_loopback;
+	assert_int_equal(unet_proxy_new(stack, &pc, &proxy), 0);
+	unet_proxy_close(proxy);
+	proxy = NULL;
+	pc.outbound.s_addr = INADDR_ANY;
+	assert_int_equal(inet_pton(AF_INET6, "2001:db8::77", &pc.outbound6), 1);
+	assert_int_equal(unet_proxy_new(stack, &pc, &proxy), -EADDRNOTAVAIL);
+	assert_null(proxy);
+	unet_stack_close(stack);
+	unet_hub_close(hub);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 static void test_raise_nofile(void **state)
 {
 	struct rlimit old, low, now;
@@ -604,6 +640,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_caps_from_nofile, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_flow_age, setup, teardown),
+		cmocka_unit_test(test_outbound_check),
 		cmocka_unit_test(test_raise_nofile),
 	};
 

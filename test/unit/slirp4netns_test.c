@@ -3,9 +3,9 @@
  * Unit tests of the slirp4netns personality's command line
  * (tools/slirp4netns.c): podman's and rootlesskit's command lines give the
  * options they mean, slirp4netns's defaults hold, a table of bad command
- * lines exits 1, --help and --version exit 0, and the options usernet
- * cannot honour yet are refused with status 1, never ignored;
- * --enable-sandbox and --enable-seccomp (podman passes both) are taken.
+ * lines exits 1, --help and --version exit 0, --outbound-addr(6) take an
+ * address or an interface's and refuse the rest, and --enable-sandbox
+ * and --enable-seccomp (podman passes both) are taken.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,10 +158,56 @@ static const char *const bad_lines[] = {
 	"slirp4netns --frobnicate 3",
 	"slirp4netns -x 3",
 	/* not yet in usernet: refused, never ignored */
-	"slirp4netns --outbound-addr=10.1.1.1 3",
-	"slirp4netns --outbound-addr6=::1 3",
-	"slirp4netns --disable-dns 3",
 };
+
+/* --outbound-addr/--outbound-addr6 that name no usable address. */
+static const char *const bad_outbound[] = {
+	"slirp4netns --outbound-addr=0.0.0.0 3",
+	"slirp4netns --outbound-addr=224.0.0.1 3",
+	"slirp4netns --outbound-addr=10.1.1 3",
+	"slirp4netns --outbound-addr=::1 3",
+	"slirp4netns --outbound-addr=nosuchif0 3",
+	"slirp4netns --outbound-addr=averyveryverylongifname 3",
+	"slirp4netns --outbound-addr= 3",
+	"slirp4netns --outbound-addr6=:: 3",
+	"slirp4netns --outbound-addr6=ff02::1 3",
+	"slirp4netns --outbound-addr6=10.1.1.1 3",
+	"slirp4netns --outbound-addr6=fe80::1::2 3",
+	"slirp4netns --outbound-addr6=nosuchif0 3",
+	"slirp4netns --outbound-addr 3",
+};
+
+/* Addresses, interface names (lo's), and --disable-dns. */
+static void test_outbound(void **state)
+{
+	struct s4n_options o;
+	struct in6_addr a6;
+	size_t i;
+
+	assert_int_equal(parse("slirp4netns 3", &o), -1);
+	assert_int_equal(o.outbound.s_addr, 0);
+	assert_true(IN6_IS_ADDR_UNSPECIFIED(&o.outbound6));
+	assert_false(o.disable_dns);
+	assert_int_equal(
+		parse("slirp4netns --outbound-addr=198.18.0.7 --outbound-addr6=2001:db8::7 --disable-dns 3",
+		      &o),
+		-1);
+	assert_int_equal(o.outbound.s_addr, ip("198.18.0.7"));
+	inet_pton(AF_INET6, "2001:db8::7", &a6);
+	assert_memory_equal(&o.outbound6, &a6, sizeof(a6));
+	assert_string_equal(o.outbound_addr, "198.18.0.7");
+	assert_true(o.disable_dns);
+	/* An interface gives its address: lo has 127.0.0.1 (and ::1). */
+	assert_int_equal(parse("slirp4netns --outbound-addr=lo 3", &o), -1);
+	assert_int_equal(o.outbound.s_addr, ip("127.0.0.1"));
+	if (parse("slirp4netns --outbound-addr6=lo 3", &o) == -1)
+		assert_true(IN6_IS_ADDR_LOOPBACK(&o.outbound6));
+	for (i = 0; i < ARRAY_SIZE(bad_outbound); i++)
+		if (parse(bad_outbound[i], &o) != 1)
+			fail_msg("'%s' was taken", bad_outbound[i]);
+	assert_int_equal(s4n_outbound_addr("198.18.0.1", AF_INET, &a6), 0);
+	assert_int_equal(s4n_outbound_addr("nosuchif0", AF_INET, &a6), -EINVAL);
+}
 
 static void test_bad(void **state)
 {
@@ -189,6 +236,7 @@ int main(void)
 		cmocka_unit_test(test_podman),
 		cmocka_unit_test(test_others),
 		cmocka_unit_test(test_bad),
+		cmocka_unit_test(test_outbound),
 		cmocka_unit_test(test_help_version),
 	};
 

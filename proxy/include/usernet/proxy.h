@@ -64,7 +64,22 @@ extern "C" {
  *                        the host socket's TCP_USER_TIMEOUT; 0 never
  *                        (default 120000). Idle flows with nothing to
  *                        write are not touched.
- *
+ * @outbound: the host address every proxied IPv4 socket (TCP, UDP, ICMP
+ *            echo) binds to before it connects or sends, port 0
+ *            (slirp4netns's --outbound-addr); INADDR_ANY (the default)
+ *            lets the host's routing choose. unet_proxy_new() fails with
+ *            the bind's error (e.g. -EADDRNOTAVAIL) when a test socket
+ *            cannot bind it
+ * @outbound6: the same for IPv6 sockets (--outbound-addr6); :: (the
+ *             default) lets the routing choose
+ * @keepsrc: forwards keep the client's source: the guest sees a forwarded
+ *           TCP connection (or UDP datagrams) come from the client's own
+ *           address and port rather than the gateway's (default false).
+ *           A client on the host's loopback (127.0.0.0/8, ::1), which
+ *           the guest could not answer, is shown as the gateway's
+ *           address of the guest side's family, as is a client of the
+ *           other family than the forward's guest side. Replies reach
+ *           the gateway as the guest's default route
  * The caps are per protocol, so a flood of one protocol leaves the others
  * room. Every TCP, UDP (outbound) and ICMP flow holds one file descriptor:
  * unet_proxy_new() lowers the caps, in proportion, to what the process's
@@ -85,6 +100,9 @@ struct unet_proxy_config {
 	unsigned int max_udp_flows;
 	unsigned int max_icmp_flows;
 	unsigned int tcp_stall_timeout_ms;
+	struct in_addr outbound;
+	struct in6_addr outbound6;
+	bool keepsrc;
 };
 
 /**
@@ -115,7 +133,8 @@ union unet_sockaddr {
  * to a guest's IPv6 address and the other way round, since the proxy
  * terminates the connection on each side. The guest sees the connection
  * (or datagrams) come from the gateway's address of the guest side's
- * family (the stack's host, or its ip6_host). What &struct unet_fwd says,
+ * family (the stack's host, or its ip6_host), or with
+ * &unet_proxy_config.keepsrc from the client's own. What &struct unet_fwd says,
  * this says too; sin_zero and the IPv6 flow label and scope are ignored.
  */
 struct unet_fwd_ex {

@@ -86,6 +86,11 @@ extern "C" {
  *                 @n_dns_upstream and @n_dns_upstream6 both 0 (the
  *                 default) the nameservers of @resolv_conf
  * @n_dns_upstream6: how many of @dns_upstream6 are used
+ * @no_dns: the gateway runs no DNS forwarder (slirp4netns's --disable-dns;
+ *          default false): its DNS addresses (@dns, @ip6_dns) still
+ *          answer ARP, neighbour solicitations and ping, but a UDP query
+ *          to them gets no answer and a TCP one a RST, and
+ *          DHCP, DHCPv6 and router advertisements name no DNS server
  *
  * Addresses are in network byte order. @host, @dns and @dhcp_start must lie
  * inside @net/@mask and be neither its network nor its broadcast address.
@@ -120,6 +125,7 @@ struct unet_stack_config {
 	bool ip6_dhcp_stateful;
 	struct sockaddr_in6 dns_upstream6[UNET_DNS_UPSTREAM_MAX];
 	unsigned int n_dns_upstream6;
+	bool no_dns;
 };
 
 /**
