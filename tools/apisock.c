@@ -32,6 +32,8 @@
 #include <jansson.h>
 
 #include "apisock.h"
+#include "jsonreply.h"
+#include "wire/util.h"
 
 /*
  * jansson, read as slirp4netns's parson reads: one value of any type,
@@ -43,24 +45,16 @@
 
 /**
  * struct apisock_conn - one client
- * @pipe: the connection
- * @timer: closes it after APISOCK_TIMEOUT_MS
+ * @base: its pipe, and a timer that closes it after APISOCK_TIMEOUT_MS
  * @write: the reply's write request
- * @a: the socket it came to
- * @slot: its index in @a->conns
- * @handles: handles not yet closed (freed at 0)
  * @replied: the reply is on its way; nothing more is read
  * @reply: the reply, freed with the connection
  * @len: bytes of @buf used
  * @buf: the request so far, NUL-terminated
  */
 struct apisock_conn {
-	uv_pipe_t pipe;
-	uv_timer_t timer;
+	struct unixsrv_conn base;
 	uv_write_t write;
-	struct apisock *a;
-	int slot;
-	int handles;
 	bool replied;
 	char *reply;
 	size_t len;
@@ -100,21 +94,9 @@ void apisock_init(struct apisock *a, const struct apisock_ops *ops,
 	a->next_id = 1;
 }
 
-/* Serializes @v compactly (slirp4netns's form) and drops it. */
-static char *apisock_dump(json_t *v)
-{
-	char *s;
-
-	if (v == NULL)
-		return NULL;
-	s = json_dumps(v, JSON_COMPACT);
-	json_decref(v);
-	return s;
-}
-
 static char *apisock_error(const char *desc)
 {
-	return apisock_dump(json_pack("{s:{s:s}}", "error", "desc", desc));
+	return jsonreply_take(json_pack("{s:{s:s}}", "error", "desc", desc));
 }
 
 /* A port or id: an integer (or an integral real) from @min to @max. */
@@ -230,7 +212,7 @@ static char *apisock_add(struct apisock *a, const json_t *args)
 	n[a->n_fwds].id = a->next_id++;
 	n[a->n_fwds].fwd = f;
 	a->n_fwds++;
-	return apisock_dump(
+	return jsonreply_take(
 		json_pack("{s:{s:i}}", "return", "id", n[a->n_fwds - 1].id));
 }
 
@@ -259,7 +241,7 @@ static char *apisock_list(struct apisock *a)
 			return NULL;
 		}
 	}
-	return apisock_dump(json_pack("{s:o}", "entries", entries));
+	return jsonreply_take(json_pack("{s:o}", "entries", entries));
 }
 
 /* {"execute": "remove_hostfwd", "arguments": {"id": N}} */
@@ -285,7 +267,7 @@ static char *apisock_remove(struct apisock *a, const json_t *args)
 	memmove(&a->fwds[i], &a->fwds[i + 1],
 		(size_t)(a->n_fwds - i - 1) * sizeof(a->fwds[0]));
 	a->n_fwds--;
-	return apisock_dump(json_pack("{s:{}}", "return"));
+	return jsonreply_take(json_pack("{s:{}}", "return"));
 }
 
 /* {"execute": "get_info"}: usernet's own, the network as the banner says. */
@@ -306,7 +288,7 @@ static char *apisock_info(struct apisock *a)
 	inet_ntop(AF_INET, &in->dhcp_start, b, sizeof(b));
 	inet_ntop(AF_INET, &end, e, sizeof(e));
 	inet_ntop(AF_INET, &in->guest, guest, sizeof(guest));
-	return apisock_dump(json_pack(
+	return jsonreply_take(json_pack(
 		"{s:{s:i,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:b}}", "return",
 		"mtu", (int)in->mtu, "network", net, "netmask", mask, "gateway",
 		gw, "dns", dns, "dhcp_begin", b, "dhcp_end", e,
@@ -356,26 +338,20 @@ char *apisock_handle(struct apisock *a, const char *req, size_t len)
 
 /* The socket side. */
 
-static void apisock_conn_closed(uv_handle_t *h)
+static struct apisock_conn *apisock_conn_of(void *base)
 {
-	struct apisock_conn *c = h->data;
+	return container_of((struct unixsrv_conn *)base, struct apisock_conn,
+			    base);
+}
 
-	if (--c->handles > 0)
-		return;
-	free(c->reply);
-	free(c);
+static void apisock_conn_release(struct unixsrv_conn *base)
+{
+	free(apisock_conn_of(base)->reply);
 }
 
 static void apisock_conn_close(struct apisock_conn *c)
 {
-	if (uv_is_closing((uv_handle_t *)&c->pipe))
-		return;
-	if (c->slot >= 0) {
-		c->a->conns[c->slot] = NULL;
-		c->slot = -1;
-	}
-	uv_close((uv_handle_t *)&c->pipe, apisock_conn_closed);
-	uv_close((uv_handle_t *)&c->timer, apisock_conn_closed);
+	unixsrv_conn_close(&c->base);
 }
 
 static void apisock_on_written(uv_write_t *w, int status)
@@ -390,13 +366,13 @@ static void apisock_reply(struct apisock_conn *c)
 	uv_buf_t b;
 
 	c->replied = true;
-	uv_read_stop((uv_stream_t *)&c->pipe);
-	uv_timer_stop(&c->timer);
-	c->reply = apisock_handle(c->a, c->buf, c->len);
+	uv_read_stop((uv_stream_t *)&c->base.pipe);
+	uv_timer_stop(&c->base.timer);
+	c->reply = apisock_handle(c->base.srv->data, c->buf, c->len);
 	b = c->reply != NULL ? uv_buf_init(c->reply, strlen(c->reply)) :
 			       uv_buf_init((char *)nomem, sizeof(nomem) - 1);
 	c->write.data = c;
-	if (uv_write(&c->write, (uv_stream_t *)&c->pipe, &b, 1,
+	if (uv_write(&c->write, (uv_stream_t *)&c->base.pipe, &b, 1,
 		     apisock_on_written) < 0)
 		apisock_conn_close(c);
 }
@@ -417,7 +393,7 @@ static bool apisock_complete(const struct apisock_conn *c)
 
 static void apisock_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
 {
-	struct apisock_conn *c = h->data;
+	struct apisock_conn *c = apisock_conn_of(h->data);
 
 	*b = uv_buf_init(c->buf + c->len,
 			 (unsigned int)(APISOCK_REQ_MAX - c->len));
@@ -425,7 +401,7 @@ static void apisock_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
 
 static void apisock_on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 {
-	struct apisock_conn *c = s->data;
+	struct apisock_conn *c = apisock_conn_of(s->data);
 
 	if (c->replied)
 		return;
@@ -444,44 +420,23 @@ static void apisock_on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 
 static void apisock_on_timeout(uv_timer_t *t)
 {
-	apisock_conn_close(t->data);
+	unixsrv_conn_close(t->data);
 }
 
-static void apisock_on_connection(uv_stream_t *server, int status)
+/* A client connected (unixsrv gave it its slot): read its request. */
+static void apisock_conn_start(struct unixsrv_conn *base)
 {
-	struct apisock *a = server->data;
-	struct apisock_conn *c;
-	int i;
-
-	if (status < 0)
-		return;
-	c = calloc(1, sizeof(*c));
-	if (c == NULL)
-		return;
-	c->a = a;
-	c->slot = -1;
-	c->handles = 2;
-	uv_pipe_init(a->srv.loop, &c->pipe, 0);
-	uv_timer_init(a->srv.loop, &c->timer);
-	c->pipe.data = c;
-	c->timer.data = c;
-	if (uv_accept(server, (uv_stream_t *)&c->pipe) < 0) {
-		apisock_conn_close(c);
-		return;
-	}
-	for (i = 0; i < APISOCK_CONN_MAX && a->conns[i] != NULL; i++)
-		;
-	if (i == APISOCK_CONN_MAX || a->closing) {
-		apisock_conn_close(c);
-		return;
-	}
-	a->conns[i] = c;
-	c->slot = i;
-	uv_timer_start(&c->timer, apisock_on_timeout, APISOCK_TIMEOUT_MS, 0);
-	if (uv_read_start((uv_stream_t *)&c->pipe, apisock_alloc,
+	uv_timer_start(&base->timer, apisock_on_timeout, APISOCK_TIMEOUT_MS, 0);
+	if (uv_read_start((uv_stream_t *)&base->pipe, apisock_alloc,
 			  apisock_on_read) < 0)
-		apisock_conn_close(c);
+		unixsrv_conn_close(base);
 }
+
+static const struct unixsrv_ops apisock_srv_ops = {
+	.conn_size = sizeof(struct apisock_conn),
+	.start = apisock_conn_start,
+	.release = apisock_conn_release,
+};
 
 /**
  * apisock_listen() - listen on a unix socket path
@@ -499,7 +454,7 @@ int apisock_listen(struct apisock *a, uv_loop_t *loop, const char *path,
 		   char *err, size_t errlen)
 {
 	return unixsrv_listen(&a->srv, loop, path, APISOCK_CONN_MAX,
-			      apisock_on_connection, a, err, errlen);
+			      &apisock_srv_ops, a, err, errlen);
 }
 
 /**
@@ -510,13 +465,7 @@ int apisock_listen(struct apisock *a, uv_loop_t *loop, const char *path,
  */
 void apisock_close(struct apisock *a)
 {
-	int i;
-
-	a->closing = true;
 	unixsrv_close(&a->srv);
-	for (i = 0; i < APISOCK_CONN_MAX; i++)
-		if (a->conns[i] != NULL)
-			apisock_conn_close(a->conns[i]);
 	free(a->fwds);
 	a->fwds = NULL;
 	a->n_fwds = 0;

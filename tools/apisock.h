@@ -78,8 +78,6 @@ struct apisock_info {
 	bool host_loopback;
 };
 
-struct apisock_conn;
-
 /**
  * struct apisock_fwd - a forward added through the socket
  * @id: its id, from 1 up, never reused
@@ -98,9 +96,7 @@ struct apisock_fwd {
  * @fwds: the forwards, oldest first (as slirp4netns lists them)
  * @n_fwds: how many
  * @next_id: the id of the next forward
- * @srv: the listening socket
- * @conns: connections open now (NULL in free slots)
- * @closing: apisock_close() was called: no more connections
+ * @srv: the listening socket and its connections
  */
 struct apisock {
 	const struct apisock_ops *ops;
@@ -110,8 +106,6 @@ struct apisock {
 	int n_fwds;
 	int next_id;
 	struct unixsrv srv;
-	struct apisock_conn *conns[APISOCK_CONN_MAX];
-	bool closing;
 };
 
 void apisock_init(struct apisock *a, const struct apisock_ops *ops,

@@ -43,6 +43,7 @@
 #include <usernet/version.h>
 
 #include "control.h"
+#include "jsonreply.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -183,21 +184,9 @@ void control_close(struct control *c)
 	c->n_fwds = 0;
 }
 
-/* Serializes @v compactly and drops it; NULL when memory ran out. */
-static char *control_dump(json_t *v)
-{
-	char *s;
-
-	if (v == NULL)
-		return NULL;
-	s = json_dumps(v, JSON_COMPACT);
-	json_decref(v);
-	return s;
-}
-
 static char *control_error(const char *msg)
 {
-	return control_dump(json_pack("{s:b,s:s}", "ok", 0, "error", msg));
+	return jsonreply_take(json_pack("{s:b,s:s}", "ok", 0, "error", msg));
 }
 
 static char *control_errorf(const char *fmt, ...)
@@ -224,7 +213,7 @@ static char *control_ok(json_t *v)
 		r = NULL;
 	}
 	json_decref(v);
-	return control_dump(r);
+	return jsonreply_take(r);
 }
 
 /* An integer member from @min to @max; a missing one gives @dflt, or fails
@@ -775,7 +764,7 @@ static void control_flow_one(void *opaque, const struct unet_flow_info *f)
 
 	control_flow_side(f, f->guest_addr, &f->guest_addr6, g, sizeof(g));
 	control_flow_side(f, f->remote_addr, &f->remote_addr6, r, sizeof(r));
-	s = control_dump(json_pack(
+	s = jsonreply_take(json_pack(
 		"{s:s,s:s,s:b,s:s,s:s,s:i,s:s,s:i,s:I,s:I,s:I,s:I}", "proto",
 		control_proto_name(f->proto), "family",
 		f->family == AF_INET6 ? "ipv6" : "ipv4", "inbound", f->inbound,

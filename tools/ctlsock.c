@@ -37,6 +37,7 @@
 #include <jansson.h>
 
 #include "ctlsock.h"
+#include "wire/util.h"
 
 /**
  * enum ctlsock_mode - what a connection speaks
@@ -52,11 +53,8 @@ enum ctlsock_mode {
 
 /**
  * struct ctlsock_conn - one client
- * @pipe: the connection
- * @timer: closes it after CTLSOCK_IDLE_MS without progress
- * @s: the socket it came to
- * @slot: its index in @s->conns, -1 once closing
- * @handles: handles not yet closed (freed at 0)
+ * @base: its pipe, and a timer that closes it after CTLSOCK_IDLE_MS
+ *	without progress
  * @mode: what it speaks
  * @reading: its requests are being read
  * @eof: the client shut its side down
@@ -66,11 +64,7 @@ enum ctlsock_mode {
  * @buf: requests not yet answered
  */
 struct ctlsock_conn {
-	uv_pipe_t pipe;
-	uv_timer_t timer;
-	struct ctlsock *s;
-	int slot;
-	int handles;
+	struct unixsrv_conn base;
 	enum ctlsock_mode mode;
 	bool reading;
 	bool eof;
@@ -117,41 +111,37 @@ void ctlsock_init(struct ctlsock *s, const struct control_ops *ops,
 	apisock_init(&s->api, api_ops, api_opaque, info);
 }
 
-static void ctlsock_conn_closed(uv_handle_t *h)
+static struct ctlsock_conn *ctlsock_conn_of(void *base)
 {
-	struct ctlsock_conn *c = h->data;
+	return container_of((struct unixsrv_conn *)base, struct ctlsock_conn,
+			    base);
+}
 
-	if (--c->handles > 0)
-		return;
-	free(c);
+/* The control socket @c came to. */
+static struct ctlsock *ctlsock_of(const struct ctlsock_conn *c)
+{
+	return c->base.srv->data;
 }
 
 static void ctlsock_conn_close(struct ctlsock_conn *c)
 {
-	if (uv_is_closing((uv_handle_t *)&c->pipe))
-		return;
-	if (c->slot >= 0) {
-		c->s->conns[c->slot] = NULL;
-		c->slot = -1;
-	}
-	uv_close((uv_handle_t *)&c->pipe, ctlsock_conn_closed);
-	uv_close((uv_handle_t *)&c->timer, ctlsock_conn_closed);
+	unixsrv_conn_close(&c->base);
 }
 
-static bool ctlsock_conn_closing(struct ctlsock_conn *c)
+static bool ctlsock_conn_closing(const struct ctlsock_conn *c)
 {
-	return uv_is_closing((uv_handle_t *)&c->pipe);
+	return unixsrv_conn_closing(&c->base);
 }
 
 static void ctlsock_on_timeout(uv_timer_t *t)
 {
-	ctlsock_conn_close(t->data);
+	unixsrv_conn_close(t->data);
 }
 
 /* The client did something: its idle time starts again. */
 static void ctlsock_progress(struct ctlsock_conn *c)
 {
-	uv_timer_start(&c->timer, ctlsock_on_timeout, CTLSOCK_IDLE_MS, 0);
+	uv_timer_start(&c->base.timer, ctlsock_on_timeout, CTLSOCK_IDLE_MS, 0);
 }
 
 static void ctlsock_resume(struct ctlsock_conn *c);
@@ -206,7 +196,7 @@ static void ctlsock_send(struct ctlsock_conn *c, char *reply, bool newline,
 	w->req.data = w;
 	b = uv_buf_init(w->data, (unsigned int)n);
 	c->queued += n;
-	if (uv_write(&w->req, (uv_stream_t *)&c->pipe, &b, 1,
+	if (uv_write(&w->req, (uv_stream_t *)&c->base.pipe, &b, 1,
 		     ctlsock_on_written) < 0) {
 		c->queued -= n;
 		free(w);
@@ -242,7 +232,7 @@ static void ctlsock_line(struct ctlsock_conn *c, const char *p, size_t n)
 	if (i == n)
 		return;
 	c->mode = CTLSOCK_LINES;
-	ctlsock_send(c, control_handle(&c->s->ctl, p, n), true, false);
+	ctlsock_send(c, control_handle(&ctlsock_of(c)->ctl, p, n), true, false);
 }
 
 /* Answers what @c->buf holds, as far as the replies queued allow. */
@@ -253,10 +243,11 @@ static void ctlsock_process(struct ctlsock_conn *c)
 
 	if (c->mode == CTLSOCK_FIRST && ctlsock_is_slirp(c)) {
 		c->mode = CTLSOCK_SLIRP;
-		uv_read_stop((uv_stream_t *)&c->pipe);
+		uv_read_stop((uv_stream_t *)&c->base.pipe);
 		c->reading = false;
-		ctlsock_send(c, apisock_handle(&c->s->api, c->buf, c->len),
-			     false, true);
+		ctlsock_send(
+			c, apisock_handle(&ctlsock_of(c)->api, c->buf, c->len),
+			false, true);
 		c->len = 0;
 		return;
 	}
@@ -276,8 +267,8 @@ static void ctlsock_process(struct ctlsock_conn *c)
 			if (!c->skipping) {
 				c->mode = CTLSOCK_LINES;
 				ctlsock_send(c,
-					     control_handle(&c->s->ctl, c->buf,
-							    c->len),
+					     control_handle(&ctlsock_of(c)->ctl,
+							    c->buf, c->len),
 					     true, false);
 			}
 			c->skipping = true;
@@ -309,12 +300,12 @@ static void ctlsock_resume(struct ctlsock_conn *c)
 		return;
 	}
 	if (c->queued >= CTLSOCK_OUT_MAX && c->reading) {
-		uv_read_stop((uv_stream_t *)&c->pipe);
+		uv_read_stop((uv_stream_t *)&c->base.pipe);
 		c->reading = false;
 	}
 	if (c->queued < CTLSOCK_OUT_MAX && !c->reading) {
 		c->reading = true;
-		if (uv_read_start((uv_stream_t *)&c->pipe, ctlsock_alloc,
+		if (uv_read_start((uv_stream_t *)&c->base.pipe, ctlsock_alloc,
 				  ctlsock_on_read) < 0)
 			ctlsock_conn_close(c);
 	}
@@ -322,7 +313,7 @@ static void ctlsock_resume(struct ctlsock_conn *c)
 
 static void ctlsock_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
 {
-	struct ctlsock_conn *c = h->data;
+	struct ctlsock_conn *c = ctlsock_conn_of(h->data);
 
 	*b = uv_buf_init(c->buf + c->len,
 			 (unsigned int)(sizeof(c->buf) - c->len));
@@ -330,7 +321,7 @@ static void ctlsock_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
 
 static void ctlsock_on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
 {
-	struct ctlsock_conn *c = st->data;
+	struct ctlsock_conn *c = ctlsock_conn_of(st->data);
 
 	if (c->mode == CTLSOCK_SLIRP)
 		return;
@@ -350,42 +341,22 @@ static void ctlsock_on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
 	}
 }
 
-static void ctlsock_on_connection(uv_stream_t *server, int status)
+/* A client connected (unixsrv gave it its slot): read its requests. */
+static void ctlsock_conn_start(struct unixsrv_conn *base)
 {
-	struct ctlsock *s = server->data;
-	struct ctlsock_conn *c;
-	int i;
+	struct ctlsock_conn *c = ctlsock_conn_of(base);
 
-	if (status < 0)
-		return;
-	c = calloc(1, sizeof(*c));
-	if (c == NULL)
-		return;
-	c->s = s;
-	c->slot = -1;
-	c->handles = 2;
-	uv_pipe_init(s->srv.loop, &c->pipe, 0);
-	uv_timer_init(s->srv.loop, &c->timer);
-	c->pipe.data = c;
-	c->timer.data = c;
-	if (uv_accept(server, (uv_stream_t *)&c->pipe) < 0) {
-		ctlsock_conn_close(c);
-		return;
-	}
-	for (i = 0; i < CTLSOCK_CONN_MAX && s->conns[i] != NULL; i++)
-		;
-	if (i == CTLSOCK_CONN_MAX || s->closing) {
-		ctlsock_conn_close(c);
-		return;
-	}
-	s->conns[i] = c;
-	c->slot = i;
 	ctlsock_progress(c);
 	c->reading = true;
-	if (uv_read_start((uv_stream_t *)&c->pipe, ctlsock_alloc,
+	if (uv_read_start((uv_stream_t *)&c->base.pipe, ctlsock_alloc,
 			  ctlsock_on_read) < 0)
 		ctlsock_conn_close(c);
 }
+
+static const struct unixsrv_ops ctlsock_srv_ops = {
+	.conn_size = sizeof(struct ctlsock_conn),
+	.start = ctlsock_conn_start,
+};
 
 /**
  * ctlsock_listen() - listen on a unix socket path
@@ -403,7 +374,7 @@ int ctlsock_listen(struct ctlsock *s, uv_loop_t *loop, const char *path,
 		   char *err, size_t errlen)
 {
 	return unixsrv_listen(&s->srv, loop, path, CTLSOCK_CONN_MAX,
-			      ctlsock_on_connection, s, err, errlen);
+			      &ctlsock_srv_ops, s, err, errlen);
 }
 
 /**
@@ -414,13 +385,7 @@ int ctlsock_listen(struct ctlsock *s, uv_loop_t *loop, const char *path,
  */
 void ctlsock_close(struct ctlsock *s)
 {
-	int i;
-
-	s->closing = true;
 	unixsrv_close(&s->srv);
-	for (i = 0; i < CTLSOCK_CONN_MAX; i++)
-		if (s->conns[i] != NULL)
-			ctlsock_conn_close(s->conns[i]);
 	control_close(&s->ctl);
 	apisock_close(&s->api);
 }

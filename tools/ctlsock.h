@@ -27,22 +27,16 @@
  * requests (until the client takes them). */
 #define CTLSOCK_OUT_MAX (64 * 1024)
 
-struct ctlsock_conn;
-
 /**
  * struct ctlsock - the control socket
  * @ctl: the control protocol's state
  * @api: slirp4netns's protocol's state (its forwards), not listening
- * @srv: the listening socket
- * @conns: connections open now (NULL in free slots)
- * @closing: ctlsock_close() was called: no more connections
+ * @srv: the listening socket and its connections
  */
 struct ctlsock {
 	struct control ctl;
 	struct apisock api;
 	struct unixsrv srv;
-	struct ctlsock_conn *conns[CTLSOCK_CONN_MAX];
-	bool closing;
 };
 
 void ctlsock_init(struct ctlsock *s, const struct control_ops *ops,
