@@ -15,13 +15,35 @@
  *    user namespace of its own, mapping just its uid and gid, where it has
  *    that capability — or a clear error when user namespaces are off).
  *    Every mount is made private, a small tmpfs is mounted over a folder
- *    (/tmp, or /mnt, /run, /proc when there is none), the file that must
- *    stay readable (@keep_file: resolv.conf, which the DNS forwarder reads
- *    again when it changes) is bind-mounted read-only at its own path
- *    inside it, and pivot_root(".", ".") with a lazy unmount of the old
- *    root makes the tmpfs the whole file system. It is then made read-only,
- *    nosuid, nodev, noexec. /proc/PID/root lists nothing (or just etc/).
- *    Descriptors opened before keep working, the TFTP folder's included.
+ *    (/tmp, or /mnt, /run, /proc when there is none), and what must stay
+ *    readable is bind-mounted read-only (nosuid, nodev, noexec, not
+ *    recursive) inside it: the file @keep_file (resolv.conf, which the DNS
+ *    forwarder reads again when it changes) at its own path, the folder
+ *    @keep_dir (the TFTP folder) at SANDBOX_DIR (/tftp). Both are opened
+ *    O_PATH before the tmpfs covers the folder they may be in, bound
+ *    through /proc/self/fd/N, and closed again. pivot_root(".", ".") with
+ *    a lazy unmount of the old root makes the tmpfs the whole file
+ *    system; it is then made read-only, nosuid, nodev, noexec.
+ *    /proc/PID/root lists nothing, or just etc/ and tftp/. Last,
+ *    @reopen_dir opens SANDBOX_DIR again and closes the descriptor the
+ *    TFTP server opened at start (unet_stack_tftp_reopen()).
+ *
+ *    Why: a descriptor keeps the mount and folder it was opened on, and a
+ *    folder's descriptor is a way in, not just a file: openat(fd, "..")
+ *    from the TFTP folder opened before would walk up the old root,
+ *    detached but alive, to every file the uid may read (seccomp cannot
+ *    look at paths). From the bind mount's root ".." leads to the tmpfs,
+ *    and ".." at the process's root stays there. The descriptors still
+ *    open after confining (USERNET_SANDBOX_SELFTEST lists them): the
+ *    standard streams, the ready and exit fds, taps (/dev/net/tun), the
+ *    loop's epoll, eventfd and pipes, sockets (the API socket's listener,
+ *    forwards, unix netdevs), /dev/null — none
+ *    a folder, and a descriptor that is not a folder reaches that one file
+ *    only (without /proc nothing opens it again by name). The pidfile is
+ *    written and closed before; resolv.conf is read by path, the bind mount.
+ *    Folders below the TFTP folder that are mount points of their own are
+ *    not served under --sandbox (the bind is not recursive: a recursive
+ *    one would leave the mounts below writable).
  * 2. --sandbox, the privileges: PR_SET_NO_NEW_PRIVS, the ambient set
  *    cleared, every capability dropped from the bounding set, then the
  *    effective, permitted and inheritable sets emptied with capset().
@@ -41,20 +63,25 @@
  *    run's CMD, tgkill only to the process itself (abort()). openat2 is refused (its flags are behind a pointer the
  *    filter cannot read); the TFTP server then walks names with openat.
  *
- * What it does not close: descriptors opened before still lead where
- * they led. The TFTP folder's O_PATH fd is one: openat() through it with
- * ".." would reach the old root's files (the TFTP server itself refuses
- * such names; only code already taken over could try), as far as the uid
- * and the now empty capability sets allow.
+ * What it does not close: --seccomp without --sandbox confines no path
+ * (openat for reading is allowed, and there is no new root): every file the
+ * uid may read stays readable, through the TFTP folder's descriptor or not.
  *
  * What is lost: usernet can no longer remove its pidfile and API socket at
- * exit (the supervisor does), SIGUSR1's RSS figure reads 0 (no /proc), and
- * a netdev that needs a path again at run time (a reconnecting unix stream
- * socket, a VDE switch restarted) cannot reach it under --sandbox.
+ * exit (the supervisor does). Keeping a descriptor of their folders for
+ * unlinkat() would reopen the hole closed above (".." from it is the host's
+ * tree, and the folder itself, often /run/user/UID or /tmp, holds other
+ * programs' files: usernet could delete or replace them); a read-write bind
+ * of the folder into the root has the same second problem. SIGUSR1's RSS
+ * figure reads 0 (no /proc), and a netdev that needs a path again at run
+ * time (a reconnecting unix stream socket, a VDE switch restarted) cannot
+ * reach it under --sandbox.
  *
  * USERNET_SANDBOX_SELFTEST=1 in the environment makes sandbox_enter() try
  * a few forbidden things right after confining and log each result on
- * stderr; the tests use it to show the refusals are real.
+ * stderr, then list every descriptor it holds and, for a folder, where 32
+ * levels of ".." from it end and whether the host's etc/passwd opens from
+ * there; the tests use it to show the refusals are real.
  */
 #include <errno.h>
 #include <fcntl.h>
