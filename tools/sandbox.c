@@ -217,9 +217,9 @@ static int sandbox_keep_open(const struct sandbox_options *o,
 
 	k->file = -1;
 	k->dir = -1;
-	if (o->keep_file != NULL && (o->keep_file[0] != '/' ||
-				     strncmp(o->keep_file, SANDBOX_DIR "/",
-					     sizeof(SANDBOX_DIR)) == 0)) {
+	if (o->keep_file != NULL &&
+	    (o->keep_file[0] != '/' || strncmp(o->keep_file, SANDBOX_DIR "/",
+					       sizeof(SANDBOX_DIR)) == 0)) {
 		sandbox_errf(err, errlen,
 			     "%s: not an absolute path, or under " SANDBOX_DIR
 			     " (where the sandbox shows the TFTP folder)",
@@ -249,8 +249,7 @@ static void sandbox_keep_close(struct sandbox_keep *k)
 	k->dir = -1;
 }
 
-static int sandbox_keep_bind(const char *base,
-			     const struct sandbox_options *o,
+static int sandbox_keep_bind(const char *base, const struct sandbox_options *o,
 			     const struct sandbox_keep *k, char *err,
 			     size_t errlen)
 {
@@ -597,8 +596,9 @@ static void sandbox_selftest_fds(void)
 		if (fcntl(fd, F_GETFD) < 0 || fstat(fd, &st) < 0)
 			continue;
 		if (!S_ISDIR(st.st_mode)) {
-			fprintf(stderr, "usernet: sandbox self-test: fd %d: %s\n",
-				fd, sandbox_kind(&st));
+			fprintf(stderr,
+				"usernet: sandbox self-test: fd %d: %s\n", fd,
+				sandbox_kind(&st));
 			continue;
 		}
 		t = openat(fd, up, O_PATH | O_CLOEXEC);
