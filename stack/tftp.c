@@ -999,6 +999,36 @@ int unet__tftp_start(struct unet_stack *stack)
 }
 
 /**
+ * unet_stack_tftp_reopen() - serve TFTP from the folder at another path
+ * @stack: the stack
+ * @path: the same folder, reached another way (a sandbox's bind mount of it)
+ *
+ * Opens @path as the new root folder, then closes the one opened at start,
+ * so that no descriptor into the old path's tree is left (--sandbox: the
+ * old descriptor's ".." would lead out of the sandbox's root). Transfers
+ * under way keep the files they have open. On failure the old root stays.
+ *
+ * Return: 0; -ENOENT when the stack serves no TFTP folder; the errno of
+ * opening @path (-ENOENT, -ENOTDIR, -EACCES ...).
+ */
+int unet_stack_tftp_reopen(struct unet_stack *stack, const char *path)
+{
+	struct unet_tftp *tftp = unet__stack_services(stack)->tftp;
+	struct unet__tftp_root root;
+	int r;
+
+	if (tftp == NULL)
+		return -ENOENT;
+	r = unet__tftp_root_open(&root, path, tftp->hub);
+	if (r < 0)
+		return r;
+	root.no_openat2 = tftp->root.no_openat2;
+	unet__tftp_root_close(&tftp->root);
+	tftp->root = root;
+	return 0;
+}
+
+/**
  * unet__tftp_stop() - stop the TFTP server
  * @stack: the stack
  *

@@ -2,7 +2,9 @@
 /*
  * The TFTP server's file access (tftp_file.h).
  *
- * Theory of operation: the root folder is opened once (O_PATH) and kept.
+ * Theory of operation: the root folder is opened once (O_PATH) and kept
+ * (unet_stack_tftp_reopen() swaps it for the same folder reached another
+ * way: usernet's --sandbox, from a bind mount inside its empty root).
  * A name is resolved beneath it only, with openat2(RESOLVE_BENEATH |
  * RESOLVE_NO_MAGICLINKS), or, on a kernel without openat2 (or behind a
  * seccomp filter that refuses it), by walking the components with

@@ -15,13 +15,35 @@
  *    user namespace of its own, mapping just its uid and gid, where it has
  *    that capability — or a clear error when user namespaces are off).
  *    Every mount is made private, a small tmpfs is mounted over a folder
- *    (/tmp, or /mnt, /run, /proc when there is none), the file that must
- *    stay readable (@keep_file: resolv.conf, which the DNS forwarder reads
- *    again when it changes) is bind-mounted read-only at its own path
- *    inside it, and pivot_root(".", ".") with a lazy unmount of the old
- *    root makes the tmpfs the whole file system. It is then made read-only,
- *    nosuid, nodev, noexec. /proc/PID/root lists nothing (or just etc/).
- *    Descriptors opened before keep working, the TFTP folder's included.
+ *    (/tmp, or /mnt, /run, /proc when there is none), and what must stay
+ *    readable is bind-mounted read-only (nosuid, nodev, noexec, not
+ *    recursive) inside it: the file @keep_file (resolv.conf, which the DNS
+ *    forwarder reads again when it changes) at its own path, the folder
+ *    @keep_dir (the TFTP folder) at SANDBOX_DIR (/tftp). Both are opened
+ *    O_PATH before the tmpfs covers the folder they may be in, bound
+ *    through /proc/self/fd/N, and closed again. pivot_root(".", ".") with
+ *    a lazy unmount of the old root makes the tmpfs the whole file
+ *    system; it is then made read-only, nosuid, nodev, noexec.
+ *    /proc/PID/root lists nothing, or just etc/ and tftp/. Last,
+ *    @reopen_dir opens SANDBOX_DIR again and closes the descriptor the
+ *    TFTP server opened at start (unet_stack_tftp_reopen()).
+ *
+ *    Why: a descriptor keeps the mount and folder it was opened on, and a
+ *    folder's descriptor is a way in, not just a file: openat(fd, "..")
+ *    from the TFTP folder opened before would walk up the old root,
+ *    detached but alive, to every file the uid may read (seccomp cannot
+ *    look at paths). From the bind mount's root ".." leads to the tmpfs,
+ *    and ".." at the process's root stays there. The descriptors still
+ *    open after confining (USERNET_SANDBOX_SELFTEST lists them): the
+ *    standard streams, the ready and exit fds, taps (/dev/net/tun), the
+ *    loop's epoll, eventfd and pipes, sockets (the API socket's listener,
+ *    forwards, unix netdevs), /dev/null — none
+ *    a folder, and a descriptor that is not a folder reaches that one file
+ *    only (without /proc nothing opens it again by name). The pidfile is
+ *    written and closed before; resolv.conf is read by path, the bind mount.
+ *    Folders below the TFTP folder that are mount points of their own are
+ *    not served under --sandbox (the bind is not recursive: a recursive
+ *    one would leave the mounts below writable).
  * 2. --sandbox, the privileges: PR_SET_NO_NEW_PRIVS, the ambient set
  *    cleared, every capability dropped from the bounding set, then the
  *    effective, permitted and inheritable sets emptied with capset().
@@ -41,20 +63,25 @@
  *    run's CMD, tgkill only to the process itself (abort()). openat2 is refused (its flags are behind a pointer the
  *    filter cannot read); the TFTP server then walks names with openat.
  *
- * What it does not close: descriptors opened before still lead where
- * they led. The TFTP folder's O_PATH fd is one: openat() through it with
- * ".." would reach the old root's files (the TFTP server itself refuses
- * such names; only code already taken over could try), as far as the uid
- * and the now empty capability sets allow.
+ * What it does not close: --seccomp without --sandbox confines no path
+ * (openat for reading is allowed, and there is no new root): every file the
+ * uid may read stays readable, through the TFTP folder's descriptor or not.
  *
  * What is lost: usernet can no longer remove its pidfile and API socket at
- * exit (the supervisor does), SIGUSR1's RSS figure reads 0 (no /proc), and
- * a netdev that needs a path again at run time (a reconnecting unix stream
- * socket, a VDE switch restarted) cannot reach it under --sandbox.
+ * exit (the supervisor does). Keeping a descriptor of their folders for
+ * unlinkat() would reopen the hole closed above (".." from it is the host's
+ * tree, and the folder itself, often /run/user/UID or /tmp, holds other
+ * programs' files: usernet could delete or replace them); a read-write bind
+ * of the folder into the root has the same second problem. SIGUSR1's RSS
+ * figure reads 0 (no /proc), and a netdev that needs a path again at run
+ * time (a reconnecting unix stream socket, a VDE switch restarted) cannot
+ * reach it under --sandbox.
  *
  * USERNET_SANDBOX_SELFTEST=1 in the environment makes sandbox_enter() try
  * a few forbidden things right after confining and log each result on
- * stderr; the tests use it to show the refusals are real.
+ * stderr, then list every descriptor it holds and, for a folder, where 32
+ * levels of ".." from it end and whether the host's etc/passwd opens from
+ * there; the tests use it to show the refusals are real.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -141,40 +168,110 @@ static int sandbox_mkdirs(char *path)
 }
 
 /*
- * Bind-mounts @file (symlinks resolved) read-only at its own path under
- * @base. A missing file is left out: the DNS forwarder says it has no
- * upstream either way.
+ * Bind-mounts @src (an O_PATH descriptor, opened before the tmpfs hid its
+ * path; @path when /proc cannot name it) read-only, nosuid, nodev, noexec
+ * at @dest, made first as an empty file or folder. Not recursive: mounts
+ * below a folder are not taken along.
  */
-static int sandbox_keep_file(const char *base, const char *file, char *err,
-			     size_t errlen)
+static int sandbox_bind(int src, const char *path, char *dest, bool dir)
 {
-	char real[PATH_MAX], dest[PATH_MAX + 16];
+	char fdpath[32];
 	int fd, r;
 
-	if (realpath(file, real) == NULL)
-		return 0;
-	if (file[0] != '/' || (size_t)snprintf(dest, sizeof(dest), "%s%s", base,
-					       file) >= sizeof(dest)) {
-		sandbox_errf(err, errlen, "%s: not an absolute path", file);
-		return -EINVAL;
-	}
 	r = sandbox_mkdirs(dest);
-	if (r == 0) {
+	if (r == 0 && dir) {
+		r = mkdir(dest, 0555) < 0 ? -errno : 0;
+	} else if (r == 0) {
 		fd = open(dest, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
 		r = fd < 0 ? -errno : 0;
 		if (fd >= 0)
 			close(fd);
 	}
-	if (r == 0 && mount(real, dest, NULL, MS_BIND, NULL) < 0)
+	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", src);
+	if (r == 0 && mount(fdpath, dest, NULL, MS_BIND, NULL) < 0 &&
+	    mount(path, dest, NULL, MS_BIND, NULL) < 0)
 		r = -errno;
 	if (r == 0 && mount(NULL, dest, NULL,
 			    MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID |
 				    MS_NODEV | MS_NOEXEC,
 			    NULL) < 0)
 		r = -errno;
+	return r;
+}
+
+/*
+ * What to bind into the empty root: the file at its own path, the folder
+ * at SANDBOX_DIR; each opened (O_PATH) before the tmpfs covers the base,
+ * where either may be, and closed before pivot_root. A missing file is
+ * left out: the DNS forwarder says it has no upstream either way.
+ */
+struct sandbox_keep {
+	int file;
+	int dir;
+};
+
+static int sandbox_keep_open(const struct sandbox_options *o,
+			     struct sandbox_keep *k, char *err, size_t errlen)
+{
+	int r;
+
+	k->file = -1;
+	k->dir = -1;
+	if (o->keep_file != NULL &&
+	    (o->keep_file[0] != '/' || strncmp(o->keep_file, SANDBOX_DIR "/",
+					       sizeof(SANDBOX_DIR)) == 0)) {
+		sandbox_errf(err, errlen,
+			     "%s: not an absolute path, or under " SANDBOX_DIR
+			     " (where the sandbox shows the TFTP folder)",
+			     o->keep_file);
+		return -EINVAL;
+	}
+	if (o->keep_file != NULL)
+		k->file = open(o->keep_file, O_PATH | O_CLOEXEC);
+	if (o->keep_dir == NULL)
+		return 0;
+	k->dir = open(o->keep_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (k->dir >= 0)
+		return 0;
+	r = -errno;
+	sandbox_errf(err, errlen, "cannot keep %s readable in the sandbox: %s",
+		     o->keep_dir, strerror(-r));
+	return r;
+}
+
+static void sandbox_keep_close(struct sandbox_keep *k)
+{
+	if (k->file >= 0)
+		close(k->file);
+	if (k->dir >= 0)
+		close(k->dir);
+	k->file = -1;
+	k->dir = -1;
+}
+
+static int sandbox_keep_bind(const char *base, const struct sandbox_options *o,
+			     const struct sandbox_keep *k, char *err,
+			     size_t errlen)
+{
+	char dest[PATH_MAX + 16];
+	const char *what = o->keep_dir;
+	int r = 0;
+
+	if (k->dir >= 0) {
+		snprintf(dest, sizeof(dest), "%s" SANDBOX_DIR, base);
+		r = sandbox_bind(k->dir, o->keep_dir, dest, true);
+	}
+	if (r == 0 && k->file >= 0) {
+		what = o->keep_file;
+		if ((size_t)snprintf(dest, sizeof(dest), "%s%s", base,
+				     o->keep_file) >= sizeof(dest))
+			r = -ENAMETOOLONG;
+		else
+			r = sandbox_bind(k->file, o->keep_file, dest, false);
+	}
 	if (r < 0)
 		sandbox_errf(err, errlen,
-			     "cannot keep %s readable in the sandbox: %s", file,
+			     "cannot keep %s readable in the sandbox: %s", what,
 			     strerror(-r));
 	return r;
 }
@@ -193,8 +290,10 @@ static const char *sandbox_base(void)
 }
 
 /* Steps 1: the empty read-only root. */
-static int sandbox_mounts(const char *keep_file, char *err, size_t errlen)
+static int sandbox_mounts(const struct sandbox_options *o, char *err,
+			  size_t errlen)
 {
+	struct sandbox_keep keep;
 	const char *base;
 	int r;
 
@@ -213,18 +312,21 @@ static int sandbox_mounts(const char *keep_file, char *err, size_t errlen)
 			     "no folder to mount the sandbox's root on");
 		return -ENOENT;
 	}
+	r = sandbox_keep_open(o, &keep, err, errlen);
+	if (r < 0)
+		return r;
 	if (mount("tmpfs", base, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
 		  "size=16k,nr_inodes=16,mode=0555") < 0) {
 		r = -errno;
 		sandbox_errf(err, errlen, "cannot mount a tmpfs on %s: %s",
 			     base, strerror(-r));
+	}
+	if (r == 0)
+		r = sandbox_keep_bind(base, o, &keep, err, errlen);
+	/* They lead into the old root: none may be left open. */
+	sandbox_keep_close(&keep);
+	if (r < 0)
 		return r;
-	}
-	if (keep_file != NULL) {
-		r = sandbox_keep_file(base, keep_file, err, errlen);
-		if (r < 0)
-			return r;
-	}
 	/* The old root goes on top of the new one, and is then let go. */
 	if (chdir(base) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 ||
 	    umount2(".", MNT_DETACH) < 0 || chdir("/") < 0) {
@@ -243,6 +345,9 @@ static int sandbox_mounts(const char *keep_file, char *err, size_t errlen)
 			     strerror(-r));
 		return r;
 	}
+	/* The descriptor opened before leads out: one from in here instead. */
+	if (o->keep_dir != NULL && o->reopen_dir != NULL)
+		return o->reopen_dir(o->reopen_data, SANDBOX_DIR, err, errlen);
 	return 0;
 }
 
@@ -447,6 +552,77 @@ static void sandbox_try(const char *what, long ret)
 		close((int)ret);
 }
 
+/* What kind of file @st is, for the self-test's list of descriptors. */
+static const char *sandbox_kind(const struct stat *st)
+{
+	switch (st->st_mode & S_IFMT) {
+	case S_IFDIR:
+		return "folder";
+	case S_IFREG:
+		return "regular file";
+	case S_IFCHR:
+		return "character device";
+	case S_IFBLK:
+		return "block device";
+	case S_IFIFO:
+		return "pipe";
+	case S_IFSOCK:
+		return "socket";
+	case S_IFLNK:
+		return "symlink";
+	default:
+		return "anonymous inode";
+	}
+}
+
+/*
+ * Every descriptor open after confining, with its kind; for a folder,
+ * where 32 levels of ".." from it end (the sandbox's root, or somewhere
+ * outside it: the hole a descriptor opened before the sandbox leaves) and
+ * whether etc/passwd can be opened up there.
+ */
+static void sandbox_selftest_fds(void)
+{
+	static const char up[] = "../../../../../../../../../../../../../../"
+				 "../../../../../../../../../../../../../../"
+				 "../../../../";
+	struct stat st, top, root;
+	char what[64], path[sizeof(up) + 16];
+	int fd, t;
+
+	if (stat("/", &root) < 0)
+		memset(&root, 0, sizeof(root));
+	for (fd = 0; fd < 4096; fd++) {
+		if (fcntl(fd, F_GETFD) < 0 || fstat(fd, &st) < 0)
+			continue;
+		if (!S_ISDIR(st.st_mode)) {
+			fprintf(stderr,
+				"usernet: sandbox self-test: fd %d: %s\n", fd,
+				sandbox_kind(&st));
+			continue;
+		}
+		t = openat(fd, up, O_PATH | O_CLOEXEC);
+		if (t >= 0 && fstat(t, &top) == 0)
+			fprintf(stderr,
+				"usernet: sandbox self-test: fd %d: folder, its ../.. ends %s\n",
+				fd,
+				top.st_dev == root.st_dev &&
+						top.st_ino == root.st_ino ?
+					"at the sandbox's root" :
+					"outside the sandbox's root");
+		else
+			fprintf(stderr,
+				"usernet: sandbox self-test: fd %d: folder, its ../..: %s\n",
+				fd, strerror(errno));
+		if (t >= 0)
+			close(t);
+		snprintf(what, sizeof(what), "open ../../etc/passwd from fd %d",
+			 fd);
+		snprintf(path, sizeof(path), "%setc/passwd", up);
+		sandbox_try(what, openat(fd, path, O_RDONLY | O_CLOEXEC));
+	}
+}
+
 /* USERNET_SANDBOX_SELFTEST: see the Theory of operation. */
 static void sandbox_selftest(void)
 {
@@ -466,6 +642,7 @@ static void sandbox_selftest(void)
 	sandbox_try("mmap PROT_EXEC", p == MAP_FAILED ? -1 : 0);
 	if (p != MAP_FAILED)
 		munmap(p, 4096);
+	sandbox_selftest_fds();
 	fflush(stderr);
 }
 
@@ -487,7 +664,7 @@ int sandbox_enter(const struct sandbox_options *o, char *err, size_t errlen)
 	int r = 0;
 
 	if (o->mounts) {
-		r = sandbox_mounts(o->keep_file, err, errlen);
+		r = sandbox_mounts(o, err, errlen);
 		if (r == 0)
 			r = sandbox_drop_caps(err, errlen);
 	}

@@ -294,9 +294,10 @@ static void usage_main(FILE *f)
 		"                 Needs a -netdev user (or run)\n"
 		"  --sandbox      once set up (before the ready fd): a new mount\n"
 		"                 namespace with an empty read-only root (resolv.conf\n"
-		"                 kept when DNS reads it), every capability dropped,\n"
-		"                 no new privileges; needs CAP_SYS_ADMIN or a user\n"
-		"                 namespace of its own (made when unprivileged)\n"
+		"                 kept when DNS reads it, the tftp= folder at /tftp),\n"
+		"                 every capability dropped, no new privileges; needs\n"
+		"                 CAP_SYS_ADMIN or a user namespace of its own (made\n"
+		"                 when unprivileged)\n"
 		"  --seccomp      then a system-call allow-list (libseccomp): any other\n"
 		"                 call fails with EPERM, usernet goes on; neither option\n"
 		"                 lets usernet remove its pidfile and API socket at exit\n"
@@ -1355,12 +1356,25 @@ static int confine(void *data, char *err, size_t errlen)
 	return sandbox_enter(data, err, errlen);
 }
 
+/* --sandbox: the TFTP server's folder, opened again inside the sandbox. */
+static int reopen_tftp(void *data, const char *path, char *err, size_t errlen)
+{
+	int r = unet_stack_tftp_reopen(data, path);
+
+	if (r < 0)
+		snprintf(err, errlen,
+			 "cannot open the TFTP folder again in the sandbox: %s",
+			 strerror(-r));
+	return r;
+}
+
 /*
  * What the sandbox must leave usable: resolv.conf when the DNS forwarder
- * reads it (no dns-upstream=), run's CMD.
+ * reads it (no dns-upstream=), the TFTP folder, run's CMD.
  */
 static void sandbox_config(const struct options *o,
-			   const struct netdev_user *user, pid_t child,
+			   const struct netdev_user *user,
+			   struct unet_stack *stack, pid_t child,
 			   struct sandbox_options *so)
 {
 	memset(so, 0, sizeof(*so));
@@ -1370,6 +1384,11 @@ static void sandbox_config(const struct options *o,
 	if (user != NULL && user->stack.n_dns_upstream == 0 &&
 	    user->stack.n_dns_upstream6 == 0)
 		so->keep_file = user->stack.resolv_conf;
+	if (user != NULL && stack != NULL && user->stack.tftp_root[0] != '\0') {
+		so->keep_dir = user->stack.tftp_root;
+		so->reopen_dir = reopen_tftp;
+		so->reopen_data = stack;
+	}
 }
 
 /* The namespace's settings, from the user netdev's addresses. */
@@ -1544,7 +1563,7 @@ int main(int argc, char **argv)
 		guest = nc.addr;
 	else if (user != NULL)
 		guest = user->stack.dhcp_start;
-	sandbox_config(&o, user, u.ns.pid > 0 ? u.ns.pid : 0, &so);
+	sandbox_config(&o, user, u.stack, u.ns.pid > 0 ? u.ns.pid : 0, &so);
 	if (o.sandbox || o.seccomp) {
 		o.ready.confine = confine;
 		o.ready.confine_data = &so;

@@ -6,7 +6,11 @@
 # forbidden calls tried from inside it refused (USERNET_SANDBOX_SELFTEST=1
 # makes it try execve, ptrace, open for writing, a netlink socket,
 # unshare, executable memory, reading /etc/passwd, right after confining,
-# and log each result). Four ways in:
+# and log each result; then it lists every descriptor it holds and, for a
+# folder, where 32 levels of ".." from it end: the TFTP folder, opened
+# before confining, must have been reopened from the read-only bind mount
+# at /tftp in the empty root, so ".." ends at that root and the host's
+# /etc/passwd stays out of reach). Four ways in:
 #
 # 1. -netdev user + a tap in a namespace, as root, every feature:
 #
@@ -21,13 +25,14 @@
 #   +------------------------------+       | http.server [::]:HP, socat UDP echo |
 #                                           | veth unsdN 198.18.77.1, 2001:db8:77::1 (ping)
 #                                           +------------------------------------+
-# 2. usernet run --sandbox --seccomp -- CMD: CMD's network, its exit status,
-#    SIGTERM passed on to CMD (kill is allowed to CMD alone).
+# 2. usernet run --sandbox --seccomp -- CMD: CMD's network and TFTP, its exit
+#    status, SIGTERM passed on to CMD (kill is allowed to CMD alone).
 # 3. the slirp4netns personality with --enable-sandbox --enable-seccomp, as
 #    podman runs it, in a host-side namespace of its own: resolv.conf stays
 #    readable (the root shows etc/ only) and DNS goes through it.
 # 4. unprivileged: nobody's usernet run --sandbox --seccomp makes its own
-#    user namespace for the mount namespace; and without CAP_SYS_ADMIN and
+#    user namespace for the mount namespace (and binds the TFTP folder
+#    there); and without CAP_SYS_ADMIN and
 #    with user namespaces refused, a clear error and exit status 1.
 #
 # Environment: SANDBOX_STRACE=FILE straces the usernet of part 1 into FILE.
@@ -118,6 +123,23 @@ selftest() {
 	fi
 }
 
+# fds LOG WHAT TFTP: no descriptor the process holds once confined is a
+# folder whose ".." leads out of its root, nothing opens the host's
+# /etc/passwd through one; with TFTP=tftp, the TFTP folder was seen.
+fds() {
+	local log=$1 what=$2 tftp=$3 bad
+	bad=$(grep -E "self-test: fd [0-9]+: folder, its ../.. (ends outside|:)|self-test: open ../../etc/passwd from fd [0-9]+: allowed" "$log")
+	if ! grep -q "self-test: fd [0-9]*: " "$log"; then
+		fail "$what: the self-test listed no descriptor"
+	elif [ -n "$bad" ]; then
+		fail "$what: a descriptor leads out of the sandbox: $bad"
+	elif [ "$tftp" = tftp ] && ! grep -q "self-test: fd [0-9]*: folder, its ../.. ends at the sandbox's root" "$log"; then
+		fail "$what: the TFTP folder's descriptor is not in the list: $(grep 'self-test: fd' "$log" | tr '\n' ' ')"
+	else
+		ok "$what: $(grep -c 'self-test: fd [0-9]*: ' "$log") descriptors, no folder leads out of the root${tftp:+ (.. from the TFTP folder ends at the root; host /etc/passwd out of reach)}"
+	fi
+}
+
 # --- 1. a tap in a namespace, every feature ---------------------------------
 g() { ip netns exec "$GNS" "$@"; }
 udhcpc_script "$TMP/udhcpc.sh"
@@ -139,8 +161,9 @@ fi
 new_netns "$GNS"
 ip link set "$GTAP" netns "$GNS"
 g ip link set "$GTAP" up
-confined "$UPID" "tap"
+confined "$UPID" "tap" "tftp "
 selftest "$TMP/u1.log" "tap"
+fds "$TMP/u1.log" "tap" tftp
 
 if g timeout 20 busybox udhcpc -i "$GTAP" -n -q -t 5 -T 2 -s "$TMP/udhcpc.sh" >"$TMP/dhcp" 2>&1 &&
 	g ip -4 addr show "$GTAP" | grep -q 'inet 10.0.2.15/24'; then
@@ -193,16 +216,19 @@ rc=$?
 
 # --- 2. usernet run ------------------------------------------------------------
 USERNET_SANDBOX_SELFTEST=1 timeout 60 "$USERNET" run --sandbox --seccomp \
-	-netdev user,id=u,dns-upstream=127.0.0.1:"$DP" -- sh -c \
+	-netdev user,id=u,dns-upstream=127.0.0.1:"$DP",tftp="$TMP/tftp" -- sh -c \
 	"ping -c 2 -i 0.3 -W 2 10.0.2.2 >/dev/null && curl -s -m 5 http://10.0.2.2:$HP/index.txt &&
-	 dig @10.0.2.3 +short +time=2 a.test.example; exit 7" >"$TMP/run.out" 2>"$TMP/run.err"
+	 dig @10.0.2.3 +short +time=2 a.test.example &&
+	 busybox tftp -g -r boot.bin -l $TMP/got2.bin 10.0.2.2; exit 7" >"$TMP/run.out" 2>"$TMP/run.err"
 rc=$?
-if [ "$rc" = 7 ] && grep -qx "host loopback" "$TMP/run.out" && grep -qx 192.0.2.10 "$TMP/run.out"; then
-	ok "run: ping, TCP, DNS work; CMD's exit status 7 passed through"
+if [ "$rc" = 7 ] && grep -qx "host loopback" "$TMP/run.out" && grep -qx 192.0.2.10 "$TMP/run.out" &&
+	cmp -s "$TMP/got2.bin" "$TMP/tftp/boot.bin"; then
+	ok "run: ping, TCP, DNS, TFTP (byte-exact) work; CMD's exit status 7 passed through"
 else
 	fail "run: status $rc, out $(cat "$TMP/run.out"), err $(tail -5 "$TMP/run.err")"
 fi
 selftest "$TMP/run.err" "run"
+fds "$TMP/run.err" "run" tftp
 USERNET_SANDBOX_SELFTEST=1 "$USERNET" run --sandbox --seccomp -- sleep 30 2>"$TMP/run2.err" &
 RPID=$!
 PIDS+=("$RPID")
@@ -247,6 +273,7 @@ if wait_for 10 grep -qx 1 "$TMP/s4n.ready"; then
 	ok "slirp4netns --enable-sandbox --enable-seccomp: ready"
 	confined "$SPID" "slirp4netns" "etc "
 	selftest "$TMP/s4n.err" "slirp4netns"
+	fds "$TMP/s4n.err" "slirp4netns" ""
 	ns="nsenter -t $TPID -n"
 	[ "$($ns dig @10.0.2.3 +time=2 +tries=2 +short a.test.example)" = 192.0.2.11 ] &&
 		ok "slirp4netns: DNS through the kept resolv.conf" ||
@@ -273,14 +300,16 @@ chmod 0666 /dev/net/tun
 cp "$USERNET" "$TMP/usernet"
 chmod 755 "$TMP/usernet"
 (cd / && USERNET_SANDBOX_SELFTEST=1 timeout 60 runuser -u nobody -- "$TMP/usernet" run --sandbox --seccomp \
-	-- ping -c 2 -i 0.3 -W 2 10.0.2.2) >"$TMP/nobody" 2>&1
+	-netdev user,id=u,tftp="$TMP/tftp" -- sh -c \
+	"ping -c 2 -i 0.3 -W 2 10.0.2.2 && busybox tftp -g -r boot.bin -l - 10.0.2.2 | cksum") >"$TMP/nobody" 2>&1
 rc=$?
-if [ "$rc" = 0 ] && grep -q '2 received' "$TMP/nobody"; then
-	ok "nobody: usernet run --sandbox --seccomp: ping works (own user namespace for the sandbox)"
+if [ "$rc" = 0 ] && grep -q '2 received' "$TMP/nobody" && grep -qxF "$(cksum <"$TMP/tftp/boot.bin")" "$TMP/nobody"; then
+	ok "nobody: usernet run --sandbox --seccomp: ping and TFTP work (own user namespace for the sandbox)"
 else
 	fail "nobody: status $rc: $(cat "$TMP/nobody")"
 fi
 selftest "$TMP/nobody" "nobody"
+fds "$TMP/nobody" "nobody" tftp
 chmod "$mode" /dev/net/tun
 # No CAP_SYS_ADMIN and no user namespace to be had: root of a user namespace
 # that allows no nested one, with an empty bounding set.

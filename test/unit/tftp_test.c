@@ -1261,9 +1261,10 @@ static void test_bad_root(void **state)
 	snprintf(sc.tftp_root, sizeof(sc.tftp_root), "%s", f->root);
 	assert_int_equal(unet_stack_new(f->hub, "user", &sc, &stack), 0);
 	unet_stack_close(stack);
-	/* No tftp_root: no server, port 69 is closed. */
+	/* No tftp_root: no server, port 69 is closed, nothing to reopen. */
 	unet_stack_config_init(&sc);
 	assert_int_equal(unet_stack_new(f->hub, "user", &sc, &f->stack), 0);
+	assert_int_equal(unet_stack_tftp_reopen(f->stack, f->root), -ENOENT);
 	unet_port_init(&f->cap.port, &capture_ops, "cap");
 	assert_int_equal(unet_hub_attach(f->hub, &f->cap.port), 0);
 	teach_arp(f);
@@ -1288,6 +1289,44 @@ static void test_with_proxy(void **state)
 	assert_memory_equal(got, small_txt, len);
 	free(got);
 	assert_int_equal(stats(f).tftp_transfers, 1);
+}
+
+/*
+ * unet_stack_tftp_reopen() (usernet --sandbox): new requests are served
+ * from the new path, a transfer under way keeps its file, a path that
+ * cannot be opened leaves the old root in place.
+ */
+static void test_reopen(void **state)
+{
+	struct fixture *f = *state;
+	char path[160];
+	struct reply r;
+	uint16_t port;
+
+	start(f, 0, false);
+	send_get(f, 40000, "small.txt");
+	r = expect_data(f, 40000, 1);
+	port = r.sport;
+	snprintf(path, sizeof(path), "%s/outside", f->dir);
+	assert_int_equal(unet_stack_tftp_reopen(f->stack, path), 0);
+	send_ack(f, 40000, port, 1);
+	r = expect_data(f, 40000, 2);
+	assert_memory_equal(r.data, small_txt + 512, 512);
+	send_get(f, 40001, "small.txt");
+	expect_error(f, 40001, 1);
+	send_get(f, 40002, "secret.txt");
+	r = expect_data(f, 40002, 1);
+	assert_int_equal(r.len, strlen(secret));
+	assert_memory_equal(r.data, secret, r.len);
+	send_ack(f, 40002, r.sport, 1);
+	snprintf(path, sizeof(path), "%s/nothere", f->dir);
+	assert_int_equal(unet_stack_tftp_reopen(f->stack, path), -ENOENT);
+	snprintf(path, sizeof(path), "%s/small.txt", f->root);
+	assert_int_equal(unet_stack_tftp_reopen(f->stack, path), -ENOTDIR);
+	send_get(f, 40003, "secret.txt");
+	r = expect_data(f, 40003, 1);
+	assert_memory_equal(r.data, secret, r.len);
+	send_ack(f, 40003, r.sport, 1);
 }
 
 /*
@@ -1361,8 +1400,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_exact_multiple, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_options, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_netascii, setup,
-						teardown),
+		cmocka_unit_test_setup_teardown(test_netascii, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retransmit, setup,
 						teardown),
@@ -1383,10 +1421,10 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_requests_table, setup,
 						teardown),
-		cmocka_unit_test_setup_teardown(test_bad_root, setup,
-						teardown),
+		cmocka_unit_test_setup_teardown(test_bad_root, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_with_proxy, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
 		/* Last: it takes openat2 away from the whole process. */
 		cmocka_unit_test_setup_teardown(test_fallback_walk, setup,
 						teardown),

@@ -229,6 +229,8 @@ UNET_EXTERN struct unet_port *unet_stack_port(struct unet_stack *stack);
 UNET_EXTERN UNET_MUST_CHECK int
 unet_stack_stats(const struct unet_stack *stack,
 		 struct unet_stack_stats *stats);
+UNET_EXTERN int unet_stack_tftp_reopen(struct unet_stack *stack,
+				       const char *path);
 
 #ifdef __cplusplus
 }
