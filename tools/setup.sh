@@ -29,7 +29,7 @@ packages=(
 	# test peers
 	iproute2 iputils-ping busybox curl tshark iperf3 dnsutils dnsmasq-base
 	tftp-hpa isc-dhcp-client util-linux procps python3 ndisc6
-	qemu-system-x86 vde2 socat ethtool
+	qemu-system-x86 vde2 socat ethtool jq
 	# slirp4netns side by side with usernet's personality, and a client
 	# (rootlesskit, which needs newuidmap from uidmap)
 	slirp4netns rootlesskit uidmap

@@ -259,7 +259,10 @@ observe() {
 	echo "[detached] -p FWD1:80 from 127.0.0.1: $(curl -s -m 5 "http://127.0.0.1:$FWD1/index.txt" || echo not reached)" >>"$o"
 	echo "[detached] -p 127.0.0.1:FWD2:80: $(curl -s -m 5 "http://127.0.0.1:$FWD2/index.txt" || echo not reached)" >>"$o"
 	sock=$POD_RUN/libpod/tmp/$id.net
+	# podman adds its forwards in no fixed order (a Go map), so the ids
+	# are compared as a set and the entries sorted by address.
 	echo "[detached] list_hostfwd: $(printf '{"execute": "list_hostfwd"}' | timeout 10 socat -t 5 - "UNIX-CONNECT:$sock" |
+		jq -c '{ids: [.entries[].id] | sort, entries: [.entries[] | del(.id)] | sort_by(.host_addr, .host_port)}' |
 		sed "s/$FWD1/FWD1/g; s/$FWD2/FWD2/g")" >>"$o"
 	pod exec "web-$name" /bin/sh /probe.sh nov6 | sed 's/^/[detached, enable_ipv6=false] /' >>"$o"
 	pod stop -t 0 "web-$name" >/dev/null 2>>"$TMP/fwd.$name.err"
