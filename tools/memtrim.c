@@ -14,6 +14,17 @@
  * there. A process at rest does nothing; a busy one whose heap merely
  * wobbles does not trim.
  *
+ * memtrim_tune(), at start, fixes glibc's thresholds. By default glibc
+ * serves blocks above a threshold that moves with what was freed before
+ * (128 KiB at first) from mmap, and gives the top of the heap back to the
+ * kernel once more than twice that is free. Which of the two the data
+ * path's buffers got thus depended on what set-up happened to free first:
+ * when the threshold stayed low (it did under --seccomp), every read of a
+ * forwarded TCP stream grew and shrank the heap, a brk() with a TLB flush
+ * and fresh page faults each time, and host-to-guest throughput fell to a
+ * third. With fixed thresholds those buffers always come from the heap
+ * and stay there; what a flood leaves is still given back by the timer.
+ *
  * Under AddressSanitizer malloc is ASan's, which mallinfo2() does not see:
  * the heap reads as empty and nothing is ever trimmed.
  *
@@ -26,6 +37,19 @@
 #include <unistd.h>
 
 #include "memtrim.h"
+
+/**
+ * memtrim_tune() - fix glibc malloc's thresholds for the process
+ *
+ * Blocks up to MEMTRIM_MMAP_THRESHOLD come from the heap, and up to
+ * MEMTRIM_KEEP_FREE bytes free at its top are kept rather than trimmed
+ * after each free(). Call it once, first thing in main().
+ */
+void memtrim_tune(void)
+{
+	mallopt(M_MMAP_THRESHOLD, MEMTRIM_MMAP_THRESHOLD);
+	mallopt(M_TRIM_THRESHOLD, MEMTRIM_KEEP_FREE);
+}
 
 /**
  * memtrim_should() - whether the heap shrank enough to trim

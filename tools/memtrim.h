@@ -3,6 +3,7 @@
  * memtrim: gives the heap back to the kernel after a flood, for the
  * command line (the library changes no process-wide state by itself).
  *
+ *	memtrim_tune()    fixed malloc thresholds, at start
  *	memtrim_start()   a timer on the loop that looks at the heap
  *	memtrim_check()   what the timer does, also callable directly
  *	memtrim_usage()   heap in use and RSS, for the stats
@@ -17,6 +18,10 @@
 
 #include <uv.h>
 
+/** Blocks up to this size come from the heap, never from mmap. */
+#define MEMTRIM_MMAP_THRESHOLD (1 << 20)
+/** Free bytes at the top of the heap kept rather than given back. */
+#define MEMTRIM_KEEP_FREE (8 << 20)
 /** How often the timer looks at the heap, in milliseconds. */
 #define MEMTRIM_INTERVAL_MS 5000
 /** The heap must have shrunk by at least this many bytes... */
@@ -48,6 +53,7 @@ struct memtrim_usage {
 	size_t rss;
 };
 
+void memtrim_tune(void);
 bool memtrim_should(size_t peak, size_t in_use);
 bool memtrim_check(struct memtrim *m);
 void memtrim_usage(struct memtrim_usage *u);

@@ -28,7 +28,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
-#include <malloc.h>
 #include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
@@ -1441,24 +1440,6 @@ const char *__lsan_default_options(void)
 	return "use_unaligned=1";
 }
 
-/*
- * glibc's malloc, fixed rather than adaptive: by default it serves blocks
- * above a threshold that moves with what was freed before (128 KiB at
- * first) from mmap, and gives the top of the heap back to the kernel once
- * more than twice that is free. Which of the two a buffer of the data
- * path gets thus depended on what set-up happened to free first: when the
- * threshold stayed low (it did under --seccomp), every read of a forwarded
- * TCP stream grew and shrank the heap, a brk() with a TLB flush and fresh
- * page faults each time, and host-to-guest throughput fell to a third.
- * Fixed thresholds (and up to 8 MiB kept free at the top) make the data
- * path's buffers always come from the heap and stay there.
- */
-static void tune_malloc(void)
-{
-	mallopt(M_MMAP_THRESHOLD, 1 << 20);
-	mallopt(M_TRIM_THRESHOLD, 8 << 20);
-}
-
 int main(int argc, char **argv)
 {
 	static struct options o;
@@ -1474,7 +1455,7 @@ int main(int argc, char **argv)
 	char err[512];
 	int r, i;
 
-	tune_malloc();
+	memtrim_tune();
 	if (argc > 1 && strcmp(argv[1], "replay") == 0)
 		return replay_main(argc - 1, argv + 1);
 	if (strcmp(basename(argv[0]), "slirp4netns") == 0)
