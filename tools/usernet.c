@@ -770,6 +770,25 @@ static void dump_budget(struct usernet *u)
 		(unsigned long long)ps.tcp_stalled);
 }
 
+/* SIGUSR1's line of the egress policy: totals, then the first rules' hits. */
+static void dump_policy(const struct unet_proxy *proxy)
+{
+	struct unet_policy_stats st = { .size = sizeof(st) };
+	uint64_t hits[32];
+	int n, i;
+
+	n = unet_proxy_policy_stats(proxy, &st, hits, (sizeof(hits) / sizeof(hits[0])));
+	if (n < 0 || (n == 0 && st.allowed + st.denied == 0))
+		return;
+	fprintf(stderr, "usernet: egress policy: rules %d allowed %llu denied %llu default %llu; hits",
+		n, (unsigned long long)st.allowed,
+		(unsigned long long)st.denied,
+		(unsigned long long)st.default_hits);
+	for (i = 0; i < n && i < (int)(sizeof(hits) / sizeof(hits[0])); i++)
+		fprintf(stderr, " %llu", (unsigned long long)hits[i]);
+	fprintf(stderr, "%s\n", n > (int)(sizeof(hits) / sizeof(hits[0])) ? " ..." : "");
+}
+
 /*
  * SIGUSR1: the flow table, the proxy's and services' counters, the memory,
  * the ports' counters, then the stack's.
@@ -789,6 +808,7 @@ static void dump_state(struct usernet *u)
 			"proto", "dir", "guest", "remote", "state",
 			"bytes-out", "bytes-in", "idle-s");
 		unet_proxy_flows(u->proxy, dump_flow, NULL);
+		dump_policy(u->proxy);
 		fprintf(stderr,
 			"usernet: proxy: flows %llu (tcp %llu of %llu, udp %llu of %llu, icmp %llu of %llu); opened tcp %llu udp %llu icmp %llu (over IPv6: tcp %llu udp %llu icmp %llu; icmp6 errors sent %llu); refused limit %llu (tcp %llu udp %llu icmp %llu) policy %llu spoofed %llu; udp evicted %llu; tcp refused %llu unreachable %llu timeouts %llu; dropped %llu; expired udp %llu icmp %llu\n",
 			(unsigned long long)ps.flows,
