@@ -65,8 +65,7 @@ static int policy_error(struct policy_parser *ps, const char *fmt, ...)
 	va_end(ap);
 	if (ps->err != NULL && ps->errlen > 0)
 		snprintf(ps->err, ps->errlen, "%s:%u: %s",
-			 ps->name != NULL ? ps->name : "policy", ps->line,
-			 msg);
+			 ps->name != NULL ? ps->name : "policy", ps->line, msg);
 	return -EINVAL;
 }
 
@@ -76,8 +75,7 @@ static bool policy_tok_is(const struct policy_token *t, const char *word)
 }
 
 /* Copies a token into @buf as a C string; false when it does not fit. */
-static bool policy_tok_str(const struct policy_token *t, char *buf,
-			   size_t len)
+static bool policy_tok_str(const struct policy_token *t, char *buf, size_t len)
 {
 	if (t->len >= len)
 		return false;
@@ -113,8 +111,8 @@ static void policy_mask(uint8_t *addr, size_t bytes, unsigned int prefix)
 
 	for (i = 0; i < bytes; i++) {
 		unsigned int keep = prefix >= 8 * (i + 1) ? 8 :
-				    prefix > 8 * i    ? prefix - 8 * (unsigned)i :
-							0;
+				    prefix > 8 * i ? prefix - 8 * (unsigned)i :
+						     0;
 
 		addr[i] &= (uint8_t)(0xff00u >> keep);
 	}
@@ -140,9 +138,8 @@ static int policy_parse_cidr(struct policy_parser *ps,
 		return policy_error(ps, "'%s' is not an IPv4 or IPv6 address",
 				    buf);
 	prefix = v6 ? 128 : 32;
-	if (slash != NULL &&
-	    !policy_number(slash + 1, strlen(slash + 1), v6 ? 128 : 32,
-			   &prefix))
+	if (slash != NULL && !policy_number(slash + 1, strlen(slash + 1),
+					    v6 ? 128 : 32, &prefix))
 		return policy_error(ps, "prefix length '%s' is not 0..%d",
 				    slash + 1, v6 ? 128 : 32);
 	r->family = v6 ? AF_INET6 : AF_INET;
@@ -161,12 +158,14 @@ static int policy_parse_ports(struct policy_parser *ps,
 	unsigned long lo, hi;
 
 	if (!policy_number(t->s, n1, 65535, &lo) || lo == 0)
-		return policy_error(ps, "'%.*s' is not a port or range in 1..65535",
+		return policy_error(ps,
+				    "'%.*s' is not a port or range in 1..65535",
 				    (int)t->len, t->s);
 	hi = lo;
 	if (dash != NULL &&
 	    (!policy_number(dash + 1, t->len - n1 - 1, 65535, &hi) || hi < lo))
-		return policy_error(ps, "'%.*s' is not a port or range in 1..65535",
+		return policy_error(ps,
+				    "'%.*s' is not a port or range in 1..65535",
 				    (int)t->len, t->s);
 	r->has_port = true;
 	r->port_lo = (uint16_t)lo;
@@ -195,14 +194,17 @@ static int policy_parse_rule(struct policy_parser *ps,
 
 		if (proto != 0) {
 			if (r->proto != 0)
-				return policy_error(ps, "more than one protocol");
+				return policy_error(ps,
+						    "more than one protocol");
 			r->proto = proto;
 			continue;
 		}
 		if (!policy_tok_is(&t[i], "to") &&
 		    !policy_tok_is(&t[i], "port"))
-			return policy_error(ps, "unexpected '%.*s' (want tcp, udp, icmp, to or port)",
-					    (int)t[i].len, t[i].s);
+			return policy_error(
+				ps,
+				"unexpected '%.*s' (want tcp, udp, icmp, to or port)",
+				(int)t[i].len, t[i].s);
 		if (i + 1 == n)
 			return policy_error(ps, "'%.*s' needs a value",
 					    (int)t[i].len, t[i].s);
@@ -290,14 +292,17 @@ static int policy_parse_line(struct policy_parser *ps, struct unet_policy *p,
 	if (policy_tok_is(&t[0], "default")) {
 		if (n != 2 || (!policy_tok_is(&t[1], "allow") &&
 			       !policy_tok_is(&t[1], "deny")))
-			return policy_error(ps, "want 'default allow' or 'default deny'");
+			return policy_error(
+				ps, "want 'default allow' or 'default deny'");
 		p->def = policy_tok_is(&t[1], "allow") ? UNET_POLICY_ALLOW :
 							 UNET_POLICY_DENY;
 		return 0;
 	}
 	if (!policy_tok_is(&t[0], "allow") && !policy_tok_is(&t[0], "deny"))
-		return policy_error(ps, "a rule starts with allow, deny or default, not '%.*s'",
-				    (int)t[0].len, t[0].s);
+		return policy_error(
+			ps,
+			"a rule starts with allow, deny or default, not '%.*s'",
+			(int)t[0].len, t[0].s);
 	err = policy_parse_rule(ps, t, (size_t)n, &r);
 	if (err < 0)
 		return err;
@@ -349,9 +354,10 @@ int unet_policy_new(enum unet_policy_verdict def, struct unet_policy **out)
 int unet_policy_parse(const char *text, size_t len, const char *name,
 		      struct unet_policy **out, char *err, size_t errlen)
 {
-	struct policy_parser ps = {
-		.name = name, .line = 0, .err = err, .errlen = errlen
-	};
+	struct policy_parser ps = { .name = name,
+				    .line = 0,
+				    .err = err,
+				    .errlen = errlen };
 	struct unet_policy *p;
 	size_t pos = 0;
 	int r;
@@ -470,16 +476,14 @@ size_t unet_policy_rules(const struct unet_policy *policy)
 }
 
 /* Whether @addr (of @r's family) lies in @r's prefix. */
-static bool policy_prefix_has(const struct policy_rule *r,
-			      const uint8_t *addr)
+static bool policy_prefix_has(const struct policy_rule *r, const uint8_t *addr)
 {
 	unsigned int full = r->prefix / 8u, rest = r->prefix % 8u;
 
 	if (memcmp(addr, r->addr, full) != 0)
 		return false;
 	return rest == 0 ||
-	       ((addr[full] ^ r->addr[full]) & (uint8_t)(0xff00u >> rest)) ==
-		       0;
+	       ((addr[full] ^ r->addr[full]) & (uint8_t)(0xff00u >> rest)) == 0;
 }
 
 static bool policy_rule_matches(const struct policy_rule *r,
@@ -549,8 +553,7 @@ struct unet_policy *unet__policy_dup(const struct unet_policy *policy)
 			free(p);
 			return NULL;
 		}
-		memcpy(p->rules, policy->rules,
-		       policy->n * sizeof(*p->rules));
+		memcpy(p->rules, policy->rules, policy->n * sizeof(*p->rules));
 		p->n = policy->n;
 		p->cap = policy->n;
 	}

@@ -1504,8 +1504,8 @@ static int netdev_set(struct netdev_parser *p, enum netdev_key key, char *val)
 				      sizeof(nd->u.user.policy_file), val);
 	case NETDEV_KEY_EGRESS:
 		if (strcmp(val, "allow") != 0 && strcmp(val, "deny") != 0)
-			return netdev_error(p, "egress: '%s' is not allow or deny",
-					    val);
+			return netdev_error(
+				p, "egress: '%s' is not allow or deny", val);
 		nd->u.user.egress = strcmp(val, "allow") == 0 ?
 					    UNET_POLICY_ALLOW :
 					    UNET_POLICY_DENY;

@@ -777,16 +777,19 @@ static void dump_policy(const struct unet_proxy *proxy)
 	uint64_t hits[32];
 	int n, i;
 
-	n = unet_proxy_policy_stats(proxy, &st, hits, (sizeof(hits) / sizeof(hits[0])));
+	n = unet_proxy_policy_stats(proxy, &st, hits,
+				    (sizeof(hits) / sizeof(hits[0])));
 	if (n < 0 || (n == 0 && st.allowed + st.denied == 0))
 		return;
-	fprintf(stderr, "usernet: egress policy: rules %d allowed %llu denied %llu default %llu; hits",
+	fprintf(stderr,
+		"usernet: egress policy: rules %d allowed %llu denied %llu default %llu; hits",
 		n, (unsigned long long)st.allowed,
 		(unsigned long long)st.denied,
 		(unsigned long long)st.default_hits);
 	for (i = 0; i < n && i < (int)(sizeof(hits) / sizeof(hits[0])); i++)
 		fprintf(stderr, " %llu", (unsigned long long)hits[i]);
-	fprintf(stderr, "%s\n", n > (int)(sizeof(hits) / sizeof(hits[0])) ? " ..." : "");
+	fprintf(stderr, "%s\n",
+		n > (int)(sizeof(hits) / sizeof(hits[0])) ? " ..." : "");
 }
 
 /*

@@ -127,7 +127,8 @@ static void test_parse_bad(void **state)
 		{ "default", "t:1:", "default allow" },
 		{ "default maybe", "t:1:", "default allow" },
 		{ "default deny now", "t:1:", "default allow" },
-		{ "\n\n\nallow tcp to 1.2.3.4 port 1 x y z", "t:4:", "too many" },
+		{ "\n\n\nallow tcp to 1.2.3.4 port 1 x y z",
+		  "t:4:", "too many" },
 		{ "allow tcp extra", "t:1:", "extra" },
 		{ "allow to 0123456789012345678901234567890123456789012345678901234567890123456789",
 		  "t:1:", "too long" },
@@ -141,8 +142,8 @@ static void test_parse_bad(void **state)
 		int r = unet_policy_parse(table[i].text, strlen(table[i].text),
 					  "t", &p, err, sizeof(err));
 
-		if (r != -EINVAL || strncmp(err, table[i].want,
-					    strlen(table[i].want)) != 0 ||
+		if (r != -EINVAL ||
+		    strncmp(err, table[i].want, strlen(table[i].want)) != 0 ||
 		    strstr(err, table[i].word) == NULL)
 			fail_msg("'%s': r=%d err='%s'", table[i].text, r, err);
 		(void)p;
@@ -157,8 +158,8 @@ static void test_parse_nul_and_cap(void **state)
 	size_t i, len = 0, n = UNET_POLICY_RULES_MAX + 1;
 
 	(void)state;
-	assert_int_equal(unet_policy_parse(nul, sizeof(nul) - 1, NULL, &p,
-					   err, sizeof(err)),
+	assert_int_equal(unet_policy_parse(nul, sizeof(nul) - 1, NULL, &p, err,
+					   sizeof(err)),
 			 -EINVAL);
 	assert_string_equal(err, "policy:2: NUL byte");
 	big = malloc(n * 8 + 1);
@@ -166,9 +167,8 @@ static void test_parse_nul_and_cap(void **state)
 	for (i = 0; i < n; i++)
 		len += (size_t)sprintf(big + len, "deny\n");
 	/* Exactly the cap parses; one more is refused with its line. */
-	assert_int_equal(unet_policy_parse(big, len - 5, "b", &p, err,
-					   sizeof(err)),
-			 0);
+	assert_int_equal(
+		unet_policy_parse(big, len - 5, "b", &p, err, sizeof(err)), 0);
 	assert_int_equal(unet_policy_rules(p), UNET_POLICY_RULES_MAX);
 	unet_policy_free(p);
 	assert_int_equal(unet_policy_parse(big, len, "b", &p, err, sizeof(err)),
@@ -261,8 +261,7 @@ static void test_match_ports_and_protocols(void **state)
 	/* icmp: ICMP and ICMPv6 echo; a port rule never matches them. */
 	expect(p, flow(IPPROTO_ICMP, "1.1.1.1", 0), UNET_POLICY_ALLOW, 2);
 	expect(p, flow(IPPROTO_ICMP, "2001:db8::1", 0), UNET_POLICY_ALLOW, 2);
-	expect(p, flow(IPPROTO_TCP, "2001:db8::1", 65535), UNET_POLICY_DENY,
-	       3);
+	expect(p, flow(IPPROTO_TCP, "2001:db8::1", 65535), UNET_POLICY_DENY, 3);
 	unet_policy_free(p);
 	p = parse_ok("allow port 1-65535\nallow tcp\n");
 	expect(p, flow(IPPROTO_ICMP, "1.1.1.1", 0), UNET_POLICY_ALLOW, -1);
@@ -290,8 +289,7 @@ static void test_new_and_load(void **state)
 	assert_int_equal(write(fd, text, sizeof(text) - 1),
 			 (ssize_t)(sizeof(text) - 1));
 	close(fd);
-	assert_int_equal(unet_policy_load(path, &p, err, sizeof(err)),
-			 -EINVAL);
+	assert_int_equal(unet_policy_load(path, &p, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, ":4: prefix length '40'"));
 	assert_int_equal(strncmp(err, path, strlen(path)), 0);
 	assert_int_equal(truncate(path, (off_t)(sizeof(text) - 1 - 20)), 0);
