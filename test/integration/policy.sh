@@ -23,7 +23,7 @@
 #                           +------------------------+
 . "$(dirname "$0")/lib/common.sh"
 need_root
-need_cmd ip ping python3 curl timeout sysctl
+need_cmd ip ping python3 curl socat timeout sysctl
 
 HNS=unet-ph-$TAG
 GNS=unet-pg-$TAG
@@ -124,7 +124,7 @@ allow tcp to 127.0.0.1 port 8080   # the gateway's address, as the host's loopba
 EOF
 
 # --- usernet and the guest -------------------------------------------------------
-ip netns exec "$HNS" "$USERNET" -netdev user,id=u,policy="$TMP/egress.policy",hostfwd=tcp:127.0.0.1:$HP-10.0.2.15:8000 \
+ip netns exec "$HNS" "$USERNET" --api-socket "$TMP/ctl" -netdev user,id=u,policy="$TMP/egress.policy",hostfwd=tcp:127.0.0.1:$HP-10.0.2.15:8000 \
 	-netdev tap,id=t,ifname="$GTAP" 2>"$ULOG" &
 UPID=$!
 PIDS+=("$UPID")
@@ -214,6 +214,10 @@ if [ "$#" = 5 ] && [ "$1" -ge 1 ] && [ "$2" -ge 1 ] && [ "$3" -ge 2 ] &&
 else
 	fail "SIGUSR1: '$line' (expected 5 rules, each hit, 6 or more denied)"
 fi
+out=$(echo '{"op":"policy_stats"}' | timeout 5 socat - UNIX-CONNECT:"$TMP/ctl")
+echo "$out" | grep -q '"ok":true,"rules":5,.*"hits":\[[1-9][0-9]*,[1-9][0-9]*,[2-9][0-9]*,[1-9][0-9]*,[1-9][0-9]*\]' &&
+	ok "the control socket's policy_stats: $out" ||
+	fail "the control socket's policy_stats: '$out'"
 grep -q 'policy [1-9]' "$ULOG" && ok "refused_policy counts the refusals" ||
 	fail "refused_policy is 0: $(grep -o 'refused limit.*' "$ULOG" | tail -1)"
 
