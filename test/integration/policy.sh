@@ -129,13 +129,7 @@ ip netns exec "$HNS" "$USERNET" --api-socket "$TMP/ctl" -netdev user,id=u,policy
 UPID=$!
 PIDS+=("$UPID")
 wait_for 10 ip -n "$HNS" link show "$GTAP" || { cat "$ULOG"; fail "usernet did not create $GTAP"; finish; }
-ip -n "$HNS" link set "$GTAP" netns "$GNS"
-gx sysctl -qw net.ipv6.conf."$GTAP".accept_ra=0
-ip -n "$GNS" addr add 10.0.2.15/24 dev "$GTAP"
-ip -n "$GNS" addr add fec0::15/64 dev "$GTAP" nodad
-ip -n "$GNS" link set "$GTAP" up
-ip -n "$GNS" route add default via 10.0.2.2
-ip -n "$GNS" -6 route add default via fec0::2
+guest_static "$HNS" "$GNS" "$GTAP"
 wait_for 10 gx ping -c 1 -W 1 "$W4" || { cat "$ULOG"; fail "the guest cannot ping the world (an allowed ping)"; finish; }
 ok "ping $W4 (allow icmp to $W4): answered"
 
