@@ -1498,8 +1498,6 @@ static int netdev_set(struct netdev_parser *p, enum netdev_key key, char *val)
 		nd->u.user.stack.no_dns = !on;
 		return 0;
 	case NETDEV_KEY_POLICY:
-		if (val[0] == '\0')
-			return netdev_error(p, "policy: empty file name");
 		return netdev_set_str(p, key, nd->u.user.policy_file,
 				      sizeof(nd->u.user.policy_file), val);
 	case NETDEV_KEY_EGRESS:
