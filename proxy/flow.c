@@ -527,21 +527,25 @@ void unet__flow_proxy_unref(struct unet_proxy *proxy)
 /**
  * unet__flow_map_out() - where a guest's destination is on the host side
  * @proxy: the proxy
- * @family: AF_INET or AF_INET6
- * @dst: the destination the guest used
- * @port: its port (host order)
- * @sa: receives the host-side address, of @family
+ * @pkt: the guest's packet that starts (or continues) the flow: its
+ *       family, protocol, addresses and ports (a TCP SYN, a UDP datagram,
+ *       an echo request)
+ * @sa: receives the host-side address, of @pkt's family
  *
  * The gateway's address maps to 127.0.0.1, and its IPv6 address (ip6_host)
  * to ::1, unless loopback is off; restrict refuses everything; every other
- * address is itself.
+ * address is itself. The egress policy then decides on the host-side
+ * address (so the host's loopback is 127.0.0.1 or ::1 to its rules).
  *
- * Return: 0, or -EPERM when policy refuses it (counted).
+ * Return: 0, -EPERM when restrict or loopback=off refuses it, -EACCES
+ * when the egress policy does (both counted in refused_policy).
  */
-int unet__flow_map_out(struct unet_proxy *proxy, sa_family_t family,
-		       const union unet_ip_addr *dst, uint16_t port,
+int unet__flow_map_out(struct unet_proxy *proxy, const struct unet_ip_pkt *pkt,
 		       union unet_sockaddr *sa)
 {
+	const union unet_ip_addr *dst = &pkt->dst;
+	sa_family_t family = pkt->family;
+	uint16_t port = pkt->dport;
 	const struct unet_stack_config *sc = unet__stack_config(proxy->stack);
 	bool host;
 
@@ -565,6 +569,11 @@ int unet__flow_map_out(struct unet_proxy *proxy, sa_family_t family,
 		sa->in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	else if (host)
 		sa->in6.sin6_addr = in6addr_loopback;
+	if (!unet__egress_decide(proxy, pkt->proto, sa, &pkt->src,
+				 pkt->sport)) {
+		proxy->stats.refused_policy++;
+		return -EACCES;
+	}
 	return 0;
 }
 

@@ -400,7 +400,7 @@ enum unet_verdict unet__icmp_datagram(struct unet_proxy *proxy, struct pbuf *p,
 	if (pkt->l4.icmp->type != (v6 ? WIRE_ICMP6_ECHO : WIRE_ICMP_ECHO) ||
 	    pkt->l4.icmp->code != 0)
 		goto drop; /* only echo is carried */
-	if (unet__flow_map_out(proxy, pkt->family, &pkt->dst, 0, &sa) < 0)
+	if (unet__flow_map_out(proxy, pkt, &sa) < 0)
 		return UNET_VERDICT_DROP; /* refused by policy, counted */
 	f = unet__flow_find(proxy, v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP,
 			    pkt->family, &pkt->src, pkt->sport, &pkt->dst, 0);

@@ -153,6 +153,7 @@ static const struct unet_stack_proxy_ops proxy_stack_ops = {
 static void proxy_free_tables(struct unet_proxy *proxy)
 {
 	unet__flow_table_free(proxy);
+	unet__egress_free(proxy);
 	free(proxy->listeners);
 	free(proxy->rbuf);
 	proxy->listeners = NULL;
@@ -209,7 +210,8 @@ int unet_proxy_new(struct unet_stack *stack,
 	r = unet__flow_table_init(proxy);
 	proxy->listeners = calloc(65536, sizeof(*proxy->listeners));
 	proxy->rbuf = malloc(PROXY_RBUF);
-	if (r < 0 || proxy->listeners == NULL || proxy->rbuf == NULL)
+	if (r < 0 || proxy->listeners == NULL || proxy->rbuf == NULL ||
+	    unet__egress_init(proxy) < 0)
 		r = -ENOMEM;
 	/* One proxy per stack: the stack's packets are claimed last. */
 	if (r == 0)

@@ -33,6 +33,7 @@
 #include "lwip/tcp.h"
 #include "lwip/udp.h"
 
+#include "policy_internal.h"
 #include "stack_proxy.h"
 
 #include "wire/log.h"
@@ -249,6 +250,26 @@ struct proxy_flow {
 };
 
 /**
+ * struct proxy_egress - the proxy's copy of its egress policy and counters
+ * @policy: the policy (unet__policy_dup()), NULL for none
+ * @hits: one hit counter per rule of @policy
+ * @allowed: decisions that allowed
+ * @denied: decisions that refused
+ * @default_hits: decisions the default verdict made
+ * @callback_allowed: decisions the embedder's callback made allow
+ * @callback_denied: decisions it made deny
+ */
+struct proxy_egress {
+	struct unet_policy *policy;
+	uint64_t *hits;
+	uint64_t allowed;
+	uint64_t denied;
+	uint64_t default_hits;
+	uint64_t callback_allowed;
+	uint64_t callback_denied;
+};
+
+/**
  * struct unet_proxy - the NAT proxy of one stack
  * @stack: the stack
  * @hub: its hub
@@ -298,6 +319,7 @@ struct unet_proxy {
 	uint64_t icmp_err_tat;
 	char *rbuf;
 	struct proxy_guest *guests[1u << PROXY_GUEST_BITS];
+	struct proxy_egress egress;
 };
 
 /*
@@ -339,8 +361,7 @@ uint64_t unet__flow_idle_left(const struct proxy_flow *flow,
 /* flow.c: the proxy's open handles, its addresses on both sides, output */
 void unet__flow_proxy_ref(struct unet_proxy *proxy);
 void unet__flow_proxy_unref(struct unet_proxy *proxy);
-int unet__flow_map_out(struct unet_proxy *proxy, sa_family_t family,
-		       const union unet_ip_addr *dst, uint16_t port,
+int unet__flow_map_out(struct unet_proxy *proxy, const struct unet_ip_pkt *pkt,
 		       union unet_sockaddr *sa);
 bool unet__flow_out_addr(const struct unet_proxy *proxy, sa_family_t family,
 			 union unet_sockaddr *sa);
@@ -420,6 +441,13 @@ enum unet_verdict unet__udp_datagram(struct unet_proxy *proxy, struct pbuf *p,
 /* icmp.c: a message lwIP accepted; DROP when the proxy took it */
 enum unet_verdict unet__icmp_datagram(struct unet_proxy *proxy, struct pbuf *p,
 				      const struct unet_ip_pkt *pkt);
+
+/* egress.c: the egress policy as the proxy applies it */
+int unet__egress_init(struct unet_proxy *proxy);
+void unet__egress_free(struct unet_proxy *proxy);
+bool unet__egress_decide(struct unet_proxy *proxy, int proto,
+			 const union unet_sockaddr *dst,
+			 const union unet_ip_addr *guest, uint16_t guest_port);
 
 /* fwd.c */
 void unet__fwd_close_all(struct unet_proxy *proxy);

@@ -1103,8 +1103,7 @@ static enum unet_verdict tcp_new_outbound(struct unet_proxy *proxy,
 	struct tcp_flow *flow;
 	int err;
 
-	err = unet__flow_map_out(proxy, pkt->family, &pkt->dst, pkt->dport,
-				 &sa);
+	err = unet__flow_map_out(proxy, pkt, &sa);
 	if (err == 0) {
 		flow = tcp_flow_alloc(proxy);
 		if (flow == NULL)
@@ -1123,7 +1122,8 @@ static enum unet_verdict tcp_new_outbound(struct unet_proxy *proxy,
 			free(flow);
 	}
 	if (err < 0) {
-		/* Refused by policy or the flow limit: a RST, at once. */
+		/* Refused by policy (restrict, loopback=off, the egress
+		 * policy) or the flow limit: a RST, at once. */
 		tcp_rst_to_guest(pkt->family, &pkt->dst, pkt->dport, &pkt->src,
 				 pkt->sport, seq + 1);
 		return UNET_VERDICT_DROP;

@@ -364,6 +364,26 @@ static void udp_flow_send(struct udp_flow *flow, const struct pbuf *p,
 	unet__flow_touch(&flow->base);
 }
 
+/*
+ * The egress policy refused @pkt: the guest hears it as an ICMP (ICMPv6)
+ * administratively prohibited from the destination, through the errors'
+ * rate limit, so a connected socket fails at once instead of waiting.
+ */
+static void udp_refused(struct unet_proxy *proxy, const struct pbuf *p,
+			const struct unet_ip_pkt *pkt)
+{
+	struct proxy_icmp_error m = { 0 };
+
+	if (pkt->family == AF_INET) {
+		m.type = WIRE_ICMP_UNREACH;
+		m.code = WIRE_ICMP_UNREACH_ADMIN;
+	} else {
+		m.type = WIRE_ICMP6_UNREACH;
+		m.code = WIRE_ICMP6_UNREACH_ADMIN;
+	}
+	unet__icmp_err_reply(proxy, p, pkt->family, &m);
+}
+
 /**
  * unet__udp_datagram() - take a guest UDP datagram for the proxy
  * @proxy: the proxy
@@ -387,6 +407,7 @@ enum unet_verdict unet__udp_datagram(struct unet_proxy *proxy, struct pbuf *p,
 	struct proxy_flow *f;
 	struct udp_flow *flow;
 	union unet_sockaddr sa;
+	int r;
 
 	if (pkt->l4.udp == NULL || pkt->fragment) {
 		PROXY_LOG_GUEST(proxy, "malformed UDP datagram dropped");
@@ -404,8 +425,10 @@ enum unet_verdict unet__udp_datagram(struct unet_proxy *proxy, struct pbuf *p,
 				       "dropped");
 		goto drop;
 	}
-	if (unet__flow_map_out(proxy, pkt->family, &pkt->dst, pkt->dport, &sa) <
-	    0)
+	r = unet__flow_map_out(proxy, pkt, &sa);
+	if (r == -EACCES)
+		udp_refused(proxy, p, pkt);
+	if (r < 0)
 		return UNET_VERDICT_DROP; /* refused by policy, counted */
 	f = unet__flow_find(proxy, IPPROTO_UDP, pkt->family, &pkt->src,
 			    pkt->sport, &none, 0);

@@ -89,6 +89,14 @@ static int control_live_proxy_stats(void *opaque, struct unet_proxy_stats *st)
 	return unet_proxy_stats(t->proxy, st);
 }
 
+static int control_live_policy_stats(void *opaque, struct unet_policy_stats *st,
+				     uint64_t *hits, size_t n)
+{
+	const struct control_target *t = opaque;
+
+	return unet_proxy_policy_stats(t->proxy, st, hits, n);
+}
+
 static int control_live_stack_stats(void *opaque, struct unet_stack_stats *st)
 {
 	const struct control_target *t = opaque;
@@ -129,6 +137,7 @@ const struct control_ops control_live_ops = {
 	.stack_stats = control_live_stack_stats,
 	.ports = control_live_ports,
 	.set_log_level = control_live_set_log_level,
+	.policy_stats = control_live_policy_stats,
 };
 
 static const char *const control_level_names[] = {
@@ -800,6 +809,45 @@ static char *control_flows(struct control *c, const json_t *req)
 	return w.buf;
 }
 
+/* {"op": "policy_stats"}: the egress policy's totals and each rule's hits. */
+static char *control_policy_stats(struct control *c, const json_t *req)
+{
+	struct unet_policy_stats st = { .size = sizeof(st) };
+	uint64_t *hits;
+	json_t *arr;
+	int n, i;
+
+	(void)req;
+	if (c->ops->policy_stats == NULL)
+		return control_error("policy_stats: no egress policy here");
+	hits = calloc(UNET_POLICY_RULES_MAX, sizeof(*hits));
+	if (hits == NULL)
+		return NULL;
+	n = c->ops->policy_stats(c->opaque, &st, hits, UNET_POLICY_RULES_MAX);
+	if (n < 0) {
+		free(hits);
+		return control_errorf("policy_stats: %s", strerror(-n));
+	}
+	arr = json_array();
+	for (i = 0; arr != NULL && i < n; i++) {
+		if (json_array_append_new(
+			    arr, json_integer((json_int_t)hits[i])) < 0) {
+			json_decref(arr);
+			arr = NULL;
+		}
+	}
+	free(hits);
+	if (arr == NULL)
+		return NULL;
+	return control_ok(json_pack(
+		"{s:I,s:I,s:I,s:I,s:I,s:I,s:o}", "rules", (json_int_t)st.rules,
+		"allowed", (json_int_t)st.allowed, "denied",
+		(json_int_t)st.denied, "default", (json_int_t)st.default_hits,
+		"callback_allowed", (json_int_t)st.callback_allowed,
+		"callback_denied", (json_int_t)st.callback_denied, "hits",
+		arr));
+}
+
 /* {"op": "log_level"[, "level": NAME]}: the level in force, after a change. */
 static char *control_log_level(struct control *c, const json_t *req)
 {
@@ -861,6 +909,7 @@ static const struct control_op control_op_table[] = {
 	{ "stats", control_no_members, control_stats },
 	{ "flows", control_no_members, control_flows },
 	{ "log_level", control_log_level_members, control_log_level },
+	{ "policy_stats", control_no_members, control_policy_stats },
 };
 
 /* {"op": "help"}: the operations and their members. */

@@ -55,6 +55,8 @@ typedef void (*control_port_cb)(void *opaque, unsigned int hub,
  * @stack_stats: unet_stack_stats()'s contract
  * @ports: calls its callback once for every port of every hub
  * @set_log_level: makes @level the most verbose level logged
+ * @policy_stats: unet_proxy_policy_stats()'s contract; NULL where there
+ *                is no egress policy to read
  *
  * control_live_ops does it on a struct control_target; tests use fakes.
  */
@@ -67,6 +69,8 @@ struct control_ops {
 	int (*stack_stats)(void *opaque, struct unet_stack_stats *st);
 	void (*ports)(void *opaque, control_port_cb cb, void *cb_opaque);
 	void (*set_log_level)(void *opaque, enum unet_log_level level);
+	int (*policy_stats)(void *opaque, struct unet_policy_stats *st,
+			    uint64_t *hits, size_t n);
 };
 
 /**

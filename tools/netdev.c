@@ -137,6 +137,8 @@ enum netdev_key {
 	NETDEV_KEY_OUTBOUND6,
 	NETDEV_KEY_KEEPSRC,
 	NETDEV_KEY_DNS_SERVER,
+	NETDEV_KEY_POLICY,
+	NETDEV_KEY_EGRESS,
 	NETDEV_KEY_NUM
 };
 
@@ -213,6 +215,8 @@ static const char *const netdev_key_names[] = {
 	[NETDEV_KEY_OUTBOUND6] = "outbound6",
 	[NETDEV_KEY_KEEPSRC] = "keepsrc",
 	[NETDEV_KEY_DNS_SERVER] = "dns-server",
+	[NETDEV_KEY_POLICY] = "policy",
+	[NETDEV_KEY_EGRESS] = "egress",
 };
 static_assert(ARRAY_SIZE(netdev_key_names) == NETDEV_KEY_NUM,
 	      "netdev_key_names must name every enum netdev_key");
@@ -306,6 +310,8 @@ static const uint16_t netdev_key_types[] = {
 	[NETDEV_KEY_OUTBOUND6] = TYPES_USER,
 	[NETDEV_KEY_KEEPSRC] = TYPES_USER,
 	[NETDEV_KEY_DNS_SERVER] = TYPES_USER,
+	[NETDEV_KEY_POLICY] = TYPES_USER,
+	[NETDEV_KEY_EGRESS] = TYPES_USER,
 };
 static_assert(ARRAY_SIZE(netdev_key_types) == NETDEV_KEY_NUM,
 	      "netdev_key_types must cover every enum netdev_key");
@@ -1491,6 +1497,17 @@ static int netdev_set(struct netdev_parser *p, enum netdev_key key, char *val)
 					    netdev_key_names[key], val);
 		nd->u.user.stack.no_dns = !on;
 		return 0;
+	case NETDEV_KEY_POLICY:
+		return netdev_set_str(p, key, nd->u.user.policy_file,
+				      sizeof(nd->u.user.policy_file), val);
+	case NETDEV_KEY_EGRESS:
+		if (strcmp(val, "allow") != 0 && strcmp(val, "deny") != 0)
+			return netdev_error(
+				p, "egress: '%s' is not allow or deny", val);
+		nd->u.user.egress = strcmp(val, "allow") == 0 ?
+					    UNET_POLICY_ALLOW :
+					    UNET_POLICY_DENY;
+		return 0;
 	case NETDEV_KEY_TCP_STALL_TIMEOUT:
 		if (!netdev_parse_long(val, 0, NETDEV_STALL_MAX, &v))
 			return netdev_error(p, "tcp-stall-timeout: '%s' is not a number of seconds in 0..%d",
@@ -2116,6 +2133,7 @@ static void netdev_defaults(struct netdev *nd, enum netdev_type type)
 	case NETDEV_USER:
 		unet_stack_config_init(&nd->u.user.stack);
 		unet_proxy_config_init(&nd->u.user.proxy);
+		nd->u.user.egress = -1;
 		break;
 	case NETDEV_TAP:
 		nd->u.tap.fd = -1;
@@ -2175,7 +2193,9 @@ static void netdev_defaults(struct netdev *nd, enum netdev_type type)
  *   256M), tcp-stall-timeout=SECONDS (0..NETDEV_STALL_MAX, 0 never;
  *   default 120), outbound=ADDR (an IPv4 address, not 0.0.0.0),
  *   outbound6=ADDR6 (an IPv6 unicast address, not ::), keepsrc=on|off
- *   (default off), dns-server=on|off (default on); booleans also take
+ *   (default off), dns-server=on|off (default on), policy=FILE (the
+ *   egress policy, read at start), egress=allow|deny (its default
+ *   verdict; default the file's, or allow); booleans also take
  *   yes/no, true/false, y/n as QEMU's do.
  * - tap: ifname=NAME (1..15 characters, no '/', ':' or whitespace, not "."
  *   or ".."), fd=N (0..INT_MAX); not both. Neither lets the kernel choose.

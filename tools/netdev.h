@@ -176,6 +176,11 @@ struct netdev_vxlan {
  * @fwd_guest_default: per forward, true when its guest address was left
  *                     out (the caller may put another default there, e.g.
  *                     the namespace's address in `usernet run`)
+ * @policy_file: policy=FILE, the egress policy file read at start (see
+ *               usernet/policy.h); empty for none
+ * @egress: egress=allow|deny, the policy's default verdict (overrides the
+ *          file's `default` line): UNET_POLICY_ALLOW, UNET_POLICY_DENY, or
+ *          -1 when not given (the file's default, or allow)
  */
 struct netdev_user {
 	struct unet_stack_config stack;
@@ -183,6 +188,8 @@ struct netdev_user {
 	struct unet_fwd_ex fwds[NETDEV_FWD_MAX];
 	int n_fwds;
 	bool fwd_guest_default[NETDEV_FWD_MAX];
+	char policy_file[4096];
+	int egress;
 };
 
 /**

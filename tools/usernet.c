@@ -157,6 +157,7 @@ static void usage_main(FILE *f)
 "                [,ipv6-net=PREFIX/64][,ipv6-host=ADDR6][,ipv6-dns=ADDR6]\n"
 "                [,ipv6-dhcp=stateless|stateful][,outbound=ADDR]\n"
 "                [,outbound6=ADDR6][,keepsrc=on|off][,dns-server=on|off]\n"
+"                [,policy=FILE][,egress=allow|deny]\n"
 "        the user-mode gateway: answers ARP and ping for host= and dns=, and\n"
 "        carries the guest's TCP, UDP and ping over host sockets (NAT).\n"
 "        It serves DHCP (from dhcpstart, 16 addresses; hostname=,\n"
@@ -185,6 +186,12 @@ static void usage_main(FILE *f)
 "        dns-server=off: no DNS forwarder on dns= and ipv6-dns (UDP gets\n"
 "        nothing, TCP a reset), none named by DHCP or RAs, run writes no\n"
 "        resolv.conf (default on).\n"
+"        policy=FILE: the egress policy, read at start, one rule a line:\n"
+"        allow|deny [tcp|udp|icmp] [to CIDR] [port N[-M]], first match\n"
+"        wins, `default allow|deny`, # comments (README: Egress policy).\n"
+"        egress=allow|deny: the default verdict (default: the file's, or\n"
+"        allow). Denied TCP gets a RST, UDP an ICMP admin prohibited, ping\n"
+"        nothing; DHCP, DNS, TFTP and forwards are not governed by it.\n"
 "        mem-budget=SIZE bounds what guests can make the process hold (bytes,\n"
 "        or with K, M, G, T; 4M to 1T; default 256M): as it fills, TCP\n"
 "        windows shrink and host reads slow; at the limit, guest frames\n"
@@ -764,6 +771,28 @@ static void dump_budget(struct usernet *u)
 		(unsigned long long)ps.tcp_stalled);
 }
 
+/* SIGUSR1's line of the egress policy: totals, then the first rules' hits. */
+static void dump_policy(const struct unet_proxy *proxy)
+{
+	struct unet_policy_stats st = { .size = sizeof(st) };
+	uint64_t hits[32];
+	int n, i;
+
+	n = unet_proxy_policy_stats(proxy, &st, hits,
+				    (sizeof(hits) / sizeof(hits[0])));
+	if (n < 0 || (n == 0 && st.allowed + st.denied == 0))
+		return;
+	fprintf(stderr,
+		"usernet: egress policy: rules %d allowed %llu denied %llu default %llu; hits",
+		n, (unsigned long long)st.allowed,
+		(unsigned long long)st.denied,
+		(unsigned long long)st.default_hits);
+	for (i = 0; i < n && i < (int)(sizeof(hits) / sizeof(hits[0])); i++)
+		fprintf(stderr, " %llu", (unsigned long long)hits[i]);
+	fprintf(stderr, "%s\n",
+		n > (int)(sizeof(hits) / sizeof(hits[0])) ? " ..." : "");
+}
+
 /*
  * SIGUSR1: the flow table, the proxy's and services' counters, the memory,
  * the ports' counters, then the stack's.
@@ -783,6 +812,7 @@ static void dump_state(struct usernet *u)
 			"proto", "dir", "guest", "remote", "state",
 			"bytes-out", "bytes-in", "idle-s");
 		unet_proxy_flows(u->proxy, dump_flow, NULL);
+		dump_policy(u->proxy);
 		fprintf(stderr,
 			"usernet: proxy: flows %llu (tcp %llu of %llu, udp %llu of %llu, icmp %llu of %llu); opened tcp %llu udp %llu icmp %llu (over IPv6: tcp %llu udp %llu icmp %llu; icmp6 errors sent %llu); refused limit %llu (tcp %llu udp %llu icmp %llu) policy %llu spoofed %llu; udp evicted %llu; tcp refused %llu unreachable %llu timeouts %llu; dropped %llu; expired udp %llu icmp %llu\n",
 			(unsigned long long)ps.flows,
@@ -879,10 +909,44 @@ static void on_signal(uv_signal_t *handle, int signum)
 	shutdown_all(u);
 }
 
+/*
+ * The egress policy of policy= and egress=, NULL in *@out when neither was
+ * given; a bad file is reported with its name and line.
+ */
+static int load_policy(const char *id, const struct netdev_user *user,
+		       struct unet_policy **out)
+{
+	char err[256];
+	int r;
+
+	*out = NULL;
+	if (user->policy_file[0] != '\0')
+		r = unet_policy_load(user->policy_file, out, err, sizeof(err));
+	else if (user->egress >= 0)
+		r = unet_policy_new(UNET_POLICY_ALLOW, out);
+	else
+		return 0;
+	if (r < 0 && user->policy_file[0] != '\0') {
+		fprintf(stderr, "usernet: -netdev user,id=%s: policy=%s\n", id,
+			err);
+		return r;
+	}
+	if (r < 0) {
+		fprintf(stderr, "usernet: -netdev user,id=%s: %s\n", id,
+			strerror(-r));
+		return r;
+	}
+	if (user->egress >= 0)
+		unet_policy_set_default(*out, user->egress);
+	return 0;
+}
+
 /* The gateway (on @hub) and its proxy; the forwards come later. */
 static int start_user(struct usernet *u, struct unet_hub *hub, const char *id,
 		      const struct netdev_user *user)
 {
+	struct unet_policy *policy;
+	struct unet_proxy_config pc;
 	struct stat st;
 	int r;
 
@@ -903,7 +967,13 @@ static int start_user(struct usernet *u, struct unet_hub *hub, const char *id,
 			strerror(-r));
 		return r;
 	}
-	r = unet_proxy_new(u->stack, &user->proxy, &u->proxy);
+	r = load_policy(id, user, &policy);
+	if (r < 0)
+		return r;
+	pc = user->proxy;
+	pc.policy = policy;
+	r = unet_proxy_new(u->stack, &pc, &u->proxy);
+	unet_policy_free(policy); /* the proxy keeps its own copy */
 	if (r < 0)
 		fprintf(stderr, "usernet: -netdev user,id=%s: cannot start the proxy: %s\n",
 			id, strerror(-r));
@@ -1507,6 +1577,7 @@ int main(int argc, char **argv)
 		if (user == NULL) {
 			unet_stack_config_init(&defaults.stack);
 			unet_proxy_config_init(&defaults.proxy);
+			defaults.egress = -1;
 			user = &defaults;
 			if (start_user(&u, u.hub, user_id, user) < 0)
 				goto fail;

@@ -100,13 +100,7 @@ ip netns exec "$HNS" "$USERNET" -netdev user,id=u -netdev tap,id=t,ifname="$GTAP
 UPID=$!
 PIDS+=("$UPID")
 wait_for 10 ip -n "$HNS" link show "$GTAP" || { cat "$ULOG"; fail "usernet did not create $GTAP"; finish; }
-ip -n "$HNS" link set "$GTAP" netns "$GNS"
-gx sysctl -qw net.ipv6.conf."$GTAP".accept_ra=0
-ip -n "$GNS" addr add 10.0.2.15/24 dev "$GTAP"
-ip -n "$GNS" addr add fec0::15/64 dev "$GTAP" nodad
-ip -n "$GNS" link set "$GTAP" up
-ip -n "$GNS" route add default via 10.0.2.2
-ip -n "$GNS" -6 route add default via fec0::2
+guest_static "$HNS" "$GNS" "$GTAP"
 wait_for 10 gx ping -c 1 -W 1 "$WORLD4" || { cat "$ULOG"; fail "the guest cannot ping the world"; finish; }
 wait_for 10 gx ping -6 -c 1 -W 1 "$WORLD6" || { cat "$ULOG"; fail "the guest cannot ping the world over IPv6"; finish; }
 

@@ -157,6 +157,21 @@ static void fake_set_log_level(void *opaque, enum unet_log_level level)
 	f->level_sets++;
 }
 
+static int fake_policy_stats(void *opaque, struct unet_policy_stats *st,
+			     uint64_t *hits, size_t n)
+{
+	(void)opaque;
+	st->allowed = 5;
+	st->denied = 6;
+	st->default_hits = 1;
+	st->callback_denied = 2;
+	st->rules = 2;
+	assert_true(n >= 2);
+	hits[0] = 3;
+	hits[1] = 4;
+	return 2;
+}
+
 static const struct control_ops fake_ops = {
 	.fwd_add = fake_fwd_add,
 	.fwd_remove = fake_fwd_remove,
@@ -166,6 +181,7 @@ static const struct control_ops fake_ops = {
 	.stack_stats = fake_stack_stats,
 	.ports = fake_ports,
 	.set_log_level = fake_set_log_level,
+	.policy_stats = fake_policy_stats,
 };
 
 static void setup_ctl(struct control *c, struct fake *f)
@@ -272,6 +288,10 @@ static void test_reads(void **state)
 	expect_part(&c, "{\"op\":\"stats\"}", "\"pmtu_errors\":9}");
 	expect_part(&c, "{\"op\":\"stats\"}", "\"dns_queries\":4,");
 	expect_part(&c, "{\"op\":\"stats\"}", "\"frag6_discarded\":5}");
+	expect_part(&c, "{\"op\":\"policy_stats\"}", "\"rules\":2");
+	expect_part(&c, "{\"op\":\"policy_stats\"}", "\"denied\":6");
+	expect_part(&c, "{\"op\":\"policy_stats\"}", "\"callback_denied\":2");
+	expect_part(&c, "{\"op\":\"policy_stats\"}", "\"hits\":[3,4]");
 	expect_part(&c, "{\"op\":\"stats\"}",
 		    "\"ports\":[{\"hub\":3,\"id\":\"p0\",\"type\":\"fake\","
 		    "\"in_frames\":11,\"in_bytes\":0,\"out_frames\":0,"

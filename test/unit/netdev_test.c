@@ -565,6 +565,46 @@ static void test_outbound_keys(void **state)
 	}
 }
 
+/* policy= and egress=: the file's name kept for start, the default verdict. */
+static void test_policy_keys(void **state)
+{
+	static const struct bad_case bad[] = {
+		{ "user,id=u,policy=", "policy: empty value" },
+		{ "user,id=u,egress=maybe",
+		  "egress: 'maybe' is not allow or deny" },
+		{ "user,id=u,egress=", "egress: empty value" },
+		{ "tap,id=t,ifname=x,policy=/p",
+		  "unknown key 'policy' for type tap" },
+	};
+	char err[256];
+	struct netdev nd;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(netdev_parse("user,id=u", &nd, err, sizeof(err)), 0);
+	assert_string_equal(nd.u.user.policy_file, "");
+	assert_int_equal(nd.u.user.egress, -1);
+	assert_null(nd.u.user.proxy.policy);
+	assert_int_equal(
+		netdev_parse("user,id=u,policy=/etc/unet.policy,egress=deny",
+			     &nd, err, sizeof(err)),
+		0);
+	assert_string_equal(nd.u.user.policy_file, "/etc/unet.policy");
+	assert_int_equal(nd.u.user.egress, UNET_POLICY_DENY);
+	assert_int_equal(netdev_parse("user,id=u,egress=allow", &nd, err,
+				      sizeof(err)),
+			 0);
+	assert_int_equal(nd.u.user.egress, UNET_POLICY_ALLOW);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (netdev_parse(bad[i].arg, &nd, err, sizeof(err)) == 0 ||
+		    strstr(err, bad[i].want) == NULL) {
+			print_error("'%s': error '%s' lacks '%s'\n", bad[i].arg,
+				    err, bad[i].want);
+			fail();
+		}
+	}
+}
+
 /* The IPv6 keys land in the stack's configuration, defaults derived. */
 static void test_ip6_keys(void **state)
 {
@@ -1417,6 +1457,7 @@ int main(void)
 		cmocka_unit_test(test_ip6_keys),
 		cmocka_unit_test(test_budget_keys),
 		cmocka_unit_test(test_outbound_keys),
+		cmocka_unit_test(test_policy_keys),
 		cmocka_unit_test(test_user),
 		cmocka_unit_test(test_fwd_limit),
 		cmocka_unit_test(test_bad),

@@ -336,6 +336,99 @@ static void test_udp_restrict(void **state)
 	assert_int_equal(tn_proxy_stats(f->proxy).udp_opened, 0);
 }
 
+/* The last frame the guest got is an ICMP admin prohibited from @from. */
+static void assert_admin_prohibited(struct fixture *f, uint32_t from)
+{
+	const uint8_t *d;
+
+	assert_true(f->cap.frames >= 1);
+	d = f->cap.data[f->cap.frames - 1];
+	assert_int_equal(d[14 + 9], 1);
+	assert_int_equal(tn_get32(d + 14 + 12), ntohl(from));
+	assert_int_equal(d[34], 3);
+	assert_int_equal(d[35], 13);
+}
+
+/*
+ * The egress policy: the gateway's address is the host's loopback to the
+ * rules (allowed, echoed); a denied datagram gets an ICMP admin prohibited
+ * from its destination and opens nothing; the counters say so.
+ */
+static void test_udp_policy(void **state)
+{
+	static const char text[] = "allow udp to 127.0.0.1\ndefault deny\n";
+	struct unet_policy_stats ps = { .size = sizeof(ps) };
+	struct fixture *f = *state;
+	struct unet_proxy_config pc;
+	struct unet_policy *pol;
+	uint64_t hits[2] = { 0 };
+
+	assert_int_equal(unet_policy_parse(text, sizeof(text) - 1, NULL, &pol,
+					   NULL, 0),
+			 0);
+	unet_proxy_config_init(&pc);
+	pc.policy = pol;
+	start(f, 0, &pc);
+	unet_policy_free(pol); /* the proxy keeps a copy */
+	send_udp(f, tn_ip("10.0.2.15"), 40000, tn_ip("10.0.2.2"), f->echo_port,
+		 "hello", 5);
+	assert_true(tn_run_until(&f->loop, echo_and_reply, f, 5000));
+	f->cap.frames = 0;
+	send_udp(f, tn_ip("10.0.2.15"), 40001, tn_ip("192.0.2.77"), 9, "no", 2);
+	tn_run_for(&f->loop, 50);
+	assert_int_equal(f->cap.frames, 1);
+	assert_admin_prohibited(f, tn_ip("192.0.2.77"));
+	assert_int_equal(tn_proxy_stats(f->proxy).refused_policy, 1);
+	assert_int_equal(tn_proxy_stats(f->proxy).udp_opened, 1);
+	assert_int_equal(unet_proxy_policy_stats(f->proxy, &ps, hits, 2), 1);
+	assert_int_equal(hits[0], 1);
+	assert_int_equal(hits[1], 0); /* past the rules: not written */
+	assert_int_equal(ps.allowed, 1);
+	assert_int_equal(ps.denied, 1);
+	assert_int_equal(ps.default_hits, 1);
+	assert_int_equal(ps.rules, 1);
+}
+
+/* An embedder's callback: it sees the host-side destination and decides. */
+static int udp_decide(void *opaque, const struct unet_flow_desc *d)
+{
+	struct fixture *f = opaque;
+
+	assert_int_equal(d->proto, IPPROTO_UDP);
+	assert_int_equal(d->family, AF_INET);
+	assert_int_equal(d->guest.s_addr, tn_ip("10.0.2.15"));
+	if (d->dst.s_addr == htonl(INADDR_LOOPBACK) &&
+	    d->port == f->echo_port && d->guest_port == 40000)
+		return UNET_POLICY_DENY;
+	return UNET_POLICY_PASS;
+}
+
+static void test_udp_policy_callback(void **state)
+{
+	struct unet_policy_stats ps = { .size = sizeof(ps) };
+	struct fixture *f = *state;
+	struct unet_proxy_config pc;
+
+	unet_proxy_config_init(&pc);
+	pc.decide = udp_decide;
+	pc.decide_opaque = f;
+	start(f, 0, &pc);
+	send_udp(f, tn_ip("10.0.2.15"), 40000, tn_ip("10.0.2.2"), f->echo_port,
+		 "hello", 5);
+	tn_run_for(&f->loop, 50);
+	assert_int_equal(f->echo_count, 0);
+	assert_admin_prohibited(f, tn_ip("10.0.2.2"));
+	/* Passed by the callback, no rules: allowed. */
+	send_udp(f, tn_ip("10.0.2.15"), 40001, tn_ip("10.0.2.2"), f->echo_port,
+		 "hello", 5);
+	assert_true(tn_run_until(&f->loop, echo_and_reply, f, 5000));
+	assert_int_equal(unet_proxy_policy_stats(f->proxy, &ps, NULL, 0), 0);
+	assert_int_equal(ps.callback_denied, 1);
+	assert_int_equal(ps.callback_allowed, 0);
+	assert_int_equal(ps.denied, 1);
+	assert_int_equal(ps.allowed, 1);
+}
+
 static bool big_done(void *arg)
 {
 	struct fixture *f = arg;
@@ -840,6 +933,10 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(
 			test_udp_no_checksum_and_padding, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_udp_loopback_off, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_udp_policy, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_udp_policy_callback, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_udp_restrict, setup,
 						teardown),

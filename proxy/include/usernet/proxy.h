@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include <usernet/hub.h>
+#include <usernet/policy.h>
 #include <usernet/stack.h>
 
 #ifdef __cplusplus
@@ -80,6 +81,19 @@ extern "C" {
  *           address of the guest side's family, as is a client of the
  *           other family than the forward's guest side. Replies reach
  *           the gateway as the guest's default route
+ * @policy: the egress policy (usernet/policy.h), NULL for none (everything
+ *          allowed, as before): which TCP connections, UDP datagrams and
+ *          echo requests of the guest the proxy carries out. Copied by
+ *          unet_proxy_new(), so the caller may free it then. The gateway's
+ *          own services (DHCP, DNS, TFTP, router advertisements) and
+ *          forwards are not governed by it; traffic to the gateway's
+ *          address that reaches the host's loopback is, with 127.0.0.1 (or
+ *          ::1) as its destination. restrict_guest and loopback=off refuse
+ *          before the policy is asked
+ * @decide: an embedder's own decision, asked before @policy's rules for
+ *          every flow they govern (NULL for none); with no @policy, a
+ *          flow it passes is allowed
+ * @decide_opaque: passed to @decide
  * The caps are per protocol, so a flood of one protocol leaves the others
  * room. Every TCP, UDP (outbound) and ICMP flow holds one file descriptor:
  * unet_proxy_new() lowers the caps, in proportion, to what the process's
@@ -103,6 +117,9 @@ struct unet_proxy_config {
 	struct in_addr outbound;
 	struct in6_addr outbound6;
 	bool keepsrc;
+	const struct unet_policy *policy;
+	unet_policy_decide_fn decide;
+	void *decide_opaque;
 };
 
 /**
@@ -227,7 +244,8 @@ struct unet_flow_info {
  * @icmp_opened: ICMP echo flows opened
  * @refused_limit: new flows refused because a cap was reached (the sum of
  *                 the three below)
- * @refused_policy: guest packets refused by restrict or loopback=off
+ * @refused_policy: guest packets refused by restrict, loopback=off or the
+ *                  egress policy (&unet_proxy_config.policy, .decide)
  * @tcp_refused: host connects refused (the guest got a RST)
  * @tcp_unreachable: host connects unreachable (the guest got ICMP)
  * @tcp_timeouts: host connects that timed out (the guest got a RST)
@@ -324,6 +342,30 @@ struct unet_proxy_stats {
 	uint64_t pmtu_errors;
 };
 
+/**
+ * struct unet_policy_stats - what a proxy's egress policy decided
+ * @size: sizeof(struct unet_policy_stats), set by the caller
+ * @allowed: decisions that let a flow (or datagram) out
+ * @denied: decisions that refused one (also in
+ *          &unet_proxy_stats.refused_policy)
+ * @default_hits: decisions no rule matched (the default verdict decided)
+ * @callback_allowed: decisions &unet_proxy_config.decide made allow
+ * @callback_denied: decisions it made deny
+ * @rules: the policy's rule count (0 without a policy)
+ *
+ * A decision is one TCP connection attempt (its SYN), one UDP datagram, or
+ * one echo request: a UDP socket of the guest may send to many places.
+ */
+struct unet_policy_stats {
+	size_t size;
+	uint64_t allowed;
+	uint64_t denied;
+	uint64_t default_hits;
+	uint64_t callback_allowed;
+	uint64_t callback_denied;
+	uint64_t rules;
+};
+
 struct unet_proxy;
 
 /**
@@ -355,6 +397,10 @@ UNET_EXTERN int unet_proxy_flows(struct unet_proxy *proxy, unet_flow_cb cb,
 UNET_EXTERN UNET_MUST_CHECK int
 unet_proxy_stats(const struct unet_proxy *proxy,
 		 struct unet_proxy_stats *stats);
+UNET_EXTERN UNET_MUST_CHECK int
+unet_proxy_policy_stats(const struct unet_proxy *proxy,
+			struct unet_policy_stats *stats, uint64_t *hits,
+			size_t n);
 UNET_EXTERN const char *unet_flow_state_name(enum unet_flow_state state);
 UNET_EXTERN int unet_proxy_raise_nofile(uint64_t *limit);
 

@@ -140,6 +140,21 @@ usernet_on_tap() {
 	ip link set "$gtap" netns "$gns"
 }
 
+# guest_static HNS GNS TAP: moves TAP (made by usernet in namespace HNS)
+# into namespace GNS and gives it the gateway's default static guest:
+# 10.0.2.15/24 and fec0::15/64 (no router advertisements), default routes
+# via 10.0.2.2 and fec0::2.
+guest_static() {
+	local hns=$1 gns=$2 tap=$3
+	ip -n "$hns" link set "$tap" netns "$gns"
+	ip netns exec "$gns" sysctl -qw net.ipv6.conf."$tap".accept_ra=0
+	ip -n "$gns" addr add 10.0.2.15/24 dev "$tap"
+	ip -n "$gns" addr add fec0::15/64 dev "$tap" nodad
+	ip -n "$gns" link set "$tap" up
+	ip -n "$gns" route add default via 10.0.2.2
+	ip -n "$gns" -6 route add default via fec0::2
+}
+
 # wait_for SECONDS COMMAND...: polls COMMAND until it succeeds; bounded.
 wait_for() {
 	local secs=$1 i

@@ -27,6 +27,8 @@
 
 /* ICMPv6 types. */
 #define WIRE_ICMP6_UNREACH 1
+/* Its code for "administratively prohibited" (RFC 4443 3.1). */
+#define WIRE_ICMP6_UNREACH_ADMIN 1
 #define WIRE_ICMP6_PACKET_TOO_BIG 2
 #define WIRE_ICMP6_TIME_EXCEEDED 3
 #define WIRE_ICMP6_PARAM_PROB 4

@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The proxy's side of the egress policy: asking it, counting its answers.
+ *
+ * Theory of operation: unet_proxy_new() copies the configured policy
+ * (unet__egress_init()) and allocates one hit counter per rule, so the
+ * caller's policy is free to go and nothing grows later. Every flow the
+ * guest starts toward the outside passes unet__flow_map_out(), which asks
+ * unet__egress_decide() with the host-side destination (127.0.0.1 / ::1
+ * for the gateway's address): the embedder's callback first, then the
+ * rules (a linear walk, no allocation). A refusal costs a counter and,
+ * for the caller, a RST (TCP), a rate-limited ICMP error (UDP) or nothing
+ * (echo): a guest that floods denied attempts allocates nothing here.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proxy_internal.h"
+
+#include "wire/config_copy.h"
+
+/**
+ * unet__egress_init() - take the configured policy into the proxy
+ * @proxy: the proxy, its cfg copied
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int unet__egress_init(struct unet_proxy *proxy)
+{
+	const struct unet_policy *p = proxy->cfg.policy;
+
+	proxy->cfg.policy = NULL; /* the caller's; never used after */
+	if (p == NULL)
+		return 0;
+	proxy->egress.policy = unet__policy_dup(p);
+	if (proxy->egress.policy == NULL)
+		return -ENOMEM;
+	if (p->n > 0) {
+		proxy->egress.hits = calloc(p->n, sizeof(uint64_t));
+		if (proxy->egress.hits == NULL) {
+			unet__egress_free(proxy);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+/**
+ * unet__egress_free() - free the proxy's copy of the policy
+ * @proxy: the proxy
+ */
+void unet__egress_free(struct unet_proxy *proxy)
+{
+	unet_policy_free(proxy->egress.policy);
+	free(proxy->egress.hits);
+	proxy->egress.policy = NULL;
+	proxy->egress.hits = NULL;
+}
+
+/**
+ * unet__egress_decide() - may the guest's flow go out
+ * @proxy: the proxy
+ * @proto: IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP or IPPROTO_ICMPV6
+ * @dst: the host-side destination and port
+ * @guest: the guest's address (of @dst's family)
+ * @guest_port: its port or echo id (host order)
+ *
+ * Counted in the policy's statistics (not in refused_policy: the caller
+ * does that).
+ *
+ * Return: true to let it out.
+ */
+bool unet__egress_decide(struct unet_proxy *proxy, int proto,
+			 const union unet_sockaddr *dst,
+			 const union unet_ip_addr *guest, uint16_t guest_port)
+{
+	struct proxy_egress *e = &proxy->egress;
+	struct unet_flow_desc d;
+	int v = UNET_POLICY_PASS, rule = -1;
+
+	if (e->policy == NULL && proxy->cfg.decide == NULL)
+		return true;
+	memset(&d, 0, sizeof(d));
+	d.proto = proto;
+	d.family = dst->sa.sa_family;
+	d.guest_port = guest_port;
+	if (d.family == AF_INET) {
+		d.dst = dst->in.sin_addr;
+		d.port = ntohs(dst->in.sin_port);
+		d.guest.s_addr = guest->v4;
+	} else {
+		d.dst6 = dst->in6.sin6_addr;
+		d.port = ntohs(dst->in6.sin6_port);
+		memcpy(&d.guest6, guest->v6, sizeof(d.guest6));
+	}
+	if (proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6)
+		d.port = 0;
+	if (proxy->cfg.decide != NULL) {
+		v = proxy->cfg.decide(proxy->cfg.decide_opaque, &d);
+		if (v == UNET_POLICY_ALLOW)
+			e->callback_allowed++;
+		else if (v == UNET_POLICY_DENY)
+			e->callback_denied++;
+	}
+	if (v != UNET_POLICY_ALLOW && v != UNET_POLICY_DENY) {
+		v = e->policy == NULL ?
+			    UNET_POLICY_ALLOW :
+			    (int)unet_policy_match(e->policy, &d, &rule);
+		if (e->policy != NULL && rule < 0)
+			e->default_hits++;
+		else if (e->policy != NULL)
+			e->hits[rule]++;
+	}
+	if (v == UNET_POLICY_DENY) {
+		e->denied++;
+		return false;
+	}
+	e->allowed++;
+	return true;
+}
+
+/**
+ * unet_proxy_policy_stats() - read what a proxy's egress policy decided
+ * @proxy: the proxy
+ * @stats: receives the totals; its @size set by the caller
+ * @hits: receives each rule's hit count, in the rules' order (may be NULL
+ *        when @n is 0)
+ * @n: room in @hits; rules past it are not written
+ *
+ * Return: the policy's rule count (0 without one), or -EINVAL when
+ * @stats->size is below the struct's first size.
+ */
+int unet_proxy_policy_stats(const struct unet_proxy *proxy,
+			    struct unet_policy_stats *stats, uint64_t *hits,
+			    size_t n)
+{
+	const struct proxy_egress *e = &proxy->egress;
+	struct unet_policy_stats st;
+	size_t rules = e->policy != NULL ? e->policy->n : 0;
+	int r;
+
+	memset(&st, 0, sizeof(st));
+	st.size = sizeof(st);
+	st.allowed = e->allowed;
+	st.denied = e->denied;
+	st.default_hits = e->default_hits;
+	st.callback_allowed = e->callback_allowed;
+	st.callback_denied = e->callback_denied;
+	st.rules = rules;
+	r = unet__stats_copy(stats, &st, sizeof(st), sizeof(st));
+	if (r < 0)
+		return r;
+	if (hits != NULL && rules > 0)
+		memcpy(hits, e->hits, (n < rules ? n : rules) * sizeof(*hits));
+	return (int)rules;
+}
