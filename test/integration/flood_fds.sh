@@ -116,7 +116,7 @@ cmp -s "$TMP/root/small.txt" "$TMP/got.txt" && ok "during the flood: TFTP serves
 	{ cat "$TMP/tftp.out"; fail "during the flood: TFTP failed"; }
 grep -qx refused "$TMP/tcp.out" && ok "during the flood: one more TCP connect is refused (RST) at once" ||
 	{ cat "$TMP/tcp.out"; fail "during the flood: one more TCP connect was not refused"; }
-line=$(grep -E '^usernet: proxy: ' "$TMP/usernet.log" | tail -n 1)
+line=$(grep -E '^usernet: proxy: .*refused limit' "$TMP/usernet.log" | tail -n 1)
 tcp_ref=$(echo "$line" | sed -nE 's/.*refused limit [0-9]+ \(tcp ([0-9]+) udp ([0-9]+) icmp [0-9]+\).*/\1/p')
 udp_ref=$(echo "$line" | sed -nE 's/.*refused limit [0-9]+ \(tcp ([0-9]+) udp ([0-9]+) icmp [0-9]+\).*/\2/p')
 if [ "${tcp_ref:-0}" -gt 0 ] && [ "${udp_ref:-0}" -gt 0 ]; then
