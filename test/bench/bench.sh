@@ -1,8 +1,10 @@
 #!/bin/bash
-# bench.sh - usernet against slirp4netns and pasta, side by side (issue #3).
+# bench.sh - usernet against slirp4netns and pasta, side by side (issue #3),
+# with the kernel's own path (a namespace on a veth pair) as the limit, and
+# what a 100-rule egress policy costs usernet (issue 20).
 #
 # Not a test: it asserts nothing about speed and is not registered in CTest.
-# It prints one table of medians. See test/bench/README.md.
+# It prints markdown tables of medians. See test/bench/README.md.
 #
 #   test/bench/bench.sh            # as root
 #
@@ -11,7 +13,12 @@
 #                repository's build/usernet)
 #   BENCH_RUNS   runs of every workload, the median is reported (default 3)
 #   BENCH_TIME   seconds per workload run (default 5)
-#   BENCH_TOOLS  which tools to run (default "usernet slirp4netns pasta")
+#   BENCH_TOOLS  which tools to run (default "usernet slirp4netns pasta veth
+#                usernet-policy"): veth is a namespace on a veth pair to the
+#                host (no forwarder: the kernel's path), usernet-policy is
+#                usernet with a policy of 100 rules whose allowing rule is
+#                the last (it runs the guest->host MTU 1500 and connection
+#                rate rows only)
 #   BENCH_FAMILIES  IP versions to measure, "4", "6" or "4 6" (default "4 6");
 #                every workload has a row per version
 #   BENCH_NO_INSTALL=1  never call apt-get
@@ -30,7 +37,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 RUNS=${BENCH_RUNS:-3}
 SECS=${BENCH_TIME:-5}
-TOOLS=${BENCH_TOOLS:-usernet slirp4netns pasta}
+TOOLS=${BENCH_TOOLS:-usernet slirp4netns pasta veth usernet-policy}
 FAMILIES=${BENCH_FAMILIES:-4 6}
 . "$here/lib/common.sh"
 
@@ -47,7 +54,8 @@ has_family() { case " $FAMILIES " in *" $1 "*) return 0 ;; esac; return 1; }
 # ---------------------------------------------------------- installation --
 
 install_missing slirp4netns=slirp4netns pasta=passt iperf3=iperf3 \
-	sockperf=sockperf cc=gcc+libc6-dev ss=iproute2 unshare=util-linux
+	sockperf=sockperf cc=gcc+libc6-dev ss=iproute2 ip=iproute2 \
+	unshare=util-linux
 
 command -v iperf3 >/dev/null || die "iperf3 is needed and could not be installed"
 command -v cc >/dev/null || die "a C compiler is needed for test/bench/benchnet.c"
@@ -59,6 +67,67 @@ BENCHNET=$TMP/benchnet
 cc -O2 -o "$BENCHNET" "$here/benchnet.c" || die "cannot build benchnet.c"
 cp "$here/guest.sh" "$TMP/guest.sh"
 GUEST=$TMP/guest.sh
+
+# The veth row: a namespace with one end of a veth pair, the host the other,
+# addresses from the documentation and benchmarking ranges. The server
+# listens on the host's end, so every byte crosses the pair: the kernel's own
+# path, what a user-mode forwarder can at best approach.
+declare -A VETH_HOST=([4]=198.18.0.1 [6]=2001:db8:b::1)
+declare -A VETH_GUEST=([4]=198.18.0.2 [6]=2001:db8:b::2)
+VETH_NS=usernet-bench-$$
+VETH_IF=ubv$$
+VETH_IF=${VETH_IF:0:12}
+
+# veth_down: the namespace and the pair (deleting either end deletes both).
+veth_down() {
+	ip link del "${VETH_IF}h" 2>/dev/null
+	ip netns del "$VETH_NS" 2>/dev/null
+}
+cleanup_more() { veth_down; }
+
+# veth_up MTU: the namespace VETH_NS and the pair, both ends at MTU, with
+# IPv4 and IPv6 addresses (no duplicate address detection: nothing else is
+# on the link) and the default routes via the host's end.
+veth_up() {
+	local mtu=$1 f
+	veth_down
+	ip netns add "$VETH_NS" &&
+		ip link add "${VETH_IF}h" mtu "$mtu" type veth peer name "${VETH_IF}g" mtu "$mtu" &&
+		ip link set "${VETH_IF}g" netns "$VETH_NS" || return 1
+	for f in 4 6; do
+		ip addr add "${VETH_HOST[$f]}/$([ $f = 4 ] && echo 24 || echo 64)" \
+			dev "${VETH_IF}h" $([ $f = 6 ] && echo nodad) || return 1
+		ip netns exec "$VETH_NS" ip addr add \
+			"${VETH_GUEST[$f]}/$([ $f = 4 ] && echo 24 || echo 64)" \
+			dev "${VETH_IF}g" $([ $f = 6 ] && echo nodad) || return 1
+	done
+	ip link set "${VETH_IF}h" up &&
+		ip netns exec "$VETH_NS" ip link set lo up &&
+		ip netns exec "$VETH_NS" ip link set "${VETH_IF}g" up &&
+		ip netns exec "$VETH_NS" ip route add default via "${VETH_HOST[4]}" &&
+		ip netns exec "$VETH_NS" ip -6 route add default via "${VETH_HOST[6]}"
+}
+
+# The usernet-policy row's policy files, one per IP version: the default
+# denies, 99 rules of the row's family match nothing the workloads do
+# (destinations in 198.18.0.0/15 or 2001:db8::/32), and the 100th, the
+# last, allows TCP: every connection walks the whole list (the matcher is a
+# linear walk, first match wins).
+declare -A POLICY=([4]=$TMP/policy4 [6]=$TMP/policy6)
+for f in 4 6; do
+	{
+		echo "# bench.sh: 100 rules, the allowing one last"
+		echo "default deny"
+		for ((i = 1; i <= 99; i++)); do
+			if [ $f = 4 ]; then
+				echo "deny tcp to 198.18.$i.0/24 port $((1000 + i))"
+			else
+				printf 'deny tcp to 2001:db8:%x::/48 port %d\n' "$i" $((1000 + i))
+			fi
+		done
+		echo "allow tcp"
+	} >"${POLICY[$f]}"
+done
 
 # ------------------------------------------------------------- sessions --
 
@@ -87,22 +156,30 @@ fi
 # host_addr TOOL FAMILY: the address in the namespace that reaches the
 # host's loopback, as guest.sh takes it ("gw": the default gateway). With
 # IPv6, usernet's gateway is ::2 in its prefix (QEMU's fec0::/64) and
-# slirp4netns's fd00::2; pasta's is the host's own IPv6 gateway.
+# slirp4netns's fd00::2; pasta's is the host's own IPv6 gateway. The veth
+# row reaches the host's end of the pair.
 host_addr() {
 	case $2:$1 in
-	6:usernet) echo fec0::2 ;;
+	*:veth) echo "${VETH_HOST[$2]}" ;;
+	6:usernet*) echo fec0::2 ;;
 	6:slirp4netns) echo fd00::2 ;;
 	*) echo gw ;;
 	esac
 }
 
 SESSION=0
-# run_session TOOL MTU WORKLOAD FAMILY: sets R_VAL, R_CPU, R_ERR (empty when
-# fine), R_NOTE.
+# run_session TOOL MTU WORKLOAD FAMILY: sets R_VAL, R_CPU, R_PER (CPU time
+# per unit of work), R_ERR (empty when fine), R_NOTE.
 run_session() {
 	local tool=$1 mtu=$2 wl=$3 fam=$4 srv ns fwd pidfile log fwdlog line
 	local lo=${LOOPBACK[$4]} sp=${USE_SOCKPERF[$4]} host
-	R_VAL='' R_CPU='' R_ERR='' R_NOTE=''
+	R_VAL='' R_CPU='' R_PER='' R_ERR='' R_NOTE=''
+	[ "$tool" = veth ] && lo=${VETH_HOST[$fam]}
+	if [ "$tool" = veth ] && ! veth_up "$mtu" >"$TMP/veth.log" 2>&1; then
+		R_ERR="cannot make the veth pair: $(tail -n 1 "$TMP/veth.log")"
+		veth_down
+		return
+	fi
 	SESSION=$((SESSION + 1))
 	pidfile=$TMP/fwd.$SESSION.pid
 	log=$TMP/session.$SESSION.log
@@ -135,14 +212,28 @@ run_session() {
 	local deadline=$((SECS + 45))
 	host=$(host_addr "$tool" "$fam")
 	case $tool in
-	usernet)
-		"$USERNET" run --mtu "$mtu" -- sh "$GUEST" "$wl" "$PORT" "$SECS" \
-			"$BENCHNET" "$pidfile" "$sp" "$fam" "$host" >"$log" 2>&1 &
+	usernet | usernet-policy)
+		local nd=()
+		[ "$tool" = usernet-policy ] &&
+			nd=(-netdev "user,id=u,policy=${POLICY[$fam]}")
+		"$USERNET" run --mtu "$mtu" "${nd[@]}" -- sh "$GUEST" "$wl" "$PORT" \
+			"$SECS" "$BENCHNET" "$pidfile" "$sp" "$fam" "$host" >"$log" 2>&1 &
 		fwd=$!
 		PIDS+=("$fwd")
 		echo "$fwd" >"$pidfile"
 		wait_deadline "$fwd" "$deadline" || R_ERR="timed out after $deadline s"
 		kill_pid "$fwd"
+		;;
+	veth)
+		# No forwarder: the CPU time is the whole machine's (guest.sh).
+		echo machine >"$pidfile"
+		ip netns exec "$VETH_NS" sh "$GUEST" "$wl" "$PORT" "$SECS" \
+			"$BENCHNET" "$pidfile" "$sp" "$fam" "$host" >"$log" 2>&1 &
+		fwd=$!
+		PIDS+=("$fwd")
+		wait_deadline "$fwd" "$deadline" || R_ERR="timed out after $deadline s"
+		kill_pid "$fwd"
+		veth_down
 		;;
 	slirp4netns | pasta)
 		if ! start_ns "$log" sh "$GUEST" "$wl" "$PORT" "$SECS" \
@@ -173,9 +264,9 @@ run_session() {
 	R_NOTE=$(sed -n 's/^NOTE //p' "$log" | tail -n 1)
 	case $line in
 	RESULT*)
-		# shellcheck disable=SC2086 # split RESULT VALUE CPU
+		# shellcheck disable=SC2086 # split RESULT VALUE CPU PER_UNIT
 		set -- $line
-		R_VAL=$2 R_CPU=$3
+		R_VAL=$2 R_CPU=$3 R_PER=${4:--}
 		R_ERR=
 		;;
 	FAIL*)
@@ -201,11 +292,19 @@ WORKLOADS=(
 	"crr|crr|65520|TCP connect+1B req/resp|conn/s|hi|%.0f"
 )
 
-declare -A VALS CPUS ERRS NOTES DISABLED
+declare -A VALS CPUS PERS ERRS NOTES DISABLED
+
+# runs_row TOOL ID: whether TOOL has the row ID (usernet-policy only the
+# two that show what a policy costs per connection and per byte).
+runs_row() {
+	case $1 in usernet-policy) case $2 in up1500 | crr) return 0 ;; *) return 1 ;; esac ;; esac
+	return 0
+}
 
 tool_version() {
 	case $1 in
-	usernet) [ -x "$USERNET" ] && "$USERNET" --version 2>&1 | head -n 1 ;;
+	usernet*) [ -x "$USERNET" ] && "$USERNET" --version 2>&1 | head -n 1 ;;
+	veth) printf 'Linux %s veth' "$(uname -r)" ;;
 	slirp4netns) command -v slirp4netns >/dev/null &&
 		slirp4netns --version 2>&1 | awk '/^slirp4netns version/ { v = $3 }
 			/^libslirp:/ { l = $2 } END { printf "%s (libslirp %s)", v, l }' ;;
@@ -220,7 +319,8 @@ tool_version() {
 # no more time. DISABLED is keyed "TOOL" (missing) or "TOOL|FAMILY".
 for tool in $TOOLS; do
 	case $tool in
-	usernet) [ -x "$USERNET" ] || { DISABLED[$tool]="no usernet binary at $USERNET"; continue; } ;;
+	usernet | usernet-policy) [ -x "$USERNET" ] || { DISABLED[$tool]="no usernet binary at $USERNET"; continue; } ;;
+	veth) command -v ip >/dev/null || { DISABLED[$tool]="ip (iproute2) is not installed"; continue; } ;;
 	slirp4netns | pasta) command -v "$tool" >/dev/null ||
 		{ DISABLED[$tool]="$tool is not installed"; continue; } ;;
 	*) die "unknown tool in BENCH_TOOLS: $tool" ;;
@@ -242,6 +342,7 @@ for ((run = 1; run <= RUNS; run++)); do
 		for fam in $FAMILIES; do
 			for tool in $TOOLS; do
 				off "$tool" "$fam" && continue
+				runs_row "$tool" "$id" || continue
 				run_session "$tool" "$mtu" "$wl" "$fam"
 				key="$id|$fam|$tool"
 				if [ -n "$R_ERR" ]; then
@@ -250,8 +351,9 @@ for ((run = 1; run <= RUNS; run++)); do
 				else
 					VALS[$key]="${VALS[$key]:-} $R_VAL"
 					[ "$R_CPU" != - ] && CPUS[$key]="${CPUS[$key]:-} $R_CPU"
+					[ "$R_PER" != - ] && PERS[$key]="${PERS[$key]:-} $R_PER"
 					[ -n "$R_NOTE" ] && NOTES[$key]="${NOTES[$key]:-}run $run: $R_NOTE; "
-					say "[run $run/$RUNS] $label, IPv$fam, $tool: $R_VAL $unit (forwarder CPU ${R_CPU}%)"
+					say "[run $run/$RUNS] $label, IPv$fam, $tool: $R_VAL $unit (CPU ${R_CPU}%, $R_PER per unit)"
 				fi
 			done
 		done
@@ -285,7 +387,7 @@ for w in "${WORKLOADS[@]}"; do
 			MED[$key]=$(median ${VALS[$key]:-})
 			# shellcheck disable=SC2086
 			n=$(count ${VALS[$key]:-})
-			if off "$tool" "$fam"; then
+			if off "$tool" "$fam" || ! runs_row "$tool" "$id"; then
 				:
 			elif [ "$n" -eq 0 ]; then
 				NOTES_OUT+=("n/a: $tool, $label, IPv$fam: ${ERRS[$key]:-no result}")
@@ -335,6 +437,7 @@ case $USERNET in "$repo"/*) commit=$(git -C "$repo" rev-parse --short HEAD 2>/de
 echo "usernet: $(tool_version usernet || echo 'n/a') ($USERNET${commit:+, commit $commit})"
 echo "slirp4netns: $(tool_version slirp4netns || echo n/a)"
 echo "pasta: $(tool_version pasta || echo n/a)"
+echo "veth: $(tool_version veth) (a namespace on a veth pair, the server on the host's end: ${VETH_HOST[4]}, ${VETH_HOST[6]})"
 echo "iperf3: $(iperf3 --version 2>&1 | head -n 1)"
 for fam in $FAMILIES; do
 	echo "latency, IPv$fam: $(latency_tool "$fam")"
@@ -343,47 +446,96 @@ echo "each figure: median of $RUNS runs of $SECS s, the tools interleaved run by
 has_family 6 && echo "IP 6: to the host's ::1 (usernet at fec0::2, slirp4netns --enable-ipv6 at fd00::2, pasta at its gateway); IP 4: to 127.0.0.1"
 echo
 
-FMT='%-44s %2s %9s %12s %9s %15s %9s\n'
-# shellcheck disable=SC2059
-printf "$FMT" "workload [unit, better]" IP usernet slirp4netns pasta "vs slirp4netns" "vs pasta"
-# shellcheck disable=SC2059
-printf "$FMT" "--------------------------------------------" -- --------- ------------ --------- --------------- ---------
+# row CELLS...: one markdown table row.
+row() { local c; for c in "$@"; do printf '| %s ' "$c"; done; printf '|\n'; }
+
+# Main table: usernet beside the others (peers not in BENCH_TOOLS are "-").
+PEERS=(slirp4netns pasta veth)
+hdr=("workload [unit, better]" IP usernet "${PEERS[@]}")
+sep=(--- --- ---: ---: ---: ---:)
+for p in "${PEERS[@]}"; do hdr+=("vs $p"); sep+=(---:); done
+row "${hdr[@]}"
+row "${sep[@]}"
 for w in "${WORKLOADS[@]}"; do
 	IFS='|' read -r id wl mtu label unit better fmt <<<"$w"
 	b=higher; [ "$better" = lo ] && b=lower
 	for fam in $FAMILIES; do
 		k="$id|$fam"
 		c=()
-		for tool in usernet slirp4netns pasta; do
+		for tool in usernet "${PEERS[@]}"; do
 			if has_tool "$tool"; then c+=("$(cell "$k|$tool" "$fmt")"); else c+=(-); fi
 		done
-		# shellcheck disable=SC2059
-		printf "$FMT" "$label [$unit, $b]" "$fam" "${c[@]}" \
-			"$(ratio "${MED[$k|usernet]:-}" "${MED[$k|slirp4netns]:-}" "$better")" \
-			"$(ratio "${MED[$k|usernet]:-}" "${MED[$k|pasta]:-}" "$better")"
+		for p in "${PEERS[@]}"; do
+			c+=("$(ratio "${MED[$k|usernet]:-}" "${MED[$k|$p]:-}" "$better")")
+		done
+		row "$label [$unit, $b]" "$fam" "${c[@]}"
 	done
 done
 echo
 echo "vs X: how many times better usernet is than X (throughput and conn/s:"
-echo "usernet / X; round trip: X / usernet). Above 1.00x usernet is better."
+echo "usernet / X; round trip: X / usernet). Above 1.00x usernet is better;"
+echo "veth is the kernel's own path, the limit (1.00x: as fast as the kernel)."
 echo
 
-echo "forwarder CPU, % of one core during the workload (median):"
-# shellcheck disable=SC2059
-printf '%-44s %2s %9s %12s %9s\n' "workload" IP usernet slirp4netns pasta
+# per_cell KEY: "CPU per unit (CPU %)", medians.
+per_cell() {
+	local per cpu
+	# shellcheck disable=SC2086
+	per=$(median ${PERS[$1]:-})
+	# shellcheck disable=SC2086
+	cpu=$(median ${CPUS[$1]:-})
+	if [ -z "$per" ] && [ -z "$cpu" ]; then echo n/a; return; fi
+	printf '%s (%s%%)' "${per:-n/a}" "${cpu:-n/a}"
+}
+
+echo "CPU per unit of work, median: ms of CPU per gigabit moved (throughput"
+echo "rows) or us of CPU per transaction (round trip: per round trip;"
+echo "connections: per connection), lower is better; in brackets the CPU"
+echo "time in % of one core during the workload. usernet, slirp4netns and"
+echo "pasta: the forwarder process's own utime+stime (/proc/PID/stat), the"
+echo "clients and servers not counted. veth: there is no forwarder, the"
+echo "kernel does the work in the sender's and receiver's system calls and"
+echo "softirqs, so its figure is the WHOLE machine's busy time (/proc/stat,"
+echo "all CPUs: iperf3/sockperf/benchnet on both ends included, and whatever"
+echo "else ran meanwhile), an upper bound of the kernel's own cost."
+echo
+row "workload [CPU per unit]" IP usernet "${PEERS[@]}"
+row --- --- ---: ---: ---: ---:
 for w in "${WORKLOADS[@]}"; do
 	IFS='|' read -r id wl mtu label unit better fmt <<<"$w"
+	u="ms/Gbit"
+	case $wl in rr) u="us/round trip" ;; crr) u="us/connection" ;; esac
 	for fam in $FAMILIES; do
 		c=()
-		for tool in usernet slirp4netns pasta; do
-			# shellcheck disable=SC2086
-			v=$(median ${CPUS[$id|$fam|$tool]:-})
-			c+=("${v:+$v%}")
-			[ -n "$v" ] || c[-1]=n/a
+		for tool in usernet "${PEERS[@]}"; do
+			if has_tool "$tool"; then c+=("$(per_cell "$id|$fam|$tool")"); else c+=(-); fi
 		done
-		printf '%-44s %2s %9s %12s %9s\n' "$label" "$fam" "${c[@]}"
+		row "$label [$u]" "$fam" "${c[@]}"
 	done
 done
+
+if has_tool usernet-policy; then
+	echo
+	echo "Egress policy (issue 20): usernet with policy=FILE of 100 rules (default"
+	echo "deny, 99 rules of the row's family that match nothing, the allowing rule"
+	echo "last: the longest walk) beside usernet without a policy, same run."
+	echo "ratio = with policy / without (throughput, conn/s: below 1.00x the"
+	echo "policy costs); CPU per unit as above."
+	echo
+	row "workload [unit]" IP "no policy" "100 rules" ratio "CPU no policy" "CPU 100 rules"
+	row --- --- ---: ---: ---: ---: ---:
+	for w in "${WORKLOADS[@]}"; do
+		IFS='|' read -r id wl mtu label unit better fmt <<<"$w"
+		runs_row usernet-policy "$id" || continue
+		for fam in $FAMILIES; do
+			k="$id|$fam"
+			row "$label [$unit]" "$fam" "$(cell "$k|usernet" "$fmt")" \
+				"$(cell "$k|usernet-policy" "$fmt")" \
+				"$(ratio "${MED[$k|usernet-policy]:-}" "${MED[$k|usernet]:-}" "$better")" \
+				"$(per_cell "$k|usernet")" "$(per_cell "$k|usernet-policy")"
+		done
+	done
+fi
 
 if [ ${#NOTES_OUT[@]} -gt 0 ]; then
 	echo

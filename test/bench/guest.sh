@@ -16,8 +16,14 @@
 # workload. USE_SOCKPERF is 1 to measure the round trip with sockperf, 0 for
 # benchnet rr.
 #
-# Prints exactly one line: "RESULT VALUE CPU%" or "FAIL reason".
-# Every wait is bounded.
+# FWDPIDFILE may hold "machine" instead of a PID: then the CPU time is the
+# whole machine's busy time (every CPU's non-idle ticks from /proc/stat),
+# which is where the kernel's own path (the veth row) spends it.
+#
+# Prints exactly one line: "RESULT VALUE CPU% PER_UNIT" or "FAIL reason".
+# PER_UNIT is the CPU time per unit of work: milliseconds per gigabit moved
+# (tcp_up, tcp_down) or microseconds per transaction (rr: per round trip,
+# crr: per connection); "-" when unknown. Every wait is bounded.
 
 wl=$1 port=$2 secs=$3 benchnet=$4 pidfile=$5 use_sockperf=${6:-0}
 family=${7:-4} host=${8:-gw}
@@ -75,7 +81,13 @@ while [ $i -lt 50 ]; do
 done
 
 cpu_ticks() {
-	# utime + stime (fields 14, 15) of the forwarder, in clock ticks.
+	# utime + stime (fields 14, 15) of the forwarder, in clock ticks; for
+	# "machine", every CPU's user, nice, system, irq and softirq ticks
+	# (/proc/stat; idle, iowait and steal left out).
+	if [ "$fwdpid" = machine ]; then
+		awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8; exit }' /proc/stat
+		return
+	fi
 	if [ -z "$fwdpid" ] || [ ! -r "/proc/$fwdpid/stat" ]; then
 		echo -
 		return
@@ -84,6 +96,9 @@ cpu_ticks() {
 }
 now() { date +%s.%N; }
 
+# units: the work done, for the CPU time per unit (gigabits moved, round
+# trips, connections).
+units=-
 c0=$(cpu_ticks) t0=$(now)
 case $wl in
 probe)
@@ -108,6 +123,7 @@ tcp_up | tcp_down)
 		if ($i == "Mbits/sec") v = $(i - 1) }
 		END { if (v != "") printf "%.3f", v / 1000 }')
 	[ -n "$val" ] || fail "iperf3: no receiver line in its output"
+	units=$(awk -v v="$val" -v s="$secs" 'BEGIN { printf "%.6f", v * s }')
 	# One-second intervals that moved nothing: a stall, not a slow path.
 	stalled=$(echo "$out" | grep -v -e sender -e receiver |
 		grep -c -E 'sec +0(\.00)? Bytes')
@@ -122,10 +138,14 @@ rr)
 			-p "$port" -t "$secs" -m 14 2>&1) ||
 			fail "sockperf: $(echo "$out" | grep -v '^ *$' | tail -n 1)"
 		val=$(echo "$out" | awk '/percentile 50.000/ { printf "%.2f", 2 * $NF }')
+		# Every round trip of the run, its warm-up included (the CPU
+		# time covers it too).
+		units=$(echo "$out" | sed -n 's/.*Total Run.*ReceivedMessages=\([0-9]*\).*/\1/p')
 	else
 		out=$(timeout $((secs + 20)) "$benchnet" rr "$host" "$port" "$secs" 2>&1) ||
 			fail "benchnet rr: $(echo "$out" | tail -n 1)"
 		val=$(echo "$out" | sed -n 's/.*rtt_us_median=\([0-9.]*\).*/\1/p')
+		units=$(echo "$out" | sed -n 's/^n=\([0-9]*\) .*/\1/p')
 	fi
 	[ -n "$val" ] || fail "no latency figure in the output"
 	;;
@@ -134,6 +154,7 @@ crr)
 		fail "benchnet crr: $(echo "$out" | tail -n 1)"
 	val=$(echo "$out" | sed -n 's/.*rate=\([0-9.]*\).*/\1/p')
 	nfail=$(echo "$out" | sed -n 's/.*fail=\([0-9]*\).*/\1/p')
+	units=$(echo "$out" | sed -n 's/^ok=\([0-9]*\) .*/\1/p')
 	[ -n "$val" ] || fail "no rate in the output"
 	[ "${nfail:-0}" -eq 0 ] ||
 		echo "NOTE $nfail failed connections ($(echo "$out" | sed -n 's/.*last_error=//p'))"
@@ -144,8 +165,13 @@ crr)
 esac
 c1=$(cpu_ticks) t1=$(now)
 
-cpu=$(awk -v c0="$c0" -v c1="$c1" -v t0="$t0" -v t1="$t1" \
-	-v hz="$(getconf CLK_TCK)" 'BEGIN {
-	if (c0 == "-" || c1 == "-" || t1 <= t0) print "-";
-	else printf "%.0f", 100 * (c1 - c0) / hz / (t1 - t0) }')
-echo "RESULT $val $cpu"
+# shellcheck disable=SC2016 # awk's own variables
+set -- $(awk -v c0="$c0" -v c1="$c1" -v t0="$t0" -v t1="$t1" -v u="${units:--}" \
+	-v wl="$wl" -v hz="$(getconf CLK_TCK)" 'BEGIN {
+	if (c0 == "-" || c1 == "-" || t1 <= t0) { print "- -"; exit }
+	s = (c1 - c0) / hz
+	printf "%.0f ", 100 * s / (t1 - t0)
+	if (u == "-" || u <= 0) print "-"
+	else if (wl == "tcp_up" || wl == "tcp_down") printf "%.1f\n", 1000 * s / u
+	else printf "%.1f\n", 1e6 * s / u }')
+echo "RESULT $val $1 $2"

@@ -15,6 +15,9 @@
 # seconds; frames per second come from usernet B's counters for its link
 # port (SIGUSR1), in both directions together. Run as root:
 #   USERNET=build/usernet test/bench/link.sh
+# LINK_KINDS (default "socket-tcp stream-unix dgram-udp") and LINK_MTUS
+# (default "1500 65520") pick the first table's rows; LINK_VXLAN=0 leaves
+# out the VXLAN table.
 set -u
 USERNET=${USERNET:-$(dirname "$0")/../../build/usernet}
 RUNS=${BENCH_RUNS:-3}
@@ -116,8 +119,8 @@ printf '\nusernet link benchmark, %s\n' "$(date -u '+%Y-%m-%d %H:%M:%S UTC')"
 printf 'machine: %s CPUs, kernel %s; median of %s runs of %s s (iperf3, one TCP stream)\n\n' \
 	"$(nproc)" "$(uname -r)" "$RUNS" "$SECS"
 printf '%-34s %10s %14s\n' "link [MTU]" "Gbit/s" "frames/s"
-for mtu in 1500 65520; do
-	for kind in socket-tcp stream-unix dgram-udp; do
+for mtu in ${LINK_MTUS:-1500 65520}; do
+	for kind in ${LINK_KINDS:-socket-tcp stream-unix dgram-udp}; do
 		link_netdevs "$kind"
 		rm -f "$TMP/s.sock"
 		if [ "$kind" = dgram-udp ] && [ "$mtu" -gt 65493 ]; then
@@ -131,6 +134,8 @@ for mtu in 1500 65520; do
 		port=$((port + 2))
 	done
 done
+
+[ "${LINK_VXLAN:-1}" = 0 ] && exit 0
 
 # VXLAN at the inner MTUs of a 1500 and a 9000 underlay, beside the other
 # links at the same MTU; the ratios are vxlan's figure over each other's.
