@@ -22,11 +22,27 @@
  * source of exactly the frames it sent. Datagrams from that address are
  * its own frames coming back and are not taken in again.
  *
- * Each wake-up reads up to DGRAM_READ_BUDGET datagrams into one buffer a
- * byte longer than the hub's longest frame (MSG_TRUNC reports a datagram's
- * real length, so a longer one reads as too long and the hub drops and
- * counts it). A send that would block returns -EAGAIN: the hub queues the
- * frame (bounded) and the port polls for writability, then flushes.
+ * Receiving: each wake-up reads up to DGRAM_READ_BUDGET datagrams, several
+ * per recvmmsg() call, into a row of buffers each a byte longer than the
+ * hub's longest frame (MSG_TRUNC reports a datagram's real length, so a
+ * longer one reads as too long and the hub drops and counts it). The row
+ * holds DGRAM_BATCH buffers at most and DGRAM_RX_BYTES in all (at least
+ * one buffer): 32 at MTU 1500, 3 at MTU 65520.
+ *
+ * Sending: a lone frame never waits. When nothing is pending it goes at
+ * once with one sendto(), as lock-step traffic (TFTP, a ping) wants, and
+ * opens a batch: frames that follow before the loop's next idle phase (the
+ * rest of a burst the stack sends from one callback) are copied into the
+ * batch buffer (DGRAM_BATCH frames, DGRAM_TX_BYTES at most) and leave
+ * together with sendmmsg() from an idle callback, which runs before the
+ * loop can block. A frame that does not fit returns -EAGAIN, so the hub
+ * keeps it in the port's bounded queue, and the idle callback takes the
+ * queue back batch by batch. A send that would block (EAGAIN, ENOBUFS)
+ * keeps the unsent rest of the batch; the port polls for writability, and
+ * meanwhile answers -EAGAIN so that later frames queue behind it in the
+ * hub, in order. Frames of a batch that the kernel refuses for another
+ * reason are dropped and counted as errors, one at a time, and the rest go
+ * on.
  *
  * What can go wrong: ICMP errors from earlier sends surface as receive
  * errors on unicast UDP and are skipped. A peer that is not there (a unix
@@ -36,6 +52,7 @@
  * cannot make the loop spin.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -56,6 +73,12 @@
 
 /* Datagrams read per wake-up, so that one busy socket leaves room. */
 #define DGRAM_READ_BUDGET 64
+/* Datagrams per recvmmsg() or sendmmsg() call, at most. */
+#define DGRAM_BATCH 32
+/* Bytes of the receive buffers, all together (at least one buffer). */
+#define DGRAM_RX_BYTES (192u << 10)
+/* Bytes of the send batch (at least one frame of the hub). */
+#define DGRAM_TX_BYTES (128u << 10)
 
 /**
  * struct dgram_port - a datagram attachment
@@ -80,8 +103,22 @@
  * @local: the local address (for the unix path to remove)
  * @remote_str: @remote as text, for log messages
  * @rl: rate limit of the messages a peer can trigger
- * @buf_len: size of @buf: the hub's longest frame plus one
- * @buf: the receive buffer
+ * @idle: sends the batch opened by a frame sent at once
+ * @batching: a frame was just sent at once; frames that follow go into the
+ *            batch, which @idle sends
+ * @tx_len: bytes of frames in @tx_buf
+ * @tx_count: frames in the batch (each @tx_iov points into @tx_buf)
+ * @tx_next: the first of them not sent yet
+ * @tx_cap: size of @tx_buf
+ * @tx_buf: the batch's frames, copied
+ * @tx_iov: one per frame of the batch
+ * @tx_msg: one per frame of the batch, for sendmmsg()
+ * @rx_iov: one per receive buffer
+ * @rx_msg: one per receive buffer, for recvmmsg()
+ * @rx_src: the source address of each datagram read
+ * @rx_count: receive buffers in @buf
+ * @buf_len: size of each receive buffer: the hub's longest frame plus one
+ * @buf: the receive buffers, @rx_count of @buf_len bytes
  */
 struct dgram_port {
 	struct unet_port port;
@@ -106,6 +143,19 @@ struct dgram_port {
 	socklen_t local_len;
 	char remote_str[UNET__ADDRSTR_MAX];
 	struct unet__ratelimit rl;
+	uv_idle_t idle;
+	bool batching;
+	size_t tx_len;
+	unsigned int tx_count;
+	unsigned int tx_next;
+	size_t tx_cap;
+	unsigned char *tx_buf;
+	struct iovec tx_iov[DGRAM_BATCH];
+	struct mmsghdr tx_msg[DGRAM_BATCH];
+	struct iovec rx_iov[DGRAM_BATCH];
+	struct mmsghdr rx_msg[DGRAM_BATCH];
+	struct sockaddr_storage rx_src[DGRAM_BATCH];
+	unsigned int rx_count;
 	size_t buf_len;
 	unsigned char buf[];
 };
@@ -156,23 +206,31 @@ static void dgram_update_poll(struct dgram_port *dp)
 	dgram_poll_set(dp, &dp->rx_poll, &dp->rx_events, rx);
 }
 
-/* Read up to DGRAM_READ_BUDGET datagrams into the hub. */
+/* Read up to DGRAM_READ_BUDGET datagrams into the hub, a row at a time. */
 static void dgram_read(struct dgram_port *dp)
 {
-	struct sockaddr_storage src;
-	socklen_t src_len;
-	unsigned int i;
-	ssize_t n;
+	unsigned int got = 0, want, i;
+	struct mmsghdr *m;
 	size_t len;
+	int n;
 
-	for (i = 0; i < DGRAM_READ_BUDGET; i++) {
-		src_len = sizeof(src);
-		n = recvfrom(dp->rx_fd, dp->buf, dp->buf_len,
-			     MSG_TRUNC | MSG_DONTWAIT,
-			     (struct sockaddr *)&src, &src_len);
+	while (got < DGRAM_READ_BUDGET) {
+		want = DGRAM_READ_BUDGET - got;
+		if (want > dp->rx_count)
+			want = dp->rx_count;
+		for (i = 0; i < want; i++) {
+			m = &dp->rx_msg[i];
+			m->msg_hdr.msg_name = &dp->rx_src[i];
+			m->msg_hdr.msg_namelen = sizeof(dp->rx_src[i]);
+			m->msg_hdr.msg_flags = 0;
+		}
+		n = recvmmsg(dp->rx_fd, dp->rx_msg, want,
+			     MSG_TRUNC | MSG_DONTWAIT, NULL);
 		if (n < 0) {
-			if (errno == EINTR || unet__udp_soft_error(errno))
+			if (errno == EINTR || unet__udp_soft_error(errno)) {
+				got++;	/* bounded: an error costs a turn */
 				continue;
+			}
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return;
 			unet_hub_log(dp->port.hub, UNET_LOG_ERROR,
@@ -182,19 +240,119 @@ static void dgram_read(struct dgram_port *dp)
 			dgram_update_poll(dp);
 			return;
 		}
-		if (dp->mcast && src_len > 0 &&
-		    unet__addr_equal((const struct sockaddr *)&src, src_len,
-				     (const struct sockaddr *)&dp->self,
-				     dp->self_len))
-			continue;	/* our own frame, looped back */
-		/* Past the buffer means longer than the hub takes. */
-		len = (size_t)n;
-		if (len > dp->buf_len)
-			len = dp->buf_len;
-		unet_hub_input(&dp->port, dp->buf, len);
+		for (i = 0; i < (unsigned int)n; i++) {
+			m = &dp->rx_msg[i];
+			if (dp->mcast && m->msg_hdr.msg_namelen > 0 &&
+			    unet__addr_equal(m->msg_hdr.msg_name,
+					     m->msg_hdr.msg_namelen,
+					     (const struct sockaddr *)&dp->self,
+					     dp->self_len))
+				continue;	/* our own frame, looped back */
+			/* Past the buffer means longer than the hub takes. */
+			len = m->msg_len;
+			if (len > dp->buf_len ||
+			    (m->msg_hdr.msg_flags & MSG_TRUNC))
+				len = dp->buf_len;
+			unet_hub_input(&dp->port, m->msg_hdr.msg_iov->iov_base,
+				       len);
+			if (dp->closing || dp->port.hub == NULL)
+				return;
+		}
+		got += (unsigned int)n;
+		if ((unsigned int)n < want)
+			return;	/* the socket is empty */
+	}
+}
+
+/*
+ * Send the batch's unsent frames. Return: 0 when the batch is empty again,
+ * -EAGAIN when the socket took only part (the rest stays).
+ */
+static int dgram_batch_send(struct dgram_port *dp)
+{
+	struct unet_port *port = &dp->port;
+	size_t len;
+	int n, err;
+
+	while (dp->tx_next < dp->tx_count) {
+		n = sendmmsg(dp->tx_fd, &dp->tx_msg[dp->tx_next],
+			     dp->tx_count - dp->tx_next,
+			     MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n > 0) {
+			dp->tx_next += (unsigned int)n;
+			if (dp->failing) {
+				dp->failing = false;
+				unet__log_limited(port->hub, &dp->rl,
+						  UNET_LOG_INFO,
+						  "dgram %s: sending to %s works again",
+						  port->id, dp->remote_str);
+			}
+			continue;
+		}
+		err = n < 0 ? errno : EAGAIN;
+		if (err == EINTR)
+			continue;
+		if (err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS)
+			return -EAGAIN;
+		/*
+		 * The hub counted the frame as sent when the batch took it:
+		 * it is an error after all. The rest of the batch goes on.
+		 */
+		len = dp->tx_iov[dp->tx_next].iov_len;
+		port->stats.out_frames--;
+		port->stats.out_bytes -= len;
+		port->stats.drops[UNET_DROP_ERROR]++;
+		if (!dp->failing) {
+			dp->failing = true;
+			unet__log_limited(port->hub, &dp->rl, UNET_LOG_WARN,
+					  "dgram %s: cannot send to %s: %s (frames dropped until it works)",
+					  port->id, dp->remote_str,
+					  strerror(err));
+		}
+		dp->tx_next++;
+	}
+	dp->tx_count = dp->tx_next = 0;
+	dp->tx_len = 0;
+	return 0;
+}
+
+/*
+ * Send the batch, then what the hub queued meanwhile, a batch at a time,
+ * until both are empty or the socket is full (then wait for writability).
+ */
+static void dgram_drain(struct dgram_port *dp)
+{
+	for (;;) {
+		if (dgram_batch_send(dp) < 0) {
+			dp->batching = false;
+			if (!dp->writing) {
+				dp->writing = true;
+				dgram_update_poll(dp);
+			}
+			return;
+		}
+		if (dp->closing || dp->port.hub == NULL ||
+		    unet_port_queue_empty(&dp->port))
+			break;
+		/* The queued frames go into the batch, up to its bounds. */
+		dp->batching = true;
+		unet_port_flush(&dp->port);
 		if (dp->closing || dp->port.hub == NULL)
 			return;
 	}
+	dp->batching = false;
+}
+
+static void dgram_idle_cb(uv_idle_t *idle)
+{
+	struct dgram_port *dp = idle->data;
+
+	uv_idle_stop(idle);
+	if (dp->closing || dp->writing) {
+		dp->batching = false;
+		return;
+	}
+	dgram_drain(dp);
 }
 
 static void dgram_poll_cb(uv_poll_t *handle, int status, int events)
@@ -212,14 +370,45 @@ static void dgram_poll_cb(uv_poll_t *handle, int status, int events)
 		dgram_update_poll(dp);
 		return;
 	}
-	if ((events & UV_WRITABLE) && dp->writing &&
-	    unet_port_flush(&dp->port) == 0 && !dp->closing) {
+	if ((events & UV_WRITABLE) && dp->writing) {
 		dp->writing = false;
-		dgram_update_poll(dp);
+		dgram_drain(dp);
+		if (dp->closing)
+			return;
+		if (!dp->writing)
+			dgram_update_poll(dp);
 	}
 	if ((events & UV_READABLE) && handle == &dp->rx_poll &&
 	    dp->reading && !dp->closing)
 		dgram_read(dp);
+}
+
+/* Copy a frame into the batch. Return: 0, or -EAGAIN when it is full. */
+static int dgram_batch_add(struct dgram_port *dp, const void *frame,
+			   size_t len)
+{
+	struct mmsghdr *m;
+	struct iovec *iov;
+
+	if (dp->tx_count == DGRAM_BATCH || dp->tx_cap - dp->tx_len < len)
+		return -EAGAIN;
+	iov = &dp->tx_iov[dp->tx_count];
+	iov->iov_base = dp->tx_buf + dp->tx_len;
+	iov->iov_len = len;
+	memcpy(iov->iov_base, frame, len);
+	m = &dp->tx_msg[dp->tx_count];
+	memset(m, 0, sizeof(*m));
+	m->msg_hdr.msg_iov = iov;
+	m->msg_hdr.msg_iovlen = 1;
+	if (!dp->mcast) {
+		m->msg_hdr.msg_name = &dp->remote;
+		m->msg_hdr.msg_namelen = dp->remote_len;
+	}
+	dp->tx_len += len;
+	dp->tx_count++;
+	if (!uv_is_active((uv_handle_t *)&dp->idle))
+		uv_idle_start(&dp->idle, dgram_idle_cb);
+	return 0;
 }
 
 static int dgram_send(struct unet_port *port, const void *frame, size_t len)
@@ -228,6 +417,11 @@ static int dgram_send(struct unet_port *port, const void *frame, size_t len)
 	ssize_t n;
 	int err;
 
+	/* Waiting for room: the hub queues the frame behind the batch. */
+	if (dp->writing)
+		return -EAGAIN;
+	if (dp->batching || dp->tx_count > 0)
+		return dgram_batch_add(dp, frame, len);
 	do {
 		if (dp->mcast)
 			n = send(dp->tx_fd, frame, len,
@@ -245,6 +439,10 @@ static int dgram_send(struct unet_port *port, const void *frame, size_t len)
 					  "dgram %s: sending to %s works again",
 					  port->id, dp->remote_str);
 		}
+		/* The frames that follow in this turn of the loop wait. */
+		dp->batching = true;
+		if (!dp->closing && !uv_is_active((uv_handle_t *)&dp->idle))
+			uv_idle_start(&dp->idle, dgram_idle_cb);
 		return 0;
 	}
 	err = n < 0 ? errno : EMSGSIZE;
@@ -270,6 +468,7 @@ static void dgram_free(struct dgram_port *dp)
 		close(dp->tx_fd);
 	if (dp->rx_fd >= 0)
 		close(dp->rx_fd);
+	free(dp->tx_buf);
 	free(dp);
 }
 
@@ -285,6 +484,7 @@ static void dgram_close(struct unet_port *port)
 {
 	struct dgram_port *dp = container_of(port, struct dgram_port, port);
 	const struct sockaddr_un *un = (const void *)&dp->local;
+	unsigned int h;
 
 	if (dp->closing)
 		return;
@@ -296,12 +496,13 @@ static void dgram_close(struct unet_port *port)
 		dgram_free(dp);
 		return;
 	}
-	uv_poll_stop(&dp->rx_poll);
-	uv_close((uv_handle_t *)&dp->rx_poll, dgram_closed);
-	if (dp->handles > 1) {
-		uv_poll_stop(&dp->tx_poll);
+	/* The handles were set up in this order: idle, rx, tx. */
+	h = dp->handles;
+	uv_close((uv_handle_t *)&dp->idle, dgram_closed);
+	if (h > 1)
+		uv_close((uv_handle_t *)&dp->rx_poll, dgram_closed);
+	if (h > 2)
 		uv_close((uv_handle_t *)&dp->tx_poll, dgram_closed);
-	}
 }
 
 /* Check one address of a configuration. */
@@ -425,6 +626,11 @@ static int dgram_start(struct dgram_port *dp, struct unet_hub *hub)
 	uv_loop_t *loop = unet_hub_loop(hub);
 	int r;
 
+	r = uv_idle_init(loop, &dp->idle);
+	if (r < 0)
+		return r;
+	dp->idle.data = dp;
+	dp->handles++;
 	r = uv_poll_init_socket(loop, &dp->rx_poll, dp->rx_fd);
 	if (r < 0)
 		return r;
@@ -478,7 +684,7 @@ int unet_dgram_open(struct unet_hub *hub, const char *id,
 	struct unet_dgram_config cfg;
 	const struct sockaddr_in *in = (const void *)&cfg.remote;
 	struct dgram_port *dp;
-	size_t buf_len;
+	size_t buf_len, rx_count, i;
 	int r;
 
 	if (hub == NULL || config == NULL || portp == NULL)
@@ -495,11 +701,29 @@ int unet_dgram_open(struct unet_hub *hub, const char *id,
 	if (r < 0)
 		return r;
 	buf_len = unet_hub_frame_max(hub) + 1;
-	dp = calloc(1, sizeof(*dp) + buf_len);
+	rx_count = DGRAM_RX_BYTES / buf_len;
+	if (rx_count > DGRAM_BATCH)
+		rx_count = DGRAM_BATCH;
+	if (rx_count == 0)
+		rx_count = 1;
+	dp = calloc(1, sizeof(*dp) + rx_count * buf_len);
 	if (dp == NULL)
 		return -ENOMEM;
 	unet_port_init(&dp->port, &dgram_ops, id);
 	dp->buf_len = buf_len;
+	dp->rx_count = (unsigned int)rx_count;
+	for (i = 0; i < rx_count; i++) {
+		dp->rx_iov[i].iov_base = dp->buf + i * buf_len;
+		dp->rx_iov[i].iov_len = buf_len;
+		dp->rx_msg[i].msg_hdr.msg_iov = &dp->rx_iov[i];
+		dp->rx_msg[i].msg_hdr.msg_iovlen = 1;
+	}
+	dp->tx_cap = DGRAM_TX_BYTES > buf_len ? DGRAM_TX_BYTES : buf_len;
+	dp->tx_buf = malloc(dp->tx_cap);
+	if (dp->tx_buf == NULL) {
+		free(dp);
+		return -ENOMEM;
+	}
 	dp->rx_fd = dp->tx_fd = -1;
 	memcpy(&dp->remote, &cfg.remote, cfg.remote_len);
 	dp->remote_len = cfg.remote_len;

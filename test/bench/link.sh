@@ -13,7 +13,9 @@
 #
 # Each figure is the median of BENCH_RUNS (3) iperf3 runs of BENCH_TIME (5)
 # seconds; frames per second come from usernet B's counters for its link
-# port (SIGUSR1), in both directions together. Run as root:
+# port (SIGUSR1), in both directions together; CPU us/frame is the CPU time
+# (utime + stime) of both usernets during the run over those frames. Run as
+# root:
 #   USERNET=build/usernet test/bench/link.sh
 # LINK_KINDS (default "socket-tcp stream-unix dgram-udp") and LINK_MTUS
 # (default "1500 65520") pick the first table's rows; LINK_VXLAN=0 leaves
@@ -59,10 +61,19 @@ link_frames() {
 		awk -v id="$2" '$3 == id { for (i = 1; i <= NF; i++) { if ($i == "in") a = $(i+1); if ($i == "out") b = $(i+1) } } END { print a + b }'
 }
 
-# one_case NAME MTU "A-NETDEV" "B-NETDEV": prints "Gbit/s frames/s".
+# cpu_ticks PID...: utime + stime of the processes, in clock ticks.
+cpu_ticks() {
+	local p t=0
+	for p in "$@"; do
+		t=$((t + $(sed 's/^.*) //' "/proc/$p/stat" | awk '{ print $12 + $13 }')))
+	done
+	echo "$t"
+}
+
+# one_case NAME MTU "A-NETDEV" "B-NETDEV": prints "Gbit/s frames/s CPU-us/frame".
 one_case() {
 	local name=$1 mtu=$2 la=$3 lb=$4 ta=ulba$TAG tb=ulbb$TAG na=unet-lba-$TAG nb=unet-lbb-$TAG
-	local apid bpid spid r gbits=() fps=() f0 f1 out
+	local apid bpid spid r gbits=() fps=() cpf=() f0 f1 c0 c1 out
 	"$USERNET" --mtu "$mtu" -netdev tap,id=ta,ifname="$ta" -netdev "$la" 2>"$TMP/a.log" &
 	apid=$!; PIDS+=("$apid")
 	wait_for 5 ip link show "$ta" || { echo "n/a n/a"; return; }
@@ -76,22 +87,26 @@ one_case() {
 	ip -n "$na" link set lo up; ip -n "$nb" link set lo up
 	ip netns exec "$na" iperf3 -s -1 -p 5201 >/dev/null 2>&1 &
 	spid=$!
-	wait_for 10 ip netns exec "$nb" ping -c 1 -W 1 10.0.2.15 || { echo "n/a n/a"; kill "$spid"; return; }
+	wait_for 10 ip netns exec "$nb" ping -c 1 -W 1 10.0.2.15 || { echo "n/a n/a n/a"; kill "$spid"; return; }
 	kill "$spid" 2>/dev/null; wait "$spid" 2>/dev/null
 	for ((r = 0; r < RUNS; r++)); do
 		ip netns exec "$na" iperf3 -s -1 -p 5201 >/dev/null 2>&1 &
 		spid=$!
 		sleep 0.3
 		f0=$(link_frames "$bpid" lb)
+		c0=$(cpu_ticks "$apid" "$bpid")
 		out=$(ip netns exec "$nb" timeout $((SECS + 20)) iperf3 -c 10.0.2.15 -p 5201 -t "$SECS" -J 2>/dev/null)
+		c1=$(cpu_ticks "$apid" "$bpid")
 		f1=$(link_frames "$bpid" lb)
 		wait "$spid" 2>/dev/null
 		g=$(printf '%s' "$out" | python3 -c 'import json,sys; print("%.2f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e9))' 2>/dev/null) || g=
-		[ -n "$g" ] && gbits+=("$g") && fps+=("$(( (f1 - f0) / SECS ))")
+		[ -n "$g" ] && gbits+=("$g") && fps+=("$(( (f1 - f0) / SECS ))") &&
+			cpf+=("$(awk -v c=$((c1 - c0)) -v f=$((f1 - f0)) -v hz="$(getconf CLK_TCK)" \
+				'BEGIN { if (f > 0) printf "%.2f", 1e6 * c / hz / f; else print "n/a" }')")
 	done
 	kill "$apid" "$bpid" 2>/dev/null; wait "$apid" "$bpid" 2>/dev/null
 	ip netns del "$na"; ip netns del "$nb"
-	echo "$(median "${gbits[@]:-n/a}") $(median "${fps[@]:-n/a}")"
+	echo "$(median "${gbits[@]:-n/a}") $(median "${fps[@]:-n/a}") $(median "${cpf[@]:-n/a}")"
 }
 
 port=$((20000 + TAG % 20000))
@@ -118,7 +133,7 @@ link_netdevs() {
 printf '\nusernet link benchmark, %s\n' "$(date -u '+%Y-%m-%d %H:%M:%S UTC')"
 printf 'machine: %s CPUs, kernel %s; median of %s runs of %s s (iperf3, one TCP stream)\n\n' \
 	"$(nproc)" "$(uname -r)" "$RUNS" "$SECS"
-printf '%-34s %10s %14s\n' "link [MTU]" "Gbit/s" "frames/s"
+printf '%-34s %10s %14s %14s\n' "link [MTU]" "Gbit/s" "frames/s" "CPU us/frame"
 for mtu in ${LINK_MTUS:-1500 65520}; do
 	for kind in ${LINK_KINDS:-socket-tcp stream-unix dgram-udp}; do
 		link_netdevs "$kind"
@@ -129,8 +144,8 @@ for mtu in ${LINK_MTUS:-1500 65520}; do
 			printf '%-34s %10s %14s\n' "$kind [$mtu]" "n/a" "(frame > 65507)"
 			continue
 		fi
-		read -r g f < <(one_case "$kind" "$mtu" "$a" "$b")
-		printf '%-34s %10s %14s\n' "$kind [$mtu]" "$g" "$f"
+		read -r g f c < <(one_case "$kind" "$mtu" "$a" "$b")
+		printf '%-34s %10s %14s %14s\n' "$kind [$mtu]" "$g" "$f" "$c"
 		port=$((port + 2))
 	done
 done
@@ -147,7 +162,7 @@ for mtu in 1450 8950; do
 	for kind in socket-tcp stream-unix dgram-udp vxlan; do
 		link_netdevs "$kind"
 		rm -f "$TMP/s.sock"
-		read -r g f < <(one_case "$kind" "$mtu" "$a" "$b")
+		read -r g f _ < <(one_case "$kind" "$mtu" "$a" "$b")
 		G[$kind]=$g
 		F[$kind]=$f
 		port=$((port + 2))
