@@ -284,6 +284,46 @@ static void test_unix_pair(void **state)
 	rmdir(dir);
 }
 
+/*
+ * A burst of more frames than one sendmmsg() batch (and than a unix
+ * datagram socket queues) in one turn of the loop: the first goes at once,
+ * the rest in batches from the idle callback and, when the peer's queue is
+ * full, from the hub's queue once the socket is writable. All arrive, in
+ * order, and none is counted twice or dropped.
+ */
+#define BURST 60
+static void test_burst(void **state)
+{
+	char dir[] = "/tmp/unet-dgram-XXXXXX";
+	struct unet_dgram_config dc;
+	struct sockaddr_un a, b;
+	struct unet_port *pa, *pb;
+	struct env *env;
+	unsigned int i;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	a = unix_addr(dir, "a");
+	b = unix_addr(dir, "b");
+	env = env_new();
+	cfg_set(&dc, &a, sizeof(a), &b, sizeof(b));
+	assert_int_equal(unet_dgram_open(env->hub[0], "a", &dc, &pa), 0);
+	cfg_set(&dc, &b, sizeof(b), &a, sizeof(a));
+	assert_int_equal(unet_dgram_open(env->hub[1], "b", &dc, &pb), 0);
+	for (i = 0; i < BURST; i++)
+		send_frame(env, 0, 1000 + i, 100 + i);
+	assert_true(wait_frames(env, 1, BURST));
+	for (i = 0; i < BURST; i++)
+		check_frame(env, 1, i, 1000 + i, 100 + i);
+	assert_int_equal(env->cap[1].n, BURST);
+	assert_int_equal(pa->stats.out_frames, BURST);
+	assert_int_equal(pa->stats.drops[UNET_DROP_ERROR], 0);
+	assert_int_equal(pa->stats.drops[UNET_DROP_QUEUE_FULL], 0);
+	assert_int_equal(pb->stats.in_frames, BURST);
+	env_free(env);
+	rmdir(dir);
+}
+
 /* Whether a plain socket gets a datagram sent to @group on 127.0.0.1. */
 static bool mcast_works(const struct sockaddr_in *group)
 {
@@ -379,6 +419,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_udp_pair),
 		cmocka_unit_test(test_unix_pair),
+		cmocka_unit_test(test_burst),
 		cmocka_unit_test(test_mcast),
 		cmocka_unit_test(test_bad_config),
 	};
