@@ -228,7 +228,7 @@ static void dgram_read(struct dgram_port *dp)
 			     MSG_TRUNC | MSG_DONTWAIT, NULL);
 		if (n < 0) {
 			if (errno == EINTR || unet__udp_soft_error(errno)) {
-				got++;	/* bounded: an error costs a turn */
+				got++; /* bounded: an error costs a turn */
 				continue;
 			}
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
@@ -247,7 +247,7 @@ static void dgram_read(struct dgram_port *dp)
 					     m->msg_hdr.msg_namelen,
 					     (const struct sockaddr *)&dp->self,
 					     dp->self_len))
-				continue;	/* our own frame, looped back */
+				continue; /* our own frame, looped back */
 			/* Past the buffer means longer than the hub takes. */
 			len = m->msg_len;
 			if (len > dp->buf_len ||
@@ -260,7 +260,7 @@ static void dgram_read(struct dgram_port *dp)
 		}
 		got += (unsigned int)n;
 		if ((unsigned int)n < want)
-			return;	/* the socket is empty */
+			return; /* the socket is empty */
 	}
 }
 
@@ -282,10 +282,10 @@ static int dgram_batch_send(struct dgram_port *dp)
 			dp->tx_next += (unsigned int)n;
 			if (dp->failing) {
 				dp->failing = false;
-				unet__log_limited(port->hub, &dp->rl,
-						  UNET_LOG_INFO,
-						  "dgram %s: sending to %s works again",
-						  port->id, dp->remote_str);
+				unet__log_limited(
+					port->hub, &dp->rl, UNET_LOG_INFO,
+					"dgram %s: sending to %s works again",
+					port->id, dp->remote_str);
 			}
 			continue;
 		}
@@ -304,10 +304,10 @@ static int dgram_batch_send(struct dgram_port *dp)
 		port->stats.drops[UNET_DROP_ERROR]++;
 		if (!dp->failing) {
 			dp->failing = true;
-			unet__log_limited(port->hub, &dp->rl, UNET_LOG_WARN,
-					  "dgram %s: cannot send to %s: %s (frames dropped until it works)",
-					  port->id, dp->remote_str,
-					  strerror(err));
+			unet__log_limited(
+				port->hub, &dp->rl, UNET_LOG_WARN,
+				"dgram %s: cannot send to %s: %s (frames dropped until it works)",
+				port->id, dp->remote_str, strerror(err));
 		}
 		dp->tx_next++;
 	}
@@ -384,8 +384,7 @@ static void dgram_poll_cb(uv_poll_t *handle, int status, int events)
 }
 
 /* Copy a frame into the batch. Return: 0, or -EAGAIN when it is full. */
-static int dgram_batch_add(struct dgram_port *dp, const void *frame,
-			   size_t len)
+static int dgram_batch_add(struct dgram_port *dp, const void *frame, size_t len)
 {
 	struct mmsghdr *m;
 	struct iovec *iov;
