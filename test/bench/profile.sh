@@ -146,10 +146,11 @@ report() {
 			if (mode == "--children") { c = $1; s = $2; i = 3 }
 			else { s = $1; c = ""; i = 2 }
 			dso = $i; rest = ""
-			# Frames perf could not name (the internals of a stripped library,
-			# the end of an unwound stack) say nothing.
+			# Frames perf could not name (the internals of a stripped library
+			# such as libuv, the end of an unwound stack) say nothing.
 			if (dso == "[unknown]") next
 			for (j = i + 1; j <= NF; j++) rest = rest (rest == "" ? "" : " ") $j
+			if (rest ~ /^\[.\] 0x[0-9a-f]+/) next
 			sub(/( -)+$/, "", rest)
 			if (mode == "--children")
 				printf "| %s | %s | %s | %s |\n", c, s, rest, dso
