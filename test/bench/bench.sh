@@ -89,18 +89,16 @@ cleanup_more() { veth_down; }
 # IPv4 and IPv6 addresses (no duplicate address detection: nothing else is
 # on the link) and the default routes via the host's end.
 veth_up() {
-	local mtu=$1 f
+	local mtu=$1
 	veth_down
 	ip netns add "$VETH_NS" &&
 		ip link add "${VETH_IF}h" mtu "$mtu" type veth peer name "${VETH_IF}g" mtu "$mtu" &&
 		ip link set "${VETH_IF}g" netns "$VETH_NS" || return 1
-	for f in 4 6; do
-		ip addr add "${VETH_HOST[$f]}/$([ $f = 4 ] && echo 24 || echo 64)" \
-			dev "${VETH_IF}h" $([ $f = 6 ] && echo nodad) || return 1
-		ip netns exec "$VETH_NS" ip addr add \
-			"${VETH_GUEST[$f]}/$([ $f = 4 ] && echo 24 || echo 64)" \
-			dev "${VETH_IF}g" $([ $f = 6 ] && echo nodad) || return 1
-	done
+	ip addr add "${VETH_HOST[4]}/24" dev "${VETH_IF}h" &&
+		ip addr add "${VETH_HOST[6]}/64" dev "${VETH_IF}h" nodad &&
+		ip netns exec "$VETH_NS" ip addr add "${VETH_GUEST[4]}/24" dev "${VETH_IF}g" &&
+		ip netns exec "$VETH_NS" ip addr add "${VETH_GUEST[6]}/64" dev "${VETH_IF}g" nodad ||
+		return 1
 	ip link set "${VETH_IF}h" up &&
 		ip netns exec "$VETH_NS" ip link set lo up &&
 		ip netns exec "$VETH_NS" ip link set "${VETH_IF}g" up &&

@@ -165,7 +165,7 @@ crr)
 esac
 c1=$(cpu_ticks) t1=$(now)
 
-# shellcheck disable=SC2016 # awk's own variables
+# shellcheck disable=SC2046 # "CPU% PER_UNIT", split on purpose
 set -- $(awk -v c0="$c0" -v c1="$c1" -v t0="$t0" -v t1="$t1" -v u="${units:--}" \
 	-v wl="$wl" -v hz="$(getconf CLK_TCK)" 'BEGIN {
 	if (c0 == "-" || c1 == "-" || t1 <= t0) { print "- -"; exit }
