@@ -132,8 +132,9 @@ static void audit_addr(struct audit_out *o, sa_family_t family,
 {
 	char text[INET6_ADDRSTRLEN];
 
-	if (inet_ntop(family, family == AF_INET ? (const void *)&a->v4 :
-						  (const void *)a->v6,
+	if (inet_ntop(family,
+		      family == AF_INET ? (const void *)&a->v4 :
+					  (const void *)a->v6,
 		      text, sizeof(text)) == NULL)
 		snprintf(text, sizeof(text), "?");
 	audit_str(o, text);
@@ -233,8 +234,8 @@ size_t unet__audit_format(char *buf, size_t cap,
 		audit_puts(&o, ",\"name\":");
 		audit_str(&o, l->name);
 		audit_puts(&o, ",\"verdict\":");
-		audit_str(&o, l->verdict == UNET_POLICY_DENY ? "deny" :
-							       "allow");
+		audit_str(&o,
+			  l->verdict == UNET_POLICY_DENY ? "deny" : "allow");
 		audit_puts(&o, ",\"rule\":");
 		if (l->rule == PROXY_AUDIT_CALLBACK)
 			audit_str(&o, "callback");
@@ -368,8 +369,7 @@ static uint64_t audit_key(const struct proxy_audit_line *l)
  * limits may hold the line back (counted).
  */
 void unet__audit_decision(struct unet_proxy *proxy,
-			  const struct unet_flow_desc *d, int verdict,
-			  int rule)
+			  const struct unet_flow_desc *d, int verdict, int rule)
 {
 	const struct unet_policy *p = proxy->egress.policy;
 	uint64_t now = unet_hub_now_ns(proxy->hub), key = 0;
@@ -404,8 +404,7 @@ void unet__audit_decision(struct unet_proxy *proxy,
 		if (unet__audit_repeat(&proxy->audit, key, now))
 			return;
 	}
-	if (!unet__audit_admit(&proxy->audit, verdict == UNET_POLICY_DENY,
-			       now))
+	if (!unet__audit_admit(&proxy->audit, verdict == UNET_POLICY_DENY, now))
 		return;
 	l.time_ns = unet_hub_realtime_ns(proxy->hub);
 	audit_write(proxy, &l);

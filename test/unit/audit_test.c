@@ -306,14 +306,16 @@ static void test_decisions(void **state)
 	assert_true(decide(f, IPPROTO_UDP, 5000, "198.18.0.53", 53));
 	assert_int_equal(s->n, 4);
 	/* The rule's line in the text: blank lines and comments count. */
-	assert_non_null(strstr(s->lines[0], "\"dst_port\":443,\"name\":null,"
-					    "\"verdict\":\"allow\",\"rule\":3}"));
-	assert_non_null(strstr(s->lines[1],
-			       "\"verdict\":\"deny\",\"rule\":null}"));
+	assert_non_null(strstr(s->lines[0],
+			       "\"dst_port\":443,\"name\":null,"
+			       "\"verdict\":\"allow\",\"rule\":3}"));
+	assert_non_null(
+		strstr(s->lines[1], "\"verdict\":\"deny\",\"rule\":null}"));
 	assert_non_null(strstr(s->lines[2],
 			       "\"verdict\":\"deny\",\"rule\":\"callback\"}"));
 	assert_non_null(strstr(s->lines[3], "\"rule\":5}"));
-	assert_non_null(strstr(s->lines[3], "\"time\":\"2026-12-05T20:30:00.123Z\""));
+	assert_non_null(
+		strstr(s->lines[3], "\"time\":\"2026-12-05T20:30:00.123Z\""));
 
 	/* A UDP stream: one line a minute; TCP: every attempt. */
 	assert_true(decide(f, IPPROTO_UDP, 5000, "198.18.0.53", 53));
@@ -324,7 +326,8 @@ static void test_decisions(void **state)
 	assert_int_equal(unet_hub_clock_advance(f->hub, 60000000000ull), 0);
 	assert_true(decide(f, IPPROTO_UDP, 5000, "198.18.0.53", 53));
 	assert_int_equal(s->n, 7);
-	assert_non_null(strstr(s->lines[6], "\"time\":\"2026-12-05T20:31:00.123Z\""));
+	assert_non_null(
+		strstr(s->lines[6], "\"time\":\"2026-12-05T20:31:00.123Z\""));
 	assert_int_equal(stats(f).audit_lines, 7);
 	assert_int_equal(stats(f).audit_suppressed, 0);
 }
@@ -348,8 +351,9 @@ static void test_denied_flood(void **state)
 	s->n = 0;
 	assert_true(decide(f, IPPROTO_TCP, 40000, "198.18.0.2", 443));
 	assert_int_equal(s->n, 2);
-	assert_string_equal(s->lines[0], "{\"time\":\"2026-12-05T20:30:00.223Z\","
-					 "\"event\":\"suppressed\",\"count\":19800}\n");
+	assert_string_equal(s->lines[0],
+			    "{\"time\":\"2026-12-05T20:30:00.223Z\","
+			    "\"event\":\"suppressed\",\"count\":19800}\n");
 	assert_non_null(strstr(s->lines[1], "\"event\":\"decision\""));
 	/* Once said, not again. */
 	assert_true(decide(f, IPPROTO_TCP, 40001, "198.18.0.2", 443));
