@@ -21,7 +21,11 @@
  * (AUDIT_ALLOW_BURST, AUDIT_ALLOW_RATE), which real work does not reach but
  * which bounds a guest that keeps asking at its flow cap. A line a bucket
  * holds back is counted (audit_suppressed), and the next line written is
- * preceded by {"event":"suppressed","count":N}. The policy decides every
+ * preceded by {"event":"suppressed","count":N}, at most once a second
+ * (AUDIT_SAID_NS; so a flood adds a line a second, not one per line let
+ * through): the counts of all "suppressed" lines add up to
+ * audit_suppressed once a line has been written a second after the
+ * flood. The policy decides every
  * UDP datagram and echo request: the same decision (protocol, guest address
  * and port, destination and port, verdict) is written once per
  * AUDIT_REPEAT_NS, remembered in a small direct-mapped table
@@ -47,6 +51,8 @@
 /* Allowed decisions and flow ends together. */
 #define AUDIT_ALLOW_BURST 20000
 #define AUDIT_ALLOW_RATE 10000
+/* A "suppressed" line at most once in this long. */
+#define AUDIT_SAID_NS 1000000000ull
 /* The same UDP or ICMP decision is written at most once in this long. */
 #define AUDIT_REPEAT_NS (60 * 1000000000ull)
 /* The longest line: the fields at their longest and a 255-byte name, each
@@ -321,17 +327,25 @@ static void audit_send(struct unet_proxy *proxy,
 		a->lines++;
 }
 
-/* Writes @l, after the count of what was suppressed before it, if any. */
-static void audit_write(struct unet_proxy *proxy, struct proxy_audit_line *l)
+/*
+ * Writes @l, after the count of what was suppressed before it when there
+ * is one and the last such count is AUDIT_SAID_NS old.
+ */
+static void audit_write(struct unet_proxy *proxy, struct proxy_audit_line *l,
+			uint64_t now_ns)
 {
+	struct proxy_audit *a = &proxy->audit;
 	struct proxy_audit_line sup = {
 		.event = PROXY_AUDIT_SUPPRESSED,
 		.time_ns = l->time_ns,
-		.count = proxy->audit.pending,
+		.count = a->pending,
 	};
 
-	if (sup.count > 0) {
-		proxy->audit.pending = 0;
+	if (sup.count > 0 &&
+	    (!a->said || now_ns - a->said_ns >= AUDIT_SAID_NS)) {
+		a->pending = 0;
+		a->said = true;
+		a->said_ns = now_ns;
 		audit_send(proxy, &sup);
 	}
 	audit_send(proxy, l);
@@ -407,7 +421,7 @@ void unet__audit_decision(struct unet_proxy *proxy,
 	if (!unet__audit_admit(&proxy->audit, verdict == UNET_POLICY_DENY, now))
 		return;
 	l.time_ns = unet_hub_realtime_ns(proxy->hub);
-	audit_write(proxy, &l);
+	audit_write(proxy, &l, now);
 	if (key != 0)
 		audit_seen_note(&proxy->audit, key, now);
 }
@@ -452,5 +466,5 @@ void unet__audit_end(struct proxy_flow *flow)
 		 unet__stack_is_host6(proxy->stack, l.dst.v6))
 		memcpy(l.dst.v6, &in6addr_loopback, sizeof(l.dst.v6));
 	l.time_ns = unet_hub_realtime_ns(proxy->hub);
-	audit_write(proxy, &l);
+	audit_write(proxy, &l, now);
 }

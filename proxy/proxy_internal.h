@@ -291,6 +291,8 @@ struct proxy_audit_seen {
  *            time on the hub clock, ns; unet__gcra_admit())
  * @allow_tat: the bucket of allowed decisions and flow ends
  * @pending: lines suppressed since the last "suppressed" line
+ * @said_ns: when the last "suppressed" line was written (hub clock)
+ * @said: a "suppressed" line was written (@said_ns is valid)
  * @lines: lines the callback took
  * @suppressed: lines the rate limits held back
  * @errors: lines the callback lost, or too long
@@ -300,6 +302,8 @@ struct proxy_audit {
 	uint64_t deny_tat;
 	uint64_t allow_tat;
 	uint64_t pending;
+	uint64_t said_ns;
+	bool said;
 	uint64_t lines;
 	uint64_t suppressed;
 	uint64_t errors;

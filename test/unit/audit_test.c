@@ -358,12 +358,31 @@ static void test_denied_flood(void **state)
 	/* Once said, not again. */
 	assert_true(decide(f, IPPROTO_TCP, 40001, "198.18.0.2", 443));
 	assert_int_equal(s->n, 3);
+	/*
+	 * A flood again: the next count waits until a second after the last,
+	 * then says all that was held back since.
+	 */
+	for (i = 0; i < 300; i++)
+		assert_false(decide(f, IPPROTO_TCP, (uint16_t)(1024 + i),
+				    "198.18.0.2", 80));
+	assert_int_equal(s->n, 3 + 10); /* the bucket refilled 10 in 100 ms */
+	assert_null(strstr(s->lines[3], "suppressed"));
+	assert_int_equal(unet_hub_clock_advance(f->hub, 500000000u), 0);
+	assert_false(decide(f, IPPROTO_TCP, 80, "198.18.0.2", 80));
+	assert_int_equal(s->n, 14);
+	assert_null(strstr(s->lines[13], "suppressed"));
+	assert_int_equal(unet_hub_clock_advance(f->hub, 500000000u), 0);
+	assert_true(decide(f, IPPROTO_TCP, 40001, "198.18.0.2", 443));
+	assert_int_equal(s->n, 16);
+	assert_non_null(strstr(s->lines[14],
+			       "\"event\":\"suppressed\",\"count\":290}"));
 	/* A sink that loses lines. */
 	s->fail = true;
 	assert_true(decide(f, IPPROTO_TCP, 40002, "198.18.0.2", 443));
 	st = stats(f);
 	assert_int_equal(st.audit_errors, 1);
-	assert_int_equal(st.audit_lines, 203);
+	assert_int_equal(st.audit_lines, 216);
+	assert_int_equal(st.audit_suppressed, 19800 + 290);
 }
 
 static void test_end_lines(void **state)
