@@ -162,22 +162,6 @@ static void audit_time(struct audit_out *o, uint64_t ns)
 	audit_str(o, text);
 }
 
-static const char *audit_proto_name(int proto)
-{
-	switch (proto) {
-	case IPPROTO_TCP:
-		return "tcp";
-	case IPPROTO_UDP:
-		return "udp";
-	case IPPROTO_ICMP:
-		return "icmp";
-	case IPPROTO_ICMPV6:
-		return "icmpv6";
-	default:
-		return "?";
-	}
-}
-
 static const char *const audit_event_names[] = {
 	[PROXY_AUDIT_DECISION] = "decision",
 	[PROXY_AUDIT_END] = "end",
@@ -219,7 +203,7 @@ size_t unet__audit_format(char *buf, size_t cap,
 		return o.over ? 0 : o.len;
 	}
 	audit_puts(&o, ",\"proto\":");
-	audit_str(&o, audit_proto_name(l->proto));
+	audit_str(&o, unet__proxy_proto_name(unet__proxy_proto(l->proto)));
 	audit_puts(&o, ",\"family\":");
 	audit_str(&o, l->family == AF_INET ? "ipv4" : "ipv6");
 	audit_puts(&o, ",\"guest\":");

@@ -45,13 +45,7 @@ wx() { ip netns exec "$WNS" "$@"; }
 
 # --- the namespaces and the world's servers -------------------------------------------
 for ns in "$HNS" "$GNS" "$WNS"; do new_netns "$ns"; done
-ip -n "$HNS" link add "$HW_H" type veth peer name "$HW_W" netns "$WNS"
-ip -n "$HNS" addr add 198.18.0.1/24 dev "$HW_H"
-ip -n "$HNS" addr add 2001:db8:1::1/64 dev "$HW_H" nodad
-ip -n "$WNS" addr add "$W4/24" dev "$HW_W"
-ip -n "$WNS" addr add "$W6/64" dev "$HW_W" nodad
-ip -n "$HNS" link set "$HW_H" up
-ip -n "$WNS" link set "$HW_W" up
+world_veth "$HNS" "$HW_H" "$WNS" "$HW_W"
 
 mkdir -p "$TMP/www"
 head -c 1048576 /dev/urandom >"$TMP/www/big.bin"

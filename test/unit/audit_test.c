@@ -83,7 +83,7 @@ static void test_format_lines(void **state)
 	assert_string_equal(
 		buf,
 		"{\"time\":\"2026-12-05T20:30:01.122Z\",\"event\":\"decision\","
-		"\"proto\":\"icmpv6\",\"family\":\"ipv6\",\"guest\":\"fec0::15\","
+		"\"proto\":\"icmp\",\"family\":\"ipv6\",\"guest\":\"fec0::15\","
 		"\"guest_port\":7,\"dst\":\"2001:db8::1\",\"dst_port\":0,"
 		"\"name\":null,\"verdict\":\"deny\",\"rule\":null}\n");
 	l.rule = PROXY_AUDIT_CALLBACK;
