@@ -11,6 +11,7 @@
  * rules (a linear walk, no allocation). A refusal costs a counter and,
  * for the caller, a RST (TCP), a rate-limited ICMP error (UDP) or nothing
  * (echo): a guest that floods denied attempts allocates nothing here.
+ * Each decision goes to the audit log too (audit.c), when there is one.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -79,7 +80,8 @@ bool unet__egress_decide(struct unet_proxy *proxy, int proto,
 	struct unet_flow_desc d;
 	int v = UNET_POLICY_PASS, rule = -1;
 
-	if (e->policy == NULL && proxy->cfg.decide == NULL)
+	if (e->policy == NULL && proxy->cfg.decide == NULL &&
+	    proxy->cfg.audit == NULL)
 		return true;
 	memset(&d, 0, sizeof(d));
 	d.proto = proto;
@@ -102,6 +104,8 @@ bool unet__egress_decide(struct unet_proxy *proxy, int proto,
 			e->callback_allowed++;
 		else if (v == UNET_POLICY_DENY)
 			e->callback_denied++;
+		if (v == UNET_POLICY_ALLOW || v == UNET_POLICY_DENY)
+			rule = PROXY_AUDIT_CALLBACK;
 	}
 	if (v != UNET_POLICY_ALLOW && v != UNET_POLICY_DENY) {
 		v = e->policy == NULL ?
@@ -112,6 +116,7 @@ bool unet__egress_decide(struct unet_proxy *proxy, int proto,
 		else if (e->policy != NULL)
 			e->hits[rule]++;
 	}
+	unet__audit_decision(proxy, &d, v, rule);
 	if (v == UNET_POLICY_DENY) {
 		e->denied++;
 		return false;
@@ -148,6 +153,9 @@ int unet_proxy_policy_stats(const struct unet_proxy *proxy,
 	st.callback_allowed = e->callback_allowed;
 	st.callback_denied = e->callback_denied;
 	st.rules = rules;
+	st.audit_lines = proxy->audit.lines;
+	st.audit_suppressed = proxy->audit.suppressed;
+	st.audit_errors = proxy->audit.errors;
 	r = unet__stats_copy(stats, &st, sizeof(st), sizeof(st));
 	if (r < 0)
 		return r;

@@ -290,6 +290,7 @@ int unet__flow_add(struct proxy_flow *flow)
 	flow_lru_push(proxy, flow);
 	flow->last_ns = unet_hub_now_ns(proxy->hub);
 	flow->created_ns = flow->last_ns;
+	flow->decided = !flow->inbound;
 	return 0;
 }
 
@@ -425,8 +426,9 @@ void unet__flow_handle_closed(uv_handle_t *handle)
  * unet__flow_close_begin() - the first step of closing any flow
  * @flow: the flow
  *
- * The flow leaves the table (if it is in it) and its timer starts closing;
- * the caller then closes its other handles.
+ * An outbound flow's end goes to the audit log; the flow leaves the table
+ * (if it is in it) and its timer starts closing; the caller then closes
+ * its other handles.
  *
  * Return: false when the flow was closing already (nothing is done).
  */
@@ -435,6 +437,8 @@ bool unet__flow_close_begin(struct proxy_flow *flow)
 	if (flow->closing)
 		return false;
 	flow->closing = true;
+	if (flow->decided)
+		unet__audit_end(flow);
 	if (flow->listed)
 		unet__flow_remove(flow);
 	unet_timer_close(&flow->timer, unet__flow_handle_closed);

@@ -312,12 +312,8 @@ size_t unet__icmp_err_build(uint8_t *out, size_t cap, sa_family_t family,
  */
 bool unet__icmp_err_admit(uint64_t *tat, uint64_t now_ns)
 {
-	uint64_t t = *tat > now_ns ? *tat : now_ns;
-
-	if (t - now_ns > (ICMP_ERR_BURST - 1) * ICMP_ERR_INTERVAL_NS)
-		return false;
-	*tat = t + ICMP_ERR_INTERVAL_NS;
-	return true;
+	return unet__gcra_admit(tat, now_ns, ICMP_ERR_INTERVAL_NS,
+				ICMP_ERR_BURST);
 }
 
 /* Sends the guest an error from @src, through the rate limit; counted. */

@@ -222,6 +222,8 @@ struct proxy_flow_ops {
  * @bytes_in: host to guest bytes
  * @last_ns: when the flow last carried something (hub clock)
  * @created_ns: when the flow entered the table (hub clock)
+ * @decided: an outbound flow that entered the table: it passed the egress
+ *           decision, and its end goes to the audit log (audit.c)
  */
 struct proxy_flow {
 	struct proxy_flow *hnext;
@@ -247,6 +249,7 @@ struct proxy_flow {
 	uint64_t bytes_in;
 	uint64_t last_ns;
 	uint64_t created_ns;
+	bool decided;
 };
 
 /**
@@ -267,6 +270,44 @@ struct proxy_egress {
 	uint64_t default_hits;
 	uint64_t callback_allowed;
 	uint64_t callback_denied;
+};
+
+/** Slots of the audit log's memory of UDP and ICMP decisions written. */
+#define PROXY_AUDIT_SEEN 256
+
+/**
+ * struct proxy_audit_seen - a UDP or ICMP decision the audit log wrote
+ * @key: a hash of its protocol, addresses, ports and verdict (0: free)
+ * @until: until when (hub clock, ns) the same decision is not written again
+ */
+struct proxy_audit_seen {
+	uint64_t key;
+	uint64_t until;
+};
+
+/**
+ * struct proxy_audit - the audit log's rate limits and counters (audit.c)
+ * @deny_tat: the token bucket of denied decisions (a theoretical arrival
+ *            time on the hub clock, ns; unet__gcra_admit())
+ * @allow_tat: the bucket of allowed decisions and flow ends
+ * @pending: lines suppressed since the last "suppressed" line
+ * @said_ns: when the last "suppressed" line was written (hub clock)
+ * @said: a "suppressed" line was written (@said_ns is valid)
+ * @lines: lines the callback took
+ * @suppressed: lines the rate limits held back
+ * @errors: lines the callback lost, or too long
+ * @seen: the UDP and ICMP decisions written lately, direct-mapped
+ */
+struct proxy_audit {
+	uint64_t deny_tat;
+	uint64_t allow_tat;
+	uint64_t pending;
+	uint64_t said_ns;
+	bool said;
+	uint64_t lines;
+	uint64_t suppressed;
+	uint64_t errors;
+	struct proxy_audit_seen seen[PROXY_AUDIT_SEEN];
 };
 
 /**
@@ -296,6 +337,8 @@ struct proxy_egress {
  * @rbuf: where every TCP flow reads its host socket into (PROXY_RBUF
  *        bytes), to be copied into lwIP at once
  * @guests: the guest addresses that hold flows, hashed
+ * @egress: the egress policy and its counters (egress.c)
+ * @audit: the audit log's state (audit.c)
  */
 struct unet_proxy {
 	struct unet_stack *stack;
@@ -320,6 +363,7 @@ struct unet_proxy {
 	char *rbuf;
 	struct proxy_guest *guests[1u << PROXY_GUEST_BITS];
 	struct proxy_egress egress;
+	struct proxy_audit audit;
 };
 
 /*
@@ -448,6 +492,75 @@ void unet__egress_free(struct unet_proxy *proxy);
 bool unet__egress_decide(struct unet_proxy *proxy, int proto,
 			 const union unet_sockaddr *dst,
 			 const union unet_ip_addr *guest, uint16_t guest_port);
+
+/* audit.c: the egress audit log */
+
+/* The rule of a decision no rule made: the default verdict, the callback. */
+#define PROXY_AUDIT_DEFAULT (-1)
+#define PROXY_AUDIT_CALLBACK (-2)
+
+/**
+ * enum proxy_audit_event - the kinds of audit line
+ * @PROXY_AUDIT_DECISION: a decision on a flow (or a datagram)
+ * @PROXY_AUDIT_END: an allowed flow ended
+ * @PROXY_AUDIT_SUPPRESSED: lines the rate limits held back since the last
+ * @PROXY_AUDIT_EVENT_NUM: the number of them
+ */
+enum proxy_audit_event {
+	PROXY_AUDIT_DECISION,
+	PROXY_AUDIT_END,
+	PROXY_AUDIT_SUPPRESSED,
+	PROXY_AUDIT_EVENT_NUM
+};
+
+/**
+ * struct proxy_audit_line - the fields of one audit line
+ * @event: what it reports
+ * @time_ns: when (ns since the Unix epoch, the library's clock)
+ * @proto: IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP or IPPROTO_ICMPV6
+ * @family: AF_INET or AF_INET6
+ * @guest: the guest's address, of @family
+ * @guest_port: its port or echo id
+ * @has_dst: @dst and @dst_port say something (a UDP flow's end does not:
+ *           the flow carried datagrams to any destination)
+ * @dst: the host-side destination, of @family
+ * @dst_port: its port (0 for ICMP)
+ * @name: the DNS name @dst was learnt from, or NULL
+ * @verdict: UNET_POLICY_ALLOW or UNET_POLICY_DENY (decisions)
+ * @rule: the deciding rule's line, PROXY_AUDIT_DEFAULT or
+ *        PROXY_AUDIT_CALLBACK (decisions)
+ * @bytes_out: guest-to-host bytes (ends)
+ * @bytes_in: host-to-guest bytes (ends)
+ * @duration_ms: the flow's life (ends)
+ * @count: lines suppressed (PROXY_AUDIT_SUPPRESSED)
+ */
+struct proxy_audit_line {
+	enum proxy_audit_event event;
+	uint64_t time_ns;
+	int proto;
+	sa_family_t family;
+	union unet_ip_addr guest;
+	uint16_t guest_port;
+	bool has_dst;
+	union unet_ip_addr dst;
+	uint16_t dst_port;
+	const char *name;
+	int verdict;
+	int rule;
+	uint64_t bytes_out;
+	uint64_t bytes_in;
+	uint64_t duration_ms;
+	uint64_t count;
+};
+
+size_t unet__audit_format(char *buf, size_t cap,
+			  const struct proxy_audit_line *l);
+bool unet__audit_admit(struct proxy_audit *a, bool deny, uint64_t now_ns);
+bool unet__audit_repeat(struct proxy_audit *a, uint64_t key, uint64_t now_ns);
+void unet__audit_decision(struct unet_proxy *proxy,
+			  const struct unet_flow_desc *d, int verdict,
+			  int rule);
+void unet__audit_end(struct proxy_flow *flow);
 
 /* fwd.c */
 void unet__fwd_close_all(struct unet_proxy *proxy);

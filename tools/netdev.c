@@ -139,6 +139,7 @@ enum netdev_key {
 	NETDEV_KEY_DNS_SERVER,
 	NETDEV_KEY_POLICY,
 	NETDEV_KEY_EGRESS,
+	NETDEV_KEY_AUDIT,
 	NETDEV_KEY_NUM
 };
 
@@ -217,6 +218,7 @@ static const char *const netdev_key_names[] = {
 	[NETDEV_KEY_DNS_SERVER] = "dns-server",
 	[NETDEV_KEY_POLICY] = "policy",
 	[NETDEV_KEY_EGRESS] = "egress",
+	[NETDEV_KEY_AUDIT] = "audit",
 };
 static_assert(ARRAY_SIZE(netdev_key_names) == NETDEV_KEY_NUM,
 	      "netdev_key_names must name every enum netdev_key");
@@ -312,6 +314,7 @@ static const uint16_t netdev_key_types[] = {
 	[NETDEV_KEY_DNS_SERVER] = TYPES_USER,
 	[NETDEV_KEY_POLICY] = TYPES_USER,
 	[NETDEV_KEY_EGRESS] = TYPES_USER,
+	[NETDEV_KEY_AUDIT] = TYPES_USER,
 };
 static_assert(ARRAY_SIZE(netdev_key_types) == NETDEV_KEY_NUM,
 	      "netdev_key_types must cover every enum netdev_key");
@@ -1500,6 +1503,9 @@ static int netdev_set(struct netdev_parser *p, enum netdev_key key, char *val)
 	case NETDEV_KEY_POLICY:
 		return netdev_set_str(p, key, nd->u.user.policy_file,
 				      sizeof(nd->u.user.policy_file), val);
+	case NETDEV_KEY_AUDIT:
+		return netdev_set_str(p, key, nd->u.user.audit_file,
+				      sizeof(nd->u.user.audit_file), val);
 	case NETDEV_KEY_EGRESS:
 		if (strcmp(val, "allow") != 0 && strcmp(val, "deny") != 0)
 			return netdev_error(
@@ -2195,7 +2201,8 @@ static void netdev_defaults(struct netdev *nd, enum netdev_type type)
  *   outbound6=ADDR6 (an IPv6 unicast address, not ::), keepsrc=on|off
  *   (default off), dns-server=on|off (default on), policy=FILE (the
  *   egress policy, read at start), egress=allow|deny (its default
- *   verdict; default the file's, or allow); booleans also take
+ *   verdict; default the file's, or allow), audit=FILE (the egress
+ *   audit log, appended to); booleans also take
  *   yes/no, true/false, y/n as QEMU's do.
  * - tap: ifname=NAME (1..15 characters, no '/', ':' or whitespace, not "."
  *   or ".."), fd=N (0..INT_MAX); not both. Neither lets the kernel choose.

@@ -181,6 +181,8 @@ struct netdev_vxlan {
  * @egress: egress=allow|deny, the policy's default verdict (overrides the
  *          file's `default` line): UNET_POLICY_ALLOW, UNET_POLICY_DENY, or
  *          -1 when not given (the file's default, or allow)
+ * @audit_file: audit=FILE, where the egress audit log is appended (one
+ *              JSON line per decision and per flow end); empty for none
  */
 struct netdev_user {
 	struct unet_stack_config stack;
@@ -190,6 +192,7 @@ struct netdev_user {
 	bool fwd_guest_default[NETDEV_FWD_MAX];
 	char policy_file[4096];
 	int egress;
+	char audit_file[4096];
 };
 
 /**

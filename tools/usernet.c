@@ -26,6 +26,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <netdb.h>
@@ -106,6 +107,7 @@ struct options {
  * @status: the exit status to return
  * @ready: the ready and exit fds, pidfile and API socket
  * @control: what the control socket (--api-socket) acts on
+ * @audit_fd: audit=FILE, open for appending (the -netdev user's), or -1
  */
 struct usernet {
 	uv_loop_t loop;
@@ -124,6 +126,7 @@ struct usernet {
 	int status;
 	struct ready ready;
 	struct control_target control;
+	int audit_fd;
 };
 
 /* The help text is laid out as it prints. */
@@ -157,7 +160,7 @@ static void usage_main(FILE *f)
 "                [,ipv6-net=PREFIX/64][,ipv6-host=ADDR6][,ipv6-dns=ADDR6]\n"
 "                [,ipv6-dhcp=stateless|stateful][,outbound=ADDR]\n"
 "                [,outbound6=ADDR6][,keepsrc=on|off][,dns-server=on|off]\n"
-"                [,policy=FILE][,egress=allow|deny]\n"
+"                [,policy=FILE][,egress=allow|deny][,audit=FILE]\n"
 "        the user-mode gateway: answers ARP and ping for host= and dns=, and\n"
 "        carries the guest's TCP, UDP and ping over host sockets (NAT).\n"
 "        It serves DHCP (from dhcpstart, 16 addresses; hostname=,\n"
@@ -192,6 +195,11 @@ static void usage_main(FILE *f)
 "        egress=allow|deny: the default verdict (default: the file's, or\n"
 "        allow). Denied TCP gets a RST, UDP an ICMP admin prohibited, ping\n"
 "        nothing; DHCP, DNS, TFTP and forwards are not governed by it.\n"
+"        audit=FILE: the egress audit log, appended to FILE (mode 600): a\n"
+"        JSON line per decision on a flow the guest opens and per allowed\n"
+"        flow's end (bytes, duration); denied decisions at most 100 a\n"
+"        second after a burst of 200, the rest counted in a \"suppressed\"\n"
+"        line (README: Audit log).\n"
 "        mem-budget=SIZE bounds what guests can make the process hold (bytes,\n"
 "        or with K, M, G, T; 4M to 1T; default 256M): as it fills, TCP\n"
 "        windows shrink and host reads slow; at the limit, guest frames\n"
@@ -791,6 +799,12 @@ static void dump_policy(const struct unet_proxy *proxy)
 		fprintf(stderr, " %llu", (unsigned long long)hits[i]);
 	fprintf(stderr, "%s\n",
 		n > (int)(sizeof(hits) / sizeof(hits[0])) ? " ..." : "");
+	if (st.audit_lines + st.audit_suppressed + st.audit_errors > 0)
+		fprintf(stderr,
+			"usernet: audit log: lines %llu suppressed %llu errors %llu\n",
+			(unsigned long long)st.audit_lines,
+			(unsigned long long)st.audit_suppressed,
+			(unsigned long long)st.audit_errors);
 }
 
 /*
@@ -941,6 +955,43 @@ static int load_policy(const char *id, const struct netdev_user *user,
 	return 0;
 }
 
+/*
+ * audit=FILE: each line with one write(2) to the file opened O_APPEND (so
+ * lines from several writers do not mix) and O_NONBLOCK (a FIFO whose
+ * reader lags loses the line rather than stalling the loop). A short or
+ * failed write is the line lost, counted by the proxy (audit_errors).
+ */
+static int audit_line(void *opaque, const char *line, size_t len)
+{
+	const int *fd = opaque;
+	ssize_t n = write(*fd, line, len);
+
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EIO;
+}
+
+/* Opens audit=FILE for start_user(); 0, or the error, said on stderr. */
+static int open_audit(struct usernet *u, const char *id,
+		      const struct netdev_user *user)
+{
+	u->audit_fd = -1;
+	if (user->audit_file[0] == '\0')
+		return 0;
+	u->audit_fd = open(user->audit_file,
+			   O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+				   O_NONBLOCK | O_NOCTTY,
+			   0600);
+	if (u->audit_fd < 0) {
+		int e = errno;
+
+		fprintf(stderr, "usernet: -netdev user,id=%s: audit=%s: %s\n",
+			id, user->audit_file, strerror(e));
+		return -e;
+	}
+	return 0;
+}
+
 /* The gateway (on @hub) and its proxy; the forwards come later. */
 static int start_user(struct usernet *u, struct unet_hub *hub, const char *id,
 		      const struct netdev_user *user)
@@ -968,10 +1019,18 @@ static int start_user(struct usernet *u, struct unet_hub *hub, const char *id,
 		return r;
 	}
 	r = load_policy(id, user, &policy);
-	if (r < 0)
+	if (r == 0)
+		r = open_audit(u, id, user);
+	if (r < 0) {
+		unet_policy_free(policy);
 		return r;
+	}
 	pc = user->proxy;
 	pc.policy = policy;
+	if (u->audit_fd >= 0) {
+		pc.audit = audit_line;
+		pc.audit_opaque = &u->audit_fd;
+	}
 	r = unet_proxy_new(u->stack, &pc, &u->proxy);
 	unet_policy_free(policy); /* the proxy keeps its own copy */
 	if (r < 0)

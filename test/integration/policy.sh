@@ -56,13 +56,7 @@ fi
 
 # --- the namespaces -----------------------------------------------------------
 for ns in "$HNS" "$GNS" "$WNS"; do new_netns "$ns"; done
-ip -n "$HNS" link add "$HW_H" type veth peer name "$HW_W" netns "$WNS"
-ip -n "$HNS" addr add 198.18.0.1/24 dev "$HW_H"
-ip -n "$HNS" addr add 2001:db8:1::1/64 dev "$HW_H" nodad
-ip -n "$WNS" addr add "$W4/24" dev "$HW_W"
-ip -n "$WNS" addr add "$W6/64" dev "$HW_W" nodad
-ip -n "$HNS" link set "$HW_H" up
-ip -n "$WNS" link set "$HW_W" up
+world_veth "$HNS" "$HW_H" "$WNS" "$HW_W"
 hx sysctl -qw net.ipv4.ping_group_range="0 2147483647"
 
 cat >"$TMP/udp.py" <<'EOF'

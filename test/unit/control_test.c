@@ -166,6 +166,7 @@ static int fake_policy_stats(void *opaque, struct unet_policy_stats *st,
 	st->default_hits = 1;
 	st->callback_denied = 2;
 	st->rules = 2;
+	st->audit_errors = 7;
 	assert_true(n >= 2);
 	hits[0] = 3;
 	hits[1] = 4;
@@ -291,6 +292,7 @@ static void test_reads(void **state)
 	expect_part(&c, "{\"op\":\"policy_stats\"}", "\"rules\":2");
 	expect_part(&c, "{\"op\":\"policy_stats\"}", "\"denied\":6");
 	expect_part(&c, "{\"op\":\"policy_stats\"}", "\"callback_denied\":2");
+	expect_part(&c, "{\"op\":\"policy_stats\"}", "\"audit_errors\":7");
 	expect_part(&c, "{\"op\":\"policy_stats\"}", "\"hits\":[3,4]");
 	expect_part(&c, "{\"op\":\"stats\"}",
 		    "\"ports\":[{\"hub\":3,\"id\":\"p0\",\"type\":\"fake\","

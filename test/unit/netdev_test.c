@@ -565,7 +565,10 @@ static void test_outbound_keys(void **state)
 	}
 }
 
-/* policy= and egress=: the file's name kept for start, the default verdict. */
+/*
+ * policy=, egress= and audit=: the files' names kept for start, the default
+ * verdict.
+ */
 static void test_policy_keys(void **state)
 {
 	static const struct bad_case bad[] = {
@@ -575,6 +578,9 @@ static void test_policy_keys(void **state)
 		{ "user,id=u,egress=", "egress: empty value" },
 		{ "tap,id=t,ifname=x,policy=/p",
 		  "unknown key 'policy' for type tap" },
+		{ "user,id=u,audit=", "audit: empty value" },
+		{ "tap,id=t,ifname=x,audit=/a",
+		  "unknown key 'audit' for type tap" },
 	};
 	char err[256];
 	struct netdev nd;
@@ -591,6 +597,11 @@ static void test_policy_keys(void **state)
 		0);
 	assert_string_equal(nd.u.user.policy_file, "/etc/unet.policy");
 	assert_int_equal(nd.u.user.egress, UNET_POLICY_DENY);
+	assert_string_equal(nd.u.user.audit_file, "");
+	assert_int_equal(netdev_parse("user,id=u,audit=/var/log/unet.audit",
+				      &nd, err, sizeof(err)),
+			 0);
+	assert_string_equal(nd.u.user.audit_file, "/var/log/unet.audit");
 	assert_int_equal(netdev_parse("user,id=u,egress=allow", &nd, err,
 				      sizeof(err)),
 			 0);

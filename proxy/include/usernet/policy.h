@@ -90,6 +90,22 @@ struct unet_flow_desc {
 typedef int (*unet_policy_decide_fn)(void *opaque,
 				     const struct unet_flow_desc *flow);
 
+/**
+ * typedef unet_audit_fn - receives one line of the egress audit log
+ * @opaque: &unet_proxy_config.audit_opaque
+ * @line: one JSON object on one line, ending in a newline, NUL-terminated
+ *        (README "Audit log" gives its fields), valid for the call
+ * @len: its length, the newline included and the NUL not: a file sink
+ *       writes it with one write(2)
+ *
+ * Called synchronously on the hub's loop; it must not block for long nor
+ * call back into the proxy.
+ *
+ * Return: 0, or a negative errno when the line was lost (counted in
+ * &unet_policy_stats.audit_errors).
+ */
+typedef int (*unet_audit_fn)(void *opaque, const char *line, size_t len);
+
 struct unet_policy;
 
 UNET_EXTERN int unet_policy_parse(const char *text, size_t len,

@@ -94,6 +94,12 @@ extern "C" {
  *          every flow they govern (NULL for none); with no @policy, a
  *          flow it passes is allowed
  * @decide_opaque: passed to @decide
+ * @audit: where the egress audit log goes, one JSON line per call (NULL,
+ *         the default, for no log): a line per decision on a flow the
+ *         guest opens (with or without @policy and @decide) and a line
+ *         when an allowed flow ends; denied decisions are rate-limited
+ *         (README "Audit log")
+ * @audit_opaque: passed to @audit
  * The caps are per protocol, so a flood of one protocol leaves the others
  * room. Every TCP, UDP (outbound) and ICMP flow holds one file descriptor:
  * unet_proxy_new() lowers the caps, in proportion, to what the process's
@@ -120,6 +126,8 @@ struct unet_proxy_config {
 	const struct unet_policy *policy;
 	unet_policy_decide_fn decide;
 	void *decide_opaque;
+	unet_audit_fn audit;
+	void *audit_opaque;
 };
 
 /**
@@ -352,6 +360,13 @@ struct unet_proxy_stats {
  * @callback_allowed: decisions &unet_proxy_config.decide made allow
  * @callback_denied: decisions it made deny
  * @rules: the policy's rule count (0 without a policy)
+ * @audit_lines: lines given to &unet_proxy_config.audit (the callback
+ *               returned 0)
+ * @audit_suppressed: audit lines not written because of the audit log's
+ *                    rate limits (each reported later in a "suppressed"
+ *                    line)
+ * @audit_errors: audit lines the callback reported lost (a full disk, a
+ *                pipe that could not take it now), or too long to write
  *
  * A decision is one TCP connection attempt (its SYN), one UDP datagram, or
  * one echo request: a UDP socket of the guest may send to many places.
@@ -364,6 +379,9 @@ struct unet_policy_stats {
 	uint64_t callback_allowed;
 	uint64_t callback_denied;
 	uint64_t rules;
+	uint64_t audit_lines;
+	uint64_t audit_suppressed;
+	uint64_t audit_errors;
 };
 
 struct unet_proxy;

@@ -180,3 +180,18 @@ stop_pid() {
 	fi
 	wait "$pid"
 }
+
+# world_veth HNS HIF WNS WIF: a veth pair HIF (in namespace HNS, where
+# usernet runs) - WIF (in namespace WNS, the world), both up:
+# 198.18.0.1/24 and 2001:db8:1::1/64 on HIF, 198.18.0.2/24 and
+# 2001:db8:1::2/64 on WIF.
+world_veth() {
+	local hns=$1 hif=$2 wns=$3 wif=$4
+	ip -n "$hns" link add "$hif" type veth peer name "$wif" netns "$wns"
+	ip -n "$hns" addr add 198.18.0.1/24 dev "$hif"
+	ip -n "$hns" addr add 2001:db8:1::1/64 dev "$hif" nodad
+	ip -n "$wns" addr add 198.18.0.2/24 dev "$wif"
+	ip -n "$wns" addr add 2001:db8:1::2/64 dev "$wif" nodad
+	ip -n "$hns" link set "$hif" up
+	ip -n "$wns" link set "$wif" up
+}

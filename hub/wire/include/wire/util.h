@@ -8,6 +8,7 @@
 #ifndef USERNET_WIRE_UTIL_H
 #define USERNET_WIRE_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -58,6 +59,23 @@ static inline void unet__put_be32(void *p, uint32_t v)
 	b[1] = (uint8_t)(v >> 16);
 	b[2] = (uint8_t)(v >> 8);
 	b[3] = (uint8_t)v;
+}
+
+/*
+ * A token bucket kept in one number (the generic cell rate algorithm):
+ * *@tat is the theoretical arrival time of the next event (0: a full
+ * bucket). @burst events may go at once, then one per @interval (same unit
+ * as @now). Return: whether one more may go at @now (counted in *@tat).
+ */
+static inline bool unet__gcra_admit(uint64_t *tat, uint64_t now,
+				    uint64_t interval, unsigned int burst)
+{
+	uint64_t t = *tat > now ? *tat : now;
+
+	if (t - now > (uint64_t)(burst - 1) * interval)
+		return false;
+	*tat = t + interval;
+	return true;
 }
 
 #endif /* USERNET_WIRE_UTIL_H */
