@@ -688,7 +688,7 @@ static void dump_vxlan(const struct unet_port *port)
 static void dump_port(const struct unet_port *port)
 {
 	fprintf(stderr,
-		"usernet: port %s (%s): in %llu frames %llu bytes; out %llu frames %llu bytes; drops short %llu long %llu queue-full %llu error %llu loss %llu\n",
+		"usernet: port %s (%s): in %llu frames %llu bytes; out %llu frames %llu bytes; drops short %llu long %llu queue-full %llu error %llu loss %llu offload %llu\n",
 		port->id, port->ops->name,
 		(unsigned long long)port->stats.in_frames,
 		(unsigned long long)port->stats.in_bytes,
@@ -698,7 +698,8 @@ static void dump_port(const struct unet_port *port)
 		(unsigned long long)port->stats.drops[UNET_DROP_LONG],
 		(unsigned long long)port->stats.drops[UNET_DROP_QUEUE_FULL],
 		(unsigned long long)port->stats.drops[UNET_DROP_ERROR],
-		(unsigned long long)port->stats.drops[UNET_DROP_LOSS]);
+		(unsigned long long)port->stats.drops[UNET_DROP_LOSS],
+		(unsigned long long)port->stats.drops[UNET_DROP_OFFLOAD]);
 	dump_vxlan(port);
 }
 
