@@ -230,8 +230,10 @@ int unet__offload_check(const void *frame, size_t len,
 		return 0;
 	if (!parsed || off->gso_size == 0)
 		return -EINVAL;
-	if ((gso == UNET_GSO_TCPV4 && (pkt->v6 || pkt->proto != WIRE_IPPROTO_TCP)) ||
-	    (gso == UNET_GSO_TCPV6 && (!pkt->v6 || pkt->proto != WIRE_IPPROTO_TCP)) ||
+	if ((gso == UNET_GSO_TCPV4 &&
+	     (pkt->v6 || pkt->proto != WIRE_IPPROTO_TCP)) ||
+	    (gso == UNET_GSO_TCPV6 &&
+	     (!pkt->v6 || pkt->proto != WIRE_IPPROTO_TCP)) ||
 	    (gso == UNET_GSO_UDP_L4 && pkt->proto != WIRE_IPPROTO_UDP))
 		return -EINVAL;
 	if ((off->flags & UNET_OFFLOAD_F_NEEDS_CSUM) &&
@@ -299,8 +301,7 @@ size_t unet__offload_seg_max(const struct unet__offload_pkt *pkt,
 
 /* Fixes a copied header block for a segment of @chunk payload bytes. */
 static void offload_fix(void *buf, const struct unet__offload_pkt *pkt,
-			const struct unet_offload *off, size_t done,
-			size_t chunk, unsigned int n, bool last)
+			size_t done, size_t chunk, unsigned int n, bool last)
 {
 	size_t l4len = pkt->hdr_len - pkt->l4_off + chunk;
 	struct wire_tcp *th;
@@ -330,7 +331,7 @@ static void offload_fix(void *buf, const struct unet__offload_pkt *pkt,
 		th = offload_at(buf, pkt->l4_off);
 		th->seq = htonl(wire_tcp_seq(th) + (uint32_t)done);
 		if (!last)
-			th->flags &= (uint8_t)~(WIRE_TCP_FIN | WIRE_TCP_PSH);
+			th->flags &= (uint8_t) ~(WIRE_TCP_FIN | WIRE_TCP_PSH);
 		if (n != 0)
 			th->flags &= (uint8_t)~WIRE_TCP_CWR;
 		th->csum = 0;
@@ -343,7 +344,6 @@ static void offload_fix(void *buf, const struct unet__offload_pkt *pkt,
 	uh->csum = 0;
 	v = unet__csum_finish(unet__csum_add(sum, uh, l4len));
 	uh->csum = htons(v == 0 ? 0xffff : v);
-	(void)off;
 }
 
 /**
@@ -393,8 +393,7 @@ int unet__offload_segment(const void *frame, size_t len,
 		memcpy(buf, hdrs, pkt->hdr_len);
 		memcpy(offload_at(buf, pkt->hdr_len), cursor_take(&body, chunk),
 		       chunk);
-		offload_fix(buf, pkt, off, done, chunk, n,
-			    done + chunk == payload);
+		offload_fix(buf, pkt, done, chunk, n, done + chunk == payload);
 		n++;
 		done += chunk;
 		if (cb(opaque, buf, pkt->hdr_len + chunk) != 0)

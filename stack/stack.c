@@ -1314,8 +1314,8 @@ static void stack_timer_arm(struct unet_stack *stack);
  * up to 64 KiB with a partial checksum goes in whole), unless it is an IP
  * fragment (a reassembled datagram is verified as any other).
  */
-static int stack_input(struct unet_stack *stack, const void *frame,
-		       size_t len, bool trust)
+static int stack_input(struct unet_stack *stack, const void *frame, size_t len,
+		       bool trust)
 {
 	struct unet_cursor c = cursor_init(frame, len);
 	const struct wire_eth *eth;

@@ -1306,17 +1306,15 @@ static int open_netdev(struct usernet *u, const struct netdev *nd,
 			break;
 		}
 		if (nd->u.tap.fd >= 0)
-			r = unet_tap_adopt_ex(hub, nd->id, nd->u.tap.fd,
-					      nd->u.tap.no_offload ?
-						      UNET_TAP_NO_OFFLOAD :
-						      0,
-					      &port);
+			r = unet_tap_adopt_ex(
+				hub, nd->id, nd->u.tap.fd,
+				nd->u.tap.no_offload ? UNET_TAP_NO_OFFLOAD : 0,
+				&port);
 		else
-			r = unet_tap_open_ex(hub, nd->id, nd->u.tap.ifname,
-					     nd->u.tap.no_offload ?
-						     UNET_TAP_NO_OFFLOAD :
-						     0,
-					     &port);
+			r = unet_tap_open_ex(
+				hub, nd->id, nd->u.tap.ifname,
+				nd->u.tap.no_offload ? UNET_TAP_NO_OFFLOAD : 0,
+				&port);
 		if (r < 0)
 			fprintf(stderr,
 				"usernet: -netdev tap,id=%s: cannot open tap%s%s: %s\n",

@@ -44,8 +44,8 @@ static int fuzz_send(struct unet_port *port, const void *frame, size_t len)
 	return 0;
 }
 
-static int fuzz_send_off(struct unet_port *port, const void *frame,
-			 size_t len, const struct unet_offload *off)
+static int fuzz_send_off(struct unet_port *port, const void *frame, size_t len,
+			 const struct unet_offload *off)
 {
 	(void)port;
 	(void)frame;

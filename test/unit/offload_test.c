@@ -40,11 +40,11 @@ struct t_frame {
 	bool v6;
 	bool udp;
 	size_t payload;
-	size_t pay_off;	 /* the payload's first byte's index in t_data */
+	size_t pay_off; /* the payload's first byte's index in t_data */
 	uint32_t seq;
 	uint8_t flags;
 	uint16_t id;
-	bool csum_ok;	 /* a whole checksum, else the pseudo-header sum */
+	bool csum_ok; /* a whole checksum, else the pseudo-header sum */
 };
 
 static uint8_t t_data[70000];
@@ -210,7 +210,7 @@ static void t_tcp_gso(bool v6, unsigned int mtu, uint16_t gso_size)
 		w.id = (uint16_t)(T_ID + i);
 		w.csum_ok = true;
 		if (i + 1 < s->n)
-			w.flags &= (uint8_t)~(WIRE_TCP_FIN | WIRE_TCP_PSH);
+			w.flags &= (uint8_t) ~(WIRE_TCP_FIN | WIRE_TCP_PSH);
 		if (i != 0)
 			w.flags &= (uint8_t)~WIRE_TCP_CWR;
 		assert_int_equal(s->lens[i], t_build(t_want, &w));
@@ -350,9 +350,8 @@ static void test_csum_finish(void **state)
 		assert_int_equal(t_build(part, &f), len);
 		/* Ethernet padding is not summed. */
 		memset(part + len, 0xee, 20);
-		assert_int_equal(unet__offload_check(part, len + 20, &off,
-						     &pkt),
-				 0);
+		assert_int_equal(
+			unet__offload_check(part, len + 20, &off, &pkt), 0);
 		assert_int_equal(unet__offload_csum(part, len + 20, &off, &pkt),
 				 0);
 		assert_memory_equal(part, whole, len);
@@ -377,53 +376,105 @@ static void test_malformed(void **state)
 		struct unet_offload off;
 		const char *patch; /* "ip4frag", "iplen", "thlen", ... */
 	} rows[] = {
-		{ "csum_start past the end", b4, l4,
-		  { .flags = 1, .csum_start = 60000, .csum_offset = 16 }, NULL },
-		{ "csum_offset past the end", b4, l4,
-		  { .flags = 1, .csum_start = cs4, .csum_offset = 60000 }, NULL },
-		{ "csum field straddles the end", b4, l4,
+		{ "csum_start past the end",
+		  b4,
+		  l4,
+		  { .flags = 1, .csum_start = 60000, .csum_offset = 16 },
+		  NULL },
+		{ "csum_offset past the end",
+		  b4,
+		  l4,
+		  { .flags = 1, .csum_start = cs4, .csum_offset = 60000 },
+		  NULL },
+		{ "csum field straddles the end",
+		  b4,
+		  l4,
 		  { .flags = 1,
 		    .csum_start = cs4,
-		    .csum_offset = (uint16_t)(l4 - cs4 - 1) }, NULL },
+		    .csum_offset = (uint16_t)(l4 - cs4 - 1) },
+		  NULL },
 		{ "unknown flag", b4, l4, { .flags = 0x10 }, NULL },
-		{ "hdr_len past the end", b4, l4,
+		{ "hdr_len past the end",
+		  b4,
+		  l4,
 		  { .gso_type = UNET_GSO_TCPV4,
 		    .gso_size = 1000,
-		    .hdr_len = 60000 }, NULL },
+		    .hdr_len = 60000 },
+		  NULL },
 		{ "gso_size 0", b4, l4, { .gso_type = UNET_GSO_TCPV4 }, NULL },
-		{ "unknown GSO type", b4, l4, { .gso_type = 2, .gso_size = 9 }, NULL },
+		{ "unknown GSO type",
+		  b4,
+		  l4,
+		  { .gso_type = 2, .gso_size = 9 },
+		  NULL },
 		{ "UFO", bu, lu, { .gso_type = 3, .gso_size = 1000 }, NULL },
-		{ "TCPV4 over IPv6", b6, l6,
-		  { .gso_type = UNET_GSO_TCPV4, .gso_size = 1000 }, NULL },
-		{ "TCPV6 over IPv4", b4, l4,
-		  { .gso_type = UNET_GSO_TCPV6, .gso_size = 1000 }, NULL },
-		{ "TCPV4 over UDP", bu, lu,
-		  { .gso_type = UNET_GSO_TCPV4, .gso_size = 1000 }, NULL },
-		{ "UDP_L4 over TCP", b4, l4,
-		  { .gso_type = UNET_GSO_UDP_L4, .gso_size = 1000 }, NULL },
-		{ "too many segments", b4, l4,
-		  { .gso_type = UNET_GSO_TCPV4, .gso_size = 1 }, NULL },
-		{ "GSO csum_start not at TCP", b4, l4,
+		{ "TCPV4 over IPv6",
+		  b6,
+		  l6,
+		  { .gso_type = UNET_GSO_TCPV4, .gso_size = 1000 },
+		  NULL },
+		{ "TCPV6 over IPv4",
+		  b4,
+		  l4,
+		  { .gso_type = UNET_GSO_TCPV6, .gso_size = 1000 },
+		  NULL },
+		{ "TCPV4 over UDP",
+		  bu,
+		  lu,
+		  { .gso_type = UNET_GSO_TCPV4, .gso_size = 1000 },
+		  NULL },
+		{ "UDP_L4 over TCP",
+		  b4,
+		  l4,
+		  { .gso_type = UNET_GSO_UDP_L4, .gso_size = 1000 },
+		  NULL },
+		{ "too many segments",
+		  b4,
+		  l4,
+		  { .gso_type = UNET_GSO_TCPV4, .gso_size = 1 },
+		  NULL },
+		{ "GSO csum_start not at TCP",
+		  b4,
+		  l4,
 		  { .flags = 1,
 		    .gso_type = UNET_GSO_TCPV4,
 		    .gso_size = 1000,
 		    .csum_start = cs4 + 2,
-		    .csum_offset = 16 }, NULL },
-		{ "GSO over a truncated IP header", b4, WIRE_ETH_HLEN + 10,
-		  { .gso_type = UNET_GSO_TCPV4, .gso_size = 1000 }, NULL },
-		{ "GSO over a truncated TCP header", b4, cs4 + 10,
-		  { .gso_type = UNET_GSO_TCPV4, .gso_size = 1000 }, NULL },
-		{ "GSO, IPv4 total length past the frame", b4, l4 - 1,
-		  { .gso_type = UNET_GSO_TCPV4, .gso_size = 1000 }, NULL },
-		{ "GSO, IPv6 payload length past the frame", b6, l6 - 1,
-		  { .gso_type = UNET_GSO_TCPV6, .gso_size = 1000 }, NULL },
-		{ "GSO over an IPv4 fragment", b4, l4,
+		    .csum_offset = 16 },
+		  NULL },
+		{ "GSO over a truncated IP header",
+		  b4,
+		  WIRE_ETH_HLEN + 10,
+		  { .gso_type = UNET_GSO_TCPV4, .gso_size = 1000 },
+		  NULL },
+		{ "GSO over a truncated TCP header",
+		  b4,
+		  cs4 + 10,
+		  { .gso_type = UNET_GSO_TCPV4, .gso_size = 1000 },
+		  NULL },
+		{ "GSO, IPv4 total length past the frame",
+		  b4,
+		  l4 - 1,
+		  { .gso_type = UNET_GSO_TCPV4, .gso_size = 1000 },
+		  NULL },
+		{ "GSO, IPv6 payload length past the frame",
+		  b6,
+		  l6 - 1,
+		  { .gso_type = UNET_GSO_TCPV6, .gso_size = 1000 },
+		  NULL },
+		{ "GSO over an IPv4 fragment",
+		  b4,
+		  l4,
 		  { .gso_type = UNET_GSO_TCPV4, .gso_size = 1000 },
 		  "ip4frag" },
-		{ "GSO, TCP header length below 20", b4, l4,
+		{ "GSO, TCP header length below 20",
+		  b4,
+		  l4,
 		  { .gso_type = UNET_GSO_TCPV4, .gso_size = 1000 },
 		  "thlen" },
-		{ "GSO over ARP", b4, l4,
+		{ "GSO over ARP",
+		  b4,
+		  l4,
 		  { .gso_type = UNET_GSO_TCPV4, .gso_size = 1000 },
 		  "arp" },
 	};
@@ -434,8 +485,7 @@ static void test_malformed(void **state)
 	(void)state;
 	for (i = 0; i < UNET__ARRAY_SIZE(rows); i++) {
 		memcpy(copy, rows[i].frame, rows[i].len);
-		if (rows[i].patch != NULL &&
-		    !strcmp(rows[i].patch, "ip4frag"))
+		if (rows[i].patch != NULL && !strcmp(rows[i].patch, "ip4frag"))
 			memcpy(copy + WIRE_ETH_HLEN + 6, frag, 2);
 		if (rows[i].patch != NULL && !strcmp(rows[i].patch, "thlen"))
 			copy[cs4 + 12] = 0x40;
@@ -577,9 +627,8 @@ static void test_hub_delivery(void **state)
 
 	/* Without facts, a 64 KiB frame is too long for MTU 1500. */
 	assert_int_equal(unet_hub_input(&from.port, t_frame_buf, len), -EINVAL);
-	assert_int_equal(unet_hub_input_offload(&from.port, t_frame_buf, len,
-						&off),
-			 0);
+	assert_int_equal(
+		unet_hub_input_offload(&from.port, t_frame_buf, len, &off), 0);
 	assert_int_equal(off_port.frames, 1);
 	assert_int_equal(off_port.with_off, 1);
 	assert_int_equal(off_port.bytes, len);
@@ -593,9 +642,8 @@ static void test_hub_delivery(void **state)
 
 	/* Through a queue: the offload port's copy keeps its facts. */
 	off_port.busy = plain.busy = true;
-	assert_int_equal(unet_hub_input_offload(&from.port, t_frame_buf, len,
-						&off),
-			 0);
+	assert_int_equal(
+		unet_hub_input_offload(&from.port, t_frame_buf, len, &off), 0);
 	off_port.busy = plain.busy = false;
 	assert_int_equal(unet_port_flush(&off_port.port), 0);
 	assert_int_equal(unet_port_flush(&plain.port), 0);

@@ -95,9 +95,8 @@ UNET_EXTERN int unet_tap_open_ex(struct unet_hub *hub, const char *id,
  *
  * Return: 0, or a negative errno, as unet_tap_adopt().
  */
-UNET_EXTERN int unet_tap_adopt_ex(struct unet_hub *hub, const char *id,
-				  int fd, unsigned int flags,
-				  struct unet_port **portp);
+UNET_EXTERN int unet_tap_adopt_ex(struct unet_hub *hub, const char *id, int fd,
+				  unsigned int flags, struct unet_port **portp);
 
 /**
  * unet_tap_adopt() - attach an already-open tap fd
