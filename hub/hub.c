@@ -16,6 +16,14 @@
  * a port moves any cursor that points at it, so a port may detach (and free
  * itself) from inside a delivery.
  *
+ * A frame may carry offload facts (struct unet_offload, unet_hub_input_offload()):
+ * they are checked once on the way in (offload.c); a port whose
+ * &unet_port.offload covers what the frame needs gets it whole through its
+ * send_offload op, every other port gets it made ordinary first (its
+ * checksum finished in a copy, a GSO frame cut into segments within the
+ * MTU), one port at a time, so that no memory is kept between deliveries.
+ * Queued frames keep their facts.
+ *
  * The hub is also where the library's log lives, and (in clock.c) its
  * clock, timers and random source.
  */
@@ -27,6 +35,7 @@
 
 #include "wire/config_copy.h"
 #include "hub_internal.h"
+#include "offload_internal.h"
 
 /* The size of struct unet_hub_config in 0.1.0, its first release. */
 #define HUB_CONFIG_SIZE_V1 \
@@ -36,11 +45,15 @@
  * struct unet_port_frame - a copy of a frame waiting in a port's queue
  * @next: the next frame in the queue
  * @len: length of @data
+ * @has_off: @off holds the frame's offload facts
+ * @off: the facts, for the port's send_offload op
  * @data: the frame
  */
 struct unet_port_frame {
 	struct unet_port_frame *next;
 	size_t len;
+	bool has_off;
+	struct unet_offload off;
 	unsigned char data[];
 };
 
@@ -313,7 +326,8 @@ void unet_port_close(struct unet_port *port)
 		port->ops->close(port);
 }
 
-static void port_enqueue(struct unet_port *port, const void *frame, size_t len)
+static void port_enqueue(struct unet_port *port, const void *frame, size_t len,
+			 const struct unet_offload *off)
 {
 	struct unet_port_frame *f;
 
@@ -330,6 +344,9 @@ static void port_enqueue(struct unet_port *port, const void *frame, size_t len)
 	}
 	f->next = NULL;
 	f->len = len;
+	f->has_off = off != NULL;
+	if (off != NULL)
+		f->off = *off;
 	memcpy(f->data, frame, len);
 	if (port->queue_tail != NULL)
 		port->queue_tail->next = f;
@@ -362,7 +379,9 @@ static bool port_lose(struct unet_port *port)
 	return l->one_in != 0 && unet_hub_random(port->hub) % l->one_in == 0;
 }
 
-static void port_offer(struct unet_port *port, const void *frame, size_t len)
+/* A frame to @port, with @off only for a port that takes it (send_offload). */
+static void port_offer(struct unet_port *port, const void *frame, size_t len,
+		       const struct unet_offload *off)
 {
 	int r;
 
@@ -371,18 +390,153 @@ static void port_offer(struct unet_port *port, const void *frame, size_t len)
 		return;
 	}
 	if (port->queue_head != NULL) {
-		port_enqueue(port, frame, len);
+		port_enqueue(port, frame, len, off);
 		return;
 	}
-	r = port->ops->send(port, frame, len);
+	if (off != NULL)
+		r = port->ops->send_offload(port, frame, len, off);
+	else
+		r = port->ops->send(port, frame, len);
 	if (r == 0) {
 		port->stats.out_frames++;
 		port->stats.out_bytes += len;
 	} else if (r == -EAGAIN) {
-		port_enqueue(port, frame, len);
+		port_enqueue(port, frame, len, off);
 	} else {
 		port->stats.drops[UNET_DROP_ERROR]++;
 	}
+}
+
+/* Whether @port takes frames with offload facts at all. */
+static bool port_takes_offload(const struct unet_port *port)
+{
+	return port->ops->send_offload != NULL &&
+	       (port->offload & UNET_PORT_OFFLOAD_CSUM) != 0;
+}
+
+/* The facts a segment or a finished frame carries to a port that takes them. */
+static const struct unet_offload hub_data_valid = {
+	.flags = UNET_OFFLOAD_F_DATA_VALID,
+};
+
+/**
+ * struct hub_soft - one port's share of a frame made ordinary
+ * @hub: the hub
+ * @port: the port
+ */
+struct hub_soft {
+	struct unet_hub *hub;
+	struct unet_port *port;
+};
+
+static int hub_soft_seg(void *opaque, const void *frame, size_t len)
+{
+	struct hub_soft *s = opaque;
+
+	port_offer(s->port, frame, len,
+		   port_takes_offload(s->port) ? &hub_data_valid : NULL);
+	/* The port may have detached itself from inside its send. */
+	return s->port->hub == s->hub ? 0 : 1;
+}
+
+/*
+ * Offers a frame with facts @port does not take whole: its checksum
+ * finished in a copy, or cut into segments (with their checksums done).
+ */
+static void port_offer_soft(struct unet_port *port, const void *frame,
+			    size_t len, const struct unet_offload *off,
+			    const struct unet__offload_pkt *pkt)
+{
+	struct unet_hub *hub = port->hub;
+	struct hub_soft s = { .hub = hub, .port = port };
+	size_t buf_len = len;
+	void *buf;
+	int r;
+
+	if (!unet__offload_plain(off) &&
+	    (off->gso_type & (uint8_t)~UNET_GSO_ECN) != UNET_GSO_NONE)
+		buf_len = pkt->hdr_len +
+			  unet__offload_seg_max(pkt, off, hub->mtu);
+	buf = malloc(buf_len);
+	if (buf == NULL) {
+		port->stats.drops[UNET_DROP_ERROR]++;
+		return;
+	}
+	if ((off->gso_type & (uint8_t)~UNET_GSO_ECN) != UNET_GSO_NONE) {
+		r = unet__offload_segment(frame, len, off, pkt, hub->mtu, buf,
+					  buf_len, hub_soft_seg, &s);
+	} else {
+		memcpy(buf, frame, len);
+		r = unet__offload_csum(buf, len, off, pkt);
+		if (r == 0)
+			hub_soft_seg(&s, buf, len);
+	}
+	if (r < 0)
+		port->stats.drops[UNET_DROP_OFFLOAD]++;
+	free(buf);
+}
+
+/* Offers a frame, with or without facts, in the form @port takes. */
+static void port_offer_any(struct unet_port *port, const void *frame,
+			   size_t len, const struct unet_offload *off,
+			   const struct unet__offload_pkt *pkt)
+{
+	unsigned int need = unet__offload_needs(off);
+
+	if (off == NULL) {
+		port_offer(port, frame, len, NULL);
+	} else if (port_takes_offload(port) && (port->offload & need) == need) {
+		port_offer(port, frame, len, off);
+	} else if (need == 0) {
+		/* Only "known good": an ordinary frame to this port. */
+		port_offer(port, frame, len, NULL);
+	} else {
+		port_offer_soft(port, frame, len, off, pkt);
+	}
+}
+
+/* Delivers a checked frame (with checked facts, or none) to the other ports. */
+static void hub_deliver(struct unet_hub *hub, struct unet_port *from,
+			const void *frame, size_t len,
+			const struct unet_offload *off,
+			const struct unet__offload_pkt *pkt)
+{
+	struct unet_port *port;
+	unsigned int level;
+
+	from->stats.in_frames++;
+	from->stats.in_bytes += len;
+
+	level = hub->depth++;
+	hub->cursor[level] = hub->ports;
+	while ((port = hub->cursor[level]) != NULL) {
+		hub->cursor[level] = port->next;
+		if (port != from)
+			port_offer_any(port, frame, len, off, pkt);
+	}
+	hub->depth--;
+}
+
+/* The checks every frame passes on its way in; 0 or a negative errno. */
+static int hub_input_check(struct unet_port *from, size_t len, size_t max)
+{
+	struct unet_hub *hub = from->hub;
+
+	if (hub == NULL)
+		return -ENOTCONN;
+	if (len < UNET_ETH_HLEN) {
+		from->stats.drops[UNET_DROP_SHORT]++;
+		return -EINVAL;
+	}
+	if (len > max) {
+		from->stats.drops[UNET_DROP_LONG]++;
+		return -EINVAL;
+	}
+	if (hub->depth >= HUB_DEPTH_MAX) {
+		from->stats.drops[UNET_DROP_ERROR]++;
+		return -ELOOP;
+	}
+	return 0;
 }
 
 /**
@@ -397,35 +551,55 @@ static void port_offer(struct unet_port *port, const void *frame, size_t len)
  */
 int unet_hub_input(struct unet_port *from, const void *frame, size_t len)
 {
-	struct unet_hub *hub = from->hub;
-	struct unet_port *port;
-	unsigned int level;
+	int r = hub_input_check(from, len,
+				from->hub ? unet_hub_frame_max(from->hub) : 0);
 
-	if (hub == NULL)
+	if (r < 0)
+		return r;
+	hub_deliver(from->hub, from, frame, len, NULL, NULL);
+	return 0;
+}
+
+/**
+ * unet_hub_input_offload() - push a frame with its offload facts
+ * @from: the port the frame comes from
+ * @frame: the frame, borrowed for the call
+ * @len: its length: up to UNET_GSO_FRAME_MAX for a GSO frame, else as
+ *       unet_hub_input()
+ * @off: its facts (borrowed for the call); NULL or all zero is an ordinary
+ *       frame
+ *
+ * The facts are untrusted: they must fit the frame (see struct
+ * unet_offload), else the frame is dropped and counted as
+ * %UNET_DROP_OFFLOAD. Ports whose &unet_port.offload covers what the frame
+ * needs get it whole; the others get it with its checksum finished and a
+ * GSO frame cut into segments within the hub's MTU.
+ *
+ * Return: 0 when the frame was passed on; -EINVAL for a frame too short or
+ * too long or with facts that do not fit it, or unet_hub_input()'s errors.
+ */
+int unet_hub_input_offload(struct unet_port *from, const void *frame,
+			   size_t len, const struct unet_offload *off)
+{
+	struct unet__offload_pkt pkt;
+	size_t max;
+	int r;
+
+	if (off == NULL || (off->flags == 0 && off->gso_type == UNET_GSO_NONE))
+		return unet_hub_input(from, frame, len);
+	if (from->hub == NULL)
 		return -ENOTCONN;
-	if (len < UNET_ETH_HLEN) {
-		from->stats.drops[UNET_DROP_SHORT]++;
+	max = unet_hub_frame_max(from->hub);
+	if ((off->gso_type & (uint8_t)~UNET_GSO_ECN) != UNET_GSO_NONE)
+		max = UNET_GSO_FRAME_MAX;
+	r = hub_input_check(from, len, max);
+	if (r < 0)
+		return r;
+	if (unet__offload_check(frame, len, off, &pkt) < 0) {
+		from->stats.drops[UNET_DROP_OFFLOAD]++;
 		return -EINVAL;
 	}
-	if (len > unet_hub_frame_max(hub)) {
-		from->stats.drops[UNET_DROP_LONG]++;
-		return -EINVAL;
-	}
-	if (hub->depth >= HUB_DEPTH_MAX) {
-		from->stats.drops[UNET_DROP_ERROR]++;
-		return -ELOOP;
-	}
-	from->stats.in_frames++;
-	from->stats.in_bytes += len;
-
-	level = hub->depth++;
-	hub->cursor[level] = hub->ports;
-	while ((port = hub->cursor[level]) != NULL) {
-		hub->cursor[level] = port->next;
-		if (port != from)
-			port_offer(port, frame, len);
-	}
-	hub->depth--;
+	hub_deliver(from->hub, from, frame, len, off, &pkt);
 	return 0;
 }
 
@@ -441,7 +615,11 @@ int unet_port_flush(struct unet_port *port)
 	int r;
 
 	while ((f = port->queue_head) != NULL) {
-		r = port->ops->send(port, f->data, f->len);
+		if (f->has_off)
+			r = port->ops->send_offload(port, f->data, f->len,
+						    &f->off);
+		else
+			r = port->ops->send(port, f->data, f->len);
 		if (r == -EAGAIN)
 			return -EAGAIN;
 		if (port->hub == NULL)

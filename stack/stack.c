@@ -105,6 +105,9 @@
  *        header: one for each extension header a datagram may start with)
  * @proxy_restrict: a restricted proxy is on the stack (see
  *                  unet__stack_restricted())
+ * @rx_csum_good: the frame lwIP is taking in now came with its checksum
+ *                known good or left to do (offload facts from a tap whose
+ *                kernel built it): checksums are not verified for it
  */
 struct unet_stack {
 	struct unet_port port;
@@ -125,6 +128,7 @@ struct unet_stack {
 	struct raw_pcb *raw[2];
 	struct raw_pcb *raw6[5];
 	bool proxy_restrict;
+	bool rx_csum_good;
 };
 
 /**
@@ -545,6 +549,9 @@ static bool stack_pkt_parse6(const struct pbuf *p, struct unet_ip_pkt *pkt)
  * TCP, UDP and ICMPv6 are summed with their pseudo-header (a UDP checksum
  * of 0 is none, and good in IPv4; IPv6 does not allow it), ICMP without.
  *
+ * A packet whose frame came with offload facts from a tap (checksum known
+ * good, or left to do by the guest's kernel: @pkt->csum_good) is not summed.
+ *
  * Return: true when the checksum is good; false when it is not, or the
  * packet is a fragment or has no (good) transport header.
  */
@@ -556,6 +563,8 @@ bool unet__stack_l4_csum_ok(const struct pbuf *p, const struct unet_ip_pkt *pkt)
 
 	if (pkt->l4.hdr == NULL || pkt->fragment)
 		return false;
+	if (pkt->csum_good)
+		return true;
 	switch (pkt->proto) {
 	case WIRE_IPPROTO_TCP:
 		break;
@@ -717,6 +726,7 @@ int unet__stack_ip4_input(struct unet_stack *stack, struct pbuf *p,
 		pbuf_free(p);
 		return 1;
 	}
+	pkt.csum_good = stack->rx_csum_good && !pkt.fragment;
 	/*
 	 * Only the virtual net's own addresses (and 0.0.0.0, a DHCP client's)
 	 * may send: an answer to any other source could not be delivered, and
@@ -894,6 +904,7 @@ int unet__stack_ip6_input(struct unet_stack *stack, struct pbuf *p,
 		pbuf_free(p);
 		return 1;
 	}
+	pkt.csum_good = stack->rx_csum_good && !pkt.fragment;
 	stack_catcher_ip6_set(stack, NULL);
 	if (cb == NULL || !stack_ip6_for_proxy(stack, &pkt))
 		return 0;
@@ -937,6 +948,7 @@ static u8_t stack_raw_recv(void *arg, struct raw_pcb *pcb, struct pbuf *p,
 		pbuf_free(p);
 		return 1;
 	}
+	pkt.csum_good = stack->rx_csum_good && !pkt.fragment;
 	if (v6 && pkt.proto != WIRE_IPPROTO_UDP &&
 	    pkt.proto != WIRE_IPPROTO_ICMPV6)
 		return 0;
@@ -1295,9 +1307,16 @@ static bool stack_family_off(struct unet_stack *stack, uint16_t ethtype)
 
 static void stack_timer_arm(struct unet_stack *stack);
 
-static int stack_send(struct unet_port *port, const void *frame, size_t len)
+/*
+ * Takes one frame from the hub into lwIP. @trust: the frame came with
+ * offload facts saying its transport checksum is good or left to do; lwIP
+ * and the proxy then do not verify it (a TCP segment of a guest's kernel at
+ * up to 64 KiB with a partial checksum goes in whole), unless it is an IP
+ * fragment (a reassembled datagram is verified as any other).
+ */
+static int stack_input(struct unet_stack *stack, const void *frame, size_t len,
+		       bool trust)
 {
-	struct unet_stack *stack = container_of(port, struct unet_stack, port);
 	struct unet_cursor c = cursor_init(frame, len);
 	const struct wire_eth *eth;
 	const struct wire_arp *arp;
@@ -1349,6 +1368,8 @@ static int stack_send(struct unet_port *port, const void *frame, size_t len)
 		iplen = wire_ip4_tot_len(ip);
 		if (iplen >= WIRE_IP4_HLEN && WIRE_ETH_HLEN + iplen < len)
 			len = WIRE_ETH_HLEN + iplen;
+		if (wire_ip4_is_fragment(ip))
+			trust = false;
 		break;
 	case WIRE_ETHTYPE_IP6:
 		if (stack_family_off(stack, WIRE_ETHTYPE_IP6))
@@ -1371,6 +1392,10 @@ static int stack_send(struct unet_port *port, const void *frame, size_t len)
 		iplen = WIRE_IP6_HLEN + wire_ip6_payload_len(ip6);
 		if (WIRE_ETH_HLEN + iplen < len)
 			len = WIRE_ETH_HLEN + iplen;
+		/* Trusted only with the transport header right after. */
+		if (ip6->nexthdr != WIRE_IPPROTO_TCP &&
+		    ip6->nexthdr != WIRE_IPPROTO_UDP)
+			trust = false;
 		break;
 	default:
 		/* lwIP speaks nothing else: not counted as malformed */
@@ -1395,11 +1420,42 @@ static int stack_send(struct unet_port *port, const void *frame, size_t len)
 		return -ENOMEM;
 	pbuf_remove_header(p, pad);
 	pbuf_take(p, frame, (u16_t)len);
+	if (trust) {
+		stack->rx_csum_good = true;
+		NETIF_SET_CHECKSUM_CTRL(&stack->gw,
+					NETIF_CHECKSUM_ENABLE_ALL &
+						~(NETIF_CHECKSUM_CHECK_TCP |
+						  NETIF_CHECKSUM_CHECK_UDP));
+	}
 	if (stack->gw.input(p, &stack->gw) != ERR_OK)
 		pbuf_free(p);
+	if (trust) {
+		stack->rx_csum_good = false;
+		NETIF_SET_CHECKSUM_CTRL(&stack->gw, NETIF_CHECKSUM_ENABLE_ALL);
+	}
 	if (unet_hub_virtual_clock(stack->hub))
 		stack_timer_arm(stack);
 	return 0;
+}
+
+static int stack_send(struct unet_port *port, const void *frame, size_t len)
+{
+	return stack_input(container_of(port, struct unet_stack, port), frame,
+			   len, false);
+}
+
+/*
+ * A frame with offload facts: a GSO frame (a TCP segment bigger than the
+ * MTU) goes into lwIP whole, as lwIP's TCP takes a segment of any size its
+ * pbuf holds; a checksum known good or left to do is not verified.
+ */
+static int stack_send_offload(struct unet_port *port, const void *frame,
+			      size_t len, const struct unet_offload *off)
+{
+	return stack_input(container_of(port, struct unet_stack, port), frame,
+			   len,
+			   (off->flags & (UNET_OFFLOAD_F_NEEDS_CSUM |
+					  UNET_OFFLOAD_F_DATA_VALID)) != 0);
 }
 
 static void stack_timer_cb(struct unet_timer *timer)
@@ -1524,6 +1580,7 @@ static const struct unet_port_ops stack_port_ops = {
 	.name = "user",
 	.send = stack_send,
 	.close = stack_port_close,
+	.send_offload = stack_send_offload,
 };
 
 /**
@@ -1613,6 +1670,8 @@ int unet_stack_new(struct unet_hub *hub, const char *id,
 		uv_prepare_start(&stack->prepare, stack_prepare_cb);
 
 	unet_port_init(&stack->port, &stack_port_ops, id);
+	stack->port.offload = UNET_PORT_OFFLOAD_CSUM | UNET_PORT_OFFLOAD_TSO4 |
+			      UNET_PORT_OFFLOAD_TSO6;
 	r = unet_hub_attach(hub, &stack->port);
 	if (r == 0 && !stack->cfg.no_ipv4)
 		r = unet__dhcp_start(stack);

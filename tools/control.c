@@ -632,6 +632,7 @@ static const char *const control_drop_names[] = {
 	[UNET_DROP_QUEUE_FULL] = "queue_full",
 	[UNET_DROP_ERROR] = "error",
 	[UNET_DROP_LOSS] = "loss",
+	[UNET_DROP_OFFLOAD] = "offload",
 };
 static_assert(ARRAY_SIZE(control_drop_names) == UNET_DROP_NUM,
 	      "one name per drop reason");

@@ -140,6 +140,7 @@ enum netdev_key {
 	NETDEV_KEY_POLICY,
 	NETDEV_KEY_EGRESS,
 	NETDEV_KEY_AUDIT,
+	NETDEV_KEY_OFFLOAD,
 	NETDEV_KEY_NUM
 };
 
@@ -152,6 +153,7 @@ static const char *const netdev_key_names[] = {
 	[NETDEV_KEY_IFNAME] = "ifname",
 	[NETDEV_KEY_FD] = "fd",
 	[NETDEV_KEY_NETNS] = "netns",
+	[NETDEV_KEY_OFFLOAD] = "offload",
 	[NETDEV_KEY_FILE] = "file",
 	[NETDEV_KEY_LEN] = "len",
 	[NETDEV_KEY_HOSTFWD] = "hostfwd",
@@ -248,6 +250,7 @@ static const uint16_t netdev_key_types[] = {
 	[NETDEV_KEY_IFNAME] = TYPE_BIT(NETDEV_TAP),
 	[NETDEV_KEY_FD] = TYPE_BIT(NETDEV_TAP),
 	[NETDEV_KEY_NETNS] = TYPE_BIT(NETDEV_TAP),
+	[NETDEV_KEY_OFFLOAD] = TYPE_BIT(NETDEV_TAP),
 	[NETDEV_KEY_FILE] = TYPE_BIT(NETDEV_DUMP),
 	[NETDEV_KEY_LEN] = TYPE_BIT(NETDEV_DUMP),
 	[NETDEV_KEY_HOSTFWD] = TYPES_USER,
@@ -1440,6 +1443,12 @@ static int netdev_set(struct netdev_parser *p, enum netdev_key key, char *val)
 					    sizeof(nd->u.tap.netns) - 1);
 		strcpy(nd->u.tap.netns, val);
 		return 0;
+	case NETDEV_KEY_OFFLOAD:
+		if (!netdev_parse_bool(val, &on))
+			return netdev_error(p, "offload: '%s' is not on or off",
+					    val);
+		nd->u.tap.no_offload = !on;
+		return 0;
 	case NETDEV_KEY_FILE:
 		/* Fits: the scratch buffer is as large as the file name. */
 		strcpy(nd->u.dump.file, val);
@@ -2207,6 +2216,7 @@ static void netdev_defaults(struct netdev *nd, enum netdev_type type)
  * - tap: ifname=NAME (1..15 characters, no '/', ':' or whitespace, not "."
  *   or ".."), fd=N (0..INT_MAX); not both. Neither lets the kernel choose.
  *   netns=PID|PATH (not with fd=): made inside that network namespace.
+ *   offload=on|off (default on): a vnet header and the kernel's offloads.
  * - dump: file=PATH (required), len=N (1..INT_MAX, default 65536).
  * - socket: exactly one of listen=[HOST]:PORT (a stream; empty host: any
  *   address), connect=HOST:PORT (a stream; reconnect=SECONDS,

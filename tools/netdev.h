@@ -210,6 +210,8 @@ struct netdev_user {
  * @u.tap.netns: netns=PID|PATH, the network namespace to make the tap in
  *               (a PID's, joining its user namespace too, or a namespace
  *               file); empty when not given. Excludes fd=
+ * @u.tap.no_offload: offload=off: plain frames, no vnet header (default
+ *                    on: the kernel hands over 64 KiB TCP segments)
  * @u.dump: a pcap dump (type dump)
  * @u.dump.file: file=PATH, required
  * @u.dump.len: len=N, bytes kept of each frame, 1..INT_MAX (default 65536)
@@ -239,6 +241,7 @@ struct netdev {
 			char ifname[UNET_IFNAME_MAX];
 			int fd;
 			char netns[NETDEV_FILE_MAX];
+			bool no_offload;
 		} tap;
 		struct {
 			char file[NETDEV_FILE_MAX];

@@ -334,7 +334,14 @@ static int nsrun_child_tap(const struct nsrun_child *c, char name[IFNAMSIZ])
 
 	memset(&ifr, 0, sizeof(ifr));
 	strcpy(ifr.ifr_name, cfg->ifname);
+	/*
+	 * With a vnet header the port asks for offloads when it adopts the
+	 * fd (hub/tap.c): the kernel turns TSO and checksum offload on for
+	 * the tap, and CMD's TCP hands over 64 KiB segments at any MTU.
+	 */
 	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+	if (cfg->vnet_hdr)
+		ifr.ifr_flags |= IFF_VNET_HDR;
 	if (ioctl(tap, TUNSETIFF, &ifr) < 0)
 		nsrun_child_fail(c, errno, "cannot create tap %s", cfg->ifname);
 	/* The kernel may have expanded a "%d" in the name. */

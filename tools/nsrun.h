@@ -47,6 +47,9 @@
  * @no_dns: the gateway runs no DNS server (dns-server=off): no resolv.conf
  *	is written, CMD sees the host's /etc/resolv.conf (as under
  *	slirp4netns, which never writes one). Default: false.
+ * @vnet_hdr: make the tap with IFF_VNET_HDR, so that the port that adopts
+ *	it asks the kernel for offloads (usernet run's default; --no-offload
+ *	turns it off).
  *
  * Addresses are in network byte order, as struct in_addr always is.
  */
@@ -63,6 +66,7 @@ struct nsrun_config {
 	bool ipv6;
 	struct in6_addr dns6;
 	bool no_dns;
+	bool vnet_hdr;
 };
 
 /** How long CMD waits for its SLAAC address, in milliseconds. */

@@ -85,6 +85,7 @@ struct options {
 	struct ready_options ready;
 	bool sandbox;
 	bool seccomp;
+	bool no_offload;
 };
 
 /**
@@ -216,9 +217,12 @@ static void usage_main(FILE *f)
 "        out addresses from prefix::100 and sets the M flag. DNS answers on\n"
 "        ipv6-dns too; dns-upstream=[ADDR6]:PORT names IPv6 upstreams.\n"
 "        ipv4=off: no ARP, DHCP or IPv4; ipv6=off: no IPv6 at all.\n"
-"  -netdev tap,id=ID[,ifname=NAME | ,fd=N]\n"
+"  -netdev tap,id=ID[,ifname=NAME | ,fd=N][,offload=on|off]\n"
 "        a tap interface: opened by name (created when missing, which needs\n"
 "        CAP_NET_ADMIN), or an already-open tap fd inherited from the caller.\n"
+"        offload=on (default): a vnet header, and the kernel hands over TCP\n"
+"        segments up to 64 KiB with checksums left to do (TSO, at any MTU);\n"
+"        ports that do not take them get them cut to the MTU. off: plain.\n"
 "  -netdev dump,id=ID,file=PATH[,len=N]\n"
 "        writes every frame on the hub to a pcap file (first N bytes of each,\n"
 "        default 65536), flushed after every frame.\n"
@@ -350,7 +354,8 @@ static void usage_run(FILE *f)
 "--exit-fd FD, --pidfile FILE, --api-socket PATH, --sandbox, --seccomp\n"
 "(as for usernet itself; the control socket's forwards lead into the\n"
 "namespace by default; under --seccomp usernet may signal and reap CMD\n"
-"only).\n"
+"only). tap0 has a vnet header and the kernel's offloads (TSO, checksum;\n"
+"64 KiB TCP segments at any MTU); --no-offload makes it a plain tap.\n"
 "\n"
 "Example: usernet run -- ping -c 3 10.0.2.2\n"
 "Unprivileged use needs /dev/net/tun to be usable by the caller.\n");
@@ -398,6 +403,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		OPT_API_SOCKET,
 		OPT_SANDBOX,
 		OPT_SECCOMP,
+		OPT_NO_OFFLOAD,
 	};
 	static const struct option longopts[] = {
 		{ "netdev", required_argument, NULL, 'n' },
@@ -413,6 +419,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "api-socket", required_argument, NULL, OPT_API_SOCKET },
 		{ "sandbox", no_argument, NULL, OPT_SANDBOX },
 		{ "seccomp", no_argument, NULL, OPT_SECCOMP },
+		{ "no-offload", no_argument, NULL, OPT_NO_OFFLOAD },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned long v;
@@ -507,6 +514,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case OPT_SANDBOX:
 			o->sandbox = true;
+			break;
+		case OPT_NO_OFFLOAD:
+			o->no_offload = true;
 			break;
 		case OPT_SECCOMP:
 			if (!sandbox_seccomp_available()) {
@@ -696,7 +706,7 @@ static void dump_vxlan(const struct unet_port *port)
 static void dump_port(const struct unet_port *port)
 {
 	fprintf(stderr,
-		"usernet: port %s (%s): in %llu frames %llu bytes; out %llu frames %llu bytes; drops short %llu long %llu queue-full %llu error %llu loss %llu\n",
+		"usernet: port %s (%s): in %llu frames %llu bytes; out %llu frames %llu bytes; drops short %llu long %llu queue-full %llu error %llu loss %llu offload %llu\n",
 		port->id, port->ops->name,
 		(unsigned long long)port->stats.in_frames,
 		(unsigned long long)port->stats.in_bytes,
@@ -706,7 +716,8 @@ static void dump_port(const struct unet_port *port)
 		(unsigned long long)port->stats.drops[UNET_DROP_LONG],
 		(unsigned long long)port->stats.drops[UNET_DROP_QUEUE_FULL],
 		(unsigned long long)port->stats.drops[UNET_DROP_ERROR],
-		(unsigned long long)port->stats.drops[UNET_DROP_LOSS]);
+		(unsigned long long)port->stats.drops[UNET_DROP_LOSS],
+		(unsigned long long)port->stats.drops[UNET_DROP_OFFLOAD]);
 	dump_vxlan(port);
 }
 
@@ -1354,10 +1365,15 @@ static int open_netdev(struct usernet *u, const struct netdev *nd,
 			break;
 		}
 		if (nd->u.tap.fd >= 0)
-			r = unet_tap_adopt(hub, nd->id, nd->u.tap.fd, &port);
+			r = unet_tap_adopt_ex(
+				hub, nd->id, nd->u.tap.fd,
+				nd->u.tap.no_offload ? UNET_TAP_NO_OFFLOAD : 0,
+				&port);
 		else
-			r = unet_tap_open(hub, nd->id, nd->u.tap.ifname,
-					  &port);
+			r = unet_tap_open_ex(
+				hub, nd->id, nd->u.tap.ifname,
+				nd->u.tap.no_offload ? UNET_TAP_NO_OFFLOAD : 0,
+				&port);
 		if (r < 0)
 			fprintf(stderr,
 				"usernet: -netdev tap,id=%s: cannot open tap%s%s: %s\n",
@@ -1543,6 +1559,7 @@ static void run_config(const struct options *o,
 	nc->ipv6 = !user->no_ipv6;
 	nc->dns6 = user->ip6_dns;
 	nc->no_dns = user->no_dns;
+	nc->vnet_hdr = !o->no_offload;
 	/* Left at :: for the stack to fill in: its default, fec0::3. */
 	if (IN6_IS_ADDR_UNSPECIFIED(&nc->dns6)) {
 		nc->dns6.s6_addr[0] = 0xfe;

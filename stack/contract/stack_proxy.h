@@ -61,6 +61,9 @@ union unet_ip_addr {
  *          IPv6, @hlen counts the extension headers)
  * @proto: the transport protocol (WIRE_IPPROTO_*)
  * @fragment: part of a fragmented datagram
+ * @csum_good: the transport checksum is not to be verified: the frame came
+ *             from a tap whose kernel marked it good or left it to do
+ *             (offload facts); never set for a fragment
  * @l4_bad: the transport header should be in the packet and is not whole
  *          or lies (cut short, a TCP data offset below 5 or past the
  *          segment, a UDP length past the datagram or below its header);
@@ -98,6 +101,7 @@ struct unet_ip_pkt {
 	sa_family_t family;
 	uint8_t proto;
 	bool fragment;
+	bool csum_good;
 	bool l4_bad;
 	union unet_ip_addr src;
 	union unet_ip_addr dst;

@@ -298,7 +298,7 @@ static void test_reads(void **state)
 		    "\"ports\":[{\"hub\":3,\"id\":\"p0\",\"type\":\"fake\","
 		    "\"in_frames\":11,\"in_bytes\":0,\"out_frames\":0,"
 		    "\"out_bytes\":0,\"drops\":{\"short\":0,\"long\":0,"
-		    "\"queue_full\":2,\"error\":0,\"loss\":0}}]");
+		    "\"queue_full\":2,\"error\":0,\"loss\":0,\"offload\":0}}]");
 	expect(&c, "{\"op\":\"flows\"}",
 	       "{\"ok\":true,\"flows\":["
 	       "{\"proto\":\"tcp\",\"family\":\"ipv4\",\"inbound\":false,"

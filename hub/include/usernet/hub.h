@@ -123,6 +123,9 @@ typedef uint64_t (*unet_clock_cb)(void *opaque);
  * @UNET_DROP_QUEUE_FULL: the port's queue was full
  * @UNET_DROP_ERROR: the port failed to take it
  * @UNET_DROP_LOSS: lost on purpose, as &unet_port.loss asked
+ * @UNET_DROP_OFFLOAD: its offload facts (&struct unet_offload) did not fit
+ *                     the frame (a checksum place past its end, a GSO frame
+ *                     that is not TCP or UDP over IP, a segment size of 0)
  * @UNET_DROP_NUM: the number of reasons
  *
  * Indexes &unet_port_stats.drops.
@@ -133,6 +136,7 @@ enum unet_drop_reason {
 	UNET_DROP_QUEUE_FULL,
 	UNET_DROP_ERROR,
 	UNET_DROP_LOSS,
+	UNET_DROP_OFFLOAD,
 	UNET_DROP_NUM
 };
 
@@ -181,6 +185,63 @@ struct unet_hub;
 struct unet_port;
 struct unet_port_frame;
 
+/** &unet_offload.flags: the transport checksum is left to do (partial). */
+#define UNET_OFFLOAD_F_NEEDS_CSUM 1
+/** &unet_offload.flags: the transport checksum is known to be good. */
+#define UNET_OFFLOAD_F_DATA_VALID 2
+
+/** &unet_offload.gso_type: one packet, no segmentation. */
+#define UNET_GSO_NONE 0
+/** &unet_offload.gso_type: a TCP over IPv4 segment to cut at gso_size. */
+#define UNET_GSO_TCPV4 1
+/** &unet_offload.gso_type: a TCP over IPv6 segment to cut at gso_size. */
+#define UNET_GSO_TCPV6 4
+/** &unet_offload.gso_type: UDP datagrams of gso_size glued together. */
+#define UNET_GSO_UDP_L4 5
+/** &unet_offload.gso_type, or-ed in: the TCP flow uses ECN (CWR once). */
+#define UNET_GSO_ECN 0x80
+
+/** Longest frame a GSO frame may be: a 65535-byte IP packet, tagged. */
+#define UNET_GSO_FRAME_MAX (65535 + UNET_ETH_HLEN + UNET_VLAN_HLEN)
+
+/**
+ * struct unet_offload - a virtio-net header's facts about one frame
+ * @flags: UNET_OFFLOAD_F_NEEDS_CSUM: the transport checksum is partial
+ *         (its field holds the pseudo-header's sum); the bytes from
+ *         @csum_start to the packet's end are to be summed into the field at
+ *         @csum_start + @csum_offset. UNET_OFFLOAD_F_DATA_VALID: the
+ *         checksum was verified already.
+ * @gso_type: UNET_GSO_NONE, or the kind of segments the frame holds
+ *            (UNET_GSO_TCPV4, UNET_GSO_TCPV6, UNET_GSO_UDP_L4, with
+ *            UNET_GSO_ECN or-ed in)
+ * @hdr_len: the sender's hint of the headers' length (the hub measures the
+ *           headers itself and only checks that this is within the frame)
+ * @gso_size: the payload bytes of each segment but the last
+ * @csum_start: where checksumming starts, from the frame's first byte
+ * @csum_offset: where the checksum field lies, from @csum_start
+ *
+ * All host order; the values are virtio's (struct virtio_net_hdr), so a
+ * tap or a virtio device copies them across. A frame that carries facts is
+ * pushed with unet_hub_input_offload().
+ */
+struct unet_offload {
+	uint8_t flags;
+	uint8_t gso_type;
+	uint16_t hdr_len;
+	uint16_t gso_size;
+	uint16_t csum_start;
+	uint16_t csum_offset;
+};
+
+/** &unet_port.offload: takes frames with UNET_OFFLOAD_F_NEEDS_CSUM. */
+#define UNET_PORT_OFFLOAD_CSUM 0x1
+/** &unet_port.offload: takes UNET_GSO_TCPV4 frames. */
+#define UNET_PORT_OFFLOAD_TSO4 0x2
+/** &unet_port.offload: takes UNET_GSO_TCPV6 frames. */
+#define UNET_PORT_OFFLOAD_TSO6 0x4
+/** &unet_port.offload: takes UNET_GSO_UDP_L4 frames. */
+#define UNET_PORT_OFFLOAD_USO 0x8
+
 /**
  * struct unet_port_ops - what a kind of port does; one static table per kind
  * @name: the kind, e.g. "tap", "dump", "user"
@@ -191,11 +252,19 @@ struct unet_port_frame;
  * @close: detach from the hub (unet_hub_detach()) and release the port. Called
  *         by unet_hub_close() for every port still attached. It must not
  *         touch the hub after detaching; it may finish asynchronously.
+ * @send_offload: optional; take one frame with its offload facts, answered
+ *                as @send. Only called for a port whose &unet_port.offload
+ *                names what the frame needs (or with just
+ *                UNET_OFFLOAD_F_DATA_VALID); every other port gets frames
+ *                the hub made ordinary: checksums done, GSO frames cut to
+ *                the MTU.
  */
 struct unet_port_ops {
 	const char *name;
 	int (*send)(struct unet_port *port, const void *frame, size_t len);
 	void (*close)(struct unet_port *port);
+	int (*send_offload)(struct unet_port *port, const void *frame,
+			    size_t len, const struct unet_offload *off);
 };
 
 /**
@@ -211,6 +280,8 @@ struct unet_port_ops {
  *            records keeps each frame before its answers (default false;
  *            set before unet_hub_attach())
  * @loss: frames toward the port to lose on purpose (default none)
+ * @offload: which offloaded frames the port takes whole through its
+ *           send_offload op (UNET_PORT_OFFLOAD_* bits; default 0: none)
  *
  * The remaining fields are the hub's: leave them alone.
  */
@@ -223,6 +294,7 @@ struct unet_port {
 	size_t queue_bytes_max;
 	bool observer;
 	struct unet_port_loss loss;
+	unsigned int offload;
 	/* private to the hub */
 	uint64_t loss_seen;
 	uint64_t loss_last_ns;
@@ -332,6 +404,9 @@ UNET_EXTERN void unet_hub_detach(struct unet_port *port);
 UNET_EXTERN void unet_port_close(struct unet_port *port);
 UNET_EXTERN int unet_hub_input(struct unet_port *from, const void *frame,
 			       size_t len);
+UNET_EXTERN int unet_hub_input_offload(struct unet_port *from,
+				       const void *frame, size_t len,
+				       const struct unet_offload *off);
 UNET_EXTERN int unet_port_flush(struct unet_port *port);
 UNET_EXTERN bool unet_port_queue_empty(const struct unet_port *port);
 

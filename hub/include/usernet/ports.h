@@ -44,14 +44,59 @@ UNET_EXTERN int unet_cb_port_input(struct unet_port *port, const void *frame,
  * @ifname: the interface name; NULL or "" lets the kernel choose one
  * @portp: receives the port
  *
- * Opens /dev/net/tun with IFF_TAP | IFF_NO_PI. The fd is non-blocking and
- * polled on the hub's loop; each wake-up reads many frames; a write that
- * would block queues the frame instead (bounded) and resumes when writable.
+ * Opens /dev/net/tun with IFF_TAP | IFF_NO_PI | IFF_VNET_HDR and asks the
+ * kernel for offloads (unet_tap_open_ex() with no flags). The fd is
+ * non-blocking and polled on the hub's loop; each wake-up reads many
+ * frames; a write that would block queues the frame instead (bounded) and
+ * resumes when writable.
  *
  * Return: 0, or a negative errno (-EPERM without CAP_NET_ADMIN, ...).
  */
 UNET_EXTERN int unet_tap_open(struct unet_hub *hub, const char *id,
 			      const char *ifname, struct unet_port **portp);
+
+/**
+ * UNET_TAP_NO_OFFLOAD - a flag of unet_tap_open_ex() and
+ * unet_tap_adopt_ex(): plain frames only. A tap the port opens gets no vnet
+ * header; an adopted one with a vnet header asks the kernel for no
+ * offloads and takes none from the hub.
+ */
+#define UNET_TAP_NO_OFFLOAD 0x1
+
+/**
+ * unet_tap_open_ex() - unet_tap_open() with flags
+ * @hub: the hub to attach to
+ * @id: the port's name
+ * @ifname: the interface name; NULL or "" lets the kernel choose one
+ * @flags: UNET_TAP_NO_OFFLOAD, or 0
+ * @portp: receives the port
+ *
+ * With a vnet header (the default) the kernel hands the hub TCP segments
+ * up to 64 KiB with checksums left to do (TUNSETOFFLOAD with CSUM, TSO4,
+ * TSO6 and, where the kernel has it, USO), and takes them from the hub;
+ * ports that do not take offloads get them cut to the MTU by the hub.
+ *
+ * Return: 0, or a negative errno, as unet_tap_open().
+ */
+UNET_EXTERN int unet_tap_open_ex(struct unet_hub *hub, const char *id,
+				 const char *ifname, unsigned int flags,
+				 struct unet_port **portp);
+
+/**
+ * unet_tap_adopt_ex() - unet_tap_adopt() with flags
+ * @hub: the hub to attach to
+ * @id: the port's name
+ * @fd: as unet_tap_adopt()'s; the port owns it from now on
+ * @flags: UNET_TAP_NO_OFFLOAD, or 0
+ * @portp: receives the port
+ *
+ * A tap fd opened with IFF_VNET_HDR is used with its vnet header (set to 12
+ * bytes) and, without UNET_TAP_NO_OFFLOAD, with offloads.
+ *
+ * Return: 0, or a negative errno, as unet_tap_adopt().
+ */
+UNET_EXTERN int unet_tap_adopt_ex(struct unet_hub *hub, const char *id, int fd,
+				  unsigned int flags, struct unet_port **portp);
 
 /**
  * unet_tap_adopt() - attach an already-open tap fd

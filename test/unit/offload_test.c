@@ -1,0 +1,681 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests of offloaded frames made ordinary (hub/offload.c) and of the
+ * hub carrying them: a 64 KiB TCP GSO frame over IPv4 and IPv6 cut into
+ * segments that are compared with segments built by hand, partial
+ * checksums finished, USO datagrams, a table of facts that do not fit
+ * their frame, and the hub giving an offload port the frame whole while a
+ * plain port gets segments (also through its queue).
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <arpa/inet.h>
+
+#include <cmocka.h>
+
+#include <usernet/hub.h>
+
+#include "offload_internal.h"
+#include "wire/checksum.h"
+#include "wire/eth_proto.h"
+#include "wire/ip4_proto.h"
+#include "wire/ip6_proto.h"
+#include "wire/tcp_proto.h"
+#include "wire/udp_proto.h"
+#include "wire/util.h"
+
+#define T_TCP_OPTS 12 /* NOP NOP timestamps, as Linux sends */
+#define T_SEQ 0xfffff000u /* wraps inside the frame */
+#define T_ID 0xfff0
+
+/* One frame the test builds: Ethernet, IP, TCP or UDP, payload. */
+struct t_frame {
+	bool v6;
+	bool udp;
+	size_t payload;
+	size_t pay_off; /* the payload's first byte's index in t_data */
+	uint32_t seq;
+	uint8_t flags;
+	uint16_t id;
+	bool csum_ok; /* a whole checksum, else the pseudo-header sum */
+};
+
+static uint8_t t_data[70000];
+
+static void t_data_init(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(t_data); i++)
+		t_data[i] = (uint8_t)(i * 7 + (i >> 8));
+}
+
+static const uint8_t t_src6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+static const uint8_t t_dst6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 };
+
+/* Builds @f into @buf, independently of offload.c; returns its length. */
+static size_t t_build(uint8_t *buf, const struct t_frame *f)
+{
+	size_t l3 = WIRE_ETH_HLEN;
+	size_t l4 = l3 + (f->v6 ? WIRE_IP6_HLEN : WIRE_IP4_HLEN);
+	size_t l4h = f->udp ? WIRE_UDP_HLEN : WIRE_TCP_HLEN + T_TCP_OPTS;
+	size_t l4len = l4h + f->payload, len = l4 + l4len;
+	struct wire_eth *eth = (void *)buf;
+	uint32_t sum;
+	uint16_t v;
+
+	memset(buf, 0, l4 + l4h);
+	memset(eth->dst, 0x52, 6);
+	memset(eth->src, 0x54, 6);
+	eth->type = htons(f->v6 ? WIRE_ETHTYPE_IP6 : WIRE_ETHTYPE_IP4);
+	if (f->v6) {
+		struct wire_ip6 *ip = (void *)(buf + l3);
+
+		ip->vtcfl = htonl(6u << 28);
+		ip->payload_len = htons((uint16_t)l4len);
+		ip->nexthdr = f->udp ? WIRE_IPPROTO_UDP : WIRE_IPPROTO_TCP;
+		ip->hop_limit = 64;
+		memcpy(ip->saddr, t_src6, 16);
+		memcpy(ip->daddr, t_dst6, 16);
+		sum = unet__csum_ip6_pseudo(ip->saddr, ip->daddr, ip->nexthdr,
+					    l4len);
+	} else {
+		struct wire_ip4 *ip = (void *)(buf + l3);
+
+		ip->vhl = WIRE_IP4_VHL;
+		ip->tot_len = htons((uint16_t)(len - l3));
+		ip->id = htons(f->id);
+		ip->frag = htons(WIRE_IP4_DF);
+		ip->ttl = 64;
+		ip->proto = f->udp ? WIRE_IPPROTO_UDP : WIRE_IPPROTO_TCP;
+		ip->saddr = htonl(0x0a00020f);
+		ip->daddr = htonl(0xc6120001);
+		ip->csum = htons(unet__csum(ip, WIRE_IP4_HLEN));
+		sum = unet__csum_ip4_pseudo(ip->saddr, ip->daddr, ip->proto,
+					    l4len);
+	}
+	memcpy(buf + l4 + l4h, t_data + f->pay_off, f->payload);
+	if (f->udp) {
+		struct wire_udp *uh = (void *)(buf + l4);
+
+		uh->sport = htons(5000);
+		uh->dport = htons(6000);
+		uh->len = htons((uint16_t)l4len);
+		v = unet__csum_finish(unet__csum_add(sum, uh, l4len));
+		if (f->csum_ok)
+			uh->csum = htons(v == 0 ? 0xffff : v);
+		else
+			uh->csum = htons((uint16_t)~unet__csum_finish(sum));
+	} else {
+		struct wire_tcp *th = (void *)(buf + l4);
+		uint8_t *opt = buf + l4 + WIRE_TCP_HLEN;
+
+		th->sport = htons(40000);
+		th->dport = htons(5201);
+		th->seq = htonl(f->seq);
+		th->ack = htonl(12345);
+		th->off = (uint8_t)((WIRE_TCP_HLEN + T_TCP_OPTS) / 4) << 4;
+		th->flags = f->flags;
+		th->win = htons(502);
+		opt[0] = WIRE_TCPOPT_NOP;
+		opt[1] = WIRE_TCPOPT_NOP;
+		opt[2] = WIRE_TCPOPT_TIMESTAMP;
+		opt[3] = 10;
+		opt[4] = 0x11;
+		opt[9] = 0x22;
+		if (f->csum_ok)
+			th->csum = htons(unet__csum_finish(
+				unet__csum_add(sum, th, l4len)));
+		else
+			th->csum = htons((uint16_t)~unet__csum_finish(sum));
+	}
+	return len;
+}
+
+/* What the segments the callback got looked like. */
+struct t_segs {
+	unsigned int n;
+	size_t lens[UNET_GSO_SEGS_MAX];
+	uint8_t (*frames)[1600];
+	unsigned int stop_after;
+};
+
+static int t_seg_cb(void *opaque, const void *frame, size_t len)
+{
+	struct t_segs *s = opaque;
+
+	assert_true(len <= sizeof(s->frames[0]));
+	memcpy(s->frames[s->n], frame, len);
+	s->lens[s->n++] = len;
+	return s->stop_after != 0 && s->n >= s->stop_after;
+}
+
+static uint8_t t_frame_buf[70000];
+static uint8_t t_want[1600];
+static uint8_t t_seg_buf[70000];
+static uint8_t t_seg_frames[UNET_GSO_SEGS_MAX][1600];
+
+/* Cuts a 64 KiB TCP frame at MTU @mtu and compares every segment. */
+static void t_tcp_gso(bool v6, unsigned int mtu, uint16_t gso_size)
+{
+	struct t_frame f = {
+		.v6 = v6,
+		.payload = 64000,
+		.seq = T_SEQ,
+		.flags = WIRE_TCP_ACK | WIRE_TCP_PSH | WIRE_TCP_FIN |
+			 WIRE_TCP_CWR,
+		.id = T_ID,
+	};
+	size_t hdrs = (v6 ? WIRE_IP6_HLEN : WIRE_IP4_HLEN) + WIRE_TCP_HLEN +
+		      T_TCP_OPTS;
+	size_t len = t_build(t_frame_buf, &f), seg, done = 0;
+	struct unet_offload off = {
+		.flags = UNET_OFFLOAD_F_NEEDS_CSUM,
+		.gso_type = (uint8_t)((v6 ? UNET_GSO_TCPV6 : UNET_GSO_TCPV4) |
+				      UNET_GSO_ECN),
+		.hdr_len = 128, /* the kernel's linear length: a hint only */
+		.gso_size = gso_size,
+		.csum_start = (uint16_t)(WIRE_ETH_HLEN + hdrs - WIRE_TCP_HLEN -
+					 T_TCP_OPTS),
+		.csum_offset = 16,
+	};
+	struct unet__offload_pkt pkt;
+	struct t_segs *s = calloc(1, sizeof(*s));
+	unsigned int i;
+	int n;
+
+	assert_non_null(s);
+	s->frames = t_seg_frames;
+	assert_int_equal(unet__offload_check(t_frame_buf, len, &off, &pkt), 0);
+	assert_int_equal(pkt.hdr_len, WIRE_ETH_HLEN + hdrs);
+	seg = gso_size < mtu - hdrs ? gso_size : mtu - hdrs;
+	assert_int_equal(unet__offload_seg_max(&pkt, &off, mtu), seg);
+	n = unet__offload_segment(t_frame_buf, len, &off, &pkt, mtu, t_seg_buf,
+				  sizeof(t_seg_buf), t_seg_cb, s);
+	assert_int_equal(n, (64000 + seg - 1) / seg);
+	assert_int_equal(s->n, (unsigned int)n);
+	for (i = 0; i < s->n; i++) {
+		struct t_frame w = f;
+
+		w.payload = 64000 - done < seg ? 64000 - done : seg;
+		w.pay_off = done;
+		w.seq = T_SEQ + (uint32_t)done;
+		w.id = (uint16_t)(T_ID + i);
+		w.csum_ok = true;
+		if (i + 1 < s->n)
+			w.flags &= (uint8_t) ~(WIRE_TCP_FIN | WIRE_TCP_PSH);
+		if (i != 0)
+			w.flags &= (uint8_t)~WIRE_TCP_CWR;
+		assert_int_equal(s->lens[i], t_build(t_want, &w));
+		assert_memory_equal(s->frames[i], t_want, s->lens[i]);
+		assert_true(s->lens[i] <= WIRE_ETH_HLEN + mtu);
+		done += w.payload;
+	}
+	assert_int_equal(done, 64000);
+	free(s);
+}
+
+static void test_tcp4_gso(void **state)
+{
+	(void)state;
+	t_tcp_gso(false, 1500, 1448);
+}
+
+static void test_tcp6_gso(void **state)
+{
+	(void)state;
+	t_tcp_gso(true, 1500, 1428);
+}
+
+/* A gso_size bigger than the hub's MTU allows: cut smaller. */
+static void test_tcp_gso_mtu_smaller(void **state)
+{
+	(void)state;
+	t_tcp_gso(false, 576, 1448);
+	t_tcp_gso(true, 1280, 1448);
+}
+
+/* The callback stops the cutting (a port that detached). */
+static void test_segment_stops(void **state)
+{
+	struct t_frame f = { .payload = 10000, .flags = WIRE_TCP_ACK };
+	size_t len = t_build(t_frame_buf, &f);
+	struct unet_offload off = {
+		.gso_type = UNET_GSO_TCPV4,
+		.gso_size = 1000,
+	};
+	struct unet__offload_pkt pkt;
+	struct t_segs *s = calloc(1, sizeof(*s));
+
+	(void)state;
+	assert_non_null(s);
+	s->frames = t_seg_frames;
+	s->stop_after = 3;
+	assert_int_equal(unet__offload_check(t_frame_buf, len, &off, &pkt), 0);
+	assert_int_equal(unet__offload_segment(t_frame_buf, len, &off, &pkt,
+					       1500, t_seg_buf,
+					       sizeof(t_seg_buf), t_seg_cb, s),
+			 3);
+	/* A buffer too small for one segment. */
+	assert_int_equal(unet__offload_segment(t_frame_buf, len, &off, &pkt,
+					       1500, t_seg_buf, 100, t_seg_cb,
+					       s),
+			 -ENOBUFS);
+	free(s);
+}
+
+/* USO: datagrams of gso_size, each with its length and checksum. */
+static void test_udp_l4(void **state)
+{
+	struct t_frame f = { .udp = true, .payload = 4000, .id = 7 };
+	size_t len = t_build(t_frame_buf, &f);
+	struct unet_offload off = {
+		.flags = UNET_OFFLOAD_F_NEEDS_CSUM,
+		.gso_type = UNET_GSO_UDP_L4,
+		.gso_size = 1000,
+		.csum_start = WIRE_ETH_HLEN + WIRE_IP4_HLEN,
+		.csum_offset = 6,
+	};
+	struct unet__offload_pkt pkt;
+	struct t_segs *s = calloc(1, sizeof(*s));
+	unsigned int i;
+
+	(void)state;
+	assert_non_null(s);
+	s->frames = t_seg_frames;
+	assert_int_equal(unet__offload_check(t_frame_buf, len, &off, &pkt), 0);
+	assert_int_equal(unet__offload_segment(t_frame_buf, len, &off, &pkt,
+					       1500, t_seg_buf,
+					       sizeof(t_seg_buf), t_seg_cb, s),
+			 4);
+	for (i = 0; i < 4; i++) {
+		struct t_frame w = f;
+
+		w.payload = 1000;
+		w.pay_off = i * 1000;
+		w.id = (uint16_t)(7 + i);
+		w.csum_ok = true;
+		assert_int_equal(s->lens[i], t_build(t_want, &w));
+		assert_memory_equal(s->frames[i], t_want, s->lens[i]);
+	}
+	/* A datagram of gso_size does not fit MTU 576 with its headers. */
+	off.gso_size = 1400;
+	assert_int_equal(unet__offload_check(t_frame_buf, len, &off, &pkt), 0);
+	assert_int_equal(unet__offload_segment(t_frame_buf, len, &off, &pkt,
+					       576, t_seg_buf,
+					       sizeof(t_seg_buf), t_seg_cb, s),
+			 -EMSGSIZE);
+	free(s);
+}
+
+/* A partial checksum finished gives the whole one, for TCP and UDP. */
+static void test_csum_finish(void **state)
+{
+	static const struct {
+		bool v6, udp;
+		size_t payload;
+	} rows[] = {
+		{ false, false, 1000 }, { true, false, 999 },
+		{ false, true, 1 },	{ true, true, 1200 },
+		{ false, false, 0 },
+	};
+	static uint8_t whole[2000], part[2000];
+	struct unet__offload_pkt pkt;
+	size_t i, len;
+
+	(void)state;
+	for (i = 0; i < UNET__ARRAY_SIZE(rows); i++) {
+		struct t_frame f = { .v6 = rows[i].v6,
+				     .udp = rows[i].udp,
+				     .payload = rows[i].payload,
+				     .flags = WIRE_TCP_ACK,
+				     .csum_ok = true };
+		struct unet_offload off = {
+			.flags = UNET_OFFLOAD_F_NEEDS_CSUM,
+			.csum_start = (uint16_t)(WIRE_ETH_HLEN +
+						 (f.v6 ? WIRE_IP6_HLEN :
+							 WIRE_IP4_HLEN)),
+			.csum_offset = f.udp ? 6 : 16,
+		};
+
+		len = t_build(whole, &f);
+		f.csum_ok = false;
+		assert_int_equal(t_build(part, &f), len);
+		/* Ethernet padding is not summed. */
+		memset(part + len, 0xee, 20);
+		assert_int_equal(
+			unet__offload_check(part, len + 20, &off, &pkt), 0);
+		assert_int_equal(unet__offload_csum(part, len + 20, &off, &pkt),
+				 0);
+		assert_memory_equal(part, whole, len);
+	}
+}
+
+/* Facts that do not fit their frame are refused, never followed. */
+static void test_malformed(void **state)
+{
+	struct t_frame f4 = { .payload = 3000, .flags = WIRE_TCP_ACK };
+	struct t_frame f6 = { .v6 = true, .payload = 3000 };
+	struct t_frame fu = { .udp = true, .payload = 3000 };
+	static uint8_t b4[4000], b6[4000], bu[4000];
+	size_t l4 = t_build(b4, &f4), l6 = t_build(b6, &f6);
+	size_t lu = t_build(bu, &fu);
+	const uint16_t cs4 = WIRE_ETH_HLEN + WIRE_IP4_HLEN;
+	static const uint8_t frag[2] = { 0x20, 0x00 }; /* MF */
+	const struct {
+		const char *what;
+		const uint8_t *frame;
+		size_t len;
+		struct unet_offload off;
+		const char *patch; /* "ip4frag", "iplen", "thlen", ... */
+	} rows[] = {
+		{ "csum_start past the end",
+		  b4,
+		  l4,
+		  { .flags = 1, .csum_start = 60000, .csum_offset = 16 },
+		  NULL },
+		{ "csum_offset past the end",
+		  b4,
+		  l4,
+		  { .flags = 1, .csum_start = cs4, .csum_offset = 60000 },
+		  NULL },
+		{ "csum field straddles the end",
+		  b4,
+		  l4,
+		  { .flags = 1,
+		    .csum_start = cs4,
+		    .csum_offset = (uint16_t)(l4 - cs4 - 1) },
+		  NULL },
+		{ "unknown flag", b4, l4, { .flags = 0x10 }, NULL },
+		{ "hdr_len past the end",
+		  b4,
+		  l4,
+		  { .gso_type = UNET_GSO_TCPV4,
+		    .gso_size = 1000,
+		    .hdr_len = 60000 },
+		  NULL },
+		{ "gso_size 0", b4, l4, { .gso_type = UNET_GSO_TCPV4 }, NULL },
+		{ "unknown GSO type",
+		  b4,
+		  l4,
+		  { .gso_type = 2, .gso_size = 9 },
+		  NULL },
+		{ "UFO", bu, lu, { .gso_type = 3, .gso_size = 1000 }, NULL },
+		{ "TCPV4 over IPv6",
+		  b6,
+		  l6,
+		  { .gso_type = UNET_GSO_TCPV4, .gso_size = 1000 },
+		  NULL },
+		{ "TCPV6 over IPv4",
+		  b4,
+		  l4,
+		  { .gso_type = UNET_GSO_TCPV6, .gso_size = 1000 },
+		  NULL },
+		{ "TCPV4 over UDP",
+		  bu,
+		  lu,
+		  { .gso_type = UNET_GSO_TCPV4, .gso_size = 1000 },
+		  NULL },
+		{ "UDP_L4 over TCP",
+		  b4,
+		  l4,
+		  { .gso_type = UNET_GSO_UDP_L4, .gso_size = 1000 },
+		  NULL },
+		{ "too many segments",
+		  b4,
+		  l4,
+		  { .gso_type = UNET_GSO_TCPV4, .gso_size = 1 },
+		  NULL },
+		{ "GSO csum_start not at TCP",
+		  b4,
+		  l4,
+		  { .flags = 1,
+		    .gso_type = UNET_GSO_TCPV4,
+		    .gso_size = 1000,
+		    .csum_start = cs4 + 2,
+		    .csum_offset = 16 },
+		  NULL },
+		{ "GSO over a truncated IP header",
+		  b4,
+		  WIRE_ETH_HLEN + 10,
+		  { .gso_type = UNET_GSO_TCPV4, .gso_size = 1000 },
+		  NULL },
+		{ "GSO over a truncated TCP header",
+		  b4,
+		  cs4 + 10,
+		  { .gso_type = UNET_GSO_TCPV4, .gso_size = 1000 },
+		  NULL },
+		{ "GSO, IPv4 total length past the frame",
+		  b4,
+		  l4 - 1,
+		  { .gso_type = UNET_GSO_TCPV4, .gso_size = 1000 },
+		  NULL },
+		{ "GSO, IPv6 payload length past the frame",
+		  b6,
+		  l6 - 1,
+		  { .gso_type = UNET_GSO_TCPV6, .gso_size = 1000 },
+		  NULL },
+		{ "GSO over an IPv4 fragment",
+		  b4,
+		  l4,
+		  { .gso_type = UNET_GSO_TCPV4, .gso_size = 1000 },
+		  "ip4frag" },
+		{ "GSO, TCP header length below 20",
+		  b4,
+		  l4,
+		  { .gso_type = UNET_GSO_TCPV4, .gso_size = 1000 },
+		  "thlen" },
+		{ "GSO over ARP",
+		  b4,
+		  l4,
+		  { .gso_type = UNET_GSO_TCPV4, .gso_size = 1000 },
+		  "arp" },
+	};
+	static uint8_t copy[4000];
+	struct unet__offload_pkt pkt;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < UNET__ARRAY_SIZE(rows); i++) {
+		memcpy(copy, rows[i].frame, rows[i].len);
+		if (rows[i].patch != NULL && !strcmp(rows[i].patch, "ip4frag"))
+			memcpy(copy + WIRE_ETH_HLEN + 6, frag, 2);
+		if (rows[i].patch != NULL && !strcmp(rows[i].patch, "thlen"))
+			copy[cs4 + 12] = 0x40;
+		if (rows[i].patch != NULL && !strcmp(rows[i].patch, "arp")) {
+			copy[12] = 0x08;
+			copy[13] = 0x06;
+		}
+		if (unet__offload_check(copy, rows[i].len, &rows[i].off,
+					&pkt) != -EINVAL)
+			fail_msg("row %zu (%s) was accepted", i, rows[i].what);
+	}
+	/* What is fine: facts with only "known good", a short hdr_len hint. */
+	{
+		struct unet_offload ok = { .flags = UNET_OFFLOAD_F_DATA_VALID };
+
+		assert_int_equal(unet__offload_check(b4, l4, &ok, &pkt), 0);
+		assert_true(unet__offload_plain(&ok));
+		ok.gso_type = UNET_GSO_TCPV4;
+		ok.gso_size = 1000;
+		ok.hdr_len = 14;
+		assert_int_equal(unet__offload_check(b4, l4, &ok, &pkt), 0);
+		assert_false(unet__offload_plain(&ok));
+	}
+}
+
+/* ---- the hub carrying offloaded frames ------------------------------- */
+
+struct t_port {
+	struct unet_port port;
+	unsigned int frames;
+	unsigned int with_off;
+	size_t max_len;
+	size_t bytes;
+	bool busy;
+	bool bad_csum;
+};
+
+/* Checks a plain frame's TCP checksum, as a peer that verifies would. */
+static bool t_tcp4_csum_ok(const uint8_t *frame, size_t len)
+{
+	const struct wire_ip4 *ip = (const void *)(frame + WIRE_ETH_HLEN);
+	size_t l4len = len - WIRE_ETH_HLEN - WIRE_IP4_HLEN;
+	uint32_t sum = unet__csum_ip4_pseudo(ip->saddr, ip->daddr,
+					     WIRE_IPPROTO_TCP, l4len);
+
+	if (unet__csum(ip, WIRE_IP4_HLEN) != 0)
+		return false;
+	sum = unet__csum_add(sum, frame + WIRE_ETH_HLEN + WIRE_IP4_HLEN, l4len);
+	return unet__csum_finish(sum) == 0;
+}
+
+static int t_port_send(struct unet_port *port, const void *frame, size_t len)
+{
+	struct t_port *t = (struct t_port *)port;
+
+	if (t->busy)
+		return -EAGAIN;
+	t->frames++;
+	t->bytes += len;
+	if (len > t->max_len)
+		t->max_len = len;
+	if (!t_tcp4_csum_ok(frame, len))
+		t->bad_csum = true;
+	return 0;
+}
+
+static int t_port_send_off(struct unet_port *port, const void *frame,
+			   size_t len, const struct unet_offload *off)
+{
+	struct t_port *t = (struct t_port *)port;
+
+	if (t->busy)
+		return -EAGAIN;
+	t->with_off++;
+	t->frames++;
+	t->bytes += len;
+	if (len > t->max_len)
+		t->max_len = len;
+	assert_non_null(off);
+	return 0;
+}
+
+static void t_port_close(struct unet_port *port)
+{
+	unet_hub_detach(port);
+}
+
+static const struct unet_port_ops t_plain_ops = {
+	.name = "plain",
+	.send = t_port_send,
+	.close = t_port_close,
+};
+
+static const struct unet_port_ops t_off_ops = {
+	.name = "off",
+	.send = t_port_send,
+	.close = t_port_close,
+	.send_offload = t_port_send_off,
+};
+
+static void test_hub_delivery(void **state)
+{
+	struct unet_hub_config cfg;
+	struct t_port from, plain, off_port, csum_only;
+	struct t_frame f = { .payload = 64000,
+			     .flags = WIRE_TCP_ACK,
+			     .seq = T_SEQ };
+	size_t len = t_build(t_frame_buf, &f);
+	struct unet_offload off = {
+		.flags = UNET_OFFLOAD_F_NEEDS_CSUM,
+		.gso_type = UNET_GSO_TCPV4,
+		.gso_size = 1448,
+		.csum_start = WIRE_ETH_HLEN + WIRE_IP4_HLEN,
+		.csum_offset = 16,
+	};
+	struct unet_hub *hub;
+	uv_loop_t loop;
+
+	(void)state;
+	assert_int_equal(uv_loop_init(&loop), 0);
+	unet_hub_config_init(&cfg);
+	cfg.mtu = 1500;
+	assert_int_equal(unet_hub_new(&loop, &cfg, &hub), 0);
+	memset(&from, 0, sizeof(from));
+	memset(&plain, 0, sizeof(plain));
+	memset(&off_port, 0, sizeof(off_port));
+	memset(&csum_only, 0, sizeof(csum_only));
+	unet_port_init(&from.port, &t_plain_ops, "from");
+	unet_port_init(&plain.port, &t_plain_ops, "plain");
+	unet_port_init(&off_port.port, &t_off_ops, "off");
+	unet_port_init(&csum_only.port, &t_off_ops, "csum");
+	off_port.port.offload = UNET_PORT_OFFLOAD_CSUM |
+				UNET_PORT_OFFLOAD_TSO4 | UNET_PORT_OFFLOAD_TSO6;
+	csum_only.port.offload = UNET_PORT_OFFLOAD_CSUM;
+	assert_int_equal(unet_hub_attach(hub, &from.port), 0);
+	assert_int_equal(unet_hub_attach(hub, &plain.port), 0);
+	assert_int_equal(unet_hub_attach(hub, &off_port.port), 0);
+	assert_int_equal(unet_hub_attach(hub, &csum_only.port), 0);
+
+	/* Without facts, a 64 KiB frame is too long for MTU 1500. */
+	assert_int_equal(unet_hub_input(&from.port, t_frame_buf, len), -EINVAL);
+	assert_int_equal(
+		unet_hub_input_offload(&from.port, t_frame_buf, len, &off), 0);
+	assert_int_equal(off_port.frames, 1);
+	assert_int_equal(off_port.with_off, 1);
+	assert_int_equal(off_port.bytes, len);
+	assert_int_equal(plain.frames, (64000 + 1447) / 1448);
+	assert_true(plain.max_len <= 1514);
+	assert_false(plain.bad_csum);
+	/* Segments to a port that takes checksums but not TSO: known good. */
+	assert_int_equal(csum_only.frames, plain.frames);
+	assert_int_equal(csum_only.with_off, csum_only.frames);
+	assert_int_equal(plain.port.stats.out_frames, plain.frames);
+
+	/* Through a queue: the offload port's copy keeps its facts. */
+	off_port.busy = plain.busy = true;
+	assert_int_equal(
+		unet_hub_input_offload(&from.port, t_frame_buf, len, &off), 0);
+	off_port.busy = plain.busy = false;
+	assert_int_equal(unet_port_flush(&off_port.port), 0);
+	assert_int_equal(unet_port_flush(&plain.port), 0);
+	assert_int_equal(off_port.with_off, 2);
+	assert_int_equal(plain.frames, 2 * ((64000 + 1447) / 1448));
+	assert_false(plain.bad_csum);
+
+	/* Hostile facts: dropped at the door, counted. */
+	off.gso_size = 0;
+	assert_int_equal(unet_hub_input_offload(&from.port, t_frame_buf, len,
+						&off),
+			 -EINVAL);
+	assert_int_equal(from.port.stats.drops[UNET_DROP_OFFLOAD], 1);
+	assert_int_equal(off_port.with_off, 2);
+
+	unet_hub_close(hub);
+	assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_tcp4_gso),
+		cmocka_unit_test(test_tcp6_gso),
+		cmocka_unit_test(test_tcp_gso_mtu_smaller),
+		cmocka_unit_test(test_segment_stops),
+		cmocka_unit_test(test_udp_l4),
+		cmocka_unit_test(test_csum_finish),
+		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_hub_delivery),
+	};
+
+	t_data_init();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
