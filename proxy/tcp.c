@@ -82,6 +82,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -139,6 +140,8 @@ enum tcp_phase {
  *           must return ERR_ABRT)
  * @writing: @write_req is under way
  * @stalled: the host took nothing for the stall timeout: @timer resets
+ * @host_opts: the host socket's keepalive and user timeout are set (from
+ *             lwIP's first poll of the flow)
  * @wbuf: the guest's bytes @write_req writes (@wlen of them, @wcap charged)
  * @wlen: see @wbuf
  * @wcap: see @wbuf
@@ -173,6 +176,7 @@ struct tcp_flow {
 	bool aborted;
 	bool writing;
 	bool stalled;
+	bool host_opts;
 	char *wbuf;
 	size_t wlen;
 	size_t wcap;
@@ -193,6 +197,7 @@ static void tcp_flow_check_done(struct tcp_flow *flow);
 static void tcp_flow_push(struct tcp_flow *flow);
 static void tcp_flow_read_start(struct tcp_flow *flow);
 static void tcp_connect_failed(struct tcp_flow *flow, int status);
+static void tcp_host_user_timeout(struct tcp_flow *flow);
 
 static struct tcp_flow *tcp_flow_of(struct proxy_flow *f)
 {
@@ -320,7 +325,11 @@ static void tcp_flow_check_done(struct tcp_flow *flow)
 	if (pcb != NULL) {
 		flow->pcb = NULL;
 		tcp_flow_detach(pcb);
-		/* lwIP finishes the FIN exchange on its own from here. */
+		/*
+		 * lwIP finishes the FIN exchange on its own from here; a
+		 * TIME_WAIT it entered (it closed first) ends soon.
+		 */
+		unet__lwip_tcp_timewait_short(pcb);
 		if (tcp_close(pcb) != ERR_OK)
 			tcp_abort(pcb);
 	}
@@ -348,6 +357,15 @@ static void tcp_host_maybe_shutdown(struct tcp_flow *flow)
 	if (!flow->guest_fin || flow->host_shut || tcp_flow_out_pending(flow))
 		return;
 	flow->host_shut = true;
+	if (flow->host_eof) {
+		/*
+		 * The host ended its side and everything it sent was read:
+		 * closing the socket (tcp_flow_check_done()) sends the same
+		 * FIN, without a shutdown that waits a loop turn.
+		 */
+		tcp_flow_check_done(flow);
+		return;
+	}
 	flow->shutdown_req.data = flow;
 	if (uv_shutdown(&flow->shutdown_req, (uv_stream_t *)&flow->host,
 			tcp_host_shutdown_cb) < 0)
@@ -780,6 +798,16 @@ static err_t tcp_pcb_poll_cb(void *arg, struct tcp_pcb *pcb)
 		unet_timer_start(&flow->base.timer, tcp_timer_cb, 0);
 		return ERR_OK;
 	}
+	if (!flow->host_opts) {
+		/*
+		 * Keepalives and the user timeout matter only to a flow that
+		 * lives: set from its first poll, they cost a connection that
+		 * ends sooner no system calls.
+		 */
+		flow->host_opts = true;
+		uv_tcp_keepalive(&flow->host, 1, 60);
+		tcp_host_user_timeout(flow);
+	}
 	if (flow->withheld > 0) {
 		tcp_flow_credit(flow, 0);
 		tcp_output(pcb);
@@ -889,8 +917,6 @@ static void tcp_flow_established(struct tcp_flow *flow)
 	pcb->keep_cnt = TCP_FLOW_KEEPCNT;
 	tcp_flow_window_init(flow);
 	uv_tcp_nodelay(&flow->host, 1);
-	uv_tcp_keepalive(&flow->host, 1, 60);
-	tcp_host_user_timeout(flow);
 	unet_timer_stop(&flow->base.timer);
 	if (idle > 0)
 		unet_timer_start(&flow->base.timer, tcp_timer_cb, idle);
@@ -1051,18 +1077,15 @@ static void tcp_connect_failed(struct tcp_flow *flow, int status)
 	tcp_flow_close_handles(flow, false);
 }
 
-static void tcp_host_connect_cb(uv_connect_t *req, int status)
+/*
+ * The host connection is up: the held SYN goes to lwIP again, this time to
+ * be answered.
+ */
+static void tcp_host_connected(struct tcp_flow *flow)
 {
-	struct tcp_flow *flow = req->data;
 	struct netif *gw = unet__stack_netif(flow->base.proxy->stack);
 	struct pbuf *syn;
 
-	if (status == UV_ECANCELED || flow->phase != TCP_PHASE_HOST_CONNECTING)
-		return;
-	if (status < 0) {
-		tcp_connect_failed(flow, status);
-		return;
-	}
 	if (tcp_listener_get(flow->base.proxy, flow->base.remote_port) < 0) {
 		tcp_connect_failed(flow, UV_ECONNREFUSED);
 		return;
@@ -1091,6 +1114,40 @@ static void tcp_host_connect_cb(uv_connect_t *req, int status)
 		ip4_input(syn, gw);
 	else
 		ip6_input(syn, gw);
+}
+
+static void tcp_host_connect_cb(uv_connect_t *req, int status)
+{
+	struct tcp_flow *flow = req->data;
+
+	/* A connect found done at once (tcp_host_connect_done()) is past. */
+	if (status == UV_ECANCELED || flow->phase != TCP_PHASE_HOST_CONNECTING)
+		return;
+	if (status < 0) {
+		tcp_connect_failed(flow, status);
+		return;
+	}
+	tcp_host_connected(flow);
+}
+
+/*
+ * Whether the connect libuv just started is already done: on the host's
+ * loopback the kernel finishes the handshake inside connect(), and a poll
+ * that waits for nothing says so (writable, no error), which saves the
+ * loop turn libuv waits for the socket to become writable. libuv's connect
+ * request still completes on that turn and is ignored (the phase moved
+ * on). A connect under way, or refused, is left to libuv as before (poll()
+ * leaves the socket's error for libuv to read).
+ */
+static bool tcp_host_connect_done(struct tcp_flow *flow)
+{
+	struct pollfd pfd = { .events = POLLOUT };
+	uv_os_fd_t fd;
+
+	if (uv_fileno((uv_handle_t *)&flow->host, &fd) != 0)
+		return false;
+	pfd.fd = fd;
+	return poll(&pfd, 1, 0) == 1 && pfd.revents == POLLOUT;
 }
 
 static enum unet_verdict tcp_new_outbound(struct unet_proxy *proxy,
@@ -1160,6 +1217,14 @@ static enum unet_verdict tcp_new_outbound(struct unet_proxy *proxy,
 	}
 	unet_timer_start(&flow->base.timer, tcp_timer_cb,
 			 proxy->cfg.tcp_connect_timeout_ms);
+	/*
+	 * Done already (the host's loopback): the SYN goes on now. Nested in
+	 * the stack's input hook, which runs before ip4_input() or
+	 * ip6_input() touch lwIP's per-packet state, so feeding them another
+	 * packet here is as if it came next.
+	 */
+	if (tcp_host_connect_done(flow))
+		tcp_host_connected(flow);
 	return UNET_VERDICT_DROP;
 }
 
