@@ -18,7 +18,10 @@
  * and the held SYN is re-injected through ip4_input() (ip6_input() for the
  * guest's IPv6): this time the flow
  * says "accept", lwIP answers with its SYN-ACK, and the listener's accept
- * callback joins the new pcb to the flow. A refused connect gives the guest
+ * callback joins the new pcb to the flow. A connect the kernel finished
+ * inside connect() (the host's loopback does) is seen at once with a poll
+ * that waits for nothing, and the SYN goes on in the same call, a loop turn
+ * sooner (tcp_host_connect_done()). A refused connect gives the guest
  * a RST (unet__lwip_tcp_rst(), from the original destination), an
  * unreachable one an ICMP or ICMPv6 destination unreachable (built by
  * icmp_err.c, rate-limited), a connect that takes longer than the timeout a RST.
@@ -66,12 +69,17 @@
  * for a slow guest.
  *
  * Ends: a guest FIN becomes a shutdown() of the host socket once the written
- * data is out; a host EOF becomes lwIP's FIN once the buffered data is
- * queued; each direction ends on its own (half-close). A guest RST (lwIP's
+ * data is out (or, when the host already sent EOF, the close of the socket,
+ * which sends the same FIN a loop turn sooner); a host EOF becomes lwIP's
+ * FIN once the buffered data is queued; each direction ends on its own
+ * (half-close). A guest RST (lwIP's
  * error callback) resets the host socket (SO_LINGER 0); a host error or RST
  * aborts the pcb, which sends the guest a RST. When both directions are done
  * the pcb is handed back to lwIP with tcp_close() (lwIP finishes the FIN
- * exchange) and the host socket is closed.
+ * exchange; a TIME_WAIT it is in ends at its next slow timer, see
+ * unet__lwip_tcp_timewait_short()) and the host socket is closed. The host
+ * socket's keepalive and user timeout are set from lwIP's first poll of the
+ * flow (200 ms), so that short connections cost fewer system calls.
  *
  * Lifetime: the flow leaves the flow table when it starts closing; its memory
  * is freed from the last close callback of its two uv handles (the socket and
