@@ -19,8 +19,8 @@
  * guest's IPv6): this time the flow
  * says "accept", lwIP answers with its SYN-ACK, and the listener's accept
  * callback joins the new pcb to the flow. A connect the kernel finished
- * inside connect() (the host's loopback does) is seen at once with a poll
- * that waits for nothing, and the SYN goes on in the same call, a loop turn
+ * inside connect() (the host's loopback does) is seen at once in the
+ * socket's TCP_INFO, and the SYN goes on in the same call, a loop turn
  * sooner (tcp_host_connect_done()). A refused connect gives the guest
  * a RST (unet__lwip_tcp_rst(), from the original destination), an
  * unreachable one an ICMP or ICMPv6 destination unreachable (built by
@@ -90,7 +90,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -1140,22 +1139,25 @@ static void tcp_host_connect_cb(uv_connect_t *req, int status)
 
 /*
  * Whether the connect libuv just started is already done: on the host's
- * loopback the kernel finishes the handshake inside connect(), and a poll
- * that waits for nothing says so (writable, no error), which saves the
- * loop turn libuv waits for the socket to become writable. libuv's connect
- * request still completes on that turn and is ignored (the phase moved
- * on). A connect under way, or refused, is left to libuv as before (poll()
- * leaves the socket's error for libuv to read).
+ * loopback the kernel finishes the handshake inside connect(), and the
+ * socket's TCP state says so, which saves the loop turn libuv waits for
+ * the socket to become writable. libuv's connect request still completes
+ * on that turn and is ignored (the phase moved on). A connect under way,
+ * or refused, is left to libuv as before (TCP_INFO leaves the socket's
+ * error for libuv to read; getsockopt() is also among the calls the
+ * seccomp filter allows, poll() is not).
  */
 static bool tcp_host_connect_done(struct tcp_flow *flow)
 {
-	struct pollfd pfd = { .events = POLLOUT };
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
 	uv_os_fd_t fd;
 
 	if (uv_fileno((uv_handle_t *)&flow->host, &fd) != 0)
 		return false;
-	pfd.fd = fd;
-	return poll(&pfd, 1, 0) == 1 && pfd.revents == POLLOUT;
+	memset(&ti, 0, sizeof(ti));
+	return getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0 &&
+	       ti.tcpi_state == TCP_ESTABLISHED;
 }
 
 static enum unet_verdict tcp_new_outbound(struct unet_proxy *proxy,
