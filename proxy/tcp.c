@@ -18,7 +18,10 @@
  * and the held SYN is re-injected through ip4_input() (ip6_input() for the
  * guest's IPv6): this time the flow
  * says "accept", lwIP answers with its SYN-ACK, and the listener's accept
- * callback joins the new pcb to the flow. A refused connect gives the guest
+ * callback joins the new pcb to the flow. A connect the kernel finished
+ * inside connect() (the host's loopback does) is seen at once in the
+ * socket's TCP_INFO, and the SYN goes on in the same call, a loop turn
+ * sooner (tcp_host_connect_done()). A refused connect gives the guest
  * a RST (unet__lwip_tcp_rst(), from the original destination), an
  * unreachable one an ICMP or ICMPv6 destination unreachable (built by
  * icmp_err.c, rate-limited), a connect that takes longer than the timeout a RST.
@@ -66,12 +69,17 @@
  * for a slow guest.
  *
  * Ends: a guest FIN becomes a shutdown() of the host socket once the written
- * data is out; a host EOF becomes lwIP's FIN once the buffered data is
- * queued; each direction ends on its own (half-close). A guest RST (lwIP's
+ * data is out (or, when the host already sent EOF, the close of the socket,
+ * which sends the same FIN a loop turn sooner); a host EOF becomes lwIP's
+ * FIN once the buffered data is queued; each direction ends on its own
+ * (half-close). A guest RST (lwIP's
  * error callback) resets the host socket (SO_LINGER 0); a host error or RST
  * aborts the pcb, which sends the guest a RST. When both directions are done
  * the pcb is handed back to lwIP with tcp_close() (lwIP finishes the FIN
- * exchange) and the host socket is closed.
+ * exchange; a TIME_WAIT it is in ends at its next slow timer, see
+ * unet__lwip_tcp_timewait_short()) and the host socket is closed. The host
+ * socket's keepalive and user timeout are set from lwIP's first poll of the
+ * flow (200 ms), so that short connections cost fewer system calls.
  *
  * Lifetime: the flow leaves the flow table when it starts closing; its memory
  * is freed from the last close callback of its two uv handles (the socket and
@@ -139,6 +147,8 @@ enum tcp_phase {
  *           must return ERR_ABRT)
  * @writing: @write_req is under way
  * @stalled: the host took nothing for the stall timeout: @timer resets
+ * @host_opts: the host socket's keepalive and user timeout are set (from
+ *             lwIP's first poll of the flow)
  * @wbuf: the guest's bytes @write_req writes (@wlen of them, @wcap charged)
  * @wlen: see @wbuf
  * @wcap: see @wbuf
@@ -173,6 +183,7 @@ struct tcp_flow {
 	bool aborted;
 	bool writing;
 	bool stalled;
+	bool host_opts;
 	char *wbuf;
 	size_t wlen;
 	size_t wcap;
@@ -193,6 +204,7 @@ static void tcp_flow_check_done(struct tcp_flow *flow);
 static void tcp_flow_push(struct tcp_flow *flow);
 static void tcp_flow_read_start(struct tcp_flow *flow);
 static void tcp_connect_failed(struct tcp_flow *flow, int status);
+static void tcp_host_user_timeout(struct tcp_flow *flow);
 
 static struct tcp_flow *tcp_flow_of(struct proxy_flow *f)
 {
@@ -320,7 +332,11 @@ static void tcp_flow_check_done(struct tcp_flow *flow)
 	if (pcb != NULL) {
 		flow->pcb = NULL;
 		tcp_flow_detach(pcb);
-		/* lwIP finishes the FIN exchange on its own from here. */
+		/*
+		 * lwIP finishes the FIN exchange on its own from here; a
+		 * TIME_WAIT it entered (it closed first) ends soon.
+		 */
+		unet__lwip_tcp_timewait_short(pcb);
 		if (tcp_close(pcb) != ERR_OK)
 			tcp_abort(pcb);
 	}
@@ -348,6 +364,15 @@ static void tcp_host_maybe_shutdown(struct tcp_flow *flow)
 	if (!flow->guest_fin || flow->host_shut || tcp_flow_out_pending(flow))
 		return;
 	flow->host_shut = true;
+	if (flow->host_eof) {
+		/*
+		 * The host ended its side and everything it sent was read:
+		 * closing the socket (tcp_flow_check_done()) sends the same
+		 * FIN, without a shutdown that waits a loop turn.
+		 */
+		tcp_flow_check_done(flow);
+		return;
+	}
 	flow->shutdown_req.data = flow;
 	if (uv_shutdown(&flow->shutdown_req, (uv_stream_t *)&flow->host,
 			tcp_host_shutdown_cb) < 0)
@@ -780,6 +805,16 @@ static err_t tcp_pcb_poll_cb(void *arg, struct tcp_pcb *pcb)
 		unet_timer_start(&flow->base.timer, tcp_timer_cb, 0);
 		return ERR_OK;
 	}
+	if (!flow->host_opts) {
+		/*
+		 * Keepalives and the user timeout matter only to a flow that
+		 * lives: set from its first poll, they cost a connection that
+		 * ends sooner no system calls.
+		 */
+		flow->host_opts = true;
+		uv_tcp_keepalive(&flow->host, 1, 60);
+		tcp_host_user_timeout(flow);
+	}
 	if (flow->withheld > 0) {
 		tcp_flow_credit(flow, 0);
 		tcp_output(pcb);
@@ -889,8 +924,6 @@ static void tcp_flow_established(struct tcp_flow *flow)
 	pcb->keep_cnt = TCP_FLOW_KEEPCNT;
 	tcp_flow_window_init(flow);
 	uv_tcp_nodelay(&flow->host, 1);
-	uv_tcp_keepalive(&flow->host, 1, 60);
-	tcp_host_user_timeout(flow);
 	unet_timer_stop(&flow->base.timer);
 	if (idle > 0)
 		unet_timer_start(&flow->base.timer, tcp_timer_cb, idle);
@@ -1051,18 +1084,15 @@ static void tcp_connect_failed(struct tcp_flow *flow, int status)
 	tcp_flow_close_handles(flow, false);
 }
 
-static void tcp_host_connect_cb(uv_connect_t *req, int status)
+/*
+ * The host connection is up: the held SYN goes to lwIP again, this time to
+ * be answered.
+ */
+static void tcp_host_connected(struct tcp_flow *flow)
 {
-	struct tcp_flow *flow = req->data;
 	struct netif *gw = unet__stack_netif(flow->base.proxy->stack);
 	struct pbuf *syn;
 
-	if (status == UV_ECANCELED || flow->phase != TCP_PHASE_HOST_CONNECTING)
-		return;
-	if (status < 0) {
-		tcp_connect_failed(flow, status);
-		return;
-	}
 	if (tcp_listener_get(flow->base.proxy, flow->base.remote_port) < 0) {
 		tcp_connect_failed(flow, UV_ECONNREFUSED);
 		return;
@@ -1091,6 +1121,43 @@ static void tcp_host_connect_cb(uv_connect_t *req, int status)
 		ip4_input(syn, gw);
 	else
 		ip6_input(syn, gw);
+}
+
+static void tcp_host_connect_cb(uv_connect_t *req, int status)
+{
+	struct tcp_flow *flow = req->data;
+
+	/* A connect found done at once (tcp_host_connect_done()) is past. */
+	if (status == UV_ECANCELED || flow->phase != TCP_PHASE_HOST_CONNECTING)
+		return;
+	if (status < 0) {
+		tcp_connect_failed(flow, status);
+		return;
+	}
+	tcp_host_connected(flow);
+}
+
+/*
+ * Whether the connect libuv just started is already done: on the host's
+ * loopback the kernel finishes the handshake inside connect(), and the
+ * socket's TCP state says so, which saves the loop turn libuv waits for
+ * the socket to become writable. libuv's connect request still completes
+ * on that turn and is ignored (the phase moved on). A connect under way,
+ * or refused, is left to libuv as before (TCP_INFO leaves the socket's
+ * error for libuv to read; getsockopt() is also among the calls the
+ * seccomp filter allows, poll() is not).
+ */
+static bool tcp_host_connect_done(struct tcp_flow *flow)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+	uv_os_fd_t fd;
+
+	if (uv_fileno((uv_handle_t *)&flow->host, &fd) != 0)
+		return false;
+	memset(&ti, 0, sizeof(ti));
+	return getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0 &&
+	       ti.tcpi_state == TCP_ESTABLISHED;
 }
 
 static enum unet_verdict tcp_new_outbound(struct unet_proxy *proxy,
@@ -1160,6 +1227,14 @@ static enum unet_verdict tcp_new_outbound(struct unet_proxy *proxy,
 	}
 	unet_timer_start(&flow->base.timer, tcp_timer_cb,
 			 proxy->cfg.tcp_connect_timeout_ms);
+	/*
+	 * Done already (the host's loopback): the SYN goes on now. Nested in
+	 * the stack's input hook, which runs before ip4_input() or
+	 * ip6_input() touch lwIP's per-packet state, so feeding them another
+	 * packet here is as if it came next.
+	 */
+	if (tcp_host_connect_done(flow))
+		tcp_host_connected(flow);
 	return UNET_VERDICT_DROP;
 }
 

@@ -50,6 +50,7 @@
 #include "lwip/udp.h"
 
 #include "stack_internal.h"
+#include "wire/checksum.h"
 #include "stack_proxy.h"
 #include "unet_lwip_hooks.h"
 
@@ -523,6 +524,41 @@ void unet__lwip_tcp_timewait_end(uint32_t local, uint16_t local_port,
 	pcb = tcp_tw_lookup(&l, local_port, &r, remote_port);
 	if (pcb != NULL)
 		tcp_abort(pcb);
+}
+
+/**
+ * unet__lwip_tcp_timewait_short() - end a pcb's TIME_WAIT at lwIP's next
+ * slow timer
+ * @pcb: a connection the proxy is done with (no-op unless in TIME_WAIT)
+ *
+ * lwIP holds a connection it closed first for 2 x TCP_MSL; at thousands of
+ * connections a second its slow timer walks tens of thousands of them. The
+ * proxy is done with the 4-tuple (a new SYN on it ends the TIME_WAIT
+ * anyway), so the pcb stays only until the next slow timer (at most
+ * TCP_SLOW_INTERVAL): long enough to answer a FIN the guest sends again,
+ * and the ACK lwIP owes the guest's FIN still goes out as usual.
+ */
+void unet__lwip_tcp_timewait_short(struct tcp_pcb *pcb)
+{
+	if (pcb->state == TIME_WAIT)
+		pcb->tmr = tcp_ticks - 2 * TCP_MSL / TCP_SLOW_INTERVAL;
+}
+
+/**
+ * unet__lwip_chksum() - lwIP's LWIP_CHKSUM: the 16-bit one's complement sum
+ * @data: the bytes (any alignment)
+ * @len: how many (odd or even)
+ *
+ * Return: the sum of the bytes as 16-bit words in memory order, folded
+ * (not complemented), as lwip_standard_chksum() returns it.
+ */
+u16_t unet__lwip_chksum(const void *data, int len)
+{
+	uint32_t sum = unet__csum_add(0, data, len > 0 ? (size_t)len : 0);
+
+	sum = (sum & 0xffffu) + (sum >> 16);
+	sum = (sum & 0xffffu) + (sum >> 16);
+	return (u16_t)sum;
 }
 
 /**

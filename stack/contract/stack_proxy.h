@@ -227,6 +227,7 @@ void unet__lwip_tcp_rst6(const uint8_t *src, uint16_t sport, const uint8_t *dst,
 			 uint16_t dport, uint32_t ackno);
 void unet__lwip_tcp_timewait_end(uint32_t local, uint16_t local_port,
 				 uint32_t remote, uint16_t remote_port);
+void unet__lwip_tcp_timewait_short(struct tcp_pcb *pcb);
 void unet__lwip_tcp_timewait_end6(const uint8_t *local, uint16_t local_port,
 				  const uint8_t *remote, uint16_t remote_port);
 void unet__lwip_tcp_ack_now(struct tcp_pcb *pcb);

@@ -184,6 +184,14 @@ unsigned long unet__ooseq_bytes_limit(void);
 #define LWIP_CHECKSUM_CTRL_PER_NETIF 1
 #define LWIP_CHECKSUM_ON_COPY 1
 #define LWIP_CHKSUM_ALGORITHM 3
+/*
+ * lwIP's sums (algorithm 3: 32 bits at a time, a branch per carry) cost a
+ * fifth of the forwarder's CPU in a bulk transfer either way; the ground
+ * floor's (hub/wire/checksum.c: 16 bytes a step into 64 bits) is several
+ * times faster. Same result: the one's complement sum in memory order.
+ */
+unsigned short unet__lwip_chksum(const void *data, int len);
+#define LWIP_CHKSUM unet__lwip_chksum
 
 /* ---- netif ------------------------------------------------------------- */
 #define LWIP_NETIF_STATUS_CALLBACK 0

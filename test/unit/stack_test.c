@@ -634,9 +634,62 @@ static void test_ipv6_overlapping_fragments(void **state)
 	assert_int_equal(frag6_discarded(f), 101);
 }
 
+/* lwIP's checksum routine (stack/lwip-port/lwipopts.h: LWIP_CHKSUM). */
+unsigned short unet__lwip_chksum(const void *data, int len);
+
+/* RFC 1071 the slow way: 16-bit words in memory order, odd byte padded. */
+static unsigned short ref_chksum(const uint8_t *p, int len)
+{
+	uint32_t sum = 0;
+	uint16_t w;
+	int i;
+
+	for (i = 0; i + 1 < len; i += 2) {
+		memcpy(&w, p + i, 2);
+		sum += w;
+	}
+	if (len & 1) {
+		uint8_t pad[2] = { p[len - 1], 0 };
+
+		memcpy(&w, pad, 2);
+		sum += w;
+	}
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (unsigned short)sum;
+}
+
+/*
+ * lwIP sums with the ground floor's checksum: the same folded sum as its
+ * own algorithm for every alignment and length (odd ones, the 0xffff
+ * wrap, sizes around the 16-byte step and a whole 64 KiB segment).
+ */
+static void test_lwip_chksum(void **state)
+{
+	static uint8_t buf[65536 + 16];
+	int off, len, i;
+	uint32_t x = 12345;
+
+	(void)state;
+	for (i = 0; i < (int)sizeof(buf); i++) {
+		x = x * 1103515245u + 12345u;
+		buf[i] = (uint8_t)(x >> 16);
+	}
+	for (off = 0; off < 8; off++)
+		for (len = 0; len < 300; len++)
+			assert_int_equal(unet__lwip_chksum(buf + off, len),
+					 ref_chksum(buf + off, len));
+	assert_int_equal(unet__lwip_chksum(buf + 3, 65480),
+			 ref_chksum(buf + 3, 65480));
+	memset(buf, 0xff, 64);
+	assert_int_equal(unet__lwip_chksum(buf, 64), 0xffff);
+	assert_int_equal(unet__lwip_chksum(buf, 63), ref_chksum(buf, 63));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_lwip_chksum),
 		cmocka_unit_test_setup_teardown(test_arp_gateway, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_arp_dns_alias, setup,
