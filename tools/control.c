@@ -30,9 +30,12 @@
  * what the proxy holds (its flow caps).
  *
  * Policy: policy_set parses the new rules (a string of the request, or a
- * file usernet reads: under --sandbox only a file inside what the sandbox
- * keeps opens) with unet_policy_parse() before anything changes, and
- * hands them to unet_proxy_set_policy(), which copies them.
+ * regular file usernet reads, at most 1 MiB, opened non-blocking; under
+ * --sandbox only a file inside what the sandbox keeps opens) with
+ * unet_policy_parse() before anything changes; the reply names the text
+ * "rules" or "file" (never the path: the request's bytes stay out of it)
+ * with the line at fault. The policy goes to unet_proxy_set_policy(),
+ * which copies it.
  */
 #include <arpa/inet.h>
 #include <assert.h>
@@ -44,7 +47,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <fcntl.h>
 #include <jansson.h>
 
 #include <usernet/version.h>
@@ -57,6 +63,9 @@
 /* Strict JSON: one value (we say when it is not an object), no duplicate
  * members, nothing after it. */
 #define CONTROL_JSON_FLAGS (JSON_DECODE_ANY | JSON_REJECT_DUPLICATES)
+
+/* The largest policy file policy_set reads. */
+#define CONTROL_POLICY_FILE_MAX (1 << 20)
 
 /* The live operations: the C API on a running usernet. */
 
@@ -900,6 +909,55 @@ static char *control_policy_error(const char *name, const char *err)
 }
 
 /*
+ * Reads the policy file @path into *@out (NUL-terminated, malloc'ed):
+ * a regular file of at most CONTROL_POLICY_FILE_MAX bytes, opened
+ * non-blocking so that a FIFO or a device named by mistake cannot stall
+ * the loop. Returns its length or a negative errno (-EINVAL: not a
+ * regular file; -EFBIG: too large).
+ */
+static ssize_t control_policy_read(const char *path, char **out)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t len = 0;
+	ssize_t n;
+	int fd, r = 0;
+
+	*out = NULL;
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		r = -errno;
+	else if (!S_ISREG(st.st_mode))
+		r = -EINVAL;
+	else if (st.st_size > CONTROL_POLICY_FILE_MAX)
+		r = -EFBIG;
+	else if ((buf = malloc(CONTROL_POLICY_FILE_MAX + 1)) == NULL)
+		r = -ENOMEM;
+	while (r == 0 && len <= CONTROL_POLICY_FILE_MAX) {
+		n = read(fd, buf + len, CONTROL_POLICY_FILE_MAX + 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			r = -errno;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	if (r == 0 && len > CONTROL_POLICY_FILE_MAX)
+		r = -EFBIG;
+	if (r < 0) {
+		free(buf);
+		return r;
+	}
+	buf[len] = '\0';
+	*out = buf;
+	return (ssize_t)len;
+}
+
+/*
  * {"op": "policy_set", "rules": TEXT | "file": PATH, "default": "allow" |
  * "deny", "flows": "keep" | "cut"}: a new egress policy (with "default",
  * its default verdict), or with neither rules nor file a new default for
@@ -913,7 +971,8 @@ static char *control_policy_set(struct control *c, const json_t *req)
 	struct unet_policy *p = NULL;
 	enum unet_policy_verdict v = UNET_POLICY_ALLOW;
 	unsigned int flags = UNET_POLICY_KEEP_FLOWS;
-	char err[256];
+	char err[256], *text = NULL;
+	ssize_t len = 0;
 	int r, cut;
 
 	if (c->ops->policy_set == NULL || c->ops->policy_default == NULL)
@@ -942,15 +1001,24 @@ static char *control_policy_set(struct control *c, const json_t *req)
 			"policy_set: flows must be \"keep\" or \"cut\"");
 	if (has_flows && strcmp(flows, "cut") == 0)
 		flags = UNET_POLICY_CUT_FLOWS;
-	if (has_rules)
-		r = unet_policy_parse(rules, strlen(rules), "rules", &p, err,
+	if (has_file) {
+		len = control_policy_read(file, &text);
+		if (len < 0)
+			return control_errorf("policy_set: the file: %s",
+					      len == -EINVAL ?
+						      "not a regular file" :
+						      strerror((int)-len));
+	} else if (has_rules) {
+		len = (ssize_t)strlen(rules);
+	}
+	r = !has_file && !has_rules ?
+		    0 :
+		    unet_policy_parse(has_file ? text : rules, (size_t)len,
+				      has_file ? "file" : "rules", &p, err,
 				      sizeof(err));
-	else if (has_file)
-		r = unet_policy_load(file, &p, err, sizeof(err));
-	else
-		r = 0;
-	if (r == -EINVAL || (r < 0 && has_file))
-		return control_policy_error(has_rules ? "rules" : file, err);
+	free(text);
+	if (r == -EINVAL)
+		return control_policy_error(has_file ? "file" : "rules", err);
 	if (r < 0)
 		return control_errorf("policy_set: %s", strerror(-r));
 	if (p != NULL && has_def)

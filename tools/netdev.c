@@ -139,6 +139,7 @@ enum netdev_key {
 	NETDEV_KEY_DNS_SERVER,
 	NETDEV_KEY_POLICY,
 	NETDEV_KEY_EGRESS,
+	NETDEV_KEY_DENY_TCP,
 	NETDEV_KEY_NUM
 };
 
@@ -217,6 +218,7 @@ static const char *const netdev_key_names[] = {
 	[NETDEV_KEY_DNS_SERVER] = "dns-server",
 	[NETDEV_KEY_POLICY] = "policy",
 	[NETDEV_KEY_EGRESS] = "egress",
+	[NETDEV_KEY_DENY_TCP] = "deny-tcp",
 };
 static_assert(ARRAY_SIZE(netdev_key_names) == NETDEV_KEY_NUM,
 	      "netdev_key_names must name every enum netdev_key");
@@ -312,6 +314,7 @@ static const uint16_t netdev_key_types[] = {
 	[NETDEV_KEY_DNS_SERVER] = TYPES_USER,
 	[NETDEV_KEY_POLICY] = TYPES_USER,
 	[NETDEV_KEY_EGRESS] = TYPES_USER,
+	[NETDEV_KEY_DENY_TCP] = TYPES_USER,
 };
 static_assert(ARRAY_SIZE(netdev_key_types) == NETDEV_KEY_NUM,
 	      "netdev_key_types must cover every enum netdev_key");
@@ -1508,6 +1511,12 @@ static int netdev_set(struct netdev_parser *p, enum netdev_key key, char *val)
 					    UNET_POLICY_ALLOW :
 					    UNET_POLICY_DENY;
 		return 0;
+	case NETDEV_KEY_DENY_TCP:
+		if (strcmp(val, "rst") != 0 && strcmp(val, "icmp") != 0)
+			return netdev_error(
+				p, "deny-tcp: '%s' is not rst or icmp", val);
+		nd->u.user.proxy.deny_tcp_icmp = strcmp(val, "icmp") == 0;
+		return 0;
 	case NETDEV_KEY_TCP_STALL_TIMEOUT:
 		if (!netdev_parse_long(val, 0, NETDEV_STALL_MAX, &v))
 			return netdev_error(p, "tcp-stall-timeout: '%s' is not a number of seconds in 0..%d",
@@ -2195,7 +2204,8 @@ static void netdev_defaults(struct netdev *nd, enum netdev_type type)
  *   outbound6=ADDR6 (an IPv6 unicast address, not ::), keepsrc=on|off
  *   (default off), dns-server=on|off (default on), policy=FILE (the
  *   egress policy, read at start), egress=allow|deny (its default
- *   verdict; default the file's, or allow); booleans also take
+ *   verdict; default the file's, or allow), deny-tcp=rst|icmp (what a
+ *   denied TCP connection gets; default rst); booleans also take
  *   yes/no, true/false, y/n as QEMU's do.
  * - tap: ifname=NAME (1..15 characters, no '/', ':' or whitespace, not "."
  *   or ".."), fd=N (0..INT_MAX); not both. Neither lets the kernel choose.

@@ -97,7 +97,8 @@ struct options {
  * @hub_config: the configuration every hub is made with
  * @stack: the gateway, when a user netdev was given (or in run mode)
  * @proxy: the stack's NAT proxy and forwards
- * @signals: SIGINT, SIGTERM, SIGCHLD, SIGUSR1 watchers
+ * @signals: SIGINT, SIGTERM, SIGCHLD, SIGUSR1, SIGHUP watchers (SIGHUP's
+ *           started only with policy=FILE)
  * @ns: the namespace child in run mode
  * @nofile: the open-files limit usernet started with (raised for the
  *          proxy's flows; CMD of run gets it back)
@@ -106,6 +107,8 @@ struct options {
  * @status: the exit status to return
  * @ready: the ready and exit fds, pidfile and API socket
  * @control: what the control socket (--api-socket) acts on
+ * @policy_id: the user netdev whose policy=FILE SIGHUP reads again, or NULL
+ * @policy_user: its keys
  */
 struct usernet {
 	uv_loop_t loop;
@@ -116,7 +119,7 @@ struct usernet {
 	struct unet_hub_config hub_config;
 	struct unet_stack *stack;
 	struct unet_proxy *proxy;
-	uv_signal_t signals[4];
+	uv_signal_t signals[5];
 	struct nsrun ns;
 	struct rlimit nofile;
 	struct memtrim trim;
@@ -124,6 +127,8 @@ struct usernet {
 	int status;
 	struct ready ready;
 	struct control_target control;
+	const char *policy_id;
+	const struct netdev_user *policy_user;
 };
 
 /* The help text is laid out as it prints. */
@@ -878,6 +883,32 @@ static void dump_state(struct usernet *u)
 	}
 }
 
+static int load_policy(const char *id, const struct netdev_user *user,
+		       struct unet_policy **out);
+
+/*
+ * SIGHUP: policy=FILE is read again and replaces the policy in force,
+ * flows kept (the control socket's policy_set can cut them); a file that
+ * does not read or parse leaves the old policy, with the error on stderr.
+ */
+static void reload_policy(struct usernet *u)
+{
+	struct unet_policy *p;
+	int r;
+
+	if (u->proxy == NULL || u->policy_user == NULL)
+		return;
+	r = load_policy(u->policy_id, u->policy_user, &p);
+	if (r == 0) {
+		r = unet_proxy_set_policy(u->proxy, p, UNET_POLICY_KEEP_FLOWS);
+		unet_policy_free(p);
+	}
+	unet_hub_log(u->hub, r < 0 ? UNET_LOG_ERROR : UNET_LOG_INFO,
+		     "SIGHUP: policy=%s %s", u->policy_user->policy_file,
+		     r < 0 ? "not replaced: the policy in force stays" :
+			     "read again and in force, open flows kept");
+}
+
 static void on_signal(uv_signal_t *handle, int signum)
 {
 	struct usernet *u = handle->data;
@@ -886,6 +917,10 @@ static void on_signal(uv_signal_t *handle, int signum)
 
 	if (signum == SIGUSR1) {
 		dump_state(u);
+		return;
+	}
+	if (signum == SIGHUP) {
+		reload_policy(u);
 		return;
 	}
 	if (signum == SIGCHLD) {
@@ -974,6 +1009,11 @@ static int start_user(struct usernet *u, struct unet_hub *hub, const char *id,
 	pc.policy = policy;
 	r = unet_proxy_new(u->stack, &pc, &u->proxy);
 	unet_policy_free(policy); /* the proxy keeps its own copy */
+	if (r == 0 && user->policy_file[0] != '\0') {
+		u->policy_id = id;
+		u->policy_user = user;
+		uv_signal_start(&u->signals[4], on_signal, SIGHUP);
+	}
 	if (r < 0)
 		fprintf(stderr, "usernet: -netdev user,id=%s: cannot start the proxy: %s\n",
 			id, strerror(-r));
@@ -1516,7 +1556,8 @@ int main(int argc, char **argv)
 	static struct netdev_user defaults;
 	const struct netdev_user *user = NULL;
 	const char *user_id = "user0";
-	static const int signums[4] = { SIGINT, SIGTERM, SIGCHLD, SIGUSR1 };
+	static const int signums[5] = { SIGINT, SIGTERM, SIGCHLD, SIGUSR1,
+					SIGHUP };
 	struct sandbox_options so;
 	struct nsrun_config nc;
 	struct unet_port *port;
@@ -1555,9 +1596,11 @@ int main(int argc, char **argv)
 		return 1;
 	raise_nofile(&u);
 	memtrim_start(&u.trim, &u.loop);
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < 5; i++) {
 		uv_signal_init(&u.loop, &u.signals[i]);
 		u.signals[i].data = &u;
+		if (signums[i] == SIGHUP)
+			continue; /* with policy=FILE only: start_user() */
 		if (signums[i] != SIGCHLD || o.run)
 			uv_signal_start(&u.signals[i], on_signal, signums[i]);
 	}

@@ -568,8 +568,24 @@ static void test_live(void **state)
 	       "{\"ok\":false,\"error\":\"policy_set: rules:1: unexpected "
 	       "'\?\?' (want tcp, udp, icmp, to or port)\",\"line\":1}");
 	expect(&c, "{\"op\":\"policy_set\",\"file\":\"/nonexistent/p\"}",
-	       "{\"ok\":false,\"error\":\"policy_set: /nonexistent/p: No "
-	       "such file or directory\",\"line\":0}");
+	       E("policy_set: the file: No such file or directory"));
+	expect(&c, "{\"op\":\"policy_set\",\"file\":\"/dev/null\"}",
+	       E("policy_set: the file: not a regular file"));
+	{
+		char path[] = "/tmp/control_test_XXXXXX", req[128];
+		int fd = mkstemp(path);
+
+		assert_true(fd >= 0);
+		assert_int_equal(
+			write(fd, "allow tcp\ndeny tcp to ::1/200\n", 30), 30);
+		close(fd);
+		snprintf(req, sizeof(req),
+			 "{\"op\":\"policy_set\",\"file\":\"%s\"}", path);
+		expect(&c, req,
+		       "{\"ok\":false,\"error\":\"policy_set: file:2: prefix "
+		       "length '200' is not 0..128\",\"line\":2}");
+		unlink(path);
+	}
 	expect_part(&c, "{\"op\":\"policy_stats\"}", "\"rules\":2,");
 	/* Only the default: the rules stay. */
 	expect(&c, "{\"op\":\"policy_set\",\"default\":\"allow\"}",

@@ -187,8 +187,8 @@ static void fixture_open(struct fixture *f, const struct unet_proxy_config *pc)
 	f->server.data = f;
 	uv_ip4_addr("127.0.0.1", 0, &sa);
 	assert_int_equal(uv_tcp_bind(&f->server, (struct sockaddr *)&sa, 0), 0);
-	assert_int_equal(uv_listen((uv_stream_t *)&f->server, 16, on_connection),
-			 0);
+	assert_int_equal(
+		uv_listen((uv_stream_t *)&f->server, 16, on_connection), 0);
 	uv_tcp_getsockname(&f->server, (struct sockaddr *)&sa, &len);
 	f->port = ntohs(sa.sin_port);
 	f->udp_port = tn_udp_loopback(&f->loop, &f->udp, f);
@@ -300,7 +300,8 @@ static void test_keep_then_cut(void **state)
 	assert_int_equal(ps.allowed, 1);
 
 	/* Keep: the open flow stays; a new SYN gets a RST. */
-	assert_int_equal(set_policy(f, "deny tcp\n", UNET_POLICY_KEEP_FLOWS), 0);
+	assert_int_equal(set_policy(f, "deny tcp\n", UNET_POLICY_KEEP_FLOWS),
+			 0);
 	assert_int_equal(unet_proxy_policy_stats(f->proxy, &ps, hits, 2), 1);
 	assert_int_equal(hits[0], 0);
 	assert_int_equal(ps.allowed, 1);
@@ -331,7 +332,8 @@ static void test_keep_then_cut(void **state)
 	assert_int_equal(unet_proxy_policy_stats(f->proxy, &ps, hits, 2), 1);
 	assert_int_equal(hits[0], 0);
 	assert_int_equal(ps.default_hits, 0);
-	assert_int_equal(ps.allowed + ps.denied, 2); /* re-decisions uncounted */
+	assert_int_equal(ps.allowed + ps.denied,
+			 2); /* re-decisions uncounted */
 
 	/* No policy: nothing is denied, nothing to cut. */
 	assert_int_equal(set_policy(f, NULL, UNET_POLICY_CUT_FLOWS), 0);
