@@ -22,6 +22,10 @@
  * a RST (unet__lwip_tcp_rst(), from the original destination), an
  * unreachable one an ICMP or ICMPv6 destination unreachable (built by
  * icmp_err.c, rate-limited), a connect that takes longer than the timeout a RST.
+ * A SYN the egress policy refuses gets a RST, or with deny_tcp_icmp an ICMP
+ * administratively prohibited; a flow a new policy cuts
+ * (unet_proxy_set_policy()) is reset both ways, or while its host connect
+ * is under way its held SYN gets that same refusal (tcp_flow_cut_op()).
  * IPv6 flows are the same flows with keys of the other family: every step
  * above is the same, over an AF_INET6 host socket.
  *

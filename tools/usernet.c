@@ -162,7 +162,7 @@ static void usage_main(FILE *f)
 "                [,ipv6-net=PREFIX/64][,ipv6-host=ADDR6][,ipv6-dns=ADDR6]\n"
 "                [,ipv6-dhcp=stateless|stateful][,outbound=ADDR]\n"
 "                [,outbound6=ADDR6][,keepsrc=on|off][,dns-server=on|off]\n"
-"                [,policy=FILE][,egress=allow|deny]\n"
+"                [,policy=FILE][,egress=allow|deny][,deny-tcp=rst|icmp]\n"
 "        the user-mode gateway: answers ARP and ping for host= and dns=, and\n"
 "        carries the guest's TCP, UDP and ping over host sockets (NAT).\n"
 "        It serves DHCP (from dhcpstart, 16 addresses; hostname=,\n"
@@ -195,8 +195,11 @@ static void usage_main(FILE *f)
 "        allow|deny [tcp|udp|icmp] [to CIDR] [port N[-M]], first match\n"
 "        wins, `default allow|deny`, # comments (README: Egress policy).\n"
 "        egress=allow|deny: the default verdict (default: the file's, or\n"
-"        allow). Denied TCP gets a RST, UDP an ICMP admin prohibited, ping\n"
-"        nothing; DHCP, DNS, TFTP and forwards are not governed by it.\n"
+"        allow). Denied TCP gets a RST (deny-tcp=icmp: an ICMP admin\n"
+"        prohibited instead), UDP an ICMP admin prohibited, ping nothing;\n"
+"        DHCP, DNS, TFTP and forwards are not governed by it. SIGHUP reads\n"
+"        FILE again (open flows kept); the control socket's policy_set\n"
+"        replaces the policy at run time, keeping or cutting open flows.\n"
 "        mem-budget=SIZE bounds what guests can make the process hold (bytes,\n"
 "        or with K, M, G, T; 4M to 1T; default 256M): as it fills, TCP\n"
 "        windows shrink and host reads slow; at the limit, guest frames\n"
@@ -276,12 +279,13 @@ static void usage_main(FILE *f)
 "  -h, --help     show this help\n"
 "  --version      show the version\n"
 "\n"
-"SIGINT and SIGTERM shut down cleanly. SIGUSR1 prints the flow table, the\n"
-"proxy's, the services' and each port's counters and the memory in use\n"
-"to stderr. usernet raises its open-files limit to the hard limit (run's\n"
-"CMD keeps the old one), caps flows per protocol to fit it, and gives the\n"
-"heap back after a flood. Exit status: 0, 1 on a runtime failure (e.g. a\n"
-"hostfwd port that cannot be opened), 2 on a bad option.\n",
+"SIGINT and SIGTERM shut down cleanly. With policy=FILE, SIGHUP reads FILE\n"
+"again. SIGUSR1 prints the flow table, the proxy's, the services' and each\n"
+"port's counters and the memory in use to stderr. usernet raises its\n"
+"open-files limit to the hard limit (run's CMD keeps the old one), caps\n"
+"flows per protocol to fit it, and gives the heap back after a flood.\n"
+"Exit status: 0, 1 on a runtime failure (e.g. a hostfwd port that cannot\n"
+"be opened), 2 on a bad option.\n",
 		NETDEV_FWD_MAX, UNET_VXLAN_REMOTES_MAX, NETDEV_HUB_MAX,
 		UNET_MTU_MIN, UNET_MTU_MAX, UNET_MTU_DEFAULT);
 	/* Kept apart so that the text above is not rewrapped by the format

@@ -89,7 +89,8 @@ extern "C" {
  *          forwards are not governed by it; traffic to the gateway's
  *          address that reaches the host's loopback is, with 127.0.0.1 (or
  *          ::1) as its destination. restrict_guest and loopback=off refuse
- *          before the policy is asked
+ *          before the policy is asked. unet_proxy_set_policy() replaces it
+ *          while the proxy runs
  * @decide: an embedder's own decision, asked before @policy's rules for
  *          every flow they govern (NULL for none); with no @policy, a
  *          flow it passes is allowed
