@@ -34,11 +34,7 @@
 #define TCP_ACK 0x10
 
 struct fixture {
-	uv_loop_t loop;
-	struct unet_hub *hub;
-	struct unet_stack *stack;
-	struct unet_proxy *proxy;
-	struct tn_capture cap;
+	struct tn_gw g;
 	uv_tcp_t server;
 	uint16_t port;
 	uv_tcp_t *conn; /* the host side of the last accepted connection */
@@ -86,7 +82,7 @@ static size_t udp4_frame(uint8_t *buf, uint16_t sport, uint16_t dport)
 
 static void send_frame(struct fixture *f, const uint8_t *buf, size_t len)
 {
-	assert_int_equal(unet_hub_input(&f->cap.port, buf, len), 0);
+	assert_int_equal(unet_hub_input(&f->g.cap.port, buf, len), 0);
 }
 
 /*
@@ -98,10 +94,10 @@ static int find_tcp(const struct fixture *f, int from, uint16_t gport,
 {
 	int i;
 
-	for (i = from; i < f->cap.frames && i < f->cap.limit; i++) {
-		const uint8_t *b = f->cap.data[i];
+	for (i = from; i < f->g.cap.frames && i < f->g.cap.limit; i++) {
+		const uint8_t *b = f->g.cap.data[i];
 
-		if (f->cap.len[i] >= 54 && b[12] == 0x08 && b[13] == 0 &&
+		if (f->g.cap.len[i] >= 54 && b[12] == 0x08 && b[13] == 0 &&
 		    b[23] == 6 && tn_get16(b + 36) == gport &&
 		    (b[47] & flags) == flags)
 			return i;
@@ -127,7 +123,7 @@ static int wait_tcp(struct fixture *f, uint16_t gport, uint8_t flags)
 {
 	struct wait_tcp w = { f, gport, flags };
 
-	if (!tn_run_until(&f->loop, wait_tcp_cond, &w, 2000))
+	if (!tn_run_until(&f->g.loop, wait_tcp_cond, &w, 2000))
 		return -1;
 	return find_tcp(f, 0, gport, flags);
 }
@@ -174,25 +170,10 @@ static void on_connection(uv_stream_t *server, int status)
 
 static void fixture_open(struct fixture *f, const struct unet_proxy_config *pc)
 {
-	struct sockaddr_in sa;
-	int len = sizeof(sa);
-
-	assert_int_equal(uv_loop_init(&f->loop), 0);
-	assert_int_equal(unet_hub_new(&f->loop, NULL, &f->hub), 0);
-	tn_capture_init(&f->cap, tn_keep_ipv4, CAP_MAX);
-	tn_capture_attach(&f->cap, f->hub);
-	assert_int_equal(unet_stack_new(f->hub, "user", NULL, &f->stack), 0);
-	assert_int_equal(unet_proxy_new(f->stack, pc, &f->proxy), 0);
-	uv_tcp_init(&f->loop, &f->server);
-	f->server.data = f;
-	uv_ip4_addr("127.0.0.1", 0, &sa);
-	assert_int_equal(uv_tcp_bind(&f->server, (struct sockaddr *)&sa, 0), 0);
-	assert_int_equal(
-		uv_listen((uv_stream_t *)&f->server, 16, on_connection), 0);
-	uv_tcp_getsockname(&f->server, (struct sockaddr *)&sa, &len);
-	f->port = ntohs(sa.sin_port);
-	f->udp_port = tn_udp_loopback(&f->loop, &f->udp, f);
-	tn_learn_guest(&f->cap);
+	tn_gw_open(&f->g, NULL, pc, tn_keep_ipv4, CAP_MAX);
+	f->port = tn_tcp_listen_loopback(&f->g.loop, &f->server, f, 16,
+					 on_connection);
+	f->udp_port = tn_udp_loopback(&f->g.loop, &f->udp, f);
 }
 
 static int setup(void **state)
@@ -222,15 +203,11 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	unet_proxy_close(f->proxy);
-	unet_hub_close(f->hub);
 	uv_close((uv_handle_t *)&f->server, NULL);
 	uv_close((uv_handle_t *)&f->udp, NULL);
 	if (f->conn != NULL)
 		uv_close((uv_handle_t *)f->conn, (uv_close_cb)free);
-	uv_run(&f->loop, UV_RUN_DEFAULT);
-	assert_int_equal(uv_loop_close(&f->loop), 0);
-	tn_capture_reset(&f->cap);
+	tn_gw_close(&f->g);
 	free(f);
 	return 0;
 }
@@ -250,7 +227,7 @@ static struct unet_policy *parse(const char *text)
 static int set_policy(struct fixture *f, const char *text, unsigned int flags)
 {
 	struct unet_policy *p = text != NULL ? parse(text) : NULL;
-	int r = unet_proxy_set_policy(f->proxy, p, flags);
+	int r = unet_proxy_set_policy(f->g.proxy, p, flags);
 
 	unet_policy_free(p); /* the proxy keeps its own copy */
 	return r;
@@ -266,10 +243,10 @@ static void open_tcp(struct fixture *f, uint16_t gport)
 	send_frame(f, buf, tcp4_frame(buf, gport, f->port, 1000, 0, TCP_SYN));
 	i = wait_tcp(f, gport, TCP_SYN | TCP_ACK);
 	assert_true(i >= 0);
-	isn = tn_get32(f->cap.data[i] + 38);
+	isn = tn_get32(f->g.cap.data[i] + 38);
 	send_frame(f, buf,
 		   tcp4_frame(buf, gport, f->port, 1001, isn + 1, TCP_ACK));
-	tn_run_for(&f->loop, 50);
+	tn_run_for(&f->g.loop, 50);
 	assert_non_null(f->conn);
 	assert_false(f->conn_ended);
 }
@@ -295,23 +272,23 @@ static void test_keep_then_cut(void **state)
 
 	assert_int_equal(set_policy(f, "allow tcp\n", 0), 0);
 	open_tcp(f, 40000);
-	assert_int_equal(unet_proxy_policy_stats(f->proxy, &ps, hits, 2), 1);
+	assert_int_equal(unet_proxy_policy_stats(f->g.proxy, &ps, hits, 2), 1);
 	assert_int_equal(hits[0], 1);
 	assert_int_equal(ps.allowed, 1);
 
 	/* Keep: the open flow stays; a new SYN gets a RST. */
 	assert_int_equal(set_policy(f, "deny tcp\n", UNET_POLICY_KEEP_FLOWS),
 			 0);
-	assert_int_equal(unet_proxy_policy_stats(f->proxy, &ps, hits, 2), 1);
+	assert_int_equal(unet_proxy_policy_stats(f->g.proxy, &ps, hits, 2), 1);
 	assert_int_equal(hits[0], 0);
 	assert_int_equal(ps.allowed, 1);
-	assert_int_equal(tn_proxy_stats(f->proxy).tcp_flows, 1);
+	assert_int_equal(tn_proxy_stats(f->g.proxy).tcp_flows, 1);
 	send_frame(f, buf, tcp4_frame(buf, 40001, f->port, 5000, 0, TCP_SYN));
 	assert_true(wait_tcp(f, 40001, TCP_RST | TCP_ACK) >= 0);
-	assert_int_equal(unet_proxy_policy_stats(f->proxy, &ps, hits, 2), 1);
+	assert_int_equal(unet_proxy_policy_stats(f->g.proxy, &ps, hits, 2), 1);
 	assert_int_equal(hits[0], 1);
 	assert_int_equal(ps.denied, 1);
-	tn_run_for(&f->loop, 20);
+	tn_run_for(&f->g.loop, 20);
 	assert_false(f->conn_ended);
 	assert_int_equal(find_tcp(f, 0, 40000, TCP_RST), -1);
 
@@ -319,17 +296,17 @@ static void test_keep_then_cut(void **state)
 	assert_int_equal(set_policy(f, "default deny\nallow tcp to 127.0.0.1\n",
 				    UNET_POLICY_CUT_FLOWS),
 			 0);
-	assert_int_equal(tn_proxy_stats(f->proxy).tcp_flows, 1);
+	assert_int_equal(tn_proxy_stats(f->g.proxy).tcp_flows, 1);
 
 	/* Cut, by one that denies it: a RST to the guest, the host's reset. */
 	assert_int_equal(set_policy(f, "allow udp\ndefault deny\n",
 				    UNET_POLICY_CUT_FLOWS),
 			 1);
 	assert_true(find_tcp(f, 0, 40000, TCP_RST) >= 0);
-	assert_true(tn_run_until(&f->loop, conn_ended_cond, f, 2000));
-	assert_int_equal(tn_proxy_stats(f->proxy).tcp_flows, 0);
-	assert_int_equal(tn_proxy_stats(f->proxy).cut_by_policy, 1);
-	assert_int_equal(unet_proxy_policy_stats(f->proxy, &ps, hits, 2), 1);
+	assert_true(tn_run_until(&f->g.loop, conn_ended_cond, f, 2000));
+	assert_int_equal(tn_proxy_stats(f->g.proxy).tcp_flows, 0);
+	assert_int_equal(tn_proxy_stats(f->g.proxy).cut_by_policy, 1);
+	assert_int_equal(unet_proxy_policy_stats(f->g.proxy, &ps, hits, 2), 1);
 	assert_int_equal(hits[0], 0);
 	assert_int_equal(ps.default_hits, 0);
 	assert_int_equal(ps.allowed + ps.denied,
@@ -337,8 +314,8 @@ static void test_keep_then_cut(void **state)
 
 	/* No policy: nothing is denied, nothing to cut. */
 	assert_int_equal(set_policy(f, NULL, UNET_POLICY_CUT_FLOWS), 0);
-	assert_int_equal(unet_proxy_policy_stats(f->proxy, &ps, NULL, 0), 0);
-	assert_int_equal(unet_proxy_set_policy(f->proxy, NULL, 2), -EINVAL);
+	assert_int_equal(unet_proxy_policy_stats(f->g.proxy, &ps, NULL, 0), 0);
+	assert_int_equal(unet_proxy_set_policy(f->g.proxy, NULL, 2), -EINVAL);
 }
 
 /*
@@ -352,14 +329,14 @@ static void test_cut_connecting(void **state)
 	int i;
 
 	send_frame(f, buf, tcp4_frame(buf, 40002, f->port, 7000, 0, TCP_SYN));
-	assert_int_equal(tn_proxy_stats(f->proxy).tcp_flows, 1);
+	assert_int_equal(tn_proxy_stats(f->g.proxy).tcp_flows, 1);
 	assert_int_equal(set_policy(f, "deny tcp\n", UNET_POLICY_CUT_FLOWS), 1);
 	i = find_tcp(f, 0, 40002, TCP_RST | TCP_ACK);
 	assert_true(i >= 0);
-	assert_int_equal(tn_get32(f->cap.data[i] + 42), 7001);
-	tn_run_for(&f->loop, 50);
+	assert_int_equal(tn_get32(f->g.cap.data[i] + 42), 7001);
+	tn_run_for(&f->g.loop, 50);
 	assert_int_equal(find_tcp(f, 0, 40002, TCP_SYN), -1);
-	assert_int_equal(tn_proxy_stats(f->proxy).tcp_flows, 0);
+	assert_int_equal(tn_proxy_stats(f->g.proxy).tcp_flows, 0);
 }
 
 /* A UDP flow is decided again on its last datagram's destination. */
@@ -369,15 +346,15 @@ static void test_cut_udp(void **state)
 	uint8_t buf[64];
 
 	send_frame(f, buf, udp4_frame(buf, 5353, f->udp_port));
-	tn_run_for(&f->loop, 20);
-	assert_int_equal(tn_proxy_stats(f->proxy).udp_flows, 1);
+	tn_run_for(&f->g.loop, 20);
+	assert_int_equal(tn_proxy_stats(f->g.proxy).udp_flows, 1);
 	assert_int_equal(set_policy(f, "deny tcp\n", UNET_POLICY_CUT_FLOWS), 0);
-	assert_int_equal(tn_proxy_stats(f->proxy).udp_flows, 1);
+	assert_int_equal(tn_proxy_stats(f->g.proxy).udp_flows, 1);
 	assert_int_equal(set_policy(f, "deny udp to 127.0.0.0/8\n",
 				    UNET_POLICY_CUT_FLOWS),
 			 1);
-	assert_int_equal(tn_proxy_stats(f->proxy).udp_flows, 0);
-	assert_int_equal(tn_proxy_stats(f->proxy).cut_by_policy, 1);
+	assert_int_equal(tn_proxy_stats(f->g.proxy).udp_flows, 0);
+	assert_int_equal(tn_proxy_stats(f->g.proxy).cut_by_policy, 1);
 }
 
 /* Only the default verdict: a proxy without a policy gets one. */
@@ -387,27 +364,27 @@ static void test_set_default(void **state)
 	struct unet_policy_stats ps = { .size = sizeof(ps) };
 	uint8_t buf[64];
 
-	assert_int_equal(unet_proxy_set_policy_default(f->proxy,
+	assert_int_equal(unet_proxy_set_policy_default(f->g.proxy,
 						       UNET_POLICY_PASS, 0),
 			 -EINVAL);
-	assert_int_equal(unet_proxy_set_policy_default(f->proxy,
+	assert_int_equal(unet_proxy_set_policy_default(f->g.proxy,
 						       UNET_POLICY_DENY, 4),
 			 -EINVAL);
 	open_tcp(f, 40003);
-	assert_int_equal(unet_proxy_set_policy_default(f->proxy,
+	assert_int_equal(unet_proxy_set_policy_default(f->g.proxy,
 						       UNET_POLICY_DENY, 0),
 			 0);
 	send_frame(f, buf, tcp4_frame(buf, 40004, f->port, 1, 0, TCP_SYN));
 	assert_true(wait_tcp(f, 40004, TCP_RST | TCP_ACK) >= 0);
-	assert_int_equal(unet_proxy_policy_stats(f->proxy, &ps, NULL, 0), 0);
+	assert_int_equal(unet_proxy_policy_stats(f->g.proxy, &ps, NULL, 0), 0);
 	assert_int_equal(ps.default_hits, 1);
-	assert_int_equal(tn_proxy_stats(f->proxy).tcp_flows, 1);
-	assert_int_equal(unet_proxy_set_policy_default(f->proxy,
+	assert_int_equal(tn_proxy_stats(f->g.proxy).tcp_flows, 1);
+	assert_int_equal(unet_proxy_set_policy_default(f->g.proxy,
 						       UNET_POLICY_DENY,
 						       UNET_POLICY_CUT_FLOWS),
 			 1);
-	assert_int_equal(tn_proxy_stats(f->proxy).tcp_flows, 0);
-	assert_int_equal(unet_proxy_set_policy_default(f->proxy,
+	assert_int_equal(tn_proxy_stats(f->g.proxy).tcp_flows, 0);
+	assert_int_equal(unet_proxy_set_policy_default(f->g.proxy,
 						       UNET_POLICY_ALLOW, 0),
 			 0);
 	send_frame(f, buf, tcp4_frame(buf, 40005, f->port, 1, 0, TCP_SYN));
@@ -419,9 +396,9 @@ static const uint8_t *find_icmp(const struct fixture *f)
 {
 	int i;
 
-	for (i = 0; i < f->cap.frames && i < f->cap.limit; i++)
-		if (f->cap.len[i] >= 42 && f->cap.data[i][23] == 1)
-			return f->cap.data[i];
+	for (i = 0; i < f->g.cap.frames && i < f->g.cap.limit; i++)
+		if (f->g.cap.len[i] >= 42 && f->g.cap.data[i][23] == 1)
+			return f->g.cap.data[i];
 	return NULL;
 }
 
@@ -438,7 +415,7 @@ static void test_deny_icmp(void **state)
 
 	assert_int_equal(set_policy(f, "deny tcp port 1-65535\n", 0), 0);
 	send_frame(f, buf, tcp4_frame(buf, 40010, f->port, 9000, 0, TCP_SYN));
-	tn_run_for(&f->loop, 20);
+	tn_run_for(&f->g.loop, 20);
 	icmp = find_icmp(f);
 	assert_non_null(icmp);
 	assert_memory_equal(icmp + 26, "\x0a\x00\x02\x02", 4); /* 10.0.2.2 */
@@ -448,19 +425,19 @@ static void test_deny_icmp(void **state)
 	assert_int_equal(tn_get16(icmp + 42 + 20), 40010);
 	assert_int_equal(tn_get16(icmp + 42 + 22), f->port);
 	assert_int_equal(find_tcp(f, 0, 40010, TCP_RST), -1);
-	assert_int_equal(tn_proxy_stats(f->proxy).icmp4_errors, 1);
-	assert_int_equal(tn_proxy_stats(f->proxy).refused_policy, 1);
+	assert_int_equal(tn_proxy_stats(f->g.proxy).icmp4_errors, 1);
+	assert_int_equal(tn_proxy_stats(f->g.proxy).refused_policy, 1);
 
 	/* A flow cut while connecting gets the ICMP error too. */
-	tn_capture_reset(&f->cap);
+	tn_capture_reset(&f->g.cap);
 	assert_int_equal(set_policy(f, NULL, 0), 0);
 	send_frame(f, buf, tcp4_frame(buf, 40011, f->port, 9100, 0, TCP_SYN));
 	assert_int_equal(set_policy(f, "deny tcp\n", UNET_POLICY_CUT_FLOWS), 1);
 	assert_non_null(find_icmp(f));
-	assert_int_equal(tn_proxy_stats(f->proxy).icmp4_errors, 2);
+	assert_int_equal(tn_proxy_stats(f->g.proxy).icmp4_errors, 2);
 
 	/* An established one is reset: ICMP would not end it. */
-	tn_capture_reset(&f->cap);
+	tn_capture_reset(&f->g.cap);
 	assert_int_equal(set_policy(f, NULL, 0), 0);
 	open_tcp(f, 40012);
 	assert_int_equal(set_policy(f, "deny tcp\n", UNET_POLICY_CUT_FLOWS), 1);
@@ -480,22 +457,22 @@ static void test_deny_icmp6(void **state)
 
 	tn_ip6("fec0::2", gw);
 	tn_ip6("fec0::15", guest);
-	tn_learn_guest6(&f->cap);
-	f->cap.keep = tn_keep_ipv6;
+	tn_learn_guest6(&f->g.cap);
+	f->g.cap.keep = tn_keep_ipv6;
 	assert_int_equal(set_policy(f, "deny tcp to ::1\n", 0), 0);
 	len = tn_tcp6_frame(buf, guest, 40020, gw, f->port, 1, 0, TCP_SYN);
 	send_frame(f, buf, len);
-	tn_run_for(&f->loop, 20);
-	for (i = 0; i < f->cap.frames && i < f->cap.limit; i++) {
-		const uint8_t *b = f->cap.data[i];
+	tn_run_for(&f->g.loop, 20);
+	for (i = 0; i < f->g.cap.frames && i < f->g.cap.limit; i++) {
+		const uint8_t *b = f->g.cap.data[i];
 
-		if (f->cap.len[i] >= 62 && b[20] == 58 && b[54] == 1)
+		if (f->g.cap.len[i] >= 62 && b[20] == 58 && b[54] == 1)
 			break;
 	}
-	assert_true(i < f->cap.frames && i < f->cap.limit);
-	assert_int_equal(f->cap.data[i][55], 1);
-	assert_memory_equal(f->cap.data[i] + 22, gw, 16);
-	assert_int_equal(tn_proxy_stats(f->proxy).icmp6_errors, 1);
+	assert_true(i < f->g.cap.frames && i < f->g.cap.limit);
+	assert_int_equal(f->g.cap.data[i][55], 1);
+	assert_memory_equal(f->g.cap.data[i] + 22, gw, 16);
+	assert_int_equal(tn_proxy_stats(f->g.proxy).icmp6_errors, 1);
 }
 
 int main(void)
