@@ -358,6 +358,42 @@ void unet__flow_close_all(struct unet_proxy *proxy)
 		proxy->flows->ops->close(proxy->flows);
 }
 
+/**
+ * unet__flow_recheck() - close the guest's open flows a new policy denies
+ * @proxy: the proxy
+ * @denied: asked of every open flow the guest started (not a forward's,
+ *          not one closing, not one that has sent nothing out yet), with
+ *          its egress_dst; true closes it
+ *
+ * Each flow @denied says so of closes through its ops' cut (or close) and
+ * is counted in cut_by_policy. A closing flow leaves the list at once, so
+ * the walk keeps the next one first.
+ *
+ * Return: how many flows were closed.
+ */
+unsigned int unet__flow_recheck(struct unet_proxy *proxy,
+				bool (*denied)(struct unet_proxy *proxy,
+					       const struct proxy_flow *flow))
+{
+	struct proxy_flow *f, *next;
+	unsigned int n = 0;
+
+	for (f = proxy->flows; f != NULL; f = next) {
+		next = f->next;
+		if (f->inbound || f->closing ||
+		    f->egress_dst.sa.sa_family == AF_UNSPEC ||
+		    !denied(proxy, f))
+			continue;
+		if (f->ops->cut != NULL)
+			f->ops->cut(f);
+		else
+			f->ops->close(f);
+		proxy->stats.cut_by_policy++;
+		n++;
+	}
+	return n;
+}
+
 /* ---- the flow base's life cycle ----------------------------------------- */
 
 /**

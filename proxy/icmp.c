@@ -268,6 +268,7 @@ static struct icmp_flow *icmp_flow_new(struct unet_proxy *proxy,
 	flow->base.guest_addr = pkt->src;
 	flow->base.guest_port = pkt->sport;
 	flow->base.remote_addr = pkt->dst;
+	flow->base.egress_dst = *host;
 	flow->host = *host;
 	if (unet__flow_add(&flow->base) < 0) {
 		free(flow);

@@ -26,7 +26,9 @@
  * IPv6's minimum MTU (RFC 4443 2.4(c)).
  *
  * TCP connects that fail unreachable are answered here too
- * (unet__icmp_err_reply(), quoting the guest's SYN).
+ * (unet__icmp_err_reply(), quoting the guest's SYN), and what the egress
+ * policy refuses with an administratively prohibited
+ * (unet__icmp_err_prohibited(): UDP always, TCP with deny_tcp_icmp).
  *
  * Every error sent to the guest passes one token bucket per proxy (RFC
  * 4443 2.4(f)): ICMP_ERR_BURST at once, then one per ICMP_ERR_INTERVAL_NS;
@@ -397,6 +399,33 @@ void unet__icmp_err_reply(struct unet_proxy *proxy, const struct pbuf *orig,
 		len = icmp_err_quote_max(family);
 	len = pbuf_copy_partial(orig, quote, (u16_t)len, 0);
 	icmp_err_send(proxy, family, &src, &dst, m, quote, len);
+}
+
+/**
+ * unet__icmp_err_prohibited() - tell the guest the egress policy refused
+ * its packet
+ * @proxy: the proxy
+ * @orig: the guest's packet (a UDP datagram, a TCP SYN), payload at its IP
+ *        header; not freed here
+ * @family: its family
+ *
+ * An ICMP destination unreachable, administratively prohibited (type 3
+ * code 13; ICMPv6 type 1 code 1), from the address the guest sent to,
+ * through the rate limit (unet__icmp_err_reply()).
+ */
+void unet__icmp_err_prohibited(struct unet_proxy *proxy,
+			       const struct pbuf *orig, sa_family_t family)
+{
+	struct proxy_icmp_error m = { 0 };
+
+	if (family == AF_INET) {
+		m.type = WIRE_ICMP_UNREACH;
+		m.code = WIRE_ICMP_UNREACH_ADMIN;
+	} else {
+		m.type = WIRE_ICMP6_UNREACH;
+		m.code = WIRE_ICMP6_UNREACH_ADMIN;
+	}
+	unet__icmp_err_reply(proxy, orig, family, &m);
 }
 
 /**

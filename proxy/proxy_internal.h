@@ -185,11 +185,14 @@ struct proxy_icmp_error {
  * @state: the state shown in the flow table
  * @free: free the flow (and what it still holds); called by flow.c once
  *        the last of its handles is closed
+ * @cut: close the flow because a new egress policy denies it
+ *       (unet__flow_recheck()); NULL where @close does
  */
 struct proxy_flow_ops {
 	void (*close)(struct proxy_flow *flow);
 	enum unet_flow_state (*state)(const struct proxy_flow *flow);
 	void (*free)(struct proxy_flow *flow);
+	void (*cut)(struct proxy_flow *flow);
 };
 
 /**
@@ -224,6 +227,11 @@ struct proxy_flow_ops {
  * @created_ns: when the flow entered the table (hub clock)
  * @decided: an outbound flow that entered the table: it passed the egress
  *           decision, and its end goes to the audit log (audit.c)
+ * @egress_dst: the host-side destination the egress policy let out: a TCP
+ *              or echo flow's one destination, a UDP flow's last
+ *              datagram's; AF_UNSPEC (zero) for forwards and before
+ *              anything went out. A new policy decides the flow again on
+ *              it (unet__flow_recheck())
  */
 struct proxy_flow {
 	struct proxy_flow *hnext;
@@ -250,6 +258,7 @@ struct proxy_flow {
 	uint64_t last_ns;
 	uint64_t created_ns;
 	bool decided;
+	union unet_sockaddr egress_dst;
 };
 
 /**
@@ -390,6 +399,9 @@ int unet__flow_add(struct proxy_flow *flow);
 void unet__flow_remove(struct proxy_flow *flow);
 void unet__flow_touch(struct proxy_flow *flow);
 void unet__flow_close_all(struct unet_proxy *proxy);
+unsigned int unet__flow_recheck(struct unet_proxy *proxy,
+				bool (*denied)(struct unet_proxy *proxy,
+					       const struct proxy_flow *flow));
 
 /* flow.c: the flow base's life cycle */
 void unet__flow_init(struct proxy_flow *flow, struct unet_proxy *proxy,
@@ -454,6 +466,8 @@ void unet__icmp_err_reply(struct unet_proxy *proxy, const struct pbuf *orig,
 void unet__icmp_err_sockopts(int fd, sa_family_t family,
 			     struct proxy_sockopts *cur, const struct pbuf *p,
 			     const struct unet_ip_pkt *pkt);
+void unet__icmp_err_prohibited(struct unet_proxy *proxy,
+			       const struct pbuf *orig, sa_family_t family);
 void unet__icmp_err_send_failed(struct proxy_flow *flow, int fd,
 				const struct proxy_quote *q,
 				const struct pbuf *p, int err);

@@ -25,6 +25,10 @@
  * a RST (unet__lwip_tcp_rst(), from the original destination), an
  * unreachable one an ICMP or ICMPv6 destination unreachable (built by
  * icmp_err.c, rate-limited), a connect that takes longer than the timeout a RST.
+ * A SYN the egress policy refuses gets a RST, or with deny_tcp_icmp an ICMP
+ * administratively prohibited; a flow a new policy cuts
+ * (unet_proxy_set_policy()) is reset both ways, or while its host connect
+ * is under way its held SYN gets that same refusal (tcp_flow_cut_op()).
  * IPv6 flows are the same flows with keys of the other family: every step
  * above is the same, over an AF_INET6 host socket.
  *
@@ -290,10 +294,13 @@ static enum unet_flow_state tcp_flow_state_op(const struct proxy_flow *f)
 	}
 }
 
+static void tcp_flow_cut_op(struct proxy_flow *f);
+
 static const struct proxy_flow_ops tcp_flow_ops = {
 	.close = tcp_flow_close_op,
 	.state = tcp_flow_state_op,
 	.free = tcp_flow_free,
+	.cut = tcp_flow_cut_op,
 };
 
 /*
@@ -316,6 +323,27 @@ static void tcp_flow_rst_syn(const struct tcp_flow *flow)
 	tcp_rst_to_guest(flow->base.family, &flow->base.remote_addr,
 			 flow->base.remote_port, &flow->base.guest_addr,
 			 flow->base.guest_port, flow->syn_seq + 1);
+}
+
+/*
+ * A new egress policy denies the flow (unet__flow_recheck()): a SYN still
+ * held gets the refusal a new one would (a RST, or with deny_tcp_icmp an
+ * ICMP administratively prohibited); past that, a RST both ways.
+ */
+static void tcp_flow_cut_op(struct proxy_flow *f)
+{
+	struct tcp_flow *flow = tcp_flow_of(f);
+	struct unet_proxy *proxy = f->proxy;
+
+	if (flow->phase != TCP_PHASE_HOST_CONNECTING || flow->syn == NULL) {
+		tcp_flow_reset(flow);
+		return;
+	}
+	if (proxy->cfg.deny_tcp_icmp)
+		unet__icmp_err_prohibited(proxy, flow->syn, f->family);
+	else
+		tcp_flow_rst_syn(flow);
+	tcp_flow_close_handles(flow, false);
 }
 
 /* When both directions have ended, hands the pcb back and closes. */
@@ -1183,10 +1211,16 @@ static enum unet_verdict tcp_new_outbound(struct unet_proxy *proxy,
 		flow->base.guest_port = pkt->sport;
 		flow->base.remote_addr = pkt->dst;
 		flow->base.remote_port = pkt->dport;
+		flow->base.egress_dst = sa;
 		flow->syn_seq = seq;
 		err = unet__flow_add(&flow->base);
 		if (err < 0)
 			free(flow);
+	}
+	if (err == -EACCES && proxy->cfg.deny_tcp_icmp) {
+		/* The egress policy refused it, and says so with ICMP. */
+		unet__icmp_err_prohibited(proxy, p, pkt->family);
+		return UNET_VERDICT_DROP;
 	}
 	if (err < 0) {
 		/* Refused by policy (restrict, loopback=off, the egress

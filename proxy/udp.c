@@ -361,6 +361,7 @@ static void udp_flow_send(struct udp_flow *flow, const struct pbuf *p,
 		return;
 	}
 	flow->base.bytes_out += pkt->payload_len;
+	flow->base.egress_dst = *sa;
 	unet__flow_touch(&flow->base);
 }
 
@@ -372,16 +373,7 @@ static void udp_flow_send(struct udp_flow *flow, const struct pbuf *p,
 static void udp_refused(struct unet_proxy *proxy, const struct pbuf *p,
 			const struct unet_ip_pkt *pkt)
 {
-	struct proxy_icmp_error m = { 0 };
-
-	if (pkt->family == AF_INET) {
-		m.type = WIRE_ICMP_UNREACH;
-		m.code = WIRE_ICMP_UNREACH_ADMIN;
-	} else {
-		m.type = WIRE_ICMP6_UNREACH;
-		m.code = WIRE_ICMP6_UNREACH_ADMIN;
-	}
-	unet__icmp_err_reply(proxy, p, pkt->family, &m);
+	unet__icmp_err_prohibited(proxy, p, pkt->family);
 }
 
 /**

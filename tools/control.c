@@ -24,8 +24,18 @@
  * here too.
  *
  * The request is untrusted: at most CONTROL_LINE_MAX bytes are looked at,
- * no part of it is copied into a reply, numbers are range-checked, and a
- * reply's size is bounded by what the proxy holds (its flow caps).
+ * no part of it is copied into a reply (but for policy_set's parse error,
+ * which names the line at fault and may quote a word of it, printable
+ * ASCII only), numbers are range-checked, and a reply's size is bounded by
+ * what the proxy holds (its flow caps).
+ *
+ * Policy: policy_set parses the new rules (a string of the request, or a
+ * regular file usernet reads, at most 1 MiB, opened non-blocking; under
+ * --sandbox only a file inside what the sandbox keeps opens) with
+ * unet_policy_parse() before anything changes; the reply names the text
+ * "rules" or "file" (never the path: the request's bytes stay out of it)
+ * with the line at fault. The policy goes to unet_proxy_set_policy(),
+ * which copies it.
  */
 #include <arpa/inet.h>
 #include <assert.h>
@@ -37,7 +47,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <fcntl.h>
 #include <jansson.h>
 
 #include <usernet/version.h>
@@ -50,6 +63,9 @@
 /* Strict JSON: one value (we say when it is not an object), no duplicate
  * members, nothing after it. */
 #define CONTROL_JSON_FLAGS (JSON_DECODE_ANY | JSON_REJECT_DUPLICATES)
+
+/* The largest policy file policy_set reads. */
+#define CONTROL_POLICY_FILE_MAX (1 << 20)
 
 /* The live operations: the C API on a running usernet. */
 
@@ -97,6 +113,24 @@ static int control_live_policy_stats(void *opaque, struct unet_policy_stats *st,
 	return unet_proxy_policy_stats(t->proxy, st, hits, n);
 }
 
+static int control_live_policy_set(void *opaque,
+				   const struct unet_policy *policy,
+				   unsigned int flags)
+{
+	const struct control_target *t = opaque;
+
+	return unet_proxy_set_policy(t->proxy, policy, flags);
+}
+
+static int control_live_policy_default(void *opaque,
+				       enum unet_policy_verdict def,
+				       unsigned int flags)
+{
+	const struct control_target *t = opaque;
+
+	return unet_proxy_set_policy_default(t->proxy, def, flags);
+}
+
 static int control_live_stack_stats(void *opaque, struct unet_stack_stats *st)
 {
 	const struct control_target *t = opaque;
@@ -138,6 +172,8 @@ const struct control_ops control_live_ops = {
 	.ports = control_live_ports,
 	.set_log_level = control_live_set_log_level,
 	.policy_stats = control_live_policy_stats,
+	.policy_set = control_live_policy_set,
+	.policy_default = control_live_policy_default,
 };
 
 static const char *const control_level_names[] = {
@@ -578,6 +614,7 @@ static const struct control_counter control_proxy_counters[] = {
 	CONTROL_COUNTER(unet_proxy_stats, icmp_errors_limited),
 	CONTROL_COUNTER(unet_proxy_stats, sock_errors),
 	CONTROL_COUNTER(unet_proxy_stats, pmtu_errors),
+	CONTROL_COUNTER(unet_proxy_stats, cut_by_policy),
 };
 static_assert(sizeof(size_t) + ARRAY_SIZE(control_proxy_counters) *
 				       sizeof(uint64_t) ==
@@ -852,6 +889,157 @@ static char *control_policy_stats(struct control *c, const json_t *req)
 		(json_int_t)st.audit_errors, "hits", arr));
 }
 
+/*
+ * A policy that did not parse, for the reply: the parser's message with
+ * every byte outside printable ASCII as '?' (a file may hold anything, and
+ * JSON strings are UTF-8), and the line it names after "@name:" (0 when
+ * it names none: a file that does not open).
+ */
+static char *control_policy_error(const char *name, const char *err)
+{
+	char msg[320];
+	size_t i, n = strlen(name);
+	unsigned long line = 0;
+
+	snprintf(msg, sizeof(msg), "policy_set: %s", err);
+	for (i = 0; msg[i] != '\0'; i++)
+		if (msg[i] < 0x20 || msg[i] > 0x7e)
+			msg[i] = '?';
+	if (strncmp(err, name, n) == 0 && err[n] == ':' && err[n + 1] >= '0' &&
+	    err[n + 1] <= '9')
+		line = strtoul(err + n + 1, NULL, 10);
+	return jsonreply_take(json_pack("{s:b,s:s,s:I}", "ok", 0, "error", msg,
+					"line", (json_int_t)line));
+}
+
+/*
+ * Reads the policy file @path into *@out (NUL-terminated, malloc'ed):
+ * a regular file of at most CONTROL_POLICY_FILE_MAX bytes, opened
+ * non-blocking so that a FIFO or a device named by mistake cannot stall
+ * the loop. Returns its length or a negative errno (-EINVAL: not a
+ * regular file; -EFBIG: too large).
+ */
+static ssize_t control_policy_read(const char *path, char **out)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t len = 0;
+	ssize_t n;
+	int fd, r = 0;
+
+	*out = NULL;
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		r = -errno;
+	else if (!S_ISREG(st.st_mode))
+		r = -EINVAL;
+	else if (st.st_size > CONTROL_POLICY_FILE_MAX)
+		r = -EFBIG;
+	else if ((buf = malloc(CONTROL_POLICY_FILE_MAX + 1)) == NULL)
+		r = -ENOMEM;
+	while (r == 0 && len <= CONTROL_POLICY_FILE_MAX) {
+		n = read(fd, buf + len, CONTROL_POLICY_FILE_MAX + 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			r = -errno;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	if (r == 0 && len > CONTROL_POLICY_FILE_MAX)
+		r = -EFBIG;
+	if (r < 0) {
+		free(buf);
+		return r;
+	}
+	buf[len] = '\0';
+	*out = buf;
+	return (ssize_t)len;
+}
+
+/*
+ * {"op": "policy_set", "rules": TEXT | "file": PATH, "default": "allow" |
+ * "deny", "flows": "keep" | "cut"}: a new egress policy (with "default",
+ * its default verdict), or with neither rules nor file a new default for
+ * the policy in force. Nothing changes unless it all parses.
+ */
+static char *control_policy_set(struct control *c, const json_t *req)
+{
+	const char *rules, *file, *def, *flows;
+	bool has_rules, has_file, has_def, has_flows;
+	struct unet_policy_stats st = { .size = sizeof(st) };
+	struct unet_policy *p = NULL;
+	enum unet_policy_verdict v = UNET_POLICY_ALLOW;
+	unsigned int flags = UNET_POLICY_KEEP_FLOWS;
+	char err[256], *text = NULL;
+	ssize_t len = 0;
+	int r, cut;
+
+	if (c->ops->policy_set == NULL || c->ops->policy_default == NULL)
+		return control_error("policy_set: no egress policy here");
+	rules = control_str(req, "rules", &has_rules);
+	file = control_str(req, "file", &has_file);
+	def = control_str(req, "default", &has_def);
+	flows = control_str(req, "flows", &has_flows);
+	if ((has_rules && rules == NULL) || (has_file && file == NULL))
+		return control_error(
+			"policy_set: rules and file are strings without NUL bytes");
+	if (has_rules && has_file)
+		return control_error("policy_set: rules or file, not both");
+	if (!has_rules && !has_file && !has_def)
+		return control_error("policy_set: give rules, file or default");
+	if (has_def && (def == NULL || (strcmp(def, "allow") != 0 &&
+					strcmp(def, "deny") != 0)))
+		return control_error(
+			"policy_set: default must be \"allow\" or \"deny\"");
+	if (has_def)
+		v = strcmp(def, "allow") == 0 ? UNET_POLICY_ALLOW :
+						UNET_POLICY_DENY;
+	if (has_flows && (flows == NULL || (strcmp(flows, "keep") != 0 &&
+					    strcmp(flows, "cut") != 0)))
+		return control_error(
+			"policy_set: flows must be \"keep\" or \"cut\"");
+	if (has_flows && strcmp(flows, "cut") == 0)
+		flags = UNET_POLICY_CUT_FLOWS;
+	if (has_file) {
+		len = control_policy_read(file, &text);
+		if (len < 0)
+			return control_errorf("policy_set: the file: %s",
+					      len == -EINVAL ?
+						      "not a regular file" :
+						      strerror((int)-len));
+	} else if (has_rules) {
+		len = (ssize_t)strlen(rules);
+	}
+	r = !has_file && !has_rules ?
+		    0 :
+		    unet_policy_parse(has_file ? text : rules, (size_t)len,
+				      has_file ? "file" : "rules", &p, err,
+				      sizeof(err));
+	free(text);
+	if (r == -EINVAL)
+		return control_policy_error(has_file ? "file" : "rules", err);
+	if (r < 0)
+		return control_errorf("policy_set: %s", strerror(-r));
+	if (p != NULL && has_def)
+		unet_policy_set_default(p, v);
+	cut = p != NULL ? c->ops->policy_set(c->opaque, p, flags) :
+			  c->ops->policy_default(c->opaque, v, flags);
+	unet_policy_free(p);
+	if (cut < 0)
+		return control_errorf("policy_set: %s", strerror(-cut));
+	r = c->ops->policy_stats != NULL ?
+		    c->ops->policy_stats(c->opaque, &st, NULL, 0) :
+		    0;
+	return control_ok(json_pack(
+		"{s:I,s:s,s:i}", "rules", (json_int_t)(r > 0 ? r : 0), "flows",
+		flags == UNET_POLICY_CUT_FLOWS ? "cut" : "keep", "cut", cut));
+}
+
 /* {"op": "log_level"[, "level": NAME]}: the level in force, after a change. */
 static char *control_log_level(struct control *c, const json_t *req)
 {
@@ -903,6 +1091,9 @@ static const char *const control_fwd_add_members[] = {
 };
 static const char *const control_fwd_remove_members[] = { "id", NULL };
 static const char *const control_log_level_members[] = { "level", NULL };
+static const char *const control_policy_set_members[] = {
+	"rules", "file", "default", "flows", NULL,
+};
 
 static const struct control_op control_op_table[] = {
 	{ "version", control_no_members, control_version },
@@ -914,6 +1105,7 @@ static const struct control_op control_op_table[] = {
 	{ "flows", control_no_members, control_flows },
 	{ "log_level", control_log_level_members, control_log_level },
 	{ "policy_stats", control_no_members, control_policy_stats },
+	{ "policy_set", control_policy_set_members, control_policy_set },
 };
 
 /* {"op": "help"}: the operations and their members. */

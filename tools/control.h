@@ -12,6 +12,9 @@
  *   {"op": "stats"}                        -> {"ok":true,"proxy":{...},...}
  *   {"op": "flows"}                        -> {"ok":true,"flows":[...]}
  *   {"op": "log_level"[, "level": "debug"]} -> {"ok":true,"level":"debug"}
+ *   {"op": "policy_stats"}                 -> {"ok":true,"rules":2,...}
+ *   {"op": "policy_set", "rules": "default deny\nallow tcp port 443",
+ *    "flows": "cut"}                       -> {"ok":true,"rules":1,"cut":0,...}
  *   {"op": "help"}                         -> {"ok":true,"ops":[...]}
  *   anything wrong                         -> {"ok":false,"error":"..."}
  *
@@ -57,6 +60,10 @@ typedef void (*control_port_cb)(void *opaque, unsigned int hub,
  * @set_log_level: makes @level the most verbose level logged
  * @policy_stats: unet_proxy_policy_stats()'s contract; NULL where there
  *                is no egress policy to read
+ * @policy_set: unet_proxy_set_policy()'s contract; NULL where there is
+ *              no egress policy to replace
+ * @policy_default: unet_proxy_set_policy_default()'s contract; NULL where
+ *                  @policy_set is
  *
  * control_live_ops does it on a struct control_target; tests use fakes.
  */
@@ -71,6 +78,10 @@ struct control_ops {
 	void (*set_log_level)(void *opaque, enum unet_log_level level);
 	int (*policy_stats)(void *opaque, struct unet_policy_stats *st,
 			    uint64_t *hits, size_t n);
+	int (*policy_set)(void *opaque, const struct unet_policy *policy,
+			  unsigned int flags);
+	int (*policy_default)(void *opaque, enum unet_policy_verdict def,
+			      unsigned int flags);
 };
 
 /**

@@ -141,6 +141,7 @@ enum netdev_key {
 	NETDEV_KEY_EGRESS,
 	NETDEV_KEY_AUDIT,
 	NETDEV_KEY_OFFLOAD,
+	NETDEV_KEY_DENY_TCP,
 	NETDEV_KEY_NUM
 };
 
@@ -221,6 +222,7 @@ static const char *const netdev_key_names[] = {
 	[NETDEV_KEY_POLICY] = "policy",
 	[NETDEV_KEY_EGRESS] = "egress",
 	[NETDEV_KEY_AUDIT] = "audit",
+	[NETDEV_KEY_DENY_TCP] = "deny-tcp",
 };
 static_assert(ARRAY_SIZE(netdev_key_names) == NETDEV_KEY_NUM,
 	      "netdev_key_names must name every enum netdev_key");
@@ -318,6 +320,7 @@ static const uint16_t netdev_key_types[] = {
 	[NETDEV_KEY_POLICY] = TYPES_USER,
 	[NETDEV_KEY_EGRESS] = TYPES_USER,
 	[NETDEV_KEY_AUDIT] = TYPES_USER,
+	[NETDEV_KEY_DENY_TCP] = TYPES_USER,
 };
 static_assert(ARRAY_SIZE(netdev_key_types) == NETDEV_KEY_NUM,
 	      "netdev_key_types must cover every enum netdev_key");
@@ -1523,6 +1526,12 @@ static int netdev_set(struct netdev_parser *p, enum netdev_key key, char *val)
 					    UNET_POLICY_ALLOW :
 					    UNET_POLICY_DENY;
 		return 0;
+	case NETDEV_KEY_DENY_TCP:
+		if (strcmp(val, "rst") != 0 && strcmp(val, "icmp") != 0)
+			return netdev_error(
+				p, "deny-tcp: '%s' is not rst or icmp", val);
+		nd->u.user.proxy.deny_tcp_icmp = strcmp(val, "icmp") == 0;
+		return 0;
 	case NETDEV_KEY_TCP_STALL_TIMEOUT:
 		if (!netdev_parse_long(val, 0, NETDEV_STALL_MAX, &v))
 			return netdev_error(p, "tcp-stall-timeout: '%s' is not a number of seconds in 0..%d",
@@ -2211,7 +2220,8 @@ static void netdev_defaults(struct netdev *nd, enum netdev_type type)
  *   (default off), dns-server=on|off (default on), policy=FILE (the
  *   egress policy, read at start), egress=allow|deny (its default
  *   verdict; default the file's, or allow), audit=FILE (the egress
- *   audit log, appended to); booleans also take
+ *   audit log, appended to), deny-tcp=rst|icmp (what a denied TCP
+ *   connection gets; default rst); booleans also take
  *   yes/no, true/false, y/n as QEMU's do.
  * - tap: ifname=NAME (1..15 characters, no '/', ':' or whitespace, not "."
  *   or ".."), fd=N (0..INT_MAX); not both. Neither lets the kernel choose.

@@ -99,7 +99,8 @@ struct options {
  * @hub_config: the configuration every hub is made with
  * @stack: the gateway, when a user netdev was given (or in run mode)
  * @proxy: the stack's NAT proxy and forwards
- * @signals: SIGINT, SIGTERM, SIGCHLD, SIGUSR1 watchers
+ * @signals: SIGINT, SIGTERM, SIGCHLD, SIGUSR1, SIGHUP watchers (SIGHUP's
+ *           started only with policy=FILE)
  * @ns: the namespace child in run mode
  * @nofile: the open-files limit usernet started with (raised for the
  *          proxy's flows; CMD of run gets it back)
@@ -109,6 +110,8 @@ struct options {
  * @ready: the ready and exit fds, pidfile and API socket
  * @control: what the control socket (--api-socket) acts on
  * @audit_fd: audit=FILE, open for appending (the -netdev user's), or -1
+ * @policy_id: the user netdev whose policy=FILE SIGHUP reads again, or NULL
+ * @policy_user: its keys
  */
 struct usernet {
 	uv_loop_t loop;
@@ -119,7 +122,7 @@ struct usernet {
 	struct unet_hub_config hub_config;
 	struct unet_stack *stack;
 	struct unet_proxy *proxy;
-	uv_signal_t signals[4];
+	uv_signal_t signals[5];
 	struct nsrun ns;
 	struct rlimit nofile;
 	struct memtrim trim;
@@ -128,6 +131,8 @@ struct usernet {
 	struct ready ready;
 	struct control_target control;
 	int audit_fd;
+	const char *policy_id;
+	const struct netdev_user *policy_user;
 };
 
 /* The help text is laid out as it prints. */
@@ -162,6 +167,7 @@ static void usage_main(FILE *f)
 "                [,ipv6-dhcp=stateless|stateful][,outbound=ADDR]\n"
 "                [,outbound6=ADDR6][,keepsrc=on|off][,dns-server=on|off]\n"
 "                [,policy=FILE][,egress=allow|deny][,audit=FILE]\n"
+"                [,deny-tcp=rst|icmp]\n"
 "        the user-mode gateway: answers ARP and ping for host= and dns=, and\n"
 "        carries the guest's TCP, UDP and ping over host sockets (NAT).\n"
 "        It serves DHCP (from dhcpstart, 16 addresses; hostname=,\n"
@@ -194,8 +200,11 @@ static void usage_main(FILE *f)
 "        allow|deny [tcp|udp|icmp] [to CIDR] [port N[-M]], first match\n"
 "        wins, `default allow|deny`, # comments (README: Egress policy).\n"
 "        egress=allow|deny: the default verdict (default: the file's, or\n"
-"        allow). Denied TCP gets a RST, UDP an ICMP admin prohibited, ping\n"
-"        nothing; DHCP, DNS, TFTP and forwards are not governed by it.\n"
+"        allow). Denied TCP gets a RST (deny-tcp=icmp: an ICMP admin\n"
+"        prohibited instead), UDP an ICMP admin prohibited, ping nothing;\n"
+"        DHCP, DNS, TFTP and forwards are not governed by it. SIGHUP reads\n"
+"        FILE again (open flows kept); the control socket's policy_set\n"
+"        replaces the policy at run time, keeping or cutting open flows.\n"
 "        audit=FILE: the egress audit log, appended to FILE (mode 600): a\n"
 "        JSON line per decision on a flow the guest opens and per allowed\n"
 "        flow's end (bytes, duration); denied decisions at most 100 a\n"
@@ -283,12 +292,13 @@ static void usage_main(FILE *f)
 "  -h, --help     show this help\n"
 "  --version      show the version\n"
 "\n"
-"SIGINT and SIGTERM shut down cleanly. SIGUSR1 prints the flow table, the\n"
-"proxy's, the services' and each port's counters and the memory in use\n"
-"to stderr. usernet raises its open-files limit to the hard limit (run's\n"
-"CMD keeps the old one), caps flows per protocol to fit it, and gives the\n"
-"heap back after a flood. Exit status: 0, 1 on a runtime failure (e.g. a\n"
-"hostfwd port that cannot be opened), 2 on a bad option.\n",
+"SIGINT and SIGTERM shut down cleanly. With policy=FILE, SIGHUP reads FILE\n"
+"again. SIGUSR1 prints the flow table, the proxy's, the services' and each\n"
+"port's counters and the memory in use to stderr. usernet raises its\n"
+"open-files limit to the hard limit (run's CMD keeps the old one), caps\n"
+"flows per protocol to fit it, and gives the heap back after a flood.\n"
+"Exit status: 0, 1 on a runtime failure (e.g. a hostfwd port that cannot\n"
+"be opened), 2 on a bad option.\n",
 		NETDEV_FWD_MAX, UNET_VXLAN_REMOTES_MAX, NETDEV_HUB_MAX,
 		UNET_MTU_MIN, UNET_MTU_MAX, UNET_MTU_DEFAULT);
 	/* Kept apart so that the text above is not rewrapped by the format
@@ -903,6 +913,32 @@ static void dump_state(struct usernet *u)
 	}
 }
 
+static int load_policy(const char *id, const struct netdev_user *user,
+		       struct unet_policy **out);
+
+/*
+ * SIGHUP: policy=FILE is read again and replaces the policy in force,
+ * flows kept (the control socket's policy_set can cut them); a file that
+ * does not read or parse leaves the old policy, with the error on stderr.
+ */
+static void reload_policy(struct usernet *u)
+{
+	struct unet_policy *p;
+	int r;
+
+	if (u->proxy == NULL || u->policy_user == NULL)
+		return;
+	r = load_policy(u->policy_id, u->policy_user, &p);
+	if (r == 0) {
+		r = unet_proxy_set_policy(u->proxy, p, UNET_POLICY_KEEP_FLOWS);
+		unet_policy_free(p);
+	}
+	unet_hub_log(u->hub, r < 0 ? UNET_LOG_ERROR : UNET_LOG_INFO,
+		     "SIGHUP: policy=%s %s", u->policy_user->policy_file,
+		     r < 0 ? "not replaced: the policy in force stays" :
+			     "read again and in force, open flows kept");
+}
+
 static void on_signal(uv_signal_t *handle, int signum)
 {
 	struct usernet *u = handle->data;
@@ -911,6 +947,10 @@ static void on_signal(uv_signal_t *handle, int signum)
 
 	if (signum == SIGUSR1) {
 		dump_state(u);
+		return;
+	}
+	if (signum == SIGHUP) {
+		reload_policy(u);
 		return;
 	}
 	if (signum == SIGCHLD) {
@@ -1044,6 +1084,11 @@ static int start_user(struct usernet *u, struct unet_hub *hub, const char *id,
 	}
 	r = unet_proxy_new(u->stack, &pc, &u->proxy);
 	unet_policy_free(policy); /* the proxy keeps its own copy */
+	if (r == 0 && user->policy_file[0] != '\0') {
+		u->policy_id = id;
+		u->policy_user = user;
+		uv_signal_start(&u->signals[4], on_signal, SIGHUP);
+	}
 	if (r < 0)
 		fprintf(stderr, "usernet: -netdev user,id=%s: cannot start the proxy: %s\n",
 			id, strerror(-r));
@@ -1592,7 +1637,8 @@ int main(int argc, char **argv)
 	static struct netdev_user defaults;
 	const struct netdev_user *user = NULL;
 	const char *user_id = "user0";
-	static const int signums[4] = { SIGINT, SIGTERM, SIGCHLD, SIGUSR1 };
+	static const int signums[5] = { SIGINT, SIGTERM, SIGCHLD, SIGUSR1,
+					SIGHUP };
 	struct sandbox_options so;
 	struct nsrun_config nc;
 	struct unet_port *port;
@@ -1631,9 +1677,11 @@ int main(int argc, char **argv)
 		return 1;
 	raise_nofile(&u);
 	memtrim_start(&u.trim, &u.loop);
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < 5; i++) {
 		uv_signal_init(&u.loop, &u.signals[i]);
 		u.signals[i].data = &u;
+		if (signums[i] == SIGHUP)
+			continue; /* with policy=FILE only: start_user() */
 		if (signums[i] != SIGCHLD || o.run)
 			uv_signal_start(&u.signals[i], on_signal, signums[i]);
 	}

@@ -92,6 +92,18 @@ static void fuzz_set_log_level(void *opaque, enum unet_log_level level)
 {
 }
 
+static int fuzz_policy_set(void *opaque, const struct unet_policy *policy,
+			   unsigned int flags)
+{
+	return (int)unet_policy_rules(policy);
+}
+
+static int fuzz_policy_default(void *opaque, enum unet_policy_verdict def,
+			       unsigned int flags)
+{
+	return 0;
+}
+
 static const struct control_ops fuzz_ops = {
 	.fwd_add = fuzz_fwd_add,
 	.fwd_remove = fuzz_fwd_remove,
@@ -101,6 +113,8 @@ static const struct control_ops fuzz_ops = {
 	.stack_stats = fuzz_stack_stats,
 	.ports = fuzz_ports,
 	.set_log_level = fuzz_set_log_level,
+	.policy_set = fuzz_policy_set,
+	.policy_default = fuzz_policy_default,
 };
 
 static const struct unet_port_ops fuzz_port_ops = { .name = "fuzz" };

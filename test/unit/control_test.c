@@ -128,7 +128,7 @@ static int fake_proxy_stats(void *opaque, struct unet_proxy_stats *st)
 	memset(&st->flows, 0, sizeof(*st) - sizeof(st->size));
 	st->flows = 2;
 	st->tcp_opened = 7;
-	st->pmtu_errors = 9;
+	st->cut_by_policy = 9;
 	return 0;
 }
 
@@ -286,7 +286,7 @@ static void test_reads(void **state)
 	setup_ctl(&c, &f);
 	expect_part(&c, "{\"op\":\"stats\"}",
 		    "\"proxy\":{\"flows\":2,\"tcp_opened\":7,");
-	expect_part(&c, "{\"op\":\"stats\"}", "\"pmtu_errors\":9}");
+	expect_part(&c, "{\"op\":\"stats\"}", "\"cut_by_policy\":9}");
 	expect_part(&c, "{\"op\":\"stats\"}", "\"dns_queries\":4,");
 	expect_part(&c, "{\"op\":\"stats\"}", "\"frag6_discarded\":5}");
 	expect_part(&c, "{\"op\":\"policy_stats\"}", "\"rules\":2");
@@ -420,6 +420,9 @@ static const struct {
 	    "\\\"info\\\" or \\\"debug\\\"") },
 	{ "{\"op\":\"stats\",\"all\":true}",
 	  E("stats: unknown member (try {\\\"op\\\":\\\"help\\\"})") },
+	{ "{\"op\":\"policy_set\"}", E("policy_set: no egress policy here") },
+	{ "{\"op\":\"policy_set\",\"rule\":\"x\"}",
+	  E("policy_set: unknown member (try {\\\"op\\\":\\\"help\\\"})") },
 	{ "\xff\xfe{}", E("not JSON (at byte 0)") },
 	{ "{\"op\":\"\xc3\x28\"}", E("not JSON (at byte 7)") },
 };
@@ -549,6 +552,61 @@ static void test_live(void **state)
 	reply = control_handle(&c, "{\"op\":\"fwd_list\"}", 17);
 	assert_string_equal(reply, "{\"ok\":true,\"forwards\":[]}");
 	free(reply);
+
+	/* policy_set: a new policy; a bad one changes nothing. */
+	expect(&c,
+	       "{\"op\":\"policy_set\",\"rules\":\"default deny\\n"
+	       "allow tcp port 443\\n# c\\nallow udp\",\"flows\":\"cut\"}",
+	       "{\"ok\":true,\"rules\":2,\"flows\":\"cut\",\"cut\":0}");
+	expect_part(&c, "{\"op\":\"policy_stats\"}",
+		    "\"rules\":2,\"allowed\":0");
+	expect(&c,
+	       "{\"op\":\"policy_set\",\"rules\":\"allow tcp\\n\\n"
+	       "allow tcp port 99999\"}",
+	       "{\"ok\":false,\"error\":\"policy_set: rules:3: '99999' is not "
+	       "a port or range in 1..65535\",\"line\":3}");
+	/* Bytes past ASCII in the quoted word come back as '?'. */
+	expect(&c, "{\"op\":\"policy_set\",\"rules\":\"allow \\u00e9\"}",
+	       "{\"ok\":false,\"error\":\"policy_set: rules:1: unexpected "
+	       "'\?\?' (want tcp, udp, icmp, to or port)\",\"line\":1}");
+	expect(&c, "{\"op\":\"policy_set\",\"file\":\"/nonexistent/p\"}",
+	       E("policy_set: the file: No such file or directory"));
+	expect(&c, "{\"op\":\"policy_set\",\"file\":\"/dev/null\"}",
+	       E("policy_set: the file: not a regular file"));
+	{
+		char path[] = "/tmp/control_test_XXXXXX", req[128];
+		int fd = mkstemp(path);
+
+		assert_true(fd >= 0);
+		assert_int_equal(
+			write(fd, "allow tcp\ndeny tcp to ::1/200\n", 30), 30);
+		close(fd);
+		snprintf(req, sizeof(req),
+			 "{\"op\":\"policy_set\",\"file\":\"%s\"}", path);
+		expect(&c, req,
+		       "{\"ok\":false,\"error\":\"policy_set: file:2: prefix "
+		       "length '200' is not 0..128\",\"line\":2}");
+		unlink(path);
+	}
+	expect_part(&c, "{\"op\":\"policy_stats\"}", "\"rules\":2,");
+	/* Only the default: the rules stay. */
+	expect(&c, "{\"op\":\"policy_set\",\"default\":\"allow\"}",
+	       "{\"ok\":true,\"rules\":2,\"flows\":\"keep\",\"cut\":0}");
+	/* The text's default, overridden. */
+	expect(&c,
+	       "{\"op\":\"policy_set\",\"rules\":\"default allow\",\"default\""
+	       ":\"deny\"}",
+	       "{\"ok\":true,\"rules\":0,\"flows\":\"keep\",\"cut\":0}");
+	expect(&c, "{\"op\":\"policy_set\",\"rules\":\"\",\"file\":\"/p\"}",
+	       E("policy_set: rules or file, not both"));
+	expect(&c, "{\"op\":\"policy_set\",\"flows\":\"cut\"}",
+	       E("policy_set: give rules, file or default"));
+	expect(&c, "{\"op\":\"policy_set\",\"rules\":\"\",\"flows\":\"all\"}",
+	       E("policy_set: flows must be \\\"keep\\\" or \\\"cut\\\""));
+	expect(&c, "{\"op\":\"policy_set\",\"default\":\"pass\"}",
+	       E("policy_set: default must be \\\"allow\\\" or \\\"deny\\\""));
+	expect(&c, "{\"op\":\"policy_set\",\"rules\":5}",
+	       E("policy_set: rules and file are strings without NUL bytes"));
 	control_close(&c);
 	unet_proxy_close(proxy);
 	unet_hub_close(hub);

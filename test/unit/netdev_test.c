@@ -566,8 +566,8 @@ static void test_outbound_keys(void **state)
 }
 
 /*
- * policy=, egress= and audit=: the files' names kept for start, the default
- * verdict.
+ * policy=, egress=, audit= and deny-tcp=: the files' names kept for start,
+ * the default verdict, RST or ICMP for a denied connection.
  */
 static void test_policy_keys(void **state)
 {
@@ -576,6 +576,10 @@ static void test_policy_keys(void **state)
 		{ "user,id=u,egress=maybe",
 		  "egress: 'maybe' is not allow or deny" },
 		{ "user,id=u,egress=", "egress: empty value" },
+		{ "user,id=u,deny-tcp=drop",
+		  "deny-tcp: 'drop' is not rst or icmp" },
+		{ "tap,id=t,ifname=x,deny-tcp=icmp",
+		  "unknown key 'deny-tcp' for type tap" },
 		{ "tap,id=t,ifname=x,policy=/p",
 		  "unknown key 'policy' for type tap" },
 		{ "user,id=u,audit=", "audit: empty value" },
@@ -606,6 +610,15 @@ static void test_policy_keys(void **state)
 				      sizeof(err)),
 			 0);
 	assert_int_equal(nd.u.user.egress, UNET_POLICY_ALLOW);
+	assert_false(nd.u.user.proxy.deny_tcp_icmp);
+	assert_int_equal(netdev_parse("user,id=u,deny-tcp=icmp", &nd, err,
+				      sizeof(err)),
+			 0);
+	assert_true(nd.u.user.proxy.deny_tcp_icmp);
+	assert_int_equal(netdev_parse("user,id=u,deny-tcp=rst", &nd, err,
+				      sizeof(err)),
+			 0);
+	assert_false(nd.u.user.proxy.deny_tcp_icmp);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		if (netdev_parse(bad[i].arg, &nd, err, sizeof(err)) == 0 ||
 		    strstr(err, bad[i].want) == NULL) {

@@ -89,7 +89,8 @@ extern "C" {
  *          forwards are not governed by it; traffic to the gateway's
  *          address that reaches the host's loopback is, with 127.0.0.1 (or
  *          ::1) as its destination. restrict_guest and loopback=off refuse
- *          before the policy is asked
+ *          before the policy is asked. unet_proxy_set_policy() replaces it
+ *          while the proxy runs
  * @decide: an embedder's own decision, asked before @policy's rules for
  *          every flow they govern (NULL for none); with no @policy, a
  *          flow it passes is allowed
@@ -100,6 +101,14 @@ extern "C" {
  *         when an allowed flow ends; denied decisions are rate-limited
  *         (README "Audit log")
  * @audit_opaque: passed to @audit
+ * @deny_tcp_icmp: a TCP connection the egress policy (or @decide) refuses
+ *                 gets an ICMP administratively prohibited (type 3 code
+ *                 13; ICMPv6 type 1 code 1) for its SYN, through the rate
+ *                 limit of the ICMP errors, instead of a RST (default
+ *                 false: a RST). The guest's connect then fails with
+ *                 EHOSTUNREACH ("No route to host") rather than
+ *                 ECONNREFUSED. restrict_guest, loopback=off and the caps
+ *                 still answer with a RST
  * The caps are per protocol, so a flood of one protocol leaves the others
  * room. Every TCP, UDP (outbound) and ICMP flow holds one file descriptor:
  * unet_proxy_new() lowers the caps, in proportion, to what the process's
@@ -128,6 +137,7 @@ struct unet_proxy_config {
 	void *decide_opaque;
 	unet_audit_fn audit;
 	void *audit_opaque;
+	bool deny_tcp_icmp;
 };
 
 /**
@@ -309,6 +319,10 @@ struct unet_flow_info {
  * @pmtu_errors: fragmentation needed (ICMP) and packet too big (ICMPv6)
  *               among @icmp4_errors and @icmp6_errors: a path MTU the host
  *               learnt, passed on to the guest
+ * @cut_by_policy: open flows of the guest closed because a policy set
+ *                 with UNET_POLICY_CUT_FLOWS (unet_proxy_set_policy())
+ *                 denies them now: TCP reset both ways, UDP and echo
+ *                 flows dropped
  */
 struct unet_proxy_stats {
 	size_t size;
@@ -348,6 +362,7 @@ struct unet_proxy_stats {
 	uint64_t icmp_errors_limited;
 	uint64_t sock_errors;
 	uint64_t pmtu_errors;
+	uint64_t cut_by_policy;
 };
 
 /**
@@ -384,6 +399,15 @@ struct unet_policy_stats {
 	uint64_t audit_errors;
 };
 
+/*
+ * The flags of unet_proxy_set_policy(): what becomes of the flows open
+ * when the policy changes.
+ */
+/** The flows open now stay, whatever the new policy says (the default). */
+#define UNET_POLICY_KEEP_FLOWS 0u
+/** Every open flow of the guest is decided again; the denied ones close. */
+#define UNET_POLICY_CUT_FLOWS 1u
+
 struct unet_proxy;
 
 /**
@@ -419,6 +443,12 @@ UNET_EXTERN UNET_MUST_CHECK int
 unet_proxy_policy_stats(const struct unet_proxy *proxy,
 			struct unet_policy_stats *stats, uint64_t *hits,
 			size_t n);
+UNET_EXTERN int unet_proxy_set_policy(struct unet_proxy *proxy,
+				      const struct unet_policy *policy,
+				      unsigned int flags);
+UNET_EXTERN int unet_proxy_set_policy_default(struct unet_proxy *proxy,
+					      enum unet_policy_verdict def,
+					      unsigned int flags);
 UNET_EXTERN const char *unet_flow_state_name(enum unet_flow_state state);
 UNET_EXTERN int unet_proxy_raise_nofile(uint64_t *limit);
 
