@@ -18,6 +18,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -319,6 +321,29 @@ static void test_keep_then_cut(void **state)
 }
 
 /*
+ * A loopback port whose connects stay under way: a listener with no room
+ * in its accept queue (backlog 0, one connection already waiting) drops
+ * every later SYN, so the proxy's host connect cannot finish at once.
+ * @fds receives the listener and the waiting client, to close after.
+ */
+static uint16_t full_port(int fds[2])
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fds[0] = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fds[0] >= 0);
+	assert_int_equal(bind(fds[0], (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(fds[0], 0), 0);
+	assert_int_equal(getsockname(fds[0], (struct sockaddr *)&a, &len), 0);
+	fds[1] = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fds[1] >= 0);
+	assert_int_equal(connect(fds[1], (struct sockaddr *)&a, sizeof(a)), 0);
+	return ntohs(a.sin_port);
+}
+
+/*
  * A SYN whose host connect is still under way when the policy cuts it gets
  * the refusal a new SYN would: a RST that acknowledges it.
  */
@@ -326,9 +351,10 @@ static void test_cut_connecting(void **state)
 {
 	struct fixture *f = *state;
 	uint8_t buf[64];
-	int i;
+	int i, fds[2];
+	uint16_t port = full_port(fds);
 
-	send_frame(f, buf, tcp4_frame(buf, 40002, f->port, 7000, 0, TCP_SYN));
+	send_frame(f, buf, tcp4_frame(buf, 40002, port, 7000, 0, TCP_SYN));
 	assert_int_equal(tn_proxy_stats(f->g.proxy).tcp_flows, 1);
 	assert_int_equal(set_policy(f, "deny tcp\n", UNET_POLICY_CUT_FLOWS), 1);
 	i = find_tcp(f, 0, 40002, TCP_RST | TCP_ACK);
@@ -337,6 +363,8 @@ static void test_cut_connecting(void **state)
 	tn_run_for(&f->g.loop, 50);
 	assert_int_equal(find_tcp(f, 0, 40002, TCP_SYN), -1);
 	assert_int_equal(tn_proxy_stats(f->g.proxy).tcp_flows, 0);
+	close(fds[1]);
+	close(fds[0]);
 }
 
 /* A UDP flow is decided again on its last datagram's destination. */
@@ -412,6 +440,8 @@ static void test_deny_icmp(void **state)
 	struct fixture *f = *state;
 	const uint8_t *icmp;
 	uint8_t buf[64];
+	uint16_t port;
+	int fds[2];
 
 	assert_int_equal(set_policy(f, "deny tcp port 1-65535\n", 0), 0);
 	send_frame(f, buf, tcp4_frame(buf, 40010, f->port, 9000, 0, TCP_SYN));
@@ -431,9 +461,12 @@ static void test_deny_icmp(void **state)
 	/* A flow cut while connecting gets the ICMP error too. */
 	tn_capture_reset(&f->g.cap);
 	assert_int_equal(set_policy(f, NULL, 0), 0);
-	send_frame(f, buf, tcp4_frame(buf, 40011, f->port, 9100, 0, TCP_SYN));
+	port = full_port(fds);
+	send_frame(f, buf, tcp4_frame(buf, 40011, port, 9100, 0, TCP_SYN));
 	assert_int_equal(set_policy(f, "deny tcp\n", UNET_POLICY_CUT_FLOWS), 1);
 	assert_non_null(find_icmp(f));
+	close(fds[1]);
+	close(fds[0]);
 	assert_int_equal(tn_proxy_stats(f->g.proxy).icmp4_errors, 2);
 
 	/* An established one is reset: ICMP would not end it. */
