@@ -11,6 +11,9 @@
  * rules (a linear walk, no allocation). A refusal costs a counter and,
  * for the caller, a RST (TCP), a rate-limited ICMP error (UDP) or nothing
  * (echo): a guest that floods denied attempts allocates nothing here.
+ * Name rules match the names the destination was resolved from
+ * (unet__names_for_flow(), names.c); the flow's &unet_flow_desc.name is
+ * the one that made a name rule decide, else the newest.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -75,9 +78,11 @@ bool unet__egress_decide(struct unet_proxy *proxy, int proto,
 			 const union unet_sockaddr *dst,
 			 const union unet_ip_addr *guest, uint16_t guest_port)
 {
+	const char *names[UNET__NAMES_PER_ADDR];
 	struct proxy_egress *e = &proxy->egress;
 	struct unet_flow_desc d;
 	int v = UNET_POLICY_PASS, rule = -1;
+	size_t n_names, which = 0;
 
 	if (e->policy == NULL && proxy->cfg.decide == NULL)
 		return true;
@@ -96,6 +101,7 @@ bool unet__egress_decide(struct unet_proxy *proxy, int proto,
 	}
 	if (proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6)
 		d.port = 0;
+	n_names = unet__names_for_flow(proxy, &d, names);
 	if (proxy->cfg.decide != NULL) {
 		v = proxy->cfg.decide(proxy->cfg.decide_opaque, &d);
 		if (v == UNET_POLICY_ALLOW)
@@ -104,9 +110,12 @@ bool unet__egress_decide(struct unet_proxy *proxy, int proto,
 			e->callback_denied++;
 	}
 	if (v != UNET_POLICY_ALLOW && v != UNET_POLICY_DENY) {
-		v = e->policy == NULL ?
-			    UNET_POLICY_ALLOW :
-			    (int)unet_policy_match(e->policy, &d, &rule);
+		v = e->policy == NULL ? UNET_POLICY_ALLOW :
+					(int)unet__policy_match_names(
+						e->policy, &d, names, n_names,
+						&rule, &which);
+		if (e->policy != NULL && which < n_names)
+			d.name = names[which];
 		if (e->policy != NULL && rule < 0)
 			e->default_hits++;
 		else if (e->policy != NULL)
@@ -148,6 +157,11 @@ int unet_proxy_policy_stats(const struct unet_proxy *proxy,
 	st.callback_allowed = e->callback_allowed;
 	st.callback_denied = e->callback_denied;
 	st.rules = rules;
+	st.names_learned = e->names.learned;
+	st.names_evicted = e->names.evicted;
+	st.names_expired = e->names.expired;
+	st.names = e->names.n;
+	st.dns_refused = e->dns_refused;
 	r = unet__stats_copy(stats, &st, sizeof(st), sizeof(st));
 	if (r < 0)
 		return r;

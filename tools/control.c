@@ -840,12 +840,16 @@ static char *control_policy_stats(struct control *c, const json_t *req)
 	if (arr == NULL)
 		return NULL;
 	return control_ok(json_pack(
-		"{s:I,s:I,s:I,s:I,s:I,s:I,s:o}", "rules", (json_int_t)st.rules,
-		"allowed", (json_int_t)st.allowed, "denied",
-		(json_int_t)st.denied, "default", (json_int_t)st.default_hits,
-		"callback_allowed", (json_int_t)st.callback_allowed,
-		"callback_denied", (json_int_t)st.callback_denied, "hits",
-		arr));
+		"{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}", "rules",
+		(json_int_t)st.rules, "allowed", (json_int_t)st.allowed,
+		"denied", (json_int_t)st.denied, "default",
+		(json_int_t)st.default_hits, "callback_allowed",
+		(json_int_t)st.callback_allowed, "callback_denied",
+		(json_int_t)st.callback_denied, "names_learned",
+		(json_int_t)st.names_learned, "names_evicted",
+		(json_int_t)st.names_evicted, "names_expired",
+		(json_int_t)st.names_expired, "names", (json_int_t)st.names,
+		"dns_refused", (json_int_t)st.dns_refused, "hits", arr));
 }
 
 /* {"op": "log_level"[, "level": NAME]}: the level in force, after a change. */

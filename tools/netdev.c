@@ -139,6 +139,8 @@ enum netdev_key {
 	NETDEV_KEY_DNS_SERVER,
 	NETDEV_KEY_POLICY,
 	NETDEV_KEY_EGRESS,
+	NETDEV_KEY_POLICY_TTL_MIN,
+	NETDEV_KEY_POLICY_TTL_MAX,
 	NETDEV_KEY_NUM
 };
 
@@ -217,6 +219,8 @@ static const char *const netdev_key_names[] = {
 	[NETDEV_KEY_DNS_SERVER] = "dns-server",
 	[NETDEV_KEY_POLICY] = "policy",
 	[NETDEV_KEY_EGRESS] = "egress",
+	[NETDEV_KEY_POLICY_TTL_MIN] = "policy-ttl-min",
+	[NETDEV_KEY_POLICY_TTL_MAX] = "policy-ttl-max",
 };
 static_assert(ARRAY_SIZE(netdev_key_names) == NETDEV_KEY_NUM,
 	      "netdev_key_names must name every enum netdev_key");
@@ -312,6 +316,8 @@ static const uint16_t netdev_key_types[] = {
 	[NETDEV_KEY_DNS_SERVER] = TYPES_USER,
 	[NETDEV_KEY_POLICY] = TYPES_USER,
 	[NETDEV_KEY_EGRESS] = TYPES_USER,
+	[NETDEV_KEY_POLICY_TTL_MIN] = TYPES_USER,
+	[NETDEV_KEY_POLICY_TTL_MAX] = TYPES_USER,
 };
 static_assert(ARRAY_SIZE(netdev_key_types) == NETDEV_KEY_NUM,
 	      "netdev_key_types must cover every enum netdev_key");
@@ -1508,6 +1514,17 @@ static int netdev_set(struct netdev_parser *p, enum netdev_key key, char *val)
 					    UNET_POLICY_ALLOW :
 					    UNET_POLICY_DENY;
 		return 0;
+	case NETDEV_KEY_POLICY_TTL_MIN:
+	case NETDEV_KEY_POLICY_TTL_MAX:
+		if (!netdev_parse_long(val, 0, NETDEV_NAMES_TTL_MAX, &v))
+			return netdev_error(p, "%s: '%s' is not a number of seconds in 0..%d",
+					    netdev_key_names[key], val,
+					    NETDEV_NAMES_TTL_MAX);
+		if (key == NETDEV_KEY_POLICY_TTL_MIN)
+			nd->u.user.proxy.names_ttl_min = (unsigned int)v;
+		else
+			nd->u.user.proxy.names_ttl_max = (unsigned int)v;
+		return 0;
 	case NETDEV_KEY_TCP_STALL_TIMEOUT:
 		if (!netdev_parse_long(val, 0, NETDEV_STALL_MAX, &v))
 			return netdev_error(p, "tcp-stall-timeout: '%s' is not a number of seconds in 0..%d",
@@ -1857,6 +1874,12 @@ static int netdev_finish_user(struct netdev_parser *p)
 				    dns_given ? "dns" : "host", hs,
 				    dns_given ? "host" : "dns");
 	}
+	if (p->nd.u.user.proxy.names_ttl_min >
+	    p->nd.u.user.proxy.names_ttl_max)
+		return netdev_error(p,
+				    "policy-ttl-min (%u s) is above policy-ttl-max (%u s)",
+				    p->nd.u.user.proxy.names_ttl_min,
+				    p->nd.u.user.proxy.names_ttl_max);
 	ret = netdev_finish_ip6(p);
 	if (ret)
 		return ret;
@@ -2195,7 +2218,10 @@ static void netdev_defaults(struct netdev *nd, enum netdev_type type)
  *   outbound6=ADDR6 (an IPv6 unicast address, not ::), keepsrc=on|off
  *   (default off), dns-server=on|off (default on), policy=FILE (the
  *   egress policy, read at start), egress=allow|deny (its default
- *   verdict; default the file's, or allow); booleans also take
+ *   verdict; default the file's, or allow), policy-ttl-min=SECONDS and
+ *   policy-ttl-max=SECONDS (0..NETDEV_NAMES_TTL_MAX, how long a resolved
+ *   name stays known for an address at least and at most; default 30
+ *   and 3600, min <= max); booleans also take
  *   yes/no, true/false, y/n as QEMU's do.
  * - tap: ifname=NAME (1..15 characters, no '/', ':' or whitespace, not "."
  *   or ".."), fd=N (0..INT_MAX); not both. Neither lets the kernel choose.
