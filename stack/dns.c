@@ -70,8 +70,7 @@
  * The proxy's egress policy (through &unet_stack_proxy_ops.dns_query and
  * .dns_answer): each checked query's question names are shown to it
  * before the query goes upstream, and one it refuses is answered REFUSED
- * at once (UDP and TCP alike; a query of more than
- * UNET_DNS_QUERY_NAMES_MAX questions too); each answer that matched a
+ * at once (UDP and TCP alike); each answer that matched a
  * query is read (unet__dns_answer_parse()) for the names and addresses it
  * teaches, and those are shown to it before the guest gets the answer, so
  * the proxy knows them by the time the guest connects.
@@ -205,9 +204,10 @@ bool unet__dns_refused(struct unet_dns *dns)
  * @len: its length
  * @info: what the checks found in it
  *
- * Each question's name is shown to the proxy (unet__stack_dns_query_ok());
- * one refused refuses the query, as do more than UNET_DNS_QUERY_NAMES_MAX
- * questions when the proxy looks at queries. Counted in dns_refused.
+ * The first UNET_DNS_QUERY_NAMES_MAX questions' names are shown to the
+ * proxy (unet__stack_dns_query_ok()), and past those one name that is no
+ * host name stands for the rest; one refused refuses the query. Counted
+ * in dns_refused.
  *
  * Return: true when refused.
  */
@@ -222,13 +222,15 @@ bool unet__dns_policy_refused(struct unet_dns *dns, const uint8_t *msg,
 
 	if (!unet__stack_dns_observed(dns->stack))
 		return false;
-	if (info->qdcount > UNET_DNS_QUERY_NAMES_MAX)
-		ok = false;
-	for (i = 0; ok && i < info->qdcount; i++) {
+	for (i = 0; ok && i < info->qdcount && i < UNET_DNS_QUERY_NAMES_MAX;
+	     i++) {
 		r = unet__dns_question_name(msg, len, i, name);
 		ok = r >= 0 &&
 		     unet__stack_dns_query_ok(dns->stack, r > 0 ? name : NULL);
 	}
+	/* The questions past those are asked about as names unknown. */
+	if (ok && info->qdcount > UNET_DNS_QUERY_NAMES_MAX)
+		ok = unet__stack_dns_query_ok(dns->stack, NULL);
 	if (ok)
 		return false;
 	dns->stats->dns_refused++;

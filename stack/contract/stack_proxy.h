@@ -173,8 +173,9 @@ typedef void (*unet_stack_dns_answer_cb)(void *opaque,
  *            lwIP goes on with it, unchanged
  * @dns_query: (may be NULL) each question of a guest's query to the DNS
  *             forwarder (UDP or TCP) that passed the forwarder's checks,
- *             before it goes upstream; a query with more than
- *             UNET_DNS_QUERY_NAMES_MAX questions is refused without asking
+ *             before it goes upstream; of a query with more than
+ *             UNET_DNS_QUERY_NAMES_MAX questions, those and then NULL
+ *             (a name that is no host name) for the rest
  * @dns_answer: (may be NULL) what an upstream's answer that matched a
  *              guest's query teaches (A and AAAA records, CNAME chains),
  *              before the guest gets it; not called for an answer that
@@ -187,7 +188,7 @@ struct unet_stack_proxy_ops {
 	unet_stack_dns_answer_cb dns_answer;
 };
 
-/** Questions of one query the proxy is asked about; more are refused. */
+/** Questions of one query the proxy is asked about by name. */
 #define UNET_DNS_QUERY_NAMES_MAX 4
 
 int unet__stack_set_proxy(struct unet_stack *stack,
