@@ -110,10 +110,11 @@ bool unet__egress_decide(struct unet_proxy *proxy, int proto,
 			e->callback_denied++;
 	}
 	if (v != UNET_POLICY_ALLOW && v != UNET_POLICY_DENY) {
-		v = e->policy == NULL ? UNET_POLICY_ALLOW :
-					(int)unet__policy_match_names(
-						e->policy, &d, names, n_names,
-						&rule, &which);
+		v = e->policy == NULL ?
+			    UNET_POLICY_ALLOW :
+			    (int)unet__policy_match_names(e->policy, &d, names,
+							  n_names, &rule,
+							  &which);
 		if (e->policy != NULL && which < n_names)
 			d.name = names[which];
 		if (e->policy != NULL && rule < 0)

@@ -242,8 +242,8 @@ static bool policy_tok_is_addr(const struct policy_token *t)
 }
 
 /* Appends @len bytes of name to @p's names; their offset in *@off. */
-static int policy_names_add(struct unet_policy *p, const char *name,
-			    size_t len, uint32_t *off)
+static int policy_names_add(struct unet_policy *p, const char *name, size_t len,
+			    uint32_t *off)
 {
 	char *nn;
 	size_t cap;
@@ -722,11 +722,9 @@ enum unet_policy_verdict unet_policy_match(const struct unet_policy *policy,
  *
  * Return: UNET_POLICY_ALLOW or UNET_POLICY_DENY.
  */
-enum unet_policy_verdict
-unet__policy_match_names(const struct unet_policy *policy,
-			 const struct unet_flow_desc *flow,
-			 const char *const *names, size_t n, int *rule,
-			 size_t *which)
+enum unet_policy_verdict unet__policy_match_names(
+	const struct unet_policy *policy, const struct unet_flow_desc *flow,
+	const char *const *names, size_t n, int *rule, size_t *which)
 {
 	size_t i, w = n;
 

@@ -86,11 +86,9 @@ struct unet_policy {
 };
 
 struct unet_policy *unet__policy_dup(const struct unet_policy *policy);
-enum unet_policy_verdict
-unet__policy_match_names(const struct unet_policy *policy,
-			 const struct unet_flow_desc *flow,
-			 const char *const *names, size_t n, int *rule,
-			 size_t *which);
+enum unet_policy_verdict unet__policy_match_names(
+	const struct unet_policy *policy, const struct unet_flow_desc *flow,
+	const char *const *names, size_t n, int *rule, size_t *which);
 bool unet__policy_query_refused(const struct unet_policy *policy,
 				const char *name, int *rule);
 bool unet__policy_name_valid(const char *name, size_t len);

@@ -225,9 +225,8 @@ int unet_proxy_new(struct unet_stack *stack,
 	}
 	if (cfg.max_flows == 0 || cfg.max_flows > (1u << 24) ||
 	    cfg.max_tcp_flows > (1u << 24) || cfg.max_udp_flows > (1u << 24) ||
-	    cfg.max_icmp_flows > (1u << 24) ||
-	    cfg.udp_timeout_ms == 0 || cfg.icmp_timeout_ms == 0 ||
-	    cfg.tcp_connect_timeout_ms == 0 ||
+	    cfg.max_icmp_flows > (1u << 24) || cfg.udp_timeout_ms == 0 ||
+	    cfg.icmp_timeout_ms == 0 || cfg.tcp_connect_timeout_ms == 0 ||
 	    cfg.names_ttl_min > cfg.names_ttl_max ||
 	    cfg.names_ttl_max > PROXY_NAMES_TTL_LIMIT ||
 	    cfg.names_max > PROXY_NAMES_LIMIT)

@@ -78,8 +78,7 @@ uint16_t unet__dns_new_id(struct unet_dns *dns, uint16_t guest_id);
 bool unet__dns_policy_refused(struct unet_dns *dns, const uint8_t *msg,
 			      size_t len,
 			      const struct unet__dns_query_info *info);
-void unet__dns_observe(struct unet_dns *dns, const uint8_t *reply,
-		       size_t len);
+void unet__dns_observe(struct unet_dns *dns, const uint8_t *reply, size_t len);
 
 /* dns_tcp.c */
 int unet__dns_tcp_listen(struct unet_dns *dns, const ip_addr_t *addr);

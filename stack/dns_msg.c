@@ -582,8 +582,7 @@ static uint8_t dns_lower(uint8_t ch)
  * root, or a label byte other than a letter, digit, '-', '_'), @out then
  * empty; -EINVAL for a malformed one.
  */
-static int dns_name_text(const uint8_t *msg, size_t len, size_t off,
-			 char *out)
+static int dns_name_text(const uint8_t *msg, size_t len, size_t off, char *out)
 {
 	struct dns_walk w;
 	const uint8_t *label;
@@ -663,7 +662,8 @@ int unet__dns_question_name(const uint8_t *msg, size_t len, unsigned int index,
 	if (!cursor_skip(&c, DNS_HLEN))
 		return -EINVAL;
 	for (i = 0; i < index; i++)
-		if (dns_name_skip(&c, false) < 0 || !cursor_skip(&c, DNS_QFIXED))
+		if (dns_name_skip(&c, false) < 0 ||
+		    !cursor_skip(&c, DNS_QFIXED))
 			return -EINVAL;
 	return dns_name_text(msg, len, len - c.len, out);
 }
@@ -766,8 +766,7 @@ static void dns_answer_addrs(const uint8_t *msg, size_t len,
 }
 
 /* The CNAME record owned by the name at @cur, or NULL. */
-static const struct dns_rr_ref *dns_answer_cname(const uint8_t *msg,
-						 size_t len,
+static const struct dns_rr_ref *dns_answer_cname(const uint8_t *msg, size_t len,
 						 const struct dns_rr_ref *rr,
 						 unsigned int n, size_t cur)
 {

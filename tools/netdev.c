@@ -1517,9 +1517,11 @@ static int netdev_set(struct netdev_parser *p, enum netdev_key key, char *val)
 	case NETDEV_KEY_POLICY_TTL_MIN:
 	case NETDEV_KEY_POLICY_TTL_MAX:
 		if (!netdev_parse_long(val, 0, NETDEV_NAMES_TTL_MAX, &v))
-			return netdev_error(p, "%s: '%s' is not a number of seconds in 0..%d",
-					    netdev_key_names[key], val,
-					    NETDEV_NAMES_TTL_MAX);
+			return netdev_error(
+				p,
+				"%s: '%s' is not a number of seconds in 0..%d",
+				netdev_key_names[key], val,
+				NETDEV_NAMES_TTL_MAX);
 		if (key == NETDEV_KEY_POLICY_TTL_MIN)
 			nd->u.user.proxy.names_ttl_min = (unsigned int)v;
 		else
@@ -1874,12 +1876,12 @@ static int netdev_finish_user(struct netdev_parser *p)
 				    dns_given ? "dns" : "host", hs,
 				    dns_given ? "host" : "dns");
 	}
-	if (p->nd.u.user.proxy.names_ttl_min >
-	    p->nd.u.user.proxy.names_ttl_max)
-		return netdev_error(p,
-				    "policy-ttl-min (%u s) is above policy-ttl-max (%u s)",
-				    p->nd.u.user.proxy.names_ttl_min,
-				    p->nd.u.user.proxy.names_ttl_max);
+	if (p->nd.u.user.proxy.names_ttl_min > p->nd.u.user.proxy.names_ttl_max)
+		return netdev_error(
+			p,
+			"policy-ttl-min (%u s) is above policy-ttl-max (%u s)",
+			p->nd.u.user.proxy.names_ttl_min,
+			p->nd.u.user.proxy.names_ttl_max);
 	ret = netdev_finish_ip6(p);
 	if (ret)
 		return ret;

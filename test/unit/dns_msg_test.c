@@ -739,8 +739,7 @@ static void test_question_name(void **state)
 	(void)state;
 	assert_int_equal(unet__dns_question_name(B(q_plain), 0, name), 1);
 	assert_string_equal(name, "a.example");
-	assert_int_equal(unet__dns_question_name(B(q_plain), 1, name),
-			 -EINVAL);
+	assert_int_equal(unet__dns_question_name(B(q_plain), 1, name), -EINVAL);
 	m.n = 0;
 	put16(&m, 1);
 	put16(&m, 0);
