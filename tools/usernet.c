@@ -796,6 +796,13 @@ static void dump_policy(const struct unet_proxy *proxy)
 		fprintf(stderr, " %llu", (unsigned long long)hits[i]);
 	fprintf(stderr, "%s\n",
 		n > (int)(sizeof(hits) / sizeof(hits[0])) ? " ..." : "");
+	fprintf(stderr,
+		"usernet: egress policy names: known %llu learned %llu expired %llu evicted %llu; dns refused %llu\n",
+		(unsigned long long)st.names,
+		(unsigned long long)st.names_learned,
+		(unsigned long long)st.names_expired,
+		(unsigned long long)st.names_evicted,
+		(unsigned long long)st.dns_refused);
 }
 
 /*
