@@ -797,7 +797,7 @@ static void dump_policy(const struct unet_proxy *proxy)
 	fprintf(stderr, "%s\n",
 		n > (int)(sizeof(hits) / sizeof(hits[0])) ? " ..." : "");
 	fprintf(stderr,
-		"usernet: egress policy names: known %llu learned %llu expired %llu evicted %llu; dns refused %llu\n",
+		"usernet: resolved names: known %llu learned %llu expired %llu evicted %llu; dns refused %llu\n",
 		(unsigned long long)st.names,
 		(unsigned long long)st.names_learned,
 		(unsigned long long)st.names_expired,
