@@ -633,13 +633,15 @@ static bool policy_prefix_has(const struct policy_rule *r, const uint8_t *addr)
 static bool policy_name_has(const struct unet_policy *p,
 			    const struct policy_rule *r, const char *name)
 {
-	const char *want = p->names + r->name_off;
+	const char *want;
 	size_t len;
 
 	if (r->name_kind == POLICY_NAME_ANY)
 		return true;
 	if (name == NULL)
 		return false;
+	/* Only `to *` has no text: with only those, @p->names is NULL. */
+	want = p->names + r->name_off;
 	len = strlen(name);
 	if (r->name_kind == POLICY_NAME_EXACT)
 		return len == r->name_len && memcmp(name, want, len) == 0;

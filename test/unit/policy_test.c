@@ -437,6 +437,7 @@ static void test_names_several(void **state)
 
 static void test_names_query(void **state)
 {
+	struct unet_flow_desc d;
 	struct unet_policy *p;
 	int rule;
 
@@ -469,6 +470,16 @@ static void test_names_query(void **state)
 	assert_int_equal(rule, 5);
 	assert_true(unet__policy_query_refused(p, NULL, &rule));
 	assert_int_equal(rule, 5);
+	unet_policy_free(p);
+
+	/* Only `to *`: no name text at all (a fuzzer found it). */
+	p = parse_ok("allow to *\n");
+	d = flow(IPPROTO_TCP, "203.0.113.1", 443);
+	d.name = "a.example";
+	unet_policy_match(p, &d, &rule);
+	assert_int_equal(rule, 0);
+	assert_false(unet__policy_query_refused(p, "a.example", &rule));
+	assert_int_equal(rule, 0);
 	unet_policy_free(p);
 
 	p = parse_ok("deny to *.evil.example\n");
