@@ -565,7 +565,10 @@ static void test_outbound_keys(void **state)
 	}
 }
 
-/* policy= and egress=: the file's name kept for start, the default verdict. */
+/*
+ * policy=, egress=, policy-ttl-min= and policy-ttl-max=: the file's name
+ * kept for start, the default verdict, the TTL bounds of name rules.
+ */
 static void test_policy_keys(void **state)
 {
 	static const struct bad_case bad[] = {
@@ -575,6 +578,14 @@ static void test_policy_keys(void **state)
 		{ "user,id=u,egress=", "egress: empty value" },
 		{ "tap,id=t,ifname=x,policy=/p",
 		  "unknown key 'policy' for type tap" },
+		{ "user,id=u,policy-ttl-min=x",
+		  "policy-ttl-min: 'x' is not a number of seconds in 0..604800" },
+		{ "user,id=u,policy-ttl-max=604801",
+		  "policy-ttl-max: '604801' is not a number" },
+		{ "user,id=u,policy-ttl-min=100,policy-ttl-max=99",
+		  "policy-ttl-min (100 s) is above policy-ttl-max (99 s)" },
+		{ "user,id=u,policy-ttl-max=10",
+		  "policy-ttl-min (30 s) is above policy-ttl-max (10 s)" },
 	};
 	char err[256];
 	struct netdev nd;
@@ -595,6 +606,15 @@ static void test_policy_keys(void **state)
 				      sizeof(err)),
 			 0);
 	assert_int_equal(nd.u.user.egress, UNET_POLICY_ALLOW);
+	/* The TTL bounds of name rules: defaults, and in either order. */
+	assert_int_equal(nd.u.user.proxy.names_ttl_min, 30);
+	assert_int_equal(nd.u.user.proxy.names_ttl_max, 3600);
+	assert_int_equal(
+		netdev_parse("user,id=u,policy-ttl-max=2,policy-ttl-min=1", &nd,
+			     err, sizeof(err)),
+		0);
+	assert_int_equal(nd.u.user.proxy.names_ttl_min, 1);
+	assert_int_equal(nd.u.user.proxy.names_ttl_max, 2);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		if (netdev_parse(bad[i].arg, &nd, err, sizeof(err)) == 0 ||
 		    strstr(err, bad[i].want) == NULL) {
