@@ -20,7 +20,7 @@
  * address (seeded from the hub's random source: the guest picks the
  * names it resolves, and so, through its own domain's server, addresses)
  * and in one list by age of learning. Memory is bounded: at most @max
- * entries (&unet_proxy_config.names_max, 4096 by default: about 1.5 MiB
+ * entries (&unet_proxy_config.names_max, 4096 by default: about 1.3 MiB
  * with the longest names); learning one more forgets the oldest pair
  * (counted in evicted), and at most UNET__NAMES_PER_ADDR names are kept
  * per address (a guest resolving endless names of its own to one address
