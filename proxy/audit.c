@@ -378,8 +378,7 @@ void unet__audit_decision(struct unet_proxy *proxy,
 		.guest_port = d->guest_port,
 		.has_dst = true,
 		.dst_port = d->port,
-		/* AUDIT-NAME: d->name, once struct unet_flow_desc has it. */
-		.name = NULL,
+		.name = d->name,
 		.verdict = verdict,
 		.rule = rule,
 	};

@@ -19,6 +19,9 @@
  * UNET_POLICY_CUT_FLOWS the flow table is walked once (unet__flow_recheck())
  * and each flow the guest started is decided again on the host-side
  * destination it keeps (egress_dst), uncounted; the denied ones close.
+ * Name rules match the names the destination was resolved from
+ * (unet__names_for_flow(), names.c); the flow's &unet_flow_desc.name is
+ * the one that made a name rule decide, else the newest.
  */
 #include <errno.h>
 #include <limits.h>
@@ -106,14 +109,17 @@ bool unet__egress_decide(struct unet_proxy *proxy, int proto,
 			 const union unet_sockaddr *dst,
 			 const union unet_ip_addr *guest, uint16_t guest_port)
 {
+	const char *names[UNET__NAMES_PER_ADDR];
 	struct proxy_egress *e = &proxy->egress;
 	struct unet_flow_desc d;
 	int v = UNET_POLICY_PASS, rule = -1;
+	size_t n_names, which = 0;
 
 	if (e->policy == NULL && proxy->cfg.decide == NULL &&
 	    proxy->cfg.audit == NULL)
 		return true;
 	egress_desc(&d, proto, dst, guest, guest_port);
+	n_names = unet__names_for_flow(proxy, &d, names);
 	if (proxy->cfg.decide != NULL) {
 		v = proxy->cfg.decide(proxy->cfg.decide_opaque, &d);
 		if (v == UNET_POLICY_ALLOW)
@@ -126,7 +132,11 @@ bool unet__egress_decide(struct unet_proxy *proxy, int proto,
 	if (v != UNET_POLICY_ALLOW && v != UNET_POLICY_DENY) {
 		v = e->policy == NULL ?
 			    UNET_POLICY_ALLOW :
-			    (int)unet_policy_match(e->policy, &d, &rule);
+			    (int)unet__policy_match_names(e->policy, &d, names,
+							  n_names, &rule,
+							  &which);
+		if (e->policy != NULL && which < n_names)
+			d.name = names[which];
 		if (e->policy != NULL && rule < 0)
 			e->default_hits++;
 		else if (e->policy != NULL)
@@ -172,6 +182,11 @@ int unet_proxy_policy_stats(const struct unet_proxy *proxy,
 	st.audit_lines = proxy->audit.lines;
 	st.audit_suppressed = proxy->audit.suppressed;
 	st.audit_errors = proxy->audit.errors;
+	st.names_learned = e->names.learned;
+	st.names_evicted = e->names.evicted;
+	st.names_expired = e->names.expired;
+	st.names = e->names.n;
+	st.dns_refused = e->dns_refused;
 	r = unet__stats_copy(stats, &st, sizeof(st), sizeof(st));
 	if (r < 0)
 		return r;
@@ -188,18 +203,23 @@ int unet_proxy_policy_stats(const struct unet_proxy *proxy,
 static bool egress_denies(struct unet_proxy *proxy,
 			  const struct proxy_flow *flow)
 {
+	const char *names[UNET__NAMES_PER_ADDR];
 	const struct proxy_egress *e = &proxy->egress;
 	struct unet_flow_desc d;
-	int v = UNET_POLICY_PASS;
+	int v = UNET_POLICY_PASS, rule;
+	size_t n_names, which = 0;
 
 	egress_desc(&d, flow->proto, &flow->egress_dst, &flow->guest_addr,
 		    flow->guest_port);
+	n_names = unet__names_for_flow(proxy, &d, names);
 	if (proxy->cfg.decide != NULL)
 		v = proxy->cfg.decide(proxy->cfg.decide_opaque, &d);
 	if (v != UNET_POLICY_ALLOW && v != UNET_POLICY_DENY)
 		v = e->policy == NULL ?
 			    UNET_POLICY_ALLOW :
-			    (int)unet_policy_match(e->policy, &d, NULL);
+			    (int)unet__policy_match_names(e->policy, &d, names,
+							  n_names, &rule,
+							  &which);
 	return v == UNET_POLICY_DENY;
 }
 

@@ -4,7 +4,8 @@
  *
  * Theory of operation: a policy is text, one rule a line,
  *
- *   allow|deny [tcp|udp|icmp] [to CIDR] [port N[-M]]
+ *   allow|deny [tcp|udp|icmp] [to CIDR | to NAME | to *.DOMAIN | to *]
+ *              [port N[-M]]
  *   default allow|deny
  *
  * with `#` starting a comment and blank lines ignored; the parts of a rule
@@ -19,6 +20,20 @@
  * count, so the proxy can call it for every flow a guest starts without a
  * guest being able to make it allocate. The proxy keeps its own copy of a
  * policy (unet__policy_dup()) and counts the hits of each rule itself.
+ *
+ * Names: a `to` that is no address is a DNS name (case-insensitive, kept
+ * in lower case, a trailing dot dropped; labels of letters, digits, '-'
+ * and '_', 1..63 bytes each, 253 in all), `*.DOMAIN` (every name under
+ * DOMAIN, at any depth, not DOMAIN itself) or `*` (every name). Their
+ * text lives in one array of the policy (&unet_policy.names), so a rule
+ * stays small and a copy is two allocations. A name rule matches a flow
+ * when one of the names its destination was resolved from does (the proxy
+ * knows them: names.c); a destination resolved from no name matches only
+ * address rules. unet__policy_query_refused() decides a DNS query by the
+ * name rules alone: the first whose name matches the queried one refuses
+ * it when it is a deny with neither protocol nor port, and lets it go on
+ * otherwise; no name rule matching lets it go on (the default verdict is
+ * about addresses, which address rules may allow whatever the name).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -36,6 +51,9 @@
 #define POLICY_FILE_MAX (1u << 20)
 /* The longest token that can be an address with its prefix length. */
 #define POLICY_TOKEN_MAX 64
+/* The longest DNS name as text (255 bytes on the wire), and label. */
+#define POLICY_NAME_MAX 253
+#define POLICY_LABEL_MAX 63
 
 /* A token of a line: @len bytes at @s, not NUL-terminated. */
 struct policy_token {
@@ -173,8 +191,125 @@ static int policy_parse_ports(struct policy_parser *ps,
 	return 0;
 }
 
+/**
+ * unet__policy_name_valid() - whether text is a DNS name a rule can hold
+ * @name: the name, lower case, without a trailing dot (need not be
+ *        NUL-terminated)
+ * @len: its length
+ *
+ * Return: true for 1..253 bytes of labels of 1..63 bytes each, made of
+ * lower-case letters, digits, '-' and '_', separated by single dots.
+ */
+bool unet__policy_name_valid(const char *name, size_t len)
+{
+	size_t i, label = 0;
+
+	if (len == 0 || len > POLICY_NAME_MAX)
+		return false;
+	for (i = 0; i < len; i++) {
+		char ch = name[i];
+
+		if (ch == '.') {
+			if (label == 0)
+				return false;
+			label = 0;
+			continue;
+		}
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+		      ch == '-' || ch == '_'))
+			return false;
+		if (++label > POLICY_LABEL_MAX)
+			return false;
+	}
+	return label > 0;
+}
+
+/*
+ * Whether a `to` value is meant as an address: it has a ':' or a '/', or
+ * only digits and dots (so that "300.1.1.1" is a bad address, not a name).
+ */
+static bool policy_tok_is_addr(const struct policy_token *t)
+{
+	size_t i;
+
+	if (memchr(t->s, ':', t->len) != NULL ||
+	    memchr(t->s, '/', t->len) != NULL)
+		return true;
+	for (i = 0; i < t->len; i++)
+		if (!((t->s[i] >= '0' && t->s[i] <= '9') || t->s[i] == '.'))
+			return false;
+	return true;
+}
+
+/* Appends @len bytes of name to @p's names; their offset in *@off. */
+static int policy_names_add(struct unet_policy *p, const char *name, size_t len,
+			    uint32_t *off)
+{
+	char *nn;
+	size_t cap;
+
+	if (p->names_cap - p->names_len < len) {
+		cap = p->names_cap == 0 ? 256 : p->names_cap;
+		while (cap - p->names_len < len)
+			cap *= 2;
+		nn = realloc(p->names, cap);
+		if (nn == NULL)
+			return -ENOMEM;
+		p->names = nn;
+		p->names_cap = cap;
+	}
+	memcpy(p->names + p->names_len, name, len);
+	*off = (uint32_t)p->names_len;
+	p->names_len += len;
+	return 0;
+}
+
+/* `to NAME`, `to *.DOMAIN` or `to *` into @r, its text into @p. */
+static int policy_parse_name(struct policy_parser *ps, struct unet_policy *p,
+			     const struct policy_token *t,
+			     struct policy_rule *r)
+{
+	char buf[POLICY_NAME_MAX + 2];
+	size_t len = t->len, i;
+	const char *name = buf;
+
+	if (len > 0 && t->s[len - 1] == '.')
+		len--; /* "example.com." is "example.com" */
+	if (len > sizeof(buf))
+		return policy_error(ps, "name longer than %d bytes: '%.*s'",
+				    POLICY_NAME_MAX, (int)t->len, t->s);
+	for (i = 0; i < len; i++)
+		buf[i] = (char)(t->s[i] >= 'A' && t->s[i] <= 'Z' ?
+					t->s[i] - 'A' + 'a' :
+					t->s[i]);
+	if (len == 1 && buf[0] == '*') {
+		r->name_kind = POLICY_NAME_ANY;
+		len = 0;
+	} else if (len > 2 && buf[0] == '*' && buf[1] == '.') {
+		r->name_kind = POLICY_NAME_UNDER;
+		name += 2;
+		len -= 2;
+		/* A name under it has one more label and a dot. */
+		if (len > POLICY_NAME_MAX - 2)
+			return policy_error(ps, "domain too long: '%.*s'",
+					    (int)t->len, t->s);
+	} else {
+		r->name_kind = POLICY_NAME_EXACT;
+	}
+	if (r->name_kind != POLICY_NAME_ANY &&
+	    !unet__policy_name_valid(name, len))
+		return policy_error(
+			ps,
+			"not an address, a name (labels of letters, digits, '-', '_'), *.DOMAIN or *: '%.*s'",
+			(int)t->len, t->s);
+	r->name_len = (uint8_t)len;
+	if (len > 0 && policy_names_add(p, name, len, &r->name_off) < 0)
+		return policy_error(ps, "out of memory");
+	return 0;
+}
+
 /* The parts after allow|deny: @t[1..n). */
-static int policy_parse_rule(struct policy_parser *ps,
+static int policy_parse_rule(struct policy_parser *ps, struct unet_policy *p,
 			     const struct policy_token *t, size_t n,
 			     struct policy_rule *r)
 {
@@ -212,7 +347,9 @@ static int policy_parse_rule(struct policy_parser *ps,
 			if (seen_to)
 				return policy_error(ps, "more than one 'to'");
 			seen_to = true;
-			err = policy_parse_cidr(ps, &t[i + 1], r);
+			err = policy_tok_is_addr(&t[i + 1]) ?
+				      policy_parse_cidr(ps, &t[i + 1], r) :
+				      policy_parse_name(ps, p, &t[i + 1], r);
 		} else {
 			if (r->has_port)
 				return policy_error(ps, "more than one 'port'");
@@ -274,7 +411,7 @@ static int policy_append(struct unet_policy *p, const struct policy_rule *r)
 static int policy_parse_line(struct policy_parser *ps, struct unet_policy *p,
 			     const char *s, size_t len)
 {
-	/* A rule has at most 7 tokens: verdict, proto, to X, port X. */
+	/* A rule has at most 6 tokens: verdict, proto, to X, port X. */
 	struct policy_token t[8];
 	const char *hash = memchr(s, '#', len);
 	struct policy_rule r;
@@ -303,14 +440,16 @@ static int policy_parse_line(struct policy_parser *ps, struct unet_policy *p,
 			ps,
 			"a rule starts with allow, deny or default, not '%.*s'",
 			(int)t[0].len, t[0].s);
-	err = policy_parse_rule(ps, t, (size_t)n, &r);
-	if (err < 0)
-		return err;
 	if (p->n == UNET_POLICY_RULES_MAX)
 		return policy_error(ps, "more than %d rules",
 				    UNET_POLICY_RULES_MAX);
+	err = policy_parse_rule(ps, p, t, (size_t)n, &r);
+	if (err < 0)
+		return err;
 	if (policy_append(p, &r) < 0)
 		return policy_error(ps, "out of memory");
+	if (r.name_kind != POLICY_NAME_NONE)
+		p->n_name_rules++;
 	return 0;
 }
 
@@ -438,6 +577,7 @@ void unet_policy_free(struct unet_policy *policy)
 	if (policy == NULL)
 		return;
 	free(policy->rules);
+	free(policy->names);
 	free(policy);
 }
 
@@ -486,10 +626,42 @@ static bool policy_prefix_has(const struct policy_rule *r, const uint8_t *addr)
 	       ((addr[full] ^ r->addr[full]) & (uint8_t)(0xff00u >> rest)) == 0;
 }
 
-static bool policy_rule_matches(const struct policy_rule *r,
-				const struct unet_flow_desc *f)
+/*
+ * Whether @name (lower case, NUL-terminated; NULL for a query's name that
+ * is no host name) is one @r names.
+ */
+static bool policy_name_has(const struct unet_policy *p,
+			    const struct policy_rule *r, const char *name)
+{
+	const char *want;
+	size_t len;
+
+	if (r->name_kind == POLICY_NAME_ANY)
+		return true;
+	if (name == NULL)
+		return false;
+	/* Only `to *` has no text: with only those, @p->names is NULL. */
+	want = p->names + r->name_off;
+	len = strlen(name);
+	if (r->name_kind == POLICY_NAME_EXACT)
+		return len == r->name_len && memcmp(name, want, len) == 0;
+	/* POLICY_NAME_UNDER: "x.DOMAIN", on a label's boundary. */
+	return len > r->name_len + 1u && name[len - r->name_len - 1] == '.' &&
+	       memcmp(name + len - r->name_len, want, r->name_len) == 0;
+}
+
+/*
+ * Whether @r matches @f, whose destination was resolved from @names (@n
+ * of them); *@which receives the index of the name that matched.
+ */
+static bool policy_rule_matches(const struct unet_policy *p,
+				const struct policy_rule *r,
+				const struct unet_flow_desc *f,
+				const char *const *names, size_t n,
+				size_t *which)
 {
 	bool icmp = f->proto == IPPROTO_ICMP || f->proto == IPPROTO_ICMPV6;
+	size_t i;
 
 	if (r->proto == IPPROTO_ICMP ? !icmp :
 	    r->proto != 0	     ? r->proto != f->proto :
@@ -498,6 +670,15 @@ static bool policy_rule_matches(const struct policy_rule *r,
 	if (r->has_port &&
 	    (icmp || f->port < r->port_lo || f->port > r->port_hi))
 		return false;
+	if (r->name_kind != POLICY_NAME_NONE) {
+		for (i = 0; i < n; i++) {
+			if (policy_name_has(p, r, names[i])) {
+				*which = i;
+				return true;
+			}
+		}
+		return false;
+	}
 	if (r->family == 0)
 		return true;
 	if (r->family != f->family)
@@ -520,18 +701,89 @@ enum unet_policy_verdict unet_policy_match(const struct unet_policy *policy,
 					   const struct unet_flow_desc *flow,
 					   int *rule)
 {
-	size_t i;
+	const char *name = flow->name;
+
+	return unet__policy_match_names(policy, flow, &name,
+					name != NULL ? 1 : 0, rule, NULL);
+}
+
+/**
+ * unet__policy_match_names() - decide a flow whose destination was
+ * resolved from several names
+ * @policy: the policy
+ * @flow: the flow (its @name is not looked at)
+ * @names: the names its destination was resolved from, lower case
+ * @n: how many (0: the destination matches address rules only)
+ * @rule: receives the index of the rule that decided, or -1 for the
+ *        default; may be NULL
+ * @which: receives the index in @names of the name that made a name rule
+ *         decide, or @n when no name rule decided; may be NULL
+ *
+ * A name rule matches when any of @names does; rules are tried in order,
+ * as unet_policy_match() does.
+ *
+ * Return: UNET_POLICY_ALLOW or UNET_POLICY_DENY.
+ */
+enum unet_policy_verdict unet__policy_match_names(
+	const struct unet_policy *policy, const struct unet_flow_desc *flow,
+	const char *const *names, size_t n, int *rule, size_t *which)
+{
+	size_t i, w = n;
 
 	for (i = 0; i < policy->n; i++) {
-		if (policy_rule_matches(&policy->rules[i], flow)) {
+		if (policy_rule_matches(policy, &policy->rules[i], flow, names,
+					n, &w)) {
 			if (rule != NULL)
 				*rule = (int)i;
+			if (which != NULL)
+				*which = w;
 			return policy->rules[i].verdict;
 		}
 	}
 	if (rule != NULL)
 		*rule = -1;
+	if (which != NULL)
+		*which = n;
 	return policy->def;
+}
+
+/**
+ * unet__policy_query_refused() - whether a guest's DNS query is refused
+ * @policy: the policy
+ * @name: the queried name, lower case without a trailing dot; NULL for a
+ *        name that is no host name (only `to *` matches it)
+ * @rule: receives the index of the name rule that decided, or -1 when
+ *        none matched; may be NULL
+ *
+ * The first name rule whose name matches decides: a deny with neither a
+ * protocol nor a port refuses the query (every flow to the name's
+ * addresses would be denied by it); any other lets it go upstream, as
+ * does no name rule matching. Address rules and the default verdict are
+ * about addresses and are not asked.
+ *
+ * Return: true to refuse the query.
+ */
+bool unet__policy_query_refused(const struct unet_policy *policy,
+				const char *name, int *rule)
+{
+	const struct policy_rule *r;
+	size_t i;
+
+	if (rule != NULL)
+		*rule = -1;
+	if (policy->n_name_rules == 0)
+		return false;
+	for (i = 0; i < policy->n; i++) {
+		r = &policy->rules[i];
+		if (r->name_kind == POLICY_NAME_NONE ||
+		    !policy_name_has(policy, r, name))
+			continue;
+		if (rule != NULL)
+			*rule = (int)i;
+		return r->verdict == UNET_POLICY_DENY && r->proto == 0 &&
+		       !r->has_port;
+	}
+	return false;
 }
 
 /**
@@ -557,5 +809,16 @@ struct unet_policy *unet__policy_dup(const struct unet_policy *policy)
 		p->n = policy->n;
 		p->cap = policy->n;
 	}
+	if (policy->names_len > 0) {
+		p->names = malloc(policy->names_len);
+		if (p->names == NULL) {
+			unet_policy_free(p);
+			return NULL;
+		}
+		memcpy(p->names, policy->names, policy->names_len);
+		p->names_len = policy->names_len;
+		p->names_cap = policy->names_len;
+	}
+	p->n_name_rules = policy->n_name_rules;
 	return p;
 }

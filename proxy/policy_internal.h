@@ -25,6 +25,10 @@
  * @port_lo: the range's first port (host order)
  * @port_hi: its last port, @port_lo or more
  * @line: the rule's line in its text (1-based), for messages
+ * @name_kind: what the rule's `to` names, if a name: enum policy_name_kind
+ * @name_len: the name's length (`to *.DOMAIN`: DOMAIN's), in
+ *            &unet_policy.names
+ * @name_off: where it starts there
  */
 struct policy_rule {
 	uint8_t verdict;
@@ -36,6 +40,25 @@ struct policy_rule {
 	uint16_t port_lo;
 	uint16_t port_hi;
 	unsigned int line;
+	uint8_t name_kind;
+	uint8_t name_len;
+	uint32_t name_off;
+};
+
+/**
+ * enum policy_name_kind - what a rule's `to` names
+ * @POLICY_NAME_NONE: an address (or nothing)
+ * @POLICY_NAME_EXACT: `to NAME`: that name
+ * @POLICY_NAME_UNDER: `to *.DOMAIN`: every name under DOMAIN (not DOMAIN)
+ * @POLICY_NAME_ANY: `to *`: every name
+ * @POLICY_NAME_KIND_NUM: the number of kinds
+ */
+enum policy_name_kind {
+	POLICY_NAME_NONE,
+	POLICY_NAME_EXACT,
+	POLICY_NAME_UNDER,
+	POLICY_NAME_ANY,
+	POLICY_NAME_KIND_NUM
 };
 
 /**
@@ -44,14 +67,30 @@ struct policy_rule {
  * @n: rules in @rules, at most UNET_POLICY_RULES_MAX
  * @cap: room in @rules
  * @rules: the rules, in order (first match wins)
+ * @names: the text of the rules' names, one after another, lower case,
+ *         without NULs (&policy_rule.name_off and .name_len say which)
+ * @names_len: bytes used in @names
+ * @names_cap: room in @names
+ * @n_name_rules: rules that name a name (a policy without any has nothing
+ *                to say of DNS queries)
  */
 struct unet_policy {
 	enum unet_policy_verdict def;
 	size_t n;
 	size_t cap;
 	struct policy_rule *rules;
+	char *names;
+	size_t names_len;
+	size_t names_cap;
+	size_t n_name_rules;
 };
 
 struct unet_policy *unet__policy_dup(const struct unet_policy *policy);
+enum unet_policy_verdict unet__policy_match_names(
+	const struct unet_policy *policy, const struct unet_flow_desc *flow,
+	const char *const *names, size_t n, int *rule, size_t *which);
+bool unet__policy_query_refused(const struct unet_policy *policy,
+				const char *name, int *rule);
+bool unet__policy_name_valid(const char *name, size_t len);
 
 #endif /* USERNET_POLICY_INTERNAL_H */

@@ -42,6 +42,21 @@
 #define PROXY_CONFIG_SIZE_V1 \
 	UNET__CONFIG_SIZE_TO(struct unet_proxy_config, tcp_idle_timeout_ms)
 
+/*
+ * How long a name the guest resolved stays known for an address, by
+ * default. The floor: an answer's TTL may be 0 or a few seconds (load
+ * balancers), yet applications connect, and connect again, a little
+ * while after they resolved (Java keeps an answer 30 s, browsers reuse
+ * theirs for a minute); below the floor a legitimate connection would be
+ * refused. The ceiling: an address a name moved away from stays allowed
+ * for its sake at most this long.
+ */
+#define PROXY_NAMES_TTL_MIN 30
+#define PROXY_NAMES_TTL_MAX 3600
+#define PROXY_NAMES_TTL_LIMIT 604800
+#define PROXY_NAMES_MAX 4096
+#define PROXY_NAMES_LIMIT (1u << 20)
+
 static const char *const flow_state_names[] = {
 	[UNET_FLOW_CONNECTING] = "connecting",
 	[UNET_FLOW_ESTABLISHED] = "established",
@@ -80,6 +95,8 @@ void unet_proxy_config_init(struct unet_proxy_config *config)
 	config->tcp_connect_timeout_ms = 30000;
 	config->tcp_idle_timeout_ms = 0;
 	config->tcp_stall_timeout_ms = 120000;
+	config->names_ttl_min = PROXY_NAMES_TTL_MIN;
+	config->names_ttl_max = PROXY_NAMES_TTL_MAX;
 }
 
 /*
@@ -144,9 +161,21 @@ static enum unet_verdict proxy_datagram(void *opaque, struct pbuf *p,
 	return unet__icmp_datagram(proxy, p, pkt);
 }
 
+static bool proxy_dns_query(void *opaque, const char *name)
+{
+	return unet__names_query(opaque, name);
+}
+
+static void proxy_dns_answer(void *opaque, const struct unet_dns_answer *ans)
+{
+	unet__names_answer(opaque, ans);
+}
+
 static const struct unet_stack_proxy_ops proxy_stack_ops = {
 	.packet = proxy_packet,
 	.datagram = proxy_datagram,
+	.dns_query = proxy_dns_query,
+	.dns_answer = proxy_dns_answer,
 };
 
 /* Frees what the proxy allocated itself (not the struct: see flow.c). */
@@ -154,6 +183,7 @@ static void proxy_free_tables(struct unet_proxy *proxy)
 {
 	unet__flow_table_free(proxy);
 	unet__egress_free(proxy);
+	unet__names_free(&proxy->egress.names);
 	free(proxy->listeners);
 	free(proxy->rbuf);
 	proxy->listeners = NULL;
@@ -195,9 +225,11 @@ int unet_proxy_new(struct unet_stack *stack,
 	}
 	if (cfg.max_flows == 0 || cfg.max_flows > (1u << 24) ||
 	    cfg.max_tcp_flows > (1u << 24) || cfg.max_udp_flows > (1u << 24) ||
-	    cfg.max_icmp_flows > (1u << 24) ||
-	    cfg.udp_timeout_ms == 0 || cfg.icmp_timeout_ms == 0 ||
-	    cfg.tcp_connect_timeout_ms == 0)
+	    cfg.max_icmp_flows > (1u << 24) || cfg.udp_timeout_ms == 0 ||
+	    cfg.icmp_timeout_ms == 0 || cfg.tcp_connect_timeout_ms == 0 ||
+	    cfg.names_ttl_min > cfg.names_ttl_max ||
+	    cfg.names_ttl_max > PROXY_NAMES_TTL_LIMIT ||
+	    cfg.names_max > PROXY_NAMES_LIMIT)
 		return -EINVAL;
 	proxy = calloc(1, sizeof(*proxy));
 	if (proxy == NULL)
@@ -207,6 +239,11 @@ int unet_proxy_new(struct unet_stack *stack,
 	proxy->loop = unet_hub_loop(proxy->hub);
 	memcpy(&proxy->cfg, &cfg, sizeof(proxy->cfg));
 	proxy->cfg.size = sizeof(proxy->cfg);
+	unet__names_init(&proxy->egress.names,
+			 cfg.names_max != 0 ? cfg.names_max : PROXY_NAMES_MAX,
+			 cfg.names_ttl_min, cfg.names_ttl_max,
+			 (uint64_t)unet_hub_random(proxy->hub) << 32 |
+				 unet_hub_random(proxy->hub));
 	r = unet__flow_table_init(proxy);
 	proxy->listeners = calloc(65536, sizeof(*proxy->listeners));
 	proxy->rbuf = malloc(PROXY_RBUF);

@@ -33,6 +33,7 @@
 #include "lwip/tcp.h"
 #include "lwip/udp.h"
 
+#include "names.h"
 #include "policy_internal.h"
 #include "stack_proxy.h"
 
@@ -270,6 +271,8 @@ struct proxy_flow {
  * @default_hits: decisions the default verdict made
  * @callback_allowed: decisions the embedder's callback made allow
  * @callback_denied: decisions it made deny
+ * @names: the names the guest resolved addresses from (names.c)
+ * @dns_refused: DNS queries the policy refused
  */
 struct proxy_egress {
 	struct unet_policy *policy;
@@ -279,6 +282,8 @@ struct proxy_egress {
 	uint64_t default_hits;
 	uint64_t callback_allowed;
 	uint64_t callback_denied;
+	struct unet__names names;
+	uint64_t dns_refused;
 };
 
 /** Slots of the audit log's memory of UDP and ICMP decisions written. */
@@ -575,6 +580,13 @@ void unet__audit_decision(struct unet_proxy *proxy,
 			  const struct unet_flow_desc *d, int verdict,
 			  int rule);
 void unet__audit_end(struct proxy_flow *flow);
+
+/* names.c: the names the guest resolved, for the policy's name rules */
+void unet__names_answer(struct unet_proxy *proxy,
+			const struct unet_dns_answer *ans);
+bool unet__names_query(struct unet_proxy *proxy, const char *name);
+size_t unet__names_for_flow(struct unet_proxy *proxy, struct unet_flow_desc *d,
+			    const char **names);
 
 /* fwd.c */
 void unet__fwd_close_all(struct unet_proxy *proxy);

@@ -67,10 +67,19 @@
  * UDP query is answered REFUSED (nothing goes upstream), a TCP connection
  * is reset when it is accepted; both counted in dns_refused.
  *
+ * The proxy's egress policy (through &unet_stack_proxy_ops.dns_query and
+ * .dns_answer): each checked query's question names are shown to it
+ * before the query goes upstream, and one it refuses is answered REFUSED
+ * at once (UDP and TCP alike); each answer that matched a
+ * query is read (unet__dns_answer_parse()) for the names and addresses it
+ * teaches, and those are shown to it before the guest gets the answer, so
+ * the proxy knows them by the time the guest connects.
+ *
  * Counters: dns_queries (queries taken, UDP and TCP), dns_replies (every
  * reply sent to the guest, SERVFAIL included), dns_servfail (of those,
  * SERVFAIL from the forwarder itself), dns_drop (malformed queries and TCP
- * connections over the limit), dns_refused (queries of a restricted guest).
+ * connections over the limit), dns_refused (queries of a restricted guest,
+ * and queries the egress policy refused).
  *
  * Stopping closes every socket and timer; no reply is sent. The memory goes
  * with the last uv handle's close callback.
@@ -189,6 +198,67 @@ bool unet__dns_refused(struct unet_dns *dns)
 }
 
 /**
+ * unet__dns_policy_refused() - whether the proxy's policy refuses a query
+ * @dns: the forwarder
+ * @msg: the query, checked by unet__dns_query_parse()
+ * @len: its length
+ * @info: what the checks found in it
+ *
+ * The first UNET_DNS_QUERY_NAMES_MAX questions' names are shown to the
+ * proxy (unet__stack_dns_query_ok()), and past those one name that is no
+ * host name stands for the rest; one refused refuses the query. Counted
+ * in dns_refused.
+ *
+ * Return: true when refused.
+ */
+bool unet__dns_policy_refused(struct unet_dns *dns, const uint8_t *msg,
+			      size_t len,
+			      const struct unet__dns_query_info *info)
+{
+	char name[UNET_DNS_NAME_TEXT];
+	unsigned int i;
+	bool ok = true;
+	int r;
+
+	if (!unet__stack_dns_observed(dns->stack))
+		return false;
+	for (i = 0; ok && i < info->qdcount && i < UNET_DNS_QUERY_NAMES_MAX;
+	     i++) {
+		r = unet__dns_question_name(msg, len, i, name);
+		ok = r >= 0 &&
+		     unet__stack_dns_query_ok(dns->stack, r > 0 ? name : NULL);
+	}
+	/* The questions past those are asked about as names unknown. */
+	if (ok && info->qdcount > UNET_DNS_QUERY_NAMES_MAX)
+		ok = unet__stack_dns_query_ok(dns->stack, NULL);
+	if (ok)
+		return false;
+	dns->stats->dns_refused++;
+	dns_log(dns, UNET_LOG_DEBUG, "query id %u refused by the policy",
+		info->id);
+	return true;
+}
+
+/**
+ * unet__dns_observe() - show the proxy what an answer teaches the guest
+ * @dns: the forwarder
+ * @reply: an upstream's reply that matched the guest's query
+ * @len: its length
+ */
+void unet__dns_observe(struct unet_dns *dns, const uint8_t *reply, size_t len)
+{
+	if (!unet__stack_dns_observed(dns->stack))
+		return;
+	if (unet__dns_answer_parse(reply, len, dns->ans) < 0) {
+		dns_log(dns, UNET_LOG_DEBUG,
+			"malformed %zu-byte answer: no name learned", len);
+		return;
+	}
+	if (dns->ans->n_addrs > 0)
+		unet__stack_dns_answer(dns->stack, dns->ans);
+}
+
+/**
  * unet__dns_handle_get() - count a uv handle of the forwarder
  * @dns: the forwarder
  *
@@ -205,6 +275,7 @@ static void dns_free(struct unet_dns *dns)
 {
 	free(dns->buf);
 	free(dns->out);
+	free(dns->ans);
 	free(dns);
 }
 
@@ -506,6 +577,7 @@ static void dns_udp_up_recv(uv_udp_t *sock, ssize_t nread,
 			unet__dns_addr_str(up, a, sizeof(a)));
 		return;
 	}
+	unet__dns_observe(q->dns, (const uint8_t *)buf->base, (size_t)nread);
 	dns_udp_answer(q, (const uint8_t *)buf->base, (size_t)nread);
 	dns_udp_query_close(q);
 }
@@ -630,7 +702,8 @@ static void dns_udp_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p,
 		return;
 	}
 	dns->stats->dns_queries++;
-	if (unet__dns_refused(dns)) {
+	if (unet__dns_refused(dns) ||
+	    unet__dns_policy_refused(dns, dns->buf, len, &info)) {
 		n = unet__dns_build_error(dns->out, dns->buf, len, &info,
 					  DNS_RCODE_REFUSED);
 		dns_udp_send(dns, addr, port, dns->out, n, info.id);
@@ -707,7 +780,8 @@ int unet__dns_start(struct unet_stack *stack)
 	dns->stats = unet__stack_stats(stack);
 	dns->buf = malloc(DNS_BUF_LEN);
 	dns->out = malloc(DNS_BUF_LEN);
-	if (dns->buf == NULL || dns->out == NULL) {
+	dns->ans = malloc(sizeof(*dns->ans));
+	if (dns->buf == NULL || dns->out == NULL || dns->ans == NULL) {
 		dns_free(dns);
 		return -ENOMEM;
 	}

@@ -16,6 +16,7 @@
 #include "wire/log.h"
 
 #include "dns_conf.h"
+#include "dns_msg.h"
 #include "stack_internal.h"
 
 /** Guest TCP connections at once; one more is reset. */
@@ -39,6 +40,7 @@
  * @buf: takes a guest's UDP query, an upstream's UDP reply or the bytes of
  *       an upstream's TCP reply (each used up before the next read)
  * @out: where short replies (SERVFAIL, truncated) are built
+ * @ans: where an answer's names and addresses are read for the proxy
  * @resolv: nameservers read from resolv.conf
  * @rl: log rate limiters, one per level (so that routine debug messages
  *      never silence a warning)
@@ -57,6 +59,7 @@ struct unet_dns {
 	bool stopping;
 	uint8_t *buf;
 	uint8_t *out;
+	struct unet_dns_answer *ans;
 	struct unet__dns_resolv resolv;
 	struct unet__ratelimit rl[UNET_LOG_LEVEL_NUM];
 };
@@ -72,6 +75,10 @@ void unet__dns_handle_put(struct unet_dns *dns);
 bool unet__dns_refused(struct unet_dns *dns);
 unsigned int unet__dns_upstreams(struct unet_dns *dns, union unet__dns_sa *up);
 uint16_t unet__dns_new_id(struct unet_dns *dns, uint16_t guest_id);
+bool unet__dns_policy_refused(struct unet_dns *dns, const uint8_t *msg,
+			      size_t len,
+			      const struct unet__dns_query_info *info);
+void unet__dns_observe(struct unet_dns *dns, const uint8_t *reply, size_t len);
 
 /* dns_tcp.c */
 int unet__dns_tcp_listen(struct unet_dns *dns, const ip_addr_t *addr);

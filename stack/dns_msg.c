@@ -23,6 +23,22 @@
  * (an empty label, a label over 63 bytes, over 255 bytes in all) or that
  * does not fit is left out whole, and the caller is told.
  *
+ * An answer is read for what it teaches the guest (unet__dns_answer_parse(),
+ * for the egress policy's name rules): the one question's name, then the
+ * A, AAAA and CNAME records of class IN in the answer section (at most
+ * DNS_ANSWER_RR_MAX), then the chain from the question's name: the
+ * addresses whose owner is the name, and the CNAME whose owner it is leads
+ * to the next name (at most UNET_DNS_CHAIN_MAX names, a name met twice
+ * ends it). Records off the chain are ignored: the guest's resolver does
+ * not use them either. Names are read with their compression pointers
+ * followed, each of which must point before itself, and at most
+ * DNS_WALK_JUMPS_MAX of them a name, so no name loops or costs more than a
+ * few hundred steps; as text they are lower case, and a name with a byte
+ * other than a letter, digit, '-' or '_' in a label (or the root) is no
+ * host name: it is never learned (nor, in a query, matched but by `*`).
+ * A record cut short is a malformed answer, unless the answer says it is
+ * truncated (TC), where what came whole is used.
+ *
  * Every header field is read through struct wire_dns / wire_dns_rr and
  * every byte through the cursor; nothing here allocates but the encoder's
  * table of suffixes.
@@ -36,9 +52,14 @@
 #include "wire/dns_proto.h"
 
 #include "dns_msg.h"
+#include "dns_observe.h"
 
 /** Most names in a search list that compression can point back to. */
 #define DNS_SEARCH_SUFFIX_MAX 512
+/** Most compression pointers followed in one name. */
+#define DNS_WALK_JUMPS_MAX 16
+/** Most address and alias records of an answer looked at. */
+#define DNS_ANSWER_RR_MAX 64
 
 /*
  * Skips a name. In a question (@in_question) only plain labels are taken: a
@@ -478,4 +499,358 @@ size_t unet__dns_search_encode_plain(const char *list, uint8_t *out, size_t cap,
 
 	dns_search_encode(&s, list, reject, opaque);
 	return s.len;
+}
+
+/**
+ * struct dns_walk - a walk over a name's labels, pointers followed
+ * @msg: the message
+ * @len: its length
+ * @c: at the next length byte
+ * @total: wire bytes of the name so far
+ * @jumps: pointers followed
+ */
+struct dns_walk {
+	const uint8_t *msg;
+	size_t len;
+	struct unet_cursor c;
+	size_t total;
+	unsigned int jumps;
+};
+
+/* Starts a walk at @off of @msg (a walk past the end fails at once). */
+static void dns_walk_init(struct dns_walk *w, const uint8_t *msg, size_t len,
+			  size_t off)
+{
+	w->msg = msg;
+	w->len = len;
+	w->c = cursor_init(msg, len);
+	w->total = 0;
+	w->jumps = 0;
+	if (!cursor_skip(&w->c, off))
+		w->c = cursor_init(msg, 0);
+}
+
+/*
+ * The next label: 1 with it in *@label, *@llen; 0 at the name's end;
+ * -EINVAL for a name that runs out, points forward (or at itself), jumps
+ * too often, uses another label kind, or exceeds 255 bytes.
+ */
+static int dns_walk_next(struct dns_walk *w, const uint8_t **label,
+			 uint8_t *llen)
+{
+	size_t here, to;
+	uint8_t b, lo;
+
+	for (;;) {
+		here = w->len - w->c.len;
+		if (!cursor_take_u8(&w->c, &b))
+			return -EINVAL;
+		if ((b & DNS_LABEL_KIND) == DNS_LABEL_PTR) {
+			if (!cursor_take_u8(&w->c, &lo) ||
+			    ++w->jumps > DNS_WALK_JUMPS_MAX)
+				return -EINVAL;
+			to = (size_t)(b & ~DNS_LABEL_KIND) << 8 | lo;
+			if (to >= here)
+				return -EINVAL;
+			w->c = cursor_init(w->msg, w->len);
+			cursor_skip(&w->c, to);
+			continue;
+		}
+		if ((b & DNS_LABEL_KIND) != 0)
+			return -EINVAL;
+		w->total += 1 + (size_t)b;
+		if (w->total > DNS_NAME_MAX)
+			return -EINVAL;
+		if (b == 0)
+			return 0;
+		*label = cursor_take(&w->c, b);
+		if (*label == NULL)
+			return -EINVAL;
+		*llen = b;
+		return 1;
+	}
+}
+
+static uint8_t dns_lower(uint8_t ch)
+{
+	return ch >= 'A' && ch <= 'Z' ? (uint8_t)(ch - 'A' + 'a') : ch;
+}
+
+/*
+ * The name at @off as lower-case text in @out (UNET_DNS_NAME_TEXT bytes).
+ * Return: 1 for a host name; 0 for a well-formed name that is none (the
+ * root, or a label byte other than a letter, digit, '-', '_'), @out then
+ * empty; -EINVAL for a malformed one.
+ */
+static int dns_name_text(const uint8_t *msg, size_t len, size_t off, char *out)
+{
+	struct dns_walk w;
+	const uint8_t *label;
+	size_t n = 0, i;
+	bool host = true;
+	uint8_t llen, ch;
+	int r;
+
+	dns_walk_init(&w, msg, len, off);
+	while ((r = dns_walk_next(&w, &label, &llen)) > 0) {
+		/* 255 wire bytes make at most 253 of text: it fits. */
+		if (n > 0)
+			out[n++] = '.';
+		for (i = 0; i < llen; i++) {
+			ch = dns_lower(label[i]);
+			if (!((ch >= 'a' && ch <= 'z') ||
+			      (ch >= '0' && ch <= '9') || ch == '-' ||
+			      ch == '_'))
+				host = false;
+			out[n++] = (char)ch;
+		}
+	}
+	if (r < 0 || n == 0 || !host) {
+		out[0] = '\0';
+		return r < 0 ? r : 0;
+	}
+	out[n] = '\0';
+	return 1;
+}
+
+/* Whether the names at @a and @b are equal (ASCII case aside). */
+static bool dns_name_equal(const uint8_t *msg, size_t len, size_t a, size_t b)
+{
+	struct dns_walk wa, wb;
+	const uint8_t *la, *lb;
+	uint8_t na, nb, i;
+	int ra, rb;
+
+	if (a == b)
+		return true;
+	dns_walk_init(&wa, msg, len, a);
+	dns_walk_init(&wb, msg, len, b);
+	for (;;) {
+		ra = dns_walk_next(&wa, &la, &na);
+		rb = dns_walk_next(&wb, &lb, &nb);
+		if (ra < 0 || rb < 0 || ra != rb)
+			return false;
+		if (ra == 0)
+			return true;
+		if (na != nb)
+			return false;
+		for (i = 0; i < na; i++)
+			if (dns_lower(la[i]) != dns_lower(lb[i]))
+				return false;
+	}
+}
+
+/**
+ * unet__dns_question_name() - the text of a checked query's question name
+ * @msg: the query, checked by unet__dns_query_parse()
+ * @len: its length
+ * @index: which question (0 the first)
+ * @out: receives the name in lower case without the trailing dot, or ""
+ *       when it is no host name (UNET_DNS_NAME_TEXT bytes)
+ *
+ * Return: 1 for a host name, 0 for a name that is none (the root, or a
+ * label byte other than a letter, digit, '-' or '_'), -EINVAL when there
+ * is no such question.
+ */
+int unet__dns_question_name(const uint8_t *msg, size_t len, unsigned int index,
+			    char *out)
+{
+	struct unet_cursor c = cursor_init(msg, len);
+	unsigned int i;
+
+	out[0] = '\0';
+	if (!cursor_skip(&c, DNS_HLEN))
+		return -EINVAL;
+	for (i = 0; i < index; i++)
+		if (dns_name_skip(&c, false) < 0 ||
+		    !cursor_skip(&c, DNS_QFIXED))
+			return -EINVAL;
+	return dns_name_text(msg, len, len - c.len, out);
+}
+
+/**
+ * struct dns_rr_ref - an address or alias record of an answer
+ * @type: DNS_TYPE_A, DNS_TYPE_AAAA or DNS_TYPE_CNAME
+ * @ttl: its TTL (seconds, RFC 2181's top bit taken as 0)
+ * @owner: where its owner name starts in the message
+ * @rdata: where its data starts (an address, or the CNAME's target)
+ */
+struct dns_rr_ref {
+	uint16_t type;
+	uint32_t ttl;
+	size_t owner;
+	size_t rdata;
+};
+
+/*
+ * Reads the answer section's address and alias records of class IN into
+ * @rr (room for DNS_ANSWER_RR_MAX). Return: how many, or -EINVAL for a
+ * record cut short or malformed (unless @truncated: then those before it).
+ */
+static int dns_answer_records(const uint8_t *msg, size_t len,
+			      struct unet_cursor *c, unsigned int ancount,
+			      bool truncated, struct dns_rr_ref *rr)
+{
+	const struct wire_dns_rr *h;
+	struct unet_cursor rd;
+	unsigned int i, n = 0;
+	uint16_t type, rdlen;
+	size_t owner, rdata;
+	bool ok = true;
+
+	for (i = 0; i < ancount; i++) {
+		owner = len - c->len;
+		h = NULL;
+		if (dns_name_skip(c, false) == 0)
+			h = cursor_take_hdr(c, struct wire_dns_rr);
+		if (h == NULL)
+			return truncated ? (int)n : -EINVAL;
+		rdlen = wire_dns_rr_rdlen(h);
+		rdata = len - c->len;
+		rd = cursor_sub(c, rdlen, &ok);
+		if (!ok)
+			return truncated ? (int)n : -EINVAL;
+		type = wire_dns_rr_type(h);
+		if (wire_dns_rr_class(h) != DNS_CLASS_IN)
+			continue;
+		if ((type == DNS_TYPE_A && rdlen != 4) ||
+		    (type == DNS_TYPE_AAAA && rdlen != 16))
+			return -EINVAL;
+		/* A CNAME's target lies inside its data (pointers aside). */
+		if (type == DNS_TYPE_CNAME &&
+		    (dns_name_skip(&rd, false) < 0 || rd.len != 0))
+			return -EINVAL;
+		if ((type != DNS_TYPE_A && type != DNS_TYPE_AAAA &&
+		     type != DNS_TYPE_CNAME) ||
+		    n == DNS_ANSWER_RR_MAX)
+			continue;
+		rr[n].type = type;
+		rr[n].ttl = wire_dns_rr_ttl(h);
+		rr[n].owner = owner;
+		rr[n].rdata = rdata;
+		n++;
+	}
+	return (int)n;
+}
+
+/* Adds the address records owned by the name at @cur to @ans. */
+static void dns_answer_addrs(const uint8_t *msg, size_t len,
+			     const struct dns_rr_ref *rr, unsigned int n,
+			     size_t cur, uint32_t chain_ttl,
+			     struct unet_dns_answer *ans)
+{
+	struct unet_dns_addr *a;
+	struct unet_cursor c;
+	const void *data;
+	unsigned int i;
+	size_t alen;
+
+	for (i = 0; i < n && ans->n_addrs < UNET_DNS_ADDRS_MAX; i++) {
+		if (rr[i].type == DNS_TYPE_CNAME ||
+		    !dns_name_equal(msg, len, rr[i].owner, cur))
+			continue;
+		alen = rr[i].type == DNS_TYPE_A ? 4 : 16;
+		c = cursor_init(msg, len);
+		if (!cursor_skip(&c, rr[i].rdata))
+			continue;
+		data = cursor_take(&c, alen);
+		if (data == NULL)
+			continue;
+		a = &ans->addrs[ans->n_addrs++];
+		memset(a, 0, sizeof(*a));
+		a->family = rr[i].type == DNS_TYPE_A ? AF_INET : AF_INET6;
+		memcpy(a->addr, data, alen);
+		a->ttl = rr[i].ttl < chain_ttl ? rr[i].ttl : chain_ttl;
+		a->names = ans->n_names;
+	}
+}
+
+/* The CNAME record owned by the name at @cur, or NULL. */
+static const struct dns_rr_ref *dns_answer_cname(const uint8_t *msg, size_t len,
+						 const struct dns_rr_ref *rr,
+						 unsigned int n, size_t cur)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (rr[i].type == DNS_TYPE_CNAME &&
+		    dns_name_equal(msg, len, rr[i].owner, cur))
+			return &rr[i];
+	return NULL;
+}
+
+/**
+ * unet__dns_answer_parse() - what an answer teaches the guest
+ * @msg: an upstream's reply, already matched to the guest's query
+ * @len: its length
+ * @ans: receives the chain's names and the addresses on it
+ *
+ * Only a response (QR) to a standard query with one question of class IN,
+ * rcode NOERROR, teaches anything; the A and AAAA records whose owner is
+ * the question's name, or a CNAME target on the chain from it, are taken
+ * (see the top of this file).
+ *
+ * Return: 0 (@ans->n_names 0 when nothing is learned), or -EINVAL for a
+ * malformed message (@ans then empty).
+ */
+int unet__dns_answer_parse(const uint8_t *msg, size_t len,
+			   struct unet_dns_answer *ans)
+{
+	struct dns_rr_ref rr[DNS_ANSWER_RR_MAX];
+	struct unet_cursor c = cursor_init(msg, len);
+	const struct dns_rr_ref *cname;
+	const struct wire_dns *h;
+	uint32_t chain_ttl = DNS_TTL_MAX;
+	uint16_t flags, qclass;
+	unsigned int j;
+	size_t cur;
+	int n, r;
+
+	ans->n_names = 0;
+	ans->n_addrs = 0;
+	h = cursor_take_hdr(&c, struct wire_dns);
+	if (h == NULL)
+		return -EINVAL;
+	flags = wire_dns_flags(h);
+	if ((flags & DNS_FLAG_QR) == 0)
+		return -EINVAL;
+	if ((flags & (DNS_FLAG_OPCODE | DNS_FLAG_RCODE)) != 0 ||
+	    wire_dns_qdcount(h) != 1)
+		return 0;
+	cur = DNS_HLEN;
+	if (dns_name_skip(&c, false) < 0 || !cursor_skip(&c, 2) ||
+	    !cursor_take_be16(&c, &qclass))
+		return -EINVAL;
+	if (qclass != DNS_CLASS_IN)
+		return 0;
+	n = dns_answer_records(msg, len, &c, wire_dns_ancount(h),
+			       (flags & DNS_FLAG_TC) != 0, rr);
+	if (n < 0)
+		return n;
+	r = dns_name_text(msg, len, cur, ans->names[0]);
+	if (r <= 0)
+		return r;
+	ans->n_names = 1;
+	for (;;) {
+		dns_answer_addrs(msg, len, rr, (unsigned int)n, cur, chain_ttl,
+				 ans);
+		cname = dns_answer_cname(msg, len, rr, (unsigned int)n, cur);
+		if (cname == NULL || ans->n_names == UNET_DNS_CHAIN_MAX)
+			break;
+		r = dns_name_text(msg, len, cname->rdata,
+				  ans->names[ans->n_names]);
+		if (r <= 0)
+			break;
+		for (j = 0; j < ans->n_names; j++)
+			if (strcmp(ans->names[j], ans->names[ans->n_names]) ==
+			    0)
+				break;
+		if (j < ans->n_names)
+			break; /* a loop: the chain ends here */
+		if (cname->ttl < chain_ttl)
+			chain_ttl = cname->ttl;
+		cur = cname->rdata;
+		ans->n_names++;
+	}
+	return 0;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The DNS message codec: checks a guest's query, tells whether an
- * upstream's reply answers it, builds the short replies the forwarder sends
+ * upstream's reply answers it, reads the names and addresses an answer
+ * teaches (for the egress policy's name rules), builds the short replies the forwarder sends
  * itself (SERVFAIL, REFUSED, truncated), and encodes a domain search list
  * (RFC 3397, DHCP option 119; uncompressed for RFC 8106's DNSSL and
  * DHCPv6). Pure functions over caller-given bytes: the
@@ -57,5 +58,12 @@ int unet__dns_search_encode(const char *list, uint8_t *out, size_t cap,
 size_t unet__dns_search_encode_plain(const char *list, uint8_t *out, size_t cap,
 				     unet__dns_search_reject_fn *reject,
 				     void *opaque);
+
+struct unet_dns_answer;
+
+int unet__dns_question_name(const uint8_t *msg, size_t len, unsigned int index,
+			    char *out);
+int unet__dns_answer_parse(const uint8_t *msg, size_t len,
+			   struct unet_dns_answer *ans);
 
 #endif /* USERNET_STACK_DNS_MSG_H */

@@ -20,7 +20,10 @@
  * reply the guest does not take) is closed, as is one whose guest closed
  * its side once its queries are answered. At most DNS_TCP_CONNS_MAX
  * connections; one more is reset and counted in dns_drop. A restricted
- * guest's connection is reset when it is accepted (dns_refused).
+ * guest's connection is reset when it is accepted (dns_refused); a query
+ * the egress policy refuses (unet__dns_policy_refused()) is answered
+ * REFUSED on the connection, and the next one taken. An answer is shown
+ * to the proxy (unet__dns_observe()) before it is written to the guest.
  *
  * Memory a guest can make this hold, per connection: at most
  * DNS_TCP_RX_MAX buffered bytes, the deframer's buffer for one query split
@@ -264,9 +267,9 @@ static void dns_tcp_reply(struct dns_tcp_conn *conn, uint8_t *out, size_t len)
 	dns_tcp_flush(conn);
 }
 
-static void dns_tcp_servfail(struct dns_tcp_conn *conn)
+/* Ends the query under way with an answer of @rcode and no records. */
+static void dns_tcp_error(struct dns_tcp_conn *conn, uint16_t rcode)
 {
-	struct unet_dns *dns = conn->dns;
 	uint8_t *out;
 	size_t n;
 
@@ -276,11 +279,15 @@ static void dns_tcp_servfail(struct dns_tcp_conn *conn)
 		return;
 	}
 	n = unet__dns_build_error(out + DNS_TCP_LEN_LEN, conn->msg,
-				  conn->msg_len, &conn->info,
-				  DNS_RCODE_SERVFAIL);
+				  conn->msg_len, &conn->info, rcode);
 	unet__put_be16(out, (uint16_t)n);
-	dns->stats->dns_servfail++;
 	dns_tcp_reply(conn, out, DNS_TCP_LEN_LEN + n);
+}
+
+static void dns_tcp_servfail(struct dns_tcp_conn *conn)
+{
+	conn->dns->stats->dns_servfail++;
+	dns_tcp_error(conn, DNS_RCODE_SERVFAIL);
 }
 
 /* From a uv callback: goes on with the next buffered query, if any. */
@@ -327,6 +334,7 @@ static void dns_tcp_upstream_done(struct dns_tcp_upstream *u,
 		dns_tcp_upstream_fail(u, "out of memory", 0);
 		return;
 	}
+	unet__dns_observe(u->dns, reply, len);
 	unet__put_be16(out, (uint16_t)len);
 	memcpy(out + DNS_TCP_LEN_LEN, reply, len);
 	unet__dns_set_id(out + DNS_TCP_LEN_LEN, conn->info.id);
@@ -544,6 +552,11 @@ static err_t dns_tcp_process(struct dns_tcp_conn *conn)
 		}
 		dns->stats->dns_queries++;
 		conn->busy = true;
+		if (unet__dns_policy_refused(dns, conn->msg, conn->msg_len,
+					     &conn->info)) {
+			dns_tcp_error(conn, DNS_RCODE_REFUSED);
+			continue;
+		}
 		conn->n_up = unet__dns_upstreams(dns, conn->up);
 		conn->cur = 0;
 		dns_tcp_try(conn);

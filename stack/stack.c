@@ -1063,6 +1063,43 @@ bool unet__stack_restricted(const struct unet_stack *stack)
 }
 
 /**
+ * unet__stack_dns_query_ok() - whether the proxy lets a DNS query go on
+ * @stack: the stack
+ * @name: the question's name as text, or NULL when it is no host name
+ *
+ * Return: true without a proxy or without its &unet_stack_proxy_ops.dns_query.
+ */
+bool unet__stack_dns_query_ok(struct unet_stack *stack, const char *name)
+{
+	if (stack->proxy == NULL || stack->proxy->dns_query == NULL)
+		return true;
+	return stack->proxy->dns_query(stack->proxy_opaque, name);
+}
+
+/**
+ * unet__stack_dns_observed() - whether the proxy wants the DNS answers
+ * @stack: the stack
+ *
+ * Return: true when unet__stack_dns_answer() has someone to tell.
+ */
+bool unet__stack_dns_observed(const struct unet_stack *stack)
+{
+	return stack->proxy != NULL && stack->proxy->dns_answer != NULL;
+}
+
+/**
+ * unet__stack_dns_answer() - tell the proxy what a DNS answer taught
+ * @stack: the stack
+ * @ans: the answer's names and addresses
+ */
+void unet__stack_dns_answer(struct unet_stack *stack,
+			    const struct unet_dns_answer *ans)
+{
+	if (unet__stack_dns_observed(stack))
+		stack->proxy->dns_answer(stack->proxy_opaque, ans);
+}
+
+/**
  * unet__stack_dns_offered() - whether DHCP, DHCPv6 and router
  * advertisements name the gateway's DNS server
  * @stack: the stack

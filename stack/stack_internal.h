@@ -45,6 +45,11 @@ int unet__stack_output_frame(struct unet_stack *stack, const void *frame,
 			     size_t len);
 void unet__stack_ref(struct unet_stack *stack);
 void unet__stack_unref(struct unet_stack *stack);
+/* stack.c: the proxy's view of the DNS forwarder's queries and answers. */
+bool unet__stack_dns_query_ok(struct unet_stack *stack, const char *name);
+bool unet__stack_dns_observed(const struct unet_stack *stack);
+void unet__stack_dns_answer(struct unet_stack *stack,
+			    const struct unet_dns_answer *ans);
 
 /*
  * The services: each start() runs from unet_stack_new() (0 or a negative

@@ -878,7 +878,7 @@ static char *control_policy_stats(struct control *c, const json_t *req)
 	if (arr == NULL)
 		return NULL;
 	return control_ok(json_pack(
-		"{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}", "rules",
+		"{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}", "rules",
 		(json_int_t)st.rules, "allowed", (json_int_t)st.allowed,
 		"denied", (json_int_t)st.denied, "default",
 		(json_int_t)st.default_hits, "callback_allowed",
@@ -886,7 +886,11 @@ static char *control_policy_stats(struct control *c, const json_t *req)
 		(json_int_t)st.callback_denied, "audit_lines",
 		(json_int_t)st.audit_lines, "audit_suppressed",
 		(json_int_t)st.audit_suppressed, "audit_errors",
-		(json_int_t)st.audit_errors, "hits", arr));
+		(json_int_t)st.audit_errors, "names_learned",
+		(json_int_t)st.names_learned, "names_evicted",
+		(json_int_t)st.names_evicted, "names_expired",
+		(json_int_t)st.names_expired, "names", (json_int_t)st.names,
+		"dns_refused", (json_int_t)st.dns_refused, "hits", arr));
 }
 
 /*

@@ -142,6 +142,8 @@ enum netdev_key {
 	NETDEV_KEY_AUDIT,
 	NETDEV_KEY_OFFLOAD,
 	NETDEV_KEY_DENY_TCP,
+	NETDEV_KEY_POLICY_TTL_MIN,
+	NETDEV_KEY_POLICY_TTL_MAX,
 	NETDEV_KEY_NUM
 };
 
@@ -223,6 +225,8 @@ static const char *const netdev_key_names[] = {
 	[NETDEV_KEY_EGRESS] = "egress",
 	[NETDEV_KEY_AUDIT] = "audit",
 	[NETDEV_KEY_DENY_TCP] = "deny-tcp",
+	[NETDEV_KEY_POLICY_TTL_MIN] = "policy-ttl-min",
+	[NETDEV_KEY_POLICY_TTL_MAX] = "policy-ttl-max",
 };
 static_assert(ARRAY_SIZE(netdev_key_names) == NETDEV_KEY_NUM,
 	      "netdev_key_names must name every enum netdev_key");
@@ -321,6 +325,8 @@ static const uint16_t netdev_key_types[] = {
 	[NETDEV_KEY_EGRESS] = TYPES_USER,
 	[NETDEV_KEY_AUDIT] = TYPES_USER,
 	[NETDEV_KEY_DENY_TCP] = TYPES_USER,
+	[NETDEV_KEY_POLICY_TTL_MIN] = TYPES_USER,
+	[NETDEV_KEY_POLICY_TTL_MAX] = TYPES_USER,
 };
 static_assert(ARRAY_SIZE(netdev_key_types) == NETDEV_KEY_NUM,
 	      "netdev_key_types must cover every enum netdev_key");
@@ -1532,6 +1538,19 @@ static int netdev_set(struct netdev_parser *p, enum netdev_key key, char *val)
 				p, "deny-tcp: '%s' is not rst or icmp", val);
 		nd->u.user.proxy.deny_tcp_icmp = strcmp(val, "icmp") == 0;
 		return 0;
+	case NETDEV_KEY_POLICY_TTL_MIN:
+	case NETDEV_KEY_POLICY_TTL_MAX:
+		if (!netdev_parse_long(val, 0, NETDEV_NAMES_TTL_MAX, &v))
+			return netdev_error(
+				p,
+				"%s: '%s' is not a number of seconds in 0..%d",
+				netdev_key_names[key], val,
+				NETDEV_NAMES_TTL_MAX);
+		if (key == NETDEV_KEY_POLICY_TTL_MIN)
+			nd->u.user.proxy.names_ttl_min = (unsigned int)v;
+		else
+			nd->u.user.proxy.names_ttl_max = (unsigned int)v;
+		return 0;
 	case NETDEV_KEY_TCP_STALL_TIMEOUT:
 		if (!netdev_parse_long(val, 0, NETDEV_STALL_MAX, &v))
 			return netdev_error(p, "tcp-stall-timeout: '%s' is not a number of seconds in 0..%d",
@@ -1881,6 +1900,12 @@ static int netdev_finish_user(struct netdev_parser *p)
 				    dns_given ? "dns" : "host", hs,
 				    dns_given ? "host" : "dns");
 	}
+	if (p->nd.u.user.proxy.names_ttl_min > p->nd.u.user.proxy.names_ttl_max)
+		return netdev_error(
+			p,
+			"policy-ttl-min (%u s) is above policy-ttl-max (%u s)",
+			p->nd.u.user.proxy.names_ttl_min,
+			p->nd.u.user.proxy.names_ttl_max);
 	ret = netdev_finish_ip6(p);
 	if (ret)
 		return ret;
@@ -2221,7 +2246,10 @@ static void netdev_defaults(struct netdev *nd, enum netdev_type type)
  *   egress policy, read at start), egress=allow|deny (its default
  *   verdict; default the file's, or allow), audit=FILE (the egress
  *   audit log, appended to), deny-tcp=rst|icmp (what a denied TCP
- *   connection gets; default rst); booleans also take
+ *   connection gets; default rst), policy-ttl-min=SECONDS and
+ *   policy-ttl-max=SECONDS (0..NETDEV_NAMES_TTL_MAX, how long a resolved
+ *   name stays known for an address at least and at most; default 30
+ *   and 3600, min <= max); booleans also take
  *   yes/no, true/false, y/n as QEMU's do.
  * - tap: ifname=NAME (1..15 characters, no '/', ':' or whitespace, not "."
  *   or ".."), fd=N (0..INT_MAX); not both. Neither lets the kernel choose.

@@ -40,6 +40,8 @@
 #define NETDEV_MEM_BUDGET_MAX (UINT64_C(1) << 40)
 /** The longest tcp-stall-timeout= in seconds: a day. */
 #define NETDEV_STALL_MAX 86400
+/** The longest policy-ttl-min= and policy-ttl-max= in seconds: a week. */
+#define NETDEV_NAMES_TTL_MAX 604800
 /** Default mode= of a vde netdev's data socket (QEMU's). */
 #define NETDEV_VDE_MODE_DEFAULT 0700
 

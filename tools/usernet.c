@@ -168,6 +168,7 @@ static void usage_main(FILE *f)
 "                [,outbound6=ADDR6][,keepsrc=on|off][,dns-server=on|off]\n"
 "                [,policy=FILE][,egress=allow|deny][,audit=FILE]\n"
 "                [,deny-tcp=rst|icmp]\n"
+"                [,policy-ttl-min=SECONDS][,policy-ttl-max=SECONDS]\n"
 "        the user-mode gateway: answers ARP and ping for host= and dns=, and\n"
 "        carries the guest's TCP, UDP and ping over host sockets (NAT).\n"
 "        It serves DHCP (from dhcpstart, 16 addresses; hostname=,\n"
@@ -197,8 +198,12 @@ static void usage_main(FILE *f)
 "        nothing, TCP a reset), none named by DHCP or RAs, run writes no\n"
 "        resolv.conf (default on).\n"
 "        policy=FILE: the egress policy, read at start, one rule a line:\n"
-"        allow|deny [tcp|udp|icmp] [to CIDR] [port N[-M]], first match\n"
-"        wins, `default allow|deny`, # comments (README: Egress policy).\n"
+"        allow|deny [tcp|udp|icmp] [to CIDR|NAME|*.DOMAIN|*] [port N[-M]],\n"
+"        first match wins, `default allow|deny`, # comments (README:\n"
+"        Egress policy). A NAME rule matches addresses the guest resolved\n"
+"        from that name through dns=, for the answer's TTL kept within\n"
+"        policy-ttl-min..policy-ttl-max (default 30..3600 s); a query for\n"
+"        a name a deny rule (no protocol, no port) names is REFUSED.\n"
 "        egress=allow|deny: the default verdict (default: the file's, or\n"
 "        allow). Denied TCP gets a RST (deny-tcp=icmp: an ICMP admin\n"
 "        prohibited instead), UDP an ICMP admin prohibited, ping nothing;\n"
@@ -826,6 +831,13 @@ static void dump_policy(const struct unet_proxy *proxy)
 			(unsigned long long)st.audit_lines,
 			(unsigned long long)st.audit_suppressed,
 			(unsigned long long)st.audit_errors);
+	fprintf(stderr,
+		"usernet: resolved names: known %llu learned %llu expired %llu evicted %llu; dns refused %llu\n",
+		(unsigned long long)st.names,
+		(unsigned long long)st.names_learned,
+		(unsigned long long)st.names_expired,
+		(unsigned long long)st.names_evicted,
+		(unsigned long long)st.dns_refused);
 }
 
 /*

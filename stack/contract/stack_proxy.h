@@ -25,6 +25,8 @@
 #include "lwip/pbuf.h"
 #include "lwip/tcp.h"
 
+#include "dns_observe.h"
+
 #include "wire/cursor.h"
 #include "wire/icmp_proto.h"
 #include "wire/ip4_proto.h"
@@ -139,6 +141,26 @@ typedef enum unet_verdict (*unet_stack_pkt_cb)(void *opaque, struct pbuf *p,
 					       const struct unet_ip_pkt *pkt);
 
 /**
+ * typedef unet_stack_dns_query_cb - asks the proxy about a guest's DNS query
+ * @opaque: the proxy
+ * @name: the question's name, lower case without the trailing dot, or
+ *        NULL when it is no host name (the root, or a label byte other
+ *        than a letter, digit, '-' or '_')
+ *
+ * Return: true to forward the query upstream, false to answer it REFUSED.
+ */
+typedef bool (*unet_stack_dns_query_cb)(void *opaque, const char *name);
+
+/**
+ * typedef unet_stack_dns_answer_cb - tells the proxy what an answer taught
+ * @opaque: the proxy
+ * @ans: the names and addresses of the answer the guest is about to get,
+ *       valid for the call
+ */
+typedef void (*unet_stack_dns_answer_cb)(void *opaque,
+					 const struct unet_dns_answer *ans);
+
+/**
  * struct unet_stack_proxy_ops - how the stack hands guest packets to the
  * proxy
  * @packet: a packet as it arrives, before lwIP has seen it: TCP and UDP to
@@ -153,11 +175,25 @@ typedef enum unet_verdict (*unet_stack_pkt_cb)(void *opaque, struct pbuf *p,
  *            before lwIP's own UDP and ICMP see it. DROP: the proxy took it
  *            (sent, refused or dropped it) and the stack frees it; ACCEPT:
  *            lwIP goes on with it, unchanged
+ * @dns_query: (may be NULL) each question of a guest's query to the DNS
+ *             forwarder (UDP or TCP) that passed the forwarder's checks,
+ *             before it goes upstream; of a query with more than
+ *             UNET_DNS_QUERY_NAMES_MAX questions, those and then NULL
+ *             (a name that is no host name) for the rest
+ * @dns_answer: (may be NULL) what an upstream's answer that matched a
+ *              guest's query teaches (A and AAAA records, CNAME chains),
+ *              before the guest gets it; not called for an answer that
+ *              teaches nothing
  */
 struct unet_stack_proxy_ops {
 	unet_stack_pkt_cb packet;
 	unet_stack_pkt_cb datagram;
+	unet_stack_dns_query_cb dns_query;
+	unet_stack_dns_answer_cb dns_answer;
 };
+
+/** Questions of one query the proxy is asked about by name. */
+#define UNET_DNS_QUERY_NAMES_MAX 4
 
 int unet__stack_set_proxy(struct unet_stack *stack,
 			  const struct unet_stack_proxy_ops *ops, void *opaque);

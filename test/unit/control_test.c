@@ -165,6 +165,8 @@ static int fake_policy_stats(void *opaque, struct unet_policy_stats *st,
 	st->denied = 6;
 	st->default_hits = 1;
 	st->callback_denied = 2;
+	st->names_learned = 7;
+	st->dns_refused = 5;
 	st->rules = 2;
 	st->audit_errors = 7;
 	assert_true(n >= 2);
@@ -293,6 +295,8 @@ static void test_reads(void **state)
 	expect_part(&c, "{\"op\":\"policy_stats\"}", "\"denied\":6");
 	expect_part(&c, "{\"op\":\"policy_stats\"}", "\"callback_denied\":2");
 	expect_part(&c, "{\"op\":\"policy_stats\"}", "\"audit_errors\":7");
+	expect_part(&c, "{\"op\":\"policy_stats\"}", "\"names_learned\":7");
+	expect_part(&c, "{\"op\":\"policy_stats\"}", "\"dns_refused\":5");
 	expect_part(&c, "{\"op\":\"policy_stats\"}", "\"hits\":[3,4]");
 	expect_part(&c, "{\"op\":\"stats\"}",
 		    "\"ports\":[{\"hub\":3,\"id\":\"p0\",\"type\":\"fake\","

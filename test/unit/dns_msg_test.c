@@ -10,9 +10,15 @@
  * section only); reply matching (id, QR, question count, names without
  * regard to case, type and class, truncated replies); the short replies
  * (SERVFAIL, REFUSED, truncated) and that they match their query; and the
- * RFC 3397 search-list encoder (compression, malformed names, no room).
+ * RFC 3397 search-list encoder (compression, malformed names, no room);
+ * the answer reader (A, AAAA, CNAME chains with their TTLs, records off
+ * the chain, loops, error responses, TC) with its malformed table
+ * (records cut short, wrong data lengths, CNAME targets past their data,
+ * pointers at themselves or forward, too many jumps, names over 255
+ * bytes), and the question names as text.
  */
 #include <errno.h>
+#include <sys/socket.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,6 +31,7 @@
 #include "wire/dns_proto.h"
 
 #include "dns_msg.h"
+#include "dns_observe.h"
 
 #define B(s) (const uint8_t *)(s), sizeof(s) - 1
 
@@ -410,6 +417,350 @@ static void test_search(void **state)
 		     "ex");
 }
 
+/* ---- answers (unet__dns_answer_parse) ---------------------------------- */
+
+/* A message being built. */
+struct msg {
+	uint8_t b[1024];
+	size_t n;
+};
+
+static void put(struct msg *m, const void *p, size_t n)
+{
+	assert_true(m->n + n <= sizeof(m->b));
+	memcpy(m->b + m->n, p, n);
+	m->n += n;
+}
+
+static void put8(struct msg *m, uint8_t v)
+{
+	put(m, &v, 1);
+}
+
+static void put16(struct msg *m, uint16_t v)
+{
+	put8(m, (uint8_t)(v >> 8));
+	put8(m, (uint8_t)v);
+}
+
+static void put32(struct msg *m, uint32_t v)
+{
+	put16(m, (uint16_t)(v >> 16));
+	put16(m, (uint16_t)v);
+}
+
+/* "a.example" as labels and the root. */
+static void put_name(struct msg *m, const char *name)
+{
+	const char *dot;
+	size_t len;
+
+	while (*name != '\0') {
+		dot = strchr(name, '.');
+		len = dot != NULL ? (size_t)(dot - name) : strlen(name);
+		put8(m, (uint8_t)len);
+		put(m, name, len);
+		name += len + (dot != NULL);
+	}
+	put8(m, 0);
+}
+
+static void put_ptr(struct msg *m, size_t off)
+{
+	put16(m, (uint16_t)(0xc000 | off));
+}
+
+/* A response header, flags @flags, @an answers, and the question
+ * "a.example" type A class IN at offset 12. */
+static void start(struct msg *m, uint16_t flags, uint16_t an)
+{
+	m->n = 0;
+	put16(m, 0x1234);
+	put16(m, flags);
+	put16(m, 1);
+	put16(m, an);
+	put16(m, 0);
+	put16(m, 0);
+	put_name(m, "a.example");
+	put16(m, DNS_TYPE_A);
+	put16(m, DNS_CLASS_IN);
+}
+
+/* A record's fixed part after its owner. */
+static void rr(struct msg *m, uint16_t type, uint32_t ttl, uint16_t rdlen)
+{
+	put16(m, type);
+	put16(m, DNS_CLASS_IN);
+	put32(m, ttl);
+	put16(m, rdlen);
+}
+
+#define QNAME 12
+#define RESP (DNS_FLAG_QR | DNS_FLAG_RD | DNS_FLAG_RA)
+
+static void test_answer_chain(void **state)
+{
+	static const uint8_t v6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+	struct unet_dns_answer ans;
+	struct msg m;
+	size_t b_off;
+
+	(void)state;
+	/* A and AAAA for the question's name, by pointer and in full. */
+	start(&m, RESP, 3);
+	put_ptr(&m, QNAME);
+	rr(&m, DNS_TYPE_A, 300, 4);
+	put32(&m, 0xc6120002);
+	put_name(&m, "A.Example");
+	rr(&m, DNS_TYPE_AAAA, 0x80000000u, 16);
+	put(&m, v6, 16);
+	/* Off the chain: ignored. */
+	put_name(&m, "x.example");
+	rr(&m, DNS_TYPE_A, 300, 4);
+	put32(&m, 0x01020304);
+	assert_int_equal(unet__dns_answer_parse(m.b, m.n, &ans), 0);
+	assert_int_equal(ans.n_names, 1);
+	assert_string_equal(ans.names[0], "a.example");
+	assert_int_equal(ans.n_addrs, 2);
+	assert_int_equal(ans.addrs[0].family, AF_INET);
+	assert_memory_equal(ans.addrs[0].addr, "\xc6\x12\x00\x02", 4);
+	assert_int_equal(ans.addrs[0].ttl, 300);
+	assert_int_equal(ans.addrs[0].names, 1);
+	assert_int_equal(ans.addrs[1].family, AF_INET6);
+	assert_memory_equal(ans.addrs[1].addr, v6, 16);
+	assert_int_equal(ans.addrs[1].ttl, 0); /* RFC 2181: top bit */
+
+	/* a CNAME b.example (TTL 100); b A (TTL 300); b CNAME a: a loop
+	 * the walk leaves. */
+	start(&m, RESP, 3);
+	put_ptr(&m, QNAME);
+	rr(&m, DNS_TYPE_CNAME, 100, 4);
+	b_off = m.n;
+	/* b, then the question's "example" by pointer. */
+	put8(&m, 1);
+	put(&m, "b", 1);
+	put_ptr(&m, QNAME + 2);
+	put_ptr(&m, b_off);
+	rr(&m, DNS_TYPE_A, 300, 4);
+	put32(&m, 0xc6120003);
+	put_ptr(&m, b_off);
+	rr(&m, DNS_TYPE_CNAME, 100, 2);
+	put_ptr(&m, QNAME);
+	assert_int_equal(unet__dns_answer_parse(m.b, m.n, &ans), 0);
+	assert_int_equal(ans.n_names, 2);
+	assert_string_equal(ans.names[1], "b.example");
+	assert_int_equal(ans.n_addrs, 1);
+	assert_int_equal(ans.addrs[0].ttl, 100);
+	assert_int_equal(ans.addrs[0].names, 2);
+
+	/* An error response, another class: nothing learned, no error. */
+	start(&m, RESP | 3, 0);
+	assert_int_equal(unet__dns_answer_parse(m.b, m.n, &ans), 0);
+	assert_int_equal(ans.n_names, 0);
+	start(&m, RESP, 1);
+	put_ptr(&m, QNAME);
+	put16(&m, DNS_TYPE_A);
+	put16(&m, 3); /* CH */
+	put32(&m, 5);
+	put16(&m, 4);
+	put32(&m, 0x01020304);
+	assert_int_equal(unet__dns_answer_parse(m.b, m.n, &ans), 0);
+	assert_int_equal(ans.n_addrs, 0);
+
+	/* Truncated (TC): the records that came whole are used. */
+	start(&m, RESP | DNS_FLAG_TC, 2);
+	put_ptr(&m, QNAME);
+	rr(&m, DNS_TYPE_A, 60, 4);
+	put32(&m, 0xc6120004);
+	put_ptr(&m, QNAME);
+	rr(&m, DNS_TYPE_A, 60, 4);
+	put16(&m, 0xc612);
+	assert_int_equal(unet__dns_answer_parse(m.b, m.n, &ans), 0);
+	assert_int_equal(ans.n_addrs, 1);
+
+	/* A question that is no host name teaches nothing. */
+	m.n = 0;
+	put16(&m, 1);
+	put16(&m, RESP);
+	put16(&m, 1);
+	put16(&m, 1);
+	put32(&m, 0);
+	put_name(&m, "a b.example");
+	put32(&m, 0x00010001);
+	put_ptr(&m, QNAME);
+	rr(&m, DNS_TYPE_A, 60, 4);
+	put32(&m, 0xc6120004);
+	assert_int_equal(unet__dns_answer_parse(m.b, m.n, &ans), 0);
+	assert_int_equal(ans.n_names, 0);
+}
+
+/* Starts a TXT record for the question's name; its data follow. */
+static size_t hide_begin(struct msg *m)
+{
+	put_ptr(m, QNAME);
+	rr(m, 16, 60, 0);
+	return m->n;
+}
+
+/* Ends it: its length is what was put since hide_begin(). */
+static void hide_end(struct msg *m, size_t start_data)
+{
+	size_t len = m->n - start_data;
+
+	m->b[start_data - 2] = (uint8_t)(len >> 8);
+	m->b[start_data - 1] = (uint8_t)len;
+}
+
+static void test_answer_malformed(void **state)
+{
+	struct unet_dns_answer ans;
+	size_t at, hidden;
+	struct msg m;
+	int i;
+
+	(void)state;
+	/* Short header; a query (QR clear). */
+	assert_int_equal(unet__dns_answer_parse(B("\x12\x34\x81\x80"), &ans),
+			 -EINVAL);
+	start(&m, DNS_FLAG_RD, 0);
+	assert_int_equal(unet__dns_answer_parse(m.b, m.n, &ans), -EINVAL);
+	/* The question cut short. */
+	start(&m, RESP, 0);
+	assert_int_equal(unet__dns_answer_parse(m.b, m.n - 3, &ans), -EINVAL);
+	/* A record cut in its fixed part, or its data past the end. */
+	start(&m, RESP, 1);
+	put_ptr(&m, QNAME);
+	put16(&m, DNS_TYPE_A);
+	assert_int_equal(unet__dns_answer_parse(m.b, m.n, &ans), -EINVAL);
+	start(&m, RESP, 1);
+	put_ptr(&m, QNAME);
+	rr(&m, DNS_TYPE_A, 60, 4);
+	put16(&m, 0xc612);
+	assert_int_equal(unet__dns_answer_parse(m.b, m.n, &ans), -EINVAL);
+	/* More records announced than there are. */
+	start(&m, RESP, 2);
+	put_ptr(&m, QNAME);
+	rr(&m, DNS_TYPE_A, 60, 4);
+	put32(&m, 0xc6120004);
+	assert_int_equal(unet__dns_answer_parse(m.b, m.n, &ans), -EINVAL);
+	assert_int_equal(ans.n_addrs, 0);
+	/* An A record of 5 bytes, an AAAA of 4. */
+	start(&m, RESP, 1);
+	put_ptr(&m, QNAME);
+	rr(&m, DNS_TYPE_A, 60, 5);
+	put32(&m, 0xc6120004);
+	put8(&m, 0);
+	assert_int_equal(unet__dns_answer_parse(m.b, m.n, &ans), -EINVAL);
+	start(&m, RESP, 1);
+	put_ptr(&m, QNAME);
+	rr(&m, DNS_TYPE_AAAA, 60, 4);
+	put32(&m, 0xc6120004);
+	assert_int_equal(unet__dns_answer_parse(m.b, m.n, &ans), -EINVAL);
+	/* A CNAME whose target runs past its data, or stops short of it. */
+	start(&m, RESP, 1);
+	put_ptr(&m, QNAME);
+	rr(&m, DNS_TYPE_CNAME, 60, 3);
+	put_name(&m, "b.example");
+	assert_int_equal(unet__dns_answer_parse(m.b, m.n, &ans), -EINVAL);
+	start(&m, RESP, 1);
+	put_ptr(&m, QNAME);
+	rr(&m, DNS_TYPE_CNAME, 60, 4);
+	put_ptr(&m, QNAME);
+	put16(&m, 0);
+	assert_int_equal(unet__dns_answer_parse(m.b, m.n, &ans), -EINVAL);
+	/* An owner pointing at itself, or forward. */
+	start(&m, RESP, 1);
+	put_ptr(&m, m.n);
+	rr(&m, DNS_TYPE_A, 60, 4);
+	put32(&m, 0xc6120004);
+	assert_int_equal(unet__dns_answer_parse(m.b, m.n, &ans), 0);
+	assert_int_equal(ans.n_addrs, 0); /* the owner matches nothing */
+	start(&m, RESP, 1);
+	put_ptr(&m, QNAME);
+	rr(&m, DNS_TYPE_CNAME, 60, 2);
+	put_ptr(&m, m.n + 10);
+	assert_int_equal(unet__dns_answer_parse(m.b, m.n, &ans), 0);
+	assert_int_equal(ans.n_names, 1); /* the chain ends there */
+	/*
+	 * A CNAME target through 16 pointers to b.example: followed; through
+	 * 17: too many jumps, the chain ends. The pointers and the name hide
+	 * in a TXT record's data, which nothing else reads.
+	 */
+	for (int jumps = 16; jumps <= 17; jumps++) {
+		start(&m, RESP, 2);
+		hidden = hide_begin(&m);
+		at = m.n;
+		put_name(&m, "b.example");
+		for (i = 0; i < jumps - 1; i++) {
+			size_t here = m.n;
+
+			put_ptr(&m, at);
+			at = here;
+		}
+		hide_end(&m, hidden);
+		put_ptr(&m, QNAME);
+		rr(&m, DNS_TYPE_CNAME, 60, 2);
+		put_ptr(&m, at);
+		assert_int_equal(unet__dns_answer_parse(m.b, m.n, &ans), 0);
+		assert_int_equal(ans.n_names, jumps == 16 ? 2 : 1);
+		if (jumps == 16)
+			assert_string_equal(ans.names[1], "b.example");
+	}
+	/* A name over 255 bytes made of labels repeated through pointers. */
+	start(&m, RESP, 2);
+	hidden = hide_begin(&m);
+	at = m.n;
+	put8(&m, 63);
+	for (i = 0; i < 63; i++)
+		put8(&m, 'x');
+	put_ptr(&m, QNAME);
+	for (i = 0; i < 4; i++) {
+		size_t next = m.n;
+
+		put8(&m, 63);
+		for (int j = 0; j < 63; j++)
+			put8(&m, 'y');
+		put_ptr(&m, at);
+		at = next;
+	}
+	hide_end(&m, hidden);
+	put_ptr(&m, QNAME);
+	rr(&m, DNS_TYPE_CNAME, 60, 2);
+	put_ptr(&m, at);
+	assert_int_equal(unet__dns_answer_parse(m.b, m.n, &ans), 0);
+	assert_int_equal(ans.n_names, 1);
+}
+
+static void test_question_name(void **state)
+{
+	char name[UNET_DNS_NAME_TEXT];
+	struct msg m;
+
+	(void)state;
+	assert_int_equal(unet__dns_question_name(B(q_plain), 0, name), 1);
+	assert_string_equal(name, "a.example");
+	assert_int_equal(unet__dns_question_name(B(q_plain), 1, name), -EINVAL);
+	m.n = 0;
+	put16(&m, 1);
+	put16(&m, 0);
+	put16(&m, 3);
+	put16(&m, 0);
+	put32(&m, 0);
+	put_name(&m, "WWW.Evil.EXAMPLE");
+	put32(&m, 0x00010001);
+	put_name(&m, "a\001b.example");
+	put32(&m, 0x00010001);
+	put8(&m, 0); /* the root */
+	put32(&m, 0x00020001);
+	assert_int_equal(unet__dns_question_name(m.b, m.n, 0, name), 1);
+	assert_string_equal(name, "www.evil.example");
+	assert_int_equal(unet__dns_question_name(m.b, m.n, 1, name), 0);
+	assert_string_equal(name, "");
+	assert_int_equal(unet__dns_question_name(m.b, m.n, 2, name), 0);
+	assert_int_equal(unet__dns_question_name(m.b, m.n - 6, 2, name),
+			 -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -420,6 +771,9 @@ int main(void)
 		cmocka_unit_test(test_build_truncated),
 		cmocka_unit_test(test_set_id),
 		cmocka_unit_test(test_search),
+		cmocka_unit_test(test_answer_chain),
+		cmocka_unit_test(test_answer_malformed),
+		cmocka_unit_test(test_question_name),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -566,8 +566,9 @@ static void test_outbound_keys(void **state)
 }
 
 /*
- * policy=, egress=, audit= and deny-tcp=: the files' names kept for start,
- * the default verdict, RST or ICMP for a denied connection.
+ * policy=, egress=, audit=, deny-tcp=, policy-ttl-min= and policy-ttl-max=:
+ * the files' names kept for start, the default verdict, RST or ICMP for a
+ * denied connection, the TTL bounds of name rules.
  */
 static void test_policy_keys(void **state)
 {
@@ -585,6 +586,14 @@ static void test_policy_keys(void **state)
 		{ "user,id=u,audit=", "audit: empty value" },
 		{ "tap,id=t,ifname=x,audit=/a",
 		  "unknown key 'audit' for type tap" },
+		{ "user,id=u,policy-ttl-min=x",
+		  "policy-ttl-min: 'x' is not a number of seconds in 0..604800" },
+		{ "user,id=u,policy-ttl-max=604801",
+		  "policy-ttl-max: '604801' is not a number" },
+		{ "user,id=u,policy-ttl-min=100,policy-ttl-max=99",
+		  "policy-ttl-min (100 s) is above policy-ttl-max (99 s)" },
+		{ "user,id=u,policy-ttl-max=10",
+		  "policy-ttl-min (30 s) is above policy-ttl-max (10 s)" },
 	};
 	char err[256];
 	struct netdev nd;
@@ -619,6 +628,15 @@ static void test_policy_keys(void **state)
 				      sizeof(err)),
 			 0);
 	assert_false(nd.u.user.proxy.deny_tcp_icmp);
+	/* The TTL bounds of name rules: defaults, and in either order. */
+	assert_int_equal(nd.u.user.proxy.names_ttl_min, 30);
+	assert_int_equal(nd.u.user.proxy.names_ttl_max, 3600);
+	assert_int_equal(
+		netdev_parse("user,id=u,policy-ttl-max=2,policy-ttl-min=1", &nd,
+			     err, sizeof(err)),
+		0);
+	assert_int_equal(nd.u.user.proxy.names_ttl_min, 1);
+	assert_int_equal(nd.u.user.proxy.names_ttl_max, 2);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		if (netdev_parse(bad[i].arg, &nd, err, sizeof(err)) == 0 ||
 		    strstr(err, bad[i].want) == NULL) {

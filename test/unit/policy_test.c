@@ -27,6 +27,18 @@
 
 #include <usernet/policy.h>
 
+#include "policy_internal.h"
+
+/* Names of 252, 253 (the longest), 254 and 300 bytes. */
+#define LONG_NAME_253 \
+	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+#define LONG_NAME_252 \
+	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+#define LONG_NAME_254 \
+	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbc"
+#define LONG_NAME_300 \
+	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.dddddddddddddddddddddddddddddddddddddddddddddd"
+
 static struct unet_policy *parse_ok(const char *text)
 {
 	struct unet_policy *p = NULL;
@@ -113,7 +125,21 @@ static void test_parse_bad(void **state)
 		{ "allow to 10.0.0.0/", "t:1:", "prefix" },
 		{ "allow to 10.0.0.0/-1", "t:1:", "prefix" },
 		{ "allow to 10.0.0.0/8x", "t:1:", "prefix" },
-		{ "allow to example.com", "t:1:", "example.com" },
+		{ "allow to exa_mple!.com", "t:1:", "not an address, a name" },
+		{ "allow to a..example", "t:1:", "a..example" },
+		{ "allow to .example", "t:1:", ".example" },
+		{ "allow to example..", "t:1:", "example.." },
+		{ "allow to *example", "t:1:", "*example" },
+		{ "allow to a.*.example", "t:1:", "a.*.example" },
+		{ "allow to **", "t:1:", "**" },
+		{ "allow to x.\xc3\xa9.example", "t:1:", "not an address" },
+		{ "allow to example.com to 10.0.0.1", "t:1:", "'to'" },
+		/* A label of 64 bytes; a name of 254. */
+		{ "allow to aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.example",
+		  "t:1:", "not an address" },
+		{ "deny to " LONG_NAME_254, "t:1:", "not an address" },
+		{ "deny to " LONG_NAME_300, "t:1:", "longer than 253" },
+		{ "deny to *." LONG_NAME_252, "t:1:", "too long" },
 		{ "allow to 10.0.0.1 to 10.0.0.2", "t:1:", "'to'" },
 		{ "allow port 1 port 2", "t:1:", "'port'" },
 		{ "allow port 0", "t:1:", "1..65535" },
@@ -303,6 +329,166 @@ static void test_new_and_load(void **state)
 	assert_non_null(strstr(err, "No such file"));
 }
 
+static struct unet_flow_desc named(int proto, const char *dst, uint16_t port,
+				   const char *name)
+{
+	struct unet_flow_desc d = flow(proto, dst, port);
+
+	d.name = name;
+	return d;
+}
+
+static void test_names_parse_and_match(void **state)
+{
+	struct unet_policy *p;
+	struct unet_flow_desc d;
+	int rule;
+
+	(void)state;
+	p = parse_ok("allow tcp to Deb.Example. port 443\n"
+		     "deny to *.evil.example\n"
+		     "allow udp to *.cdn.example\n"
+		     "deny to 198.18.0.0/15\n"
+		     "allow to " LONG_NAME_253 "\n"
+		     "allow icmp to *\n"
+		     "default deny\n");
+	assert_int_equal(unet_policy_rules(p), 6);
+	/* Exact, case folded at parse, trailing dot dropped; port checked. */
+	d = named(IPPROTO_TCP, "198.18.0.1", 443, "deb.example");
+	assert_int_equal(unet_policy_match(p, &d, &rule), UNET_POLICY_ALLOW);
+	assert_int_equal(rule, 0);
+	d = named(IPPROTO_TCP, "198.18.0.1", 80, "deb.example");
+	assert_int_equal(unet_policy_match(p, &d, &rule), UNET_POLICY_DENY);
+	assert_int_equal(rule, 3);
+	/* A name differing in one label, or a suffix, is not it. */
+	d = named(IPPROTO_TCP, "203.0.113.1", 443, "xdeb.example");
+	assert_int_equal(unet_policy_match(p, &d, &rule), UNET_POLICY_DENY);
+	assert_int_equal(rule, -1);
+	d = named(IPPROTO_TCP, "203.0.113.1", 443, "a.deb.example");
+	assert_int_equal(unet_policy_match(p, &d, &rule), UNET_POLICY_DENY);
+	assert_int_equal(rule, -1);
+	/* *.DOMAIN: any depth below, not DOMAIN, not a label ending in it. */
+	d = named(IPPROTO_TCP, "203.0.113.1", 443, "a.b.evil.example");
+	unet_policy_match(p, &d, &rule);
+	assert_int_equal(rule, 1);
+	d = named(IPPROTO_TCP, "203.0.113.1", 443, "evil.example");
+	unet_policy_match(p, &d, &rule);
+	assert_int_equal(rule, -1);
+	d = named(IPPROTO_TCP, "203.0.113.1", 443, "notevil.example");
+	unet_policy_match(p, &d, &rule);
+	assert_int_equal(rule, -1);
+	d = named(IPPROTO_UDP, "2001:db8::1", 53, "x.cdn.example");
+	assert_int_equal(unet_policy_match(p, &d, &rule), UNET_POLICY_ALLOW);
+	assert_int_equal(rule, 2);
+	/* No name: name rules never match, address rules do. */
+	d = named(IPPROTO_UDP, "198.18.0.1", 53, NULL);
+	unet_policy_match(p, &d, &rule);
+	assert_int_equal(rule, 3);
+	d = named(IPPROTO_ICMP, "203.0.113.9", 0, NULL);
+	unet_policy_match(p, &d, &rule);
+	assert_int_equal(rule, -1);
+	/* `to *`: any name. The longest name is kept whole. */
+	d = named(IPPROTO_ICMP, "203.0.113.9", 0, "whatever.example");
+	unet_policy_match(p, &d, &rule);
+	assert_int_equal(rule, 5);
+	d = named(IPPROTO_TCP, "203.0.113.9", 1, LONG_NAME_253);
+	unet_policy_match(p, &d, &rule);
+	assert_int_equal(rule, 4);
+	unet_policy_free(p);
+}
+
+static void test_names_several(void **state)
+{
+	static const char *const names[] = { "b.example", "a.example" };
+	struct unet_policy *p, *q;
+	struct unet_flow_desc d;
+	size_t which;
+	int rule;
+
+	(void)state;
+	p = parse_ok("deny to c.example\nallow to a.example\n"
+		     "deny to b.example\ndefault deny\n");
+	d = flow(IPPROTO_TCP, "203.0.113.1", 443);
+	/* Rule order decides, whichever name is newer. */
+	assert_int_equal(unet__policy_match_names(p, &d, names, 2, &rule,
+						  &which),
+			 UNET_POLICY_ALLOW);
+	assert_int_equal(rule, 1);
+	assert_int_equal(which, 1);
+	assert_int_equal(unet__policy_match_names(p, &d, names, 1, &rule,
+						  &which),
+			 UNET_POLICY_DENY);
+	assert_int_equal(rule, 2);
+	assert_int_equal(which, 0);
+	assert_int_equal(unet__policy_match_names(p, &d, names, 0, &rule,
+						  &which),
+			 UNET_POLICY_DENY);
+	assert_int_equal(rule, -1);
+	assert_int_equal(which, 0);
+	/* A copy keeps the names' text. */
+	q = unet__policy_dup(p);
+	unet_policy_free(p);
+	assert_non_null(q);
+	assert_int_equal(unet__policy_match_names(q, &d, names, 2, &rule, NULL),
+			 UNET_POLICY_ALLOW);
+	assert_int_equal(rule, 1);
+	unet_policy_free(q);
+}
+
+static void test_names_query(void **state)
+{
+	struct unet_flow_desc d;
+	struct unet_policy *p;
+	int rule;
+
+	(void)state;
+	/* Without name rules nothing is refused, default deny or not. */
+	p = parse_ok("default deny\ndeny to 0.0.0.0/0\n");
+	assert_false(unet__policy_query_refused(p, "a.example", &rule));
+	assert_false(unet__policy_query_refused(p, NULL, &rule));
+	assert_int_equal(rule, -1);
+	unet_policy_free(p);
+
+	p = parse_ok("allow tcp to good.evil.example port 443\n"
+		     "deny tcp to *.evil.example port 80\n"
+		     "deny to *.evil.example\n"
+		     "deny udp to dns.example\n"
+		     "allow to ok.example\n"
+		     "deny to *\n");
+	/* The first name rule that matches decides. */
+	assert_false(unet__policy_query_refused(p, "good.evil.example", &rule));
+	assert_int_equal(rule, 0);
+	/* A deny limited by protocol or port lets the query go... */
+	assert_false(unet__policy_query_refused(p, "x.evil.example", &rule));
+	assert_int_equal(rule, 1);
+	assert_false(unet__policy_query_refused(p, "dns.example", &rule));
+	assert_int_equal(rule, 3);
+	assert_false(unet__policy_query_refused(p, "ok.example", &rule));
+	assert_int_equal(rule, 4);
+	/* ...a whole deny refuses it; `*` takes names that are no host name. */
+	assert_true(unet__policy_query_refused(p, "other.example", &rule));
+	assert_int_equal(rule, 5);
+	assert_true(unet__policy_query_refused(p, NULL, &rule));
+	assert_int_equal(rule, 5);
+	unet_policy_free(p);
+
+	/* Only `to *`: no name text at all (a fuzzer found it). */
+	p = parse_ok("allow to *\n");
+	d = flow(IPPROTO_TCP, "203.0.113.1", 443);
+	d.name = "a.example";
+	unet_policy_match(p, &d, &rule);
+	assert_int_equal(rule, 0);
+	assert_false(unet__policy_query_refused(p, "a.example", &rule));
+	assert_int_equal(rule, 0);
+	unet_policy_free(p);
+
+	p = parse_ok("deny to *.evil.example\n");
+	assert_true(unet__policy_query_refused(p, "a.evil.example", NULL));
+	assert_false(unet__policy_query_refused(p, "evil.example", NULL));
+	assert_false(unet__policy_query_refused(p, NULL, NULL));
+	unet_policy_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -313,6 +499,9 @@ int main(void)
 		cmocka_unit_test(test_match_cidr_edges),
 		cmocka_unit_test(test_match_ports_and_protocols),
 		cmocka_unit_test(test_new_and_load),
+		cmocka_unit_test(test_names_parse_and_match),
+		cmocka_unit_test(test_names_several),
+		cmocka_unit_test(test_names_query),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -10,14 +10,30 @@
  *   allow udp to 2001:db8::53 port 53
  *   deny icmp
  *   allow port 8000-8099
+ *   allow tcp to deb.example port 443
+ *   deny to *.evil.example
  *
- * A rule is `allow|deny [tcp|udp|icmp] [to CIDR] [port N[-M]]`; a missing
- * part matches everything (`icmp` is ICMP and ICMPv6 echo; a rule with a
- * port matches TCP and UDP only; `to ADDR` without a length is one host).
+ * A rule is `allow|deny [tcp|udp|icmp] [to CIDR | to NAME | to *.DOMAIN |
+ * to *] [port N[-M]]`; a missing part matches everything (`icmp` is ICMP
+ * and ICMPv6 echo; a rule with a port matches TCP and UDP only; `to ADDR`
+ * without a length is one host).
  * The proxy decides each flow at its start: a guest's TCP SYN, and each
  * UDP datagram or echo request it carries out (a UDP socket may send to
  * many destinations). unet_policy_parse() reads the text;
  * &unet_proxy_config.policy hands a policy to a proxy.
+ *
+ * Names: `to NAME` (case-insensitive; labels of letters, digits, '-' and
+ * '_', at most 253 bytes), `to *.DOMAIN` (every name under DOMAIN, at any
+ * depth, not DOMAIN itself) and `to *` (every name) match a flow whose
+ * destination address the guest learned through the stack's DNS forwarder
+ * from an answer for a matching name: A and AAAA records, CNAME chains
+ * followed (every name of the chain counts), for the record's TTL clamped
+ * to &unet_proxy_config.names_ttl_min and .names_ttl_max. A destination
+ * never resolved that way matches address rules only. The name rules also
+ * decide the guest's DNS queries: the first name rule matching the queried
+ * name refuses it (answer REFUSED, nothing goes upstream) when it is a
+ * deny with neither protocol nor port; otherwise, or when no name rule
+ * matches, the query goes upstream.
  */
 #ifndef USERNET_POLICY_H
 #define USERNET_POLICY_H
@@ -64,6 +80,11 @@ enum unet_policy_verdict {
  * @guest: the guest's source address (@family AF_INET)
  * @guest6: the guest's source address (@family AF_INET6)
  * @guest_port: the guest's source port, or echo id (host order)
+ * @name: the DNS name the guest resolved @dst (@dst6) from through the
+ *        stack's DNS forwarder, lower case, or NULL when none is known
+ *        (valid for the call only). An address learned under several
+ *        names: the name of the rule that decided, else the newest. For
+ *        unet_policy_match(), the one name name rules are matched with
  */
 struct unet_flow_desc {
 	int proto;
@@ -74,6 +95,7 @@ struct unet_flow_desc {
 	struct in_addr guest;
 	struct in6_addr guest6;
 	uint16_t guest_port;
+	const char *name;
 };
 
 /**
@@ -82,7 +104,8 @@ struct unet_flow_desc {
  * @flow: the flow, valid for the call
  *
  * Called synchronously on the hub's loop before the rules, for every flow
- * the rules would decide. It must not call back into the proxy.
+ * the rules would decide (&unet_flow_desc.name is then the newest name the
+ * destination was resolved from). It must not call back into the proxy.
  *
  * Return: UNET_POLICY_ALLOW, UNET_POLICY_DENY, or UNET_POLICY_PASS to let
  * the rules decide (anything else counts as UNET_POLICY_PASS).

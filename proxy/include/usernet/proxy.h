@@ -109,6 +109,14 @@ extern "C" {
  *                 EHOSTUNREACH ("No route to host") rather than
  *                 ECONNREFUSED. restrict_guest, loopback=off and the caps
  *                 still answer with a RST
+ * @names_ttl_min: seconds an address the guest resolved stays known for a
+ *                 name at least, whatever the answer's TTL (default 30;
+ *                 see usernet/policy.h on names)
+ * @names_ttl_max: seconds it stays known at most (default 3600; at least
+ *                 @names_ttl_min, at most 604800)
+ * @names_max: most (address, name) pairs known at once; 0 for the
+ *             default, 4096 (at most 1048576). Learning one more forgets
+ *             the oldest
  * The caps are per protocol, so a flood of one protocol leaves the others
  * room. Every TCP, UDP (outbound) and ICMP flow holds one file descriptor:
  * unet_proxy_new() lowers the caps, in proportion, to what the process's
@@ -138,6 +146,9 @@ struct unet_proxy_config {
 	unet_audit_fn audit;
 	void *audit_opaque;
 	bool deny_tcp_icmp;
+	unsigned int names_ttl_min;
+	unsigned int names_ttl_max;
+	unsigned int names_max;
 };
 
 /**
@@ -382,6 +393,15 @@ struct unet_proxy_stats {
  *                    line)
  * @audit_errors: audit lines the callback reported lost (a full disk, a
  *                pipe that could not take it now), or too long to write
+ * @names_learned: (address, name) pairs learned from the DNS answers the
+ *                 guest got (or learned again, their time starting over)
+ * @names_evicted: pairs forgotten before their time to make room
+ *                 (&unet_proxy_config.names_max, or the most names one
+ *                 address keeps, 8)
+ * @names_expired: pairs forgotten at their time
+ * @names: pairs known now (some may be past their time, not yet met)
+ * @dns_refused: DNS queries of the guest refused by a name rule (answered
+ *               REFUSED, also in &unet_stack_stats.dns_refused)
  *
  * A decision is one TCP connection attempt (its SYN), one UDP datagram, or
  * one echo request: a UDP socket of the guest may send to many places.
@@ -397,6 +417,11 @@ struct unet_policy_stats {
 	uint64_t audit_lines;
 	uint64_t audit_suppressed;
 	uint64_t audit_errors;
+	uint64_t names_learned;
+	uint64_t names_evicted;
+	uint64_t names_expired;
+	uint64_t names;
+	uint64_t dns_refused;
 };
 
 /*

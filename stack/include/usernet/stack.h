@@ -154,7 +154,9 @@ struct unet_stack_config {
  *	(a loss no duplicate ACK revealed, or a lost retransmission; at least
  *	200 ms each)
  * @dns_refused: DNS queries refused because the guest is restricted (UDP
- *               answered REFUSED, TCP connections reset)
+ *               answered REFUSED, TCP connections reset), or because the
+ *               proxy's egress policy refuses their name (answered
+ *               REFUSED, over UDP and TCP)
  * @mem_budget: the memory budget, bytes (&unet_stack_config.mem_budget)
  * @mem_used: bytes held now against it (@mem_lwip + @mem_proxy)
  * @mem_lwip: of those, lwIP's (frames, queues, connections)

@@ -64,6 +64,14 @@
 
 /** The OPT pseudo-record (EDNS(0)); its class is the sender's UDP size. */
 #define DNS_TYPE_OPT 41
+/* Record types of addresses and aliases (RFC 1035, RFC 3596). */
+#define DNS_TYPE_A 1
+#define DNS_TYPE_CNAME 5
+#define DNS_TYPE_AAAA 28
+/** The Internet class. */
+#define DNS_CLASS_IN 1
+/** TTLs with the top bit set are taken as 0 (RFC 2181 8). */
+#define DNS_TTL_MAX 0x7fffffffu
 
 /** Largest message over UDP without EDNS(0). */
 #define DNS_UDP_PLAIN_MAX 512
@@ -146,6 +154,13 @@ static inline uint16_t wire_dns_rr_type(const struct wire_dns_rr *r)
 static inline uint16_t wire_dns_rr_class(const struct wire_dns_rr *r)
 {
 	return ntohs(r->class);
+}
+
+static inline uint32_t wire_dns_rr_ttl(const struct wire_dns_rr *r)
+{
+	uint32_t ttl = ntohl(r->ttl);
+
+	return ttl > DNS_TTL_MAX ? 0 : ttl;
 }
 
 static inline uint16_t wire_dns_rr_rdlen(const struct wire_dns_rr *r)
