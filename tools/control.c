@@ -878,10 +878,10 @@ static char *control_policy_stats(struct control *c, const json_t *req)
 	if (arr == NULL)
 		return NULL;
 	return control_ok(json_pack(
-		"{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}", "rules",
-		(json_int_t)st.rules, "allowed", (json_int_t)st.allowed,
-		"denied", (json_int_t)st.denied, "default",
-		(json_int_t)st.default_hits, "callback_allowed",
+		"{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}",
+		"rules", (json_int_t)st.rules, "allowed",
+		(json_int_t)st.allowed, "denied", (json_int_t)st.denied,
+		"default", (json_int_t)st.default_hits, "callback_allowed",
 		(json_int_t)st.callback_allowed, "callback_denied",
 		(json_int_t)st.callback_denied, "audit_lines",
 		(json_int_t)st.audit_lines, "audit_suppressed",
