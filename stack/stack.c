@@ -62,6 +62,8 @@
 #include "wire/cursor.h"
 #include "wire/eth_proto.h"
 #include "wire/ip6_proto.h"
+#include "wire/tcp_proto.h"
+#include "wire/udp_proto.h"
 
 /* The size of struct unet_stack_config in 0.1.0, its first release. */
 #define STACK_CONFIG_SIZE_V1 \
@@ -94,6 +96,8 @@
  * @handles: uv handles not yet closed
  * @txbuf: flattens chained pbufs into one frame
  * @txcap: size of @txbuf
+ * @csumbuf: a copy of a frame whose checksum is finished here (allocated at
+ *           the first such frame, 64 KiB; see stack_csum_finish())
  * @stats: counters, the services' too
  * @services: the gateway's services (DHCP, DNS, TFTP)
  * @refs: service handles still closing (the stack is freed at 0)
@@ -119,6 +123,7 @@ struct unet_stack {
 	uv_prepare_t prepare;
 	int handles;
 	unsigned char *txbuf;
+	unsigned char *csumbuf;
 	size_t txcap;
 	struct unet_stack_stats stats;
 	struct stack_services services;
@@ -1345,6 +1350,43 @@ static bool stack_family_off(struct unet_stack *stack, uint16_t ethtype)
 static void stack_timer_arm(struct unet_stack *stack);
 
 /*
+ * Whether a frame's checksum, left to do by the guest's kernel, is done
+ * here before the stack sees it: every packet but a TCP segment within the
+ * MTU (UDP, ICMPv6: DHCPv6, ND, DNS, TFTP, the NAT's datagrams). The
+ * gateway's own IPv6 services read the frame before lwIP and verify their
+ * checksums themselves, and such packets are small; only TCP, where the
+ * gain is, goes in unsummed.
+ */
+static bool stack_csum_todo(const struct unet_offload *off, size_t len)
+{
+	size_t at = (size_t)off->csum_start + off->csum_offset;
+
+	return (off->flags & UNET_OFFLOAD_F_NEEDS_CSUM) &&
+	       off->gso_type == UNET_GSO_NONE &&
+	       off->csum_offset != offsetof(struct wire_tcp, csum) &&
+	       off->csum_start <= len && at + 2 <= len;
+}
+
+/*
+ * Finishes the checksum stack_csum_todo() chose, in @frame (a copy): the
+ * field holds the pseudo-header's sum; the bytes from csum_start to the
+ * frame's end (a tap's frame ends with its packet) are added to it.
+ */
+static void stack_csum_finish(uint8_t *frame, size_t len,
+			      const struct unet_offload *off)
+{
+	size_t at = (size_t)off->csum_start + off->csum_offset;
+	uint16_t v;
+
+	v = unet__csum_finish(unet__csum_add(0, frame + off->csum_start,
+					     len - off->csum_start));
+	if (v == 0 && off->csum_offset == offsetof(struct wire_udp, csum))
+		v = 0xffff;
+	frame[at] = (uint8_t)(v >> 8);
+	frame[at + 1] = (uint8_t)v;
+}
+
+/*
  * Takes one frame from the hub into lwIP. @trust: the frame came with
  * offload facts saying its transport checksum is good or left to do; lwIP
  * and the proxy then do not verify it (a TCP segment of a guest's kernel at
@@ -1352,8 +1394,10 @@ static void stack_timer_arm(struct unet_stack *stack);
  * fragment (a reassembled datagram is verified as any other).
  */
 static int stack_input(struct unet_stack *stack, const void *frame, size_t len,
-		       bool trust)
+		       const struct unet_offload *off)
 {
+	bool trust = off != NULL && (off->flags & (UNET_OFFLOAD_F_NEEDS_CSUM |
+						   UNET_OFFLOAD_F_DATA_VALID));
 	struct unet_cursor c = cursor_init(frame, len);
 	const struct wire_eth *eth;
 	const struct wire_arp *arp;
@@ -1478,7 +1522,7 @@ static int stack_input(struct unet_stack *stack, const void *frame, size_t len,
 static int stack_send(struct unet_port *port, const void *frame, size_t len)
 {
 	return stack_input(container_of(port, struct unet_stack, port), frame,
-			   len, false);
+			   len, NULL);
 }
 
 /*
@@ -1489,10 +1533,21 @@ static int stack_send(struct unet_port *port, const void *frame, size_t len)
 static int stack_send_offload(struct unet_port *port, const void *frame,
 			      size_t len, const struct unet_offload *off)
 {
-	return stack_input(container_of(port, struct unet_stack, port), frame,
-			   len,
-			   (off->flags & (UNET_OFFLOAD_F_NEEDS_CSUM |
-					  UNET_OFFLOAD_F_DATA_VALID)) != 0);
+	struct unet_stack *stack = container_of(port, struct unet_stack, port);
+
+	if (!stack_csum_todo(off, len))
+		return stack_input(stack, frame, len, off);
+	if (len > 0xffff) {
+		stack->stats.drop_bad++;
+		return 0;
+	}
+	if (stack->csumbuf == NULL)
+		stack->csumbuf = malloc(0x10000);
+	if (stack->csumbuf == NULL)
+		return -ENOMEM;
+	memcpy(stack->csumbuf, frame, len);
+	stack_csum_finish(stack->csumbuf, len, off);
+	return stack_input(stack, stack->csumbuf, len, NULL);
 }
 
 static void stack_timer_cb(struct unet_timer *timer)
@@ -1545,6 +1600,7 @@ void unet__stack_unref(struct unet_stack *stack)
 {
 	if (--stack->refs == 0) {
 		free(stack->txbuf);
+		free(stack->csumbuf);
 		free(stack);
 	}
 }
