@@ -57,7 +57,7 @@ world_veth "$HNS" "$HW_H" "$WNS" "$HW_W"
 mkdir -p "$TMP/www"
 head -c 1048576 /dev/urandom >"$TMP/www/big.bin"
 for port in 80 443; do
-	wx python3 -m http.server "$port" --bind :: --directory "$TMP/www" >/dev/null 2>&1 &
+	ip netns exec "$WNS" python3 -m http.server "$port" --bind :: --directory "$TMP/www" >/dev/null 2>&1 &
 	PIDS+=($!)
 done
 for port in 80 443; do

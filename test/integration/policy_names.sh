@@ -41,13 +41,8 @@ wx() { ip netns exec "$WNS" "$@"; }
 
 # --- the namespaces, the world's servers -------------------------------------
 for ns in "$HNS" "$WNS"; do new_netns "$ns"; done
-ip -n "$HNS" link add "$HW_H" type veth peer name "$HW_W" netns "$WNS"
-ip -n "$HNS" addr add 198.18.0.1/24 dev "$HW_H"
-ip -n "$HNS" addr add 2001:db8:1::1/64 dev "$HW_H" nodad
-for i in 2 3 4 5 6; do ip -n "$WNS" addr add "198.18.0.$i/24" dev "$HW_W"; done
-ip -n "$WNS" addr add "$W6/64" dev "$HW_W" nodad
-ip -n "$HNS" link set "$HW_H" up
-ip -n "$WNS" link set "$HW_W" up
+world_veth "$HNS" "$HW_H" "$WNS" "$HW_W"
+for i in 3 4 5 6; do ip -n "$WNS" addr add "198.18.0.$i/24" dev "$HW_W"; done
 
 mkdir -p "$TMP/www"
 echo "hello from the world" >"$TMP/www/index.html"

@@ -42,13 +42,7 @@ wx() { ip netns exec "$WNS" "$@"; }
 [ "$(sysctl -n net.ipv6.conf.all.disable_ipv6)" = 0 ] || skip "IPv6 is turned off on this host"
 
 for ns in "$HNS" "$WNS"; do new_netns "$ns"; done
-ip -n "$HNS" link add "$HW_H" type veth peer name "$HW_W" netns "$WNS"
-ip -n "$HNS" addr add 198.18.0.1/24 dev "$HW_H"
-ip -n "$HNS" addr add 2001:db8:1::1/64 dev "$HW_H" nodad
-ip -n "$WNS" addr add "$W4/24" dev "$HW_W"
-ip -n "$WNS" addr add "$W6/64" dev "$HW_W" nodad
-ip -n "$HNS" link set "$HW_H" up
-ip -n "$WNS" link set "$HW_W" up
+world_veth "$HNS" "$HW_H" "$WNS" "$HW_W"
 
 # The world's (and the guest's) HTTP server: / says hello, /slow drips
 # 300 kB over 30 s.
@@ -93,7 +87,7 @@ except OSError as e:
     print(errno.errorcode.get(e.errno, str(e.errno)))
 EOF
 for port in 80 443; do
-	wx python3 "$TMP/server.py" "$port" &
+	ip netns exec "$WNS" python3 "$TMP/server.py" "$port" &
 	PIDS+=($!)
 done
 for port in 80 443; do
@@ -157,23 +151,20 @@ out=$(gx curl -s --max-time 5 "http://$W4:80/")
 	{ cat "$ULOG"; fail "under the allow policy: curl :80: '$out'"; finish; }
 
 # A guest server behind the hostfwd, and a slow download through it.
-gx python3 "$TMP/server.py" 8000 &
+nsenter -t "$GPID" -n -- python3 "$TMP/server.py" 8000 &
 PIDS+=($!)
 wait_for 10 hx curl -s -o /dev/null "http://127.0.0.1:$HP/" || fail "the hostfwd to the guest's :8000 does not answer"
 
 # --- the long-lived downloads --------------------------------------------------
-# Each download's exit status and the time it ended go to slowV.end.
-slow() {
-	gx curl -s -g -o "$TMP/slow$1" "$2"
-	echo "$? $(date +%s%N)" >"$TMP/slow$1.end"
-}
-slow 4 "http://$W4:80/slow" &
+# Started directly (not through a function), so that $! is curl itself:
+# its exit status is waited for, and nothing outlives the test.
+nsenter -t "$GPID" -n -- curl -s -g -o "$TMP/slow4" "http://$W4:80/slow" &
 SLOW4=$!
 PIDS+=("$SLOW4")
-slow 6 "http://[$W6]:80/slow" &
+nsenter -t "$GPID" -n -- curl -s -g -o "$TMP/slow6" "http://[$W6]:80/slow" &
 SLOW6=$!
 PIDS+=("$SLOW6")
-hx curl -s -o "$TMP/slowfwd" "http://127.0.0.1:$HP/slow" &
+ip netns exec "$HNS" curl -s -o "$TMP/slowfwd" "http://127.0.0.1:$HP/slow" &
 SLOWF=$!
 PIDS+=("$SLOWF")
 moving() {
@@ -221,13 +212,17 @@ t0=$(date +%s%N)
 r=$(ctl "{\"op\":\"policy_set\",\"rules\":\"$DENY80\",\"flows\":\"cut\"}")
 [ "$(jget "$r" 'r["ok"] and r["cut"] >= 2')" = True ] &&
 	ok "policy_set (flows cut): $r" || fail "policy_set cut: $r"
+gone() { ! kill -0 "$1" 2>/dev/null; }
 for v in 4 6; do
-	wait_for 3 test -s "$TMP/slow$v.end"
-	if [ ! -s "$TMP/slow$v.end" ]; then
+	pid=$SLOW4
+	[ "$v" = 6 ] && pid=$SLOW6
+	if ! wait_for 3 gone "$pid"; then
 		fail "flows=cut: the IPv$v download still runs 3 s later"
 		continue
 	fi
-	read -r rc t1 <"$TMP/slow$v.end"
+	t1=$(date +%s%N)
+	wait "$pid"
+	rc=$?
 	ms=$(((t1 - t0) / 1000000))
 	[ "$rc" = 56 ] && [ "$ms" -lt 2000 ] &&
 		ok "flows=cut: the IPv$v download ends $ms ms after the request, curl exit 56 (connection reset) after $(size "$TMP/slow$v") bytes" ||

@@ -290,7 +290,7 @@ if command -v rootlesskit >/dev/null && command -v newuidmap >/dev/null; then
 			rootlesskit --state-dir="$TMP/rk/$name" --net=slirp4netns \
 			--slirp4netns-binary="$impl" --disable-host-loopback \
 			--port-driver=slirp4netns -p "127.0.0.1:$RKPORT:8000/tcp" \
-			sh -c "ip -o -4 addr show tap0; curl -s -m 3 http://10.0.2.2:$HP/index.txt || echo refused; python3 -m http.server --directory $TMP/wwwns 8000 >/dev/null 2>&1 & sleep 8" \
+			sh -c "ip -o -4 addr show tap0; curl -s -m 3 http://10.0.2.2:$HP/index.txt || echo refused; python3 -m http.server --directory $TMP/wwwns 8000 >/dev/null 2>&1 & s=\$!; sleep 8; kill \$s" \
 			>"$TMP/out.$name" 2>"$TMP/err.$name" &
 		RPID=$!
 		PIDS+=("$RPID")
