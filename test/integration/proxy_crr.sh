@@ -21,22 +21,6 @@ need_cmd python3
 
 srv_port=$((20000 + TAG % 20000))
 N=${CONNS:-2000}
-cat >"$TMP/server.py" <<'PY'
-import socket, sys
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1])))
-s.listen(512)
-while True:
-    c, _ = s.accept()
-    c.settimeout(5)
-    try:
-        if c.recv(1):
-            c.sendall(b"y")
-    except OSError:
-        pass
-    c.close()  # the server closes first
-PY
 # The client: one connection, a pause (the "before" dump is taken), the
 # burst, then it waits (at most 20 s) for the test to take the "after" dump.
 cat >"$TMP/client.py" <<'PY'
@@ -68,7 +52,7 @@ for _ in range(200):
         break
     time.sleep(0.1)
 PY
-python3 "$TMP/server.py" "$srv_port" &
+python3 "$(dirname "$0")/lib/close_first_server.py" "$srv_port" &
 PIDS+=("$!")
 wait_for 5 python3 -c "import socket; socket.create_connection(('127.0.0.1', $srv_port)).close()" ||
 	{ fail "server did not start"; finish; }

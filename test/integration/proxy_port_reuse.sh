@@ -17,22 +17,6 @@ need_root
 need_cmd python3
 
 srv_port=$((20000 + TAG % 20000))
-cat >"$TMP/server.py" <<'PY'
-import socket, sys
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1])))
-s.listen(512)
-while True:
-    c, _ = s.accept()
-    c.settimeout(5)
-    try:
-        if c.recv(1):
-            c.sendall(b"y")
-    except OSError:
-        pass
-    c.close()  # the server closes first
-PY
 cat >"$TMP/client.py" <<'PY'
 import errno, socket, sys, time
 port, n, fixed = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "fixed"
@@ -66,7 +50,7 @@ for i in range(n):
         time.sleep(0.2)
 print("%d connections in %.2f s" % (n, time.time() - t0))
 PY
-python3 "$TMP/server.py" "$srv_port" &
+python3 "$(dirname "$0")/lib/close_first_server.py" "$srv_port" &
 PIDS+=("$!")
 wait_for 5 python3 -c "import socket; socket.create_connection(('127.0.0.1', $srv_port)).close()" ||
 	{ fail "server did not start"; finish; }
