@@ -245,6 +245,20 @@ static bool tcp_flow_out_pending(const struct tcp_flow *flow)
 	return flow->writing || flow->olen > 0;
 }
 
+/*
+ * The budget the flow holds both ways: its queue toward the host, host
+ * bytes waiting for room in lwIP, and what lwIP holds of its host data.
+ */
+static size_t tcp_flow_held(const struct tcp_flow *flow)
+{
+	size_t held = flow->wcap + flow->ocap + flow->pend_len;
+
+	/* snd_buf itself: tcp_sndbuf() caps it at 64 KiB */
+	if (flow->pcb != NULL && flow->pcb->snd_buf < TCP_SND_BUF)
+		held += TCP_SND_BUF - flow->pcb->snd_buf;
+	return held;
+}
+
 /* Starts closing the flow's handles; @reset sends the host a RST. */
 static void tcp_flow_close_handles(struct tcp_flow *flow, bool reset)
 {
@@ -425,7 +439,7 @@ static void tcp_flow_credit(struct tcp_flow *flow, size_t taken)
 		return;
 	}
 	full = TCP_WND_MAX(pcb);
-	floor = full - unet__budget_window(full);
+	floor = full - unet__budget_window(full, tcp_flow_held(flow));
 	if (flow->withheld <= floor) {
 		if (taken > 0)
 			flow->base.proxy->stats.tcp_windows_shrunk++;
@@ -546,7 +560,7 @@ static err_t tcp_guest_data(struct tcp_flow *flow, struct pbuf *p)
 	int r;
 
 	if (tcp_flow_out_pending(flow)) {
-		if (unet__budget_free() == 0) {
+		if (unet__budget_free_for(tcp_flow_held(flow)) == 0) {
 			flow->base.proxy->stats.tcp_data_deferred++;
 			return ERR_MEM;
 		}
@@ -696,7 +710,7 @@ static void tcp_host_alloc_cb(uv_handle_t *handle, size_t suggested,
 {
 	struct tcp_flow *flow = tcp_flow_of(handle->data);
 	size_t room = flow->pcb != NULL ? tcp_sndbuf(flow->pcb) : 0;
-	size_t left = unet__budget_free();
+	size_t left = unet__budget_free_for(tcp_flow_held(flow));
 
 	if (room > PROXY_RBUF)
 		room = PROXY_RBUF;
@@ -848,7 +862,7 @@ static err_t tcp_pcb_poll_cb(void *arg, struct tcp_pcb *pcb)
 		tcp_output(pcb);
 	}
 	if (!flow->reading && flow->pend_len == 0 && tcp_sndbuf(pcb) > 0 &&
-	    unet__budget_free() > 0)
+	    unet__budget_free_for(tcp_flow_held(flow)) > 0)
 		tcp_flow_read_start(flow);
 	return flow->aborted ? ERR_ABRT : ERR_OK;
 }
@@ -860,7 +874,7 @@ static err_t tcp_pcb_poll_cb(void *arg, struct tcp_pcb *pcb)
 static void tcp_flow_window_init(struct tcp_flow *flow)
 {
 	struct tcp_pcb *pcb = flow->pcb;
-	size_t full = TCP_WND_MAX(pcb), wnd = unet__budget_window(full);
+	size_t full = TCP_WND_MAX(pcb), wnd = unet__budget_window(full, 0);
 
 	if (wnd >= pcb->rcv_wnd)
 		return;

@@ -12,14 +12,27 @@
  *  - the proxy's own buffers (guest data on its way to a host socket, host
  *    data waiting for room in lwIP), charged and released by the proxy.
  *
+ * The last eighth of the budget is a reserve for flows that hold little
+ * (under UNET_BUDGET_FLOW_FLOOR: their queued bytes both ways, as the proxy
+ * counts them): the measures below treat every other flow as if the budget
+ * ended at the other seven eighths (the bulk line). Without it, a few flows
+ * to a host that never reads (or from a guest that never reads) fill the
+ * budget and a new connection gets a zero window and no host reads until
+ * they end: a guest's TSO hands over the whole window at once, so the
+ * budget is full within a millisecond. The reserve is bounded like the
+ * rest: a light flow gets at most the floor from it, and frames are still
+ * dropped at the limit.
+ *
  * What happens as it fills, from gentle to hard:
  *  - the receive window a TCP flow offers the guest shrinks
- *    (unet__budget_window(): the whole window up to half the budget, then
- *    less in proportion, none at the limit), so a well-behaved guest slows
- *    down and loses nothing;
- *  - the proxy stops reading host sockets while the budget is spent, and
- *    stops taking guest data for a host socket that is backed up (lwIP
- *    keeps the segment and offers it again);
+ *    (unet__budget_window(): the whole window up to half the bulk line,
+ *    then less in proportion, none at the line; a light flow still gets up
+ *    to the floor from the reserve), so a well-behaved guest slows down and
+ *    loses nothing;
+ *  - the proxy stops reading host sockets while the budget is spent for
+ *    the flow (unet__budget_free_for()), and stops taking guest data for a
+ *    host socket that is backed up (lwIP keeps the segment and offers it
+ *    again);
  *  - lwIP's out-of-order queue per connection (256 segments, 1 MiB) is cut
  *    to 16 segments and 64 KiB past three quarters of the budget, and to
  *    nothing at the limit;
@@ -153,21 +166,64 @@ bool unet__budget_admit_frame(size_t len)
 	return false;
 }
 
+/* Bytes below the bulk line left for flows holding the floor or more. */
+static size_t budget_bulk_free(void)
+{
+	size_t used = unet__budget_used();
+	size_t line = unet__budget.limit - unet__budget.limit / 8;
+
+	return used < line ? line - used : 0;
+}
+
+/* What the reserve gives a flow holding @held: up to the floor, if light. */
+static size_t budget_light_free(size_t held)
+{
+	size_t left = unet__budget_free();
+
+	if (held >= UNET_BUDGET_FLOW_FLOOR)
+		return 0;
+	return left < UNET_BUDGET_FLOW_FLOOR - held ?
+		       left :
+		       UNET_BUDGET_FLOW_FLOOR - held;
+}
+
+/**
+ * unet__budget_free_for() - what one flow may still take of the budget
+ * @held: bytes the flow holds now (both ways)
+ *
+ * Return: what is left below the bulk line, or, for a flow holding less
+ * than UNET_BUDGET_FLOW_FLOOR, up to the floor from the reserve if that is
+ * more; 0 when neither is left.
+ */
+size_t unet__budget_free_for(size_t held)
+{
+	size_t bulk = budget_bulk_free(), light = budget_light_free(held);
+
+	return bulk > light ? bulk : light;
+}
+
 /**
  * unet__budget_window() - the receive window a flow may offer now
  * @full: its window with the budget unused
+ * @held: bytes the flow holds now (both ways)
  *
- * Return: @full while at most half the budget is used, then less in
- * proportion to what is left, 0 when it is spent.
+ * Return: @full while at most half the bulk line is used, then less in
+ * proportion to what is left below it, 0 at it; a flow holding less than
+ * the floor gets at least what the reserve gives it (capped at @full).
  */
-size_t unet__budget_window(size_t full)
+size_t unet__budget_window(size_t full, size_t held)
 {
-	size_t left = unet__budget_free(), half = unet__budget.limit / 2;
+	size_t line = unet__budget.limit - unet__budget.limit / 8;
+	size_t left = budget_bulk_free(), half = line / 2, wnd, light;
 
 	if (left >= half)
 		return full;
 	/* full * left / half, without overflow for any budget */
-	return (size_t)((uint64_t)full * (left >> 10) / ((half >> 10) + 1));
+	wnd = (size_t)((uint64_t)full * (left >> 10) / ((half >> 10) + 1));
+	light = budget_light_free(held);
+	if (light > full)
+		light = full;
+	return wnd > light ? wnd : light;
 }
 
 /* lwIP's out-of-order queue cap, in segments (lwipopts.h) */

@@ -17,6 +17,12 @@
 #define UNET_BUDGET_MIN ((size_t)4 << 20)
 /** Frames up to this long are taken even over the budget (ACKs, ARP). */
 #define UNET_BUDGET_SMALL_FRAME 128
+/**
+ * A flow holding less than this may use the budget's last eighth, which
+ * flows holding more may not (stack/budget.c: a few flows that fill the
+ * budget can't starve a new connection).
+ */
+#define UNET_BUDGET_FLOW_FLOOR ((size_t)64 << 10)
 
 /**
  * struct unet_budget - the process's memory budget for guest-driven state
@@ -44,7 +50,8 @@ void unet__budget_charge(size_t bytes);
 void unet__budget_release(size_t bytes);
 size_t unet__budget_used(void);
 size_t unet__budget_free(void);
+size_t unet__budget_free_for(size_t held);
 bool unet__budget_admit_frame(size_t len);
-size_t unet__budget_window(size_t full);
+size_t unet__budget_window(size_t full, size_t held);
 
 #endif /* USERNET_BUDGET_H */

@@ -340,7 +340,11 @@ flood() {
 	bg "${GX[@]}" timeout 120 "${FLOOD[@]}" "$@" >"$TMP/$name.flood" 2>&1
 	fpid=$BGPID
 	sleep 1
+	local tc=$(now_ms)
 	check_normal "$name: during" $nodig
+	echo "$name: the checks during the flood took $(($(now_ms) - tc)) ms"
+	# A flood that can wait for it (hold) goes on until this file exists.
+	touch "$TMP/$name.during"
 	kill -0 "$fpid" 2>/dev/null ||
 		fail "$name: the flood ended before the requests during it were done (make it longer)"
 	for ((n = 0; n < 600; n++)); do
@@ -550,7 +554,7 @@ flood_hold() {
 	# the check with the flood (as for the out-of-order flood).
 	local mbps=0
 	[ "$MEMX" != 1 ] && mbps=20
-	flood hold 96 late 24 -- hold "$GW" "$P_HOLD" 24 6 "$mbps"
+	flood hold 96 late 24 -- hold "$GW" "$P_HOLD" 24 6 "$mbps" "$TMP/hold.during"
 	a1=$(sed -nE 's/^accepts ([0-9]+)/\1/p' "$TMP/hold")
 	[ $((a1 - a0)) -ge 24 ] && ok "hold: the peer accepted the 24 connections" ||
 		fail "hold: the peer accepted $((a1 - a0)) connections, want 24"

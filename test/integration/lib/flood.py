@@ -36,12 +36,14 @@ Every flood is bounded in count and time and prints one line on stdout,
   dns SERVER COUNT SECS
       COUNT well-formed A queries (new id each) from one UDP socket,
       paced over SECS; counts the answers and their rcodes.
-  hold HOST PORT CONNS SECS [MBPS]
+  hold HOST PORT CONNS SECS [MBPS [STOPFILE]]
       CONNS real connections to HOST:PORT (a peer that accepts and never
       reads); on each, as much data as the connection takes in SECS
       seconds (non-blocking writes until nothing more goes; at most MBPS
-      megabytes a second in all, when given), then the connections are
-      closed from the guest. Prints the bytes sent.
+      megabytes a second in all, when given, 0 for no limit), then the
+      connections are closed from the guest. With STOPFILE it goes on past
+      SECS until that file exists (60 s at most), so a slow check made
+      during the flood can't outlast it. Prints the bytes sent.
   tftp SRC SERVER COUNT TIMEOUT [HOLD]
       COUNT read requests for "small.txt" with option timeout=TIMEOUT,
       each from a new socket bound to SRC; reads the first answer (OACK or
@@ -50,6 +52,7 @@ Every flood is bounded in count and time and prints one line on stdout,
       then waits HOLD seconds (default 0).
 """
 import array
+import os
 import random
 import socket
 import struct
@@ -335,7 +338,7 @@ def flood_tftp(src, server, count, timeout, hold):
     time.sleep(hold)
 
 
-def flood_hold(host, port, conns, secs, mbps):
+def flood_hold(host, port, conns, secs, mbps, stopfile=None):
     socks = []
     for i in range(conns):
         s = socket.create_connection((host, port), timeout=10)
@@ -347,7 +350,15 @@ def flood_hold(host, port, conns, secs, mbps):
     end = start + secs
     if mbps > 0:
         chunk = b"h" * 8192  # paced: small writes, no bursts
-    while time.monotonic() < end:
+
+    def going():
+        t = time.monotonic()
+        if t < end:
+            return True
+        return (stopfile is not None and t < start + 60 and
+                not os.path.exists(stopfile))
+
+    while going():
         moved = 0
         for s in socks:
             if mbps > 0 and total > mbps * 1e6 * (time.monotonic() - start):
@@ -391,7 +402,8 @@ def main(argv):
             flood_dns(a[0], int(a[1]), float(a[2]))
         elif cmd == "hold":
             flood_hold(a[0], int(a[1]), int(a[2]), float(a[3]),
-                       float(a[4]) if len(a) > 4 else 0)
+                       float(a[4]) if len(a) > 4 else 0,
+                       a[5] if len(a) > 5 else None)
         elif cmd == "tftp":
             flood_tftp(a[0], a[1], int(a[2]), int(a[3]),
                        float(a[4]) if len(a) > 4 else 0)
