@@ -407,11 +407,44 @@ static void port_offer(struct unet_port *port, const void *frame, size_t len,
 	}
 }
 
-/* Whether @port takes frames with offload facts at all. */
+/*
+ * Whether @port takes frames with offload facts at all: not while it loses
+ * frames on purpose, whose unit is the wire frame.
+ */
 static bool port_takes_offload(const struct unet_port *port)
 {
 	return port->ops->send_offload != NULL &&
-	       (port->offload & UNET_PORT_OFFLOAD_CSUM) != 0;
+	       (port->offload & UNET_PORT_OFFLOAD_CSUM) != 0 &&
+	       port->loss.one_in == 0 && port->loss.burst_every == 0;
+}
+
+/**
+ * unet_hub_offload_others() - what every other port takes whole
+ * @from: a port on a hub
+ *
+ * A sender that may make offloaded frames (the gateway merging its TCP
+ * segments into GSO frames) asks whether doing so pays: a port that does
+ * not take them gets them cut back in software.
+ *
+ * Return: the UNET_PORT_OFFLOAD_* bits that all ports but @from take
+ * through their send_offload op; 0 when one of them takes none, or when no
+ * other port is attached.
+ */
+unsigned int unet_hub_offload_others(const struct unet_port *from)
+{
+	const struct unet_port *port;
+	unsigned int bits = ~0u;
+	bool any = false;
+
+	if (from->hub == NULL)
+		return 0;
+	for (port = from->hub->ports; port != NULL; port = port->next) {
+		if (port == from)
+			continue;
+		any = true;
+		bits &= port_takes_offload(port) ? port->offload : 0;
+	}
+	return any ? bits : 0;
 }
 
 /* The facts a segment or a finished frame carries to a port that takes them. */

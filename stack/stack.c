@@ -54,6 +54,7 @@
 #include "netif/ethernet.h"
 
 #include "budget.h"
+#include "coalesce.h"
 #include "stack_internal.h"
 #include "stack_proxy.h"
 #include "wire/arp_proto.h"
@@ -109,6 +110,8 @@
  *        header: one for each extension header a datagram may start with)
  * @proxy_restrict: a restricted proxy is on the stack (see
  *                  unet__stack_restricted())
+ * @coal: lwIP's TCP segments being merged into one GSO frame (coalesce.c);
+ *        its buffer is allocated at the first frame that may be merged
  * @rx_csum_good: the frame lwIP is taking in now came with its checksum
  *                known good or left to do (offload facts from a tap whose
  *                kernel built it): checksums are not verified for it
@@ -125,6 +128,7 @@ struct unet_stack {
 	unsigned char *txbuf;
 	unsigned char *csumbuf;
 	size_t txcap;
+	struct unet__coalesce coal;
 	struct unet_stack_stats stats;
 	struct stack_services services;
 	int refs;
@@ -1189,6 +1193,59 @@ bool unet__stack_is_gateway_addr(const struct unet_stack *stack, uint32_t addr)
 	return addr == stack->cfg.host.s_addr || stack_is_alias(stack, addr);
 }
 
+/* Sends the merged frame held, if any (coalesce.c). */
+static void stack_coalesce_flush(struct unet_stack *stack)
+{
+	struct unet_offload off;
+	size_t len = unet__coalesce_take(&stack->coal, &off);
+
+	if (len == 0)
+		return;
+	if (off.gso_type != UNET_GSO_NONE) {
+		stack->stats.tx_merged++;
+		stack->stats.tx_merged_segs += stack->coal.segs;
+	}
+	(void)unet_hub_input_offload(&stack->port, stack->coal.buf, len, &off);
+}
+
+/*
+ * Whether lwIP's TCP segments are worth merging into GSO frames now: only
+ * on a real clock (the uv prepare handle sends what is held before the
+ * loop sleeps), and only when every other port takes such frames whole.
+ */
+static bool stack_coalesce_on(struct unet_stack *stack)
+{
+	unsigned int want = UNET_PORT_OFFLOAD_CSUM | UNET_PORT_OFFLOAD_TSO4 |
+			    UNET_PORT_OFFLOAD_TSO6;
+
+	if (unet_hub_virtual_clock(stack->hub) ||
+	    (unet_hub_offload_others(&stack->port) & want) != want)
+		return false;
+	if (stack->coal.buf == NULL)
+		stack->coal.buf = malloc(UNET_COALESCE_MAX);
+	return stack->coal.buf != NULL;
+}
+
+/*
+ * Offers a frame to the merged one; true when it was taken (and sent, if
+ * it closed the merged frame). What is held is sent before any frame that
+ * does not continue it, so frames leave in lwIP's order.
+ */
+static bool stack_coalesce(struct unet_stack *stack, const void *frame,
+			   size_t len)
+{
+	unsigned int mtu = unet_hub_mtu(stack->hub);
+
+	if (!unet__coalesce_add(&stack->coal, frame, len, mtu)) {
+		stack_coalesce_flush(stack);
+		if (!unet__coalesce_add(&stack->coal, frame, len, mtu))
+			return false;
+	}
+	if (stack->coal.closed)
+		stack_coalesce_flush(stack);
+	return true;
+}
+
 static err_t stack_linkoutput(struct netif *netif, struct pbuf *p)
 {
 	struct unet_stack *stack = netif->state;
@@ -1199,6 +1256,12 @@ static err_t stack_linkoutput(struct netif *netif, struct pbuf *p)
 			return ERR_BUF;
 		pbuf_copy_partial(p, stack->txbuf, p->tot_len, 0);
 		frame = stack->txbuf;
+	}
+	if (stack_coalesce_on(stack)) {
+		if (stack_coalesce(stack, frame, p->tot_len))
+			return ERR_OK;
+	} else {
+		stack_coalesce_flush(stack);
 	}
 	if (unet_hub_input(&stack->port, frame, p->tot_len) < 0)
 		return ERR_IF;
@@ -1573,7 +1636,11 @@ static void stack_timer_arm(struct unet_stack *stack)
 
 static void stack_prepare_cb(uv_prepare_t *prepare)
 {
-	stack_timer_arm(prepare->data);
+	struct unet_stack *stack = prepare->data;
+
+	/* what lwIP sent during this turn leaves before the loop sleeps */
+	stack_coalesce_flush(stack);
+	stack_timer_arm(stack);
 }
 
 static void stack_handle_closed(uv_handle_t *handle)
@@ -1601,6 +1668,7 @@ void unet__stack_unref(struct unet_stack *stack)
 	if (--stack->refs == 0) {
 		free(stack->txbuf);
 		free(stack->csumbuf);
+		free(stack->coal.buf);
 		free(stack);
 	}
 }
@@ -1801,6 +1869,7 @@ void unet_stack_close(struct unet_stack *stack)
 	unet__dhcp6_stop(stack);
 	unet__ndp_stop(stack);
 	unet__dhcp_stop(stack);
+	stack_coalesce_flush(stack);
 	unet_hub_detach(&stack->port);
 	netif_remove(&stack->gw);
 	netif_remove(&stack->catcher);

@@ -656,6 +656,8 @@ static const struct control_counter control_stack_counters[] = {
 	CONTROL_COUNTER(unet_stack_stats, dhcp6_out),
 	CONTROL_COUNTER(unet_stack_stats, dhcp6_drop),
 	CONTROL_COUNTER(unet_stack_stats, frag6_discarded),
+	CONTROL_COUNTER(unet_stack_stats, tx_merged),
+	CONTROL_COUNTER(unet_stack_stats, tx_merged_segs),
 };
 static_assert(sizeof(size_t) + ARRAY_SIZE(control_stack_counters) *
 				       sizeof(uint64_t) ==

@@ -37,6 +37,17 @@ avg_in() {
 		tail -n 1 | awk '$2 > 0 { print int($1 / $2) }'
 }
 
+# The same for the frames the hub wrote to PORT.
+avg_out() {
+	sed -n "s/^usernet: port $2 (tap): .*; out \([0-9]*\) frames \([0-9]*\) bytes.*/\2 \1/p" "$1" |
+		tail -n 1 | awk '$2 > 0 { print int($1 / $2) }'
+}
+# The GSO frames the gateway merged from its segments, from LOG's dump.
+merged() {
+	sed -n 's/^usernet: stack: .*; merged [0-9]* segments into \([0-9]*\) GSO frames$/\1/p' "$1" |
+		tail -n 1
+}
+
 # wait_exit PID: waits (bounded, 30 s) for a receiving socat to finish at
 # the sender's end of file, then stops it if it did not.
 wait_exit() {
@@ -46,7 +57,7 @@ wait_exit() {
 
 # run_case on|off: both directions through usernet run at MTU 1500.
 run_case() {
-	local mode=$1 flag="" port hport got spid hpid avg
+	local mode=$1 flag="" port hport got spid hpid avg oavg nmerged
 	[ "$mode" = off ] && flag=--no-offload
 	port=$(free_port)
 	hport=$(free_port)
@@ -74,7 +85,13 @@ run_case() {
 		{ cat "$TMP/run.$mode"; fail "$mode: host -> guest: sha256 $got, want $want"; }
 	stop_pid "$hpid" >/dev/null
 	avg=$(avg_in "$TMP/run.$mode" ns0)
+	oavg=$(avg_out "$TMP/run.$mode" ns0)
+	nmerged=$(merged "$TMP/run.$mode")
 	if [ "$mode" = on ]; then
+		# The gateway's segments toward the guest left merged (GSO).
+		[ -n "$oavg" ] && [ "$oavg" -gt 1514 ] && [ "${nmerged:-0}" -gt 0 ] &&
+			ok "on: frames to tap0 average $oavg bytes, $nmerged GSO frames merged" ||
+			fail "on: frames to tap0 average '${oavg}' bytes, '${nmerged}' merged: $(cat "$TMP/run.$mode")"
 		grep -q '^tcp-segmentation-offload: on' "$TMP/run.$mode" &&
 			ok "on: the kernel turned TSO on for tap0" ||
 			fail "on: TSO is not on: $(cat "$TMP/run.$mode")"
@@ -89,6 +106,9 @@ run_case() {
 		[ -n "$avg" ] && [ "$avg" -le 1514 ] &&
 			ok "off: frames from tap0 average $avg bytes (<= 1514)" ||
 			fail "off: frames from tap0 average '${avg}' bytes"
+		[ -n "$oavg" ] && [ "$oavg" -le 1514 ] && [ "$nmerged" = 0 ] &&
+			ok "off: frames to tap0 average $oavg bytes, none merged" ||
+			fail "off: frames to tap0 average '${oavg}' bytes, '${nmerged}' merged"
 	fi
 }
 
@@ -125,6 +145,10 @@ avg=$(avg_in "$TMP/hub.log" t)
 [ -n "$avg" ] && [ "$avg" -gt 1514 ] &&
 	ok "hub: frames from the guest's tap average $avg bytes (GSO)" ||
 	fail "hub: frames from the tap average '${avg}' bytes: $(tail -n 20 "$TMP/hub.log")"
+# The dump port takes no GSO frames: the gateway's segments stay unmerged.
+nmerged=$(merged "$TMP/hub.log")
+[ "$nmerged" = 0 ] && ok "hub: nothing merged while a port takes no GSO" ||
+	fail "hub: '${nmerged}' GSO frames merged with a dump port attached"
 stop_pid "$UPID" >/dev/null
 
 # The dump saw the transfer cut to the MTU, every checksum verified good.

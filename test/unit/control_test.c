@@ -137,6 +137,7 @@ static int fake_stack_stats(void *opaque, struct unet_stack_stats *st)
 	memset(&st->drop_mac, 0, sizeof(*st) - sizeof(st->size));
 	st->dns_queries = 4;
 	st->frag6_discarded = 5;
+	st->tx_merged_segs = 44;
 	return 0;
 }
 
@@ -290,7 +291,8 @@ static void test_reads(void **state)
 		    "\"proxy\":{\"flows\":2,\"tcp_opened\":7,");
 	expect_part(&c, "{\"op\":\"stats\"}", "\"cut_by_policy\":9}");
 	expect_part(&c, "{\"op\":\"stats\"}", "\"dns_queries\":4,");
-	expect_part(&c, "{\"op\":\"stats\"}", "\"frag6_discarded\":5}");
+	expect_part(&c, "{\"op\":\"stats\"}", "\"frag6_discarded\":5,");
+	expect_part(&c, "{\"op\":\"stats\"}", "\"tx_merged_segs\":44}");
 	expect_part(&c, "{\"op\":\"policy_stats\"}", "\"rules\":2");
 	expect_part(&c, "{\"op\":\"policy_stats\"}", "\"denied\":6");
 	expect_part(&c, "{\"op\":\"policy_stats\"}", "\"callback_denied\":2");

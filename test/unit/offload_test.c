@@ -5,7 +5,9 @@
  * segments that are compared with segments built by hand, partial
  * checksums finished, USO datagrams, a table of facts that do not fit
  * their frame, and the hub giving an offload port the frame whole while a
- * plain port gets segments (also through its queue).
+ * plain port gets segments (also through its queue). And the other way
+ * (stack/coalesce.c): the gateway's segments merged into GSO frames that
+ * the hub cuts back into the same bytes, and what is never merged.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -22,6 +24,7 @@
 
 #include <usernet/hub.h>
 
+#include "coalesce.h"
 #include "offload_internal.h"
 #include "wire/checksum.h"
 #include "wire/eth_proto.h"
@@ -659,8 +662,241 @@ static void test_hub_delivery(void **state)
 	assert_int_equal(from.port.stats.drops[UNET_DROP_OFFLOAD], 1);
 	assert_int_equal(off_port.with_off, 2);
 
+	/* What every port but one takes whole: nothing, with a plain one. */
+	assert_int_equal(unet_hub_offload_others(&from.port), 0);
+	unet_hub_detach(&plain.port);
+	assert_int_equal(unet_hub_offload_others(&from.port),
+			 UNET_PORT_OFFLOAD_CSUM);
+	unet_hub_detach(&csum_only.port);
+	assert_int_equal(unet_hub_offload_others(&from.port),
+			 off_port.port.offload);
+	assert_int_equal(unet_hub_offload_others(&off_port.port), 0);
+	/* A port that loses frames on purpose gets wire frames: cut first. */
+	off_port.port.loss.burst_every = 1000000; /* bursts of 0: none lost */
+	assert_int_equal(unet_hub_offload_others(&from.port), 0);
+	off.gso_size = 1448;
+	assert_int_equal(
+		unet_hub_input_offload(&from.port, t_frame_buf, len, &off), 0);
+	assert_int_equal(off_port.with_off, 2);
+	assert_int_equal(off_port.frames, 2 + (64000 + 1447) / 1448);
+
 	unet_hub_close(hub);
 	assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+/* ---- the gateway's segments merged (stack/coalesce.c) ------------------ */
+
+static uint8_t t_merge_buf[UNET_COALESCE_MAX];
+static uint8_t t_in_frames[48][1600];
+
+/*
+ * 44 segments of the MSS at MTU 1500 with timestamps, as lwIP's output loop
+ * writes them, the last with PSH: merged into one GSO frame whose facts
+ * pass the hub's check, and cut back by the hub into the same 44 frames,
+ * byte for byte (checksums included).
+ */
+static void t_merge_roundtrip(bool v6)
+{
+	struct unet__coalesce c = { .buf = t_merge_buf };
+	const unsigned int nseg = 44, mss = v6 ? 1428 : 1448;
+	size_t lens[48], len,
+		hdrs = (v6 ? WIRE_IP6_HLEN : WIRE_IP4_HLEN) + WIRE_TCP_HLEN +
+		       T_TCP_OPTS;
+	struct unet__offload_pkt pkt;
+	struct unet_offload off;
+	struct t_segs *s = calloc(1, sizeof(*s));
+	unsigned int i;
+
+	assert_non_null(s);
+	s->frames = t_seg_frames;
+	for (i = 0; i < nseg; i++) {
+		struct t_frame f = {
+			.v6 = v6,
+			.payload = mss,
+			.pay_off = i * mss,
+			.seq = T_SEQ + i * mss,
+			.flags = WIRE_TCP_ACK,
+			.id = (uint16_t)(T_ID + i),
+			.csum_ok = true,
+		};
+
+		if (i == nseg - 1)
+			f.flags |= WIRE_TCP_PSH;
+		lens[i] = t_build(t_in_frames[i], &f);
+		assert_true(
+			unet__coalesce_add(&c, t_in_frames[i], lens[i], 1500));
+		assert_int_equal(c.closed, i == nseg - 1);
+	}
+	len = unet__coalesce_take(&c, &off);
+	assert_int_equal(len, WIRE_ETH_HLEN + hdrs + nseg * mss);
+	assert_int_equal(c.len, 0);
+	assert_int_equal(off.gso_type, v6 ? UNET_GSO_TCPV6 : UNET_GSO_TCPV4);
+	assert_int_equal(off.gso_size, mss);
+	assert_int_equal(off.flags, UNET_OFFLOAD_F_NEEDS_CSUM);
+	assert_int_equal(off.csum_start,
+			 WIRE_ETH_HLEN + hdrs - WIRE_TCP_HLEN - T_TCP_OPTS);
+	assert_int_equal(off.csum_offset, 16);
+	assert_int_equal(unet__offload_check(t_merge_buf, len, &off, &pkt), 0);
+	assert_int_equal(unet__offload_segment(t_merge_buf, len, &off, &pkt,
+					       1500, t_seg_buf,
+					       sizeof(t_seg_buf), t_seg_cb, s),
+			 (int)nseg);
+	for (i = 0; i < nseg; i++) {
+		assert_int_equal(s->lens[i], lens[i]);
+		assert_memory_equal(s->frames[i], t_in_frames[i], lens[i]);
+	}
+	free(s);
+}
+
+static void test_merge4(void **state)
+{
+	(void)state;
+	t_merge_roundtrip(false);
+}
+
+static void test_merge6(void **state)
+{
+	(void)state;
+	t_merge_roundtrip(true);
+}
+
+/* A single segment leaves as it came, with no facts. */
+static void test_merge_single(void **state)
+{
+	struct unet__coalesce c = { .buf = t_merge_buf };
+	struct t_frame f = { .payload = 100,
+			     .seq = 1,
+			     .flags = WIRE_TCP_ACK,
+			     .csum_ok = true };
+	struct unet_offload off;
+	size_t len = t_build(t_in_frames[0], &f);
+
+	(void)state;
+	assert_int_equal(unet__coalesce_take(&c, &off), 0);
+	assert_true(unet__coalesce_add(&c, t_in_frames[0], len, 1500));
+	assert_false(c.closed);
+	assert_int_equal(unet__coalesce_take(&c, &off), len);
+	assert_memory_equal(t_merge_buf, t_in_frames[0], len);
+	assert_int_equal(off.gso_type, UNET_GSO_NONE);
+	assert_int_equal(off.flags, 0);
+}
+
+/*
+ * What never starts a merged frame, and what does not continue one: each
+ * row changes the second of two segments (or the first, @first).
+ */
+static void test_merge_refused(void **state)
+{
+	static const struct {
+		const char *what;
+		bool first;
+		uint8_t flags; /* replaces ACK when not 0 */
+		size_t payload; /* replaces 1000 when not 0 */
+		int seq_delta;
+		size_t byte; /* a header byte to change (from 0: none) */
+		uint8_t value;
+	} rows[] = {
+		{ "SYN", true, WIRE_TCP_SYN | WIRE_TCP_ACK, 0, 0, 0, 0 },
+		{ "FIN", true, WIRE_TCP_FIN | WIRE_TCP_ACK, 0, 0, 0, 0 },
+		{ "RST", true, WIRE_TCP_RST | WIRE_TCP_ACK, 0, 0, 0, 0 },
+		{ "URG", true, WIRE_TCP_URG | WIRE_TCP_ACK, 0, 0, 0, 0 },
+		{ "no ACK", true, WIRE_TCP_PSH, 0, 0, 0, 0 },
+		{ "CWR", false, WIRE_TCP_CWR | WIRE_TCP_ACK, 0, 0, 0, 0 },
+		{ "a gap", false, 0, 0, 1, 0, 0 },
+		{ "a retransmission", false, 0, 0, -1000, 0, 0 },
+		{ "longer than the first", false, 0, 1001, 0, 0, 0 },
+		{ "another source port", false, 0, 0, 0, 34 + 1, 9 },
+		{ "another ack", false, 0, 0, 0, 34 + 11, 9 },
+		{ "another window", false, 0, 0, 0, 34 + 15, 9 },
+		{ "other options", false, 0, 0, 0, 34 + 25, 9 },
+		{ "another TTL", false, 0, 0, 0, 14 + 8, 9 },
+		{ "another address", false, 0, 0, 0, 14 + 19, 9 },
+		{ "another MAC", false, 0, 0, 0, 3, 9 },
+		{ "a fragment", true, 0, 0, 0, 14 + 6, 0x20 },
+	};
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct unet__coalesce c = { .buf = t_merge_buf };
+		struct t_frame f = { .payload = 1000,
+				     .seq = 5000,
+				     .flags = WIRE_TCP_ACK,
+				     .id = 7,
+				     .csum_ok = true };
+		struct t_frame g = f;
+		size_t len1, len2;
+		uint8_t *mod;
+
+		print_message("row %u: %s\n", i, rows[i].what);
+		g.seq = 6000 + (uint32_t)rows[i].seq_delta;
+		g.pay_off = 1000;
+		g.id = 8;
+		if (rows[i].flags != 0)
+			(rows[i].first ? &f : &g)->flags = rows[i].flags;
+		if (rows[i].payload != 0)
+			g.payload = rows[i].payload;
+		len1 = t_build(t_in_frames[0], &f);
+		len2 = t_build(t_in_frames[1], &g);
+		mod = rows[i].first ? t_in_frames[0] : t_in_frames[1];
+		if (rows[i].byte != 0)
+			mod[rows[i].byte] ^= rows[i].value;
+		if (rows[i].first) {
+			assert_false(unet__coalesce_add(&c, t_in_frames[0],
+							len1, 1500));
+			assert_int_equal(c.len, 0);
+			continue;
+		}
+		assert_true(unet__coalesce_add(&c, t_in_frames[0], len1, 1500));
+		assert_false(
+			unet__coalesce_add(&c, t_in_frames[1], len2, 1500));
+		assert_int_equal(c.len, len1);
+	}
+}
+
+/*
+ * A short segment, or one with PSH, closes the frame; so does the 64 KiB
+ * limit; and a segment longer than the MTU never starts one.
+ */
+static void test_merge_closes(void **state)
+{
+	struct unet__coalesce c = { .buf = t_merge_buf };
+	struct t_frame f = { .payload = 1448,
+			     .seq = 1,
+			     .flags = WIRE_TCP_ACK,
+			     .csum_ok = true };
+	struct unet_offload off;
+	unsigned int n = 0;
+	size_t len;
+
+	(void)state;
+	/* a short one closes it */
+	len = t_build(t_in_frames[0], &f);
+	assert_true(unet__coalesce_add(&c, t_in_frames[0], len, 1500));
+	f.seq += 1448;
+	f.payload = 10;
+	len = t_build(t_in_frames[1], &f);
+	assert_true(unet__coalesce_add(&c, t_in_frames[1], len, 1500));
+	assert_true(c.closed);
+	assert_int_equal(unet__coalesce_take(&c, &off), 14 + 20 + 32 + 1458);
+	assert_int_equal(off.gso_size, 1448);
+	/* full segments until 64 KiB: 45 of 1448 fit, the 45th closes it */
+	f.payload = 1448;
+	f.seq = 1;
+	do {
+		f.pay_off = 0;
+		len = t_build(t_in_frames[0], &f);
+		assert_true(unet__coalesce_add(&c, t_in_frames[0], len, 1500));
+		f.seq += 1448;
+		n++;
+	} while (!c.closed);
+	assert_int_equal(n, 45);
+	len = unet__coalesce_take(&c, &off);
+	assert_true(len - 14 <= 0xffff);
+	/* past the MTU: never */
+	f.payload = 1500;
+	len = t_build(t_in_frames[0], &f);
+	assert_false(unet__coalesce_add(&c, t_in_frames[0], len, 1500));
 }
 
 int main(void)
@@ -674,6 +910,11 @@ int main(void)
 		cmocka_unit_test(test_csum_finish),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_hub_delivery),
+		cmocka_unit_test(test_merge4),
+		cmocka_unit_test(test_merge6),
+		cmocka_unit_test(test_merge_single),
+		cmocka_unit_test(test_merge_refused),
+		cmocka_unit_test(test_merge_closes),
 	};
 
 	t_data_init();

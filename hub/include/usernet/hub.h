@@ -170,7 +170,8 @@ struct unet_port_stats {
  * early at a frame that comes %UNET_LOSS_BURST_GAP_MS or more after the one
  * before it (so a sender's lone retransmission is not swallowed again and
  * again). What is lost is counted as %UNET_DROP_LOSS. All 0 (the default):
- * nothing is lost.
+ * nothing is lost. A port that loses frames gets no offloaded frame whole
+ * (a GSO frame is cut first), so what it loses are wire frames.
  */
 /* A pause after which a loss burst is over (see &struct unet_port_loss). */
 #define UNET_LOSS_BURST_GAP_MS 10
@@ -383,6 +384,7 @@ UNET_EXTERN void unet_hub_log(const struct unet_hub *hub,
 UNET_EXTERN void unet_hub_set_log(struct unet_hub *hub, unet_log_cb cb,
 				  void *opaque, enum unet_log_level level);
 UNET_EXTERN struct unet_port *unet_hub_ports(const struct unet_hub *hub);
+UNET_EXTERN unsigned int unet_hub_offload_others(const struct unet_port *from);
 
 UNET_EXTERN bool unet_hub_virtual_clock(const struct unet_hub *hub);
 UNET_EXTERN int unet_hub_clock_advance(struct unet_hub *hub, uint64_t ns);

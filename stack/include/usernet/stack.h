@@ -182,6 +182,9 @@ struct unet_stack_config {
  *                   on the datagram's end (RFC 5722); their later
  *                   fragments are dropped too, until the reassembly timer
  *                   (60 s) ends
+ * @tx_merged: GSO frames the gateway sent, each lwIP's TCP segments to the
+ *             guest merged (only while every other port takes them whole)
+ * @tx_merged_segs: the segments merged into them
  */
 struct unet_stack_stats {
 	size_t size;
@@ -218,6 +221,8 @@ struct unet_stack_stats {
 	uint64_t dhcp6_out;
 	uint64_t dhcp6_drop;
 	uint64_t frag6_discarded;
+	uint64_t tx_merged;
+	uint64_t tx_merged_segs;
 };
 
 struct unet_stack;
