@@ -269,7 +269,7 @@ static void netns_child_configure(int ctl, const char *name,
 
 static void __attribute__((noreturn))
 netns_child(int ctl, const struct netns_target *t, const char *ifname,
-	    const struct netns_ifconfig *cfg)
+	    const struct netns_ifconfig *cfg, bool vnet_hdr)
 {
 	struct sigaction sa = { .sa_handler = SIG_DFL };
 	char netpath[64], userpath[64];
@@ -321,6 +321,9 @@ netns_child(int ctl, const struct netns_target *t, const char *ifname,
 	memset(&ifr, 0, sizeof(ifr));
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
 	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+	/* the port that adopts the fd asks for offloads (hub/tap.c) */
+	if (vnet_hdr)
+		ifr.ifr_flags |= IFF_VNET_HDR;
 	if (ioctl(tap, TUNSETIFF, &ifr) < 0)
 		netns_child_send(ctl, errno, -1, "cannot create tap %s in %s",
 				 ifname, net);
@@ -336,6 +339,8 @@ netns_child(int ctl, const struct netns_target *t, const char *ifname,
  * @t: the namespace (see struct netns_target)
  * @ifname: the tap's name, 1..15 characters ("%d" lets the kernel number it)
  * @cfg: what to configure on the tap and lo inside, or NULL for nothing
+ * @vnet_hdr: make the tap with a virtio-net header (IFF_VNET_HDR), so that
+ *            unet_tap_adopt() turns on its offloads (TSO, checksum)
  * @tap_fd: receives the tap's fd, non-blocking and close-on-exec
  * @err: receives a one-line message on failure; may be NULL
  * @errlen: size of @err
@@ -349,8 +354,8 @@ netns_child(int ctl, const struct netns_target *t, const char *ifname,
  * permitted").
  */
 int netns_open_tap(const struct netns_target *t, const char *ifname,
-		   const struct netns_ifconfig *cfg, int *tap_fd, char *err,
-		   size_t errlen)
+		   const struct netns_ifconfig *cfg, bool vnet_hdr, int *tap_fd,
+		   char *err, size_t errlen)
 {
 	struct pollfd pfd;
 	struct netns_msg msg;
@@ -375,7 +380,7 @@ int netns_open_tap(const struct netns_target *t, const char *ifname,
 	pid = fork();
 	if (pid == 0) {
 		close(sv[0]);
-		netns_child(sv[1], t, ifname, cfg);
+		netns_child(sv[1], t, ifname, cfg, vnet_hdr);
 	}
 	r = pid < 0 ? -errno : 0;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);

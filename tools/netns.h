@@ -56,7 +56,7 @@ int netns_map_ids(unsigned int uid_in, uid_t uid, unsigned int gid_in,
 		  gid_t gid, const char **what);
 int netns_parse_target(const char *s, struct netns_target *t);
 int netns_open_tap(const struct netns_target *t, const char *ifname,
-		   const struct netns_ifconfig *cfg, int *tap_fd, char *err,
-		   size_t errlen);
+		   const struct netns_ifconfig *cfg, bool vnet_hdr, int *tap_fd,
+		   char *err, size_t errlen);
 
 #endif /* USERNET_TOOLS_NETNS_H */

@@ -21,6 +21,9 @@
  * 1.2, an interface name whose address is taken at start
  * (s4n_outbound_addr()); the proxy binds every host socket to it and
  * checks at start that it can. --disable-dns starts no DNS forwarder.
+ * The tap is made with a vnet header, so the namespace's kernel hands over
+ * 64 KiB TCP segments and takes them back (offloads, hub/tap.c), unless
+ * --disable-offload (usernet's own option) says not to.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -77,6 +80,8 @@ static void s4n_usage(FILE *f)
 		"--outbound-addr=IPv4     bind host sockets to this address (or IFNAME's)\n"
 		"--outbound-addr6=IPv6    bind IPv6 host sockets to this address (or IFNAME's)\n"
 		"--disable-dns            no DNS forwarder on 10.0.2.3 (or --cidr's .3)\n"
+		"--disable-offload        a plain tap (usernet: by default the tap has a\n"
+		"                         vnet header, TSO and checksum offload on)\n"
 		"--macaddress=MAC         the tap's MAC address (only with -c)\n"
 		"--target-type=TYPE       what to connect ([netns], default=netns)\n"
 		"-h, --help               show this help and exit\n"
@@ -254,6 +259,7 @@ int s4n_parse(int argc, char **argv, struct s4n_options *o)
 		OPT_OUTBOUND,
 		OPT_OUTBOUND6,
 		OPT_NO_DNS,
+		OPT_NO_OFFLOAD,
 		OPT_MAC,
 		OPT_TARGET,
 	};
@@ -277,6 +283,7 @@ int s4n_parse(int argc, char **argv, struct s4n_options *o)
 		{ "outbound-addr", required_argument, NULL, OPT_OUTBOUND },
 		{ "outbound-addr6", required_argument, NULL, OPT_OUTBOUND6 },
 		{ "disable-dns", no_argument, NULL, OPT_NO_DNS },
+		{ "disable-offload", no_argument, NULL, OPT_NO_OFFLOAD },
 		{ "macaddress", required_argument, NULL, OPT_MAC },
 		{ "target-type", required_argument, NULL, OPT_TARGET },
 		{ NULL, 0, NULL, 0 },
@@ -356,6 +363,9 @@ int s4n_parse(int argc, char **argv, struct s4n_options *o)
 			break;
 		case OPT_NO_DNS:
 			o->disable_dns = true;
+			break;
+		case OPT_NO_OFFLOAD:
+			o->disable_offload = true;
 			break;
 		case OPT_MAC:
 			mac = optarg;
@@ -623,8 +633,8 @@ static int s4n_start(struct s4n *s, const struct s4n_options *o,
 	ic.mtu = o->mtu;
 	ic.set_mac = o->set_mac;
 	memcpy(ic.mac, o->mac, sizeof(ic.mac));
-	r = netns_open_tap(&t, o->tapname, o->configure ? &ic : NULL, &fd, err,
-			   sizeof(err));
+	r = netns_open_tap(&t, o->tapname, o->configure ? &ic : NULL,
+			   !o->disable_offload, &fd, err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "slirp4netns: %s\n", err);
 		return r;

@@ -31,6 +31,8 @@
  * @ipv6: -6/--enable-ipv6: fd00::/64 (gateway fd00::2, DNS fd00::3)
  * @disable_host_loopback: --disable-host-loopback
  * @disable_dns: --disable-dns: no DNS forwarder on the DNS address
+ * @disable_offload: --disable-offload (usernet's): the tap without a vnet
+ *                   header, so without TSO and checksum offload
  * @sandbox: --enable-sandbox (usernet's --sandbox)
  * @seccomp: --enable-seccomp (usernet's --seccomp)
  * @outbound_addr: --outbound-addr as given (an address or an interface
@@ -57,6 +59,7 @@ struct s4n_options {
 	bool ipv6;
 	bool disable_host_loopback;
 	bool disable_dns;
+	bool disable_offload;
 	bool sandbox;
 	bool seccomp;
 	const char *outbound_addr;

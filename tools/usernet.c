@@ -1388,7 +1388,8 @@ static int open_tap_netns(struct unet_hub *hub, const struct netdev *nd)
 
 	r = netns_parse_target(nd->u.tap.netns, &t);
 	if (r == 0)
-		r = netns_open_tap(&t, name, NULL, &fd, err, sizeof(err));
+		r = netns_open_tap(&t, name, NULL, !nd->u.tap.no_offload, &fd,
+				   err, sizeof(err));
 	else
 		snprintf(err, sizeof(err), "not a PID or a path");
 	if (r == 0) {

@@ -26,7 +26,7 @@
 #   checksum good.
 . "$(dirname "$0")/lib/common.sh"
 need_root
-need_cmd ip socat curl sha256sum tshark ethtool
+need_cmd ip socat curl sha256sum tshark ethtool unshare nsenter
 
 head -c $((24 << 20)) /dev/urandom >"$TMP/big"
 want=$(sha256sum <"$TMP/big" | cut -d' ' -f1)
@@ -166,4 +166,26 @@ good=$(awk -F'\t' '$3 == 1 { n++ } END { print n + 0 }' "$TMP/fields")
 [ "$bad" = 0 ] && [ "$good" -gt 10000 ] &&
 	ok "dump: $good TCP checksums verified good, none bad" ||
 	fail "dump: $bad frames with a bad (or unverified) checksum, $good good"
+
+# ---- 3. a tap made with netns= has the offloads too ----------------------
+for keys in "" ",offload=off"; do
+	unshare --net sleep 60 &
+	tpid=$!
+	PIDS+=("$tpid")
+	wait_for 5 sh -c "[ \"\$(readlink /proc/$tpid/ns/net)\" != \"\$(readlink /proc/self/ns/net)\" ]" ||
+		fail "netns: no new namespace"
+	"$USERNET" -netdev user,id=u -netdev "tap,id=t,netns=$tpid,ifname=tap0$keys" \
+		2>"$TMP/netns.log" &
+	npid=$!
+	PIDS+=("$npid")
+	want=on
+	[ -n "$keys" ] && want=off
+	wait_for 10 nsenter -t "$tpid" -n ip link show tap0 ||
+		fail "netns$keys: no tap0 in the namespace: $(cat "$TMP/netns.log")"
+	tso=$(nsenter -t "$tpid" -n ethtool -k tap0 | sed -n 's/^tcp-segmentation-offload: //p')
+	[ "$tso" = "$want" ] && ok "netns$keys: TSO $tso on the tap made in the namespace" ||
+		fail "netns$keys: TSO '$tso' on tap0, want $want"
+	stop_pid "$npid" >/dev/null
+	stop_pid "$tpid" >/dev/null
+done
 finish

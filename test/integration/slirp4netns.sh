@@ -22,7 +22,7 @@
 #  +-------------------------------------+
 . "$(dirname "$0")/lib/common.sh"
 need_root
-need_cmd slirp4netns python3 curl dig dnsmasq socat nsenter unshare ip
+need_cmd slirp4netns python3 curl dig dnsmasq socat nsenter unshare ip ethtool sha256sum
 
 S4N_USERNET="$(dirname "$USERNET")/slirp4netns"
 [ -x "$S4N_USERNET" ] || { fail "no slirp4netns link beside $USERNET"; finish; }
@@ -193,6 +193,34 @@ for impl in slirp4netns "$S4N_USERNET"; do
 	else
 		ok "$name: --disable-host-loopback refuses 10.0.2.2 -> 127.0.0.1"
 	fi
+	stop "$name"
+done
+
+# Offloads (usernet's): the tap has a vnet header, the namespace's kernel
+# turns TSO on for it, and 16 MiB cross both ways byte-exact; with
+# --disable-offload the tap is plain.
+head -c $((16 << 20)) /dev/urandom >"$TMP/www/big"
+want=$(sha256sum <"$TMP/www/big" | cut -d' ' -f1)
+for flag in "" --disable-offload; do
+	name=offload${flag:+-off}
+	start "$S4N_USERNET" "$name" $flag
+	tso=$(nsenter -t "$TPID" -n ethtool -k tap0 | sed -n 's/^tcp-segmentation-offload: //p')
+	[ "$tso" = "$([ -n "$flag" ] && echo off || echo on)" ] &&
+		ok "$name: TSO $tso on tap0" || fail "$name: TSO '$tso' on tap0"
+	got=$(nsenter -t "$TPID" -n timeout 30 curl -sf "http://10.0.2.2:$HP/big" | sha256sum | cut -d' ' -f1)
+	[ "$got" = "$want" ] && ok "$name: 16 MiB host -> namespace byte-exact" ||
+		fail "$name: host -> namespace: sha256 $got"
+	UPP=$(free_port)
+	socat -u "TCP-LISTEN:$UPP,bind=127.0.0.1,reuseaddr" "OPEN:$TMP/up.$name,creat,trunc" &
+	upid=$!
+	PIDS+=("$upid")
+	sleep 0.3
+	nsenter -t "$TPID" -n timeout 30 socat -u "FILE:$TMP/www/big" "TCP:10.0.2.2:$UPP" ||
+		fail "$name: upload failed"
+	wait_for 10 sh -c "! kill -0 $upid 2>/dev/null"
+	got=$(sha256sum <"$TMP/up.$name" | cut -d' ' -f1)
+	[ "$got" = "$want" ] && ok "$name: 16 MiB namespace -> host byte-exact" ||
+		fail "$name: namespace -> host: sha256 $got"
 	stop "$name"
 done
 

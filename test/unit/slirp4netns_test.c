@@ -188,10 +188,12 @@ static void test_outbound(void **state)
 	assert_int_equal(o.outbound.s_addr, 0);
 	assert_true(IN6_IS_ADDR_UNSPECIFIED(&o.outbound6));
 	assert_false(o.disable_dns);
+	assert_false(o.disable_offload);
 	assert_int_equal(
-		parse("slirp4netns --outbound-addr=198.18.0.7 --outbound-addr6=2001:db8::7 --disable-dns 3",
+		parse("slirp4netns --outbound-addr=198.18.0.7 --outbound-addr6=2001:db8::7 --disable-dns --disable-offload 3",
 		      &o),
 		-1);
+	assert_true(o.disable_offload);
 	assert_int_equal(o.outbound.s_addr, ip("198.18.0.7"));
 	inet_pton(AF_INET6, "2001:db8::7", &a6);
 	assert_memory_equal(&o.outbound6, &a6, sizeof(a6));
