@@ -7,6 +7,12 @@
  * unet_cb_port_input() and receives every frame for it in its callback. The
  * callback may refuse a frame with -EAGAIN; the hub then queues it (bounded)
  * and offers it again when the embedder calls unet_port_flush().
+ *
+ * A VMM whose device speaks virtio-net can opt in to offloads
+ * (unet_cb_port_set_offload()): it then hands over frames with their
+ * virtio-net header's facts (unet_cb_port_input_offload(), a guest's 64 KiB
+ * TSO segment, say) and receives them (a merged GSO frame from the
+ * gateway) through a second callback, instead of having the hub cut them.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -19,11 +25,13 @@
  * struct cb_port - a callback attachment
  * @port: the hub's port, embedded
  * @rx: the embedder's callback
- * @opaque: passed to @rx
+ * @rx_off: its callback for frames with offload facts, once it opted in
+ * @opaque: passed to @rx and @rx_off
  */
 struct cb_port {
 	struct unet_port port;
 	unet_cb_port_rx_cb rx;
+	unet_cb_port_rx_offload_cb rx_off;
 	void *opaque;
 };
 
@@ -32,6 +40,14 @@ static int cb_port_send(struct unet_port *port, const void *frame, size_t len)
 	struct cb_port *cp = container_of(port, struct cb_port, port);
 
 	return cp->rx(cp->opaque, frame, len);
+}
+
+static int cb_port_send_offload(struct unet_port *port, const void *frame,
+				size_t len, const struct unet_offload *off)
+{
+	struct cb_port *cp = container_of(port, struct cb_port, port);
+
+	return cp->rx_off(cp->opaque, frame, len, off);
 }
 
 static void cb_port_close(struct unet_port *port)
@@ -44,6 +60,7 @@ static const struct unet_port_ops cb_port_ops = {
 	.name = "callback",
 	.send = cb_port_send,
 	.close = cb_port_close,
+	.send_offload = cb_port_send_offload,
 };
 
 /**
@@ -100,4 +117,56 @@ int unet_cb_port_input(struct unet_port *port, const void *frame, size_t len)
 	if (port == NULL || port->ops != &cb_port_ops)
 		return -EINVAL;
 	return unet_hub_input(port, frame, len);
+}
+
+/**
+ * unet_cb_port_set_offload() - let a callback port take offloaded frames
+ * @port: a port made by unet_cb_port_open()
+ * @offload: the UNET_PORT_OFFLOAD_* bits the embedder takes whole
+ *           (%UNET_PORT_OFFLOAD_CSUM is needed for any); 0 to opt out
+ * @rx_off: receives frames that carry facts the port takes; required with
+ *          a non-zero @offload
+ *
+ * Frames whose facts are not covered by @offload still come cut and
+ * summed through the plain callback. The facts are virtio-net's (see
+ * struct unet_offload), so a virtio device model copies them into its
+ * header.
+ *
+ * Return: 0, -EINVAL for another kind of port, unknown bits, or bits
+ * without a callback.
+ */
+int unet_cb_port_set_offload(struct unet_port *port, unsigned int offload,
+			     unet_cb_port_rx_offload_cb rx_off)
+{
+	struct cb_port *cp;
+	unsigned int known = UNET_PORT_OFFLOAD_CSUM | UNET_PORT_OFFLOAD_TSO4 |
+			     UNET_PORT_OFFLOAD_TSO6 | UNET_PORT_OFFLOAD_USO;
+
+	if (port == NULL || port->ops != &cb_port_ops ||
+	    (offload & ~known) != 0 || (offload != 0 && rx_off == NULL))
+		return -EINVAL;
+	cp = container_of(port, struct cb_port, port);
+	cp->rx_off = offload != 0 ? rx_off : NULL;
+	port->offload = offload;
+	return 0;
+}
+
+/**
+ * unet_cb_port_input_offload() - hand the hub a frame with offload facts
+ * @port: a port made by unet_cb_port_open()
+ * @frame: the frame, borrowed for the call
+ * @len: its length: up to %UNET_GSO_FRAME_MAX for a GSO frame
+ * @off: its facts (untrusted: checked, as unet_hub_input_offload() does)
+ *
+ * Any callback port may hand over such frames, whether or not it takes
+ * them (unet_cb_port_set_offload() is about frames toward it).
+ *
+ * Return: as unet_hub_input_offload().
+ */
+int unet_cb_port_input_offload(struct unet_port *port, const void *frame,
+			       size_t len, const struct unet_offload *off)
+{
+	if (port == NULL || port->ops != &cb_port_ops)
+		return -EINVAL;
+	return unet_hub_input_offload(port, frame, len, off);
 }

@@ -2,7 +2,8 @@
 /*
  * Tests of the callback port (hub/cbport.c): frames in with
  * unet_cb_port_input(), out through the embedder's callback, -EAGAIN
- * queueing and unet_port_flush(), bad arguments, and closing.
+ * queueing and unet_port_flush(), bad arguments, closing, and a port that
+ * opted in to offloads.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -186,10 +187,105 @@ static void test_close_detaches(void **state)
 					   &f->port), 0);
 }
 
+/* What a callback port that opted in to offloads got through rx_off. */
+struct rx_off {
+	int frames;
+	size_t len;
+	struct unet_offload off;
+};
+
+static int rx_off_cb(void *opaque, const void *frame, size_t len,
+		     const struct unet_offload *off)
+{
+	struct rx_off *r = opaque;
+
+	(void)frame;
+	r->frames++;
+	r->len = len;
+	r->off = *off;
+	return 0;
+}
+
+static int rx_ignore(void *opaque, const void *frame, size_t len)
+{
+	(void)opaque;
+	(void)frame;
+	(void)len;
+	return 0;
+}
+
+/*
+ * A VMM's virtio device opts in: a 4000-byte TSO segment it hands over
+ * reaches another opted-in callback port whole with its facts, and the
+ * plain capture port as segments within the MTU.
+ */
+static void test_offload(void **state)
+{
+	struct fixture *f = *state;
+	static uint8_t buf[14 + 20 + 20 + 4000];
+	size_t len = sizeof(buf);
+	struct unet_offload off = {
+		.flags = UNET_OFFLOAD_F_NEEDS_CSUM,
+		.gso_type = UNET_GSO_TCPV4,
+		.gso_size = 1000,
+		.csum_start = 34,
+		.csum_offset = 16,
+	};
+	struct unet_port *vio = NULL;
+	struct rx_off got = { 0 };
+	int i;
+
+	assert_int_equal(
+		unet_cb_port_open(f->hub, "virtio", rx_ignore, &got, &vio), 0);
+	/* bad uses */
+	assert_int_equal(unet_cb_port_set_offload(vio, 0x100, rx_off_cb),
+			 -EINVAL);
+	assert_int_equal(unet_cb_port_set_offload(vio, UNET_PORT_OFFLOAD_CSUM,
+						  NULL),
+			 -EINVAL);
+	assert_int_equal(unet_cb_port_set_offload(&f->cap.port,
+						  UNET_PORT_OFFLOAD_CSUM,
+						  rx_off_cb),
+			 -EINVAL);
+	assert_int_equal(
+		unet_cb_port_set_offload(
+			vio, UNET_PORT_OFFLOAD_CSUM | UNET_PORT_OFFLOAD_TSO4,
+			rx_off_cb),
+		0);
+
+	tn_ip_header(buf, tn_gw_mac, tn_ip("10.0.2.15"), tn_ip("10.0.2.2"), 6,
+		     20 + 20 + 4000, 1, 0);
+	buf[34 + 12] = 5 << 4; /* TCP header length 20 */
+	buf[34 + 13] = 0x10; /* ACK */
+	assert_int_equal(unet_cb_port_input_offload(f->port, buf, len, &off),
+			 0);
+	assert_int_equal(got.frames, 1);
+	assert_int_equal(got.len, len);
+	assert_int_equal(got.off.gso_type, UNET_GSO_TCPV4);
+	assert_int_equal(got.off.gso_size, 1000);
+	assert_int_equal(f->cap.frames, 4);
+	for (i = 0; i < f->cap.frames; i++)
+		assert_true(f->cap.len[i] <= 1514);
+	/* opted out: the same frame comes cut through the plain callback */
+	assert_int_equal(unet_cb_port_set_offload(vio, 0, NULL), 0);
+	assert_int_equal(unet_cb_port_input_offload(f->port, buf, len, &off),
+			 0);
+	assert_int_equal(got.frames, 1);
+	assert_int_equal(vio->stats.out_frames, 1 + 4);
+	/* a hostile size: dropped at the door */
+	off.gso_size = 0;
+	assert_int_equal(unet_cb_port_input_offload(f->port, buf, len, &off),
+			 -EINVAL);
+	assert_int_equal(unet_cb_port_input_offload(&f->cap.port, buf, len,
+						    &off),
+			 -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_both_ways, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_both_ways, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_eagain_queues_then_flush,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors_counted, setup,
@@ -198,6 +294,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_close_detaches, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_offload, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -38,6 +38,28 @@ UNET_EXTERN int unet_cb_port_input(struct unet_port *port, const void *frame,
 				   size_t len);
 
 /**
+ * typedef unet_cb_port_rx_offload_cb - a frame with offload facts for a
+ *	callback port that opted in (unet_cb_port_set_offload())
+ * @opaque: the pointer given to unet_cb_port_open()
+ * @frame: the frame, borrowed for the call (up to %UNET_GSO_FRAME_MAX
+ *         bytes for a GSO frame)
+ * @len: its length
+ * @off: its facts (checked by the hub), borrowed for the call
+ *
+ * Return: as &unet_cb_port_rx_cb.
+ */
+typedef int (*unet_cb_port_rx_offload_cb)(void *opaque, const void *frame,
+					  size_t len,
+					  const struct unet_offload *off);
+
+UNET_EXTERN int unet_cb_port_set_offload(struct unet_port *port,
+					 unsigned int offload,
+					 unet_cb_port_rx_offload_cb rx_off);
+UNET_EXTERN int unet_cb_port_input_offload(struct unet_port *port,
+					   const void *frame, size_t len,
+					   const struct unet_offload *off);
+
+/**
  * unet_tap_open() - open a tap interface by name, creating it when missing
  * @hub: the hub to attach to
  * @id: the port's name (e.g. the -netdev id)
