@@ -262,19 +262,13 @@ int unet__offload_csum(void *frame, size_t len, const struct unet_offload *off,
 		       const struct unet__offload_pkt *pkt)
 {
 	size_t start = off->csum_start, at = start + off->csum_offset;
-	uint8_t *field;
-	uint16_t v;
 
 	if (!(off->flags & UNET_OFFLOAD_F_NEEDS_CSUM) || pkt->end > len ||
 	    at + 2 > pkt->end)
 		return -EINVAL;
-	v = unet__csum_finish(
-		unet__csum_add(0, offload_at(frame, start), pkt->end - start));
-	if (v == 0 && pkt->proto == WIRE_IPPROTO_UDP && start == pkt->l4_off)
-		v = 0xffff;
-	field = offload_at(frame, at);
-	field[0] = (uint8_t)(v >> 8);
-	field[1] = (uint8_t)v;
+	unet__csum_fill(offload_at(frame, start), pkt->end - start,
+			off->csum_offset,
+			pkt->proto == WIRE_IPPROTO_UDP && start == pkt->l4_off);
 	return 0;
 }
 

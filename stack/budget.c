@@ -166,11 +166,16 @@ bool unet__budget_admit_frame(size_t len)
 	return false;
 }
 
+/* The bulk line: seven eighths of the budget, the rest is the reserve. */
+static size_t budget_line(void)
+{
+	return unet__budget.limit - unet__budget.limit / 8;
+}
+
 /* Bytes below the bulk line left for flows holding the floor or more. */
 static size_t budget_bulk_free(void)
 {
-	size_t used = unet__budget_used();
-	size_t line = unet__budget.limit - unet__budget.limit / 8;
+	size_t used = unet__budget_used(), line = budget_line();
 
 	return used < line ? line - used : 0;
 }
@@ -213,8 +218,7 @@ size_t unet__budget_free_for(size_t held)
  */
 size_t unet__budget_window(size_t full, size_t held)
 {
-	size_t line = unet__budget.limit - unet__budget.limit / 8;
-	size_t left = budget_bulk_free(), half = line / 2, wnd, light;
+	size_t left = budget_bulk_free(), half = budget_line() / 2, wnd, light;
 
 	if (left >= half)
 		return full;

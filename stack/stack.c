@@ -98,7 +98,7 @@
  * @txbuf: flattens chained pbufs into one frame
  * @txcap: size of @txbuf
  * @csumbuf: a copy of a frame whose checksum is finished here (allocated at
- *           the first such frame, 64 KiB; see stack_csum_finish())
+ *           the first such frame, 64 KiB; see stack_csum_todo())
  * @stats: counters, the services' too
  * @services: the gateway's services (DHCP, DNS, TFTP)
  * @refs: service handles still closing (the stack is freed at 0)
@@ -1431,25 +1431,6 @@ static bool stack_csum_todo(const struct unet_offload *off, size_t len)
 }
 
 /*
- * Finishes the checksum stack_csum_todo() chose, in @frame (a copy): the
- * field holds the pseudo-header's sum; the bytes from csum_start to the
- * frame's end (a tap's frame ends with its packet) are added to it.
- */
-static void stack_csum_finish(uint8_t *frame, size_t len,
-			      const struct unet_offload *off)
-{
-	size_t at = (size_t)off->csum_start + off->csum_offset;
-	uint16_t v;
-
-	v = unet__csum_finish(unet__csum_add(0, frame + off->csum_start,
-					     len - off->csum_start));
-	if (v == 0 && off->csum_offset == offsetof(struct wire_udp, csum))
-		v = 0xffff;
-	frame[at] = (uint8_t)(v >> 8);
-	frame[at + 1] = (uint8_t)v;
-}
-
-/*
  * Takes one frame from the hub into lwIP. @trust: the frame came with
  * offload facts saying its transport checksum is good or left to do; lwIP
  * and the proxy then do not verify it (a TCP segment of a guest's kernel at
@@ -1609,7 +1590,11 @@ static int stack_send_offload(struct unet_port *port, const void *frame,
 	if (stack->csumbuf == NULL)
 		return -ENOMEM;
 	memcpy(stack->csumbuf, frame, len);
-	stack_csum_finish(stack->csumbuf, len, off);
+	/* the bytes from csum_start to the frame's end: a tap's frame ends
+	 * with its packet */
+	unet__csum_fill(stack->csumbuf + off->csum_start, len - off->csum_start,
+			off->csum_offset,
+			off->csum_offset == offsetof(struct wire_udp, csum));
 	return stack_input(stack, stack->csumbuf, len, NULL);
 }
 

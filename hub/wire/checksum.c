@@ -107,6 +107,26 @@ uint16_t unet__csum_finish(uint32_t sum)
 }
 
 /**
+ * unet__csum_fill() - finish a checksum left partial (virtio's NEEDS_CSUM)
+ * @data: the bytes the checksum covers but the pseudo-header, from its
+ *        start to the packet's end
+ * @len: their length
+ * @field: where the checksum field lies in @data; the caller has checked
+ *         that its 2 bytes are within @len. It holds the pseudo-header's sum
+ * @udp: the field is a UDP checksum, where 0 means "none": sent as 0xffff
+ */
+void unet__csum_fill(void *data, size_t len, size_t field, bool udp)
+{
+	uint8_t *f = (uint8_t *)data + field;
+	uint16_t v = unet__csum_finish(unet__csum_add(0, data, len));
+
+	if (v == 0 && udp)
+		v = 0xffff;
+	f[0] = (uint8_t)(v >> 8);
+	f[1] = (uint8_t)v;
+}
+
+/**
  * unet__csum_ip4_pseudo() - the partial sum of an IPv4 pseudo-header
  * @saddr: source address (network order)
  * @daddr: destination address (network order)

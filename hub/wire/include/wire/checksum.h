@@ -17,6 +17,7 @@
 #ifndef USERNET_WIRE_CHECKSUM_H
 #define USERNET_WIRE_CHECKSUM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,6 +29,7 @@ uint32_t unet__csum_ip4_pseudo(uint32_t saddr, uint32_t daddr, uint8_t proto,
 			       size_t len);
 uint32_t unet__csum_ip6_pseudo(const uint8_t *saddr, const uint8_t *daddr,
 			       uint8_t nexthdr, size_t len);
+void unet__csum_fill(void *data, size_t len, size_t field, bool udp);
 uint16_t unet__csum_update16(uint16_t check, uint16_t old, uint16_t val);
 uint16_t unet__csum_update32(uint16_t check, uint32_t old, uint32_t val);
 
