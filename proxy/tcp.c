@@ -162,6 +162,7 @@ enum tcp_phase {
  * @withheld: bytes the host took that lwIP was not told of (tcp_recved()),
  *            which keeps the guest's window small while the memory budget
  *            is short
+ * @mss: the guest's MSS (lwIP's pcb may hold more: unet__stack_tcp_offload())
  * @stall_ns: when the host last took bytes of @wbuf (or the write began)
  * @stall_queue: what libuv had left to write then
  * @pend: host bytes lwIP had no room for (@pend_len, from @pend_off)
@@ -195,6 +196,7 @@ struct tcp_flow {
 	size_t olen;
 	size_t ocap;
 	size_t withheld;
+	u16_t mss;
 	uint64_t stall_ns;
 	size_t stall_queue;
 	char *pend;
@@ -448,14 +450,14 @@ static void tcp_flow_credit(struct tcp_flow *flow, size_t taken)
 	give = flow->withheld - floor;
 	if (give < taken)
 		flow->base.proxy->stats.tcp_windows_shrunk++;
-	closed = pcb->rcv_wnd < pcb->mss;
+	closed = pcb->rcv_wnd < flow->mss;
 	flow->withheld = floor;
 	for (; give > 0; give -= chunk) {
 		chunk = give > 0xffff ? 0xffff : give;
 		tcp_recved(pcb, (u16_t)chunk);
 	}
 	/* lwIP sends an update only for a big change: say a window opened. */
-	if (closed && pcb->rcv_wnd >= pcb->mss)
+	if (closed && pcb->rcv_wnd >= flow->mss)
 		unet__lwip_tcp_ack_now(pcb);
 }
 
@@ -714,6 +716,9 @@ static void tcp_host_alloc_cb(uv_handle_t *handle, size_t suggested,
 
 	if (room > PROXY_RBUF)
 		room = PROXY_RBUF;
+	/* whole segments: no short one after each read */
+	if (flow->pcb != NULL && room > flow->pcb->mss)
+		room -= room % flow->pcb->mss;
 	if (room > left) {
 		room = left;
 		flow->base.proxy->stats.tcp_reads_deferred++;
@@ -959,6 +964,7 @@ static void tcp_flow_established(struct tcp_flow *flow)
 	tcp_err(pcb, tcp_pcb_err_cb);
 	tcp_poll(pcb, tcp_pcb_poll_cb, TCP_FLOW_POLL_TICKS);
 	tcp_nagle_disable(pcb);
+	flow->mss = unet__stack_tcp_offload(flow->base.proxy->stack, pcb);
 	/* A guest that vanished is found by keepalives in about 7 minutes. */
 	ip_set_option(pcb, SOF_KEEPALIVE);
 	pcb->keep_idle = TCP_FLOW_KEEPIDLE_MS;

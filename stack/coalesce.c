@@ -62,9 +62,12 @@ struct coalesce_seg {
 	uint8_t flags;
 };
 
-/* Parses a frame that may be merged; false for any other. */
-static bool coalesce_parse(const void *frame, size_t len, unsigned int mtu,
-			   struct coalesce_seg *s)
+/*
+ * Parses a frame that may be merged (or cut), its IP packet at most @mtu
+ * bytes; false for any other.
+ */
+static bool coalesce_parse(const void *frame, size_t len, size_t mtu,
+			   uint8_t bad_flags, struct coalesce_seg *s)
 {
 	struct unet_cursor c = cursor_init(frame, len), ip;
 	const struct wire_eth *eth = cursor_take_hdr(&c, struct wire_eth);
@@ -89,7 +92,8 @@ static bool coalesce_parse(const void *frame, size_t len, unsigned int mtu,
 	} else if (wire_eth_type(eth) == WIRE_ETHTYPE_IP6) {
 		const struct wire_ip6 *ip6 = cursor_take_hdr(&c, struct wire_ip6);
 
-		if (ip6 == NULL || ip6->nexthdr != WIRE_IPPROTO_TCP)
+		if (ip6 == NULL || wire_ip6_version(ip6) != 6 ||
+		    ip6->nexthdr != WIRE_IPPROTO_TCP)
 			return false;
 		iplen = wire_ip6_payload_len(ip6);
 		s->v6 = true;
@@ -106,8 +110,7 @@ static bool coalesce_parse(const void *frame, size_t len, unsigned int mtu,
 	    !cursor_skip(&ip, wire_tcp_hlen(th) - WIRE_TCP_HLEN))
 		return false;
 	s->flags = th->flags;
-	if (!(s->flags & WIRE_TCP_ACK) || (s->flags & COALESCE_BAD_FLAGS) ||
-	    ip.len == 0)
+	if (!(s->flags & WIRE_TCP_ACK) || (s->flags & bad_flags) || ip.len == 0)
 		return false;
 	s->hdr_len = s->l4_off + wire_tcp_hlen(th);
 	s->end = s->hdr_len + ip.len;
@@ -192,7 +195,7 @@ bool unet__coalesce_add(struct unet__coalesce *c, const void *frame,
 	struct coalesce_seg s;
 	size_t payload;
 
-	if (!coalesce_parse(frame, len, mtu, &s))
+	if (!coalesce_parse(frame, len, mtu, COALESCE_BAD_FLAGS, &s))
 		return false;
 	payload = s.end - s.hdr_len;
 	if (c->len == 0) {
@@ -221,38 +224,28 @@ bool unet__coalesce_add(struct unet__coalesce *c, const void *frame,
 	return true;
 }
 
-/**
- * unet__coalesce_take() - finish the merged frame and give it up
- * @c: the merged frame
- * @off: receives its offload facts (all zero for a single segment, which
- *       is left as lwIP made it)
- *
- * Fixes the IP length (and the IPv4 header checksum) and leaves the TCP
- * checksum to do: the field holds the pseudo-header's sum. @c is empty
- * afterwards; the frame stays in @c->buf until the next unet__coalesce_add().
- *
- * Return: the frame's length; 0 when nothing was held.
+/*
+ * Makes the frame in @buf a GSO frame of @gso_size segments: fixes the IP
+ * length (and the IPv4 header checksum) and leaves the TCP checksum to do:
+ * the field holds the pseudo-header's sum.
  */
-size_t unet__coalesce_take(struct unet__coalesce *c, struct unet_offload *off)
+static void coalesce_finish(uint8_t *buf, size_t len, size_t l4_off,
+			    size_t hdr_len, bool v6, uint16_t gso_size,
+			    struct unet_offload *off)
 {
-	size_t len = c->len, l4len = len - c->l4_off, l3 = WIRE_ETH_HLEN;
-	struct wire_tcp *th;
+	size_t l4len = len - l4_off, l3 = WIRE_ETH_HLEN;
+	struct wire_tcp *th = (struct wire_tcp *)(buf + l4_off);
 	uint32_t sum;
 
-	memset(off, 0, sizeof(*off));
-	c->len = 0;
-	if (len == 0 || c->segs == 1)
-		return len;
-	th = (struct wire_tcp *)(c->buf + c->l4_off);
-	if (c->v6) {
-		struct wire_ip6 *ip6 = (struct wire_ip6 *)(c->buf + l3);
+	if (v6) {
+		struct wire_ip6 *ip6 = (struct wire_ip6 *)(buf + l3);
 
 		ip6->payload_len = htons((uint16_t)(len - l3 - WIRE_IP6_HLEN));
 		sum = unet__csum_ip6_pseudo(ip6->saddr, ip6->daddr,
 					    WIRE_IPPROTO_TCP, l4len);
 		off->gso_type = UNET_GSO_TCPV6;
 	} else {
-		struct wire_ip4 *ip4 = (struct wire_ip4 *)(c->buf + l3);
+		struct wire_ip4 *ip4 = (struct wire_ip4 *)(buf + l3);
 
 		ip4->tot_len = htons((uint16_t)(len - l3));
 		ip4->csum = 0;
@@ -264,9 +257,70 @@ size_t unet__coalesce_take(struct unet__coalesce *c, struct unet_offload *off)
 	/* the pseudo-header's sum, not complemented: the rest is left to do */
 	th->csum = htons((uint16_t)~unet__csum_finish(sum));
 	off->flags = UNET_OFFLOAD_F_NEEDS_CSUM;
-	off->hdr_len = (uint16_t)c->hdr_len;
-	off->gso_size = c->gso_size;
-	off->csum_start = (uint16_t)c->l4_off;
+	off->hdr_len = (uint16_t)hdr_len;
+	off->gso_size = gso_size;
+	off->csum_start = (uint16_t)l4_off;
 	off->csum_offset = 16;
+}
+
+/**
+ * unet__coalesce_take() - finish the merged frame and give it up
+ * @c: the merged frame
+ * @off: receives its offload facts (all zero for a single segment, which
+ *       is left as lwIP made it)
+ *
+ * Leaves the TCP checksum to do (coalesce_finish()). @c is empty
+ * afterwards; the frame stays in @c->buf until the next unet__coalesce_add().
+ *
+ * Return: the frame's length; 0 when nothing was held.
+ */
+size_t unet__coalesce_take(struct unet__coalesce *c, struct unet_offload *off)
+{
+	size_t len = c->len;
+
+	memset(off, 0, sizeof(*off));
+	c->len = 0;
+	if (len == 0 || c->segs == 1)
+		return len;
+	coalesce_finish(c->buf, len, c->l4_off, c->hdr_len, c->v6, c->gso_size,
+			off);
 	return len;
+}
+
+/**
+ * unet__coalesce_tso() - make one TCP segment longer than the link a GSO frame
+ * @frame: lwIP's frame, changed in place
+ * @len: its length
+ * @mtu: the hub's MTU: every segment it is cut into fills it
+ * @off: receives its offload facts
+ *
+ * For the segments lwIP builds of many MSS (unet__stack_tcp_offload()): the
+ * guest's MSS is the link's, so each piece but the last carries the MTU
+ * less the headers. The frame is parsed with the same checks as a merged
+ * one (no SYN, RST, URG or ECN flags, no IP options or fragments) but may
+ * carry FIN, which lwIP adds to the last segment queued: the cut leaves it,
+ * and PSH, on the last piece only.
+ *
+ * Return: the GSO frame's length (the segment's end: padding is left out);
+ * 0 when @frame is not a TCP segment that may be cut, or fits the link
+ * already (then it is left unchanged).
+ */
+size_t unet__coalesce_tso(void *frame, size_t len, unsigned int mtu,
+			  struct unet_offload *off)
+{
+	struct coalesce_seg s;
+	size_t hdrs;
+
+	memset(off, 0, sizeof(*off));
+	if (!coalesce_parse(frame, len, SIZE_MAX,
+			    COALESCE_BAD_FLAGS & ~WIRE_TCP_FIN, &s) ||
+	    s.end > coalesce_max(s.v6))
+		return 0;
+	hdrs = s.hdr_len - WIRE_ETH_HLEN;
+	if (s.end - WIRE_ETH_HLEN <= mtu || hdrs >= mtu ||
+	    (s.end - s.hdr_len) / (mtu - hdrs) >= UNET_COALESCE_SEGS_MAX)
+		return 0;
+	coalesce_finish(frame, s.end, s.l4_off, s.hdr_len, s.v6,
+			(uint16_t)(mtu - hdrs), off);
+	return s.end;
 }

@@ -45,5 +45,7 @@ bool unet__coalesce_add(struct unet__coalesce *c, const void *frame,
 			size_t len, unsigned int mtu);
 size_t unet__coalesce_take(struct unet__coalesce *c,
 			   struct unet_offload *off);
+size_t unet__coalesce_tso(void *frame, size_t len, unsigned int mtu,
+			  struct unet_offload *off);
 
 #endif /* USERNET_STACK_COALESCE_H */

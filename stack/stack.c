@@ -1246,10 +1246,28 @@ static bool stack_coalesce(struct unet_stack *stack, const void *frame,
 	return true;
 }
 
+/*
+ * Sends a segment lwIP built longer than the link (unet__stack_tcp_offload())
+ * as a GSO frame; the ports that don't take it whole get it cut.
+ */
+static err_t stack_tso(struct unet_stack *stack, void *frame, size_t len)
+{
+	struct unet_offload off;
+
+	stack_coalesce_flush(stack);
+	len = unet__coalesce_tso(frame, len, unet_hub_mtu(stack->hub), &off);
+	if (len == 0)
+		return ERR_IF;
+	stack->stats.tx_tso++;
+	if (unet_hub_input_offload(&stack->port, frame, len, &off) < 0)
+		return ERR_IF;
+	return ERR_OK;
+}
+
 static err_t stack_linkoutput(struct netif *netif, struct pbuf *p)
 {
 	struct unet_stack *stack = netif->state;
-	const void *frame = p->payload;
+	void *frame = p->payload;
 
 	if (p->next != NULL || p->len != p->tot_len) {
 		if (p->tot_len > stack->txcap)
@@ -1257,6 +1275,8 @@ static err_t stack_linkoutput(struct netif *netif, struct pbuf *p)
 		pbuf_copy_partial(p, stack->txbuf, p->tot_len, 0);
 		frame = stack->txbuf;
 	}
+	if (p->tot_len > netif->mtu + WIRE_ETH_HLEN)
+		return stack_tso(stack, frame, p->tot_len);
 	if (stack_coalesce_on(stack)) {
 		if (stack_coalesce(stack, frame, p->tot_len))
 			return ERR_OK;
@@ -1266,6 +1286,39 @@ static err_t stack_linkoutput(struct netif *netif, struct pbuf *p)
 	if (unet_hub_input(&stack->port, frame, p->tot_len) < 0)
 		return ERR_IF;
 	return ERR_OK;
+}
+
+/* The longest segment lwIP builds for a guest whose port cuts them. */
+#define STACK_TSO_SEG_MAX 65440
+
+/**
+ * unet__stack_tcp_offload() - let lwIP build segments of many MSS
+ * @stack: the stack
+ * @pcb: a connection with the guest, just established
+ *
+ * When every port but the gateway takes TSO frames whole (a tap with a
+ * vnet header) and the guest's MSS is the link's, lwIP may as well build
+ * segments of up to 64 KiB, a whole multiple of that MSS: each costs one
+ * allocation, one copy and one pass of lwIP's output where 44 did, and
+ * leaves as one GSO frame (stack_tso()) that the guest's kernel, or the
+ * hub for a port attached later, cuts back into segments of the MSS. It is
+ * what lwIP does at MTU 65520 already: windows and congestion are counted
+ * in bytes. A guest that asked for less than the link (its MTU is lower),
+ * a lossy port, a dump or a QEMU peer keep segments of the MSS.
+ *
+ * Return: the guest's MSS, which lwIP no longer holds (pcb->mss).
+ */
+u16_t unet__stack_tcp_offload(struct unet_stack *stack, struct tcp_pcb *pcb)
+{
+	u16_t mss = pcb->mss;
+	unsigned int hdrs = IP_IS_V6(&pcb->remote_ip) ? 60 : 40;
+	unsigned int mtu = unet_hub_mtu(stack->hub);
+
+	if (mtu <= hdrs || mss != mtu - hdrs || mss * 2 > STACK_TSO_SEG_MAX ||
+	    !stack_coalesce_on(stack))
+		return mss;
+	pcb->mss = (u16_t)(STACK_TSO_SEG_MAX / mss * mss);
+	return mss;
 }
 
 static err_t stack_gw_init(struct netif *netif)
@@ -1770,7 +1823,10 @@ int unet_stack_new(struct unet_hub *hub, const char *id,
 	stack->hub = hub;
 	memcpy(&stack->cfg, &cfg, sizeof(stack->cfg));
 	stack->cfg.size = sizeof(stack->cfg);
+	/* a TCP segment of many MSS (unet__stack_tcp_offload()) included */
 	stack->txcap = unet_hub_frame_max(hub);
+	if (stack->txcap < UNET_GSO_FRAME_MAX)
+		stack->txcap = UNET_GSO_FRAME_MAX;
 	stack->txbuf = malloc(stack->txcap);
 	if (stack->txbuf == NULL) {
 		free(stack);

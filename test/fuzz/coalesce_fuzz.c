@@ -10,7 +10,9 @@
  * again. Every merged frame taken must pass the hub's own check of its
  * facts (hub/offload.c), and be cut back into segments within the MTU
  * whose payloads add up to its own (ASan checks every byte read and
- * written).
+ * written). Each frame is also offered, copied, as one segment lwIP built
+ * longer than the link (unet__coalesce_tso()), with the same checks on
+ * what it makes of it.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -31,6 +33,7 @@ static size_t fuzz_hdr;
 
 static uint8_t fuzz_merged[UNET_COALESCE_MAX];
 static uint8_t fuzz_seg_buf[UNET_COALESCE_MAX];
+static uint8_t fuzz_one[UNET_COALESCE_MAX];
 
 static int fuzz_seg(void *opaque, const void *frame, size_t len)
 {
@@ -42,28 +45,55 @@ static int fuzz_seg(void *opaque, const void *frame, size_t len)
 	return 0;
 }
 
-/* Takes the merged frame and checks it as the hub would. */
-static void fuzz_take(struct unet__coalesce *c)
+/* Checks a GSO frame as the hub would, and cuts it. */
+static void fuzz_check(const uint8_t *frame, size_t len,
+		       const struct unet_offload *off)
 {
 	struct unet__offload_pkt pkt;
-	struct unet_offload off;
-	size_t len = unet__coalesce_take(c, &off);
 	int n, r;
 
-	if (len == 0 || off.gso_type == UNET_GSO_NONE)
-		return;
 	if (len > UNET_COALESCE_MAX)
 		abort();
-	r = unet__offload_check(c->buf, len, &off, &pkt);
-	if (r != 0 || pkt.hdr_len != off.hdr_len)
+	r = unet__offload_check(frame, len, off, &pkt);
+	if (r != 0 || pkt.hdr_len != off->hdr_len)
 		abort();
 	fuzz_payload = 0;
 	fuzz_hdr = pkt.hdr_len;
-	n = unet__offload_segment(c->buf, len, &off, &pkt, fuzz_mtu,
-				  fuzz_seg_buf, sizeof(fuzz_seg_buf), fuzz_seg,
-				  NULL);
+	n = unet__offload_segment(frame, len, off, &pkt, fuzz_mtu, fuzz_seg_buf,
+				  sizeof(fuzz_seg_buf), fuzz_seg, NULL);
 	if (n < 2 || fuzz_payload != pkt.end - pkt.hdr_len)
 		abort();
+}
+
+/* Takes the merged frame and checks it. */
+static void fuzz_take(struct unet__coalesce *c)
+{
+	struct unet_offload off;
+	size_t len = unet__coalesce_take(c, &off);
+
+	if (len == 0 || off.gso_type == UNET_GSO_NONE)
+		return;
+	fuzz_check(c->buf, len, &off);
+}
+
+/* Offers a copy of @frame as one segment longer than the link. */
+static void fuzz_tso(const uint8_t *frame, size_t len)
+{
+	struct unet_offload off;
+	size_t n;
+
+	if (len > sizeof(fuzz_one))
+		return;
+	memcpy(fuzz_one, frame, len);
+	n = unet__coalesce_tso(fuzz_one, len, fuzz_mtu, &off);
+	if (n == 0) {
+		if (memcmp(fuzz_one, frame, len) != 0)
+			abort(); /* refused, yet changed */
+		return;
+	}
+	if (n > len || off.gso_type == UNET_GSO_NONE)
+		abort();
+	fuzz_check(fuzz_one, n, &off);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -82,6 +112,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size -= 2;
 		if (len > size)
 			len = size;
+		fuzz_tso(data, len);
 		if (!unet__coalesce_add(&c, data, len, fuzz_mtu)) {
 			fuzz_take(&c);
 			(void)unet__coalesce_add(&c, data, len, fuzz_mtu);

@@ -899,6 +899,124 @@ static void test_merge_closes(void **state)
 	assert_false(unet__coalesce_add(&c, t_in_frames[0], len, 1500));
 }
 
+/* ---- one segment of many MSS cut by the link (unet__coalesce_tso()) ---- */
+
+/*
+ * A segment lwIP built of 44 of the link's MSS, with PSH and FIN as on the
+ * last one queued and a whole checksum as lwIP leaves it: it becomes a GSO
+ * frame of the MSS that fills MTU 1500, and the hub cuts it into the 44
+ * frames lwIP would have sent, byte for byte (FIN and PSH on the last).
+ */
+static void t_tso_roundtrip(bool v6)
+{
+	const unsigned int nseg = 44;
+	size_t hdrs = (v6 ? WIRE_IP6_HLEN : WIRE_IP4_HLEN) + WIRE_TCP_HLEN +
+		      T_TCP_OPTS,
+	       mss = 1500 - hdrs, lens[48], len;
+	struct t_frame f = { .v6 = v6,
+			     .payload = nseg * mss,
+			     .seq = T_SEQ,
+			     .flags = WIRE_TCP_ACK | WIRE_TCP_PSH |
+				      WIRE_TCP_FIN,
+			     .id = T_ID,
+			     .csum_ok = true };
+	struct unet__offload_pkt pkt;
+	struct unet_offload off;
+	struct t_segs *s = calloc(1, sizeof(*s));
+	unsigned int i;
+
+	assert_non_null(s);
+	s->frames = t_seg_frames;
+	len = t_build(t_frame_buf, &f);
+	assert_int_equal(unet__coalesce_tso(t_frame_buf, len, 1500, &off), len);
+	assert_int_equal(off.gso_type, v6 ? UNET_GSO_TCPV6 : UNET_GSO_TCPV4);
+	assert_int_equal(off.gso_size, mss);
+	assert_int_equal(off.flags, UNET_OFFLOAD_F_NEEDS_CSUM);
+	assert_int_equal(off.hdr_len, WIRE_ETH_HLEN + hdrs);
+	assert_int_equal(unet__offload_check(t_frame_buf, len, &off, &pkt), 0);
+	assert_int_equal(unet__offload_segment(t_frame_buf, len, &off, &pkt,
+					       1500, t_seg_buf,
+					       sizeof(t_seg_buf), t_seg_cb, s),
+			 (int)nseg);
+	for (i = 0; i < nseg; i++) {
+		struct t_frame g = {
+			.v6 = v6,
+			.payload = mss,
+			.pay_off = i * mss,
+			.seq = T_SEQ + (uint32_t)(i * mss),
+			.flags = WIRE_TCP_ACK,
+			.id = (uint16_t)(T_ID + i),
+			.csum_ok = true,
+		};
+
+		if (i == nseg - 1)
+			g.flags |= WIRE_TCP_PSH | WIRE_TCP_FIN;
+		lens[i] = t_build(t_in_frames[0], &g);
+		assert_int_equal(s->lens[i], lens[i]);
+		assert_int_equal(lens[i], WIRE_ETH_HLEN + 1500);
+		assert_memory_equal(s->frames[i], t_in_frames[0], lens[i]);
+	}
+	free(s);
+}
+
+static void test_tso4(void **state)
+{
+	(void)state;
+	t_tso_roundtrip(false);
+}
+
+static void test_tso6(void **state)
+{
+	(void)state;
+	t_tso_roundtrip(true);
+}
+
+/* What is left alone: a segment that fits, or one that may not be cut. */
+static void test_tso_refused(void **state)
+{
+	static const struct {
+		const char *what;
+		uint8_t flags;
+		size_t payload;
+		unsigned int mtu;
+	} rows[] = {
+		{ "fits the link", WIRE_TCP_ACK, 1448, 1500 },
+		{ "fits a larger link", WIRE_TCP_ACK, 8000, 9000 },
+		{ "SYN", WIRE_TCP_SYN | WIRE_TCP_ACK, 8000, 1500 },
+		{ "RST", WIRE_TCP_RST | WIRE_TCP_ACK, 8000, 1500 },
+		{ "URG", WIRE_TCP_URG | WIRE_TCP_ACK, 8000, 1500 },
+		{ "CWR", WIRE_TCP_CWR | WIRE_TCP_ACK, 8000, 1500 },
+		{ "no ACK", WIRE_TCP_PSH, 8000, 1500 },
+		{ "more than 1024 pieces", WIRE_TCP_ACK, 60000, 68 + 32 },
+		{ "headers fill the link", WIRE_TCP_ACK, 8000, 20 + 32 },
+	};
+	struct unet_offload off;
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct t_frame f = { .payload = rows[i].payload,
+				     .seq = 1,
+				     .flags = rows[i].flags,
+				     .csum_ok = true };
+		size_t len = t_build(t_frame_buf, &f);
+
+		memcpy(t_merge_buf, t_frame_buf, len);
+		if (unet__coalesce_tso(t_frame_buf, len, rows[i].mtu, &off) !=
+		    0)
+			fail_msg("taken: %s", rows[i].what);
+		assert_memory_equal(t_frame_buf, t_merge_buf, len);
+	}
+	/* a UDP datagram */
+	{
+		struct t_frame f = { .udp = true, .payload = 8000 };
+		size_t len = t_build(t_frame_buf, &f);
+
+		assert_int_equal(
+			unet__coalesce_tso(t_frame_buf, len, 1500, &off), 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -915,6 +1033,9 @@ int main(void)
 		cmocka_unit_test(test_merge_single),
 		cmocka_unit_test(test_merge_refused),
 		cmocka_unit_test(test_merge_closes),
+		cmocka_unit_test(test_tso4),
+		cmocka_unit_test(test_tso6),
+		cmocka_unit_test(test_tso_refused),
 	};
 
 	t_data_init();

@@ -185,6 +185,10 @@ struct unet_stack_config {
  * @tx_merged: GSO frames the gateway sent, each lwIP's TCP segments to the
  *             guest merged (only while every other port takes them whole)
  * @tx_merged_segs: the segments merged into them
+ * @tx_tso: GSO frames the gateway sent, each one TCP segment lwIP built of
+ *          many of the guest's MSS (only for connections established while
+ *          every other port took such frames whole, the guest's MSS the
+ *          link's)
  */
 struct unet_stack_stats {
 	size_t size;
@@ -223,6 +227,7 @@ struct unet_stack_stats {
 	uint64_t frag6_discarded;
 	uint64_t tx_merged;
 	uint64_t tx_merged_segs;
+	uint64_t tx_tso;
 };
 
 struct unet_stack;
