@@ -516,19 +516,46 @@ static int tcp_flow_write(struct tcp_flow *flow)
 	return 0;
 }
 
+/*
+ * The buffer a write is done with becomes the queue's while the next write
+ * is under way: a busy flow's two buffers take turns, neither reallocated
+ * (growing the queue from a page copied what it held at each doubling).
+ * Otherwise it is freed, and so is an empty queue once nothing is written.
+ */
+static void tcp_flow_spare(struct tcp_flow *flow, char *buf, size_t cap)
+{
+	if (flow->writing && flow->obuf == NULL &&
+	    flow->phase != TCP_PHASE_CLOSED) {
+		flow->obuf = buf;
+		flow->ocap = cap;
+		return;
+	}
+	unet__budget_release(cap);
+	free(buf);
+	if (!flow->writing && flow->olen == 0 && flow->obuf != NULL) {
+		/* drained: an idle flow holds no buffer */
+		unet__budget_release(flow->ocap);
+		free(flow->obuf);
+		flow->obuf = NULL;
+		flow->ocap = 0;
+	}
+}
+
 static void tcp_host_write_cb(uv_write_t *req, int status)
 {
 	struct tcp_flow *flow = req->data;
-	size_t written = flow->wlen;
+	size_t written = flow->wlen, cap = flow->wcap;
+	char *buf = flow->wbuf;
 
 	flow->writing = false;
-	unet__budget_release(flow->wcap);
-	free(flow->wbuf);
 	flow->wbuf = NULL;
 	flow->wlen = flow->wcap = 0;
-	if (status == UV_ECANCELED || flow->phase == TCP_PHASE_CLOSED)
+	if (status == UV_ECANCELED || flow->phase == TCP_PHASE_CLOSED) {
+		tcp_flow_spare(flow, buf, cap);
 		return;
+	}
 	if (status < 0) {
+		tcp_flow_spare(flow, buf, cap);
 		/* the kernel's TCP_USER_TIMEOUT: a stall it saw first */
 		if (status == UV_ETIMEDOUT)
 			flow->base.proxy->stats.tcp_stalled++;
@@ -539,9 +566,11 @@ static void tcp_host_write_cb(uv_write_t *req, int status)
 	if (flow->pcb != NULL)
 		tcp_output(flow->pcb);
 	if (tcp_flow_write(flow) < 0) {
+		tcp_flow_spare(flow, buf, cap);
 		tcp_flow_reset(flow);
 		return;
 	}
+	tcp_flow_spare(flow, buf, cap);
 	tcp_host_maybe_shutdown(flow);
 }
 

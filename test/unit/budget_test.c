@@ -13,8 +13,9 @@
  * under the budget, whatever the guest sends. The last eighth is kept for
  * flows that hold little: a seventh connection opened then is still
  * served. A short frame (ARP) gets its answer. When the host side resets
- * the connections, what they held is given back. Also: the budget's
- * configuration and counters.
+ * the connections, what they held is given back; when a host reads again,
+ * its flow drains to no buffer at all. Also: the budget's configuration
+ * and counters.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -309,11 +310,75 @@ static void test_budget_config(void **state)
 	assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+/* ---- a flow whose host reads again ------------------------------------ */
+
+static char drain_buf[65536];
+static size_t drained;
+
+static void drain_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	(void)h;
+	(void)suggested;
+	*buf = uv_buf_init(drain_buf, sizeof(drain_buf));
+}
+
+static void drain_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+	(void)s;
+	(void)buf;
+	if (n > 0)
+		drained += (size_t)n;
+}
+
+static bool all_drained(void *arg)
+{
+	(void)arg;
+	return drained == PER_CONN;
+}
+
+/*
+ * 4 MB toward a host that does not read queue in the proxy (what the
+ * kernel's socket buffers could not take); once the host
+ * reads, all of it arrives and the open, idle flow holds no buffer (the
+ * queue's two buffers take turns while it drains, then both are freed).
+ */
+static void test_budget_drains(void **state)
+{
+	struct fixture *f = *state;
+	static uint8_t buf[64 + SEG];
+	struct unet_stack_stats st;
+	uint32_t isn, off;
+
+	isn = open_conn(f, 0);
+	for (off = 0; off < PER_CONN; off += SEG) {
+		unet_hub_input(&f->gw.cap.port, buf,
+			       segment(buf, 41000, f->port, 1001 + off, isn + 1,
+				       0x10, SEG));
+		if (off % (64 * SEG) == 0)
+			tn_run_for(&f->gw.loop, 2);
+	}
+	tn_run_for(&f->gw.loop, 50);
+	st = stack_stats(f);
+	assert_int_equal(f->accepted, 1);
+	/* the host's 4 KiB buffer took little: the proxy queues the rest */
+	assert_true(st.mem_proxy > 0);
+	drained = 0;
+	assert_int_equal(uv_read_start((uv_stream_t *)f->peers[0], drain_alloc,
+				       drain_read),
+			 0);
+	assert_true(tn_run_until(&f->gw.loop, all_drained, NULL, 10000));
+	tn_run_for(&f->gw.loop, 50);
+	st = stack_stats(f);
+	assert_int_equal(st.mem_proxy, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_budget_config),
 		cmocka_unit_test_setup_teardown(test_budget_holds, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_budget_drains, setup,
 						teardown),
 	};
 
