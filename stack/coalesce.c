@@ -225,24 +225,47 @@ bool unet__coalesce_add(struct unet__coalesce *c, const void *frame,
 }
 
 /*
+ * Leaves the TCP checksum of the segment at @l4_off (@l4len bytes, its IP
+ * header at the frame's Ethernet header's end) to do: the field holds the
+ * pseudo-header's sum, not complemented, and @off says so.
+ */
+static void coalesce_partial(uint8_t *buf, size_t l4_off, size_t l4len, bool v6,
+			     struct unet_offload *off)
+{
+	struct wire_tcp *th = (struct wire_tcp *)(buf + l4_off);
+	uint32_t sum;
+
+	if (v6) {
+		struct wire_ip6 *ip6 = (struct wire_ip6 *)(buf + WIRE_ETH_HLEN);
+
+		sum = unet__csum_ip6_pseudo(ip6->saddr, ip6->daddr,
+					    WIRE_IPPROTO_TCP, l4len);
+	} else {
+		struct wire_ip4 *ip4 = (struct wire_ip4 *)(buf + WIRE_ETH_HLEN);
+
+		sum = unet__csum_ip4_pseudo(ip4->saddr, ip4->daddr,
+					    WIRE_IPPROTO_TCP, l4len);
+	}
+	th->csum = htons((uint16_t)~unet__csum_finish(sum));
+	off->flags = UNET_OFFLOAD_F_NEEDS_CSUM;
+	off->csum_start = (uint16_t)l4_off;
+	off->csum_offset = 16;
+}
+
+/*
  * Makes the frame in @buf a GSO frame of @gso_size segments: fixes the IP
- * length (and the IPv4 header checksum) and leaves the TCP checksum to do:
- * the field holds the pseudo-header's sum.
+ * length (and the IPv4 header checksum) and leaves the TCP checksum to do.
  */
 static void coalesce_finish(uint8_t *buf, size_t len, size_t l4_off,
 			    size_t hdr_len, bool v6, uint16_t gso_size,
 			    struct unet_offload *off)
 {
-	size_t l4len = len - l4_off, l3 = WIRE_ETH_HLEN;
-	struct wire_tcp *th = (struct wire_tcp *)(buf + l4_off);
-	uint32_t sum;
+	size_t l3 = WIRE_ETH_HLEN;
 
 	if (v6) {
 		struct wire_ip6 *ip6 = (struct wire_ip6 *)(buf + l3);
 
 		ip6->payload_len = htons((uint16_t)(len - l3 - WIRE_IP6_HLEN));
-		sum = unet__csum_ip6_pseudo(ip6->saddr, ip6->daddr,
-					    WIRE_IPPROTO_TCP, l4len);
 		off->gso_type = UNET_GSO_TCPV6;
 	} else {
 		struct wire_ip4 *ip4 = (struct wire_ip4 *)(buf + l3);
@@ -250,24 +273,18 @@ static void coalesce_finish(uint8_t *buf, size_t len, size_t l4_off,
 		ip4->tot_len = htons((uint16_t)(len - l3));
 		ip4->csum = 0;
 		ip4->csum = htons(unet__csum(ip4, WIRE_IP4_HLEN));
-		sum = unet__csum_ip4_pseudo(ip4->saddr, ip4->daddr,
-					    WIRE_IPPROTO_TCP, l4len);
 		off->gso_type = UNET_GSO_TCPV4;
 	}
-	/* the pseudo-header's sum, not complemented: the rest is left to do */
-	th->csum = htons((uint16_t)~unet__csum_finish(sum));
-	off->flags = UNET_OFFLOAD_F_NEEDS_CSUM;
+	coalesce_partial(buf, l4_off, len - l4_off, v6, off);
 	off->hdr_len = (uint16_t)hdr_len;
 	off->gso_size = gso_size;
-	off->csum_start = (uint16_t)l4_off;
-	off->csum_offset = 16;
 }
 
 /**
  * unet__coalesce_take() - finish the merged frame and give it up
  * @c: the merged frame
- * @off: receives its offload facts (all zero for a single segment, which
- *       is left as lwIP made it)
+ * @off: receives its offload facts (for a single segment, which is left
+ *       as lwIP made it, only its checksum left to do)
  *
  * Leaves the TCP checksum to do (coalesce_finish()). @c is empty
  * afterwards; the frame stays in @c->buf until the next unet__coalesce_add().
@@ -280,11 +297,73 @@ size_t unet__coalesce_take(struct unet__coalesce *c, struct unet_offload *off)
 
 	memset(off, 0, sizeof(*off));
 	c->len = 0;
-	if (len == 0 || c->segs == 1)
-		return len;
-	coalesce_finish(c->buf, len, c->l4_off, c->hdr_len, c->v6, c->gso_size,
-			off);
+	if (len == 0)
+		return 0;
+	if (c->segs == 1)
+		coalesce_partial(c->buf, c->l4_off, len - c->l4_off, c->v6,
+				 off);
+	else
+		coalesce_finish(c->buf, len, c->l4_off, c->hdr_len, c->v6,
+				c->gso_size, off);
 	return len;
+}
+
+/**
+ * unet__coalesce_csum() - the TCP checksum lwIP left out of a frame
+ * @frame: one of lwIP's frames, changed in place when it is TCP
+ * @len: its length
+ * @partial: every port takes checksum offload: leave the checksum to do
+ * @off: receives the frame's facts (all zero but for a TCP segment whose
+ *       checksum is left to do)
+ *
+ * lwIP computes no TCP checksum (NETIF_CHECKSUM_GEN_TCP is off on the
+ * gateway): the segments merged or cut as GSO frames leave it to do, and
+ * every other one gets it here, done in place for ports that take none. A
+ * frame that is not a whole TCP segment over IPv4 or IPv6 (UDP, ICMP, an
+ * IP fragment) is left as lwIP made it, its checksum lwIP's.
+ */
+void unet__coalesce_csum(void *frame, size_t len, bool partial,
+			 struct unet_offload *off)
+{
+	struct unet_cursor c = cursor_init(frame, len);
+	const struct wire_eth *eth = cursor_take_hdr(&c, struct wire_eth);
+	size_t iplen, l4_off;
+	bool v6;
+
+	memset(off, 0, sizeof(*off));
+	if (eth == NULL)
+		return;
+	if (wire_eth_type(eth) == WIRE_ETHTYPE_IP4) {
+		const struct wire_ip4 *ip4 =
+			cursor_take_hdr(&c, struct wire_ip4);
+
+		if (ip4 == NULL || ip4->vhl != WIRE_IP4_VHL ||
+		    ip4->proto != WIRE_IPPROTO_TCP ||
+		    (ntohs(ip4->frag) & ~WIRE_IP4_DF) != 0 ||
+		    wire_ip4_tot_len(ip4) < WIRE_IP4_HLEN)
+			return;
+		iplen = wire_ip4_tot_len(ip4) - WIRE_IP4_HLEN;
+		v6 = false;
+	} else if (wire_eth_type(eth) == WIRE_ETHTYPE_IP6) {
+		const struct wire_ip6 *ip6 =
+			cursor_take_hdr(&c, struct wire_ip6);
+
+		if (ip6 == NULL || wire_ip6_version(ip6) != 6 ||
+		    ip6->nexthdr != WIRE_IPPROTO_TCP)
+			return;
+		iplen = wire_ip6_payload_len(ip6);
+		v6 = true;
+	} else {
+		return;
+	}
+	if (iplen < WIRE_TCP_HLEN || iplen > c.len)
+		return;
+	l4_off = len - c.len;
+	coalesce_partial(frame, l4_off, iplen, v6, off);
+	if (!partial) {
+		unet__csum_fill((uint8_t *)frame + l4_off, iplen, 16, false);
+		memset(off, 0, sizeof(*off));
+	}
 }
 
 /**

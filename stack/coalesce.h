@@ -45,6 +45,8 @@ bool unet__coalesce_add(struct unet__coalesce *c, const void *frame,
 			size_t len, unsigned int mtu);
 size_t unet__coalesce_take(struct unet__coalesce *c,
 			   struct unet_offload *off);
+void unet__coalesce_csum(void *frame, size_t len, bool partial,
+			 struct unet_offload *off);
 size_t unet__coalesce_tso(void *frame, size_t len, unsigned int mtu,
 			  struct unet_offload *off);
 

@@ -1193,6 +1193,14 @@ bool unet__stack_is_gateway_addr(const struct unet_stack *stack, uint32_t addr)
 	return addr == stack->cfg.host.s_addr || stack_is_alias(stack, addr);
 }
 
+/*
+ * The gateway's checksums: lwIP's own but for its TCP segments', which
+ * stack_linkoutput() leaves to the ports that take checksum offload or
+ * computes in place (unet__coalesce_csum()): with the tap's offloads the
+ * data lwIP sends toward the guest is never summed in this process.
+ */
+#define STACK_CSUM_CTRL (NETIF_CHECKSUM_ENABLE_ALL & ~NETIF_CHECKSUM_GEN_TCP)
+
 /* Sends the merged frame held, if any (coalesce.c). */
 static void stack_coalesce_flush(struct unet_stack *stack)
 {
@@ -1268,6 +1276,7 @@ static err_t stack_linkoutput(struct netif *netif, struct pbuf *p)
 {
 	struct unet_stack *stack = netif->state;
 	void *frame = p->payload;
+	struct unet_offload off;
 
 	if (p->next != NULL || p->len != p->tot_len) {
 		if (p->tot_len > stack->txcap)
@@ -1283,7 +1292,12 @@ static err_t stack_linkoutput(struct netif *netif, struct pbuf *p)
 	} else {
 		stack_coalesce_flush(stack);
 	}
-	if (unet_hub_input(&stack->port, frame, p->tot_len) < 0)
+	/* lwIP leaves TCP checksums to us (STACK_CSUM_CTRL) */
+	unet__coalesce_csum(frame, p->tot_len,
+			    (unet_hub_offload_others(&stack->port) &
+			     UNET_PORT_OFFLOAD_CSUM) != 0,
+			    &off);
+	if (unet_hub_input_offload(&stack->port, frame, p->tot_len, &off) < 0)
 		return ERR_IF;
 	return ERR_OK;
 }
@@ -1336,6 +1350,7 @@ static err_t stack_gw_init(struct netif *netif)
 	netif->output = etharp_output;
 	netif->output_ip6 = ethip6_output;
 	netif->linkoutput = stack_linkoutput;
+	NETIF_SET_CHECKSUM_CTRL(netif, STACK_CSUM_CTRL);
 	return ERR_OK;
 }
 
@@ -1601,7 +1616,7 @@ static int stack_input(struct unet_stack *stack, const void *frame, size_t len,
 	if (trust) {
 		stack->rx_csum_good = true;
 		NETIF_SET_CHECKSUM_CTRL(&stack->gw,
-					NETIF_CHECKSUM_ENABLE_ALL &
+					STACK_CSUM_CTRL &
 						~(NETIF_CHECKSUM_CHECK_TCP |
 						  NETIF_CHECKSUM_CHECK_UDP));
 	}
@@ -1609,7 +1624,7 @@ static int stack_input(struct unet_stack *stack, const void *frame, size_t len,
 		pbuf_free(p);
 	if (trust) {
 		stack->rx_csum_good = false;
-		NETIF_SET_CHECKSUM_CTRL(&stack->gw, NETIF_CHECKSUM_ENABLE_ALL);
+		NETIF_SET_CHECKSUM_CTRL(&stack->gw, STACK_CSUM_CTRL);
 	}
 	if (unet_hub_virtual_clock(stack->hub))
 		stack_timer_arm(stack);

@@ -182,7 +182,11 @@ unsigned long unet__ooseq_bytes_limit(void);
 
 /* ---- checksums --------------------------------------------------------- */
 #define LWIP_CHECKSUM_CTRL_PER_NETIF 1
-#define LWIP_CHECKSUM_ON_COPY 1
+/*
+ * No: the gateway's TCP checksums are left to the ports or computed once
+ * the segment is final (stack.c, STACK_CSUM_CTRL), never while copying.
+ */
+#define LWIP_CHECKSUM_ON_COPY 0
 #define LWIP_CHKSUM_ALGORITHM 3
 /*
  * lwIP's sums (algorithm 3: 32 bits at a time, a branch per carry) cost a

@@ -760,14 +760,11 @@ static void test_merge6(void **state)
 	t_merge_roundtrip(true);
 }
 
-/* A single segment leaves as it came, with no facts. */
+/* A single segment leaves as it came, its checksum left to do. */
 static void test_merge_single(void **state)
 {
 	struct unet__coalesce c = { .buf = t_merge_buf };
-	struct t_frame f = { .payload = 100,
-			     .seq = 1,
-			     .flags = WIRE_TCP_ACK,
-			     .csum_ok = true };
+	struct t_frame f = { .payload = 100, .seq = 1, .flags = WIRE_TCP_ACK };
 	struct unet_offload off;
 	size_t len = t_build(t_in_frames[0], &f);
 
@@ -776,9 +773,84 @@ static void test_merge_single(void **state)
 	assert_true(unet__coalesce_add(&c, t_in_frames[0], len, 1500));
 	assert_false(c.closed);
 	assert_int_equal(unet__coalesce_take(&c, &off), len);
+	/* t_build() without csum_ok: the pseudo-header's sum in the field */
 	assert_memory_equal(t_merge_buf, t_in_frames[0], len);
 	assert_int_equal(off.gso_type, UNET_GSO_NONE);
-	assert_int_equal(off.flags, 0);
+	assert_int_equal(off.flags, UNET_OFFLOAD_F_NEEDS_CSUM);
+	assert_int_equal(off.csum_start, WIRE_ETH_HLEN + WIRE_IP4_HLEN);
+	assert_int_equal(off.csum_offset, 16);
+}
+
+/*
+ * The TCP checksum lwIP leaves out (0 in the field) is done in place for
+ * ports that take no checksum offload, and left to do for those that do;
+ * any other frame is left alone.
+ */
+static void test_csum_out(void **state)
+{
+	struct unet_offload off;
+	unsigned int v6;
+
+	(void)state;
+	for (v6 = 0; v6 < 2; v6++) {
+		struct t_frame f = { .v6 = v6 != 0,
+				     .payload = 1000,
+				     .seq = 7,
+				     .flags = WIRE_TCP_ACK | WIRE_TCP_PSH,
+				     .csum_ok = true };
+		size_t l4 =
+			WIRE_ETH_HLEN + (v6 ? WIRE_IP6_HLEN : WIRE_IP4_HLEN);
+		size_t len = t_build(t_in_frames[0], &f);
+
+		/* as lwIP sends it: no checksum */
+		memcpy(t_in_frames[1], t_in_frames[0], len);
+		memset(t_in_frames[1] + l4 + 16, 0, 2);
+		unet__coalesce_csum(t_in_frames[1], len, false, &off);
+		assert_memory_equal(t_in_frames[1], t_in_frames[0], len);
+		assert_int_equal(off.flags, 0);
+		/* left to do: what t_build() makes without csum_ok */
+		memset(t_in_frames[1] + l4 + 16, 0, 2);
+		unet__coalesce_csum(t_in_frames[1], len, true, &off);
+		f.csum_ok = false;
+		t_build(t_in_frames[0], &f);
+		assert_memory_equal(t_in_frames[1], t_in_frames[0], len);
+		assert_int_equal(off.flags, UNET_OFFLOAD_F_NEEDS_CSUM);
+		assert_int_equal(off.gso_type, UNET_GSO_NONE);
+		assert_int_equal(off.csum_start, l4);
+		assert_int_equal(off.csum_offset, 16);
+		/* a SYN without payload too */
+		f.payload = 0;
+		f.flags = WIRE_TCP_SYN;
+		f.csum_ok = true;
+		len = t_build(t_in_frames[0], &f);
+		memcpy(t_in_frames[1], t_in_frames[0], len);
+		memset(t_in_frames[1] + l4 + 16, 0, 2);
+		unet__coalesce_csum(t_in_frames[1], len, false, &off);
+		assert_memory_equal(t_in_frames[1], t_in_frames[0], len);
+	}
+	/* UDP, an IPv4 fragment, a truncated TCP header: untouched */
+	{
+		struct t_frame u = { .udp = true, .payload = 300 };
+		struct t_frame t = { .payload = 300, .flags = WIRE_TCP_ACK };
+		size_t len = t_build(t_in_frames[0], &u);
+
+		memcpy(t_in_frames[1], t_in_frames[0], len);
+		unet__coalesce_csum(t_in_frames[1], len, false, &off);
+		assert_memory_equal(t_in_frames[1], t_in_frames[0], len);
+		assert_int_equal(off.flags, 0);
+		len = t_build(t_in_frames[0], &t);
+		t_in_frames[0][WIRE_ETH_HLEN + 6] |= 0x20; /* more fragments */
+		memcpy(t_in_frames[1], t_in_frames[0], len);
+		unet__coalesce_csum(t_in_frames[1], len, true, &off);
+		assert_memory_equal(t_in_frames[1], t_in_frames[0], len);
+		assert_int_equal(off.flags, 0);
+		t_in_frames[0][WIRE_ETH_HLEN + 6] &= (uint8_t)~0x20;
+		memcpy(t_in_frames[1], t_in_frames[0], len);
+		unet__coalesce_csum(t_in_frames[1], WIRE_ETH_HLEN + 30, true,
+				    &off);
+		assert_memory_equal(t_in_frames[1], t_in_frames[0], len);
+		assert_int_equal(off.flags, 0);
+	}
 }
 
 /*
@@ -1031,6 +1103,7 @@ int main(void)
 		cmocka_unit_test(test_merge4),
 		cmocka_unit_test(test_merge6),
 		cmocka_unit_test(test_merge_single),
+		cmocka_unit_test(test_csum_out),
 		cmocka_unit_test(test_merge_refused),
 		cmocka_unit_test(test_merge_closes),
 		cmocka_unit_test(test_tso4),
