@@ -138,6 +138,7 @@ static int fake_stack_stats(void *opaque, struct unet_stack_stats *st)
 	st->dns_queries = 4;
 	st->frag6_discarded = 5;
 	st->tx_merged_segs = 44;
+	st->tx_tso = 3;
 	return 0;
 }
 
@@ -292,7 +293,8 @@ static void test_reads(void **state)
 	expect_part(&c, "{\"op\":\"stats\"}", "\"cut_by_policy\":9}");
 	expect_part(&c, "{\"op\":\"stats\"}", "\"dns_queries\":4,");
 	expect_part(&c, "{\"op\":\"stats\"}", "\"frag6_discarded\":5,");
-	expect_part(&c, "{\"op\":\"stats\"}", "\"tx_merged_segs\":44}");
+	expect_part(&c, "{\"op\":\"stats\"}",
+		    "\"tx_merged_segs\":44,\"tx_tso\":3}");
 	expect_part(&c, "{\"op\":\"policy_stats\"}", "\"rules\":2");
 	expect_part(&c, "{\"op\":\"policy_stats\"}", "\"denied\":6");
 	expect_part(&c, "{\"op\":\"policy_stats\"}", "\"callback_denied\":2");
