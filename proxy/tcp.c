@@ -109,6 +109,9 @@
 
 /* uv_bufs a chain is written with at once; longer chains are copied. */
 #define TCP_FLOW_IOV 64
+/* The guest's bytes that wait for the host are held in lwIP's pbufs, not
+ * copied, from this many on in one segment. */
+#define TCP_FLOW_HOLD_MIN 4096
 /* The most a flow's queue toward the host grows by at once. */
 #define TCP_FLOW_OBUF_STEP (256 * 1024)
 /* lwIP's poll of a flow, in slow-timer ticks (2 x TCP_TMR_INTERVAL): 200 ms */
@@ -153,12 +156,24 @@ enum tcp_phase {
  * @stalled: the host took nothing for the stall timeout: @timer resets
  * @host_opts: the host socket's keepalive and user timeout are set (from
  *             lwIP's first poll of the flow)
- * @wbuf: the guest's bytes @write_req writes (@wlen of them, @wcap charged)
- * @wlen: see @wbuf
+ * @wbuf: the guest's bytes @write_req writes that were copied (@wcap
+ *        charged)
+ * @wlen: all the bytes @write_req writes: @wpieces, in order
  * @wcap: see @wbuf
- * @obuf: the guest's bytes that wait for @write_req (@olen of @ocap)
+ * @wpieces: what @write_req writes: runs of @wbuf and pbufs held (@wpn of
+ *           @wpcap, @wheld bytes of them in pbufs)
+ * @wpn: see @wpieces
+ * @wpcap: see @wpieces
+ * @wheld: see @wpieces
+ * @obuf: the guest's bytes that wait for @write_req, copied (@olen of
+ *        @ocap)
  * @olen: see @obuf
  * @ocap: see @obuf
+ * @opieces: what waits for @write_req, in order: runs of @obuf and pbufs
+ *           held (@opn of @opcap, @oheld bytes of them in pbufs)
+ * @opn: see @opieces
+ * @opcap: see @opieces
+ * @oheld: see @opieces
  * @withheld: bytes the host took that lwIP was not told of (tcp_recved()),
  *            which keeps the guest's window small while the memory budget
  *            is short
@@ -169,6 +184,17 @@ enum tcp_phase {
  * @pend_off: see @pend
  * @pend_len: see @pend
  */
+/*
+ * One run of a flow's queue toward the host: bytes copied to the queue's
+ * buffer (@p NULL, from @off), or a pbuf lwIP handed over, held instead of
+ * copied (its bytes past @off).
+ */
+struct tcp_piece {
+	struct pbuf *p;
+	size_t off;
+	size_t len;
+};
+
 struct tcp_flow {
 	struct proxy_flow base;
 	enum tcp_phase phase;
@@ -192,9 +218,17 @@ struct tcp_flow {
 	char *wbuf;
 	size_t wlen;
 	size_t wcap;
+	struct tcp_piece *wpieces;
+	unsigned int wpn;
+	unsigned int wpcap;
+	size_t wheld;
 	char *obuf;
 	size_t olen;
 	size_t ocap;
+	struct tcp_piece *opieces;
+	unsigned int opn;
+	unsigned int opcap;
+	size_t oheld;
 	size_t withheld;
 	u16_t mss;
 	uint64_t stall_ns;
@@ -217,6 +251,16 @@ static struct tcp_flow *tcp_flow_of(struct proxy_flow *f)
 	return container_of(f, struct tcp_flow, base);
 }
 
+/* Frees the pbufs @n pieces hold. */
+static void tcp_pieces_free(struct tcp_piece *pieces, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (pieces[i].p != NULL)
+			pbuf_free(pieces[i].p);
+}
+
 /* Every handle is closed: what the flow still holds goes with it. */
 static void tcp_flow_free(struct proxy_flow *f)
 {
@@ -225,6 +269,10 @@ static void tcp_flow_free(struct proxy_flow *f)
 	if (flow->syn != NULL)
 		pbuf_free(flow->syn);
 	unet__budget_release(flow->wcap + flow->ocap + flow->pend_len);
+	tcp_pieces_free(flow->wpieces, flow->wpn);
+	tcp_pieces_free(flow->opieces, flow->opn);
+	free(flow->wpieces);
+	free(flow->opieces);
 	free(flow->wbuf);
 	free(flow->obuf);
 	free(flow->pend);
@@ -244,7 +292,7 @@ static void tcp_flow_detach(struct tcp_pcb *pcb)
 /* Guest bytes taken and not yet written to the host. */
 static bool tcp_flow_out_pending(const struct tcp_flow *flow)
 {
-	return flow->writing || flow->olen > 0;
+	return flow->writing || flow->opn > 0;
 }
 
 /*
@@ -253,7 +301,8 @@ static bool tcp_flow_out_pending(const struct tcp_flow *flow)
  */
 static size_t tcp_flow_held(const struct tcp_flow *flow)
 {
-	size_t held = flow->wcap + flow->ocap + flow->pend_len;
+	size_t held = flow->wcap + flow->ocap + flow->wheld + flow->oheld +
+		      flow->pend_len;
 
 	/* snd_buf itself: tcp_sndbuf() caps it at 64 KiB */
 	if (flow->pcb != NULL && flow->pcb->snd_buf < TCP_SND_BUF)
@@ -461,13 +510,52 @@ static void tcp_flow_credit(struct tcp_flow *flow, size_t taken)
 		unet__lwip_tcp_ack_now(pcb);
 }
 
-/* Appends the bytes of @p past @skip to the flow's queue toward the host. */
-static int tcp_flow_queue(struct tcp_flow *flow, const struct pbuf *p,
-			  size_t skip)
+/* Appends a piece to the queue toward the host (a run of @obuf grows). */
+static int tcp_flow_piece(struct tcp_flow *flow, struct pbuf *p, size_t off,
+			  size_t len)
+{
+	struct tcp_piece *last = flow->opn > 0 ? &flow->opieces[flow->opn - 1] :
+						 NULL,
+			 *n;
+	unsigned int cap;
+
+	if (p == NULL && last != NULL && last->p == NULL &&
+	    last->off + last->len == off) {
+		last->len += len;
+		return 0;
+	}
+	if (flow->opn == flow->opcap) {
+		cap = flow->opcap != 0 ? flow->opcap * 2 : 8;
+		n = realloc(flow->opieces, cap * sizeof(*n));
+		if (n == NULL)
+			return -ENOMEM;
+		flow->opieces = n;
+		flow->opcap = cap;
+	}
+	flow->opieces[flow->opn++] = (struct tcp_piece){ p, off, len };
+	return 0;
+}
+
+/*
+ * Appends the bytes of @p past @skip to the flow's queue toward the host:
+ * a long run is held in @p itself (lwIP's memory, counted there), a short
+ * one copied, so that a guest's small segments cost their bytes, not a
+ * pbuf each. Return: 1 when @p is held (the queue frees it), 0 when copied,
+ * or -ENOMEM.
+ */
+static int tcp_flow_queue(struct tcp_flow *flow, struct pbuf *p, size_t skip)
 {
 	size_t len = p->tot_len - skip, cap;
 	char *n;
 
+	if (len >= TCP_FLOW_HOLD_MIN) {
+		if (tcp_flow_piece(flow, p, skip, len) < 0)
+			return -ENOMEM;
+		flow->oheld += len;
+		return 1;
+	}
+	if (tcp_flow_piece(flow, NULL, flow->olen, len) < 0)
+		return -ENOMEM;
 	if (flow->olen + len > flow->ocap) {
 		/*
 		 * Doubling, but by at most TCP_FLOW_OBUF_STEP at a time: the
@@ -491,23 +579,76 @@ static int tcp_flow_queue(struct tcp_flow *flow, const struct pbuf *p,
 
 static void tcp_host_write_cb(uv_write_t *req, int status);
 
+/* The uv_bufs of the pieces in flight; their count, or -ENOMEM. */
+static int tcp_flow_iov(struct tcp_flow *flow, uv_buf_t **iovp)
+{
+	unsigned int i, n = 0;
+	const struct pbuf *q;
+	uv_buf_t *iov;
+	size_t skip;
+
+	for (i = 0; i < flow->wpn; i++) {
+		skip = flow->wpieces[i].off;
+		for (q = flow->wpieces[i].p; q != NULL; q = q->next) {
+			if (skip < q->len)
+				n++;
+			skip = skip < q->len ? 0 : skip - q->len;
+		}
+		n += flow->wpieces[i].p == NULL;
+	}
+	iov = malloc(n * sizeof(*iov));
+	if (iov == NULL)
+		return -ENOMEM;
+	n = 0;
+	flow->wlen = 0;
+	for (i = 0; i < flow->wpn; i++) {
+		const struct tcp_piece *pc = &flow->wpieces[i];
+
+		flow->wlen += pc->len;
+		if (pc->p == NULL) {
+			iov[n++] = uv_buf_init(flow->wbuf + pc->off,
+					       (unsigned int)pc->len);
+			continue;
+		}
+		skip = pc->off;
+		for (q = pc->p; q != NULL; q = q->next) {
+			if (skip < q->len)
+				iov[n++] = uv_buf_init(
+					(char *)q->payload + skip,
+					(unsigned int)(q->len - skip));
+			skip = skip < q->len ? 0 : skip - q->len;
+		}
+	}
+	*iovp = iov;
+	return (int)n;
+}
+
 /* Writes the queued bytes, when no write is under way. */
 static int tcp_flow_write(struct tcp_flow *flow)
 {
-	uv_buf_t buf;
-	int r;
+	uv_buf_t *iov;
+	int n, r;
 
-	if (flow->writing || flow->olen == 0)
+	if (flow->writing || flow->opn == 0)
 		return 0;
 	flow->wbuf = flow->obuf;
-	flow->wlen = flow->olen;
 	flow->wcap = flow->ocap;
+	flow->wpieces = flow->opieces;
+	flow->wpn = flow->opn;
+	flow->wpcap = flow->opcap;
+	flow->wheld = flow->oheld;
 	flow->obuf = NULL;
 	flow->olen = flow->ocap = 0;
-	buf = uv_buf_init(flow->wbuf, (unsigned int)flow->wlen);
+	flow->opieces = NULL;
+	flow->opn = flow->opcap = 0;
+	flow->oheld = 0;
+	n = tcp_flow_iov(flow, &iov);
+	if (n < 0)
+		return n;
 	flow->write_req.data = flow;
-	r = uv_write(&flow->write_req, (uv_stream_t *)&flow->host, &buf, 1,
-		     tcp_host_write_cb);
+	r = uv_write(&flow->write_req, (uv_stream_t *)&flow->host, iov,
+		     (unsigned int)n, tcp_host_write_cb);
+	free(iov);
 	if (r < 0)
 		return r;
 	flow->writing = true;
@@ -522,22 +663,33 @@ static int tcp_flow_write(struct tcp_flow *flow)
  * (growing the queue from a page copied what it held at each doubling).
  * Otherwise it is freed, and so is an empty queue once nothing is written.
  */
-static void tcp_flow_spare(struct tcp_flow *flow, char *buf, size_t cap)
+static void tcp_flow_spare(struct tcp_flow *flow, char *buf, size_t cap,
+			   struct tcp_piece *pieces, unsigned int pcap)
 {
-	if (flow->writing && flow->obuf == NULL &&
-	    flow->phase != TCP_PHASE_CLOSED) {
+	bool busy = flow->writing && flow->phase != TCP_PHASE_CLOSED;
+
+	if (busy && flow->opieces == NULL) {
+		flow->opieces = pieces;
+		flow->opcap = pcap;
+	} else {
+		free(pieces);
+	}
+	if (busy && flow->obuf == NULL) {
 		flow->obuf = buf;
 		flow->ocap = cap;
 		return;
 	}
 	unet__budget_release(cap);
 	free(buf);
-	if (!flow->writing && flow->olen == 0 && flow->obuf != NULL) {
+	if (!flow->writing && flow->opn == 0) {
 		/* drained: an idle flow holds no buffer */
 		unet__budget_release(flow->ocap);
 		free(flow->obuf);
+		free(flow->opieces);
 		flow->obuf = NULL;
-		flow->ocap = 0;
+		flow->opieces = NULL;
+		flow->ocap = flow->olen = 0;
+		flow->opcap = 0;
 	}
 }
 
@@ -546,16 +698,21 @@ static void tcp_host_write_cb(uv_write_t *req, int status)
 	struct tcp_flow *flow = req->data;
 	size_t written = flow->wlen, cap = flow->wcap;
 	char *buf = flow->wbuf;
+	struct tcp_piece *pieces = flow->wpieces;
+	unsigned int pcap = flow->wpcap;
 
 	flow->writing = false;
+	tcp_pieces_free(pieces, flow->wpn);
 	flow->wbuf = NULL;
-	flow->wlen = flow->wcap = 0;
+	flow->wpieces = NULL;
+	flow->wlen = flow->wcap = flow->wheld = 0;
+	flow->wpn = flow->wpcap = 0;
 	if (status == UV_ECANCELED || flow->phase == TCP_PHASE_CLOSED) {
-		tcp_flow_spare(flow, buf, cap);
+		tcp_flow_spare(flow, buf, cap, pieces, pcap);
 		return;
 	}
 	if (status < 0) {
-		tcp_flow_spare(flow, buf, cap);
+		tcp_flow_spare(flow, buf, cap, pieces, pcap);
 		/* the kernel's TCP_USER_TIMEOUT: a stall it saw first */
 		if (status == UV_ETIMEDOUT)
 			flow->base.proxy->stats.tcp_stalled++;
@@ -566,11 +723,11 @@ static void tcp_host_write_cb(uv_write_t *req, int status)
 	if (flow->pcb != NULL)
 		tcp_output(flow->pcb);
 	if (tcp_flow_write(flow) < 0) {
-		tcp_flow_spare(flow, buf, cap);
+		tcp_flow_spare(flow, buf, cap, pieces, pcap);
 		tcp_flow_reset(flow);
 		return;
 	}
-	tcp_flow_spare(flow, buf, cap);
+	tcp_flow_spare(flow, buf, cap, pieces, pcap);
 	tcp_host_maybe_shutdown(flow);
 }
 
@@ -612,12 +769,14 @@ static err_t tcp_guest_data(struct tcp_flow *flow, struct pbuf *p)
 	}
 	flow->base.bytes_out += total;
 	unet__flow_touch(&flow->base);
-	if (done < total && tcp_flow_queue(flow, p, done) < 0) {
+	r = done < total ? tcp_flow_queue(flow, p, done) : 0;
+	if (r < 0) {
 		pbuf_free(p);
 		tcp_flow_reset(flow);
 		return ERR_ABRT;
 	}
-	pbuf_free(p);
+	if (r == 0)
+		pbuf_free(p);
 	if (done > 0)
 		tcp_flow_credit(flow, done);
 	if (tcp_flow_write(flow) < 0) {

@@ -312,8 +312,15 @@ static void test_budget_config(void **state)
 
 /* ---- a flow whose host reads again ------------------------------------ */
 
+/* The byte at offset @off of the stream test_budget_drains() sends. */
+static uint8_t pattern(size_t off)
+{
+	return (uint8_t)(off % 251);
+}
+
 static char drain_buf[65536];
 static size_t drained;
+static size_t drained_bad;
 
 static void drain_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
@@ -324,37 +331,70 @@ static void drain_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 
 static void drain_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 {
+	ssize_t i;
+
 	(void)s;
-	(void)buf;
+	for (i = 0; i < n; i++)
+		if ((uint8_t)buf->base[i] != pattern(drained + (size_t)i))
+			drained_bad++;
 	if (n > 0)
 		drained += (size_t)n;
 }
 
 static bool all_drained(void *arg)
 {
-	(void)arg;
-	return drained == PER_CONN;
+	return drained == *(size_t *)arg;
 }
 
 /*
- * 4 MB toward a host that does not read queue in the proxy (what the
- * kernel's socket buffers could not take); once the host
- * reads, all of it arrives and the open, idle flow holds no buffer (the
- * queue's two buffers take turns while it drains, then both are freed).
+ * A segment of the stream from offset @off, as a guest's kernel hands its
+ * TSO segments to usernet when @len is past the MTU (offload facts).
+ */
+static void send_piece(struct fixture *f, uint8_t *buf, uint32_t isn,
+		       size_t off, size_t len)
+{
+	struct unet_offload o = { .gso_type = UNET_GSO_TCPV4,
+				  .gso_size = SEG,
+				  .hdr_len = 54 };
+	uint32_t src = tn_ip("10.0.2.15"), dst = tn_ip("10.0.2.2");
+	size_t n = segment(buf, 41000, f->port, (uint32_t)(1001 + off), isn + 1,
+			   0x10, len),
+	       i;
+
+	for (i = 0; i < len; i++)
+		buf[54 + i] = pattern(off + i);
+	tn_put16(buf + 34 + 16, 0);
+	tn_put16(buf + 34 + 16, tn_l4_csum(src, dst, 6, buf + 34, 20 + len));
+	if (len > SEG)
+		unet_hub_input_offload(&f->gw.cap.port, buf, n, &o);
+	else
+		unet_hub_input(&f->gw.cap.port, buf, n);
+}
+
+/*
+ * 4 MB toward a host that does not read, in segments of 8400 bytes (TSO,
+ * held in lwIP's pbufs while they wait) and of 700 (copied to the queue),
+ * queue in the proxy (what the kernel's socket buffers could not take).
+ * Once the host reads, every byte arrives in order, and the open, idle
+ * flow holds no buffer.
  */
 static void test_budget_drains(void **state)
 {
 	struct fixture *f = *state;
-	static uint8_t buf[64 + SEG];
+	static uint8_t buf[64 + 6 * SEG];
 	struct unet_stack_stats st;
-	uint32_t isn, off;
+	size_t off = 0, len, total = PER_CONN;
+	uint32_t isn;
+	unsigned int k = 0;
 
 	isn = open_conn(f, 0);
-	for (off = 0; off < PER_CONN; off += SEG) {
-		unet_hub_input(&f->gw.cap.port, buf,
-			       segment(buf, 41000, f->port, 1001 + off, isn + 1,
-				       0x10, SEG));
-		if (off % (64 * SEG) == 0)
+	while (off < total) {
+		len = k++ % 2 == 0 ? 6 * SEG : SEG / 2;
+		if (len > total - off)
+			len = total - off;
+		send_piece(f, buf, isn, off, len);
+		off += len;
+		if (k % 64 == 0)
 			tn_run_for(&f->gw.loop, 2);
 	}
 	tn_run_for(&f->gw.loop, 50);
@@ -362,11 +402,12 @@ static void test_budget_drains(void **state)
 	assert_int_equal(f->accepted, 1);
 	/* the host's 4 KiB buffer took little: the proxy queues the rest */
 	assert_true(st.mem_proxy > 0);
-	drained = 0;
+	drained = drained_bad = 0;
 	assert_int_equal(uv_read_start((uv_stream_t *)f->peers[0], drain_alloc,
 				       drain_read),
 			 0);
-	assert_true(tn_run_until(&f->gw.loop, all_drained, NULL, 10000));
+	assert_true(tn_run_until(&f->gw.loop, all_drained, &total, 10000));
+	assert_int_equal(drained_bad, 0);
 	tn_run_for(&f->gw.loop, 50);
 	st = stack_stats(f);
 	assert_int_equal(st.mem_proxy, 0);
