@@ -748,16 +748,12 @@ static void t_merge_roundtrip(bool v6)
 	free(s);
 }
 
-static void test_merge4(void **state)
-{
-	(void)state;
-	t_merge_roundtrip(false);
-}
+/* The IP version of a test run twice (cmocka's prestate). */
+static bool t_v4 = false, t_v6 = true;
 
-static void test_merge6(void **state)
+static void test_merge(void **state)
 {
-	(void)state;
-	t_merge_roundtrip(true);
+	t_merge_roundtrip(*(bool *)*state);
 }
 
 /* A single segment leaves as it came, its checksum left to do. */
@@ -1031,16 +1027,9 @@ static void t_tso_roundtrip(bool v6)
 	free(s);
 }
 
-static void test_tso4(void **state)
+static void test_tso(void **state)
 {
-	(void)state;
-	t_tso_roundtrip(false);
-}
-
-static void test_tso6(void **state)
-{
-	(void)state;
-	t_tso_roundtrip(true);
+	t_tso_roundtrip(*(bool *)*state);
 }
 
 /* What is left alone: a segment that fits, or one that may not be cut. */
@@ -1100,14 +1089,14 @@ int main(void)
 		cmocka_unit_test(test_csum_finish),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_hub_delivery),
-		cmocka_unit_test(test_merge4),
-		cmocka_unit_test(test_merge6),
+		cmocka_unit_test_prestate(test_merge, &t_v4),
+		cmocka_unit_test_prestate(test_merge, &t_v6),
 		cmocka_unit_test(test_merge_single),
 		cmocka_unit_test(test_csum_out),
 		cmocka_unit_test(test_merge_refused),
 		cmocka_unit_test(test_merge_closes),
-		cmocka_unit_test(test_tso4),
-		cmocka_unit_test(test_tso6),
+		cmocka_unit_test_prestate(test_tso, &t_v4),
+		cmocka_unit_test_prestate(test_tso, &t_v6),
 		cmocka_unit_test(test_tso_refused),
 	};
 
