@@ -690,6 +690,26 @@ static uint8_t t_merge_buf[UNET_COALESCE_MAX];
 static uint8_t t_in_frames[48][1600];
 
 /*
+ * Has the hub check a GSO frame's facts and cut it at MTU 1500 into @nseg
+ * segments; returns them (freed by the caller).
+ */
+static struct t_segs *t_cut(const uint8_t *frame, size_t len,
+			    const struct unet_offload *off, unsigned int nseg)
+{
+	struct unet__offload_pkt pkt;
+	struct t_segs *s = calloc(1, sizeof(*s));
+
+	assert_non_null(s);
+	s->frames = t_seg_frames;
+	assert_int_equal(unet__offload_check(frame, len, off, &pkt), 0);
+	assert_int_equal(unet__offload_segment(frame, len, off, &pkt, 1500,
+					       t_seg_buf, sizeof(t_seg_buf),
+					       t_seg_cb, s),
+			 (int)nseg);
+	return s;
+}
+
+/*
  * 44 segments of the MSS at MTU 1500 with timestamps, as lwIP's output loop
  * writes them, the last with PSH: merged into one GSO frame whose facts
  * pass the hub's check, and cut back by the hub into the same 44 frames,
@@ -702,13 +722,10 @@ static void t_merge_roundtrip(bool v6)
 	size_t lens[48], len,
 		hdrs = (v6 ? WIRE_IP6_HLEN : WIRE_IP4_HLEN) + WIRE_TCP_HLEN +
 		       T_TCP_OPTS;
-	struct unet__offload_pkt pkt;
 	struct unet_offload off;
-	struct t_segs *s = calloc(1, sizeof(*s));
+	struct t_segs *s;
 	unsigned int i;
 
-	assert_non_null(s);
-	s->frames = t_seg_frames;
 	for (i = 0; i < nseg; i++) {
 		struct t_frame f = {
 			.v6 = v6,
@@ -736,11 +753,7 @@ static void t_merge_roundtrip(bool v6)
 	assert_int_equal(off.csum_start,
 			 WIRE_ETH_HLEN + hdrs - WIRE_TCP_HLEN - T_TCP_OPTS);
 	assert_int_equal(off.csum_offset, 16);
-	assert_int_equal(unet__offload_check(t_merge_buf, len, &off, &pkt), 0);
-	assert_int_equal(unet__offload_segment(t_merge_buf, len, &off, &pkt,
-					       1500, t_seg_buf,
-					       sizeof(t_seg_buf), t_seg_cb, s),
-			 (int)nseg);
+	s = t_cut(t_merge_buf, len, &off, nseg);
 	for (i = 0; i < nseg; i++) {
 		assert_int_equal(s->lens[i], lens[i]);
 		assert_memory_equal(s->frames[i], t_in_frames[i], lens[i]);
@@ -988,24 +1001,17 @@ static void t_tso_roundtrip(bool v6)
 				      WIRE_TCP_FIN,
 			     .id = T_ID,
 			     .csum_ok = true };
-	struct unet__offload_pkt pkt;
 	struct unet_offload off;
-	struct t_segs *s = calloc(1, sizeof(*s));
+	struct t_segs *s;
 	unsigned int i;
 
-	assert_non_null(s);
-	s->frames = t_seg_frames;
 	len = t_build(t_frame_buf, &f);
 	assert_int_equal(unet__coalesce_tso(t_frame_buf, len, 1500, &off), len);
 	assert_int_equal(off.gso_type, v6 ? UNET_GSO_TCPV6 : UNET_GSO_TCPV4);
 	assert_int_equal(off.gso_size, mss);
 	assert_int_equal(off.flags, UNET_OFFLOAD_F_NEEDS_CSUM);
 	assert_int_equal(off.hdr_len, WIRE_ETH_HLEN + hdrs);
-	assert_int_equal(unet__offload_check(t_frame_buf, len, &off, &pkt), 0);
-	assert_int_equal(unet__offload_segment(t_frame_buf, len, &off, &pkt,
-					       1500, t_seg_buf,
-					       sizeof(t_seg_buf), t_seg_cb, s),
-			 (int)nseg);
+	s = t_cut(t_frame_buf, len, &off, nseg);
 	for (i = 0; i < nseg; i++) {
 		struct t_frame g = {
 			.v6 = v6,
