@@ -110,7 +110,8 @@
 /* uv_bufs a chain is written with at once; longer chains are copied. */
 #define TCP_FLOW_IOV 64
 /* The guest's bytes that wait for the host are held in lwIP's pbufs, not
- * copied, from this many on in one segment. */
+ * copied, from this many on in one segment (or chain of 1 KiB or more a
+ * pbuf). */
 #define TCP_FLOW_HOLD_MIN 4096
 /* The most a flow's queue toward the host grows by at once. */
 #define TCP_FLOW_OBUF_STEP (256 * 1024)
@@ -548,7 +549,9 @@ static int tcp_flow_queue(struct tcp_flow *flow, struct pbuf *p, size_t skip)
 	size_t len = p->tot_len - skip, cap;
 	char *n;
 
-	if (len >= TCP_FLOW_HOLD_MIN) {
+	/* a chain of small segments is copied too: it costs a pbuf each */
+	if (len >= TCP_FLOW_HOLD_MIN &&
+	    p->tot_len / pbuf_clen(p) >= TCP_FLOW_HOLD_MIN / 4) {
 		if (tcp_flow_piece(flow, p, skip, len) < 0)
 			return -ENOMEM;
 		flow->oheld += len;

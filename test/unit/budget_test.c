@@ -372,29 +372,44 @@ static void send_piece(struct fixture *f, uint8_t *buf, uint32_t isn,
 }
 
 /*
- * 4 MB toward a host that does not read, in segments of 8400 bytes (TSO,
- * held in lwIP's pbufs while they wait) and of 700 (copied to the queue),
- * queue in the proxy (what the kernel's socket buffers could not take).
- * Once the host reads, every byte arrives in order, and the open, idle
- * flow holds no buffer.
+ * 4 MB toward a host that does not read, in groups of one segment of 8400
+ * bytes (TSO, held in lwIP's pbuf while it waits) and seven of 700
+ * (copied to the queue), queue in the proxy (what the kernel's socket
+ * buffers could not take). Some groups come out of order, so that lwIP
+ * hands over chains: the 8400 with the 700 after it (held whole), or seven
+ * 700s (4900 bytes, copied: a pbuf each costs more than 700 bytes). Once the
+ * host reads, every byte arrives in order, and the open, idle flow holds
+ * no buffer.
  */
 static void test_budget_drains(void **state)
 {
+	static const unsigned int orders[3][8] = {
+		{ 0, 1, 2, 3, 4, 5, 6, 7 }, /* in order */
+		{ 1, 0, 2, 3, 4, 5, 6, 7 }, /* [8400, 700] as one chain */
+		{ 0, 7, 6, 5, 4, 3, 2, 1 }, /* seven 700s as one chain */
+	};
 	struct fixture *f = *state;
 	static uint8_t buf[64 + 6 * SEG];
 	struct unet_stack_stats st;
-	size_t off = 0, len, total = PER_CONN;
+	size_t off = 0, total = 0, at[8], lens[8];
 	uint32_t isn;
-	unsigned int k = 0;
+	unsigned int g, i;
 
 	isn = open_conn(f, 0);
-	while (off < total) {
-		len = k++ % 2 == 0 ? 6 * SEG : SEG / 2;
-		if (len > total - off)
-			len = total - off;
-		send_piece(f, buf, isn, off, len);
-		off += len;
-		if (k % 64 == 0)
+	for (i = 0; i < 8; i++)
+		lens[i] = i == 0 ? 6 * SEG : SEG / 2;
+	for (g = 0; total + 6 * SEG + 7 * (SEG / 2) <= PER_CONN; g++) {
+		for (i = 0; i < 8; i++) {
+			at[i] = off;
+			off += lens[i];
+		}
+		for (i = 0; i < 8; i++) {
+			unsigned int j = orders[g % 3][i];
+
+			send_piece(f, buf, isn, at[j], lens[j]);
+		}
+		total = off;
+		if (g % 16 == 0)
 			tn_run_for(&f->gw.loop, 2);
 	}
 	tn_run_for(&f->gw.loop, 50);
