@@ -1219,15 +1219,15 @@ static void stack_coalesce_flush(struct unet_stack *stack)
 /*
  * Whether lwIP's TCP segments are worth merging into GSO frames now: only
  * on a real clock (the uv prepare handle sends what is held before the
- * loop sleeps), and only when every other port takes such frames whole.
+ * loop sleeps), and only when every other port takes such frames whole
+ * (@others: unet_hub_offload_others() of the gateway's port).
  */
-static bool stack_coalesce_on(struct unet_stack *stack)
+static bool stack_coalesce_on(struct unet_stack *stack, unsigned int others)
 {
 	unsigned int want = UNET_PORT_OFFLOAD_CSUM | UNET_PORT_OFFLOAD_TSO4 |
 			    UNET_PORT_OFFLOAD_TSO6;
 
-	if (unet_hub_virtual_clock(stack->hub) ||
-	    (unet_hub_offload_others(&stack->port) & want) != want)
+	if (unet_hub_virtual_clock(stack->hub) || (others & want) != want)
 		return false;
 	if (stack->coal.buf == NULL)
 		stack->coal.buf = malloc(UNET_COALESCE_MAX);
@@ -1277,6 +1277,7 @@ static err_t stack_linkoutput(struct netif *netif, struct pbuf *p)
 	struct unet_stack *stack = netif->state;
 	void *frame = p->payload;
 	struct unet_offload off;
+	unsigned int others;
 
 	if (p->next != NULL || p->len != p->tot_len) {
 		if (p->tot_len > stack->txcap)
@@ -1286,7 +1287,9 @@ static err_t stack_linkoutput(struct netif *netif, struct pbuf *p)
 	}
 	if (p->tot_len > netif->mtu + WIRE_ETH_HLEN)
 		return stack_tso(stack, frame, p->tot_len);
-	if (stack_coalesce_on(stack)) {
+	/* what the other ports take, looked up once a frame */
+	others = unet_hub_offload_others(&stack->port);
+	if (stack_coalesce_on(stack, others)) {
 		if (stack_coalesce(stack, frame, p->tot_len))
 			return ERR_OK;
 	} else {
@@ -1294,9 +1297,7 @@ static err_t stack_linkoutput(struct netif *netif, struct pbuf *p)
 	}
 	/* lwIP leaves TCP checksums to us (STACK_CSUM_CTRL) */
 	unet__coalesce_csum(frame, p->tot_len,
-			    (unet_hub_offload_others(&stack->port) &
-			     UNET_PORT_OFFLOAD_CSUM) != 0,
-			    &off);
+			    (others & UNET_PORT_OFFLOAD_CSUM) != 0, &off);
 	if (unet_hub_input_offload(&stack->port, frame, p->tot_len, &off) < 0)
 		return ERR_IF;
 	return ERR_OK;
@@ -1329,7 +1330,7 @@ u16_t unet__stack_tcp_offload(struct unet_stack *stack, struct tcp_pcb *pcb)
 	unsigned int mtu = unet_hub_mtu(stack->hub);
 
 	if (mtu <= hdrs || mss != mtu - hdrs || mss * 2 > STACK_TSO_SEG_MAX ||
-	    !stack_coalesce_on(stack))
+	    !stack_coalesce_on(stack, unet_hub_offload_others(&stack->port)))
 		return mss;
 	pcb->mss = (u16_t)(STACK_TSO_SEG_MAX / mss * mss);
 	return mss;
