@@ -100,6 +100,9 @@ static size_t deframer_min(size_t a, size_t b)
  * Call it until it returns 0 (all of @in consumed, more bytes needed) or an
  * error; each call that returns 1 hands out one frame.
  *
+ * The frame's flag bits (those of &unet__deframer.flag_mask in its prefix,
+ * which are not part of its length) are left in &unet__deframer.flags.
+ *
  * Return: 1 with a frame, 0 when @in is used up, -EPROTO for a length of 0,
  * -EMSGSIZE for a length above @max. After an error every call returns it
  * again and consumes nothing, until unet__deframer_reset().
@@ -129,6 +132,8 @@ int unet__deframer_next(struct unet__deframer *d, const unsigned char **in,
 		}
 		d->hdr_len = d->prefix;
 		len = d->prefix == 2 ? unet__get_be16(h) : unet__get_be32(h);
+		d->flags = len & d->flag_mask;
+		len &= ~d->flag_mask;
 		if (len == 0) {
 			d->error = -EPROTO;
 			return d->error;

@@ -4,7 +4,8 @@
  * into any chunks.
  *
  * The input's first byte picks the deframer's limit (small limits reach the
- * "length over the max" path often); each following chunk is a 1-byte
+ * "length over the max" path often) and, with its low bit at the large
+ * limit, the flag bit of usernet's offload extension; each following chunk is a 1-byte
  * length (0..255, 0 meaning 1) and that many bytes, fed as one read. Every
  * frame handed out must lie within its limit and within memory the deframer
  * or the chunk owns (ASan checks that by reading all of it); after an error
@@ -48,7 +49,8 @@ static int feed(struct unet__deframer *d, const unsigned char *in, size_t len,
 	while ((r = unet__deframer_next(d, &in, &left, &frame, &frame_len)) ==
 	       1) {
 		assert(frame_len >= 1 && frame_len <= d->max);
-		o->hash = hash_bytes(o->hash, frame, frame_len);
+		assert((d->flags & ~d->flag_mask) == 0);
+		o->hash = hash_bytes(o->hash, frame, frame_len) ^ d->flags;
 		o->frames++;
 	}
 	if (r == 0)
@@ -75,6 +77,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(stream);
 		return 0;
 	}
+	if (data[0] >= 128 && (data[0] & 1))
+		d.flag_mask = STREAM_F_OFFLOAD;
 	while (off < size && chunked.result == 0) {
 		n = data[off++];
 		if (n == 0)
@@ -103,6 +107,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		assert(left == size);
 	}
 	unet__deframer_reset(&d);
+	assert(d.flag_mask ==
+	       (data[0] >= 128 && (data[0] & 1) ? STREAM_F_OFFLOAD : 0));
 	whole.result = feed(&d, stream, stream_len, &whole);
 	assert(whole.result == chunked.result);
 	assert(whole.frames == chunked.frames);

@@ -29,6 +29,8 @@
  * @frame_len: length of the frame under way, once @hdr is complete
  * @have: bytes of that frame gathered in @buf
  * @error: 0, or the framing error that broke the stream (sticky until reset)
+ * @flag_mask: bits of the prefix that are flags, not length (default 0)
+ * @flags: the flag bits of the frame handed out last
  * @buf: room for one frame of @max bytes, for frames split across reads
  */
 struct unet__deframer {
@@ -39,6 +41,8 @@ struct unet__deframer {
 	size_t frame_len;
 	size_t have;
 	int error;
+	uint32_t flag_mask;
+	uint32_t flags;
 	unsigned char *buf;
 };
 
