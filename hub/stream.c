@@ -45,6 +45,15 @@
  * interleave. Without a peer, frames are dropped (-ENOTCONN, counted by the
  * hub), as QEMU drops them.
  *
+ * Offloads (offload=on, usernet at both ends; stream_proto.h): a port
+ * that offers them sends a hello when its connection comes up and accepts
+ * records with facts from then on. The peer's hello sets &unet_port.offload
+ * to what the peer takes whole, so the hub hands this port its GSO frames
+ * and checksums left to do unchanged, and they cross the link as one record
+ * each instead of a record per MTU. A peer that sends no hello (QEMU,
+ * passt, a usernet without offload=on) never gets such a record; the
+ * bits go back to 0 when the connection ends.
+ *
  * Memory: per port, one read buffer, two output buffers, the deframer's
  * reassembly buffer; all fixed at open. The port is freed only from the
  * close callback of its last handle (timer, idle, listener, connection).
@@ -80,10 +89,21 @@
 #define STREAM_OBUF_LEN (256u << 10)
 /* Pending connections the kernel keeps while one peer is served. */
 #define STREAM_BACKLOG 1
+/* What a port that offers offloads takes: its hub cuts for the rest. */
+#define STREAM_OFFLOAD_ALL                                 \
+	(UNET_PORT_OFFLOAD_CSUM | UNET_PORT_OFFLOAD_TSO4 | \
+	 UNET_PORT_OFFLOAD_TSO6 | UNET_PORT_OFFLOAD_USO)
+/* The link-local group the hello goes to (802.1D's, never forwarded). */
+static const unsigned char stream_hello_dst[6] = { 0x01, 0x80, 0xc2,
+						   0x00, 0x00, 0x0e };
 
 _Static_assert(STREAM_OBUF_LEN >= STREAM_HDR_LEN + UNET_MTU_MAX +
 		       UNET_ETH_HLEN + UNET_VLAN_HLEN,
 	       "an output buffer holds the longest frame of any hub");
+_Static_assert(STREAM_OFF_LEN + UNET_GSO_FRAME_MAX <= STREAM_FRAME_MAX &&
+		       STREAM_HDR_LEN + STREAM_OFF_LEN + UNET_GSO_FRAME_MAX <=
+			       STREAM_OBUF_LEN,
+	       "a GSO frame and its facts fit a record and an output buffer");
 
 enum stream_state {
 	STREAM_IDLE,
@@ -127,6 +147,8 @@ struct stream_obuf {
  * @closing: the port is closed and waits for its handles' close callbacks
  * @unlink_path: remove @addr's unix path when the port closes
  * @failing: connect attempts fail (logged once, then at debug level)
+ * @offer: the port offers usernet's offload extension (offload=on)
+ * @hello_sent: this connection's hello is out
  * @handles: handles whose close callback is still to come
  * @addr: the address to listen on or connect to
  * @addrlen: its length
@@ -159,6 +181,8 @@ struct stream_port {
 	bool closing;
 	bool unlink_path;
 	bool failing;
+	bool offer;
+	bool hello_sent;
 	unsigned int handles;
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
@@ -179,12 +203,15 @@ struct stream_port {
 };
 
 static int stream_send(struct unet_port *port, const void *frame, size_t len);
+static int stream_send_offload(struct unet_port *port, const void *frame,
+			       size_t len, const struct unet_offload *off);
 static void stream_close(struct unet_port *port);
 
 static const struct unet_port_ops stream_ops = {
 	.name = "stream",
 	.send = stream_send,
 	.close = stream_close,
+	.send_offload = stream_send_offload,
 };
 
 static void stream_connect(struct stream_port *sp);
@@ -269,6 +296,8 @@ static void stream_conn_drop(struct stream_port *sp, bool reset)
 	if (sp->state == STREAM_UP)
 		uv_read_stop(&sp->conn.s);
 	sp->state = STREAM_CLOSING;
+	/* The next peer has to say again what it takes. */
+	sp->port.offload = 0;
 	unet__deframer_reset(&sp->df);
 	sp->out[0].len = 0;
 	sp->out[1].len = 0;
@@ -380,15 +409,43 @@ static void stream_idle_cb(uv_idle_t *idle)
 		unet_port_flush(&sp->port);
 }
 
-static int stream_send(struct unet_port *port, const void *frame, size_t len)
+/* The extension's header of a record with facts (stream_proto.h). */
+static void stream_put_off(unsigned char *p, const struct unet_offload *off)
 {
-	struct stream_port *sp = container_of(port, struct stream_port, port);
+	p[0] = off->flags;
+	p[1] = off->gso_type;
+	unet__put_be16(p + 2, off->hdr_len);
+	unet__put_be16(p + 4, off->gso_size);
+	unet__put_be16(p + 6, off->csum_start);
+	unet__put_be16(p + 8, off->csum_offset);
+	unet__put_be16(p + 10, 0);
+}
+
+static void stream_get_off(const unsigned char *p, struct unet_offload *off)
+{
+	off->flags = p[0];
+	off->gso_type = p[1];
+	off->hdr_len = unet__get_be16(p + 2);
+	off->gso_size = unet__get_be16(p + 4);
+	off->csum_start = unet__get_be16(p + 6);
+	off->csum_offset = unet__get_be16(p + 8);
+}
+
+/*
+ * Append one record (with the facts @off, or an ordinary one) to the
+ * filling buffer, and write it at once when nothing else is under way.
+ */
+static int stream_append(struct stream_port *sp, const void *frame, size_t len,
+			 const struct unet_offload *off)
+{
+	size_t extra = off != NULL ? STREAM_OFF_LEN : 0;
+	uint32_t flags = off != NULL ? STREAM_F_OFFLOAD : 0;
 	struct stream_obuf *b;
 	unsigned char *p;
 
 	if (sp->state != STREAM_UP)
 		return -ENOTCONN;
-	if (len == 0 || len > STREAM_FRAME_MAX)
+	if (len == 0 || extra + len > STREAM_FRAME_MAX)
 		return -EMSGSIZE;
 	b = &sp->out[sp->fill];
 	/*
@@ -396,12 +453,14 @@ static int stream_send(struct unet_port *port, const void *frame, size_t len)
 	 * writing a full batch at once: fewer, larger writes carry bulk
 	 * faster, measured at MTU 65520 over unix.)
 	 */
-	if (STREAM_OBUF_LEN - b->len < STREAM_HDR_LEN + len)
+	if (STREAM_OBUF_LEN - b->len < STREAM_HDR_LEN + extra + len)
 		return -EAGAIN;
 	p = b->data + b->len;
-	unet__put_be32(p, (uint32_t)len);
-	memcpy(p + STREAM_HDR_LEN, frame, len);
-	b->len += STREAM_HDR_LEN + len;
+	unet__put_be32(p, flags | (uint32_t)(extra + len));
+	if (off != NULL)
+		stream_put_off(p + STREAM_HDR_LEN, off);
+	memcpy(p + STREAM_HDR_LEN + extra, frame, len);
+	b->len += STREAM_HDR_LEN + extra + len;
 	if (sp->write_busy || sp->batching)
 		return 0;
 	stream_write_start(sp);
@@ -410,6 +469,96 @@ static int stream_send(struct unet_port *port, const void *frame, size_t len)
 		uv_idle_start(&sp->idle, stream_idle_cb);
 	}
 	return 0;
+}
+
+static int stream_send(struct unet_port *port, const void *frame, size_t len)
+{
+	struct stream_port *sp = container_of(port, struct stream_port, port);
+
+	return stream_append(sp, frame, len, NULL);
+}
+
+static int stream_send_offload(struct unet_port *port, const void *frame,
+			       size_t len, const struct unet_offload *off)
+{
+	struct stream_port *sp = container_of(port, struct stream_port, port);
+
+	/* Queued for a peer that has left since: the next may not speak it. */
+	if (sp->port.offload == 0)
+		return -ENOTCONN;
+	return stream_append(sp, frame, len, off);
+}
+
+/* Offer the extension to a new peer: the hello, as an ordinary frame. */
+static void stream_send_hello(struct stream_port *sp)
+{
+	unsigned char f[STREAM_HELLO_LEN];
+
+	memset(f, 0, sizeof(f));
+	memcpy(f, stream_hello_dst, sizeof(stream_hello_dst));
+	/* Source: a locally administered address, unicast, of no NIC. */
+	f[6] = 0x02;
+	unet__put_be16(f + 12, STREAM_HELLO_TYPE);
+	memcpy(f + 14, STREAM_HELLO_MAGIC, STREAM_HELLO_MAGIC_LEN);
+	f[STREAM_HELLO_VERSION_OFF] = STREAM_HELLO_VERSION;
+	f[STREAM_HELLO_VERSION_OFF + 1] = STREAM_OFFLOAD_ALL;
+	sp->hello_sent = true;
+	if (stream_append(sp, f, sizeof(f), NULL) < 0)
+		unet_hub_log(stream_hub(sp), UNET_LOG_WARN,
+			     "stream %s: cannot offer offloads to %s",
+			     sp->port.id, sp->addr_str);
+}
+
+/*
+ * Whether @frame is a peer's hello (stream_proto.h); if so, take what it
+ * says it takes. Another version's hello is kept out of the hub too, and
+ * offers nothing.
+ */
+static bool stream_hello(struct stream_port *sp, const unsigned char *frame,
+			 size_t len)
+{
+	if (len < STREAM_HELLO_VERSION_OFF + 2 ||
+	    memcmp(frame, stream_hello_dst, sizeof(stream_hello_dst)) != 0 ||
+	    unet__get_be16(frame + 12) != STREAM_HELLO_TYPE ||
+	    memcmp(frame + 14, STREAM_HELLO_MAGIC, STREAM_HELLO_MAGIC_LEN) != 0)
+		return false;
+	if (frame[STREAM_HELLO_VERSION_OFF] != STREAM_HELLO_VERSION) {
+		unet__log_limited(
+			stream_hub(sp), &sp->rl, UNET_LOG_INFO,
+			"stream %s: peer %s offers offload extension version %u; this is version %u: none used",
+			sp->port.id, sp->addr_str,
+			frame[STREAM_HELLO_VERSION_OFF], STREAM_HELLO_VERSION);
+		return true;
+	}
+	/* Facts go only with a checksum left to do or known: CSUM first. */
+	sp->port.offload = frame[STREAM_HELLO_VERSION_OFF + 1] &
+			   STREAM_OFFLOAD_ALL;
+	if ((sp->port.offload & UNET_PORT_OFFLOAD_CSUM) == 0)
+		sp->port.offload = 0;
+	unet_hub_log(stream_hub(sp), UNET_LOG_INFO,
+		     "stream %s: peer %s takes offloads (%#x)", sp->port.id,
+		     sp->addr_str, sp->port.offload);
+	return true;
+}
+
+/* One frame from the peer into the hub; a record with facts, checked. */
+static void stream_input_frame(struct stream_port *sp,
+			       const unsigned char *frame, size_t len)
+{
+	struct unet_offload off;
+
+	if ((sp->df.flags & STREAM_F_OFFLOAD) == 0) {
+		if (!sp->offer || !stream_hello(sp, frame, len))
+			unet_hub_input(&sp->port, frame, len);
+		return;
+	}
+	if (len < STREAM_OFF_LEN) {
+		sp->port.stats.drops[UNET_DROP_OFFLOAD]++;
+		return;
+	}
+	stream_get_off(frame, &off);
+	unet_hub_input_offload(&sp->port, frame + STREAM_OFF_LEN,
+			       len - STREAM_OFF_LEN, &off);
 }
 
 static void stream_alloc_cb(uv_handle_t *handle, size_t suggested,
@@ -431,7 +580,7 @@ static void stream_input(struct stream_port *sp, const unsigned char *data,
 
 	while ((r = unet__deframer_next(&sp->df, &data, &len, &frame,
 					&frame_len)) == 1) {
-		unet_hub_input(&sp->port, frame, frame_len);
+		stream_input_frame(sp, frame, frame_len);
 		/* A port the frame reached may have closed us or the peer. */
 		if (sp->closing || sp->state != STREAM_UP)
 			return;
@@ -499,6 +648,9 @@ static void stream_conn_up(struct stream_port *sp)
 	sp->backoff_ms = sp->reconnect_ms < STREAM_BACKOFF_MIN_MS ?
 				 sp->reconnect_ms : STREAM_BACKOFF_MIN_MS;
 	unet__deframer_reset(&sp->df);
+	sp->df.flag_mask = sp->offer ? STREAM_F_OFFLOAD : 0;
+	sp->port.offload = 0;
+	sp->hello_sent = false;
 	sp->out[0].len = sp->out[1].len = 0;
 	sp->fill = 0;
 	/* Frames are whole messages, written as soon as they are complete. */
@@ -513,11 +665,15 @@ static void stream_conn_up(struct stream_port *sp)
 		stream_conn_drop(sp, false);
 		return;
 	}
-	unet_hub_log(stream_hub(sp), UNET_LOG_INFO, "stream %s: %s %s%s",
-		     sp->port.id, sp->listen ? "peer" :
-				  sp->adopted ? "adopted connection," :
-				  "connected to",
-		     sp->addr_str, sp->listen ? " connected" : "");
+	unet_hub_log(stream_hub(sp), UNET_LOG_INFO, "stream %s: %s %s%s%s",
+		     sp->port.id,
+		     sp->listen	 ? "peer" :
+		     sp->adopted ? "adopted connection," :
+				   "connected to",
+		     sp->addr_str, sp->listen ? " connected" : "",
+		     sp->offer ? ", offering offloads" : "");
+	if (sp->offer)
+		stream_send_hello(sp);
 }
 
 /* A connect attempt failed with @err: close the handle, maybe retry. */
@@ -814,6 +970,7 @@ int unet_stream_open(struct unet_hub *hub, const char *id,
 	r = stream_set_addr(sp, &cfg);
 	if (r == 0) {
 		sp->listen = cfg.listen;
+		sp->offer = cfg.offload;
 		sp->reconnect_ms = cfg.listen ? 0 : cfg.reconnect_ms;
 		sp->backoff_ms = sp->reconnect_ms < STREAM_BACKOFF_MIN_MS ?
 					 sp->reconnect_ms :
@@ -898,6 +1055,36 @@ int unet_stream_adopt(struct unet_hub *hub, const char *id, int fd,
 	}
 	stream_conn_up(sp);
 	*portp = &sp->port;
+	return 0;
+}
+
+/**
+ * unet_stream_set_offload() - offer usernet's offload extension, or stop
+ * @port: a port made by unet_stream_open() or unet_stream_adopt()
+ * @on: offer it (as &unet_stream_config.offload) or not
+ *
+ * For an adopted connection, whose peer is up from the start: turned on,
+ * the hello goes out now. Turned off, no more frames with facts are sent;
+ * records with facts the peer already sent are still taken.
+ *
+ * Return: 0, -EINVAL for another kind of port.
+ */
+int unet_stream_set_offload(struct unet_port *port, bool on)
+{
+	struct stream_port *sp;
+
+	if (port == NULL || port->ops != &stream_ops)
+		return -EINVAL;
+	sp = container_of(port, struct stream_port, port);
+	sp->offer = on;
+	if (!on) {
+		sp->port.offload = 0;
+		return 0;
+	}
+	if (sp->state == STREAM_UP && !sp->hello_sent) {
+		sp->df.flag_mask = STREAM_F_OFFLOAD;
+		stream_send_hello(sp);
+	}
 	return 0;
 }
 

@@ -8,6 +8,8 @@
  * a time), broken ones included: a length of 0, a length over the maximum,
  * a peer closing mid-header and mid-frame.
  *
+ * The deframer's flag bits (usernet's offload extension) are tested beside.
+ *
  * The port is tested on real sockets, without root:
  *
  *   +---------+  hub  +-------------+  socketpair   +-------------+
@@ -44,6 +46,7 @@
 #include <usernet/ports.h>
 
 #include "stream_proto.h"
+#include "testnet.h"
 #include "wire/deframer.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -244,6 +247,43 @@ static void test_deframer_random(void **state)
 	assert_int_equal(unet__deframer_pending(&d), 0);
 	unet__deframer_free(&d);
 	free(wire);
+}
+
+/*
+ * With a flag mask, the prefix's flag bits are not length: they are handed
+ * out per frame, and a length without them is checked as ever.
+ */
+static void test_deframer_flags(void **state)
+{
+	static const unsigned char in[] = {
+		0x80, 0, 0, 2, 7, 7, /* flagged, 2 bytes */
+		0,    0, 0, 1, 8, /* plain, 1 byte */
+		0x80, 0, 0, 0, /* flagged, length 0 */
+	};
+	struct unet__deframer d;
+	const unsigned char *p = in, *frame;
+	size_t left = sizeof(in), flen;
+
+	(void)state;
+	assert_int_equal(unet__deframer_init(&d, STREAM_HDR_LEN, DF_MAX), 0);
+	d.flag_mask = STREAM_F_OFFLOAD;
+	assert_int_equal(unet__deframer_next(&d, &p, &left, &frame, &flen), 1);
+	assert_int_equal(flen, 2);
+	assert_int_equal(d.flags, STREAM_F_OFFLOAD);
+	assert_int_equal(unet__deframer_next(&d, &p, &left, &frame, &flen), 1);
+	assert_int_equal(flen, 1);
+	assert_int_equal(frame[0], 8);
+	assert_int_equal(d.flags, 0);
+	assert_int_equal(unet__deframer_next(&d, &p, &left, &frame, &flen),
+			 -EPROTO);
+	/* Without the mask, the same first prefix is a length over the max. */
+	unet__deframer_reset(&d);
+	d.flag_mask = 0;
+	p = in;
+	left = sizeof(in);
+	assert_int_equal(unet__deframer_next(&d, &p, &left, &frame, &flen),
+			 -EMSGSIZE);
+	unet__deframer_free(&d);
 }
 
 /* ---- the port, on real sockets ----------------------------------------- */
@@ -1105,6 +1145,277 @@ static void test_no_reconnect(void **state)
 	env_fini(&env);
 }
 
+/* ---- usernet's offload extension ---------------------------------------- */
+
+/* Payload bytes of the test's GSO frame, and its segments' size. */
+#define OFF_PAYLOAD 20000
+#define OFF_MSS 1448
+#define OFF_SEGS ((OFF_PAYLOAD + OFF_MSS - 1) / OFF_MSS)
+#define OFF_HDRS (14 + 20 + 20)
+
+/* A port that takes every offload and keeps its last frame and facts. */
+struct ocap {
+	struct unet_port port;
+	size_t n;
+	size_t n_gso;
+	size_t len;
+	struct unet_offload off;
+	unsigned char frame[UNET_GSO_FRAME_MAX];
+};
+
+static int ocap_send_offload(struct unet_port *port, const void *frame,
+			     size_t len, const struct unet_offload *off)
+{
+	struct ocap *oc = (struct ocap *)(void *)port;
+
+	assert_true(len <= sizeof(oc->frame));
+	memcpy(oc->frame, frame, len);
+	oc->len = len;
+	oc->off = off != NULL ? *off : (struct unet_offload){ 0 };
+	if (off != NULL && off->gso_type != UNET_GSO_NONE)
+		oc->n_gso++;
+	oc->n++;
+	return 0;
+}
+
+static int ocap_send(struct unet_port *port, const void *frame, size_t len)
+{
+	return ocap_send_offload(port, frame, len, NULL);
+}
+
+static const struct unet_port_ops ocap_ops = {
+	.name = "ocap",
+	.send = ocap_send,
+	.close = capture_close,
+	.send_offload = ocap_send_offload,
+};
+
+static void ocap_attach(struct ocap *oc, struct unet_hub *hub)
+{
+	memset(oc, 0, sizeof(*oc));
+	unet_port_init(&oc->port, &ocap_ops, "ocap");
+	oc->port.offload = UNET_PORT_OFFLOAD_CSUM | UNET_PORT_OFFLOAD_TSO4 |
+			   UNET_PORT_OFFLOAD_TSO6 | UNET_PORT_OFFLOAD_USO;
+	assert_int_equal(unet_hub_attach(hub, &oc->port), 0);
+}
+
+/*
+ * A TCP over IPv4 GSO frame of OFF_PAYLOAD bytes in OFF_MSS segments, its
+ * checksum left to do (the field holds the pseudo-header's sum), as a tap
+ * hands one over. Returns its length; @off receives its facts.
+ */
+static size_t gso_frame(unsigned char *buf, struct unet_offload *off)
+{
+	static const uint8_t dmac[6] = { 0x52, 0x54, 0, 0x12, 0x34, 0x56 };
+	uint32_t src = tn_ip("10.0.2.15"), dst = tn_ip("10.0.2.16");
+	unsigned char *th = buf + 34;
+	size_t i, tcp_len = 20 + OFF_PAYLOAD;
+	uint32_t sum;
+
+	tn_ip_header(buf, dmac, src, dst, 6, 20 + tcp_len, 1, 0x4000);
+	memset(th, 0, 20);
+	tn_put16(th, 40000);
+	tn_put16(th + 2, 5201);
+	tn_put32(th + 4, 1000);
+	tn_put32(th + 8, 2000);
+	th[12] = 5 << 4;
+	th[13] = 0x18; /* ACK PSH */
+	tn_put16(th + 14, 1000);
+	for (i = 0; i < OFF_PAYLOAD; i++)
+		th[20 + i] = (unsigned char)(i * 7 + (i >> 8));
+	sum = tn_sum_add(0, buf + 26, 8);
+	sum += 6 + (uint32_t)tcp_len;
+	tn_put16(th + 16, (uint16_t)~tn_sum_fold(sum));
+	memset(off, 0, sizeof(*off));
+	off->flags = UNET_OFFLOAD_F_NEEDS_CSUM;
+	off->gso_type = UNET_GSO_TCPV4;
+	off->hdr_len = OFF_HDRS;
+	off->gso_size = OFF_MSS;
+	off->csum_start = 34;
+	off->csum_offset = 16;
+	return OFF_HDRS + OFF_PAYLOAD;
+}
+
+struct off_arg {
+	struct unet_port *a, *b;
+};
+
+static bool both_offload(void *p)
+{
+	struct off_arg *o = p;
+
+	return o->a->offload != 0 && o->b->offload != 0;
+}
+
+static bool ocap_has(void *p)
+{
+	struct ocap *oc = p;
+
+	return oc->n >= 1;
+}
+
+/* Two stream ports over a socketpair, hub 0 and hub 1, both adopted. */
+static void adopt_link(struct env *env, struct unet_port **a,
+		       struct unet_port **b)
+{
+	int sv[2];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv),
+			 0);
+	assert_int_equal(unet_stream_adopt(env->hub[0], "s0", sv[0], a), 0);
+	assert_int_equal(unet_stream_adopt(env->hub[1], "s1", sv[1], b), 0);
+}
+
+/*
+ * Both ends offer the extension: the hellos stay out of the hubs, and a
+ * GSO frame crosses as one record, whole, with its facts; the plain port
+ * on the far hub gets it cut.
+ */
+static void test_offload_both(void **state)
+{
+	static unsigned char frame[UNET_GSO_FRAME_MAX];
+	static struct ocap src, dst;
+	struct unet_offload off;
+	struct unet_port *a, *b;
+	struct off_arg oa;
+	struct env env;
+	struct count_arg ca;
+	size_t len;
+
+	(void)state;
+	env_init(&env);
+	adopt_link(&env, &a, &b);
+	ocap_attach(&src, env.hub[0]);
+	ocap_attach(&dst, env.hub[1]);
+	assert_int_equal(a->offload, 0);
+	assert_int_equal(unet_stream_set_offload(a, true), 0);
+	assert_int_equal(unet_stream_set_offload(b, true), 0);
+	oa.a = a;
+	oa.b = b;
+	assert_true(spin_until(&env, both_offload, &oa));
+	assert_int_equal(a->offload, UNET_PORT_OFFLOAD_CSUM |
+					     UNET_PORT_OFFLOAD_TSO4 |
+					     UNET_PORT_OFFLOAD_TSO6 |
+					     UNET_PORT_OFFLOAD_USO);
+	spin(&env, 20);
+	/* The hellos reached no port. */
+	assert_int_equal(env.cap[0].n, 0);
+	assert_int_equal(env.cap[1].n, 0);
+	assert_int_equal(dst.n, 0);
+
+	len = gso_frame(frame, &off);
+	assert_int_equal(unet_hub_input_offload(&src.port, frame, len, &off),
+			 0);
+	assert_true(spin_until(&env, ocap_has, &dst));
+	assert_int_equal(dst.n, 1);
+	assert_int_equal(dst.n_gso, 1);
+	assert_int_equal(dst.len, len);
+	assert_memory_equal(dst.frame, frame, len);
+	assert_memory_equal(&dst.off, &off, sizeof(off));
+	/* One record each way is the hello; the frame is the only other. */
+	assert_int_equal(a->stats.out_frames, 1);
+	ca.cap = &env.cap[1];
+	ca.n = OFF_SEGS;
+	assert_true(spin_until(&env, have_frames, &ca));
+	assert_int_equal(env.cap[1].n, OFF_SEGS);
+	assert_int_equal(env.cap[1].lens[0], OFF_HDRS + OFF_MSS);
+	/* The sender's own plain port got it cut too. */
+	assert_int_equal(env.cap[0].n, OFF_SEGS);
+
+	unet_hub_detach(&src.port);
+	unet_hub_detach(&dst.port);
+	env_fini(&env);
+}
+
+/*
+ * Only one end offers it (the other is as QEMU): its hello reaches the far
+ * hub as an ordinary frame, and the GSO frame crosses cut to the MTU.
+ */
+static void test_offload_one_side(void **state)
+{
+	static unsigned char frame[UNET_GSO_FRAME_MAX];
+	static struct ocap src;
+	struct unet_offload off;
+	struct unet_port *a, *b;
+	struct count_arg ca;
+	const unsigned char *hello;
+	struct env env;
+	size_t len;
+
+	(void)state;
+	env_init(&env);
+	adopt_link(&env, &a, &b);
+	ocap_attach(&src, env.hub[0]);
+	assert_int_equal(unet_stream_set_offload(a, true), 0);
+	ca.cap = &env.cap[1];
+	ca.n = 1;
+	assert_true(spin_until(&env, have_frames, &ca));
+	hello = env.cap[1].frames;
+	assert_int_equal(env.cap[1].lens[0], STREAM_HELLO_LEN);
+	assert_int_equal(hello[0], 0x01);
+	assert_int_equal(tn_get16(hello + 12), STREAM_HELLO_TYPE);
+	assert_memory_equal(hello + 14, STREAM_HELLO_MAGIC,
+			    STREAM_HELLO_MAGIC_LEN);
+	assert_int_equal(hello[STREAM_HELLO_VERSION_OFF], 1);
+	spin(&env, 20);
+	assert_int_equal(a->offload, 0);
+	assert_int_equal(b->offload, 0);
+
+	len = gso_frame(frame, &off);
+	assert_int_equal(unet_hub_input_offload(&src.port, frame, len, &off),
+			 0);
+	ca.n = 1 + OFF_SEGS;
+	assert_true(spin_until(&env, have_frames, &ca));
+	assert_int_equal(env.cap[1].n, 1 + OFF_SEGS);
+	assert_int_equal(a->stats.out_frames, OFF_SEGS);
+	unet_hub_detach(&src.port);
+	env_fini(&env);
+}
+
+/*
+ * Records with facts from a peer, to a port that offers the extension:
+ * one too short for its header and one whose facts do not fit its frame
+ * are dropped and counted, and the stream goes on; a port that does not
+ * offer it takes the flag as a length over the max, as before.
+ */
+static void test_offload_bad_records(void **state)
+{
+	static unsigned char buf[4 + 5 + 4 + STREAM_OFF_LEN + 60 + 4 + 60];
+	struct unet_port *port;
+	struct count_arg ca;
+	unsigned char *p = buf;
+	struct env env;
+	int peer;
+
+	(void)state;
+	env_init(&env);
+	port = adopt_pair(&env, &peer);
+	assert_int_equal(unet_stream_set_offload(port, true), 0);
+	put_be32(p, STREAM_F_OFFLOAD | 5);
+	p += 4 + 5;
+	put_be32(p, STREAM_F_OFFLOAD | (STREAM_OFF_LEN + 60));
+	p[4] = UNET_OFFLOAD_F_NEEDS_CSUM;
+	p[4 + 6] = 0xff; /* csum_start far beyond the frame */
+	make_frame(p + 4 + STREAM_OFF_LEN, 60, 1);
+	p += 4 + STREAM_OFF_LEN + 60;
+	put_be32(p, 60);
+	make_frame(p + 4, 60, 2);
+	write_all(peer, buf, sizeof(buf));
+	ca.cap = &env.cap[0];
+	ca.n = 1;
+	assert_true(spin_until(&env, have_frames, &ca));
+	check_frame(&env.cap[0], 0, 60, 2);
+	assert_int_equal(port->stats.drops[UNET_DROP_OFFLOAD], 2);
+	assert_true(unet_stream_connected(port));
+	assert_int_equal(unet_stream_set_offload(&env.cap[0].port, true),
+			 -EINVAL);
+	close(peer);
+	env_fini(&env);
+
+	/* Not offered: the flag makes a length over the max. */
+	run_bad_length(STREAM_F_OFFLOAD | 60);
+}
+
 static void test_bad_config(void **state)
 {
 	struct env env;
@@ -1173,6 +1484,7 @@ int main(void)
 		cmocka_unit_test(test_deframer_table),
 		cmocka_unit_test(test_deframer_init),
 		cmocka_unit_test(test_deframer_random),
+		cmocka_unit_test(test_deframer_flags),
 		cmocka_unit_test(test_port_in_bytewise),
 		cmocka_unit_test(test_port_out),
 		cmocka_unit_test(test_port_out_at_once),
@@ -1187,6 +1499,9 @@ int main(void)
 		cmocka_unit_test(test_unix_path_is_file),
 		cmocka_unit_test(test_reconnect),
 		cmocka_unit_test(test_no_reconnect),
+		cmocka_unit_test(test_offload_both),
+		cmocka_unit_test(test_offload_one_side),
+		cmocka_unit_test(test_offload_bad_records),
 		cmocka_unit_test(test_bad_config),
 	};
 

@@ -181,6 +181,13 @@ UNET_EXTERN int unet_dump_open(struct unet_hub *hub, const char *id,
  *                again after a back-off that starts at 250 ms (or this, if
  *                less) and doubles up to this many milliseconds; 0 (the
  *                default) never tries again, as QEMU 7.2
+ * @offload: offer usernet's offload extension (false by default): the port
+ *           sends the peer a hello (one ordinary frame, which a QEMU peer
+ *           passes on and its guests drop); a peer that answers with its
+ *           own (a usernet with this on) gets GSO frames and checksums
+ *           left to do whole, one record each, instead of frames cut to
+ *           the MTU. Never sent to a peer that did not say hello. The
+ *           format is in the README ("Offloads between two usernets").
  */
 struct unet_stream_config {
 	size_t size;
@@ -188,6 +195,7 @@ struct unet_stream_config {
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
 	unsigned int reconnect_ms;
+	bool offload;
 };
 
 /**
@@ -241,6 +249,16 @@ UNET_EXTERN int unet_stream_open(struct unet_hub *hub, const char *id,
  */
 UNET_EXTERN int unet_stream_adopt(struct unet_hub *hub, const char *id,
 				  int fd, struct unet_port **portp);
+
+/**
+ * unet_stream_set_offload() - offer usernet's offload extension, or stop
+ * @port: a port made by unet_stream_open() or unet_stream_adopt()
+ * @on: as &unet_stream_config.offload; for an adopted connection the hello
+ *      goes out at once
+ *
+ * Return: 0, -EINVAL for another kind of port.
+ */
+UNET_EXTERN int unet_stream_set_offload(struct unet_port *port, bool on);
 
 /**
  * unet_stream_connected() - whether a stream port has a peer now
