@@ -256,7 +256,8 @@ static const uint16_t netdev_key_types[] = {
 	[NETDEV_KEY_IFNAME] = TYPE_BIT(NETDEV_TAP),
 	[NETDEV_KEY_FD] = TYPE_BIT(NETDEV_TAP),
 	[NETDEV_KEY_NETNS] = TYPE_BIT(NETDEV_TAP),
-	[NETDEV_KEY_OFFLOAD] = TYPE_BIT(NETDEV_TAP),
+	[NETDEV_KEY_OFFLOAD] = TYPE_BIT(NETDEV_TAP) | TYPE_BIT(NETDEV_SOCKET) |
+			       TYPES_STREAM,
 	[NETDEV_KEY_FILE] = TYPE_BIT(NETDEV_DUMP),
 	[NETDEV_KEY_LEN] = TYPE_BIT(NETDEV_DUMP),
 	[NETDEV_KEY_HOSTFWD] = TYPES_USER,
@@ -1456,7 +1457,10 @@ static int netdev_set(struct netdev_parser *p, enum netdev_key key, char *val)
 		if (!netdev_parse_bool(val, &on))
 			return netdev_error(p, "offload: '%s' is not on or off",
 					    val);
-		nd->u.tap.no_offload = !on;
+		if (nd->type == NETDEV_TAP)
+			nd->u.tap.no_offload = !on;
+		else
+			nd->u.link.offload = on;
 		return 0;
 	case NETDEV_KEY_FILE:
 		/* Fits: the scratch buffer is as large as the file name. */
@@ -2007,6 +2011,10 @@ static int netdev_finish_socket(struct netdev_parser *p)
 		return netdev_error(p, "give one of listen=, connect=, mcast=, udp= (socket,fd= is not supported)");
 	if (netdev_seen(p, NETDEV_KEY_RECONNECT) && mode != NETDEV_KEY_CONNECT)
 		return netdev_error(p, "reconnect= goes with connect=");
+	if (netdev_seen(p, NETDEV_KEY_OFFLOAD) && mode != NETDEV_KEY_CONNECT &&
+	    mode != NETDEV_KEY_LISTEN)
+		return netdev_error(p,
+				    "offload= goes with listen= or connect=");
 	if (netdev_seen(p, NETDEV_KEY_LOCALADDR) &&
 	    (mode == NETDEV_KEY_LISTEN || mode == NETDEV_KEY_CONNECT))
 		return netdev_error(p, "localaddr= goes with mcast= or udp=");

@@ -115,6 +115,8 @@ struct netdev_addr {
  * @reconnect: stream, connecting: reconnect=SECONDS, the longest back-off
  *             between connect attempts, 0..NETDEV_RECONNECT_MAX (default 0:
  *             never, as QEMU 7.2)
+ * @offload: stream: offload=on, offer usernet's offload extension to the
+ *           peer (default off)
  * @addr: stream: the address to listen on or connect to
  * @local: datagrams: the local address (for multicast: the interface's
  *         address, localaddr=; NETDEV_ADDR_NONE when not given)
@@ -124,6 +126,7 @@ struct netdev_link {
 	bool stream;
 	bool server;
 	unsigned int reconnect;
+	bool offload;
 	struct netdev_addr addr;
 	struct netdev_addr local;
 	struct netdev_addr remote;

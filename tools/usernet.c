@@ -244,6 +244,10 @@ static void usage_main(FILE *f)
 "        frames over TCP, each after its 4-byte big-endian length (QEMU's and\n"
 "        passt's format). listen serves one peer at a time; connect retries\n"
 "        with a back-off of up to S seconds (reconnect=; default 0: never).\n"
+"        offload=on (default off; socket listen=/connect= and stream): when\n"
+"        the peer is a usernet with offload=on too, 64 KiB TCP segments and\n"
+"        checksums left to do cross the link whole (usernet's extension; a\n"
+"        peer that does not answer its hello, as QEMU, gets plain frames).\n"
 "  -netdev socket,id=ID,mcast=GROUP:PORT[,localaddr=ADDR]\n"
 "        one frame per UDP datagram to an IPv4 multicast group, shared with\n"
 "        QEMU's socket,mcast= and other usernet processes.\n"
@@ -253,7 +257,8 @@ static void usage_main(FILE *f)
 "  -netdev stream,id=ID[,server=on|off],addr.type=unix,addr.path=PATH\n"
 "  -netdev stream,id=ID,addr.type=fd,addr.str=N\n"
 "        QEMU 7.2's stream netdev (the socket format over TCP, a unix\n"
-"        socket or an inherited connected socket); reconnect=S as above.\n"
+"        socket or an inherited connected socket); reconnect=S and\n"
+"        offload=on as above.\n"
 "  -netdev dgram,id=ID,remote.type=inet,remote.host=H,remote.port=P,\n"
 "                local.type=inet,local.host=H,local.port=P\n"
 "  -netdev dgram,id=ID,remote.type=unix,remote.path=P,local.type=unix,\n"
@@ -1265,12 +1270,15 @@ static int open_link(struct unet_hub *hub, const struct netdev *nd)
 				type, nd->id, l->addr.fd,
 				r == -EINVAL ? "not a connected stream socket" :
 					       strerror(-r));
+		else if (l->offload)
+			unet_stream_set_offload(port, true);
 		return r;
 	}
 	if (l->stream) {
 		unet_stream_config_init(&sc);
 		sc.listen = l->server;
 		sc.reconnect_ms = l->reconnect * 1000u;
+		sc.offload = l->offload;
 		r = resolve_addr(nd, "address", &l->addr, SOCK_STREAM, &sc.addr,
 				 &sc.addrlen);
 		if (r < 0)

@@ -3,7 +3,9 @@
 # Two usernet processes joined by each attachment type, a namespace on each.
 # Only A runs a stack: both namespaces get their DHCP lease from it (B's
 # across the link), then ping each other and move 4 MiB over HTTP from one
-# namespace to the other, compared byte for byte.
+# namespace to the other, compared byte for byte. The TCP and unix stream
+# links run once more with offload=on at both ends (usernet's extension):
+# the namespaces' GSO frames must cross whole.
 #
 #   namespace "host" (lo only, multicast on)
 #  +------------------------------------------------------------------+
@@ -83,6 +85,9 @@ pair_case() {
 	check_pair "$name" "$ta" "$tb"
 	alive "$apid" apid || fail "$name: A exited"
 	alive "$bpid" bpid || fail "$name: B exited"
+	# B's counters, for check_offload
+	kill -USR1 "$bpid"
+	wait_for 5 grep -q "^usernet: port s0 " "$TMP/bpid.log"
 	stop_pid "$apid" INT >/dev/null || fail "$name: A did not exit 0 on SIGINT"
 	stop_pid "$bpid" INT >/dev/null || fail "$name: B did not exit 0 on SIGINT"
 	grep -E 'AddressSanitizer|runtime error' "$TMP/apid.log" "$TMP/bpid.log" &&
@@ -91,11 +96,35 @@ pair_case() {
 	ip netns del "unet-lgb-$TAG" 2>/dev/null
 }
 
+# check_offload NAME: after a pair_case with offload=on at both ends, both
+# took the other's hello, and the frames B's link port got from A (the 4
+# MiB download) averaged more than a 1514-byte frame: GSO frames crossed.
+check_offload() {
+	local f b
+	grep -q "takes offloads" "$TMP/apid.log" || fail "$1: A did not take B's hello"
+	grep -q "takes offloads" "$TMP/bpid.log" || fail "$1: B did not take A's hello"
+	read -r f b < <(grep -E '^usernet: port s0 \(stream\):' "$TMP/bpid.log" | tail -n 1 |
+		sed -E 's/.* in ([0-9]+) frames ([0-9]+) bytes.*/\1 \2/')
+	if [ -n "${f:-}" ] && [ "$f" -gt 0 ] && [ "$((b / f))" -gt 1514 ]; then
+		ok "$1: B's link port took $f frames averaging $((b / f)) bytes"
+	else
+		fail "$1: no GSO frames crossed (B's link port: ${f:-?} frames, ${b:-?} bytes)"
+	fi
+}
+
 pair_case "socket TCP (listen/connect)" \
 	socket,id=s0,listen=127.0.0.1:5580 socket,id=s0,connect=127.0.0.1:5580
 pair_case "stream unix (server/client)" \
 	stream,id=s0,server=on,addr.type=unix,addr.path="$TMP/p.sock" \
 	stream,id=s0,addr.type=unix,addr.path="$TMP/p.sock"
+pair_case "socket TCP, offload=on at both ends" \
+	socket,id=s0,listen=127.0.0.1:5584,offload=on \
+	socket,id=s0,connect=127.0.0.1:5584,offload=on
+check_offload "socket TCP, offload=on"
+pair_case "stream unix, offload=on at both ends" \
+	stream,id=s0,server=on,addr.type=unix,addr.path="$TMP/o.sock",offload=on \
+	stream,id=s0,addr.type=unix,addr.path="$TMP/o.sock",offload=on
+check_offload "stream unix, offload=on"
 pair_case "socket mcast" \
 	socket,id=s0,mcast=239.255.43.1:5581 socket,id=s0,mcast=239.255.43.1:5581
 pair_case "socket udp" \

@@ -18,7 +18,8 @@
 #
 # Cases: QEMU listens / usernet connects; usernet listens / QEMU connects
 # (socket netdev, TCP); QEMU 7.2's stream netdev over a unix socket, each
-# side the server once.
+# side the server once; usernet with offload=on toward QEMU, which never
+# answers its hello.
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/link.sh"
 need_root
@@ -44,5 +45,18 @@ qemu_case "stream inet: QEMU server, usernet client with reconnect=" qemu \
 	stream,id=s0,server=on,addr.type=inet,addr.host=127.0.0.1,addr.port=5557 \
 	stream,id=s0,addr.type=inet,addr.host=127.0.0.1,addr.port=5557,reconnect=2
 [ -e "$TMP/u.sock" ] && fail "usernet left its unix socket behind"
+
+# offload=on toward QEMU: the hello goes out, QEMU never answers one, so
+# usernet sends only plain frames (the namespace's GSO frames cut first).
+qemu_case "socket: QEMU listens, usernet connects with offload=on" qemu \
+	socket,id=s0,listen=127.0.0.1:5558 \
+	socket,id=s0,connect=127.0.0.1:5558,offload=on
+grep -q "offering offloads" "$TMP/upid.log" ||
+	fail "offload=on: usernet did not offer offloads"
+if grep -q "takes offloads" "$TMP/upid.log"; then
+	fail "offload=on: usernet took QEMU for a usernet"
+else
+	ok "offload=on: QEMU sent no hello, usernet sent it plain frames only"
+fi
 
 finish

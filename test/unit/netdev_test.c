@@ -995,11 +995,57 @@ static void check_bad(const struct bad_case *cases, size_t n)
 	assert_int_equal(failed, 0);
 }
 
+/* offload= on links: streams only. */
+static const struct bad_case bad_offload_cases[] = {
+	{ "socket,id=s,mcast=239.1.1.1:5,offload=on",
+	  "offload= goes with listen= or connect=" },
+	{ "socket,id=s,udp=h:1,localaddr=:2,offload=off",
+	  "offload= goes with listen= or connect=" },
+	{ "socket,id=s,connect=h:1,offload=maybe",
+	  "offload: 'maybe' is not on or off" },
+	{ "dgram,id=d,remote.type=unix,remote.path=/b,local.type=unix,"
+	  "local.path=/a,offload=on",
+	  "unknown key 'offload' for type dgram" },
+};
+
 static void test_bad(void **state)
 {
 	(void)state;
 	check_bad(bad_cases, ARRAY_SIZE(bad_cases));
 	check_bad(bad_ip6_cases, ARRAY_SIZE(bad_ip6_cases));
+	check_bad(bad_offload_cases, ARRAY_SIZE(bad_offload_cases));
+}
+
+/* offload=on|off on socket listen=/connect= and stream (default off). */
+static void test_link_offload(void **state)
+{
+	static const struct {
+		const char *arg;
+		bool offload;
+	} cases[] = {
+		{ "socket,id=s,listen=:1,offload=on", true },
+		{ "socket,id=s,connect=h:1", false },
+		{ "stream,id=s,addr.type=unix,addr.path=/a,offload=on", true },
+		{ "stream,id=s,addr.type=fd,addr.str=4,offload=off", false },
+		{ "stream,id=s,addr.type=fd,addr.str=4,offload=on", true },
+	};
+	struct netdev nd;
+	char err[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		if (netdev_parse(cases[i].arg, &nd, err, sizeof(err))) {
+			print_error("%s: %s\n", cases[i].arg, err);
+			fail();
+		}
+		assert_true(nd.u.link.stream);
+		assert_int_equal(nd.u.link.offload, cases[i].offload);
+	}
+	/* A tap's offload= is its own (default on). */
+	assert_int_equal(
+		netdev_parse("tap,id=t,offload=off", &nd, err, sizeof(err)), 0);
+	assert_true(nd.u.tap.no_offload);
 }
 
 /* The example messages of the design, word for word. */
@@ -1510,6 +1556,7 @@ int main(void)
 		cmocka_unit_test(test_type_name),
 		cmocka_unit_test(test_no_crash),
 		cmocka_unit_test(test_link),
+		cmocka_unit_test(test_link_offload),
 		cmocka_unit_test(test_loss),
 		cmocka_unit_test(test_hubs),
 		cmocka_unit_test(test_vxlan),
