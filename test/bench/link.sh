@@ -17,7 +17,9 @@
 # (utime + stime) of both usernets during the run over those frames. Run as
 # root:
 #   USERNET=build/usernet test/bench/link.sh
-# LINK_KINDS (default "socket-tcp stream-unix dgram-udp") and LINK_MTUS
+# LINK_KINDS (default "socket-tcp socket-tcp-offload stream-unix
+# stream-unix-offload dgram-udp"; "-offload": offload=on at both ends, the
+# GSO frames of the namespaces' taps cross whole) and LINK_MTUS
 # (default "1500 65520") pick the first table's rows; LINK_VXLAN=0 leaves
 # out the VXLAN table.
 set -u
@@ -120,6 +122,11 @@ link_netdevs() {
 	stream-unix)
 		a="stream,id=la,server=on,addr.type=unix,addr.path=$TMP/s.sock"
 		b="stream,id=lb,server=off,addr.type=unix,addr.path=$TMP/s.sock" ;;
+	socket-tcp-offload | stream-unix-offload)
+		# usernet's offload extension (offload=on at both ends)
+		link_netdevs "${1%-offload}"
+		a="$a,offload=on"
+		b="$b,offload=on" ;;
 	dgram-udp)
 		a="socket,id=la,udp=127.0.0.1:$((port + 1)),localaddr=127.0.0.1:$port"
 		b="socket,id=lb,udp=127.0.0.1:$port,localaddr=127.0.0.1:$((port + 1))" ;;
@@ -135,7 +142,7 @@ printf 'machine: %s CPUs, kernel %s; median of %s runs of %s s (iperf3, one TCP 
 	"$(nproc)" "$(uname -r)" "$RUNS" "$SECS"
 printf '%-34s %10s %14s %14s\n' "link [MTU]" "Gbit/s" "frames/s" "CPU us/frame"
 for mtu in ${LINK_MTUS:-1500 65520}; do
-	for kind in ${LINK_KINDS:-socket-tcp stream-unix dgram-udp}; do
+	for kind in ${LINK_KINDS:-socket-tcp socket-tcp-offload stream-unix stream-unix-offload dgram-udp}; do
 		link_netdevs "$kind"
 		rm -f "$TMP/s.sock"
 		if [ "$kind" = dgram-udp ] && [ "$mtu" -gt 65493 ]; then
