@@ -21,6 +21,8 @@
 #                rate rows only)
 #   BENCH_FAMILIES  IP versions to measure, "4", "6" or "4 6" (default "4 6");
 #                every workload has a row per version
+#   BENCH_ROWS   which rows to run, by id (default all: "up1500 down1500
+#                up65520 down65520 rr crr")
 #   BENCH_NO_INSTALL=1  never call apt-get
 #   BENCH_NO_SOCKPERF=1 measure the round trip with benchnet rr (1-byte
 #                ping-pong) even when sockperf is installed
@@ -289,6 +291,15 @@ WORKLOADS=(
 	"rr|rr|65520|TCP round trip, MTU 65520|us|lo|%.1f"
 	"crr|crr|65520|TCP connect+1B req/resp|conn/s|hi|%.0f"
 )
+# BENCH_ROWS: only these rows, by id (the first field above).
+if [ -n "${BENCH_ROWS:-}" ]; then
+	picked=()
+	for w in "${WORKLOADS[@]}"; do
+		case " $BENCH_ROWS " in *" ${w%%|*} "*) picked+=("$w") ;; esac
+	done
+	[ "${#picked[@]}" -gt 0 ] || die "BENCH_ROWS='$BENCH_ROWS' names no row (up1500 down1500 up65520 down65520 rr crr)"
+	WORKLOADS=("${picked[@]}")
+fi
 
 declare -A VALS CPUS PERS ERRS NOTES DISABLED
 
