@@ -149,6 +149,7 @@ struct stream_obuf {
  * @failing: connect attempts fail (logged once, then at debug level)
  * @offer: the port offers usernet's offload extension (offload=on)
  * @hello_sent: this connection's hello is out
+ * @first_in: no record has come in on this connection yet
  * @handles: handles whose close callback is still to come
  * @addr: the address to listen on or connect to
  * @addrlen: its length
@@ -183,6 +184,7 @@ struct stream_port {
 	bool failing;
 	bool offer;
 	bool hello_sent;
+	bool first_in;
 	unsigned int handles;
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
@@ -512,7 +514,10 @@ static void stream_send_hello(struct stream_port *sp)
 /*
  * Whether @frame is a peer's hello (stream_proto.h); if so, take what it
  * says it takes. Another version's hello is kept out of the hub too, and
- * offers nothing.
+ * offers nothing. Only the connection's first record can be one: a usernet
+ * sends its hello before anything else, and a guest behind a QEMU peer
+ * that forges one later (to have us send QEMU records it cannot read) is
+ * just a frame.
  */
 static bool stream_hello(struct stream_port *sp, const unsigned char *frame,
 			 size_t len)
@@ -546,9 +551,11 @@ static void stream_input_frame(struct stream_port *sp,
 			       const unsigned char *frame, size_t len)
 {
 	struct unet_offload off;
+	bool first = sp->first_in;
 
+	sp->first_in = false;
 	if ((sp->df.flags & STREAM_F_OFFLOAD) == 0) {
-		if (!sp->offer || !stream_hello(sp, frame, len))
+		if (!sp->offer || !first || !stream_hello(sp, frame, len))
 			unet_hub_input(&sp->port, frame, len);
 		return;
 	}
@@ -651,6 +658,7 @@ static void stream_conn_up(struct stream_port *sp)
 	sp->df.flag_mask = sp->offer ? STREAM_F_OFFLOAD : 0;
 	sp->port.offload = 0;
 	sp->hello_sent = false;
+	sp->first_in = true;
 	sp->out[0].len = sp->out[1].len = 0;
 	sp->fill = 0;
 	/* Frames are whole messages, written as soon as they are complete. */
@@ -1064,8 +1072,10 @@ int unet_stream_adopt(struct unet_hub *hub, const char *id, int fd,
  * @on: offer it (as &unet_stream_config.offload) or not
  *
  * For an adopted connection, whose peer is up from the start: turned on,
- * the hello goes out now. Turned off, no more frames with facts are sent;
- * records with facts the peer already sent are still taken.
+ * the hello goes out now, which must be before any frame (call it right
+ * after unet_stream_adopt()); a peer takes a hello only as the first
+ * record. Turned off, no more frames with facts are sent; records with
+ * facts the peer already sent are still taken.
  *
  * Return: 0, -EINVAL for another kind of port.
  */

@@ -24,8 +24,10 @@
  * connection comes up: to STREAM_HELLO_DST, EtherType STREAM_HELLO_TYPE
  * (IEEE's local experimental one), the payload STREAM_HELLO_MAGIC, one byte
  * of version (1) and one of the UNET_PORT_OFFLOAD_* bits its side takes
- * whole, zeros up to the 60-byte minimum frame. A peer that offers it
- * keeps the hello out of its hub; QEMU passes it on like any frame, and
+ * whole, zeros up to the 60-byte minimum frame, before any other record.
+ * A peer that offers it takes a hello only as the connection's first
+ * record (so a guest behind QEMU can't forge one) and keeps it out of its
+ * hub; QEMU passes it on like any frame, and
  * its guests drop it (a link-local group no NIC joins, an unknown type).
  *
  * Only after the peer's hello does a port send frames with facts. Such a

@@ -1372,6 +1372,89 @@ static void test_offload_one_side(void **state)
 	env_fini(&env);
 }
 
+/* A hello as a peer sends it, for the raw-socket tests. */
+static void hello_frame(unsigned char *f)
+{
+	memset(f, 0, STREAM_HELLO_LEN);
+	f[0] = 0x01;
+	f[1] = 0x80;
+	f[2] = 0xc2;
+	f[5] = 0x0e;
+	f[6] = 0x02;
+	tn_put16(f + 12, STREAM_HELLO_TYPE);
+	memcpy(f + 14, STREAM_HELLO_MAGIC, STREAM_HELLO_MAGIC_LEN);
+	f[STREAM_HELLO_VERSION_OFF] = STREAM_HELLO_VERSION;
+	f[STREAM_HELLO_VERSION_OFF + 1] = UNET_PORT_OFFLOAD_CSUM |
+					  UNET_PORT_OFFLOAD_TSO4;
+}
+
+/*
+ * The port sends its hello first; a peer's hello counts only as the first
+ * record of the connection. One that comes after a frame (as a guest behind
+ * QEMU could forge) is a frame like any other, and no offload is taken.
+ */
+static void test_offload_hello_first(void **state)
+{
+	unsigned char buf[2 * (4 + STREAM_HELLO_LEN)];
+	unsigned char got[4 + STREAM_HELLO_LEN];
+	struct unet_port *port;
+	struct count_arg ca;
+	struct env env;
+	size_t have;
+	ssize_t n;
+	int peer;
+
+	(void)state;
+	/* Our hello, first on the wire. */
+	env_init(&env);
+	port = adopt_pair(&env, &peer);
+	assert_int_equal(unet_stream_set_offload(port, true), 0);
+	for (have = 0; have < sizeof(got); have += (size_t)n) {
+		spin(&env, 1);
+		n = read(peer, got + have, sizeof(got) - have);
+		assert_true(n > 0);
+	}
+	assert_int_equal(got[0] << 24 | got[1] << 16 | got[2] << 8 | got[3],
+			 STREAM_HELLO_LEN);
+	hello_frame(buf);
+	/* destination, EtherType, magic and version */
+	assert_memory_equal(got + 4, buf, 6);
+	assert_memory_equal(got + 4 + 12, buf + 12,
+			    STREAM_HELLO_VERSION_OFF + 1 - 12);
+	assert_int_equal(got[4 + STREAM_HELLO_VERSION_OFF + 1],
+			 UNET_PORT_OFFLOAD_CSUM | UNET_PORT_OFFLOAD_TSO4 |
+				 UNET_PORT_OFFLOAD_TSO6 |
+				 UNET_PORT_OFFLOAD_USO);
+	/* The peer's: a frame, then a hello. */
+	put_be32(buf, 60);
+	make_frame(buf + 4, 60, 1);
+	put_be32(buf + 4 + 60, STREAM_HELLO_LEN);
+	hello_frame(buf + 4 + 60 + 4);
+	write_all(peer, buf, 4 + 60 + 4 + STREAM_HELLO_LEN);
+	ca.cap = &env.cap[0];
+	ca.n = 2;
+	assert_true(spin_until(&env, have_frames, &ca));
+	check_frame(&env.cap[0], 0, 60, 1);
+	assert_int_equal(env.cap[0].lens[1], STREAM_HELLO_LEN);
+	assert_int_equal(port->offload, 0);
+	close(peer);
+	env_fini(&env);
+
+	/* The same hello first: taken, and kept out of the hub. */
+	env_init(&env);
+	port = adopt_pair(&env, &peer);
+	assert_int_equal(unet_stream_set_offload(port, true), 0);
+	put_be32(buf, STREAM_HELLO_LEN);
+	hello_frame(buf + 4);
+	write_all(peer, buf, 4 + STREAM_HELLO_LEN);
+	spin(&env, 50);
+	assert_int_equal(port->offload,
+			 UNET_PORT_OFFLOAD_CSUM | UNET_PORT_OFFLOAD_TSO4);
+	assert_int_equal(env.cap[0].n, 0);
+	close(peer);
+	env_fini(&env);
+}
+
 /*
  * Records with facts from a peer, to a port that offers the extension:
  * one too short for its header and one whose facts do not fit its frame
@@ -1501,6 +1584,7 @@ int main(void)
 		cmocka_unit_test(test_no_reconnect),
 		cmocka_unit_test(test_offload_both),
 		cmocka_unit_test(test_offload_one_side),
+		cmocka_unit_test(test_offload_hello_first),
 		cmocka_unit_test(test_offload_bad_records),
 		cmocka_unit_test(test_bad_config),
 	};

@@ -186,8 +186,8 @@ UNET_EXTERN int unet_dump_open(struct unet_hub *hub, const char *id,
  *           passes on and its guests drop); a peer that answers with its
  *           own (a usernet with this on) gets GSO frames and checksums
  *           left to do whole, one record each, instead of frames cut to
- *           the MTU. Never sent to a peer that did not say hello. The
- *           format is in the README ("Offloads between two usernets").
+ *           the MTU. Never sent to a peer whose first record was not its
+ *           hello. The format is in the README ("Offloads").
  */
 struct unet_stream_config {
 	size_t size;
@@ -254,7 +254,8 @@ UNET_EXTERN int unet_stream_adopt(struct unet_hub *hub, const char *id,
  * unet_stream_set_offload() - offer usernet's offload extension, or stop
  * @port: a port made by unet_stream_open() or unet_stream_adopt()
  * @on: as &unet_stream_config.offload; for an adopted connection the hello
- *      goes out at once
+ *      goes out at once, so call it right after unet_stream_adopt(): a
+ *      peer takes a hello only as the connection's first record
  *
  * Return: 0, -EINVAL for another kind of port.
  */
