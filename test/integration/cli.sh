@@ -36,6 +36,8 @@ expect_usage_error "only one user netdev" -netdev user,id=a -netdev user,id=b
 expect_usage_error "--mtu" --mtu 100 -netdev user,id=u
 expect_usage_error "--mtu" --mtu 70000 -netdev user,id=u
 expect_usage_error "--mtu" --mtu abc -netdev user,id=u
+expect_usage_error "--busy-poll" --busy-poll 1001 -netdev user,id=u
+expect_usage_error "--busy-poll" --busy-poll -1 -netdev user,id=u
 expect_usage_error "--seed" --seed 0 -netdev user,id=u
 expect_usage_error "--seed" --seed -3 -netdev user,id=u
 expect_usage_error "--seed" --seed 1x -netdev user,id=u

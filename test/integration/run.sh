@@ -72,6 +72,24 @@ rc=$?
 pgrep -P $$ -l >"$TMP/left"
 [ ! -s "$TMP/left" ] && ok "no process left behind" || fail "left behind: $(cat "$TMP/left")"
 
+# --busy-poll: traffic goes on, and an idle usernet still sleeps: over 2 s
+# of a namespace doing nothing its CPU time stays far below the 2 s a loop
+# that never slept would take.
+if timeout 60 "$USERNET" run --busy-poll 200 -- ping -c 3 -i 0.2 -W 2 10.0.2.2 >"$TMP/bp" 2>&1 &&
+	grep -q '3 received' "$TMP/bp"; then
+	ok "--busy-poll 200: ping -c 3 10.0.2.2, 3 replies"
+else
+	cat "$TMP/bp"
+	fail "--busy-poll 200: ping -c 3 10.0.2.2"
+fi
+cpu_ms=$( { TIMEFORMAT='%U %S'; time timeout 60 "$USERNET" run --busy-poll 1000 -- sleep 2 >/dev/null 2>&1; } 2>&1 |
+	awk '{ printf "%d", ($1 + $2) * 1000 }')
+if [ -n "$cpu_ms" ] && [ "$cpu_ms" -lt 500 ]; then
+	ok "--busy-poll 1000, idle for 2 s: $cpu_ms ms of CPU"
+else
+	fail "--busy-poll 1000, idle for 2 s: ${cpu_ms:-?} ms of CPU (a loop that does not sleep)"
+fi
+
 # Unprivileged: a new user namespace, no capability needed beyond a usable
 # /dev/net/tun (most distributions ship it 0666; this machine may not).
 mode=$(stat -c %a /dev/net/tun)
