@@ -18,7 +18,10 @@
 #                host (no forwarder: the kernel's path), usernet-policy is
 #                usernet with a policy of 100 rules whose allowing rule is
 #                the last (it runs the guest->host MTU 1500 and connection
-#                rate rows only)
+#                rate rows only); usernet-busypoll (not in the default) is
+#                usernet with --busy-poll BENCH_BUSY_POLL (default 50)
+#                microseconds, on the round trip and connection rows only
+#   BENCH_BUSY_POLL  usernet-busypoll's --busy-poll (default 50)
 #   BENCH_FAMILIES  IP versions to measure, "4", "6" or "4 6" (default "4 6");
 #                every workload has a row per version
 #   BENCH_ROWS   which rows to run, by id (default all: "up1500 down1500
@@ -212,10 +215,12 @@ run_session() {
 	local deadline=$((SECS + 45))
 	host=$(host_addr "$tool" "$fam")
 	case $tool in
-	usernet | usernet-policy)
+	usernet | usernet-policy | usernet-busypoll)
 		local nd=()
 		[ "$tool" = usernet-policy ] &&
 			nd=(-netdev "user,id=u,policy=${POLICY[$fam]}")
+		[ "$tool" = usernet-busypoll ] &&
+			nd=(--busy-poll "${BENCH_BUSY_POLL:-50}")
 		"$USERNET" run --mtu "$mtu" "${nd[@]}" -- sh "$GUEST" "$wl" "$PORT" \
 			"$SECS" "$BENCHNET" "$pidfile" "$sp" "$fam" "$host" >"$log" 2>&1 &
 		fwd=$!
@@ -307,6 +312,7 @@ declare -A VALS CPUS PERS ERRS NOTES DISABLED
 # two that show what a policy costs per connection and per byte).
 runs_row() {
 	case $1 in usernet-policy) case $2 in up1500 | crr) return 0 ;; *) return 1 ;; esac ;; esac
+	case $1 in usernet-busypoll) case $2 in rr | crr) return 0 ;; *) return 1 ;; esac ;; esac
 	return 0
 }
 
@@ -328,7 +334,7 @@ tool_version() {
 # no more time. DISABLED is keyed "TOOL" (missing) or "TOOL|FAMILY".
 for tool in $TOOLS; do
 	case $tool in
-	usernet | usernet-policy) [ -x "$USERNET" ] || { DISABLED[$tool]="no usernet binary at $USERNET"; continue; } ;;
+	usernet | usernet-policy | usernet-busypoll) [ -x "$USERNET" ] || { DISABLED[$tool]="no usernet binary at $USERNET"; continue; } ;;
 	veth) command -v ip >/dev/null || { DISABLED[$tool]="ip (iproute2) is not installed"; continue; } ;;
 	slirp4netns | pasta) command -v "$tool" >/dev/null ||
 		{ DISABLED[$tool]="$tool is not installed"; continue; } ;;
@@ -542,6 +548,28 @@ if has_tool usernet-policy; then
 				"$(cell "$k|usernet-policy" "$fmt")" \
 				"$(ratio "${MED[$k|usernet-policy]:-}" "${MED[$k|usernet]:-}" "$better")" \
 				"$(per_cell "$k|usernet")" "$(per_cell "$k|usernet-policy")"
+		done
+	done
+fi
+
+if has_tool usernet-busypoll; then
+	echo
+	echo "Busy polling: usernet --busy-poll ${BENCH_BUSY_POLL:-50} beside usernet without it,"
+	echo "same run. ratio: how many times better with it (round trip: without /"
+	echo "with; conn/s: with / without); CPU per unit as above."
+	echo
+	row "workload [unit]" IP "usernet" "--busy-poll" ratio "veth" "CPU usernet" "CPU --busy-poll"
+	row --- --- ---: ---: ---: ---: ---: ---:
+	for w in "${WORKLOADS[@]}"; do
+		IFS='|' read -r id wl mtu label unit better fmt <<<"$w"
+		runs_row usernet-busypoll "$id" || continue
+		for fam in $FAMILIES; do
+			k="$id|$fam"
+			row "$label [$unit]" "$fam" "$(cell "$k|usernet" "$fmt")" \
+				"$(cell "$k|usernet-busypoll" "$fmt")" \
+				"$(ratio "${MED[$k|usernet-busypoll]:-}" "${MED[$k|usernet]:-}" "$better")" \
+				"$(if has_tool veth; then cell "$k|veth" "$fmt"; else echo -; fi)" \
+				"$(per_cell "$k|usernet")" "$(per_cell "$k|usernet-busypoll")"
 		done
 	done
 fi
