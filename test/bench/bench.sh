@@ -529,6 +529,23 @@ for w in "${WORKLOADS[@]}"; do
 	done
 done
 
+# beside_rows TOOL: a row per workload TOOL runs, usernet without and with
+# what TOOL changes: both figures, the ratio, both CPU costs.
+beside_rows() {
+	local tool=$1 w id wl mtu label unit better fmt fam k
+	for w in "${WORKLOADS[@]}"; do
+		IFS='|' read -r id wl mtu label unit better fmt <<<"$w"
+		runs_row "$tool" "$id" || continue
+		for fam in $FAMILIES; do
+			k="$id|$fam"
+			row "$label [$unit]" "$fam" "$(cell "$k|usernet" "$fmt")" \
+				"$(cell "$k|$tool" "$fmt")" \
+				"$(ratio "${MED[$k|$tool]:-}" "${MED[$k|usernet]:-}" "$better")" \
+				"$(per_cell "$k|usernet")" "$(per_cell "$k|$tool")"
+		done
+	done
+}
+
 if has_tool usernet-policy; then
 	echo
 	echo "Egress policy (issue 20): usernet with policy=FILE of 100 rules (default"
@@ -539,39 +556,19 @@ if has_tool usernet-policy; then
 	echo
 	row "workload [unit]" IP "no policy" "100 rules" ratio "CPU no policy" "CPU 100 rules"
 	row --- --- ---: ---: ---: ---: ---:
-	for w in "${WORKLOADS[@]}"; do
-		IFS='|' read -r id wl mtu label unit better fmt <<<"$w"
-		runs_row usernet-policy "$id" || continue
-		for fam in $FAMILIES; do
-			k="$id|$fam"
-			row "$label [$unit]" "$fam" "$(cell "$k|usernet" "$fmt")" \
-				"$(cell "$k|usernet-policy" "$fmt")" \
-				"$(ratio "${MED[$k|usernet-policy]:-}" "${MED[$k|usernet]:-}" "$better")" \
-				"$(per_cell "$k|usernet")" "$(per_cell "$k|usernet-policy")"
-		done
-	done
+	beside_rows usernet-policy
 fi
 
 if has_tool usernet-busypoll; then
 	echo
 	echo "Busy polling: usernet --busy-poll ${BENCH_BUSY_POLL:-50} beside usernet without it,"
 	echo "same run. ratio: how many times better with it (round trip: without /"
-	echo "with; conn/s: with / without); CPU per unit as above."
+	echo "with; conn/s: with / without); CPU per unit as above. veth's figures"
+	echo "are in the first table."
 	echo
-	row "workload [unit]" IP "usernet" "--busy-poll" ratio "veth" "CPU usernet" "CPU --busy-poll"
-	row --- --- ---: ---: ---: ---: ---: ---:
-	for w in "${WORKLOADS[@]}"; do
-		IFS='|' read -r id wl mtu label unit better fmt <<<"$w"
-		runs_row usernet-busypoll "$id" || continue
-		for fam in $FAMILIES; do
-			k="$id|$fam"
-			row "$label [$unit]" "$fam" "$(cell "$k|usernet" "$fmt")" \
-				"$(cell "$k|usernet-busypoll" "$fmt")" \
-				"$(ratio "${MED[$k|usernet-busypoll]:-}" "${MED[$k|usernet]:-}" "$better")" \
-				"$(if has_tool veth; then cell "$k|veth" "$fmt"; else echo -; fi)" \
-				"$(per_cell "$k|usernet")" "$(per_cell "$k|usernet-busypoll")"
-		done
-	done
+	row "workload [unit]" IP "usernet" "--busy-poll" ratio "CPU usernet" "CPU --busy-poll"
+	row --- --- ---: ---: ---: ---: ---:
+	beside_rows usernet-busypoll
 fi
 
 if [ ${#NOTES_OUT[@]} -gt 0 ]; then

@@ -995,6 +995,17 @@ static void check_bad(const struct bad_case *cases, size_t n)
 	assert_int_equal(failed, 0);
 }
 
+/* Parses @arg into @nd, which must succeed. */
+static void parse_ok(const char *arg, struct netdev *nd)
+{
+	char err[256];
+
+	if (netdev_parse(arg, nd, err, sizeof(err))) {
+		print_error("%s: %s\n", arg, err);
+		fail();
+	}
+}
+
 /* offload= on links: streams only. */
 static const struct bad_case bad_offload_cases[] = {
 	{ "socket,id=s,mcast=239.1.1.1:5,offload=on",
@@ -1030,21 +1041,16 @@ static void test_link_offload(void **state)
 		{ "stream,id=s,addr.type=fd,addr.str=4,offload=on", true },
 	};
 	struct netdev nd;
-	char err[256];
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
-		if (netdev_parse(cases[i].arg, &nd, err, sizeof(err))) {
-			print_error("%s: %s\n", cases[i].arg, err);
-			fail();
-		}
+		parse_ok(cases[i].arg, &nd);
 		assert_true(nd.u.link.stream);
 		assert_int_equal(nd.u.link.offload, cases[i].offload);
 	}
 	/* A tap's offload= is its own (default on). */
-	assert_int_equal(
-		netdev_parse("tap,id=t,offload=off", &nd, err, sizeof(err)), 0);
+	parse_ok("tap,id=t,offload=off", &nd);
 	assert_true(nd.u.tap.no_offload);
 }
 
@@ -1309,15 +1315,11 @@ static void test_loss(void **state)
 		{ "vde,id=v,loss=3", 3, 0, 0 },
 	};
 	struct netdev nd;
-	char err[256];
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
-		if (netdev_parse(cases[i].arg, &nd, err, sizeof(err))) {
-			print_error("%s: %s\n", cases[i].arg, err);
-			fail();
-		}
+		parse_ok(cases[i].arg, &nd);
 		assert_int_equal(nd.loss.one_in, cases[i].one_in);
 		assert_int_equal(nd.loss.burst_len, cases[i].burst_len);
 		assert_int_equal(nd.loss.burst_every, cases[i].burst_every);
