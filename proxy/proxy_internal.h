@@ -46,8 +46,11 @@ struct proxy_fwd;
 /** Buckets of the table of guest addresses holding flows: 2^this. */
 #define PROXY_GUEST_BITS 8
 
-/** Bytes a TCP flow reads from its host socket at a time. */
-#define PROXY_RBUF 65536
+/**
+ * Bytes a TCP flow reads from its host socket at a time: a quarter of
+ * lwIP's send buffer, so that a bulk flow refills it in few system calls.
+ */
+#define PROXY_RBUF (256 * 1024)
 
 /**
  * enum proxy_proto - the protocols a flow carries, each with its own cap

@@ -834,8 +834,14 @@ static ssize_t tcp_flow_send(struct tcp_flow *flow, const char *data,
 		if (room == 0 || tcp_sndqueuelen(pcb) >= TCP_SND_QUEUELEN - 4)
 			break;
 		n = len - done;
-		if (n > room)
-			n = room;
+		if (n > room) {
+			/*
+			 * Whole segments: lwIP would fill a short one from
+			 * the next write in a second pbuf, and a chained
+			 * segment is copied once more on its way out.
+			 */
+			n = room > pcb->mss ? room - room % pcb->mss : room;
+		}
 		e = tcp_write(pcb, data + done, (u16_t)n, TCP_WRITE_FLAG_COPY);
 		if (e == ERR_MEM)
 			break;
@@ -902,7 +908,8 @@ static void tcp_host_alloc_cb(uv_handle_t *handle, size_t suggested,
 			      uv_buf_t *buf)
 {
 	struct tcp_flow *flow = tcp_flow_of(handle->data);
-	size_t room = flow->pcb != NULL ? tcp_sndbuf(flow->pcb) : 0;
+	/* snd_buf itself: tcp_sndbuf() caps it at 64 KiB */
+	size_t room = flow->pcb != NULL ? flow->pcb->snd_buf : 0;
 	size_t left = unet__budget_free_for(tcp_flow_held(flow));
 
 	if (room > PROXY_RBUF)
