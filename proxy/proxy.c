@@ -261,6 +261,7 @@ int unet_proxy_new(struct unet_stack *stack,
 		return r;
 	}
 	unet__proxy_size_caps(proxy);
+	unet__tcp_turn_init(proxy);
 	/* Restricted means the stack's DNS forwarder too. */
 	unet__stack_set_restrict(stack, cfg.restrict_guest);
 	*proxyp = proxy;
@@ -284,6 +285,7 @@ void unet_proxy_close(struct unet_proxy *proxy)
 	unet__fwd_close_all(proxy);
 	unet__flow_close_all(proxy);
 	unet__tcp_close_listeners(proxy);
+	unet__tcp_turn_close(proxy);
 	/*
 	 * Nothing reaches the table, the listeners or the read buffer from
 	 * here on: only the struct waits for the handles still closing.

@@ -42,6 +42,7 @@
 
 struct proxy_flow;
 struct proxy_fwd;
+struct tcp_flow;
 
 /** Buckets of the table of guest addresses holding flows: 2^this. */
 #define PROXY_GUEST_BITS 8
@@ -353,6 +354,12 @@ struct proxy_audit {
  *                clock, ns; icmp_err.c)
  * @rbuf: where every TCP flow reads its host socket into (PROXY_RBUF
  *        bytes), to be copied into lwIP at once
+ * @tcp_turn: the TCP flows that wrote guest data to the host in this loop
+ *            turn (tcp.c), linked through their own struct
+ * @tcp_turn_end: the loop's check phase, while @tcp_turn is not empty: what
+ *                those flows queued since goes out
+ * @tcp_turn_idle: keeps the loop from blocking before @tcp_turn_end while
+ *                 bytes wait for it
  * @guests: the guest addresses that hold flows, hashed
  * @egress: the egress policy and its counters (egress.c)
  * @audit: the audit log's state (audit.c)
@@ -378,6 +385,9 @@ struct unet_proxy {
 	struct unet__ratelimit log_rl;
 	uint64_t icmp_err_tat;
 	char *rbuf;
+	struct tcp_flow *tcp_turn;
+	uv_check_t tcp_turn_end;
+	uv_idle_t tcp_turn_idle;
 	struct proxy_guest *guests[1u << PROXY_GUEST_BITS];
 	struct proxy_egress egress;
 	struct proxy_audit audit;
@@ -499,6 +509,8 @@ enum unet_verdict unet__tcp_packet(struct unet_proxy *proxy, struct pbuf *p,
 int unet__tcp_inbound(struct unet_proxy *proxy, uv_stream_t *server,
 		      const union unet_sockaddr *guest);
 void unet__tcp_close_listeners(struct unet_proxy *proxy);
+void unet__tcp_turn_init(struct unet_proxy *proxy);
+void unet__tcp_turn_close(struct unet_proxy *proxy);
 
 /* udp.c: a datagram lwIP accepted; DROP when the proxy took it */
 enum unet_verdict unet__udp_datagram(struct unet_proxy *proxy, struct pbuf *p,

@@ -38,10 +38,15 @@
  *
  * Data, with back-pressure both ways, within the memory budget
  * (stack/budget.c):
- *  - guest to host: lwIP's recv callback hands a pbuf chain; it is written
- *    to the host socket at once (uv_try_write) as far as the socket takes
- *    it, and the rest is copied into the flow's queue (so a 1-byte segment
- *    costs a byte) and written with one uv_write at a time. Bytes are
+ *  - guest to host: lwIP's recv callback hands a pbuf chain; the first of
+ *    a loop turn is written to the host socket at once (uv_try_write) as
+ *    far as the socket takes it, and the rest is queued (copied when short,
+ *    so a 1-byte segment costs a byte; held in its pbuf when long) and
+ *    written with one uv_write at a time. What follows in the same turn
+ *    waits in the queue for the turn's end (the loop's check phase, after
+ *    every frame the turn read): a request still leaves at once, and a
+ *    bulk sender's segments reach the host in one write a turn, which wakes
+ *    the host's reader once, not once a segment. Bytes are
  *    acknowledged to lwIP with tcp_recved(), which opens the guest's window
  *    again, only once the host took them, and only as far as the budget
  *    allows (unet__budget_window(); the rest is given back from lwIP's poll
@@ -184,6 +189,9 @@ enum tcp_phase {
  * @pend: host bytes lwIP had no room for (@pend_len, from @pend_off)
  * @pend_off: see @pend
  * @pend_len: see @pend
+ * @in_turn: the flow wrote to the host in this loop turn: what follows is
+ *           queued until the turn's end (on the proxy's @tcp_turn list)
+ * @turn_next: the next flow on that list
  */
 /*
  * One run of a flow's queue toward the host: bytes copied to the queue's
@@ -237,6 +245,8 @@ struct tcp_flow {
 	char *pend;
 	size_t pend_off;
 	size_t pend_len;
+	bool in_turn;
+	struct tcp_flow *turn_next;
 };
 
 static void tcp_flow_reset(struct tcp_flow *flow);
@@ -266,7 +276,15 @@ static void tcp_pieces_free(struct tcp_piece *pieces, unsigned int n)
 static void tcp_flow_free(struct proxy_flow *f)
 {
 	struct tcp_flow *flow = tcp_flow_of(f);
+	struct tcp_flow **pp;
 
+	/* the turn's end comes before any close callback; to be sure: */
+	for (pp = &f->proxy->tcp_turn; flow->in_turn && *pp != NULL;
+	     pp = &(*pp)->turn_next)
+		if (*pp == flow) {
+			*pp = flow->turn_next;
+			break;
+		}
 	if (flow->syn != NULL)
 		pbuf_free(flow->syn);
 	unet__budget_release(flow->wcap + flow->ocap + flow->pend_len);
@@ -734,11 +752,92 @@ static void tcp_host_write_cb(uv_write_t *req, int status)
 	tcp_host_maybe_shutdown(flow);
 }
 
+/* Only there to keep the loop from blocking before the turn's end. */
+static void tcp_turn_idle_cb(uv_idle_t *idle)
+{
+	uv_idle_stop(idle);
+}
+
 /*
- * Takes what lwIP received for the host: written at once as far as the
- * socket takes it, the rest copied to the flow's queue (so a guest's small
- * segments cost their bytes, not a buffer each) and written as the socket
- * drains. Return: ERR_OK (@p taken), ERR_MEM (@p left to lwIP, which offers
+ * The turn's end: each flow that wrote this turn writes what it queued
+ * since, in one write.
+ */
+static void tcp_turn_end_cb(uv_check_t *check)
+{
+	struct unet_proxy *proxy = check->data;
+	struct tcp_flow *flow;
+
+	uv_check_stop(check);
+	uv_idle_stop(&proxy->tcp_turn_idle);
+	while ((flow = proxy->tcp_turn) != NULL) {
+		proxy->tcp_turn = flow->turn_next;
+		flow->turn_next = NULL;
+		flow->in_turn = false;
+		if (flow->phase == TCP_PHASE_CLOSED)
+			continue;
+		if (tcp_flow_write(flow) < 0)
+			tcp_flow_reset(flow);
+	}
+}
+
+/* The flow wrote to the host this turn: what follows waits for its end. */
+static void tcp_turn_join(struct tcp_flow *flow)
+{
+	struct unet_proxy *proxy = flow->base.proxy;
+
+	if (flow->in_turn)
+		return;
+	flow->in_turn = true;
+	flow->turn_next = proxy->tcp_turn;
+	proxy->tcp_turn = flow;
+	uv_check_start(&proxy->tcp_turn_end, tcp_turn_end_cb);
+}
+
+/**
+ * unet__tcp_turn_init() - the handles of the loop turn's end (tcp.c)
+ * @proxy: a new proxy
+ *
+ * Neither keeps the loop alive: they run only while flows wait for them.
+ */
+void unet__tcp_turn_init(struct unet_proxy *proxy)
+{
+	uv_check_init(proxy->loop, &proxy->tcp_turn_end);
+	uv_idle_init(proxy->loop, &proxy->tcp_turn_idle);
+	proxy->tcp_turn_end.data = proxy;
+	proxy->tcp_turn_idle.data = proxy;
+	uv_unref((uv_handle_t *)&proxy->tcp_turn_end);
+	uv_unref((uv_handle_t *)&proxy->tcp_turn_idle);
+}
+
+static void tcp_turn_closed(uv_handle_t *handle)
+{
+	unet__flow_proxy_unref(handle->data);
+}
+
+/**
+ * unet__tcp_turn_close() - close them, once every flow is closed
+ * @proxy: the closing proxy, which they hold until closed
+ */
+void unet__tcp_turn_close(struct unet_proxy *proxy)
+{
+	struct tcp_flow *flow;
+
+	while ((flow = proxy->tcp_turn) != NULL) {
+		proxy->tcp_turn = flow->turn_next;
+		flow->turn_next = NULL;
+		flow->in_turn = false;
+	}
+	unet__flow_proxy_ref(proxy);
+	unet__flow_proxy_ref(proxy);
+	uv_close((uv_handle_t *)&proxy->tcp_turn_end, tcp_turn_closed);
+	uv_close((uv_handle_t *)&proxy->tcp_turn_idle, tcp_turn_closed);
+}
+
+/*
+ * Takes what lwIP received for the host: the turn's first written at once
+ * as far as the socket takes it, the rest queued (a guest's small segments
+ * copied, costing their bytes, not a buffer each) and written as the
+ * socket drains, or at the turn's end. Return: ERR_OK (@p taken), ERR_MEM (@p left to lwIP, which offers
  * it again: the host is backed up and the memory budget spent) or ERR_ABRT
  * (the flow was reset).
  */
@@ -755,6 +854,10 @@ static err_t tcp_guest_data(struct tcp_flow *flow, struct pbuf *p)
 			flow->base.proxy->stats.tcp_data_deferred++;
 			return ERR_MEM;
 		}
+	} else if (flow->in_turn) {
+		/* wrote this turn: the rest goes at its end (tcp_turn_end_cb) */
+		uv_idle_start(&flow->base.proxy->tcp_turn_idle,
+			      tcp_turn_idle_cb);
 	} else {
 		for (q = p; q != NULL && n < TCP_FLOW_IOV; q = q->next)
 			bufs[n++] = uv_buf_init(q->payload, q->len);
@@ -769,6 +872,7 @@ static err_t tcp_guest_data(struct tcp_flow *flow, struct pbuf *p)
 			return ERR_ABRT;
 		}
 		done = (size_t)r;
+		tcp_turn_join(flow);
 	}
 	flow->base.bytes_out += total;
 	unet__flow_touch(&flow->base);
@@ -782,7 +886,7 @@ static err_t tcp_guest_data(struct tcp_flow *flow, struct pbuf *p)
 		pbuf_free(p);
 	if (done > 0)
 		tcp_flow_credit(flow, done);
-	if (tcp_flow_write(flow) < 0) {
+	if (!flow->in_turn && tcp_flow_write(flow) < 0) {
 		tcp_flow_reset(flow);
 		return ERR_ABRT;
 	}

@@ -13,9 +13,11 @@
  * flow limit and loopback=off answered with a RST at once and counted;
  * SYNs with a bad checksum or a fragment flag dropped without an answer;
  * a table of malformed segments (TCP header cut short, data offset below 5
- * or past the segment, IP lengths that lie), each dropped and counted.
- * Data, FIN and RST across an established flow are covered by the
- * integration tests with the kernel as the guest.
+ * or past the segment, IP lengths that lie), each dropped and counted;
+ * the guest's segments of one loop turn reaching the host in two writes
+ * (the first at once, the rest at the turn's end), in order, and a FIN
+ * behind them only after them. Bulk data, and RST across an established
+ * flow, are covered by the integration tests with the kernel as the guest.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -25,6 +27,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <cmocka.h>
 
@@ -37,6 +40,8 @@
 #define CAP_MAX 32
 #define TCP_SYN 0x02
 #define TCP_RST 0x04
+#define TCP_FIN 0x01
+#define TCP_PSH 0x08
 #define TCP_ACK 0x10
 
 
@@ -51,6 +56,8 @@ struct fixture {
 	int accepted;
 	uv_tcp_t server6;
 	bool has_server6;
+	bool keep;
+	uv_tcp_t *kept;
 };
 
 /* IPv4 TCP only: lwIP's IPv6 and ARP come and go. */
@@ -88,6 +95,10 @@ static void on_connection(uv_stream_t *server, int status)
 	uv_tcp_init(server->loop, c);
 	if (status == 0 && uv_accept(server, (uv_stream_t *)c) == 0)
 		f->accepted++;
+	if (f->keep && f->kept == NULL) {
+		f->kept = c;
+		return;
+	}
 	uv_close((uv_handle_t *)c, (uv_close_cb)free);
 }
 
@@ -130,6 +141,8 @@ static int teardown(void **state)
 	unet_proxy_close(f->proxy);
 	unet_hub_close(f->hub);
 	uv_close((uv_handle_t *)&f->server, NULL);
+	if (f->kept != NULL)
+		uv_close((uv_handle_t *)f->kept, (uv_close_cb)free);
 	if (f->has_server6 && !uv_is_closing((uv_handle_t *)&f->server6))
 		uv_close((uv_handle_t *)&f->server6, NULL);
 	uv_run(&f->loop, UV_RUN_DEFAULT);
@@ -165,6 +178,45 @@ static int find_flags(const struct tn_capture *c, uint8_t flags)
 		if ((c->data[i][47] & (TCP_SYN | TCP_RST | TCP_ACK)) == flags)
 			return i;
 	return -1;
+}
+
+/* A segment of the guest's, with @len bytes of @data and correct checksums. */
+static size_t seg_frame(uint8_t *buf, uint16_t sport, uint16_t dport,
+			uint32_t seq, uint32_t ack, uint8_t flags,
+			const uint8_t *data, size_t len)
+{
+	uint8_t *tcp = buf + 34;
+	uint32_t src = tn_ip("10.0.2.15"), dst = tn_ip("10.0.2.2");
+
+	tn_ip_header(buf, tn_gw_mac, src, dst, 6, (uint16_t)(40 + len), 0, 0);
+	memset(tcp, 0, 20);
+	tn_put16(tcp, sport);
+	tn_put16(tcp + 2, dport);
+	tn_put32(tcp + 4, seq);
+	tn_put32(tcp + 8, ack);
+	tcp[12] = 5 << 4;
+	tcp[13] = flags;
+	tcp[14] = 0xff;
+	tcp[15] = 0xff;
+	if (len > 0)
+		memcpy(tcp + 20, data, len);
+	tn_put16(tcp + 16, tn_l4_csum(src, dst, 6, tcp, 20 + len));
+	return 54 + len;
+}
+
+/* Takes what the host socket holds now; -1 when it holds nothing. */
+static ssize_t host_take(int fd, uint8_t *buf, size_t cap)
+{
+	return recv(fd, buf, cap, MSG_DONTWAIT);
+}
+
+/* @len bytes of @buf are all @c. */
+static void assert_run(const uint8_t *buf, size_t len, uint8_t c)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		assert_int_equal(buf[i], c);
 }
 
 static void test_syn_ack_only_after_host_connect(void **state)
@@ -550,6 +602,85 @@ static void test_tcp6_spoofed_dropped(void **state)
 	assert_int_equal(st.flows, 0);
 }
 
+/*
+ * The guest's segments of one loop turn: the first reaches the host at once
+ * (a request waits for nothing), the rest together at the turn's end; a FIN
+ * behind queued bytes shuts the host socket only after they are written.
+ */
+static void test_guest_data_turn(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t buf[54 + 100], seg[100], got[400];
+	uint16_t sport = 40010;
+	uint32_t isn, seq = 1001;
+	uv_os_fd_t fd;
+	ssize_t n = -1;
+	uint64_t deadline;
+	int i;
+
+	f->keep = true;
+	syn_frame(buf, tn_ip("10.0.2.2"), sport, f->server_port, 1000);
+	unet_hub_input(&f->cap.port, buf, 54);
+	run_until(f, 1);
+	run_until_accepted(f, 1);
+	i = find_flags(&f->cap, TCP_SYN | TCP_ACK);
+	assert_true(i >= 0);
+	isn = tn_get32(f->cap.data[i] + 38);
+	seg_frame(buf, sport, f->server_port, seq, isn + 1, TCP_ACK, NULL, 0);
+	unet_hub_input(&f->cap.port, buf, 54);
+	uv_run(&f->loop, UV_RUN_NOWAIT);
+	assert_non_null(f->kept);
+	assert_int_equal(uv_fileno((uv_handle_t *)f->kept, &fd), 0);
+
+	for (i = 0; i < 3; i++, seq += sizeof(seg)) {
+		memset(seg, 'a' + i, sizeof(seg));
+		seg_frame(buf, sport, f->server_port, seq, isn + 1,
+			  TCP_ACK | TCP_PSH, seg, sizeof(seg));
+		unet_hub_input(&f->cap.port, buf, sizeof(buf));
+	}
+	n = host_take(fd, got, sizeof(got));
+	assert_int_equal(n, 100);
+	assert_run(got, 100, 'a');
+	uv_run(&f->loop, UV_RUN_NOWAIT);
+	n = host_take(fd, got, sizeof(got));
+	assert_int_equal(n, 200);
+	assert_run(got, 100, 'b');
+	assert_run(got + 100, 100, 'c');
+
+	/*
+	 * A new turn, once that write's callback came (the next turn's
+	 * pending phase): again one at once, then the rest, then the FIN.
+	 */
+	uv_run(&f->loop, UV_RUN_NOWAIT);
+	for (i = 0; i < 2; i++, seq += sizeof(seg)) {
+		memset(seg, 'd' + i, sizeof(seg));
+		seg_frame(buf, sport, f->server_port, seq, isn + 1,
+			  TCP_ACK | TCP_PSH, seg, sizeof(seg));
+		unet_hub_input(&f->cap.port, buf, sizeof(buf));
+	}
+	seg_frame(buf, sport, f->server_port, seq, isn + 1, TCP_ACK | TCP_FIN,
+		  NULL, 0);
+	unet_hub_input(&f->cap.port, buf, 54);
+	n = host_take(fd, got, sizeof(got));
+	assert_int_equal(n, 100);
+	assert_run(got, 100, 'd');
+	deadline = uv_hrtime() + 2000000000ull;
+	n = -1;
+	while (n < 0 && uv_hrtime() < deadline) {
+		uv_run(&f->loop, UV_RUN_NOWAIT);
+		n = host_take(fd, got, sizeof(got));
+	}
+	assert_int_equal(n, 100);
+	assert_run(got, 100, 'e');
+	deadline = uv_hrtime() + 2000000000ull;
+	n = -1;
+	while (n < 0 && uv_hrtime() < deadline) {
+		uv_run(&f->loop, UV_RUN_NOWAIT);
+		n = host_take(fd, got, sizeof(got));
+	}
+	assert_int_equal(n, 0); /* EOF: the guest's FIN */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -560,6 +691,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_malformed_syn_dropped,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_segments, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_guest_data_turn, setup,
 						teardown),
 		cmocka_unit_test_teardown(test_flow_limit_rst, teardown),
 		cmocka_unit_test_teardown(test_loopback_off_rst, teardown),
