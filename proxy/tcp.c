@@ -58,7 +58,8 @@
  *    bytes are tcp_write()n at once; what lwIP's queue had no room for is
  *    kept aside and reading stops until it is queued (the sent callback, on
  *    the guest's ACKs). A guest that stops reading stops the host reads: at
- *    most TCP_SND_BUF + one read are held. An idle flow holds no buffer.
+ *    most the send buffer (1 MiB or 256 KiB: unet__stack_tcp_sndbuf()) + one
+ *    read are held. An idle flow holds no buffer.
  *  - no progress: a flow whose host socket takes none of the guest's data
  *    for tcp_stall_timeout_ms is reset both ways (checked from lwIP's poll,
  *    reset from the flow's timer); the host socket's TCP_USER_TIMEOUT is
@@ -73,8 +74,8 @@
  * starts recovery after 100 ms of silence with segments out, and whose
  * retransmission timeout has a 200 ms floor in 50 ms steps. Each recovery
  * halves the congestion window, so the flight settles near what the guest
- * absorbs. What the host sent waits meanwhile in lwIP's send buffer (at
- * most TCP_SND_BUF), and the host socket is not read: back-pressure, as
+ * absorbs. What the host sent waits meanwhile in lwIP's send buffer, and
+ * the host socket is not read: back-pressure, as
  * for a slow guest.
  *
  * Ends: a guest FIN becomes a shutdown() of the host socket once the written
@@ -184,6 +185,8 @@ enum tcp_phase {
  *            which keeps the guest's window small while the memory budget
  *            is short
  * @mss: the guest's MSS (lwIP's pcb may hold more: unet__stack_tcp_offload())
+ * @sndbuf: the size of lwIP's send buffer toward the guest
+ *          (unet__stack_tcp_sndbuf()), 0 before the flow is established
  * @stall_ns: when the host last took bytes of @wbuf (or the write began)
  * @stall_queue: what libuv had left to write then
  * @pend: host bytes lwIP had no room for (@pend_len, from @pend_off)
@@ -240,6 +243,7 @@ struct tcp_flow {
 	size_t oheld;
 	size_t withheld;
 	u16_t mss;
+	u32_t sndbuf;
 	uint64_t stall_ns;
 	size_t stall_queue;
 	char *pend;
@@ -324,8 +328,8 @@ static size_t tcp_flow_held(const struct tcp_flow *flow)
 		      flow->pend_len;
 
 	/* snd_buf itself: tcp_sndbuf() caps it at 64 KiB */
-	if (flow->pcb != NULL && flow->pcb->snd_buf < TCP_SND_BUF)
-		held += TCP_SND_BUF - flow->pcb->snd_buf;
+	if (flow->pcb != NULL && flow->pcb->snd_buf < flow->sndbuf)
+		held += flow->sndbuf - flow->pcb->snd_buf;
 	return held;
 }
 
@@ -1267,6 +1271,7 @@ static void tcp_flow_established(struct tcp_flow *flow)
 	tcp_poll(pcb, tcp_pcb_poll_cb, TCP_FLOW_POLL_TICKS);
 	tcp_nagle_disable(pcb);
 	flow->mss = unet__stack_tcp_offload(flow->base.proxy->stack, pcb);
+	flow->sndbuf = unet__stack_tcp_sndbuf(flow->base.proxy->stack, pcb);
 	/* A guest that vanished is found by keepalives in about 7 minutes. */
 	ip_set_option(pcb, SOF_KEEPALIVE);
 	pcb->keep_idle = TCP_FLOW_KEEPIDLE_MS;

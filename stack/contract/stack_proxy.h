@@ -204,6 +204,7 @@ int unet__stack_payload_bufs(const struct pbuf *p,
 			     int max);
 struct netif *unet__stack_netif(struct unet_stack *stack);
 u16_t unet__stack_tcp_offload(struct unet_stack *stack, struct tcp_pcb *pcb);
+u32_t unet__stack_tcp_sndbuf(struct unet_stack *stack, struct tcp_pcb *pcb);
 const struct unet_stack_config *
 unet__stack_config(const struct unet_stack *stack);
 struct unet_hub *unet__stack_hub(struct unet_stack *stack);

@@ -114,12 +114,14 @@ unsigned long unet__ooseq_bytes_limit(void);
 #define TCP_MSS 65480
 #define TCP_WND (4 * 1024 * 1024)
 /*
- * What a connection holds toward the guest. A guest acknowledges within a
+ * The most a connection holds toward the guest, and what it holds toward a
+ * guest behind a tap with a vnet header. Such a guest acknowledges within a
  * loop turn or two, but every turn that lwIP's buffer runs dry costs the
  * proxy a stop and a restart of its host reads: 1 MiB took host -> guest
  * from 9.2 to 13.5 Gbit/s at MTU 1500 and 65520 (test/bench, medians of 4
- * alternating runs) where 256 KiB had a third of the machine idle. The
- * memory budget (budget.c) bounds what all flows hold together.
+ * alternating runs) where 256 KiB had a third of the machine idle. Other
+ * guests (a VM's NIC model) get a quarter of it: unet__stack_tcp_sndbuf().
+ * The memory budget (budget.c) bounds what all flows hold together.
  */
 #define TCP_SND_BUF (1024 * 1024)
 #define TCP_SND_QUEUELEN 1024
