@@ -16,8 +16,11 @@
  * or past the segment, IP lengths that lie), each dropped and counted;
  * the guest's segments of one loop turn reaching the host in two writes
  * (the first at once, the rest at the turn's end), in order, and a FIN
- * behind them only after them. Bulk data, and RST across an established
- * flow, are covered by the integration tests with the kernel as the guest.
+ * behind them only after them; what a flow holds toward a guest that never
+ * acknowledges: 256 KiB behind a plain port, 1 MiB behind one that takes
+ * TSO frames whole (a tap with a vnet header). Bulk data, and RST across
+ * an established flow, are covered by the integration tests with the
+ * kernel as the guest.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -58,6 +61,7 @@ struct fixture {
 	bool has_server6;
 	bool keep;
 	uv_tcp_t *kept;
+	unsigned int cap_offload;
 };
 
 /* IPv4 TCP only: lwIP's IPv6 and ARP come and go. */
@@ -110,6 +114,8 @@ static void fixture_open(struct fixture *f, const struct unet_proxy_config *pc)
 	assert_int_equal(uv_loop_init(&f->loop), 0);
 	assert_int_equal(unet_hub_new(&f->loop, NULL, &f->hub), 0);
 	tn_capture_init(&f->cap, tcp_keep, CAP_MAX);
+	if (f->cap_offload != 0)
+		tn_capture_take_offload(&f->cap, f->cap_offload);
 	tn_capture_attach(&f->cap, f->hub);
 	assert_int_equal(unet_stack_new(f->hub, "user", NULL, &f->stack), 0);
 	assert_int_equal(unet_proxy_new(f->stack, pc, &f->proxy), 0);
@@ -129,6 +135,19 @@ static int setup(void **state)
 	struct fixture *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
+	fixture_open(f, NULL);
+	*state = f;
+	return 0;
+}
+
+/* The guest's port takes TSO frames whole, as a tap with a vnet header. */
+static int setup_tso(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	f->cap_offload = UNET_PORT_OFFLOAD_CSUM | UNET_PORT_OFFLOAD_TSO4 |
+			 UNET_PORT_OFFLOAD_TSO6;
 	fixture_open(f, NULL);
 	*state = f;
 	return 0;
@@ -202,6 +221,29 @@ static size_t seg_frame(uint8_t *buf, uint16_t sport, uint16_t dport,
 		memcpy(tcp + 20, data, len);
 	tn_put16(tcp + 16, tn_l4_csum(src, dst, 6, tcp, 20 + len));
 	return 54 + len;
+}
+
+/* A SYN from the guest with an MSS option of @mss. */
+static size_t syn_mss_frame(uint8_t *buf, uint16_t sport, uint16_t dport,
+			    uint32_t seq, uint16_t mss)
+{
+	uint8_t *tcp = buf + 34;
+	uint32_t src = tn_ip("10.0.2.15"), dst = tn_ip("10.0.2.2");
+
+	tn_ip_header(buf, tn_gw_mac, src, dst, 6, 44, 0, 0);
+	memset(tcp, 0, 24);
+	tn_put16(tcp, sport);
+	tn_put16(tcp + 2, dport);
+	tn_put32(tcp + 4, seq);
+	tcp[12] = 6 << 4;
+	tcp[13] = TCP_SYN;
+	tcp[14] = 0xff;
+	tcp[15] = 0xff;
+	tcp[20] = 2; /* MSS */
+	tcp[21] = 4;
+	tn_put16(tcp + 22, mss);
+	tn_put16(tcp + 16, tn_l4_csum(src, dst, 6, tcp, 24));
+	return 58;
 }
 
 /* Takes what the host socket holds now; -1 when it holds nothing. */
@@ -681,6 +723,55 @@ static void test_guest_data_turn(void **state)
 	assert_int_equal(n, 0); /* EOF: the guest's FIN */
 }
 
+/*
+ * Opens a flow whose guest never acknowledges data, has the host send for
+ * half a second, and returns the bytes the proxy moved into lwIP: what the
+ * flow's send buffer holds.
+ */
+static uint64_t held_for_silent_guest(struct fixture *f, uint16_t sport)
+{
+	static uint8_t data[64 * 1024];
+	struct unet_flow_info fi;
+	uint8_t buf[64];
+	uint64_t deadline;
+	uv_os_fd_t fd;
+	uint32_t isn;
+	int i;
+
+	f->keep = true;
+	unet_hub_input(&f->cap.port, buf,
+		       syn_mss_frame(buf, sport, f->server_port, 1000, 1460));
+	run_until(f, 1);
+	run_until_accepted(f, 1);
+	i = find_flags(&f->cap, TCP_SYN | TCP_ACK);
+	assert_true(i >= 0);
+	isn = tn_get32(f->cap.data[i] + 38);
+	seg_frame(buf, sport, f->server_port, 1001, isn + 1, TCP_ACK, NULL, 0);
+	unet_hub_input(&f->cap.port, buf, 54);
+	uv_run(&f->loop, UV_RUN_NOWAIT);
+	assert_non_null(f->kept);
+	assert_int_equal(uv_fileno((uv_handle_t *)f->kept, &fd), 0);
+	deadline = uv_hrtime() + 500000000ull;
+	while (uv_hrtime() < deadline) {
+		(void)send(fd, data, sizeof(data), MSG_DONTWAIT | MSG_NOSIGNAL);
+		uv_run(&f->loop, UV_RUN_NOWAIT);
+	}
+	assert_int_equal(tn_proxy_flows(f->proxy, &fi), 1);
+	return fi.bytes_in;
+}
+
+/* Behind a plain port (a VM's NIC model, QEMU): 256 KiB. */
+static void test_sndbuf_plain(void **state)
+{
+	assert_int_equal(held_for_silent_guest(*state, 40020), 256 * 1024);
+}
+
+/* Behind a port that takes TSO frames whole: 1 MiB. */
+static void test_sndbuf_tso(void **state)
+{
+	assert_int_equal(held_for_silent_guest(*state, 40021), 1024 * 1024);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -693,6 +784,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_malformed_segments, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_guest_data_turn, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_sndbuf_plain, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_sndbuf_tso, setup_tso,
 						teardown),
 		cmocka_unit_test_teardown(test_flow_limit_rst, teardown),
 		cmocka_unit_test_teardown(test_loopback_off_rst, teardown),

@@ -48,10 +48,25 @@ static void capture_close(struct unet_port *port)
 	unet_hub_detach(port);
 }
 
+static int capture_send_offload(struct unet_port *port, const void *frame,
+				size_t len, const struct unet_offload *off)
+{
+	(void)off;
+	return capture_send(port, frame, len);
+}
+
 static const struct unet_port_ops capture_ops = {
 	.name = "capture",
 	.send = capture_send,
 	.close = capture_close,
+};
+
+/* The same, taking offloaded frames whole (their facts are not kept). */
+static const struct unet_port_ops capture_offload_ops = {
+	.name = "capture",
+	.send = capture_send,
+	.close = capture_close,
+	.send_offload = capture_send_offload,
 };
 
 /**
@@ -66,6 +81,18 @@ void tn_capture_init(struct tn_capture *c, tn_keep_fn keep, int limit)
 	unet_port_init(&c->port, &capture_ops, "cap");
 	c->keep = keep;
 	c->limit = limit;
+}
+
+/**
+ * tn_capture_take_offload() - make a capture port take offloaded frames
+ * @c: the capture, from tn_capture_init(), not attached yet
+ * @bits: the UNET_PORT_OFFLOAD_* bits it takes whole (as a tap with a vnet
+ *        header does); their frames are recorded as they come
+ */
+void tn_capture_take_offload(struct tn_capture *c, unsigned int bits)
+{
+	c->port.ops = &capture_offload_ops;
+	c->port.offload = bits;
 }
 
 /**

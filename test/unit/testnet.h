@@ -66,6 +66,7 @@ struct tn_capture {
 };
 
 void tn_capture_init(struct tn_capture *c, tn_keep_fn keep, int limit);
+void tn_capture_take_offload(struct tn_capture *c, unsigned int bits);
 void tn_capture_attach(struct tn_capture *c, struct unet_hub *hub);
 void tn_capture_reset(struct tn_capture *c);
 bool tn_keep_ipv4(const uint8_t *frame, size_t len);
