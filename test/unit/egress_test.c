@@ -50,20 +50,8 @@ struct fixture {
 static size_t tcp4_frame(uint8_t *buf, uint16_t sport, uint16_t dport,
 			 uint32_t seq, uint32_t ack, uint8_t flags)
 {
-	uint32_t src = tn_ip("10.0.2.15"), dst = tn_ip("10.0.2.2");
-	uint8_t *tcp = buf + 34;
-
-	tn_ip_header(buf, tn_gw_mac, src, dst, 6, 40, 0, 0);
-	memset(tcp, 0, 20);
-	tn_put16(tcp, sport);
-	tn_put16(tcp + 2, dport);
-	tn_put32(tcp + 4, seq);
-	tn_put32(tcp + 8, ack);
-	tcp[12] = 5 << 4;
-	tcp[13] = flags;
-	tn_put16(tcp + 14, 0xffff);
-	tn_put16(tcp + 16, tn_l4_csum(src, dst, 6, tcp, 20));
-	return 54;
+	return tn_tcp4_frame(buf, tn_ip("10.0.2.2"), sport, dport, seq, ack,
+			     flags, NULL, 0, NULL, 0);
 }
 
 /* A UDP datagram of the guest's to 10.0.2.2:@dport, 4 bytes of data. */

@@ -74,20 +74,8 @@ static bool tcp_keep(const uint8_t *b, size_t len)
 static size_t syn_frame(uint8_t *buf, uint32_t dst, uint16_t sport,
 			uint16_t dport, uint32_t seq)
 {
-	uint8_t *tcp = buf + 34;
-	uint32_t src = tn_ip("10.0.2.15");
-
-	tn_ip_header(buf, tn_gw_mac, src, dst, 6, 40, 0, 0);
-	memset(tcp, 0, 20);
-	tn_put16(tcp, sport);
-	tn_put16(tcp + 2, dport);
-	tn_put32(tcp + 4, seq);
-	tcp[12] = 5 << 4;
-	tcp[13] = TCP_SYN;
-	tcp[14] = 0xff;
-	tcp[15] = 0xff;
-	tn_put16(tcp + 16, tn_l4_csum(src, dst, 6, tcp, 20));
-	return 54;
+	return tn_tcp4_frame(buf, dst, sport, dport, seq, 0, TCP_SYN, NULL, 0,
+			     NULL, 0);
 }
 
 static void on_connection(uv_stream_t *server, int status)
@@ -204,46 +192,18 @@ static size_t seg_frame(uint8_t *buf, uint16_t sport, uint16_t dport,
 			uint32_t seq, uint32_t ack, uint8_t flags,
 			const uint8_t *data, size_t len)
 {
-	uint8_t *tcp = buf + 34;
-	uint32_t src = tn_ip("10.0.2.15"), dst = tn_ip("10.0.2.2");
-
-	tn_ip_header(buf, tn_gw_mac, src, dst, 6, (uint16_t)(40 + len), 0, 0);
-	memset(tcp, 0, 20);
-	tn_put16(tcp, sport);
-	tn_put16(tcp + 2, dport);
-	tn_put32(tcp + 4, seq);
-	tn_put32(tcp + 8, ack);
-	tcp[12] = 5 << 4;
-	tcp[13] = flags;
-	tcp[14] = 0xff;
-	tcp[15] = 0xff;
-	if (len > 0)
-		memcpy(tcp + 20, data, len);
-	tn_put16(tcp + 16, tn_l4_csum(src, dst, 6, tcp, 20 + len));
-	return 54 + len;
+	return tn_tcp4_frame(buf, tn_ip("10.0.2.2"), sport, dport, seq, ack,
+			     flags, NULL, 0, data, len);
 }
 
 /* A SYN from the guest with an MSS option of @mss. */
 static size_t syn_mss_frame(uint8_t *buf, uint16_t sport, uint16_t dport,
 			    uint32_t seq, uint16_t mss)
 {
-	uint8_t *tcp = buf + 34;
-	uint32_t src = tn_ip("10.0.2.15"), dst = tn_ip("10.0.2.2");
+	const uint8_t opt[4] = { 2, 4, (uint8_t)(mss >> 8), (uint8_t)mss };
 
-	tn_ip_header(buf, tn_gw_mac, src, dst, 6, 44, 0, 0);
-	memset(tcp, 0, 24);
-	tn_put16(tcp, sport);
-	tn_put16(tcp + 2, dport);
-	tn_put32(tcp + 4, seq);
-	tcp[12] = 6 << 4;
-	tcp[13] = TCP_SYN;
-	tcp[14] = 0xff;
-	tcp[15] = 0xff;
-	tcp[20] = 2; /* MSS */
-	tcp[21] = 4;
-	tn_put16(tcp + 22, mss);
-	tn_put16(tcp + 16, tn_l4_csum(src, dst, 6, tcp, 24));
-	return 58;
+	return tn_tcp4_frame(buf, tn_ip("10.0.2.2"), sport, dport, seq, 0,
+			     TCP_SYN, opt, sizeof(opt), NULL, 0);
 }
 
 /* Takes what the host socket holds now; -1 when it holds nothing. */

@@ -683,6 +683,50 @@ size_t tn_tcp6_frame(uint8_t *buf, const uint8_t *src, uint16_t sport,
 }
 
 /**
+ * tn_tcp4_frame() - a TCP segment from the guest (10.0.2.15) to @dst
+ * @buf: the frame, with room for 54 + @optlen + @len bytes
+ * @dst: the IPv4 destination, network byte order
+ * @sport: source port
+ * @dport: destination port
+ * @seq: sequence number
+ * @ack: acknowledgement number
+ * @flags: TCP flags
+ * @opt: TCP options, a multiple of 4 bytes (@optlen), or NULL
+ * @optlen: see @opt
+ * @data: the payload (@len bytes), or NULL
+ * @len: see @data
+ *
+ * The window is 65535; the IP and TCP checksums are right.
+ *
+ * Return: the frame's length.
+ */
+size_t tn_tcp4_frame(uint8_t *buf, uint32_t dst, uint16_t sport, uint16_t dport,
+		     uint32_t seq, uint32_t ack, uint8_t flags,
+		     const uint8_t *opt, size_t optlen, const uint8_t *data,
+		     size_t len)
+{
+	uint32_t src = tn_ip("10.0.2.15");
+	size_t tl = 20 + optlen + len;
+	uint8_t *t = buf + tn_ip_header(buf, tn_gw_mac, src, dst, 6,
+					(uint16_t)(20 + tl), 0, 0);
+
+	memset(t, 0, 20);
+	tn_put16(t, sport);
+	tn_put16(t + 2, dport);
+	tn_put32(t + 4, seq);
+	tn_put32(t + 8, ack);
+	t[12] = (uint8_t)((20 + optlen) / 4 << 4);
+	t[13] = flags;
+	tn_put16(t + 14, 0xffff);
+	if (optlen > 0)
+		memcpy(t + 20, opt, optlen);
+	if (len > 0)
+		memcpy(t + 20 + optlen, data, len);
+	tn_put16(t + 16, tn_l4_csum(src, dst, 6, t, tl));
+	return 34 + tl;
+}
+
+/**
  * tn_learn_guest6() - teach the gateway the guest's MAC for fec0::15
  * @c: the capture port the guest's frames come in through
  *

@@ -128,6 +128,10 @@ bool tn_keep_ipv6(const uint8_t *frame, size_t len);
 size_t tn_udp6_frame(uint8_t *buf, const uint8_t *src, uint16_t sport,
 		     const uint8_t *dst, uint16_t dport, const void *data,
 		     size_t len);
+size_t tn_tcp4_frame(uint8_t *buf, uint32_t dst, uint16_t sport, uint16_t dport,
+		     uint32_t seq, uint32_t ack, uint8_t flags,
+		     const uint8_t *opt, size_t optlen, const uint8_t *data,
+		     size_t len);
 size_t tn_tcp6_frame(uint8_t *buf, const uint8_t *src, uint16_t sport,
 		     const uint8_t *dst, uint16_t dport, uint32_t seq,
 		     uint32_t ack, uint8_t flags);
