@@ -282,7 +282,7 @@ static void tcp_flow_free(struct proxy_flow *f)
 	struct tcp_flow *flow = tcp_flow_of(f);
 	struct tcp_flow **pp;
 
-	/* the turn's end comes before any close callback; to be sure: */
+	/* the turn's end runs before close callbacks; this is in case not */
 	for (pp = &f->proxy->tcp_turn; flow->in_turn && *pp != NULL;
 	     pp = &(*pp)->turn_next)
 		if (*pp == flow) {
@@ -841,9 +841,9 @@ void unet__tcp_turn_close(struct unet_proxy *proxy)
  * Takes what lwIP received for the host: the turn's first written at once
  * as far as the socket takes it, the rest queued (a guest's small segments
  * copied, costing their bytes, not a buffer each) and written as the
- * socket drains, or at the turn's end. Return: ERR_OK (@p taken), ERR_MEM (@p left to lwIP, which offers
- * it again: the host is backed up and the memory budget spent) or ERR_ABRT
- * (the flow was reset).
+ * socket drains, or at the turn's end. Return: ERR_OK (@p taken), ERR_MEM
+ * (@p left to lwIP, which offers it again: the host is backed up and the
+ * memory budget spent) or ERR_ABRT (the flow was reset).
  */
 static err_t tcp_guest_data(struct tcp_flow *flow, struct pbuf *p)
 {
