@@ -44,9 +44,11 @@
  *    so a 1-byte segment costs a byte; held in its pbuf when long) and
  *    written with one uv_write at a time. What follows in the same turn
  *    waits in the queue for the turn's end (the loop's check phase, after
- *    every frame the turn read): a request still leaves at once, and a
- *    bulk sender's segments reach the host in one write a turn, which wakes
- *    the host's reader once, not once a segment. Bytes are
+ *    every frame the turn read), or until TCP_FLOW_TURN_MAX bytes wait: a
+ *    request still leaves at once, and a bulk sender's segments reach the
+ *    host in one write a turn, which wakes the host's reader once, not once
+ *    a segment. Such a write frees what the socket takes at once, as the
+ *    first did (tcp_flow_flush()). Bytes are
  *    acknowledged to lwIP with tcp_recved(), which opens the guest's window
  *    again, only once the host took them, and only as far as the budget
  *    allows (unet__budget_window(); the rest is given back from lwIP's poll
@@ -119,6 +121,12 @@
  * copied, from this many on in one segment (or chain of 1 KiB or more a
  * pbuf). */
 #define TCP_FLOW_HOLD_MIN 4096
+/*
+ * What a flow queues for the turn's end at most: past it, the queue goes to
+ * the host at once, so that a long burst fills the host socket, not the
+ * memory budget.
+ */
+#define TCP_FLOW_TURN_MAX (1024 * 1024)
 /* The most a flow's queue toward the host grows by at once. */
 #define TCP_FLOW_OBUF_STEP (256 * 1024)
 /* lwIP's poll of a flow, in slow-timer ticks (2 x TCP_TMR_INTERVAL): 200 ms */
@@ -604,34 +612,38 @@ static int tcp_flow_queue(struct tcp_flow *flow, struct pbuf *p, size_t skip)
 
 static void tcp_host_write_cb(uv_write_t *req, int status);
 
-/* The uv_bufs of the pieces in flight; their count, or -ENOMEM. */
-static int tcp_flow_iov(struct tcp_flow *flow, uv_buf_t **iovp)
+/*
+ * The uv_bufs of @np pieces, whose copied runs are in @buf; their count, or
+ * -ENOMEM. @lenp receives their bytes.
+ */
+static int tcp_pieces_iov(const struct tcp_piece *pieces, unsigned int np,
+			  char *buf, uv_buf_t **iovp, size_t *lenp)
 {
 	unsigned int i, n = 0;
 	const struct pbuf *q;
 	uv_buf_t *iov;
 	size_t skip;
 
-	for (i = 0; i < flow->wpn; i++) {
-		skip = flow->wpieces[i].off;
-		for (q = flow->wpieces[i].p; q != NULL; q = q->next) {
+	for (i = 0; i < np; i++) {
+		skip = pieces[i].off;
+		for (q = pieces[i].p; q != NULL; q = q->next) {
 			if (skip < q->len)
 				n++;
 			skip = skip < q->len ? 0 : skip - q->len;
 		}
-		n += flow->wpieces[i].p == NULL;
+		n += pieces[i].p == NULL;
 	}
-	iov = malloc(n * sizeof(*iov));
+	iov = malloc((n > 0 ? n : 1) * sizeof(*iov));
 	if (iov == NULL)
 		return -ENOMEM;
 	n = 0;
-	flow->wlen = 0;
-	for (i = 0; i < flow->wpn; i++) {
-		const struct tcp_piece *pc = &flow->wpieces[i];
+	*lenp = 0;
+	for (i = 0; i < np; i++) {
+		const struct tcp_piece *pc = &pieces[i];
 
-		flow->wlen += pc->len;
+		*lenp += pc->len;
 		if (pc->p == NULL) {
-			iov[n++] = uv_buf_init(flow->wbuf + pc->off,
+			iov[n++] = uv_buf_init(buf + pc->off,
 					       (unsigned int)pc->len);
 			continue;
 		}
@@ -646,6 +658,33 @@ static int tcp_flow_iov(struct tcp_flow *flow, uv_buf_t **iovp)
 	}
 	*iovp = iov;
 	return (int)n;
+}
+
+/* Drops the first @done bytes of the queue: the host took them. */
+static void tcp_flow_consume(struct tcp_flow *flow, size_t done)
+{
+	unsigned int i = 0;
+	struct tcp_piece *pc;
+	size_t k;
+
+	for (; done > 0 && i < flow->opn; i++) {
+		pc = &flow->opieces[i];
+		k = done < pc->len ? done : pc->len;
+		pc->off += k;
+		pc->len -= k;
+		done -= k;
+		if (pc->p != NULL)
+			flow->oheld -= k;
+		if (pc->len > 0)
+			break;
+		if (pc->p != NULL)
+			pbuf_free(pc->p);
+	}
+	memmove(flow->opieces, flow->opieces + i,
+		(flow->opn - i) * sizeof(*flow->opieces));
+	flow->opn -= i;
+	if (flow->opn == 0)
+		flow->olen = 0;
 }
 
 /* Writes the queued bytes, when no write is under way. */
@@ -667,7 +706,8 @@ static int tcp_flow_write(struct tcp_flow *flow)
 	flow->opieces = NULL;
 	flow->opn = flow->opcap = 0;
 	flow->oheld = 0;
-	n = tcp_flow_iov(flow, &iov);
+	n = tcp_pieces_iov(flow->wpieces, flow->wpn, flow->wbuf, &iov,
+			   &flow->wlen);
 	if (n < 0)
 		return n;
 	flow->write_req.data = flow;
@@ -680,6 +720,49 @@ static int tcp_flow_write(struct tcp_flow *flow)
 	flow->stall_ns = unet_hub_now_ns(flow->base.proxy->hub);
 	flow->stall_queue = flow->wlen;
 	return 0;
+}
+
+/* Once nothing waits for the host: an idle flow holds no buffer. */
+static void tcp_flow_drained(struct tcp_flow *flow)
+{
+	if (flow->writing || flow->opn != 0)
+		return;
+	unet__budget_release(flow->ocap);
+	free(flow->obuf);
+	free(flow->opieces);
+	flow->obuf = NULL;
+	flow->opieces = NULL;
+	flow->ocap = flow->olen = 0;
+	flow->opcap = 0;
+}
+
+/*
+ * Writes the queue now, when no write is under way: what the socket takes
+ * at once is freed and acknowledged to lwIP here, the rest goes with
+ * tcp_flow_write().
+ */
+static int tcp_flow_flush(struct tcp_flow *flow)
+{
+	uv_buf_t *iov;
+	size_t len;
+	int n, r;
+
+	if (flow->writing || flow->opn == 0)
+		return 0;
+	n = tcp_pieces_iov(flow->opieces, flow->opn, flow->obuf, &iov, &len);
+	if (n < 0)
+		return n;
+	r = uv_try_write((uv_stream_t *)&flow->host, iov, (unsigned int)n);
+	free(iov);
+	if (r == UV_EAGAIN || r == UV_ENOSYS)
+		r = 0;
+	if (r < 0)
+		return r;
+	tcp_flow_consume(flow, (size_t)r);
+	if (r > 0)
+		tcp_flow_credit(flow, (size_t)r);
+	tcp_flow_drained(flow);
+	return tcp_flow_write(flow);
 }
 
 /*
@@ -706,16 +789,7 @@ static void tcp_flow_spare(struct tcp_flow *flow, char *buf, size_t cap,
 	}
 	unet__budget_release(cap);
 	free(buf);
-	if (!flow->writing && flow->opn == 0) {
-		/* drained: an idle flow holds no buffer */
-		unet__budget_release(flow->ocap);
-		free(flow->obuf);
-		free(flow->opieces);
-		flow->obuf = NULL;
-		flow->opieces = NULL;
-		flow->ocap = flow->olen = 0;
-		flow->opcap = 0;
-	}
+	tcp_flow_drained(flow);
 }
 
 static void tcp_host_write_cb(uv_write_t *req, int status)
@@ -779,8 +853,10 @@ static void tcp_turn_end_cb(uv_check_t *check)
 		flow->in_turn = false;
 		if (flow->phase == TCP_PHASE_CLOSED)
 			continue;
-		if (tcp_flow_write(flow) < 0)
+		if (tcp_flow_flush(flow) < 0)
 			tcp_flow_reset(flow);
+		else
+			tcp_host_maybe_shutdown(flow);
 	}
 }
 
@@ -890,7 +966,12 @@ static err_t tcp_guest_data(struct tcp_flow *flow, struct pbuf *p)
 		pbuf_free(p);
 	if (done > 0)
 		tcp_flow_credit(flow, done);
-	if (!flow->in_turn && tcp_flow_write(flow) < 0) {
+	r = 0;
+	if (!flow->in_turn)
+		r = tcp_flow_write(flow);
+	else if (flow->olen + flow->oheld >= TCP_FLOW_TURN_MAX)
+		r = tcp_flow_flush(flow);
+	if (r < 0) {
 		tcp_flow_reset(flow);
 		return ERR_ABRT;
 	}
