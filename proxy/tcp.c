@@ -853,10 +853,14 @@ static void tcp_turn_end_cb(uv_check_t *check)
 		flow->in_turn = false;
 		if (flow->phase == TCP_PHASE_CLOSED)
 			continue;
-		if (tcp_flow_flush(flow) < 0)
+		if (tcp_flow_flush(flow) < 0) {
 			tcp_flow_reset(flow);
-		else
-			tcp_host_maybe_shutdown(flow);
+			continue;
+		}
+		/* a window the write opened: say so now, as the write cb does */
+		if (flow->pcb != NULL)
+			tcp_output(flow->pcb);
+		tcp_host_maybe_shutdown(flow);
 	}
 }
 
