@@ -212,6 +212,22 @@ static ssize_t host_take(int fd, uint8_t *buf, size_t cap)
 	return recv(fd, buf, cap, MSG_DONTWAIT);
 }
 
+/*
+ * Runs the loop until the host socket holds something (bytes or EOF), 2 s
+ * at most; what host_take() then returned.
+ */
+static ssize_t host_wait(struct fixture *f, int fd, uint8_t *buf, size_t cap)
+{
+	uint64_t deadline = uv_hrtime() + 2000000000ull;
+	ssize_t n = -1;
+
+	while (n < 0 && uv_hrtime() < deadline) {
+		uv_run(&f->loop, UV_RUN_NOWAIT);
+		n = host_take(fd, buf, cap);
+	}
+	return n;
+}
+
 /* @len bytes of @buf are all @c. */
 static void assert_run(const uint8_t *buf, size_t len, uint8_t c)
 {
@@ -617,7 +633,6 @@ static void test_guest_data_turn(void **state)
 	uint32_t isn, seq = 1001;
 	uv_os_fd_t fd;
 	ssize_t n = -1;
-	uint64_t deadline;
 	int i;
 
 	f->keep = true;
@@ -666,20 +681,10 @@ static void test_guest_data_turn(void **state)
 	n = host_take(fd, got, sizeof(got));
 	assert_int_equal(n, 100);
 	assert_run(got, 100, 'd');
-	deadline = uv_hrtime() + 2000000000ull;
-	n = -1;
-	while (n < 0 && uv_hrtime() < deadline) {
-		uv_run(&f->loop, UV_RUN_NOWAIT);
-		n = host_take(fd, got, sizeof(got));
-	}
+	n = host_wait(f, fd, got, sizeof(got));
 	assert_int_equal(n, 100);
 	assert_run(got, 100, 'e');
-	deadline = uv_hrtime() + 2000000000ull;
-	n = -1;
-	while (n < 0 && uv_hrtime() < deadline) {
-		uv_run(&f->loop, UV_RUN_NOWAIT);
-		n = host_take(fd, got, sizeof(got));
-	}
+	n = host_wait(f, fd, got, sizeof(got));
 	assert_int_equal(n, 0); /* EOF: the guest's FIN */
 }
 
