@@ -22,7 +22,10 @@
  * number follows, its payload is at most the first's, and the merged IP
  * length stays within 64 KiB. Anything else (SYN, FIN, RST, URG, ECN
  * flags, no payload, IP options or fragments, IPv6 extension headers)
- * never starts one. One segment alone leaves as it came.
+ * never starts one. One segment alone leaves as it came; one that nothing
+ * could follow (PSH, or no room for another as long: lwIP's segments at
+ * MTU 65520) is refused when nothing is held, so it leaves without being
+ * copied here first.
  *
  * The frames are lwIP's own, but they are parsed with the same checks as
  * anything from outside.
@@ -181,7 +184,8 @@ static void coalesce_close_after(struct unet__coalesce *c,
  * @len: its length
  * @mtu: the hub's MTU (no segment is longer)
  *
- * A frame that can start one is taken when nothing is held; one that
+ * A frame that can start one is taken when nothing is held, unless nothing
+ * could follow it (PSH, or no room for another segment as long); one that
  * continues what is held is appended.
  *
  * Return: true when @frame was taken (then, if @c->closed, the caller takes
@@ -199,7 +203,9 @@ bool unet__coalesce_add(struct unet__coalesce *c, const void *frame,
 		return false;
 	payload = s.end - s.hdr_len;
 	if (c->len == 0) {
-		if (s.end > coalesce_max(s.v6))
+		/* alone either way: it leaves as it is, not copied here */
+		if (s.end > coalesce_max(s.v6) || (s.flags & WIRE_TCP_PSH) ||
+		    coalesce_max(s.v6) - s.end < payload)
 			return false;
 		memcpy(c->buf, frame, s.end);
 		c->len = s.end;

@@ -980,6 +980,50 @@ static void test_merge_closes(void **state)
 	assert_false(unet__coalesce_add(&c, t_in_frames[0], len, 1500));
 }
 
+/*
+ * A segment nothing could follow is refused when nothing is held, so that
+ * it leaves as it is instead of through a copy: one with PSH (a reply), and
+ * one of lwIP's segments at MTU 65520, after which no other fits 64 KiB.
+ * Either still ends a frame that is held.
+ */
+static void test_merge_alone(void **state)
+{
+	static uint8_t t_big[2][WIRE_ETH_HLEN + 0xffff];
+	struct unet__coalesce c = { .buf = t_merge_buf };
+	struct t_frame f = { .payload = 100,
+			     .seq = 1,
+			     .flags = WIRE_TCP_ACK | WIRE_TCP_PSH,
+			     .csum_ok = true };
+	struct unet_offload off;
+	size_t len;
+
+	(void)state;
+	len = t_build(t_big[0], &f);
+	assert_false(unet__coalesce_add(&c, t_big[0], len, 1500));
+	assert_int_equal(c.len, 0);
+	/* 65440 bytes: 64 KiB holds no second one */
+	f.flags = WIRE_TCP_ACK;
+	f.payload = 65440;
+	len = t_build(t_big[0], &f);
+	assert_false(unet__coalesce_add(&c, t_big[0], len, 65520));
+	assert_int_equal(c.len, 0);
+	/* half of it: another fits, so it is held */
+	f.payload = 32000;
+	len = t_build(t_big[0], &f);
+	assert_true(unet__coalesce_add(&c, t_big[0], len, 65520));
+	assert_int_equal(c.len, len);
+	/* a reply after it ends the held frame */
+	f.seq += 32000;
+	f.payload = 100;
+	f.flags = WIRE_TCP_ACK | WIRE_TCP_PSH;
+	len = t_build(t_big[1], &f);
+	assert_true(unet__coalesce_add(&c, t_big[1], len, 65520));
+	assert_true(c.closed);
+	assert_int_equal(unet__coalesce_take(&c, &off),
+			 14 + 20 + 32 + 32100);
+	assert_int_equal(off.gso_size, 32000);
+}
+
 /* ---- one segment of many MSS cut by the link (unet__coalesce_tso()) ---- */
 
 /*
@@ -1101,6 +1145,7 @@ int main(void)
 		cmocka_unit_test(test_csum_out),
 		cmocka_unit_test(test_merge_refused),
 		cmocka_unit_test(test_merge_closes),
+		cmocka_unit_test(test_merge_alone),
 		cmocka_unit_test_prestate(test_tso, &t_v4),
 		cmocka_unit_test_prestate(test_tso, &t_v6),
 		cmocka_unit_test(test_tso_refused),
