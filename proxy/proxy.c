@@ -186,8 +186,10 @@ static void proxy_free_tables(struct unet_proxy *proxy)
 	unet__names_free(&proxy->egress.names);
 	free(proxy->listeners);
 	free(proxy->rbuf);
+	unet__hostbuf_free(proxy->tcp_spare);
 	proxy->listeners = NULL;
 	proxy->rbuf = NULL;
+	proxy->tcp_spare = NULL;
 }
 
 /**

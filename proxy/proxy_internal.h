@@ -33,6 +33,7 @@
 #include "lwip/tcp.h"
 #include "lwip/udp.h"
 
+#include "hostbuf.h"
 #include "names.h"
 #include "policy_internal.h"
 #include "stack_proxy.h"
@@ -354,6 +355,10 @@ struct proxy_audit {
  *                clock, ns; icmp_err.c)
  * @rbuf: where every TCP flow reads its host socket into (PROXY_RBUF
  *        bytes), to be copied into lwIP at once
+ * @tcp_spare: where a TCP flow whose segments are long reads instead
+ *             (PROXY_RBUF bytes, allocated on first use): a long read
+ *             becomes lwIP's segments as it is (stack/hostbuf.c), and the
+ *             next read gets a new buffer
  * @tcp_turn: the TCP flows that wrote guest data to the host in this loop
  *            turn (tcp.c), linked through their own struct
  * @tcp_turn_end: the loop's check phase, while @tcp_turn is not empty: what
@@ -385,6 +390,7 @@ struct unet_proxy {
 	struct unet__ratelimit log_rl;
 	uint64_t icmp_err_tat;
 	char *rbuf;
+	struct unet__hostbuf *tcp_spare;
 	struct tcp_flow *tcp_turn;
 	uv_check_t tcp_turn_end;
 	uv_idle_t tcp_turn_idle;

@@ -57,7 +57,12 @@
  *    spent, new data is left to lwIP (ERR_MEM), which offers it again.
  *  - host to guest: the host socket is read into the proxy's one buffer, at
  *    most what lwIP's send buffer and the budget have room for, and its
- *    bytes are tcp_write()n at once; what lwIP's queue had no room for is
+ *    bytes are tcp_write()n at once. A read of TCP_HOLD_MIN or more for a
+ *    connection whose segments are as long (a tap with offloads, MTU
+ *    65520) goes to a spare buffer instead, which is cut into lwIP's
+ *    segments as it is (tcp_write_pbuf(), stack/hostbuf.c): no copy, and
+ *    the buffer lives until the guest acknowledges its last byte (the
+ *    next read gets a new one). What lwIP's queue had no room for is
  *    kept aside and reading stops until it is queued (the sent callback, on
  *    the guest's ACKs). A guest that stops reading stops the host reads: at
  *    most the send buffer (1 MiB or 256 KiB: unet__stack_tcp_sndbuf()) + one
@@ -127,6 +132,13 @@
  * memory budget.
  */
 #define TCP_FLOW_TURN_MAX (1024 * 1024)
+/*
+ * Host reads of this many bytes or more, for a connection whose segments
+ * are this long or longer, become lwIP's segments without a copy
+ * (stack/hostbuf.c); shorter ones are copied, as a short reply costs no
+ * buffer of its own then.
+ */
+#define TCP_HOLD_MIN (16 * 1024)
 /* The most a flow's queue toward the host grows by at once. */
 #define TCP_FLOW_OBUF_STEP (256 * 1024)
 /* lwIP's poll of a flow, in slow-timer ticks (2 x TCP_TMR_INTERVAL): 200 ms */
@@ -1049,6 +1061,79 @@ static ssize_t tcp_flow_send(struct tcp_flow *flow, const char *data,
 }
 
 /*
+ * The longest segment lwIP queues toward the guest (tcp_write()'s own rule:
+ * the MSS, or half the largest window the guest offered, if less) when it
+ * is TCP_HOLD_MIN or more, so that a long read becomes segments as it is
+ * (tcp_flow_send_held()); 0 otherwise.
+ */
+static size_t tcp_flow_hold_seg(const struct tcp_pcb *pcb)
+{
+	size_t seg = pcb->mss, half = pcb->snd_wnd_max / 2;
+
+	if (half > 0xffff)
+		half = 0xffff;
+	if (half != 0 && half < seg)
+		seg = half;
+	return seg >= TCP_HOLD_MIN ? seg : 0;
+}
+
+/*
+ * Keeps host bytes lwIP had no room for aside, until the guest's ACKs make
+ * room (tcp_flow_push()); 0, or -1 when the flow was reset.
+ */
+static int tcp_flow_pend(struct tcp_flow *flow, const void *data, size_t len)
+{
+	flow->pend = malloc(len);
+	if (flow->pend == NULL) {
+		tcp_flow_reset(flow);
+		return -1;
+	}
+	memcpy(flow->pend, data, len);
+	flow->pend_len = len;
+	unet__budget_charge(len);
+	return 0;
+}
+
+/*
+ * Queues a long read in the proxy's spare buffer as lwIP's segments over
+ * the buffer itself, which then belongs to them (stack/hostbuf.c); what
+ * lwIP had no room for is kept aside (copied). Returns 0, or -1 when the
+ * flow was reset; false in @held when the read could not be cut (then
+ * nothing was done).
+ */
+static int tcp_flow_send_held(struct tcp_flow *flow, size_t len, bool *held)
+{
+	struct unet_proxy *proxy = flow->base.proxy;
+	struct pbuf *pieces[UNET_HOSTBUF_PIECES];
+	unsigned int n, i = 0;
+	size_t done = 0;
+	int r = 0;
+	err_t e;
+
+	n = unet__hostbuf_cut(&proxy->tcp_spare, len,
+			      tcp_flow_hold_seg(flow->pcb), pieces);
+	*held = n != 0;
+	for (; i < n; i++) {
+		e = tcp_write_pbuf(flow->pcb, pieces[i],
+				   i + 1 < n ? TCP_WRITE_FLAG_MORE : 0);
+		if (e != ERR_OK)
+			break;
+		done += pieces[i]->tot_len;
+	}
+	flow->base.bytes_in += done;
+	if (i < n) {
+		/* the pieces left lie one after the other */
+		if (e == ERR_MEM)
+			r = tcp_flow_pend(flow, pieces[i]->payload, len - done);
+		else
+			tcp_flow_reset(flow);
+		for (; i < n; i++)
+			pbuf_free(pieces[i]);
+	}
+	return e == ERR_OK || e == ERR_MEM ? r : -1;
+}
+
+/*
  * Moves host bytes that waited for room into lwIP, sends the guest a FIN
  * once the host's EOF is reached, and reads the host again when nothing
  * waits.
@@ -1118,6 +1203,17 @@ static void tcp_host_alloc_cb(uv_handle_t *handle, size_t suggested,
 		*buf = uv_buf_init(NULL, 0);
 		return;
 	}
+	if (room >= TCP_HOLD_MIN && tcp_flow_hold_seg(flow->pcb) != 0) {
+		struct unet__hostbuf **spare = &flow->base.proxy->tcp_spare;
+
+		if (*spare == NULL)
+			*spare = unet__hostbuf_new(PROXY_RBUF);
+		if (*spare != NULL) {
+			*buf = uv_buf_init((char *)unet__hostbuf_data(*spare),
+					   (unsigned int)room);
+			return;
+		}
+	}
 	*buf = uv_buf_init(flow->base.proxy->rbuf, (unsigned int)room);
 }
 
@@ -1125,6 +1221,8 @@ static void tcp_host_read_cb(uv_stream_t *stream, ssize_t nread,
 			     const uv_buf_t *buf)
 {
 	struct tcp_flow *flow = tcp_flow_of(stream->data);
+	struct unet__hostbuf *spare = flow->base.proxy->tcp_spare;
+	bool held = false;
 	size_t len;
 	ssize_t n;
 
@@ -1151,20 +1249,22 @@ static void tcp_host_read_cb(uv_stream_t *stream, ssize_t nread,
 	}
 	unet__flow_touch(&flow->base);
 	len = (size_t)nread;
+	if (len >= TCP_HOLD_MIN && spare != NULL &&
+	    buf->base == (char *)unet__hostbuf_data(spare)) {
+		if (tcp_flow_send_held(flow, len, &held) < 0)
+			return;
+		if (held) {
+			tcp_flow_push(flow);
+			return;
+		}
+	}
 	n = tcp_flow_send(flow, buf->base, len);
 	if (n < 0)
 		return;
-	if ((size_t)n < len) {
-		/* lwIP's queue ran out first: keep the rest aside. */
-		flow->pend = malloc(len - (size_t)n);
-		if (flow->pend == NULL) {
-			tcp_flow_reset(flow);
-			return;
-		}
-		memcpy(flow->pend, buf->base + n, len - (size_t)n);
-		flow->pend_len = len - (size_t)n;
-		unet__budget_charge(flow->pend_len);
-	}
+	/* lwIP's queue ran out first: keep the rest aside. */
+	if ((size_t)n < len &&
+	    tcp_flow_pend(flow, buf->base + n, len - (size_t)n) < 0)
+		return;
 	tcp_flow_push(flow);
 }
 

@@ -55,6 +55,7 @@
 
 #include "budget.h"
 #include "coalesce.h"
+#include "hostbuf.h"
 #include "stack_internal.h"
 #include "stack_proxy.h"
 #include "wire/arp_proto.h"
@@ -1272,35 +1273,56 @@ static err_t stack_tso(struct unet_stack *stack, void *frame, size_t len)
 	return ERR_OK;
 }
 
-static err_t stack_linkoutput(struct netif *netif, struct pbuf *p)
+/* Sends one of lwIP's frames, @len bytes at @frame, toward the hub. */
+static err_t stack_frame_out(struct unet_stack *stack, struct netif *netif,
+			     void *frame, size_t len)
 {
-	struct unet_stack *stack = netif->state;
-	void *frame = p->payload;
 	struct unet_offload off;
 	unsigned int others;
 
-	if (p->next != NULL || p->len != p->tot_len) {
-		if (p->tot_len > stack->txcap)
-			return ERR_BUF;
-		pbuf_copy_partial(p, stack->txbuf, p->tot_len, 0);
-		frame = stack->txbuf;
-	}
-	if (p->tot_len > netif->mtu + WIRE_ETH_HLEN)
-		return stack_tso(stack, frame, p->tot_len);
+	if (len > (size_t)netif->mtu + WIRE_ETH_HLEN)
+		return stack_tso(stack, frame, len);
 	/* what the other ports take, looked up once a frame */
 	others = unet_hub_offload_others(&stack->port);
 	if (stack_coalesce_on(stack, others)) {
-		if (stack_coalesce(stack, frame, p->tot_len))
+		if (stack_coalesce(stack, frame, len))
 			return ERR_OK;
 	} else {
 		stack_coalesce_flush(stack);
 	}
 	/* lwIP leaves TCP checksums to us (STACK_CSUM_CTRL) */
-	unet__coalesce_csum(frame, p->tot_len,
-			    (others & UNET_PORT_OFFLOAD_CSUM) != 0, &off);
-	if (unet_hub_input_offload(&stack->port, frame, p->tot_len, &off) < 0)
+	unet__coalesce_csum(frame, len, (others & UNET_PORT_OFFLOAD_CSUM) != 0,
+			    &off);
+	if (unet_hub_input_offload(&stack->port, frame, len, &off) < 0)
 		return ERR_IF;
 	return ERR_OK;
+}
+
+/*
+ * A frame in one pbuf goes as it is; a segment over host bytes the proxy
+ * read (hostbuf.c) is joined to its headers for the call; any other chain
+ * is copied into one frame first.
+ */
+static err_t stack_linkoutput(struct netif *netif, struct pbuf *p)
+{
+	struct unet_stack *stack = netif->state;
+	uint8_t save[UNET_HOSTBUF_ROOM], *frame;
+	size_t hlen;
+	err_t e;
+
+	if (p->next == NULL && p->len == p->tot_len)
+		return stack_frame_out(stack, netif, p->payload, p->tot_len);
+	hlen = unet__hostbuf_join(p, save, &frame);
+	if (hlen != 0) {
+		stack->stats.tx_held++;
+		e = stack_frame_out(stack, netif, frame, p->tot_len);
+		unet__hostbuf_unjoin(p, save, hlen);
+		return e;
+	}
+	if (p->tot_len > stack->txcap)
+		return ERR_BUF;
+	pbuf_copy_partial(p, stack->txbuf, p->tot_len, 0);
+	return stack_frame_out(stack, netif, stack->txbuf, p->tot_len);
 }
 
 /* The longest segment lwIP builds for a guest whose port cuts them. */

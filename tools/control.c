@@ -659,6 +659,7 @@ static const struct control_counter control_stack_counters[] = {
 	CONTROL_COUNTER(unet_stack_stats, tx_merged),
 	CONTROL_COUNTER(unet_stack_stats, tx_merged_segs),
 	CONTROL_COUNTER(unet_stack_stats, tx_tso),
+	CONTROL_COUNTER(unet_stack_stats, tx_held),
 };
 static_assert(sizeof(size_t) + ARRAY_SIZE(control_stack_counters) *
 				       sizeof(uint64_t) ==

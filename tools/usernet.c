@@ -946,13 +946,14 @@ static void dump_state(struct usernet *u)
 		if (unet_stack_stats(u->stack, &ss) < 0)
 			return;
 		fprintf(stderr,
-			"usernet: stack: tcp fast recoveries %llu (tail probes %llu), retransmission timeouts %llu; merged %llu segments into %llu GSO frames; %llu segments of many MSS\n",
+			"usernet: stack: tcp fast recoveries %llu (tail probes %llu), retransmission timeouts %llu; merged %llu segments into %llu GSO frames; %llu segments of many MSS; %llu segments sent from the host's bytes uncopied\n",
 			(unsigned long long)ss.tcp_fast_recoveries,
 			(unsigned long long)ss.tcp_tail_probes,
 			(unsigned long long)ss.tcp_rto_timeouts,
 			(unsigned long long)ss.tx_merged_segs,
 			(unsigned long long)ss.tx_merged,
-			(unsigned long long)ss.tx_tso);
+			(unsigned long long)ss.tx_tso,
+			(unsigned long long)ss.tx_held);
 	}
 }
 

@@ -49,7 +49,12 @@ merged() {
 }
 # The segments of many MSS lwIP built and the gateway sent as GSO frames.
 tso() {
-	sed -n 's/^usernet: stack: .*; \([0-9]*\) segments of many MSS$/\1/p' "$1" |
+	sed -n 's/^usernet: stack: .*; \([0-9]*\) segments of many MSS; .*/\1/p' "$1" |
+		tail -n 1
+}
+# The segments whose data the gateway sent from the proxy's read buffer.
+held() {
+	sed -n "s/^usernet: stack: .*; \([0-9]*\) segments sent from the host's bytes uncopied\$/\1/p" "$1" |
 		tail -n 1
 }
 
@@ -62,7 +67,7 @@ wait_exit() {
 
 # run_case on|off: both directions through usernet run at MTU 1500.
 run_case() {
-	local mode=$1 flag="" port hport got spid hpid avg oavg nmerged ntso
+	local mode=$1 flag="" port hport got spid hpid avg oavg nmerged ntso nheld
 	[ "$mode" = off ] && flag=--no-offload
 	port=$(free_port)
 	hport=$(free_port)
@@ -93,12 +98,18 @@ run_case() {
 	oavg=$(avg_out "$TMP/run.$mode" ns0)
 	nmerged=$(merged "$TMP/run.$mode")
 	ntso=$(tso "$TMP/run.$mode")
+	nheld=$(held "$TMP/run.$mode")
 	if [ "$mode" = on ]; then
 		# The download's data left as segments of many MSS (GSO): the
 		# flow began while the tap was the only other port.
 		[ -n "$oavg" ] && [ "$oavg" -gt 1514 ] && [ "${ntso:-0}" -gt 0 ] &&
 			ok "on: frames to tap0 average $oavg bytes, $ntso segments of many MSS, $nmerged GSO frames merged" ||
 			fail "on: frames to tap0 average '${oavg}' bytes, '${ntso}' segments of many MSS: $(cat "$TMP/run.$mode")"
+		# ... and their data straight from the proxy's reads, uncopied
+		# (byte-exact above).
+		[ "${nheld:-0}" -gt 0 ] &&
+			ok "on: $nheld segments sent from the host's bytes uncopied" ||
+			fail "on: no segment sent uncopied ('${nheld}'): $(cat "$TMP/run.$mode")"
 		grep -q '^tcp-segmentation-offload: on' "$TMP/run.$mode" &&
 			ok "on: the kernel turned TSO on for tap0" ||
 			fail "on: TSO is not on: $(cat "$TMP/run.$mode")"
@@ -114,9 +125,9 @@ run_case() {
 			ok "off: frames from tap0 average $avg bytes (<= 1514)" ||
 			fail "off: frames from tap0 average '${avg}' bytes"
 		[ -n "$oavg" ] && [ "$oavg" -le 1514 ] && [ "$nmerged" = 0 ] &&
-			[ "$ntso" = 0 ] &&
-			ok "off: frames to tap0 average $oavg bytes, none merged, no segment of many MSS" ||
-			fail "off: frames to tap0 average '${oavg}' bytes, '${nmerged}' merged, '${ntso}' of many MSS"
+			[ "$ntso" = 0 ] && [ "$nheld" = 0 ] &&
+			ok "off: frames to tap0 average $oavg bytes, none merged, no segment of many MSS, none uncopied" ||
+			fail "off: frames to tap0 average '${oavg}' bytes, '${nmerged}' merged, '${ntso}' of many MSS, '${nheld}' uncopied"
 	fi
 }
 

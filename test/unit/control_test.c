@@ -139,6 +139,7 @@ static int fake_stack_stats(void *opaque, struct unet_stack_stats *st)
 	st->frag6_discarded = 5;
 	st->tx_merged_segs = 44;
 	st->tx_tso = 3;
+	st->tx_held = 5;
 	return 0;
 }
 
@@ -294,7 +295,7 @@ static void test_reads(void **state)
 	expect_part(&c, "{\"op\":\"stats\"}", "\"dns_queries\":4,");
 	expect_part(&c, "{\"op\":\"stats\"}", "\"frag6_discarded\":5,");
 	expect_part(&c, "{\"op\":\"stats\"}",
-		    "\"tx_merged_segs\":44,\"tx_tso\":3}");
+		    "\"tx_merged_segs\":44,\"tx_tso\":3,\"tx_held\":5}");
 	expect_part(&c, "{\"op\":\"policy_stats\"}", "\"rules\":2");
 	expect_part(&c, "{\"op\":\"policy_stats\"}", "\"denied\":6");
 	expect_part(&c, "{\"op\":\"policy_stats\"}", "\"callback_denied\":2");

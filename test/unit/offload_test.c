@@ -1019,8 +1019,7 @@ static void test_merge_alone(void **state)
 	len = t_build(t_big[1], &f);
 	assert_true(unet__coalesce_add(&c, t_big[1], len, 65520));
 	assert_true(c.closed);
-	assert_int_equal(unet__coalesce_take(&c, &off),
-			 14 + 20 + 32 + 32100);
+	assert_int_equal(unet__coalesce_take(&c, &off), 14 + 20 + 32 + 32100);
 	assert_int_equal(off.gso_size, 32000);
 }
 

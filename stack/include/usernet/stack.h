@@ -189,6 +189,9 @@ struct unet_stack_config {
  *          many of the guest's MSS (only for connections established while
  *          every other port took such frames whole, the guest's MSS the
  *          link's)
+ * @tx_held: TCP segments the gateway sent whose data was never copied into
+ *           lwIP: host bytes the proxy read, sent from its own buffer
+ *           (connections whose segments are 16 KiB or more)
  */
 struct unet_stack_stats {
 	size_t size;
@@ -228,6 +231,7 @@ struct unet_stack_stats {
 	uint64_t tx_merged;
 	uint64_t tx_merged_segs;
 	uint64_t tx_tso;
+	uint64_t tx_held;
 };
 
 struct unet_stack;
