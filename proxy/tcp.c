@@ -215,6 +215,8 @@ enum tcp_phase {
  * @in_turn: the flow wrote to the host in this loop turn: what follows is
  *           queued until the turn's end (on the proxy's @tcp_turn list)
  * @turn_next: the next flow on that list
+ * @ack_owed: an ACK lwIP was about to send for the guest's segments was
+ *            held back until the turn's end (unet__lwip_tcp_ack_defer())
  */
 /*
  * One run of a flow's queue toward the host: bytes copied to the queue's
@@ -271,6 +273,7 @@ struct tcp_flow {
 	size_t pend_len;
 	bool in_turn;
 	struct tcp_flow *turn_next;
+	bool ack_owed;
 };
 
 static void tcp_flow_reset(struct tcp_flow *flow);
@@ -869,9 +872,16 @@ static void tcp_turn_end_cb(uv_check_t *check)
 			tcp_flow_reset(flow);
 			continue;
 		}
-		/* a window the write opened: say so now, as the write cb does */
-		if (flow->pcb != NULL)
+		/*
+		 * The ACK held back for the turn's segments, and a window the
+		 * write opened: say so now, as the write cb does.
+		 */
+		if (flow->pcb != NULL) {
+			if (flow->ack_owed)
+				unet__lwip_tcp_ack_now(flow->pcb);
 			tcp_output(flow->pcb);
+		}
+		flow->ack_owed = false;
 		tcp_host_maybe_shutdown(flow);
 	}
 }
@@ -991,6 +1001,13 @@ static err_t tcp_guest_data(struct tcp_flow *flow, struct pbuf *p)
 		tcp_flow_reset(flow);
 		return ERR_ABRT;
 	}
+	/*
+	 * lwIP acknowledges every second segment; the turn's end does it once
+	 * for all of the turn's (a bulk sender's 64 KiB segments cost a tap
+	 * write each other one otherwise).
+	 */
+	if (flow->in_turn && unet__lwip_tcp_ack_defer(flow->pcb))
+		flow->ack_owed = true;
 	return ERR_OK;
 }
 

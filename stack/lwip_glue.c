@@ -574,6 +574,27 @@ void unet__lwip_tcp_ack_now(struct tcp_pcb *pcb)
 }
 
 /**
+ * unet__lwip_tcp_ack_defer() - hold back an ACK lwIP is about to send
+ * @pcb: the connection, inside its recv callback
+ *
+ * lwIP acknowledges every second full segment at the end of tcp_input().
+ * When the proxy knows it will call unet__lwip_tcp_ack_now() and
+ * tcp_output() itself within the same loop turn, it takes that ACK back
+ * (lwIP's delayed ACK stays set, so its fast timer still sends one if the
+ * proxy never does).
+ *
+ * Return: true when an ACK was held back.
+ */
+bool unet__lwip_tcp_ack_defer(struct tcp_pcb *pcb)
+{
+	if (!(pcb->flags & TF_ACK_NOW))
+		return false;
+	tcp_clear_flags(pcb, TF_ACK_NOW);
+	tcp_set_flags(pcb, TF_ACK_DELAY);
+	return true;
+}
+
+/**
  * unet__lwip_tcp_window_set() - make a new connection's receive window
  * smaller than lwIP opened it with
  * @pcb: the connection, just established, nothing received yet

@@ -269,6 +269,7 @@ void unet__lwip_tcp_timewait_short(struct tcp_pcb *pcb);
 void unet__lwip_tcp_timewait_end6(const uint8_t *local, uint16_t local_port,
 				  const uint8_t *remote, uint16_t remote_port);
 void unet__lwip_tcp_ack_now(struct tcp_pcb *pcb);
+bool unet__lwip_tcp_ack_defer(struct tcp_pcb *pcb);
 void unet__lwip_tcp_window_set(struct tcp_pcb *pcb, size_t wnd);
 
 #endif /* USERNET_STACK_PROXY_H */

@@ -624,8 +624,9 @@ static void test_tcp6_spoofed_dropped(void **state)
 
 /*
  * The guest's segments of one loop turn: the first reaches the host at once
- * (a request waits for nothing), the rest together at the turn's end; a FIN
- * behind queued bytes shuts the host socket only after they are written.
+ * (a request waits for nothing), the rest together at the turn's end, and
+ * the guest gets one ACK for all of them then; a FIN behind queued bytes
+ * shuts the host socket only after they are written.
  */
 static void test_guest_data_turn(void **state)
 {
@@ -635,7 +636,7 @@ static void test_guest_data_turn(void **state)
 	uint32_t isn, seq = 1001;
 	uv_os_fd_t fd;
 	ssize_t n = -1;
-	int i;
+	int i, frames;
 
 	f->keep = true;
 	syn_frame(buf, tn_ip("10.0.2.2"), sport, f->server_port, 1000);
@@ -651,6 +652,7 @@ static void test_guest_data_turn(void **state)
 	assert_non_null(f->kept);
 	assert_int_equal(uv_fileno((uv_handle_t *)f->kept, &fd), 0);
 
+	frames = f->cap.frames;
 	for (i = 0; i < 3; i++, seq += sizeof(seg)) {
 		memset(seg, 'a' + i, sizeof(seg));
 		seg_frame(buf, sport, f->server_port, seq, isn + 1,
@@ -660,11 +662,17 @@ static void test_guest_data_turn(void **state)
 	n = host_take(fd, got, sizeof(got));
 	assert_int_equal(n, 100);
 	assert_run(got, 100, 'a');
+	/* lwIP's ACK of the second segment waits for the turn's end too */
+	assert_int_equal(f->cap.frames, frames);
 	uv_run(&f->loop, UV_RUN_NOWAIT);
 	n = host_take(fd, got, sizeof(got));
 	assert_int_equal(n, 200);
 	assert_run(got, 100, 'b');
 	assert_run(got + 100, 100, 'c');
+	/* ... which acknowledges all three, once */
+	assert_int_equal(f->cap.frames, frames + 1);
+	assert_true(frames < CAP_MAX);
+	assert_int_equal(tn_get32(f->cap.data[frames] + 42), seq);
 
 	/*
 	 * A new turn, once that write's callback came (the next turn's
