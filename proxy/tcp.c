@@ -1123,19 +1123,20 @@ static int tcp_flow_send_held(struct tcp_flow *flow, size_t len, bool *held)
 	struct unet_proxy *proxy = flow->base.proxy;
 	struct pbuf *pieces[UNET_HOSTBUF_PIECES];
 	unsigned int n, i = 0;
-	size_t done = 0;
+	size_t done = 0, l;
+	err_t e = ERR_OK;
 	int r = 0;
-	err_t e;
 
 	n = unet__hostbuf_cut(&proxy->tcp_spare, len,
 			      tcp_flow_hold_seg(flow->pcb), pieces);
 	*held = n != 0;
 	for (; i < n; i++) {
+		l = pieces[i]->tot_len; /* lwIP's once queued */
 		e = tcp_write_pbuf(flow->pcb, pieces[i],
 				   i + 1 < n ? TCP_WRITE_FLAG_MORE : 0);
 		if (e != ERR_OK)
 			break;
-		done += pieces[i]->tot_len;
+		done += l;
 	}
 	flow->base.bytes_in += done;
 	if (i < n) {
